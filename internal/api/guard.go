@@ -1,0 +1,215 @@
+// Package api serves FusionAuth's /api/* surface. routes.go is the whole API on
+// one screen; guard.go decides, before any handler runs, whether a request may
+// reach it.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/latchid/latch/internal/config"
+	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/httpx"
+	"github.com/latchid/latch/internal/model"
+)
+
+// Access is what a route demands of the caller.
+type Access int
+
+const (
+	// Anonymous routes need no key (a key, when sent and valid, is still noted).
+	Anonymous Access = iota + 1
+	// Endpoint routes need a key whose permissions admit the route's family and method.
+	Endpoint
+	// KeyManager routes (the key API) need a key-manager key; permissions do not apply.
+	KeyManager
+)
+
+// Route is one entry of the route table.
+type Route struct {
+	Pattern string // ServeMux pattern, "METHOD /path/{id}"
+	Access  Access
+	// GlobalOnly refuses keys limited to tenants (system-wide objects).
+	GlobalOnly bool
+	Handler    http.HandlerFunc
+
+	family string // the permission family: the path with {…} segments removed
+}
+
+// Family is the permission endpoint a key's permissions must list for this route.
+func (r Route) Family() string { return r.family }
+
+// Method is the route's HTTP method.
+func (r Route) Method() string { m, _, _ := strings.Cut(r.Pattern, " "); return m }
+
+// familyOf strips id segments: /api/application/{id}/role/{roleId} → /api/application/role.
+func familyOf(pattern string) string {
+	_, p, _ := strings.Cut(pattern, " ")
+	var keep []string
+	for _, seg := range strings.Split(p, "/") {
+		if !strings.HasPrefix(seg, "{") {
+			keep = append(keep, seg)
+		}
+	}
+	return strings.Join(keep, "/")
+}
+
+// Principal is the authenticated caller of an /api request.
+type Principal struct {
+	Key *core.AuthKey // nil on anonymous routes without a key
+	// Tenants the request may touch; nil means every tenant. Narrowed by
+	// X-FusionAuth-TenantId, never widened by it.
+	Tenants []string
+	IP      netip.Addr
+}
+
+type principalKey struct{}
+
+// PrincipalFrom returns the request's principal.
+func PrincipalFrom(ctx context.Context) *Principal {
+	p, _ := ctx.Value(principalKey{}).(*Principal)
+	if p == nil {
+		return &Principal{}
+	}
+	return p
+}
+
+// Actor turns the principal into the core's audit actor.
+func (p *Principal) Actor(r *http.Request) core.Actor {
+	a := core.Actor{Type: core.ActorSystem, IP: p.IP.String(), Method: r.Method, Path: r.URL.Path}
+	if p.Key != nil {
+		a.Type, a.ID, a.Name = core.ActorAPIKey, p.Key.ID, p.Key.Name
+	}
+	return a
+}
+
+// Server is the /api surface.
+type Server struct {
+	svc    *core.Service
+	cfg    *config.Config
+	log    *slog.Logger
+	mux    *http.ServeMux
+	routes map[string]Route // by pattern
+}
+
+// New builds the /api handler from the route table.
+func New(svc *core.Service, cfg *config.Config, log *slog.Logger) *Server {
+	s := &Server{svc: svc, cfg: cfg, log: log, mux: http.NewServeMux(), routes: map[string]Route{}}
+	for _, rt := range s.table() {
+		rt.family = familyOf(rt.Pattern)
+		if rt.Access == 0 || rt.Handler == nil {
+			panic("route without access rule or handler: " + rt.Pattern)
+		}
+		s.routes[rt.Pattern] = rt
+		s.mux.Handle(rt.Pattern, rt.Handler)
+	}
+	return s
+}
+
+// Routes lists the table, for tests and docs.
+func (s *Server) Routes() []Route {
+	out := make([]Route, 0, len(s.routes))
+	for _, r := range s.routes {
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b Route) int { return strings.Compare(a.Pattern, b.Pattern) })
+	return out
+}
+
+// canonical reports whether the path is in the one spelling routes match:
+// no "//", ".", "..", trailing slash or percent-encoding.
+func canonical(r *http.Request) bool {
+	p := r.URL.Path
+	rawPath, _, _ := strings.Cut(r.RequestURI, "?")
+	return r.URL.RawPath == "" && !strings.Contains(rawPath, "%") && p == path.Clean(p)
+}
+
+// ServeHTTP authenticates, authorises, then dispatches. Deny by default: a
+// request reaches a handler only through a route whose rule it satisfies.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p := &Principal{IP: httpx.ClientIP(r, s.cfg.TrustedProxies)}
+	var rt Route
+	matched := false
+	if canonical(r) {
+		if _, pattern := s.mux.Handler(r); pattern != "" {
+			rt, matched = s.routes[pattern]
+		}
+	}
+	if raw := r.Header.Get("Authorization"); raw != "" || !matched || rt.Access != Anonymous {
+		key, err := s.svc.Keys.Authenticate(r.Context(), raw)
+		if err != nil {
+			if matched && rt.Access == Anonymous {
+				key = nil // a bad key on an anonymous route is just anonymous
+			} else {
+				httpx.WriteError(w, r, s.log, err)
+				return
+			}
+		}
+		if key != nil && key.ACL != nil && !key.ACL.Allows(p.IP) {
+			httpx.WriteStatus(w, http.StatusUnauthorized)
+			return
+		}
+		p.Key = key
+	}
+	if !matched {
+		httpx.WriteStatus(w, http.StatusNotFound)
+		return
+	}
+	if !s.permitted(rt, r, p) {
+		httpx.WriteStatus(w, s.cfg.ForbiddenStatus)
+		return
+	}
+	s.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+}
+
+// permitted applies the route's rule and the tenant header to the principal.
+func (s *Server) permitted(rt Route, r *http.Request, p *Principal) bool {
+	if rt.Access == Anonymous {
+		return true
+	}
+	k := p.Key
+	switch rt.Access {
+	case KeyManager:
+		if !k.KeyManager {
+			return false
+		}
+	case Endpoint:
+		if !k.Allows(rt.family, r.Method) {
+			return false
+		}
+	default:
+		return false
+	}
+	p.Tenants = k.Tenants()
+	if rt.GlobalOnly && p.Tenants != nil {
+		return false
+	}
+	if h := strings.TrimSpace(r.Header.Get("X-FusionAuth-TenantId")); h != "" {
+		if p.Tenants != nil && !slices.Contains(p.Tenants, h) {
+			return false // the header can narrow a scoped key, never widen it
+		}
+		p.Tenants = []string{h}
+	}
+	return true
+}
+
+// Tenant is the one tenant the request names, or "" when it names none.
+func (p *Principal) Tenant() string {
+	if len(p.Tenants) == 1 {
+		return p.Tenants[0]
+	}
+	return ""
+}
+
+// CanSee reports whether an object of tenantID is visible to the request.
+func (p *Principal) CanSee(tenantID string) bool {
+	return p.Tenants == nil || slices.Contains(p.Tenants, tenantID)
+}
+
+// errNotFound hides objects of other tenants behind the same 404 as absent ones.
+var errNotFound = model.ErrNotFound

@@ -1,0 +1,48 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/latchid/latch/internal/httpx"
+	"github.com/latchid/latch/internal/version"
+)
+
+// StatusDatabaseDown is FusionAuth's status when the database does not answer.
+const StatusDatabaseDown = 452
+
+func (s *Server) dbHealthy(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	return s.svc.Store().Ping(ctx) == nil
+}
+
+// status answers 200 or 452; a caller with a valid key also gets the details.
+func (s *Server) status(w http.ResponseWriter, r *http.Request) {
+	ok := s.dbHealthy(r.Context())
+	code, state := http.StatusOK, "ok"
+	if !ok {
+		code, state = StatusDatabaseDown, "error"
+	}
+	body := map[string]any{"status": state}
+	if PrincipalFrom(r.Context()).Key != nil {
+		body["version"] = version.Version
+		body["database"] = map[string]any{"type": string(s.svc.Store().Dialect()), "status": state}
+		body["checks"] = map[string]any{"database": state}
+	}
+	httpx.WriteJSON(w, code, body)
+}
+
+// health is status without a body.
+func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	if s.dbHealthy(r.Context()) {
+		httpx.WriteStatus(w, http.StatusOK)
+		return
+	}
+	httpx.WriteStatus(w, StatusDatabaseDown)
+}
+
+func (s *Server) version(w http.ResponseWriter, r *http.Request) {
+	httpx.WriteJSON(w, http.StatusOK, map[string]string{"version": version.Version})
+}

@@ -1,0 +1,226 @@
+// Package app is the composition root: configuration, database, migrations,
+// services and the HTTP server, and the subcommands of the latch binary.
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/latchid/latch/internal/config"
+	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/secrets"
+	"github.com/latchid/latch/internal/store"
+	"github.com/latchid/latch/internal/version"
+)
+
+// Options are the seams tests use; the zero value is production.
+type Options struct {
+	Clock core.Clock
+	// Ready, when set, is called with the listening address once serving.
+	Ready func(addr string)
+}
+
+// Env bundles what a command reads and writes, so tests can run commands in-process.
+type Env struct {
+	Args   []string
+	Getenv func(string) string
+	Stdout io.Writer
+	Stderr io.Writer
+	Opts   Options
+}
+
+// Main runs the latch command line and returns the process exit code:
+// 0 success, 1 failure, 2 invalid usage or configuration.
+func Main(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	return Run(ctx, Env{Args: args, Getenv: getenv, Stdout: stdout, Stderr: stderr})
+}
+
+// usageError is invalid usage or configuration: exit code 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, env Env, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "run the server (the default)", runServe},
+		{"setup", "first-run setup without the browser: the admin user and the initial API key", runSetup},
+		{"migrate", "apply database migrations and exit", runMigrate},
+		{"recover", "break-glass: mint an API key or reset an admin with database access only", runRecover},
+		{"version", "print the version", runVersion},
+	}
+}
+
+// Run is Main with test seams.
+func Run(ctx context.Context, env Env) int {
+	if env.Opts.Clock == nil {
+		env.Opts.Clock = core.SystemClock{}
+	}
+	args := env.Args[1:]
+	name := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name, args = args[0], args[1:]
+	}
+	if len(env.Args) == 2 && (name == "help" || env.Args[1] == "-h" || env.Args[1] == "--help" || env.Args[1] == "-help") {
+		printUsage(env.Stdout)
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name != name {
+			continue
+		}
+		err := c.run(ctx, env, args)
+		var ue usageError
+		switch {
+		case err == nil:
+			return 0
+		case errors.Is(err, flag.ErrHelp):
+			return 0
+		case errors.As(err, &ue):
+			fmt.Fprintln(env.Stderr, "latch "+name+": "+ue.msg)
+			return 2
+		default:
+			fmt.Fprintln(env.Stderr, "latch "+name+": "+err.Error())
+			return 1
+		}
+	}
+	fmt.Fprintf(env.Stderr, "latch: unknown command %q (see latch --help)\n", name)
+	return 2
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "Latch, an identity and access server that speaks FusionAuth's API.")
+	fmt.Fprintln(w, "\nUsage: latch [command] [flags]\n\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'latch COMMAND --help' for a command's flags. Every flag can also be set by its LATCH_* environment variable.")
+}
+
+// parse parses a subcommand's flags: the common ones plus extra. Invalid
+// flags and configuration become usage errors (exit 2).
+func parse(env Env, name string, args []string, extra func(fs *flag.FlagSet)) (*config.Config, error) {
+	fs := flag.NewFlagSet("latch "+name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	cfg := config.Register(fs, env.Getenv)
+	if extra != nil {
+		extra(fs)
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(env.Stdout, "Usage: latch %s [flags]\n\nFlags:\n", name)
+		fs.SetOutput(env.Stdout)
+		fs.PrintDefaults()
+		fs.SetOutput(env.Stderr)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
+		return nil, usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return nil, usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, usageError{err.Error()}
+	}
+	return cfg, nil
+}
+
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// masterKey loads the master key: the variable, the file, or (SQLite only) a
+// key generated into the data dir on first start.
+func masterKey(cfg *config.Config) (*secrets.MasterKey, error) {
+	if cfg.MasterKey != "" {
+		k, err := secrets.ParseMasterKey(cfg.MasterKey.Reveal())
+		if err != nil {
+			return nil, usageError{config.EnvMasterKey + ": " + err.Error()}
+		}
+		return k, nil
+	}
+	if cfg.MasterKeyFile != "" {
+		k, err := secrets.LoadOrCreateMasterKeyFile(cfg.MasterKeyFile, false)
+		if err != nil {
+			return nil, usageError{"master key file: " + err.Error()}
+		}
+		return k, nil
+	}
+	k, err := secrets.LoadOrCreateMasterKeyFile(cfg.DefaultMasterKeyFile(), true)
+	if err != nil {
+		return nil, fmt.Errorf("master key in the data dir: %w", err)
+	}
+	return k, nil
+}
+
+// openCore opens and migrates the database, bootstraps it and wires the core.
+func openCore(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger) (*core.Service, func(), error) {
+	mk, err := masterKey(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := store.Open(ctx, cfg.DatabaseURL, cfg.SQLitePath())
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, nil, fmt.Errorf("migrate: %w", err)
+	}
+	svc := core.New(st, env.Opts.Clock, mk, log)
+	if err := svc.Bootstrap(ctx); err != nil {
+		st.Close()
+		return nil, nil, fmt.Errorf("bootstrap: %w", err)
+	}
+	return svc, func() { st.Close() }, nil
+}
+
+func runVersion(_ context.Context, env Env, args []string) error {
+	fs := flag.NewFlagSet("latch version", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	fmt.Fprintln(env.Stdout, "latch "+version.Version)
+	return nil
+}
+
+func runMigrate(ctx context.Context, env Env, args []string) error {
+	cfg, err := parse(env, "migrate", args, nil)
+	if err != nil {
+		return err
+	}
+	if _, err := masterKey(cfg); err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, cfg.DatabaseURL, cfg.SQLitePath())
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	applied, err := st.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "migrations applied: %d\n", len(applied))
+	return nil
+}

@@ -1,0 +1,103 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/latchid/latch/internal/api"
+	"github.com/latchid/latch/internal/httpx"
+	"github.com/latchid/latch/internal/ui"
+)
+
+// Cache timings: how often a node checks for key changes made elsewhere, and
+// how often it writes batched key usage.
+const (
+	keyPollEvery  = 250 * time.Millisecond
+	keyFlushEvery = 2 * time.Second
+)
+
+func runServe(ctx context.Context, env Env, args []string) error {
+	cfg, err := parse(env, "serve", args, nil)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, env.Stderr)
+	// Listen before anything slow so a taken port fails fast with one line.
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %w", cfg.Listen, err)
+	}
+	defer ln.Close()
+
+	svc, closeDB, err := openCore(ctx, cfg, env, log)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	svc.Keys.Refresh(ctx)
+
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	cacheDone := make(chan struct{})
+	go func() { svc.Keys.Run(bg, keyPollEvery, keyFlushEvery); close(cacheDone) }()
+	defer func() { stopBG(); <-cacheDone }() // final usage flush before the database closes
+
+	srv := &http.Server{
+		Handler:           httpx.Middleware(log, newRootHandler(api.New(svc, cfg, log), ui.New(svc, cfg, log))),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+
+	if done, err := svc.SetupDone(ctx); err != nil {
+		return err
+	} else if !done {
+		token, err := svc.NewSetupToken(ctx)
+		if err != nil {
+			return err
+		}
+		url := cfg.PublicURL + "/setup-wizard?token=" + token.Reveal()
+		fmt.Fprintf(env.Stdout, "Latch is not set up yet. Open this one-time link to create the first admin:\n  %s\n", url)
+		log.Info("setup required: open the setup wizard", "url", url)
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("latch listening", "addr", ln.Addr().String(), "database", string(svc.Store().Dialect()))
+	if env.Opts.Ready != nil {
+		env.Opts.Ready(ln.Addr().String())
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// newRootHandler sends /api/* straight to the API's guard, which matches raw
+// paths itself; a ServeMux in front would clean or redirect them first.
+func newRootHandler(apiHandler http.Handler, pages *ui.UI) http.Handler {
+	mux := http.NewServeMux()
+	pages.Mount(mux)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(strings.ToLower(r.URL.Path), "/api/") {
+			apiHandler.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,144 @@
+// Package config is the only code that reads flags and the environment.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/latchid/latch/internal/secrets"
+)
+
+// Config is what every subcommand that opens the database needs.
+type Config struct {
+	Listen        string
+	DataDir       string
+	DatabaseURL   string
+	MasterKeyFile string
+	MasterKey     secrets.Secret // LATCH_MASTER_KEY; never a flag, so it stays out of ps
+	LogLevel      slog.Level
+	LogFormat     string
+	// TrustedProxies are the peers whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
+	// ForbiddenStatus is the status for "authenticated but not permitted": 401 as
+	// FusionAuth, or 403 when the operator prefers to tell the two apart.
+	ForbiddenStatus int
+	// PublicURL is the address printed in links such as the setup wizard's.
+	PublicURL string
+
+	logLevelText string
+	proxiesText  string
+	forbidText   string
+}
+
+// Env names, in one place so docs and tests can refer to them.
+const (
+	EnvListen          = "LATCH_LISTEN"
+	EnvDataDir         = "LATCH_DATA_DIR"
+	EnvDatabaseURL     = "LATCH_DATABASE_URL"
+	EnvMasterKeyFile   = "LATCH_MASTER_KEY_FILE"
+	EnvMasterKey       = "LATCH_MASTER_KEY"
+	EnvLogLevel        = "LATCH_LOG_LEVEL"
+	EnvLogFormat       = "LATCH_LOG_FORMAT"
+	EnvTrustedProxies  = "LATCH_TRUSTED_PROXIES"
+	EnvForbiddenStatus = "LATCH_FORBIDDEN_STATUS"
+	EnvPublicURL       = "LATCH_PUBLIC_URL"
+)
+
+// Register adds the common flags to fs, with defaults taken from the environment.
+// Call Validate after fs.Parse.
+func Register(fs *flag.FlagSet, getenv func(string) string) *Config {
+	c := &Config{MasterKey: secrets.Secret(getenv(EnvMasterKey))}
+	def := func(env, fallback string) string {
+		if v := getenv(env); v != "" {
+			return v
+		}
+		return fallback
+	}
+	fs.StringVar(&c.Listen, "listen", def(EnvListen, ":9011"), "address to listen on (env "+EnvListen+")")
+	fs.StringVar(&c.DataDir, "data-dir", def(EnvDataDir, "./latch-data"), "directory for the SQLite database and generated master key (env "+EnvDataDir+")")
+	fs.StringVar(&c.DatabaseURL, "database-url", def(EnvDatabaseURL, ""), "postgres://… selects PostgreSQL; empty means SQLite in the data dir (env "+EnvDatabaseURL+")")
+	fs.StringVar(&c.MasterKeyFile, "master-key-file", def(EnvMasterKeyFile, ""), "file holding the 256-bit master key as hex or base64 (env "+EnvMasterKeyFile+"; or the key itself in "+EnvMasterKey+")")
+	fs.StringVar(&c.logLevelText, "log-level", def(EnvLogLevel, "info"), "debug, info, warn or error (env "+EnvLogLevel+")")
+	fs.StringVar(&c.LogFormat, "log-format", def(EnvLogFormat, "text"), "text or json (env "+EnvLogFormat+")")
+	fs.StringVar(&c.proxiesText, "trusted-proxies", def(EnvTrustedProxies, ""), "comma-separated addresses or CIDRs whose X-Forwarded-For is trusted (env "+EnvTrustedProxies+")")
+	fs.StringVar(&c.forbidText, "forbidden-status", def(EnvForbiddenStatus, "401"), "status for a valid key that lacks permission: 401 (as FusionAuth) or 403 (env "+EnvForbiddenStatus+")")
+	fs.StringVar(&c.PublicURL, "public-url", def(EnvPublicURL, ""), "base URL printed in links, default http://localhost:PORT (env "+EnvPublicURL+")")
+	return c
+}
+
+// Validate checks and completes the configuration after parsing.
+func (c *Config) Validate() error {
+	if err := c.LogLevel.UnmarshalText([]byte(c.logLevelText)); err != nil {
+		return fmt.Errorf("invalid log level %q: use debug, info, warn or error", c.logLevelText)
+	}
+	c.LogFormat = strings.ToLower(c.LogFormat)
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("invalid log format %q: use text or json", c.LogFormat)
+	}
+	host, port, err := net.SplitHostPort(c.Listen)
+	if err != nil {
+		return fmt.Errorf("invalid listen address %q: use host:port or :port", c.Listen)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return fmt.Errorf("invalid listen port %q", port)
+	}
+	if c.DataDir == "" {
+		return errors.New("the data dir must not be empty")
+	}
+	if c.DatabaseURL != "" && !c.Postgres() {
+		return fmt.Errorf("invalid database URL: only postgres:// or postgresql:// URLs are supported (leave it empty for SQLite)")
+	}
+	if c.Postgres() && c.MasterKey == "" && c.MasterKeyFile == "" {
+		return errors.New("PostgreSQL needs a master key shared by every node: set " + EnvMasterKeyFile + " or " + EnvMasterKey)
+	}
+	c.TrustedProxies = nil
+	for _, p := range strings.Split(c.proxiesText, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			addr, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				return fmt.Errorf("invalid trusted proxy %q: use an address or CIDR", p)
+			}
+			prefix = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		c.TrustedProxies = append(c.TrustedProxies, prefix.Masked())
+	}
+	switch c.forbidText {
+	case "401":
+		c.ForbiddenStatus = 401
+	case "403":
+		c.ForbiddenStatus = 403
+	default:
+		return fmt.Errorf("invalid forbidden status %q: use 401 or 403", c.forbidText)
+	}
+	if c.PublicURL == "" {
+		if host == "" || host == "0.0.0.0" || host == "::" {
+			host = "localhost"
+		}
+		c.PublicURL = "http://" + net.JoinHostPort(host, port)
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	return nil
+}
+
+// Postgres reports whether the database is PostgreSQL.
+func (c *Config) Postgres() bool {
+	return strings.HasPrefix(c.DatabaseURL, "postgres://") || strings.HasPrefix(c.DatabaseURL, "postgresql://")
+}
+
+// SQLitePath is the SQLite database file inside the data dir.
+func (c *Config) SQLitePath() string { return filepath.Join(c.DataDir, "latch.db") }
+
+// DefaultMasterKeyFile is where SQLite installs keep a generated master key.
+func (c *Config) DefaultMasterKeyFile() string { return filepath.Join(c.DataDir, "master.key") }

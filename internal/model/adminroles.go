@@ -1,0 +1,46 @@
+package model
+
+// AdminRole is one role of the built-in admin application, with FusionAuth's fixed id.
+type AdminRole struct{ ID, Name, Description string }
+
+// AdminRoles are the built-in admin application's roles, as FusionAuth documents them.
+var AdminRoles = []AdminRole{
+	{"631ecd9d-8d40-4c13-8277-80cedb8236e2", "admin", "Can manage everything, including creating new users with administrator privileges."},
+	{"631ecd9d-8d40-4c13-8277-80cedb823712", "acl_manager", "Can add and edit IP access control lists."},
+	{"631ecd9d-8d40-4c13-8277-80cedb823711", "acl_deleter", "Can delete IP access control lists."},
+	{"631ecd9d-8d40-4c13-8277-80cedb8236e3", "api_key_manager", "Can add, edit and delete API keys."},
+	{"631ecd9d-8d40-4c13-8277-80cedb8236e4", "application_deleter", "Can delete applications."},
+	{"631ecd9d-8d40-4c13-8277-80cedb8236e5", "application_manager", "Can add and edit applications. Can also add, edit and delete roles and scopes."},
+	{"631ecd9d-8d40-4c13-8277-80cedb8236e6", "audit_log_viewer", "Can view audit logs."},
+	{"631ecd9d-8d40-4c13-8277-80cedb823700", "connector_deleter", "Can delete Connectors."},
+	{"631ecd9d-8d40-4c13-8277-80cedb823701", "connector_manager", "Can add and edit Connectors."},
+	{"631ecd9d-8d40-4c13-8277-80cedb8236fc", "consent_deleter", "Can delete consents."},
+	{"631ecd9d-8d40-4c13-8277-80cedb8236fd", "consent_manager", "Can add and edit consents."},
+	{"631ecd9d-8d40-4c13-8277-80cedb8236e7", "email_template_manager", "Can add, edit and delete email templates."},
+	{"631ecd9d-8d40-4c13-8277-80cedb823706", "entity_manager", "Can add, edit and delete entities."},
+	{"631ecd9d-8d40-4c13-8277-80cedb8236fa", "event_log_viewer", "Can view the event log."},
+	{"631ecd9d-8d40-4c13-8277-80cedb823702", "form_deleter", "Can delete forms and form fields."},
+	{"631ecd9d-8d40-4c13-8277-80cedb823703", "form_manager", "Can add and edit forms and form fields."},
+	{"631ecd9d-8d40-4c13-8277-80cedb8236f6", "group_deleter", "Can delete groups."},
+	{"631ecd9d-8d40-4c13-8277-80cedb8236f5", "group_manager", "Can add and edit groups."},
+	{"631ecd9d-8d40-4c13-8277-80cedb8236fb", "key_manager", "Can add, edit and delete keys."},
+	{"631ecd9d-8d40-4c13-8277-80cedb8236f9", "lambda_manager", "Can add, edit and delete lambdas."},
+	{"631ecd9d-8d40-4c13-8277-80cedb823709", "message_template_deleter", "Can delete message templates."},
+	{"631ecd9d-8d40-4c13-8277-80cedb823710", "message_template_manager", "Can add and edit message templates."},
+	{"631ecd9d-8d40-4c13-8277-80cedb823707", "messenger_deleter", "Can delete messengers."},
+	{"631ecd9d-8d40-4c13-8277-80cedb823708", "messenger_manager", "Can add and edit messengers."},
+	{"631ecd9d-8d40-4c13-8277-80cedb8236ff", "reactor_manager", "Can add and edit reactor and license settings, including detaching a license from an instance."},
+	{"631ecd9d-8d40-4c13-8277-80cedb8236e8", "report_viewer", "Can view reports."},
+	{"631ecd9d-8d40-4c13-8277-80cedb8236e9", "system_manager", "Can add and edit system configuration. Can also delete themes."},
+	{"631ecd9d-8d40-4c13-8277-80cedb8236f8", "tenant_deleter", "Can delete tenants."},
+	{"631ecd9d-8d40-4c13-8277-80cedb8236f7", "tenant_manager", "Can add and edit tenants."},
+	{"631ecd9d-8d40-4c13-8277-80cedb8236fe", "theme_manager", "Can add and edit themes."},
+	{"631ecd9d-8d40-4c13-8277-80cedb8236f0", "user_action_deleter", "Can delete user actions."},
+	{"631ecd9d-8d40-4c13-8277-80cedb8236f1", "user_action_manager", "Can add and edit user actions. Can also add, edit and delete user action reasons."},
+	{"631ecd9d-8d40-4c13-8277-80cedb8236f2", "user_deleter", "Can delete users."},
+	{"631ecd9d-8d40-4c13-8277-80cedb8236f3", "user_manager", "Can add and edit users. Please note that because this role can fully manage users, it is similar to the `admin` role. The `user_support_manager` role is recommended in most cases."},
+	{"631ecd9d-8d40-4c13-8277-80cedb823704", "user_support_manager", "Allows for a limited scope of user management. See below."},
+	{"631ecd9d-8d40-4c13-8277-80cedb823705", "user_support_viewer", "Can view user information."},
+	{"631ecd9d-8d40-4c13-8277-80cedb823713", "webhook_event_log_viewer", "Can view the webhook event log."},
+	{"631ecd9d-8d40-4c13-8277-80cedb8236f4", "webhook_manager", "Can add, edit and delete webhooks."},
+}

@@ -1,0 +1,138 @@
+// Package store is the one database/sql implementation of Latch's storage, for
+// SQLite and PostgreSQL with the same SQL text ($N placeholders, BIGINT epoch
+// milliseconds, RETURNING).
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+)
+
+// Dialect names the database behind a Store.
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// Store owns the connection pool.
+type Store struct {
+	db      *sql.DB
+	dialect Dialect
+}
+
+// Open connects to PostgreSQL when url is a postgres:// URL, otherwise to the
+// SQLite file at sqlitePath (created with its directory when missing).
+func Open(ctx context.Context, url, sqlitePath string) (*Store, error) {
+	if url != "" {
+		db, err := sql.Open("pgx", url)
+		if err != nil {
+			return nil, fmt.Errorf("open PostgreSQL: %w", err)
+		}
+		db.SetMaxOpenConns(32)
+		db.SetMaxIdleConns(8)
+		s := &Store{db: db, dialect: Postgres}
+		if err := s.Ping(ctx); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+		}
+		return s, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(sqlitePath), 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	// WAL lets readers run beside the writer; immediate transactions take the
+	// write lock at BEGIN so two writers queue instead of failing on upgrade.
+	dsn := "file:" + sqlitePath + "?_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
+		"&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open SQLite: %w", err)
+	}
+	db.SetMaxOpenConns(8)
+	s := &Store{db: db, dialect: SQLite}
+	if err := s.Ping(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open SQLite database %s: %w", sqlitePath, err)
+	}
+	// Keep the file private: it holds password hashes and sealed secrets.
+	_ = os.Chmod(sqlitePath, 0o600)
+	return s, nil
+}
+
+// Dialect tells which database this is.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// DB exposes the pool for tests and tools.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	return s.db.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// Close closes the pool.
+func (s *Store) Close() error { return s.db.Close() }
+
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Tx runs queries, inside a transaction (from InTx) or directly (from Read).
+type Tx struct {
+	q       querier
+	dialect Dialect
+}
+
+// Read returns a Tx that runs each query on its own, for reads.
+func (s *Store) Read() *Tx { return &Tx{q: s.db, dialect: s.dialect} }
+
+// InTx runs fn in one transaction, committed when fn returns nil.
+func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	sqlTx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(&Tx{q: sqlTx, dialect: s.dialect}); err != nil {
+		_ = sqlTx.Rollback()
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// ErrNoRows is returned by single-row lookups that find nothing.
+var ErrNoRows = sql.ErrNoRows
+
+// IsUnique reports whether err is a unique or primary-key violation.
+func IsUnique(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "23505"
+	}
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+}
+
+// IsForeignKey reports whether err is a foreign-key violation.
+func IsForeignKey(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "23503"
+	}
+	return err != nil && strings.Contains(err.Error(), "FOREIGN KEY constraint failed")
+}
