@@ -4,6 +4,7 @@
 # pg_bin_dir            print the directory holding initdb, pg_ctl and postgres (empty if none)
 # pg_start_cluster BIN  initdb + start; sets PG_DIR, PG_PORT, PG_URL
 # pg_stop_cluster BIN   stop and delete the cluster started by pg_start_cluster (safe to call twice)
+# pg_stop_dir BIN DIR   stop and delete any cluster laid out as DIR/data (also those Go tests make)
 
 pg_bin_dir() {
 	local d
@@ -29,13 +30,15 @@ pg_bin_dir() {
 	return 0
 }
 
-# pg_run CMD...: run as the postgres OS user (initdb and postgres refuse root),
-# from inside the cluster dir so a cwd postgres cannot read does no harm.
+# pg_run DIR CMD...: run as the postgres OS user (initdb and postgres refuse root),
+# from inside the cluster's DIR so a working directory postgres cannot read does no harm.
 pg_run() {
+	local dir=$1
+	shift
 	if ((EUID == 0)); then
-		(cd "$PG_DIR" && runuser -u postgres -- "$@")
+		(cd "$dir" && runuser -u postgres -- "$@")
 	else
-		(cd "$PG_DIR" && "$@")
+		(cd "$dir" && "$@")
 	fi
 }
 
@@ -51,7 +54,7 @@ pg_start_cluster() {
 		chown postgres: "$PG_DIR"
 	fi
 	# --no-sync: the cluster lives for one run, durability is worthless here.
-	if ! pg_run "$bin/initdb" -D "$PG_DIR/data" -U postgres -A trust -E UTF8 --no-locale --no-sync \
+	if ! pg_run "$PG_DIR" "$bin/initdb" -D "$PG_DIR/data" -U postgres -A trust -E UTF8 --no-locale --no-sync \
 		>"$PG_DIR/initdb.log" 2>&1; then
 		cat "$PG_DIR/initdb.log" >&2
 		return 1
@@ -71,7 +74,7 @@ pg_start_cluster() {
 		if pg_port_busy "$PG_PORT"; then
 			continue
 		fi
-		if pg_run "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -o "-p $PG_PORT" -w -t 60 start >/dev/null; then
+		if pg_run "$PG_DIR" "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -o "-p $PG_PORT" -w -t 60 start >/dev/null; then
 			PG_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres?sslmode=disable"
 			return 0
 		fi
@@ -82,14 +85,20 @@ pg_start_cluster() {
 }
 
 pg_stop_cluster() {
-	local bin=$1
-	if [[ -z ${PG_DIR:-} || ! -d $PG_DIR ]]; then
+	if [[ -n ${PG_DIR:-} ]]; then
+		pg_stop_dir "$1" "$PG_DIR"
+		PG_DIR=
+	fi
+}
+
+pg_stop_dir() {
+	local bin=$1 dir=$2
+	if [[ ! -d $dir ]]; then
 		return 0
 	fi
-	if [[ -f $PG_DIR/data/postmaster.pid ]]; then
-		pg_run "$bin/pg_ctl" -D "$PG_DIR/data" -m fast -w -t 30 stop >/dev/null 2>&1 ||
-			pg_run "$bin/pg_ctl" -D "$PG_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
+	if [[ -f $dir/data/postmaster.pid ]]; then
+		pg_run "$dir" "$bin/pg_ctl" -D "$dir/data" -m fast -w -t 30 stop >/dev/null 2>&1 ||
+			pg_run "$dir" "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
 	fi
-	rm -rf "$PG_DIR"
-	PG_DIR=
+	rm -rf "$dir"
 }
