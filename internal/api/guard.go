@@ -5,6 +5,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -97,7 +98,8 @@ type Server struct {
 	routes map[string]Route // by pattern
 }
 
-// New builds the /api handler from the route table.
+// New builds the /api handler from the route table. Each route's handler is
+// wrapped in its guard; a catch-all answers unknown routes after authentication.
 func New(svc *core.Service, cfg *config.Config, log *slog.Logger) *Server {
 	s := &Server{svc: svc, cfg: cfg, log: log, mux: http.NewServeMux(), routes: map[string]Route{}}
 	for _, rt := range s.table() {
@@ -106,8 +108,10 @@ func New(svc *core.Service, cfg *config.Config, log *slog.Logger) *Server {
 			panic("route without access rule or handler: " + rt.Pattern)
 		}
 		s.routes[rt.Pattern] = rt
-		s.mux.Handle(rt.Pattern, rt.Handler)
+		s.mux.Handle(rt.Pattern, s.guard(rt))
 	}
+	// Matches every method, so ServeMux never answers 405 before authentication.
+	s.mux.HandleFunc("/api/", s.unknown)
 	return s
 }
 
@@ -129,42 +133,63 @@ func canonical(r *http.Request) bool {
 	return r.URL.RawPath == "" && !strings.Contains(rawPath, "%") && p == path.Clean(p)
 }
 
-// ServeHTTP authenticates, authorises, then dispatches. Deny by default: a
-// request reaches a handler only through a route whose rule it satisfies.
+// ServeHTTP dispatches canonical paths through the route table; any other
+// spelling of a path is an unknown route. Deny by default: a handler runs only
+// behind the guard of its own route.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	p := &Principal{IP: httpx.ClientIP(r, s.cfg.TrustedProxies)}
-	var rt Route
-	matched := false
-	if canonical(r) {
-		if _, pattern := s.mux.Handler(r); pattern != "" {
-			rt, matched = s.routes[pattern]
-		}
+	if !canonical(r) {
+		s.unknown(w, r)
+		return
 	}
-	if raw := r.Header.Get("Authorization"); raw != "" || !matched || rt.Access != Anonymous {
-		key, err := s.svc.Keys.Authenticate(r.Context(), raw)
-		if err != nil {
-			if matched && rt.Access == Anonymous {
-				key = nil // a bad key on an anonymous route is just anonymous
-			} else {
-				httpx.WriteError(w, r, s.log, err)
-				return
-			}
-		}
-		if key != nil && key.ACL != nil && !key.ACL.Allows(p.IP) {
-			httpx.WriteStatus(w, http.StatusUnauthorized)
+	s.mux.ServeHTTP(w, r)
+}
+
+// unknown answers 404, but only to an authenticated caller: without a valid
+// key, every /api path looks the same (401).
+func (s *Server) unknown(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.authenticate(w, r, false); !ok {
+		return
+	}
+	httpx.WriteStatus(w, http.StatusNotFound)
+}
+
+// guard wraps one route's handler with its access rule.
+func (s *Server) guard(rt Route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, ok := s.authenticate(w, r, rt.Access == Anonymous)
+		if !ok {
 			return
 		}
-		p.Key = key
+		if !s.permitted(rt, r, p) {
+			httpx.WriteStatus(w, s.cfg.ForbiddenStatus)
+			return
+		}
+		rt.Handler(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+	})
+}
+
+// authenticate identifies the caller by the Authorization header and applies
+// the key's IP ACL. When optional, a missing or bad key means anonymous; else
+// it writes 401 and returns false.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, optional bool) (*Principal, bool) {
+	p := &Principal{IP: httpx.ClientIP(r, s.cfg.TrustedProxies)}
+	raw := r.Header.Get("Authorization")
+	if optional && raw == "" {
+		return p, true
 	}
-	if !matched {
-		httpx.WriteStatus(w, http.StatusNotFound)
-		return
+	key, err := s.svc.Keys.Authenticate(r.Context(), raw)
+	if err == nil && key.ACL != nil && !key.ACL.Allows(p.IP) {
+		err = model.ErrUnauthorized
 	}
-	if !s.permitted(rt, r, p) {
-		httpx.WriteStatus(w, s.cfg.ForbiddenStatus)
-		return
+	if err != nil {
+		if optional && errors.Is(err, model.ErrUnauthorized) {
+			return p, true
+		}
+		httpx.WriteError(w, r, s.log, err)
+		return nil, false
 	}
-	s.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+	p.Key = key
+	return p, true
 }
 
 // permitted applies the route's rule and the tenant header to the principal.
@@ -173,6 +198,9 @@ func (s *Server) permitted(rt Route, r *http.Request, p *Principal) bool {
 		return true
 	}
 	k := p.Key
+	if k == nil {
+		return false
+	}
 	switch rt.Access {
 	case KeyManager:
 		if !k.KeyManager {
