@@ -13,6 +13,7 @@ import (
 
 	"github.com/latchid/latch/internal/config"
 	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/httpx"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/store"
 	"github.com/latchid/latch/internal/version"
@@ -139,10 +140,11 @@ func parse(env Env, name string, args []string, extra func(fs *flag.FlagSet)) (*
 
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
 	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		h = slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(httpx.ContextHandler{Handler: h})
 }
 
 // masterKey loads the master key: the variable, the file, or (SQLite only) a

@@ -59,13 +59,13 @@ func Middleware(log *slog.Logger, next http.Handler) http.Handler {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				log.ErrorContext(r.Context(), "panic serving request", "request_id", id, "panic", p)
+				log.ErrorContext(r.Context(), "panic serving request", "panic", p)
 				if rec.status == 0 {
 					WriteStatus(rec, http.StatusInternalServerError)
 				}
 			}
 			// The path only: query strings may carry tokens.
-			log.LogAttrs(r.Context(), slog.LevelDebug, "request", slog.String("request_id", id),
+			log.LogAttrs(r.Context(), slog.LevelDebug, "request",
 				slog.String("method", r.Method), slog.String("path", r.URL.Path),
 				slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
 		}()
