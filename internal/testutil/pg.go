@@ -79,8 +79,7 @@ func adminExec(t testing.TB, dsn, stmt string) {
 	}
 	defer db.Close()
 	if _, err := db.ExecContext(ctx, stmt); err != nil {
-		t.Errorf("%s: %v", stmt, err)
-		t.FailNow()
+		t.Fatalf("%s: %v", stmt, err)
 	}
 }
 
@@ -247,7 +246,7 @@ func (c *PGCluster) run(tool string, args ...string) ([]byte, error) {
 	path := filepath.Join(c.bin, tool)
 	var cmd *exec.Cmd
 	if c.asPG {
-		cmd = exec.Command("runuser", append([]string{"-u", "postgres", "--", path}, args...)...)
+		cmd = exec.Command(runuserPath(), append([]string{"-u", "postgres", "--", path}, args...)...)
 	} else {
 		cmd = exec.Command(path, args...)
 	}
@@ -297,6 +296,14 @@ func findPGBin() string {
 		}
 	}
 	return ""
+}
+
+// runuserPath finds runuser even when /usr/sbin is not in PATH (e.g. a trimmed CI environment).
+func runuserPath() string {
+	if p, err := exec.LookPath("runuser"); err == nil {
+		return p
+	}
+	return "/usr/sbin/runuser"
 }
 
 func freePort() (int, error) {

@@ -77,14 +77,14 @@ func TestPGClusterStopStart(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	c := StartPGCluster(t)
-	url := c.URL()
+	dsn := c.URL()
 
-	if _, err := openPG(t, url).ExecContext(ctx, `CREATE TABLE kept (v TEXT); INSERT INTO kept VALUES ('before stop')`); err != nil {
+	if _, err := openPG(t, dsn).ExecContext(ctx, `CREATE TABLE kept (v TEXT); INSERT INTO kept VALUES ('before stop')`); err != nil {
 		t.Fatal(err)
 	}
 
 	c.Stop(t)
-	down := openPG(t, url)
+	down := openPG(t, dsn)
 	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := down.PingContext(pingCtx); err == nil {
@@ -92,8 +92,8 @@ func TestPGClusterStopStart(t *testing.T) {
 	}
 
 	c.Start(t)
-	if c.URL() != url {
-		t.Fatalf("URL changed across restart: %s -> %s", url, c.URL())
+	if c.URL() != dsn {
+		t.Fatalf("URL changed across restart: %s -> %s", dsn, c.URL())
 	}
 	// The same *sql.DB that failed recovers once the server is back.
 	var v string

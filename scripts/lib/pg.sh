@@ -6,6 +6,10 @@
 # pg_stop_cluster BIN   stop and delete the cluster started by pg_start_cluster (safe to call twice)
 # pg_stop_dir BIN DIR   stop and delete any cluster laid out as DIR/data (also those Go tests make)
 
+# Set by pg_start_cluster, read by the script that sources this file.
+# shellcheck disable=SC2034
+PG_DIR='' PG_PORT='' PG_URL=''
+
 pg_bin_dir() {
 	local d
 	if [[ -n ${LATCH_TEST_PG_BIN:-} && -x ${LATCH_TEST_PG_BIN}/initdb ]]; then
