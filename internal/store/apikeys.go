@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/latchid/latch/internal/model"
 )
 
@@ -94,11 +96,13 @@ func (tx *Tx) InsertAPIKey(ctx context.Context, k *APIKeyRow) error {
 
 // UpdateAPIKey rewrites a key's mutable fields. The hash and sealed value stay.
 func (tx *Tx) UpdateAPIKey(ctx context.Context, k *APIKeyRow) error {
+	// Every argument must appear in the SQL: PostgreSQL cannot type an unused
+	// parameter, so the sealed value (args[2]) is left out.
 	args := apiKeyArgs(k)
-	res, err := tx.q.ExecContext(ctx, `UPDATE api_keys SET name = $4, name_lower = $5, key_manager = $6,
-		permissions = $7, tenant_ids = $8, ip_acl_id = $9, meta_data = $10, expiration_instant = $11,
-		last_update_instant = $14 WHERE id = $1 AND key_hash = $2 AND retrievable = $12 AND insert_instant = $13`,
-		args[0], args[1], args[2], args[3], args[4], args[5], args[6], args[7], args[8], args[9], args[10], args[11], args[12], args[13])
+	res, err := tx.q.ExecContext(ctx, `UPDATE api_keys SET name = $3, name_lower = $4, key_manager = $5,
+		permissions = $6, tenant_ids = $7, ip_acl_id = $8, meta_data = $9, expiration_instant = $10,
+		last_update_instant = $13 WHERE id = $1 AND key_hash = $2 AND retrievable = $11 AND insert_instant = $12`,
+		args[0], args[1], args[3], args[4], args[5], args[6], args[7], args[8], args[9], args[10], args[11], args[12], args[13])
 	if err != nil {
 		return err
 	}
@@ -239,4 +243,42 @@ func expectOne(res sql.Result) error {
 		return ErrNotOne
 	}
 	return nil
+}
+
+// LockAPIKeys serialises changes to API keys: call it first in a transaction
+// that reads keys to decide a change (the last-key guard), so that two such
+// transactions cannot both decide on the same snapshot. PostgreSQL locks the
+// api_keys cache-version row until commit; SQLite's immediate transactions
+// already hold the database's write lock from BEGIN (and know no FOR UPDATE).
+func (tx *Tx) LockAPIKeys(ctx context.Context) error {
+	if tx.dialect != Postgres {
+		return nil
+	}
+	var v int64
+	if err := tx.q.QueryRowContext(ctx, "SELECT version FROM cache_versions WHERE name = $1 FOR UPDATE", CacheAPIKeys).Scan(&v); err != nil {
+		return fmt.Errorf("lock api keys: %w", err)
+	}
+	return nil
+}
+
+// APIKeyUniqueField tells which unique column of api_keys a unique violation
+// hit: "id", "name", "key" (the value's hash), or "" when it is none of them.
+func APIKeyUniqueField(err error) string {
+	if !IsUnique(err) {
+		return ""
+	}
+	var pg *pgconn.PgError
+	text := err.Error()
+	if errors.As(err, &pg) {
+		text = pg.ConstraintName + " " + pg.Detail
+	}
+	switch {
+	case strings.Contains(text, "name_lower"):
+		return "name"
+	case strings.Contains(text, "key_hash"):
+		return "key"
+	case strings.Contains(text, "api_keys_pkey"), strings.Contains(text, "api_keys.id"):
+		return "id"
+	}
+	return ""
 }
