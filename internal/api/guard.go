@@ -137,7 +137,10 @@ func canonical(r *http.Request) bool {
 // spelling of a path is an unknown route. Deny by default: a handler runs only
 // behind the guard of its own route.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !canonical(r) {
+	// The root handler also sends other spellings such as /API/ here; New's
+	// /api/ catch-all is case-sensitive, so they must not fall through to
+	// ServeMux's unauthenticated 404.
+	if !canonical(r) || !strings.HasPrefix(r.URL.Path, "/api/") {
 		s.unknown(w, r)
 		return
 	}

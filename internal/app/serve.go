@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path"
 	"strings"
 	"time"
 
@@ -88,13 +89,14 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	return nil
 }
 
-// newRootHandler sends /api/* straight to the API's guard, which matches raw
-// paths itself; a ServeMux in front would clean or redirect them first.
+// newRootHandler sends every spelling of /api/* (any case, "//", "..") straight
+// to the API's guard, which authenticates before it refuses a non-canonical
+// path; a ServeMux in front would clean or redirect them first.
 func newRootHandler(apiHandler http.Handler, pages *ui.UI) http.Handler {
 	mux := http.NewServeMux()
 	pages.Mount(mux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(strings.ToLower(r.URL.Path), "/api/") {
+		if strings.HasPrefix(strings.ToLower(path.Clean("/"+r.URL.Path)), "/api/") {
 			apiHandler.ServeHTTP(w, r)
 			return
 		}

@@ -64,7 +64,19 @@ type AuditFilter struct {
 	Start, End int64  // insert_instant bounds, inclusive
 	ActorID    string
 	Severity   string
+	// OrderBy is a key of AuditOrderColumns; empty orders by id, which follows
+	// insertion order.
+	OrderBy    string
 	Descending bool
+}
+
+// AuditOrderColumns maps FusionAuth's audit-log orderBy fields (lower-cased)
+// to columns. Only these reach the SQL text.
+var AuditOrderColumns = map[string]string{
+	"id":            "id",
+	"insertinstant": "insert_instant",
+	"insertuser":    "insert_user",
+	"message":       "message",
 }
 
 // SearchAudit returns a page of entries and the total that match.
@@ -98,13 +110,21 @@ func (tx *Tx) SearchAudit(ctx context.Context, f AuditFilter, offset, limit int)
 	if err := tx.q.QueryRowContext(ctx, "SELECT COUNT(*) FROM audit_log WHERE "+cond, args...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
+	col := "id"
+	if f.OrderBy != "" {
+		c, ok := AuditOrderColumns[strings.ToLower(f.OrderBy)]
+		if !ok {
+			return nil, 0, fmt.Errorf("audit search: unknown order %q", f.OrderBy)
+		}
+		col = c
+	}
 	order := "ASC"
 	if f.Descending {
 		order = "DESC"
 	}
 	args = append(args, limit, offset)
-	rows, err := tx.q.QueryContext(ctx, fmt.Sprintf("SELECT %s FROM audit_log WHERE %s ORDER BY id %s LIMIT $%d OFFSET $%d",
-		auditColumns, cond, order, len(args)-1, len(args)), args...)
+	rows, err := tx.q.QueryContext(ctx, fmt.Sprintf("SELECT %s FROM audit_log WHERE %s ORDER BY %s %s, id %s LIMIT $%d OFFSET $%d",
+		auditColumns, cond, col, order, order, len(args)-1, len(args)), args...)
 	if err != nil {
 		return nil, 0, err
 	}

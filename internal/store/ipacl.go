@@ -62,13 +62,46 @@ func (tx *Tx) AllIPACLs(ctx context.Context) ([]*model.IPAccessControlList, erro
 
 // SearchIPACLs finds lists whose name contains name (case-insensitive), by name.
 func (tx *Tx) SearchIPACLs(ctx context.Context, name string, offset, limit int) ([]*model.IPAccessControlList, int, error) {
-	pattern := "%" + escapeLike(strings.ToLower(name)) + "%"
+	return tx.SearchIPACLsOrdered(ctx, IPACLQuery{Name: name}, offset, limit)
+}
+
+// IPACLQuery narrows and orders SearchIPACLsOrdered.
+type IPACLQuery struct {
+	Name       string // substring, case-insensitive; empty matches all
+	OrderBy    string // one of IPACLOrderColumns' keys; empty means name
+	Descending bool
+}
+
+// IPACLOrderColumns maps FusionAuth's orderBy fields (lower-cased) to columns.
+// Only these reach the SQL text.
+var IPACLOrderColumns = map[string]string{
+	"id":                "id",
+	"name":              "name_lower",
+	"insertinstant":     "insert_instant",
+	"lastupdateinstant": "last_update_instant",
+}
+
+// SearchIPACLsOrdered is SearchIPACLs with a chosen order.
+func (tx *Tx) SearchIPACLsOrdered(ctx context.Context, q IPACLQuery, offset, limit int) ([]*model.IPAccessControlList, int, error) {
+	col := "name_lower"
+	if q.OrderBy != "" {
+		c, ok := IPACLOrderColumns[strings.ToLower(q.OrderBy)]
+		if !ok {
+			return nil, 0, fmt.Errorf("ip acl search: unknown order %q", q.OrderBy)
+		}
+		col = c
+	}
+	dir := "ASC"
+	if q.Descending {
+		dir = "DESC"
+	}
+	pattern := "%" + escapeLike(strings.ToLower(q.Name)) + "%"
 	var total int
 	if err := tx.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM ip_acls WHERE name_lower LIKE $1 ESCAPE '\'`, pattern).Scan(&total); err != nil {
 		return nil, 0, err
 	}
 	rows, err := tx.q.QueryContext(ctx, "SELECT "+ipACLColumns+` FROM ip_acls WHERE name_lower LIKE $1 ESCAPE '\'
-		ORDER BY name_lower, id LIMIT $2 OFFSET $3`, pattern, limit, offset)
+		ORDER BY `+col+" "+dir+", id "+dir+" LIMIT $2 OFFSET $3", pattern, limit, offset)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -82,4 +115,31 @@ func (tx *Tx) SearchIPACLs(ctx context.Context, name string, offset, limit int) 
 		out = append(out, a)
 	}
 	return out, total, rows.Err()
+}
+
+// IPACLNameTaken reports whether another list (not exceptID) has this name,
+// compared case-insensitively as the unique index does.
+func (tx *Tx) IPACLNameTaken(ctx context.Context, name, exceptID string) (bool, error) {
+	var n int
+	err := tx.q.QueryRowContext(ctx, "SELECT COUNT(*) FROM ip_acls WHERE name_lower = $1 AND id <> $2",
+		strings.ToLower(name), exceptID).Scan(&n)
+	return n > 0, err
+}
+
+// APIKeysUsingIPACL returns the ids of the keys that reference a list, at most limit.
+func (tx *Tx) APIKeysUsingIPACL(ctx context.Context, id string, limit int) ([]string, error) {
+	rows, err := tx.q.QueryContext(ctx, "SELECT id FROM api_keys WHERE ip_acl_id = $1 ORDER BY insert_instant, id LIMIT $2", id, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
 }

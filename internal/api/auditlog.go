@@ -1,0 +1,70 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/httpx"
+	"github.com/latchid/latch/internal/model"
+)
+
+// /api/system/audit-log: reading FusionAuth's audit log. Entries carry, as
+// extensions, who acted (actorType, actorId), the request (method, path), the
+// object changed (targetId) and the source address.
+
+type auditLogResponse struct {
+	AuditLog *model.AuditLog `json:"auditLog"`
+}
+
+type auditLogSearchResponse struct {
+	AuditLogs []*model.AuditLog `json:"auditLogs"`
+	Total     int               `json:"total"`
+}
+
+func (s *Server) retrieveAuditLog(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		httpx.WriteStatus(w, http.StatusNotFound) // no such entry can exist
+		return
+	}
+	a, err := s.svc.AuditLog(r.Context(), id)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, auditLogResponse{a})
+}
+
+// searchAuditLogs answers both POST (criteria in the body) and GET (in the query).
+func (s *Server) searchAuditLogs(w http.ResponseWriter, r *http.Request) {
+	var q core.AuditSearch
+	if r.Method == http.MethodPost {
+		var req struct {
+			Search core.AuditSearch `json:"search"`
+		}
+		if err := httpx.DecodeJSON(w, r, &req, true); err != nil {
+			httpx.WriteError(w, r, s.log, err)
+			return
+		}
+		q = req.Search
+	} else {
+		var verrs model.Errors
+		v := r.URL.Query()
+		q.Message, q.User, q.OrderBy = v.Get("message"), v.Get("user"), v.Get("orderBy")
+		q.Start = searchQueryInt64(&verrs, v, "start")
+		q.End = searchQueryInt64(&verrs, v, "end")
+		q.StartRow = searchQueryInt(&verrs, v, "startRow")
+		q.NumberOfResults = searchQueryInt(&verrs, v, "numberOfResults")
+		if err := verrs.Err(); err != nil {
+			httpx.WriteError(w, r, s.log, err)
+			return
+		}
+	}
+	logs, total, err := s.svc.SearchAuditLogs(r.Context(), q)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, auditLogSearchResponse{AuditLogs: logs, Total: total})
+}
