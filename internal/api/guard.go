@@ -5,7 +5,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -185,7 +184,9 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, optional b
 		err = model.ErrUnauthorized
 	}
 	if err != nil {
-		if optional && errors.Is(err, model.ErrUnauthorized) {
+		if optional {
+			// Anonymous routes (status, health) must answer even when the
+			// database cannot look up an unknown key.
 			return p, true
 		}
 		httpx.WriteError(w, r, s.log, err)

@@ -105,29 +105,42 @@ func printUsage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(w, "\nRun 'latch COMMAND --help' for a command's flags. Every flag can also be set by its LATCH_* environment variable.")
+	// The flags every database command shares, so that --help names them all.
+	fs := flag.NewFlagSet("latch", flag.ContinueOnError)
+	config.Register(fs, func(string) string { return "" })
+	fmt.Fprintln(w, "\nFlags of serve, setup and migrate:")
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fmt.Fprintln(w, "\nRun 'latch COMMAND --help' for a command's own flags. Every flag can also be set by its LATCH_* environment variable.")
+}
+
+// parseFlags parses args into fs. Errors come back as one usage error (the
+// caller prints one line), and --help prints the flags on stdout.
+func parseFlags(env Env, fs *flag.FlagSet, usage string, args []string) error {
+	fs.SetOutput(io.Discard) // the flag package would print each error and the usage to stderr
+	fs.Usage = func() {}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(env.Stdout, usage)
+			fs.SetOutput(env.Stdout)
+			fs.PrintDefaults()
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	return nil
 }
 
 // parse parses a subcommand's flags: the common ones plus extra. Invalid
 // flags and configuration become usage errors (exit 2).
 func parse(env Env, name string, args []string, extra func(fs *flag.FlagSet)) (*config.Config, error) {
 	fs := flag.NewFlagSet("latch "+name, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
 	cfg := config.Register(fs, env.Getenv)
 	if extra != nil {
 		extra(fs)
 	}
-	fs.Usage = func() {
-		fmt.Fprintf(env.Stdout, "Usage: latch %s [flags]\n\nFlags:\n", name)
-		fs.SetOutput(env.Stdout)
-		fs.PrintDefaults()
-		fs.SetOutput(env.Stderr)
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, err
-		}
-		return nil, usageError{err.Error()}
+	if err := parseFlags(env, fs, "Usage: latch "+name+" [flags]\n\nFlags:", args); err != nil {
+		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
@@ -190,17 +203,17 @@ func openCore(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger
 		st.Close()
 		return nil, nil, fmt.Errorf("bootstrap: %w", err)
 	}
+	if err := svc.EnsureDefaultSigningKey(ctx); err != nil {
+		st.Close()
+		return nil, nil, fmt.Errorf("default signing key: %w", err)
+	}
 	return svc, func() { st.Close() }, nil
 }
 
 func runVersion(_ context.Context, env Env, args []string) error {
 	fs := flag.NewFlagSet("latch version", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err.Error()}
+	if err := parseFlags(env, fs, "Usage: latch version\n\nPrints the version. It takes no flags.", args); err != nil {
+		return err
 	}
 	fmt.Fprintln(env.Stdout, "latch "+version.Version)
 	return nil

@@ -13,6 +13,7 @@ import (
 
 	"github.com/latchid/latch/internal/api"
 	"github.com/latchid/latch/internal/httpx"
+	"github.com/latchid/latch/internal/keys"
 	"github.com/latchid/latch/internal/ui"
 )
 
@@ -42,14 +43,18 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	}
 	defer closeDB()
 	svc.Keys.Refresh(ctx)
+	svc.SigningKeys.Refresh(ctx)
 
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	cacheDone := make(chan struct{})
 	go func() { svc.Keys.Run(bg, keyPollEvery, keyFlushEvery); close(cacheDone) }()
-	defer func() { stopBG(); <-cacheDone }() // final usage flush before the database closes
+	signingDone := make(chan struct{})
+	go func() { svc.SigningKeys.Run(bg, keyPollEvery); close(signingDone) }()
+	defer func() { stopBG(); <-cacheDone; <-signingDone }() // final usage flush before the database closes
 
+	root := newRootHandler(api.New(svc, cfg, log), ui.New(svc, cfg, log), keys.JWKSHandler(svc.SigningKeys.Current))
 	srv := &http.Server{
-		Handler:           httpx.Middleware(log, newRootHandler(api.New(svc, cfg, log), ui.New(svc, cfg, log))),
+		Handler:           httpx.Middleware(log, root),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -64,7 +69,12 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		url := cfg.PublicURL + "/setup-wizard?token=" + token.Reveal()
+		base := cfg.PublicURL
+		if strings.HasSuffix(base, ":0") { // --listen …:0 picked a port: print the real one
+			_, port, _ := net.SplitHostPort(ln.Addr().String())
+			base = strings.TrimSuffix(base, "0") + port
+		}
+		url := base + "/setup-wizard?token=" + token.Reveal()
 		fmt.Fprintf(env.Stdout, "Latch is not set up yet. Open this one-time link to create the first admin:\n  %s\n", url)
 		log.Info("setup required: open the setup wizard", "url", url)
 	}
@@ -92,11 +102,12 @@ func runServe(ctx context.Context, env Env, args []string) error {
 // newRootHandler sends every spelling of /api/* (any case, "//", "..") straight
 // to the API's guard, which authenticates before it refuses a non-canonical
 // path; a ServeMux in front would clean or redirect them first.
-func newRootHandler(apiHandler http.Handler, pages *ui.UI) http.Handler {
+func newRootHandler(apiHandler http.Handler, pages *ui.UI, jwks http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	pages.Mount(mux)
+	mux.Handle("GET /.well-known/jwks.json", jwks) // anonymous, served from memory
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(strings.ToLower(path.Clean("/"+r.URL.Path)), "/api/") {
+		if clean := strings.ToLower(path.Clean("/" + r.URL.Path)); clean == "/api" || strings.HasPrefix(clean, "/api/") {
 			apiHandler.ServeHTTP(w, r)
 			return
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/user"
+	"path/filepath"
 	"strings"
 
 	"github.com/latchid/latch/internal/core"
@@ -31,6 +32,13 @@ func runSetup(ctx context.Context, env Env, args []string) error {
 	pw, err := os.ReadFile(passwordFile)
 	if err != nil {
 		return usageError{"cannot read the password file: " + err.Error()}
+	}
+	if keyOut != "" {
+		// Fail before setup: the initial key is shown once, so an unwritable
+		// destination would lose it.
+		if st, err := os.Stat(filepath.Dir(keyOut)); err != nil || !st.IsDir() {
+			return usageError{"--key-out: the directory of " + keyOut + " does not exist"}
+		}
 	}
 	log := newLogger(cfg, env.Stderr)
 	svc, closeDB, err := openCore(ctx, cfg, env, log)

@@ -21,6 +21,9 @@ import (
 // Secret is a string that redacts itself in fmt and slog output.
 type Secret string
 
+// Format redacts under every verb, not only those that call String.
+func (Secret) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte("[redacted]")) }
+
 func (Secret) String() string                 { return "[redacted]" }
 func (Secret) GoString() string               { return "[redacted]" }
 func (Secret) LogValue() slog.Value           { return slog.StringValue("[redacted]") }
@@ -83,18 +86,28 @@ func LoadOrCreateMasterKeyFile(path string, create bool) (*MasterKey, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) { // another process made it first: use theirs
-		return LoadOrCreateMasterKeyFile(path, false)
-	}
+	// Write a private temporary file, then link it into place: the key file
+	// appears complete or not at all, so a process starting at the same time
+	// never reads a half-written key, and a link never replaces theirs.
+	f, err := os.CreateTemp(filepath.Dir(path), ".master.key-*") // mode 0600
 	if err != nil {
 		return nil, err
 	}
+	defer os.Remove(f.Name())
 	if _, err := f.WriteString(hex.EncodeToString(raw) + "\n"); err != nil {
 		f.Close()
 		return nil, err
 	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return nil, err
+	}
 	if err := f.Close(); err != nil {
+		return nil, err
+	}
+	if err := os.Link(f.Name(), path); errors.Is(err, os.ErrExist) { // another process made it first: use theirs
+		return LoadOrCreateMasterKeyFile(path, false)
+	} else if err != nil {
 		return nil, err
 	}
 	return NewMasterKey(raw)

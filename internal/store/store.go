@@ -11,10 +11,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+	"modernc.org/sqlite"               // registers the "sqlite" driver
 )
 
 // Dialect names the database behind a Store.
@@ -53,21 +54,44 @@ func Open(ctx context.Context, url, sqlitePath string) (*Store, error) {
 	}
 	// WAL lets readers run beside the writer; immediate transactions take the
 	// write lock at BEGIN so two writers queue instead of failing on upgrade.
-	dsn := "file:" + sqlitePath + "?_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
-		"&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	// busy_timeout comes first: pragmas run in order on every new connection,
+	// and switching a fresh file to WAL needs a lock that another process
+	// opening the same file at once may hold.
+	dsn := "file:" + sqlitePath + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
+		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open SQLite: %w", err)
 	}
 	db.SetMaxOpenConns(8)
 	s := &Store{db: db, dialect: SQLite}
-	if err := s.Ping(ctx); err != nil {
+	if err := s.pingSQLite(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open SQLite database %s: %w", sqlitePath, err)
 	}
 	// Keep the file private: it holds password hashes and sealed secrets.
 	_ = os.Chmod(sqlitePath, 0o600)
 	return s, nil
+}
+
+// pingSQLite makes the first connection. Processes opening a fresh file at once
+// race to switch it to WAL, and SQLite refuses the losers immediately (the busy
+// timeout does not cover that lock upgrade); once the file is in WAL, opening
+// no longer conflicts, so a short retry is enough.
+func (s *Store) pingSQLite(ctx context.Context) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := s.Ping(ctx)
+		var se *sqlite.Error
+		if err == nil || !errors.As(err, &se) || se.Code()&0xff != 5 /* SQLITE_BUSY */ || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // Dialect tells which database this is.
