@@ -107,10 +107,21 @@ func newRootHandler(apiHandler http.Handler, pages *ui.UI, jwks http.Handler) ht
 	pages.Mount(mux)
 	mux.Handle("GET /.well-known/jwks.json", jwks) // anonymous, served from memory
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if clean := strings.ToLower(path.Clean("/" + r.URL.Path)); clean == "/api" || strings.HasPrefix(clean, "/api/") {
+		if isAPIPath(r.URL.Path) {
 			apiHandler.ServeHTTP(w, r)
 			return
 		}
 		mux.ServeHTTP(w, r)
 	})
+}
+
+// isAPIPath reports whether a path, as sent or once cleaned, names /api.
+func isAPIPath(p string) bool {
+	for _, form := range []string{p, path.Clean("/" + p)} {
+		form = strings.ToLower(form)
+		if form == "/api" || strings.HasPrefix(form, "/api/") {
+			return true
+		}
+	}
+	return false
 }
