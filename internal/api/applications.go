@@ -1,0 +1,215 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/httpx"
+	"github.com/latchid/latch/internal/model"
+)
+
+// /api/application: FusionAuth's application API, with roles and the OAuth
+// configuration. Applications of tenants outside the request's scope are 404.
+
+type applicationResponse struct {
+	Application core.Object `json:"application"`
+}
+
+type applicationsResponse struct {
+	Applications []core.Object `json:"applications"`
+}
+
+type applicationSearchResponse struct {
+	Applications []core.Object `json:"applications"`
+	Total        int           `json:"total"`
+}
+
+type roleResponse struct {
+	Role *model.ApplicationRole `json:"role"`
+}
+
+func (s *Server) createApplication(w http.ResponseWriter, r *http.Request) {
+	body, err := decodeObject(w, r)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	a, err := s.svc.CreateApplication(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), body)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, applicationResponse{a})
+}
+
+func (s *Server) retrieveApplication(w http.ResponseWriter, r *http.Request) {
+	a, err := s.svc.Application(r.Context(), scopeOf(r), r.PathValue("id"))
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, applicationResponse{a})
+}
+
+// retrieveApplications lists the active applications, or with ?inactive=true
+// the deactivated ones.
+func (s *Server) retrieveApplications(w http.ResponseWriter, r *http.Request) {
+	as, err := s.svc.Applications(r.Context(), scopeOf(r), queryTrue(r, "inactive"))
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, applicationsResponse{as})
+}
+
+// updateApplication replaces an application, or with ?reactivate=true (and no
+// body) reactivates it.
+func (s *Server) updateApplication(w http.ResponseWriter, r *http.Request) {
+	actor := PrincipalFrom(r.Context()).Actor(r)
+	if queryTrue(r, "reactivate") {
+		a, err := s.svc.ReactivateApplication(r.Context(), actor, scopeOf(r), r.PathValue("id"))
+		if err != nil {
+			httpx.WriteError(w, r, s.log, err)
+			return
+		}
+		httpx.WriteJSON(w, http.StatusOK, applicationResponse{a})
+		return
+	}
+	body, err := decodeObject(w, r)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	a, err := s.svc.UpdateApplication(r.Context(), actor, scopeOf(r), r.PathValue("id"), body)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, applicationResponse{a})
+}
+
+func (s *Server) patchApplication(w http.ResponseWriter, r *http.Request) {
+	form, patch, err := readPatch(w, r)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	a, err := s.svc.PatchApplication(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), form, patch)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, applicationResponse{a})
+}
+
+// deleteApplication deactivates, or with ?hardDelete=true deletes.
+func (s *Server) deleteApplication(w http.ResponseWriter, r *http.Request) {
+	actor := PrincipalFrom(r.Context()).Actor(r)
+	var err error
+	if queryTrue(r, "hardDelete") {
+		err = s.svc.DeleteApplication(r.Context(), actor, scopeOf(r), r.PathValue("id"))
+	} else {
+		err = s.svc.DeactivateApplication(r.Context(), actor, scopeOf(r), r.PathValue("id"))
+	}
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteStatus(w, http.StatusOK)
+}
+
+func (s *Server) retrieveOAuthConfiguration(w http.ResponseWriter, r *http.Request) {
+	c, err := s.svc.ApplicationOAuthConfiguration(r.Context(), scopeOf(r), r.PathValue("id"))
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, c)
+}
+
+// searchApplications answers both POST (criteria in the body) and GET (in the query).
+func (s *Server) searchApplications(w http.ResponseWriter, r *http.Request) {
+	var q core.ApplicationSearch
+	if r.Method == http.MethodPost {
+		var req struct {
+			Search core.ApplicationSearch `json:"search"`
+		}
+		if err := httpx.DecodeJSON(w, r, &req, true); err != nil {
+			httpx.WriteError(w, r, s.log, err)
+			return
+		}
+		q = req.Search
+	} else {
+		var verrs model.Errors
+		v := r.URL.Query()
+		q.Name, q.State, q.TenantID, q.OrderBy = v.Get("name"), v.Get("state"), v.Get("tenantId"), v.Get("orderBy")
+		q.StartRow = searchQueryInt(&verrs, v, "startRow")
+		q.NumberOfResults = searchQueryInt(&verrs, v, "numberOfResults")
+		if err := verrs.Err(); err != nil {
+			httpx.WriteError(w, r, s.log, err)
+			return
+		}
+	}
+	as, total, err := s.svc.SearchApplications(r.Context(), scopeOf(r), q)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, applicationSearchResponse{Applications: as, Total: total})
+}
+
+func (s *Server) createRole(w http.ResponseWriter, r *http.Request) {
+	body, err := decodeObject(w, r)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	role, err := s.svc.CreateRole(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), r.PathValue("roleId"), body)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, roleResponse{role})
+}
+
+func (s *Server) updateRole(w http.ResponseWriter, r *http.Request) {
+	body, err := decodeObject(w, r)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	role, err := s.svc.UpdateRole(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), r.PathValue("roleId"), body)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, roleResponse{role})
+}
+
+func (s *Server) patchRole(w http.ResponseWriter, r *http.Request) {
+	form, patch, err := readPatch(w, r)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	role, err := s.svc.PatchRole(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), r.PathValue("roleId"), form, patch)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, roleResponse{role})
+}
+
+// deleteRole deletes by id, or at /api/application/{id}/role?name= by name.
+func (s *Server) deleteRole(w http.ResponseWriter, r *http.Request) {
+	roleID, name := r.PathValue("roleId"), r.URL.Query().Get("name")
+	if roleID == "" && name == "" {
+		httpx.WriteError(w, r, s.log, model.FieldError("name", "blank", "A role id in the path or a name parameter is required."))
+		return
+	}
+	if err := s.svc.DeleteRole(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), roleID, name); err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteStatus(w, http.StatusOK)
+}

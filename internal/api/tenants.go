@@ -1,0 +1,200 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/httpx"
+	"github.com/latchid/latch/internal/model"
+)
+
+// /api/tenant: FusionAuth's tenant API.
+//
+// Tenant-scoped requests: a key limited to tenants (or a request naming one in
+// X-FusionAuth-TenantId) sees and changes only its own tenants; others are 404,
+// and "retrieve all" lists only its own. Creating a tenant and searching
+// tenants are global operations, as in FusionAuth: a limited key or the header
+// gets the not-permitted status (401 by default), like any other global route.
+
+// scopeOf is the tenant scope of a request.
+func scopeOf(r *http.Request) core.TenantScope {
+	return core.TenantScope{Tenants: PrincipalFrom(r.Context()).Tenants}
+}
+
+// tenantRestricted refuses a global operation to a request that names a
+// tenant in X-FusionAuth-TenantId. (Keys limited to tenants are refused by the
+// route's GlobalOnly already.)
+func (s *Server) tenantRestricted(w http.ResponseWriter, r *http.Request) bool {
+	if PrincipalFrom(r.Context()).Tenants != nil || strings.TrimSpace(r.Header.Get("X-FusionAuth-TenantId")) != "" {
+		httpx.WriteStatus(w, s.cfg.ForbiddenStatus)
+		return true
+	}
+	return false
+}
+
+// decodeObject reads a request body that must be a JSON object, keeping
+// every member (numbers exact) for objects stored whole.
+func decodeObject(w http.ResponseWriter, r *http.Request) (core.Object, error) {
+	var raw json.RawMessage
+	if err := httpx.DecodeJSON(w, r, &raw, false); err != nil {
+		return nil, err
+	}
+	v, err := model.DecodeJSONValue(raw)
+	if err != nil {
+		return nil, model.GeneralError(model.CodeInvalidJSON, "Invalid JSON in the request body: "+err.Error())
+	}
+	o, ok := v.(core.Object)
+	if !ok {
+		return nil, model.GeneralError(model.CodeInvalidJSON, "The request body must be a JSON object.")
+	}
+	return o, nil
+}
+
+// readPatch reads a PATCH body and the form its Content-Type selects.
+func readPatch(w http.ResponseWriter, r *http.Request) (model.PatchForm, []byte, error) {
+	var raw json.RawMessage
+	if err := httpx.DecodeJSON(w, r, &raw, false); err != nil {
+		return 0, nil, err
+	}
+	return model.PatchFormOf(r.Header.Get("Content-Type")), raw, nil
+}
+
+// queryTrue reads a boolean query parameter FusionAuth's clients send as "true".
+func queryTrue(r *http.Request, name string) bool {
+	return strings.EqualFold(strings.TrimSpace(r.URL.Query().Get(name)), "true")
+}
+
+type tenantResponse struct {
+	Tenant core.Object `json:"tenant"`
+}
+
+type tenantsResponse struct {
+	Tenants []core.Object `json:"tenants"`
+}
+
+type tenantSearchResponse struct {
+	Tenants []core.Object `json:"tenants"`
+	Total   int           `json:"total"`
+}
+
+func (s *Server) createTenant(w http.ResponseWriter, r *http.Request) {
+	if s.tenantRestricted(w, r) {
+		return
+	}
+	body, err := decodeObject(w, r)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	t, err := s.svc.CreateTenant(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id"), body)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, tenantResponse{t})
+}
+
+func (s *Server) retrieveTenant(w http.ResponseWriter, r *http.Request) {
+	t, err := s.svc.Tenant(r.Context(), scopeOf(r), r.PathValue("id"))
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, tenantResponse{t})
+}
+
+func (s *Server) retrieveTenants(w http.ResponseWriter, r *http.Request) {
+	ts, err := s.svc.Tenants(r.Context(), scopeOf(r))
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, tenantsResponse{ts})
+}
+
+func (s *Server) updateTenant(w http.ResponseWriter, r *http.Request) {
+	body, err := decodeObject(w, r)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	t, err := s.svc.UpdateTenant(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), body)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, tenantResponse{t})
+}
+
+func (s *Server) patchTenant(w http.ResponseWriter, r *http.Request) {
+	form, patch, err := readPatch(w, r)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	t, err := s.svc.PatchTenant(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), form, patch)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, tenantResponse{t})
+}
+
+// deleteTenant deletes at once, also when asked to work asynchronously
+// (?async=true or {"async":true}); it then answers 202 as FusionAuth does.
+// Deleting within the request keeps the deletion and its audit entry in one
+// transaction and leaves no half-deleted tenant behind a crash.
+func (s *Server) deleteTenant(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Async bool `json:"async"`
+	}
+	if err := httpx.DecodeJSON(w, r, &req, true); err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	if err := s.svc.DeleteTenant(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id")); err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	if req.Async || queryTrue(r, "async") {
+		httpx.WriteStatus(w, http.StatusAccepted)
+		return
+	}
+	httpx.WriteStatus(w, http.StatusOK)
+}
+
+// searchTenants answers both POST (criteria in the body) and GET (in the query).
+func (s *Server) searchTenants(w http.ResponseWriter, r *http.Request) {
+	if s.tenantRestricted(w, r) {
+		return
+	}
+	var q core.TenantSearch
+	if r.Method == http.MethodPost {
+		var req struct {
+			Search core.TenantSearch `json:"search"`
+		}
+		if err := httpx.DecodeJSON(w, r, &req, true); err != nil {
+			httpx.WriteError(w, r, s.log, err)
+			return
+		}
+		q = req.Search
+	} else {
+		var verrs model.Errors
+		v := r.URL.Query()
+		q.Name, q.OrderBy = v.Get("name"), v.Get("orderBy")
+		q.StartRow = searchQueryInt(&verrs, v, "startRow")
+		q.NumberOfResults = searchQueryInt(&verrs, v, "numberOfResults")
+		if err := verrs.Err(); err != nil {
+			httpx.WriteError(w, r, s.log, err)
+			return
+		}
+	}
+	ts, total, err := s.svc.SearchTenants(r.Context(), scopeOf(r), q)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, tenantSearchResponse{Tenants: ts, Total: total})
+}

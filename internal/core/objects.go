@@ -1,0 +1,342 @@
+package core
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode"
+
+	"github.com/google/uuid"
+
+	"github.com/latchid/latch/internal/model"
+)
+
+// Tenants and applications are whole JSON objects: Latch keeps every field a
+// client sends and returns it unchanged, overlaying only the fields it owns.
+// This file holds the helpers both use: documents, defaults, secrets, and the
+// tenant scope of a request.
+
+// Object is a JSON object as DecodeJSONValue decodes it (numbers are
+// json.Number, so that they round-trip exactly).
+type Object = map[string]any
+
+// TenantScope is the set of tenants a request may touch: the API key's
+// tenants, narrowed by X-FusionAuth-TenantId. Nil Tenants means every tenant.
+type TenantScope struct {
+	Tenants []string
+}
+
+// AllTenants is the scope of callers that are not limited (CLI, system).
+var AllTenants = TenantScope{}
+
+// CanSee reports whether objects of tenantID are visible in the scope.
+func (sc TenantScope) CanSee(tenantID string) bool {
+	return sc.Tenants == nil || slices.Contains(sc.Tenants, tenantID)
+}
+
+// Tenant is the one tenant the scope names, or "".
+func (sc TenantScope) Tenant() string {
+	if len(sc.Tenants) == 1 {
+		return sc.Tenants[0]
+	}
+	return ""
+}
+
+// parseObject decodes a stored data column.
+func parseObject(text string) (Object, error) {
+	if strings.TrimSpace(text) == "" {
+		return Object{}, nil
+	}
+	v, err := model.DecodeJSONValue([]byte(text))
+	if err != nil {
+		return nil, err
+	}
+	o, ok := v.(Object)
+	if !ok {
+		return nil, errors.New("stored object is not a JSON object")
+	}
+	return o, nil
+}
+
+// encodeObject encodes an object for a data column.
+func encodeObject(o Object) (string, error) {
+	b, err := json.Marshal(o)
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
+// toTree turns any JSON-encodable value into a document tree.
+func toTree(v any) (any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return model.DecodeJSONValue(b)
+}
+
+// requestObject reads member name of a request body as an object. Absent or
+// null is an empty object (validation then reports the missing fields).
+func requestObject(body Object, name string, verrs *model.Errors) Object {
+	switch v := body[name].(type) {
+	case nil:
+		return Object{}
+	case Object:
+		return model.DeepCopyJSON(v).(Object)
+	default:
+		verrs.Field(name, "invalid", "["+name+"] must be a JSON object.")
+		return Object{}
+	}
+}
+
+// optionalID reads an optional UUID member of a request body ("" when absent).
+func optionalID(body Object, name string, verrs *model.Errors) string {
+	switch v := body[name].(type) {
+	case nil:
+		return ""
+	case string:
+		if strings.TrimSpace(v) == "" {
+			return ""
+		}
+		id, ok := canonicalID(v)
+		if !ok {
+			verrs.Field(name, "invalid", "["+name+"] must be a UUID.")
+		}
+		return id
+	default:
+		verrs.Field(name, "invalid", "["+name+"] must be a UUID.")
+		return ""
+	}
+}
+
+// canonicalID parses a UUID in any of its spellings and returns the lower-case
+// hyphenated form.
+func canonicalID(s string) (string, bool) {
+	u, err := uuid.Parse(strings.TrimSpace(s))
+	if err != nil {
+		return "", false
+	}
+	return u.String(), true
+}
+
+// newOrGivenID returns a fresh UUID for "", the canonical form of a given one,
+// or a field error.
+func newOrGivenID(given, field string, verrs *model.Errors) string {
+	if given == "" {
+		return uuid.NewString()
+	}
+	id, ok := canonicalID(given)
+	if !ok {
+		verrs.Field(field, "invalid", "The id must be a UUID.")
+	}
+	return id
+}
+
+// objectMember returns the object at key, creating it when absent or null.
+// ok is false when the member holds something else.
+func objectMember(o Object, key string) (Object, bool) {
+	switch v := o[key].(type) {
+	case nil:
+		m := Object{}
+		o[key] = m
+		return m, true
+	case Object:
+		return v, true
+	default:
+		return nil, false
+	}
+}
+
+// fillDefaults sets each member of defaults that o lacks (or holds as null),
+// descending into objects both hold. Values the client sent are never changed,
+// even of the wrong type: validation reports those.
+func fillDefaults(o, defaults Object) {
+	for k, dv := range defaults {
+		cur, present := o[k]
+		if !present || cur == nil {
+			o[k] = model.DeepCopyJSON(dv)
+			continue
+		}
+		if dm, ok := dv.(Object); ok {
+			if cm, ok := cur.(Object); ok {
+				fillDefaults(cm, dm)
+			}
+		}
+	}
+}
+
+// mustObject parses a constant JSON object; a bad constant is a programming error.
+func mustObject(text string) Object {
+	o, err := parseObject(text)
+	if err != nil {
+		panic(fmt.Sprintf("bad constant JSON: %v", err))
+	}
+	return o
+}
+
+// decodeTyped decodes o into a typed view. A member of the wrong type is a
+// field error "[invalid]<prefix>.<path>", never a 500.
+func decodeTyped(o Object, prefix string, into any, verrs *model.Errors) bool {
+	b, err := json.Marshal(o)
+	if err != nil {
+		verrs.Field(prefix, "invalid", "The object could not be read.")
+		return false
+	}
+	if err := json.Unmarshal(b, into); err != nil {
+		var typ *json.UnmarshalTypeError
+		if errors.As(err, &typ) && typ.Field != "" {
+			verrs.Field(prefix+"."+typ.Field, "invalid", fmt.Sprintf("[%s.%s] must be of type %s.", prefix, typ.Field, jsonKind(typ.Type.Kind().String())))
+		} else {
+			verrs.Field(prefix, "invalid", "The object could not be read: "+err.Error())
+		}
+		return false
+	}
+	return true
+}
+
+func jsonKind(goKind string) string {
+	switch {
+	case strings.HasPrefix(goKind, "int"), strings.HasPrefix(goKind, "uint"):
+		return "integer"
+	case strings.HasPrefix(goKind, "float"):
+		return "number"
+	case goKind == "bool":
+		return "boolean"
+	case goKind == "slice":
+		return "array"
+	case goKind == "struct", goKind == "map":
+		return "object"
+	default:
+		return goKind
+	}
+}
+
+// Secrets inside objects are kept out of the data column: they are cut out
+// before storing and sealed together under the master key, bound to the row.
+
+type secretPath []string
+
+func (p secretPath) String() string { return strings.Join(p, ".") }
+
+// cutSecrets removes the string values at paths from o and returns them by
+// dotted path. Non-string values stay for validation to report.
+func cutSecrets(o Object, paths []secretPath) map[string]string {
+	out := map[string]string{}
+	for _, p := range paths {
+		parent := o
+		for _, k := range p[:len(p)-1] {
+			m, ok := parent[k].(Object)
+			if !ok {
+				parent = nil
+				break
+			}
+			parent = m
+		}
+		if parent == nil {
+			continue
+		}
+		last := p[len(p)-1]
+		switch v := parent[last].(type) {
+		case string:
+			if v != "" {
+				out[p.String()] = v
+			}
+			delete(parent, last)
+		case nil:
+			delete(parent, last)
+		}
+	}
+	return out
+}
+
+// putSecrets puts secrets back at their paths.
+func putSecrets(o Object, paths []secretPath, values map[string]string) {
+	for _, p := range paths {
+		v, ok := values[p.String()]
+		if !ok {
+			continue
+		}
+		parent := o
+		for _, k := range p[:len(p)-1] {
+			m, ok := objectMember(parent, k)
+			if !ok {
+				parent = nil
+				break
+			}
+			parent = m
+		}
+		if parent != nil {
+			parent[p[len(p)-1]] = v
+		}
+	}
+}
+
+// sealSecrets seals the secrets of one row; "" when there are none.
+func (s *Service) sealSecrets(values map[string]string, associated string) (string, error) {
+	if len(values) == 0 {
+		return "", nil
+	}
+	b, err := json.Marshal(values)
+	if err != nil {
+		return "", err
+	}
+	return s.master.Seal(string(b), associated), nil
+}
+
+// openSecrets opens what sealSecrets made.
+func (s *Service) openSecrets(sealed, associated string) (map[string]string, error) {
+	if sealed == "" {
+		return map[string]string{}, nil
+	}
+	plain, err := s.master.Open(sealed, associated)
+	if err != nil {
+		return nil, fmt.Errorf("open sealed secrets of %s: %w", associated, err)
+	}
+	out := map[string]string{}
+	if err := json.Unmarshal([]byte(plain), &out); err != nil {
+		return nil, fmt.Errorf("sealed secrets of %s: %w", associated, err)
+	}
+	return out, nil
+}
+
+// oneOf checks an enumerated string setting; empty means unset and passes.
+func oneOf(verrs *model.Errors, field, value string, allowed ...string) {
+	if value != "" && !slices.Contains(allowed, value) {
+		verrs.Field(field, "invalid", fmt.Sprintf("[%s] must be one of %s.", field, strings.Join(allowed, ", ")))
+	}
+}
+
+// positive checks a setting that must be greater than zero.
+func positive(verrs *model.Errors, field string, value int64) {
+	if value <= 0 {
+		verrs.Field(field, "invalid", fmt.Sprintf("[%s] must be greater than 0.", field))
+	}
+}
+
+// requiredName reads, trims and checks the name member of an object.
+func requiredName(o Object, field string, verrs *model.Errors) string {
+	var name string
+	switch v := o["name"].(type) {
+	case nil:
+	case string:
+		name = strings.TrimSpace(v)
+	default:
+		verrs.Field(field, "invalid", "["+field+"] must be a string.")
+		return ""
+	}
+	switch {
+	case name == "":
+		verrs.Field(field, "blank", "["+field+"] is required.")
+	case strings.IndexFunc(name, unicode.IsControl) >= 0:
+		verrs.Field(field, "invalid", "["+field+"] must not contain control characters.")
+	case len(name) > maxNameLength:
+		verrs.Field(field, "tooLong", fmt.Sprintf("[%s] must be at most %d characters.", field, maxNameLength))
+	}
+	return name
+}
+
+// maxNameLength bounds tenant, application and role names.
+const maxNameLength = 191

@@ -1,0 +1,87 @@
+package core_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/secrets"
+	"github.com/latchid/latch/internal/store"
+	"github.com/latchid/latch/internal/testutil"
+)
+
+func newService(t *testing.T, b testutil.Backend) *core.Service {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, b.DatabaseURL, filepath.Join(t.TempDir(), "latch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mk, err := secrets.NewMasterKey(make([]byte, secrets.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := core.New(st, testutil.NewFakeClock(), mk, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err := svc.Bootstrap(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
+
+// The typed views later features read: defaults for a bootstrapped tenant,
+// and an application's OAuth client with its secret, which never prints.
+func TestTypedViews(t *testing.T) {
+	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
+		ctx := context.Background()
+		svc := newService(t, b)
+		actor := core.Actor{Type: core.ActorSystem}
+		tenants, err := svc.Tenants(ctx, core.AllTenants)
+		if err != nil || len(tenants) != 1 {
+			t.Fatalf("tenants: %v %v", tenants, err)
+		}
+		tid := tenants[0]["id"].(string)
+		cfg, err := svc.TenantConfig(ctx, tid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.PasswordEncryptionConfiguration.EncryptionScheme != "salted-pbkdf2-hmac-sha256" || cfg.PasswordEncryptionConfiguration.EncryptionSchemeFactor != 24000 ||
+			cfg.PasswordValidationRules.MinLength != 8 || cfg.PasswordValidationRules.MaxLength != 256 ||
+			cfg.JWTConfiguration.TimeToLiveInSeconds != 3600 || cfg.ExternalIdentifierConfiguration.ChangePasswordIDTimeToLiveInSeconds != 600 ||
+			cfg.FailedAuthenticationConfiguration.TooManyAttempts != 5 || cfg.Issuer != "acme.com" {
+			t.Errorf("default tenant config: %+v", cfg)
+		}
+
+		app, err := svc.CreateApplication(ctx, actor, core.AllTenants, "", core.Object{"application": core.Object{
+			"name": "Typed", "oauthConfiguration": core.Object{"authorizedRedirectURLs": []any{"https://t.example/cb"}, "clientSecret": "typed-secret"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ac, err := svc.ApplicationConfig(ctx, app["id"].(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		oc := ac.OAuthConfiguration
+		if ac.TenantID != tid || !ac.Active || oc.ClientID != ac.ID || oc.ClientSecret.Reveal() != "typed-secret" ||
+			len(oc.AuthorizedRedirectURLs) != 1 || !ac.LoginConfiguration.RequireAuthentication {
+			t.Errorf("application config: %+v", ac)
+		}
+		if printed := fmt.Sprintf("%v %+v", ac, oc); strings.Contains(printed, "typed-secret") {
+			t.Errorf("the client secret prints: %s", printed)
+		}
+		if _, err := svc.ApplicationConfig(ctx, "3c219e58-ed0e-4b18-ad48-f4f92793ae33"); err == nil {
+			t.Errorf("unknown application: no error")
+		}
+		if _, err := svc.TenantConfig(ctx, tid[:8]); err == nil {
+			t.Errorf("malformed tenant id: no error")
+		}
+	})
+}
