@@ -26,12 +26,15 @@ type Service struct {
 	master *secrets.MasterKey
 	log    *slog.Logger
 	Keys   *KeyCache
+	// SigningKeys holds the JWT signing keys (and the rendered JWKS) in memory.
+	SigningKeys *SigningKeyCache
 }
 
 // New wires a Service.
 func New(st *store.Store, clock Clock, master *secrets.MasterKey, log *slog.Logger) *Service {
 	s := &Service{store: st, clock: clock, master: master, log: log}
 	s.Keys = newKeyCache(st, clock, log)
+	s.SigningKeys = newSigningKeyCache(st, master, log)
 	return s
 }
 

@@ -1,0 +1,170 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/httpx"
+	"github.com/latchid/latch/internal/model"
+)
+
+// /api/key: FusionAuth's Keys API (signing keys), and /api/jwt/public-key.
+// Responses carry public material only; see model.Key.
+
+type keyRequest struct {
+	Key *core.KeyInput `json:"key"`
+}
+
+type keyResponse struct {
+	Key *model.Key `json:"key"`
+}
+
+type keysResponse struct {
+	Keys []*model.Key `json:"keys"`
+}
+
+type keySearchRequest struct {
+	Search core.KeySearch `json:"search"`
+}
+
+type keySearchResponse struct {
+	Keys  []*model.Key `json:"keys"`
+	Total int          `json:"total"`
+}
+
+func (s *Server) retrieveKeys(w http.ResponseWriter, r *http.Request) {
+	all, err := s.svc.ListSigningKeys(r.Context())
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, keysResponse{all})
+}
+
+func (s *Server) retrieveKey(w http.ResponseWriter, r *http.Request) {
+	k, err := s.svc.SigningKey(r.Context(), r.PathValue("id"))
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, keyResponse{k})
+}
+
+func (s *Server) generateKey(w http.ResponseWriter, r *http.Request) {
+	var req keyRequest
+	if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	k, err := s.svc.GenerateSigningKey(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id"), req.Key)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, keyResponse{k})
+}
+
+func (s *Server) importKey(w http.ResponseWriter, r *http.Request) {
+	var req keyRequest
+	if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	k, err := s.svc.ImportSigningKey(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id"), req.Key)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, keyResponse{k})
+}
+
+func (s *Server) updateKey(w http.ResponseWriter, r *http.Request) {
+	var req keyRequest
+	if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	k, err := s.svc.UpdateSigningKey(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id"), req.Key)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, keyResponse{k})
+}
+
+func (s *Server) deleteKey(w http.ResponseWriter, r *http.Request) {
+	if err := s.svc.DeleteSigningKey(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id")); err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteStatus(w, http.StatusOK)
+}
+
+// searchKeys answers both POST (criteria in the body) and GET (in the query).
+func (s *Server) searchKeys(w http.ResponseWriter, r *http.Request) {
+	var q core.KeySearch
+	if r.Method == http.MethodPost {
+		var req keySearchRequest
+		if err := httpx.DecodeJSON(w, r, &req, true); err != nil {
+			httpx.WriteError(w, r, s.log, err)
+			return
+		}
+		q = req.Search
+	} else {
+		var verrs model.Errors
+		v := r.URL.Query()
+		q.Name, q.Algorithm, q.Type, q.OrderBy = v.Get("name"), v.Get("algorithm"), v.Get("type"), v.Get("orderBy")
+		q.StartRow = searchQueryInt(&verrs, v, "startRow")
+		q.NumberOfResults = searchQueryInt(&verrs, v, "numberOfResults")
+		if err := verrs.Err(); err != nil {
+			httpx.WriteError(w, r, s.log, err)
+			return
+		}
+	}
+	found, total, err := s.svc.SearchSigningKeys(r.Context(), q)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, keySearchResponse{Keys: found, Total: total})
+}
+
+type publicKeyResponse struct {
+	PublicKey string `json:"publicKey"`
+}
+
+type publicKeysResponse struct {
+	PublicKeys map[string]string `json:"publicKeys"`
+}
+
+// retrieveJWTPublicKeys is FusionAuth's anonymous public-key API, answered from
+// the in-memory key set: by kid, by application (the key that signs its access
+// tokens), or all published keys by kid. HMAC keys and public keys imported
+// alone are never published (see keys.Set).
+func (s *Server) retrieveJWTPublicKeys(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	set := s.svc.SigningKeys.Current()
+	switch {
+	case q.Has("kid"):
+		pem, ok := set.PublicKey(q.Get("kid"))
+		if !ok {
+			httpx.WriteStatus(w, http.StatusNotFound)
+			return
+		}
+		httpx.WriteJSON(w, http.StatusOK, publicKeyResponse{pem})
+	case q.Has("applicationId"):
+		keyID, err := s.svc.AccessTokenKeyID(r.Context(), q.Get("applicationId"))
+		if err != nil {
+			httpx.WriteError(w, r, s.log, err)
+			return
+		}
+		pem, ok := set.PublicKeyByID(keyID)
+		if !ok {
+			httpx.WriteStatus(w, http.StatusNotFound)
+			return
+		}
+		httpx.WriteJSON(w, http.StatusOK, publicKeyResponse{pem})
+	default:
+		httpx.WriteJSON(w, http.StatusOK, publicKeysResponse{set.PublicKeys()})
+	}
+}

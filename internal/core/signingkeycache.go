@@ -1,0 +1,106 @@
+package core
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/latchid/latch/internal/keys"
+	"github.com/latchid/latch/internal/secrets"
+	"github.com/latchid/latch/internal/store"
+)
+
+// SigningKeyCache holds every signing key in memory as a keys.Set: the
+// rendered JWKS, the public keys and the signers login uses. It is rebuilt
+// whole when the database's signing_keys cache version moves, so a key made,
+// renamed or deleted on any node reaches every node within one poll.
+type SigningKeyCache struct {
+	store  *store.Store
+	master *secrets.MasterKey
+	log    *slog.Logger
+
+	set       atomic.Pointer[keys.Set]
+	version   atomic.Int64
+	refreshMu sync.Mutex
+}
+
+func newSigningKeyCache(st *store.Store, master *secrets.MasterKey, log *slog.Logger) *SigningKeyCache {
+	c := &SigningKeyCache{store: st, master: master, log: log}
+	c.set.Store(keys.EmptySet())
+	c.version.Store(-1)
+	return c
+}
+
+// Current is the set every request reads; it never blocks.
+func (c *SigningKeyCache) Current() *keys.Set { return c.set.Load() }
+
+// Refresh rebuilds the set from the database. Errors are logged: the old set
+// keeps serving until the database answers again.
+func (c *SigningKeyCache) Refresh(ctx context.Context) {
+	if err := c.refresh(ctx); err != nil {
+		c.log.WarnContext(ctx, "signing key cache refresh failed", "err", err)
+	}
+}
+
+func (c *SigningKeyCache) refresh(ctx context.Context) error {
+	c.refreshMu.Lock()
+	defer c.refreshMu.Unlock()
+	rd := c.store.Read()
+	// Version first: a change committed during the load bumps it again and
+	// the next poll rebuilds once more.
+	version, err := rd.CacheVersion(ctx, store.CacheSigningKeys)
+	if err != nil {
+		return err
+	}
+	rows, err := rd.AllSigningKeys(ctx)
+	if err != nil {
+		return err
+	}
+	entries := make([]keys.Entry, 0, len(rows))
+	for _, r := range rows {
+		e := keys.Entry{ID: r.ID, Name: r.Name, Algorithm: r.Algorithm, Kid: r.Kid, PublicKey: r.PublicKey, Certificate: r.Certificate}
+		if r.PrivateSealed != "" {
+			if e.Private, err = c.master.Open(r.PrivateSealed, signingKeyAD(r.ID)); err != nil {
+				// Left out rather than served without its private half: a
+				// key Latch cannot sign with must not look usable.
+				c.log.ErrorContext(ctx, "signing key cannot be opened under this master key; left out", "keyId", r.ID, "err", err)
+				continue
+			}
+		}
+		entries = append(entries, e)
+	}
+	set, errs := keys.NewSet(entries)
+	for _, err := range errs {
+		c.log.ErrorContext(ctx, "signing key left out of the key set", "err", err)
+	}
+	c.set.Store(set)
+	c.version.Store(version)
+	return nil
+}
+
+// Run keeps the set current until ctx ends, checking the cache version every
+// pollEvery (one indexed single-row read).
+func (c *SigningKeyCache) Run(ctx context.Context, pollEvery time.Duration) {
+	t := time.NewTicker(pollEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			v, err := c.store.Read().CacheVersion(ctx, store.CacheSigningKeys)
+			if err != nil {
+				continue // database away; keep serving the last set
+			}
+			if v != c.version.Load() {
+				c.Refresh(ctx)
+			}
+		}
+	}
+}
+
+// signingKeyAD binds a sealed private key to its row, and to this table: a
+// sealed value moved to another key, or from another table, does not open.
+func signingKeyAD(id string) string { return "signing_key:" + id }
