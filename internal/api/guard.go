@@ -84,6 +84,11 @@ func (p *Principal) Actor(r *http.Request) core.Actor {
 	a := core.Actor{Type: core.ActorSystem, IP: p.IP.String(), Method: r.Method, Path: r.URL.Path}
 	if p.Key != nil {
 		a.Type, a.ID, a.Name = core.ActorAPIKey, p.Key.ID, p.Key.Name
+		// A kickstart replays its requests in-process with its first key; the
+		// marker is a context value, which nothing sent over HTTP can set.
+		if file, ok := core.KickstartFile(r.Context()); ok {
+			a.Type, a.Name = core.ActorKickstart, "kickstart "+file
+		}
 	}
 	return a
 }

@@ -58,6 +58,7 @@ func commands() []command {
 		{"setup", "first-run setup without the browser: the admin user and the initial API key", runSetup},
 		{"migrate", "apply database migrations and exit", runMigrate},
 		{"recover", "break-glass: mint an API key or reset an admin with database access only", runRecover},
+		{"kickstart", "run (or --dry-run) a FusionAuth kickstart file on a fresh instance; resumes a stopped one", runKickstart},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -52,7 +52,11 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	go func() { svc.SigningKeys.Run(bg, keyPollEvery); close(signingDone) }()
 	defer func() { stopBG(); <-cacheDone; <-signingDone }() // final usage flush before the database closes
 
-	root := newRootHandler(api.New(svc, cfg, log), ui.New(svc, cfg, log), keys.JWKSHandler(svc.SigningKeys.Current))
+	apiServer := api.New(svc, cfg, log)
+	// Before serving and before the setup check: a kickstarted instance has
+	// its keys when the first client connects, and no setup wizard.
+	kickstartAtStart(ctx, env, cfg, svc, log, apiServer)
+	root := newRootHandler(apiServer, ui.New(svc, cfg, log), keys.JWKSHandler(svc.SigningKeys.Current))
 	srv := &http.Server{
 		Handler:           httpx.Middleware(log, root),
 		ReadHeaderTimeout: 10 * time.Second,

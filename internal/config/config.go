@@ -31,6 +31,10 @@ type Config struct {
 	ForbiddenStatus int
 	// PublicURL is the address printed in links such as the setup wizard's.
 	PublicURL string
+	// KickstartFile is the kickstart file `latch serve` runs at start on a
+	// fresh instance (LATCH_KICKSTART_FILE, or FusionAuth's
+	// FUSIONAUTH_APP_KICKSTART_FILE); empty means none.
+	KickstartFile string
 
 	logLevelText string
 	proxiesText  string
@@ -49,6 +53,10 @@ const (
 	EnvTrustedProxies  = "LATCH_TRUSTED_PROXIES"
 	EnvForbiddenStatus = "LATCH_FORBIDDEN_STATUS"
 	EnvPublicURL       = "LATCH_PUBLIC_URL"
+	EnvKickstartFile   = "LATCH_KICKSTART_FILE"
+	// EnvFusionAuthKickstartFile is read too, so deployments made for
+	// FusionAuth work unchanged; LATCH_KICKSTART_FILE wins when both are set.
+	EnvFusionAuthKickstartFile = "FUSIONAUTH_APP_KICKSTART_FILE"
 )
 
 // Register adds the common flags to fs, with defaults taken from the environment.
@@ -70,6 +78,7 @@ func Register(fs *flag.FlagSet, getenv func(string) string) *Config {
 	fs.StringVar(&c.proxiesText, "trusted-proxies", def(EnvTrustedProxies, ""), "comma-separated addresses or CIDRs whose X-Forwarded-For is trusted (env "+EnvTrustedProxies+")")
 	fs.StringVar(&c.forbidText, "forbidden-status", def(EnvForbiddenStatus, "401"), "status for a valid key that lacks permission: 401 (as FusionAuth) or 403 (env "+EnvForbiddenStatus+")")
 	fs.StringVar(&c.PublicURL, "public-url", def(EnvPublicURL, ""), "base URL printed in links, default http://localhost:PORT (env "+EnvPublicURL+")")
+	c.KickstartFile = strings.TrimSpace(def(EnvKickstartFile, getenv(EnvFusionAuthKickstartFile)))
 	return c
 }
 
