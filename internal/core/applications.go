@@ -901,6 +901,9 @@ func (s *Service) changeRole(ctx context.Context, actor Actor, scope TenantScope
 			}
 			return fmt.Errorf("update role: %w", err)
 		}
+		if err := s.renameRegistrationRole(ctx, tx, app.ID, cur.Name, r.Name); err != nil {
+			return err
+		}
 		out = &r
 		return s.audit(ctx, tx, actor, Change{Message: fmt.Sprintf("Updated role [%s] (%s) of application %s", r.Name, r.ID, applicationLabel(app.Name, app.ID)),
 			TargetID: r.ID, Old: cur, New: &r, Data: map[string]any{"applicationId": app.ID}})
@@ -937,6 +940,9 @@ func (s *Service) DeleteRole(ctx context.Context, actor Actor, scope TenantScope
 			if errors.Is(err, store.ErrNotOne) {
 				return model.NotFoundf("role %s", cur.ID)
 			}
+			return err
+		}
+		if err := s.dropRegistrationRole(ctx, tx, app.ID, cur.Name); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, actor, Change{Message: fmt.Sprintf("Deleted role [%s] (%s) of application %s", cur.Name, cur.ID, applicationLabel(app.Name, app.ID)),

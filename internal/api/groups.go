@@ -1,0 +1,211 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/httpx"
+	"github.com/latchid/latch/internal/model"
+)
+
+// /api/group and /api/group/member: FusionAuth's group API. Groups of tenants
+// outside the request's scope are 404 (or, named in a member request body,
+// "[invalid]members").
+
+type groupResponse struct {
+	Group core.Object `json:"group"`
+}
+
+type groupsResponse struct {
+	Groups []core.Object `json:"groups"`
+}
+
+type groupSearchResponse struct {
+	Groups []core.Object `json:"groups"`
+	Total  int           `json:"total"`
+}
+
+type memberResponse struct {
+	Members map[string][]core.Object `json:"members"`
+}
+
+type memberSearchResponse struct {
+	Members []core.Object `json:"members"`
+	Total   int           `json:"total"`
+}
+
+func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) {
+	body, err := decodeObject(w, r)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	g, err := s.svc.CreateGroup(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), body)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, groupResponse{g})
+}
+
+func (s *Server) retrieveGroup(w http.ResponseWriter, r *http.Request) {
+	g, err := s.svc.Group(r.Context(), scopeOf(r), r.PathValue("id"))
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, groupResponse{g})
+}
+
+func (s *Server) retrieveGroups(w http.ResponseWriter, r *http.Request) {
+	gs, err := s.svc.Groups(r.Context(), scopeOf(r))
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, groupsResponse{gs})
+}
+
+func (s *Server) updateGroup(w http.ResponseWriter, r *http.Request) {
+	body, err := decodeObject(w, r)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	g, err := s.svc.UpdateGroup(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), body)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, groupResponse{g})
+}
+
+func (s *Server) patchGroup(w http.ResponseWriter, r *http.Request) {
+	form, patch, err := readPatch(w, r)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	g, err := s.svc.PatchGroup(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), form, patch)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, groupResponse{g})
+}
+
+func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request) {
+	if err := s.svc.DeleteGroup(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id")); err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteStatus(w, http.StatusOK)
+}
+
+// searchGroups answers both POST (criteria in the body) and GET (in the query).
+func (s *Server) searchGroups(w http.ResponseWriter, r *http.Request) {
+	var q core.GroupSearch
+	if r.Method == http.MethodPost {
+		var req struct {
+			Search core.GroupSearch `json:"search"`
+		}
+		if err := httpx.DecodeJSON(w, r, &req, true); err != nil {
+			httpx.WriteError(w, r, s.log, err)
+			return
+		}
+		q = req.Search
+	} else {
+		var verrs model.Errors
+		v := r.URL.Query()
+		q.Name, q.TenantID, q.OrderBy = v.Get("name"), v.Get("tenantId"), v.Get("orderBy")
+		q.StartRow = searchQueryInt(&verrs, v, "startRow")
+		q.NumberOfResults = searchQueryInt(&verrs, v, "numberOfResults")
+		if err := verrs.Err(); err != nil {
+			httpx.WriteError(w, r, s.log, err)
+			return
+		}
+	}
+	gs, total, err := s.svc.SearchGroups(r.Context(), scopeOf(r), q)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, groupSearchResponse{Groups: gs, Total: total})
+}
+
+// writeGroupMembers is POST (add) and PUT (replace) /api/group/member.
+func (s *Server) writeGroupMembers(w http.ResponseWriter, r *http.Request) {
+	body, err := decodeObject(w, r)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	actor := PrincipalFrom(r.Context()).Actor(r)
+	var members map[string][]core.Object
+	if r.Method == http.MethodPut {
+		members, err = s.svc.ReplaceGroupMembers(r.Context(), actor, scopeOf(r), body)
+	} else {
+		members, err = s.svc.AddGroupMembers(r.Context(), actor, scopeOf(r), body)
+	}
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, memberResponse{members})
+}
+
+// deleteGroupMembers is DELETE /api/group/member/{memberId}, or DELETE
+// /api/group/member with ?groupId=[&userId=] or a MemberDeleteRequest body.
+func (s *Server) deleteGroupMembers(w http.ResponseWriter, r *http.Request) {
+	ctx, actor, scope := r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r)
+	var err error
+	q := r.URL.Query()
+	switch {
+	case r.PathValue("memberId") != "":
+		err = s.svc.RemoveGroupMemberByID(ctx, actor, scope, r.PathValue("memberId"))
+	case strings.TrimSpace(q.Get("groupId")) != "":
+		err = s.svc.RemoveGroupMember(ctx, actor, scope, q.Get("groupId"), strings.TrimSpace(q.Get("userId")))
+	default:
+		var body core.Object
+		if body, err = decodeObject(w, r); err == nil {
+			err = s.svc.RemoveGroupMembers(ctx, actor, scope, body)
+		}
+	}
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteStatus(w, http.StatusOK)
+}
+
+// searchGroupMembers answers both POST (criteria in the body) and GET (in the query).
+func (s *Server) searchGroupMembers(w http.ResponseWriter, r *http.Request) {
+	var q core.MemberSearch
+	if r.Method == http.MethodPost {
+		var req struct {
+			Search core.MemberSearch `json:"search"`
+		}
+		if err := httpx.DecodeJSON(w, r, &req, true); err != nil {
+			httpx.WriteError(w, r, s.log, err)
+			return
+		}
+		q = req.Search
+	} else {
+		var verrs model.Errors
+		v := r.URL.Query()
+		q.GroupID, q.UserID, q.TenantID, q.OrderBy = v.Get("groupId"), v.Get("userId"), v.Get("tenantId"), v.Get("orderBy")
+		q.StartRow = searchQueryInt(&verrs, v, "startRow")
+		q.NumberOfResults = searchQueryInt(&verrs, v, "numberOfResults")
+		if err := verrs.Err(); err != nil {
+			httpx.WriteError(w, r, s.log, err)
+			return
+		}
+	}
+	ms, total, err := s.svc.SearchGroupMembers(r.Context(), scopeOf(r), q)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, memberSearchResponse{Members: ms, Total: total})
+}
