@@ -56,15 +56,13 @@ func (tx *Tx) InsertApplication(ctx context.Context, a *model.Application, data 
 	return nil
 }
 
-// InsertUser stores a user with an encoded password hash (may be empty).
+// InsertUser stores a user with an encoded password hash (may be empty). It
+// fills the search keys like every user write (see InsertUserRows).
 func (tx *Tx) InsertUser(ctx context.Context, u *model.User, passwordHash string) error {
-	_, err := tx.q.ExecContext(ctx, `INSERT INTO users (id, tenant_id, email, email_lower, username, username_lower,
-		full_name, password_hash, password_change_required, active, verified, insert_instant, last_update_instant,
-		password_last_update_instant) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-		u.ID, u.TenantID, nullString(u.Email), nullString(strings.ToLower(u.Email)), nullString(u.Username),
-		nullString(strings.ToLower(u.Username)), u.FullName, passwordHash, u.PasswordChangeRequired, u.Active, u.Verified,
-		u.InsertInstant, u.LastUpdateInstant, u.PasswordLastUpdateInstant)
-	return err
+	return tx.InsertUserRow(ctx, &UserRow{ID: u.ID, TenantID: u.TenantID, Email: u.Email, Username: u.Username,
+		FullName: u.FullName, PasswordHash: passwordHash, PasswordChangeRequired: u.PasswordChangeRequired,
+		Active: u.Active, Verified: u.Verified, InsertInstant: u.InsertInstant, LastUpdateInstant: u.LastUpdateInstant,
+		LastLoginInstant: u.LastLoginInstant, PasswordLastUpdateInstant: u.PasswordLastUpdateInstant})
 }
 
 // UserByEmail finds a user by email in a tenant, case-insensitively.

@@ -1,0 +1,359 @@
+package api
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/httpx"
+	"github.com/latchid/latch/internal/model"
+)
+
+// /api/user: FusionAuth's user API, its search, bulk delete, and the forgot
+// and change password calls. Users of tenants outside the request's scope are
+// 404; searches return only the scope's users.
+
+type userResponse struct {
+	User core.Object `json:"user"`
+}
+
+type forgotPasswordResponse struct {
+	ChangePasswordID string `json:"changePasswordId"`
+}
+
+func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
+	body, err := decodeObject(w, r)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	u, err := s.svc.CreateUser(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), body)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, userResponse{u})
+}
+
+func (s *Server) retrieveUser(w http.ResponseWriter, r *http.Request) {
+	u, err := s.svc.User(r.Context(), scopeOf(r), r.PathValue("id"))
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, userResponse{u})
+}
+
+// retrieveUserBy answers GET /api/user?email=… (or username, loginId,
+// changePasswordId). Without one of them it is FusionAuth's [invalid].
+func (s *Server) retrieveUserBy(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var u core.Object
+	var err error
+	switch {
+	case q.Has("email"):
+		u, err = s.svc.UserBy(r.Context(), scopeOf(r), core.LookupEmail, q.Get("email"))
+	case q.Has("username"):
+		u, err = s.svc.UserBy(r.Context(), scopeOf(r), core.LookupUsername, q.Get("username"))
+	case q.Has("loginId"):
+		u, err = s.svc.UserBy(r.Context(), scopeOf(r), core.LookupLoginID, q.Get("loginId"))
+	case q.Has("changePasswordId"):
+		u, err = s.svc.UserByChangePasswordID(r.Context(), scopeOf(r), q.Get("changePasswordId"))
+	default:
+		err = model.GeneralError("invalid", "Name the user with an id in the path, or the email, username, loginId or changePasswordId parameter.")
+	}
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, userResponse{u})
+}
+
+// updateUser replaces a user, or with ?reactivate=true (and no body)
+// reactivates it.
+func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
+	actor := PrincipalFrom(r.Context()).Actor(r)
+	if queryTrue(r, "reactivate") {
+		u, err := s.svc.ReactivateUser(r.Context(), actor, scopeOf(r), r.PathValue("id"))
+		if err != nil {
+			httpx.WriteError(w, r, s.log, err)
+			return
+		}
+		httpx.WriteJSON(w, http.StatusOK, userResponse{u})
+		return
+	}
+	body, err := decodeObject(w, r)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	u, err := s.svc.UpdateUser(r.Context(), actor, scopeOf(r), r.PathValue("id"), body)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, userResponse{u})
+}
+
+func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) {
+	form, patch, err := readPatch(w, r)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	u, err := s.svc.PatchUser(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), form, patch)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, userResponse{u})
+}
+
+// deleteUser deactivates a user, or hard-deletes it with ?hardDelete=true or
+// a body {"hardDelete":true} (FusionAuth's UserDeleteSingleRequest).
+func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		HardDelete bool `json:"hardDelete"`
+	}
+	if err := httpx.DecodeJSON(w, r, &req, true); err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	actor := PrincipalFrom(r.Context()).Actor(r)
+	var err error
+	if req.HardDelete || queryTrue(r, "hardDelete") {
+		err = s.svc.DeleteUser(r.Context(), actor, scopeOf(r), r.PathValue("id"))
+	} else {
+		err = s.svc.DeactivateUser(r.Context(), actor, scopeOf(r), r.PathValue("id"))
+	}
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteStatus(w, http.StatusOK)
+}
+
+// queryBool reads an optional boolean parameter; garbage is a field error.
+func queryBool(verrs *model.Errors, v url.Values, name string, into *bool) {
+	raw := strings.TrimSpace(v.Get(name))
+	if raw == "" {
+		return
+	}
+	b, err := strconv.ParseBool(raw)
+	if err != nil {
+		verrs.Field(name, "invalid", name+" must be true or false.")
+		return
+	}
+	*into = b
+}
+
+// searchUsers answers POST (criteria in the body) and GET (in the query).
+func (s *Server) searchUsers(w http.ResponseWriter, r *http.Request) {
+	var q core.UserSearch
+	var expand []string
+	if r.Method == http.MethodPost {
+		var req struct {
+			Search core.UserSearch `json:"search"`
+			Expand []string        `json:"expand"`
+		}
+		if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
+			httpx.WriteError(w, r, s.log, err)
+			return
+		}
+		q, expand = req.Search, req.Expand
+	} else {
+		var verrs model.Errors
+		v := r.URL.Query()
+		q.IDs = v["ids"]
+		q.QueryString, q.Query, q.OrderBy, q.NextResults = v.Get("queryString"), v.Get("query"), v.Get("orderBy"), v.Get("nextResults")
+		q.StartRow = searchQueryInt(&verrs, v, "startRow")
+		q.NumberOfResults = searchQueryInt(&verrs, v, "numberOfResults")
+		queryBool(&verrs, v, "accurateTotal", &q.AccurateTotal)
+		for i := 0; ; i++ {
+			name := v.Get("sortFields[" + strconv.Itoa(i) + "].name")
+			if name == "" {
+				break
+			}
+			q.SortFields = append(q.SortFields, core.SortField{Name: name, Order: v.Get("sortFields[" + strconv.Itoa(i) + "].order")})
+		}
+		if v.Has("expand") {
+			expand = v["expand"]
+		}
+		if err := verrs.Err(); err != nil {
+			httpx.WriteError(w, r, s.log, err)
+			return
+		}
+	}
+	res, err := s.svc.SearchUsers(r.Context(), scopeOf(r), q, expand)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, res)
+}
+
+// refreshUserSearchIndex is FusionAuth's PUT /api/user/search. Latch searches
+// the database itself, which is always current: there is nothing to refresh.
+func (s *Server) refreshUserSearchIndex(w http.ResponseWriter, r *http.Request) {
+	httpx.WriteStatus(w, http.StatusOK)
+}
+
+// deleteUsers is FusionAuth's bulk delete: userIds (the userId parameter, or
+// the body), query or queryString, with hardDelete, dryRun and limit. Query
+// parameters override the body.
+func (s *Server) deleteUsers(w http.ResponseWriter, r *http.Request) {
+	var req core.UserBulkDelete
+	if err := httpx.DecodeJSON(w, r, &req, true); err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	var verrs model.Errors
+	v := r.URL.Query()
+	if ids := append(slices.Clone(v["userId"]), v["userIds"]...); len(ids) > 0 {
+		req.UserIDs = ids
+	}
+	if v.Has("query") {
+		req.Query = v.Get("query")
+	}
+	if v.Has("queryString") {
+		req.QueryString = v.Get("queryString")
+	}
+	queryBool(&verrs, v, "hardDelete", &req.HardDelete)
+	queryBool(&verrs, v, "dryRun", &req.DryRun)
+	if v.Has("limit") {
+		n, err := strconv.Atoi(v.Get("limit"))
+		if err != nil {
+			verrs.Field("limit", "invalid", "limit must be an integer.")
+		}
+		req.Limit = n
+	}
+	if err := verrs.Err(); err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	res, err := s.svc.DeleteUsers(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), req)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, res)
+}
+
+func (s *Server) forgotPassword(w http.ResponseWriter, r *http.Request) {
+	var req core.ForgotPasswordRequest
+	if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	id, err := s.svc.ForgotPassword(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), req)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, forgotPasswordResponse{id})
+}
+
+// keyScope applies an anonymous route's optional key as an Endpoint route
+// would: the key must allow the family and method (else ok is false), and
+// X-FusionAuth-TenantId may narrow its tenants, never widen them. The guard
+// does this for Endpoint routes; change password is anonymous with a
+// changePasswordId and needs a key with a loginId, as in FusionAuth.
+func keyScope(r *http.Request, family string) (core.TenantScope, bool) {
+	p := PrincipalFrom(r.Context())
+	if p.Key == nil || !p.Key.Allows(family, r.Method) {
+		return core.TenantScope{}, false
+	}
+	tenants := p.Key.Tenants()
+	if h := strings.TrimSpace(r.Header.Get("X-FusionAuth-TenantId")); h != "" {
+		if tenants != nil && !slices.Contains(tenants, h) {
+			return core.TenantScope{}, false
+		}
+		tenants = []string{h}
+	}
+	return core.TenantScope{Tenants: tenants}, true
+}
+
+// changePassword is FusionAuth's change password: with a changePasswordId
+// (in the path or the body) anyone holding the id may use it once; with a
+// loginId and the current password it is an API key call.
+func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
+	var req core.ChangePasswordRequest
+	if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	actor := PrincipalFrom(r.Context()).Actor(r)
+	code := r.PathValue("changePasswordId")
+	if code == "" {
+		code = req.ChangePasswordID
+	}
+	switch {
+	case code != "":
+		res, err := s.svc.ChangePasswordByID(r.Context(), actor, code, req)
+		if err != nil {
+			httpx.WriteError(w, r, s.log, err)
+			return
+		}
+		httpx.WriteJSON(w, http.StatusOK, res)
+	case req.LoginID != "":
+		scope, ok := keyScope(r, "/api/user/change-password")
+		if !ok {
+			s.refuseAnonymous(w, r)
+			return
+		}
+		if err := s.svc.ChangePasswordByLoginID(r.Context(), actor, scope, req); err != nil {
+			httpx.WriteError(w, r, s.log, err)
+			return
+		}
+		httpx.WriteStatus(w, http.StatusOK)
+	default:
+		httpx.WriteError(w, r, s.log, model.GeneralError("invalid", "Send a changePasswordId, or a loginId with the currentPassword."))
+	}
+}
+
+// refuseAnonymous answers a call that needs a key: 401 without one, the
+// not-permitted status with one that does not allow the call.
+func (s *Server) refuseAnonymous(w http.ResponseWriter, r *http.Request) {
+	if PrincipalFrom(r.Context()).Key == nil {
+		httpx.WriteStatus(w, http.StatusUnauthorized)
+		return
+	}
+	httpx.WriteStatus(w, s.cfg.ForbiddenStatus)
+}
+
+// checkChangePassword is FusionAuth's GET /api/user/change-password[/{id}]:
+// 200 when the change may proceed without a trust token (Latch has no
+// two-factor step-up yet), 404 for an unknown, used or expired id. The loginId
+// form is an API key call.
+func (s *Server) checkChangePassword(w http.ResponseWriter, r *http.Request) {
+	code := r.PathValue("changePasswordId")
+	if code == "" {
+		code = r.URL.Query().Get("changePasswordId")
+	}
+	if code != "" {
+		if err := s.svc.CheckChangePasswordID(r.Context(), code); err != nil {
+			httpx.WriteError(w, r, s.log, err)
+			return
+		}
+		httpx.WriteStatus(w, http.StatusOK)
+		return
+	}
+	loginID := r.URL.Query().Get("loginId")
+	if loginID == "" {
+		httpx.WriteError(w, r, s.log, model.GeneralError("invalidGET", "Send a changePasswordId or a loginId."))
+		return
+	}
+	scope, ok := keyScope(r, "/api/user/change-password")
+	if !ok {
+		s.refuseAnonymous(w, r)
+		return
+	}
+	if _, err := s.svc.UserBy(r.Context(), scope, core.LookupLoginID, loginID); err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteStatus(w, http.StatusOK)
+}

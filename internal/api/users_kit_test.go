@@ -1,0 +1,225 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/store"
+	"github.com/latchid/latch/internal/testutil"
+)
+
+// Helpers of the user tests, prefixed "us".
+
+type usEnv struct {
+	t     *testing.T
+	s     *testutil.Server
+	b     testutil.Backend
+	clock *testutil.FakeClock
+	root  string // the initial full-manager key
+	st    *store.Store
+}
+
+func usStart(t *testing.T, b testutil.Backend, opts ...testutil.Option) *usEnv {
+	t.Helper()
+	clock := testutil.NewFakeClock()
+	s := testutil.StartServer(t, append([]testutil.Option{testutil.WithBackend(b), testutil.WithClock(clock)}, opts...)...)
+	e := &usEnv{t: t, s: s, b: b, clock: clock, root: s.Setup(t)}
+	st, err := store.Open(context.Background(), s.Env["LATCH_DATABASE_URL"], filepath.Join(s.DataDir, "latch.db"))
+	if err != nil {
+		t.Fatalf("open the server's database: %v", err)
+	}
+	t.Cleanup(func() { st.Close() })
+	e.st = st
+	return e
+}
+
+func (e *usEnv) do(method, path, key string, body any, headers ...string) *testutil.Response {
+	e.t.Helper()
+	return e.s.Do(e.t, method, path, key, body, headers...)
+}
+
+// usDecode decodes a body keeping numbers exact.
+func usDecode(t *testing.T, r *testutil.Response) map[string]any {
+	t.Helper()
+	v, err := model.DecodeJSONValue(r.Body)
+	if err != nil {
+		t.Fatalf("decode %q: %v", r.Body, err)
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		t.Fatalf("body is not an object: %s", r.Body)
+	}
+	return m
+}
+
+// user fails unless r is 200 with a "user" object, and returns it.
+func (e *usEnv) user(what string, r *testutil.Response) map[string]any {
+	e.t.Helper()
+	if r.Status != 200 {
+		e.t.Fatalf("%s: status %d, want 200; body %s", what, r.Status, r.Body)
+	}
+	u, ok := usDecode(e.t, r)["user"].(map[string]any)
+	if !ok {
+		e.t.Fatalf("%s: no user object in %s", what, r.Body)
+	}
+	return u
+}
+
+// create makes a user from a user object and returns it.
+func (e *usEnv) create(u map[string]any, headers ...string) map[string]any {
+	e.t.Helper()
+	return e.user(fmt.Sprintf("create user %v", u["email"]), e.do("POST", "/api/user", e.root, map[string]any{"user": u}, headers...))
+}
+
+// wantErrors fails unless r is a 400 carrying every code.
+func wantErrors(t *testing.T, what string, r *testutil.Response, codes ...string) {
+	t.Helper()
+	if r.Status != 400 {
+		t.Errorf("%s: status %d, want 400 %v; body %s", what, r.Status, codes, r.Body)
+		return
+	}
+	var errs model.Errors
+	if err := json.Unmarshal(r.Body, &errs); err != nil {
+		t.Errorf("%s: body is not Errors: %s", what, r.Body)
+		return
+	}
+	var got []string
+	for _, g := range errs.GeneralErrors {
+		got = append(got, g.Code)
+	}
+	for _, items := range errs.FieldErrors {
+		for _, it := range items {
+			got = append(got, it.Code)
+		}
+	}
+	for _, c := range codes {
+		if !slices.Contains(got, c) {
+			t.Errorf("%s: codes %v lack %s", what, got, c)
+		}
+	}
+}
+
+func (e *usEnv) createTenant(name string, extra map[string]any) string {
+	e.t.Helper()
+	tn := map[string]any{"name": name}
+	for k, v := range extra {
+		tn[k] = v
+	}
+	r := e.do("POST", "/api/tenant", e.root, map[string]any{"tenant": tn})
+	if r.Status != 200 {
+		e.t.Fatalf("create tenant %s: %d %s", name, r.Status, r.Body)
+	}
+	return usDecode(e.t, r)["tenant"].(map[string]any)["id"].(string)
+}
+
+// patchTenant merges settings into a tenant (FusionAuth's PATCH).
+func (e *usEnv) patchTenant(id string, tenant map[string]any) {
+	e.t.Helper()
+	r := e.do("PATCH", "/api/tenant/"+id, e.root, map[string]any{"tenant": tenant})
+	if r.Status != 200 {
+		e.t.Fatalf("patch tenant: %d %s", r.Status, r.Body)
+	}
+}
+
+func (e *usEnv) defaultTenant() string {
+	e.t.Helper()
+	r := e.do("GET", "/api/tenant", e.root, nil)
+	var body struct {
+		Tenants []struct{ ID, Name string } `json:"tenants"`
+	}
+	r.JSON(e.t, &body)
+	for _, tn := range body.Tenants {
+		if tn.Name == "Default" {
+			return tn.ID
+		}
+	}
+	e.t.Fatalf("no Default tenant in %s", r.Body)
+	return ""
+}
+
+// scopedKey makes a key limited to the tenants, allowed every endpoint.
+func (e *usEnv) scopedKey(tenants ...string) string {
+	e.t.Helper()
+	k := map[string]any{"tenantIds": tenants}
+	if len(tenants) == 1 {
+		k = map[string]any{"tenantId": tenants[0]}
+	}
+	r := e.do("POST", "/api/api-key", e.root, map[string]any{"apiKey": k})
+	if r.Status != 200 {
+		e.t.Fatalf("create scoped key: %d %s", r.Status, r.Body)
+	}
+	var body struct {
+		APIKey model.APIKey `json:"apiKey"`
+	}
+	r.JSON(e.t, &body)
+	return body.APIKey.Key
+}
+
+// search runs a POST search and returns the ids in order, the total and nextResults.
+func (e *usEnv) search(key string, criteria map[string]any, headers ...string) ([]string, int, string) {
+	e.t.Helper()
+	r := e.do("POST", "/api/user/search", key, map[string]any{"search": criteria}, headers...)
+	if r.Status != 200 {
+		e.t.Fatalf("search %v: %d %s", criteria, r.Status, r.Body)
+	}
+	var body struct {
+		Users []struct {
+			ID    string `json:"id"`
+			Email string `json:"email"`
+		} `json:"users"`
+		Total       int    `json:"total"`
+		NextResults string `json:"nextResults"`
+	}
+	r.JSON(e.t, &body)
+	ids := make([]string, len(body.Users))
+	for i, u := range body.Users {
+		ids[i] = u.ID
+	}
+	return ids, body.Total, body.NextResults
+}
+
+// searchEmails is search returning emails instead of ids.
+func (e *usEnv) searchEmails(criteria map[string]any) ([]string, int) {
+	e.t.Helper()
+	r := e.do("POST", "/api/user/search", e.root, map[string]any{"search": criteria})
+	if r.Status != 200 {
+		e.t.Fatalf("search %v: %d %s", criteria, r.Status, r.Body)
+	}
+	var body struct {
+		Users []struct {
+			Email string `json:"email"`
+		} `json:"users"`
+		Total int `json:"total"`
+	}
+	r.JSON(e.t, &body)
+	out := make([]string, len(body.Users))
+	for i, u := range body.Users {
+		out[i] = u.Email
+	}
+	return out, body.Total
+}
+
+// auditText returns every audit entry the server wrote, as JSON text.
+func (e *usEnv) auditText() string {
+	e.t.Helper()
+	var sb strings.Builder
+	rows, err := e.st.DB().Query("SELECT message, COALESCE(data, ''), COALESCE(old_value, ''), COALESCE(new_value, '') FROM audit_log")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a, b, c, d string
+		if err := rows.Scan(&a, &b, &c, &d); err != nil {
+			e.t.Fatal(err)
+		}
+		sb.WriteString(a + "\n" + b + "\n" + c + "\n" + d + "\n")
+	}
+	return sb.String()
+}
