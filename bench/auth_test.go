@@ -120,10 +120,14 @@ func BenchmarkGuard(b *testing.B) {
 		w.Header().Set("Content-Type", "application/json; charset=UTF-8")
 		_, _ = io.WriteString(w, `{"version":"0.1.0-dev"}`+"\n")
 	})
+	// routed is the bare handler behind a ServeMux with the same pattern, so
+	// guarded minus routed is the guard's own cost (key, permission, tenant).
+	routed := http.NewServeMux()
+	routed.Handle("GET /api/system/version", bare)
 	for _, c := range []struct {
 		name string
 		h    http.Handler
-	}{{"bare", bare}, {"guarded", guarded}} {
+	}{{"bare", bare}, {"routed", routed}, {"guarded", guarded}} {
 		b.Run(c.name, func(b *testing.B) {
 			req := httptest.NewRequest("GET", "/api/system/version", nil)
 			req.Header.Set("Authorization", values[0])
