@@ -64,5 +64,83 @@ func (s *Server) table() []Route {
 		{Pattern: "PATCH /api/application/{id}/role/{roleId}", Access: Endpoint, Handler: s.patchRole},
 		{Pattern: "DELETE /api/application/{id}/role/{roleId}", Access: Endpoint, Handler: s.deleteRole},
 		{Pattern: "DELETE /api/application/{id}/role", Access: Endpoint, Handler: s.deleteRole},
+
+		// Users, their search and bulk delete, forgot and change password.
+		// Change password is anonymous with a changePasswordId and needs a key
+		// with a loginId, as in FusionAuth (the handler checks the key).
+		{Pattern: "POST /api/user", Access: Endpoint, Handler: s.createUser},
+		{Pattern: "POST /api/user/{id}", Access: Endpoint, Handler: s.createUser},
+		{Pattern: "GET /api/user", Access: Endpoint, Handler: s.retrieveUserBy},
+		{Pattern: "GET /api/user/{id}", Access: Endpoint, Handler: s.retrieveUser},
+		{Pattern: "PUT /api/user/{id}", Access: Endpoint, Handler: s.updateUser},
+		{Pattern: "PATCH /api/user/{id}", Access: Endpoint, Handler: s.patchUser},
+		{Pattern: "DELETE /api/user/{id}", Access: Endpoint, Handler: s.deleteUser},
+		{Pattern: "POST /api/user/search", Access: Endpoint, Handler: s.searchUsers},
+		{Pattern: "POST /api/user/import", Access: Endpoint, Handler: s.importUsers},
+		{Pattern: "GET /api/user/search", Access: Endpoint, Handler: s.searchUsers},
+		{Pattern: "PUT /api/user/search", Access: Endpoint, Handler: s.refreshUserSearchIndex},
+		{Pattern: "DELETE /api/user/bulk", Access: Endpoint, Handler: s.deleteUsers},
+		{Pattern: "POST /api/user/forgot-password", Access: Endpoint, Handler: s.forgotPassword},
+		{Pattern: "POST /api/user/change-password", Access: Anonymous, Handler: s.changePassword},
+		{Pattern: "POST /api/user/change-password/{changePasswordId}", Access: Anonymous, Handler: s.changePassword},
+		{Pattern: "GET /api/user/change-password", Access: Anonymous, Handler: s.checkChangePassword},
+		{Pattern: "GET /api/user/change-password/{changePasswordId}", Access: Anonymous, Handler: s.checkChangePassword},
+
+		// Registrations. POST with a "user" member creates the user as well.
+		{Pattern: "POST /api/user/registration", Access: Endpoint, Handler: s.register},
+		{Pattern: "POST /api/user/registration/{userId}", Access: Endpoint, Handler: s.register},
+		{Pattern: "POST /api/user/registration/{userId}/{applicationId}", Access: Endpoint, Handler: s.register},
+		{Pattern: "GET /api/user/registration/{userId}/{applicationId}", Access: Endpoint, Handler: s.retrieveRegistration},
+		{Pattern: "PUT /api/user/registration/{userId}", Access: Endpoint, Handler: s.updateRegistration},
+		{Pattern: "PUT /api/user/registration/{userId}/{applicationId}", Access: Endpoint, Handler: s.updateRegistration},
+		{Pattern: "PATCH /api/user/registration/{userId}", Access: Endpoint, Handler: s.patchRegistration},
+		{Pattern: "PATCH /api/user/registration/{userId}/{applicationId}", Access: Endpoint, Handler: s.patchRegistration},
+		{Pattern: "DELETE /api/user/registration/{userId}/{applicationId}", Access: Endpoint, Handler: s.deleteRegistration},
+
+		// Groups, their roles and members.
+		{Pattern: "POST /api/group", Access: Endpoint, Handler: s.createGroup},
+		{Pattern: "POST /api/group/{id}", Access: Endpoint, Handler: s.createGroup},
+		{Pattern: "GET /api/group", Access: Endpoint, Handler: s.retrieveGroups},
+		{Pattern: "GET /api/group/{id}", Access: Endpoint, Handler: s.retrieveGroup},
+		{Pattern: "PUT /api/group/{id}", Access: Endpoint, Handler: s.updateGroup},
+		{Pattern: "PATCH /api/group/{id}", Access: Endpoint, Handler: s.patchGroup},
+		{Pattern: "DELETE /api/group/{id}", Access: Endpoint, Handler: s.deleteGroup},
+		{Pattern: "POST /api/group/search", Access: Endpoint, Handler: s.searchGroups},
+		{Pattern: "GET /api/group/search", Access: Endpoint, Handler: s.searchGroups},
+		{Pattern: "POST /api/group/member", Access: Endpoint, Handler: s.writeGroupMembers},
+		{Pattern: "PUT /api/group/member", Access: Endpoint, Handler: s.writeGroupMembers},
+		{Pattern: "DELETE /api/group/member", Access: Endpoint, Handler: s.deleteGroupMembers},
+		{Pattern: "DELETE /api/group/member/{memberId}", Access: Endpoint, Handler: s.deleteGroupMembers},
+		{Pattern: "POST /api/group/member/search", Access: Endpoint, Handler: s.searchGroupMembers},
+		{Pattern: "GET /api/group/member/search", Access: Endpoint, Handler: s.searchGroupMembers},
+
+		// Signing keys (Key Master) and the public keys that verify JWTs.
+		{Pattern: "GET /api/key", Access: Endpoint, GlobalOnly: true, Handler: s.retrieveKeys},
+		{Pattern: "GET /api/key/{id}", Access: Endpoint, GlobalOnly: true, Handler: s.retrieveKey},
+		{Pattern: "POST /api/key/generate", Access: Endpoint, GlobalOnly: true, Handler: s.generateKey},
+		{Pattern: "POST /api/key/generate/{id}", Access: Endpoint, GlobalOnly: true, Handler: s.generateKey},
+		{Pattern: "POST /api/key/import", Access: Endpoint, GlobalOnly: true, Handler: s.importKey},
+		{Pattern: "POST /api/key/import/{id}", Access: Endpoint, GlobalOnly: true, Handler: s.importKey},
+		{Pattern: "PUT /api/key/{id}", Access: Endpoint, GlobalOnly: true, Handler: s.updateKey},
+		{Pattern: "DELETE /api/key/{id}", Access: Endpoint, GlobalOnly: true, Handler: s.deleteKey},
+		{Pattern: "POST /api/key/search", Access: Endpoint, GlobalOnly: true, Handler: s.searchKeys},
+		{Pattern: "GET /api/key/search", Access: Endpoint, GlobalOnly: true, Handler: s.searchKeys},
+		{Pattern: "GET /api/jwt/public-key", Access: Anonymous, Handler: s.retrieveJWTPublicKeys},
+
+		// Login, logout, JWTs and refresh tokens (login.go). The Login API is
+		// Anonymous here: the application's requireAuthentication decides
+		// whether it needs a key, so the handler checks the key's permission
+		// for /api/login itself. The login ping always needs one.
+		{Pattern: "POST /api/login", Access: Anonymous, Handler: s.login},
+		{Pattern: "PUT /api/login", Access: Endpoint, Handler: s.loginPing},
+		{Pattern: "PUT /api/login/{userId}/{applicationId}", Access: Endpoint, Handler: s.loginPing},
+		{Pattern: "POST /api/logout", Access: Anonymous, Handler: s.logout},
+		{Pattern: "GET /api/jwt/validate", Access: Anonymous, Handler: s.validateJWT},
+		{Pattern: "GET /api/jwt/issue", Access: Anonymous, Handler: s.issueJWT},
+		{Pattern: "POST /api/jwt/refresh", Access: Anonymous, Handler: s.refreshJWT},
+		{Pattern: "GET /api/jwt/refresh", Access: Endpoint, Handler: s.retrieveRefreshTokens},
+		{Pattern: "GET /api/jwt/refresh/{tokenId}", Access: Endpoint, Handler: s.retrieveRefreshToken},
+		{Pattern: "DELETE /api/jwt/refresh", Access: Endpoint, Handler: s.revokeRefreshTokens},
+		{Pattern: "DELETE /api/jwt/refresh/{tokenId}", Access: Endpoint, Handler: s.revokeRefreshTokens},
 	}
 }

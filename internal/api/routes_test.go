@@ -95,9 +95,15 @@ func readTestdata(t *testing.T, name string, v any) {
 	}
 }
 
-// latchAnonymous lists anonymous routes Latch adds beyond FusionAuth's own
-// (none yet). Adding one here is a security decision: say why next to it.
-var latchAnonymous = []string{}
+// latchAnonymous lists anonymous routes Latch adds beyond FusionAuth's own.
+// Adding one here is a security decision: say why next to it.
+var latchAnonymous = []string{
+	// The Login API needs a key only when the application's (or tenant's)
+	// loginConfiguration.requireAuthentication says so, as in FusionAuth; the
+	// handler enforces the key and its /api/login permission (see login.go),
+	// so the guard must let the request through.
+	"POST /api/login",
+}
 
 func TestRouteTable(t *testing.T) {
 	routes := newAPIServer(t, nil).Routes()

@@ -28,6 +28,8 @@ type Service struct {
 	Keys   *KeyCache
 	// SigningKeys holds the JWT signing keys (and the rendered JWKS) in memory.
 	SigningKeys *SigningKeyCache
+	// loginConfigs holds decoded tenant and application settings for logins.
+	loginConfigs *configCache
 }
 
 // New wires a Service.
@@ -35,6 +37,7 @@ func New(st *store.Store, clock Clock, master *secrets.MasterKey, log *slog.Logg
 	s := &Service{store: st, clock: clock, master: master, log: log}
 	s.Keys = newKeyCache(st, clock, log)
 	s.SigningKeys = newSigningKeyCache(st, master, log)
+	s.loginConfigs = newConfigCache()
 	return s
 }
 

@@ -1,0 +1,294 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/httpx"
+	"github.com/latchid/latch/internal/model"
+)
+
+// The Login API, logout, JWT validation and issue, and refresh tokens.
+//
+// POST /api/login is Anonymous in the route table although FusionAuth's
+// client marks it as a key call: FusionAuth asks for a key only when the
+// application's loginConfiguration.requireAuthentication is on (the tenant's,
+// when the request names no application), which only the core can know. The
+// handler passes whether a key that may call /api/login with this method came
+// with the request; the core answers 401 when one was needed and is missing.
+// A key that lacks the permission counts as no key. The login ping (PUT)
+// always needs a key: the guard checks it, and the core again.
+
+// Cookie names FusionAuth uses for the tokens of a login.
+const (
+	accessTokenCookie  = "access_token"
+	refreshTokenCookie = "refresh_token"
+)
+
+// loginCaller describes the caller of a Login API method: whether its key
+// may call family with the request's method, and the tenants it may touch.
+// Without such a key, X-FusionAuth-TenantId still narrows the request.
+func loginCaller(r *http.Request, family string) core.LoginCaller {
+	p := PrincipalFrom(r.Context())
+	c := core.LoginCaller{}
+	if p.IP.IsValid() {
+		c.IP = p.IP.String()
+	}
+	if scope, ok := keyScope(r, family); ok {
+		c.Authenticated, c.Scope = true, scope
+	} else if h := strings.TrimSpace(r.Header.Get("X-FusionAuth-TenantId")); h != "" {
+		c.Scope = core.TenantScope{Tenants: []string{h}}
+	}
+	return c
+}
+
+// writeLoginError renders a Login API error; a 401 for a missing key is the
+// not-permitted status when a key was sent.
+func (s *Server) writeLoginError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, model.ErrUnauthorized) {
+		s.refuseAnonymous(w, r)
+		return
+	}
+	httpx.WriteError(w, r, s.log, err)
+}
+
+// login is POST /api/login.
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	var req core.LoginRequest
+	if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	res, err := s.svc.Login(r.Context(), loginCaller(r, "/api/login"), req)
+	if err != nil {
+		s.writeLoginError(w, r, err)
+		return
+	}
+	s.writeLoginResult(w, r, res)
+}
+
+func (s *Server) writeLoginResult(w http.ResponseWriter, r *http.Request, res *core.LoginResult) {
+	if res.Response == nil {
+		httpx.WriteStatus(w, res.Status)
+		return
+	}
+	s.setTokenCookies(w, r, res.Response.Token, res.TokenTTL, res.Response.RefreshToken, res.RefreshTTL)
+	httpx.WriteJSON(w, res.Status, res.Response)
+}
+
+// loginPing is PUT /api/login/{userId}/{applicationId} (ipAddress as a
+// parameter) and PUT /api/login with a LoginPingRequest body.
+func (s *Server) loginPing(w http.ResponseWriter, r *http.Request) {
+	var req core.LoginPingRequest
+	if r.PathValue("userId") != "" {
+		req.UserID, req.ApplicationID = r.PathValue("userId"), r.PathValue("applicationId")
+		req.IPAddress = r.URL.Query().Get("ipAddress")
+	} else if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	res, err := s.svc.LoginPing(r.Context(), loginCaller(r, "/api/login"), req)
+	if err != nil {
+		s.writeLoginError(w, r, err)
+		return
+	}
+	s.writeLoginResult(w, r, res)
+}
+
+// logoutRequest is FusionAuth's LogoutRequest.
+type logoutRequest struct {
+	Global       bool   `json:"global"`
+	RefreshToken string `json:"refreshToken"`
+}
+
+// logout is POST /api/logout: global and refreshToken as parameters or in a
+// body; the refresh_token cookie when neither names a token. It always
+// answers 200 and clears the token cookies.
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	var req logoutRequest
+	if err := httpx.DecodeJSON(w, r, &req, true); err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	q := r.URL.Query()
+	if v := q.Get("global"); v != "" {
+		req.Global, _ = strconv.ParseBool(v)
+	}
+	if v := q.Get("refreshToken"); v != "" {
+		req.RefreshToken = v
+	}
+	if req.RefreshToken == "" {
+		if c, err := r.Cookie(refreshTokenCookie); err == nil {
+			req.RefreshToken = c.Value
+		}
+	}
+	subject := ""
+	if req.Global {
+		if tok := bearerToken(r); tok != "" {
+			if j, err := s.svc.ValidateJWT(r.Context(), tok); err == nil {
+				subject = j.Subject
+			}
+		}
+	}
+	if err := s.svc.Logout(r.Context(), req.RefreshToken, req.Global, subject); err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	s.clearTokenCookies(w, r)
+	httpx.WriteStatus(w, http.StatusOK)
+}
+
+// bearerToken is the access token of a request: "Authorization: Bearer …"
+// (or FusionAuth's older "JWT …"), else the access_token cookie.
+func bearerToken(r *http.Request) string {
+	if scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok &&
+		(strings.EqualFold(scheme, "Bearer") || strings.EqualFold(scheme, "JWT")) {
+		return strings.TrimSpace(tok)
+	}
+	if c, err := r.Cookie(accessTokenCookie); err == nil {
+		return c.Value
+	}
+	return ""
+}
+
+// validateJWT is GET /api/jwt/validate: 200 {"jwt":{claims}} or 401.
+func (s *Server) validateJWT(w http.ResponseWriter, r *http.Request) {
+	j, err := s.svc.ValidateJWT(r.Context(), bearerToken(r))
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, struct {
+		JWT json.RawMessage `json:"jwt"`
+	}{j.Claims})
+}
+
+// issueJWT is GET /api/jwt/issue?applicationId=…[&refreshToken=…], with the
+// access token as for validate. The refresh_token cookie takes precedence
+// over the parameter, as in FusionAuth.
+func (s *Server) issueJWT(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	refresh := q.Get("refreshToken")
+	if c, err := r.Cookie(refreshTokenCookie); err == nil && c.Value != "" {
+		refresh = c.Value
+	}
+	ip := ""
+	if p := PrincipalFrom(r.Context()); p.IP.IsValid() {
+		ip = p.IP.String()
+	}
+	res, err := s.svc.IssueJWT(r.Context(), bearerToken(r), q.Get("applicationId"), refresh, ip)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	s.setTokenCookies(w, r, res.Token, res.TokenTTL, res.RefreshToken, res.RefreshTTL)
+	httpx.WriteJSON(w, http.StatusOK, res)
+}
+
+// refreshJWT is POST /api/jwt/refresh: the refresh token in the body, else
+// in the refresh_token cookie.
+func (s *Server) refreshJWT(w http.ResponseWriter, r *http.Request) {
+	var req core.RefreshRequest
+	if err := httpx.DecodeJSON(w, r, &req, true); err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	if req.RefreshToken == "" {
+		if c, err := r.Cookie(refreshTokenCookie); err == nil {
+			req.RefreshToken = c.Value
+		}
+	}
+	ip := ""
+	if p := PrincipalFrom(r.Context()); p.IP.IsValid() {
+		ip = p.IP.String()
+	}
+	res, err := s.svc.ExchangeRefreshToken(r.Context(), req, ip)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	s.setTokenCookies(w, r, res.Token, res.TokenTTL, res.RefreshToken, res.RefreshTTL)
+	httpx.WriteJSON(w, http.StatusOK, res)
+}
+
+// retrieveRefreshTokens is GET /api/jwt/refresh?userId=….
+func (s *Server) retrieveRefreshTokens(w http.ResponseWriter, r *http.Request) {
+	userID := r.URL.Query().Get("userId")
+	if userID == "" {
+		httpx.WriteError(w, r, s.log, model.FieldError("userId", "blank", "A userId is required."))
+		return
+	}
+	list, err := s.svc.RefreshTokensOfUser(r.Context(), scopeOf(r), userID)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"refreshTokens": list})
+}
+
+// retrieveRefreshToken is GET /api/jwt/refresh/{tokenId}.
+func (s *Server) retrieveRefreshToken(w http.ResponseWriter, r *http.Request) {
+	t, err := s.svc.RefreshTokenByID(r.Context(), scopeOf(r), r.PathValue("tokenId"))
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"refreshToken": t})
+}
+
+// revokeRefreshTokens is DELETE /api/jwt/refresh (token, userId,
+// applicationId as parameters or in a RefreshTokenRevokeRequest body) and
+// DELETE /api/jwt/refresh/{tokenId}.
+func (s *Server) revokeRefreshTokens(w http.ResponseWriter, r *http.Request) {
+	var req core.RevokeRefreshTokensRequest
+	if err := httpx.DecodeJSON(w, r, &req, true); err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	q := r.URL.Query()
+	for name, to := range map[string]*string{"token": &req.Token, "userId": &req.UserID, "applicationId": &req.ApplicationID} {
+		if v := q.Get(name); v != "" {
+			*to = v
+		}
+	}
+	req.TokenID = r.PathValue("tokenId")
+	if err := s.svc.RevokeRefreshTokens(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), req); err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteStatus(w, http.StatusOK)
+}
+
+// secureCookies says whether cookies must be HTTPS-only: when the request
+// came over TLS or Latch's public address is https.
+func (s *Server) secureCookies(r *http.Request) bool {
+	return r.TLS != nil || strings.HasPrefix(strings.ToLower(s.cfg.PublicURL), "https://")
+}
+
+// setTokenCookies sets the access_token and refresh_token cookies of a
+// login, as FusionAuth does: HttpOnly, SameSite=Strict, living as long as
+// their tokens.
+func (s *Server) setTokenCookies(w http.ResponseWriter, r *http.Request, token string, ttl int64, refresh string, refreshTTL int64) {
+	for _, c := range []struct {
+		name, value string
+		ttl         int64
+	}{{accessTokenCookie, token, ttl}, {refreshTokenCookie, refresh, refreshTTL}} {
+		if c.value == "" || c.ttl <= 0 {
+			continue
+		}
+		http.SetCookie(w, &http.Cookie{Name: c.name, Value: c.value, Path: "/", MaxAge: int(c.ttl), HttpOnly: true,
+			Secure: s.secureCookies(r), SameSite: http.SameSiteStrictMode})
+	}
+}
+
+// clearTokenCookies removes the token cookies (logout).
+func (s *Server) clearTokenCookies(w http.ResponseWriter, r *http.Request) {
+	for _, name := range []string{accessTokenCookie, refreshTokenCookie} {
+		http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+			Secure: s.secureCookies(r), SameSite: http.SameSiteStrictMode})
+	}
+}

@@ -1,0 +1,865 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/password"
+	"github.com/latchid/latch/internal/secrets"
+	"github.com/latchid/latch/internal/store"
+)
+
+// FusionAuth's Login API (POST /api/login), login ping (PUT /api/login) and
+// the throttling of failed logins.
+//
+// Statuses, in the order they are decided:
+//   - 401: the application (or, without one, the tenant) requires an API key
+//     (loginConfiguration.requireAuthentication) and none that may call the
+//     Login API came with the request.
+//   - 409: the login id is locked after too many failed password checks
+//     (failedAuthenticationConfiguration). While locked, the password is not
+//     checked at all, so that a lockout is not a password oracle.
+//   - 404: no such user, or a wrong password: the same empty answer and the
+//     same work (one password hash with the tenant's scheme and factor, and
+//     one counted failure), so that neither the status, the body nor the time
+//     tells the two apart. Failures of unknown login ids are counted too, so
+//     that a lockout does not tell them apart either.
+//   - With the right password: 423 deactivated user, 410 expired user, 242
+//     two-factor authentication required (the user has two-factor methods: a
+//     twoFactorId and the methods; completing it is the two-factor login API's
+//     job, so a password alone never gets past it), 203 password change
+//     required (with a changePasswordId), 212 email not verified (tenant
+//     verifyEmail), 202 not registered for the application, 213 registration
+//     not verified, else 200. FusionAuth answers 423 even to a wrong password
+//     (its issue #2524); Latch tells a user's state only to whoever knows the
+//     password.
+//
+// Logins are not audit entries (as in FusionAuth): a login writes a login
+// record and the user's (and registration's) lastLoginInstant.
+
+// LoginRequest is FusionAuth's LoginRequest.
+type LoginRequest struct {
+	ApplicationID    string         `json:"applicationId"`
+	LoginID          string         `json:"loginId"`
+	Email            string         `json:"email"`    // older spelling of loginId
+	Username         string         `json:"username"` // older spelling of loginId
+	Password         string         `json:"password"`
+	OneTimePassword  string         `json:"oneTimePassword"`
+	LoginIDTypes     []string       `json:"loginIdTypes"`
+	IPAddress        string         `json:"ipAddress"`
+	NoJWT            bool           `json:"noJWT"`
+	NewDevice        bool           `json:"newDevice"`
+	TwoFactorTrustID string         `json:"twoFactorTrustId"`
+	MetaData         map[string]any `json:"metaData"`
+	EventInfo        struct {
+		IPAddress string `json:"ipAddress"`
+	} `json:"eventInfo"`
+}
+
+// LoginPingRequest is FusionAuth's LoginPingRequest.
+type LoginPingRequest struct {
+	UserID        string `json:"userId"`
+	ApplicationID string `json:"applicationId"`
+	IPAddress     string `json:"ipAddress"`
+}
+
+// LoginCaller is who calls the Login API.
+type LoginCaller struct {
+	// Authenticated: an API key that may call this Login API method came
+	// with the request.
+	Authenticated bool
+	// Scope is the tenants the request may touch (the key's, narrowed by
+	// X-FusionAuth-TenantId).
+	Scope TenantScope
+	// IP is the client's address, the login record's when the request
+	// gives no ipAddress.
+	IP string
+}
+
+// LoginResponse is FusionAuth's LoginResponse (the parts Latch fills).
+type LoginResponse struct {
+	Token                  string                 `json:"token,omitempty"`
+	TokenExpirationInstant int64                  `json:"tokenExpirationInstant,omitempty"`
+	RefreshToken           string                 `json:"refreshToken,omitempty"`
+	RefreshTokenID         string                 `json:"refreshTokenId,omitempty"`
+	User                   Object                 `json:"user,omitempty"`
+	ChangePasswordID       string                 `json:"changePasswordId,omitempty"`
+	ChangePasswordReason   string                 `json:"changePasswordReason,omitempty"`
+	TwoFactorID            string                 `json:"twoFactorId,omitempty"`
+	Methods                []Object               `json:"methods,omitempty"`
+	Actions                []LoginPreventedAction `json:"actions,omitempty"`
+}
+
+// LoginPreventedAction is FusionAuth's LoginPreventedResponse: why a login
+// is refused, and until when.
+type LoginPreventedAction struct {
+	ActionID      string `json:"actionId,omitempty"`
+	Expiry        int64  `json:"expiry"`
+	LocalizedName string `json:"localizedName"`
+	Name          string `json:"name"`
+	Reason        string `json:"reason"`
+	ReasonCode    string `json:"reasonCode"`
+}
+
+// LoginResult is a Login API answer: a status and its body (nil: empty).
+// The TTLs (seconds) are those of the token and refresh token in the body,
+// for the cookies the API sets.
+type LoginResult struct {
+	Status     int
+	Response   *LoginResponse
+	TokenTTL   int64
+	RefreshTTL int64
+}
+
+// Statuses of the Login API that net/http does not name as FusionAuth uses them.
+const (
+	StatusNotRegistered           = http.StatusAccepted              // 202
+	StatusPasswordChangeRequired  = http.StatusNonAuthoritativeInfo  // 203
+	StatusEmailNotVerified        = 212                              // FusionAuth's own
+	StatusRegistrationNotVerified = 213                              // FusionAuth's own
+	StatusTwoFactorRequired       = 242                              // FusionAuth's own
+	StatusLoginPrevented          = http.StatusConflict              // 409
+	StatusUserExpired             = http.StatusGone                  // 410
+	StatusUserLocked              = http.StatusLocked                // 423
+	maxMetaDataBytes              = 4096                             // a refresh token's metaData, encoded
+	maxLoginIDLength              = 1024                             // longer ids cannot exist; refused unread
+	maxPasswordLength             = 4096                             // bounds the hashing work a request can ask for
+	failedLoginSubjectPrefix      = "login:"                         // failures of unknown login ids
+	lockoutReasonCode             = "failed_authentication_lockout"  // in a 409's actions
+	lockoutName                   = "Too many failed login attempts" // ditto
+)
+
+// loginTarget is what a Login API request logs into: a tenant, and an
+// application when the request names one.
+type loginTarget struct {
+	tenant *model.TenantConfig
+	app    *model.ApplicationConfig // nil without applicationId
+	ts     tokenSettings
+}
+
+func (lt *loginTarget) appID() string {
+	if lt.app == nil {
+		return ""
+	}
+	return lt.app.ID
+}
+
+// loginTarget resolves the application (or tenant) of a request and applies
+// requireAuthentication. An application the caller cannot resolve demands a
+// key first: without one the answer is 401, so that an anonymous caller
+// learns nothing about which applications exist.
+func (s *Service) loginTarget(ctx context.Context, caller LoginCaller, rawAppID string) (*loginTarget, error) {
+	lt := &loginTarget{}
+	if strings.TrimSpace(rawAppID) != "" {
+		invalid := func() error {
+			if !caller.Authenticated {
+				return model.ErrUnauthorized
+			}
+			return model.FieldError("applicationId", "invalid", "The application does not exist or is not active.")
+		}
+		id, ok := canonicalID(rawAppID)
+		if !ok {
+			return nil, invalid()
+		}
+		app, err := s.loginApplicationConfig(ctx, id)
+		if errors.Is(err, model.ErrNotFound) || (err == nil && (!app.Active || !caller.Scope.CanSee(app.TenantID))) {
+			return nil, invalid()
+		}
+		if err != nil {
+			return nil, err
+		}
+		if app.LoginConfiguration.RequireAuthentication && !caller.Authenticated {
+			return nil, model.ErrUnauthorized
+		}
+		lt.app = app
+		if lt.tenant, err = s.loginTenantConfig(ctx, app.TenantID); err != nil {
+			return nil, err
+		}
+	} else {
+		tenantID, err := s.requestTenant(ctx, s.store.Read(), caller.Scope, "", "tenantId")
+		if err != nil {
+			if !caller.Authenticated {
+				return nil, model.ErrUnauthorized
+			}
+			return nil, err
+		}
+		if lt.tenant, err = s.loginTenantConfig(ctx, tenantID); err != nil {
+			return nil, err
+		}
+		if lt.tenant.LoginConfiguration.RequireAuthentication && !caller.Authenticated {
+			return nil, model.ErrUnauthorized
+		}
+	}
+	lt.ts = s.tokenSettingsFor(ctx, lt.tenant, lt.app)
+	return lt, nil
+}
+
+// tenantHashing is the scheme and factor a tenant hashes new passwords with
+// (a factor its scheme cannot take falls back to the scheme's default, as
+// for new passwords).
+func tenantHashing(cfg *model.TenantConfig) (string, int) {
+	scheme, factor := cfg.PasswordEncryptionConfiguration.EncryptionScheme, cfg.PasswordEncryptionConfiguration.EncryptionSchemeFactor
+	if name, ok := password.Canonical(scheme); ok {
+		scheme = name
+	} else {
+		scheme = password.DefaultScheme
+	}
+	if lo, hi, ok := password.FactorRange(scheme); ok && (factor < lo || factor > hi) {
+		factor = password.DefaultFactor(scheme)
+	}
+	return scheme, factor
+}
+
+// lockoutDuration is failedAuthenticationConfiguration's actionDuration.
+func lockoutDuration(fa model.FailedAuthenticationConfiguration) time.Duration {
+	unit := map[string]time.Duration{
+		"MINUTES": time.Minute, "HOURS": time.Hour, "DAYS": 24 * time.Hour, "WEEKS": 7 * 24 * time.Hour,
+		"MONTHS": 30 * 24 * time.Hour, "YEARS": 365 * 24 * time.Hour,
+	}[fa.ActionDurationUnit]
+	if unit == 0 {
+		unit = time.Minute
+	}
+	return time.Duration(fa.ActionDuration) * unit
+}
+
+// unknownLoginSubject names the failure counter of a login id no user has:
+// a hash, so that the table holds no login ids.
+func unknownLoginSubject(tenantID, loginID string) string {
+	return failedLoginSubjectPrefix + secrets.HashToken(tenantID+"\x00"+strings.ToLower(strings.TrimSpace(loginID)))
+}
+
+// lockedResult is the 409 of a locked login id.
+func lockedResult(fa model.FailedAuthenticationConfiguration, until int64) *LoginResult {
+	return &LoginResult{Status: StatusLoginPrevented, Response: &LoginResponse{Actions: []LoginPreventedAction{{
+		ActionID: fa.UserActionID, Expiry: until, LocalizedName: lockoutName, Name: lockoutName,
+		Reason: lockoutName, ReasonCode: lockoutReasonCode,
+	}}}}
+}
+
+// Login is FusionAuth's POST /api/login. It returns a result for every
+// answer with a status of its own, and an error for 400 (model.Errors), 401
+// (model.ErrUnauthorized), 404 (model.ErrNotFound) and 500.
+func (s *Service) Login(ctx context.Context, caller LoginCaller, req LoginRequest) (*LoginResult, error) {
+	res, _, err := s.login(ctx, caller, req)
+	return res, err
+}
+
+// login is Login, also reporting how many password hashes it computed to
+// check the password (tests compare the paths by it).
+func (s *Service) login(ctx context.Context, caller LoginCaller, req LoginRequest) (*LoginResult, int, error) {
+	lt, err := s.loginTarget(ctx, caller, req.ApplicationID)
+	if err != nil {
+		return nil, 0, err
+	}
+	ip := firstNonBlank(req.IPAddress, req.EventInfo.IPAddress, caller.IP)
+	if req.MetaData != nil {
+		if b, err := json.Marshal(req.MetaData); err != nil || len(b) > maxMetaDataBytes {
+			return nil, 0, model.FieldError("metaData", "tooLarge", fmt.Sprintf("[metaData] must encode in at most %d bytes.", maxMetaDataBytes))
+		}
+	}
+	if req.OneTimePassword != "" {
+		res, err := s.loginWithOneTimePassword(ctx, lt, req, ip)
+		return res, 0, err
+	}
+	loginID := firstNonBlank(req.LoginID, req.Email, req.Username)
+	verrs := &model.Errors{}
+	if strings.TrimSpace(loginID) == "" {
+		verrs.Field("loginId", "blank", "A login id (email or username) is required.")
+	}
+	if req.Password == "" {
+		verrs.Field("password", "blank", "A password is required.")
+	}
+	if err := verrs.Err(); err != nil {
+		return nil, 0, err
+	}
+	if len(loginID) > maxLoginIDLength || len(req.Password) > maxPasswordLength {
+		return nil, 0, model.NotFoundf("login id or password too long")
+	}
+	row, err := s.findLoginUser(ctx, lt.tenant.ID, loginID, req.LoginIDTypes)
+	if err != nil {
+		return nil, 0, err
+	}
+	subject := unknownLoginSubject(lt.tenant.ID, loginID)
+	if row != nil {
+		subject = row.ID
+	}
+	fa := lt.tenant.FailedAuthenticationConfiguration
+	rd := s.store.Read()
+	if until, err := rd.LockedUntil(ctx, subject, s.now()); err != nil {
+		return nil, 0, err
+	} else if until != 0 {
+		return lockedResult(fa, until), 0, nil
+	}
+
+	// Exactly one hash on every path: the stored hash's check, or, for an
+	// unknown user (or one without a usable hash), the tenant's scheme and
+	// factor over the given password.
+	ok := false
+	var stored password.Hash
+	decoded := false
+	if row != nil {
+		if h, err := password.Decode(row.PasswordHash); err == nil && password.Validate(h) == nil {
+			stored, decoded = h, true
+		}
+	}
+	if decoded {
+		ok, _ = password.Check(stored, req.Password)
+	} else {
+		scheme, factor := tenantHashing(lt.tenant)
+		_, _ = password.NewWith(scheme, factor, req.Password)
+	}
+	if !ok {
+		res, err := s.countFailure(ctx, fa, subject)
+		return res, 1, err
+	}
+	res, err := s.authenticated(ctx, lt, row, authenticatedLogin{
+		authType: AuthTypePassword, loginID: loginID, ip: ip, password: req.Password, stored: stored,
+		noJWT: req.NoJWT, metaData: req.MetaData,
+	})
+	return res, 1, err
+}
+
+// findLoginUser looks a login id up in a tenant as loginIdTypes allow
+// (email and username when not given); nil when no user has it.
+func (s *Service) findLoginUser(ctx context.Context, tenantID, loginID string, types []string) (*store.UserRow, error) {
+	byEmail := len(types) == 0 || slices.Contains(types, "email")
+	byUsername := len(types) == 0 || slices.Contains(types, "username")
+	rd := s.store.Read()
+	var row *store.UserRow
+	var err error
+	switch {
+	case byEmail && byUsername:
+		row, err = rd.UserRowByLoginID(ctx, tenantID, loginID)
+	case byEmail:
+		row, err = rd.UserRowByEmail(ctx, tenantID, loginID)
+	case byUsername:
+		row, err = rd.UserRowByUsername(ctx, tenantID, loginID)
+	default:
+		return nil, nil
+	}
+	if errors.Is(err, store.ErrNoRows) {
+		return nil, nil
+	}
+	return row, err
+}
+
+// Failure counts older than staleFailureHorizon (or the tenant's window, if
+// longer) are swept by about one failed login in staleFailureSweepEvery.
+const (
+	staleFailureHorizon    = 24 * time.Hour
+	staleFailureSweepEvery = 64
+)
+
+// countFailure counts a failed password check and answers it: 404, or 409
+// when a lockout is on (the check that reaches tooManyAttempts still answers
+// 404; the next one finds the lockout).
+func (s *Service) countFailure(ctx context.Context, fa model.FailedAuthenticationConfiguration, subject string) (*LoginResult, error) {
+	var lockedUntil int64
+	err := s.store.InTx(ctx, func(tx *store.Tx) error {
+		now := s.now()
+		n, err := tx.CountLoginFailure(ctx, subject, now, now-int64(fa.ResetCountInSeconds)*1000)
+		if err != nil {
+			return fmt.Errorf("count a failed login: %w", err)
+		}
+		if n == 0 { // locked meanwhile by a concurrent failure
+			lockedUntil, err = tx.LockedUntil(ctx, subject, now)
+			return err
+		}
+		if fa.TooManyAttempts > 0 && n >= fa.TooManyAttempts {
+			return tx.LockSubject(ctx, subject, now+lockoutDuration(fa).Milliseconds())
+		}
+		// Now and then, forget counts long past any window.
+		if rand.IntN(staleFailureSweepEvery) == 0 {
+			horizon := max(int64(fa.ResetCountInSeconds)*1000, staleFailureHorizon.Milliseconds())
+			if _, err := tx.DeleteStaleLoginFailures(ctx, now-horizon, now); err != nil {
+				return fmt.Errorf("forget stale login failures: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if lockedUntil != 0 {
+		return lockedResult(fa, lockedUntil), nil
+	}
+	return nil, model.NotFoundf("unknown user or wrong password")
+}
+
+// authenticatedLogin is how a user proved who it is, for the statuses and
+// tokens that follow.
+type authenticatedLogin struct {
+	authType string
+	loginID  string
+	ip       string
+	password string        // the password checked ("" for other proofs)
+	stored   password.Hash // its stored hash (for re-hashing)
+	noJWT    bool
+	metaData map[string]any
+}
+
+// userExpiry reads a user's expiry (epoch ms; 0 when none).
+func userExpiry(row *store.UserRow) int64 {
+	var v struct {
+		Expiry json.Number `json:"expiry"`
+	}
+	if json.Unmarshal([]byte(row.Data), &v) != nil {
+		return 0
+	}
+	n, err := v.Expiry.Int64()
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+// CodeTwoFactorLogin is the kind of a twoFactorId: a login waiting for its
+// second factor (data: the login's applicationId, ipAddress, noJWT, metaData).
+const CodeTwoFactorLogin = "twoFactorLogin"
+
+// twoFactorMethodsOf lists a user's two-factor methods as a 242 shows them:
+// id and method (secrets are not in the data column).
+func twoFactorMethodsOf(row *store.UserRow) []Object {
+	var v struct {
+		TwoFactor struct {
+			Methods []map[string]any `json:"methods"`
+		} `json:"twoFactor"`
+	}
+	if json.Unmarshal([]byte(row.Data), &v) != nil {
+		return nil
+	}
+	var out []Object
+	for _, m := range v.TwoFactor.Methods {
+		id, _ := m["id"].(string)
+		method, _ := m["method"].(string)
+		if id != "" && method != "" {
+			out = append(out, Object{"id": id, "method": method})
+		}
+	}
+	return out
+}
+
+// changePasswordReason is why a user must change its password before
+// logging in ("" when it need not): FusionAuth's Administrative, Expired
+// (maximumPasswordAge) or Validation (validateOnLogin).
+func changePasswordReason(cfg *model.TenantConfig, row *store.UserRow, pw string, now int64) string {
+	switch {
+	case row.PasswordChangeRequired:
+		return "Administrative"
+	case cfg.MaximumPasswordAge.Enabled && cfg.MaximumPasswordAge.Days > 0 && pw != "" &&
+		now-row.PasswordLastUpdateInstant > int64(cfg.MaximumPasswordAge.Days)*24*3600*1000:
+		return "Expired"
+	case cfg.PasswordValidationRules.ValidateOnLogin && pw != "":
+		pol := &passwordPolicy{rules: cfg.PasswordValidationRules}
+		pol.scheme, pol.factor = tenantHashing(cfg)
+		verrs := &model.Errors{}
+		pol.check("password", pw, verrs)
+		if !verrs.Empty() {
+			return "Validation"
+		}
+	}
+	return ""
+}
+
+// authenticated decides the answer for a user who proved who it is, and
+// writes what the login changes in one transaction: failures cleared, the
+// password re-hashed to the tenant's scheme, lastLoginInstant and a login
+// record, a refresh token, or a change-password id.
+func (s *Service) authenticated(ctx context.Context, lt *loginTarget, row *store.UserRow, how authenticatedLogin) (*LoginResult, error) {
+	now := s.now()
+	if !row.Active {
+		return &LoginResult{Status: StatusUserLocked}, nil
+	}
+	if exp := userExpiry(row); exp != 0 && exp <= now {
+		return &LoginResult{Status: StatusUserExpired}, nil
+	}
+	if methods := twoFactorMethodsOf(row); len(methods) > 0 {
+		return s.twoFactorRequired(ctx, lt, row, how, methods)
+	}
+	reason := changePasswordReason(lt.tenant, row, how.password, now)
+	var roles []string
+	registered, regVerified := false, true
+	if lt.app != nil {
+		var err error
+		if roles, registered, err = s.EffectiveRoles(ctx, nil, row.ID, lt.app.ID); err != nil {
+			return nil, err
+		}
+		if registered && lt.app.VerifyRegistration {
+			reg, err := s.store.Read().RegistrationOf(ctx, row.ID, lt.app.ID)
+			if err != nil && !errors.Is(err, store.ErrNoRows) {
+				return nil, err
+			}
+			regVerified = reg == nil || reg.Verified
+		}
+	}
+	email := lt.tenant.EmailConfiguration
+	status := http.StatusOK
+	switch {
+	case reason != "":
+		status = StatusPasswordChangeRequired
+	case email.VerifyEmail && !row.Verified:
+		status = StatusEmailNotVerified
+	case lt.app != nil && !registered:
+		status = StatusNotRegistered
+	case lt.app != nil && !regVerified:
+		status = StatusRegistrationNotVerified
+	}
+	gated := (status == StatusEmailNotVerified || status == StatusRegistrationNotVerified) && email.Unverified.Behavior == "Gated"
+	withToken := status != StatusPasswordChangeRequired && !how.noJWT && !gated
+	withRefresh := withToken && registered && lt.app.LoginConfiguration.GenerateRefreshTokens
+
+	// Slow work before the transaction: a re-hash and signing.
+	var rehash string
+	if how.password != "" && lt.tenant.PasswordEncryptionConfiguration.ModifyEncryptionSchemeOnLogin {
+		scheme, factor := tenantHashing(lt.tenant)
+		if password.NeedsRehash(how.stored, scheme, factor) {
+			if h, err := password.NewWith(scheme, factor, how.password); err == nil {
+				rehash = h.Encode()
+			} else {
+				s.log.WarnContext(ctx, "password not re-hashed on login", "user", row.ID, "scheme", scheme, "err", err)
+			}
+		}
+	}
+	res := &LoginResult{Status: status, Response: &LoginResponse{}}
+	var refresh *store.RefreshTokenRow
+	var refreshValue string
+	if withRefresh {
+		refreshValue = newRefreshTokenValue()
+		start, expires := lt.ts.refreshWindow(now, now, 0, 0)
+		refresh = &store.RefreshTokenRow{ID: uuid.NewString(), TokenHash: secrets.HashToken(refreshValue), UserID: row.ID,
+			ApplicationID: lt.app.ID, TenantID: row.TenantID, AuthInstant: now, StartInstant: start, ExpiresInstant: expires,
+			LastAccessedAddress: how.ip, InsertInstant: now}
+		refresh.FamilyID = refresh.ID
+		refresh.Data = metaDataJSON(how.metaData)
+		res.Response.RefreshToken, res.Response.RefreshTokenID = refreshValue, refresh.ID
+		res.RefreshTTL = (expires - now) / 1000
+	}
+	if withToken {
+		sid := ""
+		if refresh != nil {
+			sid = refresh.FamilyID
+		}
+		c := userClaims(row, lt.ts, lt.appID(), registered, roles, how.authType, now, now, sid)
+		token, err := s.signClaims(lt.ts, c)
+		if err != nil {
+			return nil, err
+		}
+		res.Response.Token, res.Response.TokenExpirationInstant, res.TokenTTL = token, c.Exp*1000, lt.ts.ttlSeconds
+	}
+	var changeID string
+	if status == StatusPasswordChangeRequired {
+		changeID = generateCode(lt.tenant.ExternalIdentifierConfiguration.ChangePasswordIDGenerator)
+		res.Response.ChangePasswordID, res.Response.ChangePasswordReason = changeID, reason
+	}
+
+	var lockedUntil int64
+	err := s.store.InTx(ctx, func(tx *store.Tx) error {
+		cleared, err := tx.ClearLoginFailures(ctx, row.ID, now)
+		if err != nil {
+			return err
+		}
+		if !cleared { // a lockout began while the password was checked
+			lockedUntil, err = tx.LockedUntil(ctx, row.ID, now)
+			return err
+		}
+		if rehash != "" {
+			if _, err := tx.RehashUserPassword(ctx, row.ID, row.PasswordHash, rehash); err != nil {
+				return fmt.Errorf("re-hash password: %w", err)
+			}
+		}
+		if changeID != "" {
+			if err := tx.DeleteUserCodes(ctx, row.ID, []string{CodeChangePassword}); err != nil {
+				return err
+			}
+			data := "{}"
+			if lt.app != nil {
+				data = `{"applicationId":"` + lt.app.ID + `"}`
+			}
+			ttl := int64(lt.tenant.ExternalIdentifierConfiguration.ChangePasswordIDTimeToLiveInSeconds) * 1000
+			return tx.InsertOneTimeCode(ctx, &store.OneTimeCode{Hash: codeHash(changeID), Kind: CodeChangePassword, UserID: row.ID,
+				TenantID: row.TenantID, Data: data, ExpiresInstant: now + ttl, InsertInstant: now})
+		}
+		if err := s.recordLogin(ctx, tx, row.ID, lt.appID(), how.loginID, how.ip, now); err != nil {
+			return err
+		}
+		if refresh != nil {
+			if err := tx.DeleteExpiredRefreshTokens(ctx, row.ID, now); err != nil {
+				return err
+			}
+			if err := tx.InsertRefreshToken(ctx, refresh); err != nil {
+				return fmt.Errorf("store refresh token: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if lockedUntil != 0 {
+		return lockedResult(lt.tenant.FailedAuthenticationConfiguration, lockedUntil), nil
+	}
+	if status == StatusPasswordChangeRequired {
+		return res, nil
+	}
+	row.LastLoginInstant = &now
+	if res.Response.User, err = s.fullUserObject(ctx, s.store.Read(), row); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// twoFactorRequired answers 242: the password was right, the second factor
+// is still due. The twoFactorId is a one-time code (stored hashed) holding
+// what the login asked for, so that the two-factor login API can finish it.
+func (s *Service) twoFactorRequired(ctx context.Context, lt *loginTarget, row *store.UserRow, how authenticatedLogin, methods []Object) (*LoginResult, error) {
+	id := secrets.Token(32)
+	data, err := encodeObject(Object{"applicationId": lt.appID(), "ipAddress": how.ip, "noJWT": how.noJWT,
+		"loginId": how.loginID, "metaData": how.metaData})
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	ttl := int64(lt.tenant.ExternalIdentifierConfiguration.TwoFactorIDTimeToLiveInSeconds) * 1000
+	var lockedUntil int64
+	err = s.store.InTx(ctx, func(tx *store.Tx) error {
+		cleared, err := tx.ClearLoginFailures(ctx, row.ID, now)
+		if err != nil {
+			return err
+		}
+		if !cleared {
+			lockedUntil, err = tx.LockedUntil(ctx, row.ID, now)
+			return err
+		}
+		return tx.InsertOneTimeCode(ctx, &store.OneTimeCode{Hash: codeHash(id), Kind: CodeTwoFactorLogin, UserID: row.ID,
+			TenantID: row.TenantID, Data: data, ExpiresInstant: now + ttl, InsertInstant: now})
+	})
+	if err != nil {
+		return nil, err
+	}
+	if lockedUntil != 0 {
+		return lockedResult(lt.tenant.FailedAuthenticationConfiguration, lockedUntil), nil
+	}
+	return &LoginResult{Status: StatusTwoFactorRequired, Response: &LoginResponse{TwoFactorID: id, Methods: methods}}, nil
+}
+
+// recordLogin writes a login's record and last-login instants.
+func (s *Service) recordLogin(ctx context.Context, tx *store.Tx, userID, appID, loginID, ip string, now int64) error {
+	if err := tx.SetLastLogin(ctx, userID, appID, now); err != nil {
+		return fmt.Errorf("last login: %w", err)
+	}
+	if err := tx.InsertLoginRecord(ctx, &store.LoginRecord{UserID: userID, ApplicationID: appID, IPAddress: ip,
+		LoginID: loginID, Instant: now}); err != nil {
+		return fmt.Errorf("login record: %w", err)
+	}
+	return nil
+}
+
+// loginWithOneTimePassword logs in with a one-time password (from a
+// password change): it works once, within its lifetime, in its tenant.
+func (s *Service) loginWithOneTimePassword(ctx context.Context, lt *loginTarget, req LoginRequest, ip string) (*LoginResult, error) {
+	if len(req.OneTimePassword) > maxGivenCodeLength {
+		return nil, model.NotFoundf("one-time password too long")
+	}
+	c, err := s.store.Read().ConsumeOneTimeCode(ctx, codeHash(req.OneTimePassword), []string{CodeOneTimePassword}, s.now())
+	if errors.Is(err, store.ErrNoRows) {
+		return nil, model.NotFoundf("one-time password unknown, used or expired")
+	}
+	if err != nil {
+		return nil, err
+	}
+	row, err := s.store.Read().UserRowByID(ctx, c.UserID)
+	if errors.Is(err, store.ErrNoRows) || (err == nil && row.TenantID != lt.tenant.ID) {
+		return nil, model.NotFoundf("user of a one-time password")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if until, err := s.store.Read().LockedUntil(ctx, row.ID, s.now()); err != nil {
+		return nil, err
+	} else if until != 0 {
+		return lockedResult(lt.tenant.FailedAuthenticationConfiguration, until), nil
+	}
+	loginID := row.Email
+	if loginID == "" {
+		loginID = row.Username
+	}
+	return s.authenticated(ctx, lt, row, authenticatedLogin{authType: AuthTypeOneTimePassword, loginID: loginID, ip: ip,
+		noJWT: req.NoJWT, metaData: req.MetaData})
+}
+
+// LoginPing is FusionAuth's PUT /api/login: an application reports that a
+// user it authenticated itself logged in. It records the login and answers
+// the user (200), or 202 when the user is not registered for the
+// application; 423 and 410 for deactivated and expired users, whose logins
+// are not recorded. Unlike the Login API it always needs a key (with
+// /api/login PUT), whatever requireAuthentication says: it proves nothing
+// about the user, and answers the whole user object to whoever names an id.
+func (s *Service) LoginPing(ctx context.Context, caller LoginCaller, req LoginPingRequest) (*LoginResult, error) {
+	if !caller.Authenticated {
+		return nil, model.ErrUnauthorized
+	}
+	if strings.TrimSpace(req.ApplicationID) == "" {
+		return nil, model.FieldError("applicationId", "blank", "An applicationId is required.")
+	}
+	lt, err := s.loginTarget(ctx, caller, req.ApplicationID)
+	if err != nil {
+		return nil, err
+	}
+	id, ok := canonicalID(req.UserID)
+	if !ok {
+		return nil, model.NotFoundf("user %q", req.UserID)
+	}
+	row, err := s.store.Read().UserRowByID(ctx, id)
+	if errors.Is(err, store.ErrNoRows) || (err == nil && row.TenantID != lt.tenant.ID) {
+		return nil, model.NotFoundf("user %s", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	switch {
+	case !row.Active:
+		return &LoginResult{Status: StatusUserLocked}, nil
+	case userExpiry(row) != 0 && userExpiry(row) <= now:
+		return &LoginResult{Status: StatusUserExpired}, nil
+	}
+	_, registered, err := s.EffectiveRoles(ctx, nil, row.ID, lt.app.ID)
+	if err != nil {
+		return nil, err
+	}
+	ip := firstNonBlank(req.IPAddress, caller.IP)
+	loginID := firstNonBlank(row.Email, row.Username)
+	if err := s.store.InTx(ctx, func(tx *store.Tx) error {
+		return s.recordLogin(ctx, tx, row.ID, lt.app.ID, loginID, ip, now)
+	}); err != nil {
+		return nil, err
+	}
+	row.LastLoginInstant = &now
+	u, err := s.fullUserObject(ctx, s.store.Read(), row)
+	if err != nil {
+		return nil, err
+	}
+	status := http.StatusOK
+	if !registered {
+		status = StatusNotRegistered
+	}
+	return &LoginResult{Status: status, Response: &LoginResponse{User: u}}, nil
+}
+
+func firstNonBlank(values ...string) string {
+	for _, v := range values {
+		if strings.TrimSpace(v) != "" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// configCache keeps the typed settings of tenants and applications that
+// logins read, parsed once per stored version. Each use still reads the row
+// (so that a change made on any node applies to the very next login); only
+// the decoding of the whole stored object is saved when the row is the one
+// decoded before.
+type configCache struct {
+	mu      sync.Mutex
+	tenants map[string]cachedTenant
+	apps    map[string]cachedApp
+}
+
+type cachedTenant struct {
+	row store.TenantRow
+	cfg *model.TenantConfig
+}
+
+type cachedApp struct {
+	row store.ApplicationRow
+	cfg *model.ApplicationConfig
+}
+
+// maxCachedConfigs bounds each map; past it the map starts over.
+const maxCachedConfigs = 4096
+
+func newConfigCache() *configCache {
+	return &configCache{tenants: map[string]cachedTenant{}, apps: map[string]cachedApp{}}
+}
+
+// loginTenantConfig is TenantConfig without the tenant's secrets (a login
+// needs none), decoded at most once per stored version of the tenant.
+func (s *Service) loginTenantConfig(ctx context.Context, id string) (*model.TenantConfig, error) {
+	row, err := s.store.Read().TenantByID(ctx, id)
+	if errors.Is(err, store.ErrNoRows) {
+		return nil, model.NotFoundf("tenant %s", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	c := s.loginConfigs
+	c.mu.Lock()
+	hit, ok := c.tenants[id]
+	c.mu.Unlock()
+	if ok && hit.row == *row {
+		return hit.cfg, nil
+	}
+	o, err := s.tenantObject(row, false)
+	if err != nil {
+		return nil, err
+	}
+	var cfg model.TenantConfig
+	var verrs model.Errors
+	if !decodeTyped(o, tenantField, &cfg, &verrs) {
+		return nil, fmt.Errorf("stored tenant %s does not decode: %w", id, &verrs)
+	}
+	c.mu.Lock()
+	if len(c.tenants) >= maxCachedConfigs {
+		clear(c.tenants)
+	}
+	c.tenants[id] = cachedTenant{row: *row, cfg: &cfg}
+	c.mu.Unlock()
+	return &cfg, nil
+}
+
+// loginApplicationConfig is ApplicationConfig without the client secret and
+// roles (a login needs neither), decoded at most once per stored version.
+func (s *Service) loginApplicationConfig(ctx context.Context, id string) (*model.ApplicationConfig, error) {
+	row, err := s.store.Read().ApplicationByID(ctx, id)
+	if errors.Is(err, store.ErrNoRows) {
+		return nil, model.NotFoundf("application %s", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	c := s.loginConfigs
+	c.mu.Lock()
+	hit, ok := c.apps[id]
+	c.mu.Unlock()
+	if ok && hit.row == *row {
+		return hit.cfg, nil
+	}
+	o, err := s.applicationObject(row, nil, false)
+	if err != nil {
+		return nil, err
+	}
+	var cfg model.ApplicationConfig
+	var verrs model.Errors
+	if !decodeTyped(o, applicationField, &cfg, &verrs) {
+		return nil, fmt.Errorf("stored application %s does not decode: %w", id, &verrs)
+	}
+	c.mu.Lock()
+	if len(c.apps) >= maxCachedConfigs {
+		clear(c.apps)
+	}
+	c.apps[id] = cachedApp{row: *row, cfg: &cfg}
+	c.mu.Unlock()
+	return &cfg, nil
+}

@@ -1,0 +1,519 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/secrets"
+	"github.com/latchid/latch/internal/store"
+)
+
+// Refresh tokens, FusionAuth's /api/jwt/refresh, /api/logout and
+// /api/jwt/issue.
+//
+// A refresh token is 48 random bytes (base64url); only its SHA-256 is
+// stored, so a token cannot be shown again after it is issued (FusionAuth's
+// retrieve API returns "token"; Latch's leaves it out). Every use checks the
+// database in one conditional statement, so a token revoked through any node
+// fails on every node at once. The application's (or tenant's) JWT
+// configuration decides:
+//   - refreshTokenUsagePolicy Reusable: a token serves until it expires or is
+//     revoked. OneTimeUse: each exchange rotates it into a new token of the
+//     same family (the login's session: the JWT's sid); a rotated token used
+//     again, outside refreshTokenOneTimeUseConfiguration.gracePeriodInSeconds,
+//     revokes its whole family, since one of the two users is a thief. Latch
+//     does this whatever the tenant's refreshTokenRevocationPolicy.onOneTimeTokenReuse
+//     says (FusionAuth's default leaves the family alive).
+//   - refreshTokenExpirationPolicy Fixed (the login's window), SlidingWindow
+//     (each use starts a new window), SlidingWindowWithMaximumLifetime (each
+//     use, up to maximumTimeToLiveInMinutes after the login).
+
+// maxRefreshTokenLength bounds a refresh token read from a request; longer
+// ones cannot be Latch's and are refused unhashed.
+const maxRefreshTokenLength = 1024
+
+func newRefreshTokenValue() string { return secrets.Token(48) }
+
+// RefreshToken is FusionAuth's RefreshToken, without the token itself.
+type RefreshToken struct {
+	ID            string `json:"id"`
+	ApplicationID string `json:"applicationId"`
+	TenantID      string `json:"tenantId"`
+	UserID        string `json:"userId"`
+	InsertInstant int64  `json:"insertInstant"`
+	StartInstant  int64  `json:"startInstant"`
+	MetaData      Object `json:"metaData"`
+}
+
+func refreshTokenView(r *store.RefreshTokenRow) *RefreshToken {
+	md, err := parseObject(r.Data)
+	if err != nil || md == nil {
+		md = Object{}
+	}
+	if r.LastAccessedInstant != nil || r.LastAccessedAddress != "" {
+		device, _ := md["device"].(Object)
+		if device == nil {
+			device = Object{}
+		}
+		if r.LastAccessedInstant != nil {
+			device["lastAccessedInstant"] = *r.LastAccessedInstant
+		}
+		if r.LastAccessedAddress != "" {
+			device["lastAccessedAddress"] = r.LastAccessedAddress
+		}
+		md["device"] = device
+	}
+	return &RefreshToken{ID: r.ID, ApplicationID: r.ApplicationID, TenantID: r.TenantID, UserID: r.UserID,
+		InsertInstant: r.InsertInstant, StartInstant: r.StartInstant, MetaData: md}
+}
+
+// RefreshRequest is FusionAuth's RefreshRequest.
+type RefreshRequest struct {
+	RefreshToken        string `json:"refreshToken"`
+	Token               string `json:"token"` // the expired access token; not needed, ignored
+	TimeToLiveInSeconds int    `json:"timeToLiveInSeconds"`
+}
+
+// RefreshResult is FusionAuth's JWTRefreshResponse, with the TTLs (seconds)
+// of its tokens for the cookies the API sets.
+type RefreshResult struct {
+	Token          string `json:"token"`
+	RefreshToken   string `json:"refreshToken,omitempty"`
+	RefreshTokenID string `json:"refreshTokenId,omitempty"`
+	TokenTTL       int64  `json:"-"`
+	RefreshTTL     int64  `json:"-"`
+}
+
+// tokenNotUsable is the answer to a refresh token that is unknown, expired,
+// revoked or used (or whose user or application may no longer use it): a
+// 400, as FusionAuth answers (its issue #729 settled on 400 over 401).
+func tokenNotUsable() error {
+	return model.FieldError("refreshToken", "invalid", "The refresh token is expired, unknown or revoked.")
+}
+
+// refreshContext is a usable refresh token with what an exchange needs.
+type refreshContext struct {
+	cur   *store.RefreshTokenRow
+	app   *model.ApplicationConfig
+	ts    tokenSettings
+	user  *store.UserRow
+	roles []string
+}
+
+// loadRefresh reads a refresh token and checks that it, its application and
+// its user may still be used. A rotated token seen here is a reuse: its
+// family is revoked.
+func (s *Service) loadRefresh(ctx context.Context, value string, now int64) (*refreshContext, error) {
+	if value == "" || len(value) > maxRefreshTokenLength {
+		return nil, tokenNotUsable()
+	}
+	rd := s.store.Read()
+	cur, err := rd.RefreshTokenByHash(ctx, secrets.HashToken(value))
+	if errors.Is(err, store.ErrNoRows) {
+		return nil, tokenNotUsable()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if cur.Revoked || cur.ExpiresInstant <= now {
+		return nil, tokenNotUsable()
+	}
+	app, err := s.loginApplicationConfig(ctx, cur.ApplicationID)
+	if errors.Is(err, model.ErrNotFound) {
+		return nil, tokenNotUsable()
+	}
+	if err != nil {
+		return nil, err
+	}
+	tenant, err := s.loginTenantConfig(ctx, cur.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	rc := &refreshContext{cur: cur, app: app, ts: s.tokenSettingsFor(ctx, tenant, app)}
+	if cur.RotatedInstant != nil && *cur.RotatedInstant <= now-rc.ts.graceSeconds*1000 {
+		return nil, s.reuseDetected(ctx, cur)
+	}
+	if !app.Active || !app.LoginConfiguration.AllowTokenRefresh {
+		return nil, tokenNotUsable()
+	}
+	user, err := rd.UserRowByID(ctx, cur.UserID)
+	if errors.Is(err, store.ErrNoRows) {
+		return nil, tokenNotUsable()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if exp := userExpiry(user); !user.Active || (exp != 0 && exp <= now) {
+		return nil, tokenNotUsable()
+	}
+	roles, registered, err := s.EffectiveRoles(ctx, nil, user.ID, app.ID)
+	if err != nil {
+		return nil, err
+	}
+	if !registered {
+		return nil, tokenNotUsable()
+	}
+	rc.user, rc.roles = user, roles
+	return rc, nil
+}
+
+// reuseDetected revokes the family of a rotated token that was used again,
+// and audits it.
+func (s *Service) reuseDetected(ctx context.Context, cur *store.RefreshTokenRow) error {
+	err := s.store.InTx(ctx, func(tx *store.Tx) error {
+		revoked, err := tx.RevokeRefreshTokens(ctx, store.RefreshTokenFilter{FamilyID: cur.FamilyID})
+		if err != nil || len(revoked) == 0 {
+			return err
+		}
+		return s.audit(ctx, tx, Actor{Type: ActorSystem, Name: "refresh token reuse detection"}, Change{
+			Message:  fmt.Sprintf("Revoked %d refresh tokens of session %s: rotated refresh token %s was used again", len(revoked), cur.FamilyID, cur.ID),
+			TargetID: cur.UserID, Data: map[string]any{"familyId": cur.FamilyID, "applicationId": cur.ApplicationID, "tokenId": cur.ID},
+		})
+	})
+	if err != nil {
+		return err
+	}
+	s.log.WarnContext(ctx, "refresh token reuse: session revoked", "user", cur.UserID, "session", cur.FamilyID)
+	return tokenNotUsable()
+}
+
+// ExchangeRefreshToken is FusionAuth's POST /api/jwt/refresh: a new access
+// token for a refresh token, and under OneTimeUse a new refresh token in
+// place of the one used. Of concurrent exchanges of one one-time token, on
+// any nodes, exactly one succeeds. A token that cannot be used is a 400
+// ([invalid]refreshToken), whatever the reason.
+func (s *Service) ExchangeRefreshToken(ctx context.Context, req RefreshRequest, ip string) (*RefreshResult, error) {
+	if req.RefreshToken == "" {
+		return nil, model.FieldError("refreshToken", "blank", "A refresh token is required.")
+	}
+	now := s.now()
+	rc, err := s.loadRefresh(ctx, req.RefreshToken, now)
+	if err != nil {
+		return nil, err
+	}
+	cur, ts := rc.cur, rc.ts
+	claims := userClaims(rc.user, ts, rc.app.ID, true, rc.roles, AuthTypeRefreshToken, cur.AuthInstant, now, cur.FamilyID)
+	ttl := ts.ttlSeconds
+	if t := int64(req.TimeToLiveInSeconds); t > 0 && t < ttl {
+		ttl = t
+		claims.Exp = now/1000 + t
+	}
+	token, err := s.signClaims(ts, claims)
+	if err != nil {
+		return nil, err
+	}
+	res := &RefreshResult{Token: token, TokenTTL: ttl}
+	start, expires := ts.refreshWindow(now, cur.AuthInstant, cur.StartInstant, cur.ExpiresInstant)
+	hash := secrets.HashToken(req.RefreshToken)
+
+	if ts.usagePolicy != refreshOneTimeUse {
+		used, err := s.store.Read().UseRefreshToken(ctx, hash, now, start, expires, ip)
+		if errors.Is(err, store.ErrNoRows) {
+			return nil, tokenNotUsable()
+		}
+		if err != nil {
+			return nil, err
+		}
+		res.RefreshToken, res.RefreshTokenID, res.RefreshTTL = req.RefreshToken, used.ID, (used.ExpiresInstant-now)/1000
+		return res, nil
+	}
+
+	value := newRefreshTokenValue()
+	next := &store.RefreshTokenRow{ID: uuid.NewString(), TokenHash: secrets.HashToken(value), FamilyID: cur.FamilyID,
+		UserID: cur.UserID, ApplicationID: cur.ApplicationID, TenantID: cur.TenantID, AuthInstant: cur.AuthInstant,
+		StartInstant: start, ExpiresInstant: expires, LastAccessedInstant: &now, LastAccessedAddress: ip, Data: cur.Data,
+		InsertInstant: now}
+	lost := false
+	err = s.store.InTx(ctx, func(tx *store.Tx) error {
+		_, err := tx.RotateRefreshToken(ctx, hash, now, now-ts.graceSeconds*1000, ip)
+		if errors.Is(err, store.ErrNoRows) {
+			lost = true
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return tx.InsertRefreshToken(ctx, next)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if lost {
+		// Used (or revoked) between the read and the rotation: another
+		// exchange won. If it was a rotation, this is a reuse.
+		again, err := s.store.Read().RefreshTokenByHash(ctx, hash)
+		if err == nil && again.RotatedInstant != nil && !again.Revoked && *again.RotatedInstant <= now-ts.graceSeconds*1000 {
+			return nil, s.reuseDetected(ctx, again)
+		}
+		return nil, tokenNotUsable()
+	}
+	res.RefreshToken, res.RefreshTokenID, res.RefreshTTL = value, next.ID, (expires-now)/1000
+	return res, nil
+}
+
+// Logout is FusionAuth's POST /api/logout: it revokes the refresh token's
+// session (the token and its family), and with global every refresh token
+// of its user. A JWT's subject (jwtUser) names the user of a global logout
+// made without a refresh token. Unknown tokens are no error: a logout always
+// succeeds.
+func (s *Service) Logout(ctx context.Context, refreshToken string, global bool, jwtUser string) error {
+	var f store.RefreshTokenFilter
+	if refreshToken != "" && len(refreshToken) <= maxRefreshTokenLength {
+		cur, err := s.store.Read().RefreshTokenByHash(ctx, secrets.HashToken(refreshToken))
+		switch {
+		case errors.Is(err, store.ErrNoRows):
+		case err != nil:
+			return err
+		case global:
+			f.UserID = cur.UserID
+		default:
+			f.FamilyID = cur.FamilyID
+		}
+	}
+	if f.UserID == "" && f.FamilyID == "" && global && jwtUser != "" {
+		f.UserID = jwtUser
+	}
+	if f.UserID == "" && f.FamilyID == "" {
+		return nil
+	}
+	return s.store.InTx(ctx, func(tx *store.Tx) error {
+		_, err := tx.RevokeRefreshTokens(ctx, f)
+		return err
+	})
+}
+
+// RevokeUserRefreshTokens revokes every refresh token of a user, in the
+// caller's transaction (for password changes, deactivation…). It returns
+// how many it revoked.
+func (s *Service) RevokeUserRefreshTokens(ctx context.Context, tx *store.Tx, userID string) (int, error) {
+	revoked, err := tx.RevokeRefreshTokens(ctx, store.RefreshTokenFilter{UserID: userID})
+	return len(revoked), err
+}
+
+// RefreshTokensOfUser lists a user's usable refresh tokens (GET
+// /api/jwt/refresh?userId=); ErrNotFound for a user outside the scope.
+func (s *Service) RefreshTokensOfUser(ctx context.Context, scope TenantScope, userID string) ([]*RefreshToken, error) {
+	rd := s.store.Read()
+	row, err := loadUser(ctx, rd, scope, userID)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := rd.ActiveRefreshTokens(ctx, store.RefreshTokenFilter{UserID: row.ID, TenantIDs: scope.Tenants}, s.now())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*RefreshToken, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, refreshTokenView(r))
+	}
+	return out, nil
+}
+
+// RefreshTokenByID is one usable refresh token (GET /api/jwt/refresh/{id});
+// ErrNotFound when it is unknown, not usable or outside the scope.
+func (s *Service) RefreshTokenByID(ctx context.Context, scope TenantScope, id string) (*RefreshToken, error) {
+	cid, ok := canonicalID(id)
+	if !ok {
+		return nil, model.NotFoundf("refresh token %q", id)
+	}
+	rows, err := s.store.Read().ActiveRefreshTokens(ctx, store.RefreshTokenFilter{ID: cid, TenantIDs: scope.Tenants}, s.now())
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, model.NotFoundf("refresh token %s", cid)
+	}
+	return refreshTokenView(rows[0]), nil
+}
+
+// RevokeRefreshTokensRequest is FusionAuth's RefreshTokenRevokeRequest, with
+// the token id of DELETE /api/jwt/refresh/{tokenId}.
+type RevokeRefreshTokensRequest struct {
+	TokenID       string `json:"-"`
+	Token         string `json:"token"`
+	UserID        string `json:"userId"`
+	ApplicationID string `json:"applicationId"`
+}
+
+// RevokeRefreshTokens is FusionAuth's DELETE /api/jwt/refresh: by token id,
+// by token, or every token of a user, of an application, or of a user for
+// an application. Unknown (or invisible) tokens, users and applications are
+// ErrNotFound. The revocation is audited with its count.
+func (s *Service) RevokeRefreshTokens(ctx context.Context, actor Actor, scope TenantScope, req RevokeRefreshTokensRequest) error {
+	rd := s.store.Read()
+	f := store.RefreshTokenFilter{TenantIDs: scope.Tenants}
+	var what, target string
+	switch {
+	case req.TokenID != "" || strings.TrimSpace(req.Token) != "":
+		var row *store.RefreshTokenRow
+		var err error
+		if req.TokenID != "" {
+			cid, ok := canonicalID(req.TokenID)
+			if !ok {
+				return model.NotFoundf("refresh token %q", req.TokenID)
+			}
+			row, err = rd.RefreshTokenByID(ctx, cid)
+		} else if len(req.Token) <= maxRefreshTokenLength {
+			row, err = rd.RefreshTokenByHash(ctx, secrets.HashToken(req.Token))
+		} else {
+			err = store.ErrNoRows
+		}
+		if errors.Is(err, store.ErrNoRows) || (err == nil && !scope.CanSee(row.TenantID)) {
+			return model.NotFoundf("refresh token")
+		}
+		if err != nil {
+			return err
+		}
+		f.ID, what, target = row.ID, "refresh token "+row.ID+" of user "+row.UserID, row.UserID
+	case req.UserID != "" || req.ApplicationID != "":
+		if req.UserID != "" {
+			row, err := loadUser(ctx, rd, scope, req.UserID)
+			if err != nil {
+				return err
+			}
+			f.UserID, what, target = row.ID, "user "+userLabel(row), row.ID
+		}
+		if req.ApplicationID != "" {
+			cid, ok := canonicalID(req.ApplicationID)
+			if !ok {
+				return model.NotFoundf("application %q", req.ApplicationID)
+			}
+			tenantID, err := rd.ApplicationTenantID(ctx, cid)
+			if errors.Is(err, store.ErrNoRows) || (err == nil && !scope.CanSee(tenantID)) {
+				return model.NotFoundf("application %s", cid)
+			}
+			if err != nil {
+				return err
+			}
+			f.ApplicationID = cid
+			if what == "" {
+				what, target = "application "+cid, cid
+			} else {
+				what += " for application " + cid
+			}
+		}
+	default:
+		return model.GeneralError("invalid", "Name the refresh tokens to revoke: a tokenId, a token, a userId and/or an applicationId.")
+	}
+	return s.store.InTx(ctx, func(tx *store.Tx) error {
+		revoked, err := tx.RevokeRefreshTokens(ctx, f)
+		if err != nil || len(revoked) == 0 {
+			return err
+		}
+		ids := make([]string, 0, min(len(revoked), 100))
+		for _, r := range revoked[:min(len(revoked), 100)] {
+			ids = append(ids, r.ID)
+		}
+		return s.audit(ctx, tx, actor, Change{Message: fmt.Sprintf("Revoked %d refresh tokens: %s", len(revoked), what),
+			TargetID: target, Data: map[string]any{"count": len(revoked), "tokenIds": ids}})
+	})
+}
+
+// IssueResult is FusionAuth's IssueResponse.
+type IssueResult struct {
+	Token        string `json:"token"`
+	RefreshToken string `json:"refreshToken,omitempty"`
+	TokenTTL     int64  `json:"-"`
+	RefreshTTL   int64  `json:"-"`
+}
+
+// IssueJWT is FusionAuth's GET /api/jwt/issue: from a valid access token, a
+// token for another application of the same tenant the user is registered
+// for, expiring when the given one does. With a usable refresh token of the
+// same user, and when the application generates refresh tokens, a refresh
+// token for it too (a new session with the original login's auth_time).
+func (s *Service) IssueJWT(ctx context.Context, token, rawAppID, refreshToken, ip string) (*IssueResult, error) {
+	src, err := s.ValidateJWT(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(rawAppID) == "" {
+		return nil, model.FieldError("applicationId", "blank", "An applicationId is required.")
+	}
+	appID, ok := canonicalID(rawAppID)
+	if !ok {
+		return nil, model.FieldError("applicationId", "invalid", "[applicationId] must be a UUID.")
+	}
+	rd := s.store.Read()
+	user, err := rd.UserRowByID(ctx, src.Subject)
+	if errors.Is(err, store.ErrNoRows) {
+		return nil, model.ErrUnauthorized
+	}
+	if err != nil {
+		return nil, err
+	}
+	app, err := s.loginApplicationConfig(ctx, appID)
+	if errors.Is(err, model.ErrNotFound) || (err == nil && (!app.Active || app.TenantID != user.TenantID)) {
+		return nil, model.FieldError("applicationId", "invalid", "The application does not exist or is not active.")
+	}
+	if err != nil {
+		return nil, err
+	}
+	roles, registered, err := s.EffectiveRoles(ctx, nil, user.ID, app.ID)
+	if err != nil {
+		return nil, err
+	}
+	if !registered {
+		return nil, model.GeneralError("UserNotRegistered", "The user is not registered for the application.")
+	}
+	tenant, err := s.loginTenantConfig(ctx, user.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	ts := s.tokenSettingsFor(ctx, tenant, app)
+	now := s.now()
+	authTime := int64(src.AuthTime * 1000)
+	if authTime == 0 {
+		authTime = now
+	}
+	res := &IssueResult{}
+	var next *store.RefreshTokenRow
+	if refreshToken != "" && app.LoginConfiguration.GenerateRefreshTokens && len(refreshToken) <= maxRefreshTokenLength {
+		cur, err := rd.RefreshTokenByHash(ctx, secrets.HashToken(refreshToken))
+		if err == nil && cur.UserID == user.ID && !cur.Revoked && cur.RotatedInstant == nil && cur.ExpiresInstant > now {
+			value := newRefreshTokenValue()
+			start, expires := ts.refreshWindow(now, cur.AuthInstant, 0, 0)
+			next = &store.RefreshTokenRow{ID: uuid.NewString(), TokenHash: secrets.HashToken(value), UserID: user.ID,
+				ApplicationID: app.ID, TenantID: user.TenantID, AuthInstant: cur.AuthInstant, StartInstant: start,
+				ExpiresInstant: expires, LastAccessedAddress: ip, Data: cur.Data, InsertInstant: now}
+			next.FamilyID = next.ID
+			res.RefreshToken, res.RefreshTTL = value, (expires-now)/1000
+		} else if err != nil && !errors.Is(err, store.ErrNoRows) {
+			return nil, err
+		}
+	}
+	sid := src.SessionID
+	if next != nil {
+		sid = next.FamilyID
+	}
+	c := userClaims(user, ts, app.ID, true, roles, AuthTypeJWTSSO, authTime, now, sid)
+	c.Exp = int64(src.Expires)
+	if res.Token, err = s.signClaims(ts, c); err != nil {
+		return nil, err
+	}
+	res.TokenTTL = max(c.Exp-now/1000, 0)
+	if next != nil {
+		if err := s.store.InTx(ctx, func(tx *store.Tx) error { return tx.InsertRefreshToken(ctx, next) }); err != nil {
+			return nil, fmt.Errorf("store refresh token: %w", err)
+		}
+	}
+	return res, nil
+}
+
+// metaDataJSON encodes a refresh token's metaData for storage.
+func metaDataJSON(md map[string]any) string {
+	if md == nil {
+		return ""
+	}
+	b, err := json.Marshal(md)
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
