@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -72,7 +73,9 @@ const maxKeyLength = 1024
 // keys all fail with model.ErrUnauthorized; the caller decides what else the
 // key may do. Usage is counted in memory and flushed in batches.
 func (c *KeyCache) Authenticate(ctx context.Context, raw string) (*AuthKey, error) {
-	if raw == "" || len(raw) > maxKeyLength {
+	// No key holds white space (the key API refuses it), so "Bearer <jwt>"
+	// and the like are refused without a database lookup.
+	if raw == "" || len(raw) > maxKeyLength || strings.ContainsAny(raw, " \t") {
 		return nil, model.ErrUnauthorized
 	}
 	h := sha256.Sum256([]byte(raw))
