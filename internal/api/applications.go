@@ -35,31 +35,19 @@ func (s *Server) createApplication(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a, err := s.svc.CreateApplication(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), body)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, applicationResponse{a})
+	s.reply(w, r, applicationResponse{a}, err)
 }
 
 func (s *Server) retrieveApplication(w http.ResponseWriter, r *http.Request) {
 	a, err := s.svc.Application(r.Context(), scopeOf(r), r.PathValue("id"))
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, applicationResponse{a})
+	s.reply(w, r, applicationResponse{a}, err)
 }
 
 // retrieveApplications lists the active applications, or with ?inactive=true
 // the deactivated ones.
 func (s *Server) retrieveApplications(w http.ResponseWriter, r *http.Request) {
 	as, err := s.svc.Applications(r.Context(), scopeOf(r), queryTrue(r, "inactive"))
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, applicationsResponse{as})
+	s.reply(w, r, applicationsResponse{as}, err)
 }
 
 // updateApplication replaces an application, or with ?reactivate=true (and no
@@ -81,11 +69,7 @@ func (s *Server) updateApplication(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a, err := s.svc.UpdateApplication(r.Context(), actor, scopeOf(r), r.PathValue("id"), body)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, applicationResponse{a})
+	s.reply(w, r, applicationResponse{a}, err)
 }
 
 func (s *Server) patchApplication(w http.ResponseWriter, r *http.Request) {
@@ -95,11 +79,7 @@ func (s *Server) patchApplication(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a, err := s.svc.PatchApplication(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), form, patch)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, applicationResponse{a})
+	s.reply(w, r, applicationResponse{a}, err)
 }
 
 // deleteApplication deactivates, or with ?hardDelete=true deletes.
@@ -120,11 +100,7 @@ func (s *Server) deleteApplication(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) retrieveOAuthConfiguration(w http.ResponseWriter, r *http.Request) {
 	c, err := s.svc.ApplicationOAuthConfiguration(r.Context(), scopeOf(r), r.PathValue("id"))
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, c)
+	s.reply(w, r, c, err)
 }
 
 // searchApplications answers both POST (criteria in the body) and GET (in the query).
@@ -151,11 +127,7 @@ func (s *Server) searchApplications(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	as, total, err := s.svc.SearchApplications(r.Context(), scopeOf(r), q)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, applicationSearchResponse{Applications: as, Total: total})
+	s.reply(w, r, applicationSearchResponse{Applications: as, Total: total}, err)
 }
 
 func (s *Server) createRole(w http.ResponseWriter, r *http.Request) {
@@ -165,11 +137,7 @@ func (s *Server) createRole(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	role, err := s.svc.CreateRole(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), r.PathValue("roleId"), body)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, roleResponse{role})
+	s.reply(w, r, roleResponse{role}, err)
 }
 
 func (s *Server) updateRole(w http.ResponseWriter, r *http.Request) {
@@ -179,11 +147,7 @@ func (s *Server) updateRole(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	role, err := s.svc.UpdateRole(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), r.PathValue("roleId"), body)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, roleResponse{role})
+	s.reply(w, r, roleResponse{role}, err)
 }
 
 func (s *Server) patchRole(w http.ResponseWriter, r *http.Request) {
@@ -193,11 +157,7 @@ func (s *Server) patchRole(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	role, err := s.svc.PatchRole(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), r.PathValue("roleId"), form, patch)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, roleResponse{role})
+	s.reply(w, r, roleResponse{role}, err)
 }
 
 // deleteRole deletes by id, or at /api/application/{id}/role?name= by name.

@@ -29,11 +29,7 @@ func (s *Server) retrieveAuditLog(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a, err := s.svc.AuditLog(r.Context(), id)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, auditLogResponse{a})
+	s.reply(w, r, auditLogResponse{a}, err)
 }
 
 // searchAuditLogs answers both POST (criteria in the body) and GET (in the query).
@@ -62,9 +58,5 @@ func (s *Server) searchAuditLogs(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	logs, total, err := s.svc.SearchAuditLogs(r.Context(), q)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, auditLogSearchResponse{AuditLogs: logs, Total: total})
+	s.reply(w, r, auditLogSearchResponse{AuditLogs: logs, Total: total}, err)
 }

@@ -42,29 +42,17 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g, err := s.svc.CreateGroup(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), body)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, groupResponse{g})
+	s.reply(w, r, groupResponse{g}, err)
 }
 
 func (s *Server) retrieveGroup(w http.ResponseWriter, r *http.Request) {
 	g, err := s.svc.Group(r.Context(), scopeOf(r), r.PathValue("id"))
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, groupResponse{g})
+	s.reply(w, r, groupResponse{g}, err)
 }
 
 func (s *Server) retrieveGroups(w http.ResponseWriter, r *http.Request) {
 	gs, err := s.svc.Groups(r.Context(), scopeOf(r))
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, groupsResponse{gs})
+	s.reply(w, r, groupsResponse{gs}, err)
 }
 
 func (s *Server) updateGroup(w http.ResponseWriter, r *http.Request) {
@@ -74,11 +62,7 @@ func (s *Server) updateGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g, err := s.svc.UpdateGroup(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), body)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, groupResponse{g})
+	s.reply(w, r, groupResponse{g}, err)
 }
 
 func (s *Server) patchGroup(w http.ResponseWriter, r *http.Request) {
@@ -88,11 +72,7 @@ func (s *Server) patchGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g, err := s.svc.PatchGroup(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), form, patch)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, groupResponse{g})
+	s.reply(w, r, groupResponse{g}, err)
 }
 
 func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request) {
@@ -127,11 +107,7 @@ func (s *Server) searchGroups(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	gs, total, err := s.svc.SearchGroups(r.Context(), scopeOf(r), q)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, groupSearchResponse{Groups: gs, Total: total})
+	s.reply(w, r, groupSearchResponse{Groups: gs, Total: total}, err)
 }
 
 // writeGroupMembers is POST (add) and PUT (replace) /api/group/member.
@@ -148,11 +124,7 @@ func (s *Server) writeGroupMembers(w http.ResponseWriter, r *http.Request) {
 	} else {
 		members, err = s.svc.AddGroupMembers(r.Context(), actor, scopeOf(r), body)
 	}
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, memberResponse{members})
+	s.reply(w, r, memberResponse{members}, err)
 }
 
 // deleteGroupMembers is DELETE /api/group/member/{memberId}, or DELETE
@@ -203,9 +175,5 @@ func (s *Server) searchGroupMembers(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	ms, total, err := s.svc.SearchGroupMembers(r.Context(), scopeOf(r), q)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, memberSearchResponse{Members: ms, Total: total})
+	s.reply(w, r, memberSearchResponse{Members: ms, Total: total}, err)
 }

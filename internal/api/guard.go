@@ -250,3 +250,12 @@ func (p *Principal) CanSee(tenantID string) bool {
 
 // errNotFound hides objects of other tenants behind the same 404 as absent ones.
 var errNotFound = model.ErrNotFound
+
+// reply ends a handler: v as a 200 JSON body, or err rendered the /api way.
+func (s *Server) reply(w http.ResponseWriter, r *http.Request, v any, err error) {
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, v)
+}

@@ -37,20 +37,12 @@ func (s *Server) createIPACL(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	l, err := s.svc.CreateIPACL(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id"), req.IPAccessControlList)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, ipaclResponse{l})
+	s.reply(w, r, ipaclResponse{l}, err)
 }
 
 func (s *Server) retrieveIPACL(w http.ResponseWriter, r *http.Request) {
 	l, err := s.svc.IPACL(r.Context(), r.PathValue("id"))
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, ipaclResponse{l})
+	s.reply(w, r, ipaclResponse{l}, err)
 }
 
 func (s *Server) updateIPACL(w http.ResponseWriter, r *http.Request) {
@@ -60,11 +52,7 @@ func (s *Server) updateIPACL(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	l, err := s.svc.UpdateIPACL(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id"), req.IPAccessControlList)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, ipaclResponse{l})
+	s.reply(w, r, ipaclResponse{l}, err)
 }
 
 // patchIPACL applies a PATCH in the form the Content-Type names: FusionAuth's
@@ -78,11 +66,7 @@ func (s *Server) patchIPACL(w http.ResponseWriter, r *http.Request) {
 	}
 	form := model.PatchFormOf(r.Header.Get("Content-Type"))
 	l, err := s.svc.PatchIPACL(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id"), form, body)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, ipaclResponse{l})
+	s.reply(w, r, ipaclResponse{l}, err)
 }
 
 func (s *Server) deleteIPACL(w http.ResponseWriter, r *http.Request) {
@@ -115,11 +99,7 @@ func (s *Server) searchIPACLs(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	lists, total, err := s.svc.SearchIPACLs(r.Context(), q)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, ipaclSearchResponse{IPAccessControlLists: lists, Total: total})
+	s.reply(w, r, ipaclSearchResponse{IPAccessControlLists: lists, Total: total}, err)
 }
 
 // searchQueryInt reads an optional integer search parameter; garbage is a field

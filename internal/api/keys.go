@@ -34,20 +34,12 @@ type keySearchResponse struct {
 
 func (s *Server) retrieveKeys(w http.ResponseWriter, r *http.Request) {
 	all, err := s.svc.ListSigningKeys(r.Context())
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, keysResponse{all})
+	s.reply(w, r, keysResponse{all}, err)
 }
 
 func (s *Server) retrieveKey(w http.ResponseWriter, r *http.Request) {
 	k, err := s.svc.SigningKey(r.Context(), r.PathValue("id"))
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, keyResponse{k})
+	s.reply(w, r, keyResponse{k}, err)
 }
 
 func (s *Server) generateKey(w http.ResponseWriter, r *http.Request) {
@@ -57,11 +49,7 @@ func (s *Server) generateKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	k, err := s.svc.GenerateSigningKey(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id"), req.Key)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, keyResponse{k})
+	s.reply(w, r, keyResponse{k}, err)
 }
 
 func (s *Server) importKey(w http.ResponseWriter, r *http.Request) {
@@ -71,11 +59,7 @@ func (s *Server) importKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	k, err := s.svc.ImportSigningKey(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id"), req.Key)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, keyResponse{k})
+	s.reply(w, r, keyResponse{k}, err)
 }
 
 func (s *Server) updateKey(w http.ResponseWriter, r *http.Request) {
@@ -85,11 +69,7 @@ func (s *Server) updateKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	k, err := s.svc.UpdateSigningKey(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id"), req.Key)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, keyResponse{k})
+	s.reply(w, r, keyResponse{k}, err)
 }
 
 func (s *Server) deleteKey(w http.ResponseWriter, r *http.Request) {
@@ -122,11 +102,7 @@ func (s *Server) searchKeys(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	found, total, err := s.svc.SearchSigningKeys(r.Context(), q)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, keySearchResponse{Keys: found, Total: total})
+	s.reply(w, r, keySearchResponse{Keys: found, Total: total}, err)
 }
 
 type publicKeyResponse struct {

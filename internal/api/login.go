@@ -223,21 +223,13 @@ func (s *Server) retrieveRefreshTokens(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	list, err := s.svc.RefreshTokensOfUser(r.Context(), scopeOf(r), userID)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"refreshTokens": list})
+	s.reply(w, r, map[string]any{"refreshTokens": list}, err)
 }
 
 // retrieveRefreshToken is GET /api/jwt/refresh/{tokenId}.
 func (s *Server) retrieveRefreshToken(w http.ResponseWriter, r *http.Request) {
 	t, err := s.svc.RefreshTokenByID(r.Context(), scopeOf(r), r.PathValue("tokenId"))
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"refreshToken": t})
+	s.reply(w, r, map[string]any{"refreshToken": t}, err)
 }
 
 // revokeRefreshTokens is DELETE /api/jwt/refresh (token, userId,

@@ -18,20 +18,12 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := s.svc.Register(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("userId"), r.PathValue("applicationId"), body)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, res)
+	s.reply(w, r, res, err)
 }
 
 func (s *Server) retrieveRegistration(w http.ResponseWriter, r *http.Request) {
 	reg, err := s.svc.Registration(r.Context(), scopeOf(r), r.PathValue("userId"), r.PathValue("applicationId"))
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"registration": reg})
+	s.reply(w, r, map[string]any{"registration": reg}, err)
 }
 
 // updateRegistration is PUT /api/user/registration/{userId}[/{applicationId}]:
@@ -43,11 +35,7 @@ func (s *Server) updateRegistration(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := s.svc.UpdateRegistration(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("userId"), r.PathValue("applicationId"), body)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, res)
+	s.reply(w, r, res, err)
 }
 
 func (s *Server) patchRegistration(w http.ResponseWriter, r *http.Request) {
@@ -57,11 +45,7 @@ func (s *Server) patchRegistration(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := s.svc.PatchRegistration(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("userId"), r.PathValue("applicationId"), form, patch)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, res)
+	s.reply(w, r, res, err)
 }
 
 // deleteRegistration is DELETE /api/user/registration/{userId}/{applicationId};

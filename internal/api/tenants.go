@@ -89,29 +89,17 @@ func (s *Server) createTenant(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t, err := s.svc.CreateTenant(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id"), body)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, tenantResponse{t})
+	s.reply(w, r, tenantResponse{t}, err)
 }
 
 func (s *Server) retrieveTenant(w http.ResponseWriter, r *http.Request) {
 	t, err := s.svc.Tenant(r.Context(), scopeOf(r), r.PathValue("id"))
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, tenantResponse{t})
+	s.reply(w, r, tenantResponse{t}, err)
 }
 
 func (s *Server) retrieveTenants(w http.ResponseWriter, r *http.Request) {
 	ts, err := s.svc.Tenants(r.Context(), scopeOf(r))
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, tenantsResponse{ts})
+	s.reply(w, r, tenantsResponse{ts}, err)
 }
 
 func (s *Server) updateTenant(w http.ResponseWriter, r *http.Request) {
@@ -121,11 +109,7 @@ func (s *Server) updateTenant(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t, err := s.svc.UpdateTenant(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), body)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, tenantResponse{t})
+	s.reply(w, r, tenantResponse{t}, err)
 }
 
 func (s *Server) patchTenant(w http.ResponseWriter, r *http.Request) {
@@ -135,11 +119,7 @@ func (s *Server) patchTenant(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t, err := s.svc.PatchTenant(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), form, patch)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, tenantResponse{t})
+	s.reply(w, r, tenantResponse{t}, err)
 }
 
 // deleteTenant deletes at once, also when asked to work asynchronously
@@ -192,9 +172,5 @@ func (s *Server) searchTenants(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	ts, total, err := s.svc.SearchTenants(r.Context(), scopeOf(r), q)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, tenantSearchResponse{Tenants: ts, Total: total})
+	s.reply(w, r, tenantSearchResponse{Tenants: ts, Total: total}, err)
 }

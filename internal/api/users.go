@@ -31,20 +31,12 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, err := s.svc.CreateUser(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), body)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, userResponse{u})
+	s.reply(w, r, userResponse{u}, err)
 }
 
 func (s *Server) retrieveUser(w http.ResponseWriter, r *http.Request) {
 	u, err := s.svc.User(r.Context(), scopeOf(r), r.PathValue("id"))
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, userResponse{u})
+	s.reply(w, r, userResponse{u}, err)
 }
 
 // retrieveUserBy answers GET /api/user?email=… (or username, loginId,
@@ -65,11 +57,7 @@ func (s *Server) retrieveUserBy(w http.ResponseWriter, r *http.Request) {
 	default:
 		err = model.GeneralError("invalid", "Name the user with an id in the path, or the email, username, loginId or changePasswordId parameter.")
 	}
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, userResponse{u})
+	s.reply(w, r, userResponse{u}, err)
 }
 
 // updateUser replaces a user, or with ?reactivate=true (and no body)
@@ -91,11 +79,7 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, err := s.svc.UpdateUser(r.Context(), actor, scopeOf(r), r.PathValue("id"), body)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, userResponse{u})
+	s.reply(w, r, userResponse{u}, err)
 }
 
 func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) {
@@ -105,11 +89,7 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, err := s.svc.PatchUser(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), form, patch)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, userResponse{u})
+	s.reply(w, r, userResponse{u}, err)
 }
 
 // deleteUser deactivates a user, or hard-deletes it with ?hardDelete=true or
@@ -188,11 +168,7 @@ func (s *Server) searchUsers(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	res, err := s.svc.SearchUsers(r.Context(), scopeOf(r), q, expand)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, res)
+	s.reply(w, r, res, err)
 }
 
 // refreshUserSearchIndex is FusionAuth's PUT /api/user/search. Latch searches
@@ -235,11 +211,7 @@ func (s *Server) deleteUsers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := s.svc.DeleteUsers(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), req)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, res)
+	s.reply(w, r, res, err)
 }
 
 func (s *Server) forgotPassword(w http.ResponseWriter, r *http.Request) {
@@ -249,11 +221,7 @@ func (s *Server) forgotPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id, err := s.svc.ForgotPassword(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), req)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, forgotPasswordResponse{id})
+	s.reply(w, r, forgotPasswordResponse{id}, err)
 }
 
 // keyScope applies an anonymous route's optional key as an Endpoint route
