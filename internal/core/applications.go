@@ -439,57 +439,6 @@ func (s *Service) SearchApplications(ctx context.Context, scope TenantScope, q A
 	return out, total, err
 }
 
-// resolveApplicationTenant decides the tenant of a new application: the
-// object's tenantId, else the one tenant the request names (key or header),
-// else fallback, else the only tenant there is. With several tenants and none
-// named it is FusionAuth's [TenantIdRequired].
-func (s *Service) resolveApplicationTenant(ctx context.Context, tx *store.Tx, scope TenantScope, given any, fallback string) (string, error) {
-	invalid := func(msg string) error { return model.FieldError(applicationField+".tenantId", "invalid", msg) }
-	var id string
-	switch v := given.(type) {
-	case nil:
-	case string:
-		if strings.TrimSpace(v) != "" {
-			var ok bool
-			if id, ok = canonicalID(v); !ok {
-				return "", invalid("[application.tenantId] must be a UUID.")
-			}
-			if !scope.CanSee(id) {
-				return "", invalid("The tenant does not exist.")
-			}
-		}
-	default:
-		return "", invalid("[application.tenantId] must be a UUID.")
-	}
-	if id == "" {
-		id = scope.Tenant()
-	}
-	if id == "" && fallback != "" && scope.CanSee(fallback) {
-		id = fallback
-	}
-	if id == "" {
-		if scope.Tenants != nil {
-			return "", TenantIDRequired()
-		}
-		ids, err := tx.TenantIDs(ctx)
-		if err != nil {
-			return "", err
-		}
-		if len(ids) != 1 {
-			return "", TenantIDRequired()
-		}
-		return ids[0], nil
-	}
-	exists, err := tx.TenantExists(ctx, id)
-	if err != nil {
-		return "", err
-	}
-	if !exists {
-		return "", invalid("The tenant does not exist.")
-	}
-	return id, nil
-}
-
 // CreateApplication creates an application from an ApplicationRequest body:
 // {"application":{…}} or, to copy one, {"sourceApplicationId":…,
 // "application":{"name":…}}. id may be "" (one is generated) or a chosen UUID.
@@ -526,7 +475,7 @@ func (s *Service) CreateApplication(ctx context.Context, actor Actor, scope Tena
 			fallback = src.TenantID
 			o = model.MergePatch(base, o).(Object)
 		}
-		tenantID, err := s.resolveApplicationTenant(ctx, tx, scope, o["tenantId"], fallback)
+		tenantID, err := resolveTenantOf(ctx, tx, scope, applicationField+".tenantId", o["tenantId"], fallback)
 		if err != nil {
 			return err
 		}

@@ -152,10 +152,10 @@ func groupRoles(ctx context.Context, tx *store.Tx, tenantID string, ids []string
 }
 
 // resolveTenantOf decides the tenant of a new object: the tenantId it names,
-// else the one tenant the request names (key or header), else the only tenant
-// there is; with several tenants and none named, FusionAuth's
-// [TenantIdRequired].
-func resolveTenantOf(ctx context.Context, tx *store.Tx, scope TenantScope, field string, given any) (string, error) {
+// else the one tenant the request names (key or header), else fallback (when
+// not empty and visible), else the only tenant there is; with several tenants
+// and none named, FusionAuth's [TenantIdRequired].
+func resolveTenantOf(ctx context.Context, tx *store.Tx, scope TenantScope, field string, given any, fallback string) (string, error) {
 	invalid := func(msg string) error { return model.FieldError(field, "invalid", msg) }
 	var id string
 	switch v := given.(type) {
@@ -175,6 +175,9 @@ func resolveTenantOf(ctx context.Context, tx *store.Tx, scope TenantScope, field
 	}
 	if id == "" {
 		id = scope.Tenant()
+	}
+	if id == "" && fallback != "" && scope.CanSee(fallback) {
+		id = fallback
 	}
 	if id == "" {
 		if scope.Tenants != nil {
@@ -278,7 +281,7 @@ func (s *Service) CreateGroup(ctx context.Context, actor Actor, scope TenantScop
 	}
 	var out Object
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
-		tenantID, err := resolveTenantOf(ctx, tx, scope, groupField+".tenantId", givenTenant)
+		tenantID, err := resolveTenantOf(ctx, tx, scope, groupField+".tenantId", givenTenant, "")
 		if err != nil {
 			return err
 		}
