@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/latchid/latch/internal/core"
 	"github.com/latchid/latch/internal/httpx"
@@ -105,26 +106,15 @@ func (s *Server) retrieveOAuthConfiguration(w http.ResponseWriter, r *http.Reque
 
 // searchApplications answers both POST (criteria in the body) and GET (in the query).
 func (s *Server) searchApplications(w http.ResponseWriter, r *http.Request) {
-	var q core.ApplicationSearch
-	if r.Method == http.MethodPost {
-		var req struct {
-			Search core.ApplicationSearch `json:"search"`
-		}
-		if err := httpx.DecodeJSON(w, r, &req, true); err != nil {
-			httpx.WriteError(w, r, s.log, err)
-			return
-		}
-		q = req.Search
-	} else {
-		var verrs model.Errors
-		v := r.URL.Query()
+	q, err := searchCriteria(w, r, func(v url.Values, verrs *model.Errors) (q core.ApplicationSearch) {
 		q.Name, q.State, q.TenantID, q.OrderBy = v.Get("name"), v.Get("state"), v.Get("tenantId"), v.Get("orderBy")
-		q.StartRow = searchQueryInt(&verrs, v, "startRow")
-		q.NumberOfResults = searchQueryInt(&verrs, v, "numberOfResults")
-		if err := verrs.Err(); err != nil {
-			httpx.WriteError(w, r, s.log, err)
-			return
-		}
+		q.StartRow = searchQueryInt(verrs, v, "startRow")
+		q.NumberOfResults = searchQueryInt(verrs, v, "numberOfResults")
+		return q
+	})
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
 	}
 	as, total, err := s.svc.SearchApplications(r.Context(), scopeOf(r), q)
 	s.reply(w, r, applicationSearchResponse{Applications: as, Total: total}, err)

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/latchid/latch/internal/core"
@@ -34,28 +35,17 @@ func (s *Server) retrieveAuditLog(w http.ResponseWriter, r *http.Request) {
 
 // searchAuditLogs answers both POST (criteria in the body) and GET (in the query).
 func (s *Server) searchAuditLogs(w http.ResponseWriter, r *http.Request) {
-	var q core.AuditSearch
-	if r.Method == http.MethodPost {
-		var req struct {
-			Search core.AuditSearch `json:"search"`
-		}
-		if err := httpx.DecodeJSON(w, r, &req, true); err != nil {
-			httpx.WriteError(w, r, s.log, err)
-			return
-		}
-		q = req.Search
-	} else {
-		var verrs model.Errors
-		v := r.URL.Query()
+	q, err := searchCriteria(w, r, func(v url.Values, verrs *model.Errors) (q core.AuditSearch) {
 		q.Message, q.User, q.OrderBy = v.Get("message"), v.Get("user"), v.Get("orderBy")
-		q.Start = searchQueryInt64(&verrs, v, "start")
-		q.End = searchQueryInt64(&verrs, v, "end")
-		q.StartRow = searchQueryInt(&verrs, v, "startRow")
-		q.NumberOfResults = searchQueryInt(&verrs, v, "numberOfResults")
-		if err := verrs.Err(); err != nil {
-			httpx.WriteError(w, r, s.log, err)
-			return
-		}
+		q.Start = searchQueryInt64(verrs, v, "start")
+		q.End = searchQueryInt64(verrs, v, "end")
+		q.StartRow = searchQueryInt(verrs, v, "startRow")
+		q.NumberOfResults = searchQueryInt(verrs, v, "numberOfResults")
+		return q
+	})
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
 	}
 	logs, total, err := s.svc.SearchAuditLogs(r.Context(), q)
 	s.reply(w, r, auditLogSearchResponse{AuditLogs: logs, Total: total}, err)

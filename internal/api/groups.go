@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/latchid/latch/internal/core"
@@ -85,26 +86,15 @@ func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request) {
 
 // searchGroups answers both POST (criteria in the body) and GET (in the query).
 func (s *Server) searchGroups(w http.ResponseWriter, r *http.Request) {
-	var q core.GroupSearch
-	if r.Method == http.MethodPost {
-		var req struct {
-			Search core.GroupSearch `json:"search"`
-		}
-		if err := httpx.DecodeJSON(w, r, &req, true); err != nil {
-			httpx.WriteError(w, r, s.log, err)
-			return
-		}
-		q = req.Search
-	} else {
-		var verrs model.Errors
-		v := r.URL.Query()
+	q, err := searchCriteria(w, r, func(v url.Values, verrs *model.Errors) (q core.GroupSearch) {
 		q.Name, q.TenantID, q.OrderBy = v.Get("name"), v.Get("tenantId"), v.Get("orderBy")
-		q.StartRow = searchQueryInt(&verrs, v, "startRow")
-		q.NumberOfResults = searchQueryInt(&verrs, v, "numberOfResults")
-		if err := verrs.Err(); err != nil {
-			httpx.WriteError(w, r, s.log, err)
-			return
-		}
+		q.StartRow = searchQueryInt(verrs, v, "startRow")
+		q.NumberOfResults = searchQueryInt(verrs, v, "numberOfResults")
+		return q
+	})
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
 	}
 	gs, total, err := s.svc.SearchGroups(r.Context(), scopeOf(r), q)
 	s.reply(w, r, groupSearchResponse{Groups: gs, Total: total}, err)
@@ -153,26 +143,15 @@ func (s *Server) deleteGroupMembers(w http.ResponseWriter, r *http.Request) {
 
 // searchGroupMembers answers both POST (criteria in the body) and GET (in the query).
 func (s *Server) searchGroupMembers(w http.ResponseWriter, r *http.Request) {
-	var q core.MemberSearch
-	if r.Method == http.MethodPost {
-		var req struct {
-			Search core.MemberSearch `json:"search"`
-		}
-		if err := httpx.DecodeJSON(w, r, &req, true); err != nil {
-			httpx.WriteError(w, r, s.log, err)
-			return
-		}
-		q = req.Search
-	} else {
-		var verrs model.Errors
-		v := r.URL.Query()
+	q, err := searchCriteria(w, r, func(v url.Values, verrs *model.Errors) (q core.MemberSearch) {
 		q.GroupID, q.UserID, q.TenantID, q.OrderBy = v.Get("groupId"), v.Get("userId"), v.Get("tenantId"), v.Get("orderBy")
-		q.StartRow = searchQueryInt(&verrs, v, "startRow")
-		q.NumberOfResults = searchQueryInt(&verrs, v, "numberOfResults")
-		if err := verrs.Err(); err != nil {
-			httpx.WriteError(w, r, s.log, err)
-			return
-		}
+		q.StartRow = searchQueryInt(verrs, v, "startRow")
+		q.NumberOfResults = searchQueryInt(verrs, v, "numberOfResults")
+		return q
+	})
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
 	}
 	ms, total, err := s.svc.SearchGroupMembers(r.Context(), scopeOf(r), q)
 	s.reply(w, r, memberSearchResponse{Members: ms, Total: total}, err)

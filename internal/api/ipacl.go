@@ -21,10 +21,6 @@ type ipaclResponse struct {
 	IPAccessControlList *model.IPAccessControlList `json:"ipAccessControlList"`
 }
 
-type ipaclSearchRequest struct {
-	Search core.IPACLSearch `json:"search"`
-}
-
 type ipaclSearchResponse struct {
 	IPAccessControlLists []*model.IPAccessControlList `json:"ipAccessControlLists"`
 	Total                int                          `json:"total"`
@@ -79,27 +75,33 @@ func (s *Server) deleteIPACL(w http.ResponseWriter, r *http.Request) {
 
 // searchIPACLs answers both POST (criteria in the body) and GET (in the query).
 func (s *Server) searchIPACLs(w http.ResponseWriter, r *http.Request) {
-	var q core.IPACLSearch
-	if r.Method == http.MethodPost {
-		var req ipaclSearchRequest
-		if err := httpx.DecodeJSON(w, r, &req, true); err != nil {
-			httpx.WriteError(w, r, s.log, err)
-			return
-		}
-		q = req.Search
-	} else {
-		var verrs model.Errors
-		v := r.URL.Query()
+	q, err := searchCriteria(w, r, func(v url.Values, verrs *model.Errors) (q core.IPACLSearch) {
 		q.Name, q.OrderBy = v.Get("name"), v.Get("orderBy")
-		q.StartRow = searchQueryInt(&verrs, v, "startRow")
-		q.NumberOfResults = searchQueryInt(&verrs, v, "numberOfResults")
-		if err := verrs.Err(); err != nil {
-			httpx.WriteError(w, r, s.log, err)
-			return
-		}
+		q.StartRow = searchQueryInt(verrs, v, "startRow")
+		q.NumberOfResults = searchQueryInt(verrs, v, "numberOfResults")
+		return q
+	})
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
 	}
 	lists, total, err := s.svc.SearchIPACLs(r.Context(), q)
 	s.reply(w, r, ipaclSearchResponse{IPAccessControlLists: lists, Total: total}, err)
+}
+
+// searchCriteria reads a search's criteria: from a POST body {"search":{…}},
+// or, for GET, from the query string through fromQuery.
+func searchCriteria[T any](w http.ResponseWriter, r *http.Request, fromQuery func(v url.Values, verrs *model.Errors) T) (T, error) {
+	if r.Method == http.MethodPost {
+		var req struct {
+			Search T `json:"search"`
+		}
+		err := httpx.DecodeJSON(w, r, &req, true)
+		return req.Search, err
+	}
+	var verrs model.Errors
+	q := fromQuery(r.URL.Query(), &verrs)
+	return q, verrs.Err()
 }
 
 // searchQueryInt reads an optional integer search parameter; garbage is a field

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/latchid/latch/internal/core"
 	"github.com/latchid/latch/internal/httpx"
@@ -21,10 +22,6 @@ type keyResponse struct {
 
 type keysResponse struct {
 	Keys []*model.Key `json:"keys"`
-}
-
-type keySearchRequest struct {
-	Search core.KeySearch `json:"search"`
 }
 
 type keySearchResponse struct {
@@ -82,24 +79,15 @@ func (s *Server) deleteKey(w http.ResponseWriter, r *http.Request) {
 
 // searchKeys answers both POST (criteria in the body) and GET (in the query).
 func (s *Server) searchKeys(w http.ResponseWriter, r *http.Request) {
-	var q core.KeySearch
-	if r.Method == http.MethodPost {
-		var req keySearchRequest
-		if err := httpx.DecodeJSON(w, r, &req, true); err != nil {
-			httpx.WriteError(w, r, s.log, err)
-			return
-		}
-		q = req.Search
-	} else {
-		var verrs model.Errors
-		v := r.URL.Query()
+	q, err := searchCriteria(w, r, func(v url.Values, verrs *model.Errors) (q core.KeySearch) {
 		q.Name, q.Algorithm, q.Type, q.OrderBy = v.Get("name"), v.Get("algorithm"), v.Get("type"), v.Get("orderBy")
-		q.StartRow = searchQueryInt(&verrs, v, "startRow")
-		q.NumberOfResults = searchQueryInt(&verrs, v, "numberOfResults")
-		if err := verrs.Err(); err != nil {
-			httpx.WriteError(w, r, s.log, err)
-			return
-		}
+		q.StartRow = searchQueryInt(verrs, v, "startRow")
+		q.NumberOfResults = searchQueryInt(verrs, v, "numberOfResults")
+		return q
+	})
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
 	}
 	found, total, err := s.svc.SearchSigningKeys(r.Context(), q)
 	s.reply(w, r, keySearchResponse{Keys: found, Total: total}, err)

@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/latchid/latch/internal/core"
@@ -150,26 +151,15 @@ func (s *Server) searchTenants(w http.ResponseWriter, r *http.Request) {
 	if s.tenantRestricted(w, r) {
 		return
 	}
-	var q core.TenantSearch
-	if r.Method == http.MethodPost {
-		var req struct {
-			Search core.TenantSearch `json:"search"`
-		}
-		if err := httpx.DecodeJSON(w, r, &req, true); err != nil {
-			httpx.WriteError(w, r, s.log, err)
-			return
-		}
-		q = req.Search
-	} else {
-		var verrs model.Errors
-		v := r.URL.Query()
+	q, err := searchCriteria(w, r, func(v url.Values, verrs *model.Errors) (q core.TenantSearch) {
 		q.Name, q.OrderBy = v.Get("name"), v.Get("orderBy")
-		q.StartRow = searchQueryInt(&verrs, v, "startRow")
-		q.NumberOfResults = searchQueryInt(&verrs, v, "numberOfResults")
-		if err := verrs.Err(); err != nil {
-			httpx.WriteError(w, r, s.log, err)
-			return
-		}
+		q.StartRow = searchQueryInt(verrs, v, "startRow")
+		q.NumberOfResults = searchQueryInt(verrs, v, "numberOfResults")
+		return q
+	})
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
 	}
 	ts, total, err := s.svc.SearchTenants(r.Context(), scopeOf(r), q)
 	s.reply(w, r, tenantSearchResponse{Tenants: ts, Total: total}, err)
