@@ -914,7 +914,7 @@ func (im *importer) write(ctx context.Context, tx *store.Tx, actor Actor) error 
 		rows[i] = u.row
 		tenants[u.row.TenantID] = true
 	}
-	if err := tx.InsertUserRows(ctx, rows); err != nil {
+	if err := tx.ImportUserRows(ctx, rows); err != nil {
 		return importWriteError(err)
 	}
 	var regs []*store.RegistrationRow

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"strings"
 )
 
@@ -65,55 +64,86 @@ func (tx *Tx) takenValues(ctx context.Context, prefix string, fixed []any, value
 	return out, nil
 }
 
+// ImportUserRows stores new users in bulk (see insertRows), as InsertUserRows
+// does, filling the same derived columns.
+func (tx *Tx) ImportUserRows(ctx context.Context, users []*UserRow) error {
+	return tx.insertRows(ctx, "users", insertUserColumns, len(users), func(i int) []any {
+		return userInsertArgs(users[i])
+	})
+}
+
 // registrationInsertColumns are InsertRegistrationRow's columns, in its order.
 const registrationInsertColumns = `id, user_id, application_id, roles, data, verified, verified_instant, last_login_instant,
 	authentication_token_hash, insert_instant, last_update_instant`
 
-// InsertRegistrationRows stores new registrations with multi-row INSERTs, as
-// InsertRegistrationRow stores one: an import writes thousands, and one
-// round trip each dominates its time on PostgreSQL.
+// InsertRegistrationRows stores new registrations, as InsertRegistrationRow
+// stores one, in bulk (see insertRows): an import writes thousands.
 func (tx *Tx) InsertRegistrationRows(ctx context.Context, regs []*RegistrationRow) error {
-	const columns = 11
-	size := multiRowBatch(tx.dialect, columns)
-	for start := 0; start < len(regs); start += size {
-		batch := regs[start:min(start+size, len(regs))]
+	return tx.insertRows(ctx, "registrations", registrationInsertColumns, len(regs), func(i int) []any {
+		r := regs[i]
+		data := r.Data
+		if data == "" {
+			data = "{}"
+		}
+		return []any{r.ID, r.UserID, r.ApplicationID, rolesJSON(r.Roles), data, r.Verified, nullInt(r.VerifiedInstant),
+			nullInt(r.LastLoginInstant), nullString(r.AuthTokenHash), r.InsertInstant, r.LastUpdateInstant}
+	})
+}
+
+// insertRows inserts n rows into table; args gives row i's values, one per
+// column of the comma-separated columns. The SQL text is the same on both
+// databases; only its batching differs. PostgreSQL gets multi-row INSERTs, because each statement is a
+// round trip. SQLite gets one single-row INSERT prepared once and run per
+// row: a statement is no round trip there, but a multi-row one costs a parse
+// each time, a statement journal (it may fail halfway), and SQLite resolves
+// each "$N" by a linear search of the names before it, so binding grows with
+// the square of the parameters of one statement.
+func (tx *Tx) insertRows(ctx context.Context, table, columns string, n int, args func(i int) []any) error {
+	if n == 0 {
+		return nil
+	}
+	ncols := strings.Count(columns, ",") + 1
+	prefix := "INSERT INTO " + table + " (" + columns + ") VALUES "
+	if p, ok := tx.q.(preparer); ok && tx.dialect == SQLite {
+		stmt, err := p.PrepareContext(ctx, prefix+"("+placeholders(1, ncols)+")")
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		// The driver watches a cancellable context with a goroutine per
+		// statement run; the rows are checked here every so often instead.
+		rowCtx := context.WithoutCancel(ctx)
+		for i := range n {
+			if i%1000 == 0 && ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if _, err := stmt.ExecContext(rowCtx, args(i)...); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	// PostgreSQL takes at most 65535 parameters a statement.
+	size := max(1, pgInsertParams/ncols)
+	for start := 0; start < n; start += size {
+		end := min(start+size, n)
 		var sb strings.Builder
-		sb.WriteString("INSERT INTO registrations (" + registrationInsertColumns + ") VALUES ")
-		args := make([]any, 0, len(batch)*columns)
-		for i, r := range batch {
-			if i > 0 {
+		sb.WriteString(prefix)
+		all := make([]any, 0, (end-start)*ncols)
+		for i := start; i < end; i++ {
+			if i > start {
 				sb.WriteString(", ")
 			}
-			sb.WriteByte('(')
-			for c := range columns {
-				if c > 0 {
-					sb.WriteString(", ")
-				}
-				fmt.Fprintf(&sb, "$%d", len(args)+c+1)
-			}
-			sb.WriteByte(')')
-			data := r.Data
-			if data == "" {
-				data = "{}"
-			}
-			args = append(args, r.ID, r.UserID, r.ApplicationID, rolesJSON(r.Roles), data, r.Verified, nullInt(r.VerifiedInstant),
-				nullInt(r.LastLoginInstant), nullString(r.AuthTokenHash), r.InsertInstant, r.LastUpdateInstant)
+			sb.WriteString("(" + placeholders(len(all)+1, ncols) + ")")
+			all = append(all, args(i)...)
 		}
-		if _, err := tx.q.ExecContext(ctx, sb.String(), args...); err != nil {
+		if _, err := tx.q.ExecContext(ctx, sb.String(), all...); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// multiRowBatch is how many rows of columns values one multi-row INSERT
-// carries. PostgreSQL gains from few round trips. SQLite takes "$N" as a
-// named parameter and resolves each name by a linear search of the names
-// before it, so a statement's cost grows with the square of its parameters:
-// there, about 500 parameters a statement is fastest.
-func multiRowBatch(d Dialect, columns int) int {
-	if d == SQLite {
-		return max(1, 500/columns)
-	}
-	return max(1, 20000/columns)
-}
+// pgInsertParams is the number of parameters of one multi-row INSERT on
+// PostgreSQL.
+const pgInsertParams = 20000
