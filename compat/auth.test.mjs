@@ -155,6 +155,21 @@ describe('auth: login, JWTs, refresh tokens, signing keys', () => {
     assert.notEqual(forged, p);
   });
 
+  test('a JWT signed with the default key (ES256) verifies with jose from the JWKS alone', async () => {
+    const plain = (await client.createApplication(null, {
+      application: { name: `compat default-key app ${randomUUID()}`, roles: [{ name: 'user' }] },
+    })).response.application;
+    await client.register(user.id, { registration: { applicationId: plain.id, roles: ['user'] } });
+    const { token } = (await client.login({ loginId: user.email, password: PASSWORD, applicationId: plain.id })).response;
+    const tenant = (await client.retrieveTenants()).response.tenants[0];
+    const defaultKey = (await client.retrieveKey(tenant.jwtConfiguration.accessTokenKeyId)).response.key;
+    assert.equal(defaultKey.algorithm, 'ES256');
+    const jwks = createRemoteJWKSet(new URL(`${latch.url}/.well-known/jwks.json`));
+    const { payload, protectedHeader } = await jwtVerify(token, jwks, { issuer, audience: plain.id, algorithms: ['ES256'] });
+    assert.equal(payload.sub, user.id);
+    assert.equal(protectedHeader.kid, defaultKey.kid);
+  });
+
   test('validateJWT: 200 {jwt:{claims}}; 401 for a forged or garbage token', async () => {
     const { token } = (await client.login({ loginId: user.email, password: PASSWORD, applicationId: app.id })).response;
     const res = await anonymous.validateJWT(token);

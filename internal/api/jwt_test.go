@@ -84,6 +84,11 @@ func lgRS256(t *testing.T, k *rsa.PrivateKey, header, payload any) string {
 func TestJWTValidate(t *testing.T) {
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := lgStart(t, b)
+		// Tokens signed with an RSA key, so that the forgeries below can use
+		// its public key as an HMAC secret (the default key is ES256).
+		rsaKey := e.want("generate RS256", e.do("POST", "/api/key/generate", e.root, map[string]any{"key": map[string]any{
+			"algorithm": "RS256", "name": "jwt test RSA", "length": 2048}}), 200)["key"].(map[string]any)
+		e.patchTenant(map[string]any{"jwtConfiguration": map[string]any{"accessTokenKeyId": rsaKey["id"]}})
 		app := e.app("App", lgAppOpts{roles: []string{"r"}})
 		email := lgEmail("jwt")
 		uid := e.user(email, lgPassword, nil)

@@ -48,7 +48,7 @@ func TestLoginStatuses(t *testing.T) {
 		if roles, _ := c["roles"].([]any); len(roles) != 1 || roles[0] != "viewer" {
 			t.Errorf("roles: %v", c["roles"])
 		}
-		if h := lgHeader(t, token); h["alg"] != "RS256" || lgStr(h["kid"]) == "" || h["typ"] != "JWT" {
+		if h := lgHeader(t, token); h["alg"] != "ES256" || lgStr(h["kid"]) == "" || h["typ"] != "JWT" {
 			t.Errorf("header: %v", h)
 		}
 		if ck, ok := lgCookie(e.login("", map[string]any{"loginId": email, "password": lgPassword, "applicationId": app}), "access_token"); !ok || !ck.HttpOnly || ck.Value == "" {

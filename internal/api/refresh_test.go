@@ -155,12 +155,15 @@ func TestRefreshPolicies(t *testing.T) {
 // no longer registered.
 func TestRefreshUserState(t *testing.T) {
 	e := lgStart(t, testutil.Backend{Name: "sqlite"})
-	app, uid, _, m := e.lgRefreshApp("App", nil)
+	app, uid, email, m := e.lgRefreshApp("App", nil)
 	rt := lgStr(m["refreshToken"])
 	e.want("refresh", e.refresh(rt), 200)
 	e.want("deactivate", e.do("DELETE", "/api/user/"+uid, e.root, nil), 200)
 	e.refused("deactivated user", e.refresh(rt))
+	// Deactivation revoked the tokens: reactivating does not bring them back.
 	e.want("reactivate", e.do("PUT", "/api/user/"+uid+"?reactivate=true", e.root, nil), 200)
+	e.refused("reactivated user's revoked token", e.refresh(rt))
+	rt = lgStr(e.loginOK("login again", "", map[string]any{"loginId": email, "password": lgPassword, "applicationId": app}, 200)["refreshToken"])
 	e.want("reactivated user", e.refresh(rt), 200)
 	e.want("unregister", e.do("DELETE", "/api/user/registration/"+uid+"/"+app, e.root, nil), 200)
 	e.refused("unregistered user", e.refresh(rt))

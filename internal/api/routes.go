@@ -142,5 +142,15 @@ func (s *Server) table() []Route {
 		{Pattern: "GET /api/jwt/refresh/{tokenId}", Access: Endpoint, Handler: s.retrieveRefreshToken},
 		{Pattern: "DELETE /api/jwt/refresh", Access: Endpoint, Handler: s.revokeRefreshTokens},
 		{Pattern: "DELETE /api/jwt/refresh/{tokenId}", Access: Endpoint, Handler: s.revokeRefreshTokens},
+
+		// Two-factor (twofactor.go). The forms without a user id act on the
+		// user of a JWT (or, for the secret, accept a key); the handler checks.
+		// Two-factor login needs a key exactly when /api/login does.
+		{Pattern: "GET /api/two-factor/secret", Access: Anonymous, Handler: s.twoFactorSecret},
+		{Pattern: "POST /api/two-factor/login", Access: Anonymous, Handler: s.twoFactorLogin},
+		{Pattern: "POST /api/user/two-factor", Access: Anonymous, Handler: s.enableTwoFactor},
+		{Pattern: "POST /api/user/two-factor/{userId}", Access: Endpoint, Handler: s.enableTwoFactor},
+		{Pattern: "DELETE /api/user/two-factor", Access: Anonymous, Handler: s.disableTwoFactor},
+		{Pattern: "DELETE /api/user/two-factor/{userId}", Access: Endpoint, Handler: s.disableTwoFactor},
 	}
 }

@@ -103,6 +103,11 @@ var latchAnonymous = []string{
 	// handler enforces the key and its /api/login permission (see login.go),
 	// so the guard must let the request through.
 	"POST /api/login",
+	// Enabling and disabling two-factor without a user id act on the user of
+	// the access token (FusionAuth's JWT forms); the handler accepts only a
+	// valid JWT there (see twofactor.go).
+	"POST /api/user/two-factor",
+	"DELETE /api/user/two-factor",
 }
 
 func TestRouteTable(t *testing.T) {

@@ -146,13 +146,13 @@ func TestSigningKeyDefault(t *testing.T) {
 			t.Fatalf("keys at first start: %+v", all)
 		}
 		k := all[0]
-		if k.Name != core.DefaultSigningKeyName || k.Algorithm != "RS256" || k.Type != "RSA" || k.Length != 2048 ||
+		if k.Name != core.DefaultSigningKeyName || k.Algorithm != "ES256" || k.Type != "EC" || k.Length != 256 ||
 			k.HasPrivateKey == nil || !*k.HasPrivateKey || k.Certificate == "" || k.CertificateInformation == nil ||
 			k.Issuer != "acme.com" || k.CertificateInformation.Issuer != "CN=acme.com" || k.ExpirationInstant == 0 {
 			t.Fatalf("default key %+v", k)
 		}
-		if jwk := jwkByKid(skJWKS(t, e.s), k.Kid); jwk == nil || jwk.Algorithm != "RS256" || len(jwk.Certificates) != 1 {
-			t.Fatalf("default key not in the JWKS as RS256 with x5c: %+v", jwk)
+		if jwk := jwkByKid(skJWKS(t, e.s), k.Kid); jwk == nil || jwk.Algorithm != "ES256" || len(jwk.Certificates) != 1 {
+			t.Fatalf("default key not in the JWKS as ES256 with x5c: %+v", jwk)
 		}
 		// The Default tenant signs with it.
 		tid := e.defaultTenant()
@@ -571,7 +571,8 @@ func TestSigningKeyUpdateSearchDelete(t *testing.T) {
 			{map[string]any{"name": "*A*"}, []string{"Alpha renamed", "beta hmac", core.DefaultSigningKeyName, "Gamma ed"}, 4},
 			{map[string]any{"type": "HMAC"}, []string{"beta hmac"}, 1},
 			{map[string]any{"algorithm": "Ed25519"}, []string{"Gamma ed"}, 1},
-			{map[string]any{"algorithm": "RS256", "type": "RSA"}, []string{core.DefaultSigningKeyName}, 1},
+			{map[string]any{"algorithm": "ES256", "type": "EC", "name": "default*"}, []string{core.DefaultSigningKeyName}, 1},
+			{map[string]any{"algorithm": "RS256"}, nil, 0},
 			{map[string]any{"orderBy": "insertInstant DESC", "numberOfResults": 2}, []string{"Gamma ed", "beta hmac"}, 4},
 			{map[string]any{"orderBy": "name", "startRow": 1, "numberOfResults": 2}, []string{"beta hmac", core.DefaultSigningKeyName}, 4},
 			{map[string]any{"orderBy": "expiration", "numberOfResults": 1}, []string{"beta hmac"}, 4}, // no expiration sorts first

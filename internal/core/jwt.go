@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/latchid/latch/internal/keys"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/store"
 )
@@ -99,11 +100,17 @@ func tokenSettingsOf(tenant *model.TenantConfig, app *model.ApplicationConfig) t
 // application) naming no access token key signs with the Default tenant's,
 // the default signing key unless changed, rather than not at all.
 func (s *Service) tokenSettingsFor(ctx context.Context, tenant *model.TenantConfig, app *model.ApplicationConfig) tokenSettings {
+	return s.tokenSettingsIn(ctx, s.store.Read(), tenant, app)
+}
+
+// tokenSettingsIn is tokenSettingsFor reading through rd (inside a read
+// group, a second connection from the pool could wait for ever).
+func (s *Service) tokenSettingsIn(ctx context.Context, rd *store.Tx, tenant *model.TenantConfig, app *model.ApplicationConfig) tokenSettings {
 	ts := tokenSettingsOf(tenant, app)
 	if ts.keyID != "" {
 		return ts
 	}
-	_, data, err := s.store.Read().DefaultTenantData(ctx, model.AdminApplicationID)
+	_, data, err := rd.DefaultTenantData(ctx, model.AdminApplicationID)
 	if err != nil {
 		return ts // signing fails later with a clear error
 	}
@@ -167,13 +174,28 @@ var errNoSigningKey = errors.New("no signing key for access tokens")
 
 // signClaims signs claims with the settings' key.
 func (s *Service) signClaims(ts tokenSettings, c *accessClaims) (string, error) {
+	sg, err := s.signerFor(ts)
+	if err != nil {
+		return "", err
+	}
+	return signClaimsWith(sg, c)
+}
+
+// signerFor is the signer of the settings' key (looked up before a login
+// writes anything, so that a key Latch cannot sign with fails it early).
+func (s *Service) signerFor(ts tokenSettings) (*keys.Signer, error) {
 	if ts.keyID == "" {
-		return "", fmt.Errorf("%w in tenant %s", errNoSigningKey, ts.tenantID)
+		return nil, fmt.Errorf("%w in tenant %s", errNoSigningKey, ts.tenantID)
 	}
 	sg, err := s.SigningKeys.Current().Signer(ts.keyID)
 	if err != nil {
-		return "", fmt.Errorf("%w: key %s: %w", errNoSigningKey, ts.keyID, err)
+		return nil, fmt.Errorf("%w: key %s: %w", errNoSigningKey, ts.keyID, err)
 	}
+	return sg, nil
+}
+
+// signClaimsWith signs claims with a signer.
+func signClaimsWith(sg *keys.Signer, c *accessClaims) (string, error) {
 	payload, err := json.Marshal(c)
 	if err != nil {
 		return "", fmt.Errorf("encode claims: %w", err)

@@ -160,6 +160,11 @@ func (lt *loginTarget) appID() string {
 // key first: without one the answer is 401, so that an anonymous caller
 // learns nothing about which applications exist.
 func (s *Service) loginTarget(ctx context.Context, caller LoginCaller, rawAppID string) (*loginTarget, error) {
+	return s.loginTargetIn(ctx, s.store.Read(), caller, rawAppID)
+}
+
+// loginTargetIn is loginTarget reading through rd (a login's read group).
+func (s *Service) loginTargetIn(ctx context.Context, rd *store.Tx, caller LoginCaller, rawAppID string) (*loginTarget, error) {
 	lt := &loginTarget{}
 	if strings.TrimSpace(rawAppID) != "" {
 		invalid := func() error {
@@ -172,7 +177,7 @@ func (s *Service) loginTarget(ctx context.Context, caller LoginCaller, rawAppID 
 		if !ok {
 			return nil, invalid()
 		}
-		app, err := s.loginApplicationConfig(ctx, id)
+		app, err := s.loginApplicationConfigIn(ctx, rd, id)
 		if errors.Is(err, model.ErrNotFound) || (err == nil && (!app.Active || !caller.Scope.CanSee(app.TenantID))) {
 			return nil, invalid()
 		}
@@ -183,25 +188,25 @@ func (s *Service) loginTarget(ctx context.Context, caller LoginCaller, rawAppID 
 			return nil, model.ErrUnauthorized
 		}
 		lt.app = app
-		if lt.tenant, err = s.loginTenantConfig(ctx, app.TenantID); err != nil {
+		if lt.tenant, err = s.loginTenantConfigIn(ctx, rd, app.TenantID); err != nil {
 			return nil, err
 		}
 	} else {
-		tenantID, err := s.requestTenant(ctx, s.store.Read(), caller.Scope, "", "tenantId")
+		tenantID, err := s.requestTenant(ctx, rd, caller.Scope, "", "tenantId")
 		if err != nil {
 			if !caller.Authenticated {
 				return nil, model.ErrUnauthorized
 			}
 			return nil, err
 		}
-		if lt.tenant, err = s.loginTenantConfig(ctx, tenantID); err != nil {
+		if lt.tenant, err = s.loginTenantConfigIn(ctx, rd, tenantID); err != nil {
 			return nil, err
 		}
 		if lt.tenant.LoginConfiguration.RequireAuthentication && !caller.Authenticated {
 			return nil, model.ErrUnauthorized
 		}
 	}
-	lt.ts = s.tokenSettingsFor(ctx, lt.tenant, lt.app)
+	lt.ts = s.tokenSettingsIn(ctx, rd, lt.tenant, lt.app)
 	return lt, nil
 }
 
@@ -258,48 +263,63 @@ func (s *Service) Login(ctx context.Context, caller LoginCaller, req LoginReques
 // login is Login, also reporting how many password hashes it computed to
 // check the password (tests compare the paths by it).
 func (s *Service) login(ctx context.Context, caller LoginCaller, req LoginRequest) (*LoginResult, int, error) {
-	lt, err := s.loginTarget(ctx, caller, req.ApplicationID)
+	// Every read before the password check in one read group: the
+	// application and tenant, the user, and its lockout.
+	var (
+		lt              *loginTarget
+		row             *store.UserRow
+		ip, loginID     string
+		subject         string
+		lockedUntil     int64
+		oneTimePassword = req.OneTimePassword != ""
+	)
+	err := s.store.ReadTx(ctx, func(rd *store.Tx) error {
+		var err error
+		if lt, err = s.loginTargetIn(ctx, rd, caller, req.ApplicationID); err != nil {
+			return err
+		}
+		ip = firstNonBlank(req.IPAddress, req.EventInfo.IPAddress, caller.IP)
+		if req.MetaData != nil {
+			if b, err := json.Marshal(req.MetaData); err != nil || len(b) > maxMetaDataBytes {
+				return model.FieldError("metaData", "tooLarge", fmt.Sprintf("[metaData] must encode in at most %d bytes.", maxMetaDataBytes))
+			}
+		}
+		if oneTimePassword {
+			return nil // consumed (a write) after the read group
+		}
+		loginID = firstNonBlank(req.LoginID, req.Email, req.Username)
+		verrs := &model.Errors{}
+		if strings.TrimSpace(loginID) == "" {
+			verrs.Field("loginId", "blank", "A login id (email or username) is required.")
+		}
+		if req.Password == "" {
+			verrs.Field("password", "blank", "A password is required.")
+		}
+		if err := verrs.Err(); err != nil {
+			return err
+		}
+		if len(loginID) > maxLoginIDLength || len(req.Password) > maxPasswordLength {
+			return model.NotFoundf("login id or password too long")
+		}
+		if row, err = s.findLoginUserIn(ctx, rd, lt.tenant.ID, loginID, req.LoginIDTypes); err != nil {
+			return err
+		}
+		subject = unknownLoginSubject(lt.tenant.ID, loginID)
+		if row != nil {
+			subject = row.ID
+		}
+		lockedUntil, err = rd.LockedUntil(ctx, subject, s.now())
+		return err
+	})
 	if err != nil {
 		return nil, 0, err
 	}
-	ip := firstNonBlank(req.IPAddress, req.EventInfo.IPAddress, caller.IP)
-	if req.MetaData != nil {
-		if b, err := json.Marshal(req.MetaData); err != nil || len(b) > maxMetaDataBytes {
-			return nil, 0, model.FieldError("metaData", "tooLarge", fmt.Sprintf("[metaData] must encode in at most %d bytes.", maxMetaDataBytes))
-		}
-	}
-	if req.OneTimePassword != "" {
+	if oneTimePassword {
 		res, err := s.loginWithOneTimePassword(ctx, lt, req, ip)
 		return res, 0, err
 	}
-	loginID := firstNonBlank(req.LoginID, req.Email, req.Username)
-	verrs := &model.Errors{}
-	if strings.TrimSpace(loginID) == "" {
-		verrs.Field("loginId", "blank", "A login id (email or username) is required.")
-	}
-	if req.Password == "" {
-		verrs.Field("password", "blank", "A password is required.")
-	}
-	if err := verrs.Err(); err != nil {
-		return nil, 0, err
-	}
-	if len(loginID) > maxLoginIDLength || len(req.Password) > maxPasswordLength {
-		return nil, 0, model.NotFoundf("login id or password too long")
-	}
-	row, err := s.findLoginUser(ctx, lt.tenant.ID, loginID, req.LoginIDTypes)
-	if err != nil {
-		return nil, 0, err
-	}
-	subject := unknownLoginSubject(lt.tenant.ID, loginID)
-	if row != nil {
-		subject = row.ID
-	}
-	fa := lt.tenant.FailedAuthenticationConfiguration
-	rd := s.store.Read()
-	if until, err := rd.LockedUntil(ctx, subject, s.now()); err != nil {
-		return nil, 0, err
-	} else if until != 0 {
-		return lockedResult(fa, until), 0, nil
+	if lockedUntil != 0 {
+		return lockedResult(lt.tenant.FailedAuthenticationConfiguration, lockedUntil), 0, nil
 	}
 
 	// Exactly one hash on every path: the stored hash's check, or, for an
@@ -320,7 +340,7 @@ func (s *Service) login(ctx context.Context, caller LoginCaller, req LoginReques
 		_, _ = password.NewWith(scheme, factor, req.Password)
 	}
 	if !ok {
-		res, err := s.countFailure(ctx, fa, subject)
+		res, err := s.countFailure(ctx, lt.tenant, subject)
 		return res, 1, err
 	}
 	res, err := s.authenticated(ctx, lt, row, authenticatedLogin{
@@ -333,9 +353,13 @@ func (s *Service) login(ctx context.Context, caller LoginCaller, req LoginReques
 // findLoginUser looks a login id up in a tenant as loginIdTypes allow
 // (email and username when not given); nil when no user has it.
 func (s *Service) findLoginUser(ctx context.Context, tenantID, loginID string, types []string) (*store.UserRow, error) {
+	return s.findLoginUserIn(ctx, s.store.Read(), tenantID, loginID, types)
+}
+
+// findLoginUserIn is findLoginUser reading through rd.
+func (s *Service) findLoginUserIn(ctx context.Context, rd *store.Tx, tenantID, loginID string, types []string) (*store.UserRow, error) {
 	byEmail := len(types) == 0 || slices.Contains(types, "email")
 	byUsername := len(types) == 0 || slices.Contains(types, "username")
-	rd := s.store.Read()
 	var row *store.UserRow
 	var err error
 	switch {
@@ -363,8 +387,10 @@ const (
 
 // countFailure counts a failed password check and answers it: 404, or 409
 // when a lockout is on (the check that reaches tooManyAttempts still answers
-// 404; the next one finds the lockout).
-func (s *Service) countFailure(ctx context.Context, fa model.FailedAuthenticationConfiguration, subject string) (*LoginResult, error) {
+// 404; the next one finds the lockout). A lockout revokes the user's refresh
+// tokens when the tenant says so (revocation.go).
+func (s *Service) countFailure(ctx context.Context, tenant *model.TenantConfig, subject string) (*LoginResult, error) {
+	fa := tenant.FailedAuthenticationConfiguration
 	var lockedUntil int64
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		now := s.now()
@@ -377,7 +403,10 @@ func (s *Service) countFailure(ctx context.Context, fa model.FailedAuthenticatio
 			return err
 		}
 		if fa.TooManyAttempts > 0 && n >= fa.TooManyAttempts {
-			return tx.LockSubject(ctx, subject, now+lockoutDuration(fa).Milliseconds())
+			if err := tx.LockSubject(ctx, subject, now+lockoutDuration(fa).Milliseconds()); err != nil {
+				return err
+			}
+			return s.revokeOnLockout(ctx, tx, tenant, subject)
 		}
 		// Now and then, forget counts long past any window.
 		if rand.IntN(staleFailureSweepEvery) == 0 {
@@ -407,6 +436,8 @@ type authenticatedLogin struct {
 	stored   password.Hash // its stored hash (for re-hashing)
 	noJWT    bool
 	metaData map[string]any
+	// secondFactor: the two-factor login API checked the second factor.
+	secondFactor bool
 }
 
 // userExpiry reads a user's expiry (epoch ms; 0 when none).
@@ -429,7 +460,8 @@ func userExpiry(row *store.UserRow) int64 {
 const CodeTwoFactorLogin = "twoFactorLogin"
 
 // twoFactorMethodsOf lists a user's two-factor methods as a 242 shows them:
-// id and method (secrets are not in the data column).
+// id, method and their settings (authenticator, email, mobilePhone…; secrets
+// are not in the data column; twoFactorMethodView leaves them out anyway).
 func twoFactorMethodsOf(row *store.UserRow) []Object {
 	var v struct {
 		TwoFactor struct {
@@ -444,7 +476,7 @@ func twoFactorMethodsOf(row *store.UserRow) []Object {
 		id, _ := m["id"].(string)
 		method, _ := m["method"].(string)
 		if id != "" && method != "" {
-			out = append(out, Object{"id": id, "method": method})
+			out = append(out, twoFactorMethodView(m))
 		}
 	}
 	return out
@@ -484,42 +516,14 @@ func (s *Service) authenticated(ctx context.Context, lt *loginTarget, row *store
 	if exp := userExpiry(row); exp != 0 && exp <= now {
 		return &LoginResult{Status: StatusUserExpired}, nil
 	}
-	if methods := twoFactorMethodsOf(row); len(methods) > 0 {
+	if methods := twoFactorMethodsOf(row); len(methods) > 0 && !how.secondFactor {
 		return s.twoFactorRequired(ctx, lt, row, how, methods)
 	}
 	reason := changePasswordReason(lt.tenant, row, how.password, now)
-	var roles []string
-	registered, regVerified := false, true
-	if lt.app != nil {
-		var err error
-		if roles, registered, err = s.EffectiveRoles(ctx, nil, row.ID, lt.app.ID); err != nil {
-			return nil, err
-		}
-		if registered && lt.app.VerifyRegistration {
-			reg, err := s.store.Read().RegistrationOf(ctx, row.ID, lt.app.ID)
-			if err != nil && !errors.Is(err, store.ErrNoRows) {
-				return nil, err
-			}
-			regVerified = reg == nil || reg.Verified
-		}
-	}
-	email := lt.tenant.EmailConfiguration
-	status := http.StatusOK
-	switch {
-	case reason != "":
-		status = StatusPasswordChangeRequired
-	case email.VerifyEmail && !row.Verified:
-		status = StatusEmailNotVerified
-	case lt.app != nil && !registered:
-		status = StatusNotRegistered
-	case lt.app != nil && !regVerified:
-		status = StatusRegistrationNotVerified
-	}
-	gated := (status == StatusEmailNotVerified || status == StatusRegistrationNotVerified) && email.Unverified.Behavior == "Gated"
-	withToken := status != StatusPasswordChangeRequired && !how.noJWT && !gated
-	withRefresh := withToken && registered && lt.app.LoginConfiguration.GenerateRefreshTokens
 
-	// Slow work before the transaction: a re-hash and signing.
+	// Slow work before the transaction: a re-hash, and finding the key
+	// (signing itself follows the commit: the claims need the roles, read
+	// in the transaction, and the write lock is not held for a signature).
 	var rehash string
 	if how.password != "" && lt.tenant.PasswordEncryptionConfiguration.ModifyEncryptionSchemeOnLogin {
 		scheme, factor := tenantHashing(lt.tenant)
@@ -531,39 +535,17 @@ func (s *Service) authenticated(ctx context.Context, lt *loginTarget, row *store
 			}
 		}
 	}
-	res := &LoginResult{Status: status, Response: &LoginResponse{}}
-	var refresh *store.RefreshTokenRow
-	var refreshValue string
-	if withRefresh {
-		refreshValue = newRefreshTokenValue()
-		start, expires := lt.ts.refreshWindow(now, now, 0, 0)
-		refresh = &store.RefreshTokenRow{ID: uuid.NewString(), TokenHash: secrets.HashToken(refreshValue), UserID: row.ID,
-			ApplicationID: lt.app.ID, TenantID: row.TenantID, AuthInstant: now, StartInstant: start, ExpiresInstant: expires,
-			LastAccessedAddress: how.ip, InsertInstant: now}
-		refresh.FamilyID = refresh.ID
-		refresh.Data = metaDataJSON(how.metaData)
-		res.Response.RefreshToken, res.Response.RefreshTokenID = refreshValue, refresh.ID
-		res.RefreshTTL = (expires - now) / 1000
-	}
-	if withToken {
-		sid := ""
-		if refresh != nil {
-			sid = refresh.FamilyID
-		}
-		c := userClaims(row, lt.ts, lt.appID(), registered, roles, how.authType, now, now, sid)
-		token, err := s.signClaims(lt.ts, c)
-		if err != nil {
-			return nil, err
-		}
-		res.Response.Token, res.Response.TokenExpirationInstant, res.TokenTTL = token, c.Exp*1000, lt.ts.ttlSeconds
-	}
-	var changeID string
-	if status == StatusPasswordChangeRequired {
-		changeID = generateCode(lt.tenant.ExternalIdentifierConfiguration.ChangePasswordIDGenerator)
-		res.Response.ChangePasswordID, res.Response.ChangePasswordReason = changeID, reason
-	}
+	signer, signerErr := s.signerFor(lt.ts)
 
-	var lockedUntil int64
+	// One transaction reads what the answer needs (registrations, roles,
+	// memberships) and writes what the login changes.
+	var (
+		ud          *loginUserData
+		status      int
+		withToken   bool
+		res         *LoginResult
+		lockedUntil int64
+	)
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		cleared, err := tx.ClearLoginFailures(ctx, row.ID, now)
 		if err != nil {
@@ -573,12 +555,36 @@ func (s *Service) authenticated(ctx context.Context, lt *loginTarget, row *store
 			lockedUntil, err = tx.LockedUntil(ctx, row.ID, now)
 			return err
 		}
+		if ud, err = s.loginUserDataIn(ctx, tx, row.ID, lt.app); err != nil {
+			return err
+		}
+		email := lt.tenant.EmailConfiguration
+		status = http.StatusOK
+		switch {
+		case reason != "":
+			status = StatusPasswordChangeRequired
+		case email.VerifyEmail && !row.Verified:
+			status = StatusEmailNotVerified
+		case lt.app != nil && !ud.registered:
+			status = StatusNotRegistered
+		case lt.app != nil && !ud.regVerified:
+			status = StatusRegistrationNotVerified
+		}
+		gated := (status == StatusEmailNotVerified || status == StatusRegistrationNotVerified) && email.Unverified.Behavior == "Gated"
+		withToken = status != StatusPasswordChangeRequired && !how.noJWT && !gated
+		withRefresh := withToken && ud.registered && lt.app.LoginConfiguration.GenerateRefreshTokens
+		if withToken && signerErr != nil {
+			return signerErr // nothing written
+		}
+		res = &LoginResult{Status: status, Response: &LoginResponse{}}
 		if rehash != "" {
 			if _, err := tx.RehashUserPassword(ctx, row.ID, row.PasswordHash, rehash); err != nil {
 				return fmt.Errorf("re-hash password: %w", err)
 			}
 		}
-		if changeID != "" {
+		if status == StatusPasswordChangeRequired {
+			changeID := generateCode(lt.tenant.ExternalIdentifierConfiguration.ChangePasswordIDGenerator)
+			res.Response.ChangePasswordID, res.Response.ChangePasswordReason = changeID, reason
 			if err := tx.DeleteUserCodes(ctx, row.ID, []string{CodeChangePassword}); err != nil {
 				return err
 			}
@@ -593,13 +599,22 @@ func (s *Service) authenticated(ctx context.Context, lt *loginTarget, row *store
 		if err := s.recordLogin(ctx, tx, row.ID, lt.appID(), how.loginID, how.ip, now); err != nil {
 			return err
 		}
-		if refresh != nil {
+		if withRefresh {
+			refreshValue := newRefreshTokenValue()
+			start, expires := lt.ts.refreshWindow(now, now, 0, 0)
+			refresh := &store.RefreshTokenRow{ID: uuid.NewString(), TokenHash: secrets.HashToken(refreshValue), UserID: row.ID,
+				ApplicationID: lt.app.ID, TenantID: row.TenantID, AuthInstant: now, StartInstant: start, ExpiresInstant: expires,
+				LastAccessedAddress: how.ip, InsertInstant: now}
+			refresh.FamilyID = refresh.ID
+			refresh.Data = metaDataJSON(how.metaData)
 			if err := tx.DeleteExpiredRefreshTokens(ctx, row.ID, now); err != nil {
 				return err
 			}
 			if err := tx.InsertRefreshToken(ctx, refresh); err != nil {
 				return fmt.Errorf("store refresh token: %w", err)
 			}
+			res.Response.RefreshToken, res.Response.RefreshTokenID = refreshValue, refresh.ID
+			res.RefreshTTL = (expires - now) / 1000
 		}
 		return nil
 	})
@@ -609,11 +624,18 @@ func (s *Service) authenticated(ctx context.Context, lt *loginTarget, row *store
 	if lockedUntil != 0 {
 		return lockedResult(lt.tenant.FailedAuthenticationConfiguration, lockedUntil), nil
 	}
+	if withToken {
+		c := userClaims(row, lt.ts, lt.appID(), ud.registered, ud.roles, how.authType, now, now, res.Response.RefreshTokenID)
+		token, err := signClaimsWith(signer, c)
+		if err != nil {
+			return nil, err
+		}
+		res.Response.Token, res.Response.TokenExpirationInstant, res.TokenTTL = token, c.Exp*1000, lt.ts.ttlSeconds
+	}
 	if status == StatusPasswordChangeRequired {
 		return res, nil
 	}
-	row.LastLoginInstant = &now
-	if res.Response.User, err = s.fullUserObject(ctx, s.store.Read(), row); err != nil {
+	if res.Response.User, err = s.loggedInUserObject(row, ud, lt.appID(), now); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -625,7 +647,7 @@ func (s *Service) authenticated(ctx context.Context, lt *loginTarget, row *store
 func (s *Service) twoFactorRequired(ctx context.Context, lt *loginTarget, row *store.UserRow, how authenticatedLogin, methods []Object) (*LoginResult, error) {
 	id := secrets.Token(32)
 	data, err := encodeObject(Object{"applicationId": lt.appID(), "ipAddress": how.ip, "noJWT": how.noJWT,
-		"loginId": how.loginID, "metaData": how.metaData})
+		"loginId": how.loginID, "metaData": how.metaData, "authenticationType": how.authType})
 	if err != nil {
 		return nil, err
 	}
@@ -797,7 +819,12 @@ func newConfigCache() *configCache {
 // loginTenantConfig is TenantConfig without the tenant's secrets (a login
 // needs none), decoded at most once per stored version of the tenant.
 func (s *Service) loginTenantConfig(ctx context.Context, id string) (*model.TenantConfig, error) {
-	row, err := s.store.Read().TenantByID(ctx, id)
+	return s.loginTenantConfigIn(ctx, s.store.Read(), id)
+}
+
+// loginTenantConfigIn is loginTenantConfig reading through rd.
+func (s *Service) loginTenantConfigIn(ctx context.Context, rd *store.Tx, id string) (*model.TenantConfig, error) {
+	row, err := rd.TenantByID(ctx, id)
 	if errors.Is(err, store.ErrNoRows) {
 		return nil, model.NotFoundf("tenant %s", id)
 	}
@@ -832,7 +859,12 @@ func (s *Service) loginTenantConfig(ctx context.Context, id string) (*model.Tena
 // loginApplicationConfig is ApplicationConfig without the client secret and
 // roles (a login needs neither), decoded at most once per stored version.
 func (s *Service) loginApplicationConfig(ctx context.Context, id string) (*model.ApplicationConfig, error) {
-	row, err := s.store.Read().ApplicationByID(ctx, id)
+	return s.loginApplicationConfigIn(ctx, s.store.Read(), id)
+}
+
+// loginApplicationConfigIn is loginApplicationConfig reading through rd.
+func (s *Service) loginApplicationConfigIn(ctx context.Context, rd *store.Tx, id string) (*model.ApplicationConfig, error) {
+	row, err := rd.ApplicationByID(ctx, id)
 	if errors.Is(err, store.ErrNoRows) {
 		return nil, model.NotFoundf("application %s", id)
 	}

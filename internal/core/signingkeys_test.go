@@ -63,7 +63,7 @@ func TestEnsureDefaultSigningKeyRace(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(rows) != 1 || rows[0].Name != core.DefaultSigningKeyName || rows[0].Algorithm != "RS256" {
+		if len(rows) != 1 || rows[0].Name != core.DefaultSigningKeyName || rows[0].Algorithm != "ES256" {
 			t.Fatalf("%d keys after a race: %+v", len(rows), rows)
 		}
 		_, data, err := st.Read().DefaultTenantData(ctx, model.AdminApplicationID)

@@ -333,6 +333,12 @@ func (s *Service) ChangePasswordByID(ctx context.Context, actor Actor, code stri
 		if err := tx.SetUserPasswordHash(ctx, cur.ID, hash, false, now); err != nil {
 			return err
 		}
+		if err := s.revokeOnPasswordChange(ctx, tx, cfg, actor, cur); err != nil {
+			return err
+		}
+		if err := s.liftLockoutOnReset(ctx, tx, cfg, actor, cur, now); err != nil {
+			return err
+		}
 		if err := tx.DeleteUserCodes(ctx, cur.ID, append([]string{CodeOneTimePassword}, changePasswordKinds...)); err != nil {
 			return err
 		}
@@ -394,6 +400,10 @@ func (s *Service) ChangePasswordByLoginID(ctx context.Context, actor Actor, scop
 	if err != nil {
 		return err
 	}
+	cfg, err := s.loginTenantConfig(ctx, row.TenantID)
+	if err != nil {
+		return err
+	}
 	return s.store.InTx(ctx, func(tx *store.Tx) error {
 		now := s.now()
 		cur, err := tx.UserRowByID(ctx, row.ID)
@@ -412,6 +422,9 @@ func (s *Service) ChangePasswordByLoginID(ctx context.Context, actor Actor, scop
 			return err
 		}
 		if err := tx.SetUserPasswordHash(ctx, cur.ID, hash, false, now); err != nil {
+			return err
+		}
+		if err := s.revokeOnPasswordChange(ctx, tx, cfg, actor, cur); err != nil {
 			return err
 		}
 		if err := tx.DeleteUserCodes(ctx, cur.ID, changePasswordKinds); err != nil {

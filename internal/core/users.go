@@ -898,8 +898,12 @@ func (s *Service) tryChangeUser(ctx context.Context, actor Actor, scope TenantSc
 		return nil, err
 	}
 	hash := ""
+	var tenantCfg *model.TenantConfig
 	if p.password != "" {
 		if hash, err = pol.hash(p.password); err != nil {
+			return nil, err
+		}
+		if tenantCfg, err = s.loginTenantConfig(ctx, cur.TenantID); err != nil {
 			return nil, err
 		}
 	}
@@ -960,6 +964,11 @@ func (s *Service) tryChangeUser(ctx context.Context, actor Actor, scope TenantSc
 			Old: curObj, New: newObj, Data: data}); err != nil {
 			return err
 		}
+		if hash != "" {
+			if err := s.revokeOnPasswordChange(ctx, tx, tenantCfg, actor, &row); err != nil {
+				return err
+			}
+		}
 		out, err = s.fullUserObject(ctx, tx, &row)
 		return err
 	})
@@ -1009,6 +1018,11 @@ func (s *Service) setUserActive(ctx context.Context, actor Actor, scope TenantSc
 			Data: map[string]any{"active": active}}); err != nil {
 			return err
 		}
+		if !active {
+			if _, err := s.revokeUserTokens(ctx, tx, actor, cur.ID, userLabel(cur), revokedDeactivated); err != nil {
+				return err
+			}
+		}
 		if !respond {
 			return nil
 		}
@@ -1037,6 +1051,10 @@ func (s *Service) DeleteUser(ctx context.Context, actor Actor, scope TenantScope
 func (s *Service) deleteUserRow(ctx context.Context, tx *store.Tx, actor Actor, cur *store.UserRow) error {
 	snapshot, err := s.userObject(cur, nil, nil)
 	if err != nil {
+		return err
+	}
+	// The rows would go with the user anyway; revoking first audits them.
+	if _, err := s.revokeUserTokens(ctx, tx, actor, cur.ID, userLabel(cur), revokedDeleted); err != nil {
 		return err
 	}
 	if err := tx.DeleteUserRow(ctx, cur.ID); err != nil {

@@ -68,6 +68,14 @@ type UserSearchResult struct {
 // Limits of a user search. Deep pages by startRow cost a skip of every row
 // before them, so they stop where FusionAuth's do (10,000); nextResults goes
 // on from there at the cost of one page.
+//
+// total is exact up to inaccurateTotalCap and is inaccurateTotalCap when more
+// users match ("at least 10,000"), unless the search asks for accurateTotal:
+// FusionAuth's Elasticsearch engine answers so (Elasticsearch tracks total
+// hits to 10,000 by default; accurateTotal asks it to count them all).
+// Counting every match costs a read of each; a capped count stops at the cap
+// and, for a one-term search, is read from the key indexes where it can be
+// (store.Tx.SearchUsers).
 const (
 	maxUserSearchWindow = 10_000
 	inaccurateTotalCap  = 10_000
@@ -749,6 +757,9 @@ func (s *Service) DeleteUsers(ctx context.Context, actor Actor, scope TenantScop
 			}
 			if err := s.audit(ctx, tx, actor, Change{Message: "Deactivated user " + userLabel(row) + " (bulk)", TargetID: row.ID,
 				Data: map[string]any{"active": false}}); err != nil {
+				return err
+			}
+			if _, err := s.revokeUserTokens(ctx, tx, actor, row.ID, userLabel(row), revokedDeactivated); err != nil {
 				return err
 			}
 		}

@@ -1,0 +1,107 @@
+// FusionAuth's TypeScript client against a real latch: two-factor with an
+// authenticator app. generateTwoFactorSecret, enableTwoFactor (recovery
+// codes), login answering 242 with twoFactorId and methods, twoFactorLogin
+// completing it like a password login, a replayed code refused (421), a
+// recovery code, disableTwoFactor.
+import assert from 'node:assert/strict';
+import { createHmac, randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { FusionAuthClient } from '@fusionauth/typescript-client';
+import { decodeJwt } from 'jose';
+import { explain, failure, runSetup, startLatch } from './lib.mjs';
+
+const PASSWORD = 'compat password 1';
+
+/** An authenticator app's code (RFC 6238: HMAC-SHA1, 6 digits, 30 s). */
+function totp(secret, at = Date.now()) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 1000 / 30)));
+  const sum = createHmac('sha1', Buffer.from(secret, 'utf8')).update(counter).digest();
+  const off = sum[sum.length - 1] & 0x0f;
+  return String((sum.readUInt32BE(off) & 0x7fffffff) % 1_000_000).padStart(6, '0');
+}
+
+describe('two-factor: authenticator', () => {
+  let latch;
+  let client;
+  let anonymous;
+  let app;
+
+  before(async () => {
+    latch = await startLatch();
+    client = explain(new FusionAuthClient(await runSetup(latch), latch.url));
+    anonymous = explain(new FusionAuthClient('', latch.url));
+    app = (await client.createApplication(null, {
+      application: {
+        name: `compat two-factor app ${randomUUID()}`,
+        loginConfiguration: { requireAuthentication: false, generateRefreshTokens: true, allowTokenRefresh: true },
+      },
+    })).response.application;
+  });
+  after(async () => {
+    await latch?.stop();
+  });
+
+  test('enable, 242, twoFactorLogin, replay 421, recovery code, disable', async () => {
+    const loginId = `compat-mfa-${randomUUID().slice(0, 8)}@example.com`;
+    const user = (await client.register(null, {
+      user: { email: loginId, password: PASSWORD },
+      registration: { applicationId: app.id },
+      skipVerification: true,
+    })).response.user;
+
+    const secret = (await client.generateTwoFactorSecret()).response;
+    assert.match(secret.secretBase32Encoded, /^[A-Z2-7]{32}$/);
+    assert.equal(typeof secret.secret, 'string');
+
+    // Codes of the current step are used at most once, so each use below
+    // takes a code of its own step: wait for the next step when needed.
+    let lastStep = -1;
+    async function freshCode() {
+      for (;;) {
+        const step = Math.floor(Date.now() / 30000);
+        if (step > lastStep) {
+          lastStep = step;
+          return totp(secret.secret);
+        }
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+
+    const enabled = await client.enableTwoFactor(user.id, { method: 'authenticator', secret: secret.secret, code: await freshCode() });
+    assert.equal(enabled.statusCode, 200);
+    assert.equal(enabled.response.recoveryCodes.length, 10);
+
+    const first = (await anonymous.login({ loginId, password: PASSWORD, applicationId: app.id }));
+    assert.equal(first.statusCode, 242, 'two-factor required');
+    assert.equal(typeof first.response.twoFactorId, 'string');
+    assert.equal(first.response.methods.length, 1);
+    assert.equal(first.response.methods[0].method, 'authenticator');
+    assert.equal(first.response.methods[0].authenticator.algorithm, 'HmacSHA1');
+    assert.equal(first.response.methods[0].secret, undefined);
+
+    // A recovery code completes the login, like a password login would.
+    const done = await anonymous.twoFactorLogin({ twoFactorId: first.response.twoFactorId, code: enabled.response.recoveryCodes[0], applicationId: app.id });
+    assert.equal(done.statusCode, 200);
+    assert.equal(decodeJwt(done.response.token).sub, user.id);
+    assert.equal(typeof done.response.refreshToken, 'string');
+    assert.equal(done.response.user.id, user.id);
+
+    // The twoFactorId is spent.
+    const spent = await failure(anonymous.twoFactorLogin({ twoFactorId: first.response.twoFactorId, code: enabled.response.recoveryCodes[1] }));
+    assert.equal(spent.statusCode, 404);
+
+    // A wrong code: 421; the recovery code again: 421.
+    const second = (await anonymous.login({ loginId, password: PASSWORD, applicationId: app.id }));
+    assert.equal(second.statusCode, 242);
+    const reused = await failure(anonymous.twoFactorLogin({ twoFactorId: second.response.twoFactorId, code: enabled.response.recoveryCodes[0] }));
+    assert.equal(reused.statusCode, 421);
+
+    // disableTwoFactor with a recovery code removes every method.
+    const methodId = first.response.methods[0].id;
+    const disabled = await client.disableTwoFactor(user.id, methodId, enabled.response.recoveryCodes[2]);
+    assert.equal(disabled.statusCode, 200);
+    const plain = await anonymous.login({ loginId, password: PASSWORD, applicationId: app.id });
+    assert.equal(plain.statusCode, 200);
+  });
+});

@@ -1,0 +1,130 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/httpx"
+)
+
+// Two-factor authentication: secrets, enabling and disabling methods, and the
+// second step of a login (core/twofactor.go).
+//
+// The user-facing forms FusionAuth offers with a JWT instead of a key (GET
+// /api/two-factor/secret, POST and DELETE /api/user/two-factor without a
+// user id) are Anonymous in the route table: the handler accepts a key
+// allowed to call the family, or a valid access token, whose user is the
+// one acted on. /api/two-factor/login needs a key exactly when /api/login
+// does (requireAuthentication), with the /api/login permission.
+
+// writeTwoFactorError renders a wrong code as FusionAuth's 421 (empty body).
+func (s *Server) writeTwoFactorError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, core.ErrTwoFactorCodeInvalid) {
+		httpx.WriteStatus(w, core.StatusTwoFactorCodeInvalid)
+		return
+	}
+	s.writeLoginError(w, r, err)
+}
+
+// jwtUser is the user of a request's valid access token: its id, a scope of
+// its tenant, and the actor of its changes.
+func (s *Server) jwtUser(r *http.Request) (string, core.TenantScope, core.Actor, bool) {
+	tok := bearerToken(r)
+	if tok == "" {
+		return "", core.TenantScope{}, core.Actor{}, false
+	}
+	j, err := s.svc.ValidateJWT(r.Context(), tok)
+	if err != nil || j.Subject == "" || j.TenantID == "" {
+		return "", core.TenantScope{}, core.Actor{}, false
+	}
+	a := PrincipalFrom(r.Context()).Actor(r)
+	a.Type, a.ID, a.Name = core.ActorUser, j.Subject, ""
+	return j.Subject, core.TenantScope{Tenants: []string{j.TenantID}}, a, true
+}
+
+// twoFactorSecret is GET /api/two-factor/secret, with a key or a JWT.
+func (s *Server) twoFactorSecret(w http.ResponseWriter, r *http.Request) {
+	if _, ok := keyScope(r, "/api/two-factor/secret"); !ok {
+		if _, _, _, ok := s.jwtUser(r); !ok {
+			s.refuseAnonymous(w, r)
+			return
+		}
+	}
+	httpx.WriteJSON(w, http.StatusOK, core.GenerateTwoFactorSecret())
+}
+
+// twoFactorTarget is the user a /api/user/two-factor call acts on: the
+// {userId} of a key call (the guard checked the key), or the JWT's user.
+func (s *Server) twoFactorTarget(w http.ResponseWriter, r *http.Request) (string, core.TenantScope, core.Actor, bool) {
+	if id := r.PathValue("userId"); id != "" {
+		return id, scopeOf(r), PrincipalFrom(r.Context()).Actor(r), true
+	}
+	id, scope, actor, ok := s.jwtUser(r)
+	if !ok {
+		s.refuseAnonymous(w, r)
+	}
+	return id, scope, actor, ok
+}
+
+// enableTwoFactor is POST /api/user/two-factor/{userId} (key) and POST
+// /api/user/two-factor (JWT).
+func (s *Server) enableTwoFactor(w http.ResponseWriter, r *http.Request) {
+	id, scope, actor, ok := s.twoFactorTarget(w, r)
+	if !ok {
+		return
+	}
+	var req core.TwoFactorRequest
+	if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	res, err := s.svc.EnableTwoFactor(r.Context(), actor, scope, id, req)
+	if err != nil {
+		s.writeTwoFactorError(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, res)
+}
+
+// disableTwoFactor is DELETE /api/user/two-factor/{userId} (key) and DELETE
+// /api/user/two-factor (JWT), with methodId and code as parameters or in a
+// TwoFactorDisableRequest body.
+func (s *Server) disableTwoFactor(w http.ResponseWriter, r *http.Request) {
+	id, scope, actor, ok := s.twoFactorTarget(w, r)
+	if !ok {
+		return
+	}
+	var req core.TwoFactorDisableRequest
+	if err := httpx.DecodeJSON(w, r, &req, true); err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	q := r.URL.Query()
+	if v := q.Get("methodId"); v != "" {
+		req.MethodID = v
+	}
+	if v := q.Get("code"); v != "" {
+		req.Code = v
+	}
+	if err := s.svc.DisableTwoFactor(r.Context(), actor, scope, id, req); err != nil {
+		s.writeTwoFactorError(w, r, err)
+		return
+	}
+	httpx.WriteStatus(w, http.StatusOK)
+}
+
+// twoFactorLogin is POST /api/two-factor/login.
+func (s *Server) twoFactorLogin(w http.ResponseWriter, r *http.Request) {
+	var req core.TwoFactorLoginRequest
+	if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	res, err := s.svc.TwoFactorLogin(r.Context(), loginCaller(r, "/api/login"), req)
+	if err != nil {
+		s.writeTwoFactorError(w, r, err)
+		return
+	}
+	s.writeLoginResult(w, r, res)
+}

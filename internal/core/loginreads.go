@@ -1,0 +1,97 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/store"
+)
+
+// loginUserData is what a successful login reads about its user besides the
+// user row, inside its write transaction: its registrations (for the
+// answer's user object, and the login application's roles and
+// verification), its group memberships, and its roles in the login's
+// application (registration and groups, as EffectiveRoles counts them).
+// Reading the registrations once serves both the status and the user
+// object.
+type loginUserData struct {
+	regs        []*store.RegistrationRow
+	members     []Object
+	roles       []string
+	registered  bool
+	regVerified bool
+}
+
+// loginUserDataIn reads a user's loginUserData for a login into app (nil:
+// no application named) through tx (the login's write transaction: its
+// reads cost no read transaction of their own there).
+func (s *Service) loginUserDataIn(ctx context.Context, tx *store.Tx, userID string, app *model.ApplicationConfig) (*loginUserData, error) {
+	d := &loginUserData{regVerified: true}
+	regs, err := tx.RegistrationsOfUsers(ctx, []string{userID})
+	if err != nil {
+		return nil, fmt.Errorf("registrations of user %s: %w", userID, err)
+	}
+	d.regs = regs[userID]
+	members, err := s.MembershipObjects(ctx, tx, []string{userID})
+	if err != nil {
+		return nil, err
+	}
+	d.members = members[userID]
+	if app == nil {
+		return d, nil
+	}
+	var reg *store.RegistrationRow
+	for _, r := range d.regs {
+		if r.ApplicationID == app.ID {
+			reg = r
+		}
+	}
+	if reg == nil {
+		return d, nil
+	}
+	fromGroups, err := tx.GroupRoleNames(ctx, userID, app.ID)
+	if err != nil {
+		return nil, fmt.Errorf("group roles of user %s: %w", userID, err)
+	}
+	d.roles = mergeRoles(reg.Roles, fromGroups)
+	d.registered = true
+	d.regVerified = !app.VerifyRegistration || reg.Verified
+	return d, nil
+}
+
+// mergeRoles is a registration's roles and its groups' roles, each once,
+// sorted (never nil), as EffectiveRoles answers them.
+func mergeRoles(own, fromGroups []string) []string {
+	out := slices.Clone(own)
+	for _, r := range fromGroups {
+		if !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	slices.Sort(out)
+	if out == nil {
+		out = []string{}
+	}
+	return out
+}
+
+// loggedInUserObject is the user object a login answers, from what it read
+// before writing: the user and its registration for appID carry the
+// login's lastLoginInstant, as the login wrote them.
+func (s *Service) loggedInUserObject(row *store.UserRow, d *loginUserData, appID string, now int64) (Object, error) {
+	row.LastLoginInstant = &now
+	regs := d.regs
+	if appID != "" {
+		regs = slices.Clone(d.regs)
+		for i, r := range regs {
+			if r.ApplicationID == appID {
+				c := *r
+				c.LastLoginInstant = &now
+				regs[i] = &c
+			}
+		}
+	}
+	return s.userObject(row, regs, d.members)
+}

@@ -1,0 +1,216 @@
+package store
+
+import (
+	"container/list"
+	"context"
+	"database/sql"
+	"sync"
+	"time"
+)
+
+// Prepared statement caching for SQLite. The pure-Go driver parses and plans
+// every statement text it is given, and a login runs about a dozen small
+// statements: parsing was a tenth of a login's CPU time. A *sql.Stmt kept
+// per statement text is prepared once on each pooled connection and reused
+// there (inside transactions too, through sql.Tx.StmtContext).
+// PostgreSQL needs none of this: pgx caches prepared statements per
+// connection itself.
+
+// Statement texts built at run time (search filters, IN lists, kickstart
+// copies) come in many shapes, mostly seen once. A text is prepared and kept
+// only when it is seen a second time and is at most maxCachedStatementText
+// long (a one-off statement would otherwise be parsed twice, once by
+// Prepare and once on the connection that runs it); past
+// maxCachedStatements, the least recently used are closed.
+const (
+	maxCachedStatements    = 256
+	maxCachedStatementText = 4096
+	maxSeenStatements      = 4096
+)
+
+type stmtCache struct {
+	db *sql.DB
+
+	mu    sync.Mutex
+	byTxt map[string]*list.Element // of *cachedStmt
+	lru   list.List                // front: most recently used
+	seen  map[string]struct{}      // texts seen once, not prepared yet
+	// preparing: texts being prepared in the background for a transaction.
+	preparing map[string]struct{}
+}
+
+type cachedStmt struct {
+	text string
+	stmt *sql.Stmt
+}
+
+func newStmtCache(db *sql.DB) *stmtCache {
+	return &stmtCache{db: db, byTxt: map[string]*list.Element{}, seen: map[string]struct{}{},
+		preparing: map[string]struct{}{}}
+}
+
+// stmt returns the cached statement for text, preparing it on first use.
+// A statement that fails to prepare is not cached: the caller runs the text
+// directly and gets the database's own error.
+func (c *stmtCache) stmt(ctx context.Context, text string) (*sql.Stmt, bool) {
+	st, prepare := c.lookup(text)
+	if st != nil || !prepare {
+		return st, st != nil
+	}
+	return c.prepare(ctx, text)
+}
+
+// stmtInTx is stmt for a transaction, which must not wait for a second
+// connection of the pool (DB.Prepare takes one): with every connection
+// held by a transaction waiting for the write lock, the transaction that
+// holds it would wait for ever. A text to cache is prepared in the
+// background instead; this use runs it uncached.
+func (c *stmtCache) stmtInTx(text string) (*sql.Stmt, bool) {
+	st, prepare := c.lookup(text)
+	if st != nil || !prepare {
+		return st, st != nil
+	}
+	c.mu.Lock()
+	if _, busy := c.preparing[text]; busy {
+		c.mu.Unlock()
+		return nil, false
+	}
+	c.preparing[text] = struct{}{}
+	c.mu.Unlock()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_, _ = c.prepare(ctx, text)
+		c.mu.Lock()
+		delete(c.preparing, text)
+		c.mu.Unlock()
+	}()
+	return nil, false
+}
+
+// lookup returns the cached statement of text, or whether to prepare it
+// now (the second time it is seen).
+func (c *stmtCache) lookup(text string) (*sql.Stmt, bool) {
+	if len(text) > maxCachedStatementText {
+		return nil, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.byTxt[text]; ok {
+		c.lru.MoveToFront(e)
+		return e.Value.(*cachedStmt).stmt, false
+	}
+	if _, again := c.seen[text]; !again {
+		if len(c.seen) >= maxSeenStatements {
+			clear(c.seen)
+		}
+		c.seen[text] = struct{}{}
+		return nil, false
+	}
+	delete(c.seen, text)
+	return nil, true
+}
+
+// prepare prepares text on the pool and caches it.
+func (c *stmtCache) prepare(ctx context.Context, text string) (*sql.Stmt, bool) {
+	st, err := c.db.PrepareContext(ctx, text)
+	if err != nil {
+		return nil, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.byTxt[text]; ok { // prepared meanwhile by another caller
+		_ = st.Close()
+		c.lru.MoveToFront(e)
+		return e.Value.(*cachedStmt).stmt, true
+	}
+	c.byTxt[text] = c.lru.PushFront(&cachedStmt{text: text, stmt: st})
+	for c.lru.Len() > maxCachedStatements {
+		old := c.lru.Back()
+		c.lru.Remove(old)
+		cs := old.Value.(*cachedStmt)
+		delete(c.byTxt, cs.text)
+		// Close waits for no one: database/sql closes the driver
+		// statements once the queries still using them are done.
+		_ = cs.stmt.Close()
+	}
+	return st, true
+}
+
+// close closes every cached statement (before the pool closes).
+func (c *stmtCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.seen)
+	for _, e := range c.byTxt {
+		_ = e.Value.(*cachedStmt).stmt.Close()
+	}
+	clear(c.byTxt)
+	c.lru.Init()
+}
+
+// cachedDB runs statements outside transactions through the cache.
+type cachedDB struct {
+	db    *sql.DB
+	cache *stmtCache
+}
+
+func (q cachedDB) ExecContext(ctx context.Context, text string, args ...any) (sql.Result, error) {
+	if st, ok := q.cache.stmt(ctx, text); ok {
+		return st.ExecContext(ctx, args...)
+	}
+	return q.db.ExecContext(ctx, text, args...)
+}
+
+func (q cachedDB) QueryContext(ctx context.Context, text string, args ...any) (*sql.Rows, error) {
+	if st, ok := q.cache.stmt(ctx, text); ok {
+		return st.QueryContext(ctx, args...)
+	}
+	return q.db.QueryContext(ctx, text, args...)
+}
+
+func (q cachedDB) QueryRowContext(ctx context.Context, text string, args ...any) *sql.Row {
+	if st, ok := q.cache.stmt(ctx, text); ok {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return q.db.QueryRowContext(ctx, text, args...)
+}
+
+// PrepareContext prepares outside the cache, for callers that keep their
+// statement for a batch (see insertRows).
+func (q cachedDB) PrepareContext(ctx context.Context, text string) (*sql.Stmt, error) {
+	return q.db.PrepareContext(ctx, text)
+}
+
+// cachedTx runs a transaction's statements through the cache: each is the
+// cached statement as prepared on the transaction's connection.
+type cachedTx struct {
+	tx    *sql.Tx
+	cache *stmtCache
+}
+
+func (q cachedTx) ExecContext(ctx context.Context, text string, args ...any) (sql.Result, error) {
+	if st, ok := q.cache.stmtInTx(text); ok {
+		return q.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	return q.tx.ExecContext(ctx, text, args...)
+}
+
+func (q cachedTx) QueryContext(ctx context.Context, text string, args ...any) (*sql.Rows, error) {
+	if st, ok := q.cache.stmtInTx(text); ok {
+		return q.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
+	return q.tx.QueryContext(ctx, text, args...)
+}
+
+func (q cachedTx) QueryRowContext(ctx context.Context, text string, args ...any) *sql.Row {
+	if st, ok := q.cache.stmtInTx(text); ok {
+		return q.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
+	return q.tx.QueryRowContext(ctx, text, args...)
+}
+
+// PrepareContext prepares on the transaction, outside the cache.
+func (q cachedTx) PrepareContext(ctx context.Context, text string) (*sql.Stmt, error) {
+	return q.tx.PrepareContext(ctx, text)
+}
