@@ -38,8 +38,8 @@ import (
 //
 //	BENCH_USERS=1000000 go test ./bench -run '^$' -bench BenchmarkUserSearch -benchtime 200x -timeout 60m
 //
-// PostgreSQL runs where LATCH_TEST_POSTGRES_URL is set (see
-// /work/notes/devpg.env); otherwise it is skipped.
+// PostgreSQL runs where LATCH_TEST_POSTGRES_URL is set (a server on which
+// the benchmark may create databases); otherwise it is skipped.
 func BenchmarkUserSearch(b *testing.B) {
 	n := 100_000
 	if s := os.Getenv("BENCH_USERS"); s != "" {
