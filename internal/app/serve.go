@@ -22,6 +22,9 @@ import (
 const (
 	keyPollEvery  = 250 * time.Millisecond
 	keyFlushEvery = 2 * time.Second
+	// loginFlushEvery: how often buffered login records are written (at
+	// most this much of them is lost if the process is killed hard).
+	loginFlushEvery = time.Second
 )
 
 func runServe(ctx context.Context, env Env, args []string) error {
@@ -44,13 +47,19 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	defer closeDB()
 	svc.Keys.Refresh(ctx)
 	svc.SigningKeys.Refresh(ctx)
+	svc.Configs.Refresh(ctx)
 
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	cacheDone := make(chan struct{})
 	go func() { svc.Keys.Run(bg, keyPollEvery, keyFlushEvery); close(cacheDone) }()
 	signingDone := make(chan struct{})
 	go func() { svc.SigningKeys.Run(bg, keyPollEvery); close(signingDone) }()
-	defer func() { stopBG(); <-cacheDone; <-signingDone }() // final usage flush before the database closes
+	configDone := make(chan struct{})
+	go func() { svc.Configs.Run(bg, keyPollEvery); close(configDone) }()
+	loginsDone := make(chan struct{})
+	go func() { svc.Logins.Run(bg, loginFlushEvery); close(loginsDone) }()
+	// Final key usage and login record flushes before the database closes.
+	defer func() { stopBG(); <-cacheDone; <-signingDone; <-configDone; <-loginsDone }()
 
 	apiServer := api.New(svc, cfg, log)
 	// Before serving and before the setup check: a kickstarted instance has

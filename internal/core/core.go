@@ -28,8 +28,11 @@ type Service struct {
 	Keys   *KeyCache
 	// SigningKeys holds the JWT signing keys (and the rendered JWKS) in memory.
 	SigningKeys *SigningKeyCache
-	// loginConfigs holds decoded tenant and application settings for logins.
-	loginConfigs *configCache
+	// Configs holds decoded tenant and application settings for logins and
+	// token exchanges (configcache.go).
+	Configs *ConfigCache
+	// Logins buffers the writes of plain successful logins (loginbuffer.go).
+	Logins *LoginRecorder
 }
 
 // New wires a Service.
@@ -37,7 +40,9 @@ func New(st *store.Store, clock Clock, master *secrets.MasterKey, log *slog.Logg
 	s := &Service{store: st, clock: clock, master: master, log: log}
 	s.Keys = newKeyCache(st, clock, log)
 	s.SigningKeys = newSigningKeyCache(st, master, log)
-	s.loginConfigs = newConfigCache()
+	s.Configs = newConfigCache(st, log)
+	st.OnCacheBump(s.Configs.onBump)
+	s.Logins = newLoginRecorder(st, log)
 	return s
 }
 

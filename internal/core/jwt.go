@@ -100,27 +100,16 @@ func tokenSettingsOf(tenant *model.TenantConfig, app *model.ApplicationConfig) t
 // application) naming no access token key signs with the Default tenant's,
 // the default signing key unless changed, rather than not at all.
 func (s *Service) tokenSettingsFor(ctx context.Context, tenant *model.TenantConfig, app *model.ApplicationConfig) tokenSettings {
-	return s.tokenSettingsIn(ctx, s.store.Read(), tenant, app)
+	return s.tokenSettingsIn(ctx, s.store.Read(), s.Configs.current(), tenant, app)
 }
 
 // tokenSettingsIn is tokenSettingsFor reading through rd (inside a read
-// group, a second connection from the pool could wait for ever).
-func (s *Service) tokenSettingsIn(ctx context.Context, rd *store.Tx, tenant *model.TenantConfig, app *model.ApplicationConfig) tokenSettings {
+// group, a second connection from the pool could wait for ever) into the
+// settings cache's snapshot sn.
+func (s *Service) tokenSettingsIn(ctx context.Context, rd *store.Tx, sn *configSnapshot, tenant *model.TenantConfig, app *model.ApplicationConfig) tokenSettings {
 	ts := tokenSettingsOf(tenant, app)
-	if ts.keyID != "" {
-		return ts
-	}
-	_, data, err := rd.DefaultTenantData(ctx, model.AdminApplicationID)
-	if err != nil {
-		return ts // signing fails later with a clear error
-	}
-	var d struct {
-		JWT struct {
-			AccessTokenKeyID string `json:"accessTokenKeyId"`
-		} `json:"jwtConfiguration"`
-	}
-	if json.Unmarshal([]byte(data), &d) == nil {
-		ts.keyID = d.JWT.AccessTokenKeyID
+	if ts.keyID == "" {
+		ts.keyID = s.defaultAccessTokenKeyIn(ctx, rd, sn)
 	}
 	return ts
 }

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -164,7 +163,10 @@ func (s *Service) loginTarget(ctx context.Context, caller LoginCaller, rawAppID 
 }
 
 // loginTargetIn is loginTarget reading through rd (a login's read group).
+// It must come first in a read group: the settings cache's snapshot is
+// loaded before rd reads anything (configcache.go).
 func (s *Service) loginTargetIn(ctx context.Context, rd *store.Tx, caller LoginCaller, rawAppID string) (*loginTarget, error) {
+	sn := s.Configs.current()
 	lt := &loginTarget{}
 	if strings.TrimSpace(rawAppID) != "" {
 		invalid := func() error {
@@ -177,7 +179,7 @@ func (s *Service) loginTargetIn(ctx context.Context, rd *store.Tx, caller LoginC
 		if !ok {
 			return nil, invalid()
 		}
-		app, err := s.loginApplicationConfigIn(ctx, rd, id)
+		app, err := s.loginApplicationConfigIn(ctx, rd, sn, id)
 		if errors.Is(err, model.ErrNotFound) || (err == nil && (!app.Active || !caller.Scope.CanSee(app.TenantID))) {
 			return nil, invalid()
 		}
@@ -188,7 +190,7 @@ func (s *Service) loginTargetIn(ctx context.Context, rd *store.Tx, caller LoginC
 			return nil, model.ErrUnauthorized
 		}
 		lt.app = app
-		if lt.tenant, err = s.loginTenantConfigIn(ctx, rd, app.TenantID); err != nil {
+		if lt.tenant, err = s.loginTenantConfigIn(ctx, rd, sn, app.TenantID); err != nil {
 			return nil, err
 		}
 	} else {
@@ -199,14 +201,14 @@ func (s *Service) loginTargetIn(ctx context.Context, rd *store.Tx, caller LoginC
 			}
 			return nil, err
 		}
-		if lt.tenant, err = s.loginTenantConfigIn(ctx, rd, tenantID); err != nil {
+		if lt.tenant, err = s.loginTenantConfigIn(ctx, rd, sn, tenantID); err != nil {
 			return nil, err
 		}
 		if lt.tenant.LoginConfiguration.RequireAuthentication && !caller.Authenticated {
 			return nil, model.ErrUnauthorized
 		}
 	}
-	lt.ts = s.tokenSettingsIn(ctx, rd, lt.tenant, lt.app)
+	lt.ts = s.tokenSettingsIn(ctx, rd, sn, lt.tenant, lt.app)
 	return lt, nil
 }
 
@@ -271,6 +273,8 @@ func (s *Service) login(ctx context.Context, caller LoginCaller, req LoginReques
 		ip, loginID     string
 		subject         string
 		lockedUntil     int64
+		failures        bool // a failed-login row to clear on success
+		ud              *loginUserData
 		oneTimePassword = req.OneTimePassword != ""
 	)
 	err := s.store.ReadTx(ctx, func(rd *store.Tx) error {
@@ -308,7 +312,17 @@ func (s *Service) login(ctx context.Context, caller LoginCaller, req LoginReques
 		if row != nil {
 			subject = row.ID
 		}
-		lockedUntil, err = rd.LockedUntil(ctx, subject, s.now())
+		if lockedUntil, failures, err = rd.LoginFailureState(ctx, subject, s.now()); err != nil || lockedUntil != 0 {
+			return err
+		}
+		// What a successful login answers, read here rather than in a read
+		// group of its own after the hash. An unknown login id runs the same
+		// reads (finding nothing), so that they cost it the same.
+		userID := ""
+		if row != nil {
+			userID = row.ID
+		}
+		ud, err = s.loginUserDataIn(ctx, rd, userID, lt.app)
 		return err
 	})
 	if err != nil {
@@ -345,7 +359,7 @@ func (s *Service) login(ctx context.Context, caller LoginCaller, req LoginReques
 	}
 	res, err := s.authenticated(ctx, lt, row, authenticatedLogin{
 		authType: AuthTypePassword, loginID: loginID, ip: ip, password: req.Password, stored: stored,
-		noJWT: req.NoJWT, metaData: req.MetaData,
+		noJWT: req.NoJWT, metaData: req.MetaData, noFailures: !failures, userData: ud,
 	})
 	return res, 1, err
 }
@@ -438,6 +452,12 @@ type authenticatedLogin struct {
 	metaData map[string]any
 	// secondFactor: the two-factor login API checked the second factor.
 	secondFactor bool
+	// noFailures: the login's read group found no failed-login row of the
+	// user (nothing to clear). Proofs that do not say so clear in a write
+	// transaction, which also refuses a lockout begun meanwhile.
+	noFailures bool
+	// userData: the user's loginUserData when the caller read it already.
+	userData *loginUserData
 }
 
 // userExpiry reads a user's expiry (epoch ms; 0 when none).
@@ -537,87 +557,98 @@ func (s *Service) authenticated(ctx context.Context, lt *loginTarget, row *store
 	}
 	signer, signerErr := s.signerFor(lt.ts)
 
-	// One transaction reads what the answer needs (registrations, roles,
-	// memberships) and writes what the login changes.
+	// One read group reads what the answer needs (registrations, roles,
+	// memberships); then the login writes what it changes.
+	ud := how.userData
+	if ud == nil {
+		if err := s.store.ReadTx(ctx, func(rd *store.Tx) error {
+			var err error
+			ud, err = s.loginUserDataIn(ctx, rd, row.ID, lt.app)
+			return err
+		}); err != nil {
+			return nil, err
+		}
+	}
+	email := lt.tenant.EmailConfiguration
+	status := http.StatusOK
+	switch {
+	case reason != "":
+		status = StatusPasswordChangeRequired
+	case email.VerifyEmail && !row.Verified:
+		status = StatusEmailNotVerified
+	case lt.app != nil && !ud.registered:
+		status = StatusNotRegistered
+	case lt.app != nil && !ud.regVerified:
+		status = StatusRegistrationNotVerified
+	}
+	gated := (status == StatusEmailNotVerified || status == StatusRegistrationNotVerified) && email.Unverified.Behavior == "Gated"
+	withToken := status != StatusPasswordChangeRequired && !how.noJWT && !gated
+	withRefresh := withToken && ud.registered && lt.app.LoginConfiguration.GenerateRefreshTokens
+	if withToken && signerErr != nil {
+		return nil, signerErr // nothing written
+	}
+	res := &LoginResult{Status: status, Response: &LoginResponse{}}
+	record := store.LoginRecord{UserID: row.ID, ApplicationID: lt.appID(), IPAddress: how.ip, LoginID: how.loginID, Instant: now}
+
+	// A login that only records itself is buffered (loginbuffer.go): no
+	// write transaction of its own.
+	buffered := how.noFailures && rehash == "" && !withRefresh && status != StatusPasswordChangeRequired && s.Logins.add(record)
 	var (
-		ud          *loginUserData
-		status      int
-		withToken   bool
-		res         *LoginResult
 		lockedUntil int64
+		err         error
 	)
-	err := s.store.InTx(ctx, func(tx *store.Tx) error {
-		cleared, err := tx.ClearLoginFailures(ctx, row.ID, now)
-		if err != nil {
-			return err
-		}
-		if !cleared { // a lockout began while the password was checked
-			lockedUntil, err = tx.LockedUntil(ctx, row.ID, now)
-			return err
-		}
-		if ud, err = s.loginUserDataIn(ctx, tx, row.ID, lt.app); err != nil {
-			return err
-		}
-		email := lt.tenant.EmailConfiguration
-		status = http.StatusOK
-		switch {
-		case reason != "":
-			status = StatusPasswordChangeRequired
-		case email.VerifyEmail && !row.Verified:
-			status = StatusEmailNotVerified
-		case lt.app != nil && !ud.registered:
-			status = StatusNotRegistered
-		case lt.app != nil && !ud.regVerified:
-			status = StatusRegistrationNotVerified
-		}
-		gated := (status == StatusEmailNotVerified || status == StatusRegistrationNotVerified) && email.Unverified.Behavior == "Gated"
-		withToken = status != StatusPasswordChangeRequired && !how.noJWT && !gated
-		withRefresh := withToken && ud.registered && lt.app.LoginConfiguration.GenerateRefreshTokens
-		if withToken && signerErr != nil {
-			return signerErr // nothing written
-		}
-		res = &LoginResult{Status: status, Response: &LoginResponse{}}
-		if rehash != "" {
-			if _, err := tx.RehashUserPassword(ctx, row.ID, row.PasswordHash, rehash); err != nil {
-				return fmt.Errorf("re-hash password: %w", err)
-			}
-		}
-		if status == StatusPasswordChangeRequired {
-			changeID := generateCode(lt.tenant.ExternalIdentifierConfiguration.ChangePasswordIDGenerator)
-			res.Response.ChangePasswordID, res.Response.ChangePasswordReason = changeID, reason
-			if err := tx.DeleteUserCodes(ctx, row.ID, []string{CodeChangePassword}); err != nil {
+	if !buffered {
+		err = s.store.InTx(ctx, func(tx *store.Tx) error {
+			cleared, err := tx.ClearLoginFailures(ctx, row.ID, now)
+			if err != nil {
 				return err
 			}
-			data := "{}"
-			if lt.app != nil {
-				data = `{"applicationId":"` + lt.app.ID + `"}`
-			}
-			ttl := int64(lt.tenant.ExternalIdentifierConfiguration.ChangePasswordIDTimeToLiveInSeconds) * 1000
-			return tx.InsertOneTimeCode(ctx, &store.OneTimeCode{Hash: codeHash(changeID), Kind: CodeChangePassword, UserID: row.ID,
-				TenantID: row.TenantID, Data: data, ExpiresInstant: now + ttl, InsertInstant: now})
-		}
-		if err := s.recordLogin(ctx, tx, row.ID, lt.appID(), how.loginID, how.ip, now); err != nil {
-			return err
-		}
-		if withRefresh {
-			refreshValue := newRefreshTokenValue()
-			start, expires := lt.ts.refreshWindow(now, now, 0, 0)
-			refresh := &store.RefreshTokenRow{ID: uuid.NewString(), TokenHash: secrets.HashToken(refreshValue), UserID: row.ID,
-				ApplicationID: lt.app.ID, TenantID: row.TenantID, AuthInstant: now, StartInstant: start, ExpiresInstant: expires,
-				LastAccessedAddress: how.ip, InsertInstant: now}
-			refresh.FamilyID = refresh.ID
-			refresh.Data = metaDataJSON(how.metaData)
-			if err := tx.DeleteExpiredRefreshTokens(ctx, row.ID, now); err != nil {
+			if !cleared { // a lockout began while the password was checked
+				lockedUntil, err = tx.LockedUntil(ctx, row.ID, now)
 				return err
 			}
-			if err := tx.InsertRefreshToken(ctx, refresh); err != nil {
-				return fmt.Errorf("store refresh token: %w", err)
+			if rehash != "" {
+				if _, err := tx.RehashUserPassword(ctx, row.ID, row.PasswordHash, rehash); err != nil {
+					return fmt.Errorf("re-hash password: %w", err)
+				}
 			}
-			res.Response.RefreshToken, res.Response.RefreshTokenID = refreshValue, refresh.ID
-			res.RefreshTTL = (expires - now) / 1000
-		}
-		return nil
-	})
+			if status == StatusPasswordChangeRequired {
+				changeID := generateCode(lt.tenant.ExternalIdentifierConfiguration.ChangePasswordIDGenerator)
+				res.Response.ChangePasswordID, res.Response.ChangePasswordReason = changeID, reason
+				if err := tx.DeleteUserCodes(ctx, row.ID, []string{CodeChangePassword}); err != nil {
+					return err
+				}
+				data := "{}"
+				if lt.app != nil {
+					data = `{"applicationId":"` + lt.app.ID + `"}`
+				}
+				ttl := int64(lt.tenant.ExternalIdentifierConfiguration.ChangePasswordIDTimeToLiveInSeconds) * 1000
+				return tx.InsertOneTimeCode(ctx, &store.OneTimeCode{Hash: codeHash(changeID), Kind: CodeChangePassword, UserID: row.ID,
+					TenantID: row.TenantID, Data: data, ExpiresInstant: now + ttl, InsertInstant: now})
+			}
+			if err := s.recordLogin(ctx, tx, row.ID, lt.appID(), how.loginID, how.ip, now); err != nil {
+				return err
+			}
+			if withRefresh {
+				refreshValue := newRefreshTokenValue()
+				start, expires := lt.ts.refreshWindow(now, now, 0, 0)
+				refresh := &store.RefreshTokenRow{ID: uuid.NewString(), TokenHash: secrets.HashToken(refreshValue), UserID: row.ID,
+					ApplicationID: lt.app.ID, TenantID: row.TenantID, AuthInstant: now, StartInstant: start, ExpiresInstant: expires,
+					LastAccessedAddress: how.ip, InsertInstant: now}
+				refresh.FamilyID = refresh.ID
+				refresh.Data = metaDataJSON(how.metaData)
+				if err := tx.DeleteExpiredRefreshTokens(ctx, row.ID, now); err != nil {
+					return err
+				}
+				if err := tx.InsertRefreshToken(ctx, refresh); err != nil {
+					return fmt.Errorf("store refresh token: %w", err)
+				}
+				res.Response.RefreshToken, res.Response.RefreshTokenID = refreshValue, refresh.ID
+				res.RefreshTTL = (expires - now) / 1000
+			}
+			return nil
+		})
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -786,112 +817,4 @@ func firstNonBlank(values ...string) string {
 		}
 	}
 	return ""
-}
-
-// configCache keeps the typed settings of tenants and applications that
-// logins read, parsed once per stored version. Each use still reads the row
-// (so that a change made on any node applies to the very next login); only
-// the decoding of the whole stored object is saved when the row is the one
-// decoded before.
-type configCache struct {
-	mu      sync.Mutex
-	tenants map[string]cachedTenant
-	apps    map[string]cachedApp
-}
-
-type cachedTenant struct {
-	row store.TenantRow
-	cfg *model.TenantConfig
-}
-
-type cachedApp struct {
-	row store.ApplicationRow
-	cfg *model.ApplicationConfig
-}
-
-// maxCachedConfigs bounds each map; past it the map starts over.
-const maxCachedConfigs = 4096
-
-func newConfigCache() *configCache {
-	return &configCache{tenants: map[string]cachedTenant{}, apps: map[string]cachedApp{}}
-}
-
-// loginTenantConfig is TenantConfig without the tenant's secrets (a login
-// needs none), decoded at most once per stored version of the tenant.
-func (s *Service) loginTenantConfig(ctx context.Context, id string) (*model.TenantConfig, error) {
-	return s.loginTenantConfigIn(ctx, s.store.Read(), id)
-}
-
-// loginTenantConfigIn is loginTenantConfig reading through rd.
-func (s *Service) loginTenantConfigIn(ctx context.Context, rd *store.Tx, id string) (*model.TenantConfig, error) {
-	row, err := rd.TenantByID(ctx, id)
-	if errors.Is(err, store.ErrNoRows) {
-		return nil, model.NotFoundf("tenant %s", id)
-	}
-	if err != nil {
-		return nil, err
-	}
-	c := s.loginConfigs
-	c.mu.Lock()
-	hit, ok := c.tenants[id]
-	c.mu.Unlock()
-	if ok && hit.row == *row {
-		return hit.cfg, nil
-	}
-	o, err := s.tenantObject(row, false)
-	if err != nil {
-		return nil, err
-	}
-	var cfg model.TenantConfig
-	var verrs model.Errors
-	if !decodeTyped(o, tenantField, &cfg, &verrs) {
-		return nil, fmt.Errorf("stored tenant %s does not decode: %w", id, &verrs)
-	}
-	c.mu.Lock()
-	if len(c.tenants) >= maxCachedConfigs {
-		clear(c.tenants)
-	}
-	c.tenants[id] = cachedTenant{row: *row, cfg: &cfg}
-	c.mu.Unlock()
-	return &cfg, nil
-}
-
-// loginApplicationConfig is ApplicationConfig without the client secret and
-// roles (a login needs neither), decoded at most once per stored version.
-func (s *Service) loginApplicationConfig(ctx context.Context, id string) (*model.ApplicationConfig, error) {
-	return s.loginApplicationConfigIn(ctx, s.store.Read(), id)
-}
-
-// loginApplicationConfigIn is loginApplicationConfig reading through rd.
-func (s *Service) loginApplicationConfigIn(ctx context.Context, rd *store.Tx, id string) (*model.ApplicationConfig, error) {
-	row, err := rd.ApplicationByID(ctx, id)
-	if errors.Is(err, store.ErrNoRows) {
-		return nil, model.NotFoundf("application %s", id)
-	}
-	if err != nil {
-		return nil, err
-	}
-	c := s.loginConfigs
-	c.mu.Lock()
-	hit, ok := c.apps[id]
-	c.mu.Unlock()
-	if ok && hit.row == *row {
-		return hit.cfg, nil
-	}
-	o, err := s.applicationObject(row, nil, false)
-	if err != nil {
-		return nil, err
-	}
-	var cfg model.ApplicationConfig
-	var verrs model.Errors
-	if !decodeTyped(o, applicationField, &cfg, &verrs) {
-		return nil, fmt.Errorf("stored application %s does not decode: %w", id, &verrs)
-	}
-	c.mu.Lock()
-	if len(c.apps) >= maxCachedConfigs {
-		clear(c.apps)
-	}
-	c.apps[id] = cachedApp{row: *row, cfg: &cfg}
-	c.mu.Unlock()
-	return &cfg, nil
 }

@@ -54,6 +54,9 @@ func scanApplications(rows *sql.Rows, err error) ([]*ApplicationRow, error) {
 
 // InsertApplicationRow stores a new application (roles are inserted apart).
 func (tx *Tx) InsertApplicationRow(ctx context.Context, a *ApplicationRow) error {
+	if err := tx.bumpIdentityConfig(ctx); err != nil {
+		return err
+	}
 	_, err := tx.q.ExecContext(ctx, `INSERT INTO applications (id, tenant_id, name, active, data, secrets_sealed,
 		insert_instant, last_update_instant) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		a.ID, a.TenantID, a.Name, a.Active, a.Data, nullString(a.SecretsSealed), a.InsertInstant, a.LastUpdateInstant)
@@ -63,6 +66,9 @@ func (tx *Tx) InsertApplicationRow(ctx context.Context, a *ApplicationRow) error
 // UpdateApplicationRow rewrites an application's name, data and secrets. The
 // tenant and the active flag do not change here.
 func (tx *Tx) UpdateApplicationRow(ctx context.Context, a *ApplicationRow) error {
+	if err := tx.bumpIdentityConfig(ctx); err != nil {
+		return err
+	}
 	res, err := tx.q.ExecContext(ctx, `UPDATE applications SET name = $2, data = $3, secrets_sealed = $4,
 		last_update_instant = $5 WHERE id = $1`, a.ID, a.Name, a.Data, nullString(a.SecretsSealed), a.LastUpdateInstant)
 	if err != nil {
@@ -73,6 +79,9 @@ func (tx *Tx) UpdateApplicationRow(ctx context.Context, a *ApplicationRow) error
 
 // SetApplicationActive deactivates or reactivates an application.
 func (tx *Tx) SetApplicationActive(ctx context.Context, id string, active bool, now int64) error {
+	if err := tx.bumpIdentityConfig(ctx); err != nil {
+		return err
+	}
 	res, err := tx.q.ExecContext(ctx, "UPDATE applications SET active = $2, last_update_instant = $3 WHERE id = $1", id, active, now)
 	if err != nil {
 		return err
@@ -88,6 +97,9 @@ func (tx *Tx) ApplicationByID(ctx context.Context, id string) (*ApplicationRow, 
 // DeleteApplicationRow removes an application; its roles and registrations go
 // with it (ON DELETE CASCADE).
 func (tx *Tx) DeleteApplicationRow(ctx context.Context, id string) error {
+	if err := tx.bumpIdentityConfig(ctx); err != nil {
+		return err
+	}
 	res, err := tx.q.ExecContext(ctx, "DELETE FROM applications WHERE id = $1", id)
 	if err != nil {
 		return err

@@ -10,6 +10,9 @@ import (
 
 // InsertTenant stores a tenant; data is its full JSON settings object.
 func (tx *Tx) InsertTenant(ctx context.Context, t *model.Tenant, data string) error {
+	if err := tx.bumpIdentityConfig(ctx); err != nil {
+		return err
+	}
 	_, err := tx.q.ExecContext(ctx, `INSERT INTO tenants (id, name, name_lower, data, insert_instant, last_update_instant)
 		VALUES ($1, $2, $3, $4, $5, $6)`, t.ID, t.Name, strings.ToLower(t.Name), data, t.InsertInstant, t.LastUpdateInstant)
 	return err
@@ -42,6 +45,9 @@ func (tx *Tx) TenantIDs(ctx context.Context) ([]string, error) {
 
 // InsertApplication stores an application and its roles.
 func (tx *Tx) InsertApplication(ctx context.Context, a *model.Application, data string) error {
+	if err := tx.bumpIdentityConfig(ctx); err != nil {
+		return err
+	}
 	if _, err := tx.q.ExecContext(ctx, `INSERT INTO applications (id, tenant_id, name, active, data, insert_instant, last_update_instant)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, a.ID, a.TenantID, a.Name, a.Active, data, a.InsertInstant, a.LastUpdateInstant); err != nil {
 		return err

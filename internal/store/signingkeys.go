@@ -271,6 +271,9 @@ func (tx *Tx) DefaultTenantData(ctx context.Context, adminApplicationID string) 
 // SetTenantData rewrites a tenant's stored JSON alone, for system changes
 // (such as naming the default signing key) that touch one setting.
 func (tx *Tx) SetTenantData(ctx context.Context, id, data string, now int64) error {
+	if err := tx.bumpIdentityConfig(ctx); err != nil {
+		return err
+	}
 	res, err := tx.q.ExecContext(ctx, "UPDATE tenants SET data = $2, last_update_instant = $3 WHERE id = $1", id, data, now)
 	if err != nil {
 		return err

@@ -31,6 +31,9 @@ type Store struct {
 	db      *sql.DB
 	dialect Dialect
 	stmts   *stmtCache // SQLite only (stmtcache.go)
+	// onBump hear the cache versions a committed transaction bumped
+	// (configversion.go).
+	onBump []func(ctx context.Context, names []string)
 }
 
 // Open connects to PostgreSQL when url is a postgres:// URL, otherwise to the
@@ -134,6 +137,8 @@ type querier interface {
 type Tx struct {
 	q       querier
 	dialect Dialect
+	inTx    bool     // a write transaction (InTx)
+	bumped  []string // cache versions to bump at commit (writeBumps)
 }
 
 // Read returns a Tx that runs each query on its own, for reads.
@@ -154,12 +159,22 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if s.stmts != nil {
 		q = cachedTx{tx: sqlTx, cache: s.stmts}
 	}
-	if err := fn(&Tx{q: q, dialect: s.dialect}); err != nil {
+	tx := &Tx{q: q, dialect: s.dialect, inTx: true}
+	if err := fn(tx); err != nil {
+		_ = sqlTx.Rollback()
+		return err
+	}
+	if err := tx.writeBumps(ctx); err != nil {
 		_ = sqlTx.Rollback()
 		return err
 	}
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	if len(tx.bumped) > 0 {
+		for _, fn := range s.onBump {
+			fn(ctx, tx.bumped)
+		}
 	}
 	return nil
 }

@@ -567,6 +567,66 @@ func TestSettingsTokensAndCacheVersions(t *testing.T) {
 		if v1, err := rd.CacheVersion(ctx, store.CacheAPIKeys); err != nil || v1 != v0+1 {
 			t.Errorf("cache version %d → %d (%v), want +1", v0, v1, err)
 		}
+		// Several bumps of one name in a transaction count once; outside a
+		// write transaction a bump is refused rather than lost.
+		inTx(t, st, func(tx *store.Tx) error {
+			for range 3 {
+				if err := tx.BumpCacheVersion(ctx, store.CacheAPIKeys); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if v2, err := rd.CacheVersion(ctx, store.CacheAPIKeys); err != nil || v2 != v0+2 {
+			t.Errorf("cache version %d after three bumps in one transaction, want %d (%v)", v2, v0+2, err)
+		}
+		if err := rd.BumpCacheVersion(ctx, store.CacheAPIKeys); err == nil {
+			t.Error("BumpCacheVersion outside a transaction: no error")
+		}
+	})
+}
+
+// TestCacheBumpsInAnyOrder: writers that bump two caches in opposite orders
+// at the same time all commit (the rows are updated at commit, sorted), where
+// updating them in call order would deadlock on PostgreSQL.
+func TestCacheBumpsInAnyOrder(t *testing.T) {
+	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
+		ctx := context.Background()
+		st := migrated(t, b)
+		v0, err := st.Read().CacheVersion(ctx, store.CacheIdentityConfig)
+		if err != nil {
+			t.Fatal(err)
+		}
+		orders := [][]string{{store.CacheAPIKeys, store.CacheIdentityConfig}, {store.CacheIdentityConfig, store.CacheAPIKeys}}
+		const writers, rounds = 8, 20
+		var wg sync.WaitGroup
+		errs := make(chan error, writers*rounds)
+		for w := range writers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range rounds {
+					errs <- st.InTx(ctx, func(tx *store.Tx) error {
+						for _, name := range orders[w%2] {
+							if err := tx.BumpCacheVersion(ctx, name); err != nil {
+								return err
+							}
+						}
+						return nil
+					})
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatalf("a writer failed: %v", err)
+			}
+		}
+		if v1, err := st.Read().CacheVersion(ctx, store.CacheIdentityConfig); err != nil || v1 != v0+writers*rounds {
+			t.Errorf("identity_config version %d → %d (%v), want +%d", v0, v1, err, writers*rounds)
+		}
 	})
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"slices"
 )
 
 // Setting names in system_settings.
@@ -51,9 +53,29 @@ func (tx *Tx) DeleteSetupTokens(ctx context.Context) error {
 const CacheAPIKeys = "api_keys"
 
 // BumpCacheVersion tells every node that cached data of that name changed.
+// Only InTx transactions may call it. The row is updated when the
+// transaction is about to commit (writeBumps), not here.
 func (tx *Tx) BumpCacheVersion(ctx context.Context, name string) error {
-	_, err := tx.q.ExecContext(ctx, "UPDATE cache_versions SET version = version + 1 WHERE name = $1", name)
-	return err
+	if !tx.inTx {
+		return fmt.Errorf("bump cache version %q outside a write transaction", name)
+	}
+	if !slices.Contains(tx.bumped, name) {
+		tx.bumped = append(tx.bumped, name)
+	}
+	return nil
+}
+
+// writeBumps updates the bumped cache_versions rows just before commit, in
+// name order: every writer then takes those hot row locks last and in the
+// same order, so two transactions bumping two caches cannot deadlock.
+func (tx *Tx) writeBumps(ctx context.Context) error {
+	slices.Sort(tx.bumped)
+	for _, name := range tx.bumped {
+		if _, err := tx.q.ExecContext(ctx, "UPDATE cache_versions SET version = version + 1 WHERE name = $1", name); err != nil {
+			return fmt.Errorf("bump cache version %q: %w", name, err)
+		}
+	}
+	return nil
 }
 
 // CacheVersion reads the current version of a cache.

@@ -53,6 +53,9 @@ func scanTenants(rows *sql.Rows, err error) ([]*TenantRow, error) {
 
 // InsertTenantRow stores a new tenant.
 func (tx *Tx) InsertTenantRow(ctx context.Context, t *TenantRow) error {
+	if err := tx.bumpIdentityConfig(ctx); err != nil {
+		return err
+	}
 	_, err := tx.q.ExecContext(ctx, `INSERT INTO tenants (id, name, name_lower, data, secrets_sealed, insert_instant,
 		last_update_instant) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		t.ID, t.Name, strings.ToLower(t.Name), t.Data, nullString(t.SecretsSealed), t.InsertInstant, t.LastUpdateInstant)
@@ -61,6 +64,9 @@ func (tx *Tx) InsertTenantRow(ctx context.Context, t *TenantRow) error {
 
 // UpdateTenantRow rewrites a tenant's name, data and secrets.
 func (tx *Tx) UpdateTenantRow(ctx context.Context, t *TenantRow) error {
+	if err := tx.bumpIdentityConfig(ctx); err != nil {
+		return err
+	}
 	res, err := tx.q.ExecContext(ctx, `UPDATE tenants SET name = $2, name_lower = $3, data = $4, secrets_sealed = $5,
 		last_update_instant = $6 WHERE id = $1`,
 		t.ID, t.Name, strings.ToLower(t.Name), t.Data, nullString(t.SecretsSealed), t.LastUpdateInstant)
@@ -176,6 +182,9 @@ func (tx *Tx) SearchTenants(ctx context.Context, q TenantQuery, offset, limit in
 // nothing deletes a tenant's users by accident. Tables that later hold tenant
 // data (groups, …) must be added here.
 func (tx *Tx) DeleteTenantCascade(ctx context.Context, id string) error {
+	if err := tx.bumpIdentityConfig(ctx); err != nil {
+		return err
+	}
 	for _, stmt := range []string{
 		"DELETE FROM users WHERE tenant_id = $1",
 		"DELETE FROM applications WHERE tenant_id = $1",
