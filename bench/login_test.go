@@ -252,6 +252,12 @@ func BenchmarkLoginOverhead(b *testing.B) {
 // parallelChecks runs n password checks on GOMAXPROCS goroutines and returns
 // the wall time and the CPU time this process used meanwhile.
 func parallelChecks(h password.Hash, n int) (time.Duration, time.Duration) {
+	return inParallel(n, func() { _, _ = password.Check(h, benchPassword) })
+}
+
+// inParallel runs op n times on GOMAXPROCS goroutines and returns the wall
+// time and the CPU time this process used meanwhile.
+func inParallel(n int, op func()) (time.Duration, time.Duration) {
 	workers := runtime.GOMAXPROCS(0)
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -261,7 +267,7 @@ func parallelChecks(h password.Hash, n int) (time.Duration, time.Duration) {
 		go func() {
 			defer wg.Done()
 			for next.Add(1) <= int64(n) {
-				_, _ = password.Check(h, benchPassword)
+				op()
 			}
 		}()
 	}

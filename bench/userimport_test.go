@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -48,12 +47,12 @@ func BenchmarkImportUsers(b *testing.B) {
 				n := 0
 				for b.Loop() {
 					body := importBody(n, batch, h, appID, withReg)
-					start, startCPU := time.Now(), importCPUTime()
+					start, startCPU := time.Now(), cpuTimeUsed()
 					if _, err := svc.ImportUsers(ctx, actor, core.AllTenants, body); err != nil {
 						b.Fatal(err)
 					}
 					total += time.Since(start)
-					cpu += importCPUTime() - startCPU
+					cpu += cpuTimeUsed() - startCPU
 					n += batch
 				}
 				b.ReportMetric(float64(n)/total.Seconds(), "users/s")
@@ -83,16 +82,6 @@ func importBody(first, count int, h password.Hash, appID string, withReg bool) c
 		users[i] = u
 	}
 	return core.Object{"users": users}
-}
-
-// importCPUTime is the CPU time this process has used so far (the same as
-// login_test.go's processCPU, kept apart while both files are in flux).
-func importCPUTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // jsonNumber is a number as a decoded request body holds it.
