@@ -272,3 +272,34 @@ func mustAtoi(t *testing.T, s string) int {
 	}
 	return n
 }
+
+// The break-glass way out for a user who lost both the device and the
+// recovery codes: an admin removes the methods with a user update, after
+// which the password alone signs in and the old recovery codes are void.
+func TestTwoFactorRemovedByAdmin(t *testing.T) {
+	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
+		e := lgStart(t, b)
+		app := e.app("App", lgAppOpts{})
+		email := lgEmail("lost")
+		uid := e.user(email, lgPassword, nil)
+		e.register(uid, app)
+		secret, _ := e.tfSecret(e.root)
+		m := e.want("enable", e.do("POST", "/api/user/two-factor/"+uid, e.root,
+			map[string]any{"method": "authenticator", "secret": secret, "code": tfCode([]byte(secret), e.clock.Now())}), 200)
+		recovery := lgStr(m["recoveryCodes"].([]any)[0])
+		e.tfLogin(email, app)
+
+		e.want("remove methods", e.do("PATCH", "/api/user/"+uid, e.root, map[string]any{"user": map[string]any{"twoFactor": map[string]any{"methods": []any{}}}},
+			"Content-Type", "application/merge-patch+json"), 200)
+		e.loginOK("password alone", "", map[string]any{"loginId": email, "password": lgPassword, "applicationId": app}, 200)
+
+		// A new method later: the recovery codes of the old one do not come back.
+		e.clock.Advance(30 * time.Second)
+		secret2, _ := e.tfSecret(e.root)
+		e.want("enable again", e.do("POST", "/api/user/two-factor/"+uid, e.root,
+			map[string]any{"method": "authenticator", "secret": secret2, "code": tfCode([]byte(secret2), e.clock.Now())}), 200)
+		if r := e.tfFinish(e.tfLogin(email, app), recovery); r.Status != 421 {
+			t.Errorf("an old recovery code after the methods were removed: %d %s", r.Status, r.Body)
+		}
+	})
+}
