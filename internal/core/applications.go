@@ -352,12 +352,7 @@ func (s *Service) ApplicationConfig(ctx context.Context, id string) (*model.Appl
 	if err != nil {
 		return nil, err
 	}
-	var cfg model.ApplicationConfig
-	var verrs model.Errors
-	if !decodeTyped(o, applicationField, &cfg, &verrs) {
-		return nil, fmt.Errorf("stored application %s does not decode: %w", id, &verrs)
-	}
-	return &cfg, nil
+	return storedConfig[model.ApplicationConfig](o, applicationField, "application "+id)
 }
 
 // Applications returns the active applications in the scope, or the inactive

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"slices"
 	"sync"
@@ -165,13 +164,12 @@ func (s *Service) loginTenantConfigIn(ctx context.Context, rd *store.Tx, sn *con
 	if err != nil {
 		return nil, err
 	}
-	var cfg model.TenantConfig
-	var verrs model.Errors
-	if !decodeTyped(o, tenantField, &cfg, &verrs) {
-		return nil, fmt.Errorf("stored tenant %s does not decode: %w", id, &verrs)
+	cfg, err := storedConfig[model.TenantConfig](o, tenantField, "tenant "+id)
+	if err != nil {
+		return nil, err
 	}
-	sn.putTenant(&cfg)
-	return &cfg, nil
+	sn.putTenant(cfg)
+	return cfg, nil
 }
 
 // loginApplicationConfig is ApplicationConfig without the client secret and
@@ -197,13 +195,12 @@ func (s *Service) loginApplicationConfigIn(ctx context.Context, rd *store.Tx, sn
 	if err != nil {
 		return nil, err
 	}
-	var cfg model.ApplicationConfig
-	var verrs model.Errors
-	if !decodeTyped(o, applicationField, &cfg, &verrs) {
-		return nil, fmt.Errorf("stored application %s does not decode: %w", id, &verrs)
+	cfg, err := storedConfig[model.ApplicationConfig](o, applicationField, "application "+id)
+	if err != nil {
+		return nil, err
 	}
-	sn.putApp(&cfg)
-	return &cfg, nil
+	sn.putApp(cfg)
+	return cfg, nil
 }
 
 // defaultAccessTokenKeyIn is the access token key id of the Default tenant

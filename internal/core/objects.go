@@ -177,6 +177,18 @@ func mustObject(text string) Object {
 	return o
 }
 
+// storedConfig decodes a stored tenant or application object (what names
+// it in errors: "tenant 123") into its typed settings. A stored object that
+// does not decode is a server error, never the caller's.
+func storedConfig[T any](o Object, field, what string) (*T, error) {
+	var cfg T
+	var verrs model.Errors
+	if !decodeTyped(o, field, &cfg, &verrs) {
+		return nil, fmt.Errorf("stored %s does not decode: %w", what, &verrs)
+	}
+	return &cfg, nil
+}
+
 // decodeTyped decodes o into a typed view. A member of the wrong type is a
 // field error "[invalid]<prefix>.<path>", never a 500.
 func decodeTyped(o Object, prefix string, into any, verrs *model.Errors) bool {

@@ -683,17 +683,7 @@ func (s *Service) EffectiveRoles(ctx context.Context, tx *store.Tx, userID, appl
 	if err != nil {
 		return nil, false, fmt.Errorf("group roles of user %s: %w", userID, err)
 	}
-	out := slices.Clone(reg.Roles)
-	for _, r := range fromGroups {
-		if !slices.Contains(out, r) {
-			out = append(out, r)
-		}
-	}
-	slices.Sort(out)
-	if out == nil {
-		out = []string{}
-	}
-	return out, true, nil
+	return mergeRoles(reg.Roles, fromGroups), true, nil
 }
 
 // renameRegistrationRole follows a role renamed on its application into the

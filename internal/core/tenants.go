@@ -311,12 +311,7 @@ func (s *Service) TenantConfig(ctx context.Context, id string) (*model.TenantCon
 	if err != nil {
 		return nil, err
 	}
-	var cfg model.TenantConfig
-	var verrs model.Errors
-	if !decodeTyped(o, tenantField, &cfg, &verrs) {
-		return nil, fmt.Errorf("stored tenant %s does not decode: %w", id, &verrs)
-	}
-	return &cfg, nil
+	return storedConfig[model.TenantConfig](o, tenantField, "tenant "+id)
 }
 
 // SearchTenants finds tenants by name, FusionAuth's tenant search. "*" is
