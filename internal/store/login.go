@@ -290,7 +290,10 @@ func (tx *Tx) LoginRecords(ctx context.Context, userID string, limit int) ([]*Lo
 // SetLastLogin records a login's instant on the user and, when applicationID
 // is not empty, on the user's registration for it (if any).
 func (tx *Tx) SetLastLogin(ctx context.Context, userID, applicationID string, now int64) error {
-	res, err := tx.q.ExecContext(ctx, "UPDATE users SET last_login_instant = $2 WHERE id = $1", userID, now)
+	// Only forward: a buffered login (core's login buffer) flushed before
+	// this write may be newer; CASE keeps the row matched (expectOne).
+	res, err := tx.q.ExecContext(ctx, `UPDATE users SET last_login_instant = CASE
+		WHEN last_login_instant IS NULL OR last_login_instant < $2 THEN $2 ELSE last_login_instant END WHERE id = $1`, userID, now)
 	if err != nil {
 		return err
 	}
@@ -300,8 +303,8 @@ func (tx *Tx) SetLastLogin(ctx context.Context, userID, applicationID string, no
 	if applicationID == "" {
 		return nil
 	}
-	_, err = tx.q.ExecContext(ctx, "UPDATE registrations SET last_login_instant = $3 WHERE user_id = $1 AND application_id = $2",
-		userID, applicationID, now)
+	_, err = tx.q.ExecContext(ctx, `UPDATE registrations SET last_login_instant = $3 WHERE user_id = $1 AND application_id = $2
+		AND (last_login_instant IS NULL OR last_login_instant < $3)`, userID, applicationID, now)
 	return err
 }
 

@@ -42,6 +42,11 @@ type stmtCache struct {
 type cachedStmt struct {
 	text string
 	stmt *sql.Stmt
+	// users: callers between lookup and the start of their query; an
+	// evicted statement is closed when the last of them is done (a closed
+	// *sql.Stmt fails with "statement is closed").
+	users   int
+	evicted bool
 }
 
 func newStmtCache(db *sql.DB) *stmtCache {
@@ -49,15 +54,31 @@ func newStmtCache(db *sql.DB) *stmtCache {
 		preparing: map[string]struct{}{}}
 }
 
-// stmt returns the cached statement for text, preparing it on first use.
-// A statement that fails to prepare is not cached: the caller runs the text
-// directly and gets the database's own error.
-func (c *stmtCache) stmt(ctx context.Context, text string) (*sql.Stmt, bool) {
-	st, prepare := c.lookup(text)
-	if st != nil || !prepare {
-		return st, st != nil
+// stmt returns the cached statement for text, preparing it on first use,
+// and the release to call once the query started. A statement that fails
+// to prepare is not cached: the caller runs the text directly and gets the
+// database's own error.
+func (c *stmtCache) stmt(ctx context.Context, text string) (*sql.Stmt, func(), bool) {
+	cs, prepare := c.lookup(text)
+	if cs == nil && prepare {
+		cs = c.prepare(ctx, text)
 	}
-	return c.prepare(ctx, text)
+	if cs == nil {
+		return nil, nil, false
+	}
+	return cs.stmt, func() { c.release(cs) }, true
+}
+
+// release ends a use of cs; an evicted statement's last user closes it.
+func (c *stmtCache) release(cs *cachedStmt) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cs.users--
+	if cs.evicted && cs.users == 0 {
+		// Close waits for no one: database/sql closes the driver
+		// statements once the queries still using them are done.
+		_ = cs.stmt.Close()
+	}
 }
 
 // stmtInTx is stmt for a transaction, which must not wait for a second
@@ -65,32 +86,37 @@ func (c *stmtCache) stmt(ctx context.Context, text string) (*sql.Stmt, bool) {
 // held by a transaction waiting for the write lock, the transaction that
 // holds it would wait for ever. A text to cache is prepared in the
 // background instead; this use runs it uncached.
-func (c *stmtCache) stmtInTx(text string) (*sql.Stmt, bool) {
-	st, prepare := c.lookup(text)
-	if st != nil || !prepare {
-		return st, st != nil
+func (c *stmtCache) stmtInTx(text string) (*sql.Stmt, func(), bool) {
+	cs, prepare := c.lookup(text)
+	if cs != nil {
+		return cs.stmt, func() { c.release(cs) }, true
+	}
+	if !prepare {
+		return nil, nil, false
 	}
 	c.mu.Lock()
 	if _, busy := c.preparing[text]; busy {
 		c.mu.Unlock()
-		return nil, false
+		return nil, nil, false
 	}
 	c.preparing[text] = struct{}{}
 	c.mu.Unlock()
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		_, _ = c.prepare(ctx, text)
+		if cs := c.prepare(ctx, text); cs != nil {
+			c.release(cs)
+		}
 		c.mu.Lock()
 		delete(c.preparing, text)
 		c.mu.Unlock()
 	}()
-	return nil, false
+	return nil, nil, false
 }
 
-// lookup returns the cached statement of text, or whether to prepare it
-// now (the second time it is seen).
-func (c *stmtCache) lookup(text string) (*sql.Stmt, bool) {
+// lookup returns the cached statement of text (counted as in use until
+// released), or whether to prepare it now (the second time it is seen).
+func (c *stmtCache) lookup(text string) (*cachedStmt, bool) {
 	if len(text) > maxCachedStatementText {
 		return nil, false
 	}
@@ -98,7 +124,9 @@ func (c *stmtCache) lookup(text string) (*sql.Stmt, bool) {
 	defer c.mu.Unlock()
 	if e, ok := c.byTxt[text]; ok {
 		c.lru.MoveToFront(e)
-		return e.Value.(*cachedStmt).stmt, false
+		cs := e.Value.(*cachedStmt)
+		cs.users++
+		return cs, false
 	}
 	if _, again := c.seen[text]; !again {
 		if len(c.seen) >= maxSeenStatements {
@@ -111,30 +139,38 @@ func (c *stmtCache) lookup(text string) (*sql.Stmt, bool) {
 	return nil, true
 }
 
-// prepare prepares text on the pool and caches it.
-func (c *stmtCache) prepare(ctx context.Context, text string) (*sql.Stmt, bool) {
+// prepare prepares text on the pool and caches it; the caller must release
+// the statement it returns (nil when it failed to prepare).
+func (c *stmtCache) prepare(ctx context.Context, text string) *cachedStmt {
 	st, err := c.db.PrepareContext(ctx, text)
 	if err != nil {
-		return nil, false
+		return nil
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.byTxt[text]; ok { // prepared meanwhile by another caller
 		_ = st.Close()
 		c.lru.MoveToFront(e)
-		return e.Value.(*cachedStmt).stmt, true
+		cs := e.Value.(*cachedStmt)
+		cs.users++
+		return cs
 	}
-	c.byTxt[text] = c.lru.PushFront(&cachedStmt{text: text, stmt: st})
+	mine := &cachedStmt{text: text, stmt: st, users: 1}
+	c.byTxt[text] = c.lru.PushFront(mine)
 	for c.lru.Len() > maxCachedStatements {
 		old := c.lru.Back()
 		c.lru.Remove(old)
 		cs := old.Value.(*cachedStmt)
 		delete(c.byTxt, cs.text)
+		if cs.users > 0 { // a caller holds it: the last release closes it
+			cs.evicted = true
+			continue
+		}
 		// Close waits for no one: database/sql closes the driver
 		// statements once the queries still using them are done.
 		_ = cs.stmt.Close()
 	}
-	return st, true
+	return mine
 }
 
 // close closes every cached statement (before the pool closes).
@@ -156,21 +192,24 @@ type cachedDB struct {
 }
 
 func (q cachedDB) ExecContext(ctx context.Context, text string, args ...any) (sql.Result, error) {
-	if st, ok := q.cache.stmt(ctx, text); ok {
+	if st, release, ok := q.cache.stmt(ctx, text); ok {
+		defer release()
 		return st.ExecContext(ctx, args...)
 	}
 	return q.db.ExecContext(ctx, text, args...)
 }
 
 func (q cachedDB) QueryContext(ctx context.Context, text string, args ...any) (*sql.Rows, error) {
-	if st, ok := q.cache.stmt(ctx, text); ok {
+	if st, release, ok := q.cache.stmt(ctx, text); ok {
+		defer release()
 		return st.QueryContext(ctx, args...)
 	}
 	return q.db.QueryContext(ctx, text, args...)
 }
 
 func (q cachedDB) QueryRowContext(ctx context.Context, text string, args ...any) *sql.Row {
-	if st, ok := q.cache.stmt(ctx, text); ok {
+	if st, release, ok := q.cache.stmt(ctx, text); ok {
+		defer release()
 		return st.QueryRowContext(ctx, args...)
 	}
 	return q.db.QueryRowContext(ctx, text, args...)
@@ -190,21 +229,24 @@ type cachedTx struct {
 }
 
 func (q cachedTx) ExecContext(ctx context.Context, text string, args ...any) (sql.Result, error) {
-	if st, ok := q.cache.stmtInTx(text); ok {
+	if st, release, ok := q.cache.stmtInTx(text); ok {
+		defer release()
 		return q.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	}
 	return q.tx.ExecContext(ctx, text, args...)
 }
 
 func (q cachedTx) QueryContext(ctx context.Context, text string, args ...any) (*sql.Rows, error) {
-	if st, ok := q.cache.stmtInTx(text); ok {
+	if st, release, ok := q.cache.stmtInTx(text); ok {
+		defer release()
 		return q.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
 	}
 	return q.tx.QueryContext(ctx, text, args...)
 }
 
 func (q cachedTx) QueryRowContext(ctx context.Context, text string, args ...any) *sql.Row {
-	if st, ok := q.cache.stmtInTx(text); ok {
+	if st, release, ok := q.cache.stmtInTx(text); ok {
+		defer release()
 		return q.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 	}
 	return q.tx.QueryRowContext(ctx, text, args...)
