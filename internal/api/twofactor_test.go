@@ -303,3 +303,46 @@ func TestTwoFactorRemovedByAdmin(t *testing.T) {
 		}
 	})
 }
+
+// Disabling takes a code of the method disabled, and wrong codes there count
+// as failed logins: five lock the user (the Default tenant's
+// tooManyAttempts), after which neither the password nor a right code works.
+func TestTwoFactorDisableThrottled(t *testing.T) {
+	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
+		e := lgStart(t, b)
+		app := e.app("App", lgAppOpts{})
+		email := lgEmail("guess")
+		uid := e.user(email, lgPassword, nil)
+		e.register(uid, app)
+		enable := "/api/user/two-factor/" + uid
+		secretA, _ := e.tfSecret(e.root)
+		e.want("enable A", e.do("POST", enable, e.root, map[string]any{"method": "authenticator", "secret": secretA, "code": tfCode([]byte(secretA), e.clock.Now())}), 200)
+		secretB, _ := e.tfSecret(e.root)
+		e.want("enable B", e.do("POST", enable, e.root, map[string]any{"method": "authenticator", "secret": secretB, "code": tfCode([]byte(secretB), e.clock.Now())}), 200)
+		methods := e.want("user", e.do("GET", "/api/user/"+uid, e.root, nil), 200)["user"].(map[string]any)["twoFactor"].(map[string]any)["methods"].([]any)
+		if len(methods) != 2 {
+			t.Fatalf("methods: %v", methods)
+		}
+		idB := lgStr(methods[1].(map[string]any)["id"])
+
+		e.clock.Advance(30 * time.Second)
+		codeA := tfCode([]byte(secretA), e.clock.Now())
+		if r := e.do("DELETE", enable+"?methodId="+idB+"&code="+codeA, e.root, nil); r.Status != 421 {
+			t.Errorf("disable B with A's code: %d %s", r.Status, r.Body)
+		}
+		for i := 0; i < 4; i++ {
+			wrong := fmt.Sprintf("%06d", (mustAtoi(t, tfCode([]byte(secretB), e.clock.Now()))+1+i)%1_000_000)
+			if r := e.do("DELETE", enable+"?methodId="+idB+"&code="+wrong, e.root, nil); r.Status != 421 {
+				t.Errorf("wrong code %d: %d %s", i, r.Status, r.Body)
+			}
+		}
+		// Five failures: locked. The right password answers 409, a right code 421.
+		e.want("locked login", e.login("", map[string]any{"loginId": email, "password": lgPassword, "applicationId": app}), 409)
+		if r := e.do("DELETE", enable+"?methodId="+idB+"&code="+tfCode([]byte(secretB), e.clock.Now()), e.root, nil); r.Status != 421 {
+			t.Errorf("right code while locked: %d %s", r.Status, r.Body)
+		}
+		// After the lockout, B's own code disables B.
+		e.clock.Advance(time.Hour)
+		e.want("disable B", e.do("DELETE", enable+"?methodId="+idB+"&code="+tfCode([]byte(secretB), e.clock.Now()), e.root, nil), 200)
+	})
+}

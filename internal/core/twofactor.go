@@ -1,6 +1,7 @@
 package core
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -546,7 +547,15 @@ func (s *Service) DisableTwoFactor(ctx context.Context, actor Actor, scope Tenan
 		return model.FieldError("code", "blank", "A code from the authenticator, or a recovery code, is required.")
 	}
 	methodWanted := strings.TrimSpace(req.MethodID)
-	return s.changeTwoFactor(ctx, scope, userID, func(tx *store.Tx, row *store.UserRow, u *userTwoFactor, now int64) (bool, error) {
+	// A wrong code counts as a failed login of the user, and a locked user
+	// cannot disable: otherwise whoever holds a stolen JWT could guess
+	// codes here without limit.
+	tenantID := ""
+	err := s.changeTwoFactor(ctx, scope, userID, func(tx *store.Tx, row *store.UserRow, u *userTwoFactor, now int64) (bool, error) {
+		tenantID = row.TenantID
+		if until, err := tx.LockedUntil(ctx, row.ID, now); err != nil || until > 0 {
+			return false, cmp.Or(err, ErrTwoFactorCodeInvalid)
+		}
 		found := false
 		for _, m := range u.methods {
 			found = found || methodID(m) == methodWanted
@@ -555,7 +564,7 @@ func (s *Service) DisableTwoFactor(ctx context.Context, actor Actor, scope Tenan
 			return false, model.FieldError("methodId", "invalid", "The user has no two-factor method with this id.")
 		}
 		all := false
-		if id, counter, ok := u.totpFor(code, "", now); ok {
+		if id, counter, ok := u.totpFor(code, methodWanted, now); ok { // a code of the method disabled
 			claimed, err := claimTOTP(ctx, tx, row, id, counter, u.methodParams(id), now)
 			if err != nil {
 				return false, err
@@ -601,6 +610,18 @@ func (s *Service) DisableTwoFactor(ctx context.Context, actor Actor, scope Tenan
 		return true, s.audit(ctx, tx, actor, Change{Message: msg, TargetID: row.ID,
 			Data: map[string]any{"methodIds": removed, "recoveryCode": all, "remaining": u.n()}})
 	})
+	if errors.Is(err, ErrTwoFactorCodeInvalid) && tenantID != "" {
+		cfg, cerr := s.loginTenantConfig(ctx, tenantID)
+		if cerr != nil {
+			return cerr
+		}
+		// countFailure answers as a login would (404, or 409 when this
+		// failure locked the user): only a database error matters here.
+		if _, cerr := s.countFailure(ctx, cfg, userID); cerr != nil && !errors.Is(cerr, model.ErrNotFound) {
+			return cerr
+		}
+	}
+	return err
 }
 
 // twoFactorPending is what a twoFactorId holds: the login it continues.
