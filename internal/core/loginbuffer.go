@@ -68,6 +68,11 @@ func (r *LoginRecorder) Flush(ctx context.Context) error {
 	err := r.store.InTx(ctx, func(tx *store.Tx) error { return tx.RecordLogins(ctx, batch) })
 	if err != nil {
 		r.mu.Lock()
+		if !r.running { // the final flush: there is no next one
+			r.mu.Unlock()
+			r.log.ErrorContext(ctx, "login records lost: the flush at shutdown failed", "logins", len(batch), "err", err)
+			return err
+		}
 		r.pending = append(batch, r.pending...)
 		if over := len(r.pending) - maxPendingLogins; over > 0 {
 			r.pending = r.pending[over:] // the oldest go first
