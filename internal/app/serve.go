@@ -25,6 +25,10 @@ const (
 	// loginFlushEvery: how often buffered login records are written (at
 	// most this much of them is lost if the process is killed hard).
 	loginFlushEvery = time.Second
+	// sweepEvery: how often expired refresh tokens and one-time codes are
+	// deleted (they are refused from their expiry on; this only bounds
+	// the tables).
+	sweepEvery = 10 * time.Minute
 )
 
 func runServe(ctx context.Context, env Env, args []string) error {
@@ -58,8 +62,10 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	go func() { svc.Configs.Run(bg, keyPollEvery); close(configDone) }()
 	loginsDone := make(chan struct{})
 	go func() { svc.Logins.Run(bg, loginFlushEvery); close(loginsDone) }()
+	sweepDone := make(chan struct{})
+	go func() { svc.RunSweeper(bg, sweepEvery); close(sweepDone) }()
 	// Final key usage and login record flushes before the database closes.
-	defer func() { stopBG(); <-cacheDone; <-signingDone; <-configDone; <-loginsDone }()
+	defer func() { stopBG(); <-cacheDone; <-signingDone; <-configDone; <-loginsDone; <-sweepDone }()
 
 	apiServer := api.New(svc, cfg, log)
 	// Before serving and before the setup check: a kickstarted instance has
