@@ -65,7 +65,14 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	sweepDone := make(chan struct{})
 	go func() { svc.RunSweeper(bg, sweepEvery); close(sweepDone) }()
 	// Final key usage and login record flushes before the database closes.
-	defer func() { stopBG(); <-cacheDone; <-signingDone; <-configDone; <-loginsDone; <-sweepDone }()
+	defer func() {
+		stopBG()
+		<-cacheDone
+		<-signingDone
+		<-configDone
+		<-loginsDone
+		<-sweepDone
+	}()
 
 	apiServer := api.New(svc, cfg, log)
 	// Before serving and before the setup check: a kickstarted instance has
