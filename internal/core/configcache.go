@@ -87,16 +87,7 @@ func (c *ConfigCache) Refresh(ctx context.Context) {
 // Run keeps the cache current until ctx ends, checking the cache version
 // every pollEvery (one indexed single-row read).
 func (c *ConfigCache) Run(ctx context.Context, pollEvery time.Duration) {
-	t := time.NewTicker(pollEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			c.Refresh(ctx)
-		}
-	}
+	every(ctx, pollEvery, func() { c.Refresh(ctx) })
 }
 
 // onBump is the store's after-commit hook: a local change of a tenant or an

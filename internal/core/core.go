@@ -3,6 +3,7 @@
 package core
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
@@ -53,3 +54,18 @@ func (s *Service) Store() *store.Store { return s.store }
 func (s *Service) Clock() Clock { return s.clock }
 
 func (s *Service) now() int64 { return s.clock.Now().UnixMilli() }
+
+// every runs fn every interval until ctx ends (the background loops: cache
+// polls, flushes, the sweeper).
+func every(ctx context.Context, interval time.Duration, fn func()) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			fn()
+		}
+	}
+}

@@ -90,20 +90,11 @@ func (r *LoginRecorder) Run(ctx context.Context, flushEvery time.Duration) {
 	r.mu.Lock()
 	r.running = true
 	r.mu.Unlock()
-	t := time.NewTicker(flushEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			r.mu.Lock()
-			r.running = false
-			r.mu.Unlock()
-			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			_ = r.Flush(fctx)
-			cancel()
-			return
-		case <-t.C:
-			_ = r.Flush(ctx)
-		}
-	}
+	every(ctx, flushEvery, func() { _ = r.Flush(ctx) })
+	r.mu.Lock()
+	r.running = false
+	r.mu.Unlock()
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	_ = r.Flush(fctx)
 }

@@ -83,22 +83,12 @@ func (c *SigningKeyCache) refresh(ctx context.Context) error {
 // Run keeps the set current until ctx ends, checking the cache version every
 // pollEvery (one indexed single-row read).
 func (c *SigningKeyCache) Run(ctx context.Context, pollEvery time.Duration) {
-	t := time.NewTicker(pollEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			v, err := c.store.Read().CacheVersion(ctx, store.CacheSigningKeys)
-			if err != nil {
-				continue // database away; keep serving the last set
-			}
-			if v != c.version.Load() {
-				c.Refresh(ctx)
-			}
+	every(ctx, pollEvery, func() {
+		v, err := c.store.Read().CacheVersion(ctx, store.CacheSigningKeys)
+		if err == nil && v != c.version.Load() { // on error (database away) keep serving the last set
+			c.Refresh(ctx)
 		}
-	}
+	})
 }
 
 // signingKeyAD binds a sealed private key to its row, and to this table: a

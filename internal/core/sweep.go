@@ -32,21 +32,14 @@ func (s *Service) SweepExpired(ctx context.Context) (int64, error) {
 }
 
 // RunSweeper sweeps every interval until ctx ends.
-func (s *Service) RunSweeper(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			n, err := s.SweepExpired(ctx)
-			switch {
-			case err != nil && ctx.Err() == nil:
-				s.log.WarnContext(ctx, "sweeping expired refresh tokens and codes failed", "err", err)
-			case n > 0:
-				s.log.DebugContext(ctx, "swept expired refresh tokens and codes", "rows", n)
-			}
+func (s *Service) RunSweeper(ctx context.Context, interval time.Duration) {
+	every(ctx, interval, func() {
+		n, err := s.SweepExpired(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			s.log.WarnContext(ctx, "sweeping expired refresh tokens and codes failed", "err", err)
+		case n > 0:
+			s.log.DebugContext(ctx, "swept expired refresh tokens and codes", "rows", n)
 		}
-	}
+	})
 }

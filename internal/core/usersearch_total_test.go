@@ -3,15 +3,11 @@ package core_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"path/filepath"
 	"testing"
 
 	"github.com/google/uuid"
 
 	"github.com/latchid/latch/internal/core"
-	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/store"
 	"github.com/latchid/latch/internal/testutil"
 )
@@ -23,22 +19,8 @@ import (
 func TestUserSearchTotal(t *testing.T) {
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		ctx := context.Background()
-		st, err := store.Open(ctx, b.DatabaseURL, filepath.Join(t.TempDir(), "latch.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		if _, err := st.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
-		mk, err := secrets.NewMasterKey(make([]byte, secrets.KeySize))
-		if err != nil {
-			t.Fatal(err)
-		}
-		svc := core.New(st, testutil.NewFakeClock(), mk, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		if err := svc.Bootstrap(ctx); err != nil {
-			t.Fatal(err)
-		}
+		svc := newService(t, b)
+		st := svc.Store()
 		var tenantID string
 		var existing int
 		if err := st.DB().QueryRowContext(ctx, "SELECT id FROM tenants").Scan(&tenantID); err != nil {
