@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/jackc/pgx/v5/pgconn"
-
 	"github.com/latchid/latch/internal/model"
 )
 
@@ -264,21 +262,5 @@ func (tx *Tx) LockAPIKeys(ctx context.Context) error {
 // APIKeyUniqueField tells which unique column of api_keys a unique violation
 // hit: "id", "name", "key" (the value's hash), or "" when it is none of them.
 func APIKeyUniqueField(err error) string {
-	if !IsUnique(err) {
-		return ""
-	}
-	var pg *pgconn.PgError
-	text := err.Error()
-	if errors.As(err, &pg) {
-		text = pg.ConstraintName + " " + pg.Detail
-	}
-	switch {
-	case strings.Contains(text, "name_lower"):
-		return "name"
-	case strings.Contains(text, "key_hash"):
-		return "key"
-	case strings.Contains(text, "api_keys_pkey"), strings.Contains(text, "api_keys.id"):
-		return "id"
-	}
-	return ""
+	return uniqueField(err, "api_keys", [2]string{"name_lower", "name"}, [2]string{"key_hash", "key"})
 }

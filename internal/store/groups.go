@@ -98,17 +98,7 @@ func (tx *Tx) GroupNameTaken(ctx context.Context, tenantID, name, exceptID strin
 
 // GroupUniqueField names the unique constraint err violates: "name", "id" or "".
 func GroupUniqueField(err error) string {
-	if !IsUnique(err) {
-		return ""
-	}
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "name_lower"):
-		return "name"
-	case strings.Contains(msg, "groups.id"), strings.Contains(msg, "groups_pkey"):
-		return "id"
-	}
-	return ""
+	return uniqueField(err, "groups", [2]string{"name_lower", "name"})
 }
 
 // DeleteGroupRow removes a group; its roles and members go with it.

@@ -3,11 +3,8 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
-
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // CacheSigningKeys is the cache_versions row every change to signing_keys bumps.
@@ -128,23 +125,7 @@ func (tx *Tx) SigningKeyKidTaken(ctx context.Context, kid string) (bool, error) 
 // SigningKeyUniqueField tells which unique column of signing_keys a unique
 // violation hit: "id", "name", "kid", or "" when it is none of them.
 func SigningKeyUniqueField(err error) string {
-	if !IsUnique(err) {
-		return ""
-	}
-	text := err.Error()
-	var pg *pgconn.PgError
-	if errors.As(err, &pg) {
-		text = pg.ConstraintName + " " + pg.Detail
-	}
-	switch {
-	case strings.Contains(text, "name_lower"):
-		return "name"
-	case strings.Contains(text, "kid"):
-		return "kid"
-	case strings.Contains(text, "signing_keys_pkey"), strings.Contains(text, "signing_keys.id"):
-		return "id"
-	}
-	return ""
+	return uniqueField(err, "signing_keys", [2]string{"name_lower", "name"}, [2]string{"kid", "kid"})
 }
 
 // SigningKeyQuery narrows and orders SearchSigningKeys.

@@ -191,6 +191,31 @@ func IsUnique(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
 
+// uniqueField tells which unique column of table a unique violation hit:
+// the field of the first marker (a fragment of the index or column name)
+// the violation names, "id" for the primary key, "" when err is no unique
+// violation or names none of them. PostgreSQL names the constraint and its
+// key; SQLite names "table.column".
+func uniqueField(err error, table string, markers ...[2]string) string {
+	if !IsUnique(err) {
+		return ""
+	}
+	text := err.Error()
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		text = pg.ConstraintName + " " + pg.Detail
+	}
+	for _, m := range markers {
+		if strings.Contains(text, m[0]) {
+			return m[1]
+		}
+	}
+	if strings.Contains(text, table+"_pkey") || strings.Contains(text, table+".id") {
+		return "id"
+	}
+	return ""
+}
+
 // IsForeignKey reports whether err is a foreign-key violation.
 func IsForeignKey(err error) bool {
 	var pg *pgconn.PgError

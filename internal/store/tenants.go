@@ -3,12 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
-
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // TenantRow is a tenant as stored. Data is the tenant's whole JSON object
@@ -113,21 +110,7 @@ func (tx *Tx) TenantNameTaken(ctx context.Context, name, exceptID string) (bool,
 // TenantUniqueField tells which unique column of tenants a unique violation
 // hit: "id", "name", or "" when it is neither.
 func TenantUniqueField(err error) string {
-	if !IsUnique(err) {
-		return ""
-	}
-	text := err.Error()
-	var pg *pgconn.PgError
-	if errors.As(err, &pg) {
-		text = pg.ConstraintName + " " + pg.Detail
-	}
-	switch {
-	case strings.Contains(text, "name_lower"):
-		return "name"
-	case strings.Contains(text, "tenants_pkey"), strings.Contains(text, "tenants.id"):
-		return "id"
-	}
-	return ""
+	return uniqueField(err, "tenants", [2]string{"name_lower", "name"})
 }
 
 // TenantQuery narrows and orders SearchTenants.

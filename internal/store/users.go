@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // UserRow is a user as stored. Data is the user's whole JSON object without the
@@ -291,23 +289,7 @@ func (tx *Tx) UserUsernameTaken(ctx context.Context, tenantID, username, exceptI
 // UserUniqueField tells which unique column of users a unique violation hit:
 // "email", "username", "id", or "" when it is none of them.
 func UserUniqueField(err error) string {
-	if !IsUnique(err) {
-		return ""
-	}
-	text := err.Error()
-	var pg *pgconn.PgError
-	if errors.As(err, &pg) {
-		text = pg.ConstraintName + " " + pg.Detail
-	}
-	switch {
-	case strings.Contains(text, "email_lower"):
-		return "email"
-	case strings.Contains(text, "username_lower"):
-		return "username"
-	case strings.Contains(text, "users_pkey"), strings.Contains(text, "users.id"):
-		return "id"
-	}
-	return ""
+	return uniqueField(err, "users", [2]string{"email_lower", "email"}, [2]string{"username_lower", "username"})
 }
 
 // User search. The core parses FusionAuth's query string into filters; only
