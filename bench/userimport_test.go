@@ -4,19 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/latchid/latch/internal/core"
 	"github.com/latchid/latch/internal/password"
-	"github.com/latchid/latch/internal/secrets"
-	"github.com/latchid/latch/internal/store"
-	"github.com/latchid/latch/internal/testutil"
 )
 
 // BenchmarkImportUsers measures POST /api/user/import through the core (no
@@ -92,29 +86,7 @@ func jsonNumber(n int) any { return json.Number(strconv.Itoa(n)) }
 func newImportBenchService(b *testing.B, backend string) (*core.Service, string) {
 	b.Helper()
 	ctx := context.Background()
-	url := ""
-	if backend == "postgres" {
-		if os.Getenv("LATCH_TEST_POSTGRES_URL") == "" {
-			b.Skip("LATCH_TEST_POSTGRES_URL is not set")
-		}
-		url = testutil.PostgresURL(b)
-	}
-	st, err := store.Open(ctx, url, filepath.Join(b.TempDir(), "latch.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
-	mk, err := secrets.ParseMasterKey("0f1e2d3c4b5a69788796a5b4c3d2e1f00112233445566778899aabbccddeeff0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	svc := core.New(st, core.SystemClock{}, mk, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err := svc.Bootstrap(ctx); err != nil {
-		b.Fatal(err)
-	}
+	svc := newBenchService(b, backend)
 	app, err := svc.CreateApplication(ctx, core.Actor{Type: core.ActorSystem}, core.AllTenants, "", core.Object{
 		"application": core.Object{"name": "Imported", "roles": []any{core.Object{"name": "user"}}}})
 	if err != nil {

@@ -110,10 +110,10 @@ var (
 	benchLastNames  = []string{"Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez", "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas"}
 )
 
-// newUserBenchService opens a fresh database, bootstraps it and inserts n
-// users in one transaction (emails userNNNNNNN@example.com), then refreshes
-// the planner statistics as autovacuum (PostgreSQL) would after a bulk load.
-func newUserBenchService(b *testing.B, backend string, n int) (*core.Service, []string) {
+// newBenchService opens a fresh, migrated and bootstrapped database on
+// backend ("sqlite", or "postgres" on LATCH_TEST_POSTGRES_URL's server,
+// skipped without it) and returns its core, with no HTTP in front.
+func newBenchService(b *testing.B, backend string) *core.Service {
 	b.Helper()
 	ctx := context.Background()
 	url := ""
@@ -139,6 +139,17 @@ func newUserBenchService(b *testing.B, backend string, n int) (*core.Service, []
 	if err := svc.Bootstrap(ctx); err != nil {
 		b.Fatal(err)
 	}
+	return svc
+}
+
+// newUserBenchService opens a fresh database, bootstraps it and inserts n
+// users in one transaction (emails userNNNNNNN@example.com), then refreshes
+// the planner statistics as autovacuum (PostgreSQL) would after a bulk load.
+func newUserBenchService(b *testing.B, backend string, n int) (*core.Service, []string) {
+	b.Helper()
+	ctx := context.Background()
+	svc := newBenchService(b, backend)
+	st := svc.Store()
 	var tenantID string
 	if err := st.DB().QueryRowContext(ctx, "SELECT id FROM tenants").Scan(&tenantID); err != nil {
 		b.Fatal(err)
@@ -146,7 +157,7 @@ func newUserBenchService(b *testing.B, backend string, n int) (*core.Service, []
 	start := time.Now()
 	ids := make([]string, n)
 	rnd := rand.New(rand.NewPCG(3, 4))
-	err = st.InTx(ctx, func(tx *store.Tx) error {
+	err := st.InTx(ctx, func(tx *store.Tx) error {
 		const chunk = 10_000
 		rows := make([]*store.UserRow, 0, chunk)
 		for i := range n {
