@@ -631,26 +631,14 @@ func parseMemberRequest(ctx context.Context, tx *store.Tx, scope TenantScope, bo
 			default:
 				verrs.Field(memberField(key, i, "userId"), "invalid", "["+memberField(key, i, "userId")+"] must be a UUID.")
 			}
-			switch v := mo["id"].(type) {
-			case nil:
-			case string:
-				if strings.TrimSpace(v) == "" {
-					break
-				}
-				id, ok := canonicalID(v)
-				if !ok {
-					verrs.Field(memberField(key, i, "id"), "invalid", "["+memberField(key, i, "id")+"] must be a UUID.")
-					break
-				}
+			if id := optionalIDAt(mo, "id", memberField(key, i, "id"), verrs); id != "" {
 				if _, dup := idAt[id]; dup {
 					verrs.Field(memberField(key, i, "id"), "duplicate", "The member id is used twice.")
-					break
+				} else {
+					m.id = id
+					memberIDs = append(memberIDs, id)
+					idAt[id] = at{key, i}
 				}
-				m.id = id
-				memberIDs = append(memberIDs, id)
-				idAt[id] = at{key, i}
-			default:
-				verrs.Field(memberField(key, i, "id"), "invalid", "["+memberField(key, i, "id")+"] must be a UUID.")
 			}
 			data := Object{}
 			switch v := mo["data"].(type) {

@@ -94,7 +94,14 @@ func requestObject(body Object, name string, verrs *model.Errors) Object {
 
 // optionalID reads an optional UUID member of a request body ("" when absent).
 func optionalID(body Object, name string, verrs *model.Errors) string {
-	switch v := body[name].(type) {
+	return optionalIDAt(body, name, name, verrs)
+}
+
+// optionalIDAt reads the optional UUID member name of o, in its canonical
+// form ("" when absent, blank or invalid); field is its path in errors
+// ("registration.id").
+func optionalIDAt(o Object, name, field string, verrs *model.Errors) string {
+	switch v := o[name].(type) {
 	case nil:
 		return ""
 	case string:
@@ -103,11 +110,11 @@ func optionalID(body Object, name string, verrs *model.Errors) string {
 		}
 		id, ok := canonicalID(v)
 		if !ok {
-			verrs.Field(name, "invalid", "["+name+"] must be a UUID.")
+			verrs.Field(field, "invalid", "["+field+"] must be a UUID.")
 		}
 		return id
 	default:
-		verrs.Field(name, "invalid", "["+name+"] must be a UUID.")
+		verrs.Field(field, "invalid", "["+field+"] must be a UUID.")
 		return ""
 	}
 }

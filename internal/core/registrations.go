@@ -59,32 +59,8 @@ type preparedRegistration struct {
 func normalizeRegistration(o Object, generate bool, verrs *model.Errors) *preparedRegistration {
 	f := func(s string) string { return registrationField + "." + s }
 	p := &preparedRegistration{}
-	switch v := o["id"].(type) {
-	case nil:
-	case string:
-		if strings.TrimSpace(v) != "" {
-			id, ok := canonicalID(v)
-			if !ok {
-				verrs.Field(f("id"), "invalid", "[registration.id] must be a UUID.")
-			}
-			p.id = id
-		}
-	default:
-		verrs.Field(f("id"), "invalid", "[registration.id] must be a UUID.")
-	}
-	switch v := o["applicationId"].(type) {
-	case nil:
-	case string:
-		if strings.TrimSpace(v) != "" {
-			id, ok := canonicalID(v)
-			if !ok {
-				verrs.Field(f("applicationId"), "invalid", "[registration.applicationId] must be a UUID.")
-			}
-			p.appID = id
-		}
-	default:
-		verrs.Field(f("applicationId"), "invalid", "[registration.applicationId] must be a UUID.")
-	}
+	p.id = optionalIDAt(o, "id", f("id"), verrs)
+	p.appID = optionalIDAt(o, "applicationId", f("applicationId"), verrs)
 	switch v := o["roles"].(type) {
 	case nil:
 	case []any:

@@ -455,42 +455,7 @@ func lookupUser(ctx context.Context, tx *store.Tx, tenantID string, by UserLooku
 // is. With several and none named it is FusionAuth's [TenantIdRequired].
 // field names the error of an unknown or invisible given tenant.
 func (s *Service) requestTenant(ctx context.Context, tx *store.Tx, scope TenantScope, given, field string) (string, error) {
-	invalid := func() error { return model.FieldError(field, "invalid", "The tenant does not exist.") }
-	id := ""
-	if strings.TrimSpace(given) != "" {
-		cid, ok := canonicalID(given)
-		if !ok {
-			return "", model.FieldError(field, "invalid", "["+field+"] must be a UUID.")
-		}
-		if !scope.CanSee(cid) {
-			return "", invalid()
-		}
-		id = cid
-	}
-	if id == "" {
-		id = scope.Tenant()
-	}
-	if id == "" {
-		if scope.Tenants != nil {
-			return "", TenantIDRequired()
-		}
-		ids, err := tx.TenantIDs(ctx)
-		if err != nil {
-			return "", err
-		}
-		if len(ids) != 1 {
-			return "", TenantIDRequired()
-		}
-		return ids[0], nil
-	}
-	exists, err := tx.TenantExists(ctx, id)
-	if err != nil {
-		return "", err
-	}
-	if !exists {
-		return "", invalid()
-	}
-	return id, nil
+	return resolveTenantOf(ctx, tx, scope, field, given, "")
 }
 
 // passwordPolicy is what a tenant asks of new passwords and how it hashes them.
