@@ -92,11 +92,7 @@ func (s *Server) deleteApplication(w http.ResponseWriter, r *http.Request) {
 	} else {
 		err = s.svc.DeactivateApplication(r.Context(), actor, scopeOf(r), r.PathValue("id"))
 	}
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteStatus(w, http.StatusOK)
+	s.reply(w, r, nil, err)
 }
 
 func (s *Server) retrieveOAuthConfiguration(w http.ResponseWriter, r *http.Request) {
@@ -157,9 +153,5 @@ func (s *Server) deleteRole(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, model.FieldError("name", "blank", "A role id in the path or a name parameter is required."))
 		return
 	}
-	if err := s.svc.DeleteRole(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), roleID, name); err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteStatus(w, http.StatusOK)
+	s.reply(w, r, nil, s.svc.DeleteRole(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), roleID, name))
 }

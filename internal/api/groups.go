@@ -77,11 +77,7 @@ func (s *Server) patchGroup(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request) {
-	if err := s.svc.DeleteGroup(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id")); err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteStatus(w, http.StatusOK)
+	s.reply(w, r, nil, s.svc.DeleteGroup(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id")))
 }
 
 // searchGroups answers both POST (criteria in the body) and GET (in the query).
@@ -134,11 +130,7 @@ func (s *Server) deleteGroupMembers(w http.ResponseWriter, r *http.Request) {
 			err = s.svc.RemoveGroupMembers(ctx, actor, scope, body)
 		}
 	}
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteStatus(w, http.StatusOK)
+	s.reply(w, r, nil, err)
 }
 
 // searchGroupMembers answers both POST (criteria in the body) and GET (in the query).

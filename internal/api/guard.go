@@ -257,5 +257,9 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request, v any, err error)
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
+	if v == nil { // a 200 without a body (deletes, revocations)
+		httpx.WriteStatus(w, http.StatusOK)
+		return
+	}
 	httpx.WriteJSON(w, http.StatusOK, v)
 }

@@ -66,11 +66,7 @@ func (s *Server) patchIPACL(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteIPACL(w http.ResponseWriter, r *http.Request) {
-	if err := s.svc.DeleteIPACL(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id")); err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteStatus(w, http.StatusOK)
+	s.reply(w, r, nil, s.svc.DeleteIPACL(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id")))
 }
 
 // searchIPACLs answers both POST (criteria in the body) and GET (in the query).

@@ -70,11 +70,7 @@ func (s *Server) updateKey(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteKey(w http.ResponseWriter, r *http.Request) {
-	if err := s.svc.DeleteSigningKey(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id")); err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteStatus(w, http.StatusOK)
+	s.reply(w, r, nil, s.svc.DeleteSigningKey(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id")))
 }
 
 // searchKeys answers both POST (criteria in the body) and GET (in the query).

@@ -248,11 +248,7 @@ func (s *Server) revokeRefreshTokens(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	req.TokenID = r.PathValue("tokenId")
-	if err := s.svc.RevokeRefreshTokens(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), req); err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteStatus(w, http.StatusOK)
+	s.reply(w, r, nil, s.svc.RevokeRefreshTokens(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), req))
 }
 
 // secureCookies says whether cookies must be HTTPS-only: when the request

@@ -57,9 +57,5 @@ func (s *Server) deleteRegistration(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	if err := s.svc.DeleteRegistration(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("userId"), r.PathValue("applicationId")); err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteStatus(w, http.StatusOK)
+	s.reply(w, r, nil, s.svc.DeleteRegistration(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("userId"), r.PathValue("applicationId")))
 }

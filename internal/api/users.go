@@ -109,11 +109,7 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 	} else {
 		err = s.svc.DeactivateUser(r.Context(), actor, scopeOf(r), r.PathValue("id"))
 	}
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	httpx.WriteStatus(w, http.StatusOK)
+	s.reply(w, r, nil, err)
 }
 
 // queryBool reads an optional boolean parameter; garbage is a field error.
