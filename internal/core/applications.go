@@ -408,16 +408,8 @@ func (s *Service) SearchApplications(ctx context.Context, scope TenantScope, q A
 	default:
 		verrs.Field("search.state", "invalid", "state must be Active, Inactive or PendingDelete.")
 	}
-	if t := strings.TrimSpace(q.TenantID); t != "" {
-		id, ok := canonicalID(t)
-		switch {
-		case !ok:
-			verrs.Field("search.tenantId", "invalid", "tenantId must be a UUID.")
-		case !scope.CanSee(id):
-			none = true
-		default:
-			query.TenantIDs = []string{id}
-		}
+	if narrowToTenant(scope, q.TenantID, &query.TenantIDs, &verrs) {
+		none = true
 	}
 	if err := verrs.Err(); err != nil {
 		return nil, 0, err

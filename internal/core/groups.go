@@ -357,19 +357,9 @@ func (s *Service) SearchGroups(ctx context.Context, scope TenantScope, q GroupSe
 		verrs.Field("search.orderBy", "invalid", "orderBy must be one of id, insertInstant, lastUpdateInstant, name, tenant or tenantId, optionally followed by ASC or DESC.")
 	}
 	query := store.GroupQuery{Name: strings.ReplaceAll(strings.TrimSpace(q.Name), "*", ""), TenantIDs: scope.Tenants, OrderBy: col, Descending: desc}
-	none := false
-	if t := strings.TrimSpace(q.TenantID); t != "" {
-		id, ok := canonicalID(t)
-		switch {
-		case !ok:
-			verrs.Field("search.tenantId", "invalid", "tenantId must be a UUID.")
-		case scope.Tenant() != "":
-			// FusionAuth: the request's tenant overrides the criteria's.
-		case !scope.CanSee(id):
-			none = true
-		default:
-			query.TenantIDs = []string{id}
-		}
+	none := narrowToTenant(scope, q.TenantID, &query.TenantIDs, &verrs)
+	if scope.Tenant() != "" { // FusionAuth: the request's tenant overrides the criteria's
+		query.TenantIDs, none = scope.Tenants, false
 	}
 	if err := verrs.Err(); err != nil {
 		return nil, 0, err
@@ -1018,16 +1008,8 @@ func (s *Service) SearchGroupMembers(ctx context.Context, scope TenantScope, q M
 			*c.into = id
 		}
 	}
-	if t := strings.TrimSpace(q.TenantID); t != "" {
-		id, ok := canonicalID(t)
-		switch {
-		case !ok:
-			verrs.Field("search.tenantId", "invalid", "tenantId must be a UUID.")
-		case !scope.CanSee(id):
-			none = true
-		default:
-			query.TenantIDs = []string{id}
-		}
+	if narrowToTenant(scope, q.TenantID, &query.TenantIDs, &verrs) {
+		none = true
 	}
 	if err := verrs.Err(); err != nil {
 		return nil, 0, err

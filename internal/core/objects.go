@@ -359,3 +359,23 @@ func requiredName(o Object, field string, verrs *model.Errors) string {
 
 // maxNameLength bounds tenant, application and role names.
 const maxNameLength = 191
+
+// narrowToTenant narrows a search's tenants (*ids: the scope's, nil for
+// all) to the criteria's tenantId when it names one. It reports true when
+// the scope cannot see that tenant: the search finds nothing.
+func narrowToTenant(scope TenantScope, tenantID string, ids *[]string, verrs *model.Errors) (none bool) {
+	t := strings.TrimSpace(tenantID)
+	if t == "" {
+		return false
+	}
+	id, ok := canonicalID(t)
+	switch {
+	case !ok:
+		verrs.Field("search.tenantId", "invalid", "tenantId must be a UUID.")
+	case !scope.CanSee(id):
+		return true
+	default:
+		*ids = []string{id}
+	}
+	return false
+}

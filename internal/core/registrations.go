@@ -260,19 +260,6 @@ func applicationVerifiesRegistrations(app *store.ApplicationRow) bool {
 	return v
 }
 
-// requestBool reads an optional boolean member of a request body.
-func requestBool(body Object, name string, verrs *model.Errors) bool {
-	switch v := body[name].(type) {
-	case nil:
-		return false
-	case bool:
-		return v
-	default:
-		verrs.Field(name, "invalid", "["+name+"] must be a boolean.")
-		return false
-	}
-}
-
 // Register is FusionAuth's POST /api/user/registration[/{userId}[/{applicationId}]].
 // Without a "user" member it registers the existing user userID; with one it
 // creates the user (userID is then the optional id of the new user) and the
@@ -281,8 +268,8 @@ func requestBool(body Object, name string, verrs *model.Errors) bool {
 func (s *Service) Register(ctx context.Context, actor Actor, scope TenantScope, userID, applicationID string, body Object) (*RegistrationResult, error) {
 	verrs := &model.Errors{}
 	o := requestObject(body, registrationField, verrs)
-	generate := requestBool(body, "generateAuthenticationToken", verrs)
-	skipVerification := requestBool(body, "skipRegistrationVerification", verrs)
+	generate := boolMember(body, "generateAuthenticationToken", verrs)
+	skipVerification := boolMember(body, "skipRegistrationVerification", verrs)
 	userObj, combined := body["user"]
 	if combined && userObj == nil {
 		combined = false
@@ -460,7 +447,7 @@ func registrationAppID(applicationID string, body Object) (string, error) {
 func (s *Service) UpdateRegistration(ctx context.Context, actor Actor, scope TenantScope, userID, applicationID string, body Object) (*RegistrationResult, error) {
 	verrs := &model.Errors{}
 	o := requestObject(body, registrationField, verrs)
-	generate := requestBool(body, "generateAuthenticationToken", verrs)
+	generate := boolMember(body, "generateAuthenticationToken", verrs)
 	if err := verrs.Err(); err != nil {
 		return nil, err
 	}
