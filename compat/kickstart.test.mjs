@@ -66,6 +66,9 @@ describe('kickstart: a fresh latch set up from a kickstart file', () => {
   test('the file\'s key works, and the server offers no setup wizard', async () => {
     const res = await client.retrieveVersion();
     assert.equal(res.statusCode, 200);
+    // The setup link would come before this line: once it is here, the
+    // absence of the link means something.
+    assert.ok(await latch.waitForOutput(/latch listening/), `no listening line:\n${latch.output()}`);
     assert.doesNotMatch(latch.output(), /setup-wizard\?token=/);
   });
 

@@ -64,7 +64,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * Starts `latch serve` on a fresh data dir and a free port, and waits until
  * GET /api/status answers 200.
  * @param {{env?: Record<string,string>}} [opts]
- * @returns {Promise<{url: string, dataDir: string, env: Record<string,string>, output: () => string, stop: () => Promise<void>}>}
+ * @returns {Promise<{url: string, dataDir: string, env: Record<string,string>, output: () => string, waitForOutput: (re: RegExp, ms?: number) => Promise<RegExpMatchArray|null>, stop: () => Promise<void>}>}
  */
 export async function startLatch({ env = {} } = {}) {
   const bin = latchBin();
@@ -107,6 +107,14 @@ export async function startLatch({ env = {} } = {}) {
         dataDir,
         env: fullEnv,
         output: () => log,
+        // The server writes before it serves, but its pipes may reach us
+        // after the first HTTP answer: wait for a line rather than assume it.
+        waitForOutput: async (re, ms = 10_000) => {
+          const until = Date.now() + ms;
+          let m;
+          while (!(m = log.match(re)) && Date.now() < until) await sleep(20);
+          return m;
+        },
         stop: () => stopEntry(entry, exited),
       };
     }

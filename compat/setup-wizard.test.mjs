@@ -47,7 +47,7 @@ describe('setup wizard in Chromium', () => {
 
   before(async () => {
     latch = await startLatch();
-    const m = latch.output().match(/https?:\/\/\S+\/setup-wizard\?token=[A-Za-z0-9_-]+/);
+    const m = await latch.waitForOutput(/https?:\/\/\S+\/setup-wizard\?token=[A-Za-z0-9_-]+/);
     assert.ok(m, `no setup URL in the server's output:\n${latch.output()}`);
     setupURL = m[0];
     userDataDir = mkdtempSync(join(tmpdir(), 'latch-chromium-'));
