@@ -11,6 +11,7 @@ import (
 	"github.com/latchid/latch/internal/core"
 	"github.com/latchid/latch/internal/httpx"
 	"github.com/latchid/latch/internal/keys"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/testutil"
 )
 
@@ -28,7 +29,7 @@ func BenchmarkJWKS(b *testing.B) {
 		b.Fatal(err)
 	}
 	for _, alg := range []string{"ES256", "ES512", "Ed25519", "HS256"} {
-		if _, err := svc.GenerateSigningKey(ctx, core.Actor{Type: core.ActorSystem}, "", &core.KeyInput{Algorithm: alg, Name: "bench " + alg}); err != nil {
+		if _, err := svc.GenerateSigningKey(ctx, kit.Actor{Type: kit.ActorSystem}, "", &core.KeyInput{Algorithm: alg, Name: "bench " + alg}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/password"
 	"github.com/latchid/latch/internal/testutil"
 )
@@ -342,7 +343,7 @@ func BenchmarkSign(b *testing.B) {
 		if alg[:2] == "RS" {
 			in.Length = 2048
 		}
-		k, err := svc.GenerateSigningKey(ctx, core.Actor{Type: core.ActorSystem}, "", in)
+		k, err := svc.GenerateSigningKey(ctx, kit.Actor{Type: kit.ActorSystem}, "", in)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/store"
 	"github.com/latchid/latch/internal/testutil"
@@ -53,7 +54,7 @@ func BenchmarkUserSearch(b *testing.B) {
 		b.Run(fmt.Sprintf("%s/%d", backend, n), func(b *testing.B) {
 			svc, ids := newUserBenchService(b, backend, n)
 			ctx := context.Background()
-			all := core.TenantScope{}
+			all := kit.TenantScope{}
 			rnd := rand.New(rand.NewPCG(1, 2))
 			cases := []struct {
 				name string
@@ -135,7 +136,7 @@ func newBenchService(b *testing.B, backend string) *core.Service {
 	if err != nil {
 		b.Fatal(err)
 	}
-	svc := core.New(st, core.SystemClock{}, mk, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	svc := core.New(st, kit.SystemClock{}, mk, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err := svc.Bootstrap(ctx); err != nil {
 		b.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/latchid/latch/internal/core"
 	"github.com/latchid/latch/internal/httpx"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 )
 
@@ -13,16 +14,16 @@ import (
 // configuration. Applications of tenants outside the request's scope are 404.
 
 type applicationResponse struct {
-	Application core.Object `json:"application"`
+	Application kit.Object `json:"application"`
 }
 
 type applicationsResponse struct {
-	Applications []core.Object `json:"applications"`
+	Applications []kit.Object `json:"applications"`
 }
 
 type applicationSearchResponse struct {
-	Applications []core.Object `json:"applications"`
-	Total        int           `json:"total"`
+	Applications []kit.Object `json:"applications"`
+	Total        int          `json:"total"`
 }
 
 type roleResponse struct {

@@ -5,7 +5,7 @@ import (
 	"net/url"
 	"strconv"
 
-	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/audit"
 	"github.com/latchid/latch/internal/httpx"
 	"github.com/latchid/latch/internal/model"
 )
@@ -29,13 +29,13 @@ func (s *Server) retrieveAuditLog(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteStatus(w, http.StatusNotFound) // no such entry can exist
 		return
 	}
-	a, err := s.svc.AuditLog(r.Context(), id)
+	a, err := s.svc.Audit.Entry(r.Context(), id)
 	s.reply(w, r, auditLogResponse{a}, err)
 }
 
 // searchAuditLogs answers both POST (criteria in the body) and GET (in the query).
 func (s *Server) searchAuditLogs(w http.ResponseWriter, r *http.Request) {
-	q, err := searchCriteria(w, r, func(v url.Values, verrs *model.Errors) (q core.AuditSearch) {
+	q, err := searchCriteria(w, r, func(v url.Values, verrs *model.Errors) (q audit.Search) {
 		q.Message, q.User, q.OrderBy = v.Get("message"), v.Get("user"), v.Get("orderBy")
 		q.Start = searchQueryInt64(verrs, v, "start")
 		q.End = searchQueryInt64(verrs, v, "end")
@@ -47,6 +47,6 @@ func (s *Server) searchAuditLogs(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	logs, total, err := s.svc.SearchAuditLogs(r.Context(), q)
+	logs, total, err := s.svc.Audit.Search(r.Context(), q)
 	s.reply(w, r, auditLogSearchResponse{AuditLogs: logs, Total: total}, err)
 }

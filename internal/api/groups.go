@@ -7,6 +7,7 @@ import (
 
 	"github.com/latchid/latch/internal/core"
 	"github.com/latchid/latch/internal/httpx"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 )
 
@@ -15,25 +16,25 @@ import (
 // "[invalid]members").
 
 type groupResponse struct {
-	Group core.Object `json:"group"`
+	Group kit.Object `json:"group"`
 }
 
 type groupsResponse struct {
-	Groups []core.Object `json:"groups"`
+	Groups []kit.Object `json:"groups"`
 }
 
 type groupSearchResponse struct {
-	Groups []core.Object `json:"groups"`
-	Total  int           `json:"total"`
+	Groups []kit.Object `json:"groups"`
+	Total  int          `json:"total"`
 }
 
 type memberResponse struct {
-	Members map[string][]core.Object `json:"members"`
+	Members map[string][]kit.Object `json:"members"`
 }
 
 type memberSearchResponse struct {
-	Members []core.Object `json:"members"`
-	Total   int           `json:"total"`
+	Members []kit.Object `json:"members"`
+	Total   int          `json:"total"`
 }
 
 func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) {
@@ -104,7 +105,7 @@ func (s *Server) writeGroupMembers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	actor := PrincipalFrom(r.Context()).Actor(r)
-	var members map[string][]core.Object
+	var members map[string][]kit.Object
 	if r.Method == http.MethodPut {
 		members, err = s.svc.ReplaceGroupMembers(r.Context(), actor, scopeOf(r), body)
 	} else {
@@ -125,7 +126,7 @@ func (s *Server) deleteGroupMembers(w http.ResponseWriter, r *http.Request) {
 	case strings.TrimSpace(q.Get("groupId")) != "":
 		err = s.svc.RemoveGroupMember(ctx, actor, scope, q.Get("groupId"), strings.TrimSpace(q.Get("userId")))
 	default:
-		var body core.Object
+		var body kit.Object
 		if body, err = decodeObject(w, r); err == nil {
 			err = s.svc.RemoveGroupMembers(ctx, actor, scope, body)
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/latchid/latch/internal/config"
 	"github.com/latchid/latch/internal/core"
 	"github.com/latchid/latch/internal/httpx"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 )
 
@@ -80,14 +81,14 @@ func PrincipalFrom(ctx context.Context) *Principal {
 }
 
 // Actor turns the principal into the core's audit actor.
-func (p *Principal) Actor(r *http.Request) core.Actor {
-	a := core.Actor{Type: core.ActorSystem, IP: p.IP.String(), Method: r.Method, Path: r.URL.Path}
+func (p *Principal) Actor(r *http.Request) kit.Actor {
+	a := kit.Actor{Type: kit.ActorSystem, IP: p.IP.String(), Method: r.Method, Path: r.URL.Path}
 	if p.Key != nil {
-		a.Type, a.ID, a.Name = core.ActorAPIKey, p.Key.ID, p.Key.Name
+		a.Type, a.ID, a.Name = kit.ActorAPIKey, p.Key.ID, p.Key.Name
 		// A kickstart replays its requests in-process with its first key; the
 		// marker is a context value, which nothing sent over HTTP can set.
 		if file, ok := core.KickstartFile(r.Context()); ok {
-			a.Type, a.Name = core.ActorKickstart, "kickstart "+file
+			a.Type, a.Name = kit.ActorKickstart, "kickstart "+file
 		}
 	}
 	return a

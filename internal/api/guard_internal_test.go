@@ -17,6 +17,7 @@ import (
 
 	"github.com/latchid/latch/internal/config"
 	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/store"
@@ -112,7 +113,7 @@ func fuzzGuard(t testing.TB) (*Server, string) {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := core.New(st, core.SystemClock{}, mk, log)
+	svc := core.New(st, kit.SystemClock{}, mk, log)
 	if err := svc.Bootstrap(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/latchid/latch/internal/core"
 	"github.com/latchid/latch/internal/httpx"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 )
 
@@ -41,7 +42,7 @@ func loginCaller(r *http.Request, family string) core.LoginCaller {
 	if scope, ok := keyScope(r, family); ok {
 		c.Authenticated, c.Scope = true, scope
 	} else if h := strings.TrimSpace(r.Header.Get("X-FusionAuth-TenantId")); h != "" {
-		c.Scope = core.TenantScope{Tenants: []string{h}}
+		c.Scope = kit.TenantScope{Tenants: []string{h}}
 	}
 	return c
 }

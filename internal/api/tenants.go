@@ -8,6 +8,7 @@ import (
 
 	"github.com/latchid/latch/internal/core"
 	"github.com/latchid/latch/internal/httpx"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 )
 
@@ -20,8 +21,8 @@ import (
 // gets the not-permitted status (401 by default), like any other global route.
 
 // scopeOf is the tenant scope of a request.
-func scopeOf(r *http.Request) core.TenantScope {
-	return core.TenantScope{Tenants: PrincipalFrom(r.Context()).Tenants}
+func scopeOf(r *http.Request) kit.TenantScope {
+	return kit.TenantScope{Tenants: PrincipalFrom(r.Context()).Tenants}
 }
 
 // tenantRestricted refuses a global operation to a request that names a
@@ -37,7 +38,7 @@ func (s *Server) tenantRestricted(w http.ResponseWriter, r *http.Request) bool {
 
 // decodeObject reads a request body that must be a JSON object, keeping
 // every member (numbers exact) for objects stored whole.
-func decodeObject(w http.ResponseWriter, r *http.Request) (core.Object, error) {
+func decodeObject(w http.ResponseWriter, r *http.Request) (kit.Object, error) {
 	var raw json.RawMessage
 	if err := httpx.DecodeJSON(w, r, &raw, false); err != nil {
 		return nil, err
@@ -46,7 +47,7 @@ func decodeObject(w http.ResponseWriter, r *http.Request) (core.Object, error) {
 	if err != nil {
 		return nil, model.GeneralError(model.CodeInvalidJSON, "Invalid JSON in the request body: "+err.Error())
 	}
-	o, ok := v.(core.Object)
+	o, ok := v.(kit.Object)
 	if !ok {
 		return nil, model.GeneralError(model.CodeInvalidJSON, "The request body must be a JSON object.")
 	}
@@ -68,16 +69,16 @@ func queryTrue(r *http.Request, name string) bool {
 }
 
 type tenantResponse struct {
-	Tenant core.Object `json:"tenant"`
+	Tenant kit.Object `json:"tenant"`
 }
 
 type tenantsResponse struct {
-	Tenants []core.Object `json:"tenants"`
+	Tenants []kit.Object `json:"tenants"`
 }
 
 type tenantSearchResponse struct {
-	Tenants []core.Object `json:"tenants"`
-	Total   int           `json:"total"`
+	Tenants []kit.Object `json:"tenants"`
+	Total   int          `json:"total"`
 }
 
 func (s *Server) createTenant(w http.ResponseWriter, r *http.Request) {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/latchid/latch/internal/core"
 	"github.com/latchid/latch/internal/httpx"
+	"github.com/latchid/latch/internal/kit"
 )
 
 // Two-factor authentication: secrets, enabling and disabling methods, and the
@@ -29,18 +30,18 @@ func (s *Server) writeTwoFactorError(w http.ResponseWriter, r *http.Request, err
 
 // jwtUser is the user of a request's valid access token: its id, a scope of
 // its tenant, and the actor of its changes.
-func (s *Server) jwtUser(r *http.Request) (string, core.TenantScope, core.Actor, bool) {
+func (s *Server) jwtUser(r *http.Request) (string, kit.TenantScope, kit.Actor, bool) {
 	tok := bearerToken(r)
 	if tok == "" {
-		return "", core.TenantScope{}, core.Actor{}, false
+		return "", kit.TenantScope{}, kit.Actor{}, false
 	}
 	j, err := s.svc.ValidateJWT(r.Context(), tok)
 	if err != nil || j.Subject == "" || j.TenantID == "" {
-		return "", core.TenantScope{}, core.Actor{}, false
+		return "", kit.TenantScope{}, kit.Actor{}, false
 	}
 	a := PrincipalFrom(r.Context()).Actor(r)
-	a.Type, a.ID, a.Name = core.ActorUser, j.Subject, ""
-	return j.Subject, core.TenantScope{Tenants: []string{j.TenantID}}, a, true
+	a.Type, a.ID, a.Name = kit.ActorUser, j.Subject, ""
+	return j.Subject, kit.TenantScope{Tenants: []string{j.TenantID}}, a, true
 }
 
 // twoFactorSecret is GET /api/two-factor/secret, with a key or a JWT.
@@ -56,7 +57,7 @@ func (s *Server) twoFactorSecret(w http.ResponseWriter, r *http.Request) {
 
 // twoFactorTarget is the user a /api/user/two-factor call acts on: the
 // {userId} of a key call (the guard checked the key), or the JWT's user.
-func (s *Server) twoFactorTarget(w http.ResponseWriter, r *http.Request) (string, core.TenantScope, core.Actor, bool) {
+func (s *Server) twoFactorTarget(w http.ResponseWriter, r *http.Request) (string, kit.TenantScope, kit.Actor, bool) {
 	if id := r.PathValue("userId"); id != "" {
 		return id, scopeOf(r), PrincipalFrom(r.Context()).Actor(r), true
 	}

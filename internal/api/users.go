@@ -9,6 +9,7 @@ import (
 
 	"github.com/latchid/latch/internal/core"
 	"github.com/latchid/latch/internal/httpx"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 )
 
@@ -17,7 +18,7 @@ import (
 // 404; searches return only the scope's users.
 
 type userResponse struct {
-	User core.Object `json:"user"`
+	User kit.Object `json:"user"`
 }
 
 type forgotPasswordResponse struct {
@@ -43,7 +44,7 @@ func (s *Server) retrieveUser(w http.ResponseWriter, r *http.Request) {
 // changePasswordId). Without one of them it is FusionAuth's [invalid].
 func (s *Server) retrieveUserBy(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	var u core.Object
+	var u kit.Object
 	var err error
 	switch {
 	case q.Has("email"):
@@ -225,19 +226,19 @@ func (s *Server) forgotPassword(w http.ResponseWriter, r *http.Request) {
 // X-FusionAuth-TenantId may narrow its tenants, never widen them. The guard
 // does this for Endpoint routes; change password is anonymous with a
 // changePasswordId and needs a key with a loginId, as in FusionAuth.
-func keyScope(r *http.Request, family string) (core.TenantScope, bool) {
+func keyScope(r *http.Request, family string) (kit.TenantScope, bool) {
 	p := PrincipalFrom(r.Context())
 	if p.Key == nil || !p.Key.Allows(family, r.Method) {
-		return core.TenantScope{}, false
+		return kit.TenantScope{}, false
 	}
 	tenants := p.Key.Tenants()
 	if h := strings.TrimSpace(r.Header.Get("X-FusionAuth-TenantId")); h != "" {
 		if tenants != nil && !slices.Contains(tenants, h) {
-			return core.TenantScope{}, false
+			return kit.TenantScope{}, false
 		}
 		tenants = []string{h}
 	}
-	return core.TenantScope{Tenants: tenants}, true
+	return kit.TenantScope{Tenants: tenants}, true
 }
 
 // changePassword is FusionAuth's change password: with a changePasswordId

@@ -14,6 +14,7 @@ import (
 	"github.com/latchid/latch/internal/config"
 	"github.com/latchid/latch/internal/core"
 	"github.com/latchid/latch/internal/httpx"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/store"
 	"github.com/latchid/latch/internal/version"
@@ -21,7 +22,7 @@ import (
 
 // Options are the seams tests use; the zero value is production.
 type Options struct {
-	Clock core.Clock
+	Clock kit.Clock
 	// Ready, when set, is called with the listening address once serving.
 	Ready func(addr string)
 }
@@ -66,7 +67,7 @@ func commands() []command {
 // Run is Main with test seams.
 func Run(ctx context.Context, env Env) int {
 	if env.Opts.Clock == nil {
-		env.Opts.Clock = core.SystemClock{}
+		env.Opts.Clock = kit.SystemClock{}
 	}
 	args := env.Args[1:]
 	name := "serve"

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/password"
 	"github.com/latchid/latch/internal/secrets"
@@ -82,7 +83,7 @@ func checkCLIActor(t *testing.T, a *model.AuditLog) {
 		t.Fatal(err)
 	}
 	host, _ := os.Hostname()
-	if a.ActorType != core.ActorCLI || a.ActorID != u.Username || !strings.Contains(a.InsertUser, u.Username+"@"+host) {
+	if a.ActorType != kit.ActorCLI || a.ActorID != u.Username || !strings.Contains(a.InsertUser, u.Username+"@"+host) {
 		t.Errorf("audit actor = type %q id %q user %q, want cli, %q, %q@%q", a.ActorType, a.ActorID, a.InsertUser, u.Username, u.Username, host)
 	}
 	if a.Severity != "critical" {

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/secrets"
 )
@@ -85,13 +86,13 @@ func emitKey(env Env, keyOut string, key secrets.Secret, header string) error {
 }
 
 // cliActor names the operator at the shell for the audit log.
-func cliActor() core.Actor {
+func cliActor() kit.Actor {
 	name := "unknown"
 	if u, err := user.Current(); err == nil {
 		name = u.Username
 	}
 	host, _ := os.Hostname()
-	return core.Actor{Type: core.ActorCLI, ID: name, Name: "cli " + name + "@" + host}
+	return kit.Actor{Type: kit.ActorCLI, ID: name, Name: "cli " + name + "@" + host}
 }
 
 func describeErrors(e *model.Errors) string {

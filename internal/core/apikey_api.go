@@ -18,6 +18,8 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/latchid/latch/internal/audit"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/store"
 )
@@ -44,7 +46,7 @@ var ErrKeyAuthority = fmt.Errorf("%w: the calling key does not cover the target 
 // KeyCaller is who calls the key API: the authenticated key and the audit actor.
 type KeyCaller struct {
 	Key   *model.APIKey
-	Actor Actor
+	Actor kit.Actor
 }
 
 // APIKeyRequest is FusionAuth's APIKeyRequest plus our allowAllEndpoints flag.
@@ -635,13 +637,13 @@ func (s *Service) UpdateAPIKey(ctx context.Context, c KeyCaller, id string, req 
 		if err := tx.UpdateAPIKey(ctx, next); err != nil {
 			return fmt.Errorf("update api key: %w", err)
 		}
-		change := Change{Message: "Updated API key " + keyLabel(&after), TargetID: after.ID, Old: before, New: publicKey(next)}
+		change := audit.Change{Message: "Updated API key " + keyLabel(&after), TargetID: after.ID, Old: before, New: publicKey(next)}
 		if guard != "" {
 			change.Critical = true
 			change.Reason = "forced past the last-key guard"
 			change.Message = "Forced past the last-key guard: updated API key " + keyLabel(&after) + " (" + guard + ")"
 		}
-		if err := s.audit(ctx, tx, c.Actor, change); err != nil {
+		if err := s.Audit.Write(ctx, tx, c.Actor, change); err != nil {
 			return err
 		}
 		if err := tx.BumpCacheVersion(ctx, store.CacheAPIKeys); err != nil {
@@ -681,13 +683,13 @@ func (s *Service) DeleteAPIKey(ctx context.Context, c KeyCaller, id string, opt 
 		if err := tx.DeleteAPIKey(ctx, row.ID); err != nil {
 			return fmt.Errorf("delete api key: %w", err)
 		}
-		change := Change{Message: "Deleted API key " + keyLabel(before), TargetID: before.ID, Old: before}
+		change := audit.Change{Message: "Deleted API key " + keyLabel(before), TargetID: before.ID, Old: before}
 		if guard != "" {
 			change.Critical = true
 			change.Reason = "forced past the last-key guard"
 			change.Message = "Forced past the last-key guard: deleted API key " + keyLabel(before) + " (" + guard + ")"
 		}
-		if err := s.audit(ctx, tx, c.Actor, change); err != nil {
+		if err := s.Audit.Write(ctx, tx, c.Actor, change); err != nil {
 			return err
 		}
 		return tx.BumpCacheVersion(ctx, store.CacheAPIKeys)

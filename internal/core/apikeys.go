@@ -6,6 +6,8 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/latchid/latch/internal/audit"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/store"
@@ -16,7 +18,7 @@ func newKeyValue() string { return secrets.Token(48) }
 
 // mintKey stores a new key in tx, audits it and tells every node's cache. When
 // value is empty a random one is made. The returned key has no value in it.
-func (s *Service) mintKey(ctx context.Context, tx *store.Tx, actor Actor, k *model.APIKey, value string) (*model.APIKey, secrets.Secret, error) {
+func (s *Service) mintKey(ctx context.Context, tx *store.Tx, actor kit.Actor, k *model.APIKey, value string) (*model.APIKey, secrets.Secret, error) {
 	if value == "" {
 		value = newKeyValue()
 	}
@@ -36,7 +38,7 @@ func (s *Service) mintKey(ctx context.Context, tx *store.Tx, actor Actor, k *mod
 		return nil, "", fmt.Errorf("store api key: %w", err)
 	}
 	out := row.APIKey
-	if err := s.audit(ctx, tx, actor, Change{Message: "Created API key " + keyLabel(&out), TargetID: out.ID, New: &out}); err != nil {
+	if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Created API key " + keyLabel(&out), TargetID: out.ID, New: &out}); err != nil {
 		return nil, "", err
 	}
 	if err := tx.BumpCacheVersion(ctx, store.CacheAPIKeys); err != nil {

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/latchid/latch/internal/audit"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/store"
@@ -23,7 +25,7 @@ import (
 const applicationField = "application"
 
 // applicationSecretPath is where the client secret sits in the object.
-var applicationSecretPath = secretPath{"oauthConfiguration", "clientSecret"}
+var applicationSecretPath = kit.SecretPath{"oauthConfiguration", "clientSecret"}
 
 var applicationOwnedFields = []string{"id", "tenantId", "name", "active", "state", "insertInstant", "lastUpdateInstant", "roles"}
 
@@ -100,14 +102,14 @@ type preparedApplication struct {
 // normalizeApplication checks an application object as sent and prepares it
 // in place: owned fields and the client secret cut out, defaults filled. Roles
 // are read on create only; FusionAuth manages them through the role API after.
-func normalizeApplication(o Object, create bool) (*preparedApplication, *model.Errors) {
+func normalizeApplication(o kit.Object, create bool) (*preparedApplication, *model.Errors) {
 	verrs := &model.Errors{}
-	p := &preparedApplication{name: requiredName(o, applicationField+".name", verrs)}
+	p := &preparedApplication{name: kit.RequiredName(o, applicationField+".name", verrs)}
 	rolesRaw := o["roles"]
 	for _, f := range applicationOwnedFields {
 		delete(o, f)
 	}
-	if oauth, ok := objectMember(o, "oauthConfiguration"); !ok {
+	if oauth, ok := kit.ObjectMember(o, "oauthConfiguration"); !ok {
 		verrs.Field(applicationField+".oauthConfiguration", "invalid", "[application.oauthConfiguration] must be a JSON object.")
 	} else {
 		switch v := oauth["clientSecret"].(type) {
@@ -124,14 +126,14 @@ func normalizeApplication(o Object, create bool) (*preparedApplication, *model.E
 		delete(oauth, "clientSecret")
 		delete(oauth, "clientId")
 	}
-	fillDefaults(o, mustObject(applicationDefaultsJSON))
+	kit.FillDefaults(o, kit.MustObject(applicationDefaultsJSON))
 	if v, ok := o["data"]; ok && v != nil {
-		if _, ok := v.(Object); !ok {
+		if _, ok := v.(kit.Object); !ok {
 			verrs.Field(applicationField+".data", "invalid", "[application.data] must be a JSON object.")
 		}
 	}
 	var cfg model.ApplicationConfig
-	if decodeTyped(o, applicationField, &cfg, verrs) {
+	if kit.DecodeTyped(o, applicationField, &cfg, verrs) {
 		checkApplicationConfig(o, &cfg, verrs)
 	}
 	if create {
@@ -140,7 +142,7 @@ func normalizeApplication(o Object, create bool) (*preparedApplication, *model.E
 	return p, verrs
 }
 
-func checkApplicationConfig(o Object, c *model.ApplicationConfig, verrs *model.Errors) {
+func checkApplicationConfig(o kit.Object, c *model.ApplicationConfig, verrs *model.Errors) {
 	f := func(s string) string { return applicationField + "." + s }
 	checkJWTConfiguration(&c.JWTConfiguration, f("jwtConfiguration"), false, verrs)
 	oc := c.OAuthConfiguration
@@ -157,7 +159,7 @@ func checkApplicationConfig(o Object, c *model.ApplicationConfig, verrs *model.E
 	}
 	// enabledGrants is a set: FusionAuth's PATCH appends to lists, which must
 	// not leave a grant listed twice.
-	if oauth, ok := o["oauthConfiguration"].(Object); ok && grants != nil {
+	if oauth, ok := o["oauthConfiguration"].(kit.Object); ok && grants != nil {
 		oauth["enabledGrants"] = grants
 	}
 	for field, urls := range map[string][]string{
@@ -179,14 +181,14 @@ func checkApplicationConfig(o Object, c *model.ApplicationConfig, verrs *model.E
 		verrs.Field(f("oauthConfiguration.deviceVerificationURL"), "blank",
 			"[application.oauthConfiguration.deviceVerificationURL] is required when the device code grant is enabled.")
 	}
-	oneOf(verrs, f("oauthConfiguration.authorizedURLValidationPolicy"), oc.AuthorizedURLValidationPolicy, "ExactMatch", "AllowWildcards")
-	oneOf(verrs, f("oauthConfiguration.clientAuthenticationPolicy"), oc.ClientAuthenticationPolicy, "Required", "NotRequired", "NotRequiredWhenUsingPKCE")
-	oneOf(verrs, f("oauthConfiguration.proofKeyForCodeExchangePolicy"), oc.ProofKeyForCodeExchangePolicy, "Required", "NotRequired", "NotRequiredWhenUsingClientAuthentication")
-	oneOf(verrs, f("oauthConfiguration.logoutBehavior"), oc.LogoutBehavior, "RedirectOnly", "AllApplications")
-	oneOf(verrs, f("oauthConfiguration.relationship"), oc.Relationship, "FirstParty", "ThirdParty")
-	oneOf(verrs, f("oauthConfiguration.consentMode"), oc.ConsentMode, "AlwaysPrompt", "RememberDecision", "NeverPrompt")
-	oneOf(verrs, f("oauthConfiguration.scopeHandlingPolicy"), oc.ScopeHandlingPolicy, "Compatibility", "Strict")
-	oneOf(verrs, f("oauthConfiguration.unknownScopePolicy"), oc.UnknownScopePolicy, "Allow", "Remove", "Reject")
+	kit.OneOf(verrs, f("oauthConfiguration.authorizedURLValidationPolicy"), oc.AuthorizedURLValidationPolicy, "ExactMatch", "AllowWildcards")
+	kit.OneOf(verrs, f("oauthConfiguration.clientAuthenticationPolicy"), oc.ClientAuthenticationPolicy, "Required", "NotRequired", "NotRequiredWhenUsingPKCE")
+	kit.OneOf(verrs, f("oauthConfiguration.proofKeyForCodeExchangePolicy"), oc.ProofKeyForCodeExchangePolicy, "Required", "NotRequired", "NotRequiredWhenUsingClientAuthentication")
+	kit.OneOf(verrs, f("oauthConfiguration.logoutBehavior"), oc.LogoutBehavior, "RedirectOnly", "AllApplications")
+	kit.OneOf(verrs, f("oauthConfiguration.relationship"), oc.Relationship, "FirstParty", "ThirdParty")
+	kit.OneOf(verrs, f("oauthConfiguration.consentMode"), oc.ConsentMode, "AlwaysPrompt", "RememberDecision", "NeverPrompt")
+	kit.OneOf(verrs, f("oauthConfiguration.scopeHandlingPolicy"), oc.ScopeHandlingPolicy, "Compatibility", "Strict")
+	kit.OneOf(verrs, f("oauthConfiguration.unknownScopePolicy"), oc.UnknownScopePolicy, "Allow", "Remove", "Reject")
 }
 
 // normalizeNewRoles reads the roles of an application being created.
@@ -202,7 +204,7 @@ func normalizeNewRoles(raw any, verrs *model.Errors) []model.ApplicationRole {
 	var roles []model.ApplicationRole
 	for i, item := range list {
 		field := fmt.Sprintf("%s.roles[%d]", applicationField, i)
-		o, ok := item.(Object)
+		o, ok := item.(kit.Object)
 		if !ok {
 			verrs.Field(field, "invalid", "["+field+"] must be a JSON object.")
 			continue
@@ -223,7 +225,7 @@ func normalizeNewRoles(raw any, verrs *model.Errors) []model.ApplicationRole {
 	}
 	for i := range roles {
 		if roles[i].ID == "" {
-			roles[i].ID = newOrGivenID("", "", verrs)
+			roles[i].ID = kit.NewOrGivenID("", "", verrs)
 		}
 	}
 	return roles
@@ -231,20 +233,20 @@ func normalizeNewRoles(raw any, verrs *model.Errors) []model.ApplicationRole {
 
 // normalizeRole reads one role object; field prefixes its errors. The id stays
 // "" when not given.
-func normalizeRole(o Object, field string, verrs *model.Errors) (model.ApplicationRole, bool) {
-	name := requiredName(o, field+".name", verrs)
+func normalizeRole(o kit.Object, field string, verrs *model.Errors) (model.ApplicationRole, bool) {
+	name := kit.RequiredName(o, field+".name", verrs)
 	var r model.ApplicationRole
 	// The name was checked above; the typed decode checks the other members.
-	clean := model.DeepCopyJSON(o).(Object)
+	clean := model.DeepCopyJSON(o).(kit.Object)
 	delete(clean, "name")
 	delete(clean, "insertInstant")
 	delete(clean, "lastUpdateInstant")
-	if !decodeTyped(clean, field, &r, verrs) {
+	if !kit.DecodeTyped(clean, field, &r, verrs) {
 		return r, false
 	}
 	r.Name = name
 	if r.ID != "" {
-		id, ok := canonicalID(r.ID)
+		id, ok := kit.CanonicalID(r.ID)
 		if !ok {
 			verrs.Field(field+".id", "invalid", "["+field+".id] must be a UUID.")
 		}
@@ -260,12 +262,12 @@ func normalizeRole(o Object, field string, verrs *model.Errors) (model.Applicati
 }
 
 // applicationObject builds the object a client sees from a stored row.
-func (s *Service) applicationObject(row *store.ApplicationRow, roles []model.ApplicationRole, withSecrets bool) (Object, error) {
-	o, err := parseObject(row.Data)
+func (s *Service) applicationObject(row *store.ApplicationRow, roles []model.ApplicationRole, withSecrets bool) (kit.Object, error) {
+	o, err := kit.ParseObject(row.Data)
 	if err != nil {
 		return nil, fmt.Errorf("application %s data: %w", row.ID, err)
 	}
-	fillDefaults(o, mustObject(applicationDefaultsJSON))
+	kit.FillDefaults(o, kit.MustObject(applicationDefaultsJSON))
 	o["id"] = row.ID
 	o["tenantId"] = row.TenantID
 	o["name"] = row.Name
@@ -279,20 +281,20 @@ func (s *Service) applicationObject(row *store.ApplicationRow, roles []model.App
 	if roles == nil {
 		roles = []model.ApplicationRole{}
 	}
-	tree, err := toTree(roles)
+	tree, err := kit.ToTree(roles)
 	if err != nil {
 		return nil, err
 	}
 	o["roles"] = tree
-	if oauth, ok := objectMember(o, "oauthConfiguration"); ok {
+	if oauth, ok := kit.ObjectMember(o, "oauthConfiguration"); ok {
 		oauth["clientId"] = row.ID
 	}
 	if withSecrets {
-		sec, err := s.openSecrets(row.SecretsSealed, applicationSecretAD(row.ID))
+		sec, err := kit.OpenSecrets(s.master, row.SecretsSealed, applicationSecretAD(row.ID))
 		if err != nil {
 			return nil, err
 		}
-		putSecrets(o, []secretPath{applicationSecretPath}, sec)
+		kit.PutSecrets(o, []kit.SecretPath{applicationSecretPath}, sec)
 	}
 	return o, nil
 }
@@ -300,12 +302,12 @@ func (s *Service) applicationObject(row *store.ApplicationRow, roles []model.App
 func applicationSecretAD(id string) string { return "application:" + id }
 
 // applicationRow prepares a normalized object for storage with its secret.
-func (s *Service) applicationRow(id, tenantID string, active bool, p *preparedApplication, o Object, insert, update int64) (*store.ApplicationRow, error) {
-	sealed, err := s.sealSecrets(map[string]string{applicationSecretPath.String(): p.secret}, applicationSecretAD(id))
+func (s *Service) applicationRow(id, tenantID string, active bool, p *preparedApplication, o kit.Object, insert, update int64) (*store.ApplicationRow, error) {
+	sealed, err := kit.SealSecrets(s.master, map[string]string{applicationSecretPath.String(): p.secret}, applicationSecretAD(id))
 	if err != nil {
 		return nil, err
 	}
-	data, err := encodeObject(o)
+	data, err := kit.EncodeObject(o)
 	if err != nil {
 		return nil, err
 	}
@@ -316,8 +318,8 @@ func (s *Service) applicationRow(id, tenantID string, active bool, p *preparedAp
 func applicationLabel(name, id string) string { return fmt.Sprintf("[%s] (%s)", name, id) }
 
 // loadApplication reads an application and its roles within the scope.
-func (s *Service) loadApplication(ctx context.Context, tx *store.Tx, scope TenantScope, id string) (*store.ApplicationRow, []model.ApplicationRole, error) {
-	id, ok := canonicalID(id)
+func (s *Service) loadApplication(ctx context.Context, tx *store.Tx, scope kit.TenantScope, id string) (*store.ApplicationRow, []model.ApplicationRole, error) {
+	id, ok := kit.CanonicalID(id)
 	if !ok {
 		return nil, nil, model.NotFoundf("application %s", id)
 	}
@@ -337,7 +339,7 @@ func (s *Service) loadApplication(ctx context.Context, tx *store.Tx, scope Tenan
 
 // Application returns one application (active or not), or model.ErrNotFound
 // (also for applications of tenants outside the scope).
-func (s *Service) Application(ctx context.Context, scope TenantScope, id string) (Object, error) {
+func (s *Service) Application(ctx context.Context, scope kit.TenantScope, id string) (kit.Object, error) {
 	row, roles, err := s.loadApplication(ctx, s.store.Read(), scope, id)
 	if err != nil {
 		return nil, err
@@ -348,16 +350,16 @@ func (s *Service) Application(ctx context.Context, scope TenantScope, id string)
 // ApplicationConfig returns the typed settings of an application, client
 // secret included, for the OAuth and login features.
 func (s *Service) ApplicationConfig(ctx context.Context, id string) (*model.ApplicationConfig, error) {
-	o, err := s.Application(ctx, AllTenants, id)
+	o, err := s.Application(ctx, kit.AllTenants, id)
 	if err != nil {
 		return nil, err
 	}
-	return storedConfig[model.ApplicationConfig](o, applicationField, "application "+id)
+	return kit.StoredConfig[model.ApplicationConfig](o, applicationField, "application "+id)
 }
 
 // Applications returns the active applications in the scope, or the inactive
 // ones when inactive is true, ordered by name.
-func (s *Service) Applications(ctx context.Context, scope TenantScope, inactive bool) ([]Object, error) {
+func (s *Service) Applications(ctx context.Context, scope kit.TenantScope, inactive bool) ([]kit.Object, error) {
 	active := !inactive
 	rd := s.store.Read()
 	rows, err := rd.ListApplications(ctx, store.ApplicationQuery{TenantIDs: scope.Tenants, Active: &active})
@@ -367,7 +369,7 @@ func (s *Service) Applications(ctx context.Context, scope TenantScope, inactive 
 	return s.applicationObjects(ctx, rd, rows)
 }
 
-func (s *Service) applicationObjects(ctx context.Context, tx *store.Tx, rows []*store.ApplicationRow) ([]Object, error) {
+func (s *Service) applicationObjects(ctx context.Context, tx *store.Tx, rows []*store.ApplicationRow) ([]kit.Object, error) {
 	ids := make([]string, len(rows))
 	for i, r := range rows {
 		ids[i] = r.ID
@@ -376,7 +378,7 @@ func (s *Service) applicationObjects(ctx context.Context, tx *store.Tx, rows []*
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Object, 0, len(rows))
+	out := make([]kit.Object, 0, len(rows))
 	for _, row := range rows {
 		o, err := s.applicationObject(row, roles[row.ID], true)
 		if err != nil {
@@ -388,10 +390,10 @@ func (s *Service) applicationObjects(ctx context.Context, tx *store.Tx, rows []*
 }
 
 // SearchApplications is FusionAuth's application search, limited to the scope.
-func (s *Service) SearchApplications(ctx context.Context, scope TenantScope, q ApplicationSearch) ([]Object, int, error) {
+func (s *Service) SearchApplications(ctx context.Context, scope kit.TenantScope, q ApplicationSearch) ([]kit.Object, int, error) {
 	var verrs model.Errors
-	offset, limit := pageWindow(&verrs, q.StartRow, q.NumberOfResults)
-	col, desc, ok := parseOrderBy(q.OrderBy, store.ApplicationOrderColumns)
+	offset, limit := kit.PageWindow(&verrs, q.StartRow, q.NumberOfResults)
+	col, desc, ok := kit.ParseOrderBy(q.OrderBy, store.ApplicationOrderColumns)
 	if !ok {
 		verrs.Field("search.orderBy", "invalid", "orderBy must be one of id, insertInstant, lastUpdateInstant, name or tenantId, optionally followed by ASC or DESC.")
 	}
@@ -408,14 +410,14 @@ func (s *Service) SearchApplications(ctx context.Context, scope TenantScope, q A
 	default:
 		verrs.Field("search.state", "invalid", "state must be Active, Inactive or PendingDelete.")
 	}
-	if narrowToTenant(scope, q.TenantID, &query.TenantIDs, &verrs) {
+	if kit.NarrowToTenant(scope, q.TenantID, &query.TenantIDs, &verrs) {
 		none = true
 	}
 	if err := verrs.Err(); err != nil {
 		return nil, 0, err
 	}
 	if none {
-		return []Object{}, 0, nil
+		return []kit.Object{}, 0, nil
 	}
 	rd := s.store.Read()
 	rows, total, err := rd.SearchApplications(ctx, query, offset, limit)
@@ -429,15 +431,15 @@ func (s *Service) SearchApplications(ctx context.Context, scope TenantScope, q A
 // CreateApplication creates an application from an ApplicationRequest body:
 // {"application":{…}} or, to copy one, {"sourceApplicationId":…,
 // "application":{"name":…}}. id may be "" (one is generated) or a chosen UUID.
-func (s *Service) CreateApplication(ctx context.Context, actor Actor, scope TenantScope, id string, body Object) (Object, error) {
+func (s *Service) CreateApplication(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, body kit.Object) (kit.Object, error) {
 	verrs := &model.Errors{}
-	id = newOrGivenID(id, applicationField+".id", verrs)
-	o := requestObject(body, applicationField, verrs)
-	sourceID := optionalID(body, "sourceApplicationId", verrs)
+	id = kit.NewOrGivenID(id, applicationField+".id", verrs)
+	o := kit.RequestObject(body, applicationField, verrs)
+	sourceID := kit.OptionalID(body, "sourceApplicationId", verrs)
 	if err := verrs.Err(); err != nil {
 		return nil, err
 	}
-	var out Object
+	var out kit.Object
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		fallback := ""
 		if sourceID != "" {
@@ -455,12 +457,12 @@ func (s *Service) CreateApplication(ctx context.Context, actor Actor, scope Tena
 			// The copy takes the source's settings and roles (with new ids) but
 			// not its tenant unless nothing else names one, nor its secret.
 			for _, r := range base["roles"].([]any) {
-				role := r.(Object)
+				role := r.(kit.Object)
 				delete(role, "id")
 			}
 			delete(base, "tenantId")
 			fallback = src.TenantID
-			o = model.MergePatch(base, o).(Object)
+			o = model.MergePatch(base, o).(kit.Object)
 		}
 		tenantID, err := resolveTenantOf(ctx, tx, scope, applicationField+".tenantId", o["tenantId"], fallback)
 		if err != nil {
@@ -518,7 +520,7 @@ func (s *Service) CreateApplication(ctx context.Context, actor Actor, scope Tena
 		if sourceID != "" {
 			msg += " as a copy of application " + sourceID
 		}
-		if err := s.audit(ctx, tx, actor, Change{Message: msg, TargetID: id, New: snapshot, Data: map[string]any{"tenantId": tenantID}}); err != nil {
+		if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: msg, TargetID: id, New: snapshot, Data: map[string]any{"tenantId": tenantID}}); err != nil {
 			return err
 		}
 		out, err = s.applicationObject(row, roles, true)
@@ -543,36 +545,36 @@ func sortRoles(roles []model.ApplicationRole) {
 // UpdateApplication replaces an application with the object of an
 // ApplicationRequest body. Its tenant and roles do not change here; a blank
 // client secret keeps the current one, as in FusionAuth.
-func (s *Service) UpdateApplication(ctx context.Context, actor Actor, scope TenantScope, id string, body Object) (Object, error) {
+func (s *Service) UpdateApplication(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, body kit.Object) (kit.Object, error) {
 	verrs := &model.Errors{}
-	o := requestObject(body, applicationField, verrs)
+	o := kit.RequestObject(body, applicationField, verrs)
 	if err := verrs.Err(); err != nil {
 		return nil, err
 	}
-	return s.changeApplication(ctx, actor, scope, id, func(Object) (Object, error) { return o, nil })
+	return s.changeApplication(ctx, actor, scope, id, func(kit.Object) (kit.Object, error) { return o, nil })
 }
 
 // PatchApplication applies a patch in one of FusionAuth's three forms to the
 // application in request form ({"application":{…}}), then validates the
 // result as an update.
-func (s *Service) PatchApplication(ctx context.Context, actor Actor, scope TenantScope, id string, form model.PatchForm, patch []byte) (Object, error) {
-	return s.changeApplication(ctx, actor, scope, id, func(cur Object) (Object, error) {
-		patched, err := model.ApplyPatch(form, Object{applicationField: cur}, patch)
+func (s *Service) PatchApplication(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, form model.PatchForm, patch []byte) (kit.Object, error) {
+	return s.changeApplication(ctx, actor, scope, id, func(cur kit.Object) (kit.Object, error) {
+		patched, err := model.ApplyPatch(form, kit.Object{applicationField: cur}, patch)
 		if err != nil {
 			return nil, err
 		}
-		body, ok := patched.(Object)
+		body, ok := patched.(kit.Object)
 		if !ok {
 			return nil, model.GeneralError(model.CodeInvalidJSON, "The patched request is not a JSON object.")
 		}
 		verrs := &model.Errors{}
-		o := requestObject(body, applicationField, verrs)
+		o := kit.RequestObject(body, applicationField, verrs)
 		return o, verrs.Err()
 	})
 }
 
-func (s *Service) changeApplication(ctx context.Context, actor Actor, scope TenantScope, id string, next func(cur Object) (Object, error)) (Object, error) {
-	var out Object
+func (s *Service) changeApplication(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, next func(cur kit.Object) (kit.Object, error)) (kit.Object, error) {
+	var out kit.Object
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		cur, roles, err := s.loadApplication(ctx, tx, scope, id)
 		if err != nil {
@@ -591,7 +593,7 @@ func (s *Service) changeApplication(ctx context.Context, actor Actor, scope Tena
 			return err
 		}
 		if p.secret == "" {
-			sec, err := s.openSecrets(cur.SecretsSealed, applicationSecretAD(cur.ID))
+			sec, err := kit.OpenSecrets(s.master, cur.SecretsSealed, applicationSecretAD(cur.ID))
 			if err != nil {
 				return err
 			}
@@ -614,7 +616,7 @@ func (s *Service) changeApplication(ctx context.Context, actor Actor, scope Tena
 		if err != nil {
 			return err
 		}
-		if err := s.audit(ctx, tx, actor, Change{Message: "Updated application " + applicationLabel(p.name, cur.ID),
+		if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Updated application " + applicationLabel(p.name, cur.ID),
 			TargetID: cur.ID, Old: oldSnap, New: newSnap}); err != nil {
 			return err
 		}
@@ -628,18 +630,18 @@ func (s *Service) changeApplication(ctx context.Context, actor Actor, scope Tena
 }
 
 // DeactivateApplication soft-deletes an application (DELETE without hardDelete).
-func (s *Service) DeactivateApplication(ctx context.Context, actor Actor, scope TenantScope, id string) error {
+func (s *Service) DeactivateApplication(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string) error {
 	_, err := s.setApplicationActive(ctx, actor, scope, id, false)
 	return err
 }
 
 // ReactivateApplication undoes a deactivation and returns the application.
-func (s *Service) ReactivateApplication(ctx context.Context, actor Actor, scope TenantScope, id string) (Object, error) {
+func (s *Service) ReactivateApplication(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string) (kit.Object, error) {
 	return s.setApplicationActive(ctx, actor, scope, id, true)
 }
 
-func (s *Service) setApplicationActive(ctx context.Context, actor Actor, scope TenantScope, id string, active bool) (Object, error) {
-	var out Object
+func (s *Service) setApplicationActive(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, active bool) (kit.Object, error) {
+	var out kit.Object
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		cur, roles, err := s.loadApplication(ctx, tx, scope, id)
 		if err != nil {
@@ -658,7 +660,7 @@ func (s *Service) setApplicationActive(ctx context.Context, actor Actor, scope T
 		if active {
 			verb = "Reactivated"
 		}
-		if err := s.audit(ctx, tx, actor, Change{Message: verb + " application " + applicationLabel(cur.Name, cur.ID),
+		if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: verb + " application " + applicationLabel(cur.Name, cur.ID),
 			TargetID: cur.ID, Data: map[string]any{"active": active}}); err != nil {
 			return err
 		}
@@ -673,7 +675,7 @@ func (s *Service) setApplicationActive(ctx context.Context, actor Actor, scope T
 
 // DeleteApplication hard-deletes an application with its roles and
 // registrations. The admin application cannot be deleted.
-func (s *Service) DeleteApplication(ctx context.Context, actor Actor, scope TenantScope, id string) error {
+func (s *Service) DeleteApplication(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string) error {
 	return s.store.InTx(ctx, func(tx *store.Tx) error {
 		cur, roles, err := s.loadApplication(ctx, tx, scope, id)
 		if err != nil {
@@ -692,7 +694,7 @@ func (s *Service) DeleteApplication(ctx context.Context, actor Actor, scope Tena
 		if err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, actor, Change{Message: "Deleted application " + applicationLabel(cur.Name, cur.ID) + " with its roles and registrations",
+		return s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Deleted application " + applicationLabel(cur.Name, cur.ID) + " with its roles and registrations",
 			TargetID: cur.ID, Old: snapshot, Critical: true})
 	})
 }
@@ -700,7 +702,7 @@ func (s *Service) DeleteApplication(ctx context.Context, actor Actor, scope Tena
 // ApplicationOAuthConfiguration is FusionAuth's OAuthConfigurationResponse:
 // the application's OAuth settings with the client secret, and the session
 // settings that come from its tenant.
-func (s *Service) ApplicationOAuthConfiguration(ctx context.Context, scope TenantScope, id string) (Object, error) {
+func (s *Service) ApplicationOAuthConfiguration(ctx context.Context, scope kit.TenantScope, id string) (kit.Object, error) {
 	app, err := s.Application(ctx, scope, id)
 	if err != nil {
 		return nil, err
@@ -709,8 +711,8 @@ func (s *Service) ApplicationOAuthConfiguration(ctx context.Context, scope Tenan
 	if err != nil {
 		return nil, err
 	}
-	oauth, _ := app["oauthConfiguration"].(Object)
-	out := Object{"oauthConfiguration": oauth, "httpSessionMaxInactiveInterval": tenant.HTTPSessionMaxInactiveInterval}
+	oauth, _ := app["oauthConfiguration"].(kit.Object)
+	out := kit.Object{"oauthConfiguration": oauth, "httpSessionMaxInactiveInterval": tenant.HTTPSessionMaxInactiveInterval}
 	if u, _ := oauth["logoutURL"].(string); u != "" {
 		out["logoutURL"] = u
 	} else if tenant.LogoutURL != "" {
@@ -734,15 +736,15 @@ func checkRolesEditable(appID string) error {
 
 // CreateRole adds a role to an application from {"role":{…}}. roleID may be
 // "" (the role object's id, else a generated one) or a chosen UUID.
-func (s *Service) CreateRole(ctx context.Context, actor Actor, scope TenantScope, appID, roleID string, body Object) (*model.ApplicationRole, error) {
+func (s *Service) CreateRole(ctx context.Context, actor kit.Actor, scope kit.TenantScope, appID, roleID string, body kit.Object) (*model.ApplicationRole, error) {
 	verrs := &model.Errors{}
-	o := requestObject(body, roleField, verrs)
+	o := kit.RequestObject(body, roleField, verrs)
 	r, ok := normalizeRole(o, roleField, verrs)
 	if ok {
 		if roleID != "" {
-			r.ID = newOrGivenID(roleID, roleField+".id", verrs)
+			r.ID = kit.NewOrGivenID(roleID, roleField+".id", verrs)
 		} else if r.ID == "" {
-			r.ID = newOrGivenID("", "", verrs)
+			r.ID = kit.NewOrGivenID("", "", verrs)
 		}
 	}
 	if err := verrs.Err(); err != nil {
@@ -767,7 +769,7 @@ func (s *Service) CreateRole(ctx context.Context, actor Actor, scope TenantScope
 			}
 			return fmt.Errorf("store role: %w", err)
 		}
-		return s.audit(ctx, tx, actor, Change{Message: fmt.Sprintf("Created role [%s] (%s) of application %s", r.Name, r.ID, applicationLabel(app.Name, app.ID)),
+		return s.Audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Created role [%s] (%s) of application %s", r.Name, r.ID, applicationLabel(app.Name, app.ID)),
 			TargetID: r.ID, New: &r, Data: map[string]any{"applicationId": app.ID}})
 	})
 	if err != nil {
@@ -777,34 +779,34 @@ func (s *Service) CreateRole(ctx context.Context, actor Actor, scope TenantScope
 }
 
 // UpdateRole replaces a role with the object of {"role":{…}}.
-func (s *Service) UpdateRole(ctx context.Context, actor Actor, scope TenantScope, appID, roleID string, body Object) (*model.ApplicationRole, error) {
+func (s *Service) UpdateRole(ctx context.Context, actor kit.Actor, scope kit.TenantScope, appID, roleID string, body kit.Object) (*model.ApplicationRole, error) {
 	verrs := &model.Errors{}
-	o := requestObject(body, roleField, verrs)
+	o := kit.RequestObject(body, roleField, verrs)
 	if err := verrs.Err(); err != nil {
 		return nil, err
 	}
-	return s.changeRole(ctx, actor, scope, appID, roleID, func(Object) (Object, error) { return o, nil })
+	return s.changeRole(ctx, actor, scope, appID, roleID, func(kit.Object) (kit.Object, error) { return o, nil })
 }
 
 // PatchRole patches a role in request form ({"role":{…}}) and validates the
 // result as an update.
-func (s *Service) PatchRole(ctx context.Context, actor Actor, scope TenantScope, appID, roleID string, form model.PatchForm, patch []byte) (*model.ApplicationRole, error) {
-	return s.changeRole(ctx, actor, scope, appID, roleID, func(cur Object) (Object, error) {
-		patched, err := model.ApplyPatch(form, Object{roleField: cur}, patch)
+func (s *Service) PatchRole(ctx context.Context, actor kit.Actor, scope kit.TenantScope, appID, roleID string, form model.PatchForm, patch []byte) (*model.ApplicationRole, error) {
+	return s.changeRole(ctx, actor, scope, appID, roleID, func(cur kit.Object) (kit.Object, error) {
+		patched, err := model.ApplyPatch(form, kit.Object{roleField: cur}, patch)
 		if err != nil {
 			return nil, err
 		}
-		body, ok := patched.(Object)
+		body, ok := patched.(kit.Object)
 		if !ok {
 			return nil, model.GeneralError(model.CodeInvalidJSON, "The patched request is not a JSON object.")
 		}
 		verrs := &model.Errors{}
-		o := requestObject(body, roleField, verrs)
+		o := kit.RequestObject(body, roleField, verrs)
 		return o, verrs.Err()
 	})
 }
 
-func (s *Service) changeRole(ctx context.Context, actor Actor, scope TenantScope, appID, roleID string, next func(cur Object) (Object, error)) (*model.ApplicationRole, error) {
+func (s *Service) changeRole(ctx context.Context, actor kit.Actor, scope kit.TenantScope, appID, roleID string, next func(cur kit.Object) (kit.Object, error)) (*model.ApplicationRole, error) {
 	var out *model.ApplicationRole
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		app, cur, err := s.loadRole(ctx, tx, scope, appID, roleID)
@@ -814,11 +816,11 @@ func (s *Service) changeRole(ctx context.Context, actor Actor, scope TenantScope
 		if err := checkRolesEditable(app.ID); err != nil {
 			return err
 		}
-		tree, err := toTree(cur)
+		tree, err := kit.ToTree(cur)
 		if err != nil {
 			return err
 		}
-		o, err := next(tree.(Object))
+		o, err := next(tree.(kit.Object))
 		if err != nil {
 			return err
 		}
@@ -841,7 +843,7 @@ func (s *Service) changeRole(ctx context.Context, actor Actor, scope TenantScope
 			return err
 		}
 		out = &r
-		return s.audit(ctx, tx, actor, Change{Message: fmt.Sprintf("Updated role [%s] (%s) of application %s", r.Name, r.ID, applicationLabel(app.Name, app.ID)),
+		return s.Audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Updated role [%s] (%s) of application %s", r.Name, r.ID, applicationLabel(app.Name, app.ID)),
 			TargetID: r.ID, Old: cur, New: &r, Data: map[string]any{"applicationId": app.ID}})
 	})
 	if err != nil {
@@ -851,7 +853,7 @@ func (s *Service) changeRole(ctx context.Context, actor Actor, scope TenantScope
 }
 
 // DeleteRole removes a role by id, or by name when roleID is "" and name is set.
-func (s *Service) DeleteRole(ctx context.Context, actor Actor, scope TenantScope, appID, roleID, name string) error {
+func (s *Service) DeleteRole(ctx context.Context, actor kit.Actor, scope kit.TenantScope, appID, roleID, name string) error {
 	return s.store.InTx(ctx, func(tx *store.Tx) error {
 		var app *store.ApplicationRow
 		var cur *model.ApplicationRole
@@ -881,17 +883,17 @@ func (s *Service) DeleteRole(ctx context.Context, actor Actor, scope TenantScope
 		if err := s.dropRegistrationRole(ctx, tx, app.ID, cur.Name); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, actor, Change{Message: fmt.Sprintf("Deleted role [%s] (%s) of application %s", cur.Name, cur.ID, applicationLabel(app.Name, app.ID)),
+		return s.Audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Deleted role [%s] (%s) of application %s", cur.Name, cur.ID, applicationLabel(app.Name, app.ID)),
 			TargetID: cur.ID, Old: cur, Data: map[string]any{"applicationId": app.ID}})
 	})
 }
 
-func (s *Service) loadRole(ctx context.Context, tx *store.Tx, scope TenantScope, appID, roleID string) (*store.ApplicationRow, *model.ApplicationRole, error) {
+func (s *Service) loadRole(ctx context.Context, tx *store.Tx, scope kit.TenantScope, appID, roleID string) (*store.ApplicationRow, *model.ApplicationRole, error) {
 	app, _, err := s.loadApplication(ctx, tx, scope, appID)
 	if err != nil {
 		return nil, nil, err
 	}
-	id, ok := canonicalID(roleID)
+	id, ok := kit.CanonicalID(roleID)
 	if !ok {
 		return nil, nil, model.NotFoundf("role %s", roleID)
 	}

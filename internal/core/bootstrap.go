@@ -7,6 +7,8 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/latchid/latch/internal/audit"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/store"
 )
@@ -39,7 +41,7 @@ func (s *Service) Bootstrap(ctx context.Context) error {
 		if err := tx.InsertApplication(ctx, app, "{}"); err != nil {
 			return fmt.Errorf("create admin application: %w", err)
 		}
-		return s.audit(ctx, tx, Actor{Type: ActorSystem}, Change{
+		return s.Audit.Write(ctx, tx, kit.Actor{Type: kit.ActorSystem}, audit.Change{
 			Message:  "Created the Default tenant and the admin application",
 			TargetID: tenant.ID,
 		})

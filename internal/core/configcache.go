@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/store"
 )
@@ -87,7 +88,7 @@ func (c *ConfigCache) Refresh(ctx context.Context) {
 // Run keeps the cache current until ctx ends, checking the cache version
 // every pollEvery (one indexed single-row read).
 func (c *ConfigCache) Run(ctx context.Context, pollEvery time.Duration) {
-	every(ctx, pollEvery, func() { c.Refresh(ctx) })
+	kit.Every(ctx, pollEvery, func() { c.Refresh(ctx) })
 }
 
 // onBump is the store's after-commit hook: a local change of a tenant or an
@@ -155,7 +156,7 @@ func (s *Service) loginTenantConfigIn(ctx context.Context, rd *store.Tx, sn *con
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := storedConfig[model.TenantConfig](o, tenantField, "tenant "+id)
+	cfg, err := kit.StoredConfig[model.TenantConfig](o, tenantField, "tenant "+id)
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +187,7 @@ func (s *Service) loginApplicationConfigIn(ctx context.Context, rd *store.Tx, sn
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := storedConfig[model.ApplicationConfig](o, applicationField, "application "+id)
+	cfg, err := kit.StoredConfig[model.ApplicationConfig](o, applicationField, "application "+id)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/store"
 )
 
@@ -25,7 +26,7 @@ func TestConfigCacheSharedAndInvalidated(t *testing.T) {
 	}
 	before, _ := json.Marshal(first)
 	for _, pw := range []string{"wrong", "also wrong"} {
-		_, _ = svc.Login(ctx, LoginCaller{Authenticated: true, Scope: AllTenants}, LoginRequest{LoginID: "nobody@example.com", Password: pw})
+		_, _ = svc.Login(ctx, LoginCaller{Authenticated: true, Scope: kit.AllTenants}, LoginRequest{LoginID: "nobody@example.com", Password: pw})
 	}
 	again, err := svc.loginTenantConfig(ctx, id)
 	if err != nil {

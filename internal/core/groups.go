@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/latchid/latch/internal/audit"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/store"
 )
@@ -44,22 +46,22 @@ func groupLabel(name, id string) string { return fmt.Sprintf("[%s] (%s)", name, 
 
 // groupObject builds the object a client sees from a stored row: roles are a
 // map of application id to the roles the group grants on it.
-func groupObject(row *store.GroupRow, roles []store.GroupRole) (Object, error) {
-	o, err := parseObject(row.Data)
+func groupObject(row *store.GroupRow, roles []store.GroupRole) (kit.Object, error) {
+	o, err := kit.ParseObject(row.Data)
 	if err != nil {
 		return nil, fmt.Errorf("group %s data: %w", row.ID, err)
 	}
 	if o["data"] == nil {
-		o["data"] = Object{}
+		o["data"] = kit.Object{}
 	}
 	o["id"] = row.ID
 	o["tenantId"] = row.TenantID
 	o["name"] = row.Name
 	o["insertInstant"] = row.InsertInstant
 	o["lastUpdateInstant"] = row.LastUpdateInstant
-	byApp := Object{}
+	byApp := kit.Object{}
 	for _, gr := range roles {
-		tree, err := toTree(gr.Role)
+		tree, err := kit.ToTree(gr.Role)
 		if err != nil {
 			return nil, err
 		}
@@ -79,13 +81,13 @@ func groupRoleIDs(roles []store.GroupRole) []any {
 }
 
 // normalizeGroup checks a group object as sent and prepares it in place.
-func normalizeGroup(o Object, verrs *model.Errors) string {
-	name := requiredName(o, groupField+".name", verrs)
+func normalizeGroup(o kit.Object, verrs *model.Errors) string {
+	name := kit.RequiredName(o, groupField+".name", verrs)
 	for _, f := range groupOwnedFields {
 		delete(o, f)
 	}
 	if v, ok := o["data"]; ok && v != nil {
-		if _, ok := v.(Object); !ok {
+		if _, ok := v.(kit.Object); !ok {
 			verrs.Field(groupField+".data", "invalid", "[group.data] must be a JSON object.")
 		}
 	}
@@ -93,7 +95,7 @@ func normalizeGroup(o Object, verrs *model.Errors) string {
 }
 
 // requestRoleIDs reads the roleIds member of a GroupRequest.
-func requestRoleIDs(body Object, verrs *model.Errors) []string {
+func requestRoleIDs(body kit.Object, verrs *model.Errors) []string {
 	switch v := body["roleIds"].(type) {
 	case nil:
 		return nil
@@ -101,7 +103,7 @@ func requestRoleIDs(body Object, verrs *model.Errors) []string {
 		out := []string{}
 		for i, item := range v {
 			s, _ := item.(string)
-			id, ok := canonicalID(s)
+			id, ok := kit.CanonicalID(s)
 			if !ok {
 				f := fmt.Sprintf("roleIds[%d]", i)
 				verrs.Field(f, "invalid", "["+f+"] must be the id of a role.")
@@ -155,7 +157,7 @@ func groupRoles(ctx context.Context, tx *store.Tx, tenantID string, ids []string
 // else the one tenant the request names (key or header), else fallback (when
 // not empty and visible), else the only tenant there is; with several tenants
 // and none named, FusionAuth's [TenantIdRequired].
-func resolveTenantOf(ctx context.Context, tx *store.Tx, scope TenantScope, field string, given any, fallback string) (string, error) {
+func resolveTenantOf(ctx context.Context, tx *store.Tx, scope kit.TenantScope, field string, given any, fallback string) (string, error) {
 	invalid := func(msg string) error { return model.FieldError(field, "invalid", msg) }
 	var id string
 	switch v := given.(type) {
@@ -163,7 +165,7 @@ func resolveTenantOf(ctx context.Context, tx *store.Tx, scope TenantScope, field
 	case string:
 		if strings.TrimSpace(v) != "" {
 			var ok bool
-			if id, ok = canonicalID(v); !ok {
+			if id, ok = kit.CanonicalID(v); !ok {
 				return "", invalid("[" + field + "] must be a UUID.")
 			}
 			if !scope.CanSee(id) {
@@ -203,8 +205,8 @@ func resolveTenantOf(ctx context.Context, tx *store.Tx, scope TenantScope, field
 }
 
 // loadGroup reads a group and its roles within the scope.
-func loadGroup(ctx context.Context, tx *store.Tx, scope TenantScope, id string) (*store.GroupRow, []store.GroupRole, error) {
-	id, ok := canonicalID(id)
+func loadGroup(ctx context.Context, tx *store.Tx, scope kit.TenantScope, id string) (*store.GroupRow, []store.GroupRole, error) {
+	id, ok := kit.CanonicalID(id)
 	if !ok {
 		return nil, nil, model.NotFoundf("group %s", id)
 	}
@@ -222,7 +224,7 @@ func loadGroup(ctx context.Context, tx *store.Tx, scope TenantScope, id string) 
 	return row, roles[id], nil
 }
 
-func groupObjects(ctx context.Context, tx *store.Tx, rows []*store.GroupRow) ([]Object, error) {
+func groupObjects(ctx context.Context, tx *store.Tx, rows []*store.GroupRow) ([]kit.Object, error) {
 	ids := make([]string, len(rows))
 	for i, r := range rows {
 		ids[i] = r.ID
@@ -231,7 +233,7 @@ func groupObjects(ctx context.Context, tx *store.Tx, rows []*store.GroupRow) ([]
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Object, 0, len(rows))
+	out := make([]kit.Object, 0, len(rows))
 	for _, row := range rows {
 		o, err := groupObject(row, roles[row.ID])
 		if err != nil {
@@ -257,20 +259,20 @@ func groupWriteError(err error) error {
 // CreateGroup creates a group from a GroupRequest body
 // ({"group":{…},"roleIds":[…]}). id may be "" (one is generated) or a chosen
 // UUID.
-func (s *Service) CreateGroup(ctx context.Context, actor Actor, scope TenantScope, id string, body Object) (Object, error) {
+func (s *Service) CreateGroup(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, body kit.Object) (kit.Object, error) {
 	verrs := &model.Errors{}
 	if id != "" {
 		var ok bool
-		if id, ok = canonicalID(id); !ok {
+		if id, ok = kit.CanonicalID(id); !ok {
 			verrs.Field("groupId", "invalid", "The group id must be a UUID.")
 		}
 	}
-	o := requestObject(body, groupField, verrs)
+	o := kit.RequestObject(body, groupField, verrs)
 	if id == "" {
 		if given, _ := o["id"].(string); given != "" {
-			id = newOrGivenID(given, groupField+".id", verrs)
+			id = kit.NewOrGivenID(given, groupField+".id", verrs)
 		} else {
-			id = newOrGivenID("", "", verrs)
+			id = kit.NewOrGivenID("", "", verrs)
 		}
 	}
 	givenTenant := o["tenantId"]
@@ -279,7 +281,7 @@ func (s *Service) CreateGroup(ctx context.Context, actor Actor, scope TenantScop
 	if err := verrs.Err(); err != nil {
 		return nil, err
 	}
-	var out Object
+	var out kit.Object
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		tenantID, err := resolveTenantOf(ctx, tx, scope, groupField+".tenantId", givenTenant, "")
 		if err != nil {
@@ -299,7 +301,7 @@ func (s *Service) CreateGroup(ctx context.Context, actor Actor, scope TenantScop
 		if err != nil {
 			return err
 		}
-		data, err := encodeObject(o)
+		data, err := kit.EncodeObject(o)
 		if err != nil {
 			return err
 		}
@@ -317,7 +319,7 @@ func (s *Service) CreateGroup(ctx context.Context, actor Actor, scope TenantScop
 		if out, err = groupObject(row, roles); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, actor, Change{Message: "Created group " + groupLabel(name, id), TargetID: id, New: out,
+		return s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Created group " + groupLabel(name, id), TargetID: id, New: out,
 			Data: map[string]any{"tenantId": tenantID}})
 	})
 	if err != nil {
@@ -328,7 +330,7 @@ func (s *Service) CreateGroup(ctx context.Context, actor Actor, scope TenantScop
 
 // Group returns one group, or model.ErrNotFound (also for groups of tenants
 // outside the scope).
-func (s *Service) Group(ctx context.Context, scope TenantScope, id string) (Object, error) {
+func (s *Service) Group(ctx context.Context, scope kit.TenantScope, id string) (kit.Object, error) {
 	row, roles, err := loadGroup(ctx, s.store.Read(), scope, id)
 	if err != nil {
 		return nil, err
@@ -337,7 +339,7 @@ func (s *Service) Group(ctx context.Context, scope TenantScope, id string) (Obje
 }
 
 // Groups returns every group in the scope, ordered by name.
-func (s *Service) Groups(ctx context.Context, scope TenantScope) ([]Object, error) {
+func (s *Service) Groups(ctx context.Context, scope kit.TenantScope) ([]kit.Object, error) {
 	rd := s.store.Read()
 	rows, err := rd.ListGroups(ctx, store.GroupQuery{TenantIDs: scope.Tenants})
 	if err != nil {
@@ -349,15 +351,15 @@ func (s *Service) Groups(ctx context.Context, scope TenantScope) ([]Object, erro
 // SearchGroups is FusionAuth's group search, limited to the scope. The name
 // matches anywhere, case-insensitively; "*" is accepted and means what a
 // substring match already does.
-func (s *Service) SearchGroups(ctx context.Context, scope TenantScope, q GroupSearch) ([]Object, int, error) {
+func (s *Service) SearchGroups(ctx context.Context, scope kit.TenantScope, q GroupSearch) ([]kit.Object, int, error) {
 	var verrs model.Errors
-	offset, limit := pageWindow(&verrs, q.StartRow, q.NumberOfResults)
-	col, desc, ok := parseOrderBy(q.OrderBy, store.GroupOrderColumns)
+	offset, limit := kit.PageWindow(&verrs, q.StartRow, q.NumberOfResults)
+	col, desc, ok := kit.ParseOrderBy(q.OrderBy, store.GroupOrderColumns)
 	if !ok {
 		verrs.Field("search.orderBy", "invalid", "orderBy must be one of id, insertInstant, lastUpdateInstant, name, tenant or tenantId, optionally followed by ASC or DESC.")
 	}
 	query := store.GroupQuery{Name: strings.ReplaceAll(strings.TrimSpace(q.Name), "*", ""), TenantIDs: scope.Tenants, OrderBy: col, Descending: desc}
-	none := narrowToTenant(scope, q.TenantID, &query.TenantIDs, &verrs)
+	none := kit.NarrowToTenant(scope, q.TenantID, &query.TenantIDs, &verrs)
 	if scope.Tenant() != "" { // FusionAuth: the request's tenant overrides the criteria's
 		query.TenantIDs, none = scope.Tenants, false
 	}
@@ -365,7 +367,7 @@ func (s *Service) SearchGroups(ctx context.Context, scope TenantScope, q GroupSe
 		return nil, 0, err
 	}
 	if none {
-		return []Object{}, 0, nil
+		return []kit.Object{}, 0, nil
 	}
 	rd := s.store.Read()
 	rows, total, err := rd.SearchGroups(ctx, query, offset, limit)
@@ -378,20 +380,20 @@ func (s *Service) SearchGroups(ctx context.Context, scope TenantScope, q GroupSe
 
 // UpdateGroup replaces a group with the GroupRequest body: the group object,
 // and the roles of roleIds (none when absent, as in FusionAuth).
-func (s *Service) UpdateGroup(ctx context.Context, actor Actor, scope TenantScope, id string, body Object) (Object, error) {
-	return s.changeGroup(ctx, actor, scope, id, func(Object) (Object, error) { return body, nil })
+func (s *Service) UpdateGroup(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, body kit.Object) (kit.Object, error) {
+	return s.changeGroup(ctx, actor, scope, id, func(kit.Object) (kit.Object, error) { return body, nil })
 }
 
 // PatchGroup applies a patch in one of FusionAuth's three forms to the group
 // in request form ({"group":{…},"roleIds":[current role ids]}) and validates
 // the result as an update. FusionAuth's form appends to roleIds.
-func (s *Service) PatchGroup(ctx context.Context, actor Actor, scope TenantScope, id string, form model.PatchForm, patch []byte) (Object, error) {
-	return s.changeGroup(ctx, actor, scope, id, func(cur Object) (Object, error) {
+func (s *Service) PatchGroup(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, form model.PatchForm, patch []byte) (kit.Object, error) {
+	return s.changeGroup(ctx, actor, scope, id, func(cur kit.Object) (kit.Object, error) {
 		patched, err := model.ApplyPatch(form, cur, patch)
 		if err != nil {
 			return nil, err
 		}
-		body, ok := patched.(Object)
+		body, ok := patched.(kit.Object)
 		if !ok {
 			return nil, model.GeneralError(model.CodeInvalidJSON, "The patched request is not a JSON object.")
 		}
@@ -401,8 +403,8 @@ func (s *Service) PatchGroup(ctx context.Context, actor Actor, scope TenantScope
 
 // changeGroup runs an update: next gets the current request form and returns
 // the request to apply.
-func (s *Service) changeGroup(ctx context.Context, actor Actor, scope TenantScope, id string, next func(cur Object) (Object, error)) (Object, error) {
-	var out Object
+func (s *Service) changeGroup(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, next func(cur kit.Object) (kit.Object, error)) (kit.Object, error) {
+	var out kit.Object
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		cur, curRoles, err := loadGroup(ctx, tx, scope, id)
 		if err != nil {
@@ -412,12 +414,12 @@ func (s *Service) changeGroup(ctx context.Context, actor Actor, scope TenantScop
 		if err != nil {
 			return err
 		}
-		body, err := next(Object{groupField: model.DeepCopyJSON(curObj), "roleIds": groupRoleIDs(curRoles)})
+		body, err := next(kit.Object{groupField: model.DeepCopyJSON(curObj), "roleIds": groupRoleIDs(curRoles)})
 		if err != nil {
 			return err
 		}
 		verrs := &model.Errors{}
-		o := requestObject(body, groupField, verrs)
+		o := kit.RequestObject(body, groupField, verrs)
 		name := normalizeGroup(o, verrs)
 		roleIDs := requestRoleIDs(body, verrs)
 		if err := verrs.Err(); err != nil {
@@ -432,7 +434,7 @@ func (s *Service) changeGroup(ctx context.Context, actor Actor, scope TenantScop
 		if err != nil {
 			return err
 		}
-		data, err := encodeObject(o)
+		data, err := kit.EncodeObject(o)
 		if err != nil {
 			return err
 		}
@@ -449,7 +451,7 @@ func (s *Service) changeGroup(ctx context.Context, actor Actor, scope TenantScop
 		if out, err = groupObject(row, roles); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, actor, Change{Message: "Updated group " + groupLabel(name, cur.ID), TargetID: cur.ID, Old: curObj, New: out})
+		return s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Updated group " + groupLabel(name, cur.ID), TargetID: cur.ID, Old: curObj, New: out})
 	})
 	if err != nil {
 		return nil, err
@@ -459,7 +461,7 @@ func (s *Service) changeGroup(ctx context.Context, actor Actor, scope TenantScop
 
 // DeleteGroup removes a group with its memberships; its members lose the
 // roles it granted.
-func (s *Service) DeleteGroup(ctx context.Context, actor Actor, scope TenantScope, id string) error {
+func (s *Service) DeleteGroup(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string) error {
 	return s.store.InTx(ctx, func(tx *store.Tx) error {
 		cur, roles, err := loadGroup(ctx, tx, scope, id)
 		if err != nil {
@@ -479,7 +481,7 @@ func (s *Service) DeleteGroup(ctx context.Context, actor Actor, scope TenantScop
 		if err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, actor, Change{Message: fmt.Sprintf("Deleted group %s with its %d members", groupLabel(cur.Name, cur.ID), len(members)),
+		return s.Audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Deleted group %s with its %d members", groupLabel(cur.Name, cur.ID), len(members)),
 			TargetID: cur.ID, Old: snapshot, Data: map[string]any{"userIds": memberUserIDs(members)}})
 	})
 }
@@ -493,12 +495,12 @@ func memberUserIDs(members []*store.GroupMemberRow) []string {
 }
 
 // memberObject is FusionAuth's GroupMember.
-func memberObject(m *store.GroupMemberRow, withUser bool) (Object, error) {
-	data, err := parseObject(m.Data)
+func memberObject(m *store.GroupMemberRow, withUser bool) (kit.Object, error) {
+	data, err := kit.ParseObject(m.Data)
 	if err != nil {
 		return nil, fmt.Errorf("group member %s data: %w", m.ID, err)
 	}
-	o := Object{"id": m.ID, "groupId": m.GroupID, "data": data, "insertInstant": m.InsertInstant}
+	o := kit.Object{"id": m.ID, "groupId": m.GroupID, "data": data, "insertInstant": m.InsertInstant}
 	if withUser {
 		o["userId"] = m.UserID
 	}
@@ -535,9 +537,9 @@ func invalidMembersGroup(verrs *model.Errors, key string) {
 // parseMemberRequest reads a MemberRequest's members map, checks groups and
 // users within the scope, and returns the groups (in key order) and their
 // members. Member ids must be free.
-func parseMemberRequest(ctx context.Context, tx *store.Tx, scope TenantScope, body Object) ([]*store.GroupRow, map[string][]memberRequest, error) {
+func parseMemberRequest(ctx context.Context, tx *store.Tx, scope kit.TenantScope, body kit.Object) ([]*store.GroupRow, map[string][]memberRequest, error) {
 	verrs := &model.Errors{}
-	raw, ok := body["members"].(Object)
+	raw, ok := body["members"].(kit.Object)
 	if !ok || len(raw) == 0 {
 		if body["members"] != nil && !ok {
 			return nil, nil, model.FieldError("members", "invalid", "[members] must map group ids to arrays of members.")
@@ -552,7 +554,7 @@ func parseMemberRequest(ctx context.Context, tx *store.Tx, scope TenantScope, bo
 	groupIDs := make([]string, 0, len(keys))
 	keyOf := map[string]string{}
 	for _, k := range keys {
-		id, ok := canonicalID(k)
+		id, ok := kit.CanonicalID(k)
 		if !ok {
 			invalidMembersGroup(verrs, k)
 			continue
@@ -595,7 +597,7 @@ func parseMemberRequest(ctx context.Context, tx *store.Tx, scope TenantScope, bo
 		}
 		seen := map[string]bool{}
 		for i, item := range list {
-			mo, ok := item.(Object)
+			mo, ok := item.(kit.Object)
 			if !ok {
 				verrs.Field(memberField(key, i, ""), "invalid", "["+memberField(key, i, "")+"] must be a JSON object.")
 				continue
@@ -605,7 +607,7 @@ func parseMemberRequest(ctx context.Context, tx *store.Tx, scope TenantScope, bo
 			case nil:
 				verrs.Field(memberField(key, i, "userId"), "missing", "You must specify the ["+memberField(key, i, "userId")+"] property.")
 			case string:
-				id, ok := canonicalID(v)
+				id, ok := kit.CanonicalID(v)
 				if !ok {
 					verrs.Field(memberField(key, i, "userId"), "invalid", "["+memberField(key, i, "userId")+"] must be a UUID.")
 					break
@@ -621,7 +623,7 @@ func parseMemberRequest(ctx context.Context, tx *store.Tx, scope TenantScope, bo
 			default:
 				verrs.Field(memberField(key, i, "userId"), "invalid", "["+memberField(key, i, "userId")+"] must be a UUID.")
 			}
-			if id := optionalIDAt(mo, "id", memberField(key, i, "id"), verrs); id != "" {
+			if id := kit.OptionalIDAt(mo, "id", memberField(key, i, "id"), verrs); id != "" {
 				if _, dup := idAt[id]; dup {
 					verrs.Field(memberField(key, i, "id"), "duplicate", "The member id is used twice.")
 				} else {
@@ -630,15 +632,15 @@ func parseMemberRequest(ctx context.Context, tx *store.Tx, scope TenantScope, bo
 					idAt[id] = at{key, i}
 				}
 			}
-			data := Object{}
+			data := kit.Object{}
 			switch v := mo["data"].(type) {
 			case nil:
-			case Object:
+			case kit.Object:
 				data = v
 			default:
 				verrs.Field(memberField(key, i, "data"), "invalid", "["+memberField(key, i, "data")+"] must be a JSON object.")
 			}
-			if m.data, err = encodeObject(data); err != nil {
+			if m.data, err = kit.EncodeObject(data); err != nil {
 				return nil, nil, err
 			}
 			if m.userID != "" {
@@ -697,18 +699,18 @@ func takenMemberIDs(ctx context.Context, tx *store.Tx, groups []*store.GroupRow,
 // AddGroupMembers is POST /api/group/member: it adds the users of a
 // MemberRequest to its groups. A user already in a group stays as is. It
 // returns the members of the request by group id.
-func (s *Service) AddGroupMembers(ctx context.Context, actor Actor, scope TenantScope, body Object) (map[string][]Object, error) {
+func (s *Service) AddGroupMembers(ctx context.Context, actor kit.Actor, scope kit.TenantScope, body kit.Object) (map[string][]kit.Object, error) {
 	return s.writeGroupMembers(ctx, actor, scope, body, false)
 }
 
 // ReplaceGroupMembers is PUT /api/group/member: each group of the request gets
 // exactly the members listed (an empty list empties it).
-func (s *Service) ReplaceGroupMembers(ctx context.Context, actor Actor, scope TenantScope, body Object) (map[string][]Object, error) {
+func (s *Service) ReplaceGroupMembers(ctx context.Context, actor kit.Actor, scope kit.TenantScope, body kit.Object) (map[string][]kit.Object, error) {
 	return s.writeGroupMembers(ctx, actor, scope, body, true)
 }
 
-func (s *Service) writeGroupMembers(ctx context.Context, actor Actor, scope TenantScope, body Object, replace bool) (map[string][]Object, error) {
-	out := map[string][]Object{}
+func (s *Service) writeGroupMembers(ctx context.Context, actor kit.Actor, scope kit.TenantScope, body kit.Object, replace bool) (map[string][]kit.Object, error) {
+	out := map[string][]kit.Object{}
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		clear(out)
 		groups, members, err := parseMemberRequest(ctx, tx, scope, body)
@@ -743,7 +745,7 @@ func (s *Service) writeGroupMembers(ctx context.Context, actor Actor, scope Tena
 				}
 				current[g.ID] = nil
 			}
-			list := []Object{}
+			list := []kit.Object{}
 			var added []string
 			for _, m := range members[g.ID] {
 				idx := slices.IndexFunc(current[g.ID], func(c *store.GroupMemberRow) bool { return c.UserID == m.userID })
@@ -757,7 +759,7 @@ func (s *Service) writeGroupMembers(ctx context.Context, actor Actor, scope Tena
 				}
 				row := &store.GroupMemberRow{ID: m.id, GroupID: g.ID, UserID: m.userID, Data: m.data, InsertInstant: now}
 				if row.ID == "" {
-					row.ID = newOrGivenID("", "", &model.Errors{})
+					row.ID = kit.NewOrGivenID("", "", &model.Errors{})
 				}
 				if err := tx.InsertGroupMember(ctx, row); err != nil {
 					if store.IsUnique(err) {
@@ -778,13 +780,13 @@ func (s *Service) writeGroupMembers(ctx context.Context, actor Actor, scope Tena
 				for _, m := range members[g.ID] {
 					kept = append(kept, m.userID)
 				}
-				if err := s.audit(ctx, tx, actor, Change{Message: fmt.Sprintf("Replaced the members of group %s: %d before, %d now",
+				if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Replaced the members of group %s: %d before, %d now",
 					groupLabel(g.Name, g.ID), len(removed), len(kept)), TargetID: g.ID,
 					Data: map[string]any{"previousUserIds": removed, "userIds": kept}}); err != nil {
 					return err
 				}
 			} else if len(added) > 0 {
-				if err := s.audit(ctx, tx, actor, Change{Message: fmt.Sprintf("Added %d members to group %s", len(added), groupLabel(g.Name, g.ID)),
+				if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Added %d members to group %s", len(added), groupLabel(g.Name, g.ID)),
 					TargetID: g.ID, Data: map[string]any{"userIds": added}}); err != nil {
 					return err
 				}
@@ -799,7 +801,7 @@ func (s *Service) writeGroupMembers(ctx context.Context, actor Actor, scope Tena
 }
 
 // removeMembers deletes memberships and audits them per group.
-func (s *Service) removeMembers(ctx context.Context, tx *store.Tx, actor Actor, groups map[string]*store.GroupRow, members []*store.GroupMemberRow) error {
+func (s *Service) removeMembers(ctx context.Context, tx *store.Tx, actor kit.Actor, groups map[string]*store.GroupRow, members []*store.GroupMemberRow) error {
 	ids := make([]string, len(members))
 	byGroup := map[string][]string{}
 	var order []string
@@ -815,7 +817,7 @@ func (s *Service) removeMembers(ctx context.Context, tx *store.Tx, actor Actor, 
 	}
 	for _, gid := range order {
 		g := groups[gid]
-		if err := s.audit(ctx, tx, actor, Change{Message: fmt.Sprintf("Removed %d members from group %s", len(byGroup[gid]), groupLabel(g.Name, g.ID)),
+		if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Removed %d members from group %s", len(byGroup[gid]), groupLabel(g.Name, g.ID)),
 			TargetID: g.ID, Data: map[string]any{"userIds": byGroup[gid]}}); err != nil {
 			return err
 		}
@@ -824,16 +826,16 @@ func (s *Service) removeMembers(ctx context.Context, tx *store.Tx, actor Actor, 
 }
 
 // RemoveGroupMemberByID is DELETE /api/group/member/{memberId}.
-func (s *Service) RemoveGroupMemberByID(ctx context.Context, actor Actor, scope TenantScope, memberID string) error {
+func (s *Service) RemoveGroupMemberByID(ctx context.Context, actor kit.Actor, scope kit.TenantScope, memberID string) error {
 	return s.RemoveGroupMembersByID(ctx, actor, scope, []string{memberID})
 }
 
 // RemoveGroupMembersByID removes memberships by member id. All of them must
 // exist within the scope, or nothing is removed (404).
-func (s *Service) RemoveGroupMembersByID(ctx context.Context, actor Actor, scope TenantScope, memberIDs []string) error {
+func (s *Service) RemoveGroupMembersByID(ctx context.Context, actor kit.Actor, scope kit.TenantScope, memberIDs []string) error {
 	ids := make([]string, 0, len(memberIDs))
 	for _, raw := range memberIDs {
-		id, ok := canonicalID(raw)
+		id, ok := kit.CanonicalID(raw)
 		if !ok {
 			return model.NotFoundf("group member %s", raw)
 		}
@@ -875,7 +877,7 @@ func (s *Service) RemoveGroupMembersByID(ctx context.Context, actor Actor, scope
 
 // RemoveGroupMember is DELETE /api/group/member?groupId=&userId=; with userID
 // "" it removes every member of the group (FusionAuth's deprecated form).
-func (s *Service) RemoveGroupMember(ctx context.Context, actor Actor, scope TenantScope, groupID, userID string) error {
+func (s *Service) RemoveGroupMember(ctx context.Context, actor kit.Actor, scope kit.TenantScope, groupID, userID string) error {
 	return s.store.InTx(ctx, func(tx *store.Tx) error {
 		g, _, err := loadGroup(ctx, tx, scope, groupID)
 		if err != nil {
@@ -887,7 +889,7 @@ func (s *Service) RemoveGroupMember(ctx context.Context, actor Actor, scope Tena
 		}
 		members := all
 		if userID != "" {
-			uid, ok := canonicalID(userID)
+			uid, ok := kit.CanonicalID(userID)
 			idx := slices.IndexFunc(all, func(m *store.GroupMemberRow) bool { return m.UserID == uid })
 			if !ok || idx < 0 {
 				return model.NotFoundf("user %s in group %s", userID, g.ID)
@@ -904,7 +906,7 @@ func (s *Service) RemoveGroupMember(ctx context.Context, actor Actor, scope Tena
 // RemoveGroupMembers is DELETE /api/group/member with a MemberDeleteRequest
 // body: {"memberIds":[…]} or {"members":{groupId:[userId…]}}. Users that are
 // not members of a named group are skipped, as in FusionAuth.
-func (s *Service) RemoveGroupMembers(ctx context.Context, actor Actor, scope TenantScope, body Object) error {
+func (s *Service) RemoveGroupMembers(ctx context.Context, actor kit.Actor, scope kit.TenantScope, body kit.Object) error {
 	if raw, ok := body["memberIds"]; ok && raw != nil {
 		list, ok := raw.([]any)
 		if !ok {
@@ -913,7 +915,7 @@ func (s *Service) RemoveGroupMembers(ctx context.Context, actor Actor, scope Ten
 		ids := make([]string, len(list))
 		for i, v := range list {
 			s, _ := v.(string)
-			if _, ok := canonicalID(s); !ok {
+			if _, ok := kit.CanonicalID(s); !ok {
 				f := fmt.Sprintf("memberIds[%d]", i)
 				return model.FieldError(f, "invalid", "["+f+"] must be a UUID.")
 			}
@@ -921,7 +923,7 @@ func (s *Service) RemoveGroupMembers(ctx context.Context, actor Actor, scope Ten
 		}
 		return s.RemoveGroupMembersByID(ctx, actor, scope, ids)
 	}
-	raw, ok := body["members"].(Object)
+	raw, ok := body["members"].(kit.Object)
 	if !ok || len(raw) == 0 {
 		if body["members"] != nil && !ok {
 			return model.FieldError("members", "invalid", "[members] must map group ids to arrays of user ids.")
@@ -938,7 +940,7 @@ func (s *Service) RemoveGroupMembers(ctx context.Context, actor Actor, scope Ten
 		groups := map[string]*store.GroupRow{}
 		var members []*store.GroupMemberRow
 		for _, k := range keys {
-			gid, ok := canonicalID(k)
+			gid, ok := kit.CanonicalID(k)
 			var g *store.GroupRow
 			if ok {
 				found, err := tx.GroupsByIDs(ctx, []string{gid})
@@ -963,7 +965,7 @@ func (s *Service) RemoveGroupMembers(ctx context.Context, actor Actor, scope Ten
 			groups[g.ID] = g
 			for i, v := range list {
 				s, _ := v.(string)
-				uid, ok := canonicalID(s)
+				uid, ok := kit.CanonicalID(s)
 				if !ok {
 					f := fmt.Sprintf("members[%s][%d]", k, i)
 					verrs.Field(f, "invalid", "["+f+"] must be a user id.")
@@ -987,10 +989,10 @@ func (s *Service) RemoveGroupMembers(ctx context.Context, actor Actor, scope Ten
 
 // SearchGroupMembers is FusionAuth's group member search, limited to the
 // scope.
-func (s *Service) SearchGroupMembers(ctx context.Context, scope TenantScope, q MemberSearch) ([]Object, int, error) {
+func (s *Service) SearchGroupMembers(ctx context.Context, scope kit.TenantScope, q MemberSearch) ([]kit.Object, int, error) {
 	var verrs model.Errors
-	offset, limit := pageWindow(&verrs, q.StartRow, q.NumberOfResults)
-	col, desc, ok := parseOrderBy(q.OrderBy, store.MemberOrderColumns)
+	offset, limit := kit.PageWindow(&verrs, q.StartRow, q.NumberOfResults)
+	col, desc, ok := kit.ParseOrderBy(q.OrderBy, store.MemberOrderColumns)
 	if !ok {
 		verrs.Field("search.orderBy", "invalid", "orderBy must be one of groupId, id, insertInstant or userId, optionally followed by ASC or DESC.")
 	}
@@ -1001,27 +1003,27 @@ func (s *Service) SearchGroupMembers(ctx context.Context, scope TenantScope, q M
 		into         *string
 	}{{"search.groupId", q.GroupID, &query.GroupID}, {"search.userId", q.UserID, &query.UserID}} {
 		if v := strings.TrimSpace(c.value); v != "" {
-			id, ok := canonicalID(v)
+			id, ok := kit.CanonicalID(v)
 			if !ok {
 				verrs.Field(c.field, "invalid", c.field+" must be a UUID.")
 			}
 			*c.into = id
 		}
 	}
-	if narrowToTenant(scope, q.TenantID, &query.TenantIDs, &verrs) {
+	if kit.NarrowToTenant(scope, q.TenantID, &query.TenantIDs, &verrs) {
 		none = true
 	}
 	if err := verrs.Err(); err != nil {
 		return nil, 0, err
 	}
 	if none {
-		return []Object{}, 0, nil
+		return []kit.Object{}, 0, nil
 	}
 	rows, total, err := s.store.Read().SearchGroupMembers(ctx, query, offset, limit)
 	if err != nil {
 		return nil, 0, fmt.Errorf("search group members: %w", err)
 	}
-	out := make([]Object, 0, len(rows))
+	out := make([]kit.Object, 0, len(rows))
 	for _, m := range rows {
 		o, err := memberObject(m, true)
 		if err != nil {
@@ -1036,7 +1038,7 @@ func (s *Service) SearchGroupMembers(ctx context.Context, scope TenantScope, q M
 // them on a user (memberships[x]: data, groupId, id, insertInstant), oldest
 // first. Users without memberships are absent from the map. tx may be nil (a
 // read).
-func (s *Service) MembershipObjects(ctx context.Context, tx *store.Tx, userIDs []string) (map[string][]Object, error) {
+func (s *Service) MembershipObjects(ctx context.Context, tx *store.Tx, userIDs []string) (map[string][]kit.Object, error) {
 	if tx == nil {
 		tx = s.store.Read()
 	}
@@ -1044,7 +1046,7 @@ func (s *Service) MembershipObjects(ctx context.Context, tx *store.Tx, userIDs [
 	if err != nil {
 		return nil, fmt.Errorf("memberships of users: %w", err)
 	}
-	out := make(map[string][]Object, len(rows))
+	out := make(map[string][]kit.Object, len(rows))
 	for uid, ms := range rows {
 		for _, m := range ms {
 			o, err := memberObject(m, false)
@@ -1062,7 +1064,7 @@ func (s *Service) MembershipObjects(ctx context.Context, tx *store.Tx, userIDs [
 // in the user's transaction. Groups must be of the user's tenant; a group the
 // user is already in is skipped. field prefixes errors ("user.memberships").
 // It returns the memberships added, in the user's shape.
-func (s *Service) AddUserMemberships(ctx context.Context, tx *store.Tx, actor Actor, userID, tenantID string, raw any, field string) ([]Object, error) {
+func (s *Service) AddUserMemberships(ctx context.Context, tx *store.Tx, actor kit.Actor, userID, tenantID string, raw any, field string) ([]kit.Object, error) {
 	if raw == nil {
 		return nil, nil
 	}
@@ -1077,32 +1079,32 @@ func (s *Service) AddUserMemberships(ctx context.Context, tx *store.Tx, actor Ac
 	var entries []entry
 	for i, item := range list {
 		f := fmt.Sprintf("%s[%d]", field, i)
-		mo, ok := item.(Object)
+		mo, ok := item.(kit.Object)
 		if !ok {
 			verrs.Field(f, "invalid", "["+f+"] must be a JSON object.")
 			continue
 		}
 		var e entry
 		gs, _ := mo["groupId"].(string)
-		if e.groupID, ok = canonicalID(gs); !ok {
+		if e.groupID, ok = kit.CanonicalID(gs); !ok {
 			verrs.Field(f+".groupId", "invalid", "["+f+".groupId] must be the id of a group.")
 		}
 		if v, present := mo["id"]; present && v != nil {
 			is, _ := v.(string)
-			if e.id, ok = canonicalID(is); !ok {
+			if e.id, ok = kit.CanonicalID(is); !ok {
 				verrs.Field(f+".id", "invalid", "["+f+".id] must be a UUID.")
 			}
 		}
-		data := Object{}
+		data := kit.Object{}
 		switch v := mo["data"].(type) {
 		case nil:
-		case Object:
+		case kit.Object:
 			data = v
 		default:
 			verrs.Field(f+".data", "invalid", "["+f+".data] must be a JSON object.")
 		}
 		var err error
-		if e.data, err = encodeObject(data); err != nil {
+		if e.data, err = kit.EncodeObject(data); err != nil {
 			return nil, err
 		}
 		entries = append(entries, e)
@@ -1123,7 +1125,7 @@ func (s *Service) AddUserMemberships(ctx context.Context, tx *store.Tx, actor Ac
 		return nil, err
 	}
 	now := s.now()
-	var out []Object
+	var out []kit.Object
 	for i, e := range entries {
 		f := fmt.Sprintf("%s[%d]", field, i)
 		g, ok := groups[e.groupID]
@@ -1135,7 +1137,7 @@ func (s *Service) AddUserMemberships(ctx context.Context, tx *store.Tx, actor Ac
 		}
 		row := &store.GroupMemberRow{ID: e.id, GroupID: g.ID, UserID: userID, Data: e.data, InsertInstant: now}
 		if row.ID == "" {
-			row.ID = newOrGivenID("", "", &model.Errors{})
+			row.ID = kit.NewOrGivenID("", "", &model.Errors{})
 		}
 		if err := tx.InsertGroupMember(ctx, row); err != nil {
 			if store.IsUnique(err) {
@@ -1144,7 +1146,7 @@ func (s *Service) AddUserMemberships(ctx context.Context, tx *store.Tx, actor Ac
 			return nil, fmt.Errorf("store group member: %w", err)
 		}
 		current[userID] = append(current[userID], row)
-		if err := s.audit(ctx, tx, actor, Change{Message: fmt.Sprintf("Added user %s to group %s", userID, groupLabel(g.Name, g.ID)),
+		if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Added user %s to group %s", userID, groupLabel(g.Name, g.ID)),
 			TargetID: g.ID, Data: map[string]any{"userIds": []string{userID}}}); err != nil {
 			return nil, err
 		}

@@ -10,6 +10,8 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/latchid/latch/internal/audit"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/store"
 )
@@ -42,8 +44,8 @@ func (s *Service) IPACL(ctx context.Context, id string) (*model.IPAccessControlL
 // means what a substring match already does.
 func (s *Service) SearchIPACLs(ctx context.Context, q IPACLSearch) ([]*model.IPAccessControlList, int, error) {
 	var verrs model.Errors
-	offset, limit := pageWindow(&verrs, q.StartRow, q.NumberOfResults)
-	col, desc, ok := parseOrderBy(q.OrderBy, store.IPACLOrderColumns)
+	offset, limit := kit.PageWindow(&verrs, q.StartRow, q.NumberOfResults)
+	col, desc, ok := kit.ParseOrderBy(q.OrderBy, store.IPACLOrderColumns)
 	if !ok {
 		verrs.Field("search.orderBy", "invalid", "orderBy must be one of id, insertInstant, lastUpdateInstant or name, optionally followed by ASC or DESC.")
 	}
@@ -63,7 +65,7 @@ func (s *Service) SearchIPACLs(ctx context.Context, q IPACLSearch) ([]*model.IPA
 
 // CreateIPACL stores a new list. id may be empty (one is generated) or a UUID
 // the caller chose.
-func (s *Service) CreateIPACL(ctx context.Context, actor Actor, id string, in *model.IPAccessControlList) (*model.IPAccessControlList, error) {
+func (s *Service) CreateIPACL(ctx context.Context, actor kit.Actor, id string, in *model.IPAccessControlList) (*model.IPAccessControlList, error) {
 	l := cloneIPACL(in)
 	verrs := normalizeIPACL(l)
 	if id == "" {
@@ -90,7 +92,7 @@ func (s *Service) CreateIPACL(ctx context.Context, actor Actor, id string, in *m
 		if err := tx.InsertIPACL(ctx, l); err != nil {
 			return ipaclWriteError(err)
 		}
-		return s.ipaclChanged(ctx, tx, actor, Change{Message: "Created IP access control list " + ipaclLabel(l), TargetID: l.ID, New: l})
+		return s.ipaclChanged(ctx, tx, actor, audit.Change{Message: "Created IP access control list " + ipaclLabel(l), TargetID: l.ID, New: l})
 	})
 	if err != nil {
 		return nil, err
@@ -100,7 +102,7 @@ func (s *Service) CreateIPACL(ctx context.Context, actor Actor, id string, in *m
 }
 
 // UpdateIPACL replaces a list's name and entries.
-func (s *Service) UpdateIPACL(ctx context.Context, actor Actor, id string, in *model.IPAccessControlList) (*model.IPAccessControlList, error) {
+func (s *Service) UpdateIPACL(ctx context.Context, actor kit.Actor, id string, in *model.IPAccessControlList) (*model.IPAccessControlList, error) {
 	return s.changeIPACL(ctx, actor, id, func(*model.IPAccessControlList) (*model.IPAccessControlList, error) {
 		return cloneIPACL(in), nil
 	})
@@ -109,7 +111,7 @@ func (s *Service) UpdateIPACL(ctx context.Context, actor Actor, id string, in *m
 // PatchIPACL applies a PATCH body in any of FusionAuth's forms (see
 // model.PatchForm) to the list in request form, {"ipAccessControlList":{…}},
 // then validates the result exactly as an update.
-func (s *Service) PatchIPACL(ctx context.Context, actor Actor, id string, form model.PatchForm, body []byte) (*model.IPAccessControlList, error) {
+func (s *Service) PatchIPACL(ctx context.Context, actor kit.Actor, id string, form model.PatchForm, body []byte) (*model.IPAccessControlList, error) {
 	return s.changeIPACL(ctx, actor, id, func(cur *model.IPAccessControlList) (*model.IPAccessControlList, error) {
 		doc, err := json.Marshal(map[string]any{ipaclField: cur})
 		if err != nil {
@@ -139,7 +141,7 @@ func (s *Service) PatchIPACL(ctx context.Context, actor Actor, id string, form m
 
 // changeIPACL reads the list, lets next compute its new state, validates it and
 // writes it, all in one transaction.
-func (s *Service) changeIPACL(ctx context.Context, actor Actor, id string,
+func (s *Service) changeIPACL(ctx context.Context, actor kit.Actor, id string,
 	next func(cur *model.IPAccessControlList) (*model.IPAccessControlList, error)) (*model.IPAccessControlList, error) {
 	var out *model.IPAccessControlList
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
@@ -165,7 +167,7 @@ func (s *Service) changeIPACL(ctx context.Context, actor Actor, id string,
 			return ipaclWriteError(err)
 		}
 		out = l
-		return s.ipaclChanged(ctx, tx, actor, Change{Message: "Updated IP access control list " + ipaclLabel(l), TargetID: l.ID, Old: cur, New: l})
+		return s.ipaclChanged(ctx, tx, actor, audit.Change{Message: "Updated IP access control list " + ipaclLabel(l), TargetID: l.ID, Old: cur, New: l})
 	})
 	if err != nil {
 		return nil, err
@@ -179,7 +181,7 @@ const maxInUseKeysNamed = 5
 
 // DeleteIPACL removes a list. A list some key still uses is refused with a 400
 // rather than left to the foreign key.
-func (s *Service) DeleteIPACL(ctx context.Context, actor Actor, id string) error {
+func (s *Service) DeleteIPACL(ctx context.Context, actor kit.Actor, id string) error {
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		cur, err := tx.IPACLByID(ctx, id)
 		if errors.Is(err, store.ErrNoRows) {
@@ -204,7 +206,7 @@ func (s *Service) DeleteIPACL(ctx context.Context, actor Actor, id string) error
 			}
 			return err
 		}
-		return s.ipaclChanged(ctx, tx, actor, Change{Message: "Deleted IP access control list " + ipaclLabel(cur), TargetID: id, Old: cur})
+		return s.ipaclChanged(ctx, tx, actor, audit.Change{Message: "Deleted IP access control list " + ipaclLabel(cur), TargetID: id, Old: cur})
 	})
 	if err != nil {
 		return err
@@ -214,8 +216,8 @@ func (s *Service) DeleteIPACL(ctx context.Context, actor Actor, id string) error
 }
 
 // ipaclChanged audits a change and tells every node's key cache, inside tx.
-func (s *Service) ipaclChanged(ctx context.Context, tx *store.Tx, actor Actor, c Change) error {
-	if err := s.audit(ctx, tx, actor, c); err != nil {
+func (s *Service) ipaclChanged(ctx context.Context, tx *store.Tx, actor kit.Actor, c audit.Change) error {
+	if err := s.Audit.Write(ctx, tx, actor, c); err != nil {
 		return err
 	}
 	return tx.BumpCacheVersion(ctx, store.CacheAPIKeys)

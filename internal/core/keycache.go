@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/store"
@@ -41,7 +42,7 @@ type keySnapshot struct {
 // any node reaches every node within one poll), and batches usage counts.
 type KeyCache struct {
 	store *store.Store
-	clock Clock
+	clock kit.Clock
 	log   *slog.Logger
 
 	snap      atomic.Pointer[keySnapshot]
@@ -58,7 +59,7 @@ type KeyCache struct {
 // maxMissing bounds the memory spent remembering unknown keys.
 const maxMissing = 10_000
 
-func newKeyCache(st *store.Store, clock Clock, log *slog.Logger) *KeyCache {
+func newKeyCache(st *store.Store, clock kit.Clock, log *slog.Logger) *KeyCache {
 	c := &KeyCache{store: st, clock: clock, log: log}
 	c.snap.Store(&keySnapshot{version: -1, byHash: map[[sha256.Size]byte]*AuthKey{}})
 	c.extra = map[[sha256.Size]byte]*AuthKey{}

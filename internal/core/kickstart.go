@@ -18,6 +18,8 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/latchid/latch/internal/audit"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/store"
 )
@@ -43,8 +45,8 @@ func KickstartFile(ctx context.Context) (string, bool) {
 }
 
 // KickstartActor is the audit actor of a kickstart's own changes.
-func KickstartActor(file string) Actor {
-	return Actor{Type: ActorKickstart, Name: "kickstart " + file}
+func KickstartActor(file string) kit.Actor {
+	return kit.Actor{Type: kit.ActorKickstart, Name: "kickstart " + file}
 }
 
 // KickstartRefused says why a kickstart did not (and will not) run on this
@@ -267,7 +269,7 @@ type KickstartBegin struct {
 // the Default tenant's id when asked, makes the file's keys and records the
 // run, leased to in.Owner. A starter that loses a race, or finds the instance
 // no longer fresh, gets *KickstartRefused and nothing is written.
-func (s *Service) BeginKickstart(ctx context.Context, actor Actor, in KickstartBegin) (*store.KickstartRunRow, error) {
+func (s *Service) BeginKickstart(ctx context.Context, actor kit.Actor, in KickstartBegin) (*store.KickstartRunRow, error) {
 	now := s.now()
 	run := &store.KickstartRunRow{ID: uuid.NewString(), File: in.File, KeysHash: in.KeysHash, Generated: in.Generated,
 		Total: in.Total, Status: store.KickstartRunning, LeaseOwner: in.Owner,
@@ -315,7 +317,7 @@ func (s *Service) BeginKickstart(ctx context.Context, actor Actor, in KickstartB
 		if err := tx.DeleteSetupTokens(ctx); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, actor, Change{Message: fmt.Sprintf("Began kickstart %s: %d API key(s), %d request(s)",
+		return s.Audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Began kickstart %s: %d API key(s), %d request(s)",
 			in.File, len(in.Keys), in.Total), TargetID: run.ID})
 	})
 	if err != nil {
@@ -350,7 +352,7 @@ func kickstartKeyReady(ctx context.Context, tx *store.Tx, k *model.APIKey) (bool
 
 // mintKickstartKeys stores the keys of the file not stored yet (found by
 // value), in tx.
-func (s *Service) mintKickstartKeys(ctx context.Context, tx *store.Tx, actor Actor, keys []KickstartKey) error {
+func (s *Service) mintKickstartKeys(ctx context.Context, tx *store.Tx, actor kit.Actor, keys []KickstartKey) error {
 	for i := range keys {
 		_, err := tx.APIKeyByHash(ctx, hashKey(keys[i].Value))
 		if err == nil {
@@ -367,7 +369,7 @@ func (s *Service) mintKickstartKeys(ctx context.Context, tx *store.Tx, actor Act
 }
 
 // mintKickstartKey stores key i of the file, checked as the key API would.
-func (s *Service) mintKickstartKey(ctx context.Context, tx *store.Tx, actor Actor, i int, k *KickstartKey) error {
+func (s *Service) mintKickstartKey(ctx context.Context, tx *store.Tx, actor kit.Actor, i int, k *KickstartKey) error {
 	err := s.mintCheckedKey(ctx, tx, actor, k)
 	var invalid *KickstartInvalid
 	if errors.As(err, &invalid) {
@@ -379,7 +381,7 @@ func (s *Service) mintKickstartKey(ctx context.Context, tx *store.Tx, actor Acto
 	return nil
 }
 
-func (s *Service) mintCheckedKey(ctx context.Context, tx *store.Tx, actor Actor, k *KickstartKey) error {
+func (s *Service) mintCheckedKey(ctx context.Context, tx *store.Tx, actor kit.Actor, k *KickstartKey) error {
 	if msgs := CheckKickstartKey(k, false, s.now()); len(msgs) > 0 {
 		return &KickstartInvalid{Problem: strings.Join(msgs, " ")}
 	}
@@ -409,7 +411,7 @@ func (s *Service) mintCheckedKey(ctx context.Context, tx *store.Tx, actor Actor,
 // moveDefaultTenant gives the Default tenant the id a kickstart file chose,
 // moving what references it. Only a fresh instance gets here, where that is
 // the admin application (and whatever else bootstrap made).
-func (s *Service) moveDefaultTenant(ctx context.Context, tx *store.Tx, actor Actor, newID string, now int64) error {
+func (s *Service) moveDefaultTenant(ctx context.Context, tx *store.Tx, actor kit.Actor, newID string, now int64) error {
 	if newID == "" {
 		return nil
 	}
@@ -434,18 +436,18 @@ func (s *Service) moveDefaultTenant(ctx context.Context, tx *store.Tx, actor Act
 		return err
 	}
 	// Sealed secrets are bound to the row id: re-seal them for the new one.
-	sec, err := s.openSecrets(row.SecretsSealed, tenantSecretAD(oldID))
+	sec, err := kit.OpenSecrets(s.master, row.SecretsSealed, tenantSecretAD(oldID))
 	if err != nil {
 		return err
 	}
-	resealed, err := s.sealSecrets(sec, tenantSecretAD(canon))
+	resealed, err := kit.SealSecrets(s.master, sec, tenantSecretAD(canon))
 	if err != nil {
 		return err
 	}
 	if err := tx.ChangeTenantID(ctx, oldID, canon, resealed, now); err != nil {
 		return fmt.Errorf("change the Default tenant's id: %w", err)
 	}
-	return s.audit(ctx, tx, actor, Change{Message: fmt.Sprintf("Changed the Default tenant's id from %s to %s (kickstart defaultTenantId)", oldID, canon),
+	return s.Audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Changed the Default tenant's id from %s to %s (kickstart defaultTenantId)", oldID, canon),
 		TargetID: canon, Data: map[string]any{"oldId": oldID}})
 }
 
@@ -468,10 +470,10 @@ func (s *Service) ClaimKickstart(ctx context.Context, run *store.KickstartRunRow
 // ResumeKickstart records, before anything is replayed, the plan a resumed
 // run follows: new #{UUID()} values (kept, so a later resume reuses them) and
 // the number of requests.
-func (s *Service) ResumeKickstart(ctx context.Context, actor Actor, run *store.KickstartRunRow, generated map[string]string, total int) error {
+func (s *Service) ResumeKickstart(ctx context.Context, actor kit.Actor, run *store.KickstartRunRow, generated map[string]string, total int) error {
 	return s.updateRun(ctx, run, func(tx *store.Tx, r *store.KickstartRunRow) error {
 		r.Generated, r.Total, r.Status, r.Error = generated, total, store.KickstartRunning, ""
-		return s.audit(ctx, tx, actor, Change{Message: fmt.Sprintf("Resumed kickstart %s at request %d of %d",
+		return s.Audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Resumed kickstart %s at request %d of %d",
 			run.File, r.NextIndex+1, total), TargetID: r.ID})
 	})
 }
@@ -489,10 +491,10 @@ func (s *Service) KickstartStepDone(ctx context.Context, run *store.KickstartRun
 }
 
 // KickstartStopped records why the run stopped and releases it for a resume.
-func (s *Service) KickstartStopped(ctx context.Context, actor Actor, run *store.KickstartRunRow, reason string) error {
+func (s *Service) KickstartStopped(ctx context.Context, actor kit.Actor, run *store.KickstartRunRow, reason string) error {
 	return s.updateRun(ctx, run, func(tx *store.Tx, r *store.KickstartRunRow) error {
 		r.Status, r.Error, r.LeaseOwner, r.LeaseUntil = store.KickstartFailed, reason, "", 0
-		return s.audit(ctx, tx, actor, Change{Message: "Kickstart " + run.File + " stopped: " + reason, TargetID: r.ID})
+		return s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Kickstart " + run.File + " stopped: " + reason, TargetID: r.ID})
 	})
 }
 
@@ -507,14 +509,14 @@ func (s *Service) ReleaseKickstart(ctx context.Context, run *store.KickstartRunR
 // CompleteKickstart makes the keys that waited for the requests (see
 // BeginKickstart) and marks the run done: the instance never kickstarts
 // again. *KickstartInvalid when a key still names what does not exist.
-func (s *Service) CompleteKickstart(ctx context.Context, actor Actor, run *store.KickstartRunRow, keys []KickstartKey) error {
+func (s *Service) CompleteKickstart(ctx context.Context, actor kit.Actor, run *store.KickstartRunRow, keys []KickstartKey) error {
 	err := s.updateRun(ctx, run, func(tx *store.Tx, r *store.KickstartRunRow) error {
 		if err := s.mintKickstartKeys(ctx, tx, actor, keys); err != nil {
 			return err
 		}
 		now := r.LastUpdateInstant
 		r.Status, r.Error, r.LeaseOwner, r.LeaseUntil, r.CompletedInstant = store.KickstartCompleted, "", "", 0, &now
-		return s.audit(ctx, tx, actor, Change{Message: fmt.Sprintf("Completed kickstart %s: %d request(s)", run.File, r.Total),
+		return s.Audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Completed kickstart %s: %d request(s)", run.File, r.Total),
 			TargetID: r.ID})
 	})
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/password"
 	"github.com/latchid/latch/internal/secrets"
@@ -80,7 +81,7 @@ type LoginCaller struct {
 	Authenticated bool
 	// Scope is the tenants the request may touch (the key's, narrowed by
 	// X-FusionAuth-TenantId).
-	Scope TenantScope
+	Scope kit.TenantScope
 	// IP is the client's address, the login record's when the request
 	// gives no ipAddress.
 	IP string
@@ -92,11 +93,11 @@ type LoginResponse struct {
 	TokenExpirationInstant int64                  `json:"tokenExpirationInstant,omitempty"`
 	RefreshToken           string                 `json:"refreshToken,omitempty"`
 	RefreshTokenID         string                 `json:"refreshTokenId,omitempty"`
-	User                   Object                 `json:"user,omitempty"`
+	User                   kit.Object             `json:"user,omitempty"`
 	ChangePasswordID       string                 `json:"changePasswordId,omitempty"`
 	ChangePasswordReason   string                 `json:"changePasswordReason,omitempty"`
 	TwoFactorID            string                 `json:"twoFactorId,omitempty"`
-	Methods                []Object               `json:"methods,omitempty"`
+	Methods                []kit.Object           `json:"methods,omitempty"`
 	Actions                []LoginPreventedAction `json:"actions,omitempty"`
 }
 
@@ -175,7 +176,7 @@ func (s *Service) loginTargetIn(ctx context.Context, rd *store.Tx, caller LoginC
 			}
 			return model.FieldError("applicationId", "invalid", "The application does not exist or is not active.")
 		}
-		id, ok := canonicalID(rawAppID)
+		id, ok := kit.CanonicalID(rawAppID)
 		if !ok {
 			return nil, invalid()
 		}
@@ -482,7 +483,7 @@ const CodeTwoFactorLogin = "twoFactorLogin"
 // twoFactorMethodsOf lists a user's two-factor methods as a 242 shows them:
 // id, method and their settings (authenticator, email, mobilePhone…; secrets
 // are not in the data column; twoFactorMethodView leaves them out anyway).
-func twoFactorMethodsOf(row *store.UserRow) []Object {
+func twoFactorMethodsOf(row *store.UserRow) []kit.Object {
 	var v struct {
 		TwoFactor struct {
 			Methods []map[string]any `json:"methods"`
@@ -491,7 +492,7 @@ func twoFactorMethodsOf(row *store.UserRow) []Object {
 	if json.Unmarshal([]byte(row.Data), &v) != nil {
 		return nil
 	}
-	var out []Object
+	var out []kit.Object
 	for _, m := range v.TwoFactor.Methods {
 		id, _ := m["id"].(string)
 		method, _ := m["method"].(string)
@@ -675,9 +676,9 @@ func (s *Service) authenticated(ctx context.Context, lt *loginTarget, row *store
 // twoFactorRequired answers 242: the password was right, the second factor
 // is still due. The twoFactorId is a one-time code (stored hashed) holding
 // what the login asked for, so that the two-factor login API can finish it.
-func (s *Service) twoFactorRequired(ctx context.Context, lt *loginTarget, row *store.UserRow, how authenticatedLogin, methods []Object) (*LoginResult, error) {
+func (s *Service) twoFactorRequired(ctx context.Context, lt *loginTarget, row *store.UserRow, how authenticatedLogin, methods []kit.Object) (*LoginResult, error) {
 	id := secrets.Token(32)
-	data, err := encodeObject(Object{"applicationId": lt.appID(), "ipAddress": how.ip, "noJWT": how.noJWT,
+	data, err := kit.EncodeObject(kit.Object{"applicationId": lt.appID(), "ipAddress": how.ip, "noJWT": how.noJWT,
 		"loginId": how.loginID, "metaData": how.metaData, "authenticationType": how.authType})
 	if err != nil {
 		return nil, err
@@ -769,7 +770,7 @@ func (s *Service) LoginPing(ctx context.Context, caller LoginCaller, req LoginPi
 	if err != nil {
 		return nil, err
 	}
-	id, ok := canonicalID(req.UserID)
+	id, ok := kit.CanonicalID(req.UserID)
 	if !ok {
 		return nil, model.NotFoundf("user %q", req.UserID)
 	}

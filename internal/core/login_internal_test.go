@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/store"
@@ -34,7 +35,7 @@ func newLoginTestService(t *testing.T) *Service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := New(st, SystemClock{}, mk, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	svc := New(st, kit.SystemClock{}, mk, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err := svc.Bootstrap(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -52,8 +53,8 @@ func newLoginTestService(t *testing.T) *Service {
 func TestLoginHashesOncePerPath(t *testing.T) {
 	ctx := context.Background()
 	svc := newLoginTestService(t)
-	actor := Actor{Type: ActorSystem}
-	if _, err := svc.CreateUser(ctx, actor, AllTenants, "", Object{"user": Object{"email": "known@example.com", "password": "right password"},
+	actor := kit.Actor{Type: kit.ActorSystem}
+	if _, err := svc.CreateUser(ctx, actor, kit.AllTenants, "", kit.Object{"user": kit.Object{"email": "known@example.com", "password": "right password"},
 		"skipVerification": true}); err != nil {
 		t.Fatal(err)
 	}

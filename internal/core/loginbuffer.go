@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/store"
 )
 
@@ -90,7 +91,7 @@ func (r *LoginRecorder) Run(ctx context.Context, flushEvery time.Duration) {
 	r.mu.Lock()
 	r.running = true
 	r.mu.Unlock()
-	every(ctx, flushEvery, func() { _ = r.Flush(ctx) })
+	kit.Every(ctx, flushEvery, func() { _ = r.Flush(ctx) })
 	r.mu.Lock()
 	r.running = false
 	r.mu.Unlock()

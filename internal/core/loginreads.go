@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/store"
 )
@@ -18,7 +19,7 @@ import (
 // object.
 type loginUserData struct {
 	regs        []*store.RegistrationRow
-	members     []Object
+	members     []kit.Object
 	roles       []string
 	registered  bool
 	regVerified bool
@@ -83,7 +84,7 @@ func mergeRoles(own, fromGroups []string) []string {
 // loggedInUserObject is the user object a login answers, from what it read
 // before writing: the user and its registration for appID carry the
 // login's lastLoginInstant, as the login wrote them.
-func (s *Service) loggedInUserObject(row *store.UserRow, d *loginUserData, appID string, now int64) (Object, error) {
+func (s *Service) loggedInUserObject(row *store.UserRow, d *loginUserData, appID string, now int64) (kit.Object, error) {
 	row.LastLoginInstant = &now
 	regs := d.regs
 	if appID != "" {

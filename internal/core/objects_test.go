@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/store"
 	"github.com/latchid/latch/internal/testutil"
@@ -43,8 +44,8 @@ func TestTypedViews(t *testing.T) {
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		ctx := context.Background()
 		svc := newService(t, b)
-		actor := core.Actor{Type: core.ActorSystem}
-		tenants, err := svc.Tenants(ctx, core.AllTenants)
+		actor := kit.Actor{Type: kit.ActorSystem}
+		tenants, err := svc.Tenants(ctx, kit.AllTenants)
 		if err != nil || len(tenants) != 1 {
 			t.Fatalf("tenants: %v %v", tenants, err)
 		}
@@ -60,8 +61,8 @@ func TestTypedViews(t *testing.T) {
 			t.Errorf("default tenant config: %+v", cfg)
 		}
 
-		app, err := svc.CreateApplication(ctx, actor, core.AllTenants, "", core.Object{"application": core.Object{
-			"name": "Typed", "oauthConfiguration": core.Object{"authorizedRedirectURLs": []any{"https://t.example/cb"}, "clientSecret": "typed-secret"}}})
+		app, err := svc.CreateApplication(ctx, actor, kit.AllTenants, "", kit.Object{"application": kit.Object{
+			"name": "Typed", "oauthConfiguration": kit.Object{"authorizedRedirectURLs": []any{"https://t.example/cb"}, "clientSecret": "typed-secret"}}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -17,6 +17,8 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/latchid/latch/internal/audit"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/password"
 	"github.com/latchid/latch/internal/secrets"
@@ -86,7 +88,7 @@ const maxNameAttempts = 20
 // tenant from every address, non-retrievable, expiring after in.ExpiresIn, and
 // writes a critical audit entry beside mintKey's own. It works whether or not
 // setup was done: recovery must never be the thing that is locked.
-func (s *Service) RecoverAPIKey(ctx context.Context, actor Actor, in RecoveryKeyInput) (*RecoveryKeyResult, error) {
+func (s *Service) RecoverAPIKey(ctx context.Context, actor kit.Actor, in RecoveryKeyInput) (*RecoveryKeyResult, error) {
 	in.Name = strings.TrimSpace(in.Name)
 	if err := ValidateRecoveryKey(in); err != nil {
 		return nil, err
@@ -121,7 +123,7 @@ func (s *Service) RecoverAPIKey(ctx context.Context, actor Actor, in RecoveryKey
 	}
 }
 
-func (s *Service) mintRecoveryKey(ctx context.Context, actor Actor, name string, expires int64) (*RecoveryKeyResult, error) {
+func (s *Service) mintRecoveryKey(ctx context.Context, actor kit.Actor, name string, expires int64) (*RecoveryKeyResult, error) {
 	var res RecoveryKeyResult
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		k := &model.APIKey{Name: name, KeyManager: true, ExpirationInstant: &expires}
@@ -130,7 +132,7 @@ func (s *Service) mintRecoveryKey(ctx context.Context, actor Actor, name string,
 			return err
 		}
 		res.Key, res.Value = key, value
-		return s.audit(ctx, tx, actor, Change{
+		return s.Audit.Write(ctx, tx, actor, audit.Change{
 			Message: fmt.Sprintf("Break-glass: %s minted the recovery API key %s with access to every endpoint and tenant, expiring at %s",
 				actor.Label(), keyLabel(key), time.UnixMilli(expires).UTC().Format(time.RFC3339)),
 			TargetID: key.ID,
@@ -158,12 +160,12 @@ type RecoverAdminResult struct {
 // user's password, reactivates it and ensures the role. Either way the user gets
 // a random temporary password that must be changed at first sign-in. Before
 // setup it fails with ErrNotSetUp: creating the first admin is setup's job.
-func (s *Service) RecoverAdmin(ctx context.Context, actor Actor, email string) (*RecoverAdminResult, error) {
+func (s *Service) RecoverAdmin(ctx context.Context, actor kit.Actor, email string) (*RecoverAdminResult, error) {
 	email = strings.TrimSpace(email)
 	switch {
 	case email == "":
 		return nil, model.FieldError("user.email", "blank", "An email address is required.")
-	case !isEmail(email):
+	case !kit.IsEmail(email):
 		return nil, model.FieldError("user.email", "notEmail", "This is not a valid email address.")
 	}
 	if done, err := s.SetupDone(ctx); err != nil {
@@ -196,7 +198,7 @@ func (s *Service) RecoverAdmin(ctx context.Context, actor Actor, email string) (
 	return res, nil
 }
 
-func (s *Service) recoverAdminTx(ctx context.Context, tx *store.Tx, actor Actor, email, hash string) (*RecoverAdminResult, error) {
+func (s *Service) recoverAdminTx(ctx context.Context, tx *store.Tx, actor kit.Actor, email, hash string) (*RecoverAdminResult, error) {
 	now := s.now()
 	tenantID, err := adminTenantID(ctx, tx)
 	if err != nil {
@@ -214,7 +216,7 @@ func (s *Service) recoverAdminTx(ctx context.Context, tx *store.Tx, actor Actor,
 		if err := tx.InsertRegistration(ctx, reg); err != nil {
 			return nil, err
 		}
-		err = s.audit(ctx, tx, actor, Change{
+		err = s.Audit.Write(ctx, tx, actor, audit.Change{
 			Message:  fmt.Sprintf("Break-glass: %s created the admin user %s with a temporary password", actor.Label(), email),
 			TargetID: user.ID, Reason: "latch recover admin", Critical: true, New: user,
 		})
@@ -248,7 +250,7 @@ func (s *Service) recoverAdminTx(ctx context.Context, tx *store.Tx, actor Actor,
 	after := *user
 	after.Active, after.PasswordChangeRequired = true, true
 	after.LastUpdateInstant, after.PasswordLastUpdateInstant = now, now
-	err = s.audit(ctx, tx, actor, Change{
+	err = s.Audit.Write(ctx, tx, actor, audit.Change{
 		Message: fmt.Sprintf("Break-glass: %s reset the password of %s to a temporary one and ensured the admin role",
 			actor.Label(), user.Email),
 		TargetID: user.ID, Reason: "latch recover admin", Critical: true, Old: user, New: &after,

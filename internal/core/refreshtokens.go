@@ -9,6 +9,8 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/latchid/latch/internal/audit"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/store"
@@ -42,24 +44,24 @@ func newRefreshTokenValue() string { return secrets.Token(48) }
 
 // RefreshToken is FusionAuth's RefreshToken, without the token itself.
 type RefreshToken struct {
-	ID            string `json:"id"`
-	ApplicationID string `json:"applicationId"`
-	TenantID      string `json:"tenantId"`
-	UserID        string `json:"userId"`
-	InsertInstant int64  `json:"insertInstant"`
-	StartInstant  int64  `json:"startInstant"`
-	MetaData      Object `json:"metaData"`
+	ID            string     `json:"id"`
+	ApplicationID string     `json:"applicationId"`
+	TenantID      string     `json:"tenantId"`
+	UserID        string     `json:"userId"`
+	InsertInstant int64      `json:"insertInstant"`
+	StartInstant  int64      `json:"startInstant"`
+	MetaData      kit.Object `json:"metaData"`
 }
 
 func refreshTokenView(r *store.RefreshTokenRow) *RefreshToken {
-	md, err := parseObject(r.Data)
+	md, err := kit.ParseObject(r.Data)
 	if err != nil || md == nil {
-		md = Object{}
+		md = kit.Object{}
 	}
 	if r.LastAccessedInstant != nil || r.LastAccessedAddress != "" {
-		device, _ := md["device"].(Object)
+		device, _ := md["device"].(kit.Object)
 		if device == nil {
-			device = Object{}
+			device = kit.Object{}
 		}
 		if r.LastAccessedInstant != nil {
 			device["lastAccessedInstant"] = *r.LastAccessedInstant
@@ -171,7 +173,7 @@ func (s *Service) reuseDetected(ctx context.Context, cur *store.RefreshTokenRow)
 		if err != nil || len(revoked) == 0 {
 			return err
 		}
-		return s.audit(ctx, tx, Actor{Type: ActorSystem, Name: "refresh token reuse detection"}, Change{
+		return s.Audit.Write(ctx, tx, kit.Actor{Type: kit.ActorSystem, Name: "refresh token reuse detection"}, audit.Change{
 			Message:  fmt.Sprintf("Revoked %d refresh tokens of session %s: rotated refresh token %s was used again", len(revoked), cur.FamilyID, cur.ID),
 			TargetID: cur.UserID, Data: map[string]any{"familyId": cur.FamilyID, "applicationId": cur.ApplicationID, "tokenId": cur.ID},
 		})
@@ -298,7 +300,7 @@ func (s *Service) RevokeUserRefreshTokens(ctx context.Context, tx *store.Tx, use
 
 // RefreshTokensOfUser lists a user's usable refresh tokens (GET
 // /api/jwt/refresh?userId=); ErrNotFound for a user outside the scope.
-func (s *Service) RefreshTokensOfUser(ctx context.Context, scope TenantScope, userID string) ([]*RefreshToken, error) {
+func (s *Service) RefreshTokensOfUser(ctx context.Context, scope kit.TenantScope, userID string) ([]*RefreshToken, error) {
 	rd := s.store.Read()
 	row, err := loadUser(ctx, rd, scope, userID)
 	if err != nil {
@@ -317,8 +319,8 @@ func (s *Service) RefreshTokensOfUser(ctx context.Context, scope TenantScope, us
 
 // RefreshTokenByID is one usable refresh token (GET /api/jwt/refresh/{id});
 // ErrNotFound when it is unknown, not usable or outside the scope.
-func (s *Service) RefreshTokenByID(ctx context.Context, scope TenantScope, id string) (*RefreshToken, error) {
-	cid, ok := canonicalID(id)
+func (s *Service) RefreshTokenByID(ctx context.Context, scope kit.TenantScope, id string) (*RefreshToken, error) {
+	cid, ok := kit.CanonicalID(id)
 	if !ok {
 		return nil, model.NotFoundf("refresh token %q", id)
 	}
@@ -345,7 +347,7 @@ type RevokeRefreshTokensRequest struct {
 // by token, or every token of a user, of an application, or of a user for
 // an application. Unknown (or invisible) tokens, users and applications are
 // ErrNotFound. The revocation is audited with its count.
-func (s *Service) RevokeRefreshTokens(ctx context.Context, actor Actor, scope TenantScope, req RevokeRefreshTokensRequest) error {
+func (s *Service) RevokeRefreshTokens(ctx context.Context, actor kit.Actor, scope kit.TenantScope, req RevokeRefreshTokensRequest) error {
 	rd := s.store.Read()
 	f := store.RefreshTokenFilter{TenantIDs: scope.Tenants}
 	var what, target string
@@ -354,7 +356,7 @@ func (s *Service) RevokeRefreshTokens(ctx context.Context, actor Actor, scope Te
 		var row *store.RefreshTokenRow
 		var err error
 		if req.TokenID != "" {
-			cid, ok := canonicalID(req.TokenID)
+			cid, ok := kit.CanonicalID(req.TokenID)
 			if !ok {
 				return model.NotFoundf("refresh token %q", req.TokenID)
 			}
@@ -380,7 +382,7 @@ func (s *Service) RevokeRefreshTokens(ctx context.Context, actor Actor, scope Te
 			f.UserID, what, target = row.ID, "user "+userLabel(row), row.ID
 		}
 		if req.ApplicationID != "" {
-			cid, ok := canonicalID(req.ApplicationID)
+			cid, ok := kit.CanonicalID(req.ApplicationID)
 			if !ok {
 				return model.NotFoundf("application %q", req.ApplicationID)
 			}
@@ -410,7 +412,7 @@ func (s *Service) RevokeRefreshTokens(ctx context.Context, actor Actor, scope Te
 		for _, r := range revoked[:min(len(revoked), 100)] {
 			ids = append(ids, r.ID)
 		}
-		return s.audit(ctx, tx, actor, Change{Message: fmt.Sprintf("Revoked %d refresh tokens: %s", len(revoked), what),
+		return s.Audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Revoked %d refresh tokens: %s", len(revoked), what),
 			TargetID: target, Data: map[string]any{"count": len(revoked), "tokenIds": ids}})
 	})
 }
@@ -436,7 +438,7 @@ func (s *Service) IssueJWT(ctx context.Context, token, rawAppID, refreshToken, i
 	if strings.TrimSpace(rawAppID) == "" {
 		return nil, model.FieldError("applicationId", "blank", "An applicationId is required.")
 	}
-	appID, ok := canonicalID(rawAppID)
+	appID, ok := kit.CanonicalID(rawAppID)
 	if !ok {
 		return nil, model.FieldError("applicationId", "invalid", "[applicationId] must be a UUID.")
 	}

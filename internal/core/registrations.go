@@ -10,6 +10,8 @@ import (
 	"time"
 	_ "time/tzdata" // timezones are checked by name; a static binary may run where no zoneinfo is installed
 
+	"github.com/latchid/latch/internal/audit"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/store"
@@ -40,8 +42,8 @@ var localePattern = regexp.MustCompile(`^[A-Za-z]{2,8}([_-][A-Za-z0-9]{1,8})*$`)
 // RegistrationResult is FusionAuth's RegistrationResponse: the registration
 // and, for a combined registration, the user created with it.
 type RegistrationResult struct {
-	Registration Object `json:"registration"`
-	User         Object `json:"user,omitempty"`
+	Registration kit.Object `json:"registration"`
+	User         kit.Object `json:"user,omitempty"`
 }
 
 // preparedRegistration is a validated registration object ready to store.
@@ -56,11 +58,11 @@ type preparedRegistration struct {
 // normalizeRegistration checks a registration object as sent and prepares it
 // in place: owned fields cut out, the types of the fields FusionAuth defines
 // checked. generate asks for a new authentication token.
-func normalizeRegistration(o Object, generate bool, verrs *model.Errors) *preparedRegistration {
+func normalizeRegistration(o kit.Object, generate bool, verrs *model.Errors) *preparedRegistration {
 	f := func(s string) string { return registrationField + "." + s }
 	p := &preparedRegistration{}
-	p.id = optionalIDAt(o, "id", f("id"), verrs)
-	p.appID = optionalIDAt(o, "applicationId", f("applicationId"), verrs)
+	p.id = kit.OptionalIDAt(o, "id", f("id"), verrs)
+	p.appID = kit.OptionalIDAt(o, "applicationId", f("applicationId"), verrs)
 	switch v := o["roles"].(type) {
 	case nil:
 	case []any:
@@ -98,7 +100,7 @@ func normalizeRegistration(o Object, generate bool, verrs *model.Errors) *prepar
 		delete(o, k)
 	}
 	if v, ok := o["data"]; ok && v != nil {
-		if _, ok := v.(Object); !ok {
+		if _, ok := v.(kit.Object); !ok {
 			verrs.Field(f("data"), "invalid", "[registration.data] must be a JSON object.")
 		}
 	}
@@ -129,8 +131,8 @@ func normalizeRegistration(o Object, generate bool, verrs *model.Errors) *prepar
 	switch v := o["username"].(type) {
 	case nil:
 	case string:
-		if len(v) > maxNameLength {
-			verrs.Field(f("username"), "tooLong", fmt.Sprintf("[registration.username] must be at most %d characters.", maxNameLength))
+		if len(v) > kit.MaxNameLength {
+			verrs.Field(f("username"), "tooLong", fmt.Sprintf("[registration.username] must be at most %d characters.", kit.MaxNameLength))
 		}
 	default:
 		verrs.Field(f("username"), "invalid", "[registration.username] must be a string.")
@@ -149,13 +151,13 @@ func ValidTimezone(name string) bool {
 }
 
 // registrationObject builds the object a client sees from a stored row.
-func registrationObject(row *store.RegistrationRow) (Object, error) {
-	o, err := parseObject(row.Data)
+func registrationObject(row *store.RegistrationRow) (kit.Object, error) {
+	o, err := kit.ParseObject(row.Data)
 	if err != nil {
 		return nil, fmt.Errorf("registration %s data: %w", row.ID, err)
 	}
 	if o["data"] == nil {
-		o["data"] = Object{}
+		o["data"] = kit.Object{}
 	}
 	o["id"] = row.ID
 	o["applicationId"] = row.ApplicationID
@@ -184,8 +186,8 @@ func registrationLabel(userID, appID string) string {
 
 // loadUserTenant returns the tenant of a user visible in the scope, or
 // model.ErrNotFound.
-func loadUserTenant(ctx context.Context, tx *store.Tx, scope TenantScope, userID string) (string, string, error) {
-	id, ok := canonicalID(userID)
+func loadUserTenant(ctx context.Context, tx *store.Tx, scope kit.TenantScope, userID string) (string, string, error) {
+	id, ok := kit.CanonicalID(userID)
 	if !ok {
 		return "", "", model.NotFoundf("user %s", userID)
 	}
@@ -252,7 +254,7 @@ func defaultRoleNames(roles []model.ApplicationRole) []string {
 
 // applicationVerifiesRegistrations reads the application's verifyRegistration.
 func applicationVerifiesRegistrations(app *store.ApplicationRow) bool {
-	o, err := parseObject(app.Data)
+	o, err := kit.ParseObject(app.Data)
 	if err != nil {
 		return false
 	}
@@ -265,9 +267,9 @@ func applicationVerifiesRegistrations(app *store.ApplicationRow) bool {
 // creates the user (userID is then the optional id of the new user) and the
 // registration in one transaction, so that a failing registration leaves no
 // user behind. applicationID, when given in the path, wins over the body's.
-func (s *Service) Register(ctx context.Context, actor Actor, scope TenantScope, userID, applicationID string, body Object) (*RegistrationResult, error) {
+func (s *Service) Register(ctx context.Context, actor kit.Actor, scope kit.TenantScope, userID, applicationID string, body kit.Object) (*RegistrationResult, error) {
 	verrs := &model.Errors{}
-	o := requestObject(body, registrationField, verrs)
+	o := kit.RequestObject(body, registrationField, verrs)
 	generate := boolMember(body, "generateAuthenticationToken", verrs)
 	skipVerification := boolMember(body, "skipRegistrationVerification", verrs)
 	userObj, combined := body["user"]
@@ -275,7 +277,7 @@ func (s *Service) Register(ctx context.Context, actor Actor, scope TenantScope, 
 		combined = false
 	}
 	if applicationID != "" {
-		id, ok := canonicalID(applicationID)
+		id, ok := kit.CanonicalID(applicationID)
 		if !ok {
 			return nil, model.NotFoundf("application %s", applicationID)
 		}
@@ -298,9 +300,9 @@ func (s *Service) Register(ctx context.Context, actor Actor, scope TenantScope, 
 		userScope := scope
 		// The application names the tenant when the request does not:
 		// FusionAuth registers a new user in the application's tenant.
-		if uo, ok := userObj.(Object); ok && uo["tenantId"] == nil && scope.Tenant() == "" {
+		if uo, ok := userObj.(kit.Object); ok && uo["tenantId"] == nil && scope.Tenant() == "" {
 			if app, err := s.store.Read().ApplicationByID(ctx, p.appID); err == nil && scope.CanSee(app.TenantID) {
-				userScope = TenantScope{Tenants: []string{app.TenantID}}
+				userScope = kit.TenantScope{Tenants: []string{app.TenantID}}
 			}
 		}
 		var err error
@@ -341,7 +343,7 @@ func (s *Service) Register(ctx context.Context, actor Actor, scope TenantScope, 
 // the application, stores it and audits it, in tx. o is the normalized
 // object (owned fields cut). It returns the registration as the client sees
 // it, with the authentication token when one was set.
-func (s *Service) insertRegistration(ctx context.Context, tx *store.Tx, actor Actor, userID, userTenant string, p *preparedRegistration, o Object, skipVerification bool) (Object, error) {
+func (s *Service) insertRegistration(ctx context.Context, tx *store.Tx, actor kit.Actor, userID, userTenant string, p *preparedRegistration, o kit.Object, skipVerification bool) (kit.Object, error) {
 	app, roles, err := registrationApplication(ctx, tx, p.appID, userTenant, true)
 	if err != nil {
 		return nil, err
@@ -359,13 +361,13 @@ func (s *Service) insertRegistration(ctx context.Context, tx *store.Tx, actor Ac
 	}
 	id := p.id
 	if id == "" {
-		id = newOrGivenID("", "", &model.Errors{})
+		id = kit.NewOrGivenID("", "", &model.Errors{})
 	} else if taken, err := tx.RegistrationIDTaken(ctx, id); err != nil {
 		return nil, err
 	} else if taken {
 		return nil, model.FieldError(registrationField+".id", "duplicate", "A registration with this id already exists.")
 	}
-	data, err := encodeObject(o)
+	data, err := kit.EncodeObject(o)
 	if err != nil {
 		return nil, err
 	}
@@ -390,11 +392,11 @@ func (s *Service) insertRegistration(ctx context.Context, tx *store.Tx, actor Ac
 	if err != nil {
 		return nil, err
 	}
-	if err := s.audit(ctx, tx, actor, Change{Message: "Created registration " + registrationLabel(userID, app.ID),
+	if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Created registration " + registrationLabel(userID, app.ID),
 		TargetID: id, New: snapshot, Data: map[string]any{"userId": userID, "applicationId": app.ID}}); err != nil {
 		return nil, err
 	}
-	out := model.DeepCopyJSON(snapshot).(Object)
+	out := model.DeepCopyJSON(snapshot).(kit.Object)
 	if p.token != "" {
 		out["authenticationToken"] = p.token
 	}
@@ -403,13 +405,13 @@ func (s *Service) insertRegistration(ctx context.Context, tx *store.Tx, actor Ac
 
 // Registration returns a user's registration for an application, or
 // model.ErrNotFound (also for users of tenants outside the scope).
-func (s *Service) Registration(ctx context.Context, scope TenantScope, userID, applicationID string) (Object, error) {
+func (s *Service) Registration(ctx context.Context, scope kit.TenantScope, userID, applicationID string) (kit.Object, error) {
 	rd := s.store.Read()
 	uid, _, err := loadUserTenant(ctx, rd, scope, userID)
 	if err != nil {
 		return nil, err
 	}
-	appID, ok := canonicalID(applicationID)
+	appID, ok := kit.CanonicalID(applicationID)
 	if !ok {
 		return nil, model.NotFoundf("application %s", applicationID)
 	}
@@ -425,16 +427,16 @@ func (s *Service) Registration(ctx context.Context, scope TenantScope, userID, a
 
 // registrationAppID reads the application of an update: the path's, else the
 // body's registration.applicationId.
-func registrationAppID(applicationID string, body Object) (string, error) {
+func registrationAppID(applicationID string, body kit.Object) (string, error) {
 	if applicationID == "" {
-		if reg, ok := body[registrationField].(Object); ok {
+		if reg, ok := body[registrationField].(kit.Object); ok {
 			applicationID, _ = reg["applicationId"].(string)
 		}
 	}
 	if strings.TrimSpace(applicationID) == "" {
 		return "", model.FieldError(registrationField+".applicationId", "missing", "You must specify the [registration.applicationId] property.")
 	}
-	id, ok := canonicalID(applicationID)
+	id, ok := kit.CanonicalID(applicationID)
 	if !ok {
 		return "", model.NotFoundf("application %s", applicationID)
 	}
@@ -444,9 +446,9 @@ func registrationAppID(applicationID string, body Object) (string, error) {
 // UpdateRegistration replaces a registration with the object of a
 // RegistrationRequest body. Roles not given are none; verification and the
 // instants stay.
-func (s *Service) UpdateRegistration(ctx context.Context, actor Actor, scope TenantScope, userID, applicationID string, body Object) (*RegistrationResult, error) {
+func (s *Service) UpdateRegistration(ctx context.Context, actor kit.Actor, scope kit.TenantScope, userID, applicationID string, body kit.Object) (*RegistrationResult, error) {
 	verrs := &model.Errors{}
-	o := requestObject(body, registrationField, verrs)
+	o := kit.RequestObject(body, registrationField, verrs)
 	generate := boolMember(body, "generateAuthenticationToken", verrs)
 	if err := verrs.Err(); err != nil {
 		return nil, err
@@ -455,17 +457,17 @@ func (s *Service) UpdateRegistration(ctx context.Context, actor Actor, scope Ten
 	if err != nil {
 		return nil, err
 	}
-	return s.changeRegistration(ctx, actor, scope, userID, appID, generate, func(Object) (Object, error) { return o, nil })
+	return s.changeRegistration(ctx, actor, scope, userID, appID, generate, func(kit.Object) (kit.Object, error) { return o, nil })
 }
 
 // PatchRegistration applies a patch in one of FusionAuth's three forms to the
 // registration in request form ({"registration":{…}}) and validates the result
 // as an update.
-func (s *Service) PatchRegistration(ctx context.Context, actor Actor, scope TenantScope, userID, applicationID string, form model.PatchForm, patch []byte) (*RegistrationResult, error) {
+func (s *Service) PatchRegistration(ctx context.Context, actor kit.Actor, scope kit.TenantScope, userID, applicationID string, form model.PatchForm, patch []byte) (*RegistrationResult, error) {
 	if applicationID == "" && form != model.PatchJSON {
 		// The application may be named in the patch itself.
 		if v, err := model.DecodeJSONValue(patch); err == nil {
-			if body, ok := v.(Object); ok {
+			if body, ok := v.(kit.Object); ok {
 				appID, err := registrationAppID("", body)
 				if err != nil {
 					return nil, err
@@ -478,22 +480,22 @@ func (s *Service) PatchRegistration(ctx context.Context, actor Actor, scope Tena
 	if err != nil {
 		return nil, err
 	}
-	return s.changeRegistration(ctx, actor, scope, userID, appID, false, func(cur Object) (Object, error) {
-		patched, err := model.ApplyPatch(form, Object{registrationField: cur}, patch)
+	return s.changeRegistration(ctx, actor, scope, userID, appID, false, func(cur kit.Object) (kit.Object, error) {
+		patched, err := model.ApplyPatch(form, kit.Object{registrationField: cur}, patch)
 		if err != nil {
 			return nil, err
 		}
-		body, ok := patched.(Object)
+		body, ok := patched.(kit.Object)
 		if !ok {
 			return nil, model.GeneralError(model.CodeInvalidJSON, "The patched request is not a JSON object.")
 		}
 		verrs := &model.Errors{}
-		o := requestObject(body, registrationField, verrs)
+		o := kit.RequestObject(body, registrationField, verrs)
 		return o, verrs.Err()
 	})
 }
 
-func (s *Service) changeRegistration(ctx context.Context, actor Actor, scope TenantScope, userID, appID string, generate bool, next func(cur Object) (Object, error)) (*RegistrationResult, error) {
+func (s *Service) changeRegistration(ctx context.Context, actor kit.Actor, scope kit.TenantScope, userID, appID string, generate bool, next func(cur kit.Object) (kit.Object, error)) (*RegistrationResult, error) {
 	var out *RegistrationResult
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		uid, tenant, err := loadUserTenant(ctx, tx, scope, userID)
@@ -511,7 +513,7 @@ func (s *Service) changeRegistration(ctx context.Context, actor Actor, scope Ten
 		if err != nil {
 			return err
 		}
-		o, err := next(model.DeepCopyJSON(curObj).(Object))
+		o, err := next(model.DeepCopyJSON(curObj).(kit.Object))
 		if err != nil {
 			return err
 		}
@@ -536,7 +538,7 @@ func (s *Service) changeRegistration(ctx context.Context, actor Actor, scope Ten
 		if err := checkRegistrationRoles(names, roles); err != nil {
 			return err
 		}
-		data, err := encodeObject(o)
+		data, err := kit.EncodeObject(o)
 		if err != nil {
 			return err
 		}
@@ -552,11 +554,11 @@ func (s *Service) changeRegistration(ctx context.Context, actor Actor, scope Ten
 		if err != nil {
 			return err
 		}
-		if err := s.audit(ctx, tx, actor, Change{Message: "Updated registration " + registrationLabel(uid, appID),
+		if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Updated registration " + registrationLabel(uid, appID),
 			TargetID: cur.ID, Old: curObj, New: snapshot, Data: map[string]any{"userId": uid, "applicationId": appID}}); err != nil {
 			return err
 		}
-		reg := model.DeepCopyJSON(snapshot).(Object)
+		reg := model.DeepCopyJSON(snapshot).(kit.Object)
 		if p.token != "" {
 			reg["authenticationToken"] = p.token
 		}
@@ -570,8 +572,8 @@ func (s *Service) changeRegistration(ctx context.Context, actor Actor, scope Ten
 }
 
 // DeleteRegistration removes a user's registration for an application.
-func (s *Service) DeleteRegistration(ctx context.Context, actor Actor, scope TenantScope, userID, applicationID string) error {
-	appID, ok := canonicalID(applicationID)
+func (s *Service) DeleteRegistration(ctx context.Context, actor kit.Actor, scope kit.TenantScope, userID, applicationID string) error {
+	appID, ok := kit.CanonicalID(applicationID)
 	if !ok {
 		return model.NotFoundf("application %s", applicationID)
 	}
@@ -597,7 +599,7 @@ func (s *Service) DeleteRegistration(ctx context.Context, actor Actor, scope Ten
 		if err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, actor, Change{Message: "Deleted registration " + registrationLabel(uid, appID),
+		return s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Deleted registration " + registrationLabel(uid, appID),
 			TargetID: cur.ID, Old: snapshot, Data: map[string]any{"userId": uid, "applicationId": appID}})
 	})
 }
@@ -605,7 +607,7 @@ func (s *Service) DeleteRegistration(ctx context.Context, actor Actor, scope Ten
 // RegistrationObjects returns the registrations of each user in FusionAuth's
 // shape, oldest first, for the user responses (retrieve, search). Users
 // without registrations are absent from the map. tx may be nil (a read).
-func (s *Service) RegistrationObjects(ctx context.Context, tx *store.Tx, userIDs []string) (map[string][]Object, error) {
+func (s *Service) RegistrationObjects(ctx context.Context, tx *store.Tx, userIDs []string) (map[string][]kit.Object, error) {
 	if tx == nil {
 		tx = s.store.Read()
 	}
@@ -613,7 +615,7 @@ func (s *Service) RegistrationObjects(ctx context.Context, tx *store.Tx, userIDs
 	if err != nil {
 		return nil, fmt.Errorf("registrations of users: %w", err)
 	}
-	out := make(map[string][]Object, len(rows))
+	out := make(map[string][]kit.Object, len(rows))
 	for uid, regs := range rows {
 		for _, r := range regs {
 			o, err := registrationObject(r)

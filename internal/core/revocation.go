@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/latchid/latch/internal/audit"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/store"
 )
@@ -30,7 +32,7 @@ const (
 
 // revokeUserTokens revokes every refresh token of a user in tx and audits
 // how many (no entry when there were none). It returns the count.
-func (s *Service) revokeUserTokens(ctx context.Context, tx *store.Tx, actor Actor, userID, label, why string) (int, error) {
+func (s *Service) revokeUserTokens(ctx context.Context, tx *store.Tx, actor kit.Actor, userID, label, why string) (int, error) {
 	n, err := s.RevokeUserRefreshTokens(ctx, tx, userID)
 	if err != nil {
 		return 0, fmt.Errorf("revoke refresh tokens: %w", err)
@@ -38,13 +40,13 @@ func (s *Service) revokeUserTokens(ctx context.Context, tx *store.Tx, actor Acto
 	if n == 0 {
 		return 0, nil
 	}
-	return n, s.audit(ctx, tx, actor, Change{Message: fmt.Sprintf("Revoked %d refresh tokens of user %s: %s", n, label, why),
+	return n, s.Audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Revoked %d refresh tokens of user %s: %s", n, label, why),
 		TargetID: userID, Data: map[string]any{"count": n, "reason": why}})
 }
 
 // revokeOnPasswordChange revokes a user's refresh tokens after a password
 // change when its tenant's policy says so.
-func (s *Service) revokeOnPasswordChange(ctx context.Context, tx *store.Tx, cfg *model.TenantConfig, actor Actor, row *store.UserRow) error {
+func (s *Service) revokeOnPasswordChange(ctx context.Context, tx *store.Tx, cfg *model.TenantConfig, actor kit.Actor, row *store.UserRow) error {
 	if !cfg.JWTConfiguration.RefreshTokenRevocationPolicy.OnPasswordChanged {
 		return nil
 	}
@@ -59,7 +61,7 @@ func (s *Service) revokeOnLockout(ctx context.Context, tx *store.Tx, cfg *model.
 	if strings.HasPrefix(subject, failedLoginSubjectPrefix) || !cfg.JWTConfiguration.RefreshTokenRevocationPolicy.OnLoginPrevented {
 		return nil
 	}
-	_, err := s.revokeUserTokens(ctx, tx, Actor{Type: ActorSystem, Name: "failed login lockout"}, subject, subject, revokedLockout)
+	_, err := s.revokeUserTokens(ctx, tx, kit.Actor{Type: kit.ActorSystem, Name: "failed login lockout"}, subject, subject, revokedLockout)
 	return err
 }
 
@@ -67,7 +69,7 @@ func (s *Service) revokeOnLockout(ctx context.Context, tx *store.Tx, cfg *model.
 // (a change-password id): the count always, a lockout in force only when
 // the tenant's failedAuthenticationConfiguration.actionCancelPolicy.onPasswordReset
 // says so (FusionAuth's setting, default false). A lifted lockout is audited.
-func (s *Service) liftLockoutOnReset(ctx context.Context, tx *store.Tx, cfg *model.TenantConfig, actor Actor, row *store.UserRow, now int64) error {
+func (s *Service) liftLockoutOnReset(ctx context.Context, tx *store.Tx, cfg *model.TenantConfig, actor kit.Actor, row *store.UserRow, now int64) error {
 	if !cfg.FailedAuthenticationConfiguration.ActionCancelPolicy.OnPasswordReset {
 		_, err := tx.ClearLoginFailures(ctx, row.ID, now) // false while locked: the lockout stays
 		return err
@@ -76,6 +78,6 @@ func (s *Service) liftLockoutOnReset(ctx context.Context, tx *store.Tx, cfg *mod
 	if err != nil || !lifted {
 		return err
 	}
-	return s.audit(ctx, tx, actor, Change{Message: "Lifted the failed login lockout of user " + userLabel(row) + ": password reset",
+	return s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Lifted the failed login lockout of user " + userLabel(row) + ": password reset",
 		TargetID: row.ID, Data: map[string]any{"reason": "password reset"}})
 }

@@ -3,13 +3,14 @@ package core
 import (
 	"context"
 	"errors"
-	"net/mail"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
 
+	"github.com/latchid/latch/internal/audit"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/password"
 	"github.com/latchid/latch/internal/secrets"
@@ -71,7 +72,7 @@ func ValidateSetup(in SetupInput) error {
 	switch {
 	case email == "":
 		errs.Field("user.email", "blank", "An email address is required.")
-	case !isEmail(email):
+	case !kit.IsEmail(email):
 		errs.Field("user.email", "notEmail", "This is not a valid email address.")
 	}
 	n := utf8.RuneCountInString(in.Password)
@@ -91,15 +92,10 @@ func ValidateSetup(in SetupInput) error {
 	return errs.Err()
 }
 
-func isEmail(s string) bool {
-	addr, err := mail.ParseAddress(s)
-	return err == nil && addr.Address == s && strings.Contains(s[strings.LastIndex(s, "@"):], ".")
-}
-
 // Setup performs first-run setup in one transaction: the admin user, its admin
 // registration, and the initial key-manager key with access to every endpoint,
 // stored as a hash only. A second setup, however it races, gets ErrSetupDone.
-func (s *Service) Setup(ctx context.Context, actor Actor, in SetupInput) (*SetupResult, error) {
+func (s *Service) Setup(ctx context.Context, actor kit.Actor, in SetupInput) (*SetupResult, error) {
 	in.Email = strings.TrimSpace(in.Email)
 	in.FullName = strings.TrimSpace(in.FullName)
 	if err := ValidateSetup(in); err != nil {
@@ -137,7 +133,7 @@ func (s *Service) Setup(ctx context.Context, actor Actor, in SetupInput) (*Setup
 			ApplicationID: model.AdminApplicationID, Roles: []string{"admin"}, InsertInstant: now, LastUpdateInstant: now}); err != nil {
 			return err
 		}
-		if err := s.audit(ctx, tx, actor, Change{Message: "Created the first admin user " + in.Email, TargetID: user.ID}); err != nil {
+		if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Created the first admin user " + in.Email, TargetID: user.ID}); err != nil {
 			return err
 		}
 		key, value, err := s.mintKey(ctx, tx, actor, &model.APIKey{Name: InitialKeyName, KeyManager: true}, "")

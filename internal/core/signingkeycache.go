@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/latchid/latch/internal/keys"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/store"
 )
@@ -83,7 +84,7 @@ func (c *SigningKeyCache) refresh(ctx context.Context) error {
 // Run keeps the set current until ctx ends, checking the cache version every
 // pollEvery (one indexed single-row read).
 func (c *SigningKeyCache) Run(ctx context.Context, pollEvery time.Duration) {
-	every(ctx, pollEvery, func() {
+	kit.Every(ctx, pollEvery, func() {
 		v, err := c.store.Read().CacheVersion(ctx, store.CacheSigningKeys)
 		if err == nil && v != c.version.Load() { // on error (database away) keep serving the last set
 			c.Refresh(ctx)

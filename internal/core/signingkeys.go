@@ -11,7 +11,9 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/latchid/latch/internal/audit"
 	"github.com/latchid/latch/internal/keys"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/store"
@@ -155,8 +157,8 @@ func (s *Service) signingKeyRow(ctx context.Context, tx *store.Tx, id string) (*
 // without one matches anywhere), algorithm and type.
 func (s *Service) SearchSigningKeys(ctx context.Context, q KeySearch) ([]*model.Key, int, error) {
 	var verrs model.Errors
-	offset, limit := pageWindow(&verrs, q.StartRow, q.NumberOfResults)
-	col, desc, ok := parseOrderBy(q.OrderBy, store.SigningKeyOrderColumns)
+	offset, limit := kit.PageWindow(&verrs, q.StartRow, q.NumberOfResults)
+	col, desc, ok := kit.ParseOrderBy(q.OrderBy, store.SigningKeyOrderColumns)
 	if !ok {
 		verrs.Field("search.orderBy", "invalid", "orderBy must be one of algorithm, expiration, id, insertInstant, name or type, optionally followed by ASC or DESC.")
 	}
@@ -219,7 +221,7 @@ func checkKeyName(name string, verrs *model.Errors) string {
 
 // GenerateSigningKey makes a key pair (with a self-signed certificate) or an
 // HMAC secret. id may be empty (one is generated) or a UUID the caller chose.
-func (s *Service) GenerateSigningKey(ctx context.Context, actor Actor, id string, in *KeyInput) (*model.Key, error) {
+func (s *Service) GenerateSigningKey(ctx context.Context, actor kit.Actor, id string, in *KeyInput) (*model.Key, error) {
 	verrs := &model.Errors{}
 	id, name := checkNewKey(id, in, verrs)
 	if err := verrs.Err(); err != nil {
@@ -245,7 +247,7 @@ func (s *Service) GenerateSigningKey(ctx context.Context, actor Actor, id string
 // ImportSigningKey stores a key brought in from elsewhere: a certificate, a
 // public key, a private key (or several of them that belong together), or an
 // HMAC secret.
-func (s *Service) ImportSigningKey(ctx context.Context, actor Actor, id string, in *KeyInput) (*model.Key, error) {
+func (s *Service) ImportSigningKey(ctx context.Context, actor kit.Actor, id string, in *KeyInput) (*model.Key, error) {
 	verrs := &model.Errors{}
 	id, name := checkNewKey(id, in, verrs)
 	var m *keys.Material
@@ -279,7 +281,7 @@ func mergeErrors(into, from *model.Errors) {
 
 // storeSigningKey writes a new key, sealed, audits it and bumps the cache
 // version, in one transaction; then this node's cache sees it at once.
-func (s *Service) storeSigningKey(ctx context.Context, actor Actor, id, name string, m *keys.Material, verb string) (*model.Key, error) {
+func (s *Service) storeSigningKey(ctx context.Context, actor kit.Actor, id, name string, m *keys.Material, verb string) (*model.Key, error) {
 	now := s.now()
 	row := &store.SigningKeyRow{ID: id, Name: name, Algorithm: m.Algorithm, Type: m.Type, Length: m.Length, Kid: m.Kid,
 		PublicKey: m.PublicKey, Certificate: m.Certificate, Issuer: m.Issuer, ExpirationInstant: m.ExpirationMillis(),
@@ -295,7 +297,7 @@ func (s *Service) storeSigningKey(ctx context.Context, actor Actor, id, name str
 		if err := tx.InsertSigningKey(ctx, row); err != nil {
 			return signingKeyWriteError(err)
 		}
-		return s.signingKeysChanged(ctx, tx, actor, Change{Message: verb + " signing key " + signingKeyLabel(name, id),
+		return s.signingKeysChanged(ctx, tx, actor, audit.Change{Message: verb + " signing key " + signingKeyLabel(name, id),
 			TargetID: id, New: out})
 	})
 	if err != nil {
@@ -344,8 +346,8 @@ func signingKeyWriteError(err error) error {
 
 // signingKeysChanged audits a change and tells every node's signing key
 // cache, inside tx.
-func (s *Service) signingKeysChanged(ctx context.Context, tx *store.Tx, actor Actor, c Change) error {
-	if err := s.audit(ctx, tx, actor, c); err != nil {
+func (s *Service) signingKeysChanged(ctx context.Context, tx *store.Tx, actor kit.Actor, c audit.Change) error {
+	if err := s.Audit.Write(ctx, tx, actor, c); err != nil {
 		return err
 	}
 	return tx.BumpCacheVersion(ctx, store.CacheSigningKeys)
@@ -353,7 +355,7 @@ func (s *Service) signingKeysChanged(ctx context.Context, tx *store.Tx, actor Ac
 
 // UpdateSigningKey renames a key: as in FusionAuth, the name is all that
 // changes; a new certificate or algorithm is a new key (import it).
-func (s *Service) UpdateSigningKey(ctx context.Context, actor Actor, id string, in *KeyInput) (*model.Key, error) {
+func (s *Service) UpdateSigningKey(ctx context.Context, actor kit.Actor, id string, in *KeyInput) (*model.Key, error) {
 	var out *model.Key
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		cur, err := s.signingKeyRow(ctx, tx, id)
@@ -382,7 +384,7 @@ func (s *Service) UpdateSigningKey(ctx context.Context, actor Actor, id string, 
 		next := *cur
 		next.Name, next.LastUpdateInstant = name, now
 		out = publicSigningKey(&next)
-		return s.signingKeysChanged(ctx, tx, actor, Change{Message: "Updated signing key " + signingKeyLabel(name, cur.ID),
+		return s.signingKeysChanged(ctx, tx, actor, audit.Change{Message: "Updated signing key " + signingKeyLabel(name, cur.ID),
 			TargetID: cur.ID, Old: before, New: out})
 	})
 	if err != nil {
@@ -398,7 +400,7 @@ const maxHoldersNamed = 5
 // DeleteSigningKey removes a key. A key a tenant or an application is
 // configured with (its JWT signing keys, or any other *KeyId setting) is
 // refused with a 400 that says where it is used.
-func (s *Service) DeleteSigningKey(ctx context.Context, actor Actor, id string) error {
+func (s *Service) DeleteSigningKey(ctx context.Context, actor kit.Actor, id string) error {
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		cur, err := s.signingKeyRow(ctx, tx, id)
 		if err != nil {
@@ -417,7 +419,7 @@ func (s *Service) DeleteSigningKey(ctx context.Context, actor Actor, id string) 
 			}
 			return err
 		}
-		return s.signingKeysChanged(ctx, tx, actor, Change{Message: "Deleted signing key " + signingKeyLabel(cur.Name, cur.ID),
+		return s.signingKeysChanged(ctx, tx, actor, audit.Change{Message: "Deleted signing key " + signingKeyLabel(cur.Name, cur.ID),
 			TargetID: cur.ID, Old: publicSigningKey(cur)})
 	})
 	if err != nil {
@@ -538,7 +540,7 @@ func (s *Service) EnsureDefaultSigningKey(ctx context.Context) error {
 		Length: m.Length, Kid: m.Kid, PublicKey: m.PublicKey, Certificate: m.Certificate, Issuer: m.Issuer,
 		ExpirationInstant: m.ExpirationMillis(), PrivateSealed: s.master.Seal(m.Private, signingKeyAD(id.String())),
 		InsertInstant: now, LastUpdateInstant: now}
-	actor := Actor{Type: ActorSystem}
+	actor := kit.Actor{Type: kit.ActorSystem}
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
 		// First statement: on PostgreSQL a concurrent starter blocks here
 		// until the winner commits, then fails on the key and rolls back.
@@ -554,7 +556,7 @@ func (s *Service) EnsureDefaultSigningKey(ctx context.Context) error {
 		if err := tx.InsertSigningKey(ctx, row); err != nil {
 			return fmt.Errorf("store the default signing key: %w", err)
 		}
-		if err := s.signingKeysChanged(ctx, tx, actor, Change{Message: "Generated the default signing key " +
+		if err := s.signingKeysChanged(ctx, tx, actor, audit.Change{Message: "Generated the default signing key " +
 			signingKeyLabel(row.Name, row.ID), TargetID: row.ID, New: publicSigningKey(row)}); err != nil {
 			return err
 		}
@@ -572,7 +574,7 @@ func (s *Service) EnsureDefaultSigningKey(ctx context.Context) error {
 
 // useDefaultKeyInDefaultTenant names the key as the Default tenant's access
 // and id token signing key, where the tenant names none yet.
-func (s *Service) useDefaultKeyInDefaultTenant(ctx context.Context, tx *store.Tx, actor Actor, keyID string, now int64) error {
+func (s *Service) useDefaultKeyInDefaultTenant(ctx context.Context, tx *store.Tx, actor kit.Actor, keyID string, now int64) error {
 	tenantID, data, err := tx.DefaultTenantData(ctx, model.AdminApplicationID)
 	if errors.Is(err, store.ErrNoRows) {
 		return nil // not bootstrapped: nothing to configure
@@ -580,11 +582,11 @@ func (s *Service) useDefaultKeyInDefaultTenant(ctx context.Context, tx *store.Tx
 	if err != nil {
 		return err
 	}
-	o, err := parseObject(data)
+	o, err := kit.ParseObject(data)
 	if err != nil {
 		return fmt.Errorf("default tenant data: %w", err)
 	}
-	jwt, ok := objectMember(o, "jwtConfiguration")
+	jwt, ok := kit.ObjectMember(o, "jwtConfiguration")
 	if !ok {
 		return nil // malformed setting: leave the tenant as it is
 	}
@@ -598,14 +600,14 @@ func (s *Service) useDefaultKeyInDefaultTenant(ctx context.Context, tx *store.Tx
 	if len(set) == 0 {
 		return nil
 	}
-	text, err := encodeObject(o)
+	text, err := kit.EncodeObject(o)
 	if err != nil {
 		return err
 	}
 	if err := tx.SetTenantData(ctx, tenantID, text, now); err != nil {
 		return err
 	}
-	return s.audit(ctx, tx, actor, Change{Message: "Set the Default tenant's " + strings.Join(set, " and ") +
+	return s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Set the Default tenant's " + strings.Join(set, " and ") +
 		" to the default signing key", TargetID: tenantID, Data: map[string]any{"keyId": keyID}})
 }
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/store"
@@ -35,7 +36,7 @@ func TestEnsureDefaultSigningKeyRace(t *testing.T) {
 			t.Fatal(err)
 		}
 		log := slog.New(slog.NewTextHandler(io.Discard, nil))
-		if err := core.New(st, core.SystemClock{}, mk, log).Bootstrap(ctx); err != nil {
+		if err := core.New(st, kit.SystemClock{}, mk, log).Bootstrap(ctx); err != nil {
 			t.Fatal(err)
 		}
 		const n = 8
@@ -44,7 +45,7 @@ func TestEnsureDefaultSigningKeyRace(t *testing.T) {
 		start := make(chan struct{})
 		var wg sync.WaitGroup
 		for i := range svcs {
-			svcs[i] = core.New(st, core.SystemClock{}, mk, log)
+			svcs[i] = core.New(st, kit.SystemClock{}, mk, log)
 			wg.Add(1)
 			go func() {
 				defer wg.Done()

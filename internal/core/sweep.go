@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/store"
 )
 
@@ -33,7 +34,7 @@ func (s *Service) SweepExpired(ctx context.Context) (int64, error) {
 
 // RunSweeper sweeps every interval until ctx ends.
 func (s *Service) RunSweeper(ctx context.Context, interval time.Duration) {
-	every(ctx, interval, func() {
+	kit.Every(ctx, interval, func() {
 		n, err := s.SweepExpired(ctx)
 		switch {
 		case err != nil && ctx.Err() == nil:

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/latchid/latch/internal/audit"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/store"
 )
@@ -21,7 +23,7 @@ const tenantField = "tenant"
 
 // tenantSecretPaths are the tenant settings that are credentials: stored
 // sealed, never in the data column or an audit entry.
-var tenantSecretPaths = []secretPath{
+var tenantSecretPaths = []kit.SecretPath{
 	{"emailConfiguration", "password"},
 	{"captchaConfiguration", "secretKey"},
 }
@@ -121,20 +123,20 @@ type TenantSearch struct {
 // normalizeTenant checks a tenant object as sent on create or update and
 // prepares it for storage in place: owned fields removed, defaults filled.
 // It returns the name and the typed view.
-func normalizeTenant(o Object) (string, *model.TenantConfig, *model.Errors) {
+func normalizeTenant(o kit.Object) (string, *model.TenantConfig, *model.Errors) {
 	verrs := &model.Errors{}
-	name := requiredName(o, tenantField+".name", verrs)
+	name := kit.RequiredName(o, tenantField+".name", verrs)
 	for _, f := range tenantOwnedFields {
 		delete(o, f)
 	}
-	fillDefaults(o, mustObject(tenantDefaultsJSON))
+	kit.FillDefaults(o, kit.MustObject(tenantDefaultsJSON))
 	if v, ok := o["data"]; ok && v != nil {
-		if _, ok := v.(Object); !ok {
+		if _, ok := v.(kit.Object); !ok {
 			verrs.Field(tenantField+".data", "invalid", "[tenant.data] must be a JSON object.")
 		}
 	}
 	var cfg model.TenantConfig
-	if !decodeTyped(o, tenantField, &cfg, verrs) {
+	if !kit.DecodeTyped(o, tenantField, &cfg, verrs) {
 		return name, nil, verrs
 	}
 	checkTenantConfig(&cfg, verrs)
@@ -144,7 +146,7 @@ func normalizeTenant(o Object) (string, *model.TenantConfig, *model.Errors) {
 func checkTenantConfig(c *model.TenantConfig, verrs *model.Errors) {
 	f := func(s string) string { return tenantField + "." + s }
 	pv := c.PasswordValidationRules
-	positive(verrs, f("passwordValidationRules.minLength"), int64(pv.MinLength))
+	kit.Positive(verrs, f("passwordValidationRules.minLength"), int64(pv.MinLength))
 	switch {
 	case pv.MaxLength > MaxPasswordLength:
 		verrs.Field(f("passwordValidationRules.maxLength"), "invalid", fmt.Sprintf("[tenant.passwordValidationRules.maxLength] must be at most %d.", MaxPasswordLength))
@@ -152,22 +154,22 @@ func checkTenantConfig(c *model.TenantConfig, verrs *model.Errors) {
 		verrs.Field(f("passwordValidationRules.maxLength"), "invalid", "[tenant.passwordValidationRules.maxLength] must not be less than minLength.")
 	}
 	if pv.RememberPreviousPasswords.Enabled {
-		positive(verrs, f("passwordValidationRules.rememberPreviousPasswords.count"), int64(pv.RememberPreviousPasswords.Count))
+		kit.Positive(verrs, f("passwordValidationRules.rememberPreviousPasswords.count"), int64(pv.RememberPreviousPasswords.Count))
 	}
 	pe := c.PasswordEncryptionConfiguration
 	if !slices.Contains(PasswordSchemes, pe.EncryptionScheme) {
 		verrs.Field(f("passwordEncryptionConfiguration.encryptionScheme"), "invalid",
 			"[tenant.passwordEncryptionConfiguration.encryptionScheme] must be one of "+strings.Join(PasswordSchemes, ", ")+".")
 	}
-	positive(verrs, f("passwordEncryptionConfiguration.encryptionSchemeFactor"), int64(pe.EncryptionSchemeFactor))
+	kit.Positive(verrs, f("passwordEncryptionConfiguration.encryptionSchemeFactor"), int64(pe.EncryptionSchemeFactor))
 
 	checkJWTConfiguration(&c.JWTConfiguration, f("jwtConfiguration"), true, verrs)
 
 	fa := c.FailedAuthenticationConfiguration
-	positive(verrs, f("failedAuthenticationConfiguration.tooManyAttempts"), int64(fa.TooManyAttempts))
-	positive(verrs, f("failedAuthenticationConfiguration.resetCountInSeconds"), int64(fa.ResetCountInSeconds))
-	positive(verrs, f("failedAuthenticationConfiguration.actionDuration"), fa.ActionDuration)
-	oneOf(verrs, f("failedAuthenticationConfiguration.actionDurationUnit"), fa.ActionDurationUnit,
+	kit.Positive(verrs, f("failedAuthenticationConfiguration.tooManyAttempts"), int64(fa.TooManyAttempts))
+	kit.Positive(verrs, f("failedAuthenticationConfiguration.resetCountInSeconds"), int64(fa.ResetCountInSeconds))
+	kit.Positive(verrs, f("failedAuthenticationConfiguration.actionDuration"), fa.ActionDuration)
+	kit.OneOf(verrs, f("failedAuthenticationConfiguration.actionDurationUnit"), fa.ActionDurationUnit,
 		"MINUTES", "HOURS", "DAYS", "WEEKS", "MONTHS", "YEARS")
 
 	ei := c.ExternalIdentifierConfiguration
@@ -184,7 +186,7 @@ func checkTenantConfig(c *model.TenantConfig, verrs *model.Errors) {
 		"twoFactorIdTimeToLiveInSeconds":                ei.TwoFactorIDTimeToLiveInSeconds,
 		"twoFactorTrustIdTimeToLiveInSeconds":           ei.TwoFactorTrustIDTimeToLiveInSeconds,
 	} {
-		positive(verrs, f("externalIdentifierConfiguration."+name), int64(ttl))
+		kit.Positive(verrs, f("externalIdentifierConfiguration."+name), int64(ttl))
 	}
 	for name, g := range map[string]model.SecureGenerator{
 		"changePasswordIdGenerator":                    ei.ChangePasswordIDGenerator,
@@ -197,17 +199,17 @@ func checkTenantConfig(c *model.TenantConfig, verrs *model.Errors) {
 		"setupPasswordIdGenerator":                     ei.SetupPasswordIDGenerator,
 		"twoFactorOneTimeCodeIdGenerator":              ei.TwoFactorOneTimeCodeIDGenerator,
 	} {
-		positive(verrs, f("externalIdentifierConfiguration."+name+".length"), int64(g.Length))
-		oneOf(verrs, f("externalIdentifierConfiguration."+name+".type"), g.Type,
+		kit.Positive(verrs, f("externalIdentifierConfiguration."+name+".length"), int64(g.Length))
+		kit.OneOf(verrs, f("externalIdentifierConfiguration."+name+".type"), g.Type,
 			"randomBytes", "randomAlpha", "randomAlphaNumeric", "randomDigits")
 	}
 
-	positive(verrs, f("httpSessionMaxInactiveInterval"), int64(c.HTTPSessionMaxInactiveInterval))
+	kit.Positive(verrs, f("httpSessionMaxInactiveInterval"), int64(c.HTTPSessionMaxInactiveInterval))
 	if p := c.EmailConfiguration.Port; p < 0 || p > 65535 {
 		verrs.Field(f("emailConfiguration.port"), "invalid", "[tenant.emailConfiguration.port] must be between 0 and 65535.")
 	}
-	oneOf(verrs, f("emailConfiguration.security"), c.EmailConfiguration.Security, "NONE", "SSL", "TLS")
-	oneOf(verrs, f("emailConfiguration.unverified.behavior"), c.EmailConfiguration.Unverified.Behavior, "Allow", "Gated")
+	kit.OneOf(verrs, f("emailConfiguration.security"), c.EmailConfiguration.Security, "NONE", "SSL", "TLS")
+	kit.OneOf(verrs, f("emailConfiguration.unverified.behavior"), c.EmailConfiguration.Unverified.Behavior, "Allow", "Gated")
 }
 
 // checkJWTConfiguration checks token lifetimes and policies. An application's
@@ -216,11 +218,11 @@ func checkJWTConfiguration(j *model.JWTConfiguration, field string, always bool,
 	if !always && !j.Enabled {
 		return
 	}
-	positive(verrs, field+".timeToLiveInSeconds", int64(j.TimeToLiveInSeconds))
-	positive(verrs, field+".refreshTokenTimeToLiveInMinutes", int64(j.RefreshTokenTimeToLiveInMinutes))
-	oneOf(verrs, field+".refreshTokenExpirationPolicy", j.RefreshTokenExpirationPolicy,
+	kit.Positive(verrs, field+".timeToLiveInSeconds", int64(j.TimeToLiveInSeconds))
+	kit.Positive(verrs, field+".refreshTokenTimeToLiveInMinutes", int64(j.RefreshTokenTimeToLiveInMinutes))
+	kit.OneOf(verrs, field+".refreshTokenExpirationPolicy", j.RefreshTokenExpirationPolicy,
 		"Fixed", "SlidingWindow", "SlidingWindowWithMaximumLifetime")
-	oneOf(verrs, field+".refreshTokenUsagePolicy", j.RefreshTokenUsagePolicy, "Reusable", "OneTimeUse")
+	kit.OneOf(verrs, field+".refreshTokenUsagePolicy", j.RefreshTokenUsagePolicy, "Reusable", "OneTimeUse")
 	if j.RefreshTokenExpirationPolicy == "SlidingWindowWithMaximumLifetime" &&
 		j.RefreshTokenSlidingWindowConfiguration.MaximumTimeToLiveInMinutes < j.RefreshTokenTimeToLiveInMinutes {
 		verrs.Field(field+".refreshTokenSlidingWindowConfiguration.maximumTimeToLiveInMinutes", "invalid",
@@ -231,23 +233,23 @@ func checkJWTConfiguration(j *model.JWTConfiguration, field string, always bool,
 // tenantObject builds the object a client sees from a stored row. Defaults are
 // filled again so that rows written before a setting existed (or by bootstrap)
 // read complete. withSecrets adds the decrypted secrets.
-func (s *Service) tenantObject(row *store.TenantRow, withSecrets bool) (Object, error) {
-	o, err := parseObject(row.Data)
+func (s *Service) tenantObject(row *store.TenantRow, withSecrets bool) (kit.Object, error) {
+	o, err := kit.ParseObject(row.Data)
 	if err != nil {
 		return nil, fmt.Errorf("tenant %s data: %w", row.ID, err)
 	}
-	fillDefaults(o, mustObject(tenantDefaultsJSON))
+	kit.FillDefaults(o, kit.MustObject(tenantDefaultsJSON))
 	o["id"] = row.ID
 	o["name"] = row.Name
 	o["insertInstant"] = row.InsertInstant
 	o["lastUpdateInstant"] = row.LastUpdateInstant
 	o["state"] = "Active"
 	if withSecrets {
-		sec, err := s.openSecrets(row.SecretsSealed, tenantSecretAD(row.ID))
+		sec, err := kit.OpenSecrets(s.master, row.SecretsSealed, tenantSecretAD(row.ID))
 		if err != nil {
 			return nil, err
 		}
-		putSecrets(o, tenantSecretPaths, sec)
+		kit.PutSecrets(o, tenantSecretPaths, sec)
 	}
 	return o, nil
 }
@@ -255,13 +257,13 @@ func (s *Service) tenantObject(row *store.TenantRow, withSecrets bool) (Object, 
 func tenantSecretAD(id string) string { return "tenant:" + id }
 
 // tenantRow prepares a normalized object for storage.
-func (s *Service) tenantRow(id, name string, o Object, insert, update int64) (*store.TenantRow, error) {
-	sec := cutSecrets(o, tenantSecretPaths)
-	sealed, err := s.sealSecrets(sec, tenantSecretAD(id))
+func (s *Service) tenantRow(id, name string, o kit.Object, insert, update int64) (*store.TenantRow, error) {
+	sec := kit.CutSecrets(o, tenantSecretPaths)
+	sealed, err := kit.SealSecrets(s.master, sec, tenantSecretAD(id))
 	if err != nil {
 		return nil, err
 	}
-	data, err := encodeObject(o)
+	data, err := kit.EncodeObject(o)
 	if err != nil {
 		return nil, err
 	}
@@ -272,8 +274,8 @@ func tenantLabel(name, id string) string { return fmt.Sprintf("[%s] (%s)", name,
 
 // Tenant returns one tenant, or model.ErrNotFound (also for tenants outside
 // the scope).
-func (s *Service) Tenant(ctx context.Context, scope TenantScope, id string) (Object, error) {
-	id, ok := canonicalID(id)
+func (s *Service) Tenant(ctx context.Context, scope kit.TenantScope, id string) (kit.Object, error) {
+	id, ok := kit.CanonicalID(id)
 	if !ok || !scope.CanSee(id) {
 		return nil, model.NotFoundf("tenant %s", id)
 	}
@@ -288,12 +290,12 @@ func (s *Service) Tenant(ctx context.Context, scope TenantScope, id string) (Obj
 }
 
 // Tenants returns every tenant in the scope, ordered by name.
-func (s *Service) Tenants(ctx context.Context, scope TenantScope) ([]Object, error) {
+func (s *Service) Tenants(ctx context.Context, scope kit.TenantScope) ([]kit.Object, error) {
 	rows, err := s.store.Read().ListTenants(ctx, scope.Tenants)
 	if err != nil {
 		return nil, fmt.Errorf("list tenants: %w", err)
 	}
-	out := make([]Object, 0, len(rows))
+	out := make([]kit.Object, 0, len(rows))
 	for _, row := range rows {
 		o, err := s.tenantObject(row, true)
 		if err != nil {
@@ -307,19 +309,19 @@ func (s *Service) Tenants(ctx context.Context, scope TenantScope) ([]Object, err
 // TenantConfig returns the typed settings of a tenant, secrets included, for
 // the features that act on them (passwords, tokens, email).
 func (s *Service) TenantConfig(ctx context.Context, id string) (*model.TenantConfig, error) {
-	o, err := s.Tenant(ctx, AllTenants, id)
+	o, err := s.Tenant(ctx, kit.AllTenants, id)
 	if err != nil {
 		return nil, err
 	}
-	return storedConfig[model.TenantConfig](o, tenantField, "tenant "+id)
+	return kit.StoredConfig[model.TenantConfig](o, tenantField, "tenant "+id)
 }
 
 // SearchTenants finds tenants by name, FusionAuth's tenant search. "*" is
 // accepted and means what a substring match already does.
-func (s *Service) SearchTenants(ctx context.Context, scope TenantScope, q TenantSearch) ([]Object, int, error) {
+func (s *Service) SearchTenants(ctx context.Context, scope kit.TenantScope, q TenantSearch) ([]kit.Object, int, error) {
 	var verrs model.Errors
-	offset, limit := pageWindow(&verrs, q.StartRow, q.NumberOfResults)
-	col, desc, ok := parseOrderBy(q.OrderBy, store.TenantOrderColumns)
+	offset, limit := kit.PageWindow(&verrs, q.StartRow, q.NumberOfResults)
+	col, desc, ok := kit.ParseOrderBy(q.OrderBy, store.TenantOrderColumns)
 	if !ok {
 		verrs.Field("search.orderBy", "invalid", "orderBy must be one of id, insertInstant, lastUpdateInstant or name, optionally followed by ASC or DESC.")
 	}
@@ -331,7 +333,7 @@ func (s *Service) SearchTenants(ctx context.Context, scope TenantScope, q Tenant
 	if err != nil {
 		return nil, 0, fmt.Errorf("search tenants: %w", err)
 	}
-	out := make([]Object, 0, len(rows))
+	out := make([]kit.Object, 0, len(rows))
 	for _, row := range rows {
 		// Search results leave secrets out, as FusionAuth's do.
 		o, err := s.tenantObject(row, false)
@@ -346,15 +348,15 @@ func (s *Service) SearchTenants(ctx context.Context, scope TenantScope, q Tenant
 // CreateTenant creates a tenant from a TenantRequest body: {"tenant":{…}} or,
 // to copy one, {"sourceTenantId":…, "tenant":{"name":…}}. id may be "" (one is
 // generated) or a UUID the caller chose.
-func (s *Service) CreateTenant(ctx context.Context, actor Actor, id string, body Object) (Object, error) {
+func (s *Service) CreateTenant(ctx context.Context, actor kit.Actor, id string, body kit.Object) (kit.Object, error) {
 	verrs := &model.Errors{}
-	id = newOrGivenID(id, tenantField+".id", verrs)
-	o := requestObject(body, tenantField, verrs)
-	sourceID := optionalID(body, "sourceTenantId", verrs)
+	id = kit.NewOrGivenID(id, tenantField+".id", verrs)
+	o := kit.RequestObject(body, tenantField, verrs)
+	sourceID := kit.OptionalID(body, "sourceTenantId", verrs)
 	if err := verrs.Err(); err != nil {
 		return nil, err
 	}
-	var out Object
+	var out kit.Object
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		if sourceID != "" {
 			src, err := tx.TenantByID(ctx, sourceID)
@@ -370,7 +372,7 @@ func (s *Service) CreateTenant(ctx context.Context, actor Actor, id string, body
 			}
 			// The copy takes every setting of the source; what the request
 			// sends (at least the new name) is merged over it.
-			o = model.MergePatch(base, o).(Object)
+			o = model.MergePatch(base, o).(kit.Object)
 		}
 		name, _, verrs := normalizeTenant(o)
 		if err := verrs.Err(); err != nil {
@@ -400,7 +402,7 @@ func (s *Service) CreateTenant(ctx context.Context, actor Actor, id string, body
 		if sourceID != "" {
 			msg += " as a copy of tenant " + sourceID
 		}
-		if err := s.audit(ctx, tx, actor, Change{Message: msg, TargetID: id, New: snapshot}); err != nil {
+		if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: msg, TargetID: id, New: snapshot}); err != nil {
 			return err
 		}
 		out, err = s.tenantObject(row, true)
@@ -413,42 +415,42 @@ func (s *Service) CreateTenant(ctx context.Context, actor Actor, id string, body
 }
 
 // UpdateTenant replaces a tenant with the object of a TenantRequest body.
-func (s *Service) UpdateTenant(ctx context.Context, actor Actor, scope TenantScope, id string, body Object) (Object, error) {
+func (s *Service) UpdateTenant(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, body kit.Object) (kit.Object, error) {
 	verrs := &model.Errors{}
-	o := requestObject(body, tenantField, verrs)
+	o := kit.RequestObject(body, tenantField, verrs)
 	if err := verrs.Err(); err != nil {
 		return nil, err
 	}
-	return s.changeTenant(ctx, actor, scope, id, func(Object) (Object, error) { return o, nil })
+	return s.changeTenant(ctx, actor, scope, id, func(kit.Object) (kit.Object, error) { return o, nil })
 }
 
 // PatchTenant applies a patch in one of FusionAuth's three forms to the
 // tenant in request form ({"tenant":{…}}), then validates the result as an
 // update.
-func (s *Service) PatchTenant(ctx context.Context, actor Actor, scope TenantScope, id string, form model.PatchForm, patch []byte) (Object, error) {
-	return s.changeTenant(ctx, actor, scope, id, func(cur Object) (Object, error) {
-		patched, err := model.ApplyPatch(form, Object{tenantField: cur}, patch)
+func (s *Service) PatchTenant(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, form model.PatchForm, patch []byte) (kit.Object, error) {
+	return s.changeTenant(ctx, actor, scope, id, func(cur kit.Object) (kit.Object, error) {
+		patched, err := model.ApplyPatch(form, kit.Object{tenantField: cur}, patch)
 		if err != nil {
 			return nil, err
 		}
-		body, ok := patched.(Object)
+		body, ok := patched.(kit.Object)
 		if !ok {
 			return nil, model.GeneralError(model.CodeInvalidJSON, "The patched request is not a JSON object.")
 		}
 		verrs := &model.Errors{}
-		o := requestObject(body, tenantField, verrs)
+		o := kit.RequestObject(body, tenantField, verrs)
 		return o, verrs.Err()
 	})
 }
 
 // changeTenant reads a tenant, lets next compute its new object from the
 // current one (secrets included), validates and stores it, in one transaction.
-func (s *Service) changeTenant(ctx context.Context, actor Actor, scope TenantScope, id string, next func(cur Object) (Object, error)) (Object, error) {
-	id, ok := canonicalID(id)
+func (s *Service) changeTenant(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, next func(cur kit.Object) (kit.Object, error)) (kit.Object, error) {
+	id, ok := kit.CanonicalID(id)
 	if !ok || !scope.CanSee(id) {
 		return nil, model.NotFoundf("tenant %s", id)
 	}
-	var out Object
+	var out kit.Object
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		cur, err := tx.TenantByID(ctx, id)
 		if errors.Is(err, store.ErrNoRows) {
@@ -487,7 +489,7 @@ func (s *Service) changeTenant(ctx context.Context, actor Actor, scope TenantSco
 		if err != nil {
 			return err
 		}
-		if err := s.audit(ctx, tx, actor, Change{Message: "Updated tenant " + tenantLabel(name, id), TargetID: id, Old: oldSnap, New: newSnap}); err != nil {
+		if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Updated tenant " + tenantLabel(name, id), TargetID: id, Old: oldSnap, New: newSnap}); err != nil {
 			return err
 		}
 		out, err = s.tenantObject(row, true)
@@ -502,8 +504,8 @@ func (s *Service) changeTenant(ctx context.Context, actor Actor, scope TenantSco
 // DeleteTenant removes a tenant with its applications and users. API keys
 // limited to it alone are deleted; keys limited to it among others lose it.
 // The tenant holding the admin application cannot be deleted.
-func (s *Service) DeleteTenant(ctx context.Context, actor Actor, scope TenantScope, id string) error {
-	id, ok := canonicalID(id)
+func (s *Service) DeleteTenant(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string) error {
+	id, ok := kit.CanonicalID(id)
 	if !ok || !scope.CanSee(id) {
 		return model.NotFoundf("tenant %s", id)
 	}
@@ -542,7 +544,7 @@ func (s *Service) DeleteTenant(ctx context.Context, actor Actor, scope TenantSco
 				if err := tx.DeleteAPIKey(ctx, k.ID); err != nil {
 					return fmt.Errorf("delete api key %s: %w", k.ID, err)
 				}
-				if err := s.audit(ctx, tx, actor, Change{Message: "Deleted API key " + keyLabel(&before) + " with its only tenant " + tenantLabel(cur.Name, id),
+				if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Deleted API key " + keyLabel(&before) + " with its only tenant " + tenantLabel(cur.Name, id),
 					TargetID: k.ID, Old: &before, Critical: true}); err != nil {
 					return err
 				}
@@ -558,7 +560,7 @@ func (s *Service) DeleteTenant(ctx context.Context, actor Actor, scope TenantSco
 					return fmt.Errorf("narrow api key %s: %w", k.ID, err)
 				}
 				after := k.APIKey
-				if err := s.audit(ctx, tx, actor, Change{Message: "Removed deleted tenant " + tenantLabel(cur.Name, id) + " from API key " + keyLabel(&after),
+				if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Removed deleted tenant " + tenantLabel(cur.Name, id) + " from API key " + keyLabel(&after),
 					TargetID: k.ID, Old: &before, New: &after}); err != nil {
 					return err
 				}
@@ -580,7 +582,7 @@ func (s *Service) DeleteTenant(ctx context.Context, actor Actor, scope TenantSco
 		if err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, actor, Change{Message: "Deleted tenant " + tenantLabel(cur.Name, id) + " with its applications and users",
+		return s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Deleted tenant " + tenantLabel(cur.Name, id) + " with its applications and users",
 			TargetID: id, Old: snapshot, Critical: true})
 	})
 	if err != nil {

@@ -20,6 +20,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/latchid/latch/internal/audit"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/store"
 )
@@ -148,15 +150,15 @@ var defaultTOTP = totpParams{hash: sha1.New, digits: 6, step: 30}
 
 // defaultAuthenticatorConfiguration is what FusionAuth shows of a method
 // enabled with the default TOTP settings.
-func defaultAuthenticatorConfiguration() Object {
-	return Object{"algorithm": "HmacSHA1", "codeLength": 6, "timeStep": 30}
+func defaultAuthenticatorConfiguration() kit.Object {
+	return kit.Object{"algorithm": "HmacSHA1", "codeLength": 6, "timeStep": 30}
 }
 
 // totpParamsOf reads a method's authenticator configuration; anything absent
 // or unusable is the default.
-func totpParamsOf(m Object) totpParams {
+func totpParamsOf(m kit.Object) totpParams {
 	p := defaultTOTP
-	cfg, _ := m["authenticator"].(Object)
+	cfg, _ := m["authenticator"].(kit.Object)
 	if cfg == nil {
 		return p
 	}
@@ -292,8 +294,8 @@ func storeRecoveryCodes(ctx context.Context, tx *store.Tx, row *store.UserRow, n
 // The user's methods.
 
 // twoFactorMethodView is a method as answers show it: everything but the secret.
-func twoFactorMethodView(m map[string]any) Object {
-	out := Object{}
+func twoFactorMethodView(m map[string]any) kit.Object {
+	out := kit.Object{}
 	for k, v := range m {
 		if k != "secret" {
 			out[k] = v
@@ -304,25 +306,25 @@ func twoFactorMethodView(m map[string]any) Object {
 
 // userTwoFactor is a user's stored object with its methods and secrets open.
 type userTwoFactor struct {
-	data    Object
-	methods []Object
+	data    kit.Object
+	methods []kit.Object
 	secrets map[string]string
 }
 
 func (s *Service) openTwoFactor(row *store.UserRow) (*userTwoFactor, error) {
-	data, err := parseObject(row.Data)
+	data, err := kit.ParseObject(row.Data)
 	if err != nil {
 		return nil, fmt.Errorf("user %s data: %w", row.ID, err)
 	}
-	sec, err := s.openSecrets(row.SecretsSealed, userSecretAD(row.ID))
+	sec, err := kit.OpenSecrets(s.master, row.SecretsSealed, userSecretAD(row.ID))
 	if err != nil {
 		return nil, err
 	}
 	u := &userTwoFactor{data: data, secrets: sec}
-	if tf, ok := data["twoFactor"].(Object); ok {
+	if tf, ok := data["twoFactor"].(kit.Object); ok {
 		list, _ := tf["methods"].([]any)
 		for _, item := range list {
-			if m, ok := item.(Object); ok {
+			if m, ok := item.(kit.Object); ok {
 				u.methods = append(u.methods, m)
 			}
 		}
@@ -330,10 +332,10 @@ func (s *Service) openTwoFactor(row *store.UserRow) (*userTwoFactor, error) {
 	return u, nil
 }
 
-func methodID(m Object) string     { s, _ := m["id"].(string); return s }
-func methodKind(m Object) string   { s, _ := m["method"].(string); return s }
-func (u *userTwoFactor) n() int    { return len(u.methods) }
-func (u *userTwoFactor) has() bool { return len(u.methods) > 0 }
+func methodID(m kit.Object) string   { s, _ := m["id"].(string); return s }
+func methodKind(m kit.Object) string { s, _ := m["method"].(string); return s }
+func (u *userTwoFactor) n() int      { return len(u.methods) }
+func (u *userTwoFactor) has() bool   { return len(u.methods) > 0 }
 
 // totpFor checks a code against the user's authenticator methods (only the
 // one named, when methodID is not ""): the method and counter it matched.
@@ -359,9 +361,9 @@ func (u *userTwoFactor) totpFor(code, onlyMethod string, now int64) (string, int
 
 // encode writes the methods back into the object and seals the secrets.
 func (s *Service) encodeTwoFactor(row *store.UserRow, u *userTwoFactor) (data, sealed string, err error) {
-	tf, _ := u.data["twoFactor"].(Object)
+	tf, _ := u.data["twoFactor"].(kit.Object)
 	if tf == nil {
-		tf = Object{}
+		tf = kit.Object{}
 	}
 	list := make([]any, len(u.methods))
 	for i, m := range u.methods {
@@ -369,10 +371,10 @@ func (s *Service) encodeTwoFactor(row *store.UserRow, u *userTwoFactor) (data, s
 	}
 	tf["methods"] = list
 	u.data["twoFactor"] = tf
-	if data, err = encodeObject(u.data); err != nil {
+	if data, err = kit.EncodeObject(u.data); err != nil {
 		return "", "", err
 	}
-	sealed, err = s.sealSecrets(u.secrets, userSecretAD(row.ID))
+	sealed, err = kit.SealSecrets(s.master, u.secrets, userSecretAD(row.ID))
 	return data, sealed, err
 }
 
@@ -401,7 +403,7 @@ func (u *userTwoFactor) methodParams(id string) totpParams {
 // changeTwoFactor runs fn on a user's two-factor state inside a transaction
 // and stores the result only if the user did not change meanwhile (retrying
 // when it did). fn returns whether to store.
-func (s *Service) changeTwoFactor(ctx context.Context, scope TenantScope, userID string,
+func (s *Service) changeTwoFactor(ctx context.Context, scope kit.TenantScope, userID string,
 	fn func(tx *store.Tx, row *store.UserRow, u *userTwoFactor, now int64) (bool, error)) error {
 	for attempt := 0; ; attempt++ {
 		err := s.store.InTx(ctx, func(tx *store.Tx) error {
@@ -441,7 +443,7 @@ func (s *Service) changeTwoFactor(ctx context.Context, scope TenantScope, userID
 }
 
 // EnableTwoFactor is FusionAuth's POST /api/user/two-factor/{userId}.
-func (s *Service) EnableTwoFactor(ctx context.Context, actor Actor, scope TenantScope, userID string, req TwoFactorRequest) (*TwoFactorResponse, error) {
+func (s *Service) EnableTwoFactor(ctx context.Context, actor kit.Actor, scope kit.TenantScope, userID string, req TwoFactorRequest) (*TwoFactorResponse, error) {
 	verrs := &model.Errors{}
 	method := strings.TrimSpace(req.Method)
 	switch method {
@@ -491,7 +493,7 @@ func (s *Service) EnableTwoFactor(ctx context.Context, actor Actor, scope Tenant
 	revoke := tenant.JWTConfiguration.RefreshTokenRevocationPolicy.OnMultiFactorEnable
 	res := &TwoFactorResponse{}
 	err = s.changeTwoFactor(ctx, scope, userID, func(tx *store.Tx, row *store.UserRow, u *userTwoFactor, now int64) (bool, error) {
-		m := Object{"id": newTwoFactorID(), "method": method, "authenticator": defaultAuthenticatorConfiguration()}
+		m := kit.Object{"id": newTwoFactorID(), "method": method, "authenticator": defaultAuthenticatorConfiguration()}
 		if name := strings.TrimSpace(req.Name); name != "" {
 			m["name"] = name
 		}
@@ -521,7 +523,7 @@ func (s *Service) EnableTwoFactor(ctx context.Context, actor Actor, scope Tenant
 			}
 			res.RecoveryCodes = codes
 		}
-		if err := s.audit(ctx, tx, actor, Change{Message: fmt.Sprintf("Enabled two-factor method %s (%s) of user %s", id, method, userLabel(row)),
+		if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Enabled two-factor method %s (%s) of user %s", id, method, userLabel(row)),
 			TargetID: row.ID, Data: map[string]any{"methodId": id, "method": method, "recoveryCodesGenerated": first}}); err != nil {
 			return false, err
 		}
@@ -541,7 +543,7 @@ func (s *Service) EnableTwoFactor(ctx context.Context, actor Actor, scope Tenant
 // DisableTwoFactor is FusionAuth's DELETE /api/user/two-factor/{userId}: a
 // method goes with a code of the user's authenticator; every method goes
 // with a recovery code (methodId may then be left out).
-func (s *Service) DisableTwoFactor(ctx context.Context, actor Actor, scope TenantScope, userID string, req TwoFactorDisableRequest) error {
+func (s *Service) DisableTwoFactor(ctx context.Context, actor kit.Actor, scope kit.TenantScope, userID string, req TwoFactorDisableRequest) error {
 	code := strings.TrimSpace(req.Code)
 	if code == "" {
 		return model.FieldError("code", "blank", "A code from the authenticator, or a recovery code, is required.")
@@ -607,7 +609,7 @@ func (s *Service) DisableTwoFactor(ctx context.Context, actor Actor, scope Tenan
 		if all {
 			msg = fmt.Sprintf("Disabled every two-factor method (%s) of user %s with a recovery code", strings.Join(removed, ", "), userLabel(row))
 		}
-		return true, s.audit(ctx, tx, actor, Change{Message: msg, TargetID: row.ID,
+		return true, s.Audit.Write(ctx, tx, actor, audit.Change{Message: msg, TargetID: row.ID,
 			Data: map[string]any{"methodIds": removed, "recoveryCode": all, "remaining": u.n()}})
 	})
 	if errors.Is(err, ErrTwoFactorCodeInvalid) && tenantID != "" {
@@ -680,7 +682,7 @@ func (s *Service) TwoFactorLogin(ctx context.Context, caller LoginCaller, req Tw
 		return nil, model.NotFoundf("twoFactorId of another tenant")
 	}
 	if uid := strings.TrimSpace(req.UserID); uid != "" {
-		if id, ok := canonicalID(uid); !ok || id != pending.UserID {
+		if id, ok := kit.CanonicalID(uid); !ok || id != pending.UserID {
 			return nil, model.NotFoundf("twoFactorId of another user")
 		}
 	}
@@ -726,7 +728,7 @@ func (s *Service) TwoFactorLogin(ctx context.Context, caller LoginCaller, req Tw
 				if err != nil {
 					return err
 				}
-				if err := s.audit(ctx, tx, Actor{Type: ActorUser, ID: row.ID, Name: firstNonBlank(row.Email, row.Username)}, Change{
+				if err := s.Audit.Write(ctx, tx, kit.Actor{Type: kit.ActorUser, ID: row.ID, Name: firstNonBlank(row.Email, row.Username)}, audit.Change{
 					Message:  fmt.Sprintf("User %s used a two-factor recovery code to log in (%d left)", userLabel(row), left),
 					TargetID: row.ID, Data: map[string]any{"recoveryCodesLeft": left}}); err != nil {
 					return err

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/latchid/latch/internal/audit"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/password"
 	"github.com/latchid/latch/internal/secrets"
@@ -54,7 +56,7 @@ type importUser struct {
 type importer struct {
 	s       *Service
 	now     int64
-	scope   TenantScope
+	scope   kit.TenantScope
 	tenants map[string]bool // every tenant id
 	only    string          // the only tenant, when there is exactly one
 	// scopeTenant is the one tenant the API key or X-FusionAuth-TenantId
@@ -87,7 +89,7 @@ func (im *importer) full() bool { return im.nerrs >= maxImportErrors }
 
 // ImportUsers imports the users of an ImportRequest body and returns how many
 // it stored.
-func (s *Service) ImportUsers(ctx context.Context, actor Actor, scope TenantScope, body Object) (int, error) {
+func (s *Service) ImportUsers(ctx context.Context, actor kit.Actor, scope kit.TenantScope, body kit.Object) (int, error) {
 	started := time.Now()
 	im := &importer{s: s, now: s.now(), scope: scope, verrs: &model.Errors{}, emails: map[string]int{}, names: map[string]int{},
 		ids: map[string]int{}, regIDs: map[string]string{}, memIDs: map[string]string{}, apps: map[string]bool{}, groups: map[string]bool{}}
@@ -107,7 +109,7 @@ func (s *Service) ImportUsers(ctx context.Context, actor Actor, scope TenantScop
 		im.only = ids[0]
 	}
 	if t := scope.Tenant(); t != "" {
-		cid, ok := canonicalID(t)
+		cid, ok := kit.CanonicalID(t)
 		if !ok || !im.tenants[cid] {
 			return 0, model.FieldError("tenantId", "invalid", "The tenant of the API key or X-FusionAuth-TenantId does not exist.")
 		}
@@ -164,7 +166,7 @@ func (s *Service) ImportUsers(ctx context.Context, actor Actor, scope TenantScop
 var errImportConflict = errors.New("import conflicts with stored rows")
 
 // request reads the ImportRequest members other than the users.
-func (im *importer) request(body Object) ([]any, bool) {
+func (im *importer) request(body kit.Object) ([]any, bool) {
 	validateDB := false
 	switch v := body["validateDbConstraints"].(type) {
 	case nil:
@@ -243,7 +245,7 @@ func instantValue(v any) (int64, bool) {
 // user validates users[i] and adds it to the batch.
 func (im *importer) user(i int, raw any) error {
 	path := fmt.Sprintf("users[%d]", i)
-	o, ok := raw.(Object)
+	o, ok := raw.(kit.Object)
 	if !ok {
 		im.fieldError(path, "invalid", "["+path+"] must be a JSON object.")
 		return nil
@@ -257,7 +259,7 @@ func (im *importer) user(i int, raw any) error {
 	case nil:
 	case string:
 		if strings.TrimSpace(v) != "" {
-			cid, ok := canonicalID(v)
+			cid, ok := kit.CanonicalID(v)
 			if !ok {
 				im.fieldError(path+".id", "invalid", "["+path+".id] must be a UUID.")
 			}
@@ -267,7 +269,7 @@ func (im *importer) user(i int, raw any) error {
 		im.fieldError(path+".id", "invalid", "["+path+".id] must be a UUID.")
 	}
 	if id == "" {
-		id = newOrGivenID("", "", &model.Errors{})
+		id = kit.NewOrGivenID("", "", &model.Errors{})
 	} else if j, dup := im.ids[id]; dup {
 		im.fieldError(path+".id", "duplicate", fmt.Sprintf("[%s.id] is also the id of users[%d].", path, j))
 	}
@@ -314,7 +316,7 @@ func (im *importer) user(i int, raw any) error {
 
 	// Recovery codes are credentials; until Latch has two-factor login it has
 	// nowhere safe to keep them, and it will not keep them in the user object.
-	if tf, ok := o["twoFactor"].(Object); ok && tf["recoveryCodes"] != nil {
+	if tf, ok := o["twoFactor"].(kit.Object); ok && tf["recoveryCodes"] != nil {
 		im.fieldError(path+".twoFactor.recoveryCodes", "invalid", "["+path+".twoFactor.recoveryCodes] cannot be imported yet; "+
 			"import the users without them.")
 	}
@@ -358,7 +360,7 @@ func (im *importer) tenantOf(path string, given any) string {
 		if strings.TrimSpace(v) == "" {
 			break
 		}
-		id, ok := canonicalID(v)
+		id, ok := kit.CanonicalID(v)
 		if !ok || !im.tenants[id] || !im.scope.CanSee(id) {
 			im.fieldError(field, "invalid", fmt.Sprintf("[%s] is not a tenant this request may import into.", field))
 			return ""
@@ -393,7 +395,7 @@ func (im *importer) unique(i int, path, name, tenantID, value string, seen map[s
 }
 
 // password reads encryptionScheme, factor, salt and password.
-func (im *importer) password(path string, o Object, u *importUser, lastUpdate int64) {
+func (im *importer) password(path string, o kit.Object, u *importUser, lastUpdate int64) {
 	str := func(name string) (string, bool) {
 		switch v := o[name].(type) {
 		case nil:
@@ -511,7 +513,7 @@ func (im *importer) registrations(path, userID string, raw any) []*store.Registr
 	apps := map[string]int{}
 	for j, item := range list {
 		rp := fmt.Sprintf("%s.registrations[%d]", path, j)
-		o, ok := item.(Object)
+		o, ok := item.(kit.Object)
 		if !ok {
 			im.fieldError(rp, "invalid", "["+rp+"] must be a JSON object.")
 			continue
@@ -566,7 +568,7 @@ func (im *importer) registrations(path, userID string, raw any) []*store.Registr
 			}
 		}
 		if row.ID == "" {
-			row.ID = newOrGivenID("", "", &model.Errors{})
+			row.ID = kit.NewOrGivenID("", "", &model.Errors{})
 		} else if other, dup := im.regIDs[row.ID]; dup {
 			im.fieldError(rp+".id", "duplicate", fmt.Sprintf("[%s.id] is also the id of %s.", rp, other))
 		}
@@ -574,7 +576,7 @@ func (im *importer) registrations(path, userID string, raw any) []*store.Registr
 		if p.token != "" {
 			row.AuthTokenHash = secrets.HashToken(p.token)
 		}
-		data, err := encodeObject(o)
+		data, err := kit.EncodeObject(o)
 		if err != nil {
 			im.fieldError(rp, "invalid", "["+rp+"] could not be stored.")
 			continue
@@ -600,13 +602,13 @@ func (im *importer) memberships(path, userID string, raw any) []*store.GroupMemb
 	groups := map[string]int{}
 	for j, item := range list {
 		mp := fmt.Sprintf("%s.memberships[%d]", path, j)
-		o, ok := item.(Object)
+		o, ok := item.(kit.Object)
 		if !ok {
 			im.fieldError(mp, "invalid", "["+mp+"] must be a JSON object.")
 			continue
 		}
 		gs, _ := o["groupId"].(string)
-		gid, ok := canonicalID(gs)
+		gid, ok := kit.CanonicalID(gs)
 		if !ok {
 			im.fieldError(mp+".groupId", "invalid", "["+mp+".groupId] must be the id of a group.")
 			continue
@@ -621,7 +623,7 @@ func (im *importer) memberships(path, userID string, raw any) []*store.GroupMemb
 		case nil:
 		case string:
 			if strings.TrimSpace(v) != "" {
-				if row.ID, ok = canonicalID(v); !ok {
+				if row.ID, ok = kit.CanonicalID(v); !ok {
 					im.fieldError(mp+".id", "invalid", "["+mp+".id] must be a UUID.")
 				}
 			}
@@ -629,20 +631,20 @@ func (im *importer) memberships(path, userID string, raw any) []*store.GroupMemb
 			im.fieldError(mp+".id", "invalid", "["+mp+".id] must be a UUID.")
 		}
 		if row.ID == "" {
-			row.ID = newOrGivenID("", "", &model.Errors{})
+			row.ID = kit.NewOrGivenID("", "", &model.Errors{})
 		} else if other, dup := im.memIDs[row.ID]; dup {
 			im.fieldError(mp+".id", "duplicate", fmt.Sprintf("[%s.id] is also the id of %s.", mp, other))
 		}
 		im.memIDs[row.ID] = mp
-		data := Object{}
+		data := kit.Object{}
 		switch v := o["data"].(type) {
 		case nil:
-		case Object:
+		case kit.Object:
 			data = v
 		default:
 			im.fieldError(mp+".data", "invalid", "["+mp+".data] must be a JSON object.")
 		}
-		text, err := encodeObject(data)
+		text, err := kit.EncodeObject(data)
 		if err != nil {
 			im.fieldError(mp+".data", "invalid", "["+mp+".data] could not be stored.")
 			continue
@@ -906,7 +908,7 @@ func (im *importer) checkStored(ctx context.Context, tx *store.Tx) error {
 }
 
 // write stores the batch and its one audit entry.
-func (im *importer) write(ctx context.Context, tx *store.Tx, actor Actor) error {
+func (im *importer) write(ctx context.Context, tx *store.Tx, actor kit.Actor) error {
 	rows := make([]*store.UserRow, len(im.users))
 	tenants := map[string]bool{}
 	nRegs, nMembers := 0, 0
@@ -948,7 +950,7 @@ func (im *importer) write(ctx context.Context, tx *store.Tx, actor Actor) error 
 	if len(rows) == 1 {
 		msg = "Imported 1 user " + userLabel(rows[0])
 	}
-	return im.s.audit(ctx, tx, actor, Change{Message: msg, Data: data})
+	return im.s.Audit.Write(ctx, tx, actor, audit.Change{Message: msg, Data: data})
 }
 
 // importWriteError classifies a failed insert: a unique violation is a

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/latchid/latch/internal/audit"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/password"
 	"github.com/latchid/latch/internal/secrets"
@@ -98,11 +100,11 @@ func codeHash(code string) string { return secrets.HashToken(code) }
 
 // resolveApplication checks an optional applicationId of a request and
 // returns it (canonical) with its tenant; both "" when none is given.
-func resolveApplication(ctx context.Context, tx *store.Tx, scope TenantScope, raw string) (string, string, error) {
+func resolveApplication(ctx context.Context, tx *store.Tx, scope kit.TenantScope, raw string) (string, string, error) {
 	if strings.TrimSpace(raw) == "" {
 		return "", "", nil
 	}
-	id, ok := canonicalID(raw)
+	id, ok := kit.CanonicalID(raw)
 	if !ok {
 		return "", "", model.FieldError("applicationId", "invalid", "[applicationId] must be a UUID.")
 	}
@@ -121,7 +123,7 @@ func resolveApplication(ctx context.Context, tx *store.Tx, scope TenantScope, ra
 // email (sendForgotPasswordEmail, true unless false) needs a forgot-password
 // template on the tenant; without one the feature is disabled (403), as in
 // FusionAuth. Deactivated users, like unknown ones, are 404.
-func (s *Service) ForgotPassword(ctx context.Context, actor Actor, scope TenantScope, req ForgotPasswordRequest) (string, error) {
+func (s *Service) ForgotPassword(ctx context.Context, actor kit.Actor, scope kit.TenantScope, req ForgotPasswordRequest) (string, error) {
 	loginID := strings.TrimSpace(req.LoginID)
 	if loginID == "" {
 		loginID = strings.TrimSpace(req.Email)
@@ -176,14 +178,14 @@ func (s *Service) ForgotPassword(ctx context.Context, actor Actor, scope TenantS
 		code = generateCode(cfg.ExternalIdentifierConfiguration.ChangePasswordIDGenerator)
 	}
 	ttl := int64(cfg.ExternalIdentifierConfiguration.ChangePasswordIDTimeToLiveInSeconds) * 1000
-	data := Object{}
+	data := kit.Object{}
 	if appID != "" {
 		data["applicationId"] = appID
 	}
 	if req.State != nil {
 		data["state"] = req.State
 	}
-	enc, err := encodeObject(data)
+	enc, err := kit.EncodeObject(data)
 	if err != nil {
 		return "", err
 	}
@@ -204,7 +206,7 @@ func (s *Service) ForgotPassword(ctx context.Context, actor Actor, scope TenantS
 			}
 			return fmt.Errorf("store change-password id: %w", err)
 		}
-		return s.audit(ctx, tx, actor, Change{Message: "Started the forgot password flow of user " + userLabel(row),
+		return s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Started the forgot password flow of user " + userLabel(row),
 			TargetID: row.ID, Data: map[string]any{"sendForgotPasswordEmail": send, "expiresInstant": now + ttl}})
 	})
 	if err != nil {
@@ -247,7 +249,7 @@ func (s *Service) peekChangePasswordID(ctx context.Context, code string) (*store
 
 // UserByChangePasswordID is FusionAuth's retrieve by change-password id; it
 // does not use the id.
-func (s *Service) UserByChangePasswordID(ctx context.Context, scope TenantScope, code string) (Object, error) {
+func (s *Service) UserByChangePasswordID(ctx context.Context, scope kit.TenantScope, code string) (kit.Object, error) {
 	row, err := s.peekChangePasswordID(ctx, code)
 	if err != nil {
 		return nil, err
@@ -292,7 +294,7 @@ func (s *Service) newPasswordFor(ctx context.Context, row *store.UserRow, pw str
 // ChangePasswordByID changes a user's password with a change-password id (the
 // anonymous form of FusionAuth's change password). The id works once; the
 // answer carries a one-time password for FusionAuth's Login API.
-func (s *Service) ChangePasswordByID(ctx context.Context, actor Actor, code string, req ChangePasswordRequest) (*ChangePasswordResult, error) {
+func (s *Service) ChangePasswordByID(ctx context.Context, actor kit.Actor, code string, req ChangePasswordRequest) (*ChangePasswordResult, error) {
 	if req.Password == "" {
 		return nil, model.FieldError("password", "blank", "A new password is required.")
 	}
@@ -310,7 +312,7 @@ func (s *Service) ChangePasswordByID(ctx context.Context, actor Actor, code stri
 	}
 	otp := secrets.Token(32)
 	// The change is the user's own, made with the id it was given.
-	actor.Type, actor.ID, actor.Name = ActorUser, row.ID, row.Email
+	actor.Type, actor.ID, actor.Name = kit.ActorUser, row.ID, row.Email
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
 		now := s.now()
 		c, err := tx.ConsumeOneTimeCode(ctx, codeHash(code), changePasswordKinds, now)
@@ -347,7 +349,7 @@ func (s *Service) ChangePasswordByID(ctx context.Context, actor Actor, code stri
 			TenantID: cur.TenantID, Data: c.Data, ExpiresInstant: now + ttl, InsertInstant: now}); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, actor, Change{Message: "Changed the password of user " + userLabel(cur) + " with a change-password id",
+		return s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Changed the password of user " + userLabel(cur) + " with a change-password id",
 			TargetID: cur.ID, Data: map[string]any{"kind": c.Kind}})
 	})
 	if err != nil {
@@ -358,7 +360,7 @@ func (s *Service) ChangePasswordByID(ctx context.Context, actor Actor, code stri
 
 // ChangePasswordByLoginID changes a user's password given its login id and
 // current password (FusionAuth's changePasswordByIdentity; an API key call).
-func (s *Service) ChangePasswordByLoginID(ctx context.Context, actor Actor, scope TenantScope, req ChangePasswordRequest) error {
+func (s *Service) ChangePasswordByLoginID(ctx context.Context, actor kit.Actor, scope kit.TenantScope, req ChangePasswordRequest) error {
 	verrs := &model.Errors{}
 	if req.Password == "" {
 		verrs.Field("password", "blank", "A new password is required.")
@@ -430,7 +432,7 @@ func (s *Service) ChangePasswordByLoginID(ctx context.Context, actor Actor, scop
 		if err := tx.DeleteUserCodes(ctx, cur.ID, changePasswordKinds); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, actor, Change{Message: "Changed the password of user " + userLabel(cur) + " with its current password",
+		return s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Changed the password of user " + userLabel(cur) + " with its current password",
 			TargetID: cur.ID})
 	})
 }

@@ -12,6 +12,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/latchid/latch/internal/audit"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/password"
 	"github.com/latchid/latch/internal/store"
@@ -84,7 +86,7 @@ type preparedUser struct {
 	firstName, lastName       string
 	password                  string // "" when the request sets none
 	passwordChangeRequired    bool
-	data                      Object            // the object to store, owned fields removed
+	data                      kit.Object        // the object to store, owned fields removed
 	secrets                   map[string]string // two-factor secrets by method id
 	memberships               any               // user.memberships as sent (the group API stores them)
 }
@@ -92,11 +94,11 @@ type preparedUser struct {
 // normalizeUser checks a user object as sent and prepares it in place. prev
 // holds the sealed secrets of the stored user (nil on create): a two-factor
 // method that keeps its id keeps its secret.
-func normalizeUser(o Object, prev map[string]string) (*preparedUser, *model.Errors) {
+func normalizeUser(o kit.Object, prev map[string]string) (*preparedUser, *model.Errors) {
 	verrs := &model.Errors{}
 	f := func(s string) string { return userField + "." + s }
 	var v userView
-	if !decodeTyped(o, userField, &v, verrs) {
+	if !kit.DecodeTyped(o, userField, &v, verrs) {
 		return nil, verrs
 	}
 	p := &preparedUser{
@@ -113,7 +115,7 @@ func normalizeUser(o Object, prev map[string]string) (*preparedUser, *model.Erro
 		verrs.Field(f("email"), "blank", "An email or a username is required.")
 	case p.email != "" && len(p.email) > maxEmailLength:
 		verrs.Field(f("email"), "tooLong", fmt.Sprintf("[user.email] must be at most %d characters.", maxEmailLength))
-	case p.email != "" && (!isEmail(p.email) || strings.IndexFunc(p.email, unicode.IsControl) >= 0):
+	case p.email != "" && (!kit.IsEmail(p.email) || strings.IndexFunc(p.email, unicode.IsControl) >= 0):
 		verrs.Field(f("email"), "notEmail", "[user.email] is not a valid email address.")
 	}
 	switch {
@@ -147,7 +149,7 @@ func normalizeUser(o Object, prev map[string]string) (*preparedUser, *model.Erro
 			verrs.Field(f("imageUrl"), "invalid", "[user.imageUrl] must be an absolute URL.")
 		}
 	}
-	if v.ParentEmail != "" && !isEmail(strings.TrimSpace(v.ParentEmail)) {
+	if v.ParentEmail != "" && !kit.IsEmail(strings.TrimSpace(v.ParentEmail)) {
 		verrs.Field(f("parentEmail"), "notEmail", "[user.parentEmail] is not a valid email address.")
 	}
 	for i, l := range v.PreferredLanguages {
@@ -156,7 +158,7 @@ func normalizeUser(o Object, prev map[string]string) (*preparedUser, *model.Erro
 		}
 	}
 	if d, ok := o["data"]; ok && d != nil {
-		if _, ok := d.(Object); !ok {
+		if _, ok := d.(kit.Object); !ok {
 			verrs.Field(f("data"), "invalid", "[user.data] must be a JSON object.")
 		}
 	}
@@ -175,9 +177,9 @@ var twoFactorMethods = []string{"authenticator", "email", "sms"}
 // prepareTwoFactor gives every two-factor method an id (as FusionAuth does)
 // and cuts its secret out of the object. A method without a secret keeps the
 // one stored for its id.
-func prepareTwoFactor(o Object, prev map[string]string, verrs *model.Errors) map[string]string {
+func prepareTwoFactor(o kit.Object, prev map[string]string, verrs *model.Errors) map[string]string {
 	out := map[string]string{}
-	tf, ok := o["twoFactor"].(Object)
+	tf, ok := o["twoFactor"].(kit.Object)
 	if !ok {
 		return out
 	}
@@ -193,7 +195,7 @@ func prepareTwoFactor(o Object, prev map[string]string, verrs *model.Errors) map
 	seen := map[string]bool{}
 	for i, item := range list {
 		field := fmt.Sprintf("user.twoFactor.methods[%d]", i)
-		m, ok := item.(Object)
+		m, ok := item.(kit.Object)
 		if !ok {
 			verrs.Field(field, "invalid", "["+field+"] must be a JSON object.")
 			continue
@@ -262,8 +264,8 @@ func userSecretAD(id string) string { return "user:" + id }
 // userObject builds the object a client sees from a stored row. regs and
 // members are the user's registrations and group memberships (nil when not
 // expanded or none).
-func (s *Service) userObject(row *store.UserRow, regs []*store.RegistrationRow, members []Object) (Object, error) {
-	o, err := parseObject(row.Data)
+func (s *Service) userObject(row *store.UserRow, regs []*store.RegistrationRow, members []kit.Object) (kit.Object, error) {
+	o, err := kit.ParseObject(row.Data)
 	if err != nil {
 		return nil, fmt.Errorf("user %s data: %w", row.ID, err)
 	}
@@ -316,9 +318,9 @@ type userExpand struct{ registrations, memberships bool }
 var expandAll = userExpand{registrations: true, memberships: true}
 
 // userObjects builds the objects of rows with the related lists asked for.
-func (s *Service) userObjects(ctx context.Context, tx *store.Tx, rows []*store.UserRow, expand userExpand) ([]Object, error) {
+func (s *Service) userObjects(ctx context.Context, tx *store.Tx, rows []*store.UserRow, expand userExpand) ([]kit.Object, error) {
 	var regs map[string][]*store.RegistrationRow
-	var members map[string][]Object
+	var members map[string][]kit.Object
 	if len(rows) > 0 && (expand.registrations || expand.memberships) {
 		ids := make([]string, len(rows))
 		for i, r := range rows {
@@ -336,7 +338,7 @@ func (s *Service) userObjects(ctx context.Context, tx *store.Tx, rows []*store.U
 			}
 		}
 	}
-	out := make([]Object, 0, len(rows))
+	out := make([]kit.Object, 0, len(rows))
 	for _, row := range rows {
 		o, err := s.userObject(row, regs[row.ID], members[row.ID])
 		if err != nil {
@@ -349,7 +351,7 @@ func (s *Service) userObjects(ctx context.Context, tx *store.Tx, rows []*store.U
 
 // fullUserObject is a user with its registrations and memberships, for
 // single-user answers.
-func (s *Service) fullUserObject(ctx context.Context, tx *store.Tx, row *store.UserRow) (Object, error) {
+func (s *Service) fullUserObject(ctx context.Context, tx *store.Tx, row *store.UserRow) (kit.Object, error) {
 	list, err := s.userObjects(ctx, tx, []*store.UserRow{row}, expandAll)
 	if err != nil {
 		return nil, err
@@ -367,8 +369,8 @@ func userLabel(row *store.UserRow) string {
 
 // loadUser reads a user within the scope; ErrNotFound also for users of other
 // tenants.
-func loadUser(ctx context.Context, tx *store.Tx, scope TenantScope, id string) (*store.UserRow, error) {
-	cid, ok := canonicalID(id)
+func loadUser(ctx context.Context, tx *store.Tx, scope kit.TenantScope, id string) (*store.UserRow, error) {
+	cid, ok := kit.CanonicalID(id)
 	if !ok {
 		return nil, model.NotFoundf("user %q", id)
 	}
@@ -385,7 +387,7 @@ func loadUser(ctx context.Context, tx *store.Tx, scope TenantScope, id string) (
 // User returns one user with its registrations, and the scheme and factor of
 // its password as FusionAuth's retrieve does; ErrNotFound when absent or
 // outside the scope.
-func (s *Service) User(ctx context.Context, scope TenantScope, id string) (Object, error) {
+func (s *Service) User(ctx context.Context, scope kit.TenantScope, id string) (kit.Object, error) {
 	rd := s.store.Read()
 	row, err := loadUser(ctx, rd, scope, id)
 	if err != nil {
@@ -414,7 +416,7 @@ const (
 // UserBy finds a user of the request's tenant by email, username or login id
 // (either). With several tenants a request must name one (key or
 // X-FusionAuth-TenantId): [TenantIdRequired].
-func (s *Service) UserBy(ctx context.Context, scope TenantScope, by UserLookup, value string) (Object, error) {
+func (s *Service) UserBy(ctx context.Context, scope kit.TenantScope, by UserLookup, value string) (kit.Object, error) {
 	rd := s.store.Read()
 	tenantID, err := s.requestTenant(ctx, rd, scope, "", "tenantId")
 	if err != nil {
@@ -454,7 +456,7 @@ func lookupUser(ctx context.Context, tx *store.Tx, tenantID string, by UserLooku
 // one tenant of the key or X-FusionAuth-TenantId, else the only tenant there
 // is. With several and none named it is FusionAuth's [TenantIdRequired].
 // field names the error of an unknown or invisible given tenant.
-func (s *Service) requestTenant(ctx context.Context, tx *store.Tx, scope TenantScope, given, field string) (string, error) {
+func (s *Service) requestTenant(ctx context.Context, tx *store.Tx, scope kit.TenantScope, given, field string) (string, error) {
 	return resolveTenantOf(ctx, tx, scope, field, given, "")
 }
 
@@ -596,13 +598,13 @@ func (nu *NewUser) TenantID() string { return nu.tenantID }
 // PrepareNewUser validates a UserRequest body ({"user":{…}, "skipVerification":
 // …}) for a new user with id ("" for a fresh one) and hashes its password.
 // Nothing is written; InsertNewUser does that.
-func (s *Service) PrepareNewUser(ctx context.Context, scope TenantScope, id string, body Object) (*NewUser, error) {
+func (s *Service) PrepareNewUser(ctx context.Context, scope kit.TenantScope, id string, body kit.Object) (*NewUser, error) {
 	verrs := &model.Errors{}
-	id = newOrGivenID(id, "userId", verrs)
+	id = kit.NewOrGivenID(id, "userId", verrs)
 	if body[userField] == nil {
 		verrs.Field(userField, "missing", "A user object is required.")
 	}
-	o := requestObject(body, userField, verrs)
+	o := kit.RequestObject(body, userField, verrs)
 	skip := boolMember(body, "skipVerification", verrs)
 	boolMember(body, "sendSetPasswordEmail", verrs)
 	if err := verrs.Err(); err != nil {
@@ -638,7 +640,7 @@ func (s *Service) PrepareNewUser(ctx context.Context, scope TenantScope, id stri
 }
 
 // boolMember reads an optional boolean member of a request body.
-func boolMember(body Object, name string, verrs *model.Errors) bool {
+func boolMember(body kit.Object, name string, verrs *model.Errors) bool {
 	switch v := body[name].(type) {
 	case nil:
 		return false
@@ -652,7 +654,7 @@ func boolMember(body Object, name string, verrs *model.Errors) bool {
 
 // InsertNewUser stores a prepared user and audits it, in the caller's
 // transaction, and returns the user as FusionAuth's create answers it.
-func (s *Service) InsertNewUser(ctx context.Context, tx *store.Tx, actor Actor, nu *NewUser) (Object, error) {
+func (s *Service) InsertNewUser(ctx context.Context, tx *store.Tx, actor kit.Actor, nu *NewUser) (kit.Object, error) {
 	p := nu.p
 	if exists, err := tx.TenantExists(ctx, nu.tenantID); err != nil {
 		return nil, err
@@ -688,7 +690,7 @@ func (s *Service) InsertNewUser(ctx context.Context, tx *store.Tx, actor Actor, 
 	if err != nil {
 		return nil, err
 	}
-	if err := s.audit(ctx, tx, actor, Change{Message: "Created user " + userLabel(row), TargetID: row.ID, New: o,
+	if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Created user " + userLabel(row), TargetID: row.ID, New: o,
 		Data: map[string]any{"tenantId": row.TenantID}}); err != nil {
 		return nil, err
 	}
@@ -697,23 +699,23 @@ func (s *Service) InsertNewUser(ctx context.Context, tx *store.Tx, actor Actor, 
 
 // fillUserRow puts a prepared object's data and sealed secrets into row.
 func (s *Service) fillUserRow(row *store.UserRow, p *preparedUser) error {
-	data, err := encodeObject(p.data)
+	data, err := kit.EncodeObject(p.data)
 	if err != nil {
 		return err
 	}
 	row.Data = data
-	row.SecretsSealed, err = s.sealSecrets(p.secrets, userSecretAD(row.ID))
+	row.SecretsSealed, err = kit.SealSecrets(s.master, p.secrets, userSecretAD(row.ID))
 	return err
 }
 
 // CreateUser creates a user from a UserRequest body; id may be "" or a UUID
 // the caller chose.
-func (s *Service) CreateUser(ctx context.Context, actor Actor, scope TenantScope, id string, body Object) (Object, error) {
+func (s *Service) CreateUser(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, body kit.Object) (kit.Object, error) {
 	nu, err := s.PrepareNewUser(ctx, scope, id, body)
 	if err != nil {
 		return nil, err
 	}
-	var out Object
+	var out kit.Object
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
 		var err error
 		out, err = s.InsertNewUser(ctx, tx, actor, nu)
@@ -761,28 +763,28 @@ func userWriteError(err error) error {
 
 // UpdateUser replaces a user with the object of a UserRequest body. The
 // password changes only when the object carries one.
-func (s *Service) UpdateUser(ctx context.Context, actor Actor, scope TenantScope, id string, body Object) (Object, error) {
+func (s *Service) UpdateUser(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, body kit.Object) (kit.Object, error) {
 	verrs := &model.Errors{}
 	if body[userField] == nil {
 		verrs.Field(userField, "missing", "A user object is required.")
 	}
-	o := requestObject(body, userField, verrs)
+	o := kit.RequestObject(body, userField, verrs)
 	skip := boolMember(body, "skipVerification", verrs)
 	if err := verrs.Err(); err != nil {
 		return nil, err
 	}
-	return s.changeUser(ctx, actor, scope, id, skip, func(Object) (Object, error) { return model.DeepCopyJSON(o).(Object), nil })
+	return s.changeUser(ctx, actor, scope, id, skip, func(kit.Object) (kit.Object, error) { return model.DeepCopyJSON(o).(kit.Object), nil })
 }
 
 // PatchUser applies a patch in one of FusionAuth's three forms to the user in
 // request form ({"user":{…}}), then validates the result as an update.
-func (s *Service) PatchUser(ctx context.Context, actor Actor, scope TenantScope, id string, form model.PatchForm, patch []byte) (Object, error) {
-	return s.changeUser(ctx, actor, scope, id, false, func(cur Object) (Object, error) {
-		patched, err := model.ApplyPatch(form, Object{userField: cur}, patch)
+func (s *Service) PatchUser(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, form model.PatchForm, patch []byte) (kit.Object, error) {
+	return s.changeUser(ctx, actor, scope, id, false, func(cur kit.Object) (kit.Object, error) {
+		patched, err := model.ApplyPatch(form, kit.Object{userField: cur}, patch)
 		if err != nil {
 			return nil, err
 		}
-		body, ok := patched.(Object)
+		body, ok := patched.(kit.Object)
 		if !ok {
 			return nil, model.GeneralError(model.CodeInvalidJSON, "The patched request is not a JSON object.")
 		}
@@ -790,7 +792,7 @@ func (s *Service) PatchUser(ctx context.Context, actor Actor, scope TenantScope,
 		if body[userField] == nil {
 			verrs.Field(userField, "missing", "A user object is required.")
 		}
-		o := requestObject(body, userField, verrs)
+		o := kit.RequestObject(body, userField, verrs)
 		return o, verrs.Err()
 	})
 }
@@ -802,8 +804,8 @@ const changeAttempts = 3
 // transaction (hashing is slow; SQLite has one writer), then stores it in a
 // transaction that first checks the user did not change meanwhile, retrying
 // when it did.
-func (s *Service) changeUser(ctx context.Context, actor Actor, scope TenantScope, id string, skipVerification bool,
-	next func(cur Object) (Object, error)) (Object, error) {
+func (s *Service) changeUser(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, skipVerification bool,
+	next func(cur kit.Object) (kit.Object, error)) (kit.Object, error) {
 	for attempt := 0; ; attempt++ {
 		out, err := s.tryChangeUser(ctx, actor, scope, id, skipVerification, next)
 		if !errors.Is(err, errUserChanged) {
@@ -825,8 +827,8 @@ func sameUserRow(a, b *store.UserRow) bool {
 		a.LastUpdateInstant == b.LastUpdateInstant
 }
 
-func (s *Service) tryChangeUser(ctx context.Context, actor Actor, scope TenantScope, id string, skipVerification bool,
-	next func(cur Object) (Object, error)) (Object, error) {
+func (s *Service) tryChangeUser(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, skipVerification bool,
+	next func(cur kit.Object) (kit.Object, error)) (kit.Object, error) {
 	rd := s.store.Read()
 	cur, err := loadUser(ctx, rd, scope, id)
 	if err != nil {
@@ -840,7 +842,7 @@ func (s *Service) tryChangeUser(ctx context.Context, actor Actor, scope TenantSc
 	if err != nil {
 		return nil, err
 	}
-	prev, err := s.openSecrets(cur.SecretsSealed, userSecretAD(cur.ID))
+	prev, err := kit.OpenSecrets(s.master, cur.SecretsSealed, userSecretAD(cur.ID))
 	if err != nil {
 		return nil, err
 	}
@@ -872,7 +874,7 @@ func (s *Service) tryChangeUser(ctx context.Context, actor Actor, scope TenantSc
 			return nil, err
 		}
 	}
-	var out Object
+	var out kit.Object
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
 		now := s.now()
 		again, err := tx.UserRowByID(ctx, cur.ID)
@@ -925,7 +927,7 @@ func (s *Service) tryChangeUser(ctx context.Context, actor Actor, scope TenantSc
 		if hash != "" {
 			data["passwordChanged"] = true
 		}
-		if err := s.audit(ctx, tx, actor, Change{Message: "Updated user " + userLabel(&row), TargetID: row.ID,
+		if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Updated user " + userLabel(&row), TargetID: row.ID,
 			Old: curObj, New: newObj, Data: data}); err != nil {
 			return err
 		}
@@ -954,18 +956,18 @@ func (s *Service) rememberPassword(ctx context.Context, tx *store.Tx, pol *passw
 }
 
 // DeactivateUser soft-deletes a user (DELETE without hardDelete).
-func (s *Service) DeactivateUser(ctx context.Context, actor Actor, scope TenantScope, id string) error {
+func (s *Service) DeactivateUser(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string) error {
 	_, err := s.setUserActive(ctx, actor, scope, id, false, false)
 	return err
 }
 
 // ReactivateUser undoes a deactivation and returns the user.
-func (s *Service) ReactivateUser(ctx context.Context, actor Actor, scope TenantScope, id string) (Object, error) {
+func (s *Service) ReactivateUser(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string) (kit.Object, error) {
 	return s.setUserActive(ctx, actor, scope, id, true, true)
 }
 
-func (s *Service) setUserActive(ctx context.Context, actor Actor, scope TenantScope, id string, respond, active bool) (Object, error) {
-	var out Object
+func (s *Service) setUserActive(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, respond, active bool) (kit.Object, error) {
+	var out kit.Object
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		cur, err := loadUser(ctx, tx, scope, id)
 		if err != nil {
@@ -979,7 +981,7 @@ func (s *Service) setUserActive(ctx context.Context, actor Actor, scope TenantSc
 		if active {
 			verb = "Reactivated"
 		}
-		if err := s.audit(ctx, tx, actor, Change{Message: verb + " user " + userLabel(cur), TargetID: cur.ID,
+		if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: verb + " user " + userLabel(cur), TargetID: cur.ID,
 			Data: map[string]any{"active": active}}); err != nil {
 			return err
 		}
@@ -1003,7 +1005,7 @@ func (s *Service) setUserActive(ctx context.Context, actor Actor, scope TenantSc
 }
 
 // DeleteUser hard-deletes a user with its registrations, memberships and codes.
-func (s *Service) DeleteUser(ctx context.Context, actor Actor, scope TenantScope, id string) error {
+func (s *Service) DeleteUser(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string) error {
 	return s.store.InTx(ctx, func(tx *store.Tx) error {
 		cur, err := loadUser(ctx, tx, scope, id)
 		if err != nil {
@@ -1013,7 +1015,7 @@ func (s *Service) DeleteUser(ctx context.Context, actor Actor, scope TenantScope
 	})
 }
 
-func (s *Service) deleteUserRow(ctx context.Context, tx *store.Tx, actor Actor, cur *store.UserRow) error {
+func (s *Service) deleteUserRow(ctx context.Context, tx *store.Tx, actor kit.Actor, cur *store.UserRow) error {
 	snapshot, err := s.userObject(cur, nil, nil)
 	if err != nil {
 		return err
@@ -1028,6 +1030,6 @@ func (s *Service) deleteUserRow(ctx context.Context, tx *store.Tx, actor Actor, 
 		}
 		return fmt.Errorf("delete user %s: %w", cur.ID, err)
 	}
-	return s.audit(ctx, tx, actor, Change{Message: "Deleted user " + userLabel(cur) + " with its registrations",
+	return s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Deleted user " + userLabel(cur) + " with its registrations",
 		TargetID: cur.ID, Old: snapshot})
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/latchid/latch/internal/audit"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/store"
 )
@@ -59,10 +61,10 @@ type SortField struct {
 
 // UserSearchResult is FusionAuth's user SearchResponse.
 type UserSearchResult struct {
-	Users       []Object `json:"users"`
-	Total       int      `json:"total"`
-	NextResults string   `json:"nextResults,omitempty"`
-	Expandable  []string `json:"expandable"`
+	Users       []kit.Object `json:"users"`
+	Total       int          `json:"total"`
+	NextResults string       `json:"nextResults,omitempty"`
+	Expandable  []string     `json:"expandable"`
 }
 
 // Limits of a user search. Deep pages by startRow cost a skip of every row
@@ -227,7 +229,7 @@ func wildcardMatch(v string, literal bool) (store.Match, string, error) {
 
 // termFilter turns one term into a filter; none is true for a term that
 // matches every user (*). scope decides tenants a tenantId term may name.
-func termFilter(tok queryToken, scope TenantScope) (f store.UserFilter, none bool, empty bool, err error) {
+func termFilter(tok queryToken, scope kit.TenantScope) (f store.UserFilter, none bool, empty bool, err error) {
 	if tok.field == "" {
 		if tok.quoted {
 			return store.UserFilter{Fields: store.TextFields, Match: store.MatchPrefix, Value: tok.value}, false, false, nil
@@ -262,7 +264,7 @@ func termFilter(tok queryToken, scope TenantScope) (f store.UserFilter, none boo
 		if tok.value == "*" {
 			return f, true, false, nil
 		}
-		id, ok := canonicalID(tok.value)
+		id, ok := kit.CanonicalID(tok.value)
 		if !ok {
 			return f, false, false, queryStringError(fmt.Sprintf("The value of %s must be a UUID.", tok.field))
 		}
@@ -291,7 +293,7 @@ func termFilter(tok queryToken, scope TenantScope) (f store.UserFilter, none boo
 
 // parseQueryString turns a query string into filters. empty is true when no
 // user can match (a tenant outside the scope).
-func parseQueryString(qs string, scope TenantScope) (filters []store.UserFilter, empty bool, err error) {
+func parseQueryString(qs string, scope kit.TenantScope) (filters []store.UserFilter, empty bool, err error) {
 	if strings.ContainsRune(qs, 0) {
 		return nil, false, queryStringError("The query string must not contain NUL characters.")
 	}
@@ -333,7 +335,7 @@ func asQueryError(err error) error {
 }
 
 // parseQuery reads an Elasticsearch JSON query in the subset described above.
-func parseQuery(text string, scope TenantScope) ([]store.UserFilter, bool, error) {
+func parseQuery(text string, scope kit.TenantScope) ([]store.UserFilter, bool, error) {
 	if strings.Contains(text, `\u0000`) || strings.ContainsRune(text, 0) {
 		return nil, false, queryError("The query must not contain NUL characters.")
 	}
@@ -348,7 +350,7 @@ func parseQuery(text string, scope TenantScope) ([]store.UserFilter, bool, error
 		if depth > 16 {
 			return queryError("The query is nested too deeply.")
 		}
-		o, ok := node.(Object)
+		o, ok := node.(kit.Object)
 		if !ok || len(o) != 1 {
 			return queryError("Each query clause must be an object with one member, such as {\"match\":{\"email\":\"…\"}}.")
 		}
@@ -357,7 +359,7 @@ func parseQuery(text string, scope TenantScope) ([]store.UserFilter, bool, error
 			case "match_all":
 				return nil
 			case "bool":
-				b, ok := body.(Object)
+				b, ok := body.(kit.Object)
 				if !ok {
 					return queryError("bool must be an object.")
 				}
@@ -377,13 +379,13 @@ func parseQuery(text string, scope TenantScope) ([]store.UserFilter, bool, error
 				}
 				return nil
 			case "nested":
-				b, ok := body.(Object)
+				b, ok := body.(kit.Object)
 				if !ok || b["query"] == nil {
 					return queryError("nested must hold a query.")
 				}
 				return walk(b["query"], depth+1)
 			case "ids":
-				b, _ := body.(Object)
+				b, _ := body.(kit.Object)
 				vals, ok := b["values"].([]any)
 				if !ok {
 					return queryError("ids must hold a values list.")
@@ -391,7 +393,7 @@ func parseQuery(text string, scope TenantScope) ([]store.UserFilter, bool, error
 				ids := []string{}
 				for _, x := range vals {
 					if s, ok := x.(string); ok {
-						if id, ok := canonicalID(s); ok {
+						if id, ok := kit.CanonicalID(s); ok {
 							ids = append(ids, id)
 						}
 					}
@@ -399,7 +401,7 @@ func parseQuery(text string, scope TenantScope) ([]store.UserFilter, bool, error
 				filters = append(filters, store.UserFilter{IDs: ids})
 				return nil
 			case "exists":
-				b, _ := body.(Object)
+				b, _ := body.(kit.Object)
 				field, _ := b["field"].(string)
 				sf, ok := searchFields[field]
 				if !ok || sf.kind != "text" {
@@ -408,12 +410,12 @@ func parseQuery(text string, scope TenantScope) ([]store.UserFilter, bool, error
 				filters = append(filters, store.UserFilter{Fields: sf.text, Match: store.MatchPresent})
 				return nil
 			case "match", "term", "prefix", "wildcard", "match_phrase":
-				b, ok := body.(Object)
+				b, ok := body.(kit.Object)
 				if !ok || len(b) != 1 {
 					return queryError(kind + " must name one field.")
 				}
 				for field, val := range b {
-					if m, ok := val.(Object); ok {
+					if m, ok := val.(kit.Object); ok {
 						val = m["query"]
 						if val == nil {
 							val = m["value"]
@@ -481,7 +483,7 @@ func parseUserSort(fields []SortField, orderBy string) ([]store.UserSort, error)
 		out = append(out, store.UserSort{Field: name, Descending: desc})
 	}
 	if len(out) == 0 && strings.TrimSpace(orderBy) != "" {
-		field, desc, ok := parseOrderBy(orderBy, store.UserSortColumns)
+		field, desc, ok := kit.ParseOrderBy(orderBy, store.UserSortColumns)
 		if !ok {
 			return nil, model.FieldError("search.orderBy", "invalid", "orderBy must be a sortable field (email, username, fullName, insertInstant…), optionally followed by ASC or DESC.")
 		}
@@ -513,7 +515,7 @@ func decodeCursor(s string) (userCursorToken, error) {
 	if err == nil {
 		err = json.Unmarshal(b, &c)
 	}
-	if _, ok := canonicalID(c.ID); err != nil || !ok || strings.ContainsRune(c.Key, 0) {
+	if _, ok := kit.CanonicalID(c.ID); err != nil || !ok || strings.ContainsRune(c.Key, 0) {
 		return c, model.FieldError("search.nextResults", "invalid", "nextResults is not a value a previous search returned.")
 	}
 	return c, nil
@@ -553,7 +555,7 @@ func expandSet(expand []string) (userExpand, []string) {
 
 // userQuery builds the store query of a search's terms (query before
 // queryString, as FusionAuth prefers). empty is true when nothing can match.
-func userQuery(scope TenantScope, qs, query string) (store.UserQuery, bool, error) {
+func userQuery(scope kit.TenantScope, qs, query string) (store.UserQuery, bool, error) {
 	q := store.UserQuery{TenantIDs: scope.Tenants}
 	var err error
 	var empty bool
@@ -570,16 +572,16 @@ func userQuery(scope TenantScope, qs, query string) (store.UserQuery, bool, erro
 
 // SearchUsers is FusionAuth's user search, limited to the scope. expand is
 // the request's expand list (nil: everything).
-func (s *Service) SearchUsers(ctx context.Context, scope TenantScope, in UserSearch, expand []string) (*UserSearchResult, error) {
+func (s *Service) SearchUsers(ctx context.Context, scope kit.TenantScope, in UserSearch, expand []string) (*UserSearchResult, error) {
 	exp, expandable := expandSet(expand)
-	res := &UserSearchResult{Users: []Object{}, Expandable: expandable}
+	res := &UserSearchResult{Users: []kit.Object{}, Expandable: expandable}
 	rd := s.store.Read()
 	if len(in.IDs) > 0 {
 		ids := make([]string, 0, len(in.IDs))
 		seen := map[string]bool{}
 		for _, raw := range in.IDs {
 			// FusionAuth ignores ids that are not UUIDs.
-			if id, ok := canonicalID(raw); ok && !seen[id] {
+			if id, ok := kit.CanonicalID(raw); ok && !seen[id] {
 				seen[id] = true
 				ids = append(ids, id)
 			}
@@ -604,7 +606,7 @@ func (s *Service) SearchUsers(ctx context.Context, scope TenantScope, in UserSea
 		in.QueryString, in.Query, in.SortFields, in.AccurateTotal, in.OrderBy, in.StartRow = c.QueryString, c.Query, c.SortFields, c.AccurateTotal, "", 0
 		after = &store.UserCursor{Key: c.Key, ID: c.ID}
 	}
-	offset, limit := pageWindow(&verrs, in.StartRow, in.NumberOfResults)
+	offset, limit := kit.PageWindow(&verrs, in.StartRow, in.NumberOfResults)
 	if offset+limit > maxUserSearchWindow && verrs.Empty() {
 		verrs.Field("search.startRow", "invalid", fmt.Sprintf("startRow + numberOfResults must not exceed %d; continue with nextResults instead.", maxUserSearchWindow))
 	}
@@ -688,7 +690,7 @@ const maxBulkUsers = 10_000
 // DeleteUsers deactivates or hard-deletes the users named by ids, or matching
 // query or queryString (in that order of preference), within the scope. With
 // DryRun it only says which users it would change.
-func (s *Service) DeleteUsers(ctx context.Context, actor Actor, scope TenantScope, in UserBulkDelete) (*UserBulkDeleteResult, error) {
+func (s *Service) DeleteUsers(ctx context.Context, actor kit.Actor, scope kit.TenantScope, in UserBulkDelete) (*UserBulkDeleteResult, error) {
 	res := &UserBulkDeleteResult{DryRun: in.DryRun, HardDelete: in.HardDelete, UserIDs: []string{}}
 	limit := in.Limit
 	switch {
@@ -703,7 +705,7 @@ func (s *Service) DeleteUsers(ctx context.Context, actor Actor, scope TenantScop
 	if byIDs {
 		seen := map[string]bool{}
 		for _, raw := range in.UserIDs {
-			id, ok := canonicalID(raw)
+			id, ok := kit.CanonicalID(raw)
 			if !ok {
 				return nil, model.FieldError("userIds", "invalid", fmt.Sprintf("%q is not a UUID.", raw))
 			}
@@ -755,7 +757,7 @@ func (s *Service) DeleteUsers(ctx context.Context, actor Actor, scope TenantScop
 			if err := tx.SetUserActive(ctx, row.ID, false, s.now()); err != nil {
 				return err
 			}
-			if err := s.audit(ctx, tx, actor, Change{Message: "Deactivated user " + userLabel(row) + " (bulk)", TargetID: row.ID,
+			if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Deactivated user " + userLabel(row) + " (bulk)", TargetID: row.ID,
 				Data: map[string]any{"active": false}}); err != nil {
 				return err
 			}

@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/store"
 	"github.com/latchid/latch/internal/testutil"
 )
@@ -48,7 +49,7 @@ func TestUserSearchTotal(t *testing.T) {
 
 		search := func(in core.UserSearch) *core.UserSearchResult {
 			t.Helper()
-			res, err := svc.SearchUsers(ctx, core.TenantScope{}, in, nil)
+			res, err := svc.SearchUsers(ctx, kit.TenantScope{}, in, nil)
 			if err != nil {
 				t.Fatalf("%+v: %v", in, err)
 			}

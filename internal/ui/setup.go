@@ -9,6 +9,7 @@ import (
 
 	"github.com/latchid/latch/internal/core"
 	"github.com/latchid/latch/internal/httpx"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 )
 
@@ -131,7 +132,7 @@ func (u *UI) setupSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	actor := core.Actor{Type: core.ActorSetup, Name: "setup wizard", IP: u.clientIP(r), Method: r.Method, Path: r.URL.Path}
+	actor := kit.Actor{Type: kit.ActorSetup, Name: "setup wizard", IP: u.clientIP(r), Method: r.Method, Path: r.URL.Path}
 	res, err := u.svc.Setup(r.Context(), actor, in)
 	var verrs *model.Errors
 	switch {

@@ -1,49 +1,30 @@
-package core
+// Package audit is the one writer of audit entries (and, later, of events),
+// always in the transaction of the change it records, and the reader of the
+// audit log (FusionAuth's /api/system/audit-log). It is a leaf: every rules
+// package may use it, it uses none of them.
+package audit
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/store"
 )
 
-// Actor is who made a change, and through which request. Every change is
-// attributed to one.
-type Actor struct {
-	Type   string // ActorAPIKey, ActorUser, ActorCLI, ActorKickstart, ActorSetup, ActorSystem
-	ID     string // key id, user id, OS user…
-	Name   string // key name, email, "user@host"…
-	IP     string
-	Method string
-	Path   string
+// Log writes and reads audit entries.
+type Log struct {
+	store *store.Store
+	clock kit.Clock
+	log   *slog.Logger
 }
 
-// Actor types recorded in the audit log.
-const (
-	ActorAPIKey    = "apiKey"
-	ActorUser      = "user"
-	ActorCLI       = "cli"
-	ActorKickstart = "kickstart"
-	ActorSetup     = "setup"
-	ActorSystem    = "system"
-)
-
-// Label is what FusionAuth calls insertUser: a readable name for the actor.
-func (a Actor) Label() string {
-	switch {
-	case a.Type == ActorAPIKey && a.Name != "":
-		return fmt.Sprintf("API key %s (%s)", a.Name, a.ID)
-	case a.Type == ActorAPIKey:
-		return "API key " + a.ID
-	case a.Name != "":
-		return a.Name
-	case a.ID != "":
-		return a.Type + " " + a.ID
-	default:
-		return a.Type
-	}
+// New wires a Log.
+func New(st *store.Store, clock kit.Clock, log *slog.Logger) *Log {
+	return &Log{store: st, clock: clock, log: log}
 }
 
 // Change describes one audited state change.
@@ -56,11 +37,11 @@ type Change struct {
 	Data     map[string]any
 }
 
-// audit is the one place audit entries are written (and, later, where events
+// Write is the one place audit entries are written (and, later, where events
 // are emitted). It must run in the transaction that makes the change.
-func (s *Service) audit(ctx context.Context, tx *store.Tx, actor Actor, c Change) error {
+func (l *Log) Write(ctx context.Context, tx *store.Tx, actor kit.Actor, c Change) error {
 	entry := &model.AuditLog{
-		InsertInstant: s.now(),
+		InsertInstant: l.clock.Now().UnixMilli(),
 		InsertUser:    actor.Label(),
 		Message:       c.Message,
 		Reason:        c.Reason,
@@ -91,7 +72,7 @@ func (s *Service) audit(ctx context.Context, tx *store.Tx, actor Actor, c Change
 		return fmt.Errorf("write audit entry: %w", err)
 	}
 	if c.Critical {
-		s.log.WarnContext(ctx, "critical audit entry", "message", c.Message, "actor", actor.Label(), "target", c.TargetID)
+		l.log.WarnContext(ctx, "critical audit entry", "message", c.Message, "actor", actor.Label(), "target", c.TargetID)
 	}
 	return nil
 }

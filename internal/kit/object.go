@@ -1,4 +1,4 @@
-package core
+package kit
 
 import (
 	"encoding/json"
@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/secrets"
 )
 
 // Tenants and applications are whole JSON objects: Latch keeps every field a
@@ -44,8 +45,8 @@ func (sc TenantScope) Tenant() string {
 	return ""
 }
 
-// parseObject decodes a stored data column.
-func parseObject(text string) (Object, error) {
+// ParseObject decodes a stored data column.
+func ParseObject(text string) (Object, error) {
 	if strings.TrimSpace(text) == "" {
 		return Object{}, nil
 	}
@@ -60,8 +61,8 @@ func parseObject(text string) (Object, error) {
 	return o, nil
 }
 
-// encodeObject encodes an object for a data column.
-func encodeObject(o Object) (string, error) {
+// EncodeObject encodes an object for a data column.
+func EncodeObject(o Object) (string, error) {
 	b, err := json.Marshal(o)
 	if err != nil {
 		return "", err
@@ -69,8 +70,8 @@ func encodeObject(o Object) (string, error) {
 	return string(b), nil
 }
 
-// toTree turns any JSON-encodable value into a document tree.
-func toTree(v any) (any, error) {
+// ToTree turns any JSON-encodable value into a document tree.
+func ToTree(v any) (any, error) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
@@ -78,9 +79,9 @@ func toTree(v any) (any, error) {
 	return model.DecodeJSONValue(b)
 }
 
-// requestObject reads member name of a request body as an object. Absent or
+// RequestObject reads member name of a request body as an object. Absent or
 // null is an empty object (validation then reports the missing fields).
-func requestObject(body Object, name string, verrs *model.Errors) Object {
+func RequestObject(body Object, name string, verrs *model.Errors) Object {
 	switch v := body[name].(type) {
 	case nil:
 		return Object{}
@@ -92,15 +93,15 @@ func requestObject(body Object, name string, verrs *model.Errors) Object {
 	}
 }
 
-// optionalID reads an optional UUID member of a request body ("" when absent).
-func optionalID(body Object, name string, verrs *model.Errors) string {
-	return optionalIDAt(body, name, name, verrs)
+// OptionalID reads an optional UUID member of a request body ("" when absent).
+func OptionalID(body Object, name string, verrs *model.Errors) string {
+	return OptionalIDAt(body, name, name, verrs)
 }
 
-// optionalIDAt reads the optional UUID member name of o, in its canonical
+// OptionalIDAt reads the optional UUID member name of o, in its canonical
 // form ("" when absent, blank or invalid); field is its path in errors
 // ("registration.id").
-func optionalIDAt(o Object, name, field string, verrs *model.Errors) string {
+func OptionalIDAt(o Object, name, field string, verrs *model.Errors) string {
 	switch v := o[name].(type) {
 	case nil:
 		return ""
@@ -108,7 +109,7 @@ func optionalIDAt(o Object, name, field string, verrs *model.Errors) string {
 		if strings.TrimSpace(v) == "" {
 			return ""
 		}
-		id, ok := canonicalID(v)
+		id, ok := CanonicalID(v)
 		if !ok {
 			verrs.Field(field, "invalid", "["+field+"] must be a UUID.")
 		}
@@ -119,9 +120,9 @@ func optionalIDAt(o Object, name, field string, verrs *model.Errors) string {
 	}
 }
 
-// canonicalID parses a UUID in any of its spellings and returns the lower-case
+// CanonicalID parses a UUID in any of its spellings and returns the lower-case
 // hyphenated form.
-func canonicalID(s string) (string, bool) {
+func CanonicalID(s string) (string, bool) {
 	u, err := uuid.Parse(strings.TrimSpace(s))
 	if err != nil {
 		return "", false
@@ -129,22 +130,22 @@ func canonicalID(s string) (string, bool) {
 	return u.String(), true
 }
 
-// newOrGivenID returns a fresh UUID for "", the canonical form of a given one,
+// NewOrGivenID returns a fresh UUID for "", the canonical form of a given one,
 // or a field error.
-func newOrGivenID(given, field string, verrs *model.Errors) string {
+func NewOrGivenID(given, field string, verrs *model.Errors) string {
 	if given == "" {
 		return uuid.NewString()
 	}
-	id, ok := canonicalID(given)
+	id, ok := CanonicalID(given)
 	if !ok {
 		verrs.Field(field, "invalid", "The id must be a UUID.")
 	}
 	return id
 }
 
-// objectMember returns the object at key, creating it when absent or null.
+// ObjectMember returns the object at key, creating it when absent or null.
 // ok is false when the member holds something else.
-func objectMember(o Object, key string) (Object, bool) {
+func ObjectMember(o Object, key string) (Object, bool) {
 	switch v := o[key].(type) {
 	case nil:
 		m := Object{}
@@ -157,10 +158,10 @@ func objectMember(o Object, key string) (Object, bool) {
 	}
 }
 
-// fillDefaults sets each member of defaults that o lacks (or holds as null),
+// FillDefaults sets each member of defaults that o lacks (or holds as null),
 // descending into objects both hold. Values the client sent are never changed,
 // even of the wrong type: validation reports those.
-func fillDefaults(o, defaults Object) {
+func FillDefaults(o, defaults Object) {
 	for k, dv := range defaults {
 		cur, present := o[k]
 		if !present || cur == nil {
@@ -169,36 +170,36 @@ func fillDefaults(o, defaults Object) {
 		}
 		if dm, ok := dv.(Object); ok {
 			if cm, ok := cur.(Object); ok {
-				fillDefaults(cm, dm)
+				FillDefaults(cm, dm)
 			}
 		}
 	}
 }
 
-// mustObject parses a constant JSON object; a bad constant is a programming error.
-func mustObject(text string) Object {
-	o, err := parseObject(text)
+// MustObject parses a constant JSON object; a bad constant is a programming error.
+func MustObject(text string) Object {
+	o, err := ParseObject(text)
 	if err != nil {
 		panic(fmt.Sprintf("bad constant JSON: %v", err))
 	}
 	return o
 }
 
-// storedConfig decodes a stored tenant or application object (what names
+// StoredConfig decodes a stored tenant or application object (what names
 // it in errors: "tenant 123") into its typed settings. A stored object that
 // does not decode is a server error, never the caller's.
-func storedConfig[T any](o Object, field, what string) (*T, error) {
+func StoredConfig[T any](o Object, field, what string) (*T, error) {
 	var cfg T
 	var verrs model.Errors
-	if !decodeTyped(o, field, &cfg, &verrs) {
+	if !DecodeTyped(o, field, &cfg, &verrs) {
 		return nil, fmt.Errorf("stored %s does not decode: %w", what, &verrs)
 	}
 	return &cfg, nil
 }
 
-// decodeTyped decodes o into a typed view. A member of the wrong type is a
+// DecodeTyped decodes o into a typed view. A member of the wrong type is a
 // field error "[invalid]<prefix>.<path>", never a 500.
-func decodeTyped(o Object, prefix string, into any, verrs *model.Errors) bool {
+func DecodeTyped(o Object, prefix string, into any, verrs *model.Errors) bool {
 	b, err := json.Marshal(o)
 	if err != nil {
 		verrs.Field(prefix, "invalid", "The object could not be read.")
@@ -236,13 +237,13 @@ func jsonKind(goKind string) string {
 // Secrets inside objects are kept out of the data column: they are cut out
 // before storing and sealed together under the master key, bound to the row.
 
-type secretPath []string
+type SecretPath []string
 
-func (p secretPath) String() string { return strings.Join(p, ".") }
+func (p SecretPath) String() string { return strings.Join(p, ".") }
 
-// cutSecrets removes the string values at paths from o and returns them by
+// CutSecrets removes the string values at paths from o and returns them by
 // dotted path. Non-string values stay for validation to report.
-func cutSecrets(o Object, paths []secretPath) map[string]string {
+func CutSecrets(o Object, paths []SecretPath) map[string]string {
 	out := map[string]string{}
 	for _, p := range paths {
 		parent := o
@@ -271,8 +272,8 @@ func cutSecrets(o Object, paths []secretPath) map[string]string {
 	return out
 }
 
-// putSecrets puts secrets back at their paths.
-func putSecrets(o Object, paths []secretPath, values map[string]string) {
+// PutSecrets puts secrets back at their paths.
+func PutSecrets(o Object, paths []SecretPath, values map[string]string) {
 	for _, p := range paths {
 		v, ok := values[p.String()]
 		if !ok {
@@ -280,7 +281,7 @@ func putSecrets(o Object, paths []secretPath, values map[string]string) {
 		}
 		parent := o
 		for _, k := range p[:len(p)-1] {
-			m, ok := objectMember(parent, k)
+			m, ok := ObjectMember(parent, k)
 			if !ok {
 				parent = nil
 				break
@@ -293,50 +294,22 @@ func putSecrets(o Object, paths []secretPath, values map[string]string) {
 	}
 }
 
-// sealSecrets seals the secrets of one row; "" when there are none.
-func (s *Service) sealSecrets(values map[string]string, associated string) (string, error) {
-	if len(values) == 0 {
-		return "", nil
-	}
-	b, err := json.Marshal(values)
-	if err != nil {
-		return "", err
-	}
-	return s.master.Seal(string(b), associated), nil
-}
-
-// openSecrets opens what sealSecrets made.
-func (s *Service) openSecrets(sealed, associated string) (map[string]string, error) {
-	if sealed == "" {
-		return map[string]string{}, nil
-	}
-	plain, err := s.master.Open(sealed, associated)
-	if err != nil {
-		return nil, fmt.Errorf("open sealed secrets of %s: %w", associated, err)
-	}
-	out := map[string]string{}
-	if err := json.Unmarshal([]byte(plain), &out); err != nil {
-		return nil, fmt.Errorf("sealed secrets of %s: %w", associated, err)
-	}
-	return out, nil
-}
-
-// oneOf checks an enumerated string setting; empty means unset and passes.
-func oneOf(verrs *model.Errors, field, value string, allowed ...string) {
+// OneOf checks an enumerated string setting; empty means unset and passes.
+func OneOf(verrs *model.Errors, field, value string, allowed ...string) {
 	if value != "" && !slices.Contains(allowed, value) {
 		verrs.Field(field, "invalid", fmt.Sprintf("[%s] must be one of %s.", field, strings.Join(allowed, ", ")))
 	}
 }
 
-// positive checks a setting that must be greater than zero.
-func positive(verrs *model.Errors, field string, value int64) {
+// Positive checks a setting that must be greater than zero.
+func Positive(verrs *model.Errors, field string, value int64) {
 	if value <= 0 {
 		verrs.Field(field, "invalid", fmt.Sprintf("[%s] must be greater than 0.", field))
 	}
 }
 
-// requiredName reads, trims and checks the name member of an object.
-func requiredName(o Object, field string, verrs *model.Errors) string {
+// RequiredName reads, trims and checks the name member of an object.
+func RequiredName(o Object, field string, verrs *model.Errors) string {
 	var name string
 	switch v := o["name"].(type) {
 	case nil:
@@ -351,24 +324,24 @@ func requiredName(o Object, field string, verrs *model.Errors) string {
 		verrs.Field(field, "blank", "["+field+"] is required.")
 	case strings.IndexFunc(name, unicode.IsControl) >= 0:
 		verrs.Field(field, "invalid", "["+field+"] must not contain control characters.")
-	case len(name) > maxNameLength:
-		verrs.Field(field, "tooLong", fmt.Sprintf("[%s] must be at most %d characters.", field, maxNameLength))
+	case len(name) > MaxNameLength:
+		verrs.Field(field, "tooLong", fmt.Sprintf("[%s] must be at most %d characters.", field, MaxNameLength))
 	}
 	return name
 }
 
-// maxNameLength bounds tenant, application and role names.
-const maxNameLength = 191
+// MaxNameLength bounds tenant, application and role names.
+const MaxNameLength = 191
 
-// narrowToTenant narrows a search's tenants (*ids: the scope's, nil for
+// NarrowToTenant narrows a search's tenants (*ids: the scope's, nil for
 // all) to the criteria's tenantId when it names one. It reports true when
 // the scope cannot see that tenant: the search finds nothing.
-func narrowToTenant(scope TenantScope, tenantID string, ids *[]string, verrs *model.Errors) (none bool) {
+func NarrowToTenant(scope TenantScope, tenantID string, ids *[]string, verrs *model.Errors) (none bool) {
 	t := strings.TrimSpace(tenantID)
 	if t == "" {
 		return false
 	}
-	id, ok := canonicalID(t)
+	id, ok := CanonicalID(t)
 	switch {
 	case !ok:
 		verrs.Field("search.tenantId", "invalid", "tenantId must be a UUID.")
@@ -378,4 +351,33 @@ func narrowToTenant(scope TenantScope, tenantID string, ids *[]string, verrs *mo
 		*ids = []string{id}
 	}
 	return false
+}
+
+// SealSecrets seals the secrets of one row under the master key, bound to
+// associated; "" when there are none.
+func SealSecrets(master *secrets.MasterKey, values map[string]string, associated string) (string, error) {
+	if len(values) == 0 {
+		return "", nil
+	}
+	b, err := json.Marshal(values)
+	if err != nil {
+		return "", err
+	}
+	return master.Seal(string(b), associated), nil
+}
+
+// OpenSecrets opens what SealSecrets made.
+func OpenSecrets(master *secrets.MasterKey, sealed, associated string) (map[string]string, error) {
+	if sealed == "" {
+		return map[string]string{}, nil
+	}
+	plain, err := master.Open(sealed, associated)
+	if err != nil {
+		return nil, fmt.Errorf("open sealed secrets of %s: %w", associated, err)
+	}
+	out := map[string]string{}
+	if err := json.Unmarshal([]byte(plain), &out); err != nil {
+		return nil, fmt.Errorf("sealed secrets of %s: %w", associated, err)
+	}
+	return out, nil
 }
