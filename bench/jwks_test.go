@@ -8,10 +8,10 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/latchid/latch/internal/core"
 	"github.com/latchid/latch/internal/httpx"
 	"github.com/latchid/latch/internal/keys"
 	"github.com/latchid/latch/internal/kit"
+	"github.com/latchid/latch/internal/signing"
 	"github.com/latchid/latch/internal/testutil"
 )
 
@@ -25,11 +25,11 @@ import (
 func BenchmarkJWKS(b *testing.B) {
 	svc, _ := newService(b, 1)
 	ctx := context.Background()
-	if err := svc.EnsureDefaultSigningKey(ctx); err != nil {
+	if err := svc.Signing.EnsureDefault(ctx); err != nil {
 		b.Fatal(err)
 	}
 	for _, alg := range []string{"ES256", "ES512", "Ed25519", "HS256"} {
-		if _, err := svc.GenerateSigningKey(ctx, kit.Actor{Type: kit.ActorSystem}, "", &core.KeyInput{Algorithm: alg, Name: "bench " + alg}); err != nil {
+		if _, err := svc.Signing.Generate(ctx, kit.Actor{Type: kit.ActorSystem}, "", &signing.KeyInput{Algorithm: alg, Name: "bench " + alg}); err != nil {
 			b.Fatal(err)
 		}
 	}

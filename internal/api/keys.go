@@ -4,16 +4,16 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/latchid/latch/internal/core"
 	"github.com/latchid/latch/internal/httpx"
 	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/signing"
 )
 
 // /api/key: FusionAuth's Keys API (signing keys), and /api/jwt/public-key.
 // Responses carry public material only; see model.Key.
 
 type keyRequest struct {
-	Key *core.KeyInput `json:"key"`
+	Key *signing.KeyInput `json:"key"`
 }
 
 type keyResponse struct {
@@ -30,12 +30,12 @@ type keySearchResponse struct {
 }
 
 func (s *Server) retrieveKeys(w http.ResponseWriter, r *http.Request) {
-	all, err := s.svc.ListSigningKeys(r.Context())
+	all, err := s.svc.Signing.List(r.Context())
 	s.reply(w, r, keysResponse{all}, err)
 }
 
 func (s *Server) retrieveKey(w http.ResponseWriter, r *http.Request) {
-	k, err := s.svc.SigningKey(r.Context(), r.PathValue("id"))
+	k, err := s.svc.Signing.Key(r.Context(), r.PathValue("id"))
 	s.reply(w, r, keyResponse{k}, err)
 }
 
@@ -45,7 +45,7 @@ func (s *Server) generateKey(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	k, err := s.svc.GenerateSigningKey(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id"), req.Key)
+	k, err := s.svc.Signing.Generate(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id"), req.Key)
 	s.reply(w, r, keyResponse{k}, err)
 }
 
@@ -55,7 +55,7 @@ func (s *Server) importKey(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	k, err := s.svc.ImportSigningKey(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id"), req.Key)
+	k, err := s.svc.Signing.Import(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id"), req.Key)
 	s.reply(w, r, keyResponse{k}, err)
 }
 
@@ -65,17 +65,17 @@ func (s *Server) updateKey(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	k, err := s.svc.UpdateSigningKey(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id"), req.Key)
+	k, err := s.svc.Signing.Update(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id"), req.Key)
 	s.reply(w, r, keyResponse{k}, err)
 }
 
 func (s *Server) deleteKey(w http.ResponseWriter, r *http.Request) {
-	s.reply(w, r, nil, s.svc.DeleteSigningKey(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id")))
+	s.reply(w, r, nil, s.svc.Signing.Delete(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id")))
 }
 
 // searchKeys answers both POST (criteria in the body) and GET (in the query).
 func (s *Server) searchKeys(w http.ResponseWriter, r *http.Request) {
-	q, err := searchCriteria(w, r, func(v url.Values, verrs *model.Errors) (q core.KeySearch) {
+	q, err := searchCriteria(w, r, func(v url.Values, verrs *model.Errors) (q signing.KeySearch) {
 		q.Name, q.Algorithm, q.Type, q.OrderBy = v.Get("name"), v.Get("algorithm"), v.Get("type"), v.Get("orderBy")
 		q.StartRow = searchQueryInt(verrs, v, "startRow")
 		q.NumberOfResults = searchQueryInt(verrs, v, "numberOfResults")
@@ -85,7 +85,7 @@ func (s *Server) searchKeys(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	found, total, err := s.svc.SearchSigningKeys(r.Context(), q)
+	found, total, err := s.svc.Signing.Search(r.Context(), q)
 	s.reply(w, r, keySearchResponse{Keys: found, Total: total}, err)
 }
 
@@ -113,7 +113,7 @@ func (s *Server) retrieveJWTPublicKeys(w http.ResponseWriter, r *http.Request) {
 		}
 		httpx.WriteJSON(w, http.StatusOK, publicKeyResponse{pem})
 	case q.Has("applicationId"):
-		keyID, err := s.svc.AccessTokenKeyID(r.Context(), q.Get("applicationId"))
+		keyID, err := s.svc.Signing.AccessTokenKeyID(r.Context(), q.Get("applicationId"))
 		if err != nil {
 			httpx.WriteError(w, r, s.log, err)
 			return

@@ -205,7 +205,7 @@ func openCore(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger
 		st.Close()
 		return nil, nil, fmt.Errorf("bootstrap: %w", err)
 	}
-	if err := svc.EnsureDefaultSigningKey(ctx); err != nil {
+	if err := svc.Signing.EnsureDefault(ctx); err != nil {
 		st.Close()
 		return nil, nil, fmt.Errorf("default signing key: %w", err)
 	}

@@ -198,7 +198,7 @@ func kickstartTwin(ctx context.Context, env Env, cfg *config.Config, real *core.
 		if err := twin.Bootstrap(ctx); err != nil {
 			return fail(err)
 		}
-		if err := twin.EnsureDefaultSigningKey(ctx); err != nil {
+		if err := twin.Signing.EnsureDefault(ctx); err != nil {
 			return fail(err)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/latchid/latch/internal/audit"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/secrets"
+	"github.com/latchid/latch/internal/signing"
 	"github.com/latchid/latch/internal/store"
 )
 
@@ -21,7 +22,9 @@ type Service struct {
 	Audit *audit.Log
 	Keys  *KeyCache
 	// SigningKeys holds the JWT signing keys (and the rendered JWKS) in memory.
-	SigningKeys *SigningKeyCache
+	SigningKeys *signing.Cache
+	// Signing stores the signing keys.
+	Signing *signing.Service
 	// Configs holds decoded tenant and application settings for logins and
 	// token exchanges (configcache.go).
 	Configs *ConfigCache
@@ -34,7 +37,8 @@ func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.
 	s := &Service{store: st, clock: clock, master: master, log: log}
 	s.Audit = audit.New(st, clock, log)
 	s.Keys = newKeyCache(st, clock, log)
-	s.SigningKeys = newSigningKeyCache(st, master, log)
+	s.Signing = signing.New(st, clock, master, log, s.Audit)
+	s.SigningKeys = s.Signing.Cache
 	s.Configs = newConfigCache(st, log)
 	st.OnCacheBump(s.Configs.onBump)
 	s.Logins = newLoginRecorder(st, log)

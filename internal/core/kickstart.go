@@ -21,6 +21,7 @@ import (
 	"github.com/latchid/latch/internal/audit"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/signing"
 	"github.com/latchid/latch/internal/store"
 )
 
@@ -201,7 +202,7 @@ func (s *Service) KickstartState(ctx context.Context) (*KickstartState, error) {
 		return nil, err
 	}
 	for _, k := range keys {
-		if k.Name == DefaultSigningKeyName {
+		if k.Name == signing.DefaultKeyName {
 			st.DefaultSigningKeyID = k.ID
 		}
 	}

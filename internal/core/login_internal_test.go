@@ -39,7 +39,7 @@ func newLoginTestService(t *testing.T) *Service {
 	if err := svc.Bootstrap(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.EnsureDefaultSigningKey(ctx); err != nil {
+	if err := svc.Signing.EnsureDefault(ctx); err != nil {
 		t.Fatal(err)
 	}
 	svc.SigningKeys.Refresh(ctx)

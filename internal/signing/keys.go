@@ -1,4 +1,4 @@
-package core
+package signing
 
 import (
 	"context"
@@ -21,14 +21,14 @@ import (
 
 // Signing keys, FusionAuth's /api/key (Key Master). The cryptography lives in
 // internal/keys; this file stores keys (private material sealed under the
-// master key), audits every change and tells every node's SigningKeyCache
+// master key), audits every change and tells every node's Cache
 // through the signing_keys cache version, bumped in the same transaction.
 
 // keyField prefixes validation fields, as FusionAuth names them.
 const keyField = "key"
 
-// DefaultSigningKeyName is the name of the key every instance starts with.
-const DefaultSigningKeyName = "Default signing key"
+// DefaultKeyName is the name of the key every instance starts with.
+const DefaultKeyName = "Default signing key"
 
 // defaultSigningKeyAlgorithm is the algorithm of the default signing key
 // (see EnsureDefaultSigningKey for why).
@@ -119,8 +119,8 @@ func publicSigningKey(r *store.SigningKeyRow) *model.Key {
 
 func signingKeyLabel(name, id string) string { return fmt.Sprintf("[%s] (%s)", name, id) }
 
-// ListSigningKeys returns every key, oldest first.
-func (s *Service) ListSigningKeys(ctx context.Context) ([]*model.Key, error) {
+// List returns every key, oldest first.
+func (s *Service) List(ctx context.Context) ([]*model.Key, error) {
 	rows, err := s.store.Read().AllSigningKeys(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list signing keys: %w", err)
@@ -132,16 +132,16 @@ func (s *Service) ListSigningKeys(ctx context.Context) ([]*model.Key, error) {
 	return out, nil
 }
 
-// SigningKey returns one key, or model.ErrNotFound.
-func (s *Service) SigningKey(ctx context.Context, id string) (*model.Key, error) {
-	row, err := s.signingKeyRow(ctx, s.store.Read(), id)
+// Key returns one key, or model.ErrNotFound.
+func (s *Service) Key(ctx context.Context, id string) (*model.Key, error) {
+	row, err := s.row(ctx, s.store.Read(), id)
 	if err != nil {
 		return nil, err
 	}
 	return publicSigningKey(row), nil
 }
 
-func (s *Service) signingKeyRow(ctx context.Context, tx *store.Tx, id string) (*store.SigningKeyRow, error) {
+func (s *Service) row(ctx context.Context, tx *store.Tx, id string) (*store.SigningKeyRow, error) {
 	u, err := uuid.Parse(strings.TrimSpace(id))
 	if err != nil {
 		return nil, model.NotFoundf("signing key %q", id)
@@ -153,9 +153,9 @@ func (s *Service) signingKeyRow(ctx context.Context, tx *store.Tx, id string) (*
 	return row, err
 }
 
-// SearchSigningKeys finds keys by name (FusionAuth's "*" wildcards; a value
+// Search finds keys by name (FusionAuth's "*" wildcards; a value
 // without one matches anywhere), algorithm and type.
-func (s *Service) SearchSigningKeys(ctx context.Context, q KeySearch) ([]*model.Key, int, error) {
+func (s *Service) Search(ctx context.Context, q KeySearch) ([]*model.Key, int, error) {
 	var verrs model.Errors
 	offset, limit := kit.PageWindow(&verrs, q.StartRow, q.NumberOfResults)
 	col, desc, ok := kit.ParseOrderBy(q.OrderBy, store.SigningKeyOrderColumns)
@@ -219,9 +219,9 @@ func checkKeyName(name string, verrs *model.Errors) string {
 	return name
 }
 
-// GenerateSigningKey makes a key pair (with a self-signed certificate) or an
+// Generate makes a key pair (with a self-signed certificate) or an
 // HMAC secret. id may be empty (one is generated) or a UUID the caller chose.
-func (s *Service) GenerateSigningKey(ctx context.Context, actor kit.Actor, id string, in *KeyInput) (*model.Key, error) {
+func (s *Service) Generate(ctx context.Context, actor kit.Actor, id string, in *KeyInput) (*model.Key, error) {
 	verrs := &model.Errors{}
 	id, name := checkNewKey(id, in, verrs)
 	if err := verrs.Err(); err != nil {
@@ -244,10 +244,10 @@ func (s *Service) GenerateSigningKey(ctx context.Context, actor kit.Actor, id st
 	return s.storeSigningKey(ctx, actor, id, name, m, "Generated")
 }
 
-// ImportSigningKey stores a key brought in from elsewhere: a certificate, a
+// Import stores a key brought in from elsewhere: a certificate, a
 // public key, a private key (or several of them that belong together), or an
 // HMAC secret.
-func (s *Service) ImportSigningKey(ctx context.Context, actor kit.Actor, id string, in *KeyInput) (*model.Key, error) {
+func (s *Service) Import(ctx context.Context, actor kit.Actor, id string, in *KeyInput) (*model.Key, error) {
 	verrs := &model.Errors{}
 	id, name := checkNewKey(id, in, verrs)
 	var m *keys.Material
@@ -297,13 +297,13 @@ func (s *Service) storeSigningKey(ctx context.Context, actor kit.Actor, id, name
 		if err := tx.InsertSigningKey(ctx, row); err != nil {
 			return signingKeyWriteError(err)
 		}
-		return s.signingKeysChanged(ctx, tx, actor, audit.Change{Message: verb + " signing key " + signingKeyLabel(name, id),
+		return s.changed(ctx, tx, actor, audit.Change{Message: verb + " signing key " + signingKeyLabel(name, id),
 			TargetID: id, New: out})
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.SigningKeys.Refresh(ctx)
+	s.Cache.Refresh(ctx)
 	return out, nil
 }
 
@@ -344,21 +344,21 @@ func signingKeyWriteError(err error) error {
 	return err
 }
 
-// signingKeysChanged audits a change and tells every node's signing key
+// changed audits a change and tells every node's signing key
 // cache, inside tx.
-func (s *Service) signingKeysChanged(ctx context.Context, tx *store.Tx, actor kit.Actor, c audit.Change) error {
-	if err := s.Audit.Write(ctx, tx, actor, c); err != nil {
+func (s *Service) changed(ctx context.Context, tx *store.Tx, actor kit.Actor, c audit.Change) error {
+	if err := s.audit.Write(ctx, tx, actor, c); err != nil {
 		return err
 	}
 	return tx.BumpCacheVersion(ctx, store.CacheSigningKeys)
 }
 
-// UpdateSigningKey renames a key: as in FusionAuth, the name is all that
+// Update renames a key: as in FusionAuth, the name is all that
 // changes; a new certificate or algorithm is a new key (import it).
-func (s *Service) UpdateSigningKey(ctx context.Context, actor kit.Actor, id string, in *KeyInput) (*model.Key, error) {
+func (s *Service) Update(ctx context.Context, actor kit.Actor, id string, in *KeyInput) (*model.Key, error) {
 	var out *model.Key
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
-		cur, err := s.signingKeyRow(ctx, tx, id)
+		cur, err := s.row(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -384,25 +384,25 @@ func (s *Service) UpdateSigningKey(ctx context.Context, actor kit.Actor, id stri
 		next := *cur
 		next.Name, next.LastUpdateInstant = name, now
 		out = publicSigningKey(&next)
-		return s.signingKeysChanged(ctx, tx, actor, audit.Change{Message: "Updated signing key " + signingKeyLabel(name, cur.ID),
+		return s.changed(ctx, tx, actor, audit.Change{Message: "Updated signing key " + signingKeyLabel(name, cur.ID),
 			TargetID: cur.ID, Old: before, New: out})
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.SigningKeys.Refresh(ctx)
+	s.Cache.Refresh(ctx)
 	return out, nil
 }
 
 // maxHoldersNamed bounds how many users of a key an "in use" error lists.
 const maxHoldersNamed = 5
 
-// DeleteSigningKey removes a key. A key a tenant or an application is
+// Delete removes a key. A key a tenant or an application is
 // configured with (its JWT signing keys, or any other *KeyId setting) is
 // refused with a 400 that says where it is used.
-func (s *Service) DeleteSigningKey(ctx context.Context, actor kit.Actor, id string) error {
+func (s *Service) Delete(ctx context.Context, actor kit.Actor, id string) error {
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
-		cur, err := s.signingKeyRow(ctx, tx, id)
+		cur, err := s.row(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -419,13 +419,13 @@ func (s *Service) DeleteSigningKey(ctx context.Context, actor kit.Actor, id stri
 			}
 			return err
 		}
-		return s.signingKeysChanged(ctx, tx, actor, audit.Change{Message: "Deleted signing key " + signingKeyLabel(cur.Name, cur.ID),
+		return s.changed(ctx, tx, actor, audit.Change{Message: "Deleted signing key " + signingKeyLabel(cur.Name, cur.ID),
 			TargetID: cur.ID, Old: publicSigningKey(cur)})
 	})
 	if err != nil {
 		return err
 	}
-	s.SigningKeys.Refresh(ctx)
+	s.Cache.Refresh(ctx)
 	return nil
 }
 
@@ -510,7 +510,7 @@ func (s *Service) defaultIssuer(ctx context.Context, tx *store.Tx) string {
 	return strings.TrimSpace(t.Issuer)
 }
 
-// EnsureDefaultSigningKey makes, once per database, the key every instance
+// EnsureDefault makes, once per database, the key every instance
 // starts with: an ES256 (P-256) key pair named "Default signing key", and
 // makes it the Default tenant's access and id token key where the tenant
 // names none. FusionAuth starts with an HMAC key, which no third party can
@@ -524,7 +524,7 @@ func (s *Service) defaultIssuer(ctx context.Context, tx *store.Tx) string {
 // generates one and names it in idTokenKeyId.
 // Concurrent starters race on a unique setting inside the transaction; the
 // loser rolls back and does nothing. A deleted default key is not remade.
-func (s *Service) EnsureDefaultSigningKey(ctx context.Context) error {
+func (s *Service) EnsureDefault(ctx context.Context) error {
 	_, done, err := s.store.Read().Setting(ctx, settingDefaultSigningKey)
 	if err != nil || done {
 		return err
@@ -536,7 +536,7 @@ func (s *Service) EnsureDefaultSigningKey(ctx context.Context) error {
 		return fmt.Errorf("generate the default signing key: %w", err)
 	}
 	now := s.now()
-	row := &store.SigningKeyRow{ID: id.String(), Name: DefaultSigningKeyName, Algorithm: m.Algorithm, Type: m.Type,
+	row := &store.SigningKeyRow{ID: id.String(), Name: DefaultKeyName, Algorithm: m.Algorithm, Type: m.Type,
 		Length: m.Length, Kid: m.Kid, PublicKey: m.PublicKey, Certificate: m.Certificate, Issuer: m.Issuer,
 		ExpirationInstant: m.ExpirationMillis(), PrivateSealed: s.master.Seal(m.Private, signingKeyAD(id.String())),
 		InsertInstant: now, LastUpdateInstant: now}
@@ -556,7 +556,7 @@ func (s *Service) EnsureDefaultSigningKey(ctx context.Context) error {
 		if err := tx.InsertSigningKey(ctx, row); err != nil {
 			return fmt.Errorf("store the default signing key: %w", err)
 		}
-		if err := s.signingKeysChanged(ctx, tx, actor, audit.Change{Message: "Generated the default signing key " +
+		if err := s.changed(ctx, tx, actor, audit.Change{Message: "Generated the default signing key " +
 			signingKeyLabel(row.Name, row.ID), TargetID: row.ID, New: publicSigningKey(row)}); err != nil {
 			return err
 		}
@@ -568,7 +568,7 @@ func (s *Service) EnsureDefaultSigningKey(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.SigningKeys.Refresh(ctx)
+	s.Cache.Refresh(ctx)
 	return nil
 }
 
@@ -607,7 +607,7 @@ func (s *Service) useDefaultKeyInDefaultTenant(ctx context.Context, tx *store.Tx
 	if err := tx.SetTenantData(ctx, tenantID, text, now); err != nil {
 		return err
 	}
-	return s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Set the Default tenant's " + strings.Join(set, " and ") +
+	return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Set the Default tenant's " + strings.Join(set, " and ") +
 		" to the default signing key", TargetID: tenantID, Data: map[string]any{"keyId": keyID}})
 }
 

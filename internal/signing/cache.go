@@ -1,4 +1,4 @@
-package core
+package signing
 
 import (
 	"context"
@@ -13,11 +13,11 @@ import (
 	"github.com/latchid/latch/internal/store"
 )
 
-// SigningKeyCache holds every signing key in memory as a keys.Set: the
+// Cache holds every signing key in memory as a keys.Set: the
 // rendered JWKS, the public keys and the signers login uses. It is rebuilt
 // whole when the database's signing_keys cache version moves, so a key made,
 // renamed or deleted on any node reaches every node within one poll.
-type SigningKeyCache struct {
+type Cache struct {
 	store  *store.Store
 	master *secrets.MasterKey
 	log    *slog.Logger
@@ -27,25 +27,25 @@ type SigningKeyCache struct {
 	refreshMu sync.Mutex
 }
 
-func newSigningKeyCache(st *store.Store, master *secrets.MasterKey, log *slog.Logger) *SigningKeyCache {
-	c := &SigningKeyCache{store: st, master: master, log: log}
+func newCache(st *store.Store, master *secrets.MasterKey, log *slog.Logger) *Cache {
+	c := &Cache{store: st, master: master, log: log}
 	c.set.Store(keys.EmptySet())
 	c.version.Store(-1)
 	return c
 }
 
 // Current is the set every request reads; it never blocks.
-func (c *SigningKeyCache) Current() *keys.Set { return c.set.Load() }
+func (c *Cache) Current() *keys.Set { return c.set.Load() }
 
 // Refresh rebuilds the set from the database. Errors are logged: the old set
 // keeps serving until the database answers again.
-func (c *SigningKeyCache) Refresh(ctx context.Context) {
+func (c *Cache) Refresh(ctx context.Context) {
 	if err := c.refresh(ctx); err != nil {
 		c.log.WarnContext(ctx, "signing key cache refresh failed", "err", err)
 	}
 }
 
-func (c *SigningKeyCache) refresh(ctx context.Context) error {
+func (c *Cache) refresh(ctx context.Context) error {
 	c.refreshMu.Lock()
 	defer c.refreshMu.Unlock()
 	rd := c.store.Read()
@@ -83,7 +83,7 @@ func (c *SigningKeyCache) refresh(ctx context.Context) error {
 
 // Run keeps the set current until ctx ends, checking the cache version every
 // pollEvery (one indexed single-row read).
-func (c *SigningKeyCache) Run(ctx context.Context, pollEvery time.Duration) {
+func (c *Cache) Run(ctx context.Context, pollEvery time.Duration) {
 	kit.Every(ctx, pollEvery, func() {
 		v, err := c.store.Read().CacheVersion(ctx, store.CacheSigningKeys)
 		if err == nil && v != c.version.Load() { // on error (database away) keep serving the last set

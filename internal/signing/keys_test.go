@@ -1,4 +1,4 @@
-package core_test
+package signing_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/secrets"
+	"github.com/latchid/latch/internal/signing"
 	"github.com/latchid/latch/internal/store"
 	"github.com/latchid/latch/internal/testutil"
 )
@@ -50,7 +51,7 @@ func TestEnsureDefaultSigningKeyRace(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				<-start
-				errs[i] = svcs[i].EnsureDefaultSigningKey(ctx)
+				errs[i] = svcs[i].Signing.EnsureDefault(ctx)
 			}()
 		}
 		close(start)
@@ -64,7 +65,7 @@ func TestEnsureDefaultSigningKeyRace(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(rows) != 1 || rows[0].Name != core.DefaultSigningKeyName || rows[0].Algorithm != "ES256" {
+		if len(rows) != 1 || rows[0].Name != signing.DefaultKeyName || rows[0].Algorithm != "ES256" {
 			t.Fatalf("%d keys after a race: %+v", len(rows), rows)
 		}
 		_, data, err := st.Read().DefaultTenantData(ctx, model.AdminApplicationID)
@@ -87,7 +88,7 @@ func TestEnsureDefaultSigningKeyRace(t *testing.T) {
 		if err := st.InTx(ctx, func(tx *store.Tx) error { return tx.DeleteSigningKey(ctx, rows[0].ID) }); err != nil {
 			t.Fatal(err)
 		}
-		if err := svcs[0].EnsureDefaultSigningKey(ctx); err != nil {
+		if err := svcs[0].Signing.EnsureDefault(ctx); err != nil {
 			t.Fatal(err)
 		}
 		if rows, _ := st.Read().AllSigningKeys(ctx); len(rows) != 0 {
