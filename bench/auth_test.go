@@ -41,7 +41,7 @@ func newService(b *testing.B, n int) (*core.Service, []string) {
 		b.Fatal(err)
 	}
 	svc := core.New(st, kit.SystemClock{}, mk, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err := svc.Bootstrap(ctx); err != nil {
+	if err := svc.Tenancy.Bootstrap(ctx); err != nil {
 		b.Fatal(err)
 	}
 	values := make([]string, n)

@@ -88,7 +88,7 @@ func newImportBenchService(b *testing.B, backend string) (*core.Service, string)
 	b.Helper()
 	ctx := context.Background()
 	svc := newBenchService(b, backend)
-	app, err := svc.CreateApplication(ctx, kit.Actor{Type: kit.ActorSystem}, kit.AllTenants, "", kit.Object{
+	app, err := svc.Tenancy.CreateApplication(ctx, kit.Actor{Type: kit.ActorSystem}, kit.AllTenants, "", kit.Object{
 		"application": kit.Object{"name": "Imported", "roles": []any{kit.Object{"name": "user"}}}})
 	if err != nil {
 		b.Fatal(err)

@@ -137,7 +137,7 @@ func newBenchService(b *testing.B, backend string) *core.Service {
 		b.Fatal(err)
 	}
 	svc := core.New(st, kit.SystemClock{}, mk, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err := svc.Bootstrap(ctx); err != nil {
+	if err := svc.Tenancy.Bootstrap(ctx); err != nil {
 		b.Fatal(err)
 	}
 	return svc

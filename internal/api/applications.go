@@ -4,10 +4,10 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/latchid/latch/internal/core"
 	"github.com/latchid/latch/internal/httpx"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/tenancy"
 )
 
 // /api/application: FusionAuth's application API, with roles and the OAuth
@@ -36,19 +36,19 @@ func (s *Server) createApplication(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	a, err := s.svc.CreateApplication(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), body)
+	a, err := s.svc.Tenancy.CreateApplication(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), body)
 	s.reply(w, r, applicationResponse{a}, err)
 }
 
 func (s *Server) retrieveApplication(w http.ResponseWriter, r *http.Request) {
-	a, err := s.svc.Application(r.Context(), scopeOf(r), r.PathValue("id"))
+	a, err := s.svc.Tenancy.Application(r.Context(), scopeOf(r), r.PathValue("id"))
 	s.reply(w, r, applicationResponse{a}, err)
 }
 
 // retrieveApplications lists the active applications, or with ?inactive=true
 // the deactivated ones.
 func (s *Server) retrieveApplications(w http.ResponseWriter, r *http.Request) {
-	as, err := s.svc.Applications(r.Context(), scopeOf(r), queryTrue(r, "inactive"))
+	as, err := s.svc.Tenancy.Applications(r.Context(), scopeOf(r), queryTrue(r, "inactive"))
 	s.reply(w, r, applicationsResponse{as}, err)
 }
 
@@ -57,7 +57,7 @@ func (s *Server) retrieveApplications(w http.ResponseWriter, r *http.Request) {
 func (s *Server) updateApplication(w http.ResponseWriter, r *http.Request) {
 	actor := PrincipalFrom(r.Context()).Actor(r)
 	if queryTrue(r, "reactivate") {
-		a, err := s.svc.ReactivateApplication(r.Context(), actor, scopeOf(r), r.PathValue("id"))
+		a, err := s.svc.Tenancy.ReactivateApplication(r.Context(), actor, scopeOf(r), r.PathValue("id"))
 		if err != nil {
 			httpx.WriteError(w, r, s.log, err)
 			return
@@ -70,7 +70,7 @@ func (s *Server) updateApplication(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	a, err := s.svc.UpdateApplication(r.Context(), actor, scopeOf(r), r.PathValue("id"), body)
+	a, err := s.svc.Tenancy.UpdateApplication(r.Context(), actor, scopeOf(r), r.PathValue("id"), body)
 	s.reply(w, r, applicationResponse{a}, err)
 }
 
@@ -80,7 +80,7 @@ func (s *Server) patchApplication(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	a, err := s.svc.PatchApplication(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), form, patch)
+	a, err := s.svc.Tenancy.PatchApplication(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), form, patch)
 	s.reply(w, r, applicationResponse{a}, err)
 }
 
@@ -89,21 +89,21 @@ func (s *Server) deleteApplication(w http.ResponseWriter, r *http.Request) {
 	actor := PrincipalFrom(r.Context()).Actor(r)
 	var err error
 	if queryTrue(r, "hardDelete") {
-		err = s.svc.DeleteApplication(r.Context(), actor, scopeOf(r), r.PathValue("id"))
+		err = s.svc.Tenancy.DeleteApplication(r.Context(), actor, scopeOf(r), r.PathValue("id"))
 	} else {
-		err = s.svc.DeactivateApplication(r.Context(), actor, scopeOf(r), r.PathValue("id"))
+		err = s.svc.Tenancy.DeactivateApplication(r.Context(), actor, scopeOf(r), r.PathValue("id"))
 	}
 	s.reply(w, r, nil, err)
 }
 
 func (s *Server) retrieveOAuthConfiguration(w http.ResponseWriter, r *http.Request) {
-	c, err := s.svc.ApplicationOAuthConfiguration(r.Context(), scopeOf(r), r.PathValue("id"))
+	c, err := s.svc.Tenancy.ApplicationOAuthConfiguration(r.Context(), scopeOf(r), r.PathValue("id"))
 	s.reply(w, r, c, err)
 }
 
 // searchApplications answers both POST (criteria in the body) and GET (in the query).
 func (s *Server) searchApplications(w http.ResponseWriter, r *http.Request) {
-	q, err := searchCriteria(w, r, func(v url.Values, verrs *model.Errors) (q core.ApplicationSearch) {
+	q, err := searchCriteria(w, r, func(v url.Values, verrs *model.Errors) (q tenancy.ApplicationSearch) {
 		q.Name, q.State, q.TenantID, q.OrderBy = v.Get("name"), v.Get("state"), v.Get("tenantId"), v.Get("orderBy")
 		q.StartRow = searchQueryInt(verrs, v, "startRow")
 		q.NumberOfResults = searchQueryInt(verrs, v, "numberOfResults")
@@ -113,7 +113,7 @@ func (s *Server) searchApplications(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	as, total, err := s.svc.SearchApplications(r.Context(), scopeOf(r), q)
+	as, total, err := s.svc.Tenancy.SearchApplications(r.Context(), scopeOf(r), q)
 	s.reply(w, r, applicationSearchResponse{Applications: as, Total: total}, err)
 }
 
@@ -123,7 +123,7 @@ func (s *Server) createRole(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	role, err := s.svc.CreateRole(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), r.PathValue("roleId"), body)
+	role, err := s.svc.Tenancy.CreateRole(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), r.PathValue("roleId"), body)
 	s.reply(w, r, roleResponse{role}, err)
 }
 
@@ -133,7 +133,7 @@ func (s *Server) updateRole(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	role, err := s.svc.UpdateRole(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), r.PathValue("roleId"), body)
+	role, err := s.svc.Tenancy.UpdateRole(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), r.PathValue("roleId"), body)
 	s.reply(w, r, roleResponse{role}, err)
 }
 
@@ -143,7 +143,7 @@ func (s *Server) patchRole(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	role, err := s.svc.PatchRole(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), r.PathValue("roleId"), form, patch)
+	role, err := s.svc.Tenancy.PatchRole(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), r.PathValue("roleId"), form, patch)
 	s.reply(w, r, roleResponse{role}, err)
 }
 
@@ -154,5 +154,5 @@ func (s *Server) deleteRole(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, model.FieldError("name", "blank", "A role id in the path or a name parameter is required."))
 		return
 	}
-	s.reply(w, r, nil, s.svc.DeleteRole(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), roleID, name))
+	s.reply(w, r, nil, s.svc.Tenancy.DeleteRole(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), roleID, name))
 }

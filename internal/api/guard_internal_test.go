@@ -114,7 +114,7 @@ func fuzzGuard(t testing.TB) (*Server, string) {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	svc := core.New(st, kit.SystemClock{}, mk, log)
-	if err := svc.Bootstrap(ctx); err != nil {
+	if err := svc.Tenancy.Bootstrap(ctx); err != nil {
 		t.Fatal(err)
 	}
 	value := secrets.Token(32)

@@ -40,7 +40,7 @@ func newAPIServer(t testing.TB, cfg *config.Config) *api.Server {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	svc := core.New(st, kit.SystemClock{}, mk, log)
-	if err := svc.Bootstrap(ctx); err != nil {
+	if err := svc.Tenancy.Bootstrap(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if cfg == nil {

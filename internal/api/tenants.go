@@ -6,10 +6,10 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/latchid/latch/internal/core"
 	"github.com/latchid/latch/internal/httpx"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/tenancy"
 )
 
 // /api/tenant: FusionAuth's tenant API.
@@ -90,17 +90,17 @@ func (s *Server) createTenant(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	t, err := s.svc.CreateTenant(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id"), body)
+	t, err := s.svc.Tenancy.CreateTenant(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id"), body)
 	s.reply(w, r, tenantResponse{t}, err)
 }
 
 func (s *Server) retrieveTenant(w http.ResponseWriter, r *http.Request) {
-	t, err := s.svc.Tenant(r.Context(), scopeOf(r), r.PathValue("id"))
+	t, err := s.svc.Tenancy.Tenant(r.Context(), scopeOf(r), r.PathValue("id"))
 	s.reply(w, r, tenantResponse{t}, err)
 }
 
 func (s *Server) retrieveTenants(w http.ResponseWriter, r *http.Request) {
-	ts, err := s.svc.Tenants(r.Context(), scopeOf(r))
+	ts, err := s.svc.Tenancy.Tenants(r.Context(), scopeOf(r))
 	s.reply(w, r, tenantsResponse{ts}, err)
 }
 
@@ -110,7 +110,7 @@ func (s *Server) updateTenant(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	t, err := s.svc.UpdateTenant(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), body)
+	t, err := s.svc.Tenancy.UpdateTenant(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), body)
 	s.reply(w, r, tenantResponse{t}, err)
 }
 
@@ -120,7 +120,7 @@ func (s *Server) patchTenant(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	t, err := s.svc.PatchTenant(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), form, patch)
+	t, err := s.svc.Tenancy.PatchTenant(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), form, patch)
 	s.reply(w, r, tenantResponse{t}, err)
 }
 
@@ -136,7 +136,7 @@ func (s *Server) deleteTenant(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	if err := s.svc.DeleteTenant(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id")); err != nil {
+	if err := s.svc.Tenancy.DeleteTenant(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id")); err != nil {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
@@ -152,7 +152,7 @@ func (s *Server) searchTenants(w http.ResponseWriter, r *http.Request) {
 	if s.tenantRestricted(w, r) {
 		return
 	}
-	q, err := searchCriteria(w, r, func(v url.Values, verrs *model.Errors) (q core.TenantSearch) {
+	q, err := searchCriteria(w, r, func(v url.Values, verrs *model.Errors) (q tenancy.TenantSearch) {
 		q.Name, q.OrderBy = v.Get("name"), v.Get("orderBy")
 		q.StartRow = searchQueryInt(verrs, v, "startRow")
 		q.NumberOfResults = searchQueryInt(verrs, v, "numberOfResults")
@@ -162,6 +162,6 @@ func (s *Server) searchTenants(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	ts, total, err := s.svc.SearchTenants(r.Context(), scopeOf(r), q)
+	ts, total, err := s.svc.Tenancy.SearchTenants(r.Context(), scopeOf(r), q)
 	s.reply(w, r, tenantSearchResponse{Tenants: ts, Total: total}, err)
 }

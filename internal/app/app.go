@@ -201,7 +201,7 @@ func openCore(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger
 		return nil, nil, fmt.Errorf("migrate: %w", err)
 	}
 	svc := core.New(st, env.Opts.Clock, mk, log)
-	if err := svc.Bootstrap(ctx); err != nil {
+	if err := svc.Tenancy.Bootstrap(ctx); err != nil {
 		st.Close()
 		return nil, nil, fmt.Errorf("bootstrap: %w", err)
 	}

@@ -195,7 +195,7 @@ func kickstartTwin(ctx context.Context, env Env, cfg *config.Config, real *core.
 			return fail(err)
 		}
 	} else {
-		if err := twin.Bootstrap(ctx); err != nil {
+		if err := twin.Tenancy.Bootstrap(ctx); err != nil {
 			return fail(err)
 		}
 		if err := twin.Signing.EnsureDefault(ctx); err != nil {

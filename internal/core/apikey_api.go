@@ -637,11 +637,11 @@ func (s *Service) UpdateAPIKey(ctx context.Context, c KeyCaller, id string, req 
 		if err := tx.UpdateAPIKey(ctx, next); err != nil {
 			return fmt.Errorf("update api key: %w", err)
 		}
-		change := audit.Change{Message: "Updated API key " + keyLabel(&after), TargetID: after.ID, Old: before, New: publicKey(next)}
+		change := audit.Change{Message: "Updated API key " + kit.KeyLabel(&after), TargetID: after.ID, Old: before, New: publicKey(next)}
 		if guard != "" {
 			change.Critical = true
 			change.Reason = "forced past the last-key guard"
-			change.Message = "Forced past the last-key guard: updated API key " + keyLabel(&after) + " (" + guard + ")"
+			change.Message = "Forced past the last-key guard: updated API key " + kit.KeyLabel(&after) + " (" + guard + ")"
 		}
 		if err := s.Audit.Write(ctx, tx, c.Actor, change); err != nil {
 			return err
@@ -683,11 +683,11 @@ func (s *Service) DeleteAPIKey(ctx context.Context, c KeyCaller, id string, opt 
 		if err := tx.DeleteAPIKey(ctx, row.ID); err != nil {
 			return fmt.Errorf("delete api key: %w", err)
 		}
-		change := audit.Change{Message: "Deleted API key " + keyLabel(before), TargetID: before.ID, Old: before}
+		change := audit.Change{Message: "Deleted API key " + kit.KeyLabel(before), TargetID: before.ID, Old: before}
 		if guard != "" {
 			change.Critical = true
 			change.Reason = "forced past the last-key guard"
-			change.Message = "Forced past the last-key guard: deleted API key " + keyLabel(before) + " (" + guard + ")"
+			change.Message = "Forced past the last-key guard: deleted API key " + kit.KeyLabel(before) + " (" + guard + ")"
 		}
 		if err := s.Audit.Write(ctx, tx, c.Actor, change); err != nil {
 			return err

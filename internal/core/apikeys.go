@@ -38,20 +38,13 @@ func (s *Service) mintKey(ctx context.Context, tx *store.Tx, actor kit.Actor, k 
 		return nil, "", fmt.Errorf("store api key: %w", err)
 	}
 	out := row.APIKey
-	if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Created API key " + keyLabel(&out), TargetID: out.ID, New: &out}); err != nil {
+	if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Created API key " + kit.KeyLabel(&out), TargetID: out.ID, New: &out}); err != nil {
 		return nil, "", err
 	}
 	if err := tx.BumpCacheVersion(ctx, store.CacheAPIKeys); err != nil {
 		return nil, "", err
 	}
 	return &out, secrets.Secret(value), nil
-}
-
-func keyLabel(k *model.APIKey) string {
-	if k.Name != "" {
-		return fmt.Sprintf("[%s] (%s)", k.Name, k.ID)
-	}
-	return "(" + k.ID + ")"
 }
 
 // IsFullManager reports whether k is a usable key-manager key with access to

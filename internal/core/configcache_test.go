@@ -20,7 +20,7 @@ func TestConfigCacheSharedAndInvalidated(t *testing.T) {
 		t.Fatalf("tenants %v: %v", ids, err)
 	}
 	id := ids[0]
-	first, err := svc.loginTenantConfig(ctx, id)
+	first, err := svc.Tenancy.LoginTenantConfig(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +28,7 @@ func TestConfigCacheSharedAndInvalidated(t *testing.T) {
 	for _, pw := range []string{"wrong", "also wrong"} {
 		_, _ = svc.Login(ctx, LoginCaller{Authenticated: true, Scope: kit.AllTenants}, LoginRequest{LoginID: "nobody@example.com", Password: pw})
 	}
-	again, err := svc.loginTenantConfig(ctx, id)
+	again, err := svc.Tenancy.LoginTenantConfig(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestConfigCacheSharedAndInvalidated(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	changed, err := svc.loginTenantConfig(ctx, id)
+	changed, err := svc.Tenancy.LoginTenantConfig(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}

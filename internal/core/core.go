@@ -10,6 +10,7 @@ import (
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/signing"
 	"github.com/latchid/latch/internal/store"
+	"github.com/latchid/latch/internal/tenancy"
 )
 
 // Service is the core, wired once in the app package.
@@ -27,7 +28,9 @@ type Service struct {
 	Signing *signing.Service
 	// Configs holds decoded tenant and application settings for logins and
 	// token exchanges (configcache.go).
-	Configs *ConfigCache
+	Configs *tenancy.ConfigCache
+	// Tenancy keeps tenants, applications and roles.
+	Tenancy *tenancy.Service
 	// Logins buffers the writes of plain successful logins (loginbuffer.go).
 	Logins *LoginRecorder
 }
@@ -39,8 +42,8 @@ func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.
 	s.Keys = newKeyCache(st, clock, log)
 	s.Signing = signing.New(st, clock, master, log, s.Audit)
 	s.SigningKeys = s.Signing.Cache
-	s.Configs = newConfigCache(st, log)
-	st.OnCacheBump(s.Configs.onBump)
+	s.Tenancy = tenancy.New(st, clock, master, log, s.Audit, s.Keys)
+	s.Configs = s.Tenancy.Configs
 	s.Logins = newLoginRecorder(st, log)
 	return s
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/store"
+	"github.com/latchid/latch/internal/tenancy"
 )
 
 // Groups and their members, FusionAuth's /api/group and /api/group/member. A
@@ -153,57 +154,6 @@ func groupRoles(ctx context.Context, tx *store.Tx, tenantID string, ids []string
 	return out, nil
 }
 
-// resolveTenantOf decides the tenant of a new object: the tenantId it names,
-// else the one tenant the request names (key or header), else fallback (when
-// not empty and visible), else the only tenant there is; with several tenants
-// and none named, FusionAuth's [TenantIdRequired].
-func resolveTenantOf(ctx context.Context, tx *store.Tx, scope kit.TenantScope, field string, given any, fallback string) (string, error) {
-	invalid := func(msg string) error { return model.FieldError(field, "invalid", msg) }
-	var id string
-	switch v := given.(type) {
-	case nil:
-	case string:
-		if strings.TrimSpace(v) != "" {
-			var ok bool
-			if id, ok = kit.CanonicalID(v); !ok {
-				return "", invalid("[" + field + "] must be a UUID.")
-			}
-			if !scope.CanSee(id) {
-				return "", invalid("The tenant does not exist.")
-			}
-		}
-	default:
-		return "", invalid("[" + field + "] must be a UUID.")
-	}
-	if id == "" {
-		id = scope.Tenant()
-	}
-	if id == "" && fallback != "" && scope.CanSee(fallback) {
-		id = fallback
-	}
-	if id == "" {
-		if scope.Tenants != nil {
-			return "", TenantIDRequired()
-		}
-		ids, err := tx.TenantIDs(ctx)
-		if err != nil {
-			return "", err
-		}
-		if len(ids) != 1 {
-			return "", TenantIDRequired()
-		}
-		return ids[0], nil
-	}
-	exists, err := tx.TenantExists(ctx, id)
-	if err != nil {
-		return "", err
-	}
-	if !exists {
-		return "", invalid("The tenant does not exist.")
-	}
-	return id, nil
-}
-
 // loadGroup reads a group and its roles within the scope.
 func loadGroup(ctx context.Context, tx *store.Tx, scope kit.TenantScope, id string) (*store.GroupRow, []store.GroupRole, error) {
 	id, ok := kit.CanonicalID(id)
@@ -283,7 +233,7 @@ func (s *Service) CreateGroup(ctx context.Context, actor kit.Actor, scope kit.Te
 	}
 	var out kit.Object
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
-		tenantID, err := resolveTenantOf(ctx, tx, scope, groupField+".tenantId", givenTenant, "")
+		tenantID, err := tenancy.ResolveTenantOf(ctx, tx, scope, groupField+".tenantId", givenTenant, "")
 		if err != nil {
 			return err
 		}

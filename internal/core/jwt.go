@@ -12,6 +12,7 @@ import (
 	"github.com/latchid/latch/internal/keys"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/store"
+	"github.com/latchid/latch/internal/tenancy"
 )
 
 // Access tokens (JWTs): the claims Latch signs, FusionAuth's names and types,
@@ -100,16 +101,16 @@ func tokenSettingsOf(tenant *model.TenantConfig, app *model.ApplicationConfig) t
 // application) naming no access token key signs with the Default tenant's,
 // the default signing key unless changed, rather than not at all.
 func (s *Service) tokenSettingsFor(ctx context.Context, tenant *model.TenantConfig, app *model.ApplicationConfig) tokenSettings {
-	return s.tokenSettingsIn(ctx, s.store.Read(), s.Configs.current(), tenant, app)
+	return s.tokenSettingsIn(ctx, s.store.Read(), s.Configs.Current(), tenant, app)
 }
 
 // tokenSettingsIn is tokenSettingsFor reading through rd (inside a read
 // group, a second connection from the pool could wait for ever) into the
 // settings cache's snapshot sn.
-func (s *Service) tokenSettingsIn(ctx context.Context, rd *store.Tx, sn *configSnapshot, tenant *model.TenantConfig, app *model.ApplicationConfig) tokenSettings {
+func (s *Service) tokenSettingsIn(ctx context.Context, rd *store.Tx, sn *tenancy.ConfigSnapshot, tenant *model.TenantConfig, app *model.ApplicationConfig) tokenSettings {
 	ts := tokenSettingsOf(tenant, app)
 	if ts.keyID == "" {
-		ts.keyID = s.defaultAccessTokenKeyIn(ctx, rd, sn)
+		ts.keyID = s.Tenancy.DefaultAccessTokenKeyIn(ctx, rd, sn)
 	}
 	return ts
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/signing"
 	"github.com/latchid/latch/internal/store"
+	"github.com/latchid/latch/internal/tenancy"
 )
 
 // KickstartLease is how long a starter holds a run between two requests.
@@ -437,11 +438,11 @@ func (s *Service) moveDefaultTenant(ctx context.Context, tx *store.Tx, actor kit
 		return err
 	}
 	// Sealed secrets are bound to the row id: re-seal them for the new one.
-	sec, err := kit.OpenSecrets(s.master, row.SecretsSealed, tenantSecretAD(oldID))
+	sec, err := kit.OpenSecrets(s.master, row.SecretsSealed, tenancy.TenantSecretAD(oldID))
 	if err != nil {
 		return err
 	}
-	resealed, err := kit.SealSecrets(s.master, sec, tenantSecretAD(canon))
+	resealed, err := kit.SealSecrets(s.master, sec, tenancy.TenantSecretAD(canon))
 	if err != nil {
 		return err
 	}

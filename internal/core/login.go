@@ -167,7 +167,7 @@ func (s *Service) loginTarget(ctx context.Context, caller LoginCaller, rawAppID 
 // It must come first in a read group: the settings cache's snapshot is
 // loaded before rd reads anything (configcache.go).
 func (s *Service) loginTargetIn(ctx context.Context, rd *store.Tx, caller LoginCaller, rawAppID string) (*loginTarget, error) {
-	sn := s.Configs.current()
+	sn := s.Configs.Current()
 	lt := &loginTarget{}
 	if strings.TrimSpace(rawAppID) != "" {
 		invalid := func() error {
@@ -180,7 +180,7 @@ func (s *Service) loginTargetIn(ctx context.Context, rd *store.Tx, caller LoginC
 		if !ok {
 			return nil, invalid()
 		}
-		app, err := s.loginApplicationConfigIn(ctx, rd, sn, id)
+		app, err := s.Tenancy.LoginApplicationConfigIn(ctx, rd, sn, id)
 		if errors.Is(err, model.ErrNotFound) || (err == nil && (!app.Active || !caller.Scope.CanSee(app.TenantID))) {
 			return nil, invalid()
 		}
@@ -191,7 +191,7 @@ func (s *Service) loginTargetIn(ctx context.Context, rd *store.Tx, caller LoginC
 			return nil, model.ErrUnauthorized
 		}
 		lt.app = app
-		if lt.tenant, err = s.loginTenantConfigIn(ctx, rd, sn, app.TenantID); err != nil {
+		if lt.tenant, err = s.Tenancy.LoginTenantConfigIn(ctx, rd, sn, app.TenantID); err != nil {
 			return nil, err
 		}
 	} else {
@@ -202,7 +202,7 @@ func (s *Service) loginTargetIn(ctx context.Context, rd *store.Tx, caller LoginC
 			}
 			return nil, err
 		}
-		if lt.tenant, err = s.loginTenantConfigIn(ctx, rd, sn, tenantID); err != nil {
+		if lt.tenant, err = s.Tenancy.LoginTenantConfigIn(ctx, rd, sn, tenantID); err != nil {
 			return nil, err
 		}
 		if lt.tenant.LoginConfiguration.RequireAuthentication && !caller.Authenticated {

@@ -36,7 +36,7 @@ func newLoginTestService(t *testing.T) *Service {
 		t.Fatal(err)
 	}
 	svc := New(st, kit.SystemClock{}, mk, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err := svc.Bootstrap(ctx); err != nil {
+	if err := svc.Tenancy.Bootstrap(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if err := svc.Signing.EnsureDefault(ctx); err != nil {

@@ -32,7 +32,7 @@ func newService(t *testing.T, b testutil.Backend) *core.Service {
 		t.Fatal(err)
 	}
 	svc := core.New(st, testutil.NewFakeClock(), mk, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err := svc.Bootstrap(ctx); err != nil {
+	if err := svc.Tenancy.Bootstrap(ctx); err != nil {
 		t.Fatal(err)
 	}
 	return svc
@@ -45,12 +45,12 @@ func TestTypedViews(t *testing.T) {
 		ctx := context.Background()
 		svc := newService(t, b)
 		actor := kit.Actor{Type: kit.ActorSystem}
-		tenants, err := svc.Tenants(ctx, kit.AllTenants)
+		tenants, err := svc.Tenancy.Tenants(ctx, kit.AllTenants)
 		if err != nil || len(tenants) != 1 {
 			t.Fatalf("tenants: %v %v", tenants, err)
 		}
 		tid := tenants[0]["id"].(string)
-		cfg, err := svc.TenantConfig(ctx, tid)
+		cfg, err := svc.Tenancy.TenantConfig(ctx, tid)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -61,12 +61,12 @@ func TestTypedViews(t *testing.T) {
 			t.Errorf("default tenant config: %+v", cfg)
 		}
 
-		app, err := svc.CreateApplication(ctx, actor, kit.AllTenants, "", kit.Object{"application": kit.Object{
+		app, err := svc.Tenancy.CreateApplication(ctx, actor, kit.AllTenants, "", kit.Object{"application": kit.Object{
 			"name": "Typed", "oauthConfiguration": kit.Object{"authorizedRedirectURLs": []any{"https://t.example/cb"}, "clientSecret": "typed-secret"}}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		ac, err := svc.ApplicationConfig(ctx, app["id"].(string))
+		ac, err := svc.Tenancy.ApplicationConfig(ctx, app["id"].(string))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -78,10 +78,10 @@ func TestTypedViews(t *testing.T) {
 		if printed := fmt.Sprintf("%v %+v", ac, oc); strings.Contains(printed, "typed-secret") {
 			t.Errorf("the client secret prints: %s", printed)
 		}
-		if _, err := svc.ApplicationConfig(ctx, "3c219e58-ed0e-4b18-ad48-f4f92793ae33"); err == nil {
+		if _, err := svc.Tenancy.ApplicationConfig(ctx, "3c219e58-ed0e-4b18-ad48-f4f92793ae33"); err == nil {
 			t.Errorf("unknown application: no error")
 		}
-		if _, err := svc.TenantConfig(ctx, tid[:8]); err == nil {
+		if _, err := svc.Tenancy.TenantConfig(ctx, tid[:8]); err == nil {
 			t.Errorf("malformed tenant id: no error")
 		}
 	})

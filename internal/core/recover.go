@@ -134,7 +134,7 @@ func (s *Service) mintRecoveryKey(ctx context.Context, actor kit.Actor, name str
 		res.Key, res.Value = key, value
 		return s.Audit.Write(ctx, tx, actor, audit.Change{
 			Message: fmt.Sprintf("Break-glass: %s minted the recovery API key %s with access to every endpoint and tenant, expiring at %s",
-				actor.Label(), keyLabel(key), time.UnixMilli(expires).UTC().Format(time.RFC3339)),
+				actor.Label(), kit.KeyLabel(key), time.UnixMilli(expires).UTC().Format(time.RFC3339)),
 			TargetID: key.ID,
 			Reason:   "latch recover api-key",
 			Critical: true,

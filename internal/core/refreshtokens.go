@@ -126,14 +126,14 @@ func (s *Service) loadRefresh(ctx context.Context, value string, now int64) (*re
 	if cur.Revoked || cur.ExpiresInstant <= now {
 		return nil, tokenNotUsable()
 	}
-	app, err := s.loginApplicationConfig(ctx, cur.ApplicationID)
+	app, err := s.Tenancy.LoginApplicationConfig(ctx, cur.ApplicationID)
 	if errors.Is(err, model.ErrNotFound) {
 		return nil, tokenNotUsable()
 	}
 	if err != nil {
 		return nil, err
 	}
-	tenant, err := s.loginTenantConfig(ctx, cur.TenantID)
+	tenant, err := s.Tenancy.LoginTenantConfig(ctx, cur.TenantID)
 	if err != nil {
 		return nil, err
 	}
@@ -450,7 +450,7 @@ func (s *Service) IssueJWT(ctx context.Context, token, rawAppID, refreshToken, i
 	if err != nil {
 		return nil, err
 	}
-	app, err := s.loginApplicationConfig(ctx, appID)
+	app, err := s.Tenancy.LoginApplicationConfig(ctx, appID)
 	if errors.Is(err, model.ErrNotFound) || (err == nil && (!app.Active || app.TenantID != user.TenantID)) {
 		return nil, model.FieldError("applicationId", "invalid", "The application does not exist or is not active.")
 	}
@@ -464,7 +464,7 @@ func (s *Service) IssueJWT(ctx context.Context, token, rawAppID, refreshToken, i
 	if !registered {
 		return nil, model.GeneralError("UserNotRegistered", "The user is not registered for the application.")
 	}
-	tenant, err := s.loginTenantConfig(ctx, user.TenantID)
+	tenant, err := s.Tenancy.LoginTenantConfig(ctx, user.TenantID)
 	if err != nil {
 		return nil, err
 	}

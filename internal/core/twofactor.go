@@ -486,7 +486,7 @@ func (s *Service) EnableTwoFactor(ctx context.Context, actor kit.Actor, scope ki
 	if err != nil {
 		return nil, err
 	}
-	tenant, err := s.loginTenantConfig(ctx, cur.TenantID)
+	tenant, err := s.Tenancy.LoginTenantConfig(ctx, cur.TenantID)
 	if err != nil {
 		return nil, err
 	}
@@ -613,7 +613,7 @@ func (s *Service) DisableTwoFactor(ctx context.Context, actor kit.Actor, scope k
 			Data: map[string]any{"methodIds": removed, "recoveryCode": all, "remaining": u.n()}})
 	})
 	if errors.Is(err, ErrTwoFactorCodeInvalid) && tenantID != "" {
-		cfg, cerr := s.loginTenantConfig(ctx, tenantID)
+		cfg, cerr := s.Tenancy.LoginTenantConfig(ctx, tenantID)
 		if cerr != nil {
 			return cerr
 		}

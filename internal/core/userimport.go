@@ -18,6 +18,7 @@ import (
 	"github.com/latchid/latch/internal/password"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/store"
+	"github.com/latchid/latch/internal/tenancy"
 )
 
 // User import, FusionAuth's POST /api/user/import (ImportRequest). Users come
@@ -126,7 +127,7 @@ func (s *Service) ImportUsers(ctx context.Context, actor kit.Actor, scope kit.Te
 	}
 	if im.needTenant {
 		var tr *model.Errors
-		if errors.As(TenantIDRequired(), &tr) {
+		if errors.As(tenancy.TenantIDRequired(), &tr) {
 			im.verrs.GeneralErrors = append(im.verrs.GeneralErrors, tr.GeneralErrors...)
 		}
 	}

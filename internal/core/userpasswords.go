@@ -154,7 +154,7 @@ func (s *Service) ForgotPassword(ctx context.Context, actor kit.Actor, scope kit
 	if err != nil {
 		return "", err
 	}
-	cfg, err := s.TenantConfig(ctx, tenantID)
+	cfg, err := s.Tenancy.TenantConfig(ctx, tenantID)
 	if err != nil {
 		return "", err
 	}
@@ -306,7 +306,7 @@ func (s *Service) ChangePasswordByID(ctx context.Context, actor kit.Actor, code 
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := s.TenantConfig(ctx, row.TenantID)
+	cfg, err := s.Tenancy.TenantConfig(ctx, row.TenantID)
 	if err != nil {
 		return nil, err
 	}
@@ -402,7 +402,7 @@ func (s *Service) ChangePasswordByLoginID(ctx context.Context, actor kit.Actor, 
 	if err != nil {
 		return err
 	}
-	cfg, err := s.loginTenantConfig(ctx, row.TenantID)
+	cfg, err := s.Tenancy.LoginTenantConfig(ctx, row.TenantID)
 	if err != nil {
 		return err
 	}

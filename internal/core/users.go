@@ -17,6 +17,7 @@ import (
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/password"
 	"github.com/latchid/latch/internal/store"
+	"github.com/latchid/latch/internal/tenancy"
 )
 
 // Users, FusionAuth's /api/user. A user is kept whole like a tenant (see
@@ -457,7 +458,7 @@ func lookupUser(ctx context.Context, tx *store.Tx, tenantID string, by UserLooku
 // is. With several and none named it is FusionAuth's [TenantIdRequired].
 // field names the error of an unknown or invisible given tenant.
 func (s *Service) requestTenant(ctx context.Context, tx *store.Tx, scope kit.TenantScope, given, field string) (string, error) {
-	return resolveTenantOf(ctx, tx, scope, field, given, "")
+	return tenancy.ResolveTenantOf(ctx, tx, scope, field, given, "")
 }
 
 // passwordPolicy is what a tenant asks of new passwords and how it hashes them.
@@ -470,7 +471,7 @@ type passwordPolicy struct {
 }
 
 func (s *Service) passwordPolicyOf(ctx context.Context, tenantID string) (*passwordPolicy, error) {
-	cfg, err := s.TenantConfig(ctx, tenantID)
+	cfg, err := s.Tenancy.TenantConfig(ctx, tenantID)
 	if err != nil {
 		return nil, fmt.Errorf("tenant %s settings: %w", tenantID, err)
 	}
@@ -870,7 +871,7 @@ func (s *Service) tryChangeUser(ctx context.Context, actor kit.Actor, scope kit.
 		if hash, err = pol.hash(p.password); err != nil {
 			return nil, err
 		}
-		if tenantCfg, err = s.loginTenantConfig(ctx, cur.TenantID); err != nil {
+		if tenantCfg, err = s.Tenancy.LoginTenantConfig(ctx, cur.TenantID); err != nil {
 			return nil, err
 		}
 	}

@@ -37,7 +37,7 @@ func TestEnsureDefaultSigningKeyRace(t *testing.T) {
 			t.Fatal(err)
 		}
 		log := slog.New(slog.NewTextHandler(io.Discard, nil))
-		if err := core.New(st, kit.SystemClock{}, mk, log).Bootstrap(ctx); err != nil {
+		if err := core.New(st, kit.SystemClock{}, mk, log).Tenancy.Bootstrap(ctx); err != nil {
 			t.Fatal(err)
 		}
 		const n = 8

@@ -1,4 +1,4 @@
-package core
+package tenancy
 
 import (
 	"context"
@@ -41,7 +41,7 @@ func (s *Service) Bootstrap(ctx context.Context) error {
 		if err := tx.InsertApplication(ctx, app, "{}"); err != nil {
 			return fmt.Errorf("create admin application: %w", err)
 		}
-		return s.Audit.Write(ctx, tx, kit.Actor{Type: kit.ActorSystem}, audit.Change{
+		return s.audit.Write(ctx, tx, kit.Actor{Type: kit.ActorSystem}, audit.Change{
 			Message:  "Created the Default tenant and the admin application",
 			TargetID: tenant.ID,
 		})

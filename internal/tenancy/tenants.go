@@ -1,4 +1,4 @@
-package core
+package tenancy
 
 import (
 	"context"
@@ -245,7 +245,7 @@ func (s *Service) tenantObject(row *store.TenantRow, withSecrets bool) (kit.Obje
 	o["lastUpdateInstant"] = row.LastUpdateInstant
 	o["state"] = "Active"
 	if withSecrets {
-		sec, err := kit.OpenSecrets(s.master, row.SecretsSealed, tenantSecretAD(row.ID))
+		sec, err := kit.OpenSecrets(s.master, row.SecretsSealed, TenantSecretAD(row.ID))
 		if err != nil {
 			return nil, err
 		}
@@ -254,12 +254,12 @@ func (s *Service) tenantObject(row *store.TenantRow, withSecrets bool) (kit.Obje
 	return o, nil
 }
 
-func tenantSecretAD(id string) string { return "tenant:" + id }
+func TenantSecretAD(id string) string { return "tenant:" + id }
 
 // tenantRow prepares a normalized object for storage.
 func (s *Service) tenantRow(id, name string, o kit.Object, insert, update int64) (*store.TenantRow, error) {
 	sec := kit.CutSecrets(o, tenantSecretPaths)
-	sealed, err := kit.SealSecrets(s.master, sec, tenantSecretAD(id))
+	sealed, err := kit.SealSecrets(s.master, sec, TenantSecretAD(id))
 	if err != nil {
 		return nil, err
 	}
@@ -402,7 +402,7 @@ func (s *Service) CreateTenant(ctx context.Context, actor kit.Actor, id string, 
 		if sourceID != "" {
 			msg += " as a copy of tenant " + sourceID
 		}
-		if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: msg, TargetID: id, New: snapshot}); err != nil {
+		if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: msg, TargetID: id, New: snapshot}); err != nil {
 			return err
 		}
 		out, err = s.tenantObject(row, true)
@@ -489,7 +489,7 @@ func (s *Service) changeTenant(ctx context.Context, actor kit.Actor, scope kit.T
 		if err != nil {
 			return err
 		}
-		if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Updated tenant " + tenantLabel(name, id), TargetID: id, Old: oldSnap, New: newSnap}); err != nil {
+		if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: "Updated tenant " + tenantLabel(name, id), TargetID: id, Old: oldSnap, New: newSnap}); err != nil {
 			return err
 		}
 		out, err = s.tenantObject(row, true)
@@ -544,7 +544,7 @@ func (s *Service) DeleteTenant(ctx context.Context, actor kit.Actor, scope kit.T
 				if err := tx.DeleteAPIKey(ctx, k.ID); err != nil {
 					return fmt.Errorf("delete api key %s: %w", k.ID, err)
 				}
-				if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Deleted API key " + keyLabel(&before) + " with its only tenant " + tenantLabel(cur.Name, id),
+				if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: "Deleted API key " + kit.KeyLabel(&before) + " with its only tenant " + tenantLabel(cur.Name, id),
 					TargetID: k.ID, Old: &before, Critical: true}); err != nil {
 					return err
 				}
@@ -560,7 +560,7 @@ func (s *Service) DeleteTenant(ctx context.Context, actor kit.Actor, scope kit.T
 					return fmt.Errorf("narrow api key %s: %w", k.ID, err)
 				}
 				after := k.APIKey
-				if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Removed deleted tenant " + tenantLabel(cur.Name, id) + " from API key " + keyLabel(&after),
+				if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: "Removed deleted tenant " + tenantLabel(cur.Name, id) + " from API key " + kit.KeyLabel(&after),
 					TargetID: k.ID, Old: &before, New: &after}); err != nil {
 					return err
 				}
@@ -582,7 +582,7 @@ func (s *Service) DeleteTenant(ctx context.Context, actor kit.Actor, scope kit.T
 		if err != nil {
 			return err
 		}
-		return s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Deleted tenant " + tenantLabel(cur.Name, id) + " with its applications and users",
+		return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Deleted tenant " + tenantLabel(cur.Name, id) + " with its applications and users",
 			TargetID: id, Old: snapshot, Critical: true})
 	})
 	if err != nil {
@@ -590,7 +590,7 @@ func (s *Service) DeleteTenant(ctx context.Context, actor kit.Actor, scope kit.T
 	}
 	if keysChanged {
 		// The deleted keys stop working on this node now, on others at their next poll.
-		s.Keys.Refresh(ctx)
+		s.apiKeys.Refresh(ctx)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package core
+package tenancy
 
 import (
 	"context"
@@ -464,7 +464,7 @@ func (s *Service) CreateApplication(ctx context.Context, actor kit.Actor, scope 
 			fallback = src.TenantID
 			o = model.MergePatch(base, o).(kit.Object)
 		}
-		tenantID, err := resolveTenantOf(ctx, tx, scope, applicationField+".tenantId", o["tenantId"], fallback)
+		tenantID, err := ResolveTenantOf(ctx, tx, scope, applicationField+".tenantId", o["tenantId"], fallback)
 		if err != nil {
 			return err
 		}
@@ -520,7 +520,7 @@ func (s *Service) CreateApplication(ctx context.Context, actor kit.Actor, scope 
 		if sourceID != "" {
 			msg += " as a copy of application " + sourceID
 		}
-		if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: msg, TargetID: id, New: snapshot, Data: map[string]any{"tenantId": tenantID}}); err != nil {
+		if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: msg, TargetID: id, New: snapshot, Data: map[string]any{"tenantId": tenantID}}); err != nil {
 			return err
 		}
 		out, err = s.applicationObject(row, roles, true)
@@ -616,7 +616,7 @@ func (s *Service) changeApplication(ctx context.Context, actor kit.Actor, scope 
 		if err != nil {
 			return err
 		}
-		if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Updated application " + applicationLabel(p.name, cur.ID),
+		if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: "Updated application " + applicationLabel(p.name, cur.ID),
 			TargetID: cur.ID, Old: oldSnap, New: newSnap}); err != nil {
 			return err
 		}
@@ -660,7 +660,7 @@ func (s *Service) setApplicationActive(ctx context.Context, actor kit.Actor, sco
 		if active {
 			verb = "Reactivated"
 		}
-		if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: verb + " application " + applicationLabel(cur.Name, cur.ID),
+		if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: verb + " application " + applicationLabel(cur.Name, cur.ID),
 			TargetID: cur.ID, Data: map[string]any{"active": active}}); err != nil {
 			return err
 		}
@@ -694,7 +694,7 @@ func (s *Service) DeleteApplication(ctx context.Context, actor kit.Actor, scope 
 		if err != nil {
 			return err
 		}
-		return s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Deleted application " + applicationLabel(cur.Name, cur.ID) + " with its roles and registrations",
+		return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Deleted application " + applicationLabel(cur.Name, cur.ID) + " with its roles and registrations",
 			TargetID: cur.ID, Old: snapshot, Critical: true})
 	})
 }
@@ -769,7 +769,7 @@ func (s *Service) CreateRole(ctx context.Context, actor kit.Actor, scope kit.Ten
 			}
 			return fmt.Errorf("store role: %w", err)
 		}
-		return s.Audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Created role [%s] (%s) of application %s", r.Name, r.ID, applicationLabel(app.Name, app.ID)),
+		return s.audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Created role [%s] (%s) of application %s", r.Name, r.ID, applicationLabel(app.Name, app.ID)),
 			TargetID: r.ID, New: &r, Data: map[string]any{"applicationId": app.ID}})
 	})
 	if err != nil {
@@ -839,11 +839,11 @@ func (s *Service) changeRole(ctx context.Context, actor kit.Actor, scope kit.Ten
 			}
 			return fmt.Errorf("update role: %w", err)
 		}
-		if err := s.renameRegistrationRole(ctx, tx, app.ID, cur.Name, r.Name); err != nil {
+		if err := renameRegistrationRole(ctx, tx, app.ID, cur.Name, r.Name); err != nil {
 			return err
 		}
 		out = &r
-		return s.Audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Updated role [%s] (%s) of application %s", r.Name, r.ID, applicationLabel(app.Name, app.ID)),
+		return s.audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Updated role [%s] (%s) of application %s", r.Name, r.ID, applicationLabel(app.Name, app.ID)),
 			TargetID: r.ID, Old: cur, New: &r, Data: map[string]any{"applicationId": app.ID}})
 	})
 	if err != nil {
@@ -880,10 +880,10 @@ func (s *Service) DeleteRole(ctx context.Context, actor kit.Actor, scope kit.Ten
 			}
 			return err
 		}
-		if err := s.dropRegistrationRole(ctx, tx, app.ID, cur.Name); err != nil {
+		if err := dropRegistrationRole(ctx, tx, app.ID, cur.Name); err != nil {
 			return err
 		}
-		return s.Audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Deleted role [%s] (%s) of application %s", cur.Name, cur.ID, applicationLabel(app.Name, app.ID)),
+		return s.audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Deleted role [%s] (%s) of application %s", cur.Name, cur.ID, applicationLabel(app.Name, app.ID)),
 			TargetID: cur.ID, Old: cur, Data: map[string]any{"applicationId": app.ID}})
 	})
 }

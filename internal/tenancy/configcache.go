@@ -1,4 +1,4 @@
-package core
+package tenancy
 
 import (
 	"context"
@@ -32,14 +32,14 @@ type ConfigCache struct {
 	store *store.Store
 	log   *slog.Logger
 
-	snap      atomic.Pointer[configSnapshot]
+	snap      atomic.Pointer[ConfigSnapshot]
 	refreshMu sync.Mutex
 }
 
-// configSnapshot is the cache at one version. A snapshot of version -1 (the
+// ConfigSnapshot is the cache at one version. A snapshot of version -1 (the
 // version is not known yet: Refresh never ran, as in a CLI command) caches
 // nothing.
-type configSnapshot struct {
+type ConfigSnapshot struct {
 	version int64
 
 	mu         sync.RWMutex
@@ -54,17 +54,17 @@ const maxCachedConfigs = 4096
 
 func newConfigCache(st *store.Store, log *slog.Logger) *ConfigCache {
 	c := &ConfigCache{store: st, log: log}
-	c.snap.Store(newConfigSnapshot(-1))
+	c.snap.Store(newSnapshot(-1))
 	return c
 }
 
-func newConfigSnapshot(version int64) *configSnapshot {
-	return &configSnapshot{version: version, tenants: map[string]*model.TenantConfig{}, apps: map[string]*model.ApplicationConfig{}}
+func newSnapshot(version int64) *ConfigSnapshot {
+	return &ConfigSnapshot{version: version, tenants: map[string]*model.TenantConfig{}, apps: map[string]*model.ApplicationConfig{}}
 }
 
-// current is the snapshot to fill and read. Load it before the reads whose
+// Current is the snapshot to fill and read. Load it before the reads whose
 // rows go into it (see ConfigCache).
-func (c *ConfigCache) current() *configSnapshot { return c.snap.Load() }
+func (c *ConfigCache) Current() *ConfigSnapshot { return c.snap.Load() }
 
 // Refresh starts a new, empty snapshot when the database's version moved.
 // Errors are logged, and caching stops until the database answers: a cache
@@ -75,13 +75,13 @@ func (c *ConfigCache) Refresh(ctx context.Context) {
 	v, err := c.store.Read().CacheVersion(ctx, store.CacheIdentityConfig)
 	if err != nil {
 		if c.snap.Load().version != -1 {
-			c.snap.Store(newConfigSnapshot(-1))
+			c.snap.Store(newSnapshot(-1))
 		}
 		c.log.WarnContext(ctx, "tenant and application cache refresh failed", "err", err)
 		return
 	}
 	if v != c.snap.Load().version {
-		c.snap.Store(newConfigSnapshot(v))
+		c.snap.Store(newSnapshot(v))
 	}
 }
 
@@ -91,27 +91,27 @@ func (c *ConfigCache) Run(ctx context.Context, pollEvery time.Duration) {
 	kit.Every(ctx, pollEvery, func() { c.Refresh(ctx) })
 }
 
-// onBump is the store's after-commit hook: a local change of a tenant or an
+// OnBump is the store's after-commit hook: a local change of a tenant or an
 // application is seen by the next request on this node.
-func (c *ConfigCache) onBump(ctx context.Context, names []string) {
+func (c *ConfigCache) OnBump(ctx context.Context, names []string) {
 	if slices.Contains(names, store.CacheIdentityConfig) {
 		c.Refresh(context.WithoutCancel(ctx))
 	}
 }
 
-func (sn *configSnapshot) tenant(id string) *model.TenantConfig {
+func (sn *ConfigSnapshot) tenant(id string) *model.TenantConfig {
 	sn.mu.RLock()
 	defer sn.mu.RUnlock()
 	return sn.tenants[id]
 }
 
-func (sn *configSnapshot) app(id string) *model.ApplicationConfig {
+func (sn *ConfigSnapshot) app(id string) *model.ApplicationConfig {
 	sn.mu.RLock()
 	defer sn.mu.RUnlock()
 	return sn.apps[id]
 }
 
-func (sn *configSnapshot) putTenant(cfg *model.TenantConfig) {
+func (sn *ConfigSnapshot) putTenant(cfg *model.TenantConfig) {
 	if sn.version < 0 {
 		return
 	}
@@ -122,7 +122,7 @@ func (sn *configSnapshot) putTenant(cfg *model.TenantConfig) {
 	sn.mu.Unlock()
 }
 
-func (sn *configSnapshot) putApp(cfg *model.ApplicationConfig) {
+func (sn *ConfigSnapshot) putApp(cfg *model.ApplicationConfig) {
 	if sn.version < 0 {
 		return
 	}
@@ -133,15 +133,15 @@ func (sn *configSnapshot) putApp(cfg *model.ApplicationConfig) {
 	sn.mu.Unlock()
 }
 
-// loginTenantConfig is TenantConfig without the tenant's secrets (a login
+// LoginTenantConfig is TenantConfig without the tenant's secrets (a login
 // needs none), from the cache.
-func (s *Service) loginTenantConfig(ctx context.Context, id string) (*model.TenantConfig, error) {
-	return s.loginTenantConfigIn(ctx, s.store.Read(), s.Configs.current(), id)
+func (s *Service) LoginTenantConfig(ctx context.Context, id string) (*model.TenantConfig, error) {
+	return s.LoginTenantConfigIn(ctx, s.store.Read(), s.Configs.Current(), id)
 }
 
-// loginTenantConfigIn is loginTenantConfig reading through rd on a miss,
+// LoginTenantConfigIn is LoginTenantConfig reading through rd on a miss,
 // into sn (loaded before rd read anything).
-func (s *Service) loginTenantConfigIn(ctx context.Context, rd *store.Tx, sn *configSnapshot, id string) (*model.TenantConfig, error) {
+func (s *Service) LoginTenantConfigIn(ctx context.Context, rd *store.Tx, sn *ConfigSnapshot, id string) (*model.TenantConfig, error) {
 	if cfg := sn.tenant(id); cfg != nil {
 		return cfg, nil
 	}
@@ -164,15 +164,15 @@ func (s *Service) loginTenantConfigIn(ctx context.Context, rd *store.Tx, sn *con
 	return cfg, nil
 }
 
-// loginApplicationConfig is ApplicationConfig without the client secret and
+// LoginApplicationConfig is ApplicationConfig without the client secret and
 // roles (a login needs neither), from the cache.
-func (s *Service) loginApplicationConfig(ctx context.Context, id string) (*model.ApplicationConfig, error) {
-	return s.loginApplicationConfigIn(ctx, s.store.Read(), s.Configs.current(), id)
+func (s *Service) LoginApplicationConfig(ctx context.Context, id string) (*model.ApplicationConfig, error) {
+	return s.LoginApplicationConfigIn(ctx, s.store.Read(), s.Configs.Current(), id)
 }
 
-// loginApplicationConfigIn is loginApplicationConfig reading through rd on
+// LoginApplicationConfigIn is LoginApplicationConfig reading through rd on
 // a miss, into sn (loaded before rd read anything).
-func (s *Service) loginApplicationConfigIn(ctx context.Context, rd *store.Tx, sn *configSnapshot, id string) (*model.ApplicationConfig, error) {
+func (s *Service) LoginApplicationConfigIn(ctx context.Context, rd *store.Tx, sn *ConfigSnapshot, id string) (*model.ApplicationConfig, error) {
 	if cfg := sn.app(id); cfg != nil {
 		return cfg, nil
 	}
@@ -195,10 +195,10 @@ func (s *Service) loginApplicationConfigIn(ctx context.Context, rd *store.Tx, sn
 	return cfg, nil
 }
 
-// defaultAccessTokenKeyIn is the access token key id of the Default tenant
+// DefaultAccessTokenKeyIn is the access token key id of the Default tenant
 // (the one of the admin application), "" when it names none or cannot be
 // read, from the cache.
-func (s *Service) defaultAccessTokenKeyIn(ctx context.Context, rd *store.Tx, sn *configSnapshot) string {
+func (s *Service) DefaultAccessTokenKeyIn(ctx context.Context, rd *store.Tx, sn *ConfigSnapshot) string {
 	sn.mu.RLock()
 	k := sn.defaultKey
 	sn.mu.RUnlock()
