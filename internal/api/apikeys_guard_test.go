@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/access"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/store"
 	"github.com/latchid/latch/internal/testutil"
@@ -174,7 +174,7 @@ func TestLastKeyGuardConcurrentDeletes(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, r := range rows {
-				if core.IsFullManager(&r.APIKey, e.now()) {
+				if access.IsFullManager(&r.APIKey, e.now()) {
 					full++
 				}
 			}
@@ -183,7 +183,7 @@ func TestLastKeyGuardConcurrentDeletes(t *testing.T) {
 			}
 			// Clear the survivor for the next round.
 			for _, r := range rows {
-				if core.IsFullManager(&r.APIKey, e.now()) {
+				if access.IsFullManager(&r.APIKey, e.now()) {
 					akEmpty(t, "clear survivor", e.do("DELETE", "/api/api-key/"+r.ID+"?force=true", deleter, nil), 200)
 				}
 			}

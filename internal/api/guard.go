@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/latchid/latch/internal/access"
 	"github.com/latchid/latch/internal/config"
 	"github.com/latchid/latch/internal/core"
 	"github.com/latchid/latch/internal/httpx"
@@ -62,7 +63,7 @@ func familyOf(pattern string) string {
 
 // Principal is the authenticated caller of an /api request.
 type Principal struct {
-	Key *core.AuthKey // nil on anonymous routes without a key
+	Key *access.AuthKey // nil on anonymous routes without a key
 	// Tenants the request may touch; nil means every tenant. Narrowed by
 	// X-FusionAuth-TenantId, never widened by it.
 	Tenants []string
@@ -87,7 +88,7 @@ func (p *Principal) Actor(r *http.Request) kit.Actor {
 		a.Type, a.ID, a.Name = kit.ActorAPIKey, p.Key.ID, p.Key.Name
 		// A kickstart replays its requests in-process with its first key; the
 		// marker is a context value, which nothing sent over HTTP can set.
-		if file, ok := core.KickstartFile(r.Context()); ok {
+		if file, ok := access.KickstartFile(r.Context()); ok {
 			a.Type, a.Name = kit.ActorKickstart, "kickstart "+file
 		}
 	}

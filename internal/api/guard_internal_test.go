@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/latchid/latch/internal/access"
 	"github.com/latchid/latch/internal/config"
 	"github.com/latchid/latch/internal/core"
 	"github.com/latchid/latch/internal/kit"
@@ -47,13 +48,13 @@ func TestPermittedTenants(t *testing.T) {
 	tenantRoute := Route{Pattern: "GET /api/user/{id}", Access: Endpoint, family: "/api/user"}
 	globalRoute := Route{Pattern: "GET /api/system/version", Access: Endpoint, GlobalOnly: true, family: "/api/system/version"}
 	managerRoute := Route{Pattern: "GET /api/api-key/{id}", Access: KeyManager, family: "/api/api-key"}
-	global := &core.AuthKey{APIKey: model.APIKey{ID: "g", KeyManager: true}}
-	one := &core.AuthKey{APIKey: model.APIKey{ID: "one", KeyManager: true, TenantID: "A"}}
-	two := &core.AuthKey{APIKey: model.APIKey{ID: "two", TenantIDs: []string{"A", "B"}}}
+	global := &access.AuthKey{APIKey: model.APIKey{ID: "g", KeyManager: true}}
+	one := &access.AuthKey{APIKey: model.APIKey{ID: "one", KeyManager: true, TenantID: "A"}}
+	two := &access.AuthKey{APIKey: model.APIKey{ID: "two", TenantIDs: []string{"A", "B"}}}
 	cases := []struct {
 		name    string
 		route   Route
-		key     *core.AuthKey
+		key     *access.AuthKey
 		header  string
 		ok      bool
 		tenants []string

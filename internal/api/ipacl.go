@@ -6,7 +6,7 @@ import (
 	"net/url"
 	"strconv"
 
-	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/access"
 	"github.com/latchid/latch/internal/httpx"
 	"github.com/latchid/latch/internal/model"
 )
@@ -32,12 +32,12 @@ func (s *Server) createIPACL(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	l, err := s.svc.CreateIPACL(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id"), req.IPAccessControlList)
+	l, err := s.svc.Access.CreateIPACL(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id"), req.IPAccessControlList)
 	s.reply(w, r, ipaclResponse{l}, err)
 }
 
 func (s *Server) retrieveIPACL(w http.ResponseWriter, r *http.Request) {
-	l, err := s.svc.IPACL(r.Context(), r.PathValue("id"))
+	l, err := s.svc.Access.IPACL(r.Context(), r.PathValue("id"))
 	s.reply(w, r, ipaclResponse{l}, err)
 }
 
@@ -47,7 +47,7 @@ func (s *Server) updateIPACL(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	l, err := s.svc.UpdateIPACL(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id"), req.IPAccessControlList)
+	l, err := s.svc.Access.UpdateIPACL(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id"), req.IPAccessControlList)
 	s.reply(w, r, ipaclResponse{l}, err)
 }
 
@@ -61,17 +61,17 @@ func (s *Server) patchIPACL(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	form := model.PatchFormOf(r.Header.Get("Content-Type"))
-	l, err := s.svc.PatchIPACL(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id"), form, body)
+	l, err := s.svc.Access.PatchIPACL(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id"), form, body)
 	s.reply(w, r, ipaclResponse{l}, err)
 }
 
 func (s *Server) deleteIPACL(w http.ResponseWriter, r *http.Request) {
-	s.reply(w, r, nil, s.svc.DeleteIPACL(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id")))
+	s.reply(w, r, nil, s.svc.Access.DeleteIPACL(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id")))
 }
 
 // searchIPACLs answers both POST (criteria in the body) and GET (in the query).
 func (s *Server) searchIPACLs(w http.ResponseWriter, r *http.Request) {
-	q, err := searchCriteria(w, r, func(v url.Values, verrs *model.Errors) (q core.IPACLSearch) {
+	q, err := searchCriteria(w, r, func(v url.Values, verrs *model.Errors) (q access.IPACLSearch) {
 		q.Name, q.OrderBy = v.Get("name"), v.Get("orderBy")
 		q.StartRow = searchQueryInt(verrs, v, "startRow")
 		q.NumberOfResults = searchQueryInt(verrs, v, "numberOfResults")
@@ -81,7 +81,7 @@ func (s *Server) searchIPACLs(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	lists, total, err := s.svc.SearchIPACLs(r.Context(), q)
+	lists, total, err := s.svc.Access.SearchIPACLs(r.Context(), q)
 	s.reply(w, r, ipaclSearchResponse{IPAccessControlLists: lists, Total: total}, err)
 }
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/latchid/latch/internal/access"
 	"github.com/latchid/latch/internal/api"
 	"github.com/latchid/latch/internal/config"
 	"github.com/latchid/latch/internal/core"
@@ -105,7 +106,7 @@ func kickstartAtStart(ctx context.Context, env Env, cfg *config.Config, svc *cor
 	}
 	runner := &kickstart.Runner{Svc: svc, Handler: httpx.Middleware(log, apiServer), Getenv: env.Getenv, Log: log}
 	_, err := runner.Run(ctx, cfg.KickstartFile, kickstart.Options{})
-	var refused *core.KickstartRefused
+	var refused *access.KickstartRefused
 	switch {
 	case err == nil:
 	case errors.As(err, &refused):
@@ -123,7 +124,7 @@ func kickstartAtStart(ctx context.Context, env Env, cfg *config.Config, svc *cor
 // databases themselves. When this instance would not run the kickstart, the
 // twin is a fresh instance instead and the plan says so.
 func dryRunKickstart(ctx context.Context, env Env, cfg *config.Config, svc *core.Service, log *slog.Logger, file string) error {
-	st, err := svc.KickstartState(ctx)
+	st, err := svc.Access.KickstartState(ctx)
 	if err != nil {
 		return err
 	}

@@ -88,10 +88,10 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 
-	if done, err := svc.SetupDone(ctx); err != nil {
+	if done, err := svc.Access.SetupDone(ctx); err != nil {
 		return err
 	} else if !done {
-		token, err := svc.NewSetupToken(ctx)
+		token, err := svc.Access.NewSetupToken(ctx)
 		if err != nil {
 			return err
 		}

@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/access"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/secrets"
@@ -47,7 +47,7 @@ func runSetup(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer closeDB()
-	res, err := svc.Setup(ctx, cliActor(), core.SetupInput{
+	res, err := svc.Access.Setup(ctx, cliActor(), access.SetupInput{
 		Email: email, FullName: name, Password: strings.TrimRight(string(pw), "\r\n"),
 	})
 	var verrs *model.Errors

@@ -5,6 +5,7 @@ package core
 import (
 	"log/slog"
 
+	"github.com/latchid/latch/internal/access"
 	"github.com/latchid/latch/internal/audit"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/secrets"
@@ -21,7 +22,9 @@ type Service struct {
 	log    *slog.Logger
 	// Audit writes and reads the audit log.
 	Audit *audit.Log
-	Keys  *KeyCache
+	Keys  *access.KeyCache
+	// Access keeps API keys, IP ACLs, setup and recovery.
+	Access *access.Service
 	// SigningKeys holds the JWT signing keys (and the rendered JWKS) in memory.
 	SigningKeys *signing.Cache
 	// Signing stores the signing keys.
@@ -39,7 +42,8 @@ type Service struct {
 func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.Logger) *Service {
 	s := &Service{store: st, clock: clock, master: master, log: log}
 	s.Audit = audit.New(st, clock, log)
-	s.Keys = newKeyCache(st, clock, log)
+	s.Access = access.New(st, clock, master, log, s.Audit)
+	s.Keys = s.Access.Keys
 	s.Signing = signing.New(st, clock, master, log, s.Audit)
 	s.SigningKeys = s.Signing.Cache
 	s.Tenancy = tenancy.New(st, clock, master, log, s.Audit, s.Keys)

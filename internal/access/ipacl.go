@@ -1,4 +1,4 @@
-package core
+package access
 
 import (
 	"context"
@@ -217,7 +217,7 @@ func (s *Service) DeleteIPACL(ctx context.Context, actor kit.Actor, id string) e
 
 // ipaclChanged audits a change and tells every node's key cache, inside tx.
 func (s *Service) ipaclChanged(ctx context.Context, tx *store.Tx, actor kit.Actor, c audit.Change) error {
-	if err := s.Audit.Write(ctx, tx, actor, c); err != nil {
+	if err := s.audit.Write(ctx, tx, actor, c); err != nil {
 		return err
 	}
 	return tx.BumpCacheVersion(ctx, store.CacheAPIKeys)

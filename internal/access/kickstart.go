@@ -1,4 +1,4 @@
-package core
+package access
 
 // Kickstart: the state that lets a kickstart begin once per instance, replay
 // its requests (through the HTTP API, see internal/kickstart) and resume after
@@ -319,7 +319,7 @@ func (s *Service) BeginKickstart(ctx context.Context, actor kit.Actor, in Kickst
 		if err := tx.DeleteSetupTokens(ctx); err != nil {
 			return err
 		}
-		return s.Audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Began kickstart %s: %d API key(s), %d request(s)",
+		return s.audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Began kickstart %s: %d API key(s), %d request(s)",
 			in.File, len(in.Keys), in.Total), TargetID: run.ID})
 	})
 	if err != nil {
@@ -449,7 +449,7 @@ func (s *Service) moveDefaultTenant(ctx context.Context, tx *store.Tx, actor kit
 	if err := tx.ChangeTenantID(ctx, oldID, canon, resealed, now); err != nil {
 		return fmt.Errorf("change the Default tenant's id: %w", err)
 	}
-	return s.Audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Changed the Default tenant's id from %s to %s (kickstart defaultTenantId)", oldID, canon),
+	return s.audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Changed the Default tenant's id from %s to %s (kickstart defaultTenantId)", oldID, canon),
 		TargetID: canon, Data: map[string]any{"oldId": oldID}})
 }
 
@@ -475,7 +475,7 @@ func (s *Service) ClaimKickstart(ctx context.Context, run *store.KickstartRunRow
 func (s *Service) ResumeKickstart(ctx context.Context, actor kit.Actor, run *store.KickstartRunRow, generated map[string]string, total int) error {
 	return s.updateRun(ctx, run, func(tx *store.Tx, r *store.KickstartRunRow) error {
 		r.Generated, r.Total, r.Status, r.Error = generated, total, store.KickstartRunning, ""
-		return s.Audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Resumed kickstart %s at request %d of %d",
+		return s.audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Resumed kickstart %s at request %d of %d",
 			run.File, r.NextIndex+1, total), TargetID: r.ID})
 	})
 }
@@ -496,7 +496,7 @@ func (s *Service) KickstartStepDone(ctx context.Context, run *store.KickstartRun
 func (s *Service) KickstartStopped(ctx context.Context, actor kit.Actor, run *store.KickstartRunRow, reason string) error {
 	return s.updateRun(ctx, run, func(tx *store.Tx, r *store.KickstartRunRow) error {
 		r.Status, r.Error, r.LeaseOwner, r.LeaseUntil = store.KickstartFailed, reason, "", 0
-		return s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Kickstart " + run.File + " stopped: " + reason, TargetID: r.ID})
+		return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Kickstart " + run.File + " stopped: " + reason, TargetID: r.ID})
 	})
 }
 
@@ -518,7 +518,7 @@ func (s *Service) CompleteKickstart(ctx context.Context, actor kit.Actor, run *s
 		}
 		now := r.LastUpdateInstant
 		r.Status, r.Error, r.LeaseOwner, r.LeaseUntil, r.CompletedInstant = store.KickstartCompleted, "", "", 0, &now
-		return s.Audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Completed kickstart %s: %d request(s)", run.File, r.Total),
+		return s.audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Completed kickstart %s: %d request(s)", run.File, r.Total),
 			TargetID: r.ID})
 	})
 	if err != nil {

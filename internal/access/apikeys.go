@@ -1,4 +1,4 @@
-package core
+package access
 
 import (
 	"context"
@@ -38,7 +38,7 @@ func (s *Service) mintKey(ctx context.Context, tx *store.Tx, actor kit.Actor, k 
 		return nil, "", fmt.Errorf("store api key: %w", err)
 	}
 	out := row.APIKey
-	if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Created API key " + kit.KeyLabel(&out), TargetID: out.ID, New: &out}); err != nil {
+	if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: "Created API key " + kit.KeyLabel(&out), TargetID: out.ID, New: &out}); err != nil {
 		return nil, "", err
 	}
 	if err := tx.BumpCacheVersion(ctx, store.CacheAPIKeys); err != nil {

@@ -1,4 +1,4 @@
-package core
+package access
 
 // Generated from FusionAuth's api-key-permission-endpoints.json (the endpoint
 // families an API key's permissions.endpoints may name, with the methods

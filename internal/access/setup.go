@@ -1,4 +1,4 @@
-package core
+package access
 
 import (
 	"context"
@@ -133,7 +133,7 @@ func (s *Service) Setup(ctx context.Context, actor kit.Actor, in SetupInput) (*S
 			ApplicationID: model.AdminApplicationID, Roles: []string{"admin"}, InsertInstant: now, LastUpdateInstant: now}); err != nil {
 			return err
 		}
-		if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Created the first admin user " + in.Email, TargetID: user.ID}); err != nil {
+		if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: "Created the first admin user " + in.Email, TargetID: user.ID}); err != nil {
 			return err
 		}
 		key, value, err := s.mintKey(ctx, tx, actor, &model.APIKey{Name: InitialKeyName, KeyManager: true}, "")

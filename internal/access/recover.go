@@ -1,4 +1,4 @@
-package core
+package access
 
 // Break-glass recovery: regaining API or UI access with shell and database
 // access only (`latch recover`). Nothing here is reachable over HTTP; whoever
@@ -132,7 +132,7 @@ func (s *Service) mintRecoveryKey(ctx context.Context, actor kit.Actor, name str
 			return err
 		}
 		res.Key, res.Value = key, value
-		return s.Audit.Write(ctx, tx, actor, audit.Change{
+		return s.audit.Write(ctx, tx, actor, audit.Change{
 			Message: fmt.Sprintf("Break-glass: %s minted the recovery API key %s with access to every endpoint and tenant, expiring at %s",
 				actor.Label(), kit.KeyLabel(key), time.UnixMilli(expires).UTC().Format(time.RFC3339)),
 			TargetID: key.ID,
@@ -216,7 +216,7 @@ func (s *Service) recoverAdminTx(ctx context.Context, tx *store.Tx, actor kit.Ac
 		if err := tx.InsertRegistration(ctx, reg); err != nil {
 			return nil, err
 		}
-		err = s.Audit.Write(ctx, tx, actor, audit.Change{
+		err = s.audit.Write(ctx, tx, actor, audit.Change{
 			Message:  fmt.Sprintf("Break-glass: %s created the admin user %s with a temporary password", actor.Label(), email),
 			TargetID: user.ID, Reason: "latch recover admin", Critical: true, New: user,
 		})
@@ -250,7 +250,7 @@ func (s *Service) recoverAdminTx(ctx context.Context, tx *store.Tx, actor kit.Ac
 	after := *user
 	after.Active, after.PasswordChangeRequired = true, true
 	after.LastUpdateInstant, after.PasswordLastUpdateInstant = now, now
-	err = s.Audit.Write(ctx, tx, actor, audit.Change{
+	err = s.audit.Write(ctx, tx, actor, audit.Change{
 		Message: fmt.Sprintf("Break-glass: %s reset the password of %s to a temporary one and ensured the admin role",
 			actor.Label(), user.Email),
 		TargetID: user.ID, Reason: "latch recover admin", Critical: true, Old: user, New: &after,

@@ -1,4 +1,4 @@
-package core
+package access
 
 // The API key API (/api/api-key), FusionAuth's contract with Latch's rules on
 // top: no escalation, keyManager never granted, tenant and retrievability
@@ -643,7 +643,7 @@ func (s *Service) UpdateAPIKey(ctx context.Context, c KeyCaller, id string, req 
 			change.Reason = "forced past the last-key guard"
 			change.Message = "Forced past the last-key guard: updated API key " + kit.KeyLabel(&after) + " (" + guard + ")"
 		}
-		if err := s.Audit.Write(ctx, tx, c.Actor, change); err != nil {
+		if err := s.audit.Write(ctx, tx, c.Actor, change); err != nil {
 			return err
 		}
 		if err := tx.BumpCacheVersion(ctx, store.CacheAPIKeys); err != nil {
@@ -689,7 +689,7 @@ func (s *Service) DeleteAPIKey(ctx context.Context, c KeyCaller, id string, opt 
 			change.Reason = "forced past the last-key guard"
 			change.Message = "Forced past the last-key guard: deleted API key " + kit.KeyLabel(before) + " (" + guard + ")"
 		}
-		if err := s.Audit.Write(ctx, tx, c.Actor, change); err != nil {
+		if err := s.audit.Write(ctx, tx, c.Actor, change); err != nil {
 			return err
 		}
 		return tx.BumpCacheVersion(ctx, store.CacheAPIKeys)
