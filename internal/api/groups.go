@@ -5,7 +5,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/groups"
 	"github.com/latchid/latch/internal/httpx"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
@@ -43,17 +43,17 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	g, err := s.svc.CreateGroup(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), body)
+	g, err := s.svc.Groups.CreateGroup(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), body)
 	s.reply(w, r, groupResponse{g}, err)
 }
 
 func (s *Server) retrieveGroup(w http.ResponseWriter, r *http.Request) {
-	g, err := s.svc.Group(r.Context(), scopeOf(r), r.PathValue("id"))
+	g, err := s.svc.Groups.Group(r.Context(), scopeOf(r), r.PathValue("id"))
 	s.reply(w, r, groupResponse{g}, err)
 }
 
 func (s *Server) retrieveGroups(w http.ResponseWriter, r *http.Request) {
-	gs, err := s.svc.Groups(r.Context(), scopeOf(r))
+	gs, err := s.svc.Groups.Groups(r.Context(), scopeOf(r))
 	s.reply(w, r, groupsResponse{gs}, err)
 }
 
@@ -63,7 +63,7 @@ func (s *Server) updateGroup(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	g, err := s.svc.UpdateGroup(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), body)
+	g, err := s.svc.Groups.UpdateGroup(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), body)
 	s.reply(w, r, groupResponse{g}, err)
 }
 
@@ -73,17 +73,17 @@ func (s *Server) patchGroup(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	g, err := s.svc.PatchGroup(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), form, patch)
+	g, err := s.svc.Groups.PatchGroup(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), form, patch)
 	s.reply(w, r, groupResponse{g}, err)
 }
 
 func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request) {
-	s.reply(w, r, nil, s.svc.DeleteGroup(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id")))
+	s.reply(w, r, nil, s.svc.Groups.DeleteGroup(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id")))
 }
 
 // searchGroups answers both POST (criteria in the body) and GET (in the query).
 func (s *Server) searchGroups(w http.ResponseWriter, r *http.Request) {
-	q, err := searchCriteria(w, r, func(v url.Values, verrs *model.Errors) (q core.GroupSearch) {
+	q, err := searchCriteria(w, r, func(v url.Values, verrs *model.Errors) (q groups.GroupSearch) {
 		q.Name, q.TenantID, q.OrderBy = v.Get("name"), v.Get("tenantId"), v.Get("orderBy")
 		q.StartRow = searchQueryInt(verrs, v, "startRow")
 		q.NumberOfResults = searchQueryInt(verrs, v, "numberOfResults")
@@ -93,7 +93,7 @@ func (s *Server) searchGroups(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	gs, total, err := s.svc.SearchGroups(r.Context(), scopeOf(r), q)
+	gs, total, err := s.svc.Groups.SearchGroups(r.Context(), scopeOf(r), q)
 	s.reply(w, r, groupSearchResponse{Groups: gs, Total: total}, err)
 }
 
@@ -107,9 +107,9 @@ func (s *Server) writeGroupMembers(w http.ResponseWriter, r *http.Request) {
 	actor := PrincipalFrom(r.Context()).Actor(r)
 	var members map[string][]kit.Object
 	if r.Method == http.MethodPut {
-		members, err = s.svc.ReplaceGroupMembers(r.Context(), actor, scopeOf(r), body)
+		members, err = s.svc.Groups.ReplaceGroupMembers(r.Context(), actor, scopeOf(r), body)
 	} else {
-		members, err = s.svc.AddGroupMembers(r.Context(), actor, scopeOf(r), body)
+		members, err = s.svc.Groups.AddGroupMembers(r.Context(), actor, scopeOf(r), body)
 	}
 	s.reply(w, r, memberResponse{members}, err)
 }
@@ -122,13 +122,13 @@ func (s *Server) deleteGroupMembers(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	switch {
 	case r.PathValue("memberId") != "":
-		err = s.svc.RemoveGroupMemberByID(ctx, actor, scope, r.PathValue("memberId"))
+		err = s.svc.Groups.RemoveGroupMemberByID(ctx, actor, scope, r.PathValue("memberId"))
 	case strings.TrimSpace(q.Get("groupId")) != "":
-		err = s.svc.RemoveGroupMember(ctx, actor, scope, q.Get("groupId"), strings.TrimSpace(q.Get("userId")))
+		err = s.svc.Groups.RemoveGroupMember(ctx, actor, scope, q.Get("groupId"), strings.TrimSpace(q.Get("userId")))
 	default:
 		var body kit.Object
 		if body, err = decodeObject(w, r); err == nil {
-			err = s.svc.RemoveGroupMembers(ctx, actor, scope, body)
+			err = s.svc.Groups.RemoveGroupMembers(ctx, actor, scope, body)
 		}
 	}
 	s.reply(w, r, nil, err)
@@ -136,7 +136,7 @@ func (s *Server) deleteGroupMembers(w http.ResponseWriter, r *http.Request) {
 
 // searchGroupMembers answers both POST (criteria in the body) and GET (in the query).
 func (s *Server) searchGroupMembers(w http.ResponseWriter, r *http.Request) {
-	q, err := searchCriteria(w, r, func(v url.Values, verrs *model.Errors) (q core.MemberSearch) {
+	q, err := searchCriteria(w, r, func(v url.Values, verrs *model.Errors) (q groups.MemberSearch) {
 		q.GroupID, q.UserID, q.TenantID, q.OrderBy = v.Get("groupId"), v.Get("userId"), v.Get("tenantId"), v.Get("orderBy")
 		q.StartRow = searchQueryInt(verrs, v, "startRow")
 		q.NumberOfResults = searchQueryInt(verrs, v, "numberOfResults")
@@ -146,6 +146,6 @@ func (s *Server) searchGroupMembers(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	ms, total, err := s.svc.SearchGroupMembers(r.Context(), scopeOf(r), q)
+	ms, total, err := s.svc.Groups.SearchGroupMembers(r.Context(), scopeOf(r), q)
 	s.reply(w, r, memberSearchResponse{Members: ms, Total: total}, err)
 }

@@ -300,7 +300,7 @@ func TestGroupMembers(t *testing.T) {
 		taWant400(t, "search with a bad order", e.do("GET", "/api/group/member/search?orderBy=name", e.root, nil), "[invalid]search.orderBy")
 
 		// Memberships as the user API shows them.
-		ms, err := e.service().MembershipObjects(context.Background(), nil, []string{u1, u3})
+		ms, err := e.service().Groups.MembershipObjects(context.Background(), nil, []string{u1, u3})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -641,7 +641,7 @@ func TestAddUserMemberships(t *testing.T) {
 			var out []kit.Object
 			err := e.st.InTx(context.Background(), func(tx *store.Tx) error {
 				var err error
-				out, err = svc.AddUserMemberships(context.Background(), tx, kit.Actor{Type: kit.ActorSystem}, uid, def, raw, "user.memberships")
+				out, err = svc.Groups.AddUserMemberships(context.Background(), tx, kit.Actor{Type: kit.ActorSystem}, uid, def, raw, "user.memberships")
 				return err
 			})
 			return out, err

@@ -7,6 +7,7 @@ import (
 
 	"github.com/latchid/latch/internal/access"
 	"github.com/latchid/latch/internal/audit"
+	"github.com/latchid/latch/internal/groups"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/signing"
@@ -34,6 +35,8 @@ type Service struct {
 	Configs *tenancy.ConfigCache
 	// Tenancy keeps tenants, applications and roles.
 	Tenancy *tenancy.Service
+	// Groups keeps groups and their members.
+	Groups *groups.Service
 	// Logins buffers the writes of plain successful logins (loginbuffer.go).
 	Logins *LoginRecorder
 }
@@ -48,6 +51,7 @@ func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.
 	s.SigningKeys = s.Signing.Cache
 	s.Tenancy = tenancy.New(st, clock, master, log, s.Audit, s.Keys)
 	s.Configs = s.Tenancy.Configs
+	s.Groups = groups.New(st, clock, s.Audit)
 	s.Logins = newLoginRecorder(st, log)
 	return s
 }

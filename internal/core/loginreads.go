@@ -36,7 +36,7 @@ func (s *Service) loginUserDataIn(ctx context.Context, tx *store.Tx, userID stri
 		return nil, fmt.Errorf("registrations of user %s: %w", userID, err)
 	}
 	d.regs = regs[userID]
-	members, err := s.MembershipObjects(ctx, tx, []string{userID})
+	members, err := s.Groups.MembershipObjects(ctx, tx, []string{userID})
 	if err != nil {
 		return nil, err
 	}

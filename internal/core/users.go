@@ -334,7 +334,7 @@ func (s *Service) userObjects(ctx context.Context, tx *store.Tx, rows []*store.U
 			}
 		}
 		if expand.memberships {
-			if members, err = s.MembershipObjects(ctx, tx, ids); err != nil {
+			if members, err = s.Groups.MembershipObjects(ctx, tx, ids); err != nil {
 				return nil, err
 			}
 		}
@@ -683,7 +683,7 @@ func (s *Service) InsertNewUser(ctx context.Context, tx *store.Tx, actor kit.Act
 	if err := tx.InsertUserRow(ctx, row); err != nil {
 		return nil, userWriteError(err)
 	}
-	members, err := s.AddUserMemberships(ctx, tx, actor, row.ID, row.TenantID, p.memberships, "user.memberships")
+	members, err := s.Groups.AddUserMemberships(ctx, tx, actor, row.ID, row.TenantID, p.memberships, "user.memberships")
 	if err != nil {
 		return nil, err
 	}
@@ -917,7 +917,7 @@ func (s *Service) tryChangeUser(ctx context.Context, actor kit.Actor, scope kit.
 		if err := tx.UpdateUserRow(ctx, &row); err != nil {
 			return userWriteError(err)
 		}
-		if _, err := s.AddUserMemberships(ctx, tx, actor, row.ID, row.TenantID, p.memberships, "user.memberships"); err != nil {
+		if _, err := s.Groups.AddUserMemberships(ctx, tx, actor, row.ID, row.TenantID, p.memberships, "user.memberships"); err != nil {
 			return err
 		}
 		newObj, err := s.userObject(&row, nil, nil)

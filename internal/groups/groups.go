@@ -1,4 +1,4 @@
-package core
+package groups
 
 import (
 	"context"
@@ -269,7 +269,7 @@ func (s *Service) CreateGroup(ctx context.Context, actor kit.Actor, scope kit.Te
 		if out, err = groupObject(row, roles); err != nil {
 			return err
 		}
-		return s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Created group " + groupLabel(name, id), TargetID: id, New: out,
+		return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Created group " + groupLabel(name, id), TargetID: id, New: out,
 			Data: map[string]any{"tenantId": tenantID}})
 	})
 	if err != nil {
@@ -401,7 +401,7 @@ func (s *Service) changeGroup(ctx context.Context, actor kit.Actor, scope kit.Te
 		if out, err = groupObject(row, roles); err != nil {
 			return err
 		}
-		return s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Updated group " + groupLabel(name, cur.ID), TargetID: cur.ID, Old: curObj, New: out})
+		return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Updated group " + groupLabel(name, cur.ID), TargetID: cur.ID, Old: curObj, New: out})
 	})
 	if err != nil {
 		return nil, err
@@ -431,7 +431,7 @@ func (s *Service) DeleteGroup(ctx context.Context, actor kit.Actor, scope kit.Te
 		if err != nil {
 			return err
 		}
-		return s.Audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Deleted group %s with its %d members", groupLabel(cur.Name, cur.ID), len(members)),
+		return s.audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Deleted group %s with its %d members", groupLabel(cur.Name, cur.ID), len(members)),
 			TargetID: cur.ID, Old: snapshot, Data: map[string]any{"userIds": memberUserIDs(members)}})
 	})
 }
@@ -730,13 +730,13 @@ func (s *Service) writeGroupMembers(ctx context.Context, actor kit.Actor, scope 
 				for _, m := range members[g.ID] {
 					kept = append(kept, m.userID)
 				}
-				if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Replaced the members of group %s: %d before, %d now",
+				if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Replaced the members of group %s: %d before, %d now",
 					groupLabel(g.Name, g.ID), len(removed), len(kept)), TargetID: g.ID,
 					Data: map[string]any{"previousUserIds": removed, "userIds": kept}}); err != nil {
 					return err
 				}
 			} else if len(added) > 0 {
-				if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Added %d members to group %s", len(added), groupLabel(g.Name, g.ID)),
+				if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Added %d members to group %s", len(added), groupLabel(g.Name, g.ID)),
 					TargetID: g.ID, Data: map[string]any{"userIds": added}}); err != nil {
 					return err
 				}
@@ -767,7 +767,7 @@ func (s *Service) removeMembers(ctx context.Context, tx *store.Tx, actor kit.Act
 	}
 	for _, gid := range order {
 		g := groups[gid]
-		if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Removed %d members from group %s", len(byGroup[gid]), groupLabel(g.Name, g.ID)),
+		if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Removed %d members from group %s", len(byGroup[gid]), groupLabel(g.Name, g.ID)),
 			TargetID: g.ID, Data: map[string]any{"userIds": byGroup[gid]}}); err != nil {
 			return err
 		}
@@ -1096,7 +1096,7 @@ func (s *Service) AddUserMemberships(ctx context.Context, tx *store.Tx, actor ki
 			return nil, fmt.Errorf("store group member: %w", err)
 		}
 		current[userID] = append(current[userID], row)
-		if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Added user %s to group %s", userID, groupLabel(g.Name, g.ID)),
+		if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Added user %s to group %s", userID, groupLabel(g.Name, g.ID)),
 			TargetID: g.ID, Data: map[string]any{"userIds": []string{userID}}}); err != nil {
 			return nil, err
 		}
