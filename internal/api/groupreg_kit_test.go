@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/testutil"
 )
 
@@ -98,7 +99,7 @@ func rgHasPrefix(list []string, prefix string) bool {
 // effective calls core's EffectiveRoles.
 func (e *rgEnv) effective(userID, appID string) ([]string, bool) {
 	e.t.Helper()
-	roles, registered, err := e.service().EffectiveRoles(context.Background(), nil, userID, appID)
+	roles, registered, err := kit.EffectiveRoles(context.Background(), e.service().Store().Read(), userID, appID)
 	if err != nil {
 		e.t.Fatalf("effective roles: %v", err)
 	}

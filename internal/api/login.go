@@ -11,6 +11,7 @@ import (
 	"github.com/latchid/latch/internal/httpx"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/tokens"
 )
 
 // The Login API, logout, JWT validation and issue, and refresh tokens.
@@ -130,12 +131,12 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	subject := ""
 	if req.Global {
 		if tok := bearerToken(r); tok != "" {
-			if j, err := s.svc.ValidateJWT(r.Context(), tok); err == nil {
+			if j, err := s.svc.Tokens.ValidateJWT(r.Context(), tok); err == nil {
 				subject = j.Subject
 			}
 		}
 	}
-	if err := s.svc.Logout(r.Context(), req.RefreshToken, req.Global, subject); err != nil {
+	if err := s.svc.Tokens.Logout(r.Context(), req.RefreshToken, req.Global, subject); err != nil {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
@@ -158,7 +159,7 @@ func bearerToken(r *http.Request) string {
 
 // validateJWT is GET /api/jwt/validate: 200 {"jwt":{claims}} or 401.
 func (s *Server) validateJWT(w http.ResponseWriter, r *http.Request) {
-	j, err := s.svc.ValidateJWT(r.Context(), bearerToken(r))
+	j, err := s.svc.Tokens.ValidateJWT(r.Context(), bearerToken(r))
 	if err != nil {
 		httpx.WriteError(w, r, s.log, err)
 		return
@@ -181,7 +182,7 @@ func (s *Server) issueJWT(w http.ResponseWriter, r *http.Request) {
 	if p := PrincipalFrom(r.Context()); p.IP.IsValid() {
 		ip = p.IP.String()
 	}
-	res, err := s.svc.IssueJWT(r.Context(), bearerToken(r), q.Get("applicationId"), refresh, ip)
+	res, err := s.svc.Tokens.IssueJWT(r.Context(), bearerToken(r), q.Get("applicationId"), refresh, ip)
 	if err != nil {
 		httpx.WriteError(w, r, s.log, err)
 		return
@@ -193,7 +194,7 @@ func (s *Server) issueJWT(w http.ResponseWriter, r *http.Request) {
 // refreshJWT is POST /api/jwt/refresh: the refresh token in the body, else
 // in the refresh_token cookie.
 func (s *Server) refreshJWT(w http.ResponseWriter, r *http.Request) {
-	var req core.RefreshRequest
+	var req tokens.RefreshRequest
 	if err := httpx.DecodeJSON(w, r, &req, true); err != nil {
 		httpx.WriteError(w, r, s.log, err)
 		return
@@ -207,7 +208,7 @@ func (s *Server) refreshJWT(w http.ResponseWriter, r *http.Request) {
 	if p := PrincipalFrom(r.Context()); p.IP.IsValid() {
 		ip = p.IP.String()
 	}
-	res, err := s.svc.ExchangeRefreshToken(r.Context(), req, ip)
+	res, err := s.svc.Tokens.ExchangeRefreshToken(r.Context(), req, ip)
 	if err != nil {
 		httpx.WriteError(w, r, s.log, err)
 		return
@@ -223,13 +224,13 @@ func (s *Server) retrieveRefreshTokens(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, model.FieldError("userId", "blank", "A userId is required."))
 		return
 	}
-	list, err := s.svc.RefreshTokensOfUser(r.Context(), scopeOf(r), userID)
+	list, err := s.svc.Tokens.RefreshTokensOfUser(r.Context(), scopeOf(r), userID)
 	s.reply(w, r, map[string]any{"refreshTokens": list}, err)
 }
 
 // retrieveRefreshToken is GET /api/jwt/refresh/{tokenId}.
 func (s *Server) retrieveRefreshToken(w http.ResponseWriter, r *http.Request) {
-	t, err := s.svc.RefreshTokenByID(r.Context(), scopeOf(r), r.PathValue("tokenId"))
+	t, err := s.svc.Tokens.RefreshTokenByID(r.Context(), scopeOf(r), r.PathValue("tokenId"))
 	s.reply(w, r, map[string]any{"refreshToken": t}, err)
 }
 
@@ -237,7 +238,7 @@ func (s *Server) retrieveRefreshToken(w http.ResponseWriter, r *http.Request) {
 // applicationId as parameters or in a RefreshTokenRevokeRequest body) and
 // DELETE /api/jwt/refresh/{tokenId}.
 func (s *Server) revokeRefreshTokens(w http.ResponseWriter, r *http.Request) {
-	var req core.RevokeRefreshTokensRequest
+	var req tokens.RevokeRefreshTokensRequest
 	if err := httpx.DecodeJSON(w, r, &req, true); err != nil {
 		httpx.WriteError(w, r, s.log, err)
 		return
@@ -249,7 +250,7 @@ func (s *Server) revokeRefreshTokens(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	req.TokenID = r.PathValue("tokenId")
-	s.reply(w, r, nil, s.svc.RevokeRefreshTokens(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), req))
+	s.reply(w, r, nil, s.svc.Tokens.RevokeRefreshTokens(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), req))
 }
 
 // secureCookies says whether cookies must be HTTPS-only: when the request

@@ -35,7 +35,7 @@ func (s *Server) jwtUser(r *http.Request) (string, kit.TenantScope, kit.Actor, b
 	if tok == "" {
 		return "", kit.TenantScope{}, kit.Actor{}, false
 	}
-	j, err := s.svc.ValidateJWT(r.Context(), tok)
+	j, err := s.svc.Tokens.ValidateJWT(r.Context(), tok)
 	if err != nil || j.Subject == "" || j.TenantID == "" {
 		return "", kit.TenantScope{}, kit.Actor{}, false
 	}

@@ -63,7 +63,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	loginsDone := make(chan struct{})
 	go func() { svc.Logins.Run(bg, loginFlushEvery); close(loginsDone) }()
 	sweepDone := make(chan struct{})
-	go func() { svc.RunSweeper(bg, sweepEvery); close(sweepDone) }()
+	go func() { svc.Tokens.RunSweeper(bg, sweepEvery); close(sweepDone) }()
 	// Final key usage and login record flushes before the database closes.
 	defer func() {
 		stopBG()

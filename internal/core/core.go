@@ -13,6 +13,7 @@ import (
 	"github.com/latchid/latch/internal/signing"
 	"github.com/latchid/latch/internal/store"
 	"github.com/latchid/latch/internal/tenancy"
+	"github.com/latchid/latch/internal/tokens"
 )
 
 // Service is the core, wired once in the app package.
@@ -37,6 +38,8 @@ type Service struct {
 	Tenancy *tenancy.Service
 	// Groups keeps groups and their members.
 	Groups *groups.Service
+	// Tokens issues access tokens and keeps refresh tokens.
+	Tokens *tokens.Service
 	// Logins buffers the writes of plain successful logins (loginbuffer.go).
 	Logins *LoginRecorder
 }
@@ -52,6 +55,7 @@ func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.
 	s.Tenancy = tenancy.New(st, clock, master, log, s.Audit, s.Keys)
 	s.Configs = s.Tenancy.Configs
 	s.Groups = groups.New(st, clock, s.Audit)
+	s.Tokens = tokens.New(st, clock, log, s.Audit, s.Tenancy, s.SigningKeys)
 	s.Logins = newLoginRecorder(st, log)
 	return s
 }

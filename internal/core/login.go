@@ -18,6 +18,7 @@ import (
 	"github.com/latchid/latch/internal/password"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/store"
+	"github.com/latchid/latch/internal/tokens"
 )
 
 // FusionAuth's Login API (POST /api/login), login ping (PUT /api/login) and
@@ -145,7 +146,7 @@ const (
 type loginTarget struct {
 	tenant *model.TenantConfig
 	app    *model.ApplicationConfig // nil without applicationId
-	ts     tokenSettings
+	ts     tokens.Settings
 }
 
 func (lt *loginTarget) appID() string {
@@ -209,7 +210,7 @@ func (s *Service) loginTargetIn(ctx context.Context, rd *store.Tx, caller LoginC
 			return nil, model.ErrUnauthorized
 		}
 	}
-	lt.ts = s.tokenSettingsIn(ctx, rd, sn, lt.tenant, lt.app)
+	lt.ts = s.Tokens.SettingsIn(ctx, rd, sn, lt.tenant, lt.app)
 	return lt, nil
 }
 
@@ -359,7 +360,7 @@ func (s *Service) login(ctx context.Context, caller LoginCaller, req LoginReques
 		return res, 1, err
 	}
 	res, err := s.authenticated(ctx, lt, row, authenticatedLogin{
-		authType: AuthTypePassword, loginID: loginID, ip: ip, password: req.Password, stored: stored,
+		authType: tokens.AuthTypePassword, loginID: loginID, ip: ip, password: req.Password, stored: stored,
 		noJWT: req.NoJWT, metaData: req.MetaData, noFailures: !failures, userData: ud,
 	})
 	return res, 1, err
@@ -461,21 +462,6 @@ type authenticatedLogin struct {
 	userData *loginUserData
 }
 
-// userExpiry reads a user's expiry (epoch ms; 0 when none).
-func userExpiry(row *store.UserRow) int64 {
-	var v struct {
-		Expiry json.Number `json:"expiry"`
-	}
-	if json.Unmarshal([]byte(row.Data), &v) != nil {
-		return 0
-	}
-	n, err := v.Expiry.Int64()
-	if err != nil {
-		return 0
-	}
-	return n
-}
-
 // CodeTwoFactorLogin is the kind of a twoFactorId: a login waiting for its
 // second factor (data: the login's applicationId, ipAddress, noJWT, metaData).
 const CodeTwoFactorLogin = "twoFactorLogin"
@@ -534,7 +520,7 @@ func (s *Service) authenticated(ctx context.Context, lt *loginTarget, row *store
 	if !row.Active {
 		return &LoginResult{Status: StatusUserLocked}, nil
 	}
-	if exp := userExpiry(row); exp != 0 && exp <= now {
+	if exp := kit.UserExpiry(row); exp != 0 && exp <= now {
 		return &LoginResult{Status: StatusUserExpired}, nil
 	}
 	if methods := twoFactorMethodsOf(row); len(methods) > 0 && !how.secondFactor {
@@ -556,7 +542,7 @@ func (s *Service) authenticated(ctx context.Context, lt *loginTarget, row *store
 			}
 		}
 	}
-	signer, signerErr := s.signerFor(lt.ts)
+	signer, signerErr := s.Tokens.SignerFor(lt.ts)
 
 	// One read group reads what the answer needs (registrations, roles,
 	// memberships); then the login writes what it changes.
@@ -631,13 +617,13 @@ func (s *Service) authenticated(ctx context.Context, lt *loginTarget, row *store
 				return err
 			}
 			if withRefresh {
-				refreshValue := newRefreshTokenValue()
-				start, expires := lt.ts.refreshWindow(now, now, 0, 0)
+				refreshValue := tokens.NewRefreshTokenValue()
+				start, expires := lt.ts.RefreshWindow(now, now, 0, 0)
 				refresh := &store.RefreshTokenRow{ID: uuid.NewString(), TokenHash: secrets.HashToken(refreshValue), UserID: row.ID,
 					ApplicationID: lt.app.ID, TenantID: row.TenantID, AuthInstant: now, StartInstant: start, ExpiresInstant: expires,
 					LastAccessedAddress: how.ip, InsertInstant: now}
 				refresh.FamilyID = refresh.ID
-				refresh.Data = metaDataJSON(how.metaData)
+				refresh.Data = tokens.MetaDataJSON(how.metaData)
 				if err := tx.DeleteExpiredRefreshTokens(ctx, row.ID, now); err != nil {
 					return err
 				}
@@ -657,12 +643,12 @@ func (s *Service) authenticated(ctx context.Context, lt *loginTarget, row *store
 		return lockedResult(lt.tenant.FailedAuthenticationConfiguration, lockedUntil), nil
 	}
 	if withToken {
-		c := userClaims(row, lt.ts, lt.appID(), ud.registered, ud.roles, how.authType, now, now, res.Response.RefreshTokenID)
-		token, err := signClaimsWith(signer, c)
+		c := tokens.UserClaims(row, lt.ts, lt.appID(), ud.registered, ud.roles, how.authType, now, now, res.Response.RefreshTokenID)
+		token, err := tokens.SignClaimsWith(signer, c)
 		if err != nil {
 			return nil, err
 		}
-		res.Response.Token, res.Response.TokenExpirationInstant, res.TokenTTL = token, c.Exp*1000, lt.ts.ttlSeconds
+		res.Response.Token, res.Response.TokenExpirationInstant, res.TokenTTL = token, c.Exp*1000, lt.ts.TTLSeconds
 	}
 	if status == StatusPasswordChangeRequired {
 		return res, nil
@@ -748,7 +734,7 @@ func (s *Service) loginWithOneTimePassword(ctx context.Context, lt *loginTarget,
 	if loginID == "" {
 		loginID = row.Username
 	}
-	return s.authenticated(ctx, lt, row, authenticatedLogin{authType: AuthTypeOneTimePassword, loginID: loginID, ip: ip,
+	return s.authenticated(ctx, lt, row, authenticatedLogin{authType: tokens.AuthTypeOneTimePassword, loginID: loginID, ip: ip,
 		noJWT: req.NoJWT, metaData: req.MetaData})
 }
 
@@ -785,10 +771,10 @@ func (s *Service) LoginPing(ctx context.Context, caller LoginCaller, req LoginPi
 	switch {
 	case !row.Active:
 		return &LoginResult{Status: StatusUserLocked}, nil
-	case userExpiry(row) != 0 && userExpiry(row) <= now:
+	case kit.UserExpiry(row) != 0 && kit.UserExpiry(row) <= now:
 		return &LoginResult{Status: StatusUserExpired}, nil
 	}
-	_, registered, err := s.EffectiveRoles(ctx, nil, row.ID, lt.app.ID)
+	_, registered, err := kit.EffectiveRoles(ctx, s.store.Read(), row.ID, lt.app.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -59,26 +59,10 @@ func (s *Service) loginUserDataIn(ctx context.Context, tx *store.Tx, userID stri
 			return nil, fmt.Errorf("group roles of user %s: %w", userID, err)
 		}
 	}
-	d.roles = mergeRoles(reg.Roles, fromGroups)
+	d.roles = kit.MergeRoles(reg.Roles, fromGroups)
 	d.registered = true
 	d.regVerified = !app.VerifyRegistration || reg.Verified
 	return d, nil
-}
-
-// mergeRoles is a registration's roles and its groups' roles, each once,
-// sorted (never nil), as EffectiveRoles answers them.
-func mergeRoles(own, fromGroups []string) []string {
-	out := slices.Clone(own)
-	for _, r := range fromGroups {
-		if !slices.Contains(out, r) {
-			out = append(out, r)
-		}
-	}
-	slices.Sort(out)
-	if out == nil {
-		out = []string{}
-	}
-	return out
 }
 
 // loggedInUserObject is the user object a login answers, from what it read

@@ -627,26 +627,3 @@ func (s *Service) RegistrationObjects(ctx context.Context, tx *store.Tx, userIDs
 	}
 	return out, nil
 }
-
-// EffectiveRoles is a user's roles for an application: the registration's
-// roles and the roles the user's groups grant on that application. Group
-// roles apply only to registered users, as in FusionAuth; registered is false
-// (and roles nil) when the user has no registration for the application. tx
-// may be nil (a read). This is what a token's roles claim holds.
-func (s *Service) EffectiveRoles(ctx context.Context, tx *store.Tx, userID, applicationID string) (roles []string, registered bool, err error) {
-	if tx == nil {
-		tx = s.store.Read()
-	}
-	reg, err := tx.RegistrationOf(ctx, userID, applicationID)
-	if errors.Is(err, store.ErrNoRows) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, fmt.Errorf("registration of user %s: %w", userID, err)
-	}
-	fromGroups, err := tx.GroupRoleNames(ctx, userID, applicationID)
-	if err != nil {
-		return nil, false, fmt.Errorf("group roles of user %s: %w", userID, err)
-	}
-	return mergeRoles(reg.Roles, fromGroups), true, nil
-}

@@ -24,6 +24,7 @@ import (
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/store"
+	"github.com/latchid/latch/internal/tokens"
 )
 
 // Two-factor authentication with an authenticator app (TOTP, RFC 6238), as
@@ -407,7 +408,7 @@ func (s *Service) changeTwoFactor(ctx context.Context, scope kit.TenantScope, us
 	fn func(tx *store.Tx, row *store.UserRow, u *userTwoFactor, now int64) (bool, error)) error {
 	for attempt := 0; ; attempt++ {
 		err := s.store.InTx(ctx, func(tx *store.Tx) error {
-			row, err := loadUser(ctx, tx, scope, userID)
+			row, err := kit.LoadUser(ctx, tx, scope, userID)
 			if err != nil {
 				return err
 			}
@@ -482,7 +483,7 @@ func (s *Service) EnableTwoFactor(ctx context.Context, actor kit.Actor, scope ki
 	}
 	// The tenant's policy is read before the transaction (the user's tenant
 	// does not change).
-	cur, err := loadUser(ctx, s.store.Read(), scope, userID)
+	cur, err := kit.LoadUser(ctx, s.store.Read(), scope, userID)
 	if err != nil {
 		return nil, err
 	}
@@ -523,12 +524,12 @@ func (s *Service) EnableTwoFactor(ctx context.Context, actor kit.Actor, scope ki
 			}
 			res.RecoveryCodes = codes
 		}
-		if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Enabled two-factor method %s (%s) of user %s", id, method, userLabel(row)),
+		if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Enabled two-factor method %s (%s) of user %s", id, method, kit.UserLabel(row)),
 			TargetID: row.ID, Data: map[string]any{"methodId": id, "method": method, "recoveryCodesGenerated": first}}); err != nil {
 			return false, err
 		}
 		if revoke {
-			if _, err := s.revokeUserTokens(ctx, tx, actor, row.ID, userLabel(row), revokedTwoFactorEnable); err != nil {
+			if _, err := s.Tokens.RevokeUserTokens(ctx, tx, actor, row.ID, kit.UserLabel(row), tokens.RevokedTwoFactorEnable); err != nil {
 				return false, err
 			}
 		}
@@ -605,9 +606,9 @@ func (s *Service) DisableTwoFactor(ctx context.Context, actor kit.Actor, scope k
 				return false, err
 			}
 		}
-		msg := fmt.Sprintf("Disabled two-factor method %s of user %s", strings.Join(removed, ", "), userLabel(row))
+		msg := fmt.Sprintf("Disabled two-factor method %s of user %s", strings.Join(removed, ", "), kit.UserLabel(row))
 		if all {
-			msg = fmt.Sprintf("Disabled every two-factor method (%s) of user %s with a recovery code", strings.Join(removed, ", "), userLabel(row))
+			msg = fmt.Sprintf("Disabled every two-factor method (%s) of user %s with a recovery code", strings.Join(removed, ", "), kit.UserLabel(row))
 		}
 		return true, s.Audit.Write(ctx, tx, actor, audit.Change{Message: msg, TargetID: row.ID,
 			Data: map[string]any{"methodIds": removed, "recoveryCode": all, "remaining": u.n()}})
@@ -729,7 +730,7 @@ func (s *Service) TwoFactorLogin(ctx context.Context, caller LoginCaller, req Tw
 					return err
 				}
 				if err := s.Audit.Write(ctx, tx, kit.Actor{Type: kit.ActorUser, ID: row.ID, Name: firstNonBlank(row.Email, row.Username)}, audit.Change{
-					Message:  fmt.Sprintf("User %s used a two-factor recovery code to log in (%d left)", userLabel(row), left),
+					Message:  fmt.Sprintf("User %s used a two-factor recovery code to log in (%d left)", kit.UserLabel(row), left),
 					TargetID: row.ID, Data: map[string]any{"recoveryCodesLeft": left}}); err != nil {
 					return err
 				}
@@ -773,7 +774,7 @@ func (s *Service) TwoFactorLogin(ctx context.Context, caller LoginCaller, req Tw
 	if req.MetaData != nil {
 		metaData = req.MetaData
 	}
-	authType := firstNonBlank(p.AuthenticationType, AuthTypePassword)
+	authType := firstNonBlank(p.AuthenticationType, tokens.AuthTypePassword)
 	ip := firstNonBlank(req.IPAddress, req.EventInfo.IPAddress, p.IPAddress, caller.IP)
 	return s.authenticated(ctx, lt, row, authenticatedLogin{authType: authType, loginID: p.LoginID, ip: ip,
 		noJWT: noJWT, metaData: metaData, secondFactor: true})

@@ -949,7 +949,7 @@ func (im *importer) write(ctx context.Context, tx *store.Tx, actor kit.Actor) er
 	}
 	msg := fmt.Sprintf("Imported %d users", len(rows))
 	if len(rows) == 1 {
-		msg = "Imported 1 user " + userLabel(rows[0])
+		msg = "Imported 1 user " + kit.UserLabel(rows[0])
 	}
 	return im.s.Audit.Write(ctx, tx, actor, audit.Change{Message: msg, Data: data})
 }

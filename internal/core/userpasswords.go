@@ -206,7 +206,7 @@ func (s *Service) ForgotPassword(ctx context.Context, actor kit.Actor, scope kit
 			}
 			return fmt.Errorf("store change-password id: %w", err)
 		}
-		return s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Started the forgot password flow of user " + userLabel(row),
+		return s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Started the forgot password flow of user " + kit.UserLabel(row),
 			TargetID: row.ID, Data: map[string]any{"sendForgotPasswordEmail": send, "expiresInstant": now + ttl}})
 	})
 	if err != nil {
@@ -335,7 +335,7 @@ func (s *Service) ChangePasswordByID(ctx context.Context, actor kit.Actor, code 
 		if err := tx.SetUserPasswordHash(ctx, cur.ID, hash, false, now); err != nil {
 			return err
 		}
-		if err := s.revokeOnPasswordChange(ctx, tx, cfg, actor, cur); err != nil {
+		if err := s.Tokens.RevokeOnPasswordChange(ctx, tx, cfg, actor, cur); err != nil {
 			return err
 		}
 		if err := s.liftLockoutOnReset(ctx, tx, cfg, actor, cur, now); err != nil {
@@ -349,7 +349,7 @@ func (s *Service) ChangePasswordByID(ctx context.Context, actor kit.Actor, code 
 			TenantID: cur.TenantID, Data: c.Data, ExpiresInstant: now + ttl, InsertInstant: now}); err != nil {
 			return err
 		}
-		return s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Changed the password of user " + userLabel(cur) + " with a change-password id",
+		return s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Changed the password of user " + kit.UserLabel(cur) + " with a change-password id",
 			TargetID: cur.ID, Data: map[string]any{"kind": c.Kind}})
 	})
 	if err != nil {
@@ -426,13 +426,13 @@ func (s *Service) ChangePasswordByLoginID(ctx context.Context, actor kit.Actor, 
 		if err := tx.SetUserPasswordHash(ctx, cur.ID, hash, false, now); err != nil {
 			return err
 		}
-		if err := s.revokeOnPasswordChange(ctx, tx, cfg, actor, cur); err != nil {
+		if err := s.Tokens.RevokeOnPasswordChange(ctx, tx, cfg, actor, cur); err != nil {
 			return err
 		}
 		if err := tx.DeleteUserCodes(ctx, cur.ID, changePasswordKinds); err != nil {
 			return err
 		}
-		return s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Changed the password of user " + userLabel(cur) + " with its current password",
+		return s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Changed the password of user " + kit.UserLabel(cur) + " with its current password",
 			TargetID: cur.ID})
 	})
 }

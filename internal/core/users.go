@@ -18,6 +18,7 @@ import (
 	"github.com/latchid/latch/internal/password"
 	"github.com/latchid/latch/internal/store"
 	"github.com/latchid/latch/internal/tenancy"
+	"github.com/latchid/latch/internal/tokens"
 )
 
 // Users, FusionAuth's /api/user. A user is kept whole like a tenant (see
@@ -360,37 +361,12 @@ func (s *Service) fullUserObject(ctx context.Context, tx *store.Tx, row *store.U
 	return list[0], nil
 }
 
-func userLabel(row *store.UserRow) string {
-	name := row.Email
-	if name == "" {
-		name = row.Username
-	}
-	return fmt.Sprintf("[%s] (%s)", name, row.ID)
-}
-
-// loadUser reads a user within the scope; ErrNotFound also for users of other
-// tenants.
-func loadUser(ctx context.Context, tx *store.Tx, scope kit.TenantScope, id string) (*store.UserRow, error) {
-	cid, ok := kit.CanonicalID(id)
-	if !ok {
-		return nil, model.NotFoundf("user %q", id)
-	}
-	row, err := tx.UserRowByID(ctx, cid)
-	if errors.Is(err, store.ErrNoRows) || (err == nil && !scope.CanSee(row.TenantID)) {
-		return nil, model.NotFoundf("user %s", cid)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return row, nil
-}
-
 // User returns one user with its registrations, and the scheme and factor of
 // its password as FusionAuth's retrieve does; ErrNotFound when absent or
 // outside the scope.
 func (s *Service) User(ctx context.Context, scope kit.TenantScope, id string) (kit.Object, error) {
 	rd := s.store.Read()
-	row, err := loadUser(ctx, rd, scope, id)
+	row, err := kit.LoadUser(ctx, rd, scope, id)
 	if err != nil {
 		return nil, err
 	}
@@ -691,7 +667,7 @@ func (s *Service) InsertNewUser(ctx context.Context, tx *store.Tx, actor kit.Act
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Created user " + userLabel(row), TargetID: row.ID, New: o,
+	if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Created user " + kit.UserLabel(row), TargetID: row.ID, New: o,
 		Data: map[string]any{"tenantId": row.TenantID}}); err != nil {
 		return nil, err
 	}
@@ -831,7 +807,7 @@ func sameUserRow(a, b *store.UserRow) bool {
 func (s *Service) tryChangeUser(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, skipVerification bool,
 	next func(cur kit.Object) (kit.Object, error)) (kit.Object, error) {
 	rd := s.store.Read()
-	cur, err := loadUser(ctx, rd, scope, id)
+	cur, err := kit.LoadUser(ctx, rd, scope, id)
 	if err != nil {
 		return nil, err
 	}
@@ -928,12 +904,12 @@ func (s *Service) tryChangeUser(ctx context.Context, actor kit.Actor, scope kit.
 		if hash != "" {
 			data["passwordChanged"] = true
 		}
-		if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Updated user " + userLabel(&row), TargetID: row.ID,
+		if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Updated user " + kit.UserLabel(&row), TargetID: row.ID,
 			Old: curObj, New: newObj, Data: data}); err != nil {
 			return err
 		}
 		if hash != "" {
-			if err := s.revokeOnPasswordChange(ctx, tx, tenantCfg, actor, &row); err != nil {
+			if err := s.Tokens.RevokeOnPasswordChange(ctx, tx, tenantCfg, actor, &row); err != nil {
 				return err
 			}
 		}
@@ -970,7 +946,7 @@ func (s *Service) ReactivateUser(ctx context.Context, actor kit.Actor, scope kit
 func (s *Service) setUserActive(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, respond, active bool) (kit.Object, error) {
 	var out kit.Object
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
-		cur, err := loadUser(ctx, tx, scope, id)
+		cur, err := kit.LoadUser(ctx, tx, scope, id)
 		if err != nil {
 			return err
 		}
@@ -982,12 +958,12 @@ func (s *Service) setUserActive(ctx context.Context, actor kit.Actor, scope kit.
 		if active {
 			verb = "Reactivated"
 		}
-		if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: verb + " user " + userLabel(cur), TargetID: cur.ID,
+		if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: verb + " user " + kit.UserLabel(cur), TargetID: cur.ID,
 			Data: map[string]any{"active": active}}); err != nil {
 			return err
 		}
 		if !active {
-			if _, err := s.revokeUserTokens(ctx, tx, actor, cur.ID, userLabel(cur), revokedDeactivated); err != nil {
+			if _, err := s.Tokens.RevokeUserTokens(ctx, tx, actor, cur.ID, kit.UserLabel(cur), tokens.RevokedDeactivated); err != nil {
 				return err
 			}
 		}
@@ -1008,7 +984,7 @@ func (s *Service) setUserActive(ctx context.Context, actor kit.Actor, scope kit.
 // DeleteUser hard-deletes a user with its registrations, memberships and codes.
 func (s *Service) DeleteUser(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string) error {
 	return s.store.InTx(ctx, func(tx *store.Tx) error {
-		cur, err := loadUser(ctx, tx, scope, id)
+		cur, err := kit.LoadUser(ctx, tx, scope, id)
 		if err != nil {
 			return err
 		}
@@ -1022,7 +998,7 @@ func (s *Service) deleteUserRow(ctx context.Context, tx *store.Tx, actor kit.Act
 		return err
 	}
 	// The rows would go with the user anyway; revoking first audits them.
-	if _, err := s.revokeUserTokens(ctx, tx, actor, cur.ID, userLabel(cur), revokedDeleted); err != nil {
+	if _, err := s.Tokens.RevokeUserTokens(ctx, tx, actor, cur.ID, kit.UserLabel(cur), tokens.RevokedDeleted); err != nil {
 		return err
 	}
 	if err := tx.DeleteUserRow(ctx, cur.ID); err != nil {
@@ -1031,6 +1007,6 @@ func (s *Service) deleteUserRow(ctx context.Context, tx *store.Tx, actor kit.Act
 		}
 		return fmt.Errorf("delete user %s: %w", cur.ID, err)
 	}
-	return s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Deleted user " + userLabel(cur) + " with its registrations",
+	return s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Deleted user " + kit.UserLabel(cur) + " with its registrations",
 		TargetID: cur.ID, Old: snapshot})
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/store"
+	"github.com/latchid/latch/internal/tokens"
 )
 
 // User search, FusionAuth's /api/user/search, served from the database with
@@ -757,11 +758,11 @@ func (s *Service) DeleteUsers(ctx context.Context, actor kit.Actor, scope kit.Te
 			if err := tx.SetUserActive(ctx, row.ID, false, s.now()); err != nil {
 				return err
 			}
-			if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Deactivated user " + userLabel(row) + " (bulk)", TargetID: row.ID,
+			if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Deactivated user " + kit.UserLabel(row) + " (bulk)", TargetID: row.ID,
 				Data: map[string]any{"active": false}}); err != nil {
 				return err
 			}
-			if _, err := s.revokeUserTokens(ctx, tx, actor, row.ID, userLabel(row), revokedDeactivated); err != nil {
+			if _, err := s.Tokens.RevokeUserTokens(ctx, tx, actor, row.ID, kit.UserLabel(row), tokens.RevokedDeactivated); err != nil {
 				return err
 			}
 		}

@@ -1,4 +1,4 @@
-package core
+package tokens
 
 import (
 	"context"
@@ -40,7 +40,7 @@ import (
 // ones cannot be Latch's and are refused unhashed.
 const maxRefreshTokenLength = 1024
 
-func newRefreshTokenValue() string { return secrets.Token(48) }
+func NewRefreshTokenValue() string { return secrets.Token(48) }
 
 // RefreshToken is FusionAuth's RefreshToken, without the token itself.
 type RefreshToken struct {
@@ -103,7 +103,7 @@ func tokenNotUsable() error {
 type refreshContext struct {
 	cur   *store.RefreshTokenRow
 	app   *model.ApplicationConfig
-	ts    tokenSettings
+	ts    Settings
 	user  *store.UserRow
 	roles []string
 }
@@ -126,18 +126,18 @@ func (s *Service) loadRefresh(ctx context.Context, value string, now int64) (*re
 	if cur.Revoked || cur.ExpiresInstant <= now {
 		return nil, tokenNotUsable()
 	}
-	app, err := s.Tenancy.LoginApplicationConfig(ctx, cur.ApplicationID)
+	app, err := s.tenancy.LoginApplicationConfig(ctx, cur.ApplicationID)
 	if errors.Is(err, model.ErrNotFound) {
 		return nil, tokenNotUsable()
 	}
 	if err != nil {
 		return nil, err
 	}
-	tenant, err := s.Tenancy.LoginTenantConfig(ctx, cur.TenantID)
+	tenant, err := s.tenancy.LoginTenantConfig(ctx, cur.TenantID)
 	if err != nil {
 		return nil, err
 	}
-	rc := &refreshContext{cur: cur, app: app, ts: s.tokenSettingsFor(ctx, tenant, app)}
+	rc := &refreshContext{cur: cur, app: app, ts: s.SettingsFor(ctx, tenant, app)}
 	if cur.RotatedInstant != nil && *cur.RotatedInstant <= now-rc.ts.graceSeconds*1000 {
 		return nil, s.reuseDetected(ctx, cur)
 	}
@@ -151,10 +151,10 @@ func (s *Service) loadRefresh(ctx context.Context, value string, now int64) (*re
 	if err != nil {
 		return nil, err
 	}
-	if exp := userExpiry(user); !user.Active || (exp != 0 && exp <= now) {
+	if exp := kit.UserExpiry(user); !user.Active || (exp != 0 && exp <= now) {
 		return nil, tokenNotUsable()
 	}
-	roles, registered, err := s.EffectiveRoles(ctx, nil, user.ID, app.ID)
+	roles, registered, err := kit.EffectiveRoles(ctx, s.store.Read(), user.ID, app.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +173,7 @@ func (s *Service) reuseDetected(ctx context.Context, cur *store.RefreshTokenRow)
 		if err != nil || len(revoked) == 0 {
 			return err
 		}
-		return s.Audit.Write(ctx, tx, kit.Actor{Type: kit.ActorSystem, Name: "refresh token reuse detection"}, audit.Change{
+		return s.audit.Write(ctx, tx, kit.Actor{Type: kit.ActorSystem, Name: "refresh token reuse detection"}, audit.Change{
 			Message:  fmt.Sprintf("Revoked %d refresh tokens of session %s: rotated refresh token %s was used again", len(revoked), cur.FamilyID, cur.ID),
 			TargetID: cur.UserID, Data: map[string]any{"familyId": cur.FamilyID, "applicationId": cur.ApplicationID, "tokenId": cur.ID},
 		})
@@ -200,18 +200,18 @@ func (s *Service) ExchangeRefreshToken(ctx context.Context, req RefreshRequest, 
 		return nil, err
 	}
 	cur, ts := rc.cur, rc.ts
-	claims := userClaims(rc.user, ts, rc.app.ID, true, rc.roles, AuthTypeRefreshToken, cur.AuthInstant, now, cur.FamilyID)
-	ttl := ts.ttlSeconds
+	claims := UserClaims(rc.user, ts, rc.app.ID, true, rc.roles, AuthTypeRefreshToken, cur.AuthInstant, now, cur.FamilyID)
+	ttl := ts.TTLSeconds
 	if t := int64(req.TimeToLiveInSeconds); t > 0 && t < ttl {
 		ttl = t
 		claims.Exp = now/1000 + t
 	}
-	token, err := s.signClaims(ts, claims)
+	token, err := s.SignClaims(ts, claims)
 	if err != nil {
 		return nil, err
 	}
 	res := &RefreshResult{Token: token, TokenTTL: ttl}
-	start, expires := ts.refreshWindow(now, cur.AuthInstant, cur.StartInstant, cur.ExpiresInstant)
+	start, expires := ts.RefreshWindow(now, cur.AuthInstant, cur.StartInstant, cur.ExpiresInstant)
 	hash := secrets.HashToken(req.RefreshToken)
 
 	if ts.usagePolicy != refreshOneTimeUse {
@@ -226,7 +226,7 @@ func (s *Service) ExchangeRefreshToken(ctx context.Context, req RefreshRequest, 
 		return res, nil
 	}
 
-	value := newRefreshTokenValue()
+	value := NewRefreshTokenValue()
 	next := &store.RefreshTokenRow{ID: uuid.NewString(), TokenHash: secrets.HashToken(value), FamilyID: cur.FamilyID,
 		UserID: cur.UserID, ApplicationID: cur.ApplicationID, TenantID: cur.TenantID, AuthInstant: cur.AuthInstant,
 		StartInstant: start, ExpiresInstant: expires, LastAccessedInstant: &now, LastAccessedAddress: ip, Data: cur.Data,
@@ -302,7 +302,7 @@ func (s *Service) RevokeUserRefreshTokens(ctx context.Context, tx *store.Tx, use
 // /api/jwt/refresh?userId=); ErrNotFound for a user outside the scope.
 func (s *Service) RefreshTokensOfUser(ctx context.Context, scope kit.TenantScope, userID string) ([]*RefreshToken, error) {
 	rd := s.store.Read()
-	row, err := loadUser(ctx, rd, scope, userID)
+	row, err := kit.LoadUser(ctx, rd, scope, userID)
 	if err != nil {
 		return nil, err
 	}
@@ -375,11 +375,11 @@ func (s *Service) RevokeRefreshTokens(ctx context.Context, actor kit.Actor, scop
 		f.ID, what, target = row.ID, "refresh token "+row.ID+" of user "+row.UserID, row.UserID
 	case req.UserID != "" || req.ApplicationID != "":
 		if req.UserID != "" {
-			row, err := loadUser(ctx, rd, scope, req.UserID)
+			row, err := kit.LoadUser(ctx, rd, scope, req.UserID)
 			if err != nil {
 				return err
 			}
-			f.UserID, what, target = row.ID, "user "+userLabel(row), row.ID
+			f.UserID, what, target = row.ID, "user "+kit.UserLabel(row), row.ID
 		}
 		if req.ApplicationID != "" {
 			cid, ok := kit.CanonicalID(req.ApplicationID)
@@ -412,7 +412,7 @@ func (s *Service) RevokeRefreshTokens(ctx context.Context, actor kit.Actor, scop
 		for _, r := range revoked[:min(len(revoked), 100)] {
 			ids = append(ids, r.ID)
 		}
-		return s.Audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Revoked %d refresh tokens: %s", len(revoked), what),
+		return s.audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Revoked %d refresh tokens: %s", len(revoked), what),
 			TargetID: target, Data: map[string]any{"count": len(revoked), "tokenIds": ids}})
 	})
 }
@@ -450,25 +450,25 @@ func (s *Service) IssueJWT(ctx context.Context, token, rawAppID, refreshToken, i
 	if err != nil {
 		return nil, err
 	}
-	app, err := s.Tenancy.LoginApplicationConfig(ctx, appID)
+	app, err := s.tenancy.LoginApplicationConfig(ctx, appID)
 	if errors.Is(err, model.ErrNotFound) || (err == nil && (!app.Active || app.TenantID != user.TenantID)) {
 		return nil, model.FieldError("applicationId", "invalid", "The application does not exist or is not active.")
 	}
 	if err != nil {
 		return nil, err
 	}
-	roles, registered, err := s.EffectiveRoles(ctx, nil, user.ID, app.ID)
+	roles, registered, err := kit.EffectiveRoles(ctx, s.store.Read(), user.ID, app.ID)
 	if err != nil {
 		return nil, err
 	}
 	if !registered {
 		return nil, model.GeneralError("UserNotRegistered", "The user is not registered for the application.")
 	}
-	tenant, err := s.Tenancy.LoginTenantConfig(ctx, user.TenantID)
+	tenant, err := s.tenancy.LoginTenantConfig(ctx, user.TenantID)
 	if err != nil {
 		return nil, err
 	}
-	ts := s.tokenSettingsFor(ctx, tenant, app)
+	ts := s.SettingsFor(ctx, tenant, app)
 	now := s.now()
 	authTime := int64(src.AuthTime * 1000)
 	if authTime == 0 {
@@ -479,8 +479,8 @@ func (s *Service) IssueJWT(ctx context.Context, token, rawAppID, refreshToken, i
 	if refreshToken != "" && app.LoginConfiguration.GenerateRefreshTokens && len(refreshToken) <= maxRefreshTokenLength {
 		cur, err := rd.RefreshTokenByHash(ctx, secrets.HashToken(refreshToken))
 		if err == nil && cur.UserID == user.ID && !cur.Revoked && cur.RotatedInstant == nil && cur.ExpiresInstant > now {
-			value := newRefreshTokenValue()
-			start, expires := ts.refreshWindow(now, cur.AuthInstant, 0, 0)
+			value := NewRefreshTokenValue()
+			start, expires := ts.RefreshWindow(now, cur.AuthInstant, 0, 0)
 			next = &store.RefreshTokenRow{ID: uuid.NewString(), TokenHash: secrets.HashToken(value), UserID: user.ID,
 				ApplicationID: app.ID, TenantID: user.TenantID, AuthInstant: cur.AuthInstant, StartInstant: start,
 				ExpiresInstant: expires, LastAccessedAddress: ip, Data: cur.Data, InsertInstant: now}
@@ -494,9 +494,9 @@ func (s *Service) IssueJWT(ctx context.Context, token, rawAppID, refreshToken, i
 	if next != nil {
 		sid = next.FamilyID
 	}
-	c := userClaims(user, ts, app.ID, true, roles, AuthTypeJWTSSO, authTime, now, sid)
+	c := UserClaims(user, ts, app.ID, true, roles, AuthTypeJWTSSO, authTime, now, sid)
 	c.Exp = int64(src.Expires)
-	if res.Token, err = s.signClaims(ts, c); err != nil {
+	if res.Token, err = s.SignClaims(ts, c); err != nil {
 		return nil, err
 	}
 	res.TokenTTL = max(c.Exp-now/1000, 0)
@@ -508,8 +508,8 @@ func (s *Service) IssueJWT(ctx context.Context, token, rawAppID, refreshToken, i
 	return res, nil
 }
 
-// metaDataJSON encodes a refresh token's metaData for storage.
-func metaDataJSON(md map[string]any) string {
+// MetaDataJSON encodes a refresh token's metaData for storage.
+func MetaDataJSON(md map[string]any) string {
 	if md == nil {
 		return ""
 	}

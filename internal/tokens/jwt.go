@@ -1,4 +1,4 @@
-package core
+package tokens
 
 import (
 	"context"
@@ -29,9 +29,9 @@ const (
 	AuthTypePing            = "PING"
 )
 
-// accessClaims are the claims of an access token, in FusionAuth's names.
+// AccessClaims are the claims of an access token, in FusionAuth's names.
 // Instants are epoch seconds (RFC 7519), not the milliseconds of the API.
-type accessClaims struct {
+type AccessClaims struct {
 	Aud                string `json:"aud,omitempty"`
 	Exp                int64  `json:"exp"`
 	Iat                int64  `json:"iat"`
@@ -51,12 +51,12 @@ type accessClaims struct {
 	Tid      string    `json:"tid"`
 }
 
-// tokenSettings are the token lifetimes, policies and key that apply to one
+// Settings are the token lifetimes, policies and key that apply to one
 // application (its own JWT configuration when enabled, else its tenant's),
 // or to a tenant when a login names no application.
-type tokenSettings struct {
+type Settings struct {
 	tenantID, issuer, keyID string
-	ttlSeconds              int64
+	TTLSeconds              int64
 	refreshTTLMinutes       int64
 	expirationPolicy        string // Fixed, SlidingWindow, SlidingWindowWithMaximumLifetime
 	usagePolicy             string // Reusable, OneTimeUse
@@ -73,7 +73,7 @@ const (
 	defaultAccessTTLSeconds = 3600
 )
 
-func tokenSettingsOf(tenant *model.TenantConfig, app *model.ApplicationConfig) tokenSettings {
+func settingsOf(tenant *model.TenantConfig, app *model.ApplicationConfig) Settings {
 	j := tenant.JWTConfiguration
 	keyID := j.AccessTokenKeyID
 	if app != nil && app.JWTConfiguration.Enabled {
@@ -82,44 +82,44 @@ func tokenSettingsOf(tenant *model.TenantConfig, app *model.ApplicationConfig) t
 			keyID = j.AccessTokenKeyID
 		}
 	}
-	ts := tokenSettings{
+	ts := Settings{
 		tenantID: tenant.ID, issuer: tenant.Issuer, keyID: keyID,
-		ttlSeconds:         int64(j.TimeToLiveInSeconds),
+		TTLSeconds:         int64(j.TimeToLiveInSeconds),
 		refreshTTLMinutes:  int64(j.RefreshTokenTimeToLiveInMinutes),
 		expirationPolicy:   j.RefreshTokenExpirationPolicy,
 		usagePolicy:        j.RefreshTokenUsagePolicy,
 		maxLifetimeMinutes: int64(j.RefreshTokenSlidingWindowConfiguration.MaximumTimeToLiveInMinutes),
 		graceSeconds:       int64(j.RefreshTokenOneTimeUseConfiguration.GracePeriodInSeconds),
 	}
-	if ts.ttlSeconds <= 0 {
-		ts.ttlSeconds = defaultAccessTTLSeconds
+	if ts.TTLSeconds <= 0 {
+		ts.TTLSeconds = defaultAccessTTLSeconds
 	}
 	return ts
 }
 
-// tokenSettingsFor is tokenSettingsOf with a fallback: a tenant (and
+// SettingsFor is settingsOf with a fallback: a tenant (and
 // application) naming no access token key signs with the Default tenant's,
 // the default signing key unless changed, rather than not at all.
-func (s *Service) tokenSettingsFor(ctx context.Context, tenant *model.TenantConfig, app *model.ApplicationConfig) tokenSettings {
-	return s.tokenSettingsIn(ctx, s.store.Read(), s.Configs.Current(), tenant, app)
+func (s *Service) SettingsFor(ctx context.Context, tenant *model.TenantConfig, app *model.ApplicationConfig) Settings {
+	return s.SettingsIn(ctx, s.store.Read(), s.tenancy.Configs.Current(), tenant, app)
 }
 
-// tokenSettingsIn is tokenSettingsFor reading through rd (inside a read
+// SettingsIn is SettingsFor reading through rd (inside a read
 // group, a second connection from the pool could wait for ever) into the
 // settings cache's snapshot sn.
-func (s *Service) tokenSettingsIn(ctx context.Context, rd *store.Tx, sn *tenancy.ConfigSnapshot, tenant *model.TenantConfig, app *model.ApplicationConfig) tokenSettings {
-	ts := tokenSettingsOf(tenant, app)
+func (s *Service) SettingsIn(ctx context.Context, rd *store.Tx, sn *tenancy.ConfigSnapshot, tenant *model.TenantConfig, app *model.ApplicationConfig) Settings {
+	ts := settingsOf(tenant, app)
 	if ts.keyID == "" {
-		ts.keyID = s.Tenancy.DefaultAccessTokenKeyIn(ctx, rd, sn)
+		ts.keyID = s.tenancy.DefaultAccessTokenKeyIn(ctx, rd, sn)
 	}
 	return ts
 }
 
-// refreshWindow is the start and expiry of a refresh token used (or issued)
+// RefreshWindow is the start and expiry of a refresh token used (or issued)
 // at now, under the settings' expiration policy. start and expires are the
 // token's current ones (both 0 for a new token); authInstant is when its
 // family's login happened.
-func (ts tokenSettings) refreshWindow(now, authInstant, start, expires int64) (int64, int64) {
+func (ts Settings) RefreshWindow(now, authInstant, start, expires int64) (int64, int64) {
 	ttl := ts.refreshTTLMinutes * 60_000
 	switch ts.expirationPolicy {
 	case refreshSliding:
@@ -138,11 +138,11 @@ func (ts tokenSettings) refreshWindow(now, authInstant, start, expires int64) (i
 	}
 }
 
-// userClaims builds the claims of an access token for a user.
-func userClaims(row *store.UserRow, ts tokenSettings, appID string, registered bool, roles []string,
-	authType string, authTime, now int64, sid string) *accessClaims {
-	c := &accessClaims{
-		Aud: appID, Iat: now / 1000, Exp: now/1000 + ts.ttlSeconds, Iss: ts.issuer, Sub: row.ID,
+// UserClaims builds the claims of an access token for a user.
+func UserClaims(row *store.UserRow, ts Settings, appID string, registered bool, roles []string,
+	authType string, authTime, now int64, sid string) *AccessClaims {
+	c := &AccessClaims{
+		Aud: appID, Iat: now / 1000, Exp: now/1000 + ts.TTLSeconds, Iss: ts.issuer, Sub: row.ID,
 		Jti: uuid.NewString(), AuthenticationType: authType, Email: row.Email, PreferredUsername: row.Username,
 		AuthTime: authTime / 1000, Sid: sid, Tid: row.TenantID,
 	}
@@ -162,30 +162,30 @@ func userClaims(row *store.UserRow, ts tokenSettings, appID string, registered b
 // errNoSigningKey: the tenant or application names no key Latch can sign with.
 var errNoSigningKey = errors.New("no signing key for access tokens")
 
-// signClaims signs claims with the settings' key.
-func (s *Service) signClaims(ts tokenSettings, c *accessClaims) (string, error) {
-	sg, err := s.signerFor(ts)
+// SignClaims signs claims with the settings' key.
+func (s *Service) SignClaims(ts Settings, c *AccessClaims) (string, error) {
+	sg, err := s.SignerFor(ts)
 	if err != nil {
 		return "", err
 	}
-	return signClaimsWith(sg, c)
+	return SignClaimsWith(sg, c)
 }
 
-// signerFor is the signer of the settings' key (looked up before a login
+// SignerFor is the signer of the settings' key (looked up before a login
 // writes anything, so that a key Latch cannot sign with fails it early).
-func (s *Service) signerFor(ts tokenSettings) (*keys.Signer, error) {
+func (s *Service) SignerFor(ts Settings) (*keys.Signer, error) {
 	if ts.keyID == "" {
 		return nil, fmt.Errorf("%w in tenant %s", errNoSigningKey, ts.tenantID)
 	}
-	sg, err := s.SigningKeys.Current().Signer(ts.keyID)
+	sg, err := s.signingKeys.Current().Signer(ts.keyID)
 	if err != nil {
 		return nil, fmt.Errorf("%w: key %s: %w", errNoSigningKey, ts.keyID, err)
 	}
 	return sg, nil
 }
 
-// signClaimsWith signs claims with a signer.
-func signClaimsWith(sg *keys.Signer, c *accessClaims) (string, error) {
+// SignClaimsWith signs claims with a signer.
+func SignClaimsWith(sg *keys.Signer, c *AccessClaims) (string, error) {
 	payload, err := json.Marshal(c)
 	if err != nil {
 		return "", fmt.Errorf("encode claims: %w", err)
@@ -227,7 +227,7 @@ func (s *Service) ValidateJWT(ctx context.Context, token string) (*JWT, error) {
 }
 
 func (s *Service) checkJWT(ctx context.Context, token string) (*JWT, error) {
-	v, err := s.SigningKeys.Current().Verify(token)
+	v, err := s.signingKeys.Current().Verify(token)
 	if err != nil {
 		return nil, err
 	}
