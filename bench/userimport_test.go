@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/latchid/latch/internal/core"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/password"
+	"github.com/latchid/latch/internal/services"
 )
 
 // BenchmarkImportUsers measures POST /api/user/import through the core (no
@@ -43,7 +43,7 @@ func BenchmarkImportUsers(b *testing.B) {
 				for b.Loop() {
 					body := importBody(n, batch, h, appID, withReg)
 					start, startCPU := time.Now(), cpuTimeUsed()
-					if _, err := svc.ImportUsers(ctx, actor, kit.AllTenants, body); err != nil {
+					if _, err := svc.Identity.ImportUsers(ctx, actor, kit.AllTenants, body); err != nil {
 						b.Fatal(err)
 					}
 					total += time.Since(start)
@@ -84,7 +84,7 @@ func jsonNumber(n int) any { return json.Number(strconv.Itoa(n)) }
 
 // newImportBenchService opens a fresh, bootstrapped database with one
 // application (role "user") and returns the core and the application id.
-func newImportBenchService(b *testing.B, backend string) (*core.Service, string) {
+func newImportBenchService(b *testing.B, backend string) (*services.Set, string) {
 	b.Helper()
 	ctx := context.Background()
 	svc := newBenchService(b, backend)

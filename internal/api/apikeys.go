@@ -1,7 +1,7 @@
 package api
 
 // Handlers of the API key API. Only key-manager keys reach them (the route
-// table says KeyManager); the rules live in core/apikey_api.go.
+// table says KeyManager); the rules live in access/apikey_api.go.
 
 import (
 	"encoding/json"
@@ -23,7 +23,7 @@ type apiKeysResponse struct {
 	Total   int             `json:"total"`
 }
 
-// keyCaller is the calling key as the core's key API sees it. The
+// keyCaller is the calling key as the access package's key API sees it. The
 // X-FusionAuth-TenantId header does not narrow it: a key's authority over
 // other keys is its own.
 func keyCaller(r *http.Request) access.KeyCaller {

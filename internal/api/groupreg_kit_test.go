@@ -10,8 +10,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/latchid/latch/internal/core"
 	"github.com/latchid/latch/internal/kit"
+	"github.com/latchid/latch/internal/services"
 	"github.com/latchid/latch/internal/testutil"
 )
 
@@ -64,8 +64,8 @@ func (e *rgEnv) register(userID string, reg map[string]any) map[string]any {
 
 // service is a core service on the server's database, for what the API does
 // not show yet (effective roles, memberships).
-func (e *rgEnv) service() *core.Service {
-	return core.New(e.st, e.s.Clock, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+func (e *rgEnv) service() *services.Set {
+	return services.New(e.st, e.s.Clock, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 }
 
 // rgStrings returns a decoded array of strings.

@@ -14,10 +14,10 @@ import (
 
 	"github.com/latchid/latch/internal/access"
 	"github.com/latchid/latch/internal/config"
-	"github.com/latchid/latch/internal/core"
 	"github.com/latchid/latch/internal/httpx"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/services"
 )
 
 // Access is what a route demands of the caller.
@@ -81,7 +81,7 @@ func PrincipalFrom(ctx context.Context) *Principal {
 	return p
 }
 
-// Actor turns the principal into the core's audit actor.
+// Actor turns the principal into the audit actor.
 func (p *Principal) Actor(r *http.Request) kit.Actor {
 	a := kit.Actor{Type: kit.ActorSystem, IP: p.IP.String(), Method: r.Method, Path: r.URL.Path}
 	if p.Key != nil {
@@ -97,7 +97,7 @@ func (p *Principal) Actor(r *http.Request) kit.Actor {
 
 // Server is the /api surface.
 type Server struct {
-	svc    *core.Service
+	svc    *services.Set
 	cfg    *config.Config
 	log    *slog.Logger
 	mux    *http.ServeMux
@@ -106,7 +106,7 @@ type Server struct {
 
 // New builds the /api handler from the route table. Each route's handler is
 // wrapped in its guard; a catch-all answers unknown routes after authentication.
-func New(svc *core.Service, cfg *config.Config, log *slog.Logger) *Server {
+func New(svc *services.Set, cfg *config.Config, log *slog.Logger) *Server {
 	s := &Server{svc: svc, cfg: cfg, log: log, mux: http.NewServeMux(), routes: map[string]Route{}}
 	for _, rt := range s.table() {
 		rt.family = familyOf(rt.Pattern)

@@ -17,10 +17,10 @@ import (
 
 	"github.com/latchid/latch/internal/access"
 	"github.com/latchid/latch/internal/config"
-	"github.com/latchid/latch/internal/core"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/secrets"
+	"github.com/latchid/latch/internal/services"
 	"github.com/latchid/latch/internal/store"
 )
 
@@ -114,7 +114,7 @@ func fuzzGuard(t testing.TB) (*Server, string) {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := core.New(st, kit.SystemClock{}, mk, log)
+	svc := services.New(st, kit.SystemClock{}, mk, log)
 	if err := svc.Tenancy.Bootstrap(ctx); err != nil {
 		t.Fatal(err)
 	}

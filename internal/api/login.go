@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/authentication"
 	"github.com/latchid/latch/internal/httpx"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
@@ -19,11 +19,11 @@ import (
 // POST /api/login is Anonymous in the route table although FusionAuth's
 // client marks it as a key call: FusionAuth asks for a key only when the
 // application's loginConfiguration.requireAuthentication is on (the tenant's,
-// when the request names no application), which only the core can know. The
+// when the request names no application), which only the login rules can know. The
 // handler passes whether a key that may call /api/login with this method came
-// with the request; the core answers 401 when one was needed and is missing.
+// with the request; the login rules answer 401 when one was needed and is missing.
 // A key that lacks the permission counts as no key. The login ping (PUT)
-// always needs a key: the guard checks it, and the core again.
+// always needs a key: the guard checks it, and the login rules again.
 
 // Cookie names FusionAuth uses for the tokens of a login.
 const (
@@ -34,9 +34,9 @@ const (
 // loginCaller describes the caller of a Login API method: whether its key
 // may call family with the request's method, and the tenants it may touch.
 // Without such a key, X-FusionAuth-TenantId still narrows the request.
-func loginCaller(r *http.Request, family string) core.LoginCaller {
+func loginCaller(r *http.Request, family string) authentication.LoginCaller {
 	p := PrincipalFrom(r.Context())
-	c := core.LoginCaller{}
+	c := authentication.LoginCaller{}
 	if p.IP.IsValid() {
 		c.IP = p.IP.String()
 	}
@@ -60,12 +60,12 @@ func (s *Server) writeLoginError(w http.ResponseWriter, r *http.Request, err err
 
 // login is POST /api/login.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	var req core.LoginRequest
+	var req authentication.LoginRequest
 	if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	res, err := s.svc.Login(r.Context(), loginCaller(r, "/api/login"), req)
+	res, err := s.svc.Authentication.Login(r.Context(), loginCaller(r, "/api/login"), req)
 	if err != nil {
 		s.writeLoginError(w, r, err)
 		return
@@ -73,7 +73,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	s.writeLoginResult(w, r, res)
 }
 
-func (s *Server) writeLoginResult(w http.ResponseWriter, r *http.Request, res *core.LoginResult) {
+func (s *Server) writeLoginResult(w http.ResponseWriter, r *http.Request, res *authentication.LoginResult) {
 	if res.Response == nil {
 		httpx.WriteStatus(w, res.Status)
 		return
@@ -85,7 +85,7 @@ func (s *Server) writeLoginResult(w http.ResponseWriter, r *http.Request, res *c
 // loginPing is PUT /api/login/{userId}/{applicationId} (ipAddress as a
 // parameter) and PUT /api/login with a LoginPingRequest body.
 func (s *Server) loginPing(w http.ResponseWriter, r *http.Request) {
-	var req core.LoginPingRequest
+	var req authentication.LoginPingRequest
 	if r.PathValue("userId") != "" {
 		req.UserID, req.ApplicationID = r.PathValue("userId"), r.PathValue("applicationId")
 		req.IPAddress = r.URL.Query().Get("ipAddress")
@@ -93,7 +93,7 @@ func (s *Server) loginPing(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	res, err := s.svc.LoginPing(r.Context(), loginCaller(r, "/api/login"), req)
+	res, err := s.svc.Authentication.LoginPing(r.Context(), loginCaller(r, "/api/login"), req)
 	if err != nil {
 		s.writeLoginError(w, r, err)
 		return

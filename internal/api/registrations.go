@@ -17,12 +17,12 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	res, err := s.svc.Register(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("userId"), r.PathValue("applicationId"), body)
+	res, err := s.svc.Identity.Register(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("userId"), r.PathValue("applicationId"), body)
 	s.reply(w, r, res, err)
 }
 
 func (s *Server) retrieveRegistration(w http.ResponseWriter, r *http.Request) {
-	reg, err := s.svc.Registration(r.Context(), scopeOf(r), r.PathValue("userId"), r.PathValue("applicationId"))
+	reg, err := s.svc.Identity.Registration(r.Context(), scopeOf(r), r.PathValue("userId"), r.PathValue("applicationId"))
 	s.reply(w, r, map[string]any{"registration": reg}, err)
 }
 
@@ -34,7 +34,7 @@ func (s *Server) updateRegistration(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	res, err := s.svc.UpdateRegistration(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("userId"), r.PathValue("applicationId"), body)
+	res, err := s.svc.Identity.UpdateRegistration(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("userId"), r.PathValue("applicationId"), body)
 	s.reply(w, r, res, err)
 }
 
@@ -44,7 +44,7 @@ func (s *Server) patchRegistration(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	res, err := s.svc.PatchRegistration(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("userId"), r.PathValue("applicationId"), form, patch)
+	res, err := s.svc.Identity.PatchRegistration(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("userId"), r.PathValue("applicationId"), form, patch)
 	s.reply(w, r, res, err)
 }
 
@@ -57,5 +57,5 @@ func (s *Server) deleteRegistration(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	s.reply(w, r, nil, s.svc.DeleteRegistration(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("userId"), r.PathValue("applicationId")))
+	s.reply(w, r, nil, s.svc.Identity.DeleteRegistration(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("userId"), r.PathValue("applicationId")))
 }

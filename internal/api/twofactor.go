@@ -4,13 +4,13 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/authentication"
 	"github.com/latchid/latch/internal/httpx"
 	"github.com/latchid/latch/internal/kit"
 )
 
 // Two-factor authentication: secrets, enabling and disabling methods, and the
-// second step of a login (core/twofactor.go).
+// second step of a login (authentication/twofactor.go).
 //
 // The user-facing forms FusionAuth offers with a JWT instead of a key (GET
 // /api/two-factor/secret, POST and DELETE /api/user/two-factor without a
@@ -21,8 +21,8 @@ import (
 
 // writeTwoFactorError renders a wrong code as FusionAuth's 421 (empty body).
 func (s *Server) writeTwoFactorError(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, core.ErrTwoFactorCodeInvalid) {
-		httpx.WriteStatus(w, core.StatusTwoFactorCodeInvalid)
+	if errors.Is(err, authentication.ErrTwoFactorCodeInvalid) {
+		httpx.WriteStatus(w, authentication.StatusTwoFactorCodeInvalid)
 		return
 	}
 	s.writeLoginError(w, r, err)
@@ -52,7 +52,7 @@ func (s *Server) twoFactorSecret(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	httpx.WriteJSON(w, http.StatusOK, core.GenerateTwoFactorSecret())
+	httpx.WriteJSON(w, http.StatusOK, authentication.GenerateTwoFactorSecret())
 }
 
 // twoFactorTarget is the user a /api/user/two-factor call acts on: the
@@ -75,12 +75,12 @@ func (s *Server) enableTwoFactor(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var req core.TwoFactorRequest
+	var req authentication.TwoFactorRequest
 	if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	res, err := s.svc.EnableTwoFactor(r.Context(), actor, scope, id, req)
+	res, err := s.svc.Authentication.EnableTwoFactor(r.Context(), actor, scope, id, req)
 	if err != nil {
 		s.writeTwoFactorError(w, r, err)
 		return
@@ -96,7 +96,7 @@ func (s *Server) disableTwoFactor(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var req core.TwoFactorDisableRequest
+	var req authentication.TwoFactorDisableRequest
 	if err := httpx.DecodeJSON(w, r, &req, true); err != nil {
 		httpx.WriteError(w, r, s.log, err)
 		return
@@ -108,7 +108,7 @@ func (s *Server) disableTwoFactor(w http.ResponseWriter, r *http.Request) {
 	if v := q.Get("code"); v != "" {
 		req.Code = v
 	}
-	if err := s.svc.DisableTwoFactor(r.Context(), actor, scope, id, req); err != nil {
+	if err := s.svc.Authentication.DisableTwoFactor(r.Context(), actor, scope, id, req); err != nil {
 		s.writeTwoFactorError(w, r, err)
 		return
 	}
@@ -117,12 +117,12 @@ func (s *Server) disableTwoFactor(w http.ResponseWriter, r *http.Request) {
 
 // twoFactorLogin is POST /api/two-factor/login.
 func (s *Server) twoFactorLogin(w http.ResponseWriter, r *http.Request) {
-	var req core.TwoFactorLoginRequest
+	var req authentication.TwoFactorLoginRequest
 	if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	res, err := s.svc.TwoFactorLogin(r.Context(), loginCaller(r, "/api/login"), req)
+	res, err := s.svc.Authentication.TwoFactorLogin(r.Context(), loginCaller(r, "/api/login"), req)
 	if err != nil {
 		s.writeTwoFactorError(w, r, err)
 		return

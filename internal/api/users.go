@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/latchid/latch/internal/core"
 	"github.com/latchid/latch/internal/httpx"
+	"github.com/latchid/latch/internal/identity"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 )
@@ -31,12 +31,12 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	u, err := s.svc.CreateUser(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), body)
+	u, err := s.svc.Identity.CreateUser(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), body)
 	s.reply(w, r, userResponse{u}, err)
 }
 
 func (s *Server) retrieveUser(w http.ResponseWriter, r *http.Request) {
-	u, err := s.svc.User(r.Context(), scopeOf(r), r.PathValue("id"))
+	u, err := s.svc.Identity.User(r.Context(), scopeOf(r), r.PathValue("id"))
 	s.reply(w, r, userResponse{u}, err)
 }
 
@@ -48,13 +48,13 @@ func (s *Server) retrieveUserBy(w http.ResponseWriter, r *http.Request) {
 	var err error
 	switch {
 	case q.Has("email"):
-		u, err = s.svc.UserBy(r.Context(), scopeOf(r), core.LookupEmail, q.Get("email"))
+		u, err = s.svc.Identity.UserBy(r.Context(), scopeOf(r), identity.LookupEmail, q.Get("email"))
 	case q.Has("username"):
-		u, err = s.svc.UserBy(r.Context(), scopeOf(r), core.LookupUsername, q.Get("username"))
+		u, err = s.svc.Identity.UserBy(r.Context(), scopeOf(r), identity.LookupUsername, q.Get("username"))
 	case q.Has("loginId"):
-		u, err = s.svc.UserBy(r.Context(), scopeOf(r), core.LookupLoginID, q.Get("loginId"))
+		u, err = s.svc.Identity.UserBy(r.Context(), scopeOf(r), identity.LookupLoginID, q.Get("loginId"))
 	case q.Has("changePasswordId"):
-		u, err = s.svc.UserByChangePasswordID(r.Context(), scopeOf(r), q.Get("changePasswordId"))
+		u, err = s.svc.Identity.UserByChangePasswordID(r.Context(), scopeOf(r), q.Get("changePasswordId"))
 	default:
 		err = model.GeneralError("invalid", "Name the user with an id in the path, or the email, username, loginId or changePasswordId parameter.")
 	}
@@ -66,7 +66,7 @@ func (s *Server) retrieveUserBy(w http.ResponseWriter, r *http.Request) {
 func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 	actor := PrincipalFrom(r.Context()).Actor(r)
 	if queryTrue(r, "reactivate") {
-		u, err := s.svc.ReactivateUser(r.Context(), actor, scopeOf(r), r.PathValue("id"))
+		u, err := s.svc.Identity.ReactivateUser(r.Context(), actor, scopeOf(r), r.PathValue("id"))
 		if err != nil {
 			httpx.WriteError(w, r, s.log, err)
 			return
@@ -79,7 +79,7 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	u, err := s.svc.UpdateUser(r.Context(), actor, scopeOf(r), r.PathValue("id"), body)
+	u, err := s.svc.Identity.UpdateUser(r.Context(), actor, scopeOf(r), r.PathValue("id"), body)
 	s.reply(w, r, userResponse{u}, err)
 }
 
@@ -89,7 +89,7 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	u, err := s.svc.PatchUser(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), form, patch)
+	u, err := s.svc.Identity.PatchUser(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), form, patch)
 	s.reply(w, r, userResponse{u}, err)
 }
 
@@ -106,9 +106,9 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 	actor := PrincipalFrom(r.Context()).Actor(r)
 	var err error
 	if req.HardDelete || queryTrue(r, "hardDelete") {
-		err = s.svc.DeleteUser(r.Context(), actor, scopeOf(r), r.PathValue("id"))
+		err = s.svc.Identity.DeleteUser(r.Context(), actor, scopeOf(r), r.PathValue("id"))
 	} else {
-		err = s.svc.DeactivateUser(r.Context(), actor, scopeOf(r), r.PathValue("id"))
+		err = s.svc.Identity.DeactivateUser(r.Context(), actor, scopeOf(r), r.PathValue("id"))
 	}
 	s.reply(w, r, nil, err)
 }
@@ -129,12 +129,12 @@ func queryBool(verrs *model.Errors, v url.Values, name string, into *bool) {
 
 // searchUsers answers POST (criteria in the body) and GET (in the query).
 func (s *Server) searchUsers(w http.ResponseWriter, r *http.Request) {
-	var q core.UserSearch
+	var q identity.UserSearch
 	var expand []string
 	if r.Method == http.MethodPost {
 		var req struct {
-			Search core.UserSearch `json:"search"`
-			Expand []string        `json:"expand"`
+			Search identity.UserSearch `json:"search"`
+			Expand []string            `json:"expand"`
 		}
 		if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
 			httpx.WriteError(w, r, s.log, err)
@@ -154,7 +154,7 @@ func (s *Server) searchUsers(w http.ResponseWriter, r *http.Request) {
 			if name == "" {
 				break
 			}
-			q.SortFields = append(q.SortFields, core.SortField{Name: name, Order: v.Get("sortFields[" + strconv.Itoa(i) + "].order")})
+			q.SortFields = append(q.SortFields, identity.SortField{Name: name, Order: v.Get("sortFields[" + strconv.Itoa(i) + "].order")})
 		}
 		if v.Has("expand") {
 			expand = v["expand"]
@@ -164,7 +164,7 @@ func (s *Server) searchUsers(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	res, err := s.svc.SearchUsers(r.Context(), scopeOf(r), q, expand)
+	res, err := s.svc.Identity.SearchUsers(r.Context(), scopeOf(r), q, expand)
 	s.reply(w, r, res, err)
 }
 
@@ -178,7 +178,7 @@ func (s *Server) refreshUserSearchIndex(w http.ResponseWriter, r *http.Request) 
 // the body), query or queryString, with hardDelete, dryRun and limit. Query
 // parameters override the body.
 func (s *Server) deleteUsers(w http.ResponseWriter, r *http.Request) {
-	var req core.UserBulkDelete
+	var req identity.UserBulkDelete
 	if err := httpx.DecodeJSON(w, r, &req, true); err != nil {
 		httpx.WriteError(w, r, s.log, err)
 		return
@@ -207,17 +207,17 @@ func (s *Server) deleteUsers(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	res, err := s.svc.DeleteUsers(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), req)
+	res, err := s.svc.Identity.DeleteUsers(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), req)
 	s.reply(w, r, res, err)
 }
 
 func (s *Server) forgotPassword(w http.ResponseWriter, r *http.Request) {
-	var req core.ForgotPasswordRequest
+	var req identity.ForgotPasswordRequest
 	if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	id, err := s.svc.ForgotPassword(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), req)
+	id, err := s.svc.Identity.ForgotPassword(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), req)
 	s.reply(w, r, forgotPasswordResponse{id}, err)
 }
 
@@ -245,7 +245,7 @@ func keyScope(r *http.Request, family string) (kit.TenantScope, bool) {
 // (in the path or the body) anyone holding the id may use it once; with a
 // loginId and the current password it is an API key call.
 func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
-	var req core.ChangePasswordRequest
+	var req identity.ChangePasswordRequest
 	if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
 		httpx.WriteError(w, r, s.log, err)
 		return
@@ -257,7 +257,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case code != "":
-		res, err := s.svc.ChangePasswordByID(r.Context(), actor, code, req)
+		res, err := s.svc.Identity.ChangePasswordByID(r.Context(), actor, code, req)
 		if err != nil {
 			httpx.WriteError(w, r, s.log, err)
 			return
@@ -269,7 +269,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 			s.refuseAnonymous(w, r)
 			return
 		}
-		if err := s.svc.ChangePasswordByLoginID(r.Context(), actor, scope, req); err != nil {
+		if err := s.svc.Identity.ChangePasswordByLoginID(r.Context(), actor, scope, req); err != nil {
 			httpx.WriteError(w, r, s.log, err)
 			return
 		}
@@ -299,7 +299,7 @@ func (s *Server) checkChangePassword(w http.ResponseWriter, r *http.Request) {
 		code = r.URL.Query().Get("changePasswordId")
 	}
 	if code != "" {
-		if err := s.svc.CheckChangePasswordID(r.Context(), code); err != nil {
+		if err := s.svc.Identity.CheckChangePasswordID(r.Context(), code); err != nil {
 			httpx.WriteError(w, r, s.log, err)
 			return
 		}
@@ -316,7 +316,7 @@ func (s *Server) checkChangePassword(w http.ResponseWriter, r *http.Request) {
 		s.refuseAnonymous(w, r)
 		return
 	}
-	if _, err := s.svc.UserBy(r.Context(), scope, core.LookupLoginID, loginID); err != nil {
+	if _, err := s.svc.Identity.UserBy(r.Context(), scope, identity.LookupLoginID, loginID); err != nil {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}

@@ -12,10 +12,10 @@ import (
 	"strings"
 
 	"github.com/latchid/latch/internal/config"
-	"github.com/latchid/latch/internal/core"
 	"github.com/latchid/latch/internal/httpx"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/secrets"
+	"github.com/latchid/latch/internal/services"
 	"github.com/latchid/latch/internal/store"
 	"github.com/latchid/latch/internal/version"
 )
@@ -186,8 +186,8 @@ func masterKey(cfg *config.Config) (*secrets.MasterKey, error) {
 	return k, nil
 }
 
-// openCore opens and migrates the database, bootstraps it and wires the core.
-func openCore(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger) (*core.Service, func(), error) {
+// openCore opens and migrates the database, bootstraps it and wires the domain services.
+func openCore(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger) (*services.Set, func(), error) {
 	mk, err := masterKey(cfg)
 	if err != nil {
 		return nil, nil, err
@@ -200,7 +200,7 @@ func openCore(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger
 		st.Close()
 		return nil, nil, fmt.Errorf("migrate: %w", err)
 	}
-	svc := core.New(st, env.Opts.Clock, mk, log)
+	svc := services.New(st, env.Opts.Clock, mk, log)
 	if err := svc.Tenancy.Bootstrap(ctx); err != nil {
 		st.Close()
 		return nil, nil, fmt.Errorf("bootstrap: %w", err)

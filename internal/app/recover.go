@@ -12,8 +12,8 @@ import (
 
 	"github.com/latchid/latch/internal/access"
 	"github.com/latchid/latch/internal/config"
-	"github.com/latchid/latch/internal/core"
 	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/services"
 	"github.com/latchid/latch/internal/store"
 )
 
@@ -151,7 +151,7 @@ func runRecoverAdmin(ctx context.Context, env Env, args []string) error {
 // openExisting is openCore for a database that must already exist: recovering
 // a fresh, empty database (a mistyped --data-dir or URL) would only mint a
 // credential for the wrong instance.
-func openExisting(ctx context.Context, cfg *config.Config, env Env) (*core.Service, func(), error) {
+func openExisting(ctx context.Context, cfg *config.Config, env Env) (*services.Set, func(), error) {
 	if cfg.DatabaseURL == "" {
 		if _, err := os.Stat(cfg.SQLitePath()); errors.Is(err, os.ErrNotExist) {
 			return nil, nil, usageError{"no Latch database at " + cfg.SQLitePath() +

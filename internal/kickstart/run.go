@@ -13,14 +13,14 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/latchid/latch/internal/access"
-	"github.com/latchid/latch/internal/core"
 	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/services"
 	"github.com/latchid/latch/internal/store"
 )
 
 // Runner replays kickstart files on one instance.
 type Runner struct {
-	Svc *core.Service
+	Svc *services.Set
 	// Handler is the /api handler chain real requests go through (the
 	// app's api.Server behind its middleware): permissions, validation and
 	// audit apply to each replayed request unchanged.
@@ -100,7 +100,7 @@ func (e *RequestError) Error() string {
 
 // Run runs the kickstart file at path on the instance: it begins a new run on
 // a fresh instance, or resumes the instance's unfinished one. It returns
-// *core.KickstartRefused when the instance does not run it (nothing written),
+// *access.KickstartRefused when the instance does not run it (nothing written),
 // *FileError for a bad file (nothing written), *RequestError when a request
 // was refused (the run stopped and will resume there).
 func (r *Runner) Run(ctx context.Context, path string, opt Options) (*Outcome, error) {

@@ -9,10 +9,10 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/latchid/latch/internal/core"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/secrets"
+	"github.com/latchid/latch/internal/services"
 	"github.com/latchid/latch/internal/signing"
 	"github.com/latchid/latch/internal/store"
 	"github.com/latchid/latch/internal/testutil"
@@ -37,16 +37,16 @@ func TestEnsureDefaultSigningKeyRace(t *testing.T) {
 			t.Fatal(err)
 		}
 		log := slog.New(slog.NewTextHandler(io.Discard, nil))
-		if err := core.New(st, kit.SystemClock{}, mk, log).Tenancy.Bootstrap(ctx); err != nil {
+		if err := services.New(st, kit.SystemClock{}, mk, log).Tenancy.Bootstrap(ctx); err != nil {
 			t.Fatal(err)
 		}
 		const n = 8
-		svcs := make([]*core.Service, n)
+		svcs := make([]*services.Set, n)
 		errs := make([]error, n)
 		start := make(chan struct{})
 		var wg sync.WaitGroup
 		for i := range svcs {
-			svcs[i] = core.New(st, kit.SystemClock{}, mk, log)
+			svcs[i] = services.New(st, kit.SystemClock{}, mk, log)
 			wg.Add(1)
 			go func() {
 				defer wg.Done()

@@ -16,7 +16,7 @@ import (
 // maxSetupForm bounds the wizard's form body: four short fields and a token.
 const maxSetupForm = 64 << 10
 
-// The wizard's form fields, and the core's error keys they display.
+// The wizard's form fields, and the setup rules' error keys they display.
 const (
 	fieldToken           = "token"
 	fieldEmail           = "email"
@@ -179,7 +179,7 @@ func (u *UI) setupTokenOK(w http.ResponseWriter, r *http.Request, token string, 
 }
 
 // validateSetupForm adds the wizard's own rules (a readable form, a matching
-// confirmation) to the core's. It returns nil when the input is acceptable.
+// confirmation) to the setup rules'. It returns nil when the input is acceptable.
 func validateSetupForm(in access.SetupInput, confirm string) *model.Errors {
 	verrs := new(model.Errors)
 	if err := access.ValidateSetup(in); err != nil && !errors.As(err, &verrs) {

@@ -1,4 +1,4 @@
-package core
+package authentication
 
 import (
 	"context"
@@ -11,13 +11,20 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/latchid/latch/internal/access"
+	"github.com/latchid/latch/internal/audit"
+	"github.com/latchid/latch/internal/groups"
+	"github.com/latchid/latch/internal/identity"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/secrets"
+	"github.com/latchid/latch/internal/signing"
 	"github.com/latchid/latch/internal/store"
+	"github.com/latchid/latch/internal/tenancy"
+	"github.com/latchid/latch/internal/tokens"
 )
 
-// newLoginTestService is a bootstrapped core on a fresh SQLite file, with its
+// newLoginTestService is the login service of a bootstrapped set on a fresh SQLite file, with its
 // default signing key loaded. (testutil cannot be imported here: it starts
 // the app, which imports this package.)
 func newLoginTestService(t *testing.T) *Service {
@@ -35,14 +42,21 @@ func newLoginTestService(t *testing.T) *Service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := New(st, kit.SystemClock{}, mk, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err := svc.Tenancy.Bootstrap(ctx); err != nil {
+	log, clock := slog.New(slog.NewTextHandler(io.Discard, nil)), kit.SystemClock{}
+	au := audit.New(st, clock, log)
+	keys := access.New(st, clock, mk, log, au).Keys
+	sg := signing.New(st, clock, mk, log, au)
+	tn := tenancy.New(st, clock, mk, log, au, keys)
+	gr := groups.New(st, clock, au)
+	tk := tokens.New(st, clock, log, au, tn, sg.Cache)
+	svc := New(st, clock, mk, log, au, tn, gr, tk, identity.New(st, clock, mk, log, au, tn, gr, tk))
+	if err := tn.Bootstrap(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.Signing.EnsureDefault(ctx); err != nil {
+	if err := sg.EnsureDefault(ctx); err != nil {
 		t.Fatal(err)
 	}
-	svc.SigningKeys.Refresh(ctx)
+	sg.Cache.Refresh(ctx)
 	return svc
 }
 
@@ -54,7 +68,7 @@ func TestLoginHashesOncePerPath(t *testing.T) {
 	ctx := context.Background()
 	svc := newLoginTestService(t)
 	actor := kit.Actor{Type: kit.ActorSystem}
-	if _, err := svc.CreateUser(ctx, actor, kit.AllTenants, "", kit.Object{"user": kit.Object{"email": "known@example.com", "password": "right password"},
+	if _, err := svc.identity.CreateUser(ctx, actor, kit.AllTenants, "", kit.Object{"user": kit.Object{"email": "known@example.com", "password": "right password"},
 		"skipVerification": true}); err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package core
+package identity
 
 import (
 	"context"
@@ -392,7 +392,7 @@ func (s *Service) insertRegistration(ctx context.Context, tx *store.Tx, actor ki
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Created registration " + registrationLabel(userID, app.ID),
+	if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: "Created registration " + registrationLabel(userID, app.ID),
 		TargetID: id, New: snapshot, Data: map[string]any{"userId": userID, "applicationId": app.ID}}); err != nil {
 		return nil, err
 	}
@@ -554,7 +554,7 @@ func (s *Service) changeRegistration(ctx context.Context, actor kit.Actor, scope
 		if err != nil {
 			return err
 		}
-		if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Updated registration " + registrationLabel(uid, appID),
+		if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: "Updated registration " + registrationLabel(uid, appID),
 			TargetID: cur.ID, Old: curObj, New: snapshot, Data: map[string]any{"userId": uid, "applicationId": appID}}); err != nil {
 			return err
 		}
@@ -599,7 +599,7 @@ func (s *Service) DeleteRegistration(ctx context.Context, actor kit.Actor, scope
 		if err != nil {
 			return err
 		}
-		return s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Deleted registration " + registrationLabel(uid, appID),
+		return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Deleted registration " + registrationLabel(uid, appID),
 			TargetID: cur.ID, Old: snapshot, Data: map[string]any{"userId": uid, "applicationId": appID}})
 	})
 }

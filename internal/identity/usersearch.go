@@ -1,4 +1,4 @@
-package core
+package identity
 
 import (
 	"context"
@@ -758,11 +758,11 @@ func (s *Service) DeleteUsers(ctx context.Context, actor kit.Actor, scope kit.Te
 			if err := tx.SetUserActive(ctx, row.ID, false, s.now()); err != nil {
 				return err
 			}
-			if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Deactivated user " + kit.UserLabel(row) + " (bulk)", TargetID: row.ID,
+			if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: "Deactivated user " + kit.UserLabel(row) + " (bulk)", TargetID: row.ID,
 				Data: map[string]any{"active": false}}); err != nil {
 				return err
 			}
-			if _, err := s.Tokens.RevokeUserTokens(ctx, tx, actor, row.ID, kit.UserLabel(row), tokens.RevokedDeactivated); err != nil {
+			if _, err := s.tokens.RevokeUserTokens(ctx, tx, actor, row.ID, kit.UserLabel(row), tokens.RevokedDeactivated); err != nil {
 				return err
 			}
 		}

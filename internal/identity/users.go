@@ -1,4 +1,4 @@
-package core
+package identity
 
 import (
 	"context"
@@ -209,7 +209,7 @@ func prepareTwoFactor(o kit.Object, prev map[string]string, verrs *model.Errors)
 		id, _ := m["id"].(string)
 		switch {
 		case m["id"] == nil || id == "":
-			id = newTwoFactorID()
+			id = NewTwoFactorID()
 			m["id"] = id
 		case len(id) > maxTwoFactorID || strings.ContainsAny(id, ". \t\n"):
 			verrs.Field(field+".id", "invalid", "["+field+".id] is not a valid method id.")
@@ -223,11 +223,11 @@ func prepareTwoFactor(o kit.Object, prev map[string]string, verrs *model.Errors)
 		switch s := m["secret"].(type) {
 		case string:
 			if s != "" {
-				out[twoFactorSecretKey(id)] = s
+				out[TwoFactorSecretKey(id)] = s
 			}
 		case nil:
-			if old, ok := prev[twoFactorSecretKey(id)]; ok {
-				out[twoFactorSecretKey(id)] = old
+			if old, ok := prev[TwoFactorSecretKey(id)]; ok {
+				out[TwoFactorSecretKey(id)] = old
 			}
 		default:
 			verrs.Field(field+".secret", "invalid", "["+field+".secret] must be a string.")
@@ -237,7 +237,7 @@ func prepareTwoFactor(o kit.Object, prev map[string]string, verrs *model.Errors)
 	return out
 }
 
-func twoFactorSecretKey(methodID string) string { return "twoFactor.methods." + methodID + ".secret" }
+func TwoFactorSecretKey(methodID string) string { return "twoFactor.methods." + methodID + ".secret" }
 
 func oneOfStrings(v string, allowed []string) bool {
 	for _, a := range allowed {
@@ -248,8 +248,8 @@ func oneOfStrings(v string, allowed []string) bool {
 	return false
 }
 
-// newTwoFactorID makes a short method id like FusionAuth's ("35VW").
-func newTwoFactorID() string {
+// NewTwoFactorID makes a short method id like FusionAuth's ("35VW").
+func NewTwoFactorID() string {
 	const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 	b := make([]byte, 4)
 	if _, err := rand.Read(b); err != nil {
@@ -261,12 +261,12 @@ func newTwoFactorID() string {
 	return string(b)
 }
 
-func userSecretAD(id string) string { return "user:" + id }
+func UserSecretAD(id string) string { return "user:" + id }
 
-// userObject builds the object a client sees from a stored row. regs and
+// UserObject builds the object a client sees from a stored row. regs and
 // members are the user's registrations and group memberships (nil when not
 // expanded or none).
-func (s *Service) userObject(row *store.UserRow, regs []*store.RegistrationRow, members []kit.Object) (kit.Object, error) {
+func (s *Service) UserObject(row *store.UserRow, regs []*store.RegistrationRow, members []kit.Object) (kit.Object, error) {
 	o, err := kit.ParseObject(row.Data)
 	if err != nil {
 		return nil, fmt.Errorf("user %s data: %w", row.ID, err)
@@ -335,14 +335,14 @@ func (s *Service) userObjects(ctx context.Context, tx *store.Tx, rows []*store.U
 			}
 		}
 		if expand.memberships {
-			if members, err = s.Groups.MembershipObjects(ctx, tx, ids); err != nil {
+			if members, err = s.groups.MembershipObjects(ctx, tx, ids); err != nil {
 				return nil, err
 			}
 		}
 	}
 	out := make([]kit.Object, 0, len(rows))
 	for _, row := range rows {
-		o, err := s.userObject(row, regs[row.ID], members[row.ID])
+		o, err := s.UserObject(row, regs[row.ID], members[row.ID])
 		if err != nil {
 			return nil, err
 		}
@@ -351,9 +351,9 @@ func (s *Service) userObjects(ctx context.Context, tx *store.Tx, rows []*store.U
 	return out, nil
 }
 
-// fullUserObject is a user with its registrations and memberships, for
+// FullUserObject is a user with its registrations and memberships, for
 // single-user answers.
-func (s *Service) fullUserObject(ctx context.Context, tx *store.Tx, row *store.UserRow) (kit.Object, error) {
+func (s *Service) FullUserObject(ctx context.Context, tx *store.Tx, row *store.UserRow) (kit.Object, error) {
 	list, err := s.userObjects(ctx, tx, []*store.UserRow{row}, expandAll)
 	if err != nil {
 		return nil, err
@@ -370,7 +370,7 @@ func (s *Service) User(ctx context.Context, scope kit.TenantScope, id string) (k
 	if err != nil {
 		return nil, err
 	}
-	o, err := s.fullUserObject(ctx, rd, row)
+	o, err := s.FullUserObject(ctx, rd, row)
 	if err != nil {
 		return nil, err
 	}
@@ -395,7 +395,7 @@ const (
 // X-FusionAuth-TenantId): [TenantIdRequired].
 func (s *Service) UserBy(ctx context.Context, scope kit.TenantScope, by UserLookup, value string) (kit.Object, error) {
 	rd := s.store.Read()
-	tenantID, err := s.requestTenant(ctx, rd, scope, "", "tenantId")
+	tenantID, err := s.RequestTenant(ctx, rd, scope, "", "tenantId")
 	if err != nil {
 		return nil, err
 	}
@@ -403,7 +403,7 @@ func (s *Service) UserBy(ctx context.Context, scope kit.TenantScope, by UserLook
 	if err != nil {
 		return nil, err
 	}
-	return s.fullUserObject(ctx, rd, row)
+	return s.FullUserObject(ctx, rd, row)
 }
 
 func lookupUser(ctx context.Context, tx *store.Tx, tenantID string, by UserLookup, value string) (*store.UserRow, error) {
@@ -428,12 +428,12 @@ func lookupUser(ctx context.Context, tx *store.Tx, tenantID string, by UserLooku
 	return row, err
 }
 
-// requestTenant decides the tenant a user request acts in: the tenant it
+// RequestTenant decides the tenant a user request acts in: the tenant it
 // names (given: user.tenantId, or the tenant of an application), else the
 // one tenant of the key or X-FusionAuth-TenantId, else the only tenant there
 // is. With several and none named it is FusionAuth's [TenantIdRequired].
 // field names the error of an unknown or invisible given tenant.
-func (s *Service) requestTenant(ctx context.Context, tx *store.Tx, scope kit.TenantScope, given, field string) (string, error) {
+func (s *Service) RequestTenant(ctx context.Context, tx *store.Tx, scope kit.TenantScope, given, field string) (string, error) {
 	return tenancy.ResolveTenantOf(ctx, tx, scope, field, given, "")
 }
 
@@ -447,24 +447,37 @@ type passwordPolicy struct {
 }
 
 func (s *Service) passwordPolicyOf(ctx context.Context, tenantID string) (*passwordPolicy, error) {
-	cfg, err := s.Tenancy.TenantConfig(ctx, tenantID)
+	cfg, err := s.tenancy.TenantConfig(ctx, tenantID)
 	if err != nil {
 		return nil, fmt.Errorf("tenant %s settings: %w", tenantID, err)
 	}
-	p := &passwordPolicy{rules: cfg.PasswordValidationRules, minAge: cfg.MinimumPasswordAge,
-		scheme: cfg.PasswordEncryptionConfiguration.EncryptionScheme, factor: cfg.PasswordEncryptionConfiguration.EncryptionSchemeFactor,
-		verifyMail: cfg.EmailConfiguration}
-	if name, ok := password.Canonical(p.scheme); ok {
-		p.scheme = name
-	} else {
-		p.scheme = password.DefaultScheme
-	}
-	// A tenant may name a factor its scheme cannot take (bcrypt with
-	// PBKDF2's 24,000): hashing then uses the scheme's default rather than fail.
-	if lo, hi, ok := password.FactorRange(p.scheme); ok && (p.factor < lo || p.factor > hi) {
-		p.factor = password.DefaultFactor(p.scheme)
-	}
+	p := &passwordPolicy{rules: cfg.PasswordValidationRules, minAge: cfg.MinimumPasswordAge, verifyMail: cfg.EmailConfiguration}
+	p.scheme, p.factor = TenantHashing(cfg)
 	return p, nil
+}
+
+// TenantHashing is the scheme and factor a tenant hashes new passwords with
+// (a factor its scheme cannot take falls back to the scheme's default, as
+// for new passwords).
+func TenantHashing(cfg *model.TenantConfig) (string, int) {
+	scheme, factor := cfg.PasswordEncryptionConfiguration.EncryptionScheme, cfg.PasswordEncryptionConfiguration.EncryptionSchemeFactor
+	if name, ok := password.Canonical(scheme); ok {
+		scheme = name
+	} else {
+		scheme = password.DefaultScheme
+	}
+	if lo, hi, ok := password.FactorRange(scheme); ok && (factor < lo || factor > hi) {
+		factor = password.DefaultFactor(scheme)
+	}
+	return scheme, factor
+}
+
+// CheckPasswordRules applies the tenant's password rules to pw as a new
+// password would be checked (a login's validateOnLogin).
+func CheckPasswordRules(cfg *model.TenantConfig, field, pw string, verrs *model.Errors) {
+	p := &passwordPolicy{rules: cfg.PasswordValidationRules}
+	p.scheme, p.factor = TenantHashing(cfg)
+	p.check(field, pw, verrs)
 }
 
 // check applies the tenant's password rules to a new password; field is where
@@ -591,7 +604,7 @@ func (s *Service) PrepareNewUser(ctx context.Context, scope kit.TenantScope, id 
 	if !ok && o["tenantId"] != nil {
 		return nil, model.FieldError("user.tenantId", "invalid", "[user.tenantId] must be a UUID.")
 	}
-	tenantID, err := s.requestTenant(ctx, s.store.Read(), scope, given, "user.tenantId")
+	tenantID, err := s.RequestTenant(ctx, s.store.Read(), scope, given, "user.tenantId")
 	if err != nil {
 		return nil, err
 	}
@@ -659,15 +672,15 @@ func (s *Service) InsertNewUser(ctx context.Context, tx *store.Tx, actor kit.Act
 	if err := tx.InsertUserRow(ctx, row); err != nil {
 		return nil, userWriteError(err)
 	}
-	members, err := s.Groups.AddUserMemberships(ctx, tx, actor, row.ID, row.TenantID, p.memberships, "user.memberships")
+	members, err := s.groups.AddUserMemberships(ctx, tx, actor, row.ID, row.TenantID, p.memberships, "user.memberships")
 	if err != nil {
 		return nil, err
 	}
-	o, err := s.userObject(row, nil, members)
+	o, err := s.UserObject(row, nil, members)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Created user " + kit.UserLabel(row), TargetID: row.ID, New: o,
+	if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: "Created user " + kit.UserLabel(row), TargetID: row.ID, New: o,
 		Data: map[string]any{"tenantId": row.TenantID}}); err != nil {
 		return nil, err
 	}
@@ -681,7 +694,7 @@ func (s *Service) fillUserRow(row *store.UserRow, p *preparedUser) error {
 		return err
 	}
 	row.Data = data
-	row.SecretsSealed, err = kit.SealSecrets(s.master, p.secrets, userSecretAD(row.ID))
+	row.SecretsSealed, err = kit.SealSecrets(s.master, p.secrets, UserSecretAD(row.ID))
 	return err
 }
 
@@ -774,8 +787,8 @@ func (s *Service) PatchUser(ctx context.Context, actor kit.Actor, scope kit.Tena
 	})
 }
 
-// changeAttempts bounds the retries of an update that raced another writer.
-const changeAttempts = 3
+// ChangeAttempts bounds the retries of an update that raced another writer.
+const ChangeAttempts = 3
 
 // changeUser computes, validates and hashes a user's new state outside any
 // transaction (hashing is slow; SQLite has one writer), then stores it in a
@@ -785,16 +798,16 @@ func (s *Service) changeUser(ctx context.Context, actor kit.Actor, scope kit.Ten
 	next func(cur kit.Object) (kit.Object, error)) (kit.Object, error) {
 	for attempt := 0; ; attempt++ {
 		out, err := s.tryChangeUser(ctx, actor, scope, id, skipVerification, next)
-		if !errors.Is(err, errUserChanged) {
+		if !errors.Is(err, ErrUserChanged) {
 			return out, err
 		}
-		if attempt+1 >= changeAttempts {
-			return nil, fmt.Errorf("%w: user %s changed during the update %d times", model.ErrConflict, id, changeAttempts)
+		if attempt+1 >= ChangeAttempts {
+			return nil, fmt.Errorf("%w: user %s changed during the update %d times", model.ErrConflict, id, ChangeAttempts)
 		}
 	}
 }
 
-var errUserChanged = errors.New("user changed concurrently")
+var ErrUserChanged = errors.New("user changed concurrently")
 
 // sameUserRow reports whether a row is unchanged since it was read.
 func sameUserRow(a, b *store.UserRow) bool {
@@ -811,7 +824,7 @@ func (s *Service) tryChangeUser(ctx context.Context, actor kit.Actor, scope kit.
 	if err != nil {
 		return nil, err
 	}
-	curObj, err := s.userObject(cur, nil, nil)
+	curObj, err := s.UserObject(cur, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -819,7 +832,7 @@ func (s *Service) tryChangeUser(ctx context.Context, actor kit.Actor, scope kit.
 	if err != nil {
 		return nil, err
 	}
-	prev, err := kit.OpenSecrets(s.master, cur.SecretsSealed, userSecretAD(cur.ID))
+	prev, err := kit.OpenSecrets(s.master, cur.SecretsSealed, UserSecretAD(cur.ID))
 	if err != nil {
 		return nil, err
 	}
@@ -847,7 +860,7 @@ func (s *Service) tryChangeUser(ctx context.Context, actor kit.Actor, scope kit.
 		if hash, err = pol.hash(p.password); err != nil {
 			return nil, err
 		}
-		if tenantCfg, err = s.Tenancy.LoginTenantConfig(ctx, cur.TenantID); err != nil {
+		if tenantCfg, err = s.tenancy.LoginTenantConfig(ctx, cur.TenantID); err != nil {
 			return nil, err
 		}
 	}
@@ -862,7 +875,7 @@ func (s *Service) tryChangeUser(ctx context.Context, actor kit.Actor, scope kit.
 			return err
 		}
 		if !sameUserRow(cur, again) {
-			return errUserChanged
+			return ErrUserChanged
 		}
 		if err := checkUserUnique(ctx, tx, cur.TenantID, cur.ID, p.email, p.username); err != nil {
 			return err
@@ -893,10 +906,10 @@ func (s *Service) tryChangeUser(ctx context.Context, actor kit.Actor, scope kit.
 		if err := tx.UpdateUserRow(ctx, &row); err != nil {
 			return userWriteError(err)
 		}
-		if _, err := s.Groups.AddUserMemberships(ctx, tx, actor, row.ID, row.TenantID, p.memberships, "user.memberships"); err != nil {
+		if _, err := s.groups.AddUserMemberships(ctx, tx, actor, row.ID, row.TenantID, p.memberships, "user.memberships"); err != nil {
 			return err
 		}
-		newObj, err := s.userObject(&row, nil, nil)
+		newObj, err := s.UserObject(&row, nil, nil)
 		if err != nil {
 			return err
 		}
@@ -904,16 +917,16 @@ func (s *Service) tryChangeUser(ctx context.Context, actor kit.Actor, scope kit.
 		if hash != "" {
 			data["passwordChanged"] = true
 		}
-		if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Updated user " + kit.UserLabel(&row), TargetID: row.ID,
+		if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: "Updated user " + kit.UserLabel(&row), TargetID: row.ID,
 			Old: curObj, New: newObj, Data: data}); err != nil {
 			return err
 		}
 		if hash != "" {
-			if err := s.Tokens.RevokeOnPasswordChange(ctx, tx, tenantCfg, actor, &row); err != nil {
+			if err := s.tokens.RevokeOnPasswordChange(ctx, tx, tenantCfg, actor, &row); err != nil {
 				return err
 			}
 		}
-		out, err = s.fullUserObject(ctx, tx, &row)
+		out, err = s.FullUserObject(ctx, tx, &row)
 		return err
 	})
 	if err != nil {
@@ -958,12 +971,12 @@ func (s *Service) setUserActive(ctx context.Context, actor kit.Actor, scope kit.
 		if active {
 			verb = "Reactivated"
 		}
-		if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: verb + " user " + kit.UserLabel(cur), TargetID: cur.ID,
+		if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: verb + " user " + kit.UserLabel(cur), TargetID: cur.ID,
 			Data: map[string]any{"active": active}}); err != nil {
 			return err
 		}
 		if !active {
-			if _, err := s.Tokens.RevokeUserTokens(ctx, tx, actor, cur.ID, kit.UserLabel(cur), tokens.RevokedDeactivated); err != nil {
+			if _, err := s.tokens.RevokeUserTokens(ctx, tx, actor, cur.ID, kit.UserLabel(cur), tokens.RevokedDeactivated); err != nil {
 				return err
 			}
 		}
@@ -972,7 +985,7 @@ func (s *Service) setUserActive(ctx context.Context, actor kit.Actor, scope kit.
 		}
 		next := *cur
 		next.Active, next.LastUpdateInstant = active, now
-		out, err = s.fullUserObject(ctx, tx, &next)
+		out, err = s.FullUserObject(ctx, tx, &next)
 		return err
 	})
 	if err != nil {
@@ -993,12 +1006,12 @@ func (s *Service) DeleteUser(ctx context.Context, actor kit.Actor, scope kit.Ten
 }
 
 func (s *Service) deleteUserRow(ctx context.Context, tx *store.Tx, actor kit.Actor, cur *store.UserRow) error {
-	snapshot, err := s.userObject(cur, nil, nil)
+	snapshot, err := s.UserObject(cur, nil, nil)
 	if err != nil {
 		return err
 	}
 	// The rows would go with the user anyway; revoking first audits them.
-	if _, err := s.Tokens.RevokeUserTokens(ctx, tx, actor, cur.ID, kit.UserLabel(cur), tokens.RevokedDeleted); err != nil {
+	if _, err := s.tokens.RevokeUserTokens(ctx, tx, actor, cur.ID, kit.UserLabel(cur), tokens.RevokedDeleted); err != nil {
 		return err
 	}
 	if err := tx.DeleteUserRow(ctx, cur.ID); err != nil {
@@ -1007,6 +1020,6 @@ func (s *Service) deleteUserRow(ctx context.Context, tx *store.Tx, actor kit.Act
 		}
 		return fmt.Errorf("delete user %s: %w", cur.ID, err)
 	}
-	return s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Deleted user " + kit.UserLabel(cur) + " with its registrations",
+	return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Deleted user " + kit.UserLabel(cur) + " with its registrations",
 		TargetID: cur.ID, Old: snapshot})
 }

@@ -1,4 +1,4 @@
-package core_test
+package identity_test
 
 import (
 	"context"
@@ -9,14 +9,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/latchid/latch/internal/core"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/secrets"
+	"github.com/latchid/latch/internal/services"
 	"github.com/latchid/latch/internal/store"
 	"github.com/latchid/latch/internal/testutil"
 )
 
-func newService(t *testing.T, b testutil.Backend) *core.Service {
+func newService(t *testing.T, b testutil.Backend) *services.Set {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, b.DatabaseURL, filepath.Join(t.TempDir(), "latch.db"))
@@ -31,7 +31,7 @@ func newService(t *testing.T, b testutil.Backend) *core.Service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := core.New(st, testutil.NewFakeClock(), mk, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	svc := services.New(st, testutil.NewFakeClock(), mk, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err := svc.Tenancy.Bootstrap(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package core
+package authentication
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/latchid/latch/internal/identity"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/password"
@@ -168,7 +169,7 @@ func (s *Service) loginTarget(ctx context.Context, caller LoginCaller, rawAppID 
 // It must come first in a read group: the settings cache's snapshot is
 // loaded before rd reads anything (configcache.go).
 func (s *Service) loginTargetIn(ctx context.Context, rd *store.Tx, caller LoginCaller, rawAppID string) (*loginTarget, error) {
-	sn := s.Configs.Current()
+	sn := s.tenancy.Configs.Current()
 	lt := &loginTarget{}
 	if strings.TrimSpace(rawAppID) != "" {
 		invalid := func() error {
@@ -181,7 +182,7 @@ func (s *Service) loginTargetIn(ctx context.Context, rd *store.Tx, caller LoginC
 		if !ok {
 			return nil, invalid()
 		}
-		app, err := s.Tenancy.LoginApplicationConfigIn(ctx, rd, sn, id)
+		app, err := s.tenancy.LoginApplicationConfigIn(ctx, rd, sn, id)
 		if errors.Is(err, model.ErrNotFound) || (err == nil && (!app.Active || !caller.Scope.CanSee(app.TenantID))) {
 			return nil, invalid()
 		}
@@ -192,42 +193,26 @@ func (s *Service) loginTargetIn(ctx context.Context, rd *store.Tx, caller LoginC
 			return nil, model.ErrUnauthorized
 		}
 		lt.app = app
-		if lt.tenant, err = s.Tenancy.LoginTenantConfigIn(ctx, rd, sn, app.TenantID); err != nil {
+		if lt.tenant, err = s.tenancy.LoginTenantConfigIn(ctx, rd, sn, app.TenantID); err != nil {
 			return nil, err
 		}
 	} else {
-		tenantID, err := s.requestTenant(ctx, rd, caller.Scope, "", "tenantId")
+		tenantID, err := s.identity.RequestTenant(ctx, rd, caller.Scope, "", "tenantId")
 		if err != nil {
 			if !caller.Authenticated {
 				return nil, model.ErrUnauthorized
 			}
 			return nil, err
 		}
-		if lt.tenant, err = s.Tenancy.LoginTenantConfigIn(ctx, rd, sn, tenantID); err != nil {
+		if lt.tenant, err = s.tenancy.LoginTenantConfigIn(ctx, rd, sn, tenantID); err != nil {
 			return nil, err
 		}
 		if lt.tenant.LoginConfiguration.RequireAuthentication && !caller.Authenticated {
 			return nil, model.ErrUnauthorized
 		}
 	}
-	lt.ts = s.Tokens.SettingsIn(ctx, rd, sn, lt.tenant, lt.app)
+	lt.ts = s.tokens.SettingsIn(ctx, rd, sn, lt.tenant, lt.app)
 	return lt, nil
-}
-
-// tenantHashing is the scheme and factor a tenant hashes new passwords with
-// (a factor its scheme cannot take falls back to the scheme's default, as
-// for new passwords).
-func tenantHashing(cfg *model.TenantConfig) (string, int) {
-	scheme, factor := cfg.PasswordEncryptionConfiguration.EncryptionScheme, cfg.PasswordEncryptionConfiguration.EncryptionSchemeFactor
-	if name, ok := password.Canonical(scheme); ok {
-		scheme = name
-	} else {
-		scheme = password.DefaultScheme
-	}
-	if lo, hi, ok := password.FactorRange(scheme); ok && (factor < lo || factor > hi) {
-		factor = password.DefaultFactor(scheme)
-	}
-	return scheme, factor
 }
 
 // lockoutDuration is failedAuthenticationConfiguration's actionDuration.
@@ -352,7 +337,7 @@ func (s *Service) login(ctx context.Context, caller LoginCaller, req LoginReques
 	if decoded {
 		ok, _ = password.Check(stored, req.Password)
 	} else {
-		scheme, factor := tenantHashing(lt.tenant)
+		scheme, factor := identity.TenantHashing(lt.tenant)
 		_, _ = password.NewWith(scheme, factor, req.Password)
 	}
 	if !ok {
@@ -500,10 +485,8 @@ func changePasswordReason(cfg *model.TenantConfig, row *store.UserRow, pw string
 		now-row.PasswordLastUpdateInstant > int64(cfg.MaximumPasswordAge.Days)*24*3600*1000:
 		return "Expired"
 	case cfg.PasswordValidationRules.ValidateOnLogin && pw != "":
-		pol := &passwordPolicy{rules: cfg.PasswordValidationRules}
-		pol.scheme, pol.factor = tenantHashing(cfg)
 		verrs := &model.Errors{}
-		pol.check("password", pw, verrs)
+		identity.CheckPasswordRules(cfg, "password", pw, verrs)
 		if !verrs.Empty() {
 			return "Validation"
 		}
@@ -533,7 +516,7 @@ func (s *Service) authenticated(ctx context.Context, lt *loginTarget, row *store
 	// in the transaction, and the write lock is not held for a signature).
 	var rehash string
 	if how.password != "" && lt.tenant.PasswordEncryptionConfiguration.ModifyEncryptionSchemeOnLogin {
-		scheme, factor := tenantHashing(lt.tenant)
+		scheme, factor := identity.TenantHashing(lt.tenant)
 		if password.NeedsRehash(how.stored, scheme, factor) {
 			if h, err := password.NewWith(scheme, factor, how.password); err == nil {
 				rehash = h.Encode()
@@ -542,7 +525,7 @@ func (s *Service) authenticated(ctx context.Context, lt *loginTarget, row *store
 			}
 		}
 	}
-	signer, signerErr := s.Tokens.SignerFor(lt.ts)
+	signer, signerErr := s.tokens.SignerFor(lt.ts)
 
 	// One read group reads what the answer needs (registrations, roles,
 	// memberships); then the login writes what it changes.
@@ -600,9 +583,9 @@ func (s *Service) authenticated(ctx context.Context, lt *loginTarget, row *store
 				}
 			}
 			if status == StatusPasswordChangeRequired {
-				changeID := generateCode(lt.tenant.ExternalIdentifierConfiguration.ChangePasswordIDGenerator)
+				changeID := identity.GenerateCode(lt.tenant.ExternalIdentifierConfiguration.ChangePasswordIDGenerator)
 				res.Response.ChangePasswordID, res.Response.ChangePasswordReason = changeID, reason
-				if err := tx.DeleteUserCodes(ctx, row.ID, []string{CodeChangePassword}); err != nil {
+				if err := tx.DeleteUserCodes(ctx, row.ID, []string{identity.CodeChangePassword}); err != nil {
 					return err
 				}
 				data := "{}"
@@ -610,7 +593,7 @@ func (s *Service) authenticated(ctx context.Context, lt *loginTarget, row *store
 					data = `{"applicationId":"` + lt.app.ID + `"}`
 				}
 				ttl := int64(lt.tenant.ExternalIdentifierConfiguration.ChangePasswordIDTimeToLiveInSeconds) * 1000
-				return tx.InsertOneTimeCode(ctx, &store.OneTimeCode{Hash: codeHash(changeID), Kind: CodeChangePassword, UserID: row.ID,
+				return tx.InsertOneTimeCode(ctx, &store.OneTimeCode{Hash: identity.CodeHash(changeID), Kind: identity.CodeChangePassword, UserID: row.ID,
 					TenantID: row.TenantID, Data: data, ExpiresInstant: now + ttl, InsertInstant: now})
 			}
 			if err := s.recordLogin(ctx, tx, row.ID, lt.appID(), how.loginID, how.ip, now); err != nil {
@@ -681,7 +664,7 @@ func (s *Service) twoFactorRequired(ctx context.Context, lt *loginTarget, row *s
 			lockedUntil, err = tx.LockedUntil(ctx, row.ID, now)
 			return err
 		}
-		return tx.InsertOneTimeCode(ctx, &store.OneTimeCode{Hash: codeHash(id), Kind: CodeTwoFactorLogin, UserID: row.ID,
+		return tx.InsertOneTimeCode(ctx, &store.OneTimeCode{Hash: identity.CodeHash(id), Kind: CodeTwoFactorLogin, UserID: row.ID,
 			TenantID: row.TenantID, Data: data, ExpiresInstant: now + ttl, InsertInstant: now})
 	})
 	if err != nil {
@@ -708,10 +691,10 @@ func (s *Service) recordLogin(ctx context.Context, tx *store.Tx, userID, appID, 
 // loginWithOneTimePassword logs in with a one-time password (from a
 // password change): it works once, within its lifetime, in its tenant.
 func (s *Service) loginWithOneTimePassword(ctx context.Context, lt *loginTarget, req LoginRequest, ip string) (*LoginResult, error) {
-	if len(req.OneTimePassword) > maxGivenCodeLength {
+	if len(req.OneTimePassword) > identity.MaxGivenCodeLength {
 		return nil, model.NotFoundf("one-time password too long")
 	}
-	c, err := s.store.Read().ConsumeOneTimeCode(ctx, codeHash(req.OneTimePassword), []string{CodeOneTimePassword}, s.now())
+	c, err := s.store.Read().ConsumeOneTimeCode(ctx, identity.CodeHash(req.OneTimePassword), []string{identity.CodeOneTimePassword}, s.now())
 	if errors.Is(err, store.ErrNoRows) {
 		return nil, model.NotFoundf("one-time password unknown, used or expired")
 	}
@@ -786,7 +769,7 @@ func (s *Service) LoginPing(ctx context.Context, caller LoginCaller, req LoginPi
 		return nil, err
 	}
 	row.LastLoginInstant = &now
-	u, err := s.fullUserObject(ctx, s.store.Read(), row)
+	u, err := s.identity.FullUserObject(ctx, s.store.Read(), row)
 	if err != nil {
 		return nil, err
 	}

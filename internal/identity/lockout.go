@@ -1,26 +1,13 @@
-package core
+package identity
 
 import (
 	"context"
-	"strings"
 
 	"github.com/latchid/latch/internal/audit"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/store"
-	"github.com/latchid/latch/internal/tokens"
 )
-
-// revokeOnLockout revokes the refresh tokens of a user a failed-login
-// lockout just locked, when the tenant's onLoginPrevented says so. Subjects
-// of unknown login ids hold no tokens.
-func (s *Service) revokeOnLockout(ctx context.Context, tx *store.Tx, cfg *model.TenantConfig, subject string) error {
-	if strings.HasPrefix(subject, failedLoginSubjectPrefix) || !cfg.JWTConfiguration.RefreshTokenRevocationPolicy.OnLoginPrevented {
-		return nil
-	}
-	_, err := s.Tokens.RevokeUserTokens(ctx, tx, kit.Actor{Type: kit.ActorSystem, Name: "failed login lockout"}, subject, subject, tokens.RevokedLockout)
-	return err
-}
 
 // liftLockoutOnReset forgets a user's failed logins after a password reset
 // (a change-password id): the count always, a lockout in force only when
@@ -35,6 +22,6 @@ func (s *Service) liftLockoutOnReset(ctx context.Context, tx *store.Tx, cfg *mod
 	if err != nil || !lifted {
 		return err
 	}
-	return s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Lifted the failed login lockout of user " + kit.UserLabel(row) + ": password reset",
+	return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Lifted the failed login lockout of user " + kit.UserLabel(row) + ": password reset",
 		TargetID: row.ID, Data: map[string]any{"reason": "password reset"}})
 }

@@ -1,4 +1,4 @@
-package core
+package identity
 
 import (
 	"context"
@@ -58,11 +58,11 @@ type ChangePasswordResult struct {
 // changePasswordKinds are the codes a change-password id may be.
 var changePasswordKinds = []string{CodeChangePassword, CodeSetupPassword}
 
-// maxGivenCodeLength bounds a change-password id a caller chooses.
-const maxGivenCodeLength = 255
+// MaxGivenCodeLength bounds a change-password id a caller chooses.
+const MaxGivenCodeLength = 255
 
-// generateCode makes a one-time code as a tenant's SecureGenerator says.
-func generateCode(g model.SecureGenerator) string {
+// GenerateCode makes a one-time code as a tenant's SecureGenerator says.
+func GenerateCode(g model.SecureGenerator) string {
 	n := g.Length
 	if n <= 0 {
 		n = 32
@@ -95,8 +95,8 @@ func generateCode(g model.SecureGenerator) string {
 	return string(out)
 }
 
-// codeHash is how a one-time code is stored.
-func codeHash(code string) string { return secrets.HashToken(code) }
+// CodeHash is how a one-time code is stored.
+func CodeHash(code string) string { return secrets.HashToken(code) }
 
 // resolveApplication checks an optional applicationId of a request and
 // returns it (canonical) with its tenant; both "" when none is given.
@@ -135,8 +135,8 @@ func (s *Service) ForgotPassword(ctx context.Context, actor kit.Actor, scope kit
 		return "", model.FieldError("loginId", "blank", "A login id (email or username) is required.")
 	}
 	given := req.ChangePasswordID
-	if given != "" && (len(given) > maxGivenCodeLength || strings.IndexFunc(given, unicode.IsSpace) >= 0 || strings.IndexFunc(given, unicode.IsControl) >= 0) {
-		return "", model.FieldError("changePasswordId", "invalid", fmt.Sprintf("changePasswordId must be at most %d characters without spaces.", maxGivenCodeLength))
+	if given != "" && (len(given) > MaxGivenCodeLength || strings.IndexFunc(given, unicode.IsSpace) >= 0 || strings.IndexFunc(given, unicode.IsControl) >= 0) {
+		return "", model.FieldError("changePasswordId", "invalid", fmt.Sprintf("changePasswordId must be at most %d characters without spaces.", MaxGivenCodeLength))
 	}
 	send := true
 	switch {
@@ -150,11 +150,11 @@ func (s *Service) ForgotPassword(ctx context.Context, actor kit.Actor, scope kit
 	if err != nil {
 		return "", err
 	}
-	tenantID, err := s.requestTenant(ctx, rd, scope, appTenant, "applicationId")
+	tenantID, err := s.RequestTenant(ctx, rd, scope, appTenant, "applicationId")
 	if err != nil {
 		return "", err
 	}
-	cfg, err := s.Tenancy.TenantConfig(ctx, tenantID)
+	cfg, err := s.tenancy.TenantConfig(ctx, tenantID)
 	if err != nil {
 		return "", err
 	}
@@ -175,7 +175,7 @@ func (s *Service) ForgotPassword(ctx context.Context, actor kit.Actor, scope kit
 	}
 	code := given
 	if code == "" {
-		code = generateCode(cfg.ExternalIdentifierConfiguration.ChangePasswordIDGenerator)
+		code = GenerateCode(cfg.ExternalIdentifierConfiguration.ChangePasswordIDGenerator)
 	}
 	ttl := int64(cfg.ExternalIdentifierConfiguration.ChangePasswordIDTimeToLiveInSeconds) * 1000
 	data := kit.Object{}
@@ -199,14 +199,14 @@ func (s *Service) ForgotPassword(ctx context.Context, actor kit.Actor, scope kit
 		if _, err := tx.DeleteExpiredCodes(ctx, now); err != nil {
 			return err
 		}
-		if err := tx.InsertOneTimeCode(ctx, &store.OneTimeCode{Hash: codeHash(code), Kind: CodeChangePassword, UserID: row.ID,
+		if err := tx.InsertOneTimeCode(ctx, &store.OneTimeCode{Hash: CodeHash(code), Kind: CodeChangePassword, UserID: row.ID,
 			TenantID: row.TenantID, Data: enc, ExpiresInstant: now + ttl, InsertInstant: now}); err != nil {
 			if store.IsUnique(err) {
 				return model.FieldError("changePasswordId", "duplicate", "This changePasswordId is in use.")
 			}
 			return fmt.Errorf("store change-password id: %w", err)
 		}
-		return s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Started the forgot password flow of user " + kit.UserLabel(row),
+		return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Started the forgot password flow of user " + kit.UserLabel(row),
 			TargetID: row.ID, Data: map[string]any{"sendForgotPasswordEmail": send, "expiresInstant": now + ttl}})
 	})
 	if err != nil {
@@ -227,7 +227,7 @@ func (s *Service) peekChangePasswordID(ctx context.Context, code string) (*store
 		return nil, model.NotFoundf("blank change-password id")
 	}
 	rd := s.store.Read()
-	c, err := rd.OneTimeCodeByHash(ctx, codeHash(code), changePasswordKinds, s.now())
+	c, err := rd.OneTimeCodeByHash(ctx, CodeHash(code), changePasswordKinds, s.now())
 	if errors.Is(err, store.ErrNoRows) {
 		return nil, model.NotFoundf("change-password id unknown, used or expired")
 	}
@@ -257,7 +257,7 @@ func (s *Service) UserByChangePasswordID(ctx context.Context, scope kit.TenantSc
 	if !scope.CanSee(row.TenantID) {
 		return nil, model.NotFoundf("user %s", row.ID)
 	}
-	return s.fullUserObject(ctx, s.store.Read(), row)
+	return s.FullUserObject(ctx, s.store.Read(), row)
 }
 
 // newPasswordFor validates a new password for a user under its tenant's
@@ -306,7 +306,7 @@ func (s *Service) ChangePasswordByID(ctx context.Context, actor kit.Actor, code 
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := s.Tenancy.TenantConfig(ctx, row.TenantID)
+	cfg, err := s.tenancy.TenantConfig(ctx, row.TenantID)
 	if err != nil {
 		return nil, err
 	}
@@ -315,7 +315,7 @@ func (s *Service) ChangePasswordByID(ctx context.Context, actor kit.Actor, code 
 	actor.Type, actor.ID, actor.Name = kit.ActorUser, row.ID, row.Email
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
 		now := s.now()
-		c, err := tx.ConsumeOneTimeCode(ctx, codeHash(code), changePasswordKinds, now)
+		c, err := tx.ConsumeOneTimeCode(ctx, CodeHash(code), changePasswordKinds, now)
 		if errors.Is(err, store.ErrNoRows) {
 			return model.NotFoundf("change-password id used or expired meanwhile")
 		}
@@ -335,7 +335,7 @@ func (s *Service) ChangePasswordByID(ctx context.Context, actor kit.Actor, code 
 		if err := tx.SetUserPasswordHash(ctx, cur.ID, hash, false, now); err != nil {
 			return err
 		}
-		if err := s.Tokens.RevokeOnPasswordChange(ctx, tx, cfg, actor, cur); err != nil {
+		if err := s.tokens.RevokeOnPasswordChange(ctx, tx, cfg, actor, cur); err != nil {
 			return err
 		}
 		if err := s.liftLockoutOnReset(ctx, tx, cfg, actor, cur, now); err != nil {
@@ -345,11 +345,11 @@ func (s *Service) ChangePasswordByID(ctx context.Context, actor kit.Actor, code 
 			return err
 		}
 		ttl := int64(cfg.ExternalIdentifierConfiguration.OneTimePasswordTimeToLiveInSeconds) * 1000
-		if err := tx.InsertOneTimeCode(ctx, &store.OneTimeCode{Hash: codeHash(otp), Kind: CodeOneTimePassword, UserID: cur.ID,
+		if err := tx.InsertOneTimeCode(ctx, &store.OneTimeCode{Hash: CodeHash(otp), Kind: CodeOneTimePassword, UserID: cur.ID,
 			TenantID: cur.TenantID, Data: c.Data, ExpiresInstant: now + ttl, InsertInstant: now}); err != nil {
 			return err
 		}
-		return s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Changed the password of user " + kit.UserLabel(cur) + " with a change-password id",
+		return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Changed the password of user " + kit.UserLabel(cur) + " with a change-password id",
 			TargetID: cur.ID, Data: map[string]any{"kind": c.Kind}})
 	})
 	if err != nil {
@@ -376,7 +376,7 @@ func (s *Service) ChangePasswordByLoginID(ctx context.Context, actor kit.Actor, 
 	if err != nil {
 		return err
 	}
-	tenantID, err := s.requestTenant(ctx, rd, scope, appTenant, "applicationId")
+	tenantID, err := s.RequestTenant(ctx, rd, scope, appTenant, "applicationId")
 	if err != nil {
 		return err
 	}
@@ -402,7 +402,7 @@ func (s *Service) ChangePasswordByLoginID(ctx context.Context, actor kit.Actor, 
 	if err != nil {
 		return err
 	}
-	cfg, err := s.Tenancy.LoginTenantConfig(ctx, row.TenantID)
+	cfg, err := s.tenancy.LoginTenantConfig(ctx, row.TenantID)
 	if err != nil {
 		return err
 	}
@@ -426,13 +426,13 @@ func (s *Service) ChangePasswordByLoginID(ctx context.Context, actor kit.Actor, 
 		if err := tx.SetUserPasswordHash(ctx, cur.ID, hash, false, now); err != nil {
 			return err
 		}
-		if err := s.Tokens.RevokeOnPasswordChange(ctx, tx, cfg, actor, cur); err != nil {
+		if err := s.tokens.RevokeOnPasswordChange(ctx, tx, cfg, actor, cur); err != nil {
 			return err
 		}
 		if err := tx.DeleteUserCodes(ctx, cur.ID, changePasswordKinds); err != nil {
 			return err
 		}
-		return s.Audit.Write(ctx, tx, actor, audit.Change{Message: "Changed the password of user " + kit.UserLabel(cur) + " with its current password",
+		return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Changed the password of user " + kit.UserLabel(cur) + " with its current password",
 			TargetID: cur.ID})
 	})
 }

@@ -1,4 +1,4 @@
-package core
+package authentication
 
 import (
 	"context"
@@ -36,7 +36,7 @@ func (s *Service) loginUserDataIn(ctx context.Context, tx *store.Tx, userID stri
 		return nil, fmt.Errorf("registrations of user %s: %w", userID, err)
 	}
 	d.regs = regs[userID]
-	members, err := s.Groups.MembershipObjects(ctx, tx, []string{userID})
+	members, err := s.groups.MembershipObjects(ctx, tx, []string{userID})
 	if err != nil {
 		return nil, err
 	}
@@ -81,5 +81,5 @@ func (s *Service) loggedInUserObject(row *store.UserRow, d *loginUserData, appID
 			}
 		}
 	}
-	return s.userObject(row, regs, d.members)
+	return s.identity.UserObject(row, regs, d.members)
 }

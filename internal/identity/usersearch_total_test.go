@@ -1,4 +1,4 @@
-package core_test
+package identity_test
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/identity"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/store"
 	"github.com/latchid/latch/internal/testutil"
@@ -47,32 +47,32 @@ func TestUserSearchTotal(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		search := func(in core.UserSearch) *core.UserSearchResult {
+		search := func(in identity.UserSearch) *identity.UserSearchResult {
 			t.Helper()
-			res, err := svc.SearchUsers(ctx, kit.TenantScope{}, in, nil)
+			res, err := svc.Identity.SearchUsers(ctx, kit.TenantScope{}, in, nil)
 			if err != nil {
 				t.Fatalf("%+v: %v", in, err)
 			}
 			return res
 		}
-		first := search(core.UserSearch{QueryString: "capped"})
+		first := search(identity.UserSearch{QueryString: "capped"})
 		for _, c := range []struct {
 			name       string
-			in         core.UserSearch
+			in         identity.UserSearch
 			total      int
 			users      int
 			nextResult bool
 		}{
-			{"past 10,000", core.UserSearch{QueryString: "capped"}, 10_000, 25, true},
-			{"past 10,000, accurate", core.UserSearch{QueryString: "capped", AccurateTotal: true}, many, 25, true},
-			{"every user", core.UserSearch{QueryString: "*"}, 10_000, 25, true},
-			{"every user, accurate", core.UserSearch{QueryString: "*", AccurateTotal: true}, existing + many + few, 25, true},
-			{"next page past 10,000", core.UserSearch{NextResults: first.NextResults}, 10_000, 25, true},
-			{"page not full", core.UserSearch{QueryString: "few"}, few, few, false},
-			{"page not full, one field", core.UserSearch{QueryString: "email:few*"}, few, few, false},
-			{"page exactly full", core.UserSearch{QueryString: "few", NumberOfResults: few}, few, few, true},
-			{"page after the last match", core.UserSearch{QueryString: "few", StartRow: 5}, few, 0, false},
-			{"no match", core.UserSearch{QueryString: "nobody"}, 0, 0, false},
+			{"past 10,000", identity.UserSearch{QueryString: "capped"}, 10_000, 25, true},
+			{"past 10,000, accurate", identity.UserSearch{QueryString: "capped", AccurateTotal: true}, many, 25, true},
+			{"every user", identity.UserSearch{QueryString: "*"}, 10_000, 25, true},
+			{"every user, accurate", identity.UserSearch{QueryString: "*", AccurateTotal: true}, existing + many + few, 25, true},
+			{"next page past 10,000", identity.UserSearch{NextResults: first.NextResults}, 10_000, 25, true},
+			{"page not full", identity.UserSearch{QueryString: "few"}, few, few, false},
+			{"page not full, one field", identity.UserSearch{QueryString: "email:few*"}, few, few, false},
+			{"page exactly full", identity.UserSearch{QueryString: "few", NumberOfResults: few}, few, few, true},
+			{"page after the last match", identity.UserSearch{QueryString: "few", StartRow: 5}, few, 0, false},
+			{"no match", identity.UserSearch{QueryString: "nobody"}, 0, 0, false},
 		} {
 			res := search(c.in)
 			if res.Total != c.total || len(res.Users) != c.users || (res.NextResults != "") != c.nextResult {

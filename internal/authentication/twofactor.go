@@ -1,4 +1,4 @@
-package core
+package authentication
 
 import (
 	"cmp"
@@ -21,6 +21,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/latchid/latch/internal/audit"
+	"github.com/latchid/latch/internal/identity"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/store"
@@ -248,7 +249,7 @@ func decodeBase32Secret(s string) ([]byte, bool) {
 // recoveryCodeHash is how a recovery code is stored: with its user, so that
 // a code names one user's row only.
 func recoveryCodeHash(userID, code string) string {
-	return codeHash("recovery\x00" + userID + "\x00" + normalizeRecoveryCode(code))
+	return identity.CodeHash("recovery\x00" + userID + "\x00" + normalizeRecoveryCode(code))
 }
 
 func normalizeRecoveryCode(code string) string {
@@ -317,7 +318,7 @@ func (s *Service) openTwoFactor(row *store.UserRow) (*userTwoFactor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("user %s data: %w", row.ID, err)
 	}
-	sec, err := kit.OpenSecrets(s.master, row.SecretsSealed, userSecretAD(row.ID))
+	sec, err := kit.OpenSecrets(s.master, row.SecretsSealed, identity.UserSecretAD(row.ID))
 	if err != nil {
 		return nil, err
 	}
@@ -349,7 +350,7 @@ func (u *userTwoFactor) totpFor(code, onlyMethod string, now int64) (string, int
 		if methodKind(m) != "authenticator" || (onlyMethod != "" && id != onlyMethod) {
 			continue
 		}
-		secret := u.secrets[twoFactorSecretKey(id)]
+		secret := u.secrets[identity.TwoFactorSecretKey(id)]
 		if secret == "" {
 			continue
 		}
@@ -375,7 +376,7 @@ func (s *Service) encodeTwoFactor(row *store.UserRow, u *userTwoFactor) (data, s
 	if data, err = kit.EncodeObject(u.data); err != nil {
 		return "", "", err
 	}
-	sealed, err = kit.SealSecrets(s.master, u.secrets, userSecretAD(row.ID))
+	sealed, err = kit.SealSecrets(s.master, u.secrets, identity.UserSecretAD(row.ID))
 	return data, sealed, err
 }
 
@@ -386,7 +387,7 @@ func claimTOTP(ctx context.Context, tx *store.Tx, row *store.UserRow, method str
 		return false, err
 	}
 	return tx.ClaimOneTimeCode(ctx, &store.OneTimeCode{
-		Hash: codeHash("totp\x00" + row.ID + "\x00" + method + "\x00" + strconv.FormatInt(counter, 10)),
+		Hash: identity.CodeHash("totp\x00" + row.ID + "\x00" + method + "\x00" + strconv.FormatInt(counter, 10)),
 		Kind: CodeTwoFactorUsed, UserID: row.ID, TenantID: row.TenantID,
 		ExpiresInstant: (counter + 2) * p.step * 1000, InsertInstant: now})
 }
@@ -430,15 +431,15 @@ func (s *Service) changeTwoFactor(ctx context.Context, scope kit.TenantScope, us
 				return err
 			}
 			if !ok {
-				return errUserChanged
+				return identity.ErrUserChanged
 			}
 			return nil
 		})
-		if !errors.Is(err, errUserChanged) {
+		if !errors.Is(err, identity.ErrUserChanged) {
 			return err
 		}
-		if attempt+1 >= changeAttempts {
-			return fmt.Errorf("%w: user %s changed during the update %d times", model.ErrConflict, userID, changeAttempts)
+		if attempt+1 >= identity.ChangeAttempts {
+			return fmt.Errorf("%w: user %s changed during the update %d times", model.ErrConflict, userID, identity.ChangeAttempts)
 		}
 	}
 }
@@ -487,14 +488,14 @@ func (s *Service) EnableTwoFactor(ctx context.Context, actor kit.Actor, scope ki
 	if err != nil {
 		return nil, err
 	}
-	tenant, err := s.Tenancy.LoginTenantConfig(ctx, cur.TenantID)
+	tenant, err := s.tenancy.LoginTenantConfig(ctx, cur.TenantID)
 	if err != nil {
 		return nil, err
 	}
 	revoke := tenant.JWTConfiguration.RefreshTokenRevocationPolicy.OnMultiFactorEnable
 	res := &TwoFactorResponse{}
 	err = s.changeTwoFactor(ctx, scope, userID, func(tx *store.Tx, row *store.UserRow, u *userTwoFactor, now int64) (bool, error) {
-		m := kit.Object{"id": newTwoFactorID(), "method": method, "authenticator": defaultAuthenticatorConfiguration()}
+		m := kit.Object{"id": identity.NewTwoFactorID(), "method": method, "authenticator": defaultAuthenticatorConfiguration()}
 		if name := strings.TrimSpace(req.Name); name != "" {
 			m["name"] = name
 		}
@@ -504,7 +505,7 @@ func (s *Service) EnableTwoFactor(ctx context.Context, actor kit.Actor, scope ki
 		}
 		for _, other := range u.methods { // method ids are short: keep them unique
 			if methodID(other) == methodID(m) {
-				m["id"] = newTwoFactorID()
+				m["id"] = identity.NewTwoFactorID()
 			}
 		}
 		id := methodID(m)
@@ -515,7 +516,7 @@ func (s *Service) EnableTwoFactor(ctx context.Context, actor kit.Actor, scope ki
 		}
 		first := !u.has()
 		u.methods = append(u.methods, m)
-		u.secrets[twoFactorSecretKey(id)] = secret
+		u.secrets[identity.TwoFactorSecretKey(id)] = secret
 		res.RecoveryCodes = nil
 		if first {
 			codes, err := storeRecoveryCodes(ctx, tx, row, now)
@@ -524,12 +525,12 @@ func (s *Service) EnableTwoFactor(ctx context.Context, actor kit.Actor, scope ki
 			}
 			res.RecoveryCodes = codes
 		}
-		if err := s.Audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Enabled two-factor method %s (%s) of user %s", id, method, kit.UserLabel(row)),
+		if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Enabled two-factor method %s (%s) of user %s", id, method, kit.UserLabel(row)),
 			TargetID: row.ID, Data: map[string]any{"methodId": id, "method": method, "recoveryCodesGenerated": first}}); err != nil {
 			return false, err
 		}
 		if revoke {
-			if _, err := s.Tokens.RevokeUserTokens(ctx, tx, actor, row.ID, kit.UserLabel(row), tokens.RevokedTwoFactorEnable); err != nil {
+			if _, err := s.tokens.RevokeUserTokens(ctx, tx, actor, row.ID, kit.UserLabel(row), tokens.RevokedTwoFactorEnable); err != nil {
 				return false, err
 			}
 		}
@@ -595,7 +596,7 @@ func (s *Service) DisableTwoFactor(ctx context.Context, actor kit.Actor, scope k
 		for _, m := range u.methods {
 			if all || methodID(m) == methodWanted {
 				removed = append(removed, methodID(m))
-				delete(u.secrets, twoFactorSecretKey(methodID(m)))
+				delete(u.secrets, identity.TwoFactorSecretKey(methodID(m)))
 				continue
 			}
 			kept = append(kept, m)
@@ -610,11 +611,11 @@ func (s *Service) DisableTwoFactor(ctx context.Context, actor kit.Actor, scope k
 		if all {
 			msg = fmt.Sprintf("Disabled every two-factor method (%s) of user %s with a recovery code", strings.Join(removed, ", "), kit.UserLabel(row))
 		}
-		return true, s.Audit.Write(ctx, tx, actor, audit.Change{Message: msg, TargetID: row.ID,
+		return true, s.audit.Write(ctx, tx, actor, audit.Change{Message: msg, TargetID: row.ID,
 			Data: map[string]any{"methodIds": removed, "recoveryCode": all, "remaining": u.n()}})
 	})
 	if errors.Is(err, ErrTwoFactorCodeInvalid) && tenantID != "" {
-		cfg, cerr := s.Tenancy.LoginTenantConfig(ctx, tenantID)
+		cfg, cerr := s.tenancy.LoginTenantConfig(ctx, tenantID)
 		if cerr != nil {
 			return cerr
 		}
@@ -659,10 +660,10 @@ func (s *Service) TwoFactorLogin(ctx context.Context, caller LoginCaller, req Tw
 			return nil, model.FieldError("metaData", "tooLarge", fmt.Sprintf("[metaData] must encode in at most %d bytes.", maxMetaDataBytes))
 		}
 	}
-	if len(req.TwoFactorID) > maxGivenCodeLength {
+	if len(req.TwoFactorID) > identity.MaxGivenCodeLength {
 		return nil, model.NotFoundf("twoFactorId too long")
 	}
-	idHash := codeHash(req.TwoFactorID)
+	idHash := identity.CodeHash(req.TwoFactorID)
 	rd := s.store.Read()
 	pending, err := rd.OneTimeCodeByHash(ctx, idHash, []string{CodeTwoFactorLogin}, s.now())
 	if errors.Is(err, store.ErrNoRows) {
@@ -729,7 +730,7 @@ func (s *Service) TwoFactorLogin(ctx context.Context, caller LoginCaller, req Tw
 				if err != nil {
 					return err
 				}
-				if err := s.Audit.Write(ctx, tx, kit.Actor{Type: kit.ActorUser, ID: row.ID, Name: firstNonBlank(row.Email, row.Username)}, audit.Change{
+				if err := s.audit.Write(ctx, tx, kit.Actor{Type: kit.ActorUser, ID: row.ID, Name: firstNonBlank(row.Email, row.Username)}, audit.Change{
 					Message:  fmt.Sprintf("User %s used a two-factor recovery code to log in (%d left)", kit.UserLabel(row), left),
 					TargetID: row.ID, Data: map[string]any{"recoveryCodesLeft": left}}); err != nil {
 					return err

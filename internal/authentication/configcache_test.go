@@ -1,4 +1,4 @@
-package core
+package authentication
 
 import (
 	"context"
@@ -14,13 +14,13 @@ import (
 func TestConfigCacheSharedAndInvalidated(t *testing.T) {
 	ctx := context.Background()
 	svc := newLoginTestService(t)
-	svc.Configs.Refresh(ctx)
+	svc.tenancy.Configs.Refresh(ctx)
 	ids, err := svc.store.Read().TenantIDs(ctx)
 	if err != nil || len(ids) != 1 {
 		t.Fatalf("tenants %v: %v", ids, err)
 	}
 	id := ids[0]
-	first, err := svc.Tenancy.LoginTenantConfig(ctx, id)
+	first, err := svc.tenancy.LoginTenantConfig(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +28,7 @@ func TestConfigCacheSharedAndInvalidated(t *testing.T) {
 	for _, pw := range []string{"wrong", "also wrong"} {
 		_, _ = svc.Login(ctx, LoginCaller{Authenticated: true, Scope: kit.AllTenants}, LoginRequest{LoginID: "nobody@example.com", Password: pw})
 	}
-	again, err := svc.Tenancy.LoginTenantConfig(ctx, id)
+	again, err := svc.tenancy.LoginTenantConfig(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestConfigCacheSharedAndInvalidated(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	changed, err := svc.Tenancy.LoginTenantConfig(ctx, id)
+	changed, err := svc.tenancy.LoginTenantConfig(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
