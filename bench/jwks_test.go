@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/latchid/latch/internal/httpx"
-	"github.com/latchid/latch/internal/keys"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/signing"
 	"github.com/latchid/latch/internal/testutil"
@@ -36,7 +35,7 @@ func BenchmarkJWKS(b *testing.B) {
 	svc.SigningKeys.Refresh(ctx)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	mux := http.NewServeMux()
-	mux.Handle("GET /.well-known/jwks.json", keys.JWKSHandler(svc.SigningKeys.Current))
+	mux.Handle("GET /.well-known/jwks.json", httpx.JWKSHandler(svc.SigningKeys.Current))
 	h := httpx.Middleware(log, mux)
 	size := len(svc.SigningKeys.Current().JWKS())
 

@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -73,13 +74,31 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	s.writeLoginResult(w, r, res)
 }
 
+// loginStatus is FusionAuth's status of each login outcome.
+var loginStatus = map[authentication.Outcome]int{
+	authentication.Success:                 http.StatusOK,
+	authentication.NotRegistered:           http.StatusAccepted,             // 202
+	authentication.PasswordChangeRequired:  http.StatusNonAuthoritativeInfo, // 203
+	authentication.EmailNotVerified:        212,                             // FusionAuth's own
+	authentication.RegistrationNotVerified: 213,                             // FusionAuth's own
+	authentication.TwoFactorRequired:       242,                             // FusionAuth's own
+	authentication.LoginPrevented:          http.StatusConflict,             // 409
+	authentication.UserExpired:             http.StatusGone,                 // 410
+	authentication.UserLocked:              http.StatusLocked,               // 423
+}
+
 func (s *Server) writeLoginResult(w http.ResponseWriter, r *http.Request, res *authentication.LoginResult) {
+	status, ok := loginStatus[res.Outcome]
+	if !ok {
+		httpx.WriteError(w, r, s.log, fmt.Errorf("login outcome %d has no status", res.Outcome))
+		return
+	}
 	if res.Response == nil {
-		httpx.WriteStatus(w, res.Status)
+		httpx.WriteStatus(w, status)
 		return
 	}
 	s.setTokenCookies(w, r, res.Response.Token, res.TokenTTL, res.Response.RefreshToken, res.RefreshTTL)
-	httpx.WriteJSON(w, res.Status, res.Response)
+	httpx.WriteJSON(w, status, res.Response)
 }
 
 // loginPing is PUT /api/login/{userId}/{applicationId} (ipAddress as a

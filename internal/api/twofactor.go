@@ -19,10 +19,13 @@ import (
 // one acted on. /api/two-factor/login needs a key exactly when /api/login
 // does (requireAuthentication), with the /api/login permission.
 
+// statusTwoFactorCodeInvalid is FusionAuth's status of a wrong two-factor code.
+const statusTwoFactorCodeInvalid = 421
+
 // writeTwoFactorError renders a wrong code as FusionAuth's 421 (empty body).
 func (s *Server) writeTwoFactorError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, authentication.ErrTwoFactorCodeInvalid) {
-		httpx.WriteStatus(w, authentication.StatusTwoFactorCodeInvalid)
+		httpx.WriteStatus(w, statusTwoFactorCodeInvalid)
 		return
 	}
 	s.writeLoginError(w, r, err)

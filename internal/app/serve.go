@@ -13,7 +13,6 @@ import (
 
 	"github.com/latchid/latch/internal/api"
 	"github.com/latchid/latch/internal/httpx"
-	"github.com/latchid/latch/internal/keys"
 	"github.com/latchid/latch/internal/ui"
 )
 
@@ -78,7 +77,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	// Before serving and before the setup check: a kickstarted instance has
 	// its keys when the first client connects, and no setup wizard.
 	kickstartAtStart(ctx, env, cfg, svc, log, apiServer)
-	root := newRootHandler(apiServer, ui.New(svc, cfg, log), keys.JWKSHandler(svc.SigningKeys.Current))
+	root := newRootHandler(apiServer, ui.New(svc, cfg, log), httpx.JWKSHandler(svc.SigningKeys.Current))
 	srv := &http.Server{
 		Handler:           httpx.Middleware(log, root),
 		ReadHeaderTimeout: 10 * time.Second,

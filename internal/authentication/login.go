@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -25,7 +24,7 @@ import (
 // FusionAuth's Login API (POST /api/login), login ping (PUT /api/login) and
 // the throttling of failed logins.
 //
-// Statuses, in the order they are decided:
+// Outcomes (as the HTTP surface renders them), in the order they are decided:
 //   - 401: the application (or, without one, the tenant) requires an API key
 //     (loginConfiguration.requireAuthentication) and none that may call the
 //     Login API came with the request.
@@ -114,32 +113,40 @@ type LoginPreventedAction struct {
 	ReasonCode    string `json:"reasonCode"`
 }
 
-// LoginResult is a Login API answer: a status and its body (nil: empty).
+// LoginResult is a Login API answer: an outcome and its body (nil: empty).
 // The TTLs (seconds) are those of the token and refresh token in the body,
 // for the cookies the API sets.
 type LoginResult struct {
-	Status     int
+	Outcome    Outcome
 	Response   *LoginResponse
 	TokenTTL   int64
 	RefreshTTL int64
 }
 
-// Statuses of the Login API that net/http does not name as FusionAuth uses them.
+// Outcome is how a login ended; the HTTP surface maps it to FusionAuth's
+// status codes (in brackets).
+type Outcome int
+
+// Outcomes of the Login API.
 const (
-	StatusNotRegistered           = http.StatusAccepted              // 202
-	StatusPasswordChangeRequired  = http.StatusNonAuthoritativeInfo  // 203
-	StatusEmailNotVerified        = 212                              // FusionAuth's own
-	StatusRegistrationNotVerified = 213                              // FusionAuth's own
-	StatusTwoFactorRequired       = 242                              // FusionAuth's own
-	StatusLoginPrevented          = http.StatusConflict              // 409
-	StatusUserExpired             = http.StatusGone                  // 410
-	StatusUserLocked              = http.StatusLocked                // 423
-	maxMetaDataBytes              = 4096                             // a refresh token's metaData, encoded
-	maxLoginIDLength              = 1024                             // longer ids cannot exist; refused unread
-	maxPasswordLength             = 4096                             // bounds the hashing work a request can ask for
-	failedLoginSubjectPrefix      = "login:"                         // failures of unknown login ids
-	lockoutReasonCode             = "failed_authentication_lockout"  // in a 409's actions
-	lockoutName                   = "Too many failed login attempts" // ditto
+	Success                 Outcome = iota // [200]
+	NotRegistered                          // [202] not registered for the application
+	PasswordChangeRequired                 // [203] with a changePasswordId
+	EmailNotVerified                       // [212] tenant verifyEmail
+	RegistrationNotVerified                // [213]
+	TwoFactorRequired                      // [242] with a twoFactorId and the methods
+	LoginPrevented                         // [409] locked after too many failed logins
+	UserExpired                            // [410]
+	UserLocked                             // [423] deactivated
+)
+
+const (
+	maxMetaDataBytes         = 4096                             // a refresh token's metaData, encoded
+	maxLoginIDLength         = 1024                             // longer ids cannot exist; refused unread
+	maxPasswordLength        = 4096                             // bounds the hashing work a request can ask for
+	failedLoginSubjectPrefix = "login:"                         // failures of unknown login ids
+	lockoutReasonCode        = "failed_authentication_lockout"  // in a 409's actions
+	lockoutName              = "Too many failed login attempts" // ditto
 )
 
 // loginTarget is what a Login API request logs into: a tenant, and an
@@ -235,7 +242,7 @@ func unknownLoginSubject(tenantID, loginID string) string {
 
 // lockedResult is the 409 of a locked login id.
 func lockedResult(fa model.FailedAuthenticationConfiguration, until int64) *LoginResult {
-	return &LoginResult{Status: StatusLoginPrevented, Response: &LoginResponse{Actions: []LoginPreventedAction{{
+	return &LoginResult{Outcome: LoginPrevented, Response: &LoginResponse{Actions: []LoginPreventedAction{{
 		ActionID: fa.UserActionID, Expiry: until, LocalizedName: lockoutName, Name: lockoutName,
 		Reason: lockoutName, ReasonCode: lockoutReasonCode,
 	}}}}
@@ -501,10 +508,10 @@ func changePasswordReason(cfg *model.TenantConfig, row *store.UserRow, pw string
 func (s *Service) authenticated(ctx context.Context, lt *loginTarget, row *store.UserRow, how authenticatedLogin) (*LoginResult, error) {
 	now := s.now()
 	if !row.Active {
-		return &LoginResult{Status: StatusUserLocked}, nil
+		return &LoginResult{Outcome: UserLocked}, nil
 	}
 	if exp := kit.UserExpiry(row); exp != 0 && exp <= now {
-		return &LoginResult{Status: StatusUserExpired}, nil
+		return &LoginResult{Outcome: UserExpired}, nil
 	}
 	if methods := twoFactorMethodsOf(row); len(methods) > 0 && !how.secondFactor {
 		return s.twoFactorRequired(ctx, lt, row, how, methods)
@@ -540,29 +547,29 @@ func (s *Service) authenticated(ctx context.Context, lt *loginTarget, row *store
 		}
 	}
 	email := lt.tenant.EmailConfiguration
-	status := http.StatusOK
+	outcome := Success
 	switch {
 	case reason != "":
-		status = StatusPasswordChangeRequired
+		outcome = PasswordChangeRequired
 	case email.VerifyEmail && !row.Verified:
-		status = StatusEmailNotVerified
+		outcome = EmailNotVerified
 	case lt.app != nil && !ud.registered:
-		status = StatusNotRegistered
+		outcome = NotRegistered
 	case lt.app != nil && !ud.regVerified:
-		status = StatusRegistrationNotVerified
+		outcome = RegistrationNotVerified
 	}
-	gated := (status == StatusEmailNotVerified || status == StatusRegistrationNotVerified) && email.Unverified.Behavior == "Gated"
-	withToken := status != StatusPasswordChangeRequired && !how.noJWT && !gated
+	gated := (outcome == EmailNotVerified || outcome == RegistrationNotVerified) && email.Unverified.Behavior == "Gated"
+	withToken := outcome != PasswordChangeRequired && !how.noJWT && !gated
 	withRefresh := withToken && ud.registered && lt.app.LoginConfiguration.GenerateRefreshTokens
 	if withToken && signerErr != nil {
 		return nil, signerErr // nothing written
 	}
-	res := &LoginResult{Status: status, Response: &LoginResponse{}}
+	res := &LoginResult{Outcome: outcome, Response: &LoginResponse{}}
 	record := store.LoginRecord{UserID: row.ID, ApplicationID: lt.appID(), IPAddress: how.ip, LoginID: how.loginID, Instant: now}
 
 	// A login that only records itself is buffered (loginbuffer.go): no
 	// write transaction of its own.
-	buffered := how.noFailures && rehash == "" && !withRefresh && status != StatusPasswordChangeRequired && s.Logins.add(record)
+	buffered := how.noFailures && rehash == "" && !withRefresh && outcome != PasswordChangeRequired && s.Logins.add(record)
 	var (
 		lockedUntil int64
 		err         error
@@ -582,7 +589,7 @@ func (s *Service) authenticated(ctx context.Context, lt *loginTarget, row *store
 					return fmt.Errorf("re-hash password: %w", err)
 				}
 			}
-			if status == StatusPasswordChangeRequired {
+			if outcome == PasswordChangeRequired {
 				changeID := identity.GenerateCode(lt.tenant.ExternalIdentifierConfiguration.ChangePasswordIDGenerator)
 				res.Response.ChangePasswordID, res.Response.ChangePasswordReason = changeID, reason
 				if err := tx.DeleteUserCodes(ctx, row.ID, []string{identity.CodeChangePassword}); err != nil {
@@ -633,7 +640,7 @@ func (s *Service) authenticated(ctx context.Context, lt *loginTarget, row *store
 		}
 		res.Response.Token, res.Response.TokenExpirationInstant, res.TokenTTL = token, c.Exp*1000, lt.ts.TTLSeconds
 	}
-	if status == StatusPasswordChangeRequired {
+	if outcome == PasswordChangeRequired {
 		return res, nil
 	}
 	if res.Response.User, err = s.loggedInUserObject(row, ud, lt.appID(), now); err != nil {
@@ -673,7 +680,7 @@ func (s *Service) twoFactorRequired(ctx context.Context, lt *loginTarget, row *s
 	if lockedUntil != 0 {
 		return lockedResult(lt.tenant.FailedAuthenticationConfiguration, lockedUntil), nil
 	}
-	return &LoginResult{Status: StatusTwoFactorRequired, Response: &LoginResponse{TwoFactorID: id, Methods: methods}}, nil
+	return &LoginResult{Outcome: TwoFactorRequired, Response: &LoginResponse{TwoFactorID: id, Methods: methods}}, nil
 }
 
 // recordLogin writes a login's record and last-login instants.
@@ -753,9 +760,9 @@ func (s *Service) LoginPing(ctx context.Context, caller LoginCaller, req LoginPi
 	now := s.now()
 	switch {
 	case !row.Active:
-		return &LoginResult{Status: StatusUserLocked}, nil
+		return &LoginResult{Outcome: UserLocked}, nil
 	case kit.UserExpiry(row) != 0 && kit.UserExpiry(row) <= now:
-		return &LoginResult{Status: StatusUserExpired}, nil
+		return &LoginResult{Outcome: UserExpired}, nil
 	}
 	_, registered, err := kit.EffectiveRoles(ctx, s.store.Read(), row.ID, lt.app.ID)
 	if err != nil {
@@ -773,11 +780,11 @@ func (s *Service) LoginPing(ctx context.Context, caller LoginCaller, req LoginPi
 	if err != nil {
 		return nil, err
 	}
-	status := http.StatusOK
+	outcome := Success
 	if !registered {
-		status = StatusNotRegistered
+		outcome = NotRegistered
 	}
-	return &LoginResult{Status: status, Response: &LoginResponse{User: u}}, nil
+	return &LoginResult{Outcome: outcome, Response: &LoginResponse{User: u}}, nil
 }
 
 func firstNonBlank(values ...string) string {

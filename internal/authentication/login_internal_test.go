@@ -89,10 +89,10 @@ func TestLoginHashesOncePerPath(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name, loginID, pw string
-		status            int // 0: an error
+		outcome           Outcome // checked when no error is wanted
 		wantErr           error
 	}{
-		{"right password", "known@example.com", "right password", 200, nil},
+		{"right password", "known@example.com", "right password", Success, nil},
 		{"wrong password", "known@example.com", "wrong password", 0, model.ErrNotFound},
 		{"unknown user", "nobody@example.com", "wrong password", 0, model.ErrNotFound},
 		{"unreadable stored hash", "garbled@example.com", "wrong password", 0, model.ErrNotFound},
@@ -103,7 +103,7 @@ func TestLoginHashesOncePerPath(t *testing.T) {
 			if !errors.Is(err, c.wantErr) || res != nil {
 				t.Errorf("%s: %v %v, want %v", c.name, res, err, c.wantErr)
 			}
-		} else if err != nil || res.Status != c.status {
+		} else if err != nil || res.Outcome != c.outcome {
 			t.Errorf("%s: %v %v", c.name, res, err)
 		}
 		if hashes != 1 {
@@ -132,7 +132,7 @@ func TestLoginHashesOncePerPath(t *testing.T) {
 		_, _, _ = try("locked-out@example.com", "x")
 	}
 	res, hashes, err := try("locked-out@example.com", "x")
-	if err != nil || res.Status != StatusLoginPrevented || hashes != 0 {
+	if err != nil || res.Outcome != LoginPrevented || hashes != 0 {
 		t.Errorf("locked: %v %v, %d hashes", res, err, hashes)
 	}
 }

@@ -76,9 +76,6 @@ const (
 // an empty body.
 var ErrTwoFactorCodeInvalid = errors.New("two-factor code invalid")
 
-// StatusTwoFactorCodeInvalid is the status of ErrTwoFactorCodeInvalid.
-const StatusTwoFactorCodeInvalid = 421
-
 // TwoFactorSecret is FusionAuth's SecretResponse.
 type TwoFactorSecret struct {
 	Secret              string `json:"secret"`

@@ -1,28 +1,30 @@
-package keys
+package httpx
 
 import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/latchid/latch/internal/keys"
 )
 
 // JWKSHandler serves /.well-known/jwks.json from the current Set: the bytes
 // rendered when the set was built, no work per request beyond writing them.
 // It answers If-None-Match with 304 so clients that revalidate pay nothing.
-func JWKSHandler(current func() *Set) http.Handler {
+func JWKSHandler(current func() *keys.Set) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		set := current()
 		h := w.Header()
 		h.Set("Content-Type", "application/json; charset=UTF-8")
-		h.Set("ETag", set.etag)
-		if etagMatches(r.Header.Get("If-None-Match"), set.etag) {
+		h.Set("ETag", set.ETag())
+		if etagMatches(r.Header.Get("If-None-Match"), set.ETag()) {
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
-		h.Set("Content-Length", strconv.Itoa(len(set.jwks)))
+		h.Set("Content-Length", strconv.Itoa(len(set.JWKS())))
 		w.WriteHeader(http.StatusOK)
 		if r.Method != http.MethodHead {
-			_, _ = w.Write(set.jwks)
+			_, _ = w.Write(set.JWKS())
 		}
 	})
 }
