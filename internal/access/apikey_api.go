@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"strings"
 	"unicode"
@@ -113,26 +114,20 @@ func parseKeyInput(raw json.RawMessage) (*keyInput, error) {
 		var typ *json.UnmarshalTypeError
 		if errors.As(err, &typ) && typ.Field != "" {
 			return nil, model.FieldError("apiKey."+typ.Field, "invalid",
-				fmt.Sprintf("The value of [apiKey.%s] must be of type %s.", typ.Field, jsonTypeName(typ.Type.String())))
+				fmt.Sprintf("The value of [apiKey.%s] must be of type %s.", typ.Field, apiKeyTypeName(typ.Type)))
 		}
 		return nil, model.FieldError("apiKey", "invalid", "The apiKey object could not be read.")
 	}
 	return in, nil
 }
 
-func jsonTypeName(goType string) string {
-	switch {
-	case strings.Contains(goType, "bool"):
-		return "boolean"
-	case strings.Contains(goType, "int"):
-		return "number (epoch milliseconds)"
-	case strings.HasPrefix(goType, "[]") || strings.HasPrefix(goType, "*[]"):
-		return "array"
-	case strings.Contains(goType, "map") || strings.Contains(goType, "struct") || strings.Contains(goType, "model."):
-		return "object"
-	default:
-		return "string"
+// apiKeyTypeName is the JSON type of an API key field for errors; the only
+// numbers an API key holds are epoch-millisecond instants.
+func apiKeyTypeName(t reflect.Type) string {
+	if n := kit.JSONTypeName(t); n != "integer" {
+		return n
 	}
+	return "number (epoch milliseconds)"
 }
 
 // patchedRequest applies a PATCH body to the stored key in request form and

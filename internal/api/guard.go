@@ -64,10 +64,10 @@ func familyOf(pattern string) string {
 // Principal is the authenticated caller of an /api request.
 type Principal struct {
 	Key *access.AuthKey // nil on anonymous routes without a key
-	// Tenants the request may touch; nil means every tenant. Narrowed by
-	// X-FusionAuth-TenantId, never widened by it.
-	Tenants []string
-	IP      netip.Addr
+	// Scope is the tenants the request may touch (nil Tenants: every
+	// tenant). Narrowed by X-FusionAuth-TenantId, never widened by it.
+	Scope kit.TenantScope
+	IP    netip.Addr
 }
 
 type principalKey struct{}
@@ -224,34 +224,18 @@ func (s *Server) permitted(rt Route, r *http.Request, p *Principal) bool {
 	default:
 		return false
 	}
-	p.Tenants = k.Tenants()
-	if rt.GlobalOnly && p.Tenants != nil {
+	p.Scope.Tenants = k.Tenants()
+	if rt.GlobalOnly && p.Scope.Tenants != nil {
 		return false
 	}
 	if h := strings.TrimSpace(r.Header.Get("X-FusionAuth-TenantId")); h != "" {
-		if p.Tenants != nil && !slices.Contains(p.Tenants, h) {
+		if p.Scope.Tenants != nil && !slices.Contains(p.Scope.Tenants, h) {
 			return false // the header can narrow a scoped key, never widen it
 		}
-		p.Tenants = []string{h}
+		p.Scope.Tenants = []string{h}
 	}
 	return true
 }
-
-// Tenant is the one tenant the request names, or "" when it names none.
-func (p *Principal) Tenant() string {
-	if len(p.Tenants) == 1 {
-		return p.Tenants[0]
-	}
-	return ""
-}
-
-// CanSee reports whether an object of tenantID is visible to the request.
-func (p *Principal) CanSee(tenantID string) bool {
-	return p.Tenants == nil || slices.Contains(p.Tenants, tenantID)
-}
-
-// errNotFound hides objects of other tenants behind the same 404 as absent ones.
-var errNotFound = model.ErrNotFound
 
 // reply ends a handler: v as a 200 JSON body, or err rendered the /api way.
 func (s *Server) reply(w http.ResponseWriter, r *http.Request, v any, err error) {

@@ -86,8 +86,8 @@ func TestPermittedTenants(t *testing.T) {
 			t.Errorf("%s: permitted = %v, want %v", c.name, ok, c.ok)
 			continue
 		}
-		if ok && !slices.Equal(p.Tenants, c.tenants) {
-			t.Errorf("%s: tenants %v, want %v", c.name, p.Tenants, c.tenants)
+		if ok && !slices.Equal(p.Scope.Tenants, c.tenants) {
+			t.Errorf("%s: tenants %v, want %v", c.name, p.Scope.Tenants, c.tenants)
 		}
 	}
 	// No key at all is never permitted on a keyed route.

@@ -22,14 +22,14 @@ import (
 
 // scopeOf is the tenant scope of a request.
 func scopeOf(r *http.Request) kit.TenantScope {
-	return kit.TenantScope{Tenants: PrincipalFrom(r.Context()).Tenants}
+	return PrincipalFrom(r.Context()).Scope
 }
 
 // tenantRestricted refuses a global operation to a request that names a
 // tenant in X-FusionAuth-TenantId. (Keys limited to tenants are refused by the
 // route's GlobalOnly already.)
 func (s *Server) tenantRestricted(w http.ResponseWriter, r *http.Request) bool {
-	if PrincipalFrom(r.Context()).Tenants != nil || strings.TrimSpace(r.Header.Get("X-FusionAuth-TenantId")) != "" {
+	if PrincipalFrom(r.Context()).Scope.Tenants != nil || strings.TrimSpace(r.Header.Get("X-FusionAuth-TenantId")) != "" {
 		httpx.WriteStatus(w, s.cfg.ForbiddenStatus)
 		return true
 	}

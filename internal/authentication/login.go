@@ -358,13 +358,9 @@ func (s *Service) login(ctx context.Context, caller LoginCaller, req LoginReques
 	return res, 1, err
 }
 
-// findLoginUser looks a login id up in a tenant as loginIdTypes allow
-// (email and username when not given); nil when no user has it.
-func (s *Service) findLoginUser(ctx context.Context, tenantID, loginID string, types []string) (*store.UserRow, error) {
-	return s.findLoginUserIn(ctx, s.store.Read(), tenantID, loginID, types)
-}
-
-// findLoginUserIn is findLoginUser reading through rd.
+// findLoginUserIn looks a login id up in a tenant as loginIdTypes allow
+// (email and username when not given), reading through rd; nil when no user
+// has it.
 func (s *Service) findLoginUserIn(ctx context.Context, rd *store.Tx, tenantID, loginID string, types []string) (*store.UserRow, error) {
 	byEmail := len(types) == 0 || slices.Contains(types, "email")
 	byUsername := len(types) == 0 || slices.Contains(types, "username")

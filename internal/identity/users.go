@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	_ "time/tzdata" // user.timezone is checked against the IANA database, also where the OS has none
@@ -203,7 +204,7 @@ func prepareTwoFactor(o kit.Object, prev map[string]string, verrs *model.Errors)
 			continue
 		}
 		method, _ := m["method"].(string)
-		if !oneOfStrings(method, twoFactorMethods) {
+		if !slices.Contains(twoFactorMethods, method) {
 			verrs.Field(field+".method", "invalid", "["+field+".method] must be one of "+strings.Join(twoFactorMethods, ", ")+".")
 		}
 		id, _ := m["id"].(string)
@@ -238,15 +239,6 @@ func prepareTwoFactor(o kit.Object, prev map[string]string, verrs *model.Errors)
 }
 
 func TwoFactorSecretKey(methodID string) string { return "twoFactor.methods." + methodID + ".secret" }
-
-func oneOfStrings(v string, allowed []string) bool {
-	for _, a := range allowed {
-		if v == a {
-			return true
-		}
-	}
-	return false
-}
 
 // NewTwoFactorID makes a short method id like FusionAuth's ("35VW").
 func NewTwoFactorID() string {

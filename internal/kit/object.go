@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"unicode"
@@ -208,7 +209,7 @@ func DecodeTyped(o Object, prefix string, into any, verrs *model.Errors) bool {
 	if err := json.Unmarshal(b, into); err != nil {
 		var typ *json.UnmarshalTypeError
 		if errors.As(err, &typ) && typ.Field != "" {
-			verrs.Field(prefix+"."+typ.Field, "invalid", fmt.Sprintf("[%s.%s] must be of type %s.", prefix, typ.Field, jsonKind(typ.Type.Kind().String())))
+			verrs.Field(prefix+"."+typ.Field, "invalid", fmt.Sprintf("[%s.%s] must be of type %s.", prefix, typ.Field, JSONTypeName(typ.Type)))
 		} else {
 			verrs.Field(prefix, "invalid", "The object could not be read: "+err.Error())
 		}
@@ -217,20 +218,25 @@ func DecodeTyped(o Object, prefix string, into any, verrs *model.Errors) bool {
 	return true
 }
 
-func jsonKind(goKind string) string {
-	switch {
-	case strings.HasPrefix(goKind, "int"), strings.HasPrefix(goKind, "uint"):
+// JSONTypeName is the JSON name of a Go type, for "must be of type" errors.
+func JSONTypeName(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
 		return "integer"
-	case strings.HasPrefix(goKind, "float"):
+	case reflect.Float32, reflect.Float64:
 		return "number"
-	case goKind == "bool":
+	case reflect.Bool:
 		return "boolean"
-	case goKind == "slice":
+	case reflect.Slice, reflect.Array:
 		return "array"
-	case goKind == "struct", goKind == "map":
+	case reflect.Struct, reflect.Map:
 		return "object"
 	default:
-		return goKind
+		return t.Kind().String()
 	}
 }
 
