@@ -34,19 +34,16 @@ func (s *Server) retrieveAuditLog(w http.ResponseWriter, r *http.Request) {
 }
 
 // searchAuditLogs answers both POST (criteria in the body) and GET (in the query).
-func (s *Server) searchAuditLogs(w http.ResponseWriter, r *http.Request) {
-	q, err := searchCriteria(w, r, func(v url.Values, verrs *model.Errors) (q audit.Search) {
-		q.Message, q.User, q.OrderBy = v.Get("message"), v.Get("user"), v.Get("orderBy")
-		q.Start = searchQueryInt64(verrs, v, "start")
-		q.End = searchQueryInt64(verrs, v, "end")
-		q.StartRow = searchQueryInt(verrs, v, "startRow")
-		q.NumberOfResults = searchQueryInt(verrs, v, "numberOfResults")
-		return q
-	})
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	logs, total, err := s.svc.Audit.Search(r.Context(), q)
-	s.reply(w, r, auditLogSearchResponse{AuditLogs: logs, Total: total}, err)
+func (s *Server) searchAuditLogs(c Call, q audit.Search) (any, error) {
+	logs, total, err := s.svc.Audit.Search(c, q)
+	return auditLogSearchResponse{AuditLogs: logs, Total: total}, err
+}
+
+func auditQuery(v url.Values, verrs *model.Errors) (q audit.Search) {
+	q.Message, q.User, q.OrderBy = v.Get("message"), v.Get("user"), v.Get("orderBy")
+	q.Start = searchQueryInt64(verrs, v, "start")
+	q.End = searchQueryInt64(verrs, v, "end")
+	q.StartRow = searchQueryInt(verrs, v, "startRow")
+	q.NumberOfResults = searchQueryInt(verrs, v, "numberOfResults")
+	return q
 }

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/latchid/latch/internal/groups"
-	"github.com/latchid/latch/internal/httpx"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 )
@@ -37,81 +36,58 @@ type memberSearchResponse struct {
 	Total   int          `json:"total"`
 }
 
-func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) {
-	body, err := decodeObject(w, r)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	g, err := s.svc.Groups.CreateGroup(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), body)
-	s.reply(w, r, groupResponse{g}, err)
+func (s *Server) createGroup(c Call, body kit.Object) (any, error) {
+	g, err := s.svc.Groups.CreateGroup(c, c.Actor, c.Scope, c.Path("id"), body)
+	return groupResponse{g}, err
 }
 
-func (s *Server) retrieveGroup(w http.ResponseWriter, r *http.Request) {
-	g, err := s.svc.Groups.Group(r.Context(), scopeOf(r), r.PathValue("id"))
-	s.reply(w, r, groupResponse{g}, err)
+func (s *Server) retrieveGroup(c Call, _ struct{}) (any, error) {
+	g, err := s.svc.Groups.Group(c, c.Scope, c.Path("id"))
+	return groupResponse{g}, err
 }
 
-func (s *Server) retrieveGroups(w http.ResponseWriter, r *http.Request) {
-	gs, err := s.svc.Groups.Groups(r.Context(), scopeOf(r))
-	s.reply(w, r, groupsResponse{gs}, err)
+func (s *Server) retrieveGroups(c Call, _ struct{}) (any, error) {
+	gs, err := s.svc.Groups.Groups(c, c.Scope)
+	return groupsResponse{gs}, err
 }
 
-func (s *Server) updateGroup(w http.ResponseWriter, r *http.Request) {
-	body, err := decodeObject(w, r)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	g, err := s.svc.Groups.UpdateGroup(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), body)
-	s.reply(w, r, groupResponse{g}, err)
+func (s *Server) updateGroup(c Call, body kit.Object) (any, error) {
+	g, err := s.svc.Groups.UpdateGroup(c, c.Actor, c.Scope, c.Path("id"), body)
+	return groupResponse{g}, err
 }
 
-func (s *Server) patchGroup(w http.ResponseWriter, r *http.Request) {
-	form, patch, err := readPatch(w, r)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	g, err := s.svc.Groups.PatchGroup(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), form, patch)
-	s.reply(w, r, groupResponse{g}, err)
+func (s *Server) patchGroup(c Call, p Patch) (any, error) {
+	g, err := s.svc.Groups.PatchGroup(c, c.Actor, c.Scope, c.Path("id"), p.Form, p.Body)
+	return groupResponse{g}, err
 }
 
-func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request) {
-	s.reply(w, r, nil, s.svc.Groups.DeleteGroup(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id")))
+func (s *Server) deleteGroup(c Call, _ struct{}) (any, error) {
+	return nil, s.svc.Groups.DeleteGroup(c, c.Actor, c.Scope, c.Path("id"))
 }
 
 // searchGroups answers both POST (criteria in the body) and GET (in the query).
-func (s *Server) searchGroups(w http.ResponseWriter, r *http.Request) {
-	q, err := searchCriteria(w, r, func(v url.Values, verrs *model.Errors) (q groups.GroupSearch) {
-		q.Name, q.TenantID, q.OrderBy = v.Get("name"), v.Get("tenantId"), v.Get("orderBy")
-		q.StartRow = searchQueryInt(verrs, v, "startRow")
-		q.NumberOfResults = searchQueryInt(verrs, v, "numberOfResults")
-		return q
-	})
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	gs, total, err := s.svc.Groups.SearchGroups(r.Context(), scopeOf(r), q)
-	s.reply(w, r, groupSearchResponse{Groups: gs, Total: total}, err)
+func (s *Server) searchGroups(c Call, q groups.GroupSearch) (any, error) {
+	gs, total, err := s.svc.Groups.SearchGroups(c, c.Scope, q)
+	return groupSearchResponse{Groups: gs, Total: total}, err
+}
+
+func groupQuery(v url.Values, verrs *model.Errors) (q groups.GroupSearch) {
+	q.Name, q.TenantID, q.OrderBy = v.Get("name"), v.Get("tenantId"), v.Get("orderBy")
+	q.StartRow = searchQueryInt(verrs, v, "startRow")
+	q.NumberOfResults = searchQueryInt(verrs, v, "numberOfResults")
+	return q
 }
 
 // writeGroupMembers is POST (add) and PUT (replace) /api/group/member.
-func (s *Server) writeGroupMembers(w http.ResponseWriter, r *http.Request) {
-	body, err := decodeObject(w, r)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	actor := PrincipalFrom(r.Context()).Actor(r)
+func (s *Server) writeGroupMembers(c Call, body kit.Object) (any, error) {
 	var members map[string][]kit.Object
-	if r.Method == http.MethodPut {
-		members, err = s.svc.Groups.ReplaceGroupMembers(r.Context(), actor, scopeOf(r), body)
+	var err error
+	if c.r.Method == http.MethodPut {
+		members, err = s.svc.Groups.ReplaceGroupMembers(c, c.Actor, c.Scope, body)
 	} else {
-		members, err = s.svc.Groups.AddGroupMembers(r.Context(), actor, scopeOf(r), body)
+		members, err = s.svc.Groups.AddGroupMembers(c, c.Actor, c.Scope, body)
 	}
-	s.reply(w, r, memberResponse{members}, err)
+	return memberResponse{members}, err
 }
 
 // deleteGroupMembers is DELETE /api/group/member/{memberId}, or DELETE
@@ -135,17 +111,14 @@ func (s *Server) deleteGroupMembers(w http.ResponseWriter, r *http.Request) {
 }
 
 // searchGroupMembers answers both POST (criteria in the body) and GET (in the query).
-func (s *Server) searchGroupMembers(w http.ResponseWriter, r *http.Request) {
-	q, err := searchCriteria(w, r, func(v url.Values, verrs *model.Errors) (q groups.MemberSearch) {
-		q.GroupID, q.UserID, q.TenantID, q.OrderBy = v.Get("groupId"), v.Get("userId"), v.Get("tenantId"), v.Get("orderBy")
-		q.StartRow = searchQueryInt(verrs, v, "startRow")
-		q.NumberOfResults = searchQueryInt(verrs, v, "numberOfResults")
-		return q
-	})
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	ms, total, err := s.svc.Groups.SearchGroupMembers(r.Context(), scopeOf(r), q)
-	s.reply(w, r, memberSearchResponse{Members: ms, Total: total}, err)
+func (s *Server) searchGroupMembers(c Call, q groups.MemberSearch) (any, error) {
+	ms, total, err := s.svc.Groups.SearchGroupMembers(c, c.Scope, q)
+	return memberSearchResponse{Members: ms, Total: total}, err
+}
+
+func memberQuery(v url.Values, verrs *model.Errors) (q groups.MemberSearch) {
+	q.GroupID, q.UserID, q.TenantID, q.OrderBy = v.Get("groupId"), v.Get("userId"), v.Get("tenantId"), v.Get("orderBy")
+	q.StartRow = searchQueryInt(verrs, v, "startRow")
+	q.NumberOfResults = searchQueryInt(verrs, v, "numberOfResults")
+	return q
 }

@@ -29,64 +29,46 @@ type keySearchResponse struct {
 	Total int          `json:"total"`
 }
 
-func (s *Server) retrieveKeys(w http.ResponseWriter, r *http.Request) {
-	all, err := s.svc.Signing.List(r.Context())
-	s.reply(w, r, keysResponse{all}, err)
+func (s *Server) retrieveKeys(c Call, _ struct{}) (any, error) {
+	all, err := s.svc.Signing.List(c)
+	return keysResponse{all}, err
 }
 
-func (s *Server) retrieveKey(w http.ResponseWriter, r *http.Request) {
-	k, err := s.svc.Signing.Key(r.Context(), r.PathValue("id"))
-	s.reply(w, r, keyResponse{k}, err)
+func (s *Server) retrieveKey(c Call, _ struct{}) (any, error) {
+	k, err := s.svc.Signing.Key(c, c.Path("id"))
+	return keyResponse{k}, err
 }
 
-func (s *Server) generateKey(w http.ResponseWriter, r *http.Request) {
-	var req keyRequest
-	if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	k, err := s.svc.Signing.Generate(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id"), req.Key)
-	s.reply(w, r, keyResponse{k}, err)
+func (s *Server) generateKey(c Call, req keyRequest) (any, error) {
+	k, err := s.svc.Signing.Generate(c, c.Actor, c.Path("id"), req.Key)
+	return keyResponse{k}, err
 }
 
-func (s *Server) importKey(w http.ResponseWriter, r *http.Request) {
-	var req keyRequest
-	if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	k, err := s.svc.Signing.Import(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id"), req.Key)
-	s.reply(w, r, keyResponse{k}, err)
+func (s *Server) importKey(c Call, req keyRequest) (any, error) {
+	k, err := s.svc.Signing.Import(c, c.Actor, c.Path("id"), req.Key)
+	return keyResponse{k}, err
 }
 
-func (s *Server) updateKey(w http.ResponseWriter, r *http.Request) {
-	var req keyRequest
-	if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	k, err := s.svc.Signing.Update(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id"), req.Key)
-	s.reply(w, r, keyResponse{k}, err)
+func (s *Server) updateKey(c Call, req keyRequest) (any, error) {
+	k, err := s.svc.Signing.Update(c, c.Actor, c.Path("id"), req.Key)
+	return keyResponse{k}, err
 }
 
-func (s *Server) deleteKey(w http.ResponseWriter, r *http.Request) {
-	s.reply(w, r, nil, s.svc.Signing.Delete(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id")))
+func (s *Server) deleteKey(c Call, _ struct{}) (any, error) {
+	return nil, s.svc.Signing.Delete(c, c.Actor, c.Path("id"))
 }
 
 // searchKeys answers both POST (criteria in the body) and GET (in the query).
-func (s *Server) searchKeys(w http.ResponseWriter, r *http.Request) {
-	q, err := searchCriteria(w, r, func(v url.Values, verrs *model.Errors) (q signing.KeySearch) {
-		q.Name, q.Algorithm, q.Type, q.OrderBy = v.Get("name"), v.Get("algorithm"), v.Get("type"), v.Get("orderBy")
-		q.StartRow = searchQueryInt(verrs, v, "startRow")
-		q.NumberOfResults = searchQueryInt(verrs, v, "numberOfResults")
-		return q
-	})
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	found, total, err := s.svc.Signing.Search(r.Context(), q)
-	s.reply(w, r, keySearchResponse{Keys: found, Total: total}, err)
+func (s *Server) searchKeys(c Call, q signing.KeySearch) (any, error) {
+	found, total, err := s.svc.Signing.Search(c, q)
+	return keySearchResponse{Keys: found, Total: total}, err
+}
+
+func keyQuery(v url.Values, verrs *model.Errors) (q signing.KeySearch) {
+	q.Name, q.Algorithm, q.Type, q.OrderBy = v.Get("name"), v.Get("algorithm"), v.Get("type"), v.Get("orderBy")
+	q.StartRow = searchQueryInt(verrs, v, "startRow")
+	q.NumberOfResults = searchQueryInt(verrs, v, "numberOfResults")
+	return q
 }
 
 type publicKeyResponse struct {

@@ -94,34 +94,24 @@ func (s *Server) createTenant(w http.ResponseWriter, r *http.Request) {
 	s.reply(w, r, tenantResponse{t}, err)
 }
 
-func (s *Server) retrieveTenant(w http.ResponseWriter, r *http.Request) {
-	t, err := s.svc.Tenancy.Tenant(r.Context(), scopeOf(r), r.PathValue("id"))
-	s.reply(w, r, tenantResponse{t}, err)
+func (s *Server) retrieveTenant(c Call, _ struct{}) (any, error) {
+	t, err := s.svc.Tenancy.Tenant(c, c.Scope, c.Path("id"))
+	return tenantResponse{t}, err
 }
 
-func (s *Server) retrieveTenants(w http.ResponseWriter, r *http.Request) {
-	ts, err := s.svc.Tenancy.Tenants(r.Context(), scopeOf(r))
-	s.reply(w, r, tenantsResponse{ts}, err)
+func (s *Server) retrieveTenants(c Call, _ struct{}) (any, error) {
+	ts, err := s.svc.Tenancy.Tenants(c, c.Scope)
+	return tenantsResponse{ts}, err
 }
 
-func (s *Server) updateTenant(w http.ResponseWriter, r *http.Request) {
-	body, err := decodeObject(w, r)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	t, err := s.svc.Tenancy.UpdateTenant(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), body)
-	s.reply(w, r, tenantResponse{t}, err)
+func (s *Server) updateTenant(c Call, body kit.Object) (any, error) {
+	t, err := s.svc.Tenancy.UpdateTenant(c, c.Actor, c.Scope, c.Path("id"), body)
+	return tenantResponse{t}, err
 }
 
-func (s *Server) patchTenant(w http.ResponseWriter, r *http.Request) {
-	form, patch, err := readPatch(w, r)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	t, err := s.svc.Tenancy.PatchTenant(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), form, patch)
-	s.reply(w, r, tenantResponse{t}, err)
+func (s *Server) patchTenant(c Call, p Patch) (any, error) {
+	t, err := s.svc.Tenancy.PatchTenant(c, c.Actor, c.Scope, c.Path("id"), p.Form, p.Body)
+	return tenantResponse{t}, err
 }
 
 // deleteTenant deletes at once, also when asked to work asynchronously
