@@ -83,3 +83,10 @@ func jsonBody[T any](w http.ResponseWriter, r *http.Request) (T, error) {
 	err := httpx.DecodeJSON(w, r, &v, false)
 	return v, err
 }
+
+// optionalBody decodes an optional JSON body into a T (zero when absent).
+func optionalBody[T any](w http.ResponseWriter, r *http.Request) (T, error) {
+	var v T
+	err := httpx.DecodeJSON(w, r, &v, true)
+	return v, err
+}

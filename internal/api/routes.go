@@ -68,13 +68,13 @@ func (s *Server) table() []Route {
 		// Users, their search and bulk delete, forgot and change password.
 		// Change password is anonymous with a changePasswordId and needs a key
 		// with a loginId, as in FusionAuth (the handler checks the key).
-		{Pattern: "POST /api/user", Access: Endpoint, Handler: s.createUser},
-		{Pattern: "POST /api/user/{id}", Access: Endpoint, Handler: s.createUser},
-		{Pattern: "GET /api/user", Access: Endpoint, Handler: s.retrieveUserBy},
-		{Pattern: "GET /api/user/{id}", Access: Endpoint, Handler: s.retrieveUser},
+		{Pattern: "POST /api/user", Access: Endpoint, Handler: handle(s, objectBody, s.createUser)},
+		{Pattern: "POST /api/user/{id}", Access: Endpoint, Handler: handle(s, objectBody, s.createUser)},
+		{Pattern: "GET /api/user", Access: Endpoint, Handler: handle(s, noBody, s.retrieveUserBy)},
+		{Pattern: "GET /api/user/{id}", Access: Endpoint, Handler: handle(s, noBody, s.retrieveUser)},
 		{Pattern: "PUT /api/user/{id}", Access: Endpoint, Handler: s.updateUser},
-		{Pattern: "PATCH /api/user/{id}", Access: Endpoint, Handler: s.patchUser},
-		{Pattern: "DELETE /api/user/{id}", Access: Endpoint, Handler: s.deleteUser},
+		{Pattern: "PATCH /api/user/{id}", Access: Endpoint, Handler: handle(s, patchBody, s.patchUser)},
+		{Pattern: "DELETE /api/user/{id}", Access: Endpoint, Handler: handle(s, optionalBody[userDeleteRequest], s.deleteUser)},
 		{Pattern: "POST /api/user/search", Access: Endpoint, Handler: s.searchUsers},
 		{Pattern: "POST /api/user/import", Access: Endpoint, Handler: s.importUsers},
 		{Pattern: "GET /api/user/search", Access: Endpoint, Handler: s.searchUsers},

@@ -25,40 +25,35 @@ type forgotPasswordResponse struct {
 	ChangePasswordID string `json:"changePasswordId"`
 }
 
-func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
-	body, err := decodeObject(w, r)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	u, err := s.svc.Identity.CreateUser(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), body)
-	s.reply(w, r, userResponse{u}, err)
+func (s *Server) createUser(c Call, body kit.Object) (any, error) {
+	u, err := s.svc.Identity.CreateUser(c, c.Actor, c.Scope, c.Path("id"), body)
+	return userResponse{u}, err
 }
 
-func (s *Server) retrieveUser(w http.ResponseWriter, r *http.Request) {
-	u, err := s.svc.Identity.User(r.Context(), scopeOf(r), r.PathValue("id"))
-	s.reply(w, r, userResponse{u}, err)
+func (s *Server) retrieveUser(c Call, _ struct{}) (any, error) {
+	u, err := s.svc.Identity.User(c, c.Scope, c.Path("id"))
+	return userResponse{u}, err
 }
 
 // retrieveUserBy answers GET /api/user?email=… (or username, loginId,
 // changePasswordId). Without one of them it is FusionAuth's [invalid].
-func (s *Server) retrieveUserBy(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
+func (s *Server) retrieveUserBy(c Call, _ struct{}) (any, error) {
+	q := c.Query()
 	var u kit.Object
 	var err error
 	switch {
 	case q.Has("email"):
-		u, err = s.svc.Identity.UserBy(r.Context(), scopeOf(r), identity.LookupEmail, q.Get("email"))
+		u, err = s.svc.Identity.UserBy(c, c.Scope, identity.LookupEmail, q.Get("email"))
 	case q.Has("username"):
-		u, err = s.svc.Identity.UserBy(r.Context(), scopeOf(r), identity.LookupUsername, q.Get("username"))
+		u, err = s.svc.Identity.UserBy(c, c.Scope, identity.LookupUsername, q.Get("username"))
 	case q.Has("loginId"):
-		u, err = s.svc.Identity.UserBy(r.Context(), scopeOf(r), identity.LookupLoginID, q.Get("loginId"))
+		u, err = s.svc.Identity.UserBy(c, c.Scope, identity.LookupLoginID, q.Get("loginId"))
 	case q.Has("changePasswordId"):
-		u, err = s.svc.Identity.UserByChangePasswordID(r.Context(), scopeOf(r), q.Get("changePasswordId"))
+		u, err = s.svc.Identity.UserByChangePasswordID(c, c.Scope, q.Get("changePasswordId"))
 	default:
 		err = model.GeneralError("invalid", "Name the user with an id in the path, or the email, username, loginId or changePasswordId parameter.")
 	}
-	s.reply(w, r, userResponse{u}, err)
+	return userResponse{u}, err
 }
 
 // updateUser replaces a user, or with ?reactivate=true (and no body)
@@ -83,34 +78,23 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 	s.reply(w, r, userResponse{u}, err)
 }
 
-func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) {
-	form, patch, err := readPatch(w, r)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	u, err := s.svc.Identity.PatchUser(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), form, patch)
-	s.reply(w, r, userResponse{u}, err)
+func (s *Server) patchUser(c Call, p Patch) (any, error) {
+	u, err := s.svc.Identity.PatchUser(c, c.Actor, c.Scope, c.Path("id"), p.Form, p.Body)
+	return userResponse{u}, err
 }
 
 // deleteUser deactivates a user, or hard-deletes it with ?hardDelete=true or
 // a body {"hardDelete":true} (FusionAuth's UserDeleteSingleRequest).
-func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		HardDelete bool `json:"hardDelete"`
+func (s *Server) deleteUser(c Call, req userDeleteRequest) (any, error) {
+	if req.HardDelete || c.QueryTrue("hardDelete") {
+		return nil, s.svc.Identity.DeleteUser(c, c.Actor, c.Scope, c.Path("id"))
 	}
-	if err := httpx.DecodeJSON(w, r, &req, true); err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	actor := PrincipalFrom(r.Context()).Actor(r)
-	var err error
-	if req.HardDelete || queryTrue(r, "hardDelete") {
-		err = s.svc.Identity.DeleteUser(r.Context(), actor, scopeOf(r), r.PathValue("id"))
-	} else {
-		err = s.svc.Identity.DeactivateUser(r.Context(), actor, scopeOf(r), r.PathValue("id"))
-	}
-	s.reply(w, r, nil, err)
+	return nil, s.svc.Identity.DeactivateUser(c, c.Actor, c.Scope, c.Path("id"))
+}
+
+// userDeleteRequest is FusionAuth's UserDeleteSingleRequest.
+type userDeleteRequest struct {
+	HardDelete bool `json:"hardDelete"`
 }
 
 // queryBool reads an optional boolean parameter; garbage is a field error.
