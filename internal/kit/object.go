@@ -17,7 +17,8 @@ import (
 
 // Tenants and applications are whole JSON objects: Latch keeps every field a
 // client sends and returns it unchanged, overlaying only the fields it owns.
-// This file holds the helpers both use: documents, defaults, secrets, and the
+// This file holds the helpers every package that keeps such documents uses
+// (tenancy, groups, identity): documents, defaults, secrets, ids, and the
 // tenant scope of a request.
 
 // Object is a JSON object as DecodeJSONValue decodes it (numbers are

@@ -1,3 +1,9 @@
+// What tenancy does for the other domains: deciding the tenant of a new
+// object (applications, groups, users), and following a role renamed or
+// deleted on its application into the registrations that hold it. Both are
+// plain store work, here so that identity and groups import tenancy and
+// never the other way round.
+
 package tenancy
 
 import (
