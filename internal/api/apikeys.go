@@ -60,7 +60,7 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	k, err := s.svc.Access.CreateAPIKey(r.Context(), keyCaller(r), r.PathValue("id"), req)
+	k, err := s.access.CreateAPIKey(r.Context(), keyCaller(r), r.PathValue("id"), req)
 	if err != nil {
 		s.keyError(w, r, err)
 		return
@@ -69,7 +69,7 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) retrieveAPIKey(w http.ResponseWriter, r *http.Request) {
-	k, err := s.svc.Access.RetrieveAPIKey(r.Context(), keyCaller(r), r.PathValue("id"))
+	k, err := s.access.RetrieveAPIKey(r.Context(), keyCaller(r), r.PathValue("id"))
 	if err != nil {
 		s.keyError(w, r, err)
 		return
@@ -110,7 +110,7 @@ func (s *Server) patchAPIKey(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) writeChangedKey(w http.ResponseWriter, r *http.Request, req access.APIKeyRequest, opt access.KeyChangeOptions) {
-	k, err := s.svc.Access.UpdateAPIKey(r.Context(), keyCaller(r), r.PathValue("id"), req, opt)
+	k, err := s.access.UpdateAPIKey(r.Context(), keyCaller(r), r.PathValue("id"), req, opt)
 	if err != nil {
 		s.keyError(w, r, err)
 		return
@@ -124,7 +124,7 @@ func (s *Server) deleteAPIKey(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	if err := s.svc.Access.DeleteAPIKey(r.Context(), keyCaller(r), r.PathValue("id"), access.KeyChangeOptions{Force: force}); err != nil {
+	if err := s.access.DeleteAPIKey(r.Context(), keyCaller(r), r.PathValue("id"), access.KeyChangeOptions{Force: force}); err != nil {
 		s.keyError(w, r, err)
 		return
 	}
@@ -167,7 +167,7 @@ func (s *Server) searchAPIKeys(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) writeKeyPage(w http.ResponseWriter, r *http.Request, q access.APIKeySearch, field string) {
-	keys, total, err := s.svc.Access.SearchAPIKeys(r.Context(), keyCaller(r), q, field)
+	keys, total, err := s.access.SearchAPIKeys(r.Context(), keyCaller(r), q, field)
 	if err != nil {
 		s.keyError(w, r, err)
 		return

@@ -31,19 +31,19 @@ type roleResponse struct {
 }
 
 func (s *Server) createApplication(c Call, body kit.Object) (any, error) {
-	a, err := s.svc.Tenancy.CreateApplication(c, c.Actor, c.Scope, c.Path("id"), body)
+	a, err := s.tenancy.CreateApplication(c, c.Actor, c.Scope, c.Path("id"), body)
 	return applicationResponse{a}, err
 }
 
 func (s *Server) retrieveApplication(c Call, _ struct{}) (any, error) {
-	a, err := s.svc.Tenancy.Application(c, c.Scope, c.Path("id"))
+	a, err := s.tenancy.Application(c, c.Scope, c.Path("id"))
 	return applicationResponse{a}, err
 }
 
 // retrieveApplications lists the active applications, or with ?inactive=true
 // the deactivated ones.
 func (s *Server) retrieveApplications(c Call, _ struct{}) (any, error) {
-	as, err := s.svc.Tenancy.Applications(c, c.Scope, c.QueryTrue("inactive"))
+	as, err := s.tenancy.Applications(c, c.Scope, c.QueryTrue("inactive"))
 	return applicationsResponse{as}, err
 }
 
@@ -52,7 +52,7 @@ func (s *Server) retrieveApplications(c Call, _ struct{}) (any, error) {
 func (s *Server) updateApplication(w http.ResponseWriter, r *http.Request) {
 	actor := PrincipalFrom(r.Context()).Actor(r)
 	if queryTrue(r, "reactivate") {
-		a, err := s.svc.Tenancy.ReactivateApplication(r.Context(), actor, scopeOf(r), r.PathValue("id"))
+		a, err := s.tenancy.ReactivateApplication(r.Context(), actor, scopeOf(r), r.PathValue("id"))
 		if err != nil {
 			httpx.WriteError(w, r, s.log, err)
 			return
@@ -65,30 +65,30 @@ func (s *Server) updateApplication(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	a, err := s.svc.Tenancy.UpdateApplication(r.Context(), actor, scopeOf(r), r.PathValue("id"), body)
+	a, err := s.tenancy.UpdateApplication(r.Context(), actor, scopeOf(r), r.PathValue("id"), body)
 	s.reply(w, r, applicationResponse{a}, err)
 }
 
 func (s *Server) patchApplication(c Call, p Patch) (any, error) {
-	a, err := s.svc.Tenancy.PatchApplication(c, c.Actor, c.Scope, c.Path("id"), p.Form, p.Body)
+	a, err := s.tenancy.PatchApplication(c, c.Actor, c.Scope, c.Path("id"), p.Form, p.Body)
 	return applicationResponse{a}, err
 }
 
 // deleteApplication deactivates, or with ?hardDelete=true deletes.
 func (s *Server) deleteApplication(c Call, _ struct{}) (any, error) {
 	if c.QueryTrue("hardDelete") {
-		return nil, s.svc.Tenancy.DeleteApplication(c, c.Actor, c.Scope, c.Path("id"))
+		return nil, s.tenancy.DeleteApplication(c, c.Actor, c.Scope, c.Path("id"))
 	}
-	return nil, s.svc.Tenancy.DeactivateApplication(c, c.Actor, c.Scope, c.Path("id"))
+	return nil, s.tenancy.DeactivateApplication(c, c.Actor, c.Scope, c.Path("id"))
 }
 
 func (s *Server) retrieveOAuthConfiguration(c Call, _ struct{}) (any, error) {
-	return s.svc.Tenancy.ApplicationOAuthConfiguration(c, c.Scope, c.Path("id"))
+	return s.tenancy.ApplicationOAuthConfiguration(c, c.Scope, c.Path("id"))
 }
 
 // searchApplications answers both POST (criteria in the body) and GET (in the query).
 func (s *Server) searchApplications(c Call, q tenancy.ApplicationSearch) (any, error) {
-	as, total, err := s.svc.Tenancy.SearchApplications(c, c.Scope, q)
+	as, total, err := s.tenancy.SearchApplications(c, c.Scope, q)
 	return applicationSearchResponse{Applications: as, Total: total}, err
 }
 
@@ -100,17 +100,17 @@ func applicationQuery(v url.Values, verrs *model.Errors) (q tenancy.ApplicationS
 }
 
 func (s *Server) createRole(c Call, body kit.Object) (any, error) {
-	role, err := s.svc.Tenancy.CreateRole(c, c.Actor, c.Scope, c.Path("id"), c.Path("roleId"), body)
+	role, err := s.tenancy.CreateRole(c, c.Actor, c.Scope, c.Path("id"), c.Path("roleId"), body)
 	return roleResponse{role}, err
 }
 
 func (s *Server) updateRole(c Call, body kit.Object) (any, error) {
-	role, err := s.svc.Tenancy.UpdateRole(c, c.Actor, c.Scope, c.Path("id"), c.Path("roleId"), body)
+	role, err := s.tenancy.UpdateRole(c, c.Actor, c.Scope, c.Path("id"), c.Path("roleId"), body)
 	return roleResponse{role}, err
 }
 
 func (s *Server) patchRole(c Call, p Patch) (any, error) {
-	role, err := s.svc.Tenancy.PatchRole(c, c.Actor, c.Scope, c.Path("id"), c.Path("roleId"), p.Form, p.Body)
+	role, err := s.tenancy.PatchRole(c, c.Actor, c.Scope, c.Path("id"), c.Path("roleId"), p.Form, p.Body)
 	return roleResponse{role}, err
 }
 
@@ -120,5 +120,5 @@ func (s *Server) deleteRole(c Call, _ struct{}) (any, error) {
 	if roleID == "" && name == "" {
 		return nil, model.FieldError("name", "blank", "A role id in the path or a name parameter is required.")
 	}
-	return nil, s.svc.Tenancy.DeleteRole(c, c.Actor, c.Scope, c.Path("id"), roleID, name)
+	return nil, s.tenancy.DeleteRole(c, c.Actor, c.Scope, c.Path("id"), roleID, name)
 }

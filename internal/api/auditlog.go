@@ -29,13 +29,13 @@ func (s *Server) retrieveAuditLog(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteStatus(w, http.StatusNotFound) // no such entry can exist
 		return
 	}
-	a, err := s.svc.Audit.Entry(r.Context(), id)
+	a, err := s.audit.Entry(r.Context(), id)
 	s.reply(w, r, auditLogResponse{a}, err)
 }
 
 // searchAuditLogs answers both POST (criteria in the body) and GET (in the query).
 func (s *Server) searchAuditLogs(c Call, q audit.Search) (any, error) {
-	logs, total, err := s.svc.Audit.Search(c, q)
+	logs, total, err := s.audit.Search(c, q)
 	return auditLogSearchResponse{AuditLogs: logs, Total: total}, err
 }
 

@@ -37,37 +37,37 @@ type memberSearchResponse struct {
 }
 
 func (s *Server) createGroup(c Call, body kit.Object) (any, error) {
-	g, err := s.svc.Groups.CreateGroup(c, c.Actor, c.Scope, c.Path("id"), body)
+	g, err := s.groups.CreateGroup(c, c.Actor, c.Scope, c.Path("id"), body)
 	return groupResponse{g}, err
 }
 
 func (s *Server) retrieveGroup(c Call, _ struct{}) (any, error) {
-	g, err := s.svc.Groups.Group(c, c.Scope, c.Path("id"))
+	g, err := s.groups.Group(c, c.Scope, c.Path("id"))
 	return groupResponse{g}, err
 }
 
 func (s *Server) retrieveGroups(c Call, _ struct{}) (any, error) {
-	gs, err := s.svc.Groups.Groups(c, c.Scope)
+	gs, err := s.groups.Groups(c, c.Scope)
 	return groupsResponse{gs}, err
 }
 
 func (s *Server) updateGroup(c Call, body kit.Object) (any, error) {
-	g, err := s.svc.Groups.UpdateGroup(c, c.Actor, c.Scope, c.Path("id"), body)
+	g, err := s.groups.UpdateGroup(c, c.Actor, c.Scope, c.Path("id"), body)
 	return groupResponse{g}, err
 }
 
 func (s *Server) patchGroup(c Call, p Patch) (any, error) {
-	g, err := s.svc.Groups.PatchGroup(c, c.Actor, c.Scope, c.Path("id"), p.Form, p.Body)
+	g, err := s.groups.PatchGroup(c, c.Actor, c.Scope, c.Path("id"), p.Form, p.Body)
 	return groupResponse{g}, err
 }
 
 func (s *Server) deleteGroup(c Call, _ struct{}) (any, error) {
-	return nil, s.svc.Groups.DeleteGroup(c, c.Actor, c.Scope, c.Path("id"))
+	return nil, s.groups.DeleteGroup(c, c.Actor, c.Scope, c.Path("id"))
 }
 
 // searchGroups answers both POST (criteria in the body) and GET (in the query).
 func (s *Server) searchGroups(c Call, q groups.GroupSearch) (any, error) {
-	gs, total, err := s.svc.Groups.SearchGroups(c, c.Scope, q)
+	gs, total, err := s.groups.SearchGroups(c, c.Scope, q)
 	return groupSearchResponse{Groups: gs, Total: total}, err
 }
 
@@ -83,9 +83,9 @@ func (s *Server) writeGroupMembers(c Call, body kit.Object) (any, error) {
 	var members map[string][]kit.Object
 	var err error
 	if c.r.Method == http.MethodPut {
-		members, err = s.svc.Groups.ReplaceGroupMembers(c, c.Actor, c.Scope, body)
+		members, err = s.groups.ReplaceGroupMembers(c, c.Actor, c.Scope, body)
 	} else {
-		members, err = s.svc.Groups.AddGroupMembers(c, c.Actor, c.Scope, body)
+		members, err = s.groups.AddGroupMembers(c, c.Actor, c.Scope, body)
 	}
 	return memberResponse{members}, err
 }
@@ -98,13 +98,13 @@ func (s *Server) deleteGroupMembers(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	switch {
 	case r.PathValue("memberId") != "":
-		err = s.svc.Groups.RemoveGroupMemberByID(ctx, actor, scope, r.PathValue("memberId"))
+		err = s.groups.RemoveGroupMemberByID(ctx, actor, scope, r.PathValue("memberId"))
 	case strings.TrimSpace(q.Get("groupId")) != "":
-		err = s.svc.Groups.RemoveGroupMember(ctx, actor, scope, q.Get("groupId"), strings.TrimSpace(q.Get("userId")))
+		err = s.groups.RemoveGroupMember(ctx, actor, scope, q.Get("groupId"), strings.TrimSpace(q.Get("userId")))
 	default:
 		var body kit.Object
 		if body, err = decodeObject(w, r); err == nil {
-			err = s.svc.Groups.RemoveGroupMembers(ctx, actor, scope, body)
+			err = s.groups.RemoveGroupMembers(ctx, actor, scope, body)
 		}
 	}
 	s.reply(w, r, nil, err)
@@ -112,7 +112,7 @@ func (s *Server) deleteGroupMembers(w http.ResponseWriter, r *http.Request) {
 
 // searchGroupMembers answers both POST (criteria in the body) and GET (in the query).
 func (s *Server) searchGroupMembers(c Call, q groups.MemberSearch) (any, error) {
-	ms, total, err := s.svc.Groups.SearchGroupMembers(c, c.Scope, q)
+	ms, total, err := s.groups.SearchGroupMembers(c, c.Scope, q)
 	return memberSearchResponse{Members: ms, Total: total}, err
 }
 

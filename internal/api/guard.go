@@ -13,11 +13,19 @@ import (
 	"strings"
 
 	"github.com/latchid/latch/internal/access"
+	"github.com/latchid/latch/internal/audit"
+	"github.com/latchid/latch/internal/authentication"
 	"github.com/latchid/latch/internal/config"
+	"github.com/latchid/latch/internal/groups"
 	"github.com/latchid/latch/internal/httpx"
+	"github.com/latchid/latch/internal/identity"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/services"
+	"github.com/latchid/latch/internal/signing"
+	"github.com/latchid/latch/internal/store"
+	"github.com/latchid/latch/internal/tenancy"
+	"github.com/latchid/latch/internal/tokens"
 )
 
 // Access is what a route demands of the caller.
@@ -97,7 +105,17 @@ func (p *Principal) Actor(r *http.Request) kit.Actor {
 
 // Server is the /api surface.
 type Server struct {
-	svc    *services.Set
+	// The domain services the handlers call.
+	audit          *audit.Log
+	access         *access.Service
+	signing        *signing.Service
+	tenancy        *tenancy.Service
+	groups         *groups.Service
+	tokens         *tokens.Service
+	identity       *identity.Service
+	authentication *authentication.Service
+	store          *store.Store // health and status only
+
 	cfg    *config.Config
 	log    *slog.Logger
 	mux    *http.ServeMux
@@ -107,7 +125,9 @@ type Server struct {
 // New builds the /api handler from the route table. Each route's handler is
 // wrapped in its guard; a catch-all answers unknown routes after authentication.
 func New(svc *services.Set, cfg *config.Config, log *slog.Logger) *Server {
-	s := &Server{svc: svc, cfg: cfg, log: log, mux: http.NewServeMux(), routes: map[string]Route{}}
+	s := &Server{audit: svc.Audit, access: svc.Access, signing: svc.Signing, tenancy: svc.Tenancy, groups: svc.Groups,
+		tokens: svc.Tokens, identity: svc.Identity, authentication: svc.Authentication, store: svc.Store(),
+		cfg: cfg, log: log, mux: http.NewServeMux(), routes: map[string]Route{}}
 	for _, rt := range s.table() {
 		rt.family = familyOf(rt.Pattern)
 		if rt.Access == 0 || rt.Handler == nil {
@@ -186,7 +206,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, optional b
 	if optional && raw == "" {
 		return p, true
 	}
-	key, err := s.svc.Keys.Authenticate(r.Context(), raw)
+	key, err := s.access.Keys.Authenticate(r.Context(), raw)
 	if err == nil && key.ACL != nil && !key.ACL.Allows(p.IP) {
 		err = model.ErrUnauthorized
 	}

@@ -26,17 +26,17 @@ type ipaclSearchResponse struct {
 }
 
 func (s *Server) createIPACL(c Call, req ipaclRequest) (any, error) {
-	l, err := s.svc.Access.CreateIPACL(c, c.Actor, c.Path("id"), req.IPAccessControlList)
+	l, err := s.access.CreateIPACL(c, c.Actor, c.Path("id"), req.IPAccessControlList)
 	return ipaclResponse{l}, err
 }
 
 func (s *Server) retrieveIPACL(c Call, _ struct{}) (any, error) {
-	l, err := s.svc.Access.IPACL(c, c.Path("id"))
+	l, err := s.access.IPACL(c, c.Path("id"))
 	return ipaclResponse{l}, err
 }
 
 func (s *Server) updateIPACL(c Call, req ipaclRequest) (any, error) {
-	l, err := s.svc.Access.UpdateIPACL(c, c.Actor, c.Path("id"), req.IPAccessControlList)
+	l, err := s.access.UpdateIPACL(c, c.Actor, c.Path("id"), req.IPAccessControlList)
 	return ipaclResponse{l}, err
 }
 
@@ -44,17 +44,17 @@ func (s *Server) updateIPACL(c Call, req ipaclRequest) (any, error) {
 // own (application/json: arrays such as entries are appended to), RFC 7396
 // merge patch or RFC 6902 JSON Patch, to {"ipAccessControlList":{…}}.
 func (s *Server) patchIPACL(c Call, p Patch) (any, error) {
-	l, err := s.svc.Access.PatchIPACL(c, c.Actor, c.Path("id"), p.Form, p.Body)
+	l, err := s.access.PatchIPACL(c, c.Actor, c.Path("id"), p.Form, p.Body)
 	return ipaclResponse{l}, err
 }
 
 func (s *Server) deleteIPACL(c Call, _ struct{}) (any, error) {
-	return nil, s.svc.Access.DeleteIPACL(c, c.Actor, c.Path("id"))
+	return nil, s.access.DeleteIPACL(c, c.Actor, c.Path("id"))
 }
 
 // searchIPACLs answers both POST (criteria in the body) and GET (in the query).
 func (s *Server) searchIPACLs(c Call, q access.IPACLSearch) (any, error) {
-	lists, total, err := s.svc.Access.SearchIPACLs(c, q)
+	lists, total, err := s.access.SearchIPACLs(c, q)
 	return ipaclSearchResponse{IPAccessControlLists: lists, Total: total}, err
 }
 

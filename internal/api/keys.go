@@ -30,37 +30,37 @@ type keySearchResponse struct {
 }
 
 func (s *Server) retrieveKeys(c Call, _ struct{}) (any, error) {
-	all, err := s.svc.Signing.List(c)
+	all, err := s.signing.List(c)
 	return keysResponse{all}, err
 }
 
 func (s *Server) retrieveKey(c Call, _ struct{}) (any, error) {
-	k, err := s.svc.Signing.Key(c, c.Path("id"))
+	k, err := s.signing.Key(c, c.Path("id"))
 	return keyResponse{k}, err
 }
 
 func (s *Server) generateKey(c Call, req keyRequest) (any, error) {
-	k, err := s.svc.Signing.Generate(c, c.Actor, c.Path("id"), req.Key)
+	k, err := s.signing.Generate(c, c.Actor, c.Path("id"), req.Key)
 	return keyResponse{k}, err
 }
 
 func (s *Server) importKey(c Call, req keyRequest) (any, error) {
-	k, err := s.svc.Signing.Import(c, c.Actor, c.Path("id"), req.Key)
+	k, err := s.signing.Import(c, c.Actor, c.Path("id"), req.Key)
 	return keyResponse{k}, err
 }
 
 func (s *Server) updateKey(c Call, req keyRequest) (any, error) {
-	k, err := s.svc.Signing.Update(c, c.Actor, c.Path("id"), req.Key)
+	k, err := s.signing.Update(c, c.Actor, c.Path("id"), req.Key)
 	return keyResponse{k}, err
 }
 
 func (s *Server) deleteKey(c Call, _ struct{}) (any, error) {
-	return nil, s.svc.Signing.Delete(c, c.Actor, c.Path("id"))
+	return nil, s.signing.Delete(c, c.Actor, c.Path("id"))
 }
 
 // searchKeys answers both POST (criteria in the body) and GET (in the query).
 func (s *Server) searchKeys(c Call, q signing.KeySearch) (any, error) {
-	found, total, err := s.svc.Signing.Search(c, q)
+	found, total, err := s.signing.Search(c, q)
 	return keySearchResponse{Keys: found, Total: total}, err
 }
 
@@ -85,7 +85,7 @@ type publicKeysResponse struct {
 // alone are never published (see keys.Set).
 func (s *Server) retrieveJWTPublicKeys(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	set := s.svc.SigningKeys.Current()
+	set := s.signing.Cache.Current()
 	switch {
 	case q.Has("kid"):
 		pem, ok := set.PublicKey(q.Get("kid"))
@@ -95,7 +95,7 @@ func (s *Server) retrieveJWTPublicKeys(w http.ResponseWriter, r *http.Request) {
 		}
 		httpx.WriteJSON(w, http.StatusOK, publicKeyResponse{pem})
 	case q.Has("applicationId"):
-		keyID, err := s.svc.Signing.AccessTokenKeyID(r.Context(), q.Get("applicationId"))
+		keyID, err := s.signing.AccessTokenKeyID(r.Context(), q.Get("applicationId"))
 		if err != nil {
 			httpx.WriteError(w, r, s.log, err)
 			return

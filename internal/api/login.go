@@ -66,7 +66,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	res, err := s.svc.Authentication.Login(r.Context(), loginCaller(r, "/api/login"), req)
+	res, err := s.authentication.Login(r.Context(), loginCaller(r, "/api/login"), req)
 	if err != nil {
 		s.writeLoginError(w, r, err)
 		return
@@ -112,7 +112,7 @@ func (s *Server) loginPing(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	res, err := s.svc.Authentication.LoginPing(r.Context(), loginCaller(r, "/api/login"), req)
+	res, err := s.authentication.LoginPing(r.Context(), loginCaller(r, "/api/login"), req)
 	if err != nil {
 		s.writeLoginError(w, r, err)
 		return
@@ -150,12 +150,12 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	subject := ""
 	if req.Global {
 		if tok := bearerToken(r); tok != "" {
-			if j, err := s.svc.Tokens.ValidateJWT(r.Context(), tok); err == nil {
+			if j, err := s.tokens.ValidateJWT(r.Context(), tok); err == nil {
 				subject = j.Subject
 			}
 		}
 	}
-	if err := s.svc.Tokens.Logout(r.Context(), req.RefreshToken, req.Global, subject); err != nil {
+	if err := s.tokens.Logout(r.Context(), req.RefreshToken, req.Global, subject); err != nil {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
@@ -178,7 +178,7 @@ func bearerToken(r *http.Request) string {
 
 // validateJWT is GET /api/jwt/validate: 200 {"jwt":{claims}} or 401.
 func (s *Server) validateJWT(w http.ResponseWriter, r *http.Request) {
-	j, err := s.svc.Tokens.ValidateJWT(r.Context(), bearerToken(r))
+	j, err := s.tokens.ValidateJWT(r.Context(), bearerToken(r))
 	if err != nil {
 		httpx.WriteError(w, r, s.log, err)
 		return
@@ -201,7 +201,7 @@ func (s *Server) issueJWT(w http.ResponseWriter, r *http.Request) {
 	if p := PrincipalFrom(r.Context()); p.IP.IsValid() {
 		ip = p.IP.String()
 	}
-	res, err := s.svc.Tokens.IssueJWT(r.Context(), bearerToken(r), q.Get("applicationId"), refresh, ip)
+	res, err := s.tokens.IssueJWT(r.Context(), bearerToken(r), q.Get("applicationId"), refresh, ip)
 	if err != nil {
 		httpx.WriteError(w, r, s.log, err)
 		return
@@ -227,7 +227,7 @@ func (s *Server) refreshJWT(w http.ResponseWriter, r *http.Request) {
 	if p := PrincipalFrom(r.Context()); p.IP.IsValid() {
 		ip = p.IP.String()
 	}
-	res, err := s.svc.Tokens.ExchangeRefreshToken(r.Context(), req, ip)
+	res, err := s.tokens.ExchangeRefreshToken(r.Context(), req, ip)
 	if err != nil {
 		httpx.WriteError(w, r, s.log, err)
 		return
@@ -243,13 +243,13 @@ func (s *Server) retrieveRefreshTokens(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, model.FieldError("userId", "blank", "A userId is required."))
 		return
 	}
-	list, err := s.svc.Tokens.RefreshTokensOfUser(r.Context(), scopeOf(r), userID)
+	list, err := s.tokens.RefreshTokensOfUser(r.Context(), scopeOf(r), userID)
 	s.reply(w, r, map[string]any{"refreshTokens": list}, err)
 }
 
 // retrieveRefreshToken is GET /api/jwt/refresh/{tokenId}.
 func (s *Server) retrieveRefreshToken(w http.ResponseWriter, r *http.Request) {
-	t, err := s.svc.Tokens.RefreshTokenByID(r.Context(), scopeOf(r), r.PathValue("tokenId"))
+	t, err := s.tokens.RefreshTokenByID(r.Context(), scopeOf(r), r.PathValue("tokenId"))
 	s.reply(w, r, map[string]any{"refreshToken": t}, err)
 }
 
@@ -269,7 +269,7 @@ func (s *Server) revokeRefreshTokens(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	req.TokenID = r.PathValue("tokenId")
-	s.reply(w, r, nil, s.svc.Tokens.RevokeRefreshTokens(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), req))
+	s.reply(w, r, nil, s.tokens.RevokeRefreshTokens(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), req))
 }
 
 // secureCookies says whether cookies must be HTTPS-only: when the request

@@ -90,27 +90,27 @@ func (s *Server) createTenant(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	t, err := s.svc.Tenancy.CreateTenant(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id"), body)
+	t, err := s.tenancy.CreateTenant(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id"), body)
 	s.reply(w, r, tenantResponse{t}, err)
 }
 
 func (s *Server) retrieveTenant(c Call, _ struct{}) (any, error) {
-	t, err := s.svc.Tenancy.Tenant(c, c.Scope, c.Path("id"))
+	t, err := s.tenancy.Tenant(c, c.Scope, c.Path("id"))
 	return tenantResponse{t}, err
 }
 
 func (s *Server) retrieveTenants(c Call, _ struct{}) (any, error) {
-	ts, err := s.svc.Tenancy.Tenants(c, c.Scope)
+	ts, err := s.tenancy.Tenants(c, c.Scope)
 	return tenantsResponse{ts}, err
 }
 
 func (s *Server) updateTenant(c Call, body kit.Object) (any, error) {
-	t, err := s.svc.Tenancy.UpdateTenant(c, c.Actor, c.Scope, c.Path("id"), body)
+	t, err := s.tenancy.UpdateTenant(c, c.Actor, c.Scope, c.Path("id"), body)
 	return tenantResponse{t}, err
 }
 
 func (s *Server) patchTenant(c Call, p Patch) (any, error) {
-	t, err := s.svc.Tenancy.PatchTenant(c, c.Actor, c.Scope, c.Path("id"), p.Form, p.Body)
+	t, err := s.tenancy.PatchTenant(c, c.Actor, c.Scope, c.Path("id"), p.Form, p.Body)
 	return tenantResponse{t}, err
 }
 
@@ -126,7 +126,7 @@ func (s *Server) deleteTenant(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	if err := s.svc.Tenancy.DeleteTenant(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id")); err != nil {
+	if err := s.tenancy.DeleteTenant(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id")); err != nil {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
@@ -152,6 +152,6 @@ func (s *Server) searchTenants(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	ts, total, err := s.svc.Tenancy.SearchTenants(r.Context(), scopeOf(r), q)
+	ts, total, err := s.tenancy.SearchTenants(r.Context(), scopeOf(r), q)
 	s.reply(w, r, tenantSearchResponse{Tenants: ts, Total: total}, err)
 }

@@ -38,7 +38,7 @@ func (s *Server) jwtUser(r *http.Request) (string, kit.TenantScope, kit.Actor, b
 	if tok == "" {
 		return "", kit.TenantScope{}, kit.Actor{}, false
 	}
-	j, err := s.svc.Tokens.ValidateJWT(r.Context(), tok)
+	j, err := s.tokens.ValidateJWT(r.Context(), tok)
 	if err != nil || j.Subject == "" || j.TenantID == "" {
 		return "", kit.TenantScope{}, kit.Actor{}, false
 	}
@@ -83,7 +83,7 @@ func (s *Server) enableTwoFactor(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	res, err := s.svc.Authentication.EnableTwoFactor(r.Context(), actor, scope, id, req)
+	res, err := s.authentication.EnableTwoFactor(r.Context(), actor, scope, id, req)
 	if err != nil {
 		s.writeTwoFactorError(w, r, err)
 		return
@@ -111,7 +111,7 @@ func (s *Server) disableTwoFactor(w http.ResponseWriter, r *http.Request) {
 	if v := q.Get("code"); v != "" {
 		req.Code = v
 	}
-	if err := s.svc.Authentication.DisableTwoFactor(r.Context(), actor, scope, id, req); err != nil {
+	if err := s.authentication.DisableTwoFactor(r.Context(), actor, scope, id, req); err != nil {
 		s.writeTwoFactorError(w, r, err)
 		return
 	}
@@ -125,7 +125,7 @@ func (s *Server) twoFactorLogin(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	res, err := s.svc.Authentication.TwoFactorLogin(r.Context(), loginCaller(r, "/api/login"), req)
+	res, err := s.authentication.TwoFactorLogin(r.Context(), loginCaller(r, "/api/login"), req)
 	if err != nil {
 		s.writeTwoFactorError(w, r, err)
 		return

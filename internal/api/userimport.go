@@ -34,7 +34,7 @@ func (s *Server) importUsers(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	if _, err := s.svc.Identity.ImportUsers(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), body); err != nil {
+	if _, err := s.identity.ImportUsers(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), body); err != nil {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}

@@ -26,12 +26,12 @@ type forgotPasswordResponse struct {
 }
 
 func (s *Server) createUser(c Call, body kit.Object) (any, error) {
-	u, err := s.svc.Identity.CreateUser(c, c.Actor, c.Scope, c.Path("id"), body)
+	u, err := s.identity.CreateUser(c, c.Actor, c.Scope, c.Path("id"), body)
 	return userResponse{u}, err
 }
 
 func (s *Server) retrieveUser(c Call, _ struct{}) (any, error) {
-	u, err := s.svc.Identity.User(c, c.Scope, c.Path("id"))
+	u, err := s.identity.User(c, c.Scope, c.Path("id"))
 	return userResponse{u}, err
 }
 
@@ -43,13 +43,13 @@ func (s *Server) retrieveUserBy(c Call, _ struct{}) (any, error) {
 	var err error
 	switch {
 	case q.Has("email"):
-		u, err = s.svc.Identity.UserBy(c, c.Scope, identity.LookupEmail, q.Get("email"))
+		u, err = s.identity.UserBy(c, c.Scope, identity.LookupEmail, q.Get("email"))
 	case q.Has("username"):
-		u, err = s.svc.Identity.UserBy(c, c.Scope, identity.LookupUsername, q.Get("username"))
+		u, err = s.identity.UserBy(c, c.Scope, identity.LookupUsername, q.Get("username"))
 	case q.Has("loginId"):
-		u, err = s.svc.Identity.UserBy(c, c.Scope, identity.LookupLoginID, q.Get("loginId"))
+		u, err = s.identity.UserBy(c, c.Scope, identity.LookupLoginID, q.Get("loginId"))
 	case q.Has("changePasswordId"):
-		u, err = s.svc.Identity.UserByChangePasswordID(c, c.Scope, q.Get("changePasswordId"))
+		u, err = s.identity.UserByChangePasswordID(c, c.Scope, q.Get("changePasswordId"))
 	default:
 		err = model.GeneralError("invalid", "Name the user with an id in the path, or the email, username, loginId or changePasswordId parameter.")
 	}
@@ -61,7 +61,7 @@ func (s *Server) retrieveUserBy(c Call, _ struct{}) (any, error) {
 func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 	actor := PrincipalFrom(r.Context()).Actor(r)
 	if queryTrue(r, "reactivate") {
-		u, err := s.svc.Identity.ReactivateUser(r.Context(), actor, scopeOf(r), r.PathValue("id"))
+		u, err := s.identity.ReactivateUser(r.Context(), actor, scopeOf(r), r.PathValue("id"))
 		if err != nil {
 			httpx.WriteError(w, r, s.log, err)
 			return
@@ -74,12 +74,12 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	u, err := s.svc.Identity.UpdateUser(r.Context(), actor, scopeOf(r), r.PathValue("id"), body)
+	u, err := s.identity.UpdateUser(r.Context(), actor, scopeOf(r), r.PathValue("id"), body)
 	s.reply(w, r, userResponse{u}, err)
 }
 
 func (s *Server) patchUser(c Call, p Patch) (any, error) {
-	u, err := s.svc.Identity.PatchUser(c, c.Actor, c.Scope, c.Path("id"), p.Form, p.Body)
+	u, err := s.identity.PatchUser(c, c.Actor, c.Scope, c.Path("id"), p.Form, p.Body)
 	return userResponse{u}, err
 }
 
@@ -87,9 +87,9 @@ func (s *Server) patchUser(c Call, p Patch) (any, error) {
 // a body {"hardDelete":true} (FusionAuth's UserDeleteSingleRequest).
 func (s *Server) deleteUser(c Call, req userDeleteRequest) (any, error) {
 	if req.HardDelete || c.QueryTrue("hardDelete") {
-		return nil, s.svc.Identity.DeleteUser(c, c.Actor, c.Scope, c.Path("id"))
+		return nil, s.identity.DeleteUser(c, c.Actor, c.Scope, c.Path("id"))
 	}
-	return nil, s.svc.Identity.DeactivateUser(c, c.Actor, c.Scope, c.Path("id"))
+	return nil, s.identity.DeactivateUser(c, c.Actor, c.Scope, c.Path("id"))
 }
 
 // userDeleteRequest is FusionAuth's UserDeleteSingleRequest.
@@ -148,7 +148,7 @@ func (s *Server) searchUsers(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	res, err := s.svc.Identity.SearchUsers(r.Context(), scopeOf(r), q, expand)
+	res, err := s.identity.SearchUsers(r.Context(), scopeOf(r), q, expand)
 	s.reply(w, r, res, err)
 }
 
@@ -191,7 +191,7 @@ func (s *Server) deleteUsers(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	res, err := s.svc.Identity.DeleteUsers(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), req)
+	res, err := s.identity.DeleteUsers(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), req)
 	s.reply(w, r, res, err)
 }
 
@@ -201,7 +201,7 @@ func (s *Server) forgotPassword(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	id, err := s.svc.Identity.ForgotPassword(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), req)
+	id, err := s.identity.ForgotPassword(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), req)
 	s.reply(w, r, forgotPasswordResponse{id}, err)
 }
 
@@ -241,7 +241,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case code != "":
-		res, err := s.svc.Identity.ChangePasswordByID(r.Context(), actor, code, req)
+		res, err := s.identity.ChangePasswordByID(r.Context(), actor, code, req)
 		if err != nil {
 			httpx.WriteError(w, r, s.log, err)
 			return
@@ -253,7 +253,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 			s.refuseAnonymous(w, r)
 			return
 		}
-		if err := s.svc.Identity.ChangePasswordByLoginID(r.Context(), actor, scope, req); err != nil {
+		if err := s.identity.ChangePasswordByLoginID(r.Context(), actor, scope, req); err != nil {
 			httpx.WriteError(w, r, s.log, err)
 			return
 		}
@@ -283,7 +283,7 @@ func (s *Server) checkChangePassword(w http.ResponseWriter, r *http.Request) {
 		code = r.URL.Query().Get("changePasswordId")
 	}
 	if code != "" {
-		if err := s.svc.Identity.CheckChangePasswordID(r.Context(), code); err != nil {
+		if err := s.identity.CheckChangePasswordID(r.Context(), code); err != nil {
 			httpx.WriteError(w, r, s.log, err)
 			return
 		}
@@ -300,7 +300,7 @@ func (s *Server) checkChangePassword(w http.ResponseWriter, r *http.Request) {
 		s.refuseAnonymous(w, r)
 		return
 	}
-	if _, err := s.svc.Identity.UserBy(r.Context(), scope, identity.LookupLoginID, loginID); err != nil {
+	if _, err := s.identity.UserBy(r.Context(), scope, identity.LookupLoginID, loginID); err != nil {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
