@@ -24,7 +24,7 @@ import (
 )
 
 // newService opens a fresh SQLite database holding n full-access keys and
-// returns the core and the key values.
+// returns the services and the key values.
 func newService(b *testing.B, n int) (*services.Set, []string) {
 	b.Helper()
 	ctx := context.Background()
@@ -102,7 +102,7 @@ func BenchmarkAuthenticateCold(b *testing.B) {
 	}
 }
 
-// freshCache wires a new core on the same store, so its key cache starts empty.
+// freshCache wires new services on the same store, so its key cache starts empty.
 func freshCache(b *testing.B, svc *services.Set) *services.Set {
 	mk, _ := secrets.ParseMasterKey("0f1e2d3c4b5a69788796a5b4c3d2e1f00112233445566778899aabbccddeeff0")
 	return services.New(svc.Store(), kit.SystemClock{}, mk, slog.New(slog.NewTextHandler(io.Discard, nil)))

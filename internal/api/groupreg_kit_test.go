@@ -62,7 +62,7 @@ func (e *rgEnv) register(userID string, reg map[string]any) map[string]any {
 	return e.ok("register", e.do("POST", "/api/user/registration/"+userID, e.root, map[string]any{"registration": reg}), "registration")
 }
 
-// service is a core service on the server's database, for what the API does
+// service is a set of domain services on the server's database, for what the API does
 // not show yet (effective roles, memberships).
 func (e *rgEnv) service() *services.Set {
 	return services.New(e.st, e.s.Clock, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -96,7 +96,7 @@ func rgHasPrefix(list []string, prefix string) bool {
 	return slices.ContainsFunc(list, func(s string) bool { return strings.HasPrefix(s, prefix) })
 }
 
-// effective calls core's EffectiveRoles.
+// effective calls kit.EffectiveRoles.
 func (e *rgEnv) effective(userID, appID string) ([]string, bool) {
 	e.t.Helper()
 	roles, registered, err := kit.EffectiveRoles(context.Background(), e.service().Store().Read(), userID, appID)

@@ -174,7 +174,7 @@ func (s *Service) loginTarget(ctx context.Context, caller LoginCaller, rawAppID 
 
 // loginTargetIn is loginTarget reading through rd (a login's read group).
 // It must come first in a read group: the settings cache's snapshot is
-// loaded before rd reads anything (configcache.go).
+// loaded before rd reads anything (tenancy/configcache.go).
 func (s *Service) loginTargetIn(ctx context.Context, rd *store.Tx, caller LoginCaller, rawAppID string) (*loginTarget, error) {
 	sn := s.tenancy.Configs.Current()
 	lt := &loginTarget{}
@@ -392,7 +392,7 @@ const (
 // countFailure counts a failed password check and answers it: 404, or 409
 // when a lockout is on (the check that reaches tooManyAttempts still answers
 // 404; the next one finds the lockout). A lockout revokes the user's refresh
-// tokens when the tenant says so (revocation.go).
+// tokens when the tenant says so (lockout.go, through tokens.RevokeUserTokens).
 func (s *Service) countFailure(ctx context.Context, tenant *model.TenantConfig, subject string) (*LoginResult, error) {
 	fa := tenant.FailedAuthenticationConfiguration
 	var lockedUntil int64
