@@ -1,10 +1,12 @@
 package api_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
 
+	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/testutil"
 )
 
@@ -119,4 +121,67 @@ func TestTwoFactorGuessCycleAcrossNodes(t *testing.T) {
 	for _, node := range []*testutil.Server{e.s, nodeB} {
 		e.want("password step after 4 wrong codes on two nodes", node.Do(t, "POST", "/api/login", "", password), 409)
 	}
+}
+
+// Wrong currentPassword guesses of change password count toward the same
+// lockout as failed logins, and while locked change password answers 409
+// (FusionAuth's Errors, [LoginPrevented]) without checking the password,
+// right or wrong. A right current password does not clear the count.
+func TestChangePasswordCountsFailures(t *testing.T) {
+	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
+		e := lgStart(t, b)
+		e.lgLockout(3, 5, 600)
+		app := e.app("App", lgAppOpts{})
+		const newPassword = "a new password 42"
+		type step struct {
+			change bool // change password (else a login)
+			right  bool // the current password (else a wrong one)
+			want   int
+		}
+		var (
+			loginWrong  = step{false, false, 404}
+			loginLocked = step{false, true, 409}
+			changeWrong = step{true, false, 400}
+		)
+		cases := []struct {
+			name  string
+			steps []step
+		}{
+			{"wrong current passwords lock", []step{changeWrong, changeWrong, changeWrong, {true, true, 409}, {true, false, 409}, loginLocked}},
+			{"failed logins lock change password", []step{loginWrong, loginWrong, loginWrong, {true, true, 409}}},
+			{"both count together", []step{changeWrong, loginWrong, changeWrong, {true, true, 409}, loginLocked}},
+			{"a right current password does not clear", []step{changeWrong, changeWrong, {true, true, 200}, changeWrong, {true, true, 409}}},
+		}
+		for n, tc := range cases {
+			email := lgEmail(fmt.Sprintf("cp%d", n))
+			e.register(e.user(email, lgPassword, nil), app)
+			current := lgPassword
+			for i, s := range tc.steps {
+				pw := "not the password"
+				if s.right {
+					pw = current
+				}
+				var r *testutil.Response
+				if s.change {
+					r = e.do("POST", "/api/user/change-password", e.root, map[string]any{"loginId": email, "currentPassword": pw, "password": newPassword + current})
+				} else {
+					r = e.login("", map[string]any{"loginId": email, "password": pw, "applicationId": app})
+				}
+				if r.Status != s.want {
+					t.Fatalf("%s: step %d: %d, want %d; %s", tc.name, i+1, r.Status, s.want, r.Body)
+				}
+				switch {
+				case s.change && r.Status == 200:
+					current = newPassword + current
+				case s.change && r.Status == 409:
+					var errs model.Errors
+					if err := json.Unmarshal(r.Body, &errs); err != nil || len(errs.GeneralErrors) != 1 || errs.GeneralErrors[0].Code != "[LoginPrevented]" {
+						t.Errorf("%s: step %d: 409 body %s", tc.name, i+1, r.Body)
+					}
+				case s.change && r.Status == 400:
+					wantErrors(t, tc.name, r, "[invalid]currentPassword")
+				}
+			}
+		}
+	})
 }

@@ -27,8 +27,9 @@ import (
 //     (loginConfiguration.requireAuthentication) and none that may call the
 //     Login API came with the request.
 //   - 409: the login id is locked after too many failed authentications
-//     (failedAuthenticationConfiguration): wrong passwords and wrong second
-//     factors, in one count that only a whole login clears (a right password clears nothing while a second factor is
+//     (failedAuthenticationConfiguration): wrong passwords, here and in change
+//     password, and wrong second factors, in one count that only a whole
+//     login clears (a right password clears nothing while a second factor is
 //     due). While locked, the password is not checked at all, so that a
 //     lockout is not a password oracle.
 //   - 404: no such user, or a wrong password: the same empty answer and the
@@ -254,6 +255,15 @@ func lockedResult(fa model.FailedAuthenticationConfiguration, until int64) *Logi
 		ActionID: fa.UserActionID, Expiry: until, LocalizedName: lockoutName, Name: lockoutName,
 		Reason: lockoutName, ReasonCode: lockoutReasonCode,
 	}}}}
+}
+
+// lockedError is a lockout as APIs other than the Login API answer it
+// (their errors are FusionAuth's Errors): 409, [LoginPrevented], with the
+// lockout's end.
+func lockedError(until int64) error {
+	e := new(model.Errors).General("LoginPrevented", "The user is locked after too many failed authentication attempts; try again later.")
+	e.GeneralErrors[0].Data = map[string]any{"expiry": until, "reasonCode": lockoutReasonCode}
+	return &model.StatusError{Status: StatusLoginPrevented, Body: e}
 }
 
 // Login is FusionAuth's POST /api/login. It returns a result for every
