@@ -44,6 +44,14 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	}
 	defer ln.Close()
 
+	if !cfg.Postgres() {
+		unlock, err := lockDataDir(cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
+
 	svc, closeDB, err := openCore(ctx, cfg, env, log)
 	if err != nil {
 		return err
