@@ -531,7 +531,7 @@ func parseMemberRequest(ctx context.Context, tx *store.Tx, scope kit.TenantScope
 	}
 	// Read every entry first, then look the users and member ids up at once.
 	members := map[string][]memberRequest{}
-	var userIDs, memberIDs []string
+	var userIDs []string
 	type at struct {
 		key string
 		i   int
@@ -578,7 +578,6 @@ func parseMemberRequest(ctx context.Context, tx *store.Tx, scope kit.TenantScope
 					verrs.Field(memberField(key, i, "id"), "duplicate", "The member id is used twice.")
 				} else {
 					m.id = id
-					memberIDs = append(memberIDs, id)
 					idAt[id] = at{key, i}
 				}
 			}
