@@ -311,7 +311,7 @@ type userTwoFactor struct {
 }
 
 func (s *Service) openTwoFactor(row *store.UserRow) (*userTwoFactor, error) {
-	data, err := parseObject(row.Data)
+	data, err := storedObject(row.Data, userFields)
 	if err != nil {
 		return nil, fmt.Errorf("user %s data: %w", row.ID, err)
 	}
