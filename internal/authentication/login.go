@@ -409,16 +409,18 @@ const CodeTwoFactorLogin = "twoFactorLogin"
 // id, method and their settings (authenticator, email, mobilePhone…; secrets
 // are not in the data column; twoFactorMethodView leaves them out anyway).
 func twoFactorMethodsOf(row *store.UserRow) []kit.Object {
-	var v struct {
-		TwoFactor struct {
-			Methods []map[string]any `json:"methods"`
-		} `json:"twoFactor"`
-	}
-	if json.Unmarshal([]byte(row.Data), &v) != nil {
+	o, err := kit.StoredObject(row.Data, identity.UserFields)
+	if err != nil {
 		return nil
 	}
+	tf, _ := o["twoFactor"].(kit.Object)
+	list, _ := tf["methods"].([]any)
 	var out []kit.Object
-	for _, m := range v.TwoFactor.Methods {
+	for _, item := range list {
+		m, ok := item.(kit.Object)
+		if !ok {
+			continue
+		}
 		id, _ := m["id"].(string)
 		method, _ := m["method"].(string)
 		if id != "" && method != "" {

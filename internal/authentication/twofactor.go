@@ -312,7 +312,7 @@ type userTwoFactor struct {
 }
 
 func (s *Service) openTwoFactor(row *store.UserRow) (*userTwoFactor, error) {
-	data, err := kit.ParseObject(row.Data)
+	data, err := kit.StoredObject(row.Data, identity.UserFields)
 	if err != nil {
 		return nil, fmt.Errorf("user %s data: %w", row.ID, err)
 	}
