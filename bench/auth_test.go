@@ -116,7 +116,7 @@ func BenchmarkGuard(b *testing.B) {
 	ctx := context.Background()
 	svc.Keys.Refresh(ctx)
 	cfg := &config.Config{ForbiddenStatus: 401}
-	guarded := api.New(svc, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	guarded := api.New(svc, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	bare := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json; charset=UTF-8")
 		_, _ = io.WriteString(w, `{"version":"0.1.0-dev"}`+"\n")

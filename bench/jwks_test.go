@@ -36,7 +36,7 @@ func BenchmarkJWKS(b *testing.B) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	mux := http.NewServeMux()
 	mux.Handle("GET /.well-known/jwks.json", httpx.JWKSHandler(svc.SigningKeys.Current))
-	h := httpx.Middleware(log, mux)
+	h := httpx.Middleware(log, nil, mux)
 	size := len(svc.SigningKeys.Current().JWKS())
 
 	b.Run("handler", func(b *testing.B) {

@@ -67,6 +67,14 @@ func newKeyCache(st *store.Store, clock kit.Clock, log *slog.Logger) *KeyCache {
 	return c
 }
 
+// Size is the number of keys held: the snapshot's and those found since
+// (a metric).
+func (c *KeyCache) Size() int {
+	c.extraMu.Lock()
+	defer c.extraMu.Unlock()
+	return len(c.snap.Load().byHash) + len(c.extra)
+}
+
 // maxKeyLength bounds the work an attacker can make us hash.
 const maxKeyLength = 1024
 

@@ -5,6 +5,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -20,6 +21,7 @@ import (
 	"github.com/latchid/latch/internal/httpx"
 	"github.com/latchid/latch/internal/identity"
 	"github.com/latchid/latch/internal/kit"
+	"github.com/latchid/latch/internal/metrics"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/services"
 	"github.com/latchid/latch/internal/signing"
@@ -115,6 +117,7 @@ type Server struct {
 	identity       *identity.Service
 	authentication *authentication.Service
 	store          *store.Store // health and status only
+	metrics        *metrics.Metrics
 
 	cfg    *config.Config
 	log    *slog.Logger
@@ -124,8 +127,10 @@ type Server struct {
 
 // New builds the /api handler from the route table. Each route's handler is
 // wrapped in its guard; a catch-all answers unknown routes after authentication.
-func New(svc *services.Set, cfg *config.Config, log *slog.Logger) *Server {
-	s := &Server{cfg: cfg, log: log, mux: http.NewServeMux(), routes: map[string]Route{}}
+// m (nil: none) receives the guard's and handlers' counts and serves
+// /api/prometheus/metrics.
+func New(svc *services.Set, cfg *config.Config, log *slog.Logger, m *metrics.Metrics) *Server {
+	s := &Server{cfg: cfg, log: log, mux: http.NewServeMux(), routes: map[string]Route{}, metrics: m}
 	if svc != nil { // nil: a server only to read the route table
 		s.audit, s.access, s.signing, s.tenancy = svc.Audit, svc.Access, svc.Signing, svc.Tenancy
 		s.groups, s.tokens, s.identity, s.authentication = svc.Groups, svc.Tokens, svc.Identity, svc.Authentication
@@ -179,6 +184,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // unknown answers 404, but only to an authenticated caller: without a valid
 // key, every /api path looks the same (401).
 func (s *Server) unknown(w http.ResponseWriter, r *http.Request) {
+	httpx.NoteRoute(r, "/api/")
 	if _, ok := s.authenticate(w, r, false); !ok {
 		return
 	}
@@ -188,11 +194,13 @@ func (s *Server) unknown(w http.ResponseWriter, r *http.Request) {
 // guard wraps one route's handler with its access rule.
 func (s *Server) guard(rt Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpx.NoteRoute(r, rt.Pattern)
 		p, ok := s.authenticate(w, r, rt.Access == Anonymous)
 		if !ok {
 			return
 		}
 		if !s.permitted(rt, r, p) {
+			s.metrics.Denied(rt.Pattern)
 			httpx.WriteStatus(w, s.cfg.ForbiddenStatus)
 			return
 		}
@@ -218,6 +226,9 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, optional b
 			// Anonymous routes (status, health) must answer even when the
 			// database cannot look up an unknown key.
 			return p, true
+		}
+		if errors.Is(err, model.ErrUnauthorized) {
+			s.metrics.KeyAuthFailure()
 		}
 		httpx.WriteError(w, r, s.log, err)
 		return nil, false

@@ -125,7 +125,7 @@ func fuzzGuard(t testing.TB) (*Server, string) {
 		t.Fatal(err)
 	}
 	svc.Keys.Refresh(ctx)
-	return New(svc, &config.Config{ForbiddenStatus: 401}, log), value
+	return New(svc, &config.Config{ForbiddenStatus: 401}, log, nil), value
 }
 
 // FuzzGuardPath: whatever the request line, a key that may only GET

@@ -67,11 +67,57 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := s.authentication.Login(r.Context(), loginCaller(r, "/api/login"), req)
+	s.countLogin(res, err)
 	if err != nil {
 		s.writeLoginError(w, r, err)
 		return
 	}
 	s.writeLoginResult(w, r, res)
+}
+
+// loginOutcomeName names each outcome in the logins metric.
+var loginOutcomeName = map[authentication.Outcome]string{
+	authentication.Success:                 "success",
+	authentication.NotRegistered:           "not_registered",
+	authentication.PasswordChangeRequired:  "password_change_required",
+	authentication.EmailNotVerified:        "email_not_verified",
+	authentication.RegistrationNotVerified: "registration_not_verified",
+	authentication.TwoFactorRequired:       "two_factor_required",
+	authentication.LoginPrevented:          "locked_out",
+	authentication.UserExpired:             "expired",
+	authentication.UserLocked:              "deactivated",
+}
+
+// countLogin counts a login attempt by outcome, and the tokens it issued.
+// Errors are "failed" (wrong password, unknown user, bad code: 404) or
+// "refused" (anything else: bad request, missing key, database trouble).
+func (s *Server) countLogin(res *authentication.LoginResult, err error) {
+	switch {
+	case err != nil && errors.Is(err, model.ErrNotFound):
+		s.metrics.Login("failed")
+	case err != nil:
+		s.metrics.Login("refused")
+	default:
+		name, ok := loginOutcomeName[res.Outcome]
+		if !ok {
+			name = "other"
+		}
+		s.metrics.Login(name)
+		if res.Response != nil {
+			s.countTokens(res.Response.Token, res.Response.RefreshToken, "")
+		}
+	}
+}
+
+// countTokens counts the tokens a response carries: an access token, and a
+// refresh token unless it is the one the client sent (not rotated).
+func (s *Server) countTokens(access, refresh, sent string) {
+	if access != "" {
+		s.metrics.TokenIssued("access")
+	}
+	if refresh != "" && refresh != sent {
+		s.metrics.TokenIssued("refresh")
+	}
 }
 
 // loginStatus is FusionAuth's status of each login outcome.
@@ -206,6 +252,7 @@ func (s *Server) issueJWT(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
+	s.countTokens(res.Token, res.RefreshToken, refresh)
 	s.setTokenCookies(w, r, res.Token, res.TokenTTL, res.RefreshToken, res.RefreshTTL)
 	httpx.WriteJSON(w, http.StatusOK, res)
 }
@@ -232,6 +279,7 @@ func (s *Server) refreshJWT(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
+	s.countTokens(res.Token, res.RefreshToken, req.RefreshToken)
 	s.setTokenCookies(w, r, res.Token, res.TokenTTL, res.RefreshToken, res.RefreshTTL)
 	httpx.WriteJSON(w, http.StatusOK, res)
 }

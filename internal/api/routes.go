@@ -9,6 +9,7 @@ func (s *Server) table() []Route {
 		{Pattern: "GET /api/status", Access: Anonymous, Handler: s.status},
 		{Pattern: "GET /api/health", Access: Anonymous, Handler: s.health},
 		{Pattern: "GET /api/system/version", Access: Endpoint, GlobalOnly: true, Handler: s.version},
+		{Pattern: "GET /api/prometheus/metrics", Access: Endpoint, GlobalOnly: true, Handler: s.prometheusMetrics},
 
 		// API keys: gated by keyManager only, never by permissions.
 		{Pattern: "POST /api/api-key", Access: KeyManager, Handler: s.createAPIKey},

@@ -46,7 +46,7 @@ func newAPIServer(t testing.TB, cfg *config.Config) *api.Server {
 	if cfg == nil {
 		cfg = &config.Config{ForbiddenStatus: 401}
 	}
-	return api.New(svc, cfg, log)
+	return api.New(svc, cfg, log, nil)
 }
 
 // permissionFamilies reads FusionAuth's list of endpoints a key's permissions

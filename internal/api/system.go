@@ -46,3 +46,13 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 func (s *Server) version(w http.ResponseWriter, r *http.Request) {
 	httpx.WriteJSON(w, http.StatusOK, map[string]string{"version": version.Version})
 }
+
+// prometheusMetrics is GET /api/prometheus/metrics: this process's figures in
+// Prometheus' text format (each node reports its own).
+func (s *Server) prometheusMetrics(w http.ResponseWriter, r *http.Request) {
+	if s.metrics == nil { // a server built without metrics (in-process tools)
+		httpx.WriteStatus(w, http.StatusNotFound)
+		return
+	}
+	s.metrics.Handler().ServeHTTP(w, r)
+}

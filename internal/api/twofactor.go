@@ -126,6 +126,7 @@ func (s *Server) twoFactorLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := s.authentication.TwoFactorLogin(r.Context(), loginCaller(r, "/api/login"), req)
+	s.countLogin(res, err)
 	if err != nil {
 		s.writeTwoFactorError(w, r, err)
 		return

@@ -86,7 +86,7 @@ func runKickstart(ctx context.Context, env Env, args []string) error {
 // newKickstartRunner replays requests through the same chain as the server:
 // the middleware and the api.Server with its guard, validation and audit.
 func newKickstartRunner(env Env, cfg *config.Config, svc *services.Set, log *slog.Logger) *kickstart.Runner {
-	return &kickstart.Runner{Svc: svc, Handler: httpx.Middleware(log, api.New(svc, cfg, log)), Getenv: env.Getenv, Log: log}
+	return &kickstart.Runner{Svc: svc, Handler: httpx.Middleware(log, nil, api.New(svc, cfg, log, nil)), Getenv: env.Getenv, Log: log}
 }
 
 // kickstartAtStart runs the configured kickstart file before the server takes
@@ -96,7 +96,7 @@ func kickstartAtStart(ctx context.Context, env Env, cfg *config.Config, svc *ser
 	if cfg.KickstartFile == "" {
 		return
 	}
-	runner := &kickstart.Runner{Svc: svc, Handler: httpx.Middleware(log, apiServer), Getenv: env.Getenv, Log: log}
+	runner := &kickstart.Runner{Svc: svc, Handler: httpx.Middleware(log, nil, apiServer), Getenv: env.Getenv, Log: log}
 	_, err := runner.Run(ctx, cfg.KickstartFile, kickstart.Options{})
 	var refused *access.KickstartRefused
 	switch {

@@ -47,7 +47,7 @@ func ksWrite(t *testing.T, files map[string]string) string {
 // ksHasRoute reports whether the API has a route (users and registrations
 // land in parallel with kickstart; the tests use them once they exist).
 func ksHasRoute(pattern string) bool {
-	for _, r := range api.New(nil, &config.Config{}, nil).Routes() {
+	for _, r := range api.New(nil, &config.Config{}, nil, nil).Routes() {
 		if r.Pattern == pattern {
 			return true
 		}

@@ -15,6 +15,8 @@ import (
 	"github.com/latchid/latch/internal/api"
 	"github.com/latchid/latch/internal/config"
 	"github.com/latchid/latch/internal/httpx"
+	"github.com/latchid/latch/internal/metrics"
+	"github.com/latchid/latch/internal/services"
 	"github.com/latchid/latch/internal/ui"
 )
 
@@ -90,13 +92,14 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		<-sweepDone
 	}()
 
-	apiServer := api.New(svc, cfg, log)
+	m := newMetrics(svc)
+	apiServer := api.New(svc, cfg, log, m)
 	// Before serving and before the setup check: a kickstarted instance has
 	// its keys when the first client connects, and no setup wizard.
 	kickstartAtStart(ctx, env, cfg, svc, log, apiServer)
 	root := newRootHandler(apiServer, ui.New(svc, cfg, log), httpx.JWKSHandler(svc.SigningKeys.Current))
 	srv := &http.Server{
-		Handler:           httpx.Middleware(log, withHSTS(cfg.TLS(), root)),
+		Handler:           httpx.Middleware(log, m, withHSTS(cfg.TLS(), root)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -139,6 +142,21 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	return nil
+}
+
+// newMetrics makes this process's metrics registry and has the services,
+// the database pool and the caches report into it.
+func newMetrics(svc *services.Set) *metrics.Metrics {
+	m := metrics.New()
+	svc.SetMetrics(m)
+	m.WatchDB(svc.Store().DB())
+	m.GaugeFunc("latch_api_key_cache_keys", "API keys held in the key cache.",
+		func() float64 { return float64(svc.Keys.Size()) })
+	m.GaugeFunc("latch_config_cache_entries", "Tenant and application settings held in the settings cache.",
+		func() float64 { return float64(svc.Configs.Size()) })
+	m.GaugeFunc("latch_login_records_pending", "Successful logins buffered, not yet written.",
+		func() float64 { return float64(svc.Logins.Pending()) })
+	return m
 }
 
 // newRootHandler sends every spelling of /api/* (any case, "//", "..") straight

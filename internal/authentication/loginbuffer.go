@@ -38,6 +38,13 @@ type LoginRecorder struct {
 // (it is away): past it, logins write at once (and fail while it is away).
 const maxPendingLogins = 100_000
 
+// Pending is the number of logins buffered, not yet written (a metric).
+func (r *LoginRecorder) Pending() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.pending)
+}
+
 func newLoginRecorder(st *store.Store, log *slog.Logger) *LoginRecorder {
 	return &LoginRecorder{store: st, log: log}
 }

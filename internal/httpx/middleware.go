@@ -9,12 +9,28 @@ import (
 	"strings"
 	"time"
 
+	"github.com/latchid/latch/internal/metrics"
 	"github.com/latchid/latch/internal/secrets"
 )
 
 type ctxKey int
 
-const requestIDKey ctxKey = iota
+const (
+	requestIDKey ctxKey = iota
+	routeKey
+)
+
+// routeLabel is where a handler names the route pattern it serves, for the
+// request metrics (a raw path would be an unbounded label).
+type routeLabel struct{ pattern string }
+
+// NoteRoute tells the middleware which route pattern serves r (the API's
+// guard does, its ServeMux being one level below the middleware's).
+func NoteRoute(r *http.Request, pattern string) {
+	if l, ok := r.Context().Value(routeKey).(*routeLabel); ok {
+		l.pattern = pattern
+	}
+}
 
 // RequestID returns the id Middleware gave this request.
 func RequestID(ctx context.Context) string {
@@ -45,9 +61,10 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 	return s.ResponseWriter.Write(b)
 }
 
-// Middleware gives each request an id, logs it, sets safe default headers and
-// turns a panic into an empty 500 (the stack goes to the log, not the client).
-func Middleware(log *slog.Logger, next http.Handler) http.Handler {
+// Middleware gives each request an id, logs it, counts it in m (by route
+// pattern and status), sets safe default headers and turns a panic into an
+// empty 500 (the stack goes to the log, not the client).
+func Middleware(log *slog.Logger, m *metrics.Metrics, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := secrets.Token(9)
@@ -57,7 +74,9 @@ func Middleware(log *slog.Logger, next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("Cache-Control", "no-store")
 		rec := &statusRecorder{ResponseWriter: w}
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+		route := &routeLabel{}
+		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		r = r.WithContext(context.WithValue(ctx, routeKey, route))
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
@@ -68,6 +87,17 @@ func Middleware(log *slog.Logger, next http.Handler) http.Handler {
 					WriteStatus(rec, http.StatusInternalServerError)
 				}
 			}
+			status := rec.status
+			if status == 0 {
+				status = http.StatusOK
+			}
+			if route.pattern == "" {
+				route.pattern = r.Pattern // set by a ServeMux that shares r (the pages' mux)
+			}
+			if route.pattern == "" {
+				route.pattern = "unmatched"
+			}
+			m.Request(route.pattern, status, time.Since(start))
 			// The path only: query strings may carry tokens.
 			log.LogAttrs(r.Context(), slog.LevelDebug, "request",
 				slog.String("method", r.Method), slog.String("path", r.URL.Path),

@@ -23,13 +23,18 @@ import (
 type Counter struct {
 	store  *store.Store
 	clock  kit.Clock
-	tokens *tokens.Service
+	tokens  *tokens.Service
+	metrics kit.Metrics
 }
 
 // New wires a Counter.
 func New(st *store.Store, clock kit.Clock, tokens *tokens.Service) *Counter {
-	return &Counter{store: st, clock: clock, tokens: tokens}
+	return &Counter{store: st, clock: clock, tokens: tokens, metrics: kit.NoMetrics{}}
 }
+
+// SetMetrics names where lockouts are counted; call it at wiring, before
+// the counter is used.
+func (c *Counter) SetMetrics(m kit.Metrics) { c.metrics = m }
 
 const (
 	// SubjectPrefix marks the subjects of unknown login ids (failures are
@@ -57,7 +62,9 @@ const (
 // lockout revokes the user's refresh tokens when the tenant says so.
 func (c *Counter) CountFailure(ctx context.Context, tenant *model.TenantConfig, subject string) (lockedUntil int64, err error) {
 	fa := tenant.FailedAuthenticationConfiguration
+	locked := false
 	err = c.store.InTx(ctx, func(tx *store.Tx) error {
+		locked = false // a retried transaction starts over
 		now := c.clock.Now().UnixMilli()
 		n, err := tx.CountLoginFailure(ctx, subject, now, now-int64(fa.ResetCountInSeconds)*1000)
 		if err != nil {
@@ -71,6 +78,7 @@ func (c *Counter) CountFailure(ctx context.Context, tenant *model.TenantConfig, 
 			if err := tx.LockSubject(ctx, subject, now+Duration(fa).Milliseconds()); err != nil {
 				return err
 			}
+			locked = true
 			return c.revokeOnLockout(ctx, tx, tenant, subject)
 		}
 		// Now and then, forget counts long past any window.
@@ -84,6 +92,9 @@ func (c *Counter) CountFailure(ctx context.Context, tenant *model.TenantConfig, 
 	})
 	if err != nil {
 		return 0, err
+	}
+	if locked {
+		c.metrics.Lockout()
 	}
 	if lockedUntil != 0 {
 		return lockedUntil, nil

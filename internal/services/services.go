@@ -42,6 +42,8 @@ type Set struct {
 	SigningKeys *signing.Cache
 	Configs     *tenancy.ConfigCache
 	Logins      *authentication.LoginRecorder
+
+	failures *lockout.Counter
 }
 
 // New wires a Set.
@@ -53,11 +55,18 @@ func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.
 	s.Tenancy = tenancy.New(st, clock, master, log, s.Audit, s.Access.Keys)
 	s.Groups = groups.New(st, clock, s.Audit)
 	s.Tokens = tokens.New(st, clock, log, s.Audit, s.Tenancy, s.Signing.Cache)
-	failures := lockout.New(st, clock, s.Tokens)
-	s.Identity = identity.New(st, clock, master, log, s.Audit, s.Tenancy, s.Groups, s.Tokens, failures)
-	s.Authentication = authentication.New(st, clock, master, log, s.Audit, s.Tenancy, s.Groups, s.Tokens, s.Identity, failures)
+	s.failures = lockout.New(st, clock, s.Tokens)
+	s.Identity = identity.New(st, clock, master, log, s.Audit, s.Tenancy, s.Groups, s.Tokens, s.failures)
+	s.Authentication = authentication.New(st, clock, master, log, s.Audit, s.Tenancy, s.Groups, s.Tokens, s.Identity, s.failures)
 	s.Keys, s.SigningKeys, s.Configs, s.Logins = s.Access.Keys, s.Signing.Cache, s.Tenancy.Configs, s.Authentication.Logins
 	return s
+}
+
+// SetMetrics has the rules packages count into m (internal/metrics); call it
+// before serving. Without it they count nothing.
+func (s *Set) SetMetrics(m kit.Metrics) {
+	s.Tokens.SetMetrics(m)
+	s.failures.SetMetrics(m)
 }
 
 // Store exposes the store for health checks and tools.

@@ -61,6 +61,15 @@ func newSnapshot(version int64) *ConfigSnapshot {
 	return &ConfigSnapshot{version: version, tenants: map[string]*model.TenantConfig{}, apps: map[string]*model.ApplicationConfig{}}
 }
 
+// Size is the number of tenant and application settings the current
+// snapshot holds (a metric).
+func (c *ConfigCache) Size() int {
+	sn := c.snap.Load()
+	sn.mu.RLock()
+	defer sn.mu.RUnlock()
+	return len(sn.tenants) + len(sn.apps)
+}
+
 // Current is the snapshot to fill and read. Load it before the reads whose
 // rows go into it (see ConfigCache).
 func (c *ConfigCache) Current() *ConfigSnapshot { return c.snap.Load() }

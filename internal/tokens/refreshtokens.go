@@ -181,6 +181,7 @@ func (s *Service) reuseDetected(ctx context.Context, cur *store.RefreshTokenRow)
 	if err != nil {
 		return err
 	}
+	s.metrics.RefreshReuse()
 	s.log.WarnContext(ctx, "refresh token reuse: session revoked", "user", cur.UserID, "session", cur.FamilyID)
 	return tokenNotUsable()
 }

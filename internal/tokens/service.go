@@ -23,11 +23,16 @@ type Service struct {
 	audit       *audit.Log
 	tenancy     *tenancy.Service
 	signingKeys *signing.Cache
+	metrics     kit.Metrics
 }
 
 // New wires a Service.
 func New(st *store.Store, clock kit.Clock, log *slog.Logger, audit *audit.Log, tenancy *tenancy.Service, signingKeys *signing.Cache) *Service {
-	return &Service{store: st, clock: clock, log: log, audit: audit, tenancy: tenancy, signingKeys: signingKeys}
+	return &Service{store: st, clock: clock, log: log, audit: audit, tenancy: tenancy, signingKeys: signingKeys, metrics: kit.NoMetrics{}}
 }
+
+// SetMetrics names where reuse detections are counted; call it at wiring,
+// before the service is used.
+func (s *Service) SetMetrics(m kit.Metrics) { s.metrics = m }
 
 func (s *Service) now() int64 { return s.clock.Now().UnixMilli() }
