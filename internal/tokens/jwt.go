@@ -219,12 +219,24 @@ type tokenClaims struct {
 // debug level only.
 func (s *Service) ValidateJWT(ctx context.Context, token string) (*JWT, error) {
 	j, err := s.checkJWT(ctx, token)
+	var unavailable storeError
+	if errors.As(err, &unavailable) {
+		// The token may well be good: a 401 would tell a resource server to
+		// drop a valid session because the database is away.
+		return nil, err
+	}
 	if err != nil {
 		s.log.DebugContext(ctx, "JWT refused", "reason", err.Error())
 		return nil, model.ErrUnauthorized
 	}
 	return j, nil
 }
+
+// storeError is a failure to read the database while checking a token: not a
+// verdict on the token.
+type storeError struct{ error }
+
+func (e storeError) Unwrap() error { return e.error }
 
 func (s *Service) checkJWT(ctx context.Context, token string) (*JWT, error) {
 	v, err := s.signingKeys.Current().Verify(token)
@@ -268,7 +280,7 @@ func (s *Service) checkJWT(ctx context.Context, token string) (*JWT, error) {
 	if c.Sub != nil {
 		exists, active, err := s.store.Read().UserActiveByID(ctx, j.Subject)
 		if err != nil {
-			return nil, fmt.Errorf("look up the subject: %w", err)
+			return nil, storeError{fmt.Errorf("look up the subject: %w", err)}
 		}
 		if !exists || !active {
 			return nil, errors.New("the subject is not an active user")
