@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"sync"
 	"testing"
 
@@ -102,30 +104,40 @@ func TestLoginFailureCounting(t *testing.T) {
 	})
 }
 
-// Concurrent rotations of one token: exactly one transaction gets it, on both
-// databases; with a grace period a second use within it gets it too.
+// Concurrent rotations of one token, each in its own transaction with its
+// own clock reading and its own successor: exactly one transaction gets it,
+// the others a clean ErrNoRows, on both databases; the token has one
+// successor. A node whose clock is behind cannot rotate a rotated token
+// again.
 func TestRefreshTokenRotation(t *testing.T) {
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		ctx := context.Background()
 		st := migrated(t, b)
 		tenant, app, user := loginFixture(t, st)
+		token := func(id, hash string) *store.RefreshTokenRow {
+			return &store.RefreshTokenRow{ID: id, TokenHash: hash, FamilyID: "f", UserID: user,
+				ApplicationID: app, TenantID: tenant, AuthInstant: 1, StartInstant: 1, ExpiresInstant: 100_000, InsertInstant: 1}
+		}
 		insert := func(id, hash string) {
-			inTx(t, st, func(tx *store.Tx) error {
-				return tx.InsertRefreshToken(ctx, &store.RefreshTokenRow{ID: id, TokenHash: hash, FamilyID: "f", UserID: user,
-					ApplicationID: app, TenantID: tenant, AuthInstant: 1, StartInstant: 1, ExpiresInstant: 100_000, InsertInstant: 1})
-			})
+			inTx(t, st, func(tx *store.Tx) error { return tx.InsertRefreshToken(ctx, token(id, hash)) })
 		}
 		insert("r1", "h1")
 		const n = 12
 		wins := make([]bool, n)
 		var wg sync.WaitGroup
+		start := make(chan struct{})
 		for i := range n {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				<-start
+				succ := token(fmt.Sprintf("r1-next-%d", i), fmt.Sprintf("h1-next-%d", i))
+				succ.SealedValue = "sealed"
 				err := st.InTx(ctx, func(tx *store.Tx) error {
-					_, err := tx.RotateRefreshToken(ctx, "h1", 1000, 1000, "")
-					return err
+					if _, err := tx.RotateRefreshToken(ctx, "h1", int64(1000+i), "", succ.ID); err != nil {
+						return err
+					}
+					return tx.InsertRefreshToken(ctx, succ)
 				})
 				switch {
 				case err == nil:
@@ -135,37 +147,51 @@ func TestRefreshTokenRotation(t *testing.T) {
 				}
 			}()
 		}
+		close(start)
 		wg.Wait()
-		won := 0
-		for _, w := range wins {
-			if w {
-				won++
-			}
-		}
-		if won != 1 {
+		winner := slices.Index(wins, true)
+		if won := len(slices.DeleteFunc(wins, func(w bool) bool { return !w })); won != 1 {
 			t.Fatalf("%d of %d concurrent rotations won, want 1", won, n)
 		}
-		// Within a grace period (rotated at 1000, grace from 900): again.
-		if _, err := st.Read().RotateRefreshToken(ctx, "h1", 1500, 900, ""); err != nil {
-			t.Errorf("reuse within the grace period: %v", err)
+		live, err := st.Read().ActiveRefreshTokens(ctx, store.RefreshTokenFilter{FamilyID: "f"}, 2000)
+		if err != nil || len(live) != 1 || live[0].ID != fmt.Sprintf("r1-next-%d", winner) || live[0].SealedValue != "sealed" {
+			t.Fatalf("usable tokens after the race: %v %v, want the winner's successor", live, err)
 		}
-		if _, err := st.Read().RotateRefreshToken(ctx, "h1", 1500, 1000, ""); !errors.Is(err, store.ErrNoRows) {
-			t.Errorf("reuse after the grace period: %v", err)
+		rotated, err := st.Read().RefreshTokenByHash(ctx, "h1")
+		if err != nil || rotated.SuccessorID != live[0].ID || rotated.RotatedInstant == nil || *rotated.RotatedInstant != int64(1000+winner) {
+			t.Fatalf("the rotated token: %+v %v", rotated, err)
 		}
-		// Revocation needs a selector; by family it takes every member.
-		insert("r2", "h2")
+		// Again, later or earlier (a node whose clock is behind): no.
+		for _, now := range []int64{999, 1000 + int64(winner), 5000} {
+			if _, err := st.Read().RotateRefreshToken(ctx, "h1", now, "", "other"); !errors.Is(err, store.ErrNoRows) {
+				t.Errorf("a rotated token was rotated again at %d: %v", now, err)
+			}
+		}
+		// Rotating the successor drops its sealed value.
+		next, err := st.Read().RotateRefreshToken(ctx, live[0].TokenHash, 3000, "", "r1-next-next")
+		if err != nil || next.SealedValue != "" || next.SuccessorID != "r1-next-next" {
+			t.Fatalf("rotating the successor: %+v %v", next, err)
+		}
+		// Revocation needs a selector; by family it takes every member, and
+		// their sealed values.
+		sealed := token("r2", "h2")
+		sealed.SealedValue = "sealed"
+		inTx(t, st, func(tx *store.Tx) error { return tx.InsertRefreshToken(ctx, sealed) })
 		inTx(t, st, func(tx *store.Tx) error {
 			if _, err := tx.RevokeRefreshTokens(ctx, store.RefreshTokenFilter{TenantIDs: []string{tenant}}); err == nil {
 				t.Errorf("a revocation without a selector was accepted")
 			}
 			got, err := tx.RevokeRefreshTokens(ctx, store.RefreshTokenFilter{FamilyID: "f"})
-			if err != nil || len(got) != 2 {
+			if err != nil || len(got) != 3 { // r1, its successor, r2
 				t.Errorf("revoke family: %d %v", len(got), err)
 			}
 			return nil
 		})
 		if _, err := st.Read().UseRefreshToken(ctx, "h2", 2000, 1, 100_000, ""); !errors.Is(err, store.ErrNoRows) {
 			t.Errorf("a revoked token was used: %v", err)
+		}
+		if r, err := st.Read().RefreshTokenByHash(ctx, "h2"); err != nil || r.SealedValue != "" {
+			t.Errorf("a revoked token kept its sealed value: %+v %v", r, err)
 		}
 		if rows, _ := st.Read().ActiveRefreshTokens(ctx, store.RefreshTokenFilter{UserID: user, TenantIDs: []string{}}, 0); len(rows) != 0 {
 			t.Errorf("an empty tenant list selected tokens")
