@@ -166,7 +166,20 @@ func (tx *Tx) RevokeRefreshTokens(ctx context.Context, f RefreshTokenFilter) ([]
 	b := &sqlBuilder{}
 	text := "UPDATE refresh_tokens SET revoked = TRUE, sealed_value = NULL WHERE " + f.where(b) +
 		" AND revoked = FALSE RETURNING " + refreshTokenColumns
-	return scanRefreshTokens(tx.q.QueryContext(ctx, text, b.args...))
+	// A statement that waited for a token a concurrent rotation held does
+	// not see the successor that rotation inserted (PostgreSQL, read
+	// committed): again until nothing is left, so that no successor
+	// outlives its session. A revoked token cannot be rotated, so only
+	// tokens issued meanwhile (new logins) could keep this going: bounded.
+	var out []*RefreshTokenRow
+	for range 16 {
+		rows, err := scanRefreshTokens(tx.q.QueryContext(ctx, text, b.args...))
+		if err != nil || len(rows) == 0 {
+			return out, err
+		}
+		out = append(out, rows...)
+	}
+	return out, nil
 }
 
 // ActiveRefreshTokens lists the usable tokens the filter selects at now,

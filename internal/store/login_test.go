@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/latchid/latch/internal/store"
 	"github.com/latchid/latch/internal/testutil"
@@ -197,4 +198,69 @@ func TestRefreshTokenRotation(t *testing.T) {
 			t.Errorf("an empty tenant list selected tokens")
 		}
 	})
+}
+
+// A revocation of a family that has to wait for a rotation of one of its
+// tokens takes the successor that rotation inserted too: on PostgreSQL a
+// statement does not see rows committed while it waited, and a successor
+// left out would be a branch that outlives its session's revocation.
+// (SQLite runs one write transaction at a time.)
+func TestRevokeTakesConcurrentSuccessor(t *testing.T) {
+	ctx := context.Background()
+	st := migrated(t, testutil.Backend{Name: "postgres", DatabaseURL: testutil.PostgresURL(t)})
+	tenant, app, user := loginFixture(t, st)
+	token := func(id, hash string) *store.RefreshTokenRow {
+		return &store.RefreshTokenRow{ID: id, TokenHash: hash, FamilyID: "f", UserID: user,
+			ApplicationID: app, TenantID: tenant, AuthInstant: 1, StartInstant: 1, ExpiresInstant: 100_000, InsertInstant: 1}
+	}
+	for round, f := range []store.RefreshTokenFilter{{FamilyID: "f"}, {UserID: user}} {
+		old, next := fmt.Sprintf("r%d", round), fmt.Sprintf("r%d-next", round)
+		inTx(t, st, func(tx *store.Tx) error { return tx.InsertRefreshToken(ctx, token(old, old)) })
+		rotated, commit, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+		go func() {
+			done <- st.InTx(ctx, func(tx *store.Tx) error {
+				if _, err := tx.RotateRefreshToken(ctx, old, 1000, "", next); err != nil {
+					return err
+				}
+				if err := tx.InsertRefreshToken(ctx, token(next, next)); err != nil {
+					return err
+				}
+				close(rotated)
+				<-commit
+				return nil
+			})
+		}()
+		<-rotated
+		type result struct {
+			rows []*store.RefreshTokenRow
+			err  error
+		}
+		revoked := make(chan result, 1)
+		go func() {
+			var r result
+			r.err = st.InTx(ctx, func(tx *store.Tx) error {
+				r.rows, r.err = tx.RevokeRefreshTokens(ctx, f)
+				return r.err
+			})
+			revoked <- r
+		}()
+		// Commit the rotation once the revocation waits for its row.
+		for waiting := 0; waiting == 0; time.Sleep(5 * time.Millisecond) {
+			if err := st.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM pg_stat_activity
+				WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
+				t.Fatal(err)
+			}
+		}
+		close(commit)
+		if err := <-done; err != nil {
+			t.Fatalf("rotate: %v", err)
+		}
+		r := <-revoked
+		if r.err != nil {
+			t.Fatalf("revoke: %v", r.err)
+		}
+		if got, err := st.Read().RefreshTokenByHash(ctx, next); err != nil || !got.Revoked {
+			t.Errorf("revoking by %+v: the successor a concurrent rotation inserted is not revoked (%d revoked, %v)", f, len(r.rows), err)
+		}
+	}
 }
