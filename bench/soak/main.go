@@ -335,7 +335,9 @@ func pct(ds []time.Duration, p float64) time.Duration {
 	return ds[min(len(ds)-1, int(float64(len(ds))*p))]
 }
 
-func ms(d time.Duration) string { return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64) }
+func ms(d time.Duration) string {
+	return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64)
+}
 
 func report(st *stats, elapsed time.Duration, sent int64, rate, workers, users int, pg bool, rssStart, rssMax, rssEnd int64) {
 	db := "SQLite"

@@ -21,8 +21,8 @@ import (
 
 // Counter counts failures and locks.
 type Counter struct {
-	store  *store.Store
-	clock  kit.Clock
+	store   *store.Store
+	clock   kit.Clock
 	tokens  *tokens.Service
 	metrics kit.Metrics
 }
