@@ -634,3 +634,112 @@ func TestThreeNodesStartTogetherOnEmptyPostgres(t *testing.T) {
 		t.Errorf("migrations left to apply after three nodes started: %v %v", applied, err)
 	}
 }
+
+// SQLite on a full disk: writes fail with a 5xx (never a 200 for a write
+// that was not stored, never a hang), reads go on, and once space is freed
+// the same process writes again; the database is intact afterwards. It
+// needs a small tmpfs, so it runs only where mount(8) is allowed (root with
+// CAP_SYS_ADMIN); elsewhere it is skipped.
+func TestSQLiteOnAFullDisk(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to mount a small tmpfs")
+	}
+	dir, err := os.MkdirTemp("", "latch-full-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=32m,mode=0700", "tmpfs", dir).CombinedOutput(); err != nil {
+		os.Remove(dir)
+		t.Skipf("cannot mount a tmpfs here: %v %s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v %s", dir, err, out)
+		}
+		os.Remove(dir)
+	})
+	s := testutil.StartServer(t, testutil.WithDataDir(dir))
+	key := s.Setup(t)
+	mustCall(t, s.URL, "GET", "/api/system/version", key, nil, 200)
+
+	// Leave about 256 KiB free.
+	filler := filepath.Join(dir, "filler")
+	var fs syscall.Statfs_t
+	if err := syscall.Statfs(dir, &fs); err != nil {
+		t.Fatal(err)
+	}
+	free := int64(fs.Bavail) * int64(fs.Bsize)
+	if err := os.WriteFile(filler, make([]byte, free-256<<10), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	created := map[string]bool{}
+	statuses := map[int]int{}
+	blob := strings.Repeat("x", 8<<10)
+	full := 0
+	for i := 0; i < 400 && full < 20; i++ {
+		id := uuid.NewString()
+		st, b, err := call(s.URL, "POST", "/api/user/"+id, key, map[string]any{"user": map[string]any{
+			"email": "full-" + id[:13] + "@example.com", "data": map[string]any{"blob": blob}}, "skipVerification": true})
+		if err != nil {
+			t.Fatalf("create user on a full disk: %v", err)
+		}
+		statuses[st]++
+		switch {
+		case st == 200:
+			created[id] = true
+		case st >= 500:
+			full++
+		default:
+			t.Errorf("create user on a full disk: %d %s, want 200 or 5xx", st, b)
+		}
+	}
+	t.Logf("answers while filling the disk: %v", statuses)
+	if full == 0 {
+		t.Fatalf("the disk never filled: %v", statuses)
+	}
+	// The operator's log says what is wrong.
+	if log := s.Stderr.String(); !strings.Contains(log, "disk is full") && !strings.Contains(log, "no space left") {
+		t.Errorf("the log does not say the disk is full:\n%s", log)
+	}
+	// Reads still answer.
+	if st, _, err := call(s.URL, "GET", "/api/system/version", key, nil); err != nil || st != 200 {
+		t.Errorf("read on a full disk: %d %v", st, err)
+	}
+
+	// Free the space: the same process writes again.
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		id := uuid.NewString()
+		st, _, err := call(s.URL, "POST", "/api/user/"+id, key, map[string]any{"user": map[string]any{
+			"email": "after-" + id[:13] + "@example.com"}, "skipVerification": true})
+		if err == nil && st == 200 {
+			created[id] = true
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no write 30s after space was freed: %d %v", st, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for id := range created {
+		if st, _, err := call(s.URL, "GET", "/api/user/"+id, key, nil); err != nil || st != 200 {
+			t.Errorf("user %s was answered 200 but is %d %v", id, st, err)
+		}
+	}
+	if code := s.Stop(t); code != 0 {
+		t.Errorf("latch serve exited %d after the disk was full", code)
+	}
+	st, err := store.Open(context.Background(), "", filepath.Join(dir, "latch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var res string
+	if err := st.DB().QueryRow("PRAGMA integrity_check").Scan(&res); err != nil || res != "ok" {
+		t.Errorf("integrity_check after a full disk: %q %v", res, err)
+	}
+}
