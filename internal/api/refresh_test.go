@@ -205,13 +205,13 @@ func TestRefreshOneTimeRace(t *testing.T) {
 			testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 				var opts []testutil.Option
 				if b.DatabaseURL == "" {
-					opts = append(opts, testutil.WithDataDir(t.TempDir())) // one SQLite file for every node
+					opts = append(opts, testutil.WithSharedDataDir(t.TempDir())) // one SQLite file for every node
 				}
 				e := lgStart(t, b, opts...)
 				nodes := []*testutil.Server{e.s}
 				if tc.nodes == 2 {
 					nodes = append(nodes, testutil.StartServer(t, append(opts, testutil.WithBackend(b), testutil.WithClock(e.clock),
-						testutil.WithEnv("LATCH_MASTER_KEY", testutil.TestMasterKey), testutil.WithDataDir(e.s.DataDir))...))
+						testutil.WithEnv("LATCH_MASTER_KEY", testutil.TestMasterKey), testutil.WithSharedDataDir(e.s.DataDir))...))
 				}
 				app, uid, email, m := e.lgRefreshApp("Rotating", map[string]any{"refreshTokenUsagePolicy": "OneTimeUse",
 					"refreshTokenOneTimeUseConfiguration": map[string]any{"gracePeriodInSeconds": tc.grace}})

@@ -100,6 +100,14 @@ type serverOptions struct {
 	clock   *FakeClock
 	env     map[string]string
 	dataDir string
+	shared  bool
+}
+
+// WithSharedDataDir runs the server on dir while another server still runs
+// on it: several in-process nodes on one SQLite file, a cheap stand-in for
+// nodes sharing a database, which `latch serve` otherwise refuses.
+func WithSharedDataDir(dir string) Option {
+	return func(o *serverOptions) { o.dataDir, o.shared = dir, true }
 }
 
 // WithBackend selects the database (default SQLite).
@@ -150,7 +158,7 @@ func StartServer(t testing.TB, opts ...Option) *Server {
 	ready := make(chan string, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
-	appOpts := app.Options{Ready: func(addr string) { ready <- addr }}
+	appOpts := app.Options{Ready: func(addr string) { ready <- addr }, SharedDataDir: o.shared}
 	if o.clock != nil {
 		appOpts.Clock = o.clock
 	}
