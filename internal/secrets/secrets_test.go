@@ -290,3 +290,22 @@ func TestSecretRedacts(t *testing.T) {
 		t.Error("Reveal does not return the value")
 	}
 }
+
+func TestMACIsKeyedAndBoundToPurpose(t *testing.T) {
+	k := mustKey(t, rawKey)
+	other := mustKey(t, bytes.Repeat([]byte{0x5b}, secrets.KeySize))
+	a := k.MAC("entity-client-secret", "s3cret")
+	if len(a) != 64 || a != k.MAC("entity-client-secret", "s3cret") {
+		t.Fatalf("MAC not stable: %q", a)
+	}
+	for name, b := range map[string]string{
+		"other key":     other.MAC("entity-client-secret", "s3cret"),
+		"other purpose": k.MAC("application-client-secret", "s3cret"),
+		"other value":   k.MAC("entity-client-secret", "s3cret!"),
+		"plain sha256":  secrets.HashToken("s3cret"),
+	} {
+		if secrets.Equal(a, b) {
+			t.Errorf("%s gives the same MAC", name)
+		}
+	}
+}
