@@ -84,7 +84,22 @@ func (s *Server) searchEntityTypes(c Call, q entities.TypeSearch) (any, error) {
 	return entityTypeSearchResponse{EntityTypes: ts, Total: total}, err
 }
 
+// omitted drops the query parameters FusionAuth's TypeScript client sends
+// for arguments left out: it writes them as "undefined" (or "null").
+func omitted(v url.Values) url.Values {
+	out := url.Values{}
+	for k, vals := range v {
+		for _, x := range vals {
+			if x != "undefined" && x != "null" {
+				out[k] = append(out[k], x)
+			}
+		}
+	}
+	return out
+}
+
 func entityTypeQuery(v url.Values, verrs *model.Errors) (q entities.TypeSearch) {
+	v = omitted(v)
 	q.Name, q.OrderBy = v.Get("name"), v.Get("orderBy")
 	q.StartRow = searchQueryInt(verrs, v, "startRow")
 	q.NumberOfResults = searchQueryInt(verrs, v, "numberOfResults")
@@ -169,13 +184,13 @@ func (s *Server) upsertEntityGrant(c Call, body kit.Object) (any, error) {
 }
 
 func (s *Server) retrieveEntityGrant(c Call, _ struct{}) (any, error) {
-	q := c.Query()
+	q := omitted(c.Query())
 	g, err := s.entities.Grant(c, c.Scope, c.Path("id"), q.Get("userId"), q.Get("recipientEntityId"))
 	return grantResponse{g}, err
 }
 
 func (s *Server) deleteEntityGrant(c Call, _ struct{}) (any, error) {
-	q := c.Query()
+	q := omitted(c.Query())
 	return nil, s.entities.DeleteGrant(c, c.Actor, c.Scope, c.Path("id"), q.Get("userId"), q.Get("recipientEntityId"))
 }
 
@@ -186,6 +201,7 @@ func (s *Server) searchEntityGrants(c Call, q entities.GrantSearch) (any, error)
 }
 
 func entityGrantQuery(v url.Values, verrs *model.Errors) (q entities.GrantSearch) {
+	v = omitted(v)
 	q.EntityID, q.Name, q.UserID, q.OrderBy = v.Get("entityId"), v.Get("name"), v.Get("userId"), v.Get("orderBy")
 	q.StartRow = searchQueryInt(verrs, v, "startRow")
 	q.NumberOfResults = searchQueryInt(verrs, v, "numberOfResults")

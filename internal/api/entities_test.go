@@ -630,3 +630,26 @@ func TestEntityGrantConcurrentUpserts(t *testing.T) {
 		}
 	})
 }
+
+// FusionAuth's TypeScript client sends the optional arguments it was not
+// given as "undefined" (searchEntityGrantsByParameters, retrieveEntityGrant);
+// they read as absent.
+func TestEntityCallsReadClientUndefinedAsAbsent(t *testing.T) {
+	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
+		e := enStart(t, b)
+		typeID := e.entityType("API", "read")["id"].(string)
+		target := e.entity(typeID, "", "Target")["id"].(string)
+		user := e.user("u@example.com", "")
+		taEmpty(t, "grant", e.do("POST", "/api/entity/"+target+"/grant", e.root, map[string]any{"grant": map[string]any{"userId": user}}), 200)
+		e.ok("retrieve", e.do("GET", "/api/entity/"+target+"/grant?recipientEntityId=undefined&userId="+user, e.root, nil), "grant")
+		r := e.do("GET", "/api/entity/grant/search?entityId=undefined&name=undefined&userId="+user+"&numberOfResults=undefined&orderBy=undefined&startRow=undefined", e.root, nil)
+		if body := taDecode(t, r); r.Status != 200 || body["total"] != taNum(1) {
+			t.Errorf("grant search: %d %s", r.Status, r.Body)
+		}
+		r = e.do("GET", "/api/entity/type/search?name=*&numberOfResults=undefined&orderBy=undefined&startRow=null", e.root, nil)
+		if body := taDecode(t, r); r.Status != 200 || body["total"] != taNum(1) {
+			t.Errorf("type search: %d %s", r.Status, r.Body)
+		}
+		taEmpty(t, "delete", e.do("DELETE", "/api/entity/"+target+"/grant?recipientEntityId=undefined&userId="+user, e.root, nil), 200)
+	})
+}
