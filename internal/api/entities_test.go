@@ -115,6 +115,9 @@ func TestEntityTypesAndPermissions(t *testing.T) {
 				"permissions": []any{map[string]any{"name": "read"}, map[string]any{"name": "READ"}}}}, "[duplicate]entityType.permissions[1].name"},
 			{"permission without name", "/api/entity/type", map[string]any{"entityType": map[string]any{"name": "X",
 				"permissions": []any{map[string]any{"isDefault": true}}}}, "[blank]entityType.permissions[0].name"},
+			{"case variant in jwtConfiguration", "/api/entity/type", jwt(map[string]any{"TimeToLiveInSeconds": 5}), "[invalid]entityType.jwtConfiguration.TimeToLiveInSeconds"},
+			{"case variant in a permission", "/api/entity/type", map[string]any{"entityType": map[string]any{"name": "X",
+				"permissions": []any{map[string]any{"name": "read", "IsDefault": true}}}}, "[invalid]entityType.permissions[0].IsDefault"},
 			{"ttl zero", "/api/entity/type", jwt(map[string]any{"timeToLiveInSeconds": 0}), "[invalid]entityType.jwtConfiguration.timeToLiveInSeconds"},
 			{"ttl too long", "/api/entity/type", jwt(map[string]any{"timeToLiveInSeconds": 86401}), "[invalid]entityType.jwtConfiguration.timeToLiveInSeconds"},
 			{"ttl not a number", "/api/entity/type", jwt(map[string]any{"timeToLiveInSeconds": "long"}), "[invalid]entityType.jwtConfiguration.timeToLiveInSeconds"},
@@ -299,6 +302,8 @@ func TestEntitiesCRUDAndSecrets(t *testing.T) {
 			{"bad parent", "/api/entity", map[string]any{"name": "X", "type": map[string]any{"id": typeID}, "parentId": "p"}, "[invalid]entity.parentId"},
 			{"same id", "/api/entity/" + chosen, map[string]any{"name": "X", "type": map[string]any{"id": typeID}}, "[duplicate]entityId"},
 			{"unknown tenant", "/api/entity", map[string]any{"name": "X", "type": map[string]any{"id": typeID}, "tenantId": rgNewID()}, "[invalid]entity.tenantId"},
+			{"case variant of clientSecret", "/api/entity", map[string]any{"name": "X", "type": map[string]any{"id": typeID}, "ClientSecret": "s"}, "[invalid]entity.ClientSecret"},
+			{"case variant of type.id", "/api/entity", map[string]any{"name": "X", "type": map[string]any{"ID": typeID}}, "[invalid]entity.type.ID"},
 		} {
 			taWant400(t, c.name, e.do("POST", c.path, e.root, map[string]any{"entity": c.ent}), c.code)
 		}
@@ -652,4 +657,14 @@ func TestEntityCallsReadClientUndefinedAsAbsent(t *testing.T) {
 		}
 		taEmpty(t, "delete", e.do("DELETE", "/api/entity/"+target+"/grant?recipientEntityId=undefined&userId="+user, e.root, nil), 200)
 	})
+}
+
+func TestEntityGrantCaseVariantsRefused(t *testing.T) {
+	e := enStart(t, testutil.Backend{Name: "sqlite"})
+	typeID := e.entityType("API", "read")["id"].(string)
+	target := e.entity(typeID, "", "Target")["id"].(string)
+	user := e.user("u@example.com", "")
+	taWant400(t, "grant.UserId", e.do("POST", "/api/entity/"+target+"/grant", e.root, map[string]any{"grant": map[string]any{"userId": user, "Permissions": []any{"read"}}}), "[invalid]grant.Permissions")
+	taWant400(t, "Grant", e.do("POST", "/api/entity/"+target+"/grant", e.root, map[string]any{"Grant": map[string]any{"userId": user}}), "[invalid]Grant")
+	taWant400(t, "Permission", e.do("POST", "/api/entity/type/"+typeID+"/permission", e.root, map[string]any{"Permission": map[string]any{"name": "x"}}), "[invalid]Permission")
 }

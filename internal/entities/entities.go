@@ -26,6 +26,12 @@ const entityField = "entity"
 
 var entityOwnedFields = []string{"id", "tenantId", "type", "name", "clientId", "clientSecret", "parentId", "insertInstant", "lastUpdateInstant"}
 
+// The member names of an entity and of the request, matched exactly.
+var (
+	entityFields        = model.FieldsOf(nil, "id", "tenantId", "type.id", "type.name", "name", "clientId", "clientSecret", "parentId", "data", "insertInstant", "lastUpdateInstant")
+	entityRequestFields = model.FieldsOf(nil, entityField)
+)
+
 // maxClientSecretLength bounds a client secret a caller chooses.
 const maxClientSecretLength = 1024
 
@@ -64,6 +70,7 @@ type preparedEntity struct {
 
 // normalizeEntity checks an entity object as sent and prepares it in place.
 func normalizeEntity(o kit.Object, verrs *model.Errors) *preparedEntity {
+	entityFields.Check(o, entityField, verrs)
 	p := &preparedEntity{name: kit.RequiredName(o, entityField+".name", verrs)}
 	switch t := o["type"].(type) {
 	case nil:
@@ -115,7 +122,7 @@ func normalizeEntity(o kit.Object, verrs *model.Errors) *preparedEntity {
 // entityObject builds the object a client sees: the type in full, and the
 // client secret when withSecret.
 func (s *Service) entityObject(row *store.EntityRow, typ kit.Object, withSecret bool) (kit.Object, error) {
-	o, err := kit.ParseObject(row.Data)
+	o, err := kit.StoredObject(row.Data, entityFields)
 	if err != nil {
 		return nil, fmt.Errorf("entity %s data: %w", row.ID, err)
 	}
@@ -232,7 +239,7 @@ func (s *Service) CreateEntity(ctx context.Context, actor kit.Actor, scope kit.T
 			verrs.Field("entityId", "invalid", "The entity id must be a UUID.")
 		}
 	}
-	o := kit.RequestObject(body, entityField, verrs)
+	o := kit.RequestObject(body, entityRequestFields, entityField, verrs)
 	if id == "" {
 		given, _ := o["id"].(string)
 		id = kit.NewOrGivenID(given, entityField+".id", verrs)
@@ -334,7 +341,7 @@ func (s *Service) changeEntity(ctx context.Context, actor kit.Actor, scope kit.T
 			return err
 		}
 		verrs := &model.Errors{}
-		o := kit.RequestObject(body, entityField, verrs)
+		o := kit.RequestObject(body, entityRequestFields, entityField, verrs)
 		if t, ok := o["type"].(kit.Object); ok && t["id"] == nil {
 			t["id"] = cur.TypeID // a request may name the type by its id only, or not repeat it
 		} else if o["type"] == nil {

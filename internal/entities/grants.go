@@ -20,6 +20,12 @@ import (
 
 const grantField = "grant"
 
+// The member names of a grant and of the request, matched exactly.
+var (
+	grantFields        = model.FieldsOf(nil, "id", "userId", "recipientEntityId", "permissions", "data", "entity", "insertInstant", "lastUpdateInstant")
+	grantRequestFields = model.FieldsOf(nil, grantField)
+)
+
 // GrantSearch is FusionAuth's EntityGrantSearchCriteria.
 type GrantSearch struct {
 	EntityID        string `json:"entityId"`
@@ -152,7 +158,8 @@ var errGrantRace = errors.New("grant created concurrently")
 // the GrantRequest body names.
 func (s *Service) UpsertGrant(ctx context.Context, actor kit.Actor, scope kit.TenantScope, entityID string, body kit.Object) error {
 	verrs := &model.Errors{}
-	o := kit.RequestObject(body, grantField, verrs)
+	o := kit.RequestObject(body, grantRequestFields, grantField, verrs)
+	grantFields.Check(o, grantField, verrs)
 	user, recipient := grantee(o["userId"], o["recipientEntityId"], grantField+".", verrs)
 	var names []string
 	defaults := false

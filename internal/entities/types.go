@@ -27,6 +27,16 @@ const (
 
 var typeOwnedFields = []string{"id", "name", "permissions", "insertInstant", "lastUpdateInstant"}
 
+// The member names of an entity type, a permission and the request, matched exactly.
+var (
+	permissionFields = model.FieldsOf(nil, "id", "name", "description", "isDefault", "data", "insertInstant", "lastUpdateInstant")
+	typeFields       = model.FieldsOf(nil, "id", "name", "data", "insertInstant", "lastUpdateInstant", "permissions[].id",
+		"permissions[].name", "permissions[].description", "permissions[].isDefault", "permissions[].data",
+		"jwtConfiguration.enabled", "jwtConfiguration.accessTokenKeyId", "jwtConfiguration.accessTokenVerificationKeyIds",
+		"jwtConfiguration.timeToLiveInSeconds")
+	typeRequestFields = model.FieldsOf(nil, typeField, permissionField)
+)
+
 const typeDefaultsJSON = `{"jwtConfiguration": {"enabled": false, "timeToLiveInSeconds": 3600}}`
 
 // MaxTokenTTL bounds jwtConfiguration.timeToLiveInSeconds: a machine token
@@ -65,7 +75,7 @@ func permissionObject(p *store.PermissionRow) (kit.Object, error) {
 
 // typeObject builds the object a client sees from a stored type and its permissions.
 func typeObject(row *store.EntityTypeRow, perms []*store.PermissionRow) (kit.Object, error) {
-	o, err := kit.ParseObject(row.Data)
+	o, err := kit.StoredObject(row.Data, typeFields)
 	if err != nil {
 		return nil, fmt.Errorf("entity type %s data: %w", row.ID, err)
 	}
@@ -111,6 +121,7 @@ func typeObjects(ctx context.Context, tx *store.Tx, rows []*store.EntityTypeRow)
 // owned fields cut out, defaults filled. The signing key is checked against
 // the store by checkTypeKey.
 func normalizeType(o kit.Object, verrs *model.Errors) (string, *JWTConfig) {
+	typeFields.Check(o, typeField, verrs)
 	name := kit.RequiredName(o, typeField+".name", verrs)
 	for _, f := range typeOwnedFields {
 		delete(o, f)
@@ -178,6 +189,7 @@ type preparedPermission struct {
 
 // normalizePermission checks a permission object; field prefixes its errors.
 func normalizePermission(o kit.Object, field string, verrs *model.Errors) *preparedPermission {
+	permissionFields.Check(o, field, verrs)
 	p := &preparedPermission{name: kit.RequiredName(o, field+".name", verrs)}
 	switch v := o["description"].(type) {
 	case nil:
@@ -259,7 +271,7 @@ func (s *Service) CreateType(ctx context.Context, actor kit.Actor, id string, bo
 			verrs.Field("entityTypeId", "invalid", "The entity type id must be a UUID.")
 		}
 	}
-	o := kit.RequestObject(body, typeField, verrs)
+	o := kit.RequestObject(body, typeRequestFields, typeField, verrs)
 	if id == "" {
 		given, _ := o["id"].(string)
 		id = kit.NewOrGivenID(given, typeField+".id", verrs)
@@ -428,7 +440,7 @@ func (s *Service) changeType(ctx context.Context, actor kit.Actor, id string, ne
 			return err
 		}
 		verrs := &model.Errors{}
-		o := kit.RequestObject(body, typeField, verrs)
+		o := kit.RequestObject(body, typeRequestFields, typeField, verrs)
 		name, cfg := normalizeType(o, verrs)
 		if err := verrs.Err(); err != nil {
 			return err
@@ -489,7 +501,7 @@ func (s *Service) DeleteType(ctx context.Context, actor kit.Actor, id string) er
 // body ({"permission":{…}}). permID may be "" or a chosen UUID.
 func (s *Service) CreatePermission(ctx context.Context, actor kit.Actor, typeID, permID string, body kit.Object) (kit.Object, error) {
 	verrs := &model.Errors{}
-	o := kit.RequestObject(body, permissionField, verrs)
+	o := kit.RequestObject(body, typeRequestFields, permissionField, verrs)
 	p := normalizePermission(o, permissionField, verrs)
 	if permID != "" {
 		var ok bool
@@ -581,7 +593,7 @@ func (s *Service) changePermission(ctx context.Context, actor kit.Actor, typeID,
 			return err
 		}
 		verrs := &model.Errors{}
-		o := kit.RequestObject(body, permissionField, verrs)
+		o := kit.RequestObject(body, typeRequestFields, permissionField, verrs)
 		delete(o, "id")
 		p := normalizePermission(o, permissionField, verrs)
 		if err := verrs.Err(); err != nil {
