@@ -1,6 +1,6 @@
 // Package services wires the rules packages together, once, in the order
-// their imports allow: audit, then access, signing, tenancy, groups and entities, then
-// tokens, the lockout counter, identity and authentication. The app builds one Set per process
+// their imports allow: audit, then access, signing, tenancy and groups, then
+// tokens, entities, the lockout counter, identity and authentication. The app builds one Set per process
 // and hands it to the HTTP surfaces and commands; no rules package sees it,
 // each gets only the services it declares in its own New.
 package services
@@ -54,8 +54,8 @@ func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.
 	s.Signing = signing.New(st, clock, master, log, s.Audit)
 	s.Tenancy = tenancy.New(st, clock, master, log, s.Audit, s.Access.Keys)
 	s.Groups = groups.New(st, clock, s.Audit)
-	s.Entities = entities.New(st, clock, master, s.Audit)
 	s.Tokens = tokens.New(st, clock, log, s.Audit, s.Tenancy, s.Signing.Cache)
+	s.Entities = entities.New(st, clock, master, s.Audit, s.Tenancy, s.Tokens, s.Signing.Cache)
 	failures := lockout.New(st, clock, s.Tokens)
 	s.Identity = identity.New(st, clock, master, log, s.Audit, s.Tenancy, s.Groups, s.Tokens, failures)
 	s.Authentication = authentication.New(st, clock, master, log, s.Audit, s.Tenancy, s.Groups, s.Tokens, s.Identity, failures)
