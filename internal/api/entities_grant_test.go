@@ -145,6 +145,7 @@ func TestClientCredentialsRule(t *testing.T) {
 			{"not a target scope", clientID, secret, "openid", "invalid_scope"},
 			{"bad target id", clientID, secret, "target-entity:abc:read", "invalid_scope"},
 			{"empty permission", clientID, secret, "target-entity:" + target + ":read,", "invalid_scope"},
+			{"too many targets", clientID, secret, strings.Repeat("target-entity:"+rgNewID()+" ", 1) + enManyTargets(101), "invalid_scope"},
 			{"one bad of two", clientID, secret, "target-entity:" + target + ":read target-entity:" + second + ":read", "invalid_scope"},
 		} {
 			_, err := cc.ClientCredentials(ctx, c.id, c.secret, c.scope)
@@ -171,7 +172,7 @@ func TestClientCredentialsRule(t *testing.T) {
 		if err != nil || !ok || claims["sub"] != client["id"] {
 			t.Errorf("introspect: %v %v %v", claims, ok, err)
 		}
-		for name, bad := range map[string]string{"garbage": "x.y.z", "tampered": tok.AccessToken[:len(tok.AccessToken)-2] + "AA"} {
+		for name, bad := range map[string]string{"garbage": "x.y.z", "tampered": enTamper(tok.AccessToken)} {
 			if _, ok, _ := cc.IntrospectClientToken(ctx, bad); ok {
 				t.Errorf("introspect %s: active", name)
 			}
@@ -203,4 +204,52 @@ func TestClientCredentialsRule(t *testing.T) {
 			t.Error("introspect: a deleted client's token is active")
 		}
 	})
+}
+
+func enManyTargets(n int) string {
+	items := make([]string, n)
+	for i := range items {
+		items[i] = "target-entity:" + rgNewID()
+	}
+	return strings.Join(items, " ")
+}
+
+// Deleting a tenant takes its entities and their grants; deleting a user
+// takes the grants to the user.
+func TestEntitiesGoWithTheirTenantAndGrantsWithTheirUser(t *testing.T) {
+	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
+		e := enStart(t, b)
+		typeID := e.entityType("API", "read")["id"].(string)
+		acme := e.createTenant("Acme")["id"].(string)
+		target := e.entity(typeID, acme, "Target")["id"].(string)
+		client := e.entity(typeID, acme, "Client")["id"].(string)
+		user := e.user("u@example.com", acme)
+		for _, g := range []map[string]any{{"userId": user}, {"recipientEntityId": client}} {
+			taEmpty(t, "grant", e.do("POST", "/api/entity/"+target+"/grant", e.root, map[string]any{"grant": g}), 200)
+		}
+		taEmpty(t, "delete user", e.do("DELETE", "/api/user/"+user+"?hardDelete=true", e.root, nil), 200)
+		taEmpty(t, "the user's grant went", e.do("GET", "/api/entity/"+target+"/grant?userId="+user, e.root, nil), 404)
+		if r := e.do("DELETE", "/api/tenant/"+acme, e.root, nil); r.Status != 200 {
+			t.Fatalf("delete tenant: %d %s", r.Status, r.Body)
+		}
+		for _, id := range []string{target, client} {
+			taEmpty(t, "entity of the deleted tenant", e.do("GET", "/api/entity/"+id, e.root, nil), 404)
+		}
+		if n := taDecode(t, e.do("GET", "/api/entity/grant/search", e.root, nil))["total"]; n != taNum(0) {
+			t.Errorf("%v grants left", n)
+		}
+		if e.ok("type stays", e.do("GET", "/api/entity/type/"+typeID, e.root, nil), "entityType")["id"] != typeID {
+			t.Error("type gone")
+		}
+	})
+}
+
+// enTamper changes one character in the middle of a token's signature.
+func enTamper(token string) string {
+	i := strings.LastIndex(token, ".") + 10
+	c := byte('A')
+	if token[i] == 'A' {
+		c = 'B'
+	}
+	return token[:i] + string(c) + token[i+1:]
 }

@@ -33,6 +33,10 @@ import (
 
 const targetEntityScope = "target-entity:"
 
+// maxScopeTargets bounds the targets of one request (each is a bound
+// parameter of one query).
+const maxScopeTargets = 100
+
 // GrantError is a refusal of the grant, in the OAuth error's terms; the
 // OAuth surface maps Code to its status (invalid_client is 401).
 type GrantError struct {
@@ -103,6 +107,8 @@ func parseScope(scope string) ([]targetRequest, error) {
 		}
 		idx := slices.IndexFunc(out, func(t targetRequest) bool { return t.id == id })
 		switch {
+		case idx < 0 && len(out) == maxScopeTargets:
+			return nil, invalidScope("invalid_target_entity_scope", "A request may name at most %d target entities.", maxScopeTargets)
 		case idx < 0:
 			out = append(out, targetRequest{id: id, perms: perms})
 		case perms == nil || out[idx].perms == nil:
