@@ -123,22 +123,22 @@ func parseScope(scope string) ([]targetRequest, error) {
 // authenticateClient finds the entity with clientID whose secret is secret.
 // The MAC is computed whether or not the client exists, so that a refusal
 // costs the same either way.
-func (s *Service) authenticateClient(ctx context.Context, rd *store.Tx, clientID, secret string) (*store.EntityRow, error) {
+func (s *Service) authenticateClient(ctx context.Context, rd *store.Tx, clientID, secret string) (*store.EntityRow, string, error) {
 	if clientID == "" || secret == "" {
-		return nil, errInvalidClient
+		return nil, "", errInvalidClient
 	}
 	mac := s.master.MAC(SecretMACPurpose, secret)
-	e, err := rd.EntityByClientID(ctx, clientID)
+	e, typeData, err := rd.EntityClient(ctx, clientID)
 	if errors.Is(err, store.ErrNoRows) {
-		return nil, errInvalidClient
+		return nil, "", errInvalidClient
 	}
 	if err != nil {
-		return nil, fmt.Errorf("look up entity client: %w", err)
+		return nil, "", fmt.Errorf("look up entity client: %w", err)
 	}
 	if !secrets.Equal(mac, e.SecretMAC) {
-		return nil, errInvalidClient
+		return nil, "", errInvalidClient
 	}
-	return e, nil
+	return e, typeData, nil
 }
 
 // ClientCredentials runs the grant for a client that sent clientID and
@@ -151,7 +151,7 @@ func (s *Service) ClientCredentials(ctx context.Context, clientID, secret, scope
 	var signer *keys.Signer
 	var ttl int64
 	err := s.store.ReadTx(ctx, func(rd *store.Tx) error {
-		client, err := s.authenticateClient(ctx, rd, clientID, secret)
+		client, typeData, err := s.authenticateClient(ctx, rd, clientID, secret)
 		if err != nil {
 			return err
 		}
@@ -163,7 +163,7 @@ func (s *Service) ClientCredentials(ctx context.Context, clientID, secret, scope
 			return err
 		}
 		var issuer string
-		if signer, ttl, issuer, err = s.tokenSettings(ctx, rd, sn, client); err != nil {
+		if signer, ttl, issuer, err = s.tokenSettings(ctx, rd, sn, client, typeData); err != nil {
 			return err
 		}
 		now := s.clock.Now().Unix()
@@ -197,8 +197,8 @@ func (s *Service) ClientCredentials(ctx context.Context, clientID, secret, scope
 	return &ClientToken{AccessToken: token, ExpiresIn: ttl, Scope: claims.Scope, TokenType: "Bearer"}, nil
 }
 
-// grantedScope checks the targets against the client's grants and returns
-// the permissions claim and the scope granted.
+// grantedScope checks the targets against the client's grants (one read)
+// and returns the permissions claim and the scope granted.
 func grantedScope(ctx context.Context, rd *store.Tx, client *store.EntityRow, targets []targetRequest) (map[string][]string, string, error) {
 	perms := map[string][]string{}
 	if len(targets) == 0 {
@@ -208,19 +208,14 @@ func grantedScope(ctx context.Context, rd *store.Tx, client *store.EntityRow, ta
 	for i, t := range targets {
 		ids[i] = t.id
 	}
-	found, err := rd.EntitiesByIDs(ctx, ids)
-	if err != nil {
-		return nil, "", err
-	}
-	held, err := rd.GrantedPermissions(ctx, client.ID, ids)
+	held, err := rd.GrantedPermissions(ctx, client.ID, client.TenantID, ids)
 	if err != nil {
 		return nil, "", err
 	}
 	items := make([]string, 0, len(targets))
 	for _, t := range targets {
-		target, ok := found[t.id]
 		hold, granted := held[t.id]
-		if !ok || target.TenantID != client.TenantID || !granted {
+		if !granted {
 			// One answer for a target that does not exist, is of another
 			// tenant or grants nothing: the client learns no more.
 			return nil, "", invalidScope("invalid_target_entity_scope", "The client holds no grant on the entity [%s].", t.id)
@@ -255,25 +250,21 @@ func grantedScope(ctx context.Context, rd *store.Tx, client *store.EntityRow, ta
 
 // tokenSettings picks the key, lifetime and issuer of a client's tokens: its
 // entity type's jwtConfiguration when enabled, else its tenant's.
-func (s *Service) tokenSettings(ctx context.Context, rd *store.Tx, sn *tenancy.ConfigSnapshot, client *store.EntityRow) (*keys.Signer, int64, string, error) {
+func (s *Service) tokenSettings(ctx context.Context, rd *store.Tx, sn *tenancy.ConfigSnapshot, client *store.EntityRow, typeData string) (*keys.Signer, int64, string, error) {
 	tenant, err := s.tenancy.LoginTenantConfigIn(ctx, rd, sn, client.TenantID)
 	if err != nil {
 		return nil, 0, "", fmt.Errorf("tenant of entity %s: %w", client.ID, err)
 	}
-	t, err := rd.EntityTypeByID(ctx, client.TypeID)
-	if err != nil {
-		return nil, 0, "", fmt.Errorf("type of entity %s: %w", client.ID, err)
-	}
 	var cfg struct {
 		JWT JWTConfig `json:"jwtConfiguration"`
 	}
-	if err := kit.DecodeStored(t.Data, typeFields, &cfg); err != nil {
-		return nil, 0, "", fmt.Errorf("entity type %s: %w", t.ID, err)
+	if err := kit.DecodeStored(typeData, typeFields, &cfg); err != nil {
+		return nil, 0, "", fmt.Errorf("entity type %s: %w", client.TypeID, err)
 	}
 	if cfg.JWT.Enabled && cfg.JWT.AccessTokenKeyID != "" {
 		signer, err := s.signingKeys.Current().Signer(cfg.JWT.AccessTokenKeyID)
 		if err != nil {
-			return nil, 0, "", fmt.Errorf("signing key of entity type %s: %w", t.ID, err)
+			return nil, 0, "", fmt.Errorf("signing key of entity type %s: %w", client.TypeID, err)
 		}
 		return signer, int64(cfg.JWT.TimeToLiveInSeconds), tenant.Issuer, nil
 	}

@@ -336,11 +336,6 @@ func (tx *Tx) EntityByID(ctx context.Context, id string) (*EntityRow, error) {
 	return oneEntity(scanEntities(tx.q.QueryContext(ctx, "SELECT "+entityColumns+" FROM entities WHERE id = $1", id)))
 }
 
-// EntityByClientID finds an entity by its client id; ErrNoRows when absent.
-func (tx *Tx) EntityByClientID(ctx context.Context, clientID string) (*EntityRow, error) {
-	return oneEntity(scanEntities(tx.q.QueryContext(ctx, "SELECT "+entityColumns+" FROM entities WHERE client_id = $1", clientID)))
-}
-
 // EntitiesByIDs returns the entities that exist among ids, by id.
 func (tx *Tx) EntitiesByIDs(ctx context.Context, ids []string) (map[string]*EntityRow, error) {
 	out := map[string]*EntityRow{}
@@ -595,20 +590,40 @@ func (tx *Tx) SearchGrants(ctx context.Context, q GrantQuery, offset, limit int)
 	return searchRows(ctx, tx, "entity_grants", grantColumns, strings.Join(where, " AND "), col, q.Desc, args, offset, limit, scanGrants)
 }
 
+// EntityClient finds an entity by its client id with its type's data, in
+// one read (the token endpoint's); ErrNoRows when absent.
+func (tx *Tx) EntityClient(ctx context.Context, clientID string) (*EntityRow, string, error) {
+	var e EntityRow
+	var parent sql.NullString
+	var typeData string
+	err := tx.q.QueryRowContext(ctx, `SELECT e.id, e.tenant_id, e.type_id, e.name, e.client_id, e.client_secret_sealed,
+		e.client_secret_mac, e.parent_id, e.data, e.insert_instant, e.last_update_instant, t.data
+		FROM entities e JOIN entity_types t ON t.id = e.type_id WHERE e.client_id = $1`, clientID).Scan(
+		&e.ID, &e.TenantID, &e.TypeID, &e.Name, &e.ClientID, &e.SecretSealed, &e.SecretMAC, &parent, &e.Data,
+		&e.InsertInstant, &e.LastUpdateInstant, &typeData)
+	if err != nil {
+		return nil, "", err
+	}
+	e.ParentID = parent.String
+	return &e, typeData, nil
+}
+
 // GrantedPermissions returns the names of the permissions the recipient
-// entity holds on each of targetIDs, by target. Targets it holds no grant on
-// are absent; a grant without permissions maps to an empty list.
-func (tx *Tx) GrantedPermissions(ctx context.Context, recipientEntityID string, targetIDs []string) (map[string][]string, error) {
+// entity holds on each of targetIDs of the tenant, by target. Targets it
+// holds no grant on (or of another tenant, or unknown) are absent; a grant
+// without permissions maps to an empty list.
+func (tx *Tx) GrantedPermissions(ctx context.Context, recipientEntityID, tenantID string, targetIDs []string) (map[string][]string, error) {
 	out := map[string][]string{}
 	if len(targetIDs) == 0 {
 		return out, nil
 	}
-	in, args := idInList(2, targetIDs)
+	in, args := idInList(3, targetIDs)
 	rows, err := tx.q.QueryContext(ctx, `SELECT g.entity_id, p.name FROM entity_grants g
+		JOIN entities t ON t.id = g.entity_id AND t.tenant_id = $2
 		LEFT JOIN entity_grant_permissions gp ON gp.grant_id = g.id
 		LEFT JOIN entity_type_permissions p ON p.id = gp.permission_id
 		WHERE g.recipient_entity_id = $1 AND g.entity_id IN (`+in+`) ORDER BY g.entity_id, p.name_lower`,
-		append([]any{recipientEntityID}, args...)...)
+		append([]any{recipientEntityID, tenantID}, args...)...)
 	if err != nil {
 		return nil, err
 	}
