@@ -668,3 +668,38 @@ func TestEntityGrantCaseVariantsRefused(t *testing.T) {
 	taWant400(t, "Grant", e.do("POST", "/api/entity/"+target+"/grant", e.root, map[string]any{"Grant": map[string]any{"userId": user}}), "[invalid]Grant")
 	taWant400(t, "Permission", e.do("POST", "/api/entity/type/"+typeID+"/permission", e.root, map[string]any{"Permission": map[string]any{"name": "x"}}), "[invalid]Permission")
 }
+
+// A key's permissions name the grant routes by their own family, apart from
+// /api/entity.
+func TestEntityGrantRoutesFamily(t *testing.T) {
+	e := enStart(t, testutil.Backend{Name: "sqlite"})
+	typeID := e.entityType("API", "read")["id"].(string)
+	target := e.entity(typeID, "", "Target")["id"].(string)
+	user := e.user("u@example.com", "")
+	taEmpty(t, "grant", e.do("POST", "/api/entity/"+target+"/grant", e.root, map[string]any{"grant": map[string]any{"userId": user}}), 200)
+	key := func(perms map[string]any) string {
+		r := e.do("POST", "/api/api-key", e.root, map[string]any{"apiKey": map[string]any{"permissions": map[string]any{"endpoints": perms}}})
+		if r.Status != 200 {
+			t.Fatalf("key: %d %s", r.Status, r.Body)
+		}
+		return taDecode(t, r)["apiKey"].(map[string]any)["key"].(string)
+	}
+	grants := key(map[string]any{"/api/entity/grant": []any{"GET"}})
+	entities := key(map[string]any{"/api/entity": []any{"GET"}})
+	for _, c := range []struct {
+		key, path string
+		want      int
+	}{
+		{grants, "/api/entity/" + target + "/grant?userId=" + user, 200},
+		{grants, "/api/entity/" + target, 401},
+		{entities, "/api/entity/" + target, 200},
+		{entities, "/api/entity/" + target + "/grant?userId=" + user, 401},
+	} {
+		if r := e.do("GET", c.path, c.key, nil); r.Status != c.want {
+			t.Errorf("GET %s: %d, want %d", c.path, r.Status, c.want)
+		}
+	}
+	if r := e.do("DELETE", "/api/entity/"+target+"/grant?userId="+user, grants, nil); r.Status != 401 {
+		t.Errorf("DELETE with a GET-only key: %d", r.Status)
+	}
+}
