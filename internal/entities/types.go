@@ -344,7 +344,7 @@ func (s *Service) CreateType(ctx context.Context, actor kit.Actor, id string, bo
 			}
 			rows = append(rows, pr)
 		}
-		slicesSortPermissions(rows)
+		sortPermissions(rows)
 		if out, err = typeObject(row, rows); err != nil {
 			return err
 		}
@@ -658,7 +658,7 @@ func (s *Service) DeletePermission(ctx context.Context, actor kit.Actor, typeID,
 	})
 }
 
-func slicesSortPermissions(rows []*store.PermissionRow) {
+func sortPermissions(rows []*store.PermissionRow) {
 	slices.SortFunc(rows, func(a, b *store.PermissionRow) int {
 		if c := strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)); c != 0 {
 			return c
