@@ -14,6 +14,7 @@ import (
 	"github.com/latchid/latch/internal/config"
 	"github.com/latchid/latch/internal/httpx"
 	"github.com/latchid/latch/internal/kit"
+	"github.com/latchid/latch/internal/password"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/services"
 	"github.com/latchid/latch/internal/store"
@@ -25,6 +26,9 @@ type Options struct {
 	Clock kit.Clock
 	// Ready, when set, is called with the listening address once serving.
 	Ready func(addr string)
+	// HashObserver, when set, sees every password hash before it runs, in
+	// its worker slot (counting hashes, or holding a worker).
+	HashObserver func(ctx context.Context, j password.Job)
 }
 
 // Env bundles what a command reads and writes, so tests can run commands in-process.
@@ -217,7 +221,9 @@ func openCore(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger
 		st.Close()
 		return nil, nil, fmt.Errorf("migrate: %w", err)
 	}
-	svc := services.New(st, env.Opts.Clock, mk, log)
+	hashing := cfg.Hashing
+	hashing.Observe = env.Opts.HashObserver
+	svc := services.New(st, env.Opts.Clock, mk, log, password.NewHasher(hashing))
 	if err := svc.Tenancy.Bootstrap(ctx); err != nil {
 		st.Close()
 		return nil, nil, fmt.Errorf("bootstrap: %w", err)

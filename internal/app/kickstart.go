@@ -182,7 +182,7 @@ func kickstartTwin(ctx context.Context, env Env, cfg *config.Config, real *servi
 	if _, err := st.Migrate(ctx); err != nil {
 		return fail(err)
 	}
-	twin := services.New(st, env.Opts.Clock, mk, log)
+	twin := services.New(st, env.Opts.Clock, mk, log, real.Hasher)
 	if copyRows {
 		if err := real.Store().CopyInto(ctx, st); err != nil {
 			return fail(err)

@@ -198,7 +198,7 @@ func (im *importer) request(body kit.Object) ([]any, bool) {
 		case !ok:
 			im.fieldError("factor", "invalid", "[factor] must be a non-negative integer.")
 		case im.scheme != "":
-			if lo, hi, ranged := password.FactorRange(im.scheme); ranged && (f < lo || f > hi) {
+			if lo, hi, ranged := im.s.hasher.Limits().FactorRange(im.scheme); ranged && (f < lo || f > hi) {
 				im.fieldError("factor", "invalid", fmt.Sprintf("[factor] must be between %d and %d for %s.", lo, hi, im.scheme))
 			}
 		}
@@ -467,7 +467,7 @@ func (im *importer) password(path string, o kit.Object, u *importUser, lastUpdat
 		factor = password.DefaultFactor(name)
 	}
 	h := password.Hash{Scheme: name, Factor: factor, Salt: salt, Value: value}
-	if err := password.Validate(h); err != nil {
+	if err := im.s.hasher.Limits().Validate(h); err != nil {
 		var ie *password.InvalidError
 		if errors.As(err, &ie) {
 			field := path + "." + ie.Field
@@ -769,7 +769,7 @@ func (im *importer) hashPlaintext(ctx context.Context) error {
 			}
 			u.scheme, u.factor = pol.scheme, pol.factor
 			if im.factor > 0 { // the request's factor with the tenant's scheme
-				if lo, hi, ranged := password.FactorRange(u.scheme); ranged && (im.factor < lo || im.factor > hi) {
+				if lo, hi, ranged := im.s.hasher.Limits().FactorRange(u.scheme); ranged && (im.factor < lo || im.factor > hi) {
 					if _, reported := im.verrs.FieldErrors["factor"]; !reported {
 						im.fieldError("factor", "invalid", fmt.Sprintf("[factor] must be between %d and %d for the tenant's %s.", lo, hi, u.scheme))
 					}
@@ -801,7 +801,7 @@ func (im *importer) hashPlaintext(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			for u := range next {
-				h, err := password.NewWith(u.scheme, u.factor, u.plaintext)
+				h, err := im.s.hasher.Hash(ctx, u.row.TenantID, u.scheme, u.factor, u.plaintext)
 				if err != nil {
 					mu.Lock()
 					if firstErr == nil {

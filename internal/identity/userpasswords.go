@@ -285,7 +285,7 @@ func (s *Service) newPasswordFor(ctx context.Context, row *store.UserRow, pw str
 	if used {
 		return "", nil, model.FieldError("password", "previouslyUsed", "The password was used recently; choose another.")
 	}
-	hash, err := pol.hash(pw)
+	hash, err := pol.hash(ctx, pw)
 	if err != nil {
 		return "", nil, err
 	}
@@ -409,7 +409,9 @@ func (s *Service) ChangePasswordByLoginID(ctx context.Context, actor kit.Actor, 
 	if err := verrs.Err(); err != nil {
 		return err
 	}
-	if !currentPasswordMatches(row, req.CurrentPassword) {
+	if ok, err := s.currentPasswordMatches(ctx, cfg, row, req.CurrentPassword); err != nil {
+		return err
+	} else if !ok {
 		until, err := s.lockout.CountFailure(ctx, cfg, row.ID)
 		switch {
 		case until != 0: // locked meanwhile
@@ -459,11 +461,32 @@ func (s *Service) ChangePasswordByLoginID(ctx context.Context, actor kit.Actor, 
 	})
 }
 
-func currentPasswordMatches(row *store.UserRow, pw string) bool {
+// currentPasswordMatches checks pw against the user's stored hash (see CheckPasswordAs).
+func (s *Service) currentPasswordMatches(ctx context.Context, cfg *model.TenantConfig, row *store.UserRow, pw string) (bool, error) {
 	h, err := password.Decode(row.PasswordHash)
-	if err != nil {
-		return false
+	return CheckPasswordAs(ctx, s.hasher, cfg, row.TenantID, h, err == nil, pw)
+}
+
+// CheckPasswordAs checks pw against a user's stored hash h (usable false when
+// the user has none Latch can read) in the tenant's share of the hash pool.
+// Without a usable hash the tenant's scheme runs over pw, so that the
+// answer costs a hash either way. Only ErrBusy (and a context error) is
+// returned as an error; a malformed hash is a mismatch.
+func CheckPasswordAs(ctx context.Context, hasher *password.Hasher, cfg *model.TenantConfig, tenantID string, h password.Hash, usable bool, pw string) (bool, error) {
+	scheme, factor := TenantHashing(cfg, hasher.Limits())
+	if usable {
+		ok, err := hasher.Check(ctx, tenantID, h, pw)
+		switch {
+		case errors.Is(err, password.ErrBusy) || ctx.Err() != nil:
+			return false, err
+		case err == nil && ok:
+			return true, nil
+		case err == nil:
+			return false, nil
+		}
 	}
-	ok, err := password.Check(h, pw)
-	return err == nil && ok
+	if err := hasher.Dummy(ctx, tenantID, scheme, factor, pw); errors.Is(err, password.ErrBusy) || ctx.Err() != nil {
+		return false, err
+	}
+	return false, nil
 }

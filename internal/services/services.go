@@ -15,6 +15,7 @@ import (
 	"github.com/latchid/latch/internal/identity"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/lockout"
+	"github.com/latchid/latch/internal/password"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/signing"
 	"github.com/latchid/latch/internal/store"
@@ -36,6 +37,8 @@ type Set struct {
 	Tokens         *tokens.Service
 	Identity       *identity.Service
 	Authentication *authentication.Service
+	// Hasher runs every password hash in one bounded pool.
+	Hasher *password.Hasher
 
 	// The in-memory caches, for the app's refresh and flush loops.
 	Keys        *access.KeyCache
@@ -45,17 +48,21 @@ type Set struct {
 }
 
 // New wires a Set.
-func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.Logger) *Set {
-	s := &Set{store: st, clock: clock}
+// A nil hasher is the default pool (password.DefaultPoolConfig).
+func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.Logger, hasher *password.Hasher) *Set {
+	if hasher == nil {
+		hasher = password.NewHasher(password.DefaultPoolConfig())
+	}
+	s := &Set{store: st, clock: clock, Hasher: hasher}
 	s.Audit = audit.New(st, clock, log)
-	s.Access = access.New(st, clock, master, log, s.Audit)
+	s.Access = access.New(st, clock, master, log, s.Audit, hasher)
 	s.Signing = signing.New(st, clock, master, log, s.Audit)
-	s.Tenancy = tenancy.New(st, clock, master, log, s.Audit, s.Access.Keys)
+	s.Tenancy = tenancy.New(st, clock, master, log, s.Audit, s.Access.Keys, hasher.Limits())
 	s.Groups = groups.New(st, clock, s.Audit)
 	s.Tokens = tokens.New(st, clock, log, s.Audit, s.Tenancy, s.Signing.Cache)
 	failures := lockout.New(st, clock, s.Tokens)
-	s.Identity = identity.New(st, clock, master, log, s.Audit, s.Tenancy, s.Groups, s.Tokens, failures)
-	s.Authentication = authentication.New(st, clock, master, log, s.Audit, s.Tenancy, s.Groups, s.Tokens, s.Identity, failures)
+	s.Identity = identity.New(st, clock, master, log, s.Audit, s.Tenancy, s.Groups, s.Tokens, failures, hasher)
+	s.Authentication = authentication.New(st, clock, master, log, s.Audit, s.Tenancy, s.Groups, s.Tokens, s.Identity, failures, hasher)
 	s.Keys, s.SigningKeys, s.Configs, s.Logins = s.Access.Keys, s.Signing.Cache, s.Tenancy.Configs, s.Authentication.Logins
 	return s
 }

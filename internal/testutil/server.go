@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/latchid/latch/internal/app"
+	"github.com/latchid/latch/internal/password"
 )
 
 // Backend is a database to run a test against.
@@ -88,6 +89,7 @@ type serverOptions struct {
 	clock   *FakeClock
 	env     map[string]string
 	dataDir string
+	observe func(context.Context, password.Job)
 }
 
 // WithBackend selects the database (default SQLite).
@@ -103,6 +105,12 @@ func WithEnv(kv ...string) Option {
 			o.env[kv[i]] = kv[i+1]
 		}
 	}
+}
+
+// WithHashObserver sees every password hash the server runs, in its worker
+// slot, before it runs (to count hashes, or to hold a worker busy).
+func WithHashObserver(f func(context.Context, password.Job)) Option {
+	return func(o *serverOptions) { o.observe = f }
 }
 
 // WithDataDir reuses a data dir (for restart tests).
@@ -138,7 +146,7 @@ func StartServer(t testing.TB, opts ...Option) *Server {
 	ready := make(chan string, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
-	appOpts := app.Options{Ready: func(addr string) { ready <- addr }}
+	appOpts := app.Options{Ready: func(addr string) { ready <- addr }, HashObserver: o.observe}
 	if o.clock != nil {
 		appOpts.Clock = o.clock
 	}
