@@ -469,9 +469,12 @@ func (s *Service) currentPasswordMatches(ctx context.Context, cfg *model.TenantC
 
 // CheckPasswordAs checks pw against a user's stored hash h (usable false when
 // the user has none Latch can read) in the tenant's share of the hash pool.
-// Without a usable hash the tenant's scheme runs over pw, so that the
-// answer costs a hash either way. Only ErrBusy (and a context error) is
-// returned as an error; a malformed hash is a mismatch.
+// Whatever the stored scheme, a failure costs at least one hash with the
+// tenant's scheme and factor: without a usable hash, or when the stored one
+// is of another scheme or factor (an imported salted-md5, say), the tenant's
+// scheme runs over pw as well, so that timing does not tell such users
+// apart. Only ErrBusy (and a context error) is returned as an error; a
+// malformed hash is a mismatch.
 func CheckPasswordAs(ctx context.Context, hasher *password.Hasher, cfg *model.TenantConfig, tenantID string, h password.Hash, usable bool, pw string) (bool, error) {
 	scheme, factor := TenantHashing(cfg, hasher.Limits())
 	if usable {
@@ -481,8 +484,8 @@ func CheckPasswordAs(ctx context.Context, hasher *password.Hasher, cfg *model.Te
 			return false, err
 		case err == nil && ok:
 			return true, nil
-		case err == nil:
-			return false, nil
+		case err == nil && !password.NeedsRehash(h, scheme, factor):
+			return false, nil // the check cost the tenant's scheme already
 		}
 	}
 	if err := hasher.Dummy(ctx, tenantID, scheme, factor, pw); errors.Is(err, password.ErrBusy) || ctx.Err() != nil {
