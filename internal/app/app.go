@@ -18,6 +18,7 @@ import (
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/services"
 	"github.com/latchid/latch/internal/store"
+	"github.com/latchid/latch/internal/throttle"
 	"github.com/latchid/latch/internal/version"
 )
 
@@ -223,7 +224,8 @@ func openCore(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger
 	}
 	hashing := cfg.Hashing
 	hashing.Observe = env.Opts.HashObserver
-	svc := services.New(st, env.Opts.Clock, mk, log, password.NewHasher(hashing))
+	svc := services.New(st, env.Opts.Clock, mk, log, services.Options{Hasher: password.NewHasher(hashing),
+		RateLimits: throttle.Limits(cfg.RateLimits)})
 	if err := svc.Tenancy.Bootstrap(ctx); err != nil {
 		st.Close()
 		return nil, nil, fmt.Errorf("bootstrap: %w", err)

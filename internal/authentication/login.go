@@ -17,6 +17,7 @@ import (
 	"github.com/latchid/latch/internal/password"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/store"
+	"github.com/latchid/latch/internal/throttle"
 	"github.com/latchid/latch/internal/tokens"
 )
 
@@ -308,6 +309,9 @@ func (s *Service) login(ctx context.Context, caller LoginCaller, req LoginReques
 		return err
 	})
 	if err != nil {
+		return nil, 0, err
+	}
+	if err := s.throttle.Allow(ctx, throttle.Request{Address: caller.IP, Tenant: lt.tenant.ID, Authenticated: caller.Authenticated}); err != nil {
 		return nil, 0, err
 	}
 	if oneTimePassword {

@@ -53,7 +53,7 @@ func newLoginTestService(t *testing.T) *Service {
 	gr := groups.New(st, clock, au)
 	tk := tokens.New(st, clock, log, au, tn, sg.Cache)
 	lo := lockout.New(st, clock, tk)
-	svc := New(st, clock, mk, log, au, tn, gr, tk, identity.New(st, clock, mk, log, au, tn, gr, tk, lo, hasher), lo, hasher)
+	svc := New(st, clock, mk, log, au, tn, gr, tk, identity.New(st, clock, mk, log, au, tn, gr, tk, lo, hasher, nil), lo, hasher, nil)
 	if err := tn.Bootstrap(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -43,6 +43,9 @@ type Config struct {
 	// Hashing bounds password hashing: the factor limits tenants and imports
 	// must stay within, and the worker pool every hash runs in.
 	Hashing password.PoolConfig
+	// RateLimits bound anonymous authentication requests per client address
+	// and per tenant.
+	RateLimits RateLimits
 
 	logLevelText string
 	proxiesText  string
@@ -54,6 +57,21 @@ type Config struct {
 type intText struct {
 	name, env, text string
 	dst             *int
+}
+
+// RateLimits are the fixed-window limits on anonymous authentication
+// endpoints (login, two-factor login, forgot and change password, setup,
+// OAuth), counted in the database so that they hold across nodes.
+type RateLimits struct {
+	PerAddress    int // requests per client address per window; 0 none
+	PerTenant     int // requests per tenant per window; 0 none
+	WindowSeconds int
+}
+
+// DefaultRateLimits are generous enough for a busy office behind one NAT
+// address and tight enough to stop a spray from one address.
+func DefaultRateLimits() RateLimits {
+	return RateLimits{PerAddress: 300, PerTenant: 30000, WindowSeconds: 60}
 }
 
 // Env names, in one place so docs and tests can refer to them.
@@ -76,6 +94,9 @@ const (
 	EnvHashWorkers     = "LATCH_HASH_WORKERS"
 	EnvHashQueue       = "LATCH_HASH_QUEUE"
 	EnvHashQueueTenant = "LATCH_HASH_QUEUE_PER_TENANT"
+	EnvRateAddress     = "LATCH_AUTH_RATE_PER_ADDRESS"
+	EnvRateTenant      = "LATCH_AUTH_RATE_PER_TENANT"
+	EnvRateWindow      = "LATCH_AUTH_RATE_WINDOW"
 	// EnvFusionAuthKickstartFile is read too, so deployments made for
 	// FusionAuth work unchanged; LATCH_KICKSTART_FILE wins when both are set.
 	EnvFusionAuthKickstartFile = "FUSIONAUTH_APP_KICKSTART_FILE"
@@ -121,6 +142,12 @@ func Register(fs *flag.FlagSet, getenv func(string) string) *Config {
 	intVar(&c.Hashing.Workers, "hash-workers", EnvHashWorkers, pd.Workers, "password hashes run at once (default: the number of CPUs)")
 	intVar(&c.Hashing.Queue, "hash-queue", EnvHashQueue, pd.Queue, "password hashes that may wait for a worker; beyond, requests get 503 with Retry-After")
 	intVar(&c.Hashing.QueuePerTenant, "hash-queue-per-tenant", EnvHashQueueTenant, pd.QueuePerTenant, "share of the hash queue one tenant may hold")
+	intVar(&c.RateLimits.PerAddress, "auth-rate-per-address", EnvRateAddress, DefaultRateLimits().PerAddress,
+		"anonymous authentication requests one client address may make per window (0: no limit)")
+	intVar(&c.RateLimits.PerTenant, "auth-rate-per-tenant", EnvRateTenant, DefaultRateLimits().PerTenant,
+		"anonymous authentication requests one tenant may receive per window (0: no limit)")
+	intVar(&c.RateLimits.WindowSeconds, "auth-rate-window", EnvRateWindow, DefaultRateLimits().WindowSeconds,
+		"length of the rate-limit window in seconds")
 	c.KickstartFile = strings.TrimSpace(def(EnvKickstartFile, getenv(EnvFusionAuthKickstartFile)))
 	return c
 }
@@ -189,6 +216,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Hashing.QueuePerTenant > c.Hashing.Queue {
 		c.Hashing.QueuePerTenant = c.Hashing.Queue
+	}
+	if c.RateLimits.WindowSeconds < 1 {
+		return errors.New("--auth-rate-window must be at least 1 second")
 	}
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
 		return errors.New("TLS needs both --tls-cert-file and --tls-key-file, or neither")

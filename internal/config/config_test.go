@@ -194,3 +194,27 @@ func TestHashingSettings(t *testing.T) {
 		}
 	}
 }
+
+// The authentication rate limits default on, can be turned off with 0, and
+// need a window of at least a second.
+func TestRateLimitSettings(t *testing.T) {
+	c, err := load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RateLimits != config.DefaultRateLimits() || c.RateLimits.PerAddress == 0 {
+		t.Errorf("defaults %+v", c.RateLimits)
+	}
+	c, err = load(map[string]string{config.EnvRateAddress: "0"}, "--auth-rate-per-tenant", "10", "--auth-rate-window", "5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RateLimits != (config.RateLimits{PerAddress: 0, PerTenant: 10, WindowSeconds: 5}) {
+		t.Errorf("set %+v", c.RateLimits)
+	}
+	for _, args := range [][]string{{"--auth-rate-window", "0"}, {"--auth-rate-per-address", "-1"}} {
+		if _, err := load(nil, args...); err == nil {
+			t.Errorf("%v accepted", args)
+		}
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/latchid/latch/internal/password"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/store"
+	"github.com/latchid/latch/internal/throttle"
 )
 
 // Forgot and change password, FusionAuth's /api/user/forgot-password and
@@ -153,6 +154,9 @@ func (s *Service) ForgotPassword(ctx context.Context, actor kit.Actor, scope kit
 	}
 	tenantID, err := s.RequestTenant(ctx, rd, scope, appTenant, "applicationId")
 	if err != nil {
+		return "", err
+	}
+	if err := s.throttle.Allow(ctx, throttleRequest(actor, tenantID)); err != nil {
 		return "", err
 	}
 	cfg, err := s.tenancy.TenantConfig(ctx, tenantID)
@@ -299,6 +303,11 @@ func (s *Service) ChangePasswordByID(ctx context.Context, actor kit.Actor, code 
 	if req.Password == "" {
 		return nil, model.FieldError("password", "blank", "A new password is required.")
 	}
+	// Before the code is looked up, so that guessing codes is throttled
+	// too; the code names no tenant until it is found.
+	if err := s.throttle.Allow(ctx, throttleRequest(actor, "")); err != nil {
+		return nil, err
+	}
 	row, err := s.peekChangePasswordID(ctx, code)
 	if err != nil {
 		return nil, err
@@ -379,6 +388,9 @@ func (s *Service) ChangePasswordByLoginID(ctx context.Context, actor kit.Actor, 
 	}
 	tenantID, err := s.RequestTenant(ctx, rd, scope, appTenant, "applicationId")
 	if err != nil {
+		return err
+	}
+	if err := s.throttle.Allow(ctx, throttleRequest(actor, tenantID)); err != nil {
 		return err
 	}
 	row, err := lookupUser(ctx, rd, tenantID, LookupLoginID, req.LoginID)
@@ -468,28 +480,15 @@ func (s *Service) currentPasswordMatches(ctx context.Context, cfg *model.TenantC
 }
 
 // CheckPasswordAs checks pw against a user's stored hash h (usable false when
-// the user has none Latch can read) in the tenant's share of the hash pool.
-// Whatever the stored scheme, a failure costs at least one hash with the
-// tenant's scheme and factor: without a usable hash, or when the stored one
-// is of another scheme or factor (an imported salted-md5, say), the tenant's
-// scheme runs over pw as well, so that timing does not tell such users
-// apart. Only ErrBusy (and a context error) is returned as an error; a
-// malformed hash is a mismatch.
+// the user has none Latch can read) with the tenant's scheme and factor as
+// the least a failure costs (password.Hasher.Verify).
 func CheckPasswordAs(ctx context.Context, hasher *password.Hasher, cfg *model.TenantConfig, tenantID string, h password.Hash, usable bool, pw string) (bool, error) {
 	scheme, factor := TenantHashing(cfg, hasher.Limits())
-	if usable {
-		ok, err := hasher.Check(ctx, tenantID, h, pw)
-		switch {
-		case errors.Is(err, password.ErrBusy) || ctx.Err() != nil:
-			return false, err
-		case err == nil && ok:
-			return true, nil
-		case err == nil && !password.NeedsRehash(h, scheme, factor):
-			return false, nil // the check cost the tenant's scheme already
-		}
-	}
-	if err := hasher.Dummy(ctx, tenantID, scheme, factor, pw); errors.Is(err, password.ErrBusy) || ctx.Err() != nil {
-		return false, err
-	}
-	return false, nil
+	return hasher.Verify(ctx, tenantID, h, usable, pw, scheme, factor)
+}
+
+// throttleRequest is how an anonymous-capable password request counts
+// toward the rate limits (see throttle.Request).
+func throttleRequest(actor kit.Actor, tenantID string) throttle.Request {
+	return throttle.Request{Address: actor.IP, Tenant: tenantID, Authenticated: actor.Type == kit.ActorAPIKey}
 }

@@ -144,6 +144,32 @@ func (p *Hasher) Check(ctx context.Context, tenant string, h Hash, pw string) (b
 	return ok, err
 }
 
+// Verify checks pw against a user's stored hash h (usable false when the
+// user has none Latch can read) in tenant's share of the pool. Whatever the
+// stored scheme, a failure costs at least one hash with the tenant's scheme
+// and factor: without a usable hash, or when the stored one is of another
+// scheme or factor (an imported salted-md5, say), the tenant's scheme runs
+// over pw as well, so that timing does not tell such users apart. Only
+// ErrBusy (and a context error) is returned as an error; a malformed hash or
+// one beyond the limits is a mismatch.
+func (p *Hasher) Verify(ctx context.Context, tenant string, h Hash, usable bool, pw, scheme string, factor int) (bool, error) {
+	if usable {
+		ok, err := p.Check(ctx, tenant, h, pw)
+		switch {
+		case errors.Is(err, ErrBusy) || ctx.Err() != nil:
+			return false, err
+		case err == nil && ok:
+			return true, nil
+		case err == nil && !NeedsRehash(h, scheme, factor):
+			return false, nil // the check cost the tenant's scheme already
+		}
+	}
+	if err := p.Dummy(ctx, tenant, scheme, factor, pw); errors.Is(err, ErrBusy) || ctx.Err() != nil {
+		return false, err
+	}
+	return false, nil
+}
+
 func (p *Hasher) run(ctx context.Context, j Job, fn func() error) error {
 	if err := p.acquire(ctx, j.Tenant); err != nil {
 		return err

@@ -20,6 +20,7 @@ import (
 	"github.com/latchid/latch/internal/signing"
 	"github.com/latchid/latch/internal/store"
 	"github.com/latchid/latch/internal/tenancy"
+	"github.com/latchid/latch/internal/throttle"
 	"github.com/latchid/latch/internal/tokens"
 )
 
@@ -39,6 +40,9 @@ type Set struct {
 	Authentication *authentication.Service
 	// Hasher runs every password hash in one bounded pool.
 	Hasher *password.Hasher
+	// Throttle limits anonymous authentication requests per address and
+	// tenant; surfaces such as /oauth2/* call it too.
+	Throttle *throttle.Limiter
 
 	// The in-memory caches, for the app's refresh and flush loops.
 	Keys        *access.KeyCache
@@ -47,13 +51,24 @@ type Set struct {
 	Logins      *authentication.LoginRecorder
 }
 
+// Options are the process-wide settings the services share.
+type Options struct {
+	// Hasher runs every password hash; nil: the default pool.
+	Hasher *password.Hasher
+	// Throttle limits anonymous authentication requests per address and
+	// tenant; surfaces such as /oauth2/* call it too.
+	Throttle *throttle.Limiter
+	// RateLimits bound anonymous authentication requests; zero: none.
+	RateLimits throttle.Limits
+}
+
 // New wires a Set.
-// A nil hasher is the default pool (password.DefaultPoolConfig).
-func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.Logger, hasher *password.Hasher) *Set {
+func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.Logger, opts Options) *Set {
+	hasher := opts.Hasher
 	if hasher == nil {
 		hasher = password.NewHasher(password.DefaultPoolConfig())
 	}
-	s := &Set{store: st, clock: clock, Hasher: hasher}
+	s := &Set{store: st, clock: clock, Hasher: hasher, Throttle: throttle.New(st, clock, opts.RateLimits)}
 	s.Audit = audit.New(st, clock, log)
 	s.Access = access.New(st, clock, master, log, s.Audit, hasher)
 	s.Signing = signing.New(st, clock, master, log, s.Audit)
@@ -61,8 +76,8 @@ func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.
 	s.Groups = groups.New(st, clock, s.Audit)
 	s.Tokens = tokens.New(st, clock, log, s.Audit, s.Tenancy, s.Signing.Cache)
 	failures := lockout.New(st, clock, s.Tokens)
-	s.Identity = identity.New(st, clock, master, log, s.Audit, s.Tenancy, s.Groups, s.Tokens, failures, hasher)
-	s.Authentication = authentication.New(st, clock, master, log, s.Audit, s.Tenancy, s.Groups, s.Tokens, s.Identity, failures, hasher)
+	s.Identity = identity.New(st, clock, master, log, s.Audit, s.Tenancy, s.Groups, s.Tokens, failures, hasher, s.Throttle)
+	s.Authentication = authentication.New(st, clock, master, log, s.Audit, s.Tenancy, s.Groups, s.Tokens, s.Identity, failures, hasher, s.Throttle)
 	s.Keys, s.SigningKeys, s.Configs, s.Logins = s.Access.Keys, s.Signing.Cache, s.Tenancy.Configs, s.Authentication.Logins
 	return s
 }

@@ -134,6 +134,10 @@ func StartServer(t testing.TB, opts ...Option) *Server {
 		"LATCH_DATA_DIR":  o.dataDir,
 		"LATCH_LISTEN":    "127.0.0.1:0",
 		"LATCH_LOG_LEVEL": "warn",
+		// Tests log in far more often than people; the rate-limit tests
+		// set their own limits.
+		"LATCH_AUTH_RATE_PER_ADDRESS": "0",
+		"LATCH_AUTH_RATE_PER_TENANT":  "0",
 	}
 	if o.backend.DatabaseURL != "" {
 		env["LATCH_DATABASE_URL"] = o.backend.DatabaseURL

@@ -47,3 +47,21 @@ func TestSetupWizardBusyHashPool(t *testing.T) {
 		t.Errorf("held setup: %d", st)
 	}
 }
+
+// The setup wizard's form is rate limited per client address: beyond the
+// limit a 429 page with Retry-After, whatever the token.
+func TestSetupWizardRateLimited(t *testing.T) {
+	s := testutil.StartServer(t, testutil.WithEnv("LATCH_AUTH_RATE_PER_ADDRESS", "2"))
+	token := setupToken(t, s)
+	bad := validForm(token)
+	bad.Set("passwordConfirm", "something else")
+	for i := range 2 {
+		if p := fetch(t, "POST", s.URL+"/setup-wizard", bad); p.status != http.StatusBadRequest {
+			t.Fatalf("attempt %d: %d", i, p.status)
+		}
+	}
+	p := fetch(t, "POST", s.URL+"/setup-wizard", validForm(token))
+	if p.status != http.StatusTooManyRequests || p.header.Get("Retry-After") == "" || !strings.Contains(p.body, "Too many") {
+		t.Errorf("beyond the limit: %d, Retry-After %q: %s", p.status, p.header.Get("Retry-After"), p.body)
+	}
+}
