@@ -30,6 +30,9 @@ type Options struct {
 	// HashObserver, when set, sees every password hash before it runs, in
 	// its worker slot (counting hashes, or holding a worker).
 	HashObserver func(ctx context.Context, j password.Job)
+	// SharedDataDir skips serve's data-dir lock, for tests that run several
+	// in-process nodes on one SQLite file. Not reachable from flags or env.
+	SharedDataDir bool
 }
 
 // Env bundles what a command reads and writes, so tests can run commands in-process.
