@@ -156,7 +156,7 @@ func (s *Service) ForgotPassword(ctx context.Context, actor kit.Actor, scope kit
 	if err != nil {
 		return "", err
 	}
-	if err := s.throttle.Allow(ctx, throttleRequest(actor, tenantID)); err != nil {
+	if err := s.throttle.Allow(ctx, throttle.ForActor(actor, tenantID)); err != nil {
 		return "", err
 	}
 	cfg, err := s.tenancy.TenantConfig(ctx, tenantID)
@@ -305,7 +305,7 @@ func (s *Service) ChangePasswordByID(ctx context.Context, actor kit.Actor, code 
 	}
 	// Before the code is looked up, so that guessing codes is throttled
 	// too; the code names no tenant until it is found.
-	if err := s.throttle.Allow(ctx, throttleRequest(actor, "")); err != nil {
+	if err := s.throttle.Allow(ctx, throttle.ForActor(actor, "")); err != nil {
 		return nil, err
 	}
 	row, err := s.peekChangePasswordID(ctx, code)
@@ -390,7 +390,7 @@ func (s *Service) ChangePasswordByLoginID(ctx context.Context, actor kit.Actor, 
 	if err != nil {
 		return err
 	}
-	if err := s.throttle.Allow(ctx, throttleRequest(actor, tenantID)); err != nil {
+	if err := s.throttle.Allow(ctx, throttle.ForActor(actor, tenantID)); err != nil {
 		return err
 	}
 	row, err := lookupUser(ctx, rd, tenantID, LookupLoginID, req.LoginID)
@@ -485,10 +485,4 @@ func (s *Service) currentPasswordMatches(ctx context.Context, cfg *model.TenantC
 func CheckPasswordAs(ctx context.Context, hasher *password.Hasher, cfg *model.TenantConfig, tenantID string, h password.Hash, usable bool, pw string) (bool, error) {
 	scheme, factor := TenantHashing(cfg, hasher.Limits())
 	return hasher.Verify(ctx, tenantID, h, usable, pw, scheme, factor)
-}
-
-// throttleRequest is how an anonymous-capable password request counts
-// toward the rate limits (see throttle.Request).
-func throttleRequest(actor kit.Actor, tenantID string) throttle.Request {
-	return throttle.Request{Address: actor.IP, Tenant: tenantID, Authenticated: actor.Type == kit.ActorAPIKey}
 }

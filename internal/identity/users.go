@@ -468,16 +468,7 @@ func (s *Service) passwordPolicyOf(ctx context.Context, tenantID string) (*passw
 // (a factor its scheme cannot take, or one beyond the operator's limits,
 // falls back to the scheme's default).
 func TenantHashing(cfg *model.TenantConfig, limits password.Limits) (string, int) {
-	scheme, factor := cfg.PasswordEncryptionConfiguration.EncryptionScheme, cfg.PasswordEncryptionConfiguration.EncryptionSchemeFactor
-	if name, ok := password.Canonical(scheme); ok {
-		scheme = name
-	} else {
-		scheme = password.DefaultScheme
-	}
-	if lo, hi, ok := limits.FactorRange(scheme); ok && (factor < lo || factor > hi) {
-		factor = min(password.DefaultFactor(scheme), hi)
-	}
-	return scheme, factor
+	return limits.Choose(cfg.PasswordEncryptionConfiguration.EncryptionScheme, cfg.PasswordEncryptionConfiguration.EncryptionSchemeFactor)
 }
 
 // CheckPasswordRules applies the tenant's password rules to pw as a new

@@ -72,3 +72,19 @@ func (l Limits) Validate(h Hash) error {
 	}
 	return nil
 }
+
+// Choose is the scheme and factor a tenant configured with scheme and
+// factor hashes with: an unknown scheme falls back to the default scheme,
+// and a factor the scheme cannot take, or one beyond the limits, to the
+// scheme's default (capped by the limits).
+func (l Limits) Choose(scheme string, factor int) (string, int) {
+	if name, ok := Canonical(scheme); ok {
+		scheme = name
+	} else {
+		scheme = DefaultScheme
+	}
+	if lo, hi, ok := l.FactorRange(scheme); ok && (factor < lo || factor > hi) {
+		factor = min(DefaultFactor(scheme), hi)
+	}
+	return scheme, factor
+}

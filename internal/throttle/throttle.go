@@ -50,6 +50,12 @@ type Request struct {
 	Authenticated bool
 }
 
+// ForActor is how a request of actor for tenant counts: by its address,
+// and per address only when no API key made it.
+func ForActor(actor kit.Actor, tenant string) Request {
+	return Request{Address: actor.IP, Tenant: tenant, Authenticated: actor.Type == kit.ActorAPIKey}
+}
+
 // Allow counts r and returns a *model.RetryLater when r's address or tenant
 // is over its limit for the current window. A nil Limiter allows all.
 func (l *Limiter) Allow(ctx context.Context, r Request) error {
