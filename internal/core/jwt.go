@@ -48,6 +48,8 @@ type accessClaims struct {
 	AuthTime int64     `json:"auth_time,omitempty"`
 	Sid      string    `json:"sid,omitempty"`
 	Tid      string    `json:"tid"`
+	// Scope: the granted OAuth scopes (OAuth grants only).
+	Scope string `json:"scope,omitempty"`
 }
 
 // tokenSettings are the token lifetimes, policies and key that apply to one
