@@ -394,4 +394,3 @@ func (a *oauthAdapter) MarkCodeReplayed(ctx context.Context, codeHash string) (*
 func (a *oauthAdapter) SetCodeRefreshToken(ctx context.Context, codeHash, refreshTokenID string) (bool, error) {
 	return a.st().SetOAuthCodeRefreshToken(ctx, codeHash, refreshTokenID)
 }
-

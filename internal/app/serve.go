@@ -134,7 +134,7 @@ func newRootHandler(apiHandler http.Handler, pages *ui.UI, jwks http.Handler, pr
 	mux := http.NewServeMux()
 	pages.Mount(mux)
 	mux.Handle("GET /.well-known/jwks.json", jwks) // anonymous, served from memory
-	provider.Mount(mux)                             // /oauth2/* and discovery, each route with its access rule
+	provider.Mount(mux)                            // /oauth2/* and discovery, each route with its access rule
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isAPIPath(r.URL.Path) {
 			apiHandler.ServeHTTP(w, r)

@@ -138,7 +138,7 @@ func (e *env) app(o appOpts) client {
 		oc["clientSecret"] = o.clientSecret
 	}
 	a := map[string]any{"name": o.name, "tenantId": e.tenant, "oauthConfiguration": oc,
-		"roles": []any{map[string]any{"name": "admin"}, map[string]any{"name": "user"}},
+		"roles":              []any{map[string]any{"name": "admin"}, map[string]any{"name": "user"}},
 		"loginConfiguration": map[string]any{"allowTokenRefresh": true, "generateRefreshTokens": true}}
 	if o.usage != "" {
 		a["jwtConfiguration"] = map[string]any{"enabled": true, "timeToLiveInSeconds": 600, "refreshTokenTimeToLiveInMinutes": 60,
@@ -153,7 +153,10 @@ func (e *env) app(o appOpts) client {
 
 var suffix int
 
-func randomSuffix() string { suffix++; return strings.Repeat("x", 0) + string(rune('A'+suffix%26)) + base64.RawURLEncoding.EncodeToString([]byte{byte(suffix), byte(suffix >> 8)}) }
+func randomSuffix() string {
+	suffix++
+	return strings.Repeat("x", 0) + string(rune('A'+suffix%26)) + base64.RawURLEncoding.EncodeToString([]byte{byte(suffix), byte(suffix >> 8)})
+}
 
 // user creates a verified user registered for the apps.
 func (e *env) user(email string, extra map[string]any, apps ...string) string {

@@ -41,15 +41,15 @@ type LoginStatus int
 
 // Sign-in outcomes.
 const (
-	LoginOK             LoginStatus = iota + 1 // signed in
-	LoginFailed                                // unknown login id or wrong password (not told apart)
-	LoginLocked                                // too many failures: locked until LockedUntil
-	LoginTwoFactor                             // password right, second factor due (TwoFactorID)
-	LoginChangePassword                        // must change the password first (ChangePasswordID)
-	LoginCodeInvalid                           // wrong two-factor code
-	LoginExpired                               // the two-factor or change-password step is unknown or expired
-	LoginRefused                               // the user is inactive or expired
-	LoginPasswordInvalid                       // the new password breaks the tenant's rules (Message)
+	LoginOK              LoginStatus = iota + 1 // signed in
+	LoginFailed                                 // unknown login id or wrong password (not told apart)
+	LoginLocked                                 // too many failures: locked until LockedUntil
+	LoginTwoFactor                              // password right, second factor due (TwoFactorID)
+	LoginChangePassword                         // must change the password first (ChangePasswordID)
+	LoginCodeInvalid                            // wrong two-factor code
+	LoginExpired                                // the two-factor or change-password step is unknown or expired
+	LoginRefused                                // the user is inactive or expired
+	LoginPasswordInvalid                        // the new password breaks the tenant's rules (Message)
 )
 
 // LoginOutcome is what a sign-in step ended in.

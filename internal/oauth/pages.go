@@ -29,7 +29,7 @@ const (
 	defaultSessionSeconds = 3600
 	// defaultKeepMinutes: how long "keep me signed in" lasts when the
 	// tenant sets no refresh token lifetime (FusionAuth's default, 30 days).
-	defaultKeepMinutes = 43200
+	defaultKeepMinutes  = 43200
 	maxCredentialLength = 4096
 )
 
@@ -366,4 +366,3 @@ func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: p.secureCookies, SameSite: http.SameSiteLaxMode})
 }
-
