@@ -173,7 +173,7 @@ func tokensOf(t *core.OAuthTokens) *oauth.Tokens {
 // IssueTokens implements oauth.TokenIssuer.
 func (a *oauthAdapter) IssueTokens(ctx context.Context, g oauth.Grant) (*oauth.Tokens, error) {
 	t, err := a.svc.IssueOAuthTokens(ctx, core.OAuthGrant{UserID: g.UserID, ApplicationID: g.ClientID, AuthType: g.AuthType,
-		AuthInstant: g.AuthInstant, Scope: g.Scope, SessionID: g.SessionID, Refresh: g.Refresh, IP: g.IP})
+		AuthInstant: g.AuthInstant, Scope: g.Scope, SessionID: g.SessionID, Refresh: g.Refresh, IP: g.IP, Issuer: g.Issuer})
 	if errors.Is(err, core.ErrOAuthGrantRefused) {
 		return nil, oauth.ErrGrantRefused
 	}
@@ -184,8 +184,8 @@ func (a *oauthAdapter) IssueTokens(ctx context.Context, g oauth.Grant) (*oauth.T
 }
 
 // RefreshTokens implements oauth.TokenIssuer.
-func (a *oauthAdapter) RefreshTokens(ctx context.Context, refreshToken, clientID, ip string) (*oauth.Tokens, error) {
-	t, err := a.svc.ExchangeOAuthRefreshToken(ctx, refreshToken, clientID, ip)
+func (a *oauthAdapter) RefreshTokens(ctx context.Context, refreshToken, clientID, issuer, ip string) (*oauth.Tokens, error) {
+	t, err := a.svc.ExchangeOAuthRefreshToken(ctx, refreshToken, clientID, issuer, ip)
 	var verrs *model.Errors
 	if errors.As(err, &verrs) {
 		return nil, oauth.ErrGrantRefused

@@ -28,6 +28,7 @@ type OAuthGrant struct {
 	AuthInstant   int64  // epoch ms of the sign-in
 	Scope         string // space-separated, as granted
 	SessionID     string // the SSO session (the token's sid when no refresh token)
+	Issuer        string // the provider's issuer for the tenant (its discovery's)
 	Refresh       bool   // issue a refresh token too
 	IP            string
 }
@@ -69,6 +70,9 @@ func (s *Service) IssueOAuthTokens(ctx context.Context, g OAuthGrant) (*OAuthTok
 		return nil, err
 	}
 	ts := s.tokenSettingsFor(ctx, tenant, app)
+	if g.Issuer != "" {
+		ts.issuer = g.Issuer
+	}
 	row, err := s.store.Read().UserRowByID(ctx, g.UserID)
 	if errors.Is(err, store.ErrNoRows) {
 		return nil, ErrOAuthGrantRefused
@@ -117,11 +121,11 @@ func (s *Service) IssueOAuthTokens(ctx context.Context, g OAuthGrant) (*OAuthTok
 // must be the client's own, the application must enable the grant, and the
 // application's rotation and reuse rules apply as on /api/jwt/refresh. A
 // token that cannot be used is model.Errors (invalid_grant to the client).
-func (s *Service) ExchangeOAuthRefreshToken(ctx context.Context, value, clientID, ip string) (*OAuthTokens, error) {
+func (s *Service) ExchangeOAuthRefreshToken(ctx context.Context, value, clientID, issuer, ip string) (*OAuthTokens, error) {
 	if clientID == "" {
 		return nil, tokenNotUsable()
 	}
-	res, cur, err := s.exchangeRefresh(ctx, RefreshRequest{RefreshToken: value}, ip, refreshUse{clientID: clientID})
+	res, cur, err := s.exchangeRefresh(ctx, RefreshRequest{RefreshToken: value}, ip, refreshUse{clientID: clientID, issuer: issuer})
 	if err != nil {
 		return nil, err
 	}

@@ -119,6 +119,7 @@ func (s *Service) loadRefresh(ctx context.Context, value string, now int64) (*re
 // tokens and needs the grant enabled rather than allowTokenRefresh.
 type refreshUse struct {
 	clientID string
+	issuer   string // the provider's issuer for the tenant (OAuth only)
 }
 
 func (s *Service) loadRefreshFor(ctx context.Context, value string, now int64, use refreshUse) (*refreshContext, error) {
@@ -221,6 +222,9 @@ func (s *Service) exchangeRefresh(ctx context.Context, req RefreshRequest, ip st
 		return nil, nil, err
 	}
 	cur, ts := rc.cur, rc.ts
+	if use.issuer != "" {
+		ts.issuer = use.issuer
+	}
 	claims := userClaims(rc.user, ts, rc.app.ID, true, rc.roles, AuthTypeRefreshToken, cur.AuthInstant, now, cur.FamilyID)
 	if use.clientID != "" {
 		claims.Scope = refreshScope(cur.Data)

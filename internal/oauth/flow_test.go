@@ -34,7 +34,7 @@ func TestCodeFlow(t *testing.T) {
 			t.Fatalf("claims %+v %v", claims, err)
 		}
 		at := claimsOf(t, tok.AccessToken)
-		if at["applicationId"] != c.id || at["scope"] != "openid offline_access email profile" || at["iss"] != e.s.URL && at["iss"] != "acme.com" {
+		if at["applicationId"] != c.id || at["scope"] != "openid offline_access email profile" || at["iss"] != e.s.URL {
 			t.Fatalf("access token claims %v", at)
 		}
 		ui, err := r.provider.UserInfo(r.ctx, r.conf.TokenSource(r.ctx, tok))

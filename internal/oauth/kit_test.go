@@ -368,3 +368,17 @@ func claimsOf(t *testing.T, jwt string) map[string]any {
 	}
 	return m
 }
+
+func jsonDecode(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }
+
+// authTime reads an ID token's auth_time (epoch seconds).
+func authTime(t *testing.T, idt *oidc.IDToken) int64 {
+	t.Helper()
+	var c struct {
+		AuthTime int64 `json:"auth_time"`
+	}
+	if err := idt.Claims(&c); err != nil {
+		t.Fatal(err)
+	}
+	return c.AuthTime
+}

@@ -82,6 +82,7 @@ type Grant struct {
 	SessionID   string
 	Refresh     bool
 	IP          string
+	Issuer      string // the tenant's issuer as discovery shows it
 }
 
 // Tokens is an access token (and refresh token) issued for a grant.
@@ -114,7 +115,7 @@ type TokenIssuer interface {
 	IssueTokens(ctx context.Context, g Grant) (*Tokens, error)
 	// RefreshTokens exchanges the client's own refresh token under the
 	// application's rotation and reuse rules; ErrGrantRefused when it cannot be used.
-	RefreshTokens(ctx context.Context, refreshToken, clientID, ip string) (*Tokens, error)
+	RefreshTokens(ctx context.Context, refreshToken, clientID, issuer, ip string) (*Tokens, error)
 	RevokeRefreshToken(ctx context.Context, refreshToken, clientID string) error
 	RevokeRefreshTokenID(ctx context.Context, id string) error
 	// VerifyAccessToken checks an access token's signature, expiry and

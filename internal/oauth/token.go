@@ -199,7 +199,7 @@ func (p *Provider) codeGrant(w http.ResponseWriter, r *http.Request, ca *clientA
 		return
 	}
 	grant := Grant{UserID: c.UserID, ClientID: c.ClientID, AuthType: c.AuthType, AuthInstant: c.AuthInstant, Scope: c.Scope,
-		SessionID: c.SessionID, Refresh: p.wantsRefresh(ca.client, c.Scope), IP: p.clientIP(r)}
+		SessionID: c.SessionID, Refresh: p.wantsRefresh(ca.client, c.Scope), IP: p.clientIP(r), Issuer: p.issuer(ca.client.Tenant)}
 	t, err := p.Tokens.IssueTokens(ctx, grant)
 	if errors.Is(err, ErrGrantRefused) {
 		writeError(w, http.StatusBadRequest, invalidGrant("user_locked", "The user can no longer sign in to this application."))
@@ -237,7 +237,7 @@ func (p *Provider) refreshGrant(w http.ResponseWriter, r *http.Request, ca *clie
 		writeError(w, http.StatusBadRequest, errInvalidRequest("missing_refresh_token", "The request has no refresh_token."))
 		return
 	}
-	t, err := p.Tokens.RefreshTokens(r.Context(), rt, ca.client.App.ID, p.clientIP(r))
+	t, err := p.Tokens.RefreshTokens(r.Context(), rt, ca.client.App.ID, p.issuer(ca.client.Tenant), p.clientIP(r))
 	if errors.Is(err, ErrGrantRefused) {
 		writeError(w, http.StatusBadRequest, invalidGrant("refresh_token_not_found", "The refresh token is unknown, expired, revoked or not this client's."))
 		return
@@ -311,7 +311,7 @@ func (p *Provider) passwordGrant(w http.ResponseWriter, r *http.Request, ca *cli
 	}
 	scope := normalizeScope(r.PostForm.Get("scope"))
 	t, err := p.Tokens.IssueTokens(r.Context(), Grant{UserID: out.UserID, ClientID: ca.client.App.ID, AuthType: "PASSWORD",
-		AuthInstant: p.now(), Scope: scope, Refresh: p.wantsRefresh(ca.client, scope), IP: p.clientIP(r)})
+		AuthInstant: p.now(), Scope: scope, Refresh: p.wantsRefresh(ca.client, scope), IP: p.clientIP(r), Issuer: p.issuer(ca.client.Tenant)})
 	if errors.Is(err, ErrGrantRefused) {
 		writeError(w, http.StatusBadRequest, invalidGrant("user_locked", "The user cannot sign in."))
 		return
