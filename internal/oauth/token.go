@@ -149,6 +149,10 @@ func invalidGrant(reason, desc string) *oauthError {
 // A code presented again revokes what its first exchange issued.
 func (p *Provider) codeGrant(w http.ResponseWriter, r *http.Request, ca *clientAuth) {
 	ctx := r.Context()
+	if status, e := requireAuthenticated(ca); e != nil {
+		writeError(w, status, e)
+		return
+	}
 	code, verifier, redirectURI := r.PostForm.Get("code"), r.PostForm.Get("code_verifier"), r.PostForm.Get("redirect_uri")
 	if code == "" {
 		writeError(w, http.StatusBadRequest, errInvalidRequest("missing_code", "The request has no code."))
