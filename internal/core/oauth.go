@@ -93,7 +93,7 @@ func (s *Service) IssueOAuthTokens(ctx context.Context, g OAuthGrant) (*OAuthTok
 	if g.Refresh && registered {
 		value := newRefreshTokenValue()
 		start, expires := ts.refreshWindow(now, g.AuthInstant, 0, 0)
-		data, _ := json.Marshal(map[string]any{"scopes": strings.Fields(g.Scope)})
+		data, _ := json.Marshal(map[string]any{"scopes": strings.Fields(g.Scope), "sid": g.SessionID})
 		refresh := &store.RefreshTokenRow{ID: uuid.NewString(), TokenHash: secrets.HashToken(value), UserID: row.ID,
 			ApplicationID: app.ID, TenantID: row.TenantID, AuthInstant: g.AuthInstant, StartInstant: start,
 			ExpiresInstant: expires, LastAccessedAddress: g.IP, Data: string(data), InsertInstant: now}
@@ -131,7 +131,7 @@ func (s *Service) ExchangeOAuthRefreshToken(ctx context.Context, value, clientID
 	}
 	return &OAuthTokens{AccessToken: res.Token, ExpiresIn: res.TokenTTL, RefreshToken: res.RefreshToken,
 		RefreshTokenID: res.RefreshTokenID, UserID: cur.UserID, TenantID: cur.TenantID, Scope: refreshScope(cur.Data),
-		AuthInstant: cur.AuthInstant, SessionID: cur.FamilyID}, nil
+		AuthInstant: cur.AuthInstant, SessionID: refreshSession(cur.Data)}, nil
 }
 
 // RevokeOAuthRefreshToken revokes a refresh token (and its family) if it is
@@ -180,4 +180,14 @@ func refreshScope(data string) string {
 		return ""
 	}
 	return strings.Join(slices.Compact(v.Scopes), " ")
+}
+
+// refreshSession is the SSO session a refresh token's grant came from ("" for
+// grants without one), so that refreshed ID tokens keep their sid.
+func refreshSession(data string) string {
+	var v struct {
+		Sid string `json:"sid"`
+	}
+	_ = json.Unmarshal([]byte(data), &v)
+	return v.Sid
 }

@@ -308,6 +308,14 @@ func TestConformance(t *testing.T) {
 			if err != nil || nidt.Subject != idt.Subject {
 				t.Fatalf("refreshed ID token: %v", err)
 			}
+			var a, b struct {
+				Sid string `json:"sid"`
+			}
+			_ = idt.Claims(&a)
+			_ = nidt.Claims(&b)
+			if a.Sid == "" || a.Sid != b.Sid {
+				t.Fatalf("sid %q became %q", a.Sid, b.Sid)
+			}
 		})
 		t.Run("oidcc-discovery-issuer", func(t *testing.T) {
 			// oidc.NewProvider refuses a document whose issuer is not the

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 )
@@ -311,8 +310,7 @@ func (p *Provider) signedIn(w http.ResponseWriter, r *http.Request, ar *authRequ
 	}
 	ck := &http.Cookie{Name: sessionCookie, Value: value, Path: "/", HttpOnly: true, Secure: p.secureCookies, SameSite: http.SameSiteLaxMode}
 	if keep {
-		ck.MaxAge = int(ttl / 1000)
-		ck.Expires = time.UnixMilli(now + ttl).UTC()
+		ck.MaxAge = int(ttl / 1000) // Max-Age only: relative, so no clock skew with the browser
 	}
 	http.SetCookie(w, ck)
 	user, err := p.Users.User(r.Context(), out.UserID, ar.client.App.ID)
