@@ -394,3 +394,54 @@ func (a *oauthAdapter) MarkCodeReplayed(ctx context.Context, codeHash string) (*
 func (a *oauthAdapter) SetCodeRefreshToken(ctx context.Context, codeHash, refreshTokenID string) (bool, error) {
 	return a.st().SetOAuthCodeRefreshToken(ctx, codeHash, refreshTokenID)
 }
+
+func deviceOf(d *store.OAuthDeviceCode) *oauth.DeviceGrant {
+	return &oauth.DeviceGrant{UserCode: d.UserCode, ClientID: d.ClientID, TenantID: d.TenantID, Scope: d.Scope,
+		IntervalSeconds: d.IntervalSeconds, ExpiresInstant: d.ExpiresInstant, UserID: d.UserID, SessionID: d.SessionID,
+		AuthInstant: d.AuthInstant, AuthType: d.AuthType}
+}
+
+func (a *oauthAdapter) CreateDeviceGrant(ctx context.Context, hash string, d *oauth.DeviceGrant, now int64) error {
+	err := a.st().InsertOAuthDeviceCode(ctx, &store.OAuthDeviceCode{DeviceCodeHash: hash, UserCode: d.UserCode, ClientID: d.ClientID,
+		TenantID: d.TenantID, Scope: d.Scope, IntervalSeconds: d.IntervalSeconds, ExpiresInstant: d.ExpiresInstant, InsertInstant: now})
+	if store.IsUnique(err) {
+		return oauth.ErrConflict
+	}
+	return err
+}
+
+func (a *oauthAdapter) PendingDeviceGrant(ctx context.Context, userCode string, now int64) (*oauth.DeviceGrant, error) {
+	d, err := a.st().PendingOAuthDeviceCode(ctx, userCode, now)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return deviceOf(d), nil
+}
+
+func (a *oauthAdapter) ApproveDeviceGrant(ctx context.Context, userCode string, s *oauth.Session, now int64) (bool, error) {
+	return a.st().ApproveOAuthDeviceCode(ctx, userCode, s.UserID, s.ID, s.AuthType, s.AuthInstant, now)
+}
+
+func (a *oauthAdapter) TakeApprovedDeviceGrant(ctx context.Context, hash string, now int64) (*oauth.DeviceGrant, error) {
+	d, err := a.st().TakeApprovedOAuthDeviceCode(ctx, hash, now)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return deviceOf(d), nil
+}
+
+func (a *oauthAdapter) PollDeviceGrant(ctx context.Context, hash string, now int64) (*oauth.DeviceGrant, error) {
+	d, err := a.st().PollOAuthDeviceCode(ctx, hash, now)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return deviceOf(d), nil
+}
+
+func (a *oauthAdapter) DeviceGrantByHash(ctx context.Context, hash string) (*oauth.DeviceGrant, error) {
+	d, err := a.st().OAuthDeviceCodeByHash(ctx, hash)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return deviceOf(d), nil
+}

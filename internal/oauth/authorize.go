@@ -44,6 +44,7 @@ type authRequest struct {
 	prompts      []string
 	maxAge       int64 // seconds; -1 when not given
 	idTokenHint  string
+	userCode     string // a device grant's user code: sign-in approves it instead of issuing a code
 }
 
 func (a *authRequest) prompt(p string) bool { return slices.Contains(a.prompts, p) }
@@ -410,6 +411,10 @@ func codeTTL(t *model.TenantConfig) int64 {
 // and sends it to the client.
 func (p *Provider) completeAuthorization(w http.ResponseWriter, r *http.Request, ar *authRequest, sess *Session, user *User) {
 	oc := ar.client.App.OAuthConfiguration
+	if ar.userCode != "" {
+		p.approveDevice(w, r, ar, sess, user)
+		return
+	}
 	if oc.RequireRegistration && !user.Registered {
 		p.redirectError(w, r, ar, &oauthError{Code: "access_denied", Reason: "registration_required", Description: "The user is not registered for this application."})
 		return

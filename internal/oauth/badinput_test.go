@@ -108,3 +108,35 @@ func TestRoutesHaveAccessRules(t *testing.T) {
 		}
 	}
 }
+
+// TestDeviceBadInput: malformed device requests get RFC errors or the page.
+func TestDeviceBadInput(t *testing.T) {
+	e := start(t, testutil.Backend{Name: "sqlite"})
+	c := e.app(appOpts{})
+	for _, tc := range []struct {
+		method, path, ctype, body string
+		want                      int
+	}{
+		{"POST", "/oauth2/device_authorize", "", "", 400},
+		{"POST", "/oauth2/device_authorize", "application/x-www-form-urlencoded", "client_id=nope", 401},
+		{"POST", "/oauth2/device_authorize", "application/x-www-form-urlencoded", "client_id=" + c.id, 401},
+		{"GET", "/oauth2/device/validate", "", "", 400},
+		{"GET", "/oauth2/device/validate?user_code=" + strings.Repeat("Z", 5000), "", "", 400},
+		{"GET", "/oauth2/device?user_code=" + strings.Repeat("Z", 5000), "", "", 200},
+		{"POST", "/oauth2/device", "application/x-www-form-urlencoded", "user_code=BBBBBBBB", 403},
+		{"POST", "/oauth2/token", "application/x-www-form-urlencoded", "grant_type=urn:ietf:params:oauth:grant-type:device_code&client_id=" + c.id, 401},
+	} {
+		req, _ := http.NewRequest(tc.method, e.s.URL+tc.path, strings.NewReader(tc.body))
+		if tc.ctype != "" {
+			req.Header.Set("Content-Type", tc.ctype)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != tc.want {
+			t.Errorf("%s %.80s: %d, want %d", tc.method, tc.path, res.StatusCode, tc.want)
+		}
+	}
+}

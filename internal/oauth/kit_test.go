@@ -102,6 +102,7 @@ type appOpts struct {
 	requireReg   bool
 	name         string
 	clientSecret string
+	deviceURL    string
 }
 
 type client struct {
@@ -134,6 +135,9 @@ func (e *env) app(o appOpts) client {
 		"clientAuthenticationPolicy": policy, "proofKeyForCodeExchangePolicy": o.pkce,
 		"generateRefreshTokens": !o.noRefresh, "authorizedURLValidationPolicy": urlPolicy, "logoutURL": o.logoutURL,
 		"requireRegistration": o.requireReg}
+	if o.deviceURL != "" {
+		oc["deviceVerificationURL"] = o.deviceURL
+	}
 	if o.clientSecret != "" {
 		oc["clientSecret"] = o.clientSecret
 	}

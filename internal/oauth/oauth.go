@@ -26,6 +26,9 @@ type Client struct {
 // ErrNotFound: no such client, user, session or code.
 var ErrNotFound = errors.New("not found")
 
+// ErrConflict: a value that must be unique is taken.
+var ErrConflict = errors.New("conflict")
+
 // Clients looks applications (OAuth clients) and tenants up.
 type Clients interface {
 	// Client returns an application (client secret included) and its
@@ -185,8 +188,36 @@ type Code struct {
 	RefreshTokenID string
 }
 
-// State stores SSO sessions and authorization codes by the hashes of their values.
+// DeviceGrant is a device authorization grant (RFC 8628).
+type DeviceGrant struct {
+	UserCode        string
+	ClientID        string
+	TenantID        string
+	Scope           string
+	IntervalSeconds int
+	ExpiresInstant  int64
+	UserID          string // "" until approved
+	SessionID       string
+	AuthInstant     int64
+	AuthType        string
+}
+
+// State stores SSO sessions, authorization codes and device grants by the
+// hashes of their secret values.
 type State interface {
+	// CreateDeviceGrant stores a grant; ErrConflict when the user code is taken.
+	CreateDeviceGrant(ctx context.Context, deviceCodeHash string, d *DeviceGrant, now int64) error
+	// PendingDeviceGrant reads an unexpired, unapproved grant by user code; ErrNotFound.
+	PendingDeviceGrant(ctx context.Context, userCode string, now int64) (*DeviceGrant, error)
+	// ApproveDeviceGrant approves a pending grant once; false when it was not pending.
+	ApproveDeviceGrant(ctx context.Context, userCode string, s *Session, now int64) (bool, error)
+	// TakeApprovedDeviceGrant consumes an approved grant atomically; ErrNotFound.
+	TakeApprovedDeviceGrant(ctx context.Context, deviceCodeHash string, now int64) (*DeviceGrant, error)
+	// PollDeviceGrant records a poll that respects the interval; ErrNotFound
+	// when unknown, expired or too fast (DeviceGrantByHash tells them apart).
+	PollDeviceGrant(ctx context.Context, deviceCodeHash string, now int64) (*DeviceGrant, error)
+	DeviceGrantByHash(ctx context.Context, deviceCodeHash string) (*DeviceGrant, error)
+
 	CreateSession(ctx context.Context, tokenHash string, s *Session) error
 	SessionByHash(ctx context.Context, tokenHash string, now int64) (*Session, error) // ErrNotFound
 	ExtendSession(ctx context.Context, id string, expires int64) error
@@ -271,6 +302,10 @@ func (p *Provider) Routes() []Route {
 		{Pattern: "POST /oauth2/two-factor", Access: Anonymous, Handler: p.twoFactorStep},
 		{Pattern: "POST /oauth2/change-password", Access: Anonymous, Handler: p.changePasswordStep},
 		{Pattern: "POST /oauth2/token", Access: ClientAuthenticated, Handler: p.token},
+		{Pattern: "POST /oauth2/device_authorize", Access: ClientAuthenticated, Handler: p.deviceAuthorize},
+		{Pattern: "GET /oauth2/device/validate", Access: Anonymous, Handler: p.deviceValidate},
+		{Pattern: "GET /oauth2/device", Access: Anonymous, Handler: p.devicePage},
+		{Pattern: "POST /oauth2/device", Access: Anonymous, Handler: p.devicePage},
 		{Pattern: "GET /oauth2/userinfo", Access: BearerToken, Handler: p.userinfo},
 		{Pattern: "POST /oauth2/userinfo", Access: BearerToken, Handler: p.userinfo},
 		{Pattern: "POST /oauth2/introspect", Access: ClientAuthenticated, Handler: p.introspect},

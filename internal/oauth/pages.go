@@ -87,6 +87,9 @@ func (p *Provider) hidden(ar *authRequest) []hiddenField {
 			out = append(out, hiddenField{k, v})
 		}
 	}
+	if ar.userCode != "" {
+		out = append(out, hiddenField{"user_code", ar.userCode})
+	}
 	return out
 }
 
@@ -99,7 +102,11 @@ func appName(c *Client) string {
 
 // showLogin renders the sign-in form.
 func (p *Provider) showLogin(w http.ResponseWriter, r *http.Request, ar *authRequest, status int, loginID, errMsg string) {
-	data := formPage{Action: "/oauth2/authorize", Step: "login", Hidden: p.hidden(ar), CSRF: p.csrfToken(w, r),
+	action := "/oauth2/authorize"
+	if ar.userCode != "" {
+		action = "/oauth2/device"
+	}
+	data := formPage{Action: action, Step: "login", Hidden: p.hidden(ar), CSRF: p.csrfToken(w, r),
 		AppName: appName(ar.client), LoginID: loginID, Error: errMsg}
 	p.Pages.Page(w, r, status, "oauth_login", "Sign in", data, "")
 }
@@ -176,6 +183,14 @@ func (p *Provider) stepRequest(w http.ResponseWriter, r *http.Request) (*authReq
 	if !p.csrfOK(r) {
 		p.csrfFailed(w, r)
 		return nil, false
+	}
+	if uc := r.PostForm.Get("user_code"); uc != "" {
+		ar, msg := p.deviceRequest(r, uc)
+		if ar == nil {
+			p.showDevice(w, r, uc, msg)
+			return nil, false
+		}
+		return ar, true
 	}
 	ar, pageErr, redirErr := p.parseAuthRequest(r.Context(), r.PostForm)
 	if pageErr != nil {

@@ -87,7 +87,9 @@ func (p *Provider) authenticateClient(r *http.Request) (*clientAuth, int, *oauth
 		return nil, http.StatusUnauthorized, &oauthError{Code: "invalid_client", Reason: "invalid_client_id", Description: "Client authentication failed."}
 	}
 	ca := &clientAuth{client: c}
-	if basic || secret != "" {
+	// An empty secret (Basic "id:" as libraries send for public clients)
+	// only identifies the client.
+	if secret != "" {
 		want := c.App.OAuthConfiguration.ClientSecret.Reveal()
 		if want == "" || subtle.ConstantTimeCompare([]byte(secret), []byte(want)) != 1 {
 			return nil, http.StatusUnauthorized, &oauthError{Code: "invalid_client", Reason: "invalid_client_authentication", Description: "Client authentication failed."}
@@ -116,13 +118,18 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 	case "":
 		writeError(w, http.StatusBadRequest, errInvalidRequest("missing_grant_type", "The request has no grant_type."))
 		return
-	case model.GrantAuthorizationCode, model.GrantRefreshToken, model.GrantPassword:
+	case model.GrantAuthorizationCode, model.GrantRefreshToken, model.GrantPassword, model.GrantDeviceCode:
 	default:
 		writeError(w, http.StatusBadRequest, &oauthError{Code: "unsupported_grant_type", Reason: "invalid_grant_type", Description: "This grant_type is not supported."})
 		return
 	}
 	ca, status, e := p.authenticateClient(r)
 	if e != nil {
+		writeError(w, status, e)
+		return
+	}
+	// A client that must authenticate learns nothing (not even its grants) before it does.
+	if status, e := requireAuthenticated(ca); e != nil {
 		writeError(w, status, e)
 		return
 	}
@@ -137,6 +144,8 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 		p.refreshGrant(w, r, ca)
 	case model.GrantPassword:
 		p.passwordGrant(w, r, ca)
+	case model.GrantDeviceCode:
+		p.deviceGrant(w, r, ca)
 	}
 }
 

@@ -138,3 +138,80 @@ func (tx *Tx) SetOAuthCodeRefreshToken(ctx context.Context, hash, refreshTokenID
 	}
 	return replayed, err
 }
+
+// OAuthDeviceCode is a device authorization grant row.
+type OAuthDeviceCode struct {
+	DeviceCodeHash  string
+	UserCode        string
+	ClientID        string
+	TenantID        string
+	Scope           string
+	IntervalSeconds int
+	ExpiresInstant  int64
+	UserID          string // "" until approved
+	SessionID       string
+	AuthInstant     int64
+	AuthType        string
+	InsertInstant   int64
+}
+
+const oauthDeviceColumns = "device_code_hash, user_code, client_id, tenant_id, scope, interval_seconds, expires_instant, " +
+	"COALESCE(user_id, ''), session_id, auth_instant, auth_type, insert_instant"
+
+func scanDeviceCode(row *sql.Row) (*OAuthDeviceCode, error) {
+	var d OAuthDeviceCode
+	if err := row.Scan(&d.DeviceCodeHash, &d.UserCode, &d.ClientID, &d.TenantID, &d.Scope, &d.IntervalSeconds, &d.ExpiresInstant,
+		&d.UserID, &d.SessionID, &d.AuthInstant, &d.AuthType, &d.InsertInstant); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// InsertOAuthDeviceCode stores a new device grant (a taken user code is a
+// unique violation: the caller draws another).
+func (tx *Tx) InsertOAuthDeviceCode(ctx context.Context, d *OAuthDeviceCode) error {
+	_, err := tx.q.ExecContext(ctx, `INSERT INTO oauth_device_codes (device_code_hash, user_code, client_id, tenant_id, scope,
+		interval_seconds, expires_instant, insert_instant) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		d.DeviceCodeHash, d.UserCode, d.ClientID, d.TenantID, d.Scope, d.IntervalSeconds, d.ExpiresInstant, d.InsertInstant)
+	return err
+}
+
+// PendingOAuthDeviceCode reads an unexpired, unapproved grant by user code.
+func (tx *Tx) PendingOAuthDeviceCode(ctx context.Context, userCode string, now int64) (*OAuthDeviceCode, error) {
+	return scanDeviceCode(tx.q.QueryRowContext(ctx, "SELECT "+oauthDeviceColumns+
+		" FROM oauth_device_codes WHERE user_code = $1 AND user_id IS NULL AND expires_instant > $2", userCode, now))
+}
+
+// ApproveOAuthDeviceCode approves a pending grant for a user, once; it
+// reports whether it did.
+func (tx *Tx) ApproveOAuthDeviceCode(ctx context.Context, userCode, userID, sessionID, authType string, authInstant, now int64) (bool, error) {
+	res, err := tx.q.ExecContext(ctx, `UPDATE oauth_device_codes SET user_id = $2, session_id = $3, auth_type = $4, auth_instant = $5
+		WHERE user_code = $1 AND user_id IS NULL AND expires_instant > $6`, userCode, userID, sessionID, authType, authInstant, now)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// TakeApprovedOAuthDeviceCode removes and returns an approved, unexpired
+// grant in one statement: of concurrent polls, exactly one gets it.
+func (tx *Tx) TakeApprovedOAuthDeviceCode(ctx context.Context, hash string, now int64) (*OAuthDeviceCode, error) {
+	return scanDeviceCode(tx.q.QueryRowContext(ctx, `DELETE FROM oauth_device_codes
+		WHERE device_code_hash = $1 AND user_id IS NOT NULL AND expires_instant > $2 RETURNING `+oauthDeviceColumns, hash, now))
+}
+
+// PollOAuthDeviceCode records a poll of a pending grant that came at least
+// its interval after the previous one, and returns the grant; ErrNoRows
+// when the grant is unknown, expired, or polled too fast (the caller tells
+// these apart with OAuthDeviceCodeByHash).
+func (tx *Tx) PollOAuthDeviceCode(ctx context.Context, hash string, now int64) (*OAuthDeviceCode, error) {
+	return scanDeviceCode(tx.q.QueryRowContext(ctx, `UPDATE oauth_device_codes SET last_poll_instant = $2
+		WHERE device_code_hash = $1 AND expires_instant > $2 AND last_poll_instant <= $2 - interval_seconds * 1000
+		RETURNING `+oauthDeviceColumns, hash, now))
+}
+
+// OAuthDeviceCodeByHash reads a grant, expired or not.
+func (tx *Tx) OAuthDeviceCodeByHash(ctx context.Context, hash string) (*OAuthDeviceCode, error) {
+	return scanDeviceCode(tx.q.QueryRowContext(ctx, "SELECT "+oauthDeviceColumns+" FROM oauth_device_codes WHERE device_code_hash = $1", hash))
+}

@@ -9,10 +9,13 @@ import "context"
 // many rows went.
 func (tx *Tx) SweepExpired(ctx context.Context, now int64, limit int) (int64, error) {
 	var total int64
-	for _, table := range []string{"refresh_tokens", "one_time_codes", "oauth_sessions", "oauth_codes"} {
+	for _, table := range []string{"refresh_tokens", "one_time_codes", "oauth_sessions", "oauth_codes", "oauth_device_codes"} {
 		key := "id"
-		if table == "one_time_codes" || table == "oauth_codes" {
+		switch table {
+		case "one_time_codes", "oauth_codes":
 			key = "code_hash"
+		case "oauth_device_codes":
+			key = "device_code_hash"
 		}
 		res, err := tx.q.ExecContext(ctx, "DELETE FROM "+table+" WHERE "+key+" IN (SELECT "+key+" FROM "+table+
 			" WHERE expires_instant <= $1 ORDER BY expires_instant LIMIT $2)", now, limit)

@@ -39,3 +39,24 @@ CREATE TABLE oauth_codes (
     insert_instant   BIGINT NOT NULL
 );
 CREATE INDEX oauth_codes_expires ON oauth_codes (expires_instant);
+
+-- Device authorization grants (RFC 8628): the device polls with its device
+-- code (stored hashed); the user types the user code on the hosted page and
+-- signs in, which approves the row (user_id set). The approved row is taken
+-- by one DELETE … RETURNING, so it yields tokens once.
+CREATE TABLE oauth_device_codes (
+    device_code_hash  TEXT PRIMARY KEY,
+    user_code         TEXT NOT NULL UNIQUE,
+    client_id         TEXT NOT NULL,
+    tenant_id         TEXT NOT NULL,
+    scope             TEXT NOT NULL DEFAULT '',
+    interval_seconds  INTEGER NOT NULL,
+    expires_instant   BIGINT NOT NULL,
+    last_poll_instant BIGINT NOT NULL DEFAULT 0,
+    user_id           TEXT REFERENCES users (id) ON DELETE CASCADE,
+    session_id        TEXT NOT NULL DEFAULT '',
+    auth_instant      BIGINT NOT NULL DEFAULT 0,
+    auth_type         TEXT NOT NULL DEFAULT '',
+    insert_instant    BIGINT NOT NULL
+);
+CREATE INDEX oauth_device_codes_expires ON oauth_device_codes (expires_instant);
