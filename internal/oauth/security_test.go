@@ -318,3 +318,38 @@ func flipFirst(s string) string {
 	}
 	return "A" + s[1:]
 }
+
+// TestCodeExchangeRace: concurrent exchanges of one code are replays of
+// each other, so at most one gets tokens, and whatever it got is revoked:
+// the code's refresh token never survives (store-level atomicity:
+// internal/store TestOAuthOneTimeValues).
+func TestCodeExchangeRace(t *testing.T) {
+	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
+		e := start(t, b)
+		c := e.app(appOpts{})
+		e.user("race@example.com", nil, c.id)
+		r := e.rp(c)
+		v := oauth2.GenerateVerifier()
+		u := e.browser().signIn(r.conf.AuthCodeURL("st4te", oauth2.S256ChallengeOption(v)), "race@example.com")
+		const n = 8
+		results := make(chan *oauth2.Token, n)
+		for range n {
+			go func() {
+				tok, _ := r.conf.Exchange(r.ctx, u.Query().Get("code"), oauth2.VerifierOption(v))
+				results <- tok
+			}()
+		}
+		ok := 0
+		for range n {
+			if tok := <-results; tok != nil {
+				ok++
+				if _, err := r.conf.TokenSource(r.ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil {
+					t.Error("the refresh token of a replayed code still works")
+				}
+			}
+		}
+		if ok > 1 {
+			t.Fatalf("%d of %d concurrent exchanges succeeded", ok, n)
+		}
+	})
+}

@@ -207,7 +207,7 @@ func (tx *Tx) TakeApprovedOAuthDeviceCode(ctx context.Context, hash string, now 
 // these apart with OAuthDeviceCodeByHash).
 func (tx *Tx) PollOAuthDeviceCode(ctx context.Context, hash string, now int64) (*OAuthDeviceCode, error) {
 	return scanDeviceCode(tx.q.QueryRowContext(ctx, `UPDATE oauth_device_codes SET last_poll_instant = $2
-		WHERE device_code_hash = $1 AND expires_instant > $2 AND last_poll_instant <= $2 - interval_seconds * 1000
+		WHERE device_code_hash = $1 AND expires_instant > $2 AND (last_poll_instant = 0 OR last_poll_instant <= $2 - interval_seconds * 1000)
 		RETURNING `+oauthDeviceColumns, hash, now))
 }
 
