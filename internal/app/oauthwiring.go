@@ -18,6 +18,7 @@ import (
 	"github.com/latchid/latch/internal/keys"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/oauth"
+	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/store"
 	"github.com/latchid/latch/internal/ui"
 )
@@ -444,4 +445,21 @@ func (a *oauthAdapter) DeviceGrantByHash(ctx context.Context, hash string) (*oau
 		return nil, notFound(err)
 	}
 	return deviceOf(d), nil
+}
+
+// RefreshTokenStatus implements oauth.TokenIssuer.
+func (a *oauthAdapter) RefreshTokenStatus(ctx context.Context, refreshToken, clientID string) (*oauth.RefreshStatus, error) {
+	if refreshToken == "" || len(refreshToken) > 1024 {
+		return nil, oauth.ErrNotFound
+	}
+	rt, err := a.st().RefreshTokenByHash(ctx, secrets.HashToken(refreshToken))
+	if err != nil {
+		return nil, notFound(err)
+	}
+	now := a.svc.Clock().Now().UnixMilli()
+	if rt.ApplicationID != clientID || rt.Revoked || rt.RotatedInstant != nil || rt.ExpiresInstant <= now {
+		return nil, oauth.ErrNotFound
+	}
+	return &oauth.RefreshStatus{UserID: rt.UserID, TenantID: rt.TenantID, ApplicationID: rt.ApplicationID,
+		ExpiresInstant: rt.ExpiresInstant, InsertInstant: rt.InsertInstant}, nil
 }

@@ -120,7 +120,18 @@ func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) {
 			p.serverError(w, r, "verify access token", err)
 			return
 		}
-		writeJSON(w, http.StatusOK, inactive)
+		// Not an access token: maybe the client's refresh token.
+		rs, err := p.Tokens.RefreshTokenStatus(r.Context(), tok, ca.client.App.ID)
+		if err != nil {
+			if !errors.Is(err, ErrNotFound) {
+				p.serverError(w, r, "read refresh token", err)
+				return
+			}
+			writeJSON(w, http.StatusOK, inactive)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"active": true, "sub": rs.UserID, "tid": rs.TenantID, "client_id": rs.ApplicationID,
+			"aud": rs.ApplicationID, "exp": rs.ExpiresInstant / 1000, "iat": rs.InsertInstant / 1000, "token_type": "refresh_token"})
 		return
 	}
 	if at.Audience != ca.client.App.ID || at.TenantID != ca.client.Tenant.ID || at.Claims["authenticationType"] == nil {

@@ -209,6 +209,12 @@ func TestSignInFlows(t *testing.T) {
 			if _, _, body := e.postForm("/oauth2/introspect", url.Values{"token": {tok.AccessToken}}, c2.id, c2.secret); body["active"] != false || len(body) != 1 {
 				t.Fatalf("another client's token: %v", body)
 			}
+			if _, _, body := e.postForm("/oauth2/introspect", url.Values{"token": {tok.RefreshToken}, "token_type_hint": {"refresh_token"}}, c1.id, c1.secret); body["active"] != true || body["sub"] != uid || body["token_type"] != "refresh_token" {
+				t.Fatalf("refresh token: %v", body)
+			}
+			if _, _, body := e.postForm("/oauth2/introspect", url.Values{"token": {tok.RefreshToken}}, c2.id, c2.secret); body["active"] != false {
+				t.Fatalf("another client's refresh token: %v", body)
+			}
 			if _, _, body := e.postForm("/oauth2/introspect", url.Values{"token": {"garbage"}}, c1.id, c1.secret); body["active"] != false {
 				t.Fatalf("garbage: %v", body)
 			}
@@ -224,6 +230,9 @@ func TestSignInFlows(t *testing.T) {
 			}
 			if _, err := r1.conf.TokenSource(r1.ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil {
 				t.Fatal("a revoked refresh token was accepted")
+			}
+			if _, _, body := e.postForm("/oauth2/introspect", url.Values{"token": {tok.RefreshToken}}, c1.id, c1.secret); body["active"] != false {
+				t.Fatalf("revoked refresh token: %v", body)
 			}
 		})
 

@@ -113,6 +113,15 @@ type AccessToken struct {
 	Audience      string
 }
 
+// RefreshStatus is a usable refresh token as introspection shows it.
+type RefreshStatus struct {
+	UserID         string
+	TenantID       string
+	ApplicationID  string
+	ExpiresInstant int64 // epoch ms
+	InsertInstant  int64 // epoch ms
+}
+
 // TokenIssuer issues, refreshes, revokes and verifies tokens.
 type TokenIssuer interface {
 	IssueTokens(ctx context.Context, g Grant) (*Tokens, error)
@@ -127,6 +136,10 @@ type TokenIssuer interface {
 	// VerifySignature checks only that Latch signed a token (an expired
 	// id_token_hint still names its user) and returns its claims.
 	VerifySignature(ctx context.Context, token string) (map[string]any, error)
+	// RefreshTokenStatus describes the client's own refresh token for
+	// introspection; ErrNotFound when it is unknown, another client's,
+	// revoked, rotated or expired.
+	RefreshTokenStatus(ctx context.Context, refreshToken, clientID string) (*RefreshStatus, error)
 	// IDTokenAlgorithm is the JWS algorithm of the client's id-token key.
 	IDTokenAlgorithm(ctx context.Context, c *Client) (string, error)
 	// SignIDToken signs claims with the client's id-token key.
