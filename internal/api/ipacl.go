@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/latchid/latch/internal/core"
 	"github.com/latchid/latch/internal/httpx"
@@ -41,7 +42,21 @@ func (s *Server) retrieveIPACL(w http.ResponseWriter, r *http.Request) {
 	s.reply(w, r, ipaclResponse{l}, err)
 }
 
+// ownList refuses a key's change to the IP ACL it is bound to: loosening the
+// list would widen where the key, and every key it made, may be used from.
+func (s *Server) ownList(w http.ResponseWriter, r *http.Request) bool {
+	p := PrincipalFrom(r.Context())
+	if p.Key == nil || p.Key.IPAccessControlListID == "" || !strings.EqualFold(p.Key.IPAccessControlListID, r.PathValue("id")) {
+		return false
+	}
+	httpx.WriteStatus(w, s.cfg.ForbiddenStatus)
+	return true
+}
+
 func (s *Server) updateIPACL(w http.ResponseWriter, r *http.Request) {
+	if s.ownList(w, r) {
+		return
+	}
 	var req ipaclRequest
 	if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
 		httpx.WriteError(w, r, s.log, err)
@@ -55,6 +70,9 @@ func (s *Server) updateIPACL(w http.ResponseWriter, r *http.Request) {
 // own (application/json: arrays such as entries are appended to), RFC 7396
 // merge patch or RFC 6902 JSON Patch, to {"ipAccessControlList":{…}}.
 func (s *Server) patchIPACL(w http.ResponseWriter, r *http.Request) {
+	if s.ownList(w, r) {
+		return
+	}
 	var body json.RawMessage
 	if err := httpx.DecodeJSON(w, r, &body, false); err != nil {
 		httpx.WriteError(w, r, s.log, err)
@@ -66,6 +84,9 @@ func (s *Server) patchIPACL(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteIPACL(w http.ResponseWriter, r *http.Request) {
+	if s.ownList(w, r) {
+		return
+	}
 	s.reply(w, r, nil, s.svc.DeleteIPACL(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id")))
 }
 

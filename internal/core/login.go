@@ -26,9 +26,12 @@ import (
 //   - 401: the application (or, without one, the tenant) requires an API key
 //     (loginConfiguration.requireAuthentication) and none that may call the
 //     Login API came with the request.
-//   - 409: the login id is locked after too many failed password checks
-//     (failedAuthenticationConfiguration). While locked, the password is not
-//     checked at all, so that a lockout is not a password oracle.
+//   - 409: the login id is locked after too many failed authentications
+//     (failedAuthenticationConfiguration): wrong passwords, here and in change
+//     password, and wrong second factors, in one count that only a whole
+//     login clears (a right password clears nothing while a second factor is
+//     due). While locked, the password is not checked at all, so that a
+//     lockout is not a password oracle.
 //   - 404: no such user, or a wrong password: the same empty answer and the
 //     same work (one password hash with the tenant's scheme and factor, and
 //     one counted failure), so that neither the status, the body nor the time
@@ -254,6 +257,15 @@ func lockedResult(fa model.FailedAuthenticationConfiguration, until int64) *Logi
 	}}}}
 }
 
+// lockedError is a lockout as APIs other than the Login API answer it
+// (their errors are FusionAuth's Errors): 409, [LoginPrevented], with the
+// lockout's end.
+func lockedError(until int64) error {
+	e := new(model.Errors).General("LoginPrevented", "The user is locked after too many failed authentication attempts; try again later.")
+	e.GeneralErrors[0].Data = map[string]any{"expiry": until, "reasonCode": lockoutReasonCode}
+	return &model.StatusError{Status: StatusLoginPrevented, Body: e}
+}
+
 // Login is FusionAuth's POST /api/login. It returns a result for every
 // answer with a status of its own, and an error for 400 (model.Errors), 401
 // (model.ErrUnauthorized), 404 (model.ErrNotFound) and 500.
@@ -399,10 +411,11 @@ const (
 	staleFailureSweepEvery = 64
 )
 
-// countFailure counts a failed password check and answers it: 404, or 409
-// when a lockout is on (the check that reaches tooManyAttempts still answers
-// 404; the next one finds the lockout). A lockout revokes the user's refresh
-// tokens when the tenant says so (revocation.go).
+// countFailure counts a failed password check (or a wrong second factor:
+// the same count) and answers it: 404, or 409 when a lockout is on (the
+// check that reaches tooManyAttempts still answers 404; the next one finds
+// the lockout). A lockout revokes the user's refresh tokens when the tenant
+// says so (revocation.go).
 func (s *Service) countFailure(ctx context.Context, tenant *model.TenantConfig, subject string) (*LoginResult, error) {
 	fa := tenant.FailedAuthenticationConfiguration
 	var lockedUntil int64
@@ -675,6 +688,10 @@ func (s *Service) authenticated(ctx context.Context, lt *loginTarget, row *store
 // twoFactorRequired answers 242: the password was right, the second factor
 // is still due. The twoFactorId is a one-time code (stored hashed) holding
 // what the login asked for, so that the two-factor login API can finish it.
+//
+// It leaves the failure count alone: only a whole login (the second factor
+// too) clears it. Clearing it here would let whoever holds the password
+// guess codes without end (password, 242, a few wrong codes, again).
 func (s *Service) twoFactorRequired(ctx context.Context, lt *loginTarget, row *store.UserRow, how authenticatedLogin, methods []Object) (*LoginResult, error) {
 	id := secrets.Token(32)
 	data, err := encodeObject(Object{"applicationId": lt.appID(), "ipAddress": how.ip, "noJWT": how.noJWT,
@@ -686,12 +703,8 @@ func (s *Service) twoFactorRequired(ctx context.Context, lt *loginTarget, row *s
 	ttl := int64(lt.tenant.ExternalIdentifierConfiguration.TwoFactorIDTimeToLiveInSeconds) * 1000
 	var lockedUntil int64
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
-		cleared, err := tx.ClearLoginFailures(ctx, row.ID, now)
-		if err != nil {
-			return err
-		}
-		if !cleared {
-			lockedUntil, err = tx.LockedUntil(ctx, row.ID, now)
+		// A lockout begun while the password was checked.
+		if lockedUntil, err = tx.LockedUntil(ctx, row.ID, now); err != nil || lockedUntil != 0 {
 			return err
 		}
 		return tx.InsertOneTimeCode(ctx, &store.OneTimeCode{Hash: codeHash(id), Kind: CodeTwoFactorLogin, UserID: row.ID,

@@ -42,9 +42,10 @@ import (
 //     succeeds with it, its tenant's twoFactorIdTimeToLiveInSeconds pass, or
 //     maxTwoFactorAttempts wrong codes were tried with it. A wrong code is
 //     421 and counts as a failed login (the same counter and lockout as
-//     passwords). A TOTP code is accepted once: its use is claimed as a
-//     one-time code that lives as long as the code could still verify, so a
-//     replay on any node fails. A recovery code works once.
+//     passwords), which only a completed login clears: a new password step
+//     does not (login.go). A TOTP code is accepted once: its use is claimed
+//     as a one-time code that lives as long as the code could still
+//     verify, so a replay on any node fails. A recovery code works once.
 //
 // Email and SMS methods need message delivery, which Latch does not have yet:
 // enabling them is refused.

@@ -385,6 +385,19 @@ func (s *Service) ChangePasswordByLoginID(ctx context.Context, actor Actor, scop
 	if err != nil {
 		return err
 	}
+	cfg, err := s.loginTenantConfig(ctx, row.TenantID)
+	if err != nil {
+		return err
+	}
+	// The current password is a login's password: wrong ones count toward
+	// the user's lockout, and while locked it is not checked at all, so
+	// that this is no password oracle beside the Login API. A right one
+	// clears nothing (the user may have a second factor).
+	if until, err := rd.LockedUntil(ctx, row.ID, s.now()); err != nil {
+		return err
+	} else if until != 0 {
+		return lockedError(until)
+	}
 	pol, err := s.passwordPolicyOf(ctx, row.TenantID)
 	if err != nil {
 		return err
@@ -394,13 +407,16 @@ func (s *Service) ChangePasswordByLoginID(ctx context.Context, actor Actor, scop
 		return err
 	}
 	if !currentPasswordMatches(row, req.CurrentPassword) {
+		res, err := s.countFailure(ctx, cfg, row.ID)
+		switch {
+		case res != nil: // locked meanwhile
+			return lockedError(res.Response.Actions[0].Expiry)
+		case err != nil && !errors.Is(err, model.ErrNotFound):
+			return err
+		}
 		return model.FieldError("currentPassword", "invalid", "The current password is not correct.")
 	}
 	hash, pol, err := s.newPasswordFor(ctx, row, req.Password, true)
-	if err != nil {
-		return err
-	}
-	cfg, err := s.loginTenantConfig(ctx, row.TenantID)
 	if err != nil {
 		return err
 	}
@@ -412,6 +428,11 @@ func (s *Service) ChangePasswordByLoginID(ctx context.Context, actor Actor, scop
 		}
 		if err != nil {
 			return err
+		}
+		if until, err := tx.LockedUntil(ctx, cur.ID, now); err != nil {
+			return err
+		} else if until != 0 { // locked while the password was checked
+			return lockedError(until)
 		}
 		if cur.PasswordHash != row.PasswordHash {
 			// Another change won meanwhile; the current password checked

@@ -30,11 +30,15 @@ func WriteStatus(w http.ResponseWriter, status int) {
 }
 
 // WriteError renders err for the /api surface, FusionAuth's way: validation
-// errors as a 400 Errors body, sentinels as bare statuses, anything else as an
-// empty 500 whose cause goes to the log only.
+// errors as a 400 Errors body (a StatusError's with its own status),
+// sentinels as bare statuses, anything else as an empty 500 whose cause goes
+// to the log only.
 func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	var verrs *model.Errors
+	var serr *model.StatusError
 	switch {
+	case errors.As(err, &serr):
+		WriteJSON(w, serr.Status, serr.Body)
 	case errors.As(err, &verrs):
 		WriteJSON(w, http.StatusBadRequest, verrs)
 	case errors.Is(err, model.ErrUnauthorized):
