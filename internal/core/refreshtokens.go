@@ -107,13 +107,6 @@ type refreshContext struct {
 	roles []string
 }
 
-// loadRefresh reads a refresh token and checks that it, its application and
-// its user may still be used. A rotated token seen here is a reuse: its
-// family is revoked.
-func (s *Service) loadRefresh(ctx context.Context, value string, now int64) (*refreshContext, error) {
-	return s.loadRefreshFor(ctx, value, now, refreshUse{})
-}
-
 // refreshUse is who exchanges a refresh token: the JWT refresh API (zero),
 // or an OAuth client (refresh_token grant), which may only use its own
 // tokens and needs the grant enabled rather than allowTokenRefresh.
@@ -122,7 +115,10 @@ type refreshUse struct {
 	issuer   string // the provider's issuer for the tenant (OAuth only)
 }
 
-func (s *Service) loadRefreshFor(ctx context.Context, value string, now int64, use refreshUse) (*refreshContext, error) {
+// loadRefresh reads a refresh token and checks that it, its application and
+// its user may still be used by use. A rotated token seen here is a reuse:
+// its family is revoked.
+func (s *Service) loadRefresh(ctx context.Context, value string, now int64, use refreshUse) (*refreshContext, error) {
 	if value == "" || len(value) > maxRefreshTokenLength {
 		return nil, tokenNotUsable()
 	}
@@ -217,7 +213,7 @@ func (s *Service) exchangeRefresh(ctx context.Context, req RefreshRequest, ip st
 		return nil, nil, model.FieldError("refreshToken", "blank", "A refresh token is required.")
 	}
 	now := s.now()
-	rc, err := s.loadRefreshFor(ctx, req.RefreshToken, now, use)
+	rc, err := s.loadRefresh(ctx, req.RefreshToken, now, use)
 	if err != nil {
 		return nil, nil, err
 	}
