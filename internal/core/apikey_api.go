@@ -108,7 +108,11 @@ func parseKeyInput(raw json.RawMessage) (*keyInput, error) {
 	for name := range fields {
 		in.present[name] = true
 	}
-	if err := json.Unmarshal(raw, in); err != nil {
+	if err := model.UnmarshalExact(raw, in, "apiKey"); err != nil {
+		var verrs *model.Errors
+		if errors.As(err, &verrs) {
+			return nil, err
+		}
 		var typ *json.UnmarshalTypeError
 		if errors.As(err, &typ) && typ.Field != "" {
 			return nil, model.FieldError("apiKey."+typ.Field, "invalid",
@@ -154,7 +158,11 @@ func patchedRequest(before *model.APIKey, form model.PatchForm, body []byte) (*k
 		return nil, false, err
 	}
 	var req APIKeyRequest
-	if err := json.Unmarshal(out, &req); err != nil {
+	if err := model.UnmarshalExact(out, &req, ""); err != nil {
+		var verrs *model.Errors
+		if errors.As(err, &verrs) {
+			return nil, false, err
+		}
 		return nil, false, model.FieldError("apiKey", "invalid", "The patched request is not an API key request: "+err.Error())
 	}
 	in, err := parseKeyInput(req.APIKey)

@@ -27,6 +27,17 @@ var applicationSecretPath = secretPath{"oauthConfiguration", "clientSecret"}
 
 var applicationOwnedFields = []string{"id", "tenantId", "name", "active", "state", "insertInstant", "lastUpdateInstant", "roles"}
 
+// applicationFields are the member names of an application object, matched
+// exactly: the typed view's (the client secret among them), the owned ones.
+var applicationFields = model.FieldsOf(model.ApplicationConfig{}, append(slices.Clone(applicationOwnedFields), "data")...)
+
+// applicationRequestFields are the members of FusionAuth's ApplicationRequest
+// (roles are sent in one too).
+var applicationRequestFields = model.FieldsOf(nil, applicationField, roleField, "eventInfo", "sourceApplicationId")
+
+// roleFields are the member names of a role object.
+var roleFields = model.FieldsOf(model.ApplicationRole{})
+
 // applicationDefaultsJSON are FusionAuth's defaults for a new application's
 // settings that Latch acts on (tokens, Login API, OAuth client).
 const applicationDefaultsJSON = `{
@@ -102,6 +113,9 @@ type preparedApplication struct {
 // are read on create only; FusionAuth manages them through the role API after.
 func normalizeApplication(o Object, create bool) (*preparedApplication, *model.Errors) {
 	verrs := &model.Errors{}
+	if !applicationFields.Check(o, applicationField, verrs) {
+		return &preparedApplication{}, verrs
+	}
 	p := &preparedApplication{name: requiredName(o, applicationField+".name", verrs)}
 	rolesRaw := o["roles"]
 	for _, f := range applicationOwnedFields {
@@ -232,8 +246,11 @@ func normalizeNewRoles(raw any, verrs *model.Errors) []model.ApplicationRole {
 // normalizeRole reads one role object; field prefixes its errors. The id stays
 // "" when not given.
 func normalizeRole(o Object, field string, verrs *model.Errors) (model.ApplicationRole, bool) {
-	name := requiredName(o, field+".name", verrs)
 	var r model.ApplicationRole
+	if !roleFields.Check(o, field, verrs) {
+		return r, false
+	}
+	name := requiredName(o, field+".name", verrs)
 	// The name was checked above; the typed decode checks the other members.
 	clean := model.DeepCopyJSON(o).(Object)
 	delete(clean, "name")
@@ -261,7 +278,7 @@ func normalizeRole(o Object, field string, verrs *model.Errors) (model.Applicati
 
 // applicationObject builds the object a client sees from a stored row.
 func (s *Service) applicationObject(row *store.ApplicationRow, roles []model.ApplicationRole, withSecrets bool) (Object, error) {
-	o, err := parseObject(row.Data)
+	o, err := storedObject(row.Data, applicationFields)
 	if err != nil {
 		return nil, fmt.Errorf("application %s data: %w", row.ID, err)
 	}
@@ -432,7 +449,7 @@ func (s *Service) SearchApplications(ctx context.Context, scope TenantScope, q A
 func (s *Service) CreateApplication(ctx context.Context, actor Actor, scope TenantScope, id string, body Object) (Object, error) {
 	verrs := &model.Errors{}
 	id = newOrGivenID(id, applicationField+".id", verrs)
-	o := requestObject(body, applicationField, verrs)
+	o := requestObject(body, applicationRequestFields, applicationField, verrs)
 	sourceID := optionalID(body, "sourceApplicationId", verrs)
 	if err := verrs.Err(); err != nil {
 		return nil, err
@@ -545,7 +562,7 @@ func sortRoles(roles []model.ApplicationRole) {
 // client secret keeps the current one, as in FusionAuth.
 func (s *Service) UpdateApplication(ctx context.Context, actor Actor, scope TenantScope, id string, body Object) (Object, error) {
 	verrs := &model.Errors{}
-	o := requestObject(body, applicationField, verrs)
+	o := requestObject(body, applicationRequestFields, applicationField, verrs)
 	if err := verrs.Err(); err != nil {
 		return nil, err
 	}
@@ -566,7 +583,7 @@ func (s *Service) PatchApplication(ctx context.Context, actor Actor, scope Tenan
 			return nil, model.GeneralError(model.CodeInvalidJSON, "The patched request is not a JSON object.")
 		}
 		verrs := &model.Errors{}
-		o := requestObject(body, applicationField, verrs)
+		o := requestObject(body, applicationRequestFields, applicationField, verrs)
 		return o, verrs.Err()
 	})
 }
@@ -736,7 +753,7 @@ func checkRolesEditable(appID string) error {
 // "" (the role object's id, else a generated one) or a chosen UUID.
 func (s *Service) CreateRole(ctx context.Context, actor Actor, scope TenantScope, appID, roleID string, body Object) (*model.ApplicationRole, error) {
 	verrs := &model.Errors{}
-	o := requestObject(body, roleField, verrs)
+	o := requestObject(body, applicationRequestFields, roleField, verrs)
 	r, ok := normalizeRole(o, roleField, verrs)
 	if ok {
 		if roleID != "" {
@@ -779,7 +796,7 @@ func (s *Service) CreateRole(ctx context.Context, actor Actor, scope TenantScope
 // UpdateRole replaces a role with the object of {"role":{…}}.
 func (s *Service) UpdateRole(ctx context.Context, actor Actor, scope TenantScope, appID, roleID string, body Object) (*model.ApplicationRole, error) {
 	verrs := &model.Errors{}
-	o := requestObject(body, roleField, verrs)
+	o := requestObject(body, applicationRequestFields, roleField, verrs)
 	if err := verrs.Err(); err != nil {
 		return nil, err
 	}
@@ -799,7 +816,7 @@ func (s *Service) PatchRole(ctx context.Context, actor Actor, scope TenantScope,
 			return nil, model.GeneralError(model.CodeInvalidJSON, "The patched request is not a JSON object.")
 		}
 		verrs := &model.Errors{}
-		o := requestObject(body, roleField, verrs)
+		o := requestObject(body, applicationRequestFields, roleField, verrs)
 		return o, verrs.Err()
 	})
 }

@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"slices"
@@ -213,7 +212,7 @@ func (s *Service) defaultAccessTokenKeyIn(ctx context.Context, rd *store.Tx, sn 
 			AccessTokenKeyID string `json:"accessTokenKeyId"`
 		} `json:"jwtConfiguration"`
 	}
-	if json.Unmarshal([]byte(data), &d) != nil {
+	if decodeStored(data, tenantFields, &d) != nil {
 		return ""
 	}
 	if sn.version >= 0 {

@@ -21,6 +21,23 @@ const groupField = "group"
 
 var groupOwnedFields = []string{"id", "tenantId", "name", "roles", "insertInstant", "lastUpdateInstant"}
 
+// groupFields are the member names of a group object, matched exactly.
+var groupFields = model.FieldsOf(nil, append(slices.Clone(groupOwnedFields), "data")...)
+
+// groupRequestFields are the members of FusionAuth's GroupRequest.
+var groupRequestFields = model.FieldsOf(nil, groupField, "roleIds")
+
+// memberRequestFields are the members of FusionAuth's MemberRequest and
+// MemberDeleteRequest (whose members lists hold user ids instead).
+var memberRequestFields = model.FieldsOf(struct {
+	Members map[string][]struct {
+		ID     string         `json:"id"`
+		UserID string         `json:"userId"`
+		Data   map[string]any `json:"data"`
+	} `json:"members"`
+	MemberIDs []string `json:"memberIds"`
+}{})
+
 // GroupSearch is FusionAuth's GroupSearchCriteria.
 type GroupSearch struct {
 	Name            string `json:"name"`
@@ -45,7 +62,7 @@ func groupLabel(name, id string) string { return fmt.Sprintf("[%s] (%s)", name, 
 // groupObject builds the object a client sees from a stored row: roles are a
 // map of application id to the roles the group grants on it.
 func groupObject(row *store.GroupRow, roles []store.GroupRole) (Object, error) {
-	o, err := parseObject(row.Data)
+	o, err := storedObject(row.Data, groupFields)
 	if err != nil {
 		return nil, fmt.Errorf("group %s data: %w", row.ID, err)
 	}
@@ -80,6 +97,7 @@ func groupRoleIDs(roles []store.GroupRole) []any {
 
 // normalizeGroup checks a group object as sent and prepares it in place.
 func normalizeGroup(o Object, verrs *model.Errors) string {
+	groupFields.Check(o, groupField, verrs)
 	name := requiredName(o, groupField+".name", verrs)
 	for _, f := range groupOwnedFields {
 		delete(o, f)
@@ -265,7 +283,7 @@ func (s *Service) CreateGroup(ctx context.Context, actor Actor, scope TenantScop
 			verrs.Field("groupId", "invalid", "The group id must be a UUID.")
 		}
 	}
-	o := requestObject(body, groupField, verrs)
+	o := requestObject(body, groupRequestFields, groupField, verrs)
 	if id == "" {
 		if given, _ := o["id"].(string); given != "" {
 			id = newOrGivenID(given, groupField+".id", verrs)
@@ -417,7 +435,7 @@ func (s *Service) changeGroup(ctx context.Context, actor Actor, scope TenantScop
 			return err
 		}
 		verrs := &model.Errors{}
-		o := requestObject(body, groupField, verrs)
+		o := requestObject(body, groupRequestFields, groupField, verrs)
 		name := normalizeGroup(o, verrs)
 		roleIDs := requestRoleIDs(body, verrs)
 		if err := verrs.Err(); err != nil {
@@ -537,6 +555,9 @@ func invalidMembersGroup(verrs *model.Errors, key string) {
 // members. Member ids must be free.
 func parseMemberRequest(ctx context.Context, tx *store.Tx, scope TenantScope, body Object) ([]*store.GroupRow, map[string][]memberRequest, error) {
 	verrs := &model.Errors{}
+	if !memberRequestFields.Check(body, "", verrs) {
+		return nil, nil, verrs
+	}
 	raw, ok := body["members"].(Object)
 	if !ok || len(raw) == 0 {
 		if body["members"] != nil && !ok {
@@ -905,6 +926,9 @@ func (s *Service) RemoveGroupMember(ctx context.Context, actor Actor, scope Tena
 // body: {"memberIds":[…]} or {"members":{groupId:[userId…]}}. Users that are
 // not members of a named group are skipped, as in FusionAuth.
 func (s *Service) RemoveGroupMembers(ctx context.Context, actor Actor, scope TenantScope, body Object) error {
+	if verrs := (&model.Errors{}); !memberRequestFields.Check(body, "", verrs) {
+		return verrs
+	}
 	if raw, ok := body["memberIds"]; ok && raw != nil {
 		list, ok := raw.([]any)
 		if !ok {

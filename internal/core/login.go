@@ -475,13 +475,12 @@ type authenticatedLogin struct {
 
 // userExpiry reads a user's expiry (epoch ms; 0 when none).
 func userExpiry(row *store.UserRow) int64 {
-	var v struct {
-		Expiry json.Number `json:"expiry"`
-	}
-	if json.Unmarshal([]byte(row.Data), &v) != nil {
+	o, err := storedObject(row.Data, userFields)
+	if err != nil {
 		return 0
 	}
-	n, err := v.Expiry.Int64()
+	v, _ := o["expiry"].(json.Number)
+	n, err := v.Int64()
 	if err != nil {
 		return 0
 	}
@@ -496,16 +495,18 @@ const CodeTwoFactorLogin = "twoFactorLogin"
 // id, method and their settings (authenticator, email, mobilePhone…; secrets
 // are not in the data column; twoFactorMethodView leaves them out anyway).
 func twoFactorMethodsOf(row *store.UserRow) []Object {
-	var v struct {
-		TwoFactor struct {
-			Methods []map[string]any `json:"methods"`
-		} `json:"twoFactor"`
-	}
-	if json.Unmarshal([]byte(row.Data), &v) != nil {
+	o, err := storedObject(row.Data, userFields)
+	if err != nil {
 		return nil
 	}
+	tf, _ := o["twoFactor"].(Object)
+	list, _ := tf["methods"].([]any)
 	var out []Object
-	for _, m := range v.TwoFactor.Methods {
+	for _, item := range list {
+		m, ok := item.(Object)
+		if !ok {
+			continue
+		}
 		id, _ := m["id"].(string)
 		method, _ := m["method"].(string)
 		if id != "" && method != "" {

@@ -78,9 +78,40 @@ func toTree(v any) (any, error) {
 	return model.DecodeJSONValue(b)
 }
 
-// requestObject reads member name of a request body as an object. Absent or
-// null is an empty object (validation then reports the missing fields).
-func requestObject(body Object, name string, verrs *model.Errors) Object {
+// storedObject parses a stored data column and drops what a request can no
+// longer put there: members that differ from a known field only in letter
+// case (see model.Fields), which rows written before they were refused may
+// hold. Every read of an object's data column goes through it, so that such a
+// member is never returned, and the next write of the object leaves it out.
+func storedObject(text string, fields *model.Fields) (Object, error) {
+	o, err := parseObject(text)
+	if err != nil {
+		return nil, err
+	}
+	fields.Drop(o)
+	return o, nil
+}
+
+// decodeStored decodes a stored data column into a typed view, matching
+// field names exactly (see storedObject).
+func decodeStored(text string, fields *model.Fields, into any) error {
+	o, err := storedObject(text, fields)
+	if err != nil {
+		return err
+	}
+	b, err := json.Marshal(o)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, into)
+}
+
+// requestObject checks the member names of a request body against request
+// (a case variant of one is a field error) and reads member name as an
+// object. Absent or null is an empty object (validation then reports the
+// missing fields).
+func requestObject(body Object, request *model.Fields, name string, verrs *model.Errors) Object {
+	request.Check(body, "", verrs)
 	switch v := body[name].(type) {
 	case nil:
 		return Object{}
@@ -197,7 +228,9 @@ func storedConfig[T any](o Object, field, what string) (*T, error) {
 }
 
 // decodeTyped decodes o into a typed view. A member of the wrong type is a
-// field error "[invalid]<prefix>.<path>", never a 500.
+// field error "[invalid]<prefix>.<path>", never a 500. encoding/json matches
+// names regardless of letter case: o comes from a checked request or from
+// storedObject, so that no case variant of a field is left to match.
 func decodeTyped(o Object, prefix string, into any, verrs *model.Errors) bool {
 	b, err := json.Marshal(o)
 	if err != nil {
@@ -239,6 +272,15 @@ func jsonKind(goKind string) string {
 type secretPath []string
 
 func (p secretPath) String() string { return strings.Join(p, ".") }
+
+// secretPathNames are paths as model.FieldsOf takes them.
+func secretPathNames(paths []secretPath) []string {
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		out[i] = p.String()
+	}
+	return out
+}
 
 // cutSecrets removes the string values at paths from o and returns them by
 // dotted path. Non-string values stay for validation to report.

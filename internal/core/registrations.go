@@ -30,6 +30,16 @@ const registrationField = "registration"
 var registrationOwnedFields = []string{"id", "applicationId", "roles", "insertInstant", "lastUpdateInstant",
 	"lastLoginInstant", "verified", "verifiedInstant", "usernameStatus", "authenticationToken", "tokens"}
 
+// registrationFields are the member names of a registration object, matched
+// exactly: the owned ones and those Latch checks.
+var registrationFields = model.FieldsOf(nil, append(slices.Clone(registrationOwnedFields),
+	"data", "preferredLanguages", "timezone", "username")...)
+
+// registrationRequestFields are the members of FusionAuth's RegistrationRequest.
+var registrationRequestFields = model.FieldsOf(nil, registrationField, userField, "disableDomainBlock", "eventInfo",
+	"generateAuthenticationToken", "sendSetPasswordEmail", "sendSetPasswordIdentityType", "skipRegistrationVerification",
+	"skipVerification", "verificationIds")
+
 // maxPreferredLanguages is FusionAuth's bound on preferredLanguages.
 const maxPreferredLanguages = 20
 
@@ -59,6 +69,7 @@ type preparedRegistration struct {
 func normalizeRegistration(o Object, generate bool, verrs *model.Errors) *preparedRegistration {
 	f := func(s string) string { return registrationField + "." + s }
 	p := &preparedRegistration{}
+	registrationFields.Check(o, registrationField, verrs)
 	p.id = optionalIDAt(o, "id", f("id"), verrs)
 	p.appID = optionalIDAt(o, "applicationId", f("applicationId"), verrs)
 	switch v := o["roles"].(type) {
@@ -150,7 +161,7 @@ func ValidTimezone(name string) bool {
 
 // registrationObject builds the object a client sees from a stored row.
 func registrationObject(row *store.RegistrationRow) (Object, error) {
-	o, err := parseObject(row.Data)
+	o, err := storedObject(row.Data, registrationFields)
 	if err != nil {
 		return nil, fmt.Errorf("registration %s data: %w", row.ID, err)
 	}
@@ -252,7 +263,7 @@ func defaultRoleNames(roles []model.ApplicationRole) []string {
 
 // applicationVerifiesRegistrations reads the application's verifyRegistration.
 func applicationVerifiesRegistrations(app *store.ApplicationRow) bool {
-	o, err := parseObject(app.Data)
+	o, err := storedObject(app.Data, applicationFields)
 	if err != nil {
 		return false
 	}
@@ -267,7 +278,7 @@ func applicationVerifiesRegistrations(app *store.ApplicationRow) bool {
 // user behind. applicationID, when given in the path, wins over the body's.
 func (s *Service) Register(ctx context.Context, actor Actor, scope TenantScope, userID, applicationID string, body Object) (*RegistrationResult, error) {
 	verrs := &model.Errors{}
-	o := requestObject(body, registrationField, verrs)
+	o := requestObject(body, registrationRequestFields, registrationField, verrs)
 	generate := boolMember(body, "generateAuthenticationToken", verrs)
 	skipVerification := boolMember(body, "skipRegistrationVerification", verrs)
 	userObj, combined := body["user"]
@@ -446,7 +457,7 @@ func registrationAppID(applicationID string, body Object) (string, error) {
 // instants stay.
 func (s *Service) UpdateRegistration(ctx context.Context, actor Actor, scope TenantScope, userID, applicationID string, body Object) (*RegistrationResult, error) {
 	verrs := &model.Errors{}
-	o := requestObject(body, registrationField, verrs)
+	o := requestObject(body, registrationRequestFields, registrationField, verrs)
 	generate := boolMember(body, "generateAuthenticationToken", verrs)
 	if err := verrs.Err(); err != nil {
 		return nil, err
@@ -488,7 +499,7 @@ func (s *Service) PatchRegistration(ctx context.Context, actor Actor, scope Tena
 			return nil, model.GeneralError(model.CodeInvalidJSON, "The patched request is not a JSON object.")
 		}
 		verrs := &model.Errors{}
-		o := requestObject(body, registrationField, verrs)
+		o := requestObject(body, registrationRequestFields, registrationField, verrs)
 		return o, verrs.Err()
 	})
 }

@@ -502,7 +502,7 @@ func (s *Service) defaultIssuer(ctx context.Context, tx *store.Tx) string {
 	var t struct {
 		Issuer string `json:"issuer"`
 	}
-	if json.Unmarshal([]byte(data), &t) != nil || strings.TrimSpace(t.Issuer) == "" {
+	if decodeStored(data, tenantFields, &t) != nil || strings.TrimSpace(t.Issuer) == "" {
 		return defaultIssuer
 	}
 	return strings.TrimSpace(t.Issuer)
@@ -580,7 +580,7 @@ func (s *Service) useDefaultKeyInDefaultTenant(ctx context.Context, tx *store.Tx
 	if err != nil {
 		return err
 	}
-	o, err := parseObject(data)
+	o, err := storedObject(data, tenantFields)
 	if err != nil {
 		return fmt.Errorf("default tenant data: %w", err)
 	}
@@ -630,8 +630,8 @@ func (s *Service) AccessTokenKeyID(ctx context.Context, applicationID string) (s
 			AccessTokenKeyID string `json:"accessTokenKeyId"`
 		} `json:"jwtConfiguration"`
 	}
-	_ = json.Unmarshal([]byte(appData), &app) // validated on write; a bad row reads as unset
-	_ = json.Unmarshal([]byte(tenantData), &tenant)
+	_ = decodeStored(appData, applicationFields, &app) // validated on write; a bad row reads as unset
+	_ = decodeStored(tenantData, tenantFields, &tenant)
 	if app.JWT.Enabled && app.JWT.AccessTokenKeyID != "" {
 		return app.JWT.AccessTokenKeyID, nil
 	}

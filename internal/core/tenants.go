@@ -29,6 +29,13 @@ var tenantSecretPaths = []secretPath{
 // tenantOwnedFields are overlaid from columns; what a client sends there is ignored.
 var tenantOwnedFields = []string{"id", "name", "insertInstant", "lastUpdateInstant", "state"}
 
+// tenantFields are the member names of a tenant object, matched exactly: the
+// typed view's, the owned ones and the secrets.
+var tenantFields = model.FieldsOf(model.TenantConfig{}, slices.Concat(tenantOwnedFields, []string{"data"}, secretPathNames(tenantSecretPaths))...)
+
+// tenantRequestFields are the members of FusionAuth's TenantRequest.
+var tenantRequestFields = model.FieldsOf(nil, tenantField, "eventInfo", "sourceTenantId", "webhookIds")
+
 // tenantDefaultsJSON are FusionAuth's documented defaults for the tenant
 // settings Latch acts on (password policy and hashing, tokens, lockout,
 // one-time identifiers, email).
@@ -123,6 +130,9 @@ type TenantSearch struct {
 // It returns the name and the typed view.
 func normalizeTenant(o Object) (string, *model.TenantConfig, *model.Errors) {
 	verrs := &model.Errors{}
+	if !tenantFields.Check(o, tenantField, verrs) {
+		return "", nil, verrs
+	}
 	name := requiredName(o, tenantField+".name", verrs)
 	for _, f := range tenantOwnedFields {
 		delete(o, f)
@@ -232,7 +242,7 @@ func checkJWTConfiguration(j *model.JWTConfiguration, field string, always bool,
 // filled again so that rows written before a setting existed (or by bootstrap)
 // read complete. withSecrets adds the decrypted secrets.
 func (s *Service) tenantObject(row *store.TenantRow, withSecrets bool) (Object, error) {
-	o, err := parseObject(row.Data)
+	o, err := storedObject(row.Data, tenantFields)
 	if err != nil {
 		return nil, fmt.Errorf("tenant %s data: %w", row.ID, err)
 	}
@@ -349,7 +359,7 @@ func (s *Service) SearchTenants(ctx context.Context, scope TenantScope, q Tenant
 func (s *Service) CreateTenant(ctx context.Context, actor Actor, id string, body Object) (Object, error) {
 	verrs := &model.Errors{}
 	id = newOrGivenID(id, tenantField+".id", verrs)
-	o := requestObject(body, tenantField, verrs)
+	o := requestObject(body, tenantRequestFields, tenantField, verrs)
 	sourceID := optionalID(body, "sourceTenantId", verrs)
 	if err := verrs.Err(); err != nil {
 		return nil, err
@@ -415,7 +425,7 @@ func (s *Service) CreateTenant(ctx context.Context, actor Actor, id string, body
 // UpdateTenant replaces a tenant with the object of a TenantRequest body.
 func (s *Service) UpdateTenant(ctx context.Context, actor Actor, scope TenantScope, id string, body Object) (Object, error) {
 	verrs := &model.Errors{}
-	o := requestObject(body, tenantField, verrs)
+	o := requestObject(body, tenantRequestFields, tenantField, verrs)
 	if err := verrs.Err(); err != nil {
 		return nil, err
 	}
@@ -436,7 +446,7 @@ func (s *Service) PatchTenant(ctx context.Context, actor Actor, scope TenantScop
 			return nil, model.GeneralError(model.CodeInvalidJSON, "The patched request is not a JSON object.")
 		}
 		verrs := &model.Errors{}
-		o := requestObject(body, tenantField, verrs)
+		o := requestObject(body, tenantRequestFields, tenantField, verrs)
 		return o, verrs.Err()
 	})
 }

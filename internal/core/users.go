@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	_ "time/tzdata" // user.timezone is checked against the IANA database, also where the OS has none
@@ -35,6 +36,16 @@ var userOwnedFields = []string{
 	"registrations", "memberships", "password", "salt", "encryptionScheme", "factor",
 	"breachedPasswordStatus", "breachedPasswordLastCheckedInstant",
 }
+
+// userFields are the member names of a user object, matched exactly: the
+// typed view's, the owned ones, and the two-factor members Latch reads or
+// cuts out.
+var userFields = model.FieldsOf(userView{}, append(slices.Clone(userOwnedFields),
+	"twoFactor.methods[].id", "twoFactor.methods[].method", "twoFactor.methods[].secret", "twoFactor.recoveryCodes")...)
+
+// userRequestFields are the members of FusionAuth's UserRequest.
+var userRequestFields = model.FieldsOf(nil, userField, "applicationId", "currentPassword", "disableDomainBlock", "eventInfo",
+	"passwordFieldType", "sendSetPasswordEmail", "sendSetPasswordIdentityType", "skipVerification", "verificationIds")
 
 // Bounds of user fields (FusionAuth's columns are no longer).
 const (
@@ -95,6 +106,9 @@ type preparedUser struct {
 func normalizeUser(o Object, prev map[string]string) (*preparedUser, *model.Errors) {
 	verrs := &model.Errors{}
 	f := func(s string) string { return userField + "." + s }
+	if !userFields.Check(o, userField, verrs) {
+		return nil, verrs
+	}
 	var v userView
 	if !decodeTyped(o, userField, &v, verrs) {
 		return nil, verrs
@@ -263,7 +277,7 @@ func userSecretAD(id string) string { return "user:" + id }
 // members are the user's registrations and group memberships (nil when not
 // expanded or none).
 func (s *Service) userObject(row *store.UserRow, regs []*store.RegistrationRow, members []Object) (Object, error) {
-	o, err := parseObject(row.Data)
+	o, err := storedObject(row.Data, userFields)
 	if err != nil {
 		return nil, fmt.Errorf("user %s data: %w", row.ID, err)
 	}
@@ -602,7 +616,7 @@ func (s *Service) PrepareNewUser(ctx context.Context, scope TenantScope, id stri
 	if body[userField] == nil {
 		verrs.Field(userField, "missing", "A user object is required.")
 	}
-	o := requestObject(body, userField, verrs)
+	o := requestObject(body, userRequestFields, userField, verrs)
 	skip := boolMember(body, "skipVerification", verrs)
 	boolMember(body, "sendSetPasswordEmail", verrs)
 	if err := verrs.Err(); err != nil {
@@ -766,7 +780,7 @@ func (s *Service) UpdateUser(ctx context.Context, actor Actor, scope TenantScope
 	if body[userField] == nil {
 		verrs.Field(userField, "missing", "A user object is required.")
 	}
-	o := requestObject(body, userField, verrs)
+	o := requestObject(body, userRequestFields, userField, verrs)
 	skip := boolMember(body, "skipVerification", verrs)
 	if err := verrs.Err(); err != nil {
 		return nil, err
@@ -790,7 +804,7 @@ func (s *Service) PatchUser(ctx context.Context, actor Actor, scope TenantScope,
 		if body[userField] == nil {
 			verrs.Field(userField, "missing", "A user object is required.")
 		}
-		o := requestObject(body, userField, verrs)
+		o := requestObject(body, userRequestFields, userField, verrs)
 		return o, verrs.Err()
 	})
 }

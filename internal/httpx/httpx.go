@@ -55,8 +55,9 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	}
 }
 
-// DecodeJSON reads a JSON body into v. Malformed input is a 400 in FusionAuth's
-// shape, never a 500. An empty body leaves v untouched when allowEmpty.
+// DecodeJSON reads a JSON body into v, matching v's field names exactly (see
+// model.UnmarshalExact). Malformed input is a 400 in FusionAuth's shape, never
+// a 500. An empty body leaves v untouched when allowEmpty.
 func DecodeJSON(w http.ResponseWriter, r *http.Request, v any, allowEmpty bool) error {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
 	if err != nil {
@@ -72,7 +73,12 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any, allowEmpty bool) 
 		}
 		return model.GeneralError("invalidJSON", "A JSON request body is required.")
 	}
-	if err := json.Unmarshal(body, v); err != nil {
+	// Field names match exactly; a case variant of one is a field error.
+	if err := model.UnmarshalExact(body, v, ""); err != nil {
+		var verrs *model.Errors
+		if errors.As(err, &verrs) {
+			return err
+		}
 		return model.GeneralError("invalidJSON", "Invalid JSON in the request body: "+describeJSONError(err, body))
 	}
 	return nil
