@@ -16,15 +16,16 @@ import (
 
 	"github.com/latchid/latch/internal/api"
 	"github.com/latchid/latch/internal/config"
-	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/secrets"
+	"github.com/latchid/latch/internal/services"
 	"github.com/latchid/latch/internal/store"
 )
 
 // newService opens a fresh SQLite database holding n full-access keys and
-// returns the core and the key values.
-func newService(b *testing.B, n int) (*core.Service, []string) {
+// returns the services and the key values.
+func newService(b *testing.B, n int) (*services.Set, []string) {
 	b.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, "", filepath.Join(b.TempDir(), "latch.db"))
@@ -39,8 +40,8 @@ func newService(b *testing.B, n int) (*core.Service, []string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	svc := core.New(st, core.SystemClock{}, mk, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err := svc.Bootstrap(ctx); err != nil {
+	svc := services.New(st, kit.SystemClock{}, mk, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err := svc.Tenancy.Bootstrap(ctx); err != nil {
 		b.Fatal(err)
 	}
 	values := make([]string, n)
@@ -101,10 +102,10 @@ func BenchmarkAuthenticateCold(b *testing.B) {
 	}
 }
 
-// freshCache wires a new core on the same store, so its key cache starts empty.
-func freshCache(b *testing.B, svc *core.Service) *core.Service {
+// freshCache wires new services on the same store, so its key cache starts empty.
+func freshCache(b *testing.B, svc *services.Set) *services.Set {
 	mk, _ := secrets.ParseMasterKey("0f1e2d3c4b5a69788796a5b4c3d2e1f00112233445566778899aabbccddeeff0")
-	return core.New(svc.Store(), core.SystemClock{}, mk, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	return services.New(svc.Store(), kit.SystemClock{}, mk, slog.New(slog.NewTextHandler(io.Discard, nil)))
 }
 
 // BenchmarkGuard compares a request through the whole /api guard (route match,

@@ -8,9 +8,9 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/latchid/latch/internal/core"
 	"github.com/latchid/latch/internal/httpx"
-	"github.com/latchid/latch/internal/keys"
+	"github.com/latchid/latch/internal/kit"
+	"github.com/latchid/latch/internal/signing"
 	"github.com/latchid/latch/internal/testutil"
 )
 
@@ -24,18 +24,18 @@ import (
 func BenchmarkJWKS(b *testing.B) {
 	svc, _ := newService(b, 1)
 	ctx := context.Background()
-	if err := svc.EnsureDefaultSigningKey(ctx); err != nil {
+	if err := svc.Signing.EnsureDefault(ctx); err != nil {
 		b.Fatal(err)
 	}
 	for _, alg := range []string{"ES256", "ES512", "Ed25519", "HS256"} {
-		if _, err := svc.GenerateSigningKey(ctx, core.Actor{Type: core.ActorSystem}, "", &core.KeyInput{Algorithm: alg, Name: "bench " + alg}); err != nil {
+		if _, err := svc.Signing.Generate(ctx, kit.Actor{Type: kit.ActorSystem}, "", &signing.KeyInput{Algorithm: alg, Name: "bench " + alg}); err != nil {
 			b.Fatal(err)
 		}
 	}
 	svc.SigningKeys.Refresh(ctx)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	mux := http.NewServeMux()
-	mux.Handle("GET /.well-known/jwks.json", keys.JWKSHandler(svc.SigningKeys.Current))
+	mux.Handle("GET /.well-known/jwks.json", httpx.JWKSHandler(svc.SigningKeys.Current))
 	h := httpx.Middleware(log, mux)
 	size := len(svc.SigningKeys.Current().JWKS())
 

@@ -17,8 +17,9 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/password"
+	"github.com/latchid/latch/internal/signing"
 	"github.com/latchid/latch/internal/testutil"
 )
 
@@ -338,11 +339,11 @@ func BenchmarkSign(b *testing.B) {
 	ctx := context.Background()
 	ids := map[string]string{}
 	for _, alg := range []string{"RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "HS256", "HS384", "HS512", "Ed25519"} {
-		in := &core.KeyInput{Algorithm: alg, Name: "bench " + alg}
+		in := &signing.KeyInput{Algorithm: alg, Name: "bench " + alg}
 		if alg[:2] == "RS" {
 			in.Length = 2048
 		}
-		k, err := svc.GenerateSigningKey(ctx, core.Actor{Type: core.ActorSystem}, "", in)
+		k, err := svc.Signing.Generate(ctx, kit.Actor{Type: kit.ActorSystem}, "", in)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -9,8 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/password"
+	"github.com/latchid/latch/internal/services"
 )
 
 // BenchmarkImportUsers measures POST /api/user/import through the core (no
@@ -36,13 +37,13 @@ func BenchmarkImportUsers(b *testing.B) {
 				// context differently (SQLite's watches it per statement).
 				ctx, cancel := context.WithCancel(context.Background())
 				defer cancel()
-				actor := core.Actor{Type: core.ActorSystem}
+				actor := kit.Actor{Type: kit.ActorSystem}
 				var total, cpu time.Duration
 				n := 0
 				for b.Loop() {
 					body := importBody(n, batch, h, appID, withReg)
 					start, startCPU := time.Now(), cpuTimeUsed()
-					if _, err := svc.ImportUsers(ctx, actor, core.AllTenants, body); err != nil {
+					if _, err := svc.Identity.ImportUsers(ctx, actor, kit.AllTenants, body); err != nil {
 						b.Fatal(err)
 					}
 					total += time.Since(start)
@@ -60,22 +61,22 @@ func BenchmarkImportUsers(b *testing.B) {
 }
 
 // importBody builds an ImportRequest body of count users numbered from first.
-func importBody(first, count int, h password.Hash, appID string, withReg bool) core.Object {
+func importBody(first, count int, h password.Hash, appID string, withReg bool) kit.Object {
 	users := make([]any, count)
 	for i := range users {
 		k := first + i
-		u := core.Object{
+		u := kit.Object{
 			"email": fmt.Sprintf("user%07d@example.com", k), "username": fmt.Sprintf("user%07d", k),
 			"firstName": benchFirstNames[k%len(benchFirstNames)], "lastName": benchLastNames[k%len(benchLastNames)],
 			"encryptionScheme": h.Scheme, "factor": jsonNumber(h.Factor), "salt": h.Salt, "password": h.Value,
-			"active": true, "verified": true, "data": core.Object{"n": jsonNumber(k)},
+			"active": true, "verified": true, "data": kit.Object{"n": jsonNumber(k)},
 		}
 		if withReg {
-			u["registrations"] = []any{core.Object{"applicationId": appID, "roles": []any{"user"}}}
+			u["registrations"] = []any{kit.Object{"applicationId": appID, "roles": []any{"user"}}}
 		}
 		users[i] = u
 	}
-	return core.Object{"users": users}
+	return kit.Object{"users": users}
 }
 
 // jsonNumber is a number as a decoded request body holds it.
@@ -83,12 +84,12 @@ func jsonNumber(n int) any { return json.Number(strconv.Itoa(n)) }
 
 // newImportBenchService opens a fresh, bootstrapped database with one
 // application (role "user") and returns the core and the application id.
-func newImportBenchService(b *testing.B, backend string) (*core.Service, string) {
+func newImportBenchService(b *testing.B, backend string) (*services.Set, string) {
 	b.Helper()
 	ctx := context.Background()
 	svc := newBenchService(b, backend)
-	app, err := svc.CreateApplication(ctx, core.Actor{Type: core.ActorSystem}, core.AllTenants, "", core.Object{
-		"application": core.Object{"name": "Imported", "roles": []any{core.Object{"name": "user"}}}})
+	app, err := svc.Tenancy.CreateApplication(ctx, kit.Actor{Type: kit.ActorSystem}, kit.AllTenants, "", kit.Object{
+		"application": kit.Object{"name": "Imported", "roles": []any{kit.Object{"name": "user"}}}})
 	if err != nil {
 		b.Fatal(err)
 	}

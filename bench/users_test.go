@@ -15,8 +15,10 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/identity"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/secrets"
+	"github.com/latchid/latch/internal/services"
 	"github.com/latchid/latch/internal/store"
 	"github.com/latchid/latch/internal/testutil"
 )
@@ -53,7 +55,7 @@ func BenchmarkUserSearch(b *testing.B) {
 		b.Run(fmt.Sprintf("%s/%d", backend, n), func(b *testing.B) {
 			svc, ids := newUserBenchService(b, backend, n)
 			ctx := context.Background()
-			all := core.TenantScope{}
+			all := kit.TenantScope{}
 			rnd := rand.New(rand.NewPCG(1, 2))
 			cases := []struct {
 				name string
@@ -62,23 +64,23 @@ func BenchmarkUserSearch(b *testing.B) {
 				{"emailPrefix", func() (int, error) {
 					// Two digits short of a whole email: about 100 users.
 					prefix := fmt.Sprintf("user%07d", rnd.IntN(n))
-					res, err := svc.SearchUsers(ctx, all, core.UserSearch{QueryString: "email:" + prefix[:len(prefix)-2] + "*"}, nil)
+					res, err := svc.Identity.SearchUsers(ctx, all, identity.UserSearch{QueryString: "email:" + prefix[:len(prefix)-2] + "*"}, nil)
 					return len(res.Users), err
 				}},
 				{"freeText", func() (int, error) {
-					res, err := svc.SearchUsers(ctx, all, core.UserSearch{QueryString: benchLastNames[rnd.IntN(len(benchLastNames))][:3]}, nil)
+					res, err := svc.Identity.SearchUsers(ctx, all, identity.UserSearch{QueryString: benchLastNames[rnd.IntN(len(benchLastNames))][:3]}, nil)
 					return len(res.Users), err
 				}},
 				{"all", func() (int, error) {
-					res, err := svc.SearchUsers(ctx, all, core.UserSearch{QueryString: "*", SortFields: []core.SortField{{Name: "email"}}}, nil)
+					res, err := svc.Identity.SearchUsers(ctx, all, identity.UserSearch{QueryString: "*", SortFields: []identity.SortField{{Name: "email"}}}, nil)
 					return len(res.Users), err
 				}},
 				{"byID", func() (int, error) {
-					res, err := svc.SearchUsers(ctx, all, core.UserSearch{IDs: []string{ids[rnd.IntN(len(ids))]}}, nil)
+					res, err := svc.Identity.SearchUsers(ctx, all, identity.UserSearch{IDs: []string{ids[rnd.IntN(len(ids))]}}, nil)
 					return len(res.Users), err
 				}},
 				{"lookupEmail", func() (int, error) {
-					_, err := svc.UserBy(ctx, all, core.LookupEmail, fmt.Sprintf("USER%07d@example.com", rnd.IntN(n)))
+					_, err := svc.Identity.UserBy(ctx, all, identity.LookupEmail, fmt.Sprintf("USER%07d@example.com", rnd.IntN(n)))
 					return 1, err
 				}},
 			}
@@ -113,7 +115,7 @@ var (
 // newBenchService opens a fresh, migrated and bootstrapped database on
 // backend ("sqlite", or "postgres" on LATCH_TEST_POSTGRES_URL's server,
 // skipped without it) and returns its core, with no HTTP in front.
-func newBenchService(b *testing.B, backend string) *core.Service {
+func newBenchService(b *testing.B, backend string) *services.Set {
 	b.Helper()
 	ctx := context.Background()
 	url := ""
@@ -135,8 +137,8 @@ func newBenchService(b *testing.B, backend string) *core.Service {
 	if err != nil {
 		b.Fatal(err)
 	}
-	svc := core.New(st, core.SystemClock{}, mk, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err := svc.Bootstrap(ctx); err != nil {
+	svc := services.New(st, kit.SystemClock{}, mk, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err := svc.Tenancy.Bootstrap(ctx); err != nil {
 		b.Fatal(err)
 	}
 	return svc
@@ -145,7 +147,7 @@ func newBenchService(b *testing.B, backend string) *core.Service {
 // newUserBenchService opens a fresh database, bootstraps it and inserts n
 // users in one transaction (emails userNNNNNNN@example.com), then refreshes
 // the planner statistics as autovacuum (PostgreSQL) would after a bulk load.
-func newUserBenchService(b *testing.B, backend string, n int) (*core.Service, []string) {
+func newUserBenchService(b *testing.B, backend string, n int) (*services.Set, []string) {
 	b.Helper()
 	ctx := context.Background()
 	svc := newBenchService(b, backend)

@@ -1,7 +1,7 @@
 package api
 
 // Handlers of the API key API. Only key-manager keys reach them (the route
-// table says KeyManager); the rules live in core/apikey_api.go.
+// table says KeyManager); the rules live in access/apikey_api.go.
 
 import (
 	"encoding/json"
@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/access"
 	"github.com/latchid/latch/internal/httpx"
 	"github.com/latchid/latch/internal/model"
 )
@@ -23,18 +23,18 @@ type apiKeysResponse struct {
 	Total   int             `json:"total"`
 }
 
-// keyCaller is the calling key as the core's key API sees it. The
+// keyCaller is the calling key as the access package's key API sees it. The
 // X-FusionAuth-TenantId header does not narrow it: a key's authority over
 // other keys is its own.
-func keyCaller(r *http.Request) core.KeyCaller {
+func keyCaller(r *http.Request) access.KeyCaller {
 	p := PrincipalFrom(r.Context())
-	return core.KeyCaller{Key: &p.Key.APIKey, Actor: p.Actor(r)}
+	return access.KeyCaller{Key: &p.Key.APIKey, Actor: p.Actor(r)}
 }
 
 // keyError renders a key API error; a key that lacks authority over another
 // is "authenticated but not permitted".
 func (s *Server) keyError(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, core.ErrKeyAuthority) {
+	if errors.Is(err, access.ErrKeyAuthority) {
 		httpx.WriteStatus(w, s.cfg.ForbiddenStatus)
 		return
 	}
@@ -55,12 +55,12 @@ func forceParam(r *http.Request) (bool, error) {
 }
 
 func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) {
-	var req core.APIKeyRequest
+	var req access.APIKeyRequest
 	if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	k, err := s.svc.CreateAPIKey(r.Context(), keyCaller(r), r.PathValue("id"), req)
+	k, err := s.access.CreateAPIKey(r.Context(), keyCaller(r), r.PathValue("id"), req)
 	if err != nil {
 		s.keyError(w, r, err)
 		return
@@ -69,7 +69,7 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) retrieveAPIKey(w http.ResponseWriter, r *http.Request) {
-	k, err := s.svc.RetrieveAPIKey(r.Context(), keyCaller(r), r.PathValue("id"))
+	k, err := s.access.RetrieveAPIKey(r.Context(), keyCaller(r), r.PathValue("id"))
 	if err != nil {
 		s.keyError(w, r, err)
 		return
@@ -83,12 +83,12 @@ func (s *Server) updateAPIKey(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	var req core.APIKeyRequest
+	var req access.APIKeyRequest
 	if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	s.writeChangedKey(w, r, req, core.KeyChangeOptions{Force: force})
+	s.writeChangedKey(w, r, req, access.KeyChangeOptions{Force: force})
 }
 
 // patchAPIKey applies a PATCH in the form the Content-Type names: FusionAuth's
@@ -105,12 +105,12 @@ func (s *Server) patchAPIKey(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	s.writeChangedKey(w, r, core.APIKeyRequest{}, core.KeyChangeOptions{
+	s.writeChangedKey(w, r, access.APIKeyRequest{}, access.KeyChangeOptions{
 		Patch: body, PatchForm: model.PatchFormOf(r.Header.Get("Content-Type")), Force: force})
 }
 
-func (s *Server) writeChangedKey(w http.ResponseWriter, r *http.Request, req core.APIKeyRequest, opt core.KeyChangeOptions) {
-	k, err := s.svc.UpdateAPIKey(r.Context(), keyCaller(r), r.PathValue("id"), req, opt)
+func (s *Server) writeChangedKey(w http.ResponseWriter, r *http.Request, req access.APIKeyRequest, opt access.KeyChangeOptions) {
+	k, err := s.access.UpdateAPIKey(r.Context(), keyCaller(r), r.PathValue("id"), req, opt)
 	if err != nil {
 		s.keyError(w, r, err)
 		return
@@ -124,7 +124,7 @@ func (s *Server) deleteAPIKey(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	if err := s.svc.DeleteAPIKey(r.Context(), keyCaller(r), r.PathValue("id"), core.KeyChangeOptions{Force: force}); err != nil {
+	if err := s.access.DeleteAPIKey(r.Context(), keyCaller(r), r.PathValue("id"), access.KeyChangeOptions{Force: force}); err != nil {
 		s.keyError(w, r, err)
 		return
 	}
@@ -133,7 +133,7 @@ func (s *Server) deleteAPIKey(w http.ResponseWriter, r *http.Request) {
 
 // listAPIKeys pages through the keys the caller covers: ?startRow=&numberOfResults=.
 func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request) {
-	var q core.APIKeySearch
+	var q access.APIKeySearch
 	errs := new(model.Errors)
 	for name, dst := range map[string]*int{"startRow": &q.StartRow, "numberOfResults": &q.NumberOfResults} {
 		if v := r.URL.Query().Get(name); v != "" {
@@ -153,7 +153,7 @@ func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request) {
 }
 
 type apiKeySearchRequest struct {
-	Search core.APIKeySearch `json:"search"`
+	Search access.APIKeySearch `json:"search"`
 }
 
 // searchAPIKeys filters by name (substring), tenantId, keyManager and expired.
@@ -166,8 +166,8 @@ func (s *Server) searchAPIKeys(w http.ResponseWriter, r *http.Request) {
 	s.writeKeyPage(w, r, req.Search, "search.")
 }
 
-func (s *Server) writeKeyPage(w http.ResponseWriter, r *http.Request, q core.APIKeySearch, field string) {
-	keys, total, err := s.svc.SearchAPIKeys(r.Context(), keyCaller(r), q, field)
+func (s *Server) writeKeyPage(w http.ResponseWriter, r *http.Request, q access.APIKeySearch, field string) {
+	keys, total, err := s.access.SearchAPIKeys(r.Context(), keyCaller(r), q, field)
 	if err != nil {
 		s.keyError(w, r, err)
 		return

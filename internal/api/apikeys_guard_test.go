@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/access"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/store"
@@ -193,7 +193,7 @@ func (e *akEnv) durableManagers() []string {
 	}
 	var ids []string
 	for _, r := range rows {
-		if core.IsDurableManager(&r.APIKey, e.now()) {
+		if access.IsDurableManager(&r.APIKey, e.now()) {
 			ids = append(ids, r.ID)
 		}
 	}
@@ -255,7 +255,7 @@ func TestLastKeyGuardCountsOnlyDurableManagers(t *testing.T) {
 				}
 			}
 		}
-		if got := e.get(e.rootID); !core.IsDurableManager(&got, e.now()) {
+		if got := e.get(e.rootID); !access.IsDurableManager(&got, e.now()) {
 			t.Fatalf("the permanent key changed: %+v", got)
 		}
 		// Seconds later the recovery key is gone and the permanent key still manages keys.

@@ -4,51 +4,47 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/latchid/latch/internal/core"
 	"github.com/latchid/latch/internal/httpx"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/tenancy"
 )
 
 // /api/application: FusionAuth's application API, with roles and the OAuth
 // configuration. Applications of tenants outside the request's scope are 404.
 
 type applicationResponse struct {
-	Application core.Object `json:"application"`
+	Application kit.Object `json:"application"`
 }
 
 type applicationsResponse struct {
-	Applications []core.Object `json:"applications"`
+	Applications []kit.Object `json:"applications"`
 }
 
 type applicationSearchResponse struct {
-	Applications []core.Object `json:"applications"`
-	Total        int           `json:"total"`
+	Applications []kit.Object `json:"applications"`
+	Total        int          `json:"total"`
 }
 
 type roleResponse struct {
 	Role *model.ApplicationRole `json:"role"`
 }
 
-func (s *Server) createApplication(w http.ResponseWriter, r *http.Request) {
-	body, err := decodeObject(w, r)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	a, err := s.svc.CreateApplication(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), body)
-	s.reply(w, r, applicationResponse{a}, err)
+func (s *Server) createApplication(c Call, body kit.Object) (any, error) {
+	a, err := s.tenancy.CreateApplication(c, c.Actor, c.Scope, c.Path("id"), body)
+	return applicationResponse{a}, err
 }
 
-func (s *Server) retrieveApplication(w http.ResponseWriter, r *http.Request) {
-	a, err := s.svc.Application(r.Context(), scopeOf(r), r.PathValue("id"))
-	s.reply(w, r, applicationResponse{a}, err)
+func (s *Server) retrieveApplication(c Call, _ struct{}) (any, error) {
+	a, err := s.tenancy.Application(c, c.Scope, c.Path("id"))
+	return applicationResponse{a}, err
 }
 
 // retrieveApplications lists the active applications, or with ?inactive=true
 // the deactivated ones.
-func (s *Server) retrieveApplications(w http.ResponseWriter, r *http.Request) {
-	as, err := s.svc.Applications(r.Context(), scopeOf(r), queryTrue(r, "inactive"))
-	s.reply(w, r, applicationsResponse{as}, err)
+func (s *Server) retrieveApplications(c Call, _ struct{}) (any, error) {
+	as, err := s.tenancy.Applications(c, c.Scope, c.QueryTrue("inactive"))
+	return applicationsResponse{as}, err
 }
 
 // updateApplication replaces an application, or with ?reactivate=true (and no
@@ -56,7 +52,7 @@ func (s *Server) retrieveApplications(w http.ResponseWriter, r *http.Request) {
 func (s *Server) updateApplication(w http.ResponseWriter, r *http.Request) {
 	actor := PrincipalFrom(r.Context()).Actor(r)
 	if queryTrue(r, "reactivate") {
-		a, err := s.svc.ReactivateApplication(r.Context(), actor, scopeOf(r), r.PathValue("id"))
+		a, err := s.tenancy.ReactivateApplication(r.Context(), actor, scopeOf(r), r.PathValue("id"))
 		if err != nil {
 			httpx.WriteError(w, r, s.log, err)
 			return
@@ -69,89 +65,60 @@ func (s *Server) updateApplication(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	a, err := s.svc.UpdateApplication(r.Context(), actor, scopeOf(r), r.PathValue("id"), body)
+	a, err := s.tenancy.UpdateApplication(r.Context(), actor, scopeOf(r), r.PathValue("id"), body)
 	s.reply(w, r, applicationResponse{a}, err)
 }
 
-func (s *Server) patchApplication(w http.ResponseWriter, r *http.Request) {
-	form, patch, err := readPatch(w, r)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	a, err := s.svc.PatchApplication(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), form, patch)
-	s.reply(w, r, applicationResponse{a}, err)
+func (s *Server) patchApplication(c Call, p Patch) (any, error) {
+	a, err := s.tenancy.PatchApplication(c, c.Actor, c.Scope, c.Path("id"), p.Form, p.Body)
+	return applicationResponse{a}, err
 }
 
 // deleteApplication deactivates, or with ?hardDelete=true deletes.
-func (s *Server) deleteApplication(w http.ResponseWriter, r *http.Request) {
-	actor := PrincipalFrom(r.Context()).Actor(r)
-	var err error
-	if queryTrue(r, "hardDelete") {
-		err = s.svc.DeleteApplication(r.Context(), actor, scopeOf(r), r.PathValue("id"))
-	} else {
-		err = s.svc.DeactivateApplication(r.Context(), actor, scopeOf(r), r.PathValue("id"))
+func (s *Server) deleteApplication(c Call, _ struct{}) (any, error) {
+	if c.QueryTrue("hardDelete") {
+		return nil, s.tenancy.DeleteApplication(c, c.Actor, c.Scope, c.Path("id"))
 	}
-	s.reply(w, r, nil, err)
+	return nil, s.tenancy.DeactivateApplication(c, c.Actor, c.Scope, c.Path("id"))
 }
 
-func (s *Server) retrieveOAuthConfiguration(w http.ResponseWriter, r *http.Request) {
-	c, err := s.svc.ApplicationOAuthConfiguration(r.Context(), scopeOf(r), r.PathValue("id"))
-	s.reply(w, r, c, err)
+func (s *Server) retrieveOAuthConfiguration(c Call, _ struct{}) (any, error) {
+	return s.tenancy.ApplicationOAuthConfiguration(c, c.Scope, c.Path("id"))
 }
 
 // searchApplications answers both POST (criteria in the body) and GET (in the query).
-func (s *Server) searchApplications(w http.ResponseWriter, r *http.Request) {
-	q, err := searchCriteria(w, r, func(v url.Values, verrs *model.Errors) (q core.ApplicationSearch) {
-		q.Name, q.State, q.TenantID, q.OrderBy = v.Get("name"), v.Get("state"), v.Get("tenantId"), v.Get("orderBy")
-		q.StartRow = searchQueryInt(verrs, v, "startRow")
-		q.NumberOfResults = searchQueryInt(verrs, v, "numberOfResults")
-		return q
-	})
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	as, total, err := s.svc.SearchApplications(r.Context(), scopeOf(r), q)
-	s.reply(w, r, applicationSearchResponse{Applications: as, Total: total}, err)
+func (s *Server) searchApplications(c Call, q tenancy.ApplicationSearch) (any, error) {
+	as, total, err := s.tenancy.SearchApplications(c, c.Scope, q)
+	return applicationSearchResponse{Applications: as, Total: total}, err
 }
 
-func (s *Server) createRole(w http.ResponseWriter, r *http.Request) {
-	body, err := decodeObject(w, r)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	role, err := s.svc.CreateRole(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), r.PathValue("roleId"), body)
-	s.reply(w, r, roleResponse{role}, err)
+func applicationQuery(v url.Values, verrs *model.Errors) (q tenancy.ApplicationSearch) {
+	q.Name, q.State, q.TenantID, q.OrderBy = v.Get("name"), v.Get("state"), v.Get("tenantId"), v.Get("orderBy")
+	q.StartRow = searchQueryInt(verrs, v, "startRow")
+	q.NumberOfResults = searchQueryInt(verrs, v, "numberOfResults")
+	return q
 }
 
-func (s *Server) updateRole(w http.ResponseWriter, r *http.Request) {
-	body, err := decodeObject(w, r)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	role, err := s.svc.UpdateRole(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), r.PathValue("roleId"), body)
-	s.reply(w, r, roleResponse{role}, err)
+func (s *Server) createRole(c Call, body kit.Object) (any, error) {
+	role, err := s.tenancy.CreateRole(c, c.Actor, c.Scope, c.Path("id"), c.Path("roleId"), body)
+	return roleResponse{role}, err
 }
 
-func (s *Server) patchRole(w http.ResponseWriter, r *http.Request) {
-	form, patch, err := readPatch(w, r)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	role, err := s.svc.PatchRole(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), r.PathValue("roleId"), form, patch)
-	s.reply(w, r, roleResponse{role}, err)
+func (s *Server) updateRole(c Call, body kit.Object) (any, error) {
+	role, err := s.tenancy.UpdateRole(c, c.Actor, c.Scope, c.Path("id"), c.Path("roleId"), body)
+	return roleResponse{role}, err
+}
+
+func (s *Server) patchRole(c Call, p Patch) (any, error) {
+	role, err := s.tenancy.PatchRole(c, c.Actor, c.Scope, c.Path("id"), c.Path("roleId"), p.Form, p.Body)
+	return roleResponse{role}, err
 }
 
 // deleteRole deletes by id, or at /api/application/{id}/role?name= by name.
-func (s *Server) deleteRole(w http.ResponseWriter, r *http.Request) {
-	roleID, name := r.PathValue("roleId"), r.URL.Query().Get("name")
+func (s *Server) deleteRole(c Call, _ struct{}) (any, error) {
+	roleID, name := c.Path("roleId"), c.Query().Get("name")
 	if roleID == "" && name == "" {
-		httpx.WriteError(w, r, s.log, model.FieldError("name", "blank", "A role id in the path or a name parameter is required."))
-		return
+		return nil, model.FieldError("name", "blank", "A role id in the path or a name parameter is required.")
 	}
-	s.reply(w, r, nil, s.svc.DeleteRole(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), roleID, name))
+	return nil, s.tenancy.DeleteRole(c, c.Actor, c.Scope, c.Path("id"), roleID, name)
 }

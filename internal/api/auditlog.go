@@ -5,7 +5,7 @@ import (
 	"net/url"
 	"strconv"
 
-	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/audit"
 	"github.com/latchid/latch/internal/httpx"
 	"github.com/latchid/latch/internal/model"
 )
@@ -29,24 +29,21 @@ func (s *Server) retrieveAuditLog(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteStatus(w, http.StatusNotFound) // no such entry can exist
 		return
 	}
-	a, err := s.svc.AuditLog(r.Context(), id)
+	a, err := s.audit.Entry(r.Context(), id)
 	s.reply(w, r, auditLogResponse{a}, err)
 }
 
 // searchAuditLogs answers both POST (criteria in the body) and GET (in the query).
-func (s *Server) searchAuditLogs(w http.ResponseWriter, r *http.Request) {
-	q, err := searchCriteria(w, r, func(v url.Values, verrs *model.Errors) (q core.AuditSearch) {
-		q.Message, q.User, q.OrderBy = v.Get("message"), v.Get("user"), v.Get("orderBy")
-		q.Start = searchQueryInt64(verrs, v, "start")
-		q.End = searchQueryInt64(verrs, v, "end")
-		q.StartRow = searchQueryInt(verrs, v, "startRow")
-		q.NumberOfResults = searchQueryInt(verrs, v, "numberOfResults")
-		return q
-	})
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	logs, total, err := s.svc.SearchAuditLogs(r.Context(), q)
-	s.reply(w, r, auditLogSearchResponse{AuditLogs: logs, Total: total}, err)
+func (s *Server) searchAuditLogs(c Call, q audit.Search) (any, error) {
+	logs, total, err := s.audit.Search(c, q)
+	return auditLogSearchResponse{AuditLogs: logs, Total: total}, err
+}
+
+func auditQuery(v url.Values, verrs *model.Errors) (q audit.Search) {
+	q.Message, q.User, q.OrderBy = v.Get("message"), v.Get("user"), v.Get("orderBy")
+	q.Start = searchQueryInt64(verrs, v, "start")
+	q.End = searchQueryInt64(verrs, v, "end")
+	q.StartRow = searchQueryInt(verrs, v, "startRow")
+	q.NumberOfResults = searchQueryInt(verrs, v, "numberOfResults")
+	return q
 }

@@ -10,7 +10,7 @@ import (
 )
 
 // Tenant and application settings are cached in memory on every node
-// (core/configcache.go). A change made through one node applies on that node
+// (tenancy/configcache.go). A change made through one node applies on that node
 // to the next request, and on the others within one poll (250ms; like the
 // other cache tests, the delay is logged and only 10s fails).
 func TestConfigChangesReachEveryNode(t *testing.T) {

@@ -10,7 +10,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/kit"
+	"github.com/latchid/latch/internal/services"
 	"github.com/latchid/latch/internal/testutil"
 )
 
@@ -61,10 +62,10 @@ func (e *rgEnv) register(userID string, reg map[string]any) map[string]any {
 	return e.ok("register", e.do("POST", "/api/user/registration/"+userID, e.root, map[string]any{"registration": reg}), "registration")
 }
 
-// service is a core service on the server's database, for what the API does
+// service is a set of domain services on the server's database, for what the API does
 // not show yet (effective roles, memberships).
-func (e *rgEnv) service() *core.Service {
-	return core.New(e.st, e.s.Clock, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+func (e *rgEnv) service() *services.Set {
+	return services.New(e.st, e.s.Clock, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 }
 
 // rgStrings returns a decoded array of strings.
@@ -95,10 +96,10 @@ func rgHasPrefix(list []string, prefix string) bool {
 	return slices.ContainsFunc(list, func(s string) bool { return strings.HasPrefix(s, prefix) })
 }
 
-// effective calls core's EffectiveRoles.
+// effective calls kit.EffectiveRoles.
 func (e *rgEnv) effective(userID, appID string) ([]string, bool) {
 	e.t.Helper()
-	roles, registered, err := e.service().EffectiveRoles(context.Background(), nil, userID, appID)
+	roles, registered, err := kit.EffectiveRoles(context.Background(), e.service().Store().Read(), userID, appID)
 	if err != nil {
 		e.t.Fatalf("effective roles: %v", err)
 	}

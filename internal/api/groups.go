@@ -5,8 +5,8 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/latchid/latch/internal/core"
-	"github.com/latchid/latch/internal/httpx"
+	"github.com/latchid/latch/internal/groups"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 )
 
@@ -15,102 +15,79 @@ import (
 // "[invalid]members").
 
 type groupResponse struct {
-	Group core.Object `json:"group"`
+	Group kit.Object `json:"group"`
 }
 
 type groupsResponse struct {
-	Groups []core.Object `json:"groups"`
+	Groups []kit.Object `json:"groups"`
 }
 
 type groupSearchResponse struct {
-	Groups []core.Object `json:"groups"`
-	Total  int           `json:"total"`
+	Groups []kit.Object `json:"groups"`
+	Total  int          `json:"total"`
 }
 
 type memberResponse struct {
-	Members map[string][]core.Object `json:"members"`
+	Members map[string][]kit.Object `json:"members"`
 }
 
 type memberSearchResponse struct {
-	Members []core.Object `json:"members"`
-	Total   int           `json:"total"`
+	Members []kit.Object `json:"members"`
+	Total   int          `json:"total"`
 }
 
-func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) {
-	body, err := decodeObject(w, r)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	g, err := s.svc.CreateGroup(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), body)
-	s.reply(w, r, groupResponse{g}, err)
+func (s *Server) createGroup(c Call, body kit.Object) (any, error) {
+	g, err := s.groups.CreateGroup(c, c.Actor, c.Scope, c.Path("id"), body)
+	return groupResponse{g}, err
 }
 
-func (s *Server) retrieveGroup(w http.ResponseWriter, r *http.Request) {
-	g, err := s.svc.Group(r.Context(), scopeOf(r), r.PathValue("id"))
-	s.reply(w, r, groupResponse{g}, err)
+func (s *Server) retrieveGroup(c Call, _ struct{}) (any, error) {
+	g, err := s.groups.Group(c, c.Scope, c.Path("id"))
+	return groupResponse{g}, err
 }
 
-func (s *Server) retrieveGroups(w http.ResponseWriter, r *http.Request) {
-	gs, err := s.svc.Groups(r.Context(), scopeOf(r))
-	s.reply(w, r, groupsResponse{gs}, err)
+func (s *Server) retrieveGroups(c Call, _ struct{}) (any, error) {
+	gs, err := s.groups.Groups(c, c.Scope)
+	return groupsResponse{gs}, err
 }
 
-func (s *Server) updateGroup(w http.ResponseWriter, r *http.Request) {
-	body, err := decodeObject(w, r)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	g, err := s.svc.UpdateGroup(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), body)
-	s.reply(w, r, groupResponse{g}, err)
+func (s *Server) updateGroup(c Call, body kit.Object) (any, error) {
+	g, err := s.groups.UpdateGroup(c, c.Actor, c.Scope, c.Path("id"), body)
+	return groupResponse{g}, err
 }
 
-func (s *Server) patchGroup(w http.ResponseWriter, r *http.Request) {
-	form, patch, err := readPatch(w, r)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	g, err := s.svc.PatchGroup(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), form, patch)
-	s.reply(w, r, groupResponse{g}, err)
+func (s *Server) patchGroup(c Call, p Patch) (any, error) {
+	g, err := s.groups.PatchGroup(c, c.Actor, c.Scope, c.Path("id"), p.Form, p.Body)
+	return groupResponse{g}, err
 }
 
-func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request) {
-	s.reply(w, r, nil, s.svc.DeleteGroup(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id")))
+func (s *Server) deleteGroup(c Call, _ struct{}) (any, error) {
+	return nil, s.groups.DeleteGroup(c, c.Actor, c.Scope, c.Path("id"))
 }
 
 // searchGroups answers both POST (criteria in the body) and GET (in the query).
-func (s *Server) searchGroups(w http.ResponseWriter, r *http.Request) {
-	q, err := searchCriteria(w, r, func(v url.Values, verrs *model.Errors) (q core.GroupSearch) {
-		q.Name, q.TenantID, q.OrderBy = v.Get("name"), v.Get("tenantId"), v.Get("orderBy")
-		q.StartRow = searchQueryInt(verrs, v, "startRow")
-		q.NumberOfResults = searchQueryInt(verrs, v, "numberOfResults")
-		return q
-	})
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	gs, total, err := s.svc.SearchGroups(r.Context(), scopeOf(r), q)
-	s.reply(w, r, groupSearchResponse{Groups: gs, Total: total}, err)
+func (s *Server) searchGroups(c Call, q groups.GroupSearch) (any, error) {
+	gs, total, err := s.groups.SearchGroups(c, c.Scope, q)
+	return groupSearchResponse{Groups: gs, Total: total}, err
+}
+
+func groupQuery(v url.Values, verrs *model.Errors) (q groups.GroupSearch) {
+	q.Name, q.TenantID, q.OrderBy = v.Get("name"), v.Get("tenantId"), v.Get("orderBy")
+	q.StartRow = searchQueryInt(verrs, v, "startRow")
+	q.NumberOfResults = searchQueryInt(verrs, v, "numberOfResults")
+	return q
 }
 
 // writeGroupMembers is POST (add) and PUT (replace) /api/group/member.
-func (s *Server) writeGroupMembers(w http.ResponseWriter, r *http.Request) {
-	body, err := decodeObject(w, r)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	actor := PrincipalFrom(r.Context()).Actor(r)
-	var members map[string][]core.Object
-	if r.Method == http.MethodPut {
-		members, err = s.svc.ReplaceGroupMembers(r.Context(), actor, scopeOf(r), body)
+func (s *Server) writeGroupMembers(c Call, body kit.Object) (any, error) {
+	var members map[string][]kit.Object
+	var err error
+	if c.r.Method == http.MethodPut {
+		members, err = s.groups.ReplaceGroupMembers(c, c.Actor, c.Scope, body)
 	} else {
-		members, err = s.svc.AddGroupMembers(r.Context(), actor, scopeOf(r), body)
+		members, err = s.groups.AddGroupMembers(c, c.Actor, c.Scope, body)
 	}
-	s.reply(w, r, memberResponse{members}, err)
+	return memberResponse{members}, err
 }
 
 // deleteGroupMembers is DELETE /api/group/member/{memberId}, or DELETE
@@ -121,30 +98,27 @@ func (s *Server) deleteGroupMembers(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	switch {
 	case r.PathValue("memberId") != "":
-		err = s.svc.RemoveGroupMemberByID(ctx, actor, scope, r.PathValue("memberId"))
+		err = s.groups.RemoveGroupMemberByID(ctx, actor, scope, r.PathValue("memberId"))
 	case strings.TrimSpace(q.Get("groupId")) != "":
-		err = s.svc.RemoveGroupMember(ctx, actor, scope, q.Get("groupId"), strings.TrimSpace(q.Get("userId")))
+		err = s.groups.RemoveGroupMember(ctx, actor, scope, q.Get("groupId"), strings.TrimSpace(q.Get("userId")))
 	default:
-		var body core.Object
+		var body kit.Object
 		if body, err = decodeObject(w, r); err == nil {
-			err = s.svc.RemoveGroupMembers(ctx, actor, scope, body)
+			err = s.groups.RemoveGroupMembers(ctx, actor, scope, body)
 		}
 	}
 	s.reply(w, r, nil, err)
 }
 
 // searchGroupMembers answers both POST (criteria in the body) and GET (in the query).
-func (s *Server) searchGroupMembers(w http.ResponseWriter, r *http.Request) {
-	q, err := searchCriteria(w, r, func(v url.Values, verrs *model.Errors) (q core.MemberSearch) {
-		q.GroupID, q.UserID, q.TenantID, q.OrderBy = v.Get("groupId"), v.Get("userId"), v.Get("tenantId"), v.Get("orderBy")
-		q.StartRow = searchQueryInt(verrs, v, "startRow")
-		q.NumberOfResults = searchQueryInt(verrs, v, "numberOfResults")
-		return q
-	})
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	ms, total, err := s.svc.SearchGroupMembers(r.Context(), scopeOf(r), q)
-	s.reply(w, r, memberSearchResponse{Members: ms, Total: total}, err)
+func (s *Server) searchGroupMembers(c Call, q groups.MemberSearch) (any, error) {
+	ms, total, err := s.groups.SearchGroupMembers(c, c.Scope, q)
+	return memberSearchResponse{Members: ms, Total: total}, err
+}
+
+func memberQuery(v url.Values, verrs *model.Errors) (q groups.MemberSearch) {
+	q.GroupID, q.UserID, q.TenantID, q.OrderBy = v.Get("groupId"), v.Get("userId"), v.Get("tenantId"), v.Get("orderBy")
+	q.StartRow = searchQueryInt(verrs, v, "startRow")
+	q.NumberOfResults = searchQueryInt(verrs, v, "numberOfResults")
+	return q
 }

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/store"
 	"github.com/latchid/latch/internal/testutil"
@@ -300,7 +300,7 @@ func TestGroupMembers(t *testing.T) {
 		taWant400(t, "search with a bad order", e.do("GET", "/api/group/member/search?orderBy=name", e.root, nil), "[invalid]search.orderBy")
 
 		// Memberships as the user API shows them.
-		ms, err := e.service().MembershipObjects(context.Background(), nil, []string{u1, u3})
+		ms, err := e.service().Groups.MembershipObjects(context.Background(), nil, []string{u1, u3})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -637,11 +637,11 @@ func TestAddUserMemberships(t *testing.T) {
 		foreign := e.ok("group", e.do("POST", "/api/group", e.root, map[string]any{"group": map[string]any{"name": "Far", "tenantId": other}}), "group")["id"].(string)
 		uid := e.user("um@example.com", def)
 		svc := e.service()
-		add := func(raw any) ([]core.Object, error) {
-			var out []core.Object
+		add := func(raw any) ([]kit.Object, error) {
+			var out []kit.Object
 			err := e.st.InTx(context.Background(), func(tx *store.Tx) error {
 				var err error
-				out, err = svc.AddUserMemberships(context.Background(), tx, core.Actor{Type: core.ActorSystem}, uid, def, raw, "user.memberships")
+				out, err = svc.Groups.AddUserMemberships(context.Background(), tx, kit.Actor{Type: kit.ActorSystem}, uid, def, raw, "user.memberships")
 				return err
 			})
 			return out, err

@@ -12,10 +12,20 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/latchid/latch/internal/access"
+	"github.com/latchid/latch/internal/audit"
+	"github.com/latchid/latch/internal/authentication"
 	"github.com/latchid/latch/internal/config"
-	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/groups"
 	"github.com/latchid/latch/internal/httpx"
+	"github.com/latchid/latch/internal/identity"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/services"
+	"github.com/latchid/latch/internal/signing"
+	"github.com/latchid/latch/internal/store"
+	"github.com/latchid/latch/internal/tenancy"
+	"github.com/latchid/latch/internal/tokens"
 )
 
 // Access is what a route demands of the caller.
@@ -61,11 +71,11 @@ func familyOf(pattern string) string {
 
 // Principal is the authenticated caller of an /api request.
 type Principal struct {
-	Key *core.AuthKey // nil on anonymous routes without a key
-	// Tenants the request may touch; nil means every tenant. Narrowed by
-	// X-FusionAuth-TenantId, never widened by it.
-	Tenants []string
-	IP      netip.Addr
+	Key *access.AuthKey // nil on anonymous routes without a key
+	// Scope is the tenants the request may touch (nil Tenants: every
+	// tenant). Narrowed by X-FusionAuth-TenantId, never widened by it.
+	Scope kit.TenantScope
+	IP    netip.Addr
 }
 
 type principalKey struct{}
@@ -79,15 +89,15 @@ func PrincipalFrom(ctx context.Context) *Principal {
 	return p
 }
 
-// Actor turns the principal into the core's audit actor.
-func (p *Principal) Actor(r *http.Request) core.Actor {
-	a := core.Actor{Type: core.ActorSystem, IP: p.IP.String(), Method: r.Method, Path: r.URL.Path}
+// Actor turns the principal into the audit actor.
+func (p *Principal) Actor(r *http.Request) kit.Actor {
+	a := kit.Actor{Type: kit.ActorSystem, IP: p.IP.String(), Method: r.Method, Path: r.URL.Path}
 	if p.Key != nil {
-		a.Type, a.ID, a.Name = core.ActorAPIKey, p.Key.ID, p.Key.Name
+		a.Type, a.ID, a.Name = kit.ActorAPIKey, p.Key.ID, p.Key.Name
 		// A kickstart replays its requests in-process with its first key; the
 		// marker is a context value, which nothing sent over HTTP can set.
-		if file, ok := core.KickstartFile(r.Context()); ok {
-			a.Type, a.Name = core.ActorKickstart, "kickstart "+file
+		if file, ok := access.KickstartFile(r.Context()); ok {
+			a.Type, a.Name = kit.ActorKickstart, "kickstart "+file
 		}
 	}
 	return a
@@ -95,7 +105,17 @@ func (p *Principal) Actor(r *http.Request) core.Actor {
 
 // Server is the /api surface.
 type Server struct {
-	svc    *core.Service
+	// The domain services the handlers call.
+	audit          *audit.Log
+	access         *access.Service
+	signing        *signing.Service
+	tenancy        *tenancy.Service
+	groups         *groups.Service
+	tokens         *tokens.Service
+	identity       *identity.Service
+	authentication *authentication.Service
+	store          *store.Store // health and status only
+
 	cfg    *config.Config
 	log    *slog.Logger
 	mux    *http.ServeMux
@@ -104,8 +124,13 @@ type Server struct {
 
 // New builds the /api handler from the route table. Each route's handler is
 // wrapped in its guard; a catch-all answers unknown routes after authentication.
-func New(svc *core.Service, cfg *config.Config, log *slog.Logger) *Server {
-	s := &Server{svc: svc, cfg: cfg, log: log, mux: http.NewServeMux(), routes: map[string]Route{}}
+func New(svc *services.Set, cfg *config.Config, log *slog.Logger) *Server {
+	s := &Server{cfg: cfg, log: log, mux: http.NewServeMux(), routes: map[string]Route{}}
+	if svc != nil { // nil: a server only to read the route table
+		s.audit, s.access, s.signing, s.tenancy = svc.Audit, svc.Access, svc.Signing, svc.Tenancy
+		s.groups, s.tokens, s.identity, s.authentication = svc.Groups, svc.Tokens, svc.Identity, svc.Authentication
+		s.store = svc.Store()
+	}
 	for _, rt := range s.table() {
 		rt.family = familyOf(rt.Pattern)
 		if rt.Access == 0 || rt.Handler == nil {
@@ -184,7 +209,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, optional b
 	if optional && raw == "" {
 		return p, true
 	}
-	key, err := s.svc.Keys.Authenticate(r.Context(), raw)
+	key, err := s.access.Keys.Authenticate(r.Context(), raw)
 	if err == nil && key.ACL != nil && !key.ACL.Allows(p.IP) {
 		err = model.ErrUnauthorized
 	}
@@ -222,34 +247,18 @@ func (s *Server) permitted(rt Route, r *http.Request, p *Principal) bool {
 	default:
 		return false
 	}
-	p.Tenants = k.Tenants()
-	if rt.GlobalOnly && p.Tenants != nil {
+	p.Scope.Tenants = k.Tenants()
+	if rt.GlobalOnly && p.Scope.Tenants != nil {
 		return false
 	}
 	if h := strings.TrimSpace(r.Header.Get("X-FusionAuth-TenantId")); h != "" {
-		if p.Tenants != nil && !slices.Contains(p.Tenants, h) {
+		if p.Scope.Tenants != nil && !slices.Contains(p.Scope.Tenants, h) {
 			return false // the header can narrow a scoped key, never widen it
 		}
-		p.Tenants = []string{h}
+		p.Scope.Tenants = []string{h}
 	}
 	return true
 }
-
-// Tenant is the one tenant the request names, or "" when it names none.
-func (p *Principal) Tenant() string {
-	if len(p.Tenants) == 1 {
-		return p.Tenants[0]
-	}
-	return ""
-}
-
-// CanSee reports whether an object of tenantID is visible to the request.
-func (p *Principal) CanSee(tenantID string) bool {
-	return p.Tenants == nil || slices.Contains(p.Tenants, tenantID)
-}
-
-// errNotFound hides objects of other tenants behind the same 404 as absent ones.
-var errNotFound = model.ErrNotFound
 
 // reply ends a handler: v as a 200 JSON body, or err rendered the /api way.
 func (s *Server) reply(w http.ResponseWriter, r *http.Request, v any, err error) {

@@ -15,10 +15,12 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/latchid/latch/internal/access"
 	"github.com/latchid/latch/internal/config"
-	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/secrets"
+	"github.com/latchid/latch/internal/services"
 	"github.com/latchid/latch/internal/store"
 )
 
@@ -46,13 +48,13 @@ func TestPermittedTenants(t *testing.T) {
 	tenantRoute := Route{Pattern: "GET /api/user/{id}", Access: Endpoint, family: "/api/user"}
 	globalRoute := Route{Pattern: "GET /api/system/version", Access: Endpoint, GlobalOnly: true, family: "/api/system/version"}
 	managerRoute := Route{Pattern: "GET /api/api-key/{id}", Access: KeyManager, family: "/api/api-key"}
-	global := &core.AuthKey{APIKey: model.APIKey{ID: "g", KeyManager: true}}
-	one := &core.AuthKey{APIKey: model.APIKey{ID: "one", KeyManager: true, TenantID: "A"}}
-	two := &core.AuthKey{APIKey: model.APIKey{ID: "two", TenantIDs: []string{"A", "B"}}}
+	global := &access.AuthKey{APIKey: model.APIKey{ID: "g", KeyManager: true}}
+	one := &access.AuthKey{APIKey: model.APIKey{ID: "one", KeyManager: true, TenantID: "A"}}
+	two := &access.AuthKey{APIKey: model.APIKey{ID: "two", TenantIDs: []string{"A", "B"}}}
 	cases := []struct {
 		name    string
 		route   Route
-		key     *core.AuthKey
+		key     *access.AuthKey
 		header  string
 		ok      bool
 		tenants []string
@@ -84,8 +86,8 @@ func TestPermittedTenants(t *testing.T) {
 			t.Errorf("%s: permitted = %v, want %v", c.name, ok, c.ok)
 			continue
 		}
-		if ok && !slices.Equal(p.Tenants, c.tenants) {
-			t.Errorf("%s: tenants %v, want %v", c.name, p.Tenants, c.tenants)
+		if ok && !slices.Equal(p.Scope.Tenants, c.tenants) {
+			t.Errorf("%s: tenants %v, want %v", c.name, p.Scope.Tenants, c.tenants)
 		}
 	}
 	// No key at all is never permitted on a keyed route.
@@ -112,8 +114,8 @@ func fuzzGuard(t testing.TB) (*Server, string) {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := core.New(st, core.SystemClock{}, mk, log)
-	if err := svc.Bootstrap(ctx); err != nil {
+	svc := services.New(st, kit.SystemClock{}, mk, log)
+	if err := svc.Tenancy.Bootstrap(ctx); err != nil {
 		t.Fatal(err)
 	}
 	value := secrets.Token(32)

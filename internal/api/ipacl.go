@@ -1,13 +1,12 @@
 package api
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 
-	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/access"
 	"github.com/latchid/latch/internal/httpx"
 	"github.com/latchid/latch/internal/model"
 )
@@ -27,19 +26,14 @@ type ipaclSearchResponse struct {
 	Total                int                          `json:"total"`
 }
 
-func (s *Server) createIPACL(w http.ResponseWriter, r *http.Request) {
-	var req ipaclRequest
-	if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	l, err := s.svc.CreateIPACL(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id"), req.IPAccessControlList)
-	s.reply(w, r, ipaclResponse{l}, err)
+func (s *Server) createIPACL(c Call, req ipaclRequest) (any, error) {
+	l, err := s.access.CreateIPACL(c, c.Actor, c.Path("id"), req.IPAccessControlList)
+	return ipaclResponse{l}, err
 }
 
-func (s *Server) retrieveIPACL(w http.ResponseWriter, r *http.Request) {
-	l, err := s.svc.IPACL(r.Context(), r.PathValue("id"))
-	s.reply(w, r, ipaclResponse{l}, err)
+func (s *Server) retrieveIPACL(c Call, _ struct{}) (any, error) {
+	l, err := s.access.IPACL(c, c.Path("id"))
+	return ipaclResponse{l}, err
 }
 
 // ownList refuses a key's change to the IP ACL it is bound to: loosening the
@@ -53,57 +47,44 @@ func (s *Server) ownList(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-func (s *Server) updateIPACL(w http.ResponseWriter, r *http.Request) {
-	if s.ownList(w, r) {
-		return
+// notOwnList runs h unless the request changes the calling key's own IP ACL.
+func (s *Server) notOwnList(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.ownList(w, r) {
+			return
+		}
+		h(w, r)
 	}
-	var req ipaclRequest
-	if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	l, err := s.svc.UpdateIPACL(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id"), req.IPAccessControlList)
-	s.reply(w, r, ipaclResponse{l}, err)
+}
+
+func (s *Server) updateIPACL(c Call, req ipaclRequest) (any, error) {
+	l, err := s.access.UpdateIPACL(c, c.Actor, c.Path("id"), req.IPAccessControlList)
+	return ipaclResponse{l}, err
 }
 
 // patchIPACL applies a PATCH in the form the Content-Type names: FusionAuth's
 // own (application/json: arrays such as entries are appended to), RFC 7396
 // merge patch or RFC 6902 JSON Patch, to {"ipAccessControlList":{…}}.
-func (s *Server) patchIPACL(w http.ResponseWriter, r *http.Request) {
-	if s.ownList(w, r) {
-		return
-	}
-	var body json.RawMessage
-	if err := httpx.DecodeJSON(w, r, &body, false); err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	form := model.PatchFormOf(r.Header.Get("Content-Type"))
-	l, err := s.svc.PatchIPACL(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id"), form, body)
-	s.reply(w, r, ipaclResponse{l}, err)
+func (s *Server) patchIPACL(c Call, p Patch) (any, error) {
+	l, err := s.access.PatchIPACL(c, c.Actor, c.Path("id"), p.Form, p.Body)
+	return ipaclResponse{l}, err
 }
 
-func (s *Server) deleteIPACL(w http.ResponseWriter, r *http.Request) {
-	if s.ownList(w, r) {
-		return
-	}
-	s.reply(w, r, nil, s.svc.DeleteIPACL(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id")))
+func (s *Server) deleteIPACL(c Call, _ struct{}) (any, error) {
+	return nil, s.access.DeleteIPACL(c, c.Actor, c.Path("id"))
 }
 
 // searchIPACLs answers both POST (criteria in the body) and GET (in the query).
-func (s *Server) searchIPACLs(w http.ResponseWriter, r *http.Request) {
-	q, err := searchCriteria(w, r, func(v url.Values, verrs *model.Errors) (q core.IPACLSearch) {
-		q.Name, q.OrderBy = v.Get("name"), v.Get("orderBy")
-		q.StartRow = searchQueryInt(verrs, v, "startRow")
-		q.NumberOfResults = searchQueryInt(verrs, v, "numberOfResults")
-		return q
-	})
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	lists, total, err := s.svc.SearchIPACLs(r.Context(), q)
-	s.reply(w, r, ipaclSearchResponse{IPAccessControlLists: lists, Total: total}, err)
+func (s *Server) searchIPACLs(c Call, q access.IPACLSearch) (any, error) {
+	lists, total, err := s.access.SearchIPACLs(c, q)
+	return ipaclSearchResponse{IPAccessControlLists: lists, Total: total}, err
+}
+
+func ipaclQuery(v url.Values, verrs *model.Errors) (q access.IPACLSearch) {
+	q.Name, q.OrderBy = v.Get("name"), v.Get("orderBy")
+	q.StartRow = searchQueryInt(verrs, v, "startRow")
+	q.NumberOfResults = searchQueryInt(verrs, v, "numberOfResults")
+	return q
 }
 
 // searchCriteria reads a search's criteria: from a POST body {"search":{…}},

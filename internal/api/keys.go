@@ -4,16 +4,16 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/latchid/latch/internal/core"
 	"github.com/latchid/latch/internal/httpx"
 	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/signing"
 )
 
 // /api/key: FusionAuth's Keys API (signing keys), and /api/jwt/public-key.
 // Responses carry public material only; see model.Key.
 
 type keyRequest struct {
-	Key *core.KeyInput `json:"key"`
+	Key *signing.KeyInput `json:"key"`
 }
 
 type keyResponse struct {
@@ -29,64 +29,46 @@ type keySearchResponse struct {
 	Total int          `json:"total"`
 }
 
-func (s *Server) retrieveKeys(w http.ResponseWriter, r *http.Request) {
-	all, err := s.svc.ListSigningKeys(r.Context())
-	s.reply(w, r, keysResponse{all}, err)
+func (s *Server) retrieveKeys(c Call, _ struct{}) (any, error) {
+	all, err := s.signing.List(c)
+	return keysResponse{all}, err
 }
 
-func (s *Server) retrieveKey(w http.ResponseWriter, r *http.Request) {
-	k, err := s.svc.SigningKey(r.Context(), r.PathValue("id"))
-	s.reply(w, r, keyResponse{k}, err)
+func (s *Server) retrieveKey(c Call, _ struct{}) (any, error) {
+	k, err := s.signing.Key(c, c.Path("id"))
+	return keyResponse{k}, err
 }
 
-func (s *Server) generateKey(w http.ResponseWriter, r *http.Request) {
-	var req keyRequest
-	if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	k, err := s.svc.GenerateSigningKey(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id"), req.Key)
-	s.reply(w, r, keyResponse{k}, err)
+func (s *Server) generateKey(c Call, req keyRequest) (any, error) {
+	k, err := s.signing.Generate(c, c.Actor, c.Path("id"), req.Key)
+	return keyResponse{k}, err
 }
 
-func (s *Server) importKey(w http.ResponseWriter, r *http.Request) {
-	var req keyRequest
-	if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	k, err := s.svc.ImportSigningKey(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id"), req.Key)
-	s.reply(w, r, keyResponse{k}, err)
+func (s *Server) importKey(c Call, req keyRequest) (any, error) {
+	k, err := s.signing.Import(c, c.Actor, c.Path("id"), req.Key)
+	return keyResponse{k}, err
 }
 
-func (s *Server) updateKey(w http.ResponseWriter, r *http.Request) {
-	var req keyRequest
-	if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	k, err := s.svc.UpdateSigningKey(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id"), req.Key)
-	s.reply(w, r, keyResponse{k}, err)
+func (s *Server) updateKey(c Call, req keyRequest) (any, error) {
+	k, err := s.signing.Update(c, c.Actor, c.Path("id"), req.Key)
+	return keyResponse{k}, err
 }
 
-func (s *Server) deleteKey(w http.ResponseWriter, r *http.Request) {
-	s.reply(w, r, nil, s.svc.DeleteSigningKey(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id")))
+func (s *Server) deleteKey(c Call, _ struct{}) (any, error) {
+	return nil, s.signing.Delete(c, c.Actor, c.Path("id"))
 }
 
 // searchKeys answers both POST (criteria in the body) and GET (in the query).
-func (s *Server) searchKeys(w http.ResponseWriter, r *http.Request) {
-	q, err := searchCriteria(w, r, func(v url.Values, verrs *model.Errors) (q core.KeySearch) {
-		q.Name, q.Algorithm, q.Type, q.OrderBy = v.Get("name"), v.Get("algorithm"), v.Get("type"), v.Get("orderBy")
-		q.StartRow = searchQueryInt(verrs, v, "startRow")
-		q.NumberOfResults = searchQueryInt(verrs, v, "numberOfResults")
-		return q
-	})
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	found, total, err := s.svc.SearchSigningKeys(r.Context(), q)
-	s.reply(w, r, keySearchResponse{Keys: found, Total: total}, err)
+func (s *Server) searchKeys(c Call, q signing.KeySearch) (any, error) {
+	found, total, err := s.signing.Search(c, q)
+	return keySearchResponse{Keys: found, Total: total}, err
+}
+
+func keyQuery(v url.Values, verrs *model.Errors) (q signing.KeySearch) {
+	q.Name, q.Algorithm, q.Type, q.OrderBy = v.Get("name"), v.Get("algorithm"), v.Get("type"), v.Get("orderBy")
+	q.StartRow = searchQueryInt(verrs, v, "startRow")
+	q.NumberOfResults = searchQueryInt(verrs, v, "numberOfResults")
+	return q
 }
 
 type publicKeyResponse struct {
@@ -103,7 +85,7 @@ type publicKeysResponse struct {
 // alone are never published (see keys.Set).
 func (s *Server) retrieveJWTPublicKeys(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	set := s.svc.SigningKeys.Current()
+	set := s.signing.Cache.Current()
 	switch {
 	case q.Has("kid"):
 		pem, ok := set.PublicKey(q.Get("kid"))
@@ -113,7 +95,7 @@ func (s *Server) retrieveJWTPublicKeys(w http.ResponseWriter, r *http.Request) {
 		}
 		httpx.WriteJSON(w, http.StatusOK, publicKeyResponse{pem})
 	case q.Has("applicationId"):
-		keyID, err := s.svc.AccessTokenKeyID(r.Context(), q.Get("applicationId"))
+		keyID, err := s.signing.AccessTokenKeyID(r.Context(), q.Get("applicationId"))
 		if err != nil {
 			httpx.WriteError(w, r, s.log, err)
 			return

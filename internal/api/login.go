@@ -3,13 +3,16 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 
-	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/authentication"
 	"github.com/latchid/latch/internal/httpx"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/tokens"
 )
 
 // The Login API, logout, JWT validation and issue, and refresh tokens.
@@ -17,11 +20,11 @@ import (
 // POST /api/login is Anonymous in the route table although FusionAuth's
 // client marks it as a key call: FusionAuth asks for a key only when the
 // application's loginConfiguration.requireAuthentication is on (the tenant's,
-// when the request names no application), which only the core can know. The
+// when the request names no application), which only the login rules can know. The
 // handler passes whether a key that may call /api/login with this method came
-// with the request; the core answers 401 when one was needed and is missing.
+// with the request; the login rules answer 401 when one was needed and is missing.
 // A key that lacks the permission counts as no key. The login ping (PUT)
-// always needs a key: the guard checks it, and the core again.
+// always needs a key: the guard checks it, and the login rules again.
 
 // Cookie names FusionAuth uses for the tokens of a login.
 const (
@@ -32,16 +35,16 @@ const (
 // loginCaller describes the caller of a Login API method: whether its key
 // may call family with the request's method, and the tenants it may touch.
 // Without such a key, X-FusionAuth-TenantId still narrows the request.
-func loginCaller(r *http.Request, family string) core.LoginCaller {
+func loginCaller(r *http.Request, family string) authentication.LoginCaller {
 	p := PrincipalFrom(r.Context())
-	c := core.LoginCaller{}
+	c := authentication.LoginCaller{}
 	if p.IP.IsValid() {
 		c.IP = p.IP.String()
 	}
 	if scope, ok := keyScope(r, family); ok {
 		c.Authenticated, c.Scope = true, scope
 	} else if h := strings.TrimSpace(r.Header.Get("X-FusionAuth-TenantId")); h != "" {
-		c.Scope = core.TenantScope{Tenants: []string{h}}
+		c.Scope = kit.TenantScope{Tenants: []string{h}}
 	}
 	return c
 }
@@ -58,12 +61,12 @@ func (s *Server) writeLoginError(w http.ResponseWriter, r *http.Request, err err
 
 // login is POST /api/login.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	var req core.LoginRequest
+	var req authentication.LoginRequest
 	if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	res, err := s.svc.Login(r.Context(), loginCaller(r, "/api/login"), req)
+	res, err := s.authentication.Login(r.Context(), loginCaller(r, "/api/login"), req)
 	if err != nil {
 		s.writeLoginError(w, r, err)
 		return
@@ -71,19 +74,37 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	s.writeLoginResult(w, r, res)
 }
 
-func (s *Server) writeLoginResult(w http.ResponseWriter, r *http.Request, res *core.LoginResult) {
+// loginStatus is FusionAuth's status of each login outcome.
+var loginStatus = map[authentication.Outcome]int{
+	authentication.Success:                 http.StatusOK,
+	authentication.NotRegistered:           http.StatusAccepted,             // 202
+	authentication.PasswordChangeRequired:  http.StatusNonAuthoritativeInfo, // 203
+	authentication.EmailNotVerified:        212,                             // FusionAuth's own
+	authentication.RegistrationNotVerified: 213,                             // FusionAuth's own
+	authentication.TwoFactorRequired:       242,                             // FusionAuth's own
+	authentication.LoginPrevented:          http.StatusConflict,             // 409
+	authentication.UserExpired:             http.StatusGone,                 // 410
+	authentication.UserLocked:              http.StatusLocked,               // 423
+}
+
+func (s *Server) writeLoginResult(w http.ResponseWriter, r *http.Request, res *authentication.LoginResult) {
+	status, ok := loginStatus[res.Outcome]
+	if !ok {
+		httpx.WriteError(w, r, s.log, fmt.Errorf("login outcome %d has no status", res.Outcome))
+		return
+	}
 	if res.Response == nil {
-		httpx.WriteStatus(w, res.Status)
+		httpx.WriteStatus(w, status)
 		return
 	}
 	s.setTokenCookies(w, r, res.Response.Token, res.TokenTTL, res.Response.RefreshToken, res.RefreshTTL)
-	httpx.WriteJSON(w, res.Status, res.Response)
+	httpx.WriteJSON(w, status, res.Response)
 }
 
 // loginPing is PUT /api/login/{userId}/{applicationId} (ipAddress as a
 // parameter) and PUT /api/login with a LoginPingRequest body.
 func (s *Server) loginPing(w http.ResponseWriter, r *http.Request) {
-	var req core.LoginPingRequest
+	var req authentication.LoginPingRequest
 	if r.PathValue("userId") != "" {
 		req.UserID, req.ApplicationID = r.PathValue("userId"), r.PathValue("applicationId")
 		req.IPAddress = r.URL.Query().Get("ipAddress")
@@ -91,7 +112,7 @@ func (s *Server) loginPing(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	res, err := s.svc.LoginPing(r.Context(), loginCaller(r, "/api/login"), req)
+	res, err := s.authentication.LoginPing(r.Context(), loginCaller(r, "/api/login"), req)
 	if err != nil {
 		s.writeLoginError(w, r, err)
 		return
@@ -129,12 +150,12 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	subject := ""
 	if req.Global {
 		if tok := bearerToken(r); tok != "" {
-			if j, err := s.svc.ValidateJWT(r.Context(), tok); err == nil {
+			if j, err := s.tokens.ValidateJWT(r.Context(), tok); err == nil {
 				subject = j.Subject
 			}
 		}
 	}
-	if err := s.svc.Logout(r.Context(), req.RefreshToken, req.Global, subject); err != nil {
+	if err := s.tokens.Logout(r.Context(), req.RefreshToken, req.Global, subject); err != nil {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
@@ -157,7 +178,7 @@ func bearerToken(r *http.Request) string {
 
 // validateJWT is GET /api/jwt/validate: 200 {"jwt":{claims}} or 401.
 func (s *Server) validateJWT(w http.ResponseWriter, r *http.Request) {
-	j, err := s.svc.ValidateJWT(r.Context(), bearerToken(r))
+	j, err := s.tokens.ValidateJWT(r.Context(), bearerToken(r))
 	if err != nil {
 		httpx.WriteError(w, r, s.log, err)
 		return
@@ -180,7 +201,7 @@ func (s *Server) issueJWT(w http.ResponseWriter, r *http.Request) {
 	if p := PrincipalFrom(r.Context()); p.IP.IsValid() {
 		ip = p.IP.String()
 	}
-	res, err := s.svc.IssueJWT(r.Context(), bearerToken(r), q.Get("applicationId"), refresh, ip)
+	res, err := s.tokens.IssueJWT(r.Context(), bearerToken(r), q.Get("applicationId"), refresh, ip)
 	if err != nil {
 		httpx.WriteError(w, r, s.log, err)
 		return
@@ -192,7 +213,7 @@ func (s *Server) issueJWT(w http.ResponseWriter, r *http.Request) {
 // refreshJWT is POST /api/jwt/refresh: the refresh token in the body, else
 // in the refresh_token cookie.
 func (s *Server) refreshJWT(w http.ResponseWriter, r *http.Request) {
-	var req core.RefreshRequest
+	var req tokens.RefreshRequest
 	if err := httpx.DecodeJSON(w, r, &req, true); err != nil {
 		httpx.WriteError(w, r, s.log, err)
 		return
@@ -206,7 +227,7 @@ func (s *Server) refreshJWT(w http.ResponseWriter, r *http.Request) {
 	if p := PrincipalFrom(r.Context()); p.IP.IsValid() {
 		ip = p.IP.String()
 	}
-	res, err := s.svc.ExchangeRefreshToken(r.Context(), req, ip)
+	res, err := s.tokens.ExchangeRefreshToken(r.Context(), req, ip)
 	if err != nil {
 		httpx.WriteError(w, r, s.log, err)
 		return
@@ -222,13 +243,13 @@ func (s *Server) retrieveRefreshTokens(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, model.FieldError("userId", "blank", "A userId is required."))
 		return
 	}
-	list, err := s.svc.RefreshTokensOfUser(r.Context(), scopeOf(r), userID)
+	list, err := s.tokens.RefreshTokensOfUser(r.Context(), scopeOf(r), userID)
 	s.reply(w, r, map[string]any{"refreshTokens": list}, err)
 }
 
 // retrieveRefreshToken is GET /api/jwt/refresh/{tokenId}.
 func (s *Server) retrieveRefreshToken(w http.ResponseWriter, r *http.Request) {
-	t, err := s.svc.RefreshTokenByID(r.Context(), scopeOf(r), r.PathValue("tokenId"))
+	t, err := s.tokens.RefreshTokenByID(r.Context(), scopeOf(r), r.PathValue("tokenId"))
 	s.reply(w, r, map[string]any{"refreshToken": t}, err)
 }
 
@@ -236,7 +257,7 @@ func (s *Server) retrieveRefreshToken(w http.ResponseWriter, r *http.Request) {
 // applicationId as parameters or in a RefreshTokenRevokeRequest body) and
 // DELETE /api/jwt/refresh/{tokenId}.
 func (s *Server) revokeRefreshTokens(w http.ResponseWriter, r *http.Request) {
-	var req core.RevokeRefreshTokensRequest
+	var req tokens.RevokeRefreshTokensRequest
 	if err := httpx.DecodeJSON(w, r, &req, true); err != nil {
 		httpx.WriteError(w, r, s.log, err)
 		return
@@ -248,7 +269,7 @@ func (s *Server) revokeRefreshTokens(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	req.TokenID = r.PathValue("tokenId")
-	s.reply(w, r, nil, s.svc.RevokeRefreshTokens(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), req))
+	s.reply(w, r, nil, s.tokens.RevokeRefreshTokens(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), req))
 }
 
 // secureCookies says whether cookies must be HTTPS-only: when the request

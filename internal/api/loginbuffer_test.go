@@ -9,7 +9,7 @@ import (
 )
 
 // A plain successful login (no refresh token, nothing to clear, no re-hash)
-// buffers its login record and lastLoginInstant (core/loginbuffer.go): its
+// buffers its login record and lastLoginInstant (authentication/loginbuffer.go): its
 // answer shows the new instant at once, the database has both after the
 // next flush (every second), and a graceful shutdown flushes what is left.
 func TestBufferedLoginRecords(t *testing.T) {

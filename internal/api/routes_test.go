@@ -14,8 +14,9 @@ import (
 
 	"github.com/latchid/latch/internal/api"
 	"github.com/latchid/latch/internal/config"
-	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/secrets"
+	"github.com/latchid/latch/internal/services"
 	"github.com/latchid/latch/internal/store"
 	"github.com/latchid/latch/internal/testutil"
 )
@@ -38,8 +39,8 @@ func newAPIServer(t testing.TB, cfg *config.Config) *api.Server {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := core.New(st, core.SystemClock{}, mk, log)
-	if err := svc.Bootstrap(ctx); err != nil {
+	svc := services.New(st, kit.SystemClock{}, mk, log)
+	if err := svc.Tenancy.Bootstrap(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if cfg == nil {

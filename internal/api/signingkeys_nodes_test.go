@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/latchid/latch/internal/core"
 	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/signing"
 	"github.com/latchid/latch/internal/testutil"
 )
 
@@ -94,7 +94,7 @@ func TestDefaultSigningKeyOnce(t *testing.T) {
 		r := nodes[1].Do(t, "GET", "/api/key", root, nil)
 		var list skKeysBody
 		r.JSON(t, &list)
-		if r.Status != 200 || len(list.Keys) != 1 || list.Keys[0].Name != core.DefaultSigningKeyName {
+		if r.Status != 200 || len(list.Keys) != 1 || list.Keys[0].Name != signing.DefaultKeyName {
 			t.Fatalf("keys after two nodes started together: %d %s", r.Status, r.Body)
 		}
 		def := list.Keys[0]

@@ -29,10 +29,10 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/google/uuid"
 
-	"github.com/latchid/latch/internal/core"
 	"github.com/latchid/latch/internal/keys"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/secrets"
+	"github.com/latchid/latch/internal/signing"
 	"github.com/latchid/latch/internal/store"
 	"github.com/latchid/latch/internal/testutil"
 )
@@ -146,7 +146,7 @@ func TestSigningKeyDefault(t *testing.T) {
 			t.Fatalf("keys at first start: %+v", all)
 		}
 		k := all[0]
-		if k.Name != core.DefaultSigningKeyName || k.Algorithm != "ES256" || k.Type != "EC" || k.Length != 256 ||
+		if k.Name != signing.DefaultKeyName || k.Algorithm != "ES256" || k.Type != "EC" || k.Length != 256 ||
 			k.HasPrivateKey == nil || !*k.HasPrivateKey || k.Certificate == "" || k.CertificateInformation == nil ||
 			k.Issuer != "acme.com" || k.CertificateInformation.Issuer != "CN=acme.com" || k.ExpirationInstant == 0 {
 			t.Fatalf("default key %+v", k)
@@ -568,13 +568,13 @@ func TestSigningKeyUpdateSearchDelete(t *testing.T) {
 		}{
 			{map[string]any{"name": "alpha"}, []string{"Alpha renamed"}, 1},
 			{map[string]any{"name": "*ed"}, []string{"Alpha renamed", "Gamma ed"}, 2},
-			{map[string]any{"name": "*A*"}, []string{"Alpha renamed", "beta hmac", core.DefaultSigningKeyName, "Gamma ed"}, 4},
+			{map[string]any{"name": "*A*"}, []string{"Alpha renamed", "beta hmac", signing.DefaultKeyName, "Gamma ed"}, 4},
 			{map[string]any{"type": "HMAC"}, []string{"beta hmac"}, 1},
 			{map[string]any{"algorithm": "Ed25519"}, []string{"Gamma ed"}, 1},
-			{map[string]any{"algorithm": "ES256", "type": "EC", "name": "default*"}, []string{core.DefaultSigningKeyName}, 1},
+			{map[string]any{"algorithm": "ES256", "type": "EC", "name": "default*"}, []string{signing.DefaultKeyName}, 1},
 			{map[string]any{"algorithm": "RS256"}, nil, 0},
 			{map[string]any{"orderBy": "insertInstant DESC", "numberOfResults": 2}, []string{"Gamma ed", "beta hmac"}, 4},
-			{map[string]any{"orderBy": "name", "startRow": 1, "numberOfResults": 2}, []string{"beta hmac", core.DefaultSigningKeyName}, 4},
+			{map[string]any{"orderBy": "name", "startRow": 1, "numberOfResults": 2}, []string{"beta hmac", signing.DefaultKeyName}, 4},
 			{map[string]any{"orderBy": "expiration", "numberOfResults": 1}, []string{"beta hmac"}, 4}, // no expiration sorts first
 		} {
 			got := search(c.criteria)
@@ -671,13 +671,13 @@ func TestSigningKeyPrivateMaterialNotAtRest(t *testing.T) {
 		addDER(skMust(x509.MarshalPKCS8PrivateKey(rsaKey)))
 		addDER(skMust(x509.MarshalECPrivateKey(ecKey)))
 		addDER(skMust(x509.MarshalPKCS8PrivateKey(ecKey)))
-		needles = append(needles, rsaKey.D.Bytes(), ecKey.D.Bytes(), []byte(secret), []byte(base64.StdEncoding.EncodeToString([]byte(secret))))
+		needles = append(needles, rsaKey.D.Bytes(), skMust(ecKey.Bytes()), []byte(secret), []byte(base64.StdEncoding.EncodeToString([]byte(secret))))
 		rows, err := e.st.Read().AllSigningKeys(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, r := range rows { // the generated ones, opened with the master key
-			if r.ID != gen.ID && r.ID != genHS.ID && r.Name != core.DefaultSigningKeyName {
+			if r.ID != gen.ID && r.ID != genHS.ID && r.Name != signing.DefaultKeyName {
 				continue
 			}
 			plain, err := mk.Open(r.PrivateSealed, "signing_key:"+r.ID)

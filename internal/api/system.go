@@ -15,7 +15,7 @@ const StatusDatabaseDown = 452
 func (s *Server) dbHealthy(ctx context.Context) bool {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	return s.svc.Store().Ping(ctx) == nil
+	return s.store.Ping(ctx) == nil
 }
 
 // status answers 200 or 452; a caller with a valid key also gets the details.
@@ -28,7 +28,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	body := map[string]any{"status": state}
 	if PrincipalFrom(r.Context()).Key != nil {
 		body["version"] = version.Version
-		body["database"] = map[string]any{"type": string(s.svc.Store().Dialect()), "status": state}
+		body["database"] = map[string]any{"type": string(s.store.Dialect()), "status": state}
 		body["checks"] = map[string]any{"database": state}
 	}
 	httpx.WriteJSON(w, code, body)

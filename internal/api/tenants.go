@@ -6,9 +6,10 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/latchid/latch/internal/core"
 	"github.com/latchid/latch/internal/httpx"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/tenancy"
 )
 
 // /api/tenant: FusionAuth's tenant API.
@@ -20,15 +21,15 @@ import (
 // gets the not-permitted status (401 by default), like any other global route.
 
 // scopeOf is the tenant scope of a request.
-func scopeOf(r *http.Request) core.TenantScope {
-	return core.TenantScope{Tenants: PrincipalFrom(r.Context()).Tenants}
+func scopeOf(r *http.Request) kit.TenantScope {
+	return PrincipalFrom(r.Context()).Scope
 }
 
 // tenantRestricted refuses a global operation to a request that names a
 // tenant in X-FusionAuth-TenantId. (Keys limited to tenants are refused by the
 // route's GlobalOnly already.)
 func (s *Server) tenantRestricted(w http.ResponseWriter, r *http.Request) bool {
-	if PrincipalFrom(r.Context()).Tenants != nil || strings.TrimSpace(r.Header.Get("X-FusionAuth-TenantId")) != "" {
+	if PrincipalFrom(r.Context()).Scope.Tenants != nil || strings.TrimSpace(r.Header.Get("X-FusionAuth-TenantId")) != "" {
 		httpx.WriteStatus(w, s.cfg.ForbiddenStatus)
 		return true
 	}
@@ -37,7 +38,7 @@ func (s *Server) tenantRestricted(w http.ResponseWriter, r *http.Request) bool {
 
 // decodeObject reads a request body that must be a JSON object, keeping
 // every member (numbers exact) for objects stored whole.
-func decodeObject(w http.ResponseWriter, r *http.Request) (core.Object, error) {
+func decodeObject(w http.ResponseWriter, r *http.Request) (kit.Object, error) {
 	var raw json.RawMessage
 	if err := httpx.DecodeJSON(w, r, &raw, false); err != nil {
 		return nil, err
@@ -46,7 +47,7 @@ func decodeObject(w http.ResponseWriter, r *http.Request) (core.Object, error) {
 	if err != nil {
 		return nil, model.GeneralError(model.CodeInvalidJSON, "Invalid JSON in the request body: "+err.Error())
 	}
-	o, ok := v.(core.Object)
+	o, ok := v.(kit.Object)
 	if !ok {
 		return nil, model.GeneralError(model.CodeInvalidJSON, "The request body must be a JSON object.")
 	}
@@ -68,16 +69,16 @@ func queryTrue(r *http.Request, name string) bool {
 }
 
 type tenantResponse struct {
-	Tenant core.Object `json:"tenant"`
+	Tenant kit.Object `json:"tenant"`
 }
 
 type tenantsResponse struct {
-	Tenants []core.Object `json:"tenants"`
+	Tenants []kit.Object `json:"tenants"`
 }
 
 type tenantSearchResponse struct {
-	Tenants []core.Object `json:"tenants"`
-	Total   int           `json:"total"`
+	Tenants []kit.Object `json:"tenants"`
+	Total   int          `json:"total"`
 }
 
 func (s *Server) createTenant(w http.ResponseWriter, r *http.Request) {
@@ -89,38 +90,28 @@ func (s *Server) createTenant(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	t, err := s.svc.CreateTenant(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id"), body)
+	t, err := s.tenancy.CreateTenant(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id"), body)
 	s.reply(w, r, tenantResponse{t}, err)
 }
 
-func (s *Server) retrieveTenant(w http.ResponseWriter, r *http.Request) {
-	t, err := s.svc.Tenant(r.Context(), scopeOf(r), r.PathValue("id"))
-	s.reply(w, r, tenantResponse{t}, err)
+func (s *Server) retrieveTenant(c Call, _ struct{}) (any, error) {
+	t, err := s.tenancy.Tenant(c, c.Scope, c.Path("id"))
+	return tenantResponse{t}, err
 }
 
-func (s *Server) retrieveTenants(w http.ResponseWriter, r *http.Request) {
-	ts, err := s.svc.Tenants(r.Context(), scopeOf(r))
-	s.reply(w, r, tenantsResponse{ts}, err)
+func (s *Server) retrieveTenants(c Call, _ struct{}) (any, error) {
+	ts, err := s.tenancy.Tenants(c, c.Scope)
+	return tenantsResponse{ts}, err
 }
 
-func (s *Server) updateTenant(w http.ResponseWriter, r *http.Request) {
-	body, err := decodeObject(w, r)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	t, err := s.svc.UpdateTenant(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), body)
-	s.reply(w, r, tenantResponse{t}, err)
+func (s *Server) updateTenant(c Call, body kit.Object) (any, error) {
+	t, err := s.tenancy.UpdateTenant(c, c.Actor, c.Scope, c.Path("id"), body)
+	return tenantResponse{t}, err
 }
 
-func (s *Server) patchTenant(w http.ResponseWriter, r *http.Request) {
-	form, patch, err := readPatch(w, r)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	t, err := s.svc.PatchTenant(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), form, patch)
-	s.reply(w, r, tenantResponse{t}, err)
+func (s *Server) patchTenant(c Call, p Patch) (any, error) {
+	t, err := s.tenancy.PatchTenant(c, c.Actor, c.Scope, c.Path("id"), p.Form, p.Body)
+	return tenantResponse{t}, err
 }
 
 // deleteTenant deletes at once, also when asked to work asynchronously
@@ -135,7 +126,7 @@ func (s *Server) deleteTenant(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	if err := s.svc.DeleteTenant(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id")); err != nil {
+	if err := s.tenancy.DeleteTenant(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id")); err != nil {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
@@ -151,7 +142,7 @@ func (s *Server) searchTenants(w http.ResponseWriter, r *http.Request) {
 	if s.tenantRestricted(w, r) {
 		return
 	}
-	q, err := searchCriteria(w, r, func(v url.Values, verrs *model.Errors) (q core.TenantSearch) {
+	q, err := searchCriteria(w, r, func(v url.Values, verrs *model.Errors) (q tenancy.TenantSearch) {
 		q.Name, q.OrderBy = v.Get("name"), v.Get("orderBy")
 		q.StartRow = searchQueryInt(verrs, v, "startRow")
 		q.NumberOfResults = searchQueryInt(verrs, v, "numberOfResults")
@@ -161,6 +152,6 @@ func (s *Server) searchTenants(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	ts, total, err := s.svc.SearchTenants(r.Context(), scopeOf(r), q)
+	ts, total, err := s.tenancy.SearchTenants(r.Context(), scopeOf(r), q)
 	s.reply(w, r, tenantSearchResponse{Tenants: ts, Total: total}, err)
 }

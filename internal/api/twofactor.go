@@ -4,12 +4,13 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/authentication"
 	"github.com/latchid/latch/internal/httpx"
+	"github.com/latchid/latch/internal/kit"
 )
 
 // Two-factor authentication: secrets, enabling and disabling methods, and the
-// second step of a login (core/twofactor.go).
+// second step of a login (authentication/twofactor.go).
 //
 // The user-facing forms FusionAuth offers with a JWT instead of a key (GET
 // /api/two-factor/secret, POST and DELETE /api/user/two-factor without a
@@ -18,10 +19,13 @@ import (
 // one acted on. /api/two-factor/login needs a key exactly when /api/login
 // does (requireAuthentication), with the /api/login permission.
 
+// statusTwoFactorCodeInvalid is FusionAuth's status of a wrong two-factor code.
+const statusTwoFactorCodeInvalid = 421
+
 // writeTwoFactorError renders a wrong code as FusionAuth's 421 (empty body).
 func (s *Server) writeTwoFactorError(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, core.ErrTwoFactorCodeInvalid) {
-		httpx.WriteStatus(w, core.StatusTwoFactorCodeInvalid)
+	if errors.Is(err, authentication.ErrTwoFactorCodeInvalid) {
+		httpx.WriteStatus(w, statusTwoFactorCodeInvalid)
 		return
 	}
 	s.writeLoginError(w, r, err)
@@ -29,18 +33,18 @@ func (s *Server) writeTwoFactorError(w http.ResponseWriter, r *http.Request, err
 
 // jwtUser is the user of a request's valid access token: its id, a scope of
 // its tenant, and the actor of its changes.
-func (s *Server) jwtUser(r *http.Request) (string, core.TenantScope, core.Actor, bool) {
+func (s *Server) jwtUser(r *http.Request) (string, kit.TenantScope, kit.Actor, bool) {
 	tok := bearerToken(r)
 	if tok == "" {
-		return "", core.TenantScope{}, core.Actor{}, false
+		return "", kit.TenantScope{}, kit.Actor{}, false
 	}
-	j, err := s.svc.ValidateJWT(r.Context(), tok)
+	j, err := s.tokens.ValidateJWT(r.Context(), tok)
 	if err != nil || j.Subject == "" || j.TenantID == "" {
-		return "", core.TenantScope{}, core.Actor{}, false
+		return "", kit.TenantScope{}, kit.Actor{}, false
 	}
 	a := PrincipalFrom(r.Context()).Actor(r)
-	a.Type, a.ID, a.Name = core.ActorUser, j.Subject, ""
-	return j.Subject, core.TenantScope{Tenants: []string{j.TenantID}}, a, true
+	a.Type, a.ID, a.Name = kit.ActorUser, j.Subject, ""
+	return j.Subject, kit.TenantScope{Tenants: []string{j.TenantID}}, a, true
 }
 
 // twoFactorSecret is GET /api/two-factor/secret, with a key or a JWT.
@@ -51,12 +55,12 @@ func (s *Server) twoFactorSecret(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	httpx.WriteJSON(w, http.StatusOK, core.GenerateTwoFactorSecret())
+	httpx.WriteJSON(w, http.StatusOK, authentication.GenerateTwoFactorSecret())
 }
 
 // twoFactorTarget is the user a /api/user/two-factor call acts on: the
 // {userId} of a key call (the guard checked the key), or the JWT's user.
-func (s *Server) twoFactorTarget(w http.ResponseWriter, r *http.Request) (string, core.TenantScope, core.Actor, bool) {
+func (s *Server) twoFactorTarget(w http.ResponseWriter, r *http.Request) (string, kit.TenantScope, kit.Actor, bool) {
 	if id := r.PathValue("userId"); id != "" {
 		return id, scopeOf(r), PrincipalFrom(r.Context()).Actor(r), true
 	}
@@ -74,12 +78,12 @@ func (s *Server) enableTwoFactor(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var req core.TwoFactorRequest
+	var req authentication.TwoFactorRequest
 	if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	res, err := s.svc.EnableTwoFactor(r.Context(), actor, scope, id, req)
+	res, err := s.authentication.EnableTwoFactor(r.Context(), actor, scope, id, req)
 	if err != nil {
 		s.writeTwoFactorError(w, r, err)
 		return
@@ -95,7 +99,7 @@ func (s *Server) disableTwoFactor(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var req core.TwoFactorDisableRequest
+	var req authentication.TwoFactorDisableRequest
 	if err := httpx.DecodeJSON(w, r, &req, true); err != nil {
 		httpx.WriteError(w, r, s.log, err)
 		return
@@ -107,7 +111,7 @@ func (s *Server) disableTwoFactor(w http.ResponseWriter, r *http.Request) {
 	if v := q.Get("code"); v != "" {
 		req.Code = v
 	}
-	if err := s.svc.DisableTwoFactor(r.Context(), actor, scope, id, req); err != nil {
+	if err := s.authentication.DisableTwoFactor(r.Context(), actor, scope, id, req); err != nil {
 		s.writeTwoFactorError(w, r, err)
 		return
 	}
@@ -116,12 +120,12 @@ func (s *Server) disableTwoFactor(w http.ResponseWriter, r *http.Request) {
 
 // twoFactorLogin is POST /api/two-factor/login.
 func (s *Server) twoFactorLogin(w http.ResponseWriter, r *http.Request) {
-	var req core.TwoFactorLoginRequest
+	var req authentication.TwoFactorLoginRequest
 	if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	res, err := s.svc.TwoFactorLogin(r.Context(), loginCaller(r, "/api/login"), req)
+	res, err := s.authentication.TwoFactorLogin(r.Context(), loginCaller(r, "/api/login"), req)
 	if err != nil {
 		s.writeTwoFactorError(w, r, err)
 		return

@@ -7,8 +7,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/latchid/latch/internal/core"
 	"github.com/latchid/latch/internal/httpx"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 )
 
@@ -34,7 +34,7 @@ func (s *Server) importUsers(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	if _, err := s.svc.ImportUsers(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), body); err != nil {
+	if _, err := s.identity.ImportUsers(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), body); err != nil {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
@@ -42,7 +42,7 @@ func (s *Server) importUsers(w http.ResponseWriter, r *http.Request) {
 }
 
 // decodeImportBody reads the request as a JSON object, numbers kept exact.
-func decodeImportBody(w http.ResponseWriter, r *http.Request) (core.Object, error) {
+func decodeImportBody(w http.ResponseWriter, r *http.Request) (kit.Object, error) {
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxImportBody))
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -58,7 +58,7 @@ func decodeImportBody(w http.ResponseWriter, r *http.Request) (core.Object, erro
 	if err != nil {
 		return nil, model.GeneralError(model.CodeInvalidJSON, "Invalid JSON in the request body: "+err.Error())
 	}
-	o, ok := v.(core.Object)
+	o, ok := v.(kit.Object)
 	if !ok {
 		return nil, model.GeneralError(model.CodeInvalidJSON, "The request body must be a JSON object.")
 	}

@@ -7,8 +7,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/latchid/latch/internal/core"
 	"github.com/latchid/latch/internal/httpx"
+	"github.com/latchid/latch/internal/identity"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 )
 
@@ -17,47 +18,42 @@ import (
 // 404; searches return only the scope's users.
 
 type userResponse struct {
-	User core.Object `json:"user"`
+	User kit.Object `json:"user"`
 }
 
 type forgotPasswordResponse struct {
 	ChangePasswordID string `json:"changePasswordId"`
 }
 
-func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
-	body, err := decodeObject(w, r)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	u, err := s.svc.CreateUser(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), body)
-	s.reply(w, r, userResponse{u}, err)
+func (s *Server) createUser(c Call, body kit.Object) (any, error) {
+	u, err := s.identity.CreateUser(c, c.Actor, c.Scope, c.Path("id"), body)
+	return userResponse{u}, err
 }
 
-func (s *Server) retrieveUser(w http.ResponseWriter, r *http.Request) {
-	u, err := s.svc.User(r.Context(), scopeOf(r), r.PathValue("id"))
-	s.reply(w, r, userResponse{u}, err)
+func (s *Server) retrieveUser(c Call, _ struct{}) (any, error) {
+	u, err := s.identity.User(c, c.Scope, c.Path("id"))
+	return userResponse{u}, err
 }
 
 // retrieveUserBy answers GET /api/user?email=… (or username, loginId,
 // changePasswordId). Without one of them it is FusionAuth's [invalid].
-func (s *Server) retrieveUserBy(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	var u core.Object
+func (s *Server) retrieveUserBy(c Call, _ struct{}) (any, error) {
+	q := c.Query()
+	var u kit.Object
 	var err error
 	switch {
 	case q.Has("email"):
-		u, err = s.svc.UserBy(r.Context(), scopeOf(r), core.LookupEmail, q.Get("email"))
+		u, err = s.identity.UserBy(c, c.Scope, identity.LookupEmail, q.Get("email"))
 	case q.Has("username"):
-		u, err = s.svc.UserBy(r.Context(), scopeOf(r), core.LookupUsername, q.Get("username"))
+		u, err = s.identity.UserBy(c, c.Scope, identity.LookupUsername, q.Get("username"))
 	case q.Has("loginId"):
-		u, err = s.svc.UserBy(r.Context(), scopeOf(r), core.LookupLoginID, q.Get("loginId"))
+		u, err = s.identity.UserBy(c, c.Scope, identity.LookupLoginID, q.Get("loginId"))
 	case q.Has("changePasswordId"):
-		u, err = s.svc.UserByChangePasswordID(r.Context(), scopeOf(r), q.Get("changePasswordId"))
+		u, err = s.identity.UserByChangePasswordID(c, c.Scope, q.Get("changePasswordId"))
 	default:
 		err = model.GeneralError("invalid", "Name the user with an id in the path, or the email, username, loginId or changePasswordId parameter.")
 	}
-	s.reply(w, r, userResponse{u}, err)
+	return userResponse{u}, err
 }
 
 // updateUser replaces a user, or with ?reactivate=true (and no body)
@@ -65,7 +61,7 @@ func (s *Server) retrieveUserBy(w http.ResponseWriter, r *http.Request) {
 func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 	actor := PrincipalFrom(r.Context()).Actor(r)
 	if queryTrue(r, "reactivate") {
-		u, err := s.svc.ReactivateUser(r.Context(), actor, scopeOf(r), r.PathValue("id"))
+		u, err := s.identity.ReactivateUser(r.Context(), actor, scopeOf(r), r.PathValue("id"))
 		if err != nil {
 			httpx.WriteError(w, r, s.log, err)
 			return
@@ -78,38 +74,27 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	u, err := s.svc.UpdateUser(r.Context(), actor, scopeOf(r), r.PathValue("id"), body)
+	u, err := s.identity.UpdateUser(r.Context(), actor, scopeOf(r), r.PathValue("id"), body)
 	s.reply(w, r, userResponse{u}, err)
 }
 
-func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) {
-	form, patch, err := readPatch(w, r)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	u, err := s.svc.PatchUser(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), r.PathValue("id"), form, patch)
-	s.reply(w, r, userResponse{u}, err)
+func (s *Server) patchUser(c Call, p Patch) (any, error) {
+	u, err := s.identity.PatchUser(c, c.Actor, c.Scope, c.Path("id"), p.Form, p.Body)
+	return userResponse{u}, err
 }
 
 // deleteUser deactivates a user, or hard-deletes it with ?hardDelete=true or
 // a body {"hardDelete":true} (FusionAuth's UserDeleteSingleRequest).
-func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		HardDelete bool `json:"hardDelete"`
+func (s *Server) deleteUser(c Call, req userDeleteRequest) (any, error) {
+	if req.HardDelete || c.QueryTrue("hardDelete") {
+		return nil, s.identity.DeleteUser(c, c.Actor, c.Scope, c.Path("id"))
 	}
-	if err := httpx.DecodeJSON(w, r, &req, true); err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
-	}
-	actor := PrincipalFrom(r.Context()).Actor(r)
-	var err error
-	if req.HardDelete || queryTrue(r, "hardDelete") {
-		err = s.svc.DeleteUser(r.Context(), actor, scopeOf(r), r.PathValue("id"))
-	} else {
-		err = s.svc.DeactivateUser(r.Context(), actor, scopeOf(r), r.PathValue("id"))
-	}
-	s.reply(w, r, nil, err)
+	return nil, s.identity.DeactivateUser(c, c.Actor, c.Scope, c.Path("id"))
+}
+
+// userDeleteRequest is FusionAuth's UserDeleteSingleRequest.
+type userDeleteRequest struct {
+	HardDelete bool `json:"hardDelete"`
 }
 
 // queryBool reads an optional boolean parameter; garbage is a field error.
@@ -128,12 +113,12 @@ func queryBool(verrs *model.Errors, v url.Values, name string, into *bool) {
 
 // searchUsers answers POST (criteria in the body) and GET (in the query).
 func (s *Server) searchUsers(w http.ResponseWriter, r *http.Request) {
-	var q core.UserSearch
+	var q identity.UserSearch
 	var expand []string
 	if r.Method == http.MethodPost {
 		var req struct {
-			Search core.UserSearch `json:"search"`
-			Expand []string        `json:"expand"`
+			Search identity.UserSearch `json:"search"`
+			Expand []string            `json:"expand"`
 		}
 		if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
 			httpx.WriteError(w, r, s.log, err)
@@ -153,7 +138,7 @@ func (s *Server) searchUsers(w http.ResponseWriter, r *http.Request) {
 			if name == "" {
 				break
 			}
-			q.SortFields = append(q.SortFields, core.SortField{Name: name, Order: v.Get("sortFields[" + strconv.Itoa(i) + "].order")})
+			q.SortFields = append(q.SortFields, identity.SortField{Name: name, Order: v.Get("sortFields[" + strconv.Itoa(i) + "].order")})
 		}
 		if v.Has("expand") {
 			expand = v["expand"]
@@ -163,7 +148,7 @@ func (s *Server) searchUsers(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	res, err := s.svc.SearchUsers(r.Context(), scopeOf(r), q, expand)
+	res, err := s.identity.SearchUsers(r.Context(), scopeOf(r), q, expand)
 	s.reply(w, r, res, err)
 }
 
@@ -177,7 +162,7 @@ func (s *Server) refreshUserSearchIndex(w http.ResponseWriter, r *http.Request) 
 // the body), query or queryString, with hardDelete, dryRun and limit. Query
 // parameters override the body.
 func (s *Server) deleteUsers(w http.ResponseWriter, r *http.Request) {
-	var req core.UserBulkDelete
+	var req identity.UserBulkDelete
 	if err := httpx.DecodeJSON(w, r, &req, true); err != nil {
 		httpx.WriteError(w, r, s.log, err)
 		return
@@ -206,17 +191,17 @@ func (s *Server) deleteUsers(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	res, err := s.svc.DeleteUsers(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), req)
+	res, err := s.identity.DeleteUsers(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), req)
 	s.reply(w, r, res, err)
 }
 
 func (s *Server) forgotPassword(w http.ResponseWriter, r *http.Request) {
-	var req core.ForgotPasswordRequest
+	var req identity.ForgotPasswordRequest
 	if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	id, err := s.svc.ForgotPassword(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), req)
+	id, err := s.identity.ForgotPassword(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), req)
 	s.reply(w, r, forgotPasswordResponse{id}, err)
 }
 
@@ -225,26 +210,26 @@ func (s *Server) forgotPassword(w http.ResponseWriter, r *http.Request) {
 // X-FusionAuth-TenantId may narrow its tenants, never widen them. The guard
 // does this for Endpoint routes; change password is anonymous with a
 // changePasswordId and needs a key with a loginId, as in FusionAuth.
-func keyScope(r *http.Request, family string) (core.TenantScope, bool) {
+func keyScope(r *http.Request, family string) (kit.TenantScope, bool) {
 	p := PrincipalFrom(r.Context())
 	if p.Key == nil || !p.Key.Allows(family, r.Method) {
-		return core.TenantScope{}, false
+		return kit.TenantScope{}, false
 	}
 	tenants := p.Key.Tenants()
 	if h := strings.TrimSpace(r.Header.Get("X-FusionAuth-TenantId")); h != "" {
 		if tenants != nil && !slices.Contains(tenants, h) {
-			return core.TenantScope{}, false
+			return kit.TenantScope{}, false
 		}
 		tenants = []string{h}
 	}
-	return core.TenantScope{Tenants: tenants}, true
+	return kit.TenantScope{Tenants: tenants}, true
 }
 
 // changePassword is FusionAuth's change password: with a changePasswordId
 // (in the path or the body) anyone holding the id may use it once; with a
 // loginId and the current password it is an API key call.
 func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
-	var req core.ChangePasswordRequest
+	var req identity.ChangePasswordRequest
 	if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
 		httpx.WriteError(w, r, s.log, err)
 		return
@@ -256,7 +241,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case code != "":
-		res, err := s.svc.ChangePasswordByID(r.Context(), actor, code, req)
+		res, err := s.identity.ChangePasswordByID(r.Context(), actor, code, req)
 		if err != nil {
 			httpx.WriteError(w, r, s.log, err)
 			return
@@ -268,7 +253,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 			s.refuseAnonymous(w, r)
 			return
 		}
-		if err := s.svc.ChangePasswordByLoginID(r.Context(), actor, scope, req); err != nil {
+		if err := s.identity.ChangePasswordByLoginID(r.Context(), actor, scope, req); err != nil {
 			httpx.WriteError(w, r, s.log, err)
 			return
 		}
@@ -298,7 +283,7 @@ func (s *Server) checkChangePassword(w http.ResponseWriter, r *http.Request) {
 		code = r.URL.Query().Get("changePasswordId")
 	}
 	if code != "" {
-		if err := s.svc.CheckChangePasswordID(r.Context(), code); err != nil {
+		if err := s.identity.CheckChangePasswordID(r.Context(), code); err != nil {
 			httpx.WriteError(w, r, s.log, err)
 			return
 		}
@@ -315,7 +300,7 @@ func (s *Server) checkChangePassword(w http.ResponseWriter, r *http.Request) {
 		s.refuseAnonymous(w, r)
 		return
 	}
-	if _, err := s.svc.UserBy(r.Context(), scope, core.LookupLoginID, loginID); err != nil {
+	if _, err := s.identity.UserBy(r.Context(), scope, identity.LookupLoginID, loginID); err != nil {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}

@@ -12,16 +12,17 @@ import (
 	"strings"
 
 	"github.com/latchid/latch/internal/config"
-	"github.com/latchid/latch/internal/core"
 	"github.com/latchid/latch/internal/httpx"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/secrets"
+	"github.com/latchid/latch/internal/services"
 	"github.com/latchid/latch/internal/store"
 	"github.com/latchid/latch/internal/version"
 )
 
 // Options are the seams tests use; the zero value is production.
 type Options struct {
-	Clock core.Clock
+	Clock kit.Clock
 	// Ready, when set, is called with the listening address once serving.
 	Ready func(addr string)
 	// SharedDataDir skips serve's data-dir lock, for tests that run several
@@ -70,7 +71,7 @@ func commands() []command {
 // Run is Main with test seams.
 func Run(ctx context.Context, env Env) int {
 	if env.Opts.Clock == nil {
-		env.Opts.Clock = core.SystemClock{}
+		env.Opts.Clock = kit.SystemClock{}
 	}
 	args := env.Args[1:]
 	name := "serve"
@@ -205,8 +206,8 @@ func masterKey(cfg *config.Config) (*secrets.MasterKey, error) {
 	return k, nil
 }
 
-// openCore opens and migrates the database, bootstraps it and wires the core.
-func openCore(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger) (*core.Service, func(), error) {
+// openCore opens and migrates the database, bootstraps it and wires the domain services.
+func openCore(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger) (*services.Set, func(), error) {
 	mk, err := masterKey(cfg)
 	if err != nil {
 		return nil, nil, err
@@ -219,12 +220,12 @@ func openCore(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger
 		st.Close()
 		return nil, nil, fmt.Errorf("migrate: %w", err)
 	}
-	svc := core.New(st, env.Opts.Clock, mk, log)
-	if err := svc.Bootstrap(ctx); err != nil {
+	svc := services.New(st, env.Opts.Clock, mk, log)
+	if err := svc.Tenancy.Bootstrap(ctx); err != nil {
 		st.Close()
 		return nil, nil, fmt.Errorf("bootstrap: %w", err)
 	}
-	if err := svc.EnsureDefaultSigningKey(ctx); err != nil {
+	if err := svc.Signing.EnsureDefault(ctx); err != nil {
 		st.Close()
 		return nil, nil, fmt.Errorf("default signing key: %w", err)
 	}

@@ -9,11 +9,12 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/latchid/latch/internal/access"
 	"github.com/latchid/latch/internal/api"
 	"github.com/latchid/latch/internal/config"
-	"github.com/latchid/latch/internal/core"
 	"github.com/latchid/latch/internal/httpx"
 	"github.com/latchid/latch/internal/kickstart"
+	"github.com/latchid/latch/internal/services"
 	"github.com/latchid/latch/internal/store"
 )
 
@@ -84,20 +85,20 @@ func runKickstart(ctx context.Context, env Env, args []string) error {
 
 // newKickstartRunner replays requests through the same chain as the server:
 // the middleware and the api.Server with its guard, validation and audit.
-func newKickstartRunner(env Env, cfg *config.Config, svc *core.Service, log *slog.Logger) *kickstart.Runner {
+func newKickstartRunner(env Env, cfg *config.Config, svc *services.Set, log *slog.Logger) *kickstart.Runner {
 	return &kickstart.Runner{Svc: svc, Handler: httpx.Middleware(log, api.New(svc, cfg, log)), Getenv: env.Getenv, Log: log}
 }
 
 // kickstartAtStart runs the configured kickstart file before the server takes
 // requests, so that a client starting with the server finds its keys. Whatever
 // happens, the server then starts: a refusal or failure is logged.
-func kickstartAtStart(ctx context.Context, env Env, cfg *config.Config, svc *core.Service, log *slog.Logger, apiServer *api.Server) {
+func kickstartAtStart(ctx context.Context, env Env, cfg *config.Config, svc *services.Set, log *slog.Logger, apiServer *api.Server) {
 	if cfg.KickstartFile == "" {
 		return
 	}
 	runner := &kickstart.Runner{Svc: svc, Handler: httpx.Middleware(log, apiServer), Getenv: env.Getenv, Log: log}
 	_, err := runner.Run(ctx, cfg.KickstartFile, kickstart.Options{})
-	var refused *core.KickstartRefused
+	var refused *access.KickstartRefused
 	switch {
 	case err == nil:
 	case errors.As(err, &refused):
@@ -114,8 +115,8 @@ func kickstartAtStart(ctx context.Context, env Env, cfg *config.Config, svc *cor
 // validation the API does runs; what cannot show is a difference between the
 // databases themselves. When this instance would not run the kickstart, the
 // twin is a fresh instance instead and the plan says so.
-func dryRunKickstart(ctx context.Context, env Env, cfg *config.Config, svc *core.Service, log *slog.Logger, file string) error {
-	st, err := svc.KickstartState(ctx)
+func dryRunKickstart(ctx context.Context, env Env, cfg *config.Config, svc *services.Set, log *slog.Logger, file string) error {
+	st, err := svc.Access.KickstartState(ctx)
 	if err != nil {
 		return err
 	}
@@ -158,7 +159,7 @@ func dryRunKickstart(ctx context.Context, env Env, cfg *config.Config, svc *core
 // kickstartTwin makes the throwaway instance of a dry run: a temporary SQLite
 // database, migrated, holding a copy of real's rows (or bootstrapped fresh),
 // wired to the same master key so sealed secrets open.
-func kickstartTwin(ctx context.Context, env Env, cfg *config.Config, real *core.Service, log *slog.Logger, copyRows bool) (*core.Service, func(), error) {
+func kickstartTwin(ctx context.Context, env Env, cfg *config.Config, real *services.Set, log *slog.Logger, copyRows bool) (*services.Set, func(), error) {
 	dir, err := os.MkdirTemp("", "latch-kickstart-dry-run-")
 	if err != nil {
 		return nil, nil, err
@@ -170,7 +171,7 @@ func kickstartTwin(ctx context.Context, env Env, cfg *config.Config, real *core.
 		}
 		os.RemoveAll(dir)
 	}
-	fail := func(err error) (*core.Service, func(), error) { cleanup(); return nil, nil, err }
+	fail := func(err error) (*services.Set, func(), error) { cleanup(); return nil, nil, err }
 	mk, err := masterKey(cfg)
 	if err != nil {
 		return fail(err)
@@ -181,16 +182,16 @@ func kickstartTwin(ctx context.Context, env Env, cfg *config.Config, real *core.
 	if _, err := st.Migrate(ctx); err != nil {
 		return fail(err)
 	}
-	twin := core.New(st, env.Opts.Clock, mk, log)
+	twin := services.New(st, env.Opts.Clock, mk, log)
 	if copyRows {
 		if err := real.Store().CopyInto(ctx, st); err != nil {
 			return fail(err)
 		}
 	} else {
-		if err := twin.Bootstrap(ctx); err != nil {
+		if err := twin.Tenancy.Bootstrap(ctx); err != nil {
 			return fail(err)
 		}
-		if err := twin.EnsureDefaultSigningKey(ctx); err != nil {
+		if err := twin.Signing.EnsureDefault(ctx); err != nil {
 			return fail(err)
 		}
 	}

@@ -12,37 +12,41 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/latchid/latch/internal/authentication"
 	"github.com/latchid/latch/internal/config"
-	"github.com/latchid/latch/internal/core"
 	"github.com/latchid/latch/internal/httpx"
+	"github.com/latchid/latch/internal/identity"
 	"github.com/latchid/latch/internal/keys"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/oauth"
 	"github.com/latchid/latch/internal/secrets"
+	"github.com/latchid/latch/internal/services"
 	"github.com/latchid/latch/internal/store"
+	"github.com/latchid/latch/internal/tokens"
 	"github.com/latchid/latch/internal/ui"
 )
 
 // The OAuth provider's adapter: internal/oauth declares what it needs
 // (clients, sign-in, tokens, users, sessions and codes); this file
-// implements it over today's core.Service and store. When the rules are
-// split into domain packages, only this file changes.
+// implements it over the domain services of the Set (authentication,
+// identity, tenancy, signing, tokens) and the store.
 
 // adminApplicationID is FusionAuth's built-in admin application; its tenant
 // is the Default tenant.
 const adminApplicationID = "3c219e58-ed0e-4b18-ad48-f4f92793ae32"
 
 // newOAuthProvider wires the provider.
-func newOAuthProvider(svc *core.Service, cfg *config.Config, log *slog.Logger, pages *ui.UI, publicURL string) *oauth.Provider {
+func newOAuthProvider(svc *services.Set, cfg *config.Config, log *slog.Logger, pages *ui.UI, publicURL string) *oauth.Provider {
 	a := &oauthAdapter{svc: svc}
 	return oauth.New(oauth.Deps{
 		Clients: a, Authenticator: a, Tokens: a, Users: a, State: a, Pages: pages,
-		Clock: svc.Clock(), Log: log, PublicURL: publicURL,
+		Clock: svc.Clock(), Log: log, PublicURL: publicURL, SecureCookies: cfg.SecureCookies(),
 		ClientIP: func(r *http.Request) string { return httpx.ClientIP(r, cfg.TrustedProxies).String() },
 	})
 }
 
-type oauthAdapter struct{ svc *core.Service }
+type oauthAdapter struct{ svc *services.Set }
 
 func notFound(err error) error {
 	if errors.Is(err, model.ErrNotFound) || errors.Is(err, store.ErrNoRows) {
@@ -57,11 +61,11 @@ func (a *oauthAdapter) Client(ctx context.Context, clientID string) (*oauth.Clie
 	if err != nil || id.String() != strings.ToLower(clientID) {
 		return nil, oauth.ErrNotFound
 	}
-	app, err := a.svc.ApplicationConfig(ctx, id.String())
+	app, err := a.svc.Tenancy.ApplicationConfig(ctx, id.String())
 	if err != nil {
 		return nil, notFound(err)
 	}
-	t, err := a.svc.TenantConfig(ctx, app.TenantID)
+	t, err := a.svc.Tenancy.TenantConfig(ctx, app.TenantID)
 	if err != nil {
 		return nil, notFound(err)
 	}
@@ -71,22 +75,22 @@ func (a *oauthAdapter) Client(ctx context.Context, clientID string) (*oauth.Clie
 // Tenant implements oauth.Clients.
 func (a *oauthAdapter) Tenant(ctx context.Context, tenantID string) (*model.TenantConfig, error) {
 	if tenantID == "" {
-		app, err := a.svc.ApplicationConfig(ctx, adminApplicationID)
+		app, err := a.svc.Tenancy.ApplicationConfig(ctx, adminApplicationID)
 		if err != nil {
 			return nil, notFound(err)
 		}
 		tenantID = app.TenantID
 	}
-	t, err := a.svc.TenantConfig(ctx, tenantID)
+	t, err := a.svc.Tenancy.TenantConfig(ctx, tenantID)
 	return t, notFound(err)
 }
 
-func (a *oauthAdapter) caller(c *oauth.Client, ip string) core.LoginCaller {
-	return core.LoginCaller{Authenticated: true, Scope: core.TenantScope{Tenants: []string{c.Tenant.ID}}, IP: ip}
+func (a *oauthAdapter) caller(c *oauth.Client, ip string) authentication.LoginCaller {
+	return authentication.LoginCaller{Authenticated: true, Scope: kit.TenantScope{Tenants: []string{c.Tenant.ID}}, IP: ip}
 }
 
 // outcome maps a Login API answer to the provider's typed outcome.
-func outcome(res *core.LoginResult, err error) (*oauth.LoginOutcome, error) {
+func outcome(res *authentication.LoginResult, err error) (*oauth.LoginOutcome, error) {
 	var verrs *model.Errors
 	switch {
 	case errors.Is(err, model.ErrNotFound), errors.As(err, &verrs), errors.Is(err, model.ErrUnauthorized):
@@ -94,9 +98,9 @@ func outcome(res *core.LoginResult, err error) (*oauth.LoginOutcome, error) {
 	case err != nil:
 		return nil, err
 	}
-	out := &oauth.LoginOutcome{AuthType: core.AuthTypePassword}
-	switch res.Status {
-	case http.StatusOK, core.StatusNotRegistered, core.StatusEmailNotVerified, core.StatusRegistrationNotVerified:
+	out := &oauth.LoginOutcome{AuthType: tokens.AuthTypePassword}
+	switch res.Outcome {
+	case authentication.Success, authentication.NotRegistered, authentication.EmailNotVerified, authentication.RegistrationNotVerified:
 		out.Status = oauth.LoginOK
 		if res.Response != nil && res.Response.User != nil {
 			out.UserID, _ = res.Response.User["id"].(string)
@@ -104,11 +108,11 @@ func outcome(res *core.LoginResult, err error) (*oauth.LoginOutcome, error) {
 		if out.UserID == "" {
 			return nil, errors.New("login answered without a user")
 		}
-	case core.StatusTwoFactorRequired:
+	case authentication.TwoFactorRequired:
 		out.Status, out.TwoFactorID = oauth.LoginTwoFactor, res.Response.TwoFactorID
-	case core.StatusPasswordChangeRequired:
+	case authentication.PasswordChangeRequired:
 		out.Status, out.ChangePasswordID, out.Reason = oauth.LoginChangePassword, res.Response.ChangePasswordID, res.Response.ChangePasswordReason
-	case core.StatusLoginPrevented:
+	case authentication.LoginPrevented:
 		out.Status = oauth.LoginLocked
 		if res.Response != nil && len(res.Response.Actions) > 0 {
 			out.LockedUntil = res.Response.Actions[0].Expiry
@@ -121,18 +125,18 @@ func outcome(res *core.LoginResult, err error) (*oauth.LoginOutcome, error) {
 
 // Authenticate implements oauth.Authenticator with the Login API's rules.
 func (a *oauthAdapter) Authenticate(ctx context.Context, c *oauth.Client, loginID, password, ip string) (*oauth.LoginOutcome, error) {
-	return outcome(a.svc.Login(ctx, a.caller(c, ip), core.LoginRequest{ApplicationID: c.App.ID, LoginID: loginID,
+	return outcome(a.svc.Authentication.Login(ctx, a.caller(c, ip), authentication.LoginRequest{ApplicationID: c.App.ID, LoginID: loginID,
 		Password: password, IPAddress: ip, NoJWT: true}))
 }
 
 // CompleteTwoFactor implements oauth.Authenticator.
 func (a *oauthAdapter) CompleteTwoFactor(ctx context.Context, c *oauth.Client, twoFactorID, code, ip string) (*oauth.LoginOutcome, error) {
 	noJWT := true
-	res, err := a.svc.TwoFactorLogin(ctx, a.caller(c, ip), core.TwoFactorLoginRequest{ApplicationID: c.App.ID,
+	res, err := a.svc.Authentication.TwoFactorLogin(ctx, a.caller(c, ip), authentication.TwoFactorLoginRequest{ApplicationID: c.App.ID,
 		TwoFactorID: twoFactorID, Code: code, IPAddress: ip, NoJWT: &noJWT})
 	var verrs *model.Errors
 	switch {
-	case errors.Is(err, core.ErrTwoFactorCodeInvalid), errors.As(err, &verrs):
+	case errors.Is(err, authentication.ErrTwoFactorCodeInvalid), errors.As(err, &verrs):
 		return &oauth.LoginOutcome{Status: oauth.LoginCodeInvalid}, nil
 	case errors.Is(err, model.ErrNotFound):
 		return &oauth.LoginOutcome{Status: oauth.LoginExpired}, nil
@@ -143,8 +147,8 @@ func (a *oauthAdapter) CompleteTwoFactor(ctx context.Context, c *oauth.Client, t
 // ChangePassword implements oauth.Authenticator: the change-password id of
 // a 203, then a login with the one-time password it answers.
 func (a *oauthAdapter) ChangePassword(ctx context.Context, c *oauth.Client, id, password, ip string) (*oauth.LoginOutcome, error) {
-	res, err := a.svc.ChangePasswordByID(ctx, core.Actor{Type: core.ActorSystem, Name: "hosted sign-in page", IP: ip}, id,
-		core.ChangePasswordRequest{ApplicationID: c.App.ID, Password: password})
+	res, err := a.svc.Identity.ChangePasswordByID(ctx, kit.Actor{Type: kit.ActorSystem, Name: "hosted sign-in page", IP: ip}, id,
+		identity.ChangePasswordRequest{ApplicationID: c.App.ID, Password: password})
 	var verrs *model.Errors
 	switch {
 	case errors.As(err, &verrs):
@@ -161,11 +165,11 @@ func (a *oauthAdapter) ChangePassword(ctx context.Context, c *oauth.Client, id, 
 	case err != nil:
 		return nil, err
 	}
-	return outcome(a.svc.Login(ctx, a.caller(c, ip), core.LoginRequest{ApplicationID: c.App.ID,
+	return outcome(a.svc.Authentication.Login(ctx, a.caller(c, ip), authentication.LoginRequest{ApplicationID: c.App.ID,
 		OneTimePassword: res.OneTimePassword, IPAddress: ip, NoJWT: true}))
 }
 
-func tokensOf(t *core.OAuthTokens) *oauth.Tokens {
+func tokensOf(t *tokens.OAuthTokens) *oauth.Tokens {
 	return &oauth.Tokens{AccessToken: t.AccessToken, ExpiresIn: t.ExpiresIn, RefreshToken: t.RefreshToken,
 		RefreshTokenID: t.RefreshTokenID, UserID: t.UserID, TenantID: t.TenantID, Scope: t.Scope,
 		AuthInstant: t.AuthInstant, SessionID: t.SessionID}
@@ -173,9 +177,9 @@ func tokensOf(t *core.OAuthTokens) *oauth.Tokens {
 
 // IssueTokens implements oauth.TokenIssuer.
 func (a *oauthAdapter) IssueTokens(ctx context.Context, g oauth.Grant) (*oauth.Tokens, error) {
-	t, err := a.svc.IssueOAuthTokens(ctx, core.OAuthGrant{UserID: g.UserID, ApplicationID: g.ClientID, AuthType: g.AuthType,
+	t, err := a.svc.Tokens.IssueOAuthTokens(ctx, tokens.OAuthGrant{UserID: g.UserID, ApplicationID: g.ClientID, AuthType: g.AuthType,
 		AuthInstant: g.AuthInstant, Scope: g.Scope, SessionID: g.SessionID, Refresh: g.Refresh, IP: g.IP, Issuer: g.Issuer})
-	if errors.Is(err, core.ErrOAuthGrantRefused) {
+	if errors.Is(err, tokens.ErrOAuthGrantRefused) {
 		return nil, oauth.ErrGrantRefused
 	}
 	if err != nil {
@@ -186,7 +190,7 @@ func (a *oauthAdapter) IssueTokens(ctx context.Context, g oauth.Grant) (*oauth.T
 
 // RefreshTokens implements oauth.TokenIssuer.
 func (a *oauthAdapter) RefreshTokens(ctx context.Context, refreshToken, clientID, issuer, ip string) (*oauth.Tokens, error) {
-	t, err := a.svc.ExchangeOAuthRefreshToken(ctx, refreshToken, clientID, issuer, ip)
+	t, err := a.svc.Tokens.ExchangeOAuthRefreshToken(ctx, refreshToken, clientID, issuer, ip)
 	var verrs *model.Errors
 	if errors.As(err, &verrs) {
 		return nil, oauth.ErrGrantRefused
@@ -199,18 +203,18 @@ func (a *oauthAdapter) RefreshTokens(ctx context.Context, refreshToken, clientID
 
 // RevokeRefreshToken implements oauth.TokenIssuer.
 func (a *oauthAdapter) RevokeRefreshToken(ctx context.Context, refreshToken, clientID string) error {
-	_, err := a.svc.RevokeOAuthRefreshToken(ctx, refreshToken, clientID)
+	_, err := a.svc.Tokens.RevokeOAuthRefreshToken(ctx, refreshToken, clientID)
 	return err
 }
 
 // RevokeRefreshTokenID implements oauth.TokenIssuer.
 func (a *oauthAdapter) RevokeRefreshTokenID(ctx context.Context, id string) error {
-	return a.svc.RevokeOAuthRefreshTokenID(ctx, id)
+	return a.svc.Tokens.RevokeOAuthRefreshTokenID(ctx, id)
 }
 
 // VerifyAccessToken implements oauth.TokenIssuer.
 func (a *oauthAdapter) VerifyAccessToken(ctx context.Context, token string) (*oauth.AccessToken, error) {
-	j, err := a.svc.ValidateJWT(ctx, token)
+	j, err := a.svc.Tokens.ValidateJWT(ctx, token)
 	if errors.Is(err, model.ErrUnauthorized) {
 		return nil, oauth.ErrNotFound
 	}
@@ -248,7 +252,7 @@ func (a *oauthAdapter) idTokenSigner(ctx context.Context, c *oauth.Client) (*key
 	}
 	if id == "" {
 		var err error
-		if id, err = a.svc.AccessTokenKeyID(ctx, c.App.ID); err != nil {
+		if id, err = a.svc.Signing.AccessTokenKeyID(ctx, c.App.ID); err != nil {
 			return nil, err
 		}
 	}
@@ -304,7 +308,7 @@ func (a *oauthAdapter) SigningAlgorithms() []string {
 
 // User implements oauth.Users.
 func (a *oauthAdapter) User(ctx context.Context, userID, applicationID string) (*oauth.User, error) {
-	o, err := a.svc.User(ctx, core.AllTenants, userID)
+	o, err := a.svc.Identity.User(ctx, kit.AllTenants, userID)
 	if err != nil {
 		return nil, notFound(err)
 	}
@@ -328,7 +332,7 @@ func (a *oauthAdapter) User(ctx context.Context, userID, applicationID string) (
 		FullName: str("fullName"), ImageURL: str("imageUrl"), Birthdate: str("birthDate"), MobilePhone: str("mobilePhone"),
 		PasswordLastUpdateInstant: num("passwordLastUpdateInstant")}
 	if applicationID != "" {
-		if u.Roles, u.Registered, err = a.svc.EffectiveRoles(ctx, nil, userID, applicationID); err != nil {
+		if u.Roles, u.Registered, err = kit.EffectiveRoles(ctx, a.st(), userID, applicationID); err != nil {
 			return nil, err
 		}
 	}

@@ -10,9 +10,10 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/latchid/latch/internal/access"
 	"github.com/latchid/latch/internal/config"
-	"github.com/latchid/latch/internal/core"
 	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/services"
 	"github.com/latchid/latch/internal/store"
 )
 
@@ -53,7 +54,7 @@ works on an instance that was never set up (the setup wizard stays open);
 'admin' needs setup to have been done, as 'latch setup' creates the first admin.
 The database must exist: recover never creates one.
 Run 'latch recover api-key --help' or 'latch recover admin --help' for every flag.
-`, formatDuration(core.DefaultRecoveryKeyTTL), formatDuration(core.MaxRecoveryKeyTTL))
+`, formatDuration(access.DefaultRecoveryKeyTTL), formatDuration(access.MaxRecoveryKeyTTL))
 }
 
 func formatDuration(d time.Duration) string {
@@ -65,24 +66,24 @@ func formatDuration(d time.Duration) string {
 
 func runRecoverAPIKey(ctx context.Context, env Env, args []string) error {
 	var (
-		in     core.RecoveryKeyInput
+		in     access.RecoveryKeyInput
 		keyOut string
 	)
 	cfg, err := parse(env, "recover api-key", args, func(fs *flag.FlagSet) {
-		fs.DurationVar(&in.ExpiresIn, "expires-in", core.DefaultRecoveryKeyTTL,
-			fmt.Sprintf("how long the key works, e.g. 30m or 4h; at most %s", formatDuration(core.MaxRecoveryKeyTTL)))
-		fs.StringVar(&in.Name, "name", "", `the key's name (default "`+core.RecoveryKeyNamePrefix+`<UTC time>")`)
+		fs.DurationVar(&in.ExpiresIn, "expires-in", access.DefaultRecoveryKeyTTL,
+			fmt.Sprintf("how long the key works, e.g. 30m or 4h; at most %s", formatDuration(access.MaxRecoveryKeyTTL)))
+		fs.StringVar(&in.Name, "name", "", `the key's name (default "`+access.RecoveryKeyNamePrefix+`<UTC time>")`)
 		fs.StringVar(&keyOut, "key-out", "", "write only the key to this file (mode 0600) instead of printing it")
 	})
 	if err != nil {
 		return err
 	}
-	if in.ExpiresIn < core.MinRecoveryKeyTTL || in.ExpiresIn > core.MaxRecoveryKeyTTL {
+	if in.ExpiresIn < access.MinRecoveryKeyTTL || in.ExpiresIn > access.MaxRecoveryKeyTTL {
 		return usageError{fmt.Sprintf("--expires-in must be between %s and %s, got %s: a recovery key always expires",
-			core.MinRecoveryKeyTTL, formatDuration(core.MaxRecoveryKeyTTL), in.ExpiresIn)}
+			access.MinRecoveryKeyTTL, formatDuration(access.MaxRecoveryKeyTTL), in.ExpiresIn)}
 	}
 	var verrs *model.Errors
-	if err := core.ValidateRecoveryKey(in); errors.As(err, &verrs) {
+	if err := access.ValidateRecoveryKey(in); errors.As(err, &verrs) {
 		return usageError{describeErrors(verrs)}
 	}
 	if keyOut != "" {
@@ -96,14 +97,14 @@ func runRecoverAPIKey(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer closeDB()
-	res, err := svc.RecoverAPIKey(ctx, cliActor(), in)
+	res, err := svc.Access.RecoverAPIKey(ctx, cliActor(), in)
 	if errors.As(err, &verrs) {
 		return usageError{describeErrors(verrs)}
 	}
 	if err != nil {
 		return err
 	}
-	if done, err := svc.SetupDone(ctx); err == nil && !done {
+	if done, err := svc.Access.SetupDone(ctx); err == nil && !done {
 		fmt.Fprintln(env.Stderr, "Note: setup has not been done on this database; the setup wizard stays open until it is.")
 	}
 	expires := time.UnixMilli(*res.Key.ExpirationInstant).UTC().Format(time.RFC3339)
@@ -128,10 +129,10 @@ func runRecoverAdmin(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer closeDB()
-	res, err := svc.RecoverAdmin(ctx, cliActor(), email)
+	res, err := svc.Access.RecoverAdmin(ctx, cliActor(), email)
 	var verrs *model.Errors
 	switch {
-	case errors.Is(err, core.ErrNotSetUp):
+	case errors.Is(err, access.ErrNotSetUp):
 		return errors.New("setup has not been done on this database, so there is no admin to recover: use 'latch setup' (or the setup wizard link 'latch serve' prints) to create the first admin")
 	case errors.As(err, &verrs):
 		return usageError{describeErrors(verrs)}
@@ -150,7 +151,7 @@ func runRecoverAdmin(ctx context.Context, env Env, args []string) error {
 // openExisting is openCore for a database that must already exist: recovering
 // a fresh, empty database (a mistyped --data-dir or URL) would only mint a
 // credential for the wrong instance.
-func openExisting(ctx context.Context, cfg *config.Config, env Env) (*core.Service, func(), error) {
+func openExisting(ctx context.Context, cfg *config.Config, env Env) (*services.Set, func(), error) {
 	if cfg.DatabaseURL == "" {
 		if err := requireSQLiteFile(cfg); err != nil {
 			return nil, nil, err

@@ -10,7 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/access"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/password"
 	"github.com/latchid/latch/internal/secrets"
@@ -82,7 +83,7 @@ func checkCLIActor(t *testing.T, a *model.AuditLog) {
 		t.Fatal(err)
 	}
 	host, _ := os.Hostname()
-	if a.ActorType != core.ActorCLI || a.ActorID != u.Username || !strings.Contains(a.InsertUser, u.Username+"@"+host) {
+	if a.ActorType != kit.ActorCLI || a.ActorID != u.Username || !strings.Contains(a.InsertUser, u.Username+"@"+host) {
 		t.Errorf("audit actor = type %q id %q user %q, want cli, %q, %q@%q", a.ActorType, a.ActorID, a.InsertUser, u.Username, u.Username, host)
 	}
 	if a.Severity != "critical" {
@@ -103,7 +104,7 @@ func TestRecoverAPIKeyWhileServerRuns(t *testing.T) {
 			t.Fatalf("recovery key on the running server: %d, want 200", got)
 		}
 		row := keyByValue(t, st, key)
-		wantName := core.RecoveryKeyNamePrefix + clk.Now().UTC().Format(time.RFC3339)
+		wantName := access.RecoveryKeyNamePrefix + clk.Now().UTC().Format(time.RFC3339)
 		if !row.KeyManager || !row.AllEndpoints() || !row.Global() || row.IPAccessControlListID != "" ||
 			row.Retrievable || row.KeySealed != "" || row.Name != wantName {
 			t.Errorf("recovery key = %+v, want a non-retrievable global all-endpoints key manager named %q", row.APIKey, wantName)

@@ -15,7 +15,6 @@ import (
 	"github.com/latchid/latch/internal/api"
 	"github.com/latchid/latch/internal/config"
 	"github.com/latchid/latch/internal/httpx"
-	"github.com/latchid/latch/internal/keys"
 	"github.com/latchid/latch/internal/oauth"
 	"github.com/latchid/latch/internal/ui"
 )
@@ -81,7 +80,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	loginsDone := make(chan struct{})
 	go func() { svc.Logins.Run(bg, loginFlushEvery); close(loginsDone) }()
 	sweepDone := make(chan struct{})
-	go func() { svc.RunSweeper(bg, sweepEvery); close(sweepDone) }()
+	go func() { svc.Tokens.RunSweeper(bg, sweepEvery); close(sweepDone) }()
 	// Final key usage and login record flushes before the database closes.
 	defer func() {
 		stopBG()
@@ -102,7 +101,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		base = strings.TrimSuffix(base, "0") + port
 	}
 	pages := ui.New(svc, cfg, log)
-	root := newRootHandler(apiServer, pages, keys.JWKSHandler(svc.SigningKeys.Current), newOAuthProvider(svc, cfg, log, pages, base))
+	root := newRootHandler(apiServer, pages, httpx.JWKSHandler(svc.SigningKeys.Current), newOAuthProvider(svc, cfg, log, pages, base))
 	srv := &http.Server{
 		Handler:           httpx.Middleware(log, withHSTS(cfg.TLS(), root)),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -112,10 +111,10 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 
-	if done, err := svc.SetupDone(ctx); err != nil {
+	if done, err := svc.Access.SetupDone(ctx); err != nil {
 		return err
 	} else if !done {
-		token, err := svc.NewSetupToken(ctx)
+		token, err := svc.Access.NewSetupToken(ctx)
 		if err != nil {
 			return err
 		}

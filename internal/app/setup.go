@@ -10,7 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/access"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/secrets"
 )
@@ -46,7 +47,7 @@ func runSetup(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer closeDB()
-	res, err := svc.Setup(ctx, cliActor(), core.SetupInput{
+	res, err := svc.Access.Setup(ctx, cliActor(), access.SetupInput{
 		Email: email, FullName: name, Password: strings.TrimRight(string(pw), "\r\n"),
 	})
 	var verrs *model.Errors
@@ -85,13 +86,13 @@ func emitKey(env Env, keyOut string, key secrets.Secret, header string) error {
 }
 
 // cliActor names the operator at the shell for the audit log.
-func cliActor() core.Actor {
+func cliActor() kit.Actor {
 	name := "unknown"
 	if u, err := user.Current(); err == nil {
 		name = u.Username
 	}
 	host, _ := os.Hostname()
-	return core.Actor{Type: core.ActorCLI, ID: name, Name: "cli " + name + "@" + host}
+	return kit.Actor{Type: kit.ActorCLI, ID: name, Name: "cli " + name + "@" + host}
 }
 
 func describeErrors(e *model.Errors) string {

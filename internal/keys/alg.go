@@ -42,11 +42,6 @@ var specs = []spec{
 	{name: "Ed25519", typ: model.KeyTypeOKP, jws: jose.EdDSA, certSig: x509.PureEd25519},
 }
 
-// RSA key sizes: generated keys take one of these; imported key pairs need at
-// least the first, imported public keys (verification only) at least 1024,
-// as FusionAuth allows.
-var rsaSizes = []int{2048, 3072, 4096}
-
 const (
 	minRSABits       = 2048
 	minRSAPublicBits = 1024

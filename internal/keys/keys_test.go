@@ -25,6 +25,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/latchid/latch/internal/httpx"
 	"github.com/latchid/latch/internal/keys"
 	"github.com/latchid/latch/internal/model"
 )
@@ -509,7 +510,7 @@ func TestSignerConcurrent(t *testing.T) {
 
 func TestJWKSHandler(t *testing.T) {
 	set := newSet(t, entry("k", generate(t, "ES256", 0)))
-	h := keys.JWKSHandler(func() *keys.Set { return set })
+	h := httpx.JWKSHandler(func() *keys.Set { return set })
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/.well-known/jwks.json", nil))
 	if rec.Code != 200 || rec.Body.String() != string(set.JWKS()) || rec.Header().Get("ETag") == "" ||

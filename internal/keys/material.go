@@ -25,7 +25,7 @@ import (
 	"github.com/latchid/latch/internal/model"
 )
 
-// Material is a key as generated or imported: what the core stores. Private
+// Material is a key as generated or imported: what the signing package stores. Private
 // is the private key (PKCS#8 PEM) or the HMAC secret, "" for a public key
 // alone; it must only ever be sealed, never logged or returned.
 type Material struct {

@@ -17,7 +17,7 @@ import (
 	"github.com/latchid/latch/internal/model"
 )
 
-// Entry is a stored key with its private material opened, as the core hands
+// Entry is a stored key with its private material opened, as the signing package hands
 // it to NewSet. Private is the private key PEM or the HMAC secret, "" for a
 // public key alone.
 type Entry struct {
@@ -48,7 +48,7 @@ type key struct {
 func (k *key) publishable() bool { return k.public != nil && k.signer != nil }
 
 // Set is every key, immutable once built: the rendered JWKS, the public keys
-// by kid, a signer per key and the verifier. The core rebuilds it when keys
+// by kid, a signer per key and the verifier. The signing cache rebuilds it when keys
 // change and swaps it in whole.
 type Set struct {
 	byID       map[string]*key

@@ -21,7 +21,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/access"
 	"github.com/latchid/latch/internal/model"
 )
 
@@ -72,7 +72,7 @@ type Plan struct {
 	File string
 	// DefaultTenantID is the Default tenant's id the file asks for; "" keeps it.
 	DefaultTenantID string
-	Keys            []core.KickstartKey
+	Keys            []access.KickstartKey
 	// KeysHash identifies the keys and defaultTenantId, which take effect when
 	// a run begins and may not change on a resume.
 	KeysHash string
@@ -229,7 +229,7 @@ func Load(path string, env Env) (*Plan, error) {
 }
 
 // apiKeys resolves and checks the keys.
-func (r *resolver) apiKeys(obj map[string]any, now int64) ([]core.KickstartKey, []string) {
+func (r *resolver) apiKeys(obj map[string]any, now int64) ([]access.KickstartKey, []string) {
 	raw, present := obj["apiKeys"]
 	if !present || raw == nil {
 		return nil, []string{"\"apiKeys\" is missing: a kickstart file needs at least one API key, and the first, with access to every endpoint and tenant, runs the requests"}
@@ -242,7 +242,7 @@ func (r *resolver) apiKeys(obj map[string]any, now int64) ([]core.KickstartKey, 
 		return nil, []string{"\"apiKeys\" is empty: a kickstart file needs at least one API key"}
 	}
 	var (
-		keys     []core.KickstartKey
+		keys     []access.KickstartKey
 		problems []string
 		values   = map[string]int{}
 	)
@@ -264,7 +264,7 @@ func (r *resolver) apiKeys(obj map[string]any, now int64) ([]core.KickstartKey, 
 			// leave the member out.
 			k.KeyManager = true
 		}
-		for _, msg := range core.CheckKickstartKey(k, i == 0, now) {
+		for _, msg := range access.CheckKickstartKey(k, i == 0, now) {
 			problems = append(problems, where+": "+msg)
 		}
 		if j, dup := values[k.Value]; dup && k.Value != "" {
@@ -296,7 +296,7 @@ type keyJSON struct {
 	Retrievable       *bool  `json:"retrievable"`
 }
 
-func decodeKey(v any, where string) (*core.KickstartKey, error) {
+func decodeKey(v any, where string) (*access.KickstartKey, error) {
 	obj, ok := v.(map[string]any)
 	if !ok {
 		return nil, fmt.Errorf("%s must be an object, not %s", where, jsonType(v))
@@ -310,7 +310,7 @@ func decodeKey(v any, where string) (*core.KickstartKey, error) {
 	if err := strictDecode(obj, &in); err != nil {
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}
-	k := &core.KickstartKey{}
+	k := &access.KickstartKey{}
 	str := func(p *string) string {
 		if p == nil {
 			return ""
@@ -492,10 +492,10 @@ func requestHash(r *Request) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-func keysHash(defaultTenantID string, keys []core.KickstartKey) string {
+func keysHash(defaultTenantID string, keys []access.KickstartKey) string {
 	b, _ := json.Marshal(struct {
 		DefaultTenantID string
-		Keys            []core.KickstartKey
+		Keys            []access.KickstartKey
 	}{defaultTenantID, keys}) // maps encode sorted; the types always encode
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/access"
 )
 
 // Print writes the plan and what happened to each request. Key values and
@@ -53,7 +53,7 @@ func (o *Outcome) Print(w io.Writer) {
 	}
 }
 
-func describeKey(k *core.KickstartKey) string {
+func describeKey(k *access.KickstartKey) string {
 	var parts []string
 	if k.Name != "" {
 		parts = append(parts, fmt.Sprintf("%q", k.Name))

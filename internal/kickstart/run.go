@@ -12,14 +12,15 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/access"
 	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/services"
 	"github.com/latchid/latch/internal/store"
 )
 
 // Runner replays kickstart files on one instance.
 type Runner struct {
-	Svc *core.Service
+	Svc *services.Set
 	// Handler is the /api handler chain real requests go through (the
 	// app's api.Server behind its middleware): permissions, validation and
 	// audit apply to each replayed request unchanged.
@@ -99,11 +100,11 @@ func (e *RequestError) Error() string {
 
 // Run runs the kickstart file at path on the instance: it begins a new run on
 // a fresh instance, or resumes the instance's unfinished one. It returns
-// *core.KickstartRefused when the instance does not run it (nothing written),
+// *access.KickstartRefused when the instance does not run it (nothing written),
 // *FileError for a bad file (nothing written), *RequestError when a request
 // was refused (the run stopped and will resume there).
 func (r *Runner) Run(ctx context.Context, path string, opt Options) (*Outcome, error) {
-	st, err := r.Svc.KickstartState(ctx)
+	st, err := r.Svc.Access.KickstartState(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read the kickstart state: %w", err)
 	}
@@ -112,10 +113,10 @@ func (r *Runner) Run(ctx context.Context, path string, opt Options) (*Outcome, e
 		if st.Run.CompletedInstant != nil {
 			at = " at " + time.UnixMilli(*st.Run.CompletedInstant).UTC().Format(time.RFC3339)
 		}
-		return nil, &core.KickstartRefused{Reason: fmt.Sprintf("this instance was already kickstarted (by %s%s); a kickstart runs once, on a fresh instance", st.Run.File, at)}
+		return nil, &access.KickstartRefused{Reason: fmt.Sprintf("this instance was already kickstarted (by %s%s); a kickstart runs once, on a fresh instance", st.Run.File, at)}
 	}
 	if st.Run == nil && st.NotFresh != "" {
-		return nil, &core.KickstartRefused{Reason: st.NotFresh + "; a kickstart runs only on a fresh instance (no API key, user or tenant beyond the Default one)"}
+		return nil, &access.KickstartRefused{Reason: st.NotFresh + "; a kickstart runs only on a fresh instance (no API key, user or tenant beyond the Default one)"}
 	}
 	env := Env{Getenv: r.Getenv, NowMillis: r.Svc.Clock().Now().UnixMilli(), Builtins: map[string]string{
 		VarApplicationID:     model.AdminApplicationID,
@@ -136,15 +137,15 @@ func (r *Runner) Run(ctx context.Context, path string, opt Options) (*Outcome, e
 	for _, req := range plan.Requests {
 		out.Steps = append(out.Steps, Step{Request: req, State: StepPending})
 	}
-	actor := core.KickstartActor(path)
+	actor := access.KickstartActor(path)
 	owner := uuid.NewString()
 	var run *store.KickstartRunRow
 	if st.Run == nil {
-		run, err = r.Svc.BeginKickstart(ctx, actor, core.KickstartBegin{File: path, KeysHash: plan.KeysHash,
+		run, err = r.Svc.Access.BeginKickstart(ctx, actor, access.KickstartBegin{File: path, KeysHash: plan.KeysHash,
 			DefaultTenantID: plan.DefaultTenantID, Keys: plan.Keys, Generated: plan.Generated,
 			Total: len(plan.Requests), Owner: owner})
 		if err != nil {
-			var invalid *core.KickstartInvalid
+			var invalid *access.KickstartInvalid
 			if errors.As(err, &invalid) {
 				return nil, &FileError{File: path, Problems: []string{invalid.Problem}}
 			}
@@ -158,15 +159,15 @@ func (r *Runner) Run(ctx context.Context, path string, opt Options) (*Outcome, e
 			return nil, err
 		}
 		if !opt.DryRun {
-			ok, err := r.Svc.ClaimKickstart(ctx, run, owner)
+			ok, err := r.Svc.Access.ClaimKickstart(ctx, run, owner)
 			if err != nil {
 				return nil, err
 			}
 			if !ok {
-				return nil, &core.KickstartRefused{Reason: fmt.Sprintf("another process is running this instance's kickstart (its claim lasts until %s at most)",
+				return nil, &access.KickstartRefused{Reason: fmt.Sprintf("another process is running this instance's kickstart (its claim lasts until %s at most)",
 					time.UnixMilli(run.LeaseUntil).UTC().Format(time.RFC3339))}
 			}
-			if err := r.Svc.ResumeKickstart(ctx, actor, run, plan.Generated, len(plan.Requests)); err != nil {
+			if err := r.Svc.Access.ResumeKickstart(ctx, actor, run, plan.Generated, len(plan.Requests)); err != nil {
 				r.release(ctx, run)
 				return nil, err
 			}
@@ -195,7 +196,7 @@ func (r *Runner) Run(ctx context.Context, path string, opt Options) (*Outcome, e
 			if opt.DryRun {
 				continue
 			}
-			if err := r.Svc.KickstartStepDone(ctx, run, store.KickstartStepRow{Index: i, Hash: req.Hash, Method: req.Method,
+			if err := r.Svc.Access.KickstartStepDone(ctx, run, store.KickstartStepRow{Index: i, Hash: req.Hash, Method: req.Method,
 				URL: req.URL, StatusCode: status}); err != nil {
 				r.release(ctx, run)
 				return out, fmt.Errorf("kickstart request %d was done, but recording it failed (a resume will replay it): %w", i+1, err)
@@ -210,7 +211,7 @@ func (r *Runner) Run(ctx context.Context, path string, opt Options) (*Outcome, e
 		rerr := &RequestError{File: path, Index: i, Total: len(plan.Requests), Method: req.Method, URL: req.URL,
 			Status: status, Body: step.Body}
 		// Recorded even when ctx is cancelled: the next attempt must know.
-		if err := r.Svc.KickstartStopped(context.WithoutCancel(ctx), actor, run,
+		if err := r.Svc.Access.KickstartStopped(context.WithoutCancel(ctx), actor, run,
 			fmt.Sprintf("request %d (%s %s) answered %d: %s", i+1, req.Method, req.URL, status, step.Body)); err != nil {
 			r.Log.ErrorContext(ctx, "kickstart: recording the failure failed", "err", err)
 		}
@@ -219,8 +220,8 @@ func (r *Runner) Run(ctx context.Context, path string, opt Options) (*Outcome, e
 	if opt.DryRun && out.Failed > 0 {
 		return out, nil // keys waiting for failed requests would fail too
 	}
-	if err := r.Svc.CompleteKickstart(ctx, actor, run, plan.Keys); err != nil {
-		var invalid *core.KickstartInvalid
+	if err := r.Svc.Access.CompleteKickstart(ctx, actor, run, plan.Keys); err != nil {
+		var invalid *access.KickstartInvalid
 		if !errors.As(err, &invalid) {
 			if !opt.DryRun {
 				r.release(ctx, run)
@@ -231,7 +232,7 @@ func (r *Runner) Run(ctx context.Context, path string, opt Options) (*Outcome, e
 		if opt.DryRun {
 			return out, nil
 		}
-		if err := r.Svc.KickstartStopped(context.WithoutCancel(ctx), actor, run, out.KeysError); err != nil {
+		if err := r.Svc.Access.KickstartStopped(context.WithoutCancel(ctx), actor, run, out.KeysError); err != nil {
 			r.Log.ErrorContext(ctx, "kickstart: recording the failure failed", "err", err)
 		}
 		return out, &FileError{File: path, Problems: []string{out.KeysError + "; every request is done: fix the file (a request may be added) and run it again to finish"}}
@@ -244,14 +245,14 @@ func (r *Runner) Run(ctx context.Context, path string, opt Options) (*Outcome, e
 }
 
 func (r *Runner) release(ctx context.Context, run *store.KickstartRunRow) {
-	if err := r.Svc.ReleaseKickstart(context.WithoutCancel(ctx), run); err != nil {
+	if err := r.Svc.Access.ReleaseKickstart(context.WithoutCancel(ctx), run); err != nil {
 		r.Log.WarnContext(ctx, "kickstart: releasing the run failed; another attempt can take it over once its claim lapses", "err", err)
 	}
 }
 
 // checkResume refuses a file that no longer matches what already happened:
 // the keys (made when the run began) and each completed request.
-func checkResume(path string, plan *Plan, st *core.KickstartState) error {
+func checkResume(path string, plan *Plan, st *access.KickstartState) error {
 	fail := func(msg string) error { return &FileError{File: path, Problems: []string{msg}} }
 	if plan.KeysHash != st.Run.KeysHash {
 		return fail("its apiKeys (or variables.defaultTenantId) changed since the kickstart began on this instance (" + st.Run.File +
@@ -277,7 +278,7 @@ func checkResume(path string, plan *Plan, st *core.KickstartState) error {
 // send replays one request through the API handler, in-process, with the
 // first key, marked as the kickstart's for the audit log.
 func (r *Runner) send(ctx context.Context, file, key string, req Request, timeoutMillis int64) (int, []byte) {
-	ctx = core.WithKickstart(ctx, file)
+	ctx = access.WithKickstart(ctx, file)
 	if timeoutMillis > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, time.Duration(timeoutMillis)*time.Millisecond)

@@ -17,7 +17,7 @@ type ErrorItem struct {
 }
 
 // Errors is FusionAuth's validation error body. It is also a Go error, so the
-// core can return it and the API renders it as a 400.
+// rules can return it and the API renders it as a 400.
 type Errors struct {
 	FieldErrors   map[string][]ErrorItem `json:"fieldErrors,omitempty"`
 	GeneralErrors []ErrorItem            `json:"generalErrors,omitempty"`

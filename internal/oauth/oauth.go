@@ -269,17 +269,19 @@ type Deps struct {
 	PublicURL string
 	// ClientIP is a request's client address (trusted proxies applied).
 	ClientIP func(*http.Request) string
+	// SecureCookies: cookies carry Secure (browsers reach Latch over https,
+	// directly or through a proxy; config.Config.SecureCookies).
+	SecureCookies bool
 }
 
 // Provider is the OAuth/OIDC surface.
 type Provider struct {
 	Deps
-	secureCookies bool
 }
 
 // New builds a provider.
 func New(d Deps) *Provider {
-	return &Provider{Deps: d, secureCookies: len(d.PublicURL) >= 8 && d.PublicURL[:8] == "https://"}
+	return &Provider{Deps: d}
 }
 
 // Access is what a route demands of its caller.

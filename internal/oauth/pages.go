@@ -67,7 +67,7 @@ func (p *Provider) csrfToken(w http.ResponseWriter, r *http.Request) string {
 		return c.Value
 	}
 	v := newToken()
-	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: v, Path: "/oauth2/", HttpOnly: true, Secure: p.secureCookies, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: v, Path: "/oauth2/", HttpOnly: true, Secure: p.SecureCookies, SameSite: http.SameSiteLaxMode})
 	return v
 }
 
@@ -323,7 +323,7 @@ func (p *Provider) signedIn(w http.ResponseWriter, r *http.Request, ar *authRequ
 			_ = p.State.DeleteSession(r.Context(), s.ID)
 		}
 	}
-	ck := &http.Cookie{Name: sessionCookie, Value: value, Path: "/", HttpOnly: true, Secure: p.secureCookies, SameSite: http.SameSiteLaxMode}
+	ck := &http.Cookie{Name: sessionCookie, Value: value, Path: "/", HttpOnly: true, Secure: p.SecureCookies, SameSite: http.SameSiteLaxMode}
 	if keep {
 		ck.MaxAge = int(ttl / 1000) // Max-Age only: relative, so no clock skew with the browser
 	}
@@ -377,5 +377,5 @@ func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: p.secureCookies, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: p.SecureCookies, SameSite: http.SameSiteLaxMode})
 }

@@ -313,7 +313,7 @@ func (tx *Tx) LoginRecords(ctx context.Context, userID string, limit int) ([]*Lo
 // SetLastLogin records a login's instant on the user and, when applicationID
 // is not empty, on the user's registration for it (if any).
 func (tx *Tx) SetLastLogin(ctx context.Context, userID, applicationID string, now int64) error {
-	// Only forward: a buffered login (core's login buffer) flushed before
+	// Only forward: a buffered login (the authentication package's login buffer) flushed before
 	// this write may be newer; CASE keeps the row matched (expectOne).
 	res, err := tx.q.ExecContext(ctx, `UPDATE users SET last_login_instant = CASE
 		WHEN last_login_instant IS NULL OR last_login_instant < $2 THEN $2 ELSE last_login_instant END WHERE id = $1`, userID, now)

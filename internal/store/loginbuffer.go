@@ -25,7 +25,7 @@ func (tx *Tx) LoginFailureState(ctx context.Context, subject string, now int64) 
 	return 0, true, nil
 }
 
-// RecordLogins writes a batch of logins recorded in memory (core's login
+// RecordLogins writes a batch of logins recorded in memory (authentication's login
 // buffer): the login records and the users' and registrations'
 // lastLoginInstant. It tolerates what changed since the logins: a deleted
 // user's records are dropped, and a lastLoginInstant only moves forward (a

@@ -5,8 +5,9 @@ import "context"
 // SweepExpired deletes at most limit rows of each table that can never be
 // used again as of now: refresh tokens past their expiry (rotated and revoked
 // ones too: past expiry a reuse fails anyway) and one-time codes past
-// theirs, and SSO sessions and authorization codes past theirs. Small batches keep each write transaction short. It returns how
-// many rows went.
+// theirs, and the OAuth provider's SSO sessions, authorization codes and
+// device codes past theirs. Small batches keep each write transaction
+// short. It returns how many rows went.
 func (tx *Tx) SweepExpired(ctx context.Context, now int64, limit int) (int64, error) {
 	var total int64
 	for _, table := range []string{"refresh_tokens", "one_time_codes", "oauth_sessions", "oauth_codes", "oauth_device_codes"} {

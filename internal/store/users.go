@@ -292,7 +292,7 @@ func UserUniqueField(err error) string {
 	return uniqueField(err, "users", [2]string{"email_lower", "email"}, [2]string{"username_lower", "username"})
 }
 
-// User search. The core parses FusionAuth's query string into filters; only
+// User search. The identity package parses FusionAuth's query string into filters; only
 // the store writes SQL, from fixed column names and bound values.
 
 // UserField names a text field users are searched by.
@@ -327,7 +327,7 @@ const (
 	// MatchExact: the key is the value (an index lookup).
 	MatchExact
 	// MatchSuffix and MatchContains need a scan of the rows the other
-	// filters leave; the core allows them only where FusionAuth's query
+	// filters leave; the identity package allows them only where FusionAuth's query
 	// syntax asks for a leading wildcard.
 	MatchSuffix
 	MatchContains

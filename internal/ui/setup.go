@@ -7,15 +7,16 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/access"
 	"github.com/latchid/latch/internal/httpx"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 )
 
 // maxSetupForm bounds the wizard's form body: four short fields and a token.
 const maxSetupForm = 64 << 10
 
-// The wizard's form fields, and the core's error keys they display.
+// The wizard's form fields, and the setup rules' error keys they display.
 const (
 	fieldToken           = "token"
 	fieldEmail           = "email"
@@ -82,7 +83,7 @@ type setupDoneData struct {
 // (404 for every method); before that it needs the one-time token printed
 // at start (403 without it).
 func (u *UI) setupWizard(w http.ResponseWriter, r *http.Request) {
-	done, err := u.svc.SetupDone(r.Context())
+	done, err := u.svc.Access.SetupDone(r.Context())
 	if err != nil {
 		u.fail(w, r, "setup wizard: read setup state", err)
 		return
@@ -107,7 +108,7 @@ func (u *UI) setupForm(w http.ResponseWriter, r *http.Request) {
 	if !u.setupTokenOK(w, r, token, msgSetupGone) {
 		return
 	}
-	u.renderSetupForm(w, r, http.StatusOK, token, core.SetupInput{}, nil)
+	u.renderSetupForm(w, r, http.StatusOK, token, access.SetupInput{}, nil)
 }
 
 func (u *UI) setupSubmit(w http.ResponseWriter, r *http.Request) {
@@ -125,14 +126,14 @@ func (u *UI) setupSubmit(w http.ResponseWriter, r *http.Request) {
 	if !u.setupTokenOK(w, r, token, msgSetupConflict) {
 		return
 	}
-	in := core.SetupInput{Email: form.Get(fieldEmail), FullName: form.Get(fieldFullName), Password: form.Get(fieldPassword)}
+	in := access.SetupInput{Email: form.Get(fieldEmail), FullName: form.Get(fieldFullName), Password: form.Get(fieldPassword)}
 	if verrs := validateSetupForm(in, form.Get(fieldPasswordConfirm)); verrs != nil {
 		u.renderSetupForm(w, r, http.StatusBadRequest, token, in, verrs)
 		return
 	}
 
-	actor := core.Actor{Type: core.ActorSetup, Name: "setup wizard", IP: u.clientIP(r), Method: r.Method, Path: r.URL.Path}
-	res, err := u.svc.Setup(r.Context(), actor, in)
+	actor := kit.Actor{Type: kit.ActorSetup, Name: "setup wizard", IP: u.clientIP(r), Method: r.Method, Path: r.URL.Path}
+	res, err := u.svc.Access.Setup(r.Context(), actor, in)
 	var verrs *model.Errors
 	switch {
 	case errors.Is(err, model.ErrSetupDone):
@@ -159,10 +160,10 @@ func (u *UI) setupSubmit(w http.ResponseWriter, r *http.Request) {
 // deletes the tokens, so a token that vanished since setupWizard checked may
 // mean that setup completed meanwhile: then the visitor sees ifDone instead.
 func (u *UI) setupTokenOK(w http.ResponseWriter, r *http.Request, token string, ifDone message) bool {
-	ok, err := u.svc.SetupTokenValid(r.Context(), token)
+	ok, err := u.svc.Access.SetupTokenValid(r.Context(), token)
 	if err == nil && !ok {
 		var done bool
-		if done, err = u.svc.SetupDone(r.Context()); err == nil && done {
+		if done, err = u.svc.Access.SetupDone(r.Context()); err == nil && done {
 			u.showMessage(w, r, ifDone)
 			return false
 		}
@@ -178,10 +179,10 @@ func (u *UI) setupTokenOK(w http.ResponseWriter, r *http.Request, token string, 
 }
 
 // validateSetupForm adds the wizard's own rules (a readable form, a matching
-// confirmation) to the core's. It returns nil when the input is acceptable.
-func validateSetupForm(in core.SetupInput, confirm string) *model.Errors {
+// confirmation) to the setup rules'. It returns nil when the input is acceptable.
+func validateSetupForm(in access.SetupInput, confirm string) *model.Errors {
 	verrs := new(model.Errors)
-	if err := core.ValidateSetup(in); err != nil && !errors.As(err, &verrs) {
+	if err := access.ValidateSetup(in); err != nil && !errors.As(err, &verrs) {
 		verrs = new(model.Errors).General("invalid", err.Error())
 	}
 	// Browsers send UTF-8; anything else could not be typed again at sign-in.
@@ -209,7 +210,7 @@ func validateSetupForm(in core.SetupInput, confirm string) *model.Errors {
 
 // renderSetupForm shows the wizard's form, keeping what was typed except the
 // passwords, with each error next to its field and listed at the top.
-func (u *UI) renderSetupForm(w http.ResponseWriter, r *http.Request, status int, token string, in core.SetupInput, verrs *model.Errors) {
+func (u *UI) renderSetupForm(w http.ResponseWriter, r *http.Request, status int, token string, in access.SetupInput, verrs *model.Errors) {
 	fields := []field{
 		{ID: fieldEmail, Label: "Email address", Type: "email", Value: in.Email, Autocomplete: "username", Required: true, NoSpellcheck: true,
 			Hint: "You sign in to the admin UI with this address."},

@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/latchid/latch/internal/config"
-	"github.com/latchid/latch/internal/core"
+	"github.com/latchid/latch/internal/services"
 )
 
 // The pages and their assets are compiled into the binary.
@@ -51,7 +51,7 @@ var assetTypes = map[string]string{
 
 // UI is the pages surface.
 type UI struct {
-	svc    *core.Service
+	svc    *services.Set
 	cfg    *config.Config
 	log    *slog.Logger
 	pages  map[string]*template.Template
@@ -75,7 +75,7 @@ type view struct {
 
 // New wires the pages. The templates are embedded, so a template that does
 // not parse is a build defect: New panics and every test catches it.
-func New(svc *core.Service, cfg *config.Config, log *slog.Logger) *UI {
+func New(svc *services.Set, cfg *config.Config, log *slog.Logger) *UI {
 	u := &UI{svc: svc, cfg: cfg, log: log}
 	var err error
 	if u.assets, err = loadAssets(); err != nil {

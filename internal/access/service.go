@@ -1,0 +1,34 @@
+// Package access decides who may call the API: API keys (the in-memory
+// KeyCache every request authenticates against, their CRUD and the
+// permission endpoints), IP access control lists, first-run setup (the
+// wizard and headless), recovery (`latch recover`) and the state of
+// kickstart runs.
+package access
+
+import (
+	"log/slog"
+
+	"github.com/latchid/latch/internal/audit"
+	"github.com/latchid/latch/internal/kit"
+	"github.com/latchid/latch/internal/secrets"
+	"github.com/latchid/latch/internal/store"
+)
+
+// Service keeps API keys (values hashed, retrievable ones sealed under the
+// master key), IP ACLs and the setup and kickstart state.
+type Service struct {
+	store  *store.Store
+	clock  kit.Clock
+	master *secrets.MasterKey
+	log    *slog.Logger
+	audit  *audit.Log
+	// Keys holds every API key in memory, by hash.
+	Keys *KeyCache
+}
+
+// New wires a Service and its key cache.
+func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.Logger, audit *audit.Log) *Service {
+	return &Service{store: st, clock: clock, master: master, log: log, audit: audit, Keys: newKeyCache(st, clock, log)}
+}
+
+func (s *Service) now() int64 { return s.clock.Now().UnixMilli() }

@@ -1,0 +1,88 @@
+package identity_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/latchid/latch/internal/kit"
+	"github.com/latchid/latch/internal/secrets"
+	"github.com/latchid/latch/internal/services"
+	"github.com/latchid/latch/internal/store"
+	"github.com/latchid/latch/internal/testutil"
+)
+
+func newService(t *testing.T, b testutil.Backend) *services.Set {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, b.DatabaseURL, filepath.Join(t.TempDir(), "latch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mk, err := secrets.NewMasterKey(make([]byte, secrets.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := services.New(st, testutil.NewFakeClock(), mk, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err := svc.Tenancy.Bootstrap(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
+
+// The typed views later features read: defaults for a bootstrapped tenant,
+// and an application's OAuth client with its secret, which never prints.
+func TestTypedViews(t *testing.T) {
+	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
+		ctx := context.Background()
+		svc := newService(t, b)
+		actor := kit.Actor{Type: kit.ActorSystem}
+		tenants, err := svc.Tenancy.Tenants(ctx, kit.AllTenants)
+		if err != nil || len(tenants) != 1 {
+			t.Fatalf("tenants: %v %v", tenants, err)
+		}
+		tid := tenants[0]["id"].(string)
+		cfg, err := svc.Tenancy.TenantConfig(ctx, tid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.PasswordEncryptionConfiguration.EncryptionScheme != "salted-pbkdf2-hmac-sha256" || cfg.PasswordEncryptionConfiguration.EncryptionSchemeFactor != 24000 ||
+			cfg.PasswordValidationRules.MinLength != 8 || cfg.PasswordValidationRules.MaxLength != 256 ||
+			cfg.JWTConfiguration.TimeToLiveInSeconds != 3600 || cfg.ExternalIdentifierConfiguration.ChangePasswordIDTimeToLiveInSeconds != 600 ||
+			cfg.FailedAuthenticationConfiguration.TooManyAttempts != 5 || cfg.Issuer != "acme.com" {
+			t.Errorf("default tenant config: %+v", cfg)
+		}
+
+		app, err := svc.Tenancy.CreateApplication(ctx, actor, kit.AllTenants, "", kit.Object{"application": kit.Object{
+			"name": "Typed", "oauthConfiguration": kit.Object{"authorizedRedirectURLs": []any{"https://t.example/cb"}, "clientSecret": "typed-secret"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ac, err := svc.Tenancy.ApplicationConfig(ctx, app["id"].(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		oc := ac.OAuthConfiguration
+		if ac.TenantID != tid || !ac.Active || oc.ClientID != ac.ID || oc.ClientSecret.Reveal() != "typed-secret" ||
+			len(oc.AuthorizedRedirectURLs) != 1 || !ac.LoginConfiguration.RequireAuthentication {
+			t.Errorf("application config: %+v", ac)
+		}
+		if printed := fmt.Sprintf("%v %+v", ac, oc); strings.Contains(printed, "typed-secret") {
+			t.Errorf("the client secret prints: %s", printed)
+		}
+		if _, err := svc.Tenancy.ApplicationConfig(ctx, "3c219e58-ed0e-4b18-ad48-f4f92793ae33"); err == nil {
+			t.Errorf("unknown application: no error")
+		}
+		if _, err := svc.Tenancy.TenantConfig(ctx, tid[:8]); err == nil {
+			t.Errorf("malformed tenant id: no error")
+		}
+	})
+}

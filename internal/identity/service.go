@@ -1,0 +1,39 @@
+// Package identity owns users: their registrations, search, import,
+// passwords (forgot, change, history) and the secrets they hold. Groups,
+// tenants and tokens are other packages it calls: memberships through
+// groups, settings through tenancy, revocation through tokens.
+package identity
+
+import (
+	"log/slog"
+
+	"github.com/latchid/latch/internal/audit"
+	"github.com/latchid/latch/internal/groups"
+	"github.com/latchid/latch/internal/kit"
+	"github.com/latchid/latch/internal/lockout"
+	"github.com/latchid/latch/internal/secrets"
+	"github.com/latchid/latch/internal/store"
+	"github.com/latchid/latch/internal/tenancy"
+	"github.com/latchid/latch/internal/tokens"
+)
+
+// Service keeps users, their secrets sealed under the master key.
+type Service struct {
+	store   *store.Store
+	clock   kit.Clock
+	master  *secrets.MasterKey
+	log     *slog.Logger
+	audit   *audit.Log
+	tenancy *tenancy.Service
+	groups  *groups.Service
+	tokens  *tokens.Service
+	lockout *lockout.Counter
+}
+
+// New wires a Service.
+func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.Logger, audit *audit.Log,
+	tenancy *tenancy.Service, groups *groups.Service, tokens *tokens.Service, lockout *lockout.Counter) *Service {
+	return &Service{store: st, clock: clock, master: master, log: log, audit: audit, tenancy: tenancy, groups: groups, tokens: tokens, lockout: lockout}
+}
+
+func (s *Service) now() int64 { return s.clock.Now().UnixMilli() }

@@ -1,0 +1,67 @@
+// Package services wires the rules packages together, once, in the order
+// their imports allow: audit, then access, signing, tenancy and groups, then
+// tokens, the lockout counter, identity and authentication. The app builds one Set per process
+// and hands it to the HTTP surfaces and commands; no rules package sees it,
+// each gets only the services it declares in its own New.
+package services
+
+import (
+	"log/slog"
+
+	"github.com/latchid/latch/internal/access"
+	"github.com/latchid/latch/internal/audit"
+	"github.com/latchid/latch/internal/authentication"
+	"github.com/latchid/latch/internal/groups"
+	"github.com/latchid/latch/internal/identity"
+	"github.com/latchid/latch/internal/kit"
+	"github.com/latchid/latch/internal/lockout"
+	"github.com/latchid/latch/internal/secrets"
+	"github.com/latchid/latch/internal/signing"
+	"github.com/latchid/latch/internal/store"
+	"github.com/latchid/latch/internal/tenancy"
+	"github.com/latchid/latch/internal/tokens"
+)
+
+// Set is every domain service of one process, and the caches the app keeps
+// current in the background.
+type Set struct {
+	store *store.Store
+	clock kit.Clock
+
+	Audit          *audit.Log
+	Access         *access.Service
+	Signing        *signing.Service
+	Tenancy        *tenancy.Service
+	Groups         *groups.Service
+	Tokens         *tokens.Service
+	Identity       *identity.Service
+	Authentication *authentication.Service
+
+	// The in-memory caches, for the app's refresh and flush loops.
+	Keys        *access.KeyCache
+	SigningKeys *signing.Cache
+	Configs     *tenancy.ConfigCache
+	Logins      *authentication.LoginRecorder
+}
+
+// New wires a Set.
+func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.Logger) *Set {
+	s := &Set{store: st, clock: clock}
+	s.Audit = audit.New(st, clock, log)
+	s.Access = access.New(st, clock, master, log, s.Audit)
+	s.Signing = signing.New(st, clock, master, log, s.Audit)
+	s.Tenancy = tenancy.New(st, clock, master, log, s.Audit, s.Access.Keys)
+	s.Groups = groups.New(st, clock, s.Audit)
+	s.Tokens = tokens.New(st, clock, master, log, s.Audit, s.Tenancy, s.Signing.Cache)
+	failures := lockout.New(st, clock, s.Tokens)
+	s.Identity = identity.New(st, clock, master, log, s.Audit, s.Tenancy, s.Groups, s.Tokens, failures)
+	s.Authentication = authentication.New(st, clock, master, log, s.Audit, s.Tenancy, s.Groups, s.Tokens, s.Identity, failures)
+	s.Keys, s.SigningKeys, s.Configs, s.Logins = s.Access.Keys, s.Signing.Cache, s.Tenancy.Configs, s.Authentication.Logins
+	return s
+}
+
+// Store exposes the store for health checks and tools.
+func (s *Set) Store() *store.Store { return s.store }
+
+// Clock exposes the clock.
+func (s *Set) Clock() kit.Clock { return s.clock }
