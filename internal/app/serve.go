@@ -15,6 +15,7 @@ import (
 	"github.com/latchid/latch/internal/api"
 	"github.com/latchid/latch/internal/config"
 	"github.com/latchid/latch/internal/httpx"
+	"github.com/latchid/latch/internal/oauth"
 	"github.com/latchid/latch/internal/ui"
 )
 
@@ -94,7 +95,13 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	// Before serving and before the setup check: a kickstarted instance has
 	// its keys when the first client connects, and no setup wizard.
 	kickstartAtStart(ctx, env, cfg, svc, log, apiServer)
-	root := newRootHandler(apiServer, ui.New(svc, cfg, log), httpx.JWKSHandler(svc.SigningKeys.Current))
+	base := cfg.PublicURL
+	if strings.HasSuffix(base, ":0") { // --listen …:0 picked a port: links name the real one
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		base = strings.TrimSuffix(base, "0") + port
+	}
+	pages := ui.New(svc, cfg, log)
+	root := newRootHandler(apiServer, pages, httpx.JWKSHandler(svc.SigningKeys.Current), newOAuthProvider(svc, cfg, log, pages, base))
 	srv := &http.Server{
 		Handler:           httpx.Middleware(log, withHSTS(cfg.TLS(), root)),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -110,11 +117,6 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		token, err := svc.Access.NewSetupToken(ctx)
 		if err != nil {
 			return err
-		}
-		base := cfg.PublicURL
-		if strings.HasSuffix(base, ":0") { // --listen …:0 picked a port: print the real one
-			_, port, _ := net.SplitHostPort(ln.Addr().String())
-			base = strings.TrimSuffix(base, "0") + port
 		}
 		url := base + "/setup-wizard?token=" + token.Reveal()
 		fmt.Fprintf(env.Stdout, "Latch is not set up yet. Open this one-time link to create the first admin:\n  %s\n", url)
@@ -144,10 +146,11 @@ func runServe(ctx context.Context, env Env, args []string) error {
 // newRootHandler sends every spelling of /api/* (any case, "//", "..") straight
 // to the API's guard, which authenticates before it refuses a non-canonical
 // path; a ServeMux in front would clean or redirect them first.
-func newRootHandler(apiHandler http.Handler, pages *ui.UI, jwks http.Handler) http.Handler {
+func newRootHandler(apiHandler http.Handler, pages *ui.UI, jwks http.Handler, provider *oauth.Provider) http.Handler {
 	mux := http.NewServeMux()
 	pages.Mount(mux)
 	mux.Handle("GET /.well-known/jwks.json", jwks) // anonymous, served from memory
+	provider.Mount(mux)                            // /oauth2/* and discovery, each route with its access rule
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isAPIPath(r.URL.Path) {
 			apiHandler.ServeHTTP(w, r)

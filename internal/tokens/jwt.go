@@ -49,6 +49,8 @@ type AccessClaims struct {
 	AuthTime int64     `json:"auth_time,omitempty"`
 	Sid      string    `json:"sid,omitempty"`
 	Tid      string    `json:"tid"`
+	// Scope: the granted OAuth scopes (OAuth grants only).
+	Scope string `json:"scope,omitempty"`
 }
 
 // Settings are the token lifetimes, policies and key that apply to one

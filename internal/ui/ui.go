@@ -157,6 +157,11 @@ func (u *UI) assetURL(name string) (string, error) {
 // render writes a page with the headers every page carries. The page is
 // rendered in full before anything is sent, so a template failure is a clean 500.
 func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, page string, v view) {
+	u.renderWith(w, r, status, page, v, contentSecurityPolicy)
+}
+
+// renderWith is render with a given Content-Security-Policy.
+func (u *UI) renderWith(w http.ResponseWriter, r *http.Request, status int, page string, v view, csp string) {
 	var buf bytes.Buffer
 	body := []byte("Internal Server Error\n")
 	if t, ok := u.pages[page]; !ok {
@@ -170,8 +175,10 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, page str
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("Content-Security-Policy", csp)
 	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
