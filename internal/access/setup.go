@@ -106,7 +106,7 @@ func (s *Service) Setup(ctx context.Context, actor kit.Actor, in SetupInput) (*S
 	} else if done {
 		return nil, model.ErrSetupDone
 	}
-	hash, err := password.New(in.Password) // slow: outside the transaction
+	hash, err := s.hasher.Hash(ctx, "", password.DefaultScheme, password.DefaultFactor(password.DefaultScheme), in.Password) // slow: outside the transaction
 	if err != nil {
 		return nil, err
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/store"
+	"github.com/latchid/latch/internal/throttle"
 	"github.com/latchid/latch/internal/tokens"
 )
 
@@ -680,6 +681,9 @@ func (s *Service) TwoFactorLogin(ctx context.Context, caller LoginCaller, req Tw
 	}
 	if lt.tenant.ID != pending.TenantID {
 		return nil, model.NotFoundf("twoFactorId of another tenant")
+	}
+	if err := s.throttle.Allow(ctx, throttle.Request{Address: caller.IP, Tenant: lt.tenant.ID, Authenticated: caller.Authenticated}); err != nil {
+		return nil, err
 	}
 	if uid := strings.TrimSpace(req.UserID); uid != "" {
 		if id, ok := kit.CanonicalID(uid); !ok || id != pending.UserID {

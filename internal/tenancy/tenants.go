@@ -10,6 +10,7 @@ import (
 	"github.com/latchid/latch/internal/audit"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/password"
 	"github.com/latchid/latch/internal/store"
 )
 
@@ -130,7 +131,7 @@ type TenantSearch struct {
 // normalizeTenant checks a tenant object as sent on create or update and
 // prepares it for storage in place: owned fields removed, defaults filled.
 // It returns the name and the typed view.
-func normalizeTenant(o kit.Object) (string, *model.TenantConfig, *model.Errors) {
+func normalizeTenant(o kit.Object, limits password.Limits) (string, *model.TenantConfig, *model.Errors) {
 	verrs := &model.Errors{}
 	if !TenantFields.Check(o, tenantField, verrs) {
 		return "", nil, verrs
@@ -149,11 +150,11 @@ func normalizeTenant(o kit.Object) (string, *model.TenantConfig, *model.Errors) 
 	if !kit.DecodeTyped(o, tenantField, &cfg, verrs) {
 		return name, nil, verrs
 	}
-	checkTenantConfig(&cfg, verrs)
+	checkTenantConfig(&cfg, limits, verrs)
 	return name, &cfg, verrs
 }
 
-func checkTenantConfig(c *model.TenantConfig, verrs *model.Errors) {
+func checkTenantConfig(c *model.TenantConfig, limits password.Limits, verrs *model.Errors) {
 	f := func(s string) string { return tenantField + "." + s }
 	pv := c.PasswordValidationRules
 	kit.Positive(verrs, f("passwordValidationRules.minLength"), int64(pv.MinLength))
@@ -172,6 +173,13 @@ func checkTenantConfig(c *model.TenantConfig, verrs *model.Errors) {
 			"[tenant.passwordEncryptionConfiguration.encryptionScheme] must be one of "+strings.Join(PasswordSchemes, ", ")+".")
 	}
 	kit.Positive(verrs, f("passwordEncryptionConfiguration.encryptionSchemeFactor"), int64(pe.EncryptionSchemeFactor))
+	// The operator bounds the factor: a tenant key must not be able to make
+	// every login in its tenant (and an unknown user's) cost minutes.
+	if lo, hi, ok := limits.FactorRange(pe.EncryptionScheme); ok && pe.EncryptionSchemeFactor > 0 &&
+		(pe.EncryptionSchemeFactor < lo || pe.EncryptionSchemeFactor > hi) {
+		verrs.Field(f("passwordEncryptionConfiguration.encryptionSchemeFactor"), "invalid",
+			fmt.Sprintf("[tenant.passwordEncryptionConfiguration.encryptionSchemeFactor] must be between %d and %d for %s.", lo, hi, pe.EncryptionScheme))
+	}
 
 	checkJWTConfiguration(&c.JWTConfiguration, f("jwtConfiguration"), true, verrs)
 
@@ -384,7 +392,7 @@ func (s *Service) CreateTenant(ctx context.Context, actor kit.Actor, id string, 
 			// sends (at least the new name) is merged over it.
 			o = model.MergePatch(base, o).(kit.Object)
 		}
-		name, _, verrs := normalizeTenant(o)
+		name, _, verrs := normalizeTenant(o, s.limits)
 		if err := verrs.Err(); err != nil {
 			return err
 		}
@@ -477,7 +485,7 @@ func (s *Service) changeTenant(ctx context.Context, actor kit.Actor, scope kit.T
 		if err != nil {
 			return err
 		}
-		name, _, verrs := normalizeTenant(o)
+		name, _, verrs := normalizeTenant(o, s.limits)
 		if err := verrs.Err(); err != nil {
 			return err
 		}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/latchid/latch/internal/config"
+	"github.com/latchid/latch/internal/httpx"
 	"github.com/latchid/latch/internal/services"
 )
 
@@ -216,6 +217,10 @@ var (
 		}}
 	msgBadForm = message{Status: http.StatusBadRequest, Title: "Bad request", Heading: "The form could not be read",
 		Paragraphs: []template.HTML{"The submitted form was malformed or too large. Go back, reload the page and try again."}}
+	msgBusy = message{Status: http.StatusServiceUnavailable, Title: "Busy", Heading: "Latch is busy",
+		Paragraphs: []template.HTML{"Latch has more work than it can take right now. Nothing was changed. Go back and try again in a moment."}}
+	msgTooMany = message{Status: http.StatusTooManyRequests, Title: "Too many requests", Heading: "Too many attempts",
+		Paragraphs: []template.HTML{"Too many requests came from your address. Nothing was changed. Wait a minute, then go back and try again."}}
 	msgInternal = message{Status: http.StatusInternalServerError, Title: "Something went wrong", Heading: "Something went wrong",
 		Paragraphs: []template.HTML{"Latch could not complete this request. The cause was written to the server's log. Try again in a moment."}}
 )
@@ -228,6 +233,15 @@ func (u *UI) showMessage(w http.ResponseWriter, r *http.Request, m message) {
 // fail logs an unexpected error (the log is the only place its detail goes)
 // and shows a generic 500 page.
 func (u *UI) fail(w http.ResponseWriter, r *http.Request, what string, err error) {
+	if status, after, ok := httpx.RetryLater(err); ok {
+		m := msgBusy
+		if status == http.StatusTooManyRequests {
+			m = msgTooMany
+		}
+		w.Header().Set("Retry-After", strconv.Itoa(after))
+		u.showMessage(w, r, m)
+		return
+	}
 	u.log.ErrorContext(r.Context(), what, "method", r.Method, "path", r.URL.Path, "err", err)
 	u.showMessage(w, r, msgInternal)
 }
