@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/latchid/latch/internal/secrets"
 )
@@ -39,11 +40,21 @@ type Config struct {
 	// itself (with HSTS), for the single-binary deployment.
 	TLSCertFile string
 	TLSKeyFile  string
+	// SetupTokenTTL is how long the setup wizard link serve prints stays valid.
+	SetupTokenTTL time.Duration
 
 	logLevelText string
 	proxiesText  string
 	forbidText   string
+	setupTTLText string
 }
+
+// Setup token lifetime: the default and the accepted range.
+const (
+	DefaultSetupTokenTTL = 24 * time.Hour
+	MinSetupTokenTTL     = time.Minute
+	MaxSetupTokenTTL     = 30 * 24 * time.Hour
+)
 
 // Env names, in one place so docs and tests can refer to them.
 const (
@@ -60,6 +71,7 @@ const (
 	EnvKickstartFile   = "LATCH_KICKSTART_FILE"
 	EnvTLSCertFile     = "LATCH_TLS_CERT_FILE"
 	EnvTLSKeyFile      = "LATCH_TLS_KEY_FILE"
+	EnvSetupTokenTTL   = "LATCH_SETUP_TOKEN_TTL"
 	// EnvFusionAuthKickstartFile is read too, so deployments made for
 	// FusionAuth work unchanged; LATCH_KICKSTART_FILE wins when both are set.
 	EnvFusionAuthKickstartFile = "FUSIONAUTH_APP_KICKSTART_FILE"
@@ -86,6 +98,7 @@ func Register(fs *flag.FlagSet, getenv func(string) string) *Config {
 	fs.StringVar(&c.PublicURL, "public-url", def(EnvPublicURL, ""), "base URL printed in links, default http://localhost:PORT (env "+EnvPublicURL+")")
 	fs.StringVar(&c.TLSCertFile, "tls-cert-file", def(EnvTLSCertFile, ""), "PEM certificate chain: serve HTTPS (with HSTS) instead of HTTP; needs --tls-key-file (env "+EnvTLSCertFile+")")
 	fs.StringVar(&c.TLSKeyFile, "tls-key-file", def(EnvTLSKeyFile, ""), "PEM private key of --tls-cert-file (env "+EnvTLSKeyFile+")")
+	fs.StringVar(&c.setupTTLText, "setup-token-ttl", def(EnvSetupTokenTTL, DefaultSetupTokenTTL.String()), "lifetime of the setup wizard link, 1m to 720h (env "+EnvSetupTokenTTL+")")
 	c.KickstartFile = strings.TrimSpace(def(EnvKickstartFile, getenv(EnvFusionAuthKickstartFile)))
 	return c
 }
@@ -139,6 +152,11 @@ func (c *Config) Validate() error {
 	default:
 		return fmt.Errorf("invalid forbidden status %q: use 401 or 403", c.forbidText)
 	}
+	ttl, err := time.ParseDuration(strings.TrimSpace(c.setupTTLText))
+	if err != nil || ttl < MinSetupTokenTTL || ttl > MaxSetupTokenTTL {
+		return fmt.Errorf("invalid setup token TTL %q: use a duration from 1m to 720h, such as 24h", c.setupTTLText)
+	}
+	c.SetupTokenTTL = ttl
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
 		return errors.New("TLS needs both --tls-cert-file and --tls-key-file, or neither")
 	}
