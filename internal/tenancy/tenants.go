@@ -426,8 +426,11 @@ func (s *Service) CreateTenant(ctx context.Context, actor kit.Actor, id string, 
 			// sends (at least the new name) is merged over it.
 			o = model.MergePatch(base, o).(kit.Object)
 		}
-		name, _, verrs := normalizeTenant(o)
+		name, cfg, verrs := normalizeTenant(o)
 		if err := verrs.Err(); err != nil {
+			return err
+		}
+		if err := checkSigningKeyRefs(ctx, tx, tenantField+".jwtConfiguration", &cfg.JWTConfiguration); err != nil {
 			return err
 		}
 		if _, err := tx.TenantByID(ctx, id); err == nil {
@@ -519,8 +522,11 @@ func (s *Service) changeTenant(ctx context.Context, actor kit.Actor, scope kit.T
 		if err != nil {
 			return err
 		}
-		name, _, verrs := normalizeTenant(o)
+		name, cfg, verrs := normalizeTenant(o)
 		if err := verrs.Err(); err != nil {
+			return err
+		}
+		if err := checkSigningKeyRefs(ctx, tx, tenantField+".jwtConfiguration", &cfg.JWTConfiguration); err != nil {
 			return err
 		}
 		if err := checkTenantName(ctx, tx, name, id); err != nil {
@@ -668,4 +674,40 @@ func tenantWriteError(err error) error {
 		return model.FieldError(tenantField+".id", "duplicate", "A tenant with this id already exists.")
 	}
 	return err
+}
+
+// checkSigningKeyRefs refuses a jwtConfiguration naming a signing key that
+// does not exist or has no private part (it could not sign: logins would
+// fail). The key rows stay locked until the transaction ends, so the key
+// cannot be deleted under the write (signing.Service.Delete locks them too).
+func checkSigningKeyRefs(ctx context.Context, tx *store.Tx, field string, j *model.JWTConfiguration) error {
+	verrs := &model.Errors{}
+	for _, ref := range []struct{ name, id string }{{"accessTokenKeyId", j.AccessTokenKeyID}, {"idTokenKeyId", j.IDTokenKeyID}} {
+		raw := strings.TrimSpace(ref.id)
+		if raw == "" {
+			continue // the default key
+		}
+		f := field + "." + ref.name
+		id, ok := kit.CanonicalID(raw)
+		if !ok {
+			verrs.Field(f, "invalid", "["+f+"] must be the id of a signing key.")
+			continue
+		}
+		exists, err := tx.LockSigningKey(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !exists {
+			verrs.Field(f, "invalid", "["+f+"] names no signing key: no key with id "+id+" exists.")
+			continue
+		}
+		row, err := tx.SigningKeyByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		if row.PrivateSealed == "" {
+			verrs.Field(f, "invalid", "["+f+"] names a key without a private key, which cannot sign tokens.")
+		}
+	}
+	return verrs.Err()
 }
