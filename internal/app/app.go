@@ -25,6 +25,9 @@ type Options struct {
 	Clock kit.Clock
 	// Ready, when set, is called with the listening address once serving.
 	Ready func(addr string)
+	// SharedDataDir skips serve's data-dir lock, for tests that run several
+	// in-process nodes on one SQLite file. Not reachable from flags or env.
+	SharedDataDir bool
 }
 
 // Env bundles what a command reads and writes, so tests can run commands in-process.

@@ -52,7 +52,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		ln = tls.NewListener(ln, tlsConf)
 	}
 
-	if !cfg.Postgres() {
+	if !cfg.Postgres() && !env.Opts.SharedDataDir {
 		unlock, err := lockDataDir(cfg.DataDir)
 		if err != nil {
 			return err

@@ -49,7 +49,7 @@ func newLoginTestService(t *testing.T) *Service {
 	sg := signing.New(st, clock, mk, log, au)
 	tn := tenancy.New(st, clock, mk, log, au, keys)
 	gr := groups.New(st, clock, au)
-	tk := tokens.New(st, clock, log, au, tn, sg.Cache)
+	tk := tokens.New(st, clock, mk, log, au, tn, sg.Cache)
 	lo := lockout.New(st, clock, tk)
 	svc := New(st, clock, mk, log, au, tn, gr, tk, identity.New(st, clock, mk, log, au, tn, gr, tk, lo), lo)
 	if err := tn.Bootstrap(ctx); err != nil {

@@ -740,12 +740,18 @@ func (s *Service) TwoFactorLogin(ctx context.Context, caller LoginCaller, req Tw
 		if verified {
 			return nil
 		}
-		// A wrong code: the twoFactorId stays for another try, up to a bound.
-		p.Attempts++
-		if p.Attempts >= maxTwoFactorAttempts {
+		// A wrong code: the twoFactorId stays for another try, up to a bound,
+		// counted on the row just consumed (not on the one read before: of
+		// concurrent wrong codes each would add one to the same count).
+		var used twoFactorPending
+		if err := json.Unmarshal([]byte(c.Data), &used); err != nil {
+			return fmt.Errorf("twoFactorId data: %w", err)
+		}
+		used.Attempts++
+		if used.Attempts >= maxTwoFactorAttempts {
 			return nil
 		}
-		data, err := json.Marshal(p)
+		data, err := json.Marshal(used)
 		if err != nil {
 			return err
 		}

@@ -52,7 +52,7 @@ func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.
 	s.Signing = signing.New(st, clock, master, log, s.Audit)
 	s.Tenancy = tenancy.New(st, clock, master, log, s.Audit, s.Access.Keys)
 	s.Groups = groups.New(st, clock, s.Audit)
-	s.Tokens = tokens.New(st, clock, log, s.Audit, s.Tenancy, s.Signing.Cache)
+	s.Tokens = tokens.New(st, clock, master, log, s.Audit, s.Tenancy, s.Signing.Cache)
 	failures := lockout.New(st, clock, s.Tokens)
 	s.Identity = identity.New(st, clock, master, log, s.Audit, s.Tenancy, s.Groups, s.Tokens, failures)
 	s.Authentication = authentication.New(st, clock, master, log, s.Audit, s.Tenancy, s.Groups, s.Tokens, s.Identity, failures)
