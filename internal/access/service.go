@@ -24,11 +24,14 @@ type Service struct {
 	audit  *audit.Log
 	// Keys holds every API key in memory, by hash.
 	Keys *KeyCache
+	// Denials records refused calls of valid keys (audit log, count).
+	Denials *Denials
 }
 
 // New wires a Service and its key cache.
 func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.Logger, audit *audit.Log) *Service {
-	return &Service{store: st, clock: clock, master: master, log: log, audit: audit, Keys: newKeyCache(st, clock, log)}
+	return &Service{store: st, clock: clock, master: master, log: log, audit: audit, Keys: newKeyCache(st, clock, log),
+		Denials: newDenials(st, clock, log, audit)}
 }
 
 func (s *Service) now() int64 { return s.clock.Now().UnixMilli() }
