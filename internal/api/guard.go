@@ -16,6 +16,7 @@ import (
 	"github.com/latchid/latch/internal/audit"
 	"github.com/latchid/latch/internal/authentication"
 	"github.com/latchid/latch/internal/config"
+	"github.com/latchid/latch/internal/entities"
 	"github.com/latchid/latch/internal/groups"
 	"github.com/latchid/latch/internal/httpx"
 	"github.com/latchid/latch/internal/identity"
@@ -47,6 +48,11 @@ type Route struct {
 	// GlobalOnly refuses keys limited to tenants (system-wide objects).
 	GlobalOnly bool
 	Handler    http.HandlerFunc
+	// Mux is the ServeMux pattern when it must differ from Pattern: ServeMux
+	// refuses two patterns that overlap without one being more specific
+	// (/api/entity/{id}/grant and /api/entity/type/{id}), so one is
+	// registered more generally and its handler checks the rest.
+	Mux string
 
 	family string // the permission family: the path with {…} segments removed
 }
@@ -111,6 +117,7 @@ type Server struct {
 	signing        *signing.Service
 	tenancy        *tenancy.Service
 	groups         *groups.Service
+	entities       *entities.Service
 	tokens         *tokens.Service
 	identity       *identity.Service
 	authentication *authentication.Service
@@ -128,7 +135,7 @@ func New(svc *services.Set, cfg *config.Config, log *slog.Logger) *Server {
 	s := &Server{cfg: cfg, log: log, mux: http.NewServeMux(), routes: map[string]Route{}}
 	if svc != nil { // nil: a server only to read the route table
 		s.audit, s.access, s.signing, s.tenancy = svc.Audit, svc.Access, svc.Signing, svc.Tenancy
-		s.groups, s.tokens, s.identity, s.authentication = svc.Groups, svc.Tokens, svc.Identity, svc.Authentication
+		s.groups, s.entities, s.tokens, s.identity, s.authentication = svc.Groups, svc.Entities, svc.Tokens, svc.Identity, svc.Authentication
 		s.store = svc.Store()
 	}
 	for _, rt := range s.table() {
@@ -137,7 +144,11 @@ func New(svc *services.Set, cfg *config.Config, log *slog.Logger) *Server {
 			panic("route without access rule or handler: " + rt.Pattern)
 		}
 		s.routes[rt.Pattern] = rt
-		s.mux.Handle(rt.Pattern, s.guard(rt))
+		pattern := rt.Pattern
+		if rt.Mux != "" {
+			pattern = rt.Mux
+		}
+		s.mux.Handle(pattern, s.guard(rt))
 	}
 	// Matches every method, so ServeMux never answers 405 before authentication.
 	s.mux.HandleFunc("/api/", s.unknown)
