@@ -114,13 +114,14 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	if done, err := svc.Access.SetupDone(ctx); err != nil {
 		return err
 	} else if !done {
-		token, err := svc.Access.NewSetupToken(ctx)
+		token, err := svc.Access.NewSetupToken(ctx, cfg.SetupTokenTTL)
 		if err != nil {
 			return err
 		}
 		url := base + "/setup-wizard?token=" + token.Reveal()
-		fmt.Fprintf(env.Stdout, "Latch is not set up yet. Open this one-time link to create the first admin:\n  %s\n", url)
-		log.Info("setup required: open the setup wizard", "url", url)
+		expires := svc.Clock().Now().Add(cfg.SetupTokenTTL).UTC().Format(time.RFC3339)
+		fmt.Fprintf(env.Stdout, "Latch is not set up yet. Open this one-time link to create the first admin (valid until %s, or until the next restart):\n  %s\n", expires, url)
+		log.Info("setup required: open the setup wizard", "url", url, "expires", expires)
 	}
 
 	errc := make(chan error, 1)

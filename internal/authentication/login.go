@@ -226,7 +226,7 @@ func (s *Service) loginTargetIn(ctx context.Context, rd *store.Tx, caller LoginC
 // unknownLoginSubject names the failure counter of a login id no user has:
 // a hash, so that the table holds no login ids.
 func unknownLoginSubject(tenantID, loginID string) string {
-	return lockout.SubjectPrefix + secrets.HashToken(tenantID+"\x00"+strings.ToLower(strings.TrimSpace(loginID)))
+	return lockout.SubjectPrefix + secrets.HashToken(tenantID+"\x00"+store.LoginKey(loginID))
 }
 
 // lockedResult is the 409 of a locked login id.

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/latchid/latch/internal/password"
 	"github.com/latchid/latch/internal/secrets"
@@ -46,11 +47,14 @@ type Config struct {
 	// RateLimits bound anonymous authentication requests per client address
 	// and per tenant.
 	RateLimits RateLimits
+	// SetupTokenTTL is how long the setup wizard link serve prints stays valid.
+	SetupTokenTTL time.Duration
 
 	logLevelText string
 	proxiesText  string
 	forbidText   string
 	intTexts     []intText
+	setupTTLText string
 }
 
 // intText is an integer flag as given, parsed by Validate.
@@ -73,6 +77,13 @@ type RateLimits struct {
 func DefaultRateLimits() RateLimits {
 	return RateLimits{PerAddress: 300, PerTenant: 30000, WindowSeconds: 60}
 }
+
+// Setup token lifetime: the default and the accepted range.
+const (
+	DefaultSetupTokenTTL = 24 * time.Hour
+	MinSetupTokenTTL     = time.Minute
+	MaxSetupTokenTTL     = 30 * 24 * time.Hour
+)
 
 // Env names, in one place so docs and tests can refer to them.
 const (
@@ -97,6 +108,7 @@ const (
 	EnvRateAddress     = "LATCH_AUTH_RATE_PER_ADDRESS"
 	EnvRateTenant      = "LATCH_AUTH_RATE_PER_TENANT"
 	EnvRateWindow      = "LATCH_AUTH_RATE_WINDOW"
+	EnvSetupTokenTTL   = "LATCH_SETUP_TOKEN_TTL"
 	// EnvFusionAuthKickstartFile is read too, so deployments made for
 	// FusionAuth work unchanged; LATCH_KICKSTART_FILE wins when both are set.
 	EnvFusionAuthKickstartFile = "FUSIONAUTH_APP_KICKSTART_FILE"
@@ -148,6 +160,7 @@ func Register(fs *flag.FlagSet, getenv func(string) string) *Config {
 		"anonymous authentication requests one tenant may receive per window (0: no limit)")
 	intVar(&c.RateLimits.WindowSeconds, "auth-rate-window", EnvRateWindow, DefaultRateLimits().WindowSeconds,
 		"length of the rate-limit window in seconds")
+	fs.StringVar(&c.setupTTLText, "setup-token-ttl", def(EnvSetupTokenTTL, DefaultSetupTokenTTL.String()), "lifetime of the setup wizard link, 1m to 720h (env "+EnvSetupTokenTTL+")")
 	c.KickstartFile = strings.TrimSpace(def(EnvKickstartFile, getenv(EnvFusionAuthKickstartFile)))
 	return c
 }
@@ -220,6 +233,11 @@ func (c *Config) Validate() error {
 	if c.RateLimits.WindowSeconds < 1 {
 		return errors.New("--auth-rate-window must be at least 1 second")
 	}
+	ttl, err := time.ParseDuration(strings.TrimSpace(c.setupTTLText))
+	if err != nil || ttl < MinSetupTokenTTL || ttl > MaxSetupTokenTTL {
+		return fmt.Errorf("invalid setup token TTL %q: use a duration from 1m to 720h, such as 24h", c.setupTTLText)
+	}
+	c.SetupTokenTTL = ttl
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
 		return errors.New("TLS needs both --tls-cert-file and --tls-key-file, or neither")
 	}

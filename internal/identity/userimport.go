@@ -390,7 +390,7 @@ func (im *importer) unique(i int, path, name, tenantID, value string, seen map[s
 	if value == "" {
 		return
 	}
-	key := tenantID + "\x00" + strings.ToLower(value)
+	key := tenantID + "\x00" + store.LoginKey(value)
 	if j, dup := seen[key]; dup {
 		im.fieldError(path+"."+name, "duplicate", fmt.Sprintf("[%s.%s] is also the %s of users[%d].", path, name, name, j))
 		return
@@ -878,10 +878,10 @@ func (im *importer) checkStored(ctx context.Context, tx *store.Tx) error {
 			return err
 		}
 		for _, u := range users {
-			if u.row.Email != "" && takenEmails[strings.ToLower(u.row.Email)] {
+			if u.row.Email != "" && takenEmails[store.LoginKey(u.row.Email)] {
 				add(fmt.Sprintf("users[%d].email", u.index), "duplicate", "A user with this email already exists in the tenant.")
 			}
-			if u.row.Username != "" && takenNames[strings.ToLower(u.row.Username)] {
+			if u.row.Username != "" && takenNames[store.LoginKey(u.row.Username)] {
 				add(fmt.Sprintf("users[%d].username", u.index), "duplicate", "A user with this username already exists in the tenant.")
 			}
 		}

@@ -735,6 +735,26 @@ func checkUserUnique(ctx context.Context, tx *store.Tx, tenantID, id, email, use
 			verrs.Field("user.username", "duplicate", "A user with this username already exists in the tenant.")
 		}
 	}
+	// A login id names one user: a username may not be another user's
+	// email, nor an email another user's username.
+	if username != "" && len(verrs.FieldErrors["user.username"]) == 0 {
+		taken, err := tx.UserEmailTaken(ctx, tenantID, username, id)
+		if err != nil {
+			return err
+		}
+		if taken {
+			verrs.Field("user.username", "duplicate", "Another user of the tenant has this as their email address.")
+		}
+	}
+	if email != "" && len(verrs.FieldErrors["user.email"]) == 0 {
+		taken, err := tx.UserUsernameTaken(ctx, tenantID, email, id)
+		if err != nil {
+			return err
+		}
+		if taken {
+			verrs.Field("user.email", "duplicate", "Another user of the tenant has this as their username.")
+		}
+	}
 	return verrs.Err()
 }
 

@@ -184,6 +184,14 @@ func (s *Service) loadRefresh(ctx context.Context, value string, now int64, use 
 	if !registered {
 		return nil, tokenNotUsable()
 	}
+	// The family's login, not this row: a rotated successor is as old as it.
+	cutoff, err := rd.TokenCutoff(ctx, user.ID, app.ID)
+	if err != nil {
+		return nil, err
+	}
+	if endedBefore(cur.AuthInstant, cutoff, false) {
+		return nil, tokenNotUsable()
+	}
 	rc.user, rc.roles = user, roles
 	return rc, nil
 }

@@ -207,7 +207,7 @@ var (
 		Paragraphs: []template.HTML{"This page cannot be used with that request method."}}
 	msgSetupForbidden = message{Status: http.StatusForbidden, Title: "Setup link required", Heading: "Open the setup link from the server's log",
 		Paragraphs: []template.HTML{
-			"Setting up Latch needs the one-time link that the server printed when it started. This address is missing its token, or the token is not valid.",
+			"Setting up Latch needs the one-time link that the server printed when it started. This address is missing its token, or the token is not valid: it expired, or the server restarted and printed a new link.",
 			"Look in the server's output or log for a line with <code>/setup-wizard?token=</code> and open that exact link. Restarting the server prints a fresh link while setup is not done.",
 		}}
 	msgSetupConflict = message{Status: http.StatusConflict, Title: "Setup already completed", Heading: "Setup was completed by someone else",
