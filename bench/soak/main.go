@@ -130,7 +130,9 @@ func run(bin string, duration time.Duration, rate, workers, nUsers int, dbURL st
 		return err
 	}
 	defer os.RemoveAll(dir)
-	env := append(os.Environ(), "LATCH_DATA_DIR="+dir, "LATCH_LISTEN=127.0.0.1:0", "LATCH_LOG_FORMAT=json", "LATCH_LOG_LEVEL=info")
+	// Every client is on one address: no login rate limits (0).
+	env := append(os.Environ(), "LATCH_DATA_DIR="+dir, "LATCH_LISTEN=127.0.0.1:0", "LATCH_LOG_FORMAT=json", "LATCH_LOG_LEVEL=info",
+		"LATCH_AUTH_RATE_PER_ADDRESS=0", "LATCH_AUTH_RATE_PER_TENANT=0")
 	if dbURL != "" {
 		env = append(env, "LATCH_DATABASE_URL="+dbURL)
 	}

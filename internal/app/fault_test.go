@@ -441,7 +441,9 @@ func checkWrites(t *testing.T, base, key string, w *faultWrites) {
 func TestPostgresStoppedUnderLoad(t *testing.T) {
 	cluster := testutil.StartPGCluster(t)
 	url := createDatabase(t, cluster.URL(), "latch")
-	s := testutil.StartServer(t, testutil.WithBackend(testutil.Backend{Name: "postgres", DatabaseURL: url}))
+	// One client address sends every login here: no rate limits (0).
+	s := testutil.StartServer(t, testutil.WithBackend(testutil.Backend{Name: "postgres", DatabaseURL: url}),
+		testutil.WithEnv("LATCH_AUTH_RATE_PER_ADDRESS", "0", "LATCH_AUTH_RATE_PER_TENANT", "0"))
 	key := s.Setup(t)
 	app := mustCall(t, s.URL, "POST", "/api/application", key, map[string]any{"application": map[string]any{
 		"name": "outage", "loginConfiguration": map[string]any{"requireAuthentication": false, "generateRefreshTokens": true, "allowTokenRefresh": true}}}, 200)
