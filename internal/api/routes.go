@@ -35,6 +35,24 @@ func (s *Server) table() []Route {
 		{Pattern: "GET /api/system/audit-log/search", Access: Endpoint, GlobalOnly: true, Handler: handle(s, search(auditQuery), s.searchAuditLogs)},
 		{Pattern: "GET /api/system/audit-log/{id}", Access: Endpoint, GlobalOnly: true, Handler: s.retrieveAuditLog},
 
+		// Webhooks and what became of their events (webhooks.go).
+		{Pattern: "POST /api/webhook", Access: Endpoint, GlobalOnly: true, Handler: handle(s, jsonBody[webhookRequest], s.createWebhook)},
+		{Pattern: "POST /api/webhook/{id}", Access: Endpoint, GlobalOnly: true, Handler: handle(s, jsonBody[webhookRequest], s.createWebhook)},
+		{Pattern: "GET /api/webhook", Access: Endpoint, GlobalOnly: true, Handler: handle(s, noBody, s.retrieveWebhooks)},
+		{Pattern: "GET /api/webhook/{id}", Access: Endpoint, GlobalOnly: true, Handler: handle(s, noBody, s.retrieveWebhook)},
+		{Pattern: "PUT /api/webhook/{id}", Access: Endpoint, GlobalOnly: true, Handler: handle(s, jsonBody[webhookRequest], s.updateWebhook)},
+		{Pattern: "PATCH /api/webhook/{id}", Access: Endpoint, GlobalOnly: true, Handler: handle(s, patchBody, s.patchWebhook)},
+		{Pattern: "DELETE /api/webhook/{id}", Access: Endpoint, GlobalOnly: true, Handler: handle(s, noBody, s.deleteWebhook)},
+		{Pattern: "POST /api/webhook/search", Access: Endpoint, GlobalOnly: true, Handler: handle(s, search(webhookQuery), s.searchWebhooks)},
+		{Pattern: "GET /api/webhook/search", Access: Endpoint, GlobalOnly: true, Handler: handle(s, search(webhookQuery), s.searchWebhooks)},
+		{Pattern: "GET /api/system/webhook-event-log/{id}", Access: Endpoint, GlobalOnly: true, Handler: handle(s, noBody, s.retrieveWebhookEventLog)},
+		{Pattern: "POST /api/system/webhook-event-log/search", Access: Endpoint, GlobalOnly: true, Handler: handle(s, search(webhookEventLogQuery), s.searchWebhookEventLogs)},
+		{Pattern: "GET /api/system/webhook-event-log/search", Access: Endpoint, GlobalOnly: true, Handler: handle(s, search(webhookEventLogQuery), s.searchWebhookEventLogs)},
+		{Pattern: "GET /api/system/webhook-attempt-log/{id}", Access: Endpoint, GlobalOnly: true, Handler: handle(s, noBody, s.retrieveWebhookAttemptLog)},
+		{Pattern: "GET /api/system/event-log/{id}", Access: Endpoint, GlobalOnly: true, Handler: handle(s, noBody, s.retrieveEventLog)},
+		{Pattern: "POST /api/system/event-log/search", Access: Endpoint, GlobalOnly: true, Handler: handle(s, search(eventLogQuery), s.searchEventLogs)},
+		{Pattern: "GET /api/system/event-log/search", Access: Endpoint, GlobalOnly: true, Handler: handle(s, search(eventLogQuery), s.searchEventLogs)},
+
 		// Tenants. Creating and searching are global operations; a tenant-scoped
 		// key sees only its own tenants.
 		{Pattern: "POST /api/tenant", Access: Endpoint, GlobalOnly: true, Handler: s.createTenant},

@@ -392,8 +392,12 @@ func (s *Service) insertRegistration(ctx context.Context, tx *store.Tx, actor ki
 	if err != nil {
 		return nil, err
 	}
+	evs, err := s.registrationEvents(ctx, tx, model.EventUserRegistrationCreate, userID, userTenant, app.ID, snapshot, nil)
+	if err != nil {
+		return nil, err
+	}
 	if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: "Created registration " + registrationLabel(userID, app.ID),
-		TargetID: id, New: snapshot, Data: map[string]any{"userId": userID, "applicationId": app.ID}}); err != nil {
+		TargetID: id, New: snapshot, Data: map[string]any{"userId": userID, "applicationId": app.ID}, Events: evs}); err != nil {
 		return nil, err
 	}
 	out := model.DeepCopyJSON(snapshot).(kit.Object)
@@ -554,8 +558,12 @@ func (s *Service) changeRegistration(ctx context.Context, actor kit.Actor, scope
 		if err != nil {
 			return err
 		}
+		evs, err := s.registrationEvents(ctx, tx, model.EventUserRegistrationUpdate, uid, tenant, appID, snapshot, curObj)
+		if err != nil {
+			return err
+		}
 		if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: "Updated registration " + registrationLabel(uid, appID),
-			TargetID: cur.ID, Old: curObj, New: snapshot, Data: map[string]any{"userId": uid, "applicationId": appID}}); err != nil {
+			TargetID: cur.ID, Old: curObj, New: snapshot, Data: map[string]any{"userId": uid, "applicationId": appID}, Events: evs}); err != nil {
 			return err
 		}
 		reg := model.DeepCopyJSON(snapshot).(kit.Object)
@@ -578,7 +586,7 @@ func (s *Service) DeleteRegistration(ctx context.Context, actor kit.Actor, scope
 		return model.NotFoundf("application %s", applicationID)
 	}
 	return s.store.InTx(ctx, func(tx *store.Tx) error {
-		uid, _, err := loadUserTenant(ctx, tx, scope, userID)
+		uid, tenant, err := loadUserTenant(ctx, tx, scope, userID)
 		if err != nil {
 			return err
 		}
@@ -599,8 +607,12 @@ func (s *Service) DeleteRegistration(ctx context.Context, actor kit.Actor, scope
 		if err != nil {
 			return err
 		}
+		evs, err := s.registrationEvents(ctx, tx, model.EventUserRegistrationDelete, uid, tenant, appID, snapshot, nil)
+		if err != nil {
+			return err
+		}
 		return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Deleted registration " + registrationLabel(uid, appID),
-			TargetID: cur.ID, Old: snapshot, Data: map[string]any{"userId": uid, "applicationId": appID}})
+			TargetID: cur.ID, Old: snapshot, Data: map[string]any{"userId": uid, "applicationId": appID}, Events: evs})
 	})
 }
 

@@ -673,7 +673,8 @@ func (s *Service) InsertNewUser(ctx context.Context, tx *store.Tx, actor kit.Act
 		return nil, err
 	}
 	if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: "Created user " + kit.UserLabel(row), TargetID: row.ID, New: o,
-		Data: map[string]any{"tenantId": row.TenantID}}); err != nil {
+		Data: map[string]any{"tenantId": row.TenantID}, Events: []model.Event{
+			userEvent(model.EventUserCreate, row, o, nil), userEvent(model.EventUserCreateComplete, row, o, nil)}}); err != nil {
 		return nil, err
 	}
 	return o, nil
@@ -909,8 +910,13 @@ func (s *Service) tryChangeUser(ctx context.Context, actor kit.Actor, scope kit.
 		if hash != "" {
 			data["passwordChanged"] = true
 		}
+		evs := []model.Event{userEvent(model.EventUserUpdate, &row, newObj, map[string]any{"original": curObj}),
+			userEvent(model.EventUserUpdateComplete, &row, newObj, map[string]any{"original": curObj})}
+		if hash != "" {
+			evs = append(evs, userEvent(model.EventUserPasswordUpdate, &row, newObj, nil))
+		}
 		if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: "Updated user " + kit.UserLabel(&row), TargetID: row.ID,
-			Old: curObj, New: newObj, Data: data}); err != nil {
+			Old: curObj, New: newObj, Data: data, Events: evs}); err != nil {
 			return err
 		}
 		if hash != "" {
@@ -959,12 +965,18 @@ func (s *Service) setUserActive(ctx context.Context, actor kit.Actor, scope kit.
 		if err := tx.SetUserActive(ctx, cur.ID, active, now); err != nil {
 			return err
 		}
-		verb := "Deactivated"
+		verb, evType := "Deactivated", model.EventUserDeactivate
 		if active {
-			verb = "Reactivated"
+			verb, evType = "Reactivated", model.EventUserReactivate
+		}
+		next := *cur
+		next.Active, next.LastUpdateInstant = active, now
+		userObj, err := s.UserObject(&next, nil, nil)
+		if err != nil {
+			return err
 		}
 		if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: verb + " user " + kit.UserLabel(cur), TargetID: cur.ID,
-			Data: map[string]any{"active": active}}); err != nil {
+			Data: map[string]any{"active": active}, Events: []model.Event{userEvent(evType, cur, userObj, nil)}}); err != nil {
 			return err
 		}
 		if !active {
@@ -975,8 +987,6 @@ func (s *Service) setUserActive(ctx context.Context, actor kit.Actor, scope kit.
 		if !respond {
 			return nil
 		}
-		next := *cur
-		next.Active, next.LastUpdateInstant = active, now
 		out, err = s.FullUserObject(ctx, tx, &next)
 		return err
 	})
@@ -1013,5 +1023,6 @@ func (s *Service) deleteUserRow(ctx context.Context, tx *store.Tx, actor kit.Act
 		return fmt.Errorf("delete user %s: %w", cur.ID, err)
 	}
 	return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Deleted user " + kit.UserLabel(cur) + " with its registrations",
-		TargetID: cur.ID, Old: snapshot})
+		TargetID: cur.ID, Old: snapshot, Events: []model.Event{userEvent(model.EventUserDelete, cur, snapshot, nil),
+			userEvent(model.EventUserDeleteComplete, cur, snapshot, nil)}})
 }

@@ -758,8 +758,14 @@ func (s *Service) DeleteUsers(ctx context.Context, actor kit.Actor, scope kit.Te
 			if err := tx.SetUserActive(ctx, row.ID, false, s.now()); err != nil {
 				return err
 			}
+			next := *row
+			next.Active = false
+			userObj, err := s.UserObject(&next, nil, nil)
+			if err != nil {
+				return err
+			}
 			if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: "Deactivated user " + kit.UserLabel(row) + " (bulk)", TargetID: row.ID,
-				Data: map[string]any{"active": false}}); err != nil {
+				Data: map[string]any{"active": false}, Events: []model.Event{userEvent(model.EventUserDeactivate, row, userObj, nil)}}); err != nil {
 				return err
 			}
 			if _, err := s.tokens.RevokeUserTokens(ctx, tx, actor, row.ID, kit.UserLabel(row), tokens.RevokedDeactivated); err != nil {

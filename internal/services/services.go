@@ -11,9 +11,11 @@ import (
 	"github.com/latchid/latch/internal/access"
 	"github.com/latchid/latch/internal/audit"
 	"github.com/latchid/latch/internal/authentication"
+	"github.com/latchid/latch/internal/events"
 	"github.com/latchid/latch/internal/groups"
 	"github.com/latchid/latch/internal/identity"
 	"github.com/latchid/latch/internal/kit"
+	"github.com/latchid/latch/internal/outbound"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/signing"
 	"github.com/latchid/latch/internal/store"
@@ -35,6 +37,7 @@ type Set struct {
 	Tokens         *tokens.Service
 	Identity       *identity.Service
 	Authentication *authentication.Service
+	Events         *events.Service
 
 	// The in-memory caches, for the app's refresh and flush loops.
 	Keys        *access.KeyCache
@@ -50,6 +53,11 @@ func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.
 	s.Access = access.New(st, clock, master, log, s.Audit)
 	s.Signing = signing.New(st, clock, master, log, s.Audit)
 	s.Tenancy = tenancy.New(st, clock, master, log, s.Audit, s.Access.Keys)
+	// Events sit beside tenancy: every audited change below and above may
+	// emit one through the audit log's outbox.
+	s.Events = events.New(st, clock, master, log, s.Audit, s.Tenancy)
+	s.Events.UseSender(outbound.NewSender(s.Signing.Cache.Current, clock))
+	s.Audit.UseOutbox(s.Events)
 	s.Groups = groups.New(st, clock, s.Audit)
 	s.Tokens = tokens.New(st, clock, log, s.Audit, s.Tenancy, s.Signing.Cache)
 	s.Identity = identity.New(st, clock, master, log, s.Audit, s.Tenancy, s.Groups, s.Tokens)
