@@ -16,6 +16,7 @@ import (
 	"github.com/latchid/latch/internal/audit"
 	"github.com/latchid/latch/internal/authentication"
 	"github.com/latchid/latch/internal/config"
+	"github.com/latchid/latch/internal/email"
 	"github.com/latchid/latch/internal/events"
 	"github.com/latchid/latch/internal/groups"
 	"github.com/latchid/latch/internal/httpx"
@@ -116,6 +117,7 @@ type Server struct {
 	identity       *identity.Service
 	authentication *authentication.Service
 	events         *events.Service
+	email          *email.Service
 	store          *store.Store // health and status only
 
 	cfg    *config.Config
@@ -128,7 +130,7 @@ type Server struct {
 // wrapped in its guard; a catch-all answers unknown routes after authentication.
 func New(svc *services.Set, cfg *config.Config, log *slog.Logger) *Server {
 	s := &Server{audit: svc.Audit, access: svc.Access, signing: svc.Signing, tenancy: svc.Tenancy, groups: svc.Groups,
-		tokens: svc.Tokens, identity: svc.Identity, authentication: svc.Authentication, events: svc.Events, store: svc.Store(),
+		tokens: svc.Tokens, identity: svc.Identity, authentication: svc.Authentication, events: svc.Events, email: svc.Email, store: svc.Store(),
 		cfg: cfg, log: log, mux: http.NewServeMux(), routes: map[string]Route{}}
 	for _, rt := range s.table() {
 		rt.family = familyOf(rt.Pattern)

@@ -502,3 +502,33 @@ func TestWebhookLoginEvents(t *testing.T) {
 		}
 	}
 }
+
+func TestWebhookPasswordResetAndImportEvents(t *testing.T) {
+	s, key := startWithKey(t, testutil.Backend{Name: "sqlite"})
+	rc := newReceiver(t)
+	createWebhook(t, s, key, map[string]any{"url": rc.URL, "global": true, "allowPrivateNetworks": true,
+		"eventsEnabled": map[string]bool{"user.password.reset.start": true, "user.password.reset.success": true, "user.bulk.create": true}})
+	id := createTestUser(t, s, key, "reset@example.com")
+	r := s.Do(t, "POST", "/api/user/forgot-password", key, `{"loginId":"reset@example.com","sendForgotPasswordEmail":false}`)
+	if r.Status != 200 {
+		t.Fatalf("forgot password: %d %s", r.Status, r.Body)
+	}
+	var fp struct{ ChangePasswordID string }
+	r.JSON(t, &fp)
+	if r := s.Do(t, "POST", "/api/user/change-password/"+fp.ChangePasswordID, "", `{"password":"a brand new password"}`); r.Status != 200 {
+		t.Fatalf("change password: %d %s", r.Status, r.Body)
+	}
+	if r := s.Do(t, "POST", "/api/user/import", key, `{"users":[{"email":"imported1@example.com"},{"email":"imported2@example.com"}]}`); r.Status != 200 {
+		t.Fatalf("import: %d %s", r.Status, r.Body)
+	}
+	got := rc.waitFor(t, 3)
+	if want := []string{"user.password.reset.start", "user.password.reset.success", "user.bulk.create"}; !slices.Equal(eventTypes(got), want) {
+		t.Fatalf("events %v, want %v", eventTypes(got), want)
+	}
+	if u, _ := got[0].Event["user"].(map[string]any); u["id"] != id {
+		t.Fatalf("reset start: %s", got[0].Body)
+	}
+	if users, _ := got[2].Event["users"].([]any); len(users) != 2 {
+		t.Fatalf("bulk create: %s", got[2].Body)
+	}
+}

@@ -72,6 +72,8 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	// database closes; what is left is delivered by any node later.
 	dispatchDone := make(chan struct{})
 	go func() { svc.Events.NewDispatcher().Run(bg, dispatchEvery); close(dispatchDone) }()
+	mailDone := make(chan struct{})
+	go func() { svc.Email.NewMailer().Run(bg, dispatchEvery); close(mailDone) }()
 	eventSweepDone := make(chan struct{})
 	go func() {
 		kit.Every(bg, sweepEvery, func() {
@@ -94,6 +96,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		<-hooksDone
 		<-dispatchDone
 		<-eventSweepDone
+		<-mailDone
 	}()
 
 	apiServer := api.New(svc, cfg, log)

@@ -38,3 +38,23 @@ func (s *Service) registrationEvents(ctx context.Context, tx *store.Tx, typ, use
 	}
 	return []model.Event{userEvent(typ, row, user, more)}, nil
 }
+
+// userEvents is userEvent for each type a webhook wants (none built
+// otherwise).
+func (s *Service) userEvents(row *store.UserRow, types ...string) ([]model.Event, error) {
+	var out []model.Event
+	var user kit.Object
+	for _, typ := range types {
+		if !s.audit.Wants(typ, row.TenantID) {
+			continue
+		}
+		if user == nil {
+			var err error
+			if user, err = s.UserObject(row, nil, nil); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, userEvent(typ, row, user, nil))
+	}
+	return out, nil
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/latchid/latch/internal/access"
 	"github.com/latchid/latch/internal/audit"
 	"github.com/latchid/latch/internal/authentication"
+	"github.com/latchid/latch/internal/email"
 	"github.com/latchid/latch/internal/events"
 	"github.com/latchid/latch/internal/groups"
 	"github.com/latchid/latch/internal/identity"
@@ -38,6 +39,7 @@ type Set struct {
 	Identity       *identity.Service
 	Authentication *authentication.Service
 	Events         *events.Service
+	Email          *email.Service
 
 	// The in-memory caches, for the app's refresh and flush loops.
 	Keys        *access.KeyCache
@@ -58,6 +60,7 @@ func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.
 	s.Events = events.New(st, clock, master, log, s.Audit, s.Tenancy)
 	s.Events.UseSender(outbound.NewSender(s.Signing.Cache.Current, clock))
 	s.Audit.UseOutbox(s.Events)
+	s.Email = email.New(st, clock, log, s.Audit, s.Tenancy)
 	s.Groups = groups.New(st, clock, s.Audit)
 	s.Tokens = tokens.New(st, clock, log, s.Audit, s.Tenancy, s.Signing.Cache)
 	s.Identity = identity.New(st, clock, master, log, s.Audit, s.Tenancy, s.Groups, s.Tokens)

@@ -474,3 +474,150 @@ func (tx *Tx) DueDeliveries(ctx context.Context, now int64) (int, error) {
 		WHERE next_attempt <= $1 AND lease_until < $1 LIMIT 1) due`, now).Scan(&n)
 	return n, err
 }
+
+// EmailTemplateRow is a stored email template.
+type EmailTemplateRow struct {
+	ID                string
+	Name              string
+	Body              string
+	InsertInstant     int64
+	LastUpdateInstant int64
+}
+
+func scanEmailTemplate(row interface{ Scan(...any) error }) (*EmailTemplateRow, error) {
+	var r EmailTemplateRow
+	err := row.Scan(&r.ID, &r.Name, &r.Body, &r.InsertInstant, &r.LastUpdateInstant)
+	return &r, err
+}
+
+// InsertEmailTemplate stores a new template.
+func (tx *Tx) InsertEmailTemplate(ctx context.Context, r *EmailTemplateRow) error {
+	_, err := tx.q.ExecContext(ctx, `INSERT INTO email_templates (id, name, body, insert_instant, last_update_instant)
+		VALUES ($1, $2, $3, $4, $5)`, r.ID, r.Name, r.Body, r.InsertInstant, r.LastUpdateInstant)
+	return err
+}
+
+// UpdateEmailTemplate replaces a template; ErrNotOne when it is gone.
+func (tx *Tx) UpdateEmailTemplate(ctx context.Context, r *EmailTemplateRow) error {
+	res, err := tx.q.ExecContext(ctx, "UPDATE email_templates SET name = $2, body = $3, last_update_instant = $4 WHERE id = $1",
+		r.ID, r.Name, r.Body, r.LastUpdateInstant)
+	if err != nil {
+		return err
+	}
+	return expectOne(res)
+}
+
+// DeleteEmailTemplate removes a template; ErrNotOne when it is gone.
+func (tx *Tx) DeleteEmailTemplate(ctx context.Context, id string) error {
+	res, err := tx.q.ExecContext(ctx, "DELETE FROM email_templates WHERE id = $1", id)
+	if err != nil {
+		return err
+	}
+	return expectOne(res)
+}
+
+// EmailTemplateByID reads one template; ErrNoRows when absent.
+func (tx *Tx) EmailTemplateByID(ctx context.Context, id string) (*EmailTemplateRow, error) {
+	return scanEmailTemplate(tx.q.QueryRowContext(ctx,
+		"SELECT id, name, body, insert_instant, last_update_instant FROM email_templates WHERE id = $1", id))
+}
+
+// SearchEmailTemplates finds templates whose name contains name
+// (case-insensitive; empty matches all), ordered by name.
+func (tx *Tx) SearchEmailTemplates(ctx context.Context, name string) ([]*EmailTemplateRow, error) {
+	rows, err := tx.q.QueryContext(ctx, `SELECT id, name, body, insert_instant, last_update_instant FROM email_templates
+		WHERE LOWER(name) LIKE $1 ESCAPE '\' ORDER BY name, id`, "%"+escapeLike(strings.ToLower(name))+"%")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*EmailTemplateRow
+	for rows.Next() {
+		r, err := scanEmailTemplate(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// QueuedEmail is a claimed email_outbox row.
+type QueuedEmail struct {
+	Seq      int64
+	TenantID string
+	Message  string
+	Attempts int
+}
+
+// InsertQueuedEmail puts a rendered message in the outbox, in the caller's
+// transaction.
+func (tx *Tx) InsertQueuedEmail(ctx context.Context, tenantID, message string, now int64) error {
+	_, err := tx.q.ExecContext(ctx, `INSERT INTO email_outbox (tenant_id, message, next_attempt, insert_instant)
+		VALUES ($1, $2, $3, $3)`, tenantID, message, now)
+	return err
+}
+
+// ClaimEmails leases up to limit due messages to owner, as ClaimDeliveries.
+func (tx *Tx) ClaimEmails(ctx context.Context, owner string, now, leaseUntil int64, limit int) ([]*QueuedEmail, error) {
+	rows, err := tx.q.QueryContext(ctx, `UPDATE email_outbox SET lease_owner = $1, lease_until = $2, attempts = attempts + 1
+		WHERE seq IN (SELECT seq FROM email_outbox WHERE next_attempt <= $3 AND lease_until < $3 ORDER BY seq LIMIT $4)
+		AND lease_until < $3
+		RETURNING seq, tenant_id, message, attempts`, owner, leaseUntil, now, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*QueuedEmail
+	for rows.Next() {
+		var q QueuedEmail
+		if err := rows.Scan(&q.Seq, &q.TenantID, &q.Message, &q.Attempts); err != nil {
+			return nil, err
+		}
+		out = append(out, &q)
+	}
+	return out, rows.Err()
+}
+
+// DueEmails reports whether a message is due at now.
+func (tx *Tx) DueEmails(ctx context.Context, now int64) (int, error) {
+	var n int
+	err := tx.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM email_outbox
+		WHERE next_attempt <= $1 AND lease_until < $1 LIMIT 1) due`, now).Scan(&n)
+	return n, err
+}
+
+// FinishEmail deletes a sent (or abandoned) message owner holds.
+func (tx *Tx) FinishEmail(ctx context.Context, seq int64, owner string) error {
+	_, err := tx.q.ExecContext(ctx, "DELETE FROM email_outbox WHERE seq = $1 AND lease_owner = $2", seq, owner)
+	return err
+}
+
+// RetryEmail releases a message owner holds, due again at next.
+func (tx *Tx) RetryEmail(ctx context.Context, seq int64, owner string, next int64) error {
+	_, err := tx.q.ExecContext(ctx, `UPDATE email_outbox SET lease_owner = '', lease_until = 0, next_attempt = $3
+		WHERE seq = $1 AND lease_owner = $2`, seq, owner, next)
+	return err
+}
+
+// SoleTenantID returns the id of the only tenant, or "" when there are
+// several.
+func (tx *Tx) SoleTenantID(ctx context.Context) (string, error) {
+	rows, err := tx.q.QueryContext(ctx, "SELECT id FROM tenants ORDER BY id LIMIT 2")
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return "", err
+		}
+		ids = append(ids, id)
+	}
+	if len(ids) != 1 {
+		return "", rows.Err()
+	}
+	return ids[0], rows.Err()
+}

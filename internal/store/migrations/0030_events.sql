@@ -71,3 +71,26 @@ CREATE TABLE event_logs (
 CREATE INDEX event_logs_insert_instant ON event_logs (insert_instant);
 
 INSERT INTO cache_versions (name, version) VALUES ('webhooks', 0);
+
+-- Email templates, stored as their whole JSON object.
+CREATE TABLE email_templates (
+    id                  TEXT PRIMARY KEY,
+    name                TEXT NOT NULL,
+    body                TEXT NOT NULL,
+    insert_instant      BIGINT NOT NULL,
+    last_update_instant BIGINT NOT NULL
+);
+
+-- Mail to send: rendered messages, sent by any node's mailer (leased like
+-- webhook deliveries) and deleted once the SMTP server took them.
+CREATE TABLE email_outbox (
+    seq            {{autoid}},
+    tenant_id      TEXT NOT NULL,
+    message        TEXT NOT NULL,
+    attempts       INTEGER NOT NULL DEFAULT 0,
+    next_attempt   BIGINT NOT NULL,
+    lease_owner    TEXT NOT NULL DEFAULT '',
+    lease_until    BIGINT NOT NULL DEFAULT 0,
+    insert_instant BIGINT NOT NULL
+);
+CREATE INDEX email_outbox_due ON email_outbox (next_attempt);
