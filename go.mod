@@ -2,6 +2,8 @@ module github.com/latchid/latch
 
 go 1.26.8
 
+toolchain go1.26.10
+
 require (
 	github.com/go-jose/go-jose/v4 v4.1.9
 	github.com/google/uuid v1.6.0

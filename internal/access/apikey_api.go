@@ -14,6 +14,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -110,7 +111,11 @@ func parseKeyInput(raw json.RawMessage) (*keyInput, error) {
 	for name := range fields {
 		in.present[name] = true
 	}
-	if err := json.Unmarshal(raw, in); err != nil {
+	if err := model.UnmarshalExact(raw, in, "apiKey"); err != nil {
+		var verrs *model.Errors
+		if errors.As(err, &verrs) {
+			return nil, err
+		}
 		var typ *json.UnmarshalTypeError
 		if errors.As(err, &typ) && typ.Field != "" {
 			return nil, model.FieldError("apiKey."+typ.Field, "invalid",
@@ -150,7 +155,11 @@ func patchedRequest(before *model.APIKey, form model.PatchForm, body []byte) (*k
 		return nil, false, err
 	}
 	var req APIKeyRequest
-	if err := json.Unmarshal(out, &req); err != nil {
+	if err := model.UnmarshalExact(out, &req, ""); err != nil {
+		var verrs *model.Errors
+		if errors.As(err, &verrs) {
+			return nil, false, err
+		}
 		return nil, false, model.FieldError("apiKey", "invalid", "The patched request is not an API key request: "+err.Error())
 	}
 	in, err := parseKeyInput(req.APIKey)
@@ -662,8 +671,8 @@ func cloneEndpoints(m map[string][]string) map[string][]string {
 	return out
 }
 
-// DeleteAPIKey removes a key, unless it is the last full key manager (or the
-// caller itself with no full key manager left) and force is not given.
+// DeleteAPIKey removes a key, unless the last-key guard refuses and force is
+// not given.
 func (s *Service) DeleteAPIKey(ctx context.Context, c KeyCaller, id string, opt KeyChangeOptions) error {
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		row, all, err := lockedTarget(ctx, tx, &c, id, s.now())
@@ -696,42 +705,105 @@ func (s *Service) DeleteAPIKey(ctx context.Context, c KeyCaller, id string, opt 
 	return nil
 }
 
+// managementSpan is how long full key management stays possible: forever
+// while a durable manager exists, else until the last full manager expires.
+// The zero value means no full manager at all.
+type managementSpan struct {
+	forever bool
+	until   int64 // epoch ms; meaningful when !forever
+}
+
+// spanOf is the span key k alone gives: none unless it is a full manager.
+func spanOf(k *model.APIKey, now int64) managementSpan {
+	switch {
+	case !IsFullManager(k, now):
+		return managementSpan{}
+	case k.ExpirationInstant == nil:
+		return managementSpan{forever: true}
+	default:
+		return managementSpan{until: *k.ExpirationInstant}
+	}
+}
+
+// lifetime is how long k can be used at all, whatever its authority.
+func lifetime(k *model.APIKey) managementSpan {
+	if k.ExpirationInstant == nil {
+		return managementSpan{forever: true}
+	}
+	return managementSpan{until: *k.ExpirationInstant}
+}
+
+func (a managementSpan) join(b managementSpan) managementSpan {
+	return managementSpan{forever: a.forever || b.forever, until: max(a.until, b.until)}
+}
+
+// lasts reports whether a lasts at least as long as b.
+func (a managementSpan) lasts(b managementSpan) bool {
+	return a.forever || (!b.forever && a.until >= b.until)
+}
+
 // lastKeyGuard says why a change must be refused, or "" when it may go ahead.
-// after is nil for a delete. It protects the last key satisfying
-// IsFullManager: deleting, demoting, restricting it (endpoints, ACL, tenant)
-// or expiring it (a new or earlier expiration instant) needs force, and so
-// does a key deleting itself while no other full manager remains.
+// after is nil for a delete. A change needs force when it shortens how long
+// full key management stays possible: when it leaves no durable manager (see
+// IsDurableManager) where there was one, since expiring managers only postpone
+// the lockout; or, where every full manager already expires, when it brings
+// the last expiry forward. A key may also not delete itself unless full
+// managers remain that last at least as long as it would have.
 func lastKeyGuard(all []*store.APIKeyRow, before, after *model.APIKey, callerID string, now int64) string {
+	var rest managementSpan
 	for _, k := range all {
-		if k.ID != before.ID && IsFullManager(&k.APIKey, now) {
-			return "" // another full key manager remains
+		if k.ID != before.ID {
+			rest = rest.join(spanOf(&k.APIKey, now))
 		}
 	}
-	if after == nil && before.ID == callerID {
-		return "A key cannot delete itself while no other key-manager key with access to every endpoint and tenant remains. " +
-			"Mint one first with `" + RecoverKeyCommand + "` on the server, or repeat the request with ?force=true."
+	was, will := rest.join(spanOf(before, now)), rest
+	if after != nil {
+		will = rest.join(spanOf(after, now))
 	}
-	if !IsFullManager(before, now) {
-		return ""
+	if !will.lasts(was) {
+		return lossMessage(before, after, was, will, now)
 	}
+	if after == nil && before.ID == callerID && !rest.lasts(lifetime(before)) {
+		return "A key cannot delete itself unless another key-manager key with access to every endpoint and tenant remains " +
+			"that lasts at least as long (without an expiry, or expiring later). To delete it anyway, repeat the request with ?force=true; " +
+			"to regain access later, run `" + RecoverKeyCommand + "` on the server."
+	}
+	return ""
+}
+
+// lossMessage says in plain words what a refused change would lose.
+func lossMessage(before, after *model.APIKey, was, will managementSpan, now int64) string {
 	var what string
 	switch {
 	case after == nil:
-		what = "Deleting"
+		what = "Deleting this key"
 	case !after.KeyManager:
-		what = "Demoting"
-	case !IsFullManager(after, now) && after.Expired(now):
-		what = "Expiring"
+		what = "Demoting this key"
+	case after.Expired(now):
+		what = "Expiring this key"
 	case !IsFullManager(after, now):
-		what = "Restricting"
-	case after.ExpirationInstant != nil && (before.ExpirationInstant == nil || *after.ExpirationInstant < *before.ExpirationInstant):
-		what = "Expiring"
+		what = "Restricting this key"
+	case before.ExpirationInstant == nil:
+		what = "Giving this key an expiry"
 	default:
-		return ""
+		what = "Bringing this key's expiry forward"
 	}
-	return what + " this key would leave no key-manager key with access to every endpoint and tenant, which locks out API key management. " +
-		"To regain access later run `" + RecoverKeyCommand + "` on the server; to go ahead anyway, repeat the request with ?force=true."
+	var loss string
+	switch {
+	case !will.forever && will.until == 0:
+		loss = "would leave no key-manager key with access to every endpoint and tenant, which locks out API key management."
+	case was.forever:
+		loss = "would leave only key-manager keys with access to every endpoint and tenant that expire, the last at " +
+			rfc3339(will.until) + "; after that no key could manage API keys."
+	default:
+		loss = "would make the last key-manager key with access to every endpoint and tenant expire sooner, at " +
+			rfc3339(will.until) + " instead of " + rfc3339(was.until) + "."
+	}
+	return what + " " + loss + " To go ahead anyway, repeat the request with ?force=true; to regain access later, run `" +
+		RecoverKeyCommand + "` on the server."
 }
+
+func rfc3339(millis int64) string { return time.UnixMilli(millis).UTC().Format(time.RFC3339) }
 
 // APIKeySearch is the criteria of GET /api/api-key and POST /api/api-key/search.
 type APIKeySearch struct {

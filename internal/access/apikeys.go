@@ -49,7 +49,14 @@ func (s *Service) mintKey(ctx context.Context, tx *store.Tx, actor kit.Actor, k 
 
 // IsFullManager reports whether k is a usable key-manager key with access to
 // every endpoint and every tenant from every address: the kind of key whose
-// loss locks operators out. The last-key guard protects the last of these.
+// loss locks operators out.
 func IsFullManager(k *model.APIKey, nowMillis int64) bool {
 	return k.KeyManager && k.AllEndpoints() && k.Global() && k.IPAccessControlListID == "" && !k.Expired(nowMillis)
+}
+
+// IsDurableManager reports whether k is a full manager without an expiration
+// instant. The last-key guard keeps at least one of these: a full manager that
+// expires only postpones the lockout.
+func IsDurableManager(k *model.APIKey, nowMillis int64) bool {
+	return IsFullManager(k, nowMillis) && k.ExpirationInstant == nil
 }

@@ -132,7 +132,11 @@ func (s *Service) PatchIPACL(ctx context.Context, actor kit.Actor, id string, fo
 		var req struct {
 			IPAccessControlList *model.IPAccessControlList `json:"ipAccessControlList"`
 		}
-		if err := json.Unmarshal(out, &req); err != nil {
+		if err := model.UnmarshalExact(out, &req, ""); err != nil {
+			var verrs *model.Errors
+			if errors.As(err, &verrs) {
+				return nil, err
+			}
 			return nil, model.GeneralError(model.CodeInvalidJSON, "The patched IP access control list is not valid: "+err.Error())
 		}
 		return cloneIPACL(req.IPAccessControlList), nil

@@ -12,6 +12,7 @@ import (
 
 	"github.com/latchid/latch/internal/access"
 	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/store"
 	"github.com/latchid/latch/internal/testutil"
 )
@@ -79,9 +80,11 @@ func TestLastKeyGuard(t *testing.T) {
 		akEmpty(t, "second deletes the root key", e.do("DELETE", root, second, nil), 200)
 		akWantGuard(t, "the last deletes itself", e.do("DELETE", "/api/api-key/"+secondID, second, nil))
 
-		// An expiring last manager may be extended, never shortened.
+		// An expiring manager does not stand in for the last durable one; once
+		// forced past, an expiring last manager may be extended, never shortened.
 		third, thirdID := e.insertKey(model.APIKey{Name: "third", KeyManager: true, ExpirationInstant: ptr(in(time.Hour))})
-		akEmpty(t, "delete second while third remains", e.do("DELETE", "/api/api-key/"+secondID, third, nil), 200)
+		akWantGuard(t, "delete second while only the expiring third remains", e.do("DELETE", "/api/api-key/"+secondID, third, nil))
+		akEmpty(t, "forced delete of second", e.do("DELETE", "/api/api-key/"+secondID+"?force=true", third, nil), 200)
 		if r := e.do("PATCH", "/api/api-key/"+thirdID, third, fmt.Sprintf(`{"apiKey":{"expirationInstant":%d}}`, in(2*time.Hour))); r.Status != 200 {
 			t.Errorf("extend the last manager: %d %s", r.Status, r.Body)
 		}
@@ -127,14 +130,18 @@ func TestLastKeyGuardSelfDelete(t *testing.T) {
 	akEmpty(t, "forced self-delete", e.do("DELETE", "/api/api-key/"+restrictedID+"?force=true", restricted, nil), 200)
 }
 
-// Two requests deleting the last two full managers at once: the guard runs in
-// the transaction that deletes, under a lock, so exactly one succeeds.
+// Two requests deleting the last two durable managers at once, on one node or
+// (PostgreSQL) two: the guard runs in the transaction that deletes, under a
+// lock, so exactly one succeeds. The deleting key is a full manager that
+// expires, as `latch recover api-key` makes: it does not count.
 func TestLastKeyGuardConcurrentDeletes(t *testing.T) {
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := akStart(t, b)
-		// The deleting key covers every key but is no full manager itself (its
-		// IP ACL allows every address yet makes it "restricted").
-		deleter, _ := e.insertKey(model.APIKey{Name: "deleter", KeyManager: true, IPAccessControlListID: e.acl("everyone")})
+		nodes := []string{e.s.URL, e.s.URL}
+		if b.DatabaseURL != "" {
+			nodes[1] = testutil.StartServer(t, testutil.WithBackend(b), testutil.WithClock(e.s.Clock)).URL
+		}
+		deleter, _ := e.insertKey(model.APIKey{Name: "deleter", KeyManager: true, ExpirationInstant: ptr(e.now() + akMillis(time.Hour))})
 		// Force the initial key out of the way so the two below are the last.
 		akEmpty(t, "forced delete of the initial key", e.do("DELETE", "/api/api-key/"+e.rootID+"?force=true", deleter, nil), 200)
 		for round := range 20 {
@@ -149,7 +156,7 @@ func TestLastKeyGuardConcurrentDeletes(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					<-start
-					statuses[i], bodies[i] = akRawDo(e.s.URL, "DELETE", "/api/api-key/"+id, deleter)
+					statuses[i], bodies[i] = akRawDo(nodes[i], "DELETE", "/api/api-key/"+id, deleter)
 				}()
 			}
 			close(start)
@@ -168,26 +175,136 @@ func TestLastKeyGuardConcurrentDeletes(t *testing.T) {
 			if ok != 1 || guarded != 1 {
 				t.Fatalf("round %d: %d deletes succeeded and %d were refused; want exactly one of each", round, ok, guarded)
 			}
-			full := 0
-			rows, err := e.st.Read().AllAPIKeys(context.Background())
-			if err != nil {
-				t.Fatal(err)
+			durable := e.durableManagers()
+			if len(durable) != 1 {
+				t.Fatalf("round %d: %d durable managers remain, want 1", round, len(durable))
 			}
-			for _, r := range rows {
-				if access.IsFullManager(&r.APIKey, e.now()) {
-					full++
+			akEmpty(t, "clear survivor", e.do("DELETE", "/api/api-key/"+durable[0]+"?force=true", deleter, nil), 200)
+		}
+	})
+}
+
+// durableManagers lists the ids of the full managers without an expiry.
+func (e *akEnv) durableManagers() []string {
+	e.t.Helper()
+	rows, err := e.st.Read().AllAPIKeys(context.Background())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var ids []string
+	for _, r := range rows {
+		if access.IsDurableManager(&r.APIKey, e.now()) {
+			ids = append(ids, r.ID)
+		}
+	}
+	return ids
+}
+
+// The guard counts only full managers without an expiry: one that expires
+// merely postpones the lockout. These are the cases of issue 15 (defect 8).
+func TestLastKeyGuardCountsOnlyDurableManagers(t *testing.T) {
+	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
+		e := akStart(t, b)
+		root := "/api/api-key/" + e.rootID
+		in := func(d time.Duration) int64 { return e.now() + akMillis(d) }
+		acl := e.acl("guard acl")
+
+		// A recovery key with a 4 s expiry beside the permanent initial key.
+		out, errOut, code := e.s.CLI(t, "recover", "api-key", "--expires-in", "4s")
+		if code != 0 {
+			t.Fatalf("latch recover api-key exited %d: %s", code, errOut)
+		}
+		recovery := strings.TrimSpace(out)
+		recoveryRow, err := e.st.Read().APIKeyByHash(context.Background(), secrets.HashToken(recovery))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// lastAt is the expiry the message must name: the recovery key's, or
+		// the one the change gives the permanent key when that is later.
+		refused := []struct {
+			name, method, body string
+			lastAt             int64
+		}{
+			{"delete", "DELETE", "", 0},
+			{"demote", "PATCH", `{"apiKey":{"keyManager":false}}`, 0},
+			{"demote by PUT", "PUT", `{"apiKey":{"name":"Initial API key"}}`, 0},
+			{"give an expiry", "PATCH", fmt.Sprintf(`{"apiKey":{"expirationInstant":%d}}`, in(time.Hour)), in(time.Hour)},
+			{"give an expiry by PUT", "PUT", fmt.Sprintf(`{"apiKey":{"name":"Initial API key","keyManager":true,"expirationInstant":%d}}`, in(time.Hour)), in(time.Hour)},
+			{"give an expiry before the recovery key's", "PATCH", fmt.Sprintf(`{"apiKey":{"expirationInstant":%d}}`, in(time.Second)), 0},
+			{"expire now", "PATCH", fmt.Sprintf(`{"apiKey":{"expirationInstant":%d}}`, in(0)), 0},
+			{"restrict endpoints", "PATCH", `{"apiKey":{"permissions":{"endpoints":{"/api/user":["GET"]}}}}`, 0},
+			{"restrict by ACL", "PATCH", fmt.Sprintf(`{"apiKey":{"ipAccessControlListId":%q}}`, acl), 0},
+		}
+		for _, c := range refused {
+			lastAt := *recoveryRow.ExpirationInstant
+			if c.lastAt != 0 {
+				lastAt = c.lastAt
+			}
+			says := "only key-manager keys with access to every endpoint and tenant that expire, the last at " +
+				time.UnixMilli(lastAt).UTC().Format(time.RFC3339)
+			for _, caller := range []struct{ name, key string }{{"the recovery key", recovery}, {"itself", e.root}} {
+				var body any
+				if c.body != "" {
+					body = c.body
 				}
-			}
-			if full != 1 {
-				t.Fatalf("round %d: %d full managers remain, want 1", round, full)
-			}
-			// Clear the survivor for the next round.
-			for _, r := range rows {
-				if access.IsFullManager(&r.APIKey, e.now()) {
-					akEmpty(t, "clear survivor", e.do("DELETE", "/api/api-key/"+r.ID+"?force=true", deleter, nil), 200)
+				what := c.name + " by " + caller.name
+				r := e.do(c.method, root, caller.key, body)
+				akWantGuard(t, what, r)
+				if r.Status == 400 && !strings.Contains(string(r.Body), says) {
+					t.Errorf("%s: the message does not say only expiring managers would remain (%q): %s", what, says, r.Body)
 				}
 			}
 		}
+		if got := e.get(e.rootID); !access.IsDurableManager(&got, e.now()) {
+			t.Fatalf("the permanent key changed: %+v", got)
+		}
+		// Seconds later the recovery key is gone and the permanent key still manages keys.
+		e.s.Clock.Advance(5 * time.Second)
+		akEmpty(t, "the expired recovery key", e.do("GET", "/api/api-key", recovery, nil), 401)
+		if r := e.do("GET", "/api/api-key", e.root, nil); r.Status != 200 {
+			t.Fatalf("the permanent key after the recovery key expired: %d", r.Status)
+		}
+
+		// Two managers expired in turn: the first expiry is fine, the second is not.
+		second, secondID := e.insertKey(model.APIKey{Name: "second", KeyManager: true})
+		if r := e.do("PATCH", "/api/api-key/"+secondID, e.root, fmt.Sprintf(`{"apiKey":{"expirationInstant":%d}}`, in(time.Hour))); r.Status != 200 {
+			t.Fatalf("give second an expiry while root remains: %d %s", r.Status, r.Body)
+		}
+		akWantGuard(t, "second gives root an expiry", e.do("PATCH", root, second, fmt.Sprintf(`{"apiKey":{"expirationInstant":%d}}`, in(2*time.Hour))))
+		akWantGuard(t, "second deletes root", e.do("DELETE", root, second, nil))
+
+		// ?force=true goes ahead, with a critical audit entry naming the guard.
+		akEmpty(t, "second deletes root with force", e.do("DELETE", root+"?force=true", second, nil), 200)
+		crit := e.criticalAudits(e.rootID)
+		if len(crit) != 1 || crit[0].ActorID != secondID || crit[0].Method != "DELETE" ||
+			!strings.Contains(crit[0].Message, "last-key guard") || !strings.Contains(crit[0].Message, "that expire") {
+			t.Errorf("critical audit entries for the forced delete: %+v", crit)
+		}
+
+		// No durable manager is left. What does not shorten key management
+		// still works: creating keys, a longer-lived recovery key replacing
+		// second, and making that key permanent, the way back.
+		e.create(second, map[string]any{"name": "plain", "permissions": akPerms("/api/user", "GET")})
+		out, errOut, code = e.s.CLI(t, "recover", "api-key", "--expires-in", "2h", "--name", "longer")
+		if code != 0 {
+			t.Fatalf("latch recover api-key exited %d: %s", code, errOut)
+		}
+		longer := strings.TrimSpace(out)
+		longerRow, err := e.st.Read().APIKeyByHash(context.Background(), secrets.HashToken(longer))
+		if err != nil {
+			t.Fatal(err)
+		}
+		akWantGuard(t, "shorten the last-expiring manager", e.do("PATCH", "/api/api-key/"+longerRow.ID, longer,
+			fmt.Sprintf(`{"apiKey":{"expirationInstant":%d}}`, in(30*time.Minute))))
+		akEmpty(t, "delete the manager that expires first", e.do("DELETE", "/api/api-key/"+secondID, longer, nil), 200)
+		r := e.do("PATCH", "/api/api-key/"+longerRow.ID, longer, `{"apiKey":{"expirationInstant":null}}`, "Content-Type", "application/merge-patch+json")
+		if r.Status != 200 {
+			t.Fatalf("make the recovery key permanent: %d %s", r.Status, r.Body)
+		}
+		if ids := e.durableManagers(); len(ids) != 1 || ids[0] != longerRow.ID {
+			t.Fatalf("durable managers %v, want the former recovery key", ids)
+		}
+		akWantGuard(t, "the new permanent key deletes itself", e.do("DELETE", "/api/api-key/"+longerRow.ID, longer, nil))
 	})
 }
 
@@ -213,8 +330,7 @@ func akRawDo(base, method, path, key string) (int, string) {
 // authority in their own transaction.
 func TestAPIKeyCallerAuthorityIsFresh(t *testing.T) {
 	e := akStart(t, testutil.Backend{Name: "sqlite"})
-	acl := e.acl("everyone")
-	manager, managerID := e.insertKey(model.APIKey{Name: "manager", KeyManager: true, IPAccessControlListID: acl})
+	manager, managerID := e.insertKey(model.APIKey{Name: "manager", KeyManager: true})
 	broad := e.create(e.root, map[string]any{"name": "broad"})
 	if st := e.do("GET", "/api/api-key/"+broad.ID, manager, nil).Status; st != 200 {
 		t.Fatalf("manager reads broad: %d", st)

@@ -129,9 +129,13 @@ type Server struct {
 // New builds the /api handler from the route table. Each route's handler is
 // wrapped in its guard; a catch-all answers unknown routes after authentication.
 func New(svc *services.Set, cfg *config.Config, log *slog.Logger) *Server {
-	s := &Server{audit: svc.Audit, access: svc.Access, signing: svc.Signing, tenancy: svc.Tenancy, groups: svc.Groups,
-		tokens: svc.Tokens, identity: svc.Identity, authentication: svc.Authentication, events: svc.Events, email: svc.Email, store: svc.Store(),
-		cfg: cfg, log: log, mux: http.NewServeMux(), routes: map[string]Route{}}
+	s := &Server{cfg: cfg, log: log, mux: http.NewServeMux(), routes: map[string]Route{}}
+	if svc != nil { // nil: a server only to read the route table
+		s.audit, s.access, s.signing, s.tenancy = svc.Audit, svc.Access, svc.Signing, svc.Tenancy
+		s.groups, s.tokens, s.identity, s.authentication = svc.Groups, svc.Tokens, svc.Identity, svc.Authentication
+		s.events, s.email = svc.Events, svc.Email
+		s.store = svc.Store()
+	}
 	for _, rt := range s.table() {
 		rt.family = familyOf(rt.Pattern)
 		if rt.Access == 0 || rt.Handler == nil {

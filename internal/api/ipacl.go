@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/latchid/latch/internal/access"
 	"github.com/latchid/latch/internal/httpx"
@@ -33,6 +34,27 @@ func (s *Server) createIPACL(c Call, req ipaclRequest) (any, error) {
 func (s *Server) retrieveIPACL(c Call, _ struct{}) (any, error) {
 	l, err := s.access.IPACL(c, c.Path("id"))
 	return ipaclResponse{l}, err
+}
+
+// ownList refuses a key's change to the IP ACL it is bound to: loosening the
+// list would widen where the key, and every key it made, may be used from.
+func (s *Server) ownList(w http.ResponseWriter, r *http.Request) bool {
+	p := PrincipalFrom(r.Context())
+	if p.Key == nil || p.Key.IPAccessControlListID == "" || !strings.EqualFold(p.Key.IPAccessControlListID, r.PathValue("id")) {
+		return false
+	}
+	httpx.WriteStatus(w, s.cfg.ForbiddenStatus)
+	return true
+}
+
+// notOwnList runs h unless the request changes the calling key's own IP ACL.
+func (s *Server) notOwnList(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.ownList(w, r) {
+			return
+		}
+		h(w, r)
+	}
 }
 
 func (s *Server) updateIPACL(c Call, req ipaclRequest) (any, error) {

@@ -275,7 +275,7 @@ func (s *Server) revokeRefreshTokens(w http.ResponseWriter, r *http.Request) {
 // secureCookies says whether cookies must be HTTPS-only: when the request
 // came over TLS or Latch's public address is https.
 func (s *Server) secureCookies(r *http.Request) bool {
-	return r.TLS != nil || strings.HasPrefix(strings.ToLower(s.cfg.PublicURL), "https://")
+	return r.TLS != nil || s.cfg.SecureCookies()
 }
 
 // setTokenCookies sets the access_token and refresh_token cookies of a

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -119,16 +120,31 @@ func TestRefreshPolicies(t *testing.T) {
 		e.clock.Advance(10 * time.Minute)
 		e.refused("rotated token past the login's window", e.refresh(rt))
 
-		// Grace period: a rotated token used again within it works, no revocation.
-		_, _, _, m = e.lgRefreshApp("Grace", map[string]any{"refreshTokenUsagePolicy": "OneTimeUse",
-			"refreshTokenOneTimeUseConfiguration": map[string]any{"gracePeriodInSeconds": 30}})
+		// Grace period: a rotated token used again within it is a retry: it
+		// gets the same successor, and no revocation. Once the successor is
+		// used, or after the period, it is a reuse.
+		grace := map[string]any{"refreshTokenUsagePolicy": "OneTimeUse", "refreshTokenOneTimeUseConfiguration": map[string]any{"gracePeriodInSeconds": 30}}
+		_, graceUser, _, m := e.lgRefreshApp("Grace", grace)
 		rt = lgStr(m["refreshToken"])
-		next := lgStr(e.want("rotate", e.refresh(rt), 200)["refreshToken"])
+		first := e.want("rotate", e.refresh(rt), 200)
+		next := lgStr(first["refreshToken"])
 		e.clock.Advance(29 * time.Second)
-		e.want("reuse within the grace period", e.refresh(rt), 200)
-		e.want("the successor still works", e.refresh(next), 200)
-		e.clock.Advance(2 * time.Second)
-		e.refused("reuse after the grace period", e.refresh(rt))
+		retry := e.want("reuse within the grace period", e.refresh(rt), 200)
+		if lgStr(retry["refreshToken"]) != next || lgStr(retry["refreshTokenId"]) != lgStr(first["refreshTokenId"]) || lgStr(retry["token"]) == "" {
+			t.Errorf("a retry within the grace period got another refresh token than the first exchange: %v", retry)
+		}
+		if live := e.want("list", e.do("GET", "/api/jwt/refresh?userId="+graceUser, e.root, nil), 200)["refreshTokens"].([]any); len(live) != 1 {
+			t.Errorf("after a retry within the grace period %d tokens are usable, want 1", len(live))
+		}
+		after := lgStr(e.want("the successor still works", e.refresh(next), 200)["refreshToken"])
+		e.refused("reuse within the grace period after the successor was used", e.refresh(rt))
+		e.refused("the session after that reuse", e.refresh(after))
+		_, _, _, m = e.lgRefreshApp("Grace", grace)
+		rt = lgStr(m["refreshToken"])
+		next = lgStr(e.want("rotate", e.refresh(rt), 200)["refreshToken"])
+		e.clock.Advance(30 * time.Second)
+		e.refused("reuse at the end of the grace period", e.refresh(rt))
+		e.refused("the successor after that reuse", e.refresh(next))
 
 		// allowTokenRefresh off: the token exists but cannot be exchanged.
 		noRefresh := e.app("No refresh", lgAppOpts{})
@@ -169,57 +185,111 @@ func TestRefreshUserState(t *testing.T) {
 	e.refused("unregistered user", e.refresh(rt))
 }
 
-// Concurrent exchanges of one one-time-use token on two nodes (one
-// PostgreSQL; or one SQLite file): exactly one wins.
-func TestRefreshConcurrentNodes(t *testing.T) {
-	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
-		var opts []testutil.Option
-		if b.DatabaseURL == "" {
-			opts = append(opts, testutil.WithDataDir(t.TempDir())) // one SQLite file for both
-		}
-		e := lgStart(t, b, opts...)
-		nodeB := testutil.StartServer(t, append(opts, testutil.WithBackend(b), testutil.WithClock(e.clock),
-			testutil.WithEnv("LATCH_MASTER_KEY", testutil.TestMasterKey), testutil.WithDataDir(e.s.DataDir))...)
-		_, _, _, m := e.lgRefreshApp("Rotating", map[string]any{"refreshTokenUsagePolicy": "OneTimeUse"})
-		for round := 0; round < 5; round++ {
-			rt := lgStr(m["refreshToken"])
-			const n = 8
-			results := make([]*testutil.Response, n)
-			var wg sync.WaitGroup
-			for i := range n {
-				node := e.s
-				if i%2 == 1 {
-					node = nodeB
+// Concurrent exchanges of one one-time-use token, 150 rounds of 2 to 4
+// racers over HTTP, on one node and on two (one PostgreSQL, or one SQLite
+// file), with a clock that moves while they race: exactly one exchange wins.
+// Without a grace period the losers are a reuse and end the session; with
+// one they are retries and get the winner's refresh token, so exactly one
+// branch of the session lives on.
+func TestRefreshOneTimeRace(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		nodes, grace int
+	}{
+		{"one node", 1, 0},
+		{"one node with a grace period", 1, 30},
+		{"two nodes", 2, 0},
+		{"two nodes with a grace period", 2, 30},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
+				var opts []testutil.Option
+				if b.DatabaseURL == "" {
+					opts = append(opts, testutil.WithSharedDataDir(t.TempDir())) // one SQLite file for every node
 				}
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					results[i] = node.Do(t, "POST", "/api/jwt/refresh", "", map[string]any{"refreshToken": rt})
-				}()
-			}
-			wg.Wait()
-			wins := 0
-			for _, r := range results {
-				switch r.Status {
-				case 200:
-					wins++
-					m = e.want("winner", r, 200)
-				case 400:
-				default:
-					t.Fatalf("round %d: status %d %s", round, r.Status, r.Body)
+				e := lgStart(t, b, opts...)
+				nodes := []*testutil.Server{e.s}
+				if tc.nodes == 2 {
+					nodes = append(nodes, testutil.StartServer(t, append(opts, testutil.WithBackend(b), testutil.WithClock(e.clock),
+						testutil.WithEnv("LATCH_MASTER_KEY", testutil.TestMasterKey), testutil.WithSharedDataDir(e.s.DataDir))...))
 				}
-			}
-			if wins != 1 {
-				t.Fatalf("round %d: %d of %d concurrent exchanges won, want exactly 1", round, wins, n)
-			}
-			// The losers' reuse revoked the family: log in again for the next round.
-			_, _, _, m = e.lgRefreshApp("Rotating", map[string]any{"refreshTokenUsagePolicy": "OneTimeUse"})
-		}
-	})
+				app, uid, email, m := e.lgRefreshApp("Rotating", map[string]any{"refreshTokenUsagePolicy": "OneTimeUse",
+					"refreshTokenOneTimeUseConfiguration": map[string]any{"gracePeriodInSeconds": tc.grace}})
+				// A session never refreshed, from which each round without a
+				// grace period starts a new one (/api/jwt/issue): the losers'
+				// reuse ends the session they raced for.
+				anchor := e.loginOK("anchor login", "", map[string]any{"loginId": email, "password": lgPassword, "applicationId": app}, 200)
+				newSession := func() string {
+					return lgStr(e.want("issue", e.do("GET", "/api/jwt/issue?applicationId="+app+"&refreshToken="+url.QueryEscape(lgStr(anchor["refreshToken"])),
+						"", nil, "Authorization", "Bearer "+lgStr(anchor["token"])), 200)["refreshToken"])
+				}
+				usable := func() (ids []string) {
+					for _, l := range e.want("list", e.do("GET", "/api/jwt/refresh?userId="+uid, e.root, nil), 200)["refreshTokens"].([]any) {
+						if id := lgStr(l.(map[string]any)["id"]); id != lgStr(anchor["refreshTokenId"]) {
+							ids = append(ids, id)
+						}
+					}
+					return ids
+				}
+				e.clock.Tick(time.Millisecond)
+				defer e.clock.Tick(0)
+				rt := lgStr(m["refreshToken"])
+				for round := range 150 {
+					racers := 2 + round%3
+					results := make([]*testutil.Response, racers)
+					var wg sync.WaitGroup
+					start := make(chan struct{})
+					for i := range racers {
+						wg.Add(1)
+						go func() {
+							defer wg.Done()
+							<-start
+							results[i] = nodes[i%len(nodes)].Do(t, "POST", "/api/jwt/refresh", "", map[string]any{"refreshToken": rt})
+						}()
+					}
+					close(start)
+					wg.Wait()
+					var won []map[string]any
+					for _, r := range results {
+						switch r.Status {
+						case 200:
+							won = append(won, e.want("winner", r, 200))
+						case 400:
+							e.refused("loser", r)
+						default:
+							t.Fatalf("round %d: status %d %s", round, r.Status, r.Body)
+						}
+					}
+					live := usable()
+					if tc.grace == 0 {
+						// One winner; the losers' reuse ended the session.
+						if len(won) != 1 || len(live) != 0 {
+							t.Fatalf("round %d: %d of %d concurrent exchanges won and %d tokens are usable, want 1 and 0",
+								round, len(won), racers, len(live))
+						}
+						rt = newSession()
+						continue
+					}
+					// Every success is the winner's: one successor, the only usable token.
+					next, nextID := lgStr(won[0]["refreshToken"]), lgStr(won[0]["refreshTokenId"])
+					for _, w := range won {
+						if lgStr(w["refreshToken"]) != next || lgStr(w["refreshTokenId"]) != nextID {
+							t.Fatalf("round %d: %d concurrent exchanges answered different refresh tokens: a second branch", round, len(won))
+						}
+					}
+					if len(live) != 1 || live[0] != nextID {
+						t.Fatalf("round %d: %d usable tokens after %d successes, want only the successor", round, len(live), len(won))
+					}
+					rt = next
+				}
+			})
+		})
+	}
 }
 
-// Refresh tokens are stored as hashes only: scan the SQLite files and a
-// pg_dump for every token issued.
+// Refresh tokens are stored as hashes (and, under a grace period, the
+// unused successor sealed) only: scan the SQLite files and a pg_dump for
+// every token issued.
 func TestRefreshTokensNotAtRest(t *testing.T) {
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := lgStart(t, b)
@@ -230,6 +300,11 @@ func TestRefreshTokensNotAtRest(t *testing.T) {
 		_, _, _, m = e.lgRefreshApp("Rotating", map[string]any{"refreshTokenUsagePolicy": "OneTimeUse"})
 		tokens = append(tokens, lgStr(m["refreshToken"]))
 		tokens = append(tokens, lgStr(e.want("rotate", e.refresh(tokens[1]), 200)["refreshToken"]))
+		// Under a grace period the successor's value is kept, sealed.
+		_, _, _, m = e.lgRefreshApp("Grace", map[string]any{"refreshTokenUsagePolicy": "OneTimeUse",
+			"refreshTokenOneTimeUseConfiguration": map[string]any{"gracePeriodInSeconds": 60}})
+		tokens = append(tokens, lgStr(m["refreshToken"]))
+		tokens = append(tokens, lgStr(e.want("rotate with a grace period", e.refresh(tokens[3]), 200)["refreshToken"]))
 		for _, tok := range tokens {
 			if len(tok) < 40 {
 				t.Fatalf("short refresh token %q", tok)

@@ -20,7 +20,7 @@ func TestRefreshTokensRevokedOnUserChanges(t *testing.T) {
 		}
 		e := lgStart(t, b, opts...)
 		nodeB := testutil.StartServer(t, append(opts, testutil.WithBackend(b), testutil.WithClock(e.clock),
-			testutil.WithEnv("LATCH_MASTER_KEY", testutil.TestMasterKey), testutil.WithDataDir(e.s.DataDir))...)
+			testutil.WithEnv("LATCH_MASTER_KEY", testutil.TestMasterKey), testutil.WithSharedDataDir(e.s.DataDir))...)
 		refreshOnB := func(rt string) *testutil.Response {
 			return nodeB.Do(t, "POST", "/api/jwt/refresh", "", map[string]any{"refreshToken": rt})
 		}

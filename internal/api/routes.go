@@ -24,9 +24,9 @@ func (s *Server) table() []Route {
 		{Pattern: "POST /api/ip-acl", Access: Endpoint, GlobalOnly: true, Handler: handle(s, jsonBody[ipaclRequest], s.createIPACL)},
 		{Pattern: "POST /api/ip-acl/{id}", Access: Endpoint, GlobalOnly: true, Handler: handle(s, jsonBody[ipaclRequest], s.createIPACL)},
 		{Pattern: "GET /api/ip-acl/{id}", Access: Endpoint, GlobalOnly: true, Handler: handle(s, noBody, s.retrieveIPACL)},
-		{Pattern: "PUT /api/ip-acl/{id}", Access: Endpoint, GlobalOnly: true, Handler: handle(s, jsonBody[ipaclRequest], s.updateIPACL)},
-		{Pattern: "PATCH /api/ip-acl/{id}", Access: Endpoint, GlobalOnly: true, Handler: handle(s, patchBody, s.patchIPACL)},
-		{Pattern: "DELETE /api/ip-acl/{id}", Access: Endpoint, GlobalOnly: true, Handler: handle(s, noBody, s.deleteIPACL)},
+		{Pattern: "PUT /api/ip-acl/{id}", Access: Endpoint, GlobalOnly: true, Handler: s.notOwnList(handle(s, jsonBody[ipaclRequest], s.updateIPACL))},
+		{Pattern: "PATCH /api/ip-acl/{id}", Access: Endpoint, GlobalOnly: true, Handler: s.notOwnList(handle(s, patchBody, s.patchIPACL))},
+		{Pattern: "DELETE /api/ip-acl/{id}", Access: Endpoint, GlobalOnly: true, Handler: s.notOwnList(handle(s, noBody, s.deleteIPACL))},
 		{Pattern: "POST /api/ip-acl/search", Access: Endpoint, GlobalOnly: true, Handler: handle(s, search(ipaclQuery), s.searchIPACLs)},
 		{Pattern: "GET /api/ip-acl/search", Access: Endpoint, GlobalOnly: true, Handler: handle(s, search(ipaclQuery), s.searchIPACLs)},
 

@@ -75,7 +75,7 @@ func TestDefaultSigningKeyOnce(t *testing.T) {
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		opts := []testutil.Option{testutil.WithBackend(b), testutil.WithEnv("LATCH_MASTER_KEY", testutil.TestMasterKey)}
 		if b.DatabaseURL == "" {
-			opts = append(opts, testutil.WithDataDir(t.TempDir())) // one SQLite file for both
+			opts = append(opts, testutil.WithSharedDataDir(t.TempDir())) // one SQLite file for both
 		}
 		nodes := make([]*testutil.Server, 2)
 		var wg sync.WaitGroup

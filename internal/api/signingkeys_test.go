@@ -183,7 +183,7 @@ func TestSigningKeyDefault(t *testing.T) {
 			t.Errorf("the default key and its assignment are not audited")
 		}
 		// Another start on the same database makes no second key.
-		testutil.StartServer(t, testutil.WithBackend(b), testutil.WithDataDir(e.s.DataDir),
+		testutil.StartServer(t, testutil.WithBackend(b), testutil.WithSharedDataDir(e.s.DataDir),
 			testutil.WithEnv("LATCH_MASTER_KEY", testutil.TestMasterKey))
 		if n := len(e.skList()); n != 1 {
 			t.Fatalf("%d keys after a second start", n)

@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -99,6 +101,45 @@ func TestTwoFactorLoginConcurrentOnce(t *testing.T) {
 			bodies[i] = map[string]any{"twoFactorId": e.tfLogin(email, app), "code": recovery[0]}
 		}
 		check("one recovery code", e.tfParallel(bodies))
+	})
+}
+
+// A twoFactorId takes at most maxTwoFactorAttempts (5) wrong codes, also
+// when they come at once: each wrong code counts on the count the id holds
+// when it is used, not on one read before.
+func TestTwoFactorIDAttemptsConcurrent(t *testing.T) {
+	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
+		e := lgStart(t, b)
+		e.lgLockout(1000, 5, 60) // count the id's attempts, not the user's lockout
+		app := e.app("App", lgAppOpts{})
+		email := lgEmail("attempts")
+		uid := e.user(email, lgPassword, nil)
+		e.register(uid, app)
+		key, _ := e.tfEnable(uid)
+		e.clock.Advance(30 * time.Second)
+		wrong := "000000"
+		for i := 0; slices.Contains([]string{tfCode(key, e.clock.Now().Add(-30*time.Second)), tfCode(key, e.clock.Now()),
+			tfCode(key, e.clock.Now().Add(30*time.Second))}, wrong); i++ {
+			wrong = fmt.Sprintf("%06d", i)
+		}
+		for round := range 3 {
+			id := e.tfLogin(email, app)
+			bodies := make([]map[string]any, 12)
+			for i := range bodies {
+				bodies[i] = map[string]any{"twoFactorId": id, "code": wrong}
+			}
+			// A 404 is a try that found the id in use by another and tested
+			// nothing; each 421 tested a code against it.
+			st := e.tfParallel(bodies)
+			if tfCount(st, 421)+tfCount(st, 404) != len(st) || tfCount(st, 421) > 5 {
+				t.Fatalf("round %d: %d wrong codes at once with one twoFactorId answered %v, want at most 5 × 421 and the rest 404", round, len(st), st)
+			}
+			for tried := tfCount(st, 421); tried < 5; tried++ {
+				e.want("one more wrong code", e.tfFinish(id, wrong), 421)
+			}
+			e.want("the right code after 5 wrong ones", e.tfFinish(id, tfCode(key, e.clock.Now())), 404)
+			e.clock.Advance(30 * time.Second)
+		}
 	})
 }
 

@@ -25,6 +25,9 @@ type Options struct {
 	Clock kit.Clock
 	// Ready, when set, is called with the listening address once serving.
 	Ready func(addr string)
+	// SharedDataDir skips serve's data-dir lock, for tests that run several
+	// in-process nodes on one SQLite file. Not reachable from flags or env.
+	SharedDataDir bool
 }
 
 // Env bundles what a command reads and writes, so tests can run commands in-process.
@@ -59,6 +62,7 @@ func commands() []command {
 		{"setup", "first-run setup without the browser: the admin user and the initial API key", runSetup},
 		{"migrate", "apply database migrations and exit", runMigrate},
 		{"recover", "break-glass: mint an API key or reset an admin with database access only", runRecover},
+		{"backup", "write a consistent copy of the SQLite database to FILE, while serving or not", runBackup},
 		{"kickstart", "run (or --dry-run) a FusionAuth kickstart file on a fresh instance; resumes a stopped one", runKickstart},
 		{"version", "print the version", runVersion},
 	}
@@ -135,6 +139,22 @@ func parseFlags(env Env, fs *flag.FlagSet, usage string, args []string) error {
 
 // parse parses a subcommand's flags: the common ones plus extra. Invalid
 // flags and configuration become usage errors (exit 2).
+// parseWithArgs parses flags that may come before or after positional
+// arguments (latch kickstart FILE --dry-run), and returns the positional ones.
+func parseWithArgs(env Env, fs *flag.FlagSet, usage string, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := parseFlags(env, fs, usage, args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return positional, nil
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
 func parse(env Env, name string, args []string, extra func(fs *flag.FlagSet)) (*config.Config, error) {
 	fs := flag.NewFlagSet("latch "+name, flag.ContinueOnError)
 	cfg := config.Register(fs, env.Getenv)

@@ -25,6 +25,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchid/latch/internal/app"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/store"
@@ -1087,5 +1088,37 @@ func TestSignalsStopTheBinaryGracefully(t *testing.T) {
 				t.Errorf("use count %d (%v), want the one request flushed before exit", used, err)
 			}
 		})
+	}
+}
+
+// Two serving processes on one SQLite data dir would each cache and sweep as
+// if alone: the second refuses to start, in one line, with exit code 2. After
+// the first stops, the lock is gone with it.
+func TestSecondServeOnSameDataDirExitsTwo(t *testing.T) {
+	s := testutil.StartServer(t)
+	env := with(s.Env, "LATCH_LISTEN", "127.0.0.1:0")
+	// Should the second one start after all, Ready stops it and the test fails.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	started := false
+	var errb testutil.SyncBuffer
+	code := app.Run(ctx, app.Env{Args: []string{"latch", "serve"}, Getenv: func(k string) string { return env[k] },
+		Stdout: io.Discard, Stderr: &errb, Opts: app.Options{Ready: func(string) { started = true; cancel() }}})
+	stderr := errb.String()
+	if started {
+		t.Fatalf("a second serve started on the data dir %s", s.DataDir)
+	}
+	if code != 2 {
+		t.Fatalf("second serve on %s: exit %d, want 2: %s", s.DataDir, code, stderr)
+	}
+	if !strings.Contains(stderr, "already using the data dir") || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+		t.Errorf("second serve: want one line naming the data dir, got %q", stderr)
+	}
+	if code := s.Stop(t); code != 0 {
+		t.Fatalf("first server exited %d", code)
+	}
+	again := testutil.StartServer(t, testutil.WithDataDir(s.DataDir))
+	if again.Stop(t) != 0 {
+		t.Fatal("serve after the first stopped did not run cleanly")
 	}
 }

@@ -37,17 +37,9 @@ func runKickstart(ctx context.Context, env Env, args []string) error {
 	fs := flag.NewFlagSet("latch kickstart", flag.ContinueOnError)
 	cfg := config.Register(fs, env.Getenv)
 	dryRun := fs.Bool("dry-run", false, "check the file against a throwaway copy of the instance; write nothing")
-	// Flags may come before or after FILE.
-	var files []string
-	for {
-		if err := parseFlags(env, fs, kickstartUsage, args); err != nil {
-			return err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		files = append(files, fs.Arg(0))
-		args = fs.Args()[1:]
+	files, err := parseWithArgs(env, fs, kickstartUsage, args)
+	if err != nil {
+		return err
 	}
 	file := cfg.KickstartFile
 	switch len(files) {

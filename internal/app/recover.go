@@ -153,9 +153,8 @@ func runRecoverAdmin(ctx context.Context, env Env, args []string) error {
 // credential for the wrong instance.
 func openExisting(ctx context.Context, cfg *config.Config, env Env) (*services.Set, func(), error) {
 	if cfg.DatabaseURL == "" {
-		if _, err := os.Stat(cfg.SQLitePath()); errors.Is(err, os.ErrNotExist) {
-			return nil, nil, usageError{"no Latch database at " + cfg.SQLitePath() +
-				": point --data-dir (" + config.EnvDataDir + ") or --database-url (" + config.EnvDatabaseURL + ") at the instance to recover"}
+		if err := requireSQLiteFile(cfg); err != nil {
+			return nil, nil, err
 		}
 	}
 	st, err := store.Open(ctx, cfg.DatabaseURL, cfg.SQLitePath())
@@ -170,4 +169,14 @@ func openExisting(ctx context.Context, cfg *config.Config, env Env) (*services.S
 			config.EnvDataDir + ") or --database-url (" + config.EnvDatabaseURL + ") at the instance to recover"}
 	}
 	return openCore(ctx, cfg, env, newLogger(cfg, env.Stderr))
+}
+
+// requireSQLiteFile refuses a data dir without a database: a mistyped
+// --data-dir must not create an empty instance.
+func requireSQLiteFile(cfg *config.Config) error {
+	if _, err := os.Stat(cfg.SQLitePath()); errors.Is(err, os.ErrNotExist) {
+		return usageError{"no Latch database at " + cfg.SQLitePath() +
+			": point --data-dir (" + config.EnvDataDir + ") or --database-url (" + config.EnvDatabaseURL + ") at the instance"}
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/latchid/latch/internal/api"
+	"github.com/latchid/latch/internal/config"
 	"github.com/latchid/latch/internal/httpx"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/ui"
@@ -46,6 +48,21 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		return fmt.Errorf("cannot listen on %s: %w", cfg.Listen, err)
 	}
 	defer ln.Close()
+	if cfg.TLS() {
+		tlsConf, err := serverTLS(cfg)
+		if err != nil {
+			return err
+		}
+		ln = tls.NewListener(ln, tlsConf)
+	}
+
+	if !cfg.Postgres() && !env.Opts.SharedDataDir {
+		unlock, err := lockDataDir(cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
 
 	svc, closeDB, err := openCore(ctx, cfg, env, log)
 	if err != nil {
@@ -105,7 +122,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	kickstartAtStart(ctx, env, cfg, svc, log, apiServer)
 	root := newRootHandler(apiServer, ui.New(svc, cfg, log), httpx.JWKSHandler(svc.SigningKeys.Current))
 	srv := &http.Server{
-		Handler:           httpx.Middleware(log, root),
+		Handler:           httpx.Middleware(log, withHSTS(cfg.TLS(), root)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -175,4 +192,26 @@ func isAPIPath(p string) bool {
 		}
 	}
 	return false
+}
+
+// serverTLS loads the certificate and key once at start; a bad pair is a
+// configuration error (exit 2), not a runtime one.
+func serverTLS(cfg *config.Config) (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
+	if err != nil {
+		return nil, usageError{"TLS certificate and key: " + err.Error()}
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+}
+
+// withHSTS tells browsers to use https only, for a year, once Latch itself
+// serves TLS. (Behind a TLS-terminating proxy, the proxy sets it.)
+func withHSTS(on bool, next http.Handler) http.Handler {
+	if !on {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+		next.ServeHTTP(w, r)
+	})
 }

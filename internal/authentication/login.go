@@ -5,15 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/latchid/latch/internal/identity"
 	"github.com/latchid/latch/internal/kit"
+	"github.com/latchid/latch/internal/lockout"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/password"
 	"github.com/latchid/latch/internal/secrets"
@@ -28,9 +27,12 @@ import (
 //   - 401: the application (or, without one, the tenant) requires an API key
 //     (loginConfiguration.requireAuthentication) and none that may call the
 //     Login API came with the request.
-//   - 409: the login id is locked after too many failed password checks
-//     (failedAuthenticationConfiguration). While locked, the password is not
-//     checked at all, so that a lockout is not a password oracle.
+//   - 409: the login id is locked after too many failed authentications
+//     (failedAuthenticationConfiguration): wrong passwords, here and in change
+//     password, and wrong second factors, in one count that only a whole
+//     login clears (a right password clears nothing while a second factor is
+//     due). While locked, the password is not checked at all, so that a
+//     lockout is not a password oracle.
 //   - 404: no such user, or a wrong password: the same empty answer and the
 //     same work (one password hash with the tenant's scheme and factor, and
 //     one counted failure), so that neither the status, the body nor the time
@@ -141,12 +143,10 @@ const (
 )
 
 const (
-	maxMetaDataBytes         = 4096                             // a refresh token's metaData, encoded
-	maxLoginIDLength         = 1024                             // longer ids cannot exist; refused unread
-	maxPasswordLength        = 4096                             // bounds the hashing work a request can ask for
-	failedLoginSubjectPrefix = "login:"                         // failures of unknown login ids
-	lockoutReasonCode        = "failed_authentication_lockout"  // in a 409's actions
-	lockoutName              = "Too many failed login attempts" // ditto
+	maxMetaDataBytes  = 4096                             // a refresh token's metaData, encoded
+	maxLoginIDLength  = 1024                             // longer ids cannot exist; refused unread
+	maxPasswordLength = 4096                             // bounds the hashing work a request can ask for
+	lockoutName       = "Too many failed login attempts" // ditto
 )
 
 // loginTarget is what a Login API request logs into: a tenant, and an
@@ -222,29 +222,17 @@ func (s *Service) loginTargetIn(ctx context.Context, rd *store.Tx, caller LoginC
 	return lt, nil
 }
 
-// lockoutDuration is failedAuthenticationConfiguration's actionDuration.
-func lockoutDuration(fa model.FailedAuthenticationConfiguration) time.Duration {
-	unit := map[string]time.Duration{
-		"MINUTES": time.Minute, "HOURS": time.Hour, "DAYS": 24 * time.Hour, "WEEKS": 7 * 24 * time.Hour,
-		"MONTHS": 30 * 24 * time.Hour, "YEARS": 365 * 24 * time.Hour,
-	}[fa.ActionDurationUnit]
-	if unit == 0 {
-		unit = time.Minute
-	}
-	return time.Duration(fa.ActionDuration) * unit
-}
-
 // unknownLoginSubject names the failure counter of a login id no user has:
 // a hash, so that the table holds no login ids.
 func unknownLoginSubject(tenantID, loginID string) string {
-	return failedLoginSubjectPrefix + secrets.HashToken(tenantID+"\x00"+strings.ToLower(strings.TrimSpace(loginID)))
+	return lockout.SubjectPrefix + secrets.HashToken(tenantID+"\x00"+strings.ToLower(strings.TrimSpace(loginID)))
 }
 
 // lockedResult is the 409 of a locked login id.
 func lockedResult(fa model.FailedAuthenticationConfiguration, until int64) *LoginResult {
 	return &LoginResult{Outcome: LoginPrevented, Response: &LoginResponse{Actions: []LoginPreventedAction{{
 		ActionID: fa.UserActionID, Expiry: until, LocalizedName: lockoutName, Name: lockoutName,
-		Reason: lockoutName, ReasonCode: lockoutReasonCode,
+		Reason: lockoutName, ReasonCode: lockout.ReasonCode,
 	}}}}
 }
 
@@ -386,52 +374,15 @@ func (s *Service) findLoginUserIn(ctx context.Context, rd *store.Tx, tenantID, l
 	return row, err
 }
 
-// Failure counts older than staleFailureHorizon (or the tenant's window, if
-// longer) are swept by about one failed login in staleFailureSweepEvery.
-const (
-	staleFailureHorizon    = 24 * time.Hour
-	staleFailureSweepEvery = 64
-)
-
-// countFailure counts a failed password check and answers it: 404, or 409
-// when a lockout is on (the check that reaches tooManyAttempts still answers
-// 404; the next one finds the lockout). A lockout revokes the user's refresh
-// tokens when the tenant says so (lockout.go, through tokens.RevokeUserTokens).
+// countFailure counts a failed password check (or a wrong second factor:
+// the same count) and answers it as a login: 404, or 409 when a lockout is
+// on (see lockout.Counter).
 func (s *Service) countFailure(ctx context.Context, tenant *model.TenantConfig, subject string) (*LoginResult, error) {
-	fa := tenant.FailedAuthenticationConfiguration
-	var lockedUntil int64
-	err := s.store.InTx(ctx, func(tx *store.Tx) error {
-		now := s.now()
-		n, err := tx.CountLoginFailure(ctx, subject, now, now-int64(fa.ResetCountInSeconds)*1000)
-		if err != nil {
-			return fmt.Errorf("count a failed login: %w", err)
-		}
-		if n == 0 { // locked meanwhile by a concurrent failure
-			lockedUntil, err = tx.LockedUntil(ctx, subject, now)
-			return err
-		}
-		if fa.TooManyAttempts > 0 && n >= fa.TooManyAttempts {
-			if err := tx.LockSubject(ctx, subject, now+lockoutDuration(fa).Milliseconds()); err != nil {
-				return err
-			}
-			return s.revokeOnLockout(ctx, tx, tenant, subject)
-		}
-		// Now and then, forget counts long past any window.
-		if rand.IntN(staleFailureSweepEvery) == 0 {
-			horizon := max(int64(fa.ResetCountInSeconds)*1000, staleFailureHorizon.Milliseconds())
-			if _, err := tx.DeleteStaleLoginFailures(ctx, now-horizon, now); err != nil {
-				return fmt.Errorf("forget stale login failures: %w", err)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
+	until, err := s.lockout.CountFailure(ctx, tenant, subject)
+	if until != 0 {
+		return lockedResult(tenant.FailedAuthenticationConfiguration, until), nil
 	}
-	if lockedUntil != 0 {
-		return lockedResult(fa, lockedUntil), nil
-	}
-	return nil, model.NotFoundf("unknown user or wrong password")
+	return nil, err
 }
 
 // authenticatedLogin is how a user proved who it is, for the statuses and
@@ -462,16 +413,18 @@ const CodeTwoFactorLogin = "twoFactorLogin"
 // id, method and their settings (authenticator, email, mobilePhone…; secrets
 // are not in the data column; twoFactorMethodView leaves them out anyway).
 func twoFactorMethodsOf(row *store.UserRow) []kit.Object {
-	var v struct {
-		TwoFactor struct {
-			Methods []map[string]any `json:"methods"`
-		} `json:"twoFactor"`
-	}
-	if json.Unmarshal([]byte(row.Data), &v) != nil {
+	o, err := kit.StoredObject(row.Data, identity.UserFields)
+	if err != nil {
 		return nil
 	}
+	tf, _ := o["twoFactor"].(kit.Object)
+	list, _ := tf["methods"].([]any)
 	var out []kit.Object
-	for _, m := range v.TwoFactor.Methods {
+	for _, item := range list {
+		m, ok := item.(kit.Object)
+		if !ok {
+			continue
+		}
 		id, _ := m["id"].(string)
 		method, _ := m["method"].(string)
 		if id != "" && method != "" {
@@ -652,6 +605,10 @@ func (s *Service) authenticated(ctx context.Context, lt *loginTarget, row *store
 // twoFactorRequired answers 242: the password was right, the second factor
 // is still due. The twoFactorId is a one-time code (stored hashed) holding
 // what the login asked for, so that the two-factor login API can finish it.
+//
+// It leaves the failure count alone: only a whole login (the second factor
+// too) clears it. Clearing it here would let whoever holds the password
+// guess codes without end (password, 242, a few wrong codes, again).
 func (s *Service) twoFactorRequired(ctx context.Context, lt *loginTarget, row *store.UserRow, how authenticatedLogin, methods []kit.Object) (*LoginResult, error) {
 	id := secrets.Token(32)
 	data, err := kit.EncodeObject(kit.Object{"applicationId": lt.appID(), "ipAddress": how.ip, "noJWT": how.noJWT,
@@ -663,12 +620,8 @@ func (s *Service) twoFactorRequired(ctx context.Context, lt *loginTarget, row *s
 	ttl := int64(lt.tenant.ExternalIdentifierConfiguration.TwoFactorIDTimeToLiveInSeconds) * 1000
 	var lockedUntil int64
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
-		cleared, err := tx.ClearLoginFailures(ctx, row.ID, now)
-		if err != nil {
-			return err
-		}
-		if !cleared {
-			lockedUntil, err = tx.LockedUntil(ctx, row.ID, now)
+		// A lockout begun while the password was checked.
+		if lockedUntil, err = tx.LockedUntil(ctx, row.ID, now); err != nil || lockedUntil != 0 {
 			return err
 		}
 		return tx.InsertOneTimeCode(ctx, &store.OneTimeCode{Hash: identity.CodeHash(id), Kind: CodeTwoFactorLogin, UserID: row.ID,

@@ -16,6 +16,7 @@ import (
 	"github.com/latchid/latch/internal/groups"
 	"github.com/latchid/latch/internal/identity"
 	"github.com/latchid/latch/internal/kit"
+	"github.com/latchid/latch/internal/lockout"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/signing"
@@ -48,8 +49,9 @@ func newLoginTestService(t *testing.T) *Service {
 	sg := signing.New(st, clock, mk, log, au)
 	tn := tenancy.New(st, clock, mk, log, au, keys)
 	gr := groups.New(st, clock, au)
-	tk := tokens.New(st, clock, log, au, tn, sg.Cache)
-	svc := New(st, clock, mk, log, au, tn, gr, tk, identity.New(st, clock, mk, log, au, tn, gr, tk))
+	tk := tokens.New(st, clock, mk, log, au, tn, sg.Cache)
+	lo := lockout.New(st, clock, tk)
+	svc := New(st, clock, mk, log, au, tn, gr, tk, identity.New(st, clock, mk, log, au, tn, gr, tk, lo), lo)
 	if err := tn.Bootstrap(ctx); err != nil {
 		t.Fatal(err)
 	}

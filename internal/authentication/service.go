@@ -13,6 +13,7 @@ import (
 	"github.com/latchid/latch/internal/groups"
 	"github.com/latchid/latch/internal/identity"
 	"github.com/latchid/latch/internal/kit"
+	"github.com/latchid/latch/internal/lockout"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/store"
 	"github.com/latchid/latch/internal/tenancy"
@@ -30,15 +31,16 @@ type Service struct {
 	groups   *groups.Service
 	tokens   *tokens.Service
 	identity *identity.Service
+	lockout  *lockout.Counter
 	// Logins buffers the writes of plain successful logins (loginbuffer.go).
 	Logins *LoginRecorder
 }
 
 // New wires a Service and its login recorder.
 func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.Logger, audit *audit.Log,
-	tenancy *tenancy.Service, groups *groups.Service, tokens *tokens.Service, identity *identity.Service) *Service {
+	tenancy *tenancy.Service, groups *groups.Service, tokens *tokens.Service, identity *identity.Service, lockout *lockout.Counter) *Service {
 	return &Service{store: st, clock: clock, master: master, log: log, audit: audit, tenancy: tenancy,
-		groups: groups, tokens: tokens, identity: identity, Logins: newLoginRecorder(st, log)}
+		groups: groups, tokens: tokens, identity: identity, lockout: lockout, Logins: newLoginRecorder(st, log)}
 }
 
 func (s *Service) now() int64 { return s.clock.Now().UnixMilli() }

@@ -46,9 +46,10 @@ import (
 //     succeeds with it, its tenant's twoFactorIdTimeToLiveInSeconds pass, or
 //     maxTwoFactorAttempts wrong codes were tried with it. A wrong code is
 //     421 and counts as a failed login (the same counter and lockout as
-//     passwords). A TOTP code is accepted once: its use is claimed as a
-//     one-time code that lives as long as the code could still verify, so a
-//     replay on any node fails. A recovery code works once.
+//     passwords), which only a completed login clears: a new password step
+//     does not (login.go). A TOTP code is accepted once: its use is claimed
+//     as a one-time code that lives as long as the code could still
+//     verify, so a replay on any node fails. A recovery code works once.
 //
 // Email and SMS methods need message delivery, which Latch does not have yet:
 // enabling them is refused.
@@ -311,7 +312,7 @@ type userTwoFactor struct {
 }
 
 func (s *Service) openTwoFactor(row *store.UserRow) (*userTwoFactor, error) {
-	data, err := kit.ParseObject(row.Data)
+	data, err := kit.StoredObject(row.Data, identity.UserFields)
 	if err != nil {
 		return nil, fmt.Errorf("user %s data: %w", row.ID, err)
 	}
@@ -739,12 +740,18 @@ func (s *Service) TwoFactorLogin(ctx context.Context, caller LoginCaller, req Tw
 		if verified {
 			return nil
 		}
-		// A wrong code: the twoFactorId stays for another try, up to a bound.
-		p.Attempts++
-		if p.Attempts >= maxTwoFactorAttempts {
+		// A wrong code: the twoFactorId stays for another try, up to a bound,
+		// counted on the row just consumed (not on the one read before: of
+		// concurrent wrong codes each would add one to the same count).
+		var used twoFactorPending
+		if err := json.Unmarshal([]byte(c.Data), &used); err != nil {
+			return fmt.Errorf("twoFactorId data: %w", err)
+		}
+		used.Attempts++
+		if used.Attempts >= maxTwoFactorAttempts {
 			return nil
 		}
-		data, err := json.Marshal(p)
+		data, err := json.Marshal(used)
 		if err != nil {
 			return err
 		}

@@ -35,6 +35,10 @@ type Config struct {
 	// fresh instance (LATCH_KICKSTART_FILE, or FusionAuth's
 	// FUSIONAUTH_APP_KICKSTART_FILE); empty means none.
 	KickstartFile string
+	// TLSCertFile and TLSKeyFile, both or neither, make serve speak HTTPS
+	// itself (with HSTS), for the single-binary deployment.
+	TLSCertFile string
+	TLSKeyFile  string
 
 	logLevelText string
 	proxiesText  string
@@ -54,6 +58,8 @@ const (
 	EnvForbiddenStatus = "LATCH_FORBIDDEN_STATUS"
 	EnvPublicURL       = "LATCH_PUBLIC_URL"
 	EnvKickstartFile   = "LATCH_KICKSTART_FILE"
+	EnvTLSCertFile     = "LATCH_TLS_CERT_FILE"
+	EnvTLSKeyFile      = "LATCH_TLS_KEY_FILE"
 	// EnvFusionAuthKickstartFile is read too, so deployments made for
 	// FusionAuth work unchanged; LATCH_KICKSTART_FILE wins when both are set.
 	EnvFusionAuthKickstartFile = "FUSIONAUTH_APP_KICKSTART_FILE"
@@ -78,6 +84,8 @@ func Register(fs *flag.FlagSet, getenv func(string) string) *Config {
 	fs.StringVar(&c.proxiesText, "trusted-proxies", def(EnvTrustedProxies, ""), "comma-separated addresses or CIDRs whose X-Forwarded-For is trusted (env "+EnvTrustedProxies+")")
 	fs.StringVar(&c.forbidText, "forbidden-status", def(EnvForbiddenStatus, "401"), "status for a valid key that lacks permission: 401 (as FusionAuth) or 403 (env "+EnvForbiddenStatus+")")
 	fs.StringVar(&c.PublicURL, "public-url", def(EnvPublicURL, ""), "base URL printed in links, default http://localhost:PORT (env "+EnvPublicURL+")")
+	fs.StringVar(&c.TLSCertFile, "tls-cert-file", def(EnvTLSCertFile, ""), "PEM certificate chain: serve HTTPS (with HSTS) instead of HTTP; needs --tls-key-file (env "+EnvTLSCertFile+")")
+	fs.StringVar(&c.TLSKeyFile, "tls-key-file", def(EnvTLSKeyFile, ""), "PEM private key of --tls-cert-file (env "+EnvTLSKeyFile+")")
 	c.KickstartFile = strings.TrimSpace(def(EnvKickstartFile, getenv(EnvFusionAuthKickstartFile)))
 	return c
 }
@@ -131,14 +139,30 @@ func (c *Config) Validate() error {
 	default:
 		return fmt.Errorf("invalid forbidden status %q: use 401 or 403", c.forbidText)
 	}
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		return errors.New("TLS needs both --tls-cert-file and --tls-key-file, or neither")
+	}
 	if c.PublicURL == "" {
 		if host == "" || host == "0.0.0.0" || host == "::" {
 			host = "localhost"
 		}
-		c.PublicURL = "http://" + net.JoinHostPort(host, port)
+		scheme := "http://"
+		if c.TLS() {
+			scheme = "https://"
+		}
+		c.PublicURL = scheme + net.JoinHostPort(host, port)
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	return nil
+}
+
+// TLS reports whether serve terminates TLS itself.
+func (c *Config) TLS() bool { return c.TLSCertFile != "" }
+
+// SecureCookies reports whether cookies must carry Secure: whenever browsers
+// reach Latch over https, directly or through a proxy.
+func (c *Config) SecureCookies() bool {
+	return c.TLS() || strings.HasPrefix(strings.ToLower(c.PublicURL), "https://")
 }
 
 // Postgres reports whether the database is PostgreSQL.

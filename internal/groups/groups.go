@@ -24,6 +24,23 @@ const groupField = "group"
 
 var groupOwnedFields = []string{"id", "tenantId", "name", "roles", "insertInstant", "lastUpdateInstant"}
 
+// groupFields are the member names of a group object, matched exactly.
+var groupFields = model.FieldsOf(nil, append(slices.Clone(groupOwnedFields), "data")...)
+
+// groupRequestFields are the members of FusionAuth's GroupRequest.
+var groupRequestFields = model.FieldsOf(nil, groupField, "roleIds")
+
+// memberRequestFields are the members of FusionAuth's MemberRequest and
+// MemberDeleteRequest (whose members lists hold user ids instead).
+var memberRequestFields = model.FieldsOf(struct {
+	Members map[string][]struct {
+		ID     string         `json:"id"`
+		UserID string         `json:"userId"`
+		Data   map[string]any `json:"data"`
+	} `json:"members"`
+	MemberIDs []string `json:"memberIds"`
+}{})
+
 // GroupSearch is FusionAuth's GroupSearchCriteria.
 type GroupSearch struct {
 	Name            string `json:"name"`
@@ -48,7 +65,7 @@ func groupLabel(name, id string) string { return fmt.Sprintf("[%s] (%s)", name, 
 // groupObject builds the object a client sees from a stored row: roles are a
 // map of application id to the roles the group grants on it.
 func groupObject(row *store.GroupRow, roles []store.GroupRole) (kit.Object, error) {
-	o, err := kit.ParseObject(row.Data)
+	o, err := kit.StoredObject(row.Data, groupFields)
 	if err != nil {
 		return nil, fmt.Errorf("group %s data: %w", row.ID, err)
 	}
@@ -83,6 +100,7 @@ func groupRoleIDs(roles []store.GroupRole) []any {
 
 // normalizeGroup checks a group object as sent and prepares it in place.
 func normalizeGroup(o kit.Object, verrs *model.Errors) string {
+	groupFields.Check(o, groupField, verrs)
 	name := kit.RequiredName(o, groupField+".name", verrs)
 	for _, f := range groupOwnedFields {
 		delete(o, f)
@@ -217,7 +235,7 @@ func (s *Service) CreateGroup(ctx context.Context, actor kit.Actor, scope kit.Te
 			verrs.Field("groupId", "invalid", "The group id must be a UUID.")
 		}
 	}
-	o := kit.RequestObject(body, groupField, verrs)
+	o := kit.RequestObject(body, groupRequestFields, groupField, verrs)
 	if id == "" {
 		if given, _ := o["id"].(string); given != "" {
 			id = kit.NewOrGivenID(given, groupField+".id", verrs)
@@ -369,7 +387,7 @@ func (s *Service) changeGroup(ctx context.Context, actor kit.Actor, scope kit.Te
 			return err
 		}
 		verrs := &model.Errors{}
-		o := kit.RequestObject(body, groupField, verrs)
+		o := kit.RequestObject(body, groupRequestFields, groupField, verrs)
 		name := normalizeGroup(o, verrs)
 		roleIDs := requestRoleIDs(body, verrs)
 		if err := verrs.Err(); err != nil {
@@ -489,6 +507,9 @@ func invalidMembersGroup(verrs *model.Errors, key string) {
 // members. Member ids must be free.
 func parseMemberRequest(ctx context.Context, tx *store.Tx, scope kit.TenantScope, body kit.Object) ([]*store.GroupRow, map[string][]memberRequest, error) {
 	verrs := &model.Errors{}
+	if !memberRequestFields.Check(body, "", verrs) {
+		return nil, nil, verrs
+	}
 	raw, ok := body["members"].(kit.Object)
 	if !ok || len(raw) == 0 {
 		if body["members"] != nil && !ok {
@@ -531,7 +552,7 @@ func parseMemberRequest(ctx context.Context, tx *store.Tx, scope kit.TenantScope
 	}
 	// Read every entry first, then look the users and member ids up at once.
 	members := map[string][]memberRequest{}
-	var userIDs, memberIDs []string
+	var userIDs []string
 	type at struct {
 		key string
 		i   int
@@ -578,7 +599,6 @@ func parseMemberRequest(ctx context.Context, tx *store.Tx, scope kit.TenantScope
 					verrs.Field(memberField(key, i, "id"), "duplicate", "The member id is used twice.")
 				} else {
 					m.id = id
-					memberIDs = append(memberIDs, id)
 					idAt[id] = at{key, i}
 				}
 			}
@@ -857,6 +877,9 @@ func (s *Service) RemoveGroupMember(ctx context.Context, actor kit.Actor, scope 
 // body: {"memberIds":[…]} or {"members":{groupId:[userId…]}}. Users that are
 // not members of a named group are skipped, as in FusionAuth.
 func (s *Service) RemoveGroupMembers(ctx context.Context, actor kit.Actor, scope kit.TenantScope, body kit.Object) error {
+	if verrs := (&model.Errors{}); !memberRequestFields.Check(body, "", verrs) {
+		return verrs
+	}
 	if raw, ok := body["memberIds"]; ok && raw != nil {
 		list, ok := raw.([]any)
 		if !ok {

@@ -30,11 +30,15 @@ func WriteStatus(w http.ResponseWriter, status int) {
 }
 
 // WriteError renders err for the /api surface, FusionAuth's way: validation
-// errors as a 400 Errors body, sentinels as bare statuses, anything else as an
-// empty 500 whose cause goes to the log only.
+// errors as a 400 Errors body (a StatusError's with its own status),
+// sentinels as bare statuses, anything else as an empty 500 whose cause goes
+// to the log only.
 func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	var verrs *model.Errors
+	var serr *model.StatusError
 	switch {
+	case errors.As(err, &serr):
+		WriteJSON(w, serr.Status, serr.Body)
 	case errors.As(err, &verrs):
 		WriteJSON(w, http.StatusBadRequest, verrs)
 	case errors.Is(err, model.ErrUnauthorized):
@@ -51,8 +55,9 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	}
 }
 
-// DecodeJSON reads a JSON body into v. Malformed input is a 400 in FusionAuth's
-// shape, never a 500. An empty body leaves v untouched when allowEmpty.
+// DecodeJSON reads a JSON body into v, matching v's field names exactly (see
+// model.UnmarshalExact). Malformed input is a 400 in FusionAuth's shape, never
+// a 500. An empty body leaves v untouched when allowEmpty.
 func DecodeJSON(w http.ResponseWriter, r *http.Request, v any, allowEmpty bool) error {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
 	if err != nil {
@@ -68,7 +73,12 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any, allowEmpty bool) 
 		}
 		return model.GeneralError("invalidJSON", "A JSON request body is required.")
 	}
-	if err := json.Unmarshal(body, v); err != nil {
+	// Field names match exactly; a case variant of one is a field error.
+	if err := model.UnmarshalExact(body, v, ""); err != nil {
+		var verrs *model.Errors
+		if errors.As(err, &verrs) {
+			return err
+		}
 		return model.GeneralError("invalidJSON", "Invalid JSON in the request body: "+describeJSONError(err, body))
 	}
 	return nil

@@ -15,6 +15,7 @@ import (
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/store"
+	"github.com/latchid/latch/internal/tenancy"
 )
 
 // Registrations, FusionAuth's /api/user/registration. A registration is kept
@@ -31,6 +32,16 @@ const registrationField = "registration"
 // they are credentials and are not kept.
 var registrationOwnedFields = []string{"id", "applicationId", "roles", "insertInstant", "lastUpdateInstant",
 	"lastLoginInstant", "verified", "verifiedInstant", "usernameStatus", "authenticationToken", "tokens"}
+
+// registrationFields are the member names of a registration object, matched
+// exactly: the owned ones and those Latch checks.
+var registrationFields = model.FieldsOf(nil, append(slices.Clone(registrationOwnedFields),
+	"data", "preferredLanguages", "timezone", "username")...)
+
+// registrationRequestFields are the members of FusionAuth's RegistrationRequest.
+var registrationRequestFields = model.FieldsOf(nil, registrationField, userField, "disableDomainBlock", "eventInfo",
+	"generateAuthenticationToken", "sendSetPasswordEmail", "sendSetPasswordIdentityType", "skipRegistrationVerification",
+	"skipVerification", "verificationIds")
 
 // maxPreferredLanguages is FusionAuth's bound on preferredLanguages.
 const maxPreferredLanguages = 20
@@ -61,6 +72,7 @@ type preparedRegistration struct {
 func normalizeRegistration(o kit.Object, generate bool, verrs *model.Errors) *preparedRegistration {
 	f := func(s string) string { return registrationField + "." + s }
 	p := &preparedRegistration{}
+	registrationFields.Check(o, registrationField, verrs)
 	p.id = kit.OptionalIDAt(o, "id", f("id"), verrs)
 	p.appID = kit.OptionalIDAt(o, "applicationId", f("applicationId"), verrs)
 	switch v := o["roles"].(type) {
@@ -152,7 +164,7 @@ func ValidTimezone(name string) bool {
 
 // registrationObject builds the object a client sees from a stored row.
 func registrationObject(row *store.RegistrationRow) (kit.Object, error) {
-	o, err := kit.ParseObject(row.Data)
+	o, err := kit.StoredObject(row.Data, registrationFields)
 	if err != nil {
 		return nil, fmt.Errorf("registration %s data: %w", row.ID, err)
 	}
@@ -254,7 +266,7 @@ func defaultRoleNames(roles []model.ApplicationRole) []string {
 
 // applicationVerifiesRegistrations reads the application's verifyRegistration.
 func applicationVerifiesRegistrations(app *store.ApplicationRow) bool {
-	o, err := kit.ParseObject(app.Data)
+	o, err := kit.StoredObject(app.Data, tenancy.ApplicationFields)
 	if err != nil {
 		return false
 	}
@@ -269,7 +281,7 @@ func applicationVerifiesRegistrations(app *store.ApplicationRow) bool {
 // user behind. applicationID, when given in the path, wins over the body's.
 func (s *Service) Register(ctx context.Context, actor kit.Actor, scope kit.TenantScope, userID, applicationID string, body kit.Object) (*RegistrationResult, error) {
 	verrs := &model.Errors{}
-	o := kit.RequestObject(body, registrationField, verrs)
+	o := kit.RequestObject(body, registrationRequestFields, registrationField, verrs)
 	generate := boolMember(body, "generateAuthenticationToken", verrs)
 	skipVerification := boolMember(body, "skipRegistrationVerification", verrs)
 	userObj, combined := body["user"]
@@ -452,7 +464,7 @@ func registrationAppID(applicationID string, body kit.Object) (string, error) {
 // instants stay.
 func (s *Service) UpdateRegistration(ctx context.Context, actor kit.Actor, scope kit.TenantScope, userID, applicationID string, body kit.Object) (*RegistrationResult, error) {
 	verrs := &model.Errors{}
-	o := kit.RequestObject(body, registrationField, verrs)
+	o := kit.RequestObject(body, registrationRequestFields, registrationField, verrs)
 	generate := boolMember(body, "generateAuthenticationToken", verrs)
 	if err := verrs.Err(); err != nil {
 		return nil, err
@@ -494,7 +506,7 @@ func (s *Service) PatchRegistration(ctx context.Context, actor kit.Actor, scope 
 			return nil, model.GeneralError(model.CodeInvalidJSON, "The patched request is not a JSON object.")
 		}
 		verrs := &model.Errors{}
-		o := kit.RequestObject(body, registrationField, verrs)
+		o := kit.RequestObject(body, registrationRequestFields, registrationField, verrs)
 		return o, verrs.Err()
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/latchid/latch/internal/audit"
 	"github.com/latchid/latch/internal/groups"
 	"github.com/latchid/latch/internal/kit"
+	"github.com/latchid/latch/internal/lockout"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/store"
 	"github.com/latchid/latch/internal/tenancy"
@@ -26,12 +27,13 @@ type Service struct {
 	tenancy *tenancy.Service
 	groups  *groups.Service
 	tokens  *tokens.Service
+	lockout *lockout.Counter
 }
 
 // New wires a Service.
 func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.Logger, audit *audit.Log,
-	tenancy *tenancy.Service, groups *groups.Service, tokens *tokens.Service) *Service {
-	return &Service{store: st, clock: clock, master: master, log: log, audit: audit, tenancy: tenancy, groups: groups, tokens: tokens}
+	tenancy *tenancy.Service, groups *groups.Service, tokens *tokens.Service, lockout *lockout.Counter) *Service {
+	return &Service{store: st, clock: clock, master: master, log: log, audit: audit, tenancy: tenancy, groups: groups, tokens: tokens, lockout: lockout}
 }
 
 func (s *Service) now() int64 { return s.clock.Now().UnixMilli() }

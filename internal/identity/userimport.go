@@ -166,8 +166,16 @@ func (s *Service) ImportUsers(ctx context.Context, actor kit.Actor, scope kit.Te
 // errImportConflict marks a write refused by a unique index.
 var errImportConflict = errors.New("import conflicts with stored rows")
 
+// importRequestFields are the members of FusionAuth's ImportRequest; each
+// user is a user object (UserFields) with its password hash.
+var importRequestFields = model.FieldsOf(nil, "encryptionScheme", "eventInfo", "factor", "users", "validateDbConstraints")
+
 // request reads the ImportRequest members other than the users.
 func (im *importer) request(body kit.Object) ([]any, bool) {
+	if !importRequestFields.Check(body, "", im.verrs) {
+		im.nerrs++
+		return nil, false
+	}
 	validateDB := false
 	switch v := body["validateDbConstraints"].(type) {
 	case nil:

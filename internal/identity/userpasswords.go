@@ -12,6 +12,7 @@ import (
 
 	"github.com/latchid/latch/internal/audit"
 	"github.com/latchid/latch/internal/kit"
+	"github.com/latchid/latch/internal/lockout"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/password"
 	"github.com/latchid/latch/internal/secrets"
@@ -395,6 +396,19 @@ func (s *Service) ChangePasswordByLoginID(ctx context.Context, actor kit.Actor, 
 	if err != nil {
 		return err
 	}
+	cfg, err := s.tenancy.LoginTenantConfig(ctx, row.TenantID)
+	if err != nil {
+		return err
+	}
+	// The current password is a login's password: wrong ones count toward
+	// the user's lockout, and while locked it is not checked at all, so
+	// that this is no password oracle beside the Login API. A right one
+	// clears nothing (the user may have a second factor).
+	if until, err := rd.LockedUntil(ctx, row.ID, s.now()); err != nil {
+		return err
+	} else if until != 0 {
+		return lockout.Error(until)
+	}
 	pol, err := s.passwordPolicyOf(ctx, row.TenantID)
 	if err != nil {
 		return err
@@ -404,13 +418,16 @@ func (s *Service) ChangePasswordByLoginID(ctx context.Context, actor kit.Actor, 
 		return err
 	}
 	if !currentPasswordMatches(row, req.CurrentPassword) {
+		until, err := s.lockout.CountFailure(ctx, cfg, row.ID)
+		switch {
+		case until != 0: // locked meanwhile
+			return lockout.Error(until)
+		case err != nil && !errors.Is(err, model.ErrNotFound):
+			return err
+		}
 		return model.FieldError("currentPassword", "invalid", "The current password is not correct.")
 	}
 	hash, pol, err := s.newPasswordFor(ctx, row, req.Password, true)
-	if err != nil {
-		return err
-	}
-	cfg, err := s.tenancy.LoginTenantConfig(ctx, row.TenantID)
 	if err != nil {
 		return err
 	}
@@ -422,6 +439,11 @@ func (s *Service) ChangePasswordByLoginID(ctx context.Context, actor kit.Actor, 
 		}
 		if err != nil {
 			return err
+		}
+		if until, err := tx.LockedUntil(ctx, cur.ID, now); err != nil {
+			return err
+		} else if until != 0 { // locked while the password was checked
+			return lockout.Error(until)
 		}
 		if cur.PasswordHash != row.PasswordHash {
 			// Another change won meanwhile; the current password checked

@@ -41,6 +41,16 @@ var userOwnedFields = []string{
 	"breachedPasswordStatus", "breachedPasswordLastCheckedInstant",
 }
 
+// UserFields are the member names of a user object, matched exactly: the
+// typed view's, the owned ones, and the two-factor members Latch reads or
+// cuts out.
+var UserFields = model.FieldsOf(userView{}, append(slices.Clone(userOwnedFields),
+	"twoFactor.methods[].id", "twoFactor.methods[].method", "twoFactor.methods[].secret", "twoFactor.recoveryCodes")...)
+
+// userRequestFields are the members of FusionAuth's UserRequest.
+var userRequestFields = model.FieldsOf(nil, userField, "applicationId", "currentPassword", "disableDomainBlock", "eventInfo",
+	"passwordFieldType", "sendSetPasswordEmail", "sendSetPasswordIdentityType", "skipVerification", "verificationIds")
+
 // Bounds of user fields (FusionAuth's columns are no longer).
 const (
 	maxEmailLength    = 191
@@ -100,6 +110,9 @@ type preparedUser struct {
 func normalizeUser(o kit.Object, prev map[string]string) (*preparedUser, *model.Errors) {
 	verrs := &model.Errors{}
 	f := func(s string) string { return userField + "." + s }
+	if !UserFields.Check(o, userField, verrs) {
+		return nil, verrs
+	}
 	var v userView
 	if !kit.DecodeTyped(o, userField, &v, verrs) {
 		return nil, verrs
@@ -259,7 +272,7 @@ func UserSecretAD(id string) string { return "user:" + id }
 // members are the user's registrations and group memberships (nil when not
 // expanded or none).
 func (s *Service) UserObject(row *store.UserRow, regs []*store.RegistrationRow, members []kit.Object) (kit.Object, error) {
-	o, err := kit.ParseObject(row.Data)
+	o, err := kit.StoredObject(row.Data, UserFields)
 	if err != nil {
 		return nil, fmt.Errorf("user %s data: %w", row.ID, err)
 	}
@@ -586,7 +599,7 @@ func (s *Service) PrepareNewUser(ctx context.Context, scope kit.TenantScope, id 
 	if body[userField] == nil {
 		verrs.Field(userField, "missing", "A user object is required.")
 	}
-	o := kit.RequestObject(body, userField, verrs)
+	o := kit.RequestObject(body, userRequestFields, userField, verrs)
 	skip := boolMember(body, "skipVerification", verrs)
 	boolMember(body, "sendSetPasswordEmail", verrs)
 	if err := verrs.Err(); err != nil {
@@ -751,7 +764,7 @@ func (s *Service) UpdateUser(ctx context.Context, actor kit.Actor, scope kit.Ten
 	if body[userField] == nil {
 		verrs.Field(userField, "missing", "A user object is required.")
 	}
-	o := kit.RequestObject(body, userField, verrs)
+	o := kit.RequestObject(body, userRequestFields, userField, verrs)
 	skip := boolMember(body, "skipVerification", verrs)
 	if err := verrs.Err(); err != nil {
 		return nil, err
@@ -775,7 +788,7 @@ func (s *Service) PatchUser(ctx context.Context, actor kit.Actor, scope kit.Tena
 		if body[userField] == nil {
 			verrs.Field(userField, "missing", "A user object is required.")
 		}
-		o := kit.RequestObject(body, userField, verrs)
+		o := kit.RequestObject(body, userRequestFields, userField, verrs)
 		return o, verrs.Err()
 	})
 }

@@ -32,7 +32,7 @@ import (
 
 var now = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
-func generate(t *testing.T, alg string, length int) *keys.Material {
+func generate(t testing.TB, alg string, length int) *keys.Material {
 	t.Helper()
 	m, err := keys.Generate(keys.GenerateRequest{Algorithm: alg, Length: length, Issuer: "example.com",
 		Serial: []byte{0xea, 0x75, 0x11, 0x86}, Now: now})
@@ -47,7 +47,7 @@ func entry(id string, m *keys.Material) keys.Entry {
 		Certificate: m.Certificate, Private: m.Private}
 }
 
-func newSet(t *testing.T, entries ...keys.Entry) *keys.Set {
+func newSet(t testing.TB, entries ...keys.Entry) *keys.Set {
 	t.Helper()
 	set, errs := keys.NewSet(entries)
 	if len(errs) > 0 {

@@ -22,6 +22,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/latchid/latch/internal/access"
+	"github.com/latchid/latch/internal/model"
 )
 
 // Built-in variables, FusionAuth's names.
@@ -340,13 +341,24 @@ func decodeKey(v any, where string) (*access.KickstartKey, error) {
 }
 
 // strictDecode re-reads a decoded object into a typed struct, naming the
-// member whose type is wrong.
+// member whose type is wrong. Names match exactly, as in the API: a member
+// that differs from a field only in letter case is refused.
 func strictDecode(obj map[string]any, into any) error {
 	b, err := encodeJSON(obj)
 	if err != nil {
 		return err
 	}
-	if err := json.Unmarshal(b, into); err != nil {
+	if err := model.UnmarshalExact(b, into, ""); err != nil {
+		var verrs *model.Errors
+		if errors.As(err, &verrs) {
+			var msgs []string
+			for _, f := range slices.Sorted(maps.Keys(verrs.FieldErrors)) {
+				for _, it := range verrs.FieldErrors[f] {
+					msgs = append(msgs, it.Message)
+				}
+			}
+			return errors.New(strings.Join(msgs, "; "))
+		}
 		var typ *json.UnmarshalTypeError
 		if errors.As(err, &typ) && typ.Field != "" {
 			return fmt.Errorf("%s must be %s, not a %s", typ.Field, goTypeName(typ.Type.String()), typ.Value)

@@ -227,6 +227,8 @@ func TestBadFiles(t *testing.T) {
 		{"key member of the wrong type", map[string]string{"kickstart.json": `{"apiKeys": [{"key": "` + firstKey + `", "keyManager": "yes"}]}`},
 			[]string{"keyManager must be a boolean"}},
 		{"unknown key member", map[string]string{"kickstart.json": `{"apiKeys": [{"key": "` + firstKey + `", "secret": 1}]}`}, []string{`unknown member "secret"`}},
+		{"key member in other letter case", map[string]string{"kickstart.json": `{"apiKeys": [` + key + `, {"key": "another-key-0123456789", "permissions": {"Endpoints": {"/api/user": ["GET"]}}}]}`},
+			[]string{"apiKeys[1]: [permissions.Endpoints] differs from the field [permissions.endpoints] only in letter case"}},
 		{"bad permission", map[string]string{"kickstart.json": `{"apiKeys": [` + key + `, {"key": "another-key-0123456789", "permissions": {"endpoints": {"/api/nope": ["GET"]}}}]}`},
 			[]string{"apiKeys[1]", "/api/nope"}},
 		{"unknown variable", map[string]string{"kickstart.json": `{"apiKeys": [` + key + `], "requests": [{"method": "POST", "url": "/api/tenant", "body": {"tenant": {"name": "#{nope}"}}}]}`},

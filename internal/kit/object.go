@@ -81,9 +81,40 @@ func ToTree(v any) (any, error) {
 	return model.DecodeJSONValue(b)
 }
 
-// RequestObject reads member name of a request body as an object. Absent or
-// null is an empty object (validation then reports the missing fields).
-func RequestObject(body Object, name string, verrs *model.Errors) Object {
+// StoredObject parses a stored data column and drops what a request can no
+// longer put there: members that differ from a known field only in letter
+// case (see model.Fields), which rows written before they were refused may
+// hold. Every read of an object's data column goes through it, so that such a
+// member is never returned, and the next write of the object leaves it out.
+func StoredObject(text string, fields *model.Fields) (Object, error) {
+	o, err := ParseObject(text)
+	if err != nil {
+		return nil, err
+	}
+	fields.Drop(o)
+	return o, nil
+}
+
+// DecodeStored decodes a stored data column into a typed view, matching
+// field names exactly (see StoredObject).
+func DecodeStored(text string, fields *model.Fields, into any) error {
+	o, err := StoredObject(text, fields)
+	if err != nil {
+		return err
+	}
+	b, err := json.Marshal(o)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, into)
+}
+
+// RequestObject checks the member names of a request body against request
+// (a case variant of one is a field error) and reads member name as an
+// object. Absent or null is an empty object (validation then reports the
+// missing fields).
+func RequestObject(body Object, request *model.Fields, name string, verrs *model.Errors) Object {
+	request.Check(body, "", verrs)
 	switch v := body[name].(type) {
 	case nil:
 		return Object{}
@@ -200,7 +231,9 @@ func StoredConfig[T any](o Object, field, what string) (*T, error) {
 }
 
 // DecodeTyped decodes o into a typed view. A member of the wrong type is a
-// field error "[invalid]<prefix>.<path>", never a 500.
+// field error "[invalid]<prefix>.<path>", never a 500. encoding/json matches
+// names regardless of letter case: o comes from a checked request or from
+// StoredObject, so that no case variant of a field is left to match.
 func DecodeTyped(o Object, prefix string, into any, verrs *model.Errors) bool {
 	b, err := json.Marshal(o)
 	if err != nil {
@@ -247,6 +280,15 @@ func JSONTypeName(t reflect.Type) string {
 type SecretPath []string
 
 func (p SecretPath) String() string { return strings.Join(p, ".") }
+
+// SecretPathNames are paths as model.FieldsOf takes them.
+func SecretPathNames(paths []SecretPath) []string {
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		out[i] = p.String()
+	}
+	return out
+}
 
 // CutSecrets removes the string values at paths from o and returns them by
 // dotted path. Non-string values stay for validation to report.

@@ -40,15 +40,16 @@ func LoadUser(ctx context.Context, tx *store.Tx, scope TenantScope, id string) (
 	return row, nil
 }
 
-// UserExpiry reads a user's expiry (epoch ms; 0 when none).
+// UserExpiry reads a user's expiry (epoch ms; 0 when none). Only the member
+// named exactly "expiry" counts: a case variant is no field (see StoredObject,
+// which drops them; reading the exact name here is the same).
 func UserExpiry(row *store.UserRow) int64 {
-	var v struct {
-		Expiry json.Number `json:"expiry"`
-	}
-	if json.Unmarshal([]byte(row.Data), &v) != nil {
+	o, err := ParseObject(row.Data)
+	if err != nil {
 		return 0
 	}
-	n, err := v.Expiry.Int64()
+	v, _ := o["expiry"].(json.Number)
+	n, err := v.Int64()
 	if err != nil {
 		return 0
 	}

@@ -72,9 +72,15 @@ func (k *APIKey) Expired(nowMillis int64) bool {
 }
 
 // Covers reports whether k has at least the authority of other: endpoint and
-// method set, tenants, and key-manager status.
+// method set, tenants, IP access control list and key-manager status.
 func (k *APIKey) Covers(other *APIKey) bool {
 	if other.KeyManager && !k.KeyManager {
+		return false
+	}
+	// Where a key may be used from is authority too. Lists are not compared
+	// entry by entry (they change after the fact): a bound key covers only
+	// keys bound to the very same list.
+	if k.IPAccessControlListID != "" && other.IPAccessControlListID != k.IPAccessControlListID {
 		return false
 	}
 	if !k.AllEndpoints() {

@@ -86,6 +86,9 @@ func TestAPIKeyCovers(t *testing.T) {
 	tenantB := &model.APIKey{TenantID: "b"}
 	tenantsAB := &model.APIKey{TenantIDs: []string{"a", "b"}}
 	managerA := &model.APIKey{KeyManager: true, TenantID: "a"}
+	managerL1 := &model.APIKey{KeyManager: true, IPAccessControlListID: "l1"}
+	userRL1 := &model.APIKey{Permissions: userR.Permissions, IPAccessControlListID: "l1"}
+	userRL2 := &model.APIKey{Permissions: userR.Permissions, IPAccessControlListID: "l2"}
 	cases := []struct {
 		name       string
 		k, other   *model.APIKey
@@ -109,6 +112,11 @@ func TestAPIKeyCovers(t *testing.T) {
 		{"one tenant does not cover two", tenantA, tenantsAB, false},
 		{"tenant-scoped manager does not cover a global manager", managerA, manager, false},
 		{"global manager covers a tenant-scoped manager", manager, managerA, true},
+		{"unbound covers bound", manager, userRL1, true},
+		{"bound covers the same list", managerL1, userRL1, true},
+		{"bound does not cover unbound", managerL1, userR, false},
+		{"bound does not cover another list", managerL1, userRL2, false},
+		{"bound covers itself", managerL1, managerL1, true},
 	}
 	for _, c := range cases {
 		if got := c.k.Covers(c.other); got != c.wantCovers {

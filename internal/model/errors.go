@@ -77,6 +77,15 @@ func GeneralError(code, message string) error {
 	return new(Errors).General(code, message)
 }
 
+// StatusError is an Errors body answered with a status of its own rather
+// than 400 (change password's 409 while the user is locked out).
+type StatusError struct {
+	Status int
+	Body   *Errors
+}
+
+func (e *StatusError) Error() string { return fmt.Sprintf("status %d: %v", e.Status, e.Body) }
+
 // Sentinel errors the surfaces map to status codes. Wrap them with %w to add
 // detail for the log; the client only ever sees the status.
 var (

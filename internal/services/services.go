@@ -1,6 +1,6 @@
 // Package services wires the rules packages together, once, in the order
 // their imports allow: audit, then access, signing, tenancy and groups, then
-// tokens, identity and authentication. The app builds one Set per process
+// tokens, the lockout counter, identity and authentication. The app builds one Set per process
 // and hands it to the HTTP surfaces and commands; no rules package sees it,
 // each gets only the services it declares in its own New.
 package services
@@ -16,6 +16,7 @@ import (
 	"github.com/latchid/latch/internal/groups"
 	"github.com/latchid/latch/internal/identity"
 	"github.com/latchid/latch/internal/kit"
+	"github.com/latchid/latch/internal/lockout"
 	"github.com/latchid/latch/internal/outbound"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/signing"
@@ -62,9 +63,10 @@ func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.
 	s.Audit.UseOutbox(s.Events)
 	s.Email = email.New(st, clock, log, s.Audit, s.Tenancy)
 	s.Groups = groups.New(st, clock, s.Audit)
-	s.Tokens = tokens.New(st, clock, log, s.Audit, s.Tenancy, s.Signing.Cache)
-	s.Identity = identity.New(st, clock, master, log, s.Audit, s.Tenancy, s.Groups, s.Tokens)
-	s.Authentication = authentication.New(st, clock, master, log, s.Audit, s.Tenancy, s.Groups, s.Tokens, s.Identity)
+	s.Tokens = tokens.New(st, clock, master, log, s.Audit, s.Tenancy, s.Signing.Cache)
+	failures := lockout.New(st, clock, s.Tokens)
+	s.Identity = identity.New(st, clock, master, log, s.Audit, s.Tenancy, s.Groups, s.Tokens, failures)
+	s.Authentication = authentication.New(st, clock, master, log, s.Audit, s.Tenancy, s.Groups, s.Tokens, s.Identity, failures)
 	s.Keys, s.SigningKeys, s.Configs, s.Logins = s.Access.Keys, s.Signing.Cache, s.Tenancy.Configs, s.Authentication.Logins
 	return s
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/store"
+	"github.com/latchid/latch/internal/tenancy"
 )
 
 // Signing keys, FusionAuth's /api/key (Key Master). The cryptography lives in
@@ -504,7 +505,7 @@ func (s *Service) defaultIssuer(ctx context.Context, tx *store.Tx) string {
 	var t struct {
 		Issuer string `json:"issuer"`
 	}
-	if json.Unmarshal([]byte(data), &t) != nil || strings.TrimSpace(t.Issuer) == "" {
+	if kit.DecodeStored(data, tenancy.TenantFields, &t) != nil || strings.TrimSpace(t.Issuer) == "" {
 		return defaultIssuer
 	}
 	return strings.TrimSpace(t.Issuer)
@@ -582,7 +583,7 @@ func (s *Service) useDefaultKeyInDefaultTenant(ctx context.Context, tx *store.Tx
 	if err != nil {
 		return err
 	}
-	o, err := kit.ParseObject(data)
+	o, err := kit.StoredObject(data, tenancy.TenantFields)
 	if err != nil {
 		return fmt.Errorf("default tenant data: %w", err)
 	}
@@ -632,8 +633,8 @@ func (s *Service) AccessTokenKeyID(ctx context.Context, applicationID string) (s
 			AccessTokenKeyID string `json:"accessTokenKeyId"`
 		} `json:"jwtConfiguration"`
 	}
-	_ = json.Unmarshal([]byte(appData), &app) // validated on write; a bad row reads as unset
-	_ = json.Unmarshal([]byte(tenantData), &tenant)
+	_ = kit.DecodeStored(appData, tenancy.ApplicationFields, &app) // validated on write; a bad row reads as unset
+	_ = kit.DecodeStored(tenantData, tenancy.TenantFields, &tenant)
 	if app.JWT.Enabled && app.JWT.AccessTokenKeyID != "" {
 		return app.JWT.AccessTokenKeyID, nil
 	}

@@ -28,19 +28,27 @@ type RefreshTokenRow struct {
 	LastAccessedAddress string
 	Data                string // metaData, a JSON object
 	InsertInstant       int64
+	SuccessorID         string // on a rotated token: the token its rotation issued
+	// SealedValue is, on a token a rotation issued under a grace period and
+	// not used yet, its own value sealed under the master key (core's), for
+	// a retry of that rotation; empty otherwise.
+	SealedValue string
 }
 
 const refreshTokenColumns = `id, token_hash, family_id, user_id, application_id, tenant_id, auth_instant, start_instant,
-	expires_instant, revoked, rotated_instant, last_accessed_instant, last_accessed_address, data, insert_instant`
+	expires_instant, revoked, rotated_instant, last_accessed_instant, last_accessed_address, data, insert_instant,
+	successor_id, sealed_value`
 
 func scanRefreshToken(row interface{ Scan(...any) error }) (*RefreshTokenRow, error) {
 	var r RefreshTokenRow
 	var rotated, accessed sql.NullInt64
+	var successor, sealed sql.NullString
 	if err := row.Scan(&r.ID, &r.TokenHash, &r.FamilyID, &r.UserID, &r.ApplicationID, &r.TenantID, &r.AuthInstant,
 		&r.StartInstant, &r.ExpiresInstant, &r.Revoked, &rotated, &accessed, &r.LastAccessedAddress, &r.Data,
-		&r.InsertInstant); err != nil {
+		&r.InsertInstant, &successor, &sealed); err != nil {
 		return nil, err
 	}
+	r.SuccessorID, r.SealedValue = successor.String, sealed.String
 	if rotated.Valid {
 		r.RotatedInstant = &rotated.Int64
 	}
@@ -73,10 +81,10 @@ func (tx *Tx) InsertRefreshToken(ctx context.Context, r *RefreshTokenRow) error 
 		data = "{}"
 	}
 	_, err := tx.q.ExecContext(ctx, "INSERT INTO refresh_tokens ("+refreshTokenColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
 		r.ID, r.TokenHash, r.FamilyID, r.UserID, r.ApplicationID, r.TenantID, r.AuthInstant, r.StartInstant,
 		r.ExpiresInstant, r.Revoked, nullInt(r.RotatedInstant), nullInt(r.LastAccessedInstant), r.LastAccessedAddress,
-		data, r.InsertInstant)
+		data, r.InsertInstant, nullString(r.SuccessorID), nullString(r.SealedValue))
 	return err
 }
 
@@ -99,19 +107,21 @@ const usableToken = "revoked = FALSE AND rotated_instant IS NULL AND expires_ins
 // rotated or expired on any node fails here. ErrNoRows when it is not usable.
 func (tx *Tx) UseRefreshToken(ctx context.Context, hash string, now, start, expires int64, address string) (*RefreshTokenRow, error) {
 	return scanRefreshToken(tx.q.QueryRowContext(ctx, `UPDATE refresh_tokens SET start_instant = $3, expires_instant = $4,
-		last_accessed_instant = $2, last_accessed_address = $5 WHERE token_hash = $1 AND `+usableToken+
+		last_accessed_instant = $2, last_accessed_address = $5, sealed_value = NULL WHERE token_hash = $1 AND `+usableToken+
 		" RETURNING "+refreshTokenColumns, hash, now, start, expires, address))
 }
 
-// RotateRefreshToken marks a one-time-use token used and returns it, in one
-// statement: of concurrent uses on any nodes exactly one gets the row. A
-// token rotated after graceAfter (a reuse within the grace period) is
-// returned again; pass now for no grace. ErrNoRows when it is not usable.
-func (tx *Tx) RotateRefreshToken(ctx context.Context, hash string, now, graceAfter int64, address string) (*RefreshTokenRow, error) {
-	return scanRefreshToken(tx.q.QueryRowContext(ctx, `UPDATE refresh_tokens SET rotated_instant = COALESCE(rotated_instant, $2),
-		last_accessed_instant = $2, last_accessed_address = $4
-		WHERE token_hash = $1 AND revoked = FALSE AND expires_instant > $2 AND (rotated_instant IS NULL OR rotated_instant > $3)
-		RETURNING `+refreshTokenColumns, hash, now, graceAfter, address))
+// RotateRefreshToken marks a one-time-use token used at now, replaced by
+// the token successorID, and returns it: one statement that succeeds only on
+// a token never rotated, so of concurrent rotations on any nodes exactly one
+// gets the row, whatever their clocks say; the others get ErrNoRows, as does
+// a token revoked, already rotated or expired. Its sealed value goes: it is
+// used, and a retry of the rotation that issued it is a reuse from now on.
+func (tx *Tx) RotateRefreshToken(ctx context.Context, hash string, now int64, address, successorID string) (*RefreshTokenRow, error) {
+	return scanRefreshToken(tx.q.QueryRowContext(ctx, `UPDATE refresh_tokens SET rotated_instant = $2,
+		last_accessed_instant = $2, last_accessed_address = $3, successor_id = $4, sealed_value = NULL
+		WHERE token_hash = $1 AND revoked = FALSE AND rotated_instant IS NULL AND expires_instant > $2
+		RETURNING `+refreshTokenColumns, hash, now, address, successorID))
 }
 
 // RefreshTokenFilter selects tokens to list or revoke. Empty fields do not
@@ -154,9 +164,22 @@ func (tx *Tx) RevokeRefreshTokens(ctx context.Context, f RefreshTokenFilter) ([]
 		return nil, errors.New("revoke refresh tokens: no selector")
 	}
 	b := &sqlBuilder{}
-	where := f.where(b)
-	return scanRefreshTokens(tx.q.QueryContext(ctx, "UPDATE refresh_tokens SET revoked = TRUE WHERE "+where+
-		" AND revoked = FALSE RETURNING "+refreshTokenColumns, b.args...))
+	text := "UPDATE refresh_tokens SET revoked = TRUE, sealed_value = NULL WHERE " + f.where(b) +
+		" AND revoked = FALSE RETURNING " + refreshTokenColumns
+	// A statement that waited for a token a concurrent rotation held does
+	// not see the successor that rotation inserted (PostgreSQL, read
+	// committed): again until nothing is left, so that no successor
+	// outlives its session. A revoked token cannot be rotated, so only
+	// tokens issued meanwhile (new logins) could keep this going: bounded.
+	var out []*RefreshTokenRow
+	for range 16 {
+		rows, err := scanRefreshTokens(tx.q.QueryContext(ctx, text, b.args...))
+		if err != nil || len(rows) == 0 {
+			return out, err
+		}
+		out = append(out, rows...)
+	}
+	return out, nil
 }
 
 // ActiveRefreshTokens lists the usable tokens the filter selects at now,

@@ -3,8 +3,11 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/latchid/latch/internal/store"
 	"github.com/latchid/latch/internal/testutil"
@@ -102,30 +105,40 @@ func TestLoginFailureCounting(t *testing.T) {
 	})
 }
 
-// Concurrent rotations of one token: exactly one transaction gets it, on both
-// databases; with a grace period a second use within it gets it too.
+// Concurrent rotations of one token, each in its own transaction with its
+// own clock reading and its own successor: exactly one transaction gets it,
+// the others a clean ErrNoRows, on both databases; the token has one
+// successor. A node whose clock is behind cannot rotate a rotated token
+// again.
 func TestRefreshTokenRotation(t *testing.T) {
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		ctx := context.Background()
 		st := migrated(t, b)
 		tenant, app, user := loginFixture(t, st)
+		token := func(id, hash string) *store.RefreshTokenRow {
+			return &store.RefreshTokenRow{ID: id, TokenHash: hash, FamilyID: "f", UserID: user,
+				ApplicationID: app, TenantID: tenant, AuthInstant: 1, StartInstant: 1, ExpiresInstant: 100_000, InsertInstant: 1}
+		}
 		insert := func(id, hash string) {
-			inTx(t, st, func(tx *store.Tx) error {
-				return tx.InsertRefreshToken(ctx, &store.RefreshTokenRow{ID: id, TokenHash: hash, FamilyID: "f", UserID: user,
-					ApplicationID: app, TenantID: tenant, AuthInstant: 1, StartInstant: 1, ExpiresInstant: 100_000, InsertInstant: 1})
-			})
+			inTx(t, st, func(tx *store.Tx) error { return tx.InsertRefreshToken(ctx, token(id, hash)) })
 		}
 		insert("r1", "h1")
 		const n = 12
 		wins := make([]bool, n)
 		var wg sync.WaitGroup
+		start := make(chan struct{})
 		for i := range n {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				<-start
+				succ := token(fmt.Sprintf("r1-next-%d", i), fmt.Sprintf("h1-next-%d", i))
+				succ.SealedValue = "sealed"
 				err := st.InTx(ctx, func(tx *store.Tx) error {
-					_, err := tx.RotateRefreshToken(ctx, "h1", 1000, 1000, "")
-					return err
+					if _, err := tx.RotateRefreshToken(ctx, "h1", int64(1000+i), "", succ.ID); err != nil {
+						return err
+					}
+					return tx.InsertRefreshToken(ctx, succ)
 				})
 				switch {
 				case err == nil:
@@ -135,31 +148,42 @@ func TestRefreshTokenRotation(t *testing.T) {
 				}
 			}()
 		}
+		close(start)
 		wg.Wait()
-		won := 0
-		for _, w := range wins {
-			if w {
-				won++
-			}
-		}
-		if won != 1 {
+		winner := slices.Index(wins, true)
+		if won := len(slices.DeleteFunc(wins, func(w bool) bool { return !w })); won != 1 {
 			t.Fatalf("%d of %d concurrent rotations won, want 1", won, n)
 		}
-		// Within a grace period (rotated at 1000, grace from 900): again.
-		if _, err := st.Read().RotateRefreshToken(ctx, "h1", 1500, 900, ""); err != nil {
-			t.Errorf("reuse within the grace period: %v", err)
+		live, err := st.Read().ActiveRefreshTokens(ctx, store.RefreshTokenFilter{FamilyID: "f"}, 2000)
+		if err != nil || len(live) != 1 || live[0].ID != fmt.Sprintf("r1-next-%d", winner) || live[0].SealedValue != "sealed" {
+			t.Fatalf("usable tokens after the race: %v %v, want the winner's successor", live, err)
 		}
-		if _, err := st.Read().RotateRefreshToken(ctx, "h1", 1500, 1000, ""); !errors.Is(err, store.ErrNoRows) {
-			t.Errorf("reuse after the grace period: %v", err)
+		rotated, err := st.Read().RefreshTokenByHash(ctx, "h1")
+		if err != nil || rotated.SuccessorID != live[0].ID || rotated.RotatedInstant == nil || *rotated.RotatedInstant != int64(1000+winner) {
+			t.Fatalf("the rotated token: %+v %v", rotated, err)
 		}
-		// Revocation needs a selector; by family it takes every member.
-		insert("r2", "h2")
+		// Again, later or earlier (a node whose clock is behind): no.
+		for _, now := range []int64{999, 1000 + int64(winner), 5000} {
+			if _, err := st.Read().RotateRefreshToken(ctx, "h1", now, "", "other"); !errors.Is(err, store.ErrNoRows) {
+				t.Errorf("a rotated token was rotated again at %d: %v", now, err)
+			}
+		}
+		// Rotating the successor drops its sealed value.
+		next, err := st.Read().RotateRefreshToken(ctx, live[0].TokenHash, 3000, "", "r1-next-next")
+		if err != nil || next.SealedValue != "" || next.SuccessorID != "r1-next-next" {
+			t.Fatalf("rotating the successor: %+v %v", next, err)
+		}
+		// Revocation needs a selector; by family it takes every member, and
+		// their sealed values.
+		sealed := token("r2", "h2")
+		sealed.SealedValue = "sealed"
+		inTx(t, st, func(tx *store.Tx) error { return tx.InsertRefreshToken(ctx, sealed) })
 		inTx(t, st, func(tx *store.Tx) error {
 			if _, err := tx.RevokeRefreshTokens(ctx, store.RefreshTokenFilter{TenantIDs: []string{tenant}}); err == nil {
 				t.Errorf("a revocation without a selector was accepted")
 			}
 			got, err := tx.RevokeRefreshTokens(ctx, store.RefreshTokenFilter{FamilyID: "f"})
-			if err != nil || len(got) != 2 {
+			if err != nil || len(got) != 3 { // r1, its successor, r2
 				t.Errorf("revoke family: %d %v", len(got), err)
 			}
 			return nil
@@ -167,8 +191,76 @@ func TestRefreshTokenRotation(t *testing.T) {
 		if _, err := st.Read().UseRefreshToken(ctx, "h2", 2000, 1, 100_000, ""); !errors.Is(err, store.ErrNoRows) {
 			t.Errorf("a revoked token was used: %v", err)
 		}
+		if r, err := st.Read().RefreshTokenByHash(ctx, "h2"); err != nil || r.SealedValue != "" {
+			t.Errorf("a revoked token kept its sealed value: %+v %v", r, err)
+		}
 		if rows, _ := st.Read().ActiveRefreshTokens(ctx, store.RefreshTokenFilter{UserID: user, TenantIDs: []string{}}, 0); len(rows) != 0 {
 			t.Errorf("an empty tenant list selected tokens")
 		}
 	})
+}
+
+// A revocation of a family that has to wait for a rotation of one of its
+// tokens takes the successor that rotation inserted too: on PostgreSQL a
+// statement does not see rows committed while it waited, and a successor
+// left out would be a branch that outlives its session's revocation.
+// (SQLite runs one write transaction at a time.)
+func TestRevokeTakesConcurrentSuccessor(t *testing.T) {
+	ctx := context.Background()
+	st := migrated(t, testutil.Backend{Name: "postgres", DatabaseURL: testutil.PostgresURL(t)})
+	tenant, app, user := loginFixture(t, st)
+	token := func(id, hash string) *store.RefreshTokenRow {
+		return &store.RefreshTokenRow{ID: id, TokenHash: hash, FamilyID: "f", UserID: user,
+			ApplicationID: app, TenantID: tenant, AuthInstant: 1, StartInstant: 1, ExpiresInstant: 100_000, InsertInstant: 1}
+	}
+	for round, f := range []store.RefreshTokenFilter{{FamilyID: "f"}, {UserID: user}} {
+		old, next := fmt.Sprintf("r%d", round), fmt.Sprintf("r%d-next", round)
+		inTx(t, st, func(tx *store.Tx) error { return tx.InsertRefreshToken(ctx, token(old, old)) })
+		rotated, commit, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+		go func() {
+			done <- st.InTx(ctx, func(tx *store.Tx) error {
+				if _, err := tx.RotateRefreshToken(ctx, old, 1000, "", next); err != nil {
+					return err
+				}
+				if err := tx.InsertRefreshToken(ctx, token(next, next)); err != nil {
+					return err
+				}
+				close(rotated)
+				<-commit
+				return nil
+			})
+		}()
+		<-rotated
+		type result struct {
+			rows []*store.RefreshTokenRow
+			err  error
+		}
+		revoked := make(chan result, 1)
+		go func() {
+			var r result
+			r.err = st.InTx(ctx, func(tx *store.Tx) error {
+				r.rows, r.err = tx.RevokeRefreshTokens(ctx, f)
+				return r.err
+			})
+			revoked <- r
+		}()
+		// Commit the rotation once the revocation waits for its row.
+		for waiting := 0; waiting == 0; time.Sleep(5 * time.Millisecond) {
+			if err := st.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM pg_stat_activity
+				WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
+				t.Fatal(err)
+			}
+		}
+		close(commit)
+		if err := <-done; err != nil {
+			t.Fatalf("rotate: %v", err)
+		}
+		r := <-revoked
+		if r.err != nil {
+			t.Fatalf("revoke: %v", r.err)
+		}
+		if got, err := st.Read().RefreshTokenByHash(ctx, next); err != nil || !got.Revoked {
+			t.Errorf("revoking by %+v: the successor a concurrent rotation inserted is not revoked (%d revoked, %v)", f, len(r.rows), err)
+		}
+	}
 }

@@ -29,6 +29,17 @@ var applicationSecretPath = kit.SecretPath{"oauthConfiguration", "clientSecret"}
 
 var applicationOwnedFields = []string{"id", "tenantId", "name", "active", "state", "insertInstant", "lastUpdateInstant", "roles"}
 
+// ApplicationFields are the member names of an application object, matched
+// exactly: the typed view's (the client secret among them), the owned ones.
+var ApplicationFields = model.FieldsOf(model.ApplicationConfig{}, append(slices.Clone(applicationOwnedFields), "data")...)
+
+// applicationRequestFields are the members of FusionAuth's ApplicationRequest
+// (roles are sent in one too).
+var applicationRequestFields = model.FieldsOf(nil, applicationField, roleField, "eventInfo", "sourceApplicationId")
+
+// roleFields are the member names of a role object.
+var roleFields = model.FieldsOf(model.ApplicationRole{})
+
 // applicationDefaultsJSON are FusionAuth's defaults for a new application's
 // settings that Latch acts on (tokens, Login API, OAuth client).
 const applicationDefaultsJSON = `{
@@ -104,6 +115,9 @@ type preparedApplication struct {
 // are read on create only; FusionAuth manages them through the role API after.
 func normalizeApplication(o kit.Object, create bool) (*preparedApplication, *model.Errors) {
 	verrs := &model.Errors{}
+	if !ApplicationFields.Check(o, applicationField, verrs) {
+		return &preparedApplication{}, verrs
+	}
 	p := &preparedApplication{name: kit.RequiredName(o, applicationField+".name", verrs)}
 	rolesRaw := o["roles"]
 	for _, f := range applicationOwnedFields {
@@ -234,8 +248,11 @@ func normalizeNewRoles(raw any, verrs *model.Errors) []model.ApplicationRole {
 // normalizeRole reads one role object; field prefixes its errors. The id stays
 // "" when not given.
 func normalizeRole(o kit.Object, field string, verrs *model.Errors) (model.ApplicationRole, bool) {
-	name := kit.RequiredName(o, field+".name", verrs)
 	var r model.ApplicationRole
+	if !roleFields.Check(o, field, verrs) {
+		return r, false
+	}
+	name := kit.RequiredName(o, field+".name", verrs)
 	// The name was checked above; the typed decode checks the other members.
 	clean := model.DeepCopyJSON(o).(kit.Object)
 	delete(clean, "name")
@@ -263,7 +280,7 @@ func normalizeRole(o kit.Object, field string, verrs *model.Errors) (model.Appli
 
 // applicationObject builds the object a client sees from a stored row.
 func (s *Service) applicationObject(row *store.ApplicationRow, roles []model.ApplicationRole, withSecrets bool) (kit.Object, error) {
-	o, err := kit.ParseObject(row.Data)
+	o, err := kit.StoredObject(row.Data, ApplicationFields)
 	if err != nil {
 		return nil, fmt.Errorf("application %s data: %w", row.ID, err)
 	}
@@ -434,7 +451,7 @@ func (s *Service) SearchApplications(ctx context.Context, scope kit.TenantScope,
 func (s *Service) CreateApplication(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, body kit.Object) (kit.Object, error) {
 	verrs := &model.Errors{}
 	id = kit.NewOrGivenID(id, applicationField+".id", verrs)
-	o := kit.RequestObject(body, applicationField, verrs)
+	o := kit.RequestObject(body, applicationRequestFields, applicationField, verrs)
 	sourceID := kit.OptionalID(body, "sourceApplicationId", verrs)
 	if err := verrs.Err(); err != nil {
 		return nil, err
@@ -547,7 +564,7 @@ func sortRoles(roles []model.ApplicationRole) {
 // client secret keeps the current one, as in FusionAuth.
 func (s *Service) UpdateApplication(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, body kit.Object) (kit.Object, error) {
 	verrs := &model.Errors{}
-	o := kit.RequestObject(body, applicationField, verrs)
+	o := kit.RequestObject(body, applicationRequestFields, applicationField, verrs)
 	if err := verrs.Err(); err != nil {
 		return nil, err
 	}
@@ -568,7 +585,7 @@ func (s *Service) PatchApplication(ctx context.Context, actor kit.Actor, scope k
 			return nil, model.GeneralError(model.CodeInvalidJSON, "The patched request is not a JSON object.")
 		}
 		verrs := &model.Errors{}
-		o := kit.RequestObject(body, applicationField, verrs)
+		o := kit.RequestObject(body, applicationRequestFields, applicationField, verrs)
 		return o, verrs.Err()
 	})
 }
@@ -738,7 +755,7 @@ func checkRolesEditable(appID string) error {
 // "" (the role object's id, else a generated one) or a chosen UUID.
 func (s *Service) CreateRole(ctx context.Context, actor kit.Actor, scope kit.TenantScope, appID, roleID string, body kit.Object) (*model.ApplicationRole, error) {
 	verrs := &model.Errors{}
-	o := kit.RequestObject(body, roleField, verrs)
+	o := kit.RequestObject(body, applicationRequestFields, roleField, verrs)
 	r, ok := normalizeRole(o, roleField, verrs)
 	if ok {
 		if roleID != "" {
@@ -781,7 +798,7 @@ func (s *Service) CreateRole(ctx context.Context, actor kit.Actor, scope kit.Ten
 // UpdateRole replaces a role with the object of {"role":{…}}.
 func (s *Service) UpdateRole(ctx context.Context, actor kit.Actor, scope kit.TenantScope, appID, roleID string, body kit.Object) (*model.ApplicationRole, error) {
 	verrs := &model.Errors{}
-	o := kit.RequestObject(body, roleField, verrs)
+	o := kit.RequestObject(body, applicationRequestFields, roleField, verrs)
 	if err := verrs.Err(); err != nil {
 		return nil, err
 	}
@@ -801,7 +818,7 @@ func (s *Service) PatchRole(ctx context.Context, actor kit.Actor, scope kit.Tena
 			return nil, model.GeneralError(model.CodeInvalidJSON, "The patched request is not a JSON object.")
 		}
 		verrs := &model.Errors{}
-		o := kit.RequestObject(body, roleField, verrs)
+		o := kit.RequestObject(body, applicationRequestFields, roleField, verrs)
 		return o, verrs.Err()
 	})
 }

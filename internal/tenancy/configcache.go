@@ -2,7 +2,6 @@ package tenancy
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"slices"
@@ -214,7 +213,7 @@ func (s *Service) DefaultAccessTokenKeyIn(ctx context.Context, rd *store.Tx, sn 
 			AccessTokenKeyID string `json:"accessTokenKeyId"`
 		} `json:"jwtConfiguration"`
 	}
-	if json.Unmarshal([]byte(data), &d) != nil {
+	if kit.DecodeStored(data, TenantFields, &d) != nil {
 		return ""
 	}
 	if sn.version >= 0 {

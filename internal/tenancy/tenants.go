@@ -31,6 +31,13 @@ var tenantSecretPaths = []kit.SecretPath{
 // tenantOwnedFields are overlaid from columns; what a client sends there is ignored.
 var tenantOwnedFields = []string{"id", "name", "insertInstant", "lastUpdateInstant", "state"}
 
+// TenantFields are the member names of a tenant object, matched exactly: the
+// typed view's, the owned ones and the secrets.
+var TenantFields = model.FieldsOf(model.TenantConfig{}, slices.Concat(tenantOwnedFields, []string{"data"}, kit.SecretPathNames(tenantSecretPaths))...)
+
+// tenantRequestFields are the members of FusionAuth's TenantRequest.
+var tenantRequestFields = model.FieldsOf(nil, tenantField, "eventInfo", "sourceTenantId", "webhookIds")
+
 // tenantDefaultsJSON are FusionAuth's documented defaults for the tenant
 // settings Latch acts on (password policy and hashing, tokens, lockout,
 // one-time identifiers, email).
@@ -125,6 +132,9 @@ type TenantSearch struct {
 // It returns the name and the typed view.
 func normalizeTenant(o kit.Object) (string, *model.TenantConfig, *model.Errors) {
 	verrs := &model.Errors{}
+	if !TenantFields.Check(o, tenantField, verrs) {
+		return "", nil, verrs
+	}
 	name := kit.RequiredName(o, tenantField+".name", verrs)
 	for _, f := range tenantOwnedFields {
 		delete(o, f)
@@ -234,7 +244,7 @@ func checkJWTConfiguration(j *model.JWTConfiguration, field string, always bool,
 // filled again so that rows written before a setting existed (or by bootstrap)
 // read complete. withSecrets adds the decrypted secrets.
 func (s *Service) tenantObject(row *store.TenantRow, withSecrets bool) (kit.Object, error) {
-	o, err := kit.ParseObject(row.Data)
+	o, err := kit.StoredObject(row.Data, TenantFields)
 	if err != nil {
 		return nil, fmt.Errorf("tenant %s data: %w", row.ID, err)
 	}
@@ -351,7 +361,7 @@ func (s *Service) SearchTenants(ctx context.Context, scope kit.TenantScope, q Te
 func (s *Service) CreateTenant(ctx context.Context, actor kit.Actor, id string, body kit.Object) (kit.Object, error) {
 	verrs := &model.Errors{}
 	id = kit.NewOrGivenID(id, tenantField+".id", verrs)
-	o := kit.RequestObject(body, tenantField, verrs)
+	o := kit.RequestObject(body, tenantRequestFields, tenantField, verrs)
 	sourceID := kit.OptionalID(body, "sourceTenantId", verrs)
 	if err := verrs.Err(); err != nil {
 		return nil, err
@@ -417,7 +427,7 @@ func (s *Service) CreateTenant(ctx context.Context, actor kit.Actor, id string, 
 // UpdateTenant replaces a tenant with the object of a TenantRequest body.
 func (s *Service) UpdateTenant(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, body kit.Object) (kit.Object, error) {
 	verrs := &model.Errors{}
-	o := kit.RequestObject(body, tenantField, verrs)
+	o := kit.RequestObject(body, tenantRequestFields, tenantField, verrs)
 	if err := verrs.Err(); err != nil {
 		return nil, err
 	}
@@ -438,7 +448,7 @@ func (s *Service) PatchTenant(ctx context.Context, actor kit.Actor, scope kit.Te
 			return nil, model.GeneralError(model.CodeInvalidJSON, "The patched request is not a JSON object.")
 		}
 		verrs := &model.Errors{}
-		o := kit.RequestObject(body, tenantField, verrs)
+		o := kit.RequestObject(body, tenantRequestFields, tenantField, verrs)
 		return o, verrs.Err()
 	})
 }

@@ -33,8 +33,9 @@ func EachBackend(t *testing.T, fn func(t *testing.T, b Backend)) {
 
 // FakeClock is a settable clock for anything that expires.
 type FakeClock struct {
-	mu  sync.Mutex
-	now time.Time
+	mu   sync.Mutex
+	now  time.Time
+	step time.Duration
 }
 
 // NewFakeClock starts at a fixed, realistic instant.
@@ -42,8 +43,19 @@ func NewFakeClock() *FakeClock {
 	return &FakeClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 }
 
-// Now returns the clock's time.
-func (c *FakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+// Now returns the clock's time (and moves it on by the step, if any).
+func (c *FakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.now
+	c.now = c.now.Add(c.step)
+	return now
+}
+
+// Tick makes every reading move the clock forward by step (0: stands
+// still), so that requests racing each other read different instants, as
+// on a real clock.
+func (c *FakeClock) Tick(step time.Duration) { c.mu.Lock(); c.step = step; c.mu.Unlock() }
 
 // Advance moves the clock forward.
 func (c *FakeClock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
@@ -88,6 +100,14 @@ type serverOptions struct {
 	clock   *FakeClock
 	env     map[string]string
 	dataDir string
+	shared  bool
+}
+
+// WithSharedDataDir runs the server on dir while another server still runs
+// on it: several in-process nodes on one SQLite file, a cheap stand-in for
+// nodes sharing a database, which `latch serve` otherwise refuses.
+func WithSharedDataDir(dir string) Option {
+	return func(o *serverOptions) { o.dataDir, o.shared = dir, true }
 }
 
 // WithBackend selects the database (default SQLite).
@@ -138,7 +158,7 @@ func StartServer(t testing.TB, opts ...Option) *Server {
 	ready := make(chan string, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
-	appOpts := app.Options{Ready: func(addr string) { ready <- addr }}
+	appOpts := app.Options{Ready: func(addr string) { ready <- addr }, SharedDataDir: o.shared}
 	if o.clock != nil {
 		appOpts.Clock = o.clock
 	}

@@ -27,11 +27,21 @@ import (
 // configuration decides:
 //   - refreshTokenUsagePolicy Reusable: a token serves until it expires or is
 //     revoked. OneTimeUse: each exchange rotates it into a new token of the
-//     same family (the login's session: the JWT's sid); a rotated token used
-//     again, outside refreshTokenOneTimeUseConfiguration.gracePeriodInSeconds,
-//     revokes its whole family, since one of the two users is a thief. Latch
-//     does this whatever the tenant's refreshTokenRevocationPolicy.onOneTimeTokenReuse
-//     says (FusionAuth's default leaves the family alive).
+//     same family (the login's session: the JWT's sid). Of concurrent
+//     exchanges of one token, on any number of nodes, exactly one rotates it
+//     (one conditional UPDATE; clocks play no part). A rotated token used
+//     again revokes its whole family, since one of the two users is a thief,
+//     whatever the tenant's refreshTokenRevocationPolicy.onOneTimeTokenReuse
+//     says (FusionAuth's default leaves the family alive). The one exception
+//     is a retry within refreshTokenOneTimeUseConfiguration.gracePeriodInSeconds
+//     while the successor is still unused: it is answered with the successor
+//     the first exchange issued (and a new access token), never with a
+//     successor of its own, so a retry cannot start a second branch of the
+//     session. For that, a successor issued under a grace period keeps its
+//     value sealed under the master key until it is used or revoked (only
+//     hashes otherwise). Whoever retries within the period holds the same
+//     token as the first exchange; if that was a thief, the next exchange of
+//     either of them is a reuse and ends the session.
 //   - refreshTokenExpirationPolicy Fixed (the login's window), SlidingWindow
 //     (each use starts a new window), SlidingWindowWithMaximumLifetime (each
 //     use, up to maximumTimeToLiveInMinutes after the login).
@@ -138,7 +148,7 @@ func (s *Service) loadRefresh(ctx context.Context, value string, now int64) (*re
 		return nil, err
 	}
 	rc := &refreshContext{cur: cur, app: app, ts: s.SettingsFor(ctx, tenant, app)}
-	if cur.RotatedInstant != nil && *cur.RotatedInstant <= now-rc.ts.graceSeconds*1000 {
+	if cur.RotatedInstant != nil && !rc.ts.withinGrace(*cur.RotatedInstant, now) {
 		return nil, s.reuseDetected(ctx, cur)
 	}
 	if !app.Active || !app.LoginConfiguration.AllowTokenRefresh {
@@ -166,30 +176,34 @@ func (s *Service) loadRefresh(ctx context.Context, value string, now int64) (*re
 }
 
 // reuseDetected revokes the family of a rotated token that was used again,
-// and audits it.
+// and audits it; of concurrent reuses, the one that revoked the family.
 func (s *Service) reuseDetected(ctx context.Context, cur *store.RefreshTokenRow) error {
+	n := 0
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		revoked, err := tx.RevokeRefreshTokens(ctx, store.RefreshTokenFilter{FamilyID: cur.FamilyID})
-		if err != nil || len(revoked) == 0 {
+		if n = len(revoked); err != nil || n == 0 {
 			return err
 		}
 		return s.audit.Write(ctx, tx, kit.Actor{Type: kit.ActorSystem, Name: "refresh token reuse detection"}, audit.Change{
-			Message:  fmt.Sprintf("Revoked %d refresh tokens of session %s: rotated refresh token %s was used again", len(revoked), cur.FamilyID, cur.ID),
+			Message:  fmt.Sprintf("Revoked %d refresh tokens of session %s: rotated refresh token %s was used again", n, cur.FamilyID, cur.ID),
 			TargetID: cur.UserID, Data: map[string]any{"familyId": cur.FamilyID, "applicationId": cur.ApplicationID, "tokenId": cur.ID},
 		})
 	})
 	if err != nil {
 		return err
 	}
-	s.log.WarnContext(ctx, "refresh token reuse: session revoked", "user", cur.UserID, "session", cur.FamilyID)
+	if n > 0 {
+		s.log.WarnContext(ctx, "refresh token reuse: session revoked", "user", cur.UserID, "session", cur.FamilyID)
+	}
 	return tokenNotUsable()
 }
 
 // ExchangeRefreshToken is FusionAuth's POST /api/jwt/refresh: a new access
 // token for a refresh token, and under OneTimeUse a new refresh token in
 // place of the one used. Of concurrent exchanges of one one-time token, on
-// any nodes, exactly one succeeds. A token that cannot be used is a 400
-// ([invalid]refreshToken), whatever the reason.
+// any nodes, exactly one rotates it; the others are a reuse, or under a
+// grace period a retry answered with the same new token. A token that
+// cannot be used is a 400 ([invalid]refreshToken), whatever the reason.
 func (s *Service) ExchangeRefreshToken(ctx context.Context, req RefreshRequest, ip string) (*RefreshResult, error) {
 	if req.RefreshToken == "" {
 		return nil, model.FieldError("refreshToken", "blank", "A refresh token is required.")
@@ -226,37 +240,88 @@ func (s *Service) ExchangeRefreshToken(ctx context.Context, req RefreshRequest, 
 		return res, nil
 	}
 
-	value := NewRefreshTokenValue()
-	next := &store.RefreshTokenRow{ID: uuid.NewString(), TokenHash: secrets.HashToken(value), FamilyID: cur.FamilyID,
-		UserID: cur.UserID, ApplicationID: cur.ApplicationID, TenantID: cur.TenantID, AuthInstant: cur.AuthInstant,
-		StartInstant: start, ExpiresInstant: expires, LastAccessedInstant: &now, LastAccessedAddress: ip, Data: cur.Data,
-		InsertInstant: now}
-	lost := false
-	err = s.store.InTx(ctx, func(tx *store.Tx) error {
-		_, err := tx.RotateRefreshToken(ctx, hash, now, now-ts.graceSeconds*1000, ip)
-		if errors.Is(err, store.ErrNoRows) {
-			lost = true
-			return nil
+	if cur.RotatedInstant == nil {
+		value := NewRefreshTokenValue()
+		next := &store.RefreshTokenRow{ID: uuid.NewString(), TokenHash: secrets.HashToken(value), FamilyID: cur.FamilyID,
+			UserID: cur.UserID, ApplicationID: cur.ApplicationID, TenantID: cur.TenantID, AuthInstant: cur.AuthInstant,
+			StartInstant: start, ExpiresInstant: expires, LastAccessedInstant: &now, LastAccessedAddress: ip, Data: cur.Data,
+			InsertInstant: now}
+		if ts.graceSeconds > 0 {
+			next.SealedValue = s.master.Seal(value, refreshTokenAD(next.ID))
 		}
+		won := false
+		err = s.store.InTx(ctx, func(tx *store.Tx) error {
+			_, err := tx.RotateRefreshToken(ctx, hash, now, ip, next.ID)
+			if errors.Is(err, store.ErrNoRows) {
+				return nil // another exchange won, or the token was revoked meanwhile
+			}
+			if err != nil {
+				return err
+			}
+			won = true
+			return tx.InsertRefreshToken(ctx, next)
+		})
 		if err != nil {
-			return err
+			return nil, err
 		}
-		return tx.InsertRefreshToken(ctx, next)
-	})
+		if won {
+			res.RefreshToken, res.RefreshTokenID, res.RefreshTTL = value, next.ID, (expires-now)/1000
+			return res, nil
+		}
+	}
+	value, next, err := s.retryRotation(ctx, hash, ts, now)
 	if err != nil {
 		return nil, err
 	}
-	if lost {
-		// Used (or revoked) between the read and the rotation: another
-		// exchange won. If it was a rotation, this is a reuse.
-		again, err := s.store.Read().RefreshTokenByHash(ctx, hash)
-		if err == nil && again.RotatedInstant != nil && !again.Revoked && *again.RotatedInstant <= now-ts.graceSeconds*1000 {
-			return nil, s.reuseDetected(ctx, again)
-		}
-		return nil, tokenNotUsable()
-	}
-	res.RefreshToken, res.RefreshTokenID, res.RefreshTTL = value, next.ID, (expires-now)/1000
+	res.RefreshToken, res.RefreshTokenID, res.RefreshTTL = value, next.ID, (next.ExpiresInstant-now)/1000
 	return res, nil
+}
+
+// refreshTokenAD binds a sealed refresh token value to its row.
+func refreshTokenAD(id string) string { return "refresh_token:" + id }
+
+// withinGrace reports whether a token rotated at rotated may still be
+// retried at now. Without a grace period it may not, whatever the clocks
+// of the nodes involved say.
+func (ts Settings) withinGrace(rotated, now int64) bool {
+	return ts.graceSeconds > 0 && rotated > now-ts.graceSeconds*1000
+}
+
+// retryRotation answers an exchange of a one-time token that another
+// exchange (on any node) already rotated. Within the grace period, while the
+// successor that exchange issued is unused, it is the successor's value and
+// row: the retry gets what the first exchange got, and no second branch
+// starts. Anything else is a reuse, which revokes the family.
+func (s *Service) retryRotation(ctx context.Context, hash string, ts Settings, now int64) (string, *store.RefreshTokenRow, error) {
+	rd := s.store.Read()
+	cur, err := rd.RefreshTokenByHash(ctx, hash)
+	if errors.Is(err, store.ErrNoRows) {
+		return "", nil, tokenNotUsable()
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	if cur.Revoked || cur.RotatedInstant == nil || cur.ExpiresInstant <= now {
+		return "", nil, tokenNotUsable() // revoked or expired meanwhile
+	}
+	if !ts.withinGrace(*cur.RotatedInstant, now) || cur.SuccessorID == "" {
+		return "", nil, s.reuseDetected(ctx, cur)
+	}
+	next, err := rd.RefreshTokenByID(ctx, cur.SuccessorID)
+	if errors.Is(err, store.ErrNoRows) {
+		return "", nil, s.reuseDetected(ctx, cur)
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	if next.Revoked || next.RotatedInstant != nil || next.ExpiresInstant <= now || next.SealedValue == "" || next.FamilyID != cur.FamilyID {
+		return "", nil, s.reuseDetected(ctx, cur) // the successor is in use: this is no retry
+	}
+	value, err := s.master.Open(next.SealedValue, refreshTokenAD(next.ID))
+	if err != nil {
+		return "", nil, fmt.Errorf("refresh token %s: %w", next.ID, err)
+	}
+	return value, next, nil
 }
 
 // Logout is FusionAuth's POST /api/logout: it revokes the refresh token's

@@ -9,16 +9,19 @@ import (
 
 	"github.com/latchid/latch/internal/audit"
 	"github.com/latchid/latch/internal/kit"
+	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/signing"
 	"github.com/latchid/latch/internal/store"
 	"github.com/latchid/latch/internal/tenancy"
 )
 
 // Service issues tokens with the keys of the signing cache, under the
-// settings of the tenancy cache.
+// settings of the tenancy cache; a one-time refresh token's successor is
+// sealed under the master key for the grace period's retries.
 type Service struct {
 	store       *store.Store
 	clock       kit.Clock
+	master      *secrets.MasterKey
 	log         *slog.Logger
 	audit       *audit.Log
 	tenancy     *tenancy.Service
@@ -26,8 +29,8 @@ type Service struct {
 }
 
 // New wires a Service.
-func New(st *store.Store, clock kit.Clock, log *slog.Logger, audit *audit.Log, tenancy *tenancy.Service, signingKeys *signing.Cache) *Service {
-	return &Service{store: st, clock: clock, log: log, audit: audit, tenancy: tenancy, signingKeys: signingKeys}
+func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.Logger, audit *audit.Log, tenancy *tenancy.Service, signingKeys *signing.Cache) *Service {
+	return &Service{store: st, clock: clock, master: master, log: log, audit: audit, tenancy: tenancy, signingKeys: signingKeys}
 }
 
 func (s *Service) now() int64 { return s.clock.Now().UnixMilli() }
