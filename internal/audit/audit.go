@@ -104,9 +104,17 @@ func (l *Log) enqueue(ctx context.Context, tx *store.Tx, actor kit.Actor, evs []
 	}
 	wanted := evs[:0:0]
 	for _, ev := range evs {
-		if l.outbox.Wants(ev.Type, ev.TenantID) {
-			wanted = append(wanted, ev)
+		if !l.outbox.Wants(ev.Type, ev.TenantID) {
+			continue
 		}
+		if ev.Build != nil {
+			body, err := ev.Build()
+			if err != nil {
+				return fmt.Errorf("build event %s: %w", ev.Type, err)
+			}
+			ev.Body, ev.Build = body, nil
+		}
+		wanted = append(wanted, ev)
 	}
 	if len(wanted) == 0 {
 		return nil

@@ -404,12 +404,9 @@ func (s *Service) insertRegistration(ctx context.Context, tx *store.Tx, actor ki
 	if err != nil {
 		return nil, err
 	}
-	evs, err := s.registrationEvents(ctx, tx, model.EventUserRegistrationCreate, userID, userTenant, app.ID, snapshot, nil)
-	if err != nil {
-		return nil, err
-	}
 	if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: "Created registration " + registrationLabel(userID, app.ID),
-		TargetID: id, New: snapshot, Data: map[string]any{"userId": userID, "applicationId": app.ID}, Events: evs}); err != nil {
+		TargetID: id, New: snapshot, Data: map[string]any{"userId": userID, "applicationId": app.ID},
+		Events: kit.RegistrationEvent(ctx, tx, s.bareUserObject, model.EventUserRegistrationCreate, userID, userTenant, app.ID, snapshot, nil)}); err != nil {
 		return nil, err
 	}
 	out := model.DeepCopyJSON(snapshot).(kit.Object)
@@ -570,12 +567,9 @@ func (s *Service) changeRegistration(ctx context.Context, actor kit.Actor, scope
 		if err != nil {
 			return err
 		}
-		evs, err := s.registrationEvents(ctx, tx, model.EventUserRegistrationUpdate, uid, tenant, appID, snapshot, curObj)
-		if err != nil {
-			return err
-		}
 		if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: "Updated registration " + registrationLabel(uid, appID),
-			TargetID: cur.ID, Old: curObj, New: snapshot, Data: map[string]any{"userId": uid, "applicationId": appID}, Events: evs}); err != nil {
+			TargetID: cur.ID, Old: curObj, New: snapshot, Data: map[string]any{"userId": uid, "applicationId": appID},
+			Events: kit.RegistrationEvent(ctx, tx, s.bareUserObject, model.EventUserRegistrationUpdate, uid, tenant, appID, snapshot, curObj)}); err != nil {
 			return err
 		}
 		reg := model.DeepCopyJSON(snapshot).(kit.Object)
@@ -619,12 +613,9 @@ func (s *Service) DeleteRegistration(ctx context.Context, actor kit.Actor, scope
 		if err != nil {
 			return err
 		}
-		evs, err := s.registrationEvents(ctx, tx, model.EventUserRegistrationDelete, uid, tenant, appID, snapshot, nil)
-		if err != nil {
-			return err
-		}
 		return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Deleted registration " + registrationLabel(uid, appID),
-			TargetID: cur.ID, Old: snapshot, Data: map[string]any{"userId": uid, "applicationId": appID}, Events: evs})
+			TargetID: cur.ID, Old: snapshot, Data: map[string]any{"userId": uid, "applicationId": appID},
+			Events: kit.RegistrationEvent(ctx, tx, s.bareUserObject, model.EventUserRegistrationDelete, uid, tenant, appID, snapshot, nil)})
 	})
 }
 

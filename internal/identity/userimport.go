@@ -959,17 +959,9 @@ func (im *importer) write(ctx context.Context, tx *store.Tx, actor kit.Actor) er
 	if len(rows) == 1 {
 		msg = "Imported 1 user " + kit.UserLabel(rows[0])
 	}
-	var evs []model.Event
-	if len(rows) > 0 && im.s.audit.Wants(model.EventUserBulkCreate, rows[0].TenantID) {
-		users := make([]kit.Object, 0, len(rows))
-		for _, r := range rows {
-			u, err := im.s.UserObject(r, nil, nil)
-			if err != nil {
-				return err
-			}
-			users = append(users, u)
-		}
-		evs = []model.Event{{Type: model.EventUserBulkCreate, TenantID: rows[0].TenantID, Body: map[string]any{"users": users}}}
+	evs, err := kit.BulkEvent(im.s.audit.Wants, im.s.bareUserObject, rows, model.EventUserBulkCreate)
+	if err != nil {
+		return err
 	}
 	return im.s.audit.Write(ctx, tx, actor, audit.Change{Message: msg, Data: data, Events: evs})
 }

@@ -207,12 +207,9 @@ func (s *Service) ForgotPassword(ctx context.Context, actor kit.Actor, scope kit
 			}
 			return fmt.Errorf("store change-password id: %w", err)
 		}
-		evs, err := s.userEvents(row, model.EventUserPasswordResetStart)
-		if err != nil {
-			return err
-		}
 		return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Started the forgot password flow of user " + kit.UserLabel(row),
-			TargetID: row.ID, Data: map[string]any{"sendForgotPasswordEmail": send, "expiresInstant": now + ttl}, Events: evs})
+			TargetID: row.ID, Data: map[string]any{"sendForgotPasswordEmail": send, "expiresInstant": now + ttl},
+			Events: []model.Event{s.userEvent(model.EventUserPasswordResetStart, row)}})
 	})
 	if err != nil {
 		return "", err
@@ -354,12 +351,9 @@ func (s *Service) ChangePasswordByID(ctx context.Context, actor kit.Actor, code 
 			TenantID: cur.TenantID, Data: c.Data, ExpiresInstant: now + ttl, InsertInstant: now}); err != nil {
 			return err
 		}
-		evs, err := s.userEvents(cur, model.EventUserPasswordResetSucess, model.EventUserPasswordUpdate)
-		if err != nil {
-			return err
-		}
 		return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Changed the password of user " + kit.UserLabel(cur) + " with a change-password id",
-			TargetID: cur.ID, Data: map[string]any{"kind": c.Kind}, Events: evs})
+			TargetID: cur.ID, Data: map[string]any{"kind": c.Kind},
+			Events: []model.Event{s.userEvent(model.EventUserPasswordResetSucess, cur), s.userEvent(model.EventUserPasswordUpdate, cur)}})
 	})
 	if err != nil {
 		return nil, err

@@ -686,8 +686,7 @@ func (s *Service) InsertNewUser(ctx context.Context, tx *store.Tx, actor kit.Act
 		return nil, err
 	}
 	if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: "Created user " + kit.UserLabel(row), TargetID: row.ID, New: o,
-		Data: map[string]any{"tenantId": row.TenantID}, Events: []model.Event{
-			userEvent(model.EventUserCreate, row, o, nil), userEvent(model.EventUserCreateComplete, row, o, nil)}}); err != nil {
+		Data: map[string]any{"tenantId": row.TenantID}, Events: kit.UserEventsOf(o, row, nil, model.EventUserCreate, model.EventUserCreateComplete)}); err != nil {
 		return nil, err
 	}
 	return o, nil
@@ -923,10 +922,9 @@ func (s *Service) tryChangeUser(ctx context.Context, actor kit.Actor, scope kit.
 		if hash != "" {
 			data["passwordChanged"] = true
 		}
-		evs := []model.Event{userEvent(model.EventUserUpdate, &row, newObj, map[string]any{"original": curObj}),
-			userEvent(model.EventUserUpdateComplete, &row, newObj, map[string]any{"original": curObj})}
+		evs := kit.UserEventsOf(newObj, &row, map[string]any{"original": curObj}, model.EventUserUpdate, model.EventUserUpdateComplete)
 		if hash != "" {
-			evs = append(evs, userEvent(model.EventUserPasswordUpdate, &row, newObj, nil))
+			evs = append(evs, kit.UserEventsOf(newObj, &row, nil, model.EventUserPasswordUpdate)...)
 		}
 		if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: "Updated user " + kit.UserLabel(&row), TargetID: row.ID,
 			Old: curObj, New: newObj, Data: data, Events: evs}); err != nil {
@@ -984,12 +982,8 @@ func (s *Service) setUserActive(ctx context.Context, actor kit.Actor, scope kit.
 		}
 		next := *cur
 		next.Active, next.LastUpdateInstant = active, now
-		userObj, err := s.UserObject(&next, nil, nil)
-		if err != nil {
-			return err
-		}
 		if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: verb + " user " + kit.UserLabel(cur), TargetID: cur.ID,
-			Data: map[string]any{"active": active}, Events: []model.Event{userEvent(evType, cur, userObj, nil)}}); err != nil {
+			Data: map[string]any{"active": active}, Events: []model.Event{s.userEvent(evType, &next)}}); err != nil {
 			return err
 		}
 		if !active {
@@ -1036,6 +1030,5 @@ func (s *Service) deleteUserRow(ctx context.Context, tx *store.Tx, actor kit.Act
 		return fmt.Errorf("delete user %s: %w", cur.ID, err)
 	}
 	return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Deleted user " + kit.UserLabel(cur) + " with its registrations",
-		TargetID: cur.ID, Old: snapshot, Events: []model.Event{userEvent(model.EventUserDelete, cur, snapshot, nil),
-			userEvent(model.EventUserDeleteComplete, cur, snapshot, nil)}})
+		TargetID: cur.ID, Old: snapshot, Events: kit.UserEventsOf(snapshot, cur, nil, model.EventUserDelete, model.EventUserDeleteComplete)})
 }

@@ -760,12 +760,8 @@ func (s *Service) DeleteUsers(ctx context.Context, actor kit.Actor, scope kit.Te
 			}
 			next := *row
 			next.Active = false
-			userObj, err := s.UserObject(&next, nil, nil)
-			if err != nil {
-				return err
-			}
 			if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: "Deactivated user " + kit.UserLabel(row) + " (bulk)", TargetID: row.ID,
-				Data: map[string]any{"active": false}, Events: []model.Event{userEvent(model.EventUserDeactivate, row, userObj, nil)}}); err != nil {
+				Data: map[string]any{"active": false}, Events: []model.Event{s.userEvent(model.EventUserDeactivate, &next)}}); err != nil {
 				return err
 			}
 			if _, err := s.tokens.RevokeUserTokens(ctx, tx, actor, row.ID, kit.UserLabel(row), tokens.RevokedDeactivated); err != nil {

@@ -111,6 +111,9 @@ type Event struct {
 	TenantID string
 	UserID   string
 	Body     map[string]any
+	// Build, when set, makes Body only once a webhook wants the event
+	// (building it may cost a read).
+	Build func() (map[string]any, error)
 }
 
 // EventConfiguration is a tenant's per-event settings (FusionAuth's
