@@ -30,11 +30,22 @@ var fuzzRoutes = []struct {
 	{"PATCH", "/api/tenant/" + fuzzTenantID, "application/json", `{"tenant":{"name":"T2"}}`, false},
 	{"PATCH", "/api/tenant/" + fuzzTenantID, "application/merge-patch+json", `{"tenant":{"data":null}}`, false},
 	{"PATCH", "/api/tenant/" + fuzzTenantID, "application/json-patch+json", `[{"op":"replace","path":"/tenant/name","value":"T3"}]`, false},
+	{"POST", "/api/entity/type", "application/json", `{"entityType":{"name":"ET","permissions":[{"name":"read","isDefault":true}],"jwtConfiguration":{"enabled":false,"timeToLiveInSeconds":60}}}`, true},
+	{"PATCH", "/api/entity/type/" + fuzzEntityTypeID, "application/json", `{"entityType":{"data":{"a":1}}}`, true},
+	{"POST", "/api/entity/type/" + fuzzEntityTypeID + "/permission", "application/json", `{"permission":{"name":"p","description":"d"}}`, true},
+	{"POST", "/api/entity", "application/json", `{"entity":{"name":"E","type":{"id":"` + fuzzEntityTypeID + `"},"clientSecret":"s","data":{"x":[1]}}}`, false},
+	{"PATCH", "/api/entity/" + fuzzEntityID, "application/merge-patch+json", `{"entity":{"name":"E2","data":null}}`, false},
+	{"POST", "/api/entity/search", "application/json", `{"search":{"queryString":"name:E* AND tenantId:` + fuzzTenantID + `","query":"{\"bool\":{\"must\":[{\"wildcard\":{\"name\":{\"value\":\"*E*\"}}}]}}","sortFields":[{"name":"name","order":"desc"}]}}`, false},
+	{"POST", "/api/entity/" + fuzzEntityID + "/grant", "application/json", `{"grant":{"recipientEntityId":"` + fuzzEntityID + `","permissions":["read"],"data":{}}}`, false},
+	{"POST", "/api/entity/grant/search", "application/json", `{"search":{"entityId":"` + fuzzEntityID + `","name":"E*","numberOfResults":3}}`, false},
 }
 
 const (
 	fuzzTenantID = "6f1ef0f6-8ea2-4a37-9d2c-3c5c3b0c0f01"
 	fuzzAppID    = "6f1ef0f6-8ea2-4a37-9d2c-3c5c3b0c0f02"
+
+	fuzzEntityTypeID = "6f1ef0f6-8ea2-4a37-9d2c-3c5c3b0c0f03"
+	fuzzEntityID     = "6f1ef0f6-8ea2-4a37-9d2c-3c5c3b0c0f04"
 )
 
 // FuzzAPIBodies sends arbitrary bodies to the main write calls of a real
@@ -49,6 +60,14 @@ func FuzzAPIBodies(f *testing.F) {
 	if r := s.Do(f, "POST", "/api/application/"+fuzzAppID, key, map[string]any{"application": map[string]any{"name": "Fuzz", "roles": []any{map[string]any{"name": "r"}}}},
 		"X-FusionAuth-TenantId", fuzzTenantID); r.Status != http.StatusOK {
 		f.Fatalf("fuzz application: %d %s", r.Status, r.Body)
+	}
+	if r := s.Do(f, "POST", "/api/entity/type/"+fuzzEntityTypeID, key, map[string]any{"entityType": map[string]any{"name": "Fuzz",
+		"permissions": []any{map[string]any{"name": "read"}}}}); r.Status != http.StatusOK {
+		f.Fatalf("fuzz entity type: %d %s", r.Status, r.Body)
+	}
+	if r := s.Do(f, "POST", "/api/entity/"+fuzzEntityID, key, map[string]any{"entity": map[string]any{"name": "Fuzz", "type": map[string]any{"id": fuzzEntityTypeID}}},
+		"X-FusionAuth-TenantId", fuzzTenantID); r.Status != http.StatusOK {
+		f.Fatalf("fuzz entity: %d %s", r.Status, r.Body)
 	}
 	for i, r := range fuzzRoutes {
 		f.Add(uint8(i), []byte(r.seed))

@@ -17,6 +17,7 @@ import (
 	"github.com/latchid/latch/internal/authentication"
 	"github.com/latchid/latch/internal/config"
 	"github.com/latchid/latch/internal/email"
+	"github.com/latchid/latch/internal/entities"
 	"github.com/latchid/latch/internal/events"
 	"github.com/latchid/latch/internal/groups"
 	"github.com/latchid/latch/internal/httpx"
@@ -49,6 +50,11 @@ type Route struct {
 	// GlobalOnly refuses keys limited to tenants (system-wide objects).
 	GlobalOnly bool
 	Handler    http.HandlerFunc
+	// Mux is the ServeMux pattern when it must differ from Pattern: ServeMux
+	// refuses two patterns that overlap without one being more specific
+	// (/api/entity/{id}/grant and /api/entity/type/{id}), so one is
+	// registered more generally and its handler checks the rest.
+	Mux string
 
 	family string // the permission family: the path with {…} segments removed
 }
@@ -113,6 +119,7 @@ type Server struct {
 	signing        *signing.Service
 	tenancy        *tenancy.Service
 	groups         *groups.Service
+	entities       *entities.Service
 	tokens         *tokens.Service
 	identity       *identity.Service
 	authentication *authentication.Service
@@ -132,7 +139,7 @@ func New(svc *services.Set, cfg *config.Config, log *slog.Logger) *Server {
 	s := &Server{cfg: cfg, log: log, mux: http.NewServeMux(), routes: map[string]Route{}}
 	if svc != nil { // nil: a server only to read the route table
 		s.audit, s.access, s.signing, s.tenancy = svc.Audit, svc.Access, svc.Signing, svc.Tenancy
-		s.groups, s.tokens, s.identity, s.authentication = svc.Groups, svc.Tokens, svc.Identity, svc.Authentication
+		s.groups, s.entities, s.tokens, s.identity, s.authentication = svc.Groups, svc.Entities, svc.Tokens, svc.Identity, svc.Authentication
 		s.events, s.email = svc.Events, svc.Email
 		s.store = svc.Store()
 	}
@@ -142,7 +149,11 @@ func New(svc *services.Set, cfg *config.Config, log *slog.Logger) *Server {
 			panic("route without access rule or handler: " + rt.Pattern)
 		}
 		s.routes[rt.Pattern] = rt
-		s.mux.Handle(rt.Pattern, s.guard(rt))
+		pattern := rt.Pattern
+		if rt.Mux != "" {
+			pattern = rt.Mux
+		}
+		s.mux.Handle(pattern, s.guard(rt))
 	}
 	// Matches every method, so ServeMux never answers 405 before authentication.
 	s.mux.HandleFunc("/api/", s.unknown)

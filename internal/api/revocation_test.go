@@ -142,6 +142,7 @@ func TestLockoutAndPasswordReset(t *testing.T) {
 			e.want("wrong", e.login("", wrong), 404)
 		}
 		reset("reset password 1")
+		e.refused("refresh token after the password reset", e.refresh(rt))
 		for range 4 {
 			e.want("wrong after reset", e.login("", wrong), 404)
 		}

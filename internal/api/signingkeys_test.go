@@ -671,7 +671,7 @@ func TestSigningKeyPrivateMaterialNotAtRest(t *testing.T) {
 		addDER(skMust(x509.MarshalPKCS8PrivateKey(rsaKey)))
 		addDER(skMust(x509.MarshalECPrivateKey(ecKey)))
 		addDER(skMust(x509.MarshalPKCS8PrivateKey(ecKey)))
-		needles = append(needles, rsaKey.D.Bytes(), ecKey.D.Bytes(), []byte(secret), []byte(base64.StdEncoding.EncodeToString([]byte(secret))))
+		needles = append(needles, rsaKey.D.Bytes(), skMust(ecKey.Bytes()), []byte(secret), []byte(base64.StdEncoding.EncodeToString([]byte(secret))))
 		rows, err := e.st.Read().AllSigningKeys(context.Background())
 		if err != nil {
 			t.Fatal(err)

@@ -1,6 +1,6 @@
 // Package services wires the rules packages together, once, in the order
 // their imports allow: audit, then access, signing, tenancy and groups, then
-// tokens, the lockout counter, identity and authentication. The app builds one Set per process
+// tokens, entities, the lockout counter, identity and authentication. The app builds one Set per process
 // and hands it to the HTTP surfaces and commands; no rules package sees it,
 // each gets only the services it declares in its own New.
 package services
@@ -12,6 +12,7 @@ import (
 	"github.com/latchid/latch/internal/audit"
 	"github.com/latchid/latch/internal/authentication"
 	"github.com/latchid/latch/internal/email"
+	"github.com/latchid/latch/internal/entities"
 	"github.com/latchid/latch/internal/events"
 	"github.com/latchid/latch/internal/groups"
 	"github.com/latchid/latch/internal/identity"
@@ -36,6 +37,7 @@ type Set struct {
 	Signing        *signing.Service
 	Tenancy        *tenancy.Service
 	Groups         *groups.Service
+	Entities       *entities.Service
 	Tokens         *tokens.Service
 	Identity       *identity.Service
 	Authentication *authentication.Service
@@ -64,6 +66,7 @@ func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.
 	s.Email = email.New(st, clock, log, s.Audit, s.Tenancy)
 	s.Groups = groups.New(st, clock, s.Audit)
 	s.Tokens = tokens.New(st, clock, master, log, s.Audit, s.Tenancy, s.Signing.Cache)
+	s.Entities = entities.New(st, clock, master, s.Audit, s.Tenancy, s.Tokens, s.Signing.Cache)
 	failures := lockout.New(st, clock, s.Tokens)
 	s.Identity = identity.New(st, clock, master, log, s.Audit, s.Tenancy, s.Groups, s.Tokens, failures)
 	s.Authentication = authentication.New(st, clock, master, log, s.Audit, s.Tenancy, s.Groups, s.Tokens, s.Identity, failures)

@@ -203,7 +203,8 @@ func (tx *Tx) SearchSigningKeys(ctx context.Context, q SigningKeyQuery, offset, 
 	return out, total, err
 }
 
-// KeyHolder is a tenant or application whose data may name a signing key.
+// KeyHolder is a tenant, application or entity type whose data may name a
+// signing key.
 type KeyHolder struct {
 	Kind string // "tenant" or "application"
 	ID   string
@@ -211,13 +212,14 @@ type KeyHolder struct {
 	Data string
 }
 
-// SigningKeyHolders returns the tenants and applications whose stored JSON
+// SigningKeyHolders returns the tenants, applications and entity types whose stored JSON
 // mentions id as a string value. The caller decodes Data to see where: a
 // mention is a candidate, not yet a use.
 func (tx *Tx) SigningKeyHolders(ctx context.Context, id string) ([]KeyHolder, error) {
 	pattern := `%"` + escapeLike(id) + `"%`
 	var out []KeyHolder
-	for _, q := range []struct{ kind, table string }{{"tenant", "tenants"}, {"application", "applications"}} {
+	for _, q := range []struct{ kind, table string }{{"tenant", "tenants"}, {"application", "applications"},
+		{"entity type", "entity_types"}} {
 		rows, err := tx.q.QueryContext(ctx, `SELECT id, name, data FROM `+q.table+` WHERE data LIKE $1 ESCAPE '\'
 			ORDER BY insert_instant, id`, pattern)
 		if err != nil {
