@@ -40,7 +40,7 @@ func newService(b *testing.B, n int) (*services.Set, []string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	svc := services.New(st, kit.SystemClock{}, mk, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	svc := services.New(st, kit.SystemClock{}, mk, slog.New(slog.NewTextHandler(io.Discard, nil)), services.Options{})
 	if err := svc.Tenancy.Bootstrap(ctx); err != nil {
 		b.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func BenchmarkAuthenticateCold(b *testing.B) {
 // freshCache wires new services on the same store, so its key cache starts empty.
 func freshCache(b *testing.B, svc *services.Set) *services.Set {
 	mk, _ := secrets.ParseMasterKey("0f1e2d3c4b5a69788796a5b4c3d2e1f00112233445566778899aabbccddeeff0")
-	return services.New(svc.Store(), kit.SystemClock{}, mk, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	return services.New(svc.Store(), kit.SystemClock{}, mk, slog.New(slog.NewTextHandler(io.Discard, nil)), services.Options{})
 }
 
 // BenchmarkGuard compares a request through the whole /api guard (route match,

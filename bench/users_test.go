@@ -137,7 +137,7 @@ func newBenchService(b *testing.B, backend string) *services.Set {
 	if err != nil {
 		b.Fatal(err)
 	}
-	svc := services.New(st, kit.SystemClock{}, mk, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	svc := services.New(st, kit.SystemClock{}, mk, slog.New(slog.NewTextHandler(io.Discard, nil)), services.Options{})
 	if err := svc.Tenancy.Bootstrap(ctx); err != nil {
 		b.Fatal(err)
 	}

@@ -246,6 +246,17 @@ func validateGivenKey(v string, errs *model.Errors) {
 // applyInput writes the given fields of in onto k. With replace (PUT) absent
 // fields are cleared; otherwise (create, where k may be a copy's source) they
 // are kept. Fields fixed at creation are handled by the callers.
+// MaxKeyLifetime bounds how far ahead a key's expirationInstant may be.
+const MaxKeyLifetime = 100 * 365 * 24 * time.Hour
+
+// checkExpiry refuses an expiry beyond MaxKeyLifetime from now, so that no
+// arithmetic on it can overflow.
+func checkExpiry(k *model.APIKey, now int64, errs *model.Errors) {
+	if k.ExpirationInstant != nil && *k.ExpirationInstant > now+MaxKeyLifetime.Milliseconds() {
+		errs.Field("apiKey.expirationInstant", "invalid", "The expiration instant must be at most 100 years from now.")
+	}
+}
+
 func applyInput(k *model.APIKey, in *keyInput, replace bool, errs *model.Errors) {
 	if in.Name != nil || replace {
 		k.Name = ""
@@ -437,6 +448,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, c KeyCaller, id string, req 
 			}
 		}
 		applyInput(k, in, false, errs)
+		checkExpiry(k, s.now(), errs)
 		if tenantID != "" || len(tenantIDs) > 0 {
 			k.TenantID, k.TenantIDs = tenantID, tenantIDs
 		}
@@ -587,6 +599,7 @@ func (s *Service) UpdateAPIKey(ctx context.Context, c KeyCaller, id string, req 
 		after.Permissions.Endpoints = cloneEndpoints(before.Permissions.Endpoints)
 		errs := new(model.Errors)
 		applyInput(&after, in, true, errs)
+		checkExpiry(&after, s.now(), errs)
 
 		// keyManager: may be kept or dropped, never granted. Absent means
 		// false, as in FusionAuth's PUT.

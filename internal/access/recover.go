@@ -174,7 +174,7 @@ func (s *Service) RecoverAdmin(ctx context.Context, actor kit.Actor, email strin
 		return nil, ErrNotSetUp
 	}
 	temp := secrets.Secret(secrets.Token(tempPasswordBytes))
-	hash, err := password.New(temp.Reveal()) // slow: outside the transaction
+	hash, err := s.hasher.Hash(ctx, "", password.DefaultScheme, password.DefaultFactor(password.DefaultScheme), temp.Reveal()) // slow: outside the transaction
 	if err != nil {
 		return nil, err
 	}

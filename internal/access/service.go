@@ -10,6 +10,7 @@ import (
 
 	"github.com/latchid/latch/internal/audit"
 	"github.com/latchid/latch/internal/kit"
+	"github.com/latchid/latch/internal/password"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/store"
 )
@@ -22,13 +23,17 @@ type Service struct {
 	master *secrets.MasterKey
 	log    *slog.Logger
 	audit  *audit.Log
+	hasher *password.Hasher
 	// Keys holds every API key in memory, by hash.
 	Keys *KeyCache
+	// Denials records refused calls of valid keys (audit log, count).
+	Denials *Denials
 }
 
 // New wires a Service and its key cache.
-func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.Logger, audit *audit.Log) *Service {
-	return &Service{store: st, clock: clock, master: master, log: log, audit: audit, Keys: newKeyCache(st, clock, log)}
+func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.Logger, audit *audit.Log, hasher *password.Hasher) *Service {
+	return &Service{store: st, clock: clock, master: master, log: log, audit: audit, hasher: hasher, Keys: newKeyCache(st, clock, log),
+		Denials: newDenials(st, clock, log, audit)}
 }
 
 func (s *Service) now() int64 { return s.clock.Now().UnixMilli() }

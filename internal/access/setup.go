@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -47,22 +48,28 @@ func (s *Service) SetupDone(ctx context.Context) (bool, error) {
 	return done, err
 }
 
-// NewSetupToken records a fresh one-time wizard token and returns it. Only its
-// hash is stored; any node accepts any recorded token until setup completes.
-func (s *Service) NewSetupToken(ctx context.Context) (secrets.Secret, error) {
+// NewSetupToken replaces any earlier wizard token with a fresh one valid for
+// ttl and returns it. Only its hash is stored; any node accepts it until it
+// expires or setup completes. One token at a time: a link printed before
+// (by this node's last start or another node's) stops working.
+func (s *Service) NewSetupToken(ctx context.Context, ttl time.Duration) (secrets.Secret, error) {
 	token := secrets.Token(24) // 192 bits
+	now := s.now()
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
-		return tx.InsertSetupToken(ctx, secrets.HashToken(token), s.now())
+		if err := tx.DeleteSetupTokens(ctx); err != nil {
+			return err
+		}
+		return tx.InsertSetupToken(ctx, secrets.HashToken(token), now, now+ttl.Milliseconds())
 	})
 	return secrets.Secret(token), err
 }
 
-// SetupTokenValid reports whether token is a recorded, unused wizard token.
+// SetupTokenValid reports whether token is the recorded, unexpired wizard token.
 func (s *Service) SetupTokenValid(ctx context.Context, token string) (bool, error) {
 	if token == "" {
 		return false, nil
 	}
-	return s.store.Read().SetupTokenExists(ctx, secrets.HashToken(token))
+	return s.store.Read().SetupTokenExists(ctx, secrets.HashToken(token), s.now())
 }
 
 // ValidateSetup checks the wizard's input; it returns *model.Errors.
@@ -106,7 +113,7 @@ func (s *Service) Setup(ctx context.Context, actor kit.Actor, in SetupInput) (*S
 	} else if done {
 		return nil, model.ErrSetupDone
 	}
-	hash, err := password.New(in.Password) // slow: outside the transaction
+	hash, err := s.hasher.Hash(ctx, "", password.DefaultScheme, password.DefaultFactor(password.DefaultScheme), in.Password) // slow: outside the transaction
 	if err != nil {
 		return nil, err
 	}

@@ -188,6 +188,7 @@ func TestApplicationRoundTrip(t *testing.T) {
 		e := taStart(t, b)
 		req := taExample(t, "fusionauth-application-request.json")
 		sent := req["application"].(map[string]any)
+		e.exampleKeys(sent)
 		created := e.ok("create example", e.do("POST", "/api/application", e.root, req), "application")
 		if err := taSubset(sent, created, "application"); err != nil {
 			t.Errorf("created application lost what was sent: %v", err)

@@ -34,7 +34,7 @@ func (e *enEnv) node() *services.Set {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	set := services.New(e.st, e.s.Clock, mk, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	set := services.New(e.st, e.s.Clock, mk, slog.New(slog.NewTextHandler(io.Discard, nil)), services.Options{})
 	set.SigningKeys.Refresh(context.Background())
 	set.Configs.Refresh(context.Background())
 	return set

@@ -65,7 +65,7 @@ func (e *rgEnv) register(userID string, reg map[string]any) map[string]any {
 // service is a set of domain services on the server's database, for what the API does
 // not show yet (effective roles, memberships).
 func (e *rgEnv) service() *services.Set {
-	return services.New(e.st, e.s.Clock, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	return services.New(e.st, e.s.Clock, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), services.Options{})
 }
 
 // rgStrings returns a decoded array of strings.

@@ -209,6 +209,7 @@ func (s *Server) guard(rt Route) http.Handler {
 			return
 		}
 		if !s.permitted(rt, r, p) {
+			s.denied(r, p, r.Method+" "+r.URL.Path, "lacks permission")
 			httpx.WriteStatus(w, s.cfg.ForbiddenStatus)
 			return
 		}
@@ -227,6 +228,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, optional b
 	}
 	key, err := s.access.Keys.Authenticate(r.Context(), raw)
 	if err == nil && key.ACL != nil && !key.ACL.Allows(p.IP) {
+		s.denied(r, &Principal{Key: key, IP: p.IP}, r.Method+" "+r.URL.Path, "address not allowed by the key's IP access control list")
 		err = model.ErrUnauthorized
 	}
 	if err != nil {
@@ -240,6 +242,18 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, optional b
 	}
 	p.Key = key
 	return p, true
+}
+
+// denied is where every refusal of a valid key passes: it goes to the audit
+// log (rate-limited per key and route) and to the denial count
+// (access.Denials.Total, the hook for a metric). A call without a valid key
+// is not a denial of anyone: those are the authentication failures.
+func (s *Server) denied(r *http.Request, p *Principal, route, reason string) {
+	if p.Key == nil || s.access == nil || s.access.Denials == nil {
+		return
+	}
+	s.access.Denials.Record(r.Context(), p.Actor(r), access.Denial{KeyID: p.Key.ID, KeyName: p.Key.Name,
+		Route: route, Address: p.IP.String(), Reason: reason})
 }
 
 // permitted applies the route's rule and the tenant header to the principal.

@@ -114,7 +114,7 @@ func fuzzGuard(t testing.TB) (*Server, string) {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := services.New(st, kit.SystemClock{}, mk, log)
+	svc := services.New(st, kit.SystemClock{}, mk, log, services.Options{})
 	if err := svc.Tenancy.Bootstrap(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -199,11 +199,12 @@ func TestJWTValidate(t *testing.T) {
 		e.clock.Advance(60 * time.Second)
 		e.want("at nbf", e.validate(nbfToken), 200)
 
-		// A deactivated user's tokens fail; reactivated, they pass; deleted, fail.
+		// A deactivated user's tokens fail, and stay ended once reactivated
+		// (issue 15, defect 12; see TestEndedSessionsStayEnded); deleted, fail.
 		e.want("deactivate", e.do("DELETE", "/api/user/"+uid, e.root, nil), 200)
 		e.want("deactivated user", e.validate(token), 401)
 		e.want("reactivate", e.do("PUT", "/api/user/"+uid+"?reactivate=true", e.root, nil), 200)
-		e.want("reactivated user", e.validate(token), 200)
+		e.want("reactivated user, token from before", e.validate(token), 401)
 		e.want("delete", e.do("DELETE", "/api/user/"+uid+"?hardDelete=true", e.root, nil), 200)
 		e.want("deleted user", e.validate(token), 401)
 	})

@@ -39,7 +39,7 @@ func newAPIServer(t testing.TB, cfg *config.Config) *api.Server {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := services.New(st, kit.SystemClock{}, mk, log)
+	svc := services.New(st, kit.SystemClock{}, mk, log, services.Options{})
 	if err := svc.Tenancy.Bootstrap(ctx); err != nil {
 		t.Fatal(err)
 	}

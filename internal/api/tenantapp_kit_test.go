@@ -294,3 +294,23 @@ func taPgDump(t *testing.T, url string) []byte {
 	}
 	return out
 }
+
+// exampleKeys generates the signing keys an example's jwtConfiguration names,
+// with those ids: a tenant or application may only name keys that exist.
+func (e *taEnv) exampleKeys(o map[string]any) {
+	e.t.Helper()
+	jwt, _ := o["jwtConfiguration"].(map[string]any)
+	for _, f := range []string{"accessTokenKeyId", "idTokenKeyId"} {
+		id, _ := jwt[f].(string)
+		if id == "" {
+			continue
+		}
+		if r := e.do("GET", "/api/key/"+id, e.root, nil); r.Status == 200 {
+			continue
+		}
+		r := e.do("POST", "/api/key/generate/"+id, e.root, map[string]any{"key": map[string]any{"name": "example " + f, "algorithm": "ES256"}})
+		if r.Status != 200 {
+			e.t.Fatalf("generate example key %s: %d %s", id, r.Status, r.Body)
+		}
+	}
+}

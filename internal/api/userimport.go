@@ -1,10 +1,10 @@
 package api
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/latchid/latch/internal/httpx"
@@ -29,38 +29,35 @@ func (s *Server) importUsers(w http.ResponseWriter, r *http.Request) {
 	if err := errors.Join(rc.SetReadDeadline(time.Now().Add(importDeadline)), rc.SetWriteDeadline(time.Now().Add(importDeadline))); err != nil {
 		s.log.WarnContext(r.Context(), "user import keeps the server's deadlines", "err", err)
 	}
-	body, err := decodeImportBody(w, r)
-	if err != nil {
-		httpx.WriteError(w, r, s.log, err)
-		return
+	body := &readWatch{r: http.MaxBytesReader(w, r.Body, maxImportBody)}
+	_, err := s.identity.ImportUsersFrom(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), body)
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(body.err, &tooBig):
+		err = model.GeneralError(model.CodeInvalidJSON, "The request body is larger than 256 MiB; split the import.")
+	case body.err != nil && !errors.Is(body.err, io.EOF):
+		err = model.GeneralError(model.CodeInvalidJSON, "The request body could not be read.")
+	case errors.Is(err, kit.ErrStreamJSON):
+		err = model.GeneralError(model.CodeInvalidJSON, "Invalid JSON in the request body: "+strings.TrimPrefix(err.Error(), kit.ErrStreamJSON.Error()+": "))
 	}
-	if _, err := s.identity.ImportUsers(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), body); err != nil {
+	if err != nil {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
 	httpx.WriteStatus(w, http.StatusOK)
 }
 
-// decodeImportBody reads the request as a JSON object, numbers kept exact.
-func decodeImportBody(w http.ResponseWriter, r *http.Request) (kit.Object, error) {
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxImportBody))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return nil, model.GeneralError(model.CodeInvalidJSON, "The request body is larger than 256 MiB; split the import.")
-		}
-		return nil, model.GeneralError(model.CodeInvalidJSON, "The request body could not be read.")
+// readWatch remembers the first read error of the body (a body over the
+// limit, a client gone), which the JSON decoder reports only as malformed.
+type readWatch struct {
+	r   io.Reader
+	err error
+}
+
+func (w *readWatch) Read(p []byte) (int, error) {
+	n, err := w.r.Read(p)
+	if err != nil && w.err == nil {
+		w.err = err
 	}
-	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, model.GeneralError(model.CodeInvalidJSON, "A JSON request body is required.")
-	}
-	v, err := model.DecodeJSONValue(data)
-	if err != nil {
-		return nil, model.GeneralError(model.CodeInvalidJSON, "Invalid JSON in the request body: "+err.Error())
-	}
-	o, ok := v.(kit.Object)
-	if !ok {
-		return nil, model.GeneralError(model.CodeInvalidJSON, "The request body must be a JSON object.")
-	}
-	return o, nil
+	return n, err
 }

@@ -14,9 +14,11 @@ import (
 	"github.com/latchid/latch/internal/config"
 	"github.com/latchid/latch/internal/httpx"
 	"github.com/latchid/latch/internal/kit"
+	"github.com/latchid/latch/internal/password"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/services"
 	"github.com/latchid/latch/internal/store"
+	"github.com/latchid/latch/internal/throttle"
 	"github.com/latchid/latch/internal/version"
 )
 
@@ -25,6 +27,9 @@ type Options struct {
 	Clock kit.Clock
 	// Ready, when set, is called with the listening address once serving.
 	Ready func(addr string)
+	// HashObserver, when set, sees every password hash before it runs, in
+	// its worker slot (counting hashes, or holding a worker).
+	HashObserver func(ctx context.Context, j password.Job)
 	// SharedDataDir skips serve's data-dir lock, for tests that run several
 	// in-process nodes on one SQLite file. Not reachable from flags or env.
 	SharedDataDir bool
@@ -220,7 +225,10 @@ func openCore(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger
 		st.Close()
 		return nil, nil, fmt.Errorf("migrate: %w", err)
 	}
-	svc := services.New(st, env.Opts.Clock, mk, log)
+	hashing := cfg.Hashing
+	hashing.Observe = env.Opts.HashObserver
+	svc := services.New(st, env.Opts.Clock, mk, log, services.Options{Hasher: password.NewHasher(hashing),
+		RateLimits: throttle.Limits(cfg.RateLimits)})
 	if err := svc.Tenancy.Bootstrap(ctx); err != nil {
 		st.Close()
 		return nil, nil, fmt.Errorf("bootstrap: %w", err)

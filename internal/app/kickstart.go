@@ -182,7 +182,9 @@ func kickstartTwin(ctx context.Context, env Env, cfg *config.Config, real *servi
 	if _, err := st.Migrate(ctx); err != nil {
 		return fail(err)
 	}
-	twin := services.New(st, env.Opts.Clock, mk, log)
+	// The twin replays a kickstart file: its requests are the operator's, not
+	// throttled.
+	twin := services.New(st, env.Opts.Clock, mk, log, services.Options{Hasher: real.Hasher})
 	if copyRows {
 		if err := real.Store().CopyInto(ctx, st); err != nil {
 			return fail(err)

@@ -16,6 +16,7 @@ import (
 	"github.com/latchid/latch/internal/config"
 	"github.com/latchid/latch/internal/httpx"
 	"github.com/latchid/latch/internal/kit"
+	"github.com/latchid/latch/internal/oauth"
 	"github.com/latchid/latch/internal/ui"
 )
 
@@ -120,7 +121,13 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	// Before serving and before the setup check: a kickstarted instance has
 	// its keys when the first client connects, and no setup wizard.
 	kickstartAtStart(ctx, env, cfg, svc, log, apiServer)
-	root := newRootHandler(apiServer, ui.New(svc, cfg, log), httpx.JWKSHandler(svc.SigningKeys.Current))
+	base := cfg.PublicURL
+	if strings.HasSuffix(base, ":0") { // --listen …:0 picked a port: links name the real one
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		base = strings.TrimSuffix(base, "0") + port
+	}
+	pages := ui.New(svc, cfg, log)
+	root := newRootHandler(apiServer, pages, httpx.JWKSHandler(svc.SigningKeys.Current), newOAuthProvider(svc, cfg, log, pages, base))
 	srv := &http.Server{
 		Handler:           httpx.Middleware(log, withHSTS(cfg.TLS(), root)),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -133,18 +140,14 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	if done, err := svc.Access.SetupDone(ctx); err != nil {
 		return err
 	} else if !done {
-		token, err := svc.Access.NewSetupToken(ctx)
+		token, err := svc.Access.NewSetupToken(ctx, cfg.SetupTokenTTL)
 		if err != nil {
 			return err
 		}
-		base := cfg.PublicURL
-		if strings.HasSuffix(base, ":0") { // --listen …:0 picked a port: print the real one
-			_, port, _ := net.SplitHostPort(ln.Addr().String())
-			base = strings.TrimSuffix(base, "0") + port
-		}
 		url := base + "/setup-wizard?token=" + token.Reveal()
-		fmt.Fprintf(env.Stdout, "Latch is not set up yet. Open this one-time link to create the first admin:\n  %s\n", url)
-		log.Info("setup required: open the setup wizard", "url", url)
+		expires := svc.Clock().Now().Add(cfg.SetupTokenTTL).UTC().Format(time.RFC3339)
+		fmt.Fprintf(env.Stdout, "Latch is not set up yet. Open this one-time link to create the first admin (valid until %s, or until the next restart):\n  %s\n", expires, url)
+		log.Info("setup required: open the setup wizard", "url", url, "expires", expires)
 	}
 
 	errc := make(chan error, 1)
@@ -170,10 +173,11 @@ func runServe(ctx context.Context, env Env, args []string) error {
 // newRootHandler sends every spelling of /api/* (any case, "//", "..") straight
 // to the API's guard, which authenticates before it refuses a non-canonical
 // path; a ServeMux in front would clean or redirect them first.
-func newRootHandler(apiHandler http.Handler, pages *ui.UI, jwks http.Handler) http.Handler {
+func newRootHandler(apiHandler http.Handler, pages *ui.UI, jwks http.Handler, provider *oauth.Provider) http.Handler {
 	mux := http.NewServeMux()
 	pages.Mount(mux)
 	mux.Handle("GET /.well-known/jwks.json", jwks) // anonymous, served from memory
+	provider.Mount(mux)                            // /oauth2/* and discovery, each route with its access rule
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isAPIPath(r.URL.Path) {
 			apiHandler.ServeHTTP(w, r)

@@ -17,6 +17,7 @@ import (
 	"github.com/latchid/latch/internal/password"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/store"
+	"github.com/latchid/latch/internal/throttle"
 	"github.com/latchid/latch/internal/tokens"
 )
 
@@ -225,7 +226,7 @@ func (s *Service) loginTargetIn(ctx context.Context, rd *store.Tx, caller LoginC
 // unknownLoginSubject names the failure counter of a login id no user has:
 // a hash, so that the table holds no login ids.
 func unknownLoginSubject(tenantID, loginID string) string {
-	return lockout.SubjectPrefix + secrets.HashToken(tenantID+"\x00"+strings.ToLower(strings.TrimSpace(loginID)))
+	return lockout.SubjectPrefix + secrets.HashToken(tenantID+"\x00"+store.LoginKey(loginID))
 }
 
 // lockedResult is the 409 of a locked login id.
@@ -310,6 +311,9 @@ func (s *Service) login(ctx context.Context, caller LoginCaller, req LoginReques
 	if err != nil {
 		return nil, 0, err
 	}
+	if err := s.throttle.Allow(ctx, throttle.Request{Address: caller.IP, Tenant: lt.tenant.ID, Authenticated: caller.Authenticated}); err != nil {
+		return nil, 0, err
+	}
 	if oneTimePassword {
 		res, err := s.loginWithOneTimePassword(ctx, lt, req, ip)
 		return res, 0, err
@@ -318,22 +322,20 @@ func (s *Service) login(ctx context.Context, caller LoginCaller, req LoginReques
 		return lockedResult(lt.tenant.FailedAuthenticationConfiguration, lockedUntil), 0, nil
 	}
 
-	// Exactly one hash on every path: the stored hash's check, or, for an
-	// unknown user (or one without a usable hash), the tenant's scheme and
-	// factor over the given password.
-	ok := false
+	// A hash on every path: the stored hash's check, or, for an unknown
+	// user (or one without a usable hash), the tenant's scheme and factor
+	// over the given password (identity.CheckPasswordAs). A full hash pool
+	// refuses the login (ErrBusy) before anything is counted.
 	var stored password.Hash
 	decoded := false
 	if row != nil {
-		if h, err := password.Decode(row.PasswordHash); err == nil && password.Validate(h) == nil {
+		if h, err := password.Decode(row.PasswordHash); err == nil && s.hasher.Limits().Validate(h) == nil {
 			stored, decoded = h, true
 		}
 	}
-	if decoded {
-		ok, _ = password.Check(stored, req.Password)
-	} else {
-		scheme, factor := identity.TenantHashing(lt.tenant)
-		_, _ = password.NewWith(scheme, factor, req.Password)
+	ok, err := identity.CheckPasswordAs(ctx, s.hasher, lt.tenant, lt.tenant.ID, stored, decoded, req.Password)
+	if err != nil {
+		return nil, 0, err
 	}
 	if !ok {
 		res, err := s.countFailure(ctx, lt.tenant, subject)
@@ -476,9 +478,9 @@ func (s *Service) authenticated(ctx context.Context, lt *loginTarget, row *store
 	// in the transaction, and the write lock is not held for a signature).
 	var rehash string
 	if how.password != "" && lt.tenant.PasswordEncryptionConfiguration.ModifyEncryptionSchemeOnLogin {
-		scheme, factor := identity.TenantHashing(lt.tenant)
+		scheme, factor := identity.TenantHashing(lt.tenant, s.hasher.Limits())
 		if password.NeedsRehash(how.stored, scheme, factor) {
-			if h, err := password.NewWith(scheme, factor, how.password); err == nil {
+			if h, err := s.hasher.Hash(ctx, row.TenantID, scheme, factor, how.password); err == nil {
 				rehash = h.Encode()
 			} else {
 				s.log.WarnContext(ctx, "password not re-hashed on login", "user", row.ID, "scheme", scheme, "err", err)

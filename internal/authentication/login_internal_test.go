@@ -18,6 +18,7 @@ import (
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/lockout"
 	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/password"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/signing"
 	"github.com/latchid/latch/internal/store"
@@ -45,13 +46,14 @@ func newLoginTestService(t *testing.T) *Service {
 	}
 	log, clock := slog.New(slog.NewTextHandler(io.Discard, nil)), kit.SystemClock{}
 	au := audit.New(st, clock, log)
-	keys := access.New(st, clock, mk, log, au).Keys
+	hasher := password.NewHasher(password.DefaultPoolConfig())
+	keys := access.New(st, clock, mk, log, au, hasher).Keys
 	sg := signing.New(st, clock, mk, log, au)
-	tn := tenancy.New(st, clock, mk, log, au, keys)
+	tn := tenancy.New(st, clock, mk, log, au, keys, hasher.Limits())
 	gr := groups.New(st, clock, au)
 	tk := tokens.New(st, clock, mk, log, au, tn, sg.Cache)
 	lo := lockout.New(st, clock, tk)
-	svc := New(st, clock, mk, log, au, tn, gr, tk, identity.New(st, clock, mk, log, au, tn, gr, tk, lo), lo)
+	svc := New(st, clock, mk, log, au, tn, gr, tk, identity.New(st, clock, mk, log, au, tn, gr, tk, lo, hasher, nil), lo, hasher, nil)
 	if err := tn.Bootstrap(ctx); err != nil {
 		t.Fatal(err)
 	}

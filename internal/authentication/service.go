@@ -14,9 +14,11 @@ import (
 	"github.com/latchid/latch/internal/identity"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/lockout"
+	"github.com/latchid/latch/internal/password"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/store"
 	"github.com/latchid/latch/internal/tenancy"
+	"github.com/latchid/latch/internal/throttle"
 	"github.com/latchid/latch/internal/tokens"
 )
 
@@ -32,15 +34,17 @@ type Service struct {
 	tokens   *tokens.Service
 	identity *identity.Service
 	lockout  *lockout.Counter
+	hasher   *password.Hasher
+	throttle *throttle.Limiter
 	// Logins buffers the writes of plain successful logins (loginbuffer.go).
 	Logins *LoginRecorder
 }
 
 // New wires a Service and its login recorder.
 func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.Logger, audit *audit.Log,
-	tenancy *tenancy.Service, groups *groups.Service, tokens *tokens.Service, identity *identity.Service, lockout *lockout.Counter) *Service {
+	tenancy *tenancy.Service, groups *groups.Service, tokens *tokens.Service, identity *identity.Service, lockout *lockout.Counter, hasher *password.Hasher, throttle *throttle.Limiter) *Service {
 	return &Service{store: st, clock: clock, master: master, log: log, audit: audit, tenancy: tenancy,
-		groups: groups, tokens: tokens, identity: identity, lockout: lockout, Logins: newLoginRecorder(st, log)}
+		groups: groups, tokens: tokens, identity: identity, lockout: lockout, hasher: hasher, throttle: throttle, Logins: newLoginRecorder(st, log)}
 }
 
 func (s *Service) now() int64 { return s.clock.Now().UnixMilli() }

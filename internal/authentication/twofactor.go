@@ -24,7 +24,9 @@ import (
 	"github.com/latchid/latch/internal/identity"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/password"
 	"github.com/latchid/latch/internal/store"
+	"github.com/latchid/latch/internal/throttle"
 	"github.com/latchid/latch/internal/tokens"
 )
 
@@ -83,10 +85,15 @@ type TwoFactorSecret struct {
 	SecretBase32Encoded string `json:"secretBase32Encoded"`
 }
 
-// GenerateTwoFactorSecret makes a fresh authenticator secret: 15 random
-// bytes in base64 (20 characters, as FusionAuth's), whose text is the key.
+// MinTwoFactorSecretBytes is the shortest authenticator key accepted:
+// 160 bits, RFC 4226's recommendation.
+const MinTwoFactorSecretBytes = 20
+
+// GenerateTwoFactorSecret makes a fresh authenticator secret: 21 random
+// bytes (168 bits) in base64 (28 characters; FusionAuth's are 20 with 120
+// bits), whose text is the key.
 func GenerateTwoFactorSecret() TwoFactorSecret {
-	b := make([]byte, 15)
+	b := make([]byte, 21)
 	if _, err := rand.Read(b); err != nil {
 		panic(err)
 	}
@@ -106,6 +113,11 @@ type TwoFactorRequest struct {
 	Secret              string `json:"secret"`
 	SecretBase32Encoded string `json:"secretBase32Encoded"`
 	TwoFactorID         string `json:"twoFactorId"`
+	// CurrentPassword or CurrentCode (a code of a method the user already
+	// has) prove a recent authentication: a user adding a method with only
+	// an access token needs one once a method exists (Latch extensions).
+	CurrentPassword string `json:"currentPassword,omitempty"`
+	CurrentCode     string `json:"currentCode,omitempty"`
 }
 
 // TwoFactorResponse is FusionAuth's TwoFactorResponse.
@@ -476,6 +488,13 @@ func (s *Service) EnableTwoFactor(ctx context.Context, actor kit.Actor, scope ki
 		case len(secret) > 256:
 			verrs.Field("secret", "tooLong", "[secret] must be at most 256 characters.")
 		}
+		if secret != "" && len(totpKey(secret)) < MinTwoFactorSecretBytes {
+			field := "secret"
+			if req.Secret == "" {
+				field = "secretBase32Encoded"
+			}
+			verrs.Field(field, "tooShort", fmt.Sprintf("[%s] must hold at least %d bytes (160 bits).", field, MinTwoFactorSecretBytes))
+		}
 	}
 	if err := verrs.Err(); err != nil {
 		return nil, err
@@ -491,8 +510,23 @@ func (s *Service) EnableTwoFactor(ctx context.Context, actor kit.Actor, scope ki
 		return nil, err
 	}
 	revoke := tenant.JWTConfiguration.RefreshTokenRevocationPolicy.OnMultiFactorEnable
+	// The user acting with only an access token proves a recent
+	// authentication once a method exists; the slow password check runs
+	// before the transaction. An API key (an administrator) is not asked.
+	selfService := actor.Type == kit.ActorUser
+	passwordOK := false
+	if selfService && req.CurrentPassword != "" {
+		if h, err := password.Decode(cur.PasswordHash); err == nil {
+			passwordOK, _ = password.Check(h, req.CurrentPassword)
+		}
+	}
 	res := &TwoFactorResponse{}
 	err = s.changeTwoFactor(ctx, scope, userID, func(tx *store.Tx, row *store.UserRow, u *userTwoFactor, now int64) (bool, error) {
+		if selfService && u.has() && !passwordOK {
+			if err := s.recentAuthentication(ctx, tx, row, u, req, now); err != nil {
+				return false, err
+			}
+		}
 		m := kit.Object{"id": identity.NewTwoFactorID(), "method": method, "authenticator": defaultAuthenticatorConfiguration()}
 		if name := strings.TrimSpace(req.Name); name != "" {
 			m["name"] = name
@@ -534,10 +568,48 @@ func (s *Service) EnableTwoFactor(ctx context.Context, actor kit.Actor, scope ki
 		}
 		return true, nil
 	})
+	if errors.Is(err, ErrTwoFactorCodeInvalid) && selfService && (req.CurrentPassword != "" || req.CurrentCode != "") {
+		// A wrong proof counts as a failed login, as at disable: a stolen
+		// token must not make a password or code oracle.
+		if _, cerr := s.countFailure(ctx, tenant, cur.ID); cerr != nil && !errors.Is(cerr, model.ErrNotFound) {
+			return nil, cerr
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+// recentAuthentication checks the proof a self-service enrolment gives
+// besides its token when a method exists already: a current code of an
+// existing method (claimed, so it works once), the password having been
+// checked by the caller. Nothing given is a 400; a wrong proof is a wrong
+// code (421), counted toward the lockout by the caller.
+func (s *Service) recentAuthentication(ctx context.Context, tx *store.Tx, row *store.UserRow, u *userTwoFactor, req TwoFactorRequest, now int64) error {
+	code := strings.TrimSpace(req.CurrentCode)
+	if code == "" && req.CurrentPassword == "" {
+		return model.FieldError("currentPassword", "blank",
+			"Adding a two-factor method to a user who has one needs the current password (currentPassword) or a current code of an existing method (currentCode).")
+	}
+	if until, err := tx.LockedUntil(ctx, row.ID, now); err != nil || until > 0 {
+		return cmp.Or(err, ErrTwoFactorCodeInvalid)
+	}
+	if code == "" {
+		return ErrTwoFactorCodeInvalid // the password was wrong
+	}
+	id, counter, ok := u.totpFor(code, "", now)
+	if !ok {
+		return ErrTwoFactorCodeInvalid
+	}
+	claimed, err := claimTOTP(ctx, tx, row, id, counter, u.methodParams(id), now)
+	if err != nil {
+		return err
+	}
+	if !claimed {
+		return ErrTwoFactorCodeInvalid
+	}
+	return nil
 }
 
 // DisableTwoFactor is FusionAuth's DELETE /api/user/two-factor/{userId}: a
@@ -680,6 +752,9 @@ func (s *Service) TwoFactorLogin(ctx context.Context, caller LoginCaller, req Tw
 	}
 	if lt.tenant.ID != pending.TenantID {
 		return nil, model.NotFoundf("twoFactorId of another tenant")
+	}
+	if err := s.throttle.Allow(ctx, throttle.Request{Address: caller.IP, Tenant: lt.tenant.ID, Authenticated: caller.Authenticated}); err != nil {
+		return nil, err
 	}
 	if uid := strings.TrimSpace(req.UserID); uid != "" {
 		if id, ok := kit.CanonicalID(uid); !ok || id != pending.UserID {

@@ -11,7 +11,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/latchid/latch/internal/password"
 	"github.com/latchid/latch/internal/secrets"
 )
 
@@ -39,11 +41,49 @@ type Config struct {
 	// itself (with HSTS), for the single-binary deployment.
 	TLSCertFile string
 	TLSKeyFile  string
+	// Hashing bounds password hashing: the factor limits tenants and imports
+	// must stay within, and the worker pool every hash runs in.
+	Hashing password.PoolConfig
+	// RateLimits bound anonymous authentication requests per client address
+	// and per tenant.
+	RateLimits RateLimits
+	// SetupTokenTTL is how long the setup wizard link serve prints stays valid.
+	SetupTokenTTL time.Duration
 
 	logLevelText string
 	proxiesText  string
 	forbidText   string
+	intTexts     []intText
+	setupTTLText string
 }
+
+// intText is an integer flag as given, parsed by Validate.
+type intText struct {
+	name, env, text string
+	dst             *int
+}
+
+// RateLimits are the fixed-window limits on anonymous authentication
+// endpoints (login, two-factor login, forgot and change password, setup,
+// OAuth), counted in the database so that they hold across nodes.
+type RateLimits struct {
+	PerAddress    int // requests per client address per window; 0 none
+	PerTenant     int // requests per tenant per window; 0 none
+	WindowSeconds int
+}
+
+// DefaultRateLimits are generous enough for a busy office behind one NAT
+// address and tight enough to stop a spray from one address.
+func DefaultRateLimits() RateLimits {
+	return RateLimits{PerAddress: 300, PerTenant: 30000, WindowSeconds: 60}
+}
+
+// Setup token lifetime: the default and the accepted range.
+const (
+	DefaultSetupTokenTTL = 24 * time.Hour
+	MinSetupTokenTTL     = time.Minute
+	MaxSetupTokenTTL     = 30 * 24 * time.Hour
+)
 
 // Env names, in one place so docs and tests can refer to them.
 const (
@@ -60,6 +100,15 @@ const (
 	EnvKickstartFile   = "LATCH_KICKSTART_FILE"
 	EnvTLSCertFile     = "LATCH_TLS_CERT_FILE"
 	EnvTLSKeyFile      = "LATCH_TLS_KEY_FILE"
+	EnvMaxBcryptCost   = "LATCH_MAX_BCRYPT_COST"
+	EnvMaxHashIter     = "LATCH_MAX_HASH_ITERATIONS"
+	EnvHashWorkers     = "LATCH_HASH_WORKERS"
+	EnvHashQueue       = "LATCH_HASH_QUEUE"
+	EnvHashQueueTenant = "LATCH_HASH_QUEUE_PER_TENANT"
+	EnvRateAddress     = "LATCH_AUTH_RATE_PER_ADDRESS"
+	EnvRateTenant      = "LATCH_AUTH_RATE_PER_TENANT"
+	EnvRateWindow      = "LATCH_AUTH_RATE_WINDOW"
+	EnvSetupTokenTTL   = "LATCH_SETUP_TOKEN_TTL"
 	// EnvFusionAuthKickstartFile is read too, so deployments made for
 	// FusionAuth work unchanged; LATCH_KICKSTART_FILE wins when both are set.
 	EnvFusionAuthKickstartFile = "FUSIONAUTH_APP_KICKSTART_FILE"
@@ -86,6 +135,32 @@ func Register(fs *flag.FlagSet, getenv func(string) string) *Config {
 	fs.StringVar(&c.PublicURL, "public-url", def(EnvPublicURL, ""), "base URL printed in links, default http://localhost:PORT (env "+EnvPublicURL+")")
 	fs.StringVar(&c.TLSCertFile, "tls-cert-file", def(EnvTLSCertFile, ""), "PEM certificate chain: serve HTTPS (with HSTS) instead of HTTP; needs --tls-key-file (env "+EnvTLSCertFile+")")
 	fs.StringVar(&c.TLSKeyFile, "tls-key-file", def(EnvTLSKeyFile, ""), "PEM private key of --tls-cert-file (env "+EnvTLSKeyFile+")")
+	intVar := func(p *int, name, env string, fallback int, usage string) {
+		c.intTexts = append(c.intTexts, intText{name: name, env: env, dst: p, text: def(env, strconv.Itoa(fallback))})
+		fs.Func(name, usage+" (env "+env+")", func(v string) error {
+			for i := range c.intTexts {
+				if c.intTexts[i].name == name {
+					c.intTexts[i].text = v
+				}
+			}
+			return nil
+		})
+	}
+	pd := password.DefaultPoolConfig()
+	intVar(&c.Hashing.Limits.MaxBcryptCost, "max-bcrypt-cost", EnvMaxBcryptCost, pd.Limits.MaxBcryptCost,
+		fmt.Sprintf("highest bcrypt cost a tenant or an imported user may use, %d-31", password.MinMaxBcryptCost))
+	intVar(&c.Hashing.Limits.MaxIterations, "max-hash-iterations", EnvMaxHashIter, pd.Limits.MaxIterations,
+		fmt.Sprintf("highest iteration count (PBKDF2, salted-md5/sha256, phpass) a tenant or an imported user may use, %d-%d", password.MinMaxIterations, password.MaxMaxIterations))
+	intVar(&c.Hashing.Workers, "hash-workers", EnvHashWorkers, pd.Workers, "password hashes run at once (default: the number of CPUs)")
+	intVar(&c.Hashing.Queue, "hash-queue", EnvHashQueue, pd.Queue, "password hashes that may wait for a worker; beyond, requests get 503 with Retry-After")
+	intVar(&c.Hashing.QueuePerTenant, "hash-queue-per-tenant", EnvHashQueueTenant, pd.QueuePerTenant, "share of the hash queue one tenant may hold")
+	intVar(&c.RateLimits.PerAddress, "auth-rate-per-address", EnvRateAddress, DefaultRateLimits().PerAddress,
+		"anonymous authentication requests one client address may make per window (0: no limit)")
+	intVar(&c.RateLimits.PerTenant, "auth-rate-per-tenant", EnvRateTenant, DefaultRateLimits().PerTenant,
+		"anonymous authentication requests one tenant may receive per window (0: no limit)")
+	intVar(&c.RateLimits.WindowSeconds, "auth-rate-window", EnvRateWindow, DefaultRateLimits().WindowSeconds,
+		"length of the rate-limit window in seconds")
+	fs.StringVar(&c.setupTTLText, "setup-token-ttl", def(EnvSetupTokenTTL, DefaultSetupTokenTTL.String()), "lifetime of the setup wizard link, 1m to 720h (env "+EnvSetupTokenTTL+")")
 	c.KickstartFile = strings.TrimSpace(def(EnvKickstartFile, getenv(EnvFusionAuthKickstartFile)))
 	return c
 }
@@ -139,6 +214,30 @@ func (c *Config) Validate() error {
 	default:
 		return fmt.Errorf("invalid forbidden status %q: use 401 or 403", c.forbidText)
 	}
+	for _, it := range c.intTexts {
+		n, err := strconv.Atoi(strings.TrimSpace(it.text))
+		if err != nil || n < 0 {
+			return fmt.Errorf("invalid --%s (%s) %q: use a whole number", it.name, it.env, it.text)
+		}
+		*it.dst = n
+	}
+	if err := c.Hashing.Limits.Check(); err != nil {
+		return fmt.Errorf("%s (--max-bcrypt-cost, --max-hash-iterations)", err)
+	}
+	if c.Hashing.Workers < 1 {
+		return errors.New("--hash-workers must be at least 1")
+	}
+	if c.Hashing.QueuePerTenant > c.Hashing.Queue {
+		c.Hashing.QueuePerTenant = c.Hashing.Queue
+	}
+	if c.RateLimits.WindowSeconds < 1 {
+		return errors.New("--auth-rate-window must be at least 1 second")
+	}
+	ttl, err := time.ParseDuration(strings.TrimSpace(c.setupTTLText))
+	if err != nil || ttl < MinSetupTokenTTL || ttl > MaxSetupTokenTTL {
+		return fmt.Errorf("invalid setup token TTL %q: use a duration from 1m to 720h, such as 24h", c.setupTTLText)
+	}
+	c.SetupTokenTTL = ttl
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
 		return errors.New("TLS needs both --tls-cert-file and --tls-key-file, or neither")
 	}

@@ -173,3 +173,48 @@ func TestMasterKeyStaysSecret(t *testing.T) {
 		t.Errorf("logging the config prints the master key: %s", out.String())
 	}
 }
+
+// The hashing limits and pool come from flags or the environment (a flag
+// wins); limits outside what keeps the schemes' defaults usable are refused.
+func TestHashingSettings(t *testing.T) {
+	c, err := load(map[string]string{config.EnvMaxBcryptCost: "13", config.EnvHashQueue: "10"}, "--max-hash-iterations", "50000", "--hash-workers", "3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := c.Hashing
+	if h.Limits.MaxBcryptCost != 13 || h.Limits.MaxIterations != 50000 || h.Workers != 3 || h.Queue != 10 || h.QueuePerTenant != 10 {
+		t.Errorf("hashing %+v", h)
+	}
+	for _, args := range [][]string{
+		{"--max-bcrypt-cost", "11"}, {"--max-bcrypt-cost", "32"}, {"--max-hash-iterations", "1000"},
+		{"--max-hash-iterations", "99999999"}, {"--hash-workers", "0"}, {"--hash-queue", "-1"}, {"--hash-queue", "many"},
+	} {
+		if _, err := load(nil, args...); err == nil {
+			t.Errorf("%v accepted", args)
+		}
+	}
+}
+
+// The authentication rate limits default on, can be turned off with 0, and
+// need a window of at least a second.
+func TestRateLimitSettings(t *testing.T) {
+	c, err := load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RateLimits != config.DefaultRateLimits() || c.RateLimits.PerAddress == 0 {
+		t.Errorf("defaults %+v", c.RateLimits)
+	}
+	c, err = load(map[string]string{config.EnvRateAddress: "0"}, "--auth-rate-per-tenant", "10", "--auth-rate-window", "5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RateLimits != (config.RateLimits{PerAddress: 0, PerTenant: 10, WindowSeconds: 5}) {
+		t.Errorf("set %+v", c.RateLimits)
+	}
+	for _, args := range [][]string{{"--auth-rate-window", "0"}, {"--auth-rate-per-address", "-1"}} {
+		if _, err := load(nil, args...); err == nil {
+			t.Errorf("%v accepted", args)
+		}
+	}
+}

@@ -8,9 +8,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/password"
 )
 
 // MaxBody bounds request bodies.
@@ -36,6 +38,11 @@ func WriteStatus(w http.ResponseWriter, status int) {
 func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	var verrs *model.Errors
 	var serr *model.StatusError
+	if status, after, ok := RetryLater(err); ok {
+		w.Header().Set("Retry-After", strconv.Itoa(after))
+		WriteStatus(w, status)
+		return
+	}
 	switch {
 	case errors.As(err, &serr):
 		WriteJSON(w, serr.Status, serr.Body)
@@ -53,6 +60,25 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		WriteStatus(w, http.StatusInternalServerError)
 	}
+}
+
+// RetryLater reports whether err asks the client to come back later, with
+// the status (429 for a rate limit, 503 for a full password-hash pool) and
+// the seconds for Retry-After.
+func RetryLater(err error) (status, seconds int, ok bool) {
+	var rl *model.RetryLater
+	switch {
+	case errors.As(err, &rl):
+		status = http.StatusServiceUnavailable
+		if errors.Is(rl.Err, model.ErrTooManyRequests) {
+			status = http.StatusTooManyRequests
+		}
+		return status, max(1, rl.Seconds), true
+	case errors.Is(err, password.ErrBusy), errors.Is(err, model.ErrBusy):
+		// A hash takes milliseconds; the queue drains within a second or so.
+		return http.StatusServiceUnavailable, 1, true
+	}
+	return 0, 0, false
 }
 
 // DecodeJSON reads a JSON body into v, matching v's field names exactly (see

@@ -31,7 +31,7 @@ func newService(t *testing.T, b testutil.Backend) *services.Set {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := services.New(st, testutil.NewFakeClock(), mk, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	svc := services.New(st, testutil.NewFakeClock(), mk, slog.New(slog.NewTextHandler(io.Discard, nil)), services.Options{})
 	if err := svc.Tenancy.Bootstrap(ctx); err != nil {
 		t.Fatal(err)
 	}

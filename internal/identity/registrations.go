@@ -609,6 +609,9 @@ func (s *Service) DeleteRegistration(ctx context.Context, actor kit.Actor, scope
 			}
 			return err
 		}
+		if err := s.tokens.EndRegistrationSessions(ctx, tx, actor, uid, uid, appID); err != nil {
+			return err
+		}
 		snapshot, err := registrationObject(cur)
 		if err != nil {
 			return err

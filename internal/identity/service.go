@@ -11,29 +11,33 @@ import (
 	"github.com/latchid/latch/internal/groups"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/lockout"
+	"github.com/latchid/latch/internal/password"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/store"
 	"github.com/latchid/latch/internal/tenancy"
+	"github.com/latchid/latch/internal/throttle"
 	"github.com/latchid/latch/internal/tokens"
 )
 
 // Service keeps users, their secrets sealed under the master key.
 type Service struct {
-	store   *store.Store
-	clock   kit.Clock
-	master  *secrets.MasterKey
-	log     *slog.Logger
-	audit   *audit.Log
-	tenancy *tenancy.Service
-	groups  *groups.Service
-	tokens  *tokens.Service
-	lockout *lockout.Counter
+	store    *store.Store
+	clock    kit.Clock
+	master   *secrets.MasterKey
+	log      *slog.Logger
+	audit    *audit.Log
+	tenancy  *tenancy.Service
+	groups   *groups.Service
+	tokens   *tokens.Service
+	lockout  *lockout.Counter
+	hasher   *password.Hasher
+	throttle *throttle.Limiter
 }
 
 // New wires a Service.
 func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.Logger, audit *audit.Log,
-	tenancy *tenancy.Service, groups *groups.Service, tokens *tokens.Service, lockout *lockout.Counter) *Service {
-	return &Service{store: st, clock: clock, master: master, log: log, audit: audit, tenancy: tenancy, groups: groups, tokens: tokens, lockout: lockout}
+	tenancy *tenancy.Service, groups *groups.Service, tokens *tokens.Service, lockout *lockout.Counter, hasher *password.Hasher, throttle *throttle.Limiter) *Service {
+	return &Service{store: st, clock: clock, master: master, log: log, audit: audit, tenancy: tenancy, groups: groups, tokens: tokens, lockout: lockout, hasher: hasher, throttle: throttle}
 }
 
 func (s *Service) now() int64 { return s.clock.Now().UnixMilli() }

@@ -1,13 +1,13 @@
 package identity
 
 import (
+	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -88,16 +88,20 @@ func (im *importer) fieldError(field, kind, message string) {
 
 func (im *importer) full() bool { return im.nerrs >= maxImportErrors }
 
-// ImportUsers imports the users of an ImportRequest body and returns how many
-// it stored.
-func (s *Service) ImportUsers(ctx context.Context, actor kit.Actor, scope kit.TenantScope, body kit.Object) (int, error) {
+// MaxImportUserBytes bounds one user of an import as encoded in the request:
+// the body limit of a user create, so that an import holds no user (and no
+// user.data) that the User API would refuse.
+const MaxImportUserBytes = 1 << 20
+
+// ImportUsersFrom imports the users of an ImportRequest read from r as a
+// stream: each user is validated as it is read, and only its validated row
+// is kept, so memory grows with the stored size of the users, not with the
+// decoded request. A read or JSON error is an error wrapping
+// kit.ErrStreamJSON.
+func (s *Service) ImportUsersFrom(ctx context.Context, actor kit.Actor, scope kit.TenantScope, r io.Reader) (int, error) {
 	started := time.Now()
 	im := &importer{s: s, now: s.now(), scope: scope, verrs: &model.Errors{}, emails: map[string]int{}, names: map[string]int{},
 		ids: map[string]int{}, regIDs: map[string]string{}, memIDs: map[string]string{}, apps: map[string]bool{}, groups: map[string]bool{}}
-	list, validateDB := im.request(body)
-	if err := im.verrs.Err(); err != nil {
-		return 0, err
-	}
 	ids, err := s.store.Read().TenantIDs(ctx)
 	if err != nil {
 		return 0, err
@@ -116,15 +120,36 @@ func (s *Service) ImportUsers(ctx context.Context, actor kit.Actor, scope kit.Te
 		}
 		im.scopeTenant = cid
 	}
-	for i, raw := range list {
-		if im.full() {
+	tooMany := false
+	head, err := kit.StreamObject(r, "users", func(i int, raw any, size int64) (bool, error) {
+		switch {
+		case i >= MaxImportUsers:
+			tooMany = true // request() reports it
+			return true, nil
+		case im.full():
 			im.verrs.General("TooManyErrors", fmt.Sprintf("Validation stopped at users[%d] after %d errors.", i, im.nerrs))
-			break
+			return true, nil
+		case size > MaxImportUserBytes:
+			im.fieldError(fmt.Sprintf("users[%d]", i), "tooLarge", fmt.Sprintf("[users[%d]] must encode in at most %d bytes, as a user the User API creates.", i, MaxImportUserBytes))
+			return false, nil
 		}
-		if err := im.user(i, raw); err != nil {
-			return 0, err
-		}
+		return false, im.user(i, raw)
+	})
+	if err != nil {
+		return 0, err
 	}
+	// The request's own members, read after the users: their errors alone
+	// answer, as when nothing else could be checked.
+	userErrs, userErrCount := im.verrs, im.nerrs
+	im.verrs, im.nerrs = &model.Errors{}, 0
+	if tooMany {
+		head["users"] = make([]any, MaxImportUsers+1)
+	}
+	validateDB := im.request(head)
+	if err := im.verrs.Err(); err != nil {
+		return 0, err
+	}
+	im.verrs, im.nerrs = userErrs, userErrCount
 	if im.needTenant {
 		var tr *model.Errors
 		if errors.As(tenancy.TenantIDRequired(), &tr) {
@@ -170,11 +195,12 @@ var errImportConflict = errors.New("import conflicts with stored rows")
 // user is a user object (UserFields) with its password hash.
 var importRequestFields = model.FieldsOf(nil, "encryptionScheme", "eventInfo", "factor", "users", "validateDbConstraints")
 
-// request reads the ImportRequest members other than the users.
-func (im *importer) request(body kit.Object) ([]any, bool) {
+// request reads the ImportRequest members other than the users (of which
+// body holds only as many placeholders).
+func (im *importer) request(body kit.Object) bool {
 	if !importRequestFields.Check(body, "", im.verrs) {
 		im.nerrs++
-		return nil, false
+		return false
 	}
 	validateDB := false
 	switch v := body["validateDbConstraints"].(type) {
@@ -193,21 +219,19 @@ func (im *importer) request(body kit.Object) ([]any, bool) {
 		}
 	}
 	if v, ok := body["factor"]; ok && v != nil {
-		f, ok := factorValue(v)
+		f, ok := kit.FactorValue(v)
 		switch {
 		case !ok:
 			im.fieldError("factor", "invalid", "[factor] must be a non-negative integer.")
 		case im.scheme != "":
-			if lo, hi, ranged := password.FactorRange(im.scheme); ranged && (f < lo || f > hi) {
+			if lo, hi, ranged := im.s.hasher.Limits().FactorRange(im.scheme); ranged && (f < lo || f > hi) {
 				im.fieldError("factor", "invalid", fmt.Sprintf("[factor] must be between %d and %d for %s.", lo, hi, im.scheme))
 			}
 		}
 		im.factor = f
 	}
-	var list []any
-	switch v := body["users"].(type) {
+	switch list := body["users"].(type) {
 	case []any:
-		list = v
 		if len(list) == 0 {
 			im.fieldError("users", "blank", "[users] must list at least one user.")
 		}
@@ -219,36 +243,7 @@ func (im *importer) request(body kit.Object) ([]any, bool) {
 	default:
 		im.fieldError("users", "invalid", "[users] must be an array of users.")
 	}
-	return list, validateDB
-}
-
-// factorValue reads a factor: a JSON integer (or a string of one, which
-// FusionAuth's JSON binding also takes).
-func factorValue(v any) (int, bool) {
-	var s string
-	switch n := v.(type) {
-	case json.Number:
-		s = n.String()
-	case string:
-		s = strings.TrimSpace(n)
-	default:
-		return 0, false
-	}
-	f, err := strconv.ParseInt(s, 10, 32)
-	if err != nil || f < 0 {
-		return 0, false
-	}
-	return int(f), true
-}
-
-// instantValue reads an epoch-millisecond member; absent or null is def.
-func instantValue(v any) (int64, bool) {
-	n, ok := v.(json.Number)
-	if !ok {
-		return 0, false
-	}
-	i, err := n.Int64()
-	return i, err == nil && i >= 0
+	return validateDB
 }
 
 // user validates users[i] and adds it to the batch.
@@ -303,7 +298,7 @@ func (im *importer) user(i int, raw any) error {
 		if v == nil {
 			return def
 		}
-		n, ok := instantValue(v)
+		n, ok := kit.InstantValue(v)
 		if !ok {
 			im.fieldError(path+"."+name, "invalid", "["+path+"."+name+"] must be an instant (epoch milliseconds).")
 		}
@@ -395,7 +390,7 @@ func (im *importer) unique(i int, path, name, tenantID, value string, seen map[s
 	if value == "" {
 		return
 	}
-	key := tenantID + "\x00" + strings.ToLower(value)
+	key := tenantID + "\x00" + store.LoginKey(value)
 	if j, dup := seen[key]; dup {
 		im.fieldError(path+"."+name, "duplicate", fmt.Sprintf("[%s.%s] is also the %s of users[%d].", path, name, name, j))
 		return
@@ -425,14 +420,7 @@ func (im *importer) password(path string, o kit.Object, u *importUser, lastUpdat
 		if value == "" {
 			return // FusionAuth 1.59 made the password optional
 		}
-		u.plaintext, u.scheme, u.factor = value, im.scheme, im.factor
-		if u.scheme != "" && u.factor == 0 {
-			u.factor = password.DefaultFactor(u.scheme)
-		}
-		if max := password.MaxPasswordBytes(u.scheme); max > 0 && len(value) > max {
-			im.fieldError(path+".password", "tooLong", fmt.Sprintf("[%s.password] is longer than the %d bytes %s hashes; "+
-				"Latch never truncates a password.", path, max, u.scheme))
-		}
+		u.plaintext = value // its scheme is decided by hashPlaintext: the request's may follow the users
 		return
 	}
 	name, ok := password.Canonical(scheme)
@@ -447,7 +435,7 @@ func (im *importer) password(path string, o kit.Object, u *importUser, lastUpdat
 	}
 	factor, factorGiven := 0, false
 	if v, present := o["factor"]; present && v != nil {
-		if factor, factorGiven = factorValue(v); !factorGiven {
+		if factor, factorGiven = kit.FactorValue(v); !factorGiven {
 			im.fieldError(path+".factor", "invalid", "["+path+".factor] must be a non-negative integer.")
 			return
 		}
@@ -467,7 +455,7 @@ func (im *importer) password(path string, o kit.Object, u *importUser, lastUpdat
 		factor = password.DefaultFactor(name)
 	}
 	h := password.Hash{Scheme: name, Factor: factor, Salt: salt, Value: value}
-	if err := password.Validate(h); err != nil {
+	if err := im.s.hasher.Limits().Validate(h); err != nil {
 		var ie *password.InvalidError
 		if errors.As(err, &ie) {
 			field := path + "." + ie.Field
@@ -540,7 +528,7 @@ func (im *importer) registrations(path, userID string, raw any) []*store.Registr
 			if v == nil {
 				return nil
 			}
-			n, ok := instantValue(v)
+			n, ok := kit.InstantValue(v)
 			if !ok {
 				im.fieldError(rp+"."+name, "invalid", "["+rp+"."+name+"] must be an instant (epoch milliseconds).")
 			}
@@ -758,6 +746,14 @@ func (im *importer) hashPlaintext(ctx context.Context) error {
 		if u.plaintext == "" {
 			continue
 		}
+		if u.scheme == "" && im.scheme != "" { // the request's scheme and factor
+			u.scheme, u.factor = im.scheme, cmp.Or(im.factor, password.DefaultFactor(im.scheme))
+			if max := password.MaxPasswordBytes(u.scheme); max > 0 && len(u.plaintext) > max {
+				im.fieldError(fmt.Sprintf("users[%d].password", u.index), "tooLong", fmt.Sprintf("[users[%d].password] is longer than the %d bytes %s hashes; "+
+					"Latch never truncates a password.", u.index, max, u.scheme))
+				continue
+			}
+		}
 		if u.scheme == "" {
 			pol, ok := policies[u.row.TenantID]
 			if !ok {
@@ -769,7 +765,7 @@ func (im *importer) hashPlaintext(ctx context.Context) error {
 			}
 			u.scheme, u.factor = pol.scheme, pol.factor
 			if im.factor > 0 { // the request's factor with the tenant's scheme
-				if lo, hi, ranged := password.FactorRange(u.scheme); ranged && (im.factor < lo || im.factor > hi) {
+				if lo, hi, ranged := im.s.hasher.Limits().FactorRange(u.scheme); ranged && (im.factor < lo || im.factor > hi) {
 					if _, reported := im.verrs.FieldErrors["factor"]; !reported {
 						im.fieldError("factor", "invalid", fmt.Sprintf("[factor] must be between %d and %d for the tenant's %s.", lo, hi, u.scheme))
 					}
@@ -801,7 +797,7 @@ func (im *importer) hashPlaintext(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			for u := range next {
-				h, err := password.NewWith(u.scheme, u.factor, u.plaintext)
+				h, err := im.s.hasher.Hash(ctx, u.row.TenantID, u.scheme, u.factor, u.plaintext)
 				if err != nil {
 					mu.Lock()
 					if firstErr == nil {
@@ -882,10 +878,10 @@ func (im *importer) checkStored(ctx context.Context, tx *store.Tx) error {
 			return err
 		}
 		for _, u := range users {
-			if u.row.Email != "" && takenEmails[strings.ToLower(u.row.Email)] {
+			if u.row.Email != "" && takenEmails[store.LoginKey(u.row.Email)] {
 				add(fmt.Sprintf("users[%d].email", u.index), "duplicate", "A user with this email already exists in the tenant.")
 			}
-			if u.row.Username != "" && takenNames[strings.ToLower(u.row.Username)] {
+			if u.row.Username != "" && takenNames[store.LoginKey(u.row.Username)] {
 				add(fmt.Sprintf("users[%d].username", u.index), "duplicate", "A user with this username already exists in the tenant.")
 			}
 		}

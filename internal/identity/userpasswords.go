@@ -17,6 +17,7 @@ import (
 	"github.com/latchid/latch/internal/password"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/store"
+	"github.com/latchid/latch/internal/throttle"
 )
 
 // Forgot and change password, FusionAuth's /api/user/forgot-password and
@@ -155,6 +156,9 @@ func (s *Service) ForgotPassword(ctx context.Context, actor kit.Actor, scope kit
 	if err != nil {
 		return "", err
 	}
+	if err := s.throttle.Allow(ctx, throttle.ForActor(actor, tenantID)); err != nil {
+		return "", err
+	}
 	cfg, err := s.tenancy.TenantConfig(ctx, tenantID)
 	if err != nil {
 		return "", err
@@ -286,7 +290,7 @@ func (s *Service) newPasswordFor(ctx context.Context, row *store.UserRow, pw str
 	if used {
 		return "", nil, model.FieldError("password", "previouslyUsed", "The password was used recently; choose another.")
 	}
-	hash, err := pol.hash(pw)
+	hash, err := pol.hash(ctx, pw)
 	if err != nil {
 		return "", nil, err
 	}
@@ -299,6 +303,11 @@ func (s *Service) newPasswordFor(ctx context.Context, row *store.UserRow, pw str
 func (s *Service) ChangePasswordByID(ctx context.Context, actor kit.Actor, code string, req ChangePasswordRequest) (*ChangePasswordResult, error) {
 	if req.Password == "" {
 		return nil, model.FieldError("password", "blank", "A new password is required.")
+	}
+	// Before the code is looked up, so that guessing codes is throttled
+	// too; the code names no tenant until it is found.
+	if err := s.throttle.Allow(ctx, throttle.ForActor(actor, "")); err != nil {
+		return nil, err
 	}
 	row, err := s.peekChangePasswordID(ctx, code)
 	if err != nil {
@@ -383,6 +392,9 @@ func (s *Service) ChangePasswordByLoginID(ctx context.Context, actor kit.Actor, 
 	if err != nil {
 		return err
 	}
+	if err := s.throttle.Allow(ctx, throttle.ForActor(actor, tenantID)); err != nil {
+		return err
+	}
 	row, err := lookupUser(ctx, rd, tenantID, LookupLoginID, req.LoginID)
 	if errors.Is(err, model.ErrNotFound) || (err == nil && !row.Active) {
 		return model.FieldError("loginId", "invalid", "No active user has this login id.")
@@ -411,7 +423,9 @@ func (s *Service) ChangePasswordByLoginID(ctx context.Context, actor kit.Actor, 
 	if err := verrs.Err(); err != nil {
 		return err
 	}
-	if !currentPasswordMatches(row, req.CurrentPassword) {
+	if ok, err := s.currentPasswordMatches(ctx, cfg, row, req.CurrentPassword); err != nil {
+		return err
+	} else if !ok {
 		until, err := s.lockout.CountFailure(ctx, cfg, row.ID)
 		switch {
 		case until != 0: // locked meanwhile
@@ -461,11 +475,16 @@ func (s *Service) ChangePasswordByLoginID(ctx context.Context, actor kit.Actor, 
 	})
 }
 
-func currentPasswordMatches(row *store.UserRow, pw string) bool {
+// currentPasswordMatches checks pw against the user's stored hash (see CheckPasswordAs).
+func (s *Service) currentPasswordMatches(ctx context.Context, cfg *model.TenantConfig, row *store.UserRow, pw string) (bool, error) {
 	h, err := password.Decode(row.PasswordHash)
-	if err != nil {
-		return false
-	}
-	ok, err := password.Check(h, pw)
-	return err == nil && ok
+	return CheckPasswordAs(ctx, s.hasher, cfg, row.TenantID, h, err == nil, pw)
+}
+
+// CheckPasswordAs checks pw against a user's stored hash h (usable false when
+// the user has none Latch can read) with the tenant's scheme and factor as
+// the least a failure costs (password.Hasher.Verify).
+func CheckPasswordAs(ctx context.Context, hasher *password.Hasher, cfg *model.TenantConfig, tenantID string, h password.Hash, usable bool, pw string) (bool, error) {
+	scheme, factor := TenantHashing(cfg, hasher.Limits())
+	return hasher.Verify(ctx, tenantID, h, usable, pw, scheme, factor)
 }

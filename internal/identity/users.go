@@ -449,6 +449,8 @@ type passwordPolicy struct {
 	scheme     string
 	factor     int
 	verifyMail model.EmailConfiguration
+	tenantID   string
+	hasher     *password.Hasher
 }
 
 func (s *Service) passwordPolicyOf(ctx context.Context, tenantID string) (*passwordPolicy, error) {
@@ -456,32 +458,24 @@ func (s *Service) passwordPolicyOf(ctx context.Context, tenantID string) (*passw
 	if err != nil {
 		return nil, fmt.Errorf("tenant %s settings: %w", tenantID, err)
 	}
-	p := &passwordPolicy{rules: cfg.PasswordValidationRules, minAge: cfg.MinimumPasswordAge, verifyMail: cfg.EmailConfiguration}
-	p.scheme, p.factor = TenantHashing(cfg)
+	p := &passwordPolicy{rules: cfg.PasswordValidationRules, minAge: cfg.MinimumPasswordAge, verifyMail: cfg.EmailConfiguration,
+		tenantID: tenantID, hasher: s.hasher}
+	p.scheme, p.factor = TenantHashing(cfg, s.hasher.Limits())
 	return p, nil
 }
 
 // TenantHashing is the scheme and factor a tenant hashes new passwords with
-// (a factor its scheme cannot take falls back to the scheme's default, as
-// for new passwords).
-func TenantHashing(cfg *model.TenantConfig) (string, int) {
-	scheme, factor := cfg.PasswordEncryptionConfiguration.EncryptionScheme, cfg.PasswordEncryptionConfiguration.EncryptionSchemeFactor
-	if name, ok := password.Canonical(scheme); ok {
-		scheme = name
-	} else {
-		scheme = password.DefaultScheme
-	}
-	if lo, hi, ok := password.FactorRange(scheme); ok && (factor < lo || factor > hi) {
-		factor = password.DefaultFactor(scheme)
-	}
-	return scheme, factor
+// (a factor its scheme cannot take, or one beyond the operator's limits,
+// falls back to the scheme's default).
+func TenantHashing(cfg *model.TenantConfig, limits password.Limits) (string, int) {
+	return limits.Choose(cfg.PasswordEncryptionConfiguration.EncryptionScheme, cfg.PasswordEncryptionConfiguration.EncryptionSchemeFactor)
 }
 
 // CheckPasswordRules applies the tenant's password rules to pw as a new
 // password would be checked (a login's validateOnLogin).
 func CheckPasswordRules(cfg *model.TenantConfig, field, pw string, verrs *model.Errors) {
 	p := &passwordPolicy{rules: cfg.PasswordValidationRules}
-	p.scheme, p.factor = TenantHashing(cfg)
+	p.scheme, p.factor = TenantHashing(cfg, password.Limits{})
 	p.check(field, pw, verrs)
 }
 
@@ -558,7 +552,9 @@ func (p *passwordPolicy) reused(ctx context.Context, rd *store.Tx, row *store.Us
 		if err != nil {
 			continue // no password, or one this build cannot read
 		}
-		if ok, err := password.Check(h, pw); err == nil && ok {
+		if ok, err := p.hasher.Check(ctx, p.tenantID, h, pw); errors.Is(err, password.ErrBusy) {
+			return false, err
+		} else if err == nil && ok {
 			return true, nil
 		}
 	}
@@ -567,8 +563,8 @@ func (p *passwordPolicy) reused(ctx context.Context, rd *store.Tx, row *store.Us
 
 // hash hashes a password the tenant's way. It is slow on purpose: call it
 // outside transactions.
-func (p *passwordPolicy) hash(pw string) (string, error) {
-	h, err := password.NewWith(p.scheme, p.factor, pw)
+func (p *passwordPolicy) hash(ctx context.Context, pw string) (string, error) {
+	h, err := p.hasher.Hash(ctx, p.tenantID, p.scheme, p.factor, pw)
 	if err != nil {
 		return "", fmt.Errorf("hash password: %w", err)
 	}
@@ -627,7 +623,7 @@ func (s *Service) PrepareNewUser(ctx context.Context, scope kit.TenantScope, id 
 	nu := &NewUser{id: id, tenantID: tenantID, p: p,
 		verified: skip || !pol.verifyMail.VerifyEmail}
 	if p.password != "" {
-		if nu.hash, err = pol.hash(p.password); err != nil {
+		if nu.hash, err = pol.hash(ctx, p.password); err != nil {
 			return nil, err
 		}
 	}
@@ -737,6 +733,26 @@ func checkUserUnique(ctx context.Context, tx *store.Tx, tenantID, id, email, use
 		}
 		if taken {
 			verrs.Field("user.username", "duplicate", "A user with this username already exists in the tenant.")
+		}
+	}
+	// A login id names one user: a username may not be another user's
+	// email, nor an email another user's username.
+	if username != "" && len(verrs.FieldErrors["user.username"]) == 0 {
+		taken, err := tx.UserEmailTaken(ctx, tenantID, username, id)
+		if err != nil {
+			return err
+		}
+		if taken {
+			verrs.Field("user.username", "duplicate", "Another user of the tenant has this as their email address.")
+		}
+	}
+	if email != "" && len(verrs.FieldErrors["user.email"]) == 0 {
+		taken, err := tx.UserUsernameTaken(ctx, tenantID, email, id)
+		if err != nil {
+			return err
+		}
+		if taken {
+			verrs.Field("user.email", "duplicate", "Another user of the tenant has this as their username.")
 		}
 	}
 	return verrs.Err()
@@ -862,7 +878,7 @@ func (s *Service) tryChangeUser(ctx context.Context, actor kit.Actor, scope kit.
 	hash := ""
 	var tenantCfg *model.TenantConfig
 	if p.password != "" {
-		if hash, err = pol.hash(p.password); err != nil {
+		if hash, err = pol.hash(ctx, p.password); err != nil {
 			return nil, err
 		}
 		if tenantCfg, err = s.tenancy.LoginTenantConfig(ctx, cur.TenantID); err != nil {

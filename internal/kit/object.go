@@ -357,6 +357,13 @@ func Positive(verrs *model.Errors, field string, value int64) {
 	}
 }
 
+// Between adds an invalid-field error unless min <= value <= max.
+func Between(verrs *model.Errors, field string, value, min, max int64) {
+	if value < min || value > max {
+		verrs.Field(field, "invalid", fmt.Sprintf("[%s] must be between %d and %d.", field, min, max))
+	}
+}
+
 // RequiredName reads, trims and checks the name member of an object.
 func RequiredName(o Object, field string, verrs *model.Errors) string {
 	var name string

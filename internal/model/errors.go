@@ -97,6 +97,23 @@ var (
 	ErrUnavailable  = errors.New("service unavailable")
 )
 
+// RetryLater is a refusal the client may retry after Seconds: Err is
+// ErrTooManyRequests (a rate limit, 429) or ErrBusy (no capacity now, 503).
+// Both answer with Retry-After.
+type RetryLater struct {
+	Err     error
+	Seconds int
+}
+
+func (e *RetryLater) Error() string { return fmt.Sprintf("%v (retry after %ds)", e.Err, e.Seconds) }
+func (e *RetryLater) Unwrap() error { return e.Err }
+
+// More sentinels for RetryLater.
+var (
+	ErrTooManyRequests = errors.New("too many requests") // 429 + Retry-After
+	ErrBusy            = errors.New("busy")              // 503 + Retry-After
+)
+
 // NotFoundf wraps ErrNotFound with a log-only detail.
 func NotFoundf(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrNotFound}, args...)...)

@@ -19,10 +19,12 @@ import (
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/lockout"
 	"github.com/latchid/latch/internal/outbound"
+	"github.com/latchid/latch/internal/password"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/signing"
 	"github.com/latchid/latch/internal/store"
 	"github.com/latchid/latch/internal/tenancy"
+	"github.com/latchid/latch/internal/throttle"
 	"github.com/latchid/latch/internal/tokens"
 )
 
@@ -43,6 +45,11 @@ type Set struct {
 	Authentication *authentication.Service
 	Events         *events.Service
 	Email          *email.Service
+	// Hasher runs every password hash in one bounded pool.
+	Hasher *password.Hasher
+	// Throttle limits anonymous authentication requests per address and
+	// tenant; surfaces such as /oauth2/* call it too.
+	Throttle *throttle.Limiter
 
 	// The in-memory caches, for the app's refresh and flush loops.
 	Keys        *access.KeyCache
@@ -51,13 +58,28 @@ type Set struct {
 	Logins      *authentication.LoginRecorder
 }
 
+// Options are the process-wide settings the services share.
+type Options struct {
+	// Hasher runs every password hash; nil: the default pool.
+	Hasher *password.Hasher
+	// Throttle limits anonymous authentication requests per address and
+	// tenant; surfaces such as /oauth2/* call it too.
+	Throttle *throttle.Limiter
+	// RateLimits bound anonymous authentication requests; zero: none.
+	RateLimits throttle.Limits
+}
+
 // New wires a Set.
-func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.Logger) *Set {
-	s := &Set{store: st, clock: clock}
+func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.Logger, opts Options) *Set {
+	hasher := opts.Hasher
+	if hasher == nil {
+		hasher = password.NewHasher(password.DefaultPoolConfig())
+	}
+	s := &Set{store: st, clock: clock, Hasher: hasher, Throttle: throttle.New(st, clock, opts.RateLimits)}
 	s.Audit = audit.New(st, clock, log)
-	s.Access = access.New(st, clock, master, log, s.Audit)
+	s.Access = access.New(st, clock, master, log, s.Audit, hasher)
 	s.Signing = signing.New(st, clock, master, log, s.Audit)
-	s.Tenancy = tenancy.New(st, clock, master, log, s.Audit, s.Access.Keys)
+	s.Tenancy = tenancy.New(st, clock, master, log, s.Audit, s.Access.Keys, hasher.Limits())
 	// Events sit beside tenancy: every audited change below and above may
 	// emit one through the audit log's outbox.
 	s.Events = events.New(st, clock, master, log, s.Audit, s.Tenancy)
@@ -68,8 +90,8 @@ func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.
 	s.Tokens = tokens.New(st, clock, master, log, s.Audit, s.Tenancy, s.Signing.Cache)
 	s.Entities = entities.New(st, clock, master, s.Audit, s.Tenancy, s.Tokens, s.Signing.Cache)
 	failures := lockout.New(st, clock, s.Tokens)
-	s.Identity = identity.New(st, clock, master, log, s.Audit, s.Tenancy, s.Groups, s.Tokens, failures)
-	s.Authentication = authentication.New(st, clock, master, log, s.Audit, s.Tenancy, s.Groups, s.Tokens, s.Identity, failures)
+	s.Identity = identity.New(st, clock, master, log, s.Audit, s.Tenancy, s.Groups, s.Tokens, failures, hasher, s.Throttle)
+	s.Authentication = authentication.New(st, clock, master, log, s.Audit, s.Tenancy, s.Groups, s.Tokens, s.Identity, failures, hasher, s.Throttle)
 	s.Keys, s.SigningKeys, s.Configs, s.Logins = s.Access.Keys, s.Signing.Cache, s.Tenancy.Configs, s.Authentication.Logins
 	return s
 }

@@ -407,6 +407,11 @@ func (s *Service) Delete(ctx context.Context, actor kit.Actor, id string) error 
 		if err != nil {
 			return err
 		}
+		// Lock first: a tenant or application naming the key meanwhile
+		// either commits before we read the holders or finds it gone.
+		if _, err := tx.LockSigningKey(ctx, cur.ID); err != nil {
+			return err
+		}
 		uses, err := signingKeyUses(ctx, tx, cur.ID)
 		if err != nil {
 			return err

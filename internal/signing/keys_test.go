@@ -37,7 +37,7 @@ func TestEnsureDefaultSigningKeyRace(t *testing.T) {
 			t.Fatal(err)
 		}
 		log := slog.New(slog.NewTextHandler(io.Discard, nil))
-		if err := services.New(st, kit.SystemClock{}, mk, log).Tenancy.Bootstrap(ctx); err != nil {
+		if err := services.New(st, kit.SystemClock{}, mk, log, services.Options{}).Tenancy.Bootstrap(ctx); err != nil {
 			t.Fatal(err)
 		}
 		const n = 8
@@ -46,7 +46,7 @@ func TestEnsureDefaultSigningKeyRace(t *testing.T) {
 		start := make(chan struct{})
 		var wg sync.WaitGroup
 		for i := range svcs {
-			svcs[i] = services.New(st, kit.SystemClock{}, mk, log)
+			svcs[i] = services.New(st, kit.SystemClock{}, mk, log, services.Options{})
 			wg.Add(1)
 			go func() {
 				defer wg.Done()

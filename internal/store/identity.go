@@ -80,7 +80,7 @@ func (tx *Tx) UserByEmail(ctx context.Context, tenantID, email string) (*model.U
 	err := tx.q.QueryRowContext(ctx, `SELECT id, tenant_id, email, username, full_name, password_hash,
 		password_change_required, active, verified, insert_instant, last_update_instant, last_login_instant,
 		password_last_update_instant FROM users WHERE tenant_id = $1 AND email_lower = $2`,
-		tenantID, strings.ToLower(email)).Scan(&u.ID, &u.TenantID, &em, &un, &u.FullName, &hash,
+		tenantID, LoginKey(email)).Scan(&u.ID, &u.TenantID, &em, &un, &u.FullName, &hash,
 		&u.PasswordChangeRequired, &u.Active, &u.Verified, &u.InsertInstant, &u.LastUpdateInstant, &lastLogin,
 		&u.PasswordLastUpdateInstant)
 	if err != nil {

@@ -352,3 +352,22 @@ func (tx *Tx) UserActiveByID(ctx context.Context, id string) (exists, active boo
 	}
 	return err == nil, active, err
 }
+
+// SetTokenCutoff ends the user's tokens issued before at: for one
+// application, or for all when applicationID is "". A cut-off only moves
+// forward.
+func (tx *Tx) SetTokenCutoff(ctx context.Context, userID, applicationID string, at int64) error {
+	_, err := tx.q.ExecContext(ctx, `INSERT INTO token_cutoffs (user_id, application_id, not_before) VALUES ($1, $2, $3)
+		ON CONFLICT (user_id, application_id) DO UPDATE SET not_before = excluded.not_before
+		WHERE token_cutoffs.not_before < excluded.not_before`, userID, applicationID, at)
+	return err
+}
+
+// TokenCutoff is the instant before which the user's tokens for the
+// application are ended (0 when none).
+func (tx *Tx) TokenCutoff(ctx context.Context, userID, applicationID string) (int64, error) {
+	var at int64
+	err := tx.q.QueryRowContext(ctx, `SELECT COALESCE(MAX(not_before), 0) FROM token_cutoffs
+		WHERE user_id = $1 AND application_id IN ('', $2)`, userID, applicationID).Scan(&at)
+	return at, err
+}

@@ -115,7 +115,74 @@ func (s *Store) Migrate(ctx context.Context) ([]int64, error) {
 			}
 			applied = append(applied, m.version)
 		}
-		return nil
+		return normalizeLoginKeys(ctx, tx)
 	})
 	return applied, err
+}
+
+// settingLoginKeysNormalized marks that email_lower and username_lower hold
+// LoginKey forms (they held strings.ToLower before).
+const settingLoginKeysNormalized = "login_keys_normalized_instant"
+
+// normalizeLoginKeys rewrites, once, the unique login keys of rows written
+// before they were normalised. Only rows with non-ASCII text can change. A
+// row whose new key would collide with another user's keeps its old key:
+// lookups normalise, so that email (or username) of it no longer finds it;
+// it still signs in by its other identifier, and an operator gives it a
+// new one (docs/compatibility.md). Such rows are rare: two users whose
+// identifiers differed only by compatibility forms or case folding.
+func normalizeLoginKeys(ctx context.Context, tx *Tx) error {
+	if _, done, err := tx.Setting(ctx, settingLoginKeysNormalized); err != nil || done {
+		return err
+	}
+	type loginRow struct{ id, tenant, email, username string }
+	var changed []loginRow
+	rows, err := tx.q.QueryContext(ctx, "SELECT id, tenant_id, COALESCE(email, ''), COALESCE(username, '') FROM users")
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var r loginRow
+		if err := rows.Scan(&r.id, &r.tenant, &r.email, &r.username); err != nil {
+			rows.Close()
+			return err
+		}
+		if !isASCII(r.email) || !isASCII(r.username) {
+			changed = append(changed, r)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, r := range changed {
+		if r.email != "" {
+			if taken, err := tx.UserEmailTaken(ctx, r.tenant, r.email, r.id); err != nil {
+				return err
+			} else if !taken {
+				if _, err := tx.q.ExecContext(ctx, "UPDATE users SET email_lower = $2 WHERE id = $1", r.id, LoginKey(r.email)); err != nil {
+					return err
+				}
+			}
+		}
+		if r.username != "" {
+			if taken, err := tx.UserUsernameTaken(ctx, r.tenant, r.username, r.id); err != nil {
+				return err
+			} else if !taken {
+				if _, err := tx.q.ExecContext(ctx, "UPDATE users SET username_lower = $2 WHERE id = $1", r.id, LoginKey(r.username)); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return tx.InsertSetting(ctx, settingLoginKeysNormalized, fmt.Sprint(time.Now().UnixMilli()))
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }

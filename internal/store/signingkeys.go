@@ -96,6 +96,20 @@ func (tx *Tx) DeleteSigningKey(ctx context.Context, id string) error {
 	return expectOne(res)
 }
 
+// LockSigningKey takes the key's row lock for the rest of the transaction
+// (a no-op update: PostgreSQL locks the row, SQLite's write transaction is
+// already exclusive) and reports whether the key exists. A write that names a
+// key and the deletion of that key both take it first, so one of them always
+// sees the other.
+func (tx *Tx) LockSigningKey(ctx context.Context, id string) (bool, error) {
+	res, err := tx.q.ExecContext(ctx, "UPDATE signing_keys SET last_update_instant = last_update_instant WHERE id = $1", id)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
 // SigningKeyByID finds a key; ErrNoRows when absent.
 func (tx *Tx) SigningKeyByID(ctx context.Context, id string) (*SigningKeyRow, error) {
 	return scanSigningKey(tx.q.QueryRowContext(ctx, "SELECT "+signingKeyColumns+" FROM signing_keys WHERE id = $1", id))

@@ -531,21 +531,22 @@ func TestSettingsTokensAndCacheVersions(t *testing.T) {
 		}
 
 		inTx(t, st, func(tx *store.Tx) error {
-			if err := tx.InsertSetupToken(ctx, "hash-1", 1); err != nil {
+			if err := tx.InsertSetupToken(ctx, "hash-1", 1, 100); err != nil {
 				return err
 			}
-			return tx.InsertSetupToken(ctx, "hash-2", 2)
+			return tx.InsertSetupToken(ctx, "hash-2", 2, 200)
 		})
 		for _, c := range []struct {
 			hash string
+			now  int64
 			want bool
-		}{{"hash-1", true}, {"hash-2", true}, {"hash-3", false}, {"", false}} {
-			if got, err := rd.SetupTokenExists(ctx, c.hash); err != nil || got != c.want {
-				t.Errorf("token %q exists = %v (%v), want %v", c.hash, got, err, c.want)
+		}{{"hash-1", 50, true}, {"hash-1", 100, false}, {"hash-2", 150, true}, {"hash-3", 50, false}, {"", 50, false}} {
+			if got, err := rd.SetupTokenExists(ctx, c.hash, c.now); err != nil || got != c.want {
+				t.Errorf("token %q exists at %d = %v (%v), want %v", c.hash, c.now, got, err, c.want)
 			}
 		}
 		inTx(t, st, func(tx *store.Tx) error { return tx.DeleteSetupTokens(ctx) })
-		if got, err := rd.SetupTokenExists(ctx, "hash-1"); err != nil || got {
+		if got, err := rd.SetupTokenExists(ctx, "hash-1", 50); err != nil || got {
 			t.Errorf("token survived DeleteSetupTokens: %v %v", got, err)
 		}
 

@@ -5,14 +5,21 @@ import "context"
 // SweepExpired deletes at most limit rows of each table that can never be
 // used again as of now: refresh tokens past their expiry (rotated and revoked
 // ones too: past expiry a reuse fails anyway) and one-time codes past
-// theirs. Small batches keep each write transaction short. It returns how
-// many rows went.
+// theirs, the OAuth provider's SSO sessions, authorization codes and
+// device codes past theirs, and rate-limit counters whose window ended.
+// Small batches keep each write transaction short. It returns how many
+// rows went.
 func (tx *Tx) SweepExpired(ctx context.Context, now int64, limit int) (int64, error) {
 	var total int64
-	for _, table := range []string{"refresh_tokens", "one_time_codes"} {
+	for _, table := range []string{"refresh_tokens", "one_time_codes", "oauth_sessions", "oauth_codes", "oauth_device_codes", "rate_limits"} {
 		key := "id"
-		if table == "one_time_codes" {
+		switch table {
+		case "one_time_codes", "oauth_codes":
 			key = "code_hash"
+		case "oauth_device_codes":
+			key = "device_code_hash"
+		case "rate_limits":
+			key = "bucket"
 		}
 		res, err := tx.q.ExecContext(ctx, "DELETE FROM "+table+" WHERE "+key+" IN (SELECT "+key+" FROM "+table+
 			" WHERE expires_instant <= $1 ORDER BY expires_instant LIMIT $2)", now, limit)

@@ -30,16 +30,16 @@ func (tx *Tx) Setting(ctx context.Context, name string) (value string, ok bool, 
 	return value, err == nil, err
 }
 
-// InsertSetupToken records the hash of a setup-wizard token.
-func (tx *Tx) InsertSetupToken(ctx context.Context, hash string, now int64) error {
-	_, err := tx.q.ExecContext(ctx, "INSERT INTO setup_tokens (token_hash, insert_instant) VALUES ($1, $2)", hash, now)
+// InsertSetupToken records the hash of a setup-wizard token and when it expires.
+func (tx *Tx) InsertSetupToken(ctx context.Context, hash string, now, expires int64) error {
+	_, err := tx.q.ExecContext(ctx, "INSERT INTO setup_tokens (token_hash, insert_instant, expires_instant) VALUES ($1, $2, $3)", hash, now, expires)
 	return err
 }
 
-// SetupTokenExists reports whether a token hash is on record.
-func (tx *Tx) SetupTokenExists(ctx context.Context, hash string) (bool, error) {
+// SetupTokenExists reports whether a token hash is on record and unexpired at now.
+func (tx *Tx) SetupTokenExists(ctx context.Context, hash string, now int64) (bool, error) {
 	var n int
-	err := tx.q.QueryRowContext(ctx, "SELECT COUNT(*) FROM setup_tokens WHERE token_hash = $1", hash).Scan(&n)
+	err := tx.q.QueryRowContext(ctx, "SELECT COUNT(*) FROM setup_tokens WHERE token_hash = $1 AND expires_instant > $2", hash, now).Scan(&n)
 	return n > 0, err
 }
 

@@ -32,7 +32,7 @@ func (tx *Tx) TakenRegistrationIDs(ctx context.Context, ids []string) (map[strin
 func lowerAll(values []string) []string {
 	out := make([]string, len(values))
 	for i, v := range values {
-		out[i] = strings.ToLower(v)
+		out[i] = LoginKey(v)
 	}
 	return out
 }

@@ -8,6 +8,9 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
 )
 
 // UserRow is a user as stored. Data is the user's whole JSON object without the
@@ -75,6 +78,16 @@ func scanUsers(rows *sql.Rows, err error) ([]*UserRow, error) {
 // lower-cased. Lookups and uniqueness use the same lower-casing.
 func SearchKey(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
+// LoginKey is the form in which emails and usernames are unique and looked
+// up (email_lower, username_lower): NFKC, then Unicode case folding, then
+// NFKC again (folding can undo normalisation), so that the Kelvin sign,
+// full-width letters and other compatibility forms compare equal to the
+// letters they stand for.
+func LoginKey(s string) string {
+	s = norm.NFKC.String(strings.TrimSpace(s))
+	return norm.NFKC.String(cases.Fold().String(s))
+}
+
 // insertUserColumns lists the columns InsertUserRows writes, in order.
 const insertUserColumns = `id, tenant_id, email, email_lower, username, username_lower, full_name, password_hash,
 	password_change_required, active, verified, data, secrets_sealed, insert_instant, last_update_instant,
@@ -88,8 +101,8 @@ func userInsertArgs(u *UserRow) []any {
 	if data == "" {
 		data = "{}"
 	}
-	return []any{u.ID, u.TenantID, nullString(u.Email), nullString(strings.ToLower(u.Email)), nullString(u.Username),
-		nullString(strings.ToLower(u.Username)), u.FullName, u.PasswordHash, u.PasswordChangeRequired, u.Active,
+	return []any{u.ID, u.TenantID, nullString(u.Email), nullString(LoginKey(u.Email)), nullString(u.Username),
+		nullString(LoginKey(u.Username)), u.FullName, u.PasswordHash, u.PasswordChangeRequired, u.Active,
 		u.Verified, data, nullString(u.SecretsSealed), u.InsertInstant, u.LastUpdateInstant, nullInt(u.LastLoginInstant),
 		u.PasswordLastUpdateInstant, SearchKey(u.Email), SearchKey(u.Username), SearchKey(u.FullName),
 		SearchKey(u.FirstName), SearchKey(u.LastName)}
@@ -167,8 +180,8 @@ func (tx *Tx) UpdateUserRow(ctx context.Context, u *UserRow) error {
 		full_name = $6, password_hash = $7, password_change_required = $8, active = $9, verified = $10, data = $11,
 		secrets_sealed = $12, last_update_instant = $13, password_last_update_instant = $14, email_key = $15,
 		username_key = $16, full_name_key = $17, first_name_key = $18, last_name_key = $19 WHERE id = $1`,
-		u.ID, nullString(u.Email), nullString(strings.ToLower(u.Email)), nullString(u.Username),
-		nullString(strings.ToLower(u.Username)), u.FullName, u.PasswordHash, u.PasswordChangeRequired, u.Active,
+		u.ID, nullString(u.Email), nullString(LoginKey(u.Email)), nullString(u.Username),
+		nullString(LoginKey(u.Username)), u.FullName, u.PasswordHash, u.PasswordChangeRequired, u.Active,
 		u.Verified, data, nullString(u.SecretsSealed), u.LastUpdateInstant, u.PasswordLastUpdateInstant,
 		SearchKey(u.Email), SearchKey(u.Username), SearchKey(u.FullName), SearchKey(u.FirstName), SearchKey(u.LastName))
 	if err != nil {
@@ -216,13 +229,13 @@ func (tx *Tx) UserRowByID(ctx context.Context, id string) (*UserRow, error) {
 // UserRowByEmail finds a user of a tenant by email, case-insensitively.
 func (tx *Tx) UserRowByEmail(ctx context.Context, tenantID, email string) (*UserRow, error) {
 	return scanUser(tx.q.QueryRowContext(ctx, "SELECT "+userColumns+" FROM users WHERE tenant_id = $1 AND email_lower = $2",
-		tenantID, strings.ToLower(strings.TrimSpace(email))))
+		tenantID, LoginKey(email)))
 }
 
 // UserRowByUsername finds a user of a tenant by username, case-insensitively.
 func (tx *Tx) UserRowByUsername(ctx context.Context, tenantID, username string) (*UserRow, error) {
 	return scanUser(tx.q.QueryRowContext(ctx, "SELECT "+userColumns+" FROM users WHERE tenant_id = $1 AND username_lower = $2",
-		tenantID, strings.ToLower(strings.TrimSpace(username))))
+		tenantID, LoginKey(username)))
 }
 
 // UserRowByLoginID finds a user of a tenant whose email or username is
@@ -274,7 +287,7 @@ func (tx *Tx) UserRowsByIDs(ctx context.Context, ids, tenantIDs []string) ([]*Us
 func (tx *Tx) UserEmailTaken(ctx context.Context, tenantID, email, exceptID string) (bool, error) {
 	var n int
 	err := tx.q.QueryRowContext(ctx, "SELECT COUNT(*) FROM users WHERE tenant_id = $1 AND email_lower = $2 AND id <> $3",
-		tenantID, strings.ToLower(email), exceptID).Scan(&n)
+		tenantID, LoginKey(email), exceptID).Scan(&n)
 	return n > 0, err
 }
 
@@ -282,7 +295,7 @@ func (tx *Tx) UserEmailTaken(ctx context.Context, tenantID, email, exceptID stri
 func (tx *Tx) UserUsernameTaken(ctx context.Context, tenantID, username, exceptID string) (bool, error) {
 	var n int
 	err := tx.q.QueryRowContext(ctx, "SELECT COUNT(*) FROM users WHERE tenant_id = $1 AND username_lower = $2 AND id <> $3",
-		tenantID, strings.ToLower(username), exceptID).Scan(&n)
+		tenantID, LoginKey(username), exceptID).Scan(&n)
 	return n > 0, err
 }
 

@@ -108,6 +108,7 @@ type preparedApplication struct {
 	name   string
 	secret string // "" when the request gave none
 	roles  []model.ApplicationRole
+	jwt    model.JWTConfiguration
 }
 
 // normalizeApplication checks an application object as sent and prepares it
@@ -149,6 +150,7 @@ func normalizeApplication(o kit.Object, create bool) (*preparedApplication, *mod
 	var cfg model.ApplicationConfig
 	if kit.DecodeTyped(o, applicationField, &cfg, verrs) {
 		checkApplicationConfig(o, &cfg, verrs)
+		p.jwt = cfg.JWTConfiguration
 	}
 	if create {
 		p.roles = normalizeNewRoles(rolesRaw, verrs)
@@ -489,6 +491,9 @@ func (s *Service) CreateApplication(ctx context.Context, actor kit.Actor, scope 
 		if err := verrs.Err(); err != nil {
 			return err
 		}
+		if err := checkSigningKeyRefs(ctx, tx, applicationField+".jwtConfiguration", &p.jwt); err != nil {
+			return err
+		}
 		if _, err := tx.ApplicationByID(ctx, id); err == nil {
 			return model.FieldError(applicationField+".id", "duplicate", "An application with this id already exists.")
 		} else if !errors.Is(err, store.ErrNoRows) {
@@ -607,6 +612,9 @@ func (s *Service) changeApplication(ctx context.Context, actor kit.Actor, scope 
 		}
 		p, verrs := normalizeApplication(o, false)
 		if err := verrs.Err(); err != nil {
+			return err
+		}
+		if err := checkSigningKeyRefs(ctx, tx, applicationField+".jwtConfiguration", &p.jwt); err != nil {
 			return err
 		}
 		if p.secret == "" {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/latchid/latch/internal/audit"
 	"github.com/latchid/latch/internal/kit"
+	"github.com/latchid/latch/internal/password"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/store"
 )
@@ -26,14 +27,15 @@ type Service struct {
 	log     *slog.Logger
 	audit   *audit.Log
 	apiKeys KeyRefresher
+	limits  password.Limits
 	// Configs holds decoded tenant and application settings (configcache.go).
 	Configs *ConfigCache
 }
 
 // New wires a Service and its settings cache, and hooks the cache to the
 // store's commits.
-func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.Logger, audit *audit.Log, apiKeys KeyRefresher) *Service {
-	s := &Service{store: st, clock: clock, master: master, log: log, audit: audit, apiKeys: apiKeys,
+func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.Logger, audit *audit.Log, apiKeys KeyRefresher, limits password.Limits) *Service {
+	s := &Service{store: st, clock: clock, master: master, log: log, audit: audit, apiKeys: apiKeys, limits: limits,
 		Configs: newConfigCache(st, log)}
 	st.OnCacheBump(s.Configs.OnBump)
 	return s

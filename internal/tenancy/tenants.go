@@ -10,6 +10,7 @@ import (
 	"github.com/latchid/latch/internal/audit"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/password"
 	"github.com/latchid/latch/internal/store"
 )
 
@@ -130,7 +131,7 @@ type TenantSearch struct {
 // normalizeTenant checks a tenant object as sent on create or update and
 // prepares it for storage in place: owned fields removed, defaults filled.
 // It returns the name and the typed view.
-func normalizeTenant(o kit.Object) (string, *model.TenantConfig, *model.Errors) {
+func normalizeTenant(o kit.Object, limits password.Limits) (string, *model.TenantConfig, *model.Errors) {
 	verrs := &model.Errors{}
 	if !TenantFields.Check(o, tenantField, verrs) {
 		return "", nil, verrs
@@ -149,11 +150,11 @@ func normalizeTenant(o kit.Object) (string, *model.TenantConfig, *model.Errors) 
 	if !kit.DecodeTyped(o, tenantField, &cfg, verrs) {
 		return name, nil, verrs
 	}
-	checkTenantConfig(&cfg, verrs)
+	checkTenantConfig(&cfg, limits, verrs)
 	return name, &cfg, verrs
 }
 
-func checkTenantConfig(c *model.TenantConfig, verrs *model.Errors) {
+func checkTenantConfig(c *model.TenantConfig, limits password.Limits, verrs *model.Errors) {
 	f := func(s string) string { return tenantField + "." + s }
 	pv := c.PasswordValidationRules
 	kit.Positive(verrs, f("passwordValidationRules.minLength"), int64(pv.MinLength))
@@ -172,31 +173,46 @@ func checkTenantConfig(c *model.TenantConfig, verrs *model.Errors) {
 			"[tenant.passwordEncryptionConfiguration.encryptionScheme] must be one of "+strings.Join(PasswordSchemes, ", ")+".")
 	}
 	kit.Positive(verrs, f("passwordEncryptionConfiguration.encryptionSchemeFactor"), int64(pe.EncryptionSchemeFactor))
+	// The operator bounds the factor: a tenant key must not be able to make
+	// every login in its tenant (and an unknown user's) cost minutes.
+	if lo, hi, ok := limits.FactorRange(pe.EncryptionScheme); ok && pe.EncryptionSchemeFactor > 0 &&
+		(pe.EncryptionSchemeFactor < lo || pe.EncryptionSchemeFactor > hi) {
+		verrs.Field(f("passwordEncryptionConfiguration.encryptionSchemeFactor"), "invalid",
+			fmt.Sprintf("[tenant.passwordEncryptionConfiguration.encryptionSchemeFactor] must be between %d and %d for %s.", lo, hi, pe.EncryptionScheme))
+	}
 
 	checkJWTConfiguration(&c.JWTConfiguration, f("jwtConfiguration"), true, verrs)
 
 	fa := c.FailedAuthenticationConfiguration
 	kit.Positive(verrs, f("failedAuthenticationConfiguration.tooManyAttempts"), int64(fa.TooManyAttempts))
-	kit.Positive(verrs, f("failedAuthenticationConfiguration.resetCountInSeconds"), int64(fa.ResetCountInSeconds))
-	kit.Positive(verrs, f("failedAuthenticationConfiguration.actionDuration"), fa.ActionDuration)
+	kit.Between(verrs, f("failedAuthenticationConfiguration.resetCountInSeconds"), int64(fa.ResetCountInSeconds), 1, MaxSeconds)
+	kit.Between(verrs, f("failedAuthenticationConfiguration.actionDuration"), fa.ActionDuration, 1, maxActionDuration(fa.ActionDurationUnit))
 	kit.OneOf(verrs, f("failedAuthenticationConfiguration.actionDurationUnit"), fa.ActionDurationUnit,
 		"MINUTES", "HOURS", "DAYS", "WEEKS", "MONTHS", "YEARS")
 
 	ei := c.ExternalIdentifierConfiguration
 	for name, ttl := range map[string]int{
-		"authorizationGrantIdTimeToLiveInSeconds":       ei.AuthorizationGrantIDTimeToLiveInSeconds,
-		"changePasswordIdTimeToLiveInSeconds":           ei.ChangePasswordIDTimeToLiveInSeconds,
-		"deviceCodeTimeToLiveInSeconds":                 ei.DeviceCodeTimeToLiveInSeconds,
-		"emailVerificationIdTimeToLiveInSeconds":        ei.EmailVerificationIDTimeToLiveInSeconds,
-		"externalAuthenticationIdTimeToLiveInSeconds":   ei.ExternalAuthenticationIDTimeToLiveInSeconds,
-		"oneTimePasswordTimeToLiveInSeconds":            ei.OneTimePasswordTimeToLiveInSeconds,
-		"passwordlessLoginTimeToLiveInSeconds":          ei.PasswordlessLoginTimeToLiveInSeconds,
-		"registrationVerificationIdTimeToLiveInSeconds": ei.RegistrationVerificationIDTimeToLiveInSeconds,
-		"setupPasswordIdTimeToLiveInSeconds":            ei.SetupPasswordIDTimeToLiveInSeconds,
-		"twoFactorIdTimeToLiveInSeconds":                ei.TwoFactorIDTimeToLiveInSeconds,
-		"twoFactorTrustIdTimeToLiveInSeconds":           ei.TwoFactorTrustIDTimeToLiveInSeconds,
+		"authorizationGrantIdTimeToLiveInSeconds":            ei.AuthorizationGrantIDTimeToLiveInSeconds,
+		"changePasswordIdTimeToLiveInSeconds":                ei.ChangePasswordIDTimeToLiveInSeconds,
+		"deviceCodeTimeToLiveInSeconds":                      ei.DeviceCodeTimeToLiveInSeconds,
+		"emailVerificationIdTimeToLiveInSeconds":             ei.EmailVerificationIDTimeToLiveInSeconds,
+		"externalAuthenticationIdTimeToLiveInSeconds":        ei.ExternalAuthenticationIDTimeToLiveInSeconds,
+		"loginIntentTimeToLiveInSeconds":                     ei.LoginIntentTimeToLiveInSeconds,
+		"oneTimePasswordTimeToLiveInSeconds":                 ei.OneTimePasswordTimeToLiveInSeconds,
+		"passwordlessLoginTimeToLiveInSeconds":               ei.PasswordlessLoginTimeToLiveInSeconds,
+		"pendingAccountLinkTimeToLiveInSeconds":              ei.PendingAccountLinkTimeToLiveInSeconds,
+		"registrationVerificationIdTimeToLiveInSeconds":      ei.RegistrationVerificationIDTimeToLiveInSeconds,
+		"rememberOAuthScopeConsentChoiceTimeToLiveInSeconds": ei.RememberOAuthScopeConsentChoiceTimeToLiveInSecs,
+		"samlv2AuthNRequestIdTimeToLiveInSeconds":            ei.Samlv2AuthNRequestIDTimeToLiveInSeconds,
+		"setupPasswordIdTimeToLiveInSeconds":                 ei.SetupPasswordIDTimeToLiveInSeconds,
+		"trustTokenTimeToLiveInSeconds":                      ei.TrustTokenTimeToLiveInSeconds,
+		"twoFactorIdTimeToLiveInSeconds":                     ei.TwoFactorIDTimeToLiveInSeconds,
+		"twoFactorOneTimeCodeIdTimeToLiveInSeconds":          ei.TwoFactorOneTimeCodeIDTimeToLiveInSeconds,
+		"twoFactorTrustIdTimeToLiveInSeconds":                ei.TwoFactorTrustIDTimeToLiveInSeconds,
+		"webAuthnAuthenticationChallengeTimeToLiveInSeconds": ei.WebAuthnAuthenticationChallengeTimeToLiveInSecs,
+		"webAuthnRegistrationChallengeTimeToLiveInSeconds":   ei.WebAuthnRegistrationChallengeTimeToLiveInSeconds,
 	} {
-		kit.Positive(verrs, f("externalIdentifierConfiguration."+name), int64(ttl))
+		kit.Between(verrs, f("externalIdentifierConfiguration."+name), int64(ttl), 1, MaxSeconds)
 	}
 	for name, g := range map[string]model.SecureGenerator{
 		"changePasswordIdGenerator":                    ei.ChangePasswordIDGenerator,
@@ -214,12 +230,42 @@ func checkTenantConfig(c *model.TenantConfig, verrs *model.Errors) {
 			"randomBytes", "randomAlpha", "randomAlphaNumeric", "randomDigits")
 	}
 
-	kit.Positive(verrs, f("httpSessionMaxInactiveInterval"), int64(c.HTTPSessionMaxInactiveInterval))
+	kit.Between(verrs, f("httpSessionMaxInactiveInterval"), int64(c.HTTPSessionMaxInactiveInterval), 1, MaxSeconds)
 	if p := c.EmailConfiguration.Port; p < 0 || p > 65535 {
 		verrs.Field(f("emailConfiguration.port"), "invalid", "[tenant.emailConfiguration.port] must be between 0 and 65535.")
 	}
 	kit.OneOf(verrs, f("emailConfiguration.security"), c.EmailConfiguration.Security, "NONE", "SSL", "TLS")
 	kit.OneOf(verrs, f("emailConfiguration.unverified.behavior"), c.EmailConfiguration.Unverified.Behavior, "Allow", "Gated")
+}
+
+// Upper bounds of lifetimes, so that now plus any of them stays far from
+// overflowing an int64 of milliseconds (or a time.Duration). docs/compatibility.md
+// lists them.
+const (
+	// MaxSeconds bounds every lifetime in seconds: access tokens, one-time ids,
+	// sessions, lockout counting (one year).
+	MaxSeconds = 365 * 24 * 3600
+	// MaxRefreshMinutes bounds refresh token lifetimes (ten years).
+	MaxRefreshMinutes = 10 * 365 * 24 * 60
+)
+
+// maxActionDuration bounds a lockout's duration to ten years in its unit.
+func maxActionDuration(unit string) int64 {
+	const years = 10
+	switch unit {
+	case "HOURS":
+		return years * 365 * 24
+	case "DAYS":
+		return years * 365
+	case "WEEKS":
+		return years * 52
+	case "MONTHS":
+		return years * 12
+	case "YEARS":
+		return years
+	default: // MINUTES
+		return years * 365 * 24 * 60
+	}
 }
 
 // checkJWTConfiguration checks token lifetimes and policies. An application's
@@ -228,13 +274,17 @@ func checkJWTConfiguration(j *model.JWTConfiguration, field string, always bool,
 	if !always && !j.Enabled {
 		return
 	}
-	kit.Positive(verrs, field+".timeToLiveInSeconds", int64(j.TimeToLiveInSeconds))
-	kit.Positive(verrs, field+".refreshTokenTimeToLiveInMinutes", int64(j.RefreshTokenTimeToLiveInMinutes))
+	kit.Between(verrs, field+".timeToLiveInSeconds", int64(j.TimeToLiveInSeconds), 1, MaxSeconds)
+	kit.Between(verrs, field+".refreshTokenTimeToLiveInMinutes", int64(j.RefreshTokenTimeToLiveInMinutes), 1, MaxRefreshMinutes)
 	kit.OneOf(verrs, field+".refreshTokenExpirationPolicy", j.RefreshTokenExpirationPolicy,
 		"Fixed", "SlidingWindow", "SlidingWindowWithMaximumLifetime")
 	kit.OneOf(verrs, field+".refreshTokenUsagePolicy", j.RefreshTokenUsagePolicy, "Reusable", "OneTimeUse")
-	if j.RefreshTokenExpirationPolicy == "SlidingWindowWithMaximumLifetime" &&
-		j.RefreshTokenSlidingWindowConfiguration.MaximumTimeToLiveInMinutes < j.RefreshTokenTimeToLiveInMinutes {
+	if j.RefreshTokenExpirationPolicy != "SlidingWindowWithMaximumLifetime" {
+		return
+	}
+	if m := j.RefreshTokenSlidingWindowConfiguration.MaximumTimeToLiveInMinutes; m > MaxRefreshMinutes {
+		kit.Between(verrs, field+".refreshTokenSlidingWindowConfiguration.maximumTimeToLiveInMinutes", int64(m), 1, MaxRefreshMinutes)
+	} else if m < j.RefreshTokenTimeToLiveInMinutes {
 		verrs.Field(field+".refreshTokenSlidingWindowConfiguration.maximumTimeToLiveInMinutes", "invalid",
 			"["+field+".refreshTokenSlidingWindowConfiguration.maximumTimeToLiveInMinutes] must not be less than refreshTokenTimeToLiveInMinutes.")
 	}
@@ -384,8 +434,11 @@ func (s *Service) CreateTenant(ctx context.Context, actor kit.Actor, id string, 
 			// sends (at least the new name) is merged over it.
 			o = model.MergePatch(base, o).(kit.Object)
 		}
-		name, _, verrs := normalizeTenant(o)
+		name, cfg, verrs := normalizeTenant(o, s.limits)
 		if err := verrs.Err(); err != nil {
+			return err
+		}
+		if err := checkSigningKeyRefs(ctx, tx, tenantField+".jwtConfiguration", &cfg.JWTConfiguration); err != nil {
 			return err
 		}
 		if _, err := tx.TenantByID(ctx, id); err == nil {
@@ -477,8 +530,11 @@ func (s *Service) changeTenant(ctx context.Context, actor kit.Actor, scope kit.T
 		if err != nil {
 			return err
 		}
-		name, _, verrs := normalizeTenant(o)
+		name, cfg, verrs := normalizeTenant(o, s.limits)
 		if err := verrs.Err(); err != nil {
+			return err
+		}
+		if err := checkSigningKeyRefs(ctx, tx, tenantField+".jwtConfiguration", &cfg.JWTConfiguration); err != nil {
 			return err
 		}
 		if err := checkTenantName(ctx, tx, name, id); err != nil {
@@ -626,4 +682,40 @@ func tenantWriteError(err error) error {
 		return model.FieldError(tenantField+".id", "duplicate", "A tenant with this id already exists.")
 	}
 	return err
+}
+
+// checkSigningKeyRefs refuses a jwtConfiguration naming a signing key that
+// does not exist or has no private part (it could not sign: logins would
+// fail). The key rows stay locked until the transaction ends, so the key
+// cannot be deleted under the write (signing.Service.Delete locks them too).
+func checkSigningKeyRefs(ctx context.Context, tx *store.Tx, field string, j *model.JWTConfiguration) error {
+	verrs := &model.Errors{}
+	for _, ref := range []struct{ name, id string }{{"accessTokenKeyId", j.AccessTokenKeyID}, {"idTokenKeyId", j.IDTokenKeyID}} {
+		raw := strings.TrimSpace(ref.id)
+		if raw == "" {
+			continue // the default key
+		}
+		f := field + "." + ref.name
+		id, ok := kit.CanonicalID(raw)
+		if !ok {
+			verrs.Field(f, "invalid", "["+f+"] must be the id of a signing key.")
+			continue
+		}
+		exists, err := tx.LockSigningKey(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !exists {
+			verrs.Field(f, "invalid", "["+f+"] names no signing key: no key with id "+id+" exists.")
+			continue
+		}
+		row, err := tx.SigningKeyByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		if row.PrivateSealed == "" {
+			verrs.Field(f, "invalid", "["+f+"] names a key without a private key, which cannot sign tokens.")
+		}
+	}
+	return verrs.Err()
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/latchid/latch/internal/app"
+	"github.com/latchid/latch/internal/password"
 )
 
 // Backend is a database to run a test against.
@@ -100,6 +101,7 @@ type serverOptions struct {
 	clock   *FakeClock
 	env     map[string]string
 	dataDir string
+	observe func(context.Context, password.Job)
 	shared  bool
 }
 
@@ -125,6 +127,12 @@ func WithEnv(kv ...string) Option {
 	}
 }
 
+// WithHashObserver sees every password hash the server runs, in its worker
+// slot, before it runs (to count hashes, or to hold a worker busy).
+func WithHashObserver(f func(context.Context, password.Job)) Option {
+	return func(o *serverOptions) { o.observe = f }
+}
+
 // WithDataDir reuses a data dir (for restart tests).
 func WithDataDir(dir string) Option { return func(o *serverOptions) { o.dataDir = dir } }
 
@@ -146,6 +154,10 @@ func StartServer(t testing.TB, opts ...Option) *Server {
 		"LATCH_DATA_DIR":  o.dataDir,
 		"LATCH_LISTEN":    "127.0.0.1:0",
 		"LATCH_LOG_LEVEL": "warn",
+		// Tests log in far more often than people; the rate-limit tests
+		// set their own limits.
+		"LATCH_AUTH_RATE_PER_ADDRESS": "0",
+		"LATCH_AUTH_RATE_PER_TENANT":  "0",
 	}
 	if o.backend.DatabaseURL != "" {
 		env["LATCH_DATABASE_URL"] = o.backend.DatabaseURL
@@ -158,7 +170,7 @@ func StartServer(t testing.TB, opts ...Option) *Server {
 	ready := make(chan string, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
-	appOpts := app.Options{Ready: func(addr string) { ready <- addr }, SharedDataDir: o.shared}
+	appOpts := app.Options{Ready: func(addr string) { ready <- addr }, HashObserver: o.observe, SharedDataDir: o.shared}
 	if o.clock != nil {
 		appOpts.Clock = o.clock
 	}

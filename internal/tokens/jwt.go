@@ -49,6 +49,8 @@ type AccessClaims struct {
 	AuthTime int64     `json:"auth_time,omitempty"`
 	Sid      string    `json:"sid,omitempty"`
 	Tid      string    `json:"tid"`
+	// Scope: the granted OAuth scopes (OAuth grants only).
+	Scope string `json:"scope,omitempty"`
 }
 
 // Settings are the token lifetimes, policies and key that apply to one
@@ -266,12 +268,21 @@ func (s *Service) checkJWT(ctx context.Context, token string) (*JWT, error) {
 	}
 	j.Expires, j.AuthTime = exp, authTime
 	if c.Sub != nil {
-		exists, active, err := s.store.Read().UserActiveByID(ctx, j.Subject)
+		rd := s.store.Read()
+		exists, active, err := rd.UserActiveByID(ctx, j.Subject)
 		if err != nil {
 			return nil, fmt.Errorf("look up the subject: %w", err)
 		}
 		if !exists || !active {
 			return nil, errors.New("the subject is not an active user")
+		}
+		cutoff, err := rd.TokenCutoff(ctx, j.Subject, j.ApplicationID)
+		if err != nil {
+			return nil, fmt.Errorf("look up the subject's sessions: %w", err)
+		}
+		iat, _ := numberClaim(c.Iat)
+		if endedBefore(int64(iat)*1000, cutoff, true) {
+			return nil, errors.New("issued before the subject's sessions were ended")
 		}
 	}
 	return j, nil

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -118,10 +119,18 @@ type refreshContext struct {
 	roles []string
 }
 
+// refreshUse is who exchanges a refresh token: the JWT refresh API (zero),
+// or an OAuth client (refresh_token grant), which may only use its own
+// tokens and needs the grant enabled rather than allowTokenRefresh.
+type refreshUse struct {
+	clientID string
+	issuer   string // the provider's issuer for the tenant (OAuth only)
+}
+
 // loadRefresh reads a refresh token and checks that it, its application and
-// its user may still be used. A rotated token seen here is a reuse: its
-// family is revoked.
-func (s *Service) loadRefresh(ctx context.Context, value string, now int64) (*refreshContext, error) {
+// its user may still be used by use. A rotated token seen here is a reuse:
+// its family is revoked.
+func (s *Service) loadRefresh(ctx context.Context, value string, now int64, use refreshUse) (*refreshContext, error) {
 	if value == "" || len(value) > maxRefreshTokenLength {
 		return nil, tokenNotUsable()
 	}
@@ -133,7 +142,7 @@ func (s *Service) loadRefresh(ctx context.Context, value string, now int64) (*re
 	if err != nil {
 		return nil, err
 	}
-	if cur.Revoked || cur.ExpiresInstant <= now {
+	if cur.Revoked || cur.ExpiresInstant <= now || (use.clientID != "" && cur.ApplicationID != use.clientID) {
 		return nil, tokenNotUsable()
 	}
 	app, err := s.tenancy.LoginApplicationConfig(ctx, cur.ApplicationID)
@@ -151,7 +160,11 @@ func (s *Service) loadRefresh(ctx context.Context, value string, now int64) (*re
 	if cur.RotatedInstant != nil && !rc.ts.withinGrace(*cur.RotatedInstant, now) {
 		return nil, s.reuseDetected(ctx, cur)
 	}
-	if !app.Active || !app.LoginConfiguration.AllowTokenRefresh {
+	allowed := app.LoginConfiguration.AllowTokenRefresh
+	if use.clientID != "" {
+		allowed = slices.Contains(app.OAuthConfiguration.EnabledGrants, model.GrantRefreshToken)
+	}
+	if !app.Active || !allowed {
 		return nil, tokenNotUsable()
 	}
 	user, err := rd.UserRowByID(ctx, cur.UserID)
@@ -169,6 +182,14 @@ func (s *Service) loadRefresh(ctx context.Context, value string, now int64) (*re
 		return nil, err
 	}
 	if !registered {
+		return nil, tokenNotUsable()
+	}
+	// The family's login, not this row: a rotated successor is as old as it.
+	cutoff, err := rd.TokenCutoff(ctx, user.ID, app.ID)
+	if err != nil {
+		return nil, err
+	}
+	if endedBefore(cur.AuthInstant, cutoff, false) {
 		return nil, tokenNotUsable()
 	}
 	rc.user, rc.roles = user, roles
@@ -205,16 +226,29 @@ func (s *Service) reuseDetected(ctx context.Context, cur *store.RefreshTokenRow)
 // grace period a retry answered with the same new token. A token that
 // cannot be used is a 400 ([invalid]refreshToken), whatever the reason.
 func (s *Service) ExchangeRefreshToken(ctx context.Context, req RefreshRequest, ip string) (*RefreshResult, error) {
+	res, _, err := s.exchangeRefresh(ctx, req, ip, refreshUse{})
+	return res, err
+}
+
+// exchangeRefresh is ExchangeRefreshToken for a caller (use); it also
+// returns the token's row as read (its user, family and data).
+func (s *Service) exchangeRefresh(ctx context.Context, req RefreshRequest, ip string, use refreshUse) (*RefreshResult, *store.RefreshTokenRow, error) {
 	if req.RefreshToken == "" {
-		return nil, model.FieldError("refreshToken", "blank", "A refresh token is required.")
+		return nil, nil, model.FieldError("refreshToken", "blank", "A refresh token is required.")
 	}
 	now := s.now()
-	rc, err := s.loadRefresh(ctx, req.RefreshToken, now)
+	rc, err := s.loadRefresh(ctx, req.RefreshToken, now, use)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cur, ts := rc.cur, rc.ts
+	if use.issuer != "" {
+		ts.issuer = use.issuer
+	}
 	claims := UserClaims(rc.user, ts, rc.app.ID, true, rc.roles, AuthTypeRefreshToken, cur.AuthInstant, now, cur.FamilyID)
+	if use.clientID != "" {
+		claims.Scope = refreshScope(cur.Data)
+	}
 	ttl := ts.TTLSeconds
 	if t := int64(req.TimeToLiveInSeconds); t > 0 && t < ttl {
 		ttl = t
@@ -222,7 +256,7 @@ func (s *Service) ExchangeRefreshToken(ctx context.Context, req RefreshRequest, 
 	}
 	token, err := s.SignClaims(ts, claims)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	res := &RefreshResult{Token: token, TokenTTL: ttl}
 	start, expires := ts.RefreshWindow(now, cur.AuthInstant, cur.StartInstant, cur.ExpiresInstant)
@@ -231,13 +265,13 @@ func (s *Service) ExchangeRefreshToken(ctx context.Context, req RefreshRequest, 
 	if ts.usagePolicy != refreshOneTimeUse {
 		used, err := s.store.Read().UseRefreshToken(ctx, hash, now, start, expires, ip)
 		if errors.Is(err, store.ErrNoRows) {
-			return nil, tokenNotUsable()
+			return nil, nil, tokenNotUsable()
 		}
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		res.RefreshToken, res.RefreshTokenID, res.RefreshTTL = req.RefreshToken, used.ID, (used.ExpiresInstant-now)/1000
-		return res, nil
+		return res, cur, nil
 	}
 
 	if cur.RotatedInstant == nil {
@@ -262,19 +296,19 @@ func (s *Service) ExchangeRefreshToken(ctx context.Context, req RefreshRequest, 
 			return tx.InsertRefreshToken(ctx, next)
 		})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if won {
 			res.RefreshToken, res.RefreshTokenID, res.RefreshTTL = value, next.ID, (expires-now)/1000
-			return res, nil
+			return res, cur, nil
 		}
 	}
 	value, next, err := s.retryRotation(ctx, hash, ts, now)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	res.RefreshToken, res.RefreshTokenID, res.RefreshTTL = value, next.ID, (next.ExpiresInstant-now)/1000
-	return res, nil
+	return res, cur, nil
 }
 
 // refreshTokenAD binds a sealed refresh token value to its row.

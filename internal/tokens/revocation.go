@@ -30,8 +30,16 @@ const (
 )
 
 // RevokeUserTokens revokes every refresh token of a user in tx and audits
-// how many (no entry when there were none). It returns the count.
+// how many (no entry when there were none). It returns the count. On a
+// deactivation, deletion or password change it also ends, for good, the
+// access tokens issued before (see EndSessions).
 func (s *Service) RevokeUserTokens(ctx context.Context, tx *store.Tx, actor kit.Actor, userID, label, why string) (int, error) {
+	switch why {
+	case RevokedDeactivated, RevokedDeleted, RevokedPasswordChanged:
+		if err := s.EndSessions(ctx, tx, userID, ""); err != nil {
+			return 0, err
+		}
+	}
 	n, err := s.RevokeUserRefreshTokens(ctx, tx, userID)
 	if err != nil {
 		return 0, fmt.Errorf("revoke refresh tokens: %w", err)
@@ -51,4 +59,47 @@ func (s *Service) RevokeOnPasswordChange(ctx context.Context, tx *store.Tx, cfg 
 	}
 	_, err := s.RevokeUserTokens(ctx, tx, actor, row.ID, kit.UserLabel(row), RevokedPasswordChanged)
 	return err
+}
+
+// EndSessions records in tx that the user's tokens (for one application, or
+// all when applicationID is "") issued until now are ended. Validation and
+// refresh read the cut-off from the database, so it holds on every node and
+// survives reactivation or a new registration. Access tokens carry iat in
+// whole seconds: one issued in the same second as the cut-off is ended too.
+func (s *Service) EndSessions(ctx context.Context, tx *store.Tx, userID, applicationID string) error {
+	if err := tx.SetTokenCutoff(ctx, userID, applicationID, s.now()); err != nil {
+		return fmt.Errorf("end sessions: %w", err)
+	}
+	return nil
+}
+
+// EndRegistrationSessions ends the access and refresh tokens of a user for
+// one application: its registration was deleted.
+func (s *Service) EndRegistrationSessions(ctx context.Context, tx *store.Tx, actor kit.Actor, userID, label, applicationID string) error {
+	if err := s.EndSessions(ctx, tx, userID, applicationID); err != nil {
+		return err
+	}
+	revoked, err := tx.RevokeRefreshTokens(ctx, store.RefreshTokenFilter{UserID: userID, ApplicationID: applicationID})
+	n := len(revoked)
+	if err != nil {
+		return fmt.Errorf("revoke refresh tokens: %w", err)
+	}
+	if n == 0 {
+		return nil
+	}
+	return s.audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Revoked %d refresh tokens of user %s for application %s: registration deleted", n, label, applicationID),
+		TargetID: userID, Data: map[string]any{"count": n, "reason": "registration deleted", "applicationId": applicationID}})
+}
+
+// endedBefore reports whether a token issued at issuedMillis is ended by
+// the cut-off at cutoffMillis. Access tokens know their issue time to the
+// second only (iatSeconds): the cut-off is rounded up to a whole second.
+func endedBefore(issuedMillis, cutoffMillis int64, iatSeconds bool) bool {
+	if cutoffMillis == 0 {
+		return false
+	}
+	if iatSeconds {
+		cutoffMillis = (cutoffMillis + 999) / 1000 * 1000
+	}
+	return issuedMillis < cutoffMillis
 }

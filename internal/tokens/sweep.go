@@ -11,8 +11,9 @@ import (
 // sweepBatch bounds the rows one sweep transaction deletes per table.
 const sweepBatch = 1000
 
-// SweepExpired deletes refresh tokens and one-time codes that expired, batch
-// by batch until none is left. Expired rows are already refused everywhere
+// SweepExpired deletes refresh tokens, one-time codes, and the OAuth
+// provider's SSO sessions, authorization codes and device codes that
+// expired, batch by batch until none is left. Expired rows are already refused everywhere
 // (each use checks the expiry); this only keeps the tables from growing
 // forever. Nothing a user sees changes, so nothing is audited. Every node may
 // sweep: the deletes are idempotent.

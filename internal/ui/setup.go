@@ -11,6 +11,7 @@ import (
 	"github.com/latchid/latch/internal/httpx"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/throttle"
 )
 
 // maxSetupForm bounds the wizard's form body: four short fields and a token.
@@ -112,6 +113,12 @@ func (u *UI) setupForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (u *UI) setupSubmit(w http.ResponseWriter, r *http.Request) {
+	// Counted per address before anything else, so that neither setup
+	// attempts nor token guesses come faster than the operator allows.
+	if err := u.svc.Throttle.Allow(r.Context(), throttle.Request{Address: u.clientIP(r)}); err != nil {
+		u.fail(w, r, "setup wizard: rate limit", err)
+		return
+	}
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/x-www-form-urlencoded" {
 		u.showMessage(w, r, msgBadForm)
 		return

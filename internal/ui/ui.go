@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/latchid/latch/internal/config"
+	"github.com/latchid/latch/internal/httpx"
 	"github.com/latchid/latch/internal/services"
 )
 
@@ -156,6 +157,11 @@ func (u *UI) assetURL(name string) (string, error) {
 // render writes a page with the headers every page carries. The page is
 // rendered in full before anything is sent, so a template failure is a clean 500.
 func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, page string, v view) {
+	u.renderWith(w, r, status, page, v, contentSecurityPolicy)
+}
+
+// renderWith is render with a given Content-Security-Policy.
+func (u *UI) renderWith(w http.ResponseWriter, r *http.Request, status int, page string, v view, csp string) {
 	var buf bytes.Buffer
 	body := []byte("Internal Server Error\n")
 	if t, ok := u.pages[page]; !ok {
@@ -169,8 +175,10 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, page str
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("Content-Security-Policy", csp)
 	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
@@ -199,7 +207,7 @@ var (
 		Paragraphs: []template.HTML{"This page cannot be used with that request method."}}
 	msgSetupForbidden = message{Status: http.StatusForbidden, Title: "Setup link required", Heading: "Open the setup link from the server's log",
 		Paragraphs: []template.HTML{
-			"Setting up Latch needs the one-time link that the server printed when it started. This address is missing its token, or the token is not valid.",
+			"Setting up Latch needs the one-time link that the server printed when it started. This address is missing its token, or the token is not valid: it expired, or the server restarted and printed a new link.",
 			"Look in the server's output or log for a line with <code>/setup-wizard?token=</code> and open that exact link. Restarting the server prints a fresh link while setup is not done.",
 		}}
 	msgSetupConflict = message{Status: http.StatusConflict, Title: "Setup already completed", Heading: "Setup was completed by someone else",
@@ -209,6 +217,10 @@ var (
 		}}
 	msgBadForm = message{Status: http.StatusBadRequest, Title: "Bad request", Heading: "The form could not be read",
 		Paragraphs: []template.HTML{"The submitted form was malformed or too large. Go back, reload the page and try again."}}
+	msgBusy = message{Status: http.StatusServiceUnavailable, Title: "Busy", Heading: "Latch is busy",
+		Paragraphs: []template.HTML{"Latch has more work than it can take right now. Nothing was changed. Go back and try again in a moment."}}
+	msgTooMany = message{Status: http.StatusTooManyRequests, Title: "Too many requests", Heading: "Too many attempts",
+		Paragraphs: []template.HTML{"Too many requests came from your address. Nothing was changed. Wait a minute, then go back and try again."}}
 	msgInternal = message{Status: http.StatusInternalServerError, Title: "Something went wrong", Heading: "Something went wrong",
 		Paragraphs: []template.HTML{"Latch could not complete this request. The cause was written to the server's log. Try again in a moment."}}
 )
@@ -221,6 +233,15 @@ func (u *UI) showMessage(w http.ResponseWriter, r *http.Request, m message) {
 // fail logs an unexpected error (the log is the only place its detail goes)
 // and shows a generic 500 page.
 func (u *UI) fail(w http.ResponseWriter, r *http.Request, what string, err error) {
+	if status, after, ok := httpx.RetryLater(err); ok {
+		m := msgBusy
+		if status == http.StatusTooManyRequests {
+			m = msgTooMany
+		}
+		w.Header().Set("Retry-After", strconv.Itoa(after))
+		u.showMessage(w, r, m)
+		return
+	}
 	u.log.ErrorContext(r.Context(), what, "method", r.Method, "path", r.URL.Path, "err", err)
 	u.showMessage(w, r, msgInternal)
 }

@@ -312,7 +312,7 @@ func TestSetupWizardCompletes(t *testing.T) {
 		}
 		key := html.UnescapeString(m[1])
 		for _, want := range []string{"readonly", `data-copy="initial-key"`, "/static/copy.js?v=", "not be shown again",
-			"secrets manager", "latch recover api-key", "admin UI does not use it", "email address and password"} {
+			"secrets manager", "latch recover api-key", "do not use it to sign in", "email address and password"} {
 			if !strings.Contains(p.body, want) {
 				t.Errorf("key page lacks %q", want)
 			}

@@ -1,0 +1,59 @@
+package api_test
+
+import (
+	"testing"
+
+	"github.com/latchid/latch/internal/testutil"
+)
+
+// TestLoginIdentifiersNormalised: usernames and emails are compared after
+// NFKC and case folding, for uniqueness and for login, and a username may not
+// be another user's email (nor an email another user's username).
+func TestLoginIdentifiersNormalised(t *testing.T) {
+	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
+		e := lgStart(t, b)
+		app := e.app("Norm", lgAppOpts{})
+		kate := e.user("kate@example.com", lgPassword, map[string]any{"username": "kate"})
+		e.register(kate, app)
+
+		create := func(u map[string]any) *testutil.Response {
+			u["password"] = lgPassword
+			u["tenantId"] = e.tenant
+			return e.do("POST", "/api/user", e.root, map[string]any{"user": u, "skipVerification": true})
+		}
+		dupes := []struct {
+			name string
+			user map[string]any
+			code string
+		}{
+			{"Kelvin sign username", map[string]any{"username": "\u212Aate"}, "[duplicate]user.username"},
+			{"full-width username", map[string]any{"username": "\uff4b\uff41\uff54\uff45"}, "[duplicate]user.username"},
+			{"upper case username", map[string]any{"username": "KATE"}, "[duplicate]user.username"},
+			{"Kelvin sign email", map[string]any{"email": "\u212Aate@example.com"}, "[duplicate]user.email"},
+			{"full-width email", map[string]any{"email": "\uff4bate@example.com"}, "[duplicate]user.email"},
+			{"username is another user's email", map[string]any{"username": "kate@example.com"}, "[duplicate]user.username"},
+			{"username is another user's email, other case", map[string]any{"username": "KATE@example.com"}, "[duplicate]user.username"},
+		}
+		for _, c := range dupes {
+			t.Run(c.name, func(t *testing.T) {
+				taWant400(t, c.name, create(c.user), c.code)
+			})
+		}
+		// An email equal to another user's username.
+		e.user("someone@example.com", lgPassword, map[string]any{"username": "joe@example.org"})
+		taWant400(t, "email is another user's username", create(map[string]any{"email": "joe@example.org"}), "[duplicate]user.email")
+
+		// Login finds kate by the normalised identifier only.
+		for _, id := range []string{"kate", "KATE", "\u212Aate", "\uff4b\uff41\uff54\uff45", "\u212Aate@example.com"} {
+			r := e.login("", map[string]any{"loginId": id, "password": lgPassword, "applicationId": app})
+			if r.Status != 200 {
+				t.Errorf("login as %q: %d, want 200", id, r.Status)
+				continue
+			}
+		}
+		// A look-alike that is not the same after normalisation is another name.
+		if r := create(map[string]any{"username": "k\u0430te"}); r.Status != 200 { // Cyrillic a
+			t.Logf("Cyrillic look-alike username: %d %s", r.Status, r.Body)
+		}
+	})
+}

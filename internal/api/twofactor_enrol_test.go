@@ -1,0 +1,93 @@
+package api_test
+
+import (
+	"encoding/base64"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/latchid/latch/internal/testutil"
+)
+
+// TestTwoFactorEnrolmentNeedsRecentAuthentication: with only an access
+// token, a user who already has a method adds (or removes) one only with the
+// current password or a current code of an existing method; secrets have at
+// least 160 bits; generated ones carry 160 bits of randomness.
+func TestTwoFactorEnrolmentNeedsRecentAuthentication(t *testing.T) {
+	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
+		e := lgStart(t, b)
+		app := e.app("Enrol", lgAppOpts{})
+		email := lgEmail("enrol")
+		uid := e.user(email, lgPassword, nil)
+		e.register(uid, app)
+		token := lgStr(e.loginOK("login", "", map[string]any{"loginId": email, "password": lgPassword, "applicationId": app}, 200)["token"])
+		bearer := []string{"Authorization", "Bearer " + token}
+
+		first, _ := e.tfSecret("", bearer...)
+		raw, err := base64.StdEncoding.DecodeString(first)
+		if err != nil || len(raw)*8 < 160 {
+			t.Errorf("generated secret %q has %d random bits, want at least 160 (%v)", first, len(raw)*8, err)
+		}
+		enable := func(body map[string]any) *testutil.Response {
+			body["method"] = "authenticator"
+			return e.do("POST", "/api/user/two-factor", "", body, bearer...)
+		}
+		// Too short secrets are refused, however they come.
+		short := []struct {
+			name  string
+			body  map[string]any
+			field string
+		}{
+			{"1-byte secret", map[string]any{"secret": "a", "code": tfCode([]byte("a"), e.clock.Now())}, "[tooShort]secret"},
+			{"19-byte secret", map[string]any{"secret": strings.Repeat("k", 19), "code": tfCode([]byte(strings.Repeat("k", 19)), e.clock.Now())}, "[tooShort]secret"},
+			{"10-byte base32", map[string]any{"secretBase32Encoded": "MFRGGZDFMZTWQ2LK", "code": "000000"}, "[tooShort]secretBase32Encoded"},
+		}
+		for _, c := range short {
+			taWant400(t, c.name, enable(c.body), c.field)
+		}
+
+		// The first method needs no more than the token.
+		e.want("first method", enable(map[string]any{"secret": first, "code": tfCode([]byte(first), e.clock.Now())}), 200)
+
+		e.clock.Advance(30 * time.Second)
+		second, _ := e.tfSecret("", bearer...)
+		secondCode := func() string { return tfCode([]byte(second), e.clock.Now()) }
+		cases := []struct {
+			name   string
+			extra  map[string]any
+			status int
+			code   string
+		}{
+			{"token only", nil, 400, "[blank]currentPassword"},
+			{"wrong password", map[string]any{"currentPassword": "not the password"}, 421, ""},
+			{"wrong existing code", map[string]any{"currentCode": "000000"}, 421, ""},
+		}
+		for _, c := range cases {
+			body := map[string]any{"secret": second, "code": secondCode()}
+			for k, v := range c.extra {
+				body[k] = v
+			}
+			r := enable(body)
+			if c.code != "" {
+				taWant400(t, c.name, r, c.code)
+				continue
+			}
+			if r.Status != c.status {
+				t.Errorf("%s: %d %s, want %d", c.name, r.Status, r.Body, c.status)
+			}
+		}
+		e.want("second method with the current password", enable(map[string]any{"secret": second, "code": secondCode(), "currentPassword": lgPassword}), 200)
+
+		// A third with a current code of an existing method.
+		e.clock.Advance(30 * time.Second)
+		third, _ := e.tfSecret("", bearer...)
+		e.want("third method with an existing method's code", enable(map[string]any{"secret": third, "code": tfCode([]byte(third), e.clock.Now()),
+			"currentCode": tfCode([]byte(first), e.clock.Now())}), 200)
+
+		// An API key (an administrator) is not asked.
+		e.clock.Advance(30 * time.Second)
+		fourth, _ := e.tfSecret(e.root)
+		e.want("key adds a method", e.do("POST", "/api/user/two-factor/"+uid, e.root, map[string]any{"method": "authenticator", "secret": fourth,
+			"code": tfCode([]byte(fourth), e.clock.Now())}), 200)
+	})
+}

@@ -1,0 +1,469 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/latchid/latch/internal/authentication"
+	"github.com/latchid/latch/internal/config"
+	"github.com/latchid/latch/internal/httpx"
+	"github.com/latchid/latch/internal/identity"
+	"github.com/latchid/latch/internal/keys"
+	"github.com/latchid/latch/internal/kit"
+	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/oauth"
+	"github.com/latchid/latch/internal/secrets"
+	"github.com/latchid/latch/internal/services"
+	"github.com/latchid/latch/internal/store"
+	"github.com/latchid/latch/internal/tokens"
+	"github.com/latchid/latch/internal/ui"
+)
+
+// The OAuth provider's adapter: internal/oauth declares what it needs
+// (clients, sign-in, tokens, users, sessions and codes); this file
+// implements it over the domain services of the Set (authentication,
+// identity, tenancy, signing, tokens) and the store.
+
+// adminApplicationID is FusionAuth's built-in admin application; its tenant
+// is the Default tenant.
+const adminApplicationID = "3c219e58-ed0e-4b18-ad48-f4f92793ae32"
+
+// newOAuthProvider wires the provider.
+func newOAuthProvider(svc *services.Set, cfg *config.Config, log *slog.Logger, pages *ui.UI, publicURL string) *oauth.Provider {
+	a := &oauthAdapter{svc: svc}
+	return oauth.New(oauth.Deps{
+		Clients: a, Authenticator: a, Tokens: a, Users: a, State: a, Pages: pages,
+		Clock: svc.Clock(), Log: log, PublicURL: publicURL, SecureCookies: cfg.SecureCookies(),
+		ClientIP: func(r *http.Request) string { return httpx.ClientIP(r, cfg.TrustedProxies).String() },
+	})
+}
+
+type oauthAdapter struct{ svc *services.Set }
+
+func notFound(err error) error {
+	if errors.Is(err, model.ErrNotFound) || errors.Is(err, store.ErrNoRows) {
+		return oauth.ErrNotFound
+	}
+	return err
+}
+
+// Client implements oauth.Clients.
+func (a *oauthAdapter) Client(ctx context.Context, clientID string) (*oauth.Client, error) {
+	id, err := uuid.Parse(clientID)
+	if err != nil || id.String() != strings.ToLower(clientID) {
+		return nil, oauth.ErrNotFound
+	}
+	app, err := a.svc.Tenancy.ApplicationConfig(ctx, id.String())
+	if err != nil {
+		return nil, notFound(err)
+	}
+	t, err := a.svc.Tenancy.TenantConfig(ctx, app.TenantID)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return &oauth.Client{App: app, Tenant: t}, nil
+}
+
+// Tenant implements oauth.Clients.
+func (a *oauthAdapter) Tenant(ctx context.Context, tenantID string) (*model.TenantConfig, error) {
+	if tenantID == "" {
+		app, err := a.svc.Tenancy.ApplicationConfig(ctx, adminApplicationID)
+		if err != nil {
+			return nil, notFound(err)
+		}
+		tenantID = app.TenantID
+	}
+	t, err := a.svc.Tenancy.TenantConfig(ctx, tenantID)
+	return t, notFound(err)
+}
+
+func (a *oauthAdapter) caller(c *oauth.Client, ip string) authentication.LoginCaller {
+	return authentication.LoginCaller{Authenticated: true, Scope: kit.TenantScope{Tenants: []string{c.Tenant.ID}}, IP: ip}
+}
+
+// outcome maps a Login API answer to the provider's typed outcome.
+func outcome(res *authentication.LoginResult, err error) (*oauth.LoginOutcome, error) {
+	var verrs *model.Errors
+	switch {
+	case errors.Is(err, model.ErrNotFound), errors.As(err, &verrs), errors.Is(err, model.ErrUnauthorized):
+		return &oauth.LoginOutcome{Status: oauth.LoginFailed}, nil
+	case err != nil:
+		return nil, err
+	}
+	out := &oauth.LoginOutcome{AuthType: tokens.AuthTypePassword}
+	switch res.Outcome {
+	case authentication.Success, authentication.NotRegistered, authentication.EmailNotVerified, authentication.RegistrationNotVerified:
+		out.Status = oauth.LoginOK
+		if res.Response != nil && res.Response.User != nil {
+			out.UserID, _ = res.Response.User["id"].(string)
+		}
+		if out.UserID == "" {
+			return nil, errors.New("login answered without a user")
+		}
+	case authentication.TwoFactorRequired:
+		out.Status, out.TwoFactorID = oauth.LoginTwoFactor, res.Response.TwoFactorID
+	case authentication.PasswordChangeRequired:
+		out.Status, out.ChangePasswordID, out.Reason = oauth.LoginChangePassword, res.Response.ChangePasswordID, res.Response.ChangePasswordReason
+	case authentication.LoginPrevented:
+		out.Status = oauth.LoginLocked
+		if res.Response != nil && len(res.Response.Actions) > 0 {
+			out.LockedUntil = res.Response.Actions[0].Expiry
+		}
+	default: // 410 expired, 423 inactive
+		out.Status = oauth.LoginRefused
+	}
+	return out, nil
+}
+
+// Authenticate implements oauth.Authenticator with the Login API's rules.
+func (a *oauthAdapter) Authenticate(ctx context.Context, c *oauth.Client, loginID, password, ip string) (*oauth.LoginOutcome, error) {
+	return outcome(a.svc.Authentication.Login(ctx, a.caller(c, ip), authentication.LoginRequest{ApplicationID: c.App.ID, LoginID: loginID,
+		Password: password, IPAddress: ip, NoJWT: true}))
+}
+
+// CompleteTwoFactor implements oauth.Authenticator.
+func (a *oauthAdapter) CompleteTwoFactor(ctx context.Context, c *oauth.Client, twoFactorID, code, ip string) (*oauth.LoginOutcome, error) {
+	noJWT := true
+	res, err := a.svc.Authentication.TwoFactorLogin(ctx, a.caller(c, ip), authentication.TwoFactorLoginRequest{ApplicationID: c.App.ID,
+		TwoFactorID: twoFactorID, Code: code, IPAddress: ip, NoJWT: &noJWT})
+	var verrs *model.Errors
+	switch {
+	case errors.Is(err, authentication.ErrTwoFactorCodeInvalid), errors.As(err, &verrs):
+		return &oauth.LoginOutcome{Status: oauth.LoginCodeInvalid}, nil
+	case errors.Is(err, model.ErrNotFound):
+		return &oauth.LoginOutcome{Status: oauth.LoginExpired}, nil
+	}
+	return outcome(res, err)
+}
+
+// ChangePassword implements oauth.Authenticator: the change-password id of
+// a 203, then a login with the one-time password it answers.
+func (a *oauthAdapter) ChangePassword(ctx context.Context, c *oauth.Client, id, password, ip string) (*oauth.LoginOutcome, error) {
+	res, err := a.svc.Identity.ChangePasswordByID(ctx, kit.Actor{Type: kit.ActorSystem, Name: "hosted sign-in page", IP: ip}, id,
+		identity.ChangePasswordRequest{ApplicationID: c.App.ID, Password: password})
+	var verrs *model.Errors
+	switch {
+	case errors.As(err, &verrs):
+		msg := "The new password does not meet the requirements."
+		for _, items := range verrs.FieldErrors {
+			if len(items) > 0 {
+				msg = items[0].Message
+				break
+			}
+		}
+		return &oauth.LoginOutcome{Status: oauth.LoginPasswordInvalid, Message: msg}, nil
+	case errors.Is(err, model.ErrNotFound):
+		return &oauth.LoginOutcome{Status: oauth.LoginExpired}, nil
+	case err != nil:
+		return nil, err
+	}
+	return outcome(a.svc.Authentication.Login(ctx, a.caller(c, ip), authentication.LoginRequest{ApplicationID: c.App.ID,
+		OneTimePassword: res.OneTimePassword, IPAddress: ip, NoJWT: true}))
+}
+
+func tokensOf(t *tokens.OAuthTokens) *oauth.Tokens {
+	return &oauth.Tokens{AccessToken: t.AccessToken, ExpiresIn: t.ExpiresIn, RefreshToken: t.RefreshToken,
+		RefreshTokenID: t.RefreshTokenID, UserID: t.UserID, TenantID: t.TenantID, Scope: t.Scope,
+		AuthInstant: t.AuthInstant, SessionID: t.SessionID}
+}
+
+// IssueTokens implements oauth.TokenIssuer.
+func (a *oauthAdapter) IssueTokens(ctx context.Context, g oauth.Grant) (*oauth.Tokens, error) {
+	t, err := a.svc.Tokens.IssueOAuthTokens(ctx, tokens.OAuthGrant{UserID: g.UserID, ApplicationID: g.ClientID, AuthType: g.AuthType,
+		AuthInstant: g.AuthInstant, Scope: g.Scope, SessionID: g.SessionID, Refresh: g.Refresh, IP: g.IP, Issuer: g.Issuer})
+	if errors.Is(err, tokens.ErrOAuthGrantRefused) {
+		return nil, oauth.ErrGrantRefused
+	}
+	if err != nil {
+		return nil, err
+	}
+	return tokensOf(t), nil
+}
+
+// RefreshTokens implements oauth.TokenIssuer.
+func (a *oauthAdapter) RefreshTokens(ctx context.Context, refreshToken, clientID, issuer, ip string) (*oauth.Tokens, error) {
+	t, err := a.svc.Tokens.ExchangeOAuthRefreshToken(ctx, refreshToken, clientID, issuer, ip)
+	var verrs *model.Errors
+	if errors.As(err, &verrs) {
+		return nil, oauth.ErrGrantRefused
+	}
+	if err != nil {
+		return nil, err
+	}
+	return tokensOf(t), nil
+}
+
+// RevokeRefreshToken implements oauth.TokenIssuer.
+func (a *oauthAdapter) RevokeRefreshToken(ctx context.Context, refreshToken, clientID string) error {
+	_, err := a.svc.Tokens.RevokeOAuthRefreshToken(ctx, refreshToken, clientID)
+	return err
+}
+
+// RevokeRefreshTokenID implements oauth.TokenIssuer.
+func (a *oauthAdapter) RevokeRefreshTokenID(ctx context.Context, id string) error {
+	return a.svc.Tokens.RevokeOAuthRefreshTokenID(ctx, id)
+}
+
+// VerifyAccessToken implements oauth.TokenIssuer.
+func (a *oauthAdapter) VerifyAccessToken(ctx context.Context, token string) (*oauth.AccessToken, error) {
+	j, err := a.svc.Tokens.ValidateJWT(ctx, token)
+	if errors.Is(err, model.ErrUnauthorized) {
+		return nil, oauth.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	var claims map[string]any
+	if err := json.Unmarshal(j.Claims, &claims); err != nil {
+		return nil, oauth.ErrNotFound
+	}
+	aud, _ := claims["aud"].(string)
+	return &oauth.AccessToken{Claims: claims, Subject: j.Subject, TenantID: j.TenantID, ApplicationID: j.ApplicationID, Audience: aud}, nil
+}
+
+// VerifySignature implements oauth.TokenIssuer.
+func (a *oauthAdapter) VerifySignature(_ context.Context, token string) (map[string]any, error) {
+	v, err := a.svc.SigningKeys.Current().Verify(token)
+	if err != nil {
+		return nil, oauth.ErrNotFound
+	}
+	var claims map[string]any
+	if err := json.Unmarshal(v.Payload, &claims); err != nil || claims == nil {
+		return nil, oauth.ErrNotFound
+	}
+	return claims, nil
+}
+
+// idTokenSigner is the signer of the client's id-token key: the
+// application's (JWT configuration enabled), else the tenant's, else its
+// access-token key.
+func (a *oauthAdapter) idTokenSigner(ctx context.Context, c *oauth.Client) (*keys.Signer, error) {
+	id := c.Tenant.JWTConfiguration.IDTokenKeyID
+	if c.App.JWTConfiguration.Enabled && c.App.JWTConfiguration.IDTokenKeyID != "" {
+		id = c.App.JWTConfiguration.IDTokenKeyID
+	}
+	if id == "" {
+		var err error
+		if id, err = a.svc.Signing.AccessTokenKeyID(ctx, c.App.ID); err != nil {
+			return nil, err
+		}
+	}
+	if id == "" {
+		return nil, fmt.Errorf("no id token key for application %s", c.App.ID)
+	}
+	return a.svc.SigningKeys.Current().Signer(id)
+}
+
+// IDTokenAlgorithm implements oauth.TokenIssuer.
+func (a *oauthAdapter) IDTokenAlgorithm(ctx context.Context, c *oauth.Client) (string, error) {
+	sg, err := a.idTokenSigner(ctx, c)
+	if err != nil {
+		return "", err
+	}
+	return sg.Algorithm(), nil
+}
+
+// SignIDToken implements oauth.TokenIssuer.
+func (a *oauthAdapter) SignIDToken(ctx context.Context, c *oauth.Client, claims map[string]any) (string, error) {
+	sg, err := a.idTokenSigner(ctx, c)
+	if err != nil {
+		return "", err
+	}
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", err
+	}
+	return sg.Sign(payload)
+}
+
+// SigningAlgorithms implements oauth.TokenIssuer: the algorithms of the
+// published (asymmetric) keys, as the JWKS lists them.
+func (a *oauthAdapter) SigningAlgorithms() []string {
+	var set struct {
+		Keys []struct {
+			Alg string `json:"alg"`
+		} `json:"keys"`
+	}
+	_ = json.Unmarshal(a.svc.SigningKeys.Current().JWKS(), &set)
+	var out []string
+	for _, k := range set.Keys {
+		if k.Alg != "" && !slices.Contains(out, k.Alg) {
+			out = append(out, k.Alg)
+		}
+	}
+	if len(out) == 0 {
+		out = []string{"RS256"}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// User implements oauth.Users.
+func (a *oauthAdapter) User(ctx context.Context, userID, applicationID string) (*oauth.User, error) {
+	o, err := a.svc.Identity.User(ctx, kit.AllTenants, userID)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	str := func(k string) string { s, _ := o[k].(string); return s }
+	num := func(k string) int64 {
+		switch v := o[k].(type) {
+		case float64:
+			return int64(v)
+		case int64:
+			return v
+		case json.Number:
+			n, _ := v.Int64()
+			return n
+		}
+		return 0
+	}
+	active, _ := o["active"].(bool)
+	verified, _ := o["verified"].(bool)
+	u := &oauth.User{ID: str("id"), TenantID: str("tenantId"), Active: active, Email: str("email"), EmailVerified: verified,
+		Username: str("username"), FirstName: str("firstName"), MiddleName: str("middleName"), LastName: str("lastName"),
+		FullName: str("fullName"), ImageURL: str("imageUrl"), Birthdate: str("birthDate"), MobilePhone: str("mobilePhone"),
+		PasswordLastUpdateInstant: num("passwordLastUpdateInstant")}
+	if applicationID != "" {
+		if u.Roles, u.Registered, err = kit.EffectiveRoles(ctx, a.st(), userID, applicationID); err != nil {
+			return nil, err
+		}
+	}
+	return u, nil
+}
+
+// The oauth.State implementation: SSO sessions and authorization codes.
+
+func (a *oauthAdapter) st() *store.Tx { return a.svc.Store().Read() }
+
+func (a *oauthAdapter) CreateSession(ctx context.Context, tokenHash string, s *oauth.Session) error {
+	return a.st().InsertOAuthSession(ctx, &store.OAuthSession{ID: s.ID, TokenHash: tokenHash, UserID: s.UserID, TenantID: s.TenantID,
+		AuthInstant: s.AuthInstant, AuthType: s.AuthType, KeepSignedIn: s.KeepSignedIn, ExpiresInstant: s.ExpiresInstant,
+		InsertInstant: s.AuthInstant})
+}
+
+func (a *oauthAdapter) SessionByHash(ctx context.Context, tokenHash string, now int64) (*oauth.Session, error) {
+	s, err := a.st().OAuthSessionByHash(ctx, tokenHash, now)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return &oauth.Session{ID: s.ID, UserID: s.UserID, TenantID: s.TenantID, AuthInstant: s.AuthInstant, AuthType: s.AuthType,
+		KeepSignedIn: s.KeepSignedIn, ExpiresInstant: s.ExpiresInstant}, nil
+}
+
+func (a *oauthAdapter) ExtendSession(ctx context.Context, id string, expires int64) error {
+	return a.st().ExtendOAuthSession(ctx, id, expires)
+}
+
+func (a *oauthAdapter) DeleteSession(ctx context.Context, id string) error {
+	_, err := a.st().DeleteOAuthSession(ctx, id)
+	return err
+}
+
+func (a *oauthAdapter) CreateCode(ctx context.Context, codeHash string, c *oauth.Code, now int64) error {
+	return a.st().InsertOAuthCode(ctx, &store.OAuthCode{CodeHash: codeHash, ClientID: c.ClientID, TenantID: c.TenantID,
+		UserID: c.UserID, SessionID: c.SessionID, RedirectURI: c.RedirectURI, Scope: c.Scope, Nonce: c.Nonce,
+		CodeChallenge: c.CodeChallenge, AuthInstant: c.AuthInstant, AuthType: c.AuthType, ExpiresInstant: c.ExpiresInstant,
+		InsertInstant: now})
+}
+
+func codeOf(c *store.OAuthCode) *oauth.Code {
+	return &oauth.Code{ClientID: c.ClientID, TenantID: c.TenantID, UserID: c.UserID, SessionID: c.SessionID,
+		RedirectURI: c.RedirectURI, Scope: c.Scope, Nonce: c.Nonce, CodeChallenge: c.CodeChallenge, AuthInstant: c.AuthInstant,
+		AuthType: c.AuthType, ExpiresInstant: c.ExpiresInstant, RefreshTokenID: c.RefreshTokenID}
+}
+
+func (a *oauthAdapter) ConsumeCode(ctx context.Context, codeHash string, now int64) (*oauth.Code, error) {
+	c, err := a.st().ConsumeOAuthCode(ctx, codeHash, now)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return codeOf(c), nil
+}
+
+func (a *oauthAdapter) MarkCodeReplayed(ctx context.Context, codeHash string) (*oauth.Code, error) {
+	c, err := a.st().MarkOAuthCodeReplayed(ctx, codeHash)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return codeOf(c), nil
+}
+
+func (a *oauthAdapter) SetCodeRefreshToken(ctx context.Context, codeHash, refreshTokenID string) (bool, error) {
+	return a.st().SetOAuthCodeRefreshToken(ctx, codeHash, refreshTokenID)
+}
+
+func deviceOf(d *store.OAuthDeviceCode) *oauth.DeviceGrant {
+	return &oauth.DeviceGrant{UserCode: d.UserCode, ClientID: d.ClientID, TenantID: d.TenantID, Scope: d.Scope,
+		IntervalSeconds: d.IntervalSeconds, ExpiresInstant: d.ExpiresInstant, UserID: d.UserID, SessionID: d.SessionID,
+		AuthInstant: d.AuthInstant, AuthType: d.AuthType}
+}
+
+func (a *oauthAdapter) CreateDeviceGrant(ctx context.Context, hash string, d *oauth.DeviceGrant, now int64) error {
+	err := a.st().InsertOAuthDeviceCode(ctx, &store.OAuthDeviceCode{DeviceCodeHash: hash, UserCode: d.UserCode, ClientID: d.ClientID,
+		TenantID: d.TenantID, Scope: d.Scope, IntervalSeconds: d.IntervalSeconds, ExpiresInstant: d.ExpiresInstant, InsertInstant: now})
+	if store.IsUnique(err) {
+		return oauth.ErrConflict
+	}
+	return err
+}
+
+func (a *oauthAdapter) PendingDeviceGrant(ctx context.Context, userCode string, now int64) (*oauth.DeviceGrant, error) {
+	d, err := a.st().PendingOAuthDeviceCode(ctx, userCode, now)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return deviceOf(d), nil
+}
+
+func (a *oauthAdapter) ApproveDeviceGrant(ctx context.Context, userCode string, s *oauth.Session, now int64) (bool, error) {
+	return a.st().ApproveOAuthDeviceCode(ctx, userCode, s.UserID, s.ID, s.AuthType, s.AuthInstant, now)
+}
+
+func (a *oauthAdapter) TakeApprovedDeviceGrant(ctx context.Context, hash string, now int64) (*oauth.DeviceGrant, error) {
+	d, err := a.st().TakeApprovedOAuthDeviceCode(ctx, hash, now)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return deviceOf(d), nil
+}
+
+func (a *oauthAdapter) PollDeviceGrant(ctx context.Context, hash string, now int64) (*oauth.DeviceGrant, error) {
+	d, err := a.st().PollOAuthDeviceCode(ctx, hash, now)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return deviceOf(d), nil
+}
+
+func (a *oauthAdapter) DeviceGrantByHash(ctx context.Context, hash string) (*oauth.DeviceGrant, error) {
+	d, err := a.st().OAuthDeviceCodeByHash(ctx, hash)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return deviceOf(d), nil
+}
+
+// RefreshTokenStatus implements oauth.TokenIssuer.
+func (a *oauthAdapter) RefreshTokenStatus(ctx context.Context, refreshToken, clientID string) (*oauth.RefreshStatus, error) {
+	if refreshToken == "" || len(refreshToken) > 1024 {
+		return nil, oauth.ErrNotFound
+	}
+	rt, err := a.st().RefreshTokenByHash(ctx, secrets.HashToken(refreshToken))
+	if err != nil {
+		return nil, notFound(err)
+	}
+	now := a.svc.Clock().Now().UnixMilli()
+	if rt.ApplicationID != clientID || rt.Revoked || rt.RotatedInstant != nil || rt.ExpiresInstant <= now {
+		return nil, oauth.ErrNotFound
+	}
+	return &oauth.RefreshStatus{UserID: rt.UserID, TenantID: rt.TenantID, ApplicationID: rt.ApplicationID,
+		ExpiresInstant: rt.ExpiresInstant, InsertInstant: rt.InsertInstant}, nil
+}

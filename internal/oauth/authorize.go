@@ -1,0 +1,435 @@
+package oauth
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/latchid/latch/internal/model"
+)
+
+// authParams are the authorization request's parameters, carried through
+// the sign-in forms as hidden fields (the pages keep no server state).
+var authParams = []string{"client_id", "redirect_uri", "response_type", "response_mode", "scope", "state", "nonce",
+	"code_challenge", "code_challenge_method", "prompt", "max_age", "login_hint", "id_token_hint", "tenantId", "idp_hint"}
+
+// Bounds on what a request may carry.
+const (
+	maxParamLength = 2048
+	// maxCodeTTLSeconds: an authorization code lives at most this long
+	// (RFC 6749 4.1.2 recommends at most 10 minutes).
+	maxCodeTTLSeconds     = 600
+	defaultCodeTTLSeconds = 30
+)
+
+// authRequest is a validated authorization request.
+type authRequest struct {
+	client       *Client
+	params       url.Values // the request's own parameters (authParams only)
+	redirectURI  string
+	responseMode string
+	scope        string
+	state        string
+	nonce        string
+	challenge    string
+	prompts      []string
+	maxAge       int64 // seconds; -1 when not given
+	idTokenHint  string
+	userCode     string // a device grant's user code: sign-in approves it instead of issuing a code
+}
+
+func (a *authRequest) prompt(p string) bool { return slices.Contains(a.prompts, p) }
+
+// authorize is GET|POST /oauth2/authorize.
+func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		p.errorPage(w, r, http.StatusBadRequest, "The request could not be read", "The sign-in request was malformed. Go back to the application and start again.")
+		return
+	}
+	ar, pageErr, redirErr := p.parseAuthRequest(r.Context(), r.Form)
+	if pageErr != nil {
+		p.errorPage(w, r, http.StatusBadRequest, "This sign-in request cannot be completed", pageErr.Description)
+		return
+	}
+	if redirErr != nil {
+		p.redirectError(w, r, ar, redirErr)
+		return
+	}
+	if r.Method == http.MethodPost && r.PostForm.Get("latch_step") == "login" {
+		p.loginSubmit(w, r, ar)
+		return
+	}
+	sess, user := p.currentSession(r, ar.client)
+	needLogin := sess == nil || ar.prompt("login")
+	if sess != nil && ar.maxAge >= 0 && p.now()-sess.AuthInstant > ar.maxAge*1000 {
+		needLogin = true
+	}
+	if sess != nil && ar.idTokenHint != "" {
+		claims, err := p.Tokens.VerifySignature(r.Context(), ar.idTokenHint)
+		if err != nil {
+			p.redirectError(w, r, ar, &oauthError{Code: "invalid_request", Reason: "invalid_id_token_hint", Description: "The id_token_hint is not a token Latch issued."})
+			return
+		}
+		if sub, _ := claims["sub"].(string); sub != sess.UserID {
+			needLogin = true
+		}
+	}
+	if needLogin {
+		if ar.prompt("none") {
+			p.redirectError(w, r, ar, &oauthError{Code: "login_required", Reason: "login_required", Description: "The user is not signed in."})
+			return
+		}
+		p.showLogin(w, r, ar, http.StatusOK, ar.params.Get("login_hint"), "")
+		return
+	}
+	p.completeAuthorization(w, r, ar, sess, user)
+}
+
+// parseAuthRequest validates an authorization request. pageErr: the
+// client or redirect URI cannot be trusted, so the error is shown, never
+// redirected. redirErr: an error for the client at its redirect URI.
+func (p *Provider) parseAuthRequest(ctx context.Context, form url.Values) (ar *authRequest, pageErr, redirErr *oauthError) {
+	ar = &authRequest{params: url.Values{}, maxAge: -1}
+	for _, k := range authParams {
+		vs := form[k]
+		if len(vs) > 1 {
+			if k == "client_id" || k == "redirect_uri" {
+				return nil, errInvalidRequest("invalid_request", "The request repeats the parameter "+k+"."), nil
+			}
+			redirErr = errInvalidRequest("invalid_request", "The request repeats the parameter "+k+".")
+		}
+		if len(vs) > 0 && vs[0] != "" {
+			if len(vs[0]) > maxParamLength {
+				if k == "client_id" || k == "redirect_uri" {
+					return nil, errInvalidRequest("invalid_request", "The parameter "+k+" is too long."), nil
+				}
+				redirErr = errInvalidRequest("invalid_request", "The parameter "+k+" is too long.")
+				continue
+			}
+			ar.params.Set(k, vs[0])
+		}
+	}
+	clientID := ar.params.Get("client_id")
+	if clientID == "" {
+		return nil, errInvalidRequest("missing_client_id", "The request names no client (client_id is missing)."), nil
+	}
+	c, err := p.Clients.Client(ctx, clientID)
+	if err != nil || !c.App.Active {
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			p.Log.ErrorContext(ctx, "oauth: look up client", "err", err)
+		}
+		return nil, &oauthError{Code: "invalid_client", Reason: "invalid_client_id", Description: "No active application has this client_id."}, nil
+	}
+	ar.client = c
+	ar.redirectURI = ar.params.Get("redirect_uri")
+	if ar.redirectURI == "" {
+		return nil, errInvalidRequest("missing_redirect_uri", "The request has no redirect_uri."), nil
+	}
+	if !redirectAllowed(c.App.OAuthConfiguration, ar.redirectURI) {
+		return nil, errInvalidRequest("invalid_redirect_uri", "The redirect_uri is not one of the application's authorized redirect URLs."), nil
+	}
+	// From here on errors go back to the client.
+	ar.state, ar.nonce, ar.scope = ar.params.Get("state"), ar.params.Get("nonce"), normalizeScope(ar.params.Get("scope"))
+	ar.responseMode = ar.params.Get("response_mode")
+	switch ar.responseMode {
+	case "":
+		ar.responseMode = "query"
+	case "query", "fragment", "form_post":
+	default:
+		ar.responseMode = "query"
+		return ar, nil, errInvalidRequest("invalid_response_mode", "response_mode must be query, fragment or form_post.")
+	}
+	if redirErr != nil {
+		return ar, nil, redirErr
+	}
+	if form.Get("request") != "" {
+		return ar, nil, &oauthError{Code: "request_not_supported", Reason: "unknown", Description: "Request objects (request) are not supported."}
+	}
+	if form.Get("request_uri") != "" {
+		return ar, nil, &oauthError{Code: "request_uri_not_supported", Reason: "unknown", Description: "Request objects by reference (request_uri) are not supported."}
+	}
+	switch rt := ar.params.Get("response_type"); {
+	case rt == "":
+		return ar, nil, errInvalidRequest("missing_response_type", "The request has no response_type.")
+	case rt != "code":
+		return ar, nil, &oauthError{Code: "unsupported_response_type", Reason: "invalid_response_type", Description: "Only response_type=code is supported."}
+	}
+	oc := c.App.OAuthConfiguration
+	if !slices.Contains(oc.EnabledGrants, model.GrantAuthorizationCode) {
+		return ar, nil, &oauthError{Code: "unauthorized_client", Reason: "grant_type_disabled", Description: "The application does not enable the authorization_code grant."}
+	}
+	ar.challenge = ar.params.Get("code_challenge")
+	method := ar.params.Get("code_challenge_method")
+	switch {
+	case method != "" && method != "S256":
+		return ar, nil, errInvalidRequest("invalid_pkce_code_challenge_method", "code_challenge_method must be S256.")
+	case method != "" && ar.challenge == "":
+		return ar, nil, errInvalidRequest("missing_code_challenge", "code_challenge_method was given without a code_challenge.")
+	case ar.challenge != "" && method == "":
+		// RFC 7636 defaults to plain, which Latch refuses.
+		return ar, nil, errInvalidRequest("invalid_pkce_code_challenge_method", "code_challenge_method must be S256 (plain is not accepted).")
+	case ar.challenge != "" && !validChallenge(ar.challenge):
+		return ar, nil, errInvalidRequest("invalid_pkce_code_challenge", "The code_challenge is not a base64url SHA-256 value.")
+	case ar.challenge == "" && pkceRequired(oc):
+		return ar, nil, errInvalidRequest("missing_code_challenge", "This application requires PKCE: send code_challenge with code_challenge_method=S256.")
+	}
+	if v := ar.params.Get("prompt"); v != "" {
+		ar.prompts = strings.Fields(v)
+		for _, pr := range ar.prompts {
+			if !slices.Contains([]string{"none", "login", "consent", "select_account"}, pr) {
+				return ar, nil, errInvalidRequest("invalid_prompt", "prompt must be none, login, consent or select_account.")
+			}
+		}
+		if ar.prompt("none") && len(ar.prompts) > 1 {
+			return ar, nil, errInvalidRequest("invalid_prompt", "prompt=none cannot be combined with other values.")
+		}
+	}
+	if v := ar.params.Get("max_age"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return ar, nil, errInvalidRequest("invalid_request", "max_age must be a whole number of seconds.")
+		}
+		ar.maxAge = n
+	}
+	ar.idTokenHint = ar.params.Get("id_token_hint")
+	return ar, nil, nil
+}
+
+// normalizeScope drops repeated scopes, keeping the order given.
+func normalizeScope(s string) string {
+	var out []string
+	for _, f := range strings.Fields(s) {
+		if !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+func hasScope(scope, want string) bool { return slices.Contains(strings.Fields(scope), want) }
+
+// clientAuthPolicy is the application's clientAuthenticationPolicy.
+func clientAuthPolicy(oc model.OAuth2Configuration) string {
+	if oc.ClientAuthenticationPolicy != "" {
+		return oc.ClientAuthenticationPolicy
+	}
+	if oc.RequireClientAuthentication {
+		return "Required"
+	}
+	return "NotRequired"
+}
+
+// pkceRequired: the application's proofKeyForCodeExchangePolicy demands
+// PKCE, or the client need not authenticate (a public client must prove
+// possession with PKCE; OAuth 2.1 and RFC 9700).
+func pkceRequired(oc model.OAuth2Configuration) bool {
+	switch oc.ProofKeyForCodeExchangePolicy {
+	case "Required":
+		return true
+	}
+	return clientAuthPolicy(oc) != "Required"
+}
+
+var challengePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
+
+func validChallenge(c string) bool { return challengePattern.MatchString(c) }
+
+var verifierPattern = regexp.MustCompile(`^[A-Za-z0-9._~-]{43,128}$`)
+
+// pkceMatches checks a code_verifier against an S256 challenge in constant time.
+func pkceMatches(verifier, challenge string) bool {
+	if !verifierPattern.MatchString(verifier) {
+		return false
+	}
+	sum := sha256.Sum256([]byte(verifier))
+	got := base64.RawURLEncoding.EncodeToString(sum[:])
+	return subtle.ConstantTimeCompare([]byte(got), []byte(challenge)) == 1
+}
+
+// redirectAllowed compares a redirect URI with the application's
+// authorized redirect URLs: exactly (RFC 9700), except that a loopback
+// redirect (http://127.0.0.1 or http://[::1]) may use any port (RFC 8252),
+// and that under AllowWildcards a registered URL's * matches within one
+// host label, port, path segment or query value.
+func redirectAllowed(oc model.OAuth2Configuration, uri string) bool {
+	u, err := url.Parse(uri)
+	if err != nil || !u.IsAbs() || u.Host == "" && u.Scheme == "http" || u.Fragment != "" || strings.Contains(uri, "#") || u.User != nil {
+		return false
+	}
+	for _, reg := range oc.AuthorizedRedirectURLs {
+		if reg == uri {
+			return true
+		}
+		if loopbackMatch(reg, u) {
+			return true
+		}
+		if oc.AuthorizedURLValidationPolicy == "AllowWildcards" && strings.Contains(reg, "*") && wildcardMatch(reg, uri) {
+			return true
+		}
+	}
+	return false
+}
+
+func loopbackMatch(reg string, u *url.URL) bool {
+	if u.Scheme != "http" {
+		return false
+	}
+	ip := net.ParseIP(u.Hostname())
+	if ip == nil || !ip.IsLoopback() {
+		return false
+	}
+	ru, err := url.Parse(reg)
+	if err != nil || ru.Scheme != "http" || ru.Hostname() != u.Hostname() {
+		return false
+	}
+	return ru.EscapedPath() == u.EscapedPath() && ru.RawQuery == u.RawQuery && ru.User == nil && ru.Fragment == ""
+}
+
+// wildcardMatch matches uri against a registered URL with * wildcards: in
+// the authority a * spans characters of one label (no dot, colon, slash or
+// @), after it characters of one path segment or query value.
+func wildcardMatch(reg, uri string) bool {
+	schemeEnd := strings.Index(reg, "://")
+	if schemeEnd < 0 {
+		return false
+	}
+	rest := reg[schemeEnd+3:]
+	authEnd := strings.IndexAny(rest, "/?")
+	if authEnd < 0 {
+		authEnd = len(rest)
+	}
+	var b strings.Builder
+	b.WriteString("^")
+	b.WriteString(regexp.QuoteMeta(reg[:schemeEnd+3]))
+	for i, part := range strings.Split(rest[:authEnd], "*") {
+		if i > 0 {
+			b.WriteString(`[^./:?#@]+`)
+		}
+		b.WriteString(regexp.QuoteMeta(part))
+	}
+	for i, part := range strings.Split(rest[authEnd:], "*") {
+		if i > 0 {
+			b.WriteString(`[^/?#&=]*`)
+		}
+		b.WriteString(regexp.QuoteMeta(part))
+	}
+	b.WriteString("$")
+	re, err := regexp.Compile(b.String())
+	return err == nil && re.MatchString(uri)
+}
+
+// redirectError sends an error to the client's redirect URI, with state
+// and iss (RFC 9207).
+func (p *Provider) redirectError(w http.ResponseWriter, r *http.Request, ar *authRequest, e *oauthError) {
+	v := url.Values{}
+	v.Set("error", e.Code)
+	if e.Description != "" {
+		v.Set("error_description", e.Description)
+	}
+	if e.Reason != "" {
+		v.Set("error_reason", e.Reason)
+	}
+	p.respond(w, r, ar, v)
+}
+
+// respond delivers an authorization response (code or error) in the
+// request's response mode, with state and iss.
+func (p *Provider) respond(w http.ResponseWriter, r *http.Request, ar *authRequest, v url.Values) {
+	if ar.state != "" {
+		v.Set("state", ar.state)
+	}
+	v.Set("iss", p.issuer(ar.client.Tenant))
+	if ar.responseMode == "form_post" {
+		type field struct{ Name, Value string }
+		var fields []field
+		for _, k := range sortedKeys(v) {
+			fields = append(fields, field{k, v.Get(k)})
+		}
+		origin := ""
+		if u, err := url.Parse(ar.redirectURI); err == nil {
+			origin = u.Scheme + "://" + u.Host
+		}
+		p.Pages.Page(w, r, http.StatusOK, "oauth_form_post", "Continue", map[string]any{"Action": ar.redirectURI, "Fields": fields}, origin)
+		return
+	}
+	u, _ := url.Parse(ar.redirectURI)
+	if ar.responseMode == "fragment" {
+		u.Fragment = ""
+		u.RawFragment = ""
+		target := u.String() + "#" + v.Encode()
+		redirect(w, r, target)
+		return
+	}
+	q := u.Query()
+	for k, vs := range v {
+		q[k] = vs
+	}
+	u.RawQuery = q.Encode()
+	redirect(w, r, u.String())
+}
+
+// redirect answers 303 to a POST (so the browser GETs the target) and 302
+// to a GET.
+func redirect(w http.ResponseWriter, r *http.Request, target string) {
+	status := http.StatusFound
+	if r.Method == http.MethodPost {
+		status = http.StatusSeeOther
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Location", target)
+	w.WriteHeader(status)
+}
+
+func sortedKeys(v url.Values) []string {
+	keys := make([]string, 0, len(v))
+	for k := range v {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// codeTTL is how long the tenant's authorization codes live, at most 10 minutes.
+func codeTTL(t *model.TenantConfig) int64 {
+	s := int64(t.ExternalIdentifierConfiguration.AuthorizationGrantIDTimeToLiveInSeconds)
+	if s <= 0 {
+		s = defaultCodeTTLSeconds
+	}
+	return min(s, maxCodeTTLSeconds)
+}
+
+// completeAuthorization issues an authorization code for a signed-in user
+// and sends it to the client.
+func (p *Provider) completeAuthorization(w http.ResponseWriter, r *http.Request, ar *authRequest, sess *Session, user *User) {
+	oc := ar.client.App.OAuthConfiguration
+	if ar.userCode != "" {
+		p.approveDevice(w, r, ar, sess, user)
+		return
+	}
+	if oc.RequireRegistration && !user.Registered {
+		p.redirectError(w, r, ar, &oauthError{Code: "access_denied", Reason: "registration_required", Description: "The user is not registered for this application."})
+		return
+	}
+	code := newToken()
+	now := p.now()
+	c := &Code{ClientID: ar.client.App.ID, TenantID: ar.client.Tenant.ID, UserID: sess.UserID, SessionID: sess.ID,
+		RedirectURI: ar.redirectURI, Scope: ar.scope, Nonce: ar.nonce, CodeChallenge: ar.challenge,
+		AuthInstant: sess.AuthInstant, AuthType: sess.AuthType, ExpiresInstant: now + codeTTL(ar.client.Tenant)*1000}
+	if err := p.State.CreateCode(r.Context(), hashToken(code), c, now); err != nil {
+		p.Log.ErrorContext(r.Context(), "oauth: store authorization code", "err", err)
+		p.redirectError(w, r, ar, &oauthError{Code: "server_error", Description: "The server could not complete the request."})
+		return
+	}
+	v := url.Values{}
+	v.Set("code", code)
+	p.respond(w, r, ar, v)
+}

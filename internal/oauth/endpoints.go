@@ -1,0 +1,257 @@
+package oauth
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// bearerToken reads an access token from Authorization: Bearer, or from a
+// form body's access_token (RFC 6750 2.2); never from the query string.
+func bearerToken(r *http.Request) (string, *oauthError) {
+	h := r.Header.Get("Authorization")
+	if h != "" {
+		scheme, tok, ok := strings.Cut(h, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
+			return "", &oauthError{Code: "invalid_token", Reason: "access_token_malformed", Description: "Send the access token as Authorization: Bearer <token>."}
+		}
+		return strings.TrimSpace(tok), nil
+	}
+	if r.Method == http.MethodPost {
+		if e := readForm(r); e == nil {
+			if t := r.PostForm.Get("access_token"); t != "" {
+				return t, nil
+			}
+		}
+	}
+	return "", &oauthError{Code: "invalid_request", Reason: "access_token_required", Description: "The request has no access token."}
+}
+
+func writeBearerError(w http.ResponseWriter, e *oauthError) {
+	ch := `Bearer realm="latch"`
+	if e.Code == "invalid_token" {
+		ch += `, error="invalid_token"`
+	}
+	w.Header().Set("WWW-Authenticate", ch)
+	status := http.StatusUnauthorized
+	if e.Code == "invalid_request" && e.Reason != "access_token_required" {
+		status = http.StatusBadRequest
+	}
+	writeJSON(w, status, e)
+}
+
+// userinfo is GET|POST /oauth2/userinfo.
+func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) {
+	tok, e := bearerToken(r)
+	if e != nil {
+		writeBearerError(w, e)
+		return
+	}
+	at, err := p.Tokens.VerifyAccessToken(r.Context(), tok)
+	if err != nil || at.Claims["authenticationType"] == nil {
+		// An ID token (no authenticationType) is not an access token.
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			p.serverError(w, r, "verify access token", err)
+			return
+		}
+		writeBearerError(w, &oauthError{Code: "invalid_token", Reason: "access_token_invalid", Description: "The access token is invalid or expired."})
+		return
+	}
+	appID := at.ApplicationID
+	if appID == "" {
+		appID = at.Audience
+	}
+	u, err := p.Users.User(r.Context(), at.Subject, appID)
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			writeBearerError(w, &oauthError{Code: "invalid_token", Reason: "access_token_invalid", Description: "The access token's user is gone."})
+			return
+		}
+		p.serverError(w, r, "load user", err)
+		return
+	}
+	scope, hasScopeClaim := at.Claims["scope"].(string)
+	if !hasScopeClaim {
+		scope = "openid email profile phone" // a Login API token: FusionAuth shows every claim
+	}
+	out := map[string]any{"sub": u.ID}
+	userClaims(out, u, scope)
+	if u.Registered && appID != "" {
+		out["applicationId"] = appID
+		roles := u.Roles
+		if roles == nil {
+			roles = []string{}
+		}
+		out["roles"] = roles
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// introspect is POST /oauth2/introspect (RFC 7662 with FusionAuth's
+// claims). A token of another client or tenant is {"active":false}.
+func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) {
+	if e := readForm(r); e != nil {
+		writeError(w, http.StatusBadRequest, e)
+		return
+	}
+	ca, status, e := p.authenticateClient(r)
+	if e != nil {
+		writeError(w, status, e)
+		return
+	}
+	if status, e := requireAuthenticated(ca); e != nil {
+		writeError(w, status, e)
+		return
+	}
+	tok := r.PostForm.Get("token")
+	if tok == "" {
+		writeError(w, http.StatusBadRequest, errInvalidRequest("missing_token", "The request has no token."))
+		return
+	}
+	inactive := map[string]any{"active": false}
+	if hint := r.PostForm.Get("token_type_hint"); hint != "" && hint != "access_token" && hint != "refresh_token" {
+		writeError(w, http.StatusBadRequest, &oauthError{Code: "unsupported_token_type", Reason: "unsupported_token_type", Description: "token_type_hint must be access_token or refresh_token."})
+		return
+	}
+	at, err := p.Tokens.VerifyAccessToken(r.Context(), tok)
+	if err != nil {
+		if !errors.Is(err, ErrNotFound) {
+			p.serverError(w, r, "verify access token", err)
+			return
+		}
+		// Not an access token: maybe the client's refresh token.
+		rs, err := p.Tokens.RefreshTokenStatus(r.Context(), tok, ca.client.App.ID)
+		if err != nil {
+			if !errors.Is(err, ErrNotFound) {
+				p.serverError(w, r, "read refresh token", err)
+				return
+			}
+			writeJSON(w, http.StatusOK, inactive)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"active": true, "sub": rs.UserID, "tid": rs.TenantID, "client_id": rs.ApplicationID,
+			"aud": rs.ApplicationID, "exp": rs.ExpiresInstant / 1000, "iat": rs.InsertInstant / 1000, "token_type": "refresh_token"})
+		return
+	}
+	if at.Audience != ca.client.App.ID || at.TenantID != ca.client.Tenant.ID || at.Claims["authenticationType"] == nil {
+		writeJSON(w, http.StatusOK, inactive)
+		return
+	}
+	out := map[string]any{}
+	for k, v := range at.Claims {
+		out[k] = v
+	}
+	out["active"] = true
+	out["client_id"] = at.Audience
+	out["token_type"] = "Bearer"
+	writeJSON(w, http.StatusOK, out)
+}
+
+// revoke is POST /oauth2/revoke (RFC 7009): the client's own refresh token
+// is revoked with its family; anything else is acknowledged the same way.
+func (p *Provider) revoke(w http.ResponseWriter, r *http.Request) {
+	if e := readForm(r); e != nil {
+		writeError(w, http.StatusBadRequest, e)
+		return
+	}
+	ca, status, e := p.authenticateClient(r)
+	if e != nil {
+		writeError(w, status, e)
+		return
+	}
+	if status, e := requireAuthenticated(ca); e != nil {
+		writeError(w, status, e)
+		return
+	}
+	tok := r.PostForm.Get("token")
+	if tok == "" {
+		writeError(w, http.StatusBadRequest, errInvalidRequest("missing_token", "The request has no token."))
+		return
+	}
+	if err := p.Tokens.RevokeRefreshToken(r.Context(), tok, ca.client.App.ID); err != nil {
+		p.serverError(w, r, "revoke", err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+}
+
+// logout is GET|POST /oauth2/logout (RP-initiated logout): it ends the
+// browser's SSO session and redirects to post_logout_redirect_uri only when
+// the application registered it (logoutURL or authorizedRedirectURLs).
+func (p *Provider) logout(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		p.errorPage(w, r, http.StatusBadRequest, "The request could not be read", "The sign-out request was malformed.")
+		return
+	}
+	for _, k := range []string{"client_id", "id_token_hint", "post_logout_redirect_uri", "state"} {
+		if len(r.Form[k]) > 1 || len(r.Form.Get(k)) > maxParamLength*4 {
+			p.errorPage(w, r, http.StatusBadRequest, "This sign-out request cannot be completed", "The request repeats or overlong parameter "+k+".")
+			return
+		}
+	}
+	clientID, hint := r.Form.Get("client_id"), r.Form.Get("id_token_hint")
+	if hint != "" {
+		claims, err := p.Tokens.VerifySignature(r.Context(), hint)
+		if err != nil {
+			p.errorPage(w, r, http.StatusBadRequest, "This sign-out request cannot be completed", "The id_token_hint is not a token Latch issued.")
+			return
+		}
+		aud, _ := claims["aud"].(string)
+		if clientID != "" && aud != clientID {
+			p.errorPage(w, r, http.StatusBadRequest, "This sign-out request cannot be completed", "The id_token_hint was issued to another application.")
+			return
+		}
+		clientID = aud
+	}
+	var c *Client
+	if clientID != "" {
+		var err error
+		if c, err = p.Clients.Client(r.Context(), clientID); err != nil {
+			if !errors.Is(err, ErrNotFound) {
+				p.pageFailure(w, r, "look up client", err)
+				return
+			}
+			p.errorPage(w, r, http.StatusBadRequest, "This sign-out request cannot be completed", "No application has this client_id.")
+			return
+		}
+	}
+	target := r.Form.Get("post_logout_redirect_uri")
+	if target != "" {
+		if c == nil || !logoutAllowed(c, target) {
+			p.errorPage(w, r, http.StatusBadRequest, "This sign-out request cannot be completed",
+				"The post_logout_redirect_uri is not registered for the application.")
+			return
+		}
+	} else if c != nil {
+		target = c.App.OAuthConfiguration.LogoutURL
+		if target == "" {
+			target = c.Tenant.LogoutURL
+		}
+	}
+	p.endSession(w, r)
+	if target == "" {
+		p.Pages.Page(w, r, http.StatusOK, "oauth_logged_out", "Signed out", nil, "")
+		return
+	}
+	if st := r.Form.Get("state"); st != "" {
+		if u, err := url.Parse(target); err == nil {
+			q := u.Query()
+			q.Set("state", st)
+			u.RawQuery = q.Encode()
+			target = u.String()
+		}
+	}
+	redirect(w, r, target)
+}
+
+// logoutAllowed: the URI is the application's logoutURL or one of its
+// authorized redirect URLs (under the same matching rules).
+func logoutAllowed(c *Client, uri string) bool {
+	oc := c.App.OAuthConfiguration
+	if oc.LogoutURL != "" && uri == oc.LogoutURL {
+		return true
+	}
+	return redirectAllowed(oc, uri)
+}

@@ -1,0 +1,358 @@
+// Package oauth is Latch's OAuth 2.0 and OpenID Connect provider on
+// FusionAuth's endpoints: /oauth2/* and /.well-known/openid-configuration,
+// the hosted sign-in pages' flow, SSO sessions and authorization codes.
+//
+// It does not import the rules (internal/core): it declares the small
+// interfaces below for what it needs, and internal/app implements them.
+package oauth
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/latchid/latch/internal/model"
+)
+
+// Client is an application acting as an OAuth client, with its tenant.
+type Client struct {
+	App    *model.ApplicationConfig
+	Tenant *model.TenantConfig
+}
+
+// ErrNotFound: no such client, user, session or code.
+var ErrNotFound = errors.New("not found")
+
+// ErrConflict: a value that must be unique is taken.
+var ErrConflict = errors.New("conflict")
+
+// Clients looks applications (OAuth clients) and tenants up.
+type Clients interface {
+	// Client returns an application (client secret included) and its
+	// tenant; ErrNotFound when there is none.
+	Client(ctx context.Context, clientID string) (*Client, error)
+	// Tenant returns a tenant's settings; ErrNotFound when there is none.
+	// An empty id is the Default tenant.
+	Tenant(ctx context.Context, tenantID string) (*model.TenantConfig, error)
+}
+
+// LoginStatus is the typed outcome of a sign-in step.
+type LoginStatus int
+
+// Sign-in outcomes.
+const (
+	LoginOK              LoginStatus = iota + 1 // signed in
+	LoginFailed                                 // unknown login id or wrong password (not told apart)
+	LoginLocked                                 // too many failures: locked until LockedUntil
+	LoginTwoFactor                              // password right, second factor due (TwoFactorID)
+	LoginChangePassword                         // must change the password first (ChangePasswordID)
+	LoginCodeInvalid                            // wrong two-factor code
+	LoginExpired                                // the two-factor or change-password step is unknown or expired
+	LoginRefused                                // the user is inactive or expired
+	LoginPasswordInvalid                        // the new password breaks the tenant's rules (Message)
+)
+
+// LoginOutcome is what a sign-in step ended in.
+type LoginOutcome struct {
+	Status           LoginStatus
+	UserID           string
+	AuthType         string // FusionAuth's authenticationType of an OK
+	TwoFactorID      string
+	ChangePasswordID string
+	Reason           string // change-password reason (Administrative, Expired, Validation)
+	LockedUntil      int64  // epoch ms
+	Message          string // a reason to show (LoginPasswordInvalid)
+}
+
+// Authenticator runs the Login API's rules (lockout, two-factor, password
+// change, no user enumeration) for the hosted pages and the password grant.
+type Authenticator interface {
+	Authenticate(ctx context.Context, c *Client, loginID, password, ip string) (*LoginOutcome, error)
+	CompleteTwoFactor(ctx context.Context, c *Client, twoFactorID, code, ip string) (*LoginOutcome, error)
+	ChangePassword(ctx context.Context, c *Client, changePasswordID, newPassword, ip string) (*LoginOutcome, error)
+}
+
+// Grant is what a token request was granted.
+type Grant struct {
+	UserID      string
+	ClientID    string
+	AuthType    string
+	AuthInstant int64 // epoch ms
+	Scope       string
+	SessionID   string
+	Refresh     bool
+	IP          string
+	Issuer      string // the tenant's issuer as discovery shows it
+}
+
+// Tokens is an access token (and refresh token) issued for a grant.
+type Tokens struct {
+	AccessToken    string
+	ExpiresIn      int64
+	RefreshToken   string
+	RefreshTokenID string
+	UserID         string
+	TenantID       string
+	Scope          string
+	AuthInstant    int64 // epoch ms
+	SessionID      string
+}
+
+// ErrGrantRefused: the user or refresh token may not get tokens (invalid_grant).
+var ErrGrantRefused = errors.New("grant refused")
+
+// AccessToken is a verified access token.
+type AccessToken struct {
+	Claims        map[string]any
+	Subject       string
+	TenantID      string
+	ApplicationID string
+	Audience      string
+}
+
+// RefreshStatus is a usable refresh token as introspection shows it.
+type RefreshStatus struct {
+	UserID         string
+	TenantID       string
+	ApplicationID  string
+	ExpiresInstant int64 // epoch ms
+	InsertInstant  int64 // epoch ms
+}
+
+// TokenIssuer issues, refreshes, revokes and verifies tokens.
+type TokenIssuer interface {
+	IssueTokens(ctx context.Context, g Grant) (*Tokens, error)
+	// RefreshTokens exchanges the client's own refresh token under the
+	// application's rotation and reuse rules; ErrGrantRefused when it cannot be used.
+	RefreshTokens(ctx context.Context, refreshToken, clientID, issuer, ip string) (*Tokens, error)
+	RevokeRefreshToken(ctx context.Context, refreshToken, clientID string) error
+	RevokeRefreshTokenID(ctx context.Context, id string) error
+	// VerifyAccessToken checks an access token's signature, expiry and
+	// subject; ErrNotFound when it does not pass.
+	VerifyAccessToken(ctx context.Context, token string) (*AccessToken, error)
+	// VerifySignature checks only that Latch signed a token (an expired
+	// id_token_hint still names its user) and returns its claims.
+	VerifySignature(ctx context.Context, token string) (map[string]any, error)
+	// RefreshTokenStatus describes the client's own refresh token for
+	// introspection; ErrNotFound when it is unknown, another client's,
+	// revoked, rotated or expired.
+	RefreshTokenStatus(ctx context.Context, refreshToken, clientID string) (*RefreshStatus, error)
+	// IDTokenAlgorithm is the JWS algorithm of the client's id-token key.
+	IDTokenAlgorithm(ctx context.Context, c *Client) (string, error)
+	// SignIDToken signs claims with the client's id-token key.
+	SignIDToken(ctx context.Context, c *Client, claims map[string]any) (string, error)
+	// SigningAlgorithms lists the JWS algorithms of the keys tokens are signed with.
+	SigningAlgorithms() []string
+}
+
+// User is what userinfo and ID tokens show of a user.
+type User struct {
+	ID                        string
+	TenantID                  string
+	Active                    bool
+	Email                     string
+	EmailVerified             bool
+	Username                  string
+	FirstName                 string
+	MiddleName                string
+	LastName                  string
+	FullName                  string
+	ImageURL                  string
+	Birthdate                 string
+	MobilePhone               string
+	PasswordLastUpdateInstant int64
+	Roles                     []string // of the client's application, when registered
+	Registered                bool
+}
+
+// Users loads users.
+type Users interface {
+	// User loads a user with its roles in the application; ErrNotFound when gone.
+	User(ctx context.Context, userID, applicationID string) (*User, error)
+}
+
+// Session is an SSO session.
+type Session struct {
+	ID             string
+	UserID         string
+	TenantID       string
+	AuthInstant    int64
+	AuthType       string
+	KeepSignedIn   bool
+	ExpiresInstant int64
+}
+
+// Code is an authorization code's binding.
+type Code struct {
+	ClientID       string
+	TenantID       string
+	UserID         string
+	SessionID      string
+	RedirectURI    string
+	Scope          string
+	Nonce          string
+	CodeChallenge  string
+	AuthInstant    int64
+	AuthType       string
+	ExpiresInstant int64
+	RefreshTokenID string
+}
+
+// DeviceGrant is a device authorization grant (RFC 8628).
+type DeviceGrant struct {
+	UserCode        string
+	ClientID        string
+	TenantID        string
+	Scope           string
+	IntervalSeconds int
+	ExpiresInstant  int64
+	UserID          string // "" until approved
+	SessionID       string
+	AuthInstant     int64
+	AuthType        string
+}
+
+// State stores SSO sessions, authorization codes and device grants by the
+// hashes of their secret values.
+type State interface {
+	// CreateDeviceGrant stores a grant; ErrConflict when the user code is taken.
+	CreateDeviceGrant(ctx context.Context, deviceCodeHash string, d *DeviceGrant, now int64) error
+	// PendingDeviceGrant reads an unexpired, unapproved grant by user code; ErrNotFound.
+	PendingDeviceGrant(ctx context.Context, userCode string, now int64) (*DeviceGrant, error)
+	// ApproveDeviceGrant approves a pending grant once; false when it was not pending.
+	ApproveDeviceGrant(ctx context.Context, userCode string, s *Session, now int64) (bool, error)
+	// TakeApprovedDeviceGrant consumes an approved grant atomically; ErrNotFound.
+	TakeApprovedDeviceGrant(ctx context.Context, deviceCodeHash string, now int64) (*DeviceGrant, error)
+	// PollDeviceGrant records a poll that respects the interval; ErrNotFound
+	// when unknown, expired or too fast (DeviceGrantByHash tells them apart).
+	PollDeviceGrant(ctx context.Context, deviceCodeHash string, now int64) (*DeviceGrant, error)
+	DeviceGrantByHash(ctx context.Context, deviceCodeHash string) (*DeviceGrant, error)
+
+	CreateSession(ctx context.Context, tokenHash string, s *Session) error
+	SessionByHash(ctx context.Context, tokenHash string, now int64) (*Session, error) // ErrNotFound
+	ExtendSession(ctx context.Context, id string, expires int64) error
+	DeleteSession(ctx context.Context, id string) error
+	CreateCode(ctx context.Context, codeHash string, c *Code, now int64) error
+	// ConsumeCode uses a code once, atomically; ErrNotFound when unknown, expired or used.
+	ConsumeCode(ctx context.Context, codeHash string, now int64) (*Code, error)
+	// MarkCodeReplayed flags a used code presented again; ErrNotFound when it was never used.
+	MarkCodeReplayed(ctx context.Context, codeHash string) (*Code, error)
+	// SetCodeRefreshToken records what a code's exchange issued; true when
+	// the code was replayed meanwhile.
+	SetCodeRefreshToken(ctx context.Context, codeHash, refreshTokenID string) (bool, error)
+}
+
+// Pages renders the hosted pages (the UI's templates and layout).
+type Pages interface {
+	// Page renders a page template with data; formAction, when set, is an
+	// extra origin forms may post to (form_post responses).
+	Page(w http.ResponseWriter, r *http.Request, status int, page, title string, data any, formAction string)
+	// Error renders the one HTML error page.
+	Error(w http.ResponseWriter, r *http.Request, status int, heading string, paragraphs ...string)
+}
+
+// Deps is what the provider is built on.
+type Deps struct {
+	Clients       Clients
+	Authenticator Authenticator
+	Tokens        TokenIssuer
+	Users         Users
+	State         State
+	Pages         Pages
+	Clock         interface{ Now() time.Time }
+	Log           *slog.Logger
+	// PublicURL is Latch's base URL (no trailing slash): endpoint URLs, and
+	// the issuer of tenants still on FusionAuth's placeholder.
+	PublicURL string
+	// ClientIP is a request's client address (trusted proxies applied).
+	ClientIP func(*http.Request) string
+	// SecureCookies: cookies carry Secure (browsers reach Latch over https,
+	// directly or through a proxy; config.Config.SecureCookies).
+	SecureCookies bool
+}
+
+// Provider is the OAuth/OIDC surface.
+type Provider struct {
+	Deps
+}
+
+// New builds a provider.
+func New(d Deps) *Provider {
+	return &Provider{Deps: d}
+}
+
+// Access is what a route demands of its caller.
+type Access int
+
+// Access rules of /oauth2/* routes.
+const (
+	// Anonymous: anyone (browsers, relying parties); the handler applies
+	// the protocol's own checks.
+	Anonymous Access = iota + 1
+	// ClientAuthenticated: the client authenticates as its policy demands
+	// (client_secret_basic / client_secret_post, or none for public
+	// clients), checked by the handler against the application.
+	ClientAuthenticated
+	// BearerToken: an access token in Authorization: Bearer.
+	BearerToken
+)
+
+// Route is one entry of the provider's route table.
+type Route struct {
+	Pattern string
+	Access  Access
+	Handler http.HandlerFunc
+}
+
+// Routes is the provider's whole surface, each route with its access rule.
+func (p *Provider) Routes() []Route {
+	return []Route{
+		{Pattern: "GET /.well-known/openid-configuration", Access: Anonymous, Handler: p.discovery},
+		{Pattern: "GET /.well-known/openid-configuration/{tenantId}", Access: Anonymous, Handler: p.discovery},
+		{Pattern: "GET /oauth2/authorize", Access: Anonymous, Handler: p.authorize},
+		{Pattern: "POST /oauth2/authorize", Access: Anonymous, Handler: p.authorize},
+		{Pattern: "POST /oauth2/two-factor", Access: Anonymous, Handler: p.twoFactorStep},
+		{Pattern: "POST /oauth2/change-password", Access: Anonymous, Handler: p.changePasswordStep},
+		{Pattern: "POST /oauth2/token", Access: ClientAuthenticated, Handler: p.token},
+		{Pattern: "POST /oauth2/device_authorize", Access: ClientAuthenticated, Handler: p.deviceAuthorize},
+		{Pattern: "GET /oauth2/device/validate", Access: Anonymous, Handler: p.deviceValidate},
+		{Pattern: "GET /oauth2/device", Access: Anonymous, Handler: p.devicePage},
+		{Pattern: "POST /oauth2/device", Access: Anonymous, Handler: p.devicePage},
+		{Pattern: "GET /oauth2/userinfo", Access: BearerToken, Handler: p.userinfo},
+		{Pattern: "POST /oauth2/userinfo", Access: BearerToken, Handler: p.userinfo},
+		{Pattern: "POST /oauth2/introspect", Access: ClientAuthenticated, Handler: p.introspect},
+		{Pattern: "POST /oauth2/revoke", Access: ClientAuthenticated, Handler: p.revoke},
+		{Pattern: "GET /oauth2/logout", Access: Anonymous, Handler: p.logout},
+		{Pattern: "POST /oauth2/logout", Access: Anonymous, Handler: p.logout},
+	}
+}
+
+// Mount registers the routes on mux, and a JSON 404/405 for the rest of
+// /oauth2/ (never a page meant for people, never a 500).
+func (p *Provider) Mount(mux *http.ServeMux) {
+	for _, rt := range p.Routes() {
+		if rt.Access == 0 {
+			panic("oauth: route without an access rule: " + rt.Pattern)
+		}
+		mux.HandleFunc(rt.Pattern, rt.Handler)
+	}
+	mux.HandleFunc("/oauth2/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, &oauthError{Code: "invalid_request", Description: "There is no OAuth endpoint at this address or for this method.", Reason: "unknown"})
+	})
+}
+
+func (p *Provider) clientIP(r *http.Request) string {
+	if p.ClientIP != nil {
+		return p.ClientIP(r)
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func (p *Provider) now() int64 { return p.Clock.Now().UnixMilli() }

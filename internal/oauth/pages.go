@@ -1,0 +1,381 @@
+package oauth
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/google/uuid"
+)
+
+// The hosted sign-in steps: the sign-in form (posted to /oauth2/authorize
+// with latch_step=login), the two-factor step and the password change. Each
+// form carries the authorization request's parameters as hidden fields and a
+// CSRF token that must equal the CSRF cookie (double submit; the cookie is
+// SameSite=Lax and HttpOnly, so another site can neither send nor read it).
+
+const (
+	sessionCookie = "latch.sso"
+	csrfCookie    = "latch.csrf"
+	csrfField     = "csrf_token"
+	// defaultSessionSeconds: the SSO session's inactivity window when the
+	// tenant sets none (FusionAuth's httpSessionMaxInactiveInterval default).
+	defaultSessionSeconds = 3600
+	// defaultKeepMinutes: how long "keep me signed in" lasts when the
+	// tenant sets no refresh token lifetime (FusionAuth's default, 30 days).
+	defaultKeepMinutes  = 43200
+	maxCredentialLength = 4096
+)
+
+func newToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func hashToken(v string) string {
+	sum := sha256.Sum256([]byte(v))
+	return hex.EncodeToString(sum[:])
+}
+
+// hiddenField is one hidden input of a page form.
+type hiddenField struct{ Name, Value string }
+
+// formPage is the data of every sign-in step page.
+type formPage struct {
+	Action     string
+	Step       string
+	Hidden     []hiddenField
+	CSRF       string
+	AppName    string
+	LoginID    string
+	Error      string // announced at the top of the form (role=alert)
+	FieldError string // the field the error belongs to ("" for the form)
+	Keep       bool
+	Reason     string
+}
+
+// csrfToken returns the browser's CSRF token, setting the cookie when it
+// has none.
+func (p *Provider) csrfToken(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) >= 32 && len(c.Value) <= 64 {
+		return c.Value
+	}
+	v := newToken()
+	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: v, Path: "/oauth2/", HttpOnly: true, Secure: p.SecureCookies, SameSite: http.SameSiteLaxMode})
+	return v
+}
+
+// csrfOK checks a posted form's CSRF token against the cookie in constant time.
+func (p *Provider) csrfOK(r *http.Request) bool {
+	c, err := r.Cookie(csrfCookie)
+	if err != nil || c.Value == "" {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostForm.Get(csrfField))) == 1
+}
+
+func (p *Provider) hidden(ar *authRequest) []hiddenField {
+	var out []hiddenField
+	for _, k := range authParams {
+		if v := ar.params.Get(k); v != "" {
+			out = append(out, hiddenField{k, v})
+		}
+	}
+	if ar.userCode != "" {
+		out = append(out, hiddenField{"user_code", ar.userCode})
+	}
+	return out
+}
+
+func appName(c *Client) string {
+	if c.App.Name != "" {
+		return c.App.Name
+	}
+	return "the application"
+}
+
+// showLogin renders the sign-in form.
+func (p *Provider) showLogin(w http.ResponseWriter, r *http.Request, ar *authRequest, status int, loginID, errMsg string) {
+	action := "/oauth2/authorize"
+	if ar.userCode != "" {
+		action = "/oauth2/device"
+	}
+	data := formPage{Action: action, Step: "login", Hidden: p.hidden(ar), CSRF: p.csrfToken(w, r),
+		AppName: appName(ar.client), LoginID: loginID, Error: errMsg}
+	p.Pages.Page(w, r, status, "oauth_login", "Sign in", data, "")
+}
+
+func (p *Provider) errorPage(w http.ResponseWriter, r *http.Request, status int, heading string, paragraphs ...string) {
+	p.Pages.Error(w, r, status, heading, paragraphs...)
+}
+
+func (p *Provider) csrfFailed(w http.ResponseWriter, r *http.Request) {
+	p.errorPage(w, r, http.StatusForbidden, "This form has expired",
+		"The form was not sent from this sign-in page, or it is too old. Go back to the application and sign in again.")
+}
+
+// loginSubmit handles the sign-in form.
+func (p *Provider) loginSubmit(w http.ResponseWriter, r *http.Request, ar *authRequest) {
+	if !p.csrfOK(r) {
+		p.csrfFailed(w, r)
+		return
+	}
+	loginID, password := strings.TrimSpace(r.PostForm.Get("loginId")), r.PostForm.Get("password")
+	if loginID == "" || password == "" {
+		p.showLogin(w, r, ar, http.StatusOK, loginID, "Enter your email or username and your password.")
+		return
+	}
+	if len(loginID) > maxCredentialLength || len(password) > maxCredentialLength {
+		p.showLogin(w, r, ar, http.StatusOK, "", "Invalid login credentials.")
+		return
+	}
+	out, err := p.Authenticator.Authenticate(r.Context(), ar.client, loginID, password, p.clientIP(r))
+	if err != nil {
+		p.pageFailure(w, r, "sign in", err)
+		return
+	}
+	p.afterStep(w, r, ar, out, loginID, r.PostForm.Get("keep") == "on")
+}
+
+// afterStep continues a sign-in after a step's outcome.
+func (p *Provider) afterStep(w http.ResponseWriter, r *http.Request, ar *authRequest, out *LoginOutcome, loginID string, keep bool) {
+	hidden := p.hidden(ar)
+	if keep {
+		hidden = append(hidden, hiddenField{"keep", "on"})
+	}
+	switch out.Status {
+	case LoginOK:
+		p.signedIn(w, r, ar, out, keep)
+	case LoginFailed:
+		p.showLogin(w, r, ar, http.StatusOK, loginID, "Invalid login credentials.")
+	case LoginLocked:
+		p.showLogin(w, r, ar, http.StatusOK, loginID, "This account is locked after too many failed attempts. Try again later.")
+	case LoginRefused:
+		p.showLogin(w, r, ar, http.StatusOK, loginID, "This account cannot sign in. Contact the administrator.")
+	case LoginExpired:
+		p.showLogin(w, r, ar, http.StatusOK, loginID, "The sign-in took too long. Sign in again.")
+	case LoginTwoFactor:
+		data := formPage{Action: "/oauth2/two-factor", Step: "two-factor", Hidden: append(hidden, hiddenField{"twoFactorId", out.TwoFactorID}),
+			CSRF: p.csrfToken(w, r), AppName: appName(ar.client)}
+		p.Pages.Page(w, r, http.StatusOK, "oauth_two_factor", "Two-factor verification", data, "")
+	case LoginChangePassword:
+		data := formPage{Action: "/oauth2/change-password", Step: "change-password",
+			Hidden: append(hidden, hiddenField{"changePasswordId", out.ChangePasswordID}), CSRF: p.csrfToken(w, r),
+			AppName: appName(ar.client), Reason: out.Reason}
+		p.Pages.Page(w, r, http.StatusOK, "oauth_change_password", "Change your password", data, "")
+	default:
+		p.showLogin(w, r, ar, http.StatusOK, loginID, "Invalid login credentials.")
+	}
+}
+
+// stepRequest re-validates the authorization request a step's form carries.
+func (p *Provider) stepRequest(w http.ResponseWriter, r *http.Request) (*authRequest, bool) {
+	if err := r.ParseForm(); err != nil {
+		p.errorPage(w, r, http.StatusBadRequest, "The form could not be read", "The submitted form was malformed or too large. Go back and try again.")
+		return nil, false
+	}
+	if !p.csrfOK(r) {
+		p.csrfFailed(w, r)
+		return nil, false
+	}
+	if uc := r.PostForm.Get("user_code"); uc != "" {
+		ar, msg := p.deviceRequest(r, uc)
+		if ar == nil {
+			p.showDevice(w, r, uc, msg)
+			return nil, false
+		}
+		return ar, true
+	}
+	ar, pageErr, redirErr := p.parseAuthRequest(r.Context(), r.PostForm)
+	if pageErr != nil {
+		p.errorPage(w, r, http.StatusBadRequest, "This sign-in request cannot be completed", pageErr.Description)
+		return nil, false
+	}
+	if redirErr != nil {
+		p.redirectError(w, r, ar, redirErr)
+		return nil, false
+	}
+	return ar, true
+}
+
+// twoFactorStep is the two-factor form's POST (input "code").
+func (p *Provider) twoFactorStep(w http.ResponseWriter, r *http.Request) {
+	ar, ok := p.stepRequest(w, r)
+	if !ok {
+		return
+	}
+	id, code := r.PostForm.Get("twoFactorId"), strings.TrimSpace(r.PostForm.Get("code"))
+	keep := r.PostForm.Get("keep") == "on"
+	if id == "" || len(id) > maxParamLength || len(code) > 64 {
+		p.showLogin(w, r, ar, http.StatusOK, "", "The sign-in took too long. Sign in again.")
+		return
+	}
+	if code == "" {
+		p.twoFactorAgain(w, r, ar, id, keep, "Enter the code from your authenticator app or a recovery code.")
+		return
+	}
+	out, err := p.Authenticator.CompleteTwoFactor(r.Context(), ar.client, id, code, p.clientIP(r))
+	if err != nil {
+		p.pageFailure(w, r, "two-factor step", err)
+		return
+	}
+	if out.Status == LoginCodeInvalid {
+		p.twoFactorAgain(w, r, ar, id, keep, "That code is not valid. Try again.")
+		return
+	}
+	p.afterStep(w, r, ar, out, "", keep)
+}
+
+func (p *Provider) twoFactorAgain(w http.ResponseWriter, r *http.Request, ar *authRequest, id string, keep bool, msg string) {
+	hidden := append(p.hidden(ar), hiddenField{"twoFactorId", id})
+	if keep {
+		hidden = append(hidden, hiddenField{"keep", "on"})
+	}
+	data := formPage{Action: "/oauth2/two-factor", Step: "two-factor", Hidden: hidden, CSRF: p.csrfToken(w, r),
+		AppName: appName(ar.client), Error: msg, FieldError: "code"}
+	p.Pages.Page(w, r, http.StatusOK, "oauth_two_factor", "Two-factor verification", data, "")
+}
+
+// changePasswordStep is the password-change form's POST.
+func (p *Provider) changePasswordStep(w http.ResponseWriter, r *http.Request) {
+	ar, ok := p.stepRequest(w, r)
+	if !ok {
+		return
+	}
+	id, pw, confirm := r.PostForm.Get("changePasswordId"), r.PostForm.Get("password"), r.PostForm.Get("passwordConfirm")
+	keep := r.PostForm.Get("keep") == "on"
+	again := func(msg string) {
+		hidden := append(p.hidden(ar), hiddenField{"changePasswordId", id})
+		if keep {
+			hidden = append(hidden, hiddenField{"keep", "on"})
+		}
+		data := formPage{Action: "/oauth2/change-password", Step: "change-password", Hidden: hidden, CSRF: p.csrfToken(w, r),
+			AppName: appName(ar.client), Error: msg, FieldError: "password"}
+		p.Pages.Page(w, r, http.StatusOK, "oauth_change_password", "Change your password", data, "")
+	}
+	switch {
+	case id == "" || len(id) > maxParamLength:
+		p.showLogin(w, r, ar, http.StatusOK, "", "The sign-in took too long. Sign in again.")
+		return
+	case pw == "" || len(pw) > maxCredentialLength:
+		again("Enter a new password.")
+		return
+	case pw != confirm:
+		again("The two passwords do not match.")
+		return
+	}
+	out, err := p.Authenticator.ChangePassword(r.Context(), ar.client, id, pw, p.clientIP(r))
+	if err != nil {
+		p.pageFailure(w, r, "change password", err)
+		return
+	}
+	if out.Status == LoginPasswordInvalid {
+		again(out.Message)
+		return
+	}
+	p.afterStep(w, r, ar, out, "", keep)
+}
+
+// pageFailure logs an unexpected error and shows the error page.
+func (p *Provider) pageFailure(w http.ResponseWriter, r *http.Request, what string, err error) {
+	p.Log.ErrorContext(r.Context(), "oauth: "+what, "err", err)
+	p.errorPage(w, r, http.StatusInternalServerError, "Something went wrong",
+		"Latch could not complete this request. The cause was written to the server's log. Try again in a moment.")
+}
+
+// signedIn starts the SSO session of a user who just signed in and
+// completes the authorization.
+func (p *Provider) signedIn(w http.ResponseWriter, r *http.Request, ar *authRequest, out *LoginOutcome, keep bool) {
+	now := p.now()
+	t := ar.client.Tenant
+	ttl := int64(t.HTTPSessionMaxInactiveInterval)
+	if ttl <= 0 {
+		ttl = defaultSessionSeconds
+	}
+	ttl *= 1000
+	if keep {
+		mins := int64(t.JWTConfiguration.RefreshTokenTimeToLiveInMinutes)
+		if mins <= 0 {
+			mins = defaultKeepMinutes
+		}
+		ttl = mins * 60_000
+	}
+	authType := out.AuthType
+	if authType == "" {
+		authType = "PASSWORD"
+	}
+	sess := &Session{ID: uuid.NewString(), UserID: out.UserID, TenantID: t.ID, AuthInstant: now, AuthType: authType,
+		KeepSignedIn: keep, ExpiresInstant: now + ttl}
+	value := newToken()
+	if err := p.State.CreateSession(r.Context(), hashToken(value), sess); err != nil {
+		p.pageFailure(w, r, "store SSO session", err)
+		return
+	}
+	// A previous session of this browser ends (no fixation, no pile-up).
+	if old, err := r.Cookie(sessionCookie); err == nil && old.Value != "" {
+		if s, err := p.State.SessionByHash(r.Context(), hashToken(old.Value), now); err == nil {
+			_ = p.State.DeleteSession(r.Context(), s.ID)
+		}
+	}
+	ck := &http.Cookie{Name: sessionCookie, Value: value, Path: "/", HttpOnly: true, Secure: p.SecureCookies, SameSite: http.SameSiteLaxMode}
+	if keep {
+		ck.MaxAge = int(ttl / 1000) // Max-Age only: relative, so no clock skew with the browser
+	}
+	http.SetCookie(w, ck)
+	user, err := p.Users.User(r.Context(), out.UserID, ar.client.App.ID)
+	if err != nil {
+		p.pageFailure(w, r, "load user", err)
+		return
+	}
+	p.completeAuthorization(w, r, ar, sess, user)
+}
+
+// currentSession is the browser's SSO session when it is usable for the
+// client: same tenant, user still active, password unchanged since.
+func (p *Provider) currentSession(r *http.Request, c *Client) (*Session, *User) {
+	ck, err := r.Cookie(sessionCookie)
+	if err != nil || ck.Value == "" || len(ck.Value) > 128 {
+		return nil, nil
+	}
+	now := p.now()
+	s, err := p.State.SessionByHash(r.Context(), hashToken(ck.Value), now)
+	if err != nil {
+		if !errors.Is(err, ErrNotFound) {
+			p.Log.ErrorContext(r.Context(), "oauth: read SSO session", "err", err)
+		}
+		return nil, nil
+	}
+	if s.TenantID != c.Tenant.ID {
+		return nil, nil
+	}
+	u, err := p.Users.User(r.Context(), s.UserID, c.App.ID)
+	if err != nil || !u.Active || u.PasswordLastUpdateInstant > s.AuthInstant {
+		return nil, nil
+	}
+	if !s.KeepSignedIn {
+		ttl := int64(c.Tenant.HTTPSessionMaxInactiveInterval)
+		if ttl <= 0 {
+			ttl = defaultSessionSeconds
+		}
+		_ = p.State.ExtendSession(r.Context(), s.ID, now+ttl*1000)
+	}
+	return s, u
+}
+
+// endSession deletes the browser's SSO session and its cookie.
+func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
+	if ck, err := r.Cookie(sessionCookie); err == nil && ck.Value != "" && len(ck.Value) <= 128 {
+		if s, err := p.State.SessionByHash(r.Context(), hashToken(ck.Value), p.now()); err == nil {
+			if err := p.State.DeleteSession(r.Context(), s.ID); err != nil {
+				p.Log.ErrorContext(r.Context(), "oauth: end SSO session", "err", err)
+			}
+		}
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: p.SecureCookies, SameSite: http.SameSiteLaxMode})
+}

@@ -1,0 +1,429 @@
+package oauth
+
+import (
+	"crypto/sha256"
+	"crypto/sha512"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"hash"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/latchid/latch/internal/model"
+)
+
+// tokenResponse is FusionAuth's AccessToken.
+type tokenResponse struct {
+	AccessToken    string `json:"access_token"`
+	ExpiresIn      int64  `json:"expires_in"`
+	IDToken        string `json:"id_token,omitempty"`
+	RefreshToken   string `json:"refresh_token,omitempty"`
+	RefreshTokenID string `json:"refresh_token_id,omitempty"`
+	Scope          string `json:"scope,omitempty"`
+	TokenType      string `json:"token_type"`
+	UserID         string `json:"userId"`
+}
+
+// readForm parses a form-encoded POST body; anything else is invalid_request.
+func readForm(r *http.Request) *oauthError {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/x-www-form-urlencoded" {
+		return errInvalidRequest("invalid_request", "The request body must be application/x-www-form-urlencoded.")
+	}
+	r.Body = http.MaxBytesReader(nil, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		return errInvalidRequest("invalid_request", "The request body could not be read.")
+	}
+	for k, vs := range r.PostForm {
+		if len(vs) > 1 {
+			return errInvalidRequest("invalid_request", "The request repeats the parameter "+k+".")
+		}
+	}
+	return nil
+}
+
+// clientAuth is who called a client-authenticated endpoint.
+type clientAuth struct {
+	client        *Client
+	authenticated bool // proved with the client secret
+}
+
+// authenticateClient reads client_secret_basic or client_secret_post (never
+// both) and checks the secret in constant time. A client that sends no
+// secret is identified by client_id; the caller applies the policy.
+func (p *Provider) authenticateClient(r *http.Request) (*clientAuth, int, *oauthError) {
+	id, secret, basic := r.BasicAuth()
+	if basic {
+		var err1, err2 error
+		id, err1 = url.QueryUnescape(id)
+		secret, err2 = url.QueryUnescape(secret)
+		if err1 != nil || err2 != nil {
+			return nil, http.StatusUnauthorized, &oauthError{Code: "invalid_client", Reason: "invalid_client_authentication", Description: "The Authorization header could not be read."}
+		}
+		if r.PostForm.Get("client_secret") != "" {
+			return nil, http.StatusBadRequest, errInvalidRequest("invalid_client_authentication_scheme", "Use one way to authenticate the client, not two.")
+		}
+		if bid := r.PostForm.Get("client_id"); bid != "" && bid != id {
+			return nil, http.StatusBadRequest, errInvalidRequest("client_id_mismatch", "client_id differs from the client that authenticated.")
+		}
+	} else if h := r.Header.Get("Authorization"); h != "" && !strings.HasPrefix(strings.ToLower(h), "basic ") {
+		return nil, http.StatusUnauthorized, &oauthError{Code: "invalid_client", Reason: "invalid_client_authentication_scheme", Description: "Client authentication must be HTTP Basic or client_secret_post."}
+	} else {
+		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+	}
+	if id == "" {
+		return nil, http.StatusUnauthorized, &oauthError{Code: "invalid_client", Reason: "missing_client_id", Description: "The request names no client."}
+	}
+	c, err := p.Clients.Client(r.Context(), id)
+	if err != nil || !c.App.Active {
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			p.Log.ErrorContext(r.Context(), "oauth: look up client", "err", err)
+			return nil, http.StatusInternalServerError, &oauthError{Code: "server_error", Description: "The server could not complete the request."}
+		}
+		return nil, http.StatusUnauthorized, &oauthError{Code: "invalid_client", Reason: "invalid_client_id", Description: "Client authentication failed."}
+	}
+	ca := &clientAuth{client: c}
+	// An empty secret (Basic "id:" as libraries send for public clients)
+	// only identifies the client.
+	if secret != "" {
+		want := c.App.OAuthConfiguration.ClientSecret.Reveal()
+		if want == "" || subtle.ConstantTimeCompare([]byte(secret), []byte(want)) != 1 {
+			return nil, http.StatusUnauthorized, &oauthError{Code: "invalid_client", Reason: "invalid_client_authentication", Description: "Client authentication failed."}
+		}
+		ca.authenticated = true
+	}
+	return ca, 0, nil
+}
+
+// requireAuthenticated applies clientAuthenticationPolicy Required.
+func requireAuthenticated(ca *clientAuth) (int, *oauthError) {
+	if !ca.authenticated && clientAuthPolicy(ca.client.App.OAuthConfiguration) == "Required" {
+		return http.StatusUnauthorized, &oauthError{Code: "invalid_client", Reason: "client_authentication_missing", Description: "This client must authenticate with its client secret."}
+	}
+	return 0, nil
+}
+
+// token is POST /oauth2/token.
+func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
+	if e := readForm(r); e != nil {
+		writeError(w, http.StatusBadRequest, e)
+		return
+	}
+	gt := r.PostForm.Get("grant_type")
+	switch gt {
+	case "":
+		writeError(w, http.StatusBadRequest, errInvalidRequest("missing_grant_type", "The request has no grant_type."))
+		return
+	case model.GrantAuthorizationCode, model.GrantRefreshToken, model.GrantPassword, model.GrantDeviceCode:
+	default:
+		writeError(w, http.StatusBadRequest, &oauthError{Code: "unsupported_grant_type", Reason: "invalid_grant_type", Description: "This grant_type is not supported."})
+		return
+	}
+	ca, status, e := p.authenticateClient(r)
+	if e != nil {
+		writeError(w, status, e)
+		return
+	}
+	// A client that must authenticate learns nothing (not even its grants) before it does.
+	if status, e := requireAuthenticated(ca); e != nil {
+		writeError(w, status, e)
+		return
+	}
+	if !slices.Contains(ca.client.App.OAuthConfiguration.EnabledGrants, gt) {
+		writeError(w, http.StatusBadRequest, &oauthError{Code: "unauthorized_client", Reason: "grant_type_disabled", Description: "The application does not enable the " + gt + " grant."})
+		return
+	}
+	switch gt {
+	case model.GrantAuthorizationCode:
+		p.codeGrant(w, r, ca)
+	case model.GrantRefreshToken:
+		p.refreshGrant(w, r, ca)
+	case model.GrantPassword:
+		p.passwordGrant(w, r, ca)
+	case model.GrantDeviceCode:
+		p.deviceGrant(w, r, ca)
+	}
+}
+
+func invalidGrant(reason, desc string) *oauthError {
+	return &oauthError{Code: "invalid_grant", Reason: reason, Description: desc}
+}
+
+// codeGrant exchanges an authorization code: once (one atomic statement),
+// by the client it was issued to, with its redirect URI and PKCE verifier.
+// A code presented again revokes what its first exchange issued.
+func (p *Provider) codeGrant(w http.ResponseWriter, r *http.Request, ca *clientAuth) {
+	ctx := r.Context()
+	if status, e := requireAuthenticated(ca); e != nil {
+		writeError(w, status, e)
+		return
+	}
+	code, verifier, redirectURI := r.PostForm.Get("code"), r.PostForm.Get("code_verifier"), r.PostForm.Get("redirect_uri")
+	if code == "" {
+		writeError(w, http.StatusBadRequest, errInvalidRequest("missing_code", "The request has no code."))
+		return
+	}
+	if len(code) > maxParamLength {
+		writeError(w, http.StatusBadRequest, invalidGrant("auth_code_not_found", "The code is unknown, expired or used."))
+		return
+	}
+	h := hashToken(code)
+	c, err := p.State.ConsumeCode(ctx, h, p.now())
+	if errors.Is(err, ErrNotFound) {
+		if first, err := p.State.MarkCodeReplayed(ctx, h); err == nil && first.RefreshTokenID != "" {
+			if err := p.Tokens.RevokeRefreshTokenID(ctx, first.RefreshTokenID); err != nil {
+				p.Log.ErrorContext(ctx, "oauth: revoke after code replay", "err", err)
+			}
+			p.Log.WarnContext(ctx, "oauth: authorization code replayed; its refresh token revoked", "client", first.ClientID, "user", first.UserID)
+		}
+		writeError(w, http.StatusBadRequest, invalidGrant("auth_code_not_found", "The code is unknown, expired or used."))
+		return
+	}
+	if err != nil {
+		p.serverError(w, r, "consume code", err)
+		return
+	}
+	switch {
+	case c.ClientID != ca.client.App.ID:
+		writeError(w, http.StatusBadRequest, invalidGrant("client_id_mismatch", "The code was issued to another client."))
+		return
+	case redirectURI == "":
+		writeError(w, http.StatusBadRequest, errInvalidRequest("missing_redirect_uri", "The request has no redirect_uri."))
+		return
+	case redirectURI != c.RedirectURI:
+		writeError(w, http.StatusBadRequest, invalidGrant("invalid_redirect_uri", "The redirect_uri differs from the authorization request's."))
+		return
+	case c.CodeChallenge != "" && verifier == "":
+		writeError(w, http.StatusBadRequest, invalidGrant("missing_code_verifier", "The request has no code_verifier."))
+		return
+	case c.CodeChallenge != "" && !pkceMatches(verifier, c.CodeChallenge):
+		writeError(w, http.StatusBadRequest, invalidGrant("invalid_pkce_code_verifier", "The code_verifier does not match the code_challenge."))
+		return
+	case c.CodeChallenge == "" && verifier != "":
+		writeError(w, http.StatusBadRequest, invalidGrant("invalid_pkce_code_verifier", "A code_verifier was sent for a request without a code_challenge."))
+		return
+	}
+	if !ca.authenticated && (c.CodeChallenge == "" || clientAuthPolicy(ca.client.App.OAuthConfiguration) == "Required") {
+		writeError(w, http.StatusUnauthorized, &oauthError{Code: "invalid_client", Reason: "client_authentication_missing", Description: "This client must authenticate with its client secret."})
+		return
+	}
+	grant := Grant{UserID: c.UserID, ClientID: c.ClientID, AuthType: c.AuthType, AuthInstant: c.AuthInstant, Scope: c.Scope,
+		SessionID: c.SessionID, Refresh: p.wantsRefresh(ca.client, c.Scope), IP: p.clientIP(r), Issuer: p.issuer(ca.client.Tenant)}
+	t, err := p.Tokens.IssueTokens(ctx, grant)
+	if errors.Is(err, ErrGrantRefused) {
+		writeError(w, http.StatusBadRequest, invalidGrant("user_locked", "The user can no longer sign in to this application."))
+		return
+	}
+	if err != nil {
+		p.serverError(w, r, "issue tokens", err)
+		return
+	}
+	if t.RefreshTokenID != "" {
+		replayed, err := p.State.SetCodeRefreshToken(ctx, h, t.RefreshTokenID)
+		if err == nil && replayed {
+			_ = p.Tokens.RevokeRefreshTokenID(ctx, t.RefreshTokenID)
+			writeError(w, http.StatusBadRequest, invalidGrant("auth_code_not_found", "The code is unknown, expired or used."))
+			return
+		}
+	}
+	p.writeTokens(w, r, ca.client, t, c.Nonce, c.SessionID)
+}
+
+// wantsRefresh: a refresh token comes with offline_access when the
+// application generates them.
+func (p *Provider) wantsRefresh(c *Client, scope string) bool {
+	return hasScope(scope, "offline_access") && c.App.OAuthConfiguration.GenerateRefreshTokens
+}
+
+// refreshGrant exchanges the client's own refresh token.
+func (p *Provider) refreshGrant(w http.ResponseWriter, r *http.Request, ca *clientAuth) {
+	if status, e := requireAuthenticated(ca); e != nil {
+		writeError(w, status, e)
+		return
+	}
+	rt := r.PostForm.Get("refresh_token")
+	if rt == "" {
+		writeError(w, http.StatusBadRequest, errInvalidRequest("missing_refresh_token", "The request has no refresh_token."))
+		return
+	}
+	t, err := p.Tokens.RefreshTokens(r.Context(), rt, ca.client.App.ID, p.issuer(ca.client.Tenant), p.clientIP(r))
+	if errors.Is(err, ErrGrantRefused) {
+		writeError(w, http.StatusBadRequest, invalidGrant("refresh_token_not_found", "The refresh token is unknown, expired, revoked or not this client's."))
+		return
+	}
+	if err != nil {
+		p.serverError(w, r, "refresh", err)
+		return
+	}
+	if s := r.PostForm.Get("scope"); s != "" {
+		for _, f := range strings.Fields(s) {
+			if !hasScope(t.Scope, f) {
+				writeError(w, http.StatusBadRequest, &oauthError{Code: "invalid_scope", Reason: "unknown_scope", Description: "A refresh cannot widen the granted scope."})
+				return
+			}
+		}
+	}
+	p.writeTokens(w, r, ca.client, t, "", t.SessionID)
+}
+
+// passwordGrant is the resource owner password credentials grant, only
+// where the application enables it; the Login API's rules apply.
+func (p *Provider) passwordGrant(w http.ResponseWriter, r *http.Request, ca *clientAuth) {
+	if status, e := requireAuthenticated(ca); e != nil {
+		writeError(w, status, e)
+		return
+	}
+	if !ca.authenticated && clientAuthPolicy(ca.client.App.OAuthConfiguration) != "NotRequired" {
+		writeError(w, http.StatusUnauthorized, &oauthError{Code: "invalid_client", Reason: "client_authentication_missing", Description: "This client must authenticate with its client secret."})
+		return
+	}
+	user, pw := r.PostForm.Get("username"), r.PostForm.Get("password")
+	if user == "" || pw == "" {
+		writeError(w, http.StatusBadRequest, errInvalidRequest("invalid_user_credentials", "The request needs username and password."))
+		return
+	}
+	if len(user) > maxCredentialLength || len(pw) > maxCredentialLength {
+		writeError(w, http.StatusBadRequest, invalidGrant("invalid_user_credentials", "Invalid user credentials."))
+		return
+	}
+	out, err := p.Authenticator.Authenticate(r.Context(), ca.client, user, pw, p.clientIP(r))
+	if err != nil {
+		p.serverError(w, r, "password grant", err)
+		return
+	}
+	switch out.Status {
+	case LoginOK:
+	case LoginTwoFactor:
+		writeError(w, http.StatusBadRequest, &oauthError{Code: "two_factor_required", Reason: "multi_factor_challenge_required",
+			Description: "The user must complete two-factor authentication.", TwoFactorID: out.TwoFactorID})
+		return
+	case LoginChangePassword:
+		reason := "change_password_administrative"
+		switch out.Reason {
+		case "Expired":
+			reason = "change_password_expired"
+		case "Validation":
+			reason = "change_password_validation"
+		}
+		writeError(w, http.StatusBadRequest, &oauthError{Code: "change_password_required", Reason: reason,
+			Description: "The user is required to change their password.", ChangePasswordID: out.ChangePasswordID})
+		return
+	case LoginLocked:
+		writeError(w, http.StatusBadRequest, invalidGrant("login_prevented", "The user is locked after too many failed attempts."))
+		return
+	case LoginRefused:
+		writeError(w, http.StatusBadRequest, invalidGrant("user_locked", "The user cannot sign in."))
+		return
+	default:
+		writeError(w, http.StatusBadRequest, invalidGrant("invalid_user_credentials", "Invalid user credentials."))
+		return
+	}
+	scope := normalizeScope(r.PostForm.Get("scope"))
+	t, err := p.Tokens.IssueTokens(r.Context(), Grant{UserID: out.UserID, ClientID: ca.client.App.ID, AuthType: "PASSWORD",
+		AuthInstant: p.now(), Scope: scope, Refresh: p.wantsRefresh(ca.client, scope), IP: p.clientIP(r), Issuer: p.issuer(ca.client.Tenant)})
+	if errors.Is(err, ErrGrantRefused) {
+		writeError(w, http.StatusBadRequest, invalidGrant("user_locked", "The user cannot sign in."))
+		return
+	}
+	if err != nil {
+		p.serverError(w, r, "issue tokens", err)
+		return
+	}
+	p.writeTokens(w, r, ca.client, t, "", "")
+}
+
+// writeTokens answers a token request, with an ID token when openid was granted.
+func (p *Provider) writeTokens(w http.ResponseWriter, r *http.Request, c *Client, t *Tokens, nonce, sid string) {
+	res := tokenResponse{AccessToken: t.AccessToken, ExpiresIn: t.ExpiresIn, RefreshToken: t.RefreshToken,
+		RefreshTokenID: t.RefreshTokenID, Scope: t.Scope, TokenType: "Bearer", UserID: t.UserID}
+	if hasScope(t.Scope, "openid") {
+		idt, err := p.idToken(r, c, t, nonce, sid)
+		if err != nil {
+			p.serverError(w, r, "sign ID token", err)
+			return
+		}
+		res.IDToken = idt
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+// idToken builds and signs an ID token: the standard claims, at_hash, and
+// the user's claims by scope.
+func (p *Provider) idToken(r *http.Request, c *Client, t *Tokens, nonce, sid string) (string, error) {
+	ctx := r.Context()
+	u, err := p.Users.User(ctx, t.UserID, c.App.ID)
+	if err != nil {
+		return "", err
+	}
+	now := p.now() / 1000
+	claims := map[string]any{
+		"iss": p.issuer(c.Tenant), "sub": t.UserID, "aud": c.App.ID, "iat": now, "exp": now + t.ExpiresIn,
+		"auth_time": t.AuthInstant / 1000, "tid": t.TenantID, "jti": newToken()[:22],
+	}
+	if nonce != "" {
+		claims["nonce"] = nonce
+	}
+	if sid != "" {
+		claims["sid"] = sid
+	}
+	if u.Registered {
+		claims["applicationId"] = c.App.ID
+		roles := u.Roles
+		if roles == nil {
+			roles = []string{}
+		}
+		claims["roles"] = roles
+	}
+	userClaims(claims, u, t.Scope)
+	alg, err := p.Tokens.IDTokenAlgorithm(ctx, c)
+	if err != nil {
+		return "", err
+	}
+	if hf := halfHash(alg); hf != nil {
+		hf.Write([]byte(t.AccessToken))
+		sum := hf.Sum(nil)
+		claims["at_hash"] = base64.RawURLEncoding.EncodeToString(sum[:len(sum)/2])
+	}
+	return p.Tokens.SignIDToken(ctx, c, claims)
+}
+
+// halfHash is the hash at_hash uses for a JWS algorithm (OIDC Core 3.1.3.6).
+func halfHash(alg string) hash.Hash {
+	switch alg {
+	case "RS256", "ES256", "PS256", "HS256":
+		return sha256.New()
+	case "RS384", "ES384", "PS384", "HS384":
+		return sha512.New384()
+	case "RS512", "ES512", "PS512", "HS512", "EdDSA":
+		return sha512.New()
+	}
+	return nil
+}
+
+// userClaims adds a user's claims by scope (OIDC Core 5.4).
+func userClaims(claims map[string]any, u *User, scope string) {
+	if hasScope(scope, "email") && u.Email != "" {
+		claims["email"] = u.Email
+		claims["email_verified"] = u.EmailVerified
+	}
+	if hasScope(scope, "profile") {
+		for k, v := range map[string]string{"name": u.FullName, "given_name": u.FirstName, "family_name": u.LastName,
+			"middle_name": u.MiddleName, "preferred_username": u.Username, "picture": u.ImageURL, "birthdate": u.Birthdate} {
+			if v != "" {
+				claims[k] = v
+			}
+		}
+		if _, ok := claims["name"]; !ok {
+			if n := strings.TrimSpace(strings.Join(slices.DeleteFunc([]string{u.FirstName, u.MiddleName, u.LastName}, func(s string) bool { return s == "" }), " ")); n != "" {
+				claims["name"] = n
+			}
+		}
+	}
+	if hasScope(scope, "phone") && u.MobilePhone != "" {
+		claims["phone_number"] = u.MobilePhone
+	}
+}

@@ -1,0 +1,194 @@
+package tokens
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/latchid/latch/internal/kit"
+	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/secrets"
+	"github.com/latchid/latch/internal/store"
+)
+
+// Tokens for the OAuth provider (internal/oauth, through the adapter in
+// internal/app): the access token of a grant with FusionAuth's claims and
+// the granted scope, a refresh token under the application's policies, and
+// the exchange of one by its own client.
+
+// OAuthGrant is what a token request was granted.
+type OAuthGrant struct {
+	UserID        string
+	ApplicationID string
+	AuthType      string // FusionAuth's authenticationType
+	AuthInstant   int64  // epoch ms of the sign-in
+	Scope         string // space-separated, as granted
+	SessionID     string // the SSO session (the token's sid when no refresh token)
+	Issuer        string // the provider's issuer for the tenant (its discovery's)
+	Refresh       bool   // issue a refresh token too
+	IP            string
+}
+
+// OAuthTokens is what a grant issued.
+type OAuthTokens struct {
+	AccessToken    string
+	ExpiresIn      int64 // seconds
+	RefreshToken   string
+	RefreshTokenID string
+	UserID         string
+	TenantID       string
+	Scope          string
+	AuthInstant    int64 // epoch ms
+	SessionID      string
+}
+
+// ErrOAuthGrantRefused: the user may not (or no longer) get tokens for the
+// application: inactive, expired or gone, or the application is inactive.
+var ErrOAuthGrantRefused = errors.New("grant refused")
+
+// IssueOAuthTokens signs an access token for a grant and, when asked,
+// stores a refresh token whose data keeps the scopes (as FusionAuth's
+// refresh token metaData.scopes) for later exchanges.
+func (s *Service) IssueOAuthTokens(ctx context.Context, g OAuthGrant) (*OAuthTokens, error) {
+	now := s.now()
+	app, err := s.tenancy.LoginApplicationConfig(ctx, g.ApplicationID)
+	if errors.Is(err, model.ErrNotFound) {
+		return nil, ErrOAuthGrantRefused
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !app.Active {
+		return nil, ErrOAuthGrantRefused
+	}
+	tenant, err := s.tenancy.LoginTenantConfig(ctx, app.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	ts := s.SettingsFor(ctx, tenant, app)
+	if g.Issuer != "" {
+		ts.issuer = g.Issuer
+	}
+	row, err := s.store.Read().UserRowByID(ctx, g.UserID)
+	if errors.Is(err, store.ErrNoRows) {
+		return nil, ErrOAuthGrantRefused
+	}
+	if err != nil {
+		return nil, err
+	}
+	if exp := kit.UserExpiry(row); !row.Active || row.TenantID != app.TenantID || (exp != 0 && exp <= now) {
+		return nil, ErrOAuthGrantRefused
+	}
+	roles, registered, err := kit.EffectiveRoles(ctx, s.store.Read(), row.ID, app.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := &OAuthTokens{UserID: row.ID, TenantID: row.TenantID, Scope: g.Scope, AuthInstant: g.AuthInstant,
+		SessionID: g.SessionID, ExpiresIn: ts.TTLSeconds}
+	sid := g.SessionID
+	if g.Refresh && registered {
+		value := NewRefreshTokenValue()
+		start, expires := ts.RefreshWindow(now, g.AuthInstant, 0, 0)
+		data, _ := json.Marshal(map[string]any{"scopes": strings.Fields(g.Scope), "sid": g.SessionID})
+		refresh := &store.RefreshTokenRow{ID: uuid.NewString(), TokenHash: secrets.HashToken(value), UserID: row.ID,
+			ApplicationID: app.ID, TenantID: row.TenantID, AuthInstant: g.AuthInstant, StartInstant: start,
+			ExpiresInstant: expires, LastAccessedAddress: g.IP, Data: string(data), InsertInstant: now}
+		refresh.FamilyID = refresh.ID
+		if err := s.store.InTx(ctx, func(tx *store.Tx) error {
+			if err := tx.DeleteExpiredRefreshTokens(ctx, row.ID, now); err != nil {
+				return err
+			}
+			return tx.InsertRefreshToken(ctx, refresh)
+		}); err != nil {
+			return nil, fmt.Errorf("store refresh token: %w", err)
+		}
+		out.RefreshToken, out.RefreshTokenID = value, refresh.ID
+		sid = refresh.FamilyID
+	}
+	c := UserClaims(row, ts, app.ID, registered, roles, g.AuthType, g.AuthInstant, now, sid)
+	c.Scope = g.Scope
+	if out.AccessToken, err = s.SignClaims(ts, c); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ExchangeOAuthRefreshToken is the refresh_token grant: the refresh token
+// must be the client's own, the application must enable the grant, and the
+// application's rotation and reuse rules apply as on /api/jwt/refresh. A
+// token that cannot be used is model.Errors (invalid_grant to the client).
+func (s *Service) ExchangeOAuthRefreshToken(ctx context.Context, value, clientID, issuer, ip string) (*OAuthTokens, error) {
+	if clientID == "" {
+		return nil, tokenNotUsable()
+	}
+	res, cur, err := s.exchangeRefresh(ctx, RefreshRequest{RefreshToken: value}, ip, refreshUse{clientID: clientID, issuer: issuer})
+	if err != nil {
+		return nil, err
+	}
+	return &OAuthTokens{AccessToken: res.Token, ExpiresIn: res.TokenTTL, RefreshToken: res.RefreshToken,
+		RefreshTokenID: res.RefreshTokenID, UserID: cur.UserID, TenantID: cur.TenantID, Scope: refreshScope(cur.Data),
+		AuthInstant: cur.AuthInstant, SessionID: refreshSession(cur.Data)}, nil
+}
+
+// RevokeOAuthRefreshToken revokes a refresh token (and its family) if it is
+// the client's own; it reports whether one was revoked. Unknown tokens are
+// no error (RFC 7009).
+func (s *Service) RevokeOAuthRefreshToken(ctx context.Context, value, clientID string) (bool, error) {
+	if value == "" || len(value) > maxRefreshTokenLength {
+		return false, nil
+	}
+	cur, err := s.store.Read().RefreshTokenByHash(ctx, secrets.HashToken(value))
+	if errors.Is(err, store.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if cur.ApplicationID != clientID {
+		return false, nil
+	}
+	return true, s.RevokeOAuthRefreshTokenID(ctx, cur.ID)
+}
+
+// RevokeOAuthRefreshTokenID revokes a refresh token by id, with its family
+// (a replayed authorization code revokes what its first exchange issued).
+func (s *Service) RevokeOAuthRefreshTokenID(ctx context.Context, id string) error {
+	if id == "" {
+		return nil
+	}
+	cur, err := s.store.Read().RefreshTokenByID(ctx, id)
+	if errors.Is(err, store.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	_, err = s.store.Read().RevokeRefreshTokens(ctx, store.RefreshTokenFilter{FamilyID: cur.FamilyID})
+	return err
+}
+
+// refreshScope is the scope kept in a refresh token's data.
+func refreshScope(data string) string {
+	var v struct {
+		Scopes []string `json:"scopes"`
+	}
+	if json.Unmarshal([]byte(data), &v) != nil {
+		return ""
+	}
+	return strings.Join(slices.Compact(v.Scopes), " ")
+}
+
+// refreshSession is the SSO session a refresh token's grant came from ("" for
+// grants without one), so that refreshed ID tokens keep their sid.
+func refreshSession(data string) string {
+	var v struct {
+		Sid string `json:"sid"`
+	}
+	_ = json.Unmarshal([]byte(data), &v)
+	return v.Sid
+}
