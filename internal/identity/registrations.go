@@ -405,8 +405,7 @@ func (s *Service) insertRegistration(ctx context.Context, tx *store.Tx, actor ki
 		return nil, err
 	}
 	if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: "Created registration " + registrationLabel(userID, app.ID),
-		TargetID: id, New: snapshot, Data: map[string]any{"userId": userID, "applicationId": app.ID},
-		Events: kit.RegistrationEvent(ctx, tx, s.bareUserObject, model.EventUserRegistrationCreate, userID, userTenant, app.ID, snapshot, nil)}); err != nil {
+		TargetID: id, New: snapshot, Data: map[string]any{"userId": userID, "applicationId": app.ID}, Events: kit.RegistrationEvent(ctx, tx, s.UserObject, model.EventUserRegistrationCreate, userID, userTenant, app.ID, snapshot, nil)}); err != nil {
 		return nil, err
 	}
 	out := model.DeepCopyJSON(snapshot).(kit.Object)
@@ -568,8 +567,7 @@ func (s *Service) changeRegistration(ctx context.Context, actor kit.Actor, scope
 			return err
 		}
 		if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: "Updated registration " + registrationLabel(uid, appID),
-			TargetID: cur.ID, Old: curObj, New: snapshot, Data: map[string]any{"userId": uid, "applicationId": appID},
-			Events: kit.RegistrationEvent(ctx, tx, s.bareUserObject, model.EventUserRegistrationUpdate, uid, tenant, appID, snapshot, curObj)}); err != nil {
+			TargetID: cur.ID, Old: curObj, New: snapshot, Data: map[string]any{"userId": uid, "applicationId": appID}, Events: kit.RegistrationEvent(ctx, tx, s.UserObject, model.EventUserRegistrationUpdate, uid, tenant, appID, snapshot, curObj)}); err != nil {
 			return err
 		}
 		reg := model.DeepCopyJSON(snapshot).(kit.Object)
@@ -617,8 +615,7 @@ func (s *Service) DeleteRegistration(ctx context.Context, actor kit.Actor, scope
 			return err
 		}
 		return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Deleted registration " + registrationLabel(uid, appID),
-			TargetID: cur.ID, Old: snapshot, Data: map[string]any{"userId": uid, "applicationId": appID},
-			Events: kit.RegistrationEvent(ctx, tx, s.bareUserObject, model.EventUserRegistrationDelete, uid, tenant, appID, snapshot, nil)})
+			TargetID: cur.ID, Old: snapshot, Data: map[string]any{"userId": uid, "applicationId": appID}, Events: kit.RegistrationEvent(ctx, tx, s.UserObject, model.EventUserRegistrationDelete, uid, tenant, appID, snapshot, nil)})
 	})
 }
 

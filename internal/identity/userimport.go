@@ -955,11 +955,7 @@ func (im *importer) write(ctx context.Context, tx *store.Tx, actor kit.Actor) er
 	if len(rows) == 1 {
 		msg = "Imported 1 user " + kit.UserLabel(rows[0])
 	}
-	evs, err := kit.BulkEvent(im.s.audit.Wants, im.s.bareUserObject, rows, model.EventUserBulkCreate)
-	if err != nil {
-		return err
-	}
-	return im.s.audit.Write(ctx, tx, actor, audit.Change{Message: msg, Data: data, Events: evs})
+	return im.s.audit.Write(ctx, tx, actor, audit.Change{Message: msg, Data: data, Events: kit.BulkEvent(im.s.UserObject, rows, model.EventUserBulkCreate)})
 }
 
 // importWriteError classifies a failed insert: a unique violation is a

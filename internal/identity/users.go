@@ -938,12 +938,8 @@ func (s *Service) tryChangeUser(ctx context.Context, actor kit.Actor, scope kit.
 		if hash != "" {
 			data["passwordChanged"] = true
 		}
-		evs := kit.UserEventsOf(newObj, &row, map[string]any{"original": curObj}, model.EventUserUpdate, model.EventUserUpdateComplete)
-		if hash != "" {
-			evs = append(evs, kit.UserEventsOf(newObj, &row, nil, model.EventUserPasswordUpdate)...)
-		}
 		if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: "Updated user " + kit.UserLabel(&row), TargetID: row.ID,
-			Old: curObj, New: newObj, Data: data, Events: evs}); err != nil {
+			Old: curObj, New: newObj, Data: data, Events: append(kit.UserEventsOf(newObj, &row, map[string]any{"original": curObj}, model.EventUserUpdate, model.EventUserUpdateComplete), kit.UserEventsOf(newObj, &row, nil, kit.When(hash != "", model.EventUserPasswordUpdate))...)}); err != nil {
 			return err
 		}
 		if hash != "" {
@@ -999,7 +995,7 @@ func (s *Service) setUserActive(ctx context.Context, actor kit.Actor, scope kit.
 		next := *cur
 		next.Active, next.LastUpdateInstant = active, now
 		if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: verb + " user " + kit.UserLabel(cur), TargetID: cur.ID,
-			Data: map[string]any{"active": active}, Events: []model.Event{s.userEvent(evType, &next)}}); err != nil {
+			Data: map[string]any{"active": active}, Events: []model.Event{kit.LazyUserEvent(evType, s.UserObject, &next, nil)}}); err != nil {
 			return err
 		}
 		if !active {

@@ -758,10 +758,8 @@ func (s *Service) DeleteUsers(ctx context.Context, actor kit.Actor, scope kit.Te
 			if err := tx.SetUserActive(ctx, row.ID, false, s.now()); err != nil {
 				return err
 			}
-			next := *row
-			next.Active = false
 			if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: "Deactivated user " + kit.UserLabel(row) + " (bulk)", TargetID: row.ID,
-				Data: map[string]any{"active": false}, Events: []model.Event{s.userEvent(model.EventUserDeactivate, &next)}}); err != nil {
+				Data: map[string]any{"active": false}, Events: []model.Event{kit.LazyUserEvent(model.EventUserDeactivate, s.UserObject, kit.WithActive(row, false), nil)}}); err != nil {
 				return err
 			}
 			if _, err := s.tokens.RevokeUserTokens(ctx, tx, actor, row.ID, kit.UserLabel(row), tokens.RevokedDeactivated); err != nil {
