@@ -519,7 +519,7 @@ func (s *Service) CompleteKickstart(ctx context.Context, actor kit.Actor, run *s
 		now := r.LastUpdateInstant
 		r.Status, r.Error, r.LeaseOwner, r.LeaseUntil, r.CompletedInstant = store.KickstartCompleted, "", "", 0, &now
 		return s.audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Completed kickstart %s: %d request(s)", run.File, r.Total),
-			TargetID: r.ID})
+			TargetID: r.ID, Events: []model.Event{{Type: model.EventKickstartSuccess, Body: map[string]any{"instanceId": r.ID}}}})
 	})
 	if err != nil {
 		return err

@@ -17,7 +17,9 @@ import (
 	"github.com/latchid/latch/internal/audit"
 	"github.com/latchid/latch/internal/authentication"
 	"github.com/latchid/latch/internal/config"
+	"github.com/latchid/latch/internal/email"
 	"github.com/latchid/latch/internal/entities"
+	"github.com/latchid/latch/internal/events"
 	"github.com/latchid/latch/internal/groups"
 	"github.com/latchid/latch/internal/httpx"
 	"github.com/latchid/latch/internal/identity"
@@ -123,6 +125,8 @@ type Server struct {
 	tokens         *tokens.Service
 	identity       *identity.Service
 	authentication *authentication.Service
+	events         *events.Service
+	email          *email.Service
 	store          *store.Store // health and status only
 	metrics        *metrics.Metrics
 
@@ -141,6 +145,7 @@ func New(svc *services.Set, cfg *config.Config, log *slog.Logger, m *metrics.Met
 	if svc != nil { // nil: a server only to read the route table
 		s.audit, s.access, s.signing, s.tenancy = svc.Audit, svc.Access, svc.Signing, svc.Tenancy
 		s.groups, s.entities, s.tokens, s.identity, s.authentication = svc.Groups, svc.Entities, svc.Tokens, svc.Identity, svc.Authentication
+		s.events, s.email = svc.Events, svc.Email
 		s.store = svc.Store()
 	}
 	for _, rt := range s.table() {

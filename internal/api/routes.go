@@ -36,6 +36,38 @@ func (s *Server) table() []Route {
 		{Pattern: "GET /api/system/audit-log/search", Access: Endpoint, GlobalOnly: true, Handler: handle(s, search(auditQuery), s.searchAuditLogs)},
 		{Pattern: "GET /api/system/audit-log/{id}", Access: Endpoint, GlobalOnly: true, Handler: s.retrieveAuditLog},
 
+		// Webhooks and what became of their events (webhooks.go).
+		{Pattern: "POST /api/webhook", Access: Endpoint, GlobalOnly: true, Handler: handle(s, jsonBody[webhookRequest], s.createWebhook)},
+		{Pattern: "POST /api/webhook/{id}", Access: Endpoint, GlobalOnly: true, Handler: handle(s, jsonBody[webhookRequest], s.createWebhook)},
+		{Pattern: "GET /api/webhook", Access: Endpoint, GlobalOnly: true, Handler: handle(s, noBody, s.retrieveWebhooks)},
+		{Pattern: "GET /api/webhook/{id}", Access: Endpoint, GlobalOnly: true, Handler: handle(s, noBody, s.retrieveWebhook)},
+		{Pattern: "PUT /api/webhook/{id}", Access: Endpoint, GlobalOnly: true, Handler: handle(s, jsonBody[webhookRequest], s.updateWebhook)},
+		{Pattern: "PATCH /api/webhook/{id}", Access: Endpoint, GlobalOnly: true, Handler: handle(s, patchBody, s.patchWebhook)},
+		{Pattern: "DELETE /api/webhook/{id}", Access: Endpoint, GlobalOnly: true, Handler: handle(s, noBody, s.deleteWebhook)},
+		{Pattern: "POST /api/webhook/search", Access: Endpoint, GlobalOnly: true, Handler: handle(s, search(webhookQuery), s.searchWebhooks)},
+		{Pattern: "GET /api/webhook/search", Access: Endpoint, GlobalOnly: true, Handler: handle(s, search(webhookQuery), s.searchWebhooks)},
+		{Pattern: "GET /api/system/webhook-event-log/{id}", Access: Endpoint, GlobalOnly: true, Handler: handle(s, noBody, s.retrieveWebhookEventLog)},
+		{Pattern: "POST /api/system/webhook-event-log/search", Access: Endpoint, GlobalOnly: true, Handler: handle(s, search(webhookEventLogQuery), s.searchWebhookEventLogs)},
+		{Pattern: "GET /api/system/webhook-event-log/search", Access: Endpoint, GlobalOnly: true, Handler: handle(s, search(webhookEventLogQuery), s.searchWebhookEventLogs)},
+		{Pattern: "GET /api/system/webhook-attempt-log/{id}", Access: Endpoint, GlobalOnly: true, Handler: handle(s, noBody, s.retrieveWebhookAttemptLog)},
+		{Pattern: "GET /api/system/event-log/{id}", Access: Endpoint, GlobalOnly: true, Handler: handle(s, noBody, s.retrieveEventLog)},
+		{Pattern: "POST /api/system/event-log/search", Access: Endpoint, GlobalOnly: true, Handler: handle(s, search(eventLogQuery), s.searchEventLogs)},
+		{Pattern: "GET /api/system/event-log/search", Access: Endpoint, GlobalOnly: true, Handler: handle(s, search(eventLogQuery), s.searchEventLogs)},
+
+		// Email templates and sending (emailtemplates.go). Mail is queued and
+		// sent by each node's mailer.
+		{Pattern: "POST /api/email/template", Access: Endpoint, GlobalOnly: true, Handler: handle(s, jsonBody[emailTemplateRequest], s.createEmailTemplate)},
+		{Pattern: "POST /api/email/template/{id}", Access: Endpoint, GlobalOnly: true, Handler: handle(s, jsonBody[emailTemplateRequest], s.createEmailTemplate)},
+		{Pattern: "GET /api/email/template", Access: Endpoint, GlobalOnly: true, Handler: handle(s, noBody, s.retrieveEmailTemplates)},
+		{Pattern: "GET /api/email/template/{id}", Access: Endpoint, GlobalOnly: true, Handler: handle(s, noBody, s.retrieveEmailTemplate)},
+		{Pattern: "PUT /api/email/template/{id}", Access: Endpoint, GlobalOnly: true, Handler: handle(s, jsonBody[emailTemplateRequest], s.updateEmailTemplate)},
+		{Pattern: "PATCH /api/email/template/{id}", Access: Endpoint, GlobalOnly: true, Handler: handle(s, patchBody, s.patchEmailTemplate)},
+		{Pattern: "DELETE /api/email/template/{id}", Access: Endpoint, GlobalOnly: true, Handler: handle(s, noBody, s.deleteEmailTemplate)},
+		{Pattern: "POST /api/email/template/search", Access: Endpoint, GlobalOnly: true, Handler: handle(s, search(emailTemplateQuery), s.searchEmailTemplates)},
+		{Pattern: "GET /api/email/template/search", Access: Endpoint, GlobalOnly: true, Handler: handle(s, search(emailTemplateQuery), s.searchEmailTemplates)},
+		{Pattern: "POST /api/email/template/preview", Access: Endpoint, GlobalOnly: true, Handler: handle(s, jsonBody[previewRequest], s.previewEmailTemplate)},
+		{Pattern: "POST /api/email/send/{id}", Access: Endpoint, Handler: handle(s, jsonBody[sendEmailRequest], s.sendEmail)},
+
 		// Tenants. Creating and searching are global operations; a tenant-scoped
 		// key sees only its own tenants.
 		{Pattern: "POST /api/tenant", Access: Endpoint, GlobalOnly: true, Handler: s.createTenant},

@@ -15,6 +15,7 @@ import (
 	"github.com/latchid/latch/internal/api"
 	"github.com/latchid/latch/internal/config"
 	"github.com/latchid/latch/internal/httpx"
+	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/metrics"
 	"github.com/latchid/latch/internal/oauth"
 	"github.com/latchid/latch/internal/services"
@@ -33,6 +34,9 @@ const (
 	// deleted (they are refused from their expiry on; this only bounds
 	// the tables).
 	sweepEvery = 10 * time.Minute
+	// dispatchEvery: how often each node looks for due events (an idle
+	// look is one indexed read).
+	dispatchEvery = 200 * time.Millisecond
 )
 
 func runServe(ctx context.Context, env Env, args []string) error {
@@ -71,6 +75,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	svc.Keys.Refresh(ctx)
 	svc.SigningKeys.Refresh(ctx)
 	svc.Configs.Refresh(ctx)
+	svc.Events.Refresh(ctx)
 
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	cacheDone := make(chan struct{})
@@ -81,6 +86,23 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	go func() { svc.Configs.Run(bg, keyPollEvery); close(configDone) }()
 	loginsDone := make(chan struct{})
 	go func() { svc.Logins.Run(bg, loginFlushEvery); close(loginsDone) }()
+	hooksDone := make(chan struct{})
+	go func() { svc.Events.Run(bg, keyPollEvery); close(hooksDone) }()
+	// The outbox dispatcher: in-flight deliveries finish before the
+	// database closes; what is left is delivered by any node later.
+	dispatchDone := make(chan struct{})
+	go func() { svc.Events.NewDispatcher().Run(bg, dispatchEvery); close(dispatchDone) }()
+	mailDone := make(chan struct{})
+	go func() { svc.Email.NewMailer().Run(bg, dispatchEvery); close(mailDone) }()
+	eventSweepDone := make(chan struct{})
+	go func() {
+		kit.Every(bg, sweepEvery, func() {
+			if _, err := svc.Events.Sweep(bg); err != nil && bg.Err() == nil {
+				log.Warn("event log retention sweep failed", "err", err)
+			}
+		})
+		close(eventSweepDone)
+	}()
 	sweepDone := make(chan struct{})
 	go func() { svc.Tokens.RunSweeper(bg, sweepEvery); close(sweepDone) }()
 	// Final key usage and login record flushes before the database closes.
@@ -91,6 +113,10 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		<-configDone
 		<-loginsDone
 		<-sweepDone
+		<-hooksDone
+		<-dispatchDone
+		<-eventSweepDone
+		<-mailDone
 	}()
 
 	m := newMetrics(svc)

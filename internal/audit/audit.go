@@ -1,4 +1,4 @@
-// Package audit is the one writer of audit entries (and, later, of events),
+// Package audit is the one writer of audit entries and of events,
 // always in the transaction of the change it records, and the reader of the
 // audit log (FusionAuth's /api/system/audit-log). It is a leaf: every rules
 // package may use it, it uses none of them.
@@ -17,10 +17,25 @@ import (
 
 // Log writes and reads audit entries.
 type Log struct {
-	store *store.Store
-	clock kit.Clock
-	log   *slog.Logger
+	store  *store.Store
+	clock  kit.Clock
+	log    *slog.Logger
+	outbox Outbox
 }
+
+// Outbox takes the events of audited changes, in the change's transaction
+// (internal/events implements it). An error refuses the change: a
+// transactional event a webhook vetoed, or a failed write.
+type Outbox interface {
+	// Wants reports, from memory, whether any webhook takes events of this
+	// type and tenant; when none does, nothing is written.
+	Wants(eventType, tenantID string) bool
+	Enqueue(ctx context.Context, tx *store.Tx, actor kit.Actor, evs []model.Event) error
+}
+
+// UseOutbox makes Write emit events through o. Call it while wiring, before
+// the Log is used.
+func (l *Log) UseOutbox(o Outbox) { l.outbox = o }
 
 // New wires a Log.
 func New(st *store.Store, clock kit.Clock, log *slog.Logger) *Log {
@@ -35,10 +50,13 @@ type Change struct {
 	Critical bool
 	Old, New any // snapshots; must not contain secrets
 	Data     map[string]any
+	// Events are FusionAuth events the change emits, written to the outbox
+	// with the entry.
+	Events []model.Event
 }
 
-// Write is the one place audit entries are written (and, later, where events
-// are emitted). It must run in the transaction that makes the change.
+// Write is the one place audit entries are written and events emitted. It
+// must run in the transaction that makes the change.
 func (l *Log) Write(ctx context.Context, tx *store.Tx, actor kit.Actor, c Change) error {
 	entry := &model.AuditLog{
 		InsertInstant: l.clock.Now().UnixMilli(),
@@ -71,10 +89,53 @@ func (l *Log) Write(ctx context.Context, tx *store.Tx, actor kit.Actor, c Change
 	if _, err := tx.InsertAudit(ctx, entry); err != nil {
 		return fmt.Errorf("write audit entry: %w", err)
 	}
+	if err := l.enqueue(ctx, tx, actor, c.Events); err != nil {
+		return err
+	}
 	if c.Critical {
 		l.log.WarnContext(ctx, "critical audit entry", "message", c.Message, "actor", actor.Label(), "target", c.TargetID)
 	}
 	return nil
+}
+
+func (l *Log) enqueue(ctx context.Context, tx *store.Tx, actor kit.Actor, evs []model.Event) error {
+	if l.outbox == nil || len(evs) == 0 {
+		return nil
+	}
+	wanted := evs[:0:0]
+	for _, ev := range evs {
+		if !l.outbox.Wants(ev.Type, ev.TenantID) {
+			continue
+		}
+		if ev.Build != nil {
+			body, err := ev.Build()
+			if err != nil {
+				return fmt.Errorf("build event %s: %w", ev.Type, err)
+			}
+			ev.Body, ev.Build = body, nil
+		}
+		wanted = append(wanted, ev)
+	}
+	if len(wanted) == 0 {
+		return nil
+	}
+	return l.outbox.Enqueue(ctx, tx, actor, wanted)
+}
+
+// Emit writes events of something that writes no audit entry (a login) in
+// a transaction of their own; when no webhook wants them it writes nothing.
+func (l *Log) Emit(ctx context.Context, actor kit.Actor, evs ...model.Event) error {
+	if l.outbox == nil {
+		return nil
+	}
+	want := false
+	for _, ev := range evs {
+		want = want || l.outbox.Wants(ev.Type, ev.TenantID)
+	}
+	if !want {
+		return nil
+	}
+	return l.store.InTx(ctx, func(tx *store.Tx) error { return l.enqueue(ctx, tx, actor, evs) })
 }
 
 func marshalOrNil(v any) (json.RawMessage, error) {
@@ -82,4 +143,10 @@ func marshalOrNil(v any) (json.RawMessage, error) {
 		return nil, nil
 	}
 	return json.Marshal(v)
+}
+
+// Wants reports whether any webhook takes events of this type and tenant, so
+// that a caller builds an event only when it will be written.
+func (l *Log) Wants(eventType, tenantID string) bool {
+	return l.outbox != nil && l.outbox.Wants(eventType, tenantID)
 }

@@ -339,12 +339,16 @@ func (s *Service) login(ctx context.Context, caller LoginCaller, req LoginReques
 	}
 	if !ok {
 		res, err := s.countFailure(ctx, lt.tenant, subject)
+		s.emitLogin(ctx, model.EventUserLoginFailed, lt, row, ip, tokens.AuthTypePassword)
 		return res, 1, err
 	}
 	res, err := s.authenticated(ctx, lt, row, authenticatedLogin{
 		authType: tokens.AuthTypePassword, loginID: loginID, ip: ip, password: req.Password, stored: stored,
 		noJWT: req.NoJWT, metaData: req.MetaData, noFailures: !failures, userData: ud,
 	})
+	if err == nil && res.Outcome == Success {
+		s.emitLogin(ctx, model.EventUserLoginSuccess, lt, row, ip, tokens.AuthTypePassword)
+	}
 	return res, 1, err
 }
 

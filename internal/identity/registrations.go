@@ -405,7 +405,7 @@ func (s *Service) insertRegistration(ctx context.Context, tx *store.Tx, actor ki
 		return nil, err
 	}
 	if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: "Created registration " + registrationLabel(userID, app.ID),
-		TargetID: id, New: snapshot, Data: map[string]any{"userId": userID, "applicationId": app.ID}}); err != nil {
+		TargetID: id, New: snapshot, Data: map[string]any{"userId": userID, "applicationId": app.ID}, Events: kit.RegistrationEvent(ctx, tx, s.UserObject, model.EventUserRegistrationCreate, userID, userTenant, app.ID, snapshot, nil)}); err != nil {
 		return nil, err
 	}
 	out := model.DeepCopyJSON(snapshot).(kit.Object)
@@ -567,7 +567,7 @@ func (s *Service) changeRegistration(ctx context.Context, actor kit.Actor, scope
 			return err
 		}
 		if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: "Updated registration " + registrationLabel(uid, appID),
-			TargetID: cur.ID, Old: curObj, New: snapshot, Data: map[string]any{"userId": uid, "applicationId": appID}}); err != nil {
+			TargetID: cur.ID, Old: curObj, New: snapshot, Data: map[string]any{"userId": uid, "applicationId": appID}, Events: kit.RegistrationEvent(ctx, tx, s.UserObject, model.EventUserRegistrationUpdate, uid, tenant, appID, snapshot, curObj)}); err != nil {
 			return err
 		}
 		reg := model.DeepCopyJSON(snapshot).(kit.Object)
@@ -590,7 +590,7 @@ func (s *Service) DeleteRegistration(ctx context.Context, actor kit.Actor, scope
 		return model.NotFoundf("application %s", applicationID)
 	}
 	return s.store.InTx(ctx, func(tx *store.Tx) error {
-		uid, _, err := loadUserTenant(ctx, tx, scope, userID)
+		uid, tenant, err := loadUserTenant(ctx, tx, scope, userID)
 		if err != nil {
 			return err
 		}
@@ -615,7 +615,7 @@ func (s *Service) DeleteRegistration(ctx context.Context, actor kit.Actor, scope
 			return err
 		}
 		return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Deleted registration " + registrationLabel(uid, appID),
-			TargetID: cur.ID, Old: snapshot, Data: map[string]any{"userId": uid, "applicationId": appID}})
+			TargetID: cur.ID, Old: snapshot, Data: map[string]any{"userId": uid, "applicationId": appID}, Events: kit.RegistrationEvent(ctx, tx, s.UserObject, model.EventUserRegistrationDelete, uid, tenant, appID, snapshot, nil)})
 	})
 }
 

@@ -955,7 +955,7 @@ func (im *importer) write(ctx context.Context, tx *store.Tx, actor kit.Actor) er
 	if len(rows) == 1 {
 		msg = "Imported 1 user " + kit.UserLabel(rows[0])
 	}
-	return im.s.audit.Write(ctx, tx, actor, audit.Change{Message: msg, Data: data})
+	return im.s.audit.Write(ctx, tx, actor, audit.Change{Message: msg, Data: data, Events: kit.BulkEvent(im.s.UserObject, rows, model.EventUserBulkCreate)})
 }
 
 // importWriteError classifies a failed insert: a unique violation is a

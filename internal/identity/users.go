@@ -682,7 +682,7 @@ func (s *Service) InsertNewUser(ctx context.Context, tx *store.Tx, actor kit.Act
 		return nil, err
 	}
 	if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: "Created user " + kit.UserLabel(row), TargetID: row.ID, New: o,
-		Data: map[string]any{"tenantId": row.TenantID}}); err != nil {
+		Data: map[string]any{"tenantId": row.TenantID}, Events: kit.UserEventsOf(o, row, nil, model.EventUserCreate, model.EventUserCreateComplete)}); err != nil {
 		return nil, err
 	}
 	return o, nil
@@ -939,7 +939,7 @@ func (s *Service) tryChangeUser(ctx context.Context, actor kit.Actor, scope kit.
 			data["passwordChanged"] = true
 		}
 		if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: "Updated user " + kit.UserLabel(&row), TargetID: row.ID,
-			Old: curObj, New: newObj, Data: data}); err != nil {
+			Old: curObj, New: newObj, Data: data, Events: append(kit.UserEventsOf(newObj, &row, map[string]any{"original": curObj}, model.EventUserUpdate, model.EventUserUpdateComplete), kit.UserEventsOf(newObj, &row, nil, kit.When(hash != "", model.EventUserPasswordUpdate))...)}); err != nil {
 			return err
 		}
 		if hash != "" {
@@ -988,12 +988,14 @@ func (s *Service) setUserActive(ctx context.Context, actor kit.Actor, scope kit.
 		if err := tx.SetUserActive(ctx, cur.ID, active, now); err != nil {
 			return err
 		}
-		verb := "Deactivated"
+		verb, evType := "Deactivated", model.EventUserDeactivate
 		if active {
-			verb = "Reactivated"
+			verb, evType = "Reactivated", model.EventUserReactivate
 		}
+		next := *cur
+		next.Active, next.LastUpdateInstant = active, now
 		if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: verb + " user " + kit.UserLabel(cur), TargetID: cur.ID,
-			Data: map[string]any{"active": active}}); err != nil {
+			Data: map[string]any{"active": active}, Events: []model.Event{kit.LazyUserEvent(evType, s.UserObject, &next, nil)}}); err != nil {
 			return err
 		}
 		if !active {
@@ -1004,8 +1006,6 @@ func (s *Service) setUserActive(ctx context.Context, actor kit.Actor, scope kit.
 		if !respond {
 			return nil
 		}
-		next := *cur
-		next.Active, next.LastUpdateInstant = active, now
 		out, err = s.FullUserObject(ctx, tx, &next)
 		return err
 	})
@@ -1042,5 +1042,5 @@ func (s *Service) deleteUserRow(ctx context.Context, tx *store.Tx, actor kit.Act
 		return fmt.Errorf("delete user %s: %w", cur.ID, err)
 	}
 	return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Deleted user " + kit.UserLabel(cur) + " with its registrations",
-		TargetID: cur.ID, Old: snapshot})
+		TargetID: cur.ID, Old: snapshot, Events: kit.UserEventsOf(snapshot, cur, nil, model.EventUserDelete, model.EventUserDeleteComplete)})
 }

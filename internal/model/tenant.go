@@ -16,6 +16,7 @@ type TenantConfig struct {
 	HTTPSessionMaxInactiveInterval    int                               `json:"httpSessionMaxInactiveInterval"`
 	ThemeID                           string                            `json:"themeId,omitempty"`
 	EmailConfiguration                EmailConfiguration                `json:"emailConfiguration"`
+	EventConfiguration                EventConfiguration                `json:"eventConfiguration"`
 	ExternalIdentifierConfiguration   ExternalIdentifierConfiguration   `json:"externalIdentifierConfiguration"`
 	FailedAuthenticationConfiguration FailedAuthenticationConfiguration `json:"failedAuthenticationConfiguration"`
 	JWTConfiguration                  JWTConfiguration                  `json:"jwtConfiguration"`

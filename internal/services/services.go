@@ -11,11 +11,14 @@ import (
 	"github.com/latchid/latch/internal/access"
 	"github.com/latchid/latch/internal/audit"
 	"github.com/latchid/latch/internal/authentication"
+	"github.com/latchid/latch/internal/email"
 	"github.com/latchid/latch/internal/entities"
+	"github.com/latchid/latch/internal/events"
 	"github.com/latchid/latch/internal/groups"
 	"github.com/latchid/latch/internal/identity"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/lockout"
+	"github.com/latchid/latch/internal/outbound"
 	"github.com/latchid/latch/internal/password"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/signing"
@@ -40,6 +43,8 @@ type Set struct {
 	Tokens         *tokens.Service
 	Identity       *identity.Service
 	Authentication *authentication.Service
+	Events         *events.Service
+	Email          *email.Service
 	// Hasher runs every password hash in one bounded pool.
 	Hasher *password.Hasher
 	// Throttle limits anonymous authentication requests per address and
@@ -77,6 +82,12 @@ func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.
 	s.Access = access.New(st, clock, master, log, s.Audit, hasher)
 	s.Signing = signing.New(st, clock, master, log, s.Audit)
 	s.Tenancy = tenancy.New(st, clock, master, log, s.Audit, s.Access.Keys, hasher.Limits())
+	// Events sit beside tenancy: every audited change below and above may
+	// emit one through the audit log's outbox.
+	s.Events = events.New(st, clock, master, log, s.Audit, s.Tenancy)
+	s.Events.UseSender(outbound.NewSender(s.Signing.Cache.Current, clock))
+	s.Audit.UseOutbox(s.Events)
+	s.Email = email.New(st, clock, log, s.Audit, s.Tenancy)
 	s.Groups = groups.New(st, clock, s.Audit)
 	s.Tokens = tokens.New(st, clock, master, log, s.Audit, s.Tenancy, s.Signing.Cache)
 	s.Entities = entities.New(st, clock, master, s.Audit, s.Tenancy, s.Tokens, s.Signing.Cache)

@@ -1,0 +1,158 @@
+package events
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/latchid/latch/internal/store"
+)
+
+// The dispatcher runs on every node. Each round it leases a batch of due
+// outbox rows in one atomic UPDATE (store.ClaimDeliveries), sends them, and
+// deletes each delivered row or sets its next attempt. A row is deleted only
+// after its receiver answered 2xx, so an event is delivered at least once:
+// a node that dies mid-delivery leaves a lease that runs out, and another
+// node (or this one, restarted) sends the row again with the same event id.
+
+const (
+	// MaxAttempts is how often an event is tried before it is given up and
+	// written to the event log.
+	MaxAttempts = 8
+	claimBatch  = 32
+	// leaseFor bounds how long a claimed row stays with a node: longer than
+	// the longest request (connect and read timeouts of at most a minute each).
+	leaseFor = 3 * time.Minute
+)
+
+// backoff is the wait before attempt n+1 after n failed attempts: 1 s, 2 s,
+// 4 s … capped at 10 minutes.
+func backoff(n int) time.Duration {
+	d := time.Second << min(n-1, 10)
+	return min(d, 10*time.Minute)
+}
+
+// Dispatcher delivers outbox rows.
+type Dispatcher struct {
+	s     *Service
+	owner string // this node's lease name
+	kick  chan struct{}
+}
+
+// NewDispatcher makes this node's dispatcher.
+func (s *Service) NewDispatcher() *Dispatcher {
+	return &Dispatcher{s: s, owner: uuid.NewString(), kick: make(chan struct{}, 1)}
+}
+
+// Kick makes the dispatcher look for due rows now.
+func (d *Dispatcher) Kick() {
+	select {
+	case d.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers until ctx ends, looking for due rows every pollEvery and
+// whenever kicked. In-flight requests finish (or time out) before it returns.
+func (d *Dispatcher) Run(ctx context.Context, pollEvery time.Duration) {
+	t := time.NewTicker(pollEvery)
+	defer t.Stop()
+	for {
+		for {
+			n, err := d.Round(ctx)
+			if err != nil && ctx.Err() == nil {
+				d.s.log.WarnContext(ctx, "event delivery round failed", "err", err)
+			}
+			if n < claimBatch || err != nil || ctx.Err() != nil {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-d.kick:
+		}
+	}
+}
+
+// Round claims and delivers one batch; it returns how many rows it claimed.
+func (d *Dispatcher) Round(ctx context.Context) (int, error) {
+	box := d.s.sender.Load()
+	if box == nil {
+		return 0, nil
+	}
+	now := d.s.clock.Now()
+	// A read first: an idle node takes no write lock.
+	if n, err := d.s.store.Read().DueDeliveries(ctx, now.UnixMilli()); err != nil || n == 0 {
+		return 0, err
+	}
+	var batch []*store.Delivery
+	err := d.s.store.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		batch, err = tx.ClaimDeliveries(ctx, d.owner, now.UnixMilli(), now.Add(leaseFor).UnixMilli(), claimBatch)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	// Rows of one batch never share a webhook and order key (only the
+	// earliest of each is claimable), so they can go out at once.
+	var wg sync.WaitGroup
+	for _, dl := range batch {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := d.deliver(context.WithoutCancel(ctx), box.s, dl); err != nil {
+				d.s.log.WarnContext(ctx, "event delivery bookkeeping failed", "event", dl.EventID, "webhook", dl.WebhookID, "err", err)
+			}
+		}()
+	}
+	wg.Wait()
+	return len(batch), nil
+}
+
+func (d *Dispatcher) deliver(ctx context.Context, snd Sender, dl *store.Delivery) error {
+	hook := d.s.hook(dl.WebhookID)
+	if hook == nil {
+		// Deleted (its rows went with it) or not yet seen by this node.
+		d.s.Refresh(ctx)
+		if hook = d.s.hook(dl.WebhookID); hook == nil {
+			return d.s.store.InTx(ctx, func(tx *store.Tx) error {
+				return tx.RetryDelivery(ctx, dl, d.owner, d.s.now()+time.Second.Milliseconds())
+			})
+		}
+	}
+	start := d.s.now()
+	res := snd.Send(ctx, hook, []byte(dl.Body))
+	end := d.s.now()
+	return d.s.store.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.RecordAttempt(ctx, attemptRow(dl.EventSeq, hook.ID, start, end, res)); err != nil {
+			return err
+		}
+		if res.OK() {
+			_, err := tx.FinishDelivery(ctx, dl, d.owner, false, end)
+			return err
+		}
+		if dl.Attempts >= MaxAttempts {
+			held, err := tx.FinishDelivery(ctx, dl, d.owner, true, end)
+			if err != nil || !held {
+				return err
+			}
+			return tx.InsertEventLog(ctx, &store.EventLogRow{InsertInstant: end, Type: "Error",
+				Message: fmt.Sprintf("Webhook [%s] (%s) did not accept event [%s] (%s) after %d attempts; last: %s",
+					hook.URL, hook.ID, eventTypeOf(dl.Body), dl.EventID, dl.Attempts, describe(res))})
+		}
+		return tx.RetryDelivery(ctx, dl, d.owner, end+backoff(dl.Attempts).Milliseconds())
+	})
+}
+
+func describe(r SendResult) string {
+	if r.Err != nil {
+		return r.Err.Error()
+	}
+	return fmt.Sprintf("HTTP %d", r.StatusCode)
+}

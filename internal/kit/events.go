@@ -1,0 +1,110 @@
+package kit
+
+import (
+	"context"
+
+	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/store"
+)
+
+// UserObjectFunc builds a user's object (identity.Service.UserObject);
+// events call it without registrations or memberships.
+type UserObjectFunc func(row *store.UserRow, regs []*store.RegistrationRow, members []Object) (Object, error)
+
+// UserEvents builds FusionAuth's user events (BaseUserEvent: the user
+// without secrets, plus more) for each of types that wants says a webhook
+// takes; the user object is built once, and only then.
+func UserEvents(wants func(typ, tenantID string) bool, userObject UserObjectFunc,
+	row *store.UserRow, more map[string]any, types ...string) ([]model.Event, error) {
+	var out []model.Event
+	var user Object
+	for _, typ := range types {
+		if typ == "" || !wants(typ, row.TenantID) {
+			continue
+		}
+		if user == nil {
+			var err error
+			if user, err = userObject(row, nil, nil); err != nil {
+				return nil, err
+			}
+		}
+		body := map[string]any{"user": user}
+		for k, v := range more {
+			body[k] = v
+		}
+		out = append(out, model.Event{Type: typ, TenantID: row.TenantID, UserID: row.ID, Body: body})
+	}
+	return out, nil
+}
+
+// UserEventsOf builds user events with a user object already at hand (the
+// audit log drops those no webhook wants).
+func UserEventsOf(user Object, row *store.UserRow, more map[string]any, types ...string) []model.Event {
+	evs, _ := UserEvents(func(string, string) bool { return true }, func(*store.UserRow, []*store.RegistrationRow, []Object) (Object, error) { return user, nil }, row, more, types...)
+	return evs
+}
+
+// BulkEvent is one event with every user (user.bulk.create), built only
+// when a webhook wants it.
+func BulkEvent(userObject UserObjectFunc, rows []*store.UserRow, typ string) []model.Event {
+	if len(rows) == 0 {
+		return nil
+	}
+	return []model.Event{{Type: typ, TenantID: rows[0].TenantID, Build: func() (map[string]any, error) {
+		users := make([]Object, 0, len(rows))
+		for _, r := range rows {
+			u, err := userObject(r, nil, nil)
+			if err != nil {
+				return nil, err
+			}
+			users = append(users, u)
+		}
+		return map[string]any{"users": users}, nil
+	}}}
+}
+
+// When is typ when cond holds, else "" (which UserEventsOf skips).
+func When(cond bool, typ string) string {
+	if cond {
+		return typ
+	}
+	return ""
+}
+
+// WithActive is a copy of row with its active flag set.
+func WithActive(row *store.UserRow, active bool) *store.UserRow {
+	c := *row
+	c.Active = active
+	return &c
+}
+
+// LazyUserEvent is a user event whose body (the user, plus more) is built
+// by the audit log only when a webhook wants it.
+func LazyUserEvent(typ string, userObject UserObjectFunc, row *store.UserRow, more map[string]any) model.Event {
+	return model.Event{Type: typ, TenantID: row.TenantID, UserID: row.ID, Build: func() (map[string]any, error) {
+		user, err := userObject(row, nil, nil)
+		body := map[string]any{"user": user}
+		for k, v := range more {
+			body[k] = v
+		}
+		return body, err
+	}}
+}
+
+// RegistrationEvent is a registration event (applicationId, registration,
+// the user read in tx, and original on update), built only when wanted.
+func RegistrationEvent(ctx context.Context, tx *store.Tx, userObject UserObjectFunc,
+	typ, userID, tenantID, appID string, reg, original Object) []model.Event {
+	return []model.Event{{Type: typ, TenantID: tenantID, UserID: userID, Build: func() (map[string]any, error) {
+		row, err := tx.UserRowByID(ctx, userID)
+		if err != nil {
+			return nil, err
+		}
+		user, err := userObject(row, nil, nil)
+		body := map[string]any{"user": user, "applicationId": appID, "registration": reg}
+		if original != nil {
+			body["original"] = original
+		}
+		return body, err
+	}}}
+}

@@ -1,0 +1,174 @@
+package model
+
+// Events and webhooks: FusionAuth's Webhook, its event payloads and the logs of
+// their delivery.
+
+// Webhook is FusionAuth's Webhook, plus Latch's allowPrivateNetworks.
+type Webhook struct {
+	ID                         string                        `json:"id,omitempty"`
+	URL                        string                        `json:"url"`
+	Description                string                        `json:"description,omitempty"`
+	ConnectTimeout             int                           `json:"connectTimeout"`
+	ReadTimeout                int                           `json:"readTimeout"`
+	Data                       map[string]any                `json:"data,omitempty"`
+	EventsEnabled              map[string]bool               `json:"eventsEnabled"`
+	Global                     bool                          `json:"global"`
+	Headers                    map[string]string             `json:"headers,omitempty"`
+	HTTPAuthenticationUsername string                        `json:"httpAuthenticationUsername,omitempty"`
+	HTTPAuthenticationPassword string                        `json:"httpAuthenticationPassword,omitempty"`
+	SignatureConfiguration     WebhookSignatureConfiguration `json:"signatureConfiguration"`
+	SSLCertificate             string                        `json:"sslCertificate,omitempty"`
+	SSLCertificateKeyID        string                        `json:"sslCertificateKeyId,omitempty"`
+	TenantIDs                  []string                      `json:"tenantIds"`
+	// AllowPrivateNetworks lets the webhook reach loopback, link-local and
+	// private addresses, which Latch refuses by default (SSRF).
+	AllowPrivateNetworks bool  `json:"allowPrivateNetworks"`
+	InsertInstant        int64 `json:"insertInstant,omitempty"`
+	LastUpdateInstant    int64 `json:"lastUpdateInstant,omitempty"`
+}
+
+// WebhookSignatureConfiguration says whether and with which key requests
+// are signed.
+type WebhookSignatureConfiguration struct {
+	Enabled      bool   `json:"enabled"`
+	SigningKeyID string `json:"signingKeyId,omitempty"`
+}
+
+// Wants reports whether the webhook takes events of this type from this
+// tenant.
+func (w *Webhook) Wants(eventType, tenantID string) bool {
+	if !w.EventsEnabled[eventType] {
+		return false
+	}
+	if w.Global || tenantID == "" {
+		return true
+	}
+	for _, id := range w.TenantIDs {
+		if id == tenantID {
+			return true
+		}
+	}
+	return false
+}
+
+// Event types Latch emits (FusionAuth's EventType values).
+const (
+	EventUserCreate              = "user.create"
+	EventUserCreateComplete      = "user.create.complete"
+	EventUserUpdate              = "user.update"
+	EventUserUpdateComplete      = "user.update.complete"
+	EventUserDelete              = "user.delete"
+	EventUserDeleteComplete      = "user.delete.complete"
+	EventUserDeactivate          = "user.deactivate"
+	EventUserReactivate          = "user.reactivate"
+	EventUserLoginSuccess        = "user.login.success"
+	EventUserLoginFailed         = "user.login.failed"
+	EventUserRegistrationCreate  = "user.registration.create"
+	EventUserRegistrationUpdate  = "user.registration.update"
+	EventUserRegistrationDelete  = "user.registration.delete"
+	EventUserPasswordResetStart  = "user.password.reset.start"
+	EventUserPasswordResetSucess = "user.password.reset.success"
+	EventUserPasswordUpdate      = "user.password.update"
+	EventUserEmailVerified       = "user.email.verified"
+	EventUserTwoFactorAdd        = "user.two-factor.method.add"
+	EventUserTwoFactorRemove     = "user.two-factor.method.remove"
+	EventJWTRefreshTokenRevoke   = "jwt.refresh-token.revoke"
+	EventJWTRefresh              = "jwt.refresh"
+	EventUserBulkCreate          = "user.bulk.create"
+	EventKickstartSuccess        = "kickstart.success"
+	EventTest                    = "test"
+)
+
+// EventTypes are the types a webhook may enable (FusionAuth's EventType
+// enumeration); enabling another is a validation error.
+var EventTypes = []string{
+	"audit-log.create", "event-log.create", "group.create", "group.create.complete", "group.delete",
+	"group.delete.complete", "group.member.add", "group.member.add.complete", "group.member.remove",
+	"group.member.remove.complete", "group.member.update", "group.member.update.complete", "group.update",
+	"group.update.complete", "jwt.public-key.update", EventJWTRefresh, EventJWTRefreshTokenRevoke,
+	EventKickstartSuccess, EventTest, "user.action", EventUserBulkCreate, EventUserCreate, EventUserCreateComplete,
+	EventUserDeactivate, EventUserDelete, EventUserDeleteComplete, "user.email.update", EventUserEmailVerified,
+	"user.identity-provider.link", "user.identity-provider.unlink", "user.loginId.duplicate.create",
+	"user.loginId.duplicate.update", EventUserLoginFailed, "user.login.new-device", EventUserLoginSuccess,
+	"user.login.suspicious", "user.password.breach", EventUserPasswordResetSend, EventUserPasswordResetStart,
+	EventUserPasswordResetSucess, EventUserPasswordUpdate, EventUserReactivate, EventUserRegistrationCreate,
+	"user.registration.create.complete", EventUserRegistrationDelete, "user.registration.delete.complete",
+	EventUserRegistrationUpdate, "user.registration.update.complete", "user.registration.verified",
+	EventUserTwoFactorAdd, EventUserTwoFactorRemove, EventUserUpdate, EventUserUpdateComplete,
+	"user.identity.verified", "user.identity.update", "entity.create", "entity.create.complete",
+	"entity.delete", "entity.delete.complete", "entity.update", "entity.update.complete",
+}
+
+// EventUserPasswordResetSend is sent when a forgot-password email goes out.
+const EventUserPasswordResetSend = "user.password.reset.send"
+
+// Event is one event to emit: its type, the tenant it belongs to, the user
+// it is about (which orders delivery), and its type-specific members (user,
+// registration, applicationId …). The id, createInstant and info are filled
+// when it is written.
+type Event struct {
+	Type     string
+	TenantID string
+	UserID   string
+	Body     map[string]any
+	// Build, when set, makes Body only once a webhook wants the event
+	// (building it may cost a read).
+	Build func() (map[string]any, error)
+}
+
+// EventConfiguration is a tenant's per-event settings (FusionAuth's
+// tenant.eventConfiguration).
+type EventConfiguration struct {
+	Events map[string]EventConfigurationData `json:"events,omitempty"`
+}
+
+// EventConfigurationData is one event type's tenant settings.
+type EventConfigurationData struct {
+	Enabled         *bool  `json:"enabled,omitempty"`
+	TransactionType string `json:"transactionType,omitempty"`
+}
+
+// Transaction types: how many webhooks must accept a transactional event.
+const (
+	TransactionNone             = "None"
+	TransactionAny              = "Any"
+	TransactionSimpleMajority   = "SimpleMajority"
+	TransactionSuperMajority    = "SuperMajority"
+	TransactionAbsoluteMajority = "AbsoluteMajority"
+)
+
+// WebhookEventLog is FusionAuth's record of one event and its deliveries.
+type WebhookEventLog struct {
+	ID                 string               `json:"id"`
+	Attempts           []*WebhookAttemptLog `json:"attempts,omitempty"`
+	Event              map[string]any       `json:"event,omitempty"`
+	EventResult        string               `json:"eventResult"`
+	EventType          string               `json:"eventType"`
+	FailedAttempts     int                  `json:"failedAttempts"`
+	InsertInstant      int64                `json:"insertInstant"`
+	LastAttemptInstant int64                `json:"lastAttemptInstant,omitempty"`
+	LastUpdateInstant  int64                `json:"lastUpdateInstant"`
+	LinkedObjectID     string               `json:"linkedObjectId,omitempty"`
+	Sequence           int64                `json:"sequence"`
+	SuccessfulAttempts int                  `json:"successfulAttempts"`
+}
+
+// WebhookAttemptLog is one delivery attempt.
+type WebhookAttemptLog struct {
+	ID                  string         `json:"id"`
+	Data                map[string]any `json:"data,omitempty"`
+	EndInstant          int64          `json:"endInstant"`
+	StartInstant        int64          `json:"startInstant"`
+	AttemptResult       string         `json:"attemptResult"`
+	WebhookCallResponse map[string]any `json:"webhookCallResponse,omitempty"`
+	WebhookEventLogID   string         `json:"webhookEventLogId"`
+	WebhookID           string         `json:"webhookId"`
+}
+
+// EventLog is FusionAuth's event log entry (delivery and email failures).
+type EventLog struct {
+	ID            int64  `json:"id"`
+	InsertInstant int64  `json:"insertInstant"`
+	Message       string `json:"message"`
+	Type          string `json:"type"`
+}

@@ -1,0 +1,188 @@
+// Package outbound makes Latch's requests to other servers: webhook
+// deliveries, signed as FusionAuth signs them, through an HTTP client that
+// refuses loopback, link-local and private addresses (SSRF) unless the
+// webhook allows them. The check runs on the address actually dialled, after
+// DNS resolution, for the first request and for every redirect.
+package outbound
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"syscall"
+	"time"
+
+	"github.com/latchid/latch/internal/events"
+	"github.com/latchid/latch/internal/keys"
+	"github.com/latchid/latch/internal/kit"
+	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/version"
+)
+
+// ErrRefusedAddress is a request to an address the webhook may not reach.
+var ErrRefusedAddress = errors.New("refused address")
+
+// maxRedirects bounds the redirects a delivery follows.
+const maxRedirects = 3
+
+// blocked are the ranges beside what netip classifies (loopback, private,
+// link-local, multicast, unspecified) that no webhook reaches by default.
+var blocked = []netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"),      // "this network"
+	netip.MustParsePrefix("100.64.0.0/10"),  // carrier-grade NAT
+	netip.MustParsePrefix("192.0.0.0/24"),   // IETF protocol assignments
+	netip.MustParsePrefix("198.18.0.0/15"),  // benchmarking
+	netip.MustParsePrefix("240.0.0.0/4"),    // reserved, broadcast
+	netip.MustParsePrefix("64:ff9b::/96"),   // NAT64: may map to any IPv4
+	netip.MustParsePrefix("64:ff9b:1::/48"), // local-use NAT64
+	netip.MustParsePrefix("2002::/16"),      // 6to4: embeds an IPv4
+}
+
+// Refused reports whether an address is one a webhook may reach only with
+// allowPrivateNetworks.
+func Refused(a netip.Addr) bool {
+	a = a.Unmap()
+	if a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() ||
+		a.IsInterfaceLocalMulticast() || a.IsMulticast() || a.IsUnspecified() || !a.IsValid() {
+		return true
+	}
+	for _, p := range blocked {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkAddr refuses an address no webhook reaches by default.
+func checkAddr(ap netip.AddrPort) error {
+	if Refused(ap.Addr()) {
+		return fmt.Errorf("%w: %s is loopback, link-local or private", ErrRefusedAddress, ap.Addr())
+	}
+	return nil
+}
+
+// Client returns an HTTP client for one webhook's settings: its timeouts,
+// and the SSRF check unless allowPrivate.
+func Client(connectTimeout, readTimeout time.Duration, allowPrivate bool) *http.Client {
+	check := checkAddr
+	if allowPrivate {
+		check = nil
+	}
+	return newClient(connectTimeout, readTimeout, check)
+}
+
+// newClient checks every address it dials with check (nil: none), in the
+// dialer's Control, that is after DNS resolution and for each redirect's
+// connection too. It uses no proxy from the environment (a proxy would dial
+// for us, past the check) and keeps no idle connections between deliveries.
+func newClient(connectTimeout, readTimeout time.Duration, check func(netip.AddrPort) error) *http.Client {
+	d := &net.Dialer{Timeout: connectTimeout}
+	if check != nil {
+		d.Control = func(_, address string, _ syscall.RawConn) error {
+			ap, err := netip.ParseAddrPort(address)
+			if err != nil {
+				return fmt.Errorf("%w: %s", ErrRefusedAddress, address)
+			}
+			return check(ap)
+		}
+	}
+	tr := &http.Transport{
+		Proxy:                  nil,
+		DialContext:            d.DialContext,
+		TLSHandshakeTimeout:    connectTimeout + time.Second,
+		ResponseHeaderTimeout:  readTimeout,
+		DisableKeepAlives:      true,
+		MaxResponseHeaderBytes: 64 << 10,
+	}
+	return &http.Client{
+		Transport: tr,
+		Timeout:   connectTimeout + readTimeout + time.Second,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) >= maxRedirects {
+				return fmt.Errorf("stopped after %d redirects", maxRedirects)
+			}
+			if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
+				return fmt.Errorf("redirect to a %s URL refused", req.URL.Scheme)
+			}
+			return nil // the new connection's dial is checked again
+		},
+	}
+}
+
+// Sender delivers webhook events.
+type Sender struct {
+	keys  func() *keys.Set
+	clock kit.Clock
+}
+
+// NewSender makes a Sender signing with the keys of the signing cache.
+func NewSender(signingKeys func() *keys.Set, clock kit.Clock) *Sender {
+	return &Sender{keys: signingKeys, clock: clock}
+}
+
+var _ events.Sender = (*Sender)(nil)
+
+// Send POSTs one event to a webhook, as FusionAuth does: JSON body, the
+// webhook's headers, HTTP Basic when set, and when signing is enabled a JWT
+// in X-FusionAuth-Signature-JWT carrying the body's SHA-256.
+func (s *Sender) Send(ctx context.Context, hook *model.Webhook, body []byte) events.SendResult {
+	res := events.SendResult{URL: hook.URL}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, hook.URL, bytes.NewReader(body))
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	for k, v := range hook.Headers {
+		req.Header.Set(k, v)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "Latch/"+version.Version)
+	if hook.HTTPAuthenticationUsername != "" {
+		req.SetBasicAuth(hook.HTTPAuthenticationUsername, hook.HTTPAuthenticationPassword)
+	}
+	if hook.SignatureConfiguration.Enabled {
+		jwt, err := s.sign(hook.SignatureConfiguration.SigningKeyID, body)
+		if err != nil {
+			res.Err = err
+			return res
+		}
+		req.Header.Set("X-FusionAuth-Signature-JWT", jwt)
+	}
+	c := Client(time.Duration(hook.ConnectTimeout)*time.Millisecond, time.Duration(hook.ReadTimeout)*time.Millisecond, hook.AllowPrivateNetworks)
+	resp, err := c.Do(req)
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	res.StatusCode = resp.StatusCode
+	return res
+}
+
+// sign makes the signature JWT: request_body_sha256 is the standard base64
+// of the body's SHA-256, as FusionAuth sends it.
+func (s *Sender) sign(keyID string, body []byte) (string, error) {
+	sg, err := s.keys().Signer(keyID)
+	if err != nil {
+		return "", fmt.Errorf("webhook signing key %s: %w", keyID, err)
+	}
+	sum := sha256.Sum256(body)
+	claims, err := json.Marshal(map[string]any{
+		"request_body_sha256": base64.StdEncoding.EncodeToString(sum[:]),
+		"iat":                 s.clock.Now().Unix(),
+	})
+	if err != nil {
+		return "", err
+	}
+	return sg.Sign(claims)
+}

@@ -1,0 +1,139 @@
+package outbound
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/latchid/latch/internal/keys"
+	"github.com/latchid/latch/internal/kit"
+	"github.com/latchid/latch/internal/model"
+)
+
+func TestRefused(t *testing.T) {
+	for _, tc := range []struct {
+		addr    string
+		refused bool
+	}{
+		{"127.0.0.1", true}, {"127.255.0.9", true}, {"::1", true}, {"169.254.169.254", true}, {"fe80::1", true},
+		{"10.0.0.1", true}, {"10.255.255.255", true}, {"172.16.0.1", true}, {"192.168.1.1", true}, {"fd00::1", true},
+		{"0.0.0.0", true}, {"::", true}, {"100.64.0.1", true}, {"224.0.0.1", true}, {"::ffff:127.0.0.1", true},
+		{"::ffff:10.0.0.1", true}, {"64:ff9b::a00:1", true}, {"255.255.255.255", true},
+		{"93.184.216.34", false}, {"8.8.8.8", false}, {"2606:4700:4700::1111", false}, {"172.32.0.1", false},
+	} {
+		if got := Refused(netip.MustParseAddr(tc.addr)); got != tc.refused {
+			t.Errorf("Refused(%s) = %v, want %v", tc.addr, got, tc.refused)
+		}
+	}
+}
+
+// A receiver on loopback: the only kind of server tests may reach. Requests
+// it gets count as a failure of the refusal tests.
+func loopbackReceiver(t *testing.T) (*httptest.Server, *atomic.Int32) {
+	t.Helper()
+	hits := new(atomic.Int32)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	t.Cleanup(srv.Close)
+	return srv, hits
+}
+
+func send(t *testing.T, url string, allow bool) error {
+	t.Helper()
+	s := NewSender(keys.EmptySet, kit.SystemClock{})
+	res := s.Send(context.Background(), &model.Webhook{URL: url, ConnectTimeout: 2000, ReadTimeout: 2000, AllowPrivateNetworks: allow}, []byte(`{}`))
+	if res.Err == nil && !res.OK() {
+		t.Fatalf("status %d", res.StatusCode)
+	}
+	return res.Err
+}
+
+// Each URL names a loopback, link-local or private address, literally or
+// through DNS; every one is refused at dial time, before any byte is sent.
+// The non-loopback ones would otherwise leave the machine: the refusal
+// happens before the connect, so none does.
+func TestSendRefusesPrivateAddresses(t *testing.T) {
+	srv, hits := loopbackReceiver(t)
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(srv.URL, "http://"))
+	for _, url := range []string{
+		srv.URL,                                    // 127.0.0.1
+		"http://[::1]:" + port + "/",               // IPv6 loopback
+		"http://localhost:" + port + "/",           // a name resolving to loopback
+		"http://169.254.169.254/latest/meta-data/", // cloud metadata
+		"http://10.1.2.3:" + port + "/",            // 10/8
+		"http://192.168.0.1/",
+		"http://[::ffff:127.0.0.1]:" + port + "/", // IPv4-mapped loopback
+		"http://0.0.0.0:" + port + "/",
+	} {
+		err := send(t, url, false)
+		if !errors.Is(err, ErrRefusedAddress) {
+			t.Errorf("%s: %v, want a refused address", url, err)
+		}
+	}
+	if hits.Load() != 0 {
+		t.Fatalf("the receiver got %d requests", hits.Load())
+	}
+	// allowPrivateNetworks lets the same request through.
+	if err := send(t, srv.URL, true); err != nil {
+		t.Fatalf("allowed: %v", err)
+	}
+	if hits.Load() != 1 {
+		t.Fatalf("allowed request: %d hits", hits.Load())
+	}
+}
+
+// A redirect's target is dialled, and so checked, like the first URL: a
+// public-looking first hop (here a loopback server the check lets through by
+// its exact address, standing in for a public one) that redirects to
+// loopback is refused at the second hop.
+func TestRedirectToLoopbackRefused(t *testing.T) {
+	target, hits := loopbackReceiver(t)
+	redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, target.URL+"/internal", http.StatusTemporaryRedirect)
+	}))
+	t.Cleanup(redirector.Close)
+	first := netip.MustParseAddrPort(strings.TrimPrefix(redirector.URL, "http://"))
+	check := func(ap netip.AddrPort) error {
+		if ap == first {
+			return nil
+		}
+		return checkAddr(ap)
+	}
+	c := newClient(2*time.Second, 2*time.Second, check)
+	resp, err := c.Post(redirector.URL, "application/json", strings.NewReader(`{}`))
+	if err == nil {
+		resp.Body.Close()
+	}
+	if !errors.Is(err, ErrRefusedAddress) {
+		t.Fatalf("redirect to loopback: %v, want a refused address", err)
+	}
+	if hits.Load() != 0 {
+		t.Fatalf("the redirect target got %d requests", hits.Load())
+	}
+	// Followed when allowed.
+	resp, err = newClient(2*time.Second, 2*time.Second, nil).Post(redirector.URL, "application/json", strings.NewReader(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if hits.Load() != 1 {
+		t.Fatalf("allowed redirect: %d hits", hits.Load())
+	}
+}
+
+func TestSendReadTimeout(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-release }))
+	t.Cleanup(func() { close(release); srv.Close() })
+	s := NewSender(keys.EmptySet, kit.SystemClock{})
+	res := s.Send(context.Background(), &model.Webhook{URL: srv.URL, ConnectTimeout: 1000, ReadTimeout: 50, AllowPrivateNetworks: true}, []byte(`{}`))
+	if res.Err == nil || res.OK() {
+		t.Fatalf("a receiver that never answers: %+v", res)
+	}
+}

@@ -1,0 +1,128 @@
+package testutil
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// Mailpit is a real SMTP catcher (github.com/axllent/mailpit) on loopback,
+// read through its HTTP API.
+type Mailpit struct {
+	SMTPHost string
+	SMTPPort int
+	API      string // http://127.0.0.1:PORT
+}
+
+// MailpitMessage is a caught message as Mailpit's API describes it.
+type MailpitMessage struct {
+	ID      string `json:"ID"`
+	Subject string `json:"Subject"`
+	From    struct {
+		Name    string `json:"Name"`
+		Address string `json:"Address"`
+	} `json:"From"`
+	To []struct {
+		Name    string `json:"Name"`
+		Address string `json:"Address"`
+	} `json:"To"`
+	Text string `json:"Text"`
+	HTML string `json:"HTML"`
+}
+
+func mustFreePort(t testing.TB) int {
+	t.Helper()
+	p, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// StartMailpit starts Mailpit on loopback for one test: the binary named by
+// LATCH_TEST_MAILPIT, else mailpit on PATH. Without one the test is skipped,
+// unless LATCH_TEST_REQUIRE_MAILPIT is set (scripts/test sets it).
+func StartMailpit(t testing.TB) *Mailpit {
+	t.Helper()
+	bin := os.Getenv("LATCH_TEST_MAILPIT")
+	if bin == "" {
+		if p, err := exec.LookPath("mailpit"); err == nil {
+			bin = p
+		}
+	}
+	if bin == "" {
+		if os.Getenv("LATCH_TEST_REQUIRE_MAILPIT") != "" {
+			t.Fatal("Mailpit is required: set LATCH_TEST_MAILPIT or put mailpit on PATH")
+		}
+		t.Skip("no Mailpit (LATCH_TEST_MAILPIT)")
+	}
+	smtpPort, httpPort := mustFreePort(t), mustFreePort(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, bin, "--smtp", "127.0.0.1:"+strconv.Itoa(smtpPort), "--listen", "127.0.0.1:"+strconv.Itoa(httpPort),
+		"--database", t.TempDir()+"/mailpit.db", "--smtp-auth-accept-any", "--smtp-auth-allow-insecure", "--disable-version-check")
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatalf("start mailpit: %v", err)
+	}
+	t.Cleanup(func() { cancel(); _ = cmd.Wait() })
+	m := &Mailpit{SMTPHost: "127.0.0.1", SMTPPort: smtpPort, API: fmt.Sprintf("http://127.0.0.1:%d", httpPort)}
+	for {
+		resp, err := http.Get(m.API + "/api/v1/messages")
+		if err == nil {
+			resp.Body.Close()
+			if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", smtpPort)); err == nil {
+				c.Close()
+				return m
+			}
+		}
+		if cmd.ProcessState != nil {
+			t.Fatal("mailpit exited")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Messages returns every caught message, newest first, with its text and HTML.
+func (m *Mailpit) Messages(t testing.TB) []MailpitMessage {
+	t.Helper()
+	var list struct {
+		Messages []MailpitMessage `json:"messages"`
+	}
+	m.get(t, "/api/v1/messages", &list)
+	for i := range list.Messages {
+		var full MailpitMessage
+		m.get(t, "/api/v1/message/"+list.Messages[i].ID, &full)
+		list.Messages[i].Text, list.Messages[i].HTML = full.Text, full.HTML
+	}
+	return list.Messages
+}
+
+// WaitMessages waits until at least n messages were caught.
+func (m *Mailpit) WaitMessages(t testing.TB, n int) []MailpitMessage {
+	t.Helper()
+	for {
+		if got := m.Messages(t); len(got) >= n {
+			return got
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (m *Mailpit) get(t testing.TB, path string, v any) {
+	t.Helper()
+	resp, err := http.Get(m.API + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatalf("mailpit %s: %v", path, err)
+	}
+}
