@@ -67,6 +67,7 @@ func (s *Server) table() []Route {
 		{Pattern: "GET /api/email/template/search", Access: Endpoint, GlobalOnly: true, Handler: handle(s, search(emailTemplateQuery), s.searchEmailTemplates)},
 		{Pattern: "POST /api/email/template/preview", Access: Endpoint, GlobalOnly: true, Handler: handle(s, jsonBody[previewRequest], s.previewEmailTemplate)},
 		{Pattern: "POST /api/email/send/{id}", Access: Endpoint, Handler: handle(s, jsonBody[sendEmailRequest], s.sendEmail)},
+		{Pattern: "POST /api/email/send", Access: Endpoint, Handler: handle(s, jsonBody[emailTestRequest], s.testEmail)},
 
 		// Tenants. Creating and searching are global operations; a tenant-scoped
 		// key sees only its own tenants.
@@ -113,7 +114,9 @@ func (s *Server) table() []Route {
 		{Pattern: "GET /api/user/search", Access: Endpoint, Handler: s.searchUsers},
 		{Pattern: "PUT /api/user/search", Access: Endpoint, Handler: s.refreshUserSearchIndex},
 		{Pattern: "DELETE /api/user/bulk", Access: Endpoint, Handler: s.deleteUsers},
-		{Pattern: "POST /api/user/forgot-password", Access: Endpoint, Handler: s.forgotPassword},
+		{Pattern: "POST /api/user/forgot-password", Access: Anonymous, Handler: s.forgotPassword},
+		{Pattern: "POST /api/user/verify-email", Access: Anonymous, Handler: s.verifyEmail},
+		{Pattern: "PUT /api/user/verify-email", Access: Endpoint, Handler: handle(s, ignoredBody, s.resendVerifyEmail)},
 		{Pattern: "POST /api/user/change-password", Access: Anonymous, Handler: s.changePassword},
 		{Pattern: "POST /api/user/change-password/{changePasswordId}", Access: Anonymous, Handler: s.changePassword},
 		{Pattern: "GET /api/user/change-password", Access: Anonymous, Handler: s.checkChangePassword},

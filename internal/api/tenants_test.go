@@ -154,6 +154,9 @@ func TestTenantRoundTrip(t *testing.T) {
 		sent["futureSetting"] = map[string]any{"ratio": json.Number("2.50"), "big": json.Number("12345678901234567890"), "list": []any{"a", nil, true}}
 		e.exampleKeys(sent)
 		created := e.ok("create example", e.do("POST", "/api/tenant", e.root, req), "tenant")
+		// The SMTP password is the one member never read back (Latch differs
+		// from FusionAuth there: docs/compatibility.md).
+		delete(sent["emailConfiguration"].(map[string]any), "password")
 		if err := taSubset(sent, created, "tenant"); err != nil {
 			t.Errorf("created tenant lost what was sent: %v", err)
 		}

@@ -129,6 +129,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		_, port, _ := net.SplitHostPort(ln.Addr().String())
 		base = strings.TrimSuffix(base, "0") + port
 	}
+	svc.Email.SetBaseURL(base)
 	pages := ui.New(svc, cfg, log)
 	root := newRootHandler(apiServer, pages, httpx.JWKSHandler(svc.SigningKeys.Current), newOAuthProvider(svc, cfg, log, pages, base))
 	srv := &http.Server{

@@ -94,6 +94,9 @@ func New(svc *services.Set, cfg *config.Config, log *slog.Logger) *UI {
 func (u *UI) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("/setup-wizard", u.setupWizard)
 	mux.HandleFunc("/static/", u.serveStatic)
+	mux.HandleFunc("/password/forgot", u.methods(u.forgotPassword))
+	mux.HandleFunc("/password/change/{changePasswordId}", u.methods(u.changePassword))
+	mux.HandleFunc("/email/verify/{verificationId}", u.methods(u.verifyEmail))
 	mux.HandleFunc("/", u.notFound)
 }
 
