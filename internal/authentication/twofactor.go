@@ -558,7 +558,8 @@ func (s *Service) EnableTwoFactor(ctx context.Context, actor kit.Actor, scope ki
 			res.RecoveryCodes = codes
 		}
 		if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Enabled two-factor method %s (%s) of user %s", id, method, kit.UserLabel(row)),
-			TargetID: row.ID, Data: map[string]any{"methodId": id, "method": method, "recoveryCodesGenerated": first}}); err != nil {
+			TargetID: row.ID, Data: map[string]any{"methodId": id, "method": method, "recoveryCodesGenerated": first},
+			Events: []model.Event{kit.LazyUserEvent(model.EventUserTwoFactorAdd, s.identity.UserObject, row, map[string]any{"method": m})}}); err != nil {
 			return false, err
 		}
 		if revoke {
@@ -662,10 +663,12 @@ func (s *Service) DisableTwoFactor(ctx context.Context, actor kit.Actor, scope k
 			return false, model.FieldError("methodId", "blank", "A methodId is required (a recovery code disables every method).")
 		}
 		var removed []string
+		var events []model.Event
 		kept := u.methods[:0]
 		for _, m := range u.methods {
 			if all || methodID(m) == methodWanted {
 				removed = append(removed, methodID(m))
+				events = append(events, kit.LazyUserEvent(model.EventUserTwoFactorRemove, s.identity.UserObject, row, map[string]any{"method": m}))
 				delete(u.secrets, identity.TwoFactorSecretKey(methodID(m)))
 				continue
 			}
@@ -682,7 +685,7 @@ func (s *Service) DisableTwoFactor(ctx context.Context, actor kit.Actor, scope k
 			msg = fmt.Sprintf("Disabled every two-factor method (%s) of user %s with a recovery code", strings.Join(removed, ", "), kit.UserLabel(row))
 		}
 		return true, s.audit.Write(ctx, tx, actor, audit.Change{Message: msg, TargetID: row.ID,
-			Data: map[string]any{"methodIds": removed, "recoveryCode": all, "remaining": u.n()}})
+			Data: map[string]any{"methodIds": removed, "recoveryCode": all, "remaining": u.n()}, Events: events})
 	})
 	if errors.Is(err, ErrTwoFactorCodeInvalid) && tenantID != "" {
 		cfg, cerr := s.tenancy.LoginTenantConfig(ctx, tenantID)

@@ -23,10 +23,27 @@ const (
 	// written to the event log.
 	MaxAttempts = 8
 	claimBatch  = 32
-	// leaseFor bounds how long a claimed row stays with a node: longer than
-	// the longest request (connect and read timeouts of at most a minute each).
-	leaseFor = 3 * time.Minute
+	// leaseMargin is how much longer than its longest request a node keeps
+	// a claimed batch: time for the bookkeeping after the requests. A node
+	// killed mid-delivery holds its rows no longer than that, then another
+	// node (or this one, restarted) sends them again.
+	leaseMargin = 10 * time.Second
 )
+
+// leaseFor is how long a claimed batch stays with this node: the longest
+// request a webhook allows (connect and read timeouts, redirects included:
+// the sender's client bounds the whole exchange by their sum and a second)
+// plus leaseMargin.
+func (s *Service) leaseFor() time.Duration {
+	longest := time.Duration(maxTimeout*2)*time.Millisecond + time.Second
+	if hooks := s.hooks.Load().hooks; len(hooks) > 0 {
+		longest = 0
+		for _, h := range hooks {
+			longest = max(longest, time.Duration(h.ConnectTimeout+h.ReadTimeout)*time.Millisecond+time.Second)
+		}
+	}
+	return longest + leaseMargin
+}
 
 // backoff is the wait before attempt n+1 after n failed attempts: 1 s, 2 s,
 // 4 s … capped at 10 minutes.
@@ -93,7 +110,7 @@ func (d *Dispatcher) Round(ctx context.Context) (int, error) {
 	var batch []*store.Delivery
 	err := d.s.store.InTx(ctx, func(tx *store.Tx) error {
 		var err error
-		batch, err = tx.ClaimDeliveries(ctx, d.owner, now.UnixMilli(), now.Add(leaseFor).UnixMilli(), claimBatch)
+		batch, err = tx.ClaimDeliveries(ctx, d.owner, now.UnixMilli(), now.Add(d.s.leaseFor()).UnixMilli(), claimBatch)
 		return err
 	})
 	if err != nil {
