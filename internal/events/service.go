@@ -167,7 +167,7 @@ func (s *Service) Enqueue(ctx context.Context, tx *store.Tx, actor kit.Actor, ev
 				if ok && c.Enabled != nil && !*c.Enabled {
 					continue // the tenant turned this event off
 				}
-				if ok && c.TransactionType != "" {
+				if ok && c.TransactionType != "" && model.Transactional(ev.Type) {
 					txType = c.TransactionType
 				}
 			}
@@ -269,8 +269,10 @@ func (s *Service) sendTransactional(ctx context.Context, tx *store.Tx, row *stor
 	}
 	if !accepted {
 		s.log.WarnContext(ctx, "webhooks refused a transactional event", "event", row.EventType, "accepted", ok, "webhooks", n, "transactionType", txType)
-		return model.GeneralError(ErrWebhookVeto, "One or more webhooks returned an invalid response or were unreachable. "+
-			"Based on your transaction configuration, your action cannot be completed.")
+		// FusionAuth answers a refused transaction with 504 (Gateway Timeout).
+		return &model.StatusError{Status: 504, Body: new(model.Errors).General(ErrWebhookVeto,
+			"One or more webhooks returned an invalid response or were unreachable. "+
+				"Based on your transaction configuration, your action cannot be completed.")}
 	}
 	row.EventResult = "Succeeded"
 	if err := tx.InsertWebhookEvent(ctx, row, nil, ""); err != nil {

@@ -1,5 +1,7 @@
 package model
 
+import "strings"
+
 // Events and webhooks: FusionAuth's Webhook, its event payloads and the logs of
 // their delivery.
 
@@ -136,6 +138,22 @@ const (
 	TransactionSuperMajority    = "SuperMajority"
 	TransactionAbsoluteMajority = "AbsoluteMajority"
 )
+
+// Transactional reports whether an event of this type can veto its change
+// when the tenant gives it a transactionType. FusionAuth's NonTransactionalEvent
+// types (the .complete events, instance events, password reset and update,
+// two-factor changes, email update, identity provider links, duplicates)
+// are sent after commit whatever the tenant says.
+func Transactional(eventType string) bool {
+	switch eventType {
+	case EventKickstartSuccess, EventUserPasswordResetSend, EventUserPasswordResetStart, EventUserPasswordResetSucess,
+		EventUserPasswordUpdate, EventUserTwoFactorAdd, EventUserTwoFactorRemove, "user.email.update",
+		"user.identity-provider.link", "user.identity-provider.unlink", "user.loginId.duplicate.create",
+		"user.two-factor.challenge", "user.two-factor.failed-attempt", "user.two-factor.success":
+		return false
+	}
+	return !strings.HasSuffix(eventType, ".complete")
+}
 
 // WebhookEventLog is FusionAuth's record of one event and its deliveries.
 type WebhookEventLog struct {
