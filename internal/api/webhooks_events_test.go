@@ -172,3 +172,52 @@ func createApp(t *testing.T, s *testutil.Server, key, name string) string {
 	r.JSON(t, &a)
 	return a.Application.ID
 }
+
+// The server refuses to send events to loopback, link-local and private
+// addresses, named literally or through DNS, unless the webhook sets
+// allowPrivateNetworks: here a transactional user.create, so the refusal
+// shows as the create's 504 and the receiver on loopback is never reached.
+// (internal/outbound's tests cover the dial check itself and redirects.)
+func TestWebhookSSRFRefused(t *testing.T) {
+	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
+		s, key := startWithKey(t, b)
+		tenant := defaultTenantID(t, s, key)
+		if r := s.Do(t, "PATCH", "/api/tenant/"+tenant, key, map[string]any{"tenant": map[string]any{"eventConfiguration": map[string]any{
+			"events": map[string]any{"user.create": map[string]any{"enabled": true, "transactionType": "Any"}}}}}); r.Status != 200 {
+			t.Fatalf("tenant: %d %s", r.Status, r.Body)
+		}
+		rc := newReceiver(t)
+		_, port, _ := strings.Cut(strings.TrimPrefix(rc.URL, "http://"), ":")
+		n := 0
+		for _, c := range []struct {
+			url   string
+			allow bool
+		}{
+			{rc.URL, false},                                     // 127.0.0.1
+			{"http://[::1]:" + port + "/", false},               // IPv6 loopback
+			{"http://localhost:" + port + "/", false},           // a name resolving to loopback
+			{"http://169.254.169.254/latest/meta-data/", false}, // cloud metadata
+			{"http://10.20.30.40:" + port + "/", false},         // 10/8
+			{"http://[::ffff:127.0.0.1]:" + port + "/", false},
+			{rc.URL, true},
+		} {
+			hook := createWebhook(t, s, key, map[string]any{"url": c.url, "global": true, "allowPrivateNetworks": c.allow,
+				"connectTimeout": 1000, "readTimeout": 1000, "eventsEnabled": map[string]bool{"user.create": true}})
+			n++
+			r := s.Do(t, "POST", "/api/user", key, map[string]any{"user": map[string]any{"email": fmt.Sprintf("ssrf%d@example.com", n), "password": "correct horse battery"}})
+			want := 504
+			if c.allow {
+				want = 200
+			}
+			if r.Status != want {
+				t.Errorf("%s (allowPrivateNetworks %v): %d %s, want %d", c.url, c.allow, r.Status, r.Body, want)
+			}
+			if r := s.Do(t, "DELETE", "/api/webhook/"+hook.ID, key, nil); r.Status != 200 {
+				t.Fatalf("delete webhook: %d", r.Status)
+			}
+		}
+		if got := len(rc.all()); got != 1 {
+			t.Fatalf("the loopback receiver got %d requests, want only the allowed one", got)
+		}
+	})
+}
