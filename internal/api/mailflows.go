@@ -44,3 +44,24 @@ func (s *Server) resendVerifyEmail(c Call, _ struct{}) (any, error) {
 	send := q.Get("sendVerifyEmail") != "false"
 	return s.mailflows.ResendVerification(c, c.Actor, c.Scope, q.Get("email"), send)
 }
+
+// Registration verification: POST uses a verificationId (anonymous, as
+// FusionAuth; the older form puts it in the path), PUT issues a new one.
+
+func (s *Server) verifyRegistration(w http.ResponseWriter, r *http.Request) {
+	var req mailflows.VerifyRegistrationRequest
+	if id := r.PathValue("verificationId"); id != "" {
+		req.VerificationID = id
+	} else if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	s.finishVerifyEmail(w, r, s.mailflows.VerifyRegistration(r.Context(), PrincipalFrom(r.Context()).Actor(r), req))
+}
+
+// resendVerifyRegistration is PUT /api/user/verify-registration?email=…&applicationId=…[&sendVerifyPasswordEmail=false].
+func (s *Server) resendVerifyRegistration(c Call, _ struct{}) (any, error) {
+	q := c.Query()
+	send := q.Get("sendVerifyPasswordEmail") != "false"
+	return s.mailflows.ResendRegistrationVerification(c, c.Actor, c.Scope, q.Get("email"), q.Get("applicationId"), send)
+}

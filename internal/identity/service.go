@@ -41,6 +41,7 @@ type Service struct {
 type Mail interface {
 	UserCreated(ctx context.Context, tx *store.Tx, row *store.UserRow, sendSetPasswordEmail bool) error
 	ForgotPassword(ctx context.Context, tx *store.Tx, row *store.UserRow, changePasswordID, applicationID string, state map[string]any) error
+	RegistrationCreated(ctx context.Context, tx *store.Tx, app *store.ApplicationRow, reg *store.RegistrationRow) error // unverified ones only
 }
 
 // UseMail sets what sends the flows' mail; call it before serving.

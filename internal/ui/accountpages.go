@@ -40,6 +40,7 @@ type setPasswordData struct {
 
 type verifyData struct {
 	Action   string
+	What     string // "email address", "registration"
 	Done     bool
 	NeedCode bool
 	Error    string
@@ -163,31 +164,45 @@ func (u *UI) changePassword(w http.ResponseWriter, r *http.Request) {
 // strategy, ?code=1), POST verifies.
 func (u *UI) verifyEmail(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("verificationId")
-	d := verifyData{Action: "/email/verify/" + url.PathEscape(id), NeedCode: r.URL.Query().Get("code") != ""}
+	u.verifyPage(w, r, verifyData{Action: "/email/verify/" + url.PathEscape(id), What: "email address"}, func(code string) error {
+		return u.svc.MailFlows.VerifyEmail(r.Context(), u.pageActor(r), nil, mailflows.VerifyEmailRequest{VerificationID: id, OneTimeCode: code})
+	})
+}
+
+// verifyRegistration is verifyEmail for a registration's verificationId.
+func (u *UI) verifyRegistration(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("verificationId")
+	u.verifyPage(w, r, verifyData{Action: "/registration/verify/" + url.PathEscape(id), What: "registration"}, func(code string) error {
+		return u.svc.MailFlows.VerifyRegistration(r.Context(), u.pageActor(r), mailflows.VerifyRegistrationRequest{VerificationID: id, OneTimeCode: code})
+	})
+}
+
+func (u *UI) verifyPage(w http.ResponseWriter, r *http.Request, d verifyData, verify func(oneTimeCode string) error) {
+	d.NeedCode = r.URL.Query().Get("code") != ""
+	title := "Verify your " + d.What
 	if r.Method != http.MethodPost {
-		u.Page(w, r, http.StatusOK, "email_verify", "Verify your email", d, "")
+		u.Page(w, r, http.StatusOK, "email_verify", title, d, "")
 		return
 	}
 	if !u.formPost(w, r) {
 		return
 	}
-	err := u.svc.MailFlows.VerifyEmail(r.Context(), u.pageActor(r), nil,
-		mailflows.VerifyEmailRequest{VerificationID: id, OneTimeCode: strings.TrimSpace(r.PostForm.Get("oneTimeCode"))})
+	err := verify(strings.TrimSpace(r.PostForm.Get("oneTimeCode")))
 	var verrs *model.Errors
 	switch {
 	case errors.As(err, &verrs):
 		d.Error, d.NeedCode = firstMessage(verrs, "The code is not right."), true
-		u.Page(w, r, http.StatusBadRequest, "email_verify", "Verify your email", d, "")
+		u.Page(w, r, http.StatusBadRequest, "email_verify", title, d, "")
 		return
 	case errors.Is(err, model.ErrNotFound):
 		u.showMessage(w, r, msgLinkExpired)
 		return
 	case err != nil:
-		u.fail(w, r, "verify email page", err)
+		u.fail(w, r, "verify "+d.What+" page", err)
 		return
 	}
 	d.Done = true
-	u.Page(w, r, http.StatusOK, "email_verify", "Email verified", d, "")
+	u.Page(w, r, http.StatusOK, "email_verify", "Verified", d, "")
 }
 
 func firstMessage(verrs *model.Errors, fallback string) string {

@@ -97,6 +97,7 @@ func (u *UI) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("/password/forgot", u.methods(u.forgotPassword))
 	mux.HandleFunc("/password/change/{changePasswordId}", u.methods(u.changePassword))
 	mux.HandleFunc("/email/verify/{verificationId}", u.methods(u.verifyEmail))
+	mux.HandleFunc("/registration/verify/{verificationId}", u.methods(u.verifyRegistration))
 	mux.HandleFunc("/", u.notFound)
 }
 
