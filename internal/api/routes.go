@@ -202,6 +202,9 @@ func (s *Server) table() []Route {
 		// whether it needs a key, so the handler checks the key's permission
 		// for /api/login itself. The login ping always needs one.
 		{Pattern: "POST /api/login", Access: Anonymous, Handler: s.login},
+		{Pattern: "POST /api/passwordless/start", Access: Endpoint, Handler: s.startPasswordless},
+		{Pattern: "POST /api/passwordless/send", Access: Anonymous, Handler: s.sendPasswordless},
+		{Pattern: "POST /api/passwordless/login", Access: Anonymous, Handler: s.passwordlessLogin},
 		{Pattern: "PUT /api/login", Access: Endpoint, Handler: s.loginPing},
 		{Pattern: "PUT /api/login/{userId}/{applicationId}", Access: Endpoint, Handler: s.loginPing},
 		{Pattern: "POST /api/logout", Access: Anonymous, Handler: s.logout},

@@ -36,6 +36,8 @@ type Service struct {
 	lockout  *lockout.Counter
 	hasher   *password.Hasher
 	throttle *throttle.Limiter
+	// passwordlessMail mails passwordless codes (UsePasswordlessMail).
+	passwordlessMail PasswordlessMail
 	// Logins buffers the writes of plain successful logins (loginbuffer.go).
 	Logins *LoginRecorder
 }

@@ -321,3 +321,22 @@ func (s *Service) useVerificationID(ctx context.Context, tx *store.Tx, id, oneTi
 	}
 	return row, nil
 }
+
+// Passwordless queues the passwordless login email of a started code
+// (authentication.PasswordlessMail): the tenant's passwordlessEmailTemplateId
+// with {{.code}}, {{.application}} and {{.state}}.
+func (s *Service) Passwordless(ctx context.Context, tx *store.Tx, row *store.UserRow, code, applicationID string, state map[string]any) error {
+	cfg, err := s.tenancy.TenantConfig(ctx, row.TenantID)
+	if err != nil {
+		return err
+	}
+	tplID := cfg.EmailConfiguration.PasswordlessEmailTemplateID
+	if tplID == "" {
+		return model.GeneralError("PasswordlessTemplateMissing", "The tenant has no passwordless email template (emailConfiguration.passwordlessEmailTemplateId).")
+	}
+	data := map[string]any{"code": code, "state": state}
+	if applicationID != "" {
+		data["application"] = map[string]any{"id": applicationID}
+	}
+	return s.queue(ctx, tx, tplID, cfg, row, data)
+}
