@@ -19,8 +19,8 @@ import (
 	"github.com/latchid/latch/internal/store"
 )
 
-// Suite is one contract test. It gets a migrated store that other suites
-// may share: it makes its own rows (newFixture) and reads only those.
+// Suite is one contract test. It gets a freshly migrated store of its own
+// and makes its rows with newFixture and its interface.
 type Suite struct {
 	Name string
 	Run  func(t *testing.T, st *store.Store)
@@ -31,6 +31,8 @@ func Suites() []Suite {
 	return []Suite{
 		{"RefreshTokens", RefreshTokens},
 		{"OneTimeCodes", OneTimeCodes},
+		{"APIKeys", APIKeys},
+		{"IPACLs", IPACLs},
 	}
 }
 
