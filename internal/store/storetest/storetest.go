@@ -33,6 +33,9 @@ func Suites() []Suite {
 		{"OneTimeCodes", OneTimeCodes},
 		{"APIKeys", APIKeys},
 		{"IPACLs", IPACLs},
+		{"Lockout", Lockout},
+		{"Audit", Audit},
+		{"RateLimits", RateLimits},
 	}
 }
 
