@@ -53,7 +53,7 @@ func TestAPIKeyIPACLIsAuthority(t *testing.T) {
 			{"delete its list", "DELETE", "/api/ip-acl/" + loopback, nil, nil},
 		}
 		for _, c := range refused {
-			akEmpty(t, c.name, e.do(c.method, c.path, bound, c.body, c.headers...), 401)
+			wantEmpty(t, c.name, e.do(c.method, c.path, bound, c.body, c.headers...), 401)
 		}
 		if got := e.get(boundID); got.IPAccessControlListID != loopback {
 			t.Errorf("the bound manager's list is now %q", got.IPAccessControlListID)

@@ -205,7 +205,7 @@ func TestAuditLogAPI(t *testing.T) {
 		}
 		for _, c := range bad {
 			r := s.Do(t, c.method, c.path, full, c.body)
-			if codes := faErrorCodes(t, r); r.Status != 400 || len(codes) != 1 || codes[0] != c.want {
+			if codes := errorCodes(t, r); r.Status != 400 || len(codes) != 1 || codes[0] != c.want {
 				t.Errorf("%s: %d %v, want 400 %s", c.name, r.Status, codes, c.want)
 			}
 		}

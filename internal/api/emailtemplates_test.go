@@ -58,7 +58,7 @@ func TestEmailTemplateCRUDAndPreview(t *testing.T) {
 		// A template that does not parse is a 400 naming the field.
 		bad := map[string]any{"name": "Bad", "defaultSubject": "{{.user", "defaultTextTemplate": "x"}
 		if r := s.Do(t, "POST", "/api/email/template", key, map[string]any{"emailTemplate": bad}); r.Status != 400 ||
-			!slices.Contains(faErrorCodes(t, r), "[invalid]emailTemplate.defaultSubject") {
+			!slices.Contains(errorCodes(t, r), "[invalid]emailTemplate.defaultSubject") {
 			t.Fatalf("bad template: %d %s", r.Status, r.Body)
 		}
 		if r := s.Do(t, "DELETE", "/api/email/template/"+id, key, nil); r.Status != 200 {

@@ -81,7 +81,7 @@ func TestCaseVariantFieldsRefused(t *testing.T) {
 			s := fmt.Sprintf("leak%d-%s", i, uuid.NewString())
 			secrets[c.name] = s
 			r := e.do(c.method, c.path, e.root, fmt.Sprintf(c.body, s), "Content-Type", c.contentType)
-			taWant400(t, c.name, r, "[invalid]"+c.field)
+			want400(t, c.name, r, "[invalid]"+c.field)
 			if bytes.Contains(r.Body, []byte(s)) {
 				t.Errorf("%s: the answer echoes the value: %s", c.name, r.Body)
 			}
@@ -194,7 +194,7 @@ func TestStoredCaseVariantsNotReturned(t *testing.T) {
 				t.Errorf("%s returns a stored case variant: %s", what, r.Body)
 			}
 		}
-		if got := taAt(taDecode(t, reads["get user"]), "user", "data", "Password"); got != "kept" {
+		if got := taAt(decodeObject(t, reads["get user"]), "user", "data", "Password"); got != "kept" {
 			t.Errorf("user.data is the user's own: got %v", got)
 		}
 

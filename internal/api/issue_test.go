@@ -51,7 +51,7 @@ func TestIssueJWT(t *testing.T) {
 		}
 		e.want("refresh for B", e.refresh(lgStr(got["refreshToken"])), 200)
 
-		if r := issue(appC, "Authorization", "Bearer "+token); r.Status != 400 || !slices.Contains(akCodes(t, r), "[UserNotRegistered]") {
+		if r := issue(appC, "Authorization", "Bearer "+token); r.Status != 400 || !slices.Contains(errorCodes(t, r), "[UserNotRegistered]") {
 			t.Errorf("not registered: %d %s", r.Status, r.Body)
 		}
 		if r := issue("6b1e0d44-52a4-4b5d-8d1c-0d7c2f6f0b55", "Authorization", "Bearer "+token); r.Status != 400 {

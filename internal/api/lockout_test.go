@@ -179,7 +179,7 @@ func TestChangePasswordCountsFailures(t *testing.T) {
 						t.Errorf("%s: step %d: 409 body %s", tc.name, i+1, r.Body)
 					}
 				case s.change && r.Status == 400:
-					wantErrors(t, tc.name, r, "[invalid]currentPassword")
+					want400(t, tc.name, r, "[invalid]currentPassword")
 				}
 			}
 		}

@@ -173,7 +173,7 @@ func TestLoginStatuses(t *testing.T) {
 
 		// 400: what is required.
 		r = e.login("", map[string]any{"loginId": email, "applicationId": app})
-		if codes := akCodes(t, r); r.Status != 400 || !slices.Contains(codes, "[blank]password") {
+		if codes := errorCodes(t, r); r.Status != 400 || !slices.Contains(codes, "[blank]password") {
 			t.Errorf("no password: %d %v", r.Status, codes)
 		}
 		if r := e.do("POST", "/api/login", "", `{"loginId": 5}`); r.Status != 400 {
@@ -212,7 +212,7 @@ func TestLoginRequiresKey(t *testing.T) {
 	// nothing tells it which applications exist.
 	e.want("unknown app, no key", e.login("", req("6c7d0a2c-1d9e-4d3e-9a3f-1f5b8f3c0a11")), 401)
 	e.want("not a UUID, no key", e.login("", req("nope")), 401)
-	if r := e.login(loginKey, req("6c7d0a2c-1d9e-4d3e-9a3f-1f5b8f3c0a11")); r.Status != 400 || !slices.Contains(akCodes(t, r), "[invalid]applicationId") {
+	if r := e.login(loginKey, req("6c7d0a2c-1d9e-4d3e-9a3f-1f5b8f3c0a11")); r.Status != 400 || !slices.Contains(errorCodes(t, r), "[invalid]applicationId") {
 		t.Errorf("unknown app with a key: %d %s", r.Status, r.Body)
 	}
 	// Without an application, the tenant's loginConfiguration decides (on by default).
@@ -223,7 +223,7 @@ func TestLoginRequiresKey(t *testing.T) {
 	// every object of another tenant: it does not exist for that key).
 	other, _ := e.insertKey(model.APIKey{TenantID: e.akEnv.tenant(uuid.NewString())})
 	for _, app := range []string{closed, open} {
-		if r := e.login(other, req(app)); r.Status != 400 || !slices.Contains(akCodes(t, r), "[invalid]applicationId") {
+		if r := e.login(other, req(app)); r.Status != 400 || !slices.Contains(errorCodes(t, r), "[invalid]applicationId") {
 			t.Errorf("other tenant's key: %d %s", r.Status, r.Body)
 		}
 	}
@@ -284,7 +284,7 @@ func TestLoginTenants(t *testing.T) {
 
 	// Without an application, several tenants need one named.
 	loginKey := e.loginKey("/api/login", "POST")
-	if r := e.login(loginKey, map[string]any{"loginId": email, "password": "password in second"}); r.Status != 400 || !slices.Contains(akCodes(t, r), "[TenantIdRequired]") {
+	if r := e.login(loginKey, map[string]any{"loginId": email, "password": "password in second"}); r.Status != 400 || !slices.Contains(errorCodes(t, r), "[TenantIdRequired]") {
 		t.Errorf("no tenant named: %d %s", r.Status, r.Body)
 	}
 	e.want("tenant named by header", e.login(loginKey, map[string]any{"loginId": email, "password": "password in second"}, "X-FusionAuth-TenantId", second), 200)

@@ -45,7 +45,7 @@ func TestLoginLockout(t *testing.T) {
 		locked := e.login("", map[string]any{"loginId": email, "password": lgPassword, "applicationId": app})
 		m := e.want("right password while locked", locked, 409)
 		actions, _ := m["actions"].([]any)
-		if len(actions) != 1 || int64(actions[0].(map[string]any)["expiry"].(float64)) != e.clock.Now().UnixMilli()+lgMillis(5*time.Minute) {
+		if len(actions) != 1 || int64(actions[0].(map[string]any)["expiry"].(float64)) != e.clock.Now().UnixMilli()+millis(5*time.Minute) {
 			t.Errorf("409 actions: %v", m)
 		}
 		e.want("wrong password while locked", try(email, "wrong"), 409)

@@ -36,12 +36,12 @@ func TestLoginIdentifiersNormalised(t *testing.T) {
 		}
 		for _, c := range dupes {
 			t.Run(c.name, func(t *testing.T) {
-				taWant400(t, c.name, create(c.user), c.code)
+				want400(t, c.name, create(c.user), c.code)
 			})
 		}
 		// An email equal to another user's username.
 		e.user("someone@example.com", lgPassword, map[string]any{"username": "joe@example.org"})
-		taWant400(t, "email is another user's username", create(map[string]any{"email": "joe@example.org"}), "[duplicate]user.email")
+		want400(t, "email is another user's username", create(map[string]any{"email": "joe@example.org"}), "[duplicate]user.email")
 
 		// Login finds kate by the normalised identifier only.
 		for _, id := range []string{"kate", "KATE", "\u212Aate", "\uff4b\uff41\uff54\uff45", "\u212Aate@example.com"} {

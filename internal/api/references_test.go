@@ -60,7 +60,7 @@ func TestReferencesValidatedOnWrite(t *testing.T) {
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				taWant400(t, c.name, e.do(c.method, c.path, e.root, c.body), c.code)
+				want400(t, c.name, e.do(c.method, c.path, e.root, c.body), c.code)
 			})
 		}
 		if got := login(); got != 200 {

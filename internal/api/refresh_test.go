@@ -3,9 +3,6 @@ package api_test
 import (
 	"bytes"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -157,7 +154,7 @@ func TestRefreshPolicies(t *testing.T) {
 		e.refused("allowTokenRefresh false", e.refresh(lgStr(m["refreshToken"])))
 
 		// Bad input.
-		if r := e.do("POST", "/api/jwt/refresh", "", map[string]any{}); r.Status != 400 || !slices.Contains(akCodes(t, r), "[blank]refreshToken") {
+		if r := e.do("POST", "/api/jwt/refresh", "", map[string]any{}); r.Status != 400 || !slices.Contains(errorCodes(t, r), "[blank]refreshToken") {
 			t.Errorf("no refresh token: %d %s", r.Status, r.Body)
 		}
 		for _, bad := range []string{"garbage", strings.Repeat("x", 100_000), "\x00\x01"} {
@@ -310,28 +307,7 @@ func TestRefreshTokensNotAtRest(t *testing.T) {
 				t.Fatalf("short refresh token %q", tok)
 			}
 		}
-		var dump []byte
-		e.s.Stop(t)
-		if b.DatabaseURL == "" {
-			files, _ := filepath.Glob(filepath.Join(e.s.DataDir, "latch.db*"))
-			for _, f := range files {
-				data, err := os.ReadFile(f)
-				if err != nil {
-					t.Fatal(err)
-				}
-				dump = append(dump, data...)
-			}
-		} else {
-			pgDump := filepath.Join(os.Getenv(testutil.EnvPGBin), "pg_dump")
-			if os.Getenv(testutil.EnvPGBin) == "" {
-				pgDump = "pg_dump"
-			}
-			out, err := exec.Command(pgDump, "--no-owner", "--dbname", b.DatabaseURL).Output()
-			if err != nil {
-				t.Fatalf("pg_dump: %v", err)
-			}
-			dump = out
-		}
+		dump := e.atRest()
 		if !bytes.Contains(dump, []byte("refresh_tokens")) && b.DatabaseURL != "" {
 			t.Fatalf("the dump has no refresh_tokens table")
 		}

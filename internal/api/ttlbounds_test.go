@@ -69,7 +69,7 @@ func TestLifetimesBounded(t *testing.T) {
 							}
 							return
 						}
-						taWant400(t, body, r, "[invalid]"+kind+"."+f.path)
+						want400(t, body, r, "[invalid]"+kind+"."+f.path)
 					})
 				}
 			}
@@ -93,7 +93,7 @@ func TestLifetimesBounded(t *testing.T) {
 				t.Errorf("key expiring at %s: %d %s", c.instant, r.Status, r.Body)
 			}
 			if !c.ok {
-				taWant400(t, "key expiring at "+c.instant, r, "[invalid]apiKey.expirationInstant")
+				want400(t, "key expiring at "+c.instant, r, "[invalid]apiKey.expirationInstant")
 			}
 		}
 	})

@@ -43,7 +43,7 @@ func TestTwoFactorEnrolmentNeedsRecentAuthentication(t *testing.T) {
 			{"10-byte base32", map[string]any{"secretBase32Encoded": "MFRGGZDFMZTWQ2LK", "code": "000000"}, "[tooShort]secretBase32Encoded"},
 		}
 		for _, c := range short {
-			taWant400(t, c.name, enable(c.body), c.field)
+			want400(t, c.name, enable(c.body), c.field)
 		}
 
 		// The first method needs no more than the token.
@@ -69,7 +69,7 @@ func TestTwoFactorEnrolmentNeedsRecentAuthentication(t *testing.T) {
 			}
 			r := enable(body)
 			if c.code != "" {
-				taWant400(t, c.name, r, c.code)
+				want400(t, c.name, r, c.code)
 				continue
 			}
 			if r.Status != c.status {

@@ -77,10 +77,10 @@ func TestTwoFactorAuthenticator(t *testing.T) {
 		// Enabling: validation, a wrong code (421), email/SMS refused.
 		enable := "/api/user/two-factor/" + uid
 		if r := e.do("POST", enable, e.root, map[string]any{"method": "email", "email": email, "code": "123456"}); r.Status != 400 ||
-			!slices.Contains(akCodes(t, r), "[invalid]method") || !strings.Contains(string(r.Body), "message delivery") {
+			!slices.Contains(errorCodes(t, r), "[invalid]method") || !strings.Contains(string(r.Body), "message delivery") {
 			t.Errorf("email method: %d %s", r.Status, r.Body)
 		}
-		if r := e.do("POST", enable, e.root, map[string]any{"method": "authenticator", "secret": secret}); r.Status != 400 || !slices.Contains(akCodes(t, r), "[blank]code") {
+		if r := e.do("POST", enable, e.root, map[string]any{"method": "authenticator", "secret": secret}); r.Status != 400 || !slices.Contains(errorCodes(t, r), "[blank]code") {
 			t.Errorf("no code: %d %s", r.Status, r.Body)
 		}
 		wrong := fmt.Sprintf("%06d", (mustAtoi(t, now())+1)%1_000_000)

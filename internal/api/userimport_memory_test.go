@@ -104,7 +104,7 @@ func TestImportUserSizeLimit(t *testing.T) {
 		return map[string]any{"email": email, "tenantId": e.defaultTenant(), "data": map[string]any{"note": note}}
 	}
 	r := e.importUsers(map[string]any{"users": []any{user("small@example.com", "ok"), user("big@example.com", big)}}, "")
-	uiWant400(t, "a user over 1 MiB", r, "[tooLarge]users[1]")
+	want400(t, "a user over 1 MiB", r, "[tooLarge]users[1]")
 	if e.row(e.defaultTenant(), "small@example.com") != nil {
 		t.Error("a refused import stored a user")
 	}

@@ -16,7 +16,7 @@ func TestUserRecoveryCodesRefused(t *testing.T) {
 		"twoFactor": map[string]any{"recoveryCodes": []string{"aaaa-bbbb"}},
 	}}
 	r := e.do("POST", "/api/user", e.root, body)
-	wantErrors(t, "create with recovery codes", r, "[invalid]user.twoFactor.recoveryCodes")
+	want400(t, "create with recovery codes", r, "[invalid]user.twoFactor.recoveryCodes")
 	if strings.Contains(string(r.Body), "aaaa-bbbb") {
 		t.Errorf("the error echoes the code: %s", r.Body)
 	}

@@ -118,7 +118,7 @@ func TestUserCRUDAndShapes(t *testing.T) {
 				t.Errorf("%s: %d %q, want an empty 404", q, r.Status, r.Body)
 			}
 		}
-		wantErrors(t, "GET /api/user without a parameter", e.do("GET", "/api/user", e.root, nil), "[invalid]")
+		want400(t, "GET /api/user without a parameter", e.do("GET", "/api/user", e.root, nil), "[invalid]")
 		for _, p := range []string{"/api/user/not-a-uuid", "/api/user/00000000-0000-0001-0000-000000000009"} {
 			if r := e.do("GET", p, e.root, nil); r.Status != 404 {
 				t.Errorf("GET %s: %d", p, r.Status)
@@ -143,7 +143,7 @@ func TestUserCRUDAndShapes(t *testing.T) {
 			"currentPassword": "supersecret", "password": "supersecret2"}); ok.Status != 200 {
 			t.Errorf("the password did not survive the update: %d %s", ok.Status, ok.Body)
 		}
-		wantErrors(t, "update without user", e.do("PUT", "/api/user/"+id, e.root, map[string]any{}), "[missing]user")
+		want400(t, "update without user", e.do("PUT", "/api/user/"+id, e.root, map[string]any{}), "[missing]user")
 		if r := e.do("PUT", "/api/user/00000000-0000-0001-0000-000000000009", e.root, map[string]any{"user": next}); r.Status != 404 {
 			t.Errorf("update of an unknown user: %d", r.Status)
 		}
@@ -195,13 +195,13 @@ func TestUserPatchForms(t *testing.T) {
 		if got["email"] != "patched@example.com" || !model.JSONEqual(got["data"].(map[string]any)["list"], []any{json.Number("1"), json.Number("2")}) {
 			t.Errorf("json patch: %v", got)
 		}
-		wantErrors(t, "json patch test failure", e.do("PATCH", path, e.root, `[{"op":"test","path":"/user/lastName","value":"Jones"}]`,
+		want400(t, "json patch test failure", e.do("PATCH", path, e.root, `[{"op":"test","path":"/user/lastName","value":"Jones"}]`,
 			"Content-Type", "application/json-patch+json"), "[JSONPatchTestFailed]")
 		// Removing both login ids is a validation error, not a 500.
-		wantErrors(t, "patch removing the email", e.do("PATCH", path, e.root, `{"user":{"email":null}}`,
+		want400(t, "patch removing the email", e.do("PATCH", path, e.root, `{"user":{"email":null}}`,
 			"Content-Type", "application/merge-patch+json"), "[blank]user.email")
-		wantErrors(t, "patch with a bad type", e.do("PATCH", path, e.root, `{"user":{"email":42}}`), "[invalid]user.email")
-		wantErrors(t, "patch setting a short password", e.do("PATCH", path, e.root, `{"user":{"password":"short"}}`), "[tooShort]user.password")
+		want400(t, "patch with a bad type", e.do("PATCH", path, e.root, `{"user":{"email":42}}`), "[invalid]user.email")
+		want400(t, "patch setting a short password", e.do("PATCH", path, e.root, `{"user":{"password":"short"}}`), "[tooShort]user.password")
 		// A password set by PATCH works.
 		e.user("patch password", e.do("PATCH", path, e.root, `{"user":{"password":"a new password"}}`))
 		if r := e.do("POST", "/api/user/change-password", e.root, map[string]any{"loginId": "patched@example.com",
@@ -247,12 +247,12 @@ func TestUserValidation(t *testing.T) {
 			{"empty body", "", []string{"[invalidJSON]"}},
 			{"10 MB body", `{"user":{"email":"big@example.com","data":{"x":"` + strings.Repeat("x", 10<<20) + `"}}}`, []string{"[invalidJSON]"}},
 		} {
-			wantErrors(t, c.name, e.do("POST", "/api/user", e.root, c.body), c.codes...)
+			want400(t, c.name, e.do("POST", "/api/user", e.root, c.body), c.codes...)
 		}
-		wantErrors(t, "id not a uuid", e.do("POST", "/api/user/not-a-uuid", e.root, map[string]any{"user": map[string]any{"email": "d@example.com"}}), "[invalid]userId")
+		want400(t, "id not a uuid", e.do("POST", "/api/user/not-a-uuid", e.root, map[string]any{"user": map[string]any{"email": "d@example.com"}}), "[invalid]userId")
 		u := e.create(map[string]any{"email": "fixed@example.com"})
-		wantErrors(t, "duplicate id", e.do("POST", "/api/user/"+u["id"].(string), e.root, map[string]any{"user": map[string]any{"email": "other@example.com"}}), "[duplicate]userId")
-		wantErrors(t, "update to a taken email", e.do("PUT", "/api/user/"+u["id"].(string), e.root, map[string]any{"user": map[string]any{"email": "Taken@Example.com"}}), "[duplicate]user.email")
+		want400(t, "duplicate id", e.do("POST", "/api/user/"+u["id"].(string), e.root, map[string]any{"user": map[string]any{"email": "other@example.com"}}), "[duplicate]userId")
+		want400(t, "update to a taken email", e.do("PUT", "/api/user/"+u["id"].(string), e.root, map[string]any{"user": map[string]any{"email": "Taken@Example.com"}}), "[duplicate]user.email")
 		// Nothing of the failed requests was stored.
 		_, total := e.searchEmails(map[string]any{"queryString": "*", "accurateTotal": true})
 		if total != 3 { // admin, taken, fixed
@@ -285,13 +285,13 @@ func TestUserPasswordPolicy(t *testing.T) {
 			{"Abcdefghij!!", []string{"[requireNumber]user.password"}},
 			{"abcdefghijkl", []string{"[singleCase]user.password", "[requireNumber]user.password"}},
 		} {
-			wantErrors(t, "strict "+c.pw, create(strict, c.pw), c.codes...)
+			want400(t, "strict "+c.pw, create(strict, c.pw), c.codes...)
 		}
 		if r := create(strict, "Abcdefgh1!"); r.Status != 200 {
 			t.Errorf("a password meeting every rule: %d %s", r.Status, r.Body)
 		}
 		// bcrypt reads 72 bytes: a longer password is refused, never cut.
-		wantErrors(t, "bcrypt 73 bytes", create(bcrypt, strings.Repeat("é", 36)+"x"), "[tooLong]user.password")
+		want400(t, "bcrypt 73 bytes", create(bcrypt, strings.Repeat("é", 36)+"x"), "[tooLong]user.password")
 		r := create(bcrypt, strings.Repeat("x", 72))
 		u := e.user("bcrypt 72 bytes", r)
 		g := e.user("retrieve bcrypt user", e.do("GET", "/api/user/"+u["id"].(string), e.root, nil))
@@ -318,8 +318,8 @@ func TestUserTenantRules(t *testing.T) {
 
 		other := e.createTenant("Other", nil)
 		// Now a global key must name the tenant.
-		wantErrors(t, "create without tenant", e.do("POST", "/api/user", e.root, map[string]any{"user": map[string]any{"email": "x@example.com"}}), "[TenantIdRequired]")
-		wantErrors(t, "lookup without tenant", e.do("GET", "/api/user?email=same@example.com", e.root, nil), "[TenantIdRequired]")
+		want400(t, "create without tenant", e.do("POST", "/api/user", e.root, map[string]any{"user": map[string]any{"email": "x@example.com"}}), "[TenantIdRequired]")
+		want400(t, "lookup without tenant", e.do("GET", "/api/user?email=same@example.com", e.root, nil), "[TenantIdRequired]")
 		// The same email in another tenant is another user.
 		b2 := e.create(map[string]any{"email": "SAME@example.com"}, "X-FusionAuth-TenantId", other)
 		c := e.create(map[string]any{"email": "bytenant@example.com", "tenantId": other})
@@ -352,7 +352,7 @@ func TestUserTenantRules(t *testing.T) {
 				t.Errorf("scoped key reactivates another tenant's user: %d", r.Status)
 			}
 		}
-		wantErrors(t, "scoped key creating in another tenant", e.do("POST", "/api/user", key,
+		want400(t, "scoped key creating in another tenant", e.do("POST", "/api/user", key,
 			map[string]any{"user": map[string]any{"email": "y@example.com", "tenantId": def}}), "[invalid]user.tenantId")
 		if u := e.user("scoped create", e.do("POST", "/api/user", key, map[string]any{"user": map[string]any{"email": "y@example.com"}})); u["tenantId"] != other {
 			t.Errorf("scoped create went to %v", u["tenantId"])
@@ -449,7 +449,7 @@ func TestUserDeactivateReactivateDelete(t *testing.T) {
 		if r := e.do("GET", "/api/user/"+v["id"].(string), e.root, nil); r.Status != 404 {
 			t.Errorf("after hard delete by body: %d", r.Status)
 		}
-		wantErrors(t, "delete with a bad body", e.do("DELETE", "/api/user/"+u["id"].(string), e.root, `{"hardDelete":"maybe"}`), "[invalidJSON]")
+		want400(t, "delete with a bad body", e.do("DELETE", "/api/user/"+u["id"].(string), e.root, `{"hardDelete":"maybe"}`), "[invalidJSON]")
 	})
 }
 
@@ -497,10 +497,10 @@ func TestUserBulkDelete(t *testing.T) {
 		if r := e.do("GET", "/api/user?email=admin@example.com", e.root, nil); r.Status != 200 {
 			t.Errorf("bulk delete touched the admin: %d", r.Status)
 		}
-		wantErrors(t, "bulk without criteria", e.do("DELETE", "/api/user/bulk", e.root, nil), "[invalid]")
-		wantErrors(t, "bulk with a bad id", e.do("DELETE", "/api/user/bulk?userId=nope", e.root, nil), "[invalid]userIds")
-		wantErrors(t, "bulk with a bad flag", e.do("DELETE", "/api/user/bulk?userId="+ids[0]+"&dryRun=perhaps", e.root, nil), "[invalid]dryRun")
-		wantErrors(t, "bulk with unsupported syntax", e.do("DELETE", "/api/user/bulk", e.root, map[string]any{"queryString": "a OR b"}), "[invalid]search.queryString")
+		want400(t, "bulk without criteria", e.do("DELETE", "/api/user/bulk", e.root, nil), "[invalid]")
+		want400(t, "bulk with a bad id", e.do("DELETE", "/api/user/bulk?userId=nope", e.root, nil), "[invalid]userIds")
+		want400(t, "bulk with a bad flag", e.do("DELETE", "/api/user/bulk?userId="+ids[0]+"&dryRun=perhaps", e.root, nil), "[invalid]dryRun")
+		want400(t, "bulk with unsupported syntax", e.do("DELETE", "/api/user/bulk", e.root, map[string]any{"queryString": "a OR b"}), "[invalid]search.queryString")
 	})
 }
 
@@ -511,10 +511,10 @@ func TestUserMembershipsAndRegistrations(t *testing.T) {
 		if r.Status != 200 {
 			t.Fatalf("create group: %d %s", r.Status, r.Body)
 		}
-		gid := usDecode(t, r)["group"].(map[string]any)["id"].(string)
+		gid := decodeObject(t, r)["group"].(map[string]any)["id"].(string)
 
 		// A bad membership fails the whole create.
-		wantErrors(t, "unknown group", e.do("POST", "/api/user", e.root, map[string]any{"user": map[string]any{"email": "m@example.com",
+		want400(t, "unknown group", e.do("POST", "/api/user", e.root, map[string]any{"user": map[string]any{"email": "m@example.com",
 			"memberships": []any{map[string]any{"groupId": "00000000-0000-0000-0000-00000000beef"}}}}), "[invalid]user.memberships[0].groupId")
 		if r := e.do("GET", "/api/user?email=m@example.com", e.root, nil); r.Status != 404 {
 			t.Errorf("a user whose membership failed was stored: %d", r.Status)
@@ -543,7 +543,7 @@ func TestUserMembershipsAndRegistrations(t *testing.T) {
 			t.Errorf("after update: registrations %v memberships %v", g["registrations"], g["memberships"])
 		}
 		r = e.do("POST", "/api/user/search", e.root, map[string]any{"expand": []string{"registrations"}, "search": map[string]any{"ids": []string{id}}})
-		body := usDecode(t, r)
+		body := decodeObject(t, r)
 		su := body["users"].([]any)[0].(map[string]any)
 		if su["memberships"] != nil || su["registrations"] == nil || fmt.Sprint(body["expandable"]) != "[memberships]" {
 			t.Errorf("expand registrations only: %s", r.Body)

@@ -241,7 +241,7 @@ func TestWebhookValidation(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := s.Do(t, "POST", "/api/webhook", key, map[string]any{"webhook": tc.hook})
-			if r.Status != 400 || !slices.Contains(faErrorCodes(t, r), tc.code) {
+			if r.Status != 400 || !slices.Contains(errorCodes(t, r), tc.code) {
 				t.Fatalf("%d %s, want 400 with %s", r.Status, r.Body, tc.code)
 			}
 		})
@@ -457,7 +457,7 @@ func TestTransactionalWebhookVetoesUserCreate(t *testing.T) {
 			"eventsEnabled": map[string]bool{"user.create": true}})
 		rc.status.Store(500)
 		r = s.Do(t, "POST", "/api/user", key, map[string]any{"user": map[string]any{"email": "vetoed@example.com", "password": "correct horse battery"}})
-		if r.Status != 400 || !slices.Contains(faErrorCodes(t, r), "[WebhookTransactionException]") {
+		if r.Status != 400 || !slices.Contains(errorCodes(t, r), "[WebhookTransactionException]") {
 			t.Fatalf("vetoed create: %d %s", r.Status, r.Body)
 		}
 		if r := s.Do(t, "GET", "/api/user?email=vetoed@example.com", key, nil); r.Status != 404 {
