@@ -36,6 +36,7 @@ func Suites() []Suite {
 		{"Lockout", Lockout},
 		{"Audit", Audit},
 		{"RateLimits", RateLimits},
+		{"Groups", Groups},
 	}
 }
 
