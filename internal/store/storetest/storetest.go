@@ -37,6 +37,7 @@ func Suites() []Suite {
 		{"Audit", Audit},
 		{"RateLimits", RateLimits},
 		{"Groups", Groups},
+		{"Signing", Signing},
 	}
 }
 
