@@ -12,7 +12,8 @@ import (
 	"github.com/latchid/latch/internal/tokens"
 )
 
-// RefreshTokens is the contract of tokens.RefreshTokenStorage.
+// RefreshTokens is the contract of tokens.Storage: its RefreshTokenStorage
+// and the user and application reads beside it.
 func RefreshTokens(t *testing.T, st *store.Store) {
 	type S = tokens.RefreshTokenStorage
 	ctx := context.Background()
@@ -216,6 +217,31 @@ func RefreshTokens(t *testing.T, st *store.Store) {
 	}
 	_, err = read[S](st).RefreshTokenByID(ctx, c.ID)
 	ok(t, "unexpired token after sweep", err)
+
+	// What tokens reads of users and applications beside its tokens.
+	whole := read[tokens.Storage](st)
+	if tenant, err := whole.ApplicationTenantID(ctx, f.App); err != nil || tenant != f.Tenant {
+		t.Errorf("application tenant = %q, %v", tenant, err)
+	}
+	_, err = whole.ApplicationTenantID(ctx, "nope")
+	noRows(t, "tenant of an unknown application", err)
+	if u, err := whole.UserRowByID(ctx, f.User); err != nil || u.ID != f.User || u.TenantID != f.Tenant {
+		t.Errorf("user row = %+v, %v", u, err)
+	}
+	_, err = whole.UserRowByID(ctx, "nope")
+	noRows(t, "unknown user row", err)
+	if _, err := st.DB().ExecContext(ctx, "UPDATE users SET active = FALSE WHERE id = $1", f.User2); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		id             string
+		exists, active bool
+	}{{f.User, true, true}, {f.User2, true, false}, {"nope", false, false}} {
+		exists, active, err := whole.UserActiveByID(ctx, c.id)
+		if err != nil || exists != c.exists || active != c.active {
+			t.Errorf("user %s: exists %v active %v (%v), want %v %v", c.id, exists, active, err, c.exists, c.active)
+		}
+	}
 
 	// Races for one token: exactly one rotation, one use against a
 	// revocation, one revocation.
