@@ -14,13 +14,11 @@ import (
 // SQLite and PostgreSQL.
 type Storage interface {
 	CodeStorage
-	ClearLoginFailures(ctx context.Context, subject string, now int64) (bool, error)
+	FailureStorage
 	DeleteExpiredRefreshTokens(ctx context.Context, userID string, now int64) error
 	GroupRoleNames(ctx context.Context, userID, applicationID string) ([]string, error)
 	InsertLoginRecord(ctx context.Context, r *store.LoginRecord) error
 	InsertRefreshToken(ctx context.Context, r *store.RefreshTokenRow) error
-	LockedUntil(ctx context.Context, subject string, now int64) (int64, error)
-	LoginFailureState(ctx context.Context, subject string, now int64) (lockedUntil int64, exists bool, err error)
 	RecordLogins(ctx context.Context, recs []store.LoginRecord) error
 	RegistrationsOfUsers(ctx context.Context, userIDs []string) (map[string][]*store.RegistrationRow, error)
 	RehashUserPassword(ctx context.Context, userID, old, new string) (bool, error)
@@ -44,6 +42,15 @@ type CodeStorage interface {
 	DeleteUserCodes(ctx context.Context, userID string, kinds []string) error
 	InsertOneTimeCode(ctx context.Context, c *store.OneTimeCode) error
 	OneTimeCodeByHash(ctx context.Context, hash string, kinds []string, now int64) (*store.OneTimeCode, error)
+}
+
+// FailureStorage is authentication's side of the failed-login counts that
+// lockout keeps: whether a subject is locked, and forgetting its failures
+// after a successful login unless a lockout holds.
+type FailureStorage interface {
+	ClearLoginFailures(ctx context.Context, subject string, now int64) (bool, error)
+	LockedUntil(ctx context.Context, subject string, now int64) (int64, error)
+	LoginFailureState(ctx context.Context, subject string, now int64) (lockedUntil int64, exists bool, err error)
 }
 
 var _ Storage = (*store.Tx)(nil)

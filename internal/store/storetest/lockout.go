@@ -5,11 +5,13 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/latchid/latch/internal/authentication"
 	"github.com/latchid/latch/internal/lockout"
 	"github.com/latchid/latch/internal/store"
 )
 
-// Lockout is the contract of lockout.Storage.
+// Lockout is the contract of lockout.Storage and of
+// authentication.FailureStorage, the two sides of failed-login counts.
 func Lockout(t *testing.T, st *store.Store) {
 	type S = lockout.Storage
 	ctx := context.Background()
@@ -76,6 +78,45 @@ func Lockout(t *testing.T, st *store.Store) {
 	}
 	if got := count("stale", 1000, 0); got != 1 {
 		t.Errorf("a stale count survived: %d", got)
+	}
+
+	// authentication.FailureStorage: the state of a subject, and clearing
+	// its failures unless a lockout holds.
+	type F = authentication.FailureStorage
+	state := func(subject string, now int64) (int64, bool) {
+		t.Helper()
+		until, exists, err := read[F](st).LoginFailureState(ctx, subject, now)
+		ok(t, "failure state", err)
+		return until, exists
+	}
+	clear := func(subject string, now int64) bool {
+		t.Helper()
+		var cleared bool
+		mustWrite(t, st, func(s F) (err error) { cleared, err = s.ClearLoginFailures(ctx, subject, now); return err })
+		return cleared
+	}
+	count("cleared", 3000, 0)
+	mustWrite(t, st, func(s S) error { return s.LockSubject(ctx, "cleared", 3100) })
+	if until, exists := state("cleared", 3050); until != 3100 || !exists {
+		t.Errorf("state while locked: %d %v", until, exists)
+	}
+	if until, err := read[F](st).LockedUntil(ctx, "cleared", 3050); err != nil || until != 3100 {
+		t.Errorf("locked until through authentication: %d %v", until, err)
+	}
+	if clear("cleared", 3050) {
+		t.Error("failures were cleared during a lockout")
+	}
+	if until, exists := state("cleared", 3100); until != 0 || !exists {
+		t.Errorf("state after the lockout: %d %v, want an ended lockout's row", until, exists)
+	}
+	if !clear("cleared", 3100) {
+		t.Error("failures were kept after the lockout")
+	}
+	if until, exists := state("cleared", 3100); until != 0 || exists {
+		t.Errorf("state after clearing: %d %v", until, exists)
+	}
+	if !clear("never failed", 0) {
+		t.Error("clearing a subject without failures reported a lockout")
 	}
 
 	// Concurrent failures of one subject are each counted once.
