@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchid/latch/internal/password"
 	"github.com/latchid/latch/internal/testutil"
 )
 
@@ -15,7 +16,8 @@ import (
 // least 160 bits; generated ones carry 160 bits of randomness.
 func TestTwoFactorEnrolmentNeedsRecentAuthentication(t *testing.T) {
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
-		e := lgStart(t, b)
+		hold := newHashHold()
+		e := lgStart(t, b, testutil.WithHashObserver(hold.observe))
 		app := e.app("Enrol", lgAppOpts{})
 		email := lgEmail("enrol")
 		uid := e.user(email, lgPassword, nil)
@@ -76,7 +78,13 @@ func TestTwoFactorEnrolmentNeedsRecentAuthentication(t *testing.T) {
 				t.Errorf("%s: %d %s, want %d", c.name, r.Status, r.Body, c.status)
 			}
 		}
+		hold.take()
 		e.want("second method with the current password", enable(map[string]any{"secret": second, "code": secondCode(), "currentPassword": lgPassword}), 200)
+		// The current password is checked in the hash pool (bounded, fair,
+		// at the tenant's cost), never beside it.
+		if jobs := hold.take(); len(jobs) != 1 || jobs[0].Op != password.JobCheck {
+			t.Errorf("current password check: hash pool saw %+v, want one check", jobs)
+		}
 
 		// A third with a current code of an existing method.
 		e.clock.Advance(30 * time.Second)

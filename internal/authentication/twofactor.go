@@ -516,9 +516,14 @@ func (s *Service) EnableTwoFactor(ctx context.Context, actor kit.Actor, scope ki
 	selfService := actor.Type == kit.ActorUser
 	passwordOK := false
 	if selfService && req.CurrentPassword != "" {
-		if h, err := password.Decode(cur.PasswordHash); err == nil {
-			passwordOK, _ = password.Check(h, req.CurrentPassword)
+		// Through the hash pool at the tenant's cost, as a login: a
+		// direct check would let a token holder burn cores unthrottled.
+		h, derr := password.Decode(cur.PasswordHash)
+		ok, err := identity.CheckPasswordAs(ctx, s.hasher, tenant, cur.TenantID, h, derr == nil && s.hasher.Limits().Validate(h) == nil, req.CurrentPassword)
+		if err != nil {
+			return nil, err
 		}
+		passwordOK = ok
 	}
 	res := &TwoFactorResponse{}
 	err = s.changeTwoFactor(ctx, scope, userID, func(tx *store.Tx, row *store.UserRow, u *userTwoFactor, now int64) (bool, error) {
