@@ -99,3 +99,36 @@ func TestTwoFactorEnrolmentNeedsRecentAuthentication(t *testing.T) {
 			"code": tfCode([]byte(fourth), e.clock.Now())}), 200)
 	})
 }
+
+// An authenticator secret given through the user API (create, update,
+// PATCH, import) holds at least 160 bits too: the enrolment API's rule has
+// no way around it.
+func TestTwoFactorSecretMinimumThroughUserAPI(t *testing.T) {
+	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
+		e := lgStart(t, b)
+		methods := func(secret string) map[string]any {
+			return map[string]any{"methods": []any{map[string]any{"method": "authenticator", "secret": secret}}}
+		}
+		short, long := "c2VjcmV0", strings.Repeat("k", 20)
+		uid := e.user(lgEmail("tfapi"), lgPassword, nil)
+		cases := []struct {
+			name   string
+			method string
+			path   string
+			body   map[string]any
+			field  string
+		}{
+			{"create", "POST", "/api/user", map[string]any{"user": map[string]any{"email": lgEmail("short"), "password": lgPassword, "twoFactor": methods(short)}}, "user.twoFactor.methods[0].secret"},
+			{"update", "PUT", "/api/user/" + uid, map[string]any{"user": map[string]any{"email": lgEmail("tfapi"), "twoFactor": methods(short)}}, "user.twoFactor.methods[0].secret"},
+			{"patch", "PATCH", "/api/user/" + uid, map[string]any{"user": map[string]any{"twoFactor": methods("base32:MFRGGZDFMZTWQ2LK")}}, "user.twoFactor.methods[0].secret"},
+			{"import", "POST", "/api/user/import", map[string]any{"users": []any{map[string]any{"email": lgEmail("imp"), "twoFactor": methods(short)}}}, "twoFactor.methods[0].secret"},
+		}
+		for _, c := range cases {
+			r := e.do(c.method, c.path, e.root, c.body)
+			if r.Status != 400 || !strings.Contains(string(r.Body), c.field) || !strings.Contains(string(r.Body), "tooShort") {
+				t.Errorf("%s with a 64-bit secret: %d %s", c.name, r.Status, r.Body)
+			}
+		}
+		e.want("create with 160 bits", e.do("POST", "/api/user", e.root, map[string]any{"user": map[string]any{"email": lgEmail("long"), "password": lgPassword, "twoFactor": methods(long)}}), 200)
+	})
+}

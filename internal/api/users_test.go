@@ -164,7 +164,7 @@ func TestUserPatchForms(t *testing.T) {
 		e := usStart(t, b)
 		u := e.create(map[string]any{"email": "patch@example.com", "password": "password123", "firstName": "Pat",
 			"preferredLanguages": []any{"en"}, "data": map[string]any{"a": 1, "b": map[string]any{"c": 2}},
-			"twoFactor": map[string]any{"methods": []any{map[string]any{"method": "authenticator", "secret": "c2VjcmV0"}}}})
+			"twoFactor": map[string]any{"methods": []any{map[string]any{"method": "authenticator", "secret": "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"}}}})
 		id := u["id"].(string)
 		path := "/api/user/" + id
 

@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base32"
 	"errors"
 	"fmt"
 	"net/url"
@@ -190,6 +191,24 @@ func normalizeUser(o kit.Object, prev map[string]string) (*preparedUser, *model.
 // twoFactorMethods are the methods FusionAuth's users may hold.
 var twoFactorMethods = []string{"authenticator", "email", "sms"}
 
+// MinTwoFactorSecretBytes is the shortest authenticator key accepted,
+// however it arrives: 160 bits, RFC 4226's recommendation.
+const MinTwoFactorSecretBytes = 20
+
+// SecretBase32Prefix marks a sealed secret given only in base32 whose bytes
+// are not text (FusionAuth's secret is text).
+const SecretBase32Prefix = "base32:"
+
+// TwoFactorKey is the TOTP key of a stored secret: its bytes as FusionAuth
+// uses them, or the decoded bytes of a base32-only secret.
+func TwoFactorKey(secret string) []byte {
+	if rest, ok := strings.CutPrefix(secret, SecretBase32Prefix); ok {
+		b, _ := base32.StdEncoding.DecodeString(rest)
+		return b
+	}
+	return []byte(secret)
+}
+
 // prepareTwoFactor gives every two-factor method an id (as FusionAuth does)
 // and cuts its secret out of the object. A method without a secret keeps the
 // one stored for its id.
@@ -236,7 +255,9 @@ func prepareTwoFactor(o kit.Object, prev map[string]string, verrs *model.Errors)
 		seen[id] = true
 		switch s := m["secret"].(type) {
 		case string:
-			if s != "" {
+			if s != "" && method == "authenticator" && len(TwoFactorKey(s)) < MinTwoFactorSecretBytes {
+				verrs.Field(field+".secret", "tooShort", fmt.Sprintf("[%s.secret] must hold at least %d bytes (160 bits).", field, MinTwoFactorSecretBytes))
+			} else if s != "" {
 				out[TwoFactorSecretKey(id)] = s
 			}
 		case nil:
