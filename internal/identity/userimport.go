@@ -72,9 +72,8 @@ type importer struct {
 	verrs  *model.Errors
 	nerrs  int
 	users  []*importUser
-	emails map[string]int // tenant + "\x00" + lower-cased email → index
-	names  map[string]int // same for usernames
-	ids    map[string]int // user id → index
+	logins map[string]loginOwner // tenant + "\x00" + login key of an email or username → its user
+	ids    map[string]int        // user id → index
 	regIDs map[string]string
 	memIDs map[string]string
 	apps   map[string]bool // application ids named by registrations
@@ -100,7 +99,7 @@ const MaxImportUserBytes = 1 << 20
 // kit.ErrStreamJSON.
 func (s *Service) ImportUsersFrom(ctx context.Context, actor kit.Actor, scope kit.TenantScope, r io.Reader) (int, error) {
 	started := time.Now()
-	im := &importer{s: s, now: s.now(), scope: scope, verrs: &model.Errors{}, emails: map[string]int{}, names: map[string]int{},
+	im := &importer{s: s, now: s.now(), scope: scope, verrs: &model.Errors{}, logins: map[string]loginOwner{},
 		ids: map[string]int{}, regIDs: map[string]string{}, memIDs: map[string]string{}, apps: map[string]bool{}, groups: map[string]bool{}}
 	ids, err := s.store.Read().TenantIDs(ctx)
 	if err != nil {
@@ -166,16 +165,17 @@ func (s *Service) ImportUsersFrom(ctx context.Context, actor kit.Actor, scope ki
 		return 0, err
 	}
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
-		if validateDB {
-			if err := im.checkStored(ctx, tx); err != nil {
-				return err
-			}
+		// Without validateDbConstraints the unique indexes catch an id, email
+		// or username stored twice; no index sees a username that is another
+		// user's email, so that is checked always.
+		if err := im.checkStored(ctx, tx, !validateDB); err != nil {
+			return err
 		}
 		return im.write(ctx, tx, actor)
 	})
 	if errors.Is(err, errImportConflict) {
 		// The transaction is rolled back; find out which rows collided.
-		if verr := im.checkStored(ctx, s.store.Read()); verr != nil {
+		if verr := im.checkStored(ctx, s.store.Read(), false); verr != nil {
 			return 0, verr
 		}
 		return 0, model.GeneralError("DuplicateUsers", "A unique value of the import is already stored (it may have been written "+
@@ -332,8 +332,8 @@ func (im *importer) user(i int, raw any) error {
 		u.row.FirstName, u.row.LastName = p.firstName, p.lastName
 		u.row.PasswordChangeRequired = p.passwordChangeRequired
 		if tenantID != "" {
-			im.unique(i, path, "email", tenantID, p.email, im.emails)
-			im.unique(i, path, "username", tenantID, p.username, im.names)
+			im.unique(i, path, "email", tenantID, p.email)
+			im.unique(i, path, "username", tenantID, p.username)
 		}
 	}
 	u.row.TenantID = tenantID
@@ -384,18 +384,27 @@ func (im *importer) tenantOf(path string, given any) string {
 	return ""
 }
 
+// loginOwner is the batch's user of a login id, and which field it is.
+type loginOwner struct {
+	index int
+	field string
+}
+
 // unique records an email or username and reports an earlier user of the
-// batch with the same one in the same tenant.
-func (im *importer) unique(i int, path, name, tenantID, value string, seen map[string]int) {
+// batch with the same one in the same tenant, as email or as username: a
+// login id names one user.
+func (im *importer) unique(i int, path, name, tenantID, value string) {
 	if value == "" {
 		return
 	}
 	key := tenantID + "\x00" + store.LoginKey(value)
-	if j, dup := seen[key]; dup {
-		im.fieldError(path+"."+name, "duplicate", fmt.Sprintf("[%s.%s] is also the %s of users[%d].", path, name, name, j))
+	if o, dup := im.logins[key]; dup && o.index != i {
+		im.fieldError(path+"."+name, "duplicate", fmt.Sprintf("[%s.%s] is also the %s of users[%d].", path, name, o.field, o.index))
 		return
+	} else if dup {
+		return // the user's own email and username may be equal
 	}
-	seen[key] = i
+	im.logins[key] = loginOwner{i, name}
 }
 
 // password reads encryptionScheme, factor, salt and password.
@@ -827,8 +836,9 @@ func (im *importer) hashPlaintext(ctx context.Context) error {
 }
 
 // checkStored reports users, registrations and memberships whose id, email or
-// username is already stored.
-func (im *importer) checkStored(ctx context.Context, tx *store.Tx) error {
+// username is already stored; with crossedOnly, only emails stored as
+// usernames and usernames stored as emails.
+func (im *importer) checkStored(ctx context.Context, tx *store.Tx, crossedOnly bool) error {
 	verrs := &model.Errors{}
 	n := 0
 	add := func(field, kind, msg string) {
@@ -850,13 +860,15 @@ func (im *importer) checkStored(ctx context.Context, tx *store.Tx) error {
 			memIDs = append(memIDs, m.ID)
 		}
 	}
-	taken, err := tx.TakenUserIDs(ctx, userIDs)
-	if err != nil {
-		return err
-	}
-	for _, u := range im.users {
-		if taken[u.row.ID] {
-			add(fmt.Sprintf("users[%d].id", u.index), "duplicate", "A user with this id already exists.")
+	if !crossedOnly {
+		taken, err := tx.TakenUserIDs(ctx, userIDs)
+		if err != nil {
+			return err
+		}
+		for _, u := range im.users {
+			if taken[u.row.ID] {
+				add(fmt.Sprintf("users[%d].id", u.index), "duplicate", "A user with this id already exists.")
+			}
 		}
 	}
 	for tenant, users := range byTenant {
@@ -869,40 +881,48 @@ func (im *importer) checkStored(ctx context.Context, tx *store.Tx) error {
 				names = append(names, u.row.Username)
 			}
 		}
-		takenEmails, err := tx.TakenUserEmails(ctx, tenant, emails)
+		// Both lists against both columns: a login id names one user.
+		logins := append(slices.Clone(emails), names...)
+		takenEmails, err := tx.TakenUserEmails(ctx, tenant, logins)
 		if err != nil {
 			return err
 		}
-		takenNames, err := tx.TakenUsernames(ctx, tenant, names)
+		takenNames, err := tx.TakenUsernames(ctx, tenant, logins)
 		if err != nil {
 			return err
 		}
 		for _, u := range users {
-			if u.row.Email != "" && takenEmails[store.LoginKey(u.row.Email)] {
+			if e := store.LoginKey(u.row.Email); u.row.Email != "" && takenEmails[e] && !crossedOnly {
 				add(fmt.Sprintf("users[%d].email", u.index), "duplicate", "A user with this email already exists in the tenant.")
+			} else if u.row.Email != "" && takenNames[e] {
+				add(fmt.Sprintf("users[%d].email", u.index), "duplicate", "Another user of the tenant has this as their username.")
 			}
-			if u.row.Username != "" && takenNames[store.LoginKey(u.row.Username)] {
+			if n := store.LoginKey(u.row.Username); u.row.Username != "" && takenNames[n] && !crossedOnly {
 				add(fmt.Sprintf("users[%d].username", u.index), "duplicate", "A user with this username already exists in the tenant.")
+			} else if u.row.Username != "" && takenEmails[n] {
+				add(fmt.Sprintf("users[%d].username", u.index), "duplicate", "Another user of the tenant has this as their email address.")
 			}
 		}
 	}
-	takenRegs, err := tx.TakenRegistrationIDs(ctx, regIDs)
-	if err != nil {
-		return err
-	}
-	takenMems, err := tx.MemberIDsTaken(ctx, memIDs)
-	if err != nil {
-		return err
-	}
-	for _, u := range im.users {
-		for j, r := range u.regs {
-			if takenRegs[r.ID] {
-				add(fmt.Sprintf("users[%d].registrations[%d].id", u.index, j), "duplicate", "A registration with this id already exists.")
-			}
+	if !crossedOnly {
+		takenRegs, err := tx.TakenRegistrationIDs(ctx, regIDs)
+		if err != nil {
+			return err
 		}
-		for j, m := range u.members {
-			if takenMems[m.ID] {
-				add(fmt.Sprintf("users[%d].memberships[%d].id", u.index, j), "duplicate", "A group member with this id already exists.")
+		takenMems, err := tx.MemberIDsTaken(ctx, memIDs)
+		if err != nil {
+			return err
+		}
+		for _, u := range im.users {
+			for j, r := range u.regs {
+				if takenRegs[r.ID] {
+					add(fmt.Sprintf("users[%d].registrations[%d].id", u.index, j), "duplicate", "A registration with this id already exists.")
+				}
+			}
+			for j, m := range u.members {
+				if takenMems[m.ID] {
+					add(fmt.Sprintf("users[%d].memberships[%d].id", u.index, j), "duplicate", "A group member with this id already exists.")
+				}
 			}
 		}
 	}
