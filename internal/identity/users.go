@@ -541,6 +541,9 @@ func (p *passwordPolicy) check(field, pw string, verrs *model.Errors) {
 	if r.RequireNumber && !digit {
 		verrs.Field(field, "requireNumber", "The password must contain a number.")
 	}
+	if r.RejectCommonPasswords && password.Common(pw) {
+		verrs.Field(field, "common", "The password is one of the most common leaked passwords; choose another.")
+	}
 }
 
 // remembered is how many earlier passwords (besides the current one) the
