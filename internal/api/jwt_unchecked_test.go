@@ -43,6 +43,15 @@ func TestJWTUncheckedIsNotInvalid(t *testing.T) {
 			}
 		}
 		exec("ALTER TABLE users RENAME COLUMN active_unreadable TO active")
+		e.want("validate once the database answers", e.do("GET", "/api/jwt/validate", "", nil, bearer...), 200)
+
+		// The second read of a validation (when the user's sessions were
+		// ended) fails the same way.
+		exec("ALTER TABLE token_cutoffs RENAME TO token_cutoffs_unreadable")
+		if r := e.do("GET", "/api/jwt/validate", "", nil, bearer...); r.Status != 500 {
+			t.Errorf("validate with the session cut-offs unreadable: %d %s, want 500", r.Status, r.Body)
+		}
+		exec("ALTER TABLE token_cutoffs_unreadable RENAME TO token_cutoffs")
 		e.want("global logout once the database answers", e.do("POST", "/api/logout?global=true", "", nil, bearer...), 200)
 	})
 }
