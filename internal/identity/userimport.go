@@ -405,6 +405,11 @@ func (im *importer) unique(i int, path, name, tenantID, value string) {
 		return // the user's own email and username may be equal
 	}
 	im.logins[key] = loginOwner{i, name}
+	if like, ok := LookalikeKey(value); ok {
+		if o, dup := im.logins[tenantID+"\x00"+store.LoginKey(like)]; dup && o.index != i {
+			im.fieldError(path+"."+name, "duplicate", fmt.Sprintf("[%s.%s] looks like the %s of users[%d] in other letters.", path, name, o.field, o.index))
+		}
+	}
 }
 
 // password reads encryptionScheme, factor, salt and password.
@@ -883,6 +888,11 @@ func (im *importer) checkStored(ctx context.Context, tx *store.Tx, crossedOnly b
 		}
 		// Both lists against both columns: a login id names one user.
 		logins := append(slices.Clone(emails), names...)
+		for _, v := range slices.Clone(logins) {
+			if like, ok := LookalikeKey(v); ok {
+				logins = append(logins, like)
+			}
+		}
 		takenEmails, err := tx.TakenUserEmails(ctx, tenant, logins)
 		if err != nil {
 			return err
@@ -891,16 +901,27 @@ func (im *importer) checkStored(ctx context.Context, tx *store.Tx, crossedOnly b
 		if err != nil {
 			return err
 		}
+		taken := func(v string) bool { return takenEmails[store.LoginKey(v)] || takenNames[store.LoginKey(v)] }
 		for _, u := range users {
-			if e := store.LoginKey(u.row.Email); u.row.Email != "" && takenEmails[e] && !crossedOnly {
-				add(fmt.Sprintf("users[%d].email", u.index), "duplicate", "A user with this email already exists in the tenant.")
-			} else if u.row.Email != "" && takenNames[e] {
-				add(fmt.Sprintf("users[%d].email", u.index), "duplicate", "Another user of the tenant has this as their username.")
-			}
-			if n := store.LoginKey(u.row.Username); u.row.Username != "" && takenNames[n] && !crossedOnly {
-				add(fmt.Sprintf("users[%d].username", u.index), "duplicate", "A user with this username already exists in the tenant.")
-			} else if u.row.Username != "" && takenEmails[n] {
-				add(fmt.Sprintf("users[%d].username", u.index), "duplicate", "Another user of the tenant has this as their email address.")
+			for _, f := range []struct{ name, value, other string }{{"email", u.row.Email, "username"}, {"username", u.row.Username, "email address"}} {
+				if f.value == "" {
+					continue
+				}
+				key := store.LoginKey(f.value)
+				same, cross := takenEmails[key], takenNames[key]
+				if f.name == "username" {
+					same, cross = cross, same
+				}
+				like, isLike := LookalikeKey(f.value)
+				field := fmt.Sprintf("users[%d].%s", u.index, f.name)
+				switch {
+				case same && !crossedOnly:
+					add(field, "duplicate", fmt.Sprintf("A user with this %s already exists in the tenant.", f.name))
+				case cross:
+					add(field, "duplicate", "Another user of the tenant has this as their "+f.other+".")
+				case isLike && taken(like):
+					add(field, "duplicate", "Another user of the tenant has a login id that looks the same in other letters.")
+				}
 			}
 		}
 	}

@@ -14,6 +14,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/mtibben/confusables"
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/latchid/latch/internal/audit"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
@@ -741,45 +744,69 @@ func (s *Service) CreateUser(ctx context.Context, actor kit.Actor, scope kit.Ten
 
 func checkUserUnique(ctx context.Context, tx *store.Tx, tenantID, id, email, username string) error {
 	verrs := &model.Errors{}
-	if email != "" {
-		taken, err := tx.UserEmailTaken(ctx, tenantID, email, id)
-		if err != nil {
-			return err
-		}
-		if taken {
-			verrs.Field("user.email", "duplicate", "A user with this email already exists in the tenant.")
-		}
-	}
-	if username != "" {
-		taken, err := tx.UserUsernameTaken(ctx, tenantID, username, id)
-		if err != nil {
-			return err
-		}
-		if taken {
-			verrs.Field("user.username", "duplicate", "A user with this username already exists in the tenant.")
-		}
+	asEmail := func(v string) (bool, error) { return tx.UserEmailTaken(ctx, tenantID, v, id) }
+	asUsername := func(v string) (bool, error) { return tx.UserUsernameTaken(ctx, tenantID, v, id) }
+	type check struct {
+		value string
+		taken func(string) (bool, error)
+		msg   string
 	}
 	// A login id names one user: a username may not be another user's
-	// email, nor an email another user's username.
-	if username != "" && len(verrs.FieldErrors["user.username"]) == 0 {
-		taken, err := tx.UserEmailTaken(ctx, tenantID, username, id)
-		if err != nil {
-			return err
+	// email, nor an email another user's username, nor either a look-alike
+	// in other scripts of someone's (LookalikeKey). The first hit is told.
+	for _, f := range []struct {
+		field  string
+		checks []check
+	}{
+		{"user.email", []check{{email, asEmail, "A user with this email already exists in the tenant."},
+			{email, asUsername, "Another user of the tenant has this as their username."}}},
+		{"user.username", []check{{username, asUsername, "A user with this username already exists in the tenant."},
+			{username, asEmail, "Another user of the tenant has this as their email address."}}},
+	} {
+		if like, ok := LookalikeKey(f.checks[0].value); ok {
+			const msg = "Another user of the tenant has a login id that looks the same in other letters."
+			f.checks = append(f.checks, check{like, asEmail, msg}, check{like, asUsername, msg})
 		}
-		if taken {
-			verrs.Field("user.username", "duplicate", "Another user of the tenant has this as their email address.")
-		}
-	}
-	if email != "" && len(verrs.FieldErrors["user.email"]) == 0 {
-		taken, err := tx.UserUsernameTaken(ctx, tenantID, email, id)
-		if err != nil {
-			return err
-		}
-		if taken {
-			verrs.Field("user.email", "duplicate", "Another user of the tenant has this as their username.")
+		for _, c := range f.checks {
+			if c.value == "" {
+				break
+			}
+			taken, err := c.taken(c.value)
+			if err != nil {
+				return err
+			}
+			if taken {
+				verrs.Field(f.field, "duplicate", c.msg)
+				break
+			}
 		}
 	}
 	return verrs.Err()
+}
+
+// LookalikeKey is a login id with each non-ASCII character that is a
+// look-alike of an ASCII letter or digit (Unicode's confusables, UTS #39)
+// replaced by it: "раураl" in Cyrillic becomes "paypal". ok is false when
+// nothing was replaced. A new id whose look-alike names another user is
+// refused, so that no one can pose as an existing ASCII name; an ASCII id
+// is never changed (its own letters are its identity).
+func LookalikeKey(id string) (string, bool) {
+	id = norm.NFKC.String(id)
+	var b strings.Builder
+	changed := false
+	for _, r := range id {
+		if r < utf8.RuneSelf {
+			b.WriteRune(r)
+			continue
+		}
+		if sk := confusables.Skeleton(string(r)); len(sk) == 1 && sk[0] < utf8.RuneSelf && (unicode.IsLetter(rune(sk[0])) || unicode.IsDigit(rune(sk[0]))) {
+			b.WriteByte(sk[0])
+			changed = true
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String(), changed
 }
 
 // userWriteError turns a unique violation that slipped past the checks (a
