@@ -14,6 +14,7 @@ import (
 
 	"github.com/latchid/latch/internal/authentication"
 	"github.com/latchid/latch/internal/config"
+	"github.com/latchid/latch/internal/entities"
 	"github.com/latchid/latch/internal/httpx"
 	"github.com/latchid/latch/internal/identity"
 	"github.com/latchid/latch/internal/keys"
@@ -40,7 +41,7 @@ const adminApplicationID = "3c219e58-ed0e-4b18-ad48-f4f92793ae32"
 func newOAuthProvider(svc *services.Set, cfg *config.Config, log *slog.Logger, pages *ui.UI, publicURL string) *oauth.Provider {
 	a := &oauthAdapter{svc: svc}
 	return oauth.New(oauth.Deps{
-		Clients: a, Authenticator: a, Tokens: a, Users: a, State: a, Pages: pages,
+		Clients: a, Authenticator: a, Tokens: a, Users: a, State: a, Entities: entityClients{svc.Entities}, Pages: pages,
 		Clock: svc.Clock(), Log: log, PublicURL: publicURL, SecureCookies: cfg.SecureCookies(),
 		ClientIP: func(r *http.Request) string { return httpx.ClientIP(r, cfg.TrustedProxies).String() },
 	})
@@ -466,4 +467,24 @@ func (a *oauthAdapter) RefreshTokenStatus(ctx context.Context, refreshToken, cli
 	}
 	return &oauth.RefreshStatus{UserID: rt.UserID, TenantID: rt.TenantID, ApplicationID: rt.ApplicationID,
 		ExpiresInstant: rt.ExpiresInstant, InsertInstant: rt.InsertInstant}, nil
+}
+
+// entityClients implements oauth.EntityClients over Entity Management.
+type entityClients struct{ s *entities.Service }
+
+func (c entityClients) ClientCredentials(ctx context.Context, r oauth.EntityTokenRequest) (*oauth.EntityToken, error) {
+	t, err := c.s.ClientCredentials(ctx, entities.ClientCredentialsRequest{TenantID: r.TenantID, ClientID: r.ClientID,
+		Secret: r.Secret, Scope: r.Scope, Issuer: r.Issuer})
+	var ge *entities.GrantError
+	if errors.As(err, &ge) {
+		return nil, &oauth.EntityGrantError{Code: ge.Code, Reason: ge.Reason, Description: ge.Description}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &oauth.EntityToken{AccessToken: t.AccessToken, ExpiresIn: t.ExpiresIn, Scope: t.Scope}, nil
+}
+
+func (c entityClients) IntrospectEntityToken(ctx context.Context, token, tenantID string) (map[string]any, bool, error) {
+	return c.s.IntrospectClientToken(ctx, token, tenantID)
 }

@@ -65,7 +65,7 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 		"revocation_endpoint":                            base + "/oauth2/revoke",
 		"response_types_supported":                       []string{"code"},
 		"response_modes_supported":                       []string{"query", "fragment", "form_post"},
-		"grant_types_supported":                          []string{model.GrantAuthorizationCode, model.GrantRefreshToken, model.GrantPassword, model.GrantDeviceCode},
+		"grant_types_supported":                          p.grantTypes(),
 		"subject_types_supported":                        []string{"public"},
 		"id_token_signing_alg_values_supported":          algs,
 		"scopes_supported":                               supportedScopes,
@@ -85,6 +85,15 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Access-Control-Allow-Origin", "*") // public metadata
 	writeJSONCacheable(w, doc)
+}
+
+// grantTypes are the grants /oauth2/token answers.
+func (p *Provider) grantTypes() []string {
+	gts := []string{model.GrantAuthorizationCode, model.GrantRefreshToken, model.GrantPassword, model.GrantDeviceCode}
+	if p.Entities != nil {
+		gts = append(gts, GrantClientCredentials)
+	}
+	return gts
 }
 
 func writeJSONCacheable(w http.ResponseWriter, v any) {

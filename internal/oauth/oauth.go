@@ -272,6 +272,8 @@ type Deps struct {
 	// SecureCookies: cookies carry Secure (browsers reach Latch over https,
 	// directly or through a proxy; config.Config.SecureCookies).
 	SecureCookies bool
+	// Entities runs the client_credentials grant; nil: not offered.
+	Entities EntityClients
 }
 
 // Provider is the OAuth/OIDC surface.
