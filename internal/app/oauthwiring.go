@@ -66,23 +66,27 @@ func (a *oauthAdapter) Client(ctx context.Context, clientID string) (*oauth.Clie
 	if err != nil {
 		return nil, notFound(err)
 	}
-	t, err := a.svc.Tenancy.TenantConfig(ctx, app.TenantID)
+	// The tenant from the settings cache: the provider needs none of its
+	// secrets (SMTP password, captcha key).
+	t, err := a.svc.Tenancy.LoginTenantConfig(ctx, app.TenantID)
 	if err != nil {
 		return nil, notFound(err)
 	}
 	return &oauth.Client{App: app, Tenant: t}, nil
 }
 
-// Tenant implements oauth.Clients.
+// Tenant implements oauth.Clients from the settings cache: discovery needs
+// no secret, and reading the rows per request made it a database-bound
+// endpoint.
 func (a *oauthAdapter) Tenant(ctx context.Context, tenantID string) (*model.TenantConfig, error) {
 	if tenantID == "" {
-		app, err := a.svc.Tenancy.ApplicationConfig(ctx, adminApplicationID)
+		app, err := a.svc.Tenancy.LoginApplicationConfig(ctx, adminApplicationID)
 		if err != nil {
 			return nil, notFound(err)
 		}
 		tenantID = app.TenantID
 	}
-	t, err := a.svc.Tenancy.TenantConfig(ctx, tenantID)
+	t, err := a.svc.Tenancy.LoginTenantConfig(ctx, tenantID)
 	return t, notFound(err)
 }
 
