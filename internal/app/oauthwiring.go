@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/google/uuid"
 
@@ -47,7 +48,16 @@ func newOAuthProvider(svc *services.Set, cfg *config.Config, log *slog.Logger, p
 	})
 }
 
-type oauthAdapter struct{ svc *services.Set }
+type oauthAdapter struct {
+	svc *services.Set
+	// algs caches SigningAlgorithms for one set of signing keys.
+	algs atomic.Pointer[signingAlgs]
+}
+
+type signingAlgs struct {
+	set  *keys.Set
+	algs []string
+}
 
 func notFound(err error) error {
 	if errors.Is(err, model.ErrNotFound) || errors.Is(err, store.ErrNoRows) {
@@ -290,14 +300,25 @@ func (a *oauthAdapter) SignIDToken(ctx context.Context, c *oauth.Client, claims 
 }
 
 // SigningAlgorithms implements oauth.TokenIssuer: the algorithms of the
-// published (asymmetric) keys, as the JWKS lists them.
+// published (asymmetric) keys, as the JWKS lists them, worked out once per
+// set of keys (discovery asks on every request).
 func (a *oauthAdapter) SigningAlgorithms() []string {
+	cur := a.svc.SigningKeys.Current()
+	if c := a.algs.Load(); c != nil && c.set == cur {
+		return c.algs
+	}
+	algs := jwksAlgorithms(cur.JWKS())
+	a.algs.Store(&signingAlgs{set: cur, algs: algs})
+	return algs
+}
+
+func jwksAlgorithms(jwks []byte) []string {
 	var set struct {
 		Keys []struct {
 			Alg string `json:"alg"`
 		} `json:"keys"`
 	}
-	_ = json.Unmarshal(a.svc.SigningKeys.Current().JWKS(), &set)
+	_ = json.Unmarshal(jwks, &set)
 	var out []string
 	for _, k := range set.Keys {
 		if k.Alg != "" && !slices.Contains(out, k.Alg) {
@@ -489,6 +510,6 @@ func (c entityClients) ClientCredentials(ctx context.Context, r oauth.EntityToke
 	return &oauth.EntityToken{AccessToken: t.AccessToken, ExpiresIn: t.ExpiresIn, Scope: t.Scope}, nil
 }
 
-func (c entityClients) IntrospectEntityToken(ctx context.Context, token, tenantID string) (map[string]any, bool, error) {
+func (c entityClients) IntrospectEntityToken(ctx context.Context, token, tenantID string) ([]byte, bool, error) {
 	return c.s.IntrospectClientToken(ctx, token, tenantID)
 }

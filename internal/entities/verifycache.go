@@ -1,6 +1,7 @@
 package entities
 
 import (
+	"encoding/json"
 	"sync"
 
 	"github.com/latchid/latch/internal/keys"
@@ -15,18 +16,26 @@ import (
 type verifiedTokens struct {
 	mu      sync.Mutex
 	set     *keys.Set
-	payload map[string][]byte // token → verified payload
+	payload map[string]*verifiedToken
+}
+
+// verifiedToken is a token's verified payload and the claims the
+// introspection checks.
+type verifiedToken struct {
+	payload []byte
+	claims  ClientClaims
+	client  bool // a client_credentials token: permissions and sub present
 }
 
 // maxVerifiedTokens bounds the cache; past it, it starts afresh.
 const maxVerifiedTokens = 4096
 
-func (c *verifiedTokens) verify(set *keys.Set, token string) ([]byte, error) {
+func (c *verifiedTokens) verify(set *keys.Set, token string) (*verifiedToken, error) {
 	c.mu.Lock()
 	if c.set == set {
-		if p, ok := c.payload[token]; ok {
+		if vt, ok := c.payload[token]; ok {
 			c.mu.Unlock()
-			return p, nil
+			return vt, nil
 		}
 	}
 	c.mu.Unlock()
@@ -34,11 +43,14 @@ func (c *verifiedTokens) verify(set *keys.Set, token string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	vt := &verifiedToken{payload: v.Payload}
+	vt.client = json.Unmarshal(v.Payload, &vt.claims) == nil && vt.claims.Permissions != nil && vt.claims.Sub != "" &&
+		len(v.Payload) > 2 && v.Payload[0] == '{'
 	c.mu.Lock()
 	if c.set != set || len(c.payload) >= maxVerifiedTokens {
-		c.set, c.payload = set, make(map[string][]byte)
+		c.set, c.payload = set, make(map[string]*verifiedToken)
 	}
-	c.payload[token] = v.Payload
+	c.payload[token] = vt
 	c.mu.Unlock()
-	return v.Payload, nil
+	return vt, nil
 }

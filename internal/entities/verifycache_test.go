@@ -42,8 +42,8 @@ func TestVerifiedTokensBelongToTheirKeySet(t *testing.T) {
 	}
 	var c verifiedTokens
 	for range 2 {
-		if p, err := c.verify(both, token); err != nil || string(p) != `{"sub":"x"}` {
-			t.Fatalf("verify: %s %v", p, err)
+		if vt, err := c.verify(both, token); err != nil || string(vt.payload) != `{"sub":"x"}` || vt.client {
+			t.Fatalf("verify: %+v %v", vt, err)
 		}
 	}
 	if _, err := c.verify(both, token[:len(token)-3]+"AAA"); err == nil {

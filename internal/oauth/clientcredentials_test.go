@@ -352,3 +352,34 @@ func TestClientCredentialsConcurrentGrantUpdates(t *testing.T) {
 		}
 	})
 }
+
+// TestDiscoveryFollowsChanges: the rendered discovery document is rebuilt
+// when the tenant's settings or the signing keys change, and lists the
+// client_credentials grant.
+func TestDiscoveryFollowsChanges(t *testing.T) {
+	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
+		e := start(t, b)
+		doc := func() map[string]any {
+			t.Helper()
+			var m map[string]any
+			e.want("discovery", resp{t, e.s.Do(t, "GET", "/.well-known/openid-configuration", "", nil)}, 200).decode(&m)
+			return m
+		}
+		has := func(m map[string]any, k, v string) bool {
+			l, _ := m[k].([]any)
+			return slices.Contains(l, any(v))
+		}
+		d := doc()
+		if d["issuer"] != e.s.URL || !has(d, "grant_types_supported", "client_credentials") || has(d, "id_token_signing_alg_values_supported", "RS256") {
+			t.Fatalf("before: %v", d)
+		}
+		e.want("issuer", e.api("PATCH", "/api/tenant/"+e.tenant, map[string]any{"tenant": map[string]any{"issuer": "https://issuer.example"}}), 200)
+		if d = doc(); d["issuer"] != "https://issuer.example" {
+			t.Errorf("after the issuer changed: %v", d["issuer"])
+		}
+		e.want("key", e.api("POST", "/api/key/generate", map[string]any{"key": map[string]any{"algorithm": "RS256", "name": "rs", "length": 2048}}), 200)
+		if d = doc(); !has(d, "id_token_signing_alg_values_supported", "RS256") {
+			t.Errorf("after an RS256 key was added: %v", d["id_token_signing_alg_values_supported"])
+		}
+	})
+}

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/latchid/latch/internal/model"
@@ -279,6 +280,7 @@ type Deps struct {
 // Provider is the OAuth/OIDC surface.
 type Provider struct {
 	Deps
+	discoveryDocs sync.Map // tenant id ("" the Default) → *discoveryDoc
 }
 
 // New builds a provider.
