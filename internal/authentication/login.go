@@ -477,9 +477,12 @@ func (s *Service) authenticated(ctx context.Context, lt *loginTarget, row *store
 	// (signing itself follows the commit: the claims need the roles, read
 	// in the transaction, and the write lock is not held for a signature).
 	var rehash string
-	if how.password != "" && lt.tenant.PasswordEncryptionConfiguration.ModifyEncryptionSchemeOnLogin {
+	if how.password != "" {
+		// The tenant's choice to move every password to its scheme, or a
+		// stored hash weaker than the tenant's: that one is always upgraded.
 		scheme, factor := identity.TenantHashing(lt.tenant, s.hasher.Limits())
-		if password.NeedsRehash(how.stored, scheme, factor) {
+		modify := lt.tenant.PasswordEncryptionConfiguration.ModifyEncryptionSchemeOnLogin
+		if modify && password.NeedsRehash(how.stored, scheme, factor) || password.Weaker(how.stored, scheme, factor) {
 			if h, err := s.hasher.Hash(ctx, row.TenantID, scheme, factor, how.password); err == nil {
 				rehash = h.Encode()
 			} else {

@@ -70,9 +70,6 @@ const (
 	// neverExpires is the expiry of recovery codes: they last until used or
 	// replaced.
 	neverExpires int64 = 1 << 62
-	// secretBase32Prefix marks a sealed secret given only in base32 whose
-	// bytes are not text (FusionAuth's secret is text).
-	secretBase32Prefix = "base32:"
 )
 
 // ErrTwoFactorCodeInvalid is a wrong two-factor code: FusionAuth's 421 with
@@ -85,9 +82,8 @@ type TwoFactorSecret struct {
 	SecretBase32Encoded string `json:"secretBase32Encoded"`
 }
 
-// MinTwoFactorSecretBytes is the shortest authenticator key accepted:
-// 160 bits, RFC 4226's recommendation.
-const MinTwoFactorSecretBytes = 20
+// MinTwoFactorSecretBytes is the shortest authenticator key accepted.
+const MinTwoFactorSecretBytes = identity.MinTwoFactorSecretBytes
 
 // GenerateTwoFactorSecret makes a fresh authenticator secret: 21 random
 // bytes (168 bits) in base64 (28 characters; FusionAuth's are 20 with 120
@@ -237,13 +233,7 @@ func totpMatch(key []byte, code string, now int64, p totpParams) (int64, bool) {
 }
 
 // totpKey is the key of a sealed secret.
-func totpKey(secret string) []byte {
-	if rest, ok := strings.CutPrefix(secret, secretBase32Prefix); ok {
-		b, _ := base32.StdEncoding.DecodeString(rest)
-		return b
-	}
-	return []byte(secret)
-}
+func totpKey(secret string) []byte { return identity.TwoFactorKey(secret) }
 
 // decodeBase32Secret reads a base32 secret as authenticator apps show it
 // (any case, spaces, with or without padding).
@@ -480,10 +470,10 @@ func (s *Service) EnableTwoFactor(ctx context.Context, actor kit.Actor, scope ki
 			switch {
 			case !ok:
 				verrs.Field("secretBase32Encoded", "invalid", "[secretBase32Encoded] is not base32.")
-			case utf8.Valid(key) && !strings.HasPrefix(string(key), secretBase32Prefix):
+			case utf8.Valid(key) && !strings.HasPrefix(string(key), identity.SecretBase32Prefix):
 				secret = string(key)
 			default:
-				secret = secretBase32Prefix + base32.StdEncoding.EncodeToString(key)
+				secret = identity.SecretBase32Prefix + base32.StdEncoding.EncodeToString(key)
 			}
 		case len(secret) > 256:
 			verrs.Field("secret", "tooLong", "[secret] must be at most 256 characters.")
@@ -516,9 +506,14 @@ func (s *Service) EnableTwoFactor(ctx context.Context, actor kit.Actor, scope ki
 	selfService := actor.Type == kit.ActorUser
 	passwordOK := false
 	if selfService && req.CurrentPassword != "" {
-		if h, err := password.Decode(cur.PasswordHash); err == nil {
-			passwordOK, _ = password.Check(h, req.CurrentPassword)
+		// Through the hash pool at the tenant's cost, as a login: a
+		// direct check would let a token holder burn cores unthrottled.
+		h, derr := password.Decode(cur.PasswordHash)
+		ok, err := identity.CheckPasswordAs(ctx, s.hasher, tenant, cur.TenantID, h, derr == nil && s.hasher.Limits().Validate(h) == nil, req.CurrentPassword)
+		if err != nil {
+			return nil, err
 		}
+		passwordOK = ok
 	}
 	res := &TwoFactorResponse{}
 	err = s.changeTwoFactor(ctx, scope, userID, func(tx *store.Tx, row *store.UserRow, u *userTwoFactor, now int64) (bool, error) {

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/latchid/latch/internal/model"
@@ -272,11 +273,14 @@ type Deps struct {
 	// SecureCookies: cookies carry Secure (browsers reach Latch over https,
 	// directly or through a proxy; config.Config.SecureCookies).
 	SecureCookies bool
+	// Entities runs the client_credentials grant; nil: not offered.
+	Entities EntityClients
 }
 
 // Provider is the OAuth/OIDC surface.
 type Provider struct {
 	Deps
+	discoveryDocs sync.Map // tenant id ("" the Default) → *discoveryDoc
 }
 
 // New builds a provider.
