@@ -296,7 +296,7 @@ func TestChangePasswordIDSingleUseAcrossNodes(t *testing.T) {
 func TestPasswordsNeverLeak(t *testing.T) {
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := usStart(t, b)
-		secrets := []string{"Pw-Create-7f3a9", "Pw-Put-19c2e4", "Pw-Patch-8d1b7", "Pw-Change-2e9f0", "Pw-Reset-6a4c3", "TOTPSECRETxyz123"}
+		secrets := []string{"Pw-Create-7f3a9", "Pw-Put-19c2e4", "Pw-Patch-8d1b7", "Pw-Change-2e9f0", "Pw-Reset-6a4c3", "TOTPSECRETxyz123-4c8e1f"}
 		var bodies []string
 		keep := func(r *testutil.Response) *testutil.Response { bodies = append(bodies, string(r.Body)); return r }
 
