@@ -21,6 +21,7 @@ type Storage interface {
 	EntitiesByIDs(ctx context.Context, ids []string) (map[string]*store.EntityRow, error)
 	EntityByID(ctx context.Context, id string) (*store.EntityRow, error)
 	EntityClient(ctx context.Context, clientID string) (*store.EntityRow, string, error)
+	EntityTenant(ctx context.Context, id string) (string, error)
 	EntityTypeByID(ctx context.Context, id string) (*store.EntityTypeRow, error)
 	EntityTypeNameTaken(ctx context.Context, name, exceptID string) (bool, error)
 	EntityTypesByIDs(ctx context.Context, ids []string) (map[string]*store.EntityTypeRow, error)
