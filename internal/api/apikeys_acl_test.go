@@ -13,6 +13,7 @@ import (
 // bound to the same list, cannot loosen its own binding, and cannot edit the
 // list itself.
 func TestAPIKeyIPACLIsAuthority(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := akStart(t, b)
 		loopback := createACL(t, e.s, e.root, "Only loopback", aclEntry("Block", "*", ""), aclEntry("Allow", "127.0.0.1", "")).ID

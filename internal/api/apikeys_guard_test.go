@@ -38,6 +38,7 @@ func (e *akEnv) criticalAudits(target string) []*model.AuditLog {
 }
 
 func TestLastKeyGuard(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := akStart(t, b)
 		root := "/api/api-key/" + e.rootID
@@ -109,6 +110,7 @@ func ptr[T any](v T) *T { return &v }
 // A key that is not a full manager may delete itself only while a full manager
 // remains: otherwise nobody could manage keys any more.
 func TestLastKeyGuardSelfDelete(t *testing.T) {
+	t.Parallel()
 	e := akStart(t, testutil.Backend{Name: "sqlite"})
 	restricted, restrictedID := e.insertKey(model.APIKey{Name: "restricted manager", KeyManager: true,
 		Permissions: model.APIKeyPermissions{Endpoints: map[string][]string{"/api/user": {"GET"}}}})
@@ -135,6 +137,7 @@ func TestLastKeyGuardSelfDelete(t *testing.T) {
 // lock, so exactly one succeeds. The deleting key is a full manager that
 // expires, as `latch recover api-key` makes: it does not count.
 func TestLastKeyGuardConcurrentDeletes(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := akStart(t, b)
 		nodes := []string{e.s.URL, e.s.URL}
@@ -203,6 +206,7 @@ func (e *akEnv) durableManagers() []string {
 // The guard counts only full managers without an expiry: one that expires
 // merely postpones the lockout. These are the cases of issue 15 (defect 8).
 func TestLastKeyGuardCountsOnlyDurableManagers(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := akStart(t, b)
 		root := "/api/api-key/" + e.rootID
@@ -329,6 +333,7 @@ func akRawDo(base, method, path, key string) (int, string) {
 // node a moment ago) still binds it: key changes re-read the caller's
 // authority in their own transaction.
 func TestAPIKeyCallerAuthorityIsFresh(t *testing.T) {
+	t.Parallel()
 	e := akStart(t, testutil.Backend{Name: "sqlite"})
 	manager, managerID := e.insertKey(model.APIKey{Name: "manager", KeyManager: true})
 	broad := e.create(e.root, map[string]any{"name": "broad"})

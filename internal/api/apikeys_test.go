@@ -15,6 +15,7 @@ import (
 )
 
 func TestAPIKeyCreateRetrieveDelete(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := akStart(t, b)
 		now := e.now()
@@ -138,6 +139,7 @@ func TestAPIKeyCreateRetrieveDelete(t *testing.T) {
 }
 
 func TestAPIKeyCopy(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := akStart(t, b)
 		tenant := e.defaultTenant()
@@ -162,6 +164,7 @@ func TestAPIKeyCopy(t *testing.T) {
 }
 
 func TestAPIKeyNonManagerGets401(t *testing.T) {
+	t.Parallel()
 	e := akStart(t, testutil.Backend{Name: "sqlite"})
 	plain := e.create(e.root, map[string]any{"name": "all endpoints, no manager"})
 	target := e.create(e.root, map[string]any{"name": "target", "permissions": akPerms("/api/user", "GET")})
@@ -184,6 +187,7 @@ func TestAPIKeyNonManagerGets401(t *testing.T) {
 }
 
 func TestAPIKeyValidation(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := akStart(t, b)
 		tenant := e.defaultTenant()
@@ -232,6 +236,7 @@ func TestAPIKeyValidation(t *testing.T) {
 
 // Accept what the official clients send by default.
 func TestAPIKeyClientDefaults(t *testing.T) {
+	t.Parallel()
 	e := akStart(t, testutil.Backend{Name: "sqlite"})
 	tenant := e.defaultTenant()
 	// The Go client: keyManager and retrievable always, empty metaData and permissions.
@@ -260,6 +265,7 @@ func TestAPIKeyClientDefaults(t *testing.T) {
 }
 
 func TestAPIKeyUpdateAndPatch(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := akStart(t, b)
 		tenant := e.defaultTenant()
@@ -358,6 +364,7 @@ func TestAPIKeyUpdateAndPatch(t *testing.T) {
 }
 
 func TestAPIKeyImmutableFields(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := akStart(t, b)
 		tenant := e.defaultTenant()
@@ -394,6 +401,7 @@ func TestAPIKeyImmutableFields(t *testing.T) {
 // FusionAuth #2811: emptying a restricted key's endpoint map silently makes it
 // an all-endpoints key. Latch refuses unless the request says so.
 func TestAPIKeyAllEndpointsTrap(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := akStart(t, b)
 		k := e.create(e.root, map[string]any{"name": "restricted", "permissions": akPerms("/api/user", "GET")})
@@ -435,6 +443,7 @@ func TestAPIKeyAllEndpointsTrap(t *testing.T) {
 }
 
 func TestAPIKeyListAndSearch(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := akStart(t, b)
 		tenant := e.defaultTenant()
@@ -515,6 +524,7 @@ func TestAPIKeyListAndSearch(t *testing.T) {
 }
 
 func TestAPIKeyExpiryAndExtension(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := akStart(t, b)
 		expires := e.now() + millis(time.Minute)
@@ -542,6 +552,7 @@ func TestAPIKeyExpiryAndExtension(t *testing.T) {
 }
 
 func TestAPIKeyUsageShown(t *testing.T) {
+	t.Parallel()
 	e := akStart(t, testutil.Backend{Name: "sqlite"})
 	k := e.create(e.root, map[string]any{"permissions": akPerms("/api/system/version", "GET")})
 	for range 3 {
@@ -576,6 +587,7 @@ func TestAPIKeyUsageShown(t *testing.T) {
 // The key API gives the caller's key authority over others only when it covers
 // them, and keeps tenant-scoped managers inside their tenants.
 func TestAPIKeyEscalation(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := akStart(t, b)
 		tA, tB := e.defaultTenant(), e.tenant("Tenant B")
@@ -692,6 +704,7 @@ func sortedPair(a, b string) []string {
 
 // The key API answers "authenticated but not permitted" with the configured status.
 func TestAPIKeyForbiddenStatus(t *testing.T) {
+	t.Parallel()
 	e := akStart(t, testutil.Backend{Name: "sqlite"}, testutil.WithEnv("LATCH_FORBIDDEN_STATUS", "403"))
 	plain := e.create(e.root, map[string]any{"name": "plain"})
 	restricted, _ := e.insertKey(model.APIKey{Name: "restricted manager", KeyManager: true,

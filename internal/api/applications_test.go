@@ -15,6 +15,7 @@ import (
 )
 
 func TestApplicationCRUD(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		def := e.defaultTenant()
@@ -156,6 +157,7 @@ func TestApplicationCRUD(t *testing.T) {
 // With several tenants, a global key must name the tenant: FusionAuth's
 // [TenantIdRequired].
 func TestApplicationTenantIDRequired(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		other := e.createTenant("Other")["id"].(string)
@@ -184,6 +186,7 @@ func TestApplicationTenantIDRequired(t *testing.T) {
 
 // FusionAuth's documented application example round-trips.
 func TestApplicationRoundTrip(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		req := taExample(t, "fusionauth-application-request.json")
@@ -208,6 +211,7 @@ func TestApplicationRoundTrip(t *testing.T) {
 }
 
 func TestApplicationCopy(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		src := e.ok("create", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{
@@ -229,6 +233,7 @@ func TestApplicationCopy(t *testing.T) {
 }
 
 func TestApplicationRoles(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		app := e.createApp(e.defaultTenant(), "Roles")["id"].(string)
@@ -308,6 +313,7 @@ func TestApplicationRoles(t *testing.T) {
 }
 
 func TestApplicationPatch(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		app := e.createApp(e.defaultTenant(), "Patchy")
@@ -344,6 +350,7 @@ func TestApplicationPatch(t *testing.T) {
 }
 
 func TestApplicationOAuthConfiguration(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		app := e.ok("create", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "OAuth",
@@ -361,6 +368,7 @@ func TestApplicationOAuthConfiguration(t *testing.T) {
 }
 
 func TestApplicationSearch(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		other := e.createTenant("Other")["id"].(string)
@@ -406,6 +414,7 @@ func TestApplicationSearch(t *testing.T) {
 
 // Client secrets and tenant credentials are never stored in plaintext.
 func TestObjectSecretsNotAtRest(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		given := "client-secret-" + uuid.NewString()
@@ -445,6 +454,7 @@ func TestObjectSecretsNotAtRest(t *testing.T) {
 
 // Bad input is a 400 (or 404) on every application call, never a 500.
 func TestApplicationBadInput(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		app := e.createApp(e.defaultTenant(), "Target")["id"].(string)

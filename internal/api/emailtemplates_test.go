@@ -20,6 +20,7 @@ var welcomeTemplate = map[string]any{
 }
 
 func TestEmailTemplateCRUDAndPreview(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		s, key := startWithKey(t, b)
 		r := s.Do(t, "POST", "/api/email/template", key, map[string]any{"emailTemplate": welcomeTemplate})
@@ -73,6 +74,7 @@ func TestEmailTemplateCRUDAndPreview(t *testing.T) {
 // Mail goes through the outbox to a real SMTP server (Mailpit): the send
 // call answers before any SMTP conversation, the mailer delivers it.
 func TestEmailSendThroughMailpit(t *testing.T) {
+	t.Parallel()
 	mp := testutil.StartMailpit(t)
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		s, key := startWithKey(t, b)

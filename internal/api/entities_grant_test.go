@@ -68,6 +68,7 @@ func enGrantErr(t *testing.T, what string, err error, code string) {
 }
 
 func TestClientCredentialsRule(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := enStart(t, b)
 		ctx := context.Background()
@@ -218,6 +219,7 @@ func enManyTargets(n int) string {
 // Deleting a tenant takes its entities and their grants; deleting a user
 // takes the grants to the user.
 func TestEntitiesGoWithTheirTenantAndGrantsWithTheirUser(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := enStart(t, b)
 		typeID := e.entityType("API", "read")["id"].(string)

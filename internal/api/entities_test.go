@@ -66,6 +66,7 @@ func enNames(list []any, key string) []string {
 }
 
 func TestEntityTypesAndPermissions(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := enStart(t, b)
 		typ := e.entityType("Payments API", "read", "write")
@@ -256,6 +257,7 @@ func enPublicOnlyKey(t *testing.T, e *enEnv) string {
 }
 
 func TestEntitiesCRUDAndSecrets(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := enStart(t, b)
 		def := e.defaultTenant()
@@ -357,6 +359,7 @@ func TestEntitiesCRUDAndSecrets(t *testing.T) {
 }
 
 func TestEntitiesTenantScopeAndSearch(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := enStart(t, b)
 		def := e.defaultTenant()
@@ -468,6 +471,7 @@ func TestEntitiesTenantScopeAndSearch(t *testing.T) {
 }
 
 func TestEntityGrants(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := enStart(t, b)
 		def := e.defaultTenant()
@@ -598,6 +602,7 @@ func TestEntityGrants(t *testing.T) {
 // Concurrent upserts of one grant never fail and leave one of the sets
 // written, whole.
 func TestEntityGrantConcurrentUpserts(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := enStart(t, b)
 		typeID := e.entityType("API", "a", "b", "c", "d")["id"].(string)
@@ -640,6 +645,7 @@ func TestEntityGrantConcurrentUpserts(t *testing.T) {
 // given as "undefined" (searchEntityGrantsByParameters, retrieveEntityGrant);
 // they read as absent.
 func TestEntityCallsReadClientUndefinedAsAbsent(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := enStart(t, b)
 		typeID := e.entityType("API", "read")["id"].(string)
@@ -660,6 +666,7 @@ func TestEntityCallsReadClientUndefinedAsAbsent(t *testing.T) {
 }
 
 func TestEntityGrantCaseVariantsRefused(t *testing.T) {
+	t.Parallel()
 	e := enStart(t, testutil.Backend{Name: "sqlite"})
 	typeID := e.entityType("API", "read")["id"].(string)
 	target := e.entity(typeID, "", "Target")["id"].(string)
@@ -672,6 +679,7 @@ func TestEntityGrantCaseVariantsRefused(t *testing.T) {
 // A key's permissions name the grant routes by their own family, apart from
 // /api/entity.
 func TestEntityGrantRoutesFamily(t *testing.T) {
+	t.Parallel()
 	e := enStart(t, testutil.Backend{Name: "sqlite"})
 	typeID := e.entityType("API", "read")["id"].(string)
 	target := e.entity(typeID, "", "Target")["id"].(string)

@@ -20,6 +20,7 @@ import (
 // every body decoder and every PATCH form, and nothing of it is written, so a
 // secret sent that way is never stored, audited or returned.
 func TestCaseVariantFieldsRefused(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		tenant := e.defaultTenant()
@@ -137,6 +138,7 @@ func TestCaseVariantFieldsRefused(t *testing.T) {
 // stored object. Reads never return it (GET, search, login), and the next
 // write of the object drops it.
 func TestStoredCaseVariantsNotReturned(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		ctx := context.Background()

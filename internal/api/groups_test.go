@@ -27,6 +27,7 @@ func rgGroupRoleNames(g map[string]any, appID string) []string {
 }
 
 func TestGroupCRUD(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := rgStart(t, b)
 		def := e.defaultTenant()
@@ -205,6 +206,7 @@ func TestGroupCRUD(t *testing.T) {
 }
 
 func TestGroupMembers(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := rgStart(t, b)
 		def := e.defaultTenant()
@@ -374,6 +376,7 @@ func TestGroupMembers(t *testing.T) {
 }
 
 func TestGroupRolesFlowIntoEffectiveRoles(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := rgStart(t, b)
 		appID, roles := e.appWithRoles("", "Forum", "user", "moderator", "admin")
@@ -430,6 +433,7 @@ func TestGroupRolesFlowIntoEffectiveRoles(t *testing.T) {
 }
 
 func TestGroupTenantIsolation(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := rgStart(t, b)
 		def := e.defaultTenant()
@@ -503,6 +507,7 @@ func TestGroupTenantIsolation(t *testing.T) {
 // No input to the registration and group calls is a 500: every body shape
 // against every route, with real, unknown and malformed ids.
 func TestRegistrationsAndGroupsNever500(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := rgStart(t, b)
 		appID, _ := e.appWithRoles("", "Forum", "user")
@@ -571,6 +576,7 @@ func TestRegistrationsAndGroupsNever500(t *testing.T) {
 // Concurrent writers of the same registration, group name or membership:
 // one wins, the others get FusionAuth's duplicate error, never a 500.
 func TestRegistrationsAndGroupsConcurrentCreates(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := rgStart(t, b)
 		appID, _ := e.appWithRoles("", "Forum", "user")
@@ -629,6 +635,7 @@ func TestRegistrationsAndGroupsConcurrentCreates(t *testing.T) {
 
 // AddUserMemberships is what the user API calls for user.memberships.
 func TestAddUserMemberships(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := rgStart(t, b)
 		def := e.defaultTenant()

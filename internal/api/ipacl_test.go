@@ -46,6 +46,7 @@ func createACL(t *testing.T, s *testutil.Server, key string, name string, entrie
 }
 
 func TestIPACLCreateRetrieve(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		s, key := startWithKey(t, b)
 		// FusionAuth's documented request.
@@ -95,6 +96,7 @@ func TestIPACLCreateRetrieve(t *testing.T) {
 }
 
 func TestIPACLValidation(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		s, key := startWithKey(t, b)
 		createACL(t, s, key, "Taken", aclAllowAll)
@@ -172,6 +174,7 @@ func TestIPACLValidation(t *testing.T) {
 }
 
 func TestIPACLUpdatePatchDelete(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		s, key := startWithKey(t, b)
 		l := createACL(t, s, key, "Office", aclEntry("Block", "*", ""), aclEntry("Allow", "192.0.2.0", "192.0.2.255"))
@@ -282,6 +285,7 @@ func TestIPACLUpdatePatchDelete(t *testing.T) {
 }
 
 func TestIPACLSearch(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		s, key := startWithKey(t, b)
 		var names []string

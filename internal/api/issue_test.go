@@ -11,6 +11,7 @@ import (
 // /api/jwt/issue: a token for another application of the user, from a valid
 // JWT, expiring with it; refused for unregistered users and bad tokens.
 func TestIssueJWT(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := lgStart(t, b)
 		appA := e.app("A", lgAppOpts{refresh: true})
@@ -69,6 +70,7 @@ func TestIssueJWT(t *testing.T) {
 
 // Login ping records a login for a user the application authenticated.
 func TestLoginPing(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := lgStart(t, b)
 		closed := e.app("Closed", lgAppOpts{requireKey: true})

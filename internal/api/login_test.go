@@ -15,6 +15,7 @@ import (
 
 // Every status of FusionAuth's Login API, on both databases.
 func TestLoginStatuses(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := lgStart(t, b)
 		app := e.app("Open app", lgAppOpts{refresh: true, roles: []string{"admin", "viewer"}})
@@ -185,6 +186,7 @@ func TestLoginStatuses(t *testing.T) {
 // requireAuthentication: the application's (or, without one, the tenant's)
 // setting decides whether the Login API needs a key with /api/login.
 func TestLoginRequiresKey(t *testing.T) {
+	t.Parallel()
 	e := lgStart(t, testutil.Backend{Name: "sqlite"})
 	closed := e.app("Closed app", lgAppOpts{requireKey: true})
 	open := e.app("Open app", lgAppOpts{})
@@ -232,6 +234,7 @@ func TestLoginRequiresKey(t *testing.T) {
 // A user with two-factor methods is not logged in by a password alone: 242
 // with a twoFactorId and the methods (no token), as FusionAuth answers.
 func TestLoginTwoFactorRequired(t *testing.T) {
+	t.Parallel()
 	e := lgStart(t, testutil.Backend{Name: "sqlite"})
 	app := e.app("App", lgAppOpts{refresh: true})
 	email := lgEmail("mfa")
@@ -258,6 +261,7 @@ func TestLoginTwoFactorRequired(t *testing.T) {
 // tenants is two users. A tenant naming no signing key signs with the
 // default key; its issuer is its own.
 func TestLoginTenants(t *testing.T) {
+	t.Parallel()
 	e := lgStart(t, testutil.Backend{Name: "sqlite"})
 	second := e.want("tenant", e.do("POST", "/api/tenant", e.root, map[string]any{"tenant": map[string]any{"name": "Second", "issuer": "second.example.com"}}), 200)["tenant"].(map[string]any)["id"].(string)
 	appA := e.app("In Default", lgAppOpts{})

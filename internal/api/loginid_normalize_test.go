@@ -10,6 +10,7 @@ import (
 // NFKC and case folding, for uniqueness and for login, and a username may not
 // be another user's email (nor an email another user's username).
 func TestLoginIdentifiersNormalised(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := lgStart(t, b)
 		app := e.app("Norm", lgAppOpts{})

@@ -17,6 +17,7 @@ import (
 // when that object does not exist or cannot serve, so that nothing dangles
 // and logins never answer 500; and a signing key in use cannot be deleted.
 func TestReferencesValidatedOnWrite(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := lgStart(t, b)
 		appID := e.app("Refs", lgAppOpts{roles: []string{"user"}})

@@ -28,6 +28,7 @@ func (e *lgEnv) lgRefreshApp(name string, jwt map[string]any) (app, uid, email s
 // One-time-use refresh tokens rotate; a rotated token used again revokes its
 // whole family (the new token too), and only that family.
 func TestRefreshRotationAndReuse(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := lgStart(t, b)
 		app, uid, email, m := e.lgRefreshApp("Rotating", map[string]any{"refreshTokenUsagePolicy": "OneTimeUse"})
@@ -68,6 +69,7 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 // Reusable tokens keep working and keep their value; the expiration policies
 // set their windows with the injected clock.
 func TestRefreshPolicies(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := lgStart(t, b)
 
@@ -167,6 +169,7 @@ func TestRefreshPolicies(t *testing.T) {
 // A deactivated user's refresh tokens stop working; so do those of a user
 // no longer registered.
 func TestRefreshUserState(t *testing.T) {
+	t.Parallel()
 	e := lgStart(t, testutil.Backend{Name: "sqlite"})
 	app, uid, email, m := e.lgRefreshApp("App", nil)
 	rt := lgStr(m["refreshToken"])
@@ -189,6 +192,7 @@ func TestRefreshUserState(t *testing.T) {
 // one they are retries and get the winner's refresh token, so exactly one
 // branch of the session lives on.
 func TestRefreshOneTimeRace(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name         string
 		nodes, grace int
@@ -288,6 +292,7 @@ func TestRefreshOneTimeRace(t *testing.T) {
 // unused successor sealed) only: scan the SQLite files and a pg_dump for
 // every token issued.
 func TestRefreshTokensNotAtRest(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := lgStart(t, b)
 		var tokens []string

@@ -12,6 +12,7 @@ import (
 )
 
 func TestRegistrationCRUD(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := rgStart(t, b)
 		appID, _ := e.appWithRoles("", "Forum", "user", "admin", "editor")
@@ -163,6 +164,7 @@ func TestRegistrationCRUD(t *testing.T) {
 }
 
 func TestRegistrationRules(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := rgStart(t, b)
 		def := e.defaultTenant()
@@ -244,6 +246,7 @@ func canonical(s string) (string, bool) {
 }
 
 func TestRegistrationVerificationAndToken(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := rgStart(t, b)
 		verifying := e.ok("create", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{
@@ -305,6 +308,7 @@ func TestRegistrationVerificationAndToken(t *testing.T) {
 }
 
 func TestRegistrationCombined(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := rgStart(t, b)
 		appID, _ := e.appWithRoles("", "Forum", "user", "community_helper")
@@ -386,6 +390,7 @@ func (e *rgEnv) userCount(email string) int {
 }
 
 func TestRegistrationRolesFollowTheApplication(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := rgStart(t, b)
 		appID, roles := e.appWithRoles("", "Forum", "user", "moderator", "admin")
@@ -412,6 +417,7 @@ func TestRegistrationRolesFollowTheApplication(t *testing.T) {
 }
 
 func TestRegistrationTenantIsolation(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := rgStart(t, b)
 		def := e.defaultTenant()

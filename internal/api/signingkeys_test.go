@@ -136,6 +136,7 @@ func skNoPrivate(t *testing.T, what string, body []byte) {
 }
 
 func TestSigningKeyDefault(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := skStart(t, b)
 		all := e.skList()
@@ -193,6 +194,7 @@ func TestSigningKeyDefault(t *testing.T) {
 // signed by internal/keys with the stored key verifies, in go-jose, under the
 // JWK the server published.
 func TestSigningKeyGenerate(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := skStart(t, b)
 		cases := []struct {
@@ -348,6 +350,7 @@ func skCert(t *testing.T, priv crypto.Signer, cn string, notAfter time.Time) *x5
 }
 
 func TestSigningKeyImport(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := skStart(t, b)
 		rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
@@ -449,6 +452,7 @@ func TestSigningKeyImport(t *testing.T) {
 }
 
 func TestSigningKeyBadInput(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := skStart(t, b)
 		taken := e.skPost("/api/key/generate", map[string]any{"algorithm": "ES256", "name": "Taken"})
@@ -519,6 +523,7 @@ func TestSigningKeyBadInput(t *testing.T) {
 }
 
 func TestSigningKeyUpdateSearchDelete(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := skStart(t, b)
 		ctx := context.Background()
@@ -646,6 +651,7 @@ func TestSigningKeyUpdateSearchDelete(t *testing.T) {
 // TestSigningKeyPrivateMaterialNotAtRest imports and generates keys, then scans
 // the SQLite files and a pg_dump for any form of their private material.
 func TestSigningKeyPrivateMaterialNotAtRest(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := skStart(t, b)
 		rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)

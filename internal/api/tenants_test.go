@@ -15,6 +15,7 @@ import (
 )
 
 func TestTenantCRUD(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 
@@ -147,6 +148,7 @@ func TestTenantCRUD(t *testing.T) {
 // A client that sends a whole tenant (FusionAuth's documented example, with
 // settings Latch does not know) gets every member back unchanged.
 func TestTenantRoundTrip(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		req := taExample(t, "fusionauth-tenant-request.json")
@@ -180,6 +182,7 @@ func TestTenantRoundTrip(t *testing.T) {
 }
 
 func TestTenantCopy(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		src := e.ok("create source", e.do("POST", "/api/tenant", e.root, map[string]any{"tenant": map[string]any{
@@ -205,6 +208,7 @@ func TestTenantCopy(t *testing.T) {
 }
 
 func TestTenantPatch(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		tn := e.ok("create", e.do("POST", "/api/tenant", e.root, map[string]any{"tenant": map[string]any{
@@ -247,6 +251,7 @@ func TestTenantPatch(t *testing.T) {
 }
 
 func TestTenantSearch(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		for _, n := range []string{"Playtronics One", "Playtronics Two", "Other"} {
@@ -293,6 +298,7 @@ func TestTenantSearch(t *testing.T) {
 // Tenant-scoped keys see and change only their own tenants; global
 // operations refuse them.
 func TestTenantScopedKeys(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		a := e.createTenant("A")["id"].(string)
@@ -359,6 +365,7 @@ func TestTenantScopedKeys(t *testing.T) {
 // Deleting a tenant deletes its applications, the keys limited to it alone
 // (they stop working at once), and narrows keys limited to it among others.
 func TestTenantDeleteCascade(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		a := e.createTenant("A")["id"].(string)
@@ -408,6 +415,7 @@ func TestTenantDeleteCascade(t *testing.T) {
 
 // Bad input is a 400 (or 404) on every tenant call, never a 500.
 func TestTenantBadInput(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		id := e.createTenant("Target")["id"].(string)
@@ -449,6 +457,7 @@ func truncate(b []byte) string {
 // Concurrent creates of one name (in different cases): one wins, the others
 // get the duplicate error, none a 500.
 func TestTenantConcurrentCreate(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		const n = 8

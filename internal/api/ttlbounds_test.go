@@ -12,6 +12,7 @@ import (
 // sets has a documented upper bound; beyond it is a 400 field error (not an
 // overflowing exp), at it is accepted.
 func TestLifetimesBounded(t *testing.T) {
+	t.Parallel()
 	const maxInt64 = "9223372036854775807"
 	type field struct {
 		path  string // dotted path under tenant/application

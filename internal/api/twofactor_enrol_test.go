@@ -15,6 +15,7 @@ import (
 // current password or a current code of an existing method; secrets have at
 // least 160 bits; generated ones carry 160 bits of randomness.
 func TestTwoFactorEnrolmentNeedsRecentAuthentication(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		hold := newHashHold()
 		e := lgStart(t, b, testutil.WithHashObserver(hold.observe))

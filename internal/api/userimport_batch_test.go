@@ -15,6 +15,7 @@ import (
 // must name the offending user and field, whether validateDbConstraints
 // looks first or the unique index refuses the write.
 func TestImportUsersConflictInALaterBatch(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("large import")
 	}

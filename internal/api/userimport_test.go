@@ -104,6 +104,7 @@ func (e *uiEnv) importAudits() []*model.AuditLog {
 }
 
 func TestImportUsersWithEveryScheme(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := uiStart(t, b)
 		tenant := e.defaultTenant()
@@ -225,6 +226,7 @@ func TestImportUsersWithEveryScheme(t *testing.T) {
 }
 
 func TestImportUsersDuplicates(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := uiStart(t, b)
 		tenant := e.defaultTenant()
@@ -316,6 +318,7 @@ func TestImportUsersDuplicates(t *testing.T) {
 }
 
 func TestImportUsersBadInput(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := uiStart(t, b)
 		tenant := e.defaultTenant()
@@ -423,6 +426,7 @@ func TestImportUsersBadInput(t *testing.T) {
 }
 
 func TestImportUsersTenants(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := uiStart(t, b)
 		deflt := e.defaultTenant()
@@ -504,6 +508,7 @@ func TestImportUsersTenants(t *testing.T) {
 // and a registration each in one call, and logs the time it took (no time
 // limit: figures go to BENCHMARKS.md from the benchmarks).
 func TestImportTenThousandUsers(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("large import")
 	}

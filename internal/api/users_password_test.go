@@ -42,6 +42,7 @@ func (e *usEnv) changeByLogin(key, loginID, current, pw string) *testutil.Respon
 }
 
 func TestChangePasswordByLoginID(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := usStart(t, b)
 		u := e.create(map[string]any{"email": "cp@example.com", "username": "cp", "password": "first password"})
@@ -83,6 +84,7 @@ func TestChangePasswordByLoginID(t *testing.T) {
 }
 
 func TestForgotAndChangePasswordByID(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := usStart(t, b)
 		u := e.create(map[string]any{"email": "forgot@example.com", "password": "old password"})
@@ -193,6 +195,7 @@ func TestForgotAndChangePasswordByID(t *testing.T) {
 }
 
 func TestPasswordHistoryAndMinimumAge(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := usStart(t, b)
 		e.patchTenant(e.defaultTenant(), map[string]any{
@@ -232,6 +235,7 @@ func TestPasswordHistoryAndMinimumAge(t *testing.T) {
 // Two nodes on one PostgreSQL: a change-password id used at once on both
 // works exactly once, and so does the one-time password it answers.
 func TestChangePasswordIDSingleUseAcrossNodes(t *testing.T) {
+	t.Parallel()
 	pg := testutil.Backend{Name: "postgres", DatabaseURL: testutil.PostgresURL(t)}
 	clock := testutil.NewFakeClock()
 	nodeA := testutil.StartServer(t, testutil.WithBackend(pg), testutil.WithClock(clock))
@@ -294,6 +298,7 @@ func TestChangePasswordIDSingleUseAcrossNodes(t *testing.T) {
 // The password never appears in an answer, a log line, an audit entry or the
 // database; nor does a two-factor secret or a change-password id at rest.
 func TestPasswordsNeverLeak(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := usStart(t, b)
 		secrets := []string{"Pw-Create-7f3a9", "Pw-Put-19c2e4", "Pw-Patch-8d1b7", "Pw-Change-2e9f0", "Pw-Reset-6a4c3", "TOTPSECRETxyz123-4c8e1f"}

@@ -10,6 +10,7 @@ import (
 // Recovery codes are secrets: a caller may not plant them in a user object,
 // where they would be stored in the clear and returned on every read.
 func TestUserRecoveryCodesRefused(t *testing.T) {
+	t.Parallel()
 	e := usStart(t, testutil.Backend{Name: "sqlite"})
 	body := map[string]any{"user": map[string]any{
 		"email": "rc@example.com", "password": "Password-1234",

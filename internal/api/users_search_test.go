@@ -13,6 +13,7 @@ import (
 )
 
 func TestUserSearch(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := usStart(t, b)
 		alice := e.create(map[string]any{"email": "Alice.Smith@acme.example", "username": "asmith", "firstName": "Alice", "lastName": "Smith", "fullName": "Alice Smith"})

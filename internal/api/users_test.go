@@ -60,6 +60,7 @@ func usStrip(u map[string]any) map[string]any {
 }
 
 func TestUserCRUDAndShapes(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := usStart(t, b)
 		sent := usJSON(t, usExampleUser)
@@ -160,6 +161,7 @@ func TestUserCRUDAndShapes(t *testing.T) {
 }
 
 func TestUserPatchForms(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := usStart(t, b)
 		u := e.create(map[string]any{"email": "patch@example.com", "password": "password123", "firstName": "Pat",
@@ -212,6 +214,7 @@ func TestUserPatchForms(t *testing.T) {
 }
 
 func TestUserValidation(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := usStart(t, b)
 		e.create(map[string]any{"email": "taken@example.com", "username": "taken"})
@@ -262,6 +265,7 @@ func TestUserValidation(t *testing.T) {
 }
 
 func TestUserPasswordPolicy(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := usStart(t, b)
 		strict := e.createTenant("Strict", map[string]any{"passwordValidationRules": map[string]any{
@@ -319,6 +323,7 @@ func TestUserPasswordPolicy(t *testing.T) {
 }
 
 func TestUserTenantRules(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := usStart(t, b)
 		def := e.defaultTenant()
@@ -390,6 +395,7 @@ func TestUserTenantRules(t *testing.T) {
 }
 
 func TestUserConcurrentCreateSameEmail(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := usStart(t, b)
 		const n = 8
@@ -425,6 +431,7 @@ func TestUserConcurrentCreateSameEmail(t *testing.T) {
 }
 
 func TestUserDeactivateReactivateDelete(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := usStart(t, b)
 		u := e.create(map[string]any{"email": "life@example.com"})
@@ -467,6 +474,7 @@ func TestUserDeactivateReactivateDelete(t *testing.T) {
 }
 
 func TestUserBulkDelete(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := usStart(t, b)
 		var ids []string
@@ -518,6 +526,7 @@ func TestUserBulkDelete(t *testing.T) {
 }
 
 func TestUserMembershipsAndRegistrations(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := usStart(t, b)
 		r := e.do("POST", "/api/group", e.root, map[string]any{"group": map[string]any{"name": "Staff"}})
@@ -566,6 +575,7 @@ func TestUserMembershipsAndRegistrations(t *testing.T) {
 
 // Input PostgreSQL cannot store (NUL) or cannot read is a 4xx, never a 500.
 func TestUserOddInputNever500(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := usStart(t, b)
 		e.create(map[string]any{"email": "odd@example.com", "password": "password123"})
