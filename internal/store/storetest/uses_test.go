@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -30,12 +29,13 @@ const module = "github.com/latchid/latch/internal/"
 // needs a line in the interface (and a conformance test), and a call that
 // goes takes its line with it.
 func TestStorageMatchesUse(t *testing.T) {
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
 	args := []string{"list", "-export", "-deps", "-json"}
 	for _, d := range domains {
 		args = append(args, module+d)
 	}
-	cmd := exec.Command(goTool, args...)
+	// go test puts its own toolchain first on the PATH, so the export data
+	// matches the importer compiled into this test.
+	cmd := exec.Command("go", args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
