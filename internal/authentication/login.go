@@ -103,6 +103,10 @@ type LoginResponse struct {
 	TwoFactorID            string                 `json:"twoFactorId,omitempty"`
 	Methods                []kit.Object           `json:"methods,omitempty"`
 	Actions                []LoginPreventedAction `json:"actions,omitempty"`
+	// TrustToken: a two-factor login's proof of the second factor, for a
+	// change of password (identity.CodeTrustToken).
+	TrustToken string         `json:"trustToken,omitempty"`
+	State      map[string]any `json:"state,omitempty"`
 }
 
 // LoginPreventedAction is FusionAuth's LoginPreventedResponse: why a login
