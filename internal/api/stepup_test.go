@@ -120,8 +120,8 @@ func TestChangePasswordNeedsTrustToken(t *testing.T) {
 		wantErrors(t, "token form without trust", byJWT(map[string]any{"currentPassword": "a new password 3", "password": "a new password 4"}), "[TrustTokenRequired]")
 		wantErrors(t, "token form, wrong current password", byJWT(map[string]any{"currentPassword": "wrong", "password": "a new password 4", "trustToken": lgStr(fin["trustToken"])}), "[invalid]currentPassword")
 		got = e.want("token form", byJWT(map[string]any{"currentPassword": "a new password 3", "password": "a new password 4", "trustToken": lgStr(fin["trustToken"])}), 200)
-		// (the second factor is still asked for)
-		e.want("one-time password login", e.login("", map[string]any{"oneTimePassword": lgStr(got["oneTimePassword"]), "applicationId": app}), 242)
+		// (the trust token spent by the change stands for the second factor)
+		e.want("one-time password login", e.login("", map[string]any{"oneTimePassword": lgStr(got["oneTimePassword"]), "applicationId": app}), 200)
 
 		// A user without a second factor needs no trust token in any form.
 		pl := e.loginOK("plain login", "", map[string]any{"loginId": plain, "password": lgPassword, "applicationId": app}, 200)

@@ -686,8 +686,10 @@ func (s *Service) loginWithOneTimePassword(ctx context.Context, lt *loginTarget,
 	if loginID == "" {
 		loginID = row.Username
 	}
+	// A change that spent a trust token passed the second factor minutes
+	// ago: its one-time password does not ask for it again.
 	return s.authenticated(ctx, lt, row, authenticatedLogin{authType: tokens.AuthTypeOneTimePassword, loginID: loginID, ip: ip,
-		noJWT: req.NoJWT, metaData: req.MetaData})
+		noJWT: req.NoJWT, metaData: req.MetaData, secondFactor: identity.OneTimePasswordPassedSecondFactor(c.Data)})
 }
 
 // LoginPing is FusionAuth's PUT /api/login: an application reports that a

@@ -71,17 +71,44 @@ func trustGiven(ctx context.Context, rd *store.Tx, row *store.UserRow, req Chang
 }
 
 // spendTrust spends the request's trust token in tx, when row's user needs
-// one: a token works once, for its own user and challenge.
-func spendTrust(ctx context.Context, tx *store.Tx, row *store.UserRow, req ChangePasswordRequest, now int64) error {
+// one (spent reports it): a token works once, for its own user and challenge.
+func spendTrust(ctx context.Context, tx *store.Tx, row *store.UserRow, req ChangePasswordRequest, now int64) (spent bool, err error) {
 	on, err := TwoFactorOn(row)
 	if err != nil || !on {
-		return err
+		return false, err
 	}
 	c, err := trustCode(ctx, tx, req, now, true)
 	if err != nil {
-		return err
+		return false, err
 	}
-	return trustMatches(c, row, req)
+	return true, trustMatches(c, row, req)
+}
+
+// otpData is what the one-time password of a change holds: the
+// change-password id's data, and whether the change spent a trust token, in
+// which case a login with it needs no second factor again
+// (OneTimePasswordPassedSecondFactor).
+func otpData(base string, secondFactor bool) (string, error) {
+	o := kit.Object{}
+	if base != "" {
+		if err := json.Unmarshal([]byte(base), &o); err != nil {
+			return "", fmt.Errorf("change-password id data: %w", err)
+		}
+	}
+	if secondFactor {
+		o["secondFactor"] = true
+	}
+	return kit.EncodeObject(o)
+}
+
+// OneTimePasswordPassedSecondFactor reads a one-time password's data: did
+// the change that made it spend a trust token (a second factor passed
+// minutes ago)?
+func OneTimePasswordPassedSecondFactor(data string) bool {
+	var d struct {
+		SecondFactor bool `json:"secondFactor"`
+	}
+	return json.Unmarshal([]byte(data), &d) == nil && d.SecondFactor
 }
 
 func trustCode(ctx context.Context, tx *store.Tx, req ChangePasswordRequest, now int64, spend bool) (*store.OneTimeCode, error) {

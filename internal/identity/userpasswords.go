@@ -346,7 +346,8 @@ func (s *Service) ChangePasswordByID(ctx context.Context, actor kit.Actor, code 
 		if err != nil {
 			return err
 		}
-		if err := spendTrust(ctx, tx, cur, req, now); err != nil {
+		trusted, err := spendTrust(ctx, tx, cur, req, now)
+		if err != nil {
 			return err
 		}
 		if err := s.rememberPassword(ctx, tx, pol, cur, now); err != nil {
@@ -364,7 +365,7 @@ func (s *Service) ChangePasswordByID(ctx context.Context, actor kit.Actor, code 
 		if err := tx.DeleteUserCodes(ctx, cur.ID, changePasswordKinds); err != nil {
 			return err
 		}
-		if err := insertOneTimePassword(ctx, tx, cfg, cur, otp, c.Data, now); err != nil {
+		if err := insertOneTimePassword(ctx, tx, cfg, cur, otp, c.Data, trusted, now); err != nil {
 			return err
 		}
 		return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Changed the password of user " + kit.UserLabel(cur) + " with a change-password id",
@@ -510,7 +511,8 @@ func (s *Service) changeOwnPassword(ctx context.Context, actor kit.Actor, row *s
 			// above may no longer be current.
 			return model.FieldError("currentPassword", "invalid", "The password changed during this request; try again.")
 		}
-		if err := spendTrust(ctx, tx, cur, req, now); err != nil {
+		trusted, err := spendTrust(ctx, tx, cur, req, now)
+		if err != nil {
 			return err
 		}
 		if err := s.rememberPassword(ctx, tx, pol, cur, now); err != nil {
@@ -526,7 +528,7 @@ func (s *Service) changeOwnPassword(ctx context.Context, actor kit.Actor, row *s
 			return err
 		}
 		if withOTP {
-			if err := insertOneTimePassword(ctx, tx, cfg, cur, res.OneTimePassword, "{}", now); err != nil {
+			if err := insertOneTimePassword(ctx, tx, cfg, cur, res.OneTimePassword, "", trusted, now); err != nil {
 				return err
 			}
 		}
@@ -541,8 +543,12 @@ func (s *Service) changeOwnPassword(ctx context.Context, actor kit.Actor, row *s
 
 // insertOneTimePassword stores a change of password's one-time password
 // (FusionAuth's oneTimePassword, for the Login API), replacing any earlier.
-func insertOneTimePassword(ctx context.Context, tx *store.Tx, cfg *model.TenantConfig, row *store.UserRow, otp, data string, now int64) error {
+func insertOneTimePassword(ctx context.Context, tx *store.Tx, cfg *model.TenantConfig, row *store.UserRow, otp, base string, secondFactor bool, now int64) error {
 	if err := tx.DeleteUserCodes(ctx, row.ID, []string{CodeOneTimePassword}); err != nil {
+		return err
+	}
+	data, err := otpData(base, secondFactor)
+	if err != nil {
 		return err
 	}
 	ttl := int64(cfg.ExternalIdentifierConfiguration.OneTimePasswordTimeToLiveInSeconds) * 1000

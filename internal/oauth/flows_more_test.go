@@ -144,6 +144,33 @@ func TestSignInFlows(t *testing.T) {
 			}
 		})
 
+		// A user with a second factor who must change the password: the
+		// change after the code spends the trust token the code earned.
+		t.Run("two-factor-then-password-change", func(t *testing.T) {
+			id := e.user("mfachange@example.com", map[string]any{"passwordChangeRequired": true}, c1.id)
+			var sec struct {
+				Secret string `json:"secret"`
+			}
+			e.want("secret", e.api("GET", "/api/two-factor/secret", nil), 200).decode(&sec)
+			e.want("enable", e.api("POST", "/api/user/two-factor/"+id, map[string]any{"method": "authenticator", "secret": sec.Secret,
+				"code": totp([]byte(sec.Secret), e.clock.Now())}), 200)
+			e.clock.Advance(time.Minute)
+			br := e.browser()
+			v := oauth2.GenerateVerifier()
+			p := br.get(r1.conf.AuthCodeURL("st4te", oauth2.S256ChallengeOption(v), oauth2.SetAuthURLParam("nonce", "n0nce")))
+			p = br.submit(p, "loginId", "mfachange@example.com", "password", testPassword)
+			p = br.submit(p, "code", totp([]byte(sec.Secret), e.clock.Now()))
+			if p.status != 200 || !strings.Contains(p.body, `name="passwordConfirm"`) || !strings.Contains(p.body, `name="trustToken"`) {
+				t.Fatalf("want the password change with a trust token: %d %s", p.status, p.body)
+			}
+			mismatch := br.submit(p, "password", "a brand new passphrase", "passwordConfirm", "something else")
+			done := br.submit(mismatch, "password", "a brand new passphrase", "passwordConfirm", "a brand new passphrase")
+			_, idt := e.exchange(r1, e.redirected(done, 303), v)
+			if idt.Subject != id {
+				t.Fatal("wrong subject")
+			}
+		})
+
 		t.Run("lockout", func(t *testing.T) {
 			e.want("lockout policy", e.api("PATCH", "/api/tenant/"+e.tenant, map[string]any{"tenant": map[string]any{
 				"failedAuthenticationConfiguration": map[string]any{"tooManyAttempts": 3, "resetCountInSeconds": 60, "actionDuration": 3, "actionDurationUnit": "MINUTES"}}}), 200)
