@@ -45,13 +45,18 @@ describe('two-factor: authenticator', () => {
     await latch?.stop();
   });
 
-  test('enable, 242, twoFactorLogin, replay 421, recovery code, disable', async () => {
-    const loginId = `compat-mfa-${randomUUID().slice(0, 8)}@example.com`;
-    const user = (await client.register(null, {
+  /** A verified user with a password, registered for the application. */
+  async function registerUser(loginId) {
+    return (await client.register(null, {
       user: { email: loginId, password: PASSWORD },
       registration: { applicationId: app.id },
       skipVerification: true,
     })).response.user;
+  }
+
+  test('enable, 242, twoFactorLogin, replay 421, recovery code, disable', async () => {
+    const loginId = `compat-mfa-${randomUUID().slice(0, 8)}@example.com`;
+    const user = await registerUser(loginId);
 
     const secret = (await client.generateTwoFactorSecret()).response;
     // 160 random bits (FusionAuth's own secrets have 120): longer than FusionAuth's 32 characters.
@@ -108,13 +113,10 @@ describe('two-factor: authenticator', () => {
     const plain = await anonymous.login({ loginId, password: PASSWORD, applicationId: app.id });
     assert.equal(plain.statusCode, 200);
   });
+
   test('step-up: start, trust token, change password', async () => {
     const loginId = `compat-stepup-${randomUUID().slice(0, 8)}@example.com`;
-    const user = (await client.register(null, {
-      user: { email: loginId, password: PASSWORD },
-      registration: { applicationId: app.id },
-      skipVerification: true,
-    })).response.user;
+    const user = await registerUser(loginId);
     const secret = (await client.generateTwoFactorSecret()).response;
     assert.equal((await client.enableTwoFactor(user.id, { method: 'authenticator', secret: secret.secret, code: totp(secret.secret) })).statusCode, 200);
 

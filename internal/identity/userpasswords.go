@@ -380,14 +380,7 @@ func (s *Service) ChangePasswordByID(ctx context.Context, actor kit.Actor, code 
 // ChangePasswordByLoginID changes a user's password given its login id and
 // current password (FusionAuth's changePasswordByIdentity; an API key call).
 func (s *Service) ChangePasswordByLoginID(ctx context.Context, actor kit.Actor, scope kit.TenantScope, req ChangePasswordRequest) error {
-	verrs := &model.Errors{}
-	if req.Password == "" {
-		verrs.Field("password", "blank", "A new password is required.")
-	}
-	if req.CurrentPassword == "" {
-		verrs.Field("currentPassword", "blank", "The current password is required.")
-	}
-	if err := verrs.Err(); err != nil {
+	if err := ownChangeGiven(req); err != nil {
 		return err
 	}
 	rd := s.store.Read()
@@ -419,14 +412,7 @@ func (s *Service) ChangePasswordByLoginID(ctx context.Context, actor kit.Actor, 
 // over. The answer carries a one-time password, as the id form's does, for
 // signing in again once the password change has ended the user's sessions.
 func (s *Service) ChangePasswordByJWT(ctx context.Context, actor kit.Actor, userID string, req ChangePasswordRequest) (*ChangePasswordResult, error) {
-	verrs := &model.Errors{}
-	if req.Password == "" {
-		verrs.Field("password", "blank", "A new password is required.")
-	}
-	if req.CurrentPassword == "" {
-		verrs.Field("currentPassword", "blank", "The current password is required.")
-	}
-	if err := verrs.Err(); err != nil {
+	if err := ownChangeGiven(req); err != nil {
 		return nil, err
 	}
 	row, err := s.store.Read().UserRowByID(ctx, userID)
@@ -440,6 +426,18 @@ func (s *Service) ChangePasswordByJWT(ctx context.Context, actor kit.Actor, user
 		return nil, err
 	}
 	return s.changeOwnPassword(ctx, actor, row, req, true)
+}
+
+// ownChangeGiven checks a change by the user itself names both passwords.
+func ownChangeGiven(req ChangePasswordRequest) error {
+	verrs := &model.Errors{}
+	if req.Password == "" {
+		verrs.Field("password", "blank", "A new password is required.")
+	}
+	if req.CurrentPassword == "" {
+		verrs.Field("currentPassword", "blank", "The current password is required.")
+	}
+	return verrs.Err()
 }
 
 // changeOwnPassword changes row's password given its current one (and a
