@@ -149,3 +149,18 @@ func (s *Server) twoFactorLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	s.writeLoginResult(w, r, res)
 }
+
+// startTwoFactor is POST /api/two-factor/start (a key call): a step-up.
+func (s *Server) startTwoFactor(w http.ResponseWriter, r *http.Request) {
+	var req authentication.TwoFactorStartRequest
+	if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	res, err := s.authentication.StartTwoFactor(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), req)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, res)
+}

@@ -127,6 +127,7 @@ func outcome(res *authentication.LoginResult, err error) (*oauth.LoginOutcome, e
 		out.Status, out.TwoFactorID = oauth.LoginTwoFactor, res.Response.TwoFactorID
 	case authentication.PasswordChangeRequired:
 		out.Status, out.ChangePasswordID, out.Reason = oauth.LoginChangePassword, res.Response.ChangePasswordID, res.Response.ChangePasswordReason
+		out.TrustToken = res.Response.TrustToken
 	case authentication.LoginPrevented:
 		out.Status = oauth.LoginLocked
 		if res.Response != nil && len(res.Response.Actions) > 0 {
@@ -161,13 +162,16 @@ func (a *oauthAdapter) CompleteTwoFactor(ctx context.Context, c *oauth.Client, t
 
 // ChangePassword implements oauth.Authenticator: the change-password id of
 // a 203, then a login with the one-time password it answers.
-func (a *oauthAdapter) ChangePassword(ctx context.Context, c *oauth.Client, id, password, ip string) (*oauth.LoginOutcome, error) {
+func (a *oauthAdapter) ChangePassword(ctx context.Context, c *oauth.Client, id, trustToken, password, ip string) (*oauth.LoginOutcome, error) {
 	res, err := a.svc.Identity.ChangePasswordByID(ctx, kit.Actor{Type: kit.ActorSystem, Name: "hosted sign-in page", IP: ip}, id,
-		identity.ChangePasswordRequest{ApplicationID: c.App.ID, Password: password})
+		identity.ChangePasswordRequest{ApplicationID: c.App.ID, Password: password, TrustToken: trustToken})
 	var verrs *model.Errors
 	switch {
 	case errors.As(err, &verrs):
 		msg := "The new password does not meet the requirements."
+		if len(verrs.GeneralErrors) > 0 {
+			msg = verrs.GeneralErrors[0].Message
+		}
 		for _, items := range verrs.FieldErrors {
 			if len(items) > 0 {
 				msg = items[0].Message

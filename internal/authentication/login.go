@@ -103,6 +103,10 @@ type LoginResponse struct {
 	TwoFactorID            string                 `json:"twoFactorId,omitempty"`
 	Methods                []kit.Object           `json:"methods,omitempty"`
 	Actions                []LoginPreventedAction `json:"actions,omitempty"`
+	// TrustToken: a two-factor login's proof of the second factor, for a
+	// change of password (identity.CodeTrustToken).
+	TrustToken string         `json:"trustToken,omitempty"`
+	State      map[string]any `json:"state,omitempty"`
 }
 
 // LoginPreventedAction is FusionAuth's LoginPreventedResponse: why a login
@@ -682,8 +686,10 @@ func (s *Service) loginWithOneTimePassword(ctx context.Context, lt *loginTarget,
 	if loginID == "" {
 		loginID = row.Username
 	}
+	// A change that spent a trust token passed the second factor minutes
+	// ago: its one-time password does not ask for it again.
 	return s.authenticated(ctx, lt, row, authenticatedLogin{authType: tokens.AuthTypeOneTimePassword, loginID: loginID, ip: ip,
-		noJWT: req.NoJWT, metaData: req.MetaData})
+		noJWT: req.NoJWT, metaData: req.MetaData, secondFactor: identity.OneTimePasswordPassedSecondFactor(c.Data)})
 }
 
 // LoginPing is FusionAuth's PUT /api/login: an application reports that a

@@ -25,6 +25,7 @@ import (
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/password"
+	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/store"
 	"github.com/latchid/latch/internal/throttle"
 	"github.com/latchid/latch/internal/tokens"
@@ -702,6 +703,12 @@ type twoFactorPending struct {
 	MetaData           map[string]any `json:"metaData"`
 	AuthenticationType string         `json:"authenticationType"`
 	Attempts           int            `json:"attempts"`
+	// Of a step-up begun with /api/two-factor/start: the challenge its
+	// trust token is bound to, the hash of the code it returned (which
+	// completes it as a second factor's code would), the caller's state.
+	TrustChallenge string         `json:"trustChallenge,omitempty"`
+	StartCodeHash  string         `json:"startCodeHash,omitempty"`
+	State          map[string]any `json:"state,omitempty"`
 }
 
 // TwoFactorLogin is FusionAuth's POST /api/two-factor/login: the second step
@@ -775,7 +782,9 @@ func (s *Service) TwoFactorLogin(ctx context.Context, caller LoginCaller, req Tw
 
 	code := strings.TrimSpace(req.Code)
 	verified, gone := false, false
+	trust := secrets.Token(32)
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
+		verified, gone = false, false // the transaction may run again
 		now := s.now()
 		c, err := tx.ConsumeOneTimeCode(ctx, idHash, []string{CodeTwoFactorLogin}, now)
 		if errors.Is(err, store.ErrNoRows) {
@@ -785,7 +794,10 @@ func (s *Service) TwoFactorLogin(ctx context.Context, caller LoginCaller, req Tw
 		if err != nil {
 			return err
 		}
-		if id, counter, ok := u.totpFor(code, "", now); ok {
+		if p.StartCodeHash != "" && len(code) <= maxTwoFactorCode &&
+			subtle.ConstantTimeCompare([]byte(identity.CodeHash(code)), []byte(p.StartCodeHash)) == 1 {
+			verified = true
+		} else if id, counter, ok := u.totpFor(code, "", now); ok {
 			if verified, err = claimTOTP(ctx, tx, row, id, counter, u.methodParams(id), now); err != nil {
 				return err
 			}
@@ -808,7 +820,7 @@ func (s *Service) TwoFactorLogin(ctx context.Context, caller LoginCaller, req Tw
 			}
 		}
 		if verified {
-			return nil
+			return s.issueTrust(ctx, tx, lt.tenant, row, trust, p.TrustChallenge)
 		}
 		// A wrong code: the twoFactorId stays for another try, up to a bound,
 		// counted on the row just consumed (not on the one read before: of
@@ -851,6 +863,10 @@ func (s *Service) TwoFactorLogin(ctx context.Context, caller LoginCaller, req Tw
 	}
 	authType := firstNonBlank(p.AuthenticationType, tokens.AuthTypePassword)
 	ip := firstNonBlank(req.IPAddress, req.EventInfo.IPAddress, p.IPAddress, caller.IP)
-	return s.authenticated(ctx, lt, row, authenticatedLogin{authType: authType, loginID: p.LoginID, ip: ip,
+	res, err := s.authenticated(ctx, lt, row, authenticatedLogin{authType: authType, loginID: p.LoginID, ip: ip,
 		noJWT: noJWT, metaData: metaData, secondFactor: true})
+	if err == nil && res.Response != nil && res.Outcome <= RegistrationNotVerified {
+		res.Response.TrustToken, res.Response.State = trust, p.State
+	}
+	return res, err
 }
