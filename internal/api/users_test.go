@@ -204,11 +204,14 @@ func TestUserPatchForms(t *testing.T) {
 			"Content-Type", "application/merge-patch+json"), "[blank]user.email")
 		want400(t, "patch with a bad type", e.do("PATCH", path, e.root, `{"user":{"email":42}}`), "[invalid]user.email")
 		want400(t, "patch setting a short password", e.do("PATCH", path, e.root, `{"user":{"password":"short"}}`), "[tooShort]user.password")
-		// A password set by PATCH works.
+		// A password set by PATCH works: the login gets as far as the
+		// second factor (242), where the old password is not found (404).
+		// (A change-password call would now ask this user for a trust token.)
 		e.user("patch password", e.do("PATCH", path, e.root, `{"user":{"password":"a new password"}}`))
-		if r := e.do("POST", "/api/user/change-password", e.root, map[string]any{"loginId": "patched@example.com",
-			"currentPassword": "a new password", "password": "another password"}); r.Status != 200 {
-			t.Errorf("the patched password does not work: %d %s", r.Status, r.Body)
+		for pw, want := range map[string]int{"a new password": 242, "password123": 404} {
+			if r := e.do("POST", "/api/login", e.root, map[string]any{"loginId": "patched@example.com", "password": pw}); r.Status != want {
+				t.Errorf("login with %q after the patch: %d %s, want %d", pw, r.Status, r.Body, want)
+			}
 		}
 	})
 }
