@@ -138,22 +138,6 @@ func (e *akEnv) acl(name string) string {
 	return a.ID
 }
 
-// audits returns the audit entries about target, oldest first.
-func (e *akEnv) audits(target string) []*model.AuditLog {
-	e.t.Helper()
-	all, _, err := e.st.Read().SearchAudit(context.Background(), store.AuditFilter{}, 0, 100000)
-	if err != nil {
-		e.t.Fatalf("read audit log: %v", err)
-	}
-	var out []*model.AuditLog
-	for _, a := range all {
-		if a.TargetID == target {
-			out = append(out, a)
-		}
-	}
-	return out
-}
-
 func akPerms(endpoint string, methods ...string) map[string]any {
 	return map[string]any{"endpoints": map[string][]string{endpoint: methods}}
 }

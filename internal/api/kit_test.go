@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -136,6 +137,39 @@ func pgDump(t *testing.T, url string) []byte {
 	out, err := exec.Command(tool, "--no-owner", "--dbname", url).Output()
 	if err != nil {
 		t.Fatalf("pg_dump: %v", err)
+	}
+	return out
+}
+
+// defaultTenant is the id of the tenant bootstrap made.
+func (e *apiEnv) defaultTenant() string {
+	e.t.Helper()
+	r := e.do("GET", "/api/tenant", e.root, nil)
+	var body struct {
+		Tenants []struct{ ID, Name string } `json:"tenants"`
+	}
+	r.JSON(e.t, &body)
+	for _, tn := range body.Tenants {
+		if tn.Name == "Default" {
+			return tn.ID
+		}
+	}
+	e.t.Fatalf("no Default tenant in %s", r.Body)
+	return ""
+}
+
+// audits returns the audit entries about target, oldest first.
+func (e *apiEnv) audits(target string) []*model.AuditLog {
+	e.t.Helper()
+	all, _, err := e.st.Read().SearchAudit(context.Background(), store.AuditFilter{}, 0, 100000)
+	if err != nil {
+		e.t.Fatalf("read audit log: %v", err)
+	}
+	var out []*model.AuditLog
+	for _, a := range all {
+		if a.TargetID == target {
+			out = append(out, a)
+		}
 	}
 	return out
 }

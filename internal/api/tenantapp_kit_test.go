@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -9,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/latchid/latch/internal/model"
-	"github.com/latchid/latch/internal/store"
 	"github.com/latchid/latch/internal/testutil"
 )
 
@@ -47,23 +45,6 @@ func (e *taEnv) createApp(tenantID, name string) map[string]any {
 		map[string]any{"application": map[string]any{"name": name, "tenantId": tenantID}}), "application")
 }
 
-// defaultTenant is the id of the tenant bootstrap made.
-func (e *taEnv) defaultTenant() string {
-	e.t.Helper()
-	r := e.do("GET", "/api/tenant", e.root, nil)
-	var body struct {
-		Tenants []struct{ ID, Name string } `json:"tenants"`
-	}
-	r.JSON(e.t, &body)
-	for _, tn := range body.Tenants {
-		if tn.Name == "Default" {
-			return tn.ID
-		}
-	}
-	e.t.Fatalf("no Default tenant in %s", r.Body)
-	return ""
-}
-
 // scopedKey makes a key limited to the tenants, allowed every endpoint, and
 // returns its value and id.
 func (e *taEnv) scopedKey(tenants ...string) (string, string) {
@@ -81,22 +62,6 @@ func (e *taEnv) scopedKey(tenants ...string) (string, string) {
 	}
 	r.JSON(e.t, &body)
 	return body.APIKey.Key, body.APIKey.ID
-}
-
-// audits returns the audit entries about target, oldest first.
-func (e *taEnv) audits(target string) []*model.AuditLog {
-	e.t.Helper()
-	all, _, err := e.st.Read().SearchAudit(context.Background(), store.AuditFilter{}, 0, 100000)
-	if err != nil {
-		e.t.Fatalf("read audit log: %v", err)
-	}
-	var out []*model.AuditLog
-	for _, a := range all {
-		if a.TargetID == target {
-			out = append(out, a)
-		}
-	}
-	return out
 }
 
 // taAt walks a decoded document along keys (strings) and indexes (ints).

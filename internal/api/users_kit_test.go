@@ -63,22 +63,6 @@ func (e *usEnv) patchTenant(id string, tenant map[string]any) {
 	}
 }
 
-func (e *usEnv) defaultTenant() string {
-	e.t.Helper()
-	r := e.do("GET", "/api/tenant", e.root, nil)
-	var body struct {
-		Tenants []struct{ ID, Name string } `json:"tenants"`
-	}
-	r.JSON(e.t, &body)
-	for _, tn := range body.Tenants {
-		if tn.Name == "Default" {
-			return tn.ID
-		}
-	}
-	e.t.Fatalf("no Default tenant in %s", r.Body)
-	return ""
-}
-
 // scopedKey makes a key limited to the tenants, allowed every endpoint.
 func (e *usEnv) scopedKey(tenants ...string) string {
 	e.t.Helper()
