@@ -30,6 +30,7 @@ func defaultTenantID(t *testing.T, s *testutil.Server, key string) string {
 // the password, a PUT without it erased it, no additional headers were sent
 // and there was no test-send call.
 func TestTenantEmailConfiguration(t *testing.T) {
+	t.Parallel()
 	mp := testutil.StartMailpit(t, testutil.MailpitAuth("smtp-user", "smtp-secret-pass"))
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		s, key := startWithKey(t, b)
@@ -66,7 +67,7 @@ func TestTenantEmailConfiguration(t *testing.T) {
 		// A wrong password given for a try is the SMTP server's refusal, a 400.
 		r = s.Do(t, "POST", "/api/email/send", key, map[string]any{"toAddress": "admin@example.com", "emailConfiguration": map[string]any{
 			"host": mp.SMTPHost, "port": mp.SMTPPort, "security": "NONE", "username": "smtp-user", "password": "wrong", "defaultFromEmail": "from@example.com"}})
-		if r.Status != 400 || !slices.Contains(faErrorCodes(t, r), "["+email.ErrTestSendFailed+"]") {
+		if r.Status != 400 || !slices.Contains(errorCodes(t, r), "["+email.ErrTestSendFailed+"]") {
 			t.Fatalf("wrong password: %d %s", r.Status, r.Body)
 		}
 		if r := s.Do(t, "POST", "/api/email/send", key, map[string]any{"toAddress": "nope"}); r.Status != 400 {
@@ -75,7 +76,7 @@ func TestTenantEmailConfiguration(t *testing.T) {
 		// A header that would inject another is refused.
 		r = s.Do(t, "PATCH", "/api/tenant/"+tid, key, map[string]any{"tenant": map[string]any{
 			"emailConfiguration": map[string]any{"additionalHeaders": []map[string]string{{"name": "X-A", "value": "a\r\nBcc: x@example.com"}}}}})
-		if r.Status != 400 || !slices.Contains(faErrorCodes(t, r), "[invalid]tenant.emailConfiguration.additionalHeaders") {
+		if r.Status != 400 || !slices.Contains(errorCodes(t, r), "[invalid]tenant.emailConfiguration.additionalHeaders") {
 			t.Fatalf("injected header: %d %s", r.Status, r.Body)
 		}
 	})
@@ -85,6 +86,7 @@ func TestTenantEmailConfiguration(t *testing.T) {
 // localized variants, and the Default tenant names them. Seen failing
 // before: there were none.
 func TestDefaultEmailTemplates(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		s, key := startWithKey(t, b)
 		var list struct{ EmailTemplates []model.EmailTemplate }

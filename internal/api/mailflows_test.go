@@ -41,6 +41,7 @@ var changeLink = regexp.MustCompile(`/password/change/([A-Za-z0-9_-]+)`)
 // failing before: the call needed a key, sent nothing and answered 404 for
 // unknown addresses.
 func TestForgotPasswordByEmail(t *testing.T) {
+	t.Parallel()
 	mp := testutil.StartMailpit(t)
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := lgStart(t, b)
@@ -95,6 +96,7 @@ var verifyLink = regexp.MustCompile(`/email/verify/([A-Za-z0-9_-]+)`)
 // userId. sendSetPasswordEmail sends the set-password email, whose id sets
 // the password. Seen failing before: no mail and no /api/user/verify-email.
 func TestVerifyEmailAndSetPassword(t *testing.T) {
+	t.Parallel()
 	mp := testutil.StartMailpit(t)
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := lgStart(t, b)
@@ -148,6 +150,7 @@ func TestVerifyEmailAndSetPassword(t *testing.T) {
 // verify page verifies on POST only. (compat/account-pages.test.mjs drives
 // the same pages in Chromium.) Seen failing before: the pages were 404.
 func TestAccountPages(t *testing.T) {
+	t.Parallel()
 	mp := testutil.StartMailpit(t)
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := lgStart(t, b)

@@ -17,6 +17,7 @@ var passwordlessLink = regexp.MustCompile(`/oauth2/passwordless/([A-Za-z0-9_-]+)
 // user.login.success of authenticationType PASSWORDLESS; codes expire after
 // the tenant's lifetime. Seen failing before: every route was 404.
 func TestPasswordlessLogin(t *testing.T) {
+	t.Parallel()
 	mp := testutil.StartMailpit(t)
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := lgStart(t, b)

@@ -21,6 +21,7 @@ var (
 // a new id; the hosted page verifies too. Seen failing before: no mail, no
 // route (404), login stayed 213.
 func TestVerifyRegistration(t *testing.T) {
+	t.Parallel()
 	mp := testutil.StartMailpit(t)
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := lgStart(t, b)

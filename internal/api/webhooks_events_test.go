@@ -14,6 +14,7 @@ import (
 // members FusionAuth's payload has (the user, and for registration events
 // the applicationId and registration).
 func TestWebhookUserAndRegistrationEvents(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		s, key := startWithKey(t, b)
 		rc := newReceiver(t)
@@ -87,6 +88,7 @@ func TestWebhookUserAndRegistrationEvents(t *testing.T) {
 // change goes through once the webhook accepts. A .complete event cannot
 // veto, whatever the tenant says (FusionAuth's NonTransactionalEvent).
 func TestTransactionalWebhookVetoes(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		s, key := startWithKey(t, b)
 		tenant := defaultTenantID(t, s, key)
@@ -135,7 +137,7 @@ func TestTransactionalWebhookVetoes(t *testing.T) {
 		for _, c := range cases {
 			rc.status.Store(500)
 			r := s.Do(t, c.method, c.path, key, c.body)
-			if r.Status != 504 || !slices.Contains(faErrorCodes(t, r), "[WebhookTransactionException]") {
+			if r.Status != 504 || !slices.Contains(errorCodes(t, r), "[WebhookTransactionException]") {
 				t.Fatalf("%s vetoed: %d %s", c.name, r.Status, r.Body)
 			}
 			if !c.unchanged() {
@@ -179,6 +181,7 @@ func createApp(t *testing.T, s *testutil.Server, key, name string) string {
 // shows as the create's 504 and the receiver on loopback is never reached.
 // (internal/outbound's tests cover the dial check itself and redirects.)
 func TestWebhookSSRFRefused(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		s, key := startWithKey(t, b)
 		tenant := defaultTenantID(t, s, key)

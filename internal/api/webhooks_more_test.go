@@ -12,6 +12,7 @@ import (
 // types and members, without token values. Seen failing before: none of
 // them was emitted.
 func TestWebhookVerificationTwoFactorAndTokenEvents(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) { webhookVerificationTwoFactorAndTokenEvents(t, b) })
 }
 
