@@ -163,7 +163,9 @@ func ValidTimezone(name string) bool {
 }
 
 // RegistrationObject is registrationObject, for the flows that mail.
-func RegistrationObject(row *store.RegistrationRow) (kit.Object, error) { return registrationObject(row) }
+func RegistrationObject(row *store.RegistrationRow) (kit.Object, error) {
+	return registrationObject(row)
+}
 
 // registrationObject builds the object a client sees from a stored row.
 func registrationObject(row *store.RegistrationRow) (kit.Object, error) {
