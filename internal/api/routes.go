@@ -222,6 +222,8 @@ func (s *Server) table() []Route {
 		{Pattern: "GET /api/two-factor/secret", Access: Anonymous, Handler: s.twoFactorSecret},
 		{Pattern: "POST /api/two-factor/login", Access: Anonymous, Handler: s.twoFactorLogin},
 		{Pattern: "POST /api/two-factor/start", Access: Endpoint, Handler: s.startTwoFactor},
+		{Pattern: "POST /api/two-factor/send", Access: Endpoint, Handler: s.sendTwoFactorCode},
+		{Pattern: "POST /api/two-factor/send/{twoFactorId}", Access: Anonymous, Handler: s.sendTwoFactorCode},
 		{Pattern: "POST /api/user/two-factor", Access: Anonymous, Handler: s.enableTwoFactor},
 		{Pattern: "POST /api/user/two-factor/{userId}", Access: Endpoint, Handler: s.enableTwoFactor},
 		{Pattern: "DELETE /api/user/two-factor", Access: Anonymous, Handler: s.disableTwoFactor},

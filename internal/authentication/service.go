@@ -38,6 +38,7 @@ type Service struct {
 	throttle *throttle.Limiter
 	// passwordlessMail mails passwordless codes (UsePasswordlessMail).
 	passwordlessMail PasswordlessMail
+	twoFactorMail    TwoFactorMail // mails two-factor codes (UseTwoFactorMail)
 	// Logins buffers the writes of plain successful logins (loginbuffer.go).
 	Logins *LoginRecorder
 }

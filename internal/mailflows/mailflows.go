@@ -340,3 +340,22 @@ func (s *Service) Passwordless(ctx context.Context, tx *store.Tx, row *store.Use
 	}
 	return s.queue(ctx, tx, tplID, cfg, row, data)
 }
+
+// TwoFactorCode queues a two-factor code to an address
+// (authentication.TwoFactorMail) with the default Two Factor Authentication
+// template ({{.code}}).
+func (s *Service) TwoFactorCode(ctx context.Context, tx *store.Tx, row *store.UserRow, address, code string) error {
+	cfg, err := s.tenancy.TenantConfig(ctx, row.TenantID)
+	if err != nil {
+		return err
+	}
+	u, locale, err := userData(row)
+	if err != nil {
+		return err
+	}
+	data := map[string]any{"code": code, "user": u, "tenant": map[string]any{"id": cfg.ID, "name": cfg.Name}}
+	if err := s.email.Queue(ctx, tx, email.DefaultTwoFactorTemplateID, locale, row.TenantID, model.EmailAddress{Address: address, Display: row.FullName}, data); err != nil {
+		return fmt.Errorf("queue email: %w", err)
+	}
+	return nil
+}

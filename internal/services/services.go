@@ -98,6 +98,7 @@ func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.
 	s.MailFlows = mailflows.New(st, clock, log, s.Audit, s.Tenancy, s.Email, s.Identity)
 	s.Authentication = authentication.New(st, clock, master, log, s.Audit, s.Tenancy, s.Groups, s.Tokens, s.Identity, s.failures, hasher, s.Throttle)
 	s.Authentication.UsePasswordlessMail(s.MailFlows)
+	s.Authentication.UseTwoFactorMail(s.MailFlows)
 	s.Keys, s.SigningKeys, s.Configs, s.Logins = s.Access.Keys, s.Signing.Cache, s.Tenancy.Configs, s.Authentication.Logins
 	return s
 }
