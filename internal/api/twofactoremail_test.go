@@ -12,7 +12,8 @@ var mailedTwoFactorCode = regexp.MustCompile(`code is (\S+)`)
 // Two-factor by email end to end through Mailpit: a key holder has an
 // enrolment code mailed to an address, the user enables the email method
 // with it (a wrong code is 421); the login then answers 242 with the email
-// method, a code mailed for that twoFactorId completes it, once. Seen
+// method, a code mailed for that twoFactorId completes it, once; a code
+// mailed for the method disables it. Seen
 // failing before: the send routes were 404 and method email was refused.
 func TestTwoFactorByEmail(t *testing.T) {
 	t.Parallel()
@@ -64,5 +65,17 @@ func TestTwoFactorByEmail(t *testing.T) {
 			t.Fatalf("two-factor login: %v", done)
 		}
 		e.want("twoFactorId used", e.do("POST", "/api/two-factor/login", "", map[string]any{"twoFactorId": tfID, "code": code}), 404)
+
+		// Disabling the method with a code mailed for it.
+		mid := lgStr(method["id"])
+		disable := func(code string) *testutil.Response {
+			return e.do("DELETE", "/api/user/two-factor/"+uid+"?methodId="+mid+"&code="+code, e.root, nil)
+		}
+		before = len(mp.Messages(t))
+		e.want("send for the method", e.do("POST", "/api/two-factor/send", e.root, map[string]any{"userId": uid, "methodId": mid}), 200)
+		code = codeTo(before)
+		e.want("disable, wrong code", disable(code+"9"), 421)
+		e.want("disable", disable(code), 200)
+		e.want("login without a second factor", e.login("", map[string]any{"loginId": email, "password": lgPassword, "applicationId": app}), 200)
 	})
 }

@@ -660,6 +660,9 @@ func (s *Service) DisableTwoFactor(ctx context.Context, actor kit.Actor, scope k
 			if !claimed {
 				return false, ErrTwoFactorCodeInvalid
 			}
+		} else if ok, err := u.emailMethodCode(ctx, tx, row.ID, methodWanted, code, now); err != nil {
+			return false, err
+		} else if ok { // a code mailed for the email method disabled
 		} else if len(code) <= maxTwoFactorCode {
 			_, err := tx.ConsumeOneTimeCode(ctx, recoveryCodeHash(row.ID, code), []string{CodeTwoFactorRecovery}, now)
 			if errors.Is(err, store.ErrNoRows) {

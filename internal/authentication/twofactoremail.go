@@ -36,6 +36,20 @@ func enrolKey(userID, address string) string {
 	return "enrol:" + userID + ":" + strings.ToLower(strings.TrimSpace(address))
 }
 
+// methodKey binds a code to one email method of a user (disable).
+func methodKey(userID, methodID string) string { return "method:" + userID + ":" + methodID }
+
+// emailMethodCode uses a code mailed for the user's email method id; false
+// when id is no email method or the code is not one.
+func (u *userTwoFactor) emailMethodCode(ctx context.Context, tx *store.Tx, userID, id, code string, now int64) (bool, error) {
+	for _, m := range u.methods {
+		if methodID(m) == id && methodKind(m) == "email" {
+			return consumeEmailCode(ctx, tx, methodKey(userID, id), code, now)
+		}
+	}
+	return false, nil
+}
+
 func emailCodeHash(key, code string) string { return identity.CodeHash(key + "\x00" + code) }
 
 // consumeEmailCode uses the mailed code bound to key, once; false when it is
@@ -63,7 +77,8 @@ type TwoFactorSendRequest struct {
 // SendTwoFactorCode is POST /api/two-factor/send[/{twoFactorId}]. With a
 // twoFactorId (anonymous: holding it is the authority) it mails a code to
 // the login's email method methodId. Without one (keyScope: an API key) it
-// mails an enrolment code for userId to email (method email).
+// mails a code for userId's email method methodId (to disable it), or an
+// enrolment code for userId to email (method email).
 func (s *Service) SendTwoFactorCode(ctx context.Context, actor kit.Actor, keyScope *kit.TenantScope, twoFactorID string, req TwoFactorSendRequest) error {
 	if s.twoFactorMail == nil {
 		return fmt.Errorf("two-factor email: not wired")
@@ -106,6 +121,24 @@ func (s *Service) SendTwoFactorCode(ctx context.Context, actor kit.Actor, keySco
 			key = twoFactorID
 		case keyScope == nil:
 			return model.ErrUnauthorized
+		case req.MethodID != "":
+			var err error
+			if row, err = kit.LoadUser(ctx, tx, *keyScope, req.UserID); err != nil {
+				return err
+			}
+			u, err := s.openTwoFactor(row)
+			if err != nil {
+				return err
+			}
+			for _, m := range u.methods {
+				if methodKind(m) == "email" && methodID(m) == req.MethodID {
+					address, _ = m["email"].(string)
+				}
+			}
+			if address == "" {
+				return model.FieldError("methodId", "invalid", "The user has no email method with this [methodId].")
+			}
+			key = methodKey(row.ID, req.MethodID)
 		default:
 			verrs := &model.Errors{}
 			if req.UserID == "" {
