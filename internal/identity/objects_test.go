@@ -66,7 +66,7 @@ func TestTypedViews(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ac, err := svc.Tenancy.ApplicationConfig(ctx, app["id"].(string))
+		ac, err := svc.Tenancy.ApplicationConfig(ctx, app.ID)
 		if err != nil {
 			t.Fatal(err)
 		}

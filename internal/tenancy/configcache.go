@@ -191,11 +191,7 @@ func (s *Service) LoginApplicationConfigIn(ctx context.Context, rd *store.Tx, sn
 	if err != nil {
 		return nil, err
 	}
-	o, err := s.applicationObject(row, nil, false)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := kit.StoredConfig[model.ApplicationConfig](o, applicationField, "application "+id)
+	cfg, err := s.applicationObject(row, nil, false)
 	if err != nil {
 		return nil, err
 	}

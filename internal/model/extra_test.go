@@ -1,0 +1,167 @@
+package model
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+var rawBagDocs = []string{
+	`{}`,
+	`{"name":"a"}`,
+	`{"name":null,"active":null,"roles":null,"jwtConfiguration":null}`,
+	`{"x":{"deep":{"n":1e21,"big":123456789012345678901234567890,"f":1.50,"neg":-0,"arr":[null,true,{"a":null},[],{}]}}}`,
+	`{"jwtConfiguration":{"timeToLiveInSeconds":600,"unknownInside":"x","refreshTokenRevocationPolicy":null}}`,
+	`{"oauthConfiguration":{"clientSecret":"s<&>","logoutURL":"","enabledGrants":null,"zz":{"q":[1,2,3]}}}`,
+	`{"registrationConfiguration":{"type":null,"enabled":false,"more":{"deeper":[{"a":1}]}}}`,
+	`{"Name":"case variant","name":"exact","JWTConfiguration":{"a":1}}`,
+	`{"roles":[{"id":"r","name":"n","isDefault":true,"extra":1}],"insertInstant":-0}`,
+	`{"data":{"big":9007199254740993,"s":"<script>\u2028"},"name":"\u00e9\ud83d\ude00"}`,
+	`{"verifyRegistration":true,"state":"Inactive","tenantId":"","id":"x"}`,
+}
+
+// canonical is what the API writes for a document tree.
+func canonical(t testing.TB, data []byte) []byte {
+	t.Helper()
+	v, err := DecodeJSONValue(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestApplicationRawBagRoundTrip(t *testing.T) {
+	for _, doc := range rawBagDocs {
+		t.Run(doc, func(t *testing.T) {
+			var a ApplicationConfig
+			if err := json.Unmarshal([]byte(doc), &a); err != nil {
+				t.Fatal(err)
+			}
+			got, err := json.Marshal(&a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := canonical(t, []byte(doc)); !bytes.Equal(got, want) {
+				t.Errorf("round trip:\n got %s\nwant %s", got, want)
+			}
+		})
+	}
+}
+
+// A typed field the code changes is written as it now is; what the type does
+// not know stays as sent.
+func TestApplicationRawBagChanges(t *testing.T) {
+	doc := `{"name":null,"logoutURL":"keep","jwtConfiguration":{"timeToLiveInSeconds":1.0e3,"u":[1e21]},
+"oauthConfiguration":{"logoutURL":"","enabledGrants":["a","a"],"clientSecret":"old"},"roles":null}`
+	var a ApplicationConfig
+	if err := json.Unmarshal([]byte(doc), &a); err == nil {
+		t.Fatalf("1.0e3 read as an integer")
+	}
+	doc = strings.Replace(doc, "1.0e3", "1000", 1)
+	if err := json.Unmarshal([]byte(doc), &a); err != nil {
+		t.Fatal(err)
+	}
+	if a.JWTConfiguration.TimeToLiveInSeconds != 1000 || a.OAuthConfiguration.ClientSecret.Reveal() != "old" {
+		t.Fatalf("typed fields: %+v", a)
+	}
+	a.Name = "named"
+	a.OAuthConfiguration.LogoutURL = "https://x.example/bye"
+	a.OAuthConfiguration.EnabledGrants = []string{"a"}
+	a.OAuthConfiguration.ClientSecret = "new"
+	a.Roles = []ApplicationRole{}
+	got, err := json.Marshal(&a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"jwtConfiguration":{"timeToLiveInSeconds":1000,"u":[1e21]},"logoutURL":"keep","name":"named",` +
+		`"oauthConfiguration":{"clientSecret":"new","enabledGrants":["a"],"logoutURL":"https://x.example/bye"},"roles":[]}`
+	if string(got) != want {
+		t.Errorf("changed:\n got %s\nwant %s", got, want)
+	}
+	// Clearing a field sent blank leaves it as sent; clearing one sent set drops it.
+	var b ApplicationConfig
+	if err := json.Unmarshal([]byte(`{"oauthConfiguration":{"logoutURL":"u","deviceVerificationURL":""}}`), &b); err != nil {
+		t.Fatal(err)
+	}
+	b.OAuthConfiguration.LogoutURL = ""
+	got, _ = json.Marshal(&b)
+	if want := `{"oauthConfiguration":{"deviceVerificationURL":""}}`; string(got) != want {
+		t.Errorf("cleared:\n got %s\nwant %s", got, want)
+	}
+	if printed := fmt.Sprintf("%v %+v", a.Extra, a); strings.Contains(printed, "1e21") || strings.Contains(printed, "new") {
+		t.Errorf("printed: %s", printed)
+	}
+}
+
+func TestApplicationFieldsKnowTheShape(t *testing.T) {
+	f := FieldsOf(ApplicationConfig{})
+	var verrs Errors
+	if f.Check(map[string]any{"Name": "x", "oauthConfiguration": map[string]any{"ClientSecret": "y"}}, "application", &verrs) {
+		t.Fatal("case variants of an application's fields pass")
+	}
+	if len(verrs.FieldErrors) != 2 {
+		t.Errorf("errors: %v", verrs.FieldErrors)
+	}
+}
+
+// FuzzApplicationRawBag: any JSON object an application decodes from is
+// written back exactly (as the API writes a document tree), and again after
+// a second round.
+func FuzzApplicationRawBag(f *testing.F) {
+	for _, d := range rawBagDocs {
+		f.Add([]byte(d))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		v, err := DecodeJSONValue(data)
+		if err != nil {
+			return
+		}
+		if _, ok := v.(map[string]any); !ok {
+			return
+		}
+		var a ApplicationConfig
+		if err := json.Unmarshal(data, &a); err != nil {
+			return
+		}
+		got, err := json.Marshal(&a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("round trip of %q:\n got %s\nwant %s", data, got, want)
+		}
+		var again ApplicationConfig
+		if err := json.Unmarshal(got, &again); err != nil {
+			t.Fatalf("second read of %s: %v", got, err)
+		}
+		if got2, _ := json.Marshal(&again); !bytes.Equal(got2, want) {
+			t.Fatalf("second round trip:\n got %s\nwant %s", got2, want)
+		}
+		// A name the code sets is written; the rest stays.
+		again.Name = "set by Latch"
+		tree, err := again.Tree()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tree["name"] != "set by Latch" {
+			t.Fatalf("name not written: %v", tree["name"])
+		}
+		delete(tree, "name")
+		orig := v.(map[string]any)
+		delete(orig, "name")
+		if !reflect.DeepEqual(tree, orig) {
+			t.Fatalf("setting the name changed other members:\n got %v\nwant %v", tree, orig)
+		}
+	})
+}
