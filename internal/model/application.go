@@ -64,7 +64,7 @@ func (a *ApplicationConfig) Tree() (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return DeepCopyJSON(a.Extra.Join(t)).(map[string]any), nil
+	return CopyObject(a.Extra.Join(t)), nil
 }
 
 // applicationFields are the members of an application, for reading names exactly.

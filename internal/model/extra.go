@@ -172,7 +172,7 @@ func DecodeWithExtra(data []byte, fields *Fields, typed any, tree func() (map[st
 	}
 	exact := sent
 	if fields.hasCaseVariants(sent) {
-		exact = DeepCopyJSON(sent).(map[string]any)
+		exact = CopyObject(sent)
 		fields.Drop(exact)
 		if data, err = json.Marshal(exact); err != nil {
 			return Extra{}, err

@@ -259,7 +259,7 @@ func normalizeRole(o kit.Object, field string, verrs *model.Errors) (model.Appli
 	}
 	name := kit.RequiredName(o, field+".name", verrs)
 	// The name was checked above; the typed decode checks the other members.
-	clean := model.DeepCopyJSON(o).(kit.Object)
+	clean := model.CopyObject(o)
 	delete(clean, "name")
 	delete(clean, "insertInstant")
 	delete(clean, "lastUpdateInstant")

@@ -160,11 +160,7 @@ func (s *Service) LoginTenantConfigIn(ctx context.Context, rd *store.Tx, sn *Con
 	if err != nil {
 		return nil, err
 	}
-	o, err := s.tenantObject(row, false)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := kit.StoredConfig[model.TenantConfig](o, tenantField, "tenant "+id)
+	cfg, err := s.tenantObject(row, false)
 	if err != nil {
 		return nil, err
 	}
