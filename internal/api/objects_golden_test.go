@@ -13,7 +13,7 @@ import (
 	"github.com/latchid/latch/internal/testutil"
 )
 
-// The golden round trip of tenants and applications: documents (FusionAuth's
+// The golden round trip of tenants, applications and users: documents (FusionAuth's
 // examples and ones full of what Latch does not interpret: unknown members,
 // nulls, nested unknown objects, numbers no float can hold) are created, read
 // back, replaced and patched through the API, and every answer must be the
@@ -29,7 +29,7 @@ const fusionAuthExamples = "/work/shared/reference/fusionauth/examples/"
 
 type goldenCase struct {
 	name  string
-	kind  string // "application" or "tenant"
+	kind  string // "application", "tenant", "user" or "list"
 	id    string
 	body  string // the create body, sent as is
 	patch string // a PATCH body (FusionAuth's merge), "" for none
@@ -107,6 +107,13 @@ func goldenCases(t *testing.T) []goldenCase {
 			body: unknownsTenant, patch: unknownsTenantPatch},
 		{name: "tenant-copy", kind: "tenant", id: "b1b1b1b1-0000-4000-8000-000000000004",
 			body: `{"sourceTenantId":"b1b1b1b1-0000-4000-8000-000000000003","tenant":{"name":"Copied tenant","copyOnly":{"n":-1.0e-3}}}`},
+		{name: "user-fusionauth", kind: "user", id: "c1c1c1c1-0000-4000-8000-000000000001",
+			body: goldenExample(t, "users/create-request.json")},
+		{name: "user-unknowns", kind: "user", id: "c1c1c1c1-0000-4000-8000-000000000002",
+			body: `{"user":{"email":"golden@example.com","password":"golden-password-1","firstName":null,"fullName":"<Golden & User>",
+ "data":{"big":123456789012345678901234567890,"n":1e21,"f":1.50,"nested":{"arr":[null,{}]}},"unknownTop":{"x":[-0]},"preferredLanguages":["en"],
+ "birthDate":"1976-05-30","timezone":"America/Denver","imageUrl":"https://i.example/a.png?x=1&y=<2>"}}`,
+			patch: `{"user":{"data":{"added":9007199254740993},"lastName":"Patched","unknownTop":{"y":1.0}}}`},
 		{name: "lists", kind: "list"},
 	}
 }
@@ -155,7 +162,11 @@ func TestObjectsGolden(t *testing.T) {
 				var out bytes.Buffer
 				base := "/api/" + c.kind + "/" + c.id
 				step := func(label, method, path, body string) int {
-					r := e.do(method, path, e.root, body)
+					var headers []string
+					if c.kind == "user" { // users live in the minimal tenant made above
+						headers = []string{"X-FusionAuth-TenantId", "b1b1b1b1-0000-4000-8000-000000000002"}
+					}
+					r := e.do(method, path, e.root, body, headers...)
 					fmt.Fprintf(&out, "%s %s %d\n%s\n", label, method, r.Status, bytes.TrimRight(goldenMask(r.Body, c.body+c.patch), "\n"))
 					return r.Status
 				}
