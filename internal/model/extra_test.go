@@ -120,8 +120,9 @@ type typedObject[T any] interface {
 
 // checkRawBag: any JSON object a typed object decodes from is written back
 // exactly (as the API writes a document tree), and again after a second
-// round; a typed field the code sets is written, and nothing else changes.
-func checkRawBag[T any, P typedObject[T]](t *testing.T, data []byte, setName func(P)) {
+// round; a typed field the code sets (member, to "set by Latch") is written,
+// and nothing else changes.
+func checkRawBag[T any, P typedObject[T]](t *testing.T, data []byte, member string, set func(P)) {
 	v, err := DecodeJSONValue(data)
 	if err != nil {
 		return
@@ -151,19 +152,19 @@ func checkRawBag[T any, P typedObject[T]](t *testing.T, data []byte, setName fun
 	if got2, _ := json.Marshal(P(&again)); !bytes.Equal(got2, want) {
 		t.Fatalf("second round trip:\n got %s\nwant %s", got2, want)
 	}
-	setName(P(&again))
+	set(P(&again))
 	tree, err := P(&again).Tree()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tree["name"] != "set by Latch" {
-		t.Fatalf("name not written: %v", tree["name"])
+	if tree[member] != "set by Latch" {
+		t.Fatalf("%s not written: %v", member, tree[member])
 	}
-	delete(tree, "name")
+	delete(tree, member)
 	orig := v.(map[string]any)
-	delete(orig, "name")
+	delete(orig, member)
 	if !reflect.DeepEqual(tree, orig) {
-		t.Fatalf("setting the name changed other members:\n got %v\nwant %v", tree, orig)
+		t.Fatalf("setting %s changed other members:\n got %v\nwant %v", member, tree, orig)
 	}
 }
 
@@ -172,7 +173,7 @@ func FuzzApplicationRawBag(f *testing.F) {
 		f.Add([]byte(d))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		checkRawBag(t, data, func(a *ApplicationConfig) { a.Name = "set by Latch" })
+		checkRawBag(t, data, "name", func(a *ApplicationConfig) { a.Name = "set by Latch" })
 	})
 }
 
@@ -187,7 +188,7 @@ func FuzzTenantRawBag(f *testing.F) {
 		f.Add([]byte(d))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		checkRawBag(t, data, func(tn *TenantConfig) { tn.Name = "set by Latch" })
+		checkRawBag(t, data, "name", func(tn *TenantConfig) { tn.Name = "set by Latch" })
 	})
 }
 
@@ -201,7 +202,62 @@ func TestTenantRawBagRoundTrip(t *testing.T) {
 				}
 				t.Fatal(err)
 			}
-			checkRawBag(t, []byte(doc), func(tn *TenantConfig) { tn.Name = "set by Latch" })
+			checkRawBag(t, []byte(doc), "name", func(tn *TenantConfig) { tn.Name = "set by Latch" })
 		})
+	}
+}
+
+var userRawBagDocs = []string{
+	`{"id":"u","tenantId":"t","email":"a@example.com","active":true,"verified":false,"passwordChangeRequired":false,"insertInstant":1,"lastUpdateInstant":1}`,
+	`{"firstName":null,"fullName":"<A & B>","data":{"big":123456789012345678901234567890,"n":1e21,"f":1.50},"unknownTop":{"x":[-0]}}`,
+	`{"lastLoginInstant":null,"passwordLastUpdateInstant":0,"preferredLanguages":[],"expiry":-0,"registrations":[{"applicationId":"a","roles":null,"x":1.0}]}`,
+	`{"twoFactor":{"methods":[{"id":"ABCD","method":"email","email":"a@example.com"}]},"memberships":[{"groupId":"g","data":{}}],"FirstName":"variant"}`,
+	`{"email":"","username":"u","birthDate":"1976-05-30","timezone":"America/Denver","imageUrl":"https://i.example/a.png?x=1&y=<2>","encryptionScheme":"bcrypt","factor":10}`,
+}
+
+func FuzzUserRawBag(f *testing.F) {
+	for _, d := range append(slices.Clone(rawBagDocs), userRawBagDocs...) {
+		f.Add([]byte(d))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkRawBag(t, data, "firstName", func(u *User) { u.FirstName = "set by Latch" })
+	})
+}
+
+func TestUserRawBagRoundTrip(t *testing.T) {
+	for _, doc := range append(slices.Clone(rawBagDocs), userRawBagDocs...) {
+		t.Run(doc, func(t *testing.T) {
+			var u User
+			if err := json.Unmarshal([]byte(doc), &u); err != nil {
+				t.Fatal(err)
+			}
+			checkRawBag(t, []byte(doc), "firstName", func(u *User) { u.FirstName = "set by Latch" })
+		})
+	}
+}
+
+// The owned members Latch sets after reading the stored document are written
+// as set, also when set to what the typed form writes for nothing.
+func TestUserRawBagChanges(t *testing.T) {
+	var u User
+	doc := `{"id":"u","tenantId":"t","active":true,"verified":true,"passwordChangeRequired":false,"insertInstant":1,"lastUpdateInstant":2,"firstName":null,"data":{"n":1.50}}`
+	if err := json.Unmarshal([]byte(doc), &u); err != nil {
+		t.Fatal(err)
+	}
+	if !u.Active || u.LastUpdateInstant != 2 || u.ID != "u" {
+		t.Fatalf("typed fields: %+v", u)
+	}
+	u.Active, u.EncryptionScheme, u.Factor = false, "bcrypt", 10
+	got, err := json.Marshal(&u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"active":false,"data":{"n":1.50},"encryptionScheme":"bcrypt","factor":10,"firstName":null,"id":"u",` +
+		`"insertInstant":1,"lastUpdateInstant":2,"passwordChangeRequired":false,"tenantId":"t","verified":true}`
+	if string(got) != want {
+		t.Errorf("changed:\n got %s\nwant %s", got, want)
+	}
+	if err := json.Unmarshal([]byte(`{"firstName":7}`), &u); err == nil {
+		t.Error("a number read as firstName")
 	}
 }
