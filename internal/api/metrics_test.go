@@ -40,6 +40,7 @@ func (e *lgEnv) scrape(key string) map[string]float64 {
 // status (never by raw path), logins by outcome, tokens, refresh token reuse,
 // key failures and denials, lockouts; pool and cache figures are there.
 func TestPrometheusMetrics(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := lgStart(t, b)
 		metricsKey := e.loginKey("/api/prometheus/metrics", "GET")
@@ -119,6 +120,8 @@ func TestPrometheusMetrics(t *testing.T) {
 			`go_sql_max_open_connections{db_name="latch"}`,
 			`latch_api_key_cache_keys`,
 			`latch_config_cache_entries`,
+			`latch_password_hashes_running`,
+			`latch_password_hashes_queued`,
 			`process_resident_memory_bytes`,
 		} {
 			if _, ok := after[series]; !ok {
