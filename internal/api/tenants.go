@@ -101,8 +101,8 @@ func (s *Server) retrieveTenant(c Call, _ struct{}) (any, error) {
 
 func (s *Server) retrieveTenants(c Call, _ struct{}) (any, error) {
 	ts, err := s.tenancy.Tenants(c, c.Scope)
-	for _, t := range ts {
-		tenancy.WithoutSMTPPassword(t)
+	for i, t := range ts {
+		ts[i] = tenancy.WithoutSMTPPassword(t)
 	}
 	return tenantsResponse{ts}, err
 }

@@ -526,11 +526,13 @@ func keepOmittedSMTPPassword(o, cur kit.Object) {
 // WithoutSMTPPassword removes the SMTP password from a tenant object a
 // client is about to read: it is a credential, stored sealed and used only
 // by the mailer.
-func WithoutSMTPPassword(o kit.Object) kit.Object {
-	if ec, ok := o["emailConfiguration"].(kit.Object); ok {
-		delete(ec, "password")
+func WithoutSMTPPassword(t *model.TenantConfig) *model.TenantConfig {
+	if t == nil || t.EmailConfiguration.Password == "" {
+		return t
 	}
-	return o
+	c := *t // a copy: t may be shared
+	c.EmailConfiguration.Password = ""
+	return &c
 }
 
 // PatchTenant applies a patch in one of FusionAuth's three forms to the
