@@ -38,6 +38,7 @@ func Suites() []Suite {
 		{"RateLimits", RateLimits},
 		{"Groups", Groups},
 		{"Signing", Signing},
+		{"Users", Users},
 	}
 }
 
