@@ -39,6 +39,7 @@ func Suites() []Suite {
 		{"Groups", Groups},
 		{"Signing", Signing},
 		{"Users", Users},
+		{"Tenancy", Tenancy},
 	}
 }
 
