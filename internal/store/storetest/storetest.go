@@ -40,6 +40,7 @@ func Suites() []Suite {
 		{"Signing", Signing},
 		{"Users", Users},
 		{"Tenancy", Tenancy},
+		{"Entities", Entities},
 	}
 }
 
