@@ -41,6 +41,7 @@ func Suites() []Suite {
 		{"Users", Users},
 		{"Tenancy", Tenancy},
 		{"Entities", Entities},
+		{"Setup", Setup},
 	}
 }
 
