@@ -42,6 +42,8 @@ func Suites() []Suite {
 		{"Tenancy", Tenancy},
 		{"Entities", Entities},
 		{"Setup", Setup},
+		{"Logins", Logins},
+		{"Kit", Kit},
 	}
 }
 
