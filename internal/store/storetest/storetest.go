@@ -44,6 +44,7 @@ func Suites() []Suite {
 		{"Setup", Setup},
 		{"Logins", Logins},
 		{"Kit", Kit},
+		{"Events", Events},
 	}
 }
 
