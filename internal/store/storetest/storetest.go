@@ -45,6 +45,7 @@ func Suites() []Suite {
 		{"Logins", Logins},
 		{"Kit", Kit},
 		{"Events", Events},
+		{"Email", Email},
 	}
 }
 
