@@ -58,7 +58,7 @@ func Setup(t *testing.T, st *store.Store) {
 	if tenants, users := counts(); tenants != tenants0+1 || users != users0+2 {
 		t.Errorf("counts: %d tenants, %d users, want %d, %d", tenants, users, tenants0+1, users0+2)
 	}
-	admin := &model.User{ID: uuid.NewString(), TenantID: f.Tenant, Email: "Admin@Example.com", Username: "admin", FullName: "Ad Min",
+	admin := &model.UserRecord{ID: uuid.NewString(), TenantID: f.Tenant, Email: "Admin@Example.com", Username: "admin", FullName: "Ad Min",
 		Active: true, Verified: true, InsertInstant: now, LastUpdateInstant: now, PasswordLastUpdateInstant: now}
 	mustWrite(t, st, func(s S) error { return s.InsertUser(ctx, admin, "admin-hash") })
 	got, hash, err := read[S](st).UserByEmail(ctx, f.Tenant, "admin@EXAMPLE.com")
@@ -74,12 +74,12 @@ func Setup(t *testing.T, st *store.Store) {
 	}
 	for _, c := range []struct {
 		name string
-		u    model.User
+		u    model.UserRecord
 		is   func(error) bool
 	}{
-		{"same email in other case", model.User{ID: uuid.NewString(), TenantID: f.Tenant, Email: "ADMIN@example.com"}, store.IsUnique},
-		{"same username", model.User{ID: uuid.NewString(), TenantID: f.Tenant, Username: "Admin"}, store.IsUnique},
-		{"unknown tenant", model.User{ID: uuid.NewString(), TenantID: "nope", Email: "x@example.com"}, store.IsForeignKey},
+		{"same email in other case", model.UserRecord{ID: uuid.NewString(), TenantID: f.Tenant, Email: "ADMIN@example.com"}, store.IsUnique},
+		{"same username", model.UserRecord{ID: uuid.NewString(), TenantID: f.Tenant, Username: "Admin"}, store.IsUnique},
+		{"unknown tenant", model.UserRecord{ID: uuid.NewString(), TenantID: "nope", Email: "x@example.com"}, store.IsForeignKey},
 	} {
 		if err := write(st, func(s S) error { return s.InsertUser(ctx, &c.u, "") }); !c.is(err) {
 			t.Errorf("user with %s: %v", c.name, err)
