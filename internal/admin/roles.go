@@ -1,0 +1,84 @@
+package admin
+
+import "slices"
+
+// Action is what an admin does on a page: see it, or change something.
+type Action string
+
+// The admin UI's actions. Each route names one; the server refuses (403)
+// an action the admin's roles do not allow, whatever the page showed.
+const (
+	ViewDashboard Action = "dashboard.view"
+	ViewAPIKeys   Action = "apiKeys.view"
+	ManageAPIKeys Action = "apiKeys.manage"
+	ViewAuditLog  Action = "auditLog.view"
+	ViewUsers     Action = "users.view"
+	ManageUsers   Action = "users.manage"
+	DeleteUsers   Action = "users.delete"
+)
+
+// SuperRole may do everything.
+const SuperRole = "admin"
+
+// actionRoles is the one table of who may do what: the roles of the admin
+// application (FusionAuth's names) that allow each action, besides admin.
+// An action missing here is refused to all but admin (deny by default).
+var actionRoles = map[Action][]string{
+	ViewDashboard: adminRoles, // every admin sees the dashboard
+	ViewAPIKeys:   {"api_key_manager"},
+	ManageAPIKeys: {"api_key_manager"},
+	ViewAuditLog:  {"audit_log_viewer"},
+	ViewUsers:     {"user_manager", "user_deleter", "user_support_manager", "user_support_viewer"},
+	ManageUsers:   {"user_manager", "user_support_manager"},
+	DeleteUsers:   {"user_deleter"},
+}
+
+// adminRoles are the roles of the admin application that open the admin UI.
+var adminRoles = []string{
+	"admin", "acl_deleter", "acl_manager", "api_key_manager", "application_deleter", "application_manager",
+	"audit_log_viewer", "connector_deleter", "connector_manager", "consent_deleter", "consent_manager",
+	"email_template_manager", "entity_manager", "event_log_viewer", "form_deleter", "form_manager",
+	"group_deleter", "group_manager", "key_manager", "lambda_manager", "message_template_deleter",
+	"message_template_manager", "messenger_deleter", "messenger_manager", "reactor_manager", "report_viewer",
+	"system_manager", "tenant_deleter", "tenant_manager", "theme_manager", "user_action_deleter",
+	"user_action_manager", "user_deleter", "user_manager", "user_support_manager", "user_support_viewer",
+	"webhook_event_log_viewer", "webhook_manager",
+}
+
+// Allowed reports whether an admin with roles may take action.
+func Allowed(roles []string, action Action) bool {
+	if slices.Contains(roles, SuperRole) {
+		return true
+	}
+	for _, r := range actionRoles[action] {
+		if slices.Contains(roles, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// isAdmin reports whether roles include any role of the admin application.
+func isAdmin(roles []string) bool {
+	for _, r := range roles {
+		if slices.Contains(adminRoles, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// navItem is one entry of the navigation.
+type navItem struct {
+	Key, Label, Path string
+	Action           Action
+}
+
+// navigation is every page of the menu; each is shown only to roles that
+// may view it.
+var navigation = []navItem{
+	{"dashboard", "Dashboard", "/admin", ViewDashboard},
+	{"users", "Users", "/admin/users", ViewUsers},
+	{"api-keys", "API keys", "/admin/api-keys", ViewAPIKeys},
+	{"audit-log", "Audit log", "/admin/audit-log", ViewAuditLog},
+}
