@@ -321,7 +321,11 @@ func (a *Admin) currentSession(w http.ResponseWriter, r *http.Request) (*session
 	}); err != nil {
 		return nil, err
 	}
-	return &session{ID: row.ID, UserID: u.ID, Email: kit.UserLabel(u), Roles: roles, AuthInstant: row.AuthInstant, CSRF: csrfFor(c.Value)}, nil
+	name := u.Email
+	if name == "" {
+		name = u.Username
+	}
+	return &session{ID: row.ID, UserID: u.ID, Email: name, Roles: roles, AuthInstant: row.AuthInstant, CSRF: csrfFor(c.Value)}, nil
 }
 
 // logout is POST /admin/logout: end the admin session, then the SSO
