@@ -12,7 +12,7 @@ func TestDashboardKeySafetyPanel(t *testing.T) {
 	e := start(t, testutil.Backend{})
 	// A key that expires in 10 days, and one nobody has used for 91 days.
 	e.api("POST", "/api/api-key", map[string]any{"apiKey": map[string]any{"name": "soon gone",
-		"permissions": map[string]any{"endpoints": map[string]any{"/api/user": []string{"GET"}}},
+		"permissions":       map[string]any{"endpoints": map[string]any{"/api/user": []string{"GET"}}},
 		"expirationInstant": e.clock.Now().Add(10 * 24 * time.Hour).UnixMilli()}}, 200)
 	e.clock.Advance(-91 * 24 * time.Hour)
 	e.api("POST", "/api/api-key", map[string]any{"apiKey": map[string]any{"name": "forgotten",
