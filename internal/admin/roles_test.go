@@ -1,0 +1,100 @@
+package admin_test
+
+import (
+	"net/url"
+	"slices"
+	"testing"
+
+	"github.com/latchid/latch/internal/admin"
+	"github.com/latchid/latch/internal/testutil"
+)
+
+// request is one page or action of the role matrix.
+type request struct {
+	name, method, path string
+	form               url.Values
+	action             admin.Action
+}
+
+func matrixRequests(initialKeyID string) []request {
+	return []request{
+		{"dashboard", "GET", "/admin", nil, admin.ViewDashboard},
+		{"runbook", "GET", "/admin/runbook", nil, admin.ViewDashboard},
+		{"list keys", "GET", "/admin/api-keys", nil, admin.ViewAPIKeys},
+		{"new key form", "GET", "/admin/api-keys/new", nil, admin.ManageAPIKeys},
+		{"create key", "POST", "/admin/api-keys", url.Values{"name": {"x"}, "access": {"some"}}, admin.ManageAPIKeys},
+		{"key page", "GET", "/admin/api-keys/" + initialKeyID, nil, admin.ManageAPIKeys},
+		{"update key", "POST", "/admin/api-keys/" + initialKeyID, url.Values{"name": {"x"}, "access": {"some"}}, admin.ManageAPIKeys},
+		{"delete key", "POST", "/admin/api-keys/00000000-0000-4000-8000-000000000000/delete", url.Values{}, admin.ManageAPIKeys},
+		{"audit log", "GET", "/admin/audit-log", nil, admin.ViewAuditLog},
+		{"audit export", "GET", "/admin/audit-log/export?format=json", nil, admin.ViewAuditLog},
+		{"users", "GET", "/admin/users", nil, admin.ViewUsers},
+		{"user page", "GET", "/admin/users/00000000-0000-4000-8000-000000000000", nil, admin.ViewUsers},
+		{"new user form", "GET", "/admin/users/new", nil, admin.ManageUsers},
+		{"create user", "POST", "/admin/users", url.Values{}, admin.ManageUsers},
+		{"deactivate user", "POST", "/admin/users/00000000-0000-4000-8000-000000000000/deactivate", url.Values{}, admin.ManageUsers},
+		{"delete user", "POST", "/admin/users/00000000-0000-4000-8000-000000000000/delete", url.Values{}, admin.DeleteUsers},
+	}
+}
+
+// allowedByRole is, independently of the server's table, what each role may
+// do; everything else must be refused with 403.
+var allowedByRole = map[string][]admin.Action{
+	"admin":                {admin.ViewDashboard, admin.ViewAPIKeys, admin.ManageAPIKeys, admin.ViewAuditLog, admin.ViewUsers, admin.ManageUsers, admin.DeleteUsers},
+	"api_key_manager":      {admin.ViewDashboard, admin.ViewAPIKeys, admin.ManageAPIKeys},
+	"audit_log_viewer":     {admin.ViewDashboard, admin.ViewAuditLog},
+	"user_manager":         {admin.ViewDashboard, admin.ViewUsers, admin.ManageUsers},
+	"user_deleter":         {admin.ViewDashboard, admin.ViewUsers, admin.DeleteUsers},
+	"user_support_manager": {admin.ViewDashboard, admin.ViewUsers, admin.ManageUsers},
+	"user_support_viewer":  {admin.ViewDashboard, admin.ViewUsers},
+	"application_manager":  {admin.ViewDashboard},
+	"tenant_manager":       {admin.ViewDashboard},
+	"key_manager":          {admin.ViewDashboard},
+	"system_manager":       {admin.ViewDashboard},
+}
+
+// TestRoleMatrix signs in one admin per role and tries every page and
+// action: the server refuses (403) each one the role does not allow,
+// whatever the navigation showed, and lets the others through.
+func TestRoleMatrix(t *testing.T) {
+	e := start(t, testutil.Backend{})
+	initial := e.keys()["Initial API key"].ID
+	for role, allowed := range allowedByRole {
+		t.Run(role, func(t *testing.T) {
+			email := "role-" + role + "@example.com"
+			e.admin(email, role)
+			br := e.browser()
+			home := br.signIn(email, testPassword)
+			if home.status != 200 || home.url.Path != "/admin" {
+				t.Fatalf("sign-in: %d at %s", home.status, home.url)
+			}
+			csrf := home.csrf(t)
+			for _, rq := range matrixRequests(initial) {
+				want := slices.Contains(allowed, rq.action)
+				if got := admin.Allowed([]string{role}, rq.action); got != want {
+					t.Errorf("%s: the role table says %v, the test %v", rq.name, got, want)
+				}
+				var p *page
+				if rq.method == "GET" {
+					p = br.get(rq.path)
+				} else {
+					f := url.Values{"csrf_token": {csrf}}
+					for k, v := range rq.form {
+						f[k] = v
+					}
+					p = br.post(rq.path, f)
+				}
+				if want && p.status == 403 {
+					t.Errorf("%s %s: refused (403) though allowed", rq.method, rq.path)
+				}
+				if !want && p.status != 403 {
+					t.Errorf("%s %s: want 403, got %d", rq.method, rq.path, p.status)
+				}
+			}
+			// Nothing was deleted or changed by the refused actions.
+			if _, ok := e.keys()["Initial API key"]; !ok {
+				t.Fatal("the initial key is gone")
+			}
+		})
+	}
+}

@@ -1,0 +1,350 @@
+package admin
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/latchid/latch/internal/audit"
+	"github.com/latchid/latch/internal/identity"
+	"github.com/latchid/latch/internal/kit"
+	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/store"
+	"github.com/latchid/latch/internal/tokens"
+)
+
+// The users pages: search (the user search API's query string syntax),
+// a user's page, create, deactivate and reactivate, require a password
+// change, end sessions, delete with a typed confirmation. Each action calls
+// identity or tokens, as the API does, with the admin as the actor.
+
+const usersPerPage = 25
+
+// userView is a user as the pages show it, read from the API's user object.
+type userView struct {
+	ID, Email, Username, Name, TenantID string
+	Active, Verified, ChangeRequired    bool
+	LastLogin, Inserted                 int64
+	Registrations                       []registrationView
+	Groups                              []string
+	TwoFactor                           []string
+}
+
+type registrationView struct {
+	ApplicationID, Application string
+	Roles                      []string
+}
+
+func str(o kit.Object, k string) string { v, _ := o[k].(string); return v }
+
+func num(o kit.Object, k string) int64 {
+	switch v := o[k].(type) {
+	case float64:
+		return int64(v)
+	case int64:
+		return v
+	case json.Number:
+		n, _ := v.Int64()
+		return n
+	}
+	return 0
+}
+
+func objects(v any) []kit.Object {
+	var out []kit.Object
+	switch l := v.(type) {
+	case []any:
+		for _, e := range l {
+			if o, ok := e.(kit.Object); ok {
+				out = append(out, o)
+			}
+		}
+	case []kit.Object:
+		out = l
+	}
+	return out
+}
+
+func stringList(v any) []string {
+	var out []string
+	switch l := v.(type) {
+	case []any:
+		for _, e := range l {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+	case []string:
+		out = l
+	}
+	return out
+}
+
+func viewUser(o kit.Object, appNames map[string]string) userView {
+	// The API's object may hold typed values; a JSON round trip gives one shape.
+	raw, _ := json.Marshal(o)
+	var m kit.Object
+	_ = json.Unmarshal(raw, &m)
+	u := userView{ID: str(m, "id"), Email: str(m, "email"), Username: str(m, "username"), TenantID: str(m, "tenantId"),
+		LastLogin: num(m, "lastLoginInstant"), Inserted: num(m, "insertInstant")}
+	u.Active, _ = m["active"].(bool)
+	u.Verified, _ = m["verified"].(bool)
+	u.ChangeRequired, _ = m["passwordChangeRequired"].(bool)
+	u.Name = str(m, "fullName")
+	if u.Name == "" {
+		u.Name = strings.TrimSpace(str(m, "firstName") + " " + str(m, "lastName"))
+	}
+	for _, r := range objects(m["registrations"]) {
+		id := str(r, "applicationId")
+		name := appNames[id]
+		if name == "" {
+			name = id
+		}
+		u.Registrations = append(u.Registrations, registrationView{ApplicationID: id, Application: name, Roles: stringList(r["roles"])})
+	}
+	for _, g := range objects(m["memberships"]) {
+		u.Groups = append(u.Groups, str(g, "groupId"))
+	}
+	if tf, ok := m["twoFactor"].(kit.Object); ok {
+		for _, meth := range objects(tf["methods"]) {
+			u.TwoFactor = append(u.TwoFactor, str(meth, "method"))
+		}
+	}
+	return u
+}
+
+func (a *Admin) appNames(r *http.Request) map[string]string {
+	names := map[string]string{}
+	apps, err := a.Svc.Tenancy.Applications(r.Context(), kit.TenantScope{}, true)
+	if err != nil {
+		return names
+	}
+	for _, o := range apps {
+		names[str(o, "id")] = str(o, "name")
+	}
+	return names
+}
+
+type usersData struct {
+	Query      string
+	Users      []userView
+	Total      int
+	Error      string
+	Prev, Next string
+	CanManage  bool
+}
+
+func (a *Admin) users(w http.ResponseWriter, r *http.Request, s *session) {
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	pg := pageParam(r)
+	d := usersData{Query: q, CanManage: Allowed(s.Roles, ManageUsers)}
+	qs := q
+	if qs == "" {
+		qs = "*"
+	}
+	res, err := a.Svc.Identity.SearchUsers(r.Context(), kit.TenantScope{}, identity.UserSearch{QueryString: qs,
+		StartRow: (pg - 1) * usersPerPage, NumberOfResults: usersPerPage, AccurateTotal: true}, nil)
+	status := http.StatusOK
+	if err != nil {
+		msgs, _, ok := errorMessages(err)
+		if !ok {
+			a.fail(w, r, s, "search users", err)
+			return
+		}
+		d.Error, status = strings.Join(msgs, " "), http.StatusBadRequest
+	} else {
+		names := a.appNames(r)
+		for _, o := range res.Users {
+			d.Users = append(d.Users, viewUser(o, names))
+		}
+		d.Total = res.Total
+		v := url.Values{}
+		if q != "" {
+			v.Set("q", q)
+		}
+		if pg > 1 {
+			v.Set("page", strconv.Itoa(pg-1))
+			d.Prev = "/admin/users?" + v.Encode()
+		}
+		if pg*usersPerPage < res.Total {
+			v.Set("page", strconv.Itoa(pg+1))
+			d.Next = "/admin/users?" + v.Encode()
+		}
+	}
+	a.render(w, r, s, status, "users", "Users", "users", d)
+}
+
+type userPage struct {
+	User                 userView
+	Logins               []*store.LoginRecord
+	Audit                []*model.AuditLog
+	CanManage, CanDelete bool
+	Notice               string
+	Error                string
+}
+
+func (a *Admin) loadUser(w http.ResponseWriter, r *http.Request, s *session) (kit.Object, bool) {
+	o, err := a.Svc.Identity.User(r.Context(), kit.TenantScope{}, r.PathValue("id"))
+	if errors.Is(err, model.ErrNotFound) {
+		a.message(w, r, s, http.StatusNotFound, "No such user", "This user does not exist; they may have been deleted.")
+		return nil, false
+	}
+	if err != nil {
+		a.fail(w, r, s, "load user", err)
+		return nil, false
+	}
+	return o, true
+}
+
+func (a *Admin) showUser(w http.ResponseWriter, r *http.Request, s *session, status int, notice, errMsg string) {
+	o, ok := a.loadUser(w, r, s)
+	if !ok {
+		return
+	}
+	p := userPage{User: viewUser(o, a.appNames(r)), CanManage: Allowed(s.Roles, ManageUsers), CanDelete: Allowed(s.Roles, DeleteUsers),
+		Notice: notice, Error: errMsg}
+	var err error
+	if p.Logins, err = a.Svc.Store().Read().LoginRecords(r.Context(), p.User.ID, 10); err != nil {
+		a.fail(w, r, s, "user logins", err)
+		return
+	}
+	if p.Audit, _, err = a.Svc.Audit.Search(r.Context(), audit.Search{TargetID: p.User.ID, NumberOfResults: 20}); err != nil {
+		a.fail(w, r, s, "user audit trail", err)
+		return
+	}
+	a.render(w, r, s, status, "user", "User "+p.User.Email, "users", p)
+}
+
+func (a *Admin) user(w http.ResponseWriter, r *http.Request, s *session) {
+	notice := map[string]string{"created": "The user was created.", "deactivated": "The user was deactivated.",
+		"reactivated": "The user was reactivated.", "password": "The user must change their password at the next sign-in.",
+		"sessions": "The user's sessions were ended."}[r.URL.Query().Get("done")]
+	a.showUser(w, r, s, http.StatusOK, notice, "")
+}
+
+type newUserPage struct {
+	Email, Username, FirstName, LastName, TenantID string
+	Tenants                                        []option
+	Errors                                         []string
+}
+
+func (a *Admin) newUser(w http.ResponseWriter, r *http.Request, s *session) {
+	tenants, _, err := a.tenantOptions(r)
+	if err != nil {
+		a.fail(w, r, s, "list tenants", err)
+		return
+	}
+	a.render(w, r, s, http.StatusOK, "user_new", "New user", "users", newUserPage{Tenants: tenants})
+}
+
+func (a *Admin) createUser(w http.ResponseWriter, r *http.Request, s *session) {
+	f := r.PostForm
+	p := newUserPage{Email: strings.TrimSpace(f.Get("email")), Username: strings.TrimSpace(f.Get("username")),
+		FirstName: strings.TrimSpace(f.Get("firstName")), LastName: strings.TrimSpace(f.Get("lastName")), TenantID: f.Get("tenantId")}
+	u := kit.Object{}
+	for k, v := range map[string]string{"email": p.Email, "username": p.Username, "firstName": p.FirstName, "lastName": p.LastName,
+		"tenantId": p.TenantID, "password": f.Get("password")} {
+		if v != "" {
+			u[k] = v
+		}
+	}
+	if f.Get("passwordChangeRequired") == "on" {
+		u["passwordChangeRequired"] = true
+	}
+	o, err := a.Svc.Identity.CreateUser(r.Context(), a.actor(r, s), kit.TenantScope{}, "", kit.Object{"user": u})
+	if err != nil {
+		msgs, _, ok := errorMessages(err)
+		if !ok {
+			a.fail(w, r, s, "create user", err)
+			return
+		}
+		tenants, _, terr := a.tenantOptions(r)
+		if terr != nil {
+			a.fail(w, r, s, "list tenants", terr)
+			return
+		}
+		p.Tenants, p.Errors = tenants, msgs
+		a.render(w, r, s, http.StatusBadRequest, "user_new", "New user", "users", p)
+		return
+	}
+	id := str(o, "id")
+	if uo, ok := o["user"].(kit.Object); ok {
+		id = str(uo, "id")
+	}
+	http.Redirect(w, r, "/admin/users/"+id+"?done=created", http.StatusSeeOther)
+}
+
+// userAction runs one state change on the user of the path and shows the
+// user's page again.
+func (a *Admin) userAction(w http.ResponseWriter, r *http.Request, s *session, done string, fn func(id string) error) {
+	id := r.PathValue("id")
+	if err := fn(id); err != nil {
+		if errors.Is(err, model.ErrNotFound) {
+			a.message(w, r, s, http.StatusNotFound, "No such user", "This user does not exist; they may have been deleted.")
+			return
+		}
+		msgs, _, ok := errorMessages(err)
+		if !ok {
+			a.fail(w, r, s, "user action", err)
+			return
+		}
+		a.showUser(w, r, s, http.StatusBadRequest, "", strings.Join(msgs, " "))
+		return
+	}
+	http.Redirect(w, r, "/admin/users/"+id+"?done="+done, http.StatusSeeOther)
+}
+
+func (a *Admin) deactivateUser(w http.ResponseWriter, r *http.Request, s *session) {
+	a.userAction(w, r, s, "deactivated", func(id string) error {
+		return a.Svc.Identity.DeactivateUser(r.Context(), a.actor(r, s), kit.TenantScope{}, id)
+	})
+}
+
+func (a *Admin) reactivateUser(w http.ResponseWriter, r *http.Request, s *session) {
+	a.userAction(w, r, s, "reactivated", func(id string) error {
+		_, err := a.Svc.Identity.ReactivateUser(r.Context(), a.actor(r, s), kit.TenantScope{}, id)
+		return err
+	})
+}
+
+func (a *Admin) requirePasswordChange(w http.ResponseWriter, r *http.Request, s *session) {
+	a.userAction(w, r, s, "password", func(id string) error {
+		_, err := a.Svc.Identity.PatchUser(r.Context(), a.actor(r, s), kit.TenantScope{}, id, model.PatchMerge,
+			[]byte(`{"user":{"passwordChangeRequired":true}}`))
+		return err
+	})
+}
+
+func (a *Admin) endUserSessions(w http.ResponseWriter, r *http.Request, s *session) {
+	a.userAction(w, r, s, "sessions", func(id string) error {
+		if _, ok := kit.CanonicalID(id); !ok {
+			return model.NotFoundf("user %q", id)
+		}
+		return a.Svc.Tokens.RevokeRefreshTokens(r.Context(), a.actor(r, s), kit.TenantScope{}, tokens.RevokeRefreshTokensRequest{UserID: id})
+	})
+}
+
+// deleteUser deletes only when the admin typed the user's email (or id) to confirm.
+func (a *Admin) deleteUser(w http.ResponseWriter, r *http.Request, s *session) {
+	o, ok := a.loadUser(w, r, s)
+	if !ok {
+		return
+	}
+	u := viewUser(o, nil)
+	want := u.Email
+	if want == "" {
+		want = u.ID
+	}
+	if typed := strings.TrimSpace(r.PostForm.Get("confirm")); typed != want {
+		a.showUser(w, r, s, http.StatusBadRequest, "", "The user was not deleted: type "+want+" exactly to confirm.")
+		return
+	}
+	if err := a.Svc.Identity.DeleteUser(r.Context(), a.actor(r, s), kit.TenantScope{}, u.ID); err != nil {
+		a.fail(w, r, s, "delete user", err)
+		return
+	}
+	http.Redirect(w, r, "/admin/users?deleted=1", http.StatusSeeOther)
+}
