@@ -106,6 +106,13 @@ func (a *Admin) routes() []route {
 		{Pattern: "POST /admin/users/{id}/require-password-change", Action: ManageUsers, Handler: a.requirePasswordChange},
 		{Pattern: "POST /admin/users/{id}/end-sessions", Action: ManageUsers, Handler: a.endUserSessions},
 		{Pattern: "POST /admin/users/{id}/delete", Action: DeleteUsers, Handler: a.deleteUser},
+		{Pattern: "GET /admin/applications", Action: ViewApplications, Handler: a.applications},
+		{Pattern: "GET /admin/applications/{id}", Action: ViewApplications, Handler: a.application},
+		{Pattern: "POST /admin/applications/{id}/oauth", Action: ManageApplications, Handler: a.updateOAuth},
+		{Pattern: "POST /admin/applications/{id}/secret", Action: ManageApplications, Handler: a.showSecret},
+		{Pattern: "POST /admin/applications/{id}/rotate-secret", Action: ManageApplications, Handler: a.rotateSecret},
+		{Pattern: "POST /admin/applications/{id}/roles", Action: ManageApplications, Handler: a.addRole},
+		{Pattern: "POST /admin/applications/{id}/roles/{roleId}/delete", Action: ManageApplications, Handler: a.deleteRole},
 		{Pattern: "GET /admin/audit-log", Action: ViewAuditLog, Handler: a.auditLog},
 		{Pattern: "GET /admin/audit-log/export", Action: ViewAuditLog, Handler: a.exportAuditLog},
 	}

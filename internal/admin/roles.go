@@ -15,6 +15,11 @@ const (
 	ViewUsers     Action = "users.view"
 	ManageUsers   Action = "users.manage"
 	DeleteUsers   Action = "users.delete"
+	// Applications: ViewApplications shows settings and roles (never the
+	// client secret); ManageApplications changes them, shows and rotates
+	// the secret.
+	ViewApplications   Action = "applications.view"
+	ManageApplications Action = "applications.manage"
 )
 
 // SuperRole may do everything.
@@ -31,6 +36,9 @@ var actionRoles = map[Action][]string{
 	ViewUsers:     {"user_manager", "user_deleter", "user_support_manager", "user_support_viewer"},
 	ManageUsers:   {"user_manager", "user_support_manager"},
 	DeleteUsers:   {"user_deleter"},
+	// application_deleter may see applications; deleting them has no page yet.
+	ViewApplications:   {"application_manager", "application_deleter"},
+	ManageApplications: {"application_manager"},
 }
 
 // adminRoles are the roles of the admin application that open the admin UI.
@@ -79,6 +87,7 @@ type navItem struct {
 var navigation = []navItem{
 	{"dashboard", "Dashboard", "/admin", ViewDashboard},
 	{"users", "Users", "/admin/users", ViewUsers},
+	{"applications", "Applications", "/admin/applications", ViewApplications},
 	{"api-keys", "API keys", "/admin/api-keys", ViewAPIKeys},
 	{"audit-log", "Audit log", "/admin/audit-log", ViewAuditLog},
 }

@@ -34,20 +34,29 @@ func matrixRequests(initialKeyID string) []request {
 		{"create user", "POST", "/admin/users", url.Values{}, admin.ManageUsers},
 		{"deactivate user", "POST", "/admin/users/00000000-0000-4000-8000-000000000000/deactivate", url.Values{}, admin.ManageUsers},
 		{"delete user", "POST", "/admin/users/00000000-0000-4000-8000-000000000000/delete", url.Values{}, admin.DeleteUsers},
+		{"applications", "GET", "/admin/applications", nil, admin.ViewApplications},
+		{"application page", "GET", "/admin/applications/" + adminAppID, nil, admin.ViewApplications},
+		{"edit oauth", "POST", "/admin/applications/00000000-0000-4000-8000-000000000000/oauth", url.Values{}, admin.ManageApplications},
+		{"show secret", "POST", "/admin/applications/" + adminAppID + "/secret", url.Values{}, admin.ManageApplications},
+		{"rotate secret", "POST", "/admin/applications/00000000-0000-4000-8000-000000000000/rotate-secret", url.Values{}, admin.ManageApplications},
+		{"add role", "POST", "/admin/applications/00000000-0000-4000-8000-000000000000/roles", url.Values{}, admin.ManageApplications},
+		{"delete role", "POST", "/admin/applications/00000000-0000-4000-8000-000000000000/roles/00000000-0000-4000-8000-000000000001/delete", url.Values{}, admin.ManageApplications},
 	}
 }
 
 // allowedByRole is, independently of the server's table, what each role may
 // do; everything else must be refused with 403.
 var allowedByRole = map[string][]admin.Action{
-	"admin":                {admin.ViewDashboard, admin.ViewAPIKeys, admin.ManageAPIKeys, admin.ViewAuditLog, admin.ViewUsers, admin.ManageUsers, admin.DeleteUsers},
+	"admin": {admin.ViewDashboard, admin.ViewAPIKeys, admin.ManageAPIKeys, admin.ViewAuditLog, admin.ViewUsers, admin.ManageUsers, admin.DeleteUsers,
+		admin.ViewApplications, admin.ManageApplications},
 	"api_key_manager":      {admin.ViewDashboard, admin.ViewAPIKeys, admin.ManageAPIKeys},
 	"audit_log_viewer":     {admin.ViewDashboard, admin.ViewAuditLog},
 	"user_manager":         {admin.ViewDashboard, admin.ViewUsers, admin.ManageUsers},
 	"user_deleter":         {admin.ViewDashboard, admin.ViewUsers, admin.DeleteUsers},
 	"user_support_manager": {admin.ViewDashboard, admin.ViewUsers, admin.ManageUsers},
 	"user_support_viewer":  {admin.ViewDashboard, admin.ViewUsers},
-	"application_manager":  {admin.ViewDashboard},
+	"application_manager":  {admin.ViewDashboard, admin.ViewApplications, admin.ManageApplications},
+	"application_deleter":  {admin.ViewDashboard, admin.ViewApplications},
 	"tenant_manager":       {admin.ViewDashboard},
 	"key_manager":          {admin.ViewDashboard},
 	"system_manager":       {admin.ViewDashboard},

@@ -118,7 +118,7 @@ func viewUser(o kit.Object, appNames map[string]string) userView {
 
 func (a *Admin) appNames(r *http.Request) map[string]string {
 	names := map[string]string{}
-	apps, err := a.Svc.Tenancy.Applications(r.Context(), kit.TenantScope{}, true)
+	apps, err := a.allApplications(r)
 	if err != nil {
 		return names
 	}

@@ -49,6 +49,11 @@ func TestUsersPages(t *testing.T) {
 			t.Fatalf("user page: %d %s", page.status, page.body)
 		}
 		csrf := page.csrf(t)
+		var me struct{ User struct{ ID string } }
+		e.api("GET", "/api/user?email=admin%40example.com", nil, 200).JSON(t, &me)
+		if p := br.get("/admin/users/" + me.User.ID); !strings.Contains(p.body, "<li>FusionAuth: admin</li>") {
+			t.Errorf("the admin's page does not show the admin role: %s", p.body)
+		}
 		for _, c := range []struct{ action, notice string }{
 			{"deactivate", "The user was deactivated"},
 			{"reactivate", "The user was reactivated"},
