@@ -161,6 +161,11 @@ describe('admin UI in Chromium', () => {
     await accessible(page, 'audit-log');
     await page.goto(`${latch.url}/admin/runbook`);
     await accessible(page, 'runbook');
+    await page.goto(`${latch.url}/admin/applications`);
+    await accessible(page, 'applications');
+    await page.getByRole('link', { name: 'FusionAuth' }).click();
+    await page.getByRole('heading', { name: 'FusionAuth', level: 1 }).waitFor();
+    await accessible(page, 'application');
   });
 
   test('sign out ends the session', async () => {
