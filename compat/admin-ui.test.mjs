@@ -166,6 +166,13 @@ describe('admin UI in Chromium', () => {
     await page.getByRole('link', { name: 'FusionAuth' }).click();
     await page.getByRole('heading', { name: 'FusionAuth', level: 1 }).waitFor();
     await accessible(page, 'application');
+    await page.goto(`${latch.url}/admin/ip-acls/new`);
+    await accessible(page, 'ip-acl-new');
+    await page.locator('#name').fill('office');
+    await Promise.all([page.waitForURL(/\/admin\/ip-acls\/[0-9a-f-]{36}/), page.getByRole('button', { name: 'Save list' }).click()]);
+    await accessible(page, 'ip-acl');
+    await page.goto(`${latch.url}/admin/ip-acls`);
+    await accessible(page, 'ip-acls');
   });
 
   test('sign out ends the session', async () => {

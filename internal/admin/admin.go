@@ -113,6 +113,12 @@ func (a *Admin) routes() []route {
 		{Pattern: "POST /admin/applications/{id}/rotate-secret", Action: ManageApplications, Handler: a.rotateSecret},
 		{Pattern: "POST /admin/applications/{id}/roles", Action: ManageApplications, Handler: a.addRole},
 		{Pattern: "POST /admin/applications/{id}/roles/{roleId}/delete", Action: ManageApplications, Handler: a.deleteRole},
+		{Pattern: "GET /admin/ip-acls", Action: ViewIPACLs, Handler: a.ipACLs},
+		{Pattern: "GET /admin/ip-acls/new", Action: ManageIPACLs, Handler: a.newIPACL},
+		{Pattern: "POST /admin/ip-acls", Action: ManageIPACLs, Handler: a.saveIPACL},
+		{Pattern: "GET /admin/ip-acls/{id}", Action: ViewIPACLs, Handler: a.ipACL},
+		{Pattern: "POST /admin/ip-acls/{id}", Action: ManageIPACLs, Handler: a.saveIPACL},
+		{Pattern: "POST /admin/ip-acls/{id}/delete", Action: DeleteIPACLs, Handler: a.deleteIPACL},
 		{Pattern: "GET /admin/audit-log", Action: ViewAuditLog, Handler: a.auditLog},
 		{Pattern: "GET /admin/audit-log/export", Action: ViewAuditLog, Handler: a.exportAuditLog},
 	}

@@ -20,6 +20,9 @@ const (
 	// the secret.
 	ViewApplications   Action = "applications.view"
 	ManageApplications Action = "applications.manage"
+	ViewIPACLs         Action = "ipAcls.view"
+	ManageIPACLs       Action = "ipAcls.manage"
+	DeleteIPACLs       Action = "ipAcls.delete"
 )
 
 // SuperRole may do everything.
@@ -39,6 +42,9 @@ var actionRoles = map[Action][]string{
 	// application_deleter may see applications; deleting them has no page yet.
 	ViewApplications:   {"application_manager", "application_deleter"},
 	ManageApplications: {"application_manager"},
+	ViewIPACLs:         {"acl_manager", "acl_deleter"},
+	ManageIPACLs:       {"acl_manager"},
+	DeleteIPACLs:       {"acl_deleter"},
 }
 
 // adminRoles are the roles of the admin application that open the admin UI.
@@ -89,5 +95,6 @@ var navigation = []navItem{
 	{"users", "Users", "/admin/users", ViewUsers},
 	{"applications", "Applications", "/admin/applications", ViewApplications},
 	{"api-keys", "API keys", "/admin/api-keys", ViewAPIKeys},
+	{"ip-acls", "IP lists", "/admin/ip-acls", ViewIPACLs},
 	{"audit-log", "Audit log", "/admin/audit-log", ViewAuditLog},
 }

@@ -41,6 +41,12 @@ func matrixRequests(initialKeyID string) []request {
 		{"rotate secret", "POST", "/admin/applications/00000000-0000-4000-8000-000000000000/rotate-secret", url.Values{}, admin.ManageApplications},
 		{"add role", "POST", "/admin/applications/00000000-0000-4000-8000-000000000000/roles", url.Values{}, admin.ManageApplications},
 		{"delete role", "POST", "/admin/applications/00000000-0000-4000-8000-000000000000/roles/00000000-0000-4000-8000-000000000001/delete", url.Values{}, admin.ManageApplications},
+		{"ip lists", "GET", "/admin/ip-acls", nil, admin.ViewIPACLs},
+		{"ip list page", "GET", "/admin/ip-acls/00000000-0000-4000-8000-000000000000", nil, admin.ViewIPACLs},
+		{"new ip list form", "GET", "/admin/ip-acls/new", nil, admin.ManageIPACLs},
+		{"create ip list", "POST", "/admin/ip-acls", url.Values{"entries": {"Wave *"}}, admin.ManageIPACLs},
+		{"update ip list", "POST", "/admin/ip-acls/00000000-0000-4000-8000-000000000000", url.Values{}, admin.ManageIPACLs},
+		{"delete ip list", "POST", "/admin/ip-acls/00000000-0000-4000-8000-000000000000/delete", url.Values{}, admin.DeleteIPACLs},
 	}
 }
 
@@ -48,7 +54,7 @@ func matrixRequests(initialKeyID string) []request {
 // do; everything else must be refused with 403.
 var allowedByRole = map[string][]admin.Action{
 	"admin": {admin.ViewDashboard, admin.ViewAPIKeys, admin.ManageAPIKeys, admin.ViewAuditLog, admin.ViewUsers, admin.ManageUsers, admin.DeleteUsers,
-		admin.ViewApplications, admin.ManageApplications},
+		admin.ViewApplications, admin.ManageApplications, admin.ViewIPACLs, admin.ManageIPACLs, admin.DeleteIPACLs},
 	"api_key_manager":      {admin.ViewDashboard, admin.ViewAPIKeys, admin.ManageAPIKeys},
 	"audit_log_viewer":     {admin.ViewDashboard, admin.ViewAuditLog},
 	"user_manager":         {admin.ViewDashboard, admin.ViewUsers, admin.ManageUsers},
@@ -58,6 +64,8 @@ var allowedByRole = map[string][]admin.Action{
 	"application_manager":  {admin.ViewDashboard, admin.ViewApplications, admin.ManageApplications},
 	"application_deleter":  {admin.ViewDashboard, admin.ViewApplications},
 	"tenant_manager":       {admin.ViewDashboard},
+	"acl_manager":          {admin.ViewDashboard, admin.ViewIPACLs, admin.ManageIPACLs},
+	"acl_deleter":          {admin.ViewDashboard, admin.ViewIPACLs, admin.DeleteIPACLs},
 	"key_manager":          {admin.ViewDashboard},
 	"system_manager":       {admin.ViewDashboard},
 }
