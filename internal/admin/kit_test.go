@@ -62,8 +62,19 @@ func (e *env) admin(email string, roles ...string) string {
 }
 
 type browser struct {
-	e *env
-	c *http.Client
+	e    *env
+	c    *http.Client
+	base string // where relative addresses go; the test server when ""
+}
+
+func (b *browser) url(u string) string {
+	if !strings.HasPrefix(u, "/") {
+		return u
+	}
+	if b.base != "" {
+		return b.base + u
+	}
+	return b.e.s.URL + u
 }
 
 type page struct {
@@ -91,16 +102,13 @@ func (b *browser) do(req *http.Request) *page {
 
 func (b *browser) get(u string) *page {
 	b.e.t.Helper()
-	req, _ := http.NewRequest("GET", b.e.s.URL+u, nil)
+	req, _ := http.NewRequest("GET", b.url(u), nil)
 	return b.do(req)
 }
 
 func (b *browser) post(u string, form url.Values) *page {
 	b.e.t.Helper()
-	if strings.HasPrefix(u, "/") {
-		u = b.e.s.URL + u
-	}
-	req, _ := http.NewRequest("POST", u, strings.NewReader(form.Encode()))
+	req, _ := http.NewRequest("POST", b.url(u), strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return b.do(req)
 }
