@@ -97,6 +97,18 @@ describe('admin UI in Chromium', () => {
     await page.goto(`${latch.url}/admin/users?q=jane`);
     assert.match(await page.locator('table').innerText(), /jane@example\.com/);
     await accessible(page, 'users');
+    await page.getByRole('link', { name: 'jane@example.com' }).click();
+    await page.getByRole('link', { name: 'Edit profile' }).click();
+    await page.getByRole('heading', { name: 'Edit jane@example.com', level: 1 }).waitFor();
+    await accessible(page, 'user-edit');
+    await page.locator('#lastName').fill('Doe');
+    await Promise.all([page.waitForURL(/done=saved/), page.getByRole('button', { name: 'Save user' }).click()]);
+    assert.match(await page.getByRole('status').first().innerText(), /The user was saved/);
+    // The admin's own page: the admin application's roles as checkboxes.
+    await page.goto(`${latch.url}/admin/users?q=${encodeURIComponent('email:' + EMAIL)}`);
+    await page.getByRole('link', { name: EMAIL, exact: true }).click();
+    assert.ok(await page.getByRole('group', { name: 'Roles in FusionAuth' }).getByLabel('admin', { exact: true }).isChecked());
+    await accessible(page, 'user-admin');
   });
 
   test('create a restricted key with the grid and copy its value, shown once', async () => {

@@ -20,9 +20,13 @@ const (
 	// the secret.
 	ViewApplications   Action = "applications.view"
 	ManageApplications Action = "applications.manage"
-	ViewIPACLs         Action = "ipAcls.view"
-	ManageIPACLs       Action = "ipAcls.manage"
-	DeleteIPACLs       Action = "ipAcls.delete"
+	// ManageAdmins changes an administrator's profile (whose email leads
+	// to a password reset) or anyone's roles in the admin application: only
+	// admin may, so no other role can raise its own rights.
+	ManageAdmins Action = "users.admins"
+	ViewIPACLs   Action = "ipAcls.view"
+	ManageIPACLs Action = "ipAcls.manage"
+	DeleteIPACLs Action = "ipAcls.delete"
 )
 
 // SuperRole may do everything.
@@ -45,6 +49,7 @@ var actionRoles = map[Action][]string{
 	ViewIPACLs:         {"acl_manager", "acl_deleter"},
 	ManageIPACLs:       {"acl_manager"},
 	DeleteIPACLs:       {"acl_deleter"},
+	ManageAdmins:       nil, // admin only
 }
 
 // adminRoles are the roles of the admin application that open the admin UI.

@@ -1,10 +1,12 @@
 package admin
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -30,12 +32,35 @@ type userView struct {
 	LastLogin, Inserted                 int64
 	Registrations                       []registrationView
 	Groups                              []string
-	TwoFactor                           []string
+	TwoFactor                           []twoFactorView
+	FirstName, LastName                 string
 }
+
+type twoFactorView struct{ ID, Method, Detail string }
 
 type registrationView struct {
 	ApplicationID, Application string
 	Roles                      []string
+	// Options are the application's roles, for the roles form; CanEdit
+	// says whether this admin may change them.
+	Options []roleOption
+	CanEdit bool
+}
+
+type roleOption struct {
+	Name    string
+	Checked bool
+}
+
+// isAdministrator reports whether the user is registered to the admin
+// application: their profile and admin roles are changed by admins only.
+func (u userView) isAdministrator() bool {
+	for _, r := range u.Registrations {
+		if r.ApplicationID == model.AdminApplicationID {
+			return true
+		}
+	}
+	return false
 }
 
 func str(o kit.Object, k string) string { v, _ := o[k].(string); return v }
@@ -93,6 +118,7 @@ func viewUser(o kit.Object, appNames map[string]string) userView {
 	u.Active, _ = m["active"].(bool)
 	u.Verified, _ = m["verified"].(bool)
 	u.ChangeRequired, _ = m["passwordChangeRequired"].(bool)
+	u.FirstName, u.LastName = str(m, "firstName"), str(m, "lastName")
 	u.Name = str(m, "fullName")
 	if u.Name == "" {
 		u.Name = strings.TrimSpace(str(m, "firstName") + " " + str(m, "lastName"))
@@ -110,7 +136,8 @@ func viewUser(o kit.Object, appNames map[string]string) userView {
 	}
 	if tf, ok := m["twoFactor"].(kit.Object); ok {
 		for _, meth := range objects(tf["methods"]) {
-			u.TwoFactor = append(u.TwoFactor, str(meth, "method"))
+			u.TwoFactor = append(u.TwoFactor, twoFactorView{ID: str(meth, "id"), Method: str(meth, "method"),
+				Detail: cmp.Or(str(meth, "email"), str(meth, "mobilePhone"))})
 		}
 	}
 	return u
@@ -180,10 +207,21 @@ func (a *Admin) users(w http.ResponseWriter, r *http.Request, s *session) {
 type userPage struct {
 	User                 userView
 	Logins               []*store.LoginRecord
+	Sessions             []sessionView
 	Audit                []*model.AuditLog
 	CanManage, CanDelete bool
-	Notice               string
-	Error                string
+	// CanEdit: the profile may be changed by this admin (an administrator's
+	// only by admins).
+	CanEdit bool
+	Notice  string
+	Error   string
+}
+
+// sessionView is one of the user's refresh tokens (a signed-in session).
+type sessionView struct {
+	Application    string
+	Started        int64
+	Device, Client string
 }
 
 func (a *Admin) loadUser(w http.ResponseWriter, r *http.Request, s *session) (kit.Object, bool) {
@@ -204,9 +242,42 @@ func (a *Admin) showUser(w http.ResponseWriter, r *http.Request, s *session, sta
 	if !ok {
 		return
 	}
-	p := userPage{User: viewUser(o, a.appNames(r)), CanManage: Allowed(s.Roles, ManageUsers), CanDelete: Allowed(s.Roles, DeleteUsers),
+	apps, err := a.allApplications(r)
+	if err != nil {
+		a.fail(w, r, s, "list applications", err)
+		return
+	}
+	names, roles := map[string]string{}, map[string][]roleView{}
+	for _, o := range apps {
+		v := viewApp(o, nil)
+		names[v.ID], roles[v.ID] = v.Name, v.Roles
+	}
+	p := userPage{User: viewUser(o, names), CanManage: Allowed(s.Roles, ManageUsers), CanDelete: Allowed(s.Roles, DeleteUsers),
 		Notice: notice, Error: errMsg}
-	var err error
+	p.CanEdit = p.CanManage && (!p.User.isAdministrator() || Allowed(s.Roles, ManageAdmins))
+	for i := range p.User.Registrations {
+		reg := &p.User.Registrations[i]
+		reg.CanEdit = p.CanManage && (reg.ApplicationID != model.AdminApplicationID || Allowed(s.Roles, ManageAdmins))
+		for _, rv := range roles[reg.ApplicationID] {
+			reg.Options = append(reg.Options, roleOption{Name: rv.Name, Checked: slices.Contains(reg.Roles, rv.Name)})
+		}
+	}
+	tokens, err := a.Svc.Tokens.RefreshTokensOfUser(r.Context(), kit.TenantScope{}, p.User.ID)
+	if err != nil {
+		a.fail(w, r, s, "user sessions", err)
+		return
+	}
+	for _, t := range tokens {
+		sv := sessionView{Application: cmp.Or(names[t.ApplicationID], t.ApplicationID), Started: t.StartInstant}
+		if dev, ok := t.MetaData["device"].(kit.Object); ok {
+			sv.Device, _ = dev["description"].(string)
+			if sv.Device == "" {
+				sv.Device, _ = dev["name"].(string)
+			}
+			sv.Client, _ = dev["lastAccessedAddress"].(string)
+		}
+		p.Sessions = append(p.Sessions, sv)
+	}
 	if p.Logins, err = a.Svc.Store().Read().LoginRecords(r.Context(), p.User.ID, 10); err != nil {
 		a.fail(w, r, s, "user logins", err)
 		return
@@ -221,7 +292,8 @@ func (a *Admin) showUser(w http.ResponseWriter, r *http.Request, s *session, sta
 func (a *Admin) user(w http.ResponseWriter, r *http.Request, s *session) {
 	notice := map[string]string{"created": "The user was created.", "deactivated": "The user was deactivated.",
 		"reactivated": "The user was reactivated.", "password": "The user must change their password at the next sign-in.",
-		"sessions": "The user's sessions were ended."}[r.URL.Query().Get("done")]
+		"sessions": "The user's sessions were ended.", "saved": "The user was saved.", "roles": "The roles were saved.",
+		"two-factor": "The two-factor method was removed."}[r.URL.Query().Get("done")]
 	a.showUser(w, r, s, http.StatusOK, notice, "")
 }
 

@@ -51,7 +51,7 @@ func TestUsersPages(t *testing.T) {
 		csrf := page.csrf(t)
 		var me struct{ User struct{ ID string } }
 		e.api("GET", "/api/user?email=admin%40example.com", nil, 200).JSON(t, &me)
-		if p := br.get("/admin/users/" + me.User.ID); !strings.Contains(p.body, "<li>FusionAuth: admin</li>") {
+		if p := br.get("/admin/users/" + me.User.ID); !strings.Contains(p.body, `value="admin" checked`) {
 			t.Errorf("the admin's page does not show the admin role: %s", p.body)
 		}
 		for _, c := range []struct{ action, notice string }{
