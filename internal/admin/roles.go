@@ -27,6 +27,11 @@ const (
 	ViewIPACLs   Action = "ipAcls.view"
 	ManageIPACLs Action = "ipAcls.manage"
 	DeleteIPACLs Action = "ipAcls.delete"
+	// Signing keys: ManageSigningKeys generates, imports, renames, rotates
+	// (which names the new key in the tenants and applications that named
+	// the old one) and deletes.
+	ViewSigningKeys   Action = "signingKeys.view"
+	ManageSigningKeys Action = "signingKeys.manage"
 )
 
 // SuperRole may do everything.
@@ -50,6 +55,8 @@ var actionRoles = map[Action][]string{
 	ManageIPACLs:       {"acl_manager"},
 	DeleteIPACLs:       {"acl_deleter"},
 	ManageAdmins:       nil, // admin only
+	ViewSigningKeys:    {"key_manager"},
+	ManageSigningKeys:  {"key_manager"},
 }
 
 // adminRoles are the roles of the admin application that open the admin UI.
@@ -100,6 +107,7 @@ var navigation = []navItem{
 	{"users", "Users", "/admin/users", ViewUsers},
 	{"applications", "Applications", "/admin/applications", ViewApplications},
 	{"api-keys", "API keys", "/admin/api-keys", ViewAPIKeys},
+	{"signing-keys", "Signing keys", "/admin/signing-keys", ViewSigningKeys},
 	{"ip-acls", "IP lists", "/admin/ip-acls", ViewIPACLs},
 	{"audit-log", "Audit log", "/admin/audit-log", ViewAuditLog},
 }

@@ -49,6 +49,14 @@ func matrixRequests(initialKeyID, adminUserID string) []request {
 		{"rotate secret", "POST", "/admin/applications/00000000-0000-4000-8000-000000000000/rotate-secret", url.Values{}, admin.ManageApplications},
 		{"add role", "POST", "/admin/applications/00000000-0000-4000-8000-000000000000/roles", url.Values{}, admin.ManageApplications},
 		{"delete role", "POST", "/admin/applications/00000000-0000-4000-8000-000000000000/roles/00000000-0000-4000-8000-000000000001/delete", url.Values{}, admin.ManageApplications},
+		{"signing keys", "GET", "/admin/signing-keys", nil, admin.ViewSigningKeys},
+		{"signing key page", "GET", "/admin/signing-keys/00000000-0000-4000-8000-000000000000", nil, admin.ViewSigningKeys},
+		{"new signing key form", "GET", "/admin/signing-keys/new", nil, admin.ManageSigningKeys},
+		{"generate signing key", "POST", "/admin/signing-keys", url.Values{}, admin.ManageSigningKeys},
+		{"import signing key", "POST", "/admin/signing-keys/import", url.Values{}, admin.ManageSigningKeys},
+		{"rename signing key", "POST", "/admin/signing-keys/00000000-0000-4000-8000-000000000000", url.Values{}, admin.ManageSigningKeys},
+		{"rotate signing key", "POST", "/admin/signing-keys/00000000-0000-4000-8000-000000000000/rotate", url.Values{}, admin.ManageSigningKeys},
+		{"delete signing key", "POST", "/admin/signing-keys/00000000-0000-4000-8000-000000000000/delete", url.Values{}, admin.ManageSigningKeys},
 		{"ip lists", "GET", "/admin/ip-acls", nil, admin.ViewIPACLs},
 		{"ip list page", "GET", "/admin/ip-acls/00000000-0000-4000-8000-000000000000", nil, admin.ViewIPACLs},
 		{"new ip list form", "GET", "/admin/ip-acls/new", nil, admin.ManageIPACLs},
@@ -62,7 +70,8 @@ func matrixRequests(initialKeyID, adminUserID string) []request {
 // do; everything else must be refused with 403.
 var allowedByRole = map[string][]admin.Action{
 	"admin": {admin.ViewDashboard, admin.ViewAPIKeys, admin.ManageAPIKeys, admin.ViewAuditLog, admin.ViewUsers, admin.ManageUsers, admin.DeleteUsers,
-		admin.ViewApplications, admin.ManageApplications, admin.ViewIPACLs, admin.ManageIPACLs, admin.DeleteIPACLs, admin.ManageAdmins},
+		admin.ViewApplications, admin.ManageApplications, admin.ViewIPACLs, admin.ManageIPACLs, admin.DeleteIPACLs, admin.ManageAdmins,
+		admin.ViewSigningKeys, admin.ManageSigningKeys},
 	"api_key_manager":      {admin.ViewDashboard, admin.ViewAPIKeys, admin.ManageAPIKeys},
 	"audit_log_viewer":     {admin.ViewDashboard, admin.ViewAuditLog},
 	"user_manager":         {admin.ViewDashboard, admin.ViewUsers, admin.ManageUsers},
@@ -74,7 +83,7 @@ var allowedByRole = map[string][]admin.Action{
 	"tenant_manager":       {admin.ViewDashboard},
 	"acl_manager":          {admin.ViewDashboard, admin.ViewIPACLs, admin.ManageIPACLs},
 	"acl_deleter":          {admin.ViewDashboard, admin.ViewIPACLs, admin.DeleteIPACLs},
-	"key_manager":          {admin.ViewDashboard},
+	"key_manager":          {admin.ViewDashboard, admin.ViewSigningKeys, admin.ManageSigningKeys},
 	"system_manager":       {admin.ViewDashboard},
 }
 
