@@ -30,6 +30,9 @@ const (
 	// Signing keys: ManageSigningKeys generates, imports, renames, rotates
 	// (which names the new key in the tenants and applications that named
 	// the old one) and deletes.
+	ViewTenants       Action = "tenants.view"
+	ManageTenants     Action = "tenants.manage"
+	DeleteTenants     Action = "tenants.delete"
 	ViewSigningKeys   Action = "signingKeys.view"
 	ManageSigningKeys Action = "signingKeys.manage"
 )
@@ -55,6 +58,9 @@ var actionRoles = map[Action][]string{
 	ManageIPACLs:       {"acl_manager"},
 	DeleteIPACLs:       {"acl_deleter"},
 	ManageAdmins:       nil, // admin only
+	ViewTenants:        {"tenant_manager", "tenant_deleter"},
+	ManageTenants:      {"tenant_manager"},
+	DeleteTenants:      {"tenant_deleter"},
 	ViewSigningKeys:    {"key_manager"},
 	ManageSigningKeys:  {"key_manager"},
 }
@@ -106,6 +112,7 @@ var navigation = []navItem{
 	{"dashboard", "Dashboard", "/admin", ViewDashboard},
 	{"users", "Users", "/admin/users", ViewUsers},
 	{"applications", "Applications", "/admin/applications", ViewApplications},
+	{"tenants", "Tenants", "/admin/tenants", ViewTenants},
 	{"api-keys", "API keys", "/admin/api-keys", ViewAPIKeys},
 	{"signing-keys", "Signing keys", "/admin/signing-keys", ViewSigningKeys},
 	{"ip-acls", "IP lists", "/admin/ip-acls", ViewIPACLs},
