@@ -33,6 +33,9 @@ const (
 	ViewTenants       Action = "tenants.view"
 	ManageTenants     Action = "tenants.manage"
 	DeleteTenants     Action = "tenants.delete"
+	ViewGroups        Action = "groups.view"
+	ManageGroups      Action = "groups.manage"
+	DeleteGroups      Action = "groups.delete"
 	ViewSigningKeys   Action = "signingKeys.view"
 	ManageSigningKeys Action = "signingKeys.manage"
 )
@@ -61,6 +64,9 @@ var actionRoles = map[Action][]string{
 	ViewTenants:        {"tenant_manager", "tenant_deleter"},
 	ManageTenants:      {"tenant_manager"},
 	DeleteTenants:      {"tenant_deleter"},
+	ViewGroups:         {"group_manager", "group_deleter"},
+	ManageGroups:       {"group_manager"},
+	DeleteGroups:       {"group_deleter"},
 	ViewSigningKeys:    {"key_manager"},
 	ManageSigningKeys:  {"key_manager"},
 }
@@ -113,6 +119,7 @@ var navigation = []navItem{
 	{"users", "Users", "/admin/users", ViewUsers},
 	{"applications", "Applications", "/admin/applications", ViewApplications},
 	{"tenants", "Tenants", "/admin/tenants", ViewTenants},
+	{"groups", "Groups", "/admin/groups", ViewGroups},
 	{"api-keys", "API keys", "/admin/api-keys", ViewAPIKeys},
 	{"signing-keys", "Signing keys", "/admin/signing-keys", ViewSigningKeys},
 	{"ip-acls", "IP lists", "/admin/ip-acls", ViewIPACLs},
