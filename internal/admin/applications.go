@@ -106,7 +106,7 @@ func (a *Admin) showApplication(w http.ResponseWriter, r *http.Request, s *sessi
 	if cfg, err := a.Svc.Tenancy.ApplicationConfig(r.Context(), p.App.ID); err == nil {
 		p.App.HasSecret = cfg.OAuthConfiguration.ClientSecret != ""
 	}
-	p.CanManage = Allowed(s.Roles, ManageApplications)
+	p.CanManage = Allowed(s.Roles, ManageApplications) && (!p.App.Builtin || Allowed(s.Roles, ManageAdmins))
 	if p.Redirects == "" {
 		p.Redirects = strings.Join(p.App.RedirectURLs, "\n")
 	}
@@ -144,8 +144,23 @@ func (a *Admin) patchApp(r *http.Request, s *session, oauth map[string]any) erro
 	return err
 }
 
+// mayChangeAdminApp refuses (403) changing the admin application's OAuth
+// settings or seeing its secret without ManageAdmins: a redirect URL there
+// would receive admins' authorization codes.
+func (a *Admin) mayChangeAdminApp(w http.ResponseWriter, r *http.Request, s *session) bool {
+	if r.PathValue("id") == model.AdminApplicationID && !Allowed(s.Roles, ManageAdmins) {
+		a.message(w, r, s, http.StatusForbidden, "Not allowed",
+			"Only an admin with the admin role may change the admin application's OAuth settings or see its client secret.")
+		return false
+	}
+	return true
+}
+
 // updateOAuth saves the redirect URLs (one a line) and the logout URL.
 func (a *Admin) updateOAuth(w http.ResponseWriter, r *http.Request, s *session) {
+	if !a.mayChangeAdminApp(w, r, s) {
+		return
+	}
 	raw := r.PostForm.Get("redirectURLs")
 	urls := []string{}
 	for _, line := range strings.Split(raw, "\n") {
@@ -159,6 +174,9 @@ func (a *Admin) updateOAuth(w http.ResponseWriter, r *http.Request, s *session) 
 
 // showSecret shows the client secret on request (a POST: never in a URL or history).
 func (a *Admin) showSecret(w http.ResponseWriter, r *http.Request, s *session) {
+	if !a.mayChangeAdminApp(w, r, s) {
+		return
+	}
 	cfg, err := a.Svc.Tenancy.ApplicationConfig(r.Context(), r.PathValue("id"))
 	if errors.Is(err, model.ErrNotFound) {
 		a.message(w, r, s, http.StatusNotFound, "No such application", "This application does not exist; it may have been deleted.")
@@ -173,6 +191,9 @@ func (a *Admin) showSecret(w http.ResponseWriter, r *http.Request, s *session) {
 
 // rotateSecret gives the application a new client secret and shows it.
 func (a *Admin) rotateSecret(w http.ResponseWriter, r *http.Request, s *session) {
+	if !a.mayChangeAdminApp(w, r, s) {
+		return
+	}
 	secret := secrets.Token(32)
 	if err := a.patchApp(r, s, map[string]any{"clientSecret": secret}); err != nil {
 		a.appChange(w, r, s, "", appPage{}, err)

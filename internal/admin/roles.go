@@ -21,8 +21,9 @@ const (
 	ViewApplications   Action = "applications.view"
 	ManageApplications Action = "applications.manage"
 	// ManageAdmins changes an administrator's profile (whose email leads
-	// to a password reset) or anyone's roles in the admin application: only
-	// admin may, so no other role can raise its own rights.
+	// to a password reset), anyone's roles in the admin application (a
+	// user's or a group's) and the admin application's OAuth settings and
+	// secret: only admin may, so no other role can raise its own rights.
 	ManageAdmins Action = "users.admins"
 	ViewIPACLs   Action = "ipAcls.view"
 	ManageIPACLs Action = "ipAcls.manage"
