@@ -37,6 +37,8 @@ const (
 	ViewGroups        Action = "groups.view"
 	ManageGroups      Action = "groups.manage"
 	DeleteGroups      Action = "groups.delete"
+	ViewEntities      Action = "entities.view"
+	ManageEntities    Action = "entities.manage"
 	ViewSigningKeys   Action = "signingKeys.view"
 	ManageSigningKeys Action = "signingKeys.manage"
 )
@@ -68,6 +70,8 @@ var actionRoles = map[Action][]string{
 	ViewGroups:         {"group_manager", "group_deleter"},
 	ManageGroups:       {"group_manager"},
 	DeleteGroups:       {"group_deleter"},
+	ViewEntities:       {"entity_manager"},
+	ManageEntities:     {"entity_manager"},
 	ViewSigningKeys:    {"key_manager"},
 	ManageSigningKeys:  {"key_manager"},
 }
@@ -121,6 +125,7 @@ var navigation = []navItem{
 	{"applications", "Applications", "/admin/applications", ViewApplications},
 	{"tenants", "Tenants", "/admin/tenants", ViewTenants},
 	{"groups", "Groups", "/admin/groups", ViewGroups},
+	{"entities", "Entities", "/admin/entities", ViewEntities},
 	{"api-keys", "API keys", "/admin/api-keys", ViewAPIKeys},
 	{"signing-keys", "Signing keys", "/admin/signing-keys", ViewSigningKeys},
 	{"ip-acls", "IP lists", "/admin/ip-acls", ViewIPACLs},
