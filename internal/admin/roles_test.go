@@ -3,6 +3,7 @@ package admin_test
 import (
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/latchid/latch/internal/admin"
@@ -119,6 +120,14 @@ var allowedByRole = map[string][]admin.Action{
 	"system_manager":       {admin.ViewDashboard},
 }
 
+// navigationPages are the navigation's entries beyond the dashboard, with
+// the action that opens each.
+var navigationPages = map[string]admin.Action{
+	"/admin/users": admin.ViewUsers, "/admin/applications": admin.ViewApplications, "/admin/tenants": admin.ViewTenants,
+	"/admin/groups": admin.ViewGroups, "/admin/entities": admin.ViewEntities, "/admin/api-keys": admin.ViewAPIKeys,
+	"/admin/signing-keys": admin.ViewSigningKeys, "/admin/ip-acls": admin.ViewIPACLs, "/admin/audit-log": admin.ViewAuditLog,
+}
+
 // TestRoleMatrix signs in one admin per role and tries every page and
 // action: the server refuses (403) each one the role does not allow,
 // whatever the navigation showed, and lets the others through.
@@ -138,6 +147,13 @@ func TestRoleMatrix(t *testing.T) {
 				t.Fatalf("sign-in: %d at %s", home.status, home.url)
 			}
 			csrf := home.csrf(t)
+			// The navigation shows exactly the pages the role may open.
+			for path, action := range navigationPages {
+				shown := strings.Contains(home.body, `href="`+path+`"`)
+				if want := slices.Contains(allowed, action); shown != want {
+					t.Errorf("navigation entry %s shown=%v, want %v", path, shown, want)
+				}
+			}
 			for _, rq := range matrixRequests(initial, target) {
 				want := slices.Contains(allowed, rq.action)
 				if got := admin.Allowed([]string{role}, rq.action); got != want {
