@@ -41,6 +41,8 @@ func matrixRequests(initialKeyID, adminUserID string) []request {
 		{"admin roles", "POST", "/admin/users/00000000-0000-4000-8000-000000000000/registrations/" + adminAppID + "/roles", url.Values{"role": {"admin"}}, admin.ManageAdmins},
 		{"edit an administrator", "GET", "/admin/users/" + adminUserID + "/edit", nil, admin.ManageAdmins},
 		{"remove an administrator's two-factor method", "POST", "/admin/users/" + adminUserID + "/two-factor/ABCD/delete", url.Values{}, admin.ManageAdmins},
+		{"deactivate an administrator", "POST", "/admin/users/" + adminUserID + "/deactivate", url.Values{}, admin.ManageAdmins},
+		{"delete an administrator", "POST", "/admin/users/" + adminUserID + "/delete", url.Values{"confirm": {"not the email"}}, admin.ManageAdmins},
 		{"update an administrator", "POST", "/admin/users/" + adminUserID + "/edit", url.Values{"email": {"taken-over@example.com"}}, admin.ManageAdmins},
 		{"delete user", "POST", "/admin/users/00000000-0000-4000-8000-000000000000/delete", url.Values{}, admin.DeleteUsers},
 		{"applications", "GET", "/admin/applications", nil, admin.ViewApplications},

@@ -32,7 +32,7 @@ func (a *Admin) loadEditable(w http.ResponseWriter, r *http.Request, s *session)
 	u := viewUser(o, nil)
 	if u.isAdministrator() && !Allowed(s.Roles, ManageAdmins) {
 		a.message(w, r, s, http.StatusForbidden, "Not allowed",
-			"This user is an administrator: only an admin with the admin role may change their profile or two-factor methods.")
+			"This user is an administrator: only an admin with the admin role may change their profile or two-factor methods, deactivate or delete them.")
 		return userView{}, false
 	}
 	return u, true

@@ -254,7 +254,8 @@ func (a *Admin) showUser(w http.ResponseWriter, r *http.Request, s *session, sta
 	}
 	p := userPage{User: viewUser(o, names), CanManage: Allowed(s.Roles, ManageUsers), CanDelete: Allowed(s.Roles, DeleteUsers),
 		Notice: notice, Error: errMsg}
-	p.CanEdit = p.CanManage && (!p.User.isAdministrator() || Allowed(s.Roles, ManageAdmins))
+	mayTouch := !p.User.isAdministrator() || Allowed(s.Roles, ManageAdmins)
+	p.CanEdit, p.CanDelete = p.CanManage && mayTouch, p.CanDelete && mayTouch
 	for i := range p.User.Registrations {
 		reg := &p.User.Registrations[i]
 		reg.CanEdit = p.CanManage && (reg.ApplicationID != model.AdminApplicationID || Allowed(s.Roles, ManageAdmins))
@@ -370,6 +371,10 @@ func (a *Admin) userAction(w http.ResponseWriter, r *http.Request, s *session, d
 }
 
 func (a *Admin) deactivateUser(w http.ResponseWriter, r *http.Request, s *session) {
+	// Locking an administrator out is for admins only.
+	if _, ok := a.loadEditable(w, r, s); !ok {
+		return
+	}
 	a.userAction(w, r, s, "deactivated", func(id string) error {
 		return a.Svc.Identity.DeactivateUser(r.Context(), a.actor(r, s), kit.TenantScope{}, id)
 	})
@@ -401,11 +406,10 @@ func (a *Admin) endUserSessions(w http.ResponseWriter, r *http.Request, s *sessi
 
 // deleteUser deletes only when the admin typed the user's email (or id) to confirm.
 func (a *Admin) deleteUser(w http.ResponseWriter, r *http.Request, s *session) {
-	o, ok := a.loadUser(w, r, s)
+	u, ok := a.loadEditable(w, r, s)
 	if !ok {
 		return
 	}
-	u := viewUser(o, nil)
 	want := u.Email
 	if want == "" {
 		want = u.ID
