@@ -36,10 +36,10 @@ type env struct {
 	tenant string
 }
 
-func start(t *testing.T, b testutil.Backend) *env {
+func start(t *testing.T, b testutil.Backend, opts ...testutil.Option) *env {
 	t.Helper()
 	clock := testutil.NewFakeClock()
-	s := testutil.StartServer(t, testutil.WithBackend(b), testutil.WithClock(clock), testutil.WithEnv("LATCH_MASTER_KEY", testutil.TestMasterKey))
+	s := testutil.StartServer(t, append([]testutil.Option{testutil.WithBackend(b), testutil.WithClock(clock), testutil.WithEnv("LATCH_MASTER_KEY", testutil.TestMasterKey)}, opts...)...)
 	e := &env{t: t, s: s, key: s.Setup(t), clock: clock}
 	var ts struct {
 		Tenants []struct {
