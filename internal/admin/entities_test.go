@@ -51,13 +51,24 @@ func TestEntityPages(t *testing.T) {
 		if stored() != secret {
 			t.Fatal("the shown secret is not the entity's")
 		}
+		// The client-credentials grant authenticates with it: without a
+		// scope the grant is refused, but only after the client
+		// authenticated (invalid_client for a wrong secret).
+		machine := e.browser()
+		authenticates := func(secret string) bool {
+			p := machine.post("/oauth2/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {secret}})
+			return p.status != 401 && !strings.Contains(p.body, "invalid_client")
+		}
+		if !authenticates(secret) || authenticates("wrong") {
+			t.Fatal("the shown secret does not authenticate the entity")
+		}
 		rotated := br.post("/admin/entities/"+id+"/rotate-secret", url.Values{"csrf_token": {csrf}})
 		rm := secretValue.FindStringSubmatch(rotated.body)
 		if rotated.status != 200 || rm == nil || rm[1] == secret {
 			t.Fatalf("rotate: %d", rotated.status)
 		}
-		if stored() != rm[1] {
-			t.Fatal("the rotated secret shown is not the entity's")
+		if stored() != rm[1] || authenticates(secret) || !authenticates(rm[1]) {
+			t.Fatal("the rotated secret shown is not the entity's, or the old one still works")
 		}
 		if list := br.get("/admin/entities?q=Lobby"); !strings.Contains(list.body, "Lobby printer") || strings.Contains(list.body, rm[1]) {
 			t.Fatalf("list: %s", list.body)
