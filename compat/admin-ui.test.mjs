@@ -83,6 +83,15 @@ describe('admin UI in Chromium', () => {
     const nav = await page.getByRole('navigation', { name: 'Admin' }).innerText();
     for (const item of ['Dashboard', 'Users', 'API keys', 'Audit log']) assert.match(nav, new RegExp(item));
     await accessible(page, 'dashboard');
+    // Keyboard: the first Tab reaches the skip link, which moves focus to the
+    // content; the navigation follows the skip link in order.
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Skip to content');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Dashboard');
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'main');
   });
 
   test('create a user', async () => {

@@ -122,6 +122,9 @@ func TestGroupPages(t *testing.T) {
 		if p := ab.post("/admin/groups/"+admins.Group.ID+"/members", url.Values{"csrf_token": {acsrf}, "loginId": {"member@example.com"}}); p.status != 200 || e.members(admins.Group.ID) != 1 {
 			t.Fatalf("the admin adds a member to the admin group: %d", p.status)
 		}
+		if p := ab.get("/admin/users/" + member.User.ID); !strings.Contains(p.body, `<a href="/admin/groups/`+admins.Group.ID+`">Admins</a>`) {
+			t.Errorf("the member's page does not name the group: %s", p.body)
+		}
 
 		// Deletion.
 		db := e.browser()

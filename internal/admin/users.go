@@ -208,6 +208,8 @@ type userPage struct {
 	User                 userView
 	Logins               []*store.LoginRecord
 	Sessions             []sessionView
+	Groups               []option // id and name
+	LinkGroups           bool
 	Audit                []*model.AuditLog
 	CanManage, CanDelete bool
 	// CanEdit: the profile may be changed by this admin (an administrator's
@@ -263,6 +265,22 @@ func (a *Admin) showUser(w http.ResponseWriter, r *http.Request, s *session, sta
 			reg.Options = append(reg.Options, roleOption{Name: rv.Name, Checked: slices.Contains(reg.Roles, rv.Name)})
 		}
 	}
+	if len(p.User.Groups) > 0 {
+		all, err := a.Svc.Groups.Groups(r.Context(), kit.TenantScope{})
+		if err != nil {
+			a.fail(w, r, s, "list groups", err)
+			return
+		}
+		groupNames := map[string]string{}
+		for _, o := range all {
+			g := viewGroup(o, nil)
+			groupNames[g.ID] = g.Name
+		}
+		for _, id := range p.User.Groups {
+			p.Groups = append(p.Groups, option{id, cmp.Or(groupNames[id], id)})
+		}
+	}
+	p.LinkGroups = Allowed(s.Roles, ViewGroups)
 	tokens, err := a.Svc.Tokens.RefreshTokensOfUser(r.Context(), kit.TenantScope{}, p.User.ID)
 	if err != nil {
 		a.fail(w, r, s, "user sessions", err)
