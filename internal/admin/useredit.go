@@ -22,6 +22,16 @@ type userEditPage struct {
 	Errors                               []string
 }
 
+// refuseSelf refuses (400) an admin deactivating or deleting themselves:
+// another admin must, so one always remains.
+func (a *Admin) refuseSelf(w http.ResponseWriter, r *http.Request, s *session, what string) bool {
+	if r.PathValue("id") != s.UserID {
+		return false
+	}
+	a.showUser(w, r, s, http.StatusBadRequest, "", "You cannot "+what+" yourself here: another admin can, so that one always remains.")
+	return true
+}
+
 // loadEditable loads the user of the path, refusing (403) when the user is an
 // administrator and this admin may not change administrators.
 func (a *Admin) loadEditable(w http.ResponseWriter, r *http.Request, s *session) (userView, bool) {
@@ -91,6 +101,13 @@ func (a *Admin) saveRoles(w http.ResponseWriter, r *http.Request, s *session) {
 		if !Allowed(s.Roles, ManageAdmins) {
 			a.message(w, r, s, http.StatusForbidden, "Not allowed",
 				"Only an admin with the admin role may change roles in the admin application.")
+			return
+		}
+		// An admin does not demote themselves: another admin must, so one
+		// always remains who can sign in and repair things.
+		if userID == s.UserID && !slices.Contains(r.PostForm["role"], SuperRole) {
+			a.showUser(w, r, s, http.StatusBadRequest, "",
+				"The roles were not saved: you cannot remove your own admin role. Another admin can, so that one always remains.")
 			return
 		}
 		if !a.requireReauth(w, r, s, "/admin/users/"+userID, "Changing an administrator's roles") {

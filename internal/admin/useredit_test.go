@@ -175,3 +175,45 @@ func TestUserEditing(t *testing.T) {
 		}
 	})
 }
+
+// An admin does not remove their own admin role, deactivate or delete
+// themselves: another admin must, so one always remains.
+func TestAdminCannotLockThemselvesOut(t *testing.T) {
+	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
+		e := start(t, b)
+		var me struct{ User struct{ ID, Email string } }
+		e.api("GET", "/api/user?email=admin%40example.com", nil, 200).JSON(t, &me)
+		br := e.browser()
+		csrf := br.signIn("admin@example.com", testPassword).csrf(t)
+		base := "/admin/users/" + me.User.ID
+		for _, c := range []struct {
+			path string
+			form url.Values
+		}{
+			{base + "/registrations/" + adminAppID + "/roles", url.Values{"role": {"user_manager"}}},
+			{base + "/deactivate", url.Values{}},
+			{base + "/delete", url.Values{"confirm": {"admin@example.com"}}},
+		} {
+			c.form.Set("csrf_token", csrf)
+			if p := br.post(c.path, c.form); p.status != 400 || !strings.Contains(p.body, "nother admin can") {
+				t.Errorf("%s: want 400 with the reason, got %d", c.path, p.status)
+			}
+		}
+		u := e.user(me.User.ID).User
+		if len(u.Registrations) != 1 || strings.Join(u.Registrations[0].Roles, ",") != "admin" {
+			t.Fatalf("the admin's roles changed: %+v", u.Registrations)
+		}
+		var active struct{ User struct{ Active bool } }
+		e.api("GET", "/api/user/"+me.User.ID, nil, 200).JSON(t, &active)
+		if !active.User.Active {
+			t.Fatal("the admin deactivated themselves")
+		}
+		// Another admin may.
+		e.admin("second@example.com", "admin")
+		sb := e.browser()
+		scsrf := sb.signIn("second@example.com", testPassword).csrf(t)
+		if p := sb.post(base+"/deactivate", url.Values{"csrf_token": {scsrf}}); p.status != 200 {
+			t.Fatalf("another admin deactivates: %d %s", p.status, p.body)
+		}
+	})
+}

@@ -390,7 +390,7 @@ func (a *Admin) userAction(w http.ResponseWriter, r *http.Request, s *session, d
 
 func (a *Admin) deactivateUser(w http.ResponseWriter, r *http.Request, s *session) {
 	// Locking an administrator out is for admins only.
-	if _, ok := a.loadEditable(w, r, s); !ok {
+	if _, ok := a.loadEditable(w, r, s); !ok || a.refuseSelf(w, r, s, "deactivate") {
 		return
 	}
 	a.userAction(w, r, s, "deactivated", func(id string) error {
@@ -425,7 +425,7 @@ func (a *Admin) endUserSessions(w http.ResponseWriter, r *http.Request, s *sessi
 // deleteUser deletes only when the admin typed the user's email (or id) to confirm.
 func (a *Admin) deleteUser(w http.ResponseWriter, r *http.Request, s *session) {
 	u, ok := a.loadEditable(w, r, s)
-	if !ok {
+	if !ok || a.refuseSelf(w, r, s, "delete") {
 		return
 	}
 	want := u.Email
