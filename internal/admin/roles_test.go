@@ -1,6 +1,8 @@
 package admin_test
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -20,6 +22,7 @@ type request struct {
 func matrixRequests(initialKeyID, adminUserID string) []request {
 	return []request{
 		{"dashboard", "GET", "/admin", nil, admin.ViewDashboard},
+		{"dashboard with a slash", "GET", "/admin/", nil, admin.ViewDashboard},
 		{"runbook", "GET", "/admin/runbook", nil, admin.ViewDashboard},
 		{"list keys", "GET", "/admin/api-keys", nil, admin.ViewAPIKeys},
 		{"new key form", "GET", "/admin/api-keys/new", nil, admin.ManageAPIKeys},
@@ -33,6 +36,9 @@ func matrixRequests(initialKeyID, adminUserID string) []request {
 		{"user page", "GET", "/admin/users/00000000-0000-4000-8000-000000000000", nil, admin.ViewUsers},
 		{"new user form", "GET", "/admin/users/new", nil, admin.ManageUsers},
 		{"create user", "POST", "/admin/users", url.Values{}, admin.ManageUsers},
+		{"reactivate user", "POST", "/admin/users/00000000-0000-4000-8000-000000000000/reactivate", url.Values{}, admin.ManageUsers},
+		{"require a password change", "POST", "/admin/users/00000000-0000-4000-8000-000000000000/require-password-change", url.Values{}, admin.ManageUsers},
+		{"end sessions", "POST", "/admin/users/00000000-0000-4000-8000-000000000000/end-sessions", url.Values{}, admin.ManageUsers},
 		{"deactivate user", "POST", "/admin/users/00000000-0000-4000-8000-000000000000/deactivate", url.Values{}, admin.ManageUsers},
 		{"edit user form", "GET", "/admin/users/00000000-0000-4000-8000-000000000000/edit", nil, admin.ManageUsers},
 		{"update user", "POST", "/admin/users/00000000-0000-4000-8000-000000000000/edit", url.Values{}, admin.ManageUsers},
@@ -128,6 +134,40 @@ var navigationPages = map[string]admin.Action{
 	"/admin/users": admin.ViewUsers, "/admin/applications": admin.ViewApplications, "/admin/tenants": admin.ViewTenants,
 	"/admin/groups": admin.ViewGroups, "/admin/entities": admin.ViewEntities, "/admin/api-keys": admin.ViewAPIKeys,
 	"/admin/signing-keys": admin.ViewSigningKeys, "/admin/ip-acls": admin.ViewIPACLs, "/admin/audit-log": admin.ViewAuditLog,
+}
+
+// TestRoleMatrixCoversEveryRoute: every route with an action is tried by
+// the matrix, with the action the route table gives it, so a new page
+// cannot escape the role test.
+func TestRoleMatrixCoversEveryRoute(t *testing.T) {
+	mux := http.NewServeMux()
+	routes := admin.RouteActions()
+	for pattern := range routes {
+		mux.HandleFunc(pattern, func(http.ResponseWriter, *http.Request) {})
+	}
+	covered := map[string]bool{}
+	for _, rq := range matrixRequests("00000000-0000-4000-8000-00000000000a", "00000000-0000-4000-8000-00000000000b") {
+		req := httptest.NewRequest(rq.method, rq.path, nil)
+		_, pattern := mux.Handler(req)
+		action, ok := routes[pattern]
+		if !ok {
+			t.Errorf("%s %s (%s) matches no route", rq.method, rq.path, rq.name)
+			continue
+		}
+		// The matrix may ask for a stricter action than the route's (checks
+		// in the handler, such as ManageAdmins), never a different page's.
+		if action != rq.action && rq.action != admin.ManageAdmins {
+			t.Errorf("%s: the matrix expects %s, the route %s has %s", rq.name, rq.action, pattern, action)
+		}
+		covered[pattern] = true
+	}
+	for pattern, action := range routes {
+		// Sign-out (any admin) would end the matrix's session; the sign-in
+		// test covers it.
+		if action != "" && !covered[pattern] && pattern != "POST /admin/logout" {
+			t.Errorf("route %s (%s) is not in the role matrix", pattern, action)
+		}
+	}
 }
 
 // TestRoleMatrix signs in one admin per role and tries every page and
