@@ -225,3 +225,28 @@ func TestRoleMatrix(t *testing.T) {
 		})
 	}
 }
+
+// TestEveryFormNeedsCSRF posts every action of the matrix without the CSRF
+// token, as the admin role: each is refused (403) before it runs.
+func TestEveryFormNeedsCSRF(t *testing.T) {
+	e := start(t, testutil.Backend{})
+	initial := e.keys()["Initial API key"].ID
+	target := e.admin("target-admin@example.com", "audit_log_viewer")
+	br := e.browser()
+	br.signIn("admin@example.com", testPassword)
+	for _, rq := range append(matrixRequests(initial, target), request{"sign out", "POST", "/admin/logout", url.Values{}, admin.ViewDashboard}) {
+		if rq.method != "POST" {
+			continue
+		}
+		p := br.post(rq.path, rq.form)
+		if p.status != 403 || !strings.Contains(p.body, "This form has expired") {
+			t.Errorf("%s %s without the CSRF token: %d", rq.method, rq.path, p.status)
+		}
+	}
+	if _, ok := e.keys()["Initial API key"]; !ok {
+		t.Fatal("a POST without the CSRF token deleted the initial key")
+	}
+	if got := br.get("/admin"); got.url.Path != "/admin" {
+		t.Fatal("a sign-out without the CSRF token ended the session")
+	}
+}
