@@ -6,9 +6,11 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/latchid/latch/internal/audit"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/secrets"
+	"github.com/latchid/latch/internal/store"
 )
 
 // The applications pages: the list, and one application's roles and OAuth
@@ -184,6 +186,15 @@ func (a *Admin) showSecret(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	if err != nil {
 		a.fail(w, r, s, "load application", err)
+		return
+	}
+	// Who saw a secret is worth knowing: the reveal is audited (not the value).
+	err = a.Svc.Store().InTx(r.Context(), func(tx *store.Tx) error {
+		return a.Svc.Audit.Write(r.Context(), tx, a.actor(r, s), audit.Change{
+			Message: "Showed the client secret of application [" + cfg.Name + "] (" + cfg.ID + ")", TargetID: cfg.ID})
+	})
+	if err != nil {
+		a.fail(w, r, s, "audit secret reveal", err)
 		return
 	}
 	a.showApplication(w, r, s, http.StatusOK, appPage{Secret: cfg.OAuthConfiguration.ClientSecret.Reveal()})

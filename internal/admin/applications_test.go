@@ -84,8 +84,11 @@ func TestApplicationsPages(t *testing.T) {
 		if len(logs.AuditLogs) < 4 {
 			t.Errorf("the changes are not audited with the admin as actor: %+v", logs)
 		}
+		if !e.auditedBy("admin@example.com", "Showed the client secret of application") {
+			t.Error("showing the client secret is not audited")
+		}
 		for _, l := range logs.AuditLogs {
-			if strings.Contains(l.Message, rotated[1]) || strings.Contains(l.Message, "an old secret") {
+			if strings.Contains(l.Message, rotated[1]) || strings.Contains(l.Message, shown[1]) || strings.Contains(l.Message, "an old secret") {
 				t.Errorf("a secret in the audit log: %s", l.Message)
 			}
 		}
