@@ -97,6 +97,9 @@ func TestSigningKeyPages(t *testing.T) {
 		if p := br.post("/admin/signing-keys/"+oldID+"/delete", url.Values{"csrf_token": {csrf}}); p.status != 400 || !strings.Contains(p.body, "in use") {
 			t.Fatalf("delete of a key in use: %d", p.status)
 		}
+		var app struct{ Application struct{ ID string } }
+		e.api("POST", "/api/application", map[string]any{"application": map[string]any{"name": "Signed",
+			"jwtConfiguration": map[string]any{"enabled": true, "accessTokenKeyId": oldID, "timeToLiveInSeconds": 300}}}, 200).JSON(t, &app)
 		rotated := br.post("/admin/signing-keys/"+oldID+"/rotate", url.Values{"csrf_token": {csrf}})
 		m := signingKeyLink.FindStringSubmatch(rotated.url.Path)
 		if rotated.status != 200 || m == nil || m[1] == oldID || !strings.Contains(rotated.body, "replaced the old one") {
@@ -105,6 +108,19 @@ func TestSigningKeyPages(t *testing.T) {
 		newID := m[1]
 		if access, _ := e.defaultTenantKeys(); access != newID {
 			t.Fatalf("the Default tenant's access token key is %s, want the new %s", access, newID)
+		}
+		var appOut struct {
+			Application struct {
+				JWTConfiguration struct {
+					Enabled             bool
+					AccessTokenKeyID    string `json:"accessTokenKeyId"`
+					TimeToLiveInSeconds int
+				} `json:"jwtConfiguration"`
+			}
+		}
+		e.api("GET", "/api/application/"+app.Application.ID, nil, 200).JSON(t, &appOut)
+		if j := appOut.Application.JWTConfiguration; j.AccessTokenKeyID != newID || !j.Enabled || j.TimeToLiveInSeconds != 300 {
+			t.Fatalf("the application's JWT settings after rotation: %+v", j)
 		}
 		if !strings.Contains(rotated.body, "jwtConfiguration.accessTokenKeyId") {
 			t.Error("the new key's page does not show where it is used")
