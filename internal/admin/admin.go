@@ -104,6 +104,8 @@ func (a *Admin) routes() []route {
 		{Pattern: "GET /admin/users/{id}/edit", Action: ManageUsers, Handler: a.editUser},
 		{Pattern: "POST /admin/users/{id}/edit", Action: ManageUsers, Handler: a.updateUser},
 		{Pattern: "POST /admin/users/{id}/registrations/{appId}/roles", Action: ManageUsers, Handler: a.saveRoles},
+		{Pattern: "POST /admin/users/{id}/registrations", Action: ManageUsers, Handler: a.addRegistration},
+		{Pattern: "POST /admin/users/{id}/registrations/{appId}/delete", Action: ManageUsers, Handler: a.deleteRegistration},
 		{Pattern: "POST /admin/users/{id}/two-factor/{methodId}/delete", Action: ManageUsers, Handler: a.removeTwoFactor},
 		{Pattern: "POST /admin/users/{id}/deactivate", Action: ManageUsers, Handler: a.deactivateUser},
 		{Pattern: "POST /admin/users/{id}/reactivate", Action: ManageUsers, Handler: a.reactivateUser},

@@ -159,3 +159,46 @@ func (a *Admin) removeTwoFactor(w http.ResponseWriter, r *http.Request, s *sessi
 		return a.Svc.Authentication.RemoveTwoFactorMethod(r.Context(), a.actor(r, s), kit.TenantScope{}, id, r.PathValue("methodId"))
 	})
 }
+
+// guardAdminApp refuses (403) registering someone to, or removing someone
+// from, the admin application without ManageAdmins, and asks for a recent
+// password when allowed; an admin does not remove their own registration.
+func (a *Admin) guardAdminApp(w http.ResponseWriter, r *http.Request, s *session, appID, what string) bool {
+	if appID != model.AdminApplicationID {
+		return true
+	}
+	if !Allowed(s.Roles, ManageAdmins) {
+		a.message(w, r, s, http.StatusForbidden, "Not allowed",
+			"Only an admin with the admin role may register users to the admin application or remove them from it.")
+		return false
+	}
+	if r.PathValue("id") == s.UserID {
+		a.showUser(w, r, s, http.StatusBadRequest, "", "You cannot "+what+" yourself here: another admin can, so that one always remains.")
+		return false
+	}
+	return a.requireReauth(w, r, s, "/admin/users/"+r.PathValue("id"), "Changing who is an administrator")
+}
+
+// addRegistration registers the user to an application (no roles yet:
+// they are set on the user's page).
+func (a *Admin) addRegistration(w http.ResponseWriter, r *http.Request, s *session) {
+	appID := strings.TrimSpace(r.PostForm.Get("applicationId"))
+	if !a.guardAdminApp(w, r, s, appID, "register") {
+		return
+	}
+	a.userAction(w, r, s, "registered", func(id string) error {
+		_, err := a.Svc.Identity.Register(r.Context(), a.actor(r, s), kit.TenantScope{}, id, appID,
+			kit.Object{"registration": kit.Object{"applicationId": appID}})
+		return err
+	})
+}
+
+func (a *Admin) deleteRegistration(w http.ResponseWriter, r *http.Request, s *session) {
+	appID := r.PathValue("appId")
+	if !a.guardAdminApp(w, r, s, appID, "unregister") {
+		return
+	}
+	a.userAction(w, r, s, "unregistered", func(id string) error {
+		return a.Svc.Identity.DeleteRegistration(r.Context(), a.actor(r, s), kit.TenantScope{}, id, appID)
+	})
+}

@@ -217,3 +217,52 @@ func TestAdminCannotLockThemselvesOut(t *testing.T) {
 		}
 	})
 }
+
+// Registrations: added and deleted by a user_manager, except to or from the
+// admin application, which needs the admin role and a recent password.
+func TestUserRegistrations(t *testing.T) {
+	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
+		e := start(t, b)
+		var app struct{ Application struct{ ID string } }
+		e.api("POST", "/api/application", map[string]any{"application": map[string]any{"name": "Shop"}}, 200).JSON(t, &app)
+		var u userOut
+		e.api("POST", "/api/user", map[string]any{"user": map[string]any{"email": "reg@example.com", "password": testPassword}}, 200).JSON(t, &u)
+		id := u.User.ID
+		e.admin("um@example.com", "user_manager")
+		br := e.browser()
+		home := br.signIn("um@example.com", testPassword)
+		csrf := home.csrf(t)
+		page := br.get("/admin/users/" + id)
+		if !strings.Contains(page.body, `<option value="`+app.Application.ID+`">Shop</option>`) || strings.Contains(page.body, `<option value="`+adminAppID+`"`) {
+			t.Fatalf("the register form (Shop offered, the admin application not): %s", page.body)
+		}
+		if p := br.post("/admin/users/"+id+"/registrations", url.Values{"csrf_token": {csrf}, "applicationId": {app.Application.ID}}); p.status != 200 || !strings.Contains(p.body, "registered to the application") {
+			t.Fatalf("register: %d %s", p.status, p.body)
+		}
+		if regs := e.user(id).User.Registrations; len(regs) != 1 || regs[0].ApplicationID != app.Application.ID {
+			t.Fatalf("registrations: %+v", regs)
+		}
+		if p := br.post("/admin/users/"+id+"/registrations", url.Values{"csrf_token": {csrf}, "applicationId": {adminAppID}}); p.status != 403 {
+			t.Fatalf("a user_manager registered a user to the admin application: %d", p.status)
+		}
+		if p := br.post("/admin/users/"+id+"/registrations/"+app.Application.ID+"/delete", url.Values{"csrf_token": {csrf}}); p.status != 200 || !strings.Contains(p.body, "registration was deleted") {
+			t.Fatalf("delete registration: %d", p.status)
+		}
+		if regs := e.user(id).User.Registrations; len(regs) != 0 {
+			t.Fatalf("registrations left: %+v", regs)
+		}
+		if !e.auditedBy("um@example.com", "Created registration") || !e.auditedBy("um@example.com", "Deleted registration") {
+			t.Error("the registration changes are not audited with the admin as actor")
+		}
+		// The admin registers a user to the admin application with a recent password only.
+		ab := e.browser()
+		acsrf := ab.signIn("admin@example.com", testPassword).csrf(t)
+		e.clock.Advance(6 * time.Minute)
+		if p := ab.post("/admin/users/"+id+"/registrations", url.Values{"csrf_token": {acsrf}, "applicationId": {adminAppID}}); p.status != 403 || !strings.Contains(p.body, "Confirm it is you") {
+			t.Fatalf("without a recent password: %d", p.status)
+		}
+		if regs := e.user(id).User.Registrations; len(regs) != 0 {
+			t.Fatalf("registered without re-authentication: %+v", regs)
+		}
+	})
+}

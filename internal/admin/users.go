@@ -205,10 +205,12 @@ func (a *Admin) users(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 type userPage struct {
-	User                 userView
-	Logins               []*store.LoginRecord
-	Sessions             []sessionView
-	Groups               []option // id and name
+	User     userView
+	Logins   []*store.LoginRecord
+	Sessions []sessionView
+	Groups   []option // id and name
+	// Register: applications of the user's tenant the user is not registered to.
+	Register             []option
 	LinkGroups           bool
 	Audit                []*model.AuditLog
 	CanManage, CanDelete bool
@@ -258,6 +260,13 @@ func (a *Admin) showUser(w http.ResponseWriter, r *http.Request, s *session, sta
 		Notice: notice, Error: errMsg}
 	mayTouch := !p.User.isAdministrator() || Allowed(s.Roles, ManageAdmins)
 	p.CanEdit, p.CanDelete = p.CanManage && mayTouch, p.CanDelete && mayTouch
+	for _, o := range apps {
+		v := viewApp(o, nil)
+		registered := slices.ContainsFunc(p.User.Registrations, func(rv registrationView) bool { return rv.ApplicationID == v.ID })
+		if v.TenantID == p.User.TenantID && !registered && (!v.Builtin || Allowed(s.Roles, ManageAdmins)) {
+			p.Register = append(p.Register, option{v.ID, v.Name})
+		}
+	}
 	for i := range p.User.Registrations {
 		reg := &p.User.Registrations[i]
 		reg.CanEdit = p.CanManage && (reg.ApplicationID != model.AdminApplicationID || Allowed(s.Roles, ManageAdmins))
@@ -312,7 +321,8 @@ func (a *Admin) user(w http.ResponseWriter, r *http.Request, s *session) {
 	notice := map[string]string{"created": "The user was created.", "deactivated": "The user was deactivated.",
 		"reactivated": "The user was reactivated.", "password": "The user must change their password at the next sign-in.",
 		"sessions": "The user's sessions were ended.", "saved": "The user was saved.", "roles": "The roles were saved.",
-		"two-factor": "The two-factor method was removed."}[r.URL.Query().Get("done")]
+		"two-factor": "The two-factor method was removed.", "registered": "The user was registered to the application.",
+		"unregistered": "The registration was deleted."}[r.URL.Query().Get("done")]
 	a.showUser(w, r, s, http.StatusOK, notice, "")
 }
 
