@@ -16,6 +16,7 @@ import (
 // No key value is ever in the database in plaintext: make keys of every kind
 // through the API, then scan the SQLite files and a pg_dump for them.
 func TestAPIKeyValuesNotAtRest(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := akStart(t, b)
 		values := []string{e.root}

@@ -15,10 +15,11 @@ import (
 )
 
 func TestAPIKeyCreateRetrieveDelete(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := akStart(t, b)
 		now := e.now()
-		expires := now + akMillis(24*time.Hour)
+		expires := now + millis(24*time.Hour)
 
 		// A random, retrievable (the default) key with FusionAuth's fields.
 		r := e.do("POST", "/api/api-key", e.root, map[string]any{"apiKey": map[string]any{
@@ -124,20 +125,21 @@ func TestAPIKeyCreateRetrieveDelete(t *testing.T) {
 		}
 
 		// Delete: 200, empty body; gone afterwards, for the API and for auth.
-		akEmpty(t, "delete", e.do("DELETE", "/api/api-key/"+ver.ID, e.root, nil), 200)
-		akEmpty(t, "retrieve deleted", e.do("GET", "/api/api-key/"+ver.ID, e.root, nil), 404)
-		akEmpty(t, "delete again", e.do("DELETE", "/api/api-key/"+ver.ID, e.root, nil), 404)
-		akEmpty(t, "deleted key", e.do("GET", "/api/system/version", ver.Key, nil), 401)
+		wantEmpty(t, "delete", e.do("DELETE", "/api/api-key/"+ver.ID, e.root, nil), 200)
+		wantEmpty(t, "retrieve deleted", e.do("GET", "/api/api-key/"+ver.ID, e.root, nil), 404)
+		wantEmpty(t, "delete again", e.do("DELETE", "/api/api-key/"+ver.ID, e.root, nil), 404)
+		wantEmpty(t, "deleted key", e.do("GET", "/api/system/version", ver.Key, nil), 401)
 		if del := e.audits(ver.ID); len(del) != 2 || del[1].Method != "DELETE" || len(del[1].OldValue) == 0 ||
 			bytes.Contains(del[1].OldValue, []byte(ver.Key)) {
 			t.Errorf("delete audit entries: %+v", del)
 		}
-		akEmpty(t, "unknown id", e.do("GET", "/api/api-key/"+uuid.NewString(), e.root, nil), 404)
-		akEmpty(t, "malformed id", e.do("GET", "/api/api-key/not-a-uuid", e.root, nil), 404)
+		wantEmpty(t, "unknown id", e.do("GET", "/api/api-key/"+uuid.NewString(), e.root, nil), 404)
+		wantEmpty(t, "malformed id", e.do("GET", "/api/api-key/not-a-uuid", e.root, nil), 404)
 	})
 }
 
 func TestAPIKeyCopy(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := akStart(t, b)
 		tenant := e.defaultTenant()
@@ -157,11 +159,12 @@ func TestAPIKeyCopy(t *testing.T) {
 			!slices.Equal(cp.Permissions.Endpoints["/api/user"], []string{"GET"}) || len(cp.Permissions.Endpoints) != 1 {
 			t.Errorf("copy %+v of %+v", cp, src)
 		}
-		akWant400(t, "copy of an unknown key", e.do("POST", "/api/api-key", e.root, map[string]any{"sourceKeyId": uuid.NewString()}), "[invalid]sourceKeyId")
+		want400(t, "copy of an unknown key", e.do("POST", "/api/api-key", e.root, map[string]any{"sourceKeyId": uuid.NewString()}), "[invalid]sourceKeyId")
 	})
 }
 
 func TestAPIKeyNonManagerGets401(t *testing.T) {
+	t.Parallel()
 	e := akStart(t, testutil.Backend{Name: "sqlite"})
 	plain := e.create(e.root, map[string]any{"name": "all endpoints, no manager"})
 	target := e.create(e.root, map[string]any{"name": "target", "permissions": akPerms("/api/user", "GET")})
@@ -177,13 +180,14 @@ func TestAPIKeyNonManagerGets401(t *testing.T) {
 	}
 	for _, rt := range routes {
 		for name, key := range map[string]string{"non-manager key": plain.Key, "no key": "", "unknown key": "nope-nope-nope-nope"} {
-			akEmpty(t, name+" "+rt.method+" "+rt.path, e.do(rt.method, rt.path, key, `{"apiKey":{"name":"x"}}`), 401)
+			wantEmpty(t, name+" "+rt.method+" "+rt.path, e.do(rt.method, rt.path, key, `{"apiKey":{"name":"x"}}`), 401)
 		}
 	}
 	e.get(target.ID) // untouched
 }
 
 func TestAPIKeyValidation(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := akStart(t, b)
 		tenant := e.defaultTenant()
@@ -218,7 +222,7 @@ func TestAPIKeyValidation(t *testing.T) {
 			{"name too long", "", map[string]any{"apiKey": map[string]any{"name": strings.Repeat("n", 256)}}, "[tooLong]apiKey.name"},
 		}
 		for _, c := range cases {
-			akWant400(t, c.name, e.do("POST", "/api/api-key"+c.path, e.root, c.body), c.code)
+			want400(t, c.name, e.do("POST", "/api/api-key"+c.path, e.root, c.body), c.code)
 		}
 		// Nothing was made by the refused requests.
 		r := e.do("GET", "/api/api-key?numberOfResults=100", e.root, nil)
@@ -232,6 +236,7 @@ func TestAPIKeyValidation(t *testing.T) {
 
 // Accept what the official clients send by default.
 func TestAPIKeyClientDefaults(t *testing.T) {
+	t.Parallel()
 	e := akStart(t, testutil.Backend{Name: "sqlite"})
 	tenant := e.defaultTenant()
 	// The Go client: keyManager and retrievable always, empty metaData and permissions.
@@ -260,6 +265,7 @@ func TestAPIKeyClientDefaults(t *testing.T) {
 }
 
 func TestAPIKeyUpdateAndPatch(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := akStart(t, b)
 		tenant := e.defaultTenant()
@@ -332,32 +338,33 @@ func TestAPIKeyUpdateAndPatch(t *testing.T) {
 		if p.Name != "json patched" {
 			t.Errorf("json patch: %+v", p)
 		}
-		akWant400(t, "json patch removing permissions", e.do("PATCH", "/api/api-key/"+k.ID, e.root,
+		want400(t, "json patch removing permissions", e.do("PATCH", "/api/api-key/"+k.ID, e.root,
 			`[{"op":"remove","path":"/apiKey/permissions"}]`, "Content-Type", "application/json-patch+json"), "[invalid]apiKey.permissions")
 		p = patch(`[{"op":"remove","path":"/apiKey/permissions"},{"op":"add","path":"/allowAllEndpoints","value":true}]`, "application/json-patch+json")
 		if !p.AllEndpoints() {
 			t.Errorf("confirmed json patch to all endpoints: %+v", p)
 		}
 		p = patch(`{"apiKey":{"permissions":{"endpoints":{"/api/user":["GET"]}}}}`, "application/json")
-		akWant400(t, "json patch on a fixed field", e.do("PATCH", "/api/api-key/"+k.ID, e.root,
+		want400(t, "json patch on a fixed field", e.do("PATCH", "/api/api-key/"+k.ID, e.root,
 			`[{"op":"remove","path":"/apiKey/tenantId"}]`, "Content-Type", "application/json-patch+json"), "[immutable]apiKey.tenantId")
-		akWant400(t, "failed json patch test", e.do("PATCH", "/api/api-key/"+k.ID, e.root,
+		want400(t, "failed json patch test", e.do("PATCH", "/api/api-key/"+k.ID, e.root,
 			`[{"op":"test","path":"/apiKey/name","value":"nope"}]`, "Content-Type", "application/json-patch+json"), "[JSONPatchTestFailed]")
 
 		// Duplicate names are refused on update too, and the key is unchanged.
 		e.create(e.root, map[string]any{"name": "Other"})
-		akWant400(t, "rename to a taken name", e.do("PATCH", "/api/api-key/"+k.ID, e.root, `{"apiKey":{"name":"OTHER"}}`), "[duplicate]apiKey.name")
-		akWant400(t, "unknown acl on update", e.do("PATCH", "/api/api-key/"+k.ID, e.root,
+		want400(t, "rename to a taken name", e.do("PATCH", "/api/api-key/"+k.ID, e.root, `{"apiKey":{"name":"OTHER"}}`), "[duplicate]apiKey.name")
+		want400(t, "unknown acl on update", e.do("PATCH", "/api/api-key/"+k.ID, e.root,
 			fmt.Sprintf(`{"apiKey":{"ipAccessControlListId":%q}}`, uuid.NewString())), "[invalid]apiKey.ipAccessControlListId")
 		if got := e.get(k.ID); got.Name != "json patched" {
 			t.Errorf("refused update changed the key: %+v", got)
 		}
-		akEmpty(t, "update unknown", e.do("PUT", "/api/api-key/"+uuid.NewString(), e.root, `{"apiKey":{}}`), 404)
-		akWant400(t, "put without apiKey", e.do("PUT", "/api/api-key/"+k.ID, e.root, `{}`), "[missing]apiKey")
+		wantEmpty(t, "update unknown", e.do("PUT", "/api/api-key/"+uuid.NewString(), e.root, `{"apiKey":{}}`), 404)
+		want400(t, "put without apiKey", e.do("PUT", "/api/api-key/"+k.ID, e.root, `{}`), "[missing]apiKey")
 	})
 }
 
 func TestAPIKeyImmutableFields(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := akStart(t, b)
 		tenant := e.defaultTenant()
@@ -371,12 +378,12 @@ func TestAPIKeyImmutableFields(t *testing.T) {
 			return map[string]any{"apiKey": m}
 		}
 		path := "/api/api-key/" + k.ID
-		akWant400(t, "another tenant", e.do("PUT", path, e.root, body(map[string]any{"tenantId": other})), "[immutable]apiKey.tenantId")
-		akWant400(t, "several tenants", e.do("PATCH", path, e.root, fmt.Sprintf(`{"apiKey":{"tenantId":null,"tenantIds":[%q,%q]}}`, tenant, other)), "[immutable]apiKey.tenantIds")
-		akWant400(t, "tenant removed", e.do("PATCH", path, e.root, `{"apiKey":{"tenantId":null}}`), "[immutable]apiKey.tenantId")
-		akWant400(t, "made retrievable", e.do("PUT", path, e.root, body(map[string]any{"retrievable": true})), "[immutable]apiKey.retrievable")
-		akWant400(t, "keyManager granted", e.do("PUT", path, e.root, body(map[string]any{"keyManager": true})), "[invalid]apiKey.keyManager")
-		akWant400(t, "value changed", e.do("PUT", path, e.root, body(map[string]any{"key": "a-brand-new-key-value"})), "[immutable]apiKey.key")
+		want400(t, "another tenant", e.do("PUT", path, e.root, body(map[string]any{"tenantId": other})), "[immutable]apiKey.tenantId")
+		want400(t, "several tenants", e.do("PATCH", path, e.root, fmt.Sprintf(`{"apiKey":{"tenantId":null,"tenantIds":[%q,%q]}}`, tenant, other)), "[immutable]apiKey.tenantIds")
+		want400(t, "tenant removed", e.do("PATCH", path, e.root, `{"apiKey":{"tenantId":null}}`), "[immutable]apiKey.tenantId")
+		want400(t, "made retrievable", e.do("PUT", path, e.root, body(map[string]any{"retrievable": true})), "[immutable]apiKey.retrievable")
+		want400(t, "keyManager granted", e.do("PUT", path, e.root, body(map[string]any{"keyManager": true})), "[invalid]apiKey.keyManager")
+		want400(t, "value changed", e.do("PUT", path, e.root, body(map[string]any{"key": "a-brand-new-key-value"})), "[immutable]apiKey.key")
 		// The same tenant, the same value, retrievable false: no change requested.
 		if r := e.do("PUT", path, e.root, body(map[string]any{"retrievable": false, "key": k.Key})); r.Status != 200 {
 			t.Errorf("put of unchanged fixed fields: %d %s", r.Status, r.Body)
@@ -394,6 +401,7 @@ func TestAPIKeyImmutableFields(t *testing.T) {
 // FusionAuth #2811: emptying a restricted key's endpoint map silently makes it
 // an all-endpoints key. Latch refuses unless the request says so.
 func TestAPIKeyAllEndpointsTrap(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := akStart(t, b)
 		k := e.create(e.root, map[string]any{"name": "restricted", "permissions": akPerms("/api/user", "GET")})
@@ -412,7 +420,7 @@ func TestAPIKeyAllEndpointsTrap(t *testing.T) {
 		}
 		for _, c := range traps {
 			r := e.do(c.method, path, e.root, c.body)
-			akWant400(t, c.name, r, "[invalid]apiKey.permissions")
+			want400(t, c.name, r, "[invalid]apiKey.permissions")
 			if r.Status == 400 && !strings.Contains(string(r.Body), "allowAllEndpoints") {
 				t.Errorf("%s: the message does not say how to confirm: %s", c.name, r.Body)
 			}
@@ -435,6 +443,7 @@ func TestAPIKeyAllEndpointsTrap(t *testing.T) {
 }
 
 func TestAPIKeyListAndSearch(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := akStart(t, b)
 		tenant := e.defaultTenant()
@@ -508,16 +517,17 @@ func TestAPIKeyListAndSearch(t *testing.T) {
 				t.Errorf("%s: total %d names %v, want %d %v", c.name, p.Total, names(p), c.total, c.want)
 			}
 		}
-		akWant400(t, "negative page size", e.do("GET", "/api/api-key?numberOfResults=-1", e.root, nil), "[invalid]numberOfResults")
-		akWant400(t, "huge page", e.do("POST", "/api/api-key/search", e.root, `{"search":{"numberOfResults":100000}}`), "[invalid]search.numberOfResults")
-		akWant400(t, "not a number", e.do("GET", "/api/api-key?startRow=x", e.root, nil), "[invalid]startRow")
+		want400(t, "negative page size", e.do("GET", "/api/api-key?numberOfResults=-1", e.root, nil), "[invalid]numberOfResults")
+		want400(t, "huge page", e.do("POST", "/api/api-key/search", e.root, `{"search":{"numberOfResults":100000}}`), "[invalid]search.numberOfResults")
+		want400(t, "not a number", e.do("GET", "/api/api-key?startRow=x", e.root, nil), "[invalid]startRow")
 	})
 }
 
 func TestAPIKeyExpiryAndExtension(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := akStart(t, b)
-		expires := e.now() + akMillis(time.Minute)
+		expires := e.now() + millis(time.Minute)
 		k := e.create(e.root, map[string]any{"permissions": akPerms("/api/system/version", "GET"), "expirationInstant": expires})
 		if st := e.do("GET", "/api/system/version", k.Key, nil).Status; st != 200 {
 			t.Fatalf("fresh key: %d", st)
@@ -527,11 +537,11 @@ func TestAPIKeyExpiryAndExtension(t *testing.T) {
 			t.Errorf("one millisecond before expiry: %d", st)
 		}
 		e.s.Clock.Advance(time.Millisecond) // now == expirationInstant: no leeway
-		akEmpty(t, "at expiry", e.do("GET", "/api/system/version", k.Key, nil), 401)
+		wantEmpty(t, "at expiry", e.do("GET", "/api/system/version", k.Key, nil), 401)
 		if got := e.get(k.ID); got.ExpirationInstant == nil || *got.ExpirationInstant != expires {
 			t.Errorf("expired key not kept: %+v", got)
 		}
-		r := e.do("PATCH", "/api/api-key/"+k.ID, e.root, fmt.Sprintf(`{"apiKey":{"expirationInstant":%d}}`, e.now()+akMillis(time.Hour)))
+		r := e.do("PATCH", "/api/api-key/"+k.ID, e.root, fmt.Sprintf(`{"apiKey":{"expirationInstant":%d}}`, e.now()+millis(time.Hour)))
 		if r.Status != 200 {
 			t.Fatalf("extend: %d %s", r.Status, r.Body)
 		}
@@ -542,6 +552,7 @@ func TestAPIKeyExpiryAndExtension(t *testing.T) {
 }
 
 func TestAPIKeyUsageShown(t *testing.T) {
+	t.Parallel()
 	e := akStart(t, testutil.Backend{Name: "sqlite"})
 	k := e.create(e.root, map[string]any{"permissions": akPerms("/api/system/version", "GET")})
 	for range 3 {
@@ -576,6 +587,7 @@ func TestAPIKeyUsageShown(t *testing.T) {
 // The key API gives the caller's key authority over others only when it covers
 // them, and keeps tenant-scoped managers inside their tenants.
 func TestAPIKeyEscalation(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := akStart(t, b)
 		tA, tB := e.defaultTenant(), e.tenant("Tenant B")
@@ -641,7 +653,7 @@ func TestAPIKeyEscalation(t *testing.T) {
 				t.Errorf("%s: %d %s, want %d", c.name, r.Status, r.Body, c.want)
 			}
 			if c.want == 401 || c.want == 404 {
-				akEmpty(t, c.name, r, c.want)
+				wantEmpty(t, c.name, r, c.want)
 			}
 		}
 		if got := e.get(broad.ID); got.Name != "broad" || len(got.Permissions.Endpoints) != 0 {
@@ -692,12 +704,13 @@ func sortedPair(a, b string) []string {
 
 // The key API answers "authenticated but not permitted" with the configured status.
 func TestAPIKeyForbiddenStatus(t *testing.T) {
+	t.Parallel()
 	e := akStart(t, testutil.Backend{Name: "sqlite"}, testutil.WithEnv("LATCH_FORBIDDEN_STATUS", "403"))
 	plain := e.create(e.root, map[string]any{"name": "plain"})
 	restricted, _ := e.insertKey(model.APIKey{Name: "restricted manager", KeyManager: true,
 		Permissions: model.APIKeyPermissions{Endpoints: map[string][]string{"/api/user": {"GET"}}}})
 	// A non-manager is refused by the guard, a manager lacking authority by the key API.
-	akEmpty(t, "non-manager", e.do("GET", "/api/api-key/"+plain.ID, plain.Key, nil), 403)
-	akEmpty(t, "manager without authority", e.do("GET", "/api/api-key/"+plain.ID, restricted, nil), 403)
-	akEmpty(t, "manager outside its tenants still sees 404", e.do("GET", "/api/api-key/"+uuid.NewString(), restricted, nil), 404)
+	wantEmpty(t, "non-manager", e.do("GET", "/api/api-key/"+plain.ID, plain.Key, nil), 403)
+	wantEmpty(t, "manager without authority", e.do("GET", "/api/api-key/"+plain.ID, restricted, nil), 403)
+	wantEmpty(t, "manager outside its tenants still sees 404", e.do("GET", "/api/api-key/"+uuid.NewString(), restricted, nil), 404)
 }

@@ -15,6 +15,7 @@ import (
 )
 
 func TestApplicationCRUD(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		def := e.defaultTenant()
@@ -60,32 +61,32 @@ func TestApplicationCRUD(t *testing.T) {
 		if taAt(got, "roles", 0, "name") != "admin" || taAt(got, "roles", 1, "name") != "user" || taAt(got, "roles", 1, "isDefault") != true {
 			t.Errorf("roles on create: %v", got["roles"])
 		}
-		taWant400(t, "same id", e.do("POST", "/api/application/"+chosen, e.root, map[string]any{"application": map[string]any{"name": "Again"}}), "[duplicate]application.id")
-		taWant400(t, "blank name", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": ""}}), "[blank]application.name")
-		taWant400(t, "no application", e.do("POST", "/api/application", e.root, `{}`), "[blank]application.name")
-		taWant400(t, "unknown tenant", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "X", "tenantId": uuid.NewString()}}), "[invalid]application.tenantId")
-		taWant400(t, "malformed tenant", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "X", "tenantId": "t1"}}), "[invalid]application.tenantId")
-		taWant400(t, "duplicate role names", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "X",
+		want400(t, "same id", e.do("POST", "/api/application/"+chosen, e.root, map[string]any{"application": map[string]any{"name": "Again"}}), "[duplicate]application.id")
+		want400(t, "blank name", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": ""}}), "[blank]application.name")
+		want400(t, "no application", e.do("POST", "/api/application", e.root, `{}`), "[blank]application.name")
+		want400(t, "unknown tenant", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "X", "tenantId": uuid.NewString()}}), "[invalid]application.tenantId")
+		want400(t, "malformed tenant", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "X", "tenantId": "t1"}}), "[invalid]application.tenantId")
+		want400(t, "duplicate role names", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "X",
 			"roles": []any{map[string]any{"name": "r"}, map[string]any{"name": "r"}}}}), "[duplicate]application.roles[1].name")
-		taWant400(t, "blank role name", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "X",
+		want400(t, "blank role name", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "X",
 			"roles": []any{map[string]any{"description": "d"}}}}), "[blank]application.roles[0].name")
-		taWant400(t, "bad grant", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "X",
+		want400(t, "bad grant", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "X",
 			"oauthConfiguration": map[string]any{"enabledGrants": []any{"client_magic"}}}}), "[invalid]application.oauthConfiguration.enabledGrants")
-		taWant400(t, "bad redirect", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "X",
+		want400(t, "bad redirect", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "X",
 			"oauthConfiguration": map[string]any{"authorizedRedirectURLs": []any{"not a url"}}}}), "[invalid]application.oauthConfiguration.authorizedRedirectURLs")
-		taWant400(t, "bad secret type", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "X",
+		want400(t, "bad secret type", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "X",
 			"oauthConfiguration": map[string]any{"clientSecret": 5}}}), "[invalid]application.oauthConfiguration.clientSecret")
-		taWant400(t, "bad login configuration", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "X",
+		want400(t, "bad login configuration", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "X",
 			"loginConfiguration": map[string]any{"requireAuthentication": "no"}}}), "[invalid]application.loginConfiguration.requireAuthentication")
-		taWant400(t, "bad jwt ttl", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "X",
+		want400(t, "bad jwt ttl", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "X",
 			"jwtConfiguration": map[string]any{"enabled": true, "timeToLiveInSeconds": 0}}}), "[invalid]application.jwtConfiguration.timeToLiveInSeconds")
 
 		// Retrieve.
 		if r := e.ok("retrieve", e.do("GET", "/api/application/"+id, e.root, nil), "application"); !model.JSONEqual(r, app) {
 			t.Errorf("retrieve differs from create")
 		}
-		taEmpty(t, "unknown", e.do("GET", "/api/application/"+uuid.NewString(), e.root, nil), 404)
-		taEmpty(t, "malformed", e.do("GET", "/api/application/x", e.root, nil), 404)
+		wantEmpty(t, "unknown", e.do("GET", "/api/application/"+uuid.NewString(), e.root, nil), 404)
+		wantEmpty(t, "malformed", e.do("GET", "/api/application/x", e.root, nil), 404)
 
 		// Update: a blank secret keeps the current one; roles are not touched
 		// (the role API manages them); the tenant does not move.
@@ -117,7 +118,7 @@ func TestApplicationCRUD(t *testing.T) {
 		}
 
 		// Deactivate, list inactive, reactivate, hard delete.
-		taEmpty(t, "deactivate", e.do("DELETE", "/api/application/"+id, e.root, nil), 200)
+		wantEmpty(t, "deactivate", e.do("DELETE", "/api/application/"+id, e.root, nil), 200)
 		if inact := e.ok("retrieve inactive", e.do("GET", "/api/application/"+id, e.root, nil), "application"); inact["active"] != false || inact["state"] != "Inactive" {
 			t.Errorf("deactivated: active %v state %v", inact["active"], inact["state"])
 		}
@@ -128,13 +129,13 @@ func TestApplicationCRUD(t *testing.T) {
 		if re["active"] != true || re["state"] != "Active" {
 			t.Errorf("reactivated: %v %v", re["active"], re["state"])
 		}
-		taEmpty(t, "hard delete", e.do("DELETE", "/api/application/"+id+"?hardDelete=true", e.root, nil), 200)
-		taEmpty(t, "hard-deleted is gone", e.do("GET", "/api/application/"+id, e.root, nil), 404)
-		taEmpty(t, "reactivate unknown", e.do("PUT", "/api/application/"+id+"?reactivate=true", e.root, nil), 404)
+		wantEmpty(t, "hard delete", e.do("DELETE", "/api/application/"+id+"?hardDelete=true", e.root, nil), 200)
+		wantEmpty(t, "hard-deleted is gone", e.do("GET", "/api/application/"+id, e.root, nil), 404)
+		wantEmpty(t, "reactivate unknown", e.do("PUT", "/api/application/"+id+"?reactivate=true", e.root, nil), 404)
 
 		// The admin application can be neither deactivated nor deleted.
-		taWant400(t, "deactivate admin app", e.do("DELETE", "/api/application/"+model.AdminApplicationID, e.root, nil), "[cannotDeactivate]applicationId")
-		taWant400(t, "delete admin app", e.do("DELETE", "/api/application/"+model.AdminApplicationID+"?hardDelete=true", e.root, nil), "[cannotDelete]applicationId")
+		want400(t, "deactivate admin app", e.do("DELETE", "/api/application/"+model.AdminApplicationID, e.root, nil), "[cannotDeactivate]applicationId")
+		want400(t, "delete admin app", e.do("DELETE", "/api/application/"+model.AdminApplicationID+"?hardDelete=true", e.root, nil), "[cannotDelete]applicationId")
 		e.ok("admin app remains", e.do("GET", "/api/application/"+model.AdminApplicationID, e.root, nil), "application")
 
 		// Each change is audited; no audit entry holds a client secret.
@@ -156,11 +157,12 @@ func TestApplicationCRUD(t *testing.T) {
 // With several tenants, a global key must name the tenant: FusionAuth's
 // [TenantIdRequired].
 func TestApplicationTenantIDRequired(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		other := e.createTenant("Other")["id"].(string)
 		r := e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "Where"}})
-		taWant400(t, "no tenant", r, "[TenantIdRequired]")
+		want400(t, "no tenant", r, "[TenantIdRequired]")
 		if !bytes.Contains(r.Body, []byte("X-FusionAuth-TenantId")) {
 			t.Errorf("TenantIdRequired message: %s", r.Body)
 		}
@@ -170,11 +172,11 @@ func TestApplicationTenantIDRequired(t *testing.T) {
 		if a := e.ok("body", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "B", "tenantId": other}}), "application"); a["tenantId"] != other {
 			t.Errorf("body tenant: %v", a["tenantId"])
 		}
-		taWant400(t, "header naming an unknown tenant", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "U"}},
+		want400(t, "header naming an unknown tenant", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "U"}},
 			"X-FusionAuth-TenantId", uuid.NewString()), "[invalid]application.tenantId")
 		// A key limited to several tenants must name one too.
 		multi, _ := e.scopedKey(other, e.defaultTenant())
-		taWant400(t, "multi-tenant key", e.do("POST", "/api/application", multi, map[string]any{"application": map[string]any{"name": "M"}}), "[TenantIdRequired]")
+		want400(t, "multi-tenant key", e.do("POST", "/api/application", multi, map[string]any{"application": map[string]any{"name": "M"}}), "[TenantIdRequired]")
 		if a := e.ok("multi-tenant key with header", e.do("POST", "/api/application", multi, map[string]any{"application": map[string]any{"name": "M"}},
 			"X-FusionAuth-TenantId", other), "application"); a["tenantId"] != other {
 			t.Errorf("multi-tenant key with header: %v", a["tenantId"])
@@ -184,6 +186,7 @@ func TestApplicationTenantIDRequired(t *testing.T) {
 
 // FusionAuth's documented application example round-trips.
 func TestApplicationRoundTrip(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		req := taExample(t, "fusionauth-application-request.json")
@@ -208,6 +211,7 @@ func TestApplicationRoundTrip(t *testing.T) {
 }
 
 func TestApplicationCopy(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		src := e.ok("create", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{
@@ -224,11 +228,12 @@ func TestApplicationCopy(t *testing.T) {
 		if taAt(cp, "oauthConfiguration", "clientSecret") == taAt(src, "oauthConfiguration", "clientSecret") || taAt(cp, "oauthConfiguration", "clientId") != cp["id"] {
 			t.Errorf("copy shares the client: %v", cp["oauthConfiguration"])
 		}
-		taWant400(t, "unknown source", e.do("POST", "/api/application", e.root, map[string]any{"sourceApplicationId": uuid.NewString(), "application": map[string]any{"name": "X"}}), "[invalid]sourceApplicationId")
+		want400(t, "unknown source", e.do("POST", "/api/application", e.root, map[string]any{"sourceApplicationId": uuid.NewString(), "application": map[string]any{"name": "X"}}), "[invalid]sourceApplicationId")
 	})
 }
 
 func TestApplicationRoles(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		app := e.createApp(e.defaultTenant(), "Roles")["id"].(string)
@@ -248,12 +253,12 @@ func TestApplicationRoles(t *testing.T) {
 		if r := role("create with id in body", e.do("POST", base, e.root, map[string]any{"role": map[string]any{"id": bodyID, "name": "editor"}})); r["id"] != bodyID {
 			t.Errorf("role id from body: %v", r["id"])
 		}
-		taWant400(t, "duplicate name", e.do("POST", base, e.root, map[string]any{"role": map[string]any{"name": "admin"}}), "[duplicate]role.name")
-		taWant400(t, "duplicate id", e.do("POST", "/api/application/"+other+"/role/"+chosen, e.root, map[string]any{"role": map[string]any{"name": "x"}}), "[duplicate]role.id")
-		taWant400(t, "blank name", e.do("POST", base, e.root, map[string]any{"role": map[string]any{"name": ""}}), "[blank]role.name")
-		taWant400(t, "bad flag", e.do("POST", base, e.root, map[string]any{"role": map[string]any{"name": "z", "isDefault": "yes"}}), "[invalid]role.isDefault")
+		want400(t, "duplicate name", e.do("POST", base, e.root, map[string]any{"role": map[string]any{"name": "admin"}}), "[duplicate]role.name")
+		want400(t, "duplicate id", e.do("POST", "/api/application/"+other+"/role/"+chosen, e.root, map[string]any{"role": map[string]any{"name": "x"}}), "[duplicate]role.id")
+		want400(t, "blank name", e.do("POST", base, e.root, map[string]any{"role": map[string]any{"name": ""}}), "[blank]role.name")
+		want400(t, "bad flag", e.do("POST", base, e.root, map[string]any{"role": map[string]any{"name": "z", "isDefault": "yes"}}), "[invalid]role.isDefault")
 		role("same name on another application", e.do("POST", "/api/application/"+other+"/role", e.root, map[string]any{"role": map[string]any{"name": "admin"}}))
-		taEmpty(t, "role of unknown application", e.do("POST", "/api/application/"+uuid.NewString()+"/role", e.root, map[string]any{"role": map[string]any{"name": "x"}}), 404)
+		wantEmpty(t, "role of unknown application", e.do("POST", "/api/application/"+uuid.NewString()+"/role", e.root, map[string]any{"role": map[string]any{"name": "x"}}), 404)
 
 		// The application lists its roles by name.
 		a := e.ok("retrieve", e.do("GET", "/api/application/"+app, e.root, nil), "application")
@@ -271,7 +276,7 @@ func TestApplicationRoles(t *testing.T) {
 		if upd["name"] != "member" || upd["isDefault"] != false || upd["id"] != chosen || model.JSONEqual(upd["insertInstant"], upd["lastUpdateInstant"]) {
 			t.Errorf("updated role: %v", upd)
 		}
-		taWant400(t, "rename to a taken name", e.do("PUT", base+"/"+chosen, e.root, map[string]any{"role": map[string]any{"name": "admin"}}), "[duplicate]role.name")
+		want400(t, "rename to a taken name", e.do("PUT", base+"/"+chosen, e.root, map[string]any{"role": map[string]any{"name": "admin"}}), "[duplicate]role.name")
 		p := role("fusionauth patch", e.do("PATCH", base+"/"+chosen, e.root, `{"role":{"isDefault":true}}`))
 		if p["name"] != "member" || p["isDefault"] != true || p["description"] != "Members" {
 			t.Errorf("patched role: %v", p)
@@ -284,23 +289,23 @@ func TestApplicationRoles(t *testing.T) {
 		if p["name"] != "members" {
 			t.Errorf("json-patched role: %v", p)
 		}
-		taEmpty(t, "update unknown role", e.do("PUT", base+"/"+uuid.NewString(), e.root, map[string]any{"role": map[string]any{"name": "q"}}), 404)
-		taEmpty(t, "role through the wrong application", e.do("PUT", "/api/application/"+other+"/role/"+chosen, e.root, map[string]any{"role": map[string]any{"name": "q"}}), 404)
+		wantEmpty(t, "update unknown role", e.do("PUT", base+"/"+uuid.NewString(), e.root, map[string]any{"role": map[string]any{"name": "q"}}), 404)
+		wantEmpty(t, "role through the wrong application", e.do("PUT", "/api/application/"+other+"/role/"+chosen, e.root, map[string]any{"role": map[string]any{"name": "q"}}), 404)
 
 		// Delete by id and by name.
-		taEmpty(t, "delete by id", e.do("DELETE", base+"/"+chosen, e.root, nil), 200)
-		taEmpty(t, "delete again", e.do("DELETE", base+"/"+chosen, e.root, nil), 404)
-		taEmpty(t, "delete by name", e.do("DELETE", base+"?name=editor", e.root, nil), 200)
-		taEmpty(t, "delete unknown name", e.do("DELETE", base+"?name=editor", e.root, nil), 404)
-		taWant400(t, "delete without id or name", e.do("DELETE", base, e.root, nil), "[blank]name")
+		wantEmpty(t, "delete by id", e.do("DELETE", base+"/"+chosen, e.root, nil), 200)
+		wantEmpty(t, "delete again", e.do("DELETE", base+"/"+chosen, e.root, nil), 404)
+		wantEmpty(t, "delete by name", e.do("DELETE", base+"?name=editor", e.root, nil), 200)
+		wantEmpty(t, "delete unknown name", e.do("DELETE", base+"?name=editor", e.root, nil), 404)
+		want400(t, "delete without id or name", e.do("DELETE", base, e.root, nil), "[blank]name")
 		a = e.ok("retrieve after deletes", e.do("GET", "/api/application/"+app, e.root, nil), "application")
 		if len(a["roles"].([]any)) != 1 {
 			t.Errorf("roles after deletes: %v", a["roles"])
 		}
 
 		// The admin application's roles are fixed.
-		taWant400(t, "add admin app role", e.do("POST", "/api/application/"+model.AdminApplicationID+"/role", e.root, map[string]any{"role": map[string]any{"name": "x"}}), "[cannotModify]applicationId")
-		taWant400(t, "delete admin role", e.do("DELETE", "/api/application/"+model.AdminApplicationID+"/role/"+model.AdminRoleID, e.root, nil), "[cannotModify]applicationId")
+		want400(t, "add admin app role", e.do("POST", "/api/application/"+model.AdminApplicationID+"/role", e.root, map[string]any{"role": map[string]any{"name": "x"}}), "[cannotModify]applicationId")
+		want400(t, "delete admin role", e.do("DELETE", "/api/application/"+model.AdminApplicationID+"/role/"+model.AdminRoleID, e.root, nil), "[cannotModify]applicationId")
 		if n := len(e.audits(admin["id"].(string))); n != 1 {
 			t.Errorf("role create audited %d times", n)
 		}
@@ -308,6 +313,7 @@ func TestApplicationRoles(t *testing.T) {
 }
 
 func TestApplicationPatch(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		app := e.createApp(e.defaultTenant(), "Patchy")
@@ -338,29 +344,31 @@ func TestApplicationPatch(t *testing.T) {
 		if a["id"] != app["id"] || a["active"] != true || taAt(a, "oauthConfiguration", "clientId") != app["id"] || taAt(a, "oauthConfiguration", "clientSecret") != secret {
 			t.Errorf("patch reached owned fields: %v", a)
 		}
-		taWant400(t, "patch to an invalid grant", e.do("PATCH", path, e.root, `{"application":{"oauthConfiguration":{"enabledGrants":["nope"]}}}`), "[invalid]application.oauthConfiguration.enabledGrants")
-		taWant400(t, "failing test", e.do("PATCH", path, e.root, `[{"op":"test","path":"/application/name","value":"Other"}]`, "Content-Type", "application/json-patch+json"), "[JSONPatchTestFailed]")
+		want400(t, "patch to an invalid grant", e.do("PATCH", path, e.root, `{"application":{"oauthConfiguration":{"enabledGrants":["nope"]}}}`), "[invalid]application.oauthConfiguration.enabledGrants")
+		want400(t, "failing test", e.do("PATCH", path, e.root, `[{"op":"test","path":"/application/name","value":"Other"}]`, "Content-Type", "application/json-patch+json"), "[JSONPatchTestFailed]")
 	})
 }
 
 func TestApplicationOAuthConfiguration(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		app := e.ok("create", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "OAuth",
 			"oauthConfiguration": map[string]any{"authorizedRedirectURLs": []any{"https://a.example/cb"}, "logoutURL": "https://a.example/bye"}}}), "application")
 		r := e.do("GET", "/api/application/"+app["id"].(string)+"/oauth-configuration", e.root, nil)
-		body := taDecode(t, r)
+		body := decodeObject(t, r)
 		oc, _ := body["oauthConfiguration"].(map[string]any)
 		if r.Status != 200 || oc == nil || oc["clientId"] != app["id"] || oc["clientSecret"] != taAt(app, "oauthConfiguration", "clientSecret") ||
 			!model.JSONEqual(oc["authorizedRedirectURLs"], []any{"https://a.example/cb"}) ||
 			!model.JSONEqual(body["httpSessionMaxInactiveInterval"], taNum(3600)) || body["logoutURL"] != "https://a.example/bye" {
 			t.Errorf("oauth configuration: %d %s", r.Status, r.Body)
 		}
-		taEmpty(t, "unknown application", e.do("GET", "/api/application/"+uuid.NewString()+"/oauth-configuration", e.root, nil), 404)
+		wantEmpty(t, "unknown application", e.do("GET", "/api/application/"+uuid.NewString()+"/oauth-configuration", e.root, nil), 404)
 	})
 }
 
 func TestApplicationSearch(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		other := e.createTenant("Other")["id"].(string)
@@ -398,14 +406,15 @@ func TestApplicationSearch(t *testing.T) {
 		if g.Total != 2 || len(g.Applications) != 1 || g.Applications[0].Name != "Forum Two" {
 			t.Errorf("GET search: %+v", g)
 		}
-		taWant400(t, "bad state", e.do("POST", "/api/application/search", e.root, map[string]any{"search": map[string]any{"state": "Sleeping"}}), "[invalid]search.state")
-		taWant400(t, "bad tenant", e.do("GET", "/api/application/search?tenantId=x", e.root, nil), "[invalid]search.tenantId")
-		taWant400(t, "bad order", e.do("GET", "/api/application/search?orderBy=secret", e.root, nil), "[invalid]search.orderBy")
+		want400(t, "bad state", e.do("POST", "/api/application/search", e.root, map[string]any{"search": map[string]any{"state": "Sleeping"}}), "[invalid]search.state")
+		want400(t, "bad tenant", e.do("GET", "/api/application/search?tenantId=x", e.root, nil), "[invalid]search.tenantId")
+		want400(t, "bad order", e.do("GET", "/api/application/search?orderBy=secret", e.root, nil), "[invalid]search.orderBy")
 	})
 }
 
 // Client secrets and tenant credentials are never stored in plaintext.
 func TestObjectSecretsNotAtRest(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		given := "client-secret-" + uuid.NewString()
@@ -445,6 +454,7 @@ func TestObjectSecretsNotAtRest(t *testing.T) {
 
 // Bad input is a 400 (or 404) on every application call, never a 500.
 func TestApplicationBadInput(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		app := e.createApp(e.defaultTenant(), "Target")["id"].(string)

@@ -72,7 +72,7 @@ func retrieveError(t *testing.T, err error) (status int, header http.Header, bod
 // returns its header's alg and kid.
 func (e *env) verifyWithJWKS(token string) (alg, kid string) {
 	e.t.Helper()
-	jws, err := jose.ParseSigned(token, []jose.SignatureAlgorithm{jose.ES256, jose.RS256, jose.ES384, jose.ES512, jose.RS384, jose.RS512})
+	jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.ES256, jose.RS256, jose.ES384, jose.ES512, jose.RS384, jose.RS512})
 	if err != nil {
 		e.t.Fatalf("parse %q: %v", token, err)
 	}
