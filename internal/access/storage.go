@@ -29,7 +29,7 @@ type Storage interface {
 	InsertRegistration(ctx context.Context, r *model.UserRegistration) error
 	InsertSetting(ctx context.Context, name, value string) error
 	InsertSetupToken(ctx context.Context, hash string, now, expires int64) error
-	InsertUser(ctx context.Context, u *model.User, passwordHash string) error
+	InsertUser(ctx context.Context, u *model.UserRecord, passwordHash string) error
 	KickstartRun(ctx context.Context) (*store.KickstartRunRow, error)
 	KickstartSteps(ctx context.Context, runID string) ([]*store.KickstartStepRow, error)
 	RegistrationRoles(ctx context.Context, userID, applicationID string) (roles []string, ok bool, err error)
@@ -40,7 +40,7 @@ type Storage interface {
 	TenantByID(ctx context.Context, id string) (*store.TenantRow, error)
 	TenantExists(ctx context.Context, id string) (bool, error)
 	UpdateKickstartRun(ctx context.Context, r *store.KickstartRunRow, owner string) error
-	UserByEmail(ctx context.Context, tenantID, email string) (*model.User, string, error)
+	UserByEmail(ctx context.Context, tenantID, email string) (*model.UserRecord, string, error)
 }
 
 // KeyStorage keeps API keys (by the SHA-256 of their value). LockAPIKeys,
