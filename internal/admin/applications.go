@@ -31,28 +31,21 @@ type appView struct {
 
 type roleView struct{ ID, Name, Description string }
 
-func viewApp(o kit.Object, tenants map[string]string) appView {
-	raw, _ := json.Marshal(o)
-	var m kit.Object
-	_ = json.Unmarshal(raw, &m)
-	v := appView{ID: str(m, "id"), Name: str(m, "name"), TenantID: str(m, "tenantId")}
-	v.Active, _ = m["active"].(bool)
+func viewApp(app *model.ApplicationConfig, tenants map[string]string) appView {
+	oc := app.OAuthConfiguration
+	v := appView{ID: app.ID, Name: app.Name, TenantID: app.TenantID, Active: app.Active,
+		RedirectURLs: oc.AuthorizedRedirectURLs, LogoutURL: oc.LogoutURL, Grants: oc.EnabledGrants,
+		HasSecret: oc.ClientSecret != ""}
 	v.Tenant = tenants[v.TenantID]
 	v.Builtin = v.ID == model.AdminApplicationID
-	for _, r := range objects(m["roles"]) {
-		v.Roles = append(v.Roles, roleView{ID: str(r, "id"), Name: str(r, "name"), Description: str(r, "description")})
-	}
-	if oc, ok := m["oauthConfiguration"].(kit.Object); ok {
-		v.RedirectURLs = stringList(oc["authorizedRedirectURLs"])
-		v.LogoutURL = str(oc, "logoutURL")
-		v.Grants = stringList(oc["enabledGrants"])
-		v.HasSecret = str(oc, "clientSecret") != ""
+	for _, r := range app.Roles {
+		v.Roles = append(v.Roles, roleView{ID: r.ID, Name: r.Name, Description: r.Description})
 	}
 	return v
 }
 
 // allApplications lists the active applications, then the inactive ones.
-func (a *Admin) allApplications(r *http.Request) ([]kit.Object, error) {
+func (a *Admin) allApplications(r *http.Request) ([]*model.ApplicationConfig, error) {
 	active, err := a.Svc.Tenancy.Applications(r.Context(), kit.TenantScope{}, false)
 	if err != nil {
 		return nil, err
@@ -105,9 +98,6 @@ func (a *Admin) showApplication(w http.ResponseWriter, r *http.Request, s *sessi
 		return
 	}
 	p.App = viewApp(o, tenants)
-	if cfg, err := a.Svc.Tenancy.ApplicationConfig(r.Context(), p.App.ID); err == nil {
-		p.App.HasSecret = cfg.OAuthConfiguration.ClientSecret != ""
-	}
 	p.CanManage = Allowed(s.Roles, ManageApplications) && (!p.App.Builtin || Allowed(s.Roles, ManageAdmins))
 	if p.Redirects == "" {
 		p.Redirects = strings.Join(p.App.RedirectURLs, "\n")

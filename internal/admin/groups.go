@@ -190,7 +190,7 @@ func (a *Admin) showGroup(w http.ResponseWriter, r *http.Request, s *session, st
 		uid := str(m, "userId")
 		label := uid
 		if u, err := a.Svc.Identity.User(r.Context(), kit.TenantScope{}, uid); err == nil {
-			label = cmp.Or(str(u, "email"), str(u, "username"), uid)
+			label = cmp.Or(u.Email, u.Username, uid)
 		}
 		p.Members = append(p.Members, memberView{UserID: uid, Label: label})
 	}
@@ -278,7 +278,7 @@ func (a *Admin) addMember(w http.ResponseWriter, r *http.Request, s *session) {
 		a.groupFailed(w, r, s, g, "find member", err)
 		return
 	}
-	body := kit.Object{"members": kit.Object{g.ID: []any{kit.Object{"userId": str(u, "id")}}}}
+	body := kit.Object{"members": kit.Object{g.ID: []any{kit.Object{"userId": u.ID}}}}
 	if _, err := a.Svc.Groups.AddGroupMembers(r.Context(), a.actor(r, s), kit.TenantScope{}, body); err != nil {
 		a.groupFailed(w, r, s, g, "add member", err)
 		return

@@ -23,15 +23,10 @@ type tenantView struct {
 	Builtin                    bool // holds the admin application
 }
 
-func viewTenant(o kit.Object) tenantView {
-	raw, _ := json.Marshal(o)
-	var m kit.Object
-	_ = json.Unmarshal(raw, &m)
-	v := tenantView{ID: str(m, "id"), Name: str(m, "name"), Issuer: str(m, "issuer"), Inserted: num(m, "insertInstant")}
-	if j, ok := m["jwtConfiguration"].(kit.Object); ok {
-		v.AccessTokenKey, v.IDTokenKey, v.TTL = str(j, "accessTokenKeyId"), str(j, "idTokenKeyId"), num(j, "timeToLiveInSeconds")
-	}
-	return v
+func viewTenant(t *model.TenantConfig) tenantView {
+	j := t.JWTConfiguration
+	return tenantView{ID: t.ID, Name: t.Name, Issuer: t.Issuer, Inserted: t.InsertInstant,
+		AccessTokenKey: j.AccessTokenKeyID, IDTokenKey: j.IDTokenKeyID, TTL: int64(j.TimeToLiveInSeconds)}
 }
 
 func (a *Admin) tenants(w http.ResponseWriter, r *http.Request, s *session) {
@@ -126,7 +121,7 @@ func (a *Admin) defaultTenantID(r *http.Request) string {
 	if err != nil {
 		return ""
 	}
-	return str(app, "tenantId")
+	return app.TenantID
 }
 
 func (a *Admin) tenant(w http.ResponseWriter, r *http.Request, s *session) {
@@ -173,7 +168,7 @@ func (a *Admin) saveTenant(w http.ResponseWriter, r *http.Request, s *session) {
 	if len(jwt) > 0 {
 		fields["jwtConfiguration"] = jwt
 	}
-	var saved kit.Object
+	var saved *model.TenantConfig
 	var err error
 	if cur.ID == "" {
 		saved, err = a.Svc.Tenancy.CreateTenant(r.Context(), a.actor(r, s), "", kit.Object{"tenant": fields})
@@ -193,11 +188,7 @@ func (a *Admin) saveTenant(w http.ResponseWriter, r *http.Request, s *session) {
 		a.tenantForm(w, r, s, http.StatusBadRequest, p)
 		return
 	}
-	id := str(saved, "id")
-	if t, ok := saved["tenant"].(kit.Object); ok {
-		id = str(t, "id")
-	}
-	http.Redirect(w, r, "/admin/tenants/"+id+"?done=saved", http.StatusSeeOther)
+	http.Redirect(w, r, "/admin/tenants/"+saved.ID+"?done=saved", http.StatusSeeOther)
 }
 
 // deleteTenant deletes a tenant, with its applications and users, only when

@@ -100,6 +100,10 @@ func TestUserEditing(t *testing.T) {
 		// A user_manager may neither make anyone an admin nor change an
 		// administrator's profile (whose email would lead to a password reset).
 		page := br.get("/admin/users/" + id)
+		// The two-factor methods ride in the user's raw bag; the page lists them.
+		if !strings.Contains(page.body, "email (sam@example.com)") || !strings.Contains(page.body, "/two-factor/"+method[0].ID+"/delete") {
+			t.Errorf("the user page does not list the email two-factor method %s", method[0].ID)
+		}
 		if strings.Contains(page.body, "registrations/"+adminAppID) {
 			t.Error("the user page offers admin roles to a user_manager")
 		}

@@ -2,7 +2,6 @@ package admin
 
 import (
 	"cmp"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -65,19 +64,6 @@ func (u userView) isAdministrator() bool {
 
 func str(o kit.Object, k string) string { v, _ := o[k].(string); return v }
 
-func num(o kit.Object, k string) int64 {
-	switch v := o[k].(type) {
-	case float64:
-		return int64(v)
-	case int64:
-		return v
-	case json.Number:
-		n, _ := v.Int64()
-		return n
-	}
-	return 0
-}
-
 func objects(v any) []kit.Object {
 	var out []kit.Object
 	switch l := v.(type) {
@@ -108,39 +94,41 @@ func stringList(v any) []string {
 	return out
 }
 
-func viewUser(o kit.Object, appNames map[string]string) userView {
-	// The API's object may hold typed values; a JSON round trip gives one shape.
-	raw, _ := json.Marshal(o)
-	var m kit.Object
-	_ = json.Unmarshal(raw, &m)
-	u := userView{ID: str(m, "id"), Email: str(m, "email"), Username: str(m, "username"), TenantID: str(m, "tenantId"),
-		LastLogin: num(m, "lastLoginInstant"), Inserted: num(m, "insertInstant")}
-	u.Active, _ = m["active"].(bool)
-	u.Verified, _ = m["verified"].(bool)
-	u.ChangeRequired, _ = m["passwordChangeRequired"].(bool)
-	u.FirstName, u.LastName = str(m, "firstName"), str(m, "lastName")
-	u.Name = str(m, "fullName")
-	if u.Name == "" {
-		u.Name = strings.TrimSpace(str(m, "firstName") + " " + str(m, "lastName"))
+func viewUser(o *model.User, appNames map[string]string) userView {
+	u := userView{ID: o.ID, Email: o.Email, Username: o.Username, TenantID: o.TenantID, Inserted: o.InsertInstant,
+		Active: o.Active, Verified: o.Verified, ChangeRequired: o.PasswordChangeRequired,
+		FirstName: o.FirstName, LastName: o.LastName,
+		Name: cmp.Or(o.FullName, strings.TrimSpace(o.FirstName+" "+o.LastName))}
+	if o.LastLoginInstant != nil {
+		u.LastLogin = *o.LastLoginInstant
 	}
-	for _, r := range objects(m["registrations"]) {
+	// Registrations and memberships are still documents on the typed user.
+	for _, r := range o.Registrations {
 		id := str(r, "applicationId")
-		name := appNames[id]
-		if name == "" {
-			name = id
-		}
-		u.Registrations = append(u.Registrations, registrationView{ApplicationID: id, Application: name, Roles: stringList(r["roles"])})
+		u.Registrations = append(u.Registrations, registrationView{ApplicationID: id, Application: cmp.Or(appNames[id], id),
+			Roles: stringList(r["roles"])})
 	}
-	for _, g := range objects(m["memberships"]) {
+	for _, g := range o.Memberships {
 		u.Groups = append(u.Groups, str(g, "groupId"))
 	}
-	if tf, ok := m["twoFactor"].(kit.Object); ok {
-		for _, meth := range objects(tf["methods"]) {
-			u.TwoFactor = append(u.TwoFactor, twoFactorView{ID: str(meth, "id"), Method: str(meth, "method"),
-				Detail: cmp.Or(str(meth, "email"), str(meth, "mobilePhone"))})
-		}
-	}
+	u.TwoFactor = twoFactorMethods(o)
 	return u
+}
+
+// twoFactorMethods are the user's two-factor methods. Latch does not type
+// them: they ride in the user's raw bag, read through the document tree.
+func twoFactorMethods(o *model.User) []twoFactorView {
+	t, err := o.Tree()
+	if err != nil {
+		return nil
+	}
+	tf, _ := t["twoFactor"].(kit.Object)
+	var out []twoFactorView
+	for _, meth := range objects(tf["methods"]) {
+		out = append(out, twoFactorView{ID: str(meth, "id"), Method: str(meth, "method"),
+			Detail: cmp.Or(str(meth, "email"), str(meth, "mobilePhone"))})
+	}
+	return out
 }
 
 func (a *Admin) appNames(r *http.Request) map[string]string {
@@ -149,8 +137,8 @@ func (a *Admin) appNames(r *http.Request) map[string]string {
 	if err != nil {
 		return names
 	}
-	for _, o := range apps {
-		names[str(o, "id")] = str(o, "name")
+	for _, app := range apps {
+		names[app.ID] = app.Name
 	}
 	return names
 }
@@ -228,7 +216,7 @@ type sessionView struct {
 	Device, Client string
 }
 
-func (a *Admin) loadUser(w http.ResponseWriter, r *http.Request, s *session) (kit.Object, bool) {
+func (a *Admin) loadUser(w http.ResponseWriter, r *http.Request, s *session) (*model.User, bool) {
 	o, err := a.Svc.Identity.User(r.Context(), kit.TenantScope{}, r.PathValue("id"))
 	if errors.Is(err, model.ErrNotFound) {
 		a.message(w, r, s, http.StatusNotFound, "No such user", "This user does not exist; they may have been deleted.")
@@ -371,11 +359,7 @@ func (a *Admin) createUser(w http.ResponseWriter, r *http.Request, s *session) {
 		a.render(w, r, s, http.StatusBadRequest, "user_new", "New user", "users", p)
 		return
 	}
-	id := str(o, "id")
-	if uo, ok := o["user"].(kit.Object); ok {
-		id = str(uo, "id")
-	}
-	http.Redirect(w, r, "/admin/users/"+id+"?done=created", http.StatusSeeOther)
+	http.Redirect(w, r, "/admin/users/"+o.ID+"?done=created", http.StatusSeeOther)
 }
 
 // userAction runs one state change on the user of the path and shows the
