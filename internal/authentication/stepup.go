@@ -3,6 +3,7 @@ package authentication
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"unicode"
@@ -10,9 +11,11 @@ import (
 	"github.com/latchid/latch/internal/audit"
 	"github.com/latchid/latch/internal/identity"
 	"github.com/latchid/latch/internal/kit"
+	"github.com/latchid/latch/internal/lockout"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/store"
+	"github.com/latchid/latch/internal/throttle"
 )
 
 // TwoFactorStartRequest is FusionAuth's TwoFactorStartRequest.
@@ -116,4 +119,60 @@ func (s *Service) issueTrust(ctx context.Context, tx *store.Tx, tenant *model.Te
 	now := s.now()
 	return tx.InsertOneTimeCode(ctx, &store.OneTimeCode{Hash: identity.CodeHash(token), Kind: identity.CodeTrustToken, UserID: row.ID,
 		TenantID: row.TenantID, Data: string(data), ExpiresInstant: now + ttl*1000, InsertInstant: now})
+}
+
+// StepUpWithCode is the hosted pages' step-up: a current code of one of the
+// user's authenticator methods, or a recovery code, earns a trust token (no
+// trust challenge) for a change of password. A wrong code counts as a failed
+// login (ErrTwoFactorCodeInvalid); a locked user is refused unchecked.
+func (s *Service) StepUpWithCode(ctx context.Context, actor kit.Actor, userID, code string) (string, error) {
+	code = strings.TrimSpace(code)
+	if code == "" {
+		return "", ErrTwoFactorCodeInvalid
+	}
+	row, err := s.store.Read().UserRowByID(ctx, userID)
+	if errors.Is(err, store.ErrNoRows) {
+		return "", model.NotFoundf("user %s", userID)
+	}
+	if err != nil {
+		return "", err
+	}
+	cfg, err := s.tenancy.LoginTenantConfig(ctx, row.TenantID)
+	if err != nil {
+		return "", err
+	}
+	if err := s.throttle.Allow(ctx, throttle.ForActor(actor, row.TenantID)); err != nil {
+		return "", err
+	}
+	if until, err := s.store.Read().LockedUntil(ctx, row.ID, s.now()); err != nil {
+		return "", err
+	} else if until != 0 {
+		return "", lockout.Error(until)
+	}
+	u, err := s.openTwoFactor(row)
+	if err != nil {
+		return "", err
+	}
+	trust := secrets.Token(32)
+	verified := false
+	err = s.store.InTx(ctx, func(tx *store.Tx) error {
+		now := s.now()
+		var err error
+		if verified, err = s.secondFactorCode(ctx, tx, row, u, "", code, "change the password", now); err != nil || !verified {
+			return err
+		}
+		return s.issueTrust(ctx, tx, cfg, row, trust, "")
+	})
+	if err != nil {
+		return "", err
+	}
+	if !verified {
+		if res, err := s.countFailure(ctx, cfg, row.ID); res != nil && res.Response != nil && len(res.Response.Actions) > 0 {
+			return "", lockout.Error(res.Response.Actions[0].Expiry) // this failure locked the user
+		} else if err != nil && !errors.Is(err, model.ErrNotFound) {
+			return "", err
+		}
+		return "", ErrTwoFactorCodeInvalid
+	}
+	return trust, nil
 }

@@ -764,6 +764,37 @@ type twoFactorPending struct {
 	State          map[string]any `json:"state,omitempty"`
 }
 
+// secondFactorCode checks code against row's methods in tx, spending what
+// it uses: a current authenticator code (claimed against replay), a code
+// emailed for twoFactorID, or a recovery code (audited, naming purpose).
+func (s *Service) secondFactorCode(ctx context.Context, tx *store.Tx, row *store.UserRow, u *userTwoFactor, twoFactorID, code, purpose string, now int64) (bool, error) {
+	if id, counter, ok := u.totpFor(code, "", now); ok {
+		return claimTOTP(ctx, tx, row, id, counter, u.methodParams(id), now)
+	}
+	if twoFactorID != "" {
+		if ok, err := consumeEmailCode(ctx, tx, twoFactorID, code, now); err != nil || ok {
+			return ok, err
+		}
+	}
+	if len(code) > maxTwoFactorCode {
+		return false, nil
+	}
+	_, err := tx.ConsumeOneTimeCode(ctx, recoveryCodeHash(row.ID, code), []string{CodeTwoFactorRecovery}, now)
+	if errors.Is(err, store.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	left, err := tx.CountUserCodes(ctx, row.ID, CodeTwoFactorRecovery, now)
+	if err != nil {
+		return false, err
+	}
+	return true, s.audit.Write(ctx, tx, kit.Actor{Type: kit.ActorUser, ID: row.ID, Name: firstNonBlank(row.Email, row.Username)}, audit.Change{
+		Message:  fmt.Sprintf("User %s used a two-factor recovery code to %s (%d left)", kit.UserLabel(row), purpose, left),
+		TargetID: row.ID, Data: map[string]any{"recoveryCodesLeft": left}})
+}
+
 // TwoFactorLogin is FusionAuth's POST /api/two-factor/login: the second step
 // of a login that answered 242. Its answers are the Login API's (200 with
 // the token, refresh token and user, or 202, 203, 212, 213, 409, 410, 423),
@@ -850,31 +881,8 @@ func (s *Service) TwoFactorLogin(ctx context.Context, caller LoginCaller, req Tw
 		if p.StartCodeHash != "" && len(code) <= maxTwoFactorCode &&
 			subtle.ConstantTimeCompare([]byte(identity.CodeHash(code)), []byte(p.StartCodeHash)) == 1 {
 			verified = true
-		} else if id, counter, ok := u.totpFor(code, "", now); ok {
-			if verified, err = claimTOTP(ctx, tx, row, id, counter, u.methodParams(id), now); err != nil {
-				return err
-			}
-		} else if ok, err := consumeEmailCode(ctx, tx, req.TwoFactorID, code, now); err != nil {
+		} else if verified, err = s.secondFactorCode(ctx, tx, row, u, req.TwoFactorID, code, "log in", now); err != nil {
 			return err
-		} else if ok {
-			verified = true
-		} else if len(code) <= maxTwoFactorCode {
-			_, err := tx.ConsumeOneTimeCode(ctx, recoveryCodeHash(row.ID, code), []string{CodeTwoFactorRecovery}, now)
-			switch {
-			case err == nil:
-				verified = true
-				left, err := tx.CountUserCodes(ctx, row.ID, CodeTwoFactorRecovery, now)
-				if err != nil {
-					return err
-				}
-				if err := s.audit.Write(ctx, tx, kit.Actor{Type: kit.ActorUser, ID: row.ID, Name: firstNonBlank(row.Email, row.Username)}, audit.Change{
-					Message:  fmt.Sprintf("User %s used a two-factor recovery code to log in (%d left)", kit.UserLabel(row), left),
-					TargetID: row.ID, Data: map[string]any{"recoveryCodesLeft": left}}); err != nil {
-					return err
-				}
-			case !errors.Is(err, store.ErrNoRows):
-				return err
-			}
 		}
 		if verified {
 			return s.issueTrust(ctx, tx, lt.tenant, row, trust, p.TrustChallenge)

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/latchid/latch/internal/authentication"
 	"github.com/latchid/latch/internal/identity"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/mailflows"
@@ -36,6 +37,10 @@ type setPasswordData struct {
 	Action string
 	Done   bool
 	Error  string
+	// NeedCode: the user has a second factor, so the change needs a code
+	// of it (or the trust token a code earned on an earlier try).
+	NeedCode   bool
+	TrustToken string
 }
 
 type verifyData struct {
@@ -122,14 +127,18 @@ func (u *UI) forgotPassword(w http.ResponseWriter, r *http.Request) {
 func (u *UI) changePassword(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("changePasswordId")
 	d := setPasswordData{Action: "/password/change/" + url.PathEscape(id)}
+	err := u.svc.Identity.CheckChangePasswordID(r.Context(), id)
+	switch {
+	case errors.Is(err, model.ErrNotFound):
+		u.showMessage(w, r, msgLinkExpired)
+		return
+	case errors.Is(err, identity.ErrTrustTokenRequired):
+		d.NeedCode = true
+	case err != nil:
+		u.fail(w, r, "change password page", err)
+		return
+	}
 	if r.Method != http.MethodPost {
-		if err := u.svc.Identity.CheckChangePasswordID(r.Context(), id); errors.Is(err, model.ErrNotFound) {
-			u.showMessage(w, r, msgLinkExpired)
-			return
-		} else if err != nil {
-			u.fail(w, r, "change password page", err)
-			return
-		}
 		u.Page(w, r, http.StatusOK, "password_set", "Choose a new password", d, "")
 		return
 	}
@@ -142,7 +151,31 @@ func (u *UI) changePassword(w http.ResponseWriter, r *http.Request) {
 		u.Page(w, r, http.StatusBadRequest, "password_set", "Choose a new password", d, "")
 		return
 	}
-	_, err := u.svc.Identity.ChangePasswordByID(r.Context(), u.pageActor(r), id, identity.ChangePasswordRequest{Password: pw})
+	req := identity.ChangePasswordRequest{Password: pw, TrustToken: r.PostForm.Get("trustToken")}
+	if d.NeedCode && req.TrustToken == "" {
+		// The reset link alone does not take over an account its second
+		// factor protects: a code of that factor earns the trust token.
+		if req.TrustToken, err = u.stepUp(r, id, r.PostForm.Get("code")); err != nil {
+			var locked *model.StatusError
+			switch {
+			case errors.Is(err, authentication.ErrTwoFactorCodeInvalid):
+				d.Error = "The code is not correct. Enter a current code from your authenticator app, or a recovery code."
+			case errors.Is(err, model.ErrNotFound):
+				u.showMessage(w, r, msgLinkExpired)
+				return
+			case errors.As(err, &locked):
+				d.Error = "Too many failed attempts: this account is locked for now. Try again later."
+			default:
+				u.fail(w, r, "change password page", err)
+				return
+			}
+			u.Page(w, r, http.StatusBadRequest, "password_set", "Choose a new password", d, "")
+			return
+		}
+	}
+	// Kept across a refused password, so that the code is asked once.
+	d.TrustToken = req.TrustToken
+	_, err = u.svc.Identity.ChangePasswordByID(r.Context(), u.pageActor(r), id, req)
 	var verrs *model.Errors
 	switch {
 	case errors.As(err, &verrs):
@@ -158,6 +191,16 @@ func (u *UI) changePassword(w http.ResponseWriter, r *http.Request) {
 	}
 	d.Done = true
 	u.Page(w, r, http.StatusOK, "password_set", "Password changed", d, "")
+}
+
+// stepUp checks a second-factor code of the user of a change-password id
+// and answers a trust token.
+func (u *UI) stepUp(r *http.Request, changePasswordID, code string) (string, error) {
+	user, err := u.svc.Identity.UserByChangePasswordID(r.Context(), kit.TenantScope{}, changePasswordID)
+	if err != nil {
+		return "", err
+	}
+	return u.svc.Authentication.StepUpWithCode(r.Context(), u.pageActor(r), user.ID, code)
 }
 
 // verifyEmail: GET shows a button (and the code field under the FormField
