@@ -3,6 +3,7 @@ package model
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"reflect"
 	"slices"
 	"testing"
@@ -13,7 +14,7 @@ func TestNormalizeTree(t *testing.T) {
 	var lli int64 = 7
 	cases := []any{
 		nil, true, "a<b>&", "bad \xff utf8", json.Number(""), json.Number("2.50"), json.Number("1e400"),
-		int64(-3), 42, 1.5, 1e21, 1e-7, -0.0, 123456789012.0, 3e-10,
+		int64(-3), 42, 1.5, 1e21, 1e-7, math.Copysign(0, -1), 123456789012.0, 3e-10,
 		[]string{"en", "\xfe"}, []any{1.0, "x", nil, []any{}}, []map[string]any{{"a": int64(1)}, nil},
 		map[string]any{"k": map[string]any{"n": json.Number("-0"), "l": &lli}, "bad\xffkey": 1},
 		map[string]any{},
@@ -111,6 +112,37 @@ func FuzzUserUnchanged(f *testing.F) {
 			if !bytes.Contains(b, []byte(`"changed":true`)) {
 				t.Fatalf("change lost: %s", b)
 			}
+		}
+	})
+}
+
+// Decoding a user from its tree sets what json.Unmarshal sets.
+func FuzzUserFromTree(f *testing.F) {
+	for _, d := range append(slices.Clone(rawBagDocs), userRawBagDocs...) {
+		f.Add([]byte(d))
+	}
+	f.Add([]byte(`{"factor":1.0,"expiry":"1","preferredLanguages":["en",null],"registrations":[null,{"n":1e400}],"EMAIL":"x","uſername":"y"}`))
+	f.Add([]byte(`{"lastLoginInstant":5,"memberships":[],"preferredLanguages":[],"active":null,"registrations":[{"a":[1,{"b":2.5}]}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		v, err := DecodeJSONValue(data)
+		if err != nil {
+			return
+		}
+		sent, ok := v.(map[string]any)
+		if !ok {
+			return
+		}
+		var want User
+		werr := json.Unmarshal(data, (*userShape)(&want))
+		var got User
+		if !got.fromTree(sent) {
+			return
+		}
+		if werr != nil && !userFields.hasCaseVariants(sent) {
+			t.Fatalf("fromTree took %s, encoding/json: %v", data, werr)
+		}
+		if werr == nil && !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s:\nfromTree %#v\njson     %#v", data, got, want)
 		}
 	})
 }

@@ -175,7 +175,17 @@ func (u *User) UnmarshalTree(sent map[string]any) error {
 }
 
 func (u *User) decode(sent map[string]any, data []byte) error {
-	x, err := decodeTree(sent, data, userFields, (*userShape)(u), u.tree)
+	var x Extra
+	var err error
+	if data == nil && u.fromTree(sent) {
+		var decoded map[string]any
+		if decoded, err = u.tree(); err == nil {
+			x = SplitExtra(sent, decoded)
+		}
+	} else {
+		*u = User{}
+		x, err = decodeTree(sent, data, userFields, (*userShape)(u), u.tree)
+	}
 	if err == nil {
 		x.Remember(u.typed(true), sent)
 	}
@@ -197,3 +207,197 @@ func (u *User) Tree() (map[string]any, error) {
 
 // userFields are the members of a user, for reading names exactly.
 var userFields = FieldsOf(userShape{})
+
+// fromTree sets the typed fields from a document tree as json.Unmarshal of
+// its text would, without the text. It covers what a stored user holds (the
+// members of their types or null, exact names) and reports false, leaving u
+// partly set, for anything else: encoding/json then decodes it, errors and all.
+func (u *User) fromTree(sent map[string]any) bool {
+	for k, v := range sent {
+		if !u.setMember(k, v) {
+			return false
+		}
+	}
+	return true
+}
+
+func (u *User) setMember(k string, v any) bool {
+	str := func(p *string) bool {
+		switch s := v.(type) {
+		case nil:
+			return true
+		case string:
+			*p = s
+			return true
+		}
+		return false
+	}
+	boolean := func(p *bool) bool {
+		switch b := v.(type) {
+		case nil:
+			return true
+		case bool:
+			*p = b
+			return true
+		}
+		return false
+	}
+	integer := func(p *int64) bool {
+		switch n := v.(type) {
+		case nil:
+			return true
+		case json.Number:
+			i, err := strconv.ParseInt(string(n), 10, 64)
+			*p = i
+			return err == nil
+		}
+		return false
+	}
+	switch k {
+	case "id":
+		return str(&u.ID)
+	case "tenantId":
+		return str(&u.TenantID)
+	case "email":
+		return str(&u.Email)
+	case "username":
+		return str(&u.Username)
+	case "fullName":
+		return str(&u.FullName)
+	case "firstName":
+		return str(&u.FirstName)
+	case "middleName":
+		return str(&u.MiddleName)
+	case "lastName":
+		return str(&u.LastName)
+	case "birthDate":
+		return str(&u.BirthDate)
+	case "timezone":
+		return str(&u.Timezone)
+	case "imageUrl":
+		return str(&u.ImageURL)
+	case "mobilePhone":
+		return str(&u.MobilePhone)
+	case "phoneNumber":
+		return str(&u.PhoneNumber)
+	case "parentEmail":
+		return str(&u.ParentEmail)
+	case "encryptionScheme":
+		return str(&u.EncryptionScheme)
+	case "preferredLanguages":
+		if v == nil {
+			return true
+		}
+		list, ok := v.([]any)
+		if !ok {
+			return false
+		}
+		u.PreferredLanguages = make([]string, len(list))
+		for i, e := range list {
+			if s, ok := e.(string); ok {
+				u.PreferredLanguages[i] = s
+			} else if e != nil {
+				return false
+			}
+		}
+		return true
+	case "expiry":
+		return integer(&u.Expiry)
+	case "active":
+		return boolean(&u.Active)
+	case "verified":
+		return boolean(&u.Verified)
+	case "passwordChangeRequired":
+		return boolean(&u.PasswordChangeRequired)
+	case "insertInstant":
+		return integer(&u.InsertInstant)
+	case "lastUpdateInstant":
+		return integer(&u.LastUpdateInstant)
+	case "lastLoginInstant":
+		if v == nil {
+			return true
+		}
+		var n int64
+		u.LastLoginInstant = &n
+		return integer(&n)
+	case "passwordLastUpdateInstant":
+		return integer(&u.PasswordLastUpdateInstant)
+	case "factor":
+		var n int64
+		ok := integer(&n)
+		u.Factor = int(n)
+		return ok && int64(u.Factor) == n
+	case "registrations":
+		return objectList(&u.Registrations, v)
+	case "memberships":
+		return objectList(&u.Memberships, v)
+	}
+	// A member the type does not have is ignored, as encoding/json ignores
+	// it, unless encoding/json could match it to a field regardless of case.
+	for i := 0; i < len(k); i++ {
+		if k[i] >= 0x80 {
+			return false
+		}
+	}
+	return !userFields.hasCaseVariants(map[string]any{k: nil})
+}
+
+// objectList sets *p from an array of objects as json.Unmarshal into
+// []map[string]any would (numbers float64).
+func objectList(p *[]map[string]any, v any) bool {
+	if v == nil {
+		return true
+	}
+	list, ok := v.([]any)
+	if !ok {
+		return false
+	}
+	out := make([]map[string]any, len(list))
+	for i, e := range list {
+		if e == nil {
+			continue
+		}
+		o, ok := e.(map[string]any)
+		if !ok {
+			return false
+		}
+		g, ok := goValue(o)
+		if !ok {
+			return false
+		}
+		out[i] = g.(map[string]any)
+	}
+	*p = out
+	return true
+}
+
+// goValue copies a document tree as json.Unmarshal into any makes it.
+func goValue(v any) (any, bool) {
+	switch x := v.(type) {
+	case json.Number:
+		f, err := strconv.ParseFloat(string(x), 64)
+		return f, err == nil
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			g, ok := goValue(e)
+			if !ok {
+				return nil, false
+			}
+			out[k] = g
+		}
+		return out, true
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			g, ok := goValue(e)
+			if !ok {
+				return nil, false
+			}
+			out[i] = g
+		}
+		return out, true
+	default:
+		return x, true
+	}
+}
