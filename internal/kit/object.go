@@ -230,6 +230,21 @@ func StoredConfig[T any](o Object, field, what string) (*T, error) {
 	return &cfg, nil
 }
 
+// StoredTree is StoredConfig for an object that is already a document tree
+// (model.NormalizeTree), which the typed object keeps: o must be the
+// caller's own and not be modified afterwards.
+func StoredTree[T any, PT interface {
+	*T
+	treeDecoder
+}](o Object, field, what string) (*T, error) {
+	var cfg T
+	var verrs model.Errors
+	if !typedError(PT(&cfg).UnmarshalTree(o), field, &verrs) {
+		return nil, fmt.Errorf("stored %s does not decode: %w", what, &verrs)
+	}
+	return &cfg, nil
+}
+
 // DecodeTyped decodes o into a typed view. A member of the wrong type is a
 // field error "[invalid]<prefix>.<path>", never a 500. encoding/json matches
 // names regardless of letter case: o comes from a checked request or from
@@ -253,6 +268,11 @@ func DecodeTyped(o Object, prefix string, into any, verrs *model.Errors) bool {
 		}
 		err = json.Unmarshal(b, into)
 	}
+	return typedError(err, prefix, verrs)
+}
+
+// typedError reports a decoding error as DecodeTyped does; false if err.
+func typedError(err error, prefix string, verrs *model.Errors) bool {
 	if err != nil {
 		var typ *json.UnmarshalTypeError
 		if errors.As(err, &typ) && typ.Field != "" {
