@@ -30,7 +30,7 @@ func TestAPIKeyValuesNotAtRest(t *testing.T) {
 		keep(e.create(e.root, map[string]any{"name": "given retrievable", "key": given, "retrievable": true, "tenantId": tenant}).Key)
 		givenHashed := "given-hashed-" + secrets.Token(12)
 		hashed := e.create(e.root, map[string]any{"name": "given hashed", "key": givenHashed, "retrievable": false,
-			"permissions": akPerms("/api/system/version", "GET")})
+			"permissions": keyPerms("/api/system/version", "GET")})
 		keep(hashed.Key)
 		r := e.do("POST", "/api/api-key", e.root, map[string]any{"sourceKeyId": retrievable.ID, "apiKey": map[string]any{"name": "copy"}})
 		var cp akKeyBody

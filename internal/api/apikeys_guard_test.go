@@ -17,8 +17,8 @@ import (
 	"github.com/latchid/latch/internal/testutil"
 )
 
-// akWantGuard fails unless r is the last-key guard's refusal.
-func akWantGuard(t *testing.T, what string, r *testutil.Response) {
+// wantLastKeyGuard fails unless r is the last-key guard's refusal.
+func wantLastKeyGuard(t *testing.T, what string, r *testutil.Response) {
 	t.Helper()
 	want400(t, what, r, "[LastKeyManagerKey]")
 	if r.Status == 400 && !strings.Contains(string(r.Body), "latch recover api-key") {
@@ -62,7 +62,7 @@ func TestLastKeyGuard(t *testing.T) {
 			if c.body != "" {
 				body = c.body
 			}
-			akWantGuard(t, c.name, e.do(c.method, root, e.root, body))
+			wantLastKeyGuard(t, c.name, e.do(c.method, root, e.root, body))
 		}
 		// Harmless changes pass.
 		if r := e.do("PATCH", root, e.root, `{"apiKey":{"name":"Root","keyManager":true}}`); r.Status != 200 {
@@ -79,17 +79,17 @@ func TestLastKeyGuard(t *testing.T) {
 			t.Errorf("expire a manager that is not the last: %d %s", r.Status, r.Body)
 		}
 		wantEmpty(t, "second deletes the root key", e.do("DELETE", root, second, nil), 200)
-		akWantGuard(t, "the last deletes itself", e.do("DELETE", "/api/api-key/"+secondID, second, nil))
+		wantLastKeyGuard(t, "the last deletes itself", e.do("DELETE", "/api/api-key/"+secondID, second, nil))
 
 		// An expiring manager does not stand in for the last durable one; once
 		// forced past, an expiring last manager may be extended, never shortened.
 		third, thirdID := e.insertKey(model.APIKey{Name: "third", KeyManager: true, ExpirationInstant: ptr(in(time.Hour))})
-		akWantGuard(t, "delete second while only the expiring third remains", e.do("DELETE", "/api/api-key/"+secondID, third, nil))
+		wantLastKeyGuard(t, "delete second while only the expiring third remains", e.do("DELETE", "/api/api-key/"+secondID, third, nil))
 		wantEmpty(t, "forced delete of second", e.do("DELETE", "/api/api-key/"+secondID+"?force=true", third, nil), 200)
 		if r := e.do("PATCH", "/api/api-key/"+thirdID, third, fmt.Sprintf(`{"apiKey":{"expirationInstant":%d}}`, in(2*time.Hour))); r.Status != 200 {
 			t.Errorf("extend the last manager: %d %s", r.Status, r.Body)
 		}
-		akWantGuard(t, "shorten the last manager", e.do("PATCH", "/api/api-key/"+thirdID, third, fmt.Sprintf(`{"apiKey":{"expirationInstant":%d}}`, in(time.Minute))))
+		wantLastKeyGuard(t, "shorten the last manager", e.do("PATCH", "/api/api-key/"+thirdID, third, fmt.Sprintf(`{"apiKey":{"expirationInstant":%d}}`, in(time.Minute))))
 
 		// ?force=true goes ahead and leaves a critical audit entry.
 		want400(t, "bad force", e.do("DELETE", "/api/api-key/"+thirdID+"?force=maybe", third, nil), "[invalid]force")
@@ -126,7 +126,7 @@ func TestLastKeyGuardSelfDelete(t *testing.T) {
 	if crit := e.criticalAudits(e.rootID); len(crit) != 1 || crit[0].Method != "PATCH" {
 		t.Errorf("critical audit for the forced restriction: %+v", crit)
 	}
-	akWantGuard(t, "self-delete with no full manager left", e.do("DELETE", "/api/api-key/"+restrictedID, restricted, nil))
+	wantLastKeyGuard(t, "self-delete with no full manager left", e.do("DELETE", "/api/api-key/"+restrictedID, restricted, nil))
 	// Deleting another restricted key is no loss and needs no force.
 	wantEmpty(t, "delete another restricted manager", e.do("DELETE", "/api/api-key/"+e.rootID, restricted, nil), 200)
 	wantEmpty(t, "forced self-delete", e.do("DELETE", "/api/api-key/"+restrictedID+"?force=true", restricted, nil), 200)
@@ -253,7 +253,7 @@ func TestLastKeyGuardCountsOnlyDurableManagers(t *testing.T) {
 				}
 				what := c.name + " by " + caller.name
 				r := e.do(c.method, root, caller.key, body)
-				akWantGuard(t, what, r)
+				wantLastKeyGuard(t, what, r)
 				if r.Status == 400 && !strings.Contains(string(r.Body), says) {
 					t.Errorf("%s: the message does not say only expiring managers would remain (%q): %s", what, says, r.Body)
 				}
@@ -274,8 +274,8 @@ func TestLastKeyGuardCountsOnlyDurableManagers(t *testing.T) {
 		if r := e.do("PATCH", "/api/api-key/"+secondID, e.root, fmt.Sprintf(`{"apiKey":{"expirationInstant":%d}}`, in(time.Hour))); r.Status != 200 {
 			t.Fatalf("give second an expiry while root remains: %d %s", r.Status, r.Body)
 		}
-		akWantGuard(t, "second gives root an expiry", e.do("PATCH", root, second, fmt.Sprintf(`{"apiKey":{"expirationInstant":%d}}`, in(2*time.Hour))))
-		akWantGuard(t, "second deletes root", e.do("DELETE", root, second, nil))
+		wantLastKeyGuard(t, "second gives root an expiry", e.do("PATCH", root, second, fmt.Sprintf(`{"apiKey":{"expirationInstant":%d}}`, in(2*time.Hour))))
+		wantLastKeyGuard(t, "second deletes root", e.do("DELETE", root, second, nil))
 
 		// ?force=true goes ahead, with a critical audit entry naming the guard.
 		wantEmpty(t, "second deletes root with force", e.do("DELETE", root+"?force=true", second, nil), 200)
@@ -288,7 +288,7 @@ func TestLastKeyGuardCountsOnlyDurableManagers(t *testing.T) {
 		// No durable manager is left. What does not shorten key management
 		// still works: creating keys, a longer-lived recovery key replacing
 		// second, and making that key permanent, the way back.
-		e.create(second, map[string]any{"name": "plain", "permissions": akPerms("/api/user", "GET")})
+		e.create(second, map[string]any{"name": "plain", "permissions": keyPerms("/api/user", "GET")})
 		out, errOut, code = e.s.CLI(t, "recover", "api-key", "--expires-in", "2h", "--name", "longer")
 		if code != 0 {
 			t.Fatalf("latch recover api-key exited %d: %s", code, errOut)
@@ -298,7 +298,7 @@ func TestLastKeyGuardCountsOnlyDurableManagers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		akWantGuard(t, "shorten the last-expiring manager", e.do("PATCH", "/api/api-key/"+longerRow.ID, longer,
+		wantLastKeyGuard(t, "shorten the last-expiring manager", e.do("PATCH", "/api/api-key/"+longerRow.ID, longer,
 			fmt.Sprintf(`{"apiKey":{"expirationInstant":%d}}`, in(30*time.Minute))))
 		wantEmpty(t, "delete the manager that expires first", e.do("DELETE", "/api/api-key/"+secondID, longer, nil), 200)
 		r := e.do("PATCH", "/api/api-key/"+longerRow.ID, longer, `{"apiKey":{"expirationInstant":null}}`, "Content-Type", "application/merge-patch+json")
@@ -308,7 +308,7 @@ func TestLastKeyGuardCountsOnlyDurableManagers(t *testing.T) {
 		if ids := e.durableManagers(); len(ids) != 1 || ids[0] != longerRow.ID {
 			t.Fatalf("durable managers %v, want the former recovery key", ids)
 		}
-		akWantGuard(t, "the new permanent key deletes itself", e.do("DELETE", "/api/api-key/"+longerRow.ID, longer, nil))
+		wantLastKeyGuard(t, "the new permanent key deletes itself", e.do("DELETE", "/api/api-key/"+longerRow.ID, longer, nil))
 	})
 }
 

@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"context"
-	"encoding/json"
 	"testing"
 
 	"github.com/google/uuid"
@@ -136,18 +135,4 @@ func (e *akEnv) acl(name string) string {
 		e.t.Fatalf("insert ip acl: %v", err)
 	}
 	return a.ID
-}
-
-func akPerms(endpoint string, methods ...string) map[string]any {
-	return map[string]any{"endpoints": map[string][]string{endpoint: methods}}
-}
-
-// akRaw decodes a body into generic JSON, to check which fields are present.
-func akRaw(t *testing.T, r *testutil.Response) map[string]any {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(r.Body, &m); err != nil {
-		t.Fatalf("decode %q: %v", r.Body, err)
-	}
-	return m
 }

@@ -25,13 +25,13 @@ func TestAPIKeyCreateRetrieveDelete(t *testing.T) {
 		r := e.do("POST", "/api/api-key", e.root, map[string]any{"apiKey": map[string]any{
 			"name":              "Awesome API Key",
 			"metaData":          map[string]any{"attributes": map[string]string{"description": "non-manager key"}},
-			"permissions":       akPerms("/api/application", "DELETE", "POST", "GET", "PUT", "PATCH"),
+			"permissions":       keyPerms("/api/application", "DELETE", "POST", "GET", "PUT", "PATCH"),
 			"expirationInstant": expires,
 		}})
 		if r.Status != 200 {
 			t.Fatalf("create: %d %s", r.Status, r.Body)
 		}
-		raw := akRaw(t, r)
+		raw := decodeObject(t, r)
 		if len(raw) != 1 || raw["apiKey"] == nil {
 			t.Fatalf("create answered %s, want only an apiKey wrapper", r.Body)
 		}
@@ -58,7 +58,7 @@ func TestAPIKeyCreateRetrieveDelete(t *testing.T) {
 		if got.Key != k.Key || got.Name != k.Name || got.InsertInstant != now || got.UseCount != 0 || got.LastUsedInstant != nil {
 			t.Errorf("retrieved %+v, want the created key with its value", got)
 		}
-		gr := akRaw(t, e.do("GET", "/api/api-key/"+k.ID, e.root, nil))["apiKey"].(map[string]any)
+		gr := decodeObject(t, e.do("GET", "/api/api-key/"+k.ID, e.root, nil))["apiKey"].(map[string]any)
 		for _, f := range []string{"id", "key", "name", "keyManager", "permissions", "metaData", "expirationInstant", "retrievable", "insertInstant", "lastUpdateInstant", "useCount"} {
 			if _, ok := gr[f]; !ok {
 				t.Errorf("retrieve response lacks %q: %v", f, gr)
@@ -69,7 +69,7 @@ func TestAPIKeyCreateRetrieveDelete(t *testing.T) {
 		if st := e.do("GET", "/api/system/version", k.Key, nil).Status; st != 401 {
 			t.Errorf("key without /api/system/version reached it: %d", st)
 		}
-		ver := e.create(e.root, map[string]any{"permissions": akPerms("/api/system/version", "GET")})
+		ver := e.create(e.root, map[string]any{"permissions": keyPerms("/api/system/version", "GET")})
 		if st := e.do("GET", "/api/system/version", ver.Key, nil).Status; st != 200 {
 			t.Errorf("new key for /api/system/version: %d", st)
 		}
@@ -85,7 +85,7 @@ func TestAPIKeyCreateRetrieveDelete(t *testing.T) {
 			"ipAccessControlListId": acl,
 			"metaData":              map[string]any{"attributes": map[string]string{"description": "my super secret key"}},
 			"name":                  "Example key",
-			"permissions":           akPerms("/api/application", "DELETE", "POST", "GET", "PUT", "PATCH"),
+			"permissions":           keyPerms("/api/application", "DELETE", "POST", "GET", "PUT", "PATCH"),
 			"retrievable":           false,
 			"tenantId":              tenant,
 		}})
@@ -145,7 +145,7 @@ func TestAPIKeyCopy(t *testing.T) {
 		tenant := e.defaultTenant()
 		acl := e.acl("copy acl")
 		src := e.create(e.root, map[string]any{"name": "Awesome API Key", "tenantId": tenant, "ipAccessControlListId": acl,
-			"retrievable": false, "permissions": akPerms("/api/user", "GET"),
+			"retrievable": false, "permissions": keyPerms("/api/user", "GET"),
 			"metaData": map[string]any{"attributes": map[string]string{"description": "d"}}})
 		r := e.do("POST", "/api/api-key", e.root, map[string]any{"sourceKeyId": src.ID, "apiKey": map[string]any{"name": "Awesome API Key - copy"}})
 		if r.Status != 200 {
@@ -167,7 +167,7 @@ func TestAPIKeyNonManagerGets401(t *testing.T) {
 	t.Parallel()
 	e := akStart(t, testutil.Backend{Name: "sqlite"})
 	plain := e.create(e.root, map[string]any{"name": "all endpoints, no manager"})
-	target := e.create(e.root, map[string]any{"name": "target", "permissions": akPerms("/api/user", "GET")})
+	target := e.create(e.root, map[string]any{"name": "target", "permissions": keyPerms("/api/user", "GET")})
 	routes := []struct{ method, path string }{
 		{"POST", "/api/api-key"},
 		{"POST", "/api/api-key/" + uuid.NewString()},
@@ -205,10 +205,10 @@ func TestAPIKeyValidation(t *testing.T) {
 			{"tenantId and tenantIds", "", map[string]any{"apiKey": map[string]any{"tenantId": tenant, "tenantIds": []string{tenant}}}, "[invalid]apiKey.tenantIds"},
 			{"unknown ip acl", "", map[string]any{"apiKey": map[string]any{"ipAccessControlListId": uuid.NewString()}}, "[invalid]apiKey.ipAccessControlListId"},
 			{"malformed ip acl", "", map[string]any{"apiKey": map[string]any{"ipAccessControlListId": "x"}}, "[invalid]apiKey.ipAccessControlListId"},
-			{"unknown endpoint", "", map[string]any{"apiKey": map[string]any{"permissions": akPerms("/api/nope", "GET")}}, "[invalid]apiKey.permissions"},
-			{"the key API as an endpoint", "", map[string]any{"apiKey": map[string]any{"permissions": akPerms("/api/api-key", "GET")}}, "[invalid]apiKey.permissions"},
-			{"bad method", "", map[string]any{"apiKey": map[string]any{"permissions": akPerms("/api/user", "FETCH")}}, "[invalid]apiKey.permissions"},
-			{"endpoints without methods", "", map[string]any{"apiKey": map[string]any{"permissions": akPerms("/api/user")}}, "[invalid]apiKey.permissions"},
+			{"unknown endpoint", "", map[string]any{"apiKey": map[string]any{"permissions": keyPerms("/api/nope", "GET")}}, "[invalid]apiKey.permissions"},
+			{"the key API as an endpoint", "", map[string]any{"apiKey": map[string]any{"permissions": keyPerms("/api/api-key", "GET")}}, "[invalid]apiKey.permissions"},
+			{"bad method", "", map[string]any{"apiKey": map[string]any{"permissions": keyPerms("/api/user", "FETCH")}}, "[invalid]apiKey.permissions"},
+			{"endpoints without methods", "", map[string]any{"apiKey": map[string]any{"permissions": keyPerms("/api/user")}}, "[invalid]apiKey.permissions"},
 			{"short key", "", map[string]any{"apiKey": map[string]any{"key": "fifteen-chars!!"}}, "[tooShort]apiKey.key"},
 			{"key with a space", "", map[string]any{"apiKey": map[string]any{"key": "sixteen chars plus"}}, "[invalid]apiKey.key"},
 			{"duplicate key value", "", map[string]any{"apiKey": map[string]any{"key": "a-given-key-that-is-long"}}, "[duplicate]apiKey.key"},
@@ -251,9 +251,9 @@ func TestAPIKeyClientDefaults(t *testing.T) {
 	}
 	// The Go client updating a retrievable key still sends "retrievable": false
 	// and "keyManager": false; neither is a change request.
-	ret := e.create(e.root, map[string]any{"name": "retrievable", "permissions": akPerms("/api/user", "GET")})
+	ret := e.create(e.root, map[string]any{"name": "retrievable", "permissions": keyPerms("/api/user", "GET")})
 	r := e.do("PUT", "/api/api-key/"+ret.ID, e.root, map[string]any{"apiKey": map[string]any{
-		"name": "renamed", "keyManager": false, "retrievable": false, "metaData": map[string]any{}, "permissions": akPerms("/api/user", "GET", "POST")}})
+		"name": "renamed", "keyManager": false, "retrievable": false, "metaData": map[string]any{}, "permissions": keyPerms("/api/user", "GET", "POST")}})
 	if r.Status != 200 {
 		t.Fatalf("Go client update: %d %s", r.Status, r.Body)
 	}
@@ -271,7 +271,7 @@ func TestAPIKeyUpdateAndPatch(t *testing.T) {
 		tenant := e.defaultTenant()
 		acl := e.acl("acl")
 		k := e.create(e.root, map[string]any{"name": "Awesome API Key", "tenantId": tenant,
-			"permissions": akPerms("/api/application", "GET"), "metaData": map[string]any{"attributes": map[string]string{"a": "1"}}})
+			"permissions": keyPerms("/api/application", "GET"), "metaData": map[string]any{"attributes": map[string]string{"a": "1"}}})
 		created := e.now()
 		e.s.Clock.Advance(time.Minute)
 
@@ -281,7 +281,7 @@ func TestAPIKeyUpdateAndPatch(t *testing.T) {
 			"ipAccessControlListId": acl,
 			"metaData":              map[string]any{"attributes": map[string]string{"description": "updating the key"}},
 			"name":                  "Another Awesome API Key",
-			"permissions":           akPerms("/api/application", "DELETE", "POST", "GET", "PUT", "PATCH"),
+			"permissions":           keyPerms("/api/application", "DELETE", "POST", "GET", "PUT", "PATCH"),
 		}})
 		if r.Status != 200 {
 			t.Fatalf("put: %d %s", r.Status, r.Body)
@@ -369,9 +369,9 @@ func TestAPIKeyImmutableFields(t *testing.T) {
 		e := akStart(t, b)
 		tenant := e.defaultTenant()
 		other := e.tenant("Other")
-		k := e.create(e.root, map[string]any{"name": "fixed", "tenantId": tenant, "retrievable": false, "permissions": akPerms("/api/user", "GET")})
+		k := e.create(e.root, map[string]any{"name": "fixed", "tenantId": tenant, "retrievable": false, "permissions": keyPerms("/api/user", "GET")})
 		body := func(extra map[string]any) map[string]any {
-			m := map[string]any{"name": "fixed", "permissions": akPerms("/api/user", "GET"), "tenantId": tenant}
+			m := map[string]any{"name": "fixed", "permissions": keyPerms("/api/user", "GET"), "tenantId": tenant}
 			for k, v := range extra {
 				m[k] = v
 			}
@@ -404,7 +404,7 @@ func TestAPIKeyAllEndpointsTrap(t *testing.T) {
 	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := akStart(t, b)
-		k := e.create(e.root, map[string]any{"name": "restricted", "permissions": akPerms("/api/user", "GET")})
+		k := e.create(e.root, map[string]any{"name": "restricted", "permissions": keyPerms("/api/user", "GET")})
 		path := "/api/api-key/" + k.ID
 		traps := []struct {
 			name, method, body string
@@ -465,7 +465,7 @@ func TestAPIKeyListAndSearch(t *testing.T) {
 			if r.Status != 200 {
 				t.Fatalf("list: %d %s", r.Status, r.Body)
 			}
-			for _, k := range akRaw(t, r)["apiKeys"].([]any) {
+			for _, k := range decodeObject(t, r)["apiKeys"].([]any) {
 				if _, ok := k.(map[string]any)["key"]; ok {
 					t.Errorf("a listed key carries its value: %v", k)
 				}
@@ -528,7 +528,7 @@ func TestAPIKeyExpiryAndExtension(t *testing.T) {
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := akStart(t, b)
 		expires := e.now() + millis(time.Minute)
-		k := e.create(e.root, map[string]any{"permissions": akPerms("/api/system/version", "GET"), "expirationInstant": expires})
+		k := e.create(e.root, map[string]any{"permissions": keyPerms("/api/system/version", "GET"), "expirationInstant": expires})
 		if st := e.do("GET", "/api/system/version", k.Key, nil).Status; st != 200 {
 			t.Fatalf("fresh key: %d", st)
 		}
@@ -554,7 +554,7 @@ func TestAPIKeyExpiryAndExtension(t *testing.T) {
 func TestAPIKeyUsageShown(t *testing.T) {
 	t.Parallel()
 	e := akStart(t, testutil.Backend{Name: "sqlite"})
-	k := e.create(e.root, map[string]any{"permissions": akPerms("/api/system/version", "GET")})
+	k := e.create(e.root, map[string]any{"permissions": keyPerms("/api/system/version", "GET")})
 	for range 3 {
 		if st := e.do("GET", "/api/system/version", k.Key, nil).Status; st != 200 {
 			t.Fatalf("use: %d", st)
@@ -597,8 +597,8 @@ func TestAPIKeyEscalation(t *testing.T) {
 		multi, _ := e.insertKey(model.APIKey{Name: "tenant A+B manager", KeyManager: true, TenantIDs: []string{tA, tB}})
 
 		broad := e.create(e.root, map[string]any{"name": "broad"})
-		userGet := e.create(e.root, map[string]any{"name": "user GET", "permissions": akPerms("/api/user", "GET")})
-		inA := e.create(e.root, map[string]any{"name": "in A", "tenantId": tA, "permissions": akPerms("/api/user", "GET")})
+		userGet := e.create(e.root, map[string]any{"name": "user GET", "permissions": keyPerms("/api/user", "GET")})
+		inA := e.create(e.root, map[string]any{"name": "in A", "tenantId": tA, "permissions": keyPerms("/api/user", "GET")})
 		inB := e.create(e.root, map[string]any{"name": "in B", "tenantId": tB})
 		inAB := e.create(e.root, map[string]any{"name": "in A and B", "tenantIds": []string{tA, tB}})
 		if inAB.TenantID != "" || !slices.Equal(inAB.TenantIDs, sortedPair(tA, tB)) {
@@ -614,13 +614,13 @@ func TestAPIKeyEscalation(t *testing.T) {
 			header       []string
 		}{
 			{"restricted makes all-endpoints", restricted, "POST", "/api/api-key", `{"apiKey":{}}`, 401, nil},
-			{"restricted makes a broader method", restricted, "POST", "/api/api-key", map[string]any{"apiKey": map[string]any{"permissions": akPerms("/api/user", "DELETE")}}, 401, nil},
-			{"restricted makes another endpoint", restricted, "POST", "/api/api-key", map[string]any{"apiKey": map[string]any{"permissions": akPerms("/api/tenant", "GET")}}, 401, nil},
-			{"restricted makes a lesser key", restricted, "POST", "/api/api-key", map[string]any{"apiKey": map[string]any{"permissions": akPerms("/api/user", "GET")}}, 200, nil},
+			{"restricted makes a broader method", restricted, "POST", "/api/api-key", map[string]any{"apiKey": map[string]any{"permissions": keyPerms("/api/user", "DELETE")}}, 401, nil},
+			{"restricted makes another endpoint", restricted, "POST", "/api/api-key", map[string]any{"apiKey": map[string]any{"permissions": keyPerms("/api/tenant", "GET")}}, 401, nil},
+			{"restricted makes a lesser key", restricted, "POST", "/api/api-key", map[string]any{"apiKey": map[string]any{"permissions": keyPerms("/api/user", "GET")}}, 200, nil},
 			{"restricted copies broad", restricted, "POST", "/api/api-key", map[string]any{"sourceKeyId": broad.ID}, 401, nil},
 			{"restricted copies a lesser key", restricted, "POST", "/api/api-key", map[string]any{"sourceKeyId": userGet.ID}, 200, nil},
 			{"restricted reads broad", restricted, "GET", "/api/api-key/" + broad.ID, nil, 401, nil},
-			{"restricted updates broad", restricted, "PUT", "/api/api-key/" + broad.ID, map[string]any{"apiKey": map[string]any{"permissions": akPerms("/api/user", "GET")}}, 401, nil},
+			{"restricted updates broad", restricted, "PUT", "/api/api-key/" + broad.ID, map[string]any{"apiKey": map[string]any{"permissions": keyPerms("/api/user", "GET")}}, 401, nil},
 			{"restricted deletes broad", restricted, "DELETE", "/api/api-key/" + broad.ID, nil, 401, nil},
 			{"restricted deletes the root key", restricted, "DELETE", "/api/api-key/" + e.rootID, nil, 401, nil},
 			{"restricted reads a lesser key", restricted, "GET", "/api/api-key/" + userGet.ID, nil, 200, nil},

@@ -44,7 +44,7 @@ func TestEmailTemplateCRUDAndPreview(t *testing.T) {
 			EmailTemplates []model.EmailTemplate
 			Total          int
 		}
-		r = s.Do(t, "POST", "/api/email/template/search", key, `{"search":{"name":"mail"}}`)
+		r = s.Do(t, "POST", "/api/email/template/search", key, `{"search":{"name":"come mail"}}`)
 		r.JSON(t, &list)
 		if r.Status != 200 || list.Total != 1 {
 			t.Fatalf("search: %d %s", r.Status, r.Body)

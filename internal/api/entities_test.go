@@ -92,8 +92,8 @@ func TestEntityTypesAndPermissions(t *testing.T) {
 		withJWT := e.ok("create with jwtConfiguration", e.do("POST", "/api/entity/type/"+chosen, e.root, map[string]any{"entityType": map[string]any{
 			"name": "Signed", "data": map[string]any{"k": "v"}, "custom": true,
 			"jwtConfiguration": map[string]any{"enabled": true, "accessTokenKeyId": strings.ToUpper(keyID), "timeToLiveInSeconds": 600}}}), "entityType")
-		if withJWT["id"] != chosen || withJWT["custom"] != true || taAt(withJWT, "jwtConfiguration", "accessTokenKeyId") != keyID ||
-			taAt(withJWT, "jwtConfiguration", "timeToLiveInSeconds") != taNum(600) || !model.JSONEqual(withJWT["permissions"], []any{}) {
+		if withJWT["id"] != chosen || withJWT["custom"] != true || jsonAt(withJWT, "jwtConfiguration", "accessTokenKeyId") != keyID ||
+			jsonAt(withJWT, "jwtConfiguration", "timeToLiveInSeconds") != taNum(600) || !model.JSONEqual(withJWT["permissions"], []any{}) {
 			t.Errorf("create with jwtConfiguration: %v", withJWT)
 		}
 
@@ -174,7 +174,7 @@ func TestEntityTypesAndPermissions(t *testing.T) {
 		permID := rgNewID()
 		p := e.ok("create permission", e.do("POST", "/api/entity/type/"+id+"/permission/"+permID, e.root,
 			map[string]any{"permission": map[string]any{"name": "refund", "data": map[string]any{"risk": "high"}}}), "permission")
-		if p["id"] != permID || p["name"] != "refund" || p["isDefault"] != false || taAt(p, "data", "risk") != "high" {
+		if p["id"] != permID || p["name"] != "refund" || p["isDefault"] != false || jsonAt(p, "data", "risk") != "high" {
 			t.Errorf("create permission: %v", p)
 		}
 		p2 := e.ok("create permission without id", e.do("POST", "/api/entity/type/"+id+"/permission", e.root,
@@ -269,7 +269,7 @@ func TestEntitiesCRUDAndSecrets(t *testing.T) {
 		id := ent["id"].(string)
 		secret, _ := ent["clientSecret"].(string)
 		if ent["clientId"] != id || ent["tenantId"] != def || len(secret) != 43 || ent["extra"] != taNum(1) ||
-			taAt(ent, "type", "name") != "Service" || taAt(ent, "type", "permissions", 0, "name") != "read" || taAt(ent, "data", "team") != "money" {
+			jsonAt(ent, "type", "name") != "Service" || jsonAt(ent, "type", "permissions", 0, "name") != "read" || jsonAt(ent, "data", "team") != "money" {
 			t.Fatalf("create: %v", ent)
 		}
 		if got := e.ok("retrieve", e.do("GET", "/api/entity/"+id, e.root, nil), "entity"); !model.JSONEqual(got, ent) {
@@ -316,7 +316,7 @@ func TestEntitiesCRUDAndSecrets(t *testing.T) {
 			t.Errorf("update: %v", up)
 		}
 		up = e.ok("update by name only", e.do("PUT", "/api/entity/"+id, e.root, map[string]any{"entity": map[string]any{"name": "Billing v3"}}), "entity")
-		if up["name"] != "Billing v3" || taAt(up, "type", "id") != typeID {
+		if up["name"] != "Billing v3" || jsonAt(up, "type", "id") != typeID {
 			t.Errorf("update without type: %v", up)
 		}
 		rot := e.ok("rotate the secret", e.do("PATCH", "/api/entity/"+id, e.root, map[string]any{"entity": map[string]any{"clientSecret": "rotated secret"}}), "entity")
@@ -490,7 +490,7 @@ func TestEntityGrants(t *testing.T) {
 		wantEmpty(t, "grant to an entity", grant(map[string]any{"recipientEntityId": client, "permissions": []any{"WRITE", "read"}, "data": map[string]any{"why": "sync"}}), 200)
 		g := e.ok("retrieve", e.do("GET", "/api/entity/"+target+"/grant?recipientEntityId="+client, e.root, nil), "grant")
 		if g["recipientEntityId"] != client || g["userId"] != nil || !slices.Equal(rgStrings(g["permissions"]), []string{"read", "write"}) ||
-			taAt(g, "entity", "id") != target || taAt(g, "entity", "clientSecret") != nil || taAt(g, "data", "why") != "sync" {
+			jsonAt(g, "entity", "id") != target || jsonAt(g, "entity", "clientSecret") != nil || jsonAt(g, "data", "why") != "sync" {
 			t.Fatalf("grant: %v", g)
 		}
 		wantEmpty(t, "grant to a user, default permissions", grant(map[string]any{"userId": user}), 200)

@@ -196,7 +196,7 @@ func TestStoredCaseVariantsNotReturned(t *testing.T) {
 				t.Errorf("%s returns a stored case variant: %s", what, r.Body)
 			}
 		}
-		if got := taAt(decodeObject(t, reads["get user"]), "user", "data", "Password"); got != "kept" {
+		if got := jsonAt(decodeObject(t, reads["get user"]), "user", "data", "Password"); got != "kept" {
 			t.Errorf("user.data is the user's own: got %v", got)
 		}
 

@@ -17,7 +17,7 @@ import (
 
 // rgRoleIDs lists the role ids of a group's roles map, by application.
 func rgGroupRoleNames(g map[string]any, appID string) []string {
-	list, _ := taAt(g, "roles", appID).([]any)
+	list, _ := jsonAt(g, "roles", appID).([]any)
 	out := make([]string, 0, len(list))
 	for _, r := range list {
 		name, _ := r.(map[string]any)["name"].(string)
@@ -49,7 +49,7 @@ func TestGroupCRUD(t *testing.T) {
 		if got := rgGroupRoleNames(g, wiki); !rgEqual(got, "reader") {
 			t.Errorf("roles on the wiki: %v", got)
 		}
-		if r, _ := taAt(g, "roles", appID, 0).(map[string]any); r["id"] != roles["admin"] || r["isDefault"] != false {
+		if r, _ := jsonAt(g, "roles", appID, 0).(map[string]any); r["id"] != roles["admin"] || r["isDefault"] != false {
 			t.Errorf("role object: %v", r)
 		}
 		if got := e.ok("retrieve", e.do("GET", "/api/group/"+id, e.root, nil), "group"); !model.JSONEqual(got, g) {
@@ -409,7 +409,7 @@ func TestGroupRolesFlowIntoEffectiveRoles(t *testing.T) {
 		// Deleting a role removes it from the group and from effective roles.
 		wantEmpty(t, "delete role", e.do("DELETE", "/api/application/"+appID+"/role/"+roles["moderator"], e.root, nil), 200)
 		g := e.ok("group", e.do("GET", "/api/group/"+gid, e.root, nil), "group")
-		if _, ok := taAt(g, "roles").(map[string]any)[appID]; ok || !rgEqual(rgGroupRoleNames(g, wiki), "writer") {
+		if _, ok := jsonAt(g, "roles").(map[string]any)[appID]; ok || !rgEqual(rgGroupRoleNames(g, wiki), "writer") {
 			t.Errorf("group roles after deleting a role: %v", g["roles"])
 		}
 		if got, _ := e.effective(uid, appID); !rgEqual(got, "user") {

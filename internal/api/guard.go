@@ -24,6 +24,7 @@ import (
 	"github.com/latchid/latch/internal/httpx"
 	"github.com/latchid/latch/internal/identity"
 	"github.com/latchid/latch/internal/kit"
+	"github.com/latchid/latch/internal/mailflows"
 	"github.com/latchid/latch/internal/metrics"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/services"
@@ -127,6 +128,7 @@ type Server struct {
 	authentication *authentication.Service
 	events         *events.Service
 	email          *email.Service
+	mailflows      *mailflows.Service
 	store          *store.Store // health and status only
 	metrics        *metrics.Metrics
 
@@ -145,7 +147,7 @@ func New(svc *services.Set, cfg *config.Config, log *slog.Logger, m *metrics.Met
 	if svc != nil { // nil: a server only to read the route table
 		s.audit, s.access, s.signing, s.tenancy = svc.Audit, svc.Access, svc.Signing, svc.Tenancy
 		s.groups, s.entities, s.tokens, s.identity, s.authentication = svc.Groups, svc.Entities, svc.Tokens, svc.Identity, svc.Authentication
-		s.events, s.email = svc.Events, svc.Email
+		s.events, s.email, s.mailflows = svc.Events, svc.Email, svc.MailFlows
 		s.store = svc.Store()
 	}
 	for _, rt := range s.table() {

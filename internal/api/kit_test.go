@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -172,4 +173,65 @@ func (e *apiEnv) audits(target string) []*model.AuditLog {
 		}
 	}
 	return out
+}
+
+// jsonAt walks a decoded document along keys (strings) and indexes (ints).
+func jsonAt(v any, path ...any) any {
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			m, ok := v.(map[string]any)
+			if !ok {
+				return nil
+			}
+			v = m[k]
+		case int:
+			a, ok := v.([]any)
+			if !ok || k >= len(a) {
+				return nil
+			}
+			v = a[k]
+		}
+	}
+	return v
+}
+
+// jsonSubset reports where want is not contained in got: every member of every
+// object in want must be in got with the same value; arrays match element by
+// element. It is how "a client gets back the object it sent" is checked when
+// Latch adds owned fields and defaults.
+func jsonSubset(want, got any, where string) error {
+	switch w := want.(type) {
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok {
+			return fmt.Errorf("%s: want an object, got %v", where, got)
+		}
+		for k, wv := range w {
+			gv, ok := g[k]
+			if !ok {
+				return fmt.Errorf("%s.%s: missing", where, k)
+			}
+			if err := jsonSubset(wv, gv, where+"."+k); err != nil {
+				return err
+			}
+		}
+		return nil
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(w) {
+			return fmt.Errorf("%s: want %d elements, got %v", where, len(w), got)
+		}
+		for i := range w {
+			if err := jsonSubset(w[i], g[i], fmt.Sprintf("%s[%d]", where, i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	default:
+		if !model.JSONEqual(want, got) {
+			return fmt.Errorf("%s: want %v, got %v", where, want, got)
+		}
+		return nil
+	}
 }

@@ -356,3 +356,48 @@ func (s *Server) clearTokenCookies(w http.ResponseWriter, r *http.Request) {
 			Secure: s.secureCookies(r), SameSite: http.SameSiteStrictMode})
 	}
 }
+
+// Passwordless login: start is a key call (the route's permission); send and
+// login are anonymous, as FusionAuth: the code is the authority.
+
+func (s *Server) startPasswordless(w http.ResponseWriter, r *http.Request) {
+	var req authentication.PasswordlessStartRequest
+	if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	res, err := s.authentication.StartPasswordless(r.Context(), PrincipalFrom(r.Context()).Actor(r), loginCaller(r, "/api/passwordless/start"), req)
+	if err != nil {
+		s.writeLoginError(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, res)
+}
+
+func (s *Server) sendPasswordless(w http.ResponseWriter, r *http.Request) {
+	var req authentication.PasswordlessSendRequest
+	if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	if err := s.authentication.SendPasswordless(r.Context(), PrincipalFrom(r.Context()).Actor(r), req); err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteStatus(w, http.StatusOK)
+}
+
+func (s *Server) passwordlessLogin(w http.ResponseWriter, r *http.Request) {
+	var req authentication.PasswordlessLoginRequest
+	if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	res, err := s.authentication.PasswordlessLogin(r.Context(), loginCaller(r, "/api/passwordless/login"), req)
+	s.countLogin(res, err)
+	if err != nil {
+		s.writeLoginError(w, r, err)
+		return
+	}
+	s.writeLoginResult(w, r, res)
+}

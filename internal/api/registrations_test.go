@@ -353,7 +353,7 @@ func TestRegistrationCombined(t *testing.T) {
 		chosen := rgNewID()
 		bad["registration"] = map[string]any{"applicationId": appID}
 		r = e.do("POST", "/api/user/registration/"+chosen, e.root, bad)
-		if r.Status != 200 || taAt(decodeObject(t, r), "user", "id") != chosen {
+		if r.Status != 200 || jsonAt(decodeObject(t, r), "user", "id") != chosen {
 			t.Fatalf("combined with an id: %d %s", r.Status, r.Body)
 		}
 		if regs, ok := e.ok("user", e.do("GET", "/api/user/"+chosen, e.root, nil), "user")["registrations"].([]any); !ok || len(regs) != 1 {
@@ -366,7 +366,7 @@ func TestRegistrationCombined(t *testing.T) {
 		otherApp, _ := e.appWithRoles(other, "Elsewhere", "member")
 		r = e.do("POST", "/api/user/registration", e.root, map[string]any{
 			"user": map[string]any{"email": "far@example.com", "password": "correct horse battery"}, "registration": map[string]any{"applicationId": otherApp}})
-		if r.Status != 200 || taAt(decodeObject(t, r), "user", "tenantId") != other {
+		if r.Status != 200 || jsonAt(decodeObject(t, r), "user", "tenantId") != other {
 			t.Errorf("tenant from the application: %d %s", r.Status, r.Body)
 		}
 		defKey, _ := e.scopedKey(e.defaultTenant())

@@ -35,6 +35,9 @@ func (s *Server) table() []Route {
 		{Pattern: "POST /api/system/audit-log/search", Access: Endpoint, GlobalOnly: true, Handler: handle(s, search(auditQuery), s.searchAuditLogs)},
 		{Pattern: "GET /api/system/audit-log/search", Access: Endpoint, GlobalOnly: true, Handler: handle(s, search(auditQuery), s.searchAuditLogs)},
 		{Pattern: "GET /api/system/audit-log/{id}", Access: Endpoint, GlobalOnly: true, Handler: s.retrieveAuditLog},
+		{Pattern: "POST /api/system/audit-log", Access: Endpoint, GlobalOnly: true, Handler: handle(s, jsonBody[auditAppend], s.createAuditLog)},
+		{Pattern: "POST /api/system/audit-log/export", Access: Endpoint, GlobalOnly: true, Handler: s.exportAuditLogs},
+		{Pattern: "GET /api/system/audit-log/export", Access: Endpoint, GlobalOnly: true, Handler: s.exportAuditLogs},
 
 		// Webhooks and what became of their events (webhooks.go).
 		{Pattern: "POST /api/webhook", Access: Endpoint, GlobalOnly: true, Handler: handle(s, jsonBody[webhookRequest], s.createWebhook)},
@@ -67,6 +70,7 @@ func (s *Server) table() []Route {
 		{Pattern: "GET /api/email/template/search", Access: Endpoint, GlobalOnly: true, Handler: handle(s, search(emailTemplateQuery), s.searchEmailTemplates)},
 		{Pattern: "POST /api/email/template/preview", Access: Endpoint, GlobalOnly: true, Handler: handle(s, jsonBody[previewRequest], s.previewEmailTemplate)},
 		{Pattern: "POST /api/email/send/{id}", Access: Endpoint, Handler: handle(s, jsonBody[sendEmailRequest], s.sendEmail)},
+		{Pattern: "POST /api/email/send", Access: Endpoint, Handler: handle(s, jsonBody[emailTestRequest], s.testEmail)},
 
 		// Tenants. Creating and searching are global operations; a tenant-scoped
 		// key sees only its own tenants.
@@ -113,7 +117,12 @@ func (s *Server) table() []Route {
 		{Pattern: "GET /api/user/search", Access: Endpoint, Handler: s.searchUsers},
 		{Pattern: "PUT /api/user/search", Access: Endpoint, Handler: s.refreshUserSearchIndex},
 		{Pattern: "DELETE /api/user/bulk", Access: Endpoint, Handler: s.deleteUsers},
-		{Pattern: "POST /api/user/forgot-password", Access: Endpoint, Handler: s.forgotPassword},
+		{Pattern: "POST /api/user/forgot-password", Access: Anonymous, Handler: s.forgotPassword},
+		{Pattern: "POST /api/user/verify-email", Access: Anonymous, Handler: s.verifyEmail},
+		{Pattern: "PUT /api/user/verify-email", Access: Endpoint, Handler: handle(s, ignoredBody, s.resendVerifyEmail)},
+		{Pattern: "POST /api/user/verify-registration", Access: Anonymous, Handler: s.verifyRegistration},
+		{Pattern: "POST /api/user/verify-registration/{verificationId}", Access: Anonymous, Handler: s.verifyRegistration},
+		{Pattern: "PUT /api/user/verify-registration", Access: Endpoint, Handler: handle(s, ignoredBody, s.resendVerifyRegistration)},
 		{Pattern: "POST /api/user/change-password", Access: Anonymous, Handler: s.changePassword},
 		{Pattern: "POST /api/user/change-password/{changePasswordId}", Access: Anonymous, Handler: s.changePassword},
 		{Pattern: "GET /api/user/change-password", Access: Anonymous, Handler: s.checkChangePassword},
@@ -196,6 +205,9 @@ func (s *Server) table() []Route {
 		// whether it needs a key, so the handler checks the key's permission
 		// for /api/login itself. The login ping always needs one.
 		{Pattern: "POST /api/login", Access: Anonymous, Handler: s.login},
+		{Pattern: "POST /api/passwordless/start", Access: Endpoint, Handler: s.startPasswordless},
+		{Pattern: "POST /api/passwordless/send", Access: Anonymous, Handler: s.sendPasswordless},
+		{Pattern: "POST /api/passwordless/login", Access: Anonymous, Handler: s.passwordlessLogin},
 		{Pattern: "PUT /api/login", Access: Endpoint, Handler: s.loginPing},
 		{Pattern: "PUT /api/login/{userId}/{applicationId}", Access: Endpoint, Handler: s.loginPing},
 		{Pattern: "POST /api/logout", Access: Anonymous, Handler: s.logout},
@@ -213,6 +225,8 @@ func (s *Server) table() []Route {
 		{Pattern: "GET /api/two-factor/secret", Access: Anonymous, Handler: s.twoFactorSecret},
 		{Pattern: "POST /api/two-factor/login", Access: Anonymous, Handler: s.twoFactorLogin},
 		{Pattern: "POST /api/two-factor/start", Access: Endpoint, Handler: s.startTwoFactor},
+		{Pattern: "POST /api/two-factor/send", Access: Endpoint, Handler: s.sendTwoFactorCode},
+		{Pattern: "POST /api/two-factor/send/{twoFactorId}", Access: Anonymous, Handler: s.sendTwoFactorCode},
 		{Pattern: "POST /api/user/two-factor", Access: Anonymous, Handler: s.enableTwoFactor},
 		{Pattern: "POST /api/user/two-factor/{userId}", Access: Endpoint, Handler: s.enableTwoFactor},
 		{Pattern: "DELETE /api/user/two-factor", Access: Anonymous, Handler: s.disableTwoFactor},

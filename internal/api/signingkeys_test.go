@@ -242,7 +242,7 @@ func TestSigningKeyGenerate(t *testing.T) {
 			if (id != "" && k.ID != id) || k.Algorithm != c.wantAlgorithm || k.Type != c.typ || k.Length != c.wantLen || k.Kid == "" {
 				t.Errorf("generate %s: %+v", c.alg, k)
 			}
-			raw := akRaw(t, r)["key"].(map[string]any)
+			raw := decodeObject(t, r)["key"].(map[string]any)
 			if c.typ == "HMAC" {
 				for _, f := range []string{"publicKey", "certificate", "hasPrivateKey", "length", "issuer", "certificateInformation"} {
 					if _, ok := raw[f]; ok {

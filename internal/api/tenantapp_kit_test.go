@@ -64,69 +64,8 @@ func (e *taEnv) scopedKey(tenants ...string) (string, string) {
 	return body.APIKey.Key, body.APIKey.ID
 }
 
-// taAt walks a decoded document along keys (strings) and indexes (ints).
-func taAt(v any, path ...any) any {
-	for _, p := range path {
-		switch k := p.(type) {
-		case string:
-			m, ok := v.(map[string]any)
-			if !ok {
-				return nil
-			}
-			v = m[k]
-		case int:
-			a, ok := v.([]any)
-			if !ok || k >= len(a) {
-				return nil
-			}
-			v = a[k]
-		}
-	}
-	return v
-}
-
 // taNum is a JSON number for comparisons with model.JSONEqual.
 func taNum(n int64) json.Number { return json.Number(fmt.Sprint(n)) }
-
-// taSubset reports where want is not contained in got: every member of every
-// object in want must be in got with the same value; arrays match element by
-// element. It is how "a client gets back the object it sent" is checked when
-// Latch adds owned fields and defaults.
-func taSubset(want, got any, where string) error {
-	switch w := want.(type) {
-	case map[string]any:
-		g, ok := got.(map[string]any)
-		if !ok {
-			return fmt.Errorf("%s: want an object, got %v", where, got)
-		}
-		for k, wv := range w {
-			gv, ok := g[k]
-			if !ok {
-				return fmt.Errorf("%s.%s: missing", where, k)
-			}
-			if err := taSubset(wv, gv, where+"."+k); err != nil {
-				return err
-			}
-		}
-		return nil
-	case []any:
-		g, ok := got.([]any)
-		if !ok || len(g) != len(w) {
-			return fmt.Errorf("%s: want %d elements, got %v", where, len(w), got)
-		}
-		for i := range w {
-			if err := taSubset(w[i], g[i], fmt.Sprintf("%s[%d]", where, i)); err != nil {
-				return err
-			}
-		}
-		return nil
-	default:
-		if !model.JSONEqual(want, got) {
-			return fmt.Errorf("%s: want %v, got %v", where, want, got)
-		}
-		return nil
-	}
-}
 
 // taExample reads a FusionAuth documentation example kept in testdata
 // (copied verbatim from FusionAuth's site, Apache-2.0; see

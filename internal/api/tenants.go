@@ -91,27 +91,30 @@ func (s *Server) createTenant(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t, err := s.tenancy.CreateTenant(r.Context(), PrincipalFrom(r.Context()).Actor(r), r.PathValue("id"), body)
-	s.reply(w, r, tenantResponse{t}, err)
+	s.reply(w, r, tenantResponse{tenancy.WithoutSMTPPassword(t)}, err)
 }
 
 func (s *Server) retrieveTenant(c Call, _ struct{}) (any, error) {
 	t, err := s.tenancy.Tenant(c, c.Scope, c.Path("id"))
-	return tenantResponse{t}, err
+	return tenantResponse{tenancy.WithoutSMTPPassword(t)}, err
 }
 
 func (s *Server) retrieveTenants(c Call, _ struct{}) (any, error) {
 	ts, err := s.tenancy.Tenants(c, c.Scope)
+	for i, t := range ts {
+		ts[i] = tenancy.WithoutSMTPPassword(t)
+	}
 	return tenantsResponse{ts}, err
 }
 
 func (s *Server) updateTenant(c Call, body kit.Object) (any, error) {
 	t, err := s.tenancy.UpdateTenant(c, c.Actor, c.Scope, c.Path("id"), body)
-	return tenantResponse{t}, err
+	return tenantResponse{tenancy.WithoutSMTPPassword(t)}, err
 }
 
 func (s *Server) patchTenant(c Call, p Patch) (any, error) {
 	t, err := s.tenancy.PatchTenant(c, c.Actor, c.Scope, c.Path("id"), p.Form, p.Body)
-	return tenantResponse{t}, err
+	return tenantResponse{tenancy.WithoutSMTPPassword(t)}, err
 }
 
 // deleteTenant deletes at once, also when asked to work asynchronously
@@ -153,5 +156,8 @@ func (s *Server) searchTenants(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ts, total, err := s.tenancy.SearchTenants(r.Context(), scopeOf(r), q)
+	for _, t := range ts {
+		tenancy.WithoutSMTPPassword(t)
+	}
 	s.reply(w, r, tenantSearchResponse{Tenants: ts, Total: total}, err)
 }

@@ -38,7 +38,7 @@ func TestTenantCRUD(t *testing.T) {
 			{[]any{"state"}, "Active"},
 		}
 		for _, d := range defaults {
-			if got := taAt(def, d.path...); !model.JSONEqual(got, d.want) {
+			if got := jsonAt(def, d.path...); !model.JSONEqual(got, d.want) {
 				t.Errorf("default tenant %v = %v, want %v", d.path, got, d.want)
 			}
 		}
@@ -53,7 +53,7 @@ func TestTenantCRUD(t *testing.T) {
 		if acme["name"] != "Acme" || !model.JSONEqual(acme["insertInstant"], taNum(before)) || !model.JSONEqual(acme["lastUpdateInstant"], taNum(before)) {
 			t.Errorf("created tenant: %v", acme)
 		}
-		if !model.JSONEqual(taAt(acme, "passwordValidationRules", "minLength"), taNum(8)) {
+		if !model.JSONEqual(jsonAt(acme, "passwordValidationRules", "minLength"), taNum(8)) {
 			t.Errorf("defaults not filled on create: %v", acme["passwordValidationRules"])
 		}
 
@@ -92,8 +92,8 @@ func TestTenantCRUD(t *testing.T) {
 			!model.JSONEqual(upd["lastUpdateInstant"], taNum(before+time.Minute.Milliseconds())) {
 			t.Errorf("updated tenant: name %v insert %v update %v", upd["name"], upd["insertInstant"], upd["lastUpdateInstant"])
 		}
-		if !model.JSONEqual(taAt(upd, "passwordValidationRules", "minLength"), taNum(12)) ||
-			!model.JSONEqual(taAt(upd, "passwordValidationRules", "maxLength"), taNum(256)) {
+		if !model.JSONEqual(jsonAt(upd, "passwordValidationRules", "minLength"), taNum(12)) ||
+			!model.JSONEqual(jsonAt(upd, "passwordValidationRules", "maxLength"), taNum(256)) {
 			t.Errorf("update: password rules %v", upd["passwordValidationRules"])
 		}
 		want400(t, "update to a taken name", e.do("PUT", "/api/tenant/"+id, e.root, map[string]any{"tenant": map[string]any{"name": "chosen"}}), "[duplicate]tenant.name")
@@ -156,11 +156,14 @@ func TestTenantRoundTrip(t *testing.T) {
 		sent["futureSetting"] = map[string]any{"ratio": json.Number("2.50"), "big": json.Number("12345678901234567890"), "list": []any{"a", nil, true}}
 		e.exampleKeys(sent)
 		created := e.ok("create example", e.do("POST", "/api/tenant", e.root, req), "tenant")
-		if err := taSubset(sent, created, "tenant"); err != nil {
+		// The SMTP password is the one member never read back (Latch differs
+		// from FusionAuth there: docs/compatibility.md).
+		delete(sent["emailConfiguration"].(map[string]any), "password")
+		if err := jsonSubset(sent, created, "tenant"); err != nil {
 			t.Errorf("created tenant lost what was sent: %v", err)
 		}
 		got := e.ok("retrieve example", e.do("GET", "/api/tenant/"+created["id"].(string), e.root, nil), "tenant")
-		if err := taSubset(sent, got, "tenant"); err != nil {
+		if err := jsonSubset(sent, got, "tenant"); err != nil {
 			t.Errorf("retrieved tenant lost what was sent: %v", err)
 		}
 		// Numbers come back as written, not as floats.
@@ -193,8 +196,8 @@ func TestTenantCopy(t *testing.T) {
 			t.Fatalf("copy: id %v name %v", cp["id"], cp["name"])
 		}
 		for _, p := range [][]any{{"passwordValidationRules", "minLength"}, {"data", "k"}, {"emailConfiguration", "password"}} {
-			if !model.JSONEqual(taAt(cp, p...), taAt(src, p...)) {
-				t.Errorf("copy %v = %v, want %v", p, taAt(cp, p...), taAt(src, p...))
+			if !model.JSONEqual(jsonAt(cp, p...), jsonAt(src, p...)) {
+				t.Errorf("copy %v = %v, want %v", p, jsonAt(cp, p...), jsonAt(src, p...))
 			}
 		}
 		chosen := uuid.NewString()
@@ -223,15 +226,15 @@ func TestTenantPatch(t *testing.T) {
 		}
 		// RFC 7396: arrays replace.
 		got = e.ok("merge patch", patch("application/merge-patch+json", `{"tenant":{"data":{"tags":["c"]},"passwordValidationRules":{"minLength":10}}}`), "tenant")
-		if !model.JSONEqual(taAt(got, "data", "tags"), []any{"c"}) || !model.JSONEqual(taAt(got, "passwordValidationRules", "minLength"), taNum(10)) ||
-			!model.JSONEqual(taAt(got, "passwordValidationRules", "maxLength"), taNum(256)) {
+		if !model.JSONEqual(jsonAt(got, "data", "tags"), []any{"c"}) || !model.JSONEqual(jsonAt(got, "passwordValidationRules", "minLength"), taNum(10)) ||
+			!model.JSONEqual(jsonAt(got, "passwordValidationRules", "maxLength"), taNum(256)) {
 			t.Errorf("merge patch: data %v rules %v", got["data"], got["passwordValidationRules"])
 		}
 		// RFC 6902, with a passing test.
 		got = e.ok("json patch", patch("application/json-patch+json",
 			`[{"op":"test","path":"/tenant/name","value":"Patchy"},{"op":"replace","path":"/tenant/name","value":"Renamed"},{"op":"add","path":"/tenant/data/tags/0","value":"first"}]`), "tenant")
-		if got["name"] != "Renamed" || !model.JSONEqual(taAt(got, "data", "tags"), []any{"first", "c"}) {
-			t.Errorf("json patch: name %v tags %v", got["name"], taAt(got, "data", "tags"))
+		if got["name"] != "Renamed" || !model.JSONEqual(jsonAt(got, "data", "tags"), []any{"first", "c"}) {
+			t.Errorf("json patch: name %v tags %v", got["name"], jsonAt(got, "data", "tags"))
 		}
 		// A failing test op changes nothing.
 		want400(t, "failing test", patch("application/json-patch+json",

@@ -164,3 +164,29 @@ func (s *Server) startTwoFactor(w http.ResponseWriter, r *http.Request) {
 	}
 	httpx.WriteJSON(w, http.StatusOK, res)
 }
+
+// sendTwoFactorCode is POST /api/two-factor/send (a key: an enrolment code
+// for userId to email) and POST /api/two-factor/send/{twoFactorId}
+// (anonymous: a code for the login's email method).
+func (s *Server) sendTwoFactorCode(w http.ResponseWriter, r *http.Request) {
+	var req authentication.TwoFactorSendRequest
+	if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	var scope *kit.TenantScope
+	twoFactorID := r.PathValue("twoFactorId")
+	if twoFactorID == "" {
+		sc, ok := keyScope(r, "/api/two-factor/send")
+		if !ok {
+			s.refuseAnonymous(w, r)
+			return
+		}
+		scope = &sc
+	}
+	if err := s.authentication.SendTwoFactorCode(r.Context(), PrincipalFrom(r.Context()).Actor(r), scope, twoFactorID, req); err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteStatus(w, http.StatusOK)
+}

@@ -75,11 +75,15 @@ func TestTwoFactorAuthenticator(t *testing.T) {
 		key := []byte(secret)
 		now := func() string { return tfCode(key, e.clock.Now()) }
 
-		// Enabling: validation, a wrong code (421), email/SMS refused.
+		// Enabling: validation, a wrong code (421), SMS refused, an email
+		// code never sent (421; twofactoremail_test.go has the email method).
 		enable := "/api/user/two-factor/" + uid
-		if r := e.do("POST", enable, e.root, map[string]any{"method": "email", "email": email, "code": "123456"}); r.Status != 400 ||
-			!slices.Contains(errorCodes(t, r), "[invalid]method") || !strings.Contains(string(r.Body), "message delivery") {
-			t.Errorf("email method: %d %s", r.Status, r.Body)
+		if r := e.do("POST", enable, e.root, map[string]any{"method": "sms", "mobilePhone": "+15555550100", "code": "123456"}); r.Status != 400 ||
+			!slices.Contains(errorCodes(t, r), "[invalid]method") || !strings.Contains(string(r.Body), "text messages") {
+			t.Errorf("sms method: %d %s", r.Status, r.Body)
+		}
+		if r := e.do("POST", enable, e.root, map[string]any{"method": "email", "email": email, "code": "123456"}); r.Status != 421 {
+			t.Errorf("email method, a code never sent: %d %s", r.Status, r.Body)
 		}
 		if r := e.do("POST", enable, e.root, map[string]any{"method": "authenticator", "secret": secret}); r.Status != 400 || !slices.Contains(errorCodes(t, r), "[blank]code") {
 			t.Errorf("no code: %d %s", r.Status, r.Body)

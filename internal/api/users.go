@@ -203,8 +203,34 @@ func (s *Server) forgotPassword(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	id, err := s.identity.ForgotPassword(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), req)
-	s.reply(w, r, forgotPasswordResponse{id}, err)
+	scope, keyed := keyScope(r, "/api/user/forgot-password")
+	if !keyed {
+		// Without a key (or with one that does not allow the call) the call
+		// only sends the email, as FusionAuth allows: the answer names no
+		// changePasswordId and is the same for unknown users.
+		if PrincipalFrom(r.Context()).Key != nil || (req.SendForgotPasswordEmail != nil && !*req.SendForgotPasswordEmail) ||
+			(req.SendForgotPasswordMessage != nil && !*req.SendForgotPasswordMessage) {
+			s.refuseAnonymous(w, r)
+			return
+		}
+		req.Anonymous, req.ChangePasswordID = true, ""
+		scope = anonymousScope(r)
+	}
+	id, err := s.identity.ForgotPassword(r.Context(), PrincipalFrom(r.Context()).Actor(r), scope, req)
+	if err != nil || !keyed {
+		s.reply(w, r, struct{}{}, err)
+		return
+	}
+	s.reply(w, r, forgotPasswordResponse{id}, nil)
+}
+
+// anonymousScope is the tenant scope of a call without a key: every tenant,
+// or the one X-FusionAuth-TenantId names.
+func anonymousScope(r *http.Request) kit.TenantScope {
+	if h, ok := kit.CanonicalID(strings.TrimSpace(r.Header.Get("X-FusionAuth-TenantId"))); ok {
+		return kit.TenantScope{Tenants: []string{h}}
+	}
+	return kit.TenantScope{}
 }
 
 // keyScope applies an anonymous route's optional key as an Endpoint route

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchid/latch/internal/email"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/testutil"
 )
@@ -96,6 +97,7 @@ func TestForgotAndChangePasswordByID(t *testing.T) {
 		}
 		// Sending the email (the default) needs a template: without one the
 		// feature is disabled, as in FusionAuth.
+		e.patchTenant(e.defaultTenant(), map[string]any{"emailConfiguration": map[string]any{"forgotPasswordEmailTemplateId": nil}})
 		if r := e.do("POST", "/api/user/forgot-password", e.root, map[string]any{"loginId": "forgot@example.com"}); r.Status != 403 {
 			t.Errorf("forgot password with email but no template: %d %s", r.Status, r.Body)
 		}
@@ -175,6 +177,11 @@ func TestForgotAndChangePasswordByID(t *testing.T) {
 			t.Errorf("use the chosen id: %d %s", r.Status, r.Body)
 		}
 		e.patchTenant(e.defaultTenant(), map[string]any{"emailConfiguration": map[string]any{"forgotPasswordEmailTemplateId": "0b0c9e8e-7a0e-4a4e-9a6a-0d1e2f3a4b5c"}})
+		if r := e.do("POST", "/api/user/forgot-password", e.root, map[string]any{"loginId": "forgot@example.com"}); r.Status != 400 ||
+			!strings.Contains(string(r.Body), "[EmailTemplateMissing]") {
+			t.Errorf("forgot password with a missing template: %d %s", r.Status, r.Body)
+		}
+		e.patchTenant(e.defaultTenant(), map[string]any{"emailConfiguration": map[string]any{"forgotPasswordEmailTemplateId": email.DefaultForgotPasswordTemplateID}})
 		if r := e.do("POST", "/api/user/forgot-password", e.root, map[string]any{"loginId": "forgot@example.com"}); r.Status != 200 {
 			t.Errorf("forgot password with a template: %d %s", r.Status, r.Body)
 		}

@@ -448,45 +448,6 @@ func TestWebhookGivesUpIntoTheEventLog(t *testing.T) {
 	}
 }
 
-func TestTransactionalWebhookVetoesUserCreate(t *testing.T) {
-	t.Parallel()
-	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
-		s, key := startWithKey(t, b)
-		rc := newReceiver(t)
-		var tenants struct{ Tenants []struct{ ID string } }
-		s.Do(t, "GET", "/api/tenant", key, nil).JSON(t, &tenants)
-		r := s.Do(t, "PATCH", "/api/tenant/"+tenants.Tenants[0].ID, key,
-			`{"tenant":{"eventConfiguration":{"events":{"user.create":{"enabled":true,"transactionType":"Any"}}}}}`)
-		if r.Status != 200 {
-			t.Fatalf("tenant: %d %s", r.Status, r.Body)
-		}
-		createWebhook(t, s, key, map[string]any{"url": rc.URL, "global": true, "allowPrivateNetworks": true,
-			"eventsEnabled": map[string]bool{"user.create": true}})
-		rc.status.Store(500)
-		r = s.Do(t, "POST", "/api/user", key, map[string]any{"user": map[string]any{"email": "vetoed@example.com", "password": "correct horse battery"}})
-		if r.Status != 400 || !slices.Contains(errorCodes(t, r), "[WebhookTransactionException]") {
-			t.Fatalf("vetoed create: %d %s", r.Status, r.Body)
-		}
-		if r := s.Do(t, "GET", "/api/user?email=vetoed@example.com", key, nil); r.Status != 404 {
-			t.Fatalf("a vetoed user exists: %d %s", r.Status, r.Body)
-		}
-		rc.status.Store(200)
-		id := createTestUser(t, s, key, "accepted@example.com")
-		got := rc.all()
-		if len(got) != 2 || got[1].Event["type"] != "user.create" {
-			t.Fatalf("deliveries: %v", eventTypes(got))
-		}
-		if u, _ := got[1].Event["user"].(map[string]any); u["id"] != id {
-			t.Fatalf("accepted event's user: %v", got[1].Event["user"])
-		}
-		// Sent before commit, it is not sent again from the outbox.
-		time.Sleep(500 * time.Millisecond)
-		if n := len(rc.all()); n != 2 {
-			t.Fatalf("%d deliveries, want 2", n)
-		}
-	})
-}
-
 func TestWebhookLoginEvents(t *testing.T) {
 	t.Parallel()
 	s, key := startWithKey(t, testutil.Backend{Name: "sqlite"})

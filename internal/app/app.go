@@ -237,6 +237,10 @@ func openCore(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger
 		st.Close()
 		return nil, nil, fmt.Errorf("default signing key: %w", err)
 	}
+	if err := svc.Email.Bootstrap(ctx); err != nil {
+		st.Close()
+		return nil, nil, err
+	}
 	return svc, func() { st.Close() }, nil
 }
 

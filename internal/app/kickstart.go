@@ -196,6 +196,9 @@ func kickstartTwin(ctx context.Context, env Env, cfg *config.Config, real *servi
 		if err := twin.Signing.EnsureDefault(ctx); err != nil {
 			return fail(err)
 		}
+		if err := twin.Email.Bootstrap(ctx); err != nil {
+			return fail(err)
+		}
 	}
 	twin.Keys.Refresh(ctx)
 	twin.SigningKeys.Refresh(ctx)

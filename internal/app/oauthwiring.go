@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/latchid/latch/internal/admin"
 	"github.com/latchid/latch/internal/authentication"
 	"github.com/latchid/latch/internal/config"
 	"github.com/latchid/latch/internal/entities"
@@ -40,7 +41,7 @@ const adminApplicationID = "3c219e58-ed0e-4b18-ad48-f4f92793ae32"
 
 // newOAuthProvider wires the provider.
 func newOAuthProvider(svc *services.Set, cfg *config.Config, log *slog.Logger, pages *ui.UI, publicURL string) *oauth.Provider {
-	a := &oauthAdapter{svc: svc}
+	a := &oauthAdapter{svc: svc, adminCallback: publicURL + admin.CallbackPath, adminSignedOut: publicURL + admin.SignedOutPath}
 	return oauth.New(oauth.Deps{
 		Clients: a, Authenticator: a, Tokens: a, Users: a, State: a, Entities: entityClients{svc.Entities}, Pages: pages,
 		Clock: svc.Clock(), Log: log, PublicURL: publicURL, SecureCookies: cfg.SecureCookies(),
@@ -50,6 +51,10 @@ func newOAuthProvider(svc *services.Set, cfg *config.Config, log *slog.Logger, p
 
 type oauthAdapter struct {
 	svc *services.Set
+	// The admin UI signs admins in with the authorization-code flow on
+	// the admin application: its callback is always a redirect URL of
+	// that application, and its signed-out page the logout URL (when none is set).
+	adminCallback, adminSignedOut string
 	// algs caches SigningAlgorithms for one set of signing keys.
 	algs atomic.Pointer[signingAlgs]
 }
@@ -82,7 +87,31 @@ func (a *oauthAdapter) Client(ctx context.Context, clientID string) (*oauth.Clie
 	if err != nil {
 		return nil, notFound(err)
 	}
+	if app.ID == adminApplicationID {
+		app = a.withAdminUI(app)
+	}
 	return &oauth.Client{App: app, Tenant: t}, nil
+}
+
+// withAdminUI is the admin application as the admin UI needs it: its
+// callback authorized, the authorization-code grant enabled, PKCE required.
+// The stored settings are not changed (the public URL may change between
+// starts); the cached object is copied, never modified.
+func (a *oauthAdapter) withAdminUI(app *model.ApplicationConfig) *model.ApplicationConfig {
+	cp := *app
+	oc := &cp.OAuthConfiguration
+	oc.AuthorizedRedirectURLs = append(slices.Clone(oc.AuthorizedRedirectURLs), a.adminCallback)
+	if !slices.Contains(oc.EnabledGrants, model.GrantAuthorizationCode) {
+		oc.EnabledGrants = append(slices.Clone(oc.EnabledGrants), model.GrantAuthorizationCode)
+	}
+	oc.ProofKeyForCodeExchangePolicy = "Required"
+	if oc.ClientSecret == "" { // nothing to authenticate with: a public client, bound by PKCE
+		oc.ClientAuthenticationPolicy = "NotRequiredWhenUsingPKCE"
+	}
+	if oc.LogoutURL == "" {
+		oc.LogoutURL = a.adminSignedOut
+	}
+	return &cp
 }
 
 // Tenant implements oauth.Clients from the settings cache: discovery needs

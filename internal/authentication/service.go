@@ -36,6 +36,9 @@ type Service struct {
 	lockout  *lockout.Counter
 	hasher   *password.Hasher
 	throttle *throttle.Limiter
+	// passwordlessMail mails passwordless codes (UsePasswordlessMail).
+	passwordlessMail PasswordlessMail
+	twoFactorMail    TwoFactorMail // mails two-factor codes (UseTwoFactorMail)
 	// Logins buffers the writes of plain successful logins (loginbuffer.go).
 	Logins *LoginRecorder
 }

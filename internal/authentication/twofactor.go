@@ -54,8 +54,9 @@ import (
 //     as a one-time code that lives as long as the code could still
 //     verify, so a replay on any node fails. A recovery code works once.
 //
-// Email and SMS methods need message delivery, which Latch does not have yet:
-// enabling them is refused.
+// The email method (twofactoremail.go): a code mailed by POST
+// /api/two-factor/send proves the address at enrolment and the user at
+// login. SMS is refused: Latch sends no text messages.
 
 // Kinds of one-time codes of two-factor authentication.
 const (
@@ -453,10 +454,14 @@ func (s *Service) EnableTwoFactor(ctx context.Context, actor kit.Actor, scope ki
 	case "":
 		verrs.Field("method", "blank", "A method is required: authenticator.")
 	case "authenticator":
-	case "email", "sms":
-		verrs.Field("method", "invalid", "Two-factor by "+method+" needs message delivery, which Latch does not provide yet; use method authenticator.")
+	case "email":
+		if a := strings.TrimSpace(req.Email); a == "" || !strings.Contains(a, "@") {
+			verrs.Field("email", "invalid", "The method email needs the [email] the code was sent to (POST /api/two-factor/send).")
+		}
+	case "sms":
+		verrs.Field("method", "invalid", "Two-factor by sms needs text messages, which Latch does not send yet; use authenticator or email.")
 	default:
-		verrs.Field("method", "invalid", "[method] must be authenticator (email and sms are not available yet).")
+		verrs.Field("method", "invalid", "[method] must be authenticator or email (sms is not available yet).")
 	}
 	if strings.TrimSpace(req.Code) == "" {
 		verrs.Field("code", "blank", "A code from the authenticator is required.")
@@ -523,13 +528,9 @@ func (s *Service) EnableTwoFactor(ctx context.Context, actor kit.Actor, scope ki
 				return false, err
 			}
 		}
-		m := kit.Object{"id": identity.NewTwoFactorID(), "method": method, "authenticator": defaultAuthenticatorConfiguration()}
+		m := kit.Object{"id": identity.NewTwoFactorID(), "method": method}
 		if name := strings.TrimSpace(req.Name); name != "" {
 			m["name"] = name
-		}
-		counter, ok := totpMatch(totpKey(secret), req.Code, now, defaultTOTP)
-		if !ok {
-			return false, ErrTwoFactorCodeInvalid
 		}
 		for _, other := range u.methods { // method ids are short: keep them unique
 			if methodID(other) == methodID(m) {
@@ -537,14 +538,30 @@ func (s *Service) EnableTwoFactor(ctx context.Context, actor kit.Actor, scope ki
 			}
 		}
 		id := methodID(m)
-		if claimed, err := claimTOTP(ctx, tx, row, id, counter, defaultTOTP, now); err != nil {
-			return false, err
-		} else if !claimed {
-			return false, ErrTwoFactorCodeInvalid
+		if method == "email" {
+			// The code sent to this address for this user (two-factor/send).
+			address := strings.TrimSpace(req.Email)
+			if ok, err := consumeEmailCode(ctx, tx, enrolKey(row.ID, address), req.Code, now); err != nil {
+				return false, err
+			} else if !ok {
+				return false, ErrTwoFactorCodeInvalid
+			}
+			m["email"] = address
+		} else {
+			m["authenticator"] = defaultAuthenticatorConfiguration()
+			counter, ok := totpMatch(totpKey(secret), req.Code, now, defaultTOTP)
+			if !ok {
+				return false, ErrTwoFactorCodeInvalid
+			}
+			if claimed, err := claimTOTP(ctx, tx, row, id, counter, defaultTOTP, now); err != nil {
+				return false, err
+			} else if !claimed {
+				return false, ErrTwoFactorCodeInvalid
+			}
+			u.secrets[identity.TwoFactorSecretKey(id)] = secret
 		}
 		first := !u.has()
 		u.methods = append(u.methods, m)
-		u.secrets[identity.TwoFactorSecretKey(id)] = secret
 		res.RecoveryCodes = nil
 		if first {
 			codes, err := storeRecoveryCodes(ctx, tx, row, now)
@@ -554,7 +571,8 @@ func (s *Service) EnableTwoFactor(ctx context.Context, actor kit.Actor, scope ki
 			res.RecoveryCodes = codes
 		}
 		if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Enabled two-factor method %s (%s) of user %s", id, method, kit.UserLabel(row)),
-			TargetID: row.ID, Data: map[string]any{"methodId": id, "method": method, "recoveryCodesGenerated": first}}); err != nil {
+			TargetID: row.ID, Data: map[string]any{"methodId": id, "method": method, "recoveryCodesGenerated": first},
+			Events: []model.Event{kit.LazyUserEvent(model.EventUserTwoFactorAdd, s.identity.UserObject, row, map[string]any{"method": m})}}); err != nil {
 			return false, err
 		}
 		if revoke {
@@ -642,6 +660,9 @@ func (s *Service) DisableTwoFactor(ctx context.Context, actor kit.Actor, scope k
 			if !claimed {
 				return false, ErrTwoFactorCodeInvalid
 			}
+		} else if ok, err := u.emailMethodCode(ctx, tx, row.ID, methodWanted, code, now); err != nil {
+			return false, err
+		} else if ok { // a code mailed for the email method disabled
 		} else if len(code) <= maxTwoFactorCode {
 			_, err := tx.ConsumeOneTimeCode(ctx, recoveryCodeHash(row.ID, code), []string{CodeTwoFactorRecovery}, now)
 			if errors.Is(err, store.ErrNoRows) {
@@ -658,10 +679,12 @@ func (s *Service) DisableTwoFactor(ctx context.Context, actor kit.Actor, scope k
 			return false, model.FieldError("methodId", "blank", "A methodId is required (a recovery code disables every method).")
 		}
 		var removed []string
+		var events []model.Event
 		kept := u.methods[:0]
 		for _, m := range u.methods {
 			if all || methodID(m) == methodWanted {
 				removed = append(removed, methodID(m))
+				events = append(events, kit.LazyUserEvent(model.EventUserTwoFactorRemove, s.identity.UserObject, row, map[string]any{"method": m}))
 				delete(u.secrets, identity.TwoFactorSecretKey(methodID(m)))
 				continue
 			}
@@ -678,7 +701,7 @@ func (s *Service) DisableTwoFactor(ctx context.Context, actor kit.Actor, scope k
 			msg = fmt.Sprintf("Disabled every two-factor method (%s) of user %s with a recovery code", strings.Join(removed, ", "), kit.UserLabel(row))
 		}
 		return true, s.audit.Write(ctx, tx, actor, audit.Change{Message: msg, TargetID: row.ID,
-			Data: map[string]any{"methodIds": removed, "recoveryCode": all, "remaining": u.n()}})
+			Data: map[string]any{"methodIds": removed, "recoveryCode": all, "remaining": u.n()}, Events: events})
 	})
 	if errors.Is(err, ErrTwoFactorCodeInvalid) && tenantID != "" {
 		cfg, cerr := s.tenancy.LoginTenantConfig(ctx, tenantID)
@@ -692,6 +715,36 @@ func (s *Service) DisableTwoFactor(ctx context.Context, actor kit.Actor, scope k
 		}
 	}
 	return err
+}
+
+// RemoveTwoFactorMethod removes one of a user's two-factor methods without a
+// code: an administrator's action (the admin UI) for a user who lost the
+// device; its audit entry names the administrator.
+func (s *Service) RemoveTwoFactorMethod(ctx context.Context, actor kit.Actor, scope kit.TenantScope, userID, methodWanted string) error {
+	return s.changeTwoFactor(ctx, scope, userID, func(tx *store.Tx, row *store.UserRow, u *userTwoFactor, now int64) (bool, error) {
+		kept := u.methods[:0]
+		removed := ""
+		for _, m := range u.methods {
+			if methodID(m) == methodWanted {
+				removed = methodID(m)
+				delete(u.secrets, identity.TwoFactorSecretKey(removed))
+				continue
+			}
+			kept = append(kept, m)
+		}
+		if removed == "" {
+			return false, model.FieldError("methodId", "invalid", "The user has no two-factor method with this id.")
+		}
+		u.methods = kept
+		if !u.has() {
+			if err := tx.DeleteUserCodes(ctx, row.ID, []string{CodeTwoFactorRecovery}); err != nil {
+				return false, err
+			}
+		}
+		return true, s.audit.Write(ctx, tx, actor, audit.Change{
+			Message:  fmt.Sprintf("Removed two-factor method %s of user %s", removed, kit.UserLabel(row)),
+			TargetID: row.ID, Data: map[string]any{"methodIds": []string{removed}, "remaining": u.n()}})
+	})
 }
 
 // twoFactorPending is what a twoFactorId holds: the login it continues.
@@ -801,6 +854,10 @@ func (s *Service) TwoFactorLogin(ctx context.Context, caller LoginCaller, req Tw
 			if verified, err = claimTOTP(ctx, tx, row, id, counter, u.methodParams(id), now); err != nil {
 				return err
 			}
+		} else if ok, err := consumeEmailCode(ctx, tx, req.TwoFactorID, code, now); err != nil {
+			return err
+		} else if ok {
+			verified = true
 		} else if len(code) <= maxTwoFactorCode {
 			_, err := tx.ConsumeOneTimeCode(ctx, recoveryCodeHash(row.ID, code), []string{CodeTwoFactorRecovery}, now)
 			switch {

@@ -14,6 +14,7 @@ import (
 	htmltemplate "html/template"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"text/template"
 
 	"github.com/latchid/latch/internal/audit"
@@ -35,6 +36,18 @@ type Service struct {
 	log     *slog.Logger
 	audit   *audit.Log
 	tenancy *tenancy.Service
+	baseURL atomic.Pointer[string]
+}
+
+// SetBaseURL sets Latch's public address, the {{.baseURL}} of templates.
+func (s *Service) SetBaseURL(u string) { u = strings.TrimSuffix(u, "/"); s.baseURL.Store(&u) }
+
+// BaseURL is Latch's public address as set by SetBaseURL ("" before).
+func (s *Service) BaseURL() string {
+	if p := s.baseURL.Load(); p != nil {
+		return *p
+	}
+	return ""
 }
 
 // New wires the service.
@@ -351,6 +364,7 @@ func (s *Service) Preview(ctx context.Context, t *model.EmailTemplate, locale st
 		"verificationOneTimeCode": "EXAMPLE",
 		"changePasswordId":        "EXAMPLE-CHANGE-PASSWORD-ID",
 		"code":                    "123456",
+		"baseURL":                 s.BaseURL(),
 	}
 	subject, text, html, err := render(t, locale, data)
 	if err != nil {

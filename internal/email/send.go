@@ -106,6 +106,9 @@ func (s *Service) Send(ctx context.Context, actor kit.Actor, scope kit.TenantSco
 // the flows (forgot password, verification) send mail inside their change.
 func (s *Service) Queue(ctx context.Context, tx *store.Tx, templateID, locale, tenantID string, to model.EmailAddress, data map[string]any) error {
 	r, err := tx.EmailTemplateByID(ctx, templateID)
+	if errors.Is(err, store.ErrNoRows) {
+		return model.GeneralError("EmailTemplateMissing", fmt.Sprintf("The email template [%s] the tenant names does not exist.", templateID))
+	}
 	if err != nil {
 		return fmt.Errorf("email template %s: %w", templateID, err)
 	}
@@ -117,6 +120,9 @@ func (s *Service) Queue(ctx context.Context, tx *store.Tx, templateID, locale, t
 }
 
 func (s *Service) queue(ctx context.Context, tx *store.Tx, t *model.EmailTemplate, locale, tenantID string, to model.EmailAddress, data map[string]any) error {
+	if _, ok := data["baseURL"]; !ok {
+		data["baseURL"] = s.BaseURL()
+	}
 	subject, text, html, err := render(t, locale, data)
 	if err != nil {
 		return err
@@ -285,7 +291,7 @@ func sendSMTP(ctx context.Context, c *model.EmailConfiguration, msg *model.Email
 	if err != nil {
 		return err
 	}
-	if err := writeMIME(w, from, msg); err != nil {
+	if err := writeMIME(w, from, msg, c.AdditionalHeaders); err != nil {
 		return err
 	}
 	if err := w.Close(); err != nil {
@@ -301,8 +307,10 @@ func formatAddress(a model.EmailAddress) string {
 	return mime.QEncoding.Encode("utf-8", a.Display) + " <" + a.Address + ">"
 }
 
-// writeMIME writes a multipart/alternative message (text and HTML).
-func writeMIME(w interface{ Write([]byte) (int, error) }, from model.EmailAddress, msg *model.Email) error {
+// writeMIME writes a multipart/alternative message (text and HTML) with the
+// tenant's additional headers (checked again here: a header that could
+// inject another is left out).
+func writeMIME(w interface{ Write([]byte) (int, error) }, from model.EmailAddress, msg *model.Email, extra []model.EmailAdditionalHeaders) error {
 	var to []string
 	for _, a := range msg.To {
 		to = append(to, formatAddress(a))
@@ -311,6 +319,13 @@ func writeMIME(w interface{ Write([]byte) (int, error) }, from model.EmailAddres
 	head := fmt.Sprintf("From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <%s@latch>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=%s\r\n\r\n",
 		formatAddress(from), strings.Join(to, ", "), mime.QEncoding.Encode("utf-8", msg.Subject), time.Now().UTC().Format(time.RFC1123Z),
 		uuid.NewString(), mw.Boundary())
+	var hb strings.Builder
+	for _, h := range extra {
+		if model.ValidMailHeader(h.Name, h.Value) {
+			hb.WriteString(h.Name + ": " + mime.QEncoding.Encode("utf-8", h.Value) + "\r\n")
+		}
+	}
+	head = hb.String() + head
 	if _, err := w.Write([]byte(head)); err != nil {
 		return err
 	}

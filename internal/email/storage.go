@@ -20,8 +20,10 @@ type Storage interface {
 	InsertEmailTemplate(ctx context.Context, r *store.EmailTemplateRow) error
 	InsertEventLog(ctx context.Context, e *store.EventLogRow) error
 	InsertQueuedEmail(ctx context.Context, tenantID, message string, now int64) error
+	InsertSetting(ctx context.Context, name, value string) error
 	RetryEmail(ctx context.Context, seq int64, owner string, next int64) error
 	SearchEmailTemplates(ctx context.Context, name string) ([]*store.EmailTemplateRow, error)
+	Setting(ctx context.Context, name string) (value string, ok bool, err error)
 	SoleTenantID(ctx context.Context) (string, error)
 	UpdateEmailTemplate(ctx context.Context, r *store.EmailTemplateRow) error
 }

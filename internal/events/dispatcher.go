@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/store"
 )
 
@@ -23,10 +24,27 @@ const (
 	// written to the event log.
 	MaxAttempts = 8
 	claimBatch  = 32
-	// leaseFor bounds how long a claimed row stays with a node: longer than
-	// the longest request (connect and read timeouts of at most a minute each).
-	leaseFor = 3 * time.Minute
+	// leaseMargin is how much longer than its longest request a node keeps
+	// a claimed batch: time for the bookkeeping after the requests. A node
+	// killed mid-delivery holds its rows no longer than that, then another
+	// node (or this one, restarted) sends them again.
+	leaseMargin = 10 * time.Second
 )
+
+// leaseFor is how long a claimed batch stays with this node: the longest
+// request a webhook allows (connect and read timeouts, redirects included:
+// the sender's client bounds the whole exchange by their sum and a second)
+// plus leaseMargin.
+func (s *Service) leaseFor() time.Duration {
+	longest := time.Duration(maxTimeout*2)*time.Millisecond + time.Second
+	if hooks := s.hooks.Load().hooks; len(hooks) > 0 {
+		longest = 0
+		for _, h := range hooks {
+			longest = max(longest, time.Duration(h.ConnectTimeout+h.ReadTimeout)*time.Millisecond+time.Second)
+		}
+	}
+	return longest + leaseMargin
+}
 
 // backoff is the wait before attempt n+1 after n failed attempts: 1 s, 2 s,
 // 4 s … capped at 10 minutes.
@@ -44,13 +62,17 @@ type Dispatcher struct {
 
 // NewDispatcher makes this node's dispatcher.
 func (s *Service) NewDispatcher() *Dispatcher {
-	return &Dispatcher{s: s, owner: uuid.NewString(), kick: make(chan struct{}, 1)}
+	return &Dispatcher{s: s, owner: uuid.NewString(), kick: s.kick}
 }
 
 // Kick makes the dispatcher look for due rows now.
-func (d *Dispatcher) Kick() {
+func (d *Dispatcher) Kick() { d.s.wake() }
+
+// wake makes this node's dispatcher look for due rows now rather than at
+// its next poll: called after a commit that wrote outbox rows.
+func (s *Service) wake() {
 	select {
-	case d.kick <- struct{}{}:
+	case s.kick <- struct{}{}:
 	default:
 	}
 }
@@ -93,61 +115,94 @@ func (d *Dispatcher) Round(ctx context.Context) (int, error) {
 	var batch []*store.Delivery
 	err := d.s.store.InTx(ctx, func(tx *store.Tx) error {
 		var err error
-		batch, err = tx.ClaimDeliveries(ctx, d.owner, now.UnixMilli(), now.Add(leaseFor).UnixMilli(), claimBatch)
+		batch, err = tx.ClaimDeliveries(ctx, d.owner, now.UnixMilli(), now.Add(d.s.leaseFor()).UnixMilli(), claimBatch)
 		return err
 	})
 	if err != nil {
 		return 0, err
 	}
 	// Rows of one batch never share a webhook and order key (only the
-	// earliest of each is claimable), so they can go out at once.
+	// earliest of each is claimable), so they can go out at once. What
+	// became of them is written in one transaction for the batch: one
+	// commit rather than one per event.
+	sent := make([]sentDelivery, len(batch))
 	var wg sync.WaitGroup
-	for _, dl := range batch {
+	for i, dl := range batch {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := d.deliver(context.WithoutCancel(ctx), box.s, dl); err != nil {
-				d.s.log.WarnContext(ctx, "event delivery bookkeeping failed", "event", dl.EventID, "webhook", dl.WebhookID, "err", err)
-			}
+			sent[i] = d.send(context.WithoutCancel(ctx), box.s, dl)
 		}()
 	}
 	wg.Wait()
+	err = d.s.store.InTx(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+		for _, sd := range sent {
+			if err := d.record(ctx, tx, sd); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		// One row's failure (its event swept meanwhile, say) must not undo
+		// the others': each on its own. A row whose bookkeeping fails stays
+		// leased and is sent again when the lease runs out.
+		for _, sd := range sent {
+			if err := d.s.store.InTx(context.WithoutCancel(ctx), func(tx *store.Tx) error { return d.record(ctx, tx, sd) }); err != nil {
+				d.s.log.WarnContext(ctx, "event delivery bookkeeping failed", "event", sd.dl.EventID, "webhook", sd.dl.WebhookID, "err", err)
+			}
+		}
+	}
 	return len(batch), nil
 }
 
-func (d *Dispatcher) deliver(ctx context.Context, snd Sender, dl *store.Delivery) error {
+// sentDelivery is one claimed row and what its request came to (hook nil:
+// the webhook is not known to this node).
+type sentDelivery struct {
+	dl         *store.Delivery
+	hook       *model.Webhook
+	start, end int64
+	res        SendResult
+}
+
+func (d *Dispatcher) send(ctx context.Context, snd Sender, dl *store.Delivery) sentDelivery {
 	hook := d.s.hook(dl.WebhookID)
 	if hook == nil {
 		// Deleted (its rows went with it) or not yet seen by this node.
 		d.s.Refresh(ctx)
 		if hook = d.s.hook(dl.WebhookID); hook == nil {
-			return d.s.store.InTx(ctx, func(tx *store.Tx) error {
-				return tx.RetryDelivery(ctx, dl, d.owner, d.s.now()+time.Second.Milliseconds())
-			})
+			return sentDelivery{dl: dl}
 		}
 	}
 	start := d.s.now()
 	res := snd.Send(ctx, hook, []byte(dl.Body))
-	end := d.s.now()
-	return d.s.store.InTx(ctx, func(tx *store.Tx) error {
-		if err := tx.RecordAttempt(ctx, attemptRow(dl.EventSeq, hook.ID, start, end, res)); err != nil {
+	return sentDelivery{dl: dl, hook: hook, start: start, end: d.s.now(), res: res}
+}
+
+// record writes one request's attempt and what follows: the row done, due
+// again after its backoff, or given up into the event log.
+func (d *Dispatcher) record(ctx context.Context, tx *store.Tx, sd sentDelivery) error {
+	dl, hook, res, end := sd.dl, sd.hook, sd.res, sd.end
+	if hook == nil {
+		return tx.RetryDelivery(ctx, dl, d.owner, d.s.now()+time.Second.Milliseconds())
+	}
+	if err := tx.RecordAttempt(ctx, attemptRow(dl.EventSeq, hook.ID, sd.start, end, res)); err != nil {
+		return err
+	}
+	if res.OK() {
+		_, err := tx.FinishDelivery(ctx, dl, d.owner, false, end)
+		return err
+	}
+	if dl.Attempts >= MaxAttempts {
+		held, err := tx.FinishDelivery(ctx, dl, d.owner, true, end)
+		if err != nil || !held {
 			return err
 		}
-		if res.OK() {
-			_, err := tx.FinishDelivery(ctx, dl, d.owner, false, end)
-			return err
-		}
-		if dl.Attempts >= MaxAttempts {
-			held, err := tx.FinishDelivery(ctx, dl, d.owner, true, end)
-			if err != nil || !held {
-				return err
-			}
-			return tx.InsertEventLog(ctx, &store.EventLogRow{InsertInstant: end, Type: "Error",
-				Message: fmt.Sprintf("Webhook [%s] (%s) did not accept event [%s] (%s) after %d attempts; last: %s",
-					hook.URL, hook.ID, eventTypeOf(dl.Body), dl.EventID, dl.Attempts, describe(res))})
-		}
-		return tx.RetryDelivery(ctx, dl, d.owner, end+backoff(dl.Attempts).Milliseconds())
-	})
+		return tx.InsertEventLog(ctx, &store.EventLogRow{InsertInstant: end, Type: "Error",
+			Message: fmt.Sprintf("Webhook [%s] (%s) did not accept event [%s] (%s) after %d attempts; last: %s",
+				hook.URL, hook.ID, eventTypeOf(dl.Body), dl.EventID, dl.Attempts, describe(res))})
+	}
+	return tx.RetryDelivery(ctx, dl, d.owner, end+backoff(dl.Attempts).Milliseconds())
 }
 
 func describe(r SendResult) string {

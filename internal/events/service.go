@@ -51,6 +51,7 @@ type Service struct {
 	audit   *audit.Log
 	tenancy *tenancy.Service
 
+	kick   chan struct{} // wakes this node's dispatcher (wake)
 	sender atomic.Pointer[senderBox]
 	hooks  atomic.Pointer[hookSet]
 	mu     sync.Mutex // serialises refreshes
@@ -66,7 +67,7 @@ type hookSet struct {
 
 // New wires the service. Call UseSender before events are delivered.
 func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.Logger, a *audit.Log, t *tenancy.Service) *Service {
-	s := &Service{store: st, clock: clock, master: master, log: log, audit: a, tenancy: t}
+	s := &Service{store: st, clock: clock, master: master, log: log, audit: a, tenancy: t, kick: make(chan struct{}, 1)}
 	s.hooks.Store(&hookSet{version: -1})
 	st.OnCacheBump(func(ctx context.Context, names []string) {
 		if slices.Contains(names, store.CacheWebhooks) {
@@ -146,6 +147,7 @@ const ErrWebhookVeto = "WebhookTransactionException"
 // sent now, before commit, and the change is refused unless enough webhooks
 // accept it.
 func (s *Service) Enqueue(ctx context.Context, tx *store.Tx, actor kit.Actor, evs []model.Event) error {
+	queued := false
 	for _, ev := range evs {
 		var hooks []*model.Webhook
 		for _, h := range s.hooks.Load().hooks {
@@ -167,7 +169,7 @@ func (s *Service) Enqueue(ctx context.Context, tx *store.Tx, actor kit.Actor, ev
 				if ok && c.Enabled != nil && !*c.Enabled {
 					continue // the tenant turned this event off
 				}
-				if ok && c.TransactionType != "" {
+				if ok && c.TransactionType != "" && model.Transactional(ev.Type) {
 					txType = c.TransactionType
 				}
 			}
@@ -187,6 +189,10 @@ func (s *Service) Enqueue(ctx context.Context, tx *store.Tx, actor kit.Actor, ev
 			}
 			if err := tx.InsertWebhookEvent(ctx, row, ids, orderKey); err != nil {
 				return err
+			}
+			if !queued {
+				queued = true
+				tx.AfterCommit(s.wake) // delivered now, not at the next poll
 			}
 			continue
 		}
@@ -269,8 +275,10 @@ func (s *Service) sendTransactional(ctx context.Context, tx *store.Tx, row *stor
 	}
 	if !accepted {
 		s.log.WarnContext(ctx, "webhooks refused a transactional event", "event", row.EventType, "accepted", ok, "webhooks", n, "transactionType", txType)
-		return model.GeneralError(ErrWebhookVeto, "One or more webhooks returned an invalid response or were unreachable. "+
-			"Based on your transaction configuration, your action cannot be completed.")
+		// FusionAuth answers a refused transaction with 504 (Gateway Timeout).
+		return &model.StatusError{Status: 504, Body: new(model.Errors).General(ErrWebhookVeto,
+			"One or more webhooks returned an invalid response or were unreachable. "+
+				"Based on your transaction configuration, your action cannot be completed.")}
 	}
 	row.EventResult = "Succeeded"
 	if err := tx.InsertWebhookEvent(ctx, row, nil, ""); err != nil {

@@ -12,6 +12,7 @@ import (
 // exactly what events calls (add a method here when events starts calling one)
 // and holds the contract suites, run on SQLite and PostgreSQL.
 type Storage interface {
+	AfterCommit(fn func())
 	AttemptByID(ctx context.Context, id string) (*store.AttemptRow, string, error)
 	AttemptsOfEvent(ctx context.Context, eventSeq int64) ([]*store.AttemptRow, error)
 	CacheVersion(ctx context.Context, name string) (int64, error)

@@ -162,6 +162,11 @@ func ValidTimezone(name string) bool {
 	return err == nil
 }
 
+// RegistrationObject is registrationObject, for the flows that mail.
+func RegistrationObject(row *store.RegistrationRow) (kit.Object, error) {
+	return registrationObject(row)
+}
+
 // registrationObject builds the object a client sees from a stored row.
 func registrationObject(row *store.RegistrationRow) (kit.Object, error) {
 	o, err := kit.StoredObject(row.Data, registrationFields)
@@ -386,8 +391,7 @@ func (s *Service) insertRegistration(ctx context.Context, tx *store.Tx, actor ki
 	now := s.now()
 	row := &store.RegistrationRow{ID: id, UserID: userID, ApplicationID: app.ID, Roles: names, Data: data,
 		InsertInstant: now, LastUpdateInstant: now}
-	// Without email yet, a registration the application wants verified
-	// stays unverified until the verification feature marks it.
+	// One the application wants verified stays so until verify-registration.
 	if skipVerification || !applicationVerifiesRegistrations(app) {
 		row.Verified, row.VerifiedInstant = true, &now
 	}
@@ -407,6 +411,11 @@ func (s *Service) insertRegistration(ctx context.Context, tx *store.Tx, actor ki
 	if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: "Created registration " + registrationLabel(userID, app.ID),
 		TargetID: id, New: snapshot, Data: map[string]any{"userId": userID, "applicationId": app.ID}, Events: kit.RegistrationEvent(ctx, tx, s.UserObject, model.EventUserRegistrationCreate, userID, userTenant, app.ID, snapshot, nil)}); err != nil {
 		return nil, err
+	}
+	if !row.Verified && s.mail != nil {
+		if err := s.mail.RegistrationCreated(ctx, tx, app, row); err != nil {
+			return nil, err
+		}
 	}
 	out := model.DeepCopyJSON(snapshot).(kit.Object)
 	if p.token != "" {

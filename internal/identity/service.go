@@ -5,6 +5,7 @@
 package identity
 
 import (
+	"context"
 	"log/slog"
 
 	"github.com/latchid/latch/internal/audit"
@@ -32,7 +33,19 @@ type Service struct {
 	lockout  *lockout.Counter
 	hasher   *password.Hasher
 	throttle *throttle.Limiter
+	mail     Mail
 }
+
+// Mail queues the mail of user flows in the change's transaction
+// (internal/mailflows); without one no mail is sent.
+type Mail interface {
+	UserCreated(ctx context.Context, tx *store.Tx, row *store.UserRow, sendSetPasswordEmail bool) error
+	ForgotPassword(ctx context.Context, tx *store.Tx, row *store.UserRow, changePasswordID, applicationID string, state map[string]any) error
+	RegistrationCreated(ctx context.Context, tx *store.Tx, app *store.ApplicationRow, reg *store.RegistrationRow) error // unverified ones only
+}
+
+// UseMail sets what sends the flows' mail; call it before serving.
+func (s *Service) UseMail(m Mail) { s.mail = m }
 
 // New wires a Service.
 func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.Logger, audit *audit.Log,

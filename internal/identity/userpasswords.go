@@ -2,11 +2,8 @@ package identity
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"math/big"
 	"strings"
 	"unicode"
 
@@ -37,6 +34,9 @@ type ForgotPasswordRequest struct {
 	SendForgotPasswordMessage *bool          `json:"sendForgotPasswordMessage"`
 	State                     map[string]any `json:"state"`
 	LoginIDTypes              []string       `json:"loginIdTypes"`
+	// Anonymous calls (no key) only send the email: unknown users get the
+	// same answer as known ones.
+	Anonymous bool `json:"-"`
 }
 
 // ChangePasswordRequest is FusionAuth's ChangePasswordRequest.
@@ -64,38 +64,7 @@ var changePasswordKinds = []string{CodeChangePassword, CodeSetupPassword}
 const MaxGivenCodeLength = 255
 
 // GenerateCode makes a one-time code as a tenant's SecureGenerator says.
-func GenerateCode(g model.SecureGenerator) string {
-	n := g.Length
-	if n <= 0 {
-		n = 32
-	}
-	n = min(n, 256)
-	var alphabet string
-	switch g.Type {
-	case "randomAlpha":
-		alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	case "randomAlphaNumeric":
-		alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-	case "randomDigits":
-		alphabet = "0123456789"
-	default: // randomBytes
-		b := make([]byte, n)
-		if _, err := rand.Read(b); err != nil {
-			panic(err)
-		}
-		return base64.RawURLEncoding.EncodeToString(b)
-	}
-	out := make([]byte, n)
-	max := big.NewInt(int64(len(alphabet)))
-	for i := range out {
-		k, err := rand.Int(rand.Reader, max)
-		if err != nil {
-			panic(err)
-		}
-		out[i] = alphabet[k.Int64()]
-	}
-	return string(out)
-}
+var GenerateCode = kit.GenerateCode
 
 // CodeHash is how a one-time code is stored.
 func CodeHash(code string) string { return secrets.HashToken(code) }
@@ -163,20 +132,20 @@ func (s *Service) ForgotPassword(ctx context.Context, actor kit.Actor, scope kit
 	if err != nil {
 		return "", err
 	}
+	if send && cfg.EmailConfiguration.ForgotPasswordEmailTemplateID == "" {
+		return "", fmt.Errorf("%w: the tenant has no forgot-password email template", model.ErrForbidden)
+	}
 	row, err := lookupUser(ctx, rd, tenantID, LookupLoginID, loginID)
+	if err == nil && !row.Active {
+		err = model.NotFoundf("user %s is deactivated", row.ID)
+	} else if err == nil && send && row.Email == "" {
+		err = model.FieldError("loginId", "noEmail", "The user has no email address to send the forgot password email to.")
+	}
+	if err != nil && req.Anonymous {
+		return "", nil // the same answer as for a user the email went to
+	}
 	if err != nil {
 		return "", err
-	}
-	if !row.Active {
-		return "", model.NotFoundf("user %s is deactivated", row.ID)
-	}
-	if send {
-		if cfg.EmailConfiguration.ForgotPasswordEmailTemplateID == "" {
-			return "", fmt.Errorf("%w: the tenant has no forgot-password email template", model.ErrForbidden)
-		}
-		// Email delivery arrives with the email feature; until then the id is
-		// returned to the API caller only.
-		s.log.WarnContext(ctx, "forgot-password email not sent: email delivery is not available yet", "user", row.ID)
 	}
 	code := given
 	if code == "" {
@@ -210,6 +179,11 @@ func (s *Service) ForgotPassword(ctx context.Context, actor kit.Actor, scope kit
 				return model.FieldError("changePasswordId", "duplicate", "This changePasswordId is in use.")
 			}
 			return fmt.Errorf("store change-password id: %w", err)
+		}
+		if send && s.mail != nil {
+			if err := s.mail.ForgotPassword(ctx, tx, row, code, appID, req.State); err != nil {
+				return err
+			}
 		}
 		return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Started the forgot password flow of user " + kit.UserLabel(row),
 			TargetID: row.ID, Data: map[string]any{"sendForgotPasswordEmail": send, "expiresInstant": now + ttl}, Events: []model.Event{kit.LazyUserEvent(model.EventUserPasswordResetStart, s.UserObject, row, nil)}})

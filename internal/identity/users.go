@@ -620,6 +620,8 @@ type NewUser struct {
 	p            *preparedUser
 	hash         string
 	verified     bool
+	// sendSetPassword: the set-password email goes out with the user.
+	sendSetPassword bool
 }
 
 // ID is the new user's id.
@@ -639,7 +641,7 @@ func (s *Service) PrepareNewUser(ctx context.Context, scope kit.TenantScope, id 
 	}
 	o := kit.RequestObject(body, userRequestFields, userField, verrs)
 	skip := boolMember(body, "skipVerification", verrs)
-	boolMember(body, "sendSetPasswordEmail", verrs)
+	sendSetPassword := boolMember(body, "sendSetPasswordEmail", verrs)
 	if err := verrs.Err(); err != nil {
 		return nil, err
 	}
@@ -663,7 +665,7 @@ func (s *Service) PrepareNewUser(ctx context.Context, scope kit.TenantScope, id 
 		return nil, err
 	}
 	nu := &NewUser{id: id, tenantID: tenantID, p: p,
-		verified: skip || !pol.verifyMail.VerifyEmail}
+		verified: skip || !pol.verifyMail.VerifyEmail, sendSetPassword: sendSetPassword}
 	if p.password != "" {
 		if nu.hash, err = pol.hash(ctx, p.password); err != nil {
 			return nil, err
@@ -726,6 +728,9 @@ func (s *Service) InsertNewUser(ctx context.Context, tx *store.Tx, actor kit.Act
 	if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: "Created user " + kit.UserLabel(row), TargetID: row.ID, New: o,
 		Data: map[string]any{"tenantId": row.TenantID}, Events: kit.UserEventsOf(o, row, nil, model.EventUserCreate, model.EventUserCreateComplete)}); err != nil {
 		return nil, err
+	}
+	if s.mail != nil {
+		return o, s.mail.UserCreated(ctx, tx, row, nu.sendSetPassword)
 	}
 	return o, nil
 }

@@ -92,10 +92,11 @@ func LazyUserEvent(typ string, userObject UserObjectFunc, row *store.UserRow, mo
 }
 
 // RegistrationEvent is a registration event (applicationId, registration,
-// the user read in tx, and original on update), built only when wanted.
+// the user read in tx, and original on update) and its .complete variant,
+// built only when wanted.
 func RegistrationEvent(ctx context.Context, tx *store.Tx, userObject UserObjectFunc,
 	typ, userID, tenantID, appID string, reg, original Object) []model.Event {
-	return []model.Event{{Type: typ, TenantID: tenantID, UserID: userID, Build: func() (map[string]any, error) {
+	build := func() (map[string]any, error) {
 		row, err := tx.UserRowByID(ctx, userID)
 		if err != nil {
 			return nil, err
@@ -106,5 +107,7 @@ func RegistrationEvent(ctx context.Context, tx *store.Tx, userObject UserObjectF
 			body["original"] = original
 		}
 		return body, err
-	}}}
+	}
+	return []model.Event{{Type: typ, TenantID: tenantID, UserID: userID, Build: build},
+		{Type: typ + ".complete", TenantID: tenantID, UserID: userID, Build: build}}
 }

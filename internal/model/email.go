@@ -1,5 +1,10 @@
 package model
 
+import (
+	"slices"
+	"strings"
+)
+
 // EmailTemplate is FusionAuth's EmailTemplate. Its templates are Go
 // templates (text/template for the subject and text, html/template for the
 // HTML) over FusionAuth's variable names: {{.user.email}}, not ${user.email}.
@@ -34,3 +39,33 @@ type EmailAddress struct {
 	Address string `json:"address"`
 	Display string `json:"display,omitempty"`
 }
+
+// ownMailHeaders are the headers the mailer writes itself; a tenant's
+// additionalHeaders may not replace them.
+var ownMailHeaders = []string{"from", "to", "cc", "bcc", "subject", "date", "message-id", "mime-version",
+	"content-type", "content-transfer-encoding", "sender", "reply-to", "return-path"}
+
+// ValidMailHeader reports whether name: value may be added to a message: a
+// header name of letters, digits and hyphens that is not one of the
+// message's own, and a value on one line (no header injection).
+func ValidMailHeader(name, value string) bool {
+	if name == "" || len(name) > 100 || len(value) > 1000 || strings.ContainsAny(value, "\r\n\x00") {
+		return false
+	}
+	for _, r := range name {
+		if !(r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return !slices.Contains(ownMailHeaders, strings.ToLower(name))
+}
+
+// The ids of the default email templates the Default tenant names from its
+// creation (internal/email creates the templates; FusionAuth generates
+// these ids per install, Latch fixes them).
+const (
+	DefaultVerificationEmailTemplateID   = "7fa81426-42a9-4eb2-ac09-73c044d410b1"
+	DefaultForgotPasswordEmailTemplateID = "0502df1e-4010-4b43-b571-d423fce978b2"
+	DefaultPasswordlessEmailTemplateID   = "fa6668cb-8569-44df-b0a2-8fcd996df915"
+	DefaultSetPasswordEmailTemplateID    = "e160cc59-a73e-4d67-9b55-43ec9b46e0ec"
+)

@@ -1,5 +1,7 @@
 package model
 
+import "strings"
+
 // Events and webhooks: FusionAuth's Webhook, its event payloads and the logs of
 // their delivery.
 
@@ -53,30 +55,32 @@ func (w *Webhook) Wants(eventType, tenantID string) bool {
 
 // Event types Latch emits (FusionAuth's EventType values).
 const (
-	EventUserCreate              = "user.create"
-	EventUserCreateComplete      = "user.create.complete"
-	EventUserUpdate              = "user.update"
-	EventUserUpdateComplete      = "user.update.complete"
-	EventUserDelete              = "user.delete"
-	EventUserDeleteComplete      = "user.delete.complete"
-	EventUserDeactivate          = "user.deactivate"
-	EventUserReactivate          = "user.reactivate"
-	EventUserLoginSuccess        = "user.login.success"
-	EventUserLoginFailed         = "user.login.failed"
-	EventUserRegistrationCreate  = "user.registration.create"
-	EventUserRegistrationUpdate  = "user.registration.update"
-	EventUserRegistrationDelete  = "user.registration.delete"
-	EventUserPasswordResetStart  = "user.password.reset.start"
-	EventUserPasswordResetSucess = "user.password.reset.success"
-	EventUserPasswordUpdate      = "user.password.update"
-	EventUserEmailVerified       = "user.email.verified"
-	EventUserTwoFactorAdd        = "user.two-factor.method.add"
-	EventUserTwoFactorRemove     = "user.two-factor.method.remove"
-	EventJWTRefreshTokenRevoke   = "jwt.refresh-token.revoke"
-	EventJWTRefresh              = "jwt.refresh"
-	EventUserBulkCreate          = "user.bulk.create"
-	EventKickstartSuccess        = "kickstart.success"
-	EventTest                    = "test"
+	EventUserCreate             = "user.create"
+	EventUserCreateComplete     = "user.create.complete"
+	EventUserUpdate             = "user.update"
+	EventUserUpdateComplete     = "user.update.complete"
+	EventUserDelete             = "user.delete"
+	EventUserDeleteComplete     = "user.delete.complete"
+	EventUserDeactivate         = "user.deactivate"
+	EventUserReactivate         = "user.reactivate"
+	EventUserLoginSuccess       = "user.login.success"
+	EventUserLoginFailed        = "user.login.failed"
+	EventUserRegistrationCreate = "user.registration.create"
+	EventUserRegistrationUpdate = "user.registration.update"
+	EventUserRegistrationDelete = "user.registration.delete"
+	// EventUserRegistrationVerified: /api/user/verify-registration.
+	EventUserRegistrationVerified = "user.registration.verified"
+	EventUserPasswordResetStart   = "user.password.reset.start"
+	EventUserPasswordResetSucess  = "user.password.reset.success"
+	EventUserPasswordUpdate       = "user.password.update"
+	EventUserEmailVerified        = "user.email.verified"
+	EventUserTwoFactorAdd         = "user.two-factor.method.add"
+	EventUserTwoFactorRemove      = "user.two-factor.method.remove"
+	EventJWTRefreshTokenRevoke    = "jwt.refresh-token.revoke"
+	EventJWTRefresh               = "jwt.refresh"
+	EventUserBulkCreate           = "user.bulk.create"
+	EventKickstartSuccess         = "kickstart.success"
+	EventTest                     = "test"
 )
 
 // EventTypes are the types a webhook may enable (FusionAuth's EventType
@@ -93,7 +97,7 @@ var EventTypes = []string{
 	"user.login.suspicious", "user.password.breach", EventUserPasswordResetSend, EventUserPasswordResetStart,
 	EventUserPasswordResetSucess, EventUserPasswordUpdate, EventUserReactivate, EventUserRegistrationCreate,
 	"user.registration.create.complete", EventUserRegistrationDelete, "user.registration.delete.complete",
-	EventUserRegistrationUpdate, "user.registration.update.complete", "user.registration.verified",
+	EventUserRegistrationUpdate, "user.registration.update.complete", EventUserRegistrationVerified,
 	EventUserTwoFactorAdd, EventUserTwoFactorRemove, EventUserUpdate, EventUserUpdateComplete,
 	"user.identity.verified", "user.identity.update", "entity.create", "entity.create.complete",
 	"entity.delete", "entity.delete.complete", "entity.update", "entity.update.complete",
@@ -136,6 +140,22 @@ const (
 	TransactionSuperMajority    = "SuperMajority"
 	TransactionAbsoluteMajority = "AbsoluteMajority"
 )
+
+// Transactional reports whether an event of this type can veto its change
+// when the tenant gives it a transactionType. FusionAuth's NonTransactionalEvent
+// types (the .complete events, instance events, password reset and update,
+// two-factor changes, email update, identity provider links, duplicates)
+// are sent after commit whatever the tenant says.
+func Transactional(eventType string) bool {
+	switch eventType {
+	case EventKickstartSuccess, EventUserPasswordResetSend, EventUserPasswordResetStart, EventUserPasswordResetSucess,
+		EventUserPasswordUpdate, EventUserTwoFactorAdd, EventUserTwoFactorRemove, "user.email.update",
+		"user.identity-provider.link", "user.identity-provider.unlink", "user.loginId.duplicate.create",
+		"user.two-factor.challenge", "user.two-factor.failed-attempt", "user.two-factor.success":
+		return false
+	}
+	return !strings.HasSuffix(eventType, ".complete")
+}
 
 // WebhookEventLog is FusionAuth's record of one event and its deliveries.
 type WebhookEventLog struct {

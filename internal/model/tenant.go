@@ -202,6 +202,8 @@ type EmailConfiguration struct {
 	DefaultFromName                  string                   `json:"defaultFromName"`
 	ForgotPasswordEmailTemplateID    string                   `json:"forgotPasswordEmailTemplateId,omitempty"`
 	VerificationEmailTemplateID      string                   `json:"verificationEmailTemplateId,omitempty"`
+	PasswordlessEmailTemplateID      string                   `json:"passwordlessEmailTemplateId,omitempty"`
+	SetPasswordEmailTemplateID       string                   `json:"setPasswordEmailTemplateId,omitempty"`
 	ImplicitEmailVerificationAllowed bool                     `json:"implicitEmailVerificationAllowed"`
 	VerifyEmail                      bool                     `json:"verifyEmail"`
 	VerifyEmailWhenChanged           bool                     `json:"verifyEmailWhenChanged"`

@@ -18,6 +18,7 @@ import (
 	"github.com/latchid/latch/internal/identity"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/lockout"
+	"github.com/latchid/latch/internal/mailflows"
 	"github.com/latchid/latch/internal/outbound"
 	"github.com/latchid/latch/internal/password"
 	"github.com/latchid/latch/internal/secrets"
@@ -45,6 +46,7 @@ type Set struct {
 	Authentication *authentication.Service
 	Events         *events.Service
 	Email          *email.Service
+	MailFlows      *mailflows.Service
 	// Hasher runs every password hash in one bounded pool.
 	Hasher *password.Hasher
 	// Throttle limits anonymous authentication requests per address and
@@ -93,7 +95,10 @@ func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.
 	s.Entities = entities.New(st, clock, master, s.Audit, s.Tenancy, s.Tokens, s.Signing.Cache)
 	s.failures = lockout.New(st, clock, s.Tokens)
 	s.Identity = identity.New(st, clock, master, log, s.Audit, s.Tenancy, s.Groups, s.Tokens, s.failures, hasher, s.Throttle)
+	s.MailFlows = mailflows.New(st, clock, log, s.Audit, s.Tenancy, s.Email, s.Identity)
 	s.Authentication = authentication.New(st, clock, master, log, s.Audit, s.Tenancy, s.Groups, s.Tokens, s.Identity, s.failures, hasher, s.Throttle)
+	s.Authentication.UsePasswordlessMail(s.MailFlows)
+	s.Authentication.UseTwoFactorMail(s.MailFlows)
 	s.Keys, s.SigningKeys, s.Configs, s.Logins = s.Access.Keys, s.Signing.Cache, s.Tenancy.Configs, s.Authentication.Logins
 	return s
 }

@@ -91,6 +91,16 @@ func (tx *Tx) UpdateRegistrationRow(ctx context.Context, r *RegistrationRow) err
 	return expectOne(res)
 }
 
+// MarkRegistrationVerified marks a registration verified at an instant.
+func (tx *Tx) MarkRegistrationVerified(ctx context.Context, id string, at int64) error {
+	res, err := tx.q.ExecContext(ctx, `UPDATE registrations SET verified = $2, verified_instant = $3, last_update_instant = $3
+		WHERE id = $1`, id, true, at)
+	if err != nil {
+		return err
+	}
+	return expectOne(res)
+}
+
 // RegistrationOf finds a user's registration for an application; ErrNoRows
 // when there is none.
 func (tx *Tx) RegistrationOf(ctx context.Context, userID, applicationID string) (*RegistrationRow, error) {

@@ -135,7 +135,12 @@ type Tx struct {
 	dialect Dialect
 	inTx    bool     // a write transaction (InTx)
 	bumped  []string // cache versions to bump at commit (writeBumps)
+	after   []func() // run once the transaction committed
 }
+
+// AfterCommit runs fn after the transaction commits (not at all when it
+// rolls back): to wake what waits for the rows it wrote.
+func (t *Tx) AfterCommit(fn func()) { t.after = append(t.after, fn) }
 
 // Read returns a Tx that runs each query on its own, for reads.
 func (s *Store) Read() *Tx {
@@ -171,6 +176,9 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 		for _, fn := range s.onBump {
 			fn(ctx, tx.bumped)
 		}
+	}
+	for _, fn := range tx.after {
+		fn()
 	}
 	return nil
 }

@@ -29,7 +29,12 @@ func (s *Service) Bootstrap(ctx context.Context) error {
 			return err
 		}
 		tenant := &model.Tenant{ID: uuid.NewString(), Name: "Default", InsertInstant: now, LastUpdateInstant: now}
-		if err := tx.InsertTenant(ctx, tenant, "{}"); err != nil {
+		// It names FusionAuth's default email templates (internal/email
+		// creates them right after).
+		data := fmt.Sprintf(`{"emailConfiguration":{"verificationEmailTemplateId":%q,"forgotPasswordEmailTemplateId":%q,`+
+			`"passwordlessEmailTemplateId":%q,"setPasswordEmailTemplateId":%q}}`, model.DefaultVerificationEmailTemplateID,
+			model.DefaultForgotPasswordEmailTemplateID, model.DefaultPasswordlessEmailTemplateID, model.DefaultSetPasswordEmailTemplateID)
+		if err := tx.InsertTenant(ctx, tenant, data); err != nil {
 			return fmt.Errorf("create default tenant: %w", err)
 		}
 		app := &model.Application{ID: model.AdminApplicationID, TenantID: tenant.ID, Name: "FusionAuth",

@@ -240,6 +240,13 @@ func checkTenantConfig(c *model.TenantConfig, limits password.Limits, verrs *mod
 	}
 	kit.OneOf(verrs, f("emailConfiguration.security"), c.EmailConfiguration.Security, "NONE", "SSL", "TLS")
 	kit.OneOf(verrs, f("emailConfiguration.unverified.behavior"), c.EmailConfiguration.Unverified.Behavior, "Allow", "Gated")
+	for _, h := range c.EmailConfiguration.AdditionalHeaders {
+		if !model.ValidMailHeader(h.Name, h.Value) {
+			verrs.Field(f("emailConfiguration.additionalHeaders"), "invalid",
+				"Each of [tenant.emailConfiguration.additionalHeaders] needs a header name (letters, digits, hyphens) other than the message's own headers, and a one-line value.")
+			break
+		}
+	}
 }
 
 // Upper bounds of lifetimes, so that now plus any of them stays far from
@@ -492,7 +499,40 @@ func (s *Service) UpdateTenant(ctx context.Context, actor kit.Actor, scope kit.T
 	if err := verrs.Err(); err != nil {
 		return nil, err
 	}
-	return s.changeTenant(ctx, actor, scope, id, func(kit.Object) (kit.Object, error) { return o, nil })
+	return s.changeTenant(ctx, actor, scope, id, func(cur kit.Object) (kit.Object, error) {
+		keepOmittedSMTPPassword(o, cur)
+		return o, nil
+	})
+}
+
+// keepOmittedSMTPPassword carries the stored SMTP password over a PUT that
+// leaves it out: clients never see it (WithoutSMTPPassword), so a client
+// that sends back what it read must not erase it. An empty string clears it.
+func keepOmittedSMTPPassword(o, cur kit.Object) {
+	ec, ok := kit.ObjectMember(o, "emailConfiguration")
+	if !ok {
+		return
+	}
+	if _, given := ec["password"]; given {
+		return
+	}
+	if old, ok := cur["emailConfiguration"].(kit.Object); ok {
+		if pw, ok := old["password"].(string); ok && pw != "" {
+			ec["password"] = pw
+		}
+	}
+}
+
+// WithoutSMTPPassword removes the SMTP password from a tenant object a
+// client is about to read: it is a credential, stored sealed and used only
+// by the mailer.
+func WithoutSMTPPassword(t *model.TenantConfig) *model.TenantConfig {
+	if t == nil || t.EmailConfiguration.Password == "" {
+		return t
+	}
+	c := *t // a copy: t may be shared
+	c.EmailConfiguration.Password = ""
+	return &c
 }
 
 // PatchTenant applies a patch in one of FusionAuth's three forms to the

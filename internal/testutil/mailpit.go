@@ -37,6 +37,24 @@ type MailpitMessage struct {
 	HTML string `json:"HTML"`
 }
 
+// MailpitOption changes how Mailpit starts.
+type MailpitOption func(*mailpitOptions)
+
+type mailpitOptions struct{ user, password string }
+
+// MailpitAuth makes Mailpit accept only this SMTP user and password.
+func MailpitAuth(user, password string) MailpitOption {
+	return func(o *mailpitOptions) { o.user, o.password = user, password }
+}
+
+// Headers returns a caught message's headers.
+func (m *Mailpit) Headers(t testing.TB, id string) map[string][]string {
+	t.Helper()
+	var h map[string][]string
+	m.get(t, "/api/v1/message/"+id+"/headers", &h)
+	return h
+}
+
 func mustFreePort(t testing.TB) int {
 	t.Helper()
 	p, err := freePort()
@@ -49,7 +67,7 @@ func mustFreePort(t testing.TB) int {
 // StartMailpit starts Mailpit on loopback for one test: the binary named by
 // LATCH_TEST_MAILPIT, else mailpit on PATH. Without one the test is skipped,
 // unless LATCH_TEST_REQUIRE_MAILPIT is set (scripts/test sets it).
-func StartMailpit(t testing.TB) *Mailpit {
+func StartMailpit(t testing.TB, opts ...MailpitOption) *Mailpit {
 	t.Helper()
 	bin := os.Getenv("LATCH_TEST_MAILPIT")
 	if bin == "" {
@@ -65,8 +83,21 @@ func StartMailpit(t testing.TB) *Mailpit {
 	}
 	smtpPort, httpPort := mustFreePort(t), mustFreePort(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "--smtp", "127.0.0.1:"+strconv.Itoa(smtpPort), "--listen", "127.0.0.1:"+strconv.Itoa(httpPort),
-		"--database", t.TempDir()+"/mailpit.db", "--smtp-auth-accept-any", "--smtp-auth-allow-insecure", "--disable-version-check")
+	dir := t.TempDir()
+	o := mailpitOptions{}
+	for _, f := range opts {
+		f(&o)
+	}
+	auth := []string{"--smtp-auth-accept-any"}
+	if o.user != "" {
+		if err := os.WriteFile(dir+"/smtp-auth", []byte(o.user+":"+o.password+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		auth = []string{"--smtp-auth-file", dir + "/smtp-auth"}
+	}
+	args := append([]string{"--smtp", "127.0.0.1:" + strconv.Itoa(smtpPort), "--listen", "127.0.0.1:" + strconv.Itoa(httpPort),
+		"--database", dir + "/mailpit.db", "--smtp-auth-allow-insecure", "--disable-version-check"}, auth...)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	if err := cmd.Start(); err != nil {
 		cancel()
 		t.Fatalf("start mailpit: %v", err)

@@ -227,8 +227,38 @@ func (s *Service) reuseDetected(ctx context.Context, cur *store.RefreshTokenRow)
 // grace period a retry answered with the same new token. A token that
 // cannot be used is a 400 ([invalid]refreshToken), whatever the reason.
 func (s *Service) ExchangeRefreshToken(ctx context.Context, req RefreshRequest, ip string) (*RefreshResult, error) {
-	res, _, err := s.exchangeRefresh(ctx, req, ip, refreshUse{})
+	res, row, err := s.exchangeRefresh(ctx, req, ip, refreshUse{})
+	if err == nil && row != nil && s.audit.Wants(model.EventJWTRefresh, row.TenantID) {
+		// jwt.refresh, in a transaction of its own as login events: it cannot
+		// veto the refresh. Token values are left out of it (FusionAuth sends
+		// them): a webhook receiver has no use for credentials.
+		ev := model.Event{Type: model.EventJWTRefresh, TenantID: row.TenantID, UserID: row.UserID,
+			Body: map[string]any{"userId": row.UserID, "applicationId": row.ApplicationID}}
+		if eerr := s.audit.Emit(ctx, kit.Actor{IP: ip}, ev); eerr != nil {
+			s.log.WarnContext(ctx, "jwt.refresh event not written", "err", eerr)
+		}
+	}
 	return res, err
+}
+
+// revokeEvents are the jwt.refresh-token.revoke events of revoked tokens:
+// one per user (FusionAuth's JWTRefreshTokenRevokeEvent), with the
+// application when the revocation named one.
+func revokeEvents(revoked []*store.RefreshTokenRow, applicationID string) []model.Event {
+	var evs []model.Event
+	seen := map[string]bool{}
+	for _, r := range revoked {
+		if seen[r.UserID] {
+			continue
+		}
+		seen[r.UserID] = true
+		body := map[string]any{"userId": r.UserID}
+		if applicationID != "" {
+			body["applicationId"] = applicationID
+		}
+		evs = append(evs, model.Event{Type: model.EventJWTRefreshTokenRevoke, TenantID: r.TenantID, UserID: r.UserID, Body: body})
+	}
+	return evs
 }
 
 // exchangeRefresh is ExchangeRefreshToken for a caller (use); it also
@@ -513,7 +543,7 @@ func (s *Service) RevokeRefreshTokens(ctx context.Context, actor kit.Actor, scop
 			ids = append(ids, r.ID)
 		}
 		return s.audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Revoked %d refresh tokens: %s", len(revoked), what),
-			TargetID: target, Data: map[string]any{"count": len(revoked), "tokenIds": ids}})
+			TargetID: target, Data: map[string]any{"count": len(revoked), "tokenIds": ids}, Events: revokeEvents(revoked, f.ApplicationID)})
 	})
 }
 

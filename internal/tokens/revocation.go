@@ -40,15 +40,16 @@ func (s *Service) RevokeUserTokens(ctx context.Context, tx *store.Tx, actor kit.
 			return 0, err
 		}
 	}
-	n, err := s.RevokeUserRefreshTokens(ctx, tx, userID)
+	revoked, err := tx.RevokeRefreshTokens(ctx, store.RefreshTokenFilter{UserID: userID})
 	if err != nil {
 		return 0, fmt.Errorf("revoke refresh tokens: %w", err)
 	}
+	n := len(revoked)
 	if n == 0 {
 		return 0, nil
 	}
 	return n, s.audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Revoked %d refresh tokens of user %s: %s", n, label, why),
-		TargetID: userID, Data: map[string]any{"count": n, "reason": why}})
+		TargetID: userID, Data: map[string]any{"count": n, "reason": why}, Events: revokeEvents(revoked, "")})
 }
 
 // RevokeOnPasswordChange revokes a user's refresh tokens after a password

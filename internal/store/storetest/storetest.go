@@ -38,6 +38,15 @@ func Suites() []Suite {
 		{"RateLimits", RateLimits},
 		{"Groups", Groups},
 		{"Signing", Signing},
+		{"Users", Users},
+		{"Tenancy", Tenancy},
+		{"Entities", Entities},
+		{"Setup", Setup},
+		{"Logins", Logins},
+		{"Kit", Kit},
+		{"Events", Events},
+		{"Email", Email},
+		{"RegistrationVerification", RegistrationVerification},
 	}
 }
 

@@ -20,7 +20,7 @@ import (
 
 // domains are the packages that declare a Storage interface.
 var domains = []string{"access", "audit", "authentication", "email", "entities", "events", "groups", "identity",
-	"kit", "lockout", "signing", "tenancy", "throttle", "tokens"}
+	"kit", "lockout", "mailflows", "signing", "tenancy", "throttle", "tokens"}
 
 const module = "github.com/latchid/latch/internal/"
 

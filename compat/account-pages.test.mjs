@@ -1,0 +1,109 @@
+// The hosted account pages in a real browser (Debian's Chromium through
+// playwright-core), with mail caught by a real SMTP server (Mailpit, read
+// through its HTTP API): forgot password from the page, the emailed link,
+// a new password chosen on the page, then a login with it through
+// FusionAuth's TypeScript client; email verification by the emailed link.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { chromium } from 'playwright-core';
+import { FusionAuthClient } from '@fusionauth/typescript-client';
+import { explain, freePort, runSetup, startLatch } from './lib.mjs';
+
+const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'];
+const MAILPIT = process.env.LATCH_TEST_MAILPIT;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Mailpit on loopback ports; stop() ends it. */
+async function startMailpit() {
+  const smtp = await freePort();
+  const http = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'latch-mailpit-'));
+  const child = spawn(MAILPIT, ['--smtp', `127.0.0.1:${smtp}`, '--listen', `127.0.0.1:${http}`, '--database', join(dir, 'mailpit.db'),
+    '--smtp-auth-accept-any', '--smtp-auth-allow-insecure', '--disable-version-check'], { stdio: 'ignore' });
+  const api = `http://127.0.0.1:${http}`;
+  for (;;) {
+    try {
+      if ((await fetch(`${api}/api/v1/messages`)).ok) break;
+    } catch { /* not yet */ }
+    await sleep(50);
+  }
+  return {
+    smtp, api,
+    /** The newest message to address, waited for. */
+    async messageTo(address, subject) {
+      for (;;) {
+        const list = await (await fetch(`${api}/api/v1/messages`)).json();
+        const m = list.messages.find((x) => x.To.some((t) => t.Address === address) && x.Subject === subject);
+        if (m) return (await fetch(`${api}/api/v1/message/${m.ID}`)).json();
+        await sleep(100);
+      }
+    },
+    stop() { child.kill('SIGKILL'); rmSync(dir, { recursive: true, force: true }); },
+  };
+}
+
+describe('account pages in Chromium', { skip: !MAILPIT && 'LATCH_TEST_MAILPIT is not set' }, () => {
+  let latch;
+  let mailpit;
+  let client;
+  let context;
+  let page;
+  let userDataDir;
+  const email = `pages-${Date.now()}@example.com`;
+
+  before(async () => {
+    mailpit = await startMailpit();
+    latch = await startLatch();
+    client = explain(new FusionAuthClient(await runSetup(latch), latch.url));
+    const tenant = (await client.retrieveTenants()).response.tenants.find((t) => t.name === 'Default');
+    await client.patchTenant(tenant.id, { tenant: { emailConfiguration: {
+      host: '127.0.0.1', port: mailpit.smtp, security: 'NONE', defaultFromEmail: 'latch@example.com', verifyEmail: true,
+    } } });
+    await client.createUser(null, { user: { email, password: 'the first password', firstName: 'Page' } });
+    userDataDir = mkdtempSync(join(tmpdir(), 'latch-chromium-'));
+    context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    page = context.pages()[0] ?? await context.newPage();
+  });
+
+  after(async () => {
+    await context?.close();
+    await latch?.stop();
+    mailpit?.stop();
+    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+  });
+
+  test('the emailed verification link verifies the address', async () => {
+    const msg = await mailpit.messageTo(email, 'Verify your email address');
+    const link = msg.Text.match(/https?:\/\/\S+\/email\/verify\/[A-Za-z0-9_-]+/)[0];
+    await page.goto(link);
+    await page.getByRole('button', { name: 'Verify my email' }).click();
+    await page.waitForSelector('text=Email verified');
+    const user = (await client.retrieveUserByEmail(email)).response.user;
+    assert.equal(user.verified, true);
+  });
+
+  test('forgot password from the page, a new password from the emailed link', async () => {
+    await page.goto(`${latch.url}/password/forgot`);
+    await page.getByLabel('Email').fill(email);
+    await page.getByRole('button', { name: 'Send the link' }).click();
+    await page.waitForSelector('text=Check your email');
+    const msg = await mailpit.messageTo(email, 'Reset your password');
+    const link = msg.Text.match(/https?:\/\/\S+\/password\/change\/[A-Za-z0-9_-]+/)[0];
+    await page.goto(link);
+    await page.getByLabel('New password', { exact: true }).fill('a password chosen in the browser');
+    await page.getByLabel('Confirm the new password').fill('a password chosen in the browser');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.waitForSelector('text=Password changed');
+    const res = await client.login({ loginId: email, password: 'a password chosen in the browser' });
+    assert.equal(res.statusCode, 200);
+    // The link worked once.
+    const again = await page.goto(link);
+    assert.equal(again.status(), 404);
+  });
+});

@@ -1,0 +1,224 @@
+package authentication
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/latchid/latch/internal/audit"
+	"github.com/latchid/latch/internal/identity"
+	"github.com/latchid/latch/internal/kit"
+	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/store"
+	"github.com/latchid/latch/internal/throttle"
+)
+
+// Passwordless login (FusionAuth's /api/passwordless/*): a key holder starts
+// one for a user and gets a code; the code is mailed (send) or handed over
+// some other way; whoever holds it logs in once with it, before the tenant's
+// passwordlessLoginTimeToLiveInSeconds. Codes are stored as hashes only.
+
+// CodePasswordless is the one-time code kind of a passwordless login; its
+// data names the application and carries the caller's state.
+const CodePasswordless = "passwordless"
+
+// AuthTypePasswordless is FusionAuth's authenticationType of such a login.
+const AuthTypePasswordless = "PASSWORDLESS"
+
+// PasswordlessMail queues the passwordless email in tx (internal/mailflows).
+type PasswordlessMail interface {
+	Passwordless(ctx context.Context, tx *store.Tx, row *store.UserRow, code, applicationID string, state map[string]any) error
+}
+
+// UsePasswordlessMail sets what mails passwordless codes; call it while wiring.
+func (s *Service) UsePasswordlessMail(m PasswordlessMail) { s.passwordlessMail = m }
+
+// PasswordlessStartRequest is FusionAuth's PasswordlessStartRequest.
+type PasswordlessStartRequest struct {
+	ApplicationID string         `json:"applicationId"`
+	LoginID       string         `json:"loginId"`
+	LoginIDTypes  []string       `json:"loginIdTypes"`
+	LoginStrategy string         `json:"loginStrategy"`
+	State         map[string]any `json:"state"`
+}
+
+// PasswordlessStartResult is FusionAuth's PasswordlessStartResponse.
+type PasswordlessStartResult struct {
+	Code string `json:"code"`
+}
+
+// StartPasswordless issues a passwordless code for the user with loginId in
+// the application's tenant (a key call: caller.Authenticated). 404 when no
+// such user; 400 for a missing application or login id.
+func (s *Service) StartPasswordless(ctx context.Context, actor kit.Actor, caller LoginCaller, req PasswordlessStartRequest) (*PasswordlessStartResult, error) {
+	if !caller.Authenticated {
+		return nil, model.ErrUnauthorized
+	}
+	verrs := &model.Errors{}
+	if strings.TrimSpace(req.ApplicationID) == "" {
+		verrs.Field("applicationId", "blank", "You must specify the [applicationId].")
+	}
+	if strings.TrimSpace(req.LoginID) == "" {
+		verrs.Field("loginId", "blank", "You must specify the [loginId].")
+	}
+	if req.LoginStrategy != "" && req.LoginStrategy != "ClickableLink" && req.LoginStrategy != "FormField" {
+		verrs.Field("loginStrategy", "invalid", "The [loginStrategy] must be ClickableLink or FormField.")
+	}
+	if !verrs.Empty() {
+		return nil, verrs
+	}
+	lt, err := s.loginTarget(ctx, caller, req.ApplicationID)
+	if err != nil {
+		return nil, err
+	}
+	state, err := kit.EncodeObject(kit.Object{"applicationId": lt.appID(), "state": req.State})
+	if err != nil {
+		return nil, model.FieldError("state", "invalid", "The [state] cannot be stored.")
+	}
+	ei := lt.tenant.ExternalIdentifierConfiguration
+	code := kit.GenerateCode(ei.PasswordlessLoginGenerator)
+	err = s.store.InTx(ctx, func(tx *store.Tx) error {
+		row, err := s.findLoginUserIn(ctx, tx, lt.tenant.ID, strings.TrimSpace(req.LoginID), req.LoginIDTypes)
+		if err != nil {
+			return err
+		}
+		if row == nil {
+			return model.NotFoundf("user with login id")
+		}
+		now := s.now()
+		if err := tx.InsertOneTimeCode(ctx, &store.OneTimeCode{Hash: identity.CodeHash(code), Kind: CodePasswordless, UserID: row.ID,
+			TenantID: row.TenantID, Data: state, ExpiresInstant: now + int64(ei.PasswordlessLoginTimeToLiveInSeconds)*1000, InsertInstant: now}); err != nil {
+			return fmt.Errorf("store passwordless code: %w", err)
+		}
+		return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Started a passwordless login for user " + kit.UserLabel(row),
+			TargetID: row.ID, Data: map[string]any{"applicationId": lt.appID()}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &PasswordlessStartResult{Code: code}, nil
+}
+
+// passwordlessCode finds a live code; a 400 [invalid]code when there is
+// none (unknown, used or expired).
+func (s *Service) passwordlessCode(ctx context.Context, tx *store.Tx, code string) (*store.OneTimeCode, kit.Object, error) {
+	invalid := model.FieldError("code", "invalid", "The [code] is unknown, used or expired.")
+	if code == "" {
+		return nil, nil, model.FieldError("code", "blank", "You must specify the [code].")
+	}
+	if len(code) > identity.MaxGivenCodeLength {
+		return nil, nil, invalid
+	}
+	c, err := tx.OneTimeCodeByHash(ctx, identity.CodeHash(code), []string{CodePasswordless}, s.now())
+	if errors.Is(err, store.ErrNoRows) {
+		return nil, nil, invalid
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	data, err := kit.ParseObject(c.Data)
+	return c, data, err
+}
+
+// PasswordlessSendRequest is FusionAuth's PasswordlessSendRequest; only the
+// code form is taken (a login id would let anyone mail anyone).
+type PasswordlessSendRequest struct {
+	Code string `json:"code"`
+}
+
+// SendPasswordless queues the passwordless email of a started code
+// (anonymous, as FusionAuth: holding the code is the authority).
+func (s *Service) SendPasswordless(ctx context.Context, actor kit.Actor, req PasswordlessSendRequest) error {
+	if s.passwordlessMail == nil {
+		return fmt.Errorf("passwordless email: not wired")
+	}
+	return s.store.InTx(ctx, func(tx *store.Tx) error {
+		c, data, err := s.passwordlessCode(ctx, tx, req.Code)
+		if err != nil {
+			return err
+		}
+		row, err := tx.UserRowByID(ctx, c.UserID)
+		if err != nil {
+			return err
+		}
+		if row.Email == "" {
+			return model.FieldError("code", "invalid", "The user of this code has no email address.")
+		}
+		appID, _ := data["applicationId"].(string)
+		state, _ := data["state"].(map[string]any)
+		if err := s.passwordlessMail.Passwordless(ctx, tx, row, req.Code, appID, state); err != nil {
+			return err
+		}
+		return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Queued the passwordless login email of user " + kit.UserLabel(row),
+			TargetID: row.ID, Data: map[string]any{"applicationId": appID}})
+	})
+}
+
+// PasswordlessLoginRequest is FusionAuth's PasswordlessLoginRequest.
+type PasswordlessLoginRequest struct {
+	Code          string         `json:"code"`
+	ApplicationID string         `json:"applicationId"`
+	IPAddress     string         `json:"ipAddress"`
+	NoJWT         bool           `json:"noJWT"`
+	MetaData      map[string]any `json:"metaData"`
+}
+
+// PasswordlessLogin logs in with a code, once: answered as /api/login would
+// (200, 202, 203, 212, 213, 242, 409, 410, 423); 404 for an unknown, used or
+// expired code. The application is the request's, else the one the code
+// was started for.
+func (s *Service) PasswordlessLogin(ctx context.Context, caller LoginCaller, req PasswordlessLoginRequest) (*LoginResult, error) {
+	if req.Code == "" {
+		return nil, model.FieldError("code", "blank", "You must specify the [code].")
+	}
+	if len(req.Code) > identity.MaxGivenCodeLength {
+		return nil, model.NotFoundf("passwordless code too long")
+	}
+	if req.MetaData != nil {
+		if b, err := json.Marshal(req.MetaData); err != nil || len(b) > maxMetaDataBytes {
+			return nil, model.FieldError("metaData", "tooLarge", fmt.Sprintf("[metaData] must encode in at most %d bytes.", maxMetaDataBytes))
+		}
+	}
+	ip := firstNonBlank(req.IPAddress, caller.IP)
+	c, err := s.store.Read().ConsumeOneTimeCode(ctx, identity.CodeHash(req.Code), []string{CodePasswordless}, s.now())
+	if errors.Is(err, store.ErrNoRows) {
+		return nil, model.NotFoundf("passwordless code unknown, used or expired")
+	}
+	if err != nil {
+		return nil, err
+	}
+	appID := req.ApplicationID
+	if appID == "" {
+		if data, err := kit.ParseObject(c.Data); err == nil {
+			appID, _ = data["applicationId"].(string)
+		}
+	}
+	lt, err := s.loginTarget(ctx, LoginCaller{IP: caller.IP, Authenticated: true, Scope: kit.TenantScope{Tenants: []string{c.TenantID}}}, appID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.throttle.Allow(ctx, throttle.Request{Address: caller.IP, Tenant: lt.tenant.ID, Authenticated: caller.Authenticated}); err != nil {
+		return nil, err
+	}
+	row, err := s.store.Read().UserRowByID(ctx, c.UserID)
+	if errors.Is(err, store.ErrNoRows) || (err == nil && row.TenantID != lt.tenant.ID) {
+		return nil, model.NotFoundf("user of a passwordless code")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if until, err := s.store.Read().LockedUntil(ctx, row.ID, s.now()); err != nil {
+		return nil, err
+	} else if until != 0 {
+		return lockedResult(lt.tenant.FailedAuthenticationConfiguration, until), nil
+	}
+	loginID := firstNonBlank(row.Email, row.Username)
+	res, err := s.authenticated(ctx, lt, row, authenticatedLogin{authType: AuthTypePasswordless, loginID: loginID, ip: ip,
+		noJWT: req.NoJWT, metaData: req.MetaData})
+	if err == nil && res.Outcome == Success {
+		s.emitLogin(ctx, model.EventUserLoginSuccess, lt, row, ip, AuthTypePasswordless)
+	}
+	return res, err
+}

@@ -1,0 +1,361 @@
+// Package mailflows is the user flows that send mail: the forgot-password
+// and set-password emails, and email verification (FusionAuth's
+// /api/user/verify-email). Mail is queued with internal/email in the
+// transaction of the change that asks for it, so a change and its mail
+// commit together and no request waits on an SMTP server. One-time ids are
+// stored as SHA-256 hashes only (one_time_codes) and used by one atomic
+// statement, as change-password ids are.
+package mailflows
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/latchid/latch/internal/audit"
+	"github.com/latchid/latch/internal/email"
+	"github.com/latchid/latch/internal/identity"
+	"github.com/latchid/latch/internal/kit"
+	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/secrets"
+	"github.com/latchid/latch/internal/store"
+	"github.com/latchid/latch/internal/tenancy"
+)
+
+// CodeEmailVerification is the one-time code kind of a verificationId.
+const CodeEmailVerification = "emailVerification"
+
+// Service sends the flows' mail and verifies email addresses.
+type Service struct {
+	store    *store.Store
+	clock    kit.Clock
+	log      *slog.Logger
+	audit    *audit.Log
+	tenancy  *tenancy.Service
+	email    *email.Service
+	identity *identity.Service
+}
+
+// New wires the service and registers it as identity's mail.
+func New(st *store.Store, clock kit.Clock, log *slog.Logger, a *audit.Log, t *tenancy.Service, e *email.Service, id *identity.Service) *Service {
+	s := &Service{store: st, clock: clock, log: log, audit: a, tenancy: t, email: e, identity: id}
+	id.UseMail(s)
+	return s
+}
+
+func (s *Service) now() int64 { return s.clock.Now().UnixMilli() }
+
+// userData is the user as templates see it ({{.user.firstName}}): the
+// stored object with the columns Latch keeps apart, no secrets.
+func userData(row *store.UserRow) (map[string]any, string, error) {
+	u, err := kit.ParseObject(row.Data)
+	if err != nil {
+		return nil, "", err
+	}
+	u["id"], u["email"], u["tenantId"], u["verified"] = row.ID, row.Email, row.TenantID, row.Verified
+	if row.Username != "" {
+		u["username"] = row.Username
+	}
+	for k, v := range map[string]string{"firstName": row.FirstName, "lastName": row.LastName, "fullName": row.FullName} {
+		if v != "" {
+			u[k] = v
+		}
+	}
+	locale := ""
+	if langs, ok := u["preferredLanguages"].([]any); ok && len(langs) > 0 {
+		locale, _ = langs[0].(string)
+	}
+	return u, locale, nil
+}
+
+// queue renders a template for the user and queues it in tx.
+func (s *Service) queue(ctx context.Context, tx *store.Tx, templateID string, cfg *model.TenantConfig, row *store.UserRow, data map[string]any) error {
+	u, locale, err := userData(row)
+	if err != nil {
+		return err
+	}
+	data["user"] = u
+	data["tenant"] = map[string]any{"id": cfg.ID, "name": cfg.Name}
+	if err := s.email.Queue(ctx, tx, templateID, locale, row.TenantID, model.EmailAddress{Address: row.Email, Display: row.FullName}, data); err != nil {
+		return fmt.Errorf("queue email: %w", err)
+	}
+	return nil
+}
+
+// ForgotPassword queues the forgot-password email (identity.Mail), with its
+// user.password.reset.send event.
+func (s *Service) ForgotPassword(ctx context.Context, tx *store.Tx, row *store.UserRow, code, applicationID string, state map[string]any) error {
+	cfg, err := s.tenancy.TenantConfig(ctx, row.TenantID)
+	if err != nil {
+		return err
+	}
+	data := map[string]any{"changePasswordId": code, "state": state}
+	if applicationID != "" {
+		data["application"] = map[string]any{"id": applicationID}
+	}
+	if err := s.queue(ctx, tx, cfg.EmailConfiguration.ForgotPasswordEmailTemplateID, cfg, row, data); err != nil {
+		return err
+	}
+	return s.audit.Write(ctx, tx, kit.Actor{Type: kit.ActorSystem}, audit.Change{Message: "Queued the forgot password email of user " + kit.UserLabel(row),
+		TargetID: row.ID, Events: []model.Event{kit.LazyUserEvent(model.EventUserPasswordResetSend, s.identity.UserObject, row, nil)}})
+}
+
+// UserCreated queues a new user's mail (identity.Mail): the verification
+// email when the tenant verifies email and the user is not verified, and
+// the set-password email when the request asked for it.
+func (s *Service) UserCreated(ctx context.Context, tx *store.Tx, row *store.UserRow, sendSetPassword bool) error {
+	if row.Email == "" {
+		if sendSetPassword {
+			return model.FieldError("sendSetPasswordEmail", "invalid", "The user has no email address to send the set password email to.")
+		}
+		return nil
+	}
+	cfg, err := s.tenancy.TenantConfig(ctx, row.TenantID)
+	if err != nil {
+		return err
+	}
+	if !row.Verified && cfg.EmailConfiguration.VerifyEmail {
+		if _, err := s.startVerification(ctx, tx, cfg, row, true); err != nil {
+			return err
+		}
+	}
+	if !sendSetPassword {
+		return nil
+	}
+	tplID := cfg.EmailConfiguration.SetPasswordEmailTemplateID
+	if tplID == "" {
+		return model.FieldError("sendSetPasswordEmail", "invalid", "The tenant has no set password email template (emailConfiguration.setPasswordEmailTemplateId).")
+	}
+	ei := cfg.ExternalIdentifierConfiguration
+	code := kit.GenerateCode(ei.SetupPasswordIDGenerator)
+	now := s.now()
+	if err := tx.DeleteUserCodes(ctx, row.ID, []string{identity.CodeSetupPassword}); err != nil {
+		return err
+	}
+	if err := tx.InsertOneTimeCode(ctx, &store.OneTimeCode{Hash: identity.CodeHash(code), Kind: identity.CodeSetupPassword, UserID: row.ID,
+		TenantID: row.TenantID, ExpiresInstant: now + int64(ei.SetupPasswordIDTimeToLiveInSeconds)*1000, InsertInstant: now}); err != nil {
+		return fmt.Errorf("store set-password id: %w", err)
+	}
+	return s.queue(ctx, tx, tplID, cfg, row, map[string]any{"changePasswordId": code})
+}
+
+// VerifyEmailResult is FusionAuth's VerifyEmailResponse.
+type VerifyEmailResult struct {
+	OneTimeCode    string `json:"oneTimeCode,omitempty"`
+	VerificationID string `json:"verificationId"`
+}
+
+// startVerification issues a verificationId (and its short code), replacing
+// the user's earlier ones, and queues the verification email when send.
+func (s *Service) startVerification(ctx context.Context, tx *store.Tx, cfg *model.TenantConfig, row *store.UserRow, send bool) (*VerifyEmailResult, error) {
+	ei := cfg.ExternalIdentifierConfiguration
+	res := &VerifyEmailResult{VerificationID: kit.GenerateCode(ei.EmailVerificationIDGenerator),
+		OneTimeCode: kit.GenerateCode(ei.EmailVerificationOneTimeCodeGenerator)}
+	now := s.now()
+	data, err := kit.EncodeObject(kit.Object{"email": row.Email, "oneTimeCode": secrets.HashToken(res.OneTimeCode)})
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.DeleteUserCodes(ctx, row.ID, []string{CodeEmailVerification}); err != nil {
+		return nil, err
+	}
+	if err := tx.InsertOneTimeCode(ctx, &store.OneTimeCode{Hash: identity.CodeHash(res.VerificationID), Kind: CodeEmailVerification, UserID: row.ID,
+		TenantID: row.TenantID, Data: data, ExpiresInstant: now + int64(ei.EmailVerificationIDTimeToLiveInSeconds)*1000, InsertInstant: now}); err != nil {
+		return nil, fmt.Errorf("store verification id: %w", err)
+	}
+	if !send {
+		return res, nil
+	}
+	tplID := cfg.EmailConfiguration.VerificationEmailTemplateID
+	if tplID == "" {
+		return nil, model.GeneralError("VerificationTemplateMissing", "The tenant has no verification email template (emailConfiguration.verificationEmailTemplateId).")
+	}
+	return res, s.queue(ctx, tx, tplID, cfg, row, map[string]any{"verificationId": res.VerificationID, "verificationOneTimeCode": res.OneTimeCode})
+}
+
+// ResendVerification is PUT /api/user/verify-email?email=…: a new
+// verificationId for the user with that address, emailed unless send is
+// false. The answer carries the ids (the caller holds an API key).
+func (s *Service) ResendVerification(ctx context.Context, actor kit.Actor, scope kit.TenantScope, address string, send bool) (*VerifyEmailResult, error) {
+	address = strings.TrimSpace(address)
+	if address == "" {
+		return nil, model.FieldError("email", "blank", "You must specify the [email] parameter.")
+	}
+	var res *VerifyEmailResult
+	err := s.store.InTx(ctx, func(tx *store.Tx) error {
+		row, err := s.userByEmail(ctx, tx, scope, address)
+		if err != nil {
+			return err
+		}
+		cfg, err := s.tenancy.TenantConfig(ctx, row.TenantID)
+		if err != nil {
+			return err
+		}
+		if !cfg.EmailConfiguration.VerifyEmail {
+			return model.GeneralError("VerifyEmailDisabled", "The tenant does not verify email addresses (emailConfiguration.verifyEmail).")
+		}
+		if res, err = s.startVerification(ctx, tx, cfg, row, send); err != nil {
+			return err
+		}
+		return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Issued an email verification id for user " + kit.UserLabel(row),
+			TargetID: row.ID, Data: map[string]any{"sendVerifyEmail": send}})
+	})
+	return res, err
+}
+
+// userByEmail finds the user with an address among the scope's tenants.
+func (s *Service) userByEmail(ctx context.Context, tx *store.Tx, scope kit.TenantScope, address string) (*store.UserRow, error) {
+	tenants := scope.Tenants
+	if tenants == nil {
+		rows, err := tx.ListTenants(ctx, nil)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range rows {
+			tenants = append(tenants, t.ID)
+		}
+	}
+	var found *store.UserRow
+	for _, t := range tenants {
+		row, err := tx.UserRowByEmail(ctx, t, address)
+		if errors.Is(err, store.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if found != nil {
+			return nil, model.GeneralError("TenantIdRequired", "More than one tenant has a user with this email: send X-FusionAuth-TenantId.")
+		}
+		found = row
+	}
+	if found == nil {
+		return nil, model.NotFoundf("user with email %s", address)
+	}
+	return found, nil
+}
+
+// VerifyEmailRequest is FusionAuth's VerifyEmailRequest.
+type VerifyEmailRequest struct {
+	OneTimeCode    string `json:"oneTimeCode"`
+	UserID         string `json:"userId"`
+	VerificationID string `json:"verificationId"`
+}
+
+// VerifyEmail is POST /api/user/verify-email. With a verificationId (anyone
+// holding it, no key) it is used once; under the tenant's FormField
+// strategy the short oneTimeCode from the email must come with it. With a
+// userId (keyScope non-nil: an API key) the user is marked verified.
+// Unknown, used and expired ids are 404.
+func (s *Service) VerifyEmail(ctx context.Context, actor kit.Actor, keyScope *kit.TenantScope, req VerifyEmailRequest) error {
+	return s.store.InTx(ctx, func(tx *store.Tx) error {
+		var row *store.UserRow
+		var err error
+		switch {
+		case req.UserID != "" && keyScope != nil:
+			if row, err = kit.LoadUser(ctx, tx, *keyScope, req.UserID); err != nil {
+				return err
+			}
+		case req.UserID != "":
+			return model.ErrUnauthorized
+		case req.VerificationID == "":
+			return model.FieldError("verificationId", "blank", "You must specify the [verificationId].")
+		default:
+			if row, err = s.useVerificationID(ctx, tx, req.VerificationID, req.OneTimeCode); err != nil {
+				return err
+			}
+		}
+		if row.Verified {
+			return nil
+		}
+		row.Verified, row.LastUpdateInstant = true, s.now()
+		if err := tx.UpdateUserRow(ctx, row); err != nil {
+			return err
+		}
+		return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Verified the email address of user " + kit.UserLabel(row), TargetID: row.ID,
+			Events: []model.Event{kit.LazyUserEvent(model.EventUserEmailVerified, s.identity.UserObject, row, nil)}})
+	})
+}
+
+// useVerificationID uses a verificationId once and returns its user.
+func (s *Service) useVerificationID(ctx context.Context, tx *store.Tx, id, oneTimeCode string) (*store.UserRow, error) {
+	now := s.now()
+	c, err := tx.OneTimeCodeByHash(ctx, identity.CodeHash(id), []string{CodeEmailVerification}, now)
+	if errors.Is(err, store.ErrNoRows) {
+		return nil, model.NotFoundf("verification id unknown, used or expired")
+	}
+	if err != nil {
+		return nil, err
+	}
+	data, err := kit.ParseObject(c.Data)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := s.tenancy.TenantConfig(ctx, c.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	want, _ := data["oneTimeCode"].(string)
+	formField := cfg.EmailConfiguration.VerificationStrategy == "FormField"
+	if (formField || oneTimeCode != "") && subtle.ConstantTimeCompare([]byte(secrets.HashToken(oneTimeCode)), []byte(want)) != 1 {
+		return nil, model.FieldError("oneTimeCode", "invalid", "The [oneTimeCode] is not the one sent with this verification id.")
+	}
+	if _, err := tx.ConsumeOneTimeCode(ctx, c.Hash, []string{CodeEmailVerification}, now); errors.Is(err, store.ErrNoRows) {
+		return nil, model.NotFoundf("verification id used")
+	} else if err != nil {
+		return nil, err
+	}
+	row, err := tx.UserRowByID(ctx, c.UserID)
+	if errors.Is(err, store.ErrNoRows) {
+		return nil, model.NotFoundf("user of a verification id")
+	}
+	if err != nil {
+		return nil, err
+	}
+	// An id sent to an address the user has since changed verifies nothing.
+	if addr, _ := data["email"].(string); !strings.EqualFold(addr, row.Email) {
+		return nil, model.NotFoundf("verification id of a former address")
+	}
+	return row, nil
+}
+
+// Passwordless queues the passwordless login email of a started code
+// (authentication.PasswordlessMail): the tenant's passwordlessEmailTemplateId
+// with {{.code}}, {{.application}} and {{.state}}.
+func (s *Service) Passwordless(ctx context.Context, tx *store.Tx, row *store.UserRow, code, applicationID string, state map[string]any) error {
+	cfg, err := s.tenancy.TenantConfig(ctx, row.TenantID)
+	if err != nil {
+		return err
+	}
+	tplID := cfg.EmailConfiguration.PasswordlessEmailTemplateID
+	if tplID == "" {
+		return model.GeneralError("PasswordlessTemplateMissing", "The tenant has no passwordless email template (emailConfiguration.passwordlessEmailTemplateId).")
+	}
+	data := map[string]any{"code": code, "state": state}
+	if applicationID != "" {
+		data["application"] = map[string]any{"id": applicationID}
+	}
+	return s.queue(ctx, tx, tplID, cfg, row, data)
+}
+
+// TwoFactorCode queues a two-factor code to an address
+// (authentication.TwoFactorMail) with the default Two Factor Authentication
+// template ({{.code}}).
+func (s *Service) TwoFactorCode(ctx context.Context, tx *store.Tx, row *store.UserRow, address, code string) error {
+	cfg, err := s.tenancy.TenantConfig(ctx, row.TenantID)
+	if err != nil {
+		return err
+	}
+	u, locale, err := userData(row)
+	if err != nil {
+		return err
+	}
+	data := map[string]any{"code": code, "user": u, "tenant": map[string]any{"id": cfg.ID, "name": cfg.Name}}
+	if err := s.email.Queue(ctx, tx, email.DefaultTwoFactorTemplateID, locale, row.TenantID, model.EmailAddress{Address: address, Display: row.FullName}, data); err != nil {
+		return fmt.Errorf("queue email: %w", err)
+	}
+	return nil
+}
