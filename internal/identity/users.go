@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base32"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // user.timezone is checked against the IANA database, also where the OS has none
@@ -300,6 +302,9 @@ func (s *Service) UserObject(row *store.UserRow, regs []*store.RegistrationRow, 
 	if err != nil {
 		return nil, fmt.Errorf("user %s data: %w", row.ID, err)
 	}
+	// o is StoredObject's own tree: the owned members go in as a tree holds
+	// them, so that the user decodes from it without a pass through text.
+	num := func(n int64) json.Number { return json.Number(strconv.FormatInt(n, 10)) }
 	o["id"] = row.ID
 	o["tenantId"] = row.TenantID
 	if row.Email != "" {
@@ -314,13 +319,13 @@ func (s *Service) UserObject(row *store.UserRow, regs []*store.RegistrationRow, 
 	o["active"] = row.Active
 	o["verified"] = row.Verified
 	o["passwordChangeRequired"] = row.PasswordChangeRequired
-	o["insertInstant"] = row.InsertInstant
-	o["lastUpdateInstant"] = row.LastUpdateInstant
+	o["insertInstant"] = num(row.InsertInstant)
+	o["lastUpdateInstant"] = num(row.LastUpdateInstant)
 	if row.LastLoginInstant != nil {
-		o["lastLoginInstant"] = *row.LastLoginInstant
+		o["lastLoginInstant"] = num(*row.LastLoginInstant)
 	}
 	if row.PasswordLastUpdateInstant > 0 {
-		o["passwordLastUpdateInstant"] = row.PasswordLastUpdateInstant
+		o["passwordLastUpdateInstant"] = num(row.PasswordLastUpdateInstant)
 	}
 	if len(regs) > 0 {
 		list := make([]any, 0, len(regs))
@@ -340,7 +345,18 @@ func (s *Service) UserObject(row *store.UserRow, regs []*store.RegistrationRow, 
 		}
 		o["memberships"] = list
 	}
-	return kit.StoredConfig[model.User](o, userField, "user "+row.ID)
+	// The strings come from the row (valid UTF-8 as written from JSON), but
+	// the registrations and memberships hold Go values: make them a tree.
+	for _, k := range []string{"id", "tenantId", "email", "username", "fullName", "registrations", "memberships"} {
+		if v, ok := o[k]; ok {
+			t, err := model.NormalizeTree(v)
+			if err != nil {
+				return nil, fmt.Errorf("user %s %s: %w", row.ID, k, err)
+			}
+			o[k] = t
+		}
+	}
+	return kit.StoredTree[model.User](o, userField, "user "+row.ID)
 }
 
 // userExpand says which related lists a user answer carries.

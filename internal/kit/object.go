@@ -230,17 +230,50 @@ func StoredConfig[T any](o Object, field, what string) (*T, error) {
 	return &cfg, nil
 }
 
+// StoredTree is StoredConfig for an object that is already a document tree
+// (model.NormalizeTree), which the typed object keeps: o must be the
+// caller's own and not be modified afterwards.
+func StoredTree[T any, PT interface {
+	*T
+	treeDecoder
+}](o Object, field, what string) (*T, error) {
+	var cfg T
+	var verrs model.Errors
+	if !typedError(PT(&cfg).UnmarshalTree(o), field, &verrs) {
+		return nil, fmt.Errorf("stored %s does not decode: %w", what, &verrs)
+	}
+	return &cfg, nil
+}
+
 // DecodeTyped decodes o into a typed view. A member of the wrong type is a
 // field error "[invalid]<prefix>.<path>", never a 500. encoding/json matches
 // names regardless of letter case: o comes from a checked request or from
 // StoredObject, so that no case variant of a field is left to match.
 func DecodeTyped(o Object, prefix string, into any, verrs *model.Errors) bool {
-	b, err := json.Marshal(o)
-	if err != nil {
-		verrs.Field(prefix, "invalid", "The object could not be read.")
-		return false
+	var err error
+	if td, ok := into.(treeDecoder); ok {
+		// A typed object with a raw bag decodes from the tree itself rather
+		// than from its text, which it would parse back into a tree.
+		var t Object
+		if t, err = model.NormalizeObject(o); err != nil {
+			verrs.Field(prefix, "invalid", "The object could not be read.")
+			return false
+		}
+		err = td.UnmarshalTree(t)
+	} else {
+		b, merr := json.Marshal(o)
+		if merr != nil {
+			verrs.Field(prefix, "invalid", "The object could not be read.")
+			return false
+		}
+		err = json.Unmarshal(b, into)
 	}
-	if err := json.Unmarshal(b, into); err != nil {
+	return typedError(err, prefix, verrs)
+}
+
+// typedError reports a decoding error as DecodeTyped does; false if err.
+func typedError(err error, prefix string, verrs *model.Errors) bool {
+	if err != nil {
 		var typ *json.UnmarshalTypeError
 		if errors.As(err, &typ) && typ.Field != "" {
 			verrs.Field(prefix+"."+typ.Field, "invalid", fmt.Sprintf("[%s.%s] must be of type %s.", prefix, typ.Field, JSONTypeName(typ.Type)))
@@ -251,6 +284,9 @@ func DecodeTyped(o Object, prefix string, into any, verrs *model.Errors) bool {
 	}
 	return true
 }
+
+// treeDecoder is a typed object that decodes from a document tree.
+type treeDecoder interface{ UnmarshalTree(Object) error }
 
 // JSONTypeName is the JSON name of a Go type, for "must be of type" errors.
 func JSONTypeName(t reflect.Type) string {

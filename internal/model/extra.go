@@ -21,6 +21,15 @@ import (
 // Extra is the raw bag of a typed object. The zero value is empty.
 type Extra struct {
 	m map[string]extraMember
+	// orig, when set, is the typed form as decoded and the object as sent:
+	// while the typed fields still equal snap, the object encodes as sent,
+	// so that encoding need not re-derive the typed form's tree.
+	orig *extraOrigin
+}
+
+type extraOrigin struct {
+	snap any            // the typed form (without its Extra) when decoded, deep-copied
+	sent map[string]any // the object as sent; never modified
 }
 
 type extraMember struct {
@@ -110,7 +119,7 @@ func (x Extra) Clone() Extra {
 	if x.m == nil {
 		return x
 	}
-	out := Extra{m: maps.Clone(x.m)}
+	out := Extra{m: maps.Clone(x.m), orig: x.orig}
 	for k, m := range out.m {
 		if m.sub != nil {
 			sub := m.sub.Clone()
@@ -170,11 +179,27 @@ func DecodeWithExtra(data []byte, fields *Fields, typed any, tree func() (map[st
 	if !ok {
 		return Extra{}, &json.UnmarshalTypeError{Value: jsonKindOf(v), Type: reflect.TypeOf(typed)}
 	}
-	exact := sent
+	return decodeTree(sent, data, fields, typed, tree)
+}
+
+// DecodeTreeWithExtra is DecodeWithExtra for an object already parsed: sent
+// is a document tree (see NormalizeTree) that the bag keeps, so the caller
+// must not modify it afterwards.
+func DecodeTreeWithExtra(sent map[string]any, fields *Fields, typed any, tree func() (map[string]any, error)) (Extra, error) {
+	return decodeTree(sent, nil, fields, typed, tree)
+}
+
+// decodeTree decodes sent into typed; data, when not nil, is sent's text.
+func decodeTree(sent map[string]any, data []byte, fields *Fields, typed any, tree func() (map[string]any, error)) (Extra, error) {
+	var err error
 	if fields.hasCaseVariants(sent) {
-		exact = CopyObject(sent)
+		exact := CopyObject(sent)
 		fields.Drop(exact)
 		if data, err = json.Marshal(exact); err != nil {
+			return Extra{}, err
+		}
+	} else if data == nil {
+		if data, err = json.Marshal(sent); err != nil {
 			return Extra{}, err
 		}
 	}
@@ -186,6 +211,33 @@ func DecodeWithExtra(data []byte, fields *Fields, typed any, tree func() (map[st
 		return Extra{}, err
 	}
 	return SplitExtra(sent, decoded), nil
+}
+
+// Remember records the typed form as decoded (snap, a deep copy the caller
+// never modifies) and the object as sent, for EncodeUnchanged.
+func (x *Extra) Remember(snap any, sent map[string]any) {
+	x.orig = &extraOrigin{snap: snap, sent: sent}
+}
+
+// EncodeUnchanged encodes the object as sent when cur (the typed form now,
+// without its Extra) equals the one decoded: the typed form then writes what
+// it wrote when decoded, and the bag joined to it is the object as sent.
+// ok is false when there is nothing remembered or something changed.
+func (x Extra) EncodeUnchanged(cur any) (b []byte, ok bool, err error) {
+	if x.orig == nil || !reflect.DeepEqual(x.orig.snap, cur) {
+		return nil, false, nil
+	}
+	b, err = EncodeTree(x.orig.sent)
+	return b, true, err
+}
+
+// TreeUnchanged is EncodeUnchanged for a document tree: a copy of the object
+// as sent, or ok false.
+func (x Extra) TreeUnchanged(cur any) (map[string]any, bool) {
+	if x.orig == nil || !reflect.DeepEqual(x.orig.snap, cur) {
+		return nil, false
+	}
+	return CopyObject(x.orig.sent), true
 }
 
 // EncodeWithExtra is the body of a typed object's MarshalJSON.
