@@ -85,8 +85,12 @@ func (a *oauthAdapter) Tenant(ctx context.Context, tenantID string) (*model.Tena
 	return t, notFound(err)
 }
 
-func (a *oauthAdapter) caller(c *oauth.Client, ip string) authentication.LoginCaller {
-	return authentication.LoginCaller{Authenticated: true, Scope: kit.TenantScope{Tenants: []string{c.Tenant.ID}}, IP: ip}
+// caller: the provider has checked the client itself, so the Login API's
+// requireAuthentication is met; the attempt still counts per address
+// unless an authenticated confidential client sends it.
+func (a *oauthAdapter) caller(c *oauth.Client, by oauth.Signer) authentication.LoginCaller {
+	return authentication.LoginCaller{Authenticated: true, Scope: kit.TenantScope{Tenants: []string{c.Tenant.ID}}, IP: by.IP,
+		EndUser: !by.ClientAuthenticated}
 }
 
 // outcome maps a Login API answer to the provider's typed outcome.
@@ -124,16 +128,16 @@ func outcome(res *authentication.LoginResult, err error) (*oauth.LoginOutcome, e
 }
 
 // Authenticate implements oauth.Authenticator with the Login API's rules.
-func (a *oauthAdapter) Authenticate(ctx context.Context, c *oauth.Client, loginID, password, ip string) (*oauth.LoginOutcome, error) {
-	return outcome(a.svc.Authentication.Login(ctx, a.caller(c, ip), authentication.LoginRequest{ApplicationID: c.App.ID, LoginID: loginID,
-		Password: password, IPAddress: ip, NoJWT: true}))
+func (a *oauthAdapter) Authenticate(ctx context.Context, c *oauth.Client, loginID, password string, by oauth.Signer) (*oauth.LoginOutcome, error) {
+	return outcome(a.svc.Authentication.Login(ctx, a.caller(c, by), authentication.LoginRequest{ApplicationID: c.App.ID, LoginID: loginID,
+		Password: password, IPAddress: by.IP, NoJWT: true}))
 }
 
 // CompleteTwoFactor implements oauth.Authenticator.
-func (a *oauthAdapter) CompleteTwoFactor(ctx context.Context, c *oauth.Client, twoFactorID, code, ip string) (*oauth.LoginOutcome, error) {
+func (a *oauthAdapter) CompleteTwoFactor(ctx context.Context, c *oauth.Client, twoFactorID, code string, by oauth.Signer) (*oauth.LoginOutcome, error) {
 	noJWT := true
-	res, err := a.svc.Authentication.TwoFactorLogin(ctx, a.caller(c, ip), authentication.TwoFactorLoginRequest{ApplicationID: c.App.ID,
-		TwoFactorID: twoFactorID, Code: code, IPAddress: ip, NoJWT: &noJWT})
+	res, err := a.svc.Authentication.TwoFactorLogin(ctx, a.caller(c, by), authentication.TwoFactorLoginRequest{ApplicationID: c.App.ID,
+		TwoFactorID: twoFactorID, Code: code, IPAddress: by.IP, NoJWT: &noJWT})
 	var verrs *model.Errors
 	switch {
 	case errors.Is(err, authentication.ErrTwoFactorCodeInvalid), errors.As(err, &verrs):
@@ -146,8 +150,8 @@ func (a *oauthAdapter) CompleteTwoFactor(ctx context.Context, c *oauth.Client, t
 
 // ChangePassword implements oauth.Authenticator: the change-password id of
 // a 203, then a login with the one-time password it answers.
-func (a *oauthAdapter) ChangePassword(ctx context.Context, c *oauth.Client, id, password, ip string) (*oauth.LoginOutcome, error) {
-	res, err := a.svc.Identity.ChangePasswordByID(ctx, kit.Actor{Type: kit.ActorSystem, Name: "hosted sign-in page", IP: ip}, id,
+func (a *oauthAdapter) ChangePassword(ctx context.Context, c *oauth.Client, id, password string, by oauth.Signer) (*oauth.LoginOutcome, error) {
+	res, err := a.svc.Identity.ChangePasswordByID(ctx, kit.Actor{Type: kit.ActorSystem, Name: "hosted sign-in page", IP: by.IP}, id,
 		identity.ChangePasswordRequest{ApplicationID: c.App.ID, Password: password})
 	var verrs *model.Errors
 	switch {
@@ -165,8 +169,8 @@ func (a *oauthAdapter) ChangePassword(ctx context.Context, c *oauth.Client, id, 
 	case err != nil:
 		return nil, err
 	}
-	return outcome(a.svc.Authentication.Login(ctx, a.caller(c, ip), authentication.LoginRequest{ApplicationID: c.App.ID,
-		OneTimePassword: res.OneTimePassword, IPAddress: ip, NoJWT: true}))
+	return outcome(a.svc.Authentication.Login(ctx, a.caller(c, by), authentication.LoginRequest{ApplicationID: c.App.ID,
+		OneTimePassword: res.OneTimePassword, IPAddress: by.IP, NoJWT: true}))
 }
 
 func tokensOf(t *tokens.OAuthTokens) *oauth.Tokens {

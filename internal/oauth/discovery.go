@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
 
+	"github.com/latchid/latch/internal/httpx"
 	"github.com/latchid/latch/internal/model"
 )
 
@@ -97,6 +99,16 @@ func writeJSONCacheable(w http.ResponseWriter, v any) {
 // serverError logs an unexpected error and answers server_error (the
 // detail only in the log).
 func (p *Provider) serverError(w http.ResponseWriter, r *http.Request, what string, err error) {
+	// A throttled or busy sign-in is no fault: the client may retry after Retry-After.
+	if status, after, ok := httpx.RetryLater(err); ok {
+		w.Header().Set("Retry-After", strconv.Itoa(after))
+		desc := "The server is busy; retry after the time Retry-After gives."
+		if status == http.StatusTooManyRequests {
+			desc = "Too many sign-in attempts; retry after the time Retry-After gives."
+		}
+		writeError(w, status, &oauthError{Code: "temporarily_unavailable", Description: desc})
+		return
+	}
 	p.Log.ErrorContext(r.Context(), "oauth: "+what, "method", r.Method, "path", r.URL.Path, "err", err)
 	writeError(w, http.StatusInternalServerError, &oauthError{Code: "server_error", Description: "The server could not complete the request; the cause is in its log."})
 }

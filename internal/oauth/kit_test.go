@@ -36,10 +36,11 @@ type env struct {
 	tenant string
 }
 
-func start(t *testing.T, b testutil.Backend) *env {
+func start(t *testing.T, b testutil.Backend, opts ...testutil.Option) *env {
 	t.Helper()
 	clock := testutil.NewFakeClock()
-	s := testutil.StartServer(t, testutil.WithBackend(b), testutil.WithClock(clock), testutil.WithEnv("LATCH_MASTER_KEY", testutil.TestMasterKey))
+	opts = append([]testutil.Option{testutil.WithBackend(b), testutil.WithClock(clock), testutil.WithEnv("LATCH_MASTER_KEY", testutil.TestMasterKey)}, opts...)
+	s := testutil.StartServer(t, opts...)
 	e := &env{t: t, s: s, key: s.Setup(t), clock: clock}
 	var ts struct {
 		Tenants []struct {
@@ -385,4 +386,21 @@ func authTime(t *testing.T, idt *oidc.IDToken) int64 {
 		t.Fatal(err)
 	}
 	return c.AuthTime
+}
+
+// postFormNoFatal is postForm for other goroutines: errors are reported, not fatal.
+func (e *env) postFormNoFatal(path string, form url.Values, basicID, basicSecret string) (int, http.Header, error) {
+	req, _ := http.NewRequest("POST", e.s.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if basicID != "" {
+		req.SetBasicAuth(url.QueryEscape(basicID), url.QueryEscape(basicSecret))
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Error(err)
+		return 0, nil, err
+	}
+	defer res.Body.Close()
+	_, _ = io.Copy(io.Discard, res.Body)
+	return res.StatusCode, res.Header, nil
 }

@@ -67,12 +67,24 @@ type LoginOutcome struct {
 	Message          string // a reason to show (LoginPasswordInvalid)
 }
 
-// Authenticator runs the Login API's rules (lockout, two-factor, password
-// change, no user enumeration) for the hosted pages and the password grant.
+// Signer is who sends a sign-in step: the client address, and whether a
+// confidential client that authenticated speaks for the user (the password
+// grant from an application's server). Like a Login API call with an API
+// key, such a client is limited per tenant, not per address; a browser on
+// the hosted pages and a public client are limited per address too.
+type Signer struct {
+	IP                  string
+	ClientAuthenticated bool
+}
+
+// Authenticator runs the Login API's rules (lockout, throttling, two-factor,
+// password change, no user enumeration) for the hosted pages and the
+// password grant. A throttled or busy attempt is an error that
+// httpx.RetryLater recognises.
 type Authenticator interface {
-	Authenticate(ctx context.Context, c *Client, loginID, password, ip string) (*LoginOutcome, error)
-	CompleteTwoFactor(ctx context.Context, c *Client, twoFactorID, code, ip string) (*LoginOutcome, error)
-	ChangePassword(ctx context.Context, c *Client, changePasswordID, newPassword, ip string) (*LoginOutcome, error)
+	Authenticate(ctx context.Context, c *Client, loginID, password string, by Signer) (*LoginOutcome, error)
+	CompleteTwoFactor(ctx context.Context, c *Client, twoFactorID, code string, by Signer) (*LoginOutcome, error)
+	ChangePassword(ctx context.Context, c *Client, changePasswordID, newPassword string, by Signer) (*LoginOutcome, error)
 }
 
 // Grant is what a token request was granted.

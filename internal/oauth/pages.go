@@ -7,10 +7,14 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
+
+	"github.com/latchid/latch/internal/httpx"
 )
 
 // The hosted sign-in steps: the sign-in form (posted to /oauth2/authorize
@@ -135,7 +139,7 @@ func (p *Provider) loginSubmit(w http.ResponseWriter, r *http.Request, ar *authR
 		p.showLogin(w, r, ar, http.StatusOK, "", "Invalid login credentials.")
 		return
 	}
-	out, err := p.Authenticator.Authenticate(r.Context(), ar.client, loginID, password, p.clientIP(r))
+	out, err := p.Authenticator.Authenticate(r.Context(), ar.client, loginID, password, p.browser(r))
 	if err != nil {
 		p.pageFailure(w, r, "sign in", err)
 		return
@@ -220,7 +224,7 @@ func (p *Provider) twoFactorStep(w http.ResponseWriter, r *http.Request) {
 		p.twoFactorAgain(w, r, ar, id, keep, "Enter the code from your authenticator app or a recovery code.")
 		return
 	}
-	out, err := p.Authenticator.CompleteTwoFactor(r.Context(), ar.client, id, code, p.clientIP(r))
+	out, err := p.Authenticator.CompleteTwoFactor(r.Context(), ar.client, id, code, p.browser(r))
 	if err != nil {
 		p.pageFailure(w, r, "two-factor step", err)
 		return
@@ -270,7 +274,7 @@ func (p *Provider) changePasswordStep(w http.ResponseWriter, r *http.Request) {
 		again("The two passwords do not match.")
 		return
 	}
-	out, err := p.Authenticator.ChangePassword(r.Context(), ar.client, id, pw, p.clientIP(r))
+	out, err := p.Authenticator.ChangePassword(r.Context(), ar.client, id, pw, p.browser(r))
 	if err != nil {
 		p.pageFailure(w, r, "change password", err)
 		return
@@ -282,8 +286,26 @@ func (p *Provider) changePasswordStep(w http.ResponseWriter, r *http.Request) {
 	p.afterStep(w, r, ar, out, "", keep)
 }
 
-// pageFailure logs an unexpected error and shows the error page.
+// browser is the signer of a hosted page's form.
+func (p *Provider) browser(r *http.Request) Signer { return Signer{IP: p.clientIP(r)} }
+
+// pageFailure shows a throttled or busy step as a "try again shortly" page
+// (429 or 503 with Retry-After); anything else is logged and shown as the
+// generic error page.
 func (p *Provider) pageFailure(w http.ResponseWriter, r *http.Request, what string, err error) {
+	if status, after, ok := httpx.RetryLater(err); ok {
+		w.Header().Set("Retry-After", strconv.Itoa(after))
+		if status == http.StatusTooManyRequests {
+			p.errorPage(w, r, status, "Too many sign-in attempts",
+				"Too many attempts came from your address or for this organisation. Nothing was changed.",
+				fmt.Sprintf("Wait %s, then go back and try again.", waitText(after)))
+			return
+		}
+		p.errorPage(w, r, status, "Try again shortly",
+			"Latch has more sign-ins than it can check right now. Nothing was changed.",
+			fmt.Sprintf("Wait %s, then go back and try again.", waitText(after)))
+		return
+	}
 	p.Log.ErrorContext(r.Context(), "oauth: "+what, "err", err)
 	p.errorPage(w, r, http.StatusInternalServerError, "Something went wrong",
 		"Latch could not complete this request. The cause was written to the server's log. Try again in a moment.")
@@ -378,4 +400,16 @@ func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: p.SecureCookies, SameSite: http.SameSiteLaxMode})
+}
+
+// waitText says how long to wait, for people.
+func waitText(seconds int) string {
+	switch {
+	case seconds <= 1:
+		return "a second"
+	case seconds < 90:
+		return fmt.Sprintf("%d seconds", seconds)
+	default:
+		return fmt.Sprintf("%d minutes", (seconds+59)/60)
+	}
 }

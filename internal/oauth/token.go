@@ -290,7 +290,7 @@ func (p *Provider) passwordGrant(w http.ResponseWriter, r *http.Request, ca *cli
 		writeError(w, http.StatusBadRequest, invalidGrant("invalid_user_credentials", "Invalid user credentials."))
 		return
 	}
-	out, err := p.Authenticator.Authenticate(r.Context(), ca.client, user, pw, p.clientIP(r))
+	out, err := p.Authenticator.Authenticate(r.Context(), ca.client, user, pw, Signer{IP: p.clientIP(r), ClientAuthenticated: ca.authenticated})
 	if err != nil {
 		p.serverError(w, r, "password grant", err)
 		return
