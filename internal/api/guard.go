@@ -29,6 +29,7 @@ import (
 	"github.com/latchid/latch/internal/services"
 	"github.com/latchid/latch/internal/signing"
 	"github.com/latchid/latch/internal/store"
+	"github.com/latchid/latch/internal/sysconfig"
 	"github.com/latchid/latch/internal/tenancy"
 	"github.com/latchid/latch/internal/tokens"
 )
@@ -127,6 +128,7 @@ type Server struct {
 	authentication *authentication.Service
 	events         *events.Service
 	email          *email.Service
+	system         *sysconfig.Service
 	store          *store.Store // health and status only
 	metrics        *metrics.Metrics
 
@@ -145,7 +147,7 @@ func New(svc *services.Set, cfg *config.Config, log *slog.Logger, m *metrics.Met
 	if svc != nil { // nil: a server only to read the route table
 		s.audit, s.access, s.signing, s.tenancy = svc.Audit, svc.Access, svc.Signing, svc.Tenancy
 		s.groups, s.entities, s.tokens, s.identity, s.authentication = svc.Groups, svc.Entities, svc.Tokens, svc.Identity, svc.Authentication
-		s.events, s.email = svc.Events, svc.Email
+		s.events, s.email, s.system = svc.Events, svc.Email, svc.System
 		s.store = svc.Store()
 	}
 	for _, rt := range s.table() {

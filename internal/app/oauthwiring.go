@@ -41,7 +41,7 @@ func newOAuthProvider(svc *services.Set, cfg *config.Config, log *slog.Logger, p
 	a := &oauthAdapter{svc: svc}
 	return oauth.New(oauth.Deps{
 		Clients: a, Authenticator: a, Tokens: a, Users: a, State: a, Pages: pages,
-		Clock: svc.Clock(), Log: log, PublicURL: publicURL, SecureCookies: cfg.SecureCookies(),
+		Clock: svc.Clock(), Log: log, PublicURL: publicURL, SecureCookies: cfg.SecureCookies(), CORS: svc.System.CORS,
 		ClientIP: func(r *http.Request) string { return httpx.ClientIP(r, cfg.TrustedProxies).String() },
 	})
 }

@@ -134,7 +134,7 @@ func (p *Provider) parseAuthRequest(ctx context.Context, form url.Values) (ar *a
 	if ar.redirectURI == "" {
 		return nil, errInvalidRequest("missing_redirect_uri", "The request has no redirect_uri."), nil
 	}
-	if !redirectAllowed(c.App.OAuthConfiguration, ar.redirectURI) {
+	if !redirectAllowed(c.App.OAuthConfiguration, ar.redirectURI) && ar.redirectURI != p.hostedCallback() {
 		return nil, errInvalidRequest("invalid_redirect_uri", "The redirect_uri is not one of the application's authorized redirect URLs."), nil
 	}
 	// From here on errors go back to the client.

@@ -85,7 +85,6 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 		"frontchannel_logout_supported":                  false,
 		"backchannel_logout_supported":                   false,
 	}
-	w.Header().Set("Access-Control-Allow-Origin", "*") // public metadata
 	writeJSONCacheable(w, doc)
 }
 

@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -58,18 +59,28 @@ func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) {
 		writeBearerError(w, &oauthError{Code: "invalid_token", Reason: "access_token_invalid", Description: "The access token is invalid or expired."})
 		return
 	}
+	out, err := p.userinfoClaims(r.Context(), at)
+	if errors.Is(err, ErrNotFound) {
+		writeBearerError(w, &oauthError{Code: "invalid_token", Reason: "access_token_invalid", Description: "The access token's user is gone."})
+		return
+	}
+	if err != nil {
+		p.serverError(w, r, "load user", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// userinfoClaims is what userinfo shows of an access token's user, by its
+// scope; ErrNotFound when the user is gone.
+func (p *Provider) userinfoClaims(ctx context.Context, at *AccessToken) (map[string]any, error) {
 	appID := at.ApplicationID
 	if appID == "" {
 		appID = at.Audience
 	}
-	u, err := p.Users.User(r.Context(), at.Subject, appID)
+	u, err := p.Users.User(ctx, at.Subject, appID)
 	if err != nil {
-		if errors.Is(err, ErrNotFound) {
-			writeBearerError(w, &oauthError{Code: "invalid_token", Reason: "access_token_invalid", Description: "The access token's user is gone."})
-			return
-		}
-		p.serverError(w, r, "load user", err)
-		return
+		return nil, err
 	}
 	scope, hasScopeClaim := at.Claims["scope"].(string)
 	if !hasScopeClaim {
@@ -85,7 +96,7 @@ func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) {
 		}
 		out["roles"] = roles
 	}
-	writeJSON(w, http.StatusOK, out)
+	return out, nil
 }
 
 // introspect is POST /oauth2/introspect (RFC 7662 with FusionAuth's

@@ -281,6 +281,8 @@ type Deps struct {
 	PublicURL string
 	// ClientIP is a request's client address (trusted proxies applied).
 	ClientIP func(*http.Request) string
+	// CORS is the system configuration's current CORS policy (nil: none).
+	CORS func() *model.CORSConfiguration
 	// SecureCookies: cookies carry Secure (browsers reach Latch over https,
 	// directly or through a proxy; config.Config.SecureCookies).
 	SecureCookies bool
@@ -310,6 +312,9 @@ const (
 	ClientAuthenticated
 	// BearerToken: an access token in Authorization: Bearer.
 	BearerToken
+	// AppCookie: the hosted backend's access or refresh token cookie
+	// (app.at, app.rt), checked by the handler.
+	AppCookie
 )
 
 // Route is one entry of the provider's route table.
@@ -339,6 +344,25 @@ func (p *Provider) Routes() []Route {
 		{Pattern: "POST /oauth2/revoke", Access: ClientAuthenticated, Handler: p.revoke},
 		{Pattern: "GET /oauth2/logout", Access: Anonymous, Handler: p.logout},
 		{Pattern: "POST /oauth2/logout", Access: Anonymous, Handler: p.logout},
+
+		// FusionAuth's hosted backend for its front-end SDKs (hosted.go):
+		// the client id as a path segment or as client_id.
+		{Pattern: "GET /app/login", Access: Anonymous, Handler: p.appLogin},
+		{Pattern: "GET /app/login/{$}", Access: Anonymous, Handler: p.appLogin},
+		{Pattern: "GET /app/login/{clientId}", Access: Anonymous, Handler: p.appLogin},
+		{Pattern: "GET /app/register", Access: Anonymous, Handler: p.appRegister},
+		{Pattern: "GET /app/register/{$}", Access: Anonymous, Handler: p.appRegister},
+		{Pattern: "GET /app/register/{clientId}", Access: Anonymous, Handler: p.appRegister},
+		{Pattern: "GET /app/callback", Access: Anonymous, Handler: p.appCallback},
+		{Pattern: "GET /app/callback/{$}", Access: Anonymous, Handler: p.appCallback},
+		{Pattern: "POST /app/refresh", Access: AppCookie, Handler: p.appRefresh},
+		{Pattern: "POST /app/refresh/{$}", Access: AppCookie, Handler: p.appRefresh},
+		{Pattern: "POST /app/refresh/{clientId}", Access: AppCookie, Handler: p.appRefresh},
+		{Pattern: "GET /app/me", Access: AppCookie, Handler: p.appMe},
+		{Pattern: "GET /app/me/{$}", Access: AppCookie, Handler: p.appMe},
+		{Pattern: "GET /app/logout", Access: Anonymous, Handler: p.appLogout},
+		{Pattern: "GET /app/logout/{$}", Access: Anonymous, Handler: p.appLogout},
+		{Pattern: "GET /app/logout/{clientId}", Access: Anonymous, Handler: p.appLogout},
 	}
 }
 
@@ -353,6 +377,9 @@ func (p *Provider) Mount(mux *http.ServeMux) {
 	}
 	mux.HandleFunc("/oauth2/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, &oauthError{Code: "invalid_request", Description: "There is no OAuth endpoint at this address or for this method.", Reason: "unknown"})
+	})
+	mux.HandleFunc("/app/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, &oauthError{Code: "invalid_request", Description: "There is no hosted backend endpoint at this address or for this method.", Reason: "unknown"})
 	})
 }
 

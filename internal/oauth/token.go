@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"hash"
 	"mime"
 	"net/http"
@@ -157,19 +158,32 @@ func invalidGrant(reason, desc string) *oauthError {
 // by the client it was issued to, with its redirect URI and PKCE verifier.
 // A code presented again revokes what its first exchange issued.
 func (p *Provider) codeGrant(w http.ResponseWriter, r *http.Request, ca *clientAuth) {
-	ctx := r.Context()
 	if status, e := requireAuthenticated(ca); e != nil {
 		writeError(w, status, e)
 		return
 	}
-	code, verifier, redirectURI := r.PostForm.Get("code"), r.PostForm.Get("code_verifier"), r.PostForm.Get("redirect_uri")
-	if code == "" {
-		writeError(w, http.StatusBadRequest, errInvalidRequest("missing_code", "The request has no code."))
+	t, c, status, e, err := p.exchangeCode(r, ca, r.PostForm.Get("code"), r.PostForm.Get("code_verifier"), r.PostForm.Get("redirect_uri"))
+	if err != nil {
+		p.serverError(w, r, "code exchange", err)
 		return
 	}
-	if len(code) > maxParamLength {
-		writeError(w, http.StatusBadRequest, invalidGrant("auth_code_not_found", "The code is unknown, expired or used."))
+	if e != nil {
+		writeError(w, status, e)
 		return
+	}
+	p.writeTokens(w, r, ca.client, t, c.Nonce, c.SessionID)
+}
+
+// exchangeCode is the authorization code exchange, for the token endpoint
+// and the hosted backend's callback: an OAuth error with its status, or
+// err for a failure of the server.
+func (p *Provider) exchangeCode(r *http.Request, ca *clientAuth, code, verifier, redirectURI string) (*Tokens, *Code, int, *oauthError, error) {
+	ctx := r.Context()
+	if code == "" {
+		return nil, nil, http.StatusBadRequest, errInvalidRequest("missing_code", "The request has no code."), nil
+	}
+	if len(code) > maxParamLength {
+		return nil, nil, http.StatusBadRequest, invalidGrant("auth_code_not_found", "The code is unknown, expired or used."), nil
 	}
 	h := hashToken(code)
 	c, err := p.State.ConsumeCode(ctx, h, p.now())
@@ -180,57 +194,45 @@ func (p *Provider) codeGrant(w http.ResponseWriter, r *http.Request, ca *clientA
 			}
 			p.Log.WarnContext(ctx, "oauth: authorization code replayed; its refresh token revoked", "client", first.ClientID, "user", first.UserID)
 		}
-		writeError(w, http.StatusBadRequest, invalidGrant("auth_code_not_found", "The code is unknown, expired or used."))
-		return
+		return nil, nil, http.StatusBadRequest, invalidGrant("auth_code_not_found", "The code is unknown, expired or used."), nil
 	}
 	if err != nil {
-		p.serverError(w, r, "consume code", err)
-		return
+		return nil, nil, 0, nil, fmt.Errorf("consume code: %w", err)
 	}
 	switch {
 	case c.ClientID != ca.client.App.ID:
-		writeError(w, http.StatusBadRequest, invalidGrant("client_id_mismatch", "The code was issued to another client."))
-		return
+		return nil, nil, http.StatusBadRequest, invalidGrant("client_id_mismatch", "The code was issued to another client."), nil
 	case redirectURI == "":
-		writeError(w, http.StatusBadRequest, errInvalidRequest("missing_redirect_uri", "The request has no redirect_uri."))
-		return
+		return nil, nil, http.StatusBadRequest, errInvalidRequest("missing_redirect_uri", "The request has no redirect_uri."), nil
 	case redirectURI != c.RedirectURI:
-		writeError(w, http.StatusBadRequest, invalidGrant("invalid_redirect_uri", "The redirect_uri differs from the authorization request's."))
-		return
+		return nil, nil, http.StatusBadRequest, invalidGrant("invalid_redirect_uri", "The redirect_uri differs from the authorization request's."), nil
 	case c.CodeChallenge != "" && verifier == "":
-		writeError(w, http.StatusBadRequest, invalidGrant("missing_code_verifier", "The request has no code_verifier."))
-		return
+		return nil, nil, http.StatusBadRequest, invalidGrant("missing_code_verifier", "The request has no code_verifier."), nil
 	case c.CodeChallenge != "" && !pkceMatches(verifier, c.CodeChallenge):
-		writeError(w, http.StatusBadRequest, invalidGrant("invalid_pkce_code_verifier", "The code_verifier does not match the code_challenge."))
-		return
+		return nil, nil, http.StatusBadRequest, invalidGrant("invalid_pkce_code_verifier", "The code_verifier does not match the code_challenge."), nil
 	case c.CodeChallenge == "" && verifier != "":
-		writeError(w, http.StatusBadRequest, invalidGrant("invalid_pkce_code_verifier", "A code_verifier was sent for a request without a code_challenge."))
-		return
+		return nil, nil, http.StatusBadRequest, invalidGrant("invalid_pkce_code_verifier", "A code_verifier was sent for a request without a code_challenge."), nil
 	}
 	if !ca.authenticated && (c.CodeChallenge == "" || clientAuthPolicy(ca.client.App.OAuthConfiguration) == "Required") {
-		writeError(w, http.StatusUnauthorized, &oauthError{Code: "invalid_client", Reason: "client_authentication_missing", Description: "This client must authenticate with its client secret."})
-		return
+		return nil, nil, http.StatusUnauthorized, &oauthError{Code: "invalid_client", Reason: "client_authentication_missing", Description: "This client must authenticate with its client secret."}, nil
 	}
 	grant := Grant{UserID: c.UserID, ClientID: c.ClientID, AuthType: c.AuthType, AuthInstant: c.AuthInstant, Scope: c.Scope,
 		SessionID: c.SessionID, Refresh: p.wantsRefresh(ca.client, c.Scope), IP: p.clientIP(r), Issuer: p.issuer(ca.client.Tenant)}
 	t, err := p.Tokens.IssueTokens(ctx, grant)
 	if errors.Is(err, ErrGrantRefused) {
-		writeError(w, http.StatusBadRequest, invalidGrant("user_locked", "The user can no longer sign in to this application."))
-		return
+		return nil, nil, http.StatusBadRequest, invalidGrant("user_locked", "The user can no longer sign in to this application."), nil
 	}
 	if err != nil {
-		p.serverError(w, r, "issue tokens", err)
-		return
+		return nil, nil, 0, nil, fmt.Errorf("issue tokens: %w", err)
 	}
 	if t.RefreshTokenID != "" {
 		replayed, err := p.State.SetCodeRefreshToken(ctx, h, t.RefreshTokenID)
 		if err == nil && replayed {
 			_ = p.Tokens.RevokeRefreshTokenID(ctx, t.RefreshTokenID)
-			writeError(w, http.StatusBadRequest, invalidGrant("auth_code_not_found", "The code is unknown, expired or used."))
-			return
+			return nil, nil, http.StatusBadRequest, invalidGrant("auth_code_not_found", "The code is unknown, expired or used."), nil
 		}
 	}
-	p.writeTokens(w, r, ca.client, t, c.Nonce, c.SessionID)
+	return t, c, 0, nil, nil
 }
 
 // wantsRefresh: a refresh token comes with offline_access when the
@@ -338,17 +340,26 @@ func (p *Provider) passwordGrant(w http.ResponseWriter, r *http.Request, ca *cli
 
 // writeTokens answers a token request, with an ID token when openid was granted.
 func (p *Provider) writeTokens(w http.ResponseWriter, r *http.Request, c *Client, t *Tokens, nonce, sid string) {
-	res := tokenResponse{AccessToken: t.AccessToken, ExpiresIn: t.ExpiresIn, RefreshToken: t.RefreshToken,
+	res, err := p.tokenResponse(r, c, t, nonce, sid)
+	if err != nil {
+		p.serverError(w, r, "sign ID token", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+// tokenResponse is a token answer's body, with an ID token when openid was granted.
+func (p *Provider) tokenResponse(r *http.Request, c *Client, t *Tokens, nonce, sid string) (*tokenResponse, error) {
+	res := &tokenResponse{AccessToken: t.AccessToken, ExpiresIn: t.ExpiresIn, RefreshToken: t.RefreshToken,
 		RefreshTokenID: t.RefreshTokenID, Scope: t.Scope, TokenType: "Bearer", UserID: t.UserID}
 	if hasScope(t.Scope, "openid") {
 		idt, err := p.idToken(r, c, t, nonce, sid)
 		if err != nil {
-			p.serverError(w, r, "sign ID token", err)
-			return
+			return nil, err
 		}
 		res.IDToken = idt
 	}
-	writeJSON(w, http.StatusOK, res)
+	return res, nil
 }
 
 // idToken builds and signs an ID token: the standard claims, at_hash, and

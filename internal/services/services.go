@@ -23,6 +23,7 @@ import (
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/signing"
 	"github.com/latchid/latch/internal/store"
+	"github.com/latchid/latch/internal/sysconfig"
 	"github.com/latchid/latch/internal/tenancy"
 	"github.com/latchid/latch/internal/throttle"
 	"github.com/latchid/latch/internal/tokens"
@@ -45,6 +46,8 @@ type Set struct {
 	Authentication *authentication.Service
 	Events         *events.Service
 	Email          *email.Service
+	// System is the system configuration; its CORS policy is kept in memory.
+	System *sysconfig.Service
 	// Hasher runs every password hash in one bounded pool.
 	Hasher *password.Hasher
 	// Throttle limits anonymous authentication requests per address and
@@ -88,6 +91,7 @@ func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.
 	s.Events.UseSender(outbound.NewSender(s.Signing.Cache.Current, clock))
 	s.Audit.UseOutbox(s.Events)
 	s.Email = email.New(st, clock, log, s.Audit, s.Tenancy)
+	s.System = sysconfig.New(st, clock, log, s.Audit)
 	s.Groups = groups.New(st, clock, s.Audit)
 	s.Tokens = tokens.New(st, clock, master, log, s.Audit, s.Tenancy, s.Signing.Cache)
 	s.Entities = entities.New(st, clock, master, s.Audit, s.Tenancy, s.Tokens, s.Signing.Cache)
