@@ -236,3 +236,49 @@ func TestCORS(t *testing.T) {
 		}
 	})
 }
+
+// TestSignInFormAction: browsers check the redirects after a form post
+// against the page's form-action, so the sign-in pages name the origin the
+// sign-in ends at (Chromium blocked every sign-in to a client on another
+// origin while they said only 'self').
+func TestSignInFormAction(t *testing.T) {
+	e := start(t, testutil.Backend{Name: "sqlite"})
+	c := e.app(appOpts{redirects: []string{redirectURL, "http://127.0.0.1:8080/cb", "https://*.wild.example/cb"}, wildcards: true})
+	e.user("csp@example.com", nil, c.id)
+	auth := func(redirect string) string {
+		return "/oauth2/authorize?" + url.Values{"client_id": {c.id}, "redirect_uri": {redirect}, "response_type": {"code"}, "scope": {"openid"}}.Encode()
+	}
+	for _, tc := range []struct {
+		name, path string
+		want       []string
+	}{
+		{"https redirect", auth(redirectURL), []string{"https://app.example"}},
+		{"loopback redirect, any port", auth("http://127.0.0.1:9999/cb"), []string{"http://127.0.0.1:*"}},
+		{"hosted backend: every registered origin", "/app/login/?client_id=" + c.id, []string{"https://app.example", "http://127.0.0.1:*"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			br := e.browser()
+			p := br.get(tc.path)
+			if p.status == 302 {
+				p = br.get(p.location)
+			}
+			csp := p.header.Get("Content-Security-Policy")
+			if p.status != 200 || !strings.Contains(p.body, `name="loginId"`) {
+				t.Fatalf("no sign-in page: %d %s", p.status, p.body)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(csp, "form-action 'self' ") || !strings.Contains(csp, " "+w) {
+					t.Errorf("CSP %q does not name %s", csp, w)
+				}
+			}
+			if strings.Contains(csp, "wild.example") {
+				t.Errorf("CSP %q names a wildcard URL", csp)
+			}
+			// The two-factor and password-change steps carry the same list.
+			wrong := br.submit(p, "loginId", "csp@example.com", "password", "wrong")
+			if got := wrong.header.Get("Content-Security-Policy"); got != csp {
+				t.Errorf("after a wrong password: CSP %q, want %q", got, csp)
+			}
+		})
+	}
+}

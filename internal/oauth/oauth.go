@@ -259,9 +259,10 @@ type State interface {
 
 // Pages renders the hosted pages (the UI's templates and layout).
 type Pages interface {
-	// Page renders a page template with data; formAction, when set, is an
-	// extra origin forms may post to (form_post responses).
-	Page(w http.ResponseWriter, r *http.Request, status int, page, title string, data any, formAction string)
+	// Page renders a page template with data; formActions are extra
+	// origins forms may post to, or be redirected to after a post
+	// (form_post responses, the client's redirect URI).
+	Page(w http.ResponseWriter, r *http.Request, status int, page, title string, data any, formActions ...string)
 	// Error renders the one HTML error page.
 	Error(w http.ResponseWriter, r *http.Request, status int, heading string, paragraphs ...string)
 }

@@ -8,7 +8,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -104,6 +107,39 @@ func appName(c *Client) string {
 	return "the application"
 }
 
+// redirectOrigins are the origins a sign-in step's form may end up at:
+// browsers check every redirect after a form post against the page's
+// form-action, so the client's redirect URI must be named (for the hosted
+// backend's callback, every redirect URL the application registered, where
+// the callback sends the browser on).
+func (p *Provider) redirectOrigins(ar *authRequest) []string {
+	if ar.userCode != "" {
+		return nil // the device page: no redirect to a client
+	}
+	uris := []string{ar.redirectURI}
+	if ar.redirectURI == p.hostedCallback() {
+		uris = ar.client.App.OAuthConfiguration.AuthorizedRedirectURLs
+	}
+	var out []string
+	for _, raw := range uris {
+		u, err := url.Parse(raw)
+		if err != nil || u.Host == "" || strings.Contains(u.Host, "*") || (u.Scheme != "http" && u.Scheme != "https") {
+			continue // custom schemes and wildcards: not expressible as a source here
+		}
+		o := u.Scheme + "://" + u.Host
+		if ip := net.ParseIP(u.Hostname()); u.Scheme == "http" && ip != nil && ip.IsLoopback() {
+			o = u.Scheme + "://" + u.Hostname() + ":*" // a loopback redirect may use any port
+			if ip.To4() == nil {
+				o = "http://[" + u.Hostname() + "]:*"
+			}
+		}
+		if !slices.Contains(out, o) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
 // showLogin renders the sign-in form.
 func (p *Provider) showLogin(w http.ResponseWriter, r *http.Request, ar *authRequest, status int, loginID, errMsg string) {
 	action := "/oauth2/authorize"
@@ -112,7 +148,7 @@ func (p *Provider) showLogin(w http.ResponseWriter, r *http.Request, ar *authReq
 	}
 	data := formPage{Action: action, Step: "login", Hidden: p.hidden(ar), CSRF: p.csrfToken(w, r),
 		AppName: appName(ar.client), LoginID: loginID, Error: errMsg}
-	p.Pages.Page(w, r, status, "oauth_login", "Sign in", data, "")
+	p.Pages.Page(w, r, status, "oauth_login", "Sign in", data, p.redirectOrigins(ar)...)
 }
 
 func (p *Provider) errorPage(w http.ResponseWriter, r *http.Request, status int, heading string, paragraphs ...string) {
@@ -167,12 +203,12 @@ func (p *Provider) afterStep(w http.ResponseWriter, r *http.Request, ar *authReq
 	case LoginTwoFactor:
 		data := formPage{Action: "/oauth2/two-factor", Step: "two-factor", Hidden: append(hidden, hiddenField{"twoFactorId", out.TwoFactorID}),
 			CSRF: p.csrfToken(w, r), AppName: appName(ar.client)}
-		p.Pages.Page(w, r, http.StatusOK, "oauth_two_factor", "Two-factor verification", data, "")
+		p.Pages.Page(w, r, http.StatusOK, "oauth_two_factor", "Two-factor verification", data, p.redirectOrigins(ar)...)
 	case LoginChangePassword:
 		data := formPage{Action: "/oauth2/change-password", Step: "change-password",
 			Hidden: append(hidden, hiddenField{"changePasswordId", out.ChangePasswordID}), CSRF: p.csrfToken(w, r),
 			AppName: appName(ar.client), Reason: out.Reason}
-		p.Pages.Page(w, r, http.StatusOK, "oauth_change_password", "Change your password", data, "")
+		p.Pages.Page(w, r, http.StatusOK, "oauth_change_password", "Change your password", data, p.redirectOrigins(ar)...)
 	default:
 		p.showLogin(w, r, ar, http.StatusOK, loginID, "Invalid login credentials.")
 	}
@@ -243,7 +279,7 @@ func (p *Provider) twoFactorAgain(w http.ResponseWriter, r *http.Request, ar *au
 	}
 	data := formPage{Action: "/oauth2/two-factor", Step: "two-factor", Hidden: hidden, CSRF: p.csrfToken(w, r),
 		AppName: appName(ar.client), Error: msg, FieldError: "code"}
-	p.Pages.Page(w, r, http.StatusOK, "oauth_two_factor", "Two-factor verification", data, "")
+	p.Pages.Page(w, r, http.StatusOK, "oauth_two_factor", "Two-factor verification", data, p.redirectOrigins(ar)...)
 }
 
 // changePasswordStep is the password-change form's POST.
@@ -261,7 +297,7 @@ func (p *Provider) changePasswordStep(w http.ResponseWriter, r *http.Request) {
 		}
 		data := formPage{Action: "/oauth2/change-password", Step: "change-password", Hidden: hidden, CSRF: p.csrfToken(w, r),
 			AppName: appName(ar.client), Error: msg, FieldError: "password"}
-		p.Pages.Page(w, r, http.StatusOK, "oauth_change_password", "Change your password", data, "")
+		p.Pages.Page(w, r, http.StatusOK, "oauth_change_password", "Change your password", data, p.redirectOrigins(ar)...)
 	}
 	switch {
 	case id == "" || len(id) > maxParamLength:

@@ -10,13 +10,21 @@ import (
 // methods): sign in, two-factor, password change, form_post, signed out,
 // and the one error page the setup wizard uses too.
 
-// Page renders a hosted page. formAction, when set, is one more origin the
-// page's forms may post to (a form_post response to the client).
-func (u *UI) Page(w http.ResponseWriter, r *http.Request, status int, page, title string, data any, formAction string) {
+// Page renders a hosted page. formActions are more origins the page's
+// forms may post to, or be redirected to after a post (a form_post
+// response; the client's redirect URI after a sign-in form, which browsers
+// check against form-action too).
+func (u *UI) Page(w http.ResponseWriter, r *http.Request, status int, page, title string, data any, formActions ...string) {
 	csp := contentSecurityPolicy
 	var scripts []string
-	if formAction != "" && !strings.ContainsAny(formAction, " ;,'\"\r\n") {
-		csp = strings.Replace(csp, "form-action 'self'", "form-action 'self' "+formAction, 1)
+	var extra []string
+	for _, fa := range formActions {
+		if fa != "" && !strings.ContainsAny(fa, " ;,'\"\r\n") {
+			extra = append(extra, fa)
+		}
+	}
+	if len(extra) > 0 {
+		csp = strings.Replace(csp, "form-action 'self'", "form-action 'self' "+strings.Join(extra, " "), 1)
 	}
 	if page == "oauth_form_post" {
 		scripts = []string{"formpost.js"}

@@ -1,0 +1,204 @@
+// The OAuth provider with independent browser-side clients against the real
+// latch binary, in Debian's Chromium through playwright-core:
+// - openid-client 6 (from Node): discovery, the authorization code flow with
+//   PKCE through the hosted sign-in page, refresh, userinfo;
+// - FusionAuth's React SDK 2.7 (its hosted-backend mode), bundled into a
+//   small page served from another origin: sign in through /app/login and
+//   the hosted page, the user from /app/me (CORS with credentials), refresh,
+//   sign out.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import * as oidc from 'openid-client';
+import { chromium } from 'playwright-core';
+import { FusionAuthClient } from '@fusionauth/typescript-client';
+import { explain, freePort, runSetup, startLatch } from './lib.mjs';
+
+const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'];
+const PASSWORD = 'compat oauth password';
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+
+/** The React page: FusionAuthProvider around a component that shows the SDK's state. */
+const APP_SOURCE = `
+import React from 'react';
+import { createRoot } from 'react-dom/client';
+import { FusionAuthProvider, useFusionAuth } from '@fusionauth/react-sdk';
+const h = React.createElement;
+function App() {
+  const fa = useFusionAuth();
+  const [refreshed, setRefreshed] = React.useState('');
+  return h('main', null,
+    h('p', { id: 'status' }, fa.isLoggedIn ? 'signed-in' : 'signed-out'),
+    h('p', { id: 'email' }, fa.userInfo ? fa.userInfo.email : ''),
+    h('p', { id: 'error' }, fa.error ? String(fa.error) : ''),
+    h('p', { id: 'refreshed' }, refreshed),
+    h('button', { id: 'login', onClick: () => fa.startLogin('from-the-page') }, 'Sign in'),
+    h('button', { id: 'refresh', onClick: () => fa.refreshToken().then((r) => setRefreshed('ok ' + r.status), (e) => setRefreshed('failed ' + e)) }, 'Refresh'),
+    h('button', { id: 'logout', onClick: () => fa.startLogout() }, 'Sign out'));
+}
+const cfg = window.LATCH_TEST;
+createRoot(document.getElementById('root')).render(
+  h(FusionAuthProvider, { clientId: cfg.clientId, serverUrl: cfg.serverUrl, redirectUri: cfg.redirectUri,
+    scope: 'openid offline_access email profile', shouldAutoFetchUserInfo: true, shouldAutoRefresh: false,
+    onRedirect: (state) => { window.LATCH_REDIRECT_STATE = state; } }, h(App)));
+`;
+
+async function launch() {
+  const dir = mkdtempSync(join(tmpdir(), 'latch-chromium-'));
+  const context = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  const page = context.pages()[0] ?? await context.newPage();
+  if (process.env.DEBUG_CONSOLE) page.on('console', (m) => console.log('console:', m.type(), m.text()));
+  return { context, page, close: async () => { await context.close(); rmSync(dir, { recursive: true, force: true }); } };
+}
+
+/** Fills and sends the hosted sign-in page. */
+async function signIn(page, email) {
+  await page.waitForSelector('input[name="loginId"]');
+  await page.fill('input[name="loginId"]', email);
+  await page.fill('input[name="password"]', PASSWORD);
+  await page.click('button[type="submit"], input[type="submit"]');
+}
+
+describe('OAuth provider with browser-side clients', () => {
+  let latch;
+  let client;
+  let appServer;
+  let appOrigin;
+  let browser;
+
+  before(async () => {
+    latch = await startLatch();
+    client = explain(new FusionAuthClient(await runSetup(latch), latch.url));
+    browser = await launch();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await new Promise((r) => (appServer ? appServer.close(r) : r()));
+    await latch?.stop();
+  });
+
+  /** An application (OAuth client) and a user registered for it. */
+  async function appWithUser(redirect, extra = {}) {
+    const app = (await client.createApplication(null, { application: {
+      name: `compat oauth ${randomUUID()}`,
+      oauthConfiguration: { authorizedRedirectURLs: [redirect], enabledGrants: ['authorization_code', 'refresh_token'],
+        generateRefreshTokens: true, clientAuthenticationPolicy: 'Required', proofKeyForCodeExchangePolicy: 'Required', ...extra },
+    } })).response.application;
+    const email = `compat-oauth-${randomUUID().slice(0, 8)}@example.com`;
+    await client.register(null, { user: { email, password: PASSWORD, firstName: 'Grace' },
+      registration: { applicationId: app.id }, skipVerification: true });
+    return { app, email };
+  }
+
+  test('openid-client 6: discovery, code flow with PKCE, userinfo, refresh', async () => {
+    const redirect = 'http://127.0.0.1:9/callback'; // never reached: the browser's request is intercepted
+    const { app, email } = await appWithUser(redirect);
+    const config = await oidc.discovery(new URL(latch.url), app.id, app.oauthConfiguration.clientSecret, undefined,
+      { execute: [oidc.allowInsecureRequests] });
+    assert.equal(config.serverMetadata().issuer, latch.url);
+
+    const verifier = oidc.randomPKCECodeVerifier();
+    const state = oidc.randomState();
+    const nonce = oidc.randomNonce();
+    const authURL = oidc.buildAuthorizationUrl(config, { redirect_uri: redirect, scope: 'openid offline_access email profile',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state, nonce });
+
+    const { page } = browser;
+    await browser.context.clearCookies();
+    let callback;
+    await page.route('http://127.0.0.1:9/**', (route) => { callback = route.request().url(); return route.fulfill({ status: 200, body: 'done' }); });
+    await page.goto(authURL.href);
+    await signIn(page, email);
+    await page.waitForURL(/127\.0\.0\.1:9\/callback/);
+    await page.unroute('http://127.0.0.1:9/**');
+    assert.ok(callback, 'the browser reached the redirect URI');
+
+    const tokens = await oidc.authorizationCodeGrant(config, new URL(callback),
+      { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true });
+    const claims = tokens.claims();
+    assert.equal(claims.iss, latch.url);
+    assert.equal(claims.aud, app.id);
+    assert.equal(claims.email, email);
+    assert.equal(typeof tokens.refresh_token, 'string');
+
+    const info = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
+    assert.equal(info.email, email);
+    assert.equal(info.given_name, 'Grace');
+
+    const again = await oidc.refreshTokenGrant(config, tokens.refresh_token);
+    assert.notEqual(again.access_token, tokens.access_token);
+    assert.equal(again.claims()?.sub ?? claims.sub, claims.sub);
+    const info2 = await oidc.fetchUserInfo(config, again.access_token, claims.sub);
+    assert.equal(info2.sub, claims.sub);
+  });
+
+  test('the React SDK 2.7 through the hosted backend (/app/*) and CORS', async () => {
+    const port = await freePort();
+    appOrigin = `http://127.0.0.1:${port}`;
+    const { app, email } = await appWithUser(`${appOrigin}/`, { logoutURL: `${appOrigin}/` });
+    const res = await fetch(`${latch.url}/api/system-configuration`, {
+      method: 'PUT',
+      headers: { Authorization: client.apiKey, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ systemConfiguration: { corsConfiguration: { enabled: true, allowCredentials: true,
+        allowedOrigins: [appOrigin], allowedMethods: ['GET', 'POST', 'OPTIONS'], allowedHeaders: ['Content-Type'] } } }),
+    });
+    assert.equal(res.status, 200, await res.text());
+
+    const bundle = (await build({ stdin: { contents: APP_SOURCE, resolveDir: HERE, loader: 'js' }, bundle: true, format: 'esm',
+      write: false, logLevel: 'silent', define: { 'process.env.NODE_ENV': '"production"' } })).outputFiles[0].text;
+    const cfg = JSON.stringify({ clientId: app.id, serverUrl: latch.url, redirectUri: `${appOrigin}/` });
+    const html = `<!doctype html><meta charset="utf-8"><title>SPA</title><div id="root"></div>
+<script>window.LATCH_TEST = ${cfg};</script><script type="module" src="/app.js"></script>`;
+    appServer = http.createServer((req, res) => {
+      if (req.url === '/app.js') { res.writeHead(200, { 'Content-Type': 'text/javascript' }); res.end(bundle); return; }
+      res.writeHead(200, { 'Content-Type': 'text/html' }); res.end(html);
+    });
+    await new Promise((r) => appServer.listen(port, '127.0.0.1', r));
+
+    const { page } = browser;
+    await browser.context.clearCookies(); // no SSO session left from another test
+    const errors = [];
+    page.on('pageerror', (err) => errors.push(String(err)));
+    await page.goto(`${appOrigin}/`);
+    await page.waitForSelector('#status');
+    assert.equal(await page.textContent('#status'), 'signed-out');
+
+    await page.click('#login');
+    await page.waitForURL(new RegExp(`^${latch.url}/oauth2/authorize`), { timeout: 15_000 })
+      .catch(async () => assert.fail(`after "Sign in": ${page.url()}: ${(await page.content()).slice(0, 2000)}`));
+    await signIn(page, email);
+    await page.waitForURL(new RegExp(`^${appOrigin}/`));
+    await page.waitForFunction(() => document.querySelector('#email')?.textContent.includes('@'), null, { timeout: 15_000 })
+      .catch(async () => assert.fail(`no user shown: status ${await page.textContent('#status')}, error ${await page.textContent('#error')}, page errors ${errors}`));
+    assert.equal(await page.textContent('#status'), 'signed-in');
+    assert.equal(await page.textContent('#email'), email);
+    assert.equal(await page.evaluate(() => window.LATCH_REDIRECT_STATE), 'from-the-page');
+    const cookies = Object.fromEntries((await browser.context.cookies(latch.url)).map((c) => [c.name, c]));
+    assert.ok(cookies['app.at']?.httpOnly && cookies['app.rt']?.httpOnly, 'app.at and app.rt are HttpOnly');
+    assert.ok(cookies['app.idt'] && !cookies['app.idt'].httpOnly && cookies['app.at_exp'] && !cookies['app.at_exp'].httpOnly);
+
+    const before = cookies['app.at'].value;
+    await page.click('#refresh');
+    await page.waitForFunction(() => document.querySelector('#refreshed')?.textContent !== '');
+    assert.equal(await page.textContent('#refreshed'), 'ok 200');
+    const after = (await browser.context.cookies(latch.url)).find((c) => c.name === 'app.at');
+    assert.notEqual(after.value, before, 'the refresh set a new access token');
+
+    await page.click('#logout');
+    await page.waitForURL(new RegExp(`^${appOrigin}/`));
+    await page.waitForSelector('#status');
+    await page.waitForFunction(() => document.querySelector('#status')?.textContent === 'signed-out');
+    const left = (await browser.context.cookies(latch.url)).map((c) => c.name);
+    assert.ok(!left.includes('app.at') && !left.includes('app.rt'), `cookies after sign-out: ${left}`);
+    assert.deepEqual(errors, []);
+  });
+});
