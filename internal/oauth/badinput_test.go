@@ -66,6 +66,19 @@ func TestBadInputNeverFails(t *testing.T) {
 			{"GET", "/oauth2/logout?client_id=" + c.id + "&client_id=" + c.id, "", "", "", 400},
 			{"GET", "/oauth2/logout", "", "", "", 200},
 			{"GET", "/oauth2/nothing-here", "", "", "", 404},
+			{"POST", "/oauth2/device/user-code", "application/json", "{}", basic(c), 400},
+			{"POST", "/oauth2/device/user-code", "application/x-www-form-urlencoded", "user_code=" + long[:3000], basic(c), 400},
+			{"GET", "/oauth2/device/user-code?user_code=%ZZ", "", "", "", 401},
+			{"POST", "/oauth2/device/approve", "application/x-www-form-urlencoded", "user_code=ABCD&token=" + long[:9000], basic(c), 400},
+			{"POST", "/oauth2/device/approve", "application/x-www-form-urlencoded", "", "", 401},
+			{"GET", "/app/login/?client_id=%ZZ", "", "", "", 400},
+			{"GET", "/app/login/not-a-uuid?redirect_uri=" + long[:5000], "", "", "", 400},
+			{"GET", "/app/callback?state=" + long[:5000], "", "", "", 400},
+			{"POST", "/app/refresh/not-a-uuid", "text/plain", "", "", 400},
+			{"GET", "/app/me/", "", "", "Bearer x", 401},
+			{"GET", "/app/logout/?client_id=" + long[:3000], "", "", "", 400},
+			{"DELETE", "/app/me", "", "", "", 404},
+			{"OPTIONS", "/oauth2/token", "", "", "", 404},
 		} {
 			req, _ := http.NewRequest(tc.method, e.s.URL+tc.path, strings.NewReader(tc.body))
 			if tc.ctype != "" {
