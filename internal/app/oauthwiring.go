@@ -347,6 +347,16 @@ func (a *oauthAdapter) User(ctx context.Context, userID, applicationID string) (
 
 func (a *oauthAdapter) st() *store.Tx { return a.svc.Store().Read() }
 
+// Consent implements oauth.State.
+func (a *oauthAdapter) Consent(ctx context.Context, userID, clientID string) (string, error) {
+	return a.st().OAuthConsent(ctx, userID, clientID)
+}
+
+// SaveConsent implements oauth.State.
+func (a *oauthAdapter) SaveConsent(ctx context.Context, userID, clientID, scope string, now int64) error {
+	return a.st().PutOAuthConsent(ctx, userID, clientID, scope, now)
+}
+
 func (a *oauthAdapter) CreateSession(ctx context.Context, tokenHash string, s *oauth.Session) error {
 	return a.st().InsertOAuthSession(ctx, &store.OAuthSession{ID: s.ID, TokenHash: tokenHash, UserID: s.UserID, TenantID: s.TenantID,
 		AuthInstant: s.AuthInstant, AuthType: s.AuthType, KeepSignedIn: s.KeepSignedIn, ExpiresInstant: s.ExpiresInstant,

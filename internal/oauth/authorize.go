@@ -45,6 +45,7 @@ type authRequest struct {
 	maxAge       int64 // seconds; -1 when not given
 	idTokenHint  string
 	userCode     string // a device grant's user code: sign-in approves it instead of issuing a code
+	consented    bool   // the user allowed it on the consent page just now
 }
 
 func (a *authRequest) prompt(p string) bool { return slices.Contains(a.prompts, p) }
@@ -417,6 +418,20 @@ func (p *Provider) completeAuthorization(w http.ResponseWriter, r *http.Request,
 	}
 	if oc.RequireRegistration && !user.Registered {
 		p.redirectError(w, r, ar, &oauthError{Code: "access_denied", Reason: "registration_required", Description: "The user is not registered for this application."})
+		return
+	}
+	ask, err := p.needsConsent(r, ar, user)
+	if err != nil {
+		p.Log.ErrorContext(r.Context(), "oauth: read consent", "err", err)
+		p.redirectError(w, r, ar, &oauthError{Code: "server_error", Description: "The server could not complete the request."})
+		return
+	}
+	if ask {
+		if ar.prompt("none") {
+			p.redirectError(w, r, ar, &oauthError{Code: "consent_required", Reason: "consent_required", Description: "The user has not allowed this application."})
+			return
+		}
+		p.showConsent(w, r, ar)
 		return
 	}
 	code := newToken()

@@ -104,6 +104,8 @@ type appOpts struct {
 	name         string
 	clientSecret string
 	deviceURL    string
+	relationship string // oauthConfiguration.relationship
+	consentMode  string // oauthConfiguration.consentMode
 }
 
 type client struct {
@@ -138,6 +140,12 @@ func (e *env) app(o appOpts) client {
 		"requireRegistration": o.requireReg}
 	if o.deviceURL != "" {
 		oc["deviceVerificationURL"] = o.deviceURL
+	}
+	if o.relationship != "" {
+		oc["relationship"] = o.relationship
+	}
+	if o.consentMode != "" {
+		oc["consentMode"] = o.consentMode
 	}
 	if o.clientSecret != "" {
 		oc["clientSecret"] = o.clientSecret

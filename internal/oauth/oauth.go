@@ -255,6 +255,11 @@ type State interface {
 	// SetCodeRefreshToken records what a code's exchange issued; true when
 	// the code was replayed meanwhile.
 	SetCodeRefreshToken(ctx context.Context, codeHash, refreshTokenID string) (bool, error)
+
+	// Consent is the space-separated scopes a user allowed a third-party
+	// application ("" when none); SaveConsent replaces them.
+	Consent(ctx context.Context, userID, clientID string) (string, error)
+	SaveConsent(ctx context.Context, userID, clientID, scope string, now int64) error
 }
 
 // Pages renders the hosted pages (the UI's templates and layout).
@@ -334,6 +339,7 @@ func (p *Provider) Routes() []Route {
 		{Pattern: "POST /oauth2/authorize", Access: Anonymous, Handler: p.authorize},
 		{Pattern: "POST /oauth2/two-factor", Access: Anonymous, Handler: p.twoFactorStep},
 		{Pattern: "POST /oauth2/change-password", Access: Anonymous, Handler: p.changePasswordStep},
+		{Pattern: "POST /oauth2/consent", Access: Anonymous, Handler: p.consentStep},
 		{Pattern: "POST /oauth2/token", Access: ClientAuthenticated, Handler: p.token},
 		{Pattern: "POST /oauth2/device_authorize", Access: ClientAuthenticated, Handler: p.deviceAuthorize},
 		{Pattern: "GET /oauth2/device/validate", Access: Anonymous, Handler: p.deviceValidate},

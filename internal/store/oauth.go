@@ -215,3 +215,22 @@ func (tx *Tx) PollOAuthDeviceCode(ctx context.Context, hash string, now int64) (
 func (tx *Tx) OAuthDeviceCodeByHash(ctx context.Context, hash string) (*OAuthDeviceCode, error) {
 	return scanDeviceCode(tx.q.QueryRowContext(ctx, "SELECT "+oauthDeviceColumns+" FROM oauth_device_codes WHERE device_code_hash = $1", hash))
 }
+
+// OAuthConsent reads the scopes a user allowed an application ("" when none).
+func (tx *Tx) OAuthConsent(ctx context.Context, userID, applicationID string) (string, error) {
+	var scope string
+	err := tx.q.QueryRowContext(ctx, "SELECT scope FROM oauth_consents WHERE user_id = $1 AND application_id = $2", userID, applicationID).Scan(&scope)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return scope, err
+}
+
+// PutOAuthConsent records the scopes a user allowed an application.
+func (tx *Tx) PutOAuthConsent(ctx context.Context, userID, applicationID, scope string, now int64) error {
+	_, err := tx.q.ExecContext(ctx, `INSERT INTO oauth_consents (user_id, application_id, scope, insert_instant, last_update_instant)
+VALUES ($1, $2, $3, $4, $4)
+ON CONFLICT (user_id, application_id) DO UPDATE SET scope = excluded.scope, last_update_instant = excluded.last_update_instant`,
+		userID, applicationID, scope, now)
+	return err
+}
