@@ -88,6 +88,23 @@ func (a *oauthAdapter) Tenant(ctx context.Context, tenantID string) (*model.Tena
 // caller: the provider has checked the client itself, so the Login API's
 // requireAuthentication is met; the attempt still counts per address
 // unless an authenticated confidential client sends it.
+// LogoutURLs implements oauth.Clients.
+func (a *oauthAdapter) LogoutURLs(ctx context.Context, tenantID string) (map[string]string, error) {
+	apps, err := a.svc.Tenancy.Applications(ctx, kit.TenantScope{Tenants: []string{tenantID}}, false)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, app := range apps {
+		id, _ := app["id"].(string)
+		oc, _ := app["oauthConfiguration"].(map[string]any)
+		if u, _ := oc["logoutURL"].(string); id != "" && u != "" {
+			out[id] = u
+		}
+	}
+	return out, nil
+}
+
 func (a *oauthAdapter) caller(c *oauth.Client, by oauth.Signer) authentication.LoginCaller {
 	return authentication.LoginCaller{Authenticated: true, Scope: kit.TenantScope{Tenants: []string{c.Tenant.ID}}, IP: by.IP,
 		EndUser: !by.ClientAuthenticated}

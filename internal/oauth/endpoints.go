@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -242,17 +243,36 @@ func (p *Provider) logout(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p.endSession(w, r)
-	if target == "" {
-		p.Pages.Page(w, r, http.StatusOK, "oauth_logged_out", "Signed out", nil, "")
-		return
-	}
-	if st := r.Form.Get("state"); st != "" {
+	if st := r.Form.Get("state"); st != "" && target != "" {
 		if u, err := url.Parse(target); err == nil {
 			q := u.Query()
 			q.Set("state", st)
 			u.RawQuery = q.Encode()
 			target = u.String()
 		}
+	}
+	// logoutBehavior AllApplications (FusionAuth's default): the other
+	// applications of the tenant are told through their logout URLs, each
+	// loaded in a frame of the sign-out page (front-channel logout).
+	if c != nil && c.App.OAuthConfiguration.LogoutBehavior != "RedirectOnly" {
+		urls, err := p.Clients.LogoutURLs(r.Context(), c.Tenant.ID)
+		if err != nil {
+			p.Log.ErrorContext(r.Context(), "oauth: list logout URLs", "err", err)
+		}
+		var frames []string
+		for _, id := range sortedMapKeys(urls) {
+			if u := urls[id]; id != c.App.ID && (strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")) && !slices.Contains(frames, u) {
+				frames = append(frames, u)
+			}
+		}
+		if len(frames) > 0 {
+			p.Pages.FrontChannelLogout(w, r, target, frames)
+			return
+		}
+	}
+	if target == "" {
+		p.Pages.Page(w, r, http.StatusOK, "oauth_logged_out", "Signed out", nil, "")
+		return
 	}
 	redirect(w, r, target)
 }
@@ -265,4 +285,13 @@ func logoutAllowed(c *Client, uri string) bool {
 		return true
 	}
 	return redirectAllowed(oc, uri)
+}
+
+func sortedMapKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }

@@ -37,6 +37,9 @@ type Clients interface {
 	// Tenant returns a tenant's settings; ErrNotFound when there is none.
 	// An empty id is the Default tenant.
 	Tenant(ctx context.Context, tenantID string) (*model.TenantConfig, error)
+	// LogoutURLs are the oauthConfiguration.logoutURL of the tenant's active
+	// applications that set one, by application id.
+	LogoutURLs(ctx context.Context, tenantID string) (map[string]string, error)
 }
 
 // LoginStatus is the typed outcome of a sign-in step.
@@ -270,6 +273,9 @@ type Pages interface {
 	Page(w http.ResponseWriter, r *http.Request, status int, page, title string, data any, formActions ...string)
 	// Error renders the one HTML error page.
 	Error(w http.ResponseWriter, r *http.Request, status int, heading string, paragraphs ...string)
+	// FrontChannelLogout renders the sign-out page that loads frames (other
+	// applications' logout URLs), then continues to continueTo ("": none).
+	FrontChannelLogout(w http.ResponseWriter, r *http.Request, continueTo string, frames []string)
 }
 
 // Deps is what the provider is built on.

@@ -3,6 +3,8 @@ package ui
 import (
 	"html/template"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -39,4 +41,26 @@ func (u *UI) Error(w http.ResponseWriter, r *http.Request, status int, heading s
 		m.Paragraphs = append(m.Paragraphs, template.HTML(template.HTMLEscapeString(p)))
 	}
 	u.showMessage(w, r, m)
+}
+
+// FrontChannelLogout renders the sign-out page that loads each of frames
+// (other applications' logout URLs) in a hidden frame, then continues to
+// continueTo ("": the page says the user is signed out). Only the frames'
+// origins may be framed.
+func (u *UI) FrontChannelLogout(w http.ResponseWriter, r *http.Request, continueTo string, frames []string) {
+	var origins []string
+	for _, f := range frames {
+		if pu, err := url.Parse(f); err == nil && (pu.Scheme == "http" || pu.Scheme == "https") && pu.Host != "" {
+			o := pu.Scheme + "://" + pu.Host
+			if !strings.ContainsAny(o, " ;,'\"\r\n") && !slices.Contains(origins, o) {
+				origins = append(origins, o)
+			}
+		}
+	}
+	csp := contentSecurityPolicy
+	if len(origins) > 0 {
+		csp += "; frame-src " + strings.Join(origins, " ")
+	}
+	data := map[string]any{"Continue": continueTo, "Frames": frames}
+	u.renderWith(w, r, http.StatusOK, "oauth_logging_out", view{Title: "Signing out", Scripts: []string{"logout.js"}, Data: data}, csp)
 }
