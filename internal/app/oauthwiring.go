@@ -23,6 +23,7 @@ import (
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/services"
 	"github.com/latchid/latch/internal/store"
+	"github.com/latchid/latch/internal/throttle"
 	"github.com/latchid/latch/internal/tokens"
 	"github.com/latchid/latch/internal/ui"
 )
@@ -40,7 +41,7 @@ const adminApplicationID = "3c219e58-ed0e-4b18-ad48-f4f92793ae32"
 func newOAuthProvider(svc *services.Set, cfg *config.Config, log *slog.Logger, pages *ui.UI, publicURL string) *oauth.Provider {
 	a := &oauthAdapter{svc: svc}
 	return oauth.New(oauth.Deps{
-		Clients: a, Authenticator: a, Tokens: a, Users: a, State: a, Pages: pages,
+		Clients: a, Authenticator: a, Registerer: a, Tokens: a, Users: a, State: a, Pages: pages,
 		Clock: svc.Clock(), Log: log, PublicURL: publicURL, SecureCookies: cfg.SecureCookies(), CORS: svc.System.CORS,
 		ClientIP: func(r *http.Request) string { return httpx.ClientIP(r, cfg.TrustedProxies).String() },
 	})
@@ -88,6 +89,32 @@ func (a *oauthAdapter) Tenant(ctx context.Context, tenantID string) (*model.Tena
 // caller: the provider has checked the client itself, so the Login API's
 // requireAuthentication is met; the attempt still counts per address
 // unless an authenticated confidential client sends it.
+// Register implements oauth.Registerer: the Registration API's combined
+// create (user and registration in one transaction), rate limited per
+// address and tenant like a sign-in.
+func (a *oauthAdapter) Register(ctx context.Context, c *oauth.Client, in oauth.Registration, by oauth.Signer) (string, error) {
+	if err := a.svc.Throttle.Allow(ctx, throttle.Request{Address: by.IP, Tenant: c.Tenant.ID}); err != nil {
+		return "", err
+	}
+	user := kit.Object{"email": in.Email, "password": in.Password, "tenantId": c.Tenant.ID}
+	if in.FirstName != "" {
+		user["firstName"] = in.FirstName
+	}
+	if in.LastName != "" {
+		user["lastName"] = in.LastName
+	}
+	res, err := a.svc.Identity.Register(ctx, kit.Actor{Type: kit.ActorSystem, Name: "hosted registration page", IP: by.IP},
+		kit.TenantScope{Tenants: []string{c.Tenant.ID}}, "", c.App.ID, kit.Object{"user": user, "registration": kit.Object{"applicationId": c.App.ID}})
+	if err != nil {
+		return "", err
+	}
+	id, _ := res.User["id"].(string)
+	if id == "" {
+		return "", errors.New("registration answered without a user")
+	}
+	return id, nil
+}
+
 // LogoutURLs implements oauth.Clients.
 func (a *oauthAdapter) LogoutURLs(ctx context.Context, tenantID string) (map[string]string, error) {
 	apps, err := a.svc.Tenancy.Applications(ctx, kit.TenantScope{Tenants: []string{tenantID}}, false)

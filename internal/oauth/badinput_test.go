@@ -78,6 +78,11 @@ func TestBadInputNeverFails(t *testing.T) {
 			{"GET", "/app/me/", "", "", "Bearer x", 401},
 			{"GET", "/app/logout/?client_id=" + long[:3000], "", "", "", 400},
 			{"DELETE", "/app/me", "", "", "", 404},
+			{"GET", "/oauth2/register", "", "", "", 400},
+			{"GET", "/oauth2/register?client_id=%ZZ", "", "", "", 400},
+			{"POST", "/oauth2/register", "application/x-www-form-urlencoded", "%%%", "", 400},
+			{"POST", "/oauth2/register", "application/x-www-form-urlencoded", "email=a@b.c&password=x", "", 403},
+			{"POST", "/oauth2/consent", "application/x-www-form-urlencoded", "decision=allow", "", 403},
 			{"OPTIONS", "/oauth2/token", "", "", "", 404},
 		} {
 			req, _ := http.NewRequest(tc.method, e.s.URL+tc.path, strings.NewReader(tc.body))

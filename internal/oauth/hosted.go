@@ -94,11 +94,15 @@ func (p *Provider) appLogin(w http.ResponseWriter, r *http.Request) {
 	p.appStart(w, r, "/oauth2/authorize")
 }
 
-// appRegister is GET /app/register/{clientId}: as appLogin; the
-// registration page opens where the application enables self-service
+// appRegister is GET /app/register/{clientId}: as appLogin, to the
+// registration page where the application enables self-service
 // registration.
 func (p *Provider) appRegister(w http.ResponseWriter, r *http.Request) {
-	p.appStart(w, r, "/oauth2/authorize")
+	target := "/oauth2/authorize"
+	if c, err := p.appClient(r); err == nil && c.App.Registration.Enabled && p.Registerer != nil {
+		target = "/oauth2/register"
+	}
+	p.appStart(w, r, target)
 }
 
 func (p *Provider) appStart(w http.ResponseWriter, r *http.Request, target string) {

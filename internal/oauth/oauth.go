@@ -282,12 +282,14 @@ type Pages interface {
 type Deps struct {
 	Clients       Clients
 	Authenticator Authenticator
-	Tokens        TokenIssuer
-	Users         Users
-	State         State
-	Pages         Pages
-	Clock         interface{ Now() time.Time }
-	Log           *slog.Logger
+	// Registerer runs self-service registration (nil: none offered).
+	Registerer Registerer
+	Tokens     TokenIssuer
+	Users      Users
+	State      State
+	Pages      Pages
+	Clock      interface{ Now() time.Time }
+	Log        *slog.Logger
 	// PublicURL is Latch's base URL (no trailing slash): endpoint URLs, and
 	// the issuer of tenants still on FusionAuth's placeholder.
 	PublicURL string
@@ -346,6 +348,8 @@ func (p *Provider) Routes() []Route {
 		{Pattern: "POST /oauth2/two-factor", Access: Anonymous, Handler: p.twoFactorStep},
 		{Pattern: "POST /oauth2/change-password", Access: Anonymous, Handler: p.changePasswordStep},
 		{Pattern: "POST /oauth2/consent", Access: Anonymous, Handler: p.consentStep},
+		{Pattern: "GET /oauth2/register", Access: Anonymous, Handler: p.register},
+		{Pattern: "POST /oauth2/register", Access: Anonymous, Handler: p.register},
 		{Pattern: "POST /oauth2/token", Access: ClientAuthenticated, Handler: p.token},
 		{Pattern: "POST /oauth2/device_authorize", Access: ClientAuthenticated, Handler: p.deviceAuthorize},
 		{Pattern: "GET /oauth2/device/validate", Access: Anonymous, Handler: p.deviceValidate},
