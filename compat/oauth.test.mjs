@@ -1,7 +1,8 @@
 // The OAuth provider with independent browser-side clients against the real
 // latch binary, in Debian's Chromium through playwright-core:
 // - openid-client 6 (from Node): discovery, the authorization code flow with
-//   PKCE through the hosted sign-in page, refresh, userinfo;
+//   PKCE through the hosted sign-in page, refresh, userinfo, prompt=none in
+//   a second application, consent for a third-party one, RP-initiated logout;
 // - FusionAuth's React SDK 2.7 (its hosted-backend mode), bundled into a
 //   small page served from another origin: sign in through /app/login and
 //   the hosted page, the user from /app/me (CORS with credentials), refresh,
@@ -99,8 +100,14 @@ describe('OAuth provider with browser-side clients', () => {
     return { app, email };
   }
 
-  test('openid-client 6: discovery, code flow with PKCE, userinfo, refresh', async () => {
-    const redirect = 'http://127.0.0.1:9/callback'; // never reached: the browser's request is intercepted
+  test('openid-client 6: discovery, code flow with PKCE, userinfo, refresh, SSO, consent, logout', async () => {
+    // The relying party's redirect URI: a tiny server that answers 200.
+    const cbPort = await freePort();
+    const cb = http.createServer((req, res) => { res.writeHead(200, { 'Content-Type': 'text/plain' }); res.end('done'); });
+    await new Promise((r) => cb.listen(cbPort, '127.0.0.1', r));
+    after(() => new Promise((r) => cb.close(r)));
+    const redirect = `http://127.0.0.1:${cbPort}/callback`;
+    const atCallback = new RegExp(`^http://127\\.0\\.0\\.1:${cbPort}/callback`);
     const { app, email } = await appWithUser(redirect);
     const config = await oidc.discovery(new URL(latch.url), app.id, app.oauthConfiguration.clientSecret, undefined,
       { execute: [oidc.allowInsecureRequests] });
@@ -114,13 +121,10 @@ describe('OAuth provider with browser-side clients', () => {
 
     const { page } = browser;
     await browser.context.clearCookies();
-    let callback;
-    await page.route('http://127.0.0.1:9/**', (route) => { callback = route.request().url(); return route.fulfill({ status: 200, body: 'done' }); });
     await page.goto(authURL.href);
     await signIn(page, email);
-    await page.waitForURL(/127\.0\.0\.1:9\/callback/);
-    await page.unroute('http://127.0.0.1:9/**');
-    assert.ok(callback, 'the browser reached the redirect URI');
+    await page.waitForURL(atCallback);
+    const callback = page.url();
 
     const tokens = await oidc.authorizationCodeGrant(config, new URL(callback),
       { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true });
@@ -139,6 +143,50 @@ describe('OAuth provider with browser-side clients', () => {
     assert.equal(again.claims()?.sub ?? claims.sub, claims.sub);
     const info2 = await oidc.fetchUserInfo(config, again.access_token, claims.sub);
     assert.equal(info2.sub, claims.sub);
+
+    // The callback the browser reaches, for a flow of cfg that needs no typing.
+    const landOn = async (cfg, params, act) => {
+      await page.goto(oidc.buildAuthorizationUrl(cfg, { redirect_uri: redirect, ...params }).href);
+      if (act) await act();
+      await page.waitForURL(atCallback);
+      return new URL(page.url());
+    };
+    const pkce = async () => {
+      const v = oidc.randomPKCECodeVerifier();
+      return { v, params: { code_challenge: await oidc.calculatePKCECodeChallenge(v), code_challenge_method: 'S256', scope: 'openid' } };
+    };
+
+    // A second application in the same browser: prompt=none, no password (SSO).
+    const second = await appWithUser(redirect);
+    await client.register(claims.sub, { registration: { applicationId: second.app.id } });
+    const config2 = await oidc.discovery(new URL(latch.url), second.app.id, second.app.oauthConfiguration.clientSecret, undefined,
+      { execute: [oidc.allowInsecureRequests] });
+    let p2 = await pkce();
+    const sso = await landOn(config2, { ...p2.params, prompt: 'none', state: 's2' });
+    const t2 = await oidc.authorizationCodeGrant(config2, sso, { pkceCodeVerifier: p2.v, expectedState: 's2' });
+    assert.equal(t2.claims().sub, claims.sub);
+
+    // A third-party application asks for consent on the hosted page.
+    const third = await appWithUser(redirect, { relationship: 'ThirdParty', consentMode: 'RememberDecision' });
+    await client.register(claims.sub, { registration: { applicationId: third.app.id } });
+    const config3 = await oidc.discovery(new URL(latch.url), third.app.id, third.app.oauthConfiguration.clientSecret, undefined,
+      { execute: [oidc.allowInsecureRequests] });
+    const p3 = await pkce();
+    const consented = await landOn(config3, { ...p3.params, state: 's3' }, async () => {
+      await page.waitForSelector('button[value="allow"]');
+      assert.match(await page.textContent('h1'), /Allow access/);
+      await page.click('button[value="allow"]');
+    });
+    const t3 = await oidc.authorizationCodeGrant(config3, consented, { pkceCodeVerifier: p3.v, expectedState: 's3' });
+    assert.equal(t3.claims().sub, claims.sub);
+
+    // RP-initiated logout ends the SSO session for every application.
+    await page.goto(oidc.buildEndSessionUrl(config, { id_token_hint: tokens.id_token, post_logout_redirect_uri: redirect, state: 'bye' }).href);
+    await page.waitForURL(atCallback);
+    assert.equal(new URL(page.url()).searchParams.get('state'), 'bye');
+    p2 = await pkce();
+    const signedOut = await landOn(config2, { ...p2.params, prompt: 'none', state: 's4' });
+    assert.equal(signedOut.searchParams.get('error'), 'login_required');
   });
 
   test('the React SDK 2.7 through the hosted backend (/app/*) and CORS', async () => {
