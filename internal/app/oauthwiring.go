@@ -43,7 +43,8 @@ func newOAuthProvider(svc *services.Set, cfg *config.Config, log *slog.Logger, p
 	return oauth.New(oauth.Deps{
 		Clients: a, Authenticator: a, Registerer: a, Tokens: a, Users: a, State: a, Pages: pages,
 		Clock: svc.Clock(), Log: log, PublicURL: publicURL, SecureCookies: cfg.SecureCookies(), CORS: svc.System.CORS,
-		ClientIP: func(r *http.Request) string { return httpx.ClientIP(r, cfg.TrustedProxies).String() },
+		ParseDPoPProof: parseDPoPProof,
+		ClientIP:       func(r *http.Request) string { return httpx.ClientIP(r, cfg.TrustedProxies).String() },
 	})
 }
 
@@ -220,13 +221,14 @@ func (a *oauthAdapter) ChangePassword(ctx context.Context, c *oauth.Client, id, 
 func tokensOf(t *tokens.OAuthTokens) *oauth.Tokens {
 	return &oauth.Tokens{AccessToken: t.AccessToken, ExpiresIn: t.ExpiresIn, RefreshToken: t.RefreshToken,
 		RefreshTokenID: t.RefreshTokenID, UserID: t.UserID, TenantID: t.TenantID, Scope: t.Scope,
-		AuthInstant: t.AuthInstant, SessionID: t.SessionID}
+		AuthInstant: t.AuthInstant, SessionID: t.SessionID, DPoPJKT: t.DPoPJKT}
 }
 
 // IssueTokens implements oauth.TokenIssuer.
 func (a *oauthAdapter) IssueTokens(ctx context.Context, g oauth.Grant) (*oauth.Tokens, error) {
 	t, err := a.svc.Tokens.IssueOAuthTokens(ctx, tokens.OAuthGrant{UserID: g.UserID, ApplicationID: g.ClientID, AuthType: g.AuthType,
-		AuthInstant: g.AuthInstant, Scope: g.Scope, SessionID: g.SessionID, Refresh: g.Refresh, IP: g.IP, Issuer: g.Issuer})
+		AuthInstant: g.AuthInstant, Scope: g.Scope, SessionID: g.SessionID, Refresh: g.Refresh, IP: g.IP, Issuer: g.Issuer,
+		DPoPJKT: g.DPoPJKT, BindRefresh: g.BindRefresh})
 	if errors.Is(err, tokens.ErrOAuthGrantRefused) {
 		return nil, oauth.ErrGrantRefused
 	}
@@ -237,8 +239,8 @@ func (a *oauthAdapter) IssueTokens(ctx context.Context, g oauth.Grant) (*oauth.T
 }
 
 // RefreshTokens implements oauth.TokenIssuer.
-func (a *oauthAdapter) RefreshTokens(ctx context.Context, refreshToken, clientID, issuer, ip string) (*oauth.Tokens, error) {
-	t, err := a.svc.Tokens.ExchangeOAuthRefreshToken(ctx, refreshToken, clientID, issuer, ip)
+func (a *oauthAdapter) RefreshTokens(ctx context.Context, refreshToken, clientID, issuer, ip, jkt string) (*oauth.Tokens, error) {
+	t, err := a.svc.Tokens.ExchangeOAuthRefreshToken(ctx, refreshToken, clientID, issuer, ip, jkt)
 	var verrs *model.Errors
 	if errors.As(err, &verrs) {
 		return nil, oauth.ErrGrantRefused
@@ -425,16 +427,30 @@ func (a *oauthAdapter) DeleteSession(ctx context.Context, id string) error {
 	return err
 }
 
+// RecordDPoPProof implements oauth.State.
+func (a *oauthAdapter) RecordDPoPProof(ctx context.Context, id string, expires int64) (bool, error) {
+	return a.st().RecordDPoPProof(ctx, id, expires)
+}
+
+// parseDPoPProof checks a DPoP proof's form and signature (oauth.Deps.ParseDPoPProof).
+func parseDPoPProof(proof string) (*oauth.DPoPProof, error) {
+	p, err := keys.ParseDPoPProof(proof, oauth.DPoPAlgorithms())
+	if err != nil {
+		return nil, err
+	}
+	return &oauth.DPoPProof{JKT: p.JKT, JTI: p.JTI, HTM: p.HTM, HTU: p.HTU, IAT: p.IAT, ATH: p.ATH, Nonce: p.Nonce}, nil
+}
+
 func (a *oauthAdapter) CreateCode(ctx context.Context, codeHash string, c *oauth.Code, now int64) error {
 	return a.st().InsertOAuthCode(ctx, &store.OAuthCode{CodeHash: codeHash, ClientID: c.ClientID, TenantID: c.TenantID,
 		UserID: c.UserID, SessionID: c.SessionID, RedirectURI: c.RedirectURI, Scope: c.Scope, Nonce: c.Nonce,
-		CodeChallenge: c.CodeChallenge, AuthInstant: c.AuthInstant, AuthType: c.AuthType, ExpiresInstant: c.ExpiresInstant,
-		InsertInstant: now})
+		CodeChallenge: c.CodeChallenge, DPoPJKT: c.DPoPJKT, AuthInstant: c.AuthInstant, AuthType: c.AuthType,
+		ExpiresInstant: c.ExpiresInstant, InsertInstant: now})
 }
 
 func codeOf(c *store.OAuthCode) *oauth.Code {
 	return &oauth.Code{ClientID: c.ClientID, TenantID: c.TenantID, UserID: c.UserID, SessionID: c.SessionID,
-		RedirectURI: c.RedirectURI, Scope: c.Scope, Nonce: c.Nonce, CodeChallenge: c.CodeChallenge, AuthInstant: c.AuthInstant,
+		RedirectURI: c.RedirectURI, Scope: c.Scope, Nonce: c.Nonce, CodeChallenge: c.CodeChallenge, DPoPJKT: c.DPoPJKT, AuthInstant: c.AuthInstant,
 		AuthType: c.AuthType, ExpiresInstant: c.ExpiresInstant, RefreshTokenID: c.RefreshTokenID}
 }
 

@@ -20,7 +20,7 @@ import (
 // authParams are the authorization request's parameters, carried through
 // the sign-in forms as hidden fields (the pages keep no server state).
 var authParams = []string{"client_id", "redirect_uri", "response_type", "response_mode", "scope", "state", "nonce",
-	"code_challenge", "code_challenge_method", "prompt", "max_age", "login_hint", "id_token_hint", "tenantId", "idp_hint"}
+	"code_challenge", "code_challenge_method", "prompt", "max_age", "login_hint", "id_token_hint", "tenantId", "idp_hint", "dpop_jkt"}
 
 // Bounds on what a request may carry.
 const (
@@ -41,6 +41,7 @@ type authRequest struct {
 	state        string
 	nonce        string
 	challenge    string
+	dpopJKT      string // RFC 9449 10: the key the code's exchange must prove
 	prompts      []string
 	maxAge       int64 // seconds; -1 when not given
 	idTokenHint  string
@@ -182,6 +183,9 @@ func (p *Provider) parseAuthRequest(ctx context.Context, form url.Values) (ar *a
 		return ar, nil, errInvalidRequest("invalid_pkce_code_challenge", "The code_challenge is not a base64url SHA-256 value.")
 	case ar.challenge == "" && pkceRequired(oc):
 		return ar, nil, errInvalidRequest("missing_code_challenge", "This application requires PKCE: send code_challenge with code_challenge_method=S256.")
+	}
+	if ar.dpopJKT = ar.params.Get("dpop_jkt"); ar.dpopJKT != "" && !validChallenge(ar.dpopJKT) {
+		return ar, nil, errInvalidRequest("invalid_dpop_jkt", "dpop_jkt is not a base64url SHA-256 JWK thumbprint.")
 	}
 	if v := ar.params.Get("prompt"); v != "" {
 		ar.prompts = strings.Fields(v)
@@ -437,7 +441,7 @@ func (p *Provider) completeAuthorization(w http.ResponseWriter, r *http.Request,
 	code := newToken()
 	now := p.now()
 	c := &Code{ClientID: ar.client.App.ID, TenantID: ar.client.Tenant.ID, UserID: sess.UserID, SessionID: sess.ID,
-		RedirectURI: ar.redirectURI, Scope: ar.scope, Nonce: ar.nonce, CodeChallenge: ar.challenge,
+		RedirectURI: ar.redirectURI, Scope: ar.scope, Nonce: ar.nonce, CodeChallenge: ar.challenge, DPoPJKT: ar.dpopJKT,
 		AuthInstant: sess.AuthInstant, AuthType: sess.AuthType, ExpiresInstant: now + codeTTL(ar.client.Tenant)*1000}
 	if err := p.State.CreateCode(r.Context(), hashToken(code), c, now); err != nil {
 		p.Log.ErrorContext(r.Context(), "oauth: store authorization code", "err", err)

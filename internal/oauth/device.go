@@ -241,8 +241,8 @@ func (p *Provider) deviceGrant(w http.ResponseWriter, r *http.Request, ca *clien
 			writeError(w, http.StatusBadRequest, invalidGrant("client_id_mismatch", "The device code was issued to another client."))
 			return
 		}
-		t, err := p.Tokens.IssueTokens(ctx, Grant{UserID: d.UserID, ClientID: me, AuthType: d.AuthType, AuthInstant: d.AuthInstant,
-			Scope: d.Scope, SessionID: d.SessionID, Refresh: p.wantsRefresh(ca.client, d.Scope), IP: p.clientIP(r), Issuer: p.issuer(ca.client.Tenant)})
+		t, err := p.Tokens.IssueTokens(ctx, ca.bind(Grant{UserID: d.UserID, ClientID: me, AuthType: d.AuthType, AuthInstant: d.AuthInstant,
+			Scope: d.Scope, SessionID: d.SessionID, Refresh: p.wantsRefresh(ca.client, d.Scope), IP: p.clientIP(r), Issuer: p.issuer(ca.client.Tenant)}))
 		if errors.Is(err, ErrGrantRefused) {
 			writeError(w, http.StatusBadRequest, invalidGrant("user_locked", "The user can no longer sign in to this application."))
 			return

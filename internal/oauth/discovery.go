@@ -82,6 +82,7 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 		"request_uri_parameter_supported":                false,
 		"require_request_uri_registration":               false,
 		"authorization_response_iss_parameter_supported": true,
+		"dpop_signing_alg_values_supported":              dpopAlgs,
 		"frontchannel_logout_supported":                  false,
 		"backchannel_logout_supported":                   false,
 	}

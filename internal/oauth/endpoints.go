@@ -9,35 +9,43 @@ import (
 	"strings"
 )
 
-// bearerToken reads an access token from Authorization: Bearer, or from a
-// form body's access_token (RFC 6750 2.2); never from the query string.
-func bearerToken(r *http.Request) (string, *oauthError) {
+// bearerToken reads an access token from Authorization: Bearer or DPoP
+// (RFC 9449 7.1; dpop reports which), or from a form body's access_token
+// (RFC 6750 2.2); never from the query string.
+func bearerToken(r *http.Request) (tok string, dpop bool, e *oauthError) {
 	h := r.Header.Get("Authorization")
 	if h != "" {
 		scheme, tok, ok := strings.Cut(h, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
-			return "", &oauthError{Code: "invalid_token", Reason: "access_token_malformed", Description: "Send the access token as Authorization: Bearer <token>."}
+		dpop = strings.EqualFold(scheme, "DPoP")
+		if !ok || !(dpop || strings.EqualFold(scheme, "Bearer")) || strings.TrimSpace(tok) == "" {
+			return "", false, &oauthError{Code: "invalid_token", Reason: "access_token_malformed", Description: "Send the access token as Authorization: Bearer <token> (or DPoP <token> with a DPoP proof)."}
 		}
-		return strings.TrimSpace(tok), nil
+		return strings.TrimSpace(tok), dpop, nil
 	}
 	if r.Method == http.MethodPost {
 		if e := readForm(r); e == nil {
 			if t := r.PostForm.Get("access_token"); t != "" {
-				return t, nil
+				return t, false, nil
 			}
 		}
 	}
-	return "", &oauthError{Code: "invalid_request", Reason: "access_token_required", Description: "The request has no access token."}
+	return "", false, &oauthError{Code: "invalid_request", Reason: "access_token_required", Description: "The request has no access token."}
 }
 
+// writeBearerError answers a resource request that failed, with the
+// challenges of both schemes (RFC 9449 7.1).
 func writeBearerError(w http.ResponseWriter, e *oauthError) {
-	ch := `Bearer realm="latch"`
-	if e.Code == "invalid_token" {
-		ch += `, error="invalid_token"`
+	errParam := ""
+	if e.Code == "invalid_token" || e.Code == "invalid_dpop_proof" {
+		errParam = `, error="` + e.Code + `"`
 	}
-	w.Header().Set("WWW-Authenticate", ch)
+	w.Header().Set("WWW-Authenticate", `Bearer realm="latch"`+errParam)
+	w.Header().Add("WWW-Authenticate", `DPoP realm="latch", algs="`+strings.Join(dpopAlgs, " ")+`"`+errParam)
 	status := http.StatusUnauthorized
-	if e.Code == "invalid_request" && e.Reason != "access_token_required" {
+	switch {
+	case e.Code == "server_error":
+		status = http.StatusInternalServerError
+	case e.Code == "invalid_request" && e.Reason != "access_token_required":
 		status = http.StatusBadRequest
 	}
 	writeJSON(w, status, e)
@@ -45,7 +53,7 @@ func writeBearerError(w http.ResponseWriter, e *oauthError) {
 
 // userinfo is GET|POST /oauth2/userinfo.
 func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) {
-	tok, e := bearerToken(r)
+	tok, dpop, e := bearerToken(r)
 	if e != nil {
 		writeBearerError(w, e)
 		return
@@ -60,6 +68,10 @@ func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) {
 		writeBearerError(w, &oauthError{Code: "invalid_token", Reason: "access_token_invalid", Description: "The access token is invalid or expired."})
 		return
 	}
+	if e := p.checkBinding(r, tok, dpop, at); e != nil {
+		writeBearerError(w, e)
+		return
+	}
 	out, err := p.userinfoClaims(r.Context(), at)
 	if errors.Is(err, ErrNotFound) {
 		writeBearerError(w, &oauthError{Code: "invalid_token", Reason: "access_token_invalid", Description: "The access token's user is gone."})
@@ -70,6 +82,31 @@ func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// checkBinding applies DPoP to a resource request (RFC 9449 7): a token
+// bound to a key needs the DPoP scheme and a fresh proof of that key for
+// this request and token; a bearer token sent under the DPoP scheme needs a
+// valid proof too, and stays a bearer token.
+func (p *Provider) checkBinding(r *http.Request, tok string, dpop bool, at *AccessToken) *oauthError {
+	jkt := tokenJKT(at)
+	if jkt != "" && !dpop {
+		return &oauthError{Code: "invalid_token", Reason: "access_token_invalid", Description: "The access token is bound to a DPoP key: send it as Authorization: DPoP with a proof."}
+	}
+	if !dpop {
+		return nil
+	}
+	if len(r.Header.Values("DPoP")) == 0 {
+		return invalidDPoP("The request has no DPoP proof.")
+	}
+	proved, e := p.dpopProof(r, tok)
+	if e != nil {
+		return e
+	}
+	if jkt != "" && proved != jkt {
+		return invalidDPoP("The DPoP proof's key is not the one the access token is bound to.")
+	}
+	return nil
 }
 
 // userinfoClaims is what userinfo shows of an access token's user, by its
@@ -157,6 +194,9 @@ func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) {
 	out["active"] = true
 	out["client_id"] = at.Audience
 	out["token_type"] = "Bearer"
+	if tokenJKT(at) != "" {
+		out["token_type"] = "DPoP" // cnf.jkt is among the claims
+	}
 	writeJSON(w, http.StatusOK, out)
 }
 

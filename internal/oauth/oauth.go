@@ -101,6 +101,10 @@ type Grant struct {
 	Refresh     bool
 	IP          string
 	Issuer      string // the tenant's issuer as discovery shows it
+	// DPoPJKT binds the access token to a DPoP key (cnf.jkt); BindRefresh
+	// binds the refresh token to it too (public clients, RFC 9449 5).
+	DPoPJKT     string
+	BindRefresh bool
 }
 
 // Tokens is an access token (and refresh token) issued for a grant.
@@ -114,6 +118,7 @@ type Tokens struct {
 	Scope          string
 	AuthInstant    int64 // epoch ms
 	SessionID      string
+	DPoPJKT        string // the DPoP key the access token is bound to
 }
 
 // ErrGrantRefused: the user or refresh token may not get tokens (invalid_grant).
@@ -141,8 +146,10 @@ type RefreshStatus struct {
 type TokenIssuer interface {
 	IssueTokens(ctx context.Context, g Grant) (*Tokens, error)
 	// RefreshTokens exchanges the client's own refresh token under the
-	// application's rotation and reuse rules; ErrGrantRefused when it cannot be used.
-	RefreshTokens(ctx context.Context, refreshToken, clientID, issuer, ip string) (*Tokens, error)
+	// application's rotation and reuse rules; ErrGrantRefused when it cannot
+	// be used (a token bound to a DPoP key other than jkt among them). A
+	// non-empty jkt binds the new access token to that key.
+	RefreshTokens(ctx context.Context, refreshToken, clientID, issuer, ip, jkt string) (*Tokens, error)
 	RevokeRefreshToken(ctx context.Context, refreshToken, clientID string) error
 	RevokeRefreshTokenID(ctx context.Context, id string) error
 	// VerifyAccessToken checks an access token's signature, expiry and
@@ -210,6 +217,7 @@ type Code struct {
 	Scope          string
 	Nonce          string
 	CodeChallenge  string
+	DPoPJKT        string // the authorization request's dpop_jkt
 	AuthInstant    int64
 	AuthType       string
 	ExpiresInstant int64
@@ -259,6 +267,10 @@ type State interface {
 	// the code was replayed meanwhile.
 	SetCodeRefreshToken(ctx context.Context, codeHash, refreshTokenID string) (bool, error)
 
+	// RecordDPoPProof remembers a DPoP proof's id until expires; false when
+	// it was seen before (a replay).
+	RecordDPoPProof(ctx context.Context, id string, expires int64) (bool, error)
+
 	// Consent is the space-separated scopes a user allowed a third-party
 	// application ("" when none); SaveConsent replaces them.
 	Consent(ctx context.Context, userID, clientID string) (string, error)
@@ -297,6 +309,9 @@ type Deps struct {
 	ClientIP func(*http.Request) string
 	// CORS is the system configuration's current CORS policy (nil: none).
 	CORS func() *model.CORSConfiguration
+	// ParseDPoPProof checks a DPoP proof's form and signature
+	// (internal/keys); the provider checks the rest.
+	ParseDPoPProof func(proof string) (*DPoPProof, error)
 	// SecureCookies: cookies carry Secure (browsers reach Latch over https,
 	// directly or through a proxy; config.Config.SecureCookies).
 	SecureCookies bool

@@ -50,7 +50,8 @@ func readForm(r *http.Request) *oauthError {
 // clientAuth is who called a client-authenticated endpoint.
 type clientAuth struct {
 	client        *Client
-	authenticated bool // proved with the client secret
+	authenticated bool   // proved with the client secret
+	dpopJKT       string // the key of the request's DPoP proof ("" without one)
 }
 
 // authenticateClient reads client_secret_basic or client_secret_post (never
@@ -138,6 +139,12 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, &oauthError{Code: "unauthorized_client", Reason: "grant_type_disabled", Description: "The application does not enable the " + gt + " grant."})
 		return
 	}
+	jkt, e := p.dpopProof(r, "")
+	if e != nil {
+		writeError(w, dpopErrorStatus(e), e)
+		return
+	}
+	ca.dpopJKT = jkt
 	switch gt {
 	case model.GrantAuthorizationCode:
 		p.codeGrant(w, r, ca)
@@ -148,6 +155,24 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 	case model.GrantDeviceCode:
 		p.deviceGrant(w, r, ca)
 	}
+}
+
+// dpopErrorStatus is the status of a failed DPoP check: 400, or 500 when
+// the server could not record the proof.
+func dpopErrorStatus(e *oauthError) int {
+	if e.Code == "server_error" {
+		return http.StatusInternalServerError
+	}
+	return http.StatusBadRequest
+}
+
+// bind binds a grant's tokens to the request's DPoP key, if any: the access
+// token always, the refresh token of a public client too (RFC 9449 5; a
+// confidential client's refresh token is bound by its authentication).
+func (ca *clientAuth) bind(g Grant) Grant {
+	g.DPoPJKT = ca.dpopJKT
+	g.BindRefresh = ca.dpopJKT != "" && !ca.authenticated
+	return g
 }
 
 func invalidGrant(reason, desc string) *oauthError {
@@ -212,12 +237,14 @@ func (p *Provider) exchangeCode(r *http.Request, ca *clientAuth, code, verifier,
 		return nil, nil, http.StatusBadRequest, invalidGrant("invalid_pkce_code_verifier", "The code_verifier does not match the code_challenge."), nil
 	case c.CodeChallenge == "" && verifier != "":
 		return nil, nil, http.StatusBadRequest, invalidGrant("invalid_pkce_code_verifier", "A code_verifier was sent for a request without a code_challenge."), nil
+	case c.DPoPJKT != "" && ca.dpopJKT != c.DPoPJKT:
+		return nil, nil, http.StatusBadRequest, invalidDPoP("The code is bound to a DPoP key (dpop_jkt) this request does not prove."), nil
 	}
 	if !ca.authenticated && (c.CodeChallenge == "" || clientAuthPolicy(ca.client.App.OAuthConfiguration) == "Required") {
 		return nil, nil, http.StatusUnauthorized, &oauthError{Code: "invalid_client", Reason: "client_authentication_missing", Description: "This client must authenticate with its client secret."}, nil
 	}
-	grant := Grant{UserID: c.UserID, ClientID: c.ClientID, AuthType: c.AuthType, AuthInstant: c.AuthInstant, Scope: c.Scope,
-		SessionID: c.SessionID, Refresh: p.wantsRefresh(ca.client, c.Scope), IP: p.clientIP(r), Issuer: p.issuer(ca.client.Tenant)}
+	grant := ca.bind(Grant{UserID: c.UserID, ClientID: c.ClientID, AuthType: c.AuthType, AuthInstant: c.AuthInstant, Scope: c.Scope,
+		SessionID: c.SessionID, Refresh: p.wantsRefresh(ca.client, c.Scope), IP: p.clientIP(r), Issuer: p.issuer(ca.client.Tenant)})
 	t, err := p.Tokens.IssueTokens(ctx, grant)
 	if errors.Is(err, ErrGrantRefused) {
 		return nil, nil, http.StatusBadRequest, invalidGrant("user_locked", "The user can no longer sign in to this application."), nil
@@ -252,7 +279,7 @@ func (p *Provider) refreshGrant(w http.ResponseWriter, r *http.Request, ca *clie
 		writeError(w, http.StatusBadRequest, errInvalidRequest("missing_refresh_token", "The request has no refresh_token."))
 		return
 	}
-	t, err := p.Tokens.RefreshTokens(r.Context(), rt, ca.client.App.ID, p.issuer(ca.client.Tenant), p.clientIP(r))
+	t, err := p.Tokens.RefreshTokens(r.Context(), rt, ca.client.App.ID, p.issuer(ca.client.Tenant), p.clientIP(r), ca.dpopJKT)
 	if errors.Is(err, ErrGrantRefused) {
 		writeError(w, http.StatusBadRequest, invalidGrant("refresh_token_not_found", "The refresh token is unknown, expired, revoked or not this client's."))
 		return
@@ -325,8 +352,8 @@ func (p *Provider) passwordGrant(w http.ResponseWriter, r *http.Request, ca *cli
 		return
 	}
 	scope := normalizeScope(r.PostForm.Get("scope"))
-	t, err := p.Tokens.IssueTokens(r.Context(), Grant{UserID: out.UserID, ClientID: ca.client.App.ID, AuthType: "PASSWORD",
-		AuthInstant: p.now(), Scope: scope, Refresh: p.wantsRefresh(ca.client, scope), IP: p.clientIP(r), Issuer: p.issuer(ca.client.Tenant)})
+	t, err := p.Tokens.IssueTokens(r.Context(), ca.bind(Grant{UserID: out.UserID, ClientID: ca.client.App.ID, AuthType: "PASSWORD",
+		AuthInstant: p.now(), Scope: scope, Refresh: p.wantsRefresh(ca.client, scope), IP: p.clientIP(r), Issuer: p.issuer(ca.client.Tenant)}))
 	if errors.Is(err, ErrGrantRefused) {
 		writeError(w, http.StatusBadRequest, invalidGrant("user_locked", "The user cannot sign in."))
 		return
@@ -352,6 +379,9 @@ func (p *Provider) writeTokens(w http.ResponseWriter, r *http.Request, c *Client
 func (p *Provider) tokenResponse(r *http.Request, c *Client, t *Tokens, nonce, sid string) (*tokenResponse, error) {
 	res := &tokenResponse{AccessToken: t.AccessToken, ExpiresIn: t.ExpiresIn, RefreshToken: t.RefreshToken,
 		RefreshTokenID: t.RefreshTokenID, Scope: t.Scope, TokenType: "Bearer", UserID: t.UserID}
+	if t.DPoPJKT != "" {
+		res.TokenType = "DPoP"
+	}
 	if hasScope(t.Scope, "openid") {
 		idt, err := p.idToken(r, c, t, nonce, sid)
 		if err != nil {

@@ -79,6 +79,7 @@ type OAuthCode struct {
 	Scope          string
 	Nonce          string
 	CodeChallenge  string
+	DPoPJKT        string // the key a DPoP-bound code's exchange must prove
 	AuthInstant    int64
 	AuthType       string
 	ExpiresInstant int64
@@ -88,12 +89,12 @@ type OAuthCode struct {
 }
 
 const oauthCodeColumns = "code_hash, client_id, tenant_id, user_id, session_id, redirect_uri, scope, nonce, code_challenge, " +
-	"auth_instant, auth_type, expires_instant, insert_instant, refresh_token_id"
+	"auth_instant, auth_type, expires_instant, insert_instant, refresh_token_id, dpop_jkt"
 
 func scanOAuthCode(row *sql.Row) (*OAuthCode, error) {
 	var c OAuthCode
 	if err := row.Scan(&c.CodeHash, &c.ClientID, &c.TenantID, &c.UserID, &c.SessionID, &c.RedirectURI, &c.Scope, &c.Nonce,
-		&c.CodeChallenge, &c.AuthInstant, &c.AuthType, &c.ExpiresInstant, &c.InsertInstant, &c.RefreshTokenID); err != nil {
+		&c.CodeChallenge, &c.AuthInstant, &c.AuthType, &c.ExpiresInstant, &c.InsertInstant, &c.RefreshTokenID, &c.DPoPJKT); err != nil {
 		return nil, err
 	}
 	return &c, nil
@@ -102,10 +103,10 @@ func scanOAuthCode(row *sql.Row) (*OAuthCode, error) {
 // InsertOAuthCode stores a new authorization code.
 func (tx *Tx) InsertOAuthCode(ctx context.Context, c *OAuthCode) error {
 	_, err := tx.q.ExecContext(ctx, `INSERT INTO oauth_codes (code_hash, client_id, tenant_id, user_id, session_id, redirect_uri,
-		scope, nonce, code_challenge, auth_instant, auth_type, expires_instant, insert_instant)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		scope, nonce, code_challenge, auth_instant, auth_type, expires_instant, insert_instant, dpop_jkt)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		c.CodeHash, c.ClientID, c.TenantID, c.UserID, c.SessionID, c.RedirectURI, c.Scope, c.Nonce, c.CodeChallenge,
-		c.AuthInstant, c.AuthType, c.ExpiresInstant, c.InsertInstant)
+		c.AuthInstant, c.AuthType, c.ExpiresInstant, c.InsertInstant, c.DPoPJKT)
 	return err
 }
 
@@ -233,4 +234,16 @@ VALUES ($1, $2, $3, $4, $4)
 ON CONFLICT (user_id, application_id) DO UPDATE SET scope = excluded.scope, last_update_instant = excluded.last_update_instant`,
 		userID, applicationID, scope, now)
 	return err
+}
+
+// RecordDPoPProof remembers a DPoP proof (by the hash of its key and jti)
+// until expires; false when it was seen before, on any node (one INSERT, so
+// of concurrent uses of one proof exactly one passes).
+func (tx *Tx) RecordDPoPProof(ctx context.Context, id string, expires int64) (bool, error) {
+	res, err := tx.q.ExecContext(ctx, "INSERT INTO dpop_proofs (id, expires_instant) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING", id, expires)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
 }

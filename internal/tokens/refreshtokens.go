@@ -125,6 +125,7 @@ type refreshContext struct {
 type refreshUse struct {
 	clientID string
 	issuer   string // the provider's issuer for the tenant (OAuth only)
+	dpopJKT  string // the key the request proved with DPoP (OAuth only)
 }
 
 // loadRefresh reads a refresh token and checks that it, its application and
@@ -143,6 +144,11 @@ func (s *Service) loadRefresh(ctx context.Context, value string, now int64, use 
 		return nil, err
 	}
 	if cur.Revoked || cur.ExpiresInstant <= now || (use.clientID != "" && cur.ApplicationID != use.clientID) {
+		return nil, tokenNotUsable()
+	}
+	// A token bound to a DPoP key is usable only with a proof of that key
+	// (never through /api/jwt/refresh, which takes no proof).
+	if k := refreshDPoPKey(cur.Data); k != "" && k != use.dpopJKT {
 		return nil, tokenNotUsable()
 	}
 	app, err := s.tenancy.LoginApplicationConfig(ctx, cur.ApplicationID)
@@ -248,7 +254,7 @@ func (s *Service) exchangeRefresh(ctx context.Context, req RefreshRequest, ip st
 	}
 	claims := UserClaims(rc.user, ts, rc.app.ID, true, rc.roles, AuthTypeRefreshToken, cur.AuthInstant, now, cur.FamilyID)
 	if use.clientID != "" {
-		claims.Scope = refreshScope(cur.Data)
+		claims.Scope, claims.Cnf = refreshScope(cur.Data), confirmation(use.dpopJKT)
 	}
 	ttl := ts.TTLSeconds
 	if t := int64(req.TimeToLiveInSeconds); t > 0 && t < ttl {
