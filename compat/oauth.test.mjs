@@ -3,6 +3,9 @@
 // - openid-client 6 (from Node): discovery, the authorization code flow with
 //   PKCE through the hosted sign-in page, refresh, userinfo, prompt=none in
 //   a second application, consent for a third-party one, RP-initiated logout;
+// - FusionAuth's TypeScript client's OAuth calls: the code exchange with
+//   PKCE, the password and refresh grants, userinfo, introspection, the
+//   device calls, discovery and the JWKS;
 // - FusionAuth's React SDK 2.7 (its hosted-backend mode), bundled into a
 //   small page served from another origin: sign in through /app/login and
 //   the hosted page, the user from /app/me (CORS with credentials), refresh,
@@ -19,7 +22,7 @@ import { build } from 'esbuild';
 import * as oidc from 'openid-client';
 import { chromium } from 'playwright-core';
 import { FusionAuthClient } from '@fusionauth/typescript-client';
-import { explain, freePort, runSetup, startLatch } from './lib.mjs';
+import { explain, failure, freePort, runSetup, startLatch } from './lib.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
@@ -187,6 +190,83 @@ describe('OAuth provider with browser-side clients', () => {
     p2 = await pkce();
     const signedOut = await landOn(config2, { ...p2.params, prompt: 'none', state: 's4' });
     assert.equal(signedOut.searchParams.get('error'), 'login_required');
+  });
+
+  test("FusionAuth's TypeScript client: the OAuth calls", async () => {
+    const cbPort = await freePort();
+    const cb = http.createServer((req, res) => { res.writeHead(200, { 'Content-Type': 'text/plain' }); res.end('done'); });
+    await new Promise((r) => cb.listen(cbPort, '127.0.0.1', r));
+    after(() => new Promise((r) => cb.close(r)));
+    const redirect = `http://127.0.0.1:${cbPort}/callback`;
+    const deviceGrant = 'urn:ietf:params:oauth:grant-type:device_code';
+    const { app, email } = await appWithUser(redirect, {
+      enabledGrants: ['authorization_code', 'refresh_token', 'password', deviceGrant],
+      deviceVerificationURL: `${latch.url}/oauth2/device`,
+      // The client's introspection call sends client_id without the secret.
+      clientAuthenticationPolicy: 'NotRequiredWhenUsingPKCE' });
+    const secret = app.oauthConfiguration.clientSecret;
+    const anon = explain(new FusionAuthClient('', latch.url));
+
+    const discovery = (await anon.retrieveOpenIdConfiguration()).response;
+    assert.equal(discovery.token_endpoint, `${latch.url}/oauth2/token`);
+    const jwks = (await anon.retrieveJsonWebKeySet()).response;
+    assert.ok(jwks.keys.length > 0, 'the JWKS publishes a key');
+
+    // Authorization code with PKCE through the hosted page, exchanged by the client.
+    const verifier = oidc.randomPKCECodeVerifier();
+    const challenge = await oidc.calculatePKCECodeChallenge(verifier);
+    const { page } = browser;
+    await browser.context.clearCookies();
+    const authURL = new URL('/oauth2/authorize', latch.url);
+    for (const [k, v] of Object.entries({ client_id: app.id, redirect_uri: redirect, response_type: 'code', scope: 'openid offline_access email',
+      state: 'ts', code_challenge: challenge, code_challenge_method: 'S256' })) authURL.searchParams.set(k, v);
+    await page.goto(authURL.href);
+    await signIn(page, email);
+    await page.waitForURL(new RegExp(`^http://127\\.0\\.0\\.1:${cbPort}/callback`));
+    const code = new URL(page.url()).searchParams.get('code');
+    const byCode = (await anon.exchangeOAuthCodeForAccessTokenUsingPKCE(code, app.id, secret, redirect, verifier)).response;
+    assert.equal(byCode.token_type, 'Bearer');
+    assert.ok(byCode.access_token && byCode.refresh_token && byCode.id_token && byCode.userId, JSON.stringify(byCode));
+    // The same code again is refused.
+    const again = await failure(anon.exchangeOAuthCodeForAccessTokenUsingPKCE(code, app.id, secret, redirect, verifier));
+    assert.equal(again.statusCode, 400);
+    assert.equal(again.exception.error, 'invalid_grant');
+
+    // Password grant, refresh, userinfo, introspection.
+    const byPassword = (await anon.exchangeUserCredentialsForAccessToken(email, PASSWORD, app.id, secret, 'openid offline_access email', null)).response;
+    assert.equal(byPassword.userId, byCode.userId);
+    const wrong = await failure(anon.exchangeUserCredentialsForAccessToken(email, 'not the password', app.id, secret, 'openid', null));
+    assert.equal(wrong.statusCode, 400);
+    assert.equal(wrong.exception.error, 'invalid_grant');
+    const refreshed = (await anon.exchangeRefreshTokenForAccessToken(byPassword.refresh_token, app.id, secret, 'openid email', null)).response;
+    assert.ok(refreshed.access_token);
+    const info = (await anon.retrieveUserInfoFromAccessToken(refreshed.access_token)).response;
+    assert.equal(info.sub, byCode.userId);
+    assert.equal(info.email, email);
+    const intro = (await anon.introspectAccessToken(app.id, refreshed.access_token)).response;
+    assert.equal(intro.active, true);
+    assert.equal(intro.sub, byCode.userId);
+    assert.equal(intro.applicationId, app.id);
+    const garbage = (await anon.introspectAccessToken(app.id, 'not a token')).response;
+    assert.equal(garbage.active, false);
+
+    // The device calls: start, validate, look the code up, approve with the user's token, then the device's poll.
+    const device = (await anon.deviceAuthorize(app.id, secret, 'openid offline_access')).response;
+    assert.match(device.user_code, /^[A-Z]{4}-?[A-Z]{4}$/);
+    await anon.validateDevice(device.user_code, app.id);
+    const unknown = await failure(anon.validateDevice('BCDFGHJK', app.id));
+    assert.equal(unknown.statusCode, 400);
+    const looked = await anon.retrieveUserCodeWithRequest({ client_id: app.id, client_secret: secret, user_code: device.user_code });
+    assert.equal(looked.statusCode, 200);
+    assert.equal(looked.response.client_id, app.id);
+    const approved = (await anon.approveDevice(app.id, secret, byCode.access_token, device.user_code)).response;
+    assert.equal(approved.deviceGrantStatus, 'Approved');
+    assert.equal(approved.userId, byCode.userId);
+    const poll = await fetch(`${latch.url}/oauth2/token`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: deviceGrant, device_code: device.device_code, client_id: app.id, client_secret: secret }) });
+    const polled = await poll.json();
+    assert.equal(poll.status, 200, JSON.stringify(polled));
+    assert.equal(polled.userId, byCode.userId);
   });
 
   test('the React SDK 2.7 through the hosted backend (/app/*) and CORS', async () => {
