@@ -42,6 +42,36 @@ func (tx *Tx) OAuthSessionByHash(ctx context.Context, hash string, now int64) (*
 	return &s, nil
 }
 
+// OAuthSessionsOfUser lists a user's unexpired SSO sessions, oldest first.
+func (tx *Tx) OAuthSessionsOfUser(ctx context.Context, userID string, now int64) ([]*OAuthSession, error) {
+	rows, err := tx.q.QueryContext(ctx, "SELECT "+oauthSessionColumns+" FROM oauth_sessions WHERE user_id = $1 AND expires_instant > $2 ORDER BY insert_instant, id",
+		userID, now)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*OAuthSession
+	for rows.Next() {
+		var s OAuthSession
+		if err := rows.Scan(&s.ID, &s.TokenHash, &s.UserID, &s.TenantID, &s.AuthInstant, &s.AuthType, &s.KeepSignedIn, &s.ExpiresInstant, &s.InsertInstant); err != nil {
+			return nil, err
+		}
+		out = append(out, &s)
+	}
+	return out, rows.Err()
+}
+
+// OAuthSessionByID reads an unexpired SSO session by id; ErrNoRows when none.
+func (tx *Tx) OAuthSessionByID(ctx context.Context, id string, now int64) (*OAuthSession, error) {
+	var s OAuthSession
+	err := tx.q.QueryRowContext(ctx, "SELECT "+oauthSessionColumns+" FROM oauth_sessions WHERE id = $1 AND expires_instant > $2",
+		id, now).Scan(&s.ID, &s.TokenHash, &s.UserID, &s.TenantID, &s.AuthInstant, &s.AuthType, &s.KeepSignedIn, &s.ExpiresInstant, &s.InsertInstant)
+	if err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
 // ExtendOAuthSession moves a session's expiry (sliding inactivity window).
 func (tx *Tx) ExtendOAuthSession(ctx context.Context, id string, expires int64) error {
 	_, err := tx.q.ExecContext(ctx, "UPDATE oauth_sessions SET expires_instant = $2 WHERE id = $1 AND expires_instant < $2", id, expires)

@@ -56,7 +56,7 @@ func NewRefreshTokenValue() string { return secrets.Token(48) }
 // RefreshToken is FusionAuth's RefreshToken, without the token itself.
 type RefreshToken struct {
 	ID            string     `json:"id"`
-	ApplicationID string     `json:"applicationId"`
+	ApplicationID string     `json:"applicationId,omitempty"` // none for an SSO session
 	TenantID      string     `json:"tenantId"`
 	UserID        string     `json:"userId"`
 	InsertInstant int64      `json:"insertInstant"`
@@ -420,7 +420,11 @@ func (s *Service) RefreshTokensOfUser(ctx context.Context, scope kit.TenantScope
 	for _, r := range rows {
 		out = append(out, refreshTokenView(r))
 	}
-	return out, nil
+	sso, err := s.ssoSessionsOfUser(ctx, row.ID)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, sso...), nil
 }
 
 // RefreshTokenByID is one usable refresh token (GET /api/jwt/refresh/{id});
@@ -435,7 +439,14 @@ func (s *Service) RefreshTokenByID(ctx context.Context, scope kit.TenantScope, i
 		return nil, err
 	}
 	if len(rows) == 0 {
-		return nil, model.NotFoundf("refresh token %s", cid)
+		sso, err := s.ssoSessionByID(ctx, scope, cid)
+		if err != nil {
+			return nil, err
+		}
+		if sso == nil {
+			return nil, model.NotFoundf("refresh token %s", cid)
+		}
+		return ssoSessionView(sso), nil
 	}
 	return refreshTokenView(rows[0]), nil
 }
@@ -452,11 +463,14 @@ type RevokeRefreshTokensRequest struct {
 // RevokeRefreshTokens is FusionAuth's DELETE /api/jwt/refresh: by token id,
 // by token, or every token of a user, of an application, or of a user for
 // an application. Unknown (or invisible) tokens, users and applications are
-// ErrNotFound. The revocation is audited with its count.
+// ErrNotFound. The revocation is audited with its count. An SSO session is
+// revoked by its id, and with every token of a user (not by application,
+// which it does not belong to).
 func (s *Service) RevokeRefreshTokens(ctx context.Context, actor kit.Actor, scope kit.TenantScope, req RevokeRefreshTokensRequest) error {
 	rd := s.store.Read()
 	f := store.RefreshTokenFilter{TenantIDs: scope.Tenants}
 	var what, target string
+	var ssoUser string // whose SSO sessions end too (every token of a user)
 	switch {
 	case req.TokenID != "" || strings.TrimSpace(req.Token) != "":
 		var row *store.RefreshTokenRow
@@ -467,6 +481,15 @@ func (s *Service) RevokeRefreshTokens(ctx context.Context, actor kit.Actor, scop
 				return model.NotFoundf("refresh token %q", req.TokenID)
 			}
 			row, err = rd.RefreshTokenByID(ctx, cid)
+			if errors.Is(err, store.ErrNoRows) {
+				sso, err := s.ssoSessionByID(ctx, scope, cid)
+				if err != nil {
+					return err
+				}
+				if sso != nil {
+					return s.endSSOSessions(ctx, actor, sso.ID, "", sso.UserID)
+				}
+			}
 		} else if len(req.Token) <= maxRefreshTokenLength {
 			row, err = rd.RefreshTokenByHash(ctx, secrets.HashToken(req.Token))
 		} else {
@@ -486,6 +509,7 @@ func (s *Service) RevokeRefreshTokens(ctx context.Context, actor kit.Actor, scop
 				return err
 			}
 			f.UserID, what, target = row.ID, "user "+kit.UserLabel(row), row.ID
+			ssoUser = row.ID
 		}
 		if req.ApplicationID != "" {
 			cid, ok := kit.CanonicalID(req.ApplicationID)
@@ -499,7 +523,7 @@ func (s *Service) RevokeRefreshTokens(ctx context.Context, actor kit.Actor, scop
 			if err != nil {
 				return err
 			}
-			f.ApplicationID = cid
+			f.ApplicationID, ssoUser = cid, ""
 			if what == "" {
 				what, target = "application "+cid, cid
 			} else {
@@ -509,7 +533,7 @@ func (s *Service) RevokeRefreshTokens(ctx context.Context, actor kit.Actor, scop
 	default:
 		return model.GeneralError("invalid", "Name the refresh tokens to revoke: a tokenId, a token, a userId and/or an applicationId.")
 	}
-	return s.store.InTx(ctx, func(tx *store.Tx) error {
+	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		revoked, err := tx.RevokeRefreshTokens(ctx, f)
 		if err != nil || len(revoked) == 0 {
 			return err
@@ -520,6 +544,35 @@ func (s *Service) RevokeRefreshTokens(ctx context.Context, actor kit.Actor, scop
 		}
 		return s.audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Revoked %d refresh tokens: %s", len(revoked), what),
 			TargetID: target, Data: map[string]any{"count": len(revoked), "tokenIds": ids}})
+	})
+	if err != nil || ssoUser == "" {
+		return err
+	}
+	return s.endSSOSessions(ctx, actor, "", ssoUser, ssoUser)
+}
+
+// endSSOSessions ends one SSO session (id) or every one of a user (userID),
+// audited in the same transaction when any ended.
+func (s *Service) endSSOSessions(ctx context.Context, actor kit.Actor, id, userID, target string) error {
+	return s.store.InTx(ctx, func(tx *store.Tx) error {
+		var n int64
+		var err error
+		if id != "" {
+			var owner string
+			if owner, err = tx.DeleteOAuthSession(ctx, id); owner != "" {
+				n = 1
+			}
+		} else {
+			n, err = tx.DeleteUserOAuthSessions(ctx, userID)
+		}
+		if err != nil || n == 0 {
+			return err
+		}
+		msg := fmt.Sprintf("Ended %d SSO sessions of user %s", n, target)
+		if id != "" {
+			msg = fmt.Sprintf("Ended SSO session %s of user %s", id, target)
+		}
+		return s.audit.Write(ctx, tx, actor, audit.Change{Message: msg, TargetID: target, Data: map[string]any{"count": n}})
 	})
 }
 
