@@ -2,7 +2,8 @@
 // latch binary, in Debian's Chromium through playwright-core:
 // - openid-client 6 (from Node): discovery, the authorization code flow with
 //   PKCE through the hosted sign-in page, refresh, userinfo, prompt=none in
-//   a second application, consent for a third-party one, RP-initiated logout;
+//   a second application, consent for a third-party one, RP-initiated logout,
+//   the two-factor step;
 // - FusionAuth's TypeScript client's OAuth calls: the code exchange with
 //   PKCE, the password and refresh grants, userinfo, introspection, the
 //   device calls, discovery and the JWKS;
@@ -11,7 +12,7 @@
 //   the hosted page, the user from /app/me (CORS with credentials), refresh,
 //   sign out.
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -55,12 +56,26 @@ createRoot(document.getElementById('root')).render(
     onRedirect: (state) => { window.LATCH_REDIRECT_STATE = state; } }, h(App)));
 `;
 
+/** A JWT's claims, unverified (the test only reads them). */
+function decodeJwtPayload(jwt) {
+  return JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8'));
+}
+
 async function launch() {
   const dir = mkdtempSync(join(tmpdir(), 'latch-chromium-'));
   const context = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   const page = context.pages()[0] ?? await context.newPage();
   if (process.env.DEBUG_CONSOLE) page.on('console', (m) => console.log('console:', m.type(), m.text()));
   return { context, page, close: async () => { await context.close(); rmSync(dir, { recursive: true, force: true }); } };
+}
+
+/** An authenticator app's code (RFC 6238: HMAC-SHA1, 6 digits, 30 s). */
+function totp(secret, at = Date.now()) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 1000 / 30)));
+  const sum = createHmac('sha1', Buffer.from(secret, 'utf8')).update(counter).digest();
+  const off = sum[sum.length - 1] & 0x0f;
+  return String((sum.readUInt32BE(off) & 0x7fffffff) % 1_000_000).padStart(6, '0');
 }
 
 /** Fills and sends the hosted sign-in page. */
@@ -190,6 +205,39 @@ describe('OAuth provider with browser-side clients', () => {
     p2 = await pkce();
     const signedOut = await landOn(config2, { ...p2.params, prompt: 'none', state: 's4' });
     assert.equal(signedOut.searchParams.get('error'), 'login_required');
+  });
+
+  test('openid-client 6: the two-factor step on the hosted pages', async () => {
+    const cbPort = await freePort();
+    const cb = http.createServer((req, res) => { res.writeHead(200, { 'Content-Type': 'text/plain' }); res.end('done'); });
+    await new Promise((r) => cb.listen(cbPort, '127.0.0.1', r));
+    after(() => new Promise((r) => cb.close(r)));
+    const redirect = `http://127.0.0.1:${cbPort}/callback`;
+    const { app, email } = await appWithUser(redirect);
+    const user = (await client.retrieveUserByEmail(email)).response.user;
+    const secret = (await client.generateTwoFactorSecret()).response.secret;
+    const enabled = (await client.enableTwoFactor(user.id, { method: 'authenticator', secret, code: totp(secret) })).response;
+    const config = await oidc.discovery(new URL(latch.url), app.id, app.oauthConfiguration.clientSecret, undefined,
+      { execute: [oidc.allowInsecureRequests] });
+
+    const { page } = browser;
+    await browser.context.clearCookies();
+    const v = oidc.randomPKCECodeVerifier();
+    await page.goto(oidc.buildAuthorizationUrl(config, { redirect_uri: redirect, scope: 'openid', state: 'mfa',
+      code_challenge: await oidc.calculatePKCECodeChallenge(v), code_challenge_method: 'S256' }).href);
+    await signIn(page, email);
+    // A wrong code is announced on the page; a recovery code completes the step
+    // (the authenticator's current code was spent enabling it).
+    await page.waitForSelector('input[name="code"]');
+    await page.fill('input[name="code"]', '000000' === totp(secret) ? '111111' : '000000');
+    await page.click('button[type="submit"]');
+    await page.waitForSelector('[role="alert"]');
+    await page.fill('input[name="code"]', enabled.recoveryCodes[0]);
+    await page.click('button[type="submit"]');
+    await page.waitForURL(new RegExp(`^http://127\\.0\\.0\\.1:${cbPort}/callback`));
+    const tokens = await oidc.authorizationCodeGrant(config, new URL(page.url()), { pkceCodeVerifier: v, expectedState: 'mfa' });
+    assert.equal(tokens.claims().sub, user.id);
+    assert.equal(decodeJwtPayload(tokens.access_token).authenticationType, 'PASSWORD');
   });
 
   test("FusionAuth's TypeScript client: the OAuth calls", async () => {
