@@ -25,6 +25,7 @@ type TenantConfig struct {
 	MinimumPasswordAge                MinimumPasswordAge                `json:"minimumPasswordAge"`
 	PasswordEncryptionConfiguration   PasswordEncryptionConfiguration   `json:"passwordEncryptionConfiguration"`
 	PasswordValidationRules           PasswordValidationRules           `json:"passwordValidationRules"`
+	LoginTheme                        *LoginTheme                       `json:"loginTheme,omitempty"`
 }
 
 // PasswordValidationRules is the tenant's password policy.

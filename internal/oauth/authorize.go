@@ -363,7 +363,7 @@ func (p *Provider) respond(w http.ResponseWriter, r *http.Request, ar *authReque
 		if u, err := url.Parse(ar.redirectURI); err == nil {
 			origin = u.Scheme + "://" + u.Host
 		}
-		p.Pages.Page(w, r, http.StatusOK, "oauth_form_post", "Continue", map[string]any{"Action": ar.redirectURI, "Fields": fields}, origin)
+		p.Pages.Page(w, r, http.StatusOK, "oauth_form_post", "Continue", ar.client.Tenant, map[string]any{"Action": ar.redirectURI, "Fields": fields}, origin)
 		return
 	}
 	u, _ := url.Parse(ar.redirectURI)

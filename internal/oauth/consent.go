@@ -73,7 +73,7 @@ func (p *Provider) showConsent(w http.ResponseWriter, r *http.Request, ar *authR
 			data.Scopes = append(data.Scopes, s)
 		}
 	}
-	p.Pages.Page(w, r, http.StatusOK, "oauth_consent", "Allow access", data, p.redirectOrigins(ar)...)
+	p.Pages.Page(w, r, http.StatusOK, "oauth_consent", "Allow access", ar.client.Tenant, data, p.redirectOrigins(ar)...)
 }
 
 // consentStep is the consent form's POST: allow completes the

@@ -311,7 +311,7 @@ func (p *Provider) logout(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if target == "" {
-		p.Pages.Page(w, r, http.StatusOK, "oauth_logged_out", "Signed out", nil, "")
+		p.Pages.Page(w, r, http.StatusOK, "oauth_logged_out", "Signed out", tenantOf(c), nil, "")
 		return
 	}
 	redirect(w, r, target)

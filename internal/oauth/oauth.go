@@ -281,8 +281,9 @@ type State interface {
 type Pages interface {
 	// Page renders a page template with data; formActions are extra
 	// origins forms may post to, or be redirected to after a post
-	// (form_post responses, the client's redirect URI).
-	Page(w http.ResponseWriter, r *http.Request, status int, page, title string, data any, formActions ...string)
+	// (form_post responses, the client's redirect URI). tenant's theme
+	// styles the page (nil: none).
+	Page(w http.ResponseWriter, r *http.Request, status int, page, title string, tenant *model.TenantConfig, data any, formActions ...string)
 	// Error renders the one HTML error page.
 	Error(w http.ResponseWriter, r *http.Request, status int, heading string, paragraphs ...string)
 	// FrontChannelLogout renders the sign-out page that loads frames (other

@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/latchid/latch/internal/httpx"
+	"github.com/latchid/latch/internal/model"
 )
 
 // The hosted sign-in steps: the sign-in form (posted to /oauth2/authorize
@@ -148,7 +149,7 @@ func (p *Provider) showLogin(w http.ResponseWriter, r *http.Request, ar *authReq
 	}
 	data := formPage{Action: action, Step: "login", Hidden: p.hidden(ar), CSRF: p.csrfToken(w, r),
 		AppName: appName(ar.client), LoginID: loginID, Error: errMsg}
-	p.Pages.Page(w, r, status, "oauth_login", "Sign in", data, p.redirectOrigins(ar)...)
+	p.Pages.Page(w, r, status, "oauth_login", "Sign in", ar.client.Tenant, data, p.redirectOrigins(ar)...)
 }
 
 func (p *Provider) errorPage(w http.ResponseWriter, r *http.Request, status int, heading string, paragraphs ...string) {
@@ -203,12 +204,12 @@ func (p *Provider) afterStep(w http.ResponseWriter, r *http.Request, ar *authReq
 	case LoginTwoFactor:
 		data := formPage{Action: "/oauth2/two-factor", Step: "two-factor", Hidden: append(hidden, hiddenField{"twoFactorId", out.TwoFactorID}),
 			CSRF: p.csrfToken(w, r), AppName: appName(ar.client)}
-		p.Pages.Page(w, r, http.StatusOK, "oauth_two_factor", "Two-factor verification", data, p.redirectOrigins(ar)...)
+		p.Pages.Page(w, r, http.StatusOK, "oauth_two_factor", "Two-factor verification", ar.client.Tenant, data, p.redirectOrigins(ar)...)
 	case LoginChangePassword:
 		data := formPage{Action: "/oauth2/change-password", Step: "change-password",
 			Hidden: append(hidden, hiddenField{"changePasswordId", out.ChangePasswordID}), CSRF: p.csrfToken(w, r),
 			AppName: appName(ar.client), Reason: out.Reason}
-		p.Pages.Page(w, r, http.StatusOK, "oauth_change_password", "Change your password", data, p.redirectOrigins(ar)...)
+		p.Pages.Page(w, r, http.StatusOK, "oauth_change_password", "Change your password", ar.client.Tenant, data, p.redirectOrigins(ar)...)
 	default:
 		p.showLogin(w, r, ar, http.StatusOK, loginID, "Invalid login credentials.")
 	}
@@ -279,7 +280,7 @@ func (p *Provider) twoFactorAgain(w http.ResponseWriter, r *http.Request, ar *au
 	}
 	data := formPage{Action: "/oauth2/two-factor", Step: "two-factor", Hidden: hidden, CSRF: p.csrfToken(w, r),
 		AppName: appName(ar.client), Error: msg, FieldError: "code"}
-	p.Pages.Page(w, r, http.StatusOK, "oauth_two_factor", "Two-factor verification", data, p.redirectOrigins(ar)...)
+	p.Pages.Page(w, r, http.StatusOK, "oauth_two_factor", "Two-factor verification", ar.client.Tenant, data, p.redirectOrigins(ar)...)
 }
 
 // changePasswordStep is the password-change form's POST.
@@ -297,7 +298,7 @@ func (p *Provider) changePasswordStep(w http.ResponseWriter, r *http.Request) {
 		}
 		data := formPage{Action: "/oauth2/change-password", Step: "change-password", Hidden: hidden, CSRF: p.csrfToken(w, r),
 			AppName: appName(ar.client), Error: msg, FieldError: "password"}
-		p.Pages.Page(w, r, http.StatusOK, "oauth_change_password", "Change your password", data, p.redirectOrigins(ar)...)
+		p.Pages.Page(w, r, http.StatusOK, "oauth_change_password", "Change your password", ar.client.Tenant, data, p.redirectOrigins(ar)...)
 	}
 	switch {
 	case id == "" || len(id) > maxParamLength:
@@ -448,4 +449,12 @@ func waitText(seconds int) string {
 	default:
 		return fmt.Sprintf("%d minutes", (seconds+59)/60)
 	}
+}
+
+// tenantOf is a client's tenant (nil without a client): whose theme a page shows.
+func tenantOf(c *Client) *model.TenantConfig {
+	if c == nil {
+		return nil
+	}
+	return c.Tenant
 }

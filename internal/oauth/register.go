@@ -60,7 +60,7 @@ func (p *Provider) register(w http.ResponseWriter, r *http.Request) {
 func (p *Provider) showRegister(w http.ResponseWriter, r *http.Request, ar *authRequest, data registerPage, errMsg, field string) {
 	data.Action, data.Step, data.Hidden, data.CSRF, data.AppName = "/oauth2/register", "register", p.hidden(ar), p.csrfToken(w, r), appName(ar.client)
 	data.Error, data.FieldError = errMsg, field
-	p.Pages.Page(w, r, http.StatusOK, "oauth_register", "Create an account", data, p.redirectOrigins(ar)...)
+	p.Pages.Page(w, r, http.StatusOK, "oauth_register", "Create an account", ar.client.Tenant, data, p.redirectOrigins(ar)...)
 }
 
 func (p *Provider) registerSubmit(w http.ResponseWriter, r *http.Request) {

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/latchid/latch/internal/model"
 )
 
 // The hosted OAuth pages (internal/oauth renders them through these two
@@ -15,8 +17,8 @@ import (
 // Page renders a hosted page. formActions are more origins the page's
 // forms may post to, or be redirected to after a post (a form_post
 // response; the client's redirect URI after a sign-in form, which browsers
-// check against form-action too).
-func (u *UI) Page(w http.ResponseWriter, r *http.Request, status int, page, title string, data any, formActions ...string) {
+// check against form-action too). The tenant's theme, if any, styles it.
+func (u *UI) Page(w http.ResponseWriter, r *http.Request, status int, page, title string, tenant *model.TenantConfig, data any, formActions ...string) {
 	csp := contentSecurityPolicy
 	var scripts []string
 	var extra []string
@@ -31,7 +33,8 @@ func (u *UI) Page(w http.ResponseWriter, r *http.Request, status int, page, titl
 	if page == "oauth_form_post" {
 		scripts = []string{"formpost.js"}
 	}
-	u.renderWith(w, r, status, page, view{Title: title, Scripts: scripts, Data: data}, csp)
+	th := themeOf(tenant)
+	u.renderWith(w, r, status, page, view{Title: title, Scripts: scripts, Data: data, Theme: th}, themeCSP(csp, th))
 }
 
 // Error renders the error page with constant paragraphs (never markup).

@@ -72,6 +72,7 @@ type view struct {
 	Title   string
 	Scripts []string
 	Data    any
+	Theme   *theme // the tenant's look of hosted pages (nil: Latch's own)
 }
 
 // New wires the pages. The templates are embedded, so a template that does
@@ -94,6 +95,7 @@ func New(svc *services.Set, cfg *config.Config, log *slog.Logger) *UI {
 func (u *UI) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("/setup-wizard", u.setupWizard)
 	mux.HandleFunc("/static/", u.serveStatic)
+	mux.HandleFunc("/static/theme/{file}", u.serveThemeCSS)
 	mux.HandleFunc("/", u.notFound)
 }
 
