@@ -63,27 +63,30 @@ func (a *oauthAdapter) Client(ctx context.Context, clientID string) (*oauth.Clie
 	if err != nil || id.String() != strings.ToLower(clientID) {
 		return nil, oauth.ErrNotFound
 	}
+	// The application with its client secret (read and unsealed); its
+	// tenant from the settings cache, which the provider only reads.
 	app, err := a.svc.Tenancy.ApplicationConfig(ctx, id.String())
 	if err != nil {
 		return nil, notFound(err)
 	}
-	t, err := a.svc.Tenancy.TenantConfig(ctx, app.TenantID)
+	t, err := a.svc.Tenancy.LoginTenantConfig(ctx, app.TenantID)
 	if err != nil {
 		return nil, notFound(err)
 	}
 	return &oauth.Client{App: app, Tenant: t}, nil
 }
 
-// Tenant implements oauth.Clients.
+// Tenant implements oauth.Clients, from the settings cache (discovery is
+// served from memory).
 func (a *oauthAdapter) Tenant(ctx context.Context, tenantID string) (*model.TenantConfig, error) {
 	if tenantID == "" {
-		app, err := a.svc.Tenancy.ApplicationConfig(ctx, adminApplicationID)
+		app, err := a.svc.Tenancy.LoginApplicationConfig(ctx, adminApplicationID)
 		if err != nil {
 			return nil, notFound(err)
 		}
 		tenantID = app.TenantID
 	}
-	t, err := a.svc.Tenancy.TenantConfig(ctx, tenantID)
+	t, err := a.svc.Tenancy.LoginTenantConfig(ctx, tenantID)
 	return t, notFound(err)
 }
 
