@@ -2,7 +2,10 @@
 // authenticator app. generateTwoFactorSecret, enableTwoFactor (recovery
 // codes), login answering 242 with twoFactorId and methods, twoFactorLogin
 // completing it like a password login, a replayed code refused (421), a
-// recovery code, disableTwoFactor.
+// recovery code, disableTwoFactor. The step-up: startTwoFactorLogin, the
+// trust token of twoFactorLogin, checkChangePasswordUsingLoginId /
+// UsingJWT answering [TrustTokenRequired], changePasswordUsingJWT and
+// changePasswordByIdentity with the trust token.
 import assert from 'node:assert/strict';
 import { createHmac, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
@@ -42,13 +45,18 @@ describe('two-factor: authenticator', () => {
     await latch?.stop();
   });
 
-  test('enable, 242, twoFactorLogin, replay 421, recovery code, disable', async () => {
-    const loginId = `compat-mfa-${randomUUID().slice(0, 8)}@example.com`;
-    const user = (await client.register(null, {
+  /** A verified user with a password, registered for the application. */
+  async function registerUser(loginId) {
+    return (await client.register(null, {
       user: { email: loginId, password: PASSWORD },
       registration: { applicationId: app.id },
       skipVerification: true,
     })).response.user;
+  }
+
+  test('enable, 242, twoFactorLogin, replay 421, recovery code, disable', async () => {
+    const loginId = `compat-mfa-${randomUUID().slice(0, 8)}@example.com`;
+    const user = await registerUser(loginId);
 
     const secret = (await client.generateTwoFactorSecret()).response;
     // 160 random bits (FusionAuth's own secrets have 120): longer than FusionAuth's 32 characters.
@@ -104,5 +112,39 @@ describe('two-factor: authenticator', () => {
     assert.equal(disabled.statusCode, 200);
     const plain = await anonymous.login({ loginId, password: PASSWORD, applicationId: app.id });
     assert.equal(plain.statusCode, 200);
+  });
+
+  test('step-up: start, trust token, change password', async () => {
+    const loginId = `compat-stepup-${randomUUID().slice(0, 8)}@example.com`;
+    const user = await registerUser(loginId);
+    const secret = (await client.generateTwoFactorSecret()).response;
+    assert.equal((await client.enableTwoFactor(user.id, { method: 'authenticator', secret: secret.secret, code: totp(secret.secret) })).statusCode, 200);
+
+    // Two-factor users need a trust token to change their password.
+    const check = await failure(client.checkChangePasswordUsingLoginId(loginId));
+    assert.equal(check.statusCode, 400);
+    assert.equal(check.exception.generalErrors[0].code, '[TrustTokenRequired]');
+    const refused = await failure(client.changePasswordByIdentity({ loginId, currentPassword: PASSWORD, password: 'compat password 2' }));
+    assert.equal(refused.exception.generalErrors[0].code, '[TrustTokenRequired]');
+
+    // The step-up: start (key), finish with the code it answered.
+    const started = await client.startTwoFactorLogin({ loginId, applicationId: app.id, trustChallenge: 'settings' });
+    assert.equal(started.statusCode, 200);
+    assert.match(started.response.code, /^[0-9]{6}$/);
+    assert.equal(started.response.methods[0].method, 'authenticator');
+    const done = await anonymous.twoFactorLogin({ twoFactorId: started.response.twoFactorId, code: started.response.code, applicationId: app.id });
+    assert.equal(done.statusCode, 200);
+    assert.equal(typeof done.response.trustToken, 'string');
+
+    const jwtCheck = await failure(anonymous.checkChangePasswordUsingJWT(done.response.token));
+    assert.equal(jwtCheck.exception.generalErrors[0].code, '[TrustTokenRequired]');
+    const changed = await anonymous.changePasswordUsingJWT(done.response.token, {
+      currentPassword: PASSWORD, password: 'compat password 2', trustToken: done.response.trustToken, trustChallenge: 'settings',
+    });
+    assert.equal(changed.statusCode, 200);
+    assert.equal(typeof changed.response.oneTimePassword, 'string');
+    const otp = await anonymous.login({ oneTimePassword: changed.response.oneTimePassword, applicationId: app.id });
+    assert.equal(otp.statusCode, 200);
+    assert.equal(decodeJwt(otp.response.token).sub, user.id);
   });
 });

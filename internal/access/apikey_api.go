@@ -243,9 +243,6 @@ func validateGivenKey(v string, errs *model.Errors) {
 	}
 }
 
-// applyInput writes the given fields of in onto k. With replace (PUT) absent
-// fields are cleared; otherwise (create, where k may be a copy's source) they
-// are kept. Fields fixed at creation are handled by the callers.
 // MaxKeyLifetime bounds how far ahead a key's expirationInstant may be.
 const MaxKeyLifetime = 100 * 365 * 24 * time.Hour
 
@@ -257,6 +254,9 @@ func checkExpiry(k *model.APIKey, now int64, errs *model.Errors) {
 	}
 }
 
+// applyInput writes the given fields of in onto k. With replace (PUT) absent
+// fields are cleared; otherwise (create, where k may be a copy's source) they
+// are kept. Fields fixed at creation are handled by the callers.
 func applyInput(k *model.APIKey, in *keyInput, replace bool, errs *model.Errors) {
 	if in.Name != nil || replace {
 		k.Name = ""

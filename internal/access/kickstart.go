@@ -121,6 +121,7 @@ func CheckKickstartKey(k *KickstartKey, first bool, nowMillis int64) []string {
 	}
 	a := k.apiKey()
 	applyInput(a, &keyInput{}, false, errs)
+	checkExpiry(a, nowMillis, errs)
 	if validatePermissions(a, errs) {
 		errs.Field("apiKey.permissions", "invalid", "permissions.endpoints names no method at all, which would give the key every endpoint; "+
 			"leave permissions out for a key with every endpoint, or list the methods.")

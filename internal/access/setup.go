@@ -92,6 +92,8 @@ func ValidateSetup(in SetupInput) error {
 		errs.Field("user.password", "tooLong", "The password must be at most 256 characters long.")
 	case strings.EqualFold(in.Password, email):
 		errs.Field("user.password", "equalsEmail", "The password must not be the email address.")
+	case password.Common(in.Password): // always, for the account that holds every right
+		errs.Field("user.password", "common", "The password is one of the most common leaked passwords; choose another.")
 	}
 	if utf8.RuneCountInString(in.FullName) > 255 {
 		errs.Field("user.fullName", "tooLong", "The name must be at most 255 characters long.")

@@ -88,7 +88,7 @@ func TestClientCredentialsRule(t *testing.T) {
 		node := e.node()
 		cc := node.Entities
 
-		tok, err := cc.ClientCredentials(ctx, clientID, secret, "target-entity:"+target+":read")
+		tok, err := cc.ClientCredentials(ctx, entities.ClientCredentialsRequest{ClientID: clientID, Secret: secret, Scope: "target-entity:" + target + ":read"})
 		if err != nil {
 			t.Fatalf("grant: %v", err)
 		}
@@ -108,7 +108,7 @@ func TestClientCredentialsRule(t *testing.T) {
 		}
 
 		// No permissions named: all it holds; several targets: aud is a list.
-		tok, err = cc.ClientCredentials(ctx, clientID, secret, "target-entity:"+target+" target-entity:"+strings.ToUpper(second)+":DELETE")
+		tok, err = cc.ClientCredentials(ctx, entities.ClientCredentialsRequest{ClientID: clientID, Secret: secret, Scope: "target-entity:" + target + " target-entity:" + strings.ToUpper(second) + ":DELETE"})
 		if err != nil {
 			t.Fatalf("two targets: %v", err)
 		}
@@ -122,7 +122,7 @@ func TestClientCredentialsRule(t *testing.T) {
 		if want := "target-entity:" + target + ":read,write target-entity:" + second + ":delete"; tok.Scope != want {
 			t.Errorf("scope %q, want %q", tok.Scope, want)
 		}
-		if tok, err := cc.ClientCredentials(ctx, clientID, secret, ""); err != nil || tok.Scope != "" {
+		if tok, err := cc.ClientCredentials(ctx, entities.ClientCredentialsRequest{ClientID: clientID, Secret: secret, Scope: ""}); err != nil || tok.Scope != "" {
 			t.Errorf("no scope: %v %+v", err, tok)
 		}
 
@@ -148,7 +148,7 @@ func TestClientCredentialsRule(t *testing.T) {
 			{"too many targets", clientID, secret, strings.Repeat("target-entity:"+rgNewID()+" ", 1) + enManyTargets(101), "invalid_scope"},
 			{"one bad of two", clientID, secret, "target-entity:" + target + ":read target-entity:" + second + ":read", "invalid_scope"},
 		} {
-			_, err := cc.ClientCredentials(ctx, c.id, c.secret, c.scope)
+			_, err := cc.ClientCredentials(ctx, entities.ClientCredentialsRequest{ClientID: c.id, Secret: c.secret, Scope: c.scope})
 			enGrantErr(t, c.name, err, c.code)
 		}
 
@@ -157,7 +157,7 @@ func TestClientCredentialsRule(t *testing.T) {
 		e.ok("type JWT", e.do("PATCH", "/api/entity/type/"+typeID, e.root, map[string]any{"entityType": map[string]any{
 			"jwtConfiguration": map[string]any{"enabled": true, "accessTokenKeyId": keyID, "timeToLiveInSeconds": 600}}}), "entityType")
 		node.SigningKeys.Refresh(ctx)
-		tok, err = cc.ClientCredentials(ctx, clientID, secret, "target-entity:"+target+":write")
+		tok, err = cc.ClientCredentials(ctx, entities.ClientCredentialsRequest{ClientID: clientID, Secret: secret, Scope: "target-entity:" + target + ":write"})
 		if err != nil {
 			t.Fatalf("with the type's key: %v", err)
 		}
@@ -168,39 +168,40 @@ func TestClientCredentialsRule(t *testing.T) {
 		}
 
 		// Introspection: active while valid and the client exists.
-		claims, ok, err := cc.IntrospectClientToken(ctx, tok.AccessToken)
-		if err != nil || !ok || claims["sub"] != client["id"] {
-			t.Errorf("introspect: %v %v %v", claims, ok, err)
+		raw, ok, err := cc.IntrospectClientToken(ctx, tok.AccessToken, "")
+		var claims map[string]any
+		if err != nil || !ok || json.Unmarshal(raw, &claims) != nil || claims["sub"] != client["id"] {
+			t.Errorf("introspect: %s %v %v", raw, ok, err)
 		}
 		for name, bad := range map[string]string{"garbage": "x.y.z", "tampered": enTamper(tok.AccessToken)} {
-			if _, ok, _ := cc.IntrospectClientToken(ctx, bad); ok {
+			if _, ok, _ := cc.IntrospectClientToken(ctx, bad, ""); ok {
 				t.Errorf("introspect %s: active", name)
 			}
 		}
 		e.s.Clock.Advance(601 * time.Second)
-		if _, ok, _ := cc.IntrospectClientToken(ctx, tok.AccessToken); ok {
+		if _, ok, _ := cc.IntrospectClientToken(ctx, tok.AccessToken, ""); ok {
 			t.Error("introspect: an expired token is active")
 		}
 
 		// A removed grant, a new secret, a deleted entity: refused at once
 		// on this node though the change went through the server.
 		taEmpty(t, "remove grant", e.do("DELETE", "/api/entity/"+second+"/grant?recipientEntityId="+client["id"].(string), e.root, nil), 200)
-		_, err = cc.ClientCredentials(ctx, clientID, secret, "target-entity:"+second)
+		_, err = cc.ClientCredentials(ctx, entities.ClientCredentialsRequest{ClientID: clientID, Secret: secret, Scope: "target-entity:" + second})
 		enGrantErr(t, "after the grant was removed", err, "invalid_scope")
-		tok, err = cc.ClientCredentials(ctx, clientID, secret, "target-entity:"+target)
+		tok, err = cc.ClientCredentials(ctx, entities.ClientCredentialsRequest{ClientID: clientID, Secret: secret, Scope: "target-entity:" + target})
 		if err != nil {
 			t.Fatalf("the other grant still works: %v", err)
 		}
 		e.ok("rotate", e.do("PATCH", "/api/entity/"+client["id"].(string), e.root, map[string]any{"entity": map[string]any{"clientSecret": "the new secret"}}), "entity")
-		_, err = cc.ClientCredentials(ctx, clientID, secret, "target-entity:"+target)
+		_, err = cc.ClientCredentials(ctx, entities.ClientCredentialsRequest{ClientID: clientID, Secret: secret, Scope: "target-entity:" + target})
 		enGrantErr(t, "old secret", err, "invalid_client")
-		if _, err := cc.ClientCredentials(ctx, clientID, "the new secret", "target-entity:"+target); err != nil {
+		if _, err := cc.ClientCredentials(ctx, entities.ClientCredentialsRequest{ClientID: clientID, Secret: "the new secret", Scope: "target-entity:" + target}); err != nil {
 			t.Errorf("new secret: %v", err)
 		}
 		taEmpty(t, "delete client", e.do("DELETE", "/api/entity/"+client["id"].(string), e.root, nil), 200)
-		_, err = cc.ClientCredentials(ctx, clientID, "the new secret", "target-entity:"+target)
+		_, err = cc.ClientCredentials(ctx, entities.ClientCredentialsRequest{ClientID: clientID, Secret: "the new secret", Scope: "target-entity:" + target})
 		enGrantErr(t, "deleted client", err, "invalid_client")
-		if _, ok, _ := cc.IntrospectClientToken(ctx, tok.AccessToken); ok {
+		if _, ok, _ := cc.IntrospectClientToken(ctx, tok.AccessToken, ""); ok {
 			t.Error("introspect: a deleted client's token is active")
 		}
 	})

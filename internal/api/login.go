@@ -196,8 +196,15 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	subject := ""
 	if req.Global {
 		if tok := bearerToken(r); tok != "" {
-			if j, err := s.tokens.ValidateJWT(r.Context(), tok); err == nil {
+			j, err := s.tokens.ValidateJWT(r.Context(), tok)
+			switch {
+			case err == nil:
 				subject = j.Subject
+			case !errors.Is(err, model.ErrUnauthorized):
+				// Unchecked is not invalid: answering 200 would tell the
+				// user every session ended while none did.
+				httpx.WriteError(w, r, s.log, err)
+				return
 			}
 		}
 	}

@@ -119,6 +119,8 @@ func TestPrometheusMetrics(t *testing.T) {
 			`go_sql_max_open_connections{db_name="latch"}`,
 			`latch_api_key_cache_keys`,
 			`latch_config_cache_entries`,
+			`latch_password_hashes_running`,
+			`latch_password_hashes_queued`,
 			`process_resident_memory_bytes`,
 		} {
 			if _, ok := after[series]; !ok {

@@ -217,6 +217,7 @@ func (s *Server) table() []Route {
 		// Two-factor login needs a key exactly when /api/login does.
 		{Pattern: "GET /api/two-factor/secret", Access: Anonymous, Handler: s.twoFactorSecret},
 		{Pattern: "POST /api/two-factor/login", Access: Anonymous, Handler: s.twoFactorLogin},
+		{Pattern: "POST /api/two-factor/start", Access: Endpoint, Handler: s.startTwoFactor},
 		{Pattern: "POST /api/user/two-factor", Access: Anonymous, Handler: s.enableTwoFactor},
 		{Pattern: "POST /api/user/two-factor/{userId}", Access: Endpoint, Handler: s.enableTwoFactor},
 		{Pattern: "DELETE /api/user/two-factor", Access: Anonymous, Handler: s.disableTwoFactor},

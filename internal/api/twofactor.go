@@ -7,6 +7,7 @@ import (
 	"github.com/latchid/latch/internal/authentication"
 	"github.com/latchid/latch/internal/httpx"
 	"github.com/latchid/latch/internal/kit"
+	"github.com/latchid/latch/internal/model"
 )
 
 // Two-factor authentication: secrets, enabling and disabling methods, and the
@@ -32,26 +33,41 @@ func (s *Server) writeTwoFactorError(w http.ResponseWriter, r *http.Request, err
 }
 
 // jwtUser is the user of a request's valid access token: its id, a scope of
-// its tenant, and the actor of its changes.
-func (s *Server) jwtUser(r *http.Request) (string, kit.TenantScope, kit.Actor, bool) {
+// its tenant, and the actor of its changes. model.ErrUnauthorized when there
+// is no valid token; any other error (the database away) is no verdict on
+// the token and must not be answered as one.
+func (s *Server) jwtUser(r *http.Request) (string, kit.TenantScope, kit.Actor, error) {
 	tok := bearerToken(r)
 	if tok == "" {
-		return "", kit.TenantScope{}, kit.Actor{}, false
+		return "", kit.TenantScope{}, kit.Actor{}, model.ErrUnauthorized
 	}
 	j, err := s.tokens.ValidateJWT(r.Context(), tok)
-	if err != nil || j.Subject == "" || j.TenantID == "" {
-		return "", kit.TenantScope{}, kit.Actor{}, false
+	if err != nil {
+		return "", kit.TenantScope{}, kit.Actor{}, err
+	}
+	if j.Subject == "" || j.TenantID == "" {
+		return "", kit.TenantScope{}, kit.Actor{}, model.ErrUnauthorized
 	}
 	a := PrincipalFrom(r.Context()).Actor(r)
 	a.Type, a.ID, a.Name = kit.ActorUser, j.Subject, ""
-	return j.Subject, kit.TenantScope{Tenants: []string{j.TenantID}}, a, true
+	return j.Subject, kit.TenantScope{Tenants: []string{j.TenantID}}, a, nil
+}
+
+// refuseJWT answers a failed jwtUser: as a call without credentials for
+// want of a valid token, as a server error otherwise.
+func (s *Server) refuseJWT(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, model.ErrUnauthorized) {
+		s.refuseAnonymous(w, r)
+		return
+	}
+	httpx.WriteError(w, r, s.log, err)
 }
 
 // twoFactorSecret is GET /api/two-factor/secret, with a key or a JWT.
 func (s *Server) twoFactorSecret(w http.ResponseWriter, r *http.Request) {
 	if _, ok := keyScope(r, "/api/two-factor/secret"); !ok {
-		if _, _, _, ok := s.jwtUser(r); !ok {
-			s.refuseAnonymous(w, r)
+		if _, _, _, err := s.jwtUser(r); err != nil {
+			s.refuseJWT(w, r, err)
 			return
 		}
 	}
@@ -64,11 +80,11 @@ func (s *Server) twoFactorTarget(w http.ResponseWriter, r *http.Request) (string
 	if id := r.PathValue("userId"); id != "" {
 		return id, scopeOf(r), PrincipalFrom(r.Context()).Actor(r), true
 	}
-	id, scope, actor, ok := s.jwtUser(r)
-	if !ok {
-		s.refuseAnonymous(w, r)
+	id, scope, actor, err := s.jwtUser(r)
+	if err != nil {
+		s.refuseJWT(w, r, err)
 	}
-	return id, scope, actor, ok
+	return id, scope, actor, err == nil
 }
 
 // enableTwoFactor is POST /api/user/two-factor/{userId} (key) and POST
@@ -132,4 +148,19 @@ func (s *Server) twoFactorLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeLoginResult(w, r, res)
+}
+
+// startTwoFactor is POST /api/two-factor/start (a key call): a step-up.
+func (s *Server) startTwoFactor(w http.ResponseWriter, r *http.Request) {
+	var req authentication.TwoFactorStartRequest
+	if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	res, err := s.authentication.StartTwoFactor(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), req)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, res)
 }

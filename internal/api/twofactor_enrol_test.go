@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchid/latch/internal/password"
 	"github.com/latchid/latch/internal/testutil"
 )
 
@@ -15,7 +16,8 @@ import (
 // least 160 bits; generated ones carry 160 bits of randomness.
 func TestTwoFactorEnrolmentNeedsRecentAuthentication(t *testing.T) {
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
-		e := lgStart(t, b)
+		hold := newHashHold()
+		e := lgStart(t, b, testutil.WithHashObserver(hold.observe))
 		app := e.app("Enrol", lgAppOpts{})
 		email := lgEmail("enrol")
 		uid := e.user(email, lgPassword, nil)
@@ -76,7 +78,13 @@ func TestTwoFactorEnrolmentNeedsRecentAuthentication(t *testing.T) {
 				t.Errorf("%s: %d %s, want %d", c.name, r.Status, r.Body, c.status)
 			}
 		}
+		hold.take()
 		e.want("second method with the current password", enable(map[string]any{"secret": second, "code": secondCode(), "currentPassword": lgPassword}), 200)
+		// The current password is checked in the hash pool (bounded, fair,
+		// at the tenant's cost), never beside it.
+		if jobs := hold.take(); len(jobs) != 1 || jobs[0].Op != password.JobCheck {
+			t.Errorf("current password check: hash pool saw %+v, want one check", jobs)
+		}
 
 		// A third with a current code of an existing method.
 		e.clock.Advance(30 * time.Second)
@@ -89,5 +97,38 @@ func TestTwoFactorEnrolmentNeedsRecentAuthentication(t *testing.T) {
 		fourth, _ := e.tfSecret(e.root)
 		e.want("key adds a method", e.do("POST", "/api/user/two-factor/"+uid, e.root, map[string]any{"method": "authenticator", "secret": fourth,
 			"code": tfCode([]byte(fourth), e.clock.Now())}), 200)
+	})
+}
+
+// An authenticator secret given through the user API (create, update,
+// PATCH, import) holds at least 160 bits too: the enrolment API's rule has
+// no way around it.
+func TestTwoFactorSecretMinimumThroughUserAPI(t *testing.T) {
+	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
+		e := lgStart(t, b)
+		methods := func(secret string) map[string]any {
+			return map[string]any{"methods": []any{map[string]any{"method": "authenticator", "secret": secret}}}
+		}
+		short, long := "c2VjcmV0", strings.Repeat("k", 20)
+		uid := e.user(lgEmail("tfapi"), lgPassword, nil)
+		cases := []struct {
+			name   string
+			method string
+			path   string
+			body   map[string]any
+			field  string
+		}{
+			{"create", "POST", "/api/user", map[string]any{"user": map[string]any{"email": lgEmail("short"), "password": lgPassword, "twoFactor": methods(short)}}, "user.twoFactor.methods[0].secret"},
+			{"update", "PUT", "/api/user/" + uid, map[string]any{"user": map[string]any{"email": lgEmail("tfapi"), "twoFactor": methods(short)}}, "user.twoFactor.methods[0].secret"},
+			{"patch", "PATCH", "/api/user/" + uid, map[string]any{"user": map[string]any{"twoFactor": methods("base32:MFRGGZDFMZTWQ2LK")}}, "user.twoFactor.methods[0].secret"},
+			{"import", "POST", "/api/user/import", map[string]any{"users": []any{map[string]any{"email": lgEmail("imp"), "twoFactor": methods(short)}}}, "twoFactor.methods[0].secret"},
+		}
+		for _, c := range cases {
+			r := e.do(c.method, c.path, e.root, c.body)
+			if r.Status != 400 || !strings.Contains(string(r.Body), c.field) || !strings.Contains(string(r.Body), "tooShort") {
+				t.Errorf("%s with a 64-bit secret: %d %s", c.name, r.Status, r.Body)
+			}
+		}
+		e.want("create with 160 bits", e.do("POST", "/api/user", e.root, map[string]any{"user": map[string]any{"email": lgEmail("long"), "password": lgPassword, "twoFactor": methods(long)}}), 200)
 	})
 }

@@ -241,6 +241,8 @@ func TestImportUsersDuplicates(t *testing.T) {
 		tenant := e.defaultTenant()
 		other := e.createTenant("Other")["id"].(string)
 		existing := e.user("taken@example.com", tenant)
+		e.mustImport("a user with a username", map[string]any{"users": []any{
+			map[string]any{"username": "StoredName@example.com", "tenantId": tenant}}}, "")
 		before := e.userCount()
 		pw := func(u map[string]any) map[string]any {
 			u["encryptionScheme"], u["salt"], u["factor"], u["password"] = uiVectors[3].scheme, uiVectors[3].salt, uiVectors[3].factor, uiVectors[3].hash
@@ -267,6 +269,26 @@ func TestImportUsersDuplicates(t *testing.T) {
 				pw(map[string]any{"email": "fine@example.com", "tenantId": tenant}),
 				pw(map[string]any{"email": "TAKEN@example.com", "tenantId": tenant}),
 			}, []string{"[duplicate]users[1].email"}},
+			{"username that is another batch user's email", []any{
+				pw(map[string]any{"email": "Carol@example.com", "tenantId": tenant}),
+				map[string]any{"username": "carol@example.com", "tenantId": tenant},
+			}, []string{"[duplicate]users[1].username"}},
+			{"email that is another batch user's username", []any{
+				map[string]any{"username": "dave@example.com", "tenantId": tenant},
+				pw(map[string]any{"email": "Dave@example.com", "tenantId": tenant}),
+			}, []string{"[duplicate]users[1].email"}},
+			{"username that is a stored user's email", []any{
+				map[string]any{"username": "Taken@example.com", "tenantId": tenant},
+			}, []string{"[duplicate]users[0].username"}},
+			{"email that is a stored user's username", []any{
+				pw(map[string]any{"email": "storedname@example.com", "tenantId": tenant}),
+			}, []string{"[duplicate]users[0].email"}},
+			{"look-alike of a batch username in other letters", []any{
+				map[string]any{"username": "mallory", "tenantId": tenant}, map[string]any{"username": "m\u0430llory", "tenantId": tenant},
+			}, []string{"[duplicate]users[1].username"}},
+			{"look-alike of a stored email in other letters", []any{
+				map[string]any{"username": "t\u0430ken@example.com", "tenantId": tenant},
+			}, []string{"[duplicate]users[0].username"}},
 			{"id of a stored user", []any{
 				map[string]any{"id": existing, "email": "new@example.com", "tenantId": tenant},
 			}, []string{"[duplicate]users[0].id"}},
@@ -298,7 +320,7 @@ func TestImportUsersDuplicates(t *testing.T) {
 		if e.userCount() != before+3 {
 			t.Errorf("%d users after the import, want %d", e.userCount(), before+3)
 		}
-		if len(e.importAudits()) != 1 {
+		if len(e.importAudits()) != 2 {
 			t.Errorf("failed imports were audited: %d entries", len(e.importAudits()))
 		}
 	})

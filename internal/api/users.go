@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"github.com/latchid/latch/internal/identity"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/store"
 )
 
 // /api/user: FusionAuth's user API, its search, bulk delete, and the forgot
@@ -227,7 +229,9 @@ func keyScope(r *http.Request, family string) (kit.TenantScope, bool) {
 
 // changePassword is FusionAuth's change password: with a changePasswordId
 // (in the path or the body) anyone holding the id may use it once; with a
-// loginId and the current password it is an API key call.
+// loginId and the current password it is an API key call; with an access
+// token (Authorization: Bearer) and the current password it is the token's
+// user's own. A user with a second factor also needs a trust token.
 func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 	var req identity.ChangePasswordRequest
 	if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
@@ -258,8 +262,24 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		httpx.WriteStatus(w, http.StatusOK)
+	case bearerToken(r) != "":
+		id, _, actor, err := s.jwtUser(r)
+		if err != nil {
+			s.refuseJWT(w, r, err)
+			return
+		}
+		res, err := s.identity.ChangePasswordByJWT(r.Context(), actor, id, req)
+		if errors.Is(err, model.ErrUnauthorized) {
+			s.refuseJWT(w, r, err)
+			return
+		}
+		if err != nil {
+			httpx.WriteError(w, r, s.log, err)
+			return
+		}
+		httpx.WriteJSON(w, http.StatusOK, res)
 	default:
-		httpx.WriteError(w, r, s.log, model.GeneralError("invalid", "Send a changePasswordId, or a loginId with the currentPassword."))
+		httpx.WriteError(w, r, s.log, model.GeneralError("invalid", "Send a changePasswordId, a loginId with the currentPassword, or an access token with the currentPassword."))
 	}
 }
 
@@ -274,33 +294,44 @@ func (s *Server) refuseAnonymous(w http.ResponseWriter, r *http.Request) {
 }
 
 // checkChangePassword is FusionAuth's GET /api/user/change-password[/{id}]:
-// 200 when the change may proceed without a trust token (Latch has no
-// two-factor step-up yet), 404 for an unknown, used or expired id. The loginId
-// form is an API key call.
+// 200 when the change may proceed without a trust token, 400
+// [TrustTokenRequired] when the user has a second factor, 404 for an unknown,
+// used or expired id. The loginId form is an API key call; with neither, the
+// access token's user is asked about.
 func (s *Server) checkChangePassword(w http.ResponseWriter, r *http.Request) {
 	code := r.PathValue("changePasswordId")
 	if code == "" {
 		code = r.URL.Query().Get("changePasswordId")
 	}
-	if code != "" {
-		if err := s.identity.CheckChangePasswordID(r.Context(), code); err != nil {
-			httpx.WriteError(w, r, s.log, err)
+	loginID := r.URL.Query().Get("loginId")
+	var err error
+	switch {
+	case code != "":
+		err = s.identity.CheckChangePasswordID(r.Context(), code)
+	case loginID != "":
+		scope, ok := keyScope(r, "/api/user/change-password")
+		if !ok {
+			s.refuseAnonymous(w, r)
 			return
 		}
-		httpx.WriteStatus(w, http.StatusOK)
-		return
+		var row *store.UserRow
+		if row, _, err = s.identity.RequestUser(r.Context(), scope, "", "", loginID); err == nil {
+			err = identity.CheckTrust(row)
+		}
+	case bearerToken(r) != "":
+		id, _, _, jerr := s.jwtUser(r)
+		if jerr == nil {
+			jerr = s.identity.CheckTrustOf(r.Context(), id)
+		}
+		if errors.Is(jerr, model.ErrUnauthorized) || jerr != nil && id == "" {
+			s.refuseJWT(w, r, jerr) // no valid token, or its user is gone
+			return
+		}
+		err = jerr
+	default:
+		err = model.GeneralError("invalidGET", "Send a changePasswordId, a loginId or an access token.")
 	}
-	loginID := r.URL.Query().Get("loginId")
-	if loginID == "" {
-		httpx.WriteError(w, r, s.log, model.GeneralError("invalidGET", "Send a changePasswordId or a loginId."))
-		return
-	}
-	scope, ok := keyScope(r, "/api/user/change-password")
-	if !ok {
-		s.refuseAnonymous(w, r)
-		return
-	}
-	if _, err := s.identity.UserBy(r.Context(), scope, identity.LookupLoginID, loginID); err != nil {
+	if err != nil {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}

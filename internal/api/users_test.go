@@ -164,7 +164,7 @@ func TestUserPatchForms(t *testing.T) {
 		e := usStart(t, b)
 		u := e.create(map[string]any{"email": "patch@example.com", "password": "password123", "firstName": "Pat",
 			"preferredLanguages": []any{"en"}, "data": map[string]any{"a": 1, "b": map[string]any{"c": 2}},
-			"twoFactor": map[string]any{"methods": []any{map[string]any{"method": "authenticator", "secret": "c2VjcmV0"}}}})
+			"twoFactor": map[string]any{"methods": []any{map[string]any{"method": "authenticator", "secret": "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"}}}})
 		id := u["id"].(string)
 		path := "/api/user/" + id
 
@@ -302,6 +302,19 @@ func TestUserPasswordPolicy(t *testing.T) {
 			"currentPassword": strings.Repeat("x", 72), "password": strings.Repeat("y", 72)}, "X-FusionAuth-TenantId", bcrypt); r.Status != 200 {
 			t.Errorf("bcrypt password change: %d %s", r.Status, r.Body)
 		}
+
+		// The common-password blocklist is off by default (FusionAuth takes
+		// any password that fits the rules) and refuses them once on.
+		if r := create(e.createTenant("Open", nil), "Password123"); r.Status != 200 {
+			t.Errorf("a common password with the blocklist off: %d %s", r.Status, r.Body)
+		}
+		blocked := e.createTenant("Blocked", map[string]any{"passwordValidationRules": map[string]any{"rejectCommonPasswords": true}})
+		for _, pw := range []string{"password123", "Password123", "iloveyou", "QWERTYUIOP"} {
+			wantErrors(t, "blocklist "+pw, create(blocked, pw), "[common]user.password")
+		}
+		e.user("an uncommon password with the blocklist on", create(blocked, "violet staircase 42"))
+		wantErrors(t, "change to a common password", e.do("POST", "/api/user/change-password", e.root, map[string]any{"loginId": "p@example.com",
+			"currentPassword": "violet staircase 42", "password": "letmein1"}, "X-FusionAuth-TenantId", blocked), "[common]password")
 	})
 }
 

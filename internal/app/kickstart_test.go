@@ -523,6 +523,8 @@ func TestKickstartBadFilesWriteNothing(t *testing.T) {
 				[]string{"unknown variable #{nope}"}},
 			{"missing include", map[string]string{"kickstart.json": `{"apiKeys": [` + key + `], "requests": [{"method": "POST", "url": "/api/tenant", "body": "&{json/tenant.json}"}]}`},
 				[]string{"&{json/tenant.json}", "does not exist"}},
+			{"key expiring beyond 100 years", map[string]string{"kickstart.json": `{"apiKeys": [` + key + `, {"key": "another-key-0123456789", "expirationInstant": 9000000000000000}]}`},
+				[]string{"apiKeys[1]", "at most 100 years"}},
 			{"GET request", map[string]string{"kickstart.json": `{"apiKeys": [` + key + `], "requests": [{"method": "GET", "url": "/api/tenant"}]}`},
 				[]string{"the method GET is not allowed"}},
 			// Found only against the database, inside the transaction that

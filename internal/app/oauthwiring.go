@@ -9,11 +9,13 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/google/uuid"
 
 	"github.com/latchid/latch/internal/authentication"
 	"github.com/latchid/latch/internal/config"
+	"github.com/latchid/latch/internal/entities"
 	"github.com/latchid/latch/internal/httpx"
 	"github.com/latchid/latch/internal/identity"
 	"github.com/latchid/latch/internal/keys"
@@ -41,14 +43,23 @@ const adminApplicationID = "3c219e58-ed0e-4b18-ad48-f4f92793ae32"
 func newOAuthProvider(svc *services.Set, cfg *config.Config, log *slog.Logger, pages *ui.UI, publicURL string) *oauth.Provider {
 	a := &oauthAdapter{svc: svc}
 	return oauth.New(oauth.Deps{
-		Clients: a, Authenticator: a, Registerer: a, Tokens: a, Users: a, State: a, Pages: pages,
+		Clients: a, Authenticator: a, Registerer: a, Tokens: a, Users: a, State: a, Entities: entityClients{svc.Entities}, Pages: pages,
 		Clock: svc.Clock(), Log: log, PublicURL: publicURL, SecureCookies: cfg.SecureCookies(), CORS: svc.System.CORS,
 		ParseDPoPProof: parseDPoPProof,
 		ClientIP:       func(r *http.Request) string { return httpx.ClientIP(r, cfg.TrustedProxies).String() },
 	})
 }
 
-type oauthAdapter struct{ svc *services.Set }
+type oauthAdapter struct {
+	svc *services.Set
+	// algs caches SigningAlgorithms for one set of signing keys.
+	algs atomic.Pointer[signingAlgs]
+}
+
+type signingAlgs struct {
+	set  *keys.Set
+	algs []string
+}
 
 func notFound(err error) error {
 	if errors.Is(err, model.ErrNotFound) || errors.Is(err, store.ErrNoRows) {
@@ -63,12 +74,13 @@ func (a *oauthAdapter) Client(ctx context.Context, clientID string) (*oauth.Clie
 	if err != nil || id.String() != strings.ToLower(clientID) {
 		return nil, oauth.ErrNotFound
 	}
-	// The application with its client secret (read and unsealed); its
-	// tenant from the settings cache, which the provider only reads.
+	// The application with its client secret (read and unsealed).
 	app, err := a.svc.Tenancy.ApplicationConfig(ctx, id.String())
 	if err != nil {
 		return nil, notFound(err)
 	}
+	// The tenant from the settings cache: the provider needs none of its
+	// secrets (SMTP password, captcha key).
 	t, err := a.svc.Tenancy.LoginTenantConfig(ctx, app.TenantID)
 	if err != nil {
 		return nil, notFound(err)
@@ -76,8 +88,9 @@ func (a *oauthAdapter) Client(ctx context.Context, clientID string) (*oauth.Clie
 	return &oauth.Client{App: app, Tenant: t}, nil
 }
 
-// Tenant implements oauth.Clients, from the settings cache (discovery is
-// served from memory).
+// Tenant implements oauth.Clients from the settings cache: discovery needs
+// no secret, and reading the rows per request made it a database-bound
+// endpoint.
 func (a *oauthAdapter) Tenant(ctx context.Context, tenantID string) (*model.TenantConfig, error) {
 	if tenantID == "" {
 		app, err := a.svc.Tenancy.LoginApplicationConfig(ctx, adminApplicationID)
@@ -164,6 +177,7 @@ func outcome(res *authentication.LoginResult, err error) (*oauth.LoginOutcome, e
 		out.Status, out.TwoFactorID = oauth.LoginTwoFactor, res.Response.TwoFactorID
 	case authentication.PasswordChangeRequired:
 		out.Status, out.ChangePasswordID, out.Reason = oauth.LoginChangePassword, res.Response.ChangePasswordID, res.Response.ChangePasswordReason
+		out.TrustToken = res.Response.TrustToken
 	case authentication.LoginPrevented:
 		out.Status = oauth.LoginLocked
 		if res.Response != nil && len(res.Response.Actions) > 0 {
@@ -198,13 +212,16 @@ func (a *oauthAdapter) CompleteTwoFactor(ctx context.Context, c *oauth.Client, t
 
 // ChangePassword implements oauth.Authenticator: the change-password id of
 // a 203, then a login with the one-time password it answers.
-func (a *oauthAdapter) ChangePassword(ctx context.Context, c *oauth.Client, id, password string, by oauth.Signer) (*oauth.LoginOutcome, error) {
+func (a *oauthAdapter) ChangePassword(ctx context.Context, c *oauth.Client, id, trustToken, password string, by oauth.Signer) (*oauth.LoginOutcome, error) {
 	res, err := a.svc.Identity.ChangePasswordByID(ctx, kit.Actor{Type: kit.ActorSystem, Name: "hosted sign-in page", IP: by.IP}, id,
-		identity.ChangePasswordRequest{ApplicationID: c.App.ID, Password: password})
+		identity.ChangePasswordRequest{ApplicationID: c.App.ID, Password: password, TrustToken: trustToken})
 	var verrs *model.Errors
 	switch {
 	case errors.As(err, &verrs):
 		msg := "The new password does not meet the requirements."
+		if len(verrs.GeneralErrors) > 0 {
+			msg = verrs.GeneralErrors[0].Message
+		}
 		for _, items := range verrs.FieldErrors {
 			if len(items) > 0 {
 				msg = items[0].Message
@@ -338,14 +355,25 @@ func (a *oauthAdapter) SignIDToken(ctx context.Context, c *oauth.Client, claims 
 }
 
 // SigningAlgorithms implements oauth.TokenIssuer: the algorithms of the
-// published (asymmetric) keys, as the JWKS lists them.
+// published (asymmetric) keys, as the JWKS lists them, worked out once per
+// set of keys (discovery asks on every request).
 func (a *oauthAdapter) SigningAlgorithms() []string {
+	cur := a.svc.SigningKeys.Current()
+	if c := a.algs.Load(); c != nil && c.set == cur {
+		return c.algs
+	}
+	algs := jwksAlgorithms(cur.JWKS())
+	a.algs.Store(&signingAlgs{set: cur, algs: algs})
+	return algs
+}
+
+func jwksAlgorithms(jwks []byte) []string {
 	var set struct {
 		Keys []struct {
 			Alg string `json:"alg"`
 		} `json:"keys"`
 	}
-	_ = json.Unmarshal(a.svc.SigningKeys.Current().JWKS(), &set)
+	_ = json.Unmarshal(jwks, &set)
 	var out []string
 	for _, k := range set.Keys {
 		if k.Alg != "" && !slices.Contains(out, k.Alg) {
@@ -543,4 +571,24 @@ func (a *oauthAdapter) RefreshTokenStatus(ctx context.Context, refreshToken, cli
 	}
 	return &oauth.RefreshStatus{UserID: rt.UserID, TenantID: rt.TenantID, ApplicationID: rt.ApplicationID,
 		ExpiresInstant: rt.ExpiresInstant, InsertInstant: rt.InsertInstant}, nil
+}
+
+// entityClients implements oauth.EntityClients over Entity Management.
+type entityClients struct{ s *entities.Service }
+
+func (c entityClients) ClientCredentials(ctx context.Context, r oauth.EntityTokenRequest) (*oauth.EntityToken, error) {
+	t, err := c.s.ClientCredentials(ctx, entities.ClientCredentialsRequest{TenantID: r.TenantID, ClientID: r.ClientID,
+		Secret: r.Secret, Scope: r.Scope, Issuer: r.Issuer})
+	var ge *entities.GrantError
+	if errors.As(err, &ge) {
+		return nil, &oauth.EntityGrantError{Code: ge.Code, Reason: ge.Reason, Description: ge.Description}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &oauth.EntityToken{AccessToken: t.AccessToken, ExpiresIn: t.ExpiresIn, Scope: t.Scope}, nil
+}
+
+func (c entityClients) IntrospectEntityToken(ctx context.Context, token, tenantID string) ([]byte, bool, error) {
+	return c.s.IntrospectClientToken(ctx, token, tenantID)
 }

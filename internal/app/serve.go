@@ -189,6 +189,10 @@ func newMetrics(svc *services.Set) *metrics.Metrics {
 		func() float64 { return float64(svc.Configs.Size()) })
 	m.GaugeFunc("latch_login_records_pending", "Successful logins buffered, not yet written.",
 		func() float64 { return float64(svc.Logins.Pending()) })
+	m.GaugeFunc("latch_password_hashes_running", "Password hashes and checks running in the hash pool.",
+		func() float64 { running, _ := svc.Hasher.Stats(); return float64(running) })
+	m.GaugeFunc("latch_password_hashes_queued", "Password hashes and checks waiting for a worker of the hash pool.",
+		func() float64 { _, queued := svc.Hasher.Stats(); return float64(queued) })
 	return m
 }
 

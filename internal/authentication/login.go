@@ -112,6 +112,10 @@ type LoginResponse struct {
 	TwoFactorID            string                 `json:"twoFactorId,omitempty"`
 	Methods                []kit.Object           `json:"methods,omitempty"`
 	Actions                []LoginPreventedAction `json:"actions,omitempty"`
+	// TrustToken: a two-factor login's proof of the second factor, for a
+	// change of password (identity.CodeTrustToken).
+	TrustToken string         `json:"trustToken,omitempty"`
+	State      map[string]any `json:"state,omitempty"`
 }
 
 // LoginPreventedAction is FusionAuth's LoginPreventedResponse: why a login
@@ -486,9 +490,12 @@ func (s *Service) authenticated(ctx context.Context, lt *loginTarget, row *store
 	// (signing itself follows the commit: the claims need the roles, read
 	// in the transaction, and the write lock is not held for a signature).
 	var rehash string
-	if how.password != "" && lt.tenant.PasswordEncryptionConfiguration.ModifyEncryptionSchemeOnLogin {
+	if how.password != "" {
+		// The tenant's choice to move every password to its scheme, or a
+		// stored hash weaker than the tenant's: that one is always upgraded.
 		scheme, factor := identity.TenantHashing(lt.tenant, s.hasher.Limits())
-		if password.NeedsRehash(how.stored, scheme, factor) {
+		modify := lt.tenant.PasswordEncryptionConfiguration.ModifyEncryptionSchemeOnLogin
+		if modify && password.NeedsRehash(how.stored, scheme, factor) || password.Weaker(how.stored, scheme, factor) {
 			if h, err := s.hasher.Hash(ctx, row.TenantID, scheme, factor, how.password); err == nil {
 				rehash = h.Encode()
 			} else {
@@ -688,8 +695,10 @@ func (s *Service) loginWithOneTimePassword(ctx context.Context, lt *loginTarget,
 	if loginID == "" {
 		loginID = row.Username
 	}
+	// A change that spent a trust token passed the second factor minutes
+	// ago: its one-time password does not ask for it again.
 	return s.authenticated(ctx, lt, row, authenticatedLogin{authType: tokens.AuthTypeOneTimePassword, loginID: loginID, ip: ip,
-		noJWT: req.NoJWT, metaData: req.MetaData})
+		noJWT: req.NoJWT, metaData: req.MetaData, secondFactor: identity.OneTimePasswordPassedSecondFactor(c.Data)})
 }
 
 // LoginPing is FusionAuth's PUT /api/login: an application reports that a

@@ -25,6 +25,7 @@ import (
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/password"
+	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/store"
 	"github.com/latchid/latch/internal/tokens"
 )
@@ -69,9 +70,6 @@ const (
 	// neverExpires is the expiry of recovery codes: they last until used or
 	// replaced.
 	neverExpires int64 = 1 << 62
-	// secretBase32Prefix marks a sealed secret given only in base32 whose
-	// bytes are not text (FusionAuth's secret is text).
-	secretBase32Prefix = "base32:"
 )
 
 // ErrTwoFactorCodeInvalid is a wrong two-factor code: FusionAuth's 421 with
@@ -84,9 +82,8 @@ type TwoFactorSecret struct {
 	SecretBase32Encoded string `json:"secretBase32Encoded"`
 }
 
-// MinTwoFactorSecretBytes is the shortest authenticator key accepted:
-// 160 bits, RFC 4226's recommendation.
-const MinTwoFactorSecretBytes = 20
+// MinTwoFactorSecretBytes is the shortest authenticator key accepted.
+const MinTwoFactorSecretBytes = identity.MinTwoFactorSecretBytes
 
 // GenerateTwoFactorSecret makes a fresh authenticator secret: 21 random
 // bytes (168 bits) in base64 (28 characters; FusionAuth's are 20 with 120
@@ -236,13 +233,7 @@ func totpMatch(key []byte, code string, now int64, p totpParams) (int64, bool) {
 }
 
 // totpKey is the key of a sealed secret.
-func totpKey(secret string) []byte {
-	if rest, ok := strings.CutPrefix(secret, secretBase32Prefix); ok {
-		b, _ := base32.StdEncoding.DecodeString(rest)
-		return b
-	}
-	return []byte(secret)
-}
+func totpKey(secret string) []byte { return identity.TwoFactorKey(secret) }
 
 // decodeBase32Secret reads a base32 secret as authenticator apps show it
 // (any case, spaces, with or without padding).
@@ -479,10 +470,10 @@ func (s *Service) EnableTwoFactor(ctx context.Context, actor kit.Actor, scope ki
 			switch {
 			case !ok:
 				verrs.Field("secretBase32Encoded", "invalid", "[secretBase32Encoded] is not base32.")
-			case utf8.Valid(key) && !strings.HasPrefix(string(key), secretBase32Prefix):
+			case utf8.Valid(key) && !strings.HasPrefix(string(key), identity.SecretBase32Prefix):
 				secret = string(key)
 			default:
-				secret = secretBase32Prefix + base32.StdEncoding.EncodeToString(key)
+				secret = identity.SecretBase32Prefix + base32.StdEncoding.EncodeToString(key)
 			}
 		case len(secret) > 256:
 			verrs.Field("secret", "tooLong", "[secret] must be at most 256 characters.")
@@ -515,9 +506,14 @@ func (s *Service) EnableTwoFactor(ctx context.Context, actor kit.Actor, scope ki
 	selfService := actor.Type == kit.ActorUser
 	passwordOK := false
 	if selfService && req.CurrentPassword != "" {
-		if h, err := password.Decode(cur.PasswordHash); err == nil {
-			passwordOK, _ = password.Check(h, req.CurrentPassword)
+		// Through the hash pool at the tenant's cost, as a login: a
+		// direct check would let a token holder burn cores unthrottled.
+		h, derr := password.Decode(cur.PasswordHash)
+		ok, err := identity.CheckPasswordAs(ctx, s.hasher, tenant, cur.TenantID, h, derr == nil && s.hasher.Limits().Validate(h) == nil, req.CurrentPassword)
+		if err != nil {
+			return nil, err
 		}
+		passwordOK = ok
 	}
 	res := &TwoFactorResponse{}
 	err = s.changeTwoFactor(ctx, scope, userID, func(tx *store.Tx, row *store.UserRow, u *userTwoFactor, now int64) (bool, error) {
@@ -706,6 +702,12 @@ type twoFactorPending struct {
 	MetaData           map[string]any `json:"metaData"`
 	AuthenticationType string         `json:"authenticationType"`
 	Attempts           int            `json:"attempts"`
+	// Of a step-up begun with /api/two-factor/start: the challenge its
+	// trust token is bound to, the hash of the code it returned (which
+	// completes it as a second factor's code would), the caller's state.
+	TrustChallenge string         `json:"trustChallenge,omitempty"`
+	StartCodeHash  string         `json:"startCodeHash,omitempty"`
+	State          map[string]any `json:"state,omitempty"`
 }
 
 // TwoFactorLogin is FusionAuth's POST /api/two-factor/login: the second step
@@ -779,7 +781,9 @@ func (s *Service) TwoFactorLogin(ctx context.Context, caller LoginCaller, req Tw
 
 	code := strings.TrimSpace(req.Code)
 	verified, gone := false, false
+	trust := secrets.Token(32)
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
+		verified, gone = false, false // the transaction may run again
 		now := s.now()
 		c, err := tx.ConsumeOneTimeCode(ctx, idHash, []string{CodeTwoFactorLogin}, now)
 		if errors.Is(err, store.ErrNoRows) {
@@ -789,7 +793,10 @@ func (s *Service) TwoFactorLogin(ctx context.Context, caller LoginCaller, req Tw
 		if err != nil {
 			return err
 		}
-		if id, counter, ok := u.totpFor(code, "", now); ok {
+		if p.StartCodeHash != "" && len(code) <= maxTwoFactorCode &&
+			subtle.ConstantTimeCompare([]byte(identity.CodeHash(code)), []byte(p.StartCodeHash)) == 1 {
+			verified = true
+		} else if id, counter, ok := u.totpFor(code, "", now); ok {
 			if verified, err = claimTOTP(ctx, tx, row, id, counter, u.methodParams(id), now); err != nil {
 				return err
 			}
@@ -812,7 +819,7 @@ func (s *Service) TwoFactorLogin(ctx context.Context, caller LoginCaller, req Tw
 			}
 		}
 		if verified {
-			return nil
+			return s.issueTrust(ctx, tx, lt.tenant, row, trust, p.TrustChallenge)
 		}
 		// A wrong code: the twoFactorId stays for another try, up to a bound,
 		// counted on the row just consumed (not on the one read before: of
@@ -855,6 +862,10 @@ func (s *Service) TwoFactorLogin(ctx context.Context, caller LoginCaller, req Tw
 	}
 	authType := firstNonBlank(p.AuthenticationType, tokens.AuthTypePassword)
 	ip := firstNonBlank(req.IPAddress, req.EventInfo.IPAddress, p.IPAddress, caller.IP)
-	return s.authenticated(ctx, lt, row, authenticatedLogin{authType: authType, loginID: p.LoginID, ip: ip,
+	res, err := s.authenticated(ctx, lt, row, authenticatedLogin{authType: authType, loginID: p.LoginID, ip: ip,
 		noJWT: noJWT, metaData: metaData, secondFactor: true})
+	if err == nil && res.Response != nil && res.Outcome <= RegistrationNotVerified {
+		res.Response.TrustToken, res.Response.State = trust, p.State
+	}
+	return res, err
 }

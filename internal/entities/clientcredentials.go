@@ -141,10 +141,24 @@ func (s *Service) authenticateClient(ctx context.Context, rd *store.Tx, clientID
 	return e, typeData, nil
 }
 
-// ClientCredentials runs the grant for a client that sent clientID and
-// secret (HTTP Basic or the form; the caller reads them) and scope. Refusals
-// are *GrantError; other errors are the server's.
-func (s *Service) ClientCredentials(ctx context.Context, clientID, secret, scope string) (*ClientToken, error) {
+// ClientCredentialsRequest is a client_credentials token request: the
+// client's id and secret (HTTP Basic or the form; the caller reads them),
+// the scope, and optionally the tenant the client must belong to (an entity
+// of another tenant is an unknown client).
+type ClientCredentialsRequest struct {
+	TenantID string
+	ClientID string
+	Secret   string
+	Scope    string
+	// Issuer maps the tenant's issuer to the tokens' (the OAuth surface
+	// announces its own in discovery); nil: the tenant's as is.
+	Issuer func(tenantIssuer string) string
+}
+
+// ClientCredentials runs the grant. Refusals are *GrantError; other errors
+// are the server's.
+func (s *Service) ClientCredentials(ctx context.Context, req ClientCredentialsRequest) (*ClientToken, error) {
+	tenantID, clientID, secret, scope := req.TenantID, req.ClientID, req.Secret, req.Scope
 	targets, scopeErr := parseScope(scope)
 	sn := s.tenancy.Configs.Current() // before rd reads anything
 	var claims *ClientClaims
@@ -154,6 +168,9 @@ func (s *Service) ClientCredentials(ctx context.Context, clientID, secret, scope
 		client, typeData, err := s.authenticateClient(ctx, rd, clientID, secret)
 		if err != nil {
 			return err
+		}
+		if tenantID != "" && client.TenantID != tenantID {
+			return errInvalidClient
 		}
 		if scopeErr != nil { // only an authenticated client learns what is wrong with its scope
 			return scopeErr
@@ -165,6 +182,9 @@ func (s *Service) ClientCredentials(ctx context.Context, clientID, secret, scope
 		var issuer string
 		if signer, ttl, issuer, err = s.tokenSettings(ctx, rd, sn, client, typeData); err != nil {
 			return err
+		}
+		if req.Issuer != nil {
+			issuer = req.Issuer(issuer)
 		}
 		now := s.clock.Now().Unix()
 		claims = &ClientClaims{Exp: now + ttl, Iat: now, Iss: issuer, Sub: client.ID, Jti: uuid.NewString(),
@@ -277,33 +297,28 @@ func (s *Service) tokenSettings(ctx context.Context, rd *store.Tx, sn *tenancy.C
 }
 
 // IntrospectClientToken answers introspection of a client_credentials
-// token: its claims when it verifies, has not expired, and its subject is
-// an entity that still exists in the token's tenant; ok is false otherwise
-// (and for tokens that are not client_credentials tokens).
-func (s *Service) IntrospectClientToken(ctx context.Context, token string) (claims map[string]any, ok bool, err error) {
-	v, verr := s.signingKeys.Current().Verify(token)
-	if verr != nil {
+// token: its claims (the token's payload, a JSON object) when it verifies,
+// has not expired, and its subject is an entity that still exists in the
+// token's tenant (tenantID, when not empty); ok is false otherwise (and for
+// tokens that are not client_credentials tokens).
+func (s *Service) IntrospectClientToken(ctx context.Context, token, tenantID string) (claims json.RawMessage, ok bool, err error) {
+	vt, verr := s.verified.verify(s.signingKeys.Current(), token)
+	if verr != nil || !vt.client {
 		return nil, false, nil
 	}
-	var c ClientClaims
-	if json.Unmarshal(v.Payload, &c) != nil || c.Permissions == nil || c.Sub == "" {
+	c := &vt.claims
+	if s.clock.Now().Unix() >= c.Exp || (tenantID != "" && c.Tid != tenantID) {
 		return nil, false, nil
 	}
-	if s.clock.Now().Unix() >= c.Exp {
-		return nil, false, nil
-	}
-	e, lerr := s.store.Read().EntityByID(ctx, c.Sub)
+	tid, lerr := s.store.Read().EntityTenant(ctx, c.Sub)
 	if errors.Is(lerr, store.ErrNoRows) {
 		return nil, false, nil
 	}
 	if lerr != nil {
 		return nil, false, lerr
 	}
-	if e.TenantID != c.Tid {
+	if tid != c.Tid {
 		return nil, false, nil
 	}
-	if err := json.Unmarshal(v.Payload, &claims); err != nil {
-		return nil, false, nil
-	}
-	return claims, true, nil
+	return vt.payload, true, nil
 }

@@ -27,6 +27,7 @@ type Service struct {
 	tenancy     *tenancy.Service // tenants' token settings
 	tokens      *tokens.Service  // the tenant's signing key and token lifetime
 	signingKeys *signing.Cache   // entity types' signing keys; verification
+	verified    verifiedTokens   // introspected tokens whose signature verified
 }
 
 // New wires a Service.

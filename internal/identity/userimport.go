@@ -72,9 +72,8 @@ type importer struct {
 	verrs  *model.Errors
 	nerrs  int
 	users  []*importUser
-	emails map[string]int // tenant + "\x00" + lower-cased email → index
-	names  map[string]int // same for usernames
-	ids    map[string]int // user id → index
+	logins map[string]loginOwner // tenant + "\x00" + login key of an email or username → its user
+	ids    map[string]int        // user id → index
 	regIDs map[string]string
 	memIDs map[string]string
 	apps   map[string]bool // application ids named by registrations
@@ -100,7 +99,7 @@ const MaxImportUserBytes = 1 << 20
 // kit.ErrStreamJSON.
 func (s *Service) ImportUsersFrom(ctx context.Context, actor kit.Actor, scope kit.TenantScope, r io.Reader) (int, error) {
 	started := time.Now()
-	im := &importer{s: s, now: s.now(), scope: scope, verrs: &model.Errors{}, emails: map[string]int{}, names: map[string]int{},
+	im := &importer{s: s, now: s.now(), scope: scope, verrs: &model.Errors{}, logins: map[string]loginOwner{},
 		ids: map[string]int{}, regIDs: map[string]string{}, memIDs: map[string]string{}, apps: map[string]bool{}, groups: map[string]bool{}}
 	ids, err := s.store.Read().TenantIDs(ctx)
 	if err != nil {
@@ -166,16 +165,17 @@ func (s *Service) ImportUsersFrom(ctx context.Context, actor kit.Actor, scope ki
 		return 0, err
 	}
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
-		if validateDB {
-			if err := im.checkStored(ctx, tx); err != nil {
-				return err
-			}
+		// Without validateDbConstraints the unique indexes catch an id, email
+		// or username stored twice; no index sees a username that is another
+		// user's email, so that is checked always.
+		if err := im.checkStored(ctx, tx, !validateDB); err != nil {
+			return err
 		}
 		return im.write(ctx, tx, actor)
 	})
 	if errors.Is(err, errImportConflict) {
 		// The transaction is rolled back; find out which rows collided.
-		if verr := im.checkStored(ctx, s.store.Read()); verr != nil {
+		if verr := im.checkStored(ctx, s.store.Read(), false); verr != nil {
 			return 0, verr
 		}
 		return 0, model.GeneralError("DuplicateUsers", "A unique value of the import is already stored (it may have been written "+
@@ -332,8 +332,8 @@ func (im *importer) user(i int, raw any) error {
 		u.row.FirstName, u.row.LastName = p.firstName, p.lastName
 		u.row.PasswordChangeRequired = p.passwordChangeRequired
 		if tenantID != "" {
-			im.unique(i, path, "email", tenantID, p.email, im.emails)
-			im.unique(i, path, "username", tenantID, p.username, im.names)
+			im.unique(i, path, "email", tenantID, p.email)
+			im.unique(i, path, "username", tenantID, p.username)
 		}
 	}
 	u.row.TenantID = tenantID
@@ -384,18 +384,32 @@ func (im *importer) tenantOf(path string, given any) string {
 	return ""
 }
 
+// loginOwner is the batch's user of a login id, and which field it is.
+type loginOwner struct {
+	index int
+	field string
+}
+
 // unique records an email or username and reports an earlier user of the
-// batch with the same one in the same tenant.
-func (im *importer) unique(i int, path, name, tenantID, value string, seen map[string]int) {
+// batch with the same one in the same tenant, as email or as username: a
+// login id names one user.
+func (im *importer) unique(i int, path, name, tenantID, value string) {
 	if value == "" {
 		return
 	}
 	key := tenantID + "\x00" + store.LoginKey(value)
-	if j, dup := seen[key]; dup {
-		im.fieldError(path+"."+name, "duplicate", fmt.Sprintf("[%s.%s] is also the %s of users[%d].", path, name, name, j))
+	if o, dup := im.logins[key]; dup && o.index != i {
+		im.fieldError(path+"."+name, "duplicate", fmt.Sprintf("[%s.%s] is also the %s of users[%d].", path, name, o.field, o.index))
 		return
+	} else if dup {
+		return // the user's own email and username may be equal
 	}
-	seen[key] = i
+	im.logins[key] = loginOwner{i, name}
+	if like, ok := LookalikeKey(value); ok {
+		if o, dup := im.logins[tenantID+"\x00"+store.LoginKey(like)]; dup && o.index != i {
+			im.fieldError(path+"."+name, "duplicate", fmt.Sprintf("[%s.%s] looks like the %s of users[%d] in other letters.", path, name, o.field, o.index))
+		}
+	}
 }
 
 // password reads encryptionScheme, factor, salt and password.
@@ -827,8 +841,9 @@ func (im *importer) hashPlaintext(ctx context.Context) error {
 }
 
 // checkStored reports users, registrations and memberships whose id, email or
-// username is already stored.
-func (im *importer) checkStored(ctx context.Context, tx *store.Tx) error {
+// username is already stored; with crossedOnly, only emails stored as
+// usernames and usernames stored as emails.
+func (im *importer) checkStored(ctx context.Context, tx *store.Tx, crossedOnly bool) error {
 	verrs := &model.Errors{}
 	n := 0
 	add := func(field, kind, msg string) {
@@ -850,13 +865,15 @@ func (im *importer) checkStored(ctx context.Context, tx *store.Tx) error {
 			memIDs = append(memIDs, m.ID)
 		}
 	}
-	taken, err := tx.TakenUserIDs(ctx, userIDs)
-	if err != nil {
-		return err
-	}
-	for _, u := range im.users {
-		if taken[u.row.ID] {
-			add(fmt.Sprintf("users[%d].id", u.index), "duplicate", "A user with this id already exists.")
+	if !crossedOnly {
+		taken, err := tx.TakenUserIDs(ctx, userIDs)
+		if err != nil {
+			return err
+		}
+		for _, u := range im.users {
+			if taken[u.row.ID] {
+				add(fmt.Sprintf("users[%d].id", u.index), "duplicate", "A user with this id already exists.")
+			}
 		}
 	}
 	for tenant, users := range byTenant {
@@ -869,40 +886,64 @@ func (im *importer) checkStored(ctx context.Context, tx *store.Tx) error {
 				names = append(names, u.row.Username)
 			}
 		}
-		takenEmails, err := tx.TakenUserEmails(ctx, tenant, emails)
+		// Both lists against both columns: a login id names one user.
+		logins := append(slices.Clone(emails), names...)
+		for _, v := range slices.Clone(logins) {
+			if like, ok := LookalikeKey(v); ok {
+				logins = append(logins, like)
+			}
+		}
+		takenEmails, err := tx.TakenUserEmails(ctx, tenant, logins)
 		if err != nil {
 			return err
 		}
-		takenNames, err := tx.TakenUsernames(ctx, tenant, names)
+		takenNames, err := tx.TakenUsernames(ctx, tenant, logins)
 		if err != nil {
 			return err
 		}
+		taken := func(v string) bool { return takenEmails[store.LoginKey(v)] || takenNames[store.LoginKey(v)] }
 		for _, u := range users {
-			if u.row.Email != "" && takenEmails[store.LoginKey(u.row.Email)] {
-				add(fmt.Sprintf("users[%d].email", u.index), "duplicate", "A user with this email already exists in the tenant.")
-			}
-			if u.row.Username != "" && takenNames[store.LoginKey(u.row.Username)] {
-				add(fmt.Sprintf("users[%d].username", u.index), "duplicate", "A user with this username already exists in the tenant.")
+			for _, f := range []struct{ name, value, other string }{{"email", u.row.Email, "username"}, {"username", u.row.Username, "email address"}} {
+				if f.value == "" {
+					continue
+				}
+				key := store.LoginKey(f.value)
+				same, cross := takenEmails[key], takenNames[key]
+				if f.name == "username" {
+					same, cross = cross, same
+				}
+				like, isLike := LookalikeKey(f.value)
+				field := fmt.Sprintf("users[%d].%s", u.index, f.name)
+				switch {
+				case same && !crossedOnly:
+					add(field, "duplicate", fmt.Sprintf("A user with this %s already exists in the tenant.", f.name))
+				case cross:
+					add(field, "duplicate", "Another user of the tenant has this as their "+f.other+".")
+				case isLike && taken(like):
+					add(field, "duplicate", "Another user of the tenant has a login id that looks the same in other letters.")
+				}
 			}
 		}
 	}
-	takenRegs, err := tx.TakenRegistrationIDs(ctx, regIDs)
-	if err != nil {
-		return err
-	}
-	takenMems, err := tx.MemberIDsTaken(ctx, memIDs)
-	if err != nil {
-		return err
-	}
-	for _, u := range im.users {
-		for j, r := range u.regs {
-			if takenRegs[r.ID] {
-				add(fmt.Sprintf("users[%d].registrations[%d].id", u.index, j), "duplicate", "A registration with this id already exists.")
-			}
+	if !crossedOnly {
+		takenRegs, err := tx.TakenRegistrationIDs(ctx, regIDs)
+		if err != nil {
+			return err
 		}
-		for j, m := range u.members {
-			if takenMems[m.ID] {
-				add(fmt.Sprintf("users[%d].memberships[%d].id", u.index, j), "duplicate", "A group member with this id already exists.")
+		takenMems, err := tx.MemberIDsTaken(ctx, memIDs)
+		if err != nil {
+			return err
+		}
+		for _, u := range im.users {
+			for j, r := range u.regs {
+				if takenRegs[r.ID] {
+					add(fmt.Sprintf("users[%d].registrations[%d].id", u.index, j), "duplicate", "A registration with this id already exists.")
+				}
+			}
+			for j, m := range u.members {
+				if takenMems[m.ID] {
+					add(fmt.Sprintf("users[%d].memberships[%d].id", u.index, j), "duplicate", "A group member with this id already exists.")
+				}
 			}
 		}
 	}

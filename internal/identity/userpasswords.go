@@ -222,9 +222,13 @@ func (s *Service) ForgotPassword(ctx context.Context, actor kit.Actor, scope kit
 
 // CheckChangePasswordID reports (nil) whether a change-password id is valid
 // now, without using it; ErrNotFound otherwise.
+// A user with a second factor needs a trust token: ErrTrustTokenRequired.
 func (s *Service) CheckChangePasswordID(ctx context.Context, code string) error {
-	_, err := s.peekChangePasswordID(ctx, code)
-	return err
+	row, err := s.peekChangePasswordID(ctx, code)
+	if err != nil {
+		return err
+	}
+	return CheckTrust(row)
 }
 
 func (s *Service) peekChangePasswordID(ctx context.Context, code string) (*store.UserRow, error) {
@@ -312,6 +316,9 @@ func (s *Service) ChangePasswordByID(ctx context.Context, actor kit.Actor, code 
 	if err != nil {
 		return nil, err
 	}
+	if err := trustGiven(ctx, s.store.Read(), row, req, s.now()); err != nil {
+		return nil, err
+	}
 	hash, pol, err := s.newPasswordFor(ctx, row, req.Password, false)
 	if err != nil {
 		return nil, err
@@ -339,6 +346,10 @@ func (s *Service) ChangePasswordByID(ctx context.Context, actor kit.Actor, code 
 		if err != nil {
 			return err
 		}
+		trusted, err := spendTrust(ctx, tx, cur, req, now)
+		if err != nil {
+			return err
+		}
 		if err := s.rememberPassword(ctx, tx, pol, cur, now); err != nil {
 			return err
 		}
@@ -351,12 +362,10 @@ func (s *Service) ChangePasswordByID(ctx context.Context, actor kit.Actor, code 
 		if err := s.liftLockoutOnReset(ctx, tx, cfg, actor, cur, now); err != nil {
 			return err
 		}
-		if err := tx.DeleteUserCodes(ctx, cur.ID, append([]string{CodeOneTimePassword}, changePasswordKinds...)); err != nil {
+		if err := tx.DeleteUserCodes(ctx, cur.ID, changePasswordKinds); err != nil {
 			return err
 		}
-		ttl := int64(cfg.ExternalIdentifierConfiguration.OneTimePasswordTimeToLiveInSeconds) * 1000
-		if err := tx.InsertOneTimeCode(ctx, &store.OneTimeCode{Hash: CodeHash(otp), Kind: CodeOneTimePassword, UserID: cur.ID,
-			TenantID: cur.TenantID, Data: c.Data, ExpiresInstant: now + ttl, InsertInstant: now}); err != nil {
+		if err := insertOneTimePassword(ctx, tx, cfg, cur, otp, c.Data, trusted, now); err != nil {
 			return err
 		}
 		return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Changed the password of user " + kit.UserLabel(cur) + " with a change-password id",
@@ -371,14 +380,7 @@ func (s *Service) ChangePasswordByID(ctx context.Context, actor kit.Actor, code 
 // ChangePasswordByLoginID changes a user's password given its login id and
 // current password (FusionAuth's changePasswordByIdentity; an API key call).
 func (s *Service) ChangePasswordByLoginID(ctx context.Context, actor kit.Actor, scope kit.TenantScope, req ChangePasswordRequest) error {
-	verrs := &model.Errors{}
-	if req.Password == "" {
-		verrs.Field("password", "blank", "A new password is required.")
-	}
-	if req.CurrentPassword == "" {
-		verrs.Field("currentPassword", "blank", "The current password is required.")
-	}
-	if err := verrs.Err(); err != nil {
+	if err := ownChangeGiven(req); err != nil {
 		return err
 	}
 	rd := s.store.Read()
@@ -400,44 +402,95 @@ func (s *Service) ChangePasswordByLoginID(ctx context.Context, actor kit.Actor, 
 	if err != nil {
 		return err
 	}
+	_, err = s.changeOwnPassword(ctx, actor, row, req, false)
+	return err
+}
+
+// ChangePasswordByJWT is FusionAuth's changePasswordUsingJWT: the user of a
+// valid access token changes its own password. Latch asks for the current
+// password too, so that a stolen access token alone cannot take the account
+// over. The answer carries a one-time password, as the id form's does, for
+// signing in again once the password change has ended the user's sessions.
+func (s *Service) ChangePasswordByJWT(ctx context.Context, actor kit.Actor, userID string, req ChangePasswordRequest) (*ChangePasswordResult, error) {
+	if err := ownChangeGiven(req); err != nil {
+		return nil, err
+	}
+	row, err := s.store.Read().UserRowByID(ctx, userID)
+	if errors.Is(err, store.ErrNoRows) || (err == nil && !row.Active) {
+		return nil, model.ErrUnauthorized
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.throttle.Allow(ctx, throttle.ForActor(actor, row.TenantID)); err != nil {
+		return nil, err
+	}
+	return s.changeOwnPassword(ctx, actor, row, req, true)
+}
+
+// ownChangeGiven checks a change by the user itself names both passwords.
+func ownChangeGiven(req ChangePasswordRequest) error {
+	verrs := &model.Errors{}
+	if req.Password == "" {
+		verrs.Field("password", "blank", "A new password is required.")
+	}
+	if req.CurrentPassword == "" {
+		verrs.Field("currentPassword", "blank", "The current password is required.")
+	}
+	return verrs.Err()
+}
+
+// changeOwnPassword changes row's password given its current one (and a
+// trust token when the user has a second factor); withOTP adds a one-time
+// password to the answer.
+func (s *Service) changeOwnPassword(ctx context.Context, actor kit.Actor, row *store.UserRow, req ChangePasswordRequest, withOTP bool) (*ChangePasswordResult, error) {
+	rd := s.store.Read()
+	verrs := &model.Errors{}
 	cfg, err := s.tenancy.LoginTenantConfig(ctx, row.TenantID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// The current password is a login's password: wrong ones count toward
 	// the user's lockout, and while locked it is not checked at all, so
 	// that this is no password oracle beside the Login API. A right one
 	// clears nothing (the user may have a second factor).
 	if until, err := rd.LockedUntil(ctx, row.ID, s.now()); err != nil {
-		return err
+		return nil, err
 	} else if until != 0 {
-		return lockout.Error(until)
+		return nil, lockout.Error(until)
+	}
+	if err := trustGiven(ctx, rd, row, req, s.now()); err != nil {
+		return nil, err
 	}
 	pol, err := s.passwordPolicyOf(ctx, row.TenantID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	pol.check("password", req.Password, verrs)
 	if err := verrs.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	if ok, err := s.currentPasswordMatches(ctx, cfg, row, req.CurrentPassword); err != nil {
-		return err
+		return nil, err
 	} else if !ok {
 		until, err := s.lockout.CountFailure(ctx, cfg, row.ID)
 		switch {
 		case until != 0: // locked meanwhile
-			return lockout.Error(until)
+			return nil, lockout.Error(until)
 		case err != nil && !errors.Is(err, model.ErrNotFound):
-			return err
+			return nil, err
 		}
-		return model.FieldError("currentPassword", "invalid", "The current password is not correct.")
+		return nil, model.FieldError("currentPassword", "invalid", "The current password is not correct.")
 	}
 	hash, pol, err := s.newPasswordFor(ctx, row, req.Password, true)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return s.store.InTx(ctx, func(tx *store.Tx) error {
+	res := &ChangePasswordResult{}
+	if withOTP {
+		res.OneTimePassword = secrets.Token(32)
+	}
+	err = s.store.InTx(ctx, func(tx *store.Tx) error {
 		now := s.now()
 		cur, err := tx.UserRowByID(ctx, row.ID)
 		if errors.Is(err, store.ErrNoRows) {
@@ -456,6 +509,10 @@ func (s *Service) ChangePasswordByLoginID(ctx context.Context, actor kit.Actor, 
 			// above may no longer be current.
 			return model.FieldError("currentPassword", "invalid", "The password changed during this request; try again.")
 		}
+		trusted, err := spendTrust(ctx, tx, cur, req, now)
+		if err != nil {
+			return err
+		}
 		if err := s.rememberPassword(ctx, tx, pol, cur, now); err != nil {
 			return err
 		}
@@ -468,9 +525,33 @@ func (s *Service) ChangePasswordByLoginID(ctx context.Context, actor kit.Actor, 
 		if err := tx.DeleteUserCodes(ctx, cur.ID, changePasswordKinds); err != nil {
 			return err
 		}
+		if withOTP {
+			if err := insertOneTimePassword(ctx, tx, cfg, cur, res.OneTimePassword, "", trusted, now); err != nil {
+				return err
+			}
+		}
 		return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Changed the password of user " + kit.UserLabel(cur) + " with its current password",
 			TargetID: cur.ID})
 	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// insertOneTimePassword stores a change of password's one-time password
+// (FusionAuth's oneTimePassword, for the Login API), replacing any earlier.
+func insertOneTimePassword(ctx context.Context, tx *store.Tx, cfg *model.TenantConfig, row *store.UserRow, otp, base string, secondFactor bool, now int64) error {
+	if err := tx.DeleteUserCodes(ctx, row.ID, []string{CodeOneTimePassword}); err != nil {
+		return err
+	}
+	data, err := otpData(base, secondFactor)
+	if err != nil {
+		return err
+	}
+	ttl := int64(cfg.ExternalIdentifierConfiguration.OneTimePasswordTimeToLiveInSeconds) * 1000
+	return tx.InsertOneTimeCode(ctx, &store.OneTimeCode{Hash: CodeHash(otp), Kind: CodeOneTimePassword, UserID: row.ID,
+		TenantID: row.TenantID, Data: data, ExpiresInstant: now + ttl, InsertInstant: now})
 }
 
 // currentPasswordMatches checks pw against the user's stored hash (see CheckPasswordAs).

@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base32"
 	"errors"
 	"fmt"
 	"net/url"
@@ -12,6 +13,9 @@ import (
 	_ "time/tzdata" // user.timezone is checked against the IANA database, also where the OS has none
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/mtibben/confusables"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/latchid/latch/internal/audit"
 	"github.com/latchid/latch/internal/kit"
@@ -190,6 +194,24 @@ func normalizeUser(o kit.Object, prev map[string]string) (*preparedUser, *model.
 // twoFactorMethods are the methods FusionAuth's users may hold.
 var twoFactorMethods = []string{"authenticator", "email", "sms"}
 
+// MinTwoFactorSecretBytes is the shortest authenticator key accepted,
+// however it arrives: 160 bits, RFC 4226's recommendation.
+const MinTwoFactorSecretBytes = 20
+
+// SecretBase32Prefix marks a sealed secret given only in base32 whose bytes
+// are not text (FusionAuth's secret is text).
+const SecretBase32Prefix = "base32:"
+
+// TwoFactorKey is the TOTP key of a stored secret: its bytes as FusionAuth
+// uses them, or the decoded bytes of a base32-only secret.
+func TwoFactorKey(secret string) []byte {
+	if rest, ok := strings.CutPrefix(secret, SecretBase32Prefix); ok {
+		b, _ := base32.StdEncoding.DecodeString(rest)
+		return b
+	}
+	return []byte(secret)
+}
+
 // prepareTwoFactor gives every two-factor method an id (as FusionAuth does)
 // and cuts its secret out of the object. A method without a secret keeps the
 // one stored for its id.
@@ -236,7 +258,9 @@ func prepareTwoFactor(o kit.Object, prev map[string]string, verrs *model.Errors)
 		seen[id] = true
 		switch s := m["secret"].(type) {
 		case string:
-			if s != "" {
+			if s != "" && method == "authenticator" && len(TwoFactorKey(s)) < MinTwoFactorSecretBytes {
+				verrs.Field(field+".secret", "tooShort", fmt.Sprintf("[%s.secret] must hold at least %d bytes (160 bits).", field, MinTwoFactorSecretBytes))
+			} else if s != "" {
 				out[TwoFactorSecretKey(id)] = s
 			}
 		case nil:
@@ -520,6 +544,9 @@ func (p *passwordPolicy) check(field, pw string, verrs *model.Errors) {
 	if r.RequireNumber && !digit {
 		verrs.Field(field, "requireNumber", "The password must contain a number.")
 	}
+	if r.RejectCommonPasswords && password.Common(pw) {
+		verrs.Field(field, "common", "The password is one of the most common leaked passwords; choose another.")
+	}
 }
 
 // remembered is how many earlier passwords (besides the current one) the
@@ -717,45 +744,69 @@ func (s *Service) CreateUser(ctx context.Context, actor kit.Actor, scope kit.Ten
 
 func checkUserUnique(ctx context.Context, tx *store.Tx, tenantID, id, email, username string) error {
 	verrs := &model.Errors{}
-	if email != "" {
-		taken, err := tx.UserEmailTaken(ctx, tenantID, email, id)
-		if err != nil {
-			return err
-		}
-		if taken {
-			verrs.Field("user.email", "duplicate", "A user with this email already exists in the tenant.")
-		}
-	}
-	if username != "" {
-		taken, err := tx.UserUsernameTaken(ctx, tenantID, username, id)
-		if err != nil {
-			return err
-		}
-		if taken {
-			verrs.Field("user.username", "duplicate", "A user with this username already exists in the tenant.")
-		}
+	asEmail := func(v string) (bool, error) { return tx.UserEmailTaken(ctx, tenantID, v, id) }
+	asUsername := func(v string) (bool, error) { return tx.UserUsernameTaken(ctx, tenantID, v, id) }
+	type check struct {
+		value string
+		taken func(string) (bool, error)
+		msg   string
 	}
 	// A login id names one user: a username may not be another user's
-	// email, nor an email another user's username.
-	if username != "" && len(verrs.FieldErrors["user.username"]) == 0 {
-		taken, err := tx.UserEmailTaken(ctx, tenantID, username, id)
-		if err != nil {
-			return err
+	// email, nor an email another user's username, nor either a look-alike
+	// in other scripts of someone's (LookalikeKey). The first hit is told.
+	for _, f := range []struct {
+		field  string
+		checks []check
+	}{
+		{"user.email", []check{{email, asEmail, "A user with this email already exists in the tenant."},
+			{email, asUsername, "Another user of the tenant has this as their username."}}},
+		{"user.username", []check{{username, asUsername, "A user with this username already exists in the tenant."},
+			{username, asEmail, "Another user of the tenant has this as their email address."}}},
+	} {
+		if like, ok := LookalikeKey(f.checks[0].value); ok {
+			const msg = "Another user of the tenant has a login id that looks the same in other letters."
+			f.checks = append(f.checks, check{like, asEmail, msg}, check{like, asUsername, msg})
 		}
-		if taken {
-			verrs.Field("user.username", "duplicate", "Another user of the tenant has this as their email address.")
-		}
-	}
-	if email != "" && len(verrs.FieldErrors["user.email"]) == 0 {
-		taken, err := tx.UserUsernameTaken(ctx, tenantID, email, id)
-		if err != nil {
-			return err
-		}
-		if taken {
-			verrs.Field("user.email", "duplicate", "Another user of the tenant has this as their username.")
+		for _, c := range f.checks {
+			if c.value == "" {
+				break
+			}
+			taken, err := c.taken(c.value)
+			if err != nil {
+				return err
+			}
+			if taken {
+				verrs.Field(f.field, "duplicate", c.msg)
+				break
+			}
 		}
 	}
 	return verrs.Err()
+}
+
+// LookalikeKey is a login id with each non-ASCII character that is a
+// look-alike of an ASCII letter or digit (Unicode's confusables, UTS #39)
+// replaced by it: "раураl" in Cyrillic becomes "paypal". ok is false when
+// nothing was replaced. A new id whose look-alike names another user is
+// refused, so that no one can pose as an existing ASCII name; an ASCII id
+// is never changed (its own letters are its identity).
+func LookalikeKey(id string) (string, bool) {
+	id = norm.NFKC.String(id)
+	var b strings.Builder
+	changed := false
+	for _, r := range id {
+		if r < utf8.RuneSelf {
+			b.WriteRune(r)
+			continue
+		}
+		if sk := confusables.Skeleton(string(r)); len(sk) == 1 && sk[0] < utf8.RuneSelf && (unicode.IsLetter(rune(sk[0])) || unicode.IsDigit(rune(sk[0]))) {
+			b.WriteByte(sk[0])
+			changed = true
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String(), changed
 }
 
 // userWriteError turns a unique violation that slipped past the checks (a

@@ -37,6 +37,9 @@ type PasswordValidationRules struct {
 	RequireNumber             bool                      `json:"requireNumber"`
 	ValidateOnLogin           bool                      `json:"validateOnLogin"`
 	RememberPreviousPasswords RememberPreviousPasswords `json:"rememberPreviousPasswords"`
+	// RejectCommonPasswords (a Latch extension, off by default as FusionAuth
+	// has none) refuses the most common leaked passwords (password.Common).
+	RejectCommonPasswords bool `json:"rejectCommonPasswords"`
 }
 
 // RememberPreviousPasswords forbids reusing the last Count passwords.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -53,8 +54,30 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 		p.serverError(w, r, "discovery", err)
 		return
 	}
-	base := p.PublicURL
 	algs := p.Tokens.SigningAlgorithms()
+	// The document changes only with the tenant's settings (a new cached
+	// value) or the signing keys: rendered once for each.
+	d, _ := p.discoveryDocs.Load(tenantID)
+	doc, _ := d.(*discoveryDoc)
+	if doc == nil || doc.tenant != t || !slices.Equal(doc.algs, algs) {
+		doc = &discoveryDoc{tenant: t, algs: algs, body: p.discoveryBody(t, algs)}
+		p.discoveryDocs.Store(tenantID, doc)
+	}
+	h := w.Header()
+	h.Set("Cache-Control", "public, max-age=60")
+	h.Set("Content-Type", "application/json;charset=UTF-8")
+	_, _ = w.Write(doc.body)
+}
+
+// discoveryDoc is a rendered discovery document and what it was rendered from.
+type discoveryDoc struct {
+	tenant *model.TenantConfig
+	algs   []string
+	body   []byte
+}
+
+func (p *Provider) discoveryBody(t *model.TenantConfig, algs []string) []byte {
+	base := p.PublicURL
 	doc := map[string]any{
 		"issuer":                                         p.issuer(t),
 		"authorization_endpoint":                         base + "/oauth2/authorize",
@@ -67,7 +90,7 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 		"revocation_endpoint":                            base + "/oauth2/revoke",
 		"response_types_supported":                       []string{"code"},
 		"response_modes_supported":                       []string{"query", "fragment", "form_post"},
-		"grant_types_supported":                          []string{model.GrantAuthorizationCode, model.GrantRefreshToken, model.GrantPassword, model.GrantDeviceCode},
+		"grant_types_supported":                          p.grantTypes(),
 		"subject_types_supported":                        []string{"public"},
 		"id_token_signing_alg_values_supported":          algs,
 		"scopes_supported":                               supportedScopes,
@@ -86,14 +109,17 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 		"frontchannel_logout_supported":                  false,
 		"backchannel_logout_supported":                   false,
 	}
-	writeJSONCacheable(w, doc)
+	body, _ := json.Marshal(doc)
+	return body
 }
 
-func writeJSONCacheable(w http.ResponseWriter, v any) {
-	w.Header().Set("Cache-Control", "public, max-age=60")
-	body, _ := json.Marshal(v)
-	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-	_, _ = w.Write(body)
+// grantTypes are the grants /oauth2/token answers.
+func (p *Provider) grantTypes() []string {
+	gts := []string{model.GrantAuthorizationCode, model.GrantRefreshToken, model.GrantPassword, model.GrantDeviceCode}
+	if p.Entities != nil {
+		gts = append(gts, GrantClientCredentials)
+	}
+	return gts
 }
 
 // serverError logs an unexpected error and answers server_error (the

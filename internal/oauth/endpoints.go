@@ -144,6 +144,10 @@ func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, e)
 		return
 	}
+	if isEntityIntrospection(r) {
+		p.introspectEntityToken(w, r)
+		return
+	}
 	ca, status, e := p.authenticateClient(r)
 	if e != nil {
 		writeError(w, status, e)

@@ -97,8 +97,9 @@ func TestSignInFlows(t *testing.T) {
 			}
 		})
 
-		t.Run("two-factor-step", func(t *testing.T) {
-			id := e.user("mfa@example.com", nil, c1.id)
+		// enableTOTP gives a user an authenticator method and returns its
+		// secret, the clock moved past the enabling code.
+		enableTOTP := func(id string) string {
 			var sec struct {
 				Secret string `json:"secret"`
 			}
@@ -106,6 +107,12 @@ func TestSignInFlows(t *testing.T) {
 			e.want("enable", e.api("POST", "/api/user/two-factor/"+id, map[string]any{"method": "authenticator", "secret": sec.Secret,
 				"code": totp([]byte(sec.Secret), e.clock.Now())}), 200)
 			e.clock.Advance(time.Minute)
+			return sec.Secret
+		}
+
+		t.Run("two-factor-step", func(t *testing.T) {
+			id := e.user("mfa@example.com", nil, c1.id)
+			secret := enableTOTP(id)
 			br := e.browser()
 			v := oauth2.GenerateVerifier()
 			p := br.get(r1.conf.AuthCodeURL("st4te", oauth2.S256ChallengeOption(v), oauth2.SetAuthURLParam("nonce", "n0nce")))
@@ -117,7 +124,7 @@ func TestSignInFlows(t *testing.T) {
 			if wrong.status != 200 || !strings.Contains(wrong.body, `role="alert"`) || !strings.Contains(wrong.body, `name="code"`) {
 				t.Fatalf("wrong code: %d %s", wrong.status, wrong.body)
 			}
-			done := br.submit(wrong, "code", totp([]byte(sec.Secret), e.clock.Now()))
+			done := br.submit(wrong, "code", totp([]byte(secret), e.clock.Now()))
 			_, idt := e.exchange(r1, e.redirected(done, 303), v)
 			if idt.Subject != id {
 				t.Fatal("wrong subject")
@@ -137,6 +144,27 @@ func TestSignInFlows(t *testing.T) {
 			if !strings.Contains(mismatch.body, `role="alert"`) {
 				t.Fatalf("mismatch: %s", mismatch.body)
 			}
+			done := br.submit(mismatch, "password", "a brand new passphrase", "passwordConfirm", "a brand new passphrase")
+			_, idt := e.exchange(r1, e.redirected(done, 303), v)
+			if idt.Subject != id {
+				t.Fatal("wrong subject")
+			}
+		})
+
+		// A user with a second factor who must change the password: the
+		// change after the code spends the trust token the code earned.
+		t.Run("two-factor-then-password-change", func(t *testing.T) {
+			id := e.user("mfachange@example.com", map[string]any{"passwordChangeRequired": true}, c1.id)
+			secret := enableTOTP(id)
+			br := e.browser()
+			v := oauth2.GenerateVerifier()
+			p := br.get(r1.conf.AuthCodeURL("st4te", oauth2.S256ChallengeOption(v), oauth2.SetAuthURLParam("nonce", "n0nce")))
+			p = br.submit(p, "loginId", "mfachange@example.com", "password", testPassword)
+			p = br.submit(p, "code", totp([]byte(secret), e.clock.Now()))
+			if p.status != 200 || !strings.Contains(p.body, `name="passwordConfirm"`) || !strings.Contains(p.body, `name="trustToken"`) {
+				t.Fatalf("want the password change with a trust token: %d %s", p.status, p.body)
+			}
+			mismatch := br.submit(p, "password", "a brand new passphrase", "passwordConfirm", "something else")
 			done := br.submit(mismatch, "password", "a brand new passphrase", "passwordConfirm", "a brand new passphrase")
 			_, idt := e.exchange(r1, e.redirected(done, 303), v)
 			if idt.Subject != id {

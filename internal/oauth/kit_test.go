@@ -39,8 +39,7 @@ type env struct {
 func start(t *testing.T, b testutil.Backend, opts ...testutil.Option) *env {
 	t.Helper()
 	clock := testutil.NewFakeClock()
-	opts = append([]testutil.Option{testutil.WithBackend(b), testutil.WithClock(clock), testutil.WithEnv("LATCH_MASTER_KEY", testutil.TestMasterKey)}, opts...)
-	s := testutil.StartServer(t, opts...)
+	s := testutil.StartServer(t, append([]testutil.Option{testutil.WithBackend(b), testutil.WithClock(clock), testutil.WithEnv("LATCH_MASTER_KEY", testutil.TestMasterKey)}, opts...)...)
 	e := &env{t: t, s: s, key: s.Setup(t), clock: clock}
 	var ts struct {
 		Tenants []struct {

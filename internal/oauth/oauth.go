@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/latchid/latch/internal/model"
@@ -65,6 +66,7 @@ type LoginOutcome struct {
 	AuthType         string // FusionAuth's authenticationType of an OK
 	TwoFactorID      string
 	ChangePasswordID string
+	TrustToken       string // of a 203 after a second factor: the password change needs it
 	Reason           string // change-password reason (Administrative, Expired, Validation)
 	LockedUntil      int64  // epoch ms
 	Message          string // a reason to show (LoginPasswordInvalid)
@@ -87,7 +89,7 @@ type Signer struct {
 type Authenticator interface {
 	Authenticate(ctx context.Context, c *Client, loginID, password string, by Signer) (*LoginOutcome, error)
 	CompleteTwoFactor(ctx context.Context, c *Client, twoFactorID, code string, by Signer) (*LoginOutcome, error)
-	ChangePassword(ctx context.Context, c *Client, changePasswordID, newPassword string, by Signer) (*LoginOutcome, error)
+	ChangePassword(ctx context.Context, c *Client, changePasswordID, trustToken, newPassword string, by Signer) (*LoginOutcome, error)
 }
 
 // Grant is what a token request was granted.
@@ -316,11 +318,14 @@ type Deps struct {
 	// SecureCookies: cookies carry Secure (browsers reach Latch over https,
 	// directly or through a proxy; config.Config.SecureCookies).
 	SecureCookies bool
+	// Entities runs the client_credentials grant; nil: not offered.
+	Entities EntityClients
 }
 
 // Provider is the OAuth/OIDC surface.
 type Provider struct {
 	Deps
+	discoveryDocs sync.Map // tenant id ("" the Default) → *discoveryDoc
 }
 
 // New builds a provider.

@@ -207,7 +207,7 @@ func (p *Provider) afterStep(w http.ResponseWriter, r *http.Request, ar *authReq
 		p.Pages.Page(w, r, http.StatusOK, "oauth_two_factor", "Two-factor verification", ar.client.Tenant, data, p.redirectOrigins(ar)...)
 	case LoginChangePassword:
 		data := formPage{Action: "/oauth2/change-password", Step: "change-password",
-			Hidden: append(hidden, hiddenField{"changePasswordId", out.ChangePasswordID}), CSRF: p.csrfToken(w, r),
+			Hidden: withTrust(append(hidden, hiddenField{"changePasswordId", out.ChangePasswordID}), out.TrustToken), CSRF: p.csrfToken(w, r),
 			AppName: appName(ar.client), Reason: out.Reason}
 		p.Pages.Page(w, r, http.StatusOK, "oauth_change_password", "Change your password", ar.client.Tenant, data, p.redirectOrigins(ar)...)
 	default:
@@ -283,6 +283,15 @@ func (p *Provider) twoFactorAgain(w http.ResponseWriter, r *http.Request, ar *au
 	p.Pages.Page(w, r, http.StatusOK, "oauth_two_factor", "Two-factor verification", ar.client.Tenant, data, p.redirectOrigins(ar)...)
 }
 
+// withTrust adds the trust token of a second factor just passed, which the
+// password change of such a user spends (identity.CodeTrustToken).
+func withTrust(hidden []hiddenField, trust string) []hiddenField {
+	if trust == "" {
+		return hidden
+	}
+	return append(hidden, hiddenField{"trustToken", trust})
+}
+
 // changePasswordStep is the password-change form's POST.
 func (p *Provider) changePasswordStep(w http.ResponseWriter, r *http.Request) {
 	ar, ok := p.stepRequest(w, r)
@@ -290,9 +299,10 @@ func (p *Provider) changePasswordStep(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id, pw, confirm := r.PostForm.Get("changePasswordId"), r.PostForm.Get("password"), r.PostForm.Get("passwordConfirm")
+	trust := r.PostForm.Get("trustToken")
 	keep := r.PostForm.Get("keep") == "on"
 	again := func(msg string) {
-		hidden := append(p.hidden(ar), hiddenField{"changePasswordId", id})
+		hidden := withTrust(append(p.hidden(ar), hiddenField{"changePasswordId", id}), trust)
 		if keep {
 			hidden = append(hidden, hiddenField{"keep", "on"})
 		}
@@ -301,7 +311,7 @@ func (p *Provider) changePasswordStep(w http.ResponseWriter, r *http.Request) {
 		p.Pages.Page(w, r, http.StatusOK, "oauth_change_password", "Change your password", ar.client.Tenant, data, p.redirectOrigins(ar)...)
 	}
 	switch {
-	case id == "" || len(id) > maxParamLength:
+	case id == "" || len(id) > maxParamLength || len(trust) > maxParamLength:
 		p.showLogin(w, r, ar, http.StatusOK, "", "The sign-in took too long. Sign in again.")
 		return
 	case pw == "" || len(pw) > maxCredentialLength:
@@ -311,7 +321,7 @@ func (p *Provider) changePasswordStep(w http.ResponseWriter, r *http.Request) {
 		again("The two passwords do not match.")
 		return
 	}
-	out, err := p.Authenticator.ChangePassword(r.Context(), ar.client, id, pw, p.browser(r))
+	out, err := p.Authenticator.ChangePassword(r.Context(), ar.client, id, trust, pw, p.browser(r))
 	if err != nil {
 		p.pageFailure(w, r, "change password", err)
 		return

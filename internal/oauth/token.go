@@ -121,6 +121,9 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, errInvalidRequest("missing_grant_type", "The request has no grant_type."))
 		return
 	case model.GrantAuthorizationCode, model.GrantRefreshToken, model.GrantPassword, model.GrantDeviceCode:
+	case GrantClientCredentials: // the client is an entity, not an application
+		p.clientCredentialsGrant(w, r)
+		return
 	default:
 		writeError(w, http.StatusBadRequest, &oauthError{Code: "unsupported_grant_type", Reason: "invalid_grant_type", Description: "This grant_type is not supported."})
 		return

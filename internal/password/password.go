@@ -12,6 +12,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -257,6 +258,27 @@ func NeedsRehash(h Hash, scheme string, factor int) bool {
 	}
 	a, _ := lookup(want)
 	return a.takesFactor() && h.Factor != factor
+}
+
+// fastDigests are schemes built on a plain or iterated digest rather than a
+// key-derivation function: cheap to brute-force once a database leaks.
+var fastDigests = []string{SchemeSaltedMD5, SchemeSaltedSHA256, SchemeSaltedHMACSHA256, SchemePhpassMD5, SchemePhpassSHA512}
+
+// Weaker reports whether h is weaker than a new hash with scheme and factor
+// would be: a fast digest where scheme is a key-derivation function, or the
+// same scheme with a smaller factor. A successful login re-hashes such a
+// password whatever the tenant's modifyEncryptionSchemeOnLogin says.
+func Weaker(h Hash, scheme string, factor int) bool {
+	want, ok := Canonical(scheme)
+	if !ok {
+		return false
+	}
+	have, _ := Canonical(h.Scheme)
+	if have == want {
+		a, _ := lookup(want)
+		return a.takesFactor() && h.Factor < factor
+	}
+	return slices.Contains(fastDigests, have) && !slices.Contains(fastDigests, want)
 }
 
 // equal compares in constant time (for equal lengths; lengths are not secret).

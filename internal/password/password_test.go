@@ -456,6 +456,28 @@ func TestNeedsRehash(t *testing.T) {
 	}
 }
 
+func TestWeaker(t *testing.T) {
+	cases := []struct {
+		have   password.Hash
+		scheme string
+		factor int
+		want   bool
+	}{
+		{password.Hash{Scheme: password.SchemeSaltedMD5, Factor: 1}, password.SchemePBKDF2SHA256, 24000, true},
+		{password.Hash{Scheme: "phppass-sha512", Factor: 8}, password.SchemeBcrypt, 10, true},
+		{password.Hash{Scheme: password.SchemeSaltedHMACSHA256, Factor: 1}, password.SchemeSaltedSHA256, 1, false},
+		{password.Hash{Scheme: password.SchemeBcrypt, Factor: 12}, password.SchemePBKDF2SHA256, 24000, false},
+		{password.Hash{Scheme: password.SchemePBKDF2SHA256, Factor: 10000}, password.SchemePBKDF2SHA256, 24000, true},
+		{password.Hash{Scheme: password.SchemePBKDF2SHA256, Factor: 30000}, password.SchemePBKDF2SHA256, 24000, false},
+		{password.Hash{Scheme: password.SchemeSaltedMD5, Factor: 1}, "no-such-scheme", 1, false},
+	}
+	for _, c := range cases {
+		if got := password.Weaker(c.have, c.scheme, c.factor); got != c.want {
+			t.Errorf("Weaker(%s/%d, %s/%d) = %v", c.have.Scheme, c.have.Factor, c.scheme, c.factor, got)
+		}
+	}
+}
+
 func TestDecodeStrict(t *testing.T) {
 	for _, s := range []string{"", "a$b$c", "a$b$c$d$e", "x$many$c$d", "x$-1$c$d", "x$+1$c$d", "x$01$c$d",
 		"x$ 1$c$d", "x$99999999999$c$d", "x$$c$d", "x$1.0$c$d"} {

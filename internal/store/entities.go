@@ -336,6 +336,15 @@ func (tx *Tx) EntityByID(ctx context.Context, id string) (*EntityRow, error) {
 	return oneEntity(scanEntities(tx.q.QueryContext(ctx, "SELECT "+entityColumns+" FROM entities WHERE id = $1", id)))
 }
 
+// EntityTenant is the tenant of an entity (one indexed column, the
+// introspection's check that a token's entity still exists); ErrNoRows
+// when there is none.
+func (tx *Tx) EntityTenant(ctx context.Context, id string) (string, error) {
+	var tenantID string
+	err := tx.q.QueryRowContext(ctx, "SELECT tenant_id FROM entities WHERE id = $1", id).Scan(&tenantID)
+	return tenantID, err
+}
+
 // EntitiesByIDs returns the entities that exist among ids, by id.
 func (tx *Tx) EntitiesByIDs(ctx context.Context, ids []string) (map[string]*EntityRow, error) {
 	out := map[string]*EntityRow{}

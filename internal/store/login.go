@@ -247,18 +247,22 @@ func (tx *Tx) LockSubject(ctx context.Context, subject string, until int64) erro
 // a password reset), unless it is locked at now; it reports whether it
 // did (false: locked).
 func (tx *Tx) ClearLoginFailures(ctx context.Context, subject string, now int64) (bool, error) {
-	var until sql.NullInt64
-	err := tx.q.QueryRowContext(ctx, "SELECT locked_until FROM failed_logins WHERE subject = $1", subject).Scan(&until)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return true, nil // the usual case: nothing to forget
-	case err != nil:
+	// One conditional statement: a read then a delete would let a failure
+	// that locks the subject in between be deleted with its lockout.
+	res, err := tx.q.ExecContext(ctx, `DELETE FROM failed_logins WHERE subject = $1
+		AND (locked_until IS NULL OR locked_until <= $2)`, subject, now)
+	if err != nil {
 		return false, err
-	case until.Valid && until.Int64 > now:
-		return false, nil
 	}
-	_, err = tx.q.ExecContext(ctx, "DELETE FROM failed_logins WHERE subject = $1", subject)
-	return err == nil, err
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		return err == nil, err
+	}
+	var until sql.NullInt64
+	err = tx.q.QueryRowContext(ctx, "SELECT locked_until FROM failed_logins WHERE subject = $1", subject).Scan(&until)
+	if errors.Is(err, sql.ErrNoRows) {
+		return true, nil // the usual case: nothing to forget
+	}
+	return false, err // a row left is a lockout in force
 }
 
 // DeleteStaleLoginFailures removes counts that began before `before` and

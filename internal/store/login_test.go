@@ -264,3 +264,59 @@ func TestRevokeTakesConcurrentSuccessor(t *testing.T) {
 		}
 	}
 }
+
+// A lockout written while a success clears the subject's failures survives:
+// the lock holds the row, the clear waits and then sees the lockout. (With a
+// read before the delete, the clear read the row unlocked and deleted the
+// lockout once the lock was committed.) SQLite serialises writers, so the
+// interleaving exists on PostgreSQL only; both run it.
+func TestClearLoginFailuresKeepsConcurrentLockout(t *testing.T) {
+	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
+		ctx := context.Background()
+		st := migrated(t, b)
+		inTx(t, st, func(tx *store.Tx) error { _, err := tx.CountLoginFailure(ctx, "race", 100, 0); return err })
+
+		locked, release := make(chan struct{}), make(chan struct{})
+		lockDone := make(chan error, 1)
+		go func() {
+			lockDone <- st.InTx(ctx, func(tx *store.Tx) error {
+				// As a login does: the failure that reaches the limit, then the lock.
+				if _, err := tx.CountLoginFailure(ctx, "race", 150, 0); err != nil {
+					return err
+				}
+				if err := tx.LockSubject(ctx, "race", 9000); err != nil {
+					return err
+				}
+				close(locked)
+				<-release
+				return nil
+			})
+		}()
+		if b.Name == "postgres" {
+			<-locked // the clear starts while the lockout is written but not committed
+		}
+		clearDone := make(chan error, 1)
+		go func() {
+			clearDone <- st.InTx(ctx, func(tx *store.Tx) error { _, err := tx.ClearLoginFailures(ctx, "race", 200); return err })
+		}()
+		if b.Name == "postgres" {
+			time.Sleep(50 * time.Millisecond) // let the clear reach the row lock; correctness does not depend on it
+		}
+		close(release)
+		if err := <-lockDone; err != nil {
+			t.Fatal(err)
+		}
+		if err := <-clearDone; err != nil {
+			t.Fatal(err)
+		}
+		until, err := st.Read().LockedUntil(ctx, "race", 300)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// On SQLite the two ran one after the other in either order; only
+		// "clear then lock" or "lock then refused clear" are possible, both locked.
+		if until != 9000 {
+			t.Errorf("locked until %d after a concurrent clear, want 9000: the lockout was deleted", until)
+		}
+	})
+}

@@ -305,7 +305,7 @@ func (s *Service) checkJWT(ctx context.Context, token string) (*JWT, error) {
 		}
 		cutoff, err := rd.TokenCutoff(ctx, j.Subject, j.ApplicationID)
 		if err != nil {
-			return nil, fmt.Errorf("look up the subject's sessions: %w", err)
+			return nil, storeError{fmt.Errorf("look up the subject's sessions: %w", err)}
 		}
 		iat, _ := numberClaim(c.Iat)
 		if endedBefore(int64(iat)*1000, cutoff, true) {

@@ -212,6 +212,7 @@ func TestSetupWizardInvalidInput(t *testing.T) {
 		{"blank confirmation", with("passwordConfirm", ""), "passwordConfirm", "again to confirm"},
 		{"password is the email", with("password", goodEmail, "passwordConfirm", goodEmail), "password", "must not be the email"},
 		{"blank password", with("password", "", "passwordConfirm", ""), "password", "password is required"},
+		{"common password", with("password", "Password123", "passwordConfirm", "Password123"), "password", "most common leaked passwords"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
