@@ -10,7 +10,8 @@
 // - FusionAuth's React SDK 2.7 (its hosted-backend mode), bundled into a
 //   small page served from another origin: sign in through /app/login and
 //   the hosted page, the user from /app/me (CORS with credentials), refresh,
-//   sign out.
+//   sign out; and in its DPoP mode: /oauth2/authorize with dpop_jkt, the
+//   token and userinfo endpoints with proofs, refresh, /oauth2/logout.
 import assert from 'node:assert/strict';
 import { createHmac, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -52,7 +53,7 @@ function App() {
 const cfg = window.LATCH_TEST;
 createRoot(document.getElementById('root')).render(
   h(FusionAuthProvider, { clientId: cfg.clientId, serverUrl: cfg.serverUrl, redirectUri: cfg.redirectUri,
-    scope: 'openid offline_access email profile', shouldAutoFetchUserInfo: true, shouldAutoRefresh: false,
+    scope: 'openid offline_access email profile', shouldAutoFetchUserInfo: true, shouldAutoRefresh: false, useDpop: !!cfg.useDpop,
     onRedirect: (state) => { window.LATCH_REDIRECT_STATE = state; } }, h(App)));
 `;
 
@@ -375,6 +376,67 @@ describe('OAuth provider with browser-side clients', () => {
     await page.waitForFunction(() => document.querySelector('#status')?.textContent === 'signed-out');
     const left = (await browser.context.cookies(latch.url)).map((c) => c.name);
     assert.ok(!left.includes('app.at') && !left.includes('app.rt'), `cookies after sign-out: ${left}`);
+    assert.deepEqual(errors, []);
+  });
+
+  test('the React SDK 2.7 in its DPoP mode: dpop_jkt, proofs on token, userinfo and refresh', async () => {
+    const port = await freePort();
+    const origin = `http://127.0.0.1:${port}`;
+    const { app, email } = await appWithUser(`${origin}/`, { logoutURL: `${origin}/`, clientAuthenticationPolicy: 'NotRequiredWhenUsingPKCE' });
+    const res = await fetch(`${latch.url}/api/system-configuration`, {
+      method: 'PUT',
+      headers: { Authorization: client.apiKey, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ systemConfiguration: { corsConfiguration: { enabled: true, allowCredentials: false,
+        allowedOrigins: [origin], allowedMethods: ['GET', 'POST', 'OPTIONS'], allowedHeaders: ['Content-Type', 'DPoP', 'Authorization'],
+        exposedHeaders: ['DPoP-Nonce', 'WWW-Authenticate'] } } }),
+    });
+    assert.equal(res.status, 200, await res.text());
+
+    const bundle = (await build({ stdin: { contents: APP_SOURCE, resolveDir: HERE, loader: 'js' }, bundle: true, format: 'esm',
+      write: false, logLevel: 'silent', define: { 'process.env.NODE_ENV': '"production"' } })).outputFiles[0].text;
+    const cfg = JSON.stringify({ clientId: app.id, serverUrl: latch.url, redirectUri: `${origin}/`, useDpop: true });
+    const html = `<!doctype html><meta charset="utf-8"><title>SPA</title><div id="root"></div>
+<script>window.LATCH_TEST = ${cfg};</script><script type="module" src="/app.js"></script>`;
+    const server = http.createServer((req, res) => {
+      if (req.url === '/app.js') { res.writeHead(200, { 'Content-Type': 'text/javascript' }); res.end(bundle); return; }
+      res.writeHead(200, { 'Content-Type': 'text/html' }); res.end(html);
+    });
+    await new Promise((r) => server.listen(port, '127.0.0.1', r));
+    after(() => new Promise((r) => server.close(r)));
+
+    const { page } = browser;
+    await browser.context.clearCookies();
+    const errors = [];
+    const onError = (err) => errors.push(String(err));
+    page.on('pageerror', onError);
+    after(() => page.off('pageerror', onError));
+    await page.goto(`${origin}/`);
+    await page.waitForSelector('#status');
+    assert.equal(await page.textContent('#status'), 'signed-out');
+
+    await page.click('#login');
+    await page.waitForURL(new RegExp(`^${latch.url}/oauth2/authorize`), { timeout: 15_000 });
+    assert.match(page.url(), /[?&]dpop_jkt=[A-Za-z0-9_-]{43}(&|$)/, 'the SDK binds the code to its key');
+    await signIn(page, email);
+    await page.waitForURL(new RegExp(`^${origin}/`));
+    await page.waitForFunction(() => document.querySelector('#email')?.textContent.includes('@'), null, { timeout: 15_000 })
+      .catch(async () => assert.fail(`no user shown: status ${await page.textContent('#status')}, error ${await page.textContent('#error')}, page errors ${errors}`));
+    assert.equal(await page.textContent('#status'), 'signed-in');
+    assert.equal(await page.textContent('#email'), email);
+
+    // The public client's refresh token is bound to the page's key.
+    const user = (await client.retrieveUserByEmail(email)).response.user;
+    const tokens = (await client.retrieveRefreshTokens(user.id)).response.refreshTokens.filter((t) => t.applicationId === app.id);
+    assert.equal(tokens.length, 1);
+    assert.match(tokens[0].metaData.dpopJkt ?? '', /^[A-Za-z0-9_-]{43}$/, JSON.stringify(tokens[0]));
+
+    await page.click('#refresh');
+    await page.waitForFunction(() => document.querySelector('#refreshed')?.textContent !== '');
+    assert.equal(await page.textContent('#refreshed'), 'ok 200');
+
+    await page.click('#logout');
+    await page.waitForURL(new RegExp(`^${origin}/`));
+    await page.waitForFunction(() => document.querySelector('#status')?.textContent === 'signed-out');
     assert.deepEqual(errors, []);
   });
 });
