@@ -45,8 +45,8 @@ func newOAuthProvider(svc *services.Set, cfg *config.Config, log *slog.Logger, p
 	return oauth.New(oauth.Deps{
 		Clients: a, Authenticator: a, Registerer: a, Tokens: a, Users: a, State: a, Entities: entityClients{svc.Entities}, Pages: pages,
 		Clock: svc.Clock(), Log: log, PublicURL: publicURL, SecureCookies: cfg.SecureCookies(), CORS: svc.System.CORS,
-		ParseDPoPProof: parseDPoPProof,
-		ClientIP:       func(r *http.Request) string { return httpx.ClientIP(r, cfg.TrustedProxies).String() },
+		ParseDPoPProof: parseDPoPProof, MAC: svc.MAC,
+		ClientIP: func(r *http.Request) string { return httpx.ClientIP(r, cfg.TrustedProxies).String() },
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -80,6 +81,9 @@ func (p *Provider) dpopProof(r *http.Request, accessToken string) (string, *oaut
 			return "", invalidDPoP("The DPoP proof's ath does not match the access token.")
 		}
 	}
+	if pr.Nonce != "" && !p.validDPoPNonce(pr.Nonce) {
+		return "", &oauthError{Code: "use_dpop_nonce", Reason: "use_dpop_nonce", Description: "Send the proof again with the nonce of the DPoP-Nonce header."}
+	}
 	if len(pr.JTI) > 256 {
 		return "", invalidDPoP("The DPoP proof's jti is too long.")
 	}
@@ -110,4 +114,44 @@ func tokenJKT(at *AccessToken) string {
 	cnf, _ := at.Claims["cnf"].(map[string]any)
 	jkt, _ := cnf["jkt"].(string)
 	return jkt
+}
+
+// Server nonces (RFC 9449 8, 9): Latch does not demand them, but answers
+// every request that carried a proof with a DPoP-Nonce header, and a proof
+// that carries a nonce must carry a current one (use_dpop_nonce otherwise),
+// so a client that uses nonces gets their freshness guarantee. A nonce is
+// the MAC of a 5-minute window under a key all nodes share: the current
+// and the previous window's are accepted.
+const dpopNonceWindowSeconds = 300
+
+func (p *Provider) dpopNonceFor(window int64) string {
+	if p.MAC == nil {
+		return ""
+	}
+	w := strconv.FormatInt(window, 10)
+	return w + "." + p.MAC("dpop-nonce", w)[:32]
+}
+
+// dpopNonce is the current nonce ("" when nonces are not offered).
+func (p *Provider) dpopNonce() string {
+	return p.dpopNonceFor(p.now() / 1000 / dpopNonceWindowSeconds)
+}
+
+func (p *Provider) validDPoPNonce(n string) bool {
+	now := p.now() / 1000 / dpopNonceWindowSeconds
+	for _, w := range []int64{now, now - 1} {
+		if want := p.dpopNonceFor(w); want != "" && subtle.ConstantTimeCompare([]byte(n), []byte(want)) == 1 {
+			return true
+		}
+	}
+	return false
+}
+
+// offerDPoPNonce sets DPoP-Nonce on the answer to a request with a proof.
+func (p *Provider) offerDPoPNonce(w http.ResponseWriter, r *http.Request) {
+	if len(r.Header.Values("DPoP")) > 0 {
+		if n := p.dpopNonce(); n != "" {
+			w.Header().Set("DPoP-Nonce", n)
+		}
+	}
 }

@@ -388,6 +388,60 @@ func TestDPoP(t *testing.T) {
 			}
 		})
 
+		t.Run("server nonces: offered, and checked when a proof carries one", func(t *testing.T) {
+			form := url.Values{"grant_type": {"password"}, "username": {"dpop@example.com"}, "password": {testPassword}}
+			send := func(nonce string) (int, http.Header, map[string]any) {
+				req, _ := http.NewRequest("POST", tokenURL, strings.NewReader(form.Encode()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				req.SetBasicAuth(url.QueryEscape(conf.id), url.QueryEscape(conf.secret))
+				o := proofOpts{}
+				if nonce != "" {
+					o.claims = map[string]any{"nonce": nonce}
+				}
+				req.Header.Set("DPoP", key.proof("POST", tokenURL, "", e.clock.Now(), o))
+				res, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer res.Body.Close()
+				var m map[string]any
+				_ = json.NewDecoder(res.Body).Decode(&m)
+				return res.StatusCode, res.Header, m
+			}
+			status, h, _ := send("")
+			nonce := h.Get("DPoP-Nonce")
+			if status != 200 || nonce == "" {
+				t.Fatalf("no nonce offered: %d %v", status, h)
+			}
+			if status, _, m := send(nonce); status != 200 {
+				t.Fatalf("the offered nonce: %d %v", status, m)
+			}
+			status, h, m := send("made-up")
+			if status != 400 || m["error"] != "use_dpop_nonce" || h.Get("DPoP-Nonce") == "" {
+				t.Fatalf("a made-up nonce: %d %v %v", status, m, h)
+			}
+			// Still good in the next (5-minute) window, not in the one after.
+			e.clock.Advance(5 * time.Minute)
+			if status, _, m := send(nonce); status != 200 {
+				t.Fatalf("the previous window's nonce: %d %v", status, m)
+			}
+			e.clock.Advance(5 * time.Minute)
+			if status, _, m := send(nonce); status != 400 || m["error"] != "use_dpop_nonce" {
+				t.Fatalf("a stale nonce: %d %v", status, m)
+			}
+			// At userinfo: 401 with the DPoP challenge naming use_dpop_nonce.
+			_, h, tm := send("")
+			at := tm["access_token"].(string)
+			status, rh, um := e.resource("GET", "/oauth2/userinfo", "DPoP", at, key.proof("GET", userinfoURL, at, e.clock.Now(), proofOpts{claims: map[string]any{"nonce": "stale"}}))
+			if status != 401 || um["error"] != "use_dpop_nonce" || rh.Get("DPoP-Nonce") == "" ||
+				!strings.Contains(strings.Join(rh.Values("WWW-Authenticate"), ","), `error="use_dpop_nonce"`) {
+				t.Fatalf("userinfo with a stale nonce: %d %v %v", status, um, rh)
+			}
+			if status, _, um := e.resource("GET", "/oauth2/userinfo", "DPoP", at, key.proof("GET", userinfoURL, at, e.clock.Now(), proofOpts{claims: map[string]any{"nonce": h.Get("DPoP-Nonce")}})); status != 200 {
+				t.Fatalf("userinfo with the current nonce: %d %v", status, um)
+			}
+		})
+
 		t.Run("discovery lists the proof algorithms", func(t *testing.T) {
 			var doc struct {
 				Algs []string `json:"dpop_signing_alg_values_supported"`

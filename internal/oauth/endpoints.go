@@ -36,7 +36,7 @@ func bearerToken(r *http.Request) (tok string, dpop bool, e *oauthError) {
 // challenges of both schemes (RFC 9449 7.1).
 func writeBearerError(w http.ResponseWriter, e *oauthError) {
 	errParam := ""
-	if e.Code == "invalid_token" || e.Code == "invalid_dpop_proof" {
+	if e.Code == "invalid_token" || e.Code == "invalid_dpop_proof" || e.Code == "use_dpop_nonce" {
 		errParam = `, error="` + e.Code + `"`
 	}
 	w.Header().Set("WWW-Authenticate", `Bearer realm="latch"`+errParam)
@@ -68,6 +68,7 @@ func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) {
 		writeBearerError(w, &oauthError{Code: "invalid_token", Reason: "access_token_invalid", Description: "The access token is invalid or expired."})
 		return
 	}
+	p.offerDPoPNonce(w, r)
 	if e := p.checkBinding(r, tok, dpop, at); e != nil {
 		writeBearerError(w, e)
 		return

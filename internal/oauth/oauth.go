@@ -315,6 +315,9 @@ type Deps struct {
 	// ParseDPoPProof checks a DPoP proof's form and signature
 	// (internal/keys); the provider checks the rest.
 	ParseDPoPProof func(proof string) (*DPoPProof, error)
+	// MAC is an HMAC under a key every node shares (the master key's):
+	// DPoP nonces are computed, not stored.
+	MAC func(purpose, value string) string
 	// SecureCookies: cookies carry Secure (browsers reach Latch over https,
 	// directly or through a proxy; config.Config.SecureCookies).
 	SecureCookies bool

@@ -142,6 +142,7 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, &oauthError{Code: "unauthorized_client", Reason: "grant_type_disabled", Description: "The application does not enable the " + gt + " grant."})
 		return
 	}
+	p.offerDPoPNonce(w, r)
 	jkt, e := p.dpopProof(r, "")
 	if e != nil {
 		writeError(w, dpopErrorStatus(e), e)

@@ -32,8 +32,9 @@ import (
 // Set is every domain service of one process, and the caches the app keeps
 // current in the background.
 type Set struct {
-	store *store.Store
-	clock kit.Clock
+	store  *store.Store
+	clock  kit.Clock
+	master *secrets.MasterKey
 
 	Audit          *audit.Log
 	Access         *access.Service
@@ -80,7 +81,7 @@ func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.
 	if hasher == nil {
 		hasher = password.NewHasher(password.DefaultPoolConfig())
 	}
-	s := &Set{store: st, clock: clock, Hasher: hasher, Throttle: throttle.New(st, clock, opts.RateLimits)}
+	s := &Set{store: st, clock: clock, master: master, Hasher: hasher, Throttle: throttle.New(st, clock, opts.RateLimits)}
 	s.Audit = audit.New(st, clock, log)
 	s.Access = access.New(st, clock, master, log, s.Audit, hasher)
 	s.Signing = signing.New(st, clock, master, log, s.Audit)
@@ -111,6 +112,10 @@ func (s *Set) SetMetrics(m kit.Metrics) {
 
 // Store exposes the store for health checks and tools.
 func (s *Set) Store() *store.Store { return s.store }
+
+// MAC is the master key's HMAC of value for purpose (values every node
+// computes alike without storing them, such as DPoP nonces).
+func (s *Set) MAC(purpose, value string) string { return s.master.MAC(purpose, value) }
 
 // Clock exposes the clock.
 func (s *Set) Clock() kit.Clock { return s.clock }
