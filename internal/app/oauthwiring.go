@@ -74,8 +74,9 @@ func (a *oauthAdapter) Client(ctx context.Context, clientID string) (*oauth.Clie
 	if err != nil || id.String() != strings.ToLower(clientID) {
 		return nil, oauth.ErrNotFound
 	}
-	// The application with its client secret (read and unsealed).
-	app, err := a.svc.Tenancy.ApplicationConfig(ctx, id.String())
+	// From the settings cache, without the client secret (ClientSecret
+	// reads it when a client presents one): the hosted pages need none.
+	app, err := a.svc.Tenancy.LoginApplicationConfig(ctx, id.String())
 	if err != nil {
 		return nil, notFound(err)
 	}
@@ -86,6 +87,16 @@ func (a *oauthAdapter) Client(ctx context.Context, clientID string) (*oauth.Clie
 		return nil, notFound(err)
 	}
 	return &oauth.Client{App: app, Tenant: t}, nil
+}
+
+// ClientSecret implements oauth.Clients: the application's client secret,
+// read and unsealed ("" when it has none).
+func (a *oauthAdapter) ClientSecret(ctx context.Context, clientID string) (secrets.Secret, error) {
+	app, err := a.svc.Tenancy.ApplicationConfig(ctx, clientID)
+	if err != nil {
+		return "", notFound(err)
+	}
+	return app.OAuthConfiguration.ClientSecret, nil
 }
 
 // Tenant implements oauth.Clients from the settings cache: discovery needs

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/secrets"
 )
 
 // Client is an application acting as an OAuth client, with its tenant.
@@ -32,9 +33,11 @@ var ErrConflict = errors.New("conflict")
 
 // Clients looks applications (OAuth clients) and tenants up.
 type Clients interface {
-	// Client returns an application (client secret included) and its
+	// Client returns an application (without its client secret) and its
 	// tenant; ErrNotFound when there is none.
 	Client(ctx context.Context, clientID string) (*Client, error)
+	// ClientSecret returns an application's client secret ("" for none).
+	ClientSecret(ctx context.Context, clientID string) (secrets.Secret, error)
 	// Tenant returns a tenant's settings; ErrNotFound when there is none.
 	// An empty id is the Default tenant.
 	Tenant(ctx context.Context, tenantID string) (*model.TenantConfig, error)

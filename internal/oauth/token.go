@@ -92,7 +92,12 @@ func (p *Provider) authenticateClient(r *http.Request) (*clientAuth, int, *oauth
 	// An empty secret (Basic "id:" as libraries send for public clients)
 	// only identifies the client.
 	if secret != "" {
-		want := c.App.OAuthConfiguration.ClientSecret.Reveal()
+		stored, err := p.Clients.ClientSecret(r.Context(), c.App.ID)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			p.Log.ErrorContext(r.Context(), "oauth: read client secret", "err", err)
+			return nil, http.StatusInternalServerError, &oauthError{Code: "server_error", Description: "The server could not complete the request."}
+		}
+		want := stored.Reveal()
 		if want == "" || subtle.ConstantTimeCompare([]byte(secret), []byte(want)) != 1 {
 			return nil, http.StatusUnauthorized, &oauthError{Code: "invalid_client", Reason: "invalid_client_authentication", Description: "Client authentication failed."}
 		}
