@@ -97,5 +97,5 @@ func newImportBenchService(b *testing.B, backend string) (*services.Set, string)
 	if err != nil {
 		b.Fatal(err)
 	}
-	return svc, app["id"].(string)
+	return svc, app.ID
 }

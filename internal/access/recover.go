@@ -206,7 +206,7 @@ func (s *Service) recoverAdminTx(ctx context.Context, tx *store.Tx, actor kit.Ac
 	}
 	user, _, err := tx.UserByEmail(ctx, tenantID, email)
 	if errors.Is(err, store.ErrNoRows) {
-		user = &model.User{ID: uuid.NewString(), TenantID: tenantID, Email: email, Active: true, Verified: true,
+		user = &model.UserRecord{ID: uuid.NewString(), TenantID: tenantID, Email: email, Active: true, Verified: true,
 			PasswordChangeRequired: true, InsertInstant: now, LastUpdateInstant: now, PasswordLastUpdateInstant: now}
 		if err := tx.InsertUser(ctx, user, hash); err != nil {
 			return nil, err

@@ -133,7 +133,7 @@ func (s *Service) Setup(ctx context.Context, actor kit.Actor, in SetupInput) (*S
 		if err != nil {
 			return err
 		}
-		user := &model.User{ID: res.UserID, TenantID: tenantID, Email: in.Email, FullName: in.FullName,
+		user := &model.UserRecord{ID: res.UserID, TenantID: tenantID, Email: in.Email, FullName: in.FullName,
 			Active: true, Verified: true, InsertInstant: now, LastUpdateInstant: now, PasswordLastUpdateInstant: now}
 		if err := tx.InsertUser(ctx, user, hash.Encode()); err != nil {
 			return err

@@ -13,14 +13,15 @@ import (
 // bound to the same list, cannot loosen its own binding, and cannot edit the
 // list itself.
 func TestAPIKeyIPACLIsAuthority(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := akStart(t, b)
 		loopback := createACL(t, e.s, e.root, "Only loopback", aclEntry("Block", "*", ""), aclEntry("Allow", "127.0.0.1", "")).ID
 		other := createACL(t, e.s, e.root, "Other", aclAllowAll).ID
 		bound, boundID := e.insertKey(model.APIKey{Name: "bound manager", KeyManager: true, IPAccessControlListID: loopback})
-		unbound := e.create(e.root, map[string]any{"name": "anywhere", "permissions": akPerms("/api/user", "GET")})
-		elsewhere := e.create(e.root, map[string]any{"name": "elsewhere", "permissions": akPerms("/api/user", "GET"), "ipAccessControlListId": other})
-		made := e.create(e.root, map[string]any{"name": "made", "permissions": akPerms("/api/user", "GET"), "ipAccessControlListId": loopback})
+		unbound := e.create(e.root, map[string]any{"name": "anywhere", "permissions": keyPerms("/api/user", "GET")})
+		elsewhere := e.create(e.root, map[string]any{"name": "elsewhere", "permissions": keyPerms("/api/user", "GET"), "ipAccessControlListId": other})
+		made := e.create(e.root, map[string]any{"name": "made", "permissions": keyPerms("/api/user", "GET"), "ipAccessControlListId": loopback})
 		merge := []string{"Content-Type", "application/merge-patch+json"}
 
 		refused := []struct {
@@ -29,9 +30,9 @@ func TestAPIKeyIPACLIsAuthority(t *testing.T) {
 			headers            []string
 		}{
 			{"create a key without a list", "POST", "/api/api-key", map[string]any{"apiKey": map[string]any{
-				"name": "unrestricted", "permissions": akPerms("/api/user", "GET")}}, nil},
+				"name": "unrestricted", "permissions": keyPerms("/api/user", "GET")}}, nil},
 			{"create a key with another list", "POST", "/api/api-key", map[string]any{"apiKey": map[string]any{
-				"name": "other list", "permissions": akPerms("/api/user", "GET"), "ipAccessControlListId": other}}, nil},
+				"name": "other list", "permissions": keyPerms("/api/user", "GET"), "ipAccessControlListId": other}}, nil},
 			{"copy a key without a list", "POST", "/api/api-key", map[string]any{"sourceKeyId": unbound.ID,
 				"apiKey": map[string]any{"name": "copied"}}, nil},
 			{"copy a key of another list", "POST", "/api/api-key", map[string]any{"sourceKeyId": elsewhere.ID,
@@ -53,7 +54,7 @@ func TestAPIKeyIPACLIsAuthority(t *testing.T) {
 			{"delete its list", "DELETE", "/api/ip-acl/" + loopback, nil, nil},
 		}
 		for _, c := range refused {
-			akEmpty(t, c.name, e.do(c.method, c.path, bound, c.body, c.headers...), 401)
+			wantEmpty(t, c.name, e.do(c.method, c.path, bound, c.body, c.headers...), 401)
 		}
 		if got := e.get(boundID); got.IPAccessControlListID != loopback {
 			t.Errorf("the bound manager's list is now %q", got.IPAccessControlListID)
@@ -73,7 +74,7 @@ func TestAPIKeyIPACLIsAuthority(t *testing.T) {
 		}
 
 		// Within its list the manager works as before.
-		if k := e.create(bound, map[string]any{"name": "bound made", "permissions": akPerms("/api/user", "GET"), "ipAccessControlListId": loopback}); k.IPAccessControlListID != loopback {
+		if k := e.create(bound, map[string]any{"name": "bound made", "permissions": keyPerms("/api/user", "GET"), "ipAccessControlListId": loopback}); k.IPAccessControlListID != loopback {
 			t.Errorf("the new key's list is %q", k.IPAccessControlListID)
 		}
 		r = e.do("POST", "/api/api-key", bound, map[string]any{"sourceKeyId": made.ID, "apiKey": map[string]any{"name": "copy of made"}})

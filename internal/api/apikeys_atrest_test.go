@@ -16,6 +16,7 @@ import (
 // No key value is ever in the database in plaintext: make keys of every kind
 // through the API, then scan the SQLite files and a pg_dump for them.
 func TestAPIKeyValuesNotAtRest(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := akStart(t, b)
 		values := []string{e.root}
@@ -29,7 +30,7 @@ func TestAPIKeyValuesNotAtRest(t *testing.T) {
 		keep(e.create(e.root, map[string]any{"name": "given retrievable", "key": given, "retrievable": true, "tenantId": tenant}).Key)
 		givenHashed := "given-hashed-" + secrets.Token(12)
 		hashed := e.create(e.root, map[string]any{"name": "given hashed", "key": givenHashed, "retrievable": false,
-			"permissions": akPerms("/api/system/version", "GET")})
+			"permissions": keyPerms("/api/system/version", "GET")})
 		keep(hashed.Key)
 		r := e.do("POST", "/api/api-key", e.root, map[string]any{"sourceKeyId": retrievable.ID, "apiKey": map[string]any{"name": "copy"}})
 		var cp akKeyBody

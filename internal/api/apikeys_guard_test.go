@@ -17,10 +17,10 @@ import (
 	"github.com/latchid/latch/internal/testutil"
 )
 
-// akWantGuard fails unless r is the last-key guard's refusal.
-func akWantGuard(t *testing.T, what string, r *testutil.Response) {
+// wantLastKeyGuard fails unless r is the last-key guard's refusal.
+func wantLastKeyGuard(t *testing.T, what string, r *testutil.Response) {
 	t.Helper()
-	akWant400(t, what, r, "[LastKeyManagerKey]")
+	want400(t, what, r, "[LastKeyManagerKey]")
 	if r.Status == 400 && !strings.Contains(string(r.Body), "latch recover api-key") {
 		t.Errorf("%s: the message does not name the recovery command: %s", what, r.Body)
 	}
@@ -38,11 +38,12 @@ func (e *akEnv) criticalAudits(target string) []*model.AuditLog {
 }
 
 func TestLastKeyGuard(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := akStart(t, b)
 		root := "/api/api-key/" + e.rootID
 		acl := e.acl("guard acl")
-		in := func(d time.Duration) int64 { return e.now() + akMillis(d) }
+		in := func(d time.Duration) int64 { return e.now() + millis(d) }
 
 		// The initial key is the only full key manager: every way of losing it is refused.
 		refused := []struct {
@@ -61,7 +62,7 @@ func TestLastKeyGuard(t *testing.T) {
 			if c.body != "" {
 				body = c.body
 			}
-			akWantGuard(t, c.name, e.do(c.method, root, e.root, body))
+			wantLastKeyGuard(t, c.name, e.do(c.method, root, e.root, body))
 		}
 		// Harmless changes pass.
 		if r := e.do("PATCH", root, e.root, `{"apiKey":{"name":"Root","keyManager":true}}`); r.Status != 200 {
@@ -77,27 +78,27 @@ func TestLastKeyGuard(t *testing.T) {
 		if r := e.do("PATCH", root, e.root, fmt.Sprintf(`{"apiKey":{"expirationInstant":%d}}`, in(time.Hour))); r.Status != 200 {
 			t.Errorf("expire a manager that is not the last: %d %s", r.Status, r.Body)
 		}
-		akEmpty(t, "second deletes the root key", e.do("DELETE", root, second, nil), 200)
-		akWantGuard(t, "the last deletes itself", e.do("DELETE", "/api/api-key/"+secondID, second, nil))
+		wantEmpty(t, "second deletes the root key", e.do("DELETE", root, second, nil), 200)
+		wantLastKeyGuard(t, "the last deletes itself", e.do("DELETE", "/api/api-key/"+secondID, second, nil))
 
 		// An expiring manager does not stand in for the last durable one; once
 		// forced past, an expiring last manager may be extended, never shortened.
 		third, thirdID := e.insertKey(model.APIKey{Name: "third", KeyManager: true, ExpirationInstant: ptr(in(time.Hour))})
-		akWantGuard(t, "delete second while only the expiring third remains", e.do("DELETE", "/api/api-key/"+secondID, third, nil))
-		akEmpty(t, "forced delete of second", e.do("DELETE", "/api/api-key/"+secondID+"?force=true", third, nil), 200)
+		wantLastKeyGuard(t, "delete second while only the expiring third remains", e.do("DELETE", "/api/api-key/"+secondID, third, nil))
+		wantEmpty(t, "forced delete of second", e.do("DELETE", "/api/api-key/"+secondID+"?force=true", third, nil), 200)
 		if r := e.do("PATCH", "/api/api-key/"+thirdID, third, fmt.Sprintf(`{"apiKey":{"expirationInstant":%d}}`, in(2*time.Hour))); r.Status != 200 {
 			t.Errorf("extend the last manager: %d %s", r.Status, r.Body)
 		}
-		akWantGuard(t, "shorten the last manager", e.do("PATCH", "/api/api-key/"+thirdID, third, fmt.Sprintf(`{"apiKey":{"expirationInstant":%d}}`, in(time.Minute))))
+		wantLastKeyGuard(t, "shorten the last manager", e.do("PATCH", "/api/api-key/"+thirdID, third, fmt.Sprintf(`{"apiKey":{"expirationInstant":%d}}`, in(time.Minute))))
 
 		// ?force=true goes ahead and leaves a critical audit entry.
-		akWant400(t, "bad force", e.do("DELETE", "/api/api-key/"+thirdID+"?force=maybe", third, nil), "[invalid]force")
-		akEmpty(t, "forced self-delete", e.do("DELETE", "/api/api-key/"+thirdID+"?force=true", third, nil), 200)
+		want400(t, "bad force", e.do("DELETE", "/api/api-key/"+thirdID+"?force=maybe", third, nil), "[invalid]force")
+		wantEmpty(t, "forced self-delete", e.do("DELETE", "/api/api-key/"+thirdID+"?force=true", third, nil), 200)
 		crit := e.criticalAudits(thirdID)
 		if len(crit) != 1 || crit[0].ActorID != thirdID || crit[0].Method != "DELETE" || !strings.Contains(crit[0].Message, "last-key guard") {
 			t.Errorf("critical audit entries for the forced delete: %+v", crit)
 		}
-		akEmpty(t, "deleted last key", e.do("GET", "/api/api-key", third, nil), 401)
+		wantEmpty(t, "deleted last key", e.do("GET", "/api/api-key", third, nil), 401)
 		if len(e.criticalAudits(e.rootID)) != 0 {
 			t.Errorf("unforced changes were audited as critical")
 		}
@@ -109,12 +110,13 @@ func ptr[T any](v T) *T { return &v }
 // A key that is not a full manager may delete itself only while a full manager
 // remains: otherwise nobody could manage keys any more.
 func TestLastKeyGuardSelfDelete(t *testing.T) {
+	t.Parallel()
 	e := akStart(t, testutil.Backend{Name: "sqlite"})
 	restricted, restrictedID := e.insertKey(model.APIKey{Name: "restricted manager", KeyManager: true,
 		Permissions: model.APIKeyPermissions{Endpoints: map[string][]string{"/api/user": {"GET"}}}})
 	other, otherID := e.insertKey(model.APIKey{Name: "other restricted manager", KeyManager: true,
 		Permissions: model.APIKeyPermissions{Endpoints: map[string][]string{"/api/user": {"GET"}}}})
-	akEmpty(t, "self-delete while a full manager remains", e.do("DELETE", "/api/api-key/"+otherID, other, nil), 200)
+	wantEmpty(t, "self-delete while a full manager remains", e.do("DELETE", "/api/api-key/"+otherID, other, nil), 200)
 
 	// Force the full manager away: now no full manager remains.
 	r := e.do("PATCH", "/api/api-key/"+e.rootID+"?force=true", e.root, `{"apiKey":{"permissions":{"endpoints":{"/api/user":["GET"]}},"keyManager":true}}`)
@@ -124,10 +126,10 @@ func TestLastKeyGuardSelfDelete(t *testing.T) {
 	if crit := e.criticalAudits(e.rootID); len(crit) != 1 || crit[0].Method != "PATCH" {
 		t.Errorf("critical audit for the forced restriction: %+v", crit)
 	}
-	akWantGuard(t, "self-delete with no full manager left", e.do("DELETE", "/api/api-key/"+restrictedID, restricted, nil))
+	wantLastKeyGuard(t, "self-delete with no full manager left", e.do("DELETE", "/api/api-key/"+restrictedID, restricted, nil))
 	// Deleting another restricted key is no loss and needs no force.
-	akEmpty(t, "delete another restricted manager", e.do("DELETE", "/api/api-key/"+e.rootID, restricted, nil), 200)
-	akEmpty(t, "forced self-delete", e.do("DELETE", "/api/api-key/"+restrictedID+"?force=true", restricted, nil), 200)
+	wantEmpty(t, "delete another restricted manager", e.do("DELETE", "/api/api-key/"+e.rootID, restricted, nil), 200)
+	wantEmpty(t, "forced self-delete", e.do("DELETE", "/api/api-key/"+restrictedID+"?force=true", restricted, nil), 200)
 }
 
 // Two requests deleting the last two durable managers at once, on one node or
@@ -135,15 +137,16 @@ func TestLastKeyGuardSelfDelete(t *testing.T) {
 // lock, so exactly one succeeds. The deleting key is a full manager that
 // expires, as `latch recover api-key` makes: it does not count.
 func TestLastKeyGuardConcurrentDeletes(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := akStart(t, b)
 		nodes := []string{e.s.URL, e.s.URL}
 		if b.DatabaseURL != "" {
 			nodes[1] = testutil.StartServer(t, testutil.WithBackend(b), testutil.WithClock(e.s.Clock)).URL
 		}
-		deleter, _ := e.insertKey(model.APIKey{Name: "deleter", KeyManager: true, ExpirationInstant: ptr(e.now() + akMillis(time.Hour))})
+		deleter, _ := e.insertKey(model.APIKey{Name: "deleter", KeyManager: true, ExpirationInstant: ptr(e.now() + millis(time.Hour))})
 		// Force the initial key out of the way so the two below are the last.
-		akEmpty(t, "forced delete of the initial key", e.do("DELETE", "/api/api-key/"+e.rootID+"?force=true", deleter, nil), 200)
+		wantEmpty(t, "forced delete of the initial key", e.do("DELETE", "/api/api-key/"+e.rootID+"?force=true", deleter, nil), 200)
 		for round := range 20 {
 			_, a := e.insertKey(model.APIKey{Name: fmt.Sprintf("A%d", round), KeyManager: true})
 			_, c := e.insertKey(model.APIKey{Name: fmt.Sprintf("B%d", round), KeyManager: true})
@@ -179,7 +182,7 @@ func TestLastKeyGuardConcurrentDeletes(t *testing.T) {
 			if len(durable) != 1 {
 				t.Fatalf("round %d: %d durable managers remain, want 1", round, len(durable))
 			}
-			akEmpty(t, "clear survivor", e.do("DELETE", "/api/api-key/"+durable[0]+"?force=true", deleter, nil), 200)
+			wantEmpty(t, "clear survivor", e.do("DELETE", "/api/api-key/"+durable[0]+"?force=true", deleter, nil), 200)
 		}
 	})
 }
@@ -203,10 +206,11 @@ func (e *akEnv) durableManagers() []string {
 // The guard counts only full managers without an expiry: one that expires
 // merely postpones the lockout. These are the cases of issue 15 (defect 8).
 func TestLastKeyGuardCountsOnlyDurableManagers(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := akStart(t, b)
 		root := "/api/api-key/" + e.rootID
-		in := func(d time.Duration) int64 { return e.now() + akMillis(d) }
+		in := func(d time.Duration) int64 { return e.now() + millis(d) }
 		acl := e.acl("guard acl")
 
 		// A recovery key with a 4 s expiry beside the permanent initial key.
@@ -249,7 +253,7 @@ func TestLastKeyGuardCountsOnlyDurableManagers(t *testing.T) {
 				}
 				what := c.name + " by " + caller.name
 				r := e.do(c.method, root, caller.key, body)
-				akWantGuard(t, what, r)
+				wantLastKeyGuard(t, what, r)
 				if r.Status == 400 && !strings.Contains(string(r.Body), says) {
 					t.Errorf("%s: the message does not say only expiring managers would remain (%q): %s", what, says, r.Body)
 				}
@@ -260,7 +264,7 @@ func TestLastKeyGuardCountsOnlyDurableManagers(t *testing.T) {
 		}
 		// Seconds later the recovery key is gone and the permanent key still manages keys.
 		e.s.Clock.Advance(5 * time.Second)
-		akEmpty(t, "the expired recovery key", e.do("GET", "/api/api-key", recovery, nil), 401)
+		wantEmpty(t, "the expired recovery key", e.do("GET", "/api/api-key", recovery, nil), 401)
 		if r := e.do("GET", "/api/api-key", e.root, nil); r.Status != 200 {
 			t.Fatalf("the permanent key after the recovery key expired: %d", r.Status)
 		}
@@ -270,11 +274,11 @@ func TestLastKeyGuardCountsOnlyDurableManagers(t *testing.T) {
 		if r := e.do("PATCH", "/api/api-key/"+secondID, e.root, fmt.Sprintf(`{"apiKey":{"expirationInstant":%d}}`, in(time.Hour))); r.Status != 200 {
 			t.Fatalf("give second an expiry while root remains: %d %s", r.Status, r.Body)
 		}
-		akWantGuard(t, "second gives root an expiry", e.do("PATCH", root, second, fmt.Sprintf(`{"apiKey":{"expirationInstant":%d}}`, in(2*time.Hour))))
-		akWantGuard(t, "second deletes root", e.do("DELETE", root, second, nil))
+		wantLastKeyGuard(t, "second gives root an expiry", e.do("PATCH", root, second, fmt.Sprintf(`{"apiKey":{"expirationInstant":%d}}`, in(2*time.Hour))))
+		wantLastKeyGuard(t, "second deletes root", e.do("DELETE", root, second, nil))
 
 		// ?force=true goes ahead, with a critical audit entry naming the guard.
-		akEmpty(t, "second deletes root with force", e.do("DELETE", root+"?force=true", second, nil), 200)
+		wantEmpty(t, "second deletes root with force", e.do("DELETE", root+"?force=true", second, nil), 200)
 		crit := e.criticalAudits(e.rootID)
 		if len(crit) != 1 || crit[0].ActorID != secondID || crit[0].Method != "DELETE" ||
 			!strings.Contains(crit[0].Message, "last-key guard") || !strings.Contains(crit[0].Message, "that expire") {
@@ -284,7 +288,7 @@ func TestLastKeyGuardCountsOnlyDurableManagers(t *testing.T) {
 		// No durable manager is left. What does not shorten key management
 		// still works: creating keys, a longer-lived recovery key replacing
 		// second, and making that key permanent, the way back.
-		e.create(second, map[string]any{"name": "plain", "permissions": akPerms("/api/user", "GET")})
+		e.create(second, map[string]any{"name": "plain", "permissions": keyPerms("/api/user", "GET")})
 		out, errOut, code = e.s.CLI(t, "recover", "api-key", "--expires-in", "2h", "--name", "longer")
 		if code != 0 {
 			t.Fatalf("latch recover api-key exited %d: %s", code, errOut)
@@ -294,9 +298,9 @@ func TestLastKeyGuardCountsOnlyDurableManagers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		akWantGuard(t, "shorten the last-expiring manager", e.do("PATCH", "/api/api-key/"+longerRow.ID, longer,
+		wantLastKeyGuard(t, "shorten the last-expiring manager", e.do("PATCH", "/api/api-key/"+longerRow.ID, longer,
 			fmt.Sprintf(`{"apiKey":{"expirationInstant":%d}}`, in(30*time.Minute))))
-		akEmpty(t, "delete the manager that expires first", e.do("DELETE", "/api/api-key/"+secondID, longer, nil), 200)
+		wantEmpty(t, "delete the manager that expires first", e.do("DELETE", "/api/api-key/"+secondID, longer, nil), 200)
 		r := e.do("PATCH", "/api/api-key/"+longerRow.ID, longer, `{"apiKey":{"expirationInstant":null}}`, "Content-Type", "application/merge-patch+json")
 		if r.Status != 200 {
 			t.Fatalf("make the recovery key permanent: %d %s", r.Status, r.Body)
@@ -304,7 +308,7 @@ func TestLastKeyGuardCountsOnlyDurableManagers(t *testing.T) {
 		if ids := e.durableManagers(); len(ids) != 1 || ids[0] != longerRow.ID {
 			t.Fatalf("durable managers %v, want the former recovery key", ids)
 		}
-		akWantGuard(t, "the new permanent key deletes itself", e.do("DELETE", "/api/api-key/"+longerRow.ID, longer, nil))
+		wantLastKeyGuard(t, "the new permanent key deletes itself", e.do("DELETE", "/api/api-key/"+longerRow.ID, longer, nil))
 	})
 }
 
@@ -329,6 +333,7 @@ func akRawDo(base, method, path, key string) (int, string) {
 // node a moment ago) still binds it: key changes re-read the caller's
 // authority in their own transaction.
 func TestAPIKeyCallerAuthorityIsFresh(t *testing.T) {
+	t.Parallel()
 	e := akStart(t, testutil.Backend{Name: "sqlite"})
 	manager, managerID := e.insertKey(model.APIKey{Name: "manager", KeyManager: true})
 	broad := e.create(e.root, map[string]any{"name": "broad"})
@@ -348,7 +353,7 @@ func TestAPIKeyCallerAuthorityIsFresh(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	akEmpty(t, "stale manager deletes broad", e.do("DELETE", "/api/api-key/"+broad.ID, manager, nil), 401)
-	akEmpty(t, "stale manager renames broad", e.do("PATCH", "/api/api-key/"+broad.ID, manager, `{"apiKey":{"name":"x"}}`), 401)
+	wantEmpty(t, "stale manager deletes broad", e.do("DELETE", "/api/api-key/"+broad.ID, manager, nil), 401)
+	wantEmpty(t, "stale manager renames broad", e.do("PATCH", "/api/api-key/"+broad.ID, manager, `{"apiKey":{"name":"x"}}`), 401)
 	e.get(broad.ID)
 }

@@ -2,12 +2,7 @@ package api_test
 
 import (
 	"context"
-	"encoding/json"
-	"path/filepath"
-	"slices"
-	"sort"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -24,26 +19,14 @@ import (
 
 // akEnv is a set-up server with a fake clock and its initial full-manager key.
 type akEnv struct {
-	t      *testing.T
-	s      *testutil.Server
-	b      testutil.Backend
-	root   string // the initial key's value
+	*apiEnv
 	rootID string
-	st     *store.Store
 }
 
 func akStart(t *testing.T, b testutil.Backend, opts ...testutil.Option) *akEnv {
 	t.Helper()
-	opts = append([]testutil.Option{testutil.WithBackend(b), testutil.WithClock(testutil.NewFakeClock())}, opts...)
-	s := testutil.StartServer(t, opts...)
-	e := &akEnv{t: t, s: s, b: b, root: s.Setup(t)}
-	st, err := store.Open(context.Background(), s.Env["LATCH_DATABASE_URL"], filepath.Join(s.DataDir, "latch.db"))
-	if err != nil {
-		t.Fatalf("open the server's database: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
-	e.st = st
-	row, err := st.Read().APIKeyByHash(context.Background(), secrets.HashToken(e.root))
+	e := &akEnv{apiEnv: startEnv(t, b, opts...)}
+	row, err := e.st.Read().APIKeyByHash(context.Background(), secrets.HashToken(e.root))
 	if err != nil {
 		t.Fatalf("find the initial key: %v", err)
 	}
@@ -52,11 +35,6 @@ func akStart(t *testing.T, b testutil.Backend, opts ...testutil.Option) *akEnv {
 }
 
 func (e *akEnv) now() int64 { return e.s.Clock.Now().UnixMilli() }
-
-func (e *akEnv) do(method, path, key string, body any, headers ...string) *testutil.Response {
-	e.t.Helper()
-	return e.s.Do(e.t, method, path, key, body, headers...)
-}
 
 // akKeyBody is the {"apiKey":…} wrapper as the API answers it.
 type akKeyBody struct {
@@ -157,74 +135,4 @@ func (e *akEnv) acl(name string) string {
 		e.t.Fatalf("insert ip acl: %v", err)
 	}
 	return a.ID
-}
-
-// audits returns the audit entries about target, oldest first.
-func (e *akEnv) audits(target string) []*model.AuditLog {
-	e.t.Helper()
-	all, _, err := e.st.Read().SearchAudit(context.Background(), store.AuditFilter{}, 0, 100000)
-	if err != nil {
-		e.t.Fatalf("read audit log: %v", err)
-	}
-	var out []*model.AuditLog
-	for _, a := range all {
-		if a.TargetID == target {
-			out = append(out, a)
-		}
-	}
-	return out
-}
-
-// akCodes lists every code of a FusionAuth Errors body, sorted.
-func akCodes(t *testing.T, r *testutil.Response) []string {
-	t.Helper()
-	var errs model.Errors
-	r.JSON(t, &errs)
-	var codes []string
-	for _, items := range errs.FieldErrors {
-		for _, it := range items {
-			codes = append(codes, it.Code)
-		}
-	}
-	for _, it := range errs.GeneralErrors {
-		codes = append(codes, it.Code)
-	}
-	sort.Strings(codes)
-	return codes
-}
-
-// akWant400 fails unless r is a 400 whose errors include code.
-func akWant400(t *testing.T, what string, r *testutil.Response, code string) {
-	t.Helper()
-	if r.Status != 400 {
-		t.Errorf("%s: status %d, want 400 %s; body %s", what, r.Status, code, r.Body)
-		return
-	}
-	if codes := akCodes(t, r); !slices.Contains(codes, code) {
-		t.Errorf("%s: codes %v, want %s", what, codes, code)
-	}
-}
-
-// akEmpty fails unless r has status and an empty body.
-func akEmpty(t *testing.T, what string, r *testutil.Response, status int) {
-	t.Helper()
-	if r.Status != status || len(r.Body) != 0 {
-		t.Errorf("%s: got %d %q, want %d with an empty body", what, r.Status, r.Body, status)
-	}
-}
-
-func akPerms(endpoint string, methods ...string) map[string]any {
-	return map[string]any{"endpoints": map[string][]string{endpoint: methods}}
-}
-
-func akMillis(d time.Duration) int64 { return d.Milliseconds() }
-
-// akRaw decodes a body into generic JSON, to check which fields are present.
-func akRaw(t *testing.T, r *testutil.Response) map[string]any {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(r.Body, &m); err != nil {
-		t.Fatalf("decode %q: %v", r.Body, err)
-	}
-	return m
 }

@@ -15,22 +15,23 @@ import (
 )
 
 func TestAPIKeyCreateRetrieveDelete(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := akStart(t, b)
 		now := e.now()
-		expires := now + akMillis(24*time.Hour)
+		expires := now + millis(24*time.Hour)
 
 		// A random, retrievable (the default) key with FusionAuth's fields.
 		r := e.do("POST", "/api/api-key", e.root, map[string]any{"apiKey": map[string]any{
 			"name":              "Awesome API Key",
 			"metaData":          map[string]any{"attributes": map[string]string{"description": "non-manager key"}},
-			"permissions":       akPerms("/api/application", "DELETE", "POST", "GET", "PUT", "PATCH"),
+			"permissions":       keyPerms("/api/application", "DELETE", "POST", "GET", "PUT", "PATCH"),
 			"expirationInstant": expires,
 		}})
 		if r.Status != 200 {
 			t.Fatalf("create: %d %s", r.Status, r.Body)
 		}
-		raw := akRaw(t, r)
+		raw := decodeObject(t, r)
 		if len(raw) != 1 || raw["apiKey"] == nil {
 			t.Fatalf("create answered %s, want only an apiKey wrapper", r.Body)
 		}
@@ -57,7 +58,7 @@ func TestAPIKeyCreateRetrieveDelete(t *testing.T) {
 		if got.Key != k.Key || got.Name != k.Name || got.InsertInstant != now || got.UseCount != 0 || got.LastUsedInstant != nil {
 			t.Errorf("retrieved %+v, want the created key with its value", got)
 		}
-		gr := akRaw(t, e.do("GET", "/api/api-key/"+k.ID, e.root, nil))["apiKey"].(map[string]any)
+		gr := decodeObject(t, e.do("GET", "/api/api-key/"+k.ID, e.root, nil))["apiKey"].(map[string]any)
 		for _, f := range []string{"id", "key", "name", "keyManager", "permissions", "metaData", "expirationInstant", "retrievable", "insertInstant", "lastUpdateInstant", "useCount"} {
 			if _, ok := gr[f]; !ok {
 				t.Errorf("retrieve response lacks %q: %v", f, gr)
@@ -68,7 +69,7 @@ func TestAPIKeyCreateRetrieveDelete(t *testing.T) {
 		if st := e.do("GET", "/api/system/version", k.Key, nil).Status; st != 401 {
 			t.Errorf("key without /api/system/version reached it: %d", st)
 		}
-		ver := e.create(e.root, map[string]any{"permissions": akPerms("/api/system/version", "GET")})
+		ver := e.create(e.root, map[string]any{"permissions": keyPerms("/api/system/version", "GET")})
 		if st := e.do("GET", "/api/system/version", ver.Key, nil).Status; st != 200 {
 			t.Errorf("new key for /api/system/version: %d", st)
 		}
@@ -84,7 +85,7 @@ func TestAPIKeyCreateRetrieveDelete(t *testing.T) {
 			"ipAccessControlListId": acl,
 			"metaData":              map[string]any{"attributes": map[string]string{"description": "my super secret key"}},
 			"name":                  "Example key",
-			"permissions":           akPerms("/api/application", "DELETE", "POST", "GET", "PUT", "PATCH"),
+			"permissions":           keyPerms("/api/application", "DELETE", "POST", "GET", "PUT", "PATCH"),
 			"retrievable":           false,
 			"tenantId":              tenant,
 		}})
@@ -124,26 +125,27 @@ func TestAPIKeyCreateRetrieveDelete(t *testing.T) {
 		}
 
 		// Delete: 200, empty body; gone afterwards, for the API and for auth.
-		akEmpty(t, "delete", e.do("DELETE", "/api/api-key/"+ver.ID, e.root, nil), 200)
-		akEmpty(t, "retrieve deleted", e.do("GET", "/api/api-key/"+ver.ID, e.root, nil), 404)
-		akEmpty(t, "delete again", e.do("DELETE", "/api/api-key/"+ver.ID, e.root, nil), 404)
-		akEmpty(t, "deleted key", e.do("GET", "/api/system/version", ver.Key, nil), 401)
+		wantEmpty(t, "delete", e.do("DELETE", "/api/api-key/"+ver.ID, e.root, nil), 200)
+		wantEmpty(t, "retrieve deleted", e.do("GET", "/api/api-key/"+ver.ID, e.root, nil), 404)
+		wantEmpty(t, "delete again", e.do("DELETE", "/api/api-key/"+ver.ID, e.root, nil), 404)
+		wantEmpty(t, "deleted key", e.do("GET", "/api/system/version", ver.Key, nil), 401)
 		if del := e.audits(ver.ID); len(del) != 2 || del[1].Method != "DELETE" || len(del[1].OldValue) == 0 ||
 			bytes.Contains(del[1].OldValue, []byte(ver.Key)) {
 			t.Errorf("delete audit entries: %+v", del)
 		}
-		akEmpty(t, "unknown id", e.do("GET", "/api/api-key/"+uuid.NewString(), e.root, nil), 404)
-		akEmpty(t, "malformed id", e.do("GET", "/api/api-key/not-a-uuid", e.root, nil), 404)
+		wantEmpty(t, "unknown id", e.do("GET", "/api/api-key/"+uuid.NewString(), e.root, nil), 404)
+		wantEmpty(t, "malformed id", e.do("GET", "/api/api-key/not-a-uuid", e.root, nil), 404)
 	})
 }
 
 func TestAPIKeyCopy(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := akStart(t, b)
 		tenant := e.defaultTenant()
 		acl := e.acl("copy acl")
 		src := e.create(e.root, map[string]any{"name": "Awesome API Key", "tenantId": tenant, "ipAccessControlListId": acl,
-			"retrievable": false, "permissions": akPerms("/api/user", "GET"),
+			"retrievable": false, "permissions": keyPerms("/api/user", "GET"),
 			"metaData": map[string]any{"attributes": map[string]string{"description": "d"}}})
 		r := e.do("POST", "/api/api-key", e.root, map[string]any{"sourceKeyId": src.ID, "apiKey": map[string]any{"name": "Awesome API Key - copy"}})
 		if r.Status != 200 {
@@ -157,14 +159,15 @@ func TestAPIKeyCopy(t *testing.T) {
 			!slices.Equal(cp.Permissions.Endpoints["/api/user"], []string{"GET"}) || len(cp.Permissions.Endpoints) != 1 {
 			t.Errorf("copy %+v of %+v", cp, src)
 		}
-		akWant400(t, "copy of an unknown key", e.do("POST", "/api/api-key", e.root, map[string]any{"sourceKeyId": uuid.NewString()}), "[invalid]sourceKeyId")
+		want400(t, "copy of an unknown key", e.do("POST", "/api/api-key", e.root, map[string]any{"sourceKeyId": uuid.NewString()}), "[invalid]sourceKeyId")
 	})
 }
 
 func TestAPIKeyNonManagerGets401(t *testing.T) {
+	t.Parallel()
 	e := akStart(t, testutil.Backend{Name: "sqlite"})
 	plain := e.create(e.root, map[string]any{"name": "all endpoints, no manager"})
-	target := e.create(e.root, map[string]any{"name": "target", "permissions": akPerms("/api/user", "GET")})
+	target := e.create(e.root, map[string]any{"name": "target", "permissions": keyPerms("/api/user", "GET")})
 	routes := []struct{ method, path string }{
 		{"POST", "/api/api-key"},
 		{"POST", "/api/api-key/" + uuid.NewString()},
@@ -177,13 +180,14 @@ func TestAPIKeyNonManagerGets401(t *testing.T) {
 	}
 	for _, rt := range routes {
 		for name, key := range map[string]string{"non-manager key": plain.Key, "no key": "", "unknown key": "nope-nope-nope-nope"} {
-			akEmpty(t, name+" "+rt.method+" "+rt.path, e.do(rt.method, rt.path, key, `{"apiKey":{"name":"x"}}`), 401)
+			wantEmpty(t, name+" "+rt.method+" "+rt.path, e.do(rt.method, rt.path, key, `{"apiKey":{"name":"x"}}`), 401)
 		}
 	}
 	e.get(target.ID) // untouched
 }
 
 func TestAPIKeyValidation(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := akStart(t, b)
 		tenant := e.defaultTenant()
@@ -201,10 +205,10 @@ func TestAPIKeyValidation(t *testing.T) {
 			{"tenantId and tenantIds", "", map[string]any{"apiKey": map[string]any{"tenantId": tenant, "tenantIds": []string{tenant}}}, "[invalid]apiKey.tenantIds"},
 			{"unknown ip acl", "", map[string]any{"apiKey": map[string]any{"ipAccessControlListId": uuid.NewString()}}, "[invalid]apiKey.ipAccessControlListId"},
 			{"malformed ip acl", "", map[string]any{"apiKey": map[string]any{"ipAccessControlListId": "x"}}, "[invalid]apiKey.ipAccessControlListId"},
-			{"unknown endpoint", "", map[string]any{"apiKey": map[string]any{"permissions": akPerms("/api/nope", "GET")}}, "[invalid]apiKey.permissions"},
-			{"the key API as an endpoint", "", map[string]any{"apiKey": map[string]any{"permissions": akPerms("/api/api-key", "GET")}}, "[invalid]apiKey.permissions"},
-			{"bad method", "", map[string]any{"apiKey": map[string]any{"permissions": akPerms("/api/user", "FETCH")}}, "[invalid]apiKey.permissions"},
-			{"endpoints without methods", "", map[string]any{"apiKey": map[string]any{"permissions": akPerms("/api/user")}}, "[invalid]apiKey.permissions"},
+			{"unknown endpoint", "", map[string]any{"apiKey": map[string]any{"permissions": keyPerms("/api/nope", "GET")}}, "[invalid]apiKey.permissions"},
+			{"the key API as an endpoint", "", map[string]any{"apiKey": map[string]any{"permissions": keyPerms("/api/api-key", "GET")}}, "[invalid]apiKey.permissions"},
+			{"bad method", "", map[string]any{"apiKey": map[string]any{"permissions": keyPerms("/api/user", "FETCH")}}, "[invalid]apiKey.permissions"},
+			{"endpoints without methods", "", map[string]any{"apiKey": map[string]any{"permissions": keyPerms("/api/user")}}, "[invalid]apiKey.permissions"},
 			{"short key", "", map[string]any{"apiKey": map[string]any{"key": "fifteen-chars!!"}}, "[tooShort]apiKey.key"},
 			{"key with a space", "", map[string]any{"apiKey": map[string]any{"key": "sixteen chars plus"}}, "[invalid]apiKey.key"},
 			{"duplicate key value", "", map[string]any{"apiKey": map[string]any{"key": "a-given-key-that-is-long"}}, "[duplicate]apiKey.key"},
@@ -218,7 +222,7 @@ func TestAPIKeyValidation(t *testing.T) {
 			{"name too long", "", map[string]any{"apiKey": map[string]any{"name": strings.Repeat("n", 256)}}, "[tooLong]apiKey.name"},
 		}
 		for _, c := range cases {
-			akWant400(t, c.name, e.do("POST", "/api/api-key"+c.path, e.root, c.body), c.code)
+			want400(t, c.name, e.do("POST", "/api/api-key"+c.path, e.root, c.body), c.code)
 		}
 		// Nothing was made by the refused requests.
 		r := e.do("GET", "/api/api-key?numberOfResults=100", e.root, nil)
@@ -232,6 +236,7 @@ func TestAPIKeyValidation(t *testing.T) {
 
 // Accept what the official clients send by default.
 func TestAPIKeyClientDefaults(t *testing.T) {
+	t.Parallel()
 	e := akStart(t, testutil.Backend{Name: "sqlite"})
 	tenant := e.defaultTenant()
 	// The Go client: keyManager and retrievable always, empty metaData and permissions.
@@ -246,9 +251,9 @@ func TestAPIKeyClientDefaults(t *testing.T) {
 	}
 	// The Go client updating a retrievable key still sends "retrievable": false
 	// and "keyManager": false; neither is a change request.
-	ret := e.create(e.root, map[string]any{"name": "retrievable", "permissions": akPerms("/api/user", "GET")})
+	ret := e.create(e.root, map[string]any{"name": "retrievable", "permissions": keyPerms("/api/user", "GET")})
 	r := e.do("PUT", "/api/api-key/"+ret.ID, e.root, map[string]any{"apiKey": map[string]any{
-		"name": "renamed", "keyManager": false, "retrievable": false, "metaData": map[string]any{}, "permissions": akPerms("/api/user", "GET", "POST")}})
+		"name": "renamed", "keyManager": false, "retrievable": false, "metaData": map[string]any{}, "permissions": keyPerms("/api/user", "GET", "POST")}})
 	if r.Status != 200 {
 		t.Fatalf("Go client update: %d %s", r.Status, r.Body)
 	}
@@ -260,12 +265,13 @@ func TestAPIKeyClientDefaults(t *testing.T) {
 }
 
 func TestAPIKeyUpdateAndPatch(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := akStart(t, b)
 		tenant := e.defaultTenant()
 		acl := e.acl("acl")
 		k := e.create(e.root, map[string]any{"name": "Awesome API Key", "tenantId": tenant,
-			"permissions": akPerms("/api/application", "GET"), "metaData": map[string]any{"attributes": map[string]string{"a": "1"}}})
+			"permissions": keyPerms("/api/application", "GET"), "metaData": map[string]any{"attributes": map[string]string{"a": "1"}}})
 		created := e.now()
 		e.s.Clock.Advance(time.Minute)
 
@@ -275,7 +281,7 @@ func TestAPIKeyUpdateAndPatch(t *testing.T) {
 			"ipAccessControlListId": acl,
 			"metaData":              map[string]any{"attributes": map[string]string{"description": "updating the key"}},
 			"name":                  "Another Awesome API Key",
-			"permissions":           akPerms("/api/application", "DELETE", "POST", "GET", "PUT", "PATCH"),
+			"permissions":           keyPerms("/api/application", "DELETE", "POST", "GET", "PUT", "PATCH"),
 		}})
 		if r.Status != 200 {
 			t.Fatalf("put: %d %s", r.Status, r.Body)
@@ -332,51 +338,52 @@ func TestAPIKeyUpdateAndPatch(t *testing.T) {
 		if p.Name != "json patched" {
 			t.Errorf("json patch: %+v", p)
 		}
-		akWant400(t, "json patch removing permissions", e.do("PATCH", "/api/api-key/"+k.ID, e.root,
+		want400(t, "json patch removing permissions", e.do("PATCH", "/api/api-key/"+k.ID, e.root,
 			`[{"op":"remove","path":"/apiKey/permissions"}]`, "Content-Type", "application/json-patch+json"), "[invalid]apiKey.permissions")
 		p = patch(`[{"op":"remove","path":"/apiKey/permissions"},{"op":"add","path":"/allowAllEndpoints","value":true}]`, "application/json-patch+json")
 		if !p.AllEndpoints() {
 			t.Errorf("confirmed json patch to all endpoints: %+v", p)
 		}
 		p = patch(`{"apiKey":{"permissions":{"endpoints":{"/api/user":["GET"]}}}}`, "application/json")
-		akWant400(t, "json patch on a fixed field", e.do("PATCH", "/api/api-key/"+k.ID, e.root,
+		want400(t, "json patch on a fixed field", e.do("PATCH", "/api/api-key/"+k.ID, e.root,
 			`[{"op":"remove","path":"/apiKey/tenantId"}]`, "Content-Type", "application/json-patch+json"), "[immutable]apiKey.tenantId")
-		akWant400(t, "failed json patch test", e.do("PATCH", "/api/api-key/"+k.ID, e.root,
+		want400(t, "failed json patch test", e.do("PATCH", "/api/api-key/"+k.ID, e.root,
 			`[{"op":"test","path":"/apiKey/name","value":"nope"}]`, "Content-Type", "application/json-patch+json"), "[JSONPatchTestFailed]")
 
 		// Duplicate names are refused on update too, and the key is unchanged.
 		e.create(e.root, map[string]any{"name": "Other"})
-		akWant400(t, "rename to a taken name", e.do("PATCH", "/api/api-key/"+k.ID, e.root, `{"apiKey":{"name":"OTHER"}}`), "[duplicate]apiKey.name")
-		akWant400(t, "unknown acl on update", e.do("PATCH", "/api/api-key/"+k.ID, e.root,
+		want400(t, "rename to a taken name", e.do("PATCH", "/api/api-key/"+k.ID, e.root, `{"apiKey":{"name":"OTHER"}}`), "[duplicate]apiKey.name")
+		want400(t, "unknown acl on update", e.do("PATCH", "/api/api-key/"+k.ID, e.root,
 			fmt.Sprintf(`{"apiKey":{"ipAccessControlListId":%q}}`, uuid.NewString())), "[invalid]apiKey.ipAccessControlListId")
 		if got := e.get(k.ID); got.Name != "json patched" {
 			t.Errorf("refused update changed the key: %+v", got)
 		}
-		akEmpty(t, "update unknown", e.do("PUT", "/api/api-key/"+uuid.NewString(), e.root, `{"apiKey":{}}`), 404)
-		akWant400(t, "put without apiKey", e.do("PUT", "/api/api-key/"+k.ID, e.root, `{}`), "[missing]apiKey")
+		wantEmpty(t, "update unknown", e.do("PUT", "/api/api-key/"+uuid.NewString(), e.root, `{"apiKey":{}}`), 404)
+		want400(t, "put without apiKey", e.do("PUT", "/api/api-key/"+k.ID, e.root, `{}`), "[missing]apiKey")
 	})
 }
 
 func TestAPIKeyImmutableFields(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := akStart(t, b)
 		tenant := e.defaultTenant()
 		other := e.tenant("Other")
-		k := e.create(e.root, map[string]any{"name": "fixed", "tenantId": tenant, "retrievable": false, "permissions": akPerms("/api/user", "GET")})
+		k := e.create(e.root, map[string]any{"name": "fixed", "tenantId": tenant, "retrievable": false, "permissions": keyPerms("/api/user", "GET")})
 		body := func(extra map[string]any) map[string]any {
-			m := map[string]any{"name": "fixed", "permissions": akPerms("/api/user", "GET"), "tenantId": tenant}
+			m := map[string]any{"name": "fixed", "permissions": keyPerms("/api/user", "GET"), "tenantId": tenant}
 			for k, v := range extra {
 				m[k] = v
 			}
 			return map[string]any{"apiKey": m}
 		}
 		path := "/api/api-key/" + k.ID
-		akWant400(t, "another tenant", e.do("PUT", path, e.root, body(map[string]any{"tenantId": other})), "[immutable]apiKey.tenantId")
-		akWant400(t, "several tenants", e.do("PATCH", path, e.root, fmt.Sprintf(`{"apiKey":{"tenantId":null,"tenantIds":[%q,%q]}}`, tenant, other)), "[immutable]apiKey.tenantIds")
-		akWant400(t, "tenant removed", e.do("PATCH", path, e.root, `{"apiKey":{"tenantId":null}}`), "[immutable]apiKey.tenantId")
-		akWant400(t, "made retrievable", e.do("PUT", path, e.root, body(map[string]any{"retrievable": true})), "[immutable]apiKey.retrievable")
-		akWant400(t, "keyManager granted", e.do("PUT", path, e.root, body(map[string]any{"keyManager": true})), "[invalid]apiKey.keyManager")
-		akWant400(t, "value changed", e.do("PUT", path, e.root, body(map[string]any{"key": "a-brand-new-key-value"})), "[immutable]apiKey.key")
+		want400(t, "another tenant", e.do("PUT", path, e.root, body(map[string]any{"tenantId": other})), "[immutable]apiKey.tenantId")
+		want400(t, "several tenants", e.do("PATCH", path, e.root, fmt.Sprintf(`{"apiKey":{"tenantId":null,"tenantIds":[%q,%q]}}`, tenant, other)), "[immutable]apiKey.tenantIds")
+		want400(t, "tenant removed", e.do("PATCH", path, e.root, `{"apiKey":{"tenantId":null}}`), "[immutable]apiKey.tenantId")
+		want400(t, "made retrievable", e.do("PUT", path, e.root, body(map[string]any{"retrievable": true})), "[immutable]apiKey.retrievable")
+		want400(t, "keyManager granted", e.do("PUT", path, e.root, body(map[string]any{"keyManager": true})), "[invalid]apiKey.keyManager")
+		want400(t, "value changed", e.do("PUT", path, e.root, body(map[string]any{"key": "a-brand-new-key-value"})), "[immutable]apiKey.key")
 		// The same tenant, the same value, retrievable false: no change requested.
 		if r := e.do("PUT", path, e.root, body(map[string]any{"retrievable": false, "key": k.Key})); r.Status != 200 {
 			t.Errorf("put of unchanged fixed fields: %d %s", r.Status, r.Body)
@@ -394,9 +401,10 @@ func TestAPIKeyImmutableFields(t *testing.T) {
 // FusionAuth #2811: emptying a restricted key's endpoint map silently makes it
 // an all-endpoints key. Latch refuses unless the request says so.
 func TestAPIKeyAllEndpointsTrap(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := akStart(t, b)
-		k := e.create(e.root, map[string]any{"name": "restricted", "permissions": akPerms("/api/user", "GET")})
+		k := e.create(e.root, map[string]any{"name": "restricted", "permissions": keyPerms("/api/user", "GET")})
 		path := "/api/api-key/" + k.ID
 		traps := []struct {
 			name, method, body string
@@ -412,7 +420,7 @@ func TestAPIKeyAllEndpointsTrap(t *testing.T) {
 		}
 		for _, c := range traps {
 			r := e.do(c.method, path, e.root, c.body)
-			akWant400(t, c.name, r, "[invalid]apiKey.permissions")
+			want400(t, c.name, r, "[invalid]apiKey.permissions")
 			if r.Status == 400 && !strings.Contains(string(r.Body), "allowAllEndpoints") {
 				t.Errorf("%s: the message does not say how to confirm: %s", c.name, r.Body)
 			}
@@ -435,6 +443,7 @@ func TestAPIKeyAllEndpointsTrap(t *testing.T) {
 }
 
 func TestAPIKeyListAndSearch(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := akStart(t, b)
 		tenant := e.defaultTenant()
@@ -456,7 +465,7 @@ func TestAPIKeyListAndSearch(t *testing.T) {
 			if r.Status != 200 {
 				t.Fatalf("list: %d %s", r.Status, r.Body)
 			}
-			for _, k := range akRaw(t, r)["apiKeys"].([]any) {
+			for _, k := range decodeObject(t, r)["apiKeys"].([]any) {
 				if _, ok := k.(map[string]any)["key"]; ok {
 					t.Errorf("a listed key carries its value: %v", k)
 				}
@@ -508,17 +517,18 @@ func TestAPIKeyListAndSearch(t *testing.T) {
 				t.Errorf("%s: total %d names %v, want %d %v", c.name, p.Total, names(p), c.total, c.want)
 			}
 		}
-		akWant400(t, "negative page size", e.do("GET", "/api/api-key?numberOfResults=-1", e.root, nil), "[invalid]numberOfResults")
-		akWant400(t, "huge page", e.do("POST", "/api/api-key/search", e.root, `{"search":{"numberOfResults":100000}}`), "[invalid]search.numberOfResults")
-		akWant400(t, "not a number", e.do("GET", "/api/api-key?startRow=x", e.root, nil), "[invalid]startRow")
+		want400(t, "negative page size", e.do("GET", "/api/api-key?numberOfResults=-1", e.root, nil), "[invalid]numberOfResults")
+		want400(t, "huge page", e.do("POST", "/api/api-key/search", e.root, `{"search":{"numberOfResults":100000}}`), "[invalid]search.numberOfResults")
+		want400(t, "not a number", e.do("GET", "/api/api-key?startRow=x", e.root, nil), "[invalid]startRow")
 	})
 }
 
 func TestAPIKeyExpiryAndExtension(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := akStart(t, b)
-		expires := e.now() + akMillis(time.Minute)
-		k := e.create(e.root, map[string]any{"permissions": akPerms("/api/system/version", "GET"), "expirationInstant": expires})
+		expires := e.now() + millis(time.Minute)
+		k := e.create(e.root, map[string]any{"permissions": keyPerms("/api/system/version", "GET"), "expirationInstant": expires})
 		if st := e.do("GET", "/api/system/version", k.Key, nil).Status; st != 200 {
 			t.Fatalf("fresh key: %d", st)
 		}
@@ -527,11 +537,11 @@ func TestAPIKeyExpiryAndExtension(t *testing.T) {
 			t.Errorf("one millisecond before expiry: %d", st)
 		}
 		e.s.Clock.Advance(time.Millisecond) // now == expirationInstant: no leeway
-		akEmpty(t, "at expiry", e.do("GET", "/api/system/version", k.Key, nil), 401)
+		wantEmpty(t, "at expiry", e.do("GET", "/api/system/version", k.Key, nil), 401)
 		if got := e.get(k.ID); got.ExpirationInstant == nil || *got.ExpirationInstant != expires {
 			t.Errorf("expired key not kept: %+v", got)
 		}
-		r := e.do("PATCH", "/api/api-key/"+k.ID, e.root, fmt.Sprintf(`{"apiKey":{"expirationInstant":%d}}`, e.now()+akMillis(time.Hour)))
+		r := e.do("PATCH", "/api/api-key/"+k.ID, e.root, fmt.Sprintf(`{"apiKey":{"expirationInstant":%d}}`, e.now()+millis(time.Hour)))
 		if r.Status != 200 {
 			t.Fatalf("extend: %d %s", r.Status, r.Body)
 		}
@@ -542,8 +552,9 @@ func TestAPIKeyExpiryAndExtension(t *testing.T) {
 }
 
 func TestAPIKeyUsageShown(t *testing.T) {
+	t.Parallel()
 	e := akStart(t, testutil.Backend{Name: "sqlite"})
-	k := e.create(e.root, map[string]any{"permissions": akPerms("/api/system/version", "GET")})
+	k := e.create(e.root, map[string]any{"permissions": keyPerms("/api/system/version", "GET")})
 	for range 3 {
 		if st := e.do("GET", "/api/system/version", k.Key, nil).Status; st != 200 {
 			t.Fatalf("use: %d", st)
@@ -576,6 +587,7 @@ func TestAPIKeyUsageShown(t *testing.T) {
 // The key API gives the caller's key authority over others only when it covers
 // them, and keeps tenant-scoped managers inside their tenants.
 func TestAPIKeyEscalation(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := akStart(t, b)
 		tA, tB := e.defaultTenant(), e.tenant("Tenant B")
@@ -585,8 +597,8 @@ func TestAPIKeyEscalation(t *testing.T) {
 		multi, _ := e.insertKey(model.APIKey{Name: "tenant A+B manager", KeyManager: true, TenantIDs: []string{tA, tB}})
 
 		broad := e.create(e.root, map[string]any{"name": "broad"})
-		userGet := e.create(e.root, map[string]any{"name": "user GET", "permissions": akPerms("/api/user", "GET")})
-		inA := e.create(e.root, map[string]any{"name": "in A", "tenantId": tA, "permissions": akPerms("/api/user", "GET")})
+		userGet := e.create(e.root, map[string]any{"name": "user GET", "permissions": keyPerms("/api/user", "GET")})
+		inA := e.create(e.root, map[string]any{"name": "in A", "tenantId": tA, "permissions": keyPerms("/api/user", "GET")})
 		inB := e.create(e.root, map[string]any{"name": "in B", "tenantId": tB})
 		inAB := e.create(e.root, map[string]any{"name": "in A and B", "tenantIds": []string{tA, tB}})
 		if inAB.TenantID != "" || !slices.Equal(inAB.TenantIDs, sortedPair(tA, tB)) {
@@ -602,13 +614,13 @@ func TestAPIKeyEscalation(t *testing.T) {
 			header       []string
 		}{
 			{"restricted makes all-endpoints", restricted, "POST", "/api/api-key", `{"apiKey":{}}`, 401, nil},
-			{"restricted makes a broader method", restricted, "POST", "/api/api-key", map[string]any{"apiKey": map[string]any{"permissions": akPerms("/api/user", "DELETE")}}, 401, nil},
-			{"restricted makes another endpoint", restricted, "POST", "/api/api-key", map[string]any{"apiKey": map[string]any{"permissions": akPerms("/api/tenant", "GET")}}, 401, nil},
-			{"restricted makes a lesser key", restricted, "POST", "/api/api-key", map[string]any{"apiKey": map[string]any{"permissions": akPerms("/api/user", "GET")}}, 200, nil},
+			{"restricted makes a broader method", restricted, "POST", "/api/api-key", map[string]any{"apiKey": map[string]any{"permissions": keyPerms("/api/user", "DELETE")}}, 401, nil},
+			{"restricted makes another endpoint", restricted, "POST", "/api/api-key", map[string]any{"apiKey": map[string]any{"permissions": keyPerms("/api/tenant", "GET")}}, 401, nil},
+			{"restricted makes a lesser key", restricted, "POST", "/api/api-key", map[string]any{"apiKey": map[string]any{"permissions": keyPerms("/api/user", "GET")}}, 200, nil},
 			{"restricted copies broad", restricted, "POST", "/api/api-key", map[string]any{"sourceKeyId": broad.ID}, 401, nil},
 			{"restricted copies a lesser key", restricted, "POST", "/api/api-key", map[string]any{"sourceKeyId": userGet.ID}, 200, nil},
 			{"restricted reads broad", restricted, "GET", "/api/api-key/" + broad.ID, nil, 401, nil},
-			{"restricted updates broad", restricted, "PUT", "/api/api-key/" + broad.ID, map[string]any{"apiKey": map[string]any{"permissions": akPerms("/api/user", "GET")}}, 401, nil},
+			{"restricted updates broad", restricted, "PUT", "/api/api-key/" + broad.ID, map[string]any{"apiKey": map[string]any{"permissions": keyPerms("/api/user", "GET")}}, 401, nil},
 			{"restricted deletes broad", restricted, "DELETE", "/api/api-key/" + broad.ID, nil, 401, nil},
 			{"restricted deletes the root key", restricted, "DELETE", "/api/api-key/" + e.rootID, nil, 401, nil},
 			{"restricted reads a lesser key", restricted, "GET", "/api/api-key/" + userGet.ID, nil, 200, nil},
@@ -641,7 +653,7 @@ func TestAPIKeyEscalation(t *testing.T) {
 				t.Errorf("%s: %d %s, want %d", c.name, r.Status, r.Body, c.want)
 			}
 			if c.want == 401 || c.want == 404 {
-				akEmpty(t, c.name, r, c.want)
+				wantEmpty(t, c.name, r, c.want)
 			}
 		}
 		if got := e.get(broad.ID); got.Name != "broad" || len(got.Permissions.Endpoints) != 0 {
@@ -692,12 +704,13 @@ func sortedPair(a, b string) []string {
 
 // The key API answers "authenticated but not permitted" with the configured status.
 func TestAPIKeyForbiddenStatus(t *testing.T) {
+	t.Parallel()
 	e := akStart(t, testutil.Backend{Name: "sqlite"}, testutil.WithEnv("LATCH_FORBIDDEN_STATUS", "403"))
 	plain := e.create(e.root, map[string]any{"name": "plain"})
 	restricted, _ := e.insertKey(model.APIKey{Name: "restricted manager", KeyManager: true,
 		Permissions: model.APIKeyPermissions{Endpoints: map[string][]string{"/api/user": {"GET"}}}})
 	// A non-manager is refused by the guard, a manager lacking authority by the key API.
-	akEmpty(t, "non-manager", e.do("GET", "/api/api-key/"+plain.ID, plain.Key, nil), 403)
-	akEmpty(t, "manager without authority", e.do("GET", "/api/api-key/"+plain.ID, restricted, nil), 403)
-	akEmpty(t, "manager outside its tenants still sees 404", e.do("GET", "/api/api-key/"+uuid.NewString(), restricted, nil), 404)
+	wantEmpty(t, "non-manager", e.do("GET", "/api/api-key/"+plain.ID, plain.Key, nil), 403)
+	wantEmpty(t, "manager without authority", e.do("GET", "/api/api-key/"+plain.ID, restricted, nil), 403)
+	wantEmpty(t, "manager outside its tenants still sees 404", e.do("GET", "/api/api-key/"+uuid.NewString(), restricted, nil), 404)
 }

@@ -14,16 +14,16 @@ import (
 // configuration. Applications of tenants outside the request's scope are 404.
 
 type applicationResponse struct {
-	Application kit.Object `json:"application"`
+	Application *model.ApplicationConfig `json:"application"`
 }
 
 type applicationsResponse struct {
-	Applications []kit.Object `json:"applications"`
+	Applications []*model.ApplicationConfig `json:"applications"`
 }
 
 type applicationSearchResponse struct {
-	Applications []kit.Object `json:"applications"`
-	Total        int          `json:"total"`
+	Applications []*model.ApplicationConfig `json:"applications"`
+	Total        int                        `json:"total"`
 }
 
 type roleResponse struct {

@@ -15,6 +15,7 @@ import (
 )
 
 func TestApplicationCRUD(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		def := e.defaultTenant()
@@ -40,11 +41,11 @@ func TestApplicationCRUD(t *testing.T) {
 			{[]any{"jwtConfiguration", "refreshTokenTimeToLiveInMinutes"}, taNum(43200)},
 		}
 		for _, c := range checks {
-			if got := taAt(app, c.path...); !model.JSONEqual(got, c.want) {
+			if got := jsonAt(app, c.path...); !model.JSONEqual(got, c.want) {
 				t.Errorf("new application %v = %v, want %v", c.path, got, c.want)
 			}
 		}
-		secret, _ := taAt(app, "oauthConfiguration", "clientSecret").(string)
+		secret, _ := jsonAt(app, "oauthConfiguration", "clientSecret").(string)
 		if len(secret) < 40 {
 			t.Errorf("generated client secret %q is too short", secret)
 		}
@@ -54,53 +55,53 @@ func TestApplicationCRUD(t *testing.T) {
 		got := e.ok("create with id", e.do("POST", "/api/application/"+chosen, e.root, map[string]any{"application": map[string]any{
 			"name": "Chosen", "oauthConfiguration": map[string]any{"clientSecret": "my-own-secret", "authorizedRedirectURLs": []any{"https://app.example.com/cb"}},
 			"roles": []any{map[string]any{"name": "user", "isDefault": true}, map[string]any{"name": "admin", "isSuperRole": true}}}}), "application")
-		if got["id"] != chosen || taAt(got, "oauthConfiguration", "clientSecret") != "my-own-secret" || taAt(got, "oauthConfiguration", "clientId") != chosen {
+		if got["id"] != chosen || jsonAt(got, "oauthConfiguration", "clientSecret") != "my-own-secret" || jsonAt(got, "oauthConfiguration", "clientId") != chosen {
 			t.Errorf("create with id: %v %v", got["id"], got["oauthConfiguration"])
 		}
-		if taAt(got, "roles", 0, "name") != "admin" || taAt(got, "roles", 1, "name") != "user" || taAt(got, "roles", 1, "isDefault") != true {
+		if jsonAt(got, "roles", 0, "name") != "admin" || jsonAt(got, "roles", 1, "name") != "user" || jsonAt(got, "roles", 1, "isDefault") != true {
 			t.Errorf("roles on create: %v", got["roles"])
 		}
-		taWant400(t, "same id", e.do("POST", "/api/application/"+chosen, e.root, map[string]any{"application": map[string]any{"name": "Again"}}), "[duplicate]application.id")
-		taWant400(t, "blank name", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": ""}}), "[blank]application.name")
-		taWant400(t, "no application", e.do("POST", "/api/application", e.root, `{}`), "[blank]application.name")
-		taWant400(t, "unknown tenant", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "X", "tenantId": uuid.NewString()}}), "[invalid]application.tenantId")
-		taWant400(t, "malformed tenant", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "X", "tenantId": "t1"}}), "[invalid]application.tenantId")
-		taWant400(t, "duplicate role names", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "X",
+		want400(t, "same id", e.do("POST", "/api/application/"+chosen, e.root, map[string]any{"application": map[string]any{"name": "Again"}}), "[duplicate]application.id")
+		want400(t, "blank name", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": ""}}), "[blank]application.name")
+		want400(t, "no application", e.do("POST", "/api/application", e.root, `{}`), "[blank]application.name")
+		want400(t, "unknown tenant", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "X", "tenantId": uuid.NewString()}}), "[invalid]application.tenantId")
+		want400(t, "malformed tenant", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "X", "tenantId": "t1"}}), "[invalid]application.tenantId")
+		want400(t, "duplicate role names", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "X",
 			"roles": []any{map[string]any{"name": "r"}, map[string]any{"name": "r"}}}}), "[duplicate]application.roles[1].name")
-		taWant400(t, "blank role name", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "X",
+		want400(t, "blank role name", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "X",
 			"roles": []any{map[string]any{"description": "d"}}}}), "[blank]application.roles[0].name")
-		taWant400(t, "bad grant", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "X",
+		want400(t, "bad grant", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "X",
 			"oauthConfiguration": map[string]any{"enabledGrants": []any{"client_magic"}}}}), "[invalid]application.oauthConfiguration.enabledGrants")
-		taWant400(t, "bad redirect", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "X",
+		want400(t, "bad redirect", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "X",
 			"oauthConfiguration": map[string]any{"authorizedRedirectURLs": []any{"not a url"}}}}), "[invalid]application.oauthConfiguration.authorizedRedirectURLs")
-		taWant400(t, "bad secret type", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "X",
+		want400(t, "bad secret type", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "X",
 			"oauthConfiguration": map[string]any{"clientSecret": 5}}}), "[invalid]application.oauthConfiguration.clientSecret")
-		taWant400(t, "bad login configuration", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "X",
+		want400(t, "bad login configuration", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "X",
 			"loginConfiguration": map[string]any{"requireAuthentication": "no"}}}), "[invalid]application.loginConfiguration.requireAuthentication")
-		taWant400(t, "bad jwt ttl", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "X",
+		want400(t, "bad jwt ttl", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "X",
 			"jwtConfiguration": map[string]any{"enabled": true, "timeToLiveInSeconds": 0}}}), "[invalid]application.jwtConfiguration.timeToLiveInSeconds")
 
 		// Retrieve.
 		if r := e.ok("retrieve", e.do("GET", "/api/application/"+id, e.root, nil), "application"); !model.JSONEqual(r, app) {
 			t.Errorf("retrieve differs from create")
 		}
-		taEmpty(t, "unknown", e.do("GET", "/api/application/"+uuid.NewString(), e.root, nil), 404)
-		taEmpty(t, "malformed", e.do("GET", "/api/application/x", e.root, nil), 404)
+		wantEmpty(t, "unknown", e.do("GET", "/api/application/"+uuid.NewString(), e.root, nil), 404)
+		wantEmpty(t, "malformed", e.do("GET", "/api/application/x", e.root, nil), 404)
 
 		// Update: a blank secret keeps the current one; roles are not touched
 		// (the role API manages them); the tenant does not move.
 		e.s.Clock.Advance(time.Minute)
 		upd := e.ok("update", e.do("PUT", "/api/application/"+chosen, e.root, map[string]any{"application": map[string]any{
 			"name": "Chosen 2", "tenantId": uuid.NewString(), "roles": []any{}, "data": map[string]any{"k": "v"}}}), "application")
-		if upd["name"] != "Chosen 2" || taAt(upd, "oauthConfiguration", "clientSecret") != "my-own-secret" || len(upd["roles"].([]any)) != 2 || upd["tenantId"] != def {
-			t.Errorf("update: name %v secret %v roles %v tenant %v", upd["name"], taAt(upd, "oauthConfiguration", "clientSecret"), upd["roles"], upd["tenantId"])
+		if upd["name"] != "Chosen 2" || jsonAt(upd, "oauthConfiguration", "clientSecret") != "my-own-secret" || len(upd["roles"].([]any)) != 2 || upd["tenantId"] != def {
+			t.Errorf("update: name %v secret %v roles %v tenant %v", upd["name"], jsonAt(upd, "oauthConfiguration", "clientSecret"), upd["roles"], upd["tenantId"])
 		}
-		if taAt(upd, "oauthConfiguration", "authorizedRedirectURLs") == nil || len(taAt(upd, "oauthConfiguration", "authorizedRedirectURLs").([]any)) != 0 {
-			t.Errorf("PUT replaces the object: redirect URLs %v", taAt(upd, "oauthConfiguration", "authorizedRedirectURLs"))
+		if jsonAt(upd, "oauthConfiguration", "authorizedRedirectURLs") == nil || len(jsonAt(upd, "oauthConfiguration", "authorizedRedirectURLs").([]any)) != 0 {
+			t.Errorf("PUT replaces the object: redirect URLs %v", jsonAt(upd, "oauthConfiguration", "authorizedRedirectURLs"))
 		}
 		upd = e.ok("update secret", e.do("PUT", "/api/application/"+chosen, e.root, map[string]any{"application": map[string]any{
 			"name": "Chosen 2", "oauthConfiguration": map[string]any{"clientSecret": "rotated"}}}), "application")
-		if taAt(upd, "oauthConfiguration", "clientSecret") != "rotated" {
+		if jsonAt(upd, "oauthConfiguration", "clientSecret") != "rotated" {
 			t.Errorf("secret not replaced: %v", upd["oauthConfiguration"])
 		}
 
@@ -117,7 +118,7 @@ func TestApplicationCRUD(t *testing.T) {
 		}
 
 		// Deactivate, list inactive, reactivate, hard delete.
-		taEmpty(t, "deactivate", e.do("DELETE", "/api/application/"+id, e.root, nil), 200)
+		wantEmpty(t, "deactivate", e.do("DELETE", "/api/application/"+id, e.root, nil), 200)
 		if inact := e.ok("retrieve inactive", e.do("GET", "/api/application/"+id, e.root, nil), "application"); inact["active"] != false || inact["state"] != "Inactive" {
 			t.Errorf("deactivated: active %v state %v", inact["active"], inact["state"])
 		}
@@ -128,13 +129,13 @@ func TestApplicationCRUD(t *testing.T) {
 		if re["active"] != true || re["state"] != "Active" {
 			t.Errorf("reactivated: %v %v", re["active"], re["state"])
 		}
-		taEmpty(t, "hard delete", e.do("DELETE", "/api/application/"+id+"?hardDelete=true", e.root, nil), 200)
-		taEmpty(t, "hard-deleted is gone", e.do("GET", "/api/application/"+id, e.root, nil), 404)
-		taEmpty(t, "reactivate unknown", e.do("PUT", "/api/application/"+id+"?reactivate=true", e.root, nil), 404)
+		wantEmpty(t, "hard delete", e.do("DELETE", "/api/application/"+id+"?hardDelete=true", e.root, nil), 200)
+		wantEmpty(t, "hard-deleted is gone", e.do("GET", "/api/application/"+id, e.root, nil), 404)
+		wantEmpty(t, "reactivate unknown", e.do("PUT", "/api/application/"+id+"?reactivate=true", e.root, nil), 404)
 
 		// The admin application can be neither deactivated nor deleted.
-		taWant400(t, "deactivate admin app", e.do("DELETE", "/api/application/"+model.AdminApplicationID, e.root, nil), "[cannotDeactivate]applicationId")
-		taWant400(t, "delete admin app", e.do("DELETE", "/api/application/"+model.AdminApplicationID+"?hardDelete=true", e.root, nil), "[cannotDelete]applicationId")
+		want400(t, "deactivate admin app", e.do("DELETE", "/api/application/"+model.AdminApplicationID, e.root, nil), "[cannotDeactivate]applicationId")
+		want400(t, "delete admin app", e.do("DELETE", "/api/application/"+model.AdminApplicationID+"?hardDelete=true", e.root, nil), "[cannotDelete]applicationId")
 		e.ok("admin app remains", e.do("GET", "/api/application/"+model.AdminApplicationID, e.root, nil), "application")
 
 		// Each change is audited; no audit entry holds a client secret.
@@ -156,11 +157,12 @@ func TestApplicationCRUD(t *testing.T) {
 // With several tenants, a global key must name the tenant: FusionAuth's
 // [TenantIdRequired].
 func TestApplicationTenantIDRequired(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		other := e.createTenant("Other")["id"].(string)
 		r := e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "Where"}})
-		taWant400(t, "no tenant", r, "[TenantIdRequired]")
+		want400(t, "no tenant", r, "[TenantIdRequired]")
 		if !bytes.Contains(r.Body, []byte("X-FusionAuth-TenantId")) {
 			t.Errorf("TenantIdRequired message: %s", r.Body)
 		}
@@ -170,11 +172,11 @@ func TestApplicationTenantIDRequired(t *testing.T) {
 		if a := e.ok("body", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "B", "tenantId": other}}), "application"); a["tenantId"] != other {
 			t.Errorf("body tenant: %v", a["tenantId"])
 		}
-		taWant400(t, "header naming an unknown tenant", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "U"}},
+		want400(t, "header naming an unknown tenant", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "U"}},
 			"X-FusionAuth-TenantId", uuid.NewString()), "[invalid]application.tenantId")
 		// A key limited to several tenants must name one too.
 		multi, _ := e.scopedKey(other, e.defaultTenant())
-		taWant400(t, "multi-tenant key", e.do("POST", "/api/application", multi, map[string]any{"application": map[string]any{"name": "M"}}), "[TenantIdRequired]")
+		want400(t, "multi-tenant key", e.do("POST", "/api/application", multi, map[string]any{"application": map[string]any{"name": "M"}}), "[TenantIdRequired]")
 		if a := e.ok("multi-tenant key with header", e.do("POST", "/api/application", multi, map[string]any{"application": map[string]any{"name": "M"}},
 			"X-FusionAuth-TenantId", other), "application"); a["tenantId"] != other {
 			t.Errorf("multi-tenant key with header: %v", a["tenantId"])
@@ -184,17 +186,18 @@ func TestApplicationTenantIDRequired(t *testing.T) {
 
 // FusionAuth's documented application example round-trips.
 func TestApplicationRoundTrip(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		req := taExample(t, "fusionauth-application-request.json")
 		sent := req["application"].(map[string]any)
 		e.exampleKeys(sent)
 		created := e.ok("create example", e.do("POST", "/api/application", e.root, req), "application")
-		if err := taSubset(sent, created, "application"); err != nil {
+		if err := jsonSubset(sent, created, "application"); err != nil {
 			t.Errorf("created application lost what was sent: %v", err)
 		}
 		got := e.ok("retrieve example", e.do("GET", "/api/application/"+created["id"].(string), e.root, nil), "application")
-		if err := taSubset(sent, got, "application"); err != nil {
+		if err := jsonSubset(sent, got, "application"); err != nil {
 			t.Errorf("retrieved application lost what was sent: %v", err)
 		}
 		e.s.Clock.Advance(time.Second)
@@ -208,6 +211,7 @@ func TestApplicationRoundTrip(t *testing.T) {
 }
 
 func TestApplicationCopy(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		src := e.ok("create", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{
@@ -215,20 +219,21 @@ func TestApplicationCopy(t *testing.T) {
 			"oauthConfiguration": map[string]any{"authorizedRedirectURLs": []any{"https://x.example/cb"}}}}), "application")
 		cp := e.ok("copy", e.do("POST", "/api/application", e.root, map[string]any{"sourceApplicationId": src["id"], "application": map[string]any{"name": "Copy"}}), "application")
 		if cp["id"] == src["id"] || cp["name"] != "Copy" || !model.JSONEqual(cp["data"], src["data"]) ||
-			!model.JSONEqual(taAt(cp, "oauthConfiguration", "authorizedRedirectURLs"), taAt(src, "oauthConfiguration", "authorizedRedirectURLs")) {
+			!model.JSONEqual(jsonAt(cp, "oauthConfiguration", "authorizedRedirectURLs"), jsonAt(src, "oauthConfiguration", "authorizedRedirectURLs")) {
 			t.Errorf("copy: %v", cp)
 		}
-		if taAt(cp, "roles", 0, "name") != "r1" || taAt(cp, "roles", 0, "id") == taAt(src, "roles", 0, "id") {
+		if jsonAt(cp, "roles", 0, "name") != "r1" || jsonAt(cp, "roles", 0, "id") == jsonAt(src, "roles", 0, "id") {
 			t.Errorf("copied roles: %v vs %v", cp["roles"], src["roles"])
 		}
-		if taAt(cp, "oauthConfiguration", "clientSecret") == taAt(src, "oauthConfiguration", "clientSecret") || taAt(cp, "oauthConfiguration", "clientId") != cp["id"] {
+		if jsonAt(cp, "oauthConfiguration", "clientSecret") == jsonAt(src, "oauthConfiguration", "clientSecret") || jsonAt(cp, "oauthConfiguration", "clientId") != cp["id"] {
 			t.Errorf("copy shares the client: %v", cp["oauthConfiguration"])
 		}
-		taWant400(t, "unknown source", e.do("POST", "/api/application", e.root, map[string]any{"sourceApplicationId": uuid.NewString(), "application": map[string]any{"name": "X"}}), "[invalid]sourceApplicationId")
+		want400(t, "unknown source", e.do("POST", "/api/application", e.root, map[string]any{"sourceApplicationId": uuid.NewString(), "application": map[string]any{"name": "X"}}), "[invalid]sourceApplicationId")
 	})
 }
 
 func TestApplicationRoles(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		app := e.createApp(e.defaultTenant(), "Roles")["id"].(string)
@@ -248,12 +253,12 @@ func TestApplicationRoles(t *testing.T) {
 		if r := role("create with id in body", e.do("POST", base, e.root, map[string]any{"role": map[string]any{"id": bodyID, "name": "editor"}})); r["id"] != bodyID {
 			t.Errorf("role id from body: %v", r["id"])
 		}
-		taWant400(t, "duplicate name", e.do("POST", base, e.root, map[string]any{"role": map[string]any{"name": "admin"}}), "[duplicate]role.name")
-		taWant400(t, "duplicate id", e.do("POST", "/api/application/"+other+"/role/"+chosen, e.root, map[string]any{"role": map[string]any{"name": "x"}}), "[duplicate]role.id")
-		taWant400(t, "blank name", e.do("POST", base, e.root, map[string]any{"role": map[string]any{"name": ""}}), "[blank]role.name")
-		taWant400(t, "bad flag", e.do("POST", base, e.root, map[string]any{"role": map[string]any{"name": "z", "isDefault": "yes"}}), "[invalid]role.isDefault")
+		want400(t, "duplicate name", e.do("POST", base, e.root, map[string]any{"role": map[string]any{"name": "admin"}}), "[duplicate]role.name")
+		want400(t, "duplicate id", e.do("POST", "/api/application/"+other+"/role/"+chosen, e.root, map[string]any{"role": map[string]any{"name": "x"}}), "[duplicate]role.id")
+		want400(t, "blank name", e.do("POST", base, e.root, map[string]any{"role": map[string]any{"name": ""}}), "[blank]role.name")
+		want400(t, "bad flag", e.do("POST", base, e.root, map[string]any{"role": map[string]any{"name": "z", "isDefault": "yes"}}), "[invalid]role.isDefault")
 		role("same name on another application", e.do("POST", "/api/application/"+other+"/role", e.root, map[string]any{"role": map[string]any{"name": "admin"}}))
-		taEmpty(t, "role of unknown application", e.do("POST", "/api/application/"+uuid.NewString()+"/role", e.root, map[string]any{"role": map[string]any{"name": "x"}}), 404)
+		wantEmpty(t, "role of unknown application", e.do("POST", "/api/application/"+uuid.NewString()+"/role", e.root, map[string]any{"role": map[string]any{"name": "x"}}), 404)
 
 		// The application lists its roles by name.
 		a := e.ok("retrieve", e.do("GET", "/api/application/"+app, e.root, nil), "application")
@@ -271,7 +276,7 @@ func TestApplicationRoles(t *testing.T) {
 		if upd["name"] != "member" || upd["isDefault"] != false || upd["id"] != chosen || model.JSONEqual(upd["insertInstant"], upd["lastUpdateInstant"]) {
 			t.Errorf("updated role: %v", upd)
 		}
-		taWant400(t, "rename to a taken name", e.do("PUT", base+"/"+chosen, e.root, map[string]any{"role": map[string]any{"name": "admin"}}), "[duplicate]role.name")
+		want400(t, "rename to a taken name", e.do("PUT", base+"/"+chosen, e.root, map[string]any{"role": map[string]any{"name": "admin"}}), "[duplicate]role.name")
 		p := role("fusionauth patch", e.do("PATCH", base+"/"+chosen, e.root, `{"role":{"isDefault":true}}`))
 		if p["name"] != "member" || p["isDefault"] != true || p["description"] != "Members" {
 			t.Errorf("patched role: %v", p)
@@ -284,23 +289,23 @@ func TestApplicationRoles(t *testing.T) {
 		if p["name"] != "members" {
 			t.Errorf("json-patched role: %v", p)
 		}
-		taEmpty(t, "update unknown role", e.do("PUT", base+"/"+uuid.NewString(), e.root, map[string]any{"role": map[string]any{"name": "q"}}), 404)
-		taEmpty(t, "role through the wrong application", e.do("PUT", "/api/application/"+other+"/role/"+chosen, e.root, map[string]any{"role": map[string]any{"name": "q"}}), 404)
+		wantEmpty(t, "update unknown role", e.do("PUT", base+"/"+uuid.NewString(), e.root, map[string]any{"role": map[string]any{"name": "q"}}), 404)
+		wantEmpty(t, "role through the wrong application", e.do("PUT", "/api/application/"+other+"/role/"+chosen, e.root, map[string]any{"role": map[string]any{"name": "q"}}), 404)
 
 		// Delete by id and by name.
-		taEmpty(t, "delete by id", e.do("DELETE", base+"/"+chosen, e.root, nil), 200)
-		taEmpty(t, "delete again", e.do("DELETE", base+"/"+chosen, e.root, nil), 404)
-		taEmpty(t, "delete by name", e.do("DELETE", base+"?name=editor", e.root, nil), 200)
-		taEmpty(t, "delete unknown name", e.do("DELETE", base+"?name=editor", e.root, nil), 404)
-		taWant400(t, "delete without id or name", e.do("DELETE", base, e.root, nil), "[blank]name")
+		wantEmpty(t, "delete by id", e.do("DELETE", base+"/"+chosen, e.root, nil), 200)
+		wantEmpty(t, "delete again", e.do("DELETE", base+"/"+chosen, e.root, nil), 404)
+		wantEmpty(t, "delete by name", e.do("DELETE", base+"?name=editor", e.root, nil), 200)
+		wantEmpty(t, "delete unknown name", e.do("DELETE", base+"?name=editor", e.root, nil), 404)
+		want400(t, "delete without id or name", e.do("DELETE", base, e.root, nil), "[blank]name")
 		a = e.ok("retrieve after deletes", e.do("GET", "/api/application/"+app, e.root, nil), "application")
 		if len(a["roles"].([]any)) != 1 {
 			t.Errorf("roles after deletes: %v", a["roles"])
 		}
 
 		// The admin application's roles are fixed.
-		taWant400(t, "add admin app role", e.do("POST", "/api/application/"+model.AdminApplicationID+"/role", e.root, map[string]any{"role": map[string]any{"name": "x"}}), "[cannotModify]applicationId")
-		taWant400(t, "delete admin role", e.do("DELETE", "/api/application/"+model.AdminApplicationID+"/role/"+model.AdminRoleID, e.root, nil), "[cannotModify]applicationId")
+		want400(t, "add admin app role", e.do("POST", "/api/application/"+model.AdminApplicationID+"/role", e.root, map[string]any{"role": map[string]any{"name": "x"}}), "[cannotModify]applicationId")
+		want400(t, "delete admin role", e.do("DELETE", "/api/application/"+model.AdminApplicationID+"/role/"+model.AdminRoleID, e.root, nil), "[cannotModify]applicationId")
 		if n := len(e.audits(admin["id"].(string))); n != 1 {
 			t.Errorf("role create audited %d times", n)
 		}
@@ -308,12 +313,13 @@ func TestApplicationRoles(t *testing.T) {
 }
 
 func TestApplicationPatch(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		app := e.createApp(e.defaultTenant(), "Patchy")
 		path := "/api/application/" + app["id"].(string)
-		secret := taAt(app, "oauthConfiguration", "clientSecret")
-		grants := func(a map[string]any) any { return taAt(a, "oauthConfiguration", "enabledGrants") }
+		secret := jsonAt(app, "oauthConfiguration", "clientSecret")
+		grants := func(a map[string]any) any { return jsonAt(a, "oauthConfiguration", "enabledGrants") }
 		patch := func(ct, body string) map[string]any {
 			return e.ok("patch "+ct, e.do("PATCH", path, e.root, body, "Content-Type", ct), "application")
 		}
@@ -322,7 +328,7 @@ func TestApplicationPatch(t *testing.T) {
 		if !model.JSONEqual(grants(a), []any{"authorization_code", "refresh_token", "password"}) || a["name"] != "Patched" {
 			t.Errorf("fusionauth patch: grants %v name %v", grants(a), a["name"])
 		}
-		if taAt(a, "oauthConfiguration", "clientSecret") != secret {
+		if jsonAt(a, "oauthConfiguration", "clientSecret") != secret {
 			t.Errorf("patch changed the client secret")
 		}
 		a = patch("application/merge-patch+json", `{"application":{"oauthConfiguration":{"enabledGrants":["password"]}}}`)
@@ -335,32 +341,34 @@ func TestApplicationPatch(t *testing.T) {
 		}
 		// Owned fields cannot be patched away or changed.
 		a = patch("application/merge-patch+json", `{"application":{"id":"x","active":false,"oauthConfiguration":{"clientId":"y","clientSecret":null}}}`)
-		if a["id"] != app["id"] || a["active"] != true || taAt(a, "oauthConfiguration", "clientId") != app["id"] || taAt(a, "oauthConfiguration", "clientSecret") != secret {
+		if a["id"] != app["id"] || a["active"] != true || jsonAt(a, "oauthConfiguration", "clientId") != app["id"] || jsonAt(a, "oauthConfiguration", "clientSecret") != secret {
 			t.Errorf("patch reached owned fields: %v", a)
 		}
-		taWant400(t, "patch to an invalid grant", e.do("PATCH", path, e.root, `{"application":{"oauthConfiguration":{"enabledGrants":["nope"]}}}`), "[invalid]application.oauthConfiguration.enabledGrants")
-		taWant400(t, "failing test", e.do("PATCH", path, e.root, `[{"op":"test","path":"/application/name","value":"Other"}]`, "Content-Type", "application/json-patch+json"), "[JSONPatchTestFailed]")
+		want400(t, "patch to an invalid grant", e.do("PATCH", path, e.root, `{"application":{"oauthConfiguration":{"enabledGrants":["nope"]}}}`), "[invalid]application.oauthConfiguration.enabledGrants")
+		want400(t, "failing test", e.do("PATCH", path, e.root, `[{"op":"test","path":"/application/name","value":"Other"}]`, "Content-Type", "application/json-patch+json"), "[JSONPatchTestFailed]")
 	})
 }
 
 func TestApplicationOAuthConfiguration(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		app := e.ok("create", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "OAuth",
 			"oauthConfiguration": map[string]any{"authorizedRedirectURLs": []any{"https://a.example/cb"}, "logoutURL": "https://a.example/bye"}}}), "application")
 		r := e.do("GET", "/api/application/"+app["id"].(string)+"/oauth-configuration", e.root, nil)
-		body := taDecode(t, r)
+		body := decodeObject(t, r)
 		oc, _ := body["oauthConfiguration"].(map[string]any)
-		if r.Status != 200 || oc == nil || oc["clientId"] != app["id"] || oc["clientSecret"] != taAt(app, "oauthConfiguration", "clientSecret") ||
+		if r.Status != 200 || oc == nil || oc["clientId"] != app["id"] || oc["clientSecret"] != jsonAt(app, "oauthConfiguration", "clientSecret") ||
 			!model.JSONEqual(oc["authorizedRedirectURLs"], []any{"https://a.example/cb"}) ||
 			!model.JSONEqual(body["httpSessionMaxInactiveInterval"], taNum(3600)) || body["logoutURL"] != "https://a.example/bye" {
 			t.Errorf("oauth configuration: %d %s", r.Status, r.Body)
 		}
-		taEmpty(t, "unknown application", e.do("GET", "/api/application/"+uuid.NewString()+"/oauth-configuration", e.root, nil), 404)
+		wantEmpty(t, "unknown application", e.do("GET", "/api/application/"+uuid.NewString()+"/oauth-configuration", e.root, nil), 404)
 	})
 }
 
 func TestApplicationSearch(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		other := e.createTenant("Other")["id"].(string)
@@ -398,14 +406,15 @@ func TestApplicationSearch(t *testing.T) {
 		if g.Total != 2 || len(g.Applications) != 1 || g.Applications[0].Name != "Forum Two" {
 			t.Errorf("GET search: %+v", g)
 		}
-		taWant400(t, "bad state", e.do("POST", "/api/application/search", e.root, map[string]any{"search": map[string]any{"state": "Sleeping"}}), "[invalid]search.state")
-		taWant400(t, "bad tenant", e.do("GET", "/api/application/search?tenantId=x", e.root, nil), "[invalid]search.tenantId")
-		taWant400(t, "bad order", e.do("GET", "/api/application/search?orderBy=secret", e.root, nil), "[invalid]search.orderBy")
+		want400(t, "bad state", e.do("POST", "/api/application/search", e.root, map[string]any{"search": map[string]any{"state": "Sleeping"}}), "[invalid]search.state")
+		want400(t, "bad tenant", e.do("GET", "/api/application/search?tenantId=x", e.root, nil), "[invalid]search.tenantId")
+		want400(t, "bad order", e.do("GET", "/api/application/search?orderBy=secret", e.root, nil), "[invalid]search.orderBy")
 	})
 }
 
 // Client secrets and tenant credentials are never stored in plaintext.
 func TestObjectSecretsNotAtRest(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		given := "client-secret-" + uuid.NewString()
@@ -414,13 +423,13 @@ func TestObjectSecretsNotAtRest(t *testing.T) {
 		tn := e.ok("tenant", e.do("POST", "/api/tenant", e.root, map[string]any{"tenant": map[string]any{"name": "Secrets",
 			"emailConfiguration":   map[string]any{"password": smtp},
 			"captchaConfiguration": map[string]any{"secretKey": captcha}}}), "tenant")
-		if taAt(tn, "emailConfiguration", "password") != smtp || taAt(tn, "captchaConfiguration", "secretKey") != captcha {
+		if jsonAt(tn, "emailConfiguration", "password") != smtp || jsonAt(tn, "captchaConfiguration", "secretKey") != captcha {
 			t.Errorf("tenant secrets not returned: %v %v", tn["emailConfiguration"], tn["captchaConfiguration"])
 		}
 		a1 := e.ok("app", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "Given",
 			"tenantId": tn["id"], "oauthConfiguration": map[string]any{"clientSecret": given}}}), "application")
 		a2 := e.createApp(tn["id"].(string), "Generated")
-		generated := taAt(a2, "oauthConfiguration", "clientSecret").(string)
+		generated := jsonAt(a2, "oauthConfiguration", "clientSecret").(string)
 		// Update and patch paths write the secret again.
 		e.do("PUT", "/api/application/"+a1["id"].(string), e.root, map[string]any{"application": map[string]any{"name": "Given 2"}})
 		e.do("PATCH", "/api/application/"+a2["id"].(string), e.root, `{"application":{"name":"Generated 2"}}`)
@@ -445,6 +454,7 @@ func TestObjectSecretsNotAtRest(t *testing.T) {
 
 // Bad input is a 400 (or 404) on every application call, never a 500.
 func TestApplicationBadInput(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		app := e.createApp(e.defaultTenant(), "Target")["id"].(string)

@@ -33,6 +33,7 @@ func searchAudit(t *testing.T, s *testutil.Server, key string, criteria map[stri
 // id and name, the request's method and path, the object's id and the source
 // address; the audit API finds each entry; a refused change writes none.
 func TestAuditOfKeyCalls(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		s, full := startWithKey(t, b, testutil.WithEnv("LATCH_TRUSTED_PROXIES", "127.0.0.1"))
 		ops, opsID := insertTestKey(t, s, model.APIKey{Name: "ops automation", Permissions: model.APIKeyPermissions{Endpoints: map[string][]string{
@@ -118,6 +119,7 @@ func TestAuditOfKeyCalls(t *testing.T) {
 }
 
 func TestAuditLogAPI(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		s, full := startWithKey(t, b)
 		ctx := context.Background()
@@ -205,7 +207,7 @@ func TestAuditLogAPI(t *testing.T) {
 		}
 		for _, c := range bad {
 			r := s.Do(t, c.method, c.path, full, c.body)
-			if codes := faErrorCodes(t, r); r.Status != 400 || len(codes) != 1 || codes[0] != c.want {
+			if codes := errorCodes(t, r); r.Status != 400 || len(codes) != 1 || codes[0] != c.want {
 				t.Errorf("%s: %d %v, want 400 %s", c.name, r.Status, codes, c.want)
 			}
 		}

@@ -10,6 +10,7 @@ import (
 // call works; it must name every route the server has, so it cannot go stale
 // as endpoints land.
 func TestCompatibilityTableListsEveryRoute(t *testing.T) {
+	t.Parallel()
 	doc, err := os.ReadFile("../../docs/compatibility.md")
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 // to the next request, and on the others within one poll (250ms; like the
 // other cache tests, the delay is logged and only 10s fails).
 func TestConfigChangesReachEveryNode(t *testing.T) {
+	t.Parallel()
 	pg := testutil.Backend{Name: "postgres", DatabaseURL: testutil.PostgresURL(t)}
 	nodeA := testutil.StartServer(t, testutil.WithBackend(pg))
 	nodeB := testutil.StartServer(t, testutil.WithBackend(pg))

@@ -14,6 +14,7 @@ import (
 // key and route within a minute are counted into the next entry, not each
 // written.
 func TestDenialsAudited(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := akStart(t, b)
 		value, id := e.insertKey(model.APIKey{Name: "narrow", Permissions: keyPerms("/api/user", "GET")})

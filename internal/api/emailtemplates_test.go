@@ -20,6 +20,7 @@ var welcomeTemplate = map[string]any{
 }
 
 func TestEmailTemplateCRUDAndPreview(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		s, key := startWithKey(t, b)
 		r := s.Do(t, "POST", "/api/email/template", key, map[string]any{"emailTemplate": welcomeTemplate})
@@ -58,7 +59,7 @@ func TestEmailTemplateCRUDAndPreview(t *testing.T) {
 		// A template that does not parse is a 400 naming the field.
 		bad := map[string]any{"name": "Bad", "defaultSubject": "{{.user", "defaultTextTemplate": "x"}
 		if r := s.Do(t, "POST", "/api/email/template", key, map[string]any{"emailTemplate": bad}); r.Status != 400 ||
-			!slices.Contains(faErrorCodes(t, r), "[invalid]emailTemplate.defaultSubject") {
+			!slices.Contains(errorCodes(t, r), "[invalid]emailTemplate.defaultSubject") {
 			t.Fatalf("bad template: %d %s", r.Status, r.Body)
 		}
 		if r := s.Do(t, "DELETE", "/api/email/template/"+id, key, nil); r.Status != 200 {
@@ -73,6 +74,7 @@ func TestEmailTemplateCRUDAndPreview(t *testing.T) {
 // Mail goes through the outbox to a real SMTP server (Mailpit): the send
 // call answers before any SMTP conversation, the mailer delivers it.
 func TestEmailSendThroughMailpit(t *testing.T) {
+	t.Parallel()
 	mp := testutil.StartMailpit(t)
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		s, key := startWithKey(t, b)

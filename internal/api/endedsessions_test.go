@@ -12,6 +12,7 @@ import (
 // good: reactivating, registering again or anything else later does not
 // bring them back. Tokens issued afterwards work.
 func TestEndedSessionsStayEnded(t *testing.T) {
+	t.Parallel()
 	const pw, pw2 = "correct horse battery", "another horse battery"
 	cases := []struct {
 		name      string

@@ -68,6 +68,7 @@ func enGrantErr(t *testing.T, what string, err error, code string) {
 }
 
 func TestClientCredentialsRule(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := enStart(t, b)
 		ctx := context.Background()
@@ -80,7 +81,7 @@ func TestClientCredentialsRule(t *testing.T) {
 		clientID, secret := client["clientId"].(string), client["clientSecret"].(string)
 		grant := func(on string, perms ...any) {
 			t.Helper()
-			taEmpty(t, "grant", e.do("POST", "/api/entity/"+on+"/grant", e.root, map[string]any{"grant": map[string]any{
+			wantEmpty(t, "grant", e.do("POST", "/api/entity/"+on+"/grant", e.root, map[string]any{"grant": map[string]any{
 				"recipientEntityId": client["id"], "permissions": perms}}), 200)
 		}
 		grant(target, "read", "write")
@@ -185,7 +186,7 @@ func TestClientCredentialsRule(t *testing.T) {
 
 		// A removed grant, a new secret, a deleted entity: refused at once
 		// on this node though the change went through the server.
-		taEmpty(t, "remove grant", e.do("DELETE", "/api/entity/"+second+"/grant?recipientEntityId="+client["id"].(string), e.root, nil), 200)
+		wantEmpty(t, "remove grant", e.do("DELETE", "/api/entity/"+second+"/grant?recipientEntityId="+client["id"].(string), e.root, nil), 200)
 		_, err = cc.ClientCredentials(ctx, entities.ClientCredentialsRequest{ClientID: clientID, Secret: secret, Scope: "target-entity:" + second})
 		enGrantErr(t, "after the grant was removed", err, "invalid_scope")
 		tok, err = cc.ClientCredentials(ctx, entities.ClientCredentialsRequest{ClientID: clientID, Secret: secret, Scope: "target-entity:" + target})
@@ -198,7 +199,7 @@ func TestClientCredentialsRule(t *testing.T) {
 		if _, err := cc.ClientCredentials(ctx, entities.ClientCredentialsRequest{ClientID: clientID, Secret: "the new secret", Scope: "target-entity:" + target}); err != nil {
 			t.Errorf("new secret: %v", err)
 		}
-		taEmpty(t, "delete client", e.do("DELETE", "/api/entity/"+client["id"].(string), e.root, nil), 200)
+		wantEmpty(t, "delete client", e.do("DELETE", "/api/entity/"+client["id"].(string), e.root, nil), 200)
 		_, err = cc.ClientCredentials(ctx, entities.ClientCredentialsRequest{ClientID: clientID, Secret: "the new secret", Scope: "target-entity:" + target})
 		enGrantErr(t, "deleted client", err, "invalid_client")
 		if _, ok, _ := cc.IntrospectClientToken(ctx, tok.AccessToken, ""); ok {
@@ -218,6 +219,7 @@ func enManyTargets(n int) string {
 // Deleting a tenant takes its entities and their grants; deleting a user
 // takes the grants to the user.
 func TestEntitiesGoWithTheirTenantAndGrantsWithTheirUser(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := enStart(t, b)
 		typeID := e.entityType("API", "read")["id"].(string)
@@ -226,17 +228,17 @@ func TestEntitiesGoWithTheirTenantAndGrantsWithTheirUser(t *testing.T) {
 		client := e.entity(typeID, acme, "Client")["id"].(string)
 		user := e.user("u@example.com", acme)
 		for _, g := range []map[string]any{{"userId": user}, {"recipientEntityId": client}} {
-			taEmpty(t, "grant", e.do("POST", "/api/entity/"+target+"/grant", e.root, map[string]any{"grant": g}), 200)
+			wantEmpty(t, "grant", e.do("POST", "/api/entity/"+target+"/grant", e.root, map[string]any{"grant": g}), 200)
 		}
-		taEmpty(t, "delete user", e.do("DELETE", "/api/user/"+user+"?hardDelete=true", e.root, nil), 200)
-		taEmpty(t, "the user's grant went", e.do("GET", "/api/entity/"+target+"/grant?userId="+user, e.root, nil), 404)
+		wantEmpty(t, "delete user", e.do("DELETE", "/api/user/"+user+"?hardDelete=true", e.root, nil), 200)
+		wantEmpty(t, "the user's grant went", e.do("GET", "/api/entity/"+target+"/grant?userId="+user, e.root, nil), 404)
 		if r := e.do("DELETE", "/api/tenant/"+acme, e.root, nil); r.Status != 200 {
 			t.Fatalf("delete tenant: %d %s", r.Status, r.Body)
 		}
 		for _, id := range []string{target, client} {
-			taEmpty(t, "entity of the deleted tenant", e.do("GET", "/api/entity/"+id, e.root, nil), 404)
+			wantEmpty(t, "entity of the deleted tenant", e.do("GET", "/api/entity/"+id, e.root, nil), 404)
 		}
-		if n := taDecode(t, e.do("GET", "/api/entity/grant/search", e.root, nil))["total"]; n != taNum(0) {
+		if n := decodeObject(t, e.do("GET", "/api/entity/grant/search", e.root, nil))["total"]; n != taNum(0) {
 			t.Errorf("%v grants left", n)
 		}
 		if e.ok("type stays", e.do("GET", "/api/entity/type/"+typeID, e.root, nil), "entityType")["id"] != typeID {

@@ -66,6 +66,7 @@ func enNames(list []any, key string) []string {
 }
 
 func TestEntityTypesAndPermissions(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := enStart(t, b)
 		typ := e.entityType("Payments API", "read", "write")
@@ -91,8 +92,8 @@ func TestEntityTypesAndPermissions(t *testing.T) {
 		withJWT := e.ok("create with jwtConfiguration", e.do("POST", "/api/entity/type/"+chosen, e.root, map[string]any{"entityType": map[string]any{
 			"name": "Signed", "data": map[string]any{"k": "v"}, "custom": true,
 			"jwtConfiguration": map[string]any{"enabled": true, "accessTokenKeyId": strings.ToUpper(keyID), "timeToLiveInSeconds": 600}}}), "entityType")
-		if withJWT["id"] != chosen || withJWT["custom"] != true || taAt(withJWT, "jwtConfiguration", "accessTokenKeyId") != keyID ||
-			taAt(withJWT, "jwtConfiguration", "timeToLiveInSeconds") != taNum(600) || !model.JSONEqual(withJWT["permissions"], []any{}) {
+		if withJWT["id"] != chosen || withJWT["custom"] != true || jsonAt(withJWT, "jwtConfiguration", "accessTokenKeyId") != keyID ||
+			jsonAt(withJWT, "jwtConfiguration", "timeToLiveInSeconds") != taNum(600) || !model.JSONEqual(withJWT["permissions"], []any{}) {
 			t.Errorf("create with jwtConfiguration: %v", withJWT)
 		}
 
@@ -128,16 +129,16 @@ func TestEntityTypesAndPermissions(t *testing.T) {
 			{"public key only", "/api/entity/type", jwt(map[string]any{"enabled": true, "accessTokenKeyId": pub}), "[invalid]entityType.jwtConfiguration.accessTokenKeyId"},
 		}
 		for _, c := range cases {
-			taWant400(t, c.name, e.do("POST", c.path, e.root, c.body), c.code)
+			want400(t, c.name, e.do("POST", c.path, e.root, c.body), c.code)
 		}
-		taWant400(t, "jwtConfiguration a string", e.do("POST", "/api/entity/type", e.root,
+		want400(t, "jwtConfiguration a string", e.do("POST", "/api/entity/type", e.root,
 			map[string]any{"entityType": map[string]any{"name": "X", "jwtConfiguration": "on"}}), "[invalid]entityType.jwtConfiguration")
 
 		// The key the type names cannot be deleted while it does.
-		taWant400(t, "delete a key in use", e.do("DELETE", "/api/key/"+keyID, e.root, nil), "[KeyInUse]")
+		want400(t, "delete a key in use", e.do("DELETE", "/api/key/"+keyID, e.root, nil), "[KeyInUse]")
 
 		// List and search.
-		all := taDecode(t, e.do("GET", "/api/entity/type", e.root, nil))["entityTypes"].([]any)
+		all := decodeObject(t, e.do("GET", "/api/entity/type", e.root, nil))["entityTypes"].([]any)
 		if got := enNames(all, "name"); !slices.Equal(got, []string{"Payments API", "Signed"}) {
 			t.Errorf("list: %v", got)
 		}
@@ -145,16 +146,16 @@ func TestEntityTypesAndPermissions(t *testing.T) {
 			e.do("GET", "/api/entity/type/search?name=pay*", e.root, nil),
 			e.do("POST", "/api/entity/type/search", e.root, map[string]any{"search": map[string]any{"name": "ment", "orderBy": "insertInstant DESC"}}),
 		} {
-			body := taDecode(t, r)
+			body := decodeObject(t, r)
 			if body["total"] != taNum(1) || enNames(body["entityTypes"].([]any), "id")[0] != id {
 				t.Errorf("search: %s", r.Body)
 			}
 		}
-		page := taDecode(t, e.do("POST", "/api/entity/type/search", e.root, map[string]any{"search": map[string]any{"name": "*", "numberOfResults": 1, "startRow": 1, "orderBy": "name"}}))
+		page := decodeObject(t, e.do("POST", "/api/entity/type/search", e.root, map[string]any{"search": map[string]any{"name": "*", "numberOfResults": 1, "startRow": 1, "orderBy": "name"}}))
 		if page["total"] != taNum(2) || enNames(page["entityTypes"].([]any), "name")[0] != "Signed" {
 			t.Errorf("second page: %v", page)
 		}
-		taWant400(t, "bad orderBy", e.do("GET", "/api/entity/type/search?orderBy=color", e.root, nil), "[invalid]search.orderBy")
+		want400(t, "bad orderBy", e.do("GET", "/api/entity/type/search?orderBy=color", e.root, nil), "[invalid]search.orderBy")
 
 		// Update keeps the permissions; patch merges.
 		up := e.ok("update", e.do("PUT", "/api/entity/type/"+id, e.root, map[string]any{"entityType": map[string]any{"name": "Payments",
@@ -166,25 +167,25 @@ func TestEntityTypesAndPermissions(t *testing.T) {
 		if !model.JSONEqual(pa["data"], map[string]any{"a": taNum(1), "b": taNum(2)}) || pa["name"] != "Payments" {
 			t.Errorf("patch: %v", pa)
 		}
-		taWant400(t, "update to a taken name", e.do("PUT", "/api/entity/type/"+id, e.root, map[string]any{"entityType": map[string]any{"name": "SIGNED"}}), "[duplicate]entityType.name")
-		taEmpty(t, "update unknown", e.do("PUT", "/api/entity/type/"+rgNewID(), e.root, map[string]any{"entityType": map[string]any{"name": "Z"}}), 404)
+		want400(t, "update to a taken name", e.do("PUT", "/api/entity/type/"+id, e.root, map[string]any{"entityType": map[string]any{"name": "SIGNED"}}), "[duplicate]entityType.name")
+		wantEmpty(t, "update unknown", e.do("PUT", "/api/entity/type/"+rgNewID(), e.root, map[string]any{"entityType": map[string]any{"name": "Z"}}), 404)
 
 		// Permissions.
 		permID := rgNewID()
 		p := e.ok("create permission", e.do("POST", "/api/entity/type/"+id+"/permission/"+permID, e.root,
 			map[string]any{"permission": map[string]any{"name": "refund", "data": map[string]any{"risk": "high"}}}), "permission")
-		if p["id"] != permID || p["name"] != "refund" || p["isDefault"] != false || taAt(p, "data", "risk") != "high" {
+		if p["id"] != permID || p["name"] != "refund" || p["isDefault"] != false || jsonAt(p, "data", "risk") != "high" {
 			t.Errorf("create permission: %v", p)
 		}
 		p2 := e.ok("create permission without id", e.do("POST", "/api/entity/type/"+id+"/permission", e.root,
 			map[string]any{"permission": map[string]any{"name": "audit", "isDefault": true}}), "permission")
-		taWant400(t, "permission name taken", e.do("POST", "/api/entity/type/"+id+"/permission", e.root,
+		want400(t, "permission name taken", e.do("POST", "/api/entity/type/"+id+"/permission", e.root,
 			map[string]any{"permission": map[string]any{"name": "Refund"}}), "[duplicate]permission.name")
-		taWant400(t, "permission without name", e.do("POST", "/api/entity/type/"+id+"/permission", e.root,
+		want400(t, "permission without name", e.do("POST", "/api/entity/type/"+id+"/permission", e.root,
 			map[string]any{"permission": map[string]any{}}), "[blank]permission.name")
-		taWant400(t, "isDefault not a boolean", e.do("POST", "/api/entity/type/"+id+"/permission", e.root,
+		want400(t, "isDefault not a boolean", e.do("POST", "/api/entity/type/"+id+"/permission", e.root,
 			map[string]any{"permission": map[string]any{"name": "x", "isDefault": "yes"}}), "[invalid]permission.isDefault")
-		taEmpty(t, "permission on unknown type", e.do("POST", "/api/entity/type/"+rgNewID()+"/permission", e.root,
+		wantEmpty(t, "permission on unknown type", e.do("POST", "/api/entity/type/"+rgNewID()+"/permission", e.root,
 			map[string]any{"permission": map[string]any{"name": "x"}}), 404)
 		upd := e.ok("update permission", e.do("PUT", "/api/entity/type/"+id+"/permission/"+permID, e.root,
 			map[string]any{"permission": map[string]any{"name": "refunds", "description": "Give money back"}}), "permission")
@@ -196,12 +197,12 @@ func TestEntityTypesAndPermissions(t *testing.T) {
 		if pp["name"] != "refunds" || pp["isDefault"] != true || pp["description"] != "Give money back" {
 			t.Errorf("patch permission: %v", pp)
 		}
-		taWant400(t, "rename onto another", e.do("PUT", "/api/entity/type/"+id+"/permission/"+permID, e.root,
+		want400(t, "rename onto another", e.do("PUT", "/api/entity/type/"+id+"/permission/"+permID, e.root,
 			map[string]any{"permission": map[string]any{"name": "READ"}}), "[duplicate]permission.name")
-		taEmpty(t, "update a permission of another type", e.do("PUT", "/api/entity/type/"+chosen+"/permission/"+permID, e.root,
+		wantEmpty(t, "update a permission of another type", e.do("PUT", "/api/entity/type/"+chosen+"/permission/"+permID, e.root,
 			map[string]any{"permission": map[string]any{"name": "x"}}), 404)
-		taEmpty(t, "delete permission", e.do("DELETE", "/api/entity/type/"+id+"/permission/"+p2["id"].(string), e.root, nil), 200)
-		taEmpty(t, "delete it again", e.do("DELETE", "/api/entity/type/"+id+"/permission/"+p2["id"].(string), e.root, nil), 404)
+		wantEmpty(t, "delete permission", e.do("DELETE", "/api/entity/type/"+id+"/permission/"+p2["id"].(string), e.root, nil), 200)
+		wantEmpty(t, "delete it again", e.do("DELETE", "/api/entity/type/"+id+"/permission/"+p2["id"].(string), e.root, nil), 404)
 		got := e.ok("retrieve after permission changes", e.do("GET", "/api/entity/type/"+id, e.root, nil), "entityType")
 		if names := enNames(got["permissions"].([]any), "name"); !slices.Equal(names, []string{"read", "refunds", "write"}) {
 			t.Errorf("permissions now: %v", names)
@@ -226,8 +227,8 @@ func TestEntityTypesAndPermissions(t *testing.T) {
 		}
 
 		// Delete; every change is audited.
-		taEmpty(t, "delete type", e.do("DELETE", "/api/entity/type/"+id, e.root, nil), 200)
-		taEmpty(t, "retrieve deleted", e.do("GET", "/api/entity/type/"+id, e.root, nil), 404)
+		wantEmpty(t, "delete type", e.do("DELETE", "/api/entity/type/"+id, e.root, nil), 200)
+		wantEmpty(t, "retrieve deleted", e.do("GET", "/api/entity/type/"+id, e.root, nil), 404)
 		var msgs []string
 		for _, a := range e.audits(id) {
 			msgs = append(msgs, a.Message)
@@ -256,6 +257,7 @@ func enPublicOnlyKey(t *testing.T, e *enEnv) string {
 }
 
 func TestEntitiesCRUDAndSecrets(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := enStart(t, b)
 		def := e.defaultTenant()
@@ -267,7 +269,7 @@ func TestEntitiesCRUDAndSecrets(t *testing.T) {
 		id := ent["id"].(string)
 		secret, _ := ent["clientSecret"].(string)
 		if ent["clientId"] != id || ent["tenantId"] != def || len(secret) != 43 || ent["extra"] != taNum(1) ||
-			taAt(ent, "type", "name") != "Service" || taAt(ent, "type", "permissions", 0, "name") != "read" || taAt(ent, "data", "team") != "money" {
+			jsonAt(ent, "type", "name") != "Service" || jsonAt(ent, "type", "permissions", 0, "name") != "read" || jsonAt(ent, "data", "team") != "money" {
 			t.Fatalf("create: %v", ent)
 		}
 		if got := e.ok("retrieve", e.do("GET", "/api/entity/"+id, e.root, nil), "entity"); !model.JSONEqual(got, ent) {
@@ -305,7 +307,7 @@ func TestEntitiesCRUDAndSecrets(t *testing.T) {
 			{"case variant of clientSecret", "/api/entity", map[string]any{"name": "X", "type": map[string]any{"id": typeID}, "ClientSecret": "s"}, "[invalid]entity.ClientSecret"},
 			{"case variant of type.id", "/api/entity", map[string]any{"name": "X", "type": map[string]any{"ID": typeID}}, "[invalid]entity.type.ID"},
 		} {
-			taWant400(t, c.name, e.do("POST", c.path, e.root, map[string]any{"entity": c.ent}), c.code)
+			want400(t, c.name, e.do("POST", c.path, e.root, map[string]any{"entity": c.ent}), c.code)
 		}
 
 		// Update: client id and secret stay unless given; the type cannot change.
@@ -314,7 +316,7 @@ func TestEntitiesCRUDAndSecrets(t *testing.T) {
 			t.Errorf("update: %v", up)
 		}
 		up = e.ok("update by name only", e.do("PUT", "/api/entity/"+id, e.root, map[string]any{"entity": map[string]any{"name": "Billing v3"}}), "entity")
-		if up["name"] != "Billing v3" || taAt(up, "type", "id") != typeID {
+		if up["name"] != "Billing v3" || jsonAt(up, "type", "id") != typeID {
 			t.Errorf("update without type: %v", up)
 		}
 		rot := e.ok("rotate the secret", e.do("PATCH", "/api/entity/"+id, e.root, map[string]any{"entity": map[string]any{"clientSecret": "rotated secret"}}), "entity")
@@ -322,9 +324,9 @@ func TestEntitiesCRUDAndSecrets(t *testing.T) {
 			t.Errorf("patch: %v", rot)
 		}
 		other2 := e.entityType("Other", "x")
-		taWant400(t, "change the type", e.do("PUT", "/api/entity/"+id, e.root, map[string]any{"entity": map[string]any{"name": "B", "type": map[string]any{"id": other2["id"]}}}), "[invalid]entity.type.id")
-		taWant400(t, "take a client id", e.do("PATCH", "/api/entity/"+id, e.root, map[string]any{"entity": map[string]any{"clientId": "reports-client"}}), "[duplicate]entity.clientId")
-		taEmpty(t, "update unknown", e.do("PUT", "/api/entity/"+rgNewID(), e.root, map[string]any{"entity": map[string]any{"name": "x"}}), 404)
+		want400(t, "change the type", e.do("PUT", "/api/entity/"+id, e.root, map[string]any{"entity": map[string]any{"name": "B", "type": map[string]any{"id": other2["id"]}}}), "[invalid]entity.type.id")
+		want400(t, "take a client id", e.do("PATCH", "/api/entity/"+id, e.root, map[string]any{"entity": map[string]any{"clientId": "reports-client"}}), "[duplicate]entity.clientId")
+		wantEmpty(t, "update unknown", e.do("PUT", "/api/entity/"+rgNewID(), e.root, map[string]any{"entity": map[string]any{"name": "x"}}), 404)
 
 		// Secrets at rest and in the audit log: never in plaintext.
 		for _, a := range e.audits(id) {
@@ -343,9 +345,9 @@ func TestEntitiesCRUDAndSecrets(t *testing.T) {
 		}
 
 		// Delete.
-		taEmpty(t, "delete", e.do("DELETE", "/api/entity/"+other["id"].(string), e.root, nil), 200)
-		taEmpty(t, "retrieve deleted", e.do("GET", "/api/entity/"+other["id"].(string), e.root, nil), 404)
-		taEmpty(t, "delete again", e.do("DELETE", "/api/entity/"+other["id"].(string), e.root, nil), 404)
+		wantEmpty(t, "delete", e.do("DELETE", "/api/entity/"+other["id"].(string), e.root, nil), 200)
+		wantEmpty(t, "retrieve deleted", e.do("GET", "/api/entity/"+other["id"].(string), e.root, nil), 404)
+		wantEmpty(t, "delete again", e.do("DELETE", "/api/entity/"+other["id"].(string), e.root, nil), 404)
 
 		dump := e.atRest()
 		for _, s := range []string{secret, "rotated secret", "a chosen secret value", other["clientSecret"].(string)} {
@@ -357,6 +359,7 @@ func TestEntitiesCRUDAndSecrets(t *testing.T) {
 }
 
 func TestEntitiesTenantScopeAndSearch(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := enStart(t, b)
 		def := e.defaultTenant()
@@ -365,7 +368,7 @@ func TestEntitiesTenantScopeAndSearch(t *testing.T) {
 		typeB := e.entityType("Device", "ping")["id"].(string)
 
 		// With two tenants a global key must name one.
-		taWant400(t, "no tenant", e.do("POST", "/api/entity", e.root, map[string]any{"entity": map[string]any{"name": "X", "type": map[string]any{"id": typeID}}}), "[TenantIdRequired]")
+		want400(t, "no tenant", e.do("POST", "/api/entity", e.root, map[string]any{"entity": map[string]any{"name": "X", "type": map[string]any{"id": typeID}}}), "[TenantIdRequired]")
 		a1 := e.entity(typeID, def, "Alpha one")
 		e.entity(typeB, def, "alpha two")
 		b1 := e.ok("create by header", e.do("POST", "/api/entity", e.root, map[string]any{"entity": map[string]any{"name": "Beta", "type": map[string]any{"id": typeID}}},
@@ -378,7 +381,7 @@ func TestEntitiesTenantScopeAndSearch(t *testing.T) {
 		if b2["tenantId"] != acme {
 			t.Fatalf("scoped key tenant: %v", b2)
 		}
-		taWant400(t, "scoped key names another tenant", e.do("POST", "/api/entity", scoped, map[string]any{"entity": map[string]any{"name": "X", "type": map[string]any{"id": typeID}, "tenantId": def}}), "[invalid]entity.tenantId")
+		want400(t, "scoped key names another tenant", e.do("POST", "/api/entity", scoped, map[string]any{"entity": map[string]any{"name": "X", "type": map[string]any{"id": typeID}, "tenantId": def}}), "[invalid]entity.tenantId")
 
 		// Entities of other tenants are 404 to a scoped key and under the header.
 		a1ID := a1["id"].(string)
@@ -386,8 +389,8 @@ func TestEntitiesTenantScopeAndSearch(t *testing.T) {
 			method string
 			body   any
 		}{{"GET", nil}, {"PUT", map[string]any{"entity": map[string]any{"name": "x"}}}, {"PATCH", map[string]any{"entity": map[string]any{"name": "x"}}}, {"DELETE", nil}} {
-			taEmpty(t, "scoped "+c.method, e.do(c.method, "/api/entity/"+a1ID, scoped, c.body), 404)
-			taEmpty(t, "header "+c.method, e.do(c.method, "/api/entity/"+a1ID, e.root, c.body, "X-FusionAuth-TenantId", acme), 404)
+			wantEmpty(t, "scoped "+c.method, e.do(c.method, "/api/entity/"+a1ID, scoped, c.body), 404)
+			wantEmpty(t, "header "+c.method, e.do(c.method, "/api/entity/"+a1ID, e.root, c.body, "X-FusionAuth-TenantId", acme), 404)
 		}
 		if r := e.do("GET", "/api/entity/"+a1ID, e.root, nil); r.Status != 200 {
 			t.Errorf("global key: %d", r.Status)
@@ -399,7 +402,7 @@ func TestEntitiesTenantScopeAndSearch(t *testing.T) {
 			if r.Status != 200 {
 				t.Fatalf("search %v: %d %s", criteria, r.Status, r.Body)
 			}
-			body := taDecode(t, r)
+			body := decodeObject(t, r)
 			var total int
 			fmt.Sscan(fmt.Sprint(body["total"]), &total)
 			return enNames(body["entities"].([]any), "name"), total
@@ -456,18 +459,19 @@ func TestEntitiesTenantScopeAndSearch(t *testing.T) {
 			{"bad sort", map[string]any{"queryString": "*", "sortFields": []any{map[string]any{"name": "color"}}}, "[invalid]search.sortFields"},
 			{"negative start", map[string]any{"queryString": "*", "startRow": -1}, "[invalid]search.startRow"},
 		} {
-			taWant400(t, c.name, e.do("POST", "/api/entity/search", e.root, map[string]any{"search": c.criteria}), c.code)
+			want400(t, c.name, e.do("POST", "/api/entity/search", e.root, map[string]any{"search": c.criteria}), c.code)
 		}
 		// GET by ids, and the refresh call.
 		r := e.do("GET", "/api/entity/search?ids="+a1ID+"&ids="+url.QueryEscape(b1["id"].(string))+"&ids=nope", e.root, nil)
-		if body := taDecode(t, r); body["total"] != taNum(2) {
+		if body := decodeObject(t, r); body["total"] != taNum(2) {
 			t.Errorf("GET by ids: %s", r.Body)
 		}
-		taEmpty(t, "refresh the index", e.do("PUT", "/api/entity/search", e.root, nil), 200)
+		wantEmpty(t, "refresh the index", e.do("PUT", "/api/entity/search", e.root, nil), 200)
 	})
 }
 
 func TestEntityGrants(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := enStart(t, b)
 		def := e.defaultTenant()
@@ -483,29 +487,29 @@ func TestEntityGrants(t *testing.T) {
 		grant := func(body map[string]any) *testutil.Response {
 			return e.do("POST", "/api/entity/"+target+"/grant", e.root, map[string]any{"grant": body})
 		}
-		taEmpty(t, "grant to an entity", grant(map[string]any{"recipientEntityId": client, "permissions": []any{"WRITE", "read"}, "data": map[string]any{"why": "sync"}}), 200)
+		wantEmpty(t, "grant to an entity", grant(map[string]any{"recipientEntityId": client, "permissions": []any{"WRITE", "read"}, "data": map[string]any{"why": "sync"}}), 200)
 		g := e.ok("retrieve", e.do("GET", "/api/entity/"+target+"/grant?recipientEntityId="+client, e.root, nil), "grant")
 		if g["recipientEntityId"] != client || g["userId"] != nil || !slices.Equal(rgStrings(g["permissions"]), []string{"read", "write"}) ||
-			taAt(g, "entity", "id") != target || taAt(g, "entity", "clientSecret") != nil || taAt(g, "data", "why") != "sync" {
+			jsonAt(g, "entity", "id") != target || jsonAt(g, "entity", "clientSecret") != nil || jsonAt(g, "data", "why") != "sync" {
 			t.Fatalf("grant: %v", g)
 		}
-		taEmpty(t, "grant to a user, default permissions", grant(map[string]any{"userId": user}), 200)
+		wantEmpty(t, "grant to a user, default permissions", grant(map[string]any{"userId": user}), 200)
 		ug := e.ok("retrieve user grant", e.do("GET", "/api/entity/"+target+"/grant?userId="+user, e.root, nil), "grant")
 		if ug["userId"] != user || !slices.Equal(rgStrings(ug["permissions"]), []string{"read"}) {
 			t.Errorf("user grant: %v", ug)
 		}
 
 		// The upsert replaces.
-		taEmpty(t, "replace", grant(map[string]any{"recipientEntityId": client, "permissions": []any{"delete"}}), 200)
+		wantEmpty(t, "replace", grant(map[string]any{"recipientEntityId": client, "permissions": []any{"delete"}}), 200)
 		g2 := e.ok("retrieve replaced", e.do("GET", "/api/entity/"+target+"/grant?recipientEntityId="+client, e.root, nil), "grant")
 		if g2["id"] != g["id"] || !slices.Equal(rgStrings(g2["permissions"]), []string{"delete"}) || !model.JSONEqual(g2["data"], map[string]any{}) {
 			t.Errorf("replaced: %v", g2)
 		}
-		taEmpty(t, "explicitly none", grant(map[string]any{"recipientEntityId": client, "permissions": []any{}}), 200)
+		wantEmpty(t, "explicitly none", grant(map[string]any{"recipientEntityId": client, "permissions": []any{}}), 200)
 		if g3 := e.ok("retrieve empty", e.do("GET", "/api/entity/"+target+"/grant?recipientEntityId="+client, e.root, nil), "grant"); len(rgStrings(g3["permissions"])) != 0 {
 			t.Errorf("explicitly none: %v", g3)
 		}
-		taEmpty(t, "back to two", grant(map[string]any{"recipientEntityId": client, "permissions": []any{"read", "write"}}), 200)
+		wantEmpty(t, "back to two", grant(map[string]any{"recipientEntityId": client, "permissions": []any{"read", "write"}}), 200)
 
 		for _, c := range []struct {
 			name string
@@ -523,15 +527,15 @@ func TestEntityGrants(t *testing.T) {
 			{"bad user id", map[string]any{"userId": "u"}, "[invalid]grant.userId"},
 			{"data not an object", map[string]any{"userId": user, "data": []any{}}, "[invalid]grant.data"},
 		} {
-			taWant400(t, c.name, grant(c.body), c.code)
+			want400(t, c.name, grant(c.body), c.code)
 		}
-		taEmpty(t, "grant on an unknown entity", e.do("POST", "/api/entity/"+rgNewID()+"/grant", e.root, map[string]any{"grant": map[string]any{"userId": user}}), 404)
-		taEmpty(t, "retrieve a grant that does not exist", e.do("GET", "/api/entity/"+client+"/grant?userId="+user, e.root, nil), 404)
-		taWant400(t, "retrieve without who", e.do("GET", "/api/entity/"+target+"/grant", e.root, nil), "[blank]userId")
-		taEmpty(t, "another sub-path", e.do("GET", "/api/entity/"+target+"/grants", e.root, nil), 404)
+		wantEmpty(t, "grant on an unknown entity", e.do("POST", "/api/entity/"+rgNewID()+"/grant", e.root, map[string]any{"grant": map[string]any{"userId": user}}), 404)
+		wantEmpty(t, "retrieve a grant that does not exist", e.do("GET", "/api/entity/"+client+"/grant?userId="+user, e.root, nil), 404)
+		want400(t, "retrieve without who", e.do("GET", "/api/entity/"+target+"/grant", e.root, nil), "[blank]userId")
+		wantEmpty(t, "another sub-path", e.do("GET", "/api/entity/"+target+"/grants", e.root, nil), 404)
 		scoped, _ := e.scopedKey(acme)
-		taEmpty(t, "scoped key, other tenant's grant", e.do("GET", "/api/entity/"+target+"/grant?userId="+user, scoped, nil), 404)
-		taEmpty(t, "scoped key upsert", e.do("POST", "/api/entity/"+target+"/grant", scoped, map[string]any{"grant": map[string]any{"userId": user}}), 404)
+		wantEmpty(t, "scoped key, other tenant's grant", e.do("GET", "/api/entity/"+target+"/grant?userId="+user, scoped, nil), 404)
+		wantEmpty(t, "scoped key upsert", e.do("POST", "/api/entity/"+target+"/grant", scoped, map[string]any{"grant": map[string]any{"userId": user}}), 404)
 
 		// Renaming a permission follows into grants; deleting one removes it.
 		writeID := enPermissionID(t, typ, "write")
@@ -540,21 +544,21 @@ func TestEntityGrants(t *testing.T) {
 		if !slices.Equal(rgStrings(g4["permissions"]), []string{"modify", "read"}) {
 			t.Errorf("after rename: %v", g4["permissions"])
 		}
-		taEmpty(t, "delete permission", e.do("DELETE", "/api/entity/type/"+typeID+"/permission/"+enPermissionID(t, typ, "read"), e.root, nil), 200)
+		wantEmpty(t, "delete permission", e.do("DELETE", "/api/entity/type/"+typeID+"/permission/"+enPermissionID(t, typ, "read"), e.root, nil), 200)
 		g5 := e.ok("after permission delete", e.do("GET", "/api/entity/"+target+"/grant?recipientEntityId="+client, e.root, nil), "grant")
 		if !slices.Equal(rgStrings(g5["permissions"]), []string{"modify"}) {
 			t.Errorf("after permission delete: %v", g5["permissions"])
 		}
 
 		// Search.
-		taEmpty(t, "grant on the client too", e.do("POST", "/api/entity/"+client+"/grant", e.root, map[string]any{"grant": map[string]any{"userId": user, "permissions": []any{"delete"}}}), 200)
-		taEmpty(t, "grant in acme", e.do("POST", "/api/entity/"+outsider+"/grant", e.root, map[string]any{"grant": map[string]any{"userId": outsideUser}}), 200)
+		wantEmpty(t, "grant on the client too", e.do("POST", "/api/entity/"+client+"/grant", e.root, map[string]any{"grant": map[string]any{"userId": user, "permissions": []any{"delete"}}}), 200)
+		wantEmpty(t, "grant in acme", e.do("POST", "/api/entity/"+outsider+"/grant", e.root, map[string]any{"grant": map[string]any{"userId": outsideUser}}), 200)
 		count := func(r *testutil.Response) (total, listed int) {
 			t.Helper()
 			if r.Status != 200 {
 				t.Fatalf("grant search: %d %s", r.Status, r.Body)
 			}
-			body := taDecode(t, r)
+			body := decodeObject(t, r)
 			fmt.Sscan(fmt.Sprint(body["total"]), &total)
 			return total, len(body["grants"].([]any))
 		}
@@ -576,13 +580,13 @@ func TestEntityGrants(t *testing.T) {
 				t.Errorf("%s: total %d with %d listed, want %d with %d", c.name, total, listed, c.want, c.page)
 			}
 		}
-		taWant400(t, "bad entityId", e.do("GET", "/api/entity/grant/search?entityId=x", e.root, nil), "[invalid]search.entityId")
+		want400(t, "bad entityId", e.do("GET", "/api/entity/grant/search?entityId=x", e.root, nil), "[invalid]search.entityId")
 
 		// Delete a grant; deleting a recipient entity removes grants to it.
-		taEmpty(t, "delete user grant", e.do("DELETE", "/api/entity/"+target+"/grant?userId="+user, e.root, nil), 200)
-		taEmpty(t, "delete it again", e.do("DELETE", "/api/entity/"+target+"/grant?userId="+user, e.root, nil), 404)
-		taEmpty(t, "delete the client", e.do("DELETE", "/api/entity/"+client, e.root, nil), 200)
-		taEmpty(t, "its grant went with it", e.do("GET", "/api/entity/"+target+"/grant?recipientEntityId="+client, e.root, nil), 404)
+		wantEmpty(t, "delete user grant", e.do("DELETE", "/api/entity/"+target+"/grant?userId="+user, e.root, nil), 200)
+		wantEmpty(t, "delete it again", e.do("DELETE", "/api/entity/"+target+"/grant?userId="+user, e.root, nil), 404)
+		wantEmpty(t, "delete the client", e.do("DELETE", "/api/entity/"+client, e.root, nil), 200)
+		wantEmpty(t, "its grant went with it", e.do("GET", "/api/entity/"+target+"/grant?recipientEntityId="+client, e.root, nil), 404)
 		var msgs []string
 		for _, a := range e.audits(target) {
 			msgs = append(msgs, a.Message)
@@ -598,6 +602,7 @@ func TestEntityGrants(t *testing.T) {
 // Concurrent upserts of one grant never fail and leave one of the sets
 // written, whole.
 func TestEntityGrantConcurrentUpserts(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := enStart(t, b)
 		typeID := e.entityType("API", "a", "b", "c", "d")["id"].(string)
@@ -629,7 +634,7 @@ func TestEntityGrantConcurrentUpserts(t *testing.T) {
 		if !slices.ContainsFunc(sets, func(s []string) bool { return slices.Equal(s, got) }) {
 			t.Errorf("permissions %v are none of the sets written", got)
 		}
-		n := taDecode(t, e.do("GET", "/api/entity/grant/search?entityId="+target, e.root, nil))["total"]
+		n := decodeObject(t, e.do("GET", "/api/entity/grant/search?entityId="+target, e.root, nil))["total"]
 		if n != taNum(1) {
 			t.Errorf("%v grants for one pair", n)
 		}
@@ -640,49 +645,52 @@ func TestEntityGrantConcurrentUpserts(t *testing.T) {
 // given as "undefined" (searchEntityGrantsByParameters, retrieveEntityGrant);
 // they read as absent.
 func TestEntityCallsReadClientUndefinedAsAbsent(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := enStart(t, b)
 		typeID := e.entityType("API", "read")["id"].(string)
 		target := e.entity(typeID, "", "Target")["id"].(string)
 		user := e.user("u@example.com", "")
-		taEmpty(t, "grant", e.do("POST", "/api/entity/"+target+"/grant", e.root, map[string]any{"grant": map[string]any{"userId": user}}), 200)
+		wantEmpty(t, "grant", e.do("POST", "/api/entity/"+target+"/grant", e.root, map[string]any{"grant": map[string]any{"userId": user}}), 200)
 		e.ok("retrieve", e.do("GET", "/api/entity/"+target+"/grant?recipientEntityId=undefined&userId="+user, e.root, nil), "grant")
 		r := e.do("GET", "/api/entity/grant/search?entityId=undefined&name=undefined&userId="+user+"&numberOfResults=undefined&orderBy=undefined&startRow=undefined", e.root, nil)
-		if body := taDecode(t, r); r.Status != 200 || body["total"] != taNum(1) {
+		if body := decodeObject(t, r); r.Status != 200 || body["total"] != taNum(1) {
 			t.Errorf("grant search: %d %s", r.Status, r.Body)
 		}
 		r = e.do("GET", "/api/entity/type/search?name=*&numberOfResults=undefined&orderBy=undefined&startRow=null", e.root, nil)
-		if body := taDecode(t, r); r.Status != 200 || body["total"] != taNum(1) {
+		if body := decodeObject(t, r); r.Status != 200 || body["total"] != taNum(1) {
 			t.Errorf("type search: %d %s", r.Status, r.Body)
 		}
-		taEmpty(t, "delete", e.do("DELETE", "/api/entity/"+target+"/grant?recipientEntityId=undefined&userId="+user, e.root, nil), 200)
+		wantEmpty(t, "delete", e.do("DELETE", "/api/entity/"+target+"/grant?recipientEntityId=undefined&userId="+user, e.root, nil), 200)
 	})
 }
 
 func TestEntityGrantCaseVariantsRefused(t *testing.T) {
+	t.Parallel()
 	e := enStart(t, testutil.Backend{Name: "sqlite"})
 	typeID := e.entityType("API", "read")["id"].(string)
 	target := e.entity(typeID, "", "Target")["id"].(string)
 	user := e.user("u@example.com", "")
-	taWant400(t, "grant.UserId", e.do("POST", "/api/entity/"+target+"/grant", e.root, map[string]any{"grant": map[string]any{"userId": user, "Permissions": []any{"read"}}}), "[invalid]grant.Permissions")
-	taWant400(t, "Grant", e.do("POST", "/api/entity/"+target+"/grant", e.root, map[string]any{"Grant": map[string]any{"userId": user}}), "[invalid]Grant")
-	taWant400(t, "Permission", e.do("POST", "/api/entity/type/"+typeID+"/permission", e.root, map[string]any{"Permission": map[string]any{"name": "x"}}), "[invalid]Permission")
+	want400(t, "grant.UserId", e.do("POST", "/api/entity/"+target+"/grant", e.root, map[string]any{"grant": map[string]any{"userId": user, "Permissions": []any{"read"}}}), "[invalid]grant.Permissions")
+	want400(t, "Grant", e.do("POST", "/api/entity/"+target+"/grant", e.root, map[string]any{"Grant": map[string]any{"userId": user}}), "[invalid]Grant")
+	want400(t, "Permission", e.do("POST", "/api/entity/type/"+typeID+"/permission", e.root, map[string]any{"Permission": map[string]any{"name": "x"}}), "[invalid]Permission")
 }
 
 // A key's permissions name the grant routes by their own family, apart from
 // /api/entity.
 func TestEntityGrantRoutesFamily(t *testing.T) {
+	t.Parallel()
 	e := enStart(t, testutil.Backend{Name: "sqlite"})
 	typeID := e.entityType("API", "read")["id"].(string)
 	target := e.entity(typeID, "", "Target")["id"].(string)
 	user := e.user("u@example.com", "")
-	taEmpty(t, "grant", e.do("POST", "/api/entity/"+target+"/grant", e.root, map[string]any{"grant": map[string]any{"userId": user}}), 200)
+	wantEmpty(t, "grant", e.do("POST", "/api/entity/"+target+"/grant", e.root, map[string]any{"grant": map[string]any{"userId": user}}), 200)
 	key := func(perms map[string]any) string {
 		r := e.do("POST", "/api/api-key", e.root, map[string]any{"apiKey": map[string]any{"permissions": map[string]any{"endpoints": perms}}})
 		if r.Status != 200 {
 			t.Fatalf("key: %d %s", r.Status, r.Body)
 		}
-		return taDecode(t, r)["apiKey"].(map[string]any)["key"].(string)
+		return decodeObject(t, r)["apiKey"].(map[string]any)["key"].(string)
 	}
 	grants := key(map[string]any{"/api/entity/grant": []any{"GET"}})
 	entities := key(map[string]any{"/api/entity": []any{"GET"}})

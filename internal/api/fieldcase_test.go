@@ -20,6 +20,7 @@ import (
 // every body decoder and every PATCH form, and nothing of it is written, so a
 // secret sent that way is never stored, audited or returned.
 func TestCaseVariantFieldsRefused(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		tenant := e.defaultTenant()
@@ -81,7 +82,7 @@ func TestCaseVariantFieldsRefused(t *testing.T) {
 			s := fmt.Sprintf("leak%d-%s", i, uuid.NewString())
 			secrets[c.name] = s
 			r := e.do(c.method, c.path, e.root, fmt.Sprintf(c.body, s), "Content-Type", c.contentType)
-			taWant400(t, c.name, r, "[invalid]"+c.field)
+			want400(t, c.name, r, "[invalid]"+c.field)
 			if bytes.Contains(r.Body, []byte(s)) {
 				t.Errorf("%s: the answer echoes the value: %s", c.name, r.Body)
 			}
@@ -137,6 +138,7 @@ func TestCaseVariantFieldsRefused(t *testing.T) {
 // stored object. Reads never return it (GET, search, login), and the next
 // write of the object drops it.
 func TestStoredCaseVariantsNotReturned(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		ctx := context.Background()
@@ -194,7 +196,7 @@ func TestStoredCaseVariantsNotReturned(t *testing.T) {
 				t.Errorf("%s returns a stored case variant: %s", what, r.Body)
 			}
 		}
-		if got := taAt(taDecode(t, reads["get user"]), "user", "data", "Password"); got != "kept" {
+		if got := jsonAt(decodeObject(t, reads["get user"]), "user", "data", "Password"); got != "kept" {
 			t.Errorf("user.data is the user's own: got %v", got)
 		}
 

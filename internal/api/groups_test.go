@@ -17,7 +17,7 @@ import (
 
 // rgRoleIDs lists the role ids of a group's roles map, by application.
 func rgGroupRoleNames(g map[string]any, appID string) []string {
-	list, _ := taAt(g, "roles", appID).([]any)
+	list, _ := jsonAt(g, "roles", appID).([]any)
 	out := make([]string, 0, len(list))
 	for _, r := range list {
 		name, _ := r.(map[string]any)["name"].(string)
@@ -27,6 +27,7 @@ func rgGroupRoleNames(g map[string]any, appID string) []string {
 }
 
 func TestGroupCRUD(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := rgStart(t, b)
 		def := e.defaultTenant()
@@ -48,7 +49,7 @@ func TestGroupCRUD(t *testing.T) {
 		if got := rgGroupRoleNames(g, wiki); !rgEqual(got, "reader") {
 			t.Errorf("roles on the wiki: %v", got)
 		}
-		if r, _ := taAt(g, "roles", appID, 0).(map[string]any); r["id"] != roles["admin"] || r["isDefault"] != false {
+		if r, _ := jsonAt(g, "roles", appID, 0).(map[string]any); r["id"] != roles["admin"] || r["isDefault"] != false {
 			t.Errorf("role object: %v", r)
 		}
 		if got := e.ok("retrieve", e.do("GET", "/api/group/"+id, e.root, nil), "group"); !model.JSONEqual(got, g) {
@@ -87,7 +88,7 @@ func TestGroupCRUD(t *testing.T) {
 			{"invalid JSON", "/api/group", `{"group":`, "[invalidJSON]"},
 		}
 		for _, c := range cases {
-			taWant400(t, c.name, e.do("POST", c.path, e.root, c.body), c.code)
+			want400(t, c.name, e.do("POST", c.path, e.root, c.body), c.code)
 		}
 		// The same name in another tenant is another group; the header names
 		// the tenant.
@@ -108,9 +109,9 @@ func TestGroupCRUD(t *testing.T) {
 		if !rgEqual(rgGroupRoleNames(upd, appID), "user") {
 			t.Errorf("update roles: %v", upd["roles"])
 		}
-		taWant400(t, "rename to a taken name", e.do("PUT", "/api/group/"+id, e.root, map[string]any{"group": map[string]any{"name": "READERS"}}), "[duplicate]group.name")
-		taWant400(t, "update to a foreign role", e.do("PUT", "/api/group/"+id, e.root, map[string]any{"group": map[string]any{"name": "Admins"}, "roleIds": []any{otherRoles["member"]}}), "[invalid]roleIds[0]")
-		taEmpty(t, "update unknown", e.do("PUT", "/api/group/"+rgNewID(), e.root, map[string]any{"group": map[string]any{"name": "Z"}}), 404)
+		want400(t, "rename to a taken name", e.do("PUT", "/api/group/"+id, e.root, map[string]any{"group": map[string]any{"name": "READERS"}}), "[duplicate]group.name")
+		want400(t, "update to a foreign role", e.do("PUT", "/api/group/"+id, e.root, map[string]any{"group": map[string]any{"name": "Admins"}, "roleIds": []any{otherRoles["member"]}}), "[invalid]roleIds[0]")
+		wantEmpty(t, "update unknown", e.do("PUT", "/api/group/"+rgNewID(), e.root, map[string]any{"group": map[string]any{"name": "Z"}}), 404)
 
 		// PATCH: FusionAuth's form appends to roleIds and keeps the roles
 		// when absent; RFC 7396 replaces; RFC 6902 works on the request form.
@@ -133,7 +134,7 @@ func TestGroupCRUD(t *testing.T) {
 		if !rgEqual(rgGroupRoleNames(p, wiki), "reader") || p["name"] != "Mods and readers" {
 			t.Errorf("json patch: %v", p)
 		}
-		taWant400(t, "patch to blank name", e.do("PATCH", "/api/group/"+id, e.root, map[string]any{"group": map[string]any{"name": ""}}), "[blank]group.name")
+		want400(t, "patch to blank name", e.do("PATCH", "/api/group/"+id, e.root, map[string]any{"group": map[string]any{"name": ""}}), "[blank]group.name")
 
 		// Retrieve all and search.
 		var all struct {
@@ -179,18 +180,18 @@ func TestGroupCRUD(t *testing.T) {
 				t.Errorf("%s paged search: %d %v", m, n, names)
 			}
 		}
-		taWant400(t, "bad orderBy", e.do("POST", "/api/group/search", e.root, map[string]any{"search": map[string]any{"orderBy": "password"}}), "[invalid]search.orderBy")
-		taWant400(t, "bad tenantId", e.do("GET", "/api/group/search?tenantId=t", e.root, nil), "[invalid]search.tenantId")
-		taWant400(t, "bad startRow", e.do("GET", "/api/group/search?startRow=x", e.root, nil), "[invalid]search.startRow")
+		want400(t, "bad orderBy", e.do("POST", "/api/group/search", e.root, map[string]any{"search": map[string]any{"orderBy": "password"}}), "[invalid]search.orderBy")
+		want400(t, "bad tenantId", e.do("GET", "/api/group/search?tenantId=t", e.root, nil), "[invalid]search.tenantId")
+		want400(t, "bad startRow", e.do("GET", "/api/group/search?startRow=x", e.root, nil), "[invalid]search.startRow")
 		if n, _ := search("POST", map[string]any{"orderBy": "tenant DESC"}); n != 3 {
 			t.Errorf("order by tenant: %d", n)
 		}
 
 		// Delete.
-		taEmpty(t, "delete", e.do("DELETE", "/api/group/"+id, e.root, nil), 200)
-		taEmpty(t, "retrieve deleted", e.do("GET", "/api/group/"+id, e.root, nil), 404)
-		taEmpty(t, "delete again", e.do("DELETE", "/api/group/"+id, e.root, nil), 404)
-		taEmpty(t, "delete malformed", e.do("DELETE", "/api/group/zz", e.root, nil), 404)
+		wantEmpty(t, "delete", e.do("DELETE", "/api/group/"+id, e.root, nil), 200)
+		wantEmpty(t, "retrieve deleted", e.do("GET", "/api/group/"+id, e.root, nil), 404)
+		wantEmpty(t, "delete again", e.do("DELETE", "/api/group/"+id, e.root, nil), 404)
+		wantEmpty(t, "delete malformed", e.do("DELETE", "/api/group/zz", e.root, nil), 404)
 		msgs := e.auditMessages(id)
 		for _, want := range []string{"Created group", "Updated group", "Deleted group"} {
 			if !rgHasPrefix(msgs, want) {
@@ -199,12 +200,13 @@ func TestGroupCRUD(t *testing.T) {
 		}
 
 		// Deleting a tenant deletes its groups.
-		taEmpty(t, "delete tenant", e.do("DELETE", "/api/tenant/"+other, e.root, nil), 200)
-		taEmpty(t, "group of the deleted tenant", e.do("GET", "/api/group/"+g3["id"].(string), e.root, nil), 404)
+		wantEmpty(t, "delete tenant", e.do("DELETE", "/api/tenant/"+other, e.root, nil), 200)
+		wantEmpty(t, "group of the deleted tenant", e.do("GET", "/api/group/"+g3["id"].(string), e.root, nil), 404)
 	})
 }
 
 func TestGroupMembers(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := rgStart(t, b)
 		def := e.defaultTenant()
@@ -259,7 +261,7 @@ func TestGroupMembers(t *testing.T) {
 			{"data not an object", map[string]any{"members": map[string]any{g1: []any{map[string]any{"userId": u3, "data": 1}}}}, fmt.Sprintf("[invalid]members[%s][0].data", g1)},
 		}
 		for _, c := range bad {
-			taWant400(t, c.name, e.do("POST", "/api/group/member", e.root, c.body), c.code)
+			want400(t, c.name, e.do("POST", "/api/group/member", e.root, c.body), c.code)
 		}
 
 		// Search.
@@ -296,8 +298,8 @@ func TestGroupMembers(t *testing.T) {
 		if post.Total != 1 || post.Members[0]["userId"] != u1 || post.Members[0]["groupId"] != g2 {
 			t.Errorf("POST member search: %v", post)
 		}
-		taWant400(t, "search by a malformed group", e.do("GET", "/api/group/member/search?groupId=g", e.root, nil), "[invalid]search.groupId")
-		taWant400(t, "search with a bad order", e.do("GET", "/api/group/member/search?orderBy=name", e.root, nil), "[invalid]search.orderBy")
+		want400(t, "search by a malformed group", e.do("GET", "/api/group/member/search?groupId=g", e.root, nil), "[invalid]search.groupId")
+		want400(t, "search with a bad order", e.do("GET", "/api/group/member/search?orderBy=name", e.root, nil), "[invalid]search.orderBy")
 
 		// Memberships as the user API shows them.
 		ms, err := e.service().Groups.MembershipObjects(context.Background(), nil, []string{u1, u3})
@@ -329,11 +331,11 @@ func TestGroupMembers(t *testing.T) {
 
 		// Removal in FusionAuth's forms.
 		e.do("POST", "/api/group/member", e.root, map[string]any{"members": map[string]any{g2: []any{map[string]any{"userId": u1}, map[string]any{"userId": u2}, map[string]any{"userId": u3}}}})
-		taEmpty(t, "remove by group and user", e.do("DELETE", "/api/group/member?groupId="+g2+"&userId="+u1, e.root, nil), 200)
-		taEmpty(t, "remove by group and user again", e.do("DELETE", "/api/group/member?groupId="+g2+"&userId="+u1, e.root, nil), 404)
-		taEmpty(t, "remove from an unknown group", e.do("DELETE", "/api/group/member?groupId="+rgNewID()+"&userId="+u1, e.root, nil), 404)
-		taEmpty(t, "remove by members map", e.do("DELETE", "/api/group/member", e.root, map[string]any{"members": map[string]any{g2: []any{u2, rgNewID()}}}), 200)
-		taWant400(t, "remove from an unknown group by map", e.do("DELETE", "/api/group/member", e.root, map[string]any{"members": map[string]any{rgNewID(): []any{u2}}}), "[invalid]members")
+		wantEmpty(t, "remove by group and user", e.do("DELETE", "/api/group/member?groupId="+g2+"&userId="+u1, e.root, nil), 200)
+		wantEmpty(t, "remove by group and user again", e.do("DELETE", "/api/group/member?groupId="+g2+"&userId="+u1, e.root, nil), 404)
+		wantEmpty(t, "remove from an unknown group", e.do("DELETE", "/api/group/member?groupId="+rgNewID()+"&userId="+u1, e.root, nil), 404)
+		wantEmpty(t, "remove by members map", e.do("DELETE", "/api/group/member", e.root, map[string]any{"members": map[string]any{g2: []any{u2, rgNewID()}}}), 200)
+		want400(t, "remove from an unknown group by map", e.do("DELETE", "/api/group/member", e.root, map[string]any{"members": map[string]any{rgNewID(): []any{u2}}}), "[invalid]members")
 		var left struct {
 			Members []map[string]any `json:"members"`
 		}
@@ -342,16 +344,16 @@ func TestGroupMembers(t *testing.T) {
 			t.Fatalf("left in g2: %v", left.Members)
 		}
 		u3Member := left.Members[0]["id"].(string)
-		taEmpty(t, "remove by unknown member ids", e.do("DELETE", "/api/group/member", e.root, map[string]any{"memberIds": []any{u3Member, rgNewID()}}), 404)
-		taEmpty(t, "remove by member ids", e.do("DELETE", "/api/group/member", e.root, map[string]any{"memberIds": []any{u3Member}}), 200)
-		taEmpty(t, "remove by member id again", e.do("DELETE", "/api/group/member/"+u3Member, e.root, nil), 404)
-		taWant400(t, "remove with malformed ids", e.do("DELETE", "/api/group/member", e.root, map[string]any{"memberIds": []any{"m"}}), "[invalid]memberIds[0]")
-		taWant400(t, "remove with nothing", e.do("DELETE", "/api/group/member", e.root, map[string]any{}), "[missing]memberIds")
-		taWant400(t, "remove without a body", e.do("DELETE", "/api/group/member", e.root, nil), "[invalidJSON]")
-		taEmpty(t, "remove by path id", e.do("DELETE", "/api/group/member/"+chosen, e.root, nil), 404) // replaced by PUT
+		wantEmpty(t, "remove by unknown member ids", e.do("DELETE", "/api/group/member", e.root, map[string]any{"memberIds": []any{u3Member, rgNewID()}}), 404)
+		wantEmpty(t, "remove by member ids", e.do("DELETE", "/api/group/member", e.root, map[string]any{"memberIds": []any{u3Member}}), 200)
+		wantEmpty(t, "remove by member id again", e.do("DELETE", "/api/group/member/"+u3Member, e.root, nil), 404)
+		want400(t, "remove with malformed ids", e.do("DELETE", "/api/group/member", e.root, map[string]any{"memberIds": []any{"m"}}), "[invalid]memberIds[0]")
+		want400(t, "remove with nothing", e.do("DELETE", "/api/group/member", e.root, map[string]any{}), "[missing]memberIds")
+		want400(t, "remove without a body", e.do("DELETE", "/api/group/member", e.root, nil), "[invalidJSON]")
+		wantEmpty(t, "remove by path id", e.do("DELETE", "/api/group/member/"+chosen, e.root, nil), 404) // replaced by PUT
 		e.do("GET", "/api/group/member/search?groupId="+g1, e.root, nil).JSON(t, &left)
-		taEmpty(t, "remove by path id", e.do("DELETE", "/api/group/member/"+left.Members[0]["id"].(string), e.root, nil), 200)
-		taEmpty(t, "remove all of a group", e.do("DELETE", "/api/group/member?groupId="+g1, e.root, nil), 200)
+		wantEmpty(t, "remove by path id", e.do("DELETE", "/api/group/member/"+left.Members[0]["id"].(string), e.root, nil), 200)
+		wantEmpty(t, "remove all of a group", e.do("DELETE", "/api/group/member?groupId="+g1, e.root, nil), 200)
 		if n, _ := msearch("groupId=" + g1); n != 0 {
 			t.Errorf("g1 not emptied: %d", n)
 		}
@@ -361,11 +363,11 @@ func TestGroupMembers(t *testing.T) {
 
 		// Deleting a user or a group deletes its memberships.
 		e.do("POST", "/api/group/member", e.root, map[string]any{"members": map[string]any{g1: []any{map[string]any{"userId": u1}, map[string]any{"userId": u2}}}})
-		taEmpty(t, "delete user", e.do("DELETE", "/api/user/"+u1+"?hardDelete=true", e.root, nil), 200)
+		wantEmpty(t, "delete user", e.do("DELETE", "/api/user/"+u1+"?hardDelete=true", e.root, nil), 200)
 		if n, _ := msearch("groupId=" + g1); n != 1 {
 			t.Errorf("after deleting a member user: %d", n)
 		}
-		taEmpty(t, "delete group", e.do("DELETE", "/api/group/"+g1, e.root, nil), 200)
+		wantEmpty(t, "delete group", e.do("DELETE", "/api/group/"+g1, e.root, nil), 200)
 		if n, _ := msearch("userId=" + u2); n != 0 {
 			t.Errorf("after deleting the group: %d", n)
 		}
@@ -374,6 +376,7 @@ func TestGroupMembers(t *testing.T) {
 }
 
 func TestGroupRolesFlowIntoEffectiveRoles(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := rgStart(t, b)
 		appID, roles := e.appWithRoles("", "Forum", "user", "moderator", "admin")
@@ -404,16 +407,16 @@ func TestGroupRolesFlowIntoEffectiveRoles(t *testing.T) {
 		}
 
 		// Deleting a role removes it from the group and from effective roles.
-		taEmpty(t, "delete role", e.do("DELETE", "/api/application/"+appID+"/role/"+roles["moderator"], e.root, nil), 200)
+		wantEmpty(t, "delete role", e.do("DELETE", "/api/application/"+appID+"/role/"+roles["moderator"], e.root, nil), 200)
 		g := e.ok("group", e.do("GET", "/api/group/"+gid, e.root, nil), "group")
-		if _, ok := taAt(g, "roles").(map[string]any)[appID]; ok || !rgEqual(rgGroupRoleNames(g, wiki), "writer") {
+		if _, ok := jsonAt(g, "roles").(map[string]any)[appID]; ok || !rgEqual(rgGroupRoleNames(g, wiki), "writer") {
 			t.Errorf("group roles after deleting a role: %v", g["roles"])
 		}
 		if got, _ := e.effective(uid, appID); !rgEqual(got, "user") {
 			t.Errorf("after deleting the role: %v", got)
 		}
 		// Deleting an application removes its roles from groups.
-		taEmpty(t, "delete wiki", e.do("DELETE", "/api/application/"+wiki+"?hardDelete=true", e.root, nil), 200)
+		wantEmpty(t, "delete wiki", e.do("DELETE", "/api/application/"+wiki+"?hardDelete=true", e.root, nil), 200)
 		if g := e.ok("group", e.do("GET", "/api/group/"+gid, e.root, nil), "group"); !model.JSONEqual(g["roles"], map[string]any{}) {
 			t.Errorf("group roles after deleting the application: %v", g["roles"])
 		}
@@ -422,7 +425,7 @@ func TestGroupRolesFlowIntoEffectiveRoles(t *testing.T) {
 		if got, _ := e.effective(uid, appID); !rgEqual(got, "admin", "user") {
 			t.Errorf("after PUT roles: %v", got)
 		}
-		taEmpty(t, "leave", e.do("DELETE", "/api/group/member?groupId="+gid+"&userId="+uid, e.root, nil), 200)
+		wantEmpty(t, "leave", e.do("DELETE", "/api/group/member?groupId="+gid+"&userId="+uid, e.root, nil), 200)
 		if got, _ := e.effective(uid, appID); !rgEqual(got, "user") {
 			t.Errorf("after leaving: %v", got)
 		}
@@ -430,6 +433,7 @@ func TestGroupRolesFlowIntoEffectiveRoles(t *testing.T) {
 }
 
 func TestGroupTenantIsolation(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := rgStart(t, b)
 		def := e.defaultTenant()
@@ -452,8 +456,8 @@ func TestGroupTenantIsolation(t *testing.T) {
 		if mine["tenantId"] != def {
 			t.Errorf("scoped key's group tenant: %v", mine["tenantId"])
 		}
-		taWant400(t, "create in another tenant", e.do("POST", "/api/group", key, map[string]any{"group": map[string]any{"name": "X", "tenantId": other}}), "[invalid]group.tenantId")
-		taWant400(t, "foreign role", e.do("POST", "/api/group", key, map[string]any{"group": map[string]any{"name": "X"}, "roleIds": []any{otherRoles["member"]}}), "[invalid]roleIds[0]")
+		want400(t, "create in another tenant", e.do("POST", "/api/group", key, map[string]any{"group": map[string]any{"name": "X", "tenantId": other}}), "[invalid]group.tenantId")
+		want400(t, "foreign role", e.do("POST", "/api/group", key, map[string]any{"group": map[string]any{"name": "X"}, "roleIds": []any{otherRoles["member"]}}), "[invalid]roleIds[0]")
 		for _, c := range []struct {
 			method, path string
 			body         any
@@ -467,10 +471,10 @@ func TestGroupTenantIsolation(t *testing.T) {
 			{"DELETE", "/api/group/member/" + theirMember, nil},
 			{"DELETE", "/api/group/member", map[string]any{"memberIds": []any{theirMember}}},
 		} {
-			taEmpty(t, c.method+" "+c.path, e.do(c.method, c.path, key, c.body), 404)
+			wantEmpty(t, c.method+" "+c.path, e.do(c.method, c.path, key, c.body), 404)
 		}
-		taWant400(t, "add to their group", e.do("POST", "/api/group/member", key, map[string]any{"members": map[string]any{theirs: []any{map[string]any{"userId": theirUser}}}}), "[invalid]members")
-		taWant400(t, "remove from their group", e.do("DELETE", "/api/group/member", key, map[string]any{"members": map[string]any{theirs: []any{theirUser}}}), "[invalid]members")
+		want400(t, "add to their group", e.do("POST", "/api/group/member", key, map[string]any{"members": map[string]any{theirs: []any{map[string]any{"userId": theirUser}}}}), "[invalid]members")
+		want400(t, "remove from their group", e.do("DELETE", "/api/group/member", key, map[string]any{"members": map[string]any{theirs: []any{theirUser}}}), "[invalid]members")
 		var groups struct {
 			Groups []map[string]any `json:"groups"`
 			Total  int              `json:"total"`
@@ -488,7 +492,7 @@ func TestGroupTenantIsolation(t *testing.T) {
 			t.Errorf("member search sees another tenant: %v", found.Members)
 		}
 		// The header narrows the root key the same way.
-		taEmpty(t, "header", e.do("GET", "/api/group/"+theirs, e.root, nil, "X-FusionAuth-TenantId", def), 404)
+		wantEmpty(t, "header", e.do("GET", "/api/group/"+theirs, e.root, nil, "X-FusionAuth-TenantId", def), 404)
 		// Nothing of theirs changed.
 		if g := e.ok("theirs", e.do("GET", "/api/group/"+theirs, e.root, nil), "group"); g["name"] != "Theirs" {
 			t.Errorf("their group changed: %v", g)
@@ -503,6 +507,7 @@ func TestGroupTenantIsolation(t *testing.T) {
 // No input to the registration and group calls is a 500: every body shape
 // against every route, with real, unknown and malformed ids.
 func TestRegistrationsAndGroupsNever500(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := rgStart(t, b)
 		appID, _ := e.appWithRoles("", "Forum", "user")
@@ -571,6 +576,7 @@ func TestRegistrationsAndGroupsNever500(t *testing.T) {
 // Concurrent writers of the same registration, group name or membership:
 // one wins, the others get FusionAuth's duplicate error, never a 500.
 func TestRegistrationsAndGroupsConcurrentCreates(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := rgStart(t, b)
 		appID, _ := e.appWithRoles("", "Forum", "user")
@@ -629,6 +635,7 @@ func TestRegistrationsAndGroupsConcurrentCreates(t *testing.T) {
 
 // AddUserMemberships is what the user API calls for user.memberships.
 func TestAddUserMemberships(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := rgStart(t, b)
 		def := e.defaultTenant()

@@ -25,6 +25,7 @@ import (
 )
 
 func TestFamilyOf(t *testing.T) {
+	t.Parallel()
 	cases := []struct{ pattern, want string }{
 		{"GET /api/user/{id}", "/api/user"},
 		{"POST /api/user", "/api/user"},
@@ -44,6 +45,7 @@ func TestFamilyOf(t *testing.T) {
 // it names, narrows a scoped key to one of its own tenants, and refuses any
 // other; global-only routes refuse scoped keys whatever the header.
 func TestPermittedTenants(t *testing.T) {
+	t.Parallel()
 	s := &Server{cfg: &config.Config{ForbiddenStatus: 401}}
 	tenantRoute := Route{Pattern: "GET /api/user/{id}", Access: Endpoint, family: "/api/user"}
 	globalRoute := Route{Pattern: "GET /api/system/version", Access: Endpoint, GlobalOnly: true, family: "/api/system/version"}

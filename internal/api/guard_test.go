@@ -60,6 +60,7 @@ func rawDo(t *testing.T, s *testutil.Server, method, target, key string, headers
 // /api/system/version; the full key shows that the odd spellings are not
 // quietly cleaned into the real route either (404, after authentication).
 func TestGuardPathTricks(t *testing.T) {
+	t.Parallel()
 	s, full := startWithKey(t, testutil.Backend{Name: "sqlite"})
 	limited, _ := insertTestKey(t, s, model.APIKey{Name: "acl reader", Permissions: keyPerms("/api/ip-acl", "GET")})
 	const noKey = ""
@@ -121,6 +122,7 @@ func TestGuardPathTricks(t *testing.T) {
 // TestGuardMethodTricks: the method the server dispatches on is the request
 // line's, and HEAD and OPTIONS are not side doors to mutating routes.
 func TestGuardMethodTricks(t *testing.T) {
+	t.Parallel()
 	s, full := startWithKey(t, testutil.Backend{Name: "sqlite"})
 	acl := createACL(t, s, full, "Keep me", aclAllowAll)
 	reader, _ := insertTestKey(t, s, model.APIKey{Name: "acl reader", Permissions: keyPerms("/api/ip-acl", "GET")})
@@ -170,6 +172,7 @@ func TestGuardMethodTricks(t *testing.T) {
 // 401 like FusionAuth, or 403 when LATCH_FORBIDDEN_STATUS=403; a missing,
 // unknown or expired key is 401 either way.
 func TestGuardPermissionStatus(t *testing.T) {
+	t.Parallel()
 	for _, forbidden := range []int{401, 403} {
 		t.Run(fmt.Sprint(forbidden), func(t *testing.T) {
 			var opts []testutil.Option
@@ -214,6 +217,7 @@ func TestGuardPermissionStatus(t *testing.T) {
 // (always 401: the key does not count as presented), and a change to the list
 // through the API applies at once.
 func TestGuardIPACL(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		s, full := startWithKey(t, b, testutil.WithEnv("LATCH_FORBIDDEN_STATUS", "403"))
 		blockLocal := createACL(t, s, full, "Block loopback", aclAllowAll, aclEntry("Block", "127.0.0.1", ""))
@@ -252,6 +256,7 @@ func TestGuardIPACL(t *testing.T) {
 // and then only its right-most untrusted hop: what a client writes into the
 // header itself sits further left and does not win.
 func TestGuardForwardedFor(t *testing.T) {
+	t.Parallel()
 	const allowedIP, otherIP = "203.0.113.7", "198.51.100.9"
 	xff := func(v ...string) []string {
 		var h []string
@@ -303,6 +308,7 @@ func TestGuardForwardedFor(t *testing.T) {
 // of its tenants, never widen it; global-only routes refuse scoped keys
 // whatever the header says.
 func TestGuardTenantHeader(t *testing.T) {
+	t.Parallel()
 	s, full := startWithKey(t, testutil.Backend{Name: "sqlite"})
 	own := bootTenantID(t, s)
 	other := uuid.NewString()

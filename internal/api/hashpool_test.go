@@ -63,6 +63,7 @@ func rawPost(url string, body any) (int, error) {
 // set: beyond them a 400 field error, within them accepted; raising the
 // limit (LATCH_MAX_BCRYPT_COST) lets a higher cost through.
 func TestHashFactorLimits(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := lgStart(t, b, testutil.WithEnv("LATCH_MAX_BCRYPT_COST", "13", "LATCH_MAX_HASH_ITERATIONS", "100000"))
 		tenantPath := "/api/tenant/" + e.tenant
@@ -125,6 +126,7 @@ func TestHashFactorLimits(t *testing.T) {
 // at once with 503 and Retry-After instead of waiting; once the worker is
 // free, logins work again.
 func TestHashPoolFullRefuses(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		hold := newHashHold()
 		e := lgStart(t, b, testutil.WithHashObserver(hold.observe),

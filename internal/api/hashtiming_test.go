@@ -14,6 +14,7 @@ import (
 // fails after its md5 check and a dummy hash with the tenant's PBKDF2, so
 // that timing does not tell it apart from the others. Counted, not timed.
 func TestFailedCheckCostsTenantScheme(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		hold := newHashHold()
 		e := lgStart(t, b, testutil.WithHashObserver(hold.observe))

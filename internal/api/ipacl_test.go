@@ -23,24 +23,6 @@ type aclSearchBody struct {
 	Total                int                         `json:"total"`
 }
 
-// faErrorCodes lists every code of a FusionAuth Errors body, sorted.
-func faErrorCodes(t *testing.T, r *testutil.Response) []string {
-	t.Helper()
-	var e model.Errors
-	r.JSON(t, &e)
-	var codes []string
-	for _, items := range e.FieldErrors {
-		for _, it := range items {
-			codes = append(codes, it.Code)
-		}
-	}
-	for _, it := range e.GeneralErrors {
-		codes = append(codes, it.Code)
-	}
-	sort.Strings(codes)
-	return codes
-}
-
 func aclWith(name string, entries ...model.IPAccessControlEntry) map[string]any {
 	return map[string]any{"ipAccessControlList": model.IPAccessControlList{Name: name, Entries: entries}}
 }
@@ -64,6 +46,7 @@ func createACL(t *testing.T, s *testutil.Server, key string, name string, entrie
 }
 
 func TestIPACLCreateRetrieve(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		s, key := startWithKey(t, b)
 		// FusionAuth's documented request.
@@ -96,11 +79,11 @@ func TestIPACLCreateRetrieve(t *testing.T) {
 			t.Fatalf("create with id: %d %s", r.Status, r.Body)
 		}
 		r = s.Do(t, "POST", "/api/ip-acl/"+id, key, aclWith("Same id again", aclAllowAll))
-		if codes := faErrorCodes(t, r); r.Status != 400 || !slices.Equal(codes, []string{"[duplicate]ipAccessControlList.id"}) {
+		if codes := errorCodes(t, r); r.Status != 400 || !slices.Equal(codes, []string{"[duplicate]ipAccessControlList.id"}) {
 			t.Fatalf("duplicate id: %d %v", r.Status, codes)
 		}
 		r = s.Do(t, "POST", "/api/ip-acl/not-a-uuid", key, aclWith("Bad id", aclAllowAll))
-		if codes := faErrorCodes(t, r); r.Status != 400 || !slices.Equal(codes, []string{"[invalid]ipAccessControlList.id"}) {
+		if codes := errorCodes(t, r); r.Status != 400 || !slices.Equal(codes, []string{"[invalid]ipAccessControlList.id"}) {
 			t.Fatalf("bad id: %d %v", r.Status, codes)
 		}
 
@@ -113,6 +96,7 @@ func TestIPACLCreateRetrieve(t *testing.T) {
 }
 
 func TestIPACLValidation(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		s, key := startWithKey(t, b)
 		createACL(t, s, key, "Taken", aclAllowAll)
@@ -159,7 +143,7 @@ func TestIPACLValidation(t *testing.T) {
 			r := s.Do(t, "POST", "/api/ip-acl", key, c.body)
 			want := slices.Clone(c.want)
 			sort.Strings(want)
-			if codes := faErrorCodes(t, r); r.Status != 400 || !slices.Equal(codes, want) {
+			if codes := errorCodes(t, r); r.Status != 400 || !slices.Equal(codes, want) {
 				t.Errorf("%s: %d %v, want 400 %v", c.name, r.Status, codes, want)
 			}
 		}
@@ -190,6 +174,7 @@ func TestIPACLValidation(t *testing.T) {
 }
 
 func TestIPACLUpdatePatchDelete(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		s, key := startWithKey(t, b)
 		l := createACL(t, s, key, "Office", aclEntry("Block", "*", ""), aclEntry("Allow", "192.0.2.0", "192.0.2.255"))
@@ -210,7 +195,7 @@ func TestIPACLUpdatePatchDelete(t *testing.T) {
 			t.Errorf("rename to own name: %d %s", r.Status, r.Body)
 		}
 		r = s.Do(t, "PUT", "/api/ip-acl/"+l.ID, key, aclWith("other", aclAllowAll))
-		if codes := faErrorCodes(t, r); r.Status != 400 || !slices.Equal(codes, []string{"[duplicate]ipAccessControlList.name"}) {
+		if codes := errorCodes(t, r); r.Status != 400 || !slices.Equal(codes, []string{"[duplicate]ipAccessControlList.name"}) {
 			t.Errorf("rename to taken name: %d %v", r.Status, codes)
 		}
 		if r := s.Do(t, "PUT", "/api/ip-acl/"+uuid.NewString(), key, aclWith("Ghost", aclAllowAll)); r.Status != 404 {
@@ -264,7 +249,7 @@ func TestIPACLUpdatePatchDelete(t *testing.T) {
 		}
 		for _, p := range patches {
 			r := s.Do(t, "PATCH", "/api/ip-acl/"+l.ID, key, p.body, "Content-Type", p.contentType)
-			if codes := faErrorCodes(t, r); r.Status != 400 || !slices.Equal(codes, p.want) {
+			if codes := errorCodes(t, r); r.Status != 400 || !slices.Equal(codes, p.want) {
 				t.Errorf("patch %s: %d %v, want %v", p.name, r.Status, codes, p.want)
 			}
 		}
@@ -280,7 +265,7 @@ func TestIPACLUpdatePatchDelete(t *testing.T) {
 		// A list a key uses cannot be deleted; a 400, not the foreign key's 500.
 		insertTestKey(t, s, model.APIKey{Name: "uses other", IPAccessControlListID: other.ID})
 		r = s.Do(t, "DELETE", "/api/ip-acl/"+other.ID, key, nil)
-		if codes := faErrorCodes(t, r); r.Status != 400 || !slices.Equal(codes, []string{"[IPAccessControlListInUse]"}) {
+		if codes := errorCodes(t, r); r.Status != 400 || !slices.Equal(codes, []string{"[IPAccessControlListInUse]"}) {
 			t.Errorf("delete in use: %d %v", r.Status, codes)
 		}
 		if r := s.Do(t, "GET", "/api/ip-acl/"+other.ID, key, nil); r.Status != 200 {
@@ -300,6 +285,7 @@ func TestIPACLUpdatePatchDelete(t *testing.T) {
 }
 
 func TestIPACLSearch(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		s, key := startWithKey(t, b)
 		var names []string
@@ -374,7 +360,7 @@ func TestIPACLSearch(t *testing.T) {
 		}
 		for _, c := range bad {
 			r := s.Do(t, c.method, c.path, key, c.body)
-			if codes := faErrorCodes(t, r); r.Status != 400 || !slices.Equal(codes, []string{c.want}) {
+			if codes := errorCodes(t, r); r.Status != 400 || !slices.Equal(codes, []string{c.want}) {
 				t.Errorf("%s: %d %v, want 400 %s", c.name, r.Status, codes, c.want)
 			}
 		}

@@ -11,6 +11,7 @@ import (
 // /api/jwt/issue: a token for another application of the user, from a valid
 // JWT, expiring with it; refused for unregistered users and bad tokens.
 func TestIssueJWT(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := lgStart(t, b)
 		appA := e.app("A", lgAppOpts{refresh: true})
@@ -51,7 +52,7 @@ func TestIssueJWT(t *testing.T) {
 		}
 		e.want("refresh for B", e.refresh(lgStr(got["refreshToken"])), 200)
 
-		if r := issue(appC, "Authorization", "Bearer "+token); r.Status != 400 || !slices.Contains(akCodes(t, r), "[UserNotRegistered]") {
+		if r := issue(appC, "Authorization", "Bearer "+token); r.Status != 400 || !slices.Contains(errorCodes(t, r), "[UserNotRegistered]") {
 			t.Errorf("not registered: %d %s", r.Status, r.Body)
 		}
 		if r := issue("6b1e0d44-52a4-4b5d-8d1c-0d7c2f6f0b55", "Authorization", "Bearer "+token); r.Status != 400 {
@@ -69,6 +70,7 @@ func TestIssueJWT(t *testing.T) {
 
 // Login ping records a login for a user the application authenticated.
 func TestLoginPing(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := lgStart(t, b)
 		closed := e.app("Closed", lgAppOpts{requireKey: true})

@@ -82,6 +82,7 @@ func lgRS256(t *testing.T, k *rsa.PrivateKey, header, payload any) string {
 // Validation: 200 with the claims for a good token (header or cookie); 401,
 // never 500, for every forged, stale or malformed one.
 func TestJWTValidate(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := lgStart(t, b)
 		// Tokens signed with an RSA key, so that the forgeries below can use
@@ -220,6 +221,7 @@ func must[T any](v T, err error) T {
 // A header over net/http's limit (1 MiB) is refused by the server before
 // any handler runs: 431, not a 500.
 func TestJWTValidateOversizedHeader(t *testing.T) {
+	t.Parallel()
 	e := lgStart(t, testutil.Backend{Name: "sqlite"})
 	r := e.validate(strings.Repeat("a", 1<<20+8192))
 	if r.Status != 431 {
@@ -230,6 +232,7 @@ func TestJWTValidateOversizedHeader(t *testing.T) {
 // Tokens signed with each kind of key an application can name validate; the
 // JWT's alg is the key's.
 func TestJWTEachAlgorithm(t *testing.T) {
+	t.Parallel()
 	e := lgStart(t, testutil.Backend{Name: "sqlite"})
 	for _, alg := range []string{"RS256", "RS512", "ES256", "ES384", "ES512", "HS256", "HS512", "Ed25519"} {
 		k := map[string]any{"algorithm": alg, "name": "key " + alg}

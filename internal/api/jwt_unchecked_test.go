@@ -12,6 +12,7 @@ import (
 // not 401 as for a bad token, and a global logout does not answer 200 while
 // no session ended.
 func TestJWTUncheckedIsNotInvalid(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := lgStart(t, b)
 		app := e.app("Unchecked", lgAppOpts{})

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -200,8 +199,6 @@ func (e *lgEnv) lgAuditMessages(target string) []string {
 	return out
 }
 
-func lgMillis(d time.Duration) int64 { return d.Milliseconds() }
-
 // loginRecords reads a user's login records, newest first.
 func (e *lgEnv) loginRecords(userID string) []*store.LoginRecord {
 	e.t.Helper()
@@ -219,7 +216,7 @@ func modelKeyForTenant(tenantID string) model.APIKey { return model.APIKey{Tenan
 // with [invalid]refreshToken.
 func (e *lgEnv) refused(what string, r *testutil.Response) {
 	e.t.Helper()
-	if r.Status != 400 || !slices.Contains(akCodes(e.t, r), "[invalid]refreshToken") {
+	if r.Status != 400 || !slices.Contains(errorCodes(e.t, r), "[invalid]refreshToken") {
 		e.t.Fatalf("%s: %d %s, want 400 [invalid]refreshToken", what, r.Status, r.Body)
 	}
 }

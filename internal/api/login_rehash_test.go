@@ -14,6 +14,7 @@ import (
 // the tenant's scheme and factor on success when the tenant asks for it
 // (passwordEncryptionConfiguration.modifyEncryptionSchemeOnLogin).
 func TestLoginImportedSchemesAndRehash(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := lgStart(t, b)
 		app := e.app("App", lgAppOpts{})

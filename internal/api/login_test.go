@@ -15,6 +15,7 @@ import (
 
 // Every status of FusionAuth's Login API, on both databases.
 func TestLoginStatuses(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := lgStart(t, b)
 		app := e.app("Open app", lgAppOpts{refresh: true, roles: []string{"admin", "viewer"}})
@@ -173,7 +174,7 @@ func TestLoginStatuses(t *testing.T) {
 
 		// 400: what is required.
 		r = e.login("", map[string]any{"loginId": email, "applicationId": app})
-		if codes := akCodes(t, r); r.Status != 400 || !slices.Contains(codes, "[blank]password") {
+		if codes := errorCodes(t, r); r.Status != 400 || !slices.Contains(codes, "[blank]password") {
 			t.Errorf("no password: %d %v", r.Status, codes)
 		}
 		if r := e.do("POST", "/api/login", "", `{"loginId": 5}`); r.Status != 400 {
@@ -185,6 +186,7 @@ func TestLoginStatuses(t *testing.T) {
 // requireAuthentication: the application's (or, without one, the tenant's)
 // setting decides whether the Login API needs a key with /api/login.
 func TestLoginRequiresKey(t *testing.T) {
+	t.Parallel()
 	e := lgStart(t, testutil.Backend{Name: "sqlite"})
 	closed := e.app("Closed app", lgAppOpts{requireKey: true})
 	open := e.app("Open app", lgAppOpts{})
@@ -212,7 +214,7 @@ func TestLoginRequiresKey(t *testing.T) {
 	// nothing tells it which applications exist.
 	e.want("unknown app, no key", e.login("", req("6c7d0a2c-1d9e-4d3e-9a3f-1f5b8f3c0a11")), 401)
 	e.want("not a UUID, no key", e.login("", req("nope")), 401)
-	if r := e.login(loginKey, req("6c7d0a2c-1d9e-4d3e-9a3f-1f5b8f3c0a11")); r.Status != 400 || !slices.Contains(akCodes(t, r), "[invalid]applicationId") {
+	if r := e.login(loginKey, req("6c7d0a2c-1d9e-4d3e-9a3f-1f5b8f3c0a11")); r.Status != 400 || !slices.Contains(errorCodes(t, r), "[invalid]applicationId") {
 		t.Errorf("unknown app with a key: %d %s", r.Status, r.Body)
 	}
 	// Without an application, the tenant's loginConfiguration decides (on by default).
@@ -223,7 +225,7 @@ func TestLoginRequiresKey(t *testing.T) {
 	// every object of another tenant: it does not exist for that key).
 	other, _ := e.insertKey(model.APIKey{TenantID: e.akEnv.tenant(uuid.NewString())})
 	for _, app := range []string{closed, open} {
-		if r := e.login(other, req(app)); r.Status != 400 || !slices.Contains(akCodes(t, r), "[invalid]applicationId") {
+		if r := e.login(other, req(app)); r.Status != 400 || !slices.Contains(errorCodes(t, r), "[invalid]applicationId") {
 			t.Errorf("other tenant's key: %d %s", r.Status, r.Body)
 		}
 	}
@@ -232,6 +234,7 @@ func TestLoginRequiresKey(t *testing.T) {
 // A user with two-factor methods is not logged in by a password alone: 242
 // with a twoFactorId and the methods (no token), as FusionAuth answers.
 func TestLoginTwoFactorRequired(t *testing.T) {
+	t.Parallel()
 	e := lgStart(t, testutil.Backend{Name: "sqlite"})
 	app := e.app("App", lgAppOpts{refresh: true})
 	email := lgEmail("mfa")
@@ -258,6 +261,7 @@ func TestLoginTwoFactorRequired(t *testing.T) {
 // tenants is two users. A tenant naming no signing key signs with the
 // default key; its issuer is its own.
 func TestLoginTenants(t *testing.T) {
+	t.Parallel()
 	e := lgStart(t, testutil.Backend{Name: "sqlite"})
 	second := e.want("tenant", e.do("POST", "/api/tenant", e.root, map[string]any{"tenant": map[string]any{"name": "Second", "issuer": "second.example.com"}}), 200)["tenant"].(map[string]any)["id"].(string)
 	appA := e.app("In Default", lgAppOpts{})
@@ -284,7 +288,7 @@ func TestLoginTenants(t *testing.T) {
 
 	// Without an application, several tenants need one named.
 	loginKey := e.loginKey("/api/login", "POST")
-	if r := e.login(loginKey, map[string]any{"loginId": email, "password": "password in second"}); r.Status != 400 || !slices.Contains(akCodes(t, r), "[TenantIdRequired]") {
+	if r := e.login(loginKey, map[string]any{"loginId": email, "password": "password in second"}); r.Status != 400 || !slices.Contains(errorCodes(t, r), "[TenantIdRequired]") {
 		t.Errorf("no tenant named: %d %s", r.Status, r.Body)
 	}
 	e.want("tenant named by header", e.login(loginKey, map[string]any{"loginId": email, "password": "password in second"}, "X-FusionAuth-TenantId", second), 200)

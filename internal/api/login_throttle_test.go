@@ -20,6 +20,7 @@ func (e *lgEnv) lgLockout(attempts, minutes, resetSeconds int) {
 // during which even the right password answers 409; then it works again.
 // Unknown login ids are throttled alike.
 func TestLoginLockout(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := lgStart(t, b)
 		e.lgLockout(3, 5, 60)
@@ -45,7 +46,7 @@ func TestLoginLockout(t *testing.T) {
 		locked := e.login("", map[string]any{"loginId": email, "password": lgPassword, "applicationId": app})
 		m := e.want("right password while locked", locked, 409)
 		actions, _ := m["actions"].([]any)
-		if len(actions) != 1 || int64(actions[0].(map[string]any)["expiry"].(float64)) != e.clock.Now().UnixMilli()+lgMillis(5*time.Minute) {
+		if len(actions) != 1 || int64(actions[0].(map[string]any)["expiry"].(float64)) != e.clock.Now().UnixMilli()+millis(5*time.Minute) {
 			t.Errorf("409 actions: %v", m)
 		}
 		e.want("wrong password while locked", try(email, "wrong"), 409)
@@ -69,6 +70,7 @@ func TestLoginLockout(t *testing.T) {
 // A burst of wrong passwords in parallel is counted exactly: tooManyAttempts
 // of them answer 404, every other one 409.
 func TestLoginLockoutBurst(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := lgStart(t, b)
 		e.lgLockout(5, 10, 600)
@@ -98,6 +100,7 @@ func TestLoginLockoutBurst(t *testing.T) {
 
 // Two nodes on one PostgreSQL share the count and the lockout.
 func TestLoginLockoutAcrossNodes(t *testing.T) {
+	t.Parallel()
 	pg := testutil.Backend{Name: "postgres", DatabaseURL: testutil.PostgresURL(t)}
 	e := lgStart(t, pg)
 	nodeB := testutil.StartServer(t, testutil.WithBackend(pg), testutil.WithClock(e.clock))

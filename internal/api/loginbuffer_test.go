@@ -13,6 +13,7 @@ import (
 // answer shows the new instant at once, the database has both after the
 // next flush (every second), and a graceful shutdown flushes what is left.
 func TestBufferedLoginRecords(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := lgStart(t, b)
 		app := e.app("Buffered", lgAppOpts{})

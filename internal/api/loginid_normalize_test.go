@@ -10,6 +10,7 @@ import (
 // NFKC and case folding, for uniqueness and for login, and a username may not
 // be another user's email (nor an email another user's username).
 func TestLoginIdentifiersNormalised(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := lgStart(t, b)
 		app := e.app("Norm", lgAppOpts{})
@@ -36,12 +37,12 @@ func TestLoginIdentifiersNormalised(t *testing.T) {
 		}
 		for _, c := range dupes {
 			t.Run(c.name, func(t *testing.T) {
-				taWant400(t, c.name, create(c.user), c.code)
+				want400(t, c.name, create(c.user), c.code)
 			})
 		}
 		// An email equal to another user's username.
 		e.user("someone@example.com", lgPassword, map[string]any{"username": "joe@example.org"})
-		taWant400(t, "email is another user's username", create(map[string]any{"email": "joe@example.org"}), "[duplicate]user.email")
+		want400(t, "email is another user's username", create(map[string]any{"email": "joe@example.org"}), "[duplicate]user.email")
 
 		// Login finds kate by the normalised identifier only.
 		for _, id := range []string{"kate", "KATE", "\u212Aate", "\uff4b\uff41\uff54\uff45", "\u212Aate@example.com"} {
@@ -67,11 +68,11 @@ func TestLoginIdentifiersNormalised(t *testing.T) {
 			{"Cyrillic username that is an email", map[string]any{"username": "p\u0430ypal@example.com"}, "[duplicate]user.username"},
 		}
 		for _, c := range lookalikes {
-			taWant400(t, c.name, create(c.user), c.code)
+			want400(t, c.name, create(c.user), c.code)
 		}
 		e.want("accented name", create(map[string]any{"username": "Jos\u00e9"}), 200)
 		other := e.user("other@example.com", lgPassword, map[string]any{"username": "other"})
-		taWant400(t, "update to a look-alike", e.do("PATCH", "/api/user/"+other, e.root, map[string]any{"user": map[string]any{"username": "k\u0430t\u0435"}}),
+		want400(t, "update to a look-alike", e.do("PATCH", "/api/user/"+other, e.root, map[string]any{"user": map[string]any{"username": "k\u0430t\u0435"}}),
 			"[duplicate]user.username")
 	})
 }

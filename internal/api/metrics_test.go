@@ -40,6 +40,7 @@ func (e *lgEnv) scrape(key string) map[string]float64 {
 // status (never by raw path), logins by outcome, tokens, refresh token reuse,
 // key failures and denials, lockouts; pool and cache figures are there.
 func TestPrometheusMetrics(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := lgStart(t, b)
 		metricsKey := e.loginKey("/api/prometheus/metrics", "GET")

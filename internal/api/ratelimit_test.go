@@ -35,6 +35,7 @@ func tooMany(t *testing.T, what string, r *testutil.Response) {
 // after its limit, whichever login ids it tries, while another address
 // still logs in; the next window lets it try again.
 func TestRateLimitPerAddress(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := rlStart(t, b, 5, 0)
 		app := e.app("App", lgAppOpts{})
@@ -72,6 +73,7 @@ func TestRateLimitPerAddress(t *testing.T) {
 // one, X-Forwarded-For is not believed, so rotating it does not escape the
 // socket address's limit.
 func TestRateLimitForwardedAddress(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := lgStart(t, b, testutil.WithEnv("LATCH_AUTH_RATE_PER_ADDRESS", "3", "LATCH_AUTH_RATE_PER_TENANT", "0"))
 		app := e.app("App", lgAppOpts{})
@@ -88,6 +90,7 @@ func TestRateLimitForwardedAddress(t *testing.T) {
 // tenants are not affected, and callers with an API key are not limited per
 // address (their address is an application's server).
 func TestRateLimitPerTenant(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := rlStart(t, b, 2, 6)
 		app := e.app("App", lgAppOpts{})
@@ -114,6 +117,7 @@ func TestRateLimitPerTenant(t *testing.T) {
 
 // Two nodes on one PostgreSQL share the counts.
 func TestRateLimitAcrossNodes(t *testing.T) {
+	t.Parallel()
 	pg := testutil.Backend{Name: "postgres", DatabaseURL: testutil.PostgresURL(t)}
 	e := rlStart(t, pg, 4, 0)
 	nodeB := testutil.StartServer(t, testutil.WithBackend(pg), testutil.WithClock(e.clock), testutil.WithEnv(

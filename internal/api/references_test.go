@@ -17,6 +17,7 @@ import (
 // when that object does not exist or cannot serve, so that nothing dangles
 // and logins never answer 500; and a signing key in use cannot be deleted.
 func TestReferencesValidatedOnWrite(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := lgStart(t, b)
 		appID := e.app("Refs", lgAppOpts{roles: []string{"user"}})
@@ -60,7 +61,7 @@ func TestReferencesValidatedOnWrite(t *testing.T) {
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				taWant400(t, c.name, e.do(c.method, c.path, e.root, c.body), c.code)
+				want400(t, c.name, e.do(c.method, c.path, e.root, c.body), c.code)
 			})
 		}
 		if got := login(); got != 200 {

@@ -3,9 +3,6 @@ package api_test
 import (
 	"bytes"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -31,6 +28,7 @@ func (e *lgEnv) lgRefreshApp(name string, jwt map[string]any) (app, uid, email s
 // One-time-use refresh tokens rotate; a rotated token used again revokes its
 // whole family (the new token too), and only that family.
 func TestRefreshRotationAndReuse(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := lgStart(t, b)
 		app, uid, email, m := e.lgRefreshApp("Rotating", map[string]any{"refreshTokenUsagePolicy": "OneTimeUse"})
@@ -71,6 +69,7 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 // Reusable tokens keep working and keep their value; the expiration policies
 // set their windows with the injected clock.
 func TestRefreshPolicies(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := lgStart(t, b)
 
@@ -157,7 +156,7 @@ func TestRefreshPolicies(t *testing.T) {
 		e.refused("allowTokenRefresh false", e.refresh(lgStr(m["refreshToken"])))
 
 		// Bad input.
-		if r := e.do("POST", "/api/jwt/refresh", "", map[string]any{}); r.Status != 400 || !slices.Contains(akCodes(t, r), "[blank]refreshToken") {
+		if r := e.do("POST", "/api/jwt/refresh", "", map[string]any{}); r.Status != 400 || !slices.Contains(errorCodes(t, r), "[blank]refreshToken") {
 			t.Errorf("no refresh token: %d %s", r.Status, r.Body)
 		}
 		for _, bad := range []string{"garbage", strings.Repeat("x", 100_000), "\x00\x01"} {
@@ -170,6 +169,7 @@ func TestRefreshPolicies(t *testing.T) {
 // A deactivated user's refresh tokens stop working; so do those of a user
 // no longer registered.
 func TestRefreshUserState(t *testing.T) {
+	t.Parallel()
 	e := lgStart(t, testutil.Backend{Name: "sqlite"})
 	app, uid, email, m := e.lgRefreshApp("App", nil)
 	rt := lgStr(m["refreshToken"])
@@ -192,6 +192,7 @@ func TestRefreshUserState(t *testing.T) {
 // one they are retries and get the winner's refresh token, so exactly one
 // branch of the session lives on.
 func TestRefreshOneTimeRace(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name         string
 		nodes, grace int
@@ -291,6 +292,7 @@ func TestRefreshOneTimeRace(t *testing.T) {
 // unused successor sealed) only: scan the SQLite files and a pg_dump for
 // every token issued.
 func TestRefreshTokensNotAtRest(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := lgStart(t, b)
 		var tokens []string
@@ -310,28 +312,7 @@ func TestRefreshTokensNotAtRest(t *testing.T) {
 				t.Fatalf("short refresh token %q", tok)
 			}
 		}
-		var dump []byte
-		e.s.Stop(t)
-		if b.DatabaseURL == "" {
-			files, _ := filepath.Glob(filepath.Join(e.s.DataDir, "latch.db*"))
-			for _, f := range files {
-				data, err := os.ReadFile(f)
-				if err != nil {
-					t.Fatal(err)
-				}
-				dump = append(dump, data...)
-			}
-		} else {
-			pgDump := filepath.Join(os.Getenv(testutil.EnvPGBin), "pg_dump")
-			if os.Getenv(testutil.EnvPGBin) == "" {
-				pgDump = "pg_dump"
-			}
-			out, err := exec.Command(pgDump, "--no-owner", "--dbname", b.DatabaseURL).Output()
-			if err != nil {
-				t.Fatalf("pg_dump: %v", err)
-			}
-			dump = out
-		}
+		dump := e.atRest()
 		if !bytes.Contains(dump, []byte("refresh_tokens")) && b.DatabaseURL != "" {
 			t.Fatalf("the dump has no refresh_tokens table")
 		}

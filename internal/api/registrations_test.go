@@ -12,6 +12,7 @@ import (
 )
 
 func TestRegistrationCRUD(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := rgStart(t, b)
 		appID, _ := e.appWithRoles("", "Forum", "user", "admin", "editor")
@@ -65,12 +66,12 @@ func TestRegistrationCRUD(t *testing.T) {
 		if !model.JSONEqual(got, reg) {
 			t.Errorf("retrieve %v\n differs from create %v", got, reg)
 		}
-		taEmpty(t, "unknown application", e.do("GET", "/api/user/registration/"+uid+"/"+rgNewID(), e.root, nil), 404)
-		taEmpty(t, "unknown user", e.do("GET", "/api/user/registration/"+rgNewID()+"/"+appID, e.root, nil), 404)
-		taEmpty(t, "malformed ids", e.do("GET", "/api/user/registration/x/y", e.root, nil), 404)
+		wantEmpty(t, "unknown application", e.do("GET", "/api/user/registration/"+uid+"/"+rgNewID(), e.root, nil), 404)
+		wantEmpty(t, "unknown user", e.do("GET", "/api/user/registration/"+rgNewID()+"/"+appID, e.root, nil), 404)
+		wantEmpty(t, "malformed ids", e.do("GET", "/api/user/registration/x/y", e.root, nil), 404)
 
 		// One registration per user and application.
-		taWant400(t, "duplicate", e.do("POST", "/api/user/registration/"+uid, e.root,
+		want400(t, "duplicate", e.do("POST", "/api/user/registration/"+uid, e.root,
 			map[string]any{"registration": map[string]any{"applicationId": appID}}), "[duplicate]registration")
 
 		// Default roles when none are named; a chosen id; the same id again.
@@ -81,7 +82,7 @@ func TestRegistrationCRUD(t *testing.T) {
 		if r2["id"] != chosen || !rgEqual(rgStrings(r2["roles"]), "reader") {
 			t.Errorf("default roles / chosen id: %v %v", r2["id"], r2["roles"])
 		}
-		taWant400(t, "registration id taken", e.do("POST", "/api/user/registration/"+uid, e.root,
+		want400(t, "registration id taken", e.do("POST", "/api/user/registration/"+uid, e.root,
 			map[string]any{"registration": map[string]any{"applicationId": otherApp, "id": chosen}}), "[duplicate]registration.id")
 		if r := e.register(u2, map[string]any{"applicationId": appID, "roles": []any{}}); !rgEqual(rgStrings(r["roles"]), "user") {
 			t.Errorf("empty roles get the default roles: %v", r["roles"])
@@ -111,11 +112,11 @@ func TestRegistrationCRUD(t *testing.T) {
 		if !rgEqual(rgStrings(upd["roles"])) {
 			t.Errorf("update to no roles: %v", upd["roles"])
 		}
-		taWant400(t, "update without application", e.do("PUT", "/api/user/registration/"+uid, e.root, map[string]any{"registration": map[string]any{}}),
+		want400(t, "update without application", e.do("PUT", "/api/user/registration/"+uid, e.root, map[string]any{"registration": map[string]any{}}),
 			"[missing]registration.applicationId")
-		taWant400(t, "update to an unknown role", e.do("PUT", "/api/user/registration/"+uid+"/"+appID, e.root, map[string]any{"registration": map[string]any{
+		want400(t, "update to an unknown role", e.do("PUT", "/api/user/registration/"+uid+"/"+appID, e.root, map[string]any{"registration": map[string]any{
 			"roles": []any{"ghost"}}}), "[invalid]registration.roles")
-		taEmpty(t, "update of a missing registration", e.do("PUT", "/api/user/registration/"+u3+"/"+appID, e.root,
+		wantEmpty(t, "update of a missing registration", e.do("PUT", "/api/user/registration/"+u3+"/"+appID, e.root,
 			map[string]any{"registration": map[string]any{}}), 404)
 
 		// PATCH in FusionAuth's form appends to roles; RFC 7396 replaces and
@@ -139,17 +140,17 @@ func TestRegistrationCRUD(t *testing.T) {
 		if !rgEqual(rgStrings(p["roles"]), "editor", "user") || p["timezone"] != "Europe/Paris" {
 			t.Errorf("json patch: %v", p)
 		}
-		taWant400(t, "patch to an unknown role", e.do("PATCH", "/api/user/registration/"+uid+"/"+appID, e.root, map[string]any{"registration": map[string]any{
+		want400(t, "patch to an unknown role", e.do("PATCH", "/api/user/registration/"+uid+"/"+appID, e.root, map[string]any{"registration": map[string]any{
 			"roles": []any{"ghost"}}}), "[invalid]registration.roles")
-		taWant400(t, "json patch without application", e.do("PATCH", "/api/user/registration/"+uid, e.root, []any{
+		want400(t, "json patch without application", e.do("PATCH", "/api/user/registration/"+uid, e.root, []any{
 			map[string]any{"op": "replace", "path": "/registration/username", "value": "x"}}, "Content-Type", "application/json-patch+json"),
 			"[missing]registration.applicationId")
 
 		// Delete.
-		taEmpty(t, "delete", e.do("DELETE", "/api/user/registration/"+uid+"/"+appID, e.root, nil), 200)
-		taEmpty(t, "retrieve deleted", e.do("GET", "/api/user/registration/"+uid+"/"+appID, e.root, nil), 404)
-		taEmpty(t, "delete again", e.do("DELETE", "/api/user/registration/"+uid+"/"+appID, e.root, nil), 404)
-		taEmpty(t, "delete with an event body", e.do("DELETE", "/api/user/registration/"+u3+"/"+otherApp, e.root,
+		wantEmpty(t, "delete", e.do("DELETE", "/api/user/registration/"+uid+"/"+appID, e.root, nil), 200)
+		wantEmpty(t, "retrieve deleted", e.do("GET", "/api/user/registration/"+uid+"/"+appID, e.root, nil), 404)
+		wantEmpty(t, "delete again", e.do("DELETE", "/api/user/registration/"+uid+"/"+appID, e.root, nil), 404)
+		wantEmpty(t, "delete with an event body", e.do("DELETE", "/api/user/registration/"+u3+"/"+otherApp, e.root,
 			map[string]any{"eventInfo": map[string]any{"ipAddress": "10.0.0.1"}}), 200)
 
 		// Every change is audited against the registration.
@@ -163,6 +164,7 @@ func TestRegistrationCRUD(t *testing.T) {
 }
 
 func TestRegistrationRules(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := rgStart(t, b)
 		def := e.defaultTenant()
@@ -171,7 +173,7 @@ func TestRegistrationRules(t *testing.T) {
 		other := e.createTenant("Other")["id"].(string)
 		foreignApp, _ := e.appWithRoles(other, "Foreign", "user")
 		inactive, _ := e.appWithRoles(def, "Sleeping", "user")
-		taEmpty(t, "deactivate", e.do("DELETE", "/api/application/"+inactive, e.root, nil), 200)
+		wantEmpty(t, "deactivate", e.do("DELETE", "/api/application/"+inactive, e.root, nil), 200)
 
 		post := func(body any) *testutil.Response { return e.do("POST", "/api/user/registration/"+uid, e.root, body) }
 		reg := func(m map[string]any) map[string]any {
@@ -208,11 +210,11 @@ func TestRegistrationRules(t *testing.T) {
 			{"array body", `[]`, "[invalidJSON]"},
 		}
 		for _, c := range cases {
-			taWant400(t, c.name, post(c.body), c.code)
+			want400(t, c.name, post(c.body), c.code)
 		}
-		taEmpty(t, "unknown user", e.do("POST", "/api/user/registration/"+rgNewID(), e.root, reg(map[string]any{})), 404)
-		taEmpty(t, "malformed user", e.do("POST", "/api/user/registration/someone", e.root, reg(map[string]any{})), 404)
-		taWant400(t, "no user at all", e.do("POST", "/api/user/registration", e.root, reg(map[string]any{})), "[missing]userId")
+		wantEmpty(t, "unknown user", e.do("POST", "/api/user/registration/"+rgNewID(), e.root, reg(map[string]any{})), 404)
+		wantEmpty(t, "malformed user", e.do("POST", "/api/user/registration/someone", e.root, reg(map[string]any{})), 404)
+		want400(t, "no user at all", e.do("POST", "/api/user/registration", e.root, reg(map[string]any{})), "[missing]userId")
 		if r := e.do("POST", "/api/user/registration/"+uid, e.root, strings.Repeat(" ", 2<<20)); r.Status != 400 {
 			t.Errorf("a 2 MiB body: %d", r.Status)
 		}
@@ -222,7 +224,7 @@ func TestRegistrationRules(t *testing.T) {
 		}
 		// The application must be active to register, not to edit.
 		e.register(uid, map[string]any{"applicationId": appID})
-		taEmpty(t, "deactivate Forum", e.do("DELETE", "/api/application/"+appID, e.root, nil), 200)
+		wantEmpty(t, "deactivate Forum", e.do("DELETE", "/api/application/"+appID, e.root, nil), 200)
 		e.ok("edit under an inactive application", e.do("PUT", "/api/user/registration/"+uid+"/"+appID, e.root,
 			map[string]any{"registration": map[string]any{"roles": []any{"user"}}}), "registration")
 	})
@@ -244,6 +246,7 @@ func canonical(s string) (string, bool) {
 }
 
 func TestRegistrationVerificationAndToken(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := rgStart(t, b)
 		verifying := e.ok("create", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{
@@ -305,6 +308,7 @@ func TestRegistrationVerificationAndToken(t *testing.T) {
 }
 
 func TestRegistrationCombined(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := rgStart(t, b)
 		appID, _ := e.appWithRoles("", "Forum", "user", "community_helper")
@@ -319,7 +323,7 @@ func TestRegistrationCombined(t *testing.T) {
 		if r.Status != 200 {
 			t.Fatalf("combined: %d %s", r.Status, r.Body)
 		}
-		res := taDecode(t, r)
+		res := decodeObject(t, r)
 		u, _ := res["user"].(map[string]any)
 		reg, _ := res["registration"].(map[string]any)
 		if u == nil || reg == nil || u["email"] != "example@fusionauth.io" ||
@@ -336,20 +340,20 @@ func TestRegistrationCombined(t *testing.T) {
 		// A failing registration leaves no user behind.
 		bad := map[string]any{"user": map[string]any{"email": "half@example.com", "password": "correct horse battery"},
 			"registration": map[string]any{"applicationId": appID, "roles": []any{"ghost"}}}
-		taWant400(t, "combined with an unknown role", e.do("POST", "/api/user/registration", e.root, bad), "[invalid]registration.roles")
-		taEmpty(t, "no user left behind", e.do("GET", "/api/user?email=half@example.com", e.root, nil), 404)
+		want400(t, "combined with an unknown role", e.do("POST", "/api/user/registration", e.root, bad), "[invalid]registration.roles")
+		wantEmpty(t, "no user left behind", e.do("GET", "/api/user?email=half@example.com", e.root, nil), 404)
 		bad["registration"] = map[string]any{"applicationId": rgNewID()}
-		taWant400(t, "combined with an unknown application", e.do("POST", "/api/user/registration", e.root, bad), "[invalid]registration.applicationId")
-		taEmpty(t, "still no user", e.do("GET", "/api/user?email=half@example.com", e.root, nil), 404)
+		want400(t, "combined with an unknown application", e.do("POST", "/api/user/registration", e.root, bad), "[invalid]registration.applicationId")
+		wantEmpty(t, "still no user", e.do("GET", "/api/user?email=half@example.com", e.root, nil), 404)
 		// A failing user leaves no registration (nor user).
-		taWant400(t, "combined with a duplicate email", e.do("POST", "/api/user/registration", e.root, map[string]any{
+		want400(t, "combined with a duplicate email", e.do("POST", "/api/user/registration", e.root, map[string]any{
 			"user": map[string]any{"email": "EXAMPLE@fusionauth.io", "password": "correct horse battery"}, "registration": map[string]any{"applicationId": appID}}),
 			"[duplicate]user.email")
 		// With a chosen user id in the path.
 		chosen := rgNewID()
 		bad["registration"] = map[string]any{"applicationId": appID}
 		r = e.do("POST", "/api/user/registration/"+chosen, e.root, bad)
-		if r.Status != 200 || taAt(taDecode(t, r), "user", "id") != chosen {
+		if r.Status != 200 || jsonAt(decodeObject(t, r), "user", "id") != chosen {
 			t.Fatalf("combined with an id: %d %s", r.Status, r.Body)
 		}
 		if regs, ok := e.ok("user", e.do("GET", "/api/user/"+chosen, e.root, nil), "user")["registrations"].([]any); !ok || len(regs) != 1 {
@@ -362,13 +366,13 @@ func TestRegistrationCombined(t *testing.T) {
 		otherApp, _ := e.appWithRoles(other, "Elsewhere", "member")
 		r = e.do("POST", "/api/user/registration", e.root, map[string]any{
 			"user": map[string]any{"email": "far@example.com", "password": "correct horse battery"}, "registration": map[string]any{"applicationId": otherApp}})
-		if r.Status != 200 || taAt(taDecode(t, r), "user", "tenantId") != other {
+		if r.Status != 200 || jsonAt(decodeObject(t, r), "user", "tenantId") != other {
 			t.Errorf("tenant from the application: %d %s", r.Status, r.Body)
 		}
 		defKey, _ := e.scopedKey(e.defaultTenant())
 		r = e.do("POST", "/api/user/registration", defKey, map[string]any{
 			"user": map[string]any{"email": "far2@example.com", "password": "correct horse battery"}, "registration": map[string]any{"applicationId": otherApp}})
-		taWant400(t, "application of a tenant the key cannot see", r, "[invalid]registration.applicationId")
+		want400(t, "application of a tenant the key cannot see", r, "[invalid]registration.applicationId")
 		if n := e.userCount("far2@example.com"); n != 0 {
 			t.Errorf("a user was left behind: %d", n)
 		}
@@ -386,6 +390,7 @@ func (e *rgEnv) userCount(email string) int {
 }
 
 func TestRegistrationRolesFollowTheApplication(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := rgStart(t, b)
 		appID, roles := e.appWithRoles("", "Forum", "user", "moderator", "admin")
@@ -398,7 +403,7 @@ func TestRegistrationRolesFollowTheApplication(t *testing.T) {
 		if !rgEqual(rgStrings(reg["roles"]), "admin", "mod") {
 			t.Errorf("renamed role: %v", reg["roles"])
 		}
-		taEmpty(t, "delete role", e.do("DELETE", "/api/application/"+appID+"/role/"+roles["admin"], e.root, nil), 200)
+		wantEmpty(t, "delete role", e.do("DELETE", "/api/application/"+appID+"/role/"+roles["admin"], e.root, nil), 200)
 		reg = e.ok("after delete", e.do("GET", "/api/user/registration/"+uid+"/"+appID, e.root, nil), "registration")
 		if !rgEqual(rgStrings(reg["roles"]), "mod") {
 			t.Errorf("deleted role: %v", reg["roles"])
@@ -412,6 +417,7 @@ func TestRegistrationRolesFollowTheApplication(t *testing.T) {
 }
 
 func TestRegistrationTenantIsolation(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := rgStart(t, b)
 		def := e.defaultTenant()
@@ -424,14 +430,14 @@ func TestRegistrationTenantIsolation(t *testing.T) {
 
 		key, _ := e.scopedKey(def)
 		path := "/api/user/registration/" + theirs + "/" + otherApp
-		taEmpty(t, "retrieve", e.do("GET", path, key, nil), 404)
-		taEmpty(t, "update", e.do("PUT", path, key, map[string]any{"registration": map[string]any{}}), 404)
-		taEmpty(t, "patch", e.do("PATCH", path, key, map[string]any{"registration": map[string]any{}}), 404)
-		taEmpty(t, "delete", e.do("DELETE", path, key, nil), 404)
-		taEmpty(t, "register", e.do("POST", "/api/user/registration/"+theirs, key, map[string]any{"registration": map[string]any{"applicationId": otherApp}}), 404)
-		taEmpty(t, "header narrows the root key", e.do("GET", path, e.root, nil, "X-FusionAuth-TenantId", def), 404)
+		wantEmpty(t, "retrieve", e.do("GET", path, key, nil), 404)
+		wantEmpty(t, "update", e.do("PUT", path, key, map[string]any{"registration": map[string]any{}}), 404)
+		wantEmpty(t, "patch", e.do("PATCH", path, key, map[string]any{"registration": map[string]any{}}), 404)
+		wantEmpty(t, "delete", e.do("DELETE", path, key, nil), 404)
+		wantEmpty(t, "register", e.do("POST", "/api/user/registration/"+theirs, key, map[string]any{"registration": map[string]any{"applicationId": otherApp}}), 404)
+		wantEmpty(t, "header narrows the root key", e.do("GET", path, e.root, nil, "X-FusionAuth-TenantId", def), 404)
 		// Its own users work, but not with an application of another tenant.
-		taWant400(t, "foreign application", e.do("POST", "/api/user/registration/"+mine, key,
+		want400(t, "foreign application", e.do("POST", "/api/user/registration/"+mine, key,
 			map[string]any{"registration": map[string]any{"applicationId": otherApp}}), "[invalid]registration.applicationId")
 		e.ok("own", e.do("POST", "/api/user/registration/"+mine, key, map[string]any{"registration": map[string]any{"applicationId": defApp}}), "registration")
 		e.ok("still there", e.do("GET", path, e.root, nil), "registration")

@@ -13,6 +13,7 @@ import (
 // revoked token fails on another node at once. The tenant's onPasswordChanged
 // off keeps them.
 func TestRefreshTokensRevokedOnUserChanges(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		var opts []testutil.Option
 		if b.DatabaseURL == "" {
@@ -122,6 +123,7 @@ func TestRefreshTokensRevokedOnUserChanges(t *testing.T) {
 // failure count, and lifts a lockout in force when the tenant's
 // actionCancelPolicy.onPasswordReset is on.
 func TestLockoutAndPasswordReset(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := lgStart(t, b)
 		app, uid, email, m := e.lgRefreshApp("Lockout", nil)

@@ -11,6 +11,7 @@ import (
 // Retrieval and revocation of refresh tokens with an API key, by each
 // selector; each revocation is audited, and a revoked token fails at once.
 func TestRefreshTokenRetrieveAndRevoke(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := lgStart(t, b)
 		appA := e.app("A", lgAppOpts{refresh: true})
@@ -123,6 +124,7 @@ func TestRefreshTokenRetrieveAndRevoke(t *testing.T) {
 // A token revoked through one node fails on the other at once: refresh
 // tokens are checked in the database on every use, never cached.
 func TestRefreshRevocationAcrossNodes(t *testing.T) {
+	t.Parallel()
 	pg := testutil.Backend{Name: "postgres", DatabaseURL: testutil.PostgresURL(t)}
 	e := lgStart(t, pg)
 	nodeB := testutil.StartServer(t, testutil.WithBackend(pg), testutil.WithClock(e.clock), testutil.WithEnv("LATCH_MASTER_KEY", testutil.TestMasterKey))
@@ -139,6 +141,7 @@ func TestRefreshRevocationAcrossNodes(t *testing.T) {
 // cookie); global, every token of the user. It clears the cookies and always
 // answers 200.
 func TestLogout(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := lgStart(t, b)
 		app, _, email, m := e.lgRefreshApp("App", nil)

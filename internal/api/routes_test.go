@@ -112,6 +112,7 @@ var latchAnonymous = []string{
 }
 
 func TestRouteTable(t *testing.T) {
+	t.Parallel()
 	routes := newAPIServer(t, nil).Routes()
 	families := permissionFamilies(t)
 	anonymous := append(anonymousCalls(t), latchAnonymous...)

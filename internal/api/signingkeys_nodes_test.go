@@ -31,6 +31,7 @@ func skWaitJWKS(t *testing.T, node *testutil.Server, kid string, present bool) t
 }
 
 func TestSigningKeyChangesReachEveryNode(t *testing.T) {
+	t.Parallel()
 	pg := testutil.Backend{Name: "postgres", DatabaseURL: testutil.PostgresURL(t)}
 	nodeA := testutil.StartServer(t, testutil.WithBackend(pg))
 	nodeB := testutil.StartServer(t, testutil.WithBackend(pg))
@@ -72,6 +73,7 @@ func TestSigningKeyChangesReachEveryNode(t *testing.T) {
 // there is exactly one default key, both publish it, and the Default tenant
 // signs with it.
 func TestDefaultSigningKeyOnce(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		opts := []testutil.Option{testutil.WithBackend(b), testutil.WithEnv("LATCH_MASTER_KEY", testutil.TestMasterKey)}
 		if b.DatabaseURL == "" {

@@ -18,9 +18,6 @@ import (
 	"encoding/pem"
 	"math/big"
 	neturl "net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -139,6 +136,7 @@ func skNoPrivate(t *testing.T, what string, body []byte) {
 }
 
 func TestSigningKeyDefault(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := skStart(t, b)
 		all := e.skList()
@@ -175,7 +173,7 @@ func TestSigningKeyDefault(t *testing.T) {
 		}
 		// In use by the Default tenant: refused, saying where.
 		r = e.do("DELETE", "/api/key/"+k.ID, e.root, nil)
-		akWant400(t, "delete the default key", r, "[KeyInUse]")
+		want400(t, "delete the default key", r, "[KeyInUse]")
 		if !bytes.Contains(r.Body, []byte(tid)) || !bytes.Contains(r.Body, []byte("jwtConfiguration.accessTokenKeyId")) {
 			t.Errorf("the in-use error does not say where: %s", r.Body)
 		}
@@ -196,6 +194,7 @@ func TestSigningKeyDefault(t *testing.T) {
 // signed by internal/keys with the stored key verifies, in go-jose, under the
 // JWK the server published.
 func TestSigningKeyGenerate(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := skStart(t, b)
 		cases := []struct {
@@ -243,7 +242,7 @@ func TestSigningKeyGenerate(t *testing.T) {
 			if (id != "" && k.ID != id) || k.Algorithm != c.wantAlgorithm || k.Type != c.typ || k.Length != c.wantLen || k.Kid == "" {
 				t.Errorf("generate %s: %+v", c.alg, k)
 			}
-			raw := akRaw(t, r)["key"].(map[string]any)
+			raw := decodeObject(t, r)["key"].(map[string]any)
 			if c.typ == "HMAC" {
 				for _, f := range []string{"publicKey", "certificate", "hasPrivateKey", "length", "issuer", "certificateInformation"} {
 					if _, ok := raw[f]; ok {
@@ -351,6 +350,7 @@ func skCert(t *testing.T, priv crypto.Signer, cn string, notAfter time.Time) *x5
 }
 
 func TestSigningKeyImport(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := skStart(t, b)
 		rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
@@ -452,6 +452,7 @@ func TestSigningKeyImport(t *testing.T) {
 }
 
 func TestSigningKeyBadInput(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := skStart(t, b)
 		taken := e.skPost("/api/key/generate", map[string]any{"algorithm": "ES256", "name": "Taken"})
@@ -493,7 +494,7 @@ func TestSigningKeyBadInput(t *testing.T) {
 		}
 		for _, c := range cases {
 			r := e.do("POST", c.path, e.root, c.body)
-			akWant400(t, c.name, r, c.code)
+			want400(t, c.name, r, c.code)
 			skNoPrivate(t, c.name, r.Body)
 		}
 		for _, c := range []struct{ method, path string }{
@@ -503,25 +504,26 @@ func TestSigningKeyBadInput(t *testing.T) {
 			{"DELETE", "/api/key/" + uuid.NewString()},
 			{"DELETE", "/api/key/not-a-uuid"},
 		} {
-			akEmpty(t, c.method+" "+c.path, e.do(c.method, c.path, e.root, map[string]any{"key": map[string]any{"name": "z"}}), 404)
+			wantEmpty(t, c.method+" "+c.path, e.do(c.method, c.path, e.root, map[string]any{"key": map[string]any{"name": "z"}}), 404)
 		}
 		other := e.skPost("/api/key/generate", map[string]any{"algorithm": "HS256", "name": "Other"})
-		akWant400(t, "rename to a taken name", e.do("PUT", "/api/key/"+other.ID, e.root,
+		want400(t, "rename to a taken name", e.do("PUT", "/api/key/"+other.ID, e.root,
 			map[string]any{"key": map[string]any{"name": "TAKEN"}}), "[duplicate]key.name")
-		akWant400(t, "rename to nothing", e.do("PUT", "/api/key/"+taken.ID, e.root,
+		want400(t, "rename to nothing", e.do("PUT", "/api/key/"+taken.ID, e.root,
 			map[string]any{"key": map[string]any{"name": " "}}), "[blank]key.name")
 		// Public-key API: unknown kid or application, or a malformed one, is a bare 404.
 		for _, q := range []string{"kid=nope", "applicationId=" + uuid.NewString(), "applicationId=nope", "kid="} {
-			akEmpty(t, "public key "+q, e.do("GET", "/api/jwt/public-key?"+q, "", nil), 404)
+			wantEmpty(t, "public key "+q, e.do("GET", "/api/jwt/public-key?"+q, "", nil), 404)
 		}
 		// A tenant-scoped key may not manage keys: they are global.
 		scoped := e.create(e.root, map[string]any{"name": "scoped", "tenantId": e.defaultTenant()})
-		akEmpty(t, "tenant-scoped key", e.do("GET", "/api/key", scoped.Key, nil), 401)
-		akEmpty(t, "no key", e.do("GET", "/api/key", "", nil), 401)
+		wantEmpty(t, "tenant-scoped key", e.do("GET", "/api/key", scoped.Key, nil), 401)
+		wantEmpty(t, "no key", e.do("GET", "/api/key", "", nil), 401)
 	})
 }
 
 func TestSigningKeyUpdateSearchDelete(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := skStart(t, b)
 		ctx := context.Background()
@@ -603,7 +605,7 @@ func TestSigningKeyUpdateSearchDelete(t *testing.T) {
 		}
 		for _, k := range []model.Key{ed, hs} {
 			r := e.do("DELETE", "/api/key/"+k.ID, e.root, nil)
-			akWant400(t, "delete a key in use", r, "[KeyInUse]")
+			want400(t, "delete a key in use", r, "[KeyInUse]")
 			if !bytes.Contains(r.Body, []byte(appID)) {
 				t.Errorf("the in-use error does not name the application: %s", r.Body)
 			}
@@ -621,7 +623,7 @@ func TestSigningKeyUpdateSearchDelete(t *testing.T) {
 		if got := e.audits(ec.ID); len(got) != 3 || !strings.Contains(got[2].Message, "Deleted signing key") {
 			t.Errorf("delete audit: %+v", got)
 		}
-		akEmpty(t, "deleted key", e.do("GET", "/api/key/"+ec.ID, e.root, nil), 404)
+		wantEmpty(t, "deleted key", e.do("GET", "/api/key/"+ec.ID, e.root, nil), 404)
 		if jwkByKid(skJWKS(t, e.s), ec.Kid) != nil {
 			t.Errorf("a deleted key is still published")
 		}
@@ -649,6 +651,7 @@ func TestSigningKeyUpdateSearchDelete(t *testing.T) {
 // TestSigningKeyPrivateMaterialNotAtRest imports and generates keys, then scans
 // the SQLite files and a pg_dump for any form of their private material.
 func TestSigningKeyPrivateMaterialNotAtRest(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := skStart(t, b)
 		rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
@@ -690,28 +693,7 @@ func TestSigningKeyPrivateMaterialNotAtRest(t *testing.T) {
 			}
 		}
 
-		var dump []byte
-		e.s.Stop(t)
-		if b.DatabaseURL == "" {
-			files, _ := filepath.Glob(filepath.Join(e.s.DataDir, "latch.db*"))
-			for _, f := range files {
-				data, err := os.ReadFile(f)
-				if err != nil {
-					t.Fatal(err)
-				}
-				dump = append(dump, data...)
-			}
-		} else {
-			pgDump := filepath.Join(os.Getenv(testutil.EnvPGBin), "pg_dump")
-			if os.Getenv(testutil.EnvPGBin) == "" {
-				if pgDump, err = exec.LookPath("pg_dump"); err != nil {
-					t.Fatalf("pg_dump not found: set %s", testutil.EnvPGBin)
-				}
-			}
-			if dump, err = exec.Command(pgDump, "--no-owner", "--dbname", b.DatabaseURL).Output(); err != nil {
-				t.Fatalf("pg_dump: %v", err)
-			}
-		}
+		dump := e.atRest()
 		// Positive control: the scan sees the keys' rows (public material, names).
 		if !bytes.Contains(dump, []byte("generated hmac")) || !bytes.Contains(dump, []byte(gen.Kid)) {
 			t.Fatalf("the scanned bytes (%d) do not hold the keys' rows; the scan proves nothing", len(dump))

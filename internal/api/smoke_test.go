@@ -7,6 +7,7 @@ import (
 )
 
 func TestSetupKeyReachesVersion(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		s := testutil.StartServer(t, testutil.WithBackend(b))
 		key := s.Setup(t)

@@ -15,6 +15,7 @@ import (
 // not with the current password alone, not with a reset link alone, not with
 // an access token alone. Each form of change password and of its check.
 func TestChangePasswordNeedsTrustToken(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := lgStart(t, b)
 		app := e.app("Step-up app", lgAppOpts{refresh: true})
@@ -45,22 +46,22 @@ func TestChangePasswordNeedsTrustToken(t *testing.T) {
 
 		// The checks: a user without a second factor may change at once.
 		e.want("check plain user", check("loginId="+plain, e.root), 200)
-		wantErrors(t, "check 2FA user", check("loginId="+email, e.root), "[TrustTokenRequired]")
+		want400(t, "check 2FA user", check("loginId="+email, e.root), "[TrustTokenRequired]")
 		e.want("check without a key", check("loginId="+email, ""), 401)
 
 		// No trust token: refused, nothing changed, no failure counted.
-		wantErrors(t, "loginId form without trust", byLogin(email, lgPassword, "a new password 1"), "[TrustTokenRequired]")
-		wantErrors(t, "loginId form with a made-up trust token", byLogin(email, lgPassword, "a new password 1", "trustToken", "made-up"), "[TrustTokenRequired]")
+		want400(t, "loginId form without trust", byLogin(email, lgPassword, "a new password 1"), "[TrustTokenRequired]")
+		want400(t, "loginId form with a made-up trust token", byLogin(email, lgPassword, "a new password 1", "trustToken", "made-up"), "[TrustTokenRequired]")
 		m := e.want("forgot", e.do("POST", "/api/user/forgot-password", e.root, map[string]any{"loginId": email, "sendForgotPasswordEmail": false}), 200)
 		cpid := lgStr(m["changePasswordId"])
-		wantErrors(t, "check id form", check("changePasswordId="+cpid, ""), "[TrustTokenRequired]")
-		wantErrors(t, "id form without trust", e.do("POST", "/api/user/change-password/"+cpid, "", map[string]any{"password": "a new password 1"}), "[TrustTokenRequired]")
-		wantErrors(t, "id still valid after the refusal", check("changePasswordId="+cpid, ""), "[TrustTokenRequired]")
+		want400(t, "check id form", check("changePasswordId="+cpid, ""), "[TrustTokenRequired]")
+		want400(t, "id form without trust", e.do("POST", "/api/user/change-password/"+cpid, "", map[string]any{"password": "a new password 1"}), "[TrustTokenRequired]")
+		want400(t, "id still valid after the refusal", check("changePasswordId="+cpid, ""), "[TrustTokenRequired]")
 		e.tfLogin(email, app) // the old password still works
 
 		// The step-up: a key call, answered with a code that finishes it.
 		e.want("start without a key", e.do("POST", "/api/two-factor/start", "", map[string]any{"loginId": email}), 401)
-		wantErrors(t, "start without a user", e.do("POST", "/api/two-factor/start", e.root, map[string]any{}), "[blank]loginId")
+		want400(t, "start without a user", e.do("POST", "/api/two-factor/start", e.root, map[string]any{}), "[blank]loginId")
 		e.want("start for nobody", e.do("POST", "/api/two-factor/start", e.root, map[string]any{"loginId": "nobody@example.com"}), 404)
 		st := e.want("start", e.do("POST", "/api/two-factor/start", e.root, map[string]any{"loginId": email, "trustChallenge": "change-pw", "applicationId": app,
 			"state": map[string]any{"return": "/settings"}}), 200)
@@ -81,12 +82,12 @@ func TestChangePasswordNeedsTrustToken(t *testing.T) {
 		}
 
 		// The trust token works once, for its user and its challenge.
-		wantErrors(t, "wrong challenge", byLogin(email, lgPassword, "a new password 1", "trustToken", trust, "trustChallenge", "other"), "[TrustTokenRequired]")
-		wantErrors(t, "another user's trust token", e.do("POST", "/api/user/change-password", e.root, map[string]any{
+		want400(t, "wrong challenge", byLogin(email, lgPassword, "a new password 1", "trustToken", trust, "trustChallenge", "other"), "[TrustTokenRequired]")
+		want400(t, "another user's trust token", e.do("POST", "/api/user/change-password", e.root, map[string]any{
 			"loginId": email2, "currentPassword": lgPassword, "password": "a new password 1", "trustToken": trust, "trustChallenge": "change-pw"}), "[TrustTokenRequired]")
 		e.want("change with trust", byLogin(email, lgPassword, "a new password 1", "trustToken", trust, "trustChallenge", "change-pw"), 200)
 		e.clock.Advance(time.Second)
-		wantErrors(t, "trust token spent", byLogin(email, "a new password 1", "a new password 2", "trustToken", trust, "trustChallenge", "change-pw"), "[TrustTokenRequired]")
+		want400(t, "trust token spent", byLogin(email, "a new password 1", "a new password 2", "trustToken", trust, "trustChallenge", "change-pw"), "[TrustTokenRequired]")
 
 		// A two-factor login of the Login API gives a trust token too; it
 		// works with the reset link (no challenge), and expires.
@@ -96,7 +97,7 @@ func TestChangePasswordNeedsTrustToken(t *testing.T) {
 		m = e.want("forgot again", e.do("POST", "/api/user/forgot-password", e.root, map[string]any{"loginId": email, "sendForgotPasswordEmail": false}), 200)
 		cpid = lgStr(m["changePasswordId"])
 		e.clock.Advance(181 * time.Second)
-		wantErrors(t, "expired trust token", e.do("POST", "/api/user/change-password/"+cpid, "", map[string]any{"password": "a new password 3", "trustToken": trust2}), "[TrustTokenRequired]")
+		want400(t, "expired trust token", e.do("POST", "/api/user/change-password/"+cpid, "", map[string]any{"password": "a new password 3", "trustToken": trust2}), "[TrustTokenRequired]")
 		tf = e.loginOK("password step", "", map[string]any{"loginId": email, "password": "a new password 1", "applicationId": app}, 242)
 		e.clock.Advance(31 * time.Second)
 		fin = e.want("finish again", e.tfFinish(lgStr(tf["twoFactorId"]), totp()), 200)
@@ -111,14 +112,14 @@ func TestChangePasswordNeedsTrustToken(t *testing.T) {
 		tf = e.loginOK("password step", "", map[string]any{"loginId": email, "password": "a new password 3", "applicationId": app}, 242)
 		fin = e.want("finish", e.tfFinish(lgStr(tf["twoFactorId"]), totp()), 200)
 		bearer := "Bearer " + lgStr(fin["token"])
-		wantErrors(t, "check by token", e.do("GET", "/api/user/change-password", bearer, nil), "[TrustTokenRequired]")
+		want400(t, "check by token", e.do("GET", "/api/user/change-password", bearer, nil), "[TrustTokenRequired]")
 		e.want("check with a bad token", e.do("GET", "/api/user/change-password", "Bearer not.a.jwt", nil), 401)
 		byJWT := func(body map[string]any) *testutil.Response {
 			return e.do("POST", "/api/user/change-password", bearer, body)
 		}
-		wantErrors(t, "token form without the current password", byJWT(map[string]any{"password": "a new password 4", "trustToken": lgStr(fin["trustToken"])}), "[blank]currentPassword")
-		wantErrors(t, "token form without trust", byJWT(map[string]any{"currentPassword": "a new password 3", "password": "a new password 4"}), "[TrustTokenRequired]")
-		wantErrors(t, "token form, wrong current password", byJWT(map[string]any{"currentPassword": "wrong", "password": "a new password 4", "trustToken": lgStr(fin["trustToken"])}), "[invalid]currentPassword")
+		want400(t, "token form without the current password", byJWT(map[string]any{"password": "a new password 4", "trustToken": lgStr(fin["trustToken"])}), "[blank]currentPassword")
+		want400(t, "token form without trust", byJWT(map[string]any{"currentPassword": "a new password 3", "password": "a new password 4"}), "[TrustTokenRequired]")
+		want400(t, "token form, wrong current password", byJWT(map[string]any{"currentPassword": "wrong", "password": "a new password 4", "trustToken": lgStr(fin["trustToken"])}), "[invalid]currentPassword")
 		got = e.want("token form", byJWT(map[string]any{"currentPassword": "a new password 3", "password": "a new password 4", "trustToken": lgStr(fin["trustToken"])}), 200)
 		// (the trust token spent by the change stands for the second factor)
 		e.want("one-time password login", e.login("", map[string]any{"oneTimePassword": lgStr(got["oneTimePassword"]), "applicationId": app}), 200)

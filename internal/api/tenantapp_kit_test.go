@@ -1,62 +1,24 @@
 package api_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"slices"
-	"sort"
 	"testing"
 
 	"github.com/latchid/latch/internal/model"
-	"github.com/latchid/latch/internal/store"
 	"github.com/latchid/latch/internal/testutil"
 )
 
 // Helpers of the tenant and application tests, prefixed "ta" (other tests of
 // this package keep their own helpers).
 
-type taEnv struct {
-	t    *testing.T
-	s    *testutil.Server
-	b    testutil.Backend
-	root string // the initial full-manager key
-	st   *store.Store
-}
+type taEnv struct{ *apiEnv }
 
 func taStart(t *testing.T, b testutil.Backend) *taEnv {
 	t.Helper()
-	s := testutil.StartServer(t, testutil.WithBackend(b), testutil.WithClock(testutil.NewFakeClock()))
-	e := &taEnv{t: t, s: s, b: b, root: s.Setup(t)}
-	st, err := store.Open(context.Background(), s.Env["LATCH_DATABASE_URL"], filepath.Join(s.DataDir, "latch.db"))
-	if err != nil {
-		t.Fatalf("open the server's database: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
-	e.st = st
-	return e
-}
-
-func (e *taEnv) do(method, path, key string, body any, headers ...string) *testutil.Response {
-	e.t.Helper()
-	return e.s.Do(e.t, method, path, key, body, headers...)
-}
-
-// taDecode decodes a body keeping numbers exact.
-func taDecode(t *testing.T, r *testutil.Response) map[string]any {
-	t.Helper()
-	v, err := model.DecodeJSONValue(r.Body)
-	if err != nil {
-		t.Fatalf("decode %q: %v", r.Body, err)
-	}
-	m, ok := v.(map[string]any)
-	if !ok {
-		t.Fatalf("body is not an object: %s", r.Body)
-	}
-	return m
+	return &taEnv{startEnv(t, b)}
 }
 
 // ok fails unless r is 200 and returns the body's member name.
@@ -65,7 +27,7 @@ func (e *taEnv) ok(what string, r *testutil.Response, name string) map[string]an
 	if r.Status != 200 {
 		e.t.Fatalf("%s: status %d, want 200; body %s", what, r.Status, r.Body)
 	}
-	m, ok := taDecode(e.t, r)[name].(map[string]any)
+	m, ok := decodeObject(e.t, r)[name].(map[string]any)
 	if !ok {
 		e.t.Fatalf("%s: no %q object in %s", what, name, r.Body)
 	}
@@ -81,23 +43,6 @@ func (e *taEnv) createApp(tenantID, name string) map[string]any {
 	e.t.Helper()
 	return e.ok("create application "+name, e.do("POST", "/api/application", e.root,
 		map[string]any{"application": map[string]any{"name": name, "tenantId": tenantID}}), "application")
-}
-
-// defaultTenant is the id of the tenant bootstrap made.
-func (e *taEnv) defaultTenant() string {
-	e.t.Helper()
-	r := e.do("GET", "/api/tenant", e.root, nil)
-	var body struct {
-		Tenants []struct{ ID, Name string } `json:"tenants"`
-	}
-	r.JSON(e.t, &body)
-	for _, tn := range body.Tenants {
-		if tn.Name == "Default" {
-			return tn.ID
-		}
-	}
-	e.t.Fatalf("no Default tenant in %s", r.Body)
-	return ""
 }
 
 // scopedKey makes a key limited to the tenants, allowed every endpoint, and
@@ -119,147 +64,8 @@ func (e *taEnv) scopedKey(tenants ...string) (string, string) {
 	return body.APIKey.Key, body.APIKey.ID
 }
 
-// audits returns the audit entries about target, oldest first.
-func (e *taEnv) audits(target string) []*model.AuditLog {
-	e.t.Helper()
-	all, _, err := e.st.Read().SearchAudit(context.Background(), store.AuditFilter{}, 0, 100000)
-	if err != nil {
-		e.t.Fatalf("read audit log: %v", err)
-	}
-	var out []*model.AuditLog
-	for _, a := range all {
-		if a.TargetID == target {
-			out = append(out, a)
-		}
-	}
-	return out
-}
-
-// atRest returns every byte the database holds: the SQLite files, or a
-// pg_dump. The server is stopped first so that nothing is in flight.
-func (e *taEnv) atRest() []byte {
-	e.t.Helper()
-	e.s.Stop(e.t)
-	if e.b.DatabaseURL == "" {
-		files, _ := filepath.Glob(filepath.Join(e.s.DataDir, "latch.db*"))
-		var dump []byte
-		for _, f := range files {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				e.t.Fatal(err)
-			}
-			dump = append(dump, data...)
-		}
-		if len(dump) == 0 {
-			e.t.Fatalf("no SQLite files in %s", e.s.DataDir)
-		}
-		return dump
-	}
-	return taPgDump(e.t, e.b.DatabaseURL)
-}
-
-func taCodes(t *testing.T, r *testutil.Response) []string {
-	t.Helper()
-	var errs model.Errors
-	if err := json.Unmarshal(r.Body, &errs); err != nil {
-		t.Fatalf("decode errors %q: %v", r.Body, err)
-	}
-	var codes []string
-	for _, items := range errs.FieldErrors {
-		for _, it := range items {
-			codes = append(codes, it.Code)
-		}
-	}
-	for _, it := range errs.GeneralErrors {
-		codes = append(codes, it.Code)
-	}
-	sort.Strings(codes)
-	return codes
-}
-
-// taWant400 fails unless r is a 400 whose errors include code.
-func taWant400(t *testing.T, what string, r *testutil.Response, code string) {
-	t.Helper()
-	if r.Status != 400 {
-		t.Errorf("%s: status %d, want 400 %s; body %s", what, r.Status, code, r.Body)
-		return
-	}
-	if codes := taCodes(t, r); !slices.Contains(codes, code) {
-		t.Errorf("%s: codes %v, want %s", what, codes, code)
-	}
-}
-
-// taEmpty fails unless r has status and an empty body.
-func taEmpty(t *testing.T, what string, r *testutil.Response, status int) {
-	t.Helper()
-	if r.Status != status || len(r.Body) != 0 {
-		t.Errorf("%s: got %d %q, want %d with an empty body", what, r.Status, r.Body, status)
-	}
-}
-
-// taAt walks a decoded document along keys (strings) and indexes (ints).
-func taAt(v any, path ...any) any {
-	for _, p := range path {
-		switch k := p.(type) {
-		case string:
-			m, ok := v.(map[string]any)
-			if !ok {
-				return nil
-			}
-			v = m[k]
-		case int:
-			a, ok := v.([]any)
-			if !ok || k >= len(a) {
-				return nil
-			}
-			v = a[k]
-		}
-	}
-	return v
-}
-
 // taNum is a JSON number for comparisons with model.JSONEqual.
 func taNum(n int64) json.Number { return json.Number(fmt.Sprint(n)) }
-
-// taSubset reports where want is not contained in got: every member of every
-// object in want must be in got with the same value; arrays match element by
-// element. It is how "a client gets back the object it sent" is checked when
-// Latch adds owned fields and defaults.
-func taSubset(want, got any, where string) error {
-	switch w := want.(type) {
-	case map[string]any:
-		g, ok := got.(map[string]any)
-		if !ok {
-			return fmt.Errorf("%s: want an object, got %v", where, got)
-		}
-		for k, wv := range w {
-			gv, ok := g[k]
-			if !ok {
-				return fmt.Errorf("%s.%s: missing", where, k)
-			}
-			if err := taSubset(wv, gv, where+"."+k); err != nil {
-				return err
-			}
-		}
-		return nil
-	case []any:
-		g, ok := got.([]any)
-		if !ok || len(g) != len(w) {
-			return fmt.Errorf("%s: want %d elements, got %v", where, len(w), got)
-		}
-		for i := range w {
-			if err := taSubset(w[i], g[i], fmt.Sprintf("%s[%d]", where, i)); err != nil {
-				return err
-			}
-		}
-		return nil
-	default:
-		if !model.JSONEqual(want, got) {
-			return fmt.Errorf("%s: want %v, got %v", where, want, got)
-		}
-		return nil
-	}
-}
 
 // taExample reads a FusionAuth documentation example kept in testdata
 // (copied verbatim from FusionAuth's site, Apache-2.0; see
@@ -275,24 +81,6 @@ func taExample(t *testing.T, name string) map[string]any {
 		t.Fatalf("example %s: %v", name, err)
 	}
 	return v.(map[string]any)
-}
-
-// taPgDump dumps a PostgreSQL database as SQL text.
-func taPgDump(t *testing.T, url string) []byte {
-	t.Helper()
-	bin := os.Getenv(testutil.EnvPGBin)
-	tool := filepath.Join(bin, "pg_dump")
-	if bin == "" {
-		var err error
-		if tool, err = exec.LookPath("pg_dump"); err != nil {
-			t.Fatalf("pg_dump not found: set %s", testutil.EnvPGBin)
-		}
-	}
-	out, err := exec.Command(tool, "--no-owner", "--dbname", url).Output()
-	if err != nil {
-		t.Fatalf("pg_dump: %v", err)
-	}
-	return out
 }
 
 // exampleKeys generates the signing keys an example's jwtConfiguration names,

@@ -69,16 +69,16 @@ func queryTrue(r *http.Request, name string) bool {
 }
 
 type tenantResponse struct {
-	Tenant kit.Object `json:"tenant"`
+	Tenant *model.TenantConfig `json:"tenant"`
 }
 
 type tenantsResponse struct {
-	Tenants []kit.Object `json:"tenants"`
+	Tenants []*model.TenantConfig `json:"tenants"`
 }
 
 type tenantSearchResponse struct {
-	Tenants []kit.Object `json:"tenants"`
-	Total   int          `json:"total"`
+	Tenants []*model.TenantConfig `json:"tenants"`
+	Total   int                   `json:"total"`
 }
 
 func (s *Server) createTenant(w http.ResponseWriter, r *http.Request) {

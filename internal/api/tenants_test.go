@@ -15,6 +15,7 @@ import (
 )
 
 func TestTenantCRUD(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 
@@ -37,7 +38,7 @@ func TestTenantCRUD(t *testing.T) {
 			{[]any{"state"}, "Active"},
 		}
 		for _, d := range defaults {
-			if got := taAt(def, d.path...); !model.JSONEqual(got, d.want) {
+			if got := jsonAt(def, d.path...); !model.JSONEqual(got, d.want) {
 				t.Errorf("default tenant %v = %v, want %v", d.path, got, d.want)
 			}
 		}
@@ -52,7 +53,7 @@ func TestTenantCRUD(t *testing.T) {
 		if acme["name"] != "Acme" || !model.JSONEqual(acme["insertInstant"], taNum(before)) || !model.JSONEqual(acme["lastUpdateInstant"], taNum(before)) {
 			t.Errorf("created tenant: %v", acme)
 		}
-		if !model.JSONEqual(taAt(acme, "passwordValidationRules", "minLength"), taNum(8)) {
+		if !model.JSONEqual(jsonAt(acme, "passwordValidationRules", "minLength"), taNum(8)) {
 			t.Errorf("defaults not filled on create: %v", acme["passwordValidationRules"])
 		}
 
@@ -62,19 +63,19 @@ func TestTenantCRUD(t *testing.T) {
 		if got["id"] != chosen {
 			t.Errorf("chosen id: got %v", got["id"])
 		}
-		taWant400(t, "same id", e.do("POST", "/api/tenant/"+chosen, e.root, map[string]any{"tenant": map[string]any{"name": "Other"}}), "[duplicate]tenant.id")
-		taWant400(t, "bad id", e.do("POST", "/api/tenant/not-a-uuid", e.root, map[string]any{"tenant": map[string]any{"name": "Other"}}), "[invalid]tenant.id")
-		taWant400(t, "same name other case", e.do("POST", "/api/tenant", e.root, map[string]any{"tenant": map[string]any{"name": "ACME"}}), "[duplicate]tenant.name")
-		taWant400(t, "blank name", e.do("POST", "/api/tenant", e.root, map[string]any{"tenant": map[string]any{"name": "  "}}), "[blank]tenant.name")
-		taWant400(t, "no tenant", e.do("POST", "/api/tenant", e.root, map[string]any{}), "[blank]tenant.name")
-		taWant400(t, "name not a string", e.do("POST", "/api/tenant", e.root, `{"tenant":{"name":7}}`), "[invalid]tenant.name")
+		want400(t, "same id", e.do("POST", "/api/tenant/"+chosen, e.root, map[string]any{"tenant": map[string]any{"name": "Other"}}), "[duplicate]tenant.id")
+		want400(t, "bad id", e.do("POST", "/api/tenant/not-a-uuid", e.root, map[string]any{"tenant": map[string]any{"name": "Other"}}), "[invalid]tenant.id")
+		want400(t, "same name other case", e.do("POST", "/api/tenant", e.root, map[string]any{"tenant": map[string]any{"name": "ACME"}}), "[duplicate]tenant.name")
+		want400(t, "blank name", e.do("POST", "/api/tenant", e.root, map[string]any{"tenant": map[string]any{"name": "  "}}), "[blank]tenant.name")
+		want400(t, "no tenant", e.do("POST", "/api/tenant", e.root, map[string]any{}), "[blank]tenant.name")
+		want400(t, "name not a string", e.do("POST", "/api/tenant", e.root, `{"tenant":{"name":7}}`), "[invalid]tenant.name")
 
 		// Retrieve one and all.
 		if r := e.ok("retrieve", e.do("GET", "/api/tenant/"+id, e.root, nil), "tenant"); !model.JSONEqual(r, acme) {
 			t.Errorf("retrieve differs from create:\n%v\n%v", r, acme)
 		}
-		taEmpty(t, "unknown id", e.do("GET", "/api/tenant/"+uuid.NewString(), e.root, nil), 404)
-		taEmpty(t, "malformed id", e.do("GET", "/api/tenant/zzz", e.root, nil), 404)
+		wantEmpty(t, "unknown id", e.do("GET", "/api/tenant/"+uuid.NewString(), e.root, nil), 404)
+		wantEmpty(t, "malformed id", e.do("GET", "/api/tenant/zzz", e.root, nil), 404)
 		var all struct {
 			Tenants []map[string]any `json:"tenants"`
 		}
@@ -91,12 +92,12 @@ func TestTenantCRUD(t *testing.T) {
 			!model.JSONEqual(upd["lastUpdateInstant"], taNum(before+time.Minute.Milliseconds())) {
 			t.Errorf("updated tenant: name %v insert %v update %v", upd["name"], upd["insertInstant"], upd["lastUpdateInstant"])
 		}
-		if !model.JSONEqual(taAt(upd, "passwordValidationRules", "minLength"), taNum(12)) ||
-			!model.JSONEqual(taAt(upd, "passwordValidationRules", "maxLength"), taNum(256)) {
+		if !model.JSONEqual(jsonAt(upd, "passwordValidationRules", "minLength"), taNum(12)) ||
+			!model.JSONEqual(jsonAt(upd, "passwordValidationRules", "maxLength"), taNum(256)) {
 			t.Errorf("update: password rules %v", upd["passwordValidationRules"])
 		}
-		taWant400(t, "update to a taken name", e.do("PUT", "/api/tenant/"+id, e.root, map[string]any{"tenant": map[string]any{"name": "chosen"}}), "[duplicate]tenant.name")
-		taEmpty(t, "update unknown", e.do("PUT", "/api/tenant/"+uuid.NewString(), e.root, map[string]any{"tenant": map[string]any{"name": "X"}}), 404)
+		want400(t, "update to a taken name", e.do("PUT", "/api/tenant/"+id, e.root, map[string]any{"tenant": map[string]any{"name": "chosen"}}), "[duplicate]tenant.name")
+		wantEmpty(t, "update unknown", e.do("PUT", "/api/tenant/"+uuid.NewString(), e.root, map[string]any{"tenant": map[string]any{"name": "X"}}), 404)
 
 		// Settings Latch acts on are checked.
 		settings := []struct {
@@ -123,17 +124,17 @@ func TestTenantCRUD(t *testing.T) {
 			for k, v := range c.tenant {
 				body[k] = v
 			}
-			taWant400(t, c.code, e.do("POST", "/api/tenant", e.root, map[string]any{"tenant": body}), c.code)
+			want400(t, c.code, e.do("POST", "/api/tenant", e.root, map[string]any{"tenant": body}), c.code)
 		}
 
 		// Delete; then it is gone. async=true is accepted (202).
-		taEmpty(t, "delete", e.do("DELETE", "/api/tenant/"+id, e.root, nil), 200)
-		taEmpty(t, "retrieve deleted", e.do("GET", "/api/tenant/"+id, e.root, nil), 404)
-		taEmpty(t, "delete again", e.do("DELETE", "/api/tenant/"+id, e.root, nil), 404)
-		taEmpty(t, "delete async", e.do("DELETE", "/api/tenant/"+chosen+"?async=true", e.root, nil), 202)
-		taEmpty(t, "retrieve async-deleted", e.do("GET", "/api/tenant/"+chosen, e.root, nil), 404)
+		wantEmpty(t, "delete", e.do("DELETE", "/api/tenant/"+id, e.root, nil), 200)
+		wantEmpty(t, "retrieve deleted", e.do("GET", "/api/tenant/"+id, e.root, nil), 404)
+		wantEmpty(t, "delete again", e.do("DELETE", "/api/tenant/"+id, e.root, nil), 404)
+		wantEmpty(t, "delete async", e.do("DELETE", "/api/tenant/"+chosen+"?async=true", e.root, nil), 202)
+		wantEmpty(t, "retrieve async-deleted", e.do("GET", "/api/tenant/"+chosen, e.root, nil), 404)
 		other := e.createTenant("Other")
-		taEmpty(t, "delete with request body", e.do("DELETE", "/api/tenant/"+other["id"].(string), e.root, `{"async":true}`), 202)
+		wantEmpty(t, "delete with request body", e.do("DELETE", "/api/tenant/"+other["id"].(string), e.root, `{"async":true}`), 202)
 
 		// Every change was audited, without secrets.
 		for _, target := range []string{id, chosen} {
@@ -147,6 +148,7 @@ func TestTenantCRUD(t *testing.T) {
 // A client that sends a whole tenant (FusionAuth's documented example, with
 // settings Latch does not know) gets every member back unchanged.
 func TestTenantRoundTrip(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		req := taExample(t, "fusionauth-tenant-request.json")
@@ -154,11 +156,11 @@ func TestTenantRoundTrip(t *testing.T) {
 		sent["futureSetting"] = map[string]any{"ratio": json.Number("2.50"), "big": json.Number("12345678901234567890"), "list": []any{"a", nil, true}}
 		e.exampleKeys(sent)
 		created := e.ok("create example", e.do("POST", "/api/tenant", e.root, req), "tenant")
-		if err := taSubset(sent, created, "tenant"); err != nil {
+		if err := jsonSubset(sent, created, "tenant"); err != nil {
 			t.Errorf("created tenant lost what was sent: %v", err)
 		}
 		got := e.ok("retrieve example", e.do("GET", "/api/tenant/"+created["id"].(string), e.root, nil), "tenant")
-		if err := taSubset(sent, got, "tenant"); err != nil {
+		if err := jsonSubset(sent, got, "tenant"); err != nil {
 			t.Errorf("retrieved tenant lost what was sent: %v", err)
 		}
 		// Numbers come back as written, not as floats.
@@ -180,6 +182,7 @@ func TestTenantRoundTrip(t *testing.T) {
 }
 
 func TestTenantCopy(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		src := e.ok("create source", e.do("POST", "/api/tenant", e.root, map[string]any{"tenant": map[string]any{
@@ -190,21 +193,22 @@ func TestTenantCopy(t *testing.T) {
 			t.Fatalf("copy: id %v name %v", cp["id"], cp["name"])
 		}
 		for _, p := range [][]any{{"passwordValidationRules", "minLength"}, {"data", "k"}, {"emailConfiguration", "password"}} {
-			if !model.JSONEqual(taAt(cp, p...), taAt(src, p...)) {
-				t.Errorf("copy %v = %v, want %v", p, taAt(cp, p...), taAt(src, p...))
+			if !model.JSONEqual(jsonAt(cp, p...), jsonAt(src, p...)) {
+				t.Errorf("copy %v = %v, want %v", p, jsonAt(cp, p...), jsonAt(src, p...))
 			}
 		}
 		chosen := uuid.NewString()
 		if got := e.ok("copy with id", e.do("POST", "/api/tenant/"+chosen, e.root, map[string]any{"sourceTenantId": src["id"], "tenant": map[string]any{"name": "Copy 2"}}), "tenant"); got["id"] != chosen {
 			t.Errorf("copy with id: %v", got["id"])
 		}
-		taWant400(t, "copy keeping the name", e.do("POST", "/api/tenant", e.root, map[string]any{"sourceTenantId": src["id"]}), "[duplicate]tenant.name")
-		taWant400(t, "unknown source", e.do("POST", "/api/tenant", e.root, map[string]any{"sourceTenantId": uuid.NewString(), "tenant": map[string]any{"name": "X"}}), "[invalid]sourceTenantId")
-		taWant400(t, "malformed source", e.do("POST", "/api/tenant", e.root, map[string]any{"sourceTenantId": "nope", "tenant": map[string]any{"name": "X"}}), "[invalid]sourceTenantId")
+		want400(t, "copy keeping the name", e.do("POST", "/api/tenant", e.root, map[string]any{"sourceTenantId": src["id"]}), "[duplicate]tenant.name")
+		want400(t, "unknown source", e.do("POST", "/api/tenant", e.root, map[string]any{"sourceTenantId": uuid.NewString(), "tenant": map[string]any{"name": "X"}}), "[invalid]sourceTenantId")
+		want400(t, "malformed source", e.do("POST", "/api/tenant", e.root, map[string]any{"sourceTenantId": "nope", "tenant": map[string]any{"name": "X"}}), "[invalid]sourceTenantId")
 	})
 }
 
 func TestTenantPatch(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		tn := e.ok("create", e.do("POST", "/api/tenant", e.root, map[string]any{"tenant": map[string]any{
@@ -219,34 +223,35 @@ func TestTenantPatch(t *testing.T) {
 		}
 		// RFC 7396: arrays replace.
 		got = e.ok("merge patch", patch("application/merge-patch+json", `{"tenant":{"data":{"tags":["c"]},"passwordValidationRules":{"minLength":10}}}`), "tenant")
-		if !model.JSONEqual(taAt(got, "data", "tags"), []any{"c"}) || !model.JSONEqual(taAt(got, "passwordValidationRules", "minLength"), taNum(10)) ||
-			!model.JSONEqual(taAt(got, "passwordValidationRules", "maxLength"), taNum(256)) {
+		if !model.JSONEqual(jsonAt(got, "data", "tags"), []any{"c"}) || !model.JSONEqual(jsonAt(got, "passwordValidationRules", "minLength"), taNum(10)) ||
+			!model.JSONEqual(jsonAt(got, "passwordValidationRules", "maxLength"), taNum(256)) {
 			t.Errorf("merge patch: data %v rules %v", got["data"], got["passwordValidationRules"])
 		}
 		// RFC 6902, with a passing test.
 		got = e.ok("json patch", patch("application/json-patch+json",
 			`[{"op":"test","path":"/tenant/name","value":"Patchy"},{"op":"replace","path":"/tenant/name","value":"Renamed"},{"op":"add","path":"/tenant/data/tags/0","value":"first"}]`), "tenant")
-		if got["name"] != "Renamed" || !model.JSONEqual(taAt(got, "data", "tags"), []any{"first", "c"}) {
-			t.Errorf("json patch: name %v tags %v", got["name"], taAt(got, "data", "tags"))
+		if got["name"] != "Renamed" || !model.JSONEqual(jsonAt(got, "data", "tags"), []any{"first", "c"}) {
+			t.Errorf("json patch: name %v tags %v", got["name"], jsonAt(got, "data", "tags"))
 		}
 		// A failing test op changes nothing.
-		taWant400(t, "failing test", patch("application/json-patch+json",
+		want400(t, "failing test", patch("application/json-patch+json",
 			`[{"op":"replace","path":"/tenant/name","value":"Nope"},{"op":"test","path":"/tenant/name","value":"Patchy"}]`), "[JSONPatchTestFailed]")
 		if cur := e.ok("after failed patch", e.do("GET", path, e.root, nil), "tenant"); cur["name"] != "Renamed" {
 			t.Errorf("a failed patch changed the name to %v", cur["name"])
 		}
 		// The patched result is validated as a PUT would be.
-		taWant400(t, "patch removes the name", patch("application/merge-patch+json", `{"tenant":{"name":null}}`), "[blank]tenant.name")
-		taWant400(t, "patch breaks a setting", patch("application/json", `{"tenant":{"jwtConfiguration":{"timeToLiveInSeconds":"long"}}}`), "[invalid]tenant.jwtConfiguration.timeToLiveInSeconds")
-		taWant400(t, "patch to a taken name", patch("application/json", `{"tenant":{"name":"default"}}`), "[duplicate]tenant.name")
-		taWant400(t, "bad patch JSON", patch("application/json", `{"tenant":`), "[invalidJSON]")
-		taWant400(t, "json patch on a missing member", patch("application/json-patch+json", `[{"op":"remove","path":"/tenant/nothing"}]`), "[invalidJSONPatch]")
-		taWant400(t, "json patch not an array", patch("application/json-patch+json", `{"tenant":{}}`), "[invalidJSONPatch]")
-		taEmpty(t, "patch unknown", e.do("PATCH", "/api/tenant/"+uuid.NewString(), e.root, `{"tenant":{"name":"x"}}`), 404)
+		want400(t, "patch removes the name", patch("application/merge-patch+json", `{"tenant":{"name":null}}`), "[blank]tenant.name")
+		want400(t, "patch breaks a setting", patch("application/json", `{"tenant":{"jwtConfiguration":{"timeToLiveInSeconds":"long"}}}`), "[invalid]tenant.jwtConfiguration.timeToLiveInSeconds")
+		want400(t, "patch to a taken name", patch("application/json", `{"tenant":{"name":"default"}}`), "[duplicate]tenant.name")
+		want400(t, "bad patch JSON", patch("application/json", `{"tenant":`), "[invalidJSON]")
+		want400(t, "json patch on a missing member", patch("application/json-patch+json", `[{"op":"remove","path":"/tenant/nothing"}]`), "[invalidJSONPatch]")
+		want400(t, "json patch not an array", patch("application/json-patch+json", `{"tenant":{}}`), "[invalidJSONPatch]")
+		wantEmpty(t, "patch unknown", e.do("PATCH", "/api/tenant/"+uuid.NewString(), e.root, `{"tenant":{"name":"x"}}`), 404)
 	})
 }
 
 func TestTenantSearch(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		for _, n := range []string{"Playtronics One", "Playtronics Two", "Other"} {
@@ -279,9 +284,9 @@ func TestTenantSearch(t *testing.T) {
 		if r.Total != 4 || len(names(r)) != 4 {
 			t.Errorf("search everything: %+v", r)
 		}
-		taWant400(t, "bad order", e.do("POST", "/api/tenant/search", e.root, map[string]any{"search": map[string]any{"orderBy": "password"}}), "[invalid]search.orderBy")
-		taWant400(t, "bad startRow", e.do("GET", "/api/tenant/search?startRow=x", e.root, nil), "[invalid]search.startRow")
-		taWant400(t, "negative results", e.do("POST", "/api/tenant/search", e.root, map[string]any{"search": map[string]any{"numberOfResults": -1}}), "[invalid]search.numberOfResults")
+		want400(t, "bad order", e.do("POST", "/api/tenant/search", e.root, map[string]any{"search": map[string]any{"orderBy": "password"}}), "[invalid]search.orderBy")
+		want400(t, "bad startRow", e.do("GET", "/api/tenant/search?startRow=x", e.root, nil), "[invalid]search.startRow")
+		want400(t, "negative results", e.do("POST", "/api/tenant/search", e.root, map[string]any{"search": map[string]any{"numberOfResults": -1}}), "[invalid]search.numberOfResults")
 		// Search results leave the tenant's secrets out.
 		e.do("POST", "/api/tenant", e.root, map[string]any{"tenant": map[string]any{"name": "Secretive", "emailConfiguration": map[string]any{"password": "smtp-pw-xyz"}}})
 		if sr := e.do("GET", "/api/tenant/search?name=secretive", e.root, nil); bytes.Contains(sr.Body, []byte("smtp-pw-xyz")) || !bytes.Contains(sr.Body, []byte("Secretive")) {
@@ -293,6 +298,7 @@ func TestTenantSearch(t *testing.T) {
 // Tenant-scoped keys see and change only their own tenants; global
 // operations refuse them.
 func TestTenantScopedKeys(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		a := e.createTenant("A")["id"].(string)
@@ -310,15 +316,15 @@ func TestTenantScopedKeys(t *testing.T) {
 		}
 		e.ok("own tenant", e.do("GET", "/api/tenant/"+a, keyA, nil), "tenant")
 		e.ok("update own tenant", e.do("PUT", "/api/tenant/"+a, keyA, map[string]any{"tenant": map[string]any{"name": "A2"}}), "tenant")
-		taEmpty(t, "other tenant", e.do("GET", "/api/tenant/"+bID, keyA, nil), 404)
-		taEmpty(t, "update other tenant", e.do("PUT", "/api/tenant/"+bID, keyA, map[string]any{"tenant": map[string]any{"name": "B2"}}), 404)
-		taEmpty(t, "patch other tenant", e.do("PATCH", "/api/tenant/"+bID, keyA, `{"tenant":{"name":"B2"}}`), 404)
-		taEmpty(t, "delete other tenant", e.do("DELETE", "/api/tenant/"+bID, keyA, nil), 404)
-		taEmpty(t, "scoped create", e.do("POST", "/api/tenant", keyA, map[string]any{"tenant": map[string]any{"name": "C"}}), 401)
-		taEmpty(t, "scoped search", e.do("POST", "/api/tenant/search", keyA, map[string]any{}), 401)
-		taEmpty(t, "global key naming a tenant: search", e.do("GET", "/api/tenant/search", e.root, nil, "X-FusionAuth-TenantId", a), 401)
-		taEmpty(t, "global key naming a tenant: create", e.do("POST", "/api/tenant", e.root, map[string]any{"tenant": map[string]any{"name": "C"}}, "X-FusionAuth-TenantId", a), 401)
-		taEmpty(t, "header narrows the global key", e.do("GET", "/api/tenant/"+bID, e.root, nil, "X-FusionAuth-TenantId", a), 404)
+		wantEmpty(t, "other tenant", e.do("GET", "/api/tenant/"+bID, keyA, nil), 404)
+		wantEmpty(t, "update other tenant", e.do("PUT", "/api/tenant/"+bID, keyA, map[string]any{"tenant": map[string]any{"name": "B2"}}), 404)
+		wantEmpty(t, "patch other tenant", e.do("PATCH", "/api/tenant/"+bID, keyA, `{"tenant":{"name":"B2"}}`), 404)
+		wantEmpty(t, "delete other tenant", e.do("DELETE", "/api/tenant/"+bID, keyA, nil), 404)
+		wantEmpty(t, "scoped create", e.do("POST", "/api/tenant", keyA, map[string]any{"tenant": map[string]any{"name": "C"}}), 401)
+		wantEmpty(t, "scoped search", e.do("POST", "/api/tenant/search", keyA, map[string]any{}), 401)
+		wantEmpty(t, "global key naming a tenant: search", e.do("GET", "/api/tenant/search", e.root, nil, "X-FusionAuth-TenantId", a), 401)
+		wantEmpty(t, "global key naming a tenant: create", e.do("POST", "/api/tenant", e.root, map[string]any{"tenant": map[string]any{"name": "C"}}, "X-FusionAuth-TenantId", a), 401)
+		wantEmpty(t, "header narrows the global key", e.do("GET", "/api/tenant/"+bID, e.root, nil, "X-FusionAuth-TenantId", a), 404)
 
 		// Applications of the other tenant are invisible too.
 		var apps struct {
@@ -328,11 +334,11 @@ func TestTenantScopedKeys(t *testing.T) {
 		if len(apps.Applications) != 1 || apps.Applications[0].ID != appA {
 			t.Errorf("scoped applications: %+v", apps)
 		}
-		taEmpty(t, "other tenant's application", e.do("GET", "/api/application/"+appB, keyA, nil), 404)
-		taEmpty(t, "other tenant's oauth configuration", e.do("GET", "/api/application/"+appB+"/oauth-configuration", keyA, nil), 404)
-		taEmpty(t, "update other tenant's application", e.do("PUT", "/api/application/"+appB, keyA, map[string]any{"application": map[string]any{"name": "x"}}), 404)
-		taEmpty(t, "delete other tenant's application", e.do("DELETE", "/api/application/"+appB+"?hardDelete=true", keyA, nil), 404)
-		taEmpty(t, "role on other tenant's application", e.do("POST", "/api/application/"+appB+"/role", keyA, map[string]any{"role": map[string]any{"name": "r"}}), 404)
+		wantEmpty(t, "other tenant's application", e.do("GET", "/api/application/"+appB, keyA, nil), 404)
+		wantEmpty(t, "other tenant's oauth configuration", e.do("GET", "/api/application/"+appB+"/oauth-configuration", keyA, nil), 404)
+		wantEmpty(t, "update other tenant's application", e.do("PUT", "/api/application/"+appB, keyA, map[string]any{"application": map[string]any{"name": "x"}}), 404)
+		wantEmpty(t, "delete other tenant's application", e.do("DELETE", "/api/application/"+appB+"?hardDelete=true", keyA, nil), 404)
+		wantEmpty(t, "role on other tenant's application", e.do("POST", "/api/application/"+appB+"/role", keyA, map[string]any{"role": map[string]any{"name": "r"}}), 404)
 		var found struct {
 			Applications []struct{ ID string } `json:"applications"`
 			Total        int                   `json:"total"`
@@ -352,13 +358,14 @@ func TestTenantScopedKeys(t *testing.T) {
 		if mine["tenantId"] != a {
 			t.Errorf("scoped create went to tenant %v, want %s", mine["tenantId"], a)
 		}
-		taWant400(t, "scoped create elsewhere", e.do("POST", "/api/application", keyA, map[string]any{"application": map[string]any{"name": "Theirs", "tenantId": bID}}), "[invalid]application.tenantId")
+		want400(t, "scoped create elsewhere", e.do("POST", "/api/application", keyA, map[string]any{"application": map[string]any{"name": "Theirs", "tenantId": bID}}), "[invalid]application.tenantId")
 	})
 }
 
 // Deleting a tenant deletes its applications, the keys limited to it alone
 // (they stop working at once), and narrows keys limited to it among others.
 func TestTenantDeleteCascade(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		a := e.createTenant("A")["id"].(string)
@@ -373,9 +380,9 @@ func TestTenantDeleteCascade(t *testing.T) {
 		onlyB, _ := e.scopedKey(bID)
 		e.ok("only-A key works", e.do("GET", "/api/tenant/"+a, onlyA, nil), "tenant")
 
-		taEmpty(t, "delete A", e.do("DELETE", "/api/tenant/"+a, e.root, nil), 200)
-		taEmpty(t, "deleted tenant's key", e.do("GET", "/api/tenant/"+bID, onlyA, nil), 401)
-		taEmpty(t, "deleted key is gone", e.do("GET", "/api/api-key/"+onlyAID, e.root, nil), 404)
+		wantEmpty(t, "delete A", e.do("DELETE", "/api/tenant/"+a, e.root, nil), 200)
+		wantEmpty(t, "deleted tenant's key", e.do("GET", "/api/tenant/"+bID, onlyA, nil), 401)
+		wantEmpty(t, "deleted key is gone", e.do("GET", "/api/api-key/"+onlyAID, e.root, nil), 404)
 		var k struct {
 			APIKey model.APIKey `json:"apiKey"`
 		}
@@ -384,9 +391,9 @@ func TestTenantDeleteCascade(t *testing.T) {
 			t.Errorf("key of A and B now has tenants %v, want [%s]", got, bID)
 		}
 		e.ok("narrowed key still works for B", e.do("GET", "/api/tenant/"+bID, both, nil), "tenant")
-		taEmpty(t, "narrowed key no longer sees A", e.do("GET", "/api/tenant/"+a, both, nil), 404)
+		wantEmpty(t, "narrowed key no longer sees A", e.do("GET", "/api/tenant/"+a, both, nil), 404)
 		e.ok("B's key is untouched", e.do("GET", "/api/tenant/"+bID, onlyB, nil), "tenant")
-		taEmpty(t, "A's application is gone", e.do("GET", "/api/application/"+appA, e.root, nil), 404)
+		wantEmpty(t, "A's application is gone", e.do("GET", "/api/application/"+appA, e.root, nil), 404)
 		if n, err := e.st.Read().RolesOfApplications(t.Context(), []string{appA}); err != nil || len(n) != 0 {
 			t.Errorf("roles of the deleted application remain: %v %v", n, err)
 		}
@@ -401,13 +408,14 @@ func TestTenantDeleteCascade(t *testing.T) {
 
 		// The tenant of the admin application cannot be deleted.
 		def := e.defaultTenant()
-		taWant400(t, "delete the Default tenant", e.do("DELETE", "/api/tenant/"+def, e.root, nil), "[cannotDelete]tenantId")
+		want400(t, "delete the Default tenant", e.do("DELETE", "/api/tenant/"+def, e.root, nil), "[cannotDelete]tenantId")
 		e.ok("Default tenant remains", e.do("GET", "/api/tenant/"+def, e.root, nil), "tenant")
 	})
 }
 
 // Bad input is a 400 (or 404) on every tenant call, never a 500.
 func TestTenantBadInput(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		id := e.createTenant("Target")["id"].(string)
@@ -449,6 +457,7 @@ func truncate(b []byte) string {
 // Concurrent creates of one name (in different cases): one wins, the others
 // get the duplicate error, none a 500.
 func TestTenantConcurrentCreate(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := taStart(t, b)
 		const n = 8
@@ -473,7 +482,7 @@ func TestTenantConcurrentCreate(t *testing.T) {
 			case 200:
 				won++
 			case 400:
-				if codes := taCodes(t, r); len(codes) != 1 || codes[0] != "[duplicate]tenant.name" {
+				if codes := errorCodes(t, r); len(codes) != 1 || codes[0] != "[duplicate]tenant.name" {
 					t.Errorf("loser codes: %v", codes)
 				}
 			default:

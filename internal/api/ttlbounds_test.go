@@ -12,6 +12,7 @@ import (
 // sets has a documented upper bound; beyond it is a 400 field error (not an
 // overflowing exp), at it is accepted.
 func TestLifetimesBounded(t *testing.T) {
+	t.Parallel()
 	const maxInt64 = "9223372036854775807"
 	type field struct {
 		path  string // dotted path under tenant/application
@@ -69,7 +70,7 @@ func TestLifetimesBounded(t *testing.T) {
 							}
 							return
 						}
-						taWant400(t, body, r, "[invalid]"+kind+"."+f.path)
+						want400(t, body, r, "[invalid]"+kind+"."+f.path)
 					})
 				}
 			}
@@ -93,7 +94,7 @@ func TestLifetimesBounded(t *testing.T) {
 				t.Errorf("key expiring at %s: %d %s", c.instant, r.Status, r.Body)
 			}
 			if !c.ok {
-				taWant400(t, "key expiring at "+c.instant, r, "[invalid]apiKey.expirationInstant")
+				want400(t, "key expiring at "+c.instant, r, "[invalid]apiKey.expirationInstant")
 			}
 		}
 	})

@@ -15,6 +15,7 @@ import (
 // current password or a current code of an existing method; secrets have at
 // least 160 bits; generated ones carry 160 bits of randomness.
 func TestTwoFactorEnrolmentNeedsRecentAuthentication(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		hold := newHashHold()
 		e := lgStart(t, b, testutil.WithHashObserver(hold.observe))
@@ -45,7 +46,7 @@ func TestTwoFactorEnrolmentNeedsRecentAuthentication(t *testing.T) {
 			{"10-byte base32", map[string]any{"secretBase32Encoded": "MFRGGZDFMZTWQ2LK", "code": "000000"}, "[tooShort]secretBase32Encoded"},
 		}
 		for _, c := range short {
-			taWant400(t, c.name, enable(c.body), c.field)
+			want400(t, c.name, enable(c.body), c.field)
 		}
 
 		// The first method needs no more than the token.
@@ -71,7 +72,7 @@ func TestTwoFactorEnrolmentNeedsRecentAuthentication(t *testing.T) {
 			}
 			r := enable(body)
 			if c.code != "" {
-				taWant400(t, c.name, r, c.code)
+				want400(t, c.name, r, c.code)
 				continue
 			}
 			if r.Status != c.status {

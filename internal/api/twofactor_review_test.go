@@ -57,6 +57,7 @@ func tfCount(statuses []int, want int) int {
 // Of parallel two-factor logins with one twoFactorId, one TOTP code or one
 // recovery code, exactly one succeeds; the others never 500.
 func TestTwoFactorLoginConcurrentOnce(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := lgStart(t, b)
 		e.lgLockout(1000, 5, 60) // the losers' wrong codes must not lock the user
@@ -108,6 +109,7 @@ func TestTwoFactorLoginConcurrentOnce(t *testing.T) {
 // when they come at once: each wrong code counts on the count the id holds
 // when it is used, not on one read before.
 func TestTwoFactorIDAttemptsConcurrent(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := lgStart(t, b)
 		e.lgLockout(1000, 5, 60) // count the id's attempts, not the user's lockout
@@ -145,6 +147,7 @@ func TestTwoFactorIDAttemptsConcurrent(t *testing.T) {
 
 // Bad input to the two-factor routes is 400, 404 or 421, never 500.
 func TestTwoFactorBadInput(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := lgStart(t, b)
 		app := e.app("App", lgAppOpts{})
@@ -207,6 +210,7 @@ func TestTwoFactorBadInput(t *testing.T) {
 // expired, deleted or locked out after the 242, and applications of another
 // tenant, are refused.
 func TestTwoFactorLoginGates(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := lgStart(t, b)
 		e.lgLockout(3, 5, 60)
@@ -271,6 +275,7 @@ func TestTwoFactorLoginGates(t *testing.T) {
 // instant before that one, or on a node whose clock is behind) does not
 // move it back, as the buffer's own flush does not.
 func TestLastLoginInstantNeverBackwards(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := lgStart(t, b)
 		plain := e.app("Plain", lgAppOpts{})

@@ -61,6 +61,7 @@ func (e *lgEnv) tfFinish(id, code string, extra ...any) *testutil.Response {
 // recovery codes, the 242 and its completion, replay, recovery codes,
 // expiry, lockout, disable.
 func TestTwoFactorAuthenticator(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := lgStart(t, b)
 		app := e.app("MFA app", lgAppOpts{refresh: true, roles: []string{"r"}})
@@ -77,10 +78,10 @@ func TestTwoFactorAuthenticator(t *testing.T) {
 		// Enabling: validation, a wrong code (421), email/SMS refused.
 		enable := "/api/user/two-factor/" + uid
 		if r := e.do("POST", enable, e.root, map[string]any{"method": "email", "email": email, "code": "123456"}); r.Status != 400 ||
-			!slices.Contains(akCodes(t, r), "[invalid]method") || !strings.Contains(string(r.Body), "message delivery") {
+			!slices.Contains(errorCodes(t, r), "[invalid]method") || !strings.Contains(string(r.Body), "message delivery") {
 			t.Errorf("email method: %d %s", r.Status, r.Body)
 		}
-		if r := e.do("POST", enable, e.root, map[string]any{"method": "authenticator", "secret": secret}); r.Status != 400 || !slices.Contains(akCodes(t, r), "[blank]code") {
+		if r := e.do("POST", enable, e.root, map[string]any{"method": "authenticator", "secret": secret}); r.Status != 400 || !slices.Contains(errorCodes(t, r), "[blank]code") {
 			t.Errorf("no code: %d %s", r.Status, r.Body)
 		}
 		wrong := fmt.Sprintf("%06d", (mustAtoi(t, now())+1)%1_000_000)
@@ -219,6 +220,7 @@ func TestTwoFactorAuthenticator(t *testing.T) {
 // A user manages its own second factor with its access token; another
 // user's token cannot reach it, nor can no credentials.
 func TestTwoFactorWithJWT(t *testing.T) {
+	t.Parallel()
 	e := lgStart(t, testutil.Backend{Name: "sqlite"})
 	app := e.app("App", lgAppOpts{})
 	email := lgEmail("self")
@@ -248,6 +250,7 @@ func TestTwoFactorWithJWT(t *testing.T) {
 
 // Two-factor login needs a key exactly when /api/login does.
 func TestTwoFactorLoginRequiresKey(t *testing.T) {
+	t.Parallel()
 	e := lgStart(t, testutil.Backend{Name: "sqlite"})
 	closed := e.app("Closed", lgAppOpts{requireKey: true})
 	email := lgEmail("closed")
@@ -277,6 +280,7 @@ func mustAtoi(t *testing.T, s string) int {
 // recovery codes: an admin removes the methods with a user update, after
 // which the password alone signs in and the old recovery codes are void.
 func TestTwoFactorRemovedByAdmin(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := lgStart(t, b)
 		app := e.app("App", lgAppOpts{})
@@ -308,6 +312,7 @@ func TestTwoFactorRemovedByAdmin(t *testing.T) {
 // as failed logins: five lock the user (the Default tenant's
 // tooManyAttempts), after which neither the password nor a right code works.
 func TestTwoFactorDisableThrottled(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := lgStart(t, b)
 		app := e.app("App", lgAppOpts{})

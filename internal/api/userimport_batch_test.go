@@ -15,6 +15,7 @@ import (
 // must name the offending user and field, whether validateDbConstraints
 // looks first or the unique index refuses the write.
 func TestImportUsersConflictInALaterBatch(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("large import")
 	}
@@ -65,7 +66,7 @@ func TestImportUsersConflictInALaterBatch(t *testing.T) {
 			for _, validate := range []bool{false, true} {
 				what := fmt.Sprintf("%s (validateDbConstraints %v)", c.name, validate)
 				r := e.importUsers(map[string]any{"users": users(c.mutate), "validateDbConstraints": validate}, "")
-				uiWant400(t, what, r, c.code)
+				want400(t, what, r, c.code)
 				if got := e.userCount(); got != before {
 					t.Fatalf("%s: %d users stored, want %d: the import was not all or nothing", what, got, before)
 				}

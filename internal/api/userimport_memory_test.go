@@ -20,6 +20,7 @@ import (
 // times the body). Heap use is sampled in-process while the request runs;
 // the bound is generous, and a missed sample can only make it look smaller.
 func TestImportMemoryBounded(t *testing.T) {
+	// Not parallel: it measures the heap of the whole process.
 	if testing.Short() {
 		t.Skip("builds and imports a 24 MB request")
 	}
@@ -98,13 +99,14 @@ func TestImportMemoryBounded(t *testing.T) {
 // One imported user may be as large as a user the User API creates (its
 // 1 MiB body), no larger; the import is then refused whole.
 func TestImportUserSizeLimit(t *testing.T) {
+	t.Parallel()
 	e := uiStart(t, testutil.Backend{Name: "sqlite"})
 	big := strings.Repeat("x", 1<<20)
 	user := func(email, note string) map[string]any {
 		return map[string]any{"email": email, "tenantId": e.defaultTenant(), "data": map[string]any{"note": note}}
 	}
 	r := e.importUsers(map[string]any{"users": []any{user("small@example.com", "ok"), user("big@example.com", big)}}, "")
-	uiWant400(t, "a user over 1 MiB", r, "[tooLarge]users[1]")
+	want400(t, "a user over 1 MiB", r, "[tooLarge]users[1]")
 	if e.row(e.defaultTenant(), "small@example.com") != nil {
 		t.Error("a refused import stored a user")
 	}

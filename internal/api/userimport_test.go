@@ -103,18 +103,8 @@ func (e *uiEnv) importAudits() []*model.AuditLog {
 	return out
 }
 
-// uiWant400 fails unless r is a 400 whose errors include every code.
-func uiWant400(t *testing.T, what string, r *testutil.Response, codes ...string) {
-	t.Helper()
-	for _, c := range codes {
-		taWant400(t, what, r, c)
-	}
-	if len(codes) == 0 && r.Status != 400 {
-		t.Errorf("%s: status %d, want 400; body %s", what, r.Status, r.Body)
-	}
-}
-
 func TestImportUsersWithEveryScheme(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := uiStart(t, b)
 		tenant := e.defaultTenant()
@@ -236,6 +226,7 @@ func TestImportUsersWithEveryScheme(t *testing.T) {
 }
 
 func TestImportUsersDuplicates(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := uiStart(t, b)
 		tenant := e.defaultTenant()
@@ -305,7 +296,7 @@ func TestImportUsersDuplicates(t *testing.T) {
 			for _, validate := range []bool{false, true} {
 				what := fmt.Sprintf("%s (validateDbConstraints %v)", c.name, validate)
 				r := e.importUsers(map[string]any{"users": c.users, "validateDbConstraints": validate}, "")
-				uiWant400(t, what, r, c.codes...)
+				want400(t, what, r, c.codes...)
 				if n := e.userCount(); n != before {
 					t.Fatalf("%s: %d users stored, want %d: the import was not all or nothing", what, n, before)
 				}
@@ -327,6 +318,7 @@ func TestImportUsersDuplicates(t *testing.T) {
 }
 
 func TestImportUsersBadInput(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := uiStart(t, b)
 		tenant := e.defaultTenant()
@@ -356,7 +348,7 @@ func TestImportUsersBadInput(t *testing.T) {
 			{"10 MB string", `{"users":"` + strings.Repeat("a", 10<<20) + `"}`, "[invalid]users"},
 		}
 		for _, c := range raw {
-			uiWant400(t, c.name, e.do("POST", "/api/user/import", e.root, c.body), c.code)
+			want400(t, c.name, e.do("POST", "/api/user/import", e.root, c.body), c.code)
 		}
 		cases := []struct {
 			name string
@@ -408,7 +400,7 @@ func TestImportUsersBadInput(t *testing.T) {
 				u(map[string]any{"email": "c@example.com"}), u(map[string]any{"email": "d@example.com"}), u(map[string]any{"email": "e@@example.com"})}}, "[notEmail]users[4].email"},
 		}
 		for _, c := range cases {
-			uiWant400(t, c.name, e.importUsers(c.req, ""), c.code)
+			want400(t, c.name, e.importUsers(c.req, ""), c.code)
 		}
 		// Many bad users: the errors stop at a bound, with a general error saying so.
 		many := make([]any, 3000)
@@ -416,12 +408,12 @@ func TestImportUsersBadInput(t *testing.T) {
 			many[i] = u(map[string]any{"email": fmt.Sprintf("bad%d", i)})
 		}
 		r := e.importUsers(map[string]any{"users": many}, "")
-		uiWant400(t, "3,000 bad users", r, "[TooManyErrors]", "[notEmail]users[0].email", "[notEmail]users[999].email")
-		if n := len(taCodes(t, r)); n > 1001 {
+		want400(t, "3,000 bad users", r, "[TooManyErrors]", "[notEmail]users[0].email", "[notEmail]users[999].email")
+		if n := len(errorCodes(t, r)); n > 1001 {
 			t.Errorf("%d errors reported", n)
 		}
 		// A salt of the wrong type.
-		uiWant400(t, "salt a number", e.importUsers(map[string]any{"users": []any{
+		want400(t, "salt a number", e.importUsers(map[string]any{"users": []any{
 			u(map[string]any{"encryptionScheme": "salted-md5", "factor": 1, "salt": 7, "password": "ee1mq4b+7KtiZt1uOOgy7A=="})}}, ""),
 			"[invalid]users[0].salt")
 		if n := e.userCount(); n != before {
@@ -434,6 +426,7 @@ func TestImportUsersBadInput(t *testing.T) {
 }
 
 func TestImportUsersTenants(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := uiStart(t, b)
 		deflt := e.defaultTenant()
@@ -446,7 +439,7 @@ func TestImportUsersTenants(t *testing.T) {
 		bt := e.createTenant("B")["id"].(string)
 		groupB := e.ok("create group", e.do("POST", "/api/group", e.root, map[string]any{"group": map[string]any{"name": "G", "tenantId": bt}}), "group")["id"].(string)
 		// Several tenants and none named.
-		uiWant400(t, "several tenants, none named", e.importUsers(map[string]any{"users": []any{
+		want400(t, "several tenants, none named", e.importUsers(map[string]any{"users": []any{
 			map[string]any{"email": "who@example.com"}}}, ""), "[TenantIdRequired]")
 		// Named per user.
 		e.mustImport("tenant per user", map[string]any{"users": []any{
@@ -467,7 +460,7 @@ func TestImportUsersTenants(t *testing.T) {
 		if e.row(a, "header@example.com") == nil {
 			t.Error("the header's tenant was not used")
 		}
-		uiWant400(t, "unknown header tenant", e.importUsers(map[string]any{"users": []any{map[string]any{"email": "h2@example.com"}}}, "",
+		want400(t, "unknown header tenant", e.importUsers(map[string]any{"users": []any{map[string]any{"email": "h2@example.com"}}}, "",
 			"X-FusionAuth-TenantId", rgNewID()), "[invalid]tenantId")
 		// A key scoped to B imports into B only: user.tenantId is ignored, as
 		// FusionAuth documents.
@@ -481,14 +474,14 @@ func TestImportUsersTenants(t *testing.T) {
 		}
 		// A scoped key cannot reach another tenant's application or group.
 		appA, _ := e.appWithRoles(a, "App A", "user")
-		uiWant400(t, "scoped key, other tenant's application", e.importUsers(map[string]any{"users": []any{
+		want400(t, "scoped key, other tenant's application", e.importUsers(map[string]any{"users": []any{
 			map[string]any{"email": "reg@example.com", "registrations": []any{map[string]any{"applicationId": appA}}}}}, keyB),
 			"[invalid]users[0].registrations[0].applicationId")
 		// A key of two tenants must name one, and only one of its own.
 		keyAB, _ := e.scopedKey(a, bt)
-		uiWant400(t, "two-tenant key, none named", e.importUsers(map[string]any{"users": []any{map[string]any{"email": "ab@example.com"}}}, keyAB),
+		want400(t, "two-tenant key, none named", e.importUsers(map[string]any{"users": []any{map[string]any{"email": "ab@example.com"}}}, keyAB),
 			"[TenantIdRequired]")
-		uiWant400(t, "two-tenant key, another tenant", e.importUsers(map[string]any{"users": []any{
+		want400(t, "two-tenant key, another tenant", e.importUsers(map[string]any{"users": []any{
 			map[string]any{"email": "ab@example.com", "tenantId": deflt}}}, keyAB), "[invalid]users[0].tenantId")
 		e.mustImport("two-tenant key, its tenant", map[string]any{"users": []any{map[string]any{"email": "ab@example.com", "tenantId": a}}}, keyAB)
 		// The tenant of X-FusionAuth-TenantId must be the key's.
@@ -515,6 +508,7 @@ func TestImportUsersTenants(t *testing.T) {
 // and a registration each in one call, and logs the time it took (no time
 // limit: figures go to BENCHMARKS.md from the benchmarks).
 func TestImportTenThousandUsers(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("large import")
 	}

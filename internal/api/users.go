@@ -20,7 +20,7 @@ import (
 // 404; searches return only the scope's users.
 
 type userResponse struct {
-	User kit.Object `json:"user"`
+	User *model.User `json:"user"`
 }
 
 type forgotPasswordResponse struct {
@@ -41,7 +41,7 @@ func (s *Server) retrieveUser(c Call, _ struct{}) (any, error) {
 // changePasswordId). Without one of them it is FusionAuth's [invalid].
 func (s *Server) retrieveUserBy(c Call, _ struct{}) (any, error) {
 	q := c.Query()
-	var u kit.Object
+	var u *model.User
 	var err error
 	switch {
 	case q.Has("email"):

@@ -1,61 +1,25 @@
 package api_test
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
-	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/latchid/latch/internal/model"
-	"github.com/latchid/latch/internal/store"
 	"github.com/latchid/latch/internal/testutil"
 )
 
 // Helpers of the user tests, prefixed "us".
 
 type usEnv struct {
-	t     *testing.T
-	s     *testutil.Server
-	b     testutil.Backend
+	*apiEnv
 	clock *testutil.FakeClock
-	root  string // the initial full-manager key
-	st    *store.Store
 }
 
 func usStart(t *testing.T, b testutil.Backend, opts ...testutil.Option) *usEnv {
 	t.Helper()
 	clock := testutil.NewFakeClock()
-	s := testutil.StartServer(t, append([]testutil.Option{testutil.WithBackend(b), testutil.WithClock(clock)}, opts...)...)
-	e := &usEnv{t: t, s: s, b: b, clock: clock, root: s.Setup(t)}
-	st, err := store.Open(context.Background(), s.Env["LATCH_DATABASE_URL"], filepath.Join(s.DataDir, "latch.db"))
-	if err != nil {
-		t.Fatalf("open the server's database: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
-	e.st = st
-	return e
-}
-
-func (e *usEnv) do(method, path, key string, body any, headers ...string) *testutil.Response {
-	e.t.Helper()
-	return e.s.Do(e.t, method, path, key, body, headers...)
-}
-
-// usDecode decodes a body keeping numbers exact.
-func usDecode(t *testing.T, r *testutil.Response) map[string]any {
-	t.Helper()
-	v, err := model.DecodeJSONValue(r.Body)
-	if err != nil {
-		t.Fatalf("decode %q: %v", r.Body, err)
-	}
-	m, ok := v.(map[string]any)
-	if !ok {
-		t.Fatalf("body is not an object: %s", r.Body)
-	}
-	return m
+	return &usEnv{apiEnv: startEnv(t, b, append([]testutil.Option{testutil.WithClock(clock)}, opts...)...), clock: clock}
 }
 
 // user fails unless r is 200 with a "user" object, and returns it.
@@ -64,7 +28,7 @@ func (e *usEnv) user(what string, r *testutil.Response) map[string]any {
 	if r.Status != 200 {
 		e.t.Fatalf("%s: status %d, want 200; body %s", what, r.Status, r.Body)
 	}
-	u, ok := usDecode(e.t, r)["user"].(map[string]any)
+	u, ok := decodeObject(e.t, r)["user"].(map[string]any)
 	if !ok {
 		e.t.Fatalf("%s: no user object in %s", what, r.Body)
 	}
@@ -77,34 +41,6 @@ func (e *usEnv) create(u map[string]any, headers ...string) map[string]any {
 	return e.user(fmt.Sprintf("create user %v", u["email"]), e.do("POST", "/api/user", e.root, map[string]any{"user": u}, headers...))
 }
 
-// wantErrors fails unless r is a 400 carrying every code.
-func wantErrors(t *testing.T, what string, r *testutil.Response, codes ...string) {
-	t.Helper()
-	if r.Status != 400 {
-		t.Errorf("%s: status %d, want 400 %v; body %s", what, r.Status, codes, r.Body)
-		return
-	}
-	var errs model.Errors
-	if err := json.Unmarshal(r.Body, &errs); err != nil {
-		t.Errorf("%s: body is not Errors: %s", what, r.Body)
-		return
-	}
-	var got []string
-	for _, g := range errs.GeneralErrors {
-		got = append(got, g.Code)
-	}
-	for _, items := range errs.FieldErrors {
-		for _, it := range items {
-			got = append(got, it.Code)
-		}
-	}
-	for _, c := range codes {
-		if !slices.Contains(got, c) {
-			t.Errorf("%s: codes %v lack %s", what, got, c)
-		}
-	}
-}
-
 func (e *usEnv) createTenant(name string, extra map[string]any) string {
 	e.t.Helper()
 	tn := map[string]any{"name": name}
@@ -115,7 +51,7 @@ func (e *usEnv) createTenant(name string, extra map[string]any) string {
 	if r.Status != 200 {
 		e.t.Fatalf("create tenant %s: %d %s", name, r.Status, r.Body)
 	}
-	return usDecode(e.t, r)["tenant"].(map[string]any)["id"].(string)
+	return decodeObject(e.t, r)["tenant"].(map[string]any)["id"].(string)
 }
 
 // patchTenant merges settings into a tenant (FusionAuth's PATCH).
@@ -125,22 +61,6 @@ func (e *usEnv) patchTenant(id string, tenant map[string]any) {
 	if r.Status != 200 {
 		e.t.Fatalf("patch tenant: %d %s", r.Status, r.Body)
 	}
-}
-
-func (e *usEnv) defaultTenant() string {
-	e.t.Helper()
-	r := e.do("GET", "/api/tenant", e.root, nil)
-	var body struct {
-		Tenants []struct{ ID, Name string } `json:"tenants"`
-	}
-	r.JSON(e.t, &body)
-	for _, tn := range body.Tenants {
-		if tn.Name == "Default" {
-			return tn.ID
-		}
-	}
-	e.t.Fatalf("no Default tenant in %s", r.Body)
-	return ""
 }
 
 // scopedKey makes a key limited to the tenants, allowed every endpoint.

@@ -42,6 +42,7 @@ func (e *usEnv) changeByLogin(key, loginID, current, pw string) *testutil.Respon
 }
 
 func TestChangePasswordByLoginID(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := usStart(t, b)
 		u := e.create(map[string]any{"email": "cp@example.com", "username": "cp", "password": "first password"})
@@ -60,12 +61,12 @@ func TestChangePasswordByLoginID(t *testing.T) {
 		if r := e.changeByLogin(k.APIKey.Key, "cp@example.com", "first password", "second password"); r.Status != 401 {
 			t.Errorf("with a key without the permission: %d", r.Status)
 		}
-		wantErrors(t, "wrong current password", e.changeByLogin(e.root, "cp@example.com", "wrong password", "second password"), "[invalid]currentPassword")
-		wantErrors(t, "blank passwords", e.changeByLogin(e.root, "cp@example.com", "", ""), "[blank]password", "[blank]currentPassword")
-		wantErrors(t, "unknown login id", e.changeByLogin(e.root, "nobody@example.com", "first password", "second password"), "[invalid]loginId")
-		wantErrors(t, "weak new password", e.changeByLogin(e.root, "cp@example.com", "first password", "short"), "[tooShort]password")
-		wantErrors(t, "neither id nor login id", e.do("POST", "/api/user/change-password", e.root, map[string]any{"password": "whatever123"}), "[invalid]")
-		wantErrors(t, "no body", e.do("POST", "/api/user/change-password", e.root, nil), "[invalidJSON]")
+		want400(t, "wrong current password", e.changeByLogin(e.root, "cp@example.com", "wrong password", "second password"), "[invalid]currentPassword")
+		want400(t, "blank passwords", e.changeByLogin(e.root, "cp@example.com", "", ""), "[blank]password", "[blank]currentPassword")
+		want400(t, "unknown login id", e.changeByLogin(e.root, "nobody@example.com", "first password", "second password"), "[invalid]loginId")
+		want400(t, "weak new password", e.changeByLogin(e.root, "cp@example.com", "first password", "short"), "[tooShort]password")
+		want400(t, "neither id nor login id", e.do("POST", "/api/user/change-password", e.root, map[string]any{"password": "whatever123"}), "[invalid]")
+		want400(t, "no body", e.do("POST", "/api/user/change-password", e.root, nil), "[invalidJSON]")
 
 		e.clock.Advance(time.Second)
 		if r := e.changeByLogin(e.root, "CP", "first password", "second password"); r.Status != 200 || len(r.Body) != 0 {
@@ -75,7 +76,7 @@ func TestChangePasswordByLoginID(t *testing.T) {
 		if g["passwordLastUpdateInstant"] == before {
 			t.Errorf("passwordLastUpdateInstant did not move")
 		}
-		wantErrors(t, "old password no longer current", e.changeByLogin(e.root, "cp@example.com", "first password", "third password"), "[invalid]currentPassword")
+		want400(t, "old password no longer current", e.changeByLogin(e.root, "cp@example.com", "first password", "third password"), "[invalid]currentPassword")
 		if r := e.changeByLogin(e.root, "cp@example.com", "second password", "third password"); r.Status != 200 {
 			t.Errorf("change with the new password: %d %s", r.Status, r.Body)
 		}
@@ -83,12 +84,13 @@ func TestChangePasswordByLoginID(t *testing.T) {
 }
 
 func TestForgotAndChangePasswordByID(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := usStart(t, b)
 		u := e.create(map[string]any{"email": "forgot@example.com", "password": "old password"})
 		uid := u["id"].(string)
 
-		wantErrors(t, "blank login id", e.do("POST", "/api/user/forgot-password", e.root, map[string]any{"sendForgotPasswordEmail": false}), "[blank]loginId")
+		want400(t, "blank login id", e.do("POST", "/api/user/forgot-password", e.root, map[string]any{"sendForgotPasswordEmail": false}), "[blank]loginId")
 		if r := e.do("POST", "/api/user/forgot-password", e.root, map[string]any{"loginId": "nobody@example.com", "sendForgotPasswordEmail": false}); r.Status != 404 {
 			t.Errorf("unknown user: %d", r.Status)
 		}
@@ -108,8 +110,8 @@ func TestForgotAndChangePasswordByID(t *testing.T) {
 		if r := e.do("GET", "/api/user/change-password/"+id, "", nil); r.Status != 200 {
 			t.Errorf("check the id: %d", r.Status)
 		}
-		wantErrors(t, "weak password with the id", e.changeByID(id, "short"), "[tooShort]password")
-		wantErrors(t, "blank password with the id", e.changeByID(id, ""), "[blank]password")
+		want400(t, "weak password with the id", e.changeByID(id, "short"), "[tooShort]password")
+		want400(t, "blank password with the id", e.changeByID(id, ""), "[blank]password")
 		// A failed attempt does not use the id up.
 		r := e.changeByID(id, "new password")
 		if r.Status != 200 {
@@ -193,6 +195,7 @@ func TestForgotAndChangePasswordByID(t *testing.T) {
 }
 
 func TestPasswordHistoryAndMinimumAge(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := usStart(t, b)
 		e.patchTenant(e.defaultTenant(), map[string]any{
@@ -201,9 +204,9 @@ func TestPasswordHistoryAndMinimumAge(t *testing.T) {
 		u := e.create(map[string]any{"email": "hist@example.com", "password": "password one"})
 		path := "/api/user/" + u["id"].(string)
 
-		wantErrors(t, "change too soon", e.changeByLogin(e.root, "hist@example.com", "password one", "password two"), "[tooYoung]password")
+		want400(t, "change too soon", e.changeByLogin(e.root, "hist@example.com", "password one", "password two"), "[tooYoung]password")
 		e.clock.Advance(61 * time.Second)
-		wantErrors(t, "reuse the current password", e.changeByLogin(e.root, "hist@example.com", "password one", "password one"), "[previouslyUsed]password")
+		want400(t, "reuse the current password", e.changeByLogin(e.root, "hist@example.com", "password one", "password one"), "[previouslyUsed]password")
 		if r := e.changeByLogin(e.root, "hist@example.com", "password one", "password two"); r.Status != 200 {
 			t.Fatalf("change: %d %s", r.Status, r.Body)
 		}
@@ -212,12 +215,12 @@ func TestPasswordHistoryAndMinimumAge(t *testing.T) {
 			t.Fatalf("change: %d %s", r.Status, r.Body)
 		}
 		e.clock.Advance(61 * time.Second)
-		wantErrors(t, "reuse one of the last 3", e.changeByLogin(e.root, "hist@example.com", "password three", "password one"), "[previouslyUsed]password")
-		wantErrors(t, "reuse by update", e.do("PATCH", path, e.root, map[string]any{"user": map[string]any{"password": "password two"}}), "[previouslyUsed]user.password")
+		want400(t, "reuse one of the last 3", e.changeByLogin(e.root, "hist@example.com", "password three", "password one"), "[previouslyUsed]password")
+		want400(t, "reuse by update", e.do("PATCH", path, e.root, map[string]any{"user": map[string]any{"password": "password two"}}), "[previouslyUsed]user.password")
 		// A reset with a change-password id is not held back by the minimum age,
 		// but still may not reuse.
 		id := e.forgot("hist@example.com")
-		wantErrors(t, "reuse with an id", e.changeByID(id, "password two"), "[previouslyUsed]password")
+		want400(t, "reuse with an id", e.changeByID(id, "password two"), "[previouslyUsed]password")
 		if r := e.changeByID(id, "password four"); r.Status != 200 {
 			t.Errorf("reset: %d %s", r.Status, r.Body)
 		}
@@ -232,6 +235,7 @@ func TestPasswordHistoryAndMinimumAge(t *testing.T) {
 // Two nodes on one PostgreSQL: a change-password id used at once on both
 // works exactly once, and so does the one-time password it answers.
 func TestChangePasswordIDSingleUseAcrossNodes(t *testing.T) {
+	t.Parallel()
 	pg := testutil.Backend{Name: "postgres", DatabaseURL: testutil.PostgresURL(t)}
 	clock := testutil.NewFakeClock()
 	nodeA := testutil.StartServer(t, testutil.WithBackend(pg), testutil.WithClock(clock))
@@ -294,6 +298,7 @@ func TestChangePasswordIDSingleUseAcrossNodes(t *testing.T) {
 // The password never appears in an answer, a log line, an audit entry or the
 // database; nor does a two-factor secret or a change-password id at rest.
 func TestPasswordsNeverLeak(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := usStart(t, b)
 		secrets := []string{"Pw-Create-7f3a9", "Pw-Put-19c2e4", "Pw-Patch-8d1b7", "Pw-Change-2e9f0", "Pw-Reset-6a4c3", "TOTPSECRETxyz123-160bits"}

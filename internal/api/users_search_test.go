@@ -13,6 +13,7 @@ import (
 )
 
 func TestUserSearch(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := usStart(t, b)
 		alice := e.create(map[string]any{"email": "Alice.Smith@acme.example", "username": "asmith", "firstName": "Alice", "lastName": "Smith", "fullName": "Alice Smith"})
@@ -129,7 +130,7 @@ func TestUserSearch(t *testing.T) {
 
 		// Registrations are expanded unless expand leaves them out.
 		r := e.do("POST", "/api/user/search", e.root, map[string]any{"search": map[string]any{"queryString": "email:admin@example.com"}})
-		body := usDecode(t, r)
+		body := decodeObject(t, r)
 		admin := body["users"].([]any)[0].(map[string]any)
 		regs, _ := admin["registrations"].([]any)
 		if len(regs) != 1 || regs[0].(map[string]any)["applicationId"] != model.AdminApplicationID {
@@ -139,7 +140,7 @@ func TestUserSearch(t *testing.T) {
 			t.Errorf("expandable %v with everything expanded", exp)
 		}
 		r = e.do("POST", "/api/user/search", e.root, map[string]any{"expand": []string{}, "search": map[string]any{"queryString": "email:admin@example.com"}})
-		body = usDecode(t, r)
+		body = decodeObject(t, r)
 		if _, ok := body["users"].([]any)[0].(map[string]any)["registrations"]; ok || !slices.Contains(body["expandable"].([]any), any("registrations")) {
 			t.Errorf("expand [] still expands: %s", r.Body)
 		}
@@ -213,9 +214,9 @@ func TestUserSearch(t *testing.T) {
 			{map[string]any{"queryString": "*", "startRow": 9990}, "[invalid]search.startRow"},
 			{map[string]any{"nextResults": "garbage"}, "[invalid]search.nextResults"},
 		} {
-			wantErrors(t, fmt.Sprintf("search %v", c.criteria), e.do("POST", "/api/user/search", e.root, map[string]any{"search": c.criteria}), c.code)
+			want400(t, fmt.Sprintf("search %v", c.criteria), e.do("POST", "/api/user/search", e.root, map[string]any{"search": c.criteria}), c.code)
 		}
-		wantErrors(t, "search with a wrong type", e.do("POST", "/api/user/search", e.root, `{"search":{"startRow":"ten"}}`), "[invalidJSON]")
-		wantErrors(t, "GET search with a bad number", e.do("GET", "/api/user/search?queryString=*&startRow=x", e.root, nil), "[invalid]search.startRow")
+		want400(t, "search with a wrong type", e.do("POST", "/api/user/search", e.root, `{"search":{"startRow":"ten"}}`), "[invalidJSON]")
+		want400(t, "GET search with a bad number", e.do("GET", "/api/user/search?queryString=*&startRow=x", e.root, nil), "[invalid]search.startRow")
 	})
 }

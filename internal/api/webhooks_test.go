@@ -143,6 +143,7 @@ func verifyES256(t *testing.T, token, publicKeyPEM string) map[string]any {
 }
 
 func TestWebhookCRUD(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		s, key := startWithKey(t, b)
 		// FusionAuth's documented request, less its tenants and keys that
@@ -223,6 +224,7 @@ func TestWebhookCRUD(t *testing.T) {
 }
 
 func TestWebhookValidation(t *testing.T) {
+	t.Parallel()
 	s, key := startWithKey(t, testutil.Backend{Name: "sqlite"})
 	for _, tc := range []struct {
 		name string
@@ -241,7 +243,7 @@ func TestWebhookValidation(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := s.Do(t, "POST", "/api/webhook", key, map[string]any{"webhook": tc.hook})
-			if r.Status != 400 || !slices.Contains(faErrorCodes(t, r), tc.code) {
+			if r.Status != 400 || !slices.Contains(errorCodes(t, r), tc.code) {
 				t.Fatalf("%d %s, want 400 with %s", r.Status, r.Body, tc.code)
 			}
 		})
@@ -249,6 +251,7 @@ func TestWebhookValidation(t *testing.T) {
 }
 
 func TestWebhookDeliversSignedUserEventsInOrder(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		s, key := startWithKey(t, b)
 		rc := newReceiver(t)
@@ -332,6 +335,7 @@ func TestWebhookDeliversSignedUserEventsInOrder(t *testing.T) {
 }
 
 func TestWebhookNotWantedWritesNothing(t *testing.T) {
+	t.Parallel()
 	s, key := startWithKey(t, testutil.Backend{Name: "sqlite"})
 	rc := newReceiver(t)
 	createWebhook(t, s, key, map[string]any{"url": rc.URL, "global": true, "allowPrivateNetworks": true,
@@ -346,6 +350,7 @@ func TestWebhookNotWantedWritesNothing(t *testing.T) {
 }
 
 func TestWebhookRetriesWithTheSameEventID(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		clock := testutil.NewFakeClock()
 		s := testutil.StartServer(t, testutil.WithBackend(b), testutil.WithClock(clock))
@@ -403,6 +408,7 @@ func waitAttempts(t *testing.T, s *testutil.Server, key, eventID string, n int) 
 }
 
 func TestWebhookGivesUpIntoTheEventLog(t *testing.T) {
+	t.Parallel()
 	clock := testutil.NewFakeClock()
 	s := testutil.StartServer(t, testutil.WithBackend(testutil.Backend{Name: "sqlite"}), testutil.WithClock(clock))
 	key := s.Setup(t)
@@ -443,6 +449,7 @@ func TestWebhookGivesUpIntoTheEventLog(t *testing.T) {
 }
 
 func TestTransactionalWebhookVetoesUserCreate(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		s, key := startWithKey(t, b)
 		rc := newReceiver(t)
@@ -457,7 +464,7 @@ func TestTransactionalWebhookVetoesUserCreate(t *testing.T) {
 			"eventsEnabled": map[string]bool{"user.create": true}})
 		rc.status.Store(500)
 		r = s.Do(t, "POST", "/api/user", key, map[string]any{"user": map[string]any{"email": "vetoed@example.com", "password": "correct horse battery"}})
-		if r.Status != 400 || !slices.Contains(faErrorCodes(t, r), "[WebhookTransactionException]") {
+		if r.Status != 400 || !slices.Contains(errorCodes(t, r), "[WebhookTransactionException]") {
 			t.Fatalf("vetoed create: %d %s", r.Status, r.Body)
 		}
 		if r := s.Do(t, "GET", "/api/user?email=vetoed@example.com", key, nil); r.Status != 404 {
@@ -481,6 +488,7 @@ func TestTransactionalWebhookVetoesUserCreate(t *testing.T) {
 }
 
 func TestWebhookLoginEvents(t *testing.T) {
+	t.Parallel()
 	s, key := startWithKey(t, testutil.Backend{Name: "sqlite"})
 	rc := newReceiver(t)
 	createWebhook(t, s, key, map[string]any{"url": rc.URL, "global": true, "allowPrivateNetworks": true,
@@ -504,6 +512,7 @@ func TestWebhookLoginEvents(t *testing.T) {
 }
 
 func TestWebhookPasswordResetAndImportEvents(t *testing.T) {
+	t.Parallel()
 	s, key := startWithKey(t, testutil.Backend{Name: "sqlite"})
 	rc := newReceiver(t)
 	createWebhook(t, s, key, map[string]any{"url": rc.URL, "global": true, "allowPrivateNetworks": true,
@@ -550,6 +559,7 @@ func TestWebhookPasswordResetAndImportEvents(t *testing.T) {
 // An event committed but not yet accepted survives the node: after a
 // restart (another node would do the same), it is delivered with its id.
 func TestWebhookEventSurvivesRestart(t *testing.T) {
+	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		clock := testutil.NewFakeClock()
 		s1 := testutil.StartServer(t, testutil.WithBackend(b), testutil.WithClock(clock))

@@ -136,7 +136,10 @@ func (a *oauthAdapter) Register(ctx context.Context, c *oauth.Client, in oauth.R
 	if err != nil {
 		return "", err
 	}
-	id, _ := res.User["id"].(string)
+	id := ""
+	if res.User != nil {
+		id = res.User.ID
+	}
 	if id == "" {
 		return "", errors.New("registration answered without a user")
 	}
@@ -151,10 +154,8 @@ func (a *oauthAdapter) LogoutURLs(ctx context.Context, tenantID string) (map[str
 	}
 	out := map[string]string{}
 	for _, app := range apps {
-		id, _ := app["id"].(string)
-		oc, _ := app["oauthConfiguration"].(map[string]any)
-		if u, _ := oc["logoutURL"].(string); id != "" && u != "" {
-			out[id] = u
+		if u := app.OAuthConfiguration.LogoutURL; app.ID != "" && u != "" {
+			out[app.ID] = u
 		}
 	}
 	return out, nil
@@ -179,7 +180,7 @@ func outcome(res *authentication.LoginResult, err error) (*oauth.LoginOutcome, e
 	case authentication.Success, authentication.NotRegistered, authentication.EmailNotVerified, authentication.RegistrationNotVerified:
 		out.Status = oauth.LoginOK
 		if res.Response != nil && res.Response.User != nil {
-			out.UserID, _ = res.Response.User["id"].(string)
+			out.UserID = res.Response.User.ID
 		}
 		if out.UserID == "" {
 			return nil, errors.New("login answered without a user")
@@ -404,25 +405,10 @@ func (a *oauthAdapter) User(ctx context.Context, userID, applicationID string) (
 	if err != nil {
 		return nil, notFound(err)
 	}
-	str := func(k string) string { s, _ := o[k].(string); return s }
-	num := func(k string) int64 {
-		switch v := o[k].(type) {
-		case float64:
-			return int64(v)
-		case int64:
-			return v
-		case json.Number:
-			n, _ := v.Int64()
-			return n
-		}
-		return 0
-	}
-	active, _ := o["active"].(bool)
-	verified, _ := o["verified"].(bool)
-	u := &oauth.User{ID: str("id"), TenantID: str("tenantId"), Active: active, Email: str("email"), EmailVerified: verified,
-		Username: str("username"), FirstName: str("firstName"), MiddleName: str("middleName"), LastName: str("lastName"),
-		FullName: str("fullName"), ImageURL: str("imageUrl"), Birthdate: str("birthDate"), MobilePhone: str("mobilePhone"),
-		PasswordLastUpdateInstant: num("passwordLastUpdateInstant")}
+	u := &oauth.User{ID: o.ID, TenantID: o.TenantID, Active: o.Active, Email: o.Email, EmailVerified: o.Verified,
+		Username: o.Username, FirstName: o.FirstName, MiddleName: o.MiddleName, LastName: o.LastName,
+		FullName: o.FullName, ImageURL: o.ImageURL, Birthdate: o.BirthDate, MobilePhone: o.MobilePhone,
+		PasswordLastUpdateInstant: o.PasswordLastUpdateInstant}
 	if applicationID != "" {
 		if u.Roles, u.Registered, err = kit.EffectiveRoles(ctx, a.st(), userID, applicationID); err != nil {
 			return nil, err

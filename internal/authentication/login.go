@@ -106,7 +106,7 @@ type LoginResponse struct {
 	TokenExpirationInstant int64                  `json:"tokenExpirationInstant,omitempty"`
 	RefreshToken           string                 `json:"refreshToken,omitempty"`
 	RefreshTokenID         string                 `json:"refreshTokenId,omitempty"`
-	User                   kit.Object             `json:"user,omitempty"`
+	User                   *model.User            `json:"user,omitempty"`
 	ChangePasswordID       string                 `json:"changePasswordId,omitempty"`
 	ChangePasswordReason   string                 `json:"changePasswordReason,omitempty"`
 	TwoFactorID            string                 `json:"twoFactorId,omitempty"`

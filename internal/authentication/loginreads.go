@@ -68,7 +68,7 @@ func (s *Service) loginUserDataIn(ctx context.Context, tx *store.Tx, userID stri
 // loggedInUserObject is the user object a login answers, from what it read
 // before writing: the user and its registration for appID carry the
 // login's lastLoginInstant, as the login wrote them.
-func (s *Service) loggedInUserObject(row *store.UserRow, d *loginUserData, appID string, now int64) (kit.Object, error) {
+func (s *Service) loggedInUserObject(row *store.UserRow, d *loginUserData, appID string, now int64) (*model.User, error) {
 	row.LastLoginInstant = &now
 	regs := d.regs
 	if appID != "" {

@@ -49,7 +49,7 @@ func TestTypedViews(t *testing.T) {
 		if err != nil || len(tenants) != 1 {
 			t.Fatalf("tenants: %v %v", tenants, err)
 		}
-		tid := tenants[0]["id"].(string)
+		tid := tenants[0].ID
 		cfg, err := svc.Tenancy.TenantConfig(ctx, tid)
 		if err != nil {
 			t.Fatal(err)
@@ -66,7 +66,7 @@ func TestTypedViews(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ac, err := svc.Tenancy.ApplicationConfig(ctx, app["id"].(string))
+		ac, err := svc.Tenancy.ApplicationConfig(ctx, app.ID)
 		if err != nil {
 			t.Fatal(err)
 		}

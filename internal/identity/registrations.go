@@ -53,8 +53,8 @@ var localePattern = regexp.MustCompile(`^[A-Za-z]{2,8}([_-][A-Za-z0-9]{1,8})*$`)
 // RegistrationResult is FusionAuth's RegistrationResponse: the registration
 // and, for a combined registration, the user created with it.
 type RegistrationResult struct {
-	Registration kit.Object `json:"registration"`
-	User         kit.Object `json:"user,omitempty"`
+	Registration kit.Object  `json:"registration"`
+	User         *model.User `json:"user,omitempty"`
 }
 
 // preparedRegistration is a validated registration object ready to store.

@@ -258,7 +258,7 @@ func (s *Service) peekChangePasswordID(ctx context.Context, code string) (*store
 
 // UserByChangePasswordID is FusionAuth's retrieve by change-password id; it
 // does not use the id.
-func (s *Service) UserByChangePasswordID(ctx context.Context, scope kit.TenantScope, code string) (kit.Object, error) {
+func (s *Service) UserByChangePasswordID(ctx context.Context, scope kit.TenantScope, code string) (*model.User, error) {
 	row, err := s.peekChangePasswordID(ctx, code)
 	if err != nil {
 		return nil, err

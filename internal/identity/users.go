@@ -26,11 +26,11 @@ import (
 	"github.com/latchid/latch/internal/tokens"
 )
 
-// Users, FusionAuth's /api/user. A user is kept whole like a tenant (see
-// tenants.go): every field a client sends is stored in the data column and
-// returned unchanged, with the fields Latch owns overlaid from columns and
-// other tables. The password is never stored in the object, never returned,
-// logged or audited; two-factor method secrets are sealed under the master key.
+// Users, FusionAuth's /api/user. Every field a client sends is stored in the
+// data column and returned unchanged (model.User and its raw bag), with the
+// fields Latch owns overlaid from columns and other tables. The password is
+// never stored, returned, logged or audited; two-factor method secrets are
+// sealed under the master key.
 
 const userField = "user"
 
@@ -292,10 +292,10 @@ func NewTwoFactorID() string {
 
 func UserSecretAD(id string) string { return "user:" + id }
 
-// UserObject builds the object a client sees from a stored row. regs and
+// UserObject builds the typed user a client sees from a stored row. regs and
 // members are the user's registrations and group memberships (nil when not
 // expanded or none).
-func (s *Service) UserObject(row *store.UserRow, regs []*store.RegistrationRow, members []kit.Object) (kit.Object, error) {
+func (s *Service) UserObject(row *store.UserRow, regs []*store.RegistrationRow, members []kit.Object) (*model.User, error) {
 	o, err := kit.StoredObject(row.Data, UserFields)
 	if err != nil {
 		return nil, fmt.Errorf("user %s data: %w", row.ID, err)
@@ -340,7 +340,7 @@ func (s *Service) UserObject(row *store.UserRow, regs []*store.RegistrationRow, 
 		}
 		o["memberships"] = list
 	}
-	return o, nil
+	return kit.StoredConfig[model.User](o, userField, "user "+row.ID)
 }
 
 // userExpand says which related lists a user answer carries.
@@ -349,7 +349,7 @@ type userExpand struct{ registrations, memberships bool }
 var expandAll = userExpand{registrations: true, memberships: true}
 
 // userObjects builds the objects of rows with the related lists asked for.
-func (s *Service) userObjects(ctx context.Context, tx *store.Tx, rows []*store.UserRow, expand userExpand) ([]kit.Object, error) {
+func (s *Service) userObjects(ctx context.Context, tx *store.Tx, rows []*store.UserRow, expand userExpand) ([]*model.User, error) {
 	var regs map[string][]*store.RegistrationRow
 	var members map[string][]kit.Object
 	if len(rows) > 0 && (expand.registrations || expand.memberships) {
@@ -369,7 +369,7 @@ func (s *Service) userObjects(ctx context.Context, tx *store.Tx, rows []*store.U
 			}
 		}
 	}
-	out := make([]kit.Object, 0, len(rows))
+	out := make([]*model.User, 0, len(rows))
 	for _, row := range rows {
 		o, err := s.UserObject(row, regs[row.ID], members[row.ID])
 		if err != nil {
@@ -382,7 +382,7 @@ func (s *Service) userObjects(ctx context.Context, tx *store.Tx, rows []*store.U
 
 // FullUserObject is a user with its registrations and memberships, for
 // single-user answers.
-func (s *Service) FullUserObject(ctx context.Context, tx *store.Tx, row *store.UserRow) (kit.Object, error) {
+func (s *Service) FullUserObject(ctx context.Context, tx *store.Tx, row *store.UserRow) (*model.User, error) {
 	list, err := s.userObjects(ctx, tx, []*store.UserRow{row}, expandAll)
 	if err != nil {
 		return nil, err
@@ -393,7 +393,7 @@ func (s *Service) FullUserObject(ctx context.Context, tx *store.Tx, row *store.U
 // User returns one user with its registrations, and the scheme and factor of
 // its password as FusionAuth's retrieve does; ErrNotFound when absent or
 // outside the scope.
-func (s *Service) User(ctx context.Context, scope kit.TenantScope, id string) (kit.Object, error) {
+func (s *Service) User(ctx context.Context, scope kit.TenantScope, id string) (*model.User, error) {
 	rd := s.store.Read()
 	row, err := kit.LoadUser(ctx, rd, scope, id)
 	if err != nil {
@@ -404,8 +404,7 @@ func (s *Service) User(ctx context.Context, scope kit.TenantScope, id string) (k
 		return nil, err
 	}
 	if h, err := password.Decode(row.PasswordHash); err == nil {
-		o["encryptionScheme"] = h.Scheme
-		o["factor"] = h.Factor
+		o.EncryptionScheme, o.Factor = h.Scheme, h.Factor
 	}
 	return o, nil
 }
@@ -422,7 +421,7 @@ const (
 // UserBy finds a user of the request's tenant by email, username or login id
 // (either). With several tenants a request must name one (key or
 // X-FusionAuth-TenantId): [TenantIdRequired].
-func (s *Service) UserBy(ctx context.Context, scope kit.TenantScope, by UserLookup, value string) (kit.Object, error) {
+func (s *Service) UserBy(ctx context.Context, scope kit.TenantScope, by UserLookup, value string) (*model.User, error) {
 	rd := s.store.Read()
 	tenantID, err := s.RequestTenant(ctx, rd, scope, "", "tenantId")
 	if err != nil {
@@ -672,7 +671,7 @@ func boolMember(body kit.Object, name string, verrs *model.Errors) bool {
 
 // InsertNewUser stores a prepared user and audits it, in the caller's
 // transaction, and returns the user as FusionAuth's create answers it.
-func (s *Service) InsertNewUser(ctx context.Context, tx *store.Tx, actor kit.Actor, nu *NewUser) (kit.Object, error) {
+func (s *Service) InsertNewUser(ctx context.Context, tx *store.Tx, actor kit.Actor, nu *NewUser) (*model.User, error) {
 	p := nu.p
 	if exists, err := tx.TenantExists(ctx, nu.tenantID); err != nil {
 		return nil, err
@@ -728,12 +727,12 @@ func (s *Service) fillUserRow(row *store.UserRow, p *preparedUser) error {
 
 // CreateUser creates a user from a UserRequest body; id may be "" or a UUID
 // the caller chose.
-func (s *Service) CreateUser(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, body kit.Object) (kit.Object, error) {
+func (s *Service) CreateUser(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, body kit.Object) (*model.User, error) {
 	nu, err := s.PrepareNewUser(ctx, scope, id, body)
 	if err != nil {
 		return nil, err
 	}
-	var out kit.Object
+	var out *model.User
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
 		var err error
 		out, err = s.InsertNewUser(ctx, tx, actor, nu)
@@ -825,7 +824,7 @@ func userWriteError(err error) error {
 
 // UpdateUser replaces a user with the object of a UserRequest body. The
 // password changes only when the object carries one.
-func (s *Service) UpdateUser(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, body kit.Object) (kit.Object, error) {
+func (s *Service) UpdateUser(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, body kit.Object) (*model.User, error) {
 	verrs := &model.Errors{}
 	if body[userField] == nil {
 		verrs.Field(userField, "missing", "A user object is required.")
@@ -840,7 +839,7 @@ func (s *Service) UpdateUser(ctx context.Context, actor kit.Actor, scope kit.Ten
 
 // PatchUser applies a patch in one of FusionAuth's three forms to the user in
 // request form ({"user":{…}}), then validates the result as an update.
-func (s *Service) PatchUser(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, form model.PatchForm, patch []byte) (kit.Object, error) {
+func (s *Service) PatchUser(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, form model.PatchForm, patch []byte) (*model.User, error) {
 	return s.changeUser(ctx, actor, scope, id, false, func(cur kit.Object) (kit.Object, error) {
 		patched, err := model.ApplyPatch(form, kit.Object{userField: cur}, patch)
 		if err != nil {
@@ -867,7 +866,7 @@ const ChangeAttempts = 3
 // transaction that first checks the user did not change meanwhile, retrying
 // when it did.
 func (s *Service) changeUser(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, skipVerification bool,
-	next func(cur kit.Object) (kit.Object, error)) (kit.Object, error) {
+	next func(cur kit.Object) (kit.Object, error)) (*model.User, error) {
 	for attempt := 0; ; attempt++ {
 		out, err := s.tryChangeUser(ctx, actor, scope, id, skipVerification, next)
 		if !errors.Is(err, ErrUserChanged) {
@@ -890,7 +889,7 @@ func sameUserRow(a, b *store.UserRow) bool {
 }
 
 func (s *Service) tryChangeUser(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, skipVerification bool,
-	next func(cur kit.Object) (kit.Object, error)) (kit.Object, error) {
+	next func(cur kit.Object) (kit.Object, error)) (*model.User, error) {
 	rd := s.store.Read()
 	cur, err := kit.LoadUser(ctx, rd, scope, id)
 	if err != nil {
@@ -900,7 +899,11 @@ func (s *Service) tryChangeUser(ctx context.Context, actor kit.Actor, scope kit.
 	if err != nil {
 		return nil, err
 	}
-	o, err := next(curObj)
+	curTree, err := curObj.Tree()
+	if err != nil {
+		return nil, err
+	}
+	o, err := next(curTree)
 	if err != nil {
 		return nil, err
 	}
@@ -936,7 +939,7 @@ func (s *Service) tryChangeUser(ctx context.Context, actor kit.Actor, scope kit.
 			return nil, err
 		}
 	}
-	var out kit.Object
+	var out *model.User
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
 		now := s.now()
 		again, err := tx.UserRowByID(ctx, cur.ID)
@@ -1024,12 +1027,12 @@ func (s *Service) DeactivateUser(ctx context.Context, actor kit.Actor, scope kit
 }
 
 // ReactivateUser undoes a deactivation and returns the user.
-func (s *Service) ReactivateUser(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string) (kit.Object, error) {
+func (s *Service) ReactivateUser(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string) (*model.User, error) {
 	return s.setUserActive(ctx, actor, scope, id, true, true)
 }
 
-func (s *Service) setUserActive(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, respond, active bool) (kit.Object, error) {
-	var out kit.Object
+func (s *Service) setUserActive(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, respond, active bool) (*model.User, error) {
+	var out *model.User
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		cur, err := kit.LoadUser(ctx, tx, scope, id)
 		if err != nil {

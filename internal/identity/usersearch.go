@@ -36,10 +36,10 @@ type SortField = userquery.SortField
 
 // UserSearchResult is FusionAuth's user SearchResponse.
 type UserSearchResult struct {
-	Users       []kit.Object `json:"users"`
-	Total       int          `json:"total"`
-	NextResults string       `json:"nextResults,omitempty"`
-	Expandable  []string     `json:"expandable"`
+	Users       []*model.User `json:"users"`
+	Total       int           `json:"total"`
+	NextResults string        `json:"nextResults,omitempty"`
+	Expandable  []string      `json:"expandable"`
 }
 
 // Limits of a user search. Deep pages by startRow cost a skip of every row
@@ -85,7 +85,7 @@ func expandSet(expand []string) (userExpand, []string) {
 // the request's expand list (nil: everything).
 func (s *Service) SearchUsers(ctx context.Context, scope kit.TenantScope, in UserSearch, expand []string) (*UserSearchResult, error) {
 	exp, expandable := expandSet(expand)
-	res := &UserSearchResult{Users: []kit.Object{}, Expandable: expandable}
+	res := &UserSearchResult{Users: []*model.User{}, Expandable: expandable}
 	rd := s.store.Read()
 	if len(in.IDs) > 0 {
 		ids := make([]string, 0, len(in.IDs))
@@ -167,9 +167,8 @@ func (s *Service) SearchUsers(ctx context.Context, scope kit.TenantScope, in Use
 			field = sorts[0].Field
 		}
 		last := rows[len(rows)-1]
-		first, _ := res.Users[len(rows)-1]["firstName"].(string)
-		lastName, _ := res.Users[len(rows)-1]["lastName"].(string)
-		if key, ok := store.UserSortValue(last, field, first, lastName); ok {
+		u := res.Users[len(rows)-1]
+		if key, ok := store.UserSortValue(last, field, u.FirstName, u.LastName); ok {
 			res.NextResults = userquery.EncodeCursor(userquery.Cursor{QueryString: in.QueryString, Query: in.Query, SortFields: in.SortFields,
 				AccurateTotal: in.AccurateTotal, Key: fmt.Sprint(key), ID: last.ID})
 		}

@@ -9,7 +9,7 @@ import (
 
 // UserObjectFunc builds a user's object (identity.Service.UserObject);
 // events call it without registrations or memberships.
-type UserObjectFunc func(row *store.UserRow, regs []*store.RegistrationRow, members []Object) (Object, error)
+type UserObjectFunc func(row *store.UserRow, regs []*store.RegistrationRow, members []Object) (*model.User, error)
 
 // UserEvents builds FusionAuth's user events (BaseUserEvent: the user
 // without secrets, plus more) for each of types that wants says a webhook
@@ -17,7 +17,7 @@ type UserObjectFunc func(row *store.UserRow, regs []*store.RegistrationRow, memb
 func UserEvents(wants func(typ, tenantID string) bool, userObject UserObjectFunc,
 	row *store.UserRow, more map[string]any, types ...string) ([]model.Event, error) {
 	var out []model.Event
-	var user Object
+	var user *model.User
 	for _, typ := range types {
 		if typ == "" || !wants(typ, row.TenantID) {
 			continue
@@ -39,8 +39,8 @@ func UserEvents(wants func(typ, tenantID string) bool, userObject UserObjectFunc
 
 // UserEventsOf builds user events with a user object already at hand (the
 // audit log drops those no webhook wants).
-func UserEventsOf(user Object, row *store.UserRow, more map[string]any, types ...string) []model.Event {
-	evs, _ := UserEvents(func(string, string) bool { return true }, func(*store.UserRow, []*store.RegistrationRow, []Object) (Object, error) { return user, nil }, row, more, types...)
+func UserEventsOf(user *model.User, row *store.UserRow, more map[string]any, types ...string) []model.Event {
+	evs, _ := UserEvents(func(string, string) bool { return true }, func(*store.UserRow, []*store.RegistrationRow, []Object) (*model.User, error) { return user, nil }, row, more, types...)
 	return evs
 }
 
@@ -51,7 +51,7 @@ func BulkEvent(userObject UserObjectFunc, rows []*store.UserRow, typ string) []m
 		return nil
 	}
 	return []model.Event{{Type: typ, TenantID: rows[0].TenantID, Build: func() (map[string]any, error) {
-		users := make([]Object, 0, len(rows))
+		users := make([]*model.User, 0, len(rows))
 		for _, r := range rows {
 			u, err := userObject(r, nil, nil)
 			if err != nil {

@@ -119,7 +119,7 @@ func RequestObject(body Object, request *model.Fields, name string, verrs *model
 	case nil:
 		return Object{}
 	case Object:
-		return model.DeepCopyJSON(v).(Object)
+		return model.CopyObject(v)
 	default:
 		verrs.Field(name, "invalid", "["+name+"] must be a JSON object.")
 		return Object{}

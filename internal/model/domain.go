@@ -39,9 +39,10 @@ type ApplicationRole struct {
 	LastUpdateInstant int64  `json:"lastUpdateInstant"`
 }
 
-// User is FusionAuth's User (the fields the store knows so far). The password
-// hash never leaves the store layer in this struct.
-type User struct {
+// UserRecord is the columns of a user that setup and recovery write and read
+// directly (the whole user is User). The password hash never leaves the store
+// layer in this struct.
+type UserRecord struct {
 	ID                        string `json:"id"`
 	TenantID                  string `json:"tenantId"`
 	Email                     string `json:"email,omitempty"`

@@ -44,6 +44,10 @@ func FieldsOf(v any, paths ...string) *Fields {
 	return f
 }
 
+// shaped is a type that decodes itself (keeping a raw bag, see Extra) and
+// whose members are those of a plain struct, JSONShape's type.
+type shaped interface{ JSONShape() any }
+
 var (
 	jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
 	textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
@@ -57,6 +61,9 @@ func fieldsOfType(t reflect.Type, seen map[reflect.Type]*Fields) *Fields {
 	}
 	if f, ok := seen[t]; ok {
 		return f
+	}
+	if s, ok := reflect.Zero(t).Interface().(shaped); ok {
+		return fieldsOfType(reflect.TypeOf(s.JSONShape()), seen)
 	}
 	pt := reflect.PointerTo(t)
 	if pt.Implements(jsonUnmarshaler) || pt.Implements(textUnmarshaler) {

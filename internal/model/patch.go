@@ -158,6 +158,15 @@ func merge(target, patch any, appendArrays bool) any {
 	}
 }
 
+// CopyObject deep-copies a JSON object.
+func CopyObject(o map[string]any) map[string]any {
+	out := make(map[string]any, len(o))
+	for k, v := range o {
+		out[k] = DeepCopyJSON(v)
+	}
+	return out
+}
+
 // DeepCopyJSON copies a document tree.
 func DeepCopyJSON(v any) any {
 	switch x := v.(type) {

@@ -2,15 +2,19 @@ package model
 
 import "github.com/latchid/latch/internal/secrets"
 
-// A tenant and an application are stored and returned as whole JSON objects
-// (every field a client sent, known to Latch or not). The types below are typed
-// views of the settings Latch itself acts on; they are decoded from the whole
-// object, which validation has already checked decodes into them.
+// A tenant and an application are typed objects: the fields Latch owns or
+// acts on are struct fields, everything else a client sent rides in a raw
+// bag (Extra) and is written back exactly as sent. Their JSON form is the
+// one a client sends and gets back.
 
-// TenantConfig is the part of FusionAuth's Tenant that Latch's features read.
+// TenantConfig is FusionAuth's Tenant, typed (see above). Other settings
+// (captcha, connectors, data, themes…) are in Extra.
 type TenantConfig struct {
 	ID                                string                            `json:"id"`
 	Name                              string                            `json:"name"`
+	State                             string                            `json:"state"`
+	InsertInstant                     int64                             `json:"insertInstant"`
+	LastUpdateInstant                 int64                             `json:"lastUpdateInstant"`
 	Issuer                            string                            `json:"issuer"`
 	LogoutURL                         string                            `json:"logoutURL,omitempty"`
 	HTTPSessionMaxInactiveInterval    int                               `json:"httpSessionMaxInactiveInterval"`
@@ -26,7 +30,53 @@ type TenantConfig struct {
 	PasswordEncryptionConfiguration   PasswordEncryptionConfiguration   `json:"passwordEncryptionConfiguration"`
 	PasswordValidationRules           PasswordValidationRules           `json:"passwordValidationRules"`
 	LoginTheme                        *LoginTheme                       `json:"loginTheme,omitempty"`
+
+	Extra Extra `json:"-"`
 }
+
+// tenantShape is TenantConfig without its JSON methods.
+type tenantShape TenantConfig
+
+// JSONShape gives model.FieldsOf the members of a tenant.
+func (TenantConfig) JSONShape() any { return tenantShape{} }
+
+// tree is the typed form's encoding, the SMTP password as it is (see
+// ApplicationConfig.tree).
+func (t *TenantConfig) tree() (map[string]any, error) {
+	o, err := TreeOf((*tenantShape)(t))
+	if err != nil {
+		return nil, err
+	}
+	if s := t.EmailConfiguration.Password; s != "" {
+		if ec, ok := o["emailConfiguration"].(map[string]any); ok {
+			ec["password"] = s.Reveal()
+		}
+	}
+	return o, nil
+}
+
+// MarshalJSON writes the typed fields and the raw bag.
+func (t TenantConfig) MarshalJSON() ([]byte, error) { return EncodeWithExtra(t.Extra, t.tree) }
+
+// UnmarshalJSON reads the typed fields and keeps the rest in the raw bag.
+func (t *TenantConfig) UnmarshalJSON(data []byte) error {
+	*t = TenantConfig{}
+	x, err := DecodeWithExtra(data, tenantFields, (*tenantShape)(t), t.tree)
+	t.Extra = x
+	return err
+}
+
+// Tree is the tenant as a document tree (for PATCH and copies).
+func (t *TenantConfig) Tree() (map[string]any, error) {
+	o, err := t.tree()
+	if err != nil {
+		return nil, err
+	}
+	return CopyObject(t.Extra.Join(o)), nil
+}
+
+// tenantFields are the members of a tenant, for reading names exactly.
+var tenantFields = FieldsOf(tenantShape{})
 
 // PasswordValidationRules is the tenant's password policy.
 type PasswordValidationRules struct {

@@ -64,7 +64,7 @@ func (tx *Tx) InsertApplication(ctx context.Context, a *model.Application, data 
 
 // InsertUser stores a user with an encoded password hash (may be empty). It
 // fills the search keys like every user write (see InsertUserRows).
-func (tx *Tx) InsertUser(ctx context.Context, u *model.User, passwordHash string) error {
+func (tx *Tx) InsertUser(ctx context.Context, u *model.UserRecord, passwordHash string) error {
 	return tx.InsertUserRow(ctx, &UserRow{ID: u.ID, TenantID: u.TenantID, Email: u.Email, Username: u.Username,
 		FullName: u.FullName, PasswordHash: passwordHash, PasswordChangeRequired: u.PasswordChangeRequired,
 		Active: u.Active, Verified: u.Verified, InsertInstant: u.InsertInstant, LastUpdateInstant: u.LastUpdateInstant,
@@ -72,8 +72,8 @@ func (tx *Tx) InsertUser(ctx context.Context, u *model.User, passwordHash string
 }
 
 // UserByEmail finds a user by email in a tenant, case-insensitively.
-func (tx *Tx) UserByEmail(ctx context.Context, tenantID, email string) (*model.User, string, error) {
-	var u model.User
+func (tx *Tx) UserByEmail(ctx context.Context, tenantID, email string) (*model.UserRecord, string, error) {
+	var u model.UserRecord
 	var em, un sql.NullString
 	var lastLogin sql.NullInt64
 	var hash string

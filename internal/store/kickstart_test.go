@@ -39,7 +39,7 @@ func TestChangeTenantID(t *testing.T) {
 			if err := tx.InsertApplication(ctx, app, "{}"); err != nil {
 				return err
 			}
-			if err := tx.InsertUser(ctx, &model.User{ID: user, TenantID: oldID, Email: "a@example.com", Active: true, InsertInstant: 1, LastUpdateInstant: 1}, ""); err != nil {
+			if err := tx.InsertUser(ctx, &model.UserRecord{ID: user, TenantID: oldID, Email: "a@example.com", Active: true, InsertInstant: 1, LastUpdateInstant: 1}, ""); err != nil {
 				return err
 			}
 			if err := tx.InsertRegistration(ctx, &model.UserRegistration{ID: "00000000-0000-4000-8000-0000000000b2", UserID: user,

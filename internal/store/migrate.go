@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -67,6 +68,14 @@ func dialectSQL(d Dialect, text string) string {
 // transaction under a lock, so concurrent starters migrate exactly once.
 // It returns the versions it applied.
 func (s *Store) Migrate(ctx context.Context) ([]int64, error) {
+	return s.migrate(ctx, math.MaxInt64)
+}
+
+// migrate applies the migrations up to version upTo; the data steps that
+// follow the schema (normalizeLoginKeys) run only when it applies them all.
+// Below all of them only the upgrade test uses it, to build databases as an
+// older Latch left them.
+func (s *Store) migrate(ctx context.Context, upTo int64) ([]int64, error) {
 	migs, err := loadMigrations(s.dialect)
 	if err != nil {
 		return nil, err
@@ -102,7 +111,7 @@ func (s *Store) Migrate(ctx context.Context) ([]int64, error) {
 			return err
 		}
 		for _, m := range migs {
-			if done[m.version] {
+			if done[m.version] || m.version > upTo {
 				continue
 			}
 			if _, err := tx.q.ExecContext(ctx, m.sql); err != nil {
@@ -114,6 +123,9 @@ func (s *Store) Migrate(ctx context.Context) ([]int64, error) {
 				return fmt.Errorf("record migration %s: %w", m.name, err)
 			}
 			applied = append(applied, m.version)
+		}
+		if upTo != math.MaxInt64 {
+			return nil
 		}
 		return normalizeLoginKeys(ctx, tx)
 	})

@@ -6,16 +6,13 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	"modernc.org/sqlite"               // registers the "sqlite" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 )
 
 // Dialect names the database behind a Store.
@@ -95,8 +92,7 @@ func (s *Store) pingSQLite(ctx context.Context) error {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		err := s.Ping(ctx)
-		var se *sqlite.Error
-		if err == nil || !errors.As(err, &se) || se.Code()&0xff != 5 /* SQLITE_BUSY */ || time.Now().After(deadline) {
+		if err == nil || !IsBusy(err) || time.Now().After(deadline) {
 			return err
 		}
 		select {
@@ -181,46 +177,3 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 
 // ErrNoRows is returned by single-row lookups that find nothing.
 var ErrNoRows = sql.ErrNoRows
-
-// IsUnique reports whether err is a unique or primary-key violation.
-func IsUnique(err error) bool {
-	var pg *pgconn.PgError
-	if errors.As(err, &pg) {
-		return pg.Code == "23505"
-	}
-	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
-}
-
-// uniqueField tells which unique column of table a unique violation hit:
-// the field of the first marker (a fragment of the index or column name)
-// the violation names, "id" for the primary key, "" when err is no unique
-// violation or names none of them. PostgreSQL names the constraint and its
-// key; SQLite names "table.column".
-func uniqueField(err error, table string, markers ...[2]string) string {
-	if !IsUnique(err) {
-		return ""
-	}
-	text := err.Error()
-	var pg *pgconn.PgError
-	if errors.As(err, &pg) {
-		text = pg.ConstraintName + " " + pg.Detail
-	}
-	for _, m := range markers {
-		if strings.Contains(text, m[0]) {
-			return m[1]
-		}
-	}
-	if strings.Contains(text, table+"_pkey") || strings.Contains(text, table+".id") {
-		return "id"
-	}
-	return ""
-}
-
-// IsForeignKey reports whether err is a foreign-key violation.
-func IsForeignKey(err error) bool {
-	var pg *pgconn.PgError
-	if errors.As(err, &pg) {
-		return pg.Code == "23503"
-	}
-	return err != nil && strings.Contains(err.Error(), "FOREIGN KEY constraint failed")
-}

@@ -783,7 +783,7 @@ func TestIdentity(t *testing.T) {
 			}
 		}
 
-		admin := &model.User{ID: "user-1", TenantID: t1.ID, Email: "Admin@Example.com", FullName: "Ada Admin",
+		admin := &model.UserRecord{ID: "user-1", TenantID: t1.ID, Email: "Admin@Example.com", FullName: "Ada Admin",
 			Active: true, Verified: true, InsertInstant: 10, LastUpdateInstant: 10, PasswordLastUpdateInstant: 10}
 		inTx(t, st, func(tx *store.Tx) error { return tx.InsertUser(ctx, admin, "hash-1") })
 
@@ -799,7 +799,7 @@ func TestIdentity(t *testing.T) {
 				{"other tenant", t2.ID, "admin@example.com", false},
 			}
 			for i, c := range cases {
-				u := &model.User{ID: "dup-" + string(rune('a'+i)), TenantID: c.tenant, Email: c.email, InsertInstant: 11, LastUpdateInstant: 11}
+				u := &model.UserRecord{ID: "dup-" + string(rune('a'+i)), TenantID: c.tenant, Email: c.email, InsertInstant: 11, LastUpdateInstant: 11}
 				err := st.InTx(ctx, func(tx *store.Tx) error { return tx.InsertUser(ctx, u, "") })
 				if c.unique && !store.IsUnique(err) {
 					t.Errorf("%s: %v, want a unique violation", c.name, err)
@@ -810,7 +810,7 @@ func TestIdentity(t *testing.T) {
 			}
 			// Users without email do not collide on it.
 			for _, id := range []string{"noemail-1", "noemail-2"} {
-				u := &model.User{ID: id, TenantID: t1.ID, Username: id, InsertInstant: 12, LastUpdateInstant: 12}
+				u := &model.UserRecord{ID: id, TenantID: t1.ID, Username: id, InsertInstant: 12, LastUpdateInstant: 12}
 				if err := st.InTx(ctx, func(tx *store.Tx) error { return tx.InsertUser(ctx, u, "") }); err != nil {
 					t.Errorf("user without email %s: %v", id, err)
 				}

@@ -2,6 +2,7 @@ package tenancy
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -39,6 +40,10 @@ var applicationRequestFields = model.FieldsOf(nil, applicationField, roleField, 
 
 // roleFields are the member names of a role object.
 var roleFields = model.FieldsOf(model.ApplicationRole{})
+
+// applicationDefaults are applicationDefaultsJSON, parsed once (FillDefaults
+// copies what it takes).
+var applicationDefaults = kit.MustObject(applicationDefaultsJSON)
 
 // applicationDefaultsJSON are FusionAuth's defaults for a new application's
 // settings that Latch acts on (tokens, Login API, OAuth client).
@@ -103,12 +108,12 @@ type ApplicationSearch struct {
 	NumberOfResults int    `json:"numberOfResults"`
 }
 
-// preparedApplication is a validated application object ready to store.
+// preparedApplication is a validated application ready to store.
 type preparedApplication struct {
+	app    *model.ApplicationConfig // as stored: without the fields Latch owns and the secret
 	name   string
 	secret string // "" when the request gave none
 	roles  []model.ApplicationRole
-	jwt    model.JWTConfiguration
 }
 
 // normalizeApplication checks an application object as sent and prepares it
@@ -119,7 +124,7 @@ func normalizeApplication(o kit.Object, create bool) (*preparedApplication, *mod
 	if !ApplicationFields.Check(o, applicationField, verrs) {
 		return &preparedApplication{}, verrs
 	}
-	p := &preparedApplication{name: kit.RequiredName(o, applicationField+".name", verrs)}
+	p := &preparedApplication{app: &model.ApplicationConfig{}, name: kit.RequiredName(o, applicationField+".name", verrs)}
 	rolesRaw := o["roles"]
 	for _, f := range applicationOwnedFields {
 		delete(o, f)
@@ -141,16 +146,14 @@ func normalizeApplication(o kit.Object, create bool) (*preparedApplication, *mod
 		delete(oauth, "clientSecret")
 		delete(oauth, "clientId")
 	}
-	kit.FillDefaults(o, kit.MustObject(applicationDefaultsJSON))
+	kit.FillDefaults(o, applicationDefaults)
 	if v, ok := o["data"]; ok && v != nil {
 		if _, ok := v.(kit.Object); !ok {
 			verrs.Field(applicationField+".data", "invalid", "[application.data] must be a JSON object.")
 		}
 	}
-	var cfg model.ApplicationConfig
-	if kit.DecodeTyped(o, applicationField, &cfg, verrs) {
-		checkApplicationConfig(o, &cfg, verrs)
-		p.jwt = cfg.JWTConfiguration
+	if kit.DecodeTyped(o, applicationField, p.app, verrs) {
+		checkApplicationConfig(p.app, verrs)
 	}
 	if create {
 		p.roles = normalizeNewRoles(rolesRaw, verrs)
@@ -158,25 +161,25 @@ func normalizeApplication(o kit.Object, create bool) (*preparedApplication, *mod
 	return p, verrs
 }
 
-func checkApplicationConfig(o kit.Object, c *model.ApplicationConfig, verrs *model.Errors) {
+func checkApplicationConfig(c *model.ApplicationConfig, verrs *model.Errors) {
 	f := func(s string) string { return applicationField + "." + s }
 	checkJWTConfiguration(&c.JWTConfiguration, f("jwtConfiguration"), false, verrs)
-	oc := c.OAuthConfiguration
-	var grants []any
+	oc := &c.OAuthConfiguration
+	var grants []string
 	for _, g := range oc.EnabledGrants {
 		if !slices.Contains(OAuthGrants, g) {
 			verrs.Field(f("oauthConfiguration.enabledGrants"), "invalid",
 				fmt.Sprintf("[%s] is not a grant; use %s.", g, strings.Join(OAuthGrants, ", ")))
 			continue
 		}
-		if !slices.Contains(grants, any(g)) {
+		if !slices.Contains(grants, g) {
 			grants = append(grants, g)
 		}
 	}
 	// enabledGrants is a set: FusionAuth's PATCH appends to lists, which must
 	// not leave a grant listed twice.
-	if oauth, ok := o["oauthConfiguration"].(kit.Object); ok && grants != nil {
-		oauth["enabledGrants"] = grants
+	if grants != nil {
+		oc.EnabledGrants = grants
 	}
 	for field, urls := range map[string][]string{
 		"oauthConfiguration.authorizedRedirectURLs": oc.AuthorizedRedirectURLs,
@@ -256,7 +259,7 @@ func normalizeRole(o kit.Object, field string, verrs *model.Errors) (model.Appli
 	}
 	name := kit.RequiredName(o, field+".name", verrs)
 	// The name was checked above; the typed decode checks the other members.
-	clean := model.DeepCopyJSON(o).(kit.Object)
+	clean := model.CopyObject(o)
 	delete(clean, "name")
 	delete(clean, "insertInstant")
 	delete(clean, "lastUpdateInstant")
@@ -280,13 +283,15 @@ func normalizeRole(o kit.Object, field string, verrs *model.Errors) (model.Appli
 	return r, true
 }
 
-// applicationObject builds the object a client sees from a stored row.
-func (s *Service) applicationObject(row *store.ApplicationRow, roles []model.ApplicationRole, withSecrets bool) (kit.Object, error) {
+// applicationObject builds the application a client sees from a stored row:
+// the stored document with defaults filled and the owned fields overlaid,
+// decoded once into its typed form.
+func (s *Service) applicationObject(row *store.ApplicationRow, roles []model.ApplicationRole, withSecrets bool) (*model.ApplicationConfig, error) {
 	o, err := kit.StoredObject(row.Data, ApplicationFields)
 	if err != nil {
 		return nil, fmt.Errorf("application %s data: %w", row.ID, err)
 	}
-	kit.FillDefaults(o, kit.MustObject(applicationDefaultsJSON))
+	kit.FillDefaults(o, applicationDefaults)
 	o["id"] = row.ID
 	o["tenantId"] = row.TenantID
 	o["name"] = row.Name
@@ -315,22 +320,22 @@ func (s *Service) applicationObject(row *store.ApplicationRow, roles []model.App
 		}
 		kit.PutSecrets(o, []kit.SecretPath{applicationSecretPath}, sec)
 	}
-	return o, nil
+	return kit.StoredConfig[model.ApplicationConfig](o, applicationField, "application "+row.ID)
 }
 
 func applicationSecretAD(id string) string { return "application:" + id }
 
-// applicationRow prepares a normalized object for storage with its secret.
-func (s *Service) applicationRow(id, tenantID string, active bool, p *preparedApplication, o kit.Object, insert, update int64) (*store.ApplicationRow, error) {
+// applicationRow prepares a normalized application for storage with its secret.
+func (s *Service) applicationRow(id, tenantID string, active bool, p *preparedApplication, insert, update int64) (*store.ApplicationRow, error) {
 	sealed, err := kit.SealSecrets(s.master, map[string]string{applicationSecretPath.String(): p.secret}, applicationSecretAD(id))
 	if err != nil {
 		return nil, err
 	}
-	data, err := kit.EncodeObject(o)
+	data, err := json.Marshal(p.app)
 	if err != nil {
 		return nil, err
 	}
-	return &store.ApplicationRow{ID: id, TenantID: tenantID, Name: p.name, Active: active, Data: data,
+	return &store.ApplicationRow{ID: id, TenantID: tenantID, Name: p.name, Active: active, Data: string(data),
 		SecretsSealed: sealed, InsertInstant: insert, LastUpdateInstant: update}, nil
 }
 
@@ -358,7 +363,7 @@ func (s *Service) loadApplication(ctx context.Context, tx *store.Tx, scope kit.T
 
 // Application returns one application (active or not), or model.ErrNotFound
 // (also for applications of tenants outside the scope).
-func (s *Service) Application(ctx context.Context, scope kit.TenantScope, id string) (kit.Object, error) {
+func (s *Service) Application(ctx context.Context, scope kit.TenantScope, id string) (*model.ApplicationConfig, error) {
 	row, roles, err := s.loadApplication(ctx, s.store.Read(), scope, id)
 	if err != nil {
 		return nil, err
@@ -366,19 +371,15 @@ func (s *Service) Application(ctx context.Context, scope kit.TenantScope, id str
 	return s.applicationObject(row, roles, true)
 }
 
-// ApplicationConfig returns the typed settings of an application, client
-// secret included, for the OAuth and login features.
+// ApplicationConfig returns an application of any tenant, client secret
+// included, for the OAuth and login features.
 func (s *Service) ApplicationConfig(ctx context.Context, id string) (*model.ApplicationConfig, error) {
-	o, err := s.Application(ctx, kit.AllTenants, id)
-	if err != nil {
-		return nil, err
-	}
-	return kit.StoredConfig[model.ApplicationConfig](o, applicationField, "application "+id)
+	return s.Application(ctx, kit.AllTenants, id)
 }
 
 // Applications returns the active applications in the scope, or the inactive
 // ones when inactive is true, ordered by name.
-func (s *Service) Applications(ctx context.Context, scope kit.TenantScope, inactive bool) ([]kit.Object, error) {
+func (s *Service) Applications(ctx context.Context, scope kit.TenantScope, inactive bool) ([]*model.ApplicationConfig, error) {
 	active := !inactive
 	rd := s.store.Read()
 	rows, err := rd.ListApplications(ctx, store.ApplicationQuery{TenantIDs: scope.Tenants, Active: &active})
@@ -388,7 +389,7 @@ func (s *Service) Applications(ctx context.Context, scope kit.TenantScope, inact
 	return s.applicationObjects(ctx, rd, rows)
 }
 
-func (s *Service) applicationObjects(ctx context.Context, tx *store.Tx, rows []*store.ApplicationRow) ([]kit.Object, error) {
+func (s *Service) applicationObjects(ctx context.Context, tx *store.Tx, rows []*store.ApplicationRow) ([]*model.ApplicationConfig, error) {
 	ids := make([]string, len(rows))
 	for i, r := range rows {
 		ids[i] = r.ID
@@ -397,7 +398,7 @@ func (s *Service) applicationObjects(ctx context.Context, tx *store.Tx, rows []*
 	if err != nil {
 		return nil, err
 	}
-	out := make([]kit.Object, 0, len(rows))
+	out := make([]*model.ApplicationConfig, 0, len(rows))
 	for _, row := range rows {
 		o, err := s.applicationObject(row, roles[row.ID], true)
 		if err != nil {
@@ -409,7 +410,7 @@ func (s *Service) applicationObjects(ctx context.Context, tx *store.Tx, rows []*
 }
 
 // SearchApplications is FusionAuth's application search, limited to the scope.
-func (s *Service) SearchApplications(ctx context.Context, scope kit.TenantScope, q ApplicationSearch) ([]kit.Object, int, error) {
+func (s *Service) SearchApplications(ctx context.Context, scope kit.TenantScope, q ApplicationSearch) ([]*model.ApplicationConfig, int, error) {
 	var verrs model.Errors
 	offset, limit := kit.PageWindow(&verrs, q.StartRow, q.NumberOfResults)
 	col, desc, ok := kit.ParseOrderBy(q.OrderBy, store.ApplicationOrderColumns)
@@ -436,7 +437,7 @@ func (s *Service) SearchApplications(ctx context.Context, scope kit.TenantScope,
 		return nil, 0, err
 	}
 	if none {
-		return []kit.Object{}, 0, nil
+		return []*model.ApplicationConfig{}, 0, nil
 	}
 	rd := s.store.Read()
 	rows, total, err := rd.SearchApplications(ctx, query, offset, limit)
@@ -450,7 +451,7 @@ func (s *Service) SearchApplications(ctx context.Context, scope kit.TenantScope,
 // CreateApplication creates an application from an ApplicationRequest body:
 // {"application":{…}} or, to copy one, {"sourceApplicationId":…,
 // "application":{"name":…}}. id may be "" (one is generated) or a chosen UUID.
-func (s *Service) CreateApplication(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, body kit.Object) (kit.Object, error) {
+func (s *Service) CreateApplication(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, body kit.Object) (*model.ApplicationConfig, error) {
 	verrs := &model.Errors{}
 	id = kit.NewOrGivenID(id, applicationField+".id", verrs)
 	o := kit.RequestObject(body, applicationRequestFields, applicationField, verrs)
@@ -458,7 +459,7 @@ func (s *Service) CreateApplication(ctx context.Context, actor kit.Actor, scope 
 	if err := verrs.Err(); err != nil {
 		return nil, err
 	}
-	var out kit.Object
+	var out *model.ApplicationConfig
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		fallback := ""
 		if sourceID != "" {
@@ -469,19 +470,15 @@ func (s *Service) CreateApplication(ctx context.Context, actor kit.Actor, scope 
 			if err != nil {
 				return err
 			}
-			base, err := s.applicationObject(src, roles, false)
+			base, err := s.applicationCopyBase(src, roles)
 			if err != nil {
 				return err
 			}
-			// The copy takes the source's settings and roles (with new ids) but
-			// not its tenant unless nothing else names one, nor its secret.
-			for _, r := range base["roles"].([]any) {
-				role := r.(kit.Object)
-				delete(role, "id")
-			}
-			delete(base, "tenantId")
 			fallback = src.TenantID
-			o = model.MergePatch(base, o).(kit.Object)
+			var ok bool
+			if o, ok = model.MergePatch(base, o).(kit.Object); !ok {
+				return errors.New("merged application copy is not an object")
+			}
 		}
 		tenantID, err := ResolveTenantOf(ctx, tx, scope, applicationField+".tenantId", o["tenantId"], fallback)
 		if err != nil {
@@ -491,7 +488,7 @@ func (s *Service) CreateApplication(ctx context.Context, actor kit.Actor, scope 
 		if err := verrs.Err(); err != nil {
 			return err
 		}
-		if err := checkSigningKeyRefs(ctx, tx, applicationField+".jwtConfiguration", &p.jwt); err != nil {
+		if err := checkSigningKeyRefs(ctx, tx, applicationField+".jwtConfiguration", &p.app.JWTConfiguration); err != nil {
 			return err
 		}
 		if _, err := tx.ApplicationByID(ctx, id); err == nil {
@@ -512,7 +509,7 @@ func (s *Service) CreateApplication(ctx context.Context, actor kit.Actor, scope 
 			p.secret = newClientSecret()
 		}
 		now := s.now()
-		row, err := s.applicationRow(id, tenantID, true, p, o, now, now)
+		row, err := s.applicationRow(id, tenantID, true, p, now, now)
 		if err != nil {
 			return err
 		}
@@ -567,7 +564,7 @@ func sortRoles(roles []model.ApplicationRole) {
 // UpdateApplication replaces an application with the object of an
 // ApplicationRequest body. Its tenant and roles do not change here; a blank
 // client secret keeps the current one, as in FusionAuth.
-func (s *Service) UpdateApplication(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, body kit.Object) (kit.Object, error) {
+func (s *Service) UpdateApplication(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, body kit.Object) (*model.ApplicationConfig, error) {
 	verrs := &model.Errors{}
 	o := kit.RequestObject(body, applicationRequestFields, applicationField, verrs)
 	if err := verrs.Err(); err != nil {
@@ -579,7 +576,7 @@ func (s *Service) UpdateApplication(ctx context.Context, actor kit.Actor, scope 
 // PatchApplication applies a patch in one of FusionAuth's three forms to the
 // application in request form ({"application":{…}}), then validates the
 // result as an update.
-func (s *Service) PatchApplication(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, form model.PatchForm, patch []byte) (kit.Object, error) {
+func (s *Service) PatchApplication(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, form model.PatchForm, patch []byte) (*model.ApplicationConfig, error) {
 	return s.changeApplication(ctx, actor, scope, id, func(cur kit.Object) (kit.Object, error) {
 		patched, err := model.ApplyPatch(form, kit.Object{applicationField: cur}, patch)
 		if err != nil {
@@ -595,14 +592,18 @@ func (s *Service) PatchApplication(ctx context.Context, actor kit.Actor, scope k
 	})
 }
 
-func (s *Service) changeApplication(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, next func(cur kit.Object) (kit.Object, error)) (kit.Object, error) {
-	var out kit.Object
+func (s *Service) changeApplication(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, next func(cur kit.Object) (kit.Object, error)) (*model.ApplicationConfig, error) {
+	var out *model.ApplicationConfig
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		cur, roles, err := s.loadApplication(ctx, tx, scope, id)
 		if err != nil {
 			return err
 		}
-		curObj, err := s.applicationObject(cur, roles, true)
+		curApp, err := s.applicationObject(cur, roles, true)
+		if err != nil {
+			return err
+		}
+		curObj, err := curApp.Tree()
 		if err != nil {
 			return err
 		}
@@ -614,7 +615,7 @@ func (s *Service) changeApplication(ctx context.Context, actor kit.Actor, scope 
 		if err := verrs.Err(); err != nil {
 			return err
 		}
-		if err := checkSigningKeyRefs(ctx, tx, applicationField+".jwtConfiguration", &p.jwt); err != nil {
+		if err := checkSigningKeyRefs(ctx, tx, applicationField+".jwtConfiguration", &p.app.JWTConfiguration); err != nil {
 			return err
 		}
 		if p.secret == "" {
@@ -626,7 +627,7 @@ func (s *Service) changeApplication(ctx context.Context, actor kit.Actor, scope 
 				p.secret = newClientSecret()
 			}
 		}
-		row, err := s.applicationRow(cur.ID, cur.TenantID, cur.Active, p, o, cur.InsertInstant, s.now())
+		row, err := s.applicationRow(cur.ID, cur.TenantID, cur.Active, p, cur.InsertInstant, s.now())
 		if err != nil {
 			return err
 		}
@@ -661,12 +662,12 @@ func (s *Service) DeactivateApplication(ctx context.Context, actor kit.Actor, sc
 }
 
 // ReactivateApplication undoes a deactivation and returns the application.
-func (s *Service) ReactivateApplication(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string) (kit.Object, error) {
+func (s *Service) ReactivateApplication(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string) (*model.ApplicationConfig, error) {
 	return s.setApplicationActive(ctx, actor, scope, id, true)
 }
 
-func (s *Service) setApplicationActive(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, active bool) (kit.Object, error) {
-	var out kit.Object
+func (s *Service) setApplicationActive(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, active bool) (*model.ApplicationConfig, error) {
+	var out *model.ApplicationConfig
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		cur, roles, err := s.loadApplication(ctx, tx, scope, id)
 		if err != nil {
@@ -724,26 +725,66 @@ func (s *Service) DeleteApplication(ctx context.Context, actor kit.Actor, scope 
 	})
 }
 
-// ApplicationOAuthConfiguration is FusionAuth's OAuthConfigurationResponse:
-// the application's OAuth settings with the client secret, and the session
+// OAuthConfigurationResponse is FusionAuth's OAuthConfigurationResponse: the
+// application's OAuth settings with the client secret, and the session
 // settings that come from its tenant.
-func (s *Service) ApplicationOAuthConfiguration(ctx context.Context, scope kit.TenantScope, id string) (kit.Object, error) {
+type OAuthConfigurationResponse struct {
+	HTTPSessionMaxInactiveInterval int             `json:"httpSessionMaxInactiveInterval"`
+	LogoutURL                      string          `json:"logoutURL,omitempty"`
+	OAuthConfiguration             json.RawMessage `json:"oauthConfiguration"` // as the application holds it, unknown members too
+}
+
+// ApplicationOAuthConfiguration answers /api/application/{id}/oauth-configuration.
+func (s *Service) ApplicationOAuthConfiguration(ctx context.Context, scope kit.TenantScope, id string) (*OAuthConfigurationResponse, error) {
 	app, err := s.Application(ctx, scope, id)
 	if err != nil {
 		return nil, err
 	}
-	tenant, err := s.TenantConfig(ctx, app["tenantId"].(string))
+	tenant, err := s.TenantConfig(ctx, app.TenantID)
 	if err != nil {
 		return nil, err
 	}
-	oauth, _ := app["oauthConfiguration"].(kit.Object)
-	out := kit.Object{"oauthConfiguration": oauth, "httpSessionMaxInactiveInterval": tenant.HTTPSessionMaxInactiveInterval}
-	if u, _ := oauth["logoutURL"].(string); u != "" {
-		out["logoutURL"] = u
-	} else if tenant.LogoutURL != "" {
-		out["logoutURL"] = tenant.LogoutURL
+	tree, err := app.Tree()
+	if err != nil {
+		return nil, err
+	}
+	oauth, err := model.EncodeTree(tree["oauthConfiguration"])
+	if err != nil {
+		return nil, err
+	}
+	out := &OAuthConfigurationResponse{OAuthConfiguration: oauth, HTTPSessionMaxInactiveInterval: tenant.HTTPSessionMaxInactiveInterval,
+		LogoutURL: app.OAuthConfiguration.LogoutURL}
+	if out.LogoutURL == "" {
+		out.LogoutURL = tenant.LogoutURL
 	}
 	return out, nil
+}
+
+// applicationCopyBase is the request object a copy of src starts from: the
+// source's settings and roles (with new ids), but not its tenant (unless
+// nothing else names one) nor its secret.
+func (s *Service) applicationCopyBase(src *store.ApplicationRow, roles []model.ApplicationRole) (kit.Object, error) {
+	app, err := s.applicationObject(src, nil, false)
+	if err != nil {
+		return nil, err
+	}
+	base, err := app.Tree()
+	if err != nil {
+		return nil, err
+	}
+	delete(base, "tenantId")
+	copies := make([]any, 0, len(roles))
+	for _, r := range roles {
+		r.ID = ""
+		role, err := model.TreeOf(r)
+		if err != nil {
+			return nil, err
+		}
+		delete(role, "id")
+		copies = append(copies, role)
+	}
+	base["roles"] = copies
+	return base, nil
 }
 
 // Roles.
@@ -841,11 +882,11 @@ func (s *Service) changeRole(ctx context.Context, actor kit.Actor, scope kit.Ten
 		if err := checkRolesEditable(app.ID); err != nil {
 			return err
 		}
-		tree, err := kit.ToTree(cur)
+		tree, err := model.TreeOf(cur)
 		if err != nil {
 			return err
 		}
-		o, err := next(tree.(kit.Object))
+		o, err := next(tree)
 		if err != nil {
 			return err
 		}

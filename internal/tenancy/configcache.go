@@ -160,11 +160,7 @@ func (s *Service) LoginTenantConfigIn(ctx context.Context, rd *store.Tx, sn *Con
 	if err != nil {
 		return nil, err
 	}
-	o, err := s.tenantObject(row, false)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := kit.StoredConfig[model.TenantConfig](o, tenantField, "tenant "+id)
+	cfg, err := s.tenantObject(row, false)
 	if err != nil {
 		return nil, err
 	}
@@ -191,11 +187,7 @@ func (s *Service) LoginApplicationConfigIn(ctx context.Context, rd *store.Tx, sn
 	if err != nil {
 		return nil, err
 	}
-	o, err := s.applicationObject(row, nil, false)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := kit.StoredConfig[model.ApplicationConfig](o, applicationField, "application "+id)
+	cfg, err := s.applicationObject(row, nil, false)
 	if err != nil {
 		return nil, err
 	}

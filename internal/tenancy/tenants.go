@@ -42,6 +42,10 @@ var TenantFields = model.FieldsOf(model.TenantConfig{}, slices.Concat(tenantOwne
 // tenantRequestFields are the members of FusionAuth's TenantRequest.
 var tenantRequestFields = model.FieldsOf(nil, tenantField, "eventInfo", "sourceTenantId", "webhookIds")
 
+// tenantDefaults are tenantDefaultsJSON, parsed once (FillDefaults copies
+// what it takes).
+var tenantDefaults = kit.MustObject(tenantDefaultsJSON)
+
 // tenantDefaultsJSON are FusionAuth's documented defaults for the tenant
 // settings Latch acts on (password policy and hashing, tokens, lockout,
 // one-time identifiers, email).
@@ -143,7 +147,7 @@ func normalizeTenant(o kit.Object, limits password.Limits) (string, *model.Tenan
 	for _, f := range tenantOwnedFields {
 		delete(o, f)
 	}
-	kit.FillDefaults(o, kit.MustObject(tenantDefaultsJSON))
+	kit.FillDefaults(o, tenantDefaults)
 	if v, ok := o["data"]; ok && v != nil {
 		if _, ok := v.(kit.Object); !ok {
 			verrs.Field(tenantField+".data", "invalid", "[tenant.data] must be a JSON object.")
@@ -326,15 +330,16 @@ func checkJWTConfiguration(j *model.JWTConfiguration, field string, always bool,
 	}
 }
 
-// tenantObject builds the object a client sees from a stored row. Defaults are
-// filled again so that rows written before a setting existed (or by bootstrap)
-// read complete. withSecrets adds the decrypted secrets.
-func (s *Service) tenantObject(row *store.TenantRow, withSecrets bool) (kit.Object, error) {
+// tenantObject builds the tenant a client sees from a stored row, decoded once
+// into its typed form. Defaults are filled again so that rows written before
+// a setting existed (or by bootstrap) read complete. withSecrets adds the
+// decrypted secrets.
+func (s *Service) tenantObject(row *store.TenantRow, withSecrets bool) (*model.TenantConfig, error) {
 	o, err := kit.StoredObject(row.Data, TenantFields)
 	if err != nil {
 		return nil, fmt.Errorf("tenant %s data: %w", row.ID, err)
 	}
-	kit.FillDefaults(o, kit.MustObject(tenantDefaultsJSON))
+	kit.FillDefaults(o, tenantDefaults)
 	o["id"] = row.ID
 	o["name"] = row.Name
 	o["insertInstant"] = row.InsertInstant
@@ -347,7 +352,7 @@ func (s *Service) tenantObject(row *store.TenantRow, withSecrets bool) (kit.Obje
 		}
 		kit.PutSecrets(o, tenantSecretPaths, sec)
 	}
-	return o, nil
+	return kit.StoredConfig[model.TenantConfig](o, tenantField, "tenant "+row.ID)
 }
 
 func TenantSecretAD(id string) string { return "tenant:" + id }
@@ -370,7 +375,7 @@ func tenantLabel(name, id string) string { return fmt.Sprintf("[%s] (%s)", name,
 
 // Tenant returns one tenant, or model.ErrNotFound (also for tenants outside
 // the scope).
-func (s *Service) Tenant(ctx context.Context, scope kit.TenantScope, id string) (kit.Object, error) {
+func (s *Service) Tenant(ctx context.Context, scope kit.TenantScope, id string) (*model.TenantConfig, error) {
 	id, ok := kit.CanonicalID(id)
 	if !ok || !scope.CanSee(id) {
 		return nil, model.NotFoundf("tenant %s", id)
@@ -386,12 +391,12 @@ func (s *Service) Tenant(ctx context.Context, scope kit.TenantScope, id string) 
 }
 
 // Tenants returns every tenant in the scope, ordered by name.
-func (s *Service) Tenants(ctx context.Context, scope kit.TenantScope) ([]kit.Object, error) {
+func (s *Service) Tenants(ctx context.Context, scope kit.TenantScope) ([]*model.TenantConfig, error) {
 	rows, err := s.store.Read().ListTenants(ctx, scope.Tenants)
 	if err != nil {
 		return nil, fmt.Errorf("list tenants: %w", err)
 	}
-	out := make([]kit.Object, 0, len(rows))
+	out := make([]*model.TenantConfig, 0, len(rows))
 	for _, row := range rows {
 		o, err := s.tenantObject(row, true)
 		if err != nil {
@@ -402,19 +407,15 @@ func (s *Service) Tenants(ctx context.Context, scope kit.TenantScope) ([]kit.Obj
 	return out, nil
 }
 
-// TenantConfig returns the typed settings of a tenant, secrets included, for
-// the features that act on them (passwords, tokens, email).
+// TenantConfig returns a tenant, secrets included, for the features that act
+// on its settings (passwords, tokens, email).
 func (s *Service) TenantConfig(ctx context.Context, id string) (*model.TenantConfig, error) {
-	o, err := s.Tenant(ctx, kit.AllTenants, id)
-	if err != nil {
-		return nil, err
-	}
-	return kit.StoredConfig[model.TenantConfig](o, tenantField, "tenant "+id)
+	return s.Tenant(ctx, kit.AllTenants, id)
 }
 
 // SearchTenants finds tenants by name, FusionAuth's tenant search. "*" is
 // accepted and means what a substring match already does.
-func (s *Service) SearchTenants(ctx context.Context, scope kit.TenantScope, q TenantSearch) ([]kit.Object, int, error) {
+func (s *Service) SearchTenants(ctx context.Context, scope kit.TenantScope, q TenantSearch) ([]*model.TenantConfig, int, error) {
 	var verrs model.Errors
 	offset, limit := kit.PageWindow(&verrs, q.StartRow, q.NumberOfResults)
 	col, desc, ok := kit.ParseOrderBy(q.OrderBy, store.TenantOrderColumns)
@@ -429,7 +430,7 @@ func (s *Service) SearchTenants(ctx context.Context, scope kit.TenantScope, q Te
 	if err != nil {
 		return nil, 0, fmt.Errorf("search tenants: %w", err)
 	}
-	out := make([]kit.Object, 0, len(rows))
+	out := make([]*model.TenantConfig, 0, len(rows))
 	for _, row := range rows {
 		// Search results leave secrets out, as FusionAuth's do.
 		o, err := s.tenantObject(row, false)
@@ -444,7 +445,7 @@ func (s *Service) SearchTenants(ctx context.Context, scope kit.TenantScope, q Te
 // CreateTenant creates a tenant from a TenantRequest body: {"tenant":{…}} or,
 // to copy one, {"sourceTenantId":…, "tenant":{"name":…}}. id may be "" (one is
 // generated) or a UUID the caller chose.
-func (s *Service) CreateTenant(ctx context.Context, actor kit.Actor, id string, body kit.Object) (kit.Object, error) {
+func (s *Service) CreateTenant(ctx context.Context, actor kit.Actor, id string, body kit.Object) (*model.TenantConfig, error) {
 	verrs := &model.Errors{}
 	id = kit.NewOrGivenID(id, tenantField+".id", verrs)
 	o := kit.RequestObject(body, tenantRequestFields, tenantField, verrs)
@@ -452,7 +453,7 @@ func (s *Service) CreateTenant(ctx context.Context, actor kit.Actor, id string, 
 	if err := verrs.Err(); err != nil {
 		return nil, err
 	}
-	var out kit.Object
+	var out *model.TenantConfig
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		if sourceID != "" {
 			src, err := tx.TenantByID(ctx, sourceID)
@@ -462,13 +463,20 @@ func (s *Service) CreateTenant(ctx context.Context, actor kit.Actor, id string, 
 			if err != nil {
 				return err
 			}
-			base, err := s.tenantObject(src, true)
+			srcTenant, err := s.tenantObject(src, true)
+			if err != nil {
+				return err
+			}
+			base, err := srcTenant.Tree()
 			if err != nil {
 				return err
 			}
 			// The copy takes every setting of the source; what the request
 			// sends (at least the new name) is merged over it.
-			o = model.MergePatch(base, o).(kit.Object)
+			var ok bool
+			if o, ok = model.MergePatch(base, o).(kit.Object); !ok {
+				return errors.New("merged tenant copy is not an object")
+			}
 		}
 		name, cfg, verrs := normalizeTenant(o, s.limits)
 		if err := verrs.Err(); err != nil {
@@ -514,7 +522,7 @@ func (s *Service) CreateTenant(ctx context.Context, actor kit.Actor, id string, 
 }
 
 // UpdateTenant replaces a tenant with the object of a TenantRequest body.
-func (s *Service) UpdateTenant(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, body kit.Object) (kit.Object, error) {
+func (s *Service) UpdateTenant(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, body kit.Object) (*model.TenantConfig, error) {
 	verrs := &model.Errors{}
 	o := kit.RequestObject(body, tenantRequestFields, tenantField, verrs)
 	if err := verrs.Err(); err != nil {
@@ -526,7 +534,7 @@ func (s *Service) UpdateTenant(ctx context.Context, actor kit.Actor, scope kit.T
 // PatchTenant applies a patch in one of FusionAuth's three forms to the
 // tenant in request form ({"tenant":{…}}), then validates the result as an
 // update.
-func (s *Service) PatchTenant(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, form model.PatchForm, patch []byte) (kit.Object, error) {
+func (s *Service) PatchTenant(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, form model.PatchForm, patch []byte) (*model.TenantConfig, error) {
 	return s.changeTenant(ctx, actor, scope, id, func(cur kit.Object) (kit.Object, error) {
 		patched, err := model.ApplyPatch(form, kit.Object{tenantField: cur}, patch)
 		if err != nil {
@@ -544,12 +552,12 @@ func (s *Service) PatchTenant(ctx context.Context, actor kit.Actor, scope kit.Te
 
 // changeTenant reads a tenant, lets next compute its new object from the
 // current one (secrets included), validates and stores it, in one transaction.
-func (s *Service) changeTenant(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, next func(cur kit.Object) (kit.Object, error)) (kit.Object, error) {
+func (s *Service) changeTenant(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, next func(cur kit.Object) (kit.Object, error)) (*model.TenantConfig, error) {
 	id, ok := kit.CanonicalID(id)
 	if !ok || !scope.CanSee(id) {
 		return nil, model.NotFoundf("tenant %s", id)
 	}
-	var out kit.Object
+	var out *model.TenantConfig
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		cur, err := tx.TenantByID(ctx, id)
 		if errors.Is(err, store.ErrNoRows) {
@@ -558,7 +566,11 @@ func (s *Service) changeTenant(ctx context.Context, actor kit.Actor, scope kit.T
 		if err != nil {
 			return err
 		}
-		curObj, err := s.tenantObject(cur, true)
+		curTenant, err := s.tenantObject(cur, true)
+		if err != nil {
+			return err
+		}
+		curObj, err := curTenant.Tree()
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,38 @@
+package tokens
+
+import (
+	"context"
+
+	"github.com/latchid/latch/internal/store"
+)
+
+// Storage is what tokens asks of the store: the methods of *store.Tx it calls,
+// in a transaction (store.Store.InTx) or on their own (store.Store.Read).
+// *store.Tx implements it. internal/store/storetest checks that this list is
+// exactly what tokens calls (add a method here when tokens starts calling one)
+// and holds the contract suites, run on SQLite and PostgreSQL.
+type Storage interface {
+	RefreshTokenStorage
+	ApplicationTenantID(ctx context.Context, id string) (string, error)
+	UserActiveByID(ctx context.Context, id string) (exists, active bool, err error)
+	UserRowByID(ctx context.Context, id string) (*store.UserRow, error)
+}
+
+// RefreshTokenStorage keeps refresh tokens and token cut-offs. Every use of
+// a token is one conditional statement: of concurrent uses, rotations or
+// revocations on any nodes exactly one wins, the others see ErrNoRows.
+type RefreshTokenStorage interface {
+	ActiveRefreshTokens(ctx context.Context, f store.RefreshTokenFilter, now int64) ([]*store.RefreshTokenRow, error)
+	DeleteExpiredRefreshTokens(ctx context.Context, userID string, now int64) error
+	InsertRefreshToken(ctx context.Context, r *store.RefreshTokenRow) error
+	RefreshTokenByHash(ctx context.Context, hash string) (*store.RefreshTokenRow, error)
+	RefreshTokenByID(ctx context.Context, id string) (*store.RefreshTokenRow, error)
+	RevokeRefreshTokens(ctx context.Context, f store.RefreshTokenFilter) ([]*store.RefreshTokenRow, error)
+	RotateRefreshToken(ctx context.Context, hash string, now int64, address, successorID string) (*store.RefreshTokenRow, error)
+	SetTokenCutoff(ctx context.Context, userID, applicationID string, at int64) error
+	SweepExpired(ctx context.Context, now int64, limit int) (int64, error)
+	TokenCutoff(ctx context.Context, userID, applicationID string) (int64, error)
+	UseRefreshToken(ctx context.Context, hash string, now, start, expires int64, address string) (*store.RefreshTokenRow, error)
+}
+
+var _ Storage = (*store.Tx)(nil)
