@@ -49,6 +49,16 @@ var ErrKeyAuthority = fmt.Errorf("%w: the calling key does not cover the target 
 type KeyCaller struct {
 	Key   *model.APIKey
 	Actor kit.Actor
+	// Admin: a signed-in admin of the admin UI, not a key. It has the
+	// authority of a global, all-endpoints key manager and may grant
+	// keyManager; the last-key guard applies to it as to any caller.
+	Admin bool
+}
+
+// AdminCaller is the key API's caller for an admin UI action by actor (the
+// admin UI checks the admin's roles before it calls).
+func AdminCaller(actor kit.Actor) KeyCaller {
+	return KeyCaller{Key: &model.APIKey{KeyManager: true}, Actor: actor, Admin: true}
 }
 
 // APIKeyRequest is FusionAuth's APIKeyRequest plus our allowAllEndpoints flag.
@@ -423,7 +433,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, c KeyCaller, id string, req 
 		value = *in.Key
 		validateGivenKey(value, errs)
 	}
-	if in.KeyManager != nil && *in.KeyManager {
+	if in.KeyManager != nil && *in.KeyManager && !c.Admin {
 		errs.Field("apiKey.keyManager", "invalid", "The key manager setting cannot be granted through the API; use the admin UI, a kickstart file or "+RecoverKeyCommand+".")
 	}
 	tenantID, tenantIDs := inputTenants(in, errs)
@@ -455,6 +465,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, c KeyCaller, id string, req 
 		if in.Retrievable != nil {
 			k.Retrievable = *in.Retrievable
 		}
+		k.KeyManager = c.Admin && in.KeyManager != nil && *in.KeyManager
 		normalizeTenants(k)
 		if validatePermissions(k, errs) && !req.AllowAllEndpoints {
 			errs.Field("apiKey.permissions", "invalid", allEndpointsMessage)
@@ -559,6 +570,13 @@ func lockedTarget(ctx context.Context, tx *store.Tx, c *KeyCaller, id string, no
 	if err != nil {
 		return nil, nil, err
 	}
+	if c.Admin { // not a key: nothing to re-read
+		i := slices.IndexFunc(all, func(r *store.APIKeyRow) bool { return r.ID == canon })
+		if i < 0 {
+			return nil, nil, model.NotFoundf("api key %s", canon)
+		}
+		return all[i], all, nil
+	}
 	ci := slices.IndexFunc(all, func(r *store.APIKeyRow) bool { return r.ID == c.Key.ID })
 	if ci < 0 || !all[ci].KeyManager || all[ci].Expired(now) {
 		return nil, nil, fmt.Errorf("%w: the calling key changed while its request ran", model.ErrUnauthorized)
@@ -604,7 +622,7 @@ func (s *Service) UpdateAPIKey(ctx context.Context, c KeyCaller, id string, req 
 		// keyManager: may be kept or dropped, never granted. Absent means
 		// false, as in FusionAuth's PUT.
 		after.KeyManager = in.KeyManager != nil && *in.KeyManager
-		if after.KeyManager && !before.KeyManager {
+		if after.KeyManager && !before.KeyManager && !c.Admin {
 			errs.Field("apiKey.keyManager", "invalid", "The key manager setting cannot be granted through the API; use the admin UI, a kickstart file or "+RecoverKeyCommand+".")
 		}
 		// Fixed at creation. Absent keeps them; the Go client always sends

@@ -3,6 +3,8 @@ package access
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -60,3 +62,24 @@ func IsFullManager(k *model.APIKey, nowMillis int64) bool {
 func IsDurableManager(k *model.APIKey, nowMillis int64) bool {
 	return IsFullManager(k, nowMillis) && k.ExpirationInstant == nil
 }
+
+// PermissionEndpoint is one endpoint family a key's permissions may name,
+// with the methods it takes.
+type PermissionEndpoint struct {
+	Endpoint string
+	Methods  []string
+}
+
+// PermissionEndpoints lists the endpoint families, sorted, for the admin
+// UI's permission grid; PermissionMethods is the grid's columns.
+func PermissionEndpoints() []PermissionEndpoint {
+	out := make([]PermissionEndpoint, 0, len(keyPermissionEndpoints))
+	for ep, ms := range keyPermissionEndpoints {
+		out = append(out, PermissionEndpoint{Endpoint: ep, Methods: slices.Clone(ms)})
+	}
+	slices.SortFunc(out, func(a, b PermissionEndpoint) int { return strings.Compare(a.Endpoint, b.Endpoint) })
+	return out
+}
+
+// PermissionMethods are the methods a key's permissions may name.
+func PermissionMethods() []string { return slices.Clone(keyPermissionMethods) }

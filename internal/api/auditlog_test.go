@@ -1,7 +1,10 @@
 package api_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
+	"encoding/csv"
 	"fmt"
 	"net/url"
 	"strings"
@@ -226,6 +229,70 @@ func TestAuditLogAPI(t *testing.T) {
 			if r := s.Do(t, c.method, c.path, reader, nil); r.Status != 401 {
 				t.Errorf("%s %s without its permission: %d", c.method, c.path, r.Status)
 			}
+		}
+	})
+}
+
+// TestAuditLogAppendAndExport: POST /api/system/audit-log writes an entry a
+// client sends (still attributed to its key), validation answers 400, and
+// the export (POST and GET) is a zip holding the matching entries as CSV.
+func TestAuditLogAppendAndExport(t *testing.T) {
+	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
+		s, full := startWithKey(t, b)
+		r := s.Do(t, "POST", "/api/system/audit-log", full, map[string]any{"auditLog": map[string]any{
+			"insertUser": "deploy-bot@example.com", "message": "=HYPERLINK(\"x\") rotated the CDN certificate", "reason": "expiring",
+			"data": map[string]any{"ticket": "OPS-7"}}})
+		if r.Status != 200 {
+			t.Fatalf("append: %d %s", r.Status, r.Body)
+		}
+		var created struct{ AuditLog model.AuditLog }
+		r.JSON(t, &created)
+		if created.AuditLog.ID == 0 || created.AuditLog.InsertUser != "deploy-bot@example.com" || created.AuditLog.ActorType != "apiKey" || created.AuditLog.ActorID == "" {
+			t.Fatalf("appended entry: %+v", created.AuditLog)
+		}
+		for _, c := range []struct{ body, field string }{
+			{`{"auditLog":{"insertUser":"x"}}`, "auditLog.message"},
+			{`{"auditLog":{"message":"x"}}`, "auditLog.insertUser"},
+			{`{}`, "auditLog"},
+			{`{"auditLog":{"insertUser":"x","message":"y","data":[1]}}`, "auditLog.data"},
+		} {
+			r := s.Do(t, "POST", "/api/system/audit-log", full, c.body)
+			if r.Status != 400 || !strings.Contains(string(r.Body), `"`+c.field+`"`) {
+				t.Errorf("%s: want 400 on %s, got %d %s", c.body, c.field, r.Status, r.Body)
+			}
+		}
+		reader, _ := insertTestKey(t, s, model.APIKey{Name: "reader", Permissions: model.APIKeyPermissions{Endpoints: map[string][]string{
+			"/api/system/audit-log/search": {"GET"}}}})
+		if r := s.Do(t, "POST", "/api/system/audit-log", reader, `{"auditLog":{"insertUser":"x","message":"y"}}`); r.Status != 401 {
+			t.Errorf("a key without the permission appended: %d", r.Status)
+		}
+		if r := s.Do(t, "GET", "/api/system/audit-log/export", reader, nil); r.Status != 401 {
+			t.Errorf("a key without the permission exported: %d", r.Status)
+		}
+
+		for _, req := range []struct {
+			method, path string
+			body         any
+		}{
+			{"POST", "/api/system/audit-log/export", map[string]any{"criteria": map[string]any{"user": "deploy-bot"}, "zoneId": "UTC"}},
+			{"GET", "/api/system/audit-log/export?user=deploy-bot", nil},
+		} {
+			r := s.Do(t, req.method, req.path, full, req.body)
+			if r.Status != 200 || r.Header.Get("Content-Type") != "application/zip" {
+				t.Fatalf("%s export: %d %s", req.method, r.Status, r.Header.Get("Content-Type"))
+			}
+			zr, err := zip.NewReader(bytes.NewReader(r.Body), int64(len(r.Body)))
+			if err != nil || len(zr.File) != 1 || zr.File[0].Name != "audit_log.csv" {
+				t.Fatalf("%s export: not a zip with audit_log.csv: %v", req.method, err)
+			}
+			f, _ := zr.File[0].Open()
+			rows, err := csv.NewReader(f).ReadAll()
+			if err != nil || len(rows) != 2 || rows[1][2] != "deploy-bot@example.com" || !strings.HasPrefix(rows[1][3], "'=HYPERLINK") {
+				t.Fatalf("%s export CSV: %v %q", req.method, err, rows)
+			}
+		}
+		if r := s.Do(t, "POST", "/api/system/audit-log/export", full, `{"zoneId":"Mars/Olympus"}`); r.Status != 400 {
+			t.Errorf("unknown zone: %d", r.Status)
 		}
 	})
 }

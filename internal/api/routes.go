@@ -40,6 +40,9 @@ func (s *Server) table() []Route {
 		{Pattern: "POST /api/system/audit-log/search", Access: Endpoint, GlobalOnly: true, Handler: handle(s, search(auditQuery), s.searchAuditLogs)},
 		{Pattern: "GET /api/system/audit-log/search", Access: Endpoint, GlobalOnly: true, Handler: handle(s, search(auditQuery), s.searchAuditLogs)},
 		{Pattern: "GET /api/system/audit-log/{id}", Access: Endpoint, GlobalOnly: true, Handler: s.retrieveAuditLog},
+		{Pattern: "POST /api/system/audit-log", Access: Endpoint, GlobalOnly: true, Handler: handle(s, jsonBody[auditAppend], s.createAuditLog)},
+		{Pattern: "POST /api/system/audit-log/export", Access: Endpoint, GlobalOnly: true, Handler: s.exportAuditLogs},
+		{Pattern: "GET /api/system/audit-log/export", Access: Endpoint, GlobalOnly: true, Handler: s.exportAuditLogs},
 
 		// Webhooks and what became of their events (webhooks.go).
 		{Pattern: "POST /api/webhook", Access: Endpoint, GlobalOnly: true, Handler: handle(s, jsonBody[webhookRequest], s.createWebhook)},

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/latchid/latch/internal/admin"
 	"github.com/latchid/latch/internal/authentication"
 	"github.com/latchid/latch/internal/config"
 	"github.com/latchid/latch/internal/entities"
@@ -41,7 +42,7 @@ const adminApplicationID = "3c219e58-ed0e-4b18-ad48-f4f92793ae32"
 
 // newOAuthProvider wires the provider.
 func newOAuthProvider(svc *services.Set, cfg *config.Config, log *slog.Logger, pages *ui.UI, publicURL string) *oauth.Provider {
-	a := &oauthAdapter{svc: svc}
+	a := &oauthAdapter{svc: svc, adminCallback: publicURL + admin.CallbackPath, adminSignedOut: publicURL + admin.SignedOutPath}
 	return oauth.New(oauth.Deps{
 		Clients: a, Authenticator: a, Registerer: a, Tokens: a, Users: a, State: a, Entities: entityClients{svc.Entities}, Pages: pages,
 		Clock: svc.Clock(), Log: log, PublicURL: publicURL, SecureCookies: cfg.SecureCookies(), CORS: svc.System.CORS,
@@ -52,6 +53,10 @@ func newOAuthProvider(svc *services.Set, cfg *config.Config, log *slog.Logger, p
 
 type oauthAdapter struct {
 	svc *services.Set
+	// The admin UI signs admins in with the authorization-code flow on
+	// the admin application: its callback is always a redirect URL of
+	// that application, and its signed-out page the logout URL (when none is set).
+	adminCallback, adminSignedOut string
 	// algs caches SigningAlgorithms for one set of signing keys.
 	algs atomic.Pointer[signingAlgs]
 }
@@ -76,7 +81,11 @@ func (a *oauthAdapter) Client(ctx context.Context, clientID string) (*oauth.Clie
 	}
 	// From the settings cache, without the client secret (ClientSecret
 	// reads it when a client presents one): the hosted pages need none.
-	app, err := a.svc.Tenancy.LoginApplicationConfig(ctx, id.String())
+	load := a.svc.Tenancy.LoginApplicationConfig
+	if id.String() == adminApplicationID {
+		load = a.svc.Tenancy.ApplicationConfig // withAdminUI looks at whether it has a secret
+	}
+	app, err := load(ctx, id.String())
 	if err != nil {
 		return nil, notFound(err)
 	}
@@ -85,6 +94,9 @@ func (a *oauthAdapter) Client(ctx context.Context, clientID string) (*oauth.Clie
 	t, err := a.svc.Tenancy.LoginTenantConfig(ctx, app.TenantID)
 	if err != nil {
 		return nil, notFound(err)
+	}
+	if app.ID == adminApplicationID {
+		app = a.withAdminUI(app)
 	}
 	return &oauth.Client{App: app, Tenant: t}, nil
 }
@@ -97,6 +109,27 @@ func (a *oauthAdapter) ClientSecret(ctx context.Context, clientID string) (secre
 		return "", notFound(err)
 	}
 	return app.OAuthConfiguration.ClientSecret, nil
+}
+
+// withAdminUI is the admin application as the admin UI needs it: its
+// callback authorized, the authorization-code grant enabled, PKCE required.
+// The stored settings are not changed (the public URL may change between
+// starts); the cached object is copied, never modified.
+func (a *oauthAdapter) withAdminUI(app *model.ApplicationConfig) *model.ApplicationConfig {
+	cp := *app
+	oc := &cp.OAuthConfiguration
+	oc.AuthorizedRedirectURLs = append(slices.Clone(oc.AuthorizedRedirectURLs), a.adminCallback)
+	if !slices.Contains(oc.EnabledGrants, model.GrantAuthorizationCode) {
+		oc.EnabledGrants = append(slices.Clone(oc.EnabledGrants), model.GrantAuthorizationCode)
+	}
+	oc.ProofKeyForCodeExchangePolicy = "Required"
+	if oc.ClientSecret == "" { // nothing to authenticate with: a public client, bound by PKCE
+		oc.ClientAuthenticationPolicy = "NotRequiredWhenUsingPKCE"
+	}
+	if oc.LogoutURL == "" {
+		oc.LogoutURL = a.adminSignedOut
+	}
+	return &cp
 }
 
 // Tenant implements oauth.Clients from the settings cache: discovery needs

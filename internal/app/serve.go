@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/latchid/latch/internal/admin"
 	"github.com/latchid/latch/internal/api"
 	"github.com/latchid/latch/internal/config"
 	"github.com/latchid/latch/internal/httpx"
@@ -134,7 +135,11 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		base = strings.TrimSuffix(base, "0") + port
 	}
 	pages := ui.New(svc, cfg, log)
-	root := newRootHandler(apiServer, pages, httpx.JWKSHandler(svc.SigningKeys.Current), newOAuthProvider(svc, cfg, log, pages, base))
+	provider := newOAuthProvider(svc, cfg, log, pages, base)
+	adminUI := admin.New(admin.Deps{Svc: svc, Log: log, UI: pages, Token: providerRoute(provider, "POST /oauth2/token"),
+		PublicURL: base, SecureCookies: cfg.SecureCookies(),
+		ClientIP: func(r *http.Request) string { return httpx.ClientIP(r, cfg.TrustedProxies).String() }})
+	root := newRootHandler(apiServer, pages, httpx.JWKSHandler(svc.SigningKeys.Current), provider, adminUI)
 	srv := &http.Server{
 		Handler:           httpx.Middleware(log, m, withHSTS(cfg.TLS(), root)),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -199,9 +204,10 @@ func newMetrics(svc *services.Set) *metrics.Metrics {
 // newRootHandler sends every spelling of /api/* (any case, "//", "..") straight
 // to the API's guard, which authenticates before it refuses a non-canonical
 // path; a ServeMux in front would clean or redirect them first.
-func newRootHandler(apiHandler http.Handler, pages *ui.UI, jwks http.Handler, provider *oauth.Provider) http.Handler {
+func newRootHandler(apiHandler http.Handler, pages *ui.UI, jwks http.Handler, provider *oauth.Provider, adminUI *admin.Admin) http.Handler {
 	mux := http.NewServeMux()
 	pages.Mount(mux)
+	adminUI.Mount(mux)                             // /admin/*, each route with the action its roles must allow
 	mux.Handle("GET /.well-known/jwks.json", jwks) // anonymous, served from memory
 	provider.Mount(mux)                            // /oauth2/*, /app/* and discovery, each route with its access rule
 	cors := provider.WithCORS(mux)                 // the system configuration's CORS policy on /oauth2/*, /app/*, /.well-known/*
@@ -212,6 +218,17 @@ func newRootHandler(apiHandler http.Handler, pages *ui.UI, jwks http.Handler, pr
 		}
 		cors.ServeHTTP(w, r)
 	})
+}
+
+// providerRoute is one route's handler of the provider (the admin UI calls
+// the token endpoint in-process).
+func providerRoute(p *oauth.Provider, pattern string) http.Handler {
+	for _, rt := range p.Routes() {
+		if rt.Pattern == pattern {
+			return rt.Handler
+		}
+	}
+	panic("oauth: no route " + pattern)
 }
 
 // isAPIPath reports whether a path, as sent or once cleaned, names /api.

@@ -693,6 +693,36 @@ func (s *Service) DisableTwoFactor(ctx context.Context, actor kit.Actor, scope k
 	return err
 }
 
+// RemoveTwoFactorMethod removes one of a user's two-factor methods without a
+// code: an administrator's action (the admin UI) for a user who lost the
+// device; its audit entry names the administrator.
+func (s *Service) RemoveTwoFactorMethod(ctx context.Context, actor kit.Actor, scope kit.TenantScope, userID, methodWanted string) error {
+	return s.changeTwoFactor(ctx, scope, userID, func(tx *store.Tx, row *store.UserRow, u *userTwoFactor, now int64) (bool, error) {
+		kept := u.methods[:0]
+		removed := ""
+		for _, m := range u.methods {
+			if methodID(m) == methodWanted {
+				removed = methodID(m)
+				delete(u.secrets, identity.TwoFactorSecretKey(removed))
+				continue
+			}
+			kept = append(kept, m)
+		}
+		if removed == "" {
+			return false, model.FieldError("methodId", "invalid", "The user has no two-factor method with this id.")
+		}
+		u.methods = kept
+		if !u.has() {
+			if err := tx.DeleteUserCodes(ctx, row.ID, []string{CodeTwoFactorRecovery}); err != nil {
+				return false, err
+			}
+		}
+		return true, s.audit.Write(ctx, tx, actor, audit.Change{
+			Message:  fmt.Sprintf("Removed two-factor method %s of user %s", removed, kit.UserLabel(row)),
+			TargetID: row.ID, Data: map[string]any{"methodIds": []string{removed}, "remaining": u.n()}})
+	})
+}
+
 // twoFactorPending is what a twoFactorId holds: the login it continues.
 type twoFactorPending struct {
 	ApplicationID      string         `json:"applicationId"`

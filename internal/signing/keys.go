@@ -441,18 +441,37 @@ func (s *Service) Delete(ctx context.Context, actor kit.Actor, id string) error 
 // holding the key's id. The store finds candidates by text; this confirms
 // them, so a key id that merely appears in some other field does not count.
 func signingKeyUses(ctx context.Context, tx *store.Tx, id string) ([]string, error) {
+	found, err := keyUses(ctx, tx, id)
+	var uses []string
+	for _, u := range found {
+		uses = append(uses, fmt.Sprintf("%s [%s] (%s) as %s", u.Kind, u.Name, u.ID, u.Path))
+	}
+	return uses, err
+}
+
+// KeyUse is one setting that names a signing key: Kind is "tenant",
+// "application" or "entity type", Path the setting's dotted name
+// (jwtConfiguration.accessTokenKeyId).
+type KeyUse struct{ Kind, ID, Name, Path string }
+
+// Uses lists where tenants, applications and entity types name the key.
+func (s *Service) Uses(ctx context.Context, id string) ([]KeyUse, error) {
+	return keyUses(ctx, s.store.Read(), id)
+}
+
+func keyUses(ctx context.Context, tx *store.Tx, id string) ([]KeyUse, error) {
 	holders, err := tx.SigningKeyHolders(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	var uses []string
+	var uses []KeyUse
 	for _, h := range holders {
 		var doc any
 		if err := json.Unmarshal([]byte(h.Data), &doc); err != nil {
 			continue // not ours to judge; the owner's reads report it
 		}
 		for _, path := range keyIDPaths(doc, "", id) {
-			uses = append(uses, fmt.Sprintf("%s [%s] (%s) as %s", h.Kind, h.Name, h.ID, path))
+			uses = append(uses, KeyUse{Kind: h.Kind, ID: h.ID, Name: h.Name, Path: path})
 		}
 	}
 	return uses, nil

@@ -64,6 +64,8 @@ type AuditFilter struct {
 	Start, End int64  // insert_instant bounds, inclusive
 	ActorID    string
 	Severity   string
+	ActorTypes []string // any of these actor types
+	TargetID   string
 	// OrderBy is a key of AuditOrderColumns; empty orders by id, which follows
 	// insertion order.
 	OrderBy    string
@@ -104,6 +106,17 @@ func (tx *Tx) SearchAudit(ctx context.Context, f AuditFilter, offset, limit int)
 	}
 	if f.Severity != "" {
 		add("severity = ?", f.Severity)
+	}
+	if f.TargetID != "" {
+		add("target_id = ?", f.TargetID)
+	}
+	if len(f.ActorTypes) > 0 {
+		var in []string
+		for _, t := range f.ActorTypes {
+			args = append(args, t)
+			in = append(in, fmt.Sprintf("$%d", len(args)))
+		}
+		where = append(where, "actor_type IN ("+strings.Join(in, ", ")+")")
 	}
 	cond := strings.Join(where, " AND ")
 	var total int

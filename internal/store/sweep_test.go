@@ -29,6 +29,10 @@ func TestSweepExpired(t *testing.T) {
 					Data: "{}", ExpiresInstant: exp, InsertInstant: 1}); err != nil {
 					return err
 				}
+				if err := tx.InsertAdminSession(ctx, &store.AdminSession{ID: id, TokenHash: "a" + id, UserID: user, AuthInstant: 1,
+					ExpiresInstant: exp, InsertInstant: 1}); err != nil {
+					return err
+				}
 			}
 			return nil
 		})
@@ -41,11 +45,11 @@ func TestSweepExpired(t *testing.T) {
 			})
 			return n
 		}
-		if n := sweep(3); n != 6 { // three of each table
-			t.Errorf("first batch deleted %d rows, want 6", n)
+		if n := sweep(3); n != 9 { // three of each table
+			t.Errorf("first batch deleted %d rows, want 9", n)
 		}
-		if n := sweep(3); n != 4 {
-			t.Errorf("second batch deleted %d rows, want 4", n)
+		if n := sweep(3); n != 6 {
+			t.Errorf("second batch deleted %d rows, want 6", n)
 		}
 		if n := sweep(3); n != 0 {
 			t.Errorf("third batch deleted %d rows, want 0", n)
@@ -59,6 +63,51 @@ func TestSweepExpired(t *testing.T) {
 			}
 			if gone := errCode != nil; gone != (i < expired) {
 				t.Errorf("code %s (expires %d): gone=%v (%v)", id, 1000+i, gone, errCode)
+			}
+			if _, errAdmin := st.Read().AdminSessionByHash(ctx, "a"+id, 0); (errAdmin != nil) != (i < expired) {
+				t.Errorf("admin session %s (expires %d): gone=%v (%v)", id, 1000+i, errAdmin != nil, errAdmin)
+			}
+		}
+	})
+}
+
+// Admin UI sessions: read by hash while unexpired, extended only forward,
+// deleted with the expired ones.
+func TestAdminSessions(t *testing.T) {
+	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
+		ctx := context.Background()
+		st := migrated(t, b)
+		_, _, user := loginFixture(t, st)
+		inTx(t, st, func(tx *store.Tx) error {
+			for _, s := range []*store.AdminSession{
+				{ID: "s1", TokenHash: "h1", UserID: user, AuthInstant: 10, ExpiresInstant: 100, InsertInstant: 10},
+				{ID: "s2", TokenHash: "h2", UserID: user, AuthInstant: 10, ExpiresInstant: 50, InsertInstant: 10},
+			} {
+				if err := tx.InsertAdminSession(ctx, s); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if s, err := st.Read().AdminSessionByHash(ctx, "h1", 60); err != nil || s.ID != "s1" || s.UserID != user || s.AuthInstant != 10 {
+			t.Fatalf("read: %+v %v", s, err)
+		}
+		if _, err := st.Read().AdminSessionByHash(ctx, "h2", 60); err == nil {
+			t.Fatal("an expired session was read")
+		}
+		inTx(t, st, func(tx *store.Tx) error {
+			if err := tx.ExtendAdminSession(ctx, "s1", 200); err != nil {
+				return err
+			}
+			return tx.ExtendAdminSession(ctx, "s1", 150) // never backwards
+		})
+		if s, err := st.Read().AdminSessionByHash(ctx, "h1", 160); err != nil || s.ExpiresInstant != 200 {
+			t.Fatalf("extended: %+v %v", s, err)
+		}
+		inTx(t, st, func(tx *store.Tx) error { return tx.DeleteAdminSession(ctx, "s1", 60) })
+		for _, h := range []string{"h1", "h2"} {
+			if _, err := st.Read().AdminSessionByHash(ctx, h, 0); err == nil {
+				t.Errorf("session %s survived the delete", h)
 			}
 		}
 	})

@@ -39,6 +39,9 @@ const (
 	assetCacheControl = "public, max-age=31536000, immutable"
 )
 
+// ContentSecurityPolicy is the policy of every page, the admin UI's too.
+const ContentSecurityPolicy = contentSecurityPolicy
+
 // assetTypes fixes the content types of static files, independent of the
 // host's MIME database.
 var assetTypes = map[string]string{
@@ -156,6 +159,20 @@ func (u *UI) assetURL(name string) (string, error) {
 	return "/static/" + name + "?v=" + a.version, nil
 }
 
+// AssetURL is the versioned address of a static file, for the admin UI's
+// pages, which share these assets.
+func (u *UI) AssetURL(name string) (string, error) { return u.assetURL(name) }
+
+// SetPageHeaders sets the security headers every page carries.
+func SetPageHeaders(h http.Header, csp string) {
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", csp)
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
+}
+
 // render writes a page with the headers every page carries. The page is
 // rendered in full before anything is sent, so a template failure is a clean 500.
 func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, page string, v view) {
@@ -176,12 +193,7 @@ func (u *UI) renderWith(w http.ResponseWriter, r *http.Request, status int, page
 		body = buf.Bytes()
 	}
 	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", csp)
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Cache-Control", "no-store")
+	SetPageHeaders(h, csp)
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	_, _ = w.Write(body)

@@ -1,0 +1,249 @@
+// The admin UI in a real browser (Debian's Chromium through playwright-core)
+// against the real latch binary: sign in through the hosted page, create a
+// user, create a restricted key with the permission grid and copy it, try to
+// delete the last full-access key (refused, explained), force it after
+// re-authentication, find both events in the audit log, sign out. Every
+// page is checked with axe (no serious or critical violations) and
+// screenshotted.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { chromium } from 'playwright-core';
+import { AxeBuilder } from '@axe-core/playwright';
+import { runSetup, startLatch } from './lib.mjs';
+
+const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'];
+// Screenshots for a human to look at; set SCREENSHOT_DIR='' to skip them.
+const SHOTS = process.env.SCREENSHOT_DIR ?? tmpdir();
+
+const EMAIL = 'admin@example.com';
+const PASSWORD = 'correct horse battery staple';
+
+async function shot(page, name) {
+  if (SHOTS) await page.screenshot({ path: join(SHOTS, `admin-ui-${name}.png`), fullPage: true });
+}
+
+/** axe on the current page: no serious or critical violations. */
+async function accessible(page, name) {
+  const res = await new AxeBuilder({ page }).analyze();
+  const bad = res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`), [],
+    `${name} has serious accessibility violations`);
+  await shot(page, name);
+}
+
+async function signIn(page) {
+  await page.locator('#loginId').fill(EMAIL);
+  await page.locator('#password').fill(PASSWORD);
+  await Promise.all([page.waitForURL(/\/admin/), page.getByRole('button', { name: 'Sign in' }).click()]);
+}
+
+describe('admin UI in Chromium', () => {
+  let latch;
+  let userDataDir;
+  let context;
+  let page;
+  let initialKeyID;
+  const consoleErrors = [];
+
+  before(async () => {
+    latch = await startLatch();
+    const key = await runSetup(latch, { email: EMAIL, password: PASSWORD });
+    const res = await fetch(`${latch.url}/api/api-key`, { headers: { Authorization: key } });
+    initialKeyID = (await res.json()).apiKeys.find((k) => k.name === 'Initial API key').id;
+    userDataDir = mkdtempSync(join(tmpdir(), 'latch-chromium-'));
+    context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: latch.url });
+    page = context.pages()[0] ?? await context.newPage();
+    // Script errors only: pages answered 409 or 404 on purpose log "Failed to load resource".
+    page.on('console', (msg) => {
+      if (msg.type() === 'error' && !/^Failed to load resource/.test(msg.text())) consoleErrors.push(msg.text());
+    });
+    page.on('pageerror', (err) => consoleErrors.push(String(err)));
+  });
+
+  after(async () => {
+    await context?.close();
+    await latch?.stop();
+    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+  });
+
+  test('/admin sends to the hosted sign-in page, which signs the admin in', async () => {
+    await page.goto(`${latch.url}/admin`);
+    assert.match(new URL(page.url()).pathname, /^\/oauth2\/authorize/);
+    await accessible(page, 'sign-in');
+    await signIn(page);
+    assert.equal(new URL(page.url()).pathname, '/admin');
+    assert.equal(await page.locator('h1').innerText(), 'Dashboard');
+    assert.match(await page.locator('#key-safety').locator('..').innerText(), /Only one full-access key-manager key is left/);
+    const nav = await page.getByRole('navigation', { name: 'Admin' }).innerText();
+    for (const item of ['Dashboard', 'Users', 'API keys', 'Audit log']) assert.match(nav, new RegExp(item));
+    await accessible(page, 'dashboard');
+    // Keyboard: the first Tab reaches the skip link, which moves focus to the
+    // content; the navigation follows the skip link in order.
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Skip to content');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Dashboard');
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'main');
+  });
+
+  test('create a user', async () => {
+    await page.goto(`${latch.url}/admin/users/new`);
+    await accessible(page, 'user-new');
+    await page.locator('#email').fill('jane@example.com');
+    await page.locator('#firstName').fill('Jane');
+    await page.locator('#password').fill('a perfectly fine password');
+    await Promise.all([page.waitForURL(/\/admin\/users\/[0-9a-f-]{36}/), page.getByRole('button', { name: 'Create user' }).click()]);
+    assert.match(await page.getByRole('status').first().innerText(), /The user was created/);
+    await accessible(page, 'user');
+    await page.goto(`${latch.url}/admin/users?q=jane`);
+    assert.match(await page.locator('table').innerText(), /jane@example\.com/);
+    await accessible(page, 'users');
+    await page.getByRole('link', { name: 'jane@example.com' }).click();
+    await page.getByRole('link', { name: 'Edit profile' }).click();
+    await page.getByRole('heading', { name: 'Edit jane@example.com', level: 1 }).waitFor();
+    await accessible(page, 'user-edit');
+    await page.locator('#lastName').fill('Doe');
+    await Promise.all([page.waitForURL(/done=saved/), page.getByRole('button', { name: 'Save user' }).click()]);
+    assert.match(await page.getByRole('status').first().innerText(), /The user was saved/);
+    // The admin's own page: the admin application's roles as checkboxes.
+    await page.goto(`${latch.url}/admin/users?q=${encodeURIComponent('email:' + EMAIL)}`);
+    await page.getByRole('link', { name: EMAIL, exact: true }).click();
+    assert.ok(await page.getByRole('group', { name: 'Roles in FusionAuth' }).getByLabel('admin', { exact: true }).isChecked());
+    await accessible(page, 'user-admin');
+  });
+
+  test('create a restricted key with the grid and copy its value, shown once', async () => {
+    await page.goto(`${latch.url}/admin/api-keys/new`);
+    await accessible(page, 'api-key-new');
+    await page.locator('#name').fill('CI users');
+    await page.locator('#access-some').check();
+    // The endpoint search narrows the grid; "All" under GET selects the column of what is shown.
+    await page.locator('#endpoint-search').fill('/api/user/search');
+    assert.equal(await page.locator('table.perm-grid tbody tr:visible').count(), 1);
+    await page.getByRole('button', { name: 'Select every GET' }).click();
+    await page.locator('#endpoint-search').fill('');
+    // "Row" selects every method of one endpoint.
+    await page.getByRole('button', { name: 'Select every method of /api/user', exact: true }).click();
+    assert.ok(await page.getByLabel('DELETE /api/user', { exact: true }).isChecked());
+    assert.ok(await page.getByLabel('GET /api/user/search', { exact: true }).isChecked());
+    assert.ok(!(await page.getByLabel('POST /api/user/search', { exact: true }).isChecked()));
+    await page.getByRole('button', { name: 'Create key' }).click();
+    await page.getByRole('heading', { name: /API key created/ }).waitFor();
+    const value = await page.locator('#new-key').inputValue();
+    assert.ok(value.length >= 32);
+    await page.getByRole('button', { name: 'Copy' }).click();
+    await page.getByText('Copied to the clipboard.').waitFor();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), value);
+    await accessible(page, 'api-key-created');
+
+    // The key works where it may, and only there.
+    const ok = await fetch(`${latch.url}/api/user?email=${EMAIL}`, { headers: { Authorization: value } });
+    assert.equal(ok.status, 200);
+    const no = await fetch(`${latch.url}/api/tenant`, { headers: { Authorization: value } });
+    assert.equal(no.status, 401);
+    // Never shown again.
+    await page.goto(`${latch.url}/admin/api-keys`);
+    assert.ok(!(await page.content()).includes(value));
+    await accessible(page, 'api-keys');
+  });
+
+  test('deleting the last full-access key is refused and explained, then forced after re-authentication', async () => {
+    await page.goto(`${latch.url}/admin/api-keys/${initialKeyID}`);
+    await accessible(page, 'api-key-edit');
+    await page.getByRole('button', { name: 'Delete key' }).click();
+    const alert = await page.getByRole('alert').innerText();
+    assert.match(alert, /Deleting this key would leave no key-manager key with access to every endpoint and tenant/);
+    await accessible(page, 'api-key-delete-refused');
+
+    // Re-authenticate: the sign-in page asks for the password although the session lives.
+    await page.goto(`${latch.url}/admin/login?reauth=1&next=${encodeURIComponent(`/admin/api-keys/${initialKeyID}`)}`);
+    await page.locator('#password').waitFor();
+    await signIn(page);
+    assert.equal(new URL(page.url()).pathname, `/admin/api-keys/${initialKeyID}`);
+    await page.getByRole('button', { name: 'Delete key' }).click();
+    await page.getByLabel('I understand: delete this key anyway').check();
+    await Promise.all([page.waitForURL(/\/admin\/api-keys(\?|$)/), page.getByRole('button', { name: 'Delete anyway' }).click()]);
+    assert.ok(!(await page.content()).includes(initialKeyID));
+  });
+
+  test('the audit log shows both events', async () => {
+    await page.goto(`${latch.url}/admin/audit-log?actor=admin`);
+    const table = await page.locator('table').innerText();
+    assert.match(table, /Created API key \[CI users\]/);
+    assert.match(table, /Forced past the last-key guard: deleted API key \[Initial API key\]/);
+    await accessible(page, 'audit-log');
+    await page.goto(`${latch.url}/admin/runbook`);
+    await accessible(page, 'runbook');
+    await page.goto(`${latch.url}/admin/applications`);
+    await accessible(page, 'applications');
+    await page.getByRole('link', { name: 'FusionAuth' }).click();
+    await page.getByRole('heading', { name: 'FusionAuth', level: 1 }).waitFor();
+    await accessible(page, 'application');
+    await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Tenants' }).click();
+    await accessible(page, 'tenants');
+    await page.getByRole('link', { name: 'Default' }).click();
+    await page.getByRole('heading', { name: 'Tenant Default', level: 1 }).waitFor();
+    await accessible(page, 'tenant');
+    await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Groups' }).click();
+    await accessible(page, 'groups');
+    await page.getByRole('link', { name: 'Create a group' }).click();
+    await accessible(page, 'group-new');
+    await page.locator('#name').fill('Support');
+    await Promise.all([page.waitForURL(/done=created/), page.getByRole('button', { name: 'Create group' }).click()]);
+    await page.locator('#loginId').fill('jane@example.com');
+    await Promise.all([page.waitForURL(/done=added/), page.getByRole('button', { name: 'Add member' }).click()]);
+    assert.match(await page.getByRole('region', { name: 'Members' }).innerText(), /jane@example\.com/);
+    await accessible(page, 'group');
+    await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Entities' }).click();
+    await page.locator('#type-name').fill('Printer');
+    await Promise.all([page.waitForURL(/\/admin\/entity-types\//), page.getByRole('button', { name: 'Create type' }).click()]);
+    await page.locator('#name').fill('print');
+    await page.getByRole('button', { name: 'Add permission' }).click();
+    await page.getByText('print', { exact: true }).waitFor();
+    await accessible(page, 'entity-type');
+    await page.goto(`${latch.url}/admin/entities`);
+    await accessible(page, 'entities');
+    await page.locator('#name').fill('Lobby printer');
+    await page.getByRole('button', { name: 'Create entity' }).click();
+    await page.getByRole('heading', { name: 'Entity Lobby printer', level: 1 }).waitFor();
+    assert.ok((await page.locator('#client-secret').inputValue()).length >= 32);
+    await accessible(page, 'entity-created');
+    await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Signing keys' }).click();
+    await page.getByRole('heading', { name: 'Signing keys', level: 1 }).waitFor();
+    await accessible(page, 'signing-keys');
+    await page.getByRole('link', { name: 'Generate a key' }).click();
+    await accessible(page, 'signing-key-new');
+    await page.locator('#name').fill('Browser key');
+    await page.locator('#algorithm').selectOption('ES384');
+    await Promise.all([page.waitForURL(/done=created/), page.getByRole('button', { name: 'Generate key' }).click()]);
+    await accessible(page, 'signing-key');
+    await Promise.all([page.waitForURL(/done=rotated/), page.getByRole('button', { name: 'Rotate key' }).click()]);
+    assert.match(await page.getByRole('status').first().innerText(), /replaced the old one/);
+    await page.goto(`${latch.url}/admin/signing-keys/new?import=1`);
+    await accessible(page, 'signing-key-import');
+    await page.goto(`${latch.url}/admin/ip-acls/new`);
+    await accessible(page, 'ip-acl-new');
+    await page.locator('#name').fill('office');
+    await Promise.all([page.waitForURL(/\/admin\/ip-acls\/[0-9a-f-]{36}/), page.getByRole('button', { name: 'Save list' }).click()]);
+    await accessible(page, 'ip-acl');
+    await page.goto(`${latch.url}/admin/ip-acls`);
+    await accessible(page, 'ip-acls');
+  });
+
+  test('sign out ends the session', async () => {
+    await page.goto(`${latch.url}/admin`);
+    await Promise.all([page.waitForURL(/\/admin\/signed-out/), page.getByRole('button', { name: 'Sign out' }).click()]);
+    await accessible(page, 'signed-out');
+    await page.goto(`${latch.url}/admin`);
+    assert.match(new URL(page.url()).pathname, /^\/oauth2\/authorize/);
+    assert.deepEqual(consoleErrors, []);
+  });
+});

@@ -1,0 +1,11 @@
+package admin
+
+// RouteActions lists the admin UI's routes (pattern → action; "" for the
+// anonymous sign-in routes), for the role matrix's coverage check.
+func RouteActions() map[string]Action {
+	out := map[string]Action{}
+	for _, rt := range (&Admin{}).routes() {
+		out[rt.Pattern] = rt.Action
+	}
+	return out
+}

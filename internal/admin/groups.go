@@ -1,0 +1,311 @@
+package admin
+
+import (
+	"cmp"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/latchid/latch/internal/groups"
+	"github.com/latchid/latch/internal/identity"
+	"github.com/latchid/latch/internal/kit"
+	"github.com/latchid/latch/internal/model"
+)
+
+// The groups pages: list, create, a group's name and application roles,
+// its members (added by email, removed), delete; through groups' rules (as
+// /api/group and /api/group/member) with the admin as the actor. Members
+// inherit a group's roles, the admin application's included, so a group
+// holding an admin-application role (before or after the change) is
+// changed only with ManageAdmins, and changing its admin roles needs a
+// recent password, as for a user's.
+
+type groupView struct {
+	ID, Name, TenantID, Tenant string
+	RoleIDs                    []string
+	RoleNames                  []string
+	AdminRoles                 bool // holds a role of the admin application
+}
+
+func viewGroup(o kit.Object, tenants map[string]string) groupView {
+	if g, ok := o["group"].(kit.Object); ok {
+		o = g
+	}
+	raw, _ := json.Marshal(o)
+	var m kit.Object
+	_ = json.Unmarshal(raw, &m)
+	v := groupView{ID: str(m, "id"), Name: str(m, "name"), TenantID: str(m, "tenantId")}
+	v.Tenant = tenants[v.TenantID]
+	if byApp, ok := m["roles"].(kit.Object); ok {
+		apps := make([]string, 0, len(byApp))
+		for app := range byApp {
+			apps = append(apps, app)
+		}
+		slices.Sort(apps)
+		for _, app := range apps {
+			for _, r := range objects(byApp[app]) {
+				v.RoleIDs = append(v.RoleIDs, str(r, "id"))
+				v.RoleNames = append(v.RoleNames, str(r, "name"))
+				v.AdminRoles = v.AdminRoles || app == model.AdminApplicationID
+			}
+		}
+	}
+	return v
+}
+
+func (a *Admin) groups(w http.ResponseWriter, r *http.Request, s *session) {
+	list, err := a.Svc.Groups.Groups(r.Context(), kit.TenantScope{})
+	if err != nil {
+		a.fail(w, r, s, "list groups", err)
+		return
+	}
+	_, tenants, err := a.tenantOptions(r)
+	if err != nil {
+		a.fail(w, r, s, "list tenants", err)
+		return
+	}
+	var rows []groupView
+	for _, o := range list {
+		rows = append(rows, viewGroup(o, tenants))
+	}
+	a.render(w, r, s, http.StatusOK, "groups", "Groups", "groups", struct {
+		Groups    []groupView
+		CanManage bool
+	}{rows, Allowed(s.Roles, ManageGroups)})
+}
+
+type newGroupPage struct {
+	Name, TenantID string
+	Tenants        []option
+	Errors         []string
+}
+
+func (a *Admin) newGroupForm(w http.ResponseWriter, r *http.Request, s *session, status int, p newGroupPage) {
+	var err error
+	if p.Tenants, _, err = a.tenantOptions(r); err != nil {
+		a.fail(w, r, s, "list tenants", err)
+		return
+	}
+	a.render(w, r, s, status, "group_new", "New group", "groups", p)
+}
+
+func (a *Admin) newGroup(w http.ResponseWriter, r *http.Request, s *session) {
+	a.newGroupForm(w, r, s, http.StatusOK, newGroupPage{})
+}
+
+func (a *Admin) createGroup(w http.ResponseWriter, r *http.Request, s *session) {
+	p := newGroupPage{Name: strings.TrimSpace(r.PostForm.Get("name")), TenantID: r.PostForm.Get("tenantId")}
+	g := kit.Object{"name": p.Name}
+	if p.TenantID != "" {
+		g["tenantId"] = p.TenantID
+	}
+	o, err := a.Svc.Groups.CreateGroup(r.Context(), a.actor(r, s), kit.TenantScope{}, "", kit.Object{"group": g})
+	if err != nil {
+		msgs, _, ok := errorMessages(err)
+		if !ok {
+			a.fail(w, r, s, "create group", err)
+			return
+		}
+		p.Errors = msgs
+		a.newGroupForm(w, r, s, http.StatusBadRequest, p)
+		return
+	}
+	http.Redirect(w, r, "/admin/groups/"+viewGroup(o, nil).ID+"?done=created", http.StatusSeeOther)
+}
+
+// appRoles is one application's roles, as checkboxes of a group's form.
+type appRoles struct {
+	ID, Name string
+	Roles    []groupRoleOption
+	Admin    bool
+}
+
+type groupRoleOption struct {
+	ID, Name string
+	Checked  bool
+}
+
+type memberView struct{ UserID, Label string }
+
+type groupPage struct {
+	Group                groupView
+	Apps                 []appRoles
+	Members              []memberView
+	CanManage, CanDelete bool
+	// CanChange: this admin may change the group's roles and members (a
+	// group holding admin roles needs ManageAdmins).
+	CanChange bool
+	Notice    string
+	Errors    []string
+}
+
+func (a *Admin) loadGroup(w http.ResponseWriter, r *http.Request, s *session) (groupView, bool) {
+	o, err := a.Svc.Groups.Group(r.Context(), kit.TenantScope{}, r.PathValue("id"))
+	if errors.Is(err, model.ErrNotFound) {
+		a.message(w, r, s, http.StatusNotFound, "No such group", "This group does not exist; it may have been deleted.")
+		return groupView{}, false
+	}
+	if err != nil {
+		a.fail(w, r, s, "load group", err)
+		return groupView{}, false
+	}
+	_, tenants, err := a.tenantOptions(r)
+	if err != nil {
+		a.fail(w, r, s, "list tenants", err)
+		return groupView{}, false
+	}
+	return viewGroup(o, tenants), true
+}
+
+func (a *Admin) showGroup(w http.ResponseWriter, r *http.Request, s *session, status int, g groupView, notice string, errs []string) {
+	p := groupPage{Group: g, CanManage: Allowed(s.Roles, ManageGroups), CanDelete: Allowed(s.Roles, DeleteGroups), Notice: notice, Errors: errs}
+	p.CanChange = p.CanManage && (!g.AdminRoles || Allowed(s.Roles, ManageAdmins))
+	apps, err := a.allApplications(r)
+	if err != nil {
+		a.fail(w, r, s, "list applications", err)
+		return
+	}
+	for _, o := range apps {
+		v := viewApp(o, nil)
+		if v.TenantID != g.TenantID || len(v.Roles) == 0 {
+			continue
+		}
+		ar := appRoles{ID: v.ID, Name: v.Name, Admin: v.Builtin}
+		for _, rv := range v.Roles {
+			ar.Roles = append(ar.Roles, groupRoleOption{ID: rv.ID, Name: rv.Name, Checked: slices.Contains(g.RoleIDs, rv.ID)})
+		}
+		// Only admins are offered the admin application's roles.
+		if !ar.Admin || Allowed(s.Roles, ManageAdmins) {
+			p.Apps = append(p.Apps, ar)
+		}
+	}
+	members, _, err := a.Svc.Groups.SearchGroupMembers(r.Context(), kit.TenantScope{}, groups.MemberSearch{GroupID: g.ID, NumberOfResults: 500})
+	if err != nil {
+		a.fail(w, r, s, "group members", err)
+		return
+	}
+	for _, m := range members {
+		uid := str(m, "userId")
+		label := uid
+		if u, err := a.Svc.Identity.User(r.Context(), kit.TenantScope{}, uid); err == nil {
+			label = cmp.Or(u.Email, u.Username, uid)
+		}
+		p.Members = append(p.Members, memberView{UserID: uid, Label: label})
+	}
+	a.render(w, r, s, status, "group", "Group "+g.Name, "groups", p)
+}
+
+func (a *Admin) group(w http.ResponseWriter, r *http.Request, s *session) {
+	if g, ok := a.loadGroup(w, r, s); ok {
+		notice := map[string]string{"created": "The group was created.", "saved": "The group was saved.",
+			"added": "The member was added.", "removed": "The member was removed."}[r.URL.Query().Get("done")]
+		a.showGroup(w, r, s, http.StatusOK, g, notice, nil)
+	}
+}
+
+// mayChangeGroup refuses (403) changes to a group that holds, or would
+// hold, an admin-application role unless the admin may manage admins.
+func (a *Admin) mayChangeGroup(w http.ResponseWriter, r *http.Request, s *session, adminRoles bool) bool {
+	if adminRoles && !Allowed(s.Roles, ManageAdmins) {
+		a.message(w, r, s, http.StatusForbidden, "Not allowed",
+			"This group holds roles of the admin application: only an admin with the admin role may change its roles or members.")
+		return false
+	}
+	return true
+}
+
+// saveGroup replaces the group's name and roles (the checked role ids).
+func (a *Admin) saveGroup(w http.ResponseWriter, r *http.Request, s *session) {
+	g, ok := a.loadGroup(w, r, s)
+	if !ok {
+		return
+	}
+	roleIDs := r.PostForm["roleId"]
+	adminRole := map[string]bool{}
+	if app, err := a.Svc.Tenancy.Application(r.Context(), kit.TenantScope{}, model.AdminApplicationID); err == nil {
+		for _, rv := range viewApp(app, nil).Roles {
+			adminRole[rv.ID] = true
+		}
+	}
+	changesAdmin := false
+	for _, id := range roleIDs {
+		changesAdmin = changesAdmin || (adminRole[id] && !slices.Contains(g.RoleIDs, id))
+	}
+	for _, id := range g.RoleIDs {
+		changesAdmin = changesAdmin || (adminRole[id] && !slices.Contains(roleIDs, id))
+	}
+	if !a.mayChangeGroup(w, r, s, g.AdminRoles || changesAdmin) {
+		return
+	}
+	if changesAdmin && !a.requireReauth(w, r, s, "/admin/groups/"+g.ID, "Changing a group's admin roles") {
+		return
+	}
+	ids := make([]any, len(roleIDs))
+	for i, id := range roleIDs {
+		ids[i] = id
+	}
+	body := kit.Object{"group": kit.Object{"name": strings.TrimSpace(r.PostForm.Get("name")), "tenantId": g.TenantID}, "roleIds": ids}
+	if _, err := a.Svc.Groups.UpdateGroup(r.Context(), a.actor(r, s), kit.TenantScope{}, g.ID, body); err != nil {
+		a.groupFailed(w, r, s, g, "update group", err)
+		return
+	}
+	http.Redirect(w, r, "/admin/groups/"+g.ID+"?done=saved", http.StatusSeeOther)
+}
+
+func (a *Admin) groupFailed(w http.ResponseWriter, r *http.Request, s *session, g groupView, what string, err error) {
+	msgs, _, ok := errorMessages(err)
+	if errors.Is(err, model.ErrNotFound) {
+		msgs, ok = []string{"No such user in the group's tenant."}, true
+	}
+	if !ok {
+		a.fail(w, r, s, what, err)
+		return
+	}
+	a.showGroup(w, r, s, http.StatusBadRequest, g, "", msgs)
+}
+
+// addMember adds the user with the given email (or username) to the group.
+func (a *Admin) addMember(w http.ResponseWriter, r *http.Request, s *session) {
+	g, ok := a.loadGroup(w, r, s)
+	if !ok || !a.mayChangeGroup(w, r, s, g.AdminRoles) {
+		return
+	}
+	u, err := a.Svc.Identity.UserBy(r.Context(), kit.TenantScope{Tenants: []string{g.TenantID}}, identity.LookupLoginID,
+		strings.TrimSpace(r.PostForm.Get("loginId")))
+	if err != nil {
+		a.groupFailed(w, r, s, g, "find member", err)
+		return
+	}
+	body := kit.Object{"members": kit.Object{g.ID: []any{kit.Object{"userId": u.ID}}}}
+	if _, err := a.Svc.Groups.AddGroupMembers(r.Context(), a.actor(r, s), kit.TenantScope{}, body); err != nil {
+		a.groupFailed(w, r, s, g, "add member", err)
+		return
+	}
+	http.Redirect(w, r, "/admin/groups/"+g.ID+"?done=added", http.StatusSeeOther)
+}
+
+func (a *Admin) removeMember(w http.ResponseWriter, r *http.Request, s *session) {
+	g, ok := a.loadGroup(w, r, s)
+	if !ok || !a.mayChangeGroup(w, r, s, g.AdminRoles) {
+		return
+	}
+	if err := a.Svc.Groups.RemoveGroupMember(r.Context(), a.actor(r, s), kit.TenantScope{}, g.ID, r.PathValue("userId")); err != nil {
+		a.groupFailed(w, r, s, g, "remove member", err)
+		return
+	}
+	http.Redirect(w, r, "/admin/groups/"+g.ID+"?done=removed", http.StatusSeeOther)
+}
+
+func (a *Admin) deleteGroup(w http.ResponseWriter, r *http.Request, s *session) {
+	g, ok := a.loadGroup(w, r, s)
+	if !ok {
+		return
+	}
+	if err := a.Svc.Groups.DeleteGroup(r.Context(), a.actor(r, s), kit.TenantScope{}, g.ID); err != nil {
+		a.groupFailed(w, r, s, g, "delete group", err)
+		return
+	}
+	http.Redirect(w, r, "/admin/groups", http.StatusSeeOther)
+}
