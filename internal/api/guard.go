@@ -30,6 +30,7 @@ import (
 	"github.com/latchid/latch/internal/services"
 	"github.com/latchid/latch/internal/signing"
 	"github.com/latchid/latch/internal/store"
+	"github.com/latchid/latch/internal/sysconfig"
 	"github.com/latchid/latch/internal/tenancy"
 	"github.com/latchid/latch/internal/tokens"
 )
@@ -129,6 +130,7 @@ type Server struct {
 	events         *events.Service
 	email          *email.Service
 	mailflows      *mailflows.Service
+	system         *sysconfig.Service
 	store          *store.Store // health and status only
 	metrics        *metrics.Metrics
 
@@ -147,7 +149,7 @@ func New(svc *services.Set, cfg *config.Config, log *slog.Logger, m *metrics.Met
 	if svc != nil { // nil: a server only to read the route table
 		s.audit, s.access, s.signing, s.tenancy = svc.Audit, svc.Access, svc.Signing, svc.Tenancy
 		s.groups, s.entities, s.tokens, s.identity, s.authentication = svc.Groups, svc.Entities, svc.Tokens, svc.Identity, svc.Authentication
-		s.events, s.email, s.mailflows = svc.Events, svc.Email, svc.MailFlows
+		s.events, s.email, s.mailflows, s.system = svc.Events, svc.Email, svc.MailFlows, svc.System
 		s.store = svc.Store()
 	}
 	for _, rt := range s.table() {

@@ -11,6 +11,11 @@ func (s *Server) table() []Route {
 		{Pattern: "GET /api/system/version", Access: Endpoint, GlobalOnly: true, Handler: s.version},
 		{Pattern: "GET /api/prometheus/metrics", Access: Endpoint, GlobalOnly: true, Handler: s.prometheusMetrics},
 
+		// System configuration: Latch interprets corsConfiguration and keeps the rest (system.go).
+		{Pattern: "GET /api/system-configuration", Access: Endpoint, GlobalOnly: true, Handler: handle(s, noBody, s.retrieveSystemConfiguration)},
+		{Pattern: "PUT /api/system-configuration", Access: Endpoint, GlobalOnly: true, Handler: handle(s, jsonBody[systemConfigurationRequest], s.updateSystemConfiguration)},
+		{Pattern: "PATCH /api/system-configuration", Access: Endpoint, GlobalOnly: true, Handler: handle(s, patchBody, s.patchSystemConfiguration)},
+
 		// API keys: gated by keyManager only, never by permissions.
 		{Pattern: "POST /api/api-key", Access: KeyManager, Handler: s.createAPIKey},
 		{Pattern: "POST /api/api-key/{id}", Access: KeyManager, Handler: s.createAPIKey},

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/latchid/latch/internal/httpx"
+	"github.com/latchid/latch/internal/kit"
+	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/version"
 )
 
@@ -55,4 +57,34 @@ func (s *Server) prometheusMetrics(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.metrics.Handler().ServeHTTP(w, r)
+}
+
+// /api/system-configuration: FusionAuth's system configuration.
+
+type systemConfigurationRequest struct {
+	SystemConfiguration kit.Object `json:"systemConfiguration"`
+}
+
+type systemConfigurationResponse struct {
+	SystemConfiguration kit.Object `json:"systemConfiguration"`
+}
+
+func (s *Server) retrieveSystemConfiguration(c Call, _ struct{}) (any, error) {
+	doc, err := s.system.Get(c)
+	return systemConfigurationResponse{doc}, err
+}
+
+func (s *Server) updateSystemConfiguration(c Call, req systemConfigurationRequest) (any, error) {
+	if req.SystemConfiguration == nil {
+		return nil, model.FieldError("systemConfiguration", "required", "The request needs a systemConfiguration object.")
+	}
+	doc, err := s.system.Update(c, c.Actor, req.SystemConfiguration)
+	return systemConfigurationResponse{doc}, err
+}
+
+// patchSystemConfiguration applies FusionAuth's PATCH, an RFC 7396 merge
+// patch or an RFC 6902 JSON Patch to {"systemConfiguration":{…}}.
+func (s *Server) patchSystemConfiguration(c Call, p Patch) (any, error) {
+	doc, err := s.system.Patch(c, c.Actor, p.Form, p.Body)
+	return systemConfigurationResponse{doc}, err
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/services"
 	"github.com/latchid/latch/internal/store"
+	"github.com/latchid/latch/internal/throttle"
 	"github.com/latchid/latch/internal/tokens"
 	"github.com/latchid/latch/internal/ui"
 )
@@ -43,8 +44,9 @@ const adminApplicationID = "3c219e58-ed0e-4b18-ad48-f4f92793ae32"
 func newOAuthProvider(svc *services.Set, cfg *config.Config, log *slog.Logger, pages *ui.UI, publicURL string) *oauth.Provider {
 	a := &oauthAdapter{svc: svc, adminCallback: publicURL + admin.CallbackPath, adminSignedOut: publicURL + admin.SignedOutPath}
 	return oauth.New(oauth.Deps{
-		Clients: a, Authenticator: a, Tokens: a, Users: a, State: a, Entities: entityClients{svc.Entities}, Pages: pages,
-		Clock: svc.Clock(), Log: log, PublicURL: publicURL, SecureCookies: cfg.SecureCookies(),
+		Clients: a, Authenticator: a, Registerer: a, Tokens: a, Users: a, State: a, Entities: entityClients{svc.Entities}, Pages: pages,
+		Clock: svc.Clock(), Log: log, PublicURL: publicURL, SecureCookies: cfg.SecureCookies(), CORS: svc.System.CORS,
+		ParseDPoPProof: parseDPoPProof, MAC: svc.MAC,
 		ClientIP: func(r *http.Request) string { return httpx.ClientIP(r, cfg.TrustedProxies).String() },
 	})
 }
@@ -77,7 +79,13 @@ func (a *oauthAdapter) Client(ctx context.Context, clientID string) (*oauth.Clie
 	if err != nil || id.String() != strings.ToLower(clientID) {
 		return nil, oauth.ErrNotFound
 	}
-	app, err := a.svc.Tenancy.ApplicationConfig(ctx, id.String())
+	// From the settings cache, without the client secret (ClientSecret
+	// reads it when a client presents one): the hosted pages need none.
+	load := a.svc.Tenancy.LoginApplicationConfig
+	if id.String() == adminApplicationID {
+		load = a.svc.Tenancy.ApplicationConfig // withAdminUI looks at whether it has a secret
+	}
+	app, err := load(ctx, id.String())
 	if err != nil {
 		return nil, notFound(err)
 	}
@@ -91,6 +99,16 @@ func (a *oauthAdapter) Client(ctx context.Context, clientID string) (*oauth.Clie
 		app = a.withAdminUI(app)
 	}
 	return &oauth.Client{App: app, Tenant: t}, nil
+}
+
+// ClientSecret implements oauth.Clients: the application's client secret,
+// read and unsealed ("" when it has none).
+func (a *oauthAdapter) ClientSecret(ctx context.Context, clientID string) (secrets.Secret, error) {
+	app, err := a.svc.Tenancy.ApplicationConfig(ctx, clientID)
+	if err != nil {
+		return "", notFound(err)
+	}
+	return app.OAuthConfiguration.ClientSecret, nil
 }
 
 // withAdminUI is the admin application as the admin UI needs it: its
@@ -129,8 +147,56 @@ func (a *oauthAdapter) Tenant(ctx context.Context, tenantID string) (*model.Tena
 	return t, notFound(err)
 }
 
-func (a *oauthAdapter) caller(c *oauth.Client, ip string) authentication.LoginCaller {
-	return authentication.LoginCaller{Authenticated: true, Scope: kit.TenantScope{Tenants: []string{c.Tenant.ID}}, IP: ip}
+// caller: the provider has checked the client itself, so the Login API's
+// requireAuthentication is met; the attempt still counts per address
+// unless an authenticated confidential client sends it.
+// Register implements oauth.Registerer: the Registration API's combined
+// create (user and registration in one transaction), rate limited per
+// address and tenant like a sign-in.
+func (a *oauthAdapter) Register(ctx context.Context, c *oauth.Client, in oauth.Registration, by oauth.Signer) (string, error) {
+	if err := a.svc.Throttle.Allow(ctx, throttle.Request{Address: by.IP, Tenant: c.Tenant.ID}); err != nil {
+		return "", err
+	}
+	user := kit.Object{"email": in.Email, "password": in.Password, "tenantId": c.Tenant.ID}
+	if in.FirstName != "" {
+		user["firstName"] = in.FirstName
+	}
+	if in.LastName != "" {
+		user["lastName"] = in.LastName
+	}
+	res, err := a.svc.Identity.Register(ctx, kit.Actor{Type: kit.ActorSystem, Name: "hosted registration page", IP: by.IP},
+		kit.TenantScope{Tenants: []string{c.Tenant.ID}}, "", c.App.ID, kit.Object{"user": user, "registration": kit.Object{"applicationId": c.App.ID}})
+	if err != nil {
+		return "", err
+	}
+	id := ""
+	if res.User != nil {
+		id = res.User.ID
+	}
+	if id == "" {
+		return "", errors.New("registration answered without a user")
+	}
+	return id, nil
+}
+
+// LogoutURLs implements oauth.Clients.
+func (a *oauthAdapter) LogoutURLs(ctx context.Context, tenantID string) (map[string]string, error) {
+	apps, err := a.svc.Tenancy.Applications(ctx, kit.TenantScope{Tenants: []string{tenantID}}, false)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, app := range apps {
+		if u := app.OAuthConfiguration.LogoutURL; app.ID != "" && u != "" {
+			out[app.ID] = u
+		}
+	}
+	return out, nil
+}
+
+func (a *oauthAdapter) caller(c *oauth.Client, by oauth.Signer) authentication.LoginCaller {
+	return authentication.LoginCaller{Authenticated: true, Scope: kit.TenantScope{Tenants: []string{c.Tenant.ID}}, IP: by.IP,
+		EndUser: !by.ClientAuthenticated}
 }
 
 // outcome maps a Login API answer to the provider's typed outcome.
@@ -169,16 +235,16 @@ func outcome(res *authentication.LoginResult, err error) (*oauth.LoginOutcome, e
 }
 
 // Authenticate implements oauth.Authenticator with the Login API's rules.
-func (a *oauthAdapter) Authenticate(ctx context.Context, c *oauth.Client, loginID, password, ip string) (*oauth.LoginOutcome, error) {
-	return outcome(a.svc.Authentication.Login(ctx, a.caller(c, ip), authentication.LoginRequest{ApplicationID: c.App.ID, LoginID: loginID,
-		Password: password, IPAddress: ip, NoJWT: true}))
+func (a *oauthAdapter) Authenticate(ctx context.Context, c *oauth.Client, loginID, password string, by oauth.Signer) (*oauth.LoginOutcome, error) {
+	return outcome(a.svc.Authentication.Login(ctx, a.caller(c, by), authentication.LoginRequest{ApplicationID: c.App.ID, LoginID: loginID,
+		Password: password, IPAddress: by.IP, NoJWT: true}))
 }
 
 // CompleteTwoFactor implements oauth.Authenticator.
-func (a *oauthAdapter) CompleteTwoFactor(ctx context.Context, c *oauth.Client, twoFactorID, code, ip string) (*oauth.LoginOutcome, error) {
+func (a *oauthAdapter) CompleteTwoFactor(ctx context.Context, c *oauth.Client, twoFactorID, code string, by oauth.Signer) (*oauth.LoginOutcome, error) {
 	noJWT := true
-	res, err := a.svc.Authentication.TwoFactorLogin(ctx, a.caller(c, ip), authentication.TwoFactorLoginRequest{ApplicationID: c.App.ID,
-		TwoFactorID: twoFactorID, Code: code, IPAddress: ip, NoJWT: &noJWT})
+	res, err := a.svc.Authentication.TwoFactorLogin(ctx, a.caller(c, by), authentication.TwoFactorLoginRequest{ApplicationID: c.App.ID,
+		TwoFactorID: twoFactorID, Code: code, IPAddress: by.IP, NoJWT: &noJWT})
 	var verrs *model.Errors
 	switch {
 	case errors.Is(err, authentication.ErrTwoFactorCodeInvalid), errors.As(err, &verrs):
@@ -191,8 +257,8 @@ func (a *oauthAdapter) CompleteTwoFactor(ctx context.Context, c *oauth.Client, t
 
 // ChangePassword implements oauth.Authenticator: the change-password id of
 // a 203, then a login with the one-time password it answers.
-func (a *oauthAdapter) ChangePassword(ctx context.Context, c *oauth.Client, id, trustToken, password, ip string) (*oauth.LoginOutcome, error) {
-	res, err := a.svc.Identity.ChangePasswordByID(ctx, kit.Actor{Type: kit.ActorSystem, Name: "hosted sign-in page", IP: ip}, id,
+func (a *oauthAdapter) ChangePassword(ctx context.Context, c *oauth.Client, id, trustToken, password string, by oauth.Signer) (*oauth.LoginOutcome, error) {
+	res, err := a.svc.Identity.ChangePasswordByID(ctx, kit.Actor{Type: kit.ActorSystem, Name: "hosted sign-in page", IP: by.IP}, id,
 		identity.ChangePasswordRequest{ApplicationID: c.App.ID, Password: password, TrustToken: trustToken})
 	var verrs *model.Errors
 	switch {
@@ -213,20 +279,21 @@ func (a *oauthAdapter) ChangePassword(ctx context.Context, c *oauth.Client, id, 
 	case err != nil:
 		return nil, err
 	}
-	return outcome(a.svc.Authentication.Login(ctx, a.caller(c, ip), authentication.LoginRequest{ApplicationID: c.App.ID,
-		OneTimePassword: res.OneTimePassword, IPAddress: ip, NoJWT: true}))
+	return outcome(a.svc.Authentication.Login(ctx, a.caller(c, by), authentication.LoginRequest{ApplicationID: c.App.ID,
+		OneTimePassword: res.OneTimePassword, IPAddress: by.IP, NoJWT: true}))
 }
 
 func tokensOf(t *tokens.OAuthTokens) *oauth.Tokens {
 	return &oauth.Tokens{AccessToken: t.AccessToken, ExpiresIn: t.ExpiresIn, RefreshToken: t.RefreshToken,
 		RefreshTokenID: t.RefreshTokenID, UserID: t.UserID, TenantID: t.TenantID, Scope: t.Scope,
-		AuthInstant: t.AuthInstant, SessionID: t.SessionID}
+		AuthInstant: t.AuthInstant, SessionID: t.SessionID, DPoPJKT: t.DPoPJKT}
 }
 
 // IssueTokens implements oauth.TokenIssuer.
 func (a *oauthAdapter) IssueTokens(ctx context.Context, g oauth.Grant) (*oauth.Tokens, error) {
 	t, err := a.svc.Tokens.IssueOAuthTokens(ctx, tokens.OAuthGrant{UserID: g.UserID, ApplicationID: g.ClientID, AuthType: g.AuthType,
-		AuthInstant: g.AuthInstant, Scope: g.Scope, SessionID: g.SessionID, Refresh: g.Refresh, IP: g.IP, Issuer: g.Issuer})
+		AuthInstant: g.AuthInstant, Scope: g.Scope, SessionID: g.SessionID, Refresh: g.Refresh, IP: g.IP, Issuer: g.Issuer,
+		DPoPJKT: g.DPoPJKT, BindRefresh: g.BindRefresh})
 	if errors.Is(err, tokens.ErrOAuthGrantRefused) {
 		return nil, oauth.ErrGrantRefused
 	}
@@ -237,8 +304,8 @@ func (a *oauthAdapter) IssueTokens(ctx context.Context, g oauth.Grant) (*oauth.T
 }
 
 // RefreshTokens implements oauth.TokenIssuer.
-func (a *oauthAdapter) RefreshTokens(ctx context.Context, refreshToken, clientID, issuer, ip string) (*oauth.Tokens, error) {
-	t, err := a.svc.Tokens.ExchangeOAuthRefreshToken(ctx, refreshToken, clientID, issuer, ip)
+func (a *oauthAdapter) RefreshTokens(ctx context.Context, refreshToken, clientID, issuer, ip, jkt string) (*oauth.Tokens, error) {
+	t, err := a.svc.Tokens.ExchangeOAuthRefreshToken(ctx, refreshToken, clientID, issuer, ip, jkt)
 	var verrs *model.Errors
 	if errors.As(err, &verrs) {
 		return nil, oauth.ErrGrantRefused
@@ -387,6 +454,16 @@ func (a *oauthAdapter) User(ctx context.Context, userID, applicationID string) (
 
 func (a *oauthAdapter) st() *store.Tx { return a.svc.Store().Read() }
 
+// Consent implements oauth.State.
+func (a *oauthAdapter) Consent(ctx context.Context, userID, clientID string) (string, error) {
+	return a.st().OAuthConsent(ctx, userID, clientID)
+}
+
+// SaveConsent implements oauth.State.
+func (a *oauthAdapter) SaveConsent(ctx context.Context, userID, clientID, scope string, now int64) error {
+	return a.st().PutOAuthConsent(ctx, userID, clientID, scope, now)
+}
+
 func (a *oauthAdapter) CreateSession(ctx context.Context, tokenHash string, s *oauth.Session) error {
 	return a.st().InsertOAuthSession(ctx, &store.OAuthSession{ID: s.ID, TokenHash: tokenHash, UserID: s.UserID, TenantID: s.TenantID,
 		AuthInstant: s.AuthInstant, AuthType: s.AuthType, KeepSignedIn: s.KeepSignedIn, ExpiresInstant: s.ExpiresInstant,
@@ -411,16 +488,30 @@ func (a *oauthAdapter) DeleteSession(ctx context.Context, id string) error {
 	return err
 }
 
+// RecordDPoPProof implements oauth.State.
+func (a *oauthAdapter) RecordDPoPProof(ctx context.Context, id string, expires int64) (bool, error) {
+	return a.st().RecordDPoPProof(ctx, id, expires)
+}
+
+// parseDPoPProof checks a DPoP proof's form and signature (oauth.Deps.ParseDPoPProof).
+func parseDPoPProof(proof string) (*oauth.DPoPProof, error) {
+	p, err := keys.ParseDPoPProof(proof, oauth.DPoPAlgorithms())
+	if err != nil {
+		return nil, err
+	}
+	return &oauth.DPoPProof{JKT: p.JKT, JTI: p.JTI, HTM: p.HTM, HTU: p.HTU, IAT: p.IAT, ATH: p.ATH, Nonce: p.Nonce}, nil
+}
+
 func (a *oauthAdapter) CreateCode(ctx context.Context, codeHash string, c *oauth.Code, now int64) error {
 	return a.st().InsertOAuthCode(ctx, &store.OAuthCode{CodeHash: codeHash, ClientID: c.ClientID, TenantID: c.TenantID,
 		UserID: c.UserID, SessionID: c.SessionID, RedirectURI: c.RedirectURI, Scope: c.Scope, Nonce: c.Nonce,
-		CodeChallenge: c.CodeChallenge, AuthInstant: c.AuthInstant, AuthType: c.AuthType, ExpiresInstant: c.ExpiresInstant,
-		InsertInstant: now})
+		CodeChallenge: c.CodeChallenge, DPoPJKT: c.DPoPJKT, AuthInstant: c.AuthInstant, AuthType: c.AuthType,
+		ExpiresInstant: c.ExpiresInstant, InsertInstant: now})
 }
 
 func codeOf(c *store.OAuthCode) *oauth.Code {
 	return &oauth.Code{ClientID: c.ClientID, TenantID: c.TenantID, UserID: c.UserID, SessionID: c.SessionID,
-		RedirectURI: c.RedirectURI, Scope: c.Scope, Nonce: c.Nonce, CodeChallenge: c.CodeChallenge, AuthInstant: c.AuthInstant,
+		RedirectURI: c.RedirectURI, Scope: c.Scope, Nonce: c.Nonce, CodeChallenge: c.CodeChallenge, DPoPJKT: c.DPoPJKT, AuthInstant: c.AuthInstant,
 		AuthType: c.AuthType, ExpiresInstant: c.ExpiresInstant, RefreshTokenID: c.RefreshTokenID}
 }
 

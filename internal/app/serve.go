@@ -77,6 +77,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	svc.SigningKeys.Refresh(ctx)
 	svc.Configs.Refresh(ctx)
 	svc.Events.Refresh(ctx)
+	svc.System.Refresh(ctx)
 
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	cacheDone := make(chan struct{})
@@ -87,6 +88,8 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	go func() { svc.Configs.Run(bg, keyPollEvery); close(configDone) }()
 	loginsDone := make(chan struct{})
 	go func() { svc.Logins.Run(bg, loginFlushEvery); close(loginsDone) }()
+	systemDone := make(chan struct{})
+	go func() { svc.System.Run(bg, keyPollEvery); close(systemDone) }()
 	hooksDone := make(chan struct{})
 	go func() { svc.Events.Run(bg, keyPollEvery); close(hooksDone) }()
 	// The outbox dispatcher: in-flight deliveries finish before the
@@ -115,6 +118,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		<-loginsDone
 		<-sweepDone
 		<-hooksDone
+		<-systemDone
 		<-dispatchDone
 		<-eventSweepDone
 		<-mailDone
@@ -206,13 +210,14 @@ func newRootHandler(apiHandler http.Handler, pages *ui.UI, jwks http.Handler, pr
 	pages.Mount(mux)
 	adminUI.Mount(mux)                             // /admin/*, each route with the action its roles must allow
 	mux.Handle("GET /.well-known/jwks.json", jwks) // anonymous, served from memory
-	provider.Mount(mux)                            // /oauth2/* and discovery, each route with its access rule
+	provider.Mount(mux)                            // /oauth2/*, /app/* and discovery, each route with its access rule
+	cors := provider.WithCORS(mux)                 // the system configuration's CORS policy on /oauth2/*, /app/*, /.well-known/*
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isAPIPath(r.URL.Path) {
 			apiHandler.ServeHTTP(w, r)
 			return
 		}
-		mux.ServeHTTP(w, r)
+		cors.ServeHTTP(w, r)
 	})
 }
 

@@ -89,6 +89,15 @@ type LoginCaller struct {
 	// IP is the client's address, the login record's when the request
 	// gives no ipAddress.
 	IP string
+	// EndUser: the request comes from the user's own device (the hosted
+	// pages, a public client) although no API key is asked of it, so it is
+	// rate limited per address like an anonymous call.
+	EndUser bool
+}
+
+// throttled is how the caller's attempts count toward the rate limits.
+func (c LoginCaller) throttled(tenantID string) throttle.Request {
+	return throttle.Request{Address: c.IP, Tenant: tenantID, Authenticated: c.Authenticated && !c.EndUser}
 }
 
 // LoginResponse is FusionAuth's LoginResponse (the parts Latch fills).
@@ -315,7 +324,7 @@ func (s *Service) login(ctx context.Context, caller LoginCaller, req LoginReques
 	if err != nil {
 		return nil, 0, err
 	}
-	if err := s.throttle.Allow(ctx, throttle.Request{Address: caller.IP, Tenant: lt.tenant.ID, Authenticated: caller.Authenticated}); err != nil {
+	if err := s.throttle.Allow(ctx, caller.throttled(lt.tenant.ID)); err != nil {
 		return nil, 0, err
 	}
 	if oneTimePassword {

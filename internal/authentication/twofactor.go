@@ -27,7 +27,6 @@ import (
 	"github.com/latchid/latch/internal/password"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/store"
-	"github.com/latchid/latch/internal/throttle"
 	"github.com/latchid/latch/internal/tokens"
 )
 
@@ -839,7 +838,7 @@ func (s *Service) TwoFactorLogin(ctx context.Context, caller LoginCaller, req Tw
 	if lt.tenant.ID != pending.TenantID {
 		return nil, model.NotFoundf("twoFactorId of another tenant")
 	}
-	if err := s.throttle.Allow(ctx, throttle.Request{Address: caller.IP, Tenant: lt.tenant.ID, Authenticated: caller.Authenticated}); err != nil {
+	if err := s.throttle.Allow(ctx, caller.throttled(lt.tenant.ID)); err != nil {
 		return nil, err
 	}
 	if uid := strings.TrimSpace(req.UserID); uid != "" {

@@ -2,10 +2,15 @@ package keys_test
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"strings"
 	"testing"
+
+	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/latchid/latch/internal/keys"
 )
@@ -65,4 +70,40 @@ func signingInput(token string) string {
 		out.WriteByte(0)
 	}
 	return out.String()
+}
+
+// FuzzParseDPoPProof feeds the DPoP proof parser arbitrary strings, seeded
+// with a valid proof and mutations of it. It must never panic, and whatever
+// it accepts must name a key thumbprint and the required claims.
+func FuzzParseDPoPProof(f *testing.F) {
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		f.Fatal(err)
+	}
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: priv},
+		(&jose.SignerOptions{EmbedJWK: true}).WithType("dpop+jwt"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, payload := range []string{`{"jti":"a","htm":"POST","htu":"https://x/oauth2/token","iat":1}`, `{"jti":"a"}`, `[]`, `{"iat":"x"}`} {
+		jws, err := signer.Sign([]byte(payload))
+		if err != nil {
+			f.Fatal(err)
+		}
+		s, _ := jws.CompactSerialize()
+		f.Add(s)
+	}
+	b64 := base64.RawURLEncoding.EncodeToString
+	f.Add(b64([]byte(`{"alg":"none","typ":"dpop+jwt"}`)) + "." + b64([]byte(`{}`)) + ".")
+	f.Add("..")
+	algs := []string{"ES256", "RS256", "EdDSA", "HS256"}
+	f.Fuzz(func(t *testing.T, proof string) {
+		p, err := keys.ParseDPoPProof(proof, algs)
+		if err != nil {
+			return
+		}
+		if p.JKT == "" || p.JTI == "" {
+			t.Fatalf("accepted a proof without a thumbprint or jti: %+v", p)
+		}
+	})
 }

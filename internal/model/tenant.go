@@ -29,6 +29,7 @@ type TenantConfig struct {
 	MinimumPasswordAge                MinimumPasswordAge                `json:"minimumPasswordAge"`
 	PasswordEncryptionConfiguration   PasswordEncryptionConfiguration   `json:"passwordEncryptionConfiguration"`
 	PasswordValidationRules           PasswordValidationRules           `json:"passwordValidationRules"`
+	LoginTheme                        *LoginTheme                       `json:"loginTheme,omitempty"`
 
 	Extra Extra `json:"-"`
 }

@@ -20,7 +20,7 @@ import (
 // authParams are the authorization request's parameters, carried through
 // the sign-in forms as hidden fields (the pages keep no server state).
 var authParams = []string{"client_id", "redirect_uri", "response_type", "response_mode", "scope", "state", "nonce",
-	"code_challenge", "code_challenge_method", "prompt", "max_age", "login_hint", "id_token_hint", "tenantId", "idp_hint"}
+	"code_challenge", "code_challenge_method", "prompt", "max_age", "login_hint", "id_token_hint", "tenantId", "idp_hint", "dpop_jkt"}
 
 // Bounds on what a request may carry.
 const (
@@ -41,10 +41,12 @@ type authRequest struct {
 	state        string
 	nonce        string
 	challenge    string
+	dpopJKT      string // RFC 9449 10: the key the code's exchange must prove
 	prompts      []string
 	maxAge       int64 // seconds; -1 when not given
 	idTokenHint  string
 	userCode     string // a device grant's user code: sign-in approves it instead of issuing a code
+	consented    bool   // the user allowed it on the consent page just now
 }
 
 func (a *authRequest) prompt(p string) bool { return slices.Contains(a.prompts, p) }
@@ -134,7 +136,7 @@ func (p *Provider) parseAuthRequest(ctx context.Context, form url.Values) (ar *a
 	if ar.redirectURI == "" {
 		return nil, errInvalidRequest("missing_redirect_uri", "The request has no redirect_uri."), nil
 	}
-	if !redirectAllowed(c.App.OAuthConfiguration, ar.redirectURI) {
+	if !redirectAllowed(c.App.OAuthConfiguration, ar.redirectURI) && ar.redirectURI != p.hostedCallback() {
 		return nil, errInvalidRequest("invalid_redirect_uri", "The redirect_uri is not one of the application's authorized redirect URLs."), nil
 	}
 	// From here on errors go back to the client.
@@ -181,6 +183,9 @@ func (p *Provider) parseAuthRequest(ctx context.Context, form url.Values) (ar *a
 		return ar, nil, errInvalidRequest("invalid_pkce_code_challenge", "The code_challenge is not a base64url SHA-256 value.")
 	case ar.challenge == "" && pkceRequired(oc):
 		return ar, nil, errInvalidRequest("missing_code_challenge", "This application requires PKCE: send code_challenge with code_challenge_method=S256.")
+	}
+	if ar.dpopJKT = ar.params.Get("dpop_jkt"); ar.dpopJKT != "" && !validChallenge(ar.dpopJKT) {
+		return ar, nil, errInvalidRequest("invalid_dpop_jkt", "dpop_jkt is not a base64url SHA-256 JWK thumbprint.")
 	}
 	if v := ar.params.Get("prompt"); v != "" {
 		ar.prompts = strings.Fields(v)
@@ -358,7 +363,7 @@ func (p *Provider) respond(w http.ResponseWriter, r *http.Request, ar *authReque
 		if u, err := url.Parse(ar.redirectURI); err == nil {
 			origin = u.Scheme + "://" + u.Host
 		}
-		p.Pages.Page(w, r, http.StatusOK, "oauth_form_post", "Continue", map[string]any{"Action": ar.redirectURI, "Fields": fields}, origin)
+		p.Pages.Page(w, r, http.StatusOK, "oauth_form_post", "Continue", ar.client.Tenant, map[string]any{"Action": ar.redirectURI, "Fields": fields}, origin)
 		return
 	}
 	u, _ := url.Parse(ar.redirectURI)
@@ -419,10 +424,24 @@ func (p *Provider) completeAuthorization(w http.ResponseWriter, r *http.Request,
 		p.redirectError(w, r, ar, &oauthError{Code: "access_denied", Reason: "registration_required", Description: "The user is not registered for this application."})
 		return
 	}
+	ask, err := p.needsConsent(r, ar, user)
+	if err != nil {
+		p.Log.ErrorContext(r.Context(), "oauth: read consent", "err", err)
+		p.redirectError(w, r, ar, &oauthError{Code: "server_error", Description: "The server could not complete the request."})
+		return
+	}
+	if ask {
+		if ar.prompt("none") {
+			p.redirectError(w, r, ar, &oauthError{Code: "consent_required", Reason: "consent_required", Description: "The user has not allowed this application."})
+			return
+		}
+		p.showConsent(w, r, ar)
+		return
+	}
 	code := newToken()
 	now := p.now()
 	c := &Code{ClientID: ar.client.App.ID, TenantID: ar.client.Tenant.ID, UserID: sess.UserID, SessionID: sess.ID,
-		RedirectURI: ar.redirectURI, Scope: ar.scope, Nonce: ar.nonce, CodeChallenge: ar.challenge,
+		RedirectURI: ar.redirectURI, Scope: ar.scope, Nonce: ar.nonce, CodeChallenge: ar.challenge, DPoPJKT: ar.dpopJKT,
 		AuthInstant: sess.AuthInstant, AuthType: sess.AuthType, ExpiresInstant: now + codeTTL(ar.client.Tenant)*1000}
 	if err := p.State.CreateCode(r.Context(), hashToken(code), c, now); err != nil {
 		p.Log.ErrorContext(r.Context(), "oauth: store authorization code", "err", err)

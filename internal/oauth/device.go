@@ -159,7 +159,7 @@ func (p *Provider) deviceRequest(r *http.Request, typed string) (*authRequest, s
 // showDevice renders the code entry page.
 func (p *Provider) showDevice(w http.ResponseWriter, r *http.Request, userCode, errMsg string) {
 	data := formPage{Action: "/oauth2/device", Step: "device", CSRF: p.csrfToken(w, r), LoginID: userCode, Error: errMsg}
-	p.Pages.Page(w, r, http.StatusOK, "oauth_device", "Connect a device", data, "")
+	p.Pages.Page(w, r, http.StatusOK, "oauth_device", "Connect a device", nil, data, "")
 }
 
 // devicePage is GET|POST /oauth2/device: enter the code, sign in if needed,
@@ -216,7 +216,7 @@ func (p *Provider) approveDevice(w http.ResponseWriter, r *http.Request, ar *aut
 		p.showDevice(w, r, "", "That code is unknown, expired or already used.")
 		return
 	}
-	p.Pages.Page(w, r, http.StatusOK, "oauth_device_done", "Device connected", formPage{AppName: appName(ar.client)}, "")
+	p.Pages.Page(w, r, http.StatusOK, "oauth_device_done", "Device connected", ar.client.Tenant, formPage{AppName: appName(ar.client)}, "")
 }
 
 // deviceGrant is the token endpoint's device_code grant.
@@ -241,8 +241,8 @@ func (p *Provider) deviceGrant(w http.ResponseWriter, r *http.Request, ca *clien
 			writeError(w, http.StatusBadRequest, invalidGrant("client_id_mismatch", "The device code was issued to another client."))
 			return
 		}
-		t, err := p.Tokens.IssueTokens(ctx, Grant{UserID: d.UserID, ClientID: me, AuthType: d.AuthType, AuthInstant: d.AuthInstant,
-			Scope: d.Scope, SessionID: d.SessionID, Refresh: p.wantsRefresh(ca.client, d.Scope), IP: p.clientIP(r), Issuer: p.issuer(ca.client.Tenant)})
+		t, err := p.Tokens.IssueTokens(ctx, ca.bind(Grant{UserID: d.UserID, ClientID: me, AuthType: d.AuthType, AuthInstant: d.AuthInstant,
+			Scope: d.Scope, SessionID: d.SessionID, Refresh: p.wantsRefresh(ca.client, d.Scope), IP: p.clientIP(r), Issuer: p.issuer(ca.client.Tenant)}))
 		if errors.Is(err, ErrGrantRefused) {
 			writeError(w, http.StatusBadRequest, invalidGrant("user_locked", "The user can no longer sign in to this application."))
 			return

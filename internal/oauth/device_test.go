@@ -111,3 +111,81 @@ func TestDeviceGrant(t *testing.T) {
 		_ = oauth2.AuthStyleInParams
 	})
 }
+
+// TestDeviceAPIs: a client with its own code page describes a pending grant
+// (/oauth2/device/user-code) and approves it with the user's access token
+// (/oauth2/device/approve); the device's poll then gets the user's tokens.
+func TestDeviceAPIs(t *testing.T) {
+	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
+		e := start(t, b)
+		grants := []string{"urn:ietf:params:oauth:grant-type:device_code", "password"}
+		tv := e.app(appOpts{grants: grants, deviceURL: e.s.URL + "/oauth2/device"})
+		other := e.app(appOpts{grants: grants, deviceURL: e.s.URL + "/oauth2/device"})
+		uid := e.user("couch@example.com", nil, tv.id, other.id)
+
+		st, _, da := e.postForm("/oauth2/device_authorize", url.Values{"scope": {"openid"}}, tv.id, tv.secret)
+		if st != 200 {
+			t.Fatalf("device_authorize: %d %v", st, da)
+		}
+		userCode, deviceCode := da["user_code"].(string), da["device_code"].(string)
+
+		st, _, m := e.postForm("/oauth2/device/user-code", url.Values{"user_code": {userCode}}, tv.id, tv.secret)
+		if st != 200 || m["user_code"] != userCode || m["client_id"] != tv.id || m["scope"] != "openid" || m["tenantId"] != e.tenant || m["expires_in"].(float64) <= 0 {
+			t.Fatalf("user-code: %d %v", st, m)
+		}
+		q := url.Values{"user_code": {userCode}, "client_id": {tv.id}, "client_secret": {tv.secret}}
+		if r := e.s.Do(t, "GET", "/oauth2/device/user-code?"+q.Encode(), "", nil); r.Status != 200 {
+			t.Fatalf("GET user-code: %d %s", r.Status, r.Body)
+		}
+		for _, c := range []struct {
+			name   string
+			form   url.Values
+			id, pw string
+			status int
+			err    string
+		}{
+			{"another client's code", url.Values{"user_code": {userCode}}, other.id, other.secret, 400, "invalid_request"},
+			{"unknown code", url.Values{"user_code": {"BBBBBBBB"}}, tv.id, tv.secret, 400, "invalid_request"},
+			{"no code", url.Values{}, tv.id, tv.secret, 400, "invalid_request"},
+			{"no client authentication", url.Values{"user_code": {userCode}, "client_id": {tv.id}}, "", "", 401, "invalid_client"},
+			{"wrong secret", url.Values{"user_code": {userCode}}, tv.id, "nope", 401, "invalid_client"},
+		} {
+			if st, _, m := e.postForm("/oauth2/device/user-code", c.form, c.id, c.pw); st != c.status || m["error"] != c.err {
+				t.Errorf("user-code, %s: %d %v", c.name, st, m)
+			}
+		}
+
+		token := func(c client) string {
+			t.Helper()
+			st, _, m := e.postForm("/oauth2/token", url.Values{"grant_type": {"password"}, "username": {"couch@example.com"}, "password": {testPassword}}, c.id, c.secret)
+			if st != 200 {
+				t.Fatalf("password grant: %d %v", st, m)
+			}
+			return m["access_token"].(string)
+		}
+		approve := func(c client, tok string) (int, map[string]any) {
+			st, _, m := e.postForm("/oauth2/device/approve", url.Values{"user_code": {userCode}, "token": {tok}}, c.id, c.secret)
+			return st, m
+		}
+		if st, m := approve(tv, token(other)); st != 400 || m["error_reason"] != "access_token_invalid" {
+			t.Fatalf("approve with another application's token: %d %v", st, m)
+		}
+		if st, m := approve(tv, "not-a-token"); st != 400 || m["error_reason"] != "access_token_invalid" {
+			t.Fatalf("approve with garbage: %d %v", st, m)
+		}
+		if st, m := approve(other, token(other)); st != 400 || m["error_reason"] != "invalid_user_code" {
+			t.Fatalf("approve another client's code: %d %v", st, m)
+		}
+		if st, m := approve(tv, token(tv)); st != 200 || m["deviceGrantStatus"] != "Approved" || m["userId"] != uid || m["tenantId"] != e.tenant {
+			t.Fatalf("approve: %d %v", st, m)
+		}
+		if st, m := approve(tv, token(tv)); st != 400 || m["error_reason"] != "invalid_user_code" {
+			t.Fatalf("approve twice: %d %v", st, m)
+		}
+		e.clock.Advance(6 * time.Second)
+		st, _, tok := e.postForm("/oauth2/token", url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}, "device_code": {deviceCode}}, tv.id, tv.secret)
+		if st != 200 || claimsOf(t, tok["access_token"].(string))["sub"] != uid {
+			t.Fatalf("device poll after approve: %d %v", st, tok)
+		}
+	})
+}

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
 
+	"github.com/latchid/latch/internal/httpx"
 	"github.com/latchid/latch/internal/model"
 )
 
@@ -62,7 +64,6 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 		p.discoveryDocs.Store(tenantID, doc)
 	}
 	h := w.Header()
-	h.Set("Access-Control-Allow-Origin", "*") // public metadata
 	h.Set("Cache-Control", "public, max-age=60")
 	h.Set("Content-Type", "application/json;charset=UTF-8")
 	_, _ = w.Write(doc.body)
@@ -104,6 +105,7 @@ func (p *Provider) discoveryBody(t *model.TenantConfig, algs []string) []byte {
 		"request_uri_parameter_supported":                false,
 		"require_request_uri_registration":               false,
 		"authorization_response_iss_parameter_supported": true,
+		"dpop_signing_alg_values_supported":              dpopAlgs,
 		"frontchannel_logout_supported":                  false,
 		"backchannel_logout_supported":                   false,
 	}
@@ -123,6 +125,16 @@ func (p *Provider) grantTypes() []string {
 // serverError logs an unexpected error and answers server_error (the
 // detail only in the log).
 func (p *Provider) serverError(w http.ResponseWriter, r *http.Request, what string, err error) {
+	// A throttled or busy sign-in is no fault: the client may retry after Retry-After.
+	if status, after, ok := httpx.RetryLater(err); ok {
+		w.Header().Set("Retry-After", strconv.Itoa(after))
+		desc := "The server is busy; retry after the time Retry-After gives."
+		if status == http.StatusTooManyRequests {
+			desc = "Too many sign-in attempts; retry after the time Retry-After gives."
+		}
+		writeError(w, status, &oauthError{Code: "temporarily_unavailable", Description: desc})
+		return
+	}
 	p.Log.ErrorContext(r.Context(), "oauth: "+what, "method", r.Method, "path", r.URL.Path, "err", err)
 	writeError(w, http.StatusInternalServerError, &oauthError{Code: "server_error", Description: "The server could not complete the request; the cause is in its log."})
 }

@@ -1,41 +1,51 @@
 package oauth
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
-// bearerToken reads an access token from Authorization: Bearer, or from a
-// form body's access_token (RFC 6750 2.2); never from the query string.
-func bearerToken(r *http.Request) (string, *oauthError) {
+// bearerToken reads an access token from Authorization: Bearer or DPoP
+// (RFC 9449 7.1; dpop reports which), or from a form body's access_token
+// (RFC 6750 2.2); never from the query string.
+func bearerToken(r *http.Request) (tok string, dpop bool, e *oauthError) {
 	h := r.Header.Get("Authorization")
 	if h != "" {
 		scheme, tok, ok := strings.Cut(h, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
-			return "", &oauthError{Code: "invalid_token", Reason: "access_token_malformed", Description: "Send the access token as Authorization: Bearer <token>."}
+		dpop = strings.EqualFold(scheme, "DPoP")
+		if !ok || !(dpop || strings.EqualFold(scheme, "Bearer")) || strings.TrimSpace(tok) == "" {
+			return "", false, &oauthError{Code: "invalid_token", Reason: "access_token_malformed", Description: "Send the access token as Authorization: Bearer <token> (or DPoP <token> with a DPoP proof)."}
 		}
-		return strings.TrimSpace(tok), nil
+		return strings.TrimSpace(tok), dpop, nil
 	}
 	if r.Method == http.MethodPost {
 		if e := readForm(r); e == nil {
 			if t := r.PostForm.Get("access_token"); t != "" {
-				return t, nil
+				return t, false, nil
 			}
 		}
 	}
-	return "", &oauthError{Code: "invalid_request", Reason: "access_token_required", Description: "The request has no access token."}
+	return "", false, &oauthError{Code: "invalid_request", Reason: "access_token_required", Description: "The request has no access token."}
 }
 
+// writeBearerError answers a resource request that failed, with the
+// challenges of both schemes (RFC 9449 7.1).
 func writeBearerError(w http.ResponseWriter, e *oauthError) {
-	ch := `Bearer realm="latch"`
-	if e.Code == "invalid_token" {
-		ch += `, error="invalid_token"`
+	errParam := ""
+	if e.Code == "invalid_token" || e.Code == "invalid_dpop_proof" || e.Code == "use_dpop_nonce" {
+		errParam = `, error="` + e.Code + `"`
 	}
-	w.Header().Set("WWW-Authenticate", ch)
+	w.Header().Set("WWW-Authenticate", `Bearer realm="latch"`+errParam)
+	w.Header().Add("WWW-Authenticate", `DPoP realm="latch", algs="`+strings.Join(dpopAlgs, " ")+`"`+errParam)
 	status := http.StatusUnauthorized
-	if e.Code == "invalid_request" && e.Reason != "access_token_required" {
+	switch {
+	case e.Code == "server_error":
+		status = http.StatusInternalServerError
+	case e.Code == "invalid_request" && e.Reason != "access_token_required":
 		status = http.StatusBadRequest
 	}
 	writeJSON(w, status, e)
@@ -43,7 +53,7 @@ func writeBearerError(w http.ResponseWriter, e *oauthError) {
 
 // userinfo is GET|POST /oauth2/userinfo.
 func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) {
-	tok, e := bearerToken(r)
+	tok, dpop, e := bearerToken(r)
 	if e != nil {
 		writeBearerError(w, e)
 		return
@@ -58,18 +68,58 @@ func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) {
 		writeBearerError(w, &oauthError{Code: "invalid_token", Reason: "access_token_invalid", Description: "The access token is invalid or expired."})
 		return
 	}
+	p.offerDPoPNonce(w, r)
+	if e := p.checkBinding(r, tok, dpop, at); e != nil {
+		writeBearerError(w, e)
+		return
+	}
+	out, err := p.userinfoClaims(r.Context(), at)
+	if errors.Is(err, ErrNotFound) {
+		writeBearerError(w, &oauthError{Code: "invalid_token", Reason: "access_token_invalid", Description: "The access token's user is gone."})
+		return
+	}
+	if err != nil {
+		p.serverError(w, r, "load user", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// checkBinding applies DPoP to a resource request (RFC 9449 7): a token
+// bound to a key needs the DPoP scheme and a fresh proof of that key for
+// this request and token; a bearer token sent under the DPoP scheme needs a
+// valid proof too, and stays a bearer token.
+func (p *Provider) checkBinding(r *http.Request, tok string, dpop bool, at *AccessToken) *oauthError {
+	jkt := tokenJKT(at)
+	if jkt != "" && !dpop {
+		return &oauthError{Code: "invalid_token", Reason: "access_token_invalid", Description: "The access token is bound to a DPoP key: send it as Authorization: DPoP with a proof."}
+	}
+	if !dpop {
+		return nil
+	}
+	if len(r.Header.Values("DPoP")) == 0 {
+		return invalidDPoP("The request has no DPoP proof.")
+	}
+	proved, e := p.dpopProof(r, tok)
+	if e != nil {
+		return e
+	}
+	if jkt != "" && proved != jkt {
+		return invalidDPoP("The DPoP proof's key is not the one the access token is bound to.")
+	}
+	return nil
+}
+
+// userinfoClaims is what userinfo shows of an access token's user, by its
+// scope; ErrNotFound when the user is gone.
+func (p *Provider) userinfoClaims(ctx context.Context, at *AccessToken) (map[string]any, error) {
 	appID := at.ApplicationID
 	if appID == "" {
 		appID = at.Audience
 	}
-	u, err := p.Users.User(r.Context(), at.Subject, appID)
+	u, err := p.Users.User(ctx, at.Subject, appID)
 	if err != nil {
-		if errors.Is(err, ErrNotFound) {
-			writeBearerError(w, &oauthError{Code: "invalid_token", Reason: "access_token_invalid", Description: "The access token's user is gone."})
-			return
-		}
-		p.serverError(w, r, "load user", err)
-		return
+		return nil, err
 	}
 	scope, hasScopeClaim := at.Claims["scope"].(string)
 	if !hasScopeClaim {
@@ -85,7 +135,7 @@ func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) {
 		}
 		out["roles"] = roles
 	}
-	writeJSON(w, http.StatusOK, out)
+	return out, nil
 }
 
 // introspect is POST /oauth2/introspect (RFC 7662 with FusionAuth's
@@ -149,6 +199,9 @@ func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) {
 	out["active"] = true
 	out["client_id"] = at.Audience
 	out["token_type"] = "Bearer"
+	if tokenJKT(at) != "" {
+		out["token_type"] = "DPoP" // cnf.jkt is among the claims
+	}
 	writeJSON(w, http.StatusOK, out)
 }
 
@@ -235,17 +288,36 @@ func (p *Provider) logout(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p.endSession(w, r)
-	if target == "" {
-		p.Pages.Page(w, r, http.StatusOK, "oauth_logged_out", "Signed out", nil, "")
-		return
-	}
-	if st := r.Form.Get("state"); st != "" {
+	if st := r.Form.Get("state"); st != "" && target != "" {
 		if u, err := url.Parse(target); err == nil {
 			q := u.Query()
 			q.Set("state", st)
 			u.RawQuery = q.Encode()
 			target = u.String()
 		}
+	}
+	// logoutBehavior AllApplications (FusionAuth's default): the other
+	// applications of the tenant are told through their logout URLs, each
+	// loaded in a frame of the sign-out page (front-channel logout).
+	if c != nil && c.App.OAuthConfiguration.LogoutBehavior != "RedirectOnly" {
+		urls, err := p.Clients.LogoutURLs(r.Context(), c.Tenant.ID)
+		if err != nil {
+			p.Log.ErrorContext(r.Context(), "oauth: list logout URLs", "err", err)
+		}
+		var frames []string
+		for _, id := range sortedMapKeys(urls) {
+			if u := urls[id]; id != c.App.ID && (strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")) && !slices.Contains(frames, u) {
+				frames = append(frames, u)
+			}
+		}
+		if len(frames) > 0 {
+			p.Pages.FrontChannelLogout(w, r, target, frames)
+			return
+		}
+	}
+	if target == "" {
+		p.Pages.Page(w, r, http.StatusOK, "oauth_logged_out", "Signed out", tenantOf(c), nil, "")
+		return
 	}
 	redirect(w, r, target)
 }
@@ -258,4 +330,13 @@ func logoutAllowed(c *Client, uri string) bool {
 		return true
 	}
 	return redirectAllowed(oc, uri)
+}
+
+func sortedMapKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }

@@ -103,6 +103,8 @@ type appOpts struct {
 	name         string
 	clientSecret string
 	deviceURL    string
+	relationship string // oauthConfiguration.relationship
+	consentMode  string // oauthConfiguration.consentMode
 }
 
 type client struct {
@@ -137,6 +139,12 @@ func (e *env) app(o appOpts) client {
 		"requireRegistration": o.requireReg}
 	if o.deviceURL != "" {
 		oc["deviceVerificationURL"] = o.deviceURL
+	}
+	if o.relationship != "" {
+		oc["relationship"] = o.relationship
+	}
+	if o.consentMode != "" {
+		oc["consentMode"] = o.consentMode
 	}
 	if o.clientSecret != "" {
 		oc["clientSecret"] = o.clientSecret
@@ -385,4 +393,21 @@ func authTime(t *testing.T, idt *oidc.IDToken) int64 {
 		t.Fatal(err)
 	}
 	return c.AuthTime
+}
+
+// postFormNoFatal is postForm for other goroutines: errors are reported, not fatal.
+func (e *env) postFormNoFatal(path string, form url.Values, basicID, basicSecret string) (int, http.Header, error) {
+	req, _ := http.NewRequest("POST", e.s.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if basicID != "" {
+		req.SetBasicAuth(url.QueryEscape(basicID), url.QueryEscape(basicSecret))
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Error(err)
+		return 0, nil, err
+	}
+	defer res.Body.Close()
+	_, _ = io.Copy(io.Discard, res.Body)
+	return res.StatusCode, res.Header, nil
 }

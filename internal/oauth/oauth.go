@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/secrets"
 )
 
 // Client is an application acting as an OAuth client, with its tenant.
@@ -32,12 +33,17 @@ var ErrConflict = errors.New("conflict")
 
 // Clients looks applications (OAuth clients) and tenants up.
 type Clients interface {
-	// Client returns an application (client secret included) and its
+	// Client returns an application (without its client secret) and its
 	// tenant; ErrNotFound when there is none.
 	Client(ctx context.Context, clientID string) (*Client, error)
+	// ClientSecret returns an application's client secret ("" for none).
+	ClientSecret(ctx context.Context, clientID string) (secrets.Secret, error)
 	// Tenant returns a tenant's settings; ErrNotFound when there is none.
 	// An empty id is the Default tenant.
 	Tenant(ctx context.Context, tenantID string) (*model.TenantConfig, error)
+	// LogoutURLs are the oauthConfiguration.logoutURL of the tenant's active
+	// applications that set one, by application id.
+	LogoutURLs(ctx context.Context, tenantID string) (map[string]string, error)
 }
 
 // LoginStatus is the typed outcome of a sign-in step.
@@ -69,12 +75,24 @@ type LoginOutcome struct {
 	Message          string // a reason to show (LoginPasswordInvalid)
 }
 
-// Authenticator runs the Login API's rules (lockout, two-factor, password
-// change, no user enumeration) for the hosted pages and the password grant.
+// Signer is who sends a sign-in step: the client address, and whether a
+// confidential client that authenticated speaks for the user (the password
+// grant from an application's server). Like a Login API call with an API
+// key, such a client is limited per tenant, not per address; a browser on
+// the hosted pages and a public client are limited per address too.
+type Signer struct {
+	IP                  string
+	ClientAuthenticated bool
+}
+
+// Authenticator runs the Login API's rules (lockout, throttling, two-factor,
+// password change, no user enumeration) for the hosted pages and the
+// password grant. A throttled or busy attempt is an error that
+// httpx.RetryLater recognises.
 type Authenticator interface {
-	Authenticate(ctx context.Context, c *Client, loginID, password, ip string) (*LoginOutcome, error)
-	CompleteTwoFactor(ctx context.Context, c *Client, twoFactorID, code, ip string) (*LoginOutcome, error)
-	ChangePassword(ctx context.Context, c *Client, changePasswordID, trustToken, newPassword, ip string) (*LoginOutcome, error)
+	Authenticate(ctx context.Context, c *Client, loginID, password string, by Signer) (*LoginOutcome, error)
+	CompleteTwoFactor(ctx context.Context, c *Client, twoFactorID, code string, by Signer) (*LoginOutcome, error)
+	ChangePassword(ctx context.Context, c *Client, changePasswordID, trustToken, newPassword string, by Signer) (*LoginOutcome, error)
 }
 
 // Grant is what a token request was granted.
@@ -88,6 +106,10 @@ type Grant struct {
 	Refresh     bool
 	IP          string
 	Issuer      string // the tenant's issuer as discovery shows it
+	// DPoPJKT binds the access token to a DPoP key (cnf.jkt); BindRefresh
+	// binds the refresh token to it too (public clients, RFC 9449 5).
+	DPoPJKT     string
+	BindRefresh bool
 }
 
 // Tokens is an access token (and refresh token) issued for a grant.
@@ -101,6 +123,7 @@ type Tokens struct {
 	Scope          string
 	AuthInstant    int64 // epoch ms
 	SessionID      string
+	DPoPJKT        string // the DPoP key the access token is bound to
 }
 
 // ErrGrantRefused: the user or refresh token may not get tokens (invalid_grant).
@@ -128,8 +151,10 @@ type RefreshStatus struct {
 type TokenIssuer interface {
 	IssueTokens(ctx context.Context, g Grant) (*Tokens, error)
 	// RefreshTokens exchanges the client's own refresh token under the
-	// application's rotation and reuse rules; ErrGrantRefused when it cannot be used.
-	RefreshTokens(ctx context.Context, refreshToken, clientID, issuer, ip string) (*Tokens, error)
+	// application's rotation and reuse rules; ErrGrantRefused when it cannot
+	// be used (a token bound to a DPoP key other than jkt among them). A
+	// non-empty jkt binds the new access token to that key.
+	RefreshTokens(ctx context.Context, refreshToken, clientID, issuer, ip, jkt string) (*Tokens, error)
 	RevokeRefreshToken(ctx context.Context, refreshToken, clientID string) error
 	RevokeRefreshTokenID(ctx context.Context, id string) error
 	// VerifyAccessToken checks an access token's signature, expiry and
@@ -197,6 +222,7 @@ type Code struct {
 	Scope          string
 	Nonce          string
 	CodeChallenge  string
+	DPoPJKT        string // the authorization request's dpop_jkt
 	AuthInstant    int64
 	AuthType       string
 	ExpiresInstant int64
@@ -245,32 +271,56 @@ type State interface {
 	// SetCodeRefreshToken records what a code's exchange issued; true when
 	// the code was replayed meanwhile.
 	SetCodeRefreshToken(ctx context.Context, codeHash, refreshTokenID string) (bool, error)
+
+	// RecordDPoPProof remembers a DPoP proof's id until expires; false when
+	// it was seen before (a replay).
+	RecordDPoPProof(ctx context.Context, id string, expires int64) (bool, error)
+
+	// Consent is the space-separated scopes a user allowed a third-party
+	// application ("" when none); SaveConsent replaces them.
+	Consent(ctx context.Context, userID, clientID string) (string, error)
+	SaveConsent(ctx context.Context, userID, clientID, scope string, now int64) error
 }
 
 // Pages renders the hosted pages (the UI's templates and layout).
 type Pages interface {
-	// Page renders a page template with data; formAction, when set, is an
-	// extra origin forms may post to (form_post responses).
-	Page(w http.ResponseWriter, r *http.Request, status int, page, title string, data any, formAction string)
+	// Page renders a page template with data; formActions are extra
+	// origins forms may post to, or be redirected to after a post
+	// (form_post responses, the client's redirect URI). tenant's theme
+	// styles the page (nil: none).
+	Page(w http.ResponseWriter, r *http.Request, status int, page, title string, tenant *model.TenantConfig, data any, formActions ...string)
 	// Error renders the one HTML error page.
 	Error(w http.ResponseWriter, r *http.Request, status int, heading string, paragraphs ...string)
+	// FrontChannelLogout renders the sign-out page that loads frames (other
+	// applications' logout URLs), then continues to continueTo ("": none).
+	FrontChannelLogout(w http.ResponseWriter, r *http.Request, continueTo string, frames []string)
 }
 
 // Deps is what the provider is built on.
 type Deps struct {
 	Clients       Clients
 	Authenticator Authenticator
-	Tokens        TokenIssuer
-	Users         Users
-	State         State
-	Pages         Pages
-	Clock         interface{ Now() time.Time }
-	Log           *slog.Logger
+	// Registerer runs self-service registration (nil: none offered).
+	Registerer Registerer
+	Tokens     TokenIssuer
+	Users      Users
+	State      State
+	Pages      Pages
+	Clock      interface{ Now() time.Time }
+	Log        *slog.Logger
 	// PublicURL is Latch's base URL (no trailing slash): endpoint URLs, and
 	// the issuer of tenants still on FusionAuth's placeholder.
 	PublicURL string
 	// ClientIP is a request's client address (trusted proxies applied).
 	ClientIP func(*http.Request) string
+	// CORS is the system configuration's current CORS policy (nil: none).
+	CORS func() *model.CORSConfiguration
+	// ParseDPoPProof checks a DPoP proof's form and signature
+	// (internal/keys); the provider checks the rest.
+	ParseDPoPProof func(proof string) (*DPoPProof, error)
+	// MAC is an HMAC under a key every node shares (the master key's):
+	// DPoP nonces are computed, not stored.
+	MAC func(purpose, value string) string
 	// SecureCookies: cookies carry Secure (browsers reach Latch over https,
 	// directly or through a proxy; config.Config.SecureCookies).
 	SecureCookies bool
@@ -303,6 +353,9 @@ const (
 	ClientAuthenticated
 	// BearerToken: an access token in Authorization: Bearer.
 	BearerToken
+	// AppCookie: the hosted backend's access or refresh token cookie
+	// (app.at, app.rt), checked by the handler.
+	AppCookie
 )
 
 // Route is one entry of the provider's route table.
@@ -321,9 +374,15 @@ func (p *Provider) Routes() []Route {
 		{Pattern: "POST /oauth2/authorize", Access: Anonymous, Handler: p.authorize},
 		{Pattern: "POST /oauth2/two-factor", Access: Anonymous, Handler: p.twoFactorStep},
 		{Pattern: "POST /oauth2/change-password", Access: Anonymous, Handler: p.changePasswordStep},
+		{Pattern: "POST /oauth2/consent", Access: Anonymous, Handler: p.consentStep},
+		{Pattern: "GET /oauth2/register", Access: Anonymous, Handler: p.register},
+		{Pattern: "POST /oauth2/register", Access: Anonymous, Handler: p.register},
 		{Pattern: "POST /oauth2/token", Access: ClientAuthenticated, Handler: p.token},
 		{Pattern: "POST /oauth2/device_authorize", Access: ClientAuthenticated, Handler: p.deviceAuthorize},
 		{Pattern: "GET /oauth2/device/validate", Access: Anonymous, Handler: p.deviceValidate},
+		{Pattern: "GET /oauth2/device/user-code", Access: ClientAuthenticated, Handler: p.deviceUserCode},
+		{Pattern: "POST /oauth2/device/user-code", Access: ClientAuthenticated, Handler: p.deviceUserCode},
+		{Pattern: "POST /oauth2/device/approve", Access: ClientAuthenticated, Handler: p.deviceApprove},
 		{Pattern: "GET /oauth2/device", Access: Anonymous, Handler: p.devicePage},
 		{Pattern: "POST /oauth2/device", Access: Anonymous, Handler: p.devicePage},
 		{Pattern: "GET /oauth2/userinfo", Access: BearerToken, Handler: p.userinfo},
@@ -332,6 +391,25 @@ func (p *Provider) Routes() []Route {
 		{Pattern: "POST /oauth2/revoke", Access: ClientAuthenticated, Handler: p.revoke},
 		{Pattern: "GET /oauth2/logout", Access: Anonymous, Handler: p.logout},
 		{Pattern: "POST /oauth2/logout", Access: Anonymous, Handler: p.logout},
+
+		// FusionAuth's hosted backend for its front-end SDKs (hosted.go):
+		// the client id as a path segment or as client_id.
+		{Pattern: "GET /app/login", Access: Anonymous, Handler: p.appLogin},
+		{Pattern: "GET /app/login/{$}", Access: Anonymous, Handler: p.appLogin},
+		{Pattern: "GET /app/login/{clientId}", Access: Anonymous, Handler: p.appLogin},
+		{Pattern: "GET /app/register", Access: Anonymous, Handler: p.appRegister},
+		{Pattern: "GET /app/register/{$}", Access: Anonymous, Handler: p.appRegister},
+		{Pattern: "GET /app/register/{clientId}", Access: Anonymous, Handler: p.appRegister},
+		{Pattern: "GET /app/callback", Access: Anonymous, Handler: p.appCallback},
+		{Pattern: "GET /app/callback/{$}", Access: Anonymous, Handler: p.appCallback},
+		{Pattern: "POST /app/refresh", Access: AppCookie, Handler: p.appRefresh},
+		{Pattern: "POST /app/refresh/{$}", Access: AppCookie, Handler: p.appRefresh},
+		{Pattern: "POST /app/refresh/{clientId}", Access: AppCookie, Handler: p.appRefresh},
+		{Pattern: "GET /app/me", Access: AppCookie, Handler: p.appMe},
+		{Pattern: "GET /app/me/{$}", Access: AppCookie, Handler: p.appMe},
+		{Pattern: "GET /app/logout", Access: Anonymous, Handler: p.appLogout},
+		{Pattern: "GET /app/logout/{$}", Access: Anonymous, Handler: p.appLogout},
+		{Pattern: "GET /app/logout/{clientId}", Access: Anonymous, Handler: p.appLogout},
 	}
 }
 
@@ -346,6 +424,9 @@ func (p *Provider) Mount(mux *http.ServeMux) {
 	}
 	mux.HandleFunc("/oauth2/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, &oauthError{Code: "invalid_request", Description: "There is no OAuth endpoint at this address or for this method.", Reason: "unknown"})
+	})
+	mux.HandleFunc("/app/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, &oauthError{Code: "invalid_request", Description: "There is no hosted backend endpoint at this address or for this method.", Reason: "unknown"})
 	})
 }
 

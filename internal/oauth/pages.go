@@ -7,10 +7,18 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
+
+	"github.com/latchid/latch/internal/httpx"
+	"github.com/latchid/latch/internal/model"
 )
 
 // The hosted sign-in steps: the sign-in form (posted to /oauth2/authorize
@@ -100,6 +108,39 @@ func appName(c *Client) string {
 	return "the application"
 }
 
+// redirectOrigins are the origins a sign-in step's form may end up at:
+// browsers check every redirect after a form post against the page's
+// form-action, so the client's redirect URI must be named (for the hosted
+// backend's callback, every redirect URL the application registered, where
+// the callback sends the browser on).
+func (p *Provider) redirectOrigins(ar *authRequest) []string {
+	if ar.userCode != "" {
+		return nil // the device page: no redirect to a client
+	}
+	uris := []string{ar.redirectURI}
+	if ar.redirectURI == p.hostedCallback() {
+		uris = ar.client.App.OAuthConfiguration.AuthorizedRedirectURLs
+	}
+	var out []string
+	for _, raw := range uris {
+		u, err := url.Parse(raw)
+		if err != nil || u.Host == "" || strings.Contains(u.Host, "*") || (u.Scheme != "http" && u.Scheme != "https") {
+			continue // custom schemes and wildcards: not expressible as a source here
+		}
+		o := u.Scheme + "://" + u.Host
+		if ip := net.ParseIP(u.Hostname()); u.Scheme == "http" && ip != nil && ip.IsLoopback() {
+			o = u.Scheme + "://" + u.Hostname() + ":*" // a loopback redirect may use any port
+			if ip.To4() == nil {
+				o = "http://[" + u.Hostname() + "]:*"
+			}
+		}
+		if !slices.Contains(out, o) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
 // showLogin renders the sign-in form.
 func (p *Provider) showLogin(w http.ResponseWriter, r *http.Request, ar *authRequest, status int, loginID, errMsg string) {
 	action := "/oauth2/authorize"
@@ -108,7 +149,7 @@ func (p *Provider) showLogin(w http.ResponseWriter, r *http.Request, ar *authReq
 	}
 	data := formPage{Action: action, Step: "login", Hidden: p.hidden(ar), CSRF: p.csrfToken(w, r),
 		AppName: appName(ar.client), LoginID: loginID, Error: errMsg}
-	p.Pages.Page(w, r, status, "oauth_login", "Sign in", data, "")
+	p.Pages.Page(w, r, status, "oauth_login", "Sign in", ar.client.Tenant, data, p.redirectOrigins(ar)...)
 }
 
 func (p *Provider) errorPage(w http.ResponseWriter, r *http.Request, status int, heading string, paragraphs ...string) {
@@ -135,7 +176,7 @@ func (p *Provider) loginSubmit(w http.ResponseWriter, r *http.Request, ar *authR
 		p.showLogin(w, r, ar, http.StatusOK, "", "Invalid login credentials.")
 		return
 	}
-	out, err := p.Authenticator.Authenticate(r.Context(), ar.client, loginID, password, p.clientIP(r))
+	out, err := p.Authenticator.Authenticate(r.Context(), ar.client, loginID, password, p.browser(r))
 	if err != nil {
 		p.pageFailure(w, r, "sign in", err)
 		return
@@ -163,12 +204,12 @@ func (p *Provider) afterStep(w http.ResponseWriter, r *http.Request, ar *authReq
 	case LoginTwoFactor:
 		data := formPage{Action: "/oauth2/two-factor", Step: "two-factor", Hidden: append(hidden, hiddenField{"twoFactorId", out.TwoFactorID}),
 			CSRF: p.csrfToken(w, r), AppName: appName(ar.client)}
-		p.Pages.Page(w, r, http.StatusOK, "oauth_two_factor", "Two-factor verification", data, "")
+		p.Pages.Page(w, r, http.StatusOK, "oauth_two_factor", "Two-factor verification", ar.client.Tenant, data, p.redirectOrigins(ar)...)
 	case LoginChangePassword:
 		data := formPage{Action: "/oauth2/change-password", Step: "change-password",
 			Hidden: withTrust(append(hidden, hiddenField{"changePasswordId", out.ChangePasswordID}), out.TrustToken), CSRF: p.csrfToken(w, r),
 			AppName: appName(ar.client), Reason: out.Reason}
-		p.Pages.Page(w, r, http.StatusOK, "oauth_change_password", "Change your password", data, "")
+		p.Pages.Page(w, r, http.StatusOK, "oauth_change_password", "Change your password", ar.client.Tenant, data, p.redirectOrigins(ar)...)
 	default:
 		p.showLogin(w, r, ar, http.StatusOK, loginID, "Invalid login credentials.")
 	}
@@ -220,7 +261,7 @@ func (p *Provider) twoFactorStep(w http.ResponseWriter, r *http.Request) {
 		p.twoFactorAgain(w, r, ar, id, keep, "Enter the code from your authenticator app or a recovery code.")
 		return
 	}
-	out, err := p.Authenticator.CompleteTwoFactor(r.Context(), ar.client, id, code, p.clientIP(r))
+	out, err := p.Authenticator.CompleteTwoFactor(r.Context(), ar.client, id, code, p.browser(r))
 	if err != nil {
 		p.pageFailure(w, r, "two-factor step", err)
 		return
@@ -239,7 +280,7 @@ func (p *Provider) twoFactorAgain(w http.ResponseWriter, r *http.Request, ar *au
 	}
 	data := formPage{Action: "/oauth2/two-factor", Step: "two-factor", Hidden: hidden, CSRF: p.csrfToken(w, r),
 		AppName: appName(ar.client), Error: msg, FieldError: "code"}
-	p.Pages.Page(w, r, http.StatusOK, "oauth_two_factor", "Two-factor verification", data, "")
+	p.Pages.Page(w, r, http.StatusOK, "oauth_two_factor", "Two-factor verification", ar.client.Tenant, data, p.redirectOrigins(ar)...)
 }
 
 // withTrust adds the trust token of a second factor just passed, which the
@@ -267,7 +308,7 @@ func (p *Provider) changePasswordStep(w http.ResponseWriter, r *http.Request) {
 		}
 		data := formPage{Action: "/oauth2/change-password", Step: "change-password", Hidden: hidden, CSRF: p.csrfToken(w, r),
 			AppName: appName(ar.client), Error: msg, FieldError: "password"}
-		p.Pages.Page(w, r, http.StatusOK, "oauth_change_password", "Change your password", data, "")
+		p.Pages.Page(w, r, http.StatusOK, "oauth_change_password", "Change your password", ar.client.Tenant, data, p.redirectOrigins(ar)...)
 	}
 	switch {
 	case id == "" || len(id) > maxParamLength || len(trust) > maxParamLength:
@@ -280,7 +321,7 @@ func (p *Provider) changePasswordStep(w http.ResponseWriter, r *http.Request) {
 		again("The two passwords do not match.")
 		return
 	}
-	out, err := p.Authenticator.ChangePassword(r.Context(), ar.client, id, trust, pw, p.clientIP(r))
+	out, err := p.Authenticator.ChangePassword(r.Context(), ar.client, id, trust, pw, p.browser(r))
 	if err != nil {
 		p.pageFailure(w, r, "change password", err)
 		return
@@ -292,8 +333,26 @@ func (p *Provider) changePasswordStep(w http.ResponseWriter, r *http.Request) {
 	p.afterStep(w, r, ar, out, "", keep)
 }
 
-// pageFailure logs an unexpected error and shows the error page.
+// browser is the signer of a hosted page's form.
+func (p *Provider) browser(r *http.Request) Signer { return Signer{IP: p.clientIP(r)} }
+
+// pageFailure shows a throttled or busy step as a "try again shortly" page
+// (429 or 503 with Retry-After); anything else is logged and shown as the
+// generic error page.
 func (p *Provider) pageFailure(w http.ResponseWriter, r *http.Request, what string, err error) {
+	if status, after, ok := httpx.RetryLater(err); ok {
+		w.Header().Set("Retry-After", strconv.Itoa(after))
+		if status == http.StatusTooManyRequests {
+			p.errorPage(w, r, status, "Too many sign-in attempts",
+				"Too many attempts came from your address or for this organisation. Nothing was changed.",
+				fmt.Sprintf("Wait %s, then go back and try again.", waitText(after)))
+			return
+		}
+		p.errorPage(w, r, status, "Try again shortly",
+			"Latch has more sign-ins than it can check right now. Nothing was changed.",
+			fmt.Sprintf("Wait %s, then go back and try again.", waitText(after)))
+		return
+	}
 	p.Log.ErrorContext(r.Context(), "oauth: "+what, "err", err)
 	p.errorPage(w, r, http.StatusInternalServerError, "Something went wrong",
 		"Latch could not complete this request. The cause was written to the server's log. Try again in a moment.")
@@ -388,4 +447,24 @@ func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: p.SecureCookies, SameSite: http.SameSiteLaxMode})
+}
+
+// waitText says how long to wait, for people.
+func waitText(seconds int) string {
+	switch {
+	case seconds <= 1:
+		return "a second"
+	case seconds < 90:
+		return fmt.Sprintf("%d seconds", seconds)
+	default:
+		return fmt.Sprintf("%d minutes", (seconds+59)/60)
+	}
+}
+
+// tenantOf is a client's tenant (nil without a client): whose theme a page shows.
+func tenantOf(c *Client) *model.TenantConfig {
+	if c == nil {
+		return nil
+	}
+	return c.Tenant
 }

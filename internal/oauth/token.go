@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"hash"
 	"mime"
 	"net/http"
@@ -49,7 +50,8 @@ func readForm(r *http.Request) *oauthError {
 // clientAuth is who called a client-authenticated endpoint.
 type clientAuth struct {
 	client        *Client
-	authenticated bool // proved with the client secret
+	authenticated bool   // proved with the client secret
+	dpopJKT       string // the key of the request's DPoP proof ("" without one)
 }
 
 // authenticateClient reads client_secret_basic or client_secret_post (never
@@ -90,7 +92,12 @@ func (p *Provider) authenticateClient(r *http.Request) (*clientAuth, int, *oauth
 	// An empty secret (Basic "id:" as libraries send for public clients)
 	// only identifies the client.
 	if secret != "" {
-		want := c.App.OAuthConfiguration.ClientSecret.Reveal()
+		stored, err := p.Clients.ClientSecret(r.Context(), c.App.ID)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			p.Log.ErrorContext(r.Context(), "oauth: read client secret", "err", err)
+			return nil, http.StatusInternalServerError, &oauthError{Code: "server_error", Description: "The server could not complete the request."}
+		}
+		want := stored.Reveal()
 		if want == "" || subtle.ConstantTimeCompare([]byte(secret), []byte(want)) != 1 {
 			return nil, http.StatusUnauthorized, &oauthError{Code: "invalid_client", Reason: "invalid_client_authentication", Description: "Client authentication failed."}
 		}
@@ -140,6 +147,13 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, &oauthError{Code: "unauthorized_client", Reason: "grant_type_disabled", Description: "The application does not enable the " + gt + " grant."})
 		return
 	}
+	p.offerDPoPNonce(w, r)
+	jkt, e := p.dpopProof(r, "")
+	if e != nil {
+		writeError(w, dpopErrorStatus(e), e)
+		return
+	}
+	ca.dpopJKT = jkt
 	switch gt {
 	case model.GrantAuthorizationCode:
 		p.codeGrant(w, r, ca)
@@ -152,6 +166,24 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// dpopErrorStatus is the status of a failed DPoP check: 400, or 500 when
+// the server could not record the proof.
+func dpopErrorStatus(e *oauthError) int {
+	if e.Code == "server_error" {
+		return http.StatusInternalServerError
+	}
+	return http.StatusBadRequest
+}
+
+// bind binds a grant's tokens to the request's DPoP key, if any: the access
+// token always, the refresh token of a public client too (RFC 9449 5; a
+// confidential client's refresh token is bound by its authentication).
+func (ca *clientAuth) bind(g Grant) Grant {
+	g.DPoPJKT = ca.dpopJKT
+	g.BindRefresh = ca.dpopJKT != "" && !ca.authenticated
+	return g
+}
+
 func invalidGrant(reason, desc string) *oauthError {
 	return &oauthError{Code: "invalid_grant", Reason: reason, Description: desc}
 }
@@ -160,19 +192,32 @@ func invalidGrant(reason, desc string) *oauthError {
 // by the client it was issued to, with its redirect URI and PKCE verifier.
 // A code presented again revokes what its first exchange issued.
 func (p *Provider) codeGrant(w http.ResponseWriter, r *http.Request, ca *clientAuth) {
-	ctx := r.Context()
 	if status, e := requireAuthenticated(ca); e != nil {
 		writeError(w, status, e)
 		return
 	}
-	code, verifier, redirectURI := r.PostForm.Get("code"), r.PostForm.Get("code_verifier"), r.PostForm.Get("redirect_uri")
-	if code == "" {
-		writeError(w, http.StatusBadRequest, errInvalidRequest("missing_code", "The request has no code."))
+	t, c, status, e, err := p.exchangeCode(r, ca, r.PostForm.Get("code"), r.PostForm.Get("code_verifier"), r.PostForm.Get("redirect_uri"))
+	if err != nil {
+		p.serverError(w, r, "code exchange", err)
 		return
 	}
-	if len(code) > maxParamLength {
-		writeError(w, http.StatusBadRequest, invalidGrant("auth_code_not_found", "The code is unknown, expired or used."))
+	if e != nil {
+		writeError(w, status, e)
 		return
+	}
+	p.writeTokens(w, r, ca.client, t, c.Nonce, c.SessionID)
+}
+
+// exchangeCode is the authorization code exchange, for the token endpoint
+// and the hosted backend's callback: an OAuth error with its status, or
+// err for a failure of the server.
+func (p *Provider) exchangeCode(r *http.Request, ca *clientAuth, code, verifier, redirectURI string) (*Tokens, *Code, int, *oauthError, error) {
+	ctx := r.Context()
+	if code == "" {
+		return nil, nil, http.StatusBadRequest, errInvalidRequest("missing_code", "The request has no code."), nil
+	}
+	if len(code) > maxParamLength {
+		return nil, nil, http.StatusBadRequest, invalidGrant("auth_code_not_found", "The code is unknown, expired or used."), nil
 	}
 	h := hashToken(code)
 	c, err := p.State.ConsumeCode(ctx, h, p.now())
@@ -183,57 +228,47 @@ func (p *Provider) codeGrant(w http.ResponseWriter, r *http.Request, ca *clientA
 			}
 			p.Log.WarnContext(ctx, "oauth: authorization code replayed; its refresh token revoked", "client", first.ClientID, "user", first.UserID)
 		}
-		writeError(w, http.StatusBadRequest, invalidGrant("auth_code_not_found", "The code is unknown, expired or used."))
-		return
+		return nil, nil, http.StatusBadRequest, invalidGrant("auth_code_not_found", "The code is unknown, expired or used."), nil
 	}
 	if err != nil {
-		p.serverError(w, r, "consume code", err)
-		return
+		return nil, nil, 0, nil, fmt.Errorf("consume code: %w", err)
 	}
 	switch {
 	case c.ClientID != ca.client.App.ID:
-		writeError(w, http.StatusBadRequest, invalidGrant("client_id_mismatch", "The code was issued to another client."))
-		return
+		return nil, nil, http.StatusBadRequest, invalidGrant("client_id_mismatch", "The code was issued to another client."), nil
 	case redirectURI == "":
-		writeError(w, http.StatusBadRequest, errInvalidRequest("missing_redirect_uri", "The request has no redirect_uri."))
-		return
+		return nil, nil, http.StatusBadRequest, errInvalidRequest("missing_redirect_uri", "The request has no redirect_uri."), nil
 	case redirectURI != c.RedirectURI:
-		writeError(w, http.StatusBadRequest, invalidGrant("invalid_redirect_uri", "The redirect_uri differs from the authorization request's."))
-		return
+		return nil, nil, http.StatusBadRequest, invalidGrant("invalid_redirect_uri", "The redirect_uri differs from the authorization request's."), nil
 	case c.CodeChallenge != "" && verifier == "":
-		writeError(w, http.StatusBadRequest, invalidGrant("missing_code_verifier", "The request has no code_verifier."))
-		return
+		return nil, nil, http.StatusBadRequest, invalidGrant("missing_code_verifier", "The request has no code_verifier."), nil
 	case c.CodeChallenge != "" && !pkceMatches(verifier, c.CodeChallenge):
-		writeError(w, http.StatusBadRequest, invalidGrant("invalid_pkce_code_verifier", "The code_verifier does not match the code_challenge."))
-		return
+		return nil, nil, http.StatusBadRequest, invalidGrant("invalid_pkce_code_verifier", "The code_verifier does not match the code_challenge."), nil
 	case c.CodeChallenge == "" && verifier != "":
-		writeError(w, http.StatusBadRequest, invalidGrant("invalid_pkce_code_verifier", "A code_verifier was sent for a request without a code_challenge."))
-		return
+		return nil, nil, http.StatusBadRequest, invalidGrant("invalid_pkce_code_verifier", "A code_verifier was sent for a request without a code_challenge."), nil
+	case c.DPoPJKT != "" && ca.dpopJKT != c.DPoPJKT:
+		return nil, nil, http.StatusBadRequest, invalidDPoP("The code is bound to a DPoP key (dpop_jkt) this request does not prove."), nil
 	}
 	if !ca.authenticated && (c.CodeChallenge == "" || clientAuthPolicy(ca.client.App.OAuthConfiguration) == "Required") {
-		writeError(w, http.StatusUnauthorized, &oauthError{Code: "invalid_client", Reason: "client_authentication_missing", Description: "This client must authenticate with its client secret."})
-		return
+		return nil, nil, http.StatusUnauthorized, &oauthError{Code: "invalid_client", Reason: "client_authentication_missing", Description: "This client must authenticate with its client secret."}, nil
 	}
-	grant := Grant{UserID: c.UserID, ClientID: c.ClientID, AuthType: c.AuthType, AuthInstant: c.AuthInstant, Scope: c.Scope,
-		SessionID: c.SessionID, Refresh: p.wantsRefresh(ca.client, c.Scope), IP: p.clientIP(r), Issuer: p.issuer(ca.client.Tenant)}
+	grant := ca.bind(Grant{UserID: c.UserID, ClientID: c.ClientID, AuthType: c.AuthType, AuthInstant: c.AuthInstant, Scope: c.Scope,
+		SessionID: c.SessionID, Refresh: p.wantsRefresh(ca.client, c.Scope), IP: p.clientIP(r), Issuer: p.issuer(ca.client.Tenant)})
 	t, err := p.Tokens.IssueTokens(ctx, grant)
 	if errors.Is(err, ErrGrantRefused) {
-		writeError(w, http.StatusBadRequest, invalidGrant("user_locked", "The user can no longer sign in to this application."))
-		return
+		return nil, nil, http.StatusBadRequest, invalidGrant("user_locked", "The user can no longer sign in to this application."), nil
 	}
 	if err != nil {
-		p.serverError(w, r, "issue tokens", err)
-		return
+		return nil, nil, 0, nil, fmt.Errorf("issue tokens: %w", err)
 	}
 	if t.RefreshTokenID != "" {
 		replayed, err := p.State.SetCodeRefreshToken(ctx, h, t.RefreshTokenID)
 		if err == nil && replayed {
 			_ = p.Tokens.RevokeRefreshTokenID(ctx, t.RefreshTokenID)
-			writeError(w, http.StatusBadRequest, invalidGrant("auth_code_not_found", "The code is unknown, expired or used."))
-			return
+			return nil, nil, http.StatusBadRequest, invalidGrant("auth_code_not_found", "The code is unknown, expired or used."), nil
 		}
 	}
-	p.writeTokens(w, r, ca.client, t, c.Nonce, c.SessionID)
+	return t, c, 0, nil, nil
 }
 
 // wantsRefresh: a refresh token comes with offline_access when the
@@ -253,7 +288,7 @@ func (p *Provider) refreshGrant(w http.ResponseWriter, r *http.Request, ca *clie
 		writeError(w, http.StatusBadRequest, errInvalidRequest("missing_refresh_token", "The request has no refresh_token."))
 		return
 	}
-	t, err := p.Tokens.RefreshTokens(r.Context(), rt, ca.client.App.ID, p.issuer(ca.client.Tenant), p.clientIP(r))
+	t, err := p.Tokens.RefreshTokens(r.Context(), rt, ca.client.App.ID, p.issuer(ca.client.Tenant), p.clientIP(r), ca.dpopJKT)
 	if errors.Is(err, ErrGrantRefused) {
 		writeError(w, http.StatusBadRequest, invalidGrant("refresh_token_not_found", "The refresh token is unknown, expired, revoked or not this client's."))
 		return
@@ -293,7 +328,7 @@ func (p *Provider) passwordGrant(w http.ResponseWriter, r *http.Request, ca *cli
 		writeError(w, http.StatusBadRequest, invalidGrant("invalid_user_credentials", "Invalid user credentials."))
 		return
 	}
-	out, err := p.Authenticator.Authenticate(r.Context(), ca.client, user, pw, p.clientIP(r))
+	out, err := p.Authenticator.Authenticate(r.Context(), ca.client, user, pw, Signer{IP: p.clientIP(r), ClientAuthenticated: ca.authenticated})
 	if err != nil {
 		p.serverError(w, r, "password grant", err)
 		return
@@ -326,8 +361,8 @@ func (p *Provider) passwordGrant(w http.ResponseWriter, r *http.Request, ca *cli
 		return
 	}
 	scope := normalizeScope(r.PostForm.Get("scope"))
-	t, err := p.Tokens.IssueTokens(r.Context(), Grant{UserID: out.UserID, ClientID: ca.client.App.ID, AuthType: "PASSWORD",
-		AuthInstant: p.now(), Scope: scope, Refresh: p.wantsRefresh(ca.client, scope), IP: p.clientIP(r), Issuer: p.issuer(ca.client.Tenant)})
+	t, err := p.Tokens.IssueTokens(r.Context(), ca.bind(Grant{UserID: out.UserID, ClientID: ca.client.App.ID, AuthType: "PASSWORD",
+		AuthInstant: p.now(), Scope: scope, Refresh: p.wantsRefresh(ca.client, scope), IP: p.clientIP(r), Issuer: p.issuer(ca.client.Tenant)}))
 	if errors.Is(err, ErrGrantRefused) {
 		writeError(w, http.StatusBadRequest, invalidGrant("user_locked", "The user cannot sign in."))
 		return
@@ -341,17 +376,29 @@ func (p *Provider) passwordGrant(w http.ResponseWriter, r *http.Request, ca *cli
 
 // writeTokens answers a token request, with an ID token when openid was granted.
 func (p *Provider) writeTokens(w http.ResponseWriter, r *http.Request, c *Client, t *Tokens, nonce, sid string) {
-	res := tokenResponse{AccessToken: t.AccessToken, ExpiresIn: t.ExpiresIn, RefreshToken: t.RefreshToken,
+	res, err := p.tokenResponse(r, c, t, nonce, sid)
+	if err != nil {
+		p.serverError(w, r, "sign ID token", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+// tokenResponse is a token answer's body, with an ID token when openid was granted.
+func (p *Provider) tokenResponse(r *http.Request, c *Client, t *Tokens, nonce, sid string) (*tokenResponse, error) {
+	res := &tokenResponse{AccessToken: t.AccessToken, ExpiresIn: t.ExpiresIn, RefreshToken: t.RefreshToken,
 		RefreshTokenID: t.RefreshTokenID, Scope: t.Scope, TokenType: "Bearer", UserID: t.UserID}
+	if t.DPoPJKT != "" {
+		res.TokenType = "DPoP"
+	}
 	if hasScope(t.Scope, "openid") {
 		idt, err := p.idToken(r, c, t, nonce, sid)
 		if err != nil {
-			p.serverError(w, r, "sign ID token", err)
-			return
+			return nil, err
 		}
 		res.IDToken = idt
 	}
-	writeJSON(w, http.StatusOK, res)
+	return res, nil
 }
 
 // idToken builds and signs an ID token: the standard claims, at_hash, and

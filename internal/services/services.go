@@ -24,6 +24,7 @@ import (
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/signing"
 	"github.com/latchid/latch/internal/store"
+	"github.com/latchid/latch/internal/sysconfig"
 	"github.com/latchid/latch/internal/tenancy"
 	"github.com/latchid/latch/internal/throttle"
 	"github.com/latchid/latch/internal/tokens"
@@ -32,8 +33,9 @@ import (
 // Set is every domain service of one process, and the caches the app keeps
 // current in the background.
 type Set struct {
-	store *store.Store
-	clock kit.Clock
+	store  *store.Store
+	clock  kit.Clock
+	master *secrets.MasterKey
 
 	Audit          *audit.Log
 	Access         *access.Service
@@ -47,6 +49,8 @@ type Set struct {
 	Events         *events.Service
 	Email          *email.Service
 	MailFlows      *mailflows.Service
+	// System is the system configuration; its CORS policy is kept in memory.
+	System *sysconfig.Service
 	// Hasher runs every password hash in one bounded pool.
 	Hasher *password.Hasher
 	// Throttle limits anonymous authentication requests per address and
@@ -79,7 +83,7 @@ func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.
 	if hasher == nil {
 		hasher = password.NewHasher(password.DefaultPoolConfig())
 	}
-	s := &Set{store: st, clock: clock, Hasher: hasher, Throttle: throttle.New(st, clock, opts.RateLimits)}
+	s := &Set{store: st, clock: clock, master: master, Hasher: hasher, Throttle: throttle.New(st, clock, opts.RateLimits)}
 	s.Audit = audit.New(st, clock, log)
 	s.Access = access.New(st, clock, master, log, s.Audit, hasher)
 	s.Signing = signing.New(st, clock, master, log, s.Audit)
@@ -90,6 +94,7 @@ func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.
 	s.Events.UseSender(outbound.NewSender(s.Signing.Cache.Current, clock))
 	s.Audit.UseOutbox(s.Events)
 	s.Email = email.New(st, clock, log, s.Audit, s.Tenancy)
+	s.System = sysconfig.New(st, clock, log, s.Audit)
 	s.Groups = groups.New(st, clock, s.Audit)
 	s.Tokens = tokens.New(st, clock, master, log, s.Audit, s.Tenancy, s.Signing.Cache)
 	s.Entities = entities.New(st, clock, master, s.Audit, s.Tenancy, s.Tokens, s.Signing.Cache)
@@ -112,6 +117,10 @@ func (s *Set) SetMetrics(m kit.Metrics) {
 
 // Store exposes the store for health checks and tools.
 func (s *Set) Store() *store.Store { return s.store }
+
+// MAC is the master key's HMAC of value for purpose (values every node
+// computes alike without storing them, such as DPoP nonces).
+func (s *Set) MAC(purpose, value string) string { return s.master.MAC(purpose, value) }
 
 // Clock exposes the clock.
 func (s *Set) Clock() kit.Clock { return s.clock }

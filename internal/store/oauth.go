@@ -42,6 +42,36 @@ func (tx *Tx) OAuthSessionByHash(ctx context.Context, hash string, now int64) (*
 	return &s, nil
 }
 
+// OAuthSessionsOfUser lists a user's unexpired SSO sessions, oldest first.
+func (tx *Tx) OAuthSessionsOfUser(ctx context.Context, userID string, now int64) ([]*OAuthSession, error) {
+	rows, err := tx.q.QueryContext(ctx, "SELECT "+oauthSessionColumns+" FROM oauth_sessions WHERE user_id = $1 AND expires_instant > $2 ORDER BY insert_instant, id",
+		userID, now)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*OAuthSession
+	for rows.Next() {
+		var s OAuthSession
+		if err := rows.Scan(&s.ID, &s.TokenHash, &s.UserID, &s.TenantID, &s.AuthInstant, &s.AuthType, &s.KeepSignedIn, &s.ExpiresInstant, &s.InsertInstant); err != nil {
+			return nil, err
+		}
+		out = append(out, &s)
+	}
+	return out, rows.Err()
+}
+
+// OAuthSessionByID reads an unexpired SSO session by id; ErrNoRows when none.
+func (tx *Tx) OAuthSessionByID(ctx context.Context, id string, now int64) (*OAuthSession, error) {
+	var s OAuthSession
+	err := tx.q.QueryRowContext(ctx, "SELECT "+oauthSessionColumns+" FROM oauth_sessions WHERE id = $1 AND expires_instant > $2",
+		id, now).Scan(&s.ID, &s.TokenHash, &s.UserID, &s.TenantID, &s.AuthInstant, &s.AuthType, &s.KeepSignedIn, &s.ExpiresInstant, &s.InsertInstant)
+	if err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
 // ExtendOAuthSession moves a session's expiry (sliding inactivity window).
 func (tx *Tx) ExtendOAuthSession(ctx context.Context, id string, expires int64) error {
 	_, err := tx.q.ExecContext(ctx, "UPDATE oauth_sessions SET expires_instant = $2 WHERE id = $1 AND expires_instant < $2", id, expires)
@@ -79,6 +109,7 @@ type OAuthCode struct {
 	Scope          string
 	Nonce          string
 	CodeChallenge  string
+	DPoPJKT        string // the key a DPoP-bound code's exchange must prove
 	AuthInstant    int64
 	AuthType       string
 	ExpiresInstant int64
@@ -88,12 +119,12 @@ type OAuthCode struct {
 }
 
 const oauthCodeColumns = "code_hash, client_id, tenant_id, user_id, session_id, redirect_uri, scope, nonce, code_challenge, " +
-	"auth_instant, auth_type, expires_instant, insert_instant, refresh_token_id"
+	"auth_instant, auth_type, expires_instant, insert_instant, refresh_token_id, dpop_jkt"
 
 func scanOAuthCode(row *sql.Row) (*OAuthCode, error) {
 	var c OAuthCode
 	if err := row.Scan(&c.CodeHash, &c.ClientID, &c.TenantID, &c.UserID, &c.SessionID, &c.RedirectURI, &c.Scope, &c.Nonce,
-		&c.CodeChallenge, &c.AuthInstant, &c.AuthType, &c.ExpiresInstant, &c.InsertInstant, &c.RefreshTokenID); err != nil {
+		&c.CodeChallenge, &c.AuthInstant, &c.AuthType, &c.ExpiresInstant, &c.InsertInstant, &c.RefreshTokenID, &c.DPoPJKT); err != nil {
 		return nil, err
 	}
 	return &c, nil
@@ -102,10 +133,10 @@ func scanOAuthCode(row *sql.Row) (*OAuthCode, error) {
 // InsertOAuthCode stores a new authorization code.
 func (tx *Tx) InsertOAuthCode(ctx context.Context, c *OAuthCode) error {
 	_, err := tx.q.ExecContext(ctx, `INSERT INTO oauth_codes (code_hash, client_id, tenant_id, user_id, session_id, redirect_uri,
-		scope, nonce, code_challenge, auth_instant, auth_type, expires_instant, insert_instant)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		scope, nonce, code_challenge, auth_instant, auth_type, expires_instant, insert_instant, dpop_jkt)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		c.CodeHash, c.ClientID, c.TenantID, c.UserID, c.SessionID, c.RedirectURI, c.Scope, c.Nonce, c.CodeChallenge,
-		c.AuthInstant, c.AuthType, c.ExpiresInstant, c.InsertInstant)
+		c.AuthInstant, c.AuthType, c.ExpiresInstant, c.InsertInstant, c.DPoPJKT)
 	return err
 }
 
@@ -214,4 +245,35 @@ func (tx *Tx) PollOAuthDeviceCode(ctx context.Context, hash string, now int64) (
 // OAuthDeviceCodeByHash reads a grant, expired or not.
 func (tx *Tx) OAuthDeviceCodeByHash(ctx context.Context, hash string) (*OAuthDeviceCode, error) {
 	return scanDeviceCode(tx.q.QueryRowContext(ctx, "SELECT "+oauthDeviceColumns+" FROM oauth_device_codes WHERE device_code_hash = $1", hash))
+}
+
+// OAuthConsent reads the scopes a user allowed an application ("" when none).
+func (tx *Tx) OAuthConsent(ctx context.Context, userID, applicationID string) (string, error) {
+	var scope string
+	err := tx.q.QueryRowContext(ctx, "SELECT scope FROM oauth_consents WHERE user_id = $1 AND application_id = $2", userID, applicationID).Scan(&scope)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return scope, err
+}
+
+// PutOAuthConsent records the scopes a user allowed an application.
+func (tx *Tx) PutOAuthConsent(ctx context.Context, userID, applicationID, scope string, now int64) error {
+	_, err := tx.q.ExecContext(ctx, `INSERT INTO oauth_consents (user_id, application_id, scope, insert_instant, last_update_instant)
+VALUES ($1, $2, $3, $4, $4)
+ON CONFLICT (user_id, application_id) DO UPDATE SET scope = excluded.scope, last_update_instant = excluded.last_update_instant`,
+		userID, applicationID, scope, now)
+	return err
+}
+
+// RecordDPoPProof remembers a DPoP proof (by the hash of its key and jti)
+// until expires; false when it was seen before, on any node (one INSERT, so
+// of concurrent uses of one proof exactly one passes).
+func (tx *Tx) RecordDPoPProof(ctx context.Context, id string, expires int64) (bool, error) {
+	res, err := tx.q.ExecContext(ctx, "INSERT INTO dpop_proofs (id, expires_instant) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING", id, expires)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
 }

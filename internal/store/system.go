@@ -84,3 +84,15 @@ func (tx *Tx) CacheVersion(ctx context.Context, name string) (int64, error) {
 	err := tx.q.QueryRowContext(ctx, "SELECT version FROM cache_versions WHERE name = $1", name).Scan(&v)
 	return v, err
 }
+
+// SettingSystemConfiguration holds the system configuration's JSON document.
+const SettingSystemConfiguration = "system_configuration"
+
+// CacheSystemConfiguration is the cache_versions row of the system configuration.
+const CacheSystemConfiguration = "system_configuration"
+
+// PutSetting stores a setting, replacing its value.
+func (tx *Tx) PutSetting(ctx context.Context, name, value string) error {
+	_, err := tx.q.ExecContext(ctx, "INSERT INTO system_settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value", name, value)
+	return err
+}

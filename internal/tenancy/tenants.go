@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/latchid/latch/internal/audit"
 	"github.com/latchid/latch/internal/kit"
@@ -245,6 +248,39 @@ func checkTenantConfig(c *model.TenantConfig, limits password.Limits, verrs *mod
 			verrs.Field(f("emailConfiguration.additionalHeaders"), "invalid",
 				"Each of [tenant.emailConfiguration.additionalHeaders] needs a header name (letters, digits, hyphens) other than the message's own headers, and a one-line value.")
 			break
+		}
+	}
+	if c.LoginTheme != nil {
+		checkLoginTheme(c.LoginTheme, f("loginTheme"), verrs)
+	}
+}
+
+var hexColor = regexp.MustCompile(`^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)
+
+// checkLoginTheme validates the hosted pages' theme: what the pages and
+// their stylesheet will carry.
+func checkLoginTheme(t *model.LoginTheme, path string, verrs *model.Errors) {
+	if n := utf8.RuneCountInString(t.ProductName); n > model.MaxThemeNameLength || strings.ContainsAny(t.ProductName, "\r\n") {
+		verrs.Field(path+".productName", "invalid", fmt.Sprintf("[%s.productName] must be one line of at most %d characters.", path, model.MaxThemeNameLength))
+	}
+	if t.LogoURL != "" {
+		u, err := url.Parse(t.LogoURL)
+		if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || len(t.LogoURL) > 2048 || strings.ContainsAny(t.LogoURL, " ;,'\"") {
+			verrs.Field(path+".logoURL", "invalid", "["+path+".logoURL] must be an absolute https URL.")
+		}
+	}
+	if t.PrimaryColor != "" && !hexColor.MatchString(t.PrimaryColor) {
+		verrs.Field(path+".primaryColor", "invalid", "["+path+".primaryColor] must be a hex colour such as #1d4ed8.")
+	}
+	if len(t.CustomCSS) > model.MaxThemeCSSLength {
+		verrs.Field(path+".customCSS", "tooLong", fmt.Sprintf("[%s.customCSS] must be at most %d bytes.", path, model.MaxThemeCSSLength))
+	}
+	for k, v := range t.Messages {
+		switch {
+		case !slices.Contains(model.ThemeMessageKeys, k):
+			verrs.Field(path+".messages", "invalid", fmt.Sprintf("[%s.messages] has the unknown key %q; the keys are %s.", path, k, strings.Join(model.ThemeMessageKeys, ", ")))
+		case utf8.RuneCountInString(v) > model.MaxThemeMessageLength:
+			verrs.Field(path+".messages."+k, "tooLong", fmt.Sprintf("[%s.messages.%s] must be at most %d characters.", path, k, model.MaxThemeMessageLength))
 		}
 	}
 }

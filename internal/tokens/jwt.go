@@ -51,6 +51,21 @@ type AccessClaims struct {
 	Tid      string    `json:"tid"`
 	// Scope: the granted OAuth scopes (OAuth grants only).
 	Scope string `json:"scope,omitempty"`
+	// Cnf binds the token to a DPoP key (RFC 9449 6.1).
+	Cnf *Confirmation `json:"cnf,omitempty"`
+}
+
+// Confirmation is the cnf claim: the SHA-256 thumbprint of a DPoP key.
+type Confirmation struct {
+	JKT string `json:"jkt"`
+}
+
+// confirmation is the cnf claim for a DPoP key (nil for none).
+func confirmation(jkt string) *Confirmation {
+	if jkt == "" {
+		return nil
+	}
+	return &Confirmation{JKT: jkt}
 }
 
 // Settings are the token lifetimes, policies and key that apply to one

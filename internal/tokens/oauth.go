@@ -32,6 +32,8 @@ type OAuthGrant struct {
 	Issuer        string // the provider's issuer for the tenant (its discovery's)
 	Refresh       bool   // issue a refresh token too
 	IP            string
+	DPoPJKT       string // binds the access token to a DPoP key (cnf.jkt)
+	BindRefresh   bool   // binds the refresh token to DPoPJKT too (public clients)
 }
 
 // OAuthTokens is what a grant issued.
@@ -45,6 +47,7 @@ type OAuthTokens struct {
 	Scope          string
 	AuthInstant    int64 // epoch ms
 	SessionID      string
+	DPoPJKT        string // the DPoP key the access token is bound to
 }
 
 // ErrOAuthGrantRefused: the user may not (or no longer) get tokens for the
@@ -89,12 +92,16 @@ func (s *Service) IssueOAuthTokens(ctx context.Context, g OAuthGrant) (*OAuthTok
 		return nil, err
 	}
 	out := &OAuthTokens{UserID: row.ID, TenantID: row.TenantID, Scope: g.Scope, AuthInstant: g.AuthInstant,
-		SessionID: g.SessionID, ExpiresIn: ts.TTLSeconds}
+		SessionID: g.SessionID, ExpiresIn: ts.TTLSeconds, DPoPJKT: g.DPoPJKT}
 	sid := g.SessionID
 	if g.Refresh && registered {
 		value := NewRefreshTokenValue()
 		start, expires := ts.RefreshWindow(now, g.AuthInstant, 0, 0)
-		data, _ := json.Marshal(map[string]any{"scopes": strings.Fields(g.Scope), "sid": g.SessionID})
+		d := map[string]any{"scopes": strings.Fields(g.Scope), "sid": g.SessionID}
+		if g.BindRefresh && g.DPoPJKT != "" {
+			d["dpopJkt"] = g.DPoPJKT
+		}
+		data, _ := json.Marshal(d)
 		refresh := &store.RefreshTokenRow{ID: uuid.NewString(), TokenHash: secrets.HashToken(value), UserID: row.ID,
 			ApplicationID: app.ID, TenantID: row.TenantID, AuthInstant: g.AuthInstant, StartInstant: start,
 			ExpiresInstant: expires, LastAccessedAddress: g.IP, Data: string(data), InsertInstant: now}
@@ -111,7 +118,7 @@ func (s *Service) IssueOAuthTokens(ctx context.Context, g OAuthGrant) (*OAuthTok
 		sid = refresh.FamilyID
 	}
 	c := UserClaims(row, ts, app.ID, registered, roles, g.AuthType, g.AuthInstant, now, sid)
-	c.Scope = g.Scope
+	c.Scope, c.Cnf = g.Scope, confirmation(g.DPoPJKT)
 	if out.AccessToken, err = s.SignClaims(ts, c); err != nil {
 		return nil, err
 	}
@@ -122,17 +129,19 @@ func (s *Service) IssueOAuthTokens(ctx context.Context, g OAuthGrant) (*OAuthTok
 // must be the client's own, the application must enable the grant, and the
 // application's rotation and reuse rules apply as on /api/jwt/refresh. A
 // token that cannot be used is model.Errors (invalid_grant to the client).
-func (s *Service) ExchangeOAuthRefreshToken(ctx context.Context, value, clientID, issuer, ip string) (*OAuthTokens, error) {
+// jkt is the key of the request's DPoP proof ("" without one): it binds
+// the new access token, and must be the key a bound refresh token names.
+func (s *Service) ExchangeOAuthRefreshToken(ctx context.Context, value, clientID, issuer, ip, jkt string) (*OAuthTokens, error) {
 	if clientID == "" {
 		return nil, tokenNotUsable()
 	}
-	res, cur, err := s.exchangeRefresh(ctx, RefreshRequest{RefreshToken: value}, ip, refreshUse{clientID: clientID, issuer: issuer})
+	res, cur, err := s.exchangeRefresh(ctx, RefreshRequest{RefreshToken: value}, ip, refreshUse{clientID: clientID, issuer: issuer, dpopJKT: jkt})
 	if err != nil {
 		return nil, err
 	}
 	return &OAuthTokens{AccessToken: res.Token, ExpiresIn: res.TokenTTL, RefreshToken: res.RefreshToken,
 		RefreshTokenID: res.RefreshTokenID, UserID: cur.UserID, TenantID: cur.TenantID, Scope: refreshScope(cur.Data),
-		AuthInstant: cur.AuthInstant, SessionID: refreshSession(cur.Data)}, nil
+		AuthInstant: cur.AuthInstant, SessionID: refreshSession(cur.Data), DPoPJKT: jkt}, nil
 }
 
 // RevokeOAuthRefreshToken revokes a refresh token (and its family) if it is
@@ -181,6 +190,15 @@ func refreshScope(data string) string {
 		return ""
 	}
 	return strings.Join(slices.Compact(v.Scopes), " ")
+}
+
+// refreshDPoPKey is the DPoP key a refresh token is bound to ("" for none).
+func refreshDPoPKey(data string) string {
+	var v struct {
+		JKT string `json:"dpopJkt"`
+	}
+	_ = json.Unmarshal([]byte(data), &v)
+	return v.JKT
 }
 
 // refreshSession is the SSO session a refresh token's grant came from ("" for

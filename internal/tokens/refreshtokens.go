@@ -56,7 +56,7 @@ func NewRefreshTokenValue() string { return secrets.Token(48) }
 // RefreshToken is FusionAuth's RefreshToken, without the token itself.
 type RefreshToken struct {
 	ID            string     `json:"id"`
-	ApplicationID string     `json:"applicationId"`
+	ApplicationID string     `json:"applicationId,omitempty"` // none for an SSO session
 	TenantID      string     `json:"tenantId"`
 	UserID        string     `json:"userId"`
 	InsertInstant int64      `json:"insertInstant"`
@@ -125,6 +125,7 @@ type refreshContext struct {
 type refreshUse struct {
 	clientID string
 	issuer   string // the provider's issuer for the tenant (OAuth only)
+	dpopJKT  string // the key the request proved with DPoP (OAuth only)
 }
 
 // loadRefresh reads a refresh token and checks that it, its application and
@@ -143,6 +144,11 @@ func (s *Service) loadRefresh(ctx context.Context, value string, now int64, use 
 		return nil, err
 	}
 	if cur.Revoked || cur.ExpiresInstant <= now || (use.clientID != "" && cur.ApplicationID != use.clientID) {
+		return nil, tokenNotUsable()
+	}
+	// A token bound to a DPoP key is usable only with a proof of that key
+	// (never through /api/jwt/refresh, which takes no proof).
+	if k := refreshDPoPKey(cur.Data); k != "" && k != use.dpopJKT {
 		return nil, tokenNotUsable()
 	}
 	app, err := s.tenancy.LoginApplicationConfig(ctx, cur.ApplicationID)
@@ -278,7 +284,7 @@ func (s *Service) exchangeRefresh(ctx context.Context, req RefreshRequest, ip st
 	}
 	claims := UserClaims(rc.user, ts, rc.app.ID, true, rc.roles, AuthTypeRefreshToken, cur.AuthInstant, now, cur.FamilyID)
 	if use.clientID != "" {
-		claims.Scope = refreshScope(cur.Data)
+		claims.Scope, claims.Cnf = refreshScope(cur.Data), confirmation(use.dpopJKT)
 	}
 	ttl := ts.TTLSeconds
 	if t := int64(req.TimeToLiveInSeconds); t > 0 && t < ttl {
@@ -444,7 +450,11 @@ func (s *Service) RefreshTokensOfUser(ctx context.Context, scope kit.TenantScope
 	for _, r := range rows {
 		out = append(out, refreshTokenView(r))
 	}
-	return out, nil
+	sso, err := s.ssoSessionsOfUser(ctx, row.ID)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, sso...), nil
 }
 
 // RefreshTokenByID is one usable refresh token (GET /api/jwt/refresh/{id});
@@ -459,7 +469,14 @@ func (s *Service) RefreshTokenByID(ctx context.Context, scope kit.TenantScope, i
 		return nil, err
 	}
 	if len(rows) == 0 {
-		return nil, model.NotFoundf("refresh token %s", cid)
+		sso, err := s.ssoSessionByID(ctx, scope, cid)
+		if err != nil {
+			return nil, err
+		}
+		if sso == nil {
+			return nil, model.NotFoundf("refresh token %s", cid)
+		}
+		return ssoSessionView(sso), nil
 	}
 	return refreshTokenView(rows[0]), nil
 }
@@ -476,11 +493,14 @@ type RevokeRefreshTokensRequest struct {
 // RevokeRefreshTokens is FusionAuth's DELETE /api/jwt/refresh: by token id,
 // by token, or every token of a user, of an application, or of a user for
 // an application. Unknown (or invisible) tokens, users and applications are
-// ErrNotFound. The revocation is audited with its count.
+// ErrNotFound. The revocation is audited with its count. An SSO session is
+// revoked by its id, and with every token of a user (not by application,
+// which it does not belong to).
 func (s *Service) RevokeRefreshTokens(ctx context.Context, actor kit.Actor, scope kit.TenantScope, req RevokeRefreshTokensRequest) error {
 	rd := s.store.Read()
 	f := store.RefreshTokenFilter{TenantIDs: scope.Tenants}
 	var what, target string
+	var ssoUser string // whose SSO sessions end too (every token of a user)
 	switch {
 	case req.TokenID != "" || strings.TrimSpace(req.Token) != "":
 		var row *store.RefreshTokenRow
@@ -491,6 +511,15 @@ func (s *Service) RevokeRefreshTokens(ctx context.Context, actor kit.Actor, scop
 				return model.NotFoundf("refresh token %q", req.TokenID)
 			}
 			row, err = rd.RefreshTokenByID(ctx, cid)
+			if errors.Is(err, store.ErrNoRows) {
+				sso, err := s.ssoSessionByID(ctx, scope, cid)
+				if err != nil {
+					return err
+				}
+				if sso != nil {
+					return s.endSSOSessions(ctx, actor, sso.ID, "", sso.UserID)
+				}
+			}
 		} else if len(req.Token) <= maxRefreshTokenLength {
 			row, err = rd.RefreshTokenByHash(ctx, secrets.HashToken(req.Token))
 		} else {
@@ -510,6 +539,7 @@ func (s *Service) RevokeRefreshTokens(ctx context.Context, actor kit.Actor, scop
 				return err
 			}
 			f.UserID, what, target = row.ID, "user "+kit.UserLabel(row), row.ID
+			ssoUser = row.ID
 		}
 		if req.ApplicationID != "" {
 			cid, ok := kit.CanonicalID(req.ApplicationID)
@@ -523,7 +553,7 @@ func (s *Service) RevokeRefreshTokens(ctx context.Context, actor kit.Actor, scop
 			if err != nil {
 				return err
 			}
-			f.ApplicationID = cid
+			f.ApplicationID, ssoUser = cid, ""
 			if what == "" {
 				what, target = "application "+cid, cid
 			} else {
@@ -533,7 +563,7 @@ func (s *Service) RevokeRefreshTokens(ctx context.Context, actor kit.Actor, scop
 	default:
 		return model.GeneralError("invalid", "Name the refresh tokens to revoke: a tokenId, a token, a userId and/or an applicationId.")
 	}
-	return s.store.InTx(ctx, func(tx *store.Tx) error {
+	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		revoked, err := tx.RevokeRefreshTokens(ctx, f)
 		if err != nil || len(revoked) == 0 {
 			return err
@@ -544,6 +574,35 @@ func (s *Service) RevokeRefreshTokens(ctx context.Context, actor kit.Actor, scop
 		}
 		return s.audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Revoked %d refresh tokens: %s", len(revoked), what),
 			TargetID: target, Data: map[string]any{"count": len(revoked), "tokenIds": ids}, Events: revokeEvents(revoked, f.ApplicationID)})
+	})
+	if err != nil || ssoUser == "" {
+		return err
+	}
+	return s.endSSOSessions(ctx, actor, "", ssoUser, ssoUser)
+}
+
+// endSSOSessions ends one SSO session (id) or every one of a user (userID),
+// audited in the same transaction when any ended.
+func (s *Service) endSSOSessions(ctx context.Context, actor kit.Actor, id, userID, target string) error {
+	return s.store.InTx(ctx, func(tx *store.Tx) error {
+		var n int64
+		var err error
+		if id != "" {
+			var owner string
+			if owner, err = tx.DeleteOAuthSession(ctx, id); owner != "" {
+				n = 1
+			}
+		} else {
+			n, err = tx.DeleteUserOAuthSessions(ctx, userID)
+		}
+		if err != nil || n == 0 {
+			return err
+		}
+		msg := fmt.Sprintf("Ended %d SSO sessions of user %s", n, target)
+		if id != "" {
+			msg = fmt.Sprintf("Ended SSO session %s of user %s", id, target)
+		}
+		return s.audit.Write(ctx, tx, actor, audit.Change{Message: msg, TargetID: target, Data: map[string]any{"count": n}})
 	})
 }
 

@@ -97,7 +97,7 @@ func (u *UI) forgotPassword(w http.ResponseWriter, r *http.Request) {
 		address := strings.TrimSpace(r.PostForm.Get("email"))
 		if !kit.IsEmail(address) {
 			d.Error = "Enter the email address of your account."
-			u.Page(w, r, http.StatusBadRequest, "password_forgot", "Forgot password", d, "")
+			u.Page(w, r, http.StatusBadRequest, "password_forgot", "Forgot password", nil, d, "")
 			return
 		}
 		scope := kit.TenantScope{}
@@ -120,7 +120,7 @@ func (u *UI) forgotPassword(w http.ResponseWriter, r *http.Request) {
 		}
 		d.Sent = true
 	}
-	u.Page(w, r, http.StatusOK, "password_forgot", "Forgot password", d, "")
+	u.Page(w, r, http.StatusOK, "password_forgot", "Forgot password", nil, d, "")
 }
 
 // changePassword: GET shows the form when the id is valid, POST uses it.
@@ -139,7 +139,7 @@ func (u *UI) changePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Method != http.MethodPost {
-		u.Page(w, r, http.StatusOK, "password_set", "Choose a new password", d, "")
+		u.Page(w, r, http.StatusOK, "password_set", "Choose a new password", nil, d, "")
 		return
 	}
 	if !u.formPost(w, r) {
@@ -148,7 +148,7 @@ func (u *UI) changePassword(w http.ResponseWriter, r *http.Request) {
 	pw := r.PostForm.Get("password")
 	if pw != r.PostForm.Get("passwordConfirm") {
 		d.Error = "The two passwords are not the same."
-		u.Page(w, r, http.StatusBadRequest, "password_set", "Choose a new password", d, "")
+		u.Page(w, r, http.StatusBadRequest, "password_set", "Choose a new password", nil, d, "")
 		return
 	}
 	req := identity.ChangePasswordRequest{Password: pw, TrustToken: r.PostForm.Get("trustToken")}
@@ -169,7 +169,7 @@ func (u *UI) changePassword(w http.ResponseWriter, r *http.Request) {
 				u.fail(w, r, "change password page", err)
 				return
 			}
-			u.Page(w, r, http.StatusBadRequest, "password_set", "Choose a new password", d, "")
+			u.Page(w, r, http.StatusBadRequest, "password_set", "Choose a new password", nil, d, "")
 			return
 		}
 	}
@@ -180,7 +180,7 @@ func (u *UI) changePassword(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.As(err, &verrs):
 		d.Error = firstMessage(verrs, "The new password does not meet the requirements.")
-		u.Page(w, r, http.StatusBadRequest, "password_set", "Choose a new password", d, "")
+		u.Page(w, r, http.StatusBadRequest, "password_set", "Choose a new password", nil, d, "")
 		return
 	case errors.Is(err, model.ErrNotFound):
 		u.showMessage(w, r, msgLinkExpired)
@@ -190,7 +190,7 @@ func (u *UI) changePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Done = true
-	u.Page(w, r, http.StatusOK, "password_set", "Password changed", d, "")
+	u.Page(w, r, http.StatusOK, "password_set", "Password changed", nil, d, "")
 }
 
 // stepUp checks a second-factor code of the user of a change-password id
@@ -224,7 +224,7 @@ func (u *UI) verifyPage(w http.ResponseWriter, r *http.Request, d verifyData, ve
 	d.NeedCode = r.URL.Query().Get("code") != ""
 	title := "Verify your " + d.What
 	if r.Method != http.MethodPost {
-		u.Page(w, r, http.StatusOK, "email_verify", title, d, "")
+		u.Page(w, r, http.StatusOK, "email_verify", title, nil, d, "")
 		return
 	}
 	if !u.formPost(w, r) {
@@ -235,7 +235,7 @@ func (u *UI) verifyPage(w http.ResponseWriter, r *http.Request, d verifyData, ve
 	switch {
 	case errors.As(err, &verrs):
 		d.Error, d.NeedCode = firstMessage(verrs, "The code is not right."), true
-		u.Page(w, r, http.StatusBadRequest, "email_verify", title, d, "")
+		u.Page(w, r, http.StatusBadRequest, "email_verify", title, nil, d, "")
 		return
 	case errors.Is(err, model.ErrNotFound):
 		u.showMessage(w, r, msgLinkExpired)
@@ -245,7 +245,7 @@ func (u *UI) verifyPage(w http.ResponseWriter, r *http.Request, d verifyData, ve
 		return
 	}
 	d.Done = true
-	u.Page(w, r, http.StatusOK, "email_verify", "Verified", d, "")
+	u.Page(w, r, http.StatusOK, "email_verify", "Verified", nil, d, "")
 }
 
 func firstMessage(verrs *model.Errors, fallback string) string {

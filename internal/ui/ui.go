@@ -75,6 +75,7 @@ type view struct {
 	Title   string
 	Scripts []string
 	Data    any
+	Theme   *theme // the tenant's look of hosted pages (nil: Latch's own)
 }
 
 // New wires the pages. The templates are embedded, so a template that does
@@ -101,6 +102,7 @@ func (u *UI) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("/password/change/{changePasswordId}", u.methods(u.changePassword))
 	mux.HandleFunc("/email/verify/{verificationId}", u.methods(u.verifyEmail))
 	mux.HandleFunc("/registration/verify/{verificationId}", u.methods(u.verifyRegistration))
+	mux.HandleFunc("/static/theme/{file}", u.serveThemeCSS)
 	mux.HandleFunc("/", u.notFound)
 }
 
