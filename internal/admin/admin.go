@@ -11,12 +11,9 @@ import (
 	"embed"
 	"fmt"
 	"html/template"
-	"io/fs"
 	"log/slog"
 	"net/http"
-	"path"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/latchid/latch/docs"
@@ -262,26 +259,7 @@ func (a *Admin) parsePages() (map[string]*template.Template, error) {
 			return *p
 		},
 	}
-	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html")
-	if err != nil {
-		return nil, err
-	}
-	names, err := fs.Glob(templateFiles, "templates/*.html")
-	if err != nil {
-		return nil, err
-	}
-	pages := map[string]*template.Template{}
-	for _, name := range names {
-		if name == "templates/layout.html" {
-			continue
-		}
-		t, err := template.Must(base.Clone()).ParseFS(templateFiles, name)
-		if err != nil {
-			return nil, err
-		}
-		pages[strings.TrimSuffix(path.Base(name), ".html")] = t
-	}
-	return pages, nil
+	return ui.ParsePages(templateFiles, funcs)
 }
 
 // render writes a page in full (a template failure is a clean 500) with the

@@ -666,6 +666,25 @@ func (s *Service) recordLogin(ctx context.Context, tx *store.Tx, userID, appID, 
 	return nil
 }
 
+// codeUser reads the user a one-time code names, which must be of the
+// login's tenant (ErrNotFound otherwise), and answers a lockout in force as
+// the login's result.
+func (s *Service) codeUser(ctx context.Context, lt *loginTarget, userID, what string) (*store.UserRow, *LoginResult, error) {
+	row, err := s.store.Read().UserRowByID(ctx, userID)
+	if errors.Is(err, store.ErrNoRows) || (err == nil && row.TenantID != lt.tenant.ID) {
+		return nil, nil, model.NotFoundf("user of a %s", what)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if until, err := s.store.Read().LockedUntil(ctx, row.ID, s.now()); err != nil {
+		return nil, nil, err
+	} else if until != 0 {
+		return nil, lockedResult(lt.tenant.FailedAuthenticationConfiguration, until), nil
+	}
+	return row, nil, nil
+}
+
 // loginWithOneTimePassword logs in with a one-time password (from a
 // password change): it works once, within its lifetime, in its tenant.
 func (s *Service) loginWithOneTimePassword(ctx context.Context, lt *loginTarget, req LoginRequest, ip string) (*LoginResult, error) {
@@ -679,17 +698,9 @@ func (s *Service) loginWithOneTimePassword(ctx context.Context, lt *loginTarget,
 	if err != nil {
 		return nil, err
 	}
-	row, err := s.store.Read().UserRowByID(ctx, c.UserID)
-	if errors.Is(err, store.ErrNoRows) || (err == nil && row.TenantID != lt.tenant.ID) {
-		return nil, model.NotFoundf("user of a one-time password")
-	}
-	if err != nil {
-		return nil, err
-	}
-	if until, err := s.store.Read().LockedUntil(ctx, row.ID, s.now()); err != nil {
-		return nil, err
-	} else if until != 0 {
-		return lockedResult(lt.tenant.FailedAuthenticationConfiguration, until), nil
+	row, locked, err := s.codeUser(ctx, lt, c.UserID, "one-time password")
+	if locked != nil || err != nil {
+		return locked, err
 	}
 	loginID := row.Email
 	if loginID == "" {

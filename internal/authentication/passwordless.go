@@ -202,17 +202,9 @@ func (s *Service) PasswordlessLogin(ctx context.Context, caller LoginCaller, req
 	if err := s.throttle.Allow(ctx, throttle.Request{Address: caller.IP, Tenant: lt.tenant.ID, Authenticated: caller.Authenticated}); err != nil {
 		return nil, err
 	}
-	row, err := s.store.Read().UserRowByID(ctx, c.UserID)
-	if errors.Is(err, store.ErrNoRows) || (err == nil && row.TenantID != lt.tenant.ID) {
-		return nil, model.NotFoundf("user of a passwordless code")
-	}
-	if err != nil {
-		return nil, err
-	}
-	if until, err := s.store.Read().LockedUntil(ctx, row.ID, s.now()); err != nil {
-		return nil, err
-	} else if until != 0 {
-		return lockedResult(lt.tenant.FailedAuthenticationConfiguration, until), nil
+	row, locked, err := s.codeUser(ctx, lt, c.UserID, "passwordless code")
+	if locked != nil || err != nil {
+		return locked, err
 	}
 	loginID := firstNonBlank(row.Email, row.Username)
 	res, err := s.authenticated(ctx, lt, row, authenticatedLogin{authType: AuthTypePasswordless, loginID: loginID, ip: ip,

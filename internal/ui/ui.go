@@ -130,12 +130,18 @@ func loadAssets() (map[string]asset, error) {
 // parsePages builds one template set per page: the layout plus that page's
 // "content" definition.
 func (u *UI) parsePages() (map[string]*template.Template, error) {
-	base, err := template.New("layout.html").Funcs(template.FuncMap{"asset": u.assetURL}).
-		ParseFS(templateFiles, "templates/layout.html")
+	return ParsePages(templateFiles, template.FuncMap{"asset": u.assetURL})
+}
+
+// ParsePages builds one template set per page of fsys (templates/*.html):
+// templates/layout.html with funcs, plus that page's definitions, keyed by
+// the page's name without ".html". The admin UI's pages are built the same way.
+func ParsePages(fsys fs.FS, funcs template.FuncMap) (map[string]*template.Template, error) {
+	base, err := template.New("layout.html").Funcs(funcs).ParseFS(fsys, "templates/layout.html")
 	if err != nil {
 		return nil, err
 	}
-	names, err := fs.Glob(templateFiles, "templates/*.html")
+	names, err := fs.Glob(fsys, "templates/*.html")
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +150,7 @@ func (u *UI) parsePages() (map[string]*template.Template, error) {
 		if name == "templates/layout.html" {
 			continue
 		}
-		t, err := template.Must(base.Clone()).ParseFS(templateFiles, name)
+		t, err := template.Must(base.Clone()).ParseFS(fsys, name)
 		if err != nil {
 			return nil, err
 		}
