@@ -23,6 +23,7 @@ import (
 	"github.com/latchid/latch/internal/password"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/store"
+	"github.com/latchid/latch/internal/tokens"
 )
 
 // Recovery key lifetimes. A recovery key always expires: it is meant to get an
@@ -228,9 +229,15 @@ func (s *Service) recoverAdminTx(ctx context.Context, tx *store.Tx, actor kit.Ac
 	if err != nil {
 		return nil, err
 	}
-	// TODO(sessions): when sessions and refresh tokens exist, revoke this user's
-	// here too: a reset after a compromise must end the intruder's sessions.
 	if err := tx.SetUserPassword(ctx, user.ID, hash, true, now); err != nil {
+		return nil, err
+	}
+	// A reset after a compromise must end the intruder's sessions too: every
+	// refresh token and SSO session, and the access tokens issued before.
+	if s.sessions == nil {
+		return nil, errors.New("recover admin: sessions are not wired")
+	}
+	if _, err := s.sessions.RevokeUserTokens(ctx, tx, actor, user.ID, user.Email, tokens.RevokedPasswordChanged); err != nil {
 		return nil, err
 	}
 	roles, registered, err := tx.RegistrationRoles(ctx, user.ID, model.AdminApplicationID)

@@ -6,6 +6,7 @@
 package access
 
 import (
+	"context"
 	"log/slog"
 
 	"github.com/latchid/latch/internal/audit"
@@ -28,7 +29,18 @@ type Service struct {
 	Keys *KeyCache
 	// Denials records refused calls of valid keys (audit log, count).
 	Denials *Denials
+	// sessions ends a recovered admin's sessions (tokens.Service; UseSessions).
+	sessions SessionEnder
 }
+
+// SessionEnder ends every session and token of a user in the caller's
+// transaction (tokens.Service.RevokeUserTokens).
+type SessionEnder interface {
+	RevokeUserTokens(ctx context.Context, tx *store.Tx, actor kit.Actor, userID, label, why string) (int, error)
+}
+
+// UseSessions wires what ends sessions; tokens are made after access.
+func (s *Service) UseSessions(e SessionEnder) { s.sessions = e }
 
 // New wires a Service and its key cache.
 func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.Logger, audit *audit.Log, hasher *password.Hasher) *Service {

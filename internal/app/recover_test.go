@@ -456,3 +456,51 @@ func TestRecoverUsage(t *testing.T) {
 		t.Errorf("keys after refused runs: %d (%v), want %d", n, err, keysBefore)
 	}
 }
+
+// A break-glass reset after a compromise ends what the intruder holds: the
+// admin's refresh tokens and the access tokens issued before it. Seen
+// failing before: both still worked after `latch recover admin`.
+func TestRecoverAdminEndsSessions(t *testing.T) {
+	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
+		s := testutil.StartServer(t, testutil.WithBackend(b))
+		key := s.Setup(t)
+		var app struct {
+			Application struct {
+				ID string `json:"id"`
+			} `json:"application"`
+		}
+		r := s.Do(t, "POST", "/api/application", key, map[string]any{"application": map[string]any{"name": "Intranet",
+			"loginConfiguration": map[string]any{"generateRefreshTokens": true, "allowTokenRefresh": true}}})
+		r.JSON(t, &app)
+		var found struct {
+			User struct {
+				ID string `json:"id"`
+			} `json:"user"`
+		}
+		s.Do(t, "GET", "/api/user?email=admin@example.com", key, nil).JSON(t, &found)
+		if r := s.Do(t, "POST", "/api/user/registration/"+found.User.ID, key, map[string]any{"registration": map[string]any{"applicationId": app.Application.ID}}); r.Status != 200 {
+			t.Fatalf("register: %d %s", r.Status, r.Body)
+		}
+		var login struct {
+			Token        string `json:"token"`
+			RefreshToken string `json:"refreshToken"`
+		}
+		r = s.Do(t, "POST", "/api/login", key, map[string]any{"loginId": "admin@example.com", "password": "correct horse battery staple", "applicationId": app.Application.ID})
+		r.JSON(t, &login)
+		if r.Status != 200 || login.Token == "" || login.RefreshToken == "" {
+			t.Fatalf("login: %d %s", r.Status, r.Body)
+		}
+		if r := s.Do(t, "GET", "/api/jwt/validate", "", nil, "Authorization", "Bearer "+login.Token); r.Status != 200 {
+			t.Fatalf("validate before: %d", r.Status)
+		}
+		if _, errOut, code := s.CLI(t, "recover", "admin", "--email", "admin@example.com"); code != 0 {
+			t.Fatalf("recover: exit %d: %s", code, errOut)
+		}
+		if r := s.Do(t, "GET", "/api/jwt/validate", "", nil, "Authorization", "Bearer "+login.Token); r.Status != 401 {
+			t.Errorf("access token after recover: %d, want 401", r.Status)
+		}
+		if r := s.Do(t, "POST", "/api/jwt/refresh", "", map[string]any{"refreshToken": login.RefreshToken}); r.Status == 200 {
+			t.Errorf("refresh token after recover: %d %s", r.Status, r.Body)
+		}
+	})
+}

@@ -97,6 +97,7 @@ func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.
 	s.System = sysconfig.New(st, clock, log, s.Audit)
 	s.Groups = groups.New(st, clock, s.Audit)
 	s.Tokens = tokens.New(st, clock, master, log, s.Audit, s.Tenancy, s.Signing.Cache)
+	s.Access.UseSessions(s.Tokens)
 	s.Entities = entities.New(st, clock, master, s.Audit, s.Tenancy, s.Tokens, s.Signing.Cache)
 	s.failures = lockout.New(st, clock, s.Tokens)
 	s.Identity = identity.New(st, clock, master, log, s.Audit, s.Tenancy, s.Groups, s.Tokens, s.failures, hasher, s.Throttle)
