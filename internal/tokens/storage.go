@@ -13,6 +13,7 @@ import (
 // and holds the contract suites, run on SQLite and PostgreSQL.
 type Storage interface {
 	RefreshTokenStorage
+	SessionStorage
 	ApplicationTenantID(ctx context.Context, id string) (string, error)
 	UserActiveByID(ctx context.Context, id string) (exists, active bool, err error)
 	UserRowByID(ctx context.Context, id string) (*store.UserRow, error)
@@ -33,6 +34,16 @@ type RefreshTokenStorage interface {
 	SweepExpired(ctx context.Context, now int64, limit int) (int64, error)
 	TokenCutoff(ctx context.Context, userID, applicationID string) (int64, error)
 	UseRefreshToken(ctx context.Context, hash string, now, start, expires int64, address string) (*store.RefreshTokenRow, error)
+}
+
+// SessionStorage is what tokens reads and ends of SSO sessions (listed and
+// revoked with a user's refresh tokens). Ending a session is one
+// statement: of concurrent ends exactly one sees the row.
+type SessionStorage interface {
+	OAuthSessionsOfUser(ctx context.Context, userID string, now int64) ([]*store.OAuthSession, error)
+	OAuthSessionByID(ctx context.Context, id string, now int64) (*store.OAuthSession, error)
+	DeleteOAuthSession(ctx context.Context, id string) (string, error)
+	DeleteUserOAuthSessions(ctx context.Context, userID string) (int64, error)
 }
 
 var _ Storage = (*store.Tx)(nil)

@@ -30,6 +30,7 @@ type Suite struct {
 func Suites() []Suite {
 	return []Suite{
 		{"RefreshTokens", RefreshTokens},
+		{"SSOSessions", SSOSessions},
 		{"OneTimeCodes", OneTimeCodes},
 		{"APIKeys", APIKeys},
 		{"IPACLs", IPACLs},
