@@ -39,44 +39,11 @@ func NormalizeTree(v any) (any, error) {
 		}
 		return normalizeObject(x)
 	case []any:
-		if x == nil {
-			return nil, nil
-		}
-		out := make([]any, len(x))
-		for i, e := range x {
-			n, err := NormalizeTree(e)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = n
-		}
-		return out, nil
+		return normalizeSlice(x, NormalizeTree)
 	case []string:
-		if x == nil {
-			return nil, nil
-		}
-		out := make([]any, len(x))
-		for i, e := range x {
-			n, err := treeString(e)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = n
-		}
-		return out, nil
+		return normalizeSlice(x, treeString)
 	case []map[string]any:
-		if x == nil {
-			return nil, nil
-		}
-		out := make([]any, len(x))
-		for i, e := range x {
-			n, err := NormalizeTree(e)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = n
-		}
-		return out, nil
+		return normalizeSlice(x, func(m map[string]any) (any, error) { return NormalizeTree(m) })
 	default:
 		return reencode(v)
 	}
@@ -187,4 +154,20 @@ func validNumber(s string) bool {
 		}
 	}
 	return s == ""
+}
+
+// normalizeSlice is a slice's tree: nil stays null, as encoding/json writes it.
+func normalizeSlice[T any](xs []T, each func(T) (any, error)) (any, error) {
+	if xs == nil {
+		return nil, nil
+	}
+	out := make([]any, len(xs))
+	for i, e := range xs {
+		n, err := each(e)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = n
+	}
+	return out, nil
 }
