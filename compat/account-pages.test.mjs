@@ -4,49 +4,18 @@
 // a new password chosen on the page, then a login with it through
 // FusionAuth's TypeScript client; email verification by the emailed link.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium } from 'playwright-core';
 import { FusionAuthClient } from '@fusionauth/typescript-client';
-import { explain, freePort, runSetup, startLatch } from './lib.mjs';
+import { explain, runSetup, startLatch, startMailpit } from './lib.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'];
 const MAILPIT = process.env.LATCH_TEST_MAILPIT;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Mailpit on loopback ports; stop() ends it. */
-async function startMailpit() {
-  const smtp = await freePort();
-  const http = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'latch-mailpit-'));
-  const child = spawn(MAILPIT, ['--smtp', `127.0.0.1:${smtp}`, '--listen', `127.0.0.1:${http}`, '--database', join(dir, 'mailpit.db'),
-    '--smtp-auth-accept-any', '--smtp-auth-allow-insecure', '--disable-version-check'], { stdio: 'ignore' });
-  const api = `http://127.0.0.1:${http}`;
-  for (;;) {
-    try {
-      if ((await fetch(`${api}/api/v1/messages`)).ok) break;
-    } catch { /* not yet */ }
-    await sleep(50);
-  }
-  return {
-    smtp, api,
-    /** The newest message to address, waited for. */
-    async messageTo(address, subject) {
-      for (;;) {
-        const list = await (await fetch(`${api}/api/v1/messages`)).json();
-        const m = list.messages.find((x) => x.To.some((t) => t.Address === address) && x.Subject === subject);
-        if (m) return (await fetch(`${api}/api/v1/message/${m.ID}`)).json();
-        await sleep(100);
-      }
-    },
-    stop() { child.kill('SIGKILL'); rmSync(dir, { recursive: true, force: true }); },
-  };
-}
 
 describe('account pages in Chromium', { skip: !MAILPIT && 'LATCH_TEST_MAILPIT is not set' }, () => {
   let latch;

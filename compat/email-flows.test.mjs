@@ -2,45 +2,11 @@
 // TypeScript client, with mail caught by Mailpit: the code and the
 // verificationId come from the emails, as a user would get them.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { FusionAuthClient } from '@fusionauth/typescript-client';
-import { explain, failure, freePort, runSetup, startLatch } from './lib.mjs';
+import { explain, failure, runSetup, startLatch, startMailpit } from './lib.mjs';
 
 const MAILPIT = process.env.LATCH_TEST_MAILPIT;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Mailpit on loopback ports; stop() ends it. */
-async function startMailpit() {
-  const smtp = await freePort();
-  const http = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'latch-mailpit-'));
-  const child = spawn(MAILPIT, ['--smtp', `127.0.0.1:${smtp}`, '--listen', `127.0.0.1:${http}`, '--database', join(dir, 'mailpit.db'),
-    '--smtp-auth-accept-any', '--smtp-auth-allow-insecure', '--disable-version-check'], { stdio: 'ignore' });
-  const api = `http://127.0.0.1:${http}`;
-  for (;;) {
-    try {
-      if ((await fetch(`${api}/api/v1/messages`)).ok) break;
-    } catch { /* not yet */ }
-    await sleep(50);
-  }
-  return {
-    smtp,
-    /** The newest message to address with subject, waited for. */
-    async messageTo(address, subject) {
-      for (;;) {
-        const list = await (await fetch(`${api}/api/v1/messages`)).json();
-        const m = list.messages.find((x) => x.To.some((t) => t.Address === address) && x.Subject === subject);
-        if (m) return (await fetch(`${api}/api/v1/message/${m.ID}`)).json();
-        await sleep(100);
-      }
-    },
-    stop() { child.kill('SIGKILL'); rmSync(dir, { recursive: true, force: true }); },
-  };
-}
 
 describe('email flows through the TypeScript client', { skip: !MAILPIT && 'LATCH_TEST_MAILPIT is not set' }, () => {
   let latch;

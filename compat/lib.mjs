@@ -220,3 +220,33 @@ export async function failure(promise) {
   }
   throw new Error(`expected the call to fail, it answered ${res?.statusCode}: ${JSON.stringify(res?.response)}`);
 }
+
+/** Mailpit (LATCH_TEST_MAILPIT) on loopback ports: its SMTP port, its API, the
+ * newest message to an address with a subject (waited for); stop() ends it. */
+export async function startMailpit() {
+  const smtp = await freePort();
+  const http = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'latch-mailpit-'));
+  const child = spawn(process.env.LATCH_TEST_MAILPIT, ['--smtp', `127.0.0.1:${smtp}`, '--listen', `127.0.0.1:${http}`, '--database', join(dir, 'mailpit.db'),
+    '--smtp-auth-accept-any', '--smtp-auth-allow-insecure', '--disable-version-check'], { stdio: 'ignore' });
+  const api = `http://127.0.0.1:${http}`;
+  for (;;) {
+    try {
+      if ((await fetch(`${api}/api/v1/messages`)).ok) break;
+    } catch { /* not yet */ }
+    await sleep(50);
+  }
+  return {
+    smtp, api,
+    /** The newest message to address, waited for. */
+    async messageTo(address, subject) {
+      for (;;) {
+        const list = await (await fetch(`${api}/api/v1/messages`)).json();
+        const m = list.messages.find((x) => x.To.some((t) => t.Address === address) && x.Subject === subject);
+        if (m) return (await fetch(`${api}/api/v1/message/${m.ID}`)).json();
+        await sleep(100);
+      }
+    },
+    stop() { child.kill('SIGKILL'); rmSync(dir, { recursive: true, force: true }); },
+  };
+}
