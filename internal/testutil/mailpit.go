@@ -102,8 +102,13 @@ func StartMailpit(t testing.TB, opts ...MailpitOption) *Mailpit {
 		cancel()
 		t.Fatalf("start mailpit: %v", err)
 	}
-	t.Cleanup(func() { cancel(); _ = cmd.Wait() })
+	// Wait in a goroutine, so that a Mailpit that exits (a port taken
+	// meanwhile) fails the test instead of leaving it polling for ever.
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() { cancel(); <-exited })
 	m := &Mailpit{SMTPHost: "127.0.0.1", SMTPPort: smtpPort, API: fmt.Sprintf("http://127.0.0.1:%d", httpPort)}
+	deadline := time.Now().Add(time.Minute)
 	for {
 		resp, err := http.Get(m.API + "/api/v1/messages")
 		if err == nil {
@@ -113,10 +118,15 @@ func StartMailpit(t testing.TB, opts ...MailpitOption) *Mailpit {
 				return m
 			}
 		}
-		if cmd.ProcessState != nil {
-			t.Fatal("mailpit exited")
+		select {
+		case err := <-exited:
+			exited <- err // for the cleanup
+			t.Fatalf("mailpit exited: %v", err)
+		case <-time.After(50 * time.Millisecond):
 		}
-		time.Sleep(50 * time.Millisecond)
+		if time.Now().After(deadline) {
+			t.Fatal("mailpit did not start within a minute")
+		}
 	}
 }
 
