@@ -37,6 +37,11 @@ type stmtCache struct {
 	seen  map[string]struct{}      // texts seen once, not prepared yet
 	// preparing: texts being prepared in the background for a transaction.
 	preparing map[string]struct{}
+	// background counts those preparations: close waits for them, since one
+	// still holding a connection would touch the database files after the
+	// store was closed.
+	background sync.WaitGroup
+	closed     bool
 }
 
 type cachedStmt struct {
@@ -95,13 +100,15 @@ func (c *stmtCache) stmtInTx(text string) (*sql.Stmt, func(), bool) {
 		return nil, nil, false
 	}
 	c.mu.Lock()
-	if _, busy := c.preparing[text]; busy {
+	if _, busy := c.preparing[text]; busy || c.closed {
 		c.mu.Unlock()
 		return nil, nil, false
 	}
 	c.preparing[text] = struct{}{}
+	c.background.Add(1)
 	c.mu.Unlock()
 	go func() {
+		defer c.background.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if cs := c.prepare(ctx, text); cs != nil {
@@ -148,6 +155,10 @@ func (c *stmtCache) prepare(ctx context.Context, text string) *cachedStmt {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.closed {
+		_ = st.Close()
+		return nil
+	}
 	if e, ok := c.byTxt[text]; ok { // prepared meanwhile by another caller
 		_ = st.Close()
 		c.lru.MoveToFront(e)
@@ -173,8 +184,13 @@ func (c *stmtCache) prepare(ctx context.Context, text string) *cachedStmt {
 	return mine
 }
 
-// close closes every cached statement (before the pool closes).
+// close waits for the background preparations, then closes every cached
+// statement (before the pool closes).
 func (c *stmtCache) close() {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	c.background.Wait()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	clear(c.seen)

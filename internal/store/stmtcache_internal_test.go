@@ -42,3 +42,37 @@ func TestStmtCacheEvictedWhileHeld(t *testing.T) {
 		t.Fatalf("held statement after eviction: %d, %v", n, err)
 	}
 }
+
+// Close returns only once nothing uses the database files: a statement still
+// being prepared in the background for a transaction held a connection past
+// Close, and its late file activity broke removing the data dir.
+func TestCloseWaitsForBackgroundPrepares(t *testing.T) {
+	ctx := context.Background()
+	for i := range 20 {
+		dir := t.TempDir()
+		st, err := Open(ctx, "", filepath.Join(dir, "close.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.InTx(ctx, func(tx *Tx) error {
+			for j := range 8 {
+				text := fmt.Sprintf("SELECT %d", j)
+				for range 2 { // the second sighting prepares it in the background
+					var n int
+					if err := tx.q.QueryRowContext(ctx, text).Scan(&n); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if open := st.db.Stats().OpenConnections; open != 0 {
+			t.Fatalf("round %d: %d connections still open after Close", i, open)
+		}
+	}
+}
