@@ -23,6 +23,8 @@ import (
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/oauth"
+	"github.com/latchid/latch/internal/oauth/clientcreds"
+	"github.com/latchid/latch/internal/oauth/dpop"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/services"
 	"github.com/latchid/latch/internal/store"
@@ -494,12 +496,12 @@ func (a *oauthAdapter) RecordDPoPProof(ctx context.Context, id string, expires i
 }
 
 // parseDPoPProof checks a DPoP proof's form and signature (oauth.Deps.ParseDPoPProof).
-func parseDPoPProof(proof string) (*oauth.DPoPProof, error) {
-	p, err := keys.ParseDPoPProof(proof, oauth.DPoPAlgorithms())
+func parseDPoPProof(proof string) (*dpop.Proof, error) {
+	p, err := keys.ParseDPoPProof(proof, dpop.Algorithms())
 	if err != nil {
 		return nil, err
 	}
-	return &oauth.DPoPProof{JKT: p.JKT, JTI: p.JTI, HTM: p.HTM, HTU: p.HTU, IAT: p.IAT, ATH: p.ATH, Nonce: p.Nonce}, nil
+	return &dpop.Proof{JKT: p.JKT, JTI: p.JTI, HTM: p.HTM, HTU: p.HTU, IAT: p.IAT, ATH: p.ATH, Nonce: p.Nonce}, nil
 }
 
 func (a *oauthAdapter) CreateCode(ctx context.Context, codeHash string, c *oauth.Code, now int64) error {
@@ -603,20 +605,20 @@ func (a *oauthAdapter) RefreshTokenStatus(ctx context.Context, refreshToken, cli
 		ExpiresInstant: rt.ExpiresInstant, InsertInstant: rt.InsertInstant}, nil
 }
 
-// entityClients implements oauth.EntityClients over Entity Management.
+// entityClients implements clientcreds.Entities over Entity Management.
 type entityClients struct{ s *entities.Service }
 
-func (c entityClients) ClientCredentials(ctx context.Context, r oauth.EntityTokenRequest) (*oauth.EntityToken, error) {
+func (c entityClients) ClientCredentials(ctx context.Context, r clientcreds.TokenRequest) (*clientcreds.Token, error) {
 	t, err := c.s.ClientCredentials(ctx, entities.ClientCredentialsRequest{TenantID: r.TenantID, ClientID: r.ClientID,
-		Secret: r.Secret, Scope: r.Scope, Issuer: r.Issuer})
+		Secret: r.Secret, Scope: r.Scope, Issuer: r.Issuer, DPoPJKT: r.DPoPJKT})
 	var ge *entities.GrantError
 	if errors.As(err, &ge) {
-		return nil, &oauth.EntityGrantError{Code: ge.Code, Reason: ge.Reason, Description: ge.Description}
+		return nil, &clientcreds.GrantError{Code: ge.Code, Reason: ge.Reason, Description: ge.Description}
 	}
 	if err != nil {
 		return nil, err
 	}
-	return &oauth.EntityToken{AccessToken: t.AccessToken, ExpiresIn: t.ExpiresIn, Scope: t.Scope}, nil
+	return &clientcreds.Token{AccessToken: t.AccessToken, ExpiresIn: t.ExpiresIn, Scope: t.Scope}, nil
 }
 
 func (c entityClients) IntrospectEntityToken(ctx context.Context, token, tenantID string) ([]byte, bool, error) {

@@ -73,6 +73,13 @@ type ClientClaims struct {
 	Permissions map[string][]string `json:"permissions"`
 	Scope       string              `json:"scope,omitempty"`
 	Tid         string              `json:"tid"`
+	Cnf         *Confirmation       `json:"cnf,omitempty"` // a DPoP-bound token's key
+}
+
+// Confirmation is a token's cnf claim (RFC 7800): the SHA-256 thumbprint
+// of the DPoP key it is bound to (RFC 9449 6.1).
+type Confirmation struct {
+	JKT string `json:"jkt"`
 }
 
 // targetRequest is one target of the scope and the permissions asked for
@@ -153,6 +160,9 @@ type ClientCredentialsRequest struct {
 	// Issuer maps the tenant's issuer to the tokens' (the OAuth surface
 	// announces its own in discovery); nil: the tenant's as is.
 	Issuer func(tenantIssuer string) string
+	// DPoPJKT binds the token to a DPoP key (RFC 9449: cnf.jkt); "" for a
+	// bearer token.
+	DPoPJKT string
 }
 
 // ClientCredentials runs the grant. Refusals are *GrantError; other errors
@@ -189,6 +199,9 @@ func (s *Service) ClientCredentials(ctx context.Context, req ClientCredentialsRe
 		now := s.clock.Now().Unix()
 		claims = &ClientClaims{Exp: now + ttl, Iat: now, Iss: issuer, Sub: client.ID, Jti: uuid.NewString(),
 			Permissions: perms, Scope: granted, Tid: client.TenantID}
+		if req.DPoPJKT != "" {
+			claims.Cnf = &Confirmation{JKT: req.DPoPJKT}
+		}
 		switch len(targets) {
 		case 0:
 		case 1:
@@ -214,7 +227,11 @@ func (s *Service) ClientCredentials(ctx context.Context, req ClientCredentialsRe
 	if err != nil {
 		return nil, fmt.Errorf("sign client_credentials token: %w", err)
 	}
-	return &ClientToken{AccessToken: token, ExpiresIn: ttl, Scope: claims.Scope, TokenType: "Bearer"}, nil
+	tokenType := "Bearer"
+	if req.DPoPJKT != "" {
+		tokenType = "DPoP"
+	}
+	return &ClientToken{AccessToken: token, ExpiresIn: ttl, Scope: claims.Scope, TokenType: tokenType}, nil
 }
 
 // grantedScope checks the targets against the client's grants (one read)

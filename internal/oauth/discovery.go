@@ -12,6 +12,8 @@ import (
 
 	"github.com/latchid/latch/internal/httpx"
 	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/oauth/clientcreds"
+	"github.com/latchid/latch/internal/oauth/dpop"
 )
 
 // placeholderIssuer is FusionAuth's default tenant issuer; strict relying
@@ -105,7 +107,7 @@ func (p *Provider) discoveryBody(t *model.TenantConfig, algs []string) []byte {
 		"request_uri_parameter_supported":                false,
 		"require_request_uri_registration":               false,
 		"authorization_response_iss_parameter_supported": true,
-		"dpop_signing_alg_values_supported":              dpopAlgs,
+		"dpop_signing_alg_values_supported":              dpop.Algorithms(),
 		"frontchannel_logout_supported":                  false,
 		"backchannel_logout_supported":                   false,
 	}
@@ -117,9 +119,14 @@ func (p *Provider) discoveryBody(t *model.TenantConfig, algs []string) []byte {
 func (p *Provider) grantTypes() []string {
 	gts := []string{model.GrantAuthorizationCode, model.GrantRefreshToken, model.GrantPassword, model.GrantDeviceCode}
 	if p.Entities != nil {
-		gts = append(gts, GrantClientCredentials)
+		gts = append(gts, clientcreds.GrantType)
 	}
 	return gts
+}
+
+// issuerOf is the issuer of a tenant's tokens on this surface.
+func (p *Provider) issuerOf(tenantIssuer string) string {
+	return p.issuer(&model.TenantConfig{Issuer: tenantIssuer})
 }
 
 // serverError logs an unexpected error and answers server_error (the

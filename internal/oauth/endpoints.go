@@ -7,6 +7,9 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/latchid/latch/internal/oauth/clientcreds"
+	"github.com/latchid/latch/internal/oauth/dpop"
 )
 
 // bearerToken reads an access token from Authorization: Bearer or DPoP
@@ -40,7 +43,7 @@ func writeBearerError(w http.ResponseWriter, e *oauthError) {
 		errParam = `, error="` + e.Code + `"`
 	}
 	w.Header().Set("WWW-Authenticate", `Bearer realm="latch"`+errParam)
-	w.Header().Add("WWW-Authenticate", `DPoP realm="latch", algs="`+strings.Join(dpopAlgs, " ")+`"`+errParam)
+	w.Header().Add("WWW-Authenticate", `DPoP realm="latch", algs="`+strings.Join(dpop.Algorithms(), " ")+`"`+errParam)
 	status := http.StatusUnauthorized
 	switch {
 	case e.Code == "server_error":
@@ -145,8 +148,8 @@ func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, e)
 		return
 	}
-	if isEntityIntrospection(r) {
-		p.introspectEntityToken(w, r)
+	if clientcreds.IsIntrospection(r) {
+		p.entities.Introspect(w, r)
 		return
 	}
 	ca, status, e := p.authenticateClient(r)

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/oauth/clientcreds"
+	"github.com/latchid/latch/internal/oauth/dpop"
 	"github.com/latchid/latch/internal/secrets"
 )
 
@@ -317,7 +319,7 @@ type Deps struct {
 	CORS func() *model.CORSConfiguration
 	// ParseDPoPProof checks a DPoP proof's form and signature
 	// (internal/keys); the provider checks the rest.
-	ParseDPoPProof func(proof string) (*DPoPProof, error)
+	ParseDPoPProof func(proof string) (*dpop.Proof, error)
 	// MAC is an HMAC under a key every node shares (the master key's):
 	// DPoP nonces are computed, not stored.
 	MAC func(purpose, value string) string
@@ -325,18 +327,26 @@ type Deps struct {
 	// directly or through a proxy; config.Config.SecureCookies).
 	SecureCookies bool
 	// Entities runs the client_credentials grant; nil: not offered.
-	Entities EntityClients
+	Entities clientcreds.Entities
 }
 
 // Provider is the OAuth/OIDC surface.
 type Provider struct {
 	Deps
 	discoveryDocs sync.Map // tenant id ("" the Default) → *discoveryDoc
+	dpop          *dpop.Checker
+	entities      *clientcreds.Handler
 }
 
 // New builds a provider.
 func New(d Deps) *Provider {
-	return &Provider{Deps: d}
+	p := &Provider{Deps: d}
+	p.dpop = &dpop.Checker{Parse: d.ParseDPoPProof, MAC: d.MAC, PublicURL: d.PublicURL, Now: p.now, Log: d.Log}
+	if d.State != nil {
+		p.dpop.Record = d.State.RecordDPoPProof
+	}
+	p.entities = &clientcreds.Handler{Entities: d.Entities, Issuer: p.issuerOf, DPoP: p.dpop, Fail: p.serverError}
+	return p
 }
 
 // Access is what a route demands of its caller.

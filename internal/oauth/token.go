@@ -15,6 +15,8 @@ import (
 	"strings"
 
 	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/oauth/clientcreds"
+	"github.com/latchid/latch/internal/oauth/dpop"
 )
 
 // tokenResponse is FusionAuth's AccessToken.
@@ -126,8 +128,8 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, errInvalidRequest("missing_grant_type", "The request has no grant_type."))
 		return
 	case model.GrantAuthorizationCode, model.GrantRefreshToken, model.GrantPassword, model.GrantDeviceCode:
-	case GrantClientCredentials: // the client is an entity, not an application
-		p.clientCredentialsGrant(w, r)
+	case clientcreds.GrantType: // the client is an entity, not an application
+		p.entities.Grant(w, r)
 		return
 	default:
 		writeError(w, http.StatusBadRequest, &oauthError{Code: "unsupported_grant_type", Reason: "invalid_grant_type", Description: "This grant_type is not supported."})
@@ -150,7 +152,7 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 	p.offerDPoPNonce(w, r)
 	jkt, e := p.dpopProof(r, "")
 	if e != nil {
-		writeError(w, dpopErrorStatus(e), e)
+		writeError(w, dpop.Status(e), e)
 		return
 	}
 	ca.dpopJKT = jkt
@@ -164,15 +166,6 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 	case model.GrantDeviceCode:
 		p.deviceGrant(w, r, ca)
 	}
-}
-
-// dpopErrorStatus is the status of a failed DPoP check: 400, or 500 when
-// the server could not record the proof.
-func dpopErrorStatus(e *oauthError) int {
-	if e.Code == "server_error" {
-		return http.StatusInternalServerError
-	}
-	return http.StatusBadRequest
 }
 
 // bind binds a grant's tokens to the request's DPoP key, if any: the access
