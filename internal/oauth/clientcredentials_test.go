@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/go-jose/go-jose/v4"
 	"golang.org/x/oauth2"
@@ -380,6 +381,76 @@ func TestDiscoveryFollowsChanges(t *testing.T) {
 		e.want("key", e.api("POST", "/api/key/generate", map[string]any{"key": map[string]any{"algorithm": "RS256", "name": "rs", "length": 2048}}), 200)
 		if d = doc(); !has(d, "id_token_signing_alg_values_supported", "RS256") {
 			t.Errorf("after an RS256 key was added: %v", d["id_token_signing_alg_values_supported"])
+		}
+	})
+}
+
+// TestClientCredentialsDPoP: a DPoP proof on a client_credentials request
+// is checked as on the other grants and binds the token to its key
+// (token_type DPoP, cnf.jkt, shown by introspection); x/oauth2's
+// clientcredentials speaks it through a transport that adds proofs.
+func TestClientCredentialsDPoP(t *testing.T) {
+	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
+		e := start(t, b)
+		typeID := e.entityType("API", "read")
+		target := e.entity(typeID, "", "Target")["id"].(string)
+		client := e.entity(typeID, "", "Client")
+		cid, secret := client["clientId"].(string), client["clientSecret"].(string)
+		e.grant(target, client["id"].(string), "read")
+		tokenURL := e.s.URL + "/oauth2/token"
+		scope := "target-entity:" + target + ":read"
+		form := url.Values{"grant_type": {"client_credentials"}, "scope": {scope}}
+		key := newDPoPKey(t, jose.ES256)
+		now := e.clock.Now()
+
+		t.Run("x/oauth2 with proofs: bound token, introspection shows cnf.jkt", func(t *testing.T) {
+			ctx := context.WithValue(context.Background(), oauth2.HTTPClient, &http.Client{Transport: dpopTransport{key: key, clock: e.clock}})
+			tok, err := ccConfig(e.s, cid, secret, oauth2.AuthStyleInHeader, scope).Token(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cnf, _ := claimsOf(t, tok.AccessToken)["cnf"].(map[string]any)
+			if tok.TokenType != "DPoP" || cnf["jkt"] != key.jkt {
+				t.Fatalf("token_type %q cnf %v, want DPoP and jkt %s", tok.TokenType, cnf, key.jkt)
+			}
+			status, _, in := e.postForm("/oauth2/introspect", url.Values{"token": {tok.AccessToken}}, "", "")
+			icnf, _ := in["cnf"].(map[string]any)
+			if status != 200 || in["active"] != true || icnf["jkt"] != key.jkt || in["sub"] != client["id"] {
+				t.Fatalf("introspection %d %v", status, in)
+			}
+		})
+
+		t.Run("without a proof: a bearer token", func(t *testing.T) {
+			status, res := e.tokenWithProofs(form, cid, secret)
+			if status != 200 || res["token_type"] != "Bearer" || claimsOf(t, res["access_token"].(string))["cnf"] != nil {
+				t.Fatalf("%d %v", status, res)
+			}
+		})
+
+		replayed := key.proof("POST", tokenURL, "", now, proofOpts{})
+		if status, res := e.tokenWithProofs(form, cid, secret, replayed); status != 200 || res["token_type"] != "DPoP" {
+			t.Fatalf("first use of a proof: %d %v", status, res)
+		}
+		for _, c := range []struct {
+			name   string
+			secret string
+			proofs []string
+			status int
+			code   string
+		}{
+			{"proof replayed (jti)", secret, []string{replayed}, 400, "invalid_dpop_proof"},
+			{"htm not POST", secret, []string{key.proof("GET", tokenURL, "", now, proofOpts{})}, 400, "invalid_dpop_proof"},
+			{"htu another endpoint", secret, []string{key.proof("POST", e.s.URL+"/oauth2/userinfo", "", now, proofOpts{})}, 400, "invalid_dpop_proof"},
+			{"iat too old", secret, []string{key.proof("POST", tokenURL, "", now.Add(-10*time.Minute), proofOpts{})}, 400, "invalid_dpop_proof"},
+			{"symmetric signature", secret, []string{key.proof("POST", tokenURL, "", now, proofOpts{hmacKey: []byte("0123456789abcdef0123456789abcdef")})}, 400, "invalid_dpop_proof"},
+			{"two proofs", secret, []string{key.proof("POST", tokenURL, "", now, proofOpts{}), key.proof("POST", tokenURL, "", now, proofOpts{})}, 400, "invalid_dpop_proof"},
+			{"stale nonce", secret, []string{key.proof("POST", tokenURL, "", now, proofOpts{claims: map[string]any{"nonce": "1.abc"}})}, 400, "use_dpop_nonce"},
+			{"valid proof, wrong secret", "wrong", []string{key.proof("POST", tokenURL, "", now, proofOpts{})}, 401, "invalid_client"},
+		} {
+			status, res := e.tokenWithProofs(form, cid, c.secret, c.proofs...)
+			if status != c.status || res["error"] != c.code || res["access_token"] != nil {
+				t.Errorf("%s: %d %v, want %d %s", c.name, status, res, c.status, c.code)
+			}
 		}
 	})
 }
