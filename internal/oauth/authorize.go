@@ -47,6 +47,8 @@ type authRequest struct {
 	idTokenHint  string
 	userCode     string // a device grant's user code: sign-in approves it instead of issuing a code
 	consented    bool   // the user allowed it on the consent page just now
+	// wantToken, wantIDToken: an implicit grant's response type (implicit.go).
+	wantToken, wantIDToken bool
 }
 
 func (a *authRequest) prompt(p string) bool { return slices.Contains(a.prompts, p) }
@@ -142,10 +144,19 @@ func (p *Provider) parseAuthRequest(ctx context.Context, form url.Values) (ar *a
 	// From here on errors go back to the client.
 	ar.state, ar.nonce, ar.scope = ar.params.Get("state"), ar.params.Get("nonce"), normalizeScope(ar.params.Get("scope"))
 	ar.responseMode = ar.params.Get("response_mode")
+	front := frontChannel(ar.params.Get("response_type"))
 	switch ar.responseMode {
 	case "":
 		ar.responseMode = "query"
-	case "query", "fragment", "form_post":
+		if front {
+			ar.responseMode = "fragment"
+		}
+	case "query":
+		if front { // tokens never in a query string (OAuth 2.0 Multiple Response Types 2.1)
+			ar.responseMode = "fragment"
+			return ar, nil, errInvalidRequest("invalid_response_mode", "response_mode=query cannot carry tokens: use fragment or form_post.")
+		}
+	case "fragment", "form_post":
 	default:
 		ar.responseMode = "query"
 		return ar, nil, errInvalidRequest("invalid_response_mode", "response_mode must be query, fragment or form_post.")
@@ -163,29 +174,20 @@ func (p *Provider) parseAuthRequest(ctx context.Context, form url.Values) (ar *a
 	case rt == "":
 		return ar, nil, errInvalidRequest("missing_response_type", "The request has no response_type.")
 	case rt != "code":
-		return ar, nil, &oauthError{Code: "unsupported_response_type", Reason: "invalid_response_type", Description: "Only response_type=code is supported."}
+		if e := implicitRequest(ar, rt); e != nil {
+			return ar, nil, e
+		}
 	}
 	oc := c.App.OAuthConfiguration
-	if !slices.Contains(oc.EnabledGrants, model.GrantAuthorizationCode) {
+	if !ar.implicit() && !slices.Contains(oc.EnabledGrants, model.GrantAuthorizationCode) {
 		return ar, nil, &oauthError{Code: "unauthorized_client", Reason: "grant_type_disabled", Description: "The application does not enable the authorization_code grant."}
 	}
-	ar.challenge = ar.params.Get("code_challenge")
-	method := ar.params.Get("code_challenge_method")
-	switch {
-	case method != "" && method != "S256":
-		return ar, nil, errInvalidRequest("invalid_pkce_code_challenge_method", "code_challenge_method must be S256.")
-	case method != "" && ar.challenge == "":
-		return ar, nil, errInvalidRequest("missing_code_challenge", "code_challenge_method was given without a code_challenge.")
-	case ar.challenge != "" && method == "":
-		// RFC 7636 defaults to plain, which Latch refuses.
-		return ar, nil, errInvalidRequest("invalid_pkce_code_challenge_method", "code_challenge_method must be S256 (plain is not accepted).")
-	case ar.challenge != "" && !validChallenge(ar.challenge):
-		return ar, nil, errInvalidRequest("invalid_pkce_code_challenge", "The code_challenge is not a base64url SHA-256 value.")
-	case ar.challenge == "" && pkceRequired(oc):
-		return ar, nil, errInvalidRequest("missing_code_challenge", "This application requires PKCE: send code_challenge with code_challenge_method=S256.")
-	}
-	if ar.dpopJKT = ar.params.Get("dpop_jkt"); ar.dpopJKT != "" && !validChallenge(ar.dpopJKT) {
-		return ar, nil, errInvalidRequest("invalid_dpop_jkt", "dpop_jkt is not a base64url SHA-256 JWK thumbprint.")
+	if !ar.implicit() {
+		if e := ar.parseCodeBinding(oc); e != nil {
+			return ar, nil, e
+		}
+	} else if ar.params.Get("dpop_jkt") != "" {
+		return ar, nil, errInvalidRequest("invalid_dpop_jkt", "dpop_jkt binds an authorization code; the implicit grant has none.")
 	}
 	if v := ar.params.Get("prompt"); v != "" {
 		ar.prompts = strings.Fields(v)
@@ -207,6 +209,30 @@ func (p *Provider) parseAuthRequest(ctx context.Context, form url.Values) (ar *a
 	}
 	ar.idTokenHint = ar.params.Get("id_token_hint")
 	return ar, nil, nil
+}
+
+// parseCodeBinding reads what binds an authorization code's exchange: the
+// PKCE challenge and the DPoP key (dpop_jkt).
+func (ar *authRequest) parseCodeBinding(oc model.OAuth2Configuration) *oauthError {
+	ar.challenge = ar.params.Get("code_challenge")
+	method := ar.params.Get("code_challenge_method")
+	switch {
+	case method != "" && method != "S256":
+		return errInvalidRequest("invalid_pkce_code_challenge_method", "code_challenge_method must be S256.")
+	case method != "" && ar.challenge == "":
+		return errInvalidRequest("missing_code_challenge", "code_challenge_method was given without a code_challenge.")
+	case ar.challenge != "" && method == "":
+		// RFC 7636 defaults to plain, which Latch refuses.
+		return errInvalidRequest("invalid_pkce_code_challenge_method", "code_challenge_method must be S256 (plain is not accepted).")
+	case ar.challenge != "" && !validChallenge(ar.challenge):
+		return errInvalidRequest("invalid_pkce_code_challenge", "The code_challenge is not a base64url SHA-256 value.")
+	case ar.challenge == "" && pkceRequired(oc):
+		return errInvalidRequest("missing_code_challenge", "This application requires PKCE: send code_challenge with code_challenge_method=S256.")
+	}
+	if ar.dpopJKT = ar.params.Get("dpop_jkt"); ar.dpopJKT != "" && !validChallenge(ar.dpopJKT) {
+		return errInvalidRequest("invalid_dpop_jkt", "dpop_jkt is not a base64url SHA-256 JWK thumbprint.")
+	}
+	return nil
 }
 
 // normalizeScope drops repeated scopes, keeping the order given.
@@ -436,6 +462,10 @@ func (p *Provider) completeAuthorization(w http.ResponseWriter, r *http.Request,
 			return
 		}
 		p.showConsent(w, r, ar)
+		return
+	}
+	if ar.implicit() {
+		p.completeImplicit(w, r, ar, sess)
 		return
 	}
 	code := newToken()

@@ -342,7 +342,14 @@ func TestConformance(t *testing.T) {
 			}
 			if !has("scopes_supported", "openid") || !has("response_types_supported", "code") || !has("subject_types_supported", "public") ||
 				len(doc["id_token_signing_alg_values_supported"].([]any)) == 0 || !has("code_challenge_methods_supported", "S256") ||
-				has("code_challenge_methods_supported", "plain") || has("response_types_supported", "token") || doc["claims_supported"] == nil {
+				has("code_challenge_methods_supported", "plain") || doc["claims_supported"] == nil {
+				t.Fatalf("discovery %v", doc)
+			}
+			// The implicit response types (served where an application enables
+			// the grant), no hybrid ones.
+			if !has("response_types_supported", "token") || !has("response_types_supported", "id_token") ||
+				!has("response_types_supported", "id_token token") || has("response_types_supported", "code id_token") ||
+				!has("grant_types_supported", "implicit") || !has("response_modes_supported", "fragment") {
 				t.Fatalf("discovery %v", doc)
 			}
 			for _, k := range []string{"authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri", "end_session_endpoint"} {

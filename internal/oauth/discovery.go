@@ -90,7 +90,7 @@ func (p *Provider) discoveryBody(t *model.TenantConfig, algs []string) []byte {
 		"introspection_endpoint":                         base + "/oauth2/introspect",
 		"device_authorization_endpoint":                  base + "/oauth2/device_authorize",
 		"revocation_endpoint":                            base + "/oauth2/revoke",
-		"response_types_supported":                       []string{"code"},
+		"response_types_supported":                       responseTypes,
 		"response_modes_supported":                       []string{"query", "fragment", "form_post"},
 		"grant_types_supported":                          p.grantTypes(),
 		"subject_types_supported":                        []string{"public"},
@@ -115,9 +115,16 @@ func (p *Provider) discoveryBody(t *model.TenantConfig, algs []string) []byte {
 	return body
 }
 
-// grantTypes are the grants /oauth2/token answers.
+// responseTypes are the response types /oauth2/authorize answers. The
+// implicit ones are served only to applications that enable the grant, as
+// the password grant is: discovery describes the server, and an
+// application's settings say which of these it may use.
+var responseTypes = []string{"code", "id_token", "id_token token", "token"}
+
+// grantTypes are the grants /oauth2/authorize and /oauth2/token answer
+// (implicit, password and the device grant where the application enables them).
 func (p *Provider) grantTypes() []string {
-	gts := []string{model.GrantAuthorizationCode, model.GrantRefreshToken, model.GrantPassword, model.GrantDeviceCode}
+	gts := []string{model.GrantAuthorizationCode, model.GrantImplicit, model.GrantRefreshToken, model.GrantPassword, model.GrantDeviceCode}
 	if p.Entities != nil {
 		gts = append(gts, clientcreds.GrantType)
 	}

@@ -191,8 +191,10 @@ func TestRFC9700(t *testing.T) {
 			if u.Query().Get("iss") != e.s.URL {
 				t.Fatalf("iss %q", u.Query().Get("iss"))
 			}
+			// An implicit request (refused: the application does not enable
+			// it) is answered in the fragment (RFC 6749 4.2.2.1), with iss too.
 			p := e.browser().post("/oauth2/authorize", authorize(redirectURL, "response_type", "token"))
-			if u := e.redirected(p, 303); u.Query().Get("iss") != e.s.URL || u.Query().Get("error") != "unsupported_response_type" {
+			if f := fragment(t, e.redirected(p, 303)); f.Get("iss") != e.s.URL || f.Get("error") != "unsupported_response_type" {
 				t.Fatalf("error redirect %s", p.location)
 			}
 		})

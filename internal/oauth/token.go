@@ -426,7 +426,7 @@ func (p *Provider) idToken(r *http.Request, c *Client, t *Tokens, nonce, sid str
 	if err != nil {
 		return "", err
 	}
-	if hf := halfHash(alg); hf != nil {
+	if hf := halfHash(alg); hf != nil && t.AccessToken != "" { // at_hash only beside an access token
 		hf.Write([]byte(t.AccessToken))
 		sum := hf.Sum(nil)
 		claims["at_hash"] = base64.RawURLEncoding.EncodeToString(sum[:len(sum)/2])
