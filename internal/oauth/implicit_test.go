@@ -170,6 +170,24 @@ func TestImplicitGrant(t *testing.T) {
 			errorFragment(t, e.browser().get(authURL(impl, "id_token token", "prompt", "none")), "login_required")
 		})
 
+		t.Run("a third party: consent, then tokens; denied in the fragment", func(t *testing.T) {
+			third := e.app(appOpts{public: true, grants: []string{"implicit"}, relationship: "ThirdParty", consentMode: "AlwaysPrompt"})
+			e.user("third@example.com", nil, third.id)
+			br := e.browser()
+			p := br.submit(br.get(authURL(third, "id_token token", "scope", "openid email")), "loginId", "third@example.com", "password", testPassword)
+			if p.status != 200 || !strings.Contains(p.body, "Allow access?") {
+				t.Fatalf("want the consent page, got %d %s", p.status, p.location)
+			}
+			f := fragment(t, e.redirected(br.submit(p, "decision", "allow"), 303))
+			if f.Get("access_token") == "" || f.Get("id_token") == "" || f.Get("state") != "st4te" {
+				t.Fatalf("after consent: %v", f)
+			}
+			p = br.get(authURL(third, "token"))
+			if f := fragment(t, e.redirected(br.submit(p, "decision", "deny"), 303)); f.Get("error") != "access_denied" || f.Get("access_token") != "" {
+				t.Fatalf("denied: %v", f)
+			}
+		})
+
 		t.Run("hybrid response types: unsupported_response_type", func(t *testing.T) {
 			for _, rt := range []string{"code id_token", "code token", "code id_token token", "id_token code"} {
 				f := errorFragment(t, signedIn.get(authURL(impl, rt)), "unsupported_response_type")
