@@ -3,7 +3,7 @@
 // - openid-client 6 (from Node): discovery, the authorization code flow with
 //   PKCE through the hosted sign-in page, refresh, userinfo, prompt=none in
 //   a second application, consent for a third-party one, RP-initiated logout,
-//   the two-factor step;
+//   the two-factor step; the implicit grant (response_type=id_token);
 // - FusionAuth's TypeScript client's OAuth calls: the code exchange with
 //   PKCE, the password and refresh grants, userinfo, introspection, the
 //   device calls, discovery and the JWKS;
@@ -206,6 +206,50 @@ describe('OAuth provider with browser-side clients', () => {
     p2 = await pkce();
     const signedOut = await landOn(config2, { ...p2.params, prompt: 'none', state: 's4' });
     assert.equal(signedOut.searchParams.get('error'), 'login_required');
+  });
+
+  test('openid-client 6: the implicit grant (response_type=id_token) where the application enables it', async () => {
+    const cbPort = await freePort();
+    const cb = http.createServer((req, res) => { res.writeHead(200, { 'Content-Type': 'text/plain' }); res.end('done'); });
+    await new Promise((r) => cb.listen(cbPort, '127.0.0.1', r));
+    after(() => new Promise((r) => cb.close(r)));
+    const redirect = `http://127.0.0.1:${cbPort}/callback`;
+    const atCallback = new RegExp(`^http://127\\.0\\.0\\.1:${cbPort}/callback`);
+    const rpOf = async (app) => {
+      const cfg = await oidc.discovery(new URL(latch.url), app.id, app.oauthConfiguration.clientSecret, undefined,
+        { execute: [oidc.allowInsecureRequests] });
+      oidc.useIdTokenResponseType(cfg);
+      return cfg;
+    };
+    const { app, email } = await appWithUser(redirect, { enabledGrants: ['implicit'] });
+    const config = await rpOf(app);
+    assert.ok(config.serverMetadata().response_types_supported.includes('id_token'));
+    const nonce = oidc.randomNonce();
+    const state = oidc.randomState();
+    const authURL = oidc.buildAuthorizationUrl(config, { redirect_uri: redirect, scope: 'openid email', nonce, state });
+    assert.equal(authURL.searchParams.get('response_type'), 'id_token');
+
+    const { page } = browser;
+    await browser.context.clearCookies();
+    await page.goto(authURL.href);
+    await signIn(page, email);
+    await page.waitForURL(atCallback);
+    const callback = new URL(page.url());
+    assert.equal(callback.search, '', 'the response rides in the fragment, not the query');
+    const claims = await oidc.implicitAuthentication(config, callback, nonce, { expectedState: state });
+    assert.equal(claims.iss, latch.url);
+    assert.equal(claims.aud, app.id);
+    assert.equal(claims.email, email);
+    assert.equal(claims.at_hash, undefined);
+
+    // An application that does not enable the grant: unsupported_response_type in the fragment.
+    const other = await appWithUser(redirect);
+    await page.goto(oidc.buildAuthorizationUrl(await rpOf(other.app), { redirect_uri: redirect, scope: 'openid', nonce, state }).href);
+    await page.waitForURL(atCallback);
+    const refused = new URLSearchParams(new URL(page.url()).hash.slice(1));
+    assert.equal(refused.get('error'), 'unsupported_response_type');
+    assert.equal(refused.get('state'), state);
+    assert.equal(refused.get('iss'), latch.url);
   });
 
   test('openid-client 6: the two-factor step on the hosted pages', async () => {
