@@ -144,21 +144,24 @@ func (p *Provider) parseAuthRequest(ctx context.Context, form url.Values) (ar *a
 	// From here on errors go back to the client.
 	ar.state, ar.nonce, ar.scope = ar.params.Get("state"), ar.params.Get("nonce"), normalizeScope(ar.params.Get("scope"))
 	ar.responseMode = ar.params.Get("response_mode")
-	front := frontChannel(ar.params.Get("response_type"))
+	// A response type that returns tokens answers in the fragment by default,
+	// errors too (RFC 6749 4.2.2.1), and never in a query string (OAuth 2.0
+	// Multiple Response Type Encoding Practices 2.1).
+	defaultMode := "query"
+	if frontChannel(ar.params.Get("response_type")) {
+		defaultMode = "fragment"
+	}
 	switch ar.responseMode {
 	case "":
-		ar.responseMode = "query"
-		if front {
-			ar.responseMode = "fragment"
-		}
+		ar.responseMode = defaultMode
 	case "query":
-		if front { // tokens never in a query string (OAuth 2.0 Multiple Response Types 2.1)
-			ar.responseMode = "fragment"
+		if defaultMode == "fragment" {
+			ar.responseMode = defaultMode
 			return ar, nil, errInvalidRequest("invalid_response_mode", "response_mode=query cannot carry tokens: use fragment or form_post.")
 		}
 	case "fragment", "form_post":
 	default:
-		ar.responseMode = "query"
+		ar.responseMode = defaultMode
 		return ar, nil, errInvalidRequest("invalid_response_mode", "response_mode must be query, fragment or form_post.")
 	}
 	if redirErr != nil {

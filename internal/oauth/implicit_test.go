@@ -152,6 +152,12 @@ func TestImplicitGrant(t *testing.T) {
 			}
 		})
 
+		t.Run("an unknown response_mode: the error in the fragment", func(t *testing.T) {
+			if f := errorFragment(t, signedIn.get(authURL(impl, "id_token token", "response_mode", "jwt")), "invalid_request"); f.Get("error_reason") != "invalid_response_mode" {
+				t.Fatalf("%v", f)
+			}
+		})
+
 		t.Run("response_mode=form_post", func(t *testing.T) {
 			p := signedIn.get(authURL(impl, "id_token token", "response_mode", "form_post"))
 			action, f := p.form(t)
