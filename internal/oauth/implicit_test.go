@@ -124,6 +124,18 @@ func TestImplicitGrant(t *testing.T) {
 			checkTokens(t, fragment(t, e.redirected(signedIn.get(authURL(impl, "token", "nonce", "")), 302)), true, false)
 		})
 
+		t.Run("the nonce and state come back exactly as sent, encoded in the fragment", func(t *testing.T) {
+			const odd = "n 0+n/c&e=é#"
+			f := fragment(t, e.redirected(signedIn.get(authURL(impl, "id_token", "nonce", odd, "state", odd)), 302))
+			idt, err := rp.verifier.Verify(rp.ctx, f.Get("id_token"))
+			if err != nil {
+				t.Fatalf("verify ID token: %v", err)
+			}
+			if idt.Nonce != odd || f.Get("state") != odd {
+				t.Fatalf("nonce %q state %q, want %q", idt.Nonce, f.Get("state"), odd)
+			}
+		})
+
 		t.Run("not enabled: unsupported_response_type in the fragment", func(t *testing.T) {
 			for _, rt := range []string{"token", "id_token", "id_token token"} {
 				f := errorFragment(t, signedIn.get(authURL(codeOnly, rt)), "unsupported_response_type")
