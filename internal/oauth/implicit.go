@@ -52,7 +52,7 @@ func implicitRequest(ar *authRequest, responseType string) *oauthError {
 		return &oauthError{Code: "unsupported_response_type", Reason: "grant_type_disabled",
 			Description: "The application does not enable the implicit grant: use response_type=code."}
 	}
-	if ar.wantIDToken && !hasScope(ar.scope, "openid") {
+	if ar.wantIDToken && !slices.Contains(strings.Fields(ar.scope), "openid") {
 		return &oauthError{Code: "invalid_scope", Reason: "missing_required_scope", Description: "response_type id_token needs the openid scope."}
 	}
 	if ar.wantIDToken && ar.nonce == "" { // OpenID Connect Core 3.2.2.1: it binds the ID token to the browser's session
