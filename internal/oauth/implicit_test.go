@@ -173,8 +173,8 @@ func TestImplicitGrant(t *testing.T) {
 		t.Run("response_mode=form_post", func(t *testing.T) {
 			p := signedIn.get(authURL(impl, "id_token token", "response_mode", "form_post"))
 			action, f := p.form(t)
-			if p.status != 200 || action != redirectURL {
-				t.Fatalf("form_post page %d, action %q", p.status, action)
+			if p.status != 200 || action != redirectURL || p.header.Get("Cache-Control") != "no-store" {
+				t.Fatalf("form_post page %d, action %q, Cache-Control %q", p.status, action, p.header.Get("Cache-Control"))
 			}
 			checkTokens(t, f, true, true)
 		})
@@ -182,6 +182,9 @@ func TestImplicitGrant(t *testing.T) {
 		t.Run("oidcc-prompt-none-logged-in (implicit)", func(t *testing.T) {
 			p := signedIn.get(authURL(impl, "id_token token", "prompt", "none"))
 			checkTokens(t, fragment(t, e.redirected(p, 302)), true, true)
+			if p.header.Get("Cache-Control") != "no-store" {
+				t.Fatalf("a redirect carrying tokens: Cache-Control %q", p.header.Get("Cache-Control"))
+			}
 		})
 
 		t.Run("oidcc-prompt-none-not-logged-in (implicit)", func(t *testing.T) {
