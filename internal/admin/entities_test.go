@@ -167,14 +167,15 @@ func TestEntityGrants(t *testing.T) {
 		if got := grants()[user.User.ID]; strings.Join(got, ",") != "configure,print" {
 			t.Fatalf("replaced grant: %v", got)
 		}
-		page = br.get("/admin/entities/" + printer)
-		if p := br.submit(page, "/admin/entities/"+printer+"/grants/delete", "userId", user.User.ID); p.status != 200 || !strings.Contains(p.body, "The grant was removed") {
+		// Each grant has its own revoke form; this one is the user's.
+		revoke := url.Values{"csrf_token": {page.csrf(t)}, "userId": {user.User.ID}, "recipientEntityId": {""}}
+		if p := br.post("/admin/entities/"+printer+"/grants/delete", revoke); p.status != 200 || !strings.Contains(p.body, "The grant was removed") {
 			t.Fatalf("revoke: %d", p.status)
 		}
 		if g := grants(); len(g) != 1 || g[scheduler] == nil {
 			t.Fatalf("after revoking: %v", g)
 		}
-		if p := br.submit(page, "/admin/entities/"+printer+"/grants/delete", "userId", user.User.ID); p.status != 404 {
+		if p := br.post("/admin/entities/"+printer+"/grants/delete", revoke); p.status != 404 {
 			t.Errorf("revoking a grant that is gone: %d", p.status)
 		}
 		for _, want := range []string{"Granted [configure] on entity [Lobby printer]", "Updated the grant of", "Removed the grant on entity [Lobby printer]"} {
