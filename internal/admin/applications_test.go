@@ -256,3 +256,48 @@ func TestApplicationLifecycle(t *testing.T) {
 		}
 	})
 }
+
+// TestNewFormsRefuseBadInput posts malformed values to the application,
+// tenant and grant forms: each is refused with a message (400), never a
+// server error, on both databases.
+func TestNewFormsRefuseBadInput(t *testing.T) {
+	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
+		e := start(t, b)
+		var app struct{ Application struct{ ID string } }
+		e.api("POST", "/api/application", map[string]any{"application": map[string]any{"name": "Shop"}}, 200).JSON(t, &app)
+		var typ struct{ EntityType struct{ ID string } }
+		e.api("POST", "/api/entity/type", map[string]any{"entityType": map[string]any{"name": "Printer"}}, 200).JSON(t, &typ)
+		var ent struct{ Entity struct{ ID string } }
+		e.api("POST", "/api/entity", map[string]any{"entity": map[string]any{"name": "P", "type": map[string]any{"id": typ.EntityType.ID}}}, 200).JSON(t, &ent)
+		// A second tenant last: with two, the API needs a tenant id.
+		var tenant struct{ Tenant struct{ ID string } }
+		e.api("POST", "/api/tenant", map[string]any{"tenant": map[string]any{"name": "Acme"}}, 200).JSON(t, &tenant)
+		br := e.browser()
+		csrf := br.signIn("admin@example.com", testPassword).csrf(t)
+		for _, c := range []struct {
+			name, path string
+			form       url.Values
+		}{
+			{"application in an unknown tenant", "/admin/applications", url.Values{"name": {"X"}, "tenantId": {"nope"}}},
+			{"application in a missing tenant", "/admin/applications", url.Values{"name": {"X"}, "tenantId": {"00000000-0000-4000-8000-000000000000"}}},
+			{"unknown grant", "/admin/applications/" + app.Application.ID + "/oauth", url.Values{"grantsShown": {"1"}, "enabledGrants": {"magic"}}},
+			{"unknown PKCE policy", "/admin/applications/" + app.Application.ID + "/oauth", url.Values{"proofKeyForCodeExchangePolicy": {"Maybe"}}},
+			{"bad logout URL", "/admin/applications/" + app.Application.ID + "/oauth", url.Values{"logoutURL": {"::"}}},
+			{"blank role", "/admin/applications/" + app.Application.ID + "/roles", url.Values{"roleName": {" "}}},
+			{"huge lifetime", "/admin/tenants/" + tenant.Tenant.ID, url.Values{"name": {"Acme"}, "ttl": {"99999999999999999999"}}},
+			{"lifetime past the bound", "/admin/tenants/" + tenant.Tenant.ID, url.Values{"name": {"Acme"}, "ttl": {"9223372036854775807"}}},
+			{"port out of range", "/admin/tenants/" + tenant.Tenant.ID, url.Values{"name": {"Acme"}, "smtpPort": {"70000"}}},
+			{"negative length", "/admin/tenants/" + tenant.Tenant.ID, url.Values{"name": {"Acme"}, "minLength": {"-1"}}},
+			{"unknown signing key", "/admin/tenants/" + tenant.Tenant.ID, url.Values{"name": {"Acme"}, "accessTokenKeyId": {"nope"}}},
+			{"blank tenant name", "/admin/tenants/" + tenant.Tenant.ID, url.Values{"name": {""}}},
+			{"grant to a malformed entity id", "/admin/entities/" + ent.Entity.ID + "/grants", url.Values{"recipientEntityId": {"not-a-uuid"}}},
+			{"grant to a missing entity", "/admin/entities/" + ent.Entity.ID + "/grants", url.Values{"recipientEntityId": {"00000000-0000-4000-8000-000000000000"}}},
+			{"revoke naming nobody", "/admin/entities/" + ent.Entity.ID + "/grants/delete", url.Values{}},
+		} {
+			c.form.Set("csrf_token", csrf)
+			if p := br.post(c.path, c.form); p.status != 400 || !strings.Contains(p.body, `role="alert"`) && !strings.Contains(p.body, "Nothing was") {
+				t.Errorf("%s: %d, want 400 with a message", c.name, p.status)
+			}
+		}
+	})
+}

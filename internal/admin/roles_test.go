@@ -185,9 +185,16 @@ func TestRoleMatrixCoversEveryRoute(t *testing.T) {
 
 // TestRoleMatrix signs in one admin per role and tries every page and
 // action: the server refuses (403) each one the role does not allow,
-// whatever the navigation showed, and lets the others through.
+// whatever the navigation showed, and lets the others through, on both
+// databases.
 func TestRoleMatrix(t *testing.T) {
-	e := start(t, testutil.Backend{})
+	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
+		roleMatrix(t, b)
+	})
+}
+
+func roleMatrix(t *testing.T, b testutil.Backend) {
+	e := start(t, b)
 	initial := e.keys()["Initial API key"].ID
 	// An administrator other than the first: the admin role's "update an
 	// administrator" request renames this one, not admin@example.com.
