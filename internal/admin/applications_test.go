@@ -187,6 +187,14 @@ func TestApplicationLifecycle(t *testing.T) {
 		if got := load(id).Application.OAuthConfiguration; got.AuthorizedRedirectURLs[0] != "https://crm.example/cb" {
 			t.Fatalf("a refused change was written: %+v", got)
 		}
+		// With its verification URL the device grant is saved.
+		v.Set("deviceVerificationURL", "https://crm.example/device")
+		if p := br.post(act, v); p.status != 200 {
+			t.Fatalf("device grant with its verification URL: %d", p.status)
+		}
+		if g := load(id).Application.OAuthConfiguration.EnabledGrants; len(g) != 2 {
+			t.Fatalf("grants with the device grant: %v", g)
+		}
 		v.Set("clientAuthenticationPolicy", "Sometimes")
 		v["enabledGrants"] = []string{"authorization_code"}
 		if p := br.post(act, v); p.status != 400 || !strings.Contains(p.body, "clientAuthenticationPolicy") {

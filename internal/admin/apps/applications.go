@@ -134,8 +134,9 @@ func toAny(l []string) []any {
 
 // oauthForm is the OAuth settings form, as stored or as entered.
 type oauthForm struct {
-	Redirects, LogoutURL, ClientAuth, PKCE string
-	Grants                                 []string
+	Redirects, LogoutURL, DeviceURL string
+	ClientAuth, PKCE                string
+	Grants                          []string
 }
 
 type grantOption struct {
@@ -183,7 +184,7 @@ func (p *Pages) show(w http.ResponseWriter, r *http.Request, s *pagekit.Session,
 		d.Name = d.App.Name
 	}
 	if !d.enteredOAuth {
-		d.OAuth = oauthForm{Redirects: strings.Join(d.App.RedirectURLs, "\n"), LogoutURL: d.App.LogoutURL,
+		d.OAuth = oauthForm{Redirects: strings.Join(d.App.RedirectURLs, "\n"), LogoutURL: d.App.LogoutURL, DeviceURL: d.App.DeviceURL,
 			ClientAuth: d.App.ClientAuthentication, PKCE: d.App.PKCE, Grants: d.App.Grants}
 	}
 	for _, g := range tenancy.OAuthGrants {
@@ -259,15 +260,18 @@ func (p *Pages) SaveDetails(w http.ResponseWriter, r *http.Request, s *pagekit.S
 }
 
 // SaveOAuth saves the redirect URLs (one a line), the logout URL, the
-// enabled grants and the two policies.
+// enabled grants, the device verification URL and the two policies.
 func (p *Pages) SaveOAuth(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	if !p.mayChangeAdminApp(w, r, s) {
 		return
 	}
 	f := r.PostForm
-	form := oauthForm{Redirects: f.Get("redirectURLs"), LogoutURL: strings.TrimSpace(f.Get("logoutURL")),
+	form := oauthForm{Redirects: f.Get("redirectURLs"), LogoutURL: strings.TrimSpace(f.Get("logoutURL")), DeviceURL: strings.TrimSpace(f.Get("deviceVerificationURL")),
 		ClientAuth: f.Get("clientAuthenticationPolicy"), PKCE: f.Get("proofKeyForCodeExchangePolicy"), Grants: f["enabledGrants"]}
 	oauth := kit.Object{"authorizedRedirectURLs": toAny(lines(form.Redirects)), "logoutURL": form.LogoutURL}
+	if f.Has("deviceVerificationURL") {
+		oauth["deviceVerificationURL"] = form.DeviceURL
+	}
 	// Only a form that showed the grants changes them (the page always does).
 	if f.Has("grantsShown") {
 		oauth["enabledGrants"] = toAny(append([]string{}, form.Grants...))

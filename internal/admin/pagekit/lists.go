@@ -56,7 +56,7 @@ type AppView struct {
 	Active                     bool
 	Roles                      []RoleView
 	RedirectURLs               []string
-	LogoutURL                  string
+	LogoutURL, DeviceURL       string
 	Grants                     []string
 	ClientAuthentication, PKCE string
 	HasSecret                  bool
@@ -73,7 +73,7 @@ type RoleView struct {
 func ViewApp(app *model.ApplicationConfig, tenants map[string]string) AppView {
 	oc := app.OAuthConfiguration
 	v := AppView{ID: app.ID, Name: app.Name, TenantID: app.TenantID, Active: app.Active,
-		RedirectURLs: oc.AuthorizedRedirectURLs, LogoutURL: oc.LogoutURL, Grants: oc.EnabledGrants,
+		RedirectURLs: oc.AuthorizedRedirectURLs, LogoutURL: oc.LogoutURL, DeviceURL: oc.DeviceVerificationURL, Grants: oc.EnabledGrants,
 		ClientAuthentication: oc.ClientAuthenticationPolicy, PKCE: oc.ProofKeyForCodeExchangePolicy,
 		HasSecret: oc.ClientSecret != ""}
 	v.Tenant = tenants[v.TenantID]
