@@ -1,9 +1,7 @@
 package admin
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -186,72 +184,20 @@ func (a *Admin) deleteSigningKey(w http.ResponseWriter, r *http.Request, s *page
 
 // rotateSigningKey generates a key like this one (same algorithm, length
 // and issuer) and names it instead of this one in every tenant and
-// application setting. Each step is one audited change by the admin; the
-// old key stays, published in the JWKS, so tokens it signed still verify.
-// Settings it cannot change (in entity types, or in lists) stay listed on
-// the old key's page.
+// application setting, all in one transaction (signing.Rotate), each change
+// audited with the admin as actor. The old key stays, published in the
+// JWKS, so tokens it signed still verify. Settings it cannot change (in
+// entity types, or in lists) stay listed on the old key's page.
 func (a *Admin) rotateSigningKey(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
-	old, err := a.Svc.Signing.Key(r.Context(), r.PathValue("id"))
-	if err != nil {
-		a.signingKeyFailed(w, r, s, err, "")
-		return
-	}
-	if pagekit.VerifyOnly(old) {
+	next, _, err := a.Svc.Signing.Rotate(r.Context(), a.Actor(r, s), a.Svc.Tenancy, r.PathValue("id"))
+	if errors.Is(err, signing.ErrVerifyOnly) {
 		a.showSigningKey(w, r, s, http.StatusBadRequest, signingKeyPage{Errors: []string{
 			"This key has no private key: it only verifies. Import its successor instead."}})
 		return
 	}
-	name := fmt.Sprintf("%s (rotated %s)", old.Name, a.Now().UTC().Format("2006-01-02 15:04:05"))
-	if len(name) > 191 {
-		name = name[len(name)-191:]
-	}
-	in := &signing.KeyInput{Name: name, Algorithm: old.Algorithm, Issuer: old.Issuer}
-	if old.Type == model.KeyTypeRSA {
-		in.Length = signing.KeyLength(old.Length)
-	}
-	next, err := a.Svc.Signing.Generate(r.Context(), a.Actor(r, s), "", in)
 	if err != nil {
 		a.signingKeyFailed(w, r, s, err, "")
 		return
 	}
-	uses, err := a.Svc.Signing.Uses(r.Context(), old.ID)
-	if err != nil {
-		a.Fail(w, r, s, "signing key uses", err)
-		return
-	}
-	for _, u := range uses {
-		if strings.ContainsAny(u.Path, "[]") {
-			continue
-		}
-		patch, err := mergePatchAt(u.Kind, u.Path, next.ID)
-		if err != nil {
-			continue // entity types: changed by hand
-		}
-		switch u.Kind {
-		case "tenant":
-			_, err = a.Svc.Tenancy.PatchTenant(r.Context(), a.Actor(r, s), kit.TenantScope{}, u.ID, model.PatchMerge, patch)
-		case "application":
-			_, err = a.Svc.Tenancy.PatchApplication(r.Context(), a.Actor(r, s), kit.TenantScope{}, u.ID, model.PatchMerge, patch)
-		}
-		if err != nil {
-			a.Fail(w, r, s, "rotate signing key: "+u.Kind+" "+u.ID, err)
-			return
-		}
-	}
-	http.Redirect(w, r, "/admin/signing-keys/"+next.ID+"?done=rotated&from="+old.ID, http.StatusSeeOther)
-}
-
-// mergePatchAt is a JSON merge patch setting the dotted path of a tenant or
-// application to value, under its wrapper ({"tenant":{...}}).
-func mergePatchAt(kind, path, value string) ([]byte, error) {
-	wrapper := map[string]string{"tenant": "tenant", "application": "application"}[kind]
-	if wrapper == "" {
-		return nil, fmt.Errorf("no patch for %s", kind)
-	}
-	parts := strings.Split(path, ".")
-	var v any = value
-	for i := len(parts) - 1; i >= 0; i-- {
-		v = map[string]any{parts[i]: v}
-	}
-	return json.Marshal(map[string]any{wrapper: v})
+	http.Redirect(w, r, "/admin/signing-keys/"+next.ID+"?done=rotated&from="+r.PathValue("id"), http.StatusSeeOther)
 }
