@@ -354,7 +354,8 @@ func TestTransactionalObjectEventsVeto(t *testing.T) {
 		var k struct{ Key model.Key }
 		mustDo(t, s, "POST", "/api/key/generate", key, map[string]any{"key": map[string]any{"algorithm": "ES256", "name": "Veto key"}}).JSON(t, &k)
 
-		txEvents := []string{"group.create", "group.member.add", "entity.create", "jwt.public-key.update"}
+		txEvents := []string{"group.create", "group.member.add", "group.update", "group.member.update", "group.member.remove", "group.delete",
+			"entity.create", "entity.update", "entity.delete", "jwt.public-key.update"}
 		conf := map[string]any{}
 		enabled := map[string]bool{}
 		for _, e := range txEvents {
@@ -371,11 +372,29 @@ func TestTransactionalObjectEventsVeto(t *testing.T) {
 			list, _ := out[field].([]any)
 			return len(list)
 		}
-		members := func() int {
-			var out struct{ Total int }
+		members := func() any {
+			var out struct {
+				Total   int
+				Members []map[string]any
+			}
 			mustDo(t, s, "POST", "/api/group/member/search", key, map[string]any{"search": map[string]any{"groupId": g.Group.ID}}).JSON(t, &out)
-			return out.Total
+			if out.Total == 0 {
+				return 0
+			}
+			return fmt.Sprint(out.Total, out.Members[0]["data"])
 		}
+		object := func(path, field string) func() any {
+			return func() any {
+				r := s.Do(t, "GET", path, key, nil)
+				if r.Status != 200 {
+					return r.Status
+				}
+				var out map[string]map[string]any
+				r.JSON(t, &out)
+				return out[field]["name"]
+			}
+		}
+		entityID := "5b0c6a4e-3f0e-4d6b-9d0a-6a8f3c1e2b7d"
 		tenantKey := func() any {
 			var out struct{ Tenant map[string]any }
 			mustDo(t, s, "GET", "/api/tenant/"+tenant, key, nil).JSON(t, &out)
@@ -388,13 +407,19 @@ func TestTransactionalObjectEventsVeto(t *testing.T) {
 			state        func() any
 		}{
 			{"group.create", "POST", "/api/group", map[string]any{"group": map[string]any{"name": "Vetoed"}}, func() any { return count("/api/group", "groups") }},
-			{"group.member.add", "POST", "/api/group/member", map[string]any{"members": map[string]any{g.Group.ID: []any{map[string]any{"userId": userID}}}}, func() any { return members() }},
-			{"entity.create", "POST", "/api/entity", map[string]any{"entity": map[string]any{"name": "Vetoed", "type": map[string]any{"id": typ.EntityType.ID}}},
+			{"group.member.add", "POST", "/api/group/member", map[string]any{"members": map[string]any{g.Group.ID: []any{map[string]any{"userId": userID}}}}, members},
+			{"group.update", "PUT", "/api/group/" + g.Group.ID, map[string]any{"group": map[string]any{"name": "Renamed"}}, object("/api/group/"+g.Group.ID, "group")},
+			{"group.member.update", "PUT", "/api/group/member", map[string]any{"members": map[string]any{g.Group.ID: []any{map[string]any{"userId": userID, "data": map[string]any{"v": 2}}}}}, members},
+			{"group.member.remove", "DELETE", "/api/group/member?groupId=" + g.Group.ID + "&userId=" + userID, nil, members},
+			{"group.delete", "DELETE", "/api/group/" + g.Group.ID, nil, object("/api/group/"+g.Group.ID, "group")},
+			{"entity.create", "POST", "/api/entity/" + entityID, map[string]any{"entity": map[string]any{"name": "Vetoed", "type": map[string]any{"id": typ.EntityType.ID}}},
 				func() any {
 					var out struct{ Total int }
 					mustDo(t, s, "POST", "/api/entity/search", key, map[string]any{"search": map[string]any{"queryString": "*"}}).JSON(t, &out)
 					return out.Total
 				}},
+			{"entity.update", "PATCH", "/api/entity/" + entityID, map[string]any{"entity": map[string]any{"name": "Renamed"}}, object("/api/entity/"+entityID, "entity")},
+			{"entity.delete", "DELETE", "/api/entity/" + entityID, nil, object("/api/entity/"+entityID, "entity")},
 			{"jwt.public-key.update", "PATCH", "/api/tenant/" + tenant, map[string]any{"tenant": map[string]any{"jwtConfiguration": map[string]any{"accessTokenKeyId": k.Key.ID}}}, tenantKey},
 		}
 		for _, c := range cases {
