@@ -46,12 +46,20 @@ func groupRead(ctx context.Context, tx *store.Tx, g *store.GroupRow) func() (kit
 }
 
 // memberEvents is a group.member.* event for the members concerned
-// (GroupMember objects with their userId).
-func memberEvents(ctx context.Context, tx *store.Tx, typ string, g *store.GroupRow, members []kit.Object) []model.Event {
-	if members == nil {
-		members = []kit.Object{}
-	}
-	return groupEvents(typ, g.TenantID, g.ID, groupRead(ctx, tx, g), map[string]any{"members": members})
+// (GroupMember objects with their userId), rows read into objects only when
+// a webhook wants the event.
+func memberEvents(ctx context.Context, tx *store.Tx, typ string, g *store.GroupRow, members []*store.GroupMemberRow) []model.Event {
+	return kit.ObjectEvents(typ, g.TenantID, g.ID, func() (map[string]any, error) {
+		group, err := groupRead(ctx, tx, g)()
+		if err != nil {
+			return nil, err
+		}
+		list, err := memberObjects(members)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"group": group, "members": list}, nil
+	})
 }
 
 // memberObjects are the GroupMember objects of rows, with their userId.

@@ -719,7 +719,7 @@ func (s *Service) writeGroupMembers(ctx context.Context, actor kit.Actor, scope 
 			}
 			list := []kit.Object{}
 			var added []string
-			var addedObjs []kit.Object
+			var addedRows, rows []*store.GroupMemberRow
 			for _, m := range members[g.ID] {
 				idx := slices.IndexFunc(current[g.ID], func(c *store.GroupMemberRow) bool { return c.UserID == m.userID })
 				if idx >= 0 {
@@ -727,7 +727,7 @@ func (s *Service) writeGroupMembers(ctx context.Context, actor kit.Actor, scope 
 					if err != nil {
 						return err
 					}
-					list = append(list, o)
+					list, rows = append(list, o), append(rows, current[g.ID][idx])
 					continue
 				}
 				row := &store.GroupMemberRow{ID: m.id, GroupID: g.ID, UserID: m.userID, Data: m.data, InsertInstant: now}
@@ -744,8 +744,8 @@ func (s *Service) writeGroupMembers(ctx context.Context, actor kit.Actor, scope 
 				if err != nil {
 					return err
 				}
-				list = append(list, o)
-				added, addedObjs = append(added, m.userID), append(addedObjs, o)
+				list, rows = append(list, o), append(rows, row)
+				added, addedRows = append(added, m.userID), append(addedRows, row)
 			}
 			out[g.ID] = list
 			if replace {
@@ -756,12 +756,12 @@ func (s *Service) writeGroupMembers(ctx context.Context, actor kit.Actor, scope 
 				if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Replaced the members of group %s: %d before, %d now",
 					groupLabel(g.Name, g.ID), len(removed), len(kept)), TargetID: g.ID,
 					Data:   map[string]any{"previousUserIds": removed, "userIds": kept},
-					Events: memberEvents(ctx, tx, model.EventGroupMemberUpdate, g, list)}); err != nil {
+					Events: memberEvents(ctx, tx, model.EventGroupMemberUpdate, g, rows)}); err != nil {
 					return err
 				}
 			} else if len(added) > 0 {
 				if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Added %d members to group %s", len(added), groupLabel(g.Name, g.ID)),
-					TargetID: g.ID, Data: map[string]any{"userIds": added}, Events: memberEvents(ctx, tx, model.EventGroupMemberAdd, g, addedObjs)}); err != nil {
+					TargetID: g.ID, Data: map[string]any{"userIds": added}, Events: memberEvents(ctx, tx, model.EventGroupMemberAdd, g, addedRows)}); err != nil {
 					return err
 				}
 			}
@@ -793,12 +793,8 @@ func (s *Service) removeMembers(ctx context.Context, tx *store.Tx, actor kit.Act
 	}
 	for _, gid := range order {
 		g := groups[gid]
-		removed, err := memberObjects(rowsByGroup[gid])
-		if err != nil {
-			return err
-		}
 		if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Removed %d members from group %s", len(byGroup[gid]), groupLabel(g.Name, g.ID)),
-			TargetID: g.ID, Data: map[string]any{"userIds": byGroup[gid]}, Events: memberEvents(ctx, tx, model.EventGroupMemberRemove, g, removed)}); err != nil {
+			TargetID: g.ID, Data: map[string]any{"userIds": byGroup[gid]}, Events: memberEvents(ctx, tx, model.EventGroupMemberRemove, g, rowsByGroup[gid])}); err != nil {
 			return err
 		}
 	}
@@ -1129,12 +1125,9 @@ func (s *Service) AddUserMemberships(ctx context.Context, tx *store.Tx, actor ki
 			return nil, fmt.Errorf("store group member: %w", err)
 		}
 		current[userID] = append(current[userID], row)
-		added, err := memberObjects([]*store.GroupMemberRow{row})
-		if err != nil {
-			return nil, err
-		}
 		if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Added user %s to group %s", userID, groupLabel(g.Name, g.ID)),
-			TargetID: g.ID, Data: map[string]any{"userIds": []string{userID}}, Events: memberEvents(ctx, tx, model.EventGroupMemberAdd, g, added)}); err != nil {
+			TargetID: g.ID, Data: map[string]any{"userIds": []string{userID}},
+			Events: memberEvents(ctx, tx, model.EventGroupMemberAdd, g, []*store.GroupMemberRow{row})}); err != nil {
 			return nil, err
 		}
 		o, err := memberObject(row, false)
