@@ -193,7 +193,7 @@ func (a *oauthAdapter) LogoutURLs(ctx context.Context, tenantID string) (map[str
 
 func (a *oauthAdapter) caller(c *oauth.Client, by oauth.Signer) authentication.LoginCaller {
 	return authentication.LoginCaller{Authenticated: true, Scope: kit.TenantScope{Tenants: []string{c.Tenant.ID}}, IP: by.IP,
-		EndUser: !by.ClientAuthenticated}
+		EndUser: !by.ClientAuthenticated, OutcomeOnly: true}
 }
 
 // outcome maps a Login API answer to the provider's typed outcome.
@@ -208,10 +208,7 @@ func outcome(res *authentication.LoginResult, err error) (*oauth.LoginOutcome, e
 	out := &oauth.LoginOutcome{AuthType: tokens.AuthTypePassword}
 	switch res.Outcome {
 	case authentication.Success, authentication.NotRegistered, authentication.EmailNotVerified, authentication.RegistrationNotVerified:
-		out.Status = oauth.LoginOK
-		if res.Response != nil && res.Response.User != nil {
-			out.UserID = res.Response.User.ID
-		}
+		out.Status, out.UserID = oauth.LoginOK, res.UserID
 		if out.UserID == "" {
 			return nil, errors.New("login answered without a user")
 		}
