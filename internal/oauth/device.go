@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/oauth/clientcheck"
 )
 
 // The device authorization grant (RFC 8628) on FusionAuth's paths: the
@@ -70,7 +71,7 @@ func (p *Provider) deviceAuthorize(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, &oauthError{Code: "unauthorized_client", Reason: "grant_type_disabled", Description: "The application does not enable the device grant."})
 		return
 	}
-	scope := normalizeScope(r.PostForm.Get("scope"))
+	scope := clientcheck.NormalizeScope(r.PostForm.Get("scope"))
 	if len(scope) > maxParamLength {
 		writeError(w, http.StatusBadRequest, &oauthError{Code: "invalid_scope", Reason: "unknown_scope", Description: "The scope is too long."})
 		return

@@ -5,10 +5,10 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
-	"strings"
+
+	"github.com/latchid/latch/internal/oauth/clientcheck"
 )
 
 // DPoP (RFC 9449): a client proves possession of a key with a signed proof
@@ -67,7 +67,7 @@ func (p *Provider) dpopProof(r *http.Request, accessToken string) (string, *oaut
 	if pr.HTM != r.Method {
 		return "", invalidDPoP("The DPoP proof's htm is not this request's method.")
 	}
-	if !sameEndpoint(pr.HTU, p.PublicURL+r.URL.Path) {
+	if !clientcheck.SameEndpoint(pr.HTU, p.PublicURL+r.URL.Path) {
 		return "", invalidDPoP("The DPoP proof's htu is not this endpoint's URL.")
 	}
 	now := p.now() / 1000
@@ -96,17 +96,6 @@ func (p *Provider) dpopProof(r *http.Request, accessToken string) (string, *oaut
 		return "", invalidDPoP("The DPoP proof was used before (jti).")
 	}
 	return pr.JKT, nil
-}
-
-// sameEndpoint compares htu with an endpoint's URL, without query and
-// fragment, scheme and host case-insensitively (RFC 9449 4.3 step 9).
-func sameEndpoint(htu, endpoint string) bool {
-	a, err1 := url.Parse(htu)
-	b, err2 := url.Parse(endpoint)
-	if err1 != nil || err2 != nil || a.Opaque != "" || a.User != nil {
-		return false
-	}
-	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Host, b.Host) && a.EscapedPath() == b.EscapedPath()
 }
 
 // tokenJKT is the DPoP key an access token is bound to ("" for a bearer token).

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/latchid/latch/internal/oauth/clientcheck"
 )
 
 // bearerToken reads an access token from Authorization: Bearer or DPoP
@@ -329,7 +331,7 @@ func logoutAllowed(c *Client, uri string) bool {
 	if oc.LogoutURL != "" && uri == oc.LogoutURL {
 		return true
 	}
-	return redirectAllowed(oc, uri)
+	return clientcheck.RedirectAllowed(oc, uri)
 }
 
 func sortedMapKeys(m map[string]string) []string {

@@ -109,10 +109,10 @@ func (u *UI) forgotPassword(w http.ResponseWriter, r *http.Request) {
 		var verrs *model.Errors
 		switch {
 		case errors.Is(err, model.ErrForbidden):
-			u.Error(w, r, http.StatusForbidden, "Password reset is not available", "This account's organisation has not set up password reset emails.")
+			u.Error(w, r, http.StatusForbidden, nil, "Password reset is not available", "This account's organisation has not set up password reset emails.")
 			return
 		case errors.As(err, &verrs):
-			u.Error(w, r, http.StatusBadRequest, "Password reset is not available", "Open this page from your application's sign-in page.")
+			u.Error(w, r, http.StatusBadRequest, nil, "Password reset is not available", "Open this page from your application's sign-in page.")
 			return
 		case err != nil:
 			u.fail(w, r, "forgot password page", err)
