@@ -165,10 +165,14 @@ func (p *Provider) showLogin(w http.ResponseWriter, r *http.Request, ar *authReq
 // errorPage renders the error page in the theme of the tenant the request
 // names (pageTenant).
 func (p *Provider) errorPage(w http.ResponseWriter, r *http.Request, status int, heading string, paragraphs ...string) {
-	p.errorPageIn(w, r, p.pageTenant(r), status, heading, paragraphs...)
+	p.errorPageIn(w, r, nil, status, heading, paragraphs...)
 }
 
+// errorPageIn is errorPage in t's theme (nil: as errorPage).
 func (p *Provider) errorPageIn(w http.ResponseWriter, r *http.Request, t *model.TenantConfig, status int, heading string, paragraphs ...string) {
+	if t == nil {
+		t = p.pageTenant(r)
+	}
 	p.Pages.Error(w, r, status, t, heading, paragraphs...)
 }
 
@@ -267,7 +271,7 @@ func (p *Provider) stepRequest(w http.ResponseWriter, r *http.Request) (*authReq
 	if uc := r.PostForm.Get("user_code"); uc != "" {
 		ar, msg := p.deviceRequest(r, uc)
 		if ar == nil {
-			p.showDevice(w, r, uc, msg)
+			p.showDevice(w, r, nil, uc, msg)
 			return nil, false
 		}
 		return ar, true
