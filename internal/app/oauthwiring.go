@@ -223,6 +223,9 @@ func outcome(res *authentication.LoginResult, err error) (*oauth.LoginOutcome, e
 		}
 	case authentication.TwoFactorRequired:
 		out.Status, out.TwoFactorID = oauth.LoginTwoFactor, res.Response.TwoFactorID
+		for _, m := range res.Response.Methods {
+			out.EmailCode = out.EmailCode || m["method"] == "email"
+		}
 	case authentication.PasswordChangeRequired:
 		out.Status, out.ChangePasswordID, out.Reason = oauth.LoginChangePassword, res.Response.ChangePasswordID, res.Response.ChangePasswordReason
 		out.TrustToken = res.Response.TrustToken
@@ -256,6 +259,21 @@ func (a *oauthAdapter) CompleteTwoFactor(ctx context.Context, c *oauth.Client, t
 		return &oauth.LoginOutcome{Status: oauth.LoginExpired}, nil
 	}
 	return outcome(res, err)
+}
+
+// SendTwoFactorCode implements oauth.Authenticator: POST
+// /api/two-factor/send/{twoFactorId}'s rule, rate limited like a sign-in.
+func (a *oauthAdapter) SendTwoFactorCode(ctx context.Context, c *oauth.Client, twoFactorID string, by oauth.Signer) error {
+	if err := a.svc.Throttle.Allow(ctx, throttle.Request{Address: by.IP, Tenant: c.Tenant.ID}); err != nil {
+		return err
+	}
+	err := a.svc.Authentication.SendTwoFactorCode(ctx, kit.Actor{Type: kit.ActorSystem, Name: "hosted sign-in page", IP: by.IP}, nil,
+		twoFactorID, authentication.TwoFactorSendRequest{})
+	var verrs *model.Errors
+	if errors.As(err, &verrs) {
+		return oauth.ErrNotFound
+	}
+	return notFound(err)
 }
 
 // ChangePassword implements oauth.Authenticator: the change-password id of

@@ -42,7 +42,7 @@ func writeBearerError(w http.ResponseWriter, e *oauthError) {
 		errParam = `, error="` + e.Code + `"`
 	}
 	w.Header().Set("WWW-Authenticate", `Bearer realm="latch"`+errParam)
-	w.Header().Add("WWW-Authenticate", `DPoP realm="latch", algs="`+strings.Join(dpopAlgs, " ")+`"`+errParam)
+	w.Header().Add("WWW-Authenticate", `DPoP realm="latch", algs="`+strings.Join(clientcheck.DPoPAlgorithms(), " ")+`"`+errParam)
 	status := http.StatusUnauthorized
 	switch {
 	case e.Code == "server_error":

@@ -68,6 +68,7 @@ type LoginOutcome struct {
 	UserID           string
 	AuthType         string // FusionAuth's authenticationType of an OK
 	TwoFactorID      string
+	EmailCode        bool // of LoginTwoFactor: the user has an email method (SendTwoFactorCode)
 	ChangePasswordID string
 	TrustToken       string // of a 203 after a second factor: the password change needs it
 	Reason           string // change-password reason (Administrative, Expired, Validation)
@@ -92,6 +93,10 @@ type Signer struct {
 type Authenticator interface {
 	Authenticate(ctx context.Context, c *Client, loginID, password string, by Signer) (*LoginOutcome, error)
 	CompleteTwoFactor(ctx context.Context, c *Client, twoFactorID, code string, by Signer) (*LoginOutcome, error)
+	// SendTwoFactorCode mails a code of the user's email method for the
+	// pending two-factor step; ErrNotFound when the step is unknown or
+	// expired or the user has no email method.
+	SendTwoFactorCode(ctx context.Context, c *Client, twoFactorID string, by Signer) error
 	ChangePassword(ctx context.Context, c *Client, changePasswordID, trustToken, newPassword string, by Signer) (*LoginOutcome, error)
 }
 

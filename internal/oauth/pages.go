@@ -66,6 +66,8 @@ type formPage struct {
 	FieldError string // the field the error belongs to ("" for the form)
 	Keep       bool
 	Reason     string
+	Notice     string // announced politely (role=status)
+	EmailCode  bool   // the two-factor step may mail a code
 	// Passwordless is the sign-in page's link to "email me a sign-in link"
 	// ("": not offered).
 	Passwordless string
@@ -242,8 +244,11 @@ func (p *Provider) afterStep(w http.ResponseWriter, r *http.Request, ar *authReq
 	case LoginExpired:
 		p.showLogin(w, r, ar, http.StatusOK, loginID, "The sign-in took too long. Sign in again.")
 	case LoginTwoFactor:
+		if out.EmailCode {
+			hidden = append(hidden, hiddenField{"email_code", "on"})
+		}
 		data := formPage{Action: "/oauth2/two-factor", Step: "two-factor", Hidden: append(hidden, hiddenField{"twoFactorId", out.TwoFactorID}),
-			CSRF: p.csrfToken(w, r), AppName: appName(ar.client)}
+			CSRF: p.csrfToken(w, r), AppName: appName(ar.client), EmailCode: out.EmailCode}
 		p.Pages.Page(w, r, http.StatusOK, "oauth_two_factor", "Two-factor verification", ar.client.Tenant, data, p.redirectOrigins(ar)...)
 	case LoginChangePassword:
 		data := formPage{Action: "/oauth2/change-password", Step: "change-password",
@@ -300,6 +305,17 @@ func (p *Provider) twoFactorStep(w http.ResponseWriter, r *http.Request) {
 		p.showLogin(w, r, ar, http.StatusOK, "", "The sign-in took too long. Sign in again.")
 		return
 	}
+	if r.PostForm.Get("action") == "send-code" {
+		err := p.Authenticator.SendTwoFactorCode(r.Context(), ar.client, id, p.browser(r))
+		if errors.Is(err, ErrNotFound) {
+			p.showLogin(w, r, ar, http.StatusOK, "", "The sign-in took too long. Sign in again.")
+		} else if err != nil {
+			p.pageFailure(w, r, "send two-factor code", err)
+		} else {
+			p.twoFactorAgain(w, r, ar, id, keep, "")
+		}
+		return
+	}
 	if code == "" {
 		p.twoFactorAgain(w, r, ar, id, keep, "Enter the code from your authenticator app or a recovery code.")
 		return
@@ -321,8 +337,15 @@ func (p *Provider) twoFactorAgain(w http.ResponseWriter, r *http.Request, ar *au
 	if keep {
 		hidden = append(hidden, hiddenField{"keep", "on"})
 	}
+	email := r.PostForm.Get("email_code") == "on"
+	if email {
+		hidden = append(hidden, hiddenField{"email_code", "on"})
+	}
 	data := formPage{Action: "/oauth2/two-factor", Step: "two-factor", Hidden: hidden, CSRF: p.csrfToken(w, r),
-		AppName: appName(ar.client), Error: msg, FieldError: "code"}
+		AppName: appName(ar.client), Error: msg, FieldError: "code", EmailCode: email}
+	if msg == "" { // a code was just mailed
+		data.Notice, data.FieldError = "We sent a code to the email address of your two-factor method. It works once and expires soon.", ""
+	}
 	p.Pages.Page(w, r, http.StatusOK, "oauth_two_factor", "Two-factor verification", ar.client.Tenant, data, p.redirectOrigins(ar)...)
 }
 

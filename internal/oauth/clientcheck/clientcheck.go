@@ -1,7 +1,7 @@
 // Package clientcheck holds the OAuth provider's checks of what a client
 // sends that need no state and no HTTP: redirect URIs against the
 // registered ones, PKCE challenges and verifiers, scopes, the client's
-// authentication and PKCE policies, a DPoP proof's htu.
+// authentication and PKCE policies, a DPoP proof's claims.
 package clientcheck
 
 import (
@@ -149,4 +149,59 @@ func SameEndpoint(htu, endpoint string) bool {
 		return false
 	}
 	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Host, b.Host) && a.EscapedPath() == b.EscapedPath()
+}
+
+// dpopAlgs are the JWS algorithms a DPoP proof may use: asymmetric only
+// (RFC 9449 4.2), as discovery lists them.
+var dpopAlgs = []string{"ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "EdDSA"}
+
+// DPoPAlgorithms is a copy of the JWS algorithms DPoP proofs may use.
+func DPoPAlgorithms() []string { return slices.Clone(dpopAlgs) }
+
+// DPoPProof is a proof whose form and signature checked out.
+type DPoPProof struct {
+	JKT   string // SHA-256 JWK thumbprint of the proof's key
+	JTI   string
+	HTM   string
+	HTU   string
+	IAT   int64 // epoch seconds
+	ATH   string
+	Nonce string
+}
+
+// How far a proof's iat may lie from the server's clock. Proofs are
+// remembered (jti) for the whole window (DPoPWindowSeconds from now), so a
+// replay inside it is caught.
+const (
+	dpopMaxAgeSeconds  = 300
+	dpopMaxSkewSeconds = 60
+	DPoPWindowSeconds  = dpopMaxAgeSeconds + dpopMaxSkewSeconds
+)
+
+// CheckDPoPProof checks a proof against the request it came with (RFC 9449
+// 4.3): its htm, its htu (endpoint's URL), its iat (now, epoch seconds),
+// its ath when accessToken is given, its jti's length. It answers why it
+// fails ("" when it passes); the nonce and the jti's novelty need state
+// and are the caller's.
+func CheckDPoPProof(pr *DPoPProof, method, endpoint string, now int64, accessToken string) string {
+	if pr.HTM != method {
+		return "The DPoP proof's htm is not this request's method."
+	}
+	if !SameEndpoint(pr.HTU, endpoint) {
+		return "The DPoP proof's htu is not this endpoint's URL."
+	}
+	if pr.IAT < now-dpopMaxAgeSeconds || pr.IAT > now+dpopMaxSkewSeconds {
+		return "The DPoP proof's iat is too old or in the future."
+	}
+	if accessToken != "" {
+		sum := sha256.Sum256([]byte(accessToken))
+		want := base64.RawURLEncoding.EncodeToString(sum[:])
+		if subtle.ConstantTimeCompare([]byte(pr.ATH), []byte(want)) != 1 {
+			return "The DPoP proof's ath does not match the access token."
+		}
+	}
+	if len(pr.JTI) > 256 {
+		return "The DPoP proof's jti is too long."
+	}
+	return ""
 }
