@@ -238,6 +238,78 @@ describe('admin UI in Chromium', () => {
     await accessible(page, 'ip-acls');
   });
 
+  test('applications: create, edit the OAuth settings, see the secret, delete', async () => {
+    const nav = page.getByRole('navigation', { name: 'Admin' });
+    await page.goto(`${latch.url}/admin/applications`);
+    await page.getByRole('link', { name: 'Create an application' }).click();
+    await page.getByRole('heading', { name: 'New application', level: 1 }).waitFor();
+    await accessible(page, 'application-new');
+    await page.locator('#name').fill('Shop');
+    await page.locator('#redirectURLs').fill('https://shop.example/cb');
+    await Promise.all([page.waitForURL(/done=created/), page.getByRole('button', { name: 'Create application' }).click()]);
+    assert.match(await page.getByRole('status').first().innerText(), /The application was created/);
+    await accessible(page, 'application-created');
+    // Bad input: the form comes back with the reason, as entered.
+    await page.locator('#redirectURLs').fill('not a url');
+    await page.getByRole('button', { name: 'Save OAuth settings' }).click();
+    assert.match(await page.getByRole('alert').innerText(), /is not a valid URL/);
+    assert.equal(await page.locator('#redirectURLs').inputValue(), 'not a url');
+    await accessible(page, 'application-error');
+    await page.locator('#redirectURLs').fill('https://shop.example/cb\nhttps://shop.example/cb2');
+    await page.getByLabel('refresh_token').check();
+    await page.locator('#proofKeyForCodeExchangePolicy').selectOption('Required');
+    await Promise.all([page.waitForURL(/done=oauth/), page.getByRole('button', { name: 'Save OAuth settings' }).click()]);
+    assert.ok(await page.getByLabel('refresh_token').isChecked());
+    await page.getByRole('button', { name: 'Show the client secret' }).click();
+    assert.ok((await page.locator('#client-secret').inputValue()).length >= 32);
+    await accessible(page, 'application-secret');
+    await page.locator('#roleName').fill('buyer');
+    await Promise.all([page.waitForURL(/done=role/), page.getByRole('button', { name: 'Add role' }).click()]);
+    await page.locator('#confirm').fill('Shop');
+    await Promise.all([page.waitForURL(/done=deleted/), page.getByRole('button', { name: 'Delete application' }).click()]);
+    assert.match(await page.getByRole('status').first().innerText(), /The application was deleted/);
+    assert.ok(!(await page.locator('table').innerText()).includes('Shop'));
+    await accessible(page, 'applications-after-delete');
+    await nav.getByRole('link', { name: 'Tenants' }).click();
+    await page.getByRole('link', { name: 'Create a tenant' }).click();
+    await accessible(page, 'tenant-new');
+  });
+
+  test('tenants: password rules, lockout and the email server; the SMTP password is never shown', async () => {
+    await page.goto(`${latch.url}/admin/tenants`);
+    await page.getByRole('link', { name: 'Default' }).click();
+    await page.getByRole('heading', { name: 'Tenant Default', level: 1 }).waitFor();
+    await page.locator('#minLength').fill('ten');
+    await page.getByRole('button', { name: 'Save tenant' }).click();
+    assert.match(await page.getByRole('alert').innerText(), /minimum password length must be a whole number/);
+    await accessible(page, 'tenant-error');
+    await page.locator('#minLength').fill('10');
+    await page.getByLabel('Require a digit').check();
+    await page.locator('#tooManyAttempts').fill('7');
+    await page.locator('#smtpHost').fill('127.0.0.1');
+    await page.locator('#smtpPassword').fill('an smtp password');
+    await Promise.all([page.waitForURL(/done=saved/), page.getByRole('button', { name: 'Save tenant' }).click()]);
+    assert.equal(await page.locator('#minLength').inputValue(), '10');
+    assert.equal(await page.locator('#smtpPassword').inputValue(), '');
+    assert.ok(!(await page.content()).includes('an smtp password'));
+    assert.match(await page.locator('#smtpPassword-hint').innerText(), /A password is stored/);
+    await accessible(page, 'tenant-saved');
+  });
+
+  test('entities: grant a user permissions on an entity, then revoke', async () => {
+    await page.goto(`${latch.url}/admin/entities`);
+    await page.getByRole('link', { name: 'Lobby printer' }).click();
+    await page.getByRole('heading', { name: 'Entity Lobby printer', level: 1 }).waitFor();
+    await page.locator('#loginId').fill('jane@example.com');
+    await page.getByLabel('print', { exact: true }).check();
+    await Promise.all([page.waitForURL(/done=granted/), page.getByRole('button', { name: 'Grant', exact: true }).click()]);
+    const grants = page.getByRole('region', { name: 'Grants' });
+    assert.match(await grants.locator('table').innerText(), /user jane@example\.com\s+print/);
+    await accessible(page, 'entity-grants');
+    await Promise.all([page.waitForURL(/done=revoked/), grants.getByRole('button', { name: 'Revoke the grant to user jane@example.com' }).click()]);
+    assert.match(await grants.locator('table').innerText(), /No grants/);
+  });
+
   test('sign out ends the session', async () => {
     await page.goto(`${latch.url}/admin`);
     await Promise.all([page.waitForURL(/\/admin\/signed-out/), page.getByRole('button', { name: 'Sign out' }).click()]);

@@ -5,7 +5,9 @@
 // recovery code, disableTwoFactor. The step-up: startTwoFactorLogin, the
 // trust token of twoFactorLogin, checkChangePasswordUsingLoginId /
 // UsingJWT answering [TrustTokenRequired], changePasswordUsingJWT and
-// changePasswordByIdentity with the trust token.
+// changePasswordByIdentity with the trust token. trustComputer: the
+// twoFactorTrustId, retrieveTwoFactorStatus (and WithRequest), a login that
+// presents it.
 import assert from 'node:assert/strict';
 import { createHmac, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
@@ -146,5 +148,35 @@ describe('two-factor: authenticator', () => {
     const otp = await anonymous.login({ oneTimePassword: changed.response.oneTimePassword, applicationId: app.id });
     assert.equal(otp.statusCode, 200);
     assert.equal(decodeJwt(otp.response.token).sub, user.id);
+  });
+
+  test('trustComputer: twoFactorTrustId, retrieveTwoFactorStatus, a login without the second factor', async () => {
+    const loginId = `compat-trust-${randomUUID().slice(0, 8)}@example.com`;
+    const user = await registerUser(loginId);
+    const secret = (await client.generateTwoFactorSecret()).response;
+    const enabled = await client.enableTwoFactor(user.id, { method: 'authenticator', secret: secret.secret, code: totp(secret.secret) });
+    assert.equal(enabled.statusCode, 200);
+
+    const untrusted = await client.retrieveTwoFactorStatus(user.id, app.id, undefined);
+    assert.equal(untrusted.statusCode, 242, 'a challenge is due');
+
+    const first = await anonymous.login({ loginId, password: PASSWORD, applicationId: app.id });
+    assert.equal(first.statusCode, 242);
+    const done = await anonymous.twoFactorLogin({ twoFactorId: first.response.twoFactorId, code: enabled.response.recoveryCodes[0],
+      applicationId: app.id, trustComputer: true });
+    assert.equal(done.statusCode, 200);
+    const trustId = done.response.twoFactorTrustId;
+    assert.equal(typeof trustId, 'string');
+
+    const status = await client.retrieveTwoFactorStatus(user.id, app.id, trustId);
+    assert.equal(status.statusCode, 200);
+    assert.equal(status.response.twoFactorTrustId, trustId);
+    assert.equal(status.response.trusts[0].applicationId, app.id);
+    const viaRequest = await client.retrieveTwoFactorStatusWithRequest({ userId: user.id, twoFactorTrustId: trustId });
+    assert.equal(viaRequest.statusCode, 200);
+
+    const trusted = await anonymous.login({ loginId, password: PASSWORD, applicationId: app.id, twoFactorTrustId: trustId });
+    assert.equal(trusted.statusCode, 200, 'the trust skips the second factor');
+    assert.equal(decodeJwt(trusted.response.token).sub, user.id);
   });
 });

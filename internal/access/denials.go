@@ -81,6 +81,35 @@ func (d *Denials) Record(ctx context.Context, actor kit.Actor, den Denial) {
 	}
 }
 
+// unknownKeySlot is the one rate-limit slot of calls with unknown or expired
+// keys: one slot for all addresses, so that a spray from many addresses
+// still writes at most one entry a window.
+const unknownKeySlot = "unknown key"
+
+// RecordUnknownKey records a call that presented an API key that is unknown
+// or expired: counted, logged, and in the audit log at most once per
+// DenialWindow (the entry counts the calls it stands for), so that keys
+// being tried, or an old leaked key, show where operators look.
+func (d *Denials) RecordUnknownKey(ctx context.Context, actor kit.Actor, route, address string) {
+	now := d.clock.Now().UnixMilli()
+	suppressed, write := d.take(unknownKeySlot, now)
+	d.log.WarnContext(ctx, "unknown or expired API key", "route", route, "ip", address)
+	if !write {
+		return
+	}
+	msg := fmt.Sprintf("Rejected an unknown or expired API key on %s from %s", route, address)
+	if suppressed > 0 {
+		msg += fmt.Sprintf(" (and %d more such calls in the last %s)", suppressed, DenialWindow)
+	}
+	err := d.store.InTx(ctx, func(tx *store.Tx) error {
+		return d.audit.Write(ctx, tx, actor, audit.Change{Message: msg, Reason: "unknown key",
+			Data: map[string]any{"route": route, "address": address, "suppressed": suppressed}})
+	})
+	if err != nil {
+		d.log.ErrorContext(ctx, "audit a call with an unknown API key", "route", route, "err", err)
+	}
+}
+
 // take decides whether to write now, and how many denials the entry stands for besides this one.
 func (d *Denials) take(slot string, now int64) (suppressed int, write bool) {
 	d.mu.Lock()

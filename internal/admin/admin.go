@@ -1,24 +1,22 @@
 // Package admin is the admin UI at /admin: server-rendered pages for
 // operators, who sign in through Latch's own authorization-code + PKCE flow
 // on the built-in admin application (never with an API key). The admin
-// application's roles decide what each admin may see and do (roles.go);
-// every action calls the same rules packages as the API and is audited with
-// the admin as the actor.
+// application's roles decide what each admin may see and do
+// (pagekit/roles.go); every action calls the same rules packages as the API
+// and is audited with the admin as the actor. The pages of some areas live
+// in subpackages (apps, tenants) on the shared pagekit; this package holds
+// the sign-in, the other areas and the one route table.
 package admin
 
 import (
-	"bytes"
 	"embed"
-	"fmt"
-	"html/template"
 	"log/slog"
 	"net/http"
-	"strconv"
-	"time"
 
 	"github.com/latchid/latch/docs"
-	"github.com/latchid/latch/internal/httpx"
-	"github.com/latchid/latch/internal/kit"
+	"github.com/latchid/latch/internal/admin/apps"
+	"github.com/latchid/latch/internal/admin/pagekit"
+	"github.com/latchid/latch/internal/admin/tenants"
 	"github.com/latchid/latch/internal/services"
 	"github.com/latchid/latch/internal/ui"
 )
@@ -51,21 +49,22 @@ type Deps struct {
 	ClientIP func(*http.Request) string
 }
 
-// Admin is the admin UI surface.
+// Admin is the admin UI surface: the sign-in and the pages of the areas
+// this package holds, and the route table of every area.
 type Admin struct {
-	Deps
-	pages map[string]*template.Template
+	*pagekit.Kit
+	Token         http.Handler
+	PublicURL     string
+	SecureCookies bool
+	apps          *apps.Pages
+	tenants       *tenants.Pages
 }
 
-// New builds the admin UI. The templates are embedded: one that does not
-// parse is a build defect, so New panics and every test catches it.
+// New builds the admin UI and its areas on one page kit.
 func New(d Deps) *Admin {
-	a := &Admin{Deps: d}
-	var err error
-	if a.pages, err = a.parsePages(); err != nil {
-		panic(fmt.Sprintf("admin: templates: %v", err))
-	}
-	return a
+	k := pagekit.New(d.Svc, d.Log, d.UI, d.ClientIP, templateFiles, apps.Templates, tenants.Templates)
+	return &Admin{Kit: k, Token: d.Token, PublicURL: d.PublicURL, SecureCookies: d.SecureCookies,
+		apps: &apps.Pages{Kit: k}, tenants: &tenants.Pages{Kit: k}}
 }
 
 // route is one entry of the admin UI's route table: a pattern, the action
@@ -73,9 +72,9 @@ func New(d Deps) *Admin {
 // the handler. Anonymous routes (sign-in) have no action.
 type route struct {
 	Pattern   string
-	Action    Action
+	Action    pagekit.Action
 	Anonymous bool
-	Handler   func(w http.ResponseWriter, r *http.Request, s *session)
+	Handler   pagekit.Handler
 }
 
 // routes is the admin UI's whole surface.
@@ -84,78 +83,84 @@ func (a *Admin) routes() []route {
 		{Pattern: "GET /admin/login", Anonymous: true, Handler: a.login},
 		{Pattern: "GET /admin/callback", Anonymous: true, Handler: a.callback},
 		{Pattern: "GET " + SignedOutPath, Anonymous: true, Handler: a.signedOut},
-		{Pattern: "POST /admin/logout", Action: ViewDashboard, Handler: a.logout},
-		{Pattern: "GET /admin", Action: ViewDashboard, Handler: a.dashboard},
-		{Pattern: "GET /admin/{$}", Action: ViewDashboard, Handler: a.dashboard},
-		{Pattern: "GET /admin/runbook", Action: ViewDashboard, Handler: a.runbook},
-		{Pattern: "GET /admin/api-keys", Action: ViewAPIKeys, Handler: a.apiKeys},
-		{Pattern: "GET /admin/api-keys/new", Action: ManageAPIKeys, Handler: a.newAPIKey},
-		{Pattern: "POST /admin/api-keys", Action: ManageAPIKeys, Handler: a.createAPIKey},
-		{Pattern: "GET /admin/api-keys/{id}", Action: ManageAPIKeys, Handler: a.editAPIKey},
-		{Pattern: "POST /admin/api-keys/{id}", Action: ManageAPIKeys, Handler: a.updateAPIKey},
-		{Pattern: "POST /admin/api-keys/{id}/delete", Action: ManageAPIKeys, Handler: a.deleteAPIKey},
-		{Pattern: "GET /admin/users", Action: ViewUsers, Handler: a.users},
-		{Pattern: "GET /admin/users/new", Action: ManageUsers, Handler: a.newUser},
-		{Pattern: "POST /admin/users", Action: ManageUsers, Handler: a.createUser},
-		{Pattern: "GET /admin/users/{id}", Action: ViewUsers, Handler: a.user},
-		{Pattern: "GET /admin/users/{id}/edit", Action: ManageUsers, Handler: a.editUser},
-		{Pattern: "POST /admin/users/{id}/edit", Action: ManageUsers, Handler: a.updateUser},
-		{Pattern: "POST /admin/users/{id}/registrations/{appId}/roles", Action: ManageUsers, Handler: a.saveRoles},
-		{Pattern: "POST /admin/users/{id}/registrations", Action: ManageUsers, Handler: a.addRegistration},
-		{Pattern: "POST /admin/users/{id}/registrations/{appId}/delete", Action: ManageUsers, Handler: a.deleteRegistration},
-		{Pattern: "POST /admin/users/{id}/two-factor/{methodId}/delete", Action: ManageUsers, Handler: a.removeTwoFactor},
-		{Pattern: "POST /admin/users/{id}/deactivate", Action: ManageUsers, Handler: a.deactivateUser},
-		{Pattern: "POST /admin/users/{id}/reactivate", Action: ManageUsers, Handler: a.reactivateUser},
-		{Pattern: "POST /admin/users/{id}/require-password-change", Action: ManageUsers, Handler: a.requirePasswordChange},
-		{Pattern: "POST /admin/users/{id}/end-sessions", Action: ManageUsers, Handler: a.endUserSessions},
-		{Pattern: "POST /admin/users/{id}/delete", Action: DeleteUsers, Handler: a.deleteUser},
-		{Pattern: "GET /admin/applications", Action: ViewApplications, Handler: a.applications},
-		{Pattern: "GET /admin/applications/{id}", Action: ViewApplications, Handler: a.application},
-		{Pattern: "POST /admin/applications/{id}/oauth", Action: ManageApplications, Handler: a.updateOAuth},
-		{Pattern: "POST /admin/applications/{id}/secret", Action: ManageApplications, Handler: a.showSecret},
-		{Pattern: "POST /admin/applications/{id}/rotate-secret", Action: ManageApplications, Handler: a.rotateSecret},
-		{Pattern: "POST /admin/applications/{id}/roles", Action: ManageApplications, Handler: a.addRole},
-		{Pattern: "POST /admin/applications/{id}/roles/{roleId}/delete", Action: ManageApplications, Handler: a.deleteRole},
-		{Pattern: "GET /admin/ip-acls", Action: ViewIPACLs, Handler: a.ipACLs},
-		{Pattern: "GET /admin/ip-acls/new", Action: ManageIPACLs, Handler: a.newIPACL},
-		{Pattern: "POST /admin/ip-acls", Action: ManageIPACLs, Handler: a.saveIPACL},
-		{Pattern: "GET /admin/ip-acls/{id}", Action: ViewIPACLs, Handler: a.ipACL},
-		{Pattern: "POST /admin/ip-acls/{id}", Action: ManageIPACLs, Handler: a.saveIPACL},
-		{Pattern: "POST /admin/ip-acls/{id}/delete", Action: DeleteIPACLs, Handler: a.deleteIPACL},
-		{Pattern: "GET /admin/tenants", Action: ViewTenants, Handler: a.tenants},
-		{Pattern: "GET /admin/tenants/new", Action: ManageTenants, Handler: a.newTenant},
-		{Pattern: "POST /admin/tenants", Action: ManageTenants, Handler: a.saveTenant},
-		{Pattern: "GET /admin/tenants/{id}", Action: ViewTenants, Handler: a.tenant},
-		{Pattern: "POST /admin/tenants/{id}", Action: ManageTenants, Handler: a.saveTenant},
-		{Pattern: "POST /admin/tenants/{id}/delete", Action: DeleteTenants, Handler: a.deleteTenant},
-		{Pattern: "GET /admin/groups", Action: ViewGroups, Handler: a.groups},
-		{Pattern: "GET /admin/groups/new", Action: ManageGroups, Handler: a.newGroup},
-		{Pattern: "POST /admin/groups", Action: ManageGroups, Handler: a.createGroup},
-		{Pattern: "GET /admin/groups/{id}", Action: ViewGroups, Handler: a.group},
-		{Pattern: "POST /admin/groups/{id}", Action: ManageGroups, Handler: a.saveGroup},
-		{Pattern: "POST /admin/groups/{id}/members", Action: ManageGroups, Handler: a.addMember},
-		{Pattern: "POST /admin/groups/{id}/members/{userId}/delete", Action: ManageGroups, Handler: a.removeMember},
-		{Pattern: "POST /admin/groups/{id}/delete", Action: DeleteGroups, Handler: a.deleteGroup},
-		{Pattern: "GET /admin/entities", Action: ViewEntities, Handler: a.entitiesList},
-		{Pattern: "POST /admin/entities", Action: ManageEntities, Handler: a.createEntity},
-		{Pattern: "GET /admin/entities/{id}", Action: ViewEntities, Handler: a.entity},
-		{Pattern: "POST /admin/entities/{id}/rotate-secret", Action: ManageEntities, Handler: a.rotateEntitySecret},
-		{Pattern: "POST /admin/entities/{id}/delete", Action: ManageEntities, Handler: a.deleteEntity},
-		{Pattern: "POST /admin/entity-types", Action: ManageEntities, Handler: a.createEntityType},
-		{Pattern: "GET /admin/entity-types/{id}", Action: ViewEntities, Handler: a.entityType},
-		{Pattern: "POST /admin/entity-types/{id}/permissions", Action: ManageEntities, Handler: a.addPermission},
-		{Pattern: "POST /admin/entity-types/{id}/permissions/{permId}/delete", Action: ManageEntities, Handler: a.deletePermission},
-		{Pattern: "POST /admin/entity-types/{id}/delete", Action: ManageEntities, Handler: a.deleteEntityType},
-		{Pattern: "GET /admin/signing-keys", Action: ViewSigningKeys, Handler: a.signingKeys},
-		{Pattern: "GET /admin/signing-keys/new", Action: ManageSigningKeys, Handler: a.newSigningKey},
-		{Pattern: "POST /admin/signing-keys", Action: ManageSigningKeys, Handler: a.createSigningKey},
-		{Pattern: "POST /admin/signing-keys/import", Action: ManageSigningKeys, Handler: a.createSigningKey},
-		{Pattern: "GET /admin/signing-keys/{id}", Action: ViewSigningKeys, Handler: a.signingKey},
-		{Pattern: "POST /admin/signing-keys/{id}", Action: ManageSigningKeys, Handler: a.renameSigningKey},
-		{Pattern: "POST /admin/signing-keys/{id}/rotate", Action: ManageSigningKeys, Handler: a.rotateSigningKey},
-		{Pattern: "POST /admin/signing-keys/{id}/delete", Action: ManageSigningKeys, Handler: a.deleteSigningKey},
-		{Pattern: "GET /admin/audit-log", Action: ViewAuditLog, Handler: a.auditLog},
-		{Pattern: "GET /admin/audit-log/export", Action: ViewAuditLog, Handler: a.exportAuditLog},
+		{Pattern: "POST /admin/logout", Action: pagekit.ViewDashboard, Handler: a.logout},
+		{Pattern: "GET /admin", Action: pagekit.ViewDashboard, Handler: a.dashboard},
+		{Pattern: "GET /admin/{$}", Action: pagekit.ViewDashboard, Handler: a.dashboard},
+		{Pattern: "GET /admin/runbook", Action: pagekit.ViewDashboard, Handler: a.runbook},
+		{Pattern: "GET /admin/api-keys", Action: pagekit.ViewAPIKeys, Handler: a.apiKeys},
+		{Pattern: "GET /admin/api-keys/new", Action: pagekit.ManageAPIKeys, Handler: a.newAPIKey},
+		{Pattern: "POST /admin/api-keys", Action: pagekit.ManageAPIKeys, Handler: a.createAPIKey},
+		{Pattern: "GET /admin/api-keys/{id}", Action: pagekit.ManageAPIKeys, Handler: a.editAPIKey},
+		{Pattern: "POST /admin/api-keys/{id}", Action: pagekit.ManageAPIKeys, Handler: a.updateAPIKey},
+		{Pattern: "POST /admin/api-keys/{id}/delete", Action: pagekit.ManageAPIKeys, Handler: a.deleteAPIKey},
+		{Pattern: "GET /admin/users", Action: pagekit.ViewUsers, Handler: a.users},
+		{Pattern: "GET /admin/users/new", Action: pagekit.ManageUsers, Handler: a.newUser},
+		{Pattern: "POST /admin/users", Action: pagekit.ManageUsers, Handler: a.createUser},
+		{Pattern: "GET /admin/users/{id}", Action: pagekit.ViewUsers, Handler: a.user},
+		{Pattern: "GET /admin/users/{id}/edit", Action: pagekit.ManageUsers, Handler: a.editUser},
+		{Pattern: "POST /admin/users/{id}/edit", Action: pagekit.ManageUsers, Handler: a.updateUser},
+		{Pattern: "POST /admin/users/{id}/registrations/{appId}/roles", Action: pagekit.ManageUsers, Handler: a.saveRoles},
+		{Pattern: "POST /admin/users/{id}/registrations", Action: pagekit.ManageUsers, Handler: a.addRegistration},
+		{Pattern: "POST /admin/users/{id}/registrations/{appId}/delete", Action: pagekit.ManageUsers, Handler: a.deleteRegistration},
+		{Pattern: "POST /admin/users/{id}/two-factor/{methodId}/delete", Action: pagekit.ManageUsers, Handler: a.removeTwoFactor},
+		{Pattern: "POST /admin/users/{id}/deactivate", Action: pagekit.ManageUsers, Handler: a.deactivateUser},
+		{Pattern: "POST /admin/users/{id}/reactivate", Action: pagekit.ManageUsers, Handler: a.reactivateUser},
+		{Pattern: "POST /admin/users/{id}/require-password-change", Action: pagekit.ManageUsers, Handler: a.requirePasswordChange},
+		{Pattern: "POST /admin/users/{id}/end-sessions", Action: pagekit.ManageUsers, Handler: a.endUserSessions},
+		{Pattern: "POST /admin/users/{id}/delete", Action: pagekit.DeleteUsers, Handler: a.deleteUser},
+		{Pattern: "GET /admin/applications", Action: pagekit.ViewApplications, Handler: a.apps.List},
+		{Pattern: "GET /admin/applications/new", Action: pagekit.ManageApplications, Handler: a.apps.New},
+		{Pattern: "POST /admin/applications", Action: pagekit.ManageApplications, Handler: a.apps.Create},
+		{Pattern: "GET /admin/applications/{id}", Action: pagekit.ViewApplications, Handler: a.apps.Show},
+		{Pattern: "POST /admin/applications/{id}", Action: pagekit.ManageApplications, Handler: a.apps.SaveDetails},
+		{Pattern: "POST /admin/applications/{id}/oauth", Action: pagekit.ManageApplications, Handler: a.apps.SaveOAuth},
+		{Pattern: "POST /admin/applications/{id}/secret", Action: pagekit.ManageApplications, Handler: a.apps.ShowSecret},
+		{Pattern: "POST /admin/applications/{id}/rotate-secret", Action: pagekit.ManageApplications, Handler: a.apps.RotateSecret},
+		{Pattern: "POST /admin/applications/{id}/roles", Action: pagekit.ManageApplications, Handler: a.apps.AddRole},
+		{Pattern: "POST /admin/applications/{id}/roles/{roleId}/delete", Action: pagekit.ManageApplications, Handler: a.apps.DeleteRole},
+		{Pattern: "POST /admin/applications/{id}/delete", Action: pagekit.DeleteApplications, Handler: a.apps.Delete},
+		{Pattern: "GET /admin/ip-acls", Action: pagekit.ViewIPACLs, Handler: a.ipACLs},
+		{Pattern: "GET /admin/ip-acls/new", Action: pagekit.ManageIPACLs, Handler: a.newIPACL},
+		{Pattern: "POST /admin/ip-acls", Action: pagekit.ManageIPACLs, Handler: a.saveIPACL},
+		{Pattern: "GET /admin/ip-acls/{id}", Action: pagekit.ViewIPACLs, Handler: a.ipACL},
+		{Pattern: "POST /admin/ip-acls/{id}", Action: pagekit.ManageIPACLs, Handler: a.saveIPACL},
+		{Pattern: "POST /admin/ip-acls/{id}/delete", Action: pagekit.DeleteIPACLs, Handler: a.deleteIPACL},
+		{Pattern: "GET /admin/tenants", Action: pagekit.ViewTenants, Handler: a.tenants.List},
+		{Pattern: "GET /admin/tenants/new", Action: pagekit.ManageTenants, Handler: a.tenants.New},
+		{Pattern: "POST /admin/tenants", Action: pagekit.ManageTenants, Handler: a.tenants.Save},
+		{Pattern: "GET /admin/tenants/{id}", Action: pagekit.ViewTenants, Handler: a.tenants.Show},
+		{Pattern: "POST /admin/tenants/{id}", Action: pagekit.ManageTenants, Handler: a.tenants.Save},
+		{Pattern: "POST /admin/tenants/{id}/delete", Action: pagekit.DeleteTenants, Handler: a.tenants.Delete},
+		{Pattern: "GET /admin/groups", Action: pagekit.ViewGroups, Handler: a.groups},
+		{Pattern: "GET /admin/groups/new", Action: pagekit.ManageGroups, Handler: a.newGroup},
+		{Pattern: "POST /admin/groups", Action: pagekit.ManageGroups, Handler: a.createGroup},
+		{Pattern: "GET /admin/groups/{id}", Action: pagekit.ViewGroups, Handler: a.group},
+		{Pattern: "POST /admin/groups/{id}", Action: pagekit.ManageGroups, Handler: a.saveGroup},
+		{Pattern: "POST /admin/groups/{id}/members", Action: pagekit.ManageGroups, Handler: a.addMember},
+		{Pattern: "POST /admin/groups/{id}/members/{userId}/delete", Action: pagekit.ManageGroups, Handler: a.removeMember},
+		{Pattern: "POST /admin/groups/{id}/delete", Action: pagekit.DeleteGroups, Handler: a.deleteGroup},
+		{Pattern: "GET /admin/entities", Action: pagekit.ViewEntities, Handler: a.entitiesList},
+		{Pattern: "POST /admin/entities", Action: pagekit.ManageEntities, Handler: a.createEntity},
+		{Pattern: "GET /admin/entities/{id}", Action: pagekit.ViewEntities, Handler: a.entity},
+		{Pattern: "POST /admin/entities/{id}/rotate-secret", Action: pagekit.ManageEntities, Handler: a.rotateEntitySecret},
+		{Pattern: "POST /admin/entities/{id}/grants", Action: pagekit.ManageEntities, Handler: a.grantEntity},
+		{Pattern: "POST /admin/entities/{id}/grants/delete", Action: pagekit.ManageEntities, Handler: a.revokeGrant},
+		{Pattern: "POST /admin/entities/{id}/delete", Action: pagekit.ManageEntities, Handler: a.deleteEntity},
+		{Pattern: "POST /admin/entity-types", Action: pagekit.ManageEntities, Handler: a.createEntityType},
+		{Pattern: "GET /admin/entity-types/{id}", Action: pagekit.ViewEntities, Handler: a.entityType},
+		{Pattern: "POST /admin/entity-types/{id}/permissions", Action: pagekit.ManageEntities, Handler: a.addPermission},
+		{Pattern: "POST /admin/entity-types/{id}/permissions/{permId}/delete", Action: pagekit.ManageEntities, Handler: a.deletePermission},
+		{Pattern: "POST /admin/entity-types/{id}/delete", Action: pagekit.ManageEntities, Handler: a.deleteEntityType},
+		{Pattern: "GET /admin/signing-keys", Action: pagekit.ViewSigningKeys, Handler: a.signingKeys},
+		{Pattern: "GET /admin/signing-keys/new", Action: pagekit.ManageSigningKeys, Handler: a.newSigningKey},
+		{Pattern: "POST /admin/signing-keys", Action: pagekit.ManageSigningKeys, Handler: a.createSigningKey},
+		{Pattern: "POST /admin/signing-keys/import", Action: pagekit.ManageSigningKeys, Handler: a.createSigningKey},
+		{Pattern: "GET /admin/signing-keys/{id}", Action: pagekit.ViewSigningKeys, Handler: a.signingKey},
+		{Pattern: "POST /admin/signing-keys/{id}", Action: pagekit.ManageSigningKeys, Handler: a.renameSigningKey},
+		{Pattern: "POST /admin/signing-keys/{id}/rotate", Action: pagekit.ManageSigningKeys, Handler: a.rotateSigningKey},
+		{Pattern: "POST /admin/signing-keys/{id}/delete", Action: pagekit.ManageSigningKeys, Handler: a.deleteSigningKey},
+		{Pattern: "GET /admin/audit-log", Action: pagekit.ViewAuditLog, Handler: a.auditLog},
+		{Pattern: "GET /admin/audit-log/export", Action: pagekit.ViewAuditLog, Handler: a.exportAuditLog},
 	}
 }
 
@@ -169,7 +174,7 @@ func (a *Admin) Mount(mux *http.ServeMux) {
 		mux.HandleFunc(rt.Pattern, a.guard(rt))
 	}
 	mux.HandleFunc("/admin/", func(w http.ResponseWriter, r *http.Request) {
-		a.message(w, r, nil, http.StatusNotFound, "Page not found", "There is nothing at this address.")
+		a.Message(w, r, nil, http.StatusNotFound, "Page not found", "There is nothing at this address.")
 	})
 }
 
@@ -184,12 +189,12 @@ func (a *Admin) guard(rt route) http.HandlerFunc {
 		}
 		s, err := a.currentSession(w, r)
 		if err != nil {
-			a.fail(w, r, nil, "admin session", err)
+			a.Fail(w, r, nil, "admin session", err)
 			return
 		}
 		if s == nil {
 			if r.Method != http.MethodGet {
-				a.message(w, r, nil, http.StatusUnauthorized, "Sign in again",
+				a.Message(w, r, nil, http.StatusUnauthorized, "Sign in again",
 					"Your admin session has ended, so nothing was changed. Sign in again and repeat the action.")
 				return
 			}
@@ -199,17 +204,17 @@ func (a *Admin) guard(rt route) http.HandlerFunc {
 		if r.Method == http.MethodPost {
 			r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 			if err := r.ParseForm(); err != nil {
-				a.message(w, r, s, http.StatusBadRequest, "The form could not be read", "The submitted form was malformed or too large. Go back and try again.")
+				a.Message(w, r, s, http.StatusBadRequest, "The form could not be read", "The submitted form was malformed or too large. Go back and try again.")
 				return
 			}
-			if !s.csrfOK(r.PostForm.Get(csrfField)) {
-				a.message(w, r, s, http.StatusForbidden, "This form has expired",
+			if !s.CSRFOK(r.PostForm.Get(pagekit.CSRFField)) {
+				a.Message(w, r, s, http.StatusForbidden, "This form has expired",
 					"The form was not sent from this admin page, or it is too old. Nothing was changed. Go back, reload the page and try again.")
 				return
 			}
 		}
-		if !Allowed(s.Roles, rt.Action) {
-			a.message(w, r, s, http.StatusForbidden, "Not allowed",
+		if !pagekit.Allowed(s.Roles, rt.Action) {
+			a.Message(w, r, s, http.StatusForbidden, "Not allowed",
 				"Your admin roles do not allow this. Ask an administrator for the role you need.")
 			return
 		}
@@ -218,130 +223,6 @@ func (a *Admin) guard(rt route) http.HandlerFunc {
 }
 
 // runbook shows docs/runbook.md, as written.
-func (a *Admin) runbook(w http.ResponseWriter, r *http.Request, s *session) {
-	a.render(w, r, s, http.StatusOK, "runbook", "Break-glass runbook", "", docs.Runbook)
-}
-
-// actor is the admin as the audit log records it.
-func (a *Admin) actor(r *http.Request, s *session) kit.Actor {
-	return kit.Actor{Type: kit.ActorUser, ID: s.UserID, Name: s.Email, IP: a.clientIP(r), Method: r.Method, Path: r.URL.Path}
-}
-
-func (a *Admin) clientIP(r *http.Request) string {
-	if a.ClientIP != nil {
-		return a.ClientIP(r)
-	}
-	return r.RemoteAddr
-}
-
-func (a *Admin) now() time.Time { return a.Svc.Clock().Now() }
-
-// view is what the admin layout renders.
-type view struct {
-	Title   string
-	Active  string // the navigation entry of this page
-	Nav     []navItem
-	Email   string
-	CSRF    string
-	Scripts []string
-	Data    any
-}
-
-func (a *Admin) parsePages() (map[string]*template.Template, error) {
-	funcs := template.FuncMap{
-		"asset":   func(name string) (string, error) { return a.UI.AssetURL(name) },
-		"instant": formatInstant,
-		"ago":     func(ms int64) string { return ago(a.now(), ms) },
-		"deref": func(p *int64) int64 {
-			if p == nil {
-				return 0
-			}
-			return *p
-		},
-	}
-	return ui.ParsePages(templateFiles, funcs)
-}
-
-// render writes a page in full (a template failure is a clean 500) with the
-// headers every page carries.
-func (a *Admin) render(w http.ResponseWriter, r *http.Request, s *session, status int, page, title, active string, data any, scripts ...string) {
-	v := view{Title: title, Active: active, Data: data, Scripts: scripts}
-	if s != nil {
-		v.Email, v.CSRF = s.Email, s.CSRF
-		for _, n := range navigation {
-			if Allowed(s.Roles, n.Action) {
-				v.Nav = append(v.Nav, n)
-			}
-		}
-	}
-	var buf bytes.Buffer
-	body := []byte("Internal Server Error\n")
-	if t, ok := a.pages[page]; !ok {
-		a.Log.ErrorContext(r.Context(), "admin: unknown page template", "page", page)
-		status = http.StatusInternalServerError
-	} else if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
-		a.Log.ErrorContext(r.Context(), "admin: render page", "page", page, "err", err)
-		status = http.StatusInternalServerError
-	} else {
-		body = buf.Bytes()
-	}
-	ui.SetPageHeaders(w.Header(), ui.ContentSecurityPolicy)
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
-}
-
-// messageData is the message page's content; paragraphs are plain text.
-type messageData struct {
-	Heading    string
-	Paragraphs []string
-	Links      []link
-}
-
-type link struct{ Label, Href string }
-
-// message renders the one message page (errors, refusals).
-func (a *Admin) message(w http.ResponseWriter, r *http.Request, s *session, status int, heading string, paragraphs ...string) {
-	a.render(w, r, s, status, "message", heading, "", messageData{Heading: heading, Paragraphs: paragraphs})
-}
-
-// fail logs an unexpected error (its detail goes to the log only) and shows
-// a generic page; "busy" errors keep their status.
-func (a *Admin) fail(w http.ResponseWriter, r *http.Request, s *session, what string, err error) {
-	if status, after, ok := httpx.RetryLater(err); ok {
-		w.Header().Set("Retry-After", strconv.Itoa(after))
-		a.message(w, r, s, status, "Latch is busy", "Nothing was changed. Try again in a moment.")
-		return
-	}
-	a.Log.ErrorContext(r.Context(), "admin: "+what, "method", r.Method, "path", r.URL.Path, "err", err)
-	a.message(w, r, s, http.StatusInternalServerError, "Something went wrong",
-		"Latch could not complete this request. The cause was written to the server's log. Try again in a moment.")
-}
-
-// formatInstant writes epoch milliseconds as a UTC time ("" for none).
-func formatInstant(ms int64) string {
-	if ms <= 0 {
-		return ""
-	}
-	return time.UnixMilli(ms).UTC().Format("2006-01-02 15:04 UTC")
-}
-
-// ago writes how long ago ms was, roughly ("never" for none).
-func ago(now time.Time, ms int64) string {
-	if ms <= 0 {
-		return "never"
-	}
-	d := now.Sub(time.UnixMilli(ms))
-	switch {
-	case d < 0:
-		return "in the future"
-	case d < time.Minute:
-		return "just now"
-	case d < time.Hour:
-		return fmt.Sprintf("%d min ago", int(d/time.Minute))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%d h ago", int(d/time.Hour))
-	default:
-		return fmt.Sprintf("%d days ago", int(d/(24*time.Hour)))
-	}
+func (a *Admin) runbook(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
+	a.Render(w, r, s, http.StatusOK, "runbook", "Break-glass runbook", "", docs.Runbook)
 }

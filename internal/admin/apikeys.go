@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/latchid/latch/internal/access"
+	"github.com/latchid/latch/internal/admin/pagekit"
 	"github.com/latchid/latch/internal/model"
 )
 
@@ -19,8 +20,6 @@ import (
 // into words.
 
 const keysPerPage = 50
-
-type option struct{ Value, Label string }
 
 type keyRow struct {
 	*model.APIKey
@@ -42,28 +41,14 @@ func description(k *model.APIKey) string {
 	return ""
 }
 
-func (a *Admin) tenantOptions(r *http.Request) ([]option, map[string]string, error) {
-	rows, err := a.Svc.Store().Read().ListTenants(r.Context(), nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	names := map[string]string{}
-	var opts []option
-	for _, t := range rows {
-		names[t.ID] = t.Name
-		opts = append(opts, option{t.ID, t.Name})
-	}
-	return opts, names, nil
-}
-
-func (a *Admin) aclOptions(r *http.Request) ([]option, error) {
+func (a *Admin) aclOptions(r *http.Request) ([]pagekit.Option, error) {
 	acls, _, err := a.Svc.Access.SearchIPACLs(r.Context(), access.IPACLSearch{NumberOfResults: 1000})
 	if err != nil {
 		return nil, err
 	}
-	var opts []option
+	var opts []pagekit.Option
 	for _, l := range acls {
-		opts = append(opts, option{l.ID, l.Name})
+		opts = append(opts, pagekit.Option{Value: l.ID, Label: l.Name})
 	}
 	return opts, nil
 }
@@ -95,26 +80,17 @@ func accessOf(k *model.APIKey) string {
 	return strconv.Itoa(n) + " endpoints"
 }
 
-// page reads ?page= (1-based).
-func pageParam(r *http.Request) int {
-	p, err := strconv.Atoi(r.URL.Query().Get("page"))
-	if err != nil || p < 1 || p > 100000 {
-		return 1
-	}
-	return p
-}
-
-func (a *Admin) apiKeys(w http.ResponseWriter, r *http.Request, s *session) {
-	pg := pageParam(r)
-	keys, total, err := a.Svc.Access.SearchAPIKeys(r.Context(), access.AdminCaller(a.actor(r, s)),
+func (a *Admin) apiKeys(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
+	pg := pagekit.PageParam(r)
+	keys, total, err := a.Svc.Access.SearchAPIKeys(r.Context(), access.AdminCaller(a.Actor(r, s)),
 		access.APIKeySearch{StartRow: (pg - 1) * keysPerPage, NumberOfResults: keysPerPage}, "")
 	if err != nil {
-		a.fail(w, r, s, "list api keys", err)
+		a.Fail(w, r, s, "list api keys", err)
 		return
 	}
-	_, names, err := a.tenantOptions(r)
+	_, names, err := a.TenantOptions(r)
 	if err != nil {
-		a.fail(w, r, s, "list tenants", err)
+		a.Fail(w, r, s, "list tenants", err)
 		return
 	}
 	d := keysData{Total: total}
@@ -127,7 +103,7 @@ func (a *Admin) apiKeys(w http.ResponseWriter, r *http.Request, s *session) {
 	if pg*keysPerPage < total {
 		d.Next = "/admin/api-keys?page=" + strconv.Itoa(pg+1)
 	}
-	a.render(w, r, s, http.StatusOK, "apikeys", "API keys", "api-keys", d)
+	a.Render(w, r, s, http.StatusOK, "apikeys", "API keys", "api-keys", d)
 }
 
 // keyForm is the create and edit form, as entered.
@@ -150,8 +126,8 @@ type keyFormPage struct {
 	Form     keyForm
 	Key      *model.APIKey // the key being edited
 	Scope    string
-	Tenants  []option
-	ACLs     []option
+	Tenants  []pagekit.Option
+	ACLs     []pagekit.Option
 	Methods  []string
 	Grid     []gridRow
 	Errors   []string
@@ -185,7 +161,7 @@ func grid(perms map[string]bool) []gridRow {
 }
 
 func (a *Admin) keyFormPage(r *http.Request, f keyForm) (*keyFormPage, error) {
-	tenants, _, err := a.tenantOptions(r)
+	tenants, _, err := a.TenantOptions(r)
 	if err != nil {
 		return nil, err
 	}
@@ -196,13 +172,13 @@ func (a *Admin) keyFormPage(r *http.Request, f keyForm) (*keyFormPage, error) {
 	return &keyFormPage{Form: f, Tenants: tenants, ACLs: acls, Methods: access.PermissionMethods(), Grid: grid(f.Perms), Editable: true}, nil
 }
 
-func (a *Admin) newAPIKey(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) newAPIKey(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	p, err := a.keyFormPage(r, keyForm{Perms: map[string]bool{}})
 	if err != nil {
-		a.fail(w, r, s, "api key form", err)
+		a.Fail(w, r, s, "api key form", err)
 		return
 	}
-	a.render(w, r, s, http.StatusOK, "apikey_form", "New API key", "api-keys", p, "admin.js")
+	a.Render(w, r, s, http.StatusOK, "apikey_form", "New API key", "api-keys", p, "admin.js")
 }
 
 // readKeyForm reads the posted form.
@@ -270,61 +246,26 @@ func (f keyForm) request(now time.Time, create bool) (access.APIKeyRequest, []st
 	return access.APIKeyRequest{APIKey: raw, AllowAllEndpoints: f.AllAccess}, msgs
 }
 
-// errorMessages writes the rules' validation errors as sentences.
-func errorMessages(err error) ([]string, string, bool) {
-	var verrs *model.Errors
-	if !errors.As(err, &verrs) {
-		return nil, "", false
-	}
-	var msgs []string
-	guard := ""
-	for _, g := range verrs.GeneralErrors {
-		if g.Code == "[LastKeyManagerKey]" {
-			guard = plainGuard(g.Message)
-			continue
-		}
-		msgs = append(msgs, g.Message)
-	}
-	fields := make([]string, 0, len(verrs.FieldErrors))
-	for f := range verrs.FieldErrors {
-		fields = append(fields, f)
-	}
-	slices.Sort(fields)
-	for _, f := range fields {
-		for _, e := range verrs.FieldErrors[f] {
-			msgs = append(msgs, e.Message)
-		}
-	}
-	return msgs, guard, true
-}
-
-// plainGuard words the last-key guard's refusal for this page rather than
-// for an API request.
-func plainGuard(msg string) string {
-	msg = strings.ReplaceAll(msg, "repeat the request with ?force=true", "confirm below")
-	return strings.ReplaceAll(msg, "`", "")
-}
-
 // createdKey is the page that shows a new key's value, once.
 type createdKey struct {
 	Key   *model.APIKey
 	Value string
 }
 
-func (a *Admin) createAPIKey(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) createAPIKey(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	f := readKeyForm(r)
-	req, msgs := f.request(a.now(), true)
+	req, msgs := f.request(a.Now(), true)
 	if f.KeyManager && !a.requireReauth(w, r, s, "/admin/api-keys/new", "Creating a key-manager key") {
 		return
 	}
 	var key *model.APIKey
 	if len(msgs) == 0 {
 		var err error
-		key, err = a.Svc.Access.CreateAPIKey(r.Context(), access.AdminCaller(a.actor(r, s)), "", req)
+		key, err = a.Svc.Access.CreateAPIKey(r.Context(), access.AdminCaller(a.Actor(r, s)), "", req)
 		if err != nil {
 			var ok bool
-			if msgs, _, ok = errorMessages(err); !ok {
-				a.fail(w, r, s, "create api key", err)
+			if msgs, _, ok = pagekit.ErrorMessages(err); !ok {
+				a.Fail(w, r, s, "create api key", err)
 				return
 			}
 		}
@@ -332,27 +273,27 @@ func (a *Admin) createAPIKey(w http.ResponseWriter, r *http.Request, s *session)
 	if len(msgs) > 0 {
 		p, err := a.keyFormPage(r, f)
 		if err != nil {
-			a.fail(w, r, s, "api key form", err)
+			a.Fail(w, r, s, "api key form", err)
 			return
 		}
 		p.Errors = msgs
-		a.render(w, r, s, http.StatusBadRequest, "apikey_form", "New API key", "api-keys", p, "admin.js")
+		a.Render(w, r, s, http.StatusBadRequest, "apikey_form", "New API key", "api-keys", p, "admin.js")
 		return
 	}
 	value := key.Key
 	key.Key = ""
-	a.render(w, r, s, http.StatusOK, "apikey_created", "API key created", "api-keys", createdKey{Key: key, Value: value}, "copy.js")
+	a.Render(w, r, s, http.StatusOK, "apikey_created", "API key created", "api-keys", createdKey{Key: key, Value: value}, "copy.js")
 }
 
 // loadKey reads a key for the edit page; nil (after a 404 page) when gone.
-func (a *Admin) loadKey(w http.ResponseWriter, r *http.Request, s *session) *model.APIKey {
-	k, err := a.Svc.Access.RetrieveAPIKey(r.Context(), access.AdminCaller(a.actor(r, s)), r.PathValue("id"))
+func (a *Admin) loadKey(w http.ResponseWriter, r *http.Request, s *pagekit.Session) *model.APIKey {
+	k, err := a.Svc.Access.RetrieveAPIKey(r.Context(), access.AdminCaller(a.Actor(r, s)), r.PathValue("id"))
 	if errors.Is(err, model.ErrNotFound) {
-		a.message(w, r, s, http.StatusNotFound, "No such API key", "This API key does not exist; it may have been deleted.")
+		a.Message(w, r, s, http.StatusNotFound, "No such API key", "This API key does not exist; it may have been deleted.")
 		return nil
 	}
 	if err != nil {
-		a.fail(w, r, s, "retrieve api key", err)
+		a.Fail(w, r, s, "retrieve api key", err)
 		return nil
 	}
 	k.Key = "" // never shown here: a retrievable key's value is available over the API only
@@ -373,28 +314,28 @@ func formOf(k *model.APIKey) keyForm {
 	return f
 }
 
-func (a *Admin) editPage(w http.ResponseWriter, r *http.Request, s *session, status int, k *model.APIKey, f keyForm, msgs []string, guard string) {
+func (a *Admin) editPage(w http.ResponseWriter, r *http.Request, s *pagekit.Session, status int, k *model.APIKey, f keyForm, msgs []string, guard string) {
 	p, err := a.keyFormPage(r, f)
 	if err != nil {
-		a.fail(w, r, s, "api key form", err)
+		a.Fail(w, r, s, "api key form", err)
 		return
 	}
-	_, names, err := a.tenantOptions(r)
+	_, names, err := a.TenantOptions(r)
 	if err != nil {
-		a.fail(w, r, s, "list tenants", err)
+		a.Fail(w, r, s, "list tenants", err)
 		return
 	}
 	p.Key, p.Scope, p.Errors, p.Guard = k, scopeOf(k, names), msgs, guard
-	a.render(w, r, s, status, "apikey_form", "API key "+k.Name, "api-keys", p, "admin.js")
+	a.Render(w, r, s, status, "apikey_form", "API key "+k.Name, "api-keys", p, "admin.js")
 }
 
-func (a *Admin) editAPIKey(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) editAPIKey(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	if k := a.loadKey(w, r, s); k != nil {
 		a.editPage(w, r, s, http.StatusOK, k, formOf(k), nil, "")
 	}
 }
 
-func (a *Admin) updateAPIKey(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) updateAPIKey(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	k := a.loadKey(w, r, s)
 	if k == nil {
 		return
@@ -407,14 +348,14 @@ func (a *Admin) updateAPIKey(w http.ResponseWriter, r *http.Request, s *session)
 	if f.Force && !a.requireReauth(w, r, s, "/admin/api-keys/"+k.ID, "Going past the last-key guard") {
 		return
 	}
-	req, msgs := f.request(a.now(), false)
+	req, msgs := f.request(a.Now(), false)
 	guard := ""
 	if len(msgs) == 0 {
-		_, err := a.Svc.Access.UpdateAPIKey(r.Context(), access.AdminCaller(a.actor(r, s)), k.ID, req, access.KeyChangeOptions{Force: f.Force})
+		_, err := a.Svc.Access.UpdateAPIKey(r.Context(), access.AdminCaller(a.Actor(r, s)), k.ID, req, access.KeyChangeOptions{Force: f.Force})
 		if err != nil {
 			var ok bool
-			if msgs, guard, ok = errorMessages(err); !ok {
-				a.fail(w, r, s, "update api key", err)
+			if msgs, guard, ok = pagekit.ErrorMessages(err); !ok {
+				a.Fail(w, r, s, "update api key", err)
 				return
 			}
 		}
@@ -433,7 +374,7 @@ type deleteData struct {
 	Guard string
 }
 
-func (a *Admin) deleteAPIKey(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) deleteAPIKey(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	k := a.loadKey(w, r, s)
 	if k == nil {
 		return
@@ -442,17 +383,17 @@ func (a *Admin) deleteAPIKey(w http.ResponseWriter, r *http.Request, s *session)
 	if force && !a.requireReauth(w, r, s, "/admin/api-keys/"+k.ID, "Going past the last-key guard") {
 		return
 	}
-	err := a.Svc.Access.DeleteAPIKey(r.Context(), access.AdminCaller(a.actor(r, s)), k.ID, access.KeyChangeOptions{Force: force})
+	err := a.Svc.Access.DeleteAPIKey(r.Context(), access.AdminCaller(a.Actor(r, s)), k.ID, access.KeyChangeOptions{Force: force})
 	if err != nil {
-		msgs, guard, ok := errorMessages(err)
+		msgs, guard, ok := pagekit.ErrorMessages(err)
 		if !ok {
-			a.fail(w, r, s, "delete api key", err)
+			a.Fail(w, r, s, "delete api key", err)
 			return
 		}
 		if guard == "" && len(msgs) > 0 {
 			guard = strings.Join(msgs, " ")
 		}
-		a.render(w, r, s, http.StatusConflict, "apikey_delete", "Delete API key", "api-keys", deleteData{Key: k, Guard: guard})
+		a.Render(w, r, s, http.StatusConflict, "apikey_delete", "Delete API key", "api-keys", deleteData{Key: k, Guard: guard})
 		return
 	}
 	http.Redirect(w, r, "/admin/api-keys?deleted="+k.ID, http.StatusSeeOther)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/latchid/latch/internal/admin/pagekit"
 	"github.com/latchid/latch/internal/audit"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
@@ -82,7 +83,7 @@ func (f auditFilter) encode() url.Values {
 
 type auditData struct {
 	Filter     auditFilter
-	Kinds      []option
+	Kinds      []pagekit.Option
 	Logs       []*model.AuditLog
 	Total      int
 	Error      string
@@ -90,25 +91,25 @@ type auditData struct {
 	CSV, JSON  string
 }
 
-func (a *Admin) auditLog(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) auditLog(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	f := readAuditFilter(r.URL.Query())
 	d := auditData{Filter: f}
 	for _, k := range actorKinds {
-		d.Kinds = append(d.Kinds, option{k.Value, k.Label})
+		d.Kinds = append(d.Kinds, pagekit.Option{Value: k.Value, Label: k.Label})
 	}
 	q, msg := f.query()
 	status := http.StatusOK
 	if msg != "" {
 		d.Error, status = msg, http.StatusBadRequest
 	} else {
-		pg := pageParam(r)
+		pg := pagekit.PageParam(r)
 		q.StartRow, q.NumberOfResults = (pg-1)*auditPerPage, auditPerPage
 		logs, total, err := a.Svc.Audit.Search(r.Context(), q)
 		var verrs *model.Errors
 		if errors.As(err, &verrs) {
 			d.Error, status = "The filter is not valid.", http.StatusBadRequest
 		} else if err != nil {
-			a.fail(w, r, s, "search audit log", err)
+			a.Fail(w, r, s, "search audit log", err)
 			return
 		}
 		d.Logs, d.Total = logs, total
@@ -127,25 +128,25 @@ func (a *Admin) auditLog(w http.ResponseWriter, r *http.Request, s *session) {
 		exp.Set("format", "json")
 		d.JSON = "/admin/audit-log/export?" + exp.Encode()
 	}
-	a.render(w, r, s, status, "auditlog", "Audit log", "audit-log", d)
+	a.Render(w, r, s, status, "auditlog", "Audit log", "audit-log", d)
 }
 
 // exportAuditLog downloads what the filter matches (?format=csv or json).
-func (a *Admin) exportAuditLog(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) exportAuditLog(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	f := readAuditFilter(r.URL.Query())
 	q, msg := f.query()
 	format := r.URL.Query().Get("format")
 	if msg != "" || (format != "csv" && format != "json") {
-		a.message(w, r, s, http.StatusBadRequest, "The export could not be made", "Choose CSV or JSON, and a valid filter.")
+		a.Message(w, r, s, http.StatusBadRequest, "The export could not be made", "Choose CSV or JSON, and a valid filter.")
 		return
 	}
 	logs, more, err := a.Svc.Audit.Export(r.Context(), q)
 	if err != nil {
-		a.fail(w, r, s, "export audit log", err)
+		a.Fail(w, r, s, "export audit log", err)
 		return
 	}
 	var buf bytes.Buffer
-	name := "audit-log-" + a.now().UTC().Format("20060102-150405")
+	name := "audit-log-" + a.Now().UTC().Format("20060102-150405")
 	if format == "csv" {
 		err = audit.WriteCSV(&buf, logs, time.UTC)
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
@@ -156,7 +157,7 @@ func (a *Admin) exportAuditLog(w http.ResponseWriter, r *http.Request, s *sessio
 		name += ".json"
 	}
 	if err != nil {
-		a.fail(w, r, s, "write audit export", err)
+		a.Fail(w, r, s, "write audit export", err)
 		return
 	}
 	h := w.Header()

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/latchid/latch/internal/access"
+	"github.com/latchid/latch/internal/admin/pagekit"
 	"github.com/latchid/latch/internal/model"
 )
 
@@ -34,34 +35,34 @@ func (k keySafety) LastManager() bool { return len(k.Managers) == 1 }
 // NoManager: none is left; `latch recover api-key` is the way back.
 func (k keySafety) NoManager() bool { return len(k.Managers) == 0 }
 
-func (a *Admin) dashboard(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) dashboard(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	ctx := r.Context()
 	rd := a.Svc.Store().Read()
 	var d dashboardData
 	var err error
 	if d.Users, err = rd.CountUsers(ctx); err != nil {
-		a.fail(w, r, s, "count users", err)
+		a.Fail(w, r, s, "count users", err)
 		return
 	}
 	if d.Applications, err = rd.CountApplications(ctx); err != nil {
-		a.fail(w, r, s, "count applications", err)
+		a.Fail(w, r, s, "count applications", err)
 		return
 	}
-	now := a.now()
+	now := a.Now()
 	if d.Logins24h, err = rd.CountLoginsSince(ctx, now.Add(-24*time.Hour).UnixMilli()); err != nil {
-		a.fail(w, r, s, "count logins", err)
+		a.Fail(w, r, s, "count logins", err)
 		return
 	}
-	if Allowed(s.Roles, ViewAPIKeys) {
+	if pagekit.Allowed(s.Roles, pagekit.ViewAPIKeys) {
 		d.ShowKeys = true
-		keys, _, err := a.Svc.Access.SearchAPIKeys(ctx, access.AdminCaller(a.actor(r, s)), access.APIKeySearch{NumberOfResults: access.MaxKeyPageSize}, "")
+		keys, _, err := a.Svc.Access.SearchAPIKeys(ctx, access.AdminCaller(a.Actor(r, s)), access.APIKeySearch{NumberOfResults: access.MaxKeyPageSize}, "")
 		if err != nil {
-			a.fail(w, r, s, "list api keys", err)
+			a.Fail(w, r, s, "list api keys", err)
 			return
 		}
 		d.Keys = assessKeys(keys, now)
 	}
-	a.render(w, r, s, http.StatusOK, "dashboard", "Dashboard", "dashboard", d)
+	a.Render(w, r, s, http.StatusOK, "dashboard", "Dashboard", "dashboard", d)
 }
 
 // assessKeys sorts keys into the panel's lists.

@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 
+	"github.com/latchid/latch/internal/admin/pagekit"
 	"github.com/latchid/latch/internal/entities"
+	"github.com/latchid/latch/internal/identity"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/secrets"
@@ -42,10 +45,10 @@ type permissionView struct {
 
 func viewEntityType(o kit.Object) entityTypeView {
 	m := plain(o, "entityType")
-	v := entityTypeView{ID: str(m, "id"), Name: str(m, "name")}
-	for _, p := range objects(m["permissions"]) {
+	v := entityTypeView{ID: pagekit.Str(m, "id"), Name: pagekit.Str(m, "name")}
+	for _, p := range pagekit.Objects(m["permissions"]) {
 		d, _ := p["isDefault"].(bool)
-		v.Permissions = append(v.Permissions, permissionView{ID: str(p, "id"), Name: str(p, "name"), Description: str(p, "description"), Default: d})
+		v.Permissions = append(v.Permissions, permissionView{ID: pagekit.Str(p, "id"), Name: pagekit.Str(p, "name"), Description: pagekit.Str(p, "description"), Default: d})
 	}
 	return v
 }
@@ -56,9 +59,9 @@ type entityView struct {
 
 func viewEntity(o kit.Object, tenants map[string]string) entityView {
 	m := plain(o, "entity")
-	v := entityView{ID: str(m, "id"), Name: str(m, "name"), ClientID: str(m, "clientId"), TenantID: str(m, "tenantId")}
+	v := entityView{ID: pagekit.Str(m, "id"), Name: pagekit.Str(m, "name"), ClientID: pagekit.Str(m, "clientId"), TenantID: pagekit.Str(m, "tenantId")}
 	if t, ok := m["type"].(kit.Object); ok {
-		v.TypeID, v.Type = str(t, "id"), str(t, "name")
+		v.TypeID, v.Type = pagekit.Str(t, "id"), pagekit.Str(t, "name")
 	}
 	v.Tenant = tenants[v.TenantID]
 	return v
@@ -67,7 +70,7 @@ func viewEntity(o kit.Object, tenants map[string]string) entityView {
 type entitiesPage struct {
 	Entities  []entityView
 	Types     []entityTypeView
-	Tenants   []option
+	Tenants   []pagekit.Option
 	Query     string
 	CanManage bool
 	// The create form, as entered, and its errors.
@@ -75,26 +78,26 @@ type entitiesPage struct {
 	Errors                 []string
 }
 
-func (a *Admin) entitiesPage(w http.ResponseWriter, r *http.Request, s *session, status int, p entitiesPage) {
+func (a *Admin) entitiesPage(w http.ResponseWriter, r *http.Request, s *pagekit.Session, status int, p entitiesPage) {
 	types, err := a.Svc.Entities.Types(r.Context())
 	if err != nil {
-		a.fail(w, r, s, "list entity types", err)
+		a.Fail(w, r, s, "list entity types", err)
 		return
 	}
 	for _, t := range types {
 		p.Types = append(p.Types, viewEntityType(t))
 	}
 	var names map[string]string
-	if p.Tenants, names, err = a.tenantOptions(r); err != nil {
-		a.fail(w, r, s, "list tenants", err)
+	if p.Tenants, names, err = a.TenantOptions(r); err != nil {
+		a.Fail(w, r, s, "list tenants", err)
 		return
 	}
 	list, _, err := a.Svc.Entities.SearchEntities(r.Context(), kit.TenantScope{},
 		entities.EntitySearch{QueryString: cmp.Or(p.Query, "*"), NumberOfResults: 200})
 	if err != nil {
-		msgs, _, ok := errorMessages(err)
+		msgs, _, ok := pagekit.ErrorMessages(err)
 		if !ok {
-			a.fail(w, r, s, "search entities", err)
+			a.Fail(w, r, s, "search entities", err)
 			return
 		}
 		p.Errors, status = append(p.Errors, msgs...), http.StatusBadRequest
@@ -102,11 +105,11 @@ func (a *Admin) entitiesPage(w http.ResponseWriter, r *http.Request, s *session,
 	for _, o := range list {
 		p.Entities = append(p.Entities, viewEntity(o, names))
 	}
-	p.CanManage = Allowed(s.Roles, ManageEntities)
-	a.render(w, r, s, status, "entities", "Entities", "entities", p)
+	p.CanManage = pagekit.Allowed(s.Roles, pagekit.ManageEntities)
+	a.Render(w, r, s, status, "entities", "Entities", "entities", p)
 }
 
-func (a *Admin) entitiesList(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) entitiesList(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	a.entitiesPage(w, r, s, http.StatusOK, entitiesPage{Query: strings.TrimSpace(r.URL.Query().Get("q"))})
 }
 
@@ -115,65 +118,90 @@ type entityPage struct {
 	Secret    string // shown once: after creating or rotating
 	Created   bool
 	CanManage bool
+	Notice    string
 	Errors    []string
+	// Grants on the entity; the grant form offers the type's permissions
+	// and the other entities of the tenant as recipients.
+	Grants      []grantView
+	Permissions []permOption
+	Recipients  []pagekit.Option
+	// The grant form as entered.
+	LoginID, RecipientID string
+	Checked              []string
+}
+
+type permOption struct {
+	permissionView
+	Checked bool
+}
+
+// grantView is one grant on the entity: to a user or to another entity.
+type grantView struct {
+	UserID, RecipientID, Grantee string
+	Permissions                  []string
 }
 
 // createEntity makes an entity and shows its client secret, once.
-func (a *Admin) createEntity(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) createEntity(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	f := r.PostForm
 	p := entitiesPage{Name: strings.TrimSpace(f.Get("name")), TypeID: f.Get("typeId"), TenantID: f.Get("tenantId")}
 	e := kit.Object{"name": p.Name, "type": kit.Object{"id": p.TypeID}}
 	if p.TenantID != "" {
 		e["tenantId"] = p.TenantID
 	}
-	o, err := a.Svc.Entities.CreateEntity(r.Context(), a.actor(r, s), kit.TenantScope{}, "", kit.Object{"entity": e})
+	o, err := a.Svc.Entities.CreateEntity(r.Context(), a.Actor(r, s), kit.TenantScope{}, "", kit.Object{"entity": e})
 	if err != nil {
-		msgs, _, ok := errorMessages(err)
+		msgs, _, ok := pagekit.ErrorMessages(err)
 		if !ok {
-			a.fail(w, r, s, "create entity", err)
+			a.Fail(w, r, s, "create entity", err)
 			return
 		}
 		p.Errors = msgs
 		a.entitiesPage(w, r, s, http.StatusBadRequest, p)
 		return
 	}
-	a.showEntity(w, r, s, str(plain(o, "entity"), "id"), entityPage{Secret: str(plain(o, "entity"), "clientSecret"), Created: true})
+	a.showEntity(w, r, s, pagekit.Str(plain(o, "entity"), "id"), entityPage{Secret: pagekit.Str(plain(o, "entity"), "clientSecret"), Created: true})
 }
 
-func (a *Admin) showEntity(w http.ResponseWriter, r *http.Request, s *session, id string, p entityPage) {
+func (a *Admin) showEntity(w http.ResponseWriter, r *http.Request, s *pagekit.Session, id string, p entityPage) {
 	o, err := a.Svc.Entities.Entity(r.Context(), kit.TenantScope{}, id)
 	if errors.Is(err, model.ErrNotFound) {
-		a.message(w, r, s, http.StatusNotFound, "No such entity", "This entity does not exist; it may have been deleted.")
+		a.Message(w, r, s, http.StatusNotFound, "No such entity", "This entity does not exist; it may have been deleted.")
 		return
 	}
 	if err != nil {
-		a.fail(w, r, s, "load entity", err)
+		a.Fail(w, r, s, "load entity", err)
 		return
 	}
-	_, tenants, err := a.tenantOptions(r)
+	_, tenants, err := a.TenantOptions(r)
 	if err != nil {
-		a.fail(w, r, s, "list tenants", err)
+		a.Fail(w, r, s, "list tenants", err)
 		return
 	}
 	// viewEntity keeps no secret: the page shows only p.Secret, given once.
-	p.Entity, p.CanManage = viewEntity(o, tenants), Allowed(s.Roles, ManageEntities)
+	p.Entity, p.CanManage = viewEntity(o, tenants), pagekit.Allowed(s.Roles, pagekit.ManageEntities)
+	if err := a.entityGrants(r, &p); err != nil {
+		a.Fail(w, r, s, "list entity grants", err)
+		return
+	}
 	status := http.StatusOK
 	if len(p.Errors) > 0 {
 		status = http.StatusBadRequest
 	}
-	a.render(w, r, s, status, "entity", "Entity "+p.Entity.Name, "entities", p, "copy.js")
+	a.Render(w, r, s, status, "entity", "Entity "+p.Entity.Name, "entities", p, "copy.js")
 }
 
-func (a *Admin) entity(w http.ResponseWriter, r *http.Request, s *session) {
-	a.showEntity(w, r, s, r.PathValue("id"), entityPage{})
+func (a *Admin) entity(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
+	notice := map[string]string{"granted": "The grant was saved.", "revoked": "The grant was removed."}[r.URL.Query().Get("done")]
+	a.showEntity(w, r, s, r.PathValue("id"), entityPage{Notice: notice})
 }
 
 // rotateEntitySecret gives the entity a new client secret and shows it once.
-func (a *Admin) rotateEntitySecret(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) rotateEntitySecret(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	secret := secrets.Token(32)
 	patch, err := json.Marshal(kit.Object{"entity": kit.Object{"clientSecret": secret}})
 	if err == nil {
-		_, err = a.Svc.Entities.PatchEntity(r.Context(), a.actor(r, s), kit.TenantScope{}, r.PathValue("id"), model.PatchMerge, patch)
+		_, err = a.Svc.Entities.PatchEntity(r.Context(), a.Actor(r, s), kit.TenantScope{}, r.PathValue("id"), model.PatchMerge, patch)
 	}
 	if err != nil {
 		a.entityFailed(w, r, s, "rotate entity secret", err)
@@ -182,34 +210,34 @@ func (a *Admin) rotateEntitySecret(w http.ResponseWriter, r *http.Request, s *se
 	a.showEntity(w, r, s, r.PathValue("id"), entityPage{Secret: secret})
 }
 
-func (a *Admin) entityFailed(w http.ResponseWriter, r *http.Request, s *session, what string, err error) {
+func (a *Admin) entityFailed(w http.ResponseWriter, r *http.Request, s *pagekit.Session, what string, err error) {
 	if errors.Is(err, model.ErrNotFound) {
-		a.message(w, r, s, http.StatusNotFound, "Not found", "It does not exist; it may have been deleted.")
+		a.Message(w, r, s, http.StatusNotFound, "Not found", "It does not exist; it may have been deleted.")
 		return
 	}
-	msgs, _, ok := errorMessages(err)
+	msgs, _, ok := pagekit.ErrorMessages(err)
 	if !ok {
-		a.fail(w, r, s, what, err)
+		a.Fail(w, r, s, what, err)
 		return
 	}
-	a.message(w, r, s, http.StatusBadRequest, "Nothing was changed", msgs...)
+	a.Message(w, r, s, http.StatusBadRequest, "Nothing was changed", msgs...)
 }
 
-func (a *Admin) deleteEntity(w http.ResponseWriter, r *http.Request, s *session) {
-	if err := a.Svc.Entities.DeleteEntity(r.Context(), a.actor(r, s), kit.TenantScope{}, r.PathValue("id")); err != nil {
+func (a *Admin) deleteEntity(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
+	if err := a.Svc.Entities.DeleteEntity(r.Context(), a.Actor(r, s), kit.TenantScope{}, r.PathValue("id")); err != nil {
 		a.entityFailed(w, r, s, "delete entity", err)
 		return
 	}
 	http.Redirect(w, r, "/admin/entities", http.StatusSeeOther)
 }
 
-func (a *Admin) createEntityType(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) createEntityType(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	name := strings.TrimSpace(r.PostForm.Get("name"))
-	o, err := a.Svc.Entities.CreateType(r.Context(), a.actor(r, s), "", kit.Object{"entityType": kit.Object{"name": name}})
+	o, err := a.Svc.Entities.CreateType(r.Context(), a.Actor(r, s), "", kit.Object{"entityType": kit.Object{"name": name}})
 	if err != nil {
-		msgs, _, ok := errorMessages(err)
+		msgs, _, ok := pagekit.ErrorMessages(err)
 		if !ok {
-			a.fail(w, r, s, "create entity type", err)
+			a.Fail(w, r, s, "create entity type", err)
 			return
 		}
 		a.entitiesPage(w, r, s, http.StatusBadRequest, entitiesPage{Errors: msgs})
@@ -218,20 +246,20 @@ func (a *Admin) createEntityType(w http.ResponseWriter, r *http.Request, s *sess
 	http.Redirect(w, r, "/admin/entity-types/"+viewEntityType(o).ID, http.StatusSeeOther)
 }
 
-func (a *Admin) entityType(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) entityType(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	o, err := a.Svc.Entities.Type(r.Context(), r.PathValue("id"))
 	if err != nil {
 		a.entityFailed(w, r, s, "load entity type", err)
 		return
 	}
 	t := viewEntityType(o)
-	a.render(w, r, s, http.StatusOK, "entitytype", "Entity type "+t.Name, "entities", struct {
+	a.Render(w, r, s, http.StatusOK, "entitytype", "Entity type "+t.Name, "entities", struct {
 		Type      entityTypeView
 		CanManage bool
-	}{t, Allowed(s.Roles, ManageEntities)})
+	}{t, pagekit.Allowed(s.Roles, pagekit.ManageEntities)})
 }
 
-func (a *Admin) addPermission(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) addPermission(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	perm := kit.Object{"name": strings.TrimSpace(r.PostForm.Get("name"))}
 	if d := strings.TrimSpace(r.PostForm.Get("description")); d != "" {
 		perm["description"] = d
@@ -239,15 +267,15 @@ func (a *Admin) addPermission(w http.ResponseWriter, r *http.Request, s *session
 	if r.PostForm.Get("isDefault") == "on" {
 		perm["isDefault"] = true
 	}
-	if _, err := a.Svc.Entities.CreatePermission(r.Context(), a.actor(r, s), r.PathValue("id"), "", kit.Object{"permission": perm}); err != nil {
+	if _, err := a.Svc.Entities.CreatePermission(r.Context(), a.Actor(r, s), r.PathValue("id"), "", kit.Object{"permission": perm}); err != nil {
 		a.entityFailed(w, r, s, "add permission", err)
 		return
 	}
 	http.Redirect(w, r, "/admin/entity-types/"+r.PathValue("id"), http.StatusSeeOther)
 }
 
-func (a *Admin) deletePermission(w http.ResponseWriter, r *http.Request, s *session) {
-	if err := a.Svc.Entities.DeletePermission(r.Context(), a.actor(r, s), r.PathValue("id"), r.PathValue("permId")); err != nil {
+func (a *Admin) deletePermission(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
+	if err := a.Svc.Entities.DeletePermission(r.Context(), a.Actor(r, s), r.PathValue("id"), r.PathValue("permId")); err != nil {
 		a.entityFailed(w, r, s, "delete permission", err)
 		return
 	}
@@ -256,19 +284,131 @@ func (a *Admin) deletePermission(w http.ResponseWriter, r *http.Request, s *sess
 
 // deleteEntityType deletes a type, with its entities, only when the admin
 // typed its name.
-func (a *Admin) deleteEntityType(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) deleteEntityType(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	o, err := a.Svc.Entities.Type(r.Context(), r.PathValue("id"))
 	if err != nil {
 		a.entityFailed(w, r, s, "load entity type", err)
 		return
 	}
 	if name := viewEntityType(o).Name; strings.TrimSpace(r.PostForm.Get("confirm")) != name {
-		a.message(w, r, s, http.StatusBadRequest, "Nothing was deleted", "Type "+name+" exactly to confirm deleting the type and its entities.")
+		a.Message(w, r, s, http.StatusBadRequest, "Nothing was deleted", "Type "+name+" exactly to confirm deleting the type and its entities.")
 		return
 	}
-	if err := a.Svc.Entities.DeleteType(r.Context(), a.actor(r, s), r.PathValue("id")); err != nil {
+	if err := a.Svc.Entities.DeleteType(r.Context(), a.Actor(r, s), r.PathValue("id")); err != nil {
 		a.entityFailed(w, r, s, "delete entity type", err)
 		return
 	}
 	http.Redirect(w, r, "/admin/entities", http.StatusSeeOther)
+}
+
+// entityGrants fills the page's grants, and the grant form's choices.
+func (a *Admin) entityGrants(r *http.Request, p *entityPage) error {
+	ctx := r.Context()
+	list, _, err := a.Svc.Entities.SearchGrants(ctx, kit.TenantScope{}, entities.GrantSearch{EntityID: p.Entity.ID, NumberOfResults: 500})
+	if err != nil {
+		return err
+	}
+	for _, o := range list {
+		g := grantView{UserID: pagekit.Str(o, "userId"), RecipientID: pagekit.Str(o, "recipientEntityId"), Permissions: pagekit.StringList(o["permissions"])}
+		if g.UserID != "" {
+			g.Grantee = "user " + g.UserID
+			if u, err := a.Svc.Identity.User(ctx, kit.TenantScope{}, g.UserID); err == nil {
+				g.Grantee = "user " + cmp.Or(u.Email, u.Username, u.ID)
+			}
+		} else {
+			g.Grantee = "entity " + g.RecipientID
+			if e, err := a.Svc.Entities.Entity(ctx, kit.TenantScope{}, g.RecipientID); err == nil {
+				g.Grantee = "entity " + viewEntity(e, nil).Name
+			}
+		}
+		p.Grants = append(p.Grants, g)
+	}
+	if p.Entity.TypeID != "" {
+		t, err := a.Svc.Entities.Type(ctx, p.Entity.TypeID)
+		if err != nil && !errors.Is(err, model.ErrNotFound) {
+			return err
+		}
+		if err == nil {
+			for _, pv := range viewEntityType(t).Permissions {
+				p.Permissions = append(p.Permissions, permOption{pv, slices.Contains(p.Checked, pv.Name)})
+			}
+		}
+	}
+	others, _, err := a.Svc.Entities.SearchEntities(ctx, kit.TenantScope{Tenants: []string{p.Entity.TenantID}},
+		entities.EntitySearch{QueryString: "*", NumberOfResults: 200})
+	if err != nil {
+		return err
+	}
+	for _, o := range others {
+		if e := viewEntity(o, nil); e.ID != p.Entity.ID {
+			p.Recipients = append(p.Recipients, pagekit.Option{Value: e.ID, Label: e.Name})
+		}
+	}
+	return nil
+}
+
+// grantEntity grants permissions on the entity to a user (by email or
+// username, in the entity's tenant) or to another entity, as
+// POST /api/entity/{id}/grant does: a grant to the same recipient is
+// replaced. No permission checked means the type's default permissions.
+func (a *Admin) grantEntity(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
+	id, f := r.PathValue("id"), r.PostForm
+	p := entityPage{LoginID: strings.TrimSpace(f.Get("loginId")), RecipientID: f.Get("recipientEntityId"), Checked: f["permission"]}
+	grant := kit.Object{}
+	if len(p.Checked) > 0 {
+		perms := make([]any, len(p.Checked))
+		for i, name := range p.Checked {
+			perms[i] = name
+		}
+		grant["permissions"] = perms
+	}
+	err := func() error {
+		switch {
+		case p.LoginID != "" && p.RecipientID != "":
+			return model.FieldError("grant", "invalid", "Choose a user or an entity, not both.")
+		case p.RecipientID != "":
+			grant["recipientEntityId"] = p.RecipientID
+		case p.LoginID != "":
+			o, err := a.Svc.Entities.Entity(r.Context(), kit.TenantScope{}, id)
+			if err != nil {
+				return err
+			}
+			u, err := a.Svc.Identity.UserBy(r.Context(), kit.TenantScope{Tenants: []string{viewEntity(o, nil).TenantID}}, identity.LookupLoginID, p.LoginID)
+			if errors.Is(err, model.ErrNotFound) {
+				return model.FieldError("grant.userId", "invalid", "No user of the entity's tenant has the email or username "+p.LoginID+".")
+			}
+			if err != nil {
+				return err
+			}
+			grant["userId"] = u.ID
+		default:
+			return model.FieldError("grant", "blank", "Give a user's email or username, or choose an entity.")
+		}
+		return a.Svc.Entities.UpsertGrant(r.Context(), a.Actor(r, s), kit.TenantScope{}, id, kit.Object{"grant": grant})
+	}()
+	a.grantDone(w, r, s, p, "granted", err)
+}
+
+// revokeGrant removes the grant to the user or entity the form names.
+func (a *Admin) revokeGrant(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
+	f := r.PostForm
+	err := a.Svc.Entities.DeleteGrant(r.Context(), a.Actor(r, s), kit.TenantScope{}, r.PathValue("id"), f.Get("userId"), f.Get("recipientEntityId"))
+	a.grantDone(w, r, s, entityPage{}, "revoked", err)
+}
+
+// grantDone shows the entity again: after a change, or with its errors
+// and the form as entered.
+func (a *Admin) grantDone(w http.ResponseWriter, r *http.Request, s *pagekit.Session, p entityPage, done string, err error) {
+	id := r.PathValue("id")
+	if err == nil {
+		http.Redirect(w, r, "/admin/entities/"+id+"?done="+done, http.StatusSeeOther)
+		return
+	}
+	msgs, _, ok := pagekit.ErrorMessages(err)
+	if !ok {
+		a.entityFailed(w, r, s, "entity grant", err)
+		return
+	}
+	p.Errors = msgs
+	a.showEntity(w, r, s, id, p)
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/latchid/latch/internal/admin/pagekit"
 	"github.com/latchid/latch/internal/groups"
 	"github.com/latchid/latch/internal/identity"
 	"github.com/latchid/latch/internal/kit"
@@ -19,7 +20,7 @@ import (
 // /api/group and /api/group/member) with the admin as the actor. Members
 // inherit a group's roles, the admin application's included, so a group
 // holding an admin-application role (before or after the change) is
-// changed only with ManageAdmins, and changing its admin roles needs a
+// changed only with pagekit.ManageAdmins, and changing its admin roles needs a
 // recent password, as for a user's.
 
 type groupView struct {
@@ -36,7 +37,7 @@ func viewGroup(o kit.Object, tenants map[string]string) groupView {
 	raw, _ := json.Marshal(o)
 	var m kit.Object
 	_ = json.Unmarshal(raw, &m)
-	v := groupView{ID: str(m, "id"), Name: str(m, "name"), TenantID: str(m, "tenantId")}
+	v := groupView{ID: pagekit.Str(m, "id"), Name: pagekit.Str(m, "name"), TenantID: pagekit.Str(m, "tenantId")}
 	v.Tenant = tenants[v.TenantID]
 	if byApp, ok := m["roles"].(kit.Object); ok {
 		apps := make([]string, 0, len(byApp))
@@ -45,9 +46,9 @@ func viewGroup(o kit.Object, tenants map[string]string) groupView {
 		}
 		slices.Sort(apps)
 		for _, app := range apps {
-			for _, r := range objects(byApp[app]) {
-				v.RoleIDs = append(v.RoleIDs, str(r, "id"))
-				v.RoleNames = append(v.RoleNames, str(r, "name"))
+			for _, r := range pagekit.Objects(byApp[app]) {
+				v.RoleIDs = append(v.RoleIDs, pagekit.Str(r, "id"))
+				v.RoleNames = append(v.RoleNames, pagekit.Str(r, "name"))
 				v.AdminRoles = v.AdminRoles || app == model.AdminApplicationID
 			}
 		}
@@ -55,57 +56,57 @@ func viewGroup(o kit.Object, tenants map[string]string) groupView {
 	return v
 }
 
-func (a *Admin) groups(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) groups(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	list, err := a.Svc.Groups.Groups(r.Context(), kit.TenantScope{})
 	if err != nil {
-		a.fail(w, r, s, "list groups", err)
+		a.Fail(w, r, s, "list groups", err)
 		return
 	}
-	_, tenants, err := a.tenantOptions(r)
+	_, tenants, err := a.TenantOptions(r)
 	if err != nil {
-		a.fail(w, r, s, "list tenants", err)
+		a.Fail(w, r, s, "list tenants", err)
 		return
 	}
 	var rows []groupView
 	for _, o := range list {
 		rows = append(rows, viewGroup(o, tenants))
 	}
-	a.render(w, r, s, http.StatusOK, "groups", "Groups", "groups", struct {
+	a.Render(w, r, s, http.StatusOK, "groups", "Groups", "groups", struct {
 		Groups    []groupView
 		CanManage bool
-	}{rows, Allowed(s.Roles, ManageGroups)})
+	}{rows, pagekit.Allowed(s.Roles, pagekit.ManageGroups)})
 }
 
 type newGroupPage struct {
 	Name, TenantID string
-	Tenants        []option
+	Tenants        []pagekit.Option
 	Errors         []string
 }
 
-func (a *Admin) newGroupForm(w http.ResponseWriter, r *http.Request, s *session, status int, p newGroupPage) {
+func (a *Admin) newGroupForm(w http.ResponseWriter, r *http.Request, s *pagekit.Session, status int, p newGroupPage) {
 	var err error
-	if p.Tenants, _, err = a.tenantOptions(r); err != nil {
-		a.fail(w, r, s, "list tenants", err)
+	if p.Tenants, _, err = a.TenantOptions(r); err != nil {
+		a.Fail(w, r, s, "list tenants", err)
 		return
 	}
-	a.render(w, r, s, status, "group_new", "New group", "groups", p)
+	a.Render(w, r, s, status, "group_new", "New group", "groups", p)
 }
 
-func (a *Admin) newGroup(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) newGroup(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	a.newGroupForm(w, r, s, http.StatusOK, newGroupPage{})
 }
 
-func (a *Admin) createGroup(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) createGroup(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	p := newGroupPage{Name: strings.TrimSpace(r.PostForm.Get("name")), TenantID: r.PostForm.Get("tenantId")}
 	g := kit.Object{"name": p.Name}
 	if p.TenantID != "" {
 		g["tenantId"] = p.TenantID
 	}
-	o, err := a.Svc.Groups.CreateGroup(r.Context(), a.actor(r, s), kit.TenantScope{}, "", kit.Object{"group": g})
+	o, err := a.Svc.Groups.CreateGroup(r.Context(), a.Actor(r, s), kit.TenantScope{}, "", kit.Object{"group": g})
 	if err != nil {
-		msgs, _, ok := errorMessages(err)
+		msgs, _, ok := pagekit.ErrorMessages(err)
 		if !ok {
-			a.fail(w, r, s, "create group", err)
+			a.Fail(w, r, s, "create group", err)
 			return
 		}
 		p.Errors = msgs
@@ -135,40 +136,40 @@ type groupPage struct {
 	Members              []memberView
 	CanManage, CanDelete bool
 	// CanChange: this admin may change the group's roles and members (a
-	// group holding admin roles needs ManageAdmins).
+	// group holding admin roles needs pagekit.ManageAdmins).
 	CanChange bool
 	Notice    string
 	Errors    []string
 }
 
-func (a *Admin) loadGroup(w http.ResponseWriter, r *http.Request, s *session) (groupView, bool) {
+func (a *Admin) loadGroup(w http.ResponseWriter, r *http.Request, s *pagekit.Session) (groupView, bool) {
 	o, err := a.Svc.Groups.Group(r.Context(), kit.TenantScope{}, r.PathValue("id"))
 	if errors.Is(err, model.ErrNotFound) {
-		a.message(w, r, s, http.StatusNotFound, "No such group", "This group does not exist; it may have been deleted.")
+		a.Message(w, r, s, http.StatusNotFound, "No such group", "This group does not exist; it may have been deleted.")
 		return groupView{}, false
 	}
 	if err != nil {
-		a.fail(w, r, s, "load group", err)
+		a.Fail(w, r, s, "load group", err)
 		return groupView{}, false
 	}
-	_, tenants, err := a.tenantOptions(r)
+	_, tenants, err := a.TenantOptions(r)
 	if err != nil {
-		a.fail(w, r, s, "list tenants", err)
+		a.Fail(w, r, s, "list tenants", err)
 		return groupView{}, false
 	}
 	return viewGroup(o, tenants), true
 }
 
-func (a *Admin) showGroup(w http.ResponseWriter, r *http.Request, s *session, status int, g groupView, notice string, errs []string) {
-	p := groupPage{Group: g, CanManage: Allowed(s.Roles, ManageGroups), CanDelete: Allowed(s.Roles, DeleteGroups), Notice: notice, Errors: errs}
-	p.CanChange = p.CanManage && (!g.AdminRoles || Allowed(s.Roles, ManageAdmins))
-	apps, err := a.allApplications(r)
+func (a *Admin) showGroup(w http.ResponseWriter, r *http.Request, s *pagekit.Session, status int, g groupView, notice string, errs []string) {
+	p := groupPage{Group: g, CanManage: pagekit.Allowed(s.Roles, pagekit.ManageGroups), CanDelete: pagekit.Allowed(s.Roles, pagekit.DeleteGroups), Notice: notice, Errors: errs}
+	p.CanChange = p.CanManage && (!g.AdminRoles || pagekit.Allowed(s.Roles, pagekit.ManageAdmins))
+	apps, err := a.AllApplications(r)
 	if err != nil {
-		a.fail(w, r, s, "list applications", err)
+		a.Fail(w, r, s, "list applications", err)
 		return
 	}
 	for _, o := range apps {
-		v := viewApp(o, nil)
+		v := pagekit.ViewApp(o, nil)
 		if v.TenantID != g.TenantID || len(v.Roles) == 0 {
 			continue
 		}
@@ -177,27 +178,27 @@ func (a *Admin) showGroup(w http.ResponseWriter, r *http.Request, s *session, st
 			ar.Roles = append(ar.Roles, groupRoleOption{ID: rv.ID, Name: rv.Name, Checked: slices.Contains(g.RoleIDs, rv.ID)})
 		}
 		// Only admins are offered the admin application's roles.
-		if !ar.Admin || Allowed(s.Roles, ManageAdmins) {
+		if !ar.Admin || pagekit.Allowed(s.Roles, pagekit.ManageAdmins) {
 			p.Apps = append(p.Apps, ar)
 		}
 	}
 	members, _, err := a.Svc.Groups.SearchGroupMembers(r.Context(), kit.TenantScope{}, groups.MemberSearch{GroupID: g.ID, NumberOfResults: 500})
 	if err != nil {
-		a.fail(w, r, s, "group members", err)
+		a.Fail(w, r, s, "group members", err)
 		return
 	}
 	for _, m := range members {
-		uid := str(m, "userId")
+		uid := pagekit.Str(m, "userId")
 		label := uid
 		if u, err := a.Svc.Identity.User(r.Context(), kit.TenantScope{}, uid); err == nil {
 			label = cmp.Or(u.Email, u.Username, uid)
 		}
 		p.Members = append(p.Members, memberView{UserID: uid, Label: label})
 	}
-	a.render(w, r, s, status, "group", "Group "+g.Name, "groups", p)
+	a.Render(w, r, s, status, "group", "Group "+g.Name, "groups", p)
 }
 
-func (a *Admin) group(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) group(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	if g, ok := a.loadGroup(w, r, s); ok {
 		notice := map[string]string{"created": "The group was created.", "saved": "The group was saved.",
 			"added": "The member was added.", "removed": "The member was removed."}[r.URL.Query().Get("done")]
@@ -207,9 +208,9 @@ func (a *Admin) group(w http.ResponseWriter, r *http.Request, s *session) {
 
 // mayChangeGroup refuses (403) changes to a group that holds, or would
 // hold, an admin-application role unless the admin may manage admins.
-func (a *Admin) mayChangeGroup(w http.ResponseWriter, r *http.Request, s *session, adminRoles bool) bool {
-	if adminRoles && !Allowed(s.Roles, ManageAdmins) {
-		a.message(w, r, s, http.StatusForbidden, "Not allowed",
+func (a *Admin) mayChangeGroup(w http.ResponseWriter, r *http.Request, s *pagekit.Session, adminRoles bool) bool {
+	if adminRoles && !pagekit.Allowed(s.Roles, pagekit.ManageAdmins) {
+		a.Message(w, r, s, http.StatusForbidden, "Not allowed",
 			"This group holds roles of the admin application: only an admin with the admin role may change its roles or members.")
 		return false
 	}
@@ -217,7 +218,7 @@ func (a *Admin) mayChangeGroup(w http.ResponseWriter, r *http.Request, s *sessio
 }
 
 // saveGroup replaces the group's name and roles (the checked role ids).
-func (a *Admin) saveGroup(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) saveGroup(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	g, ok := a.loadGroup(w, r, s)
 	if !ok {
 		return
@@ -225,7 +226,7 @@ func (a *Admin) saveGroup(w http.ResponseWriter, r *http.Request, s *session) {
 	roleIDs := r.PostForm["roleId"]
 	adminRole := map[string]bool{}
 	if app, err := a.Svc.Tenancy.Application(r.Context(), kit.TenantScope{}, model.AdminApplicationID); err == nil {
-		for _, rv := range viewApp(app, nil).Roles {
+		for _, rv := range pagekit.ViewApp(app, nil).Roles {
 			adminRole[rv.ID] = true
 		}
 	}
@@ -247,27 +248,27 @@ func (a *Admin) saveGroup(w http.ResponseWriter, r *http.Request, s *session) {
 		ids[i] = id
 	}
 	body := kit.Object{"group": kit.Object{"name": strings.TrimSpace(r.PostForm.Get("name")), "tenantId": g.TenantID}, "roleIds": ids}
-	if _, err := a.Svc.Groups.UpdateGroup(r.Context(), a.actor(r, s), kit.TenantScope{}, g.ID, body); err != nil {
+	if _, err := a.Svc.Groups.UpdateGroup(r.Context(), a.Actor(r, s), kit.TenantScope{}, g.ID, body); err != nil {
 		a.groupFailed(w, r, s, g, "update group", err)
 		return
 	}
 	http.Redirect(w, r, "/admin/groups/"+g.ID+"?done=saved", http.StatusSeeOther)
 }
 
-func (a *Admin) groupFailed(w http.ResponseWriter, r *http.Request, s *session, g groupView, what string, err error) {
-	msgs, _, ok := errorMessages(err)
+func (a *Admin) groupFailed(w http.ResponseWriter, r *http.Request, s *pagekit.Session, g groupView, what string, err error) {
+	msgs, _, ok := pagekit.ErrorMessages(err)
 	if errors.Is(err, model.ErrNotFound) {
 		msgs, ok = []string{"No such user in the group's tenant."}, true
 	}
 	if !ok {
-		a.fail(w, r, s, what, err)
+		a.Fail(w, r, s, what, err)
 		return
 	}
 	a.showGroup(w, r, s, http.StatusBadRequest, g, "", msgs)
 }
 
 // addMember adds the user with the given email (or username) to the group.
-func (a *Admin) addMember(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) addMember(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	g, ok := a.loadGroup(w, r, s)
 	if !ok || !a.mayChangeGroup(w, r, s, g.AdminRoles) {
 		return
@@ -279,31 +280,31 @@ func (a *Admin) addMember(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	body := kit.Object{"members": kit.Object{g.ID: []any{kit.Object{"userId": u.ID}}}}
-	if _, err := a.Svc.Groups.AddGroupMembers(r.Context(), a.actor(r, s), kit.TenantScope{}, body); err != nil {
+	if _, err := a.Svc.Groups.AddGroupMembers(r.Context(), a.Actor(r, s), kit.TenantScope{}, body); err != nil {
 		a.groupFailed(w, r, s, g, "add member", err)
 		return
 	}
 	http.Redirect(w, r, "/admin/groups/"+g.ID+"?done=added", http.StatusSeeOther)
 }
 
-func (a *Admin) removeMember(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) removeMember(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	g, ok := a.loadGroup(w, r, s)
 	if !ok || !a.mayChangeGroup(w, r, s, g.AdminRoles) {
 		return
 	}
-	if err := a.Svc.Groups.RemoveGroupMember(r.Context(), a.actor(r, s), kit.TenantScope{}, g.ID, r.PathValue("userId")); err != nil {
+	if err := a.Svc.Groups.RemoveGroupMember(r.Context(), a.Actor(r, s), kit.TenantScope{}, g.ID, r.PathValue("userId")); err != nil {
 		a.groupFailed(w, r, s, g, "remove member", err)
 		return
 	}
 	http.Redirect(w, r, "/admin/groups/"+g.ID+"?done=removed", http.StatusSeeOther)
 }
 
-func (a *Admin) deleteGroup(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) deleteGroup(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	g, ok := a.loadGroup(w, r, s)
 	if !ok {
 		return
 	}
-	if err := a.Svc.Groups.DeleteGroup(r.Context(), a.actor(r, s), kit.TenantScope{}, g.ID); err != nil {
+	if err := a.Svc.Groups.DeleteGroup(r.Context(), a.Actor(r, s), kit.TenantScope{}, g.ID); err != nil {
 		a.groupFailed(w, r, s, g, "delete group", err)
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/latchid/latch/internal/access"
+	"github.com/latchid/latch/internal/admin/pagekit"
 	"github.com/latchid/latch/internal/model"
 )
 
@@ -61,45 +62,45 @@ func parseEntries(text string) ([]model.IPAccessControlEntry, []string) {
 	return out, msgs
 }
 
-func (a *Admin) ipACLs(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) ipACLs(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	lists, _, err := a.Svc.Access.SearchIPACLs(r.Context(), access.IPACLSearch{NumberOfResults: 1000})
 	if err != nil {
-		a.fail(w, r, s, "list ip acls", err)
+		a.Fail(w, r, s, "list ip acls", err)
 		return
 	}
-	a.render(w, r, s, http.StatusOK, "ipacls", "IP access control lists", "ip-acls", struct {
+	a.Render(w, r, s, http.StatusOK, "ipacls", "IP access control lists", "ip-acls", struct {
 		Lists     []*model.IPAccessControlList
 		CanManage bool
-	}{lists, Allowed(s.Roles, ManageIPACLs)})
+	}{lists, pagekit.Allowed(s.Roles, pagekit.ManageIPACLs)})
 }
 
-func (a *Admin) aclForm(w http.ResponseWriter, r *http.Request, s *session, status int, p aclPage) {
-	p.CanManage, p.CanDelete = Allowed(s.Roles, ManageIPACLs), Allowed(s.Roles, DeleteIPACLs)
+func (a *Admin) aclForm(w http.ResponseWriter, r *http.Request, s *pagekit.Session, status int, p aclPage) {
+	p.CanManage, p.CanDelete = pagekit.Allowed(s.Roles, pagekit.ManageIPACLs), pagekit.Allowed(s.Roles, pagekit.DeleteIPACLs)
 	title := "New IP access control list"
 	if p.List != nil {
 		title = "IP access control list " + p.List.Name
 	}
-	a.render(w, r, s, status, "ipacl", title, "ip-acls", p)
+	a.Render(w, r, s, status, "ipacl", title, "ip-acls", p)
 }
 
-func (a *Admin) newIPACL(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) newIPACL(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	a.aclForm(w, r, s, http.StatusOK, aclPage{Entries: "Allow *\n"})
 }
 
-func (a *Admin) loadIPACL(w http.ResponseWriter, r *http.Request, s *session) *model.IPAccessControlList {
+func (a *Admin) loadIPACL(w http.ResponseWriter, r *http.Request, s *pagekit.Session) *model.IPAccessControlList {
 	l, err := a.Svc.Access.IPACL(r.Context(), r.PathValue("id"))
 	if errors.Is(err, model.ErrNotFound) {
-		a.message(w, r, s, http.StatusNotFound, "No such list", "This IP access control list does not exist; it may have been deleted.")
+		a.Message(w, r, s, http.StatusNotFound, "No such list", "This IP access control list does not exist; it may have been deleted.")
 		return nil
 	}
 	if err != nil {
-		a.fail(w, r, s, "load ip acl", err)
+		a.Fail(w, r, s, "load ip acl", err)
 		return nil
 	}
 	return l
 }
 
-func (a *Admin) ipACL(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) ipACL(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	if l := a.loadIPACL(w, r, s); l != nil {
 		notice := map[string]string{"saved": "The list was saved."}[r.URL.Query().Get("done")]
 		a.aclForm(w, r, s, http.StatusOK, aclPage{List: l, Name: l.Name, Entries: entriesText(l), Notice: notice})
@@ -107,7 +108,7 @@ func (a *Admin) ipACL(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 // saveIPACL creates (no id in the path) or replaces a list.
-func (a *Admin) saveIPACL(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) saveIPACL(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	var cur *model.IPAccessControlList
 	if r.PathValue("id") != "" {
 		if cur = a.loadIPACL(w, r, s); cur == nil {
@@ -121,14 +122,14 @@ func (a *Admin) saveIPACL(w http.ResponseWriter, r *http.Request, s *session) {
 		in := &model.IPAccessControlList{Name: p.Name, Entries: entries}
 		var err error
 		if cur == nil {
-			saved, err = a.Svc.Access.CreateIPACL(r.Context(), a.actor(r, s), "", in)
+			saved, err = a.Svc.Access.CreateIPACL(r.Context(), a.Actor(r, s), "", in)
 		} else {
-			saved, err = a.Svc.Access.UpdateIPACL(r.Context(), a.actor(r, s), cur.ID, in)
+			saved, err = a.Svc.Access.UpdateIPACL(r.Context(), a.Actor(r, s), cur.ID, in)
 		}
 		if err != nil {
 			var ok bool
-			if msgs, _, ok = errorMessages(err); !ok {
-				a.fail(w, r, s, "save ip acl", err)
+			if msgs, _, ok = pagekit.ErrorMessages(err); !ok {
+				a.Fail(w, r, s, "save ip acl", err)
 				return
 			}
 		}
@@ -141,15 +142,15 @@ func (a *Admin) saveIPACL(w http.ResponseWriter, r *http.Request, s *session) {
 	http.Redirect(w, r, "/admin/ip-acls/"+saved.ID+"?done=saved", http.StatusSeeOther)
 }
 
-func (a *Admin) deleteIPACL(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) deleteIPACL(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	l := a.loadIPACL(w, r, s)
 	if l == nil {
 		return
 	}
-	if err := a.Svc.Access.DeleteIPACL(r.Context(), a.actor(r, s), l.ID); err != nil {
-		msgs, _, ok := errorMessages(err)
+	if err := a.Svc.Access.DeleteIPACL(r.Context(), a.Actor(r, s), l.ID); err != nil {
+		msgs, _, ok := pagekit.ErrorMessages(err)
 		if !ok {
-			a.fail(w, r, s, "delete ip acl", err)
+			a.Fail(w, r, s, "delete ip acl", err)
 			return
 		}
 		a.aclForm(w, r, s, http.StatusBadRequest, aclPage{List: l, Name: l.Name, Entries: entriesText(l), Errors: msgs})

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/latchid/latch/internal/admin"
+	"github.com/latchid/latch/internal/admin/pagekit"
 	"github.com/latchid/latch/internal/testutil"
 )
 
@@ -16,128 +17,136 @@ import (
 type request struct {
 	name, method, path string
 	form               url.Values
-	action             admin.Action
+	action             pagekit.Action
 }
 
 func matrixRequests(initialKeyID, adminUserID string) []request {
 	return []request{
-		{"dashboard", "GET", "/admin", nil, admin.ViewDashboard},
-		{"dashboard with a slash", "GET", "/admin/", nil, admin.ViewDashboard},
-		{"runbook", "GET", "/admin/runbook", nil, admin.ViewDashboard},
-		{"list keys", "GET", "/admin/api-keys", nil, admin.ViewAPIKeys},
-		{"new key form", "GET", "/admin/api-keys/new", nil, admin.ManageAPIKeys},
-		{"create key", "POST", "/admin/api-keys", url.Values{"name": {"x"}, "access": {"some"}}, admin.ManageAPIKeys},
-		{"key page", "GET", "/admin/api-keys/" + initialKeyID, nil, admin.ManageAPIKeys},
-		{"update key", "POST", "/admin/api-keys/" + initialKeyID, url.Values{"name": {"x"}, "access": {"some"}}, admin.ManageAPIKeys},
-		{"delete key", "POST", "/admin/api-keys/00000000-0000-4000-8000-000000000000/delete", url.Values{}, admin.ManageAPIKeys},
-		{"audit log", "GET", "/admin/audit-log", nil, admin.ViewAuditLog},
-		{"audit export", "GET", "/admin/audit-log/export?format=json", nil, admin.ViewAuditLog},
-		{"users", "GET", "/admin/users", nil, admin.ViewUsers},
-		{"user page", "GET", "/admin/users/00000000-0000-4000-8000-000000000000", nil, admin.ViewUsers},
-		{"new user form", "GET", "/admin/users/new", nil, admin.ManageUsers},
-		{"create user", "POST", "/admin/users", url.Values{}, admin.ManageUsers},
-		{"reactivate user", "POST", "/admin/users/00000000-0000-4000-8000-000000000000/reactivate", url.Values{}, admin.ManageUsers},
-		{"require a password change", "POST", "/admin/users/00000000-0000-4000-8000-000000000000/require-password-change", url.Values{}, admin.ManageUsers},
-		{"end sessions", "POST", "/admin/users/00000000-0000-4000-8000-000000000000/end-sessions", url.Values{}, admin.ManageUsers},
-		{"deactivate user", "POST", "/admin/users/00000000-0000-4000-8000-000000000000/deactivate", url.Values{}, admin.ManageUsers},
-		{"edit user form", "GET", "/admin/users/00000000-0000-4000-8000-000000000000/edit", nil, admin.ManageUsers},
-		{"update user", "POST", "/admin/users/00000000-0000-4000-8000-000000000000/edit", url.Values{}, admin.ManageUsers},
-		{"user roles", "POST", "/admin/users/00000000-0000-4000-8000-000000000000/registrations/00000000-0000-4000-8000-000000000001/roles", url.Values{}, admin.ManageUsers},
-		{"register user", "POST", "/admin/users/00000000-0000-4000-8000-000000000000/registrations", url.Values{"applicationId": {"00000000-0000-4000-8000-000000000001"}}, admin.ManageUsers},
-		{"register user to the admin application", "POST", "/admin/users/00000000-0000-4000-8000-000000000000/registrations", url.Values{"applicationId": {adminAppID}}, admin.ManageAdmins},
-		{"delete registration", "POST", "/admin/users/00000000-0000-4000-8000-000000000000/registrations/00000000-0000-4000-8000-000000000001/delete", url.Values{}, admin.ManageUsers},
-		{"delete an admin registration", "POST", "/admin/users/00000000-0000-4000-8000-000000000000/registrations/" + adminAppID + "/delete", url.Values{}, admin.ManageAdmins},
-		{"remove two-factor method", "POST", "/admin/users/00000000-0000-4000-8000-000000000000/two-factor/ABCD/delete", url.Values{}, admin.ManageUsers},
-		{"admin roles", "POST", "/admin/users/00000000-0000-4000-8000-000000000000/registrations/" + adminAppID + "/roles", url.Values{"role": {"admin"}}, admin.ManageAdmins},
-		{"edit an administrator", "GET", "/admin/users/" + adminUserID + "/edit", nil, admin.ManageAdmins},
-		{"remove an administrator's two-factor method", "POST", "/admin/users/" + adminUserID + "/two-factor/ABCD/delete", url.Values{}, admin.ManageAdmins},
-		{"deactivate an administrator", "POST", "/admin/users/" + adminUserID + "/deactivate", url.Values{}, admin.ManageAdmins},
-		{"delete an administrator", "POST", "/admin/users/" + adminUserID + "/delete", url.Values{"confirm": {"not the email"}}, admin.ManageAdmins},
-		{"update an administrator", "POST", "/admin/users/" + adminUserID + "/edit", url.Values{"email": {"taken-over@example.com"}}, admin.ManageAdmins},
-		{"delete user", "POST", "/admin/users/00000000-0000-4000-8000-000000000000/delete", url.Values{}, admin.DeleteUsers},
-		{"applications", "GET", "/admin/applications", nil, admin.ViewApplications},
-		{"application page", "GET", "/admin/applications/" + adminAppID, nil, admin.ViewApplications},
-		{"edit oauth", "POST", "/admin/applications/00000000-0000-4000-8000-000000000000/oauth", url.Values{}, admin.ManageApplications},
-		{"show secret", "POST", "/admin/applications/00000000-0000-4000-8000-000000000000/secret", url.Values{}, admin.ManageApplications},
-		{"show the admin application's secret", "POST", "/admin/applications/" + adminAppID + "/secret", url.Values{}, admin.ManageAdmins},
-		{"edit the admin application's oauth", "POST", "/admin/applications/" + adminAppID + "/oauth", url.Values{}, admin.ManageAdmins},
-		{"rotate the admin application's secret", "POST", "/admin/applications/" + adminAppID + "/rotate-secret", url.Values{}, admin.ManageAdmins},
-		{"rotate secret", "POST", "/admin/applications/00000000-0000-4000-8000-000000000000/rotate-secret", url.Values{}, admin.ManageApplications},
-		{"add role", "POST", "/admin/applications/00000000-0000-4000-8000-000000000000/roles", url.Values{}, admin.ManageApplications},
-		{"delete role", "POST", "/admin/applications/00000000-0000-4000-8000-000000000000/roles/00000000-0000-4000-8000-000000000001/delete", url.Values{}, admin.ManageApplications},
-		{"tenants", "GET", "/admin/tenants", nil, admin.ViewTenants},
-		{"tenant page", "GET", "/admin/tenants/00000000-0000-4000-8000-000000000000", nil, admin.ViewTenants},
-		{"new tenant form", "GET", "/admin/tenants/new", nil, admin.ManageTenants},
-		{"create tenant", "POST", "/admin/tenants", url.Values{}, admin.ManageTenants},
-		{"update tenant", "POST", "/admin/tenants/00000000-0000-4000-8000-000000000000", url.Values{}, admin.ManageTenants},
-		{"delete tenant", "POST", "/admin/tenants/00000000-0000-4000-8000-000000000000/delete", url.Values{}, admin.DeleteTenants},
-		{"groups", "GET", "/admin/groups", nil, admin.ViewGroups},
-		{"group page", "GET", "/admin/groups/00000000-0000-4000-8000-000000000000", nil, admin.ViewGroups},
-		{"new group form", "GET", "/admin/groups/new", nil, admin.ManageGroups},
-		{"create group", "POST", "/admin/groups", url.Values{}, admin.ManageGroups},
-		{"update group", "POST", "/admin/groups/00000000-0000-4000-8000-000000000000", url.Values{}, admin.ManageGroups},
-		{"add group member", "POST", "/admin/groups/00000000-0000-4000-8000-000000000000/members", url.Values{}, admin.ManageGroups},
-		{"remove group member", "POST", "/admin/groups/00000000-0000-4000-8000-000000000000/members/00000000-0000-4000-8000-000000000001/delete", url.Values{}, admin.ManageGroups},
-		{"delete group", "POST", "/admin/groups/00000000-0000-4000-8000-000000000000/delete", url.Values{}, admin.DeleteGroups},
-		{"entities", "GET", "/admin/entities", nil, admin.ViewEntities},
-		{"entity page", "GET", "/admin/entities/00000000-0000-4000-8000-000000000000", nil, admin.ViewEntities},
-		{"create entity", "POST", "/admin/entities", url.Values{}, admin.ManageEntities},
-		{"rotate entity secret", "POST", "/admin/entities/00000000-0000-4000-8000-000000000000/rotate-secret", url.Values{}, admin.ManageEntities},
-		{"delete entity", "POST", "/admin/entities/00000000-0000-4000-8000-000000000000/delete", url.Values{}, admin.ManageEntities},
-		{"create entity type", "POST", "/admin/entity-types", url.Values{}, admin.ManageEntities},
-		{"entity type page", "GET", "/admin/entity-types/00000000-0000-4000-8000-000000000000", nil, admin.ViewEntities},
-		{"add permission", "POST", "/admin/entity-types/00000000-0000-4000-8000-000000000000/permissions", url.Values{}, admin.ManageEntities},
-		{"delete permission", "POST", "/admin/entity-types/00000000-0000-4000-8000-000000000000/permissions/00000000-0000-4000-8000-000000000001/delete", url.Values{}, admin.ManageEntities},
-		{"delete entity type", "POST", "/admin/entity-types/00000000-0000-4000-8000-000000000000/delete", url.Values{}, admin.ManageEntities},
-		{"signing keys", "GET", "/admin/signing-keys", nil, admin.ViewSigningKeys},
-		{"signing key page", "GET", "/admin/signing-keys/00000000-0000-4000-8000-000000000000", nil, admin.ViewSigningKeys},
-		{"new signing key form", "GET", "/admin/signing-keys/new", nil, admin.ManageSigningKeys},
-		{"generate signing key", "POST", "/admin/signing-keys", url.Values{}, admin.ManageSigningKeys},
-		{"import signing key", "POST", "/admin/signing-keys/import", url.Values{}, admin.ManageSigningKeys},
-		{"rename signing key", "POST", "/admin/signing-keys/00000000-0000-4000-8000-000000000000", url.Values{}, admin.ManageSigningKeys},
-		{"rotate signing key", "POST", "/admin/signing-keys/00000000-0000-4000-8000-000000000000/rotate", url.Values{}, admin.ManageSigningKeys},
-		{"delete signing key", "POST", "/admin/signing-keys/00000000-0000-4000-8000-000000000000/delete", url.Values{}, admin.ManageSigningKeys},
-		{"ip lists", "GET", "/admin/ip-acls", nil, admin.ViewIPACLs},
-		{"ip list page", "GET", "/admin/ip-acls/00000000-0000-4000-8000-000000000000", nil, admin.ViewIPACLs},
-		{"new ip list form", "GET", "/admin/ip-acls/new", nil, admin.ManageIPACLs},
-		{"create ip list", "POST", "/admin/ip-acls", url.Values{"entries": {"Wave *"}}, admin.ManageIPACLs},
-		{"update ip list", "POST", "/admin/ip-acls/00000000-0000-4000-8000-000000000000", url.Values{}, admin.ManageIPACLs},
-		{"delete ip list", "POST", "/admin/ip-acls/00000000-0000-4000-8000-000000000000/delete", url.Values{}, admin.DeleteIPACLs},
+		{"dashboard", "GET", "/admin", nil, pagekit.ViewDashboard},
+		{"dashboard with a slash", "GET", "/admin/", nil, pagekit.ViewDashboard},
+		{"runbook", "GET", "/admin/runbook", nil, pagekit.ViewDashboard},
+		{"list keys", "GET", "/admin/api-keys", nil, pagekit.ViewAPIKeys},
+		{"new key form", "GET", "/admin/api-keys/new", nil, pagekit.ManageAPIKeys},
+		{"create key", "POST", "/admin/api-keys", url.Values{"name": {"x"}, "access": {"some"}}, pagekit.ManageAPIKeys},
+		{"key page", "GET", "/admin/api-keys/" + initialKeyID, nil, pagekit.ManageAPIKeys},
+		{"update key", "POST", "/admin/api-keys/" + initialKeyID, url.Values{"name": {"x"}, "access": {"some"}}, pagekit.ManageAPIKeys},
+		{"delete key", "POST", "/admin/api-keys/00000000-0000-4000-8000-000000000000/delete", url.Values{}, pagekit.ManageAPIKeys},
+		{"audit log", "GET", "/admin/audit-log", nil, pagekit.ViewAuditLog},
+		{"audit export", "GET", "/admin/audit-log/export?format=json", nil, pagekit.ViewAuditLog},
+		{"users", "GET", "/admin/users", nil, pagekit.ViewUsers},
+		{"user page", "GET", "/admin/users/00000000-0000-4000-8000-000000000000", nil, pagekit.ViewUsers},
+		{"new user form", "GET", "/admin/users/new", nil, pagekit.ManageUsers},
+		{"create user", "POST", "/admin/users", url.Values{}, pagekit.ManageUsers},
+		{"reactivate user", "POST", "/admin/users/00000000-0000-4000-8000-000000000000/reactivate", url.Values{}, pagekit.ManageUsers},
+		{"require a password change", "POST", "/admin/users/00000000-0000-4000-8000-000000000000/require-password-change", url.Values{}, pagekit.ManageUsers},
+		{"end sessions", "POST", "/admin/users/00000000-0000-4000-8000-000000000000/end-sessions", url.Values{}, pagekit.ManageUsers},
+		{"deactivate user", "POST", "/admin/users/00000000-0000-4000-8000-000000000000/deactivate", url.Values{}, pagekit.ManageUsers},
+		{"edit user form", "GET", "/admin/users/00000000-0000-4000-8000-000000000000/edit", nil, pagekit.ManageUsers},
+		{"update user", "POST", "/admin/users/00000000-0000-4000-8000-000000000000/edit", url.Values{}, pagekit.ManageUsers},
+		{"user roles", "POST", "/admin/users/00000000-0000-4000-8000-000000000000/registrations/00000000-0000-4000-8000-000000000001/roles", url.Values{}, pagekit.ManageUsers},
+		{"register user", "POST", "/admin/users/00000000-0000-4000-8000-000000000000/registrations", url.Values{"applicationId": {"00000000-0000-4000-8000-000000000001"}}, pagekit.ManageUsers},
+		{"register user to the admin application", "POST", "/admin/users/00000000-0000-4000-8000-000000000000/registrations", url.Values{"applicationId": {adminAppID}}, pagekit.ManageAdmins},
+		{"delete registration", "POST", "/admin/users/00000000-0000-4000-8000-000000000000/registrations/00000000-0000-4000-8000-000000000001/delete", url.Values{}, pagekit.ManageUsers},
+		{"delete an admin registration", "POST", "/admin/users/00000000-0000-4000-8000-000000000000/registrations/" + adminAppID + "/delete", url.Values{}, pagekit.ManageAdmins},
+		{"remove two-factor method", "POST", "/admin/users/00000000-0000-4000-8000-000000000000/two-factor/ABCD/delete", url.Values{}, pagekit.ManageUsers},
+		{"admin roles", "POST", "/admin/users/00000000-0000-4000-8000-000000000000/registrations/" + adminAppID + "/roles", url.Values{"role": {"admin"}}, pagekit.ManageAdmins},
+		{"edit an administrator", "GET", "/admin/users/" + adminUserID + "/edit", nil, pagekit.ManageAdmins},
+		{"remove an administrator's two-factor method", "POST", "/admin/users/" + adminUserID + "/two-factor/ABCD/delete", url.Values{}, pagekit.ManageAdmins},
+		{"deactivate an administrator", "POST", "/admin/users/" + adminUserID + "/deactivate", url.Values{}, pagekit.ManageAdmins},
+		{"delete an administrator", "POST", "/admin/users/" + adminUserID + "/delete", url.Values{"confirm": {"not the email"}}, pagekit.ManageAdmins},
+		{"update an administrator", "POST", "/admin/users/" + adminUserID + "/edit", url.Values{"email": {"taken-over@example.com"}}, pagekit.ManageAdmins},
+		{"delete user", "POST", "/admin/users/00000000-0000-4000-8000-000000000000/delete", url.Values{}, pagekit.DeleteUsers},
+		{"applications", "GET", "/admin/applications", nil, pagekit.ViewApplications},
+		{"application page", "GET", "/admin/applications/" + adminAppID, nil, pagekit.ViewApplications},
+		{"new application form", "GET", "/admin/applications/new", nil, pagekit.ManageApplications},
+		{"create application", "POST", "/admin/applications", url.Values{"name": {""}}, pagekit.ManageApplications},
+		{"rename application", "POST", "/admin/applications/00000000-0000-4000-8000-000000000000", url.Values{"name": {"x"}}, pagekit.ManageApplications},
+		{"rename the admin application", "POST", "/admin/applications/" + adminAppID, url.Values{"name": {""}}, pagekit.ManageAdmins},
+		{"delete application", "POST", "/admin/applications/00000000-0000-4000-8000-000000000000/delete", url.Values{}, pagekit.DeleteApplications},
+		{"edit oauth", "POST", "/admin/applications/00000000-0000-4000-8000-000000000000/oauth", url.Values{}, pagekit.ManageApplications},
+		{"show secret", "POST", "/admin/applications/00000000-0000-4000-8000-000000000000/secret", url.Values{}, pagekit.ManageApplications},
+		{"show the admin application's secret", "POST", "/admin/applications/" + adminAppID + "/secret", url.Values{}, pagekit.ManageAdmins},
+		{"edit the admin application's oauth", "POST", "/admin/applications/" + adminAppID + "/oauth", url.Values{}, pagekit.ManageAdmins},
+		{"rotate the admin application's secret", "POST", "/admin/applications/" + adminAppID + "/rotate-secret", url.Values{}, pagekit.ManageAdmins},
+		{"rotate secret", "POST", "/admin/applications/00000000-0000-4000-8000-000000000000/rotate-secret", url.Values{}, pagekit.ManageApplications},
+		{"add role", "POST", "/admin/applications/00000000-0000-4000-8000-000000000000/roles", url.Values{}, pagekit.ManageApplications},
+		{"delete role", "POST", "/admin/applications/00000000-0000-4000-8000-000000000000/roles/00000000-0000-4000-8000-000000000001/delete", url.Values{}, pagekit.ManageApplications},
+		{"tenants", "GET", "/admin/tenants", nil, pagekit.ViewTenants},
+		{"tenant page", "GET", "/admin/tenants/00000000-0000-4000-8000-000000000000", nil, pagekit.ViewTenants},
+		{"new tenant form", "GET", "/admin/tenants/new", nil, pagekit.ManageTenants},
+		{"create tenant", "POST", "/admin/tenants", url.Values{}, pagekit.ManageTenants},
+		{"update tenant", "POST", "/admin/tenants/00000000-0000-4000-8000-000000000000", url.Values{}, pagekit.ManageTenants},
+		{"update tenant settings", "POST", "/admin/tenants/00000000-0000-4000-8000-000000000000", url.Values{"name": {"x"}, "minLength": {"12"}, "smtpPassword": {"s3cret"}}, pagekit.ManageTenants},
+		{"delete tenant", "POST", "/admin/tenants/00000000-0000-4000-8000-000000000000/delete", url.Values{}, pagekit.DeleteTenants},
+		{"groups", "GET", "/admin/groups", nil, pagekit.ViewGroups},
+		{"group page", "GET", "/admin/groups/00000000-0000-4000-8000-000000000000", nil, pagekit.ViewGroups},
+		{"new group form", "GET", "/admin/groups/new", nil, pagekit.ManageGroups},
+		{"create group", "POST", "/admin/groups", url.Values{}, pagekit.ManageGroups},
+		{"update group", "POST", "/admin/groups/00000000-0000-4000-8000-000000000000", url.Values{}, pagekit.ManageGroups},
+		{"add group member", "POST", "/admin/groups/00000000-0000-4000-8000-000000000000/members", url.Values{}, pagekit.ManageGroups},
+		{"remove group member", "POST", "/admin/groups/00000000-0000-4000-8000-000000000000/members/00000000-0000-4000-8000-000000000001/delete", url.Values{}, pagekit.ManageGroups},
+		{"delete group", "POST", "/admin/groups/00000000-0000-4000-8000-000000000000/delete", url.Values{}, pagekit.DeleteGroups},
+		{"entities", "GET", "/admin/entities", nil, pagekit.ViewEntities},
+		{"entity page", "GET", "/admin/entities/00000000-0000-4000-8000-000000000000", nil, pagekit.ViewEntities},
+		{"create entity", "POST", "/admin/entities", url.Values{}, pagekit.ManageEntities},
+		{"rotate entity secret", "POST", "/admin/entities/00000000-0000-4000-8000-000000000000/rotate-secret", url.Values{}, pagekit.ManageEntities},
+		{"grant on entity", "POST", "/admin/entities/00000000-0000-4000-8000-000000000000/grants", url.Values{"loginId": {"x@example.com"}}, pagekit.ManageEntities},
+		{"revoke grant", "POST", "/admin/entities/00000000-0000-4000-8000-000000000000/grants/delete", url.Values{"userId": {"00000000-0000-4000-8000-000000000001"}}, pagekit.ManageEntities},
+		{"delete entity", "POST", "/admin/entities/00000000-0000-4000-8000-000000000000/delete", url.Values{}, pagekit.ManageEntities},
+		{"create entity type", "POST", "/admin/entity-types", url.Values{}, pagekit.ManageEntities},
+		{"entity type page", "GET", "/admin/entity-types/00000000-0000-4000-8000-000000000000", nil, pagekit.ViewEntities},
+		{"add permission", "POST", "/admin/entity-types/00000000-0000-4000-8000-000000000000/permissions", url.Values{}, pagekit.ManageEntities},
+		{"delete permission", "POST", "/admin/entity-types/00000000-0000-4000-8000-000000000000/permissions/00000000-0000-4000-8000-000000000001/delete", url.Values{}, pagekit.ManageEntities},
+		{"delete entity type", "POST", "/admin/entity-types/00000000-0000-4000-8000-000000000000/delete", url.Values{}, pagekit.ManageEntities},
+		{"signing keys", "GET", "/admin/signing-keys", nil, pagekit.ViewSigningKeys},
+		{"signing key page", "GET", "/admin/signing-keys/00000000-0000-4000-8000-000000000000", nil, pagekit.ViewSigningKeys},
+		{"new signing key form", "GET", "/admin/signing-keys/new", nil, pagekit.ManageSigningKeys},
+		{"generate signing key", "POST", "/admin/signing-keys", url.Values{}, pagekit.ManageSigningKeys},
+		{"import signing key", "POST", "/admin/signing-keys/import", url.Values{}, pagekit.ManageSigningKeys},
+		{"rename signing key", "POST", "/admin/signing-keys/00000000-0000-4000-8000-000000000000", url.Values{}, pagekit.ManageSigningKeys},
+		{"rotate signing key", "POST", "/admin/signing-keys/00000000-0000-4000-8000-000000000000/rotate", url.Values{}, pagekit.ManageSigningKeys},
+		{"delete signing key", "POST", "/admin/signing-keys/00000000-0000-4000-8000-000000000000/delete", url.Values{}, pagekit.ManageSigningKeys},
+		{"ip lists", "GET", "/admin/ip-acls", nil, pagekit.ViewIPACLs},
+		{"ip list page", "GET", "/admin/ip-acls/00000000-0000-4000-8000-000000000000", nil, pagekit.ViewIPACLs},
+		{"new ip list form", "GET", "/admin/ip-acls/new", nil, pagekit.ManageIPACLs},
+		{"create ip list", "POST", "/admin/ip-acls", url.Values{"entries": {"Wave *"}}, pagekit.ManageIPACLs},
+		{"update ip list", "POST", "/admin/ip-acls/00000000-0000-4000-8000-000000000000", url.Values{}, pagekit.ManageIPACLs},
+		{"delete ip list", "POST", "/admin/ip-acls/00000000-0000-4000-8000-000000000000/delete", url.Values{}, pagekit.DeleteIPACLs},
 	}
 }
 
 // allowedByRole is, independently of the server's table, what each role may
 // do; everything else must be refused with 403.
-var allowedByRole = map[string][]admin.Action{
-	"admin": {admin.ViewDashboard, admin.ViewAPIKeys, admin.ManageAPIKeys, admin.ViewAuditLog, admin.ViewUsers, admin.ManageUsers, admin.DeleteUsers,
-		admin.ViewApplications, admin.ManageApplications, admin.ViewIPACLs, admin.ManageIPACLs, admin.DeleteIPACLs, admin.ManageAdmins,
-		admin.ViewSigningKeys, admin.ManageSigningKeys, admin.ViewTenants, admin.ManageTenants, admin.DeleteTenants,
-		admin.ViewGroups, admin.ManageGroups, admin.DeleteGroups, admin.ViewEntities, admin.ManageEntities},
-	"api_key_manager":      {admin.ViewDashboard, admin.ViewAPIKeys, admin.ManageAPIKeys},
-	"audit_log_viewer":     {admin.ViewDashboard, admin.ViewAuditLog},
-	"user_manager":         {admin.ViewDashboard, admin.ViewUsers, admin.ManageUsers},
-	"user_deleter":         {admin.ViewDashboard, admin.ViewUsers, admin.DeleteUsers},
-	"user_support_manager": {admin.ViewDashboard, admin.ViewUsers, admin.ManageUsers},
-	"user_support_viewer":  {admin.ViewDashboard, admin.ViewUsers},
-	"application_manager":  {admin.ViewDashboard, admin.ViewApplications, admin.ManageApplications},
-	"application_deleter":  {admin.ViewDashboard, admin.ViewApplications},
-	"tenant_manager":       {admin.ViewDashboard, admin.ViewTenants, admin.ManageTenants},
-	"tenant_deleter":       {admin.ViewDashboard, admin.ViewTenants, admin.DeleteTenants},
-	"acl_manager":          {admin.ViewDashboard, admin.ViewIPACLs, admin.ManageIPACLs},
-	"acl_deleter":          {admin.ViewDashboard, admin.ViewIPACLs, admin.DeleteIPACLs},
-	"group_manager":        {admin.ViewDashboard, admin.ViewGroups, admin.ManageGroups},
-	"group_deleter":        {admin.ViewDashboard, admin.ViewGroups, admin.DeleteGroups},
-	"entity_manager":       {admin.ViewDashboard, admin.ViewEntities, admin.ManageEntities},
-	"key_manager":          {admin.ViewDashboard, admin.ViewSigningKeys, admin.ManageSigningKeys},
-	"system_manager":       {admin.ViewDashboard},
+var allowedByRole = map[string][]pagekit.Action{
+	"admin": {pagekit.ViewDashboard, pagekit.ViewAPIKeys, pagekit.ManageAPIKeys, pagekit.ViewAuditLog, pagekit.ViewUsers, pagekit.ManageUsers, pagekit.DeleteUsers,
+		pagekit.ViewApplications, pagekit.ManageApplications, pagekit.DeleteApplications, pagekit.ViewIPACLs, pagekit.ManageIPACLs, pagekit.DeleteIPACLs, pagekit.ManageAdmins,
+		pagekit.ViewSigningKeys, pagekit.ManageSigningKeys, pagekit.ViewTenants, pagekit.ManageTenants, pagekit.DeleteTenants,
+		pagekit.ViewGroups, pagekit.ManageGroups, pagekit.DeleteGroups, pagekit.ViewEntities, pagekit.ManageEntities},
+	"api_key_manager":      {pagekit.ViewDashboard, pagekit.ViewAPIKeys, pagekit.ManageAPIKeys},
+	"audit_log_viewer":     {pagekit.ViewDashboard, pagekit.ViewAuditLog},
+	"user_manager":         {pagekit.ViewDashboard, pagekit.ViewUsers, pagekit.ManageUsers},
+	"user_deleter":         {pagekit.ViewDashboard, pagekit.ViewUsers, pagekit.DeleteUsers},
+	"user_support_manager": {pagekit.ViewDashboard, pagekit.ViewUsers, pagekit.ManageUsers},
+	"user_support_viewer":  {pagekit.ViewDashboard, pagekit.ViewUsers},
+	"application_manager":  {pagekit.ViewDashboard, pagekit.ViewApplications, pagekit.ManageApplications},
+	"application_deleter":  {pagekit.ViewDashboard, pagekit.ViewApplications, pagekit.DeleteApplications},
+	"tenant_manager":       {pagekit.ViewDashboard, pagekit.ViewTenants, pagekit.ManageTenants},
+	"tenant_deleter":       {pagekit.ViewDashboard, pagekit.ViewTenants, pagekit.DeleteTenants},
+	"acl_manager":          {pagekit.ViewDashboard, pagekit.ViewIPACLs, pagekit.ManageIPACLs},
+	"acl_deleter":          {pagekit.ViewDashboard, pagekit.ViewIPACLs, pagekit.DeleteIPACLs},
+	"group_manager":        {pagekit.ViewDashboard, pagekit.ViewGroups, pagekit.ManageGroups},
+	"group_deleter":        {pagekit.ViewDashboard, pagekit.ViewGroups, pagekit.DeleteGroups},
+	"entity_manager":       {pagekit.ViewDashboard, pagekit.ViewEntities, pagekit.ManageEntities},
+	"key_manager":          {pagekit.ViewDashboard, pagekit.ViewSigningKeys, pagekit.ManageSigningKeys},
+	"system_manager":       {pagekit.ViewDashboard},
 }
 
 // navigationPages are the navigation's entries beyond the dashboard, with
 // the action that opens each.
-var navigationPages = map[string]admin.Action{
-	"/admin/users": admin.ViewUsers, "/admin/applications": admin.ViewApplications, "/admin/tenants": admin.ViewTenants,
-	"/admin/groups": admin.ViewGroups, "/admin/entities": admin.ViewEntities, "/admin/api-keys": admin.ViewAPIKeys,
-	"/admin/signing-keys": admin.ViewSigningKeys, "/admin/ip-acls": admin.ViewIPACLs, "/admin/audit-log": admin.ViewAuditLog,
+var navigationPages = map[string]pagekit.Action{
+	"/admin/users": pagekit.ViewUsers, "/admin/applications": pagekit.ViewApplications, "/admin/tenants": pagekit.ViewTenants,
+	"/admin/groups": pagekit.ViewGroups, "/admin/entities": pagekit.ViewEntities, "/admin/api-keys": pagekit.ViewAPIKeys,
+	"/admin/signing-keys": pagekit.ViewSigningKeys, "/admin/ip-acls": pagekit.ViewIPACLs, "/admin/audit-log": pagekit.ViewAuditLog,
 }
 
 // TestRoleMatrixCoversEveryRoute: every route with an action is tried by
@@ -160,7 +169,7 @@ func TestRoleMatrixCoversEveryRoute(t *testing.T) {
 		}
 		// The matrix may ask for a stricter action than the route's (checks
 		// in the handler, such as ManageAdmins), never a different page's.
-		if action != rq.action && rq.action != admin.ManageAdmins {
+		if action != rq.action && rq.action != pagekit.ManageAdmins {
 			t.Errorf("%s: the matrix expects %s, the route %s has %s", rq.name, rq.action, pattern, action)
 		}
 		covered[pattern] = true
@@ -176,9 +185,16 @@ func TestRoleMatrixCoversEveryRoute(t *testing.T) {
 
 // TestRoleMatrix signs in one admin per role and tries every page and
 // action: the server refuses (403) each one the role does not allow,
-// whatever the navigation showed, and lets the others through.
+// whatever the navigation showed, and lets the others through, on both
+// databases.
 func TestRoleMatrix(t *testing.T) {
-	e := start(t, testutil.Backend{})
+	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
+		roleMatrix(t, b)
+	})
+}
+
+func roleMatrix(t *testing.T, b testutil.Backend) {
+	e := start(t, b)
 	initial := e.keys()["Initial API key"].ID
 	// An administrator other than the first: the admin role's "update an
 	// administrator" request renames this one, not admin@example.com.
@@ -202,7 +218,7 @@ func TestRoleMatrix(t *testing.T) {
 			}
 			for _, rq := range matrixRequests(initial, target) {
 				want := slices.Contains(allowed, rq.action)
-				if got := admin.Allowed([]string{role}, rq.action); got != want {
+				if got := pagekit.Allowed([]string{role}, rq.action); got != want {
 					t.Errorf("%s: the role table says %v, the test %v", rq.name, got, want)
 				}
 				var p *page
@@ -238,7 +254,7 @@ func TestEveryFormNeedsCSRF(t *testing.T) {
 	target := e.admin("target-admin@example.com", "audit_log_viewer")
 	br := e.browser()
 	br.signIn("admin@example.com", testPassword)
-	for _, rq := range append(matrixRequests(initial, target), request{"sign out", "POST", "/admin/logout", url.Values{}, admin.ViewDashboard}) {
+	for _, rq := range append(matrixRequests(initial, target), request{"sign out", "POST", "/admin/logout", url.Values{}, pagekit.ViewDashboard}) {
 		if rq.method != "POST" {
 			continue
 		}

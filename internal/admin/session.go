@@ -19,6 +19,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/latchid/latch/internal/admin/pagekit"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/store"
@@ -33,7 +34,6 @@ import (
 const (
 	sessionCookie = "latch.admin"
 	flowCookie    = "latch.admin.flow"
-	csrfField     = "csrf_token"
 	// sessionIdle: an admin session ends after this long without a request;
 	// sessionMax: and this long after sign-in, whatever happens.
 	sessionIdle = 30 * time.Minute
@@ -41,29 +41,7 @@ const (
 	// flowTTL bounds the time between leaving for the sign-in page and
 	// coming back.
 	flowTTL = 10 * time.Minute
-	// ReauthWindow: sensitive actions (a key-manager key, forcing the
-	// last-key guard) need a password or second factor entered this recently.
-	ReauthWindow = 5 * time.Minute
 )
-
-// session is a signed-in admin, as of this request.
-type session struct {
-	ID          string
-	UserID      string
-	Email       string
-	Roles       []string
-	AuthInstant int64 // epoch ms: last password or second factor
-	CSRF        string
-}
-
-func (s *session) csrfOK(v string) bool {
-	return v != "" && subtle.ConstantTimeCompare([]byte(v), []byte(s.CSRF)) == 1
-}
-
-// recentlyAuthenticated reports whether the admin entered a credential within ReauthWindow.
-func (s *session) recentlyAuthenticated(now time.Time) bool {
-	return now.UnixMilli()-s.AuthInstant <= ReauthWindow.Milliseconds()
-}
 
 func newToken() string {
 	b := make([]byte, 32)
@@ -103,7 +81,7 @@ func safeNext(next string) string {
 
 // login is GET /admin/login: start a sign-in (?next=, ?reauth=1 asks for
 // the password again).
-func (a *Admin) login(w http.ResponseWriter, r *http.Request, _ *session) {
+func (a *Admin) login(w http.ResponseWriter, r *http.Request, _ *pagekit.Session) {
 	a.startSignIn(w, r, r.URL.Query().Get("next"), r.URL.Query().Get("reauth") == "1")
 }
 
@@ -145,44 +123,44 @@ func (a *Admin) readFlow(r *http.Request) (*flow, bool) {
 }
 
 // callback is GET /admin/callback: the end of the authorization-code flow.
-func (a *Admin) callback(w http.ResponseWriter, r *http.Request, _ *session) {
+func (a *Admin) callback(w http.ResponseWriter, r *http.Request, _ *pagekit.Session) {
 	q := r.URL.Query()
 	f, ok := a.readFlow(r)
 	http.SetCookie(w, &http.Cookie{Name: flowCookie, Value: "", Path: HomePath + "/", MaxAge: -1, HttpOnly: true, Secure: a.SecureCookies, SameSite: http.SameSiteLaxMode})
 	if !ok || subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(f.State)) != 1 {
-		a.render(w, r, nil, http.StatusBadRequest, "message", "Sign-in expired", "", messageData{Heading: "This sign-in has expired",
+		a.Render(w, r, nil, http.StatusBadRequest, "message", "Sign-in expired", "", pagekit.MessageData{Heading: "This sign-in has expired",
 			Paragraphs: []string{"The sign-in took too long, or it was started in another browser. Nothing was changed."},
-			Links:      []link{{"Sign in again", "/admin/login"}}})
+			Links:      []pagekit.Link{{Label: "Sign in again", Href: "/admin/login"}}})
 		return
 	}
 	if e := q.Get("error"); e != "" || q.Get("code") == "" {
-		a.render(w, r, nil, http.StatusBadRequest, "message", "Sign-in failed", "", messageData{Heading: "The sign-in did not complete",
+		a.Render(w, r, nil, http.StatusBadRequest, "message", "Sign-in failed", "", pagekit.MessageData{Heading: "The sign-in did not complete",
 			Paragraphs: []string{"Latch's sign-in page answered: " + strings.TrimSpace(e+" "+q.Get("error_description"))},
-			Links:      []link{{"Sign in again", "/admin/login"}}})
+			Links:      []pagekit.Link{{Label: "Sign in again", Href: "/admin/login"}}})
 		return
 	}
 	userID, authInstant, err := a.exchange(r, q.Get("code"), f.Verifier)
 	if err != nil {
 		a.Log.WarnContext(r.Context(), "admin: code exchange refused", "err", err)
-		a.render(w, r, nil, http.StatusBadRequest, "message", "Sign-in failed", "", messageData{Heading: "The sign-in did not complete",
+		a.Render(w, r, nil, http.StatusBadRequest, "message", "Sign-in failed", "", pagekit.MessageData{Heading: "The sign-in did not complete",
 			Paragraphs: []string{"The sign-in could not be verified. Nothing was changed."},
-			Links:      []link{{"Sign in again", "/admin/login"}}})
+			Links:      []pagekit.Link{{Label: "Sign in again", Href: "/admin/login"}}})
 		return
 	}
 	ctx := r.Context()
 	u, roles, err := a.adminUser(ctx, userID)
 	if err != nil {
-		a.fail(w, r, nil, "load admin", err)
+		a.Fail(w, r, nil, "load admin", err)
 		return
 	}
-	if u == nil || !isAdmin(roles) {
-		a.render(w, r, nil, http.StatusForbidden, "message", "Not an administrator", "", messageData{Heading: "This account is not an administrator",
+	if u == nil || !pagekit.IsAdmin(roles) {
+		a.Render(w, r, nil, http.StatusForbidden, "message", "Not an administrator", "", pagekit.MessageData{Heading: "This account is not an administrator",
 			Paragraphs: []string{"You signed in, but your account has no role in the admin application. Ask an administrator to give you one."},
-			Links:      []link{{"Sign out", "/oauth2/logout?client_id=" + model.AdminApplicationID}}})
+			Links:      []pagekit.Link{{Label: "Sign out", Href: "/oauth2/logout?client_id=" + model.AdminApplicationID}}})
 		return
 	}
 	value := newToken()
-	now := a.now().UnixMilli()
+	now := a.Now().UnixMilli()
 	row := &store.AdminSession{ID: uuid.NewString(), TokenHash: hashToken(value), UserID: userID, AuthInstant: authInstant,
 		ExpiresInstant: now + sessionIdle.Milliseconds(), InsertInstant: now}
 	err = a.Svc.Store().InTx(ctx, func(tx *store.Tx) error {
@@ -196,7 +174,7 @@ func (a *Admin) callback(w http.ResponseWriter, r *http.Request, _ *session) {
 		return tx.InsertAdminSession(ctx, row)
 	})
 	if err != nil {
-		a.fail(w, r, nil, "store admin session", err)
+		a.Fail(w, r, nil, "store admin session", err)
 		return
 	}
 	// Lax, not Strict: an admin following a link to /admin from elsewhere
@@ -243,7 +221,7 @@ func (a *Admin) exchange(r *http.Request, code, verifier string) (string, int64,
 	}
 	auth := int64(j.AuthTime * 1000)
 	if auth <= 0 {
-		auth = a.now().UnixMilli()
+		auth = a.Now().UnixMilli()
 	}
 	return j.Subject, auth, nil
 }
@@ -291,13 +269,13 @@ func (a *Admin) adminUser(ctx context.Context, userID string) (*store.UserRow, [
 
 // currentSession is the request's admin session, with the admin's roles as
 // they are now; nil when there is none (or the admin lost every role).
-func (a *Admin) currentSession(w http.ResponseWriter, r *http.Request) (*session, error) {
+func (a *Admin) currentSession(w http.ResponseWriter, r *http.Request) (*pagekit.Session, error) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil || c.Value == "" || len(c.Value) > 128 {
 		return nil, nil
 	}
 	ctx := r.Context()
-	now := a.now().UnixMilli()
+	now := a.Now().UnixMilli()
 	row, err := a.Svc.Store().Read().AdminSessionByHash(ctx, hashToken(c.Value), now)
 	if errors.Is(err, store.ErrNoRows) {
 		return nil, nil
@@ -313,7 +291,7 @@ func (a *Admin) currentSession(w http.ResponseWriter, r *http.Request) (*session
 		return nil, err
 	}
 	// A password changed since sign-in ends the session, as it ends SSO sessions.
-	if u == nil || !isAdmin(roles) || u.PasswordLastUpdateInstant > row.AuthInstant {
+	if u == nil || !pagekit.IsAdmin(roles) || u.PasswordLastUpdateInstant > row.AuthInstant {
 		return nil, nil
 	}
 	if err := a.Svc.Store().InTx(ctx, func(tx *store.Tx) error {
@@ -325,17 +303,17 @@ func (a *Admin) currentSession(w http.ResponseWriter, r *http.Request) (*session
 	if name == "" {
 		name = u.Username
 	}
-	return &session{ID: row.ID, UserID: u.ID, Email: name, Roles: roles, AuthInstant: row.AuthInstant, CSRF: csrfFor(c.Value)}, nil
+	return &pagekit.Session{ID: row.ID, UserID: u.ID, Email: name, Roles: roles, AuthInstant: row.AuthInstant, CSRF: csrfFor(c.Value)}, nil
 }
 
 // logout is POST /admin/logout: end the admin session, then the SSO
 // session through the provider's logout.
-func (a *Admin) logout(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) logout(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	ctx := r.Context()
 	if err := a.Svc.Store().InTx(ctx, func(tx *store.Tx) error {
-		return tx.DeleteAdminSession(ctx, s.ID, a.now().UnixMilli())
+		return tx.DeleteAdminSession(ctx, s.ID, a.Now().UnixMilli())
 	}); err != nil {
-		a.fail(w, r, s, "end admin session", err)
+		a.Fail(w, r, s, "end admin session", err)
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: HomePath, MaxAge: -1, HttpOnly: true, Secure: a.SecureCookies, SameSite: http.SameSiteLaxMode})
@@ -344,20 +322,20 @@ func (a *Admin) logout(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 // signedOut is where the provider's logout comes back to.
-func (a *Admin) signedOut(w http.ResponseWriter, r *http.Request, _ *session) {
-	a.render(w, r, nil, http.StatusOK, "message", "Signed out", "", messageData{Heading: "You are signed out",
+func (a *Admin) signedOut(w http.ResponseWriter, r *http.Request, _ *pagekit.Session) {
+	a.Render(w, r, nil, http.StatusOK, "message", "Signed out", "", pagekit.MessageData{Heading: "You are signed out",
 		Paragraphs: []string{"Your admin session and your sign-in session have ended."},
-		Links:      []link{{"Sign in again", "/admin/login"}}})
+		Links:      []pagekit.Link{{Label: "Sign in again", Href: "/admin/login"}}})
 }
 
 // requireReauth shows the re-authentication page when the admin's last
-// password or second factor is older than ReauthWindow; false means stop.
-func (a *Admin) requireReauth(w http.ResponseWriter, r *http.Request, s *session, back, what string) bool {
-	if s.recentlyAuthenticated(a.now()) {
+// password or second factor is older than pagekit.ReauthWindow; false means stop.
+func (a *Admin) requireReauth(w http.ResponseWriter, r *http.Request, s *pagekit.Session, back, what string) bool {
+	if s.RecentlyAuthenticated(a.Now()) {
 		return true
 	}
-	a.render(w, r, s, http.StatusForbidden, "message", "Confirm it is you", "", messageData{Heading: "Confirm it is you",
+	a.Render(w, r, s, http.StatusForbidden, "message", "Confirm it is you", "", pagekit.MessageData{Heading: "Confirm it is you",
 		Paragraphs: []string{what + " needs your password entered within the last 5 minutes. Nothing was changed: sign in again, then repeat the action."},
-		Links:      []link{{"Sign in again", "/admin/login?reauth=1&next=" + url.QueryEscape(back)}}})
+		Links:      []pagekit.Link{{Label: "Sign in again", Href: "/admin/login?reauth=1&next=" + url.QueryEscape(back)}}})
 	return false
 }

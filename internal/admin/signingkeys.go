@@ -1,13 +1,12 @@
 package admin
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 
+	"github.com/latchid/latch/internal/admin/pagekit"
 	"github.com/latchid/latch/internal/keys"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
@@ -26,28 +25,25 @@ type signingKeyRow struct {
 	VerifyOnly bool
 }
 
-// verifyOnly: a key pair stored without its private half only verifies.
-func verifyOnly(k *model.Key) bool { return k.HasPrivateKey != nil && !*k.HasPrivateKey }
-
-func (a *Admin) signingKeys(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) signingKeys(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	list, err := a.Svc.Signing.List(r.Context())
 	if err != nil {
-		a.fail(w, r, s, "list signing keys", err)
+		a.Fail(w, r, s, "list signing keys", err)
 		return
 	}
 	rows := make([]signingKeyRow, 0, len(list))
 	for _, k := range list {
 		uses, err := a.Svc.Signing.Uses(r.Context(), k.ID)
 		if err != nil {
-			a.fail(w, r, s, "signing key uses", err)
+			a.Fail(w, r, s, "signing key uses", err)
 			return
 		}
-		rows = append(rows, signingKeyRow{k, uses, verifyOnly(k)})
+		rows = append(rows, signingKeyRow{k, uses, pagekit.VerifyOnly(k)})
 	}
-	a.render(w, r, s, http.StatusOK, "signingkeys", "Signing keys", "signing-keys", struct {
+	a.Render(w, r, s, http.StatusOK, "signingkeys", "Signing keys", "signing-keys", struct {
 		Keys      []signingKeyRow
 		CanManage bool
-	}{rows, Allowed(s.Roles, ManageSigningKeys)})
+	}{rows, pagekit.Allowed(s.Roles, pagekit.ManageSigningKeys)})
 }
 
 type signingKeyForm struct {
@@ -58,22 +54,22 @@ type signingKeyForm struct {
 	Errors                          []string
 }
 
-func (a *Admin) signingKeyFormPage(w http.ResponseWriter, r *http.Request, s *session, status int, p signingKeyForm) {
+func (a *Admin) signingKeyFormPage(w http.ResponseWriter, r *http.Request, s *pagekit.Session, status int, p signingKeyForm) {
 	p.Algorithms = keys.Algorithms()
 	title := "Generate a signing key"
 	if p.Import {
 		title = "Import a signing key"
 	}
-	a.render(w, r, s, status, "signingkey_new", title, "signing-keys", p)
+	a.Render(w, r, s, status, "signingkey_new", title, "signing-keys", p)
 }
 
-func (a *Admin) newSigningKey(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) newSigningKey(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	a.signingKeyFormPage(w, r, s, http.StatusOK, signingKeyForm{Import: r.URL.Query().Get("import") == "1", Algorithm: "ES256"})
 }
 
 // createSigningKey generates (POST /admin/signing-keys) or imports
 // (POST /admin/signing-keys/import) a key.
-func (a *Admin) createSigningKey(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) createSigningKey(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	f := r.PostForm
 	p := signingKeyForm{Import: strings.HasSuffix(r.URL.Path, "/import"), Name: strings.TrimSpace(f.Get("name")),
 		Algorithm: f.Get("algorithm"), Length: strings.TrimSpace(f.Get("length")), Issuer: strings.TrimSpace(f.Get("issuer")),
@@ -93,14 +89,14 @@ func (a *Admin) createSigningKey(w http.ResponseWriter, r *http.Request, s *sess
 	if p.Import {
 		in.Certificate, in.PublicKey, in.Kid = p.Certificate, p.PublicKey, p.Kid
 		in.PrivateKey, in.Secret = secrets.Secret(f.Get("privateKey")), secrets.Secret(f.Get("secret"))
-		k, err = a.Svc.Signing.Import(r.Context(), a.actor(r, s), "", in)
+		k, err = a.Svc.Signing.Import(r.Context(), a.Actor(r, s), "", in)
 	} else {
-		k, err = a.Svc.Signing.Generate(r.Context(), a.actor(r, s), "", in)
+		k, err = a.Svc.Signing.Generate(r.Context(), a.Actor(r, s), "", in)
 	}
 	if err != nil {
-		msgs, _, ok := errorMessages(err)
+		msgs, _, ok := pagekit.ErrorMessages(err)
 		if !ok {
-			a.fail(w, r, s, "create signing key", err)
+			a.Fail(w, r, s, "create signing key", err)
 			return
 		}
 		p.Errors = msgs
@@ -120,31 +116,31 @@ type signingKeyPage struct {
 	CanRotate, Verifying bool
 }
 
-func (a *Admin) showSigningKey(w http.ResponseWriter, r *http.Request, s *session, status int, p signingKeyPage) {
+func (a *Admin) showSigningKey(w http.ResponseWriter, r *http.Request, s *pagekit.Session, status int, p signingKeyPage) {
 	k, err := a.Svc.Signing.Key(r.Context(), r.PathValue("id"))
 	if errors.Is(err, model.ErrNotFound) {
-		a.message(w, r, s, http.StatusNotFound, "No such key", "This signing key does not exist; it may have been deleted.")
+		a.Message(w, r, s, http.StatusNotFound, "No such key", "This signing key does not exist; it may have been deleted.")
 		return
 	}
 	if err != nil {
-		a.fail(w, r, s, "load signing key", err)
+		a.Fail(w, r, s, "load signing key", err)
 		return
 	}
 	if p.Uses, err = a.Svc.Signing.Uses(r.Context(), k.ID); err != nil {
-		a.fail(w, r, s, "signing key uses", err)
+		a.Fail(w, r, s, "signing key uses", err)
 		return
 	}
-	p.Key, p.CanManage = k, Allowed(s.Roles, ManageSigningKeys)
+	p.Key, p.CanManage = k, pagekit.Allowed(s.Roles, pagekit.ManageSigningKeys)
 	if p.Name == "" {
 		p.Name = k.Name
 	}
 	// A key without its private half only verifies: there is nothing to rotate.
-	p.Verifying = verifyOnly(k)
+	p.Verifying = pagekit.VerifyOnly(k)
 	p.CanRotate = p.CanManage && !p.Verifying
-	a.render(w, r, s, status, "signingkey", "Signing key "+k.Name, "signing-keys", p)
+	a.Render(w, r, s, status, "signingkey", "Signing key "+k.Name, "signing-keys", p)
 }
 
-func (a *Admin) signingKey(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) signingKey(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	q := r.URL.Query()
 	notice := map[string]string{"created": "The key was saved.", "renamed": "The key was renamed.",
 		"rotated": "This new key replaced the old one wherever a tenant or application named it. The old key still verifies the tokens it signed: delete it once they have expired."}[q.Get("done")]
@@ -155,9 +151,9 @@ func (a *Admin) signingKey(w http.ResponseWriter, r *http.Request, s *session) {
 	a.showSigningKey(w, r, s, http.StatusOK, p)
 }
 
-func (a *Admin) renameSigningKey(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) renameSigningKey(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	name := strings.TrimSpace(r.PostForm.Get("name"))
-	k, err := a.Svc.Signing.Update(r.Context(), a.actor(r, s), r.PathValue("id"), &signing.KeyInput{Name: name})
+	k, err := a.Svc.Signing.Update(r.Context(), a.Actor(r, s), r.PathValue("id"), &signing.KeyInput{Name: name})
 	if err != nil {
 		a.signingKeyFailed(w, r, s, err, name)
 		return
@@ -165,21 +161,21 @@ func (a *Admin) renameSigningKey(w http.ResponseWriter, r *http.Request, s *sess
 	http.Redirect(w, r, "/admin/signing-keys/"+k.ID+"?done=renamed", http.StatusSeeOther)
 }
 
-func (a *Admin) signingKeyFailed(w http.ResponseWriter, r *http.Request, s *session, err error, name string) {
+func (a *Admin) signingKeyFailed(w http.ResponseWriter, r *http.Request, s *pagekit.Session, err error, name string) {
 	if errors.Is(err, model.ErrNotFound) {
-		a.message(w, r, s, http.StatusNotFound, "No such key", "This signing key does not exist; it may have been deleted.")
+		a.Message(w, r, s, http.StatusNotFound, "No such key", "This signing key does not exist; it may have been deleted.")
 		return
 	}
-	msgs, _, ok := errorMessages(err)
+	msgs, _, ok := pagekit.ErrorMessages(err)
 	if !ok {
-		a.fail(w, r, s, "signing key", err)
+		a.Fail(w, r, s, "signing key", err)
 		return
 	}
 	a.showSigningKey(w, r, s, http.StatusBadRequest, signingKeyPage{Name: name, Errors: msgs})
 }
 
-func (a *Admin) deleteSigningKey(w http.ResponseWriter, r *http.Request, s *session) {
-	if err := a.Svc.Signing.Delete(r.Context(), a.actor(r, s), r.PathValue("id")); err != nil {
+func (a *Admin) deleteSigningKey(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
+	if err := a.Svc.Signing.Delete(r.Context(), a.Actor(r, s), r.PathValue("id")); err != nil {
 		a.signingKeyFailed(w, r, s, err, "")
 		return
 	}
@@ -188,72 +184,20 @@ func (a *Admin) deleteSigningKey(w http.ResponseWriter, r *http.Request, s *sess
 
 // rotateSigningKey generates a key like this one (same algorithm, length
 // and issuer) and names it instead of this one in every tenant and
-// application setting. Each step is one audited change by the admin; the
-// old key stays, published in the JWKS, so tokens it signed still verify.
-// Settings it cannot change (in entity types, or in lists) stay listed on
-// the old key's page.
-func (a *Admin) rotateSigningKey(w http.ResponseWriter, r *http.Request, s *session) {
-	old, err := a.Svc.Signing.Key(r.Context(), r.PathValue("id"))
-	if err != nil {
-		a.signingKeyFailed(w, r, s, err, "")
-		return
-	}
-	if verifyOnly(old) {
+// application setting, all in one transaction (signing.Rotate), each change
+// audited with the admin as actor. The old key stays, published in the
+// JWKS, so tokens it signed still verify. Settings it cannot change (in
+// entity types, or in lists) stay listed on the old key's page.
+func (a *Admin) rotateSigningKey(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
+	next, _, err := a.Svc.Signing.Rotate(r.Context(), a.Actor(r, s), a.Svc.Tenancy, r.PathValue("id"))
+	if errors.Is(err, signing.ErrVerifyOnly) {
 		a.showSigningKey(w, r, s, http.StatusBadRequest, signingKeyPage{Errors: []string{
 			"This key has no private key: it only verifies. Import its successor instead."}})
 		return
 	}
-	name := fmt.Sprintf("%s (rotated %s)", old.Name, a.now().UTC().Format("2006-01-02 15:04:05"))
-	if len(name) > 191 {
-		name = name[len(name)-191:]
-	}
-	in := &signing.KeyInput{Name: name, Algorithm: old.Algorithm, Issuer: old.Issuer}
-	if old.Type == model.KeyTypeRSA {
-		in.Length = signing.KeyLength(old.Length)
-	}
-	next, err := a.Svc.Signing.Generate(r.Context(), a.actor(r, s), "", in)
 	if err != nil {
 		a.signingKeyFailed(w, r, s, err, "")
 		return
 	}
-	uses, err := a.Svc.Signing.Uses(r.Context(), old.ID)
-	if err != nil {
-		a.fail(w, r, s, "signing key uses", err)
-		return
-	}
-	for _, u := range uses {
-		if strings.ContainsAny(u.Path, "[]") {
-			continue
-		}
-		patch, err := mergePatchAt(u.Kind, u.Path, next.ID)
-		if err != nil {
-			continue // entity types: changed by hand
-		}
-		switch u.Kind {
-		case "tenant":
-			_, err = a.Svc.Tenancy.PatchTenant(r.Context(), a.actor(r, s), kit.TenantScope{}, u.ID, model.PatchMerge, patch)
-		case "application":
-			_, err = a.Svc.Tenancy.PatchApplication(r.Context(), a.actor(r, s), kit.TenantScope{}, u.ID, model.PatchMerge, patch)
-		}
-		if err != nil {
-			a.fail(w, r, s, "rotate signing key: "+u.Kind+" "+u.ID, err)
-			return
-		}
-	}
-	http.Redirect(w, r, "/admin/signing-keys/"+next.ID+"?done=rotated&from="+old.ID, http.StatusSeeOther)
-}
-
-// mergePatchAt is a JSON merge patch setting the dotted path of a tenant or
-// application to value, under its wrapper ({"tenant":{...}}).
-func mergePatchAt(kind, path, value string) ([]byte, error) {
-	wrapper := map[string]string{"tenant": "tenant", "application": "application"}[kind]
-	if wrapper == "" {
-		return nil, fmt.Errorf("no patch for %s", kind)
-	}
-	parts := strings.Split(path, ".")
-	var v any = value
-	for i := len(parts) - 1; i >= 0; i-- {
-		v = map[string]any{parts[i]: v}
-	}
-	return json.Marshal(map[string]any{wrapper: v})
+	http.Redirect(w, r, "/admin/signing-keys/"+next.ID+"?done=rotated&from="+r.PathValue("id"), http.StatusSeeOther)
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/latchid/latch/internal/admin/pagekit"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 )
@@ -14,7 +15,7 @@ import (
 // Changing a user: the profile (email, username, names), the roles of a
 // registration, removing a two-factor method. An administrator's profile
 // and two-factor methods, and anyone's admin-application roles, need
-// ManageAdmins; changing admin roles also needs a recent password.
+// pagekit.ManageAdmins; changing admin roles also needs a recent password.
 
 type userEditPage struct {
 	User                                 userView
@@ -24,7 +25,7 @@ type userEditPage struct {
 
 // refuseSelf refuses (400) an admin deactivating or deleting themselves:
 // another admin must, so one always remains.
-func (a *Admin) refuseSelf(w http.ResponseWriter, r *http.Request, s *session, what string) bool {
+func (a *Admin) refuseSelf(w http.ResponseWriter, r *http.Request, s *pagekit.Session, what string) bool {
 	if r.PathValue("id") != s.UserID {
 		return false
 	}
@@ -34,32 +35,32 @@ func (a *Admin) refuseSelf(w http.ResponseWriter, r *http.Request, s *session, w
 
 // loadEditable loads the user of the path, refusing (403) when the user is an
 // administrator and this admin may not change administrators.
-func (a *Admin) loadEditable(w http.ResponseWriter, r *http.Request, s *session) (userView, bool) {
+func (a *Admin) loadEditable(w http.ResponseWriter, r *http.Request, s *pagekit.Session) (userView, bool) {
 	o, ok := a.loadUser(w, r, s)
 	if !ok {
 		return userView{}, false
 	}
 	u := viewUser(o, nil)
-	if u.isAdministrator() && !Allowed(s.Roles, ManageAdmins) {
-		a.message(w, r, s, http.StatusForbidden, "Not allowed",
+	if u.isAdministrator() && !pagekit.Allowed(s.Roles, pagekit.ManageAdmins) {
+		a.Message(w, r, s, http.StatusForbidden, "Not allowed",
 			"This user is an administrator: only an admin with the admin role may change their profile or two-factor methods, deactivate or delete them.")
 		return userView{}, false
 	}
 	return u, true
 }
 
-func (a *Admin) editUser(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) editUser(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	u, ok := a.loadEditable(w, r, s)
 	if !ok {
 		return
 	}
-	a.render(w, r, s, http.StatusOK, "user_edit", "Edit "+u.Email, "users",
+	a.Render(w, r, s, http.StatusOK, "user_edit", "Edit "+u.Email, "users",
 		userEditPage{User: u, Email: u.Email, Username: u.Username, FirstName: u.FirstName, LastName: u.LastName})
 }
 
 // updateUser merges the form into the user (PATCH semantics: other fields
 // stay); an emptied field is removed.
-func (a *Admin) updateUser(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) updateUser(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	u, ok := a.loadEditable(w, r, s)
 	if !ok {
 		return
@@ -77,17 +78,17 @@ func (a *Admin) updateUser(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	patch, err := json.Marshal(map[string]any{"user": fields})
 	if err != nil {
-		a.fail(w, r, s, "encode user patch", err)
+		a.Fail(w, r, s, "encode user patch", err)
 		return
 	}
-	if _, err := a.Svc.Identity.PatchUser(r.Context(), a.actor(r, s), kit.TenantScope{}, u.ID, model.PatchMerge, patch); err != nil {
-		msgs, _, ok := errorMessages(err)
+	if _, err := a.Svc.Identity.PatchUser(r.Context(), a.Actor(r, s), kit.TenantScope{}, u.ID, model.PatchMerge, patch); err != nil {
+		msgs, _, ok := pagekit.ErrorMessages(err)
 		if !ok {
-			a.fail(w, r, s, "update user", err)
+			a.Fail(w, r, s, "update user", err)
 			return
 		}
 		p.Errors = msgs
-		a.render(w, r, s, http.StatusBadRequest, "user_edit", "Edit "+u.Email, "users", p)
+		a.Render(w, r, s, http.StatusBadRequest, "user_edit", "Edit "+u.Email, "users", p)
 		return
 	}
 	http.Redirect(w, r, "/admin/users/"+u.ID+"?done=saved", http.StatusSeeOther)
@@ -95,17 +96,17 @@ func (a *Admin) updateUser(w http.ResponseWriter, r *http.Request, s *session) {
 
 // saveRoles replaces a registration's roles with the checked ones, which
 // must be roles of the application.
-func (a *Admin) saveRoles(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) saveRoles(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	appID, userID := r.PathValue("appId"), r.PathValue("id")
 	if appID == model.AdminApplicationID {
-		if !Allowed(s.Roles, ManageAdmins) {
-			a.message(w, r, s, http.StatusForbidden, "Not allowed",
+		if !pagekit.Allowed(s.Roles, pagekit.ManageAdmins) {
+			a.Message(w, r, s, http.StatusForbidden, "Not allowed",
 				"Only an admin with the admin role may change roles in the admin application.")
 			return
 		}
 		// An admin does not demote themselves: another admin must, so one
 		// always remains who can sign in and repair things.
-		if userID == s.UserID && !slices.Contains(r.PostForm["role"], SuperRole) {
+		if userID == s.UserID && !slices.Contains(r.PostForm["role"], pagekit.SuperRole) {
 			a.showUser(w, r, s, http.StatusBadRequest, "",
 				"The roles were not saved: you cannot remove your own admin role. Another admin can, so that one always remains.")
 			return
@@ -116,15 +117,15 @@ func (a *Admin) saveRoles(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	app, err := a.Svc.Tenancy.Application(r.Context(), kit.TenantScope{}, appID)
 	if errors.Is(err, model.ErrNotFound) {
-		a.message(w, r, s, http.StatusNotFound, "No such application", "This application does not exist; it may have been deleted.")
+		a.Message(w, r, s, http.StatusNotFound, "No such application", "This application does not exist; it may have been deleted.")
 		return
 	}
 	if err != nil {
-		a.fail(w, r, s, "load application", err)
+		a.Fail(w, r, s, "load application", err)
 		return
 	}
 	known := map[string]bool{}
-	for _, rv := range viewApp(app, nil).Roles {
+	for _, rv := range pagekit.ViewApp(app, nil).Roles {
 		known[rv.Name] = true
 	}
 	roles := []string{}
@@ -139,36 +140,36 @@ func (a *Admin) saveRoles(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	patch, err := json.Marshal(map[string]any{"registration": map[string]any{"roles": roles}})
 	if err != nil {
-		a.fail(w, r, s, "encode roles", err)
+		a.Fail(w, r, s, "encode roles", err)
 		return
 	}
 	a.userAction(w, r, s, "roles", func(id string) error {
-		_, err := a.Svc.Identity.PatchRegistration(r.Context(), a.actor(r, s), kit.TenantScope{}, id, appID, model.PatchMerge, patch)
+		_, err := a.Svc.Identity.PatchRegistration(r.Context(), a.Actor(r, s), kit.TenantScope{}, id, appID, model.PatchMerge, patch)
 		return err
 	})
 }
 
 // removeTwoFactor removes one two-factor method without a code (the user
 // lost the device); the user can enroll again after signing in.
-func (a *Admin) removeTwoFactor(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) removeTwoFactor(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	// An administrator's second factor guards the admin UI: only admins remove it.
 	if _, ok := a.loadEditable(w, r, s); !ok {
 		return
 	}
 	a.userAction(w, r, s, "two-factor", func(id string) error {
-		return a.Svc.Authentication.RemoveTwoFactorMethod(r.Context(), a.actor(r, s), kit.TenantScope{}, id, r.PathValue("methodId"))
+		return a.Svc.Authentication.RemoveTwoFactorMethod(r.Context(), a.Actor(r, s), kit.TenantScope{}, id, r.PathValue("methodId"))
 	})
 }
 
 // guardAdminApp refuses (403) registering someone to, or removing someone
-// from, the admin application without ManageAdmins, and asks for a recent
+// from, the admin application without pagekit.ManageAdmins, and asks for a recent
 // password when allowed; an admin does not remove their own registration.
-func (a *Admin) guardAdminApp(w http.ResponseWriter, r *http.Request, s *session, appID, what string) bool {
+func (a *Admin) guardAdminApp(w http.ResponseWriter, r *http.Request, s *pagekit.Session, appID, what string) bool {
 	if appID != model.AdminApplicationID {
 		return true
 	}
-	if !Allowed(s.Roles, ManageAdmins) {
-		a.message(w, r, s, http.StatusForbidden, "Not allowed",
+	if !pagekit.Allowed(s.Roles, pagekit.ManageAdmins) {
+		a.Message(w, r, s, http.StatusForbidden, "Not allowed",
 			"Only an admin with the admin role may register users to the admin application or remove them from it.")
 		return false
 	}
@@ -181,24 +182,24 @@ func (a *Admin) guardAdminApp(w http.ResponseWriter, r *http.Request, s *session
 
 // addRegistration registers the user to an application (no roles yet:
 // they are set on the user's page).
-func (a *Admin) addRegistration(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) addRegistration(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	appID := strings.TrimSpace(r.PostForm.Get("applicationId"))
 	if !a.guardAdminApp(w, r, s, appID, "register") {
 		return
 	}
 	a.userAction(w, r, s, "registered", func(id string) error {
-		_, err := a.Svc.Identity.Register(r.Context(), a.actor(r, s), kit.TenantScope{}, id, appID,
+		_, err := a.Svc.Identity.Register(r.Context(), a.Actor(r, s), kit.TenantScope{}, id, appID,
 			kit.Object{"registration": kit.Object{"applicationId": appID}})
 		return err
 	})
 }
 
-func (a *Admin) deleteRegistration(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) deleteRegistration(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	appID := r.PathValue("appId")
 	if !a.guardAdminApp(w, r, s, appID, "unregister") {
 		return
 	}
 	a.userAction(w, r, s, "unregistered", func(id string) error {
-		return a.Svc.Identity.DeleteRegistration(r.Context(), a.actor(r, s), kit.TenantScope{}, id, appID)
+		return a.Svc.Identity.DeleteRegistration(r.Context(), a.Actor(r, s), kit.TenantScope{}, id, appID)
 	})
 }

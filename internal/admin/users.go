@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/latchid/latch/internal/admin/pagekit"
 	"github.com/latchid/latch/internal/audit"
 	"github.com/latchid/latch/internal/identity"
 	"github.com/latchid/latch/internal/kit"
@@ -62,38 +63,6 @@ func (u userView) isAdministrator() bool {
 	return false
 }
 
-func str(o kit.Object, k string) string { v, _ := o[k].(string); return v }
-
-func objects(v any) []kit.Object {
-	var out []kit.Object
-	switch l := v.(type) {
-	case []any:
-		for _, e := range l {
-			if o, ok := e.(kit.Object); ok {
-				out = append(out, o)
-			}
-		}
-	case []kit.Object:
-		out = l
-	}
-	return out
-}
-
-func stringList(v any) []string {
-	var out []string
-	switch l := v.(type) {
-	case []any:
-		for _, e := range l {
-			if s, ok := e.(string); ok {
-				out = append(out, s)
-			}
-		}
-	case []string:
-		out = l
-	}
-	return out
-}
-
 func viewUser(o *model.User, appNames map[string]string) userView {
 	u := userView{ID: o.ID, Email: o.Email, Username: o.Username, TenantID: o.TenantID, Inserted: o.InsertInstant,
 		Active: o.Active, Verified: o.Verified, ChangeRequired: o.PasswordChangeRequired,
@@ -104,12 +73,12 @@ func viewUser(o *model.User, appNames map[string]string) userView {
 	}
 	// Registrations and memberships are still documents on the typed user.
 	for _, r := range o.Registrations {
-		id := str(r, "applicationId")
+		id := pagekit.Str(r, "applicationId")
 		u.Registrations = append(u.Registrations, registrationView{ApplicationID: id, Application: cmp.Or(appNames[id], id),
-			Roles: stringList(r["roles"])})
+			Roles: pagekit.StringList(r["roles"])})
 	}
 	for _, g := range o.Memberships {
-		u.Groups = append(u.Groups, str(g, "groupId"))
+		u.Groups = append(u.Groups, pagekit.Str(g, "groupId"))
 	}
 	u.TwoFactor = twoFactorMethods(o)
 	return u
@@ -124,16 +93,16 @@ func twoFactorMethods(o *model.User) []twoFactorView {
 	}
 	tf, _ := t["twoFactor"].(kit.Object)
 	var out []twoFactorView
-	for _, meth := range objects(tf["methods"]) {
-		out = append(out, twoFactorView{ID: str(meth, "id"), Method: str(meth, "method"),
-			Detail: cmp.Or(str(meth, "email"), str(meth, "mobilePhone"))})
+	for _, meth := range pagekit.Objects(tf["methods"]) {
+		out = append(out, twoFactorView{ID: pagekit.Str(meth, "id"), Method: pagekit.Str(meth, "method"),
+			Detail: cmp.Or(pagekit.Str(meth, "email"), pagekit.Str(meth, "mobilePhone"))})
 	}
 	return out
 }
 
 func (a *Admin) appNames(r *http.Request) map[string]string {
 	names := map[string]string{}
-	apps, err := a.allApplications(r)
+	apps, err := a.AllApplications(r)
 	if err != nil {
 		return names
 	}
@@ -152,10 +121,10 @@ type usersData struct {
 	CanManage  bool
 }
 
-func (a *Admin) users(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) users(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	pg := pageParam(r)
-	d := usersData{Query: q, CanManage: Allowed(s.Roles, ManageUsers)}
+	pg := pagekit.PageParam(r)
+	d := usersData{Query: q, CanManage: pagekit.Allowed(s.Roles, pagekit.ManageUsers)}
 	qs := q
 	if qs == "" {
 		qs = "*"
@@ -164,9 +133,9 @@ func (a *Admin) users(w http.ResponseWriter, r *http.Request, s *session) {
 		StartRow: (pg - 1) * usersPerPage, NumberOfResults: usersPerPage, AccurateTotal: true}, nil)
 	status := http.StatusOK
 	if err != nil {
-		msgs, _, ok := errorMessages(err)
+		msgs, _, ok := pagekit.ErrorMessages(err)
 		if !ok {
-			a.fail(w, r, s, "search users", err)
+			a.Fail(w, r, s, "search users", err)
 			return
 		}
 		d.Error, status = strings.Join(msgs, " "), http.StatusBadRequest
@@ -189,16 +158,16 @@ func (a *Admin) users(w http.ResponseWriter, r *http.Request, s *session) {
 			d.Next = "/admin/users?" + v.Encode()
 		}
 	}
-	a.render(w, r, s, status, "users", "Users", "users", d)
+	a.Render(w, r, s, status, "users", "Users", "users", d)
 }
 
 type userPage struct {
 	User     userView
 	Logins   []*store.LoginRecord
 	Sessions []sessionView
-	Groups   []option // id and name
+	Groups   []pagekit.Option // id and name
 	// Register: applications of the user's tenant the user is not registered to.
-	Register             []option
+	Register             []pagekit.Option
 	LinkGroups           bool
 	Audit                []*model.AuditLog
 	CanManage, CanDelete bool
@@ -216,48 +185,48 @@ type sessionView struct {
 	Device, Client string
 }
 
-func (a *Admin) loadUser(w http.ResponseWriter, r *http.Request, s *session) (*model.User, bool) {
+func (a *Admin) loadUser(w http.ResponseWriter, r *http.Request, s *pagekit.Session) (*model.User, bool) {
 	o, err := a.Svc.Identity.User(r.Context(), kit.TenantScope{}, r.PathValue("id"))
 	if errors.Is(err, model.ErrNotFound) {
-		a.message(w, r, s, http.StatusNotFound, "No such user", "This user does not exist; they may have been deleted.")
+		a.Message(w, r, s, http.StatusNotFound, "No such user", "This user does not exist; they may have been deleted.")
 		return nil, false
 	}
 	if err != nil {
-		a.fail(w, r, s, "load user", err)
+		a.Fail(w, r, s, "load user", err)
 		return nil, false
 	}
 	return o, true
 }
 
-func (a *Admin) showUser(w http.ResponseWriter, r *http.Request, s *session, status int, notice, errMsg string) {
+func (a *Admin) showUser(w http.ResponseWriter, r *http.Request, s *pagekit.Session, status int, notice, errMsg string) {
 	o, ok := a.loadUser(w, r, s)
 	if !ok {
 		return
 	}
-	apps, err := a.allApplications(r)
+	apps, err := a.AllApplications(r)
 	if err != nil {
-		a.fail(w, r, s, "list applications", err)
+		a.Fail(w, r, s, "list applications", err)
 		return
 	}
-	names, roles := map[string]string{}, map[string][]roleView{}
+	names, roles := map[string]string{}, map[string][]pagekit.RoleView{}
 	for _, o := range apps {
-		v := viewApp(o, nil)
+		v := pagekit.ViewApp(o, nil)
 		names[v.ID], roles[v.ID] = v.Name, v.Roles
 	}
-	p := userPage{User: viewUser(o, names), CanManage: Allowed(s.Roles, ManageUsers), CanDelete: Allowed(s.Roles, DeleteUsers),
+	p := userPage{User: viewUser(o, names), CanManage: pagekit.Allowed(s.Roles, pagekit.ManageUsers), CanDelete: pagekit.Allowed(s.Roles, pagekit.DeleteUsers),
 		Notice: notice, Error: errMsg}
-	mayTouch := !p.User.isAdministrator() || Allowed(s.Roles, ManageAdmins)
+	mayTouch := !p.User.isAdministrator() || pagekit.Allowed(s.Roles, pagekit.ManageAdmins)
 	p.CanEdit, p.CanDelete = p.CanManage && mayTouch, p.CanDelete && mayTouch
 	for _, o := range apps {
-		v := viewApp(o, nil)
+		v := pagekit.ViewApp(o, nil)
 		registered := slices.ContainsFunc(p.User.Registrations, func(rv registrationView) bool { return rv.ApplicationID == v.ID })
-		if v.TenantID == p.User.TenantID && !registered && (!v.Builtin || Allowed(s.Roles, ManageAdmins)) {
-			p.Register = append(p.Register, option{v.ID, v.Name})
+		if v.TenantID == p.User.TenantID && !registered && (!v.Builtin || pagekit.Allowed(s.Roles, pagekit.ManageAdmins)) {
+			p.Register = append(p.Register, pagekit.Option{Value: v.ID, Label: v.Name})
 		}
 	}
 	for i := range p.User.Registrations {
 		reg := &p.User.Registrations[i]
-		reg.CanEdit = p.CanManage && (reg.ApplicationID != model.AdminApplicationID || Allowed(s.Roles, ManageAdmins))
+		reg.CanEdit = p.CanManage && (reg.ApplicationID != model.AdminApplicationID || pagekit.Allowed(s.Roles, pagekit.ManageAdmins))
 		for _, rv := range roles[reg.ApplicationID] {
 			reg.Options = append(reg.Options, roleOption{Name: rv.Name, Checked: slices.Contains(reg.Roles, rv.Name)})
 		}
@@ -265,7 +234,7 @@ func (a *Admin) showUser(w http.ResponseWriter, r *http.Request, s *session, sta
 	if len(p.User.Groups) > 0 {
 		all, err := a.Svc.Groups.Groups(r.Context(), kit.TenantScope{})
 		if err != nil {
-			a.fail(w, r, s, "list groups", err)
+			a.Fail(w, r, s, "list groups", err)
 			return
 		}
 		groupNames := map[string]string{}
@@ -274,13 +243,13 @@ func (a *Admin) showUser(w http.ResponseWriter, r *http.Request, s *session, sta
 			groupNames[g.ID] = g.Name
 		}
 		for _, id := range p.User.Groups {
-			p.Groups = append(p.Groups, option{id, cmp.Or(groupNames[id], id)})
+			p.Groups = append(p.Groups, pagekit.Option{Value: id, Label: cmp.Or(groupNames[id], id)})
 		}
 	}
-	p.LinkGroups = Allowed(s.Roles, ViewGroups)
+	p.LinkGroups = pagekit.Allowed(s.Roles, pagekit.ViewGroups)
 	tokens, err := a.Svc.Tokens.RefreshTokensOfUser(r.Context(), kit.TenantScope{}, p.User.ID)
 	if err != nil {
-		a.fail(w, r, s, "user sessions", err)
+		a.Fail(w, r, s, "user sessions", err)
 		return
 	}
 	for _, t := range tokens {
@@ -295,17 +264,17 @@ func (a *Admin) showUser(w http.ResponseWriter, r *http.Request, s *session, sta
 		p.Sessions = append(p.Sessions, sv)
 	}
 	if p.Logins, err = a.Svc.Store().Read().LoginRecords(r.Context(), p.User.ID, 10); err != nil {
-		a.fail(w, r, s, "user logins", err)
+		a.Fail(w, r, s, "user logins", err)
 		return
 	}
 	if p.Audit, _, err = a.Svc.Audit.Search(r.Context(), audit.Search{TargetID: p.User.ID, NumberOfResults: 20}); err != nil {
-		a.fail(w, r, s, "user audit trail", err)
+		a.Fail(w, r, s, "user audit trail", err)
 		return
 	}
-	a.render(w, r, s, status, "user", "User "+p.User.Email, "users", p)
+	a.Render(w, r, s, status, "user", "User "+p.User.Email, "users", p)
 }
 
-func (a *Admin) user(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) user(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	notice := map[string]string{"created": "The user was created.", "deactivated": "The user was deactivated.",
 		"reactivated": "The user was reactivated.", "password": "The user must change their password at the next sign-in.",
 		"sessions": "The user's sessions were ended.", "saved": "The user was saved.", "roles": "The roles were saved.",
@@ -316,20 +285,20 @@ func (a *Admin) user(w http.ResponseWriter, r *http.Request, s *session) {
 
 type newUserPage struct {
 	Email, Username, FirstName, LastName, TenantID string
-	Tenants                                        []option
+	Tenants                                        []pagekit.Option
 	Errors                                         []string
 }
 
-func (a *Admin) newUser(w http.ResponseWriter, r *http.Request, s *session) {
-	tenants, _, err := a.tenantOptions(r)
+func (a *Admin) newUser(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
+	tenants, _, err := a.TenantOptions(r)
 	if err != nil {
-		a.fail(w, r, s, "list tenants", err)
+		a.Fail(w, r, s, "list tenants", err)
 		return
 	}
-	a.render(w, r, s, http.StatusOK, "user_new", "New user", "users", newUserPage{Tenants: tenants})
+	a.Render(w, r, s, http.StatusOK, "user_new", "New user", "users", newUserPage{Tenants: tenants})
 }
 
-func (a *Admin) createUser(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) createUser(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	f := r.PostForm
 	p := newUserPage{Email: strings.TrimSpace(f.Get("email")), Username: strings.TrimSpace(f.Get("username")),
 		FirstName: strings.TrimSpace(f.Get("firstName")), LastName: strings.TrimSpace(f.Get("lastName")), TenantID: f.Get("tenantId")}
@@ -343,20 +312,20 @@ func (a *Admin) createUser(w http.ResponseWriter, r *http.Request, s *session) {
 	if f.Get("passwordChangeRequired") == "on" {
 		u["passwordChangeRequired"] = true
 	}
-	o, err := a.Svc.Identity.CreateUser(r.Context(), a.actor(r, s), kit.TenantScope{}, "", kit.Object{"user": u})
+	o, err := a.Svc.Identity.CreateUser(r.Context(), a.Actor(r, s), kit.TenantScope{}, "", kit.Object{"user": u})
 	if err != nil {
-		msgs, _, ok := errorMessages(err)
+		msgs, _, ok := pagekit.ErrorMessages(err)
 		if !ok {
-			a.fail(w, r, s, "create user", err)
+			a.Fail(w, r, s, "create user", err)
 			return
 		}
-		tenants, _, terr := a.tenantOptions(r)
+		tenants, _, terr := a.TenantOptions(r)
 		if terr != nil {
-			a.fail(w, r, s, "list tenants", terr)
+			a.Fail(w, r, s, "list tenants", terr)
 			return
 		}
 		p.Tenants, p.Errors = tenants, msgs
-		a.render(w, r, s, http.StatusBadRequest, "user_new", "New user", "users", p)
+		a.Render(w, r, s, http.StatusBadRequest, "user_new", "New user", "users", p)
 		return
 	}
 	http.Redirect(w, r, "/admin/users/"+o.ID+"?done=created", http.StatusSeeOther)
@@ -364,16 +333,16 @@ func (a *Admin) createUser(w http.ResponseWriter, r *http.Request, s *session) {
 
 // userAction runs one state change on the user of the path and shows the
 // user's page again.
-func (a *Admin) userAction(w http.ResponseWriter, r *http.Request, s *session, done string, fn func(id string) error) {
+func (a *Admin) userAction(w http.ResponseWriter, r *http.Request, s *pagekit.Session, done string, fn func(id string) error) {
 	id := r.PathValue("id")
 	if err := fn(id); err != nil {
 		if errors.Is(err, model.ErrNotFound) {
-			a.message(w, r, s, http.StatusNotFound, "No such user", "This user does not exist; they may have been deleted.")
+			a.Message(w, r, s, http.StatusNotFound, "No such user", "This user does not exist; they may have been deleted.")
 			return
 		}
-		msgs, _, ok := errorMessages(err)
+		msgs, _, ok := pagekit.ErrorMessages(err)
 		if !ok {
-			a.fail(w, r, s, "user action", err)
+			a.Fail(w, r, s, "user action", err)
 			return
 		}
 		a.showUser(w, r, s, http.StatusBadRequest, "", strings.Join(msgs, " "))
@@ -382,42 +351,42 @@ func (a *Admin) userAction(w http.ResponseWriter, r *http.Request, s *session, d
 	http.Redirect(w, r, "/admin/users/"+id+"?done="+done, http.StatusSeeOther)
 }
 
-func (a *Admin) deactivateUser(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) deactivateUser(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	// Locking an administrator out is for admins only.
 	if _, ok := a.loadEditable(w, r, s); !ok || a.refuseSelf(w, r, s, "deactivate") {
 		return
 	}
 	a.userAction(w, r, s, "deactivated", func(id string) error {
-		return a.Svc.Identity.DeactivateUser(r.Context(), a.actor(r, s), kit.TenantScope{}, id)
+		return a.Svc.Identity.DeactivateUser(r.Context(), a.Actor(r, s), kit.TenantScope{}, id)
 	})
 }
 
-func (a *Admin) reactivateUser(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) reactivateUser(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	a.userAction(w, r, s, "reactivated", func(id string) error {
-		_, err := a.Svc.Identity.ReactivateUser(r.Context(), a.actor(r, s), kit.TenantScope{}, id)
+		_, err := a.Svc.Identity.ReactivateUser(r.Context(), a.Actor(r, s), kit.TenantScope{}, id)
 		return err
 	})
 }
 
-func (a *Admin) requirePasswordChange(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) requirePasswordChange(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	a.userAction(w, r, s, "password", func(id string) error {
-		_, err := a.Svc.Identity.PatchUser(r.Context(), a.actor(r, s), kit.TenantScope{}, id, model.PatchMerge,
+		_, err := a.Svc.Identity.PatchUser(r.Context(), a.Actor(r, s), kit.TenantScope{}, id, model.PatchMerge,
 			[]byte(`{"user":{"passwordChangeRequired":true}}`))
 		return err
 	})
 }
 
-func (a *Admin) endUserSessions(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) endUserSessions(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	a.userAction(w, r, s, "sessions", func(id string) error {
 		if _, ok := kit.CanonicalID(id); !ok {
 			return model.NotFoundf("user %q", id)
 		}
-		return a.Svc.Tokens.RevokeRefreshTokens(r.Context(), a.actor(r, s), kit.TenantScope{}, tokens.RevokeRefreshTokensRequest{UserID: id})
+		return a.Svc.Tokens.RevokeRefreshTokens(r.Context(), a.Actor(r, s), kit.TenantScope{}, tokens.RevokeRefreshTokensRequest{UserID: id})
 	})
 }
 
 // deleteUser deletes only when the admin typed the user's email (or id) to confirm.
-func (a *Admin) deleteUser(w http.ResponseWriter, r *http.Request, s *session) {
+func (a *Admin) deleteUser(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	u, ok := a.loadEditable(w, r, s)
 	if !ok || a.refuseSelf(w, r, s, "delete") {
 		return
@@ -430,8 +399,8 @@ func (a *Admin) deleteUser(w http.ResponseWriter, r *http.Request, s *session) {
 		a.showUser(w, r, s, http.StatusBadRequest, "", "The user was not deleted: type "+want+" exactly to confirm.")
 		return
 	}
-	if err := a.Svc.Identity.DeleteUser(r.Context(), a.actor(r, s), kit.TenantScope{}, u.ID); err != nil {
-		a.fail(w, r, s, "delete user", err)
+	if err := a.Svc.Identity.DeleteUser(r.Context(), a.Actor(r, s), kit.TenantScope{}, u.ID); err != nil {
+		a.Fail(w, r, s, "delete user", err)
 		return
 	}
 	http.Redirect(w, r, "/admin/users?deleted=1", http.StatusSeeOther)

@@ -239,6 +239,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, optional b
 		return p, true
 	}
 	key, err := s.access.Keys.Authenticate(r.Context(), raw)
+	unknown := raw != "" && errors.Is(err, model.ErrUnauthorized) // a key was presented that is none
 	if err == nil && key.ACL != nil && !key.ACL.Allows(p.IP) {
 		s.denied(r, &Principal{Key: key, IP: p.IP}, r.Method+" "+r.URL.Path, "address not allowed by the key's IP access control list")
 		err = model.ErrUnauthorized
@@ -251,6 +252,9 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, optional b
 		}
 		if errors.Is(err, model.ErrUnauthorized) {
 			s.metrics.KeyAuthFailure()
+			if unknown && s.access.Denials != nil {
+				s.access.Denials.RecordUnknownKey(r.Context(), p.Actor(r), r.Method+" "+r.URL.Path, p.IP.String())
+			}
 		}
 		httpx.WriteError(w, r, s.log, err)
 		return nil, false

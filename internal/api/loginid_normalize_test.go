@@ -74,5 +74,34 @@ func TestLoginIdentifiersNormalised(t *testing.T) {
 		other := e.user("other@example.com", lgPassword, map[string]any{"username": "other"})
 		want400(t, "update to a look-alike", e.do("PATCH", "/api/user/"+other, e.root, map[string]any{"user": map[string]any{"username": "k\u0430t\u0435"}}),
 			"[duplicate]user.username")
+
+		// The other way: an imitation registered first keeps the real name
+		// (and other imitations of it) from being taken later, by create,
+		// update and import alike.
+		e.want("an imitation first", create(map[string]any{"username": "b\u0430nk", "email": "\u0455ales@example.com"}), 200) // Cyrillic а, ѕ
+		later := []struct {
+			name string
+			user map[string]any
+			code string
+		}{
+			{"the real username", map[string]any{"username": "BANK"}, "[duplicate]user.username"},
+			{"another imitation", map[string]any{"username": "b\u0251nk"}, "[duplicate]user.username"},
+			{"the real email", map[string]any{"email": "sales@example.com"}, "[duplicate]user.email"},
+			{"the real email as a username", map[string]any{"username": "Sales@example.com"}, "[duplicate]user.username"},
+		}
+		for _, c := range later {
+			want400(t, c.name, create(c.user), c.code)
+		}
+		want400(t, "update to the real name", e.do("PATCH", "/api/user/"+other, e.root, map[string]any{"user": map[string]any{"username": "bank"}}),
+			"[duplicate]user.username")
+		r := e.do("POST", "/api/user/import", e.root, map[string]any{"users": []any{
+			map[string]any{"username": "bank", "password": lgPassword, "tenantId": e.tenant},
+		}})
+		want400(t, "import of the real name", r, "[duplicate]users[0].username")
+		r = e.do("POST", "/api/user/import", e.root, map[string]any{"users": []any{
+			map[string]any{"username": "v\u0456ctor", "password": lgPassword, "tenantId": e.tenant},
+			map[string]any{"username": "victor", "password": lgPassword, "tenantId": e.tenant},
+		}})
+		want400(t, "import of a name and its earlier imitation", r, "[duplicate]users[1].username")
 	})
 }

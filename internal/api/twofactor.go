@@ -165,6 +165,34 @@ func (s *Server) startTwoFactor(w http.ResponseWriter, r *http.Request) {
 	httpx.WriteJSON(w, http.StatusOK, res)
 }
 
+// twoFactorStatus is GET /api/two-factor/status[/{twoFactorTrustId}]
+// (userId and applicationId in the query) and POST /api/two-factor/status (a
+// TwoFactorStatusRequest): 200 when a password login of the user would need
+// no second factor (none enrolled, or the twoFactorTrustId holds), 242 when
+// it would.
+func (s *Server) twoFactorStatus(w http.ResponseWriter, r *http.Request) {
+	var req authentication.TwoFactorStatusRequest
+	if r.Method == http.MethodPost {
+		if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
+			httpx.WriteError(w, r, s.log, err)
+			return
+		}
+	} else {
+		q := r.URL.Query()
+		req.UserID, req.ApplicationID, req.TwoFactorTrustID = q.Get("userId"), q.Get("applicationId"), r.PathValue("twoFactorTrustId")
+	}
+	res, required, err := s.authentication.TwoFactorStatus(r.Context(), scopeOf(r), req)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	status := http.StatusOK
+	if required {
+		status = loginStatus[authentication.TwoFactorRequired]
+	}
+	httpx.WriteJSON(w, status, res)
+}
+
 // sendTwoFactorCode is POST /api/two-factor/send (a key: an enrolment code
 // for userId to email) and POST /api/two-factor/send/{twoFactorId}
 // (anonymous: a code for the login's email method).

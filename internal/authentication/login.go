@@ -116,6 +116,9 @@ type LoginResponse struct {
 	// change of password (identity.CodeTrustToken).
 	TrustToken string         `json:"trustToken,omitempty"`
 	State      map[string]any `json:"state,omitempty"`
+	// TwoFactorTrustID: earned by a two-factor login with trustComputer;
+	// a later login presenting it skips the second factor (trust.go).
+	TwoFactorTrustID string `json:"twoFactorTrustId,omitempty"`
 }
 
 // LoginPreventedAction is FusionAuth's LoginPreventedResponse: why a login
@@ -274,6 +277,7 @@ func (s *Service) login(ctx context.Context, caller LoginCaller, req LoginReques
 		lockedUntil     int64
 		failures        bool // a failed-login row to clear on success
 		ud              *loginUserData
+		trusted         *store.OneTimeCode // a valid twoFactorTrustId of the user
 		oneTimePassword = req.OneTimePassword != ""
 	)
 	err := s.store.ReadTx(ctx, func(rd *store.Tx) error {
@@ -321,7 +325,10 @@ func (s *Service) login(ctx context.Context, caller LoginCaller, req LoginReques
 		if row != nil {
 			userID = row.ID
 		}
-		ud, err = s.loginUserDataIn(ctx, rd, userID, lt.app)
+		if ud, err = s.loginUserDataIn(ctx, rd, userID, lt.app); err != nil {
+			return err
+		}
+		trusted, err = twoFactorTrustOf(ctx, rd, row, req.TwoFactorTrustID, s.now())
 		return err
 	})
 	if err != nil {
@@ -360,8 +367,11 @@ func (s *Service) login(ctx context.Context, caller LoginCaller, req LoginReques
 	}
 	res, err := s.authenticated(ctx, lt, row, authenticatedLogin{
 		authType: tokens.AuthTypePassword, loginID: loginID, ip: ip, password: req.Password, stored: stored,
-		noJWT: req.NoJWT, metaData: req.MetaData, noFailures: !failures, userData: ud,
+		noJWT: req.NoJWT, metaData: req.MetaData, noFailures: !failures, userData: ud, secondFactor: trusted != nil,
 	})
+	if err == nil && trusted != nil && res.Response != nil && res.Outcome <= RegistrationNotVerified {
+		res.Response.TwoFactorTrustID = strings.TrimSpace(req.TwoFactorTrustID)
+	}
 	if err == nil && res.Outcome == Success {
 		s.emitLogin(ctx, model.EventUserLoginSuccess, lt, row, ip, tokens.AuthTypePassword)
 	}
@@ -413,7 +423,8 @@ type authenticatedLogin struct {
 	stored   password.Hash // its stored hash (for re-hashing)
 	noJWT    bool
 	metaData map[string]any
-	// secondFactor: the two-factor login API checked the second factor.
+	// secondFactor: the two-factor login API checked the second factor, or
+	// the login presented a valid twoFactorTrustId.
 	secondFactor bool
 	// noFailures: the login's read group found no failed-login row of the
 	// user (nothing to clear). Proofs that do not say so clear in a write

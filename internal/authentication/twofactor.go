@@ -423,6 +423,10 @@ func (s *Service) changeTwoFactor(ctx context.Context, scope kit.TenantScope, us
 			if err != nil || !write {
 				return err
 			}
+			// Methods changed: what a trust vouched for is gone.
+			if err := endTwoFactorTrusts(ctx, tx, row.ID); err != nil {
+				return err
+			}
 			data, sealed, err := s.encodeTwoFactor(row, u)
 			if err != nil {
 				return err
@@ -866,6 +870,10 @@ func (s *Service) TwoFactorLogin(ctx context.Context, caller LoginCaller, req Tw
 	code := strings.TrimSpace(req.Code)
 	verified, gone := false, false
 	trust := secrets.Token(32)
+	computerTrust := ""
+	if req.TrustComputer {
+		computerTrust = newTwoFactorTrustID()
+	}
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
 		verified, gone = false, false // the transaction may run again
 		now := s.now()
@@ -884,6 +892,11 @@ func (s *Service) TwoFactorLogin(ctx context.Context, caller LoginCaller, req Tw
 			return err
 		}
 		if verified {
+			if computerTrust != "" {
+				if err := s.issueTwoFactorTrust(ctx, tx, lt.tenant, row, lt.appID(), computerTrust, now); err != nil {
+					return err
+				}
+			}
 			return s.issueTrust(ctx, tx, lt.tenant, row, trust, p.TrustChallenge)
 		}
 		// A wrong code: the twoFactorId stays for another try, up to a bound,
@@ -931,6 +944,7 @@ func (s *Service) TwoFactorLogin(ctx context.Context, caller LoginCaller, req Tw
 		noJWT: noJWT, metaData: metaData, secondFactor: true})
 	if err == nil && res.Response != nil && res.Outcome <= RegistrationNotVerified {
 		res.Response.TrustToken, res.Response.State = trust, p.State
+		res.Response.TwoFactorTrustID = computerTrust
 	}
 	return res, err
 }

@@ -43,6 +43,7 @@ type Storage interface {
 	SetUserActive(ctx context.Context, id string, active bool, now int64) error
 	SetUserPasswordHash(ctx context.Context, id, hash string, changeRequired bool, now int64) error
 	TakenRegistrationIDs(ctx context.Context, ids []string) (map[string]bool, error)
+	TakenLookalikes(ctx context.Context, tenantID string, loginIDs []string) (map[string]bool, error)
 	TakenUserEmails(ctx context.Context, tenantID string, emails []string) (map[string]bool, error)
 	TakenUserIDs(ctx context.Context, ids []string) (map[string]bool, error)
 	TakenUsernames(ctx context.Context, tenantID string, usernames []string) (map[string]bool, error)
@@ -51,6 +52,7 @@ type Storage interface {
 	UpdateRegistrationRow(ctx context.Context, r *store.RegistrationRow) error
 	UpdateUserRow(ctx context.Context, u *store.UserRow) error
 	UserEmailTaken(ctx context.Context, tenantID, email, exceptID string) (bool, error)
+	UserLookalikeTaken(ctx context.Context, tenantID, loginID, exceptID string) (bool, error)
 	UserRowByEmail(ctx context.Context, tenantID, email string) (*store.UserRow, error)
 	UserRowByID(ctx context.Context, id string) (*store.UserRow, error)
 	UserRowByLoginID(ctx context.Context, tenantID, loginID string) (*store.UserRow, error)

@@ -73,11 +73,14 @@ type importer struct {
 	nerrs  int
 	users  []*importUser
 	logins map[string]loginOwner // tenant + "\x00" + login key of an email or username → its user
-	ids    map[string]int        // user id → index
-	regIDs map[string]string
-	memIDs map[string]string
-	apps   map[string]bool // application ids named by registrations
-	groups map[string]bool // group ids named by memberships
+	// lookalikes: tenant + "\x00" + look-alike form of an email or
+	// username that has one (store.LookalikeKey) → its user.
+	lookalikes map[string]loginOwner
+	ids        map[string]int // user id → index
+	regIDs     map[string]string
+	memIDs     map[string]string
+	apps       map[string]bool // application ids named by registrations
+	groups     map[string]bool // group ids named by memberships
 }
 
 func (im *importer) fieldError(field, kind, message string) {
@@ -99,7 +102,7 @@ const MaxImportUserBytes = 1 << 20
 // kit.ErrStreamJSON.
 func (s *Service) ImportUsersFrom(ctx context.Context, actor kit.Actor, scope kit.TenantScope, r io.Reader) (int, error) {
 	started := time.Now()
-	im := &importer{s: s, now: s.now(), scope: scope, verrs: &model.Errors{}, logins: map[string]loginOwner{},
+	im := &importer{s: s, now: s.now(), scope: scope, verrs: &model.Errors{}, logins: map[string]loginOwner{}, lookalikes: map[string]loginOwner{},
 		ids: map[string]int{}, regIDs: map[string]string{}, memIDs: map[string]string{}, apps: map[string]bool{}, groups: map[string]bool{}}
 	ids, err := s.store.Read().TenantIDs(ctx)
 	if err != nil {
@@ -405,10 +408,19 @@ func (im *importer) unique(i int, path, name, tenantID, value string) {
 		return // the user's own email and username may be equal
 	}
 	im.logins[key] = loginOwner{i, name}
-	if like, ok := LookalikeKey(value); ok {
-		if o, dup := im.logins[tenantID+"\x00"+store.LoginKey(like)]; dup && o.index != i {
-			im.fieldError(path+"."+name, "duplicate", fmt.Sprintf("[%s.%s] looks like the %s of users[%d] in other letters.", path, name, o.field, o.index))
-		}
+	// A look-alike either way: this id imitates an earlier one, or an
+	// earlier one imitates it (both keyed by the look-alike form).
+	like := tenantID + "\x00" + store.LookalikeForm(value)
+	if o, dup := im.logins[like]; dup && o.index != i {
+		im.fieldError(path+"."+name, "duplicate", fmt.Sprintf("[%s.%s] looks like the %s of users[%d] in other letters.", path, name, o.field, o.index))
+		return
+	}
+	if o, dup := im.lookalikes[like]; dup && o.index != i {
+		im.fieldError(path+"."+name, "duplicate", fmt.Sprintf("[%s.%s] looks like the %s of users[%d] in other letters.", path, name, o.field, o.index))
+		return
+	}
+	if _, ok := store.LookalikeKey(value); ok {
+		im.lookalikes[like] = loginOwner{i, name}
 	}
 }
 
@@ -889,7 +901,7 @@ func (im *importer) checkStored(ctx context.Context, tx *store.Tx, crossedOnly b
 		// Both lists against both columns: a login id names one user.
 		logins := append(slices.Clone(emails), names...)
 		for _, v := range slices.Clone(logins) {
-			if like, ok := LookalikeKey(v); ok {
+			if like, ok := store.LookalikeKey(v); ok {
 				logins = append(logins, like)
 			}
 		}
@@ -902,6 +914,11 @@ func (im *importer) checkStored(ctx context.Context, tx *store.Tx, crossedOnly b
 			return err
 		}
 		taken := func(v string) bool { return takenEmails[store.LoginKey(v)] || takenNames[store.LoginKey(v)] }
+		// Stored imitations of the new ids (the other way round).
+		imitated, err := tx.TakenLookalikes(ctx, tenant, append(slices.Clone(emails), names...))
+		if err != nil {
+			return err
+		}
 		for _, u := range users {
 			for _, f := range []struct{ name, value, other string }{{"email", u.row.Email, "username"}, {"username", u.row.Username, "email address"}} {
 				if f.value == "" {
@@ -912,14 +929,14 @@ func (im *importer) checkStored(ctx context.Context, tx *store.Tx, crossedOnly b
 				if f.name == "username" {
 					same, cross = cross, same
 				}
-				like, isLike := LookalikeKey(f.value)
+				like, isLike := store.LookalikeKey(f.value)
 				field := fmt.Sprintf("users[%d].%s", u.index, f.name)
 				switch {
 				case same && !crossedOnly:
 					add(field, "duplicate", fmt.Sprintf("A user with this %s already exists in the tenant.", f.name))
 				case cross:
 					add(field, "duplicate", "Another user of the tenant has this as their "+f.other+".")
-				case isLike && taken(like):
+				case isLike && taken(like), imitated[store.LookalikeForm(f.value)]:
 					add(field, "duplicate", "Another user of the tenant has a login id that looks the same in other letters.")
 				}
 			}

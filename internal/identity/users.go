@@ -16,9 +16,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/mtibben/confusables"
-	"golang.org/x/text/unicode/norm"
-
 	"github.com/latchid/latch/internal/audit"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
@@ -766,6 +763,7 @@ func checkUserUnique(ctx context.Context, tx *store.Tx, tenantID, id, email, use
 	verrs := &model.Errors{}
 	asEmail := func(v string) (bool, error) { return tx.UserEmailTaken(ctx, tenantID, v, id) }
 	asUsername := func(v string) (bool, error) { return tx.UserUsernameTaken(ctx, tenantID, v, id) }
+	asLookalike := func(v string) (bool, error) { return tx.UserLookalikeTaken(ctx, tenantID, v, id) }
 	type check struct {
 		value string
 		taken func(string) (bool, error)
@@ -783,10 +781,13 @@ func checkUserUnique(ctx context.Context, tx *store.Tx, tenantID, id, email, use
 		{"user.username", []check{{username, asUsername, "A user with this username already exists in the tenant."},
 			{username, asEmail, "Another user of the tenant has this as their email address."}}},
 	} {
-		if like, ok := LookalikeKey(f.checks[0].value); ok {
-			const msg = "Another user of the tenant has a login id that looks the same in other letters."
+		const msg = "Another user of the tenant has a login id that looks the same in other letters."
+		if like, ok := store.LookalikeKey(f.checks[0].value); ok {
 			f.checks = append(f.checks, check{like, asEmail, msg}, check{like, asUsername, msg})
 		}
+		// And the other way: someone's look-alike of this value (an
+		// imitation registered before the real name).
+		f.checks = append(f.checks, check{f.checks[0].value, asLookalike, msg})
 		for _, c := range f.checks {
 			if c.value == "" {
 				break
@@ -802,31 +803,6 @@ func checkUserUnique(ctx context.Context, tx *store.Tx, tenantID, id, email, use
 		}
 	}
 	return verrs.Err()
-}
-
-// LookalikeKey is a login id with each non-ASCII character that is a
-// look-alike of an ASCII letter or digit (Unicode's confusables, UTS #39)
-// replaced by it: "раураl" in Cyrillic becomes "paypal". ok is false when
-// nothing was replaced. A new id whose look-alike names another user is
-// refused, so that no one can pose as an existing ASCII name; an ASCII id
-// is never changed (its own letters are its identity).
-func LookalikeKey(id string) (string, bool) {
-	id = norm.NFKC.String(id)
-	var b strings.Builder
-	changed := false
-	for _, r := range id {
-		if r < utf8.RuneSelf {
-			b.WriteRune(r)
-			continue
-		}
-		if sk := confusables.Skeleton(string(r)); len(sk) == 1 && sk[0] < utf8.RuneSelf && (unicode.IsLetter(rune(sk[0])) || unicode.IsDigit(rune(sk[0]))) {
-			b.WriteByte(sk[0])
-			changed = true
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String(), changed
 }
 
 // userWriteError turns a unique violation that slipped past the checks (a

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -50,5 +51,56 @@ func TestRulesPackagesStaySmall(t *testing.T) {
 		if lines > maxRulesLines {
 			t.Errorf("internal/%s has %d non-test lines, more than %d: split it", p, lines, maxRulesLines)
 		}
+	}
+}
+
+// TestAdminPackagesStaySmall holds the admin UI's packages (internal/admin
+// and the area packages under it) to the same size bound as the rules
+// packages: an area that grows moves into a package of its own.
+func TestAdminPackagesStaySmall(t *testing.T) {
+	lines := map[string]int{}
+	err := filepath.WalkDir(filepath.Join("..", "admin"), func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		lines[filepath.Dir(path)] += strings.Count(string(b), "\n")
+		return nil
+	})
+	if err != nil || len(lines) == 0 {
+		t.Fatalf("files of internal/admin: %v", err)
+	}
+	for dir, n := range lines {
+		if n > maxRulesLines {
+			t.Errorf("%s has %d non-test lines, more than %d: split it", dir, n, maxRulesLines)
+		}
+	}
+}
+
+// TestAdminRendersInOnePlace: every admin page, error and refusal goes
+// through pagekit's renderer (Render, Message, Fail), so that each carries
+// the page headers and none leaks an internal detail; no other admin file
+// writes a status itself.
+func TestAdminRendersInOnePlace(t *testing.T) {
+	direct := regexp.MustCompile(`\.WriteHeader\(|http\.Error\(`)
+	err := filepath.WalkDir(filepath.Join("..", "admin"), func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") ||
+			filepath.Base(filepath.Dir(path)) == "pagekit" {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if loc := direct.FindIndex(b); loc != nil {
+			t.Errorf("%s writes a status itself (%q): render through pagekit", path, b[loc[0]:loc[1]])
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

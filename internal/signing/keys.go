@@ -283,13 +283,7 @@ func mergeErrors(into, from *model.Errors) {
 // storeSigningKey writes a new key, sealed, audits it and bumps the cache
 // version, in one transaction; then this node's cache sees it at once.
 func (s *Service) storeSigningKey(ctx context.Context, actor kit.Actor, id, name string, m *keys.Material, verb string) (*model.Key, error) {
-	now := s.now()
-	row := &store.SigningKeyRow{ID: id, Name: name, Algorithm: m.Algorithm, Type: m.Type, Length: m.Length, Kid: m.Kid,
-		PublicKey: m.PublicKey, Certificate: m.Certificate, Issuer: m.Issuer, ExpirationInstant: m.ExpirationMillis(),
-		InsertInstant: now, LastUpdateInstant: now}
-	if m.Private != "" {
-		row.PrivateSealed = s.master.Seal(m.Private, signingKeyAD(id))
-	}
+	row := s.signingKeyRow(id, name, m)
 	out := publicSigningKey(row)
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		if err := s.checkKeyFree(ctx, tx, id, name, m.Kid); err != nil {
@@ -306,6 +300,18 @@ func (s *Service) storeSigningKey(ctx context.Context, actor kit.Actor, id, name
 	}
 	s.Cache.Refresh(ctx)
 	return out, nil
+}
+
+// signingKeyRow is the row of new key material, its private part sealed.
+func (s *Service) signingKeyRow(id, name string, m *keys.Material) *store.SigningKeyRow {
+	now := s.now()
+	row := &store.SigningKeyRow{ID: id, Name: name, Algorithm: m.Algorithm, Type: m.Type, Length: m.Length, Kid: m.Kid,
+		PublicKey: m.PublicKey, Certificate: m.Certificate, Issuer: m.Issuer, ExpirationInstant: m.ExpirationMillis(),
+		InsertInstant: now, LastUpdateInstant: now}
+	if m.Private != "" {
+		row.PrivateSealed = s.master.Seal(m.Private, signingKeyAD(id))
+	}
+	return row
 }
 
 // checkKeyFree reports a taken id, name or kid (kid "" is not checked).

@@ -127,7 +127,10 @@ func (s *Store) migrate(ctx context.Context, upTo int64) ([]int64, error) {
 		if upTo != math.MaxInt64 {
 			return nil
 		}
-		return normalizeLoginKeys(ctx, tx)
+		if err := normalizeLoginKeys(ctx, tx); err != nil {
+			return err
+		}
+		return fillLookalikeKeys(ctx, tx)
 	})
 	return applied, err
 }
@@ -188,6 +191,45 @@ func normalizeLoginKeys(ctx context.Context, tx *Tx) error {
 		}
 	}
 	return tx.InsertSetting(ctx, settingLoginKeysNormalized, fmt.Sprint(time.Now().UnixMilli()))
+}
+
+// settingLookalikesFilled marks that email_lookalike and username_lookalike
+// were filled for the rows written before those columns existed.
+const settingLookalikesFilled = "login_lookalikes_filled_instant"
+
+// fillLookalikeKeys fills, once, the look-alike keys of rows written before
+// migration 0064. Only rows with non-ASCII text have one.
+func fillLookalikeKeys(ctx context.Context, tx *Tx) error {
+	if _, done, err := tx.Setting(ctx, settingLookalikesFilled); err != nil || done {
+		return err
+	}
+	type loginRow struct{ id, email, username string }
+	var changed []loginRow
+	rows, err := tx.q.QueryContext(ctx, "SELECT id, COALESCE(email, ''), COALESCE(username, '') FROM users")
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var r loginRow
+		if err := rows.Scan(&r.id, &r.email, &r.username); err != nil {
+			rows.Close()
+			return err
+		}
+		if !isASCII(r.email) || !isASCII(r.username) {
+			changed = append(changed, r)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, r := range changed {
+		if _, err := tx.q.ExecContext(ctx, "UPDATE users SET email_lookalike = $2, username_lookalike = $3 WHERE id = $1",
+			r.id, lookalikeColumn(r.email), lookalikeColumn(r.username)); err != nil {
+			return err
+		}
+	}
+	return tx.InsertSetting(ctx, settingLookalikesFilled, fmt.Sprint(time.Now().UnixMilli()))
 }
 
 func isASCII(s string) bool {

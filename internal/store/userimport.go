@@ -39,6 +39,25 @@ func lowerAll(values []string) []string {
 
 // takenValues runs prefix + "(…)" over values in batches; prefix selects one
 // column and uses $1…$len(fixed) for fixed.
+// TakenLookalikes finds which of the login ids some user of the tenant
+// imitates (UserLookalikeTaken, in bulk): the set of their lookalike forms
+// taken.
+func (tx *Tx) TakenLookalikes(ctx context.Context, tenantID string, loginIDs []string) (map[string]bool, error) {
+	forms := make([]string, len(loginIDs))
+	for i, v := range loginIDs {
+		forms[i] = LookalikeForm(v)
+	}
+	out, err := tx.takenValues(ctx, "SELECT email_lookalike FROM users WHERE tenant_id = $1 AND email_lookalike IN ", []any{tenantID}, forms)
+	if err != nil {
+		return nil, err
+	}
+	names, err := tx.takenValues(ctx, "SELECT username_lookalike FROM users WHERE tenant_id = $1 AND username_lookalike IN ", []any{tenantID}, forms)
+	for k := range names {
+		out[k] = true
+	}
+	return out, err
+}
+
 func (tx *Tx) takenValues(ctx context.Context, prefix string, fixed []any, values []string) (map[string]bool, error) {
 	out := map[string]bool{}
 	for start := 0; start < len(values); start += inBatch {

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
+	"github.com/mtibben/confusables"
 	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
 )
@@ -88,13 +90,58 @@ func LoginKey(s string) string {
 	return norm.NFKC.String(cases.Fold().String(s))
 }
 
+// LookalikeKey is a login id with each non-ASCII character that is a
+// look-alike of an ASCII letter or digit (Unicode's confusables, UTS #39)
+// replaced by it: "раураl" in Cyrillic becomes "paypal". ok is false when
+// nothing was replaced. An ASCII id is never changed (its own letters are
+// its identity). users.email_lookalike and username_lookalike hold it (in
+// LoginKey form) where it differs, so that a new id can be checked against
+// imitations registered before it (UserLookalikeTaken).
+func LookalikeKey(id string) (string, bool) {
+	id = norm.NFKC.String(id)
+	var b strings.Builder
+	changed := false
+	for _, r := range id {
+		if r < utf8.RuneSelf {
+			b.WriteRune(r)
+			continue
+		}
+		if sk := confusables.Skeleton(string(r)); len(sk) == 1 && sk[0] < utf8.RuneSelf && (unicode.IsLetter(rune(sk[0])) || unicode.IsDigit(rune(sk[0]))) {
+			b.WriteByte(sk[0])
+			changed = true
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String(), changed
+}
+
+// lookalikeColumn is what email_lookalike or username_lookalike holds for a
+// login id: its look-alike key in LoginKey form, NULL when it has none.
+func lookalikeColumn(v string) any {
+	if like, ok := LookalikeKey(v); ok {
+		return LoginKey(like)
+	}
+	return nil
+}
+
+// LookalikeForm is a login id as the look-alike columns are compared with
+// (and TakenLookalikes answers it): its look-alike key when it has one, else
+// itself, in LoginKey form.
+func LookalikeForm(v string) string {
+	if like, ok := LookalikeKey(v); ok {
+		return LoginKey(like)
+	}
+	return LoginKey(v)
+}
+
 // insertUserColumns lists the columns InsertUserRows writes, in order.
 const insertUserColumns = `id, tenant_id, email, email_lower, username, username_lower, full_name, password_hash,
 	password_change_required, active, verified, data, secrets_sealed, insert_instant, last_update_instant,
 	last_login_instant, password_last_update_instant, email_key, username_key, full_name_key, first_name_key,
-	last_name_key`
+	last_name_key, email_lookalike, username_lookalike`
 
-const insertUserColumnCount = 22
+const insertUserColumnCount = 24
 
 func userInsertArgs(u *UserRow) []any {
 	data := u.Data
@@ -105,7 +152,7 @@ func userInsertArgs(u *UserRow) []any {
 		nullString(LoginKey(u.Username)), u.FullName, u.PasswordHash, u.PasswordChangeRequired, u.Active,
 		u.Verified, data, nullString(u.SecretsSealed), u.InsertInstant, u.LastUpdateInstant, nullInt(u.LastLoginInstant),
 		u.PasswordLastUpdateInstant, SearchKey(u.Email), SearchKey(u.Username), SearchKey(u.FullName),
-		SearchKey(u.FirstName), SearchKey(u.LastName)}
+		SearchKey(u.FirstName), SearchKey(u.LastName), lookalikeColumn(u.Email), lookalikeColumn(u.Username)}
 }
 
 // InsertUserRow stores a new user.
@@ -179,11 +226,13 @@ func (tx *Tx) UpdateUserRow(ctx context.Context, u *UserRow) error {
 	res, err := tx.q.ExecContext(ctx, `UPDATE users SET email = $2, email_lower = $3, username = $4, username_lower = $5,
 		full_name = $6, password_hash = $7, password_change_required = $8, active = $9, verified = $10, data = $11,
 		secrets_sealed = $12, last_update_instant = $13, password_last_update_instant = $14, email_key = $15,
-		username_key = $16, full_name_key = $17, first_name_key = $18, last_name_key = $19 WHERE id = $1`,
+		username_key = $16, full_name_key = $17, first_name_key = $18, last_name_key = $19, email_lookalike = $20,
+		username_lookalike = $21 WHERE id = $1`,
 		u.ID, nullString(u.Email), nullString(LoginKey(u.Email)), nullString(u.Username),
 		nullString(LoginKey(u.Username)), u.FullName, u.PasswordHash, u.PasswordChangeRequired, u.Active,
 		u.Verified, data, nullString(u.SecretsSealed), u.LastUpdateInstant, u.PasswordLastUpdateInstant,
-		SearchKey(u.Email), SearchKey(u.Username), SearchKey(u.FullName), SearchKey(u.FirstName), SearchKey(u.LastName))
+		SearchKey(u.Email), SearchKey(u.Username), SearchKey(u.FullName), SearchKey(u.FirstName), SearchKey(u.LastName),
+		lookalikeColumn(u.Email), lookalikeColumn(u.Username))
 	if err != nil {
 		return err
 	}
@@ -296,6 +345,17 @@ func (tx *Tx) UserUsernameTaken(ctx context.Context, tenantID, username, exceptI
 	var n int
 	err := tx.q.QueryRowContext(ctx, "SELECT COUNT(*) FROM users WHERE tenant_id = $1 AND username_lower = $2 AND id <> $3",
 		tenantID, LoginKey(username), exceptID).Scan(&n)
+	return n > 0, err
+}
+
+// UserLookalikeTaken reports whether another user (not exceptID) of the
+// tenant has an email or username that imitates this login id in other
+// letters: whose look-alike key is the id's (or the id's own look-alike
+// key).
+func (tx *Tx) UserLookalikeTaken(ctx context.Context, tenantID, loginID, exceptID string) (bool, error) {
+	var n int
+	err := tx.q.QueryRowContext(ctx, "SELECT COUNT(*) FROM users WHERE tenant_id = $1 AND (email_lookalike = $2 OR username_lookalike = $2) AND id <> $3",
+		tenantID, LookalikeForm(loginID), exceptID).Scan(&n)
 	return n > 0, err
 }
 

@@ -595,6 +595,20 @@ func (s *Service) PatchApplication(ctx context.Context, actor kit.Actor, scope k
 func (s *Service) changeApplication(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, next func(cur kit.Object) (kit.Object, error)) (*model.ApplicationConfig, error) {
 	var out *model.ApplicationConfig
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		out, err = s.changeApplicationIn(ctx, tx, actor, scope, id, next)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// changeApplicationIn is changeApplication in the caller's transaction.
+func (s *Service) changeApplicationIn(ctx context.Context, tx *store.Tx, actor kit.Actor, scope kit.TenantScope, id string, next func(cur kit.Object) (kit.Object, error)) (*model.ApplicationConfig, error) {
+	var out *model.ApplicationConfig
+	err := func() error {
 		cur, roles, err := s.loadApplication(ctx, tx, scope, id)
 		if err != nil {
 			return err
@@ -648,7 +662,7 @@ func (s *Service) changeApplication(ctx context.Context, actor kit.Actor, scope 
 		}
 		out, err = s.applicationObject(row, roles, true)
 		return err
-	})
+	}()
 	if err != nil {
 		return nil, err
 	}
@@ -999,4 +1013,35 @@ func checkRoleUnique(ctx context.Context, tx *store.Tx, appID string, r *model.A
 // the checks passed. (PostgreSQL allows no further query in the transaction.)
 func roleWriteError() error {
 	return model.FieldError(roleField+".name", "duplicate", "A role with this name already exists on the application.")
+}
+
+// ReplaceSigningKeyIn points a tenant's or an application's key reference
+// at the dotted path (as signing.KeyUse names it, e.g.
+// "jwtConfiguration.accessTokenKeyId") to keyID, in the caller's
+// transaction, under the same rules and audit as a PATCH: a key rotation
+// moves every holder in the transaction that stores the new key.
+func (s *Service) ReplaceSigningKeyIn(ctx context.Context, tx *store.Tx, actor kit.Actor, kind, id, path, keyID string) error {
+	set := func(cur kit.Object) (kit.Object, error) {
+		parts := strings.Split(path, ".")
+		o := cur
+		for _, p := range parts[:len(parts)-1] {
+			child, ok := o[p].(kit.Object)
+			if !ok {
+				return nil, fmt.Errorf("%s %s has no object at %q", kind, id, p)
+			}
+			o = child
+		}
+		o[parts[len(parts)-1]] = keyID
+		return cur, nil
+	}
+	var err error
+	switch kind {
+	case "tenant":
+		_, err = s.changeTenantIn(ctx, tx, actor, id, set)
+	case "application":
+		_, err = s.changeApplicationIn(ctx, tx, actor, kit.TenantScope{}, id, set)
+	default:
+		err = fmt.Errorf("no key reference of a %s is replaced here", kind)
+	}
+	return err
 }

@@ -599,6 +599,21 @@ func (s *Service) changeTenant(ctx context.Context, actor kit.Actor, scope kit.T
 	}
 	var out *model.TenantConfig
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		out, err = s.changeTenantIn(ctx, tx, actor, id, next)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// changeTenantIn is changeTenant in the caller's transaction, for a tenant
+// the caller may change.
+func (s *Service) changeTenantIn(ctx context.Context, tx *store.Tx, actor kit.Actor, id string, next func(cur kit.Object) (kit.Object, error)) (*model.TenantConfig, error) {
+	var out *model.TenantConfig
+	err := func() error {
 		cur, err := tx.TenantByID(ctx, id)
 		if errors.Is(err, store.ErrNoRows) {
 			return model.NotFoundf("tenant %s", id)
@@ -648,7 +663,7 @@ func (s *Service) changeTenant(ctx context.Context, actor kit.Actor, scope kit.T
 		}
 		out, err = s.tenantObject(row, true)
 		return err
-	})
+	}()
 	if err != nil {
 		return nil, err
 	}

@@ -489,6 +489,36 @@ func Users(t *testing.T, st *store.Store) {
 		t.Errorf("a deleted user's membership stayed: %v", m)
 	}
 
+	// Imitations in other letters: dora's username is "paypal" with
+	// Cyrillic р, а, у; ed's email imitates "ann@example.com" until an
+	// update gives him his own.
+	dora := user(other, "", "\u0440\u0430\u0443\u0440\u0430l", 45)
+	ed := user(other, "\u0430nn@example.com", "", 46)
+	mustWrite(t, st, func(s S) error { return errors.Join(s.InsertUserRow(ctx, dora), s.InsertUserRow(ctx, ed)) })
+	ed.Email = "ed@example.com"
+	mustWrite(t, st, func(s S) error { return s.UpdateUserRow(ctx, ed) })
+	for _, c := range []struct {
+		name, tenant, value, except string
+		want                        bool
+	}{
+		{"the imitated id", other, "PayPal", "", true},
+		{"another imitation of the same id", other, "p\u0430ypal", "", true},
+		{"an imitation of the user itself", other, "paypal", dora.ID, false},
+		{"in another tenant", tenant, "paypal", "", false},
+		{"an imitation ended by an update", other, "ann@example.com", "", false},
+	} {
+		got, err := read[S](st).UserLookalikeTaken(ctx, c.tenant, c.value, c.except)
+		ok(t, c.name, err)
+		if got != c.want {
+			t.Errorf("look-alike %s %q taken = %v, want %v", c.name, c.value, got, c.want)
+		}
+	}
+	imitated, err := read[S](st).TakenLookalikes(ctx, other, []string{"PAYPAL", "kate", "ann@example.com"})
+	ok(t, "imitated ids", err)
+	if !reflect.DeepEqual(imitated, map[string]bool{"paypal": true}) {
+		t.Errorf("imitated ids: %v", imitated)
+	}
+
 	// Two transactions creating users with one email, one username, or
 	// registering one user to one application: exactly one wins.
 	for _, c := range []struct {

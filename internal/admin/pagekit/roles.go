@@ -1,4 +1,4 @@
-package admin
+package pagekit
 
 import "slices"
 
@@ -16,10 +16,11 @@ const (
 	ManageUsers   Action = "users.manage"
 	DeleteUsers   Action = "users.delete"
 	// Applications: ViewApplications shows settings and roles (never the
-	// client secret); ManageApplications changes them, shows and rotates
-	// the secret.
+	// client secret); ManageApplications creates applications, changes
+	// them, shows and rotates the secret; DeleteApplications deletes them.
 	ViewApplications   Action = "applications.view"
 	ManageApplications Action = "applications.manage"
+	DeleteApplications Action = "applications.delete"
 	// ManageAdmins changes an administrator's profile (whose email leads
 	// to a password reset), anyone's roles in the admin application (a
 	// user's or a group's) and the admin application's OAuth settings and
@@ -50,16 +51,16 @@ const SuperRole = "admin"
 // application (FusionAuth's names) that allow each action, besides admin.
 // An action missing here is refused to all but admin (deny by default).
 var actionRoles = map[Action][]string{
-	ViewDashboard: adminRoles, // every admin sees the dashboard
-	ViewAPIKeys:   {"api_key_manager"},
-	ManageAPIKeys: {"api_key_manager"},
-	ViewAuditLog:  {"audit_log_viewer"},
-	ViewUsers:     {"user_manager", "user_deleter", "user_support_manager", "user_support_viewer"},
-	ManageUsers:   {"user_manager", "user_support_manager"},
-	DeleteUsers:   {"user_deleter"},
-	// application_deleter may see applications; deleting them has no page yet.
+	ViewDashboard:      adminRoles, // every admin sees the dashboard
+	ViewAPIKeys:        {"api_key_manager"},
+	ManageAPIKeys:      {"api_key_manager"},
+	ViewAuditLog:       {"audit_log_viewer"},
+	ViewUsers:          {"user_manager", "user_deleter", "user_support_manager", "user_support_viewer"},
+	ManageUsers:        {"user_manager", "user_support_manager"},
+	DeleteUsers:        {"user_deleter"},
 	ViewApplications:   {"application_manager", "application_deleter"},
 	ManageApplications: {"application_manager"},
+	DeleteApplications: {"application_deleter"},
 	ViewIPACLs:         {"acl_manager", "acl_deleter"},
 	ManageIPACLs:       {"acl_manager"},
 	DeleteIPACLs:       {"acl_deleter"},
@@ -101,8 +102,8 @@ func Allowed(roles []string, action Action) bool {
 	return false
 }
 
-// isAdmin reports whether roles include any role of the admin application.
-func isAdmin(roles []string) bool {
+// IsAdmin reports whether roles include any role of the admin application.
+func IsAdmin(roles []string) bool {
 	for _, r := range roles {
 		if slices.Contains(adminRoles, r) {
 			return true

@@ -1,0 +1,175 @@
+package pagekit
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/latchid/latch/internal/kit"
+	"github.com/latchid/latch/internal/model"
+)
+
+// Option is one choice of a select or a list of checkboxes.
+type Option struct{ Value, Label string }
+
+// TenantOptions are every tenant as a choice, and their names by id.
+func (k *Kit) TenantOptions(r *http.Request) ([]Option, map[string]string, error) {
+	rows, err := k.Svc.Store().Read().ListTenants(r.Context(), nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	names := map[string]string{}
+	var opts []Option
+	for _, t := range rows {
+		names[t.ID] = t.Name
+		opts = append(opts, Option{t.ID, t.Name})
+	}
+	return opts, names, nil
+}
+
+// VerifyOnly reports whether a key has no private half (it cannot sign).
+func VerifyOnly(k *model.Key) bool { return k.HasPrivateKey != nil && !*k.HasPrivateKey }
+
+// SigningKeyOptions are the keys a tenant may sign with (those with a
+// private half), and every key's name by id.
+func (k *Kit) SigningKeyOptions(r *http.Request) (map[string]string, []Option, error) {
+	list, err := k.Svc.Signing.List(r.Context())
+	if err != nil {
+		return nil, nil, err
+	}
+	names := map[string]string{}
+	var opts []Option
+	for _, key := range list {
+		names[key.ID] = key.Name
+		if !VerifyOnly(key) {
+			opts = append(opts, Option{key.ID, key.Name + " (" + key.Algorithm + ")"})
+		}
+	}
+	return names, opts, nil
+}
+
+// AppView is an application as the pages show it.
+type AppView struct {
+	ID, Name, TenantID, Tenant string
+	Active                     bool
+	Roles                      []RoleView
+	RedirectURLs               []string
+	LogoutURL, DeviceURL       string
+	Grants                     []string
+	ClientAuthentication, PKCE string
+	HasSecret                  bool
+	Builtin                    bool
+}
+
+// RoleView is a role of an application.
+type RoleView struct {
+	ID, Name, Description string
+	Default, Super        bool
+}
+
+// ViewApp is the view of an application; tenants names its tenant.
+func ViewApp(app *model.ApplicationConfig, tenants map[string]string) AppView {
+	oc := app.OAuthConfiguration
+	v := AppView{ID: app.ID, Name: app.Name, TenantID: app.TenantID, Active: app.Active,
+		RedirectURLs: oc.AuthorizedRedirectURLs, LogoutURL: oc.LogoutURL, DeviceURL: oc.DeviceVerificationURL, Grants: oc.EnabledGrants,
+		ClientAuthentication: oc.ClientAuthenticationPolicy, PKCE: oc.ProofKeyForCodeExchangePolicy,
+		HasSecret: oc.ClientSecret != ""}
+	v.Tenant = tenants[v.TenantID]
+	v.Builtin = v.ID == model.AdminApplicationID
+	for _, r := range app.Roles {
+		v.Roles = append(v.Roles, RoleView{ID: r.ID, Name: r.Name, Description: r.Description, Default: r.IsDefault, Super: r.IsSuperRole})
+	}
+	return v
+}
+
+// AllApplications lists the active applications, then the inactive ones.
+func (k *Kit) AllApplications(r *http.Request) ([]*model.ApplicationConfig, error) {
+	active, err := k.Svc.Tenancy.Applications(r.Context(), kit.TenantScope{}, false)
+	if err != nil {
+		return nil, err
+	}
+	inactive, err := k.Svc.Tenancy.Applications(r.Context(), kit.TenantScope{}, true)
+	return append(active, inactive...), err
+}
+
+// ErrorMessages are a validation error's messages, sorted by field, for a
+// form's error list; ok is false for any other error (a defect or an
+// outage: Fail shows it). guard is the last-key guard's refusal, in words
+// for a page.
+func ErrorMessages(err error) (msgs []string, guard string, ok bool) {
+	var verrs *model.Errors
+	if !errors.As(err, &verrs) {
+		return nil, "", false
+	}
+	for _, g := range verrs.GeneralErrors {
+		if g.Code == "[LastKeyManagerKey]" {
+			guard = plainGuard(g.Message)
+			continue
+		}
+		msgs = append(msgs, g.Message)
+	}
+	fields := make([]string, 0, len(verrs.FieldErrors))
+	for f := range verrs.FieldErrors {
+		fields = append(fields, f)
+	}
+	slices.Sort(fields)
+	for _, f := range fields {
+		for _, e := range verrs.FieldErrors[f] {
+			msgs = append(msgs, e.Message)
+		}
+	}
+	return msgs, guard, true
+}
+
+// plainGuard words the last-key guard's refusal for this page rather than
+// for an API request.
+func plainGuard(msg string) string {
+	msg = strings.ReplaceAll(msg, "repeat the request with ?force=true", "confirm below")
+	return strings.ReplaceAll(msg, "`", "")
+}
+
+// PageParam reads ?page= (1-based).
+func PageParam(r *http.Request) int {
+	p, err := strconv.Atoi(r.URL.Query().Get("page"))
+	if err != nil || p < 1 || p > 100000 {
+		return 1
+	}
+	return p
+}
+
+// Str is a string member of a document ("" when absent).
+func Str(o kit.Object, k string) string { v, _ := o[k].(string); return v }
+
+// Objects are the objects of a document's array member.
+func Objects(v any) []kit.Object {
+	var out []kit.Object
+	switch l := v.(type) {
+	case []any:
+		for _, e := range l {
+			if o, ok := e.(kit.Object); ok {
+				out = append(out, o)
+			}
+		}
+	case []kit.Object:
+		out = l
+	}
+	return out
+}
+
+// StringList are the strings of a document's array member.
+func StringList(v any) []string {
+	var out []string
+	switch l := v.(type) {
+	case []any:
+		for _, e := range l {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+	case []string:
+		out = l
+	}
+	return out
+}
