@@ -311,6 +311,9 @@ func (a *oauthAdapter) EmailLink(ctx context.Context, c *oauth.Client, loginID s
 	err := a.svc.Authentication.EmailPasswordlessLink(ctx, kit.Actor{Type: kit.ActorSystem, Name: "hosted sign-in page", IP: by.IP},
 		a.caller(c, by), authentication.PasswordlessStartRequest{ApplicationID: c.App.ID, LoginID: loginID, State: state})
 	var verrs *model.Errors
+	if errors.Is(err, authentication.ErrPasswordlessUnavailable) {
+		return oauth.ErrNotFound
+	}
 	if errors.As(err, &verrs) && len(verrs.GeneralErrors) == 0 { // a login id or state the page cannot send: nothing to mail
 		return nil
 	}

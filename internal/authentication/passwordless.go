@@ -108,6 +108,10 @@ func (s *Service) insertPasswordlessCode(ctx context.Context, tx *store.Tx, acto
 		TargetID: row.ID, Data: map[string]any{"applicationId": lt.appID()}})
 }
 
+// ErrPasswordlessUnavailable: the tenant has no passwordless email
+// template, so no sign-in link can be mailed.
+var ErrPasswordlessUnavailable = errors.New("the tenant has no passwordless email template")
+
 // EmailPasswordlessLink is the hosted sign-in page's "email me a sign-in
 // link": a code for the user with loginId in the application's tenant,
 // mailed in the same transaction. It answers nil whether or not such a
@@ -132,6 +136,11 @@ func (s *Service) EmailPasswordlessLink(ctx context.Context, actor kit.Actor, ca
 	}
 	if err := s.throttle.Allow(ctx, caller.throttled(lt.tenant.ID)); err != nil {
 		return err
+	}
+	// Checked before the user is looked up: the answer must not depend on
+	// whether the login id exists.
+	if lt.tenant.EmailConfiguration.PasswordlessEmailTemplateID == "" {
+		return ErrPasswordlessUnavailable
 	}
 	return s.store.InTx(ctx, func(tx *store.Tx) error {
 		row, err := s.findLoginUserIn(ctx, tx, lt.tenant.ID, loginID, nil)

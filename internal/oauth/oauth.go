@@ -112,7 +112,8 @@ type LinkCode struct {
 type Passwordless interface {
 	// EmailLink mails a sign-in link to the user with loginID in c's
 	// tenant, state in its code; nil whether or not there is such a user.
-	// A throttled attempt is an error httpx.RetryLater recognises.
+	// ErrNotFound: the tenant mails no sign-in links (no template). A
+	// throttled attempt is an error httpx.RetryLater recognises.
 	EmailLink(ctx context.Context, c *Client, loginID string, state map[string]any, by Signer) error
 	// PeekLink reads what a live code was started for without using it;
 	// ErrNotFound when it is unknown, used or expired.

@@ -70,7 +70,11 @@ func (p *Provider) passwordlessStart(w http.ResponseWriter, r *http.Request) {
 	for k := range ar.params {
 		state[k] = ar.params.Get(k)
 	}
-	if err := p.Passwordless.EmailLink(r.Context(), ar.client, loginID, state, p.browser(r)); err != nil {
+	if err := p.Passwordless.EmailLink(r.Context(), ar.client, loginID, state, p.browser(r)); errors.Is(err, ErrNotFound) {
+		p.errorPageIn(w, r, ar.client.Tenant, http.StatusServiceUnavailable, "Sign-in links are not available",
+			"This organisation has not set up sign-in emails. Go back and sign in with your password.")
+		return
+	} else if err != nil {
 		p.pageFailure(w, r, "email sign-in link", err)
 		return
 	}

@@ -336,3 +336,23 @@ func TestTwoFactorStepMailsCode(t *testing.T) {
 		finish(br2, br2.submit(br2.get("/oauth2/passwordless/"+link)), v2)
 	})
 }
+
+// A tenant without a passwordless email template answers the start with a
+// "not available" page, the same for known and unknown login ids.
+func TestPasswordlessWithoutTemplate(t *testing.T) {
+	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
+		e := start(t, b)
+		c := e.passwordlessApp()
+		e.user("no-template@example.com", nil, c.id)
+		e.want("drop the template", e.api("PATCH", "/api/tenant/"+e.tenant, map[string]any{"tenant": map[string]any{
+			"emailConfiguration": map[string]any{"passwordlessEmailTemplateId": nil}}}), 200)
+		r := e.rp(c)
+		authURL := r.conf.AuthCodeURL("st4te", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))
+		br := e.browser()
+		known := br.emailLink(authURL, "no-template@example.com")
+		unknown := br.emailLink(authURL, "nobody@example.com")
+		if known.status != 503 || unknown.status != 503 || known.body != unknown.body || !strings.Contains(known.body, "not available") {
+			t.Fatalf("without a template: %d / %d\n%s", known.status, unknown.status, known.body)
+		}
+	})
+}
