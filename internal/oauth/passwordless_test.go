@@ -356,3 +356,31 @@ func TestPasswordlessWithoutTemplate(t *testing.T) {
 		}
 	})
 }
+
+// A template the tenant names but that is gone is a settings fault seen
+// only for existing users: the start still answers "check your email" for
+// everyone (and logs it), so the fault tells nobody which accounts exist.
+func TestPasswordlessTemplateGone(t *testing.T) {
+	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
+		e := start(t, b)
+		c := e.passwordlessApp()
+		e.user("template-gone@example.com", nil, c.id)
+		var ten struct {
+			Tenant struct {
+				EmailConfiguration struct {
+					PasswordlessEmailTemplateID string `json:"passwordlessEmailTemplateId"`
+				} `json:"emailConfiguration"`
+			} `json:"tenant"`
+		}
+		e.want("tenant", e.api("GET", "/api/tenant/"+e.tenant, nil), 200).decode(&ten)
+		e.want("delete the template", e.api("DELETE", "/api/email/template/"+ten.Tenant.EmailConfiguration.PasswordlessEmailTemplateID, nil), 200)
+		r := e.rp(c)
+		authURL := r.conf.AuthCodeURL("st4te", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))
+		br := e.browser()
+		known := br.emailLink(authURL, "template-gone@example.com")
+		unknown := br.emailLink(authURL, "nobody@example.com")
+		if known.status != 200 || known.body != unknown.body || !strings.Contains(known.body, "Check your email") {
+			t.Fatalf("template gone: %d / %d\n%s", known.status, unknown.status, known.body)
+		}
+	})
+}
