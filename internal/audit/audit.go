@@ -86,10 +86,10 @@ func (l *Log) Write(ctx context.Context, tx *store.Tx, actor kit.Actor, c Change
 			return err
 		}
 	}
-	if _, err := tx.InsertAudit(ctx, entry); err != nil {
+	if entry.ID, err = tx.InsertAudit(ctx, entry); err != nil {
 		return fmt.Errorf("write audit entry: %w", err)
 	}
-	if err := l.enqueue(ctx, tx, actor, c.Events); err != nil {
+	if err := l.enqueue(ctx, tx, actor, l.withEntryEvent(c.Events, entry)); err != nil {
 		return err
 	}
 	if c.Critical {
@@ -136,6 +136,18 @@ func (l *Log) Emit(ctx context.Context, actor kit.Actor, evs ...model.Event) err
 		return nil
 	}
 	return l.store.InTx(ctx, func(tx *store.Tx) error { return l.enqueue(ctx, tx, actor, evs) })
+}
+
+// withEntryEvent adds audit-log.create (FusionAuth's AuditLogCreateEvent,
+// an instance event: no tenant, never transactional) for the entry when a
+// webhook takes it; otherwise evs as they are, at the cost of one lookup in
+// memory.
+func (l *Log) withEntryEvent(evs []model.Event, entry *model.AuditLog) []model.Event {
+	if !l.Wants(model.EventAuditLogCreate, "") {
+		return evs
+	}
+	c := *entry
+	return append(evs[:len(evs):len(evs)], model.Event{Type: model.EventAuditLogCreate, Body: map[string]any{"auditLog": &c}})
 }
 
 func marshalOrNil(v any) (json.RawMessage, error) {

@@ -140,8 +140,11 @@ func (l *Log) Append(ctx context.Context, actor kit.Actor, req AppendRequest) (*
 		IPAddress: actor.IP, Severity: "info", Data: nullToEmpty(in.Data), OldValue: nullToEmpty(in.OldValue), NewValue: nullToEmpty(in.NewValue)}
 	err := l.store.InTx(ctx, func(tx *store.Tx) error {
 		id, err := tx.InsertAudit(ctx, entry)
+		if err != nil {
+			return err
+		}
 		entry.ID = id
-		return err
+		return l.enqueue(ctx, tx, actor, l.withEntryEvent(nil, entry))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("append audit entry: %w", err)

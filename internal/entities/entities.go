@@ -184,6 +184,21 @@ func (s *Service) entityObjects(ctx context.Context, tx *store.Tx, rows []*store
 	return out, nil
 }
 
+// entityEvents is FusionAuth's entity event (BaseEntityEvent: the entity,
+// without its client secret, which no event log keeps; entity.update adds
+// the original) and its .complete twin, ordered per entity.
+func entityEvents(typ string, entity, original kit.Object) []model.Event {
+	tenantID, _ := entity["tenantId"].(string)
+	id, _ := entity["id"].(string)
+	return kit.ObjectEvents(typ, tenantID, id, func() (map[string]any, error) {
+		body := map[string]any{"entity": entity}
+		if original != nil {
+			body["original"] = original
+		}
+		return body, nil
+	})
+}
+
 // withoutSecret is an entity object fit for the audit log.
 func withoutSecret(o kit.Object) kit.Object {
 	c := model.DeepCopyJSON(o).(kit.Object)
@@ -293,8 +308,9 @@ func (s *Service) CreateEntity(ctx context.Context, actor kit.Actor, scope kit.T
 		if out, err = s.oneEntityObject(ctx, tx, row, true); err != nil {
 			return err
 		}
+		snapshot := withoutSecret(out)
 		return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Created entity " + label(p.name, id), TargetID: id,
-			New: withoutSecret(out), Data: map[string]any{"tenantId": tenantID}})
+			New: snapshot, Data: map[string]any{"tenantId": tenantID}, Events: entityEvents(model.EventEntityCreate, snapshot, nil)})
 	})
 	if err != nil {
 		return nil, err
@@ -386,7 +402,9 @@ func (s *Service) changeEntity(ctx context.Context, actor kit.Actor, scope kit.T
 		if rotated {
 			msg += "; its client secret changed"
 		}
-		return s.audit.Write(ctx, tx, actor, audit.Change{Message: msg, TargetID: cur.ID, Old: withoutSecret(curObj), New: withoutSecret(out)})
+		before, after := withoutSecret(curObj), withoutSecret(out)
+		return s.audit.Write(ctx, tx, actor, audit.Change{Message: msg, TargetID: cur.ID, Old: before, New: after,
+			Events: entityEvents(model.EventEntityUpdate, after, before)})
 	})
 	if err != nil {
 		return nil, err
@@ -413,7 +431,7 @@ func (s *Service) DeleteEntity(ctx context.Context, actor kit.Actor, scope kit.T
 			return err
 		}
 		return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Deleted entity " + label(cur.Name, cur.ID), TargetID: cur.ID, Old: snapshot,
-			Data: map[string]any{"tenantId": cur.TenantID}})
+			Data: map[string]any{"tenantId": cur.TenantID}, Events: entityEvents(model.EventEntityDelete, snapshot, nil)})
 	})
 }
 

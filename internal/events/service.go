@@ -183,7 +183,7 @@ func (s *Service) Enqueue(ctx context.Context, tx *store.Tx, actor kit.Actor, ev
 			for i, h := range hooks {
 				ids[i] = h.ID
 			}
-			orderKey := ev.UserID
+			orderKey := row.LinkedObjectID
 			if orderKey == "" {
 				orderKey = row.ID
 			}
@@ -226,6 +226,9 @@ func (s *Service) eventRow(actor kit.Actor, ev model.Event) (*store.WebhookEvent
 		return nil, nil, fmt.Errorf("encode event %s: %w", ev.Type, err)
 	}
 	linked := ev.UserID
+	if ev.ObjectID != "" {
+		linked = ev.ObjectID
+	}
 	return &store.WebhookEventRow{ID: id, EventType: ev.Type, TenantID: ev.TenantID, LinkedObjectID: linked,
 		Body: string(body), InsertInstant: now}, body, nil
 }

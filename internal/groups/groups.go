@@ -288,7 +288,7 @@ func (s *Service) CreateGroup(ctx context.Context, actor kit.Actor, scope kit.Te
 			return err
 		}
 		return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Created group " + groupLabel(name, id), TargetID: id, New: out,
-			Data: map[string]any{"tenantId": tenantID}})
+			Data: map[string]any{"tenantId": tenantID}, Events: groupEvents(model.EventGroupCreate, tenantID, id, groupAtHand(out), nil)})
 	})
 	if err != nil {
 		return nil, err
@@ -419,7 +419,8 @@ func (s *Service) changeGroup(ctx context.Context, actor kit.Actor, scope kit.Te
 		if out, err = groupObject(row, roles); err != nil {
 			return err
 		}
-		return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Updated group " + groupLabel(name, cur.ID), TargetID: cur.ID, Old: curObj, New: out})
+		return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Updated group " + groupLabel(name, cur.ID), TargetID: cur.ID, Old: curObj, New: out,
+			Events: groupEvents(model.EventGroupUpdate, cur.TenantID, cur.ID, groupAtHand(out), map[string]any{"original": curObj})})
 	})
 	if err != nil {
 		return nil, err
@@ -450,7 +451,8 @@ func (s *Service) DeleteGroup(ctx context.Context, actor kit.Actor, scope kit.Te
 			return err
 		}
 		return s.audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Deleted group %s with its %d members", groupLabel(cur.Name, cur.ID), len(members)),
-			TargetID: cur.ID, Old: snapshot, Data: map[string]any{"userIds": memberUserIDs(members)}})
+			TargetID: cur.ID, Old: snapshot, Data: map[string]any{"userIds": memberUserIDs(members)},
+			Events: groupEvents(model.EventGroupDelete, cur.TenantID, cur.ID, groupAtHand(snapshot), nil)})
 	})
 }
 
@@ -717,6 +719,7 @@ func (s *Service) writeGroupMembers(ctx context.Context, actor kit.Actor, scope 
 			}
 			list := []kit.Object{}
 			var added []string
+			var addedRows, rows []*store.GroupMemberRow
 			for _, m := range members[g.ID] {
 				idx := slices.IndexFunc(current[g.ID], func(c *store.GroupMemberRow) bool { return c.UserID == m.userID })
 				if idx >= 0 {
@@ -724,7 +727,7 @@ func (s *Service) writeGroupMembers(ctx context.Context, actor kit.Actor, scope 
 					if err != nil {
 						return err
 					}
-					list = append(list, o)
+					list, rows = append(list, o), append(rows, current[g.ID][idx])
 					continue
 				}
 				row := &store.GroupMemberRow{ID: m.id, GroupID: g.ID, UserID: m.userID, Data: m.data, InsertInstant: now}
@@ -741,8 +744,8 @@ func (s *Service) writeGroupMembers(ctx context.Context, actor kit.Actor, scope 
 				if err != nil {
 					return err
 				}
-				list = append(list, o)
-				added = append(added, m.userID)
+				list, rows = append(list, o), append(rows, row)
+				added, addedRows = append(added, m.userID), append(addedRows, row)
 			}
 			out[g.ID] = list
 			if replace {
@@ -752,12 +755,13 @@ func (s *Service) writeGroupMembers(ctx context.Context, actor kit.Actor, scope 
 				}
 				if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Replaced the members of group %s: %d before, %d now",
 					groupLabel(g.Name, g.ID), len(removed), len(kept)), TargetID: g.ID,
-					Data: map[string]any{"previousUserIds": removed, "userIds": kept}}); err != nil {
+					Data:   map[string]any{"previousUserIds": removed, "userIds": kept},
+					Events: memberEvents(ctx, tx, model.EventGroupMemberUpdate, g, rows)}); err != nil {
 					return err
 				}
 			} else if len(added) > 0 {
 				if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Added %d members to group %s", len(added), groupLabel(g.Name, g.ID)),
-					TargetID: g.ID, Data: map[string]any{"userIds": added}}); err != nil {
+					TargetID: g.ID, Data: map[string]any{"userIds": added}, Events: memberEvents(ctx, tx, model.EventGroupMemberAdd, g, addedRows)}); err != nil {
 					return err
 				}
 			}
@@ -774,6 +778,7 @@ func (s *Service) writeGroupMembers(ctx context.Context, actor kit.Actor, scope 
 func (s *Service) removeMembers(ctx context.Context, tx *store.Tx, actor kit.Actor, groups map[string]*store.GroupRow, members []*store.GroupMemberRow) error {
 	ids := make([]string, len(members))
 	byGroup := map[string][]string{}
+	rowsByGroup := map[string][]*store.GroupMemberRow{}
 	var order []string
 	for i, m := range members {
 		ids[i] = m.ID
@@ -781,6 +786,7 @@ func (s *Service) removeMembers(ctx context.Context, tx *store.Tx, actor kit.Act
 			order = append(order, m.GroupID)
 		}
 		byGroup[m.GroupID] = append(byGroup[m.GroupID], m.UserID)
+		rowsByGroup[m.GroupID] = append(rowsByGroup[m.GroupID], m)
 	}
 	if err := tx.DeleteGroupMembers(ctx, ids); err != nil {
 		return err
@@ -788,7 +794,7 @@ func (s *Service) removeMembers(ctx context.Context, tx *store.Tx, actor kit.Act
 	for _, gid := range order {
 		g := groups[gid]
 		if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Removed %d members from group %s", len(byGroup[gid]), groupLabel(g.Name, g.ID)),
-			TargetID: g.ID, Data: map[string]any{"userIds": byGroup[gid]}}); err != nil {
+			TargetID: g.ID, Data: map[string]any{"userIds": byGroup[gid]}, Events: memberEvents(ctx, tx, model.EventGroupMemberRemove, g, rowsByGroup[gid])}); err != nil {
 			return err
 		}
 	}
@@ -1120,7 +1126,8 @@ func (s *Service) AddUserMemberships(ctx context.Context, tx *store.Tx, actor ki
 		}
 		current[userID] = append(current[userID], row)
 		if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Added user %s to group %s", userID, groupLabel(g.Name, g.ID)),
-			TargetID: g.ID, Data: map[string]any{"userIds": []string{userID}}}); err != nil {
+			TargetID: g.ID, Data: map[string]any{"userIds": []string{userID}},
+			Events: memberEvents(ctx, tx, model.EventGroupMemberAdd, g, []*store.GroupMemberRow{row})}); err != nil {
 			return nil, err
 		}
 		o, err := memberObject(row, false)

@@ -990,7 +990,7 @@ func (s *Service) tryChangeUser(ctx context.Context, actor kit.Actor, scope kit.
 			data["passwordChanged"] = true
 		}
 		if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: "Updated user " + kit.UserLabel(&row), TargetID: row.ID,
-			Old: curObj, New: newObj, Data: data, Events: append(kit.UserEventsOf(newObj, &row, map[string]any{"original": curObj}, model.EventUserUpdate, model.EventUserUpdateComplete), kit.UserEventsOf(newObj, &row, nil, kit.When(hash != "", model.EventUserPasswordUpdate))...)}); err != nil {
+			Old: curObj, New: newObj, Data: data, Events: kit.UserUpdateEvents(newObj, curObj, &row, cur.Email, hash != "")}); err != nil {
 			return err
 		}
 		if hash != "" {

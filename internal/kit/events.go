@@ -111,3 +111,38 @@ func RegistrationEvent(ctx context.Context, tx *store.Tx, userObject UserObjectF
 	return []model.Event{{Type: typ, TenantID: tenantID, UserID: userID, Build: build},
 		{Type: typ + ".complete", TenantID: tenantID, UserID: userID, Build: build}}
 }
+
+// UserUpdateEvents are the events of a user update: user.update and its
+// .complete twin (with the original), user.password.update when the
+// password changed, and user.email.update (with previousEmail) when the
+// email did.
+func UserUpdateEvents(user, original *model.User, row *store.UserRow, previousEmail string, passwordChanged bool) []model.Event {
+	evs := UserEventsOf(user, row, map[string]any{"original": original}, model.EventUserUpdate, model.EventUserUpdateComplete)
+	evs = append(evs, UserEventsOf(user, row, nil, When(passwordChanged, model.EventUserPasswordUpdate))...)
+	if row.Email != previousEmail {
+		more := map[string]any{}
+		if previousEmail != "" {
+			more["previousEmail"] = previousEmail
+		}
+		evs = append(evs, UserEventsOf(user, row, more, model.EventUserEmailUpdate)...)
+	}
+	return evs
+}
+
+// ObjectEvents is an event about a group or an entity and its .complete
+// twin. They share one body, built once and only when a webhook wants
+// either.
+func ObjectEvents(typ, tenantID, objectID string, build func() (map[string]any, error)) []model.Event {
+	var body map[string]any
+	var err error
+	built := false
+	once := func() (map[string]any, error) {
+		if !built {
+			body, err = build()
+			built = true
+		}
+		return body, err
+	}
+	return []model.Event{{Type: typ, TenantID: tenantID, ObjectID: objectID, Build: once},
+		{Type: typ + model.CompleteSuffix, TenantID: tenantID, ObjectID: objectID, Build: once}}
+}

@@ -81,17 +81,32 @@ const (
 	EventUserBulkCreate           = "user.bulk.create"
 	EventKickstartSuccess         = "kickstart.success"
 	EventTest                     = "test"
+	EventUserEmailUpdate          = "user.email.update"
+	EventJWTPublicKeyUpdate       = "jwt.public-key.update"
+	EventAuditLogCreate           = "audit-log.create"
+	EventGroupCreate              = "group.create"
+	EventGroupUpdate              = "group.update"
+	EventGroupDelete              = "group.delete"
+	EventGroupMemberAdd           = "group.member.add"
+	EventGroupMemberRemove        = "group.member.remove"
+	EventGroupMemberUpdate        = "group.member.update"
+	EventEntityCreate             = "entity.create"
+	EventEntityUpdate             = "entity.update"
+	EventEntityDelete             = "entity.delete"
+	// CompleteSuffix makes an event type's .complete twin, sent after the
+	// change commits and never transactional.
+	CompleteSuffix = ".complete"
 )
 
 // EventTypes are the types a webhook may enable (FusionAuth's EventType
 // enumeration); enabling another is a validation error.
 var EventTypes = []string{
-	"audit-log.create", "event-log.create", "group.create", "group.create.complete", "group.delete",
-	"group.delete.complete", "group.member.add", "group.member.add.complete", "group.member.remove",
-	"group.member.remove.complete", "group.member.update", "group.member.update.complete", "group.update",
-	"group.update.complete", "jwt.public-key.update", EventJWTRefresh, EventJWTRefreshTokenRevoke,
+	EventAuditLogCreate, "event-log.create", EventGroupCreate, "group.create.complete", EventGroupDelete,
+	"group.delete.complete", EventGroupMemberAdd, "group.member.add.complete", EventGroupMemberRemove,
+	"group.member.remove.complete", EventGroupMemberUpdate, "group.member.update.complete", EventGroupUpdate,
+	"group.update.complete", EventJWTPublicKeyUpdate, EventJWTRefresh, EventJWTRefreshTokenRevoke,
 	EventKickstartSuccess, EventTest, "user.action", EventUserBulkCreate, EventUserCreate, EventUserCreateComplete,
-	EventUserDeactivate, EventUserDelete, EventUserDeleteComplete, "user.email.update", EventUserEmailVerified,
+	EventUserDeactivate, EventUserDelete, EventUserDeleteComplete, EventUserEmailUpdate, EventUserEmailVerified,
 	"user.identity-provider.link", "user.identity-provider.unlink", "user.loginId.duplicate.create",
 	"user.loginId.duplicate.update", EventUserLoginFailed, "user.login.new-device", EventUserLoginSuccess,
 	"user.login.suspicious", "user.password.breach", EventUserPasswordResetSend, EventUserPasswordResetStart,
@@ -99,21 +114,25 @@ var EventTypes = []string{
 	"user.registration.create.complete", EventUserRegistrationDelete, "user.registration.delete.complete",
 	EventUserRegistrationUpdate, "user.registration.update.complete", EventUserRegistrationVerified,
 	EventUserTwoFactorAdd, EventUserTwoFactorRemove, EventUserUpdate, EventUserUpdateComplete,
-	"user.identity.verified", "user.identity.update", "entity.create", "entity.create.complete",
-	"entity.delete", "entity.delete.complete", "entity.update", "entity.update.complete",
+	"user.identity.verified", "user.identity.update", EventEntityCreate, "entity.create.complete",
+	EventEntityDelete, "entity.delete.complete", EventEntityUpdate, "entity.update.complete",
+	"user.two-factor.challenge", "user.two-factor.failed-attempt", "user.two-factor.success",
 }
 
 // EventUserPasswordResetSend is sent when a forgot-password email goes out.
 const EventUserPasswordResetSend = "user.password.reset.send"
 
 // Event is one event to emit: its type, the tenant it belongs to, the user
-// it is about (which orders delivery), and its type-specific members (user,
+// or other object (group, entity) it is about, which orders delivery and is
+// the event log's linkedObjectId, and its type-specific members (user,
 // registration, applicationId …). The id, createInstant and info are filled
 // when it is written.
 type Event struct {
 	Type     string
 	TenantID string
 	UserID   string
+	// ObjectID is the group or entity an event is about (UserID for users).
+	ObjectID string
 	Body     map[string]any
 	// Build, when set, makes Body only once a webhook wants the event
 	// (building it may cost a read).
@@ -143,18 +162,18 @@ const (
 
 // Transactional reports whether an event of this type can veto its change
 // when the tenant gives it a transactionType. FusionAuth's NonTransactionalEvent
-// types (the .complete events, instance events, password reset and update,
-// two-factor changes, email update, identity provider links, duplicates)
-// are sent after commit whatever the tenant says.
+// types (the .complete events, instance events such as audit-log.create,
+// password reset and update, two-factor changes, email update, identity
+// provider links, duplicates) are sent after commit whatever the tenant says.
 func Transactional(eventType string) bool {
 	switch eventType {
-	case EventKickstartSuccess, EventUserPasswordResetSend, EventUserPasswordResetStart, EventUserPasswordResetSucess,
-		EventUserPasswordUpdate, EventUserTwoFactorAdd, EventUserTwoFactorRemove, "user.email.update",
+	case EventKickstartSuccess, EventAuditLogCreate, "event-log.create", EventUserPasswordResetSend, EventUserPasswordResetStart, EventUserPasswordResetSucess,
+		EventUserPasswordUpdate, EventUserTwoFactorAdd, EventUserTwoFactorRemove, EventUserEmailUpdate,
 		"user.identity-provider.link", "user.identity-provider.unlink", "user.loginId.duplicate.create",
 		"user.two-factor.challenge", "user.two-factor.failed-attempt", "user.two-factor.success":
 		return false
 	}
-	return !strings.HasSuffix(eventType, ".complete")
+	return !strings.HasSuffix(eventType, CompleteSuffix)
 }
 
 // WebhookEventLog is FusionAuth's record of one event and its deliveries.

@@ -351,9 +351,14 @@ func signingKeyWriteError(err error) error {
 	return err
 }
 
-// changed audits a change and tells every node's signing key
-// cache, inside tx.
+// changed audits a change to a key, with its jwt.public-key.update events,
+// and tells every node's signing key cache, inside tx.
 func (s *Service) changed(ctx context.Context, tx *store.Tx, actor kit.Actor, c audit.Change) error {
+	evs, err := s.publicKeyEvents(ctx, tx, c.TargetID)
+	if err != nil {
+		return err
+	}
+	c.Events = append(c.Events, evs...)
 	if err := s.audit.Write(ctx, tx, actor, c); err != nil {
 		return err
 	}

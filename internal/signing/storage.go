@@ -15,10 +15,12 @@ import (
 type Storage interface {
 	KeyStorage
 	ApplicationAndTenantData(ctx context.Context, applicationID string) (appData, tenantData string, err error)
+	ApplicationTenantID(ctx context.Context, id string) (string, error)
 	BumpCacheVersion(ctx context.Context, name string) error
 	CacheVersion(ctx context.Context, name string) (int64, error)
 	DefaultTenantData(ctx context.Context, adminApplicationID string) (id, data string, err error)
 	InsertSetting(ctx context.Context, name, value string) error
+	ListApplications(ctx context.Context, q store.ApplicationQuery) ([]*store.ApplicationRow, error)
 	SetTenantData(ctx context.Context, id, data string, now int64) error
 	Setting(ctx context.Context, name string) (value string, ok bool, err error)
 }

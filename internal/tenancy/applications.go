@@ -657,7 +657,8 @@ func (s *Service) changeApplicationIn(ctx context.Context, tx *store.Tx, actor k
 			return err
 		}
 		if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: "Updated application " + applicationLabel(p.name, cur.ID),
-			TargetID: cur.ID, Old: oldSnap, New: newSnap}); err != nil {
+			TargetID: cur.ID, Old: oldSnap, New: newSnap,
+			Events: applicationKeyEvents(cur.TenantID, cur.ID, &oldSnap.JWTConfiguration, &newSnap.JWTConfiguration)}); err != nil {
 			return err
 		}
 		out, err = s.applicationObject(row, roles, true)

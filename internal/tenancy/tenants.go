@@ -189,6 +189,7 @@ func checkTenantConfig(c *model.TenantConfig, limits password.Limits, verrs *mod
 	}
 
 	checkJWTConfiguration(&c.JWTConfiguration, f("jwtConfiguration"), true, verrs)
+	checkEventConfiguration(&c.EventConfiguration, f("eventConfiguration.events"), verrs)
 
 	fa := c.FailedAuthenticationConfiguration
 	kit.Positive(verrs, f("failedAuthenticationConfiguration.tooManyAttempts"), int64(fa.TooManyAttempts))
@@ -658,7 +659,8 @@ func (s *Service) changeTenantIn(ctx context.Context, tx *store.Tx, actor kit.Ac
 		if err != nil {
 			return err
 		}
-		if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: "Updated tenant " + tenantLabel(name, id), TargetID: id, Old: oldSnap, New: newSnap}); err != nil {
+		if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: "Updated tenant " + tenantLabel(name, id), TargetID: id, Old: oldSnap, New: newSnap,
+			Events: tenantKeyEvents(ctx, tx, id, &oldSnap.JWTConfiguration, &newSnap.JWTConfiguration)}); err != nil {
 			return err
 		}
 		out, err = s.tenantObject(row, true)
