@@ -146,6 +146,9 @@ type LoginResult struct {
 	// UserID: who logged in, when the login got past the password (or
 	// other proof) and the user's state.
 	UserID string
+	// AuthType is FusionAuth's authenticationType of a login that got past
+	// its proofs (PASSWORD, PASSWORDLESS …), for the hosted pages' session.
+	AuthType string
 }
 
 // Outcome is how a login ended; the HTTP surface maps it to FusionAuth's
@@ -555,7 +558,7 @@ func (s *Service) authenticated(ctx context.Context, lt *loginTarget, row *store
 	if withToken && signerErr != nil {
 		return nil, signerErr // nothing written
 	}
-	res := &LoginResult{Outcome: outcome, Response: &LoginResponse{}}
+	res := &LoginResult{Outcome: outcome, Response: &LoginResponse{}, AuthType: how.authType}
 	record := store.LoginRecord{UserID: row.ID, ApplicationID: lt.appID(), IPAddress: how.ip, LoginID: how.loginID, Instant: now}
 
 	// A login that only records itself is buffered (loginbuffer.go): no
