@@ -24,7 +24,6 @@ import (
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/oauth"
 	"github.com/latchid/latch/internal/oauth/clientcreds"
-	"github.com/latchid/latch/internal/oauth/dpop"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/services"
 	"github.com/latchid/latch/internal/store"
@@ -46,7 +45,7 @@ const adminApplicationID = "3c219e58-ed0e-4b18-ad48-f4f92793ae32"
 func newOAuthProvider(svc *services.Set, cfg *config.Config, log *slog.Logger, pages *ui.UI, publicURL string) *oauth.Provider {
 	a := &oauthAdapter{svc: svc, adminCallback: publicURL + admin.CallbackPath, adminSignedOut: publicURL + admin.SignedOutPath}
 	return oauth.New(oauth.Deps{
-		Clients: a, Authenticator: a, Registerer: a, Tokens: a, Users: a, State: a, Entities: entityClients{svc.Entities}, Pages: pages,
+		Clients: a, Authenticator: a, Registerer: a, Passwordless: a, Tokens: a, Users: a, State: a, Entities: entityClients{svc.Entities}, Pages: pages,
 		Clock: svc.Clock(), Log: log, PublicURL: publicURL, SecureCookies: cfg.SecureCookies(), CORS: svc.System.CORS,
 		ParseDPoPProof: parseDPoPProof, MAC: svc.MAC,
 		ClientIP: func(r *http.Request) string { return httpx.ClientIP(r, cfg.TrustedProxies).String() },
@@ -195,7 +194,7 @@ func (a *oauthAdapter) LogoutURLs(ctx context.Context, tenantID string) (map[str
 
 func (a *oauthAdapter) caller(c *oauth.Client, by oauth.Signer) authentication.LoginCaller {
 	return authentication.LoginCaller{Authenticated: true, Scope: kit.TenantScope{Tenants: []string{c.Tenant.ID}}, IP: by.IP,
-		EndUser: !by.ClientAuthenticated}
+		EndUser: !by.ClientAuthenticated, OutcomeOnly: true}
 }
 
 // outcome maps a Login API answer to the provider's typed outcome.
@@ -207,18 +206,21 @@ func outcome(res *authentication.LoginResult, err error) (*oauth.LoginOutcome, e
 	case err != nil:
 		return nil, err
 	}
-	out := &oauth.LoginOutcome{AuthType: tokens.AuthTypePassword}
+	out := &oauth.LoginOutcome{AuthType: res.AuthType}
+	if out.AuthType == "" {
+		out.AuthType = tokens.AuthTypePassword
+	}
 	switch res.Outcome {
 	case authentication.Success, authentication.NotRegistered, authentication.EmailNotVerified, authentication.RegistrationNotVerified:
-		out.Status = oauth.LoginOK
-		if res.Response != nil && res.Response.User != nil {
-			out.UserID = res.Response.User.ID
-		}
+		out.Status, out.UserID = oauth.LoginOK, res.UserID
 		if out.UserID == "" {
 			return nil, errors.New("login answered without a user")
 		}
 	case authentication.TwoFactorRequired:
 		out.Status, out.TwoFactorID = oauth.LoginTwoFactor, res.Response.TwoFactorID
+		for _, m := range res.Response.Methods {
+			out.EmailCode = out.EmailCode || m["method"] == "email"
+		}
 	case authentication.PasswordChangeRequired:
 		out.Status, out.ChangePasswordID, out.Reason = oauth.LoginChangePassword, res.Response.ChangePasswordID, res.Response.ChangePasswordReason
 		out.TrustToken = res.Response.TrustToken
@@ -254,6 +256,21 @@ func (a *oauthAdapter) CompleteTwoFactor(ctx context.Context, c *oauth.Client, t
 	return outcome(res, err)
 }
 
+// SendTwoFactorCode implements oauth.Authenticator: POST
+// /api/two-factor/send/{twoFactorId}'s rule, rate limited like a sign-in.
+func (a *oauthAdapter) SendTwoFactorCode(ctx context.Context, c *oauth.Client, twoFactorID string, by oauth.Signer) error {
+	if err := a.svc.Throttle.Allow(ctx, throttle.Request{Address: by.IP, Tenant: c.Tenant.ID}); err != nil {
+		return err
+	}
+	err := a.svc.Authentication.SendTwoFactorCode(ctx, kit.Actor{Type: kit.ActorSystem, Name: "hosted sign-in page", IP: by.IP}, nil,
+		twoFactorID, authentication.TwoFactorSendRequest{})
+	var verrs *model.Errors
+	if errors.As(err, &verrs) {
+		return oauth.ErrNotFound
+	}
+	return notFound(err)
+}
+
 // ChangePassword implements oauth.Authenticator: the change-password id of
 // a 203, then a login with the one-time password it answers.
 func (a *oauthAdapter) ChangePassword(ctx context.Context, c *oauth.Client, id, trustToken, password string, by oauth.Signer) (*oauth.LoginOutcome, error) {
@@ -280,6 +297,42 @@ func (a *oauthAdapter) ChangePassword(ctx context.Context, c *oauth.Client, id, 
 	}
 	return outcome(a.svc.Authentication.Login(ctx, a.caller(c, by), authentication.LoginRequest{ApplicationID: c.App.ID,
 		OneTimePassword: res.OneTimePassword, IPAddress: by.IP, NoJWT: true}))
+}
+
+// EmailLink implements oauth.Passwordless: the passwordless start and its
+// email in one transaction, silent about unknown login ids, rate limited
+// like a sign-in.
+func (a *oauthAdapter) EmailLink(ctx context.Context, c *oauth.Client, loginID string, state map[string]any, by oauth.Signer) error {
+	err := a.svc.Authentication.EmailPasswordlessLink(ctx, kit.Actor{Type: kit.ActorSystem, Name: "hosted sign-in page", IP: by.IP},
+		a.caller(c, by), authentication.PasswordlessStartRequest{ApplicationID: c.App.ID, LoginID: loginID, State: state})
+	var verrs *model.Errors
+	if errors.Is(err, authentication.ErrPasswordlessUnavailable) {
+		return oauth.ErrNotFound
+	}
+	if errors.As(err, &verrs) && len(verrs.GeneralErrors) == 0 { // a login id or state the page cannot send: nothing to mail
+		return nil
+	}
+	return err
+}
+
+// PeekLink implements oauth.Passwordless.
+func (a *oauthAdapter) PeekLink(ctx context.Context, code string) (*oauth.LinkCode, error) {
+	info, err := a.svc.Authentication.PeekPasswordless(ctx, code)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return &oauth.LinkCode{TenantID: info.TenantID, ApplicationID: info.ApplicationID, State: info.State}, nil
+}
+
+// CompleteLink implements oauth.Passwordless with the rules of
+// /api/passwordless/login.
+func (a *oauthAdapter) CompleteLink(ctx context.Context, c *oauth.Client, code string, by oauth.Signer) (*oauth.LoginOutcome, error) {
+	res, err := a.svc.Authentication.PasswordlessLogin(ctx, a.caller(c, by), authentication.PasswordlessLoginRequest{Code: code,
+		ApplicationID: c.App.ID, IPAddress: by.IP, NoJWT: true})
+	if errors.Is(err, model.ErrNotFound) {
+		return &oauth.LoginOutcome{Status: oauth.LoginExpired}, nil
+	}
+	return outcome(res, err)
 }
 
 func tokensOf(t *tokens.OAuthTokens) *oauth.Tokens {
@@ -511,12 +564,12 @@ func (a *oauthAdapter) RecordDPoPProof(ctx context.Context, id string, expires i
 }
 
 // parseDPoPProof checks a DPoP proof's form and signature (oauth.Deps.ParseDPoPProof).
-func parseDPoPProof(proof string) (*dpop.Proof, error) {
-	p, err := keys.ParseDPoPProof(proof, dpop.Algorithms())
+func parseDPoPProof(proof string) (*oauth.DPoPProof, error) {
+	p, err := keys.ParseDPoPProof(proof, oauth.DPoPAlgorithms())
 	if err != nil {
 		return nil, err
 	}
-	return &dpop.Proof{JKT: p.JKT, JTI: p.JTI, HTM: p.HTM, HTU: p.HTU, IAT: p.IAT, ATH: p.ATH, Nonce: p.Nonce}, nil
+	return &oauth.DPoPProof{JKT: p.JKT, JTI: p.JTI, HTM: p.HTM, HTU: p.HTU, IAT: p.IAT, ATH: p.ATH, Nonce: p.Nonce}, nil
 }
 
 func (a *oauthAdapter) CreateCode(ctx context.Context, codeHash string, c *oauth.Code, now int64) error {

@@ -12,8 +12,8 @@ import (
 
 	"github.com/latchid/latch/internal/httpx"
 	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/oauth/clientcheck"
 	"github.com/latchid/latch/internal/oauth/clientcreds"
-	"github.com/latchid/latch/internal/oauth/dpop"
 )
 
 // placeholderIssuer is FusionAuth's default tenant issuer; strict relying
@@ -107,7 +107,7 @@ func (p *Provider) discoveryBody(t *model.TenantConfig, algs []string) []byte {
 		"request_uri_parameter_supported":                false,
 		"require_request_uri_registration":               false,
 		"authorization_response_iss_parameter_supported": true,
-		"dpop_signing_alg_values_supported":              dpop.Algorithms(),
+		"dpop_signing_alg_values_supported":              clientcheck.DPoPAlgorithms(),
 		"frontchannel_logout_supported":                  false,
 		"backchannel_logout_supported":                   false,
 	}

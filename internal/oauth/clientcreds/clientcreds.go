@@ -1,8 +1,8 @@
 // Package clientcreds is the client_credentials grant of FusionAuth's
 // Entity Management on /oauth2/token, and the introspection of its tokens
 // on /oauth2/introspect: the client is an entity, not an application, so
-// the grant shares only the endpoints, the error renderer (reply) and DPoP
-// (dpop) with the rest of the provider.
+// the grant shares only the endpoints, the error renderer (reply) and the
+// provider's DPoP check with the rest of the provider.
 package clientcreds
 
 import (
@@ -14,7 +14,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/latchid/latch/internal/oauth/dpop"
 	"github.com/latchid/latch/internal/oauth/reply"
 )
 
@@ -67,7 +66,10 @@ type Entities interface {
 type Handler struct {
 	Entities Entities
 	Issuer   func(tenantIssuer string) string
-	DPoP     *dpop.Checker
+	// Proof checks the request's DPoP proof as on every grant: its key's
+	// thumbprint, "" without a proof. OfferNonce sets DPoP-Nonce.
+	Proof      func(r *http.Request, accessToken string) (string, *reply.Error)
+	OfferNonce func(w http.ResponseWriter, r *http.Request)
 	// Fail answers an unexpected error (the provider's server_error).
 	Fail func(w http.ResponseWriter, r *http.Request, what string, err error)
 }
@@ -149,10 +151,10 @@ func (h *Handler) Grant(w http.ResponseWriter, r *http.Request) {
 		reply.Fail(w, http.StatusBadRequest, reply.InvalidRequest("invalid_tenant_id", "tenantId is not a tenant id."))
 		return
 	}
-	h.DPoP.OfferNonce(w, r)
-	jkt, e := h.DPoP.Check(r, "")
+	h.OfferNonce(w, r)
+	jkt, e := h.Proof(r, "")
 	if e != nil {
-		reply.Fail(w, dpop.Status(e), e)
+		reply.Fail(w, reply.StatusOf(e), e)
 		return
 	}
 	t, err := h.Entities.ClientCredentials(r.Context(), TokenRequest{TenantID: tenantID, ClientID: id, Secret: secret,

@@ -62,3 +62,12 @@ func Fail(w http.ResponseWriter, status int, e *Error) {
 	}
 	JSON(w, status, e)
 }
+
+// StatusOf is the status of a refusal that is the request's fault (400)
+// or, for server_error, the server's (500).
+func StatusOf(e *Error) int {
+	if e.Code == "server_error" {
+		return http.StatusInternalServerError
+	}
+	return http.StatusBadRequest
+}
