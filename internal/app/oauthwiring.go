@@ -213,6 +213,9 @@ func outcome(res *authentication.LoginResult, err error) (*oauth.LoginOutcome, e
 	switch res.Outcome {
 	case authentication.Success, authentication.NotRegistered, authentication.EmailNotVerified, authentication.RegistrationNotVerified:
 		out.Status, out.UserID = oauth.LoginOK, res.UserID
+		if res.Response != nil {
+			out.TwoFactorTrustID = res.Response.TwoFactorTrustID
+		}
 		if out.UserID == "" {
 			return nil, errors.New("login answered without a user")
 		}
@@ -238,14 +241,14 @@ func outcome(res *authentication.LoginResult, err error) (*oauth.LoginOutcome, e
 // Authenticate implements oauth.Authenticator with the Login API's rules.
 func (a *oauthAdapter) Authenticate(ctx context.Context, c *oauth.Client, loginID, password string, by oauth.Signer) (*oauth.LoginOutcome, error) {
 	return outcome(a.svc.Authentication.Login(ctx, a.caller(c, by), authentication.LoginRequest{ApplicationID: c.App.ID, LoginID: loginID,
-		Password: password, IPAddress: by.IP, NoJWT: true}))
+		Password: password, IPAddress: by.IP, NoJWT: true, TwoFactorTrustID: by.TrustID}))
 }
 
 // CompleteTwoFactor implements oauth.Authenticator.
 func (a *oauthAdapter) CompleteTwoFactor(ctx context.Context, c *oauth.Client, twoFactorID, code string, by oauth.Signer) (*oauth.LoginOutcome, error) {
 	noJWT := true
 	res, err := a.svc.Authentication.TwoFactorLogin(ctx, a.caller(c, by), authentication.TwoFactorLoginRequest{ApplicationID: c.App.ID,
-		TwoFactorID: twoFactorID, Code: code, IPAddress: by.IP, NoJWT: &noJWT})
+		TwoFactorID: twoFactorID, Code: code, IPAddress: by.IP, NoJWT: &noJWT, TrustComputer: by.TrustDevice})
 	var verrs *model.Errors
 	switch {
 	case errors.Is(err, authentication.ErrTwoFactorCodeInvalid), errors.As(err, &verrs):

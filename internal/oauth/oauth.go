@@ -75,6 +75,7 @@ type LoginOutcome struct {
 	Reason           string // change-password reason (Administrative, Expired, Validation)
 	LockedUntil      int64  // epoch ms
 	Message          string // a reason to show (LoginPasswordInvalid)
+	TwoFactorTrustID string // of an OK after Signer.TrustDevice: the browser's trust
 }
 
 // Signer is who sends a sign-in step: the client address, and whether a
@@ -85,6 +86,8 @@ type LoginOutcome struct {
 type Signer struct {
 	IP                  string
 	ClientAuthenticated bool
+	TrustID             string // the browser's two-factor trust (trustCookie): a valid one skips the second factor
+	TrustDevice         bool   // the two-factor step asked to trust this browser
 }
 
 // Authenticator runs the Login API's rules (lockout, throttling, two-factor,

@@ -71,6 +71,15 @@ type formPage struct {
 	// Passwordless is the sign-in page's link to "email me a sign-in link"
 	// ("": not offered).
 	Passwordless string
+	TrustDays    int // how long "trust this device" skips the two-factor step
+}
+
+// trustDays is the tenant's two-factor trust lifetime in whole days.
+func trustDays(c *Client) int {
+	if s := c.Tenant.ExternalIdentifierConfiguration.TwoFactorTrustIDTimeToLiveInSeconds; s > 0 {
+		return max(1, s/86400)
+	}
+	return 30
 }
 
 // csrfToken returns the browser's CSRF token, setting the cookie when it
@@ -248,7 +257,7 @@ func (p *Provider) afterStep(w http.ResponseWriter, r *http.Request, ar *authReq
 			hidden = append(hidden, hiddenField{"email_code", "on"})
 		}
 		data := formPage{Action: "/oauth2/two-factor", Step: "two-factor", Hidden: append(hidden, hiddenField{"twoFactorId", out.TwoFactorID}),
-			CSRF: p.csrfToken(w, r), AppName: appName(ar.client), EmailCode: out.EmailCode}
+			CSRF: p.csrfToken(w, r), AppName: appName(ar.client), EmailCode: out.EmailCode, TrustDays: trustDays(ar.client)}
 		p.Pages.Page(w, r, http.StatusOK, "oauth_two_factor", "Two-factor verification", ar.client.Tenant, data, p.redirectOrigins(ar)...)
 	case LoginChangePassword:
 		data := formPage{Action: "/oauth2/change-password", Step: "change-password",
@@ -320,7 +329,9 @@ func (p *Provider) twoFactorStep(w http.ResponseWriter, r *http.Request) {
 		p.twoFactorAgain(w, r, ar, id, keep, "Enter the code from your authenticator app or a recovery code.")
 		return
 	}
-	out, err := p.Authenticator.CompleteTwoFactor(r.Context(), ar.client, id, code, p.browser(r))
+	by := p.browser(r)
+	by.TrustDevice = r.PostForm.Get("trust") == "on"
+	out, err := p.Authenticator.CompleteTwoFactor(r.Context(), ar.client, id, code, by)
 	if err != nil {
 		p.pageFailure(w, r, "two-factor step", err)
 		return
@@ -328,6 +339,10 @@ func (p *Provider) twoFactorStep(w http.ResponseWriter, r *http.Request) {
 	if out.Status == LoginCodeInvalid {
 		p.twoFactorAgain(w, r, ar, id, keep, "That code is not valid. Try again.")
 		return
+	}
+	if out.TwoFactorTrustID != "" {
+		http.SetCookie(w, &http.Cookie{Name: trustCookie, Value: out.TwoFactorTrustID, Path: "/oauth2/", HttpOnly: true,
+			Secure: p.SecureCookies, SameSite: http.SameSiteLaxMode, MaxAge: trustDays(ar.client) * 86400})
 	}
 	p.afterStep(w, r, ar, out, "", keep)
 }
@@ -342,7 +357,7 @@ func (p *Provider) twoFactorAgain(w http.ResponseWriter, r *http.Request, ar *au
 		hidden = append(hidden, hiddenField{"email_code", "on"})
 	}
 	data := formPage{Action: "/oauth2/two-factor", Step: "two-factor", Hidden: hidden, CSRF: p.csrfToken(w, r),
-		AppName: appName(ar.client), Error: msg, FieldError: "code", EmailCode: email}
+		AppName: appName(ar.client), Error: msg, FieldError: "code", EmailCode: email, TrustDays: trustDays(ar.client)}
 	if msg == "" { // a code was just mailed
 		data.Notice, data.FieldError = "We sent a code to the email address of your two-factor method. It works once and expires soon.", ""
 	}
@@ -400,7 +415,17 @@ func (p *Provider) changePasswordStep(w http.ResponseWriter, r *http.Request) {
 }
 
 // browser is the signer of a hosted page's form.
-func (p *Provider) browser(r *http.Request) Signer { return Signer{IP: p.clientIP(r)} }
+func (p *Provider) browser(r *http.Request) Signer {
+	by := Signer{IP: p.clientIP(r)}
+	if c, err := r.Cookie(trustCookie); err == nil && len(c.Value) <= maxParamLength {
+		by.TrustID = c.Value
+	}
+	return by
+}
+
+// trustCookie holds the two-factor trust a browser earned with "trust this
+// device": the Login API's twoFactorTrustId, valid for its user only.
+const trustCookie = "latch.2fa_trust"
 
 // pageFailure shows a throttled or busy step as a "try again shortly" page
 // (429 or 503 with Retry-After); anything else is logged and shown as the
