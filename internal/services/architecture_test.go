@@ -104,3 +104,29 @@ func TestAdminRendersInOnePlace(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestOAuthPackagesStaySmall holds the OAuth provider (internal/oauth and
+// the packages beside it) to the same size bound: a part that grows moves
+// into a package of its own, as clientcheck and clientcreds did.
+func TestOAuthPackagesStaySmall(t *testing.T) {
+	lines := map[string]int{}
+	err := filepath.WalkDir(filepath.Join("..", "oauth"), func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		lines[filepath.Dir(path)] += strings.Count(string(b), "\n")
+		return nil
+	})
+	if err != nil || lines[filepath.Join("..", "oauth")] == 0 {
+		t.Fatalf("files of internal/oauth: %v", err)
+	}
+	for dir, n := range lines {
+		if n > maxRulesLines {
+			t.Errorf("%s has %d non-test lines, more than %d: split it", dir, n, maxRulesLines)
+		}
+	}
+}
