@@ -36,9 +36,9 @@ var registrationOwnedFields = []string{"id", "applicationId", "roles", "insertIn
 	"lastLoginInstant", "verified", "verifiedInstant", "usernameStatus", "authenticationToken", "tokens"}
 
 // registrationFields are the member names of a registration object, matched
-// exactly: the owned ones and those Latch checks.
-var registrationFields = model.FieldsOf(nil, append(slices.Clone(registrationOwnedFields),
-	"data", "preferredLanguages", "timezone", "username")...)
+// exactly: the typed registration's (the owned ones and those Latch checks),
+// its data, and the tokens it cuts.
+var registrationFields = model.FieldsOf(model.Registration{}, "data", "tokens")
 
 // registrationRequestFields are the members of FusionAuth's RegistrationRequest.
 var registrationRequestFields = model.FieldsOf(nil, registrationField, userField, "disableDomainBlock", "eventInfo",

@@ -103,7 +103,7 @@ func (o treeOut) strs(k string, v []string, omitEmpty bool) error {
 	return err
 }
 
-// objects writes a list of typed objects with their bags (omitempty).
+// treeList writes a list of typed objects with their bags (omitempty).
 func treeList[T any](o treeOut, k string, list []T, joined func(*T) (map[string]any, error)) error {
 	if len(list) == 0 {
 		return nil
