@@ -2,7 +2,9 @@
 // playwright-core), with mail caught by a real SMTP server (Mailpit, read
 // through its HTTP API): forgot password from the page, the emailed link,
 // a new password chosen on the page, then a login with it through
-// FusionAuth's TypeScript client; email verification by the emailed link.
+// FusionAuth's TypeScript client; email verification by the emailed link;
+// the reset of a user whose second factor is email, with the code the page
+// mails.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -74,5 +76,35 @@ describe('account pages in Chromium', { skip: !MAILPIT && 'LATCH_TEST_MAILPIT is
     // The link worked once.
     const again = await page.goto(link);
     assert.equal(again.status(), 404);
+  });
+
+  test('the reset page mails a two-factor code to a user whose second factor is email', async () => {
+    const other = `pages-2fa-${Date.now()}@example.com`;
+    const user = (await client.createUser(null, { user: { email: other, password: 'the first password' }, skipVerification: true })).response.user;
+    await client.sendTwoFactorCodeForEnableDisable({ userId: user.id, method: 'email', email: other });
+    const enrol = await mailpit.messageTo(other, 'Your verification code');
+    await client.enableTwoFactor(user.id, { method: 'email', email: other, code: enrol.Text.match(/code is (\S+)/)[1] });
+
+    await page.goto(`${latch.url}/password/forgot`);
+    await page.getByLabel('Email').fill(other);
+    await page.getByRole('button', { name: 'Send the link' }).click();
+    await page.waitForSelector('text=Check your email');
+    const reset = await mailpit.messageTo(other, 'Reset your password');
+    await page.goto(reset.Text.match(/https?:\/\/\S+\/password\/change\/[A-Za-z0-9_-]+/)[0]);
+    await page.getByRole('button', { name: 'Email me a code' }).click();
+    await page.waitForSelector('text=We sent a code');
+    let mailed;
+    for (;;) { // the newest code mail that is not the enrolment's
+      mailed = await mailpit.messageTo(other, 'Your verification code');
+      if (mailed.ID !== enrol.ID) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await page.getByLabel('New password', { exact: true }).fill('a password chosen after a mailed code');
+    await page.getByLabel('Confirm the new password').fill('a password chosen after a mailed code');
+    await page.getByLabel('Two-factor code').fill(mailed.Text.match(/code is (\S+)/)[1]);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.waitForSelector('text=Password changed');
+    const res = await client.login({ loginId: other, password: 'a password chosen after a mailed code' });
+    assert.equal(res.statusCode, 242);
   });
 });

@@ -3,7 +3,8 @@
 // - openid-client 6 (from Node): discovery, the authorization code flow with
 //   PKCE through the hosted sign-in page, refresh, userinfo, prompt=none in
 //   a second application, consent for a third-party one, RP-initiated logout,
-//   the two-factor step;
+//   the two-factor step; sign-in by emailed link (passwordless, with mail
+//   caught by Mailpit);
 // - FusionAuth's TypeScript client's OAuth calls: the code exchange with
 //   PKCE, the password and refresh grants, userinfo, introspection, the
 //   device calls, discovery and the JWKS;
@@ -24,7 +25,7 @@ import { build } from 'esbuild';
 import * as oidc from 'openid-client';
 import { chromium } from 'playwright-core';
 import { FusionAuthClient } from '@fusionauth/typescript-client';
-import { explain, failure, freePort, runSetup, startLatch } from './lib.mjs';
+import { explain, failure, freePort, runSetup, startLatch, startMailpit } from './lib.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
@@ -240,6 +241,51 @@ describe('OAuth provider with browser-side clients', () => {
     assert.equal(tokens.claims().sub, user.id);
     assert.equal(decodeJwtPayload(tokens.access_token).authenticationType, 'PASSWORD');
   });
+
+  test('openid-client 6: sign in with an emailed link (passwordless) on the hosted pages',
+    { skip: !process.env.LATCH_TEST_MAILPIT && 'LATCH_TEST_MAILPIT is not set' }, async () => {
+      const mailpit = await startMailpit();
+      after(() => mailpit.stop());
+      const tenant = (await client.retrieveTenants()).response.tenants.find((t) => t.name === 'Default');
+      await client.patchTenant(tenant.id, { tenant: { emailConfiguration: {
+        host: '127.0.0.1', port: mailpit.smtp, security: 'NONE', defaultFromEmail: 'latch@example.com',
+      } } });
+      const cbPort = await freePort();
+      const cb = http.createServer((req, res) => { res.writeHead(200, { 'Content-Type': 'text/plain' }); res.end('done'); });
+      await new Promise((r) => cb.listen(cbPort, '127.0.0.1', r));
+      after(() => new Promise((r) => cb.close(r)));
+      const redirect = `http://127.0.0.1:${cbPort}/callback`;
+      const { app, email } = await appWithUser(redirect);
+      await client.patchApplication(app.id, { application: { passwordlessConfiguration: { enabled: true } } });
+      const config = await oidc.discovery(new URL(latch.url), app.id, app.oauthConfiguration.clientSecret, undefined,
+        { execute: [oidc.allowInsecureRequests] });
+
+      const { page } = browser;
+      await browser.context.clearCookies();
+      const v = oidc.randomPKCECodeVerifier();
+      const nonce = oidc.randomNonce();
+      await page.goto(oidc.buildAuthorizationUrl(config, { redirect_uri: redirect, scope: 'openid email', state: 'link', nonce,
+        code_challenge: await oidc.calculatePKCECodeChallenge(v), code_challenge_method: 'S256' }).href);
+      await page.getByRole('link', { name: 'Email me a sign-in link' }).click();
+      await page.getByLabel('Email or username').fill(email);
+      await page.getByRole('button', { name: 'Send the link' }).click();
+      await page.waitForSelector('text=Check your email');
+      const msg = await mailpit.messageTo(email, 'Your sign-in link');
+      const link = msg.Text.match(/https?:\/\/\S+\/oauth2\/passwordless\/[A-Za-z0-9_-]+/)[0];
+      // Opening the link uses nothing (a mail scanner may fetch it); the button signs in.
+      await page.goto(link);
+      await page.goto(link);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.waitForURL(new RegExp(`^http://127\\.0\\.0\\.1:${cbPort}/callback`));
+      const tokens = await oidc.authorizationCodeGrant(config, new URL(page.url()),
+        { pkceCodeVerifier: v, expectedState: 'link', expectedNonce: nonce, idTokenExpected: true });
+      assert.equal(tokens.claims().email, email);
+      assert.equal(decodeJwtPayload(tokens.access_token).authenticationType, 'PASSWORDLESS');
+      // The link worked once.
+      const again = await page.goto(link);
+      assert.equal(again.status(), 404);
+      assert.match(await page.textContent('h1'), /no longer works/);
+    });
 
   test("FusionAuth's TypeScript client: the OAuth calls", async () => {
     const cbPort = await freePort();

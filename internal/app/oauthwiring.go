@@ -44,7 +44,7 @@ const adminApplicationID = "3c219e58-ed0e-4b18-ad48-f4f92793ae32"
 func newOAuthProvider(svc *services.Set, cfg *config.Config, log *slog.Logger, pages *ui.UI, publicURL string) *oauth.Provider {
 	a := &oauthAdapter{svc: svc, adminCallback: publicURL + admin.CallbackPath, adminSignedOut: publicURL + admin.SignedOutPath}
 	return oauth.New(oauth.Deps{
-		Clients: a, Authenticator: a, Registerer: a, Tokens: a, Users: a, State: a, Entities: entityClients{svc.Entities}, Pages: pages,
+		Clients: a, Authenticator: a, Registerer: a, Passwordless: a, Tokens: a, Users: a, State: a, Entities: entityClients{svc.Entities}, Pages: pages,
 		Clock: svc.Clock(), Log: log, PublicURL: publicURL, SecureCookies: cfg.SecureCookies(), CORS: svc.System.CORS,
 		ParseDPoPProof: parseDPoPProof, MAC: svc.MAC,
 		ClientIP: func(r *http.Request) string { return httpx.ClientIP(r, cfg.TrustedProxies).String() },
@@ -104,11 +104,8 @@ func (a *oauthAdapter) Client(ctx context.Context, clientID string) (*oauth.Clie
 // ClientSecret implements oauth.Clients: the application's client secret,
 // read and unsealed ("" when it has none).
 func (a *oauthAdapter) ClientSecret(ctx context.Context, clientID string) (secrets.Secret, error) {
-	app, err := a.svc.Tenancy.ApplicationConfig(ctx, clientID)
-	if err != nil {
-		return "", notFound(err)
-	}
-	return app.OAuthConfiguration.ClientSecret, nil
+	secret, err := a.svc.Tenancy.ClientSecret(ctx, clientID)
+	return secret, notFound(err)
 }
 
 // withAdminUI is the admin application as the admin UI needs it: its
@@ -196,7 +193,7 @@ func (a *oauthAdapter) LogoutURLs(ctx context.Context, tenantID string) (map[str
 
 func (a *oauthAdapter) caller(c *oauth.Client, by oauth.Signer) authentication.LoginCaller {
 	return authentication.LoginCaller{Authenticated: true, Scope: kit.TenantScope{Tenants: []string{c.Tenant.ID}}, IP: by.IP,
-		EndUser: !by.ClientAuthenticated}
+		EndUser: !by.ClientAuthenticated, OutcomeOnly: true}
 }
 
 // outcome maps a Login API answer to the provider's typed outcome.
@@ -208,18 +205,24 @@ func outcome(res *authentication.LoginResult, err error) (*oauth.LoginOutcome, e
 	case err != nil:
 		return nil, err
 	}
-	out := &oauth.LoginOutcome{AuthType: tokens.AuthTypePassword}
+	out := &oauth.LoginOutcome{AuthType: res.AuthType}
+	if out.AuthType == "" {
+		out.AuthType = tokens.AuthTypePassword
+	}
 	switch res.Outcome {
 	case authentication.Success, authentication.NotRegistered, authentication.EmailNotVerified, authentication.RegistrationNotVerified:
-		out.Status = oauth.LoginOK
-		if res.Response != nil && res.Response.User != nil {
-			out.UserID = res.Response.User.ID
+		out.Status, out.UserID = oauth.LoginOK, res.UserID
+		if res.Response != nil {
+			out.TwoFactorTrustID = res.Response.TwoFactorTrustID
 		}
 		if out.UserID == "" {
 			return nil, errors.New("login answered without a user")
 		}
 	case authentication.TwoFactorRequired:
 		out.Status, out.TwoFactorID = oauth.LoginTwoFactor, res.Response.TwoFactorID
+		for _, m := range res.Response.Methods {
+			out.EmailCode = out.EmailCode || m["method"] == "email"
+		}
 	case authentication.PasswordChangeRequired:
 		out.Status, out.ChangePasswordID, out.Reason = oauth.LoginChangePassword, res.Response.ChangePasswordID, res.Response.ChangePasswordReason
 		out.TrustToken = res.Response.TrustToken
@@ -237,14 +240,14 @@ func outcome(res *authentication.LoginResult, err error) (*oauth.LoginOutcome, e
 // Authenticate implements oauth.Authenticator with the Login API's rules.
 func (a *oauthAdapter) Authenticate(ctx context.Context, c *oauth.Client, loginID, password string, by oauth.Signer) (*oauth.LoginOutcome, error) {
 	return outcome(a.svc.Authentication.Login(ctx, a.caller(c, by), authentication.LoginRequest{ApplicationID: c.App.ID, LoginID: loginID,
-		Password: password, IPAddress: by.IP, NoJWT: true}))
+		Password: password, IPAddress: by.IP, NoJWT: true, TwoFactorTrustID: by.TrustID}))
 }
 
 // CompleteTwoFactor implements oauth.Authenticator.
 func (a *oauthAdapter) CompleteTwoFactor(ctx context.Context, c *oauth.Client, twoFactorID, code string, by oauth.Signer) (*oauth.LoginOutcome, error) {
 	noJWT := true
 	res, err := a.svc.Authentication.TwoFactorLogin(ctx, a.caller(c, by), authentication.TwoFactorLoginRequest{ApplicationID: c.App.ID,
-		TwoFactorID: twoFactorID, Code: code, IPAddress: by.IP, NoJWT: &noJWT})
+		TwoFactorID: twoFactorID, Code: code, IPAddress: by.IP, NoJWT: &noJWT, TrustComputer: by.TrustDevice})
 	var verrs *model.Errors
 	switch {
 	case errors.Is(err, authentication.ErrTwoFactorCodeInvalid), errors.As(err, &verrs):
@@ -253,6 +256,21 @@ func (a *oauthAdapter) CompleteTwoFactor(ctx context.Context, c *oauth.Client, t
 		return &oauth.LoginOutcome{Status: oauth.LoginExpired}, nil
 	}
 	return outcome(res, err)
+}
+
+// SendTwoFactorCode implements oauth.Authenticator: POST
+// /api/two-factor/send/{twoFactorId}'s rule, rate limited like a sign-in.
+func (a *oauthAdapter) SendTwoFactorCode(ctx context.Context, c *oauth.Client, twoFactorID string, by oauth.Signer) error {
+	if err := a.svc.Throttle.Allow(ctx, throttle.Request{Address: by.IP, Tenant: c.Tenant.ID}); err != nil {
+		return err
+	}
+	err := a.svc.Authentication.SendTwoFactorCode(ctx, kit.Actor{Type: kit.ActorSystem, Name: "hosted sign-in page", IP: by.IP}, nil,
+		twoFactorID, authentication.TwoFactorSendRequest{})
+	var verrs *model.Errors
+	if errors.As(err, &verrs) {
+		return oauth.ErrNotFound
+	}
+	return notFound(err)
 }
 
 // ChangePassword implements oauth.Authenticator: the change-password id of
@@ -281,6 +299,42 @@ func (a *oauthAdapter) ChangePassword(ctx context.Context, c *oauth.Client, id, 
 	}
 	return outcome(a.svc.Authentication.Login(ctx, a.caller(c, by), authentication.LoginRequest{ApplicationID: c.App.ID,
 		OneTimePassword: res.OneTimePassword, IPAddress: by.IP, NoJWT: true}))
+}
+
+// EmailLink implements oauth.Passwordless: the passwordless start and its
+// email in one transaction, silent about unknown login ids, rate limited
+// like a sign-in.
+func (a *oauthAdapter) EmailLink(ctx context.Context, c *oauth.Client, loginID string, state map[string]any, by oauth.Signer) error {
+	err := a.svc.Authentication.EmailPasswordlessLink(ctx, kit.Actor{Type: kit.ActorSystem, Name: "hosted sign-in page", IP: by.IP},
+		a.caller(c, by), authentication.PasswordlessStartRequest{ApplicationID: c.App.ID, LoginID: loginID, State: state})
+	var verrs *model.Errors
+	if errors.Is(err, authentication.ErrPasswordlessUnavailable) {
+		return oauth.ErrNotFound
+	}
+	if errors.As(err, &verrs) && len(verrs.GeneralErrors) == 0 { // a login id or state the page cannot send: nothing to mail
+		return nil
+	}
+	return err
+}
+
+// PeekLink implements oauth.Passwordless.
+func (a *oauthAdapter) PeekLink(ctx context.Context, code string) (*oauth.LinkCode, error) {
+	info, err := a.svc.Authentication.PeekPasswordless(ctx, code)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return &oauth.LinkCode{TenantID: info.TenantID, ApplicationID: info.ApplicationID, State: info.State}, nil
+}
+
+// CompleteLink implements oauth.Passwordless with the rules of
+// /api/passwordless/login.
+func (a *oauthAdapter) CompleteLink(ctx context.Context, c *oauth.Client, code string, by oauth.Signer) (*oauth.LoginOutcome, error) {
+	res, err := a.svc.Authentication.PasswordlessLogin(ctx, a.caller(c, by), authentication.PasswordlessLoginRequest{Code: code,
+		ApplicationID: c.App.ID, IPAddress: by.IP, NoJWT: true})
+	if errors.Is(err, model.ErrNotFound) {
+		return &oauth.LoginOutcome{Status: oauth.LoginExpired}, nil
+	}
+	return outcome(res, err)
 }
 
 func tokensOf(t *tokens.OAuthTokens) *oauth.Tokens {
@@ -433,15 +487,33 @@ func jwksAlgorithms(jwks []byte) []string {
 }
 
 // User implements oauth.Users.
+//
+// It reads the stored row and the few profile members of its data, not the
+// whole user object (registrations, memberships, the raw bag): a sign-in
+// and a code exchange each read the user once, beside one password hash.
 func (a *oauthAdapter) User(ctx context.Context, userID, applicationID string) (*oauth.User, error) {
-	o, err := a.svc.Identity.User(ctx, kit.AllTenants, userID)
-	if err != nil {
-		return nil, notFound(err)
+	row, err := a.st().UserRowByID(ctx, userID)
+	if errors.Is(err, store.ErrNoRows) {
+		return nil, oauth.ErrNotFound
 	}
-	u := &oauth.User{ID: o.ID, TenantID: o.TenantID, Active: o.Active, Email: o.Email, EmailVerified: o.Verified,
-		Username: o.Username, FirstName: o.FirstName, MiddleName: o.MiddleName, LastName: o.LastName,
-		FullName: o.FullName, ImageURL: o.ImageURL, Birthdate: o.BirthDate, MobilePhone: o.MobilePhone,
-		PasswordLastUpdateInstant: o.PasswordLastUpdateInstant}
+	if err != nil {
+		return nil, err
+	}
+	var profile struct {
+		FirstName   string `json:"firstName"`
+		MiddleName  string `json:"middleName"`
+		LastName    string `json:"lastName"`
+		ImageURL    string `json:"imageUrl"`
+		BirthDate   string `json:"birthDate"`
+		MobilePhone string `json:"mobilePhone"`
+	}
+	if err := json.Unmarshal([]byte(row.Data), &profile); err != nil {
+		return nil, fmt.Errorf("user %s data: %w", row.ID, err)
+	}
+	u := &oauth.User{ID: row.ID, TenantID: row.TenantID, Active: row.Active, Email: row.Email, EmailVerified: row.Verified,
+		Username: row.Username, FirstName: profile.FirstName, MiddleName: profile.MiddleName, LastName: profile.LastName,
+		FullName: row.FullName, ImageURL: profile.ImageURL, Birthdate: profile.BirthDate, MobilePhone: profile.MobilePhone,
+		PasswordLastUpdateInstant: row.PasswordLastUpdateInstant}
 	if applicationID != "" {
 		if u.Roles, u.Registered, err = kit.EffectiveRoles(ctx, a.st(), userID, applicationID); err != nil {
 			return nil, err

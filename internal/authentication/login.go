@@ -93,6 +93,9 @@ type LoginCaller struct {
 	// pages, a public client) although no API key is asked of it, so it is
 	// rate limited per address like an anonymous call.
 	EndUser bool
+	// OutcomeOnly: the caller reads the outcome and LoginResult.UserID, not
+	// the answer's user object (the hosted pages), which is then not built.
+	OutcomeOnly bool
 }
 
 // throttled is how the caller's attempts count toward the rate limits.
@@ -140,6 +143,12 @@ type LoginResult struct {
 	Response   *LoginResponse
 	TokenTTL   int64
 	RefreshTTL int64
+	// UserID: who logged in, when the login got past the password (or
+	// other proof) and the user's state.
+	UserID string
+	// AuthType is FusionAuth's authenticationType of a login that got past
+	// its proofs (PASSWORD, PASSWORDLESS …), for the hosted pages' session.
+	AuthType string
 }
 
 // Outcome is how a login ended; the HTTP surface maps it to FusionAuth's
@@ -365,6 +374,7 @@ func (s *Service) login(ctx context.Context, caller LoginCaller, req LoginReques
 	res, err := s.authenticated(ctx, lt, row, authenticatedLogin{
 		authType: tokens.AuthTypePassword, loginID: loginID, ip: ip, password: req.Password, stored: stored,
 		noJWT: req.NoJWT, metaData: req.MetaData, noFailures: !failures, userData: ud, secondFactor: trusted != nil,
+		outcomeOnly: caller.OutcomeOnly,
 	})
 	if err == nil && trusted != nil && res.Response != nil && res.Outcome <= RegistrationNotVerified {
 		res.Response.TwoFactorTrustID = strings.TrimSpace(req.TwoFactorTrustID)
@@ -429,6 +439,8 @@ type authenticatedLogin struct {
 	noFailures bool
 	// userData: the user's loginUserData when the caller read it already.
 	userData *loginUserData
+	// outcomeOnly: LoginCaller.OutcomeOnly.
+	outcomeOnly bool
 }
 
 // CodeTwoFactorLogin is the kind of a twoFactorId: a login waiting for its
@@ -546,7 +558,7 @@ func (s *Service) authenticated(ctx context.Context, lt *loginTarget, row *store
 	if withToken && signerErr != nil {
 		return nil, signerErr // nothing written
 	}
-	res := &LoginResult{Outcome: outcome, Response: &LoginResponse{}}
+	res := &LoginResult{Outcome: outcome, Response: &LoginResponse{}, AuthType: how.authType}
 	record := store.LoginRecord{UserID: row.ID, ApplicationID: lt.appID(), IPAddress: how.ip, LoginID: how.loginID, Instant: now}
 
 	// A login that only records itself is buffered (loginbuffer.go): no
@@ -623,6 +635,10 @@ func (s *Service) authenticated(ctx context.Context, lt *loginTarget, row *store
 		res.Response.Token, res.Response.TokenExpirationInstant, res.TokenTTL = token, c.Exp*1000, lt.ts.TTLSeconds
 	}
 	if outcome == PasswordChangeRequired {
+		return res, nil
+	}
+	res.UserID = row.ID
+	if how.outcomeOnly {
 		return res, nil
 	}
 	if res.Response.User, err = s.loggedInUserObject(row, ud, lt.appID(), now); err != nil {

@@ -12,7 +12,6 @@ import (
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/store"
-	"github.com/latchid/latch/internal/throttle"
 )
 
 // Passwordless login (FusionAuth's /api/passwordless/*): a key holder starts
@@ -73,12 +72,7 @@ func (s *Service) StartPasswordless(ctx context.Context, actor kit.Actor, caller
 	if err != nil {
 		return nil, err
 	}
-	state, err := kit.EncodeObject(kit.Object{"applicationId": lt.appID(), "state": req.State})
-	if err != nil {
-		return nil, model.FieldError("state", "invalid", "The [state] cannot be stored.")
-	}
-	ei := lt.tenant.ExternalIdentifierConfiguration
-	code := kit.GenerateCode(ei.PasswordlessLoginGenerator)
+	var code string
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
 		row, err := s.findLoginUserIn(ctx, tx, lt.tenant.ID, strings.TrimSpace(req.LoginID), req.LoginIDTypes)
 		if err != nil {
@@ -87,18 +81,123 @@ func (s *Service) StartPasswordless(ctx context.Context, actor kit.Actor, caller
 		if row == nil {
 			return model.NotFoundf("user with login id")
 		}
-		now := s.now()
-		if err := tx.InsertOneTimeCode(ctx, &store.OneTimeCode{Hash: identity.CodeHash(code), Kind: CodePasswordless, UserID: row.ID,
-			TenantID: row.TenantID, Data: state, ExpiresInstant: now + int64(ei.PasswordlessLoginTimeToLiveInSeconds)*1000, InsertInstant: now}); err != nil {
-			return fmt.Errorf("store passwordless code: %w", err)
-		}
-		return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Started a passwordless login for user " + kit.UserLabel(row),
-			TargetID: row.ID, Data: map[string]any{"applicationId": lt.appID()}})
+		code, err = s.insertPasswordlessCode(ctx, tx, actor, lt, row, req.State)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &PasswordlessStartResult{Code: code}, nil
+}
+
+// insertPasswordlessCode stores a new code of row for the login target,
+// with the caller's state, and its audit entry.
+func (s *Service) insertPasswordlessCode(ctx context.Context, tx *store.Tx, actor kit.Actor, lt *loginTarget, row *store.UserRow, st map[string]any) (string, error) {
+	state, err := kit.EncodeObject(kit.Object{"applicationId": lt.appID(), "state": st})
+	if err != nil {
+		return "", model.FieldError("state", "invalid", "The [state] cannot be stored.")
+	}
+	ei := lt.tenant.ExternalIdentifierConfiguration
+	code := kit.GenerateCode(ei.PasswordlessLoginGenerator)
+	now := s.now()
+	if err := tx.InsertOneTimeCode(ctx, &store.OneTimeCode{Hash: identity.CodeHash(code), Kind: CodePasswordless, UserID: row.ID,
+		TenantID: row.TenantID, Data: state, ExpiresInstant: now + int64(ei.PasswordlessLoginTimeToLiveInSeconds)*1000, InsertInstant: now}); err != nil {
+		return "", fmt.Errorf("store passwordless code: %w", err)
+	}
+	return code, s.audit.Write(ctx, tx, actor, audit.Change{Message: "Started a passwordless login for user " + kit.UserLabel(row),
+		TargetID: row.ID, Data: map[string]any{"applicationId": lt.appID()}})
+}
+
+// ErrPasswordlessUnavailable: the tenant has no passwordless email
+// template, so no sign-in link can be mailed.
+var ErrPasswordlessUnavailable = errors.New("the tenant has no passwordless email template")
+
+// EmailPasswordlessLink is the hosted sign-in page's "email me a sign-in
+// link": a code for the user with loginId in the application's tenant,
+// mailed in the same transaction. It answers nil whether or not such a
+// user (with an email address) exists, so that the page tells nobody
+// which addresses have accounts; it is rate limited like a login.
+func (s *Service) EmailPasswordlessLink(ctx context.Context, actor kit.Actor, caller LoginCaller, req PasswordlessStartRequest) error {
+	if s.passwordlessMail == nil {
+		return fmt.Errorf("passwordless email: not wired")
+	}
+	loginID := strings.TrimSpace(req.LoginID)
+	if loginID == "" || len(loginID) > maxLoginIDLength {
+		return model.FieldError("loginId", "blank", "You must specify the [loginId].")
+	}
+	if req.State != nil {
+		if b, err := json.Marshal(req.State); err != nil || len(b) > maxMetaDataBytes {
+			return model.FieldError("state", "tooLarge", fmt.Sprintf("[state] must encode in at most %d bytes.", maxMetaDataBytes))
+		}
+	}
+	lt, err := s.loginTarget(ctx, caller, req.ApplicationID)
+	if err != nil {
+		return err
+	}
+	if err := s.throttle.Allow(ctx, caller.throttled(lt.tenant.ID)); err != nil {
+		return err
+	}
+	// Checked before the user is looked up: the answer must not depend on
+	// whether the login id exists.
+	if lt.tenant.EmailConfiguration.PasswordlessEmailTemplateID == "" {
+		return ErrPasswordlessUnavailable
+	}
+	var notMailed *model.Errors
+	err = s.store.InTx(ctx, func(tx *store.Tx) error {
+		row, err := s.findLoginUserIn(ctx, tx, lt.tenant.ID, loginID, nil)
+		if err != nil || row == nil || row.Email == "" {
+			return err
+		}
+		code, err := s.insertPasswordlessCode(ctx, tx, actor, lt, row, req.State)
+		if err != nil {
+			return err
+		}
+		err = s.passwordlessMail.Passwordless(ctx, tx, row, code, lt.appID(), req.State)
+		if errors.As(err, &notMailed) {
+			return errNotMailed // rolled back; answered as for anyone else
+		}
+		return err
+	})
+	if errors.Is(err, errNotMailed) {
+		// A settings fault (a template that is gone) shows only for
+		// existing users: logged, not told.
+		s.log.WarnContext(ctx, "passwordless link not mailed", "tenant", lt.tenant.ID, "err", notMailed)
+		return nil
+	}
+	return err
+}
+
+var errNotMailed = errors.New("passwordless link not mailed")
+
+// PasswordlessCodeInfo is what a live code was started for.
+type PasswordlessCodeInfo struct {
+	TenantID      string
+	ApplicationID string
+	State         map[string]any
+}
+
+// PeekPasswordless reads a live code without using it (the hosted link
+// page shows it before the user confirms); ErrNotFound when it is unknown,
+// used or expired.
+func (s *Service) PeekPasswordless(ctx context.Context, code string) (*PasswordlessCodeInfo, error) {
+	if code == "" || len(code) > identity.MaxGivenCodeLength {
+		return nil, model.NotFoundf("passwordless code")
+	}
+	c, err := s.store.Read().OneTimeCodeByHash(ctx, identity.CodeHash(code), []string{CodePasswordless}, s.now())
+	if errors.Is(err, store.ErrNoRows) {
+		return nil, model.NotFoundf("passwordless code unknown, used or expired")
+	}
+	if err != nil {
+		return nil, err
+	}
+	data, err := kit.ParseObject(c.Data)
+	if err != nil {
+		return nil, err
+	}
+	info := &PasswordlessCodeInfo{TenantID: c.TenantID}
+	info.ApplicationID, _ = data["applicationId"].(string)
+	info.State, _ = data["state"].(map[string]any)
+	return info, nil
 }
 
 // passwordlessCode finds a live code; a 400 [invalid]code when there is
@@ -199,7 +298,7 @@ func (s *Service) PasswordlessLogin(ctx context.Context, caller LoginCaller, req
 	if err != nil {
 		return nil, err
 	}
-	if err := s.throttle.Allow(ctx, throttle.Request{Address: caller.IP, Tenant: lt.tenant.ID, Authenticated: caller.Authenticated}); err != nil {
+	if err := s.throttle.Allow(ctx, caller.throttled(lt.tenant.ID)); err != nil {
 		return nil, err
 	}
 	row, locked, err := s.codeUser(ctx, lt, c.UserID, "passwordless code")

@@ -158,8 +158,16 @@ func (s *Service) StepUpWithCode(ctx context.Context, actor kit.Actor, userID, c
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
 		now := s.now()
 		var err error
-		if verified, err = s.secondFactorCode(ctx, tx, row, u, "", code, "change the password", now); err != nil || !verified {
+		if verified, err = s.secondFactorCode(ctx, tx, row, u, "", code, "change the password", now); err != nil {
 			return err
+		}
+		if !verified && u.emailAddress() != "" { // a code SendStepUpCode mailed
+			if verified, err = consumeEmailCode(ctx, tx, stepUpKey(row.ID), code, now); err != nil || !verified {
+				return err
+			}
+		}
+		if !verified {
+			return nil
 		}
 		return s.issueTrust(ctx, tx, cfg, row, trust, "")
 	})
@@ -175,4 +183,66 @@ func (s *Service) StepUpWithCode(ctx context.Context, actor kit.Actor, userID, c
 		return "", ErrTwoFactorCodeInvalid
 	}
 	return trust, nil
+}
+
+// stepUpKey binds a mailed step-up code to its user.
+func stepUpKey(userID string) string { return "stepup:" + userID }
+
+// emailAddress is the address of the user's first email method ("" when
+// it has none).
+func (u *userTwoFactor) emailAddress() string {
+	for _, m := range u.methods {
+		if a, _ := m["email"].(string); methodKind(m) == "email" && a != "" {
+			return a
+		}
+	}
+	return ""
+}
+
+// StepUpByEmail reports whether the user has an email two-factor method,
+// whose code SendStepUpCode can mail.
+func (s *Service) StepUpByEmail(ctx context.Context, userID string) (bool, error) {
+	row, err := s.store.Read().UserRowByID(ctx, userID)
+	if errors.Is(err, store.ErrNoRows) {
+		return false, model.NotFoundf("user %s", userID)
+	}
+	if err != nil {
+		return false, err
+	}
+	u, err := s.openTwoFactor(row)
+	if err != nil {
+		return false, err
+	}
+	return u.emailAddress() != "", nil
+}
+
+// SendStepUpCode mails a code to the user's email two-factor method, which
+// StepUpWithCode takes: the hosted reset page's "email me a code", for a
+// user who has no authenticator at hand. Rate limited like the code's
+// check; a user without an email method is a 400.
+func (s *Service) SendStepUpCode(ctx context.Context, actor kit.Actor, userID string) error {
+	if s.twoFactorMail == nil {
+		return fmt.Errorf("two-factor email: not wired")
+	}
+	row, err := s.store.Read().UserRowByID(ctx, userID)
+	if errors.Is(err, store.ErrNoRows) {
+		return model.NotFoundf("user %s", userID)
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.throttle.Allow(ctx, throttle.ForActor(actor, row.TenantID)); err != nil {
+		return err
+	}
+	u, err := s.openTwoFactor(row)
+	if err != nil {
+		return err
+	}
+	address := u.emailAddress()
+	if address == "" {
+		return model.FieldError("method", "invalid", "The user has no email two-factor method.")
+	}
+	return s.store.InTx(ctx, func(tx *store.Tx) error {
+		return s.mailCode(ctx, tx, actor, row, stepUpKey(row.ID), address, map[string]any{"stepUp": true})
+	})
 }

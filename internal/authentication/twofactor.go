@@ -941,7 +941,7 @@ func (s *Service) TwoFactorLogin(ctx context.Context, caller LoginCaller, req Tw
 	authType := firstNonBlank(p.AuthenticationType, tokens.AuthTypePassword)
 	ip := firstNonBlank(req.IPAddress, req.EventInfo.IPAddress, p.IPAddress, caller.IP)
 	res, err := s.authenticated(ctx, lt, row, authenticatedLogin{authType: authType, loginID: p.LoginID, ip: ip,
-		noJWT: noJWT, metaData: metaData, secondFactor: true})
+		noJWT: noJWT, metaData: metaData, secondFactor: true, outcomeOnly: caller.OutcomeOnly})
 	if err == nil && res.Response != nil && res.Outcome <= RegistrationNotVerified {
 		res.Response.TrustToken, res.Response.State = trust, p.State
 		res.Response.TwoFactorTrustID = computerTrust

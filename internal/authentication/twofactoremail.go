@@ -156,27 +156,34 @@ func (s *Service) SendTwoFactorCode(ctx context.Context, actor kit.Actor, keySco
 			}
 			key = enrolKey(row.ID, address)
 		}
-		cfg, err := s.tenancy.LoginTenantConfig(ctx, row.TenantID)
-		if err != nil {
-			return err
-		}
-		ei := cfg.ExternalIdentifierConfiguration
-		code := kit.GenerateCode(ei.TwoFactorOneTimeCodeIDGenerator)
-		for tries := 0; ; tries++ { // a short code may repeat an unused one for the same key
-			err := tx.InsertOneTimeCode(ctx, &store.OneTimeCode{Hash: emailCodeHash(key, code), Kind: CodeTwoFactorEmail, UserID: row.ID,
-				TenantID: row.TenantID, ExpiresInstant: now + int64(ei.TwoFactorOneTimeCodeIDTimeToLiveInSeconds)*1000, InsertInstant: now})
-			if err == nil {
-				break
-			}
-			if !store.IsUnique(err) || tries > 5 {
-				return fmt.Errorf("store two-factor code: %w", err)
-			}
-			code = kit.GenerateCode(ei.TwoFactorOneTimeCodeIDGenerator)
-		}
-		if err := s.twoFactorMail.TwoFactorCode(ctx, tx, row, address, code); err != nil {
-			return err
-		}
-		return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Queued a two-factor code email for user " + kit.UserLabel(row),
-			TargetID: row.ID, Data: map[string]any{"login": twoFactorID != ""}})
+		return s.mailCode(ctx, tx, actor, row, key, address, map[string]any{"login": twoFactorID != ""})
 	})
+}
+
+// mailCode stores a new code bound to key and mails it to address, with
+// its audit entry (data), in tx.
+func (s *Service) mailCode(ctx context.Context, tx *store.Tx, actor kit.Actor, row *store.UserRow, key, address string, data map[string]any) error {
+	cfg, err := s.tenancy.LoginTenantConfig(ctx, row.TenantID)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	ei := cfg.ExternalIdentifierConfiguration
+	code := kit.GenerateCode(ei.TwoFactorOneTimeCodeIDGenerator)
+	for tries := 0; ; tries++ { // a short code may repeat an unused one for the same key
+		err := tx.InsertOneTimeCode(ctx, &store.OneTimeCode{Hash: emailCodeHash(key, code), Kind: CodeTwoFactorEmail, UserID: row.ID,
+			TenantID: row.TenantID, ExpiresInstant: now + int64(ei.TwoFactorOneTimeCodeIDTimeToLiveInSeconds)*1000, InsertInstant: now})
+		if err == nil {
+			break
+		}
+		if !store.IsUnique(err) || tries > 5 {
+			return fmt.Errorf("store two-factor code: %w", err)
+		}
+		code = kit.GenerateCode(ei.TwoFactorOneTimeCodeIDGenerator)
+	}
+	if err := s.twoFactorMail.TwoFactorCode(ctx, tx, row, address, code); err != nil {
+		return err
+	}
+	return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Queued a two-factor code email for user " + kit.UserLabel(row),
+		TargetID: row.ID, Data: data})
 }

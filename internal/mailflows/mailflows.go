@@ -359,3 +359,19 @@ func (s *Service) TwoFactorCode(ctx context.Context, tx *store.Tx, row *store.Us
 	}
 	return nil
 }
+
+// VerificationTenant is the tenant of a live email or registration
+// verificationId (its page's theme); ErrNotFound when there is none.
+func (s *Service) VerificationTenant(ctx context.Context, id string) (string, error) {
+	if id == "" || len(id) > identity.MaxGivenCodeLength {
+		return "", model.NotFoundf("verification id")
+	}
+	c, err := s.store.Read().OneTimeCodeByHash(ctx, identity.CodeHash(id), []string{CodeEmailVerification, CodeRegistrationVerification}, s.now())
+	if errors.Is(err, store.ErrNoRows) {
+		return "", model.NotFoundf("verification id unknown, used or expired")
+	}
+	if err != nil {
+		return "", err
+	}
+	return c.TenantID, nil
+}

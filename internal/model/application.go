@@ -18,6 +18,7 @@ type ApplicationConfig struct {
 	JWTConfiguration   JWTConfiguration              `json:"jwtConfiguration"`
 	LoginConfiguration LoginConfiguration            `json:"loginConfiguration"`
 	OAuthConfiguration OAuth2Configuration           `json:"oauthConfiguration"`
+	Passwordless       PasswordlessConfiguration     `json:"passwordlessConfiguration"`
 	Registration       RegistrationConfigurationView `json:"registrationConfiguration"`
 	VerifyRegistration bool                          `json:"verifyRegistration"`
 	Roles              []ApplicationRole             `json:"roles"`
@@ -75,6 +76,12 @@ type LoginConfiguration struct {
 	AllowTokenRefresh     bool `json:"allowTokenRefresh"`
 	GenerateRefreshTokens bool `json:"generateRefreshTokens"`
 	RequireAuthentication bool `json:"requireAuthentication"`
+}
+
+// PasswordlessConfiguration is whether the hosted sign-in page offers a
+// sign-in link by email (passwordless login).
+type PasswordlessConfiguration struct {
+	Enabled bool `json:"enabled"`
 }
 
 // RegistrationConfigurationView is whether self-service registration is on.

@@ -19,7 +19,7 @@ type LoginTheme struct {
 }
 
 // ThemeMessageKeys are the page texts a theme may override.
-var ThemeMessageKeys = []string{"signInTitle", "signInLead", "signInButton", "registerTitle", "registerButton", "footer"}
+var ThemeMessageKeys = []string{"signInTitle", "signInLead", "signInButton", "registerTitle", "registerButton", "passwordlessLink", "passwordlessTitle", "passwordlessButton", "footer"}
 
 // Theme limits.
 const (

@@ -2,19 +2,15 @@ package oauth
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/base64"
 	"errors"
-	"net"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/oauth/clientcheck"
 )
 
 // authParams are the authorization request's parameters, carried through
@@ -47,6 +43,9 @@ type authRequest struct {
 	idTokenHint  string
 	userCode     string // a device grant's user code: sign-in approves it instead of issuing a code
 	consented    bool   // the user allowed it on the consent page just now
+	// signedInOnly: a passwordless sign-in outside an OAuth request ends
+	// on a "signed in" page, not at a client.
+	signedInOnly bool
 }
 
 func (a *authRequest) prompt(p string) bool { return slices.Contains(a.prompts, p) }
@@ -136,11 +135,11 @@ func (p *Provider) parseAuthRequest(ctx context.Context, form url.Values) (ar *a
 	if ar.redirectURI == "" {
 		return nil, errInvalidRequest("missing_redirect_uri", "The request has no redirect_uri."), nil
 	}
-	if !redirectAllowed(c.App.OAuthConfiguration, ar.redirectURI) && ar.redirectURI != p.hostedCallback() {
+	if !clientcheck.RedirectAllowed(c.App.OAuthConfiguration, ar.redirectURI) && ar.redirectURI != p.hostedCallback() {
 		return nil, errInvalidRequest("invalid_redirect_uri", "The redirect_uri is not one of the application's authorized redirect URLs."), nil
 	}
 	// From here on errors go back to the client.
-	ar.state, ar.nonce, ar.scope = ar.params.Get("state"), ar.params.Get("nonce"), normalizeScope(ar.params.Get("scope"))
+	ar.state, ar.nonce, ar.scope = ar.params.Get("state"), ar.params.Get("nonce"), clientcheck.NormalizeScope(ar.params.Get("scope"))
 	ar.responseMode = ar.params.Get("response_mode")
 	switch ar.responseMode {
 	case "":
@@ -179,12 +178,12 @@ func (p *Provider) parseAuthRequest(ctx context.Context, form url.Values) (ar *a
 	case ar.challenge != "" && method == "":
 		// RFC 7636 defaults to plain, which Latch refuses.
 		return ar, nil, errInvalidRequest("invalid_pkce_code_challenge_method", "code_challenge_method must be S256 (plain is not accepted).")
-	case ar.challenge != "" && !validChallenge(ar.challenge):
+	case ar.challenge != "" && !clientcheck.ValidChallenge(ar.challenge):
 		return ar, nil, errInvalidRequest("invalid_pkce_code_challenge", "The code_challenge is not a base64url SHA-256 value.")
-	case ar.challenge == "" && pkceRequired(oc):
+	case ar.challenge == "" && clientcheck.PKCERequired(oc):
 		return ar, nil, errInvalidRequest("missing_code_challenge", "This application requires PKCE: send code_challenge with code_challenge_method=S256.")
 	}
-	if ar.dpopJKT = ar.params.Get("dpop_jkt"); ar.dpopJKT != "" && !validChallenge(ar.dpopJKT) {
+	if ar.dpopJKT = ar.params.Get("dpop_jkt"); ar.dpopJKT != "" && !clientcheck.ValidChallenge(ar.dpopJKT) {
 		return ar, nil, errInvalidRequest("invalid_dpop_jkt", "dpop_jkt is not a base64url SHA-256 JWK thumbprint.")
 	}
 	if v := ar.params.Get("prompt"); v != "" {
@@ -207,129 +206,6 @@ func (p *Provider) parseAuthRequest(ctx context.Context, form url.Values) (ar *a
 	}
 	ar.idTokenHint = ar.params.Get("id_token_hint")
 	return ar, nil, nil
-}
-
-// normalizeScope drops repeated scopes, keeping the order given.
-func normalizeScope(s string) string {
-	var out []string
-	for _, f := range strings.Fields(s) {
-		if !slices.Contains(out, f) {
-			out = append(out, f)
-		}
-	}
-	return strings.Join(out, " ")
-}
-
-func hasScope(scope, want string) bool { return slices.Contains(strings.Fields(scope), want) }
-
-// clientAuthPolicy is the application's clientAuthenticationPolicy.
-func clientAuthPolicy(oc model.OAuth2Configuration) string {
-	if oc.ClientAuthenticationPolicy != "" {
-		return oc.ClientAuthenticationPolicy
-	}
-	if oc.RequireClientAuthentication {
-		return "Required"
-	}
-	return "NotRequired"
-}
-
-// pkceRequired: the application's proofKeyForCodeExchangePolicy demands
-// PKCE, or the client need not authenticate (a public client must prove
-// possession with PKCE; OAuth 2.1 and RFC 9700).
-func pkceRequired(oc model.OAuth2Configuration) bool {
-	switch oc.ProofKeyForCodeExchangePolicy {
-	case "Required":
-		return true
-	}
-	return clientAuthPolicy(oc) != "Required"
-}
-
-var challengePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
-
-func validChallenge(c string) bool { return challengePattern.MatchString(c) }
-
-var verifierPattern = regexp.MustCompile(`^[A-Za-z0-9._~-]{43,128}$`)
-
-// pkceMatches checks a code_verifier against an S256 challenge in constant time.
-func pkceMatches(verifier, challenge string) bool {
-	if !verifierPattern.MatchString(verifier) {
-		return false
-	}
-	sum := sha256.Sum256([]byte(verifier))
-	got := base64.RawURLEncoding.EncodeToString(sum[:])
-	return subtle.ConstantTimeCompare([]byte(got), []byte(challenge)) == 1
-}
-
-// redirectAllowed compares a redirect URI with the application's
-// authorized redirect URLs: exactly (RFC 9700), except that a loopback
-// redirect (http://127.0.0.1 or http://[::1]) may use any port (RFC 8252),
-// and that under AllowWildcards a registered URL's * matches within one
-// host label, port, path segment or query value.
-func redirectAllowed(oc model.OAuth2Configuration, uri string) bool {
-	u, err := url.Parse(uri)
-	if err != nil || !u.IsAbs() || u.Host == "" && u.Scheme == "http" || u.Fragment != "" || strings.Contains(uri, "#") || u.User != nil {
-		return false
-	}
-	for _, reg := range oc.AuthorizedRedirectURLs {
-		if reg == uri {
-			return true
-		}
-		if loopbackMatch(reg, u) {
-			return true
-		}
-		if oc.AuthorizedURLValidationPolicy == "AllowWildcards" && strings.Contains(reg, "*") && wildcardMatch(reg, uri) {
-			return true
-		}
-	}
-	return false
-}
-
-func loopbackMatch(reg string, u *url.URL) bool {
-	if u.Scheme != "http" {
-		return false
-	}
-	ip := net.ParseIP(u.Hostname())
-	if ip == nil || !ip.IsLoopback() {
-		return false
-	}
-	ru, err := url.Parse(reg)
-	if err != nil || ru.Scheme != "http" || ru.Hostname() != u.Hostname() {
-		return false
-	}
-	return ru.EscapedPath() == u.EscapedPath() && ru.RawQuery == u.RawQuery && ru.User == nil && ru.Fragment == ""
-}
-
-// wildcardMatch matches uri against a registered URL with * wildcards: in
-// the authority a * spans characters of one label (no dot, colon, slash or
-// @), after it characters of one path segment or query value.
-func wildcardMatch(reg, uri string) bool {
-	schemeEnd := strings.Index(reg, "://")
-	if schemeEnd < 0 {
-		return false
-	}
-	rest := reg[schemeEnd+3:]
-	authEnd := strings.IndexAny(rest, "/?")
-	if authEnd < 0 {
-		authEnd = len(rest)
-	}
-	var b strings.Builder
-	b.WriteString("^")
-	b.WriteString(regexp.QuoteMeta(reg[:schemeEnd+3]))
-	for i, part := range strings.Split(rest[:authEnd], "*") {
-		if i > 0 {
-			b.WriteString(`[^./:?#@]+`)
-		}
-		b.WriteString(regexp.QuoteMeta(part))
-	}
-	for i, part := range strings.Split(rest[authEnd:], "*") {
-		if i > 0 {
-			b.WriteString(`[^/?#&=]*`)
-		}
-		b.WriteString(regexp.QuoteMeta(part))
-	}
-	b.WriteString("$")
-	re, err := regexp.Compile(b.String())
-	return err == nil && re.MatchString(uri)
 }
 
 // redirectError sends an error to the client's redirect URI, with state
@@ -418,6 +294,10 @@ func (p *Provider) completeAuthorization(w http.ResponseWriter, r *http.Request,
 	oc := ar.client.App.OAuthConfiguration
 	if ar.userCode != "" {
 		p.approveDevice(w, r, ar, sess, user)
+		return
+	}
+	if ar.signedInOnly {
+		p.Pages.Page(w, r, http.StatusOK, "oauth_passwordless", "Signed in", ar.client.Tenant, formPage{Step: "done", AppName: appName(ar.client)})
 		return
 	}
 	if oc.RequireRegistration && !user.Registered {

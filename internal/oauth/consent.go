@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/latchid/latch/internal/oauth/clientcheck"
 )
 
 // Consent for third-party applications (oauthConfiguration.relationship
@@ -104,7 +106,7 @@ func (p *Provider) consentStep(w http.ResponseWriter, r *http.Request) {
 			p.pageFailure(w, r, "read consent", err)
 			return
 		}
-		if err := p.State.SaveConsent(r.Context(), user.ID, ar.client.App.ID, normalizeScope(given+" "+ar.scope), p.now()); err != nil {
+		if err := p.State.SaveConsent(r.Context(), user.ID, ar.client.App.ID, clientcheck.NormalizeScope(given+" "+ar.scope), p.now()); err != nil {
 			p.pageFailure(w, r, "save consent", err)
 			return
 		}

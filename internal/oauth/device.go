@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/oauth/clientcheck"
 )
 
 // The device authorization grant (RFC 8628) on FusionAuth's paths: the
@@ -70,7 +71,7 @@ func (p *Provider) deviceAuthorize(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, &oauthError{Code: "unauthorized_client", Reason: "grant_type_disabled", Description: "The application does not enable the device grant."})
 		return
 	}
-	scope := normalizeScope(r.PostForm.Get("scope"))
+	scope := clientcheck.NormalizeScope(r.PostForm.Get("scope"))
 	if len(scope) > maxParamLength {
 		writeError(w, http.StatusBadRequest, &oauthError{Code: "invalid_scope", Reason: "unknown_scope", Description: "The scope is too long."})
 		return
@@ -156,10 +157,21 @@ func (p *Provider) deviceRequest(r *http.Request, typed string) (*authRequest, s
 	return &authRequest{client: c, params: url.Values{"client_id": {c.App.ID}}, scope: d.Scope, maxAge: -1, userCode: uc}, ""
 }
 
-// showDevice renders the code entry page.
-func (p *Provider) showDevice(w http.ResponseWriter, r *http.Request, userCode, errMsg string) {
+// showDevice renders the code entry page in t's theme, else in that of
+// the client_id or tenantId the request names (kept in the form, so that a
+// wrong code keeps the look).
+func (p *Provider) showDevice(w http.ResponseWriter, r *http.Request, t *model.TenantConfig, userCode, errMsg string) {
 	data := formPage{Action: "/oauth2/device", Step: "device", CSRF: p.csrfToken(w, r), LoginID: userCode, Error: errMsg}
-	p.Pages.Page(w, r, http.StatusOK, "oauth_device", "Connect a device", nil, data, "")
+	if t == nil {
+		if t = p.pageTenant(r); t != nil {
+			for _, k := range []string{"client_id", "tenantId"} {
+				if v := r.FormValue(k); v != "" && len(v) <= maxParamLength {
+					data.Hidden = append(data.Hidden, hiddenField{k, v})
+				}
+			}
+		}
+	}
+	p.Pages.Page(w, r, http.StatusOK, "oauth_device", "Connect a device", t, data, "")
 }
 
 // devicePage is GET|POST /oauth2/device: enter the code, sign in if needed,
@@ -170,7 +182,11 @@ func (p *Provider) devicePage(w http.ResponseWriter, r *http.Request) {
 		if len(uc) > 64 {
 			uc = ""
 		}
-		p.showDevice(w, r, uc, "")
+		var t *model.TenantConfig
+		if ar, _ := p.deviceRequest(r, uc); ar != nil {
+			t = ar.client.Tenant
+		}
+		p.showDevice(w, r, t, uc, "")
 		return
 	}
 	if err := r.ParseForm(); err != nil {
@@ -187,7 +203,7 @@ func (p *Provider) devicePage(w http.ResponseWriter, r *http.Request) {
 		if len(typed) > 64 {
 			typed = ""
 		}
-		p.showDevice(w, r, typed, msg)
+		p.showDevice(w, r, nil, typed, msg)
 		return
 	}
 	if r.PostForm.Get("latch_step") == "login" {
@@ -204,7 +220,7 @@ func (p *Provider) devicePage(w http.ResponseWriter, r *http.Request) {
 // approveDevice approves the grant of a signed-in user.
 func (p *Provider) approveDevice(w http.ResponseWriter, r *http.Request, ar *authRequest, sess *Session, user *User) {
 	if ar.client.App.OAuthConfiguration.RequireRegistration && !user.Registered {
-		p.showDevice(w, r, "", "You are not registered for this application.")
+		p.showDevice(w, r, ar.client.Tenant, "", "You are not registered for this application.")
 		return
 	}
 	ok, err := p.State.ApproveDeviceGrant(r.Context(), ar.userCode, sess, p.now())
@@ -213,7 +229,7 @@ func (p *Provider) approveDevice(w http.ResponseWriter, r *http.Request, ar *aut
 		return
 	}
 	if !ok {
-		p.showDevice(w, r, "", "That code is unknown, expired or already used.")
+		p.showDevice(w, r, ar.client.Tenant, "", "That code is unknown, expired or already used.")
 		return
 	}
 	p.Pages.Page(w, r, http.StatusOK, "oauth_device_done", "Device connected", ar.client.Tenant, formPage{AppName: appName(ar.client)}, "")

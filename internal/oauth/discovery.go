@@ -12,6 +12,7 @@ import (
 
 	"github.com/latchid/latch/internal/httpx"
 	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/oauth/clientcheck"
 )
 
 // placeholderIssuer is FusionAuth's default tenant issuer; strict relying
@@ -105,7 +106,7 @@ func (p *Provider) discoveryBody(t *model.TenantConfig, algs []string) []byte {
 		"request_uri_parameter_supported":                false,
 		"require_request_uri_registration":               false,
 		"authorization_response_iss_parameter_supported": true,
-		"dpop_signing_alg_values_supported":              dpopAlgs,
+		"dpop_signing_alg_values_supported":              clientcheck.DPoPAlgorithms(),
 		"frontchannel_logout_supported":                  false,
 		"backchannel_logout_supported":                   false,
 	}

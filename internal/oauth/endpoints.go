@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/latchid/latch/internal/oauth/clientcheck"
 )
 
 // bearerToken reads an access token from Authorization: Bearer or DPoP
@@ -40,7 +42,7 @@ func writeBearerError(w http.ResponseWriter, e *oauthError) {
 		errParam = `, error="` + e.Code + `"`
 	}
 	w.Header().Set("WWW-Authenticate", `Bearer realm="latch"`+errParam)
-	w.Header().Add("WWW-Authenticate", `DPoP realm="latch", algs="`+strings.Join(dpopAlgs, " ")+`"`+errParam)
+	w.Header().Add("WWW-Authenticate", `DPoP realm="latch", algs="`+strings.Join(clientcheck.DPoPAlgorithms(), " ")+`"`+errParam)
 	status := http.StatusUnauthorized
 	switch {
 	case e.Code == "server_error":
@@ -329,7 +331,7 @@ func logoutAllowed(c *Client, uri string) bool {
 	if oc.LogoutURL != "" && uri == oc.LogoutURL {
 		return true
 	}
-	return redirectAllowed(oc, uri)
+	return clientcheck.RedirectAllowed(oc, uri)
 }
 
 func sortedMapKeys(m map[string]string) []string {

@@ -131,6 +131,40 @@ func TestSignInFlows(t *testing.T) {
 			}
 		})
 
+		// "Trust this device": the code's step with the box ticked sets a
+		// cookie that lets this user's next sign-in in this browser skip the
+		// step; another user of the browser still gets it.
+		t.Run("trust-this-device", func(t *testing.T) {
+			id := e.user("trusted@example.com", nil, c1.id)
+			secret := enableTOTP(id)
+			other := e.user("untrusted@example.com", nil, c1.id)
+			enableTOTP(other)
+			br := e.browser()
+			signIn := func(loginID string) (*page, string) {
+				t.Helper()
+				v := oauth2.GenerateVerifier()
+				p := br.get(r1.conf.AuthCodeURL("st4te", oauth2.S256ChallengeOption(v), oauth2.SetAuthURLParam("nonce", "n0nce"),
+					oauth2.SetAuthURLParam("prompt", "login")))
+				return br.submit(p, "loginId", loginID, "password", testPassword), v
+			}
+			p, v := signIn("trusted@example.com")
+			if p.status != 200 || !strings.Contains(p.body, `name="trust"`) || !strings.Contains(p.body, `<label for="trust">`) {
+				t.Fatalf("want the two-factor step offering trust: %d %s", p.status, p.body)
+			}
+			done := br.submit(p, "code", totp([]byte(secret), e.clock.Now()), "trust", "on")
+			if _, idt := e.exchange(r1, e.redirected(done, 303), v); idt.Subject != id {
+				t.Fatal("wrong subject")
+			}
+			p, v = signIn("trusted@example.com")
+			if _, idt := e.exchange(r1, e.redirected(p, 303), v); idt.Subject != id {
+				t.Fatalf("a trusted browser was asked for the second factor again: %d", p.status)
+			}
+			p, _ = signIn("untrusted@example.com")
+			if p.status != 200 || !strings.Contains(p.body, `name="code"`) {
+				t.Fatalf("another user skipped the second factor with the trust: %d", p.status)
+			}
+		})
+
 		t.Run("password-change-required-step", func(t *testing.T) {
 			id := e.user("mustchange@example.com", map[string]any{"passwordChangeRequired": true}, c1.id)
 			br := e.browser()

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/oauth/clientcheck"
 )
 
 // FusionAuth's hosted backend (/app/*), which its front-end SDKs use: the
@@ -116,7 +117,7 @@ func (p *Provider) appStart(w http.ResponseWriter, r *http.Request, target strin
 	if redirectURI == "" && len(oc.AuthorizedRedirectURLs) > 0 && !strings.Contains(oc.AuthorizedRedirectURLs[0], "*") {
 		redirectURI = oc.AuthorizedRedirectURLs[0]
 	}
-	if redirectURI == "" || len(redirectURI) > maxParamLength || !redirectAllowed(oc, redirectURI) {
+	if redirectURI == "" || len(redirectURI) > maxParamLength || !clientcheck.RedirectAllowed(oc, redirectURI) {
 		p.errorPage(w, r, http.StatusBadRequest, "This sign-in request cannot be completed",
 			"The redirect_uri is not one of the application's authorized redirect URLs.")
 		return
@@ -126,7 +127,7 @@ func (p *Provider) appStart(w http.ResponseWriter, r *http.Request, target strin
 		p.errorPage(w, r, http.StatusBadRequest, "This sign-in request cannot be completed", "The state is too long.")
 		return
 	}
-	scope := normalizeScope(q.Get("scope"))
+	scope := clientcheck.NormalizeScope(q.Get("scope"))
 	if scope == "" {
 		scope = appDefaultScope
 	}
@@ -181,7 +182,7 @@ func (p *Provider) appCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: appPendingCookie, Value: "", Path: "/app/", MaxAge: -1, HttpOnly: true, Secure: p.SecureCookies, SameSite: http.SameSiteLaxMode})
 	c, err := p.Clients.Client(r.Context(), pd.ClientID)
-	if err != nil || !c.App.Active || !redirectAllowed(c.App.OAuthConfiguration, pd.RedirectURI) {
+	if err != nil || !c.App.Active || !clientcheck.RedirectAllowed(c.App.OAuthConfiguration, pd.RedirectURI) {
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			p.pageFailure(w, r, "look up client", err)
 			return

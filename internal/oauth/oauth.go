@@ -68,11 +68,13 @@ type LoginOutcome struct {
 	UserID           string
 	AuthType         string // FusionAuth's authenticationType of an OK
 	TwoFactorID      string
+	EmailCode        bool // of LoginTwoFactor: the user has an email method (SendTwoFactorCode)
 	ChangePasswordID string
 	TrustToken       string // of a 203 after a second factor: the password change needs it
 	Reason           string // change-password reason (Administrative, Expired, Validation)
 	LockedUntil      int64  // epoch ms
 	Message          string // a reason to show (LoginPasswordInvalid)
+	TwoFactorTrustID string // of an OK after Signer.TrustDevice: the browser's trust
 }
 
 // Signer is who sends a sign-in step: the client address, and whether a
@@ -83,6 +85,8 @@ type LoginOutcome struct {
 type Signer struct {
 	IP                  string
 	ClientAuthenticated bool
+	TrustID             string // the browser's two-factor trust (trustCookie): a valid one skips the second factor
+	TrustDevice         bool   // the two-factor step asked to trust this browser
 }
 
 // Authenticator runs the Login API's rules (lockout, throttling, two-factor,
@@ -92,7 +96,34 @@ type Signer struct {
 type Authenticator interface {
 	Authenticate(ctx context.Context, c *Client, loginID, password string, by Signer) (*LoginOutcome, error)
 	CompleteTwoFactor(ctx context.Context, c *Client, twoFactorID, code string, by Signer) (*LoginOutcome, error)
+	// SendTwoFactorCode mails a code of the user's email method for the
+	// pending two-factor step; ErrNotFound when the step is unknown or
+	// expired or the user has no email method.
+	SendTwoFactorCode(ctx context.Context, c *Client, twoFactorID string, by Signer) error
 	ChangePassword(ctx context.Context, c *Client, changePasswordID, trustToken, newPassword string, by Signer) (*LoginOutcome, error)
+}
+
+// LinkCode is what a passwordless code was started for.
+type LinkCode struct {
+	TenantID      string
+	ApplicationID string
+	State         map[string]any // the starter's state (an authorization request's parameters)
+}
+
+// Passwordless runs sign-in by emailed link (FusionAuth's passwordless
+// login) for the hosted pages.
+type Passwordless interface {
+	// EmailLink mails a sign-in link to the user with loginID in c's
+	// tenant, state in its code; nil whether or not there is such a user.
+	// ErrNotFound: the tenant mails no sign-in links (no template). A
+	// throttled attempt is an error httpx.RetryLater recognises.
+	EmailLink(ctx context.Context, c *Client, loginID string, state map[string]any, by Signer) error
+	// PeekLink reads what a live code was started for without using it;
+	// ErrNotFound when it is unknown, used or expired.
+	PeekLink(ctx context.Context, code string) (*LinkCode, error)
+	// CompleteLink signs in with the code, once, under the Login API's
+	// rules; LoginExpired when it is unknown, used or expired.
+	CompleteLink(ctx context.Context, c *Client, code string, by Signer) (*LoginOutcome, error)
 }
 
 // Grant is what a token request was granted.
@@ -289,8 +320,8 @@ type Pages interface {
 	// (form_post responses, the client's redirect URI). tenant's theme
 	// styles the page (nil: none).
 	Page(w http.ResponseWriter, r *http.Request, status int, page, title string, tenant *model.TenantConfig, data any, formActions ...string)
-	// Error renders the one HTML error page.
-	Error(w http.ResponseWriter, r *http.Request, status int, heading string, paragraphs ...string)
+	// Error renders the one HTML error page, in tenant's theme (nil: none).
+	Error(w http.ResponseWriter, r *http.Request, status int, tenant *model.TenantConfig, heading string, paragraphs ...string)
 	// FrontChannelLogout renders the sign-out page that loads frames (other
 	// applications' logout URLs), then continues to continueTo ("": none).
 	FrontChannelLogout(w http.ResponseWriter, r *http.Request, continueTo string, frames []string)
@@ -302,12 +333,14 @@ type Deps struct {
 	Authenticator Authenticator
 	// Registerer runs self-service registration (nil: none offered).
 	Registerer Registerer
-	Tokens     TokenIssuer
-	Users      Users
-	State      State
-	Pages      Pages
-	Clock      interface{ Now() time.Time }
-	Log        *slog.Logger
+	// Passwordless runs sign-in by emailed link (nil: none offered).
+	Passwordless Passwordless
+	Tokens       TokenIssuer
+	Users        Users
+	State        State
+	Pages        Pages
+	Clock        interface{ Now() time.Time }
+	Log          *slog.Logger
 	// PublicURL is Latch's base URL (no trailing slash): endpoint URLs, and
 	// the issuer of tenants still on FusionAuth's placeholder.
 	PublicURL string
@@ -375,6 +408,10 @@ func (p *Provider) Routes() []Route {
 		{Pattern: "POST /oauth2/two-factor", Access: Anonymous, Handler: p.twoFactorStep},
 		{Pattern: "POST /oauth2/change-password", Access: Anonymous, Handler: p.changePasswordStep},
 		{Pattern: "POST /oauth2/consent", Access: Anonymous, Handler: p.consentStep},
+		{Pattern: "GET /oauth2/passwordless", Access: Anonymous, Handler: p.passwordlessStart},
+		{Pattern: "POST /oauth2/passwordless", Access: Anonymous, Handler: p.passwordlessStart},
+		{Pattern: "GET /oauth2/passwordless/{code}", Access: Anonymous, Handler: p.passwordlessLink},
+		{Pattern: "POST /oauth2/passwordless/{code}", Access: Anonymous, Handler: p.passwordlessLink},
 		{Pattern: "GET /oauth2/register", Access: Anonymous, Handler: p.register},
 		{Pattern: "POST /oauth2/register", Access: Anonymous, Handler: p.register},
 		{Pattern: "POST /oauth2/token", Access: ClientAuthenticated, Handler: p.token},

@@ -66,6 +66,20 @@ type formPage struct {
 	FieldError string // the field the error belongs to ("" for the form)
 	Keep       bool
 	Reason     string
+	Notice     string // announced politely (role=status)
+	EmailCode  bool   // the two-factor step may mail a code
+	// Passwordless is the sign-in page's link to "email me a sign-in link"
+	// ("": not offered).
+	Passwordless string
+	TrustDays    int // how long "trust this device" skips the two-factor step
+}
+
+// trustDays is the tenant's two-factor trust lifetime in whole days.
+func trustDays(c *Client) int {
+	if s := c.Tenant.ExternalIdentifierConfiguration.TwoFactorTrustIDTimeToLiveInSeconds; s > 0 {
+		return max(1, s/86400)
+	}
+	return 30
 }
 
 // csrfToken returns the browser's CSRF token, setting the cookie when it
@@ -98,6 +112,9 @@ func (p *Provider) hidden(ar *authRequest) []hiddenField {
 	if ar.userCode != "" {
 		out = append(out, hiddenField{"user_code", ar.userCode})
 	}
+	if ar.signedInOnly {
+		out = append(out, hiddenField{"latch_done", "page"})
+	}
 	return out
 }
 
@@ -114,8 +131,8 @@ func appName(c *Client) string {
 // backend's callback, every redirect URL the application registered, where
 // the callback sends the browser on).
 func (p *Provider) redirectOrigins(ar *authRequest) []string {
-	if ar.userCode != "" {
-		return nil // the device page: no redirect to a client
+	if ar.userCode != "" || ar.signedInOnly {
+		return nil // no redirect to a client
 	}
 	uris := []string{ar.redirectURI}
 	if ar.redirectURI == p.hostedCallback() {
@@ -143,17 +160,51 @@ func (p *Provider) redirectOrigins(ar *authRequest) []string {
 
 // showLogin renders the sign-in form.
 func (p *Provider) showLogin(w http.ResponseWriter, r *http.Request, ar *authRequest, status int, loginID, errMsg string) {
+	if ar.signedInOnly { // a passwordless sign-in outside an OAuth request: no form to go back to
+		p.errorPageIn(w, r, ar.client.Tenant, http.StatusBadRequest, "This sign-in cannot be completed", errMsg)
+		return
+	}
 	action := "/oauth2/authorize"
 	if ar.userCode != "" {
 		action = "/oauth2/device"
 	}
 	data := formPage{Action: action, Step: "login", Hidden: p.hidden(ar), CSRF: p.csrfToken(w, r),
-		AppName: appName(ar.client), LoginID: loginID, Error: errMsg}
+		AppName: appName(ar.client), LoginID: loginID, Error: errMsg, Passwordless: p.passwordlessURL(ar)}
 	p.Pages.Page(w, r, status, "oauth_login", "Sign in", ar.client.Tenant, data, p.redirectOrigins(ar)...)
 }
 
+// errorPage renders the error page in the theme of the tenant the request
+// names (pageTenant).
 func (p *Provider) errorPage(w http.ResponseWriter, r *http.Request, status int, heading string, paragraphs ...string) {
-	p.Pages.Error(w, r, status, heading, paragraphs...)
+	p.errorPageIn(w, r, nil, status, heading, paragraphs...)
+}
+
+// errorPageIn is errorPage in t's theme (nil: as errorPage).
+func (p *Provider) errorPageIn(w http.ResponseWriter, r *http.Request, t *model.TenantConfig, status int, heading string, paragraphs ...string) {
+	if t == nil {
+		t = p.pageTenant(r)
+	}
+	p.Pages.Error(w, r, status, t, heading, paragraphs...)
+}
+
+// pageTenant is the tenant a page request names, for its theme: its
+// client_id's, else its tenantId; nil when it names none that exists.
+func (p *Provider) pageTenant(r *http.Request) *model.TenantConfig {
+	q := r.Form
+	if q == nil {
+		q = r.URL.Query()
+	}
+	if id := q.Get("client_id"); id != "" && len(id) <= maxParamLength {
+		if c, err := p.Clients.Client(r.Context(), id); err == nil {
+			return c.Tenant
+		}
+	}
+	if id := q.Get("tenantId"); id != "" && len(id) <= maxParamLength {
+		if t, err := p.Clients.Tenant(r.Context(), id); err == nil {
+			return t
+		}
+	}
+	return nil
 }
 
 func (p *Provider) csrfFailed(w http.ResponseWriter, r *http.Request) {
@@ -202,8 +253,11 @@ func (p *Provider) afterStep(w http.ResponseWriter, r *http.Request, ar *authReq
 	case LoginExpired:
 		p.showLogin(w, r, ar, http.StatusOK, loginID, "The sign-in took too long. Sign in again.")
 	case LoginTwoFactor:
+		if out.EmailCode {
+			hidden = append(hidden, hiddenField{"email_code", "on"})
+		}
 		data := formPage{Action: "/oauth2/two-factor", Step: "two-factor", Hidden: append(hidden, hiddenField{"twoFactorId", out.TwoFactorID}),
-			CSRF: p.csrfToken(w, r), AppName: appName(ar.client)}
+			CSRF: p.csrfToken(w, r), AppName: appName(ar.client), EmailCode: out.EmailCode, TrustDays: trustDays(ar.client)}
 		p.Pages.Page(w, r, http.StatusOK, "oauth_two_factor", "Two-factor verification", ar.client.Tenant, data, p.redirectOrigins(ar)...)
 	case LoginChangePassword:
 		data := formPage{Action: "/oauth2/change-password", Step: "change-password",
@@ -225,10 +279,13 @@ func (p *Provider) stepRequest(w http.ResponseWriter, r *http.Request) (*authReq
 		p.csrfFailed(w, r)
 		return nil, false
 	}
+	if r.PostForm.Get("latch_done") == "page" {
+		return p.signedInOnlyRequest(w, r, r.PostForm.Get("client_id"), "")
+	}
 	if uc := r.PostForm.Get("user_code"); uc != "" {
 		ar, msg := p.deviceRequest(r, uc)
 		if ar == nil {
-			p.showDevice(w, r, uc, msg)
+			p.showDevice(w, r, nil, uc, msg)
 			return nil, false
 		}
 		return ar, true
@@ -257,11 +314,24 @@ func (p *Provider) twoFactorStep(w http.ResponseWriter, r *http.Request) {
 		p.showLogin(w, r, ar, http.StatusOK, "", "The sign-in took too long. Sign in again.")
 		return
 	}
+	if r.PostForm.Get("action") == "send-code" {
+		err := p.Authenticator.SendTwoFactorCode(r.Context(), ar.client, id, p.browser(r))
+		if errors.Is(err, ErrNotFound) {
+			p.showLogin(w, r, ar, http.StatusOK, "", "The sign-in took too long. Sign in again.")
+		} else if err != nil {
+			p.pageFailure(w, r, "send two-factor code", err)
+		} else {
+			p.twoFactorAgain(w, r, ar, id, keep, "")
+		}
+		return
+	}
 	if code == "" {
 		p.twoFactorAgain(w, r, ar, id, keep, "Enter the code from your authenticator app or a recovery code.")
 		return
 	}
-	out, err := p.Authenticator.CompleteTwoFactor(r.Context(), ar.client, id, code, p.browser(r))
+	by := p.browser(r)
+	by.TrustDevice = r.PostForm.Get("trust") == "on"
+	out, err := p.Authenticator.CompleteTwoFactor(r.Context(), ar.client, id, code, by)
 	if err != nil {
 		p.pageFailure(w, r, "two-factor step", err)
 		return
@@ -269,6 +339,10 @@ func (p *Provider) twoFactorStep(w http.ResponseWriter, r *http.Request) {
 	if out.Status == LoginCodeInvalid {
 		p.twoFactorAgain(w, r, ar, id, keep, "That code is not valid. Try again.")
 		return
+	}
+	if out.TwoFactorTrustID != "" {
+		http.SetCookie(w, &http.Cookie{Name: trustCookie, Value: out.TwoFactorTrustID, Path: "/oauth2/", HttpOnly: true,
+			Secure: p.SecureCookies, SameSite: http.SameSiteLaxMode, MaxAge: trustDays(ar.client) * 86400})
 	}
 	p.afterStep(w, r, ar, out, "", keep)
 }
@@ -278,8 +352,15 @@ func (p *Provider) twoFactorAgain(w http.ResponseWriter, r *http.Request, ar *au
 	if keep {
 		hidden = append(hidden, hiddenField{"keep", "on"})
 	}
+	email := r.PostForm.Get("email_code") == "on"
+	if email {
+		hidden = append(hidden, hiddenField{"email_code", "on"})
+	}
 	data := formPage{Action: "/oauth2/two-factor", Step: "two-factor", Hidden: hidden, CSRF: p.csrfToken(w, r),
-		AppName: appName(ar.client), Error: msg, FieldError: "code"}
+		AppName: appName(ar.client), Error: msg, FieldError: "code", EmailCode: email, TrustDays: trustDays(ar.client)}
+	if msg == "" { // a code was just mailed
+		data.Notice, data.FieldError = "We sent a code to the email address of your two-factor method. It works once and expires soon.", ""
+	}
 	p.Pages.Page(w, r, http.StatusOK, "oauth_two_factor", "Two-factor verification", ar.client.Tenant, data, p.redirectOrigins(ar)...)
 }
 
@@ -334,7 +415,17 @@ func (p *Provider) changePasswordStep(w http.ResponseWriter, r *http.Request) {
 }
 
 // browser is the signer of a hosted page's form.
-func (p *Provider) browser(r *http.Request) Signer { return Signer{IP: p.clientIP(r)} }
+func (p *Provider) browser(r *http.Request) Signer {
+	by := Signer{IP: p.clientIP(r)}
+	if c, err := r.Cookie(trustCookie); err == nil && len(c.Value) <= maxParamLength {
+		by.TrustID = c.Value
+	}
+	return by
+}
+
+// trustCookie holds the two-factor trust a browser earned with "trust this
+// device": the Login API's twoFactorTrustId, valid for its user only.
+const trustCookie = "latch.2fa_trust"
 
 // pageFailure shows a throttled or busy step as a "try again shortly" page
 // (429 or 503 with Retry-After); anything else is logged and shown as the

@@ -3,6 +3,7 @@ package oauth_test
 import (
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -100,6 +101,53 @@ func TestLoginTheme(t *testing.T) {
 		e.want("tenant", e.api("GET", "/api/tenant/"+e.tenant, nil), 200).decode(&got)
 		if got.Tenant.LoginTheme["primaryColor"] != "#ff6600" || got.Tenant.LoginTheme["productName"] != "Acme <ID>" {
 			t.Fatalf("loginTheme echoed %v", got.Tenant.LoginTheme)
+		}
+	})
+}
+
+// TestThemedPages: the tenant's theme (its product name in the title and
+// header, its stylesheet with the primary colour) styles the account pages
+// the emails link to, the device pages and the error page wherever the
+// tenant is known; a page that names no tenant keeps Latch's look.
+func TestThemedPages(t *testing.T) {
+	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
+		e := start(t, b)
+		c := e.app(appOpts{grants: []string{"authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"}, deviceURL: e.s.URL + "/oauth2/device"})
+		e.want("set theme", e.api("PATCH", "/api/tenant/"+e.tenant, map[string]any{"tenant": map[string]any{"loginTheme": map[string]any{
+			"productName": "Acme ID", "primaryColor": "#ff6600"}, "emailConfiguration": map[string]any{"verifyEmail": true}}}), 200)
+		email := "themed-" + b.Name + "@example.com"
+		m := e.want("create user", e.api("POST", "/api/user", map[string]any{"user": map[string]any{"email": email, "password": testPassword}}), 200).obj()
+		uid := m["user"].(map[string]any)["id"].(string)
+		e.want("register", e.api("POST", "/api/user/registration/"+uid, map[string]any{"registration": map[string]any{"applicationId": c.id}}), 200)
+		changeID := e.want("forgot", e.api("POST", "/api/user/forgot-password", map[string]any{"loginId": email, "sendForgotPasswordEmail": false}), 200).obj()["changePasswordId"].(string)
+		verificationID := e.want("verification id", e.api("PUT", "/api/user/verify-email?sendVerifyEmail=false&email="+url.QueryEscape(email), nil), 200).obj()["verificationId"].(string)
+		_, _, dev := e.postForm("/oauth2/device_authorize", url.Values{"client_id": {c.id}, "scope": {"openid"}}, c.id, c.secret)
+		userCode, _ := dev["user_code"].(string)
+		if userCode == "" {
+			t.Fatalf("device_authorize: %v", dev)
+		}
+
+		themed := func(what string, p *page, status int) {
+			t.Helper()
+			if p.status != status || !strings.Contains(p.body, " · Acme ID</title>") || !strings.Contains(p.body, `<link rel="stylesheet" href="/static/theme/`+e.tenant+`.css?v=`) {
+				t.Errorf("%s: %d, want %d in the tenant's theme:\n%s", what, p.status, status, p.body)
+			}
+		}
+		br := e.browser()
+		themed("forgot password by tenantId", br.get("/password/forgot?tenantId="+e.tenant), 200)
+		themed("forgot password by client_id", br.get("/password/forgot?client_id="+c.id), 200)
+		themed("change password", br.get("/password/change/"+changeID), 200)
+		themed("verify email", br.get("/email/verify/"+verificationID), 200)
+		themed("device page by client_id", br.get("/oauth2/device?client_id="+c.id), 200)
+		themed("device page by user code", br.get("/oauth2/device?user_code="+userCode), 200)
+		entry := br.get("/oauth2/device?tenantId=" + e.tenant)
+		themed("device page by tenantId", entry, 200)
+		themed("device page, a wrong code", br.submit(entry, "user_code", "BBBBBBBB"), 200)
+		themed("error page", br.get("/oauth2/authorize?response_type=code&client_id="+c.id+"&redirect_uri=https%3A%2F%2Fevil.example%2F"), 400)
+		themed("error page by tenantId", br.get("/oauth2/passwordless/nope?tenantId="+e.tenant), 404)
+
+		if p := br.get("/password/forgot"); p.status != 200 || !strings.Contains(p.body, " · Latch</title>") || strings.Contains(p.body, "/static/theme/") {
+			t.Errorf("a page without a tenant: %d %s", p.status, p.body)
 		}
 	})
 }

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/oauth/clientcheck"
 )
 
 // tokenResponse is FusionAuth's AccessToken.
@@ -108,7 +109,7 @@ func (p *Provider) authenticateClient(r *http.Request) (*clientAuth, int, *oauth
 
 // requireAuthenticated applies clientAuthenticationPolicy Required.
 func requireAuthenticated(ca *clientAuth) (int, *oauthError) {
-	if !ca.authenticated && clientAuthPolicy(ca.client.App.OAuthConfiguration) == "Required" {
+	if !ca.authenticated && clientcheck.ClientAuthPolicy(ca.client.App.OAuthConfiguration) == "Required" {
 		return http.StatusUnauthorized, &oauthError{Code: "invalid_client", Reason: "client_authentication_missing", Description: "This client must authenticate with its client secret."}
 	}
 	return 0, nil
@@ -242,14 +243,14 @@ func (p *Provider) exchangeCode(r *http.Request, ca *clientAuth, code, verifier,
 		return nil, nil, http.StatusBadRequest, invalidGrant("invalid_redirect_uri", "The redirect_uri differs from the authorization request's."), nil
 	case c.CodeChallenge != "" && verifier == "":
 		return nil, nil, http.StatusBadRequest, invalidGrant("missing_code_verifier", "The request has no code_verifier."), nil
-	case c.CodeChallenge != "" && !pkceMatches(verifier, c.CodeChallenge):
+	case c.CodeChallenge != "" && !clientcheck.PKCEMatches(verifier, c.CodeChallenge):
 		return nil, nil, http.StatusBadRequest, invalidGrant("invalid_pkce_code_verifier", "The code_verifier does not match the code_challenge."), nil
 	case c.CodeChallenge == "" && verifier != "":
 		return nil, nil, http.StatusBadRequest, invalidGrant("invalid_pkce_code_verifier", "A code_verifier was sent for a request without a code_challenge."), nil
 	case c.DPoPJKT != "" && ca.dpopJKT != c.DPoPJKT:
 		return nil, nil, http.StatusBadRequest, invalidDPoP("The code is bound to a DPoP key (dpop_jkt) this request does not prove."), nil
 	}
-	if !ca.authenticated && (c.CodeChallenge == "" || clientAuthPolicy(ca.client.App.OAuthConfiguration) == "Required") {
+	if !ca.authenticated && (c.CodeChallenge == "" || clientcheck.ClientAuthPolicy(ca.client.App.OAuthConfiguration) == "Required") {
 		return nil, nil, http.StatusUnauthorized, &oauthError{Code: "invalid_client", Reason: "client_authentication_missing", Description: "This client must authenticate with its client secret."}, nil
 	}
 	grant := ca.bind(Grant{UserID: c.UserID, ClientID: c.ClientID, AuthType: c.AuthType, AuthInstant: c.AuthInstant, Scope: c.Scope,
@@ -274,7 +275,7 @@ func (p *Provider) exchangeCode(r *http.Request, ca *clientAuth, code, verifier,
 // wantsRefresh: a refresh token comes with offline_access when the
 // application generates them.
 func (p *Provider) wantsRefresh(c *Client, scope string) bool {
-	return hasScope(scope, "offline_access") && c.App.OAuthConfiguration.GenerateRefreshTokens
+	return clientcheck.HasScope(scope, "offline_access") && c.App.OAuthConfiguration.GenerateRefreshTokens
 }
 
 // refreshGrant exchanges the client's own refresh token.
@@ -299,7 +300,7 @@ func (p *Provider) refreshGrant(w http.ResponseWriter, r *http.Request, ca *clie
 	}
 	if s := r.PostForm.Get("scope"); s != "" {
 		for _, f := range strings.Fields(s) {
-			if !hasScope(t.Scope, f) {
+			if !clientcheck.HasScope(t.Scope, f) {
 				writeError(w, http.StatusBadRequest, &oauthError{Code: "invalid_scope", Reason: "unknown_scope", Description: "A refresh cannot widen the granted scope."})
 				return
 			}
@@ -315,7 +316,7 @@ func (p *Provider) passwordGrant(w http.ResponseWriter, r *http.Request, ca *cli
 		writeError(w, status, e)
 		return
 	}
-	if !ca.authenticated && clientAuthPolicy(ca.client.App.OAuthConfiguration) != "NotRequired" {
+	if !ca.authenticated && clientcheck.ClientAuthPolicy(ca.client.App.OAuthConfiguration) != "NotRequired" {
 		writeError(w, http.StatusUnauthorized, &oauthError{Code: "invalid_client", Reason: "client_authentication_missing", Description: "This client must authenticate with its client secret."})
 		return
 	}
@@ -360,7 +361,7 @@ func (p *Provider) passwordGrant(w http.ResponseWriter, r *http.Request, ca *cli
 		writeError(w, http.StatusBadRequest, invalidGrant("invalid_user_credentials", "Invalid user credentials."))
 		return
 	}
-	scope := normalizeScope(r.PostForm.Get("scope"))
+	scope := clientcheck.NormalizeScope(r.PostForm.Get("scope"))
 	t, err := p.Tokens.IssueTokens(r.Context(), ca.bind(Grant{UserID: out.UserID, ClientID: ca.client.App.ID, AuthType: "PASSWORD",
 		AuthInstant: p.now(), Scope: scope, Refresh: p.wantsRefresh(ca.client, scope), IP: p.clientIP(r), Issuer: p.issuer(ca.client.Tenant)}))
 	if errors.Is(err, ErrGrantRefused) {
@@ -391,7 +392,7 @@ func (p *Provider) tokenResponse(r *http.Request, c *Client, t *Tokens, nonce, s
 	if t.DPoPJKT != "" {
 		res.TokenType = "DPoP"
 	}
-	if hasScope(t.Scope, "openid") {
+	if clientcheck.HasScope(t.Scope, "openid") {
 		idt, err := p.idToken(r, c, t, nonce, sid)
 		if err != nil {
 			return nil, err
@@ -456,11 +457,11 @@ func halfHash(alg string) hash.Hash {
 
 // userClaims adds a user's claims by scope (OIDC Core 5.4).
 func userClaims(claims map[string]any, u *User, scope string) {
-	if hasScope(scope, "email") && u.Email != "" {
+	if clientcheck.HasScope(scope, "email") && u.Email != "" {
 		claims["email"] = u.Email
 		claims["email_verified"] = u.EmailVerified
 	}
-	if hasScope(scope, "profile") {
+	if clientcheck.HasScope(scope, "profile") {
 		for k, v := range map[string]string{"name": u.FullName, "given_name": u.FirstName, "family_name": u.LastName,
 			"middle_name": u.MiddleName, "preferred_username": u.Username, "picture": u.ImageURL, "birthdate": u.Birthdate} {
 			if v != "" {
@@ -473,7 +474,7 @@ func userClaims(claims map[string]any, u *User, scope string) {
 			}
 		}
 	}
-	if hasScope(scope, "phone") && u.MobilePhone != "" {
+	if clientcheck.HasScope(scope, "phone") && u.MobilePhone != "" {
 		claims["phone_number"] = u.MobilePhone
 	}
 }

@@ -377,6 +377,29 @@ func (s *Service) ApplicationConfig(ctx context.Context, id string) (*model.Appl
 	return s.Application(ctx, kit.AllTenants, id)
 }
 
+// ClientSecret is an application's OAuth client secret ("" when it has
+// none), read and unsealed alone: a token request authenticating its client
+// needs nothing else of the application (the rest comes from the settings
+// cache). model.ErrNotFound for an unknown application.
+func (s *Service) ClientSecret(ctx context.Context, id string) (secrets.Secret, error) {
+	id, ok := kit.CanonicalID(id)
+	if !ok {
+		return "", model.NotFoundf("application %q", id)
+	}
+	row, err := s.store.Read().ApplicationByID(ctx, id)
+	if errors.Is(err, store.ErrNoRows) {
+		return "", model.NotFoundf("application %s", id)
+	}
+	if err != nil {
+		return "", err
+	}
+	sec, err := kit.OpenSecrets(s.master, row.SecretsSealed, applicationSecretAD(row.ID))
+	if err != nil {
+		return "", err
+	}
+	return secrets.Secret(sec[applicationSecretPath.String()]), nil
+}
+
 // Applications returns the active applications in the scope, or the inactive
 // ones when inactive is true, ordered by name.
 func (s *Service) Applications(ctx context.Context, scope kit.TenantScope, inactive bool) ([]*model.ApplicationConfig, error) {

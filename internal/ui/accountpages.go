@@ -18,7 +18,9 @@ import (
 // (/password/forgot), choose a new password with an emailed id
 // (/password/change/{changePasswordId}), verify an email address
 // (/email/verify/{verificationId}). Ids are used on POST only, so a mail
-// scanner that fetches links uses nothing up.
+// scanner that fetches links uses nothing up. Each page takes the theme of
+// its tenant where that is known (the emailed id's, or the tenantId or
+// client_id in the address), as the OAuth pages do.
 
 var (
 	msgLinkExpired = message{Status: http.StatusNotFound, Title: "Link expired", Heading: "This link no longer works",
@@ -41,6 +43,10 @@ type setPasswordData struct {
 	// of it (or the trust token a code earned on an earlier try).
 	NeedCode   bool
 	TrustToken string
+	// CanEmailCode: the user has an email method, whose code the page
+	// mails on request (CodeSent: it just did).
+	CanEmailCode bool
+	CodeSent     bool
 }
 
 type verifyData struct {
@@ -65,17 +71,47 @@ func sameSite(r *http.Request) bool {
 }
 
 // formPost checks a POST of the account pages; false: the answer is sent.
-func (u *UI) formPost(w http.ResponseWriter, r *http.Request) bool {
+func (u *UI) formPost(w http.ResponseWriter, r *http.Request, t *model.TenantConfig) bool {
 	if !sameSite(r) {
-		u.showMessage(w, r, msgCrossSite)
+		u.showMessageIn(w, r, msgCrossSite, t)
 		return false
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
-		u.showMessage(w, r, msgBadForm)
+		u.showMessageIn(w, r, msgBadForm, t)
 		return false
 	}
 	return true
+}
+
+// tenantByID is a tenant's settings for its theme (nil when unknown).
+func (u *UI) tenantByID(r *http.Request, id string) *model.TenantConfig {
+	if id == "" {
+		return nil
+	}
+	t, err := u.svc.Tenancy.LoginTenantConfig(r.Context(), id)
+	if err != nil {
+		if !errors.Is(err, model.ErrNotFound) {
+			u.log.ErrorContext(r.Context(), "ui: tenant of a page", "err", err)
+		}
+		return nil
+	}
+	return t
+}
+
+// addressTenant is the tenant a page's address names: tenantId, else the
+// tenant of client_id's application (nil: none).
+func (u *UI) addressTenant(r *http.Request) *model.TenantConfig {
+	q := r.URL.Query()
+	if id, ok := kit.CanonicalID(q.Get("tenantId")); ok {
+		return u.tenantByID(r, id)
+	}
+	if id, ok := kit.CanonicalID(q.Get("client_id")); ok {
+		if app, err := u.svc.Tenancy.LoginApplicationConfig(r.Context(), id); err == nil {
+			return u.tenantByID(r, app.TenantID)
+		}
+	}
+	return nil
 }
 
 func (u *UI) pageActor(r *http.Request) kit.Actor {
@@ -90,14 +126,15 @@ func (u *UI) forgotPassword(w http.ResponseWriter, r *http.Request) {
 		action += "?" + r.URL.RawQuery
 	}
 	d := forgotData{Action: action}
+	t := u.addressTenant(r)
 	if r.Method == http.MethodPost {
-		if !u.formPost(w, r) {
+		if !u.formPost(w, r, t) {
 			return
 		}
 		address := strings.TrimSpace(r.PostForm.Get("email"))
 		if !kit.IsEmail(address) {
 			d.Error = "Enter the email address of your account."
-			u.Page(w, r, http.StatusBadRequest, "password_forgot", "Forgot password", nil, d, "")
+			u.Page(w, r, http.StatusBadRequest, "password_forgot", "Forgot password", t, d, "")
 			return
 		}
 		scope := kit.TenantScope{}
@@ -109,10 +146,10 @@ func (u *UI) forgotPassword(w http.ResponseWriter, r *http.Request) {
 		var verrs *model.Errors
 		switch {
 		case errors.Is(err, model.ErrForbidden):
-			u.Error(w, r, http.StatusForbidden, "Password reset is not available", "This account's organisation has not set up password reset emails.")
+			u.Error(w, r, http.StatusForbidden, t, "Password reset is not available", "This account's organisation has not set up password reset emails.")
 			return
 		case errors.As(err, &verrs):
-			u.Error(w, r, http.StatusBadRequest, "Password reset is not available", "Open this page from your application's sign-in page.")
+			u.Error(w, r, http.StatusBadRequest, t, "Password reset is not available", "Open this page from your application's sign-in page.")
 			return
 		case err != nil:
 			u.fail(w, r, "forgot password page", err)
@@ -120,14 +157,19 @@ func (u *UI) forgotPassword(w http.ResponseWriter, r *http.Request) {
 		}
 		d.Sent = true
 	}
-	u.Page(w, r, http.StatusOK, "password_forgot", "Forgot password", nil, d, "")
+	u.Page(w, r, http.StatusOK, "password_forgot", "Forgot password", t, d, "")
 }
 
 // changePassword: GET shows the form when the id is valid, POST uses it.
+// For a user with a second factor it asks for a code of it; a user with an
+// email method may have the page mail one (the form's "send-code" action).
 func (u *UI) changePassword(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("changePasswordId")
 	d := setPasswordData{Action: "/password/change/" + url.PathEscape(id)}
-	err := u.svc.Identity.CheckChangePasswordID(r.Context(), id)
+	user, err := u.svc.Identity.UserByChangePasswordID(r.Context(), kit.TenantScope{}, id)
+	if err == nil {
+		err = u.svc.Identity.CheckChangePasswordID(r.Context(), id)
+	}
 	switch {
 	case errors.Is(err, model.ErrNotFound):
 		u.showMessage(w, r, msgLinkExpired)
@@ -138,30 +180,47 @@ func (u *UI) changePassword(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, "change password page", err)
 		return
 	}
+	t := u.tenantByID(r, user.TenantID)
+	show := func(status int, title string) { u.Page(w, r, status, "password_set", title, t, d, "") }
+	if d.NeedCode {
+		if d.CanEmailCode, err = u.svc.Authentication.StepUpByEmail(r.Context(), user.ID); err != nil {
+			u.fail(w, r, "change password page", err)
+			return
+		}
+	}
 	if r.Method != http.MethodPost {
-		u.Page(w, r, http.StatusOK, "password_set", "Choose a new password", nil, d, "")
+		show(http.StatusOK, "Choose a new password")
 		return
 	}
-	if !u.formPost(w, r) {
+	if !u.formPost(w, r, t) {
+		return
+	}
+	if r.PostForm.Get("action") == "send-code" && d.CanEmailCode {
+		if err := u.svc.Authentication.SendStepUpCode(r.Context(), u.pageActor(r), user.ID); err != nil {
+			u.fail(w, r, "change password page: send code", err)
+			return
+		}
+		d.CodeSent = true
+		show(http.StatusOK, "Choose a new password")
 		return
 	}
 	pw := r.PostForm.Get("password")
 	if pw != r.PostForm.Get("passwordConfirm") {
 		d.Error = "The two passwords are not the same."
-		u.Page(w, r, http.StatusBadRequest, "password_set", "Choose a new password", nil, d, "")
+		show(http.StatusBadRequest, "Choose a new password")
 		return
 	}
 	req := identity.ChangePasswordRequest{Password: pw, TrustToken: r.PostForm.Get("trustToken")}
 	if d.NeedCode && req.TrustToken == "" {
 		// The reset link alone does not take over an account its second
 		// factor protects: a code of that factor earns the trust token.
-		if req.TrustToken, err = u.stepUp(r, id, r.PostForm.Get("code")); err != nil {
+		if req.TrustToken, err = u.svc.Authentication.StepUpWithCode(r.Context(), u.pageActor(r), user.ID, r.PostForm.Get("code")); err != nil {
 			var locked *model.StatusError
 			switch {
 			case errors.Is(err, authentication.ErrTwoFactorCodeInvalid):
-				d.Error = "The code is not correct. Enter a current code from your authenticator app, or a recovery code."
+				d.Error = "The code is not correct. Enter a current code from your authenticator app or your email, or a recovery code."
 			case errors.Is(err, model.ErrNotFound):
-				u.showMessage(w, r, msgLinkExpired)
+				u.showMessageIn(w, r, msgLinkExpired, t)
 				return
 			case errors.As(err, &locked):
 				d.Error = "Too many failed attempts: this account is locked for now. Try again later."
@@ -169,7 +228,7 @@ func (u *UI) changePassword(w http.ResponseWriter, r *http.Request) {
 				u.fail(w, r, "change password page", err)
 				return
 			}
-			u.Page(w, r, http.StatusBadRequest, "password_set", "Choose a new password", nil, d, "")
+			show(http.StatusBadRequest, "Choose a new password")
 			return
 		}
 	}
@@ -180,27 +239,17 @@ func (u *UI) changePassword(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.As(err, &verrs):
 		d.Error = firstMessage(verrs, "The new password does not meet the requirements.")
-		u.Page(w, r, http.StatusBadRequest, "password_set", "Choose a new password", nil, d, "")
+		show(http.StatusBadRequest, "Choose a new password")
 		return
 	case errors.Is(err, model.ErrNotFound):
-		u.showMessage(w, r, msgLinkExpired)
+		u.showMessageIn(w, r, msgLinkExpired, t)
 		return
 	case err != nil:
 		u.fail(w, r, "change password page", err)
 		return
 	}
 	d.Done = true
-	u.Page(w, r, http.StatusOK, "password_set", "Password changed", nil, d, "")
-}
-
-// stepUp checks a second-factor code of the user of a change-password id
-// and answers a trust token.
-func (u *UI) stepUp(r *http.Request, changePasswordID, code string) (string, error) {
-	user, err := u.svc.Identity.UserByChangePasswordID(r.Context(), kit.TenantScope{}, changePasswordID)
-	if err != nil {
-		return "", err
-	}
-	return u.svc.Authentication.StepUpWithCode(r.Context(), u.pageActor(r), user.ID, code)
+	show(http.StatusOK, "Password changed")
 }
 
 // verifyEmail: GET shows a button (and the code field under the FormField
@@ -223,11 +272,15 @@ func (u *UI) verifyRegistration(w http.ResponseWriter, r *http.Request) {
 func (u *UI) verifyPage(w http.ResponseWriter, r *http.Request, d verifyData, verify func(oneTimeCode string) error) {
 	d.NeedCode = r.URL.Query().Get("code") != ""
 	title := "Verify your " + d.What
+	var t *model.TenantConfig
+	if id, err := u.svc.MailFlows.VerificationTenant(r.Context(), r.PathValue("verificationId")); err == nil {
+		t = u.tenantByID(r, id)
+	}
 	if r.Method != http.MethodPost {
-		u.Page(w, r, http.StatusOK, "email_verify", title, nil, d, "")
+		u.Page(w, r, http.StatusOK, "email_verify", title, t, d, "")
 		return
 	}
-	if !u.formPost(w, r) {
+	if !u.formPost(w, r, t) {
 		return
 	}
 	err := verify(strings.TrimSpace(r.PostForm.Get("oneTimeCode")))
@@ -235,17 +288,17 @@ func (u *UI) verifyPage(w http.ResponseWriter, r *http.Request, d verifyData, ve
 	switch {
 	case errors.As(err, &verrs):
 		d.Error, d.NeedCode = firstMessage(verrs, "The code is not right."), true
-		u.Page(w, r, http.StatusBadRequest, "email_verify", title, nil, d, "")
+		u.Page(w, r, http.StatusBadRequest, "email_verify", title, t, d, "")
 		return
 	case errors.Is(err, model.ErrNotFound):
-		u.showMessage(w, r, msgLinkExpired)
+		u.showMessageIn(w, r, msgLinkExpired, t)
 		return
 	case err != nil:
 		u.fail(w, r, "verify "+d.What+" page", err)
 		return
 	}
 	d.Done = true
-	u.Page(w, r, http.StatusOK, "email_verify", "Verified", nil, d, "")
+	u.Page(w, r, http.StatusOK, "email_verify", "Verified", t, d, "")
 }
 
 func firstMessage(verrs *model.Errors, fallback string) string {

@@ -37,13 +37,14 @@ func (u *UI) Page(w http.ResponseWriter, r *http.Request, status int, page, titl
 	u.renderWith(w, r, status, page, view{Title: title, Scripts: scripts, Data: data, Theme: th}, themeCSP(csp, th))
 }
 
-// Error renders the error page with constant paragraphs (never markup).
-func (u *UI) Error(w http.ResponseWriter, r *http.Request, status int, heading string, paragraphs ...string) {
+// Error renders the error page with constant paragraphs (never markup),
+// in tenant's theme (nil: Latch's own look).
+func (u *UI) Error(w http.ResponseWriter, r *http.Request, status int, tenant *model.TenantConfig, heading string, paragraphs ...string) {
 	m := message{Status: status, Title: heading, Heading: heading}
 	for _, p := range paragraphs {
 		m.Paragraphs = append(m.Paragraphs, template.HTML(template.HTMLEscapeString(p)))
 	}
-	u.showMessage(w, r, m)
+	u.showMessageIn(w, r, m, tenant)
 }
 
 // FrontChannelLogout renders the sign-out page that loads each of frames

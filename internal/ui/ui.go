@@ -19,6 +19,7 @@ import (
 
 	"github.com/latchid/latch/internal/config"
 	"github.com/latchid/latch/internal/httpx"
+	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/services"
 )
 
@@ -252,6 +253,12 @@ var (
 // showMessage renders an error page with the message's status.
 func (u *UI) showMessage(w http.ResponseWriter, r *http.Request, m message) {
 	u.render(w, r, m.Status, "message", view{Title: m.Title, Data: m})
+}
+
+// showMessageIn is showMessage in a tenant's theme (nil: none).
+func (u *UI) showMessageIn(w http.ResponseWriter, r *http.Request, m message, tenant *model.TenantConfig) {
+	th := themeOf(tenant)
+	u.renderWith(w, r, m.Status, "message", view{Title: m.Title, Data: m, Theme: th}, themeCSP(contentSecurityPolicy, th))
 }
 
 // fail logs an unexpected error (the log is the only place its detail goes)

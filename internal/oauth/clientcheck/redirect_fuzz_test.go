@@ -1,4 +1,4 @@
-package oauth
+package clientcheck
 
 import (
 	"net"
@@ -34,7 +34,7 @@ func FuzzRedirectAllowed(f *testing.F) {
 		if wildcards {
 			oc.AuthorizedURLValidationPolicy = "AllowWildcards"
 		}
-		if !redirectAllowed(oc, uri) {
+		if !RedirectAllowed(oc, uri) {
 			return
 		}
 		u, err := url.Parse(uri)
