@@ -123,7 +123,9 @@ func TestTenantThemeHashingAndEvents(t *testing.T) {
 		// New passwords of the tenant are hashed with it.
 		var user struct{ User struct{ ID string } }
 		e.api("POST", "/api/user", map[string]any{"user": map[string]any{"email": "jo@acme.test", "password": "a long enough password", "tenantId": id}}, 200).JSON(t, &user)
-		var u struct{ User struct{ EncryptionScheme string } }
+		var u struct {
+			User struct{ EncryptionScheme string }
+		}
 		e.api("GET", "/api/user/"+user.User.ID, nil, 200).JSON(t, &u)
 		if u.User.EncryptionScheme != "bcrypt" {
 			t.Errorf("a new user's password scheme: %q", u.User.EncryptionScheme)

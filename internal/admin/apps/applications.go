@@ -1,8 +1,8 @@
 // Package apps holds the admin UI's applications pages: the list, create,
 // one application's details, OAuth settings (redirect URLs, logout URL,
-// grants, client authentication and PKCE policies), roles, its client
-// secret shown on request and rotatable, and delete with a typed
-// confirmation. Every change goes through tenancy, as /api/application and
+// grants, client authentication and PKCE policies), token (JWT) and sign-in
+// settings, roles, its client secret shown on request and rotatable,
+// deactivation and reactivation, and delete with a typed confirmation. Every change goes through tenancy, as /api/application and
 // its role API do, with the admin as the actor.
 package apps
 
