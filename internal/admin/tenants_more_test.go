@@ -94,6 +94,14 @@ func TestTenantThemeHashingAndEvents(t *testing.T) {
 			lt.CustomCSS != "body { letter-spacing: 0.01em; }" || lt.Messages["signInTitle"] != "Welcome to Acme" || len(lt.Messages) != 1 {
 			t.Fatalf("stored theme: %+v", lt)
 		}
+		// The hosted sign-in page of an application in the tenant shows it.
+		const appID = "b0b0b0b0-0000-4000-8000-000000000004"
+		e.api("POST", "/api/application/"+appID, map[string]any{"application": map[string]any{"name": "Acme app", "tenantId": id,
+			"oauthConfiguration": map[string]any{"authorizedRedirectURLs": []string{"https://acme.test/cb"}}}}, 200)
+		hosted := e.browser().get("/oauth2/authorize?response_type=code&client_id=" + appID + "&redirect_uri=" + url.QueryEscape("https://acme.test/cb"))
+		if hosted.status != 200 || !strings.Contains(hosted.body, "Welcome to Acme") || !strings.Contains(hosted.body, "Acme ID") {
+			t.Fatalf("the hosted sign-in page does not show the theme: %d", hosted.status)
+		}
 		// A blank field is removed; a wholly blank theme is removed.
 		br.submit(page, theme, "productName", "Acme ID")
 		if lt := load().Tenant.LoginTheme; lt == nil || lt.ProductName != "Acme ID" || lt.LogoURL != "" || len(lt.Messages) != 0 {

@@ -87,7 +87,23 @@ type themeForm struct {
 	Messages                                      []themeMessage
 }
 
-type themeMessage struct{ Key, Value string }
+type themeMessage struct{ Key, Label, Value string }
+
+// messageLabels say where each text a theme may override appears.
+var messageLabels = map[string]string{
+	"signInTitle": "Sign-in page: heading", "signInLead": "Sign-in page: the line under the heading",
+	"signInButton": "Sign-in page: button", "registerTitle": "Registration page: heading",
+	"registerButton": "Registration page: button", "passwordlessLink": "Sign-in page: the link to a sign-in by email",
+	"passwordlessTitle": "Sign-in by email: heading", "passwordlessButton": "Sign-in by email: button",
+	"footer": "Footer of every page",
+}
+
+func messageLabel(key string) string {
+	if l, ok := messageLabels[key]; ok {
+		return l
+	}
+	return key
+}
 
 func themeFormOf(t *model.TenantConfig) themeForm {
 	lt := t.LoginTheme
@@ -96,7 +112,7 @@ func themeFormOf(t *model.TenantConfig) themeForm {
 	}
 	f := themeForm{ProductName: lt.ProductName, LogoURL: lt.LogoURL, PrimaryColor: lt.PrimaryColor, CustomCSS: lt.CustomCSS}
 	for _, k := range model.ThemeMessageKeys {
-		f.Messages = append(f.Messages, themeMessage{k, lt.Messages[k]})
+		f.Messages = append(f.Messages, themeMessage{k, messageLabel(k), lt.Messages[k]})
 	}
 	return f
 }
@@ -127,7 +143,7 @@ func (p *Pages) SaveTheme(w http.ResponseWriter, r *http.Request, s *pagekit.Ses
 	messages, empty := kit.Object{}, form.ProductName == "" && form.LogoURL == "" && form.PrimaryColor == "" && strings.TrimSpace(form.CustomCSS) == ""
 	for _, k := range model.ThemeMessageKeys {
 		v := strings.TrimSpace(f.Get("message." + k))
-		form.Messages = append(form.Messages, themeMessage{k, v})
+		form.Messages = append(form.Messages, themeMessage{k, messageLabel(k), v})
 		messages[k] = blank(v)
 		empty = empty && v == ""
 	}
