@@ -71,14 +71,12 @@ func viewUser(o *model.User, appNames map[string]string) userView {
 	if o.LastLoginInstant != nil {
 		u.LastLogin = *o.LastLoginInstant
 	}
-	// Registrations and memberships are still documents on the typed user.
 	for _, r := range o.Registrations {
-		id := pagekit.Str(r, "applicationId")
-		u.Registrations = append(u.Registrations, registrationView{ApplicationID: id, Application: cmp.Or(appNames[id], id),
-			Roles: pagekit.StringList(r["roles"])})
+		u.Registrations = append(u.Registrations, registrationView{ApplicationID: r.ApplicationID,
+			Application: cmp.Or(appNames[r.ApplicationID], r.ApplicationID), Roles: r.Roles})
 	}
 	for _, g := range o.Memberships {
-		u.Groups = append(u.Groups, pagekit.Str(g, "groupId"))
+		u.Groups = append(u.Groups, g.GroupID)
 	}
 	u.TwoFactor = twoFactorMethods(o)
 	return u

@@ -2,10 +2,12 @@ package identity
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // timezones are checked by name; a static binary may run where no zoneinfo is installed
@@ -18,10 +20,10 @@ import (
 	"github.com/latchid/latch/internal/tenancy"
 )
 
-// Registrations, FusionAuth's /api/user/registration. A registration is kept
-// whole like a tenant (see tenants.go): Latch owns id, applicationId, roles,
-// the instants, verified/verifiedInstant, lastLoginInstant and usernameStatus,
-// and keeps every other member as sent. Roles are role names of the
+// Registrations, FusionAuth's /api/user/registration. A registration is a
+// model.Registration: Latch owns id, applicationId, roles, the instants,
+// verified/verifiedInstant, lastLoginInstant and usernameStatus (its columns),
+// and keeps every other member as sent, in the stored document. Roles are role names of the
 // application. The authentication token is a credential: only its SHA-256 is
 // stored, and it is returned by the call that set it, never again.
 
@@ -34,9 +36,9 @@ var registrationOwnedFields = []string{"id", "applicationId", "roles", "insertIn
 	"lastLoginInstant", "verified", "verifiedInstant", "usernameStatus", "authenticationToken", "tokens"}
 
 // registrationFields are the member names of a registration object, matched
-// exactly: the owned ones and those Latch checks.
-var registrationFields = model.FieldsOf(nil, append(slices.Clone(registrationOwnedFields),
-	"data", "preferredLanguages", "timezone", "username")...)
+// exactly: the typed registration's (the owned ones and those Latch checks),
+// its data, and the tokens it cuts.
+var registrationFields = model.FieldsOf(model.Registration{}, "data", "tokens")
 
 // registrationRequestFields are the members of FusionAuth's RegistrationRequest.
 var registrationRequestFields = model.FieldsOf(nil, registrationField, userField, "disableDomainBlock", "eventInfo",
@@ -53,8 +55,8 @@ var localePattern = regexp.MustCompile(`^[A-Za-z]{2,8}([_-][A-Za-z0-9]{1,8})*$`)
 // RegistrationResult is FusionAuth's RegistrationResponse: the registration
 // and, for a combined registration, the user created with it.
 type RegistrationResult struct {
-	Registration kit.Object  `json:"registration"`
-	User         *model.User `json:"user,omitempty"`
+	Registration *model.Registration `json:"registration"`
+	User         *model.User         `json:"user,omitempty"`
 }
 
 // preparedRegistration is a validated registration object ready to store.
@@ -163,12 +165,22 @@ func ValidTimezone(name string) bool {
 }
 
 // RegistrationObject is registrationObject, for the flows that mail.
-func RegistrationObject(row *store.RegistrationRow) (kit.Object, error) {
+func RegistrationObject(row *store.RegistrationRow) (*model.Registration, error) {
 	return registrationObject(row)
 }
 
-// registrationObject builds the object a client sees from a stored row.
-func registrationObject(row *store.RegistrationRow) (kit.Object, error) {
+// registrationObject builds the registration a client sees from a stored row.
+func registrationObject(row *store.RegistrationRow) (*model.Registration, error) {
+	o, err := registrationTree(row)
+	if err != nil {
+		return nil, err
+	}
+	return kit.StoredTree[model.Registration](o, registrationField, "registration "+row.ID)
+}
+
+// registrationTree is the stored document with the owned members overlaid,
+// as a document tree (model.NormalizeTree), the caller's own.
+func registrationTree(row *store.RegistrationRow) (kit.Object, error) {
 	o, err := kit.StoredObject(row.Data, registrationFields)
 	if err != nil {
 		return nil, fmt.Errorf("registration %s data: %w", row.ID, err)
@@ -176,6 +188,7 @@ func registrationObject(row *store.RegistrationRow) (kit.Object, error) {
 	if o["data"] == nil {
 		o["data"] = kit.Object{}
 	}
+	num := func(n int64) json.Number { return json.Number(strconv.FormatInt(n, 10)) }
 	o["id"] = row.ID
 	o["applicationId"] = row.ApplicationID
 	roles := make([]any, len(row.Roles))
@@ -183,17 +196,18 @@ func registrationObject(row *store.RegistrationRow) (kit.Object, error) {
 		roles[i] = r
 	}
 	o["roles"] = roles
-	o["insertInstant"] = row.InsertInstant
-	o["lastUpdateInstant"] = row.LastUpdateInstant
+	o["insertInstant"] = num(row.InsertInstant)
+	o["lastUpdateInstant"] = num(row.LastUpdateInstant)
 	o["verified"] = row.Verified
 	if row.VerifiedInstant != nil {
-		o["verifiedInstant"] = *row.VerifiedInstant
+		o["verifiedInstant"] = num(*row.VerifiedInstant)
 	}
 	if row.LastLoginInstant != nil {
-		o["lastLoginInstant"] = *row.LastLoginInstant
+		o["lastLoginInstant"] = num(*row.LastLoginInstant)
 	}
 	// Latch moderates no usernames: every one is active.
 	o["usernameStatus"] = "ACTIVE"
+	// The strings come from the row, valid UTF-8 as written from JSON.
 	return o, nil
 }
 
@@ -360,7 +374,7 @@ func (s *Service) Register(ctx context.Context, actor kit.Actor, scope kit.Tenan
 // the application, stores it and audits it, in tx. o is the normalized
 // object (owned fields cut). It returns the registration as the client sees
 // it, with the authentication token when one was set.
-func (s *Service) insertRegistration(ctx context.Context, tx *store.Tx, actor kit.Actor, userID, userTenant string, p *preparedRegistration, o kit.Object, skipVerification bool) (kit.Object, error) {
+func (s *Service) insertRegistration(ctx context.Context, tx *store.Tx, actor kit.Actor, userID, userTenant string, p *preparedRegistration, o kit.Object, skipVerification bool) (*model.Registration, error) {
 	app, roles, err := registrationApplication(ctx, tx, p.appID, userTenant, true)
 	if err != nil {
 		return nil, err
@@ -417,16 +431,20 @@ func (s *Service) insertRegistration(ctx context.Context, tx *store.Tx, actor ki
 			return nil, err
 		}
 	}
-	out := model.DeepCopyJSON(snapshot).(kit.Object)
-	if p.token != "" {
-		out["authenticationToken"] = p.token
-	}
-	return out, nil
+	return withToken(snapshot, p.token), nil
+}
+
+// withToken is the answer of a call that set a registration's authentication
+// token: the registration with the token, which its snapshots never hold.
+func withToken(reg *model.Registration, token string) *model.Registration {
+	out := *reg
+	out.AuthenticationToken = secrets.Secret(token)
+	return &out
 }
 
 // Registration returns a user's registration for an application, or
 // model.ErrNotFound (also for users of tenants outside the scope).
-func (s *Service) Registration(ctx context.Context, scope kit.TenantScope, userID, applicationID string) (kit.Object, error) {
+func (s *Service) Registration(ctx context.Context, scope kit.TenantScope, userID, applicationID string) (*model.Registration, error) {
 	rd := s.store.Read()
 	uid, _, err := loadUserTenant(ctx, rd, scope, userID)
 	if err != nil {
@@ -478,7 +496,7 @@ func (s *Service) UpdateRegistration(ctx context.Context, actor kit.Actor, scope
 	if err != nil {
 		return nil, err
 	}
-	return s.changeRegistration(ctx, actor, scope, userID, appID, generate, func(kit.Object) (kit.Object, error) { return o, nil })
+	return s.changeRegistration(ctx, actor, scope, userID, appID, generate, func(*model.Registration) (kit.Object, error) { return o, nil })
 }
 
 // PatchRegistration applies a patch in one of FusionAuth's three forms to the
@@ -501,8 +519,12 @@ func (s *Service) PatchRegistration(ctx context.Context, actor kit.Actor, scope 
 	if err != nil {
 		return nil, err
 	}
-	return s.changeRegistration(ctx, actor, scope, userID, appID, false, func(cur kit.Object) (kit.Object, error) {
-		patched, err := model.ApplyPatch(form, kit.Object{registrationField: cur}, patch)
+	return s.changeRegistration(ctx, actor, scope, userID, appID, false, func(cur *model.Registration) (kit.Object, error) {
+		doc, err := cur.Tree()
+		if err != nil {
+			return nil, err
+		}
+		patched, err := model.ApplyPatch(form, kit.Object{registrationField: doc}, patch)
 		if err != nil {
 			return nil, err
 		}
@@ -516,7 +538,7 @@ func (s *Service) PatchRegistration(ctx context.Context, actor kit.Actor, scope 
 	})
 }
 
-func (s *Service) changeRegistration(ctx context.Context, actor kit.Actor, scope kit.TenantScope, userID, appID string, generate bool, next func(cur kit.Object) (kit.Object, error)) (*RegistrationResult, error) {
+func (s *Service) changeRegistration(ctx context.Context, actor kit.Actor, scope kit.TenantScope, userID, appID string, generate bool, next func(cur *model.Registration) (kit.Object, error)) (*RegistrationResult, error) {
 	var out *RegistrationResult
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		uid, tenant, err := loadUserTenant(ctx, tx, scope, userID)
@@ -534,7 +556,7 @@ func (s *Service) changeRegistration(ctx context.Context, actor kit.Actor, scope
 		if err != nil {
 			return err
 		}
-		o, err := next(model.DeepCopyJSON(curObj).(kit.Object))
+		o, err := next(curObj)
 		if err != nil {
 			return err
 		}
@@ -579,11 +601,7 @@ func (s *Service) changeRegistration(ctx context.Context, actor kit.Actor, scope
 			TargetID: cur.ID, Old: curObj, New: snapshot, Data: map[string]any{"userId": uid, "applicationId": appID}, Events: kit.RegistrationEvent(ctx, tx, s.UserObject, model.EventUserRegistrationUpdate, uid, tenant, appID, snapshot, curObj)}); err != nil {
 			return err
 		}
-		reg := model.DeepCopyJSON(snapshot).(kit.Object)
-		if p.token != "" {
-			reg["authenticationToken"] = p.token
-		}
-		out = &RegistrationResult{Registration: reg}
+		out = &RegistrationResult{Registration: withToken(snapshot, p.token)}
 		return nil
 	})
 	if err != nil {
@@ -626,28 +644,4 @@ func (s *Service) DeleteRegistration(ctx context.Context, actor kit.Actor, scope
 		return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Deleted registration " + registrationLabel(uid, appID),
 			TargetID: cur.ID, Old: snapshot, Data: map[string]any{"userId": uid, "applicationId": appID}, Events: kit.RegistrationEvent(ctx, tx, s.UserObject, model.EventUserRegistrationDelete, uid, tenant, appID, snapshot, nil)})
 	})
-}
-
-// RegistrationObjects returns the registrations of each user in FusionAuth's
-// shape, oldest first, for the user responses (retrieve, search). Users
-// without registrations are absent from the map. tx may be nil (a read).
-func (s *Service) RegistrationObjects(ctx context.Context, tx *store.Tx, userIDs []string) (map[string][]kit.Object, error) {
-	if tx == nil {
-		tx = s.store.Read()
-	}
-	rows, err := tx.RegistrationsOfUsers(ctx, userIDs)
-	if err != nil {
-		return nil, fmt.Errorf("registrations of users: %w", err)
-	}
-	out := make(map[string][]kit.Object, len(rows))
-	for uid, regs := range rows {
-		for _, r := range regs {
-			o, err := registrationObject(r)
-			if err != nil {
-				return nil, err
-			}
-			out[uid] = append(out[uid], o)
-		}
-	}
-	return out, nil
 }

@@ -327,7 +327,7 @@ func (s *Service) UserObject(row *store.UserRow, regs []*store.RegistrationRow, 
 	if len(regs) > 0 {
 		list := make([]any, 0, len(regs))
 		for _, r := range regs {
-			ro, err := registrationObject(r)
+			ro, err := registrationTree(r)
 			if err != nil {
 				return nil, err
 			}
@@ -343,8 +343,8 @@ func (s *Service) UserObject(row *store.UserRow, regs []*store.RegistrationRow, 
 		o["memberships"] = list
 	}
 	// The strings come from the row (valid UTF-8 as written from JSON), but
-	// the registrations and memberships hold Go values: make them a tree.
-	for _, k := range []string{"id", "tenantId", "email", "username", "fullName", "registrations", "memberships"} {
+	// the memberships hold Go values: make them a tree.
+	for _, k := range []string{"id", "tenantId", "email", "username", "fullName", "memberships"} {
 		if v, ok := o[k]; ok {
 			t, err := model.NormalizeTree(v)
 			if err != nil {

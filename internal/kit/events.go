@@ -95,7 +95,7 @@ func LazyUserEvent(typ string, userObject UserObjectFunc, row *store.UserRow, mo
 // the user read in tx, and original on update) and its .complete variant,
 // built only when wanted.
 func RegistrationEvent(ctx context.Context, tx *store.Tx, userObject UserObjectFunc,
-	typ, userID, tenantID, appID string, reg, original Object) []model.Event {
+	typ, userID, tenantID, appID string, reg, original *model.Registration) []model.Event {
 	build := func() (map[string]any, error) {
 		row, err := tx.UserRowByID(ctx, userID)
 		if err != nil {

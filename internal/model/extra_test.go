@@ -212,6 +212,7 @@ var userRawBagDocs = []string{
 	`{"firstName":null,"fullName":"<A & B>","data":{"big":123456789012345678901234567890,"n":1e21,"f":1.50},"unknownTop":{"x":[-0]}}`,
 	`{"lastLoginInstant":null,"passwordLastUpdateInstant":0,"preferredLanguages":[],"expiry":-0,"registrations":[{"applicationId":"a","roles":null,"x":1.0}]}`,
 	`{"twoFactor":{"methods":[{"id":"ABCD","method":"email","email":"a@example.com"}]},"memberships":[{"groupId":"g","data":{}}],"FirstName":"variant"}`,
+	`{"registrations":[null,{"id":"r","Roles":["v"],"roles":["r"],"data":{"x":1.0},"verifiedInstant":null}],"memberships":[{"groupId":"g","x":{}},null]}`,
 	`{"email":"","username":"u","birthDate":"1976-05-30","timezone":"America/Denver","imageUrl":"https://i.example/a.png?x=1&y=<2>","encryptionScheme":"bcrypt","factor":10}`,
 }
 

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"reflect"
 	"slices"
-	"strconv"
 )
 
 // User is FusionAuth's User as a client gets it back, typed: the members
@@ -14,34 +13,33 @@ import (
 // (see Extra). It is built from the stored document with the owned members
 // overlaid, so that a member written as its zero value is not lost.
 type User struct {
-	ID                        string   `json:"id"`
-	TenantID                  string   `json:"tenantId"`
-	Email                     string   `json:"email,omitempty"`
-	Username                  string   `json:"username,omitempty"`
-	FullName                  string   `json:"fullName,omitempty"`
-	FirstName                 string   `json:"firstName,omitempty"`
-	MiddleName                string   `json:"middleName,omitempty"`
-	LastName                  string   `json:"lastName,omitempty"`
-	BirthDate                 string   `json:"birthDate,omitempty"`
-	Timezone                  string   `json:"timezone,omitempty"`
-	ImageURL                  string   `json:"imageUrl,omitempty"`
-	MobilePhone               string   `json:"mobilePhone,omitempty"`
-	PhoneNumber               string   `json:"phoneNumber,omitempty"`
-	ParentEmail               string   `json:"parentEmail,omitempty"`
-	PreferredLanguages        []string `json:"preferredLanguages,omitempty"`
-	Expiry                    int64    `json:"expiry,omitempty"`
-	Active                    bool     `json:"active"`
-	Verified                  bool     `json:"verified"`
-	PasswordChangeRequired    bool     `json:"passwordChangeRequired"`
-	InsertInstant             int64    `json:"insertInstant"`
-	LastUpdateInstant         int64    `json:"lastUpdateInstant"`
-	LastLoginInstant          *int64   `json:"lastLoginInstant,omitempty"`
-	PasswordLastUpdateInstant int64    `json:"passwordLastUpdateInstant,omitempty"`
-	EncryptionScheme          string   `json:"encryptionScheme,omitempty"`
-	Factor                    int      `json:"factor,omitempty"`
-	// Registrations and memberships are their own objects, still documents.
-	Registrations []map[string]any `json:"registrations,omitempty"`
-	Memberships   []map[string]any `json:"memberships,omitempty"`
+	ID                        string         `json:"id"`
+	TenantID                  string         `json:"tenantId"`
+	Email                     string         `json:"email,omitempty"`
+	Username                  string         `json:"username,omitempty"`
+	FullName                  string         `json:"fullName,omitempty"`
+	FirstName                 string         `json:"firstName,omitempty"`
+	MiddleName                string         `json:"middleName,omitempty"`
+	LastName                  string         `json:"lastName,omitempty"`
+	BirthDate                 string         `json:"birthDate,omitempty"`
+	Timezone                  string         `json:"timezone,omitempty"`
+	ImageURL                  string         `json:"imageUrl,omitempty"`
+	MobilePhone               string         `json:"mobilePhone,omitempty"`
+	PhoneNumber               string         `json:"phoneNumber,omitempty"`
+	ParentEmail               string         `json:"parentEmail,omitempty"`
+	PreferredLanguages        []string       `json:"preferredLanguages,omitempty"`
+	Expiry                    int64          `json:"expiry,omitempty"`
+	Active                    bool           `json:"active"`
+	Verified                  bool           `json:"verified"`
+	PasswordChangeRequired    bool           `json:"passwordChangeRequired"`
+	InsertInstant             int64          `json:"insertInstant"`
+	LastUpdateInstant         int64          `json:"lastUpdateInstant"`
+	LastLoginInstant          *int64         `json:"lastLoginInstant,omitempty"`
+	PasswordLastUpdateInstant int64          `json:"passwordLastUpdateInstant,omitempty"`
+	EncryptionScheme          string         `json:"encryptionScheme,omitempty"`
+	Factor                    int            `json:"factor,omitempty"`
+	Registrations             []Registration `json:"registrations,omitempty"`
+	Memberships               []GroupMember  `json:"memberships,omitempty"`
 
 	Extra Extra `json:"-"`
 }
@@ -55,20 +53,7 @@ func (User) JSONShape() any { return userShape{} }
 // tree is the typed form's encoding as a document tree: what TreeOf makes of
 // it (TestUserTreeIsTreeOf), built directly because every user read needs it.
 func (u *User) tree() (map[string]any, error) {
-	o := make(map[string]any, 24)
-	str := func(k, v string, omitEmpty bool) error {
-		if omitEmpty && v == "" {
-			return nil
-		}
-		t, err := treeString(v)
-		o[k] = t
-		return err
-	}
-	num := func(k string, v int64, omitEmpty bool) {
-		if !omitEmpty || v != 0 {
-			o[k] = json.Number(strconv.FormatInt(v, 10))
-		}
-	}
+	o := make(treeOut, 24)
 	for _, m := range []struct {
 		k, v      string
 		omitEmpty bool
@@ -81,36 +66,27 @@ func (u *User) tree() (map[string]any, error) {
 		{"mobilePhone", u.MobilePhone, true}, {"phoneNumber", u.PhoneNumber, true},
 		{"parentEmail", u.ParentEmail, true}, {"encryptionScheme", u.EncryptionScheme, true},
 	} {
-		if err := str(m.k, m.v, m.omitEmpty); err != nil {
+		if err := o.str(m.k, m.v, m.omitEmpty); err != nil {
 			return nil, err
 		}
 	}
-	if len(u.PreferredLanguages) > 0 {
-		v, err := NormalizeTree(u.PreferredLanguages)
-		if err != nil {
-			return nil, err
-		}
-		o["preferredLanguages"] = v
+	if err := o.strs("preferredLanguages", u.PreferredLanguages, true); err != nil {
+		return nil, err
 	}
-	num("expiry", u.Expiry, true)
+	o.num("expiry", u.Expiry, true)
 	o["active"] = u.Active
 	o["verified"] = u.Verified
 	o["passwordChangeRequired"] = u.PasswordChangeRequired
-	num("insertInstant", u.InsertInstant, false)
-	num("lastUpdateInstant", u.LastUpdateInstant, false)
-	if u.LastLoginInstant != nil {
-		num("lastLoginInstant", *u.LastLoginInstant, false)
+	o.num("insertInstant", u.InsertInstant, false)
+	o.num("lastUpdateInstant", u.LastUpdateInstant, false)
+	o.numPtr("lastLoginInstant", u.LastLoginInstant)
+	o.num("passwordLastUpdateInstant", u.PasswordLastUpdateInstant, true)
+	o.num("factor", int64(u.Factor), true)
+	if err := treeList(o, "registrations", u.Registrations, (*Registration).joined); err != nil {
+		return nil, err
 	}
-	num("passwordLastUpdateInstant", u.PasswordLastUpdateInstant, true)
-	num("factor", int64(u.Factor), true)
-	for k, list := range map[string][]map[string]any{"registrations": u.Registrations, "memberships": u.Memberships} {
-		if len(list) > 0 {
-			v, err := NormalizeTree(list)
-			if err != nil {
-				return nil, err
-			}
-			o[k] = v
-		}
+	if err := treeList(o, "memberships", u.Memberships, (*GroupMember).joined); err != nil {
+		return nil, err
 	}
 	return o, nil
 }
@@ -122,28 +98,14 @@ func (u *User) typed(deep bool) userShape {
 	c.Extra = Extra{}
 	if deep {
 		c.PreferredLanguages = slices.Clone(u.PreferredLanguages)
-		if u.LastLoginInstant != nil {
-			v := *u.LastLoginInstant
-			c.LastLoginInstant = &v
-		}
-		c.Registrations = copyObjects(u.Registrations)
-		c.Memberships = copyObjects(u.Memberships)
+		c.LastLoginInstant = cloneInt(u.LastLoginInstant)
+		c.Registrations = cloneEach(u.Registrations, (*Registration).clone)
+		c.Memberships = slices.Clone(u.Memberships) // scalars and a shared bag
 	}
 	return c
 }
 
-func copyObjects(list []map[string]any) []map[string]any {
-	if list == nil {
-		return nil
-	}
-	out := make([]map[string]any, len(list))
-	for i, o := range list {
-		if o != nil {
-			out[i] = CopyObject(o)
-		}
-	}
-	return out
-}
+func (u *User) snapshot() any { return u.typed(true) }
 
 // MarshalJSON writes the typed fields and the raw bag.
 func (u User) MarshalJSON() ([]byte, error) {
@@ -175,20 +137,7 @@ func (u *User) UnmarshalTree(sent map[string]any) error {
 }
 
 func (u *User) decode(sent map[string]any, data []byte) error {
-	var x Extra
-	var err error
-	if data == nil && u.fromTree(sent) {
-		var decoded map[string]any
-		if decoded, err = u.tree(); err == nil {
-			x = SplitExtra(sent, decoded)
-		}
-	} else {
-		*u = User{}
-		x, err = decodeTree(sent, data, userFields, (*userShape)(u), u.tree)
-	}
-	if err == nil {
-		x.Remember(u.typed(true), sent)
-	}
+	x, err := decodeTyped(u, sent, data, userFields, (*userShape)(u), func() { *u = User{} })
 	u.Extra = x
 	return err
 }
@@ -222,182 +171,66 @@ func (u *User) fromTree(sent map[string]any) bool {
 }
 
 func (u *User) setMember(k string, v any) bool {
-	str := func(p *string) bool {
-		switch s := v.(type) {
-		case nil:
-			return true
-		case string:
-			*p = s
-			return true
-		}
-		return false
-	}
-	boolean := func(p *bool) bool {
-		switch b := v.(type) {
-		case nil:
-			return true
-		case bool:
-			*p = b
-			return true
-		}
-		return false
-	}
-	integer := func(p *int64) bool {
-		switch n := v.(type) {
-		case nil:
-			return true
-		case json.Number:
-			i, err := strconv.ParseInt(string(n), 10, 64)
-			*p = i
-			return err == nil
-		}
-		return false
-	}
 	switch k {
 	case "id":
-		return str(&u.ID)
+		return setString(&u.ID, v)
 	case "tenantId":
-		return str(&u.TenantID)
+		return setString(&u.TenantID, v)
 	case "email":
-		return str(&u.Email)
+		return setString(&u.Email, v)
 	case "username":
-		return str(&u.Username)
+		return setString(&u.Username, v)
 	case "fullName":
-		return str(&u.FullName)
+		return setString(&u.FullName, v)
 	case "firstName":
-		return str(&u.FirstName)
+		return setString(&u.FirstName, v)
 	case "middleName":
-		return str(&u.MiddleName)
+		return setString(&u.MiddleName, v)
 	case "lastName":
-		return str(&u.LastName)
+		return setString(&u.LastName, v)
 	case "birthDate":
-		return str(&u.BirthDate)
+		return setString(&u.BirthDate, v)
 	case "timezone":
-		return str(&u.Timezone)
+		return setString(&u.Timezone, v)
 	case "imageUrl":
-		return str(&u.ImageURL)
+		return setString(&u.ImageURL, v)
 	case "mobilePhone":
-		return str(&u.MobilePhone)
+		return setString(&u.MobilePhone, v)
 	case "phoneNumber":
-		return str(&u.PhoneNumber)
+		return setString(&u.PhoneNumber, v)
 	case "parentEmail":
-		return str(&u.ParentEmail)
+		return setString(&u.ParentEmail, v)
 	case "encryptionScheme":
-		return str(&u.EncryptionScheme)
+		return setString(&u.EncryptionScheme, v)
 	case "preferredLanguages":
-		if v == nil {
-			return true
-		}
-		list, ok := v.([]any)
-		if !ok {
-			return false
-		}
-		u.PreferredLanguages = make([]string, len(list))
-		for i, e := range list {
-			if s, ok := e.(string); ok {
-				u.PreferredLanguages[i] = s
-			} else if e != nil {
-				return false
-			}
-		}
-		return true
+		return setStrings(&u.PreferredLanguages, v)
 	case "expiry":
-		return integer(&u.Expiry)
+		return setInt(&u.Expiry, v)
 	case "active":
-		return boolean(&u.Active)
+		return setBool(&u.Active, v)
 	case "verified":
-		return boolean(&u.Verified)
+		return setBool(&u.Verified, v)
 	case "passwordChangeRequired":
-		return boolean(&u.PasswordChangeRequired)
+		return setBool(&u.PasswordChangeRequired, v)
 	case "insertInstant":
-		return integer(&u.InsertInstant)
+		return setInt(&u.InsertInstant, v)
 	case "lastUpdateInstant":
-		return integer(&u.LastUpdateInstant)
+		return setInt(&u.LastUpdateInstant, v)
 	case "lastLoginInstant":
-		if v == nil {
-			return true
-		}
-		var n int64
-		u.LastLoginInstant = &n
-		return integer(&n)
+		return setIntPtr(&u.LastLoginInstant, v)
 	case "passwordLastUpdateInstant":
-		return integer(&u.PasswordLastUpdateInstant)
+		return setInt(&u.PasswordLastUpdateInstant, v)
 	case "factor":
 		var n int64
-		ok := integer(&n)
+		ok := setInt(&n, v)
 		u.Factor = int(n)
 		return ok && int64(u.Factor) == n
 	case "registrations":
-		return objectList(&u.Registrations, v)
+		return setList(&u.Registrations, v, func(r *Registration, t map[string]any) bool { return r.UnmarshalTree(t) == nil })
 	case "memberships":
-		return objectList(&u.Memberships, v)
+		return setList(&u.Memberships, v, func(m *GroupMember, t map[string]any) bool { return m.UnmarshalTree(t) == nil })
 	}
 	// A member the type does not have is ignored, as encoding/json ignores
 	// it, unless encoding/json could match it to a field regardless of case.
-	for i := 0; i < len(k); i++ {
-		if k[i] >= 0x80 {
-			return false
-		}
-	}
-	return !userFields.hasCaseVariants(map[string]any{k: nil})
-}
-
-// objectList sets *p from an array of objects as json.Unmarshal into
-// []map[string]any would (numbers float64).
-func objectList(p *[]map[string]any, v any) bool {
-	if v == nil {
-		return true
-	}
-	list, ok := v.([]any)
-	if !ok {
-		return false
-	}
-	out := make([]map[string]any, len(list))
-	for i, e := range list {
-		if e == nil {
-			continue
-		}
-		o, ok := e.(map[string]any)
-		if !ok {
-			return false
-		}
-		g, ok := goValue(o)
-		if !ok {
-			return false
-		}
-		out[i] = g.(map[string]any)
-	}
-	*p = out
-	return true
-}
-
-// goValue copies a document tree as json.Unmarshal into any makes it.
-func goValue(v any) (any, bool) {
-	switch x := v.(type) {
-	case json.Number:
-		f, err := strconv.ParseFloat(string(x), 64)
-		return f, err == nil
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			g, ok := goValue(e)
-			if !ok {
-				return nil, false
-			}
-			out[k] = g
-		}
-		return out, true
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			g, ok := goValue(e)
-			if !ok {
-				return nil, false
-			}
-			out[i] = g
-		}
-		return out, true
-	default:
-		return x, true
-	}
+	return unknownMember(userFields, k)
 }

@@ -24,19 +24,7 @@ import (
 func TestEnsureDefaultSigningKeyRace(t *testing.T) {
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		ctx := context.Background()
-		st, err := store.Open(ctx, b.DatabaseURL, filepath.Join(t.TempDir(), "latch.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		if _, err := st.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
-		mk, err := secrets.ParseMasterKey(testutil.TestMasterKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		log := slog.New(slog.NewTextHandler(io.Discard, nil))
+		st, mk, log := openStore(t, b)
 		if err := services.New(st, kit.SystemClock{}, mk, log, services.Options{}).Tenancy.Bootstrap(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -95,4 +83,24 @@ func TestEnsureDefaultSigningKeyRace(t *testing.T) {
 			t.Fatalf("a deleted default key was made again")
 		}
 	})
+}
+
+// openStore is a migrated store of the backend, the test master key and a
+// silent logger: what services.New takes.
+func openStore(t *testing.T, b testutil.Backend) (*store.Store, *secrets.MasterKey, *slog.Logger) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, b.DatabaseURL, filepath.Join(t.TempDir(), "latch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mk, err := secrets.ParseMasterKey(testutil.TestMasterKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, mk, slog.New(slog.NewTextHandler(io.Discard, nil))
 }

@@ -3,14 +3,10 @@ package signing_test
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/latchid/latch/internal/kit"
-	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/services"
 	"github.com/latchid/latch/internal/signing"
 	"github.com/latchid/latch/internal/store"
@@ -40,19 +36,8 @@ func (f *failingHolders) ReplaceSigningKeyIn(ctx context.Context, tx *store.Tx, 
 func TestRotateIsOneTransaction(t *testing.T) {
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		ctx := context.Background()
-		st, err := store.Open(ctx, b.DatabaseURL, filepath.Join(t.TempDir(), "latch.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		if _, err := st.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
-		mk, err := secrets.ParseMasterKey(testutil.TestMasterKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		svc := services.New(st, kit.SystemClock{}, mk, slog.New(slog.NewTextHandler(io.Discard, nil)), services.Options{})
+		st, mk, log := openStore(t, b)
+		svc := services.New(st, kit.SystemClock{}, mk, log, services.Options{})
 		if err := svc.Tenancy.Bootstrap(ctx); err != nil {
 			t.Fatal(err)
 		}

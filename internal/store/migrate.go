@@ -150,24 +150,8 @@ func normalizeLoginKeys(ctx context.Context, tx *Tx) error {
 	if _, done, err := tx.Setting(ctx, settingLoginKeysNormalized); err != nil || done {
 		return err
 	}
-	type loginRow struct{ id, tenant, email, username string }
-	var changed []loginRow
-	rows, err := tx.q.QueryContext(ctx, "SELECT id, tenant_id, COALESCE(email, ''), COALESCE(username, '') FROM users")
+	changed, err := nonASCIILoginRows(ctx, tx)
 	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var r loginRow
-		if err := rows.Scan(&r.id, &r.tenant, &r.email, &r.username); err != nil {
-			rows.Close()
-			return err
-		}
-		if !isASCII(r.email) || !isASCII(r.username) {
-			changed = append(changed, r)
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	for _, r := range changed {
@@ -203,24 +187,8 @@ func fillLookalikeKeys(ctx context.Context, tx *Tx) error {
 	if _, done, err := tx.Setting(ctx, settingLookalikesFilled); err != nil || done {
 		return err
 	}
-	type loginRow struct{ id, email, username string }
-	var changed []loginRow
-	rows, err := tx.q.QueryContext(ctx, "SELECT id, COALESCE(email, ''), COALESCE(username, '') FROM users")
+	changed, err := nonASCIILoginRows(ctx, tx)
 	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var r loginRow
-		if err := rows.Scan(&r.id, &r.email, &r.username); err != nil {
-			rows.Close()
-			return err
-		}
-		if !isASCII(r.email) || !isASCII(r.username) {
-			changed = append(changed, r)
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	for _, r := range changed {
@@ -230,6 +198,30 @@ func fillLookalikeKeys(ctx context.Context, tx *Tx) error {
 		}
 	}
 	return tx.InsertSetting(ctx, settingLookalikesFilled, fmt.Sprint(time.Now().UnixMilli()))
+}
+
+// loginRow is a user's login ids, for the one-time rewrites above.
+type loginRow struct{ id, tenant, email, username string }
+
+// nonASCIILoginRows lists the users with an email or username that is not
+// plain ASCII: the only ones whose derived login columns can change.
+func nonASCIILoginRows(ctx context.Context, tx *Tx) ([]loginRow, error) {
+	rows, err := tx.q.QueryContext(ctx, "SELECT id, tenant_id, COALESCE(email, ''), COALESCE(username, '') FROM users")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []loginRow
+	for rows.Next() {
+		var r loginRow
+		if err := rows.Scan(&r.id, &r.tenant, &r.email, &r.username); err != nil {
+			return nil, err
+		}
+		if !isASCII(r.email) || !isASCII(r.username) {
+			out = append(out, r)
+		}
+	}
+	return out, rows.Err()
 }
 
 func isASCII(s string) bool {
