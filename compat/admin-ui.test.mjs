@@ -265,6 +265,33 @@ describe('admin UI in Chromium', () => {
     await accessible(page, 'application-secret');
     await page.locator('#roleName').fill('buyer');
     await Promise.all([page.waitForURL(/done=role/), page.getByRole('button', { name: 'Add role' }).click()]);
+    // Token settings: a bad lifetime is refused as entered; then saved.
+    await page.locator('#jwtEnabled').check();
+    await page.locator('#timeToLiveInSeconds').fill('soon');
+    await page.getByRole('button', { name: 'Save token settings' }).click();
+    assert.match(await page.getByRole('alert').innerText(), /access token lifetime must be a whole number/);
+    assert.equal(await page.locator('#timeToLiveInSeconds').inputValue(), 'soon');
+    await accessible(page, 'application-tokens-error');
+    await page.locator('#timeToLiveInSeconds').fill('900');
+    await page.locator('#refreshTokenUsagePolicy').selectOption('OneTimeUse');
+    await Promise.all([page.waitForURL(/done=tokens/), page.getByRole('button', { name: 'Save token settings' }).click()]);
+    assert.equal(await page.locator('#timeToLiveInSeconds').inputValue(), '900');
+    await page.getByLabel('Self-service registration').check();
+    await Promise.all([page.waitForURL(/done=login/), page.getByRole('button', { name: 'Save sign-in settings' }).click()]);
+    assert.ok(await page.getByLabel('Self-service registration').isChecked());
+    await accessible(page, 'application-settings');
+    // Deactivate: the list's filter shows it among the inactive ones; reactivate.
+    await Promise.all([page.waitForURL(/done=deactivated/), page.getByRole('button', { name: 'Deactivate application' }).click()]);
+    await accessible(page, 'application-inactive');
+    const appURL = page.url().replace(/\?.*$/, '');
+    await page.goto(`${latch.url}/admin/applications`);
+    await page.locator('#status').selectOption('inactive');
+    await Promise.all([page.waitForURL(/status=inactive/), page.getByRole('button', { name: 'Filter' }).click()]);
+    assert.match(await page.locator('table').innerText(), /Shop/);
+    assert.ok(!(await page.locator('table').innerText()).includes('FusionAuth'));
+    await accessible(page, 'applications-inactive');
+    await page.goto(appURL);
+    await Promise.all([page.waitForURL(/done=reactivated/), page.getByRole('button', { name: 'Reactivate application' }).click()]);
     await page.locator('#confirm').fill('Shop');
     await Promise.all([page.waitForURL(/done=deleted/), page.getByRole('button', { name: 'Delete application' }).click()]);
     assert.match(await page.getByRole('status').first().innerText(), /The application was deleted/);
@@ -294,6 +321,42 @@ describe('admin UI in Chromium', () => {
     assert.ok(!(await page.content()).includes('an smtp password'));
     assert.match(await page.locator('#smtpPassword-hint').innerText(), /A password is stored/);
     await accessible(page, 'tenant-saved');
+    // The theme of the hosted pages, password hashing and webhook events.
+    await page.getByRole('link', { name: 'Theme of the hosted pages' }).click();
+    await page.getByRole('heading', { name: 'Theme of Default', level: 1 }).waitFor();
+    await page.locator('#primaryColor').fill('blue');
+    await page.getByRole('button', { name: 'Save theme' }).click();
+    assert.match(await page.getByRole('alert').innerText(), /must be a hex colour/);
+    await accessible(page, 'tenant-theme-error');
+    await page.locator('#primaryColor').fill('#1d4ed8');
+    await page.locator('#productName').fill('Example ID');
+    await Promise.all([page.waitForURL(/done=saved/), page.getByRole('button', { name: 'Save theme' }).click()]);
+    assert.equal(await page.locator('#productName').inputValue(), 'Example ID');
+    await accessible(page, 'tenant-theme');
+    await page.getByRole('link', { name: 'Back to the tenant' }).click();
+    await page.getByRole('link', { name: 'Password hashing' }).click();
+    await page.locator('#encryptionScheme').selectOption('bcrypt');
+    await page.locator('#encryptionSchemeFactor').fill('99');
+    await page.getByRole('button', { name: 'Save password hashing' }).click();
+    assert.match(await page.getByRole('alert').innerText(), /must be between/);
+    await accessible(page, 'tenant-hashing-error');
+    await page.locator('#encryptionSchemeFactor').fill('12');
+    await Promise.all([page.waitForURL(/done=saved/), page.getByRole('button', { name: 'Save password hashing' }).click()]);
+    assert.equal(await page.locator('#encryptionScheme').inputValue(), 'bcrypt');
+    await accessible(page, 'tenant-hashing');
+    await page.getByRole('link', { name: 'Back to the tenant' }).click();
+    await page.getByRole('link', { name: 'Webhook events' }).click();
+    await page.getByLabel('Send user.update', { exact: true }).uncheck();
+    await page.getByLabel('Transaction type of user.delete', { exact: true }).selectOption('Any');
+    await Promise.all([page.waitForURL(/done=saved/), page.getByRole('button', { name: 'Save event settings' }).click()]);
+    assert.ok(!(await page.getByLabel('Send user.update', { exact: true }).isChecked()));
+    assert.equal(await page.getByLabel('Transaction type of user.delete', { exact: true }).inputValue(), 'Any');
+    await accessible(page, 'tenant-events');
+    // Put the Default tenant's hashing back: later sign-ins stay fast.
+    await page.goto(page.url().replace(/\/events.*$/, '/password-hashing'));
+    await page.locator('#encryptionScheme').selectOption('salted-pbkdf2-hmac-sha256');
+    await page.locator('#encryptionSchemeFactor').fill('24000');
+    await Promise.all([page.waitForURL(/done=saved/), page.getByRole('button', { name: 'Save password hashing' }).click()]);
   });
 
   test('entities: grant a user permissions on an entity, then revoke', async () => {

@@ -1,8 +1,8 @@
 // Package apps holds the admin UI's applications pages: the list, create,
 // one application's details, OAuth settings (redirect URLs, logout URL,
-// grants, client authentication and PKCE policies), roles, its client
-// secret shown on request and rotatable, and delete with a typed
-// confirmation. Every change goes through tenancy, as /api/application and
+// grants, client authentication and PKCE policies), token (JWT) and sign-in
+// settings, roles, its client secret shown on request and rotatable,
+// deactivation and reactivation, and delete with a typed confirmation. Every change goes through tenancy, as /api/application and
 // its role API do, with the admin as the actor.
 package apps
 
@@ -43,9 +43,15 @@ type listPage struct {
 	Apps      []pagekit.AppView
 	CanCreate bool
 	Notice    string
+	// Status filters the list: "" (all), "active" or "inactive".
+	Status   string
+	Statuses []pagekit.Option
 }
 
-// List shows every application.
+// statusFilters are the list's filters by status.
+var statusFilters = []pagekit.Option{{Value: "", Label: "All applications"}, {Value: "active", Label: "Active only"}, {Value: "inactive", Label: "Inactive only"}}
+
+// List shows every application, or only the active or inactive ones (?status=).
 func (p *Pages) List(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	apps, err := p.AllApplications(r)
 	if err != nil {
@@ -57,9 +63,15 @@ func (p *Pages) List(w http.ResponseWriter, r *http.Request, s *pagekit.Session)
 		p.Fail(w, r, s, "list tenants", err)
 		return
 	}
-	d := listPage{CanCreate: s.May(pagekit.ManageApplications)}
+	d := listPage{CanCreate: s.May(pagekit.ManageApplications), Statuses: statusFilters}
+	switch st := r.URL.Query().Get("status"); st {
+	case "active", "inactive":
+		d.Status = st
+	}
 	for _, o := range apps {
-		d.Apps = append(d.Apps, pagekit.ViewApp(o, tenants))
+		if d.Status == "" || (d.Status == "active") == o.Active {
+			d.Apps = append(d.Apps, pagekit.ViewApp(o, tenants))
+		}
 	}
 	if r.URL.Query().Get("done") == "deleted" {
 		d.Notice = "The application was deleted."
@@ -153,12 +165,17 @@ type appPage struct {
 	Errors               []string
 	// The forms, as entered when a change failed (enteredName,
 	// enteredOAuth), else as stored.
-	enteredName, enteredOAuth  bool
-	Name                       string
-	OAuth                      oauthForm
-	GrantOptions               []grantOption
-	ClientAuthOptions, PKCEOpt []pagekit.Option
-	RoleName, RoleDescription  string
+	enteredName, enteredOAuth   bool
+	Name                        string
+	OAuth                       oauthForm
+	GrantOptions                []grantOption
+	ClientAuthOptions, PKCEOpt  []pagekit.Option
+	RoleName, RoleDescription   string
+	enteredTokens, enteredLogin bool
+	Tokens                      tokensForm
+	Login                       loginForm
+	Keys                        []pagekit.Option // signing keys with a private key
+	UsagePolicies               []pagekit.Option
 }
 
 func (p *Pages) show(w http.ResponseWriter, r *http.Request, s *pagekit.Session, status int, d appPage) {
@@ -191,13 +208,27 @@ func (p *Pages) show(w http.ResponseWriter, r *http.Request, s *pagekit.Session,
 		d.GrantOptions = append(d.GrantOptions, grantOption{g, slices.Contains(d.OAuth.Grants, g)})
 	}
 	d.ClientAuthOptions, d.PKCEOpt = clientAuthPolicies, pkcePolicies
+	if !d.enteredTokens {
+		d.Tokens = tokensFormOf(o)
+	}
+	if !d.enteredLogin {
+		d.Login = loginFormOf(o)
+	}
+	if _, d.Keys, err = p.SigningKeyOptions(r); err != nil {
+		p.Fail(w, r, s, "list signing keys", err)
+		return
+	}
+	d.UsagePolicies = usagePolicies
 	p.Render(w, r, s, status, "application", "Application "+d.App.Name, "applications", d, "copy.js")
 }
 
 // Show is one application's page.
 func (p *Pages) Show(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	notice := map[string]string{"created": "The application was created.", "details": "The application was saved.",
-		"oauth": "The OAuth settings were saved.", "role": "The role was added.", "roleDeleted": "The role was deleted."}[r.URL.Query().Get("done")]
+		"oauth": "The OAuth settings were saved.", "role": "The role was added.", "roleDeleted": "The role was deleted.",
+		"tokens": "The token settings were saved.", "login": "The sign-in and registration settings were saved.",
+		"deactivated": "The application was deactivated: its users cannot sign in to it until it is reactivated.",
+		"reactivated": "The application was reactivated."}[r.URL.Query().Get("done")]
 	p.show(w, r, s, http.StatusOK, appPage{Notice: notice})
 }
 

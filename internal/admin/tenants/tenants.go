@@ -1,6 +1,7 @@
 // Package tenants holds the admin UI's tenants pages: list, create, a
 // tenant's settings (name, issuer, signing keys, token and session
-// lifetimes, password rules, lockout, email server) and delete with a typed
+// lifetimes, password rules, lockout, email server), its theme, password
+// hashing and webhook event pages (more.go) and delete with a typed
 // confirmation. Every change is a merge patch through tenancy, the rules of
 // PATCH /api/tenant, with the admin as the actor.
 package tenants
