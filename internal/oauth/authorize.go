@@ -52,19 +52,30 @@ type authRequest struct {
 
 func (a *authRequest) prompt(p string) bool { return slices.Contains(a.prompts, p) }
 
-// authorize is GET|POST /oauth2/authorize.
-func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
+// readAuthRequest reads the authorization request of a page's query or
+// form; a bad one is answered (an error page, or an error redirected to a
+// valid client's redirect URI) and ok is false.
+func (p *Provider) readAuthRequest(w http.ResponseWriter, r *http.Request) (ar *authRequest, ok bool) {
 	if err := r.ParseForm(); err != nil {
 		p.errorPage(w, r, http.StatusBadRequest, "The request could not be read", "The sign-in request was malformed. Go back to the application and start again.")
-		return
+		return nil, false
 	}
 	ar, pageErr, redirErr := p.parseAuthRequest(r.Context(), r.Form)
 	if pageErr != nil {
 		p.errorPage(w, r, http.StatusBadRequest, "This sign-in request cannot be completed", pageErr.Description)
-		return
+		return nil, false
 	}
 	if redirErr != nil {
 		p.redirectError(w, r, ar, redirErr)
+		return nil, false
+	}
+	return ar, true
+}
+
+// authorize is GET|POST /oauth2/authorize.
+func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
+	ar, ok := p.readAuthRequest(w, r)
+	if !ok {
 		return
 	}
 	if r.Method == http.MethodPost && r.PostForm.Get("latch_step") == "login" {

@@ -29,17 +29,8 @@ func (p *Provider) passwordlessURL(ar *authRequest) string {
 // the login id, then the same "check your email" page whether or not an
 // account has it.
 func (p *Provider) passwordlessStart(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		p.errorPage(w, r, http.StatusBadRequest, "The request could not be read", "The sign-in request was malformed. Go back to the application and start again.")
-		return
-	}
-	ar, pageErr, redirErr := p.parseAuthRequest(r.Context(), r.Form)
-	if pageErr != nil {
-		p.errorPage(w, r, http.StatusBadRequest, "This sign-in request cannot be completed", pageErr.Description)
-		return
-	}
-	if redirErr != nil {
-		p.redirectError(w, r, ar, redirErr)
+	ar, ok := p.readAuthRequest(w, r)
+	if !ok {
 		return
 	}
 	if p.passwordlessURL(ar) == "" {
