@@ -296,3 +296,55 @@ func TestAuditLogAppendAndExport(t *testing.T) {
 		}
 	})
 }
+
+// TestSearchWildcards: FusionAuth's searches take * as a wildcard; without
+// one a text matches anywhere; LIKE's own % and _ match only themselves.
+// Audit-log messages and users, and tenant names, on both databases.
+func TestSearchWildcards(t *testing.T) {
+	t.Parallel()
+	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
+		s, full := startWithKey(t, b)
+		for _, m := range []string{"wild: rotated the key", "wild: 100% done", "wild: snake_case name", "tame: nothing"} {
+			if r := s.Do(t, "POST", "/api/system/audit-log", full, map[string]any{"auditLog": map[string]any{
+				"insertUser": "ops@example.com", "message": m}}); r.Status != 200 {
+				t.Fatalf("append %q: %d %s", m, r.Status, r.Body)
+			}
+		}
+		for _, c := range []struct {
+			criteria map[string]any
+			want     int
+		}{
+			{map[string]any{"message": "wild:"}, 3},
+			{map[string]any{"message": "WILD:*"}, 3},
+			{map[string]any{"message": "*the key"}, 1},
+			{map[string]any{"message": "rotated"}, 1},
+			{map[string]any{"message": "rotated*"}, 0}, // anchored at the start
+			{map[string]any{"message": "wild*done"}, 1},
+			{map[string]any{"message": "100%"}, 1},
+			{map[string]any{"message": "100% d*"}, 0},
+			{map[string]any{"message": "snake_case"}, 1},
+			{map[string]any{"message": "snake_"}, 1},
+			{map[string]any{"message": "sna_e"}, 0}, // _ is not a wildcard
+			{map[string]any{"message": "wild:*", "user": "ops@*"}, 3},
+			{map[string]any{"message": "wild:*", "user": "*@example.org"}, 0},
+		} {
+			if got := searchAudit(t, s, full, c.criteria); got.Total != c.want {
+				t.Errorf("%v: %d entries, want %d", c.criteria, got.Total, c.want)
+			}
+		}
+		if r := s.Do(t, "POST", "/api/tenant", full, map[string]any{"tenant": map[string]any{"name": "Wildcard Corp"}}); r.Status != 200 {
+			t.Fatalf("tenant: %d %s", r.Status, r.Body)
+		}
+		for _, c := range []struct {
+			name string
+			want int
+		}{{"wildcard", 1}, {"wild*corp", 1}, {"*corp", 1}, {"corp*", 0}} {
+			r := s.Do(t, "POST", "/api/tenant/search", full, map[string]any{"search": map[string]any{"name": c.name}})
+			var out struct{ Total int }
+			r.JSON(t, &out)
+			if r.Status != 200 || out.Total != c.want {
+				t.Errorf("tenant name %q: %d, %d tenants, want %d", c.name, r.Status, out.Total, c.want)
+			}
+		}
+	})
+}

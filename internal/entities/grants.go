@@ -358,7 +358,7 @@ func (s *Service) DeleteGrant(ctx context.Context, actor kit.Actor, scope kit.Te
 
 // SearchGrants is FusionAuth's grant search, limited to grants on entities
 // of the scope's tenants. name matches a substring of the granted entity's
-// name ("*" is accepted and ignored).
+// name (* is a wildcard).
 func (s *Service) SearchGrants(ctx context.Context, scope kit.TenantScope, q GrantSearch) ([]kit.Object, int, error) {
 	var verrs model.Errors
 	offset, limit := kit.PageWindow(&verrs, q.StartRow, q.NumberOfResults)
@@ -366,7 +366,7 @@ func (s *Service) SearchGrants(ctx context.Context, scope kit.TenantScope, q Gra
 	if !ok {
 		verrs.Field("search.orderBy", "invalid", "orderBy must be one of id, entityId, userId, name, insertInstant or lastUpdateInstant, optionally followed by ASC or DESC.")
 	}
-	query := store.GrantQuery{Name: strings.ReplaceAll(strings.TrimSpace(q.Name), "*", ""), TenantIDs: scope.Tenants, OrderBy: col, Desc: desc}
+	query := store.GrantQuery{Name: strings.TrimSpace(q.Name), TenantIDs: scope.Tenants, OrderBy: col, Desc: desc}
 	for _, c := range []struct {
 		field, value string
 		into         *string

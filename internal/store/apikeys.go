@@ -144,7 +144,7 @@ func (tx *Tx) ListAPIKeys(ctx context.Context, f APIKeyFilter, offset, limit int
 		where = append(where, strings.ReplaceAll(cond, "?", fmt.Sprintf("$%d", len(args))))
 	}
 	if f.Name != "" {
-		add("name_lower LIKE ?", "%"+escapeLike(strings.ToLower(f.Name))+"%")
+		add("name_lower LIKE ?", containsPattern(f.Name))
 		where[len(where)-1] += ` ESCAPE '\'`
 	}
 	if f.TenantID != "" {
@@ -223,6 +223,18 @@ func (tx *Tx) AddAPIKeyUsage(ctx context.Context, u KeyUsage) error {
 		last_used_instant = CASE WHEN last_used_instant IS NULL OR last_used_instant < $3 THEN $3 ELSE last_used_instant END
 		WHERE id = $1`, u.ID, u.Count, u.LastUsed)
 	return err
+}
+
+// containsPattern is the LIKE pattern (with ESCAPE '\') of a search text,
+// case-insensitive as FusionAuth's searches are: a text with the wildcard *
+// matches as written (*admin, key*, a*b), one without matches anywhere
+// (as *text*). LIKE's own % and _ match themselves.
+func containsPattern(text string) string {
+	p := escapeLike(strings.ToLower(text))
+	if strings.Contains(p, "*") {
+		return strings.ReplaceAll(p, "*", "%")
+	}
+	return "%" + p + "%"
 }
 
 func escapeLike(s string) string {

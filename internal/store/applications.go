@@ -129,7 +129,7 @@ func (q ApplicationQuery) where() (string, []any, bool) {
 	where := []string{"1 = 1"}
 	var args []any
 	if q.Name != "" {
-		args = append(args, "%"+escapeLike(strings.ToLower(q.Name))+"%")
+		args = append(args, containsPattern(q.Name))
 		where = append(where, fmt.Sprintf(`LOWER(name) LIKE $%d ESCAPE '\'`, len(args)))
 	}
 	if q.TenantIDs != nil {

@@ -90,10 +90,10 @@ func (tx *Tx) SearchAudit(ctx context.Context, f AuditFilter, offset, limit int)
 		where = append(where, strings.ReplaceAll(cond, "?", fmt.Sprintf("$%d", len(args))))
 	}
 	if f.Message != "" {
-		add(`LOWER(message) LIKE ? ESCAPE '\'`, "%"+escapeLike(strings.ToLower(f.Message))+"%")
+		add(`LOWER(message) LIKE ? ESCAPE '\'`, containsPattern(f.Message))
 	}
 	if f.User != "" {
-		add(`LOWER(insert_user) LIKE ? ESCAPE '\'`, "%"+escapeLike(strings.ToLower(f.User))+"%")
+		add(`LOWER(insert_user) LIKE ? ESCAPE '\'`, containsPattern(f.User))
 	}
 	if f.Start > 0 {
 		add("insert_instant >= ?", f.Start)

@@ -172,7 +172,7 @@ func (tx *Tx) SearchEntityTypes(ctx context.Context, q EntityTypeQuery, offset, 
 	}
 	cond, args := "1 = 1", []any{}
 	if q.Name != "" {
-		args = append(args, "%"+escapeLike(strings.ToLower(q.Name))+"%")
+		args = append(args, containsPattern(q.Name))
 		cond = `name_lower LIKE $1 ESCAPE '\'`
 	}
 	return searchRows(ctx, tx, "entity_types", entityTypeColumns, cond, col, q.Descending, args, offset, limit, scanEntityTypes)
@@ -582,7 +582,7 @@ func (tx *Tx) SearchGrants(ctx context.Context, q GrantQuery, offset, limit int)
 	}
 	var sub []string
 	if q.Name != "" {
-		args = append(args, "%"+escapeLike(strings.ToLower(q.Name))+"%")
+		args = append(args, containsPattern(q.Name))
 		sub = append(sub, fmt.Sprintf(`e.name_lower LIKE $%d ESCAPE '\'`, len(args)))
 	}
 	if q.TenantIDs != nil {

@@ -86,7 +86,7 @@ func (tx *Tx) Webhooks(ctx context.Context) ([]*WebhookRow, error) {
 func (tx *Tx) SearchWebhooks(ctx context.Context, description, url string) ([]*WebhookRow, error) {
 	return tx.queryWebhooks(ctx, `SELECT `+webhookColumns+` FROM webhooks
 		WHERE LOWER(description) LIKE $1 ESCAPE '\' AND LOWER(url) LIKE $2 ESCAPE '\' ORDER BY description, id`,
-		"%"+escapeLike(strings.ToLower(description))+"%", "%"+escapeLike(strings.ToLower(url))+"%")
+		containsPattern(description), containsPattern(url))
 }
 
 func (tx *Tx) queryWebhooks(ctx context.Context, q string, args ...any) ([]*WebhookRow, error) {
@@ -406,7 +406,7 @@ func (tx *Tx) SearchEventLogs(ctx context.Context, f EventLogFilter, offset, lim
 		where = append(where, strings.ReplaceAll(cond, "?", fmt.Sprintf("$%d", len(args))))
 	}
 	if f.Message != "" {
-		add(`LOWER(message) LIKE ? ESCAPE '\'`, "%"+escapeLike(strings.ToLower(f.Message))+"%")
+		add(`LOWER(message) LIKE ? ESCAPE '\'`, containsPattern(f.Message))
 	}
 	if f.Type != "" {
 		add("log_type = ?", f.Type)
@@ -526,7 +526,7 @@ func (tx *Tx) EmailTemplateByID(ctx context.Context, id string) (*EmailTemplateR
 // (case-insensitive; empty matches all), ordered by name.
 func (tx *Tx) SearchEmailTemplates(ctx context.Context, name string) ([]*EmailTemplateRow, error) {
 	rows, err := tx.q.QueryContext(ctx, `SELECT id, name, body, insert_instant, last_update_instant FROM email_templates
-		WHERE LOWER(name) LIKE $1 ESCAPE '\' ORDER BY name, id`, "%"+escapeLike(strings.ToLower(name))+"%")
+		WHERE LOWER(name) LIKE $1 ESCAPE '\' ORDER BY name, id`, containsPattern(name))
 	if err != nil {
 		return nil, err
 	}

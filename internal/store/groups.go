@@ -132,7 +132,7 @@ func (q GroupQuery) where() (string, []any, bool) {
 	where := []string{"1 = 1"}
 	var args []any
 	if q.Name != "" {
-		args = append(args, "%"+escapeLike(strings.ToLower(q.Name))+"%")
+		args = append(args, containsPattern(q.Name))
 		where = append(where, fmt.Sprintf(`name_lower LIKE $%d ESCAPE '\'`, len(args)))
 	}
 	if q.TenantIDs != nil {

@@ -95,7 +95,7 @@ func (tx *Tx) SearchIPACLsOrdered(ctx context.Context, q IPACLQuery, offset, lim
 	if q.Descending {
 		dir = "DESC"
 	}
-	pattern := "%" + escapeLike(strings.ToLower(q.Name)) + "%"
+	pattern := containsPattern(q.Name)
 	var total int
 	if err := tx.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM ip_acls WHERE name_lower LIKE $1 ESCAPE '\'`, pattern).Scan(&total); err != nil {
 		return nil, 0, err

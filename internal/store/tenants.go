@@ -137,7 +137,7 @@ func (tx *Tx) SearchTenants(ctx context.Context, q TenantQuery, offset, limit in
 		return nil, 0, err
 	}
 	where := []string{`name_lower LIKE $1 ESCAPE '\'`}
-	args := []any{"%" + escapeLike(strings.ToLower(q.Name)) + "%"}
+	args := []any{containsPattern(q.Name)}
 	if q.IDs != nil {
 		if len(q.IDs) == 0 {
 			return nil, 0, nil

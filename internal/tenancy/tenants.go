@@ -433,7 +433,7 @@ func (s *Service) SearchTenants(ctx context.Context, scope kit.TenantScope, q Te
 	if err := verrs.Err(); err != nil {
 		return nil, 0, err
 	}
-	name := strings.ReplaceAll(strings.TrimSpace(q.Name), "*", "")
+	name := strings.TrimSpace(q.Name) // * is a wildcard (store.containsPattern)
 	rows, total, err := s.store.Read().SearchTenants(ctx, store.TenantQuery{Name: name, IDs: scope.Tenants, OrderBy: col, Descending: desc}, offset, limit)
 	if err != nil {
 		return nil, 0, fmt.Errorf("search tenants: %w", err)
