@@ -54,28 +54,32 @@ func TestRulesPackagesStaySmall(t *testing.T) {
 	}
 }
 
-// TestAdminPackagesStaySmall holds the admin UI's packages (internal/admin
-// and the area packages under it) to the same size bound as the rules
-// packages: an area that grows moves into a package of its own.
-func TestAdminPackagesStaySmall(t *testing.T) {
-	lines := map[string]int{}
-	err := filepath.WalkDir(filepath.Join("..", "admin"), func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-			return err
+// TestSurfacePackagesStaySmall holds the admin UI (internal/admin and the
+// area packages under it) and the OAuth provider (internal/oauth and the
+// packages beside it) to the rules packages' size bound: a part that grows
+// moves into a package of its own, as pagekit, clientcheck and clientcreds
+// did.
+func TestSurfacePackagesStaySmall(t *testing.T) {
+	for _, root := range []string{"admin", "oauth"} {
+		lines := map[string]int{}
+		err := filepath.WalkDir(filepath.Join("..", root), func(path string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+				return err
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			lines[filepath.Dir(path)] += strings.Count(string(b), "\n")
+			return nil
+		})
+		if err != nil || lines[filepath.Join("..", root)] == 0 {
+			t.Fatalf("files of internal/%s: %v", root, err)
 		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		lines[filepath.Dir(path)] += strings.Count(string(b), "\n")
-		return nil
-	})
-	if err != nil || len(lines) == 0 {
-		t.Fatalf("files of internal/admin: %v", err)
-	}
-	for dir, n := range lines {
-		if n > maxRulesLines {
-			t.Errorf("%s has %d non-test lines, more than %d: split it", dir, n, maxRulesLines)
+		for dir, n := range lines {
+			if n > maxRulesLines {
+				t.Errorf("%s has %d non-test lines, more than %d: split it", dir, n, maxRulesLines)
+			}
 		}
 	}
 }
@@ -102,31 +106,5 @@ func TestAdminRendersInOnePlace(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
-	}
-}
-
-// TestOAuthPackagesStaySmall holds the OAuth provider (internal/oauth and
-// the packages beside it) to the same size bound: a part that grows moves
-// into a package of its own, as clientcheck and clientcreds did.
-func TestOAuthPackagesStaySmall(t *testing.T) {
-	lines := map[string]int{}
-	err := filepath.WalkDir(filepath.Join("..", "oauth"), func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-			return err
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		lines[filepath.Dir(path)] += strings.Count(string(b), "\n")
-		return nil
-	})
-	if err != nil || lines[filepath.Join("..", "oauth")] == 0 {
-		t.Fatalf("files of internal/oauth: %v", err)
-	}
-	for dir, n := range lines {
-		if n > maxRulesLines {
-			t.Errorf("%s has %d non-test lines, more than %d: split it", dir, n, maxRulesLines)
-		}
 	}
 }
