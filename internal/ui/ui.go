@@ -192,13 +192,21 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, page str
 
 // renderWith is render with a given Content-Security-Policy.
 func (u *UI) renderWith(w http.ResponseWriter, r *http.Request, status int, page string, v view, csp string) {
+	WritePage(w, r, u.log, u.pages, status, page, v, csp)
+}
+
+// WritePage renders a page of pages (its "layout" template with data) and
+// sends it with the headers every page carries, the admin UI's too. The page
+// is rendered in full before anything is sent, so a template failure is a
+// clean 500 that shows nothing of it.
+func WritePage(w http.ResponseWriter, r *http.Request, log *slog.Logger, pages map[string]*template.Template, status int, page string, data any, csp string) {
 	var buf bytes.Buffer
 	body := []byte("Internal Server Error\n")
-	if t, ok := u.pages[page]; !ok {
-		u.log.ErrorContext(r.Context(), "unknown page template", "page", page)
+	if t, ok := pages[page]; !ok {
+		log.ErrorContext(r.Context(), "unknown page template", "page", page)
 		status = http.StatusInternalServerError
-	} else if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
-		u.log.ErrorContext(r.Context(), "render page", "page", page, "err", err)
+	} else if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
+		log.ErrorContext(r.Context(), "render page", "page", page, "err", err)
 		status = http.StatusInternalServerError
 	} else {
 		body = buf.Bytes()

@@ -7,7 +7,6 @@
 package pagekit
 
 import (
-	"bytes"
 	"embed"
 	"fmt"
 	"html/template"
@@ -132,21 +131,7 @@ func (k *Kit) Render(w http.ResponseWriter, r *http.Request, s *Session, status 
 			}
 		}
 	}
-	var buf bytes.Buffer
-	body := []byte("Internal Server Error\n")
-	if t, ok := k.pages[page]; !ok {
-		k.Log.ErrorContext(r.Context(), "admin: unknown page template", "page", page)
-		status = http.StatusInternalServerError
-	} else if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
-		k.Log.ErrorContext(r.Context(), "admin: render page", "page", page, "err", err)
-		status = http.StatusInternalServerError
-	} else {
-		body = buf.Bytes()
-	}
-	ui.SetPageHeaders(w.Header(), ui.ContentSecurityPolicy)
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	ui.WritePage(w, r, k.Log, k.pages, status, page, v, ui.ContentSecurityPolicy)
 }
 
 // MessageData is the message page's content; paragraphs are plain text.
