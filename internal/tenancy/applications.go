@@ -382,13 +382,13 @@ func (s *Service) ApplicationConfig(ctx context.Context, id string) (*model.Appl
 // needs nothing else of the application (the rest comes from the settings
 // cache). model.ErrNotFound for an unknown application.
 func (s *Service) ClientSecret(ctx context.Context, id string) (secrets.Secret, error) {
-	id, ok := kit.CanonicalID(id)
+	cid, ok := kit.CanonicalID(id)
 	if !ok {
 		return "", model.NotFoundf("application %q", id)
 	}
-	row, err := s.store.Read().ApplicationByID(ctx, id)
+	row, err := s.store.Read().ApplicationByID(ctx, cid)
 	if errors.Is(err, store.ErrNoRows) {
-		return "", model.NotFoundf("application %s", id)
+		return "", model.NotFoundf("application %s", cid)
 	}
 	if err != nil {
 		return "", err
