@@ -348,9 +348,12 @@ func tokensOf(t *tokens.OAuthTokens) *oauth.Tokens {
 func (a *oauthAdapter) IssueTokens(ctx context.Context, g oauth.Grant) (*oauth.Tokens, error) {
 	t, err := a.svc.Tokens.IssueOAuthTokens(ctx, tokens.OAuthGrant{UserID: g.UserID, ApplicationID: g.ClientID, AuthType: g.AuthType,
 		AuthInstant: g.AuthInstant, Scope: g.Scope, SessionID: g.SessionID, Refresh: g.Refresh, IP: g.IP, Issuer: g.Issuer,
-		DPoPJKT: g.DPoPJKT, BindRefresh: g.BindRefresh})
-	if errors.Is(err, tokens.ErrOAuthGrantRefused) {
+		DPoPJKT: g.DPoPJKT, BindRefresh: g.BindRefresh, CodeHash: g.CodeHash})
+	switch {
+	case errors.Is(err, tokens.ErrOAuthGrantRefused):
 		return nil, oauth.ErrGrantRefused
+	case errors.Is(err, tokens.ErrOAuthCodeReplayed):
+		return nil, oauth.ErrCodeReplayed
 	}
 	if err != nil {
 		return nil, err
@@ -538,9 +541,23 @@ func (a *oauthAdapter) SaveConsent(ctx context.Context, userID, clientID, scope 
 }
 
 func (a *oauthAdapter) CreateSession(ctx context.Context, tokenHash string, s *oauth.Session) error {
-	return a.st().InsertOAuthSession(ctx, &store.OAuthSession{ID: s.ID, TokenHash: tokenHash, UserID: s.UserID, TenantID: s.TenantID,
+	return a.st().InsertOAuthSession(ctx, sessionRow(tokenHash, s))
+}
+
+func sessionRow(tokenHash string, s *oauth.Session) *store.OAuthSession {
+	return &store.OAuthSession{ID: s.ID, TokenHash: tokenHash, UserID: s.UserID, TenantID: s.TenantID,
 		AuthInstant: s.AuthInstant, AuthType: s.AuthType, KeepSignedIn: s.KeepSignedIn, ExpiresInstant: s.ExpiresInstant,
-		InsertInstant: s.AuthInstant})
+		InsertInstant: s.AuthInstant}
+}
+
+// CreateSessionAndCode implements oauth.State.
+func (a *oauthAdapter) CreateSessionAndCode(ctx context.Context, sessionHash string, s *oauth.Session, codeHash string, c *oauth.Code, now int64) error {
+	return a.svc.Store().InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.InsertOAuthSession(ctx, sessionRow(sessionHash, s)); err != nil {
+			return err
+		}
+		return tx.InsertOAuthCode(ctx, codeRow(codeHash, c, now))
+	})
 }
 
 func (a *oauthAdapter) SessionByHash(ctx context.Context, tokenHash string, now int64) (*oauth.Session, error) {
@@ -576,10 +593,14 @@ func parseDPoPProof(proof string) (*oauth.DPoPProof, error) {
 }
 
 func (a *oauthAdapter) CreateCode(ctx context.Context, codeHash string, c *oauth.Code, now int64) error {
-	return a.st().InsertOAuthCode(ctx, &store.OAuthCode{CodeHash: codeHash, ClientID: c.ClientID, TenantID: c.TenantID,
+	return a.st().InsertOAuthCode(ctx, codeRow(codeHash, c, now))
+}
+
+func codeRow(codeHash string, c *oauth.Code, now int64) *store.OAuthCode {
+	return &store.OAuthCode{CodeHash: codeHash, ClientID: c.ClientID, TenantID: c.TenantID,
 		UserID: c.UserID, SessionID: c.SessionID, RedirectURI: c.RedirectURI, Scope: c.Scope, Nonce: c.Nonce,
 		CodeChallenge: c.CodeChallenge, DPoPJKT: c.DPoPJKT, AuthInstant: c.AuthInstant, AuthType: c.AuthType,
-		ExpiresInstant: c.ExpiresInstant, InsertInstant: now})
+		ExpiresInstant: c.ExpiresInstant, InsertInstant: now}
 }
 
 func codeOf(c *store.OAuthCode) *oauth.Code {
@@ -602,10 +623,6 @@ func (a *oauthAdapter) MarkCodeReplayed(ctx context.Context, codeHash string) (*
 		return nil, notFound(err)
 	}
 	return codeOf(c), nil
-}
-
-func (a *oauthAdapter) SetCodeRefreshToken(ctx context.Context, codeHash, refreshTokenID string) (bool, error) {
-	return a.st().SetOAuthCodeRefreshToken(ctx, codeHash, refreshTokenID)
 }
 
 func deviceOf(d *store.OAuthDeviceCode) *oauth.DeviceGrant {

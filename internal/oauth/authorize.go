@@ -331,43 +331,88 @@ func codeTTL(t *model.TenantConfig) int64 {
 // completeAuthorization issues an authorization code for a signed-in user
 // and sends it to the client.
 func (p *Provider) completeAuthorization(w http.ResponseWriter, r *http.Request, ar *authRequest, sess *Session, user *User) {
-	oc := ar.client.App.OAuthConfiguration
-	if ar.userCode != "" {
-		p.approveDevice(w, r, ar, sess, user)
-		return
-	}
-	if ar.signedInOnly {
-		p.Pages.Page(w, r, http.StatusOK, "oauth_passwordless", "Signed in", ar.client.Tenant, formPage{Step: "done", AppName: appName(ar.client)})
-		return
-	}
-	if oc.RequireRegistration && !user.Registered {
-		p.redirectError(w, r, ar, &oauthError{Code: "access_denied", Reason: "registration_required", Description: "The user is not registered for this application."})
-		return
+	next, err := p.nextStep(r, ar, user)
+	p.complete(w, r, ar, sess, user, next, err, "")
+}
+
+// step is what completes an authorization for a signed-in user.
+type step int
+
+const (
+	stepCode step = iota
+	stepDevice
+	stepSignedInPage
+	stepNotRegistered
+	stepConsent
+	stepImplicit
+)
+
+// nextStep decides how an authorization completes, before anything is
+// written: a sign-in that ends in a code stores its session with the code.
+func (p *Provider) nextStep(r *http.Request, ar *authRequest, user *User) (step, error) {
+	switch {
+	case ar.userCode != "":
+		return stepDevice, nil
+	case ar.signedInOnly:
+		return stepSignedInPage, nil
+	case ar.client.App.OAuthConfiguration.RequireRegistration && !user.Registered:
+		return stepNotRegistered, nil
 	}
 	ask, err := p.needsConsent(r, ar, user)
+	switch {
+	case err != nil:
+		return 0, err
+	case ask:
+		return stepConsent, nil
+	case ar.implicit():
+		return stepImplicit, nil
+	}
+	return stepCode, nil
+}
+
+// complete carries out the step nextStep chose. newSessionHash is the
+// cookie hash of a session not stored yet (stepCode only): it is stored
+// with the code, in one transaction.
+func (p *Provider) complete(w http.ResponseWriter, r *http.Request, ar *authRequest, sess *Session, user *User, next step, err error, newSessionHash string) {
 	if err != nil {
 		p.Log.ErrorContext(r.Context(), "oauth: read consent", "err", err)
 		p.redirectError(w, r, ar, &oauthError{Code: "server_error", Description: "The server could not complete the request."})
 		return
 	}
-	if ask {
+	switch next {
+	case stepDevice:
+		p.approveDevice(w, r, ar, sess, user)
+	case stepSignedInPage:
+		p.Pages.Page(w, r, http.StatusOK, "oauth_passwordless", "Signed in", ar.client.Tenant, formPage{Step: "done", AppName: appName(ar.client)})
+	case stepNotRegistered:
+		p.redirectError(w, r, ar, &oauthError{Code: "access_denied", Reason: "registration_required", Description: "The user is not registered for this application."})
+	case stepConsent:
 		if ar.prompt("none") {
 			p.redirectError(w, r, ar, &oauthError{Code: "consent_required", Reason: "consent_required", Description: "The user has not allowed this application."})
 			return
 		}
 		p.showConsent(w, r, ar)
-		return
-	}
-	if ar.implicit() {
+	case stepImplicit:
 		p.completeImplicit(w, r, ar, sess)
-		return
+	default:
+		p.issueCode(w, r, ar, sess, newSessionHash)
 	}
+}
+
+// issueCode answers the authorization with a new code.
+func (p *Provider) issueCode(w http.ResponseWriter, r *http.Request, ar *authRequest, sess *Session, newSessionHash string) {
 	code := newToken()
 	now := p.now()
 	c := &Code{ClientID: ar.client.App.ID, TenantID: ar.client.Tenant.ID, UserID: sess.UserID, SessionID: sess.ID,
 		RedirectURI: ar.redirectURI, Scope: ar.scope, Nonce: ar.nonce, CodeChallenge: ar.challenge, DPoPJKT: ar.dpopJKT,
 		AuthInstant: sess.AuthInstant, AuthType: sess.AuthType, ExpiresInstant: now + codeTTL(ar.client.Tenant)*1000}
-	if err := p.State.CreateCode(r.Context(), hashToken(code), c, now); err != nil {
+	var err error
+	if newSessionHash != "" {
+		err = p.State.CreateSessionAndCode(r.Context(), newSessionHash, sess, hashToken(code), c, now)
+	} else {
+		err = p.State.CreateCode(r.Context(), hashToken(code), c, now)
+	}
+	if err != nil {
 		p.Log.ErrorContext(r.Context(), "oauth: store authorization code", "err", err)
 		p.redirectError(w, r, ar, &oauthError{Code: "server_error", Description: "The server could not complete the request."})
 		return

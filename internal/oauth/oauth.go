@@ -142,6 +142,9 @@ type Grant struct {
 	// binds the refresh token to it too (public clients, RFC 9449 5).
 	DPoPJKT     string
 	BindRefresh bool
+	// CodeHash is the exchanged code's: the code's row records the refresh
+	// token with it, and a replay meanwhile is ErrCodeReplayed.
+	CodeHash string
 }
 
 // Tokens is an access token (and refresh token) issued for a grant.
@@ -160,6 +163,10 @@ type Tokens struct {
 
 // ErrGrantRefused: the user or refresh token may not get tokens (invalid_grant).
 var ErrGrantRefused = errors.New("grant refused")
+
+// ErrCodeReplayed: the code was presented again during its exchange;
+// nothing was issued (invalid_grant).
+var ErrCodeReplayed = errors.New("authorization code replayed")
 
 // AccessToken is a verified access token.
 type AccessToken struct {
@@ -296,13 +303,13 @@ type State interface {
 	ExtendSession(ctx context.Context, id string, expires int64) error
 	DeleteSession(ctx context.Context, id string) error
 	CreateCode(ctx context.Context, codeHash string, c *Code, now int64) error
+	// CreateSessionAndCode stores a new SSO session and its first code in
+	// one transaction (a sign-in's two writes, one commit).
+	CreateSessionAndCode(ctx context.Context, sessionHash string, s *Session, codeHash string, c *Code, now int64) error
 	// ConsumeCode uses a code once, atomically; ErrNotFound when unknown, expired or used.
 	ConsumeCode(ctx context.Context, codeHash string, now int64) (*Code, error)
 	// MarkCodeReplayed flags a used code presented again; ErrNotFound when it was never used.
 	MarkCodeReplayed(ctx context.Context, codeHash string) (*Code, error)
-	// SetCodeRefreshToken records what a code's exchange issued; true when
-	// the code was replayed meanwhile.
-	SetCodeRefreshToken(ctx context.Context, codeHash, refreshTokenID string) (bool, error)
 
 	// RecordDPoPProof remembers a DPoP proof's id until expires; false when
 	// it was seen before (a replay).

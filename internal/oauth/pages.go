@@ -473,27 +473,33 @@ func (p *Provider) signedIn(w http.ResponseWriter, r *http.Request, ar *authRequ
 	sess := &Session{ID: uuid.NewString(), UserID: out.UserID, TenantID: t.ID, AuthInstant: now, AuthType: authType,
 		KeepSignedIn: keep, ExpiresInstant: now + ttl}
 	value := newToken()
-	if err := p.State.CreateSession(r.Context(), hashToken(value), sess); err != nil {
-		p.pageFailure(w, r, "store SSO session", err)
-		return
-	}
 	// A previous session of this browser ends (no fixation, no pile-up).
 	if old, err := r.Cookie(sessionCookie); err == nil && old.Value != "" {
 		if s, err := p.State.SessionByHash(r.Context(), hashToken(old.Value), now); err == nil {
 			_ = p.State.DeleteSession(r.Context(), s.ID)
 		}
 	}
-	ck := &http.Cookie{Name: sessionCookie, Value: value, Path: "/", HttpOnly: true, Secure: p.SecureCookies, SameSite: http.SameSiteLaxMode}
-	if keep {
-		ck.MaxAge = int(ttl / 1000) // Max-Age only: relative, so no clock skew with the browser
-	}
-	http.SetCookie(w, ck)
 	user, err := p.Users.User(r.Context(), out.UserID, ar.client.App.ID)
 	if err != nil {
 		p.pageFailure(w, r, "load user", err)
 		return
 	}
-	p.completeAuthorization(w, r, ar, sess, user)
+	// A sign-in that ends in a code stores its session with the code.
+	next, err := p.nextStep(r, ar, user)
+	pending := hashToken(value)
+	if err != nil || next != stepCode {
+		if err := p.State.CreateSession(r.Context(), pending, sess); err != nil {
+			p.pageFailure(w, r, "store SSO session", err)
+			return
+		}
+		pending = ""
+	}
+	ck := &http.Cookie{Name: sessionCookie, Value: value, Path: "/", HttpOnly: true, Secure: p.SecureCookies, SameSite: http.SameSiteLaxMode}
+	if keep {
+		ck.MaxAge = int(ttl / 1000) // Max-Age only: relative, so no clock skew with the browser
+	}
+	http.SetCookie(w, ck)
+	p.complete(w, r, ar, sess, user, next, err, pending)
 }
 
 // currentSession is the browser's SSO session when it is usable for the

@@ -247,20 +247,16 @@ func (p *Provider) exchangeCode(r *http.Request, ca *clientAuth, code, verifier,
 		return nil, nil, http.StatusUnauthorized, &oauthError{Code: "invalid_client", Reason: "client_authentication_missing", Description: "This client must authenticate with its client secret."}, nil
 	}
 	grant := ca.bind(Grant{UserID: c.UserID, ClientID: c.ClientID, AuthType: c.AuthType, AuthInstant: c.AuthInstant, Scope: c.Scope,
-		SessionID: c.SessionID, Refresh: p.wantsRefresh(ca.client, c.Scope), IP: p.clientIP(r), Issuer: p.issuer(ca.client.Tenant)})
+		SessionID: c.SessionID, Refresh: p.wantsRefresh(ca.client, c.Scope), IP: p.clientIP(r), Issuer: p.issuer(ca.client.Tenant),
+		CodeHash: h})
 	t, err := p.Tokens.IssueTokens(ctx, grant)
-	if errors.Is(err, ErrGrantRefused) {
+	switch {
+	case errors.Is(err, ErrGrantRefused):
 		return nil, nil, http.StatusBadRequest, invalidGrant("user_locked", "The user can no longer sign in to this application."), nil
-	}
-	if err != nil {
+	case errors.Is(err, ErrCodeReplayed):
+		return nil, nil, http.StatusBadRequest, invalidGrant("auth_code_not_found", "The code is unknown, expired or used."), nil
+	case err != nil:
 		return nil, nil, 0, nil, fmt.Errorf("issue tokens: %w", err)
-	}
-	if t.RefreshTokenID != "" {
-		replayed, err := p.State.SetCodeRefreshToken(ctx, h, t.RefreshTokenID)
-		if err == nil && replayed {
-			_ = p.Tokens.RevokeRefreshTokenID(ctx, t.RefreshTokenID)
-			return nil, nil, http.StatusBadRequest, invalidGrant("auth_code_not_found", "The code is unknown, expired or used."), nil
-		}
 	}
 	return t, c, 0, nil, nil
 }

@@ -34,6 +34,10 @@ type OAuthGrant struct {
 	IP            string
 	DPoPJKT       string // binds the access token to a DPoP key (cnf.jkt)
 	BindRefresh   bool   // binds the refresh token to DPoPJKT too (public clients)
+	// CodeHash is the authorization code exchanged, if any: its row records
+	// the refresh token in the token's transaction, so that a replay of the
+	// code can revoke what the first exchange issued.
+	CodeHash string
 }
 
 // OAuthTokens is what a grant issued.
@@ -53,6 +57,10 @@ type OAuthTokens struct {
 // ErrOAuthGrantRefused: the user may not (or no longer) get tokens for the
 // application: inactive, expired or gone, or the application is inactive.
 var ErrOAuthGrantRefused = errors.New("grant refused")
+
+// ErrOAuthCodeReplayed: the grant's code was presented again while it was
+// being exchanged; nothing was issued.
+var ErrOAuthCodeReplayed = errors.New("authorization code replayed")
 
 // IssueOAuthTokens signs an access token for a grant and, when asked,
 // stores a refresh token whose data keeps the scopes (as FusionAuth's
@@ -110,8 +118,20 @@ func (s *Service) IssueOAuthTokens(ctx context.Context, g OAuthGrant) (*OAuthTok
 			if err := tx.DeleteExpiredRefreshTokens(ctx, row.ID, now); err != nil {
 				return err
 			}
-			return tx.InsertRefreshToken(ctx, refresh)
-		}); err != nil {
+			if err := tx.InsertRefreshToken(ctx, refresh); err != nil {
+				return err
+			}
+			if g.CodeHash == "" {
+				return nil
+			}
+			replayed, err := tx.SetOAuthCodeRefreshToken(ctx, g.CodeHash, refresh.ID)
+			if err == nil && replayed {
+				err = ErrOAuthCodeReplayed
+			}
+			return err
+		}); errors.Is(err, ErrOAuthCodeReplayed) {
+			return nil, err
+		} else if err != nil {
 			return nil, fmt.Errorf("store refresh token: %w", err)
 		}
 		out.RefreshToken, out.RefreshTokenID = value, refresh.ID
