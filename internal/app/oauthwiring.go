@@ -609,6 +609,14 @@ func codeOf(c *store.OAuthCode) *oauth.Code {
 		AuthType: c.AuthType, ExpiresInstant: c.ExpiresInstant, RefreshTokenID: c.RefreshTokenID}
 }
 
+func (a *oauthAdapter) CodeByHash(ctx context.Context, codeHash string, now int64) (*oauth.Code, error) {
+	c, err := a.st().OAuthCodeByHash(ctx, codeHash, now)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return codeOf(c), nil
+}
+
 func (a *oauthAdapter) ConsumeCode(ctx context.Context, codeHash string, now int64) (*oauth.Code, error) {
 	c, err := a.st().ConsumeOAuthCode(ctx, codeHash, now)
 	if err != nil {

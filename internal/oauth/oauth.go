@@ -142,8 +142,9 @@ type Grant struct {
 	// binds the refresh token to it too (public clients, RFC 9449 5).
 	DPoPJKT     string
 	BindRefresh bool
-	// CodeHash is the exchanged code's: the code's row records the refresh
-	// token with it, and a replay meanwhile is ErrCodeReplayed.
+	// CodeHash is the exchanged code's: it is used with the tokens issued
+	// (its row naming the refresh token); ErrCodeReplayed when it was used
+	// meanwhile.
 	CodeHash string
 }
 
@@ -164,7 +165,7 @@ type Tokens struct {
 // ErrGrantRefused: the user or refresh token may not get tokens (invalid_grant).
 var ErrGrantRefused = errors.New("grant refused")
 
-// ErrCodeReplayed: the code was presented again during its exchange;
+// ErrCodeReplayed: the code was used meanwhile by another exchange of it;
 // nothing was issued (invalid_grant).
 var ErrCodeReplayed = errors.New("authorization code replayed")
 
@@ -306,7 +307,11 @@ type State interface {
 	// CreateSessionAndCode stores a new SSO session and its first code in
 	// one transaction (a sign-in's two writes, one commit).
 	CreateSessionAndCode(ctx context.Context, sessionHash string, s *Session, codeHash string, c *Code, now int64) error
-	// ConsumeCode uses a code once, atomically; ErrNotFound when unknown, expired or used.
+	// CodeByHash reads an unused, unexpired code (ErrNotFound otherwise);
+	// the exchange then uses it with the tokens it issues (Grant.CodeHash).
+	CodeByHash(ctx context.Context, codeHash string, now int64) (*Code, error)
+	// ConsumeCode uses a code up, atomically, without issuing (a refused
+	// exchange); ErrNotFound when unknown, expired or used.
 	ConsumeCode(ctx context.Context, codeHash string, now int64) (*Code, error)
 	// MarkCodeReplayed flags a used code presented again; ErrNotFound when it was never used.
 	MarkCodeReplayed(ctx context.Context, codeHash string) (*Code, error)

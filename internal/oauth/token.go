@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/sha512"
 	"crypto/subtle"
@@ -214,51 +215,79 @@ func (p *Provider) exchangeCode(r *http.Request, ca *clientAuth, code, verifier,
 		return nil, nil, http.StatusBadRequest, invalidGrant("auth_code_not_found", "The code is unknown, expired or used."), nil
 	}
 	h := hashToken(code)
-	c, err := p.State.ConsumeCode(ctx, h, p.now())
+	c, err := p.State.CodeByHash(ctx, h, p.now())
 	if errors.Is(err, ErrNotFound) {
-		if first, err := p.State.MarkCodeReplayed(ctx, h); err == nil && first.RefreshTokenID != "" {
-			if err := p.Tokens.RevokeRefreshTokenID(ctx, first.RefreshTokenID); err != nil {
-				p.Log.ErrorContext(ctx, "oauth: revoke after code replay", "err", err)
-			}
-			p.Log.WarnContext(ctx, "oauth: authorization code replayed; its refresh token revoked", "client", first.ClientID, "user", first.UserID)
-		}
+		p.codeReplayed(ctx, h)
 		return nil, nil, http.StatusBadRequest, invalidGrant("auth_code_not_found", "The code is unknown, expired or used."), nil
 	}
 	if err != nil {
-		return nil, nil, 0, nil, fmt.Errorf("consume code: %w", err)
+		return nil, nil, 0, nil, fmt.Errorf("read code: %w", err)
 	}
-	switch {
-	case c.ClientID != ca.client.App.ID:
-		return nil, nil, http.StatusBadRequest, invalidGrant("client_id_mismatch", "The code was issued to another client."), nil
-	case redirectURI == "":
-		return nil, nil, http.StatusBadRequest, errInvalidRequest("missing_redirect_uri", "The request has no redirect_uri."), nil
-	case redirectURI != c.RedirectURI:
-		return nil, nil, http.StatusBadRequest, invalidGrant("invalid_redirect_uri", "The redirect_uri differs from the authorization request's."), nil
-	case c.CodeChallenge != "" && verifier == "":
-		return nil, nil, http.StatusBadRequest, invalidGrant("missing_code_verifier", "The request has no code_verifier."), nil
-	case c.CodeChallenge != "" && !clientcheck.PKCEMatches(verifier, c.CodeChallenge):
-		return nil, nil, http.StatusBadRequest, invalidGrant("invalid_pkce_code_verifier", "The code_verifier does not match the code_challenge."), nil
-	case c.CodeChallenge == "" && verifier != "":
-		return nil, nil, http.StatusBadRequest, invalidGrant("invalid_pkce_code_verifier", "A code_verifier was sent for a request without a code_challenge."), nil
-	case c.DPoPJKT != "" && ca.dpopJKT != c.DPoPJKT:
-		return nil, nil, http.StatusBadRequest, invalidDPoP("The code is bound to a DPoP key (dpop_jkt) this request does not prove."), nil
+	if status, e := checkCode(ca, c, verifier, redirectURI); e != nil {
+		p.spendCode(ctx, h)
+		return nil, nil, status, e, nil
 	}
-	if !ca.authenticated && (c.CodeChallenge == "" || clientcheck.ClientAuthPolicy(ca.client.App.OAuthConfiguration) == "Required") {
-		return nil, nil, http.StatusUnauthorized, &oauthError{Code: "invalid_client", Reason: "client_authentication_missing", Description: "This client must authenticate with its client secret."}, nil
-	}
+	// The code is used in the refresh token's transaction (or alone when
+	// none is issued), once, whichever exchange of it gets there first.
 	grant := ca.bind(Grant{UserID: c.UserID, ClientID: c.ClientID, AuthType: c.AuthType, AuthInstant: c.AuthInstant, Scope: c.Scope,
 		SessionID: c.SessionID, Refresh: p.wantsRefresh(ca.client, c.Scope), IP: p.clientIP(r), Issuer: p.issuer(ca.client.Tenant),
 		CodeHash: h})
 	t, err := p.Tokens.IssueTokens(ctx, grant)
 	switch {
 	case errors.Is(err, ErrGrantRefused):
+		p.spendCode(ctx, h)
 		return nil, nil, http.StatusBadRequest, invalidGrant("user_locked", "The user can no longer sign in to this application."), nil
 	case errors.Is(err, ErrCodeReplayed):
+		p.codeReplayed(ctx, h)
 		return nil, nil, http.StatusBadRequest, invalidGrant("auth_code_not_found", "The code is unknown, expired or used."), nil
 	case err != nil:
 		return nil, nil, 0, nil, fmt.Errorf("issue tokens: %w", err)
 	}
 	return t, c, 0, nil, nil
+}
+
+// checkCode holds a code against the exchange presenting it.
+func checkCode(ca *clientAuth, c *Code, verifier, redirectURI string) (int, *oauthError) {
+	switch {
+	case c.ClientID != ca.client.App.ID:
+		return http.StatusBadRequest, invalidGrant("client_id_mismatch", "The code was issued to another client.")
+	case redirectURI == "":
+		return http.StatusBadRequest, errInvalidRequest("missing_redirect_uri", "The request has no redirect_uri.")
+	case redirectURI != c.RedirectURI:
+		return http.StatusBadRequest, invalidGrant("invalid_redirect_uri", "The redirect_uri differs from the authorization request's.")
+	case c.CodeChallenge != "" && verifier == "":
+		return http.StatusBadRequest, invalidGrant("missing_code_verifier", "The request has no code_verifier.")
+	case c.CodeChallenge != "" && !clientcheck.PKCEMatches(verifier, c.CodeChallenge):
+		return http.StatusBadRequest, invalidGrant("invalid_pkce_code_verifier", "The code_verifier does not match the code_challenge.")
+	case c.CodeChallenge == "" && verifier != "":
+		return http.StatusBadRequest, invalidGrant("invalid_pkce_code_verifier", "A code_verifier was sent for a request without a code_challenge.")
+	case c.DPoPJKT != "" && ca.dpopJKT != c.DPoPJKT:
+		return http.StatusBadRequest, invalidDPoP("The code is bound to a DPoP key (dpop_jkt) this request does not prove.")
+	case !ca.authenticated && (c.CodeChallenge == "" || clientcheck.ClientAuthPolicy(ca.client.App.OAuthConfiguration) == "Required"):
+		return http.StatusUnauthorized, &oauthError{Code: "invalid_client", Reason: "client_authentication_missing", Description: "This client must authenticate with its client secret."}
+	}
+	return 0, nil
+}
+
+// spendCode uses up a code whose exchange was refused: a code is
+// presented once, right or wrong.
+func (p *Provider) spendCode(ctx context.Context, h string) {
+	if _, err := p.State.ConsumeCode(ctx, h, p.now()); err != nil && !errors.Is(err, ErrNotFound) {
+		p.Log.ErrorContext(ctx, "oauth: spend refused code", "err", err)
+	}
+}
+
+// codeReplayed handles a code presented after its use: the code is
+// flagged and the refresh token of its first exchange revoked.
+func (p *Provider) codeReplayed(ctx context.Context, h string) {
+	first, err := p.State.MarkCodeReplayed(ctx, h)
+	if err != nil || first.RefreshTokenID == "" {
+		return
+	}
+	if err := p.Tokens.RevokeRefreshTokenID(ctx, first.RefreshTokenID); err != nil {
+		p.Log.ErrorContext(ctx, "oauth: revoke after code replay", "err", err)
+	}
+	p.Log.WarnContext(ctx, "oauth: authorization code replayed; its refresh token revoked", "client", first.ClientID, "user", first.UserID)
 }
 
 // wantsRefresh: a refresh token comes with offline_access when the

@@ -148,26 +148,34 @@ func (tx *Tx) ConsumeOAuthCode(ctx context.Context, hash string, now int64) (*OA
 		WHERE code_hash = $1 AND used_instant IS NULL AND expires_instant > $2 RETURNING `+oauthCodeColumns, hash, now))
 }
 
+// OAuthCodeByHash reads an unused, unexpired code without using it (the
+// exchange checks it first, then uses it with UseOAuthCode). ErrNoRows
+// otherwise.
+func (tx *Tx) OAuthCodeByHash(ctx context.Context, hash string, now int64) (*OAuthCode, error) {
+	return scanOAuthCode(tx.q.QueryRowContext(ctx, `SELECT `+oauthCodeColumns+` FROM oauth_codes
+		WHERE code_hash = $1 AND used_instant IS NULL AND expires_instant > $2`, hash, now))
+}
+
+// UseOAuthCode marks an unused, unexpired code used and records the
+// refresh token its exchange issued ("" for none), in one statement: of
+// concurrent uses, on any nodes, exactly one gets true.
+func (tx *Tx) UseOAuthCode(ctx context.Context, hash, refreshTokenID string, now int64) (bool, error) {
+	res, err := tx.q.ExecContext(ctx, `UPDATE oauth_codes SET used_instant = $2, refresh_token_id = $3
+		WHERE code_hash = $1 AND used_instant IS NULL AND expires_instant > $2`, hash, now, refreshTokenID)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
 // MarkOAuthCodeReplayed flags a used code presented again and returns what
-// its first exchange issued (refresh_token_id may still be empty if that
-// exchange has not finished: it then sees the flag, see SetOAuthCodeRefreshToken).
+// its first exchange issued (UseOAuthCode records it with the use, so a
+// used code always names its refresh token, if it had one).
 // ErrNoRows when the code is unknown or was never used.
 func (tx *Tx) MarkOAuthCodeReplayed(ctx context.Context, hash string) (*OAuthCode, error) {
 	return scanOAuthCode(tx.q.QueryRowContext(ctx, `UPDATE oauth_codes SET replayed = TRUE
 		WHERE code_hash = $1 AND used_instant IS NOT NULL RETURNING `+oauthCodeColumns, hash))
-}
-
-// SetOAuthCodeRefreshToken records the refresh token a code's exchange
-// issued and reports whether the code was replayed meanwhile (the caller
-// then revokes the token itself).
-func (tx *Tx) SetOAuthCodeRefreshToken(ctx context.Context, hash, refreshTokenID string) (bool, error) {
-	var replayed bool
-	err := tx.q.QueryRowContext(ctx, "UPDATE oauth_codes SET refresh_token_id = $2 WHERE code_hash = $1 RETURNING replayed",
-		hash, refreshTokenID).Scan(&replayed)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	return replayed, err
 }
 
 // OAuthDeviceCode is a device authorization grant row.

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 
@@ -24,35 +25,39 @@ func TestOAuthOneTimeValues(t *testing.T) {
 		if err := rd.InsertOAuthCode(ctx, code); err != nil {
 			t.Fatal(err)
 		}
+		if c, err := rd.OAuthCodeByHash(ctx, "h1", 2000); err != nil || c.UserID != user || c.RedirectURI != "https://x/cb" || c.Scope != "openid" {
+			t.Fatalf("read code: %+v %v", c, err)
+		}
 		const n = 8
 		var wg sync.WaitGroup
-		wins := make(chan *store.OAuthCode, n)
-		for range n {
+		wins := make(chan int, n)
+		for i := range n {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				c, err := st.Read().ConsumeOAuthCode(ctx, "h1", 2000)
-				if err == nil {
-					wins <- c
-				} else if !errors.Is(err, store.ErrNoRows) {
+				ok, err := st.Read().UseOAuthCode(ctx, "h1", fmt.Sprintf("rt-%d", i), 2000)
+				if err != nil {
 					t.Error(err)
+				} else if ok {
+					wins <- i
 				}
 			}()
 		}
 		wg.Wait()
 		close(wins)
 		if len(wins) != 1 {
-			t.Fatalf("%d concurrent consumptions won, want 1", len(wins))
+			t.Fatalf("%d concurrent uses won, want 1", len(wins))
 		}
-		if c := <-wins; c.UserID != user || c.RedirectURI != "https://x/cb" || c.Scope != "openid" {
-			t.Fatalf("consumed %+v", c)
+		winner := fmt.Sprintf("rt-%d", <-wins)
+		if _, err := rd.OAuthCodeByHash(ctx, "h1", 2000); !errors.Is(err, store.ErrNoRows) {
+			t.Fatalf("a used code is still readable: %v", err)
 		}
-		if replayed, err := rd.SetOAuthCodeRefreshToken(ctx, "h1", "rt-1"); err != nil || replayed {
-			t.Fatalf("record refresh token: %v %v", replayed, err)
+		if _, err := rd.ConsumeOAuthCode(ctx, "h1", 2000); !errors.Is(err, store.ErrNoRows) {
+			t.Fatalf("a used code was consumed again: %v", err)
 		}
 		first, err := rd.MarkOAuthCodeReplayed(ctx, "h1")
-		if err != nil || first.RefreshTokenID != "rt-1" {
-			t.Fatalf("replay: %+v %v", first, err)
+		if err != nil || first.RefreshTokenID != winner {
+			t.Fatalf("replay: %+v %v, want refresh token %s", first, err, winner)
 		}
 		if _, err := rd.MarkOAuthCodeReplayed(ctx, "nope"); !errors.Is(err, store.ErrNoRows) {
 			t.Fatalf("unknown code replay: %v", err)
@@ -64,6 +69,12 @@ func TestOAuthOneTimeValues(t *testing.T) {
 		}
 		if _, err := rd.ConsumeOAuthCode(ctx, "h2", 5000); !errors.Is(err, store.ErrNoRows) {
 			t.Fatalf("expired code: %v", err)
+		}
+		if ok, err := rd.UseOAuthCode(ctx, "h2", "", 5000); err != nil || ok {
+			t.Fatalf("expired code used: %v %v", ok, err)
+		}
+		if c, err := rd.ConsumeOAuthCode(ctx, "h2", 4999); err != nil || c.CodeHash != "h2" {
+			t.Fatalf("consume a code in time: %+v %v", c, err)
 		}
 
 		// Device grants: approved once, taken once.

@@ -34,9 +34,9 @@ type OAuthGrant struct {
 	IP            string
 	DPoPJKT       string // binds the access token to a DPoP key (cnf.jkt)
 	BindRefresh   bool   // binds the refresh token to DPoPJKT too (public clients)
-	// CodeHash is the authorization code exchanged, if any: its row records
-	// the refresh token in the token's transaction, so that a replay of the
-	// code can revoke what the first exchange issued.
+	// CodeHash is the authorization code exchanged, if any: it is used
+	// (once, on any node) in the refresh token's transaction, its row
+	// naming the token so that a replay of the code can revoke it.
 	CodeHash string
 }
 
@@ -58,8 +58,8 @@ type OAuthTokens struct {
 // application: inactive, expired or gone, or the application is inactive.
 var ErrOAuthGrantRefused = errors.New("grant refused")
 
-// ErrOAuthCodeReplayed: the grant's code was presented again while it was
-// being exchanged; nothing was issued.
+// ErrOAuthCodeReplayed: the grant's code was used meanwhile (a concurrent
+// exchange of the same code won); nothing was issued.
 var ErrOAuthCodeReplayed = errors.New("authorization code replayed")
 
 // IssueOAuthTokens signs an access token for a grant and, when asked,
@@ -121,14 +121,7 @@ func (s *Service) IssueOAuthTokens(ctx context.Context, g OAuthGrant) (*OAuthTok
 			if err := tx.InsertRefreshToken(ctx, refresh); err != nil {
 				return err
 			}
-			if g.CodeHash == "" {
-				return nil
-			}
-			replayed, err := tx.SetOAuthCodeRefreshToken(ctx, g.CodeHash, refresh.ID)
-			if err == nil && replayed {
-				err = ErrOAuthCodeReplayed
-			}
-			return err
+			return useCode(ctx, tx, g.CodeHash, refresh.ID, now)
 		}); errors.Is(err, ErrOAuthCodeReplayed) {
 			return nil, err
 		} else if err != nil {
@@ -136,6 +129,8 @@ func (s *Service) IssueOAuthTokens(ctx context.Context, g OAuthGrant) (*OAuthTok
 		}
 		out.RefreshToken, out.RefreshTokenID = value, refresh.ID
 		sid = refresh.FamilyID
+	} else if err := useCode(ctx, s.store.Read(), g.CodeHash, "", now); err != nil {
+		return nil, err
 	}
 	c := UserClaims(row, ts, app.ID, registered, roles, g.AuthType, g.AuthInstant, now, sid)
 	c.Scope, c.Cnf = g.Scope, confirmation(g.DPoPJKT)
@@ -143,6 +138,19 @@ func (s *Service) IssueOAuthTokens(ctx context.Context, g OAuthGrant) (*OAuthTok
 		return nil, err
 	}
 	return out, nil
+}
+
+// useCode uses the grant's authorization code, if any, recording the
+// refresh token it issued; ErrOAuthCodeReplayed when another use won.
+func useCode(ctx context.Context, tx *store.Tx, codeHash, refreshTokenID string, now int64) error {
+	if codeHash == "" {
+		return nil
+	}
+	ok, err := tx.UseOAuthCode(ctx, codeHash, refreshTokenID, now)
+	if err == nil && !ok {
+		err = ErrOAuthCodeReplayed
+	}
+	return err
 }
 
 // ExchangeOAuthRefreshToken is the refresh_token grant: the refresh token

@@ -14,6 +14,7 @@ import (
 type Storage interface {
 	RefreshTokenStorage
 	SessionStorage
+	CodeStorage
 	ApplicationTenantID(ctx context.Context, id string) (string, error)
 	UserActiveByID(ctx context.Context, id string) (exists, active bool, err error)
 	UserRowByID(ctx context.Context, id string) (*store.UserRow, error)
@@ -44,6 +45,13 @@ type SessionStorage interface {
 	OAuthSessionByID(ctx context.Context, id string, now int64) (*store.OAuthSession, error)
 	DeleteOAuthSession(ctx context.Context, id string) (string, error)
 	DeleteUserOAuthSessions(ctx context.Context, userID string) (int64, error)
+}
+
+// CodeStorage uses an authorization code with the tokens its exchange
+// issues: one conditional statement, so of concurrent uses of a code on
+// any nodes exactly one gets true.
+type CodeStorage interface {
+	UseOAuthCode(ctx context.Context, hash, refreshTokenID string, now int64) (bool, error)
 }
 
 var _ Storage = (*store.Tx)(nil)

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/google/uuid"
@@ -75,5 +76,50 @@ func SSOSessions(t *testing.T, st *store.Store) {
 	}
 	if _, err := read[S](st).OAuthSessionByID(ctx, other.ID, now); err != nil {
 		t.Errorf("another user's session ended too: %v", err)
+	}
+}
+
+// AuthorizationCodes is the contract of tokens.CodeStorage: a code is used
+// once (exactly one of concurrent uses wins, and its refresh token is the
+// one the code's row names), never after its expiry.
+func AuthorizationCodes(t *testing.T, st *store.Store) {
+	type S = tokens.CodeStorage
+	ctx := context.Background()
+	f := newFixture(t, st)
+	const now = int64(2_000_000)
+	for _, h := range []string{"code-live", "code-expired"} {
+		c := &store.OAuthCode{CodeHash: h, ClientID: f.App, TenantID: f.Tenant, UserID: f.User, RedirectURI: "https://app/cb",
+			Scope: "openid offline_access", AuthInstant: now - 10, AuthType: "PASSWORD", ExpiresInstant: now + 60_000, InsertInstant: now - 10}
+		if h == "code-expired" {
+			c.ExpiresInstant = now
+		}
+		mustWrite(t, st, func(tx *store.Tx) error { return tx.InsertOAuthCode(ctx, c) })
+	}
+
+	var winner string
+	oneWinner(t, "use", race(st, 4, func(i int, g *gate, s S) error {
+		g.wait()
+		id := fmt.Sprintf("rt-%d", i)
+		won, err := s.UseOAuthCode(ctx, "code-live", id, now)
+		if err == nil && !won {
+			return errLost
+		}
+		if won {
+			winner = id
+		}
+		return err
+	}))
+	first, err := st.Read().MarkOAuthCodeReplayed(ctx, "code-live")
+	ok(t, "replay", err)
+	if first.RefreshTokenID != winner {
+		t.Errorf("the used code names refresh token %q, want the winner's %q", first.RefreshTokenID, winner)
+	}
+	won, err := read[S](st).UseOAuthCode(ctx, "code-expired", "", now)
+	ok(t, "use expired", err)
+	if won {
+		t.Error("an expired code was used")
+	}
+	if won, err := read[S](st).UseOAuthCode(ctx, "code-unknown", "", now); err != nil || won {
+		t.Errorf("unknown code used: %v %v", won, err)
 	}
 }

@@ -23,6 +23,7 @@ func Suites() []Suite {
 	return []Suite{
 		{"RefreshTokens", RefreshTokens},
 		{"SSOSessions", SSOSessions},
+		{"AuthorizationCodes", AuthorizationCodes},
 		{"OneTimeCodes", OneTimeCodes},
 		{"APIKeys", APIKeys},
 		{"IPACLs", IPACLs},
