@@ -1,7 +1,6 @@
 package oauth
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -12,8 +11,7 @@ import (
 
 	"github.com/latchid/latch/internal/httpx"
 	"github.com/latchid/latch/internal/model"
-	"github.com/latchid/latch/internal/oauth/clientcheck"
-	"github.com/latchid/latch/internal/oauth/clientcreds"
+	"github.com/latchid/latch/internal/oauth/discovery"
 )
 
 // placeholderIssuer is FusionAuth's default tenant issuer; strict relying
@@ -29,16 +27,8 @@ func (p *Provider) issuer(t *model.TenantConfig) string {
 	return p.PublicURL
 }
 
-// Scopes and claims Latch supports (and lists in discovery, nothing more).
-var (
-	supportedScopes = []string{"openid", "offline_access", "profile", "email", "phone"}
-	supportedClaims = []string{"applicationId", "at_hash", "aud", "auth_time", "authenticationType", "birthdate", "c_hash",
-		"email", "email_verified", "exp", "family_name", "given_name", "iat", "iss", "jti", "middle_name", "name", "nonce",
-		"phone_number", "picture", "preferred_username", "roles", "scope", "sid", "sub", "tid"}
-)
-
-// discovery is OpenID Connect Discovery, built from memory per request
-// (the tenant's issuer comes from the settings cache).
+// discovery is OpenID Connect Discovery, from memory (the tenant's
+// issuer comes from the settings cache).
 func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 	tenantID := r.PathValue("tenantId")
 	if tenantID != "" {
@@ -62,7 +52,7 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 	d, _ := p.discoveryDocs.Load(tenantID)
 	doc, _ := d.(*discoveryDoc)
 	if doc == nil || doc.tenant != t || !slices.Equal(doc.algs, algs) {
-		doc = &discoveryDoc{tenant: t, algs: algs, body: p.discoveryBody(t, algs)}
+		doc = &discoveryDoc{tenant: t, algs: algs, body: discovery.Document(p.PublicURL, p.issuer(t), algs, p.Entities != nil)}
 		p.discoveryDocs.Store(tenantID, doc)
 	}
 	h := w.Header()
@@ -76,59 +66,6 @@ type discoveryDoc struct {
 	tenant *model.TenantConfig
 	algs   []string
 	body   []byte
-}
-
-func (p *Provider) discoveryBody(t *model.TenantConfig, algs []string) []byte {
-	base := p.PublicURL
-	doc := map[string]any{
-		"issuer":                                         p.issuer(t),
-		"authorization_endpoint":                         base + "/oauth2/authorize",
-		"token_endpoint":                                 base + "/oauth2/token",
-		"userinfo_endpoint":                              base + "/oauth2/userinfo",
-		"jwks_uri":                                       base + "/.well-known/jwks.json",
-		"end_session_endpoint":                           base + "/oauth2/logout",
-		"introspection_endpoint":                         base + "/oauth2/introspect",
-		"device_authorization_endpoint":                  base + "/oauth2/device_authorize",
-		"revocation_endpoint":                            base + "/oauth2/revoke",
-		"response_types_supported":                       responseTypes,
-		"response_modes_supported":                       []string{"query", "fragment", "form_post"},
-		"grant_types_supported":                          p.grantTypes(),
-		"subject_types_supported":                        []string{"public"},
-		"id_token_signing_alg_values_supported":          algs,
-		"scopes_supported":                               supportedScopes,
-		"claims_supported":                               supportedClaims,
-		"token_endpoint_auth_methods_supported":          []string{"client_secret_basic", "client_secret_post", "none"},
-		"introspection_endpoint_auth_methods_supported":  []string{"client_secret_basic", "client_secret_post", "none"},
-		"revocation_endpoint_auth_methods_supported":     []string{"client_secret_basic", "client_secret_post", "none"},
-		"code_challenge_methods_supported":               []string{"S256"},
-		"prompt_values_supported":                        []string{"none", "login"},
-		"claims_parameter_supported":                     false,
-		"request_parameter_supported":                    false,
-		"request_uri_parameter_supported":                false,
-		"require_request_uri_registration":               false,
-		"authorization_response_iss_parameter_supported": true,
-		"dpop_signing_alg_values_supported":              clientcheck.DPoPAlgorithms(),
-		"frontchannel_logout_supported":                  false,
-		"backchannel_logout_supported":                   false,
-	}
-	body, _ := json.Marshal(doc)
-	return body
-}
-
-// responseTypes are the response types /oauth2/authorize answers. The
-// implicit ones are served only to applications that enable the grant, as
-// the password grant is: discovery describes the server, and an
-// application's settings say which of these it may use.
-var responseTypes = []string{"code", "id_token", "id_token token", "token"}
-
-// grantTypes are the grants /oauth2/authorize and /oauth2/token answer
-// (implicit, password and the device grant where the application enables them).
-func (p *Provider) grantTypes() []string {
-	gts := []string{model.GrantAuthorizationCode, model.GrantImplicit, model.GrantRefreshToken, model.GrantPassword, model.GrantDeviceCode}
-	if p.Entities != nil {
-		gts = append(gts, clientcreds.GrantType)
-	}
-	return gts
 }
 
 // issuerOf is the issuer of a tenant's tokens on this surface.
