@@ -176,7 +176,8 @@ type userPage struct {
 	Error   string
 }
 
-// sessionView is one of the user's refresh tokens (a signed-in session).
+// sessionView is one of the user's refresh tokens or SSO sessions of the
+// hosted pages (which belong to no application).
 type sessionView struct {
 	Application    string
 	Started        int64
@@ -251,7 +252,7 @@ func (a *Admin) showUser(w http.ResponseWriter, r *http.Request, s *pagekit.Sess
 		return
 	}
 	for _, t := range tokens {
-		sv := sessionView{Application: cmp.Or(names[t.ApplicationID], t.ApplicationID), Started: t.StartInstant}
+		sv := sessionView{Application: cmp.Or(names[t.ApplicationID], t.ApplicationID, "Hosted sign-in pages (SSO)"), Started: t.StartInstant}
 		if dev, ok := t.MetaData["device"].(kit.Object); ok {
 			sv.Device, _ = dev["description"].(string)
 			if sv.Device == "" {
