@@ -140,6 +140,8 @@ func (a *Admin) routes() []route {
 		{Pattern: "POST /admin/tenants/{id}/password-hashing", Action: pagekit.ManageTenants, Handler: a.tenants.SavePasswordHashing},
 		{Pattern: "GET /admin/tenants/{id}/events", Action: pagekit.ViewTenants, Handler: a.tenants.Events},
 		{Pattern: "POST /admin/tenants/{id}/events", Action: pagekit.ManageTenants, Handler: a.tenants.SaveEvents},
+		{Pattern: "GET /admin/tenants/{id}/identifiers", Action: pagekit.ViewTenants, Handler: a.tenants.Identifiers},
+		{Pattern: "POST /admin/tenants/{id}/identifiers", Action: pagekit.ManageTenants, Handler: a.tenants.SaveIdentifiers},
 		{Pattern: "POST /admin/tenants/{id}/delete", Action: pagekit.DeleteTenants, Handler: a.tenants.Delete},
 		{Pattern: "GET /admin/groups", Action: pagekit.ViewGroups, Handler: a.groups},
 		{Pattern: "GET /admin/groups/new", Action: pagekit.ManageGroups, Handler: a.newGroup},
