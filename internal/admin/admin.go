@@ -154,6 +154,7 @@ func (a *Admin) routes() []route {
 		{Pattern: "GET /admin/entities", Action: pagekit.ViewEntities, Handler: a.entitiesList},
 		{Pattern: "POST /admin/entities", Action: pagekit.ManageEntities, Handler: a.createEntity},
 		{Pattern: "GET /admin/entities/{id}", Action: pagekit.ViewEntities, Handler: a.entity},
+		{Pattern: "POST /admin/entities/{id}/data", Action: pagekit.ManageEntities, Handler: a.saveEntityData},
 		{Pattern: "POST /admin/entities/{id}/rotate-secret", Action: pagekit.ManageEntities, Handler: a.rotateEntitySecret},
 		{Pattern: "POST /admin/entities/{id}/grants", Action: pagekit.ManageEntities, Handler: a.grantEntity},
 		{Pattern: "POST /admin/entities/{id}/grants/delete", Action: pagekit.ManageEntities, Handler: a.revokeGrant},

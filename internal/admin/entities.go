@@ -128,6 +128,10 @@ type entityPage struct {
 	// The grant form as entered.
 	LoginID, RecipientID string
 	Checked              []string
+	// Data is the entity's data as JSON text: as stored, or as entered when
+	// it was refused (DataInvalid).
+	Data        string
+	DataInvalid bool
 }
 
 type permOption struct {
@@ -180,6 +184,9 @@ func (a *Admin) showEntity(w http.ResponseWriter, r *http.Request, s *pagekit.Se
 	}
 	// viewEntity keeps no secret: the page shows only p.Secret, given once.
 	p.Entity, p.CanManage = viewEntity(o, tenants), pagekit.Allowed(s.Roles, pagekit.ManageEntities)
+	if !p.DataInvalid {
+		p.Data = entityDataText(o)
+	}
 	if err := a.entityGrants(r, &p); err != nil {
 		a.Fail(w, r, s, "list entity grants", err)
 		return
@@ -192,7 +199,7 @@ func (a *Admin) showEntity(w http.ResponseWriter, r *http.Request, s *pagekit.Se
 }
 
 func (a *Admin) entity(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
-	notice := map[string]string{"granted": "The grant was saved.", "revoked": "The grant was removed."}[r.URL.Query().Get("done")]
+	notice := map[string]string{"granted": "The grant was saved.", "revoked": "The grant was removed.", "data": "The data was saved."}[r.URL.Query().Get("done")]
 	a.showEntity(w, r, s, r.PathValue("id"), entityPage{Notice: notice})
 }
 

@@ -103,6 +103,7 @@ func matrixRequests(initialKeyID, adminUserID string) []request {
 		{"entities", "GET", "/admin/entities", nil, pagekit.ViewEntities},
 		{"entity page", "GET", "/admin/entities/00000000-0000-4000-8000-000000000000", nil, pagekit.ViewEntities},
 		{"create entity", "POST", "/admin/entities", url.Values{}, pagekit.ManageEntities},
+		{"save entity data", "POST", "/admin/entities/00000000-0000-4000-8000-000000000000/data", url.Values{"data": {"{}"}}, pagekit.ManageEntities},
 		{"rotate entity secret", "POST", "/admin/entities/00000000-0000-4000-8000-000000000000/rotate-secret", url.Values{}, pagekit.ManageEntities},
 		{"grant on entity", "POST", "/admin/entities/00000000-0000-4000-8000-000000000000/grants", url.Values{"loginId": {"x@example.com"}}, pagekit.ManageEntities},
 		{"revoke grant", "POST", "/admin/entities/00000000-0000-4000-8000-000000000000/grants/delete", url.Values{"userId": {"00000000-0000-4000-8000-000000000001"}}, pagekit.ManageEntities},
