@@ -21,7 +21,9 @@ func TestEntityData(t *testing.T) {
 		e.admin("users@example.com", "user_manager")
 		var typ struct{ EntityType struct{ ID string } }
 		e.api("POST", "/api/entity/type", map[string]any{"entityType": map[string]any{"name": "Printer"}}, 200).JSON(t, &typ)
-		var ent struct{ Entity struct{ ID, ClientSecret string } }
+		var ent struct {
+			Entity struct{ ID, ClientSecret string }
+		}
 		e.api("POST", "/api/entity", map[string]any{"entity": map[string]any{"name": "Lobby printer", "type": map[string]any{"id": typ.EntityType.ID},
 			"data": map[string]any{"site": "lobby", "floors": []int{1, 2}}}}, 200).JSON(t, &ent)
 		id := ent.Entity.ID
