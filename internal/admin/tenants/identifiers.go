@@ -90,18 +90,25 @@ func identifiersFormOf(c model.ExternalIdentifierConfiguration) (identifiersForm
 	return f, nil
 }
 
-// Identifiers is the tenant's identifier settings.
-func (p *Pages) Identifiers(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
+// loadIdentifiers reads the tenant of the path and its stored settings.
+func (p *Pages) loadIdentifiers(w http.ResponseWriter, r *http.Request, s *pagekit.Session) (*model.TenantConfig, identifiersForm, bool) {
 	t, ok := p.loadSub(w, r, s)
 	if !ok {
-		return
+		return nil, identifiersForm{}, false
 	}
 	form, err := identifiersFormOf(t.ExternalIdentifierConfiguration)
 	if err != nil {
 		p.Fail(w, r, s, "tenant identifiers", err)
-		return
+		return nil, identifiersForm{}, false
 	}
-	p.renderSub(w, r, s, http.StatusOK, "tenant_identifiers", "Identifiers", t, form, nil)
+	return t, form, true
+}
+
+// Identifiers is the tenant's identifier settings.
+func (p *Pages) Identifiers(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
+	if t, form, ok := p.loadIdentifiers(w, r, s); ok {
+		p.renderSub(w, r, s, http.StatusOK, "tenant_identifiers", "Identifiers", t, form, nil)
+	}
 }
 
 // SaveIdentifiers saves the lifetimes and generators the form sends. A
@@ -109,13 +116,8 @@ func (p *Pages) Identifiers(w http.ResponseWriter, r *http.Request, s *pagekit.S
 // rest (bounds, kinds) as the API does. Either way nothing is written and
 // the fields at fault are marked.
 func (p *Pages) SaveIdentifiers(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
-	t, ok := p.loadSub(w, r, s)
+	t, form, ok := p.loadIdentifiers(w, r, s)
 	if !ok {
-		return
-	}
-	form, err := identifiersFormOf(t.ExternalIdentifierConfiguration)
-	if err != nil {
-		p.Fail(w, r, s, "tenant identifiers", err)
 		return
 	}
 	patch, errs := readIdentifiers(r, &form)
@@ -123,7 +125,7 @@ func (p *Pages) SaveIdentifiers(w http.ResponseWriter, r *http.Request, s *pagek
 		p.renderSub(w, r, s, http.StatusBadRequest, "tenant_identifiers", "Identifiers", t, form, errs)
 		return
 	}
-	err = p.patchTenant(r, s, kit.Object{identifiersField: patch})
+	err := p.patchTenant(r, s, kit.Object{identifiersField: patch})
 	markInvalid(err, &form)
 	p.saved(w, r, s, "tenant_identifiers", "Identifiers", t, form, err)
 }
