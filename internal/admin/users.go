@@ -131,9 +131,8 @@ func (a *Admin) users(w http.ResponseWriter, r *http.Request, s *pagekit.Session
 		StartRow: (pg - 1) * usersPerPage, NumberOfResults: usersPerPage, AccurateTotal: true}, nil)
 	status := http.StatusOK
 	if err != nil {
-		msgs, _, ok := pagekit.ErrorMessages(err)
+		msgs, ok := a.Refusal(w, r, s, "search users", err)
 		if !ok {
-			a.Fail(w, r, s, "search users", err)
 			return
 		}
 		d.Error, status = strings.Join(msgs, " "), http.StatusBadRequest
@@ -289,9 +288,8 @@ type newUserPage struct {
 }
 
 func (a *Admin) newUser(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
-	tenants, _, err := a.TenantOptions(r)
-	if err != nil {
-		a.Fail(w, r, s, "list tenants", err)
+	tenants, _, ok := a.Tenants(w, r, s)
+	if !ok {
 		return
 	}
 	a.Render(w, r, s, http.StatusOK, "user_new", "New user", "users", newUserPage{Tenants: tenants})
@@ -313,14 +311,12 @@ func (a *Admin) createUser(w http.ResponseWriter, r *http.Request, s *pagekit.Se
 	}
 	o, err := a.Svc.Identity.CreateUser(r.Context(), a.Actor(r, s), kit.TenantScope{}, "", kit.Object{"user": u})
 	if err != nil {
-		msgs, _, ok := pagekit.ErrorMessages(err)
+		msgs, ok := a.Refusal(w, r, s, "create user", err)
 		if !ok {
-			a.Fail(w, r, s, "create user", err)
 			return
 		}
-		tenants, _, terr := a.TenantOptions(r)
-		if terr != nil {
-			a.Fail(w, r, s, "list tenants", terr)
+		tenants, _, ok := a.Tenants(w, r, s)
+		if !ok {
 			return
 		}
 		p.Tenants, p.Errors = tenants, msgs
@@ -339,9 +335,8 @@ func (a *Admin) userAction(w http.ResponseWriter, r *http.Request, s *pagekit.Se
 			a.Message(w, r, s, http.StatusNotFound, "No such user", "This user does not exist; they may have been deleted.")
 			return
 		}
-		msgs, _, ok := pagekit.ErrorMessages(err)
+		msgs, ok := a.Refusal(w, r, s, "user action", err)
 		if !ok {
-			a.Fail(w, r, s, "user action", err)
 			return
 		}
 		a.showUser(w, r, s, http.StatusBadRequest, "", strings.Join(msgs, " "))
