@@ -2,7 +2,8 @@
 // against the real latch binary: sign in through the hosted page, create a
 // user, create a restricted key with the permission grid and copy it, try to
 // delete the last full-access key (refused, explained), force it after
-// re-authentication, find both events in the audit log, sign out. Every
+// re-authentication, find both events in the audit log, edit tenant and
+// application settings and an entity's data, sign out. Every
 // page is checked with axe (no serious or critical violations) and
 // screenshotted.
 import assert from 'node:assert/strict';
@@ -357,6 +358,20 @@ describe('admin UI in Chromium', () => {
     await page.locator('#encryptionScheme').selectOption('salted-pbkdf2-hmac-sha256');
     await page.locator('#encryptionSchemeFactor').fill('24000');
     await Promise.all([page.waitForURL(/done=saved/), page.getByRole('button', { name: 'Save password hashing' }).click()]);
+    await page.getByRole('link', { name: 'Back to the tenant' }).click();
+    await page.getByRole('link', { name: 'Identifiers (lifetimes and generators)' }).click();
+    await page.getByRole('heading', { name: 'Identifiers of Default', level: 1 }).waitFor();
+    const trustTTL = page.getByLabel('Trust token: time to live in seconds', { exact: true });
+    await trustTTL.fill('0');
+    await page.getByRole('button', { name: 'Save identifier settings' }).click();
+    assert.match(await page.getByRole('alert').innerText(), /must be between/);
+    await accessible(page, 'tenant-identifiers-error');
+    await trustTTL.fill('600');
+    await page.getByLabel('Password reset link: kind', { exact: true }).selectOption('randomAlphaNumeric');
+    await Promise.all([page.waitForURL(/done=saved/), page.getByRole('button', { name: 'Save identifier settings' }).click()]);
+    assert.equal(await trustTTL.inputValue(), '600');
+    assert.equal(await page.getByLabel('Password reset link: kind', { exact: true }).inputValue(), 'randomAlphaNumeric');
+    await accessible(page, 'tenant-identifiers');
   });
 
   test('entities: grant a user permissions on an entity, then revoke', async () => {
@@ -371,6 +386,19 @@ describe('admin UI in Chromium', () => {
     await accessible(page, 'entity-grants');
     await Promise.all([page.waitForURL(/done=revoked/), grants.getByRole('button', { name: 'Revoke the grant to user jane@example.com' }).click()]);
     assert.match(await grants.locator('table').innerText(), /No grants/);
+  });
+
+  test('entities: edit an entity\'s data as JSON', async () => {
+    const data = page.locator('#entity-data');
+    await data.fill('[1, 2]');
+    await page.getByRole('button', { name: 'Save data' }).click();
+    assert.match(await page.getByRole('alert').innerText(), /must be a JSON object/);
+    assert.equal(await data.inputValue(), '[1, 2]');
+    await accessible(page, 'entity-data-error');
+    await data.fill('{"site": "lobby", "floor": 2}');
+    await Promise.all([page.waitForURL(/done=data/), page.getByRole('button', { name: 'Save data' }).click()]);
+    assert.match(await data.inputValue(), /"site": "lobby"/);
+    await accessible(page, 'entity-data');
   });
 
   test('sign out ends the session', async () => {

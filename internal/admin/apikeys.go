@@ -2,7 +2,6 @@ package admin
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -88,9 +87,8 @@ func (a *Admin) apiKeys(w http.ResponseWriter, r *http.Request, s *pagekit.Sessi
 		a.Fail(w, r, s, "list api keys", err)
 		return
 	}
-	_, names, err := a.TenantOptions(r)
-	if err != nil {
-		a.Fail(w, r, s, "list tenants", err)
+	_, names, ok := a.Tenants(w, r, s)
+	if !ok {
 		return
 	}
 	d := keysData{Total: total}
@@ -264,8 +262,7 @@ func (a *Admin) createAPIKey(w http.ResponseWriter, r *http.Request, s *pagekit.
 		key, err = a.Svc.Access.CreateAPIKey(r.Context(), access.AdminCaller(a.Actor(r, s)), "", req)
 		if err != nil {
 			var ok bool
-			if msgs, _, ok = pagekit.ErrorMessages(err); !ok {
-				a.Fail(w, r, s, "create api key", err)
+			if msgs, ok = a.Refusal(w, r, s, "create api key", err); !ok {
 				return
 			}
 		}
@@ -288,12 +285,7 @@ func (a *Admin) createAPIKey(w http.ResponseWriter, r *http.Request, s *pagekit.
 // loadKey reads a key for the edit page; nil (after a 404 page) when gone.
 func (a *Admin) loadKey(w http.ResponseWriter, r *http.Request, s *pagekit.Session) *model.APIKey {
 	k, err := a.Svc.Access.RetrieveAPIKey(r.Context(), access.AdminCaller(a.Actor(r, s)), r.PathValue("id"))
-	if errors.Is(err, model.ErrNotFound) {
-		a.Message(w, r, s, http.StatusNotFound, "No such API key", "This API key does not exist; it may have been deleted.")
-		return nil
-	}
-	if err != nil {
-		a.Fail(w, r, s, "retrieve api key", err)
+	if !a.Loaded(w, r, s, "API key", err) {
 		return nil
 	}
 	k.Key = "" // never shown here: a retrievable key's value is available over the API only
@@ -320,9 +312,8 @@ func (a *Admin) editPage(w http.ResponseWriter, r *http.Request, s *pagekit.Sess
 		a.Fail(w, r, s, "api key form", err)
 		return
 	}
-	_, names, err := a.TenantOptions(r)
-	if err != nil {
-		a.Fail(w, r, s, "list tenants", err)
+	_, names, ok := a.Tenants(w, r, s)
+	if !ok {
 		return
 	}
 	p.Key, p.Scope, p.Errors, p.Guard = k, scopeOf(k, names), msgs, guard

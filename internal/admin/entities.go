@@ -95,9 +95,8 @@ func (a *Admin) entitiesPage(w http.ResponseWriter, r *http.Request, s *pagekit.
 	list, _, err := a.Svc.Entities.SearchEntities(r.Context(), kit.TenantScope{},
 		entities.EntitySearch{QueryString: cmp.Or(p.Query, "*"), NumberOfResults: 200})
 	if err != nil {
-		msgs, _, ok := pagekit.ErrorMessages(err)
+		msgs, ok := a.Refusal(w, r, s, "search entities", err)
 		if !ok {
-			a.Fail(w, r, s, "search entities", err)
 			return
 		}
 		p.Errors, status = append(p.Errors, msgs...), http.StatusBadRequest
@@ -128,6 +127,10 @@ type entityPage struct {
 	// The grant form as entered.
 	LoginID, RecipientID string
 	Checked              []string
+	// Data is the entity's data as JSON text: as stored, or as entered when
+	// it was refused (DataInvalid).
+	Data        string
+	DataInvalid bool
 }
 
 type permOption struct {
@@ -145,15 +148,12 @@ type grantView struct {
 func (a *Admin) createEntity(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	f := r.PostForm
 	p := entitiesPage{Name: strings.TrimSpace(f.Get("name")), TypeID: f.Get("typeId"), TenantID: f.Get("tenantId")}
-	e := kit.Object{"name": p.Name, "type": kit.Object{"id": p.TypeID}}
-	if p.TenantID != "" {
-		e["tenantId"] = p.TenantID
-	}
+	e := pagekit.InTenant(p.Name, p.TenantID)
+	e["type"] = kit.Object{"id": p.TypeID}
 	o, err := a.Svc.Entities.CreateEntity(r.Context(), a.Actor(r, s), kit.TenantScope{}, "", kit.Object{"entity": e})
 	if err != nil {
-		msgs, _, ok := pagekit.ErrorMessages(err)
+		msgs, ok := a.Refusal(w, r, s, "create entity", err)
 		if !ok {
-			a.Fail(w, r, s, "create entity", err)
 			return
 		}
 		p.Errors = msgs
@@ -165,21 +165,18 @@ func (a *Admin) createEntity(w http.ResponseWriter, r *http.Request, s *pagekit.
 
 func (a *Admin) showEntity(w http.ResponseWriter, r *http.Request, s *pagekit.Session, id string, p entityPage) {
 	o, err := a.Svc.Entities.Entity(r.Context(), kit.TenantScope{}, id)
-	if errors.Is(err, model.ErrNotFound) {
-		a.Message(w, r, s, http.StatusNotFound, "No such entity", "This entity does not exist; it may have been deleted.")
+	if !a.Loaded(w, r, s, "entity", err) {
 		return
 	}
-	if err != nil {
-		a.Fail(w, r, s, "load entity", err)
-		return
-	}
-	_, tenants, err := a.TenantOptions(r)
-	if err != nil {
-		a.Fail(w, r, s, "list tenants", err)
+	_, tenants, ok := a.Tenants(w, r, s)
+	if !ok {
 		return
 	}
 	// viewEntity keeps no secret: the page shows only p.Secret, given once.
 	p.Entity, p.CanManage = viewEntity(o, tenants), pagekit.Allowed(s.Roles, pagekit.ManageEntities)
+	if !p.DataInvalid {
+		p.Data = entityDataText(o)
+	}
 	if err := a.entityGrants(r, &p); err != nil {
 		a.Fail(w, r, s, "list entity grants", err)
 		return
@@ -192,7 +189,7 @@ func (a *Admin) showEntity(w http.ResponseWriter, r *http.Request, s *pagekit.Se
 }
 
 func (a *Admin) entity(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
-	notice := map[string]string{"granted": "The grant was saved.", "revoked": "The grant was removed."}[r.URL.Query().Get("done")]
+	notice := map[string]string{"granted": "The grant was saved.", "revoked": "The grant was removed.", "data": "The data was saved."}[r.URL.Query().Get("done")]
 	a.showEntity(w, r, s, r.PathValue("id"), entityPage{Notice: notice})
 }
 
@@ -215,9 +212,8 @@ func (a *Admin) entityFailed(w http.ResponseWriter, r *http.Request, s *pagekit.
 		a.Message(w, r, s, http.StatusNotFound, "Not found", "It does not exist; it may have been deleted.")
 		return
 	}
-	msgs, _, ok := pagekit.ErrorMessages(err)
+	msgs, ok := a.Refusal(w, r, s, what, err)
 	if !ok {
-		a.Fail(w, r, s, what, err)
 		return
 	}
 	a.Message(w, r, s, http.StatusBadRequest, "Nothing was changed", msgs...)
@@ -235,9 +231,8 @@ func (a *Admin) createEntityType(w http.ResponseWriter, r *http.Request, s *page
 	name := strings.TrimSpace(r.PostForm.Get("name"))
 	o, err := a.Svc.Entities.CreateType(r.Context(), a.Actor(r, s), "", kit.Object{"entityType": kit.Object{"name": name}})
 	if err != nil {
-		msgs, _, ok := pagekit.ErrorMessages(err)
+		msgs, ok := a.Refusal(w, r, s, "create entity type", err)
 		if !ok {
-			a.Fail(w, r, s, "create entity type", err)
 			return
 		}
 		a.entitiesPage(w, r, s, http.StatusBadRequest, entitiesPage{Errors: msgs})

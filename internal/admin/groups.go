@@ -62,9 +62,8 @@ func (a *Admin) groups(w http.ResponseWriter, r *http.Request, s *pagekit.Sessio
 		a.Fail(w, r, s, "list groups", err)
 		return
 	}
-	_, tenants, err := a.TenantOptions(r)
-	if err != nil {
-		a.Fail(w, r, s, "list tenants", err)
+	_, tenants, ok := a.Tenants(w, r, s)
+	if !ok {
 		return
 	}
 	var rows []groupView
@@ -84,9 +83,8 @@ type newGroupPage struct {
 }
 
 func (a *Admin) newGroupForm(w http.ResponseWriter, r *http.Request, s *pagekit.Session, status int, p newGroupPage) {
-	var err error
-	if p.Tenants, _, err = a.TenantOptions(r); err != nil {
-		a.Fail(w, r, s, "list tenants", err)
+	var ok bool
+	if p.Tenants, _, ok = a.Tenants(w, r, s); !ok {
 		return
 	}
 	a.Render(w, r, s, status, "group_new", "New group", "groups", p)
@@ -98,15 +96,11 @@ func (a *Admin) newGroup(w http.ResponseWriter, r *http.Request, s *pagekit.Sess
 
 func (a *Admin) createGroup(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	p := newGroupPage{Name: strings.TrimSpace(r.PostForm.Get("name")), TenantID: r.PostForm.Get("tenantId")}
-	g := kit.Object{"name": p.Name}
-	if p.TenantID != "" {
-		g["tenantId"] = p.TenantID
-	}
+	g := pagekit.InTenant(p.Name, p.TenantID)
 	o, err := a.Svc.Groups.CreateGroup(r.Context(), a.Actor(r, s), kit.TenantScope{}, "", kit.Object{"group": g})
 	if err != nil {
-		msgs, _, ok := pagekit.ErrorMessages(err)
+		msgs, ok := a.Refusal(w, r, s, "create group", err)
 		if !ok {
-			a.Fail(w, r, s, "create group", err)
 			return
 		}
 		p.Errors = msgs
@@ -144,17 +138,11 @@ type groupPage struct {
 
 func (a *Admin) loadGroup(w http.ResponseWriter, r *http.Request, s *pagekit.Session) (groupView, bool) {
 	o, err := a.Svc.Groups.Group(r.Context(), kit.TenantScope{}, r.PathValue("id"))
-	if errors.Is(err, model.ErrNotFound) {
-		a.Message(w, r, s, http.StatusNotFound, "No such group", "This group does not exist; it may have been deleted.")
+	if !a.Loaded(w, r, s, "group", err) {
 		return groupView{}, false
 	}
-	if err != nil {
-		a.Fail(w, r, s, "load group", err)
-		return groupView{}, false
-	}
-	_, tenants, err := a.TenantOptions(r)
-	if err != nil {
-		a.Fail(w, r, s, "list tenants", err)
+	_, tenants, ok := a.Tenants(w, r, s)
+	if !ok {
 		return groupView{}, false
 	}
 	return viewGroup(o, tenants), true

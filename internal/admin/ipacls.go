@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -89,12 +88,7 @@ func (a *Admin) newIPACL(w http.ResponseWriter, r *http.Request, s *pagekit.Sess
 
 func (a *Admin) loadIPACL(w http.ResponseWriter, r *http.Request, s *pagekit.Session) *model.IPAccessControlList {
 	l, err := a.Svc.Access.IPACL(r.Context(), r.PathValue("id"))
-	if errors.Is(err, model.ErrNotFound) {
-		a.Message(w, r, s, http.StatusNotFound, "No such list", "This IP access control list does not exist; it may have been deleted.")
-		return nil
-	}
-	if err != nil {
-		a.Fail(w, r, s, "load ip acl", err)
+	if !a.Loaded(w, r, s, "IP access control list", err) {
 		return nil
 	}
 	return l
@@ -128,8 +122,7 @@ func (a *Admin) saveIPACL(w http.ResponseWriter, r *http.Request, s *pagekit.Ses
 		}
 		if err != nil {
 			var ok bool
-			if msgs, _, ok = pagekit.ErrorMessages(err); !ok {
-				a.Fail(w, r, s, "save ip acl", err)
+			if msgs, ok = a.Refusal(w, r, s, "save ip acl", err); !ok {
 				return
 			}
 		}
@@ -148,9 +141,8 @@ func (a *Admin) deleteIPACL(w http.ResponseWriter, r *http.Request, s *pagekit.S
 		return
 	}
 	if err := a.Svc.Access.DeleteIPACL(r.Context(), a.Actor(r, s), l.ID); err != nil {
-		msgs, _, ok := pagekit.ErrorMessages(err)
+		msgs, ok := a.Refusal(w, r, s, "delete ip acl", err)
 		if !ok {
-			a.Fail(w, r, s, "delete ip acl", err)
 			return
 		}
 		a.aclForm(w, r, s, http.StatusBadRequest, aclPage{List: l, Name: l.Name, Entries: entriesText(l), Errors: msgs})

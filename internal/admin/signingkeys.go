@@ -94,9 +94,8 @@ func (a *Admin) createSigningKey(w http.ResponseWriter, r *http.Request, s *page
 		k, err = a.Svc.Signing.Generate(r.Context(), a.Actor(r, s), "", in)
 	}
 	if err != nil {
-		msgs, _, ok := pagekit.ErrorMessages(err)
+		msgs, ok := a.Refusal(w, r, s, "create signing key", err)
 		if !ok {
-			a.Fail(w, r, s, "create signing key", err)
 			return
 		}
 		p.Errors = msgs
@@ -118,12 +117,7 @@ type signingKeyPage struct {
 
 func (a *Admin) showSigningKey(w http.ResponseWriter, r *http.Request, s *pagekit.Session, status int, p signingKeyPage) {
 	k, err := a.Svc.Signing.Key(r.Context(), r.PathValue("id"))
-	if errors.Is(err, model.ErrNotFound) {
-		a.Message(w, r, s, http.StatusNotFound, "No such key", "This signing key does not exist; it may have been deleted.")
-		return
-	}
-	if err != nil {
-		a.Fail(w, r, s, "load signing key", err)
+	if !a.Loaded(w, r, s, "signing key", err) {
 		return
 	}
 	if p.Uses, err = a.Svc.Signing.Uses(r.Context(), k.ID); err != nil {
@@ -163,12 +157,11 @@ func (a *Admin) renameSigningKey(w http.ResponseWriter, r *http.Request, s *page
 
 func (a *Admin) signingKeyFailed(w http.ResponseWriter, r *http.Request, s *pagekit.Session, err error, name string) {
 	if errors.Is(err, model.ErrNotFound) {
-		a.Message(w, r, s, http.StatusNotFound, "No such key", "This signing key does not exist; it may have been deleted.")
+		a.Missing(w, r, s, "signing key")
 		return
 	}
-	msgs, _, ok := pagekit.ErrorMessages(err)
+	msgs, ok := a.Refusal(w, r, s, "signing key", err)
 	if !ok {
-		a.Fail(w, r, s, "signing key", err)
 		return
 	}
 	a.showSigningKey(w, r, s, http.StatusBadRequest, signingKeyPage{Name: name, Errors: msgs})

@@ -9,6 +9,40 @@ import (
 	"github.com/latchid/latch/internal/testutil"
 )
 
+// startTenantPages starts a server with a tenant_manager, a tenant_deleter
+// and a tenant Acme holding data no page shows; raw reads the tenant as the
+// API returns it.
+func startTenantPages(t *testing.T, b testutil.Backend) (e *env, id string, raw func() string) {
+	t.Helper()
+	e = start(t, b)
+	e.admin("tenants@example.com", "tenant_manager")
+	e.admin("deleter@example.com", "tenant_deleter")
+	var created struct{ Tenant struct{ ID string } }
+	e.api("POST", "/api/tenant", map[string]any{"tenant": map[string]any{"name": "Acme", "data": map[string]any{"keep": "me"}}}, 200).JSON(t, &created)
+	id = created.Tenant.ID
+	return e, id, func() string { return string(e.api("GET", "/api/tenant/"+id, nil, 200).Body) }
+}
+
+// readOnlyForDeleter: a tenant_deleter sees each page without a save
+// button, and a POST to it is refused (403) and changes nothing.
+func (e *env) readOnlyForDeleter(raw func() string, paths ...string) {
+	e.t.Helper()
+	db := e.browser()
+	dcsrf := db.signIn("deleter@example.com", testPassword).csrf(e.t)
+	for _, path := range paths {
+		if p := db.get(path); p.status != 200 || strings.Contains(p.body, `class="button" type="submit">Save`) {
+			e.t.Errorf("%s for a tenant_deleter: %d, want read-only", path, p.status)
+		}
+		before := raw()
+		if p := db.post(path, url.Values{"csrf_token": {dcsrf}}); p.status != 403 {
+			e.t.Errorf("POST %s by a tenant_deleter: %d", path, p.status)
+		}
+		if raw() != before {
+			e.t.Errorf("POST %s by a tenant_deleter changed the tenant", path)
+		}
+	}
+}
+
 // TestTenantThemeHashingAndEvents: a tenant_manager edits a tenant's theme
 // of the hosted pages, its password hashing (within the operator's bounds)
 // and its webhook event settings; bad input is refused with the reason, as
@@ -16,13 +50,7 @@ import (
 // actor. A tenant_deleter sees the pages without forms and is refused.
 func TestTenantThemeHashingAndEvents(t *testing.T) {
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
-		e := start(t, b)
-		e.admin("tenants@example.com", "tenant_manager")
-		e.admin("deleter@example.com", "tenant_deleter")
-		var created struct{ Tenant struct{ ID string } }
-		e.api("POST", "/api/tenant", map[string]any{"tenant": map[string]any{"name": "Acme", "data": map[string]any{"keep": "me"}}}, 200).JSON(t, &created)
-		id := created.Tenant.ID
-		raw := func() string { return string(e.api("GET", "/api/tenant/"+id, nil, 200).Body) }
+		e, id, raw := startTenantPages(t, b)
 		type stored struct {
 			Tenant struct {
 				Data       map[string]any
@@ -185,17 +213,7 @@ func TestTenantThemeHashingAndEvents(t *testing.T) {
 			t.Error("the saves are not audited with the admin as actor")
 		}
 
-		// A tenant_deleter sees the pages without forms and is refused.
-		db := e.browser()
-		dcsrf := db.signIn("deleter@example.com", testPassword).csrf(t)
-		for _, path := range []string{theme, hashing, events} {
-			if p := db.get(path); p.status != 200 || strings.Contains(p.body, `class="button" type="submit">Save`) {
-				t.Errorf("%s for a tenant_deleter: %d, want read-only", path, p.status)
-			}
-			if p := db.post(path, url.Values{"csrf_token": {dcsrf}}); p.status != 403 {
-				t.Errorf("POST %s by a tenant_deleter: %d", path, p.status)
-			}
-		}
+		e.readOnlyForDeleter(raw, theme, hashing, events)
 		// A missing tenant is a 404 page.
 		if p := br.get("/admin/tenants/00000000-0000-4000-8000-0000000000ff/theme"); p.status != 404 {
 			t.Errorf("theme of a missing tenant: %d", p.status)

@@ -2,7 +2,6 @@ package admin
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -82,9 +81,8 @@ func (a *Admin) updateUser(w http.ResponseWriter, r *http.Request, s *pagekit.Se
 		return
 	}
 	if _, err := a.Svc.Identity.PatchUser(r.Context(), a.Actor(r, s), kit.TenantScope{}, u.ID, model.PatchMerge, patch); err != nil {
-		msgs, _, ok := pagekit.ErrorMessages(err)
+		msgs, ok := a.Refusal(w, r, s, "update user", err)
 		if !ok {
-			a.Fail(w, r, s, "update user", err)
 			return
 		}
 		p.Errors = msgs
@@ -116,12 +114,7 @@ func (a *Admin) saveRoles(w http.ResponseWriter, r *http.Request, s *pagekit.Ses
 		}
 	}
 	app, err := a.Svc.Tenancy.Application(r.Context(), kit.TenantScope{}, appID)
-	if errors.Is(err, model.ErrNotFound) {
-		a.Message(w, r, s, http.StatusNotFound, "No such application", "This application does not exist; it may have been deleted.")
-		return
-	}
-	if err != nil {
-		a.Fail(w, r, s, "load application", err)
+	if !a.Loaded(w, r, s, "application", err) {
 		return
 	}
 	known := map[string]bool{}

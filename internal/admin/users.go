@@ -131,9 +131,8 @@ func (a *Admin) users(w http.ResponseWriter, r *http.Request, s *pagekit.Session
 		StartRow: (pg - 1) * usersPerPage, NumberOfResults: usersPerPage, AccurateTotal: true}, nil)
 	status := http.StatusOK
 	if err != nil {
-		msgs, _, ok := pagekit.ErrorMessages(err)
+		msgs, ok := a.Refusal(w, r, s, "search users", err)
 		if !ok {
-			a.Fail(w, r, s, "search users", err)
 			return
 		}
 		d.Error, status = strings.Join(msgs, " "), http.StatusBadRequest
@@ -176,7 +175,8 @@ type userPage struct {
 	Error   string
 }
 
-// sessionView is one of the user's refresh tokens (a signed-in session).
+// sessionView is one of the user's refresh tokens or SSO sessions of the
+// hosted pages (which belong to no application).
 type sessionView struct {
 	Application    string
 	Started        int64
@@ -251,7 +251,7 @@ func (a *Admin) showUser(w http.ResponseWriter, r *http.Request, s *pagekit.Sess
 		return
 	}
 	for _, t := range tokens {
-		sv := sessionView{Application: cmp.Or(names[t.ApplicationID], t.ApplicationID), Started: t.StartInstant}
+		sv := sessionView{Application: cmp.Or(names[t.ApplicationID], t.ApplicationID, "Hosted sign-in pages (SSO)"), Started: t.StartInstant}
 		if dev, ok := t.MetaData["device"].(kit.Object); ok {
 			sv.Device, _ = dev["description"].(string)
 			if sv.Device == "" {
@@ -288,9 +288,8 @@ type newUserPage struct {
 }
 
 func (a *Admin) newUser(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
-	tenants, _, err := a.TenantOptions(r)
-	if err != nil {
-		a.Fail(w, r, s, "list tenants", err)
+	tenants, _, ok := a.Tenants(w, r, s)
+	if !ok {
 		return
 	}
 	a.Render(w, r, s, http.StatusOK, "user_new", "New user", "users", newUserPage{Tenants: tenants})
@@ -312,14 +311,12 @@ func (a *Admin) createUser(w http.ResponseWriter, r *http.Request, s *pagekit.Se
 	}
 	o, err := a.Svc.Identity.CreateUser(r.Context(), a.Actor(r, s), kit.TenantScope{}, "", kit.Object{"user": u})
 	if err != nil {
-		msgs, _, ok := pagekit.ErrorMessages(err)
+		msgs, ok := a.Refusal(w, r, s, "create user", err)
 		if !ok {
-			a.Fail(w, r, s, "create user", err)
 			return
 		}
-		tenants, _, terr := a.TenantOptions(r)
-		if terr != nil {
-			a.Fail(w, r, s, "list tenants", terr)
+		tenants, _, ok := a.Tenants(w, r, s)
+		if !ok {
 			return
 		}
 		p.Tenants, p.Errors = tenants, msgs
@@ -338,9 +335,8 @@ func (a *Admin) userAction(w http.ResponseWriter, r *http.Request, s *pagekit.Se
 			a.Message(w, r, s, http.StatusNotFound, "No such user", "This user does not exist; they may have been deleted.")
 			return
 		}
-		msgs, _, ok := pagekit.ErrorMessages(err)
+		msgs, ok := a.Refusal(w, r, s, "user action", err)
 		if !ok {
-			a.Fail(w, r, s, "user action", err)
 			return
 		}
 		a.showUser(w, r, s, http.StatusBadRequest, "", strings.Join(msgs, " "))

@@ -124,6 +124,10 @@ var PasswordSchemes = []string{
 	"salted-pbkdf2-hmac-sha256-512", "salted-pbkdf2-hmac-sha512-512", "bcrypt", "phpass-md5", "phpass-sha512",
 }
 
+// GeneratorTypes are the kinds of a tenant's identifier generators
+// (FusionAuth's SecureGeneratorType).
+var GeneratorTypes = []string{"randomBytes", "randomAlpha", "randomAlphaNumeric", "randomDigits"}
+
 // MaxPasswordLength is the longest password policy FusionAuth allows.
 const MaxPasswordLength = 256
 
@@ -234,8 +238,7 @@ func checkTenantConfig(c *model.TenantConfig, limits password.Limits, verrs *mod
 		"twoFactorOneTimeCodeIdGenerator":              ei.TwoFactorOneTimeCodeIDGenerator,
 	} {
 		kit.Positive(verrs, f("externalIdentifierConfiguration."+name+".length"), int64(g.Length))
-		kit.OneOf(verrs, f("externalIdentifierConfiguration."+name+".type"), g.Type,
-			"randomBytes", "randomAlpha", "randomAlphaNumeric", "randomDigits")
+		kit.OneOf(verrs, f("externalIdentifierConfiguration."+name+".type"), g.Type, GeneratorTypes...)
 	}
 
 	kit.Between(verrs, f("httpSessionMaxInactiveInterval"), int64(c.HTTPSessionMaxInactiveInterval), 1, MaxSeconds)

@@ -58,9 +58,8 @@ func (p *Pages) List(w http.ResponseWriter, r *http.Request, s *pagekit.Session)
 		p.Fail(w, r, s, "list applications", err)
 		return
 	}
-	_, tenants, err := p.TenantOptions(r)
-	if err != nil {
-		p.Fail(w, r, s, "list tenants", err)
+	_, tenants, ok := p.Tenants(w, r, s)
+	if !ok {
 		return
 	}
 	d := listPage{CanCreate: s.May(pagekit.ManageApplications), Statuses: statusFilters}
@@ -86,9 +85,8 @@ type newPage struct {
 }
 
 func (p *Pages) newForm(w http.ResponseWriter, r *http.Request, s *pagekit.Session, status int, d newPage) {
-	var err error
-	if d.Tenants, _, err = p.TenantOptions(r); err != nil {
-		p.Fail(w, r, s, "list tenants", err)
+	var ok bool
+	if d.Tenants, _, ok = p.Tenants(w, r, s); !ok {
 		return
 	}
 	p.Render(w, r, s, status, "application_new", "New application", "applications", d)
@@ -115,18 +113,14 @@ func lines(text string) []string {
 func (p *Pages) Create(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	f := r.PostForm
 	d := newPage{Name: strings.TrimSpace(f.Get("name")), TenantID: f.Get("tenantId"), Redirects: f.Get("redirectURLs")}
-	app := kit.Object{"name": d.Name}
-	if d.TenantID != "" {
-		app["tenantId"] = d.TenantID
-	}
+	app := pagekit.InTenant(d.Name, d.TenantID)
 	if urls := lines(d.Redirects); len(urls) > 0 {
 		app["oauthConfiguration"] = kit.Object{"authorizedRedirectURLs": toAny(urls)}
 	}
 	created, err := p.Svc.Tenancy.CreateApplication(r.Context(), p.Actor(r, s), kit.TenantScope{}, "", kit.Object{"application": app})
 	if err != nil {
-		msgs, _, ok := pagekit.ErrorMessages(err)
+		msgs, ok := p.Refusal(w, r, s, "create application", err)
 		if !ok {
-			p.Fail(w, r, s, "create application", err)
 			return
 		}
 		d.Errors = msgs
@@ -180,17 +174,11 @@ type appPage struct {
 
 func (p *Pages) show(w http.ResponseWriter, r *http.Request, s *pagekit.Session, status int, d appPage) {
 	o, err := p.Svc.Tenancy.Application(r.Context(), kit.TenantScope{}, r.PathValue("id"))
-	if errors.Is(err, model.ErrNotFound) {
-		p.Message(w, r, s, http.StatusNotFound, "No such application", "This application does not exist; it may have been deleted.")
+	if !p.Loaded(w, r, s, "application", err) {
 		return
 	}
-	if err != nil {
-		p.Fail(w, r, s, "load application", err)
-		return
-	}
-	_, tenants, err := p.TenantOptions(r)
-	if err != nil {
-		p.Fail(w, r, s, "list tenants", err)
+	_, tenants, ok := p.Tenants(w, r, s)
+	if !ok {
 		return
 	}
 	d.App = pagekit.ViewApp(o, tenants)
@@ -240,12 +228,11 @@ func (p *Pages) changed(w http.ResponseWriter, r *http.Request, s *pagekit.Sessi
 		return
 	}
 	if errors.Is(err, model.ErrNotFound) {
-		p.Message(w, r, s, http.StatusNotFound, "No such application", "This application does not exist; it may have been deleted.")
+		p.Missing(w, r, s, "application")
 		return
 	}
-	msgs, _, ok := pagekit.ErrorMessages(err)
+	msgs, ok := p.Refusal(w, r, s, "change application", err)
 	if !ok {
-		p.Fail(w, r, s, "change application", err)
 		return
 	}
 	d.Errors = msgs
@@ -323,12 +310,7 @@ func (p *Pages) ShowSecret(w http.ResponseWriter, r *http.Request, s *pagekit.Se
 		return
 	}
 	cfg, err := p.Svc.Tenancy.ApplicationConfig(r.Context(), r.PathValue("id"))
-	if errors.Is(err, model.ErrNotFound) {
-		p.Message(w, r, s, http.StatusNotFound, "No such application", "This application does not exist; it may have been deleted.")
-		return
-	}
-	if err != nil {
-		p.Fail(w, r, s, "load application", err)
+	if !p.Loaded(w, r, s, "application", err) {
 		return
 	}
 	// Who saw a secret is worth knowing: the reveal is audited (not the value).

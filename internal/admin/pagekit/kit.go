@@ -8,6 +8,7 @@ package pagekit
 
 import (
 	"embed"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/latchid/latch/internal/httpx"
 	"github.com/latchid/latch/internal/kit"
+	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/services"
 	"github.com/latchid/latch/internal/ui"
 )
@@ -160,6 +162,37 @@ func (k *Kit) Fail(w http.ResponseWriter, r *http.Request, s *Session, what stri
 	k.Log.ErrorContext(r.Context(), "admin: "+what, "method", r.Method, "path", r.URL.Path, "err", err)
 	k.Message(w, r, s, http.StatusInternalServerError, "Something went wrong",
 		"Latch could not complete this request. The cause was written to the server's log. Try again in a moment.")
+}
+
+// Missing shows the 404 page of a thing (what: "group", "signing key")
+// that does not exist, or no longer does.
+func (k *Kit) Missing(w http.ResponseWriter, r *http.Request, s *Session, what string) {
+	k.Message(w, r, s, http.StatusNotFound, "No such "+what, "This "+what+" does not exist; it may have been deleted.")
+}
+
+// Loaded reports whether reading what succeeded; otherwise it has shown
+// the 404 page (not found) or, for any other error, Fail's page.
+func (k *Kit) Loaded(w http.ResponseWriter, r *http.Request, s *Session, what string, err error) bool {
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, model.ErrNotFound):
+		k.Missing(w, r, s, what)
+	default:
+		k.Fail(w, r, s, "load "+what, err)
+	}
+	return false
+}
+
+// Refusal is a failed change's messages, to show on its form, when the
+// rules refused it (ok); any other error it has shown with Fail (what
+// names the change in the log), and the handler stops.
+func (k *Kit) Refusal(w http.ResponseWriter, r *http.Request, s *Session, what string, err error) (msgs []string, ok bool) {
+	msgs, _, ok = ErrorMessages(err)
+	if !ok {
+		k.Fail(w, r, s, what, err)
+	}
+	return msgs, ok
 }
 
 // Forbidden refuses (403) an action a check in the handler forbids.

@@ -29,6 +29,27 @@ func (k *Kit) TenantOptions(r *http.Request) ([]Option, map[string]string, error
 	return opts, names, nil
 }
 
+// Tenants is TenantOptions for a handler: after a failure it has shown
+// Fail's page, and ok is false.
+func (k *Kit) Tenants(w http.ResponseWriter, r *http.Request, s *Session) (opts []Option, names map[string]string, ok bool) {
+	opts, names, err := k.TenantOptions(r)
+	if err != nil {
+		k.Fail(w, r, s, "list tenants", err)
+		return nil, nil, false
+	}
+	return opts, names, true
+}
+
+// InTenant is a new object's name and, when the form chose one, its tenant
+// (otherwise the rules pick the default tenant).
+func InTenant(name, tenantID string) kit.Object {
+	o := kit.Object{"name": name}
+	if tenantID != "" {
+		o["tenantId"] = tenantID
+	}
+	return o
+}
+
 // VerifyOnly reports whether a key has no private half (it cannot sign).
 func VerifyOnly(k *model.Key) bool { return k.HasPrivateKey != nil && !*k.HasPrivateKey }
 

@@ -33,12 +33,7 @@ type subPage struct {
 // loadSub reads the tenant of the path (a 404 page when it is missing).
 func (p *Pages) loadSub(w http.ResponseWriter, r *http.Request, s *pagekit.Session) (*model.TenantConfig, bool) {
 	t, err := p.Svc.Tenancy.Tenant(r.Context(), kit.TenantScope{}, r.PathValue("id"))
-	if errors.Is(err, model.ErrNotFound) {
-		p.Message(w, r, s, http.StatusNotFound, "No such tenant", "This tenant does not exist; it may have been deleted.")
-		return nil, false
-	}
-	if err != nil {
-		p.Fail(w, r, s, "load tenant", err)
+	if !p.Loaded(w, r, s, "tenant", err) {
 		return nil, false
 	}
 	return t, true
@@ -70,12 +65,11 @@ func (p *Pages) saved(w http.ResponseWriter, r *http.Request, s *pagekit.Session
 		return
 	}
 	if errors.Is(err, model.ErrNotFound) {
-		p.Message(w, r, s, http.StatusNotFound, "No such tenant", "This tenant does not exist; it may have been deleted.")
+		p.Missing(w, r, s, "tenant")
 		return
 	}
-	msgs, _, ok := pagekit.ErrorMessages(err)
+	msgs, ok := p.Refusal(w, r, s, "save tenant "+page, err)
 	if !ok {
-		p.Fail(w, r, s, "save tenant "+page, err)
 		return
 	}
 	p.renderSub(w, r, s, http.StatusBadRequest, page, title, t, form, msgs)

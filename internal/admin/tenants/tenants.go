@@ -1,15 +1,14 @@
 // Package tenants holds the admin UI's tenants pages: list, create, a
 // tenant's settings (name, issuer, signing keys, token and session
 // lifetimes, password rules, lockout, email server), its theme, password
-// hashing and webhook event pages (more.go) and delete with a typed
-// confirmation. Every change is a merge patch through tenancy, the rules of
+// hashing and webhook event pages (more.go), its identifier settings
+// (identifiers.go) and delete with a typed confirmation. Every change is a merge patch through tenancy, the rules of
 // PATCH /api/tenant, with the admin as the actor.
 package tenants
 
 import (
 	"embed"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -209,13 +208,8 @@ func (p *Pages) New(w http.ResponseWriter, r *http.Request, s *pagekit.Session) 
 
 // load reads the tenant of the path into its page.
 func (p *Pages) load(w http.ResponseWriter, r *http.Request, s *pagekit.Session) (*model.TenantConfig, tenantPage, bool) {
-	t, err := p.Svc.Tenancy.Tenant(r.Context(), kit.TenantScope{}, r.PathValue("id"))
-	if errors.Is(err, model.ErrNotFound) {
-		p.Message(w, r, s, http.StatusNotFound, "No such tenant", "This tenant does not exist; it may have been deleted.")
-		return nil, tenantPage{}, false
-	}
-	if err != nil {
-		p.Fail(w, r, s, "load tenant", err)
+	t, ok := p.loadSub(w, r, s)
+	if !ok {
 		return nil, tenantPage{}, false
 	}
 	d := tenantPage{ID: t.ID, Form: formOf(t), HasSMTPPassword: t.EmailConfiguration.Password != ""}
@@ -261,9 +255,8 @@ func (p *Pages) Save(w http.ResponseWriter, r *http.Request, s *pagekit.Session)
 		}
 	}
 	if err != nil {
-		msgs, _, ok := pagekit.ErrorMessages(err)
+		msgs, ok := p.Refusal(w, r, s, "save tenant", err)
 		if !ok {
-			p.Fail(w, r, s, "save tenant", err)
 			return
 		}
 		d.Errors = msgs
@@ -286,9 +279,8 @@ func (p *Pages) Delete(w http.ResponseWriter, r *http.Request, s *pagekit.Sessio
 		return
 	}
 	if err := p.Svc.Tenancy.DeleteTenant(r.Context(), p.Actor(r, s), kit.TenantScope{}, t.ID); err != nil {
-		msgs, _, ok := pagekit.ErrorMessages(err)
+		msgs, ok := p.Refusal(w, r, s, "delete tenant", err)
 		if !ok {
-			p.Fail(w, r, s, "delete tenant", err)
 			return
 		}
 		d.Errors = msgs
