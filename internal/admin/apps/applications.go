@@ -170,6 +170,7 @@ type appPage struct {
 	Login                       loginForm
 	Keys                        []pagekit.Option // signing keys with a private key
 	UsagePolicies               []pagekit.Option
+	ExpirationPolicies          []pagekit.Option
 }
 
 func (p *Pages) show(w http.ResponseWriter, r *http.Request, s *pagekit.Session, status int, d appPage) {
@@ -206,7 +207,7 @@ func (p *Pages) show(w http.ResponseWriter, r *http.Request, s *pagekit.Session,
 		p.Fail(w, r, s, "list signing keys", err)
 		return
 	}
-	d.UsagePolicies = usagePolicies
+	d.UsagePolicies, d.ExpirationPolicies = usagePolicies, expirationPolicies
 	p.Render(w, r, s, status, "application", "Application "+d.App.Name, "applications", d, "copy.js")
 }
 
