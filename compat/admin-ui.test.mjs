@@ -277,6 +277,20 @@ describe('admin UI in Chromium', () => {
     await page.locator('#refreshTokenUsagePolicy').selectOption('OneTimeUse');
     await Promise.all([page.waitForURL(/done=tokens/), page.getByRole('button', { name: 'Save token settings' }).click()]);
     assert.equal(await page.locator('#timeToLiveInSeconds').inputValue(), '900');
+    // Refresh tokens: a maximum lifetime below the lifetime is refused, the input marked; then saved.
+    await page.locator('#refreshTokenExpirationPolicy').selectOption('SlidingWindowWithMaximumLifetime');
+    await page.locator('#maximumTimeToLiveInMinutes').fill('1');
+    await page.getByRole('button', { name: 'Save token settings' }).click();
+    assert.match(await page.getByRole('alert').innerText(), /must not be less than refreshTokenTimeToLiveInMinutes/);
+    assert.equal(await page.locator('#maximumTimeToLiveInMinutes').getAttribute('aria-invalid'), 'true');
+    assert.equal(await page.locator('#maximumTimeToLiveInMinutes').inputValue(), '1');
+    await accessible(page, 'application-refresh-tokens-error');
+    await page.locator('#maximumTimeToLiveInMinutes').fill('86400');
+    await page.locator('#gracePeriodInSeconds').fill('30');
+    await Promise.all([page.waitForURL(/done=tokens/), page.getByRole('button', { name: 'Save token settings' }).click()]);
+    assert.equal(await page.locator('#refreshTokenExpirationPolicy').inputValue(), 'SlidingWindowWithMaximumLifetime');
+    assert.equal(await page.locator('#gracePeriodInSeconds').inputValue(), '30');
+    await accessible(page, 'application-refresh-tokens');
     await page.getByLabel('Self-service registration').check();
     await Promise.all([page.waitForURL(/done=login/), page.getByRole('button', { name: 'Save sign-in settings' }).click()]);
     assert.ok(await page.getByLabel('Self-service registration').isChecked());
