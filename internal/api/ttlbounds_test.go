@@ -18,23 +18,26 @@ func TestLifetimesBounded(t *testing.T) {
 		path  string // dotted path under tenant/application
 		max   string // the largest accepted value
 		extra string // members PATCHed first, JSON without braces
+		zero  bool   // 0 is accepted (it means none)
 	}
 	tenantFields := []field{
-		{"jwtConfiguration.timeToLiveInSeconds", "31536000", ""},
-		{"jwtConfiguration.refreshTokenTimeToLiveInMinutes", "5256000", ""},
-		{"jwtConfiguration.refreshTokenSlidingWindowConfiguration.maximumTimeToLiveInMinutes", "5256000", `"jwtConfiguration":{"refreshTokenExpirationPolicy":"SlidingWindowWithMaximumLifetime","refreshTokenSlidingWindowConfiguration":{"maximumTimeToLiveInMinutes":5256000}}`},
-		{"externalIdentifierConfiguration.twoFactorIdTimeToLiveInSeconds", "31536000", ""},
-		{"externalIdentifierConfiguration.changePasswordIdTimeToLiveInSeconds", "31536000", ""},
-		{"externalIdentifierConfiguration.twoFactorTrustIdTimeToLiveInSeconds", "31536000", ""},
-		{"externalIdentifierConfiguration.loginIntentTimeToLiveInSeconds", "31536000", ""},
-		{"externalIdentifierConfiguration.trustTokenTimeToLiveInSeconds", "31536000", ""},
-		{"failedAuthenticationConfiguration.resetCountInSeconds", "31536000", ""},
-		{"failedAuthenticationConfiguration.actionDuration", "10", `"failedAuthenticationConfiguration":{"actionDurationUnit":"YEARS"}`},
-		{"httpSessionMaxInactiveInterval", "31536000", ""},
+		{"jwtConfiguration.timeToLiveInSeconds", "31536000", "", false},
+		{"jwtConfiguration.refreshTokenTimeToLiveInMinutes", "5256000", "", false},
+		{"jwtConfiguration.refreshTokenSlidingWindowConfiguration.maximumTimeToLiveInMinutes", "5256000", `"jwtConfiguration":{"refreshTokenExpirationPolicy":"SlidingWindowWithMaximumLifetime","refreshTokenSlidingWindowConfiguration":{"maximumTimeToLiveInMinutes":5256000}}`, false},
+		{"jwtConfiguration.refreshTokenOneTimeUseConfiguration.gracePeriodInSeconds", "86400", "", true},
+		{"externalIdentifierConfiguration.twoFactorIdTimeToLiveInSeconds", "31536000", "", false},
+		{"externalIdentifierConfiguration.changePasswordIdTimeToLiveInSeconds", "31536000", "", false},
+		{"externalIdentifierConfiguration.twoFactorTrustIdTimeToLiveInSeconds", "31536000", "", false},
+		{"externalIdentifierConfiguration.loginIntentTimeToLiveInSeconds", "31536000", "", false},
+		{"externalIdentifierConfiguration.trustTokenTimeToLiveInSeconds", "31536000", "", false},
+		{"failedAuthenticationConfiguration.resetCountInSeconds", "31536000", "", false},
+		{"failedAuthenticationConfiguration.actionDuration", "10", `"failedAuthenticationConfiguration":{"actionDurationUnit":"YEARS"}`, false},
+		{"httpSessionMaxInactiveInterval", "31536000", "", false},
 	}
 	appFields := []field{
-		{"jwtConfiguration.timeToLiveInSeconds", "31536000", `"jwtConfiguration":{"enabled":true}`},
-		{"jwtConfiguration.refreshTokenTimeToLiveInMinutes", "5256000", `"jwtConfiguration":{"enabled":true}`},
+		{"jwtConfiguration.timeToLiveInSeconds", "31536000", `"jwtConfiguration":{"enabled":true}`, false},
+		{"jwtConfiguration.refreshTokenTimeToLiveInMinutes", "5256000", `"jwtConfiguration":{"enabled":true}`, false},
+		{"jwtConfiguration.refreshTokenOneTimeUseConfiguration.gracePeriodInSeconds", "86400", `"jwtConfiguration":{"enabled":true}`, true},
 	}
 	// nest builds {"a":{"b":{"c":value}}}.
 	nest := func(path, value string) string {
@@ -55,7 +58,7 @@ func TestLifetimesBounded(t *testing.T) {
 				for _, c := range []struct {
 					value string
 					ok    bool
-				}{{f.max, true}, {"1000000000000000000", false}, {maxInt64, false}, {"-1", false}, {"0", false}} {
+				}{{f.max, true}, {"1000000000000000000", false}, {maxInt64, false}, {"-1", false}, {"0", f.zero}} {
 					t.Run(kind+"."+f.path+"="+c.value, func(t *testing.T) {
 						if f.extra != "" {
 							if r := e.do("PATCH", "/api/"+kind+"/"+id, e.root, `{"`+kind+`":{`+f.extra+`}}`); r.Status != 200 {

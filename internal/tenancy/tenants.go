@@ -298,6 +298,8 @@ const (
 	MaxSeconds = 365 * 24 * 3600
 	// MaxRefreshMinutes bounds refresh token lifetimes (ten years).
 	MaxRefreshMinutes = 10 * 365 * 24 * 60
+	// MaxGraceSeconds bounds a one-time refresh token's grace period (a day).
+	MaxGraceSeconds = 24 * 3600
 )
 
 // maxActionDuration bounds a lockout's duration to ten years in its unit.
@@ -330,6 +332,9 @@ func checkJWTConfiguration(j *model.JWTConfiguration, field string, always bool,
 	kit.OneOf(verrs, field+".refreshTokenExpirationPolicy", j.RefreshTokenExpirationPolicy,
 		"Fixed", "SlidingWindow", "SlidingWindowWithMaximumLifetime")
 	kit.OneOf(verrs, field+".refreshTokenUsagePolicy", j.RefreshTokenUsagePolicy, "Reusable", "OneTimeUse")
+	// A day at most: a grace period reopens a used one-time token (0: none).
+	kit.Between(verrs, field+".refreshTokenOneTimeUseConfiguration.gracePeriodInSeconds",
+		int64(j.RefreshTokenOneTimeUseConfiguration.GracePeriodInSeconds), 0, MaxGraceSeconds)
 	if j.RefreshTokenExpirationPolicy != "SlidingWindowWithMaximumLifetime" {
 		return
 	}
