@@ -328,8 +328,9 @@ func codeTTL(t *model.TenantConfig) int64 {
 	return min(s, maxCodeTTLSeconds)
 }
 
-// completeAuthorization issues an authorization code for a signed-in user
-// and sends it to the client.
+// completeAuthorization completes the authorization of a signed-in user
+// whose session is stored: a code (or tokens) to the client, or the step
+// still missing (consent, the device's approval).
 func (p *Provider) completeAuthorization(w http.ResponseWriter, r *http.Request, ar *authRequest, sess *Session, user *User) {
 	next, err := p.nextStep(r, ar, user)
 	p.complete(w, r, ar, sess, user, next, err, "")
