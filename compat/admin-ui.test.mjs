@@ -386,6 +386,23 @@ describe('admin UI in Chromium', () => {
     assert.equal(await trustTTL.inputValue(), '600');
     assert.equal(await page.getByLabel('Password reset link: kind', { exact: true }).inputValue(), 'randomAlphaNumeric');
     await accessible(page, 'tenant-identifiers');
+    // Token settings: a refused grace period, then a save that changes
+    // nothing later tests depend on (the grace period only applies to
+    // one-use refresh tokens, which the Default tenant does not use).
+    await page.getByRole('link', { name: 'Back to the tenant' }).click();
+    await page.getByRole('link', { name: /^Tokens \(JWT\)/ }).click();
+    await page.getByRole('heading', { name: 'Tokens (JWT) of Default', level: 1 }).waitFor();
+    const grace = page.getByLabel('Reuse grace period in seconds', { exact: true });
+    await grace.fill('86401');
+    await page.getByRole('button', { name: 'Save token settings' }).click();
+    assert.match(await page.getByRole('alert').innerText(), /gracePeriodInSeconds\] must be between 0 and 86400/);
+    assert.equal(await grace.getAttribute('aria-invalid'), 'true');
+    assert.equal(await grace.inputValue(), '86401');
+    await accessible(page, 'tenant-tokens-error');
+    await grace.fill('30');
+    await Promise.all([page.waitForURL(/done=saved/), page.getByRole('button', { name: 'Save token settings' }).click()]);
+    assert.equal(await grace.inputValue(), '30');
+    await accessible(page, 'tenant-tokens');
   });
 
   test('entities: grant a user permissions on an entity, then revoke', async () => {

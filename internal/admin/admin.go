@@ -142,6 +142,8 @@ func (a *Admin) routes() []route {
 		{Pattern: "POST /admin/tenants/{id}/events", Action: pagekit.ManageTenants, Handler: a.tenants.SaveEvents},
 		{Pattern: "GET /admin/tenants/{id}/identifiers", Action: pagekit.ViewTenants, Handler: a.tenants.Identifiers},
 		{Pattern: "POST /admin/tenants/{id}/identifiers", Action: pagekit.ManageTenants, Handler: a.tenants.SaveIdentifiers},
+		{Pattern: "GET /admin/tenants/{id}/tokens", Action: pagekit.ViewTenants, Handler: a.tenants.Tokens},
+		{Pattern: "POST /admin/tenants/{id}/tokens", Action: pagekit.ManageTenants, Handler: a.tenants.SaveTokens},
 		{Pattern: "POST /admin/tenants/{id}/delete", Action: pagekit.DeleteTenants, Handler: a.tenants.Delete},
 		{Pattern: "GET /admin/groups", Action: pagekit.ViewGroups, Handler: a.groups},
 		{Pattern: "GET /admin/groups/new", Action: pagekit.ManageGroups, Handler: a.newGroup},

@@ -94,6 +94,8 @@ func matrixRequests(initialKeyID, adminUserID string) []request {
 		{"save tenant webhook events", "POST", "/admin/tenants/00000000-0000-4000-8000-000000000000/events", url.Values{"enabled.user.create": {"on"}}, pagekit.ManageTenants},
 		{"tenant identifiers", "GET", "/admin/tenants/00000000-0000-4000-8000-000000000000/identifiers", nil, pagekit.ViewTenants},
 		{"save tenant identifiers", "POST", "/admin/tenants/00000000-0000-4000-8000-000000000000/identifiers", url.Values{"trustTokenTimeToLiveInSeconds": {"60"}}, pagekit.ManageTenants},
+		{"tenant tokens", "GET", "/admin/tenants/00000000-0000-4000-8000-000000000000/tokens", nil, pagekit.ViewTenants},
+		{"save tenant tokens", "POST", "/admin/tenants/00000000-0000-4000-8000-000000000000/tokens", url.Values{"timeToLiveInSeconds": {"60"}, "refreshTokenTimeToLiveInMinutes": {"60"}}, pagekit.ManageTenants},
 		{"delete tenant", "POST", "/admin/tenants/00000000-0000-4000-8000-000000000000/delete", url.Values{}, pagekit.DeleteTenants},
 		{"groups", "GET", "/admin/groups", nil, pagekit.ViewGroups},
 		{"group page", "GET", "/admin/groups/00000000-0000-4000-8000-000000000000", nil, pagekit.ViewGroups},

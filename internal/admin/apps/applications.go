@@ -207,7 +207,7 @@ func (p *Pages) show(w http.ResponseWriter, r *http.Request, s *pagekit.Session,
 		p.Fail(w, r, s, "list signing keys", err)
 		return
 	}
-	d.UsagePolicies, d.ExpirationPolicies = usagePolicies, expirationPolicies
+	d.UsagePolicies, d.ExpirationPolicies = pagekit.UsagePolicies, pagekit.ExpirationPolicies
 	p.Render(w, r, s, status, "application", "Application "+d.App.Name, "applications", d, "copy.js")
 }
 

@@ -1,11 +1,7 @@
 package apps
 
 import (
-	"errors"
 	"net/http"
-	"net/url"
-	"strconv"
-	"strings"
 
 	"github.com/latchid/latch/internal/admin/pagekit"
 	"github.com/latchid/latch/internal/kit"
@@ -17,90 +13,17 @@ import (
 // PATCH /api/application, DELETE /api/application/{id} (without hardDelete)
 // and PUT /api/application/{id}?reactivate=true do.
 
-var usagePolicies = []pagekit.Option{{Value: "Reusable", Label: "Reusable until it expires"},
-	{Value: "OneTimeUse", Label: "One use: each refresh returns a new refresh token"}}
-
-// expirationPolicies are when a refresh token expires, FusionAuth's names.
-var expirationPolicies = []pagekit.Option{{Value: "Fixed", Label: "A fixed lifetime from sign-in"},
-	{Value: "SlidingWindow", Label: "Sliding: each use starts a new lifetime"},
-	{Value: "SlidingWindowWithMaximumLifetime", Label: "Sliding, up to a maximum lifetime from sign-in"}}
-
-// tokensForm is the JWT settings form, as stored or as entered: numbers
-// stay text, so that a bad one is shown back as typed. Invalid marks the
-// inputs (by name) a refusal names.
+// tokensForm is the JWT settings form: whether the application's settings
+// apply, its keys, and the lifetimes and policies pagekit reads.
 type tokensForm struct {
 	Enabled                    bool
 	AccessTokenKey, IDTokenKey string
-	TTL, RefreshTTL            string
-	UsagePolicy                string
-	ExpirationPolicy           string
-	MaxLifetime, GracePeriod   string
-	Invalid                    map[string]bool
+	pagekit.TokenForm
 }
 
 func tokensFormOf(a *model.ApplicationConfig) tokensForm {
 	j := a.JWTConfiguration
-	return tokensForm{Enabled: j.Enabled, AccessTokenKey: j.AccessTokenKeyID, IDTokenKey: j.IDTokenKeyID,
-		TTL: strconv.Itoa(j.TimeToLiveInSeconds), RefreshTTL: strconv.Itoa(j.RefreshTokenTimeToLiveInMinutes), UsagePolicy: j.RefreshTokenUsagePolicy,
-		ExpirationPolicy: j.RefreshTokenExpirationPolicy, MaxLifetime: strconv.Itoa(j.RefreshTokenSlidingWindowConfiguration.MaximumTimeToLiveInMinutes),
-		GracePeriod: strconv.Itoa(j.RefreshTokenOneTimeUseConfiguration.GracePeriodInSeconds)}
-}
-
-// tokenNumber is a whole-number input of the JWT form: its name (the
-// member's), the jwtConfiguration object holding it ("" for none), and
-// what a value that is not a number says.
-type tokenNumber struct {
-	input, object, say string
-	text               *string
-	optional           bool // only changed when the form sends it
-}
-
-func (form *tokensForm) numbers() []tokenNumber {
-	return []tokenNumber{
-		{"timeToLiveInSeconds", "", "The access token lifetime must be a whole number of seconds.", &form.TTL, false},
-		{"refreshTokenTimeToLiveInMinutes", "", "The refresh token lifetime must be a whole number of minutes.", &form.RefreshTTL, false},
-		{"maximumTimeToLiveInMinutes", "refreshTokenSlidingWindowConfiguration",
-			"The maximum refresh token lifetime must be a whole number of minutes.", &form.MaxLifetime, true},
-		{"gracePeriodInSeconds", "refreshTokenOneTimeUseConfiguration",
-			"The reuse grace period must be a whole number of seconds.", &form.GracePeriod, true},
-	}
-}
-
-// readNumbers puts the form's numbers into the patch jwt; msgs are the
-// ones that are not whole numbers (marked invalid).
-func readNumbers(f url.Values, form *tokensForm, jwt kit.Object) (msgs []string) {
-	for _, n := range form.numbers() {
-		if n.optional && !f.Has(n.input) {
-			continue
-		}
-		*n.text = strings.TrimSpace(f.Get(n.input))
-		v, err := strconv.ParseInt(*n.text, 10, 64)
-		if err != nil {
-			msgs, form.Invalid[n.input] = append(msgs, n.say), true
-			continue
-		}
-		if n.object == "" {
-			jwt[n.input] = v
-		} else {
-			jwt[n.object] = kit.Object{n.input: v}
-		}
-	}
-	return msgs
-}
-
-// markTokens marks the inputs a refusal of tenancy names: the last part of
-// a jwtConfiguration field's name is its input's name.
-func markTokens(err error, form *tokensForm) {
-	var verrs *model.Errors
-	if !errors.As(err, &verrs) {
-		return
-	}
-	const prefix = "application.jwtConfiguration."
-	for field := range verrs.FieldErrors {
-		if rest, ok := strings.CutPrefix(field, prefix); ok {
-			form.Invalid[rest[strings.LastIndex(rest, ".")+1:]] = true
-		}
-	}
+	return tokensForm{Enabled: j.Enabled, AccessTokenKey: j.AccessTokenKeyID, IDTokenKey: j.IDTokenKeyID, TokenForm: pagekit.TokenFormOf(j)}
 }
 
 // loginForm is the sign-in and registration settings form.
@@ -133,20 +56,15 @@ func (p *Pages) SaveTokens(w http.ResponseWriter, r *http.Request, s *pagekit.Se
 		return
 	}
 	f := r.PostForm
-	form := tokensForm{Enabled: f.Get("jwtEnabled") == "on", AccessTokenKey: f.Get("accessTokenKeyId"), IDTokenKey: f.Get("idTokenKeyId"),
-		UsagePolicy: f.Get("refreshTokenUsagePolicy"), ExpirationPolicy: f.Get("refreshTokenExpirationPolicy"), Invalid: map[string]bool{}}
+	form := tokensForm{Enabled: f.Get("jwtEnabled") == "on", AccessTokenKey: f.Get("accessTokenKeyId"), IDTokenKey: f.Get("idTokenKeyId")}
 	jwt := kit.Object{"enabled": form.Enabled, "accessTokenKeyId": keyRef(form.AccessTokenKey), "idTokenKeyId": keyRef(form.IDTokenKey)}
-	for member, v := range map[string]string{"refreshTokenUsagePolicy": form.UsagePolicy, "refreshTokenExpirationPolicy": form.ExpirationPolicy} {
-		if v != "" {
-			jwt[member] = v
-		}
-	}
-	if msgs := readNumbers(f, &form, jwt); len(msgs) > 0 {
+	var msgs []string
+	if form.TokenForm, msgs = pagekit.ReadTokenForm(f, jwt); len(msgs) > 0 {
 		p.show(w, r, s, http.StatusBadRequest, appPage{enteredTokens: true, Tokens: form, Errors: msgs})
 		return
 	}
 	err := p.patch(r, s, kit.Object{"jwtConfiguration": jwt})
-	markTokens(err, &form)
+	form.MarkRefusal(err, "application.jwtConfiguration.")
 	p.changed(w, r, s, "tokens", appPage{enteredTokens: true, Tokens: form}, err)
 }
 

@@ -2,7 +2,8 @@
 // tenant's settings (name, issuer, signing keys, token and session
 // lifetimes, password rules, lockout, email server), its theme, password
 // hashing and webhook event pages (more.go), its identifier settings
-// (identifiers.go) and delete with a typed confirmation. Every change is a merge patch through tenancy, the rules of
+// (identifiers.go), its token settings (tokens.go) and delete with a typed
+// confirmation. Every change is a merge patch through tenancy, the rules of
 // PATCH /api/tenant, with the admin as the actor.
 package tenants
 
