@@ -84,15 +84,18 @@ const (
 	EventUserEmailUpdate          = "user.email.update"
 	EventJWTPublicKeyUpdate       = "jwt.public-key.update"
 	EventAuditLogCreate           = "audit-log.create"
-	EventGroupCreate              = "group.create"
-	EventGroupUpdate              = "group.update"
-	EventGroupDelete              = "group.delete"
-	EventGroupMemberAdd           = "group.member.add"
-	EventGroupMemberRemove        = "group.member.remove"
-	EventGroupMemberUpdate        = "group.member.update"
-	EventEntityCreate             = "entity.create"
-	EventEntityUpdate             = "entity.update"
-	EventEntityDelete             = "entity.delete"
+	// EventEventLogCreate: an entry written to the event log (a delivery
+	// or an email given up).
+	EventEventLogCreate    = "event-log.create"
+	EventGroupCreate       = "group.create"
+	EventGroupUpdate       = "group.update"
+	EventGroupDelete       = "group.delete"
+	EventGroupMemberAdd    = "group.member.add"
+	EventGroupMemberRemove = "group.member.remove"
+	EventGroupMemberUpdate = "group.member.update"
+	EventEntityCreate      = "entity.create"
+	EventEntityUpdate      = "entity.update"
+	EventEntityDelete      = "entity.delete"
 	// CompleteSuffix makes an event type's .complete twin, sent after the
 	// change commits and never transactional.
 	CompleteSuffix = ".complete"
@@ -101,7 +104,7 @@ const (
 // EventTypes are the types a webhook may enable (FusionAuth's EventType
 // enumeration); enabling another is a validation error.
 var EventTypes = []string{
-	EventAuditLogCreate, "event-log.create", EventGroupCreate, "group.create.complete", EventGroupDelete,
+	EventAuditLogCreate, EventEventLogCreate, EventGroupCreate, "group.create.complete", EventGroupDelete,
 	"group.delete.complete", EventGroupMemberAdd, "group.member.add.complete", EventGroupMemberRemove,
 	"group.member.remove.complete", EventGroupMemberUpdate, "group.member.update.complete", EventGroupUpdate,
 	"group.update.complete", EventJWTPublicKeyUpdate, EventJWTRefresh, EventJWTRefreshTokenRevoke,
@@ -167,7 +170,7 @@ const (
 // provider links, duplicates) are sent after commit whatever the tenant says.
 func Transactional(eventType string) bool {
 	switch eventType {
-	case EventKickstartSuccess, EventAuditLogCreate, "event-log.create", EventUserPasswordResetSend, EventUserPasswordResetStart, EventUserPasswordResetSucess,
+	case EventKickstartSuccess, EventAuditLogCreate, EventEventLogCreate, EventUserPasswordResetSend, EventUserPasswordResetStart, EventUserPasswordResetSucess,
 		EventUserPasswordUpdate, EventUserTwoFactorAdd, EventUserTwoFactorRemove, EventUserEmailUpdate,
 		"user.identity-provider.link", "user.identity-provider.unlink", "user.loginId.duplicate.create",
 		"user.two-factor.challenge", "user.two-factor.failed-attempt", "user.two-factor.success":
