@@ -76,14 +76,19 @@ const (
 	EventUserEmailVerified        = "user.email.verified"
 	EventUserTwoFactorAdd         = "user.two-factor.method.add"
 	EventUserTwoFactorRemove      = "user.two-factor.method.remove"
-	EventJWTRefreshTokenRevoke    = "jwt.refresh-token.revoke"
-	EventJWTRefresh               = "jwt.refresh"
-	EventUserBulkCreate           = "user.bulk.create"
-	EventKickstartSuccess         = "kickstart.success"
-	EventTest                     = "test"
-	EventUserEmailUpdate          = "user.email.update"
-	EventJWTPublicKeyUpdate       = "jwt.public-key.update"
-	EventAuditLogCreate           = "audit-log.create"
+	// A second factor asked (a login answered 242, /api/two-factor/start),
+	// then given right or wrong at /api/two-factor/login.
+	EventUserTwoFactorChallenge     = "user.two-factor.challenge"
+	EventUserTwoFactorSuccess       = "user.two-factor.success"
+	EventUserTwoFactorFailedAttempt = "user.two-factor.failed-attempt"
+	EventJWTRefreshTokenRevoke      = "jwt.refresh-token.revoke"
+	EventJWTRefresh                 = "jwt.refresh"
+	EventUserBulkCreate             = "user.bulk.create"
+	EventKickstartSuccess           = "kickstart.success"
+	EventTest                       = "test"
+	EventUserEmailUpdate            = "user.email.update"
+	EventJWTPublicKeyUpdate         = "jwt.public-key.update"
+	EventAuditLogCreate             = "audit-log.create"
 	// EventEventLogCreate: an entry written to the event log (a delivery
 	// or an email given up).
 	EventEventLogCreate    = "event-log.create"
@@ -119,7 +124,7 @@ var EventTypes = []string{
 	EventUserTwoFactorAdd, EventUserTwoFactorRemove, EventUserUpdate, EventUserUpdateComplete,
 	"user.identity.verified", "user.identity.update", EventEntityCreate, "entity.create.complete",
 	EventEntityDelete, "entity.delete.complete", EventEntityUpdate, "entity.update.complete",
-	"user.two-factor.challenge", "user.two-factor.failed-attempt", "user.two-factor.success",
+	EventUserTwoFactorChallenge, EventUserTwoFactorFailedAttempt, EventUserTwoFactorSuccess,
 }
 
 // EventUserPasswordResetSend is sent when a forgot-password email goes out.
@@ -173,7 +178,7 @@ func Transactional(eventType string) bool {
 	case EventKickstartSuccess, EventAuditLogCreate, EventEventLogCreate, EventUserPasswordResetSend, EventUserPasswordResetStart, EventUserPasswordResetSucess,
 		EventUserPasswordUpdate, EventUserTwoFactorAdd, EventUserTwoFactorRemove, EventUserEmailUpdate,
 		"user.identity-provider.link", "user.identity-provider.unlink", "user.loginId.duplicate.create",
-		"user.two-factor.challenge", "user.two-factor.failed-attempt", "user.two-factor.success":
+		EventUserTwoFactorChallenge, EventUserTwoFactorFailedAttempt, EventUserTwoFactorSuccess:
 		return false
 	}
 	return !strings.HasSuffix(eventType, CompleteSuffix)
