@@ -81,6 +81,10 @@ const (
 	EventUserTwoFactorChallenge     = "user.two-factor.challenge"
 	EventUserTwoFactorSuccess       = "user.two-factor.success"
 	EventUserTwoFactorFailedAttempt = "user.two-factor.failed-attempt"
+	// A create or an update refused for an email or a username that is
+	// another user's login id.
+	EventUserLoginIDDuplicateCreate = "user.loginId.duplicate.create"
+	EventUserLoginIDDuplicateUpdate = "user.loginId.duplicate.update"
 	EventJWTRefreshTokenRevoke      = "jwt.refresh-token.revoke"
 	EventJWTRefresh                 = "jwt.refresh"
 	EventUserBulkCreate             = "user.bulk.create"
@@ -115,8 +119,8 @@ var EventTypes = []string{
 	"group.update.complete", EventJWTPublicKeyUpdate, EventJWTRefresh, EventJWTRefreshTokenRevoke,
 	EventKickstartSuccess, EventTest, "user.action", EventUserBulkCreate, EventUserCreate, EventUserCreateComplete,
 	EventUserDeactivate, EventUserDelete, EventUserDeleteComplete, EventUserEmailUpdate, EventUserEmailVerified,
-	"user.identity-provider.link", "user.identity-provider.unlink", "user.loginId.duplicate.create",
-	"user.loginId.duplicate.update", EventUserLoginFailed, "user.login.new-device", EventUserLoginSuccess,
+	"user.identity-provider.link", "user.identity-provider.unlink", EventUserLoginIDDuplicateCreate,
+	EventUserLoginIDDuplicateUpdate, EventUserLoginFailed, "user.login.new-device", EventUserLoginSuccess,
 	"user.login.suspicious", "user.password.breach", EventUserPasswordResetSend, EventUserPasswordResetStart,
 	EventUserPasswordResetSucess, EventUserPasswordUpdate, EventUserReactivate, EventUserRegistrationCreate,
 	"user.registration.create.complete", EventUserRegistrationDelete, "user.registration.delete.complete",
@@ -177,7 +181,7 @@ func Transactional(eventType string) bool {
 	switch eventType {
 	case EventKickstartSuccess, EventAuditLogCreate, EventEventLogCreate, EventUserPasswordResetSend, EventUserPasswordResetStart, EventUserPasswordResetSucess,
 		EventUserPasswordUpdate, EventUserTwoFactorAdd, EventUserTwoFactorRemove, EventUserEmailUpdate,
-		"user.identity-provider.link", "user.identity-provider.unlink", "user.loginId.duplicate.create",
+		"user.identity-provider.link", "user.identity-provider.unlink", EventUserLoginIDDuplicateCreate, EventUserLoginIDDuplicateUpdate,
 		EventUserTwoFactorChallenge, EventUserTwoFactorFailedAttempt, EventUserTwoFactorSuccess:
 		return false
 	}
