@@ -486,3 +486,29 @@ func TestEventConfigurationValidation(t *testing.T) {
 	}
 	createWebhook(t, s, key, map[string]any{"url": "https://example.com/all", "eventsEnabled": enabled})
 }
+
+// A user deleted while a member of groups leaves them with user.delete
+// alone, by the single and the bulk delete: FusionAuth documents
+// group.member.remove for the group member API only.
+func TestWebhookUserDeleteSendsNoMemberRemove(t *testing.T) {
+	t.Parallel()
+	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
+		s, key := startWithKey(t, b)
+		rc := newSignedReceiver(t, s, key, "user.delete", "group.member.remove", "group.member.remove.complete")
+		var g struct{ Group struct{ ID string } }
+		mustDo(t, s, "POST", "/api/group", key, map[string]any{"group": map[string]any{"name": "Leavers"}}).JSON(t, &g)
+		one, two := createTestUser(t, s, key, "leaver-1@example.com"), createTestUser(t, s, key, "leaver-2@example.com")
+		mustDo(t, s, "POST", "/api/group/member", key, map[string]any{"members": map[string]any{g.Group.ID: []any{
+			map[string]any{"userId": one}, map[string]any{"userId": two}}}})
+		mustDo(t, s, "DELETE", "/api/user/"+one+"?hardDelete=true", key, nil)
+		mustDo(t, s, "DELETE", "/api/user/bulk", key, map[string]any{"userIds": []string{two}, "hardDelete": true})
+		got := rc.waitVerified(t, 2)
+		var members struct{ Total int }
+		mustDo(t, s, "POST", "/api/group/member/search", key, map[string]any{"search": map[string]any{"groupId": g.Group.ID}}).JSON(t, &members)
+		var logs struct{ Total int }
+		mustDo(t, s, "POST", "/api/system/webhook-event-log/search", key, `{"search":{}}`).JSON(t, &logs)
+		if types := eventTypes(got); len(got) != 2 || types[0] != "user.delete" || types[1] != "user.delete" || members.Total != 0 || logs.Total != 2 {
+			t.Fatalf("events %v (%d written), members left %d", types, logs.Total, members.Total)
+		}
+	})
+}

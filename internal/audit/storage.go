@@ -15,6 +15,7 @@ import (
 type Storage interface {
 	AuditByID(ctx context.Context, id int64) (*model.AuditLog, error)
 	InsertAudit(ctx context.Context, a *model.AuditLog) (int64, error)
+	InsertEventLog(ctx context.Context, e *store.EventLogRow) error
 	SearchAudit(ctx context.Context, f store.AuditFilter, offset, limit int) ([]*model.AuditLog, int, error)
 }
 

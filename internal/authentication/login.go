@@ -678,6 +678,7 @@ func (s *Service) twoFactorRequired(ctx context.Context, lt *loginTarget, row *s
 	if lockedUntil != 0 {
 		return lockedResult(lt.tenant.FailedAuthenticationConfiguration, lockedUntil), nil
 	}
+	s.emitUser(ctx, model.EventUserTwoFactorChallenge, lt.appID(), row, how.ip, nil)
 	return &LoginResult{Outcome: TwoFactorRequired, Response: &LoginResponse{TwoFactorID: id, Methods: methods}}, nil
 }
 

@@ -93,7 +93,8 @@ func (s *Service) StartTwoFactor(ctx context.Context, actor kit.Actor, scope kit
 			return err
 		}
 		return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Started a two-factor step-up of user " + kit.UserLabel(row),
-			TargetID: row.ID, Data: map[string]any{"applicationId": appID, "trustChallenge": req.TrustChallenge != ""}})
+			TargetID: row.ID, Data: map[string]any{"applicationId": appID, "trustChallenge": req.TrustChallenge != ""},
+			Events: []model.Event{kit.LazyUserEvent(model.EventUserTwoFactorChallenge, s.identity.UserObject, row, withApplication(appID))}})
 	})
 	if err != nil {
 		return nil, err
@@ -157,10 +158,11 @@ func (s *Service) StepUpWithCode(ctx context.Context, actor kit.Actor, userID, c
 	verified := false
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
 		now := s.now()
-		var err error
-		if verified, err = s.secondFactorCode(ctx, tx, row, u, "", code, "change the password", now); err != nil {
+		method, err := s.secondFactorCode(ctx, tx, row, u, "", code, "change the password", now)
+		if err != nil {
 			return err
 		}
+		verified = method != ""
 		if !verified && u.emailAddress() != "" { // a code SendStepUpCode mailed
 			if verified, err = consumeEmailCode(ctx, tx, stepUpKey(row.ID), code, now); err != nil || !verified {
 				return err

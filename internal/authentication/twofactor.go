@@ -770,30 +770,39 @@ type twoFactorPending struct {
 // secondFactorCode checks code against row's methods in tx, spending what
 // it uses: a current authenticator code (claimed against replay), a code
 // emailed for twoFactorID, or a recovery code (audited, naming purpose).
-func (s *Service) secondFactorCode(ctx context.Context, tx *store.Tx, row *store.UserRow, u *userTwoFactor, twoFactorID, code, purpose string, now int64) (bool, error) {
+// It answers the kind of method that verified (FusionAuth's authenticator,
+// email, recoveryCode), "" for a wrong code.
+func (s *Service) secondFactorCode(ctx context.Context, tx *store.Tx, row *store.UserRow, u *userTwoFactor, twoFactorID, code, purpose string, now int64) (string, error) {
+	verifiedBy := func(method string, ok bool, err error) (string, error) {
+		if !ok || err != nil {
+			return "", err
+		}
+		return method, nil
+	}
 	if id, counter, ok := u.totpFor(code, "", now); ok {
-		return claimTOTP(ctx, tx, row, id, counter, u.methodParams(id), now)
+		ok, err := claimTOTP(ctx, tx, row, id, counter, u.methodParams(id), now)
+		return verifiedBy("authenticator", ok, err)
 	}
 	if twoFactorID != "" {
 		if ok, err := consumeEmailCode(ctx, tx, twoFactorID, code, now); err != nil || ok {
-			return ok, err
+			return verifiedBy("email", ok, err)
 		}
 	}
 	if len(code) > maxTwoFactorCode {
-		return false, nil
+		return "", nil
 	}
 	_, err := tx.ConsumeOneTimeCode(ctx, recoveryCodeHash(row.ID, code), []string{CodeTwoFactorRecovery}, now)
 	if errors.Is(err, store.ErrNoRows) {
-		return false, nil
+		return "", nil
 	}
 	if err != nil {
-		return false, err
+		return "", err
 	}
 	left, err := tx.CountUserCodes(ctx, row.ID, CodeTwoFactorRecovery, now)
 	if err != nil {
-		return false, err
+		return "", err
 	}
-	return true, s.audit.Write(ctx, tx, kit.Actor{Type: kit.ActorUser, ID: row.ID, Name: firstNonBlank(row.Email, row.Username)}, audit.Change{
+	return "recoveryCode", s.audit.Write(ctx, tx, kit.Actor{Type: kit.ActorUser, ID: row.ID, Name: firstNonBlank(row.Email, row.Username)}, audit.Change{
 		Message:  fmt.Sprintf("User %s used a two-factor recovery code to %s (%d left)", kit.UserLabel(row), purpose, left),
 		TargetID: row.ID, Data: map[string]any{"recoveryCodesLeft": left}})
 }
@@ -868,14 +877,14 @@ func (s *Service) TwoFactorLogin(ctx context.Context, caller LoginCaller, req Tw
 	}
 
 	code := strings.TrimSpace(req.Code)
-	verified, gone := false, false
+	verified, gone, method := false, false, ""
 	trust := secrets.Token(32)
 	computerTrust := ""
 	if req.TrustComputer {
 		computerTrust = newTwoFactorTrustID()
 	}
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
-		verified, gone = false, false // the transaction may run again
+		verified, gone, method = false, false, "" // the transaction may run again
 		now := s.now()
 		c, err := tx.ConsumeOneTimeCode(ctx, idHash, []string{CodeTwoFactorLogin}, now)
 		if errors.Is(err, store.ErrNoRows) {
@@ -888,8 +897,10 @@ func (s *Service) TwoFactorLogin(ctx context.Context, caller LoginCaller, req Tw
 		if p.StartCodeHash != "" && len(code) <= maxTwoFactorCode &&
 			subtle.ConstantTimeCompare([]byte(identity.CodeHash(code)), []byte(p.StartCodeHash)) == 1 {
 			verified = true
-		} else if verified, err = s.secondFactorCode(ctx, tx, row, u, req.TwoFactorID, code, "log in", now); err != nil {
+		} else if method, err = s.secondFactorCode(ctx, tx, row, u, req.TwoFactorID, code, "log in", now); err != nil {
 			return err
+		} else {
+			verified = method != ""
 		}
 		if verified {
 			if computerTrust != "" {
@@ -923,7 +934,9 @@ func (s *Service) TwoFactorLogin(ctx context.Context, caller LoginCaller, req Tw
 	if gone {
 		return nil, model.NotFoundf("twoFactorId used meanwhile")
 	}
+	ip := firstNonBlank(req.IPAddress, req.EventInfo.IPAddress, p.IPAddress, caller.IP)
 	if !verified {
+		s.emitSecondFactor(ctx, model.EventUserTwoFactorFailedAttempt, lt.appID(), row, ip, "")
 		res, err := s.countFailure(ctx, lt.tenant, row.ID)
 		if res != nil || (err != nil && !errors.Is(err, model.ErrNotFound)) {
 			return res, err
@@ -938,8 +951,8 @@ func (s *Service) TwoFactorLogin(ctx context.Context, caller LoginCaller, req Tw
 	if req.MetaData != nil {
 		metaData = req.MetaData
 	}
+	s.emitSecondFactor(ctx, model.EventUserTwoFactorSuccess, lt.appID(), row, ip, method)
 	authType := firstNonBlank(p.AuthenticationType, tokens.AuthTypePassword)
-	ip := firstNonBlank(req.IPAddress, req.EventInfo.IPAddress, p.IPAddress, caller.IP)
 	res, err := s.authenticated(ctx, lt, row, authenticatedLogin{authType: authType, loginID: p.LoginID, ip: ip,
 		noJWT: noJWT, metaData: metaData, secondFactor: true, outcomeOnly: caller.OutcomeOnly})
 	if err == nil && res.Response != nil && res.Outcome <= RegistrationNotVerified {

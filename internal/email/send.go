@@ -208,8 +208,8 @@ func (m *Mailer) deliver(ctx context.Context, q *store.QueuedEmail) {
 			if err := tx.FinishEmail(ctx, q.Seq, m.owner); err != nil {
 				return err
 			}
-			return tx.InsertEventLog(ctx, &store.EventLogRow{InsertInstant: end, Type: "Error",
-				Message: fmt.Sprintf("Gave up sending the email [%s] to %s after %d attempts: %v", msg.Subject, addresses(msg.To), q.Attempts, err)})
+			return m.s.audit.WriteEventLog(ctx, tx, &store.EventLogRow{InsertInstant: end, Type: "Error",
+				Message: fmt.Sprintf("Gave up sending the email [%s] to %s after %d attempts: %v", msg.Subject, addresses(msg.To), q.Attempts, err)}, "")
 		}
 		delay := time.Second << min(q.Attempts-1, 10)
 		return tx.RetryEmail(ctx, q.Seq, m.owner, end+min(delay, 10*time.Minute).Milliseconds())

@@ -18,7 +18,6 @@ type Storage interface {
 	EmailTemplateByID(ctx context.Context, id string) (*store.EmailTemplateRow, error)
 	FinishEmail(ctx context.Context, seq int64, owner string) error
 	InsertEmailTemplate(ctx context.Context, r *store.EmailTemplateRow) error
-	InsertEventLog(ctx context.Context, e *store.EventLogRow) error
 	InsertQueuedEmail(ctx context.Context, tenantID, message string, now int64) error
 	InsertSetting(ctx context.Context, name, value string) error
 	RetryEmail(ctx context.Context, seq int64, owner string, next int64) error

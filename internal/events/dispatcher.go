@@ -198,9 +198,10 @@ func (d *Dispatcher) record(ctx context.Context, tx *store.Tx, sd sentDelivery) 
 		if err != nil || !held {
 			return err
 		}
-		return tx.InsertEventLog(ctx, &store.EventLogRow{InsertInstant: end, Type: "Error",
+		typ := eventTypeOf(dl.Body)
+		return d.s.audit.WriteEventLog(ctx, tx, &store.EventLogRow{InsertInstant: end, Type: "Error",
 			Message: fmt.Sprintf("Webhook [%s] (%s) did not accept event [%s] (%s) after %d attempts; last: %s",
-				hook.URL, hook.ID, eventTypeOf(dl.Body), dl.EventID, dl.Attempts, describe(res))})
+				hook.URL, hook.ID, typ, dl.EventID, dl.Attempts, describe(res))}, typ)
 	}
 	return tx.RetryDelivery(ctx, dl, d.owner, end+backoff(dl.Attempts).Milliseconds())
 }

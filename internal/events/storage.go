@@ -22,7 +22,6 @@ type Storage interface {
 	DueDeliveries(ctx context.Context, now int64) (int, error)
 	EventLogByID(ctx context.Context, id int64) (*store.EventLogRow, error)
 	FinishDelivery(ctx context.Context, d *store.Delivery, owner string, failed bool, now int64) (bool, error)
-	InsertEventLog(ctx context.Context, e *store.EventLogRow) error
 	InsertWebhook(ctx context.Context, w *store.WebhookRow) error
 	InsertWebhookEvent(ctx context.Context, e *store.WebhookEventRow, webhookIDs []string, orderKey string) error
 	RecordAttempt(ctx context.Context, a *store.AttemptRow) error

@@ -365,6 +365,9 @@ func (s *Service) Register(ctx context.Context, actor kit.Actor, scope kit.Tenan
 		return nil
 	})
 	if err != nil {
+		if nu != nil {
+			s.emitDuplicate(ctx, actor, model.EventUserLoginIDDuplicateCreate, nu.attempted(), err)
+		}
 		return nil, err
 	}
 	return out, nil

@@ -756,7 +756,15 @@ func (s *Service) CreateUser(ctx context.Context, actor kit.Actor, scope kit.Ten
 		out, err = s.InsertNewUser(ctx, tx, actor, nu)
 		return err
 	})
+	if err != nil {
+		s.emitDuplicate(ctx, actor, model.EventUserLoginIDDuplicateCreate, nu.attempted(), err)
+	}
 	return out, err
+}
+
+// attempted is the user as asked for (see emitDuplicate).
+func (nu *NewUser) attempted() *store.UserRow {
+	return nu.p.onto(store.UserRow{ID: nu.id, TenantID: nu.tenantID, Active: true, Verified: nu.verified})
 }
 
 func checkUserUnique(ctx context.Context, tx *store.Tx, tenantID, id, email, username string) error {
@@ -1002,6 +1010,7 @@ func (s *Service) tryChangeUser(ctx context.Context, actor kit.Actor, scope kit.
 		return err
 	})
 	if err != nil {
+		s.emitDuplicate(ctx, actor, model.EventUserLoginIDDuplicateUpdate, p.onto(*cur), err)
 		return nil, err
 	}
 	return out, nil

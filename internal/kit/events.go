@@ -2,6 +2,7 @@ package kit
 
 import (
 	"context"
+	"errors"
 
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/store"
@@ -145,4 +146,47 @@ func ObjectEvents(typ, tenantID, objectID string, build func() (map[string]any, 
 	}
 	return []model.Event{{Type: typ, TenantID: tenantID, ObjectID: objectID, Build: once},
 		{Type: typ + model.CompleteSuffix, TenantID: tenantID, ObjectID: objectID, Build: once}}
+}
+
+// DuplicateLoginIDEvent is user.loginId.duplicate.create or .update
+// (FusionAuth's UserLoginIdDuplicateOnCreateEvent, never transactional) for
+// attempted, the user a create or an update asked for, when refused turned
+// it down because its email or username is another user's email or
+// username: user (as asked for), existing, duplicateEmail and
+// duplicateUsername (the values refused). Nil when refused names no such
+// login id: a look-alike in other letters is refused too but is no one's
+// login id.
+func DuplicateLoginIDEvent(ctx context.Context, tx *store.Tx, userObject UserObjectFunc, typ string,
+	attempted *store.UserRow, refused error) (*model.Event, error) {
+	body := map[string]any{}
+	var existing *store.UserRow
+	for _, d := range []struct{ field, member, value string }{
+		{"user.email", "duplicateEmail", attempted.Email}, {"user.username", "duplicateUsername", attempted.Username}} {
+		if d.value == "" || !model.HasFieldError(refused, d.field, "duplicate") {
+			continue
+		}
+		row, err := tx.UserRowByLoginID(ctx, attempted.TenantID, d.value)
+		if errors.Is(err, store.ErrNoRows) || (err == nil && row.ID == attempted.ID) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		body[d.member] = d.value
+		if existing == nil {
+			existing = row
+		}
+	}
+	if existing == nil {
+		return nil, nil
+	}
+	user, err := userObject(attempted, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	if body["existing"], err = userObject(existing, nil, nil); err != nil {
+		return nil, err
+	}
+	body["user"] = user
+	return &model.Event{Type: typ, TenantID: attempted.TenantID, UserID: attempted.ID, Body: body}, nil
 }

@@ -15,6 +15,7 @@ type Storage interface {
 	GroupRoleNames(ctx context.Context, userID, applicationID string) ([]string, error)
 	RegistrationOf(ctx context.Context, userID, applicationID string) (*store.RegistrationRow, error)
 	UserRowByID(ctx context.Context, id string) (*store.UserRow, error)
+	UserRowByLoginID(ctx context.Context, tenantID, loginID string) (*store.UserRow, error)
 }
 
 var _ Storage = (*store.Tx)(nil)

@@ -67,6 +67,21 @@ func (e *Errors) Error() string {
 	return "validation failed: " + strings.Join(parts, ", ")
 }
 
+// HasFieldError reports whether err is (or wraps) validation errors with
+// a "[kind]field" error.
+func HasFieldError(err error, field, kind string) bool {
+	var verrs *Errors
+	if !errors.As(err, &verrs) {
+		return false
+	}
+	for _, it := range verrs.FieldErrors[field] {
+		if it.Code == "["+kind+"]"+field {
+			return true
+		}
+	}
+	return false
+}
+
 // FieldError is a shortcut for a one-field validation error.
 func FieldError(field, kind, message string) error {
 	return new(Errors).Field(field, kind, message)

@@ -109,3 +109,23 @@ func TestErrorsAsError(t *testing.T) {
 		t.Error("NotFoundf does not wrap ErrNotFound")
 	}
 }
+
+func TestHasFieldError(t *testing.T) {
+	refused := fmt.Errorf("create user: %w", new(model.Errors).Field("user.email", "duplicate", "").Field("user.username", "blank", ""))
+	for _, c := range []struct {
+		name        string
+		err         error
+		field, kind string
+		want        bool
+	}{
+		{"wrapped", refused, "user.email", "duplicate", true},
+		{"another kind", refused, "user.username", "duplicate", false},
+		{"another field", refused, "user.id", "duplicate", false},
+		{"not a validation error", errors.New("user.email duplicate"), "user.email", "duplicate", false},
+		{"nil", nil, "user.email", "duplicate", false},
+	} {
+		if got := model.HasFieldError(c.err, c.field, c.kind); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+}

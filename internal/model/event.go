@@ -76,23 +76,35 @@ const (
 	EventUserEmailVerified        = "user.email.verified"
 	EventUserTwoFactorAdd         = "user.two-factor.method.add"
 	EventUserTwoFactorRemove      = "user.two-factor.method.remove"
-	EventJWTRefreshTokenRevoke    = "jwt.refresh-token.revoke"
-	EventJWTRefresh               = "jwt.refresh"
-	EventUserBulkCreate           = "user.bulk.create"
-	EventKickstartSuccess         = "kickstart.success"
-	EventTest                     = "test"
-	EventUserEmailUpdate          = "user.email.update"
-	EventJWTPublicKeyUpdate       = "jwt.public-key.update"
-	EventAuditLogCreate           = "audit-log.create"
-	EventGroupCreate              = "group.create"
-	EventGroupUpdate              = "group.update"
-	EventGroupDelete              = "group.delete"
-	EventGroupMemberAdd           = "group.member.add"
-	EventGroupMemberRemove        = "group.member.remove"
-	EventGroupMemberUpdate        = "group.member.update"
-	EventEntityCreate             = "entity.create"
-	EventEntityUpdate             = "entity.update"
-	EventEntityDelete             = "entity.delete"
+	// A second factor asked (a login answered 242, /api/two-factor/start),
+	// then given right or wrong at /api/two-factor/login.
+	EventUserTwoFactorChallenge     = "user.two-factor.challenge"
+	EventUserTwoFactorSuccess       = "user.two-factor.success"
+	EventUserTwoFactorFailedAttempt = "user.two-factor.failed-attempt"
+	// A create or an update refused for an email or a username that is
+	// another user's login id.
+	EventUserLoginIDDuplicateCreate = "user.loginId.duplicate.create"
+	EventUserLoginIDDuplicateUpdate = "user.loginId.duplicate.update"
+	EventJWTRefreshTokenRevoke      = "jwt.refresh-token.revoke"
+	EventJWTRefresh                 = "jwt.refresh"
+	EventUserBulkCreate             = "user.bulk.create"
+	EventKickstartSuccess           = "kickstart.success"
+	EventTest                       = "test"
+	EventUserEmailUpdate            = "user.email.update"
+	EventJWTPublicKeyUpdate         = "jwt.public-key.update"
+	EventAuditLogCreate             = "audit-log.create"
+	// EventEventLogCreate: an entry written to the event log (a delivery
+	// or an email given up).
+	EventEventLogCreate    = "event-log.create"
+	EventGroupCreate       = "group.create"
+	EventGroupUpdate       = "group.update"
+	EventGroupDelete       = "group.delete"
+	EventGroupMemberAdd    = "group.member.add"
+	EventGroupMemberRemove = "group.member.remove"
+	EventGroupMemberUpdate = "group.member.update"
+	EventEntityCreate      = "entity.create"
+	EventEntityUpdate      = "entity.update"
+	EventEntityDelete      = "entity.delete"
 	// CompleteSuffix makes an event type's .complete twin, sent after the
 	// change commits and never transactional.
 	CompleteSuffix = ".complete"
@@ -101,14 +113,14 @@ const (
 // EventTypes are the types a webhook may enable (FusionAuth's EventType
 // enumeration); enabling another is a validation error.
 var EventTypes = []string{
-	EventAuditLogCreate, "event-log.create", EventGroupCreate, "group.create.complete", EventGroupDelete,
+	EventAuditLogCreate, EventEventLogCreate, EventGroupCreate, "group.create.complete", EventGroupDelete,
 	"group.delete.complete", EventGroupMemberAdd, "group.member.add.complete", EventGroupMemberRemove,
 	"group.member.remove.complete", EventGroupMemberUpdate, "group.member.update.complete", EventGroupUpdate,
 	"group.update.complete", EventJWTPublicKeyUpdate, EventJWTRefresh, EventJWTRefreshTokenRevoke,
 	EventKickstartSuccess, EventTest, "user.action", EventUserBulkCreate, EventUserCreate, EventUserCreateComplete,
 	EventUserDeactivate, EventUserDelete, EventUserDeleteComplete, EventUserEmailUpdate, EventUserEmailVerified,
-	"user.identity-provider.link", "user.identity-provider.unlink", "user.loginId.duplicate.create",
-	"user.loginId.duplicate.update", EventUserLoginFailed, "user.login.new-device", EventUserLoginSuccess,
+	"user.identity-provider.link", "user.identity-provider.unlink", EventUserLoginIDDuplicateCreate,
+	EventUserLoginIDDuplicateUpdate, EventUserLoginFailed, "user.login.new-device", EventUserLoginSuccess,
 	"user.login.suspicious", "user.password.breach", EventUserPasswordResetSend, EventUserPasswordResetStart,
 	EventUserPasswordResetSucess, EventUserPasswordUpdate, EventUserReactivate, EventUserRegistrationCreate,
 	"user.registration.create.complete", EventUserRegistrationDelete, "user.registration.delete.complete",
@@ -116,7 +128,7 @@ var EventTypes = []string{
 	EventUserTwoFactorAdd, EventUserTwoFactorRemove, EventUserUpdate, EventUserUpdateComplete,
 	"user.identity.verified", "user.identity.update", EventEntityCreate, "entity.create.complete",
 	EventEntityDelete, "entity.delete.complete", EventEntityUpdate, "entity.update.complete",
-	"user.two-factor.challenge", "user.two-factor.failed-attempt", "user.two-factor.success",
+	EventUserTwoFactorChallenge, EventUserTwoFactorFailedAttempt, EventUserTwoFactorSuccess,
 }
 
 // EventUserPasswordResetSend is sent when a forgot-password email goes out.
@@ -167,10 +179,10 @@ const (
 // provider links, duplicates) are sent after commit whatever the tenant says.
 func Transactional(eventType string) bool {
 	switch eventType {
-	case EventKickstartSuccess, EventAuditLogCreate, "event-log.create", EventUserPasswordResetSend, EventUserPasswordResetStart, EventUserPasswordResetSucess,
+	case EventKickstartSuccess, EventAuditLogCreate, EventEventLogCreate, EventUserPasswordResetSend, EventUserPasswordResetStart, EventUserPasswordResetSucess,
 		EventUserPasswordUpdate, EventUserTwoFactorAdd, EventUserTwoFactorRemove, EventUserEmailUpdate,
-		"user.identity-provider.link", "user.identity-provider.unlink", "user.loginId.duplicate.create",
-		"user.two-factor.challenge", "user.two-factor.failed-attempt", "user.two-factor.success":
+		"user.identity-provider.link", "user.identity-provider.unlink", EventUserLoginIDDuplicateCreate, EventUserLoginIDDuplicateUpdate,
+		EventUserTwoFactorChallenge, EventUserTwoFactorFailedAttempt, EventUserTwoFactorSuccess:
 		return false
 	}
 	return !strings.HasSuffix(eventType, CompleteSuffix)

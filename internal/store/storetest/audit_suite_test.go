@@ -78,4 +78,19 @@ func Audit(t *testing.T, st *store.Store) {
 	if _, _, err := read[S](st).SearchAudit(ctx, store.AuditFilter{OrderBy: "reason; --"}, 0, 1); err == nil {
 		t.Error("an unknown order was accepted")
 	}
+
+	// Event log entries (deliveries and emails given up) get increasing ids.
+	logs := []*store.EventLogRow{{InsertInstant: 100, Type: "Error", Message: "SMTP refused"}, {InsertInstant: 100, Type: "Error", Message: "Webhook down"}}
+	for _, e := range logs {
+		mustWrite(t, st, func(s S) error { return s.InsertEventLog(ctx, e) })
+	}
+	for _, e := range logs {
+		var msg string
+		if err := st.DB().QueryRowContext(ctx, "SELECT message FROM event_logs WHERE id = $1", e.ID).Scan(&msg); err != nil || msg != e.Message {
+			t.Errorf("event log entry %d: %q %v", e.ID, msg, err)
+		}
+	}
+	if logs[0].ID == 0 || logs[1].ID <= logs[0].ID {
+		t.Errorf("event log ids: %d %d", logs[0].ID, logs[1].ID)
+	}
 }

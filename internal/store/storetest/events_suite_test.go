@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/latchid/latch/internal/audit"
 	"github.com/latchid/latch/internal/events"
 	"github.com/latchid/latch/internal/store"
 )
@@ -311,7 +312,8 @@ func Events(t *testing.T, st *store.Store) {
 	// The event log, and retention of it and of settled events.
 	logs := []*store.EventLogRow{{InsertInstant: 100, Type: "Error", Message: "Webhook 100% down"}, {InsertInstant: 200, Type: "Information", Message: "sent"},
 		{InsertInstant: 5000, Type: "Error", Message: "SMTP down"}}
-	mustWrite(t, st, func(s S) error {
+	// Entries are written by audit (audit.Log.WriteEventLog), read here.
+	mustWrite(t, st, func(s audit.Storage) error {
 		return errors.Join(s.InsertEventLog(ctx, logs[0]), s.InsertEventLog(ctx, logs[1]), s.InsertEventLog(ctx, logs[2]))
 	})
 	if logs[0].ID == 0 || logs[1].ID <= logs[0].ID {
