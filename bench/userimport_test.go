@@ -47,7 +47,7 @@ func BenchmarkImportUsers(b *testing.B) {
 						b.Fatal(err)
 					}
 					start, startCPU := time.Now(), cpuTimeUsed()
-					if _, err := svc.Identity.ImportUsersFrom(ctx, actor, kit.AllTenants, bytes.NewReader(body)); err != nil {
+					if _, err := svc.UserImport.ImportUsersFrom(ctx, actor, kit.AllTenants, bytes.NewReader(body)); err != nil {
 						b.Fatal(err)
 					}
 					total += time.Since(start)

@@ -23,6 +23,7 @@ import (
 	"github.com/latchid/latch/internal/groups"
 	"github.com/latchid/latch/internal/httpx"
 	"github.com/latchid/latch/internal/identity"
+	"github.com/latchid/latch/internal/identity/userimport"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/mailflows"
 	"github.com/latchid/latch/internal/metrics"
@@ -126,6 +127,7 @@ type Server struct {
 	entities       *entities.Service
 	tokens         *tokens.Service
 	identity       *identity.Service
+	userImport     *userimport.Service
 	authentication *authentication.Service
 	events         *events.Service
 	email          *email.Service
@@ -150,6 +152,7 @@ func New(svc *services.Set, cfg *config.Config, log *slog.Logger, m *metrics.Met
 		s.audit, s.access, s.signing, s.tenancy = svc.Audit, svc.Access, svc.Signing, svc.Tenancy
 		s.groups, s.entities, s.tokens, s.identity, s.authentication = svc.Groups, svc.Entities, svc.Tokens, svc.Identity, svc.Authentication
 		s.events, s.email, s.mailflows, s.system = svc.Events, svc.Email, svc.MailFlows, svc.System
+		s.userImport = svc.UserImport
 		s.store = svc.Store()
 	}
 	for _, rt := range s.table() {

@@ -30,7 +30,7 @@ func (s *Server) importUsers(w http.ResponseWriter, r *http.Request) {
 		s.log.WarnContext(r.Context(), "user import keeps the server's deadlines", "err", err)
 	}
 	body := &readWatch{r: http.MaxBytesReader(w, r.Body, maxImportBody)}
-	_, err := s.identity.ImportUsersFrom(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), body)
+	_, err := s.userImport.ImportUsersFrom(r.Context(), PrincipalFrom(r.Context()).Actor(r), scopeOf(r), body)
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(body.err, &tooBig):

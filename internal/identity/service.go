@@ -1,7 +1,8 @@
-// Package identity owns users: their registrations, search, import,
-// passwords (forgot, change, history) and the secrets they hold. Groups,
-// tenants and tokens are other packages it calls: memberships through
-// groups, settings through tenancy, revocation through tokens.
+// Package identity owns users: their registrations, search, passwords
+// (forgot, change, history) and the secrets they hold. Groups, tenants and
+// tokens are other packages it calls: memberships through groups, settings
+// through tenancy, revocation through tokens. The user import is a package of
+// its own (userimport) that checks users with identity's checks.
 package identity
 
 import (

@@ -24,15 +24,10 @@ type Storage interface {
 	DeleteUserCodes(ctx context.Context, userID string, kinds []string) error
 	DeleteUserRow(ctx context.Context, id string) error
 	ForgetLoginFailures(ctx context.Context, subject string, now int64) (bool, error)
-	GroupsByIDs(ctx context.Context, ids []string) (map[string]*store.GroupRow, error)
-	ImportUserRows(ctx context.Context, users []*store.UserRow) error
-	InsertGroupMember(ctx context.Context, m *store.GroupMemberRow) error
 	InsertOneTimeCode(ctx context.Context, c *store.OneTimeCode) error
 	InsertRegistrationRow(ctx context.Context, r *store.RegistrationRow) error
-	InsertRegistrationRows(ctx context.Context, regs []*store.RegistrationRow) error
 	InsertUserRow(ctx context.Context, u *store.UserRow) error
 	LockedUntil(ctx context.Context, subject string, now int64) (int64, error)
-	MemberIDsTaken(ctx context.Context, ids []string) (map[string]bool, error)
 	OneTimeCodeByHash(ctx context.Context, hash string, kinds []string, now int64) (*store.OneTimeCode, error)
 	PasswordHistory(ctx context.Context, userID string, n int) ([]string, error)
 	RegistrationIDTaken(ctx context.Context, id string) (bool, error)
@@ -42,13 +37,7 @@ type Storage interface {
 	SearchUsers(ctx context.Context, q store.UserQuery, offset, limit, countCap int) ([]*store.UserRow, int, error)
 	SetUserActive(ctx context.Context, id string, active bool, now int64) error
 	SetUserPasswordHash(ctx context.Context, id, hash string, changeRequired bool, now int64) error
-	TakenRegistrationIDs(ctx context.Context, ids []string) (map[string]bool, error)
-	TakenLookalikes(ctx context.Context, tenantID string, loginIDs []string) (map[string]bool, error)
-	TakenUserEmails(ctx context.Context, tenantID string, emails []string) (map[string]bool, error)
-	TakenUserIDs(ctx context.Context, ids []string) (map[string]bool, error)
-	TakenUsernames(ctx context.Context, tenantID string, usernames []string) (map[string]bool, error)
 	TenantExists(ctx context.Context, id string) (bool, error)
-	TenantIDs(ctx context.Context) ([]string, error)
 	UpdateRegistrationRow(ctx context.Context, r *store.RegistrationRow) error
 	UpdateUserRow(ctx context.Context, u *store.UserRow) error
 	UserEmailTaken(ctx context.Context, tenantID, email, exceptID string) (bool, error)

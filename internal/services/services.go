@@ -1,6 +1,7 @@
 // Package services wires the rules packages together, once, in the order
 // their imports allow: audit, then access, signing, tenancy and groups, then
-// tokens, entities, the lockout counter, identity and authentication. The app builds one Set per process
+// tokens, entities, the lockout counter, identity (and the user import
+// beside it) and authentication. The app builds one Set per process
 // and hands it to the HTTP surfaces and commands; no rules package sees it,
 // each gets only the services it declares in its own New.
 package services
@@ -16,6 +17,7 @@ import (
 	"github.com/latchid/latch/internal/events"
 	"github.com/latchid/latch/internal/groups"
 	"github.com/latchid/latch/internal/identity"
+	"github.com/latchid/latch/internal/identity/userimport"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/lockout"
 	"github.com/latchid/latch/internal/mailflows"
@@ -45,6 +47,7 @@ type Set struct {
 	Entities       *entities.Service
 	Tokens         *tokens.Service
 	Identity       *identity.Service
+	UserImport     *userimport.Service
 	Authentication *authentication.Service
 	Events         *events.Service
 	Email          *email.Service
@@ -101,6 +104,7 @@ func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.
 	s.Entities = entities.New(st, clock, master, s.Audit, s.Tenancy, s.Tokens, s.Signing.Cache)
 	s.failures = lockout.New(st, clock, s.Tokens)
 	s.Identity = identity.New(st, clock, master, log, s.Audit, s.Tenancy, s.Groups, s.Tokens, s.failures, hasher, s.Throttle)
+	s.UserImport = userimport.New(st, clock, log, s.Audit, hasher, s.Identity)
 	s.MailFlows = mailflows.New(st, clock, log, s.Audit, s.Tenancy, s.Email, s.Identity)
 	s.Authentication = authentication.New(st, clock, master, log, s.Audit, s.Tenancy, s.Groups, s.Tokens, s.Identity, s.failures, hasher, s.Throttle)
 	s.Authentication.UsePasswordlessMail(s.MailFlows)

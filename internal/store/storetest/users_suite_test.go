@@ -11,15 +11,19 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/latchid/latch/internal/identity"
+	"github.com/latchid/latch/internal/identity/userimport"
 	"github.com/latchid/latch/internal/store"
 )
 
-// Users is the contract of identity.Storage: users, their registrations,
-// search, the import's batch lookups and password history. Its one-time
-// codes, group and lockout methods have suites of their own; tenants and
-// applications are tenancy's.
+// Users is the contract of identity.Storage and userimport.Storage: users,
+// their registrations, search, the import's batch lookups and writes, and
+// password history. Their one-time codes, group and lockout methods have
+// suites of their own; tenants and applications are tenancy's.
 func Users(t *testing.T, st *store.Store) {
-	type S = identity.Storage
+	type S = interface {
+		identity.Storage
+		userimport.Storage
+	}
 	ctx := context.Background()
 	f := newFixture(t, st)
 	tenant, other := bareTenant(t, st), bareTenant(t, st)

@@ -19,7 +19,7 @@ import (
 )
 
 // domains are the packages that declare a Storage interface.
-var domains = []string{"access", "audit", "authentication", "email", "entities", "events", "groups", "identity",
+var domains = []string{"access", "audit", "authentication", "email", "entities", "events", "groups", "identity", "identity/userimport",
 	"kit", "lockout", "mailflows", "signing", "tenancy", "throttle", "tokens"}
 
 const module = "github.com/latchid/latch/internal/"

@@ -1,4 +1,4 @@
-package identity
+package userimport
 
 import (
 	"cmp"
@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/latchid/latch/internal/audit"
+	"github.com/latchid/latch/internal/identity"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/password"
@@ -20,21 +21,6 @@ import (
 	"github.com/latchid/latch/internal/store"
 	"github.com/latchid/latch/internal/tenancy"
 )
-
-// User import, FusionAuth's POST /api/user/import (ImportRequest). Users come
-// with their existing password hashes (encryptionScheme, factor, salt,
-// password), registrations and memberships, and are written all or nothing in
-// one transaction with one audit entry. Hashes are stored as given (after a
-// check that they can be hashes of their scheme), so that login verifies them
-// with password.Check; a password without encryptionScheme is plaintext and is
-// hashed here, as FusionAuth does.
-//
-// Validation errors name the user by its index: users[3].email,
-// users[3].registrations[0].applicationId. In-batch duplicates are always
-// found. Duplicates of stored rows are looked up first when
-// validateDbConstraints is true; otherwise the insert runs straight away and,
-// if a unique index refuses it, the same lookup explains why (FusionAuth
-// answers that case with a generic error; Latch never answers it with a 500).
 
 // Limits of one import request.
 const (
@@ -195,7 +181,7 @@ func (s *Service) ImportUsersFrom(ctx context.Context, actor kit.Actor, scope ki
 var errImportConflict = errors.New("import conflicts with stored rows")
 
 // importRequestFields are the members of FusionAuth's ImportRequest; each
-// user is a user object (UserFields) with its password hash.
+// user is a user object (identity.UserFields) with its password hash.
 var importRequestFields = model.FieldsOf(nil, "encryptionScheme", "eventInfo", "factor", "users", "validateDbConstraints")
 
 // request reads the ImportRequest members other than the users (of which
@@ -316,7 +302,7 @@ func (im *importer) user(i int, raw any) error {
 	pwLast := instant("passwordLastUpdateInstant", im.now)
 	im.password(path, o, u, pwLast)
 	regsRaw, membersRaw := o["registrations"], o["memberships"]
-	// Read above; normalizeUser need not decode (and report) them again.
+	// Read above; identity.PrepareUser need not decode (and report) them again.
 	for _, k := range []string{"registrations", "memberships", "password", "salt", "encryptionScheme", "factor"} {
 		delete(o, k)
 	}
@@ -328,15 +314,15 @@ func (im *importer) user(i int, raw any) error {
 			"import the users without them.")
 	}
 	// The rest is a user object like the user API's.
-	p, uerrs := normalizeUser(o, nil)
+	p, uerrs := identity.PrepareUser(o)
 	im.merge(uerrs, userField, path)
 	if p != nil {
-		u.row.Email, u.row.Username, u.row.FullName = p.email, p.username, p.fullName
-		u.row.FirstName, u.row.LastName = p.firstName, p.lastName
-		u.row.PasswordChangeRequired = p.passwordChangeRequired
+		u.row.Email, u.row.Username, u.row.FullName = p.Email, p.Username, p.FullName
+		u.row.FirstName, u.row.LastName = p.FirstName, p.LastName
+		u.row.PasswordChangeRequired = p.PasswordChangeRequired
 		if tenantID != "" {
-			im.unique(i, path, "email", tenantID, p.email)
-			im.unique(i, path, "username", tenantID, p.username)
+			im.unique(i, path, "email", tenantID, p.Email)
+			im.unique(i, path, "username", tenantID, p.Username)
 		}
 	}
 	u.row.TenantID = tenantID
@@ -345,7 +331,7 @@ func (im *importer) user(i int, raw any) error {
 	if im.nerrs > mark || p == nil {
 		return nil
 	}
-	if err := im.s.fillUserRow(u.row, p); err != nil {
+	if err := im.s.users.FillUserRow(u.row, p); err != nil {
 		return err
 	}
 	im.users = append(im.users, u)
@@ -562,20 +548,20 @@ func (im *importer) registrations(path, userID string, raw any) []*store.Registr
 		}
 		inserted, verifiedAt, lastLogin := instant("insertInstant"), instant("verifiedInstant"), instant("lastLoginInstant")
 		verrs := &model.Errors{}
-		p := normalizeRegistration(o, false, verrs)
+		p := identity.PrepareRegistration(o, verrs)
 		im.merge(verrs, registrationField, rp)
-		if p.appID == "" {
+		if p.ApplicationID == "" {
 			if _, given := verrs.FieldErrors[registrationField+".applicationId"]; !given {
 				im.fieldError(rp+".applicationId", "blank", "["+rp+".applicationId] is required.")
 			}
 			continue
 		}
-		if k, dup := apps[p.appID]; dup {
+		if k, dup := apps[p.ApplicationID]; dup {
 			im.fieldError(rp+".applicationId", "duplicate", fmt.Sprintf("[%s.applicationId] is also the application of %s.registrations[%d].", rp, path, k))
 			continue
 		}
-		apps[p.appID] = j
-		row := &store.RegistrationRow{ID: p.id, UserID: userID, ApplicationID: p.appID, Roles: p.roles,
+		apps[p.ApplicationID] = j
+		row := &store.RegistrationRow{ID: p.ID, UserID: userID, ApplicationID: p.ApplicationID, Roles: p.Roles,
 			Verified: verified, LastLoginInstant: lastLogin, InsertInstant: im.now, LastUpdateInstant: im.now}
 		if row.Roles == nil {
 			row.Roles = []string{}
@@ -596,8 +582,8 @@ func (im *importer) registrations(path, userID string, raw any) []*store.Registr
 			im.fieldError(rp+".id", "duplicate", fmt.Sprintf("[%s.id] is also the id of %s.", rp, other))
 		}
 		im.regIDs[row.ID] = rp
-		if p.token != "" {
-			row.AuthTokenHash = secrets.HashToken(p.token)
+		if p.Token != "" {
+			row.AuthTokenHash = secrets.HashToken(p.Token)
 		}
 		data, err := kit.EncodeObject(o)
 		if err != nil {
@@ -605,7 +591,7 @@ func (im *importer) registrations(path, userID string, raw any) []*store.Registr
 			continue
 		}
 		row.Data = data
-		im.apps[p.appID] = true
+		im.apps[p.ApplicationID] = true
 		out = append(out, row)
 	}
 	return out
@@ -767,7 +753,11 @@ func sortedKeys(set map[string]bool) []string {
 // the same). It runs before the transaction opens.
 func (im *importer) hashPlaintext(ctx context.Context) error {
 	var todo []*importUser
-	policies := map[string]*passwordPolicy{}
+	type hashing struct {
+		scheme string
+		factor int
+	}
+	policies := map[string]hashing{}
 	for _, u := range im.users {
 		if u.plaintext == "" {
 			continue
@@ -784,7 +774,7 @@ func (im *importer) hashPlaintext(ctx context.Context) error {
 			pol, ok := policies[u.row.TenantID]
 			if !ok {
 				var err error
-				if pol, err = im.s.passwordPolicyOf(ctx, u.row.TenantID); err != nil {
+				if pol.scheme, pol.factor, err = im.s.users.HashingOf(ctx, u.row.TenantID); err != nil {
 					return err
 				}
 				policies[u.row.TenantID] = pol
@@ -1013,7 +1003,7 @@ func (im *importer) write(ctx context.Context, tx *store.Tx, actor kit.Actor) er
 	if len(rows) == 1 {
 		msg = "Imported 1 user " + kit.UserLabel(rows[0])
 	}
-	return im.s.audit.Write(ctx, tx, actor, audit.Change{Message: msg, Data: data, Events: kit.BulkEvent(im.s.UserObject, rows, model.EventUserBulkCreate)})
+	return im.s.audit.Write(ctx, tx, actor, audit.Change{Message: msg, Data: data, Events: kit.BulkEvent(im.s.users.UserObject, rows, model.EventUserBulkCreate)})
 }
 
 // importWriteError classifies a failed insert: a unique violation is a
