@@ -2,8 +2,8 @@ package admin
 
 import (
 	"cmp"
-	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -30,27 +30,15 @@ type groupView struct {
 	AdminRoles                 bool // holds a role of the admin application
 }
 
-func viewGroup(o kit.Object, tenants map[string]string) groupView {
-	if g, ok := o["group"].(kit.Object); ok {
-		o = g
-	}
-	raw, _ := json.Marshal(o)
-	var m kit.Object
-	_ = json.Unmarshal(raw, &m)
-	v := groupView{ID: pagekit.Str(m, "id"), Name: pagekit.Str(m, "name"), TenantID: pagekit.Str(m, "tenantId")}
+func viewGroup(g *model.Group, tenants map[string]string) groupView {
+	v := groupView{ID: g.ID, Name: g.Name, TenantID: g.TenantID}
 	v.Tenant = tenants[v.TenantID]
-	if byApp, ok := m["roles"].(kit.Object); ok {
-		apps := make([]string, 0, len(byApp))
-		for app := range byApp {
-			apps = append(apps, app)
-		}
-		slices.Sort(apps)
-		for _, app := range apps {
-			for _, r := range pagekit.Objects(byApp[app]) {
-				v.RoleIDs = append(v.RoleIDs, pagekit.Str(r, "id"))
-				v.RoleNames = append(v.RoleNames, pagekit.Str(r, "name"))
-				v.AdminRoles = v.AdminRoles || app == model.AdminApplicationID
-			}
+	apps := slices.Sorted(maps.Keys(g.Roles))
+	for _, app := range apps {
+		for _, r := range g.Roles[app] {
+			v.RoleIDs = append(v.RoleIDs, r.ID)
+			v.RoleNames = append(v.RoleNames, r.Name)
+			v.AdminRoles = v.AdminRoles || app == model.AdminApplicationID
 		}
 	}
 	return v
@@ -67,8 +55,8 @@ func (a *Admin) groups(w http.ResponseWriter, r *http.Request, s *pagekit.Sessio
 		return
 	}
 	var rows []groupView
-	for _, o := range list {
-		rows = append(rows, viewGroup(o, tenants))
+	for i := range list {
+		rows = append(rows, viewGroup(&list[i], tenants))
 	}
 	a.Render(w, r, s, http.StatusOK, "groups", "Groups", "groups", struct {
 		Groups    []groupView

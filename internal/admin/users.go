@@ -236,8 +236,7 @@ func (a *Admin) showUser(w http.ResponseWriter, r *http.Request, s *pagekit.Sess
 			return
 		}
 		groupNames := map[string]string{}
-		for _, o := range all {
-			g := viewGroup(o, nil)
+		for _, g := range all {
 			groupNames[g.ID] = g.Name
 		}
 		for _, id := range p.User.Groups {

@@ -15,16 +15,16 @@ import (
 // "[invalid]members").
 
 type groupResponse struct {
-	Group kit.Object `json:"group"`
+	Group *model.Group `json:"group"`
 }
 
 type groupsResponse struct {
-	Groups []kit.Object `json:"groups"`
+	Groups []model.Group `json:"groups"`
 }
 
 type groupSearchResponse struct {
-	Groups []kit.Object `json:"groups"`
-	Total  int          `json:"total"`
+	Groups []model.Group `json:"groups"`
+	Total  int           `json:"total"`
 }
 
 type memberResponse struct {

@@ -14,7 +14,7 @@ import (
 
 // groupEvents builds typ and its .complete twin. group makes the group
 // object, only when a webhook wants the event; more joins the body.
-func groupEvents(typ, tenantID, groupID string, group func() (kit.Object, error), more map[string]any) []model.Event {
+func groupEvents(typ, tenantID, groupID string, group func() (model.Group, error), more map[string]any) []model.Event {
 	return kit.ObjectEvents(typ, tenantID, groupID, func() (map[string]any, error) {
 		o, err := group()
 		if err != nil {
@@ -28,20 +28,20 @@ func groupEvents(typ, tenantID, groupID string, group func() (kit.Object, error)
 	})
 }
 
-// groupAtHand is a group object already built.
-func groupAtHand(o kit.Object) func() (kit.Object, error) {
-	return func() (kit.Object, error) { return o, nil }
+// groupAtHand is a group already built.
+func groupAtHand(g model.Group) func() (model.Group, error) {
+	return func() (model.Group, error) { return g, nil }
 }
 
 // groupRead reads the group's roles in tx to build its object (the member
 // calls do not read them otherwise).
-func groupRead(ctx context.Context, tx *store.Tx, g *store.GroupRow) func() (kit.Object, error) {
-	return func() (kit.Object, error) {
+func groupRead(ctx context.Context, tx *store.Tx, g *store.GroupRow) func() (model.Group, error) {
+	return func() (model.Group, error) {
 		roles, err := tx.RolesOfGroups(ctx, []string{g.ID})
 		if err != nil {
-			return nil, err
+			return model.Group{}, err
 		}
-		return groupObject(g, roles[g.ID])
+		return groupOf(g, roles[g.ID])
 	}
 }
 

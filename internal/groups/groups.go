@@ -2,9 +2,11 @@ package groups
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/latchid/latch/internal/audit"
@@ -15,17 +17,17 @@ import (
 )
 
 // Groups and their members, FusionAuth's /api/group and /api/group/member. A
-// group is kept whole like a tenant (see tenants.go): Latch owns id,
-// tenantId, name, roles and the instants. A group grants application roles of
+// group is a model.Group, kept whole: Latch owns id, tenantId, name, roles
+// and the instants (columns and rows of their own); data and whatever else a
+// client sent are stored in the data column and echoed as sent. A group grants application roles of
 // its tenant (set with the request's roleIds); a member inherits them on every
 // application the member is registered to (see EffectiveRoles).
 
 const groupField = "group"
 
-var groupOwnedFields = []string{"id", "tenantId", "name", "roles", "insertInstant", "lastUpdateInstant"}
-
-// groupFields are the member names of a group object, matched exactly.
-var groupFields = model.FieldsOf(nil, append(slices.Clone(groupOwnedFields), "data")...)
+// groupFields are the member names of a group object, matched exactly (the
+// names alone: a client's roles are ignored, whatever they hold).
+var groupFields = model.FieldsOf(nil, append(slices.Clone(model.GroupOwnedFields), "data")...)
 
 // groupRequestFields are the members of FusionAuth's GroupRequest.
 var groupRequestFields = model.FieldsOf(nil, groupField, "roleIds")
@@ -62,32 +64,44 @@ type MemberSearch struct {
 
 func groupLabel(name, id string) string { return fmt.Sprintf("[%s] (%s)", name, id) }
 
-// groupObject builds the object a client sees from a stored row: roles are a
-// map of application id to the roles the group grants on it.
-func groupObject(row *store.GroupRow, roles []store.GroupRole) (kit.Object, error) {
+// groupOf builds the group a client sees from a stored row: the stored
+// document (data and the members Latch does not interpret) with the row's
+// columns, and roles a map of application id to the roles the group grants
+// on it.
+func groupOf(row *store.GroupRow, roles []store.GroupRole) (model.Group, error) {
 	o, err := kit.StoredObject(row.Data, groupFields)
 	if err != nil {
-		return nil, fmt.Errorf("group %s data: %w", row.ID, err)
+		return model.Group{}, fmt.Errorf("group %s data: %w", row.ID, err)
 	}
 	if o["data"] == nil {
 		o["data"] = kit.Object{}
 	}
-	o["id"] = row.ID
-	o["tenantId"] = row.TenantID
-	o["name"] = row.Name
-	o["insertInstant"] = row.InsertInstant
-	o["lastUpdateInstant"] = row.LastUpdateInstant
-	byApp := kit.Object{}
-	for _, gr := range roles {
-		tree, err := kit.ToTree(gr.Role)
-		if err != nil {
-			return nil, err
-		}
-		list, _ := byApp[gr.ApplicationID].([]any)
-		byApp[gr.ApplicationID] = append(list, tree)
+	// The columns go into the document before decoding, so that the bag
+	// records none of them as absent.
+	o["id"], o["tenantId"], o["name"], o["roles"] = row.ID, row.TenantID, row.Name, kit.Object{}
+	o["insertInstant"] = json.Number(strconv.FormatInt(row.InsertInstant, 10))
+	o["lastUpdateInstant"] = json.Number(strconv.FormatInt(row.LastUpdateInstant, 10))
+	var g model.Group
+	if err := g.UnmarshalTree(o); err != nil {
+		return model.Group{}, fmt.Errorf("group %s data: %w", row.ID, err)
 	}
-	o["roles"] = byApp
-	return o, nil
+	for _, gr := range roles {
+		g.Roles[gr.ApplicationID] = append(g.Roles[gr.ApplicationID], gr.Role)
+	}
+	return g, nil
+}
+
+// storedGroup is the document stored in a group's data column: the group
+// without the members its columns and roles hold.
+func storedGroup(g *model.Group) (string, error) {
+	t, err := g.Tree()
+	if err != nil {
+		return "", err
+	}
+	for _, f := range model.GroupOwnedFields {
+		delete(t, f)
+	}
+	return kit.EncodeObject(t)
 }
 
 func groupRoleIDs(roles []store.GroupRole) []any {
@@ -98,11 +112,12 @@ func groupRoleIDs(roles []store.GroupRole) []any {
 	return out
 }
 
-// normalizeGroup checks a group object as sent and prepares it in place.
+// normalizeGroup checks a group object as sent and prepares it in place:
+// the members Latch owns are dropped (a client's are ignored).
 func normalizeGroup(o kit.Object, verrs *model.Errors) string {
 	groupFields.Check(o, groupField, verrs)
 	name := kit.RequiredName(o, groupField+".name", verrs)
-	for _, f := range groupOwnedFields {
+	for _, f := range model.GroupOwnedFields {
 		delete(o, f)
 	}
 	if v, ok := o["data"]; ok && v != nil {
@@ -111,6 +126,17 @@ func normalizeGroup(o kit.Object, verrs *model.Errors) string {
 		}
 	}
 	return name
+}
+
+// decodeGroup decodes a group object checked by normalizeGroup (which it
+// keeps: the caller must not modify it afterwards) into its typed form.
+func decodeGroup(o kit.Object, name string) (model.Group, error) {
+	var g model.Group
+	if err := g.UnmarshalTree(o); err != nil {
+		return model.Group{}, model.GeneralError(model.CodeInvalidJSON, "The group is not a valid group object.")
+	}
+	g.Name = name
+	return g, nil
 }
 
 // requestRoleIDs reads the roleIds member of a GroupRequest.
@@ -192,7 +218,7 @@ func loadGroup(ctx context.Context, tx *store.Tx, scope kit.TenantScope, id stri
 	return row, roles[id], nil
 }
 
-func groupObjects(ctx context.Context, tx *store.Tx, rows []*store.GroupRow) ([]kit.Object, error) {
+func groupsOf(ctx context.Context, tx *store.Tx, rows []*store.GroupRow) ([]model.Group, error) {
 	ids := make([]string, len(rows))
 	for i, r := range rows {
 		ids[i] = r.ID
@@ -201,13 +227,13 @@ func groupObjects(ctx context.Context, tx *store.Tx, rows []*store.GroupRow) ([]
 	if err != nil {
 		return nil, err
 	}
-	out := make([]kit.Object, 0, len(rows))
+	out := make([]model.Group, 0, len(rows))
 	for _, row := range rows {
-		o, err := groupObject(row, roles[row.ID])
+		g, err := groupOf(row, roles[row.ID])
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, o)
+		out = append(out, g)
 	}
 	return out, nil
 }
@@ -227,7 +253,7 @@ func groupWriteError(err error) error {
 // CreateGroup creates a group from a GroupRequest body
 // ({"group":{…},"roleIds":[…]}). id may be "" (one is generated) or a chosen
 // UUID.
-func (s *Service) CreateGroup(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, body kit.Object) (kit.Object, error) {
+func (s *Service) CreateGroup(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, body kit.Object) (*model.Group, error) {
 	verrs := &model.Errors{}
 	if id != "" {
 		var ok bool
@@ -249,8 +275,12 @@ func (s *Service) CreateGroup(ctx context.Context, actor kit.Actor, scope kit.Te
 	if err := verrs.Err(); err != nil {
 		return nil, err
 	}
-	var out kit.Object
-	err := s.store.InTx(ctx, func(tx *store.Tx) error {
+	g, err := decodeGroup(o, name)
+	if err != nil {
+		return nil, err
+	}
+	var out model.Group
+	err = s.store.InTx(ctx, func(tx *store.Tx) error {
 		tenantID, err := tenancy.ResolveTenantOf(ctx, tx, scope, groupField+".tenantId", givenTenant, "")
 		if err != nil {
 			return err
@@ -269,7 +299,7 @@ func (s *Service) CreateGroup(ctx context.Context, actor kit.Actor, scope kit.Te
 		if err != nil {
 			return err
 		}
-		data, err := kit.EncodeObject(o)
+		data, err := storedGroup(&g)
 		if err != nil {
 			return err
 		}
@@ -284,7 +314,7 @@ func (s *Service) CreateGroup(ctx context.Context, actor kit.Actor, scope kit.Te
 		if err := tx.SetGroupRoles(ctx, id, roleIDs); err != nil {
 			return fmt.Errorf("store group roles: %w", err)
 		}
-		if out, err = groupObject(row, roles); err != nil {
+		if out, err = groupOf(row, roles); err != nil {
 			return err
 		}
 		return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Created group " + groupLabel(name, id), TargetID: id, New: out,
@@ -293,33 +323,37 @@ func (s *Service) CreateGroup(ctx context.Context, actor kit.Actor, scope kit.Te
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return &out, nil
 }
 
 // Group returns one group, or model.ErrNotFound (also for groups of tenants
 // outside the scope).
-func (s *Service) Group(ctx context.Context, scope kit.TenantScope, id string) (kit.Object, error) {
+func (s *Service) Group(ctx context.Context, scope kit.TenantScope, id string) (*model.Group, error) {
 	row, roles, err := loadGroup(ctx, s.store.Read(), scope, id)
 	if err != nil {
 		return nil, err
 	}
-	return groupObject(row, roles)
+	g, err := groupOf(row, roles)
+	if err != nil {
+		return nil, err
+	}
+	return &g, nil
 }
 
 // Groups returns every group in the scope, ordered by name.
-func (s *Service) Groups(ctx context.Context, scope kit.TenantScope) ([]kit.Object, error) {
+func (s *Service) Groups(ctx context.Context, scope kit.TenantScope) ([]model.Group, error) {
 	rd := s.store.Read()
 	rows, err := rd.ListGroups(ctx, store.GroupQuery{TenantIDs: scope.Tenants})
 	if err != nil {
 		return nil, fmt.Errorf("list groups: %w", err)
 	}
-	return groupObjects(ctx, rd, rows)
+	return groupsOf(ctx, rd, rows)
 }
 
 // SearchGroups is FusionAuth's group search, limited to the scope. The name
 // matches anywhere, case-insensitively; "*" is accepted and means what a
 // substring match already does.
-func (s *Service) SearchGroups(ctx context.Context, scope kit.TenantScope, q GroupSearch) ([]kit.Object, int, error) {
+func (s *Service) SearchGroups(ctx context.Context, scope kit.TenantScope, q GroupSearch) ([]model.Group, int, error) {
 	var verrs model.Errors
 	offset, limit := kit.PageWindow(&verrs, q.StartRow, q.NumberOfResults)
 	col, desc, ok := kit.ParseOrderBy(q.OrderBy, store.GroupOrderColumns)
@@ -335,27 +369,27 @@ func (s *Service) SearchGroups(ctx context.Context, scope kit.TenantScope, q Gro
 		return nil, 0, err
 	}
 	if none {
-		return []kit.Object{}, 0, nil
+		return []model.Group{}, 0, nil
 	}
 	rd := s.store.Read()
 	rows, total, err := rd.SearchGroups(ctx, query, offset, limit)
 	if err != nil {
 		return nil, 0, fmt.Errorf("search groups: %w", err)
 	}
-	out, err := groupObjects(ctx, rd, rows)
+	out, err := groupsOf(ctx, rd, rows)
 	return out, total, err
 }
 
 // UpdateGroup replaces a group with the GroupRequest body: the group object,
 // and the roles of roleIds (none when absent, as in FusionAuth).
-func (s *Service) UpdateGroup(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, body kit.Object) (kit.Object, error) {
+func (s *Service) UpdateGroup(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, body kit.Object) (*model.Group, error) {
 	return s.changeGroup(ctx, actor, scope, id, func(kit.Object) (kit.Object, error) { return body, nil })
 }
 
 // PatchGroup applies a patch in one of FusionAuth's three forms to the group
 // in request form ({"group":{…},"roleIds":[current role ids]}) and validates
 // the result as an update. FusionAuth's form appends to roleIds.
-func (s *Service) PatchGroup(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, form model.PatchForm, patch []byte) (kit.Object, error) {
+func (s *Service) PatchGroup(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, form model.PatchForm, patch []byte) (*model.Group, error) {
 	return s.changeGroup(ctx, actor, scope, id, func(cur kit.Object) (kit.Object, error) {
 		patched, err := model.ApplyPatch(form, cur, patch)
 		if err != nil {
@@ -369,20 +403,24 @@ func (s *Service) PatchGroup(ctx context.Context, actor kit.Actor, scope kit.Ten
 	})
 }
 
-// changeGroup runs an update: next gets the current request form and returns
-// the request to apply.
-func (s *Service) changeGroup(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, next func(cur kit.Object) (kit.Object, error)) (kit.Object, error) {
-	var out kit.Object
+// changeGroup runs an update: next gets the current request form (the
+// group as a document, for PATCH) and returns the request to apply.
+func (s *Service) changeGroup(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, next func(cur kit.Object) (kit.Object, error)) (*model.Group, error) {
+	var out model.Group
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		cur, curRoles, err := loadGroup(ctx, tx, scope, id)
 		if err != nil {
 			return err
 		}
-		curObj, err := groupObject(cur, curRoles)
+		curGroup, err := groupOf(cur, curRoles)
 		if err != nil {
 			return err
 		}
-		body, err := next(kit.Object{groupField: model.DeepCopyJSON(curObj), "roleIds": groupRoleIDs(curRoles)})
+		curTree, err := curGroup.Tree()
+		if err != nil {
+			return err
+		}
+		body, err := next(kit.Object{groupField: curTree, "roleIds": groupRoleIDs(curRoles)})
 		if err != nil {
 			return err
 		}
@@ -391,6 +429,10 @@ func (s *Service) changeGroup(ctx context.Context, actor kit.Actor, scope kit.Te
 		name := normalizeGroup(o, verrs)
 		roleIDs := requestRoleIDs(body, verrs)
 		if err := verrs.Err(); err != nil {
+			return err
+		}
+		g, err := decodeGroup(o, name)
+		if err != nil {
 			return err
 		}
 		if taken, err := tx.GroupNameTaken(ctx, cur.TenantID, name, cur.ID); err != nil {
@@ -402,7 +444,7 @@ func (s *Service) changeGroup(ctx context.Context, actor kit.Actor, scope kit.Te
 		if err != nil {
 			return err
 		}
-		data, err := kit.EncodeObject(o)
+		data, err := storedGroup(&g)
 		if err != nil {
 			return err
 		}
@@ -416,16 +458,16 @@ func (s *Service) changeGroup(ctx context.Context, actor kit.Actor, scope kit.Te
 		if err := tx.SetGroupRoles(ctx, cur.ID, roleIDs); err != nil {
 			return fmt.Errorf("store group roles: %w", err)
 		}
-		if out, err = groupObject(row, roles); err != nil {
+		if out, err = groupOf(row, roles); err != nil {
 			return err
 		}
-		return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Updated group " + groupLabel(name, cur.ID), TargetID: cur.ID, Old: curObj, New: out,
-			Events: groupEvents(model.EventGroupUpdate, cur.TenantID, cur.ID, groupAtHand(out), map[string]any{"original": curObj})})
+		return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Updated group " + groupLabel(name, cur.ID), TargetID: cur.ID, Old: curGroup, New: out,
+			Events: groupEvents(model.EventGroupUpdate, cur.TenantID, cur.ID, groupAtHand(out), map[string]any{"original": curGroup})})
 	})
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return &out, nil
 }
 
 // DeleteGroup removes a group with its memberships; its members lose the
@@ -446,7 +488,7 @@ func (s *Service) DeleteGroup(ctx context.Context, actor kit.Actor, scope kit.Te
 			}
 			return err
 		}
-		snapshot, err := groupObject(cur, roles)
+		snapshot, err := groupOf(cur, roles)
 		if err != nil {
 			return err
 		}
