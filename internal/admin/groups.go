@@ -164,7 +164,7 @@ func (a *Admin) showGroup(w http.ResponseWriter, r *http.Request, s *pagekit.Ses
 		return
 	}
 	for _, m := range members {
-		uid := pagekit.Str(m, "userId")
+		uid := m.UserID
 		label := uid
 		if u, err := a.Svc.Identity.User(r.Context(), kit.TenantScope{}, uid); err == nil {
 			label = cmp.Or(u.Email, u.Username, uid)

@@ -28,12 +28,12 @@ type groupSearchResponse struct {
 }
 
 type memberResponse struct {
-	Members map[string][]kit.Object `json:"members"`
+	Members map[string][]model.GroupMember `json:"members"`
 }
 
 type memberSearchResponse struct {
-	Members []kit.Object `json:"members"`
-	Total   int          `json:"total"`
+	Members []model.GroupMember `json:"members"`
+	Total   int                 `json:"total"`
 }
 
 func (s *Server) createGroup(c Call, body kit.Object) (any, error) {
@@ -80,7 +80,7 @@ func groupQuery(v url.Values, verrs *model.Errors) (q groups.GroupSearch) {
 
 // writeGroupMembers is POST (add) and PUT (replace) /api/group/member.
 func (s *Server) writeGroupMembers(c Call, body kit.Object) (any, error) {
-	var members map[string][]kit.Object
+	var members map[string][]model.GroupMember
 	var err error
 	if c.r.Method == http.MethodPut {
 		members, err = s.groups.ReplaceGroupMembers(c, c.Actor, c.Scope, body)

@@ -302,11 +302,11 @@ func TestGroupMembers(t *testing.T) {
 		want400(t, "search with a bad order", e.do("GET", "/api/group/member/search?orderBy=name", e.root, nil), "[invalid]search.orderBy")
 
 		// Memberships as the user API shows them.
-		ms, err := e.service().Groups.MembershipObjects(context.Background(), nil, []string{u1, u3})
+		ms, err := e.service().Groups.Memberships(context.Background(), nil, []string{u1, u3})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(ms[u1]) != 2 || len(ms[u3]) != 0 || ms[u1][0]["userId"] != nil || ms[u1][0]["groupId"] == nil {
+		if len(ms[u1]) != 2 || len(ms[u3]) != 0 || ms[u1][0].UserID != "" || ms[u1][0].GroupID == "" {
 			t.Errorf("memberships: %v", ms)
 		}
 
@@ -644,8 +644,8 @@ func TestAddUserMemberships(t *testing.T) {
 		foreign := e.ok("group", e.do("POST", "/api/group", e.root, map[string]any{"group": map[string]any{"name": "Far", "tenantId": other}}), "group")["id"].(string)
 		uid := e.user("um@example.com", def)
 		svc := e.service()
-		add := func(raw any) ([]kit.Object, error) {
-			var out []kit.Object
+		add := func(raw any) ([]model.GroupMember, error) {
+			var out []model.GroupMember
 			err := e.st.InTx(context.Background(), func(tx *store.Tx) error {
 				var err error
 				out, err = svc.Groups.AddUserMemberships(context.Background(), tx, kit.Actor{Type: kit.ActorSystem}, uid, def, raw, "user.memberships")
@@ -670,7 +670,7 @@ func TestAddUserMemberships(t *testing.T) {
 			}
 		}
 		out, err := add([]any{map[string]any{"groupId": g1, "data": map[string]any{"externalId": "e"}}})
-		if err != nil || len(out) != 1 || out[0]["groupId"] != g1 || out[0]["userId"] != nil {
+		if err != nil || len(out) != 1 || out[0].GroupID != g1 || out[0].UserID != "" {
 			t.Fatalf("add: %v %v", out, err)
 		}
 		if out, err = add([]any{map[string]any{"groupId": g1}}); err != nil || len(out) != 0 {

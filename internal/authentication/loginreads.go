@@ -19,7 +19,7 @@ import (
 // object.
 type loginUserData struct {
 	regs        []*store.RegistrationRow
-	members     []kit.Object
+	members     []model.GroupMember
 	roles       []string
 	registered  bool
 	regVerified bool
@@ -36,7 +36,7 @@ func (s *Service) loginUserDataIn(ctx context.Context, tx *store.Tx, userID stri
 		return nil, fmt.Errorf("registrations of user %s: %w", userID, err)
 	}
 	d.regs = regs[userID]
-	members, err := s.groups.MembershipObjects(ctx, tx, []string{userID})
+	members, err := s.groups.Memberships(ctx, tx, []string{userID})
 	if err != nil {
 		return nil, err
 	}

@@ -46,7 +46,7 @@ func groupRead(ctx context.Context, tx *store.Tx, g *store.GroupRow) func() (mod
 }
 
 // memberEvents is a group.member.* event for the members concerned
-// (GroupMember objects with their userId), rows read into objects only when
+// (GroupMembers with their userId), rows read into members only when
 // a webhook wants the event.
 func memberEvents(ctx context.Context, tx *store.Tx, typ string, g *store.GroupRow, members []*store.GroupMemberRow) []model.Event {
 	return kit.ObjectEvents(typ, g.TenantID, g.ID, func() (map[string]any, error) {
@@ -54,7 +54,7 @@ func memberEvents(ctx context.Context, tx *store.Tx, typ string, g *store.GroupR
 		if err != nil {
 			return nil, err
 		}
-		list, err := memberObjects(members)
+		list, err := membersOf(members)
 		if err != nil {
 			return nil, err
 		}
@@ -62,11 +62,11 @@ func memberEvents(ctx context.Context, tx *store.Tx, typ string, g *store.GroupR
 	})
 }
 
-// memberObjects are the GroupMember objects of rows, with their userId.
-func memberObjects(rows []*store.GroupMemberRow) ([]kit.Object, error) {
-	out := make([]kit.Object, 0, len(rows))
+// membersOf are the GroupMembers of rows, with their userId.
+func membersOf(rows []*store.GroupMemberRow) ([]model.GroupMember, error) {
+	out := make([]model.GroupMember, 0, len(rows))
 	for _, m := range rows {
-		o, err := memberObject(m, true)
+		o, err := memberOf(m, true)
 		if err != nil {
 			return nil, err
 		}

@@ -506,17 +506,23 @@ func memberUserIDs(members []*store.GroupMemberRow) []string {
 	return out
 }
 
-// memberObject is FusionAuth's GroupMember.
-func memberObject(m *store.GroupMemberRow, withUser bool) (kit.Object, error) {
+// memberOf is FusionAuth's GroupMember of a stored row, with its userId when
+// withUserID (a user's memberships have none). The row's data goes in the
+// member's bag, as stored.
+func memberOf(m *store.GroupMemberRow, withUserID bool) (model.GroupMember, error) {
 	data, err := kit.ParseObject(m.Data)
 	if err != nil {
-		return nil, fmt.Errorf("group member %s data: %w", m.ID, err)
+		return model.GroupMember{}, fmt.Errorf("group member %s data: %w", m.ID, err)
 	}
-	o := kit.Object{"id": m.ID, "groupId": m.GroupID, "data": data, "insertInstant": m.InsertInstant}
-	if withUser {
+	o := map[string]any{"id": m.ID, "groupId": m.GroupID, "data": data, "insertInstant": json.Number(strconv.FormatInt(m.InsertInstant, 10))}
+	if withUserID {
 		o["userId"] = m.UserID
 	}
-	return o, nil
+	var gm model.GroupMember
+	if err := gm.UnmarshalTree(o); err != nil {
+		return model.GroupMember{}, fmt.Errorf("group member %s: %w", m.ID, err)
+	}
+	return gm, nil
 }
 
 // memberRequest is one validated member of a MemberRequest.
@@ -713,18 +719,18 @@ func takenMemberIDs(ctx context.Context, tx *store.Tx, groups []*store.GroupRow,
 // AddGroupMembers is POST /api/group/member: it adds the users of a
 // MemberRequest to its groups. A user already in a group stays as is. It
 // returns the members of the request by group id.
-func (s *Service) AddGroupMembers(ctx context.Context, actor kit.Actor, scope kit.TenantScope, body kit.Object) (map[string][]kit.Object, error) {
+func (s *Service) AddGroupMembers(ctx context.Context, actor kit.Actor, scope kit.TenantScope, body kit.Object) (map[string][]model.GroupMember, error) {
 	return s.writeGroupMembers(ctx, actor, scope, body, false)
 }
 
 // ReplaceGroupMembers is PUT /api/group/member: each group of the request gets
 // exactly the members listed (an empty list empties it).
-func (s *Service) ReplaceGroupMembers(ctx context.Context, actor kit.Actor, scope kit.TenantScope, body kit.Object) (map[string][]kit.Object, error) {
+func (s *Service) ReplaceGroupMembers(ctx context.Context, actor kit.Actor, scope kit.TenantScope, body kit.Object) (map[string][]model.GroupMember, error) {
 	return s.writeGroupMembers(ctx, actor, scope, body, true)
 }
 
-func (s *Service) writeGroupMembers(ctx context.Context, actor kit.Actor, scope kit.TenantScope, body kit.Object, replace bool) (map[string][]kit.Object, error) {
-	out := map[string][]kit.Object{}
+func (s *Service) writeGroupMembers(ctx context.Context, actor kit.Actor, scope kit.TenantScope, body kit.Object, replace bool) (map[string][]model.GroupMember, error) {
+	out := map[string][]model.GroupMember{}
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		clear(out)
 		groups, members, err := parseMemberRequest(ctx, tx, scope, body)
@@ -759,13 +765,13 @@ func (s *Service) writeGroupMembers(ctx context.Context, actor kit.Actor, scope 
 				}
 				current[g.ID] = nil
 			}
-			list := []kit.Object{}
+			list := []model.GroupMember{}
 			var added []string
 			var addedRows, rows []*store.GroupMemberRow
 			for _, m := range members[g.ID] {
 				idx := slices.IndexFunc(current[g.ID], func(c *store.GroupMemberRow) bool { return c.UserID == m.userID })
 				if idx >= 0 {
-					o, err := memberObject(current[g.ID][idx], true)
+					o, err := memberOf(current[g.ID][idx], true)
 					if err != nil {
 						return err
 					}
@@ -782,7 +788,7 @@ func (s *Service) writeGroupMembers(ctx context.Context, actor kit.Actor, scope 
 					}
 					return fmt.Errorf("store group member: %w", err)
 				}
-				o, err := memberObject(row, true)
+				o, err := memberOf(row, true)
 				if err != nil {
 					return err
 				}
@@ -1010,7 +1016,7 @@ func (s *Service) RemoveGroupMembers(ctx context.Context, actor kit.Actor, scope
 
 // SearchGroupMembers is FusionAuth's group member search, limited to the
 // scope.
-func (s *Service) SearchGroupMembers(ctx context.Context, scope kit.TenantScope, q MemberSearch) ([]kit.Object, int, error) {
+func (s *Service) SearchGroupMembers(ctx context.Context, scope kit.TenantScope, q MemberSearch) ([]model.GroupMember, int, error) {
 	var verrs model.Errors
 	offset, limit := kit.PageWindow(&verrs, q.StartRow, q.NumberOfResults)
 	col, desc, ok := kit.ParseOrderBy(q.OrderBy, store.MemberOrderColumns)
@@ -1038,15 +1044,15 @@ func (s *Service) SearchGroupMembers(ctx context.Context, scope kit.TenantScope,
 		return nil, 0, err
 	}
 	if none {
-		return []kit.Object{}, 0, nil
+		return []model.GroupMember{}, 0, nil
 	}
 	rows, total, err := s.store.Read().SearchGroupMembers(ctx, query, offset, limit)
 	if err != nil {
 		return nil, 0, fmt.Errorf("search group members: %w", err)
 	}
-	out := make([]kit.Object, 0, len(rows))
+	out := make([]model.GroupMember, 0, len(rows))
 	for _, m := range rows {
-		o, err := memberObject(m, true)
+		o, err := memberOf(m, true)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -1055,11 +1061,11 @@ func (s *Service) SearchGroupMembers(ctx context.Context, scope kit.TenantScope,
 	return out, total, nil
 }
 
-// MembershipObjects returns each user's group memberships as FusionAuth puts
+// Memberships returns each user's group memberships as FusionAuth puts
 // them on a user (memberships[x]: data, groupId, id, insertInstant), oldest
 // first. Users without memberships are absent from the map. tx may be nil (a
 // read).
-func (s *Service) MembershipObjects(ctx context.Context, tx *store.Tx, userIDs []string) (map[string][]kit.Object, error) {
+func (s *Service) Memberships(ctx context.Context, tx *store.Tx, userIDs []string) (map[string][]model.GroupMember, error) {
 	if tx == nil {
 		tx = s.store.Read()
 	}
@@ -1067,10 +1073,10 @@ func (s *Service) MembershipObjects(ctx context.Context, tx *store.Tx, userIDs [
 	if err != nil {
 		return nil, fmt.Errorf("memberships of users: %w", err)
 	}
-	out := make(map[string][]kit.Object, len(rows))
+	out := make(map[string][]model.GroupMember, len(rows))
 	for uid, ms := range rows {
 		for _, m := range ms {
-			o, err := memberObject(m, false)
+			o, err := memberOf(m, false)
 			if err != nil {
 				return nil, err
 			}
@@ -1085,7 +1091,7 @@ func (s *Service) MembershipObjects(ctx context.Context, tx *store.Tx, userIDs [
 // in the user's transaction. Groups must be of the user's tenant; a group the
 // user is already in is skipped. field prefixes errors ("user.memberships").
 // It returns the memberships added, in the user's shape.
-func (s *Service) AddUserMemberships(ctx context.Context, tx *store.Tx, actor kit.Actor, userID, tenantID string, raw any, field string) ([]kit.Object, error) {
+func (s *Service) AddUserMemberships(ctx context.Context, tx *store.Tx, actor kit.Actor, userID, tenantID string, raw any, field string) ([]model.GroupMember, error) {
 	if raw == nil {
 		return nil, nil
 	}
@@ -1146,7 +1152,7 @@ func (s *Service) AddUserMemberships(ctx context.Context, tx *store.Tx, actor ki
 		return nil, err
 	}
 	now := s.now()
-	var out []kit.Object
+	var out []model.GroupMember
 	for i, e := range entries {
 		f := fmt.Sprintf("%s[%d]", field, i)
 		g, ok := groups[e.groupID]
@@ -1172,7 +1178,7 @@ func (s *Service) AddUserMemberships(ctx context.Context, tx *store.Tx, actor ki
 			Events: memberEvents(ctx, tx, model.EventGroupMemberAdd, g, []*store.GroupMemberRow{row})}); err != nil {
 			return nil, err
 		}
-		o, err := memberObject(row, false)
+		o, err := memberOf(row, false)
 		if err != nil {
 			return nil, err
 		}

@@ -77,3 +77,61 @@ func TestStoredGroup(t *testing.T) {
 		})
 	}
 }
+
+// A member read from its row is FusionAuth's GroupMember: data as stored ({}
+// for none), userId only when asked for, members in name order.
+func TestMemberOf(t *testing.T) {
+	for _, c := range []struct {
+		data       string
+		withUserID bool
+		want       string
+	}{
+		{``, false, `{"data":{},"groupId":"g\u003c","id":"m","insertInstant":1733600000000}`},
+		{`{}`, true, `{"data":{},"groupId":"g\u003c","id":"m","insertInstant":1733600000000,"userId":"u\u0026"}`},
+		{`{"n":1.50,"big":123456789012345678901234567890,"s":"<&>","x":{"y":[1e21,-0,null]},"z":null}`, true,
+			`{"data":{"big":123456789012345678901234567890,"n":1.50,"s":"\u003c\u0026\u003e","x":{"y":[1e21,-0,null]},"z":null},` +
+				`"groupId":"g\u003c","id":"m","insertInstant":1733600000000,"userId":"u\u0026"}`},
+		{`{"id":"x","userId":"y","groupId":"q","insertInstant":"s"}`, false,
+			`{"data":{"groupId":"q","id":"x","insertInstant":"s","userId":"y"},"groupId":"g\u003c","id":"m","insertInstant":1733600000000}`},
+	} {
+		t.Run(c.data, func(t *testing.T) {
+			row := &store.GroupMemberRow{ID: "m", GroupID: "g<", UserID: "u&", Data: c.data, InsertInstant: 1733600000000}
+			m, err := memberOf(row, c.withUserID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.ID != "m" || m.GroupID != "g<" || m.InsertInstant != row.InsertInstant || (m.UserID != "") != c.withUserID {
+				t.Errorf("typed %+v", m)
+			}
+			tree, err := m.Tree()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range []any{m, &m, tree} {
+				if got, err := json.Marshal(v); err != nil || string(got) != c.want {
+					t.Errorf("got %s (%v)\nwant %s", got, err, c.want)
+				}
+			}
+		})
+	}
+	if _, err := memberOf(&store.GroupMemberRow{ID: "m", Data: `[1]`}, true); err == nil {
+		t.Error("data not an object: no error")
+	}
+}
+
+// A member event's body is the group and the members concerned, with their
+// userId.
+func TestMembersOf(t *testing.T) {
+	rows := []*store.GroupMemberRow{{ID: "a", GroupID: "g", UserID: "u1", Data: `{"k":"<"}`, InsertInstant: 1}, {ID: "b", GroupID: "g", UserID: "u2", InsertInstant: 2}}
+	list, err := membersOf(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"members":[{"data":{"k":"\u003c"},"groupId":"g","id":"a","insertInstant":1,"userId":"u1"},{"data":{},"groupId":"g","id":"b","insertInstant":2,"userId":"u2"}]}`
+	if got, err := json.Marshal(map[string]any{"members": list}); err != nil || string(got) != want {
+		t.Errorf("got %s (%v)\nwant %s", got, err, want)
+	}
+	if got, err := membersOf(nil); err != nil || got == nil {
+		t.Errorf("no rows: %v %v", got, err)
+	}
+}

@@ -294,7 +294,7 @@ func UserSecretAD(id string) string { return "user:" + id }
 // UserObject builds the typed user a client sees from a stored row. regs and
 // members are the user's registrations and group memberships (nil when not
 // expanded or none).
-func (s *Service) UserObject(row *store.UserRow, regs []*store.RegistrationRow, members []kit.Object) (*model.User, error) {
+func (s *Service) UserObject(row *store.UserRow, regs []*store.RegistrationRow, members []model.GroupMember) (*model.User, error) {
 	o, err := kit.StoredObject(row.Data, UserFields)
 	if err != nil {
 		return nil, fmt.Errorf("user %s data: %w", row.ID, err)
@@ -337,8 +337,10 @@ func (s *Service) UserObject(row *store.UserRow, regs []*store.RegistrationRow, 
 	}
 	if len(members) > 0 {
 		list := make([]any, len(members))
-		for i, m := range members {
-			list[i] = m
+		for i := range members {
+			if list[i], err = members[i].Tree(); err != nil {
+				return nil, err
+			}
 		}
 		o["memberships"] = list
 	}
@@ -364,7 +366,7 @@ var expandAll = userExpand{registrations: true, memberships: true}
 // userObjects builds the objects of rows with the related lists asked for.
 func (s *Service) userObjects(ctx context.Context, tx *store.Tx, rows []*store.UserRow, expand userExpand) ([]*model.User, error) {
 	var regs map[string][]*store.RegistrationRow
-	var members map[string][]kit.Object
+	var members map[string][]model.GroupMember
 	if len(rows) > 0 && (expand.registrations || expand.memberships) {
 		ids := make([]string, len(rows))
 		for i, r := range rows {
@@ -377,7 +379,7 @@ func (s *Service) userObjects(ctx context.Context, tx *store.Tx, rows []*store.U
 			}
 		}
 		if expand.memberships {
-			if members, err = s.groups.MembershipObjects(ctx, tx, ids); err != nil {
+			if members, err = s.groups.Memberships(ctx, tx, ids); err != nil {
 				return nil, err
 			}
 		}

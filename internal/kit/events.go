@@ -10,7 +10,7 @@ import (
 
 // UserObjectFunc builds a user's object (identity.Service.UserObject);
 // events call it without registrations or memberships.
-type UserObjectFunc func(row *store.UserRow, regs []*store.RegistrationRow, members []Object) (*model.User, error)
+type UserObjectFunc func(row *store.UserRow, regs []*store.RegistrationRow, members []model.GroupMember) (*model.User, error)
 
 // UserEvents builds FusionAuth's user events (BaseUserEvent: the user
 // without secrets, plus more) for each of types that wants says a webhook
@@ -41,7 +41,10 @@ func UserEvents(wants func(typ, tenantID string) bool, userObject UserObjectFunc
 // UserEventsOf builds user events with a user object already at hand (the
 // audit log drops those no webhook wants).
 func UserEventsOf(user *model.User, row *store.UserRow, more map[string]any, types ...string) []model.Event {
-	evs, _ := UserEvents(func(string, string) bool { return true }, func(*store.UserRow, []*store.RegistrationRow, []Object) (*model.User, error) { return user, nil }, row, more, types...)
+	atHand := func(*store.UserRow, []*store.RegistrationRow, []model.GroupMember) (*model.User, error) {
+		return user, nil
+	}
+	evs, _ := UserEvents(func(string, string) bool { return true }, atHand, row, more, types...)
 	return evs
 }
 

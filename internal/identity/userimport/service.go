@@ -38,7 +38,7 @@ type Users interface {
 	// HashingOf is the scheme and factor a tenant hashes new passwords with.
 	HashingOf(ctx context.Context, tenantID string) (string, int, error)
 	// UserObject is the user as the API answers it (the events' payload).
-	UserObject(row *store.UserRow, regs []*store.RegistrationRow, members []kit.Object) (*model.User, error)
+	UserObject(row *store.UserRow, regs []*store.RegistrationRow, members []model.GroupMember) (*model.User, error)
 }
 
 var _ Users = (*identity.Service)(nil)
