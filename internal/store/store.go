@@ -28,6 +28,11 @@ type Store struct {
 	db      *sql.DB
 	dialect Dialect
 	stmts   *stmtCache // SQLite only (stmtcache.go)
+	// writer queues this process's write transactions on SQLite, in order
+	// (nil on PostgreSQL). Without it they poll SQLite's one write lock in
+	// the busy handler, where under load one can keep losing to the others
+	// until busy_timeout fails it.
+	writer chan struct{}
 	// onBump hear the cache versions a committed transaction bumped
 	// (configversion.go).
 	onBump []func(ctx context.Context, names []string)
@@ -74,7 +79,7 @@ func Open(ctx context.Context, url, sqlitePath string) (*Store, error) {
 	// As many idle as open: a connection closed for want of an idle slot
 	// costs a reopen (schema parse) and its prepared statements.
 	db.SetMaxIdleConns(8)
-	s := &Store{db: db, dialect: SQLite, stmts: newStmtCache(db)}
+	s := &Store{db: db, dialect: SQLite, stmts: newStmtCache(db), writer: make(chan struct{}, 1)}
 	if err := s.pingSQLite(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open SQLite database %s: %w", sqlitePath, err)
@@ -152,25 +157,9 @@ func (s *Store) Read() *Tx {
 
 // InTx runs fn in one transaction, committed when fn returns nil.
 func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
-	sqlTx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.runTx(ctx, fn)
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	var q querier = sqlTx
-	if s.stmts != nil {
-		q = cachedTx{tx: sqlTx, cache: s.stmts}
-	}
-	tx := &Tx{q: q, dialect: s.dialect, inTx: true}
-	if err := fn(tx); err != nil {
-		_ = sqlTx.Rollback()
 		return err
-	}
-	if err := tx.writeBumps(ctx); err != nil {
-		_ = sqlTx.Rollback()
-		return err
-	}
-	if err := sqlTx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
 	}
 	if len(tx.bumped) > 0 {
 		for _, fn := range s.onBump {
@@ -181,6 +170,40 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 		fn()
 	}
 	return nil
+}
+
+// runTx runs fn in a transaction and commits it; on SQLite, after the
+// process's write transactions queued before it.
+func (s *Store) runTx(ctx context.Context, fn func(tx *Tx) error) (*Tx, error) {
+	if s.writer != nil {
+		select {
+		case s.writer <- struct{}{}:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("begin: %w", ctx.Err())
+		}
+		defer func() { <-s.writer }()
+	}
+	sqlTx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	var q querier = sqlTx
+	if s.stmts != nil {
+		q = cachedTx{tx: sqlTx, cache: s.stmts}
+	}
+	tx := &Tx{q: q, dialect: s.dialect, inTx: true}
+	if err := fn(tx); err != nil {
+		_ = sqlTx.Rollback()
+		return nil, err
+	}
+	if err := tx.writeBumps(ctx); err != nil {
+		_ = sqlTx.Rollback()
+		return nil, err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return nil, fmt.Errorf("commit: %w", err)
+	}
+	return tx, nil
 }
 
 // ErrNoRows is returned by single-row lookups that find nothing.
