@@ -219,6 +219,12 @@ func outcome(res *authentication.LoginResult, err error) (*oauth.LoginOutcome, e
 		if out.UserID == "" {
 			return nil, errors.New("login answered without a user")
 		}
+		if res.Row != nil {
+			if out.User, err = oauthUser(res.Row); err != nil {
+				return nil, err
+			}
+			out.User.Roles, out.User.Registered = res.Roles, res.Registered
+		}
 	case authentication.TwoFactorRequired:
 		out.Status, out.TwoFactorID = oauth.LoginTwoFactor, res.Response.TwoFactorID
 		for _, m := range res.Response.Methods {
@@ -503,6 +509,20 @@ func (a *oauthAdapter) User(ctx context.Context, userID, applicationID string) (
 	if err != nil {
 		return nil, err
 	}
+	u, err := oauthUser(row)
+	if err != nil {
+		return nil, err
+	}
+	if applicationID != "" {
+		if u.Roles, u.Registered, err = kit.EffectiveRoles(ctx, a.st(), userID, applicationID); err != nil {
+			return nil, err
+		}
+	}
+	return u, nil
+}
+
+// oauthUser is the provider's view of a user row: the profile claims.
+func oauthUser(row *store.UserRow) (*oauth.User, error) {
 	var profile struct {
 		FirstName   string `json:"firstName"`
 		MiddleName  string `json:"middleName"`
@@ -518,11 +538,6 @@ func (a *oauthAdapter) User(ctx context.Context, userID, applicationID string) (
 		Username: row.Username, FirstName: profile.FirstName, MiddleName: profile.MiddleName, LastName: profile.LastName,
 		FullName: row.FullName, ImageURL: profile.ImageURL, Birthdate: profile.BirthDate, MobilePhone: profile.MobilePhone,
 		PasswordLastUpdateInstant: row.PasswordLastUpdateInstant}
-	if applicationID != "" {
-		if u.Roles, u.Registered, err = kit.EffectiveRoles(ctx, a.st(), userID, applicationID); err != nil {
-			return nil, err
-		}
-	}
 	return u, nil
 }
 

@@ -149,6 +149,12 @@ type LoginResult struct {
 	// AuthType is FusionAuth's authenticationType of a login that got past
 	// its proofs (PASSWORD, PASSWORDLESS …), for the hosted pages' session.
 	AuthType string
+	// Row, Roles and Registered: the user as the login read it, and its
+	// roles in the login's application, so that a caller that goes on
+	// (the hosted sign-in) need not read them again.
+	Row        *store.UserRow
+	Roles      []string
+	Registered bool
 }
 
 // Outcome is how a login ended; the HTTP surface maps it to FusionAuth's
@@ -637,7 +643,7 @@ func (s *Service) authenticated(ctx context.Context, lt *loginTarget, row *store
 	if outcome == PasswordChangeRequired {
 		return res, nil
 	}
-	res.UserID = row.ID
+	res.UserID, res.Row, res.Roles, res.Registered = row.ID, row, ud.roles, ud.registered
 	if how.outcomeOnly {
 		return res, nil
 	}

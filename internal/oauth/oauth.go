@@ -76,6 +76,7 @@ type LoginOutcome struct {
 	LockedUntil      int64  // epoch ms
 	Message          string // a reason to show (LoginPasswordInvalid)
 	TwoFactorTrustID string // of an OK after Signer.TrustDevice: the browser's trust
+	User             *User  // of an OK, when the sign-in read it (else Users.User)
 }
 
 // Signer is who sends a sign-in step: the client address, and whether a

@@ -479,10 +479,13 @@ func (p *Provider) signedIn(w http.ResponseWriter, r *http.Request, ar *authRequ
 			_ = p.State.DeleteSession(r.Context(), s.ID)
 		}
 	}
-	user, err := p.Users.User(r.Context(), out.UserID, ar.client.App.ID)
-	if err != nil {
-		p.pageFailure(w, r, "load user", err)
-		return
+	user := out.User
+	if user == nil {
+		var err error
+		if user, err = p.Users.User(r.Context(), out.UserID, ar.client.App.ID); err != nil {
+			p.pageFailure(w, r, "load user", err)
+			return
+		}
 	}
 	// A sign-in that ends in a code stores its session with the code.
 	next, err := p.nextStep(r, ar, user)
