@@ -49,7 +49,8 @@ func TestPasswordlessLogin(t *testing.T) {
 		}
 		e.want("code used", e.do("POST", "/api/passwordless/login", "", map[string]any{"code": code}), 404)
 		got := rc.waitFor(t, 2)
-		if ev := got[1].Event; ev["type"] != "user.login.success" || ev["authenticationType"] != "PASSWORDLESS" || ev["applicationId"] != app {
+		if ev := got[1].Event; ev["type"] != "user.login.success" || ev["authenticationType"] != "PASSWORDLESS" || ev["applicationId"] != app ||
+			!registeredWith(ev["user"].(map[string]any), app) {
 			t.Fatalf("login event: %s", got[1].Body)
 		}
 

@@ -42,6 +42,9 @@ func TestWebhookUserAndRegistrationEvents(t *testing.T) {
 			{"PATCH", "/api/user/registration/" + id, map[string]any{"registration": map[string]any{"applicationId": app, "username": "lee"}},
 				[]string{"user.registration.update", "user.registration.update.complete"}},
 			{"DELETE", "/api/user/registration/" + id + "/" + app, nil, []string{"user.registration.delete", "user.registration.delete.complete"}},
+			{"POST", "/api/user/registration/" + id, map[string]any{"registration": map[string]any{"applicationId": app}},
+				[]string{"user.registration.create", "user.registration.create.complete"}},
+			{"PATCH", "/api/user/" + id, map[string]any{"user": map[string]any{"lastName": "Park"}}, []string{"user.update", "user.update.complete"}},
 			{"DELETE", "/api/user/" + id, nil, []string{"user.deactivate"}},
 			{"PUT", "/api/user/" + id + "?reactivate=true", nil, []string{"user.reactivate"}},
 			{"DELETE", "/api/user/" + id + "?hardDelete=true", nil, []string{"user.delete", "user.delete.complete"}},
@@ -59,9 +62,17 @@ func TestWebhookUserAndRegistrationEvents(t *testing.T) {
 		if !slices.Equal(eventTypes(got), want) {
 			t.Fatalf("events %v\nwant %v", eventTypes(got), want)
 		}
-		for _, g := range got {
+		// The user of each event carries its registrations, as
+		// FusionAuth's do: the application's from the first registration
+		// until its deletion, and again from the second one on.
+		registered := []bool{false, false, false, false, false, false, false, true, true, true, true, false, false,
+			true, true, true, true, true, true, true, true}
+		for i, g := range got {
 			ev := g.Event
 			u, _ := ev["user"].(map[string]any)
+			if regs, _ := u["registrations"].([]any); registeredWith(u, app) != registered[i] || !registered[i] && len(regs) > 0 {
+				t.Errorf("%s (event %d): registrations %v, want registered %v", ev["type"], i, u["registrations"], registered[i])
+			}
 			if u["id"] != id || u["password"] != nil || ev["id"] == nil || ev["createInstant"] == nil || ev["tenantId"] == nil {
 				t.Errorf("%s: %s", ev["type"], g.Body)
 			}
@@ -81,6 +92,16 @@ func TestWebhookUserAndRegistrationEvents(t *testing.T) {
 			}
 		}
 	})
+}
+
+// registeredWith: the event's user has one registration, with app.
+func registeredWith(u map[string]any, app string) bool {
+	regs, _ := u["registrations"].([]any)
+	if len(regs) != 1 {
+		return false
+	}
+	r, _ := regs[0].(map[string]any)
+	return r["applicationId"] == app
 }
 
 // A transactional event a webhook refuses refuses its change: FusionAuth's

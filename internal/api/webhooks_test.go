@@ -455,6 +455,10 @@ func TestWebhookLoginEvents(t *testing.T) {
 	createWebhook(t, s, key, map[string]any{"url": rc.URL, "global": true, "allowPrivateNetworks": true,
 		"eventsEnabled": map[string]bool{"user.login.success": true, "user.login.failed": true}})
 	id := createTestUser(t, s, key, "login-events@example.com")
+	app := createApp(t, s, key, "Login events app")
+	if r := s.Do(t, "POST", "/api/user/registration/"+id, key, map[string]any{"registration": map[string]any{"applicationId": app}}); r.Status != 200 {
+		t.Fatalf("register: %d %s", r.Status, r.Body)
+	}
 	if r := s.Do(t, "POST", "/api/login", key, `{"loginId":"login-events@example.com","password":"wrong password!"}`); r.Status != 404 {
 		t.Fatalf("failed login: %d %s", r.Status, r.Body)
 	}
@@ -466,7 +470,8 @@ func TestWebhookLoginEvents(t *testing.T) {
 		t.Fatalf("events %v, want %v", eventTypes(got), want)
 	}
 	for _, g := range got {
-		if u, _ := g.Event["user"].(map[string]any); u["id"] != id || g.Event["authenticationType"] != "PASSWORD" {
+		// The user as FusionAuth's events carry it: with its registrations.
+		if u, _ := g.Event["user"].(map[string]any); u["id"] != id || g.Event["authenticationType"] != "PASSWORD" || !registeredWith(u, app) {
 			t.Fatalf("login event: %s", g.Body)
 		}
 	}

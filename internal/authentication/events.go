@@ -10,12 +10,12 @@ import (
 
 // emitLogin writes user.login.success or user.login.failed for a known user
 // when a webhook wants it.
-func (s *Service) emitLogin(ctx context.Context, typ string, lt *loginTarget, row *store.UserRow, ip, authType string) {
+func (s *Service) emitLogin(ctx context.Context, typ string, lt *loginTarget, row *store.UserRow, ud *loginUserData, ip, authType string) {
 	more := map[string]any{}
 	if authType != "" {
 		more["authenticationType"] = authType
 	}
-	s.emitUser(ctx, typ, lt.appID(), row, ip, more)
+	s.emitUser(ctx, typ, lt.appID(), row, ud, ip, more)
 }
 
 // emitUser writes a user event of a login step (a login, a two-factor
@@ -23,12 +23,19 @@ func (s *Service) emitLogin(ctx context.Context, typ string, lt *loginTarget, ro
 // user, applicationId when the login names an application the user may
 // use, and more. A login step writes no audit entry, so the event has a
 // transaction of its own; it cannot veto the step, and a failure to write
-// it is logged, not answered.
-func (s *Service) emitUser(ctx context.Context, typ, appID string, row *store.UserRow, ip string, more map[string]any) {
+// it is logged, not answered. The user carries its registrations and
+// memberships, as FusionAuth's do: those the login read (ud), else read now.
+func (s *Service) emitUser(ctx context.Context, typ, appID string, row *store.UserRow, ud *loginUserData, ip string, more map[string]any) {
 	if row == nil || !s.audit.Wants(typ, row.TenantID) {
 		return
 	}
-	user, err := s.identity.UserObject(row, nil, nil)
+	var user *model.User
+	var err error
+	if ud != nil {
+		user, err = s.identity.UserObject(row, ud.regs, ud.members)
+	} else {
+		user, err = s.identity.FullUserObject(ctx, s.store.Read(), row)
+	}
 	if err != nil {
 		s.log.WarnContext(ctx, "login event not written", "event", typ, "err", err)
 		return
@@ -52,7 +59,7 @@ func (s *Service) emitSecondFactor(ctx context.Context, typ, appID string, row *
 	if method != "" {
 		more["method"] = method
 	}
-	s.emitUser(ctx, typ, appID, row, ip, more)
+	s.emitUser(ctx, typ, appID, row, nil, ip, more)
 }
 
 // withApplication is the members of a login step's event beside the user:

@@ -374,7 +374,7 @@ func (s *Service) login(ctx context.Context, caller LoginCaller, req LoginReques
 	}
 	if !ok {
 		res, err := s.countFailure(ctx, lt.tenant, subject)
-		s.emitLogin(ctx, model.EventUserLoginFailed, lt, row, ip, tokens.AuthTypePassword)
+		s.emitLogin(ctx, model.EventUserLoginFailed, lt, row, ud, ip, tokens.AuthTypePassword)
 		return res, 1, err
 	}
 	res, err := s.authenticated(ctx, lt, row, authenticatedLogin{
@@ -386,7 +386,7 @@ func (s *Service) login(ctx context.Context, caller LoginCaller, req LoginReques
 		res.Response.TwoFactorTrustID = strings.TrimSpace(req.TwoFactorTrustID)
 	}
 	if err == nil && res.Outcome == Success {
-		s.emitLogin(ctx, model.EventUserLoginSuccess, lt, row, ip, tokens.AuthTypePassword)
+		s.emitLogin(ctx, model.EventUserLoginSuccess, lt, row, ud, ip, tokens.AuthTypePassword)
 	}
 	return res, 1, err
 }
@@ -684,7 +684,7 @@ func (s *Service) twoFactorRequired(ctx context.Context, lt *loginTarget, row *s
 	if lockedUntil != 0 {
 		return lockedResult(lt.tenant.FailedAuthenticationConfiguration, lockedUntil), nil
 	}
-	s.emitUser(ctx, model.EventUserTwoFactorChallenge, lt.appID(), row, how.ip, nil)
+	s.emitUser(ctx, model.EventUserTwoFactorChallenge, lt.appID(), row, how.userData, how.ip, nil)
 	return &LoginResult{Outcome: TwoFactorRequired, Response: &LoginResponse{TwoFactorID: id, Methods: methods}}, nil
 }
 

@@ -309,7 +309,7 @@ func (s *Service) PasswordlessLogin(ctx context.Context, caller LoginCaller, req
 	res, err := s.authenticated(ctx, lt, row, authenticatedLogin{authType: AuthTypePasswordless, loginID: loginID, ip: ip,
 		noJWT: req.NoJWT, metaData: req.MetaData})
 	if err == nil && res.Outcome == Success {
-		s.emitLogin(ctx, model.EventUserLoginSuccess, lt, row, ip, AuthTypePasswordless)
+		s.emitLogin(ctx, model.EventUserLoginSuccess, lt, row, nil, ip, AuthTypePasswordless)
 	}
 	return res, err
 }

@@ -94,7 +94,7 @@ func (s *Service) StartTwoFactor(ctx context.Context, actor kit.Actor, scope kit
 		}
 		return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Started a two-factor step-up of user " + kit.UserLabel(row),
 			TargetID: row.ID, Data: map[string]any{"applicationId": appID, "trustChallenge": req.TrustChallenge != ""},
-			Events: []model.Event{kit.LazyUserEvent(model.EventUserTwoFactorChallenge, s.identity.UserObject, row, withApplication(appID))}})
+			Events: []model.Event{kit.LazyUserEvent(ctx, tx, model.EventUserTwoFactorChallenge, s.identity.FullUserObject, row, withApplication(appID))}})
 	})
 	if err != nil {
 		return nil, err

@@ -575,7 +575,7 @@ func (s *Service) EnableTwoFactor(ctx context.Context, actor kit.Actor, scope ki
 		}
 		if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Enabled two-factor method %s (%s) of user %s", id, method, kit.UserLabel(row)),
 			TargetID: row.ID, Data: map[string]any{"methodId": id, "method": method, "recoveryCodesGenerated": first},
-			Events: []model.Event{kit.LazyUserEvent(model.EventUserTwoFactorAdd, s.identity.UserObject, row, map[string]any{"method": m})}}); err != nil {
+			Events: []model.Event{kit.LazyUserEvent(ctx, tx, model.EventUserTwoFactorAdd, s.identity.FullUserObject, row, map[string]any{"method": m})}}); err != nil {
 			return false, err
 		}
 		if revoke {
@@ -687,7 +687,7 @@ func (s *Service) DisableTwoFactor(ctx context.Context, actor kit.Actor, scope k
 		for _, m := range u.methods {
 			if all || methodID(m) == methodWanted {
 				removed = append(removed, methodID(m))
-				events = append(events, kit.LazyUserEvent(model.EventUserTwoFactorRemove, s.identity.UserObject, row, map[string]any{"method": m}))
+				events = append(events, kit.LazyUserEvent(ctx, tx, model.EventUserTwoFactorRemove, s.identity.FullUserObject, row, map[string]any{"method": m}))
 				delete(u.secrets, identity.TwoFactorSecretKey(methodID(m)))
 				continue
 			}

@@ -186,7 +186,7 @@ func (s *Service) ForgotPassword(ctx context.Context, actor kit.Actor, scope kit
 			}
 		}
 		return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Started the forgot password flow of user " + kit.UserLabel(row),
-			TargetID: row.ID, Data: map[string]any{"sendForgotPasswordEmail": send, "expiresInstant": now + ttl}, Events: []model.Event{kit.LazyUserEvent(model.EventUserPasswordResetStart, s.UserObject, row, nil)}})
+			TargetID: row.ID, Data: map[string]any{"sendForgotPasswordEmail": send, "expiresInstant": now + ttl}, Events: []model.Event{kit.LazyUserEvent(ctx, tx, model.EventUserPasswordResetStart, s.FullUserObject, row, nil)}})
 	})
 	if err != nil {
 		return "", err
@@ -343,7 +343,7 @@ func (s *Service) ChangePasswordByID(ctx context.Context, actor kit.Actor, code 
 			return err
 		}
 		return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Changed the password of user " + kit.UserLabel(cur) + " with a change-password id",
-			TargetID: cur.ID, Data: map[string]any{"kind": c.Kind}, Events: []model.Event{kit.LazyUserEvent(model.EventUserPasswordResetSucess, s.UserObject, cur, nil), kit.LazyUserEvent(model.EventUserPasswordUpdate, s.UserObject, cur, nil)}})
+			TargetID: cur.ID, Data: map[string]any{"kind": c.Kind}, Events: []model.Event{kit.LazyUserEvent(ctx, tx, model.EventUserPasswordResetSucess, s.FullUserObject, cur, nil), kit.LazyUserEvent(ctx, tx, model.EventUserPasswordUpdate, s.FullUserObject, cur, nil)}})
 	})
 	if err != nil {
 		return nil, err

@@ -962,6 +962,12 @@ func (s *Service) tryChangeUser(ctx context.Context, actor kit.Actor, scope kit.
 		if err := checkUserUnique(ctx, tx, cur.TenantID, cur.ID, p.email, p.username); err != nil {
 			return err
 		}
+		// The entry and the events show the whole user before and after,
+		// registrations and memberships included (as FusionAuth's events).
+		original, err := s.FullUserObject(ctx, tx, cur)
+		if err != nil {
+			return err
+		}
 		row := *cur
 		row.Email, row.Username, row.FullName = p.email, p.username, p.fullName
 		row.FirstName, row.LastName = p.firstName, p.lastName
@@ -991,8 +997,7 @@ func (s *Service) tryChangeUser(ctx context.Context, actor kit.Actor, scope kit.
 		if _, err := s.groups.AddUserMemberships(ctx, tx, actor, row.ID, row.TenantID, p.memberships, "user.memberships"); err != nil {
 			return err
 		}
-		newObj, err := s.UserObject(&row, nil, nil)
-		if err != nil {
+		if out, err = s.FullUserObject(ctx, tx, &row); err != nil {
 			return err
 		}
 		data := map[string]any{}
@@ -1000,16 +1005,13 @@ func (s *Service) tryChangeUser(ctx context.Context, actor kit.Actor, scope kit.
 			data["passwordChanged"] = true
 		}
 		if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: "Updated user " + kit.UserLabel(&row), TargetID: row.ID,
-			Old: curObj, New: newObj, Data: data, Events: kit.UserUpdateEvents(newObj, curObj, &row, cur.Email, hash != "")}); err != nil {
+			Old: original, New: out, Data: data, Events: kit.UserUpdateEvents(out, original, &row, cur.Email, hash != "")}); err != nil {
 			return err
 		}
 		if hash != "" {
-			if err := s.tokens.RevokeOnPasswordChange(ctx, tx, tenantCfg, actor, &row); err != nil {
-				return err
-			}
+			return s.tokens.RevokeOnPasswordChange(ctx, tx, tenantCfg, actor, &row)
 		}
-		out, err = s.FullUserObject(ctx, tx, &row)
-		return err
+		return nil
 	})
 	if err != nil {
 		s.emitDuplicate(ctx, actor, model.EventUserLoginIDDuplicateUpdate, p.onto(*cur), err)
@@ -1057,7 +1059,7 @@ func (s *Service) setUserActive(ctx context.Context, actor kit.Actor, scope kit.
 		next := *cur
 		next.Active, next.LastUpdateInstant = active, now
 		if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: verb + " user " + kit.UserLabel(cur), TargetID: cur.ID,
-			Data: map[string]any{"active": active}, Events: []model.Event{kit.LazyUserEvent(evType, s.UserObject, &next, nil)}}); err != nil {
+			Data: map[string]any{"active": active}, Events: []model.Event{kit.LazyUserEvent(ctx, tx, evType, s.FullUserObject, &next, nil)}}); err != nil {
 			return err
 		}
 		if !active {
@@ -1089,7 +1091,7 @@ func (s *Service) DeleteUser(ctx context.Context, actor kit.Actor, scope kit.Ten
 }
 
 func (s *Service) deleteUserRow(ctx context.Context, tx *store.Tx, actor kit.Actor, cur *store.UserRow) error {
-	snapshot, err := s.UserObject(cur, nil, nil)
+	snapshot, err := s.FullUserObject(ctx, tx, cur)
 	if err != nil {
 		return err
 	}

@@ -268,7 +268,7 @@ func (s *Service) DeleteUsers(ctx context.Context, actor kit.Actor, scope kit.Te
 				return err
 			}
 			if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: "Deactivated user " + kit.UserLabel(row) + " (bulk)", TargetID: row.ID,
-				Data: map[string]any{"active": false}, Events: []model.Event{kit.LazyUserEvent(model.EventUserDeactivate, s.UserObject, kit.WithActive(row, false), nil)}}); err != nil {
+				Data: map[string]any{"active": false}, Events: []model.Event{kit.LazyUserEvent(ctx, tx, model.EventUserDeactivate, s.FullUserObject, kit.WithActive(row, false), nil)}}); err != nil {
 				return err
 			}
 			if _, err := s.tokens.RevokeUserTokens(ctx, tx, actor, row.ID, kit.UserLabel(row), tokens.RevokedDeactivated); err != nil {

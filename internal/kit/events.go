@@ -12,6 +12,11 @@ import (
 // events call it without registrations or memberships.
 type UserObjectFunc func(row *store.UserRow, regs []*store.RegistrationRow, members []model.GroupMember) (*model.User, error)
 
+// FullUserFunc builds a user's object with its registrations and
+// memberships read in tx (identity.Service.FullUserObject): the user of
+// FusionAuth's user events.
+type FullUserFunc func(ctx context.Context, tx *store.Tx, row *store.UserRow) (*model.User, error)
+
 // UserEvents builds FusionAuth's user events (BaseUserEvent: the user
 // without secrets, plus more) for each of types that wants says a webhook
 // takes; the user object is built once, and only then.
@@ -82,11 +87,12 @@ func WithActive(row *store.UserRow, active bool) *store.UserRow {
 	return &c
 }
 
-// LazyUserEvent is a user event whose body (the user, plus more) is built
-// by the audit log only when a webhook wants it.
-func LazyUserEvent(typ string, userObject UserObjectFunc, row *store.UserRow, more map[string]any) model.Event {
+// LazyUserEvent is a user event whose body (the user with its
+// registrations and memberships, plus more) is built by the audit log in
+// tx, the change's transaction, only when a webhook wants it.
+func LazyUserEvent(ctx context.Context, tx *store.Tx, typ string, fullUser FullUserFunc, row *store.UserRow, more map[string]any) model.Event {
 	return model.Event{Type: typ, TenantID: row.TenantID, UserID: row.ID, Build: func() (map[string]any, error) {
-		user, err := userObject(row, nil, nil)
+		user, err := fullUser(ctx, tx, row)
 		body := map[string]any{"user": user}
 		for k, v := range more {
 			body[k] = v
@@ -98,14 +104,14 @@ func LazyUserEvent(typ string, userObject UserObjectFunc, row *store.UserRow, mo
 // RegistrationEvent is a registration event (applicationId, registration,
 // the user read in tx, and original on update) and its .complete variant,
 // built only when wanted.
-func RegistrationEvent(ctx context.Context, tx *store.Tx, userObject UserObjectFunc,
+func RegistrationEvent(ctx context.Context, tx *store.Tx, fullUser FullUserFunc,
 	typ, userID, tenantID, appID string, reg, original *model.Registration) []model.Event {
 	build := func() (map[string]any, error) {
 		row, err := tx.UserRowByID(ctx, userID)
 		if err != nil {
 			return nil, err
 		}
-		user, err := userObject(row, nil, nil)
+		user, err := fullUser(ctx, tx, row)
 		body := map[string]any{"user": user, "applicationId": appID, "registration": reg}
 		if original != nil {
 			body["original"] = original

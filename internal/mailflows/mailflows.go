@@ -100,7 +100,7 @@ func (s *Service) ForgotPassword(ctx context.Context, tx *store.Tx, row *store.U
 		return err
 	}
 	return s.audit.Write(ctx, tx, kit.Actor{Type: kit.ActorSystem}, audit.Change{Message: "Queued the forgot password email of user " + kit.UserLabel(row),
-		TargetID: row.ID, Events: []model.Event{kit.LazyUserEvent(model.EventUserPasswordResetSend, s.identity.UserObject, row, nil)}})
+		TargetID: row.ID, Events: []model.Event{kit.LazyUserEvent(ctx, tx, model.EventUserPasswordResetSend, s.identity.FullUserObject, row, nil)}})
 }
 
 // UserCreated queues a new user's mail (identity.Mail): the verification
@@ -276,7 +276,7 @@ func (s *Service) VerifyEmail(ctx context.Context, actor kit.Actor, keyScope *ki
 			return err
 		}
 		return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Verified the email address of user " + kit.UserLabel(row), TargetID: row.ID,
-			Events: []model.Event{kit.LazyUserEvent(model.EventUserEmailVerified, s.identity.UserObject, row, nil)}})
+			Events: []model.Event{kit.LazyUserEvent(ctx, tx, model.EventUserEmailVerified, s.identity.FullUserObject, row, nil)}})
 	})
 }
 

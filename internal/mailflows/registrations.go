@@ -194,7 +194,7 @@ func (s *Service) VerifyRegistration(ctx context.Context, actor kit.Actor, req V
 				if err != nil {
 					return nil, err
 				}
-				user, err := s.identity.UserObject(row, nil, nil)
+				user, err := s.identity.FullUserObject(ctx, tx, row)
 				return map[string]any{"user": user, "applicationId": appID, "registration": obj}, err
 			}}}})
 	})
