@@ -12,7 +12,8 @@ import (
 )
 
 // The group API's requests, typed. A body is read once from its document
-// tree (ReadGroupRequest, ReadMemberRequest, ReadMemberDeleteRequest); the
+// tree (ReadGroupRequest, ReadMemberRequest, ReadMemberDeleteRequest, and
+// ReadMemberships for a user request's user.memberships); the
 // rules then check the typed form. A member of the wrong type is not a
 // reading failure: the rules report it with the other field errors, in
 // FusionAuth's words, as they would a wrong value. A request built in Go
