@@ -84,8 +84,8 @@ func (a *Admin) newGroup(w http.ResponseWriter, r *http.Request, s *pagekit.Sess
 
 func (a *Admin) createGroup(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	p := newGroupPage{Name: strings.TrimSpace(r.PostForm.Get("name")), TenantID: r.PostForm.Get("tenantId")}
-	g := pagekit.InTenant(p.Name, p.TenantID)
-	o, err := a.Svc.Groups.CreateGroup(r.Context(), a.Actor(r, s), kit.TenantScope{}, "", kit.Object{"group": g})
+	req := &groups.GroupRequest{Group: model.Group{Name: p.Name, TenantID: p.TenantID}}
+	o, err := a.Svc.Groups.CreateGroup(r.Context(), a.Actor(r, s), kit.TenantScope{}, "", req)
 	if err != nil {
 		msgs, ok := a.Refusal(w, r, s, "create group", err)
 		if !ok {
@@ -219,12 +219,9 @@ func (a *Admin) saveGroup(w http.ResponseWriter, r *http.Request, s *pagekit.Ses
 	if changesAdmin && !a.requireReauth(w, r, s, "/admin/groups/"+g.ID, "Changing a group's admin roles") {
 		return
 	}
-	ids := make([]any, len(roleIDs))
-	for i, id := range roleIDs {
-		ids[i] = id
-	}
-	body := kit.Object{"group": kit.Object{"name": strings.TrimSpace(r.PostForm.Get("name")), "tenantId": g.TenantID}, "roleIds": ids}
-	if _, err := a.Svc.Groups.UpdateGroup(r.Context(), a.Actor(r, s), kit.TenantScope{}, g.ID, body); err != nil {
+	req := &groups.GroupRequest{Group: model.Group{Name: strings.TrimSpace(r.PostForm.Get("name")), TenantID: g.TenantID},
+		RoleIDs: append([]string{}, roleIDs...)}
+	if _, err := a.Svc.Groups.UpdateGroup(r.Context(), a.Actor(r, s), kit.TenantScope{}, g.ID, req); err != nil {
 		a.groupFailed(w, r, s, g, "update group", err)
 		return
 	}
@@ -255,8 +252,8 @@ func (a *Admin) addMember(w http.ResponseWriter, r *http.Request, s *pagekit.Ses
 		a.groupFailed(w, r, s, g, "find member", err)
 		return
 	}
-	body := kit.Object{"members": kit.Object{g.ID: []any{kit.Object{"userId": u.ID}}}}
-	if _, err := a.Svc.Groups.AddGroupMembers(r.Context(), a.Actor(r, s), kit.TenantScope{}, body); err != nil {
+	req := &groups.MemberRequest{Members: map[string][]groups.MemberEntry{g.ID: {{UserID: u.ID}}}}
+	if _, err := a.Svc.Groups.AddGroupMembers(r.Context(), a.Actor(r, s), kit.TenantScope{}, req); err != nil {
 		a.groupFailed(w, r, s, g, "add member", err)
 		return
 	}

@@ -82,18 +82,20 @@ func viewUser(o *model.User, appNames map[string]string) userView {
 	return u
 }
 
-// twoFactorMethods are the user's two-factor methods. Latch does not type
-// them: they ride in the user's raw bag, read through the document tree.
+// twoFactorMethods are the user's two-factor methods. They ride in the
+// user's raw bag: read from its document tree, typed.
 func twoFactorMethods(o *model.User) []twoFactorView {
 	t, err := o.Tree()
 	if err != nil {
 		return nil
 	}
-	tf, _ := t["twoFactor"].(kit.Object)
+	tf, err := model.TwoFactorOf(t)
+	if err != nil {
+		return nil
+	}
 	var out []twoFactorView
-	for _, meth := range pagekit.Objects(tf["methods"]) {
-		out = append(out, twoFactorView{ID: pagekit.Str(meth, "id"), Method: pagekit.Str(meth, "method"),
-			Detail: cmp.Or(pagekit.Str(meth, "email"), pagekit.Str(meth, "mobilePhone"))})
+	for _, m := range tf.Methods {
+		out = append(out, twoFactorView{ID: m.ID, Method: m.Method, Detail: cmp.Or(m.Email, m.MobilePhone)})
 	}
 	return out
 }

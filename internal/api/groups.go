@@ -36,8 +36,26 @@ type memberSearchResponse struct {
 	Total   int                 `json:"total"`
 }
 
-func (s *Server) createGroup(c Call, body kit.Object) (any, error) {
-	g, err := s.groups.CreateGroup(c, c.Actor, c.Scope, c.Path("id"), body)
+// groupRequestBody reads a GroupRequest body.
+func groupRequestBody(w http.ResponseWriter, r *http.Request) (*groups.GroupRequest, error) {
+	o, err := decodeObject(w, r)
+	if err != nil {
+		return nil, err
+	}
+	return groups.ReadGroupRequest(o), nil
+}
+
+// memberRequestBody reads a MemberRequest body.
+func memberRequestBody(w http.ResponseWriter, r *http.Request) (*groups.MemberRequest, error) {
+	o, err := decodeObject(w, r)
+	if err != nil {
+		return nil, err
+	}
+	return groups.ReadMemberRequest(o)
+}
+
+func (s *Server) createGroup(c Call, req *groups.GroupRequest) (any, error) {
+	g, err := s.groups.CreateGroup(c, c.Actor, c.Scope, c.Path("id"), req)
 	return groupResponse{g}, err
 }
 
@@ -51,8 +69,8 @@ func (s *Server) retrieveGroups(c Call, _ struct{}) (any, error) {
 	return groupsResponse{gs}, err
 }
 
-func (s *Server) updateGroup(c Call, body kit.Object) (any, error) {
-	g, err := s.groups.UpdateGroup(c, c.Actor, c.Scope, c.Path("id"), body)
+func (s *Server) updateGroup(c Call, req *groups.GroupRequest) (any, error) {
+	g, err := s.groups.UpdateGroup(c, c.Actor, c.Scope, c.Path("id"), req)
 	return groupResponse{g}, err
 }
 
@@ -79,13 +97,13 @@ func groupQuery(v url.Values, verrs *model.Errors) (q groups.GroupSearch) {
 }
 
 // writeGroupMembers is POST (add) and PUT (replace) /api/group/member.
-func (s *Server) writeGroupMembers(c Call, body kit.Object) (any, error) {
+func (s *Server) writeGroupMembers(c Call, req *groups.MemberRequest) (any, error) {
 	var members map[string][]model.GroupMember
 	var err error
 	if c.r.Method == http.MethodPut {
-		members, err = s.groups.ReplaceGroupMembers(c, c.Actor, c.Scope, body)
+		members, err = s.groups.ReplaceGroupMembers(c, c.Actor, c.Scope, req)
 	} else {
-		members, err = s.groups.AddGroupMembers(c, c.Actor, c.Scope, body)
+		members, err = s.groups.AddGroupMembers(c, c.Actor, c.Scope, req)
 	}
 	return memberResponse{members}, err
 }
@@ -104,7 +122,7 @@ func (s *Server) deleteGroupMembers(w http.ResponseWriter, r *http.Request) {
 	default:
 		var body kit.Object
 		if body, err = decodeObject(w, r); err == nil {
-			err = s.groups.RemoveGroupMembers(ctx, actor, scope, body)
+			err = s.groups.RemoveGroupMembers(ctx, actor, scope, groups.ReadMemberDeleteRequest(body))
 		}
 	}
 	s.reply(w, r, nil, err)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchid/latch/internal/groups"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/store"
@@ -648,7 +649,7 @@ func TestAddUserMemberships(t *testing.T) {
 			var out []model.GroupMember
 			err := e.st.InTx(context.Background(), func(tx *store.Tx) error {
 				var err error
-				out, err = svc.Groups.AddUserMemberships(context.Background(), tx, kit.Actor{Type: kit.ActorSystem}, uid, def, raw, "user.memberships")
+				out, err = svc.Groups.AddUserMemberships(context.Background(), tx, kit.Actor{Type: kit.ActorSystem}, uid, def, groups.ReadMemberships(raw), "user.memberships")
 				return err
 			})
 			return out, err

@@ -228,7 +228,7 @@ func outcome(res *authentication.LoginResult, err error) (*oauth.LoginOutcome, e
 	case authentication.TwoFactorRequired:
 		out.Status, out.TwoFactorID = oauth.LoginTwoFactor, res.Response.TwoFactorID
 		for _, m := range res.Response.Methods {
-			out.EmailCode = out.EmailCode || m["method"] == "email"
+			out.EmailCode = out.EmailCode || m.Method == "email"
 		}
 	case authentication.PasswordChangeRequired:
 		out.Status, out.ChangePasswordID, out.Reason = oauth.LoginChangePassword, res.Response.ChangePasswordID, res.Response.ChangePasswordReason

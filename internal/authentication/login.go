@@ -105,16 +105,16 @@ func (c LoginCaller) throttled(tenantID string) throttle.Request {
 
 // LoginResponse is FusionAuth's LoginResponse (the parts Latch fills).
 type LoginResponse struct {
-	Token                  string                 `json:"token,omitempty"`
-	TokenExpirationInstant int64                  `json:"tokenExpirationInstant,omitempty"`
-	RefreshToken           string                 `json:"refreshToken,omitempty"`
-	RefreshTokenID         string                 `json:"refreshTokenId,omitempty"`
-	User                   *model.User            `json:"user,omitempty"`
-	ChangePasswordID       string                 `json:"changePasswordId,omitempty"`
-	ChangePasswordReason   string                 `json:"changePasswordReason,omitempty"`
-	TwoFactorID            string                 `json:"twoFactorId,omitempty"`
-	Methods                []kit.Object           `json:"methods,omitempty"`
-	Actions                []LoginPreventedAction `json:"actions,omitempty"`
+	Token                  string                  `json:"token,omitempty"`
+	TokenExpirationInstant int64                   `json:"tokenExpirationInstant,omitempty"`
+	RefreshToken           string                  `json:"refreshToken,omitempty"`
+	RefreshTokenID         string                  `json:"refreshTokenId,omitempty"`
+	User                   *model.User             `json:"user,omitempty"`
+	ChangePasswordID       string                  `json:"changePasswordId,omitempty"`
+	ChangePasswordReason   string                  `json:"changePasswordReason,omitempty"`
+	TwoFactorID            string                  `json:"twoFactorId,omitempty"`
+	Methods                []model.TwoFactorMethod `json:"methods,omitempty"`
+	Actions                []LoginPreventedAction  `json:"actions,omitempty"`
 	// TrustToken: a two-factor login's proof of the second factor, for a
 	// change of password (identity.CodeTrustToken).
 	TrustToken string         `json:"trustToken,omitempty"`
@@ -455,24 +455,16 @@ const CodeTwoFactorLogin = "twoFactorLogin"
 
 // twoFactorMethodsOf lists a user's two-factor methods as a 242 shows them:
 // id, method and their settings (authenticator, email, mobilePhone…; secrets
-// are not in the data column; twoFactorMethodView leaves them out anyway).
-func twoFactorMethodsOf(row *store.UserRow) []kit.Object {
-	o, err := kit.StoredObject(row.Data, identity.UserFields)
+// are not in the data column; View leaves them out anyway).
+func twoFactorMethodsOf(row *store.UserRow) []model.TwoFactorMethod {
+	_, tf, err := storedTwoFactor(row)
 	if err != nil {
 		return nil
 	}
-	tf, _ := o["twoFactor"].(kit.Object)
-	list, _ := tf["methods"].([]any)
-	var out []kit.Object
-	for _, item := range list {
-		m, ok := item.(kit.Object)
-		if !ok {
-			continue
-		}
-		id, _ := m["id"].(string)
-		method, _ := m["method"].(string)
-		if id != "" && method != "" {
-			out = append(out, twoFactorMethodView(m))
+	var out []model.TwoFactorMethod
+	for i := range tf.Methods {
+		if m := &tf.Methods[i]; m.ID != "" && m.Method != "" {
+			out = append(out, m.View())
 		}
 	}
 	return out
@@ -660,7 +652,7 @@ func (s *Service) authenticated(ctx context.Context, lt *loginTarget, row *store
 // It leaves the failure count alone: only a whole login (the second factor
 // too) clears it. Clearing it here would let whoever holds the password
 // guess codes without end (password, 242, a few wrong codes, again).
-func (s *Service) twoFactorRequired(ctx context.Context, lt *loginTarget, row *store.UserRow, how authenticatedLogin, methods []kit.Object) (*LoginResult, error) {
+func (s *Service) twoFactorRequired(ctx context.Context, lt *loginTarget, row *store.UserRow, how authenticatedLogin, methods []model.TwoFactorMethod) (*LoginResult, error) {
 	id := secrets.Token(32)
 	data, err := kit.EncodeObject(kit.Object{"applicationId": lt.appID(), "ipAddress": how.ip, "noJWT": how.noJWT,
 		"loginId": how.loginID, "metaData": how.metaData, "authenticationType": how.authType})

@@ -31,9 +31,9 @@ type TwoFactorStartRequest struct {
 
 // TwoFactorStartResponse is FusionAuth's TwoFactorStartResponse.
 type TwoFactorStartResponse struct {
-	Code        string       `json:"code"`
-	Methods     []kit.Object `json:"methods"`
-	TwoFactorID string       `json:"twoFactorId"`
+	Code        string                  `json:"code"`
+	Methods     []model.TwoFactorMethod `json:"methods"`
+	TwoFactorID string                  `json:"twoFactorId"`
 }
 
 const (
@@ -101,7 +101,7 @@ func (s *Service) StartTwoFactor(ctx context.Context, actor kit.Actor, scope kit
 	}
 	methods := twoFactorMethodsOf(row)
 	if methods == nil {
-		methods = []kit.Object{}
+		methods = []model.TwoFactorMethod{}
 	}
 	return &TwoFactorStartResponse{Code: code, Methods: methods, TwoFactorID: id}, nil
 }
@@ -194,8 +194,8 @@ func stepUpKey(userID string) string { return "stepup:" + userID }
 // it has none).
 func (u *userTwoFactor) emailAddress() string {
 	for _, m := range u.methods {
-		if a, _ := m["email"].(string); methodKind(m) == "email" && a != "" {
-			return a
+		if m.Method == "email" && m.Email != "" {
+			return m.Email
 		}
 	}
 	return ""

@@ -157,48 +157,27 @@ type totpParams struct {
 
 var defaultTOTP = totpParams{hash: sha1.New, digits: 6, step: 30}
 
-// defaultAuthenticatorConfiguration is what FusionAuth shows of a method
-// enabled with the default TOTP settings.
-func defaultAuthenticatorConfiguration() kit.Object {
-	return kit.Object{"algorithm": "HmacSHA1", "codeLength": 6, "timeStep": 30}
-}
-
 // totpParamsOf reads a method's authenticator configuration; anything absent
 // or unusable is the default.
-func totpParamsOf(m kit.Object) totpParams {
+func totpParamsOf(m *model.TwoFactorMethod) totpParams {
 	p := defaultTOTP
-	cfg, _ := m["authenticator"].(kit.Object)
+	cfg := m.Authenticator
 	if cfg == nil {
 		return p
 	}
-	switch cfg["algorithm"] {
+	switch cfg.Algorithm {
 	case "HmacSHA256":
 		p.hash = sha256.New
 	case "HmacSHA512":
 		p.hash = sha512.New
 	}
-	if n, ok := intOf(cfg["codeLength"]); ok && n >= 6 && n <= 8 {
-		p.digits = int(n)
+	if n := cfg.CodeLength; n >= 6 && n <= 8 {
+		p.digits = n
 	}
-	if n, ok := intOf(cfg["timeStep"]); ok && n >= 1 && n <= 300 {
-		p.step = n
+	if n := cfg.TimeStep; n >= 1 && n <= 300 {
+		p.step = int64(n)
 	}
 	return p
-}
-
-func intOf(v any) (int64, bool) {
-	switch n := v.(type) {
-	case json.Number:
-		i, err := n.Int64()
-		return i, err == nil
-	case float64:
-		return int64(n), n == float64(int64(n))
-	case int:
-		return int64(n), true
-	case int64:
-		return n, true
-	}
-	return 0, false
 }
 
 // totpCode is the code of a key at a counter (RFC 4226 truncation).
@@ -296,49 +275,64 @@ func storeRecoveryCodes(ctx context.Context, tx *store.Tx, row *store.UserRow, n
 
 // The user's methods.
 
-// twoFactorMethodView is a method as answers show it: everything but the secret.
-func twoFactorMethodView(m map[string]any) kit.Object {
-	out := kit.Object{}
-	for k, v := range m {
-		if k != "secret" {
-			out[k] = v
-		}
-	}
-	return out
-}
-
-// userTwoFactor is a user's stored object with its methods and secrets open.
+// userTwoFactor is a user's two-factor methods, decoded once from the
+// stored document (kept to be written back with the methods changed), and
+// the user's secrets, open.
 type userTwoFactor struct {
-	data    kit.Object
-	methods []kit.Object
+	data    kit.Object // the stored document, as persisted
+	methods []model.TwoFactorMethod
+	rest    model.UserTwoFactor // what the twoFactor member holds besides the methods
 	secrets map[string]string
 }
 
-func (s *Service) openTwoFactor(row *store.UserRow) (*userTwoFactor, error) {
+// storedTwoFactor reads a user's stored document and its twoFactor member.
+func storedTwoFactor(row *store.UserRow) (kit.Object, model.UserTwoFactor, error) {
 	data, err := kit.StoredObject(row.Data, identity.UserFields)
 	if err != nil {
-		return nil, fmt.Errorf("user %s data: %w", row.ID, err)
+		return nil, model.UserTwoFactor{}, fmt.Errorf("user %s data: %w", row.ID, err)
+	}
+	tf, err := model.TwoFactorOf(data)
+	if err != nil {
+		return nil, model.UserTwoFactor{}, fmt.Errorf("user %s twoFactor: %w", row.ID, err)
+	}
+	return data, tf, nil
+}
+
+func (s *Service) openTwoFactor(row *store.UserRow) (*userTwoFactor, error) {
+	data, tf, err := storedTwoFactor(row)
+	if err != nil {
+		return nil, err
 	}
 	sec, err := kit.OpenSecrets(s.master, row.SecretsSealed, identity.UserSecretAD(row.ID))
 	if err != nil {
 		return nil, err
 	}
-	u := &userTwoFactor{data: data, secrets: sec}
-	if tf, ok := data["twoFactor"].(kit.Object); ok {
-		list, _ := tf["methods"].([]any)
-		for _, item := range list {
-			if m, ok := item.(kit.Object); ok {
-				u.methods = append(u.methods, m)
-			}
-		}
-	}
+	u := &userTwoFactor{data: data, methods: tf.Methods, rest: tf, secrets: sec}
+	u.rest.Methods = nil
 	return u, nil
 }
 
-func methodID(m kit.Object) string   { s, _ := m["id"].(string); return s }
-func methodKind(m kit.Object) string { s, _ := m["method"].(string); return s }
-func (u *userTwoFactor) n() int      { return len(u.methods) }
-func (u *userTwoFactor) has() bool   { return len(u.methods) > 0 }
+// document is the stored document with the methods as they now are.
+func (u *userTwoFactor) document() (string, error) {
+	tf := u.rest
+	tf.Methods = u.methods
+	t, err := tf.Tree()
+	if err != nil {
+		return "", err
+	}
+	// The methods are written as a list of the methods read, whatever the
+	// member held before (null, absent, or a list with more than objects).
+	listed, err := (&model.UserTwoFactor{Methods: u.methods}).Tree()
+	if err != nil {
+		return "", err
+	}
+	t["methods"] = listed["methods"]
+	u.data["twoFactor"] = t
+	return kit.EncodeObject(u.data)
+}
+
+func (u *userTwoFactor) n() int    { return len(u.methods) }
+func (u *userTwoFactor) has() bool { return len(u.methods) > 0 }
 
 // totpFor checks a code against the user's authenticator methods (only the
 // one named, when methodID is not ""): the method and counter it matched.
@@ -346,9 +340,10 @@ func (u *userTwoFactor) totpFor(code, onlyMethod string, now int64) (string, int
 	if len(code) > maxTwoFactorCode {
 		return "", 0, false
 	}
-	for _, m := range u.methods {
-		id := methodID(m)
-		if methodKind(m) != "authenticator" || (onlyMethod != "" && id != onlyMethod) {
+	for i := range u.methods {
+		m := &u.methods[i]
+		id := m.ID
+		if m.Method != "authenticator" || (onlyMethod != "" && id != onlyMethod) {
 			continue
 		}
 		secret := u.secrets[identity.TwoFactorSecretKey(id)]
@@ -364,17 +359,7 @@ func (u *userTwoFactor) totpFor(code, onlyMethod string, now int64) (string, int
 
 // encode writes the methods back into the object and seals the secrets.
 func (s *Service) encodeTwoFactor(row *store.UserRow, u *userTwoFactor) (data, sealed string, err error) {
-	tf, _ := u.data["twoFactor"].(kit.Object)
-	if tf == nil {
-		tf = kit.Object{}
-	}
-	list := make([]any, len(u.methods))
-	for i, m := range u.methods {
-		list[i] = m
-	}
-	tf["methods"] = list
-	u.data["twoFactor"] = tf
-	if data, err = kit.EncodeObject(u.data); err != nil {
+	if data, err = u.document(); err != nil {
 		return "", "", err
 	}
 	sealed, err = kit.SealSecrets(s.master, u.secrets, identity.UserSecretAD(row.ID))
@@ -395,9 +380,9 @@ func claimTOTP(ctx context.Context, tx *store.Tx, row *store.UserRow, method str
 
 // methodParams is the TOTP settings of a user's method by id.
 func (u *userTwoFactor) methodParams(id string) totpParams {
-	for _, m := range u.methods {
-		if methodID(m) == id {
-			return totpParamsOf(m)
+	for i := range u.methods {
+		if u.methods[i].ID == id {
+			return totpParamsOf(&u.methods[i])
 		}
 	}
 	return defaultTOTP
@@ -531,16 +516,13 @@ func (s *Service) EnableTwoFactor(ctx context.Context, actor kit.Actor, scope ki
 				return false, err
 			}
 		}
-		m := kit.Object{"id": identity.NewTwoFactorID(), "method": method}
-		if name := strings.TrimSpace(req.Name); name != "" {
-			m["name"] = name
-		}
+		m := model.TwoFactorMethod{ID: identity.NewTwoFactorID(), Method: method, Name: strings.TrimSpace(req.Name)}
 		for _, other := range u.methods { // method ids are short: keep them unique
-			if methodID(other) == methodID(m) {
-				m["id"] = identity.NewTwoFactorID()
+			if other.ID == m.ID {
+				m.ID = identity.NewTwoFactorID()
 			}
 		}
-		id := methodID(m)
+		id := m.ID
 		if method == "email" {
 			// The code sent to this address for this user (two-factor/send).
 			address := strings.TrimSpace(req.Email)
@@ -549,9 +531,9 @@ func (s *Service) EnableTwoFactor(ctx context.Context, actor kit.Actor, scope ki
 			} else if !ok {
 				return false, ErrTwoFactorCodeInvalid
 			}
-			m["email"] = address
+			m.Email = address
 		} else {
-			m["authenticator"] = defaultAuthenticatorConfiguration()
+			m.Authenticator = model.DefaultAuthenticator()
 			counter, ok := totpMatch(totpKey(secret), req.Code, now, defaultTOTP)
 			if !ok {
 				return false, ErrTwoFactorCodeInvalid
@@ -575,7 +557,7 @@ func (s *Service) EnableTwoFactor(ctx context.Context, actor kit.Actor, scope ki
 		}
 		if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Enabled two-factor method %s (%s) of user %s", id, method, kit.UserLabel(row)),
 			TargetID: row.ID, Data: map[string]any{"methodId": id, "method": method, "recoveryCodesGenerated": first},
-			Events: []model.Event{kit.LazyUserEvent(ctx, tx, model.EventUserTwoFactorAdd, s.identity.FullUserObject, row, map[string]any{"method": m})}}); err != nil {
+			Events: []model.Event{kit.LazyUserEvent(ctx, tx, model.EventUserTwoFactorAdd, s.identity.FullUserObject, row, map[string]any{"method": m.View()})}}); err != nil {
 			return false, err
 		}
 		if revoke {
@@ -649,7 +631,7 @@ func (s *Service) DisableTwoFactor(ctx context.Context, actor kit.Actor, scope k
 		}
 		found := false
 		for _, m := range u.methods {
-			found = found || methodID(m) == methodWanted
+			found = found || m.ID == methodWanted
 		}
 		if methodWanted != "" && !found {
 			return false, model.FieldError("methodId", "invalid", "The user has no two-factor method with this id.")
@@ -685,10 +667,10 @@ func (s *Service) DisableTwoFactor(ctx context.Context, actor kit.Actor, scope k
 		var events []model.Event
 		kept := u.methods[:0]
 		for _, m := range u.methods {
-			if all || methodID(m) == methodWanted {
-				removed = append(removed, methodID(m))
-				events = append(events, kit.LazyUserEvent(ctx, tx, model.EventUserTwoFactorRemove, s.identity.FullUserObject, row, map[string]any{"method": m}))
-				delete(u.secrets, identity.TwoFactorSecretKey(methodID(m)))
+			if all || m.ID == methodWanted {
+				removed = append(removed, m.ID)
+				events = append(events, kit.LazyUserEvent(ctx, tx, model.EventUserTwoFactorRemove, s.identity.FullUserObject, row, map[string]any{"method": m.View()}))
+				delete(u.secrets, identity.TwoFactorSecretKey(m.ID))
 				continue
 			}
 			kept = append(kept, m)
@@ -728,8 +710,8 @@ func (s *Service) RemoveTwoFactorMethod(ctx context.Context, actor kit.Actor, sc
 		kept := u.methods[:0]
 		removed := ""
 		for _, m := range u.methods {
-			if methodID(m) == methodWanted {
-				removed = methodID(m)
+			if m.ID == methodWanted {
+				removed = m.ID
 				delete(u.secrets, identity.TwoFactorSecretKey(removed))
 				continue
 			}

@@ -43,7 +43,7 @@ func methodKey(userID, methodID string) string { return "method:" + userID + ":"
 // when id is no email method or the code is not one.
 func (u *userTwoFactor) emailMethodCode(ctx context.Context, tx *store.Tx, userID, id, code string, now int64) (bool, error) {
 	for _, m := range u.methods {
-		if methodID(m) == id && methodKind(m) == "email" {
+		if m.ID == id && m.Method == "email" {
 			return consumeEmailCode(ctx, tx, methodKey(userID, id), code, now)
 		}
 	}
@@ -110,8 +110,8 @@ func (s *Service) SendTwoFactorCode(ctx context.Context, actor kit.Actor, keySco
 				return err
 			}
 			for _, m := range u.methods {
-				if methodKind(m) == "email" && (req.MethodID == "" || methodID(m) == req.MethodID) {
-					address, _ = m["email"].(string)
+				if m.Method == "email" && (req.MethodID == "" || m.ID == req.MethodID) {
+					address = m.Email
 					break
 				}
 			}
@@ -131,8 +131,8 @@ func (s *Service) SendTwoFactorCode(ctx context.Context, actor kit.Actor, keySco
 				return err
 			}
 			for _, m := range u.methods {
-				if methodKind(m) == "email" && methodID(m) == req.MethodID {
-					address, _ = m["email"].(string)
+				if m.Method == "email" && m.ID == req.MethodID {
+					address = m.Email
 				}
 			}
 			if address == "" {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,9 +37,9 @@ var groupRequestFields = model.FieldsOf(nil, groupField, "roleIds")
 // MemberDeleteRequest (whose members lists hold user ids instead).
 var memberRequestFields = model.FieldsOf(struct {
 	Members map[string][]struct {
-		ID     string         `json:"id"`
-		UserID string         `json:"userId"`
-		Data   map[string]any `json:"data"`
+		ID     string          `json:"id"`
+		UserID string          `json:"userId"`
+		Data   json.RawMessage `json:"data"`
 	} `json:"members"`
 	MemberIDs []string `json:"memberIds"`
 }{})
@@ -101,6 +102,9 @@ func storedGroup(g *model.Group) (string, error) {
 	for _, f := range model.GroupOwnedFields {
 		delete(t, f)
 	}
+	if g.Data == nil { // not sent (a group built in Go; a client's bag says so itself)
+		delete(t, "data")
+	}
 	return kit.EncodeObject(t)
 }
 
@@ -110,59 +114,6 @@ func groupRoleIDs(roles []store.GroupRole) []any {
 		out[i] = gr.Role.ID
 	}
 	return out
-}
-
-// normalizeGroup checks a group object as sent and prepares it in place:
-// the members Latch owns are dropped (a client's are ignored).
-func normalizeGroup(o kit.Object, verrs *model.Errors) string {
-	groupFields.Check(o, groupField, verrs)
-	name := kit.RequiredName(o, groupField+".name", verrs)
-	for _, f := range model.GroupOwnedFields {
-		delete(o, f)
-	}
-	if v, ok := o["data"]; ok && v != nil {
-		if _, ok := v.(kit.Object); !ok {
-			verrs.Field(groupField+".data", "invalid", "[group.data] must be a JSON object.")
-		}
-	}
-	return name
-}
-
-// decodeGroup decodes a group object checked by normalizeGroup (which it
-// keeps: the caller must not modify it afterwards) into its typed form.
-func decodeGroup(o kit.Object, name string) (model.Group, error) {
-	var g model.Group
-	if err := g.UnmarshalTree(o); err != nil {
-		return model.Group{}, model.GeneralError(model.CodeInvalidJSON, "The group is not a valid group object.")
-	}
-	g.Name = name
-	return g, nil
-}
-
-// requestRoleIDs reads the roleIds member of a GroupRequest.
-func requestRoleIDs(body kit.Object, verrs *model.Errors) []string {
-	switch v := body["roleIds"].(type) {
-	case nil:
-		return nil
-	case []any:
-		out := []string{}
-		for i, item := range v {
-			s, _ := item.(string)
-			id, ok := kit.CanonicalID(s)
-			if !ok {
-				f := fmt.Sprintf("roleIds[%d]", i)
-				verrs.Field(f, "invalid", "["+f+"] must be the id of a role.")
-				continue
-			}
-			if !slices.Contains(out, id) {
-				out = append(out, id)
-			}
-		}
-		return out
-	default:
-		verrs.Field("roleIds", "invalid", "[roleIds] must be an array of role ids.")
-		return nil
-	}
 }
 
 // groupRoles resolves role ids to roles of applications of the tenant; others
@@ -250,10 +201,9 @@ func groupWriteError(err error) error {
 	return err
 }
 
-// CreateGroup creates a group from a GroupRequest body
-// ({"group":{…},"roleIds":[…]}). id may be "" (one is generated) or a chosen
-// UUID.
-func (s *Service) CreateGroup(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, body kit.Object) (*model.Group, error) {
+// CreateGroup creates a group from a GroupRequest. id may be "" (one is
+// generated, or the group's id is taken) or a chosen UUID.
+func (s *Service) CreateGroup(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, req *GroupRequest) (*model.Group, error) {
 	verrs := &model.Errors{}
 	if id != "" {
 		var ok bool
@@ -261,27 +211,20 @@ func (s *Service) CreateGroup(ctx context.Context, actor kit.Actor, scope kit.Te
 			verrs.Field("groupId", "invalid", "The group id must be a UUID.")
 		}
 	}
-	o := kit.RequestObject(body, groupRequestFields, groupField, verrs)
-	if id == "" {
-		if given, _ := o["id"].(string); given != "" {
-			id = kit.NewOrGivenID(given, groupField+".id", verrs)
-		} else {
-			id = kit.NewOrGivenID("", "", verrs)
-		}
+	if id == "" { // none in the path, or an invalid one: the group's, or a new one
+		id = kit.NewOrGivenID(req.Group.ID, groupField+".id", verrs)
 	}
-	givenTenant := o["tenantId"]
-	name := normalizeGroup(o, verrs)
-	roleIDs := requestRoleIDs(body, verrs)
+	name, roleIDs := req.check(verrs)
 	if err := verrs.Err(); err != nil {
 		return nil, err
 	}
-	g, err := decodeGroup(o, name)
+	g, err := req.decoded(name)
 	if err != nil {
 		return nil, err
 	}
 	var out model.Group
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
-		tenantID, err := tenancy.ResolveTenantOf(ctx, tx, scope, groupField+".tenantId", givenTenant, "")
+		tenantID, err := tenancy.ResolveTenantOf(ctx, tx, scope, groupField+".tenantId", req.givenTenant(), "")
 		if err != nil {
 			return err
 		}
@@ -380,17 +323,17 @@ func (s *Service) SearchGroups(ctx context.Context, scope kit.TenantScope, q Gro
 	return out, total, err
 }
 
-// UpdateGroup replaces a group with the GroupRequest body: the group object,
-// and the roles of roleIds (none when absent, as in FusionAuth).
-func (s *Service) UpdateGroup(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, body kit.Object) (*model.Group, error) {
-	return s.changeGroup(ctx, actor, scope, id, func(kit.Object) (kit.Object, error) { return body, nil })
+// UpdateGroup replaces a group with a GroupRequest: the group object, and
+// the roles of roleIds (none when absent, as in FusionAuth).
+func (s *Service) UpdateGroup(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, req *GroupRequest) (*model.Group, error) {
+	return s.changeGroup(ctx, actor, scope, id, func(kit.Object) (*GroupRequest, error) { return req, nil })
 }
 
 // PatchGroup applies a patch in one of FusionAuth's three forms to the group
 // in request form ({"group":{…},"roleIds":[current role ids]}) and validates
 // the result as an update. FusionAuth's form appends to roleIds.
 func (s *Service) PatchGroup(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, form model.PatchForm, patch []byte) (*model.Group, error) {
-	return s.changeGroup(ctx, actor, scope, id, func(cur kit.Object) (kit.Object, error) {
+	return s.changeGroup(ctx, actor, scope, id, func(cur kit.Object) (*GroupRequest, error) {
 		patched, err := model.ApplyPatch(form, cur, patch)
 		if err != nil {
 			return nil, err
@@ -399,13 +342,13 @@ func (s *Service) PatchGroup(ctx context.Context, actor kit.Actor, scope kit.Ten
 		if !ok {
 			return nil, model.GeneralError(model.CodeInvalidJSON, "The patched request is not a JSON object.")
 		}
-		return body, nil
+		return ReadGroupRequest(body), nil
 	})
 }
 
 // changeGroup runs an update: next gets the current request form (the
 // group as a document, for PATCH) and returns the request to apply.
-func (s *Service) changeGroup(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, next func(cur kit.Object) (kit.Object, error)) (*model.Group, error) {
+func (s *Service) changeGroup(ctx context.Context, actor kit.Actor, scope kit.TenantScope, id string, next func(cur kit.Object) (*GroupRequest, error)) (*model.Group, error) {
 	var out model.Group
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		cur, curRoles, err := loadGroup(ctx, tx, scope, id)
@@ -420,18 +363,16 @@ func (s *Service) changeGroup(ctx context.Context, actor kit.Actor, scope kit.Te
 		if err != nil {
 			return err
 		}
-		body, err := next(kit.Object{groupField: curTree, "roleIds": groupRoleIDs(curRoles)})
+		req, err := next(kit.Object{groupField: curTree, "roleIds": groupRoleIDs(curRoles)})
 		if err != nil {
 			return err
 		}
 		verrs := &model.Errors{}
-		o := kit.RequestObject(body, groupRequestFields, groupField, verrs)
-		name := normalizeGroup(o, verrs)
-		roleIDs := requestRoleIDs(body, verrs)
+		name, roleIDs := req.check(verrs)
 		if err := verrs.Err(); err != nil {
 			return err
 		}
-		g, err := decodeGroup(o, name)
+		g, err := req.decoded(name)
 		if err != nil {
 			return err
 		}
@@ -555,23 +496,18 @@ func invalidMembersGroup(verrs *model.Errors, key string) {
 // parseMemberRequest reads a MemberRequest's members map, checks groups and
 // users within the scope, and returns the groups (in key order) and their
 // members. Member ids must be free.
-func parseMemberRequest(ctx context.Context, tx *store.Tx, scope kit.TenantScope, body kit.Object) ([]*store.GroupRow, map[string][]memberRequest, error) {
-	verrs := &model.Errors{}
-	if !memberRequestFields.Check(body, "", verrs) {
-		return nil, nil, verrs
+func parseMemberRequest(ctx context.Context, tx *store.Tx, scope kit.TenantScope, req *MemberRequest) ([]*store.GroupRow, map[string][]memberRequest, error) {
+	if !req.read.Empty() {
+		return nil, nil, &req.read
 	}
-	raw, ok := body["members"].(kit.Object)
-	if !ok || len(raw) == 0 {
-		if body["members"] != nil && !ok {
+	if len(req.Members) == 0 {
+		if req.membersType {
 			return nil, nil, model.FieldError("members", "invalid", "[members] must map group ids to arrays of members.")
 		}
 		return nil, nil, model.FieldError("members", "missing", "You must specify the [members] property.")
 	}
-	keys := make([]string, 0, len(raw))
-	for k := range raw {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	verrs := &model.Errors{}
+	keys := slices.Sorted(maps.Keys(req.Members))
 	groupIDs := make([]string, 0, len(keys))
 	keyOf := map[string]string{}
 	for _, k := range keys {
@@ -611,40 +547,31 @@ func parseMemberRequest(ctx context.Context, tx *store.Tx, scope kit.TenantScope
 	idAt := map[string]at{}
 	for _, g := range groups {
 		key := keyOf[g.ID]
-		list, ok := raw[key].([]any)
-		if !ok {
+		if req.notLists[key] {
 			verrs.Field("members["+key+"]", "invalid", "[members["+key+"]] must be an array of members.")
 			continue
 		}
 		seen := map[string]bool{}
-		for i, item := range list {
-			mo, ok := item.(kit.Object)
-			if !ok {
+		for i, e := range req.Members[key] {
+			if e.notObject {
 				verrs.Field(memberField(key, i, ""), "invalid", "["+memberField(key, i, "")+"] must be a JSON object.")
 				continue
 			}
 			var m memberRequest
-			switch v := mo["userId"].(type) {
-			case nil:
-				verrs.Field(memberField(key, i, "userId"), "missing", "You must specify the ["+memberField(key, i, "userId")+"] property.")
-			case string:
-				id, ok := kit.CanonicalID(v)
-				if !ok {
-					verrs.Field(memberField(key, i, "userId"), "invalid", "["+memberField(key, i, "userId")+"] must be a UUID.")
-					break
-				}
-				if seen[id] {
-					verrs.Field(memberField(key, i, "userId"), "duplicate", "The user is listed twice for this group.")
-					break
-				}
+			userField := memberField(key, i, "userId")
+			if id, ok := kit.CanonicalID(e.UserID); e.noUserID {
+				verrs.Field(userField, "missing", "You must specify the ["+userField+"] property.")
+			} else if !ok {
+				verrs.Field(userField, "invalid", "["+userField+"] must be a UUID.")
+			} else if seen[id] {
+				verrs.Field(userField, "duplicate", "The user is listed twice for this group.")
+			} else {
 				seen[id] = true
 				m.userID = id
 				userIDs = append(userIDs, id)
 				userAt[id] = append(userAt[id], at{key, i})
-			default:
-				verrs.Field(memberField(key, i, "userId"), "invalid", "["+memberField(key, i, "userId")+"] must be a UUID.")
 			}
-			if id := kit.OptionalIDAt(mo, "id", memberField(key, i, "id"), verrs); id != "" {
+			if id := optionalID(e.ID, e.idType, memberField(key, i, "id"), verrs); id != "" {
 				if _, dup := idAt[id]; dup {
 					verrs.Field(memberField(key, i, "id"), "duplicate", "The member id is used twice.")
 				} else {
@@ -652,16 +579,9 @@ func parseMemberRequest(ctx context.Context, tx *store.Tx, scope kit.TenantScope
 					idAt[id] = at{key, i}
 				}
 			}
-			data := kit.Object{}
-			switch v := mo["data"].(type) {
-			case nil:
-			case kit.Object:
-				data = v
-			default:
+			var ok bool
+			if m.data, ok = dataOf(e.Data); !ok {
 				verrs.Field(memberField(key, i, "data"), "invalid", "["+memberField(key, i, "data")+"] must be a JSON object.")
-			}
-			if m.data, err = kit.EncodeObject(data); err != nil {
-				return nil, nil, err
 			}
 			if m.userID != "" {
 				members[g.ID] = append(members[g.ID], m)
@@ -719,21 +639,21 @@ func takenMemberIDs(ctx context.Context, tx *store.Tx, groups []*store.GroupRow,
 // AddGroupMembers is POST /api/group/member: it adds the users of a
 // MemberRequest to its groups. A user already in a group stays as is. It
 // returns the members of the request by group id.
-func (s *Service) AddGroupMembers(ctx context.Context, actor kit.Actor, scope kit.TenantScope, body kit.Object) (map[string][]model.GroupMember, error) {
-	return s.writeGroupMembers(ctx, actor, scope, body, false)
+func (s *Service) AddGroupMembers(ctx context.Context, actor kit.Actor, scope kit.TenantScope, req *MemberRequest) (map[string][]model.GroupMember, error) {
+	return s.writeGroupMembers(ctx, actor, scope, req, false)
 }
 
 // ReplaceGroupMembers is PUT /api/group/member: each group of the request gets
 // exactly the members listed (an empty list empties it).
-func (s *Service) ReplaceGroupMembers(ctx context.Context, actor kit.Actor, scope kit.TenantScope, body kit.Object) (map[string][]model.GroupMember, error) {
-	return s.writeGroupMembers(ctx, actor, scope, body, true)
+func (s *Service) ReplaceGroupMembers(ctx context.Context, actor kit.Actor, scope kit.TenantScope, req *MemberRequest) (map[string][]model.GroupMember, error) {
+	return s.writeGroupMembers(ctx, actor, scope, req, true)
 }
 
-func (s *Service) writeGroupMembers(ctx context.Context, actor kit.Actor, scope kit.TenantScope, body kit.Object, replace bool) (map[string][]model.GroupMember, error) {
+func (s *Service) writeGroupMembers(ctx context.Context, actor kit.Actor, scope kit.TenantScope, req *MemberRequest, replace bool) (map[string][]model.GroupMember, error) {
 	out := map[string][]model.GroupMember{}
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		clear(out)
-		groups, members, err := parseMemberRequest(ctx, tx, scope, body)
+		groups, members, err := parseMemberRequest(ctx, tx, scope, req)
 		if err != nil {
 			return err
 		}
@@ -930,40 +850,31 @@ func (s *Service) RemoveGroupMember(ctx context.Context, actor kit.Actor, scope 
 // RemoveGroupMembers is DELETE /api/group/member with a MemberDeleteRequest
 // body: {"memberIds":[…]} or {"members":{groupId:[userId…]}}. Users that are
 // not members of a named group are skipped, as in FusionAuth.
-func (s *Service) RemoveGroupMembers(ctx context.Context, actor kit.Actor, scope kit.TenantScope, body kit.Object) error {
-	if verrs := (&model.Errors{}); !memberRequestFields.Check(body, "", verrs) {
-		return verrs
+func (s *Service) RemoveGroupMembers(ctx context.Context, actor kit.Actor, scope kit.TenantScope, req *MemberDeleteRequest) error {
+	if !req.read.Empty() {
+		return &req.read
 	}
-	if raw, ok := body["memberIds"]; ok && raw != nil {
-		list, ok := raw.([]any)
-		if !ok {
-			return model.FieldError("memberIds", "invalid", "[memberIds] must be an array of member ids.")
-		}
-		ids := make([]string, len(list))
-		for i, v := range list {
-			s, _ := v.(string)
-			if _, ok := kit.CanonicalID(s); !ok {
+	if req.memberIDsType {
+		return model.FieldError("memberIds", "invalid", "[memberIds] must be an array of member ids.")
+	}
+	if req.MemberIDs != nil {
+		for i, id := range req.MemberIDs {
+			if _, ok := kit.CanonicalID(id); !ok {
 				f := fmt.Sprintf("memberIds[%d]", i)
 				return model.FieldError(f, "invalid", "["+f+"] must be a UUID.")
 			}
-			ids[i] = s
 		}
-		return s.RemoveGroupMembersByID(ctx, actor, scope, ids)
+		return s.RemoveGroupMembersByID(ctx, actor, scope, req.MemberIDs)
 	}
-	raw, ok := body["members"].(kit.Object)
-	if !ok || len(raw) == 0 {
-		if body["members"] != nil && !ok {
+	if len(req.Members) == 0 {
+		if req.membersType {
 			return model.FieldError("members", "invalid", "[members] must map group ids to arrays of user ids.")
 		}
 		return model.FieldError("memberIds", "missing", "You must specify the [memberIds] or [members] property.")
 	}
 	return s.store.InTx(ctx, func(tx *store.Tx) error {
 		verrs := &model.Errors{}
-		keys := make([]string, 0, len(raw))
-		for k := range raw {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
+		keys := slices.Sorted(maps.Keys(req.Members))
 		groups := map[string]*store.GroupRow{}
 		var members []*store.GroupMemberRow
 		for _, k := range keys {
@@ -980,8 +891,7 @@ func (s *Service) RemoveGroupMembers(ctx context.Context, actor kit.Actor, scope
 				invalidMembersGroup(verrs, k)
 				continue
 			}
-			list, ok := raw[k].([]any)
-			if !ok {
+			if req.notLists[k] {
 				verrs.Field("members["+k+"]", "invalid", "[members["+k+"]] must be an array of user ids.")
 				continue
 			}
@@ -990,8 +900,7 @@ func (s *Service) RemoveGroupMembers(ctx context.Context, actor kit.Actor, scope
 				return err
 			}
 			groups[g.ID] = g
-			for i, v := range list {
-				s, _ := v.(string)
+			for i, s := range req.Members[k] {
 				uid, ok := kit.CanonicalID(s)
 				if !ok {
 					f := fmt.Sprintf("members[%s][%d]", k, i)
@@ -1091,48 +1000,39 @@ func (s *Service) Memberships(ctx context.Context, tx *store.Tx, userIDs []strin
 // in the user's transaction. Groups must be of the user's tenant; a group the
 // user is already in is skipped. field prefixes errors ("user.memberships").
 // It returns the memberships added, in the user's shape.
-func (s *Service) AddUserMemberships(ctx context.Context, tx *store.Tx, actor kit.Actor, userID, tenantID string, raw any, field string) ([]model.GroupMember, error) {
-	if raw == nil {
+func (s *Service) AddUserMemberships(ctx context.Context, tx *store.Tx, actor kit.Actor, userID, tenantID string, ms *Memberships, field string) ([]model.GroupMember, error) {
+	if ms == nil {
 		return nil, nil
 	}
-	list, ok := raw.([]any)
-	if !ok {
+	if ms.notList {
 		return nil, model.FieldError(field, "invalid", "["+field+"] must be an array of memberships.")
+	}
+	if ms.err != nil {
+		return nil, ms.err
 	}
 	verrs := &model.Errors{}
 	type entry struct {
 		groupID, id, data string
 	}
 	var entries []entry
-	for i, item := range list {
+	for i, m := range ms.Entries {
 		f := fmt.Sprintf("%s[%d]", field, i)
-		mo, ok := item.(kit.Object)
-		if !ok {
+		if m.notObject {
 			verrs.Field(f, "invalid", "["+f+"] must be a JSON object.")
 			continue
 		}
 		var e entry
-		gs, _ := mo["groupId"].(string)
-		if e.groupID, ok = kit.CanonicalID(gs); !ok {
+		var ok bool
+		if e.groupID, ok = kit.CanonicalID(m.GroupID); !ok {
 			verrs.Field(f+".groupId", "invalid", "["+f+".groupId] must be the id of a group.")
 		}
-		if v, present := mo["id"]; present && v != nil {
-			is, _ := v.(string)
-			if e.id, ok = kit.CanonicalID(is); !ok {
+		if m.idGiven {
+			if e.id, ok = kit.CanonicalID(m.ID); !ok {
 				verrs.Field(f+".id", "invalid", "["+f+".id] must be a UUID.")
 			}
 		}
-		data := kit.Object{}
-		switch v := mo["data"].(type) {
-		case nil:
-		case kit.Object:
-			data = v
-		default:
+		if e.data, ok = dataOf(m.Data); !ok {
 			verrs.Field(f+".data", "invalid", "["+f+".data] must be a JSON object.")
-		}
-		var err error
-		if e.data, err = kit.EncodeObject(data); err != nil {
-			return nil, err
 		}
 		entries = append(entries, e)
 	}

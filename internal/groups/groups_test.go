@@ -59,12 +59,13 @@ func TestStoredGroup(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			req := ReadGroupRequest(map[string]any{"group": v})
 			verrs := &model.Errors{}
-			name := normalizeGroup(v.(map[string]any), verrs)
+			name, _ := req.check(verrs)
 			if err := verrs.Err(); err != nil {
 				t.Fatal(err)
 			}
-			g, err := decodeGroup(v.(map[string]any), name)
+			g, err := req.decoded(name)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -36,9 +36,11 @@ func TwoFactorOn(row *store.UserRow) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("user %s data: %w", row.ID, err)
 	}
-	tf, _ := data["twoFactor"].(kit.Object)
-	methods, _ := tf["methods"].([]any)
-	return len(methods) > 0, nil
+	tf, err := model.TwoFactorOf(data)
+	if err != nil {
+		return false, fmt.Errorf("user %s twoFactor: %w", row.ID, err)
+	}
+	return len(tf.Methods) > 0, nil
 }
 
 // CheckTrust is GET /api/user/change-password's question for a user: nil

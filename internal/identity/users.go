@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/latchid/latch/internal/audit"
+	"github.com/latchid/latch/internal/groups"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/password"
@@ -102,9 +103,9 @@ type preparedUser struct {
 	firstName, lastName       string
 	password                  string // "" when the request sets none
 	passwordChangeRequired    bool
-	data                      kit.Object        // the object to store, owned fields removed
-	secrets                   map[string]string // two-factor secrets by method id
-	memberships               any               // user.memberships as sent (the group API stores them)
+	data                      kit.Object          // the object to store, owned fields removed
+	secrets                   map[string]string   // two-factor secrets by method id
+	memberships               *groups.Memberships // user.memberships as sent (the group API stores them)
 }
 
 // normalizeUser checks a user object as sent and prepares it in place. prev
@@ -181,7 +182,7 @@ func normalizeUser(o kit.Object, prev map[string]string) (*preparedUser, *model.
 			verrs.Field(f("data"), "invalid", "[user.data] must be a JSON object.")
 		}
 	}
-	p.memberships = o["memberships"]
+	p.memberships = groups.ReadMemberships(o["memberships"])
 	for _, k := range userOwnedFields {
 		delete(o, k)
 	}

@@ -406,11 +406,18 @@ func RequiredName(o Object, field string, verrs *model.Errors) string {
 	switch v := o["name"].(type) {
 	case nil:
 	case string:
-		name = strings.TrimSpace(v)
+		name = v
 	default:
 		verrs.Field(field, "invalid", "["+field+"] must be a string.")
 		return ""
 	}
+	return CheckName(name, field, verrs)
+}
+
+// CheckName checks a required name given as a string (RequiredName's checks
+// once the member is read) and returns it trimmed.
+func CheckName(name, field string, verrs *model.Errors) string {
+	name = strings.TrimSpace(name)
 	switch {
 	case name == "":
 		verrs.Field(field, "blank", "["+field+"] is required.")

@@ -269,3 +269,12 @@ func jsonKindOf(v any) string {
 		return "number"
 	}
 }
+
+// Without is a copy of the bag without member k at the top level (for a
+// view that leaves a member out however it was sent).
+func (x Extra) Without(k string) Extra {
+	out := x.Clone()
+	delete(out.m, k)
+	out.orig = nil // the object as sent holds k
+	return out
+}
