@@ -498,8 +498,8 @@ func (s *Service) EnableTwoFactor(ctx context.Context, actor kit.Actor, scope ki
 	if err := verrs.Err(); err != nil {
 		return nil, err
 	}
-	// The tenant's policy is read before the transaction (the user's tenant
-	// does not change).
+	// The tenant's settings are read before the transaction (the user's
+	// tenant does not change).
 	cur, err := kit.LoadUser(ctx, s.store.Read(), scope, userID)
 	if err != nil {
 		return nil, err
@@ -508,7 +508,6 @@ func (s *Service) EnableTwoFactor(ctx context.Context, actor kit.Actor, scope ki
 	if err != nil {
 		return nil, err
 	}
-	revoke := tenant.JWTConfiguration.RefreshTokenRevocationPolicy.OnMultiFactorEnable
 	// The user acting with only an access token proves a recent
 	// authentication once a method exists; the slow password check runs
 	// before the transaction. An API key (an administrator) is not asked.
@@ -578,10 +577,9 @@ func (s *Service) EnableTwoFactor(ctx context.Context, actor kit.Actor, scope ki
 			Events: []model.Event{kit.LazyUserEvent(model.EventUserTwoFactorAdd, s.identity.UserObject, row, map[string]any{"method": m})}}); err != nil {
 			return false, err
 		}
-		if revoke {
-			if _, err := s.tokens.RevokeUserTokens(ctx, tx, actor, row.ID, kit.UserLabel(row), tokens.RevokedTwoFactorEnable); err != nil {
-				return false, err
-			}
+		// Each application's tokens under its onMultiFactorEnable in force.
+		if _, err := s.tokens.RevokeByPolicy(ctx, tx, tenant, actor, row.ID, kit.UserLabel(row), tokens.RevokedTwoFactorEnable); err != nil {
+			return false, err
 		}
 		return true, nil
 	})
