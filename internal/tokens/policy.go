@@ -10,6 +10,7 @@ import (
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/store"
+	"github.com/latchid/latch/internal/tenancy"
 )
 
 // Which refreshTokenRevocationPolicy governs a refresh token, as FusionAuth
@@ -58,15 +59,9 @@ func (s *Service) RevokeByPolicy(ctx context.Context, tx *store.Tx, tenant *mode
 		return 0, fmt.Errorf("applications of refresh tokens: %w", err)
 	}
 	byTenant := revokes(tenant.JWTConfiguration.RefreshTokenRevocationPolicy, why)
-	var differ []string // applications whose policy says otherwise than the tenant's
-	for _, id := range apps {
-		app, err := s.tenancy.LoginApplicationConfigIn(ctx, tx, sn, id)
-		if err != nil && !errors.Is(err, model.ErrNotFound) {
-			return 0, err
-		}
-		if revokes(revocationPolicy(tenant, app), why) != byTenant {
-			differ = append(differ, id)
-		}
+	differ, err := s.differFromTenant(ctx, tx, sn, tenant, apps, why, byTenant)
+	if err != nil {
+		return 0, err
 	}
 	switch {
 	case byTenant && len(differ) == 0:
@@ -80,6 +75,23 @@ func (s *Service) RevokeByPolicy(ctx context.Context, tx *store.Tx, tenant *mode
 	default:
 		return s.revokeApplications(ctx, tx, actor, store.RefreshTokenFilter{UserID: userID, ApplicationIDs: differ}, differ, label, why)
 	}
+}
+
+// differFromTenant is those of apps whose policy in force, for why, says
+// otherwise than the tenant's (byTenant). An application deleted meanwhile
+// (its tokens go with it) counts as the tenant's.
+func (s *Service) differFromTenant(ctx context.Context, tx *store.Tx, sn *tenancy.ConfigSnapshot, tenant *model.TenantConfig, apps []string, why string, byTenant bool) ([]string, error) {
+	var differ []string
+	for _, id := range apps {
+		app, err := s.tenancy.LoginApplicationConfigIn(ctx, tx, sn, id)
+		if err != nil && !errors.Is(err, model.ErrNotFound) {
+			return nil, err
+		}
+		if revokes(revocationPolicy(tenant, app), why) != byTenant {
+			differ = append(differ, id)
+		}
+	}
+	return differ, nil
 }
 
 // revokeApplications revokes the user's tokens f selects, of the
