@@ -483,8 +483,8 @@ func (s *Service) EnableTwoFactor(ctx context.Context, actor kit.Actor, scope ki
 	if err := verrs.Err(); err != nil {
 		return nil, err
 	}
-	// The tenant's policy is read before the transaction (the user's tenant
-	// does not change).
+	// The tenant's settings are read before the transaction (the user's
+	// tenant does not change).
 	cur, err := kit.LoadUser(ctx, s.store.Read(), scope, userID)
 	if err != nil {
 		return nil, err
@@ -493,7 +493,6 @@ func (s *Service) EnableTwoFactor(ctx context.Context, actor kit.Actor, scope ki
 	if err != nil {
 		return nil, err
 	}
-	revoke := tenant.JWTConfiguration.RefreshTokenRevocationPolicy.OnMultiFactorEnable
 	// The user acting with only an access token proves a recent
 	// authentication once a method exists; the slow password check runs
 	// before the transaction. An API key (an administrator) is not asked.
@@ -560,10 +559,9 @@ func (s *Service) EnableTwoFactor(ctx context.Context, actor kit.Actor, scope ki
 			Events: []model.Event{kit.LazyUserEvent(ctx, tx, model.EventUserTwoFactorAdd, s.identity.FullUserObject, row, map[string]any{"method": m.View()})}}); err != nil {
 			return false, err
 		}
-		if revoke {
-			if _, err := s.tokens.RevokeUserTokens(ctx, tx, actor, row.ID, kit.UserLabel(row), tokens.RevokedTwoFactorEnable); err != nil {
-				return false, err
-			}
+		// Each application's tokens under its onMultiFactorEnable in force.
+		if _, err := s.tokens.RevokeByPolicy(ctx, tx, tenant, actor, row.ID, kit.UserLabel(row), tokens.RevokedTwoFactorEnable); err != nil {
+			return false, err
 		}
 		return true, nil
 	})

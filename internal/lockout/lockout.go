@@ -2,8 +2,9 @@
 // (FusionAuth's failedAuthenticationConfiguration) and locks it: wrong
 // passwords and wrong second factors at the Login API, and wrong current
 // passwords at change password, all add up to one count per user. A lockout
-// revokes the user's refresh tokens when the tenant says so. Both
-// authentication and identity count here.
+// revokes the user's refresh tokens where the policy in force (an
+// application's or the tenant's) says so. Both authentication and identity
+// count here.
 package lockout
 
 import (
@@ -59,7 +60,7 @@ const (
 // end when the subject is locked (meanwhile, by a concurrent failure), else
 // model.ErrNotFound: the caller's 404 (the check that reaches
 // tooManyAttempts still answers 404; the next one finds the lockout). A
-// lockout revokes the user's refresh tokens when the tenant says so.
+// lockout revokes the user's refresh tokens where the policy says so.
 func (c *Counter) CountFailure(ctx context.Context, tenant *model.TenantConfig, subject string) (lockedUntil int64, err error) {
 	fa := tenant.FailedAuthenticationConfiguration
 	locked := false
@@ -124,12 +125,13 @@ func Error(until int64) error {
 }
 
 // revokeOnLockout revokes the refresh tokens of a user a failed-login
-// lockout just locked, when the tenant's onLoginPrevented says so. Subjects
-// of unknown login ids hold no tokens.
+// lockout just locked, of each application whose onLoginPrevented in force
+// (the application's or the tenant's) says so. Subjects of unknown login
+// ids hold no tokens.
 func (c *Counter) revokeOnLockout(ctx context.Context, tx *store.Tx, cfg *model.TenantConfig, subject string) error {
-	if strings.HasPrefix(subject, SubjectPrefix) || !cfg.JWTConfiguration.RefreshTokenRevocationPolicy.OnLoginPrevented {
+	if strings.HasPrefix(subject, SubjectPrefix) {
 		return nil
 	}
-	_, err := c.tokens.RevokeUserTokens(ctx, tx, kit.Actor{Type: kit.ActorSystem, Name: "failed login lockout"}, subject, subject, tokens.RevokedLockout)
+	_, err := c.tokens.RevokeByPolicy(ctx, tx, cfg, kit.Actor{Type: kit.ActorSystem, Name: "failed login lockout"}, subject, subject, tokens.RevokedLockout)
 	return err
 }

@@ -125,14 +125,18 @@ func (tx *Tx) RotateRefreshToken(ctx context.Context, hash string, now int64, ad
 }
 
 // RefreshTokenFilter selects tokens to list or revoke. Empty fields do not
-// filter; TenantIDs nil means every tenant.
+// filter; TenantIDs nil means every tenant, ApplicationIDs nil every
+// application (empty: none); ExcludeApplicationIDs leaves those
+// applications' tokens out.
 type RefreshTokenFilter struct {
-	ID            string
-	TokenHash     string
-	FamilyID      string
-	UserID        string
-	ApplicationID string
-	TenantIDs     []string
+	ID                    string
+	TokenHash             string
+	FamilyID              string
+	UserID                string
+	ApplicationID         string
+	TenantIDs             []string
+	ApplicationIDs        []string
+	ExcludeApplicationIDs []string
 }
 
 func (f RefreshTokenFilter) where(b *sqlBuilder) string {
@@ -149,6 +153,16 @@ func (f RefreshTokenFilter) where(b *sqlBuilder) string {
 		conds = append(conds, "FALSE") // no tenant visible
 	default:
 		conds = append(conds, b.in("tenant_id", f.TenantIDs))
+	}
+	switch {
+	case f.ApplicationIDs == nil:
+	case len(f.ApplicationIDs) == 0:
+		conds = append(conds, "FALSE")
+	default:
+		conds = append(conds, b.in("application_id", f.ApplicationIDs))
+	}
+	if len(f.ExcludeApplicationIDs) > 0 {
+		conds = append(conds, "NOT "+b.in("application_id", f.ExcludeApplicationIDs))
 	}
 	if len(conds) == 0 {
 		return "TRUE"
@@ -180,6 +194,27 @@ func (tx *Tx) RevokeRefreshTokens(ctx context.Context, f RefreshTokenFilter) ([]
 		out = append(out, rows...)
 	}
 	return out, nil
+}
+
+// RefreshTokenApplications lists the applications of a user's refresh
+// tokens not revoked yet (rotated and expired ones included: a revocation
+// takes them too), once each, in id order.
+func (tx *Tx) RefreshTokenApplications(ctx context.Context, userID string) ([]string, error) {
+	rows, err := tx.q.QueryContext(ctx, `SELECT DISTINCT application_id FROM refresh_tokens
+		WHERE user_id = $1 AND revoked = FALSE ORDER BY application_id`, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
 }
 
 // ActiveRefreshTokens lists the usable tokens the filter selects at now,

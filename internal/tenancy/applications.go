@@ -50,7 +50,8 @@ var applicationDefaults = kit.MustObject(applicationDefaultsJSON)
 const applicationDefaultsJSON = `{
   "jwtConfiguration": {
     "enabled": false, "timeToLiveInSeconds": 3600, "refreshTokenTimeToLiveInMinutes": 43200,
-    "refreshTokenExpirationPolicy": "Fixed", "refreshTokenUsagePolicy": "Reusable"
+    "refreshTokenExpirationPolicy": "Fixed", "refreshTokenUsagePolicy": "Reusable",
+    "refreshTokenRevocationPolicy": {"onLoginPrevented": true, "onMultiFactorEnable": false, "onOneTimeTokenReuse": false, "onPasswordChanged": true}
   },
   "loginConfiguration": {"allowTokenRefresh": false, "generateRefreshTokens": false, "requireAuthentication": true},
   "oauthConfiguration": {

@@ -32,8 +32,9 @@ import (
 //     exchanges of one token, on any number of nodes, exactly one rotates it
 //     (one conditional UPDATE; clocks play no part). A rotated token used
 //     again revokes its whole family, since one of the two users is a thief,
-//     whatever the tenant's refreshTokenRevocationPolicy.onOneTimeTokenReuse
-//     says (FusionAuth's default leaves the family alive). The one exception
+//     whatever refreshTokenRevocationPolicy.onOneTimeTokenReuse says, the
+//     application's or the tenant's (FusionAuth's default leaves the family
+//     alive; the policy in force is not read here). The one exception
 //     is a retry within refreshTokenOneTimeUseConfiguration.gracePeriodInSeconds
 //     while the successor is still unused: it is answered with the successor
 //     the first exchange issued (and a new access token), never with a

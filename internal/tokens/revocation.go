@@ -11,11 +11,13 @@ import (
 )
 
 // When a user's refresh tokens are revoked besides logout and the refresh
-// token API, as FusionAuth does: on a password change when the tenant's
+// token API, as FusionAuth does: on a password change when
 // jwtConfiguration.refreshTokenRevocationPolicy.onPasswordChanged says so
 // (default true); on a lockout by failed logins when onLoginPrevented says so
 // (default true); on enabling a two-factor method when onMultiFactorEnable
-// says so (default false); and always when the user is deactivated or
+// says so (default false), each application's tokens under the policy in
+// force for it (its own when its jwtConfiguration is enabled, the tenant's
+// otherwise: see RevokeByPolicy); and always when the user is deactivated or
 // deleted. Each revocation happens in the transaction of its cause and is
 // audited with its count. Refresh tokens are never cached (every exchange
 // reads its row), so a revoked token fails on every node at once.
@@ -53,12 +55,9 @@ func (s *Service) RevokeUserTokens(ctx context.Context, tx *store.Tx, actor kit.
 }
 
 // RevokeOnPasswordChange revokes a user's refresh tokens after a password
-// change when its tenant's policy says so.
+// change where the policy in force says so (RevokeByPolicy).
 func (s *Service) RevokeOnPasswordChange(ctx context.Context, tx *store.Tx, cfg *model.TenantConfig, actor kit.Actor, row *store.UserRow) error {
-	if !cfg.JWTConfiguration.RefreshTokenRevocationPolicy.OnPasswordChanged {
-		return nil
-	}
-	_, err := s.RevokeUserTokens(ctx, tx, actor, row.ID, kit.UserLabel(row), RevokedPasswordChanged)
+	_, err := s.RevokeByPolicy(ctx, tx, cfg, actor, row.ID, kit.UserLabel(row), RevokedPasswordChanged)
 	return err
 }
 

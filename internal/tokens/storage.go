@@ -29,6 +29,7 @@ type RefreshTokenStorage interface {
 	InsertRefreshToken(ctx context.Context, r *store.RefreshTokenRow) error
 	RefreshTokenByHash(ctx context.Context, hash string) (*store.RefreshTokenRow, error)
 	RefreshTokenByID(ctx context.Context, id string) (*store.RefreshTokenRow, error)
+	RefreshTokenApplications(ctx context.Context, userID string) ([]string, error)
 	RevokeRefreshTokens(ctx context.Context, f store.RefreshTokenFilter) ([]*store.RefreshTokenRow, error)
 	RotateRefreshToken(ctx context.Context, hash string, now int64, address, successorID string) (*store.RefreshTokenRow, error)
 	SetTokenCutoff(ctx context.Context, userID, applicationID string, at int64) error

@@ -243,6 +243,64 @@ func RefreshTokens(t *testing.T, st *store.Store) {
 		}
 	}
 
+	// The applications of a user's tokens not yet revoked, once each; a
+	// revocation of some applications, or of all but some, takes only those.
+	u3, apps := uuid.NewString(), []string{f.App, uuid.NewString(), uuid.NewString()}
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{"INSERT INTO applications (id, tenant_id, name, active, data, insert_instant, last_update_instant) VALUES ($1, $2, 'app 2', TRUE, '{}', 1, 1)", []any{apps[1], f.Tenant}},
+		{"INSERT INTO applications (id, tenant_id, name, active, data, insert_instant, last_update_instant) VALUES ($1, $2, 'app 3', TRUE, '{}', 1, 1)", []any{apps[2], f.Tenant}},
+		{"INSERT INTO users (id, tenant_id, email, email_lower, insert_instant, last_update_instant) VALUES ($1, $2, $3, $3, 1, 1)", []any{u3, f.Tenant, u3 + "@example.com"}},
+	} {
+		if _, err := st.DB().ExecContext(ctx, q.sql, q.args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	byApp := map[string][]string{}
+	for _, app := range []string{apps[0], apps[1], apps[1], apps[2], apps[2]} {
+		r := token(u3, now+1000)
+		r.ApplicationID = app
+		mustWrite(t, st, func(s S) error { return s.InsertRefreshToken(ctx, r) })
+		byApp[app] = append(byApp[app], r.ID)
+	}
+	mustWrite(t, st, func(s S) error { return s.InsertRefreshToken(ctx, token(f.User, now+1000)) }) // another user's
+	sorted := slices.Sorted(slices.Values(apps))
+	for _, step := range []struct {
+		name    string
+		f       store.RefreshTokenFilter
+		revoked []string
+		left    []string // the applications still listed after
+	}{
+		{"none of an empty list", store.RefreshTokenFilter{UserID: u3, ApplicationIDs: []string{}}, nil, sorted},
+		{"one application", store.RefreshTokenFilter{UserID: u3, ApplicationIDs: []string{apps[1]}}, byApp[apps[1]],
+			slices.DeleteFunc(slices.Clone(sorted), func(a string) bool { return a == apps[1] })},
+		{"all but one", store.RefreshTokenFilter{UserID: u3, ExcludeApplicationIDs: []string{apps[2]}}, byApp[apps[0]], []string{apps[2]}},
+		{"all but one, again", store.RefreshTokenFilter{UserID: u3, ExcludeApplicationIDs: []string{apps[2]}}, nil, []string{apps[2]}},
+	} {
+		if step.name == "none of an empty list" {
+			got, err := read[S](st).RefreshTokenApplications(ctx, u3)
+			ok(t, "applications", err)
+			if !slices.Equal(got, sorted) {
+				t.Errorf("applications of tokens = %v, want %v", got, sorted)
+			}
+		}
+		var got []*store.RefreshTokenRow
+		mustWrite(t, st, func(s S) (err error) { got, err = s.RevokeRefreshTokens(ctx, step.f); return err })
+		if g, w := slices.Sorted(slices.Values(ids(got))), slices.Sorted(slices.Values(step.revoked)); !slices.Equal(g, w) {
+			t.Errorf("%s: revoked %v, want %v", step.name, g, w)
+		}
+		left, err := read[S](st).RefreshTokenApplications(ctx, u3)
+		ok(t, step.name, err)
+		if !slices.Equal(left, step.left) {
+			t.Errorf("%s: applications left %v, want %v", step.name, left, step.left)
+		}
+	}
+	if got, err := read[S](st).RefreshTokenApplications(ctx, "nope"); err != nil || len(got) != 0 {
+		t.Errorf("applications of an unknown user = %v, %v", got, err)
+	}
+
 	// Races for one token: exactly one rotation, one use against a
 	// revocation, one revocation.
 	for round := range 3 {

@@ -1,0 +1,132 @@
+package tokens
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/latchid/latch/internal/audit"
+	"github.com/latchid/latch/internal/kit"
+	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/store"
+	"github.com/latchid/latch/internal/tenancy"
+)
+
+// Which refreshTokenRevocationPolicy governs a refresh token, as FusionAuth
+// decides: its application's when the application's jwtConfiguration is
+// enabled (an application's JWT configuration is in force only then), its
+// tenant's otherwise. A user's tokens of several applications may so fare
+// differently on one password change, lockout or new two-factor method.
+
+// revocationPolicy is the policy in force for the tokens of app (nil: none,
+// the tenant's).
+func revocationPolicy(tenant *model.TenantConfig, app *model.ApplicationConfig) model.RefreshTokenRevocationPolicy {
+	if app != nil && app.JWTConfiguration.Enabled {
+		return app.JWTConfiguration.RefreshTokenRevocationPolicy
+	}
+	return tenant.JWTConfiguration.RefreshTokenRevocationPolicy
+}
+
+// revokes reports whether policy p revokes refresh tokens for why; the
+// causes no policy names (deactivation, deletion) always do.
+func revokes(p model.RefreshTokenRevocationPolicy, why string) bool {
+	switch why {
+	case RevokedPasswordChanged:
+		return p.OnPasswordChanged
+	case RevokedLockout:
+		return p.OnLoginPrevented
+	case RevokedTwoFactorEnable:
+		return p.OnMultiFactorEnable
+	}
+	return true
+}
+
+// RevokeByPolicy revokes in tx the user's refresh tokens of each
+// application whose policy in force revokes them for why (a password
+// change, a lockout, a new two-factor method), audited with the count, and
+// returns the count. The applications are those of the user's tokens (one
+// indexed read), their settings from the settings cache; the tokens go in
+// one statement that names only the applications that differ from the
+// tenant, so a token issued meanwhile for another application follows the
+// tenant's policy. A password change also ends the access tokens
+// (EndSessions): of every application at once when none of the user's
+// applications keeps its tokens, of each revoked application otherwise.
+func (s *Service) RevokeByPolicy(ctx context.Context, tx *store.Tx, tenant *model.TenantConfig, actor kit.Actor, userID, label, why string) (int, error) {
+	sn := s.tenancy.Configs.Current() // before the reads that may fill it
+	apps, err := tx.RefreshTokenApplications(ctx, userID)
+	if err != nil {
+		return 0, fmt.Errorf("applications of refresh tokens: %w", err)
+	}
+	byTenant := revokes(tenant.JWTConfiguration.RefreshTokenRevocationPolicy, why)
+	differ, err := s.differFromTenant(ctx, tx, sn, tenant, apps, why, byTenant)
+	if err != nil {
+		return 0, err
+	}
+	switch {
+	case byTenant && len(differ) == 0:
+		return s.RevokeUserTokens(ctx, tx, actor, userID, label, why)
+	case byTenant:
+		f := store.RefreshTokenFilter{UserID: userID, ExcludeApplicationIDs: differ}
+		revoked := slices.DeleteFunc(apps, func(id string) bool { return slices.Contains(differ, id) })
+		return s.revokeApplications(ctx, tx, actor, f, revoked, label, why)
+	case len(differ) == 0:
+		return 0, nil
+	default:
+		return s.revokeApplications(ctx, tx, actor, store.RefreshTokenFilter{UserID: userID, ApplicationIDs: differ}, differ, label, why)
+	}
+}
+
+// differFromTenant is those of apps whose policy in force, for why, says
+// otherwise than the tenant's (byTenant). An application deleted meanwhile
+// (its tokens go with it) counts as the tenant's.
+func (s *Service) differFromTenant(ctx context.Context, tx *store.Tx, sn *tenancy.ConfigSnapshot, tenant *model.TenantConfig, apps []string, why string, byTenant bool) ([]string, error) {
+	var differ []string
+	for _, id := range apps {
+		app, err := s.tenancy.LoginApplicationConfigIn(ctx, tx, sn, id)
+		if err != nil && !errors.Is(err, model.ErrNotFound) {
+			return nil, err
+		}
+		if revokes(revocationPolicy(tenant, app), why) != byTenant {
+			differ = append(differ, id)
+		}
+	}
+	return differ, nil
+}
+
+// revokeApplications revokes the user's tokens f selects, of the
+// applications apps, and audits them; on a password change it first ends
+// the access tokens of those applications.
+func (s *Service) revokeApplications(ctx context.Context, tx *store.Tx, actor kit.Actor, f store.RefreshTokenFilter, apps []string, label, why string) (int, error) {
+	if why == RevokedPasswordChanged {
+		for _, id := range apps {
+			if err := s.EndSessions(ctx, tx, f.UserID, id); err != nil {
+				return 0, err
+			}
+		}
+	}
+	revoked, err := tx.RevokeRefreshTokens(ctx, f)
+	if err != nil {
+		return 0, fmt.Errorf("revoke refresh tokens: %w", err)
+	}
+	n := len(revoked)
+	if n == 0 {
+		return 0, nil
+	}
+	byApp := map[string][]*store.RefreshTokenRow{}
+	var ids []string
+	for _, r := range revoked {
+		if byApp[r.ApplicationID] == nil {
+			ids = append(ids, r.ApplicationID)
+		}
+		byApp[r.ApplicationID] = append(byApp[r.ApplicationID], r)
+	}
+	slices.Sort(ids)
+	var events []model.Event
+	for _, id := range ids {
+		events = append(events, revokeEvents(byApp[id], id)...)
+	}
+	return n, s.audit.Write(ctx, tx, actor, audit.Change{
+		Message:  fmt.Sprintf("Revoked %d refresh tokens of user %s for applications %v: %s", n, label, ids, why),
+		TargetID: f.UserID, Data: map[string]any{"count": n, "reason": why, "applicationIds": ids}, Events: events})
+}
