@@ -115,3 +115,55 @@ func revocationAudits(e *lgEnv, uid string) int {
 	}
 	return n
 }
+
+// A password change ends access tokens wherever it revokes refresh
+// tokens, whether or not the user holds a refresh token there: of each
+// application whose policy in force says so, and of no application when
+// the tenant's does. An application that keeps its refresh tokens keeps
+// its access tokens.
+func TestPasswordChangeEndsAccessTokensByPolicy(t *testing.T) {
+	t.Parallel()
+	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
+		e := lgStart(t, b)
+		own := func(on bool) map[string]any {
+			return map[string]any{"enabled": true, "refreshTokenRevocationPolicy": map[string]any{"onPasswordChanged": on}}
+		}
+		for _, tenantOn := range []bool{true, false} {
+			e.patchTenant(map[string]any{"jwtConfiguration": map[string]any{"refreshTokenRevocationPolicy": map[string]any{"onPasswordChanged": tenantOn}}})
+			email := lgEmail("accessend")
+			uid := e.user(email, lgPassword, nil)
+			cases := []struct {
+				name  string
+				jwt   map[string]any // nil: the tenant's policy
+				ended bool
+			}{
+				{"own policy keeps", own(false), false},
+				{"own policy ends", own(true), true},
+				{"tenant's policy", nil, tenantOn},
+				{"no application", nil, tenantOn},
+			}
+			tokens := make([]string, len(cases))
+			for i, c := range cases {
+				body := map[string]any{"loginId": email, "password": lgPassword}
+				if c.name != "no application" {
+					id := e.app(fmt.Sprintf("Access end %v %d", tenantOn, i), lgAppOpts{roles: []string{"r"}, jwt: c.jwt})
+					e.register(uid, id, "r")
+					body["applicationId"] = id
+				}
+				key := ""
+				if c.name == "no application" { // a login naming no application needs a key
+					key = e.root
+				}
+				tokens[i] = lgStr(e.loginOK(c.name, key, body, 200)["token"])
+			}
+			e.clock.Advance(time.Millisecond)
+			e.want("change password", e.do("PATCH", "/api/user/"+uid, e.root, map[string]any{"user": map[string]any{"password": "another password 2"}}), 200)
+			for i, c := range cases {
+				want := map[bool]int{true: 401, false: 200}[c.ended]
+				if got := e.validate(tokens[i]).Status; got != want {
+					t.Errorf("tenant %v, %s: access token validates %d, want %d", tenantOn, c.name, got, want)
+				}
+			}
+		}
+	})
+}

@@ -402,9 +402,17 @@ func (tx *Tx) SetTokenCutoff(ctx context.Context, userID, applicationID string, 
 	return err
 }
 
+// NoApplication is the application id of the cut-off of a user's tokens
+// issued without an application (a login that named none); "" is the
+// cut-off of all of them.
+const NoApplication = "-"
+
 // TokenCutoff is the instant before which the user's tokens for the
-// application are ended (0 when none).
+// application ("" for none) are ended (0 when none).
 func (tx *Tx) TokenCutoff(ctx context.Context, userID, applicationID string) (int64, error) {
+	if applicationID == "" {
+		applicationID = NoApplication
+	}
 	var at int64
 	err := tx.q.QueryRowContext(ctx, `SELECT COALESCE(MAX(not_before), 0) FROM token_cutoffs
 		WHERE user_id = $1 AND application_id IN ('', $2)`, userID, applicationID).Scan(&at)

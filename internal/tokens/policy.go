@@ -49,9 +49,8 @@ func revokes(p model.RefreshTokenRevocationPolicy, why string) bool {
 // indexed read), their settings from the settings cache; the tokens go in
 // one statement that names only the applications that differ from the
 // tenant, so a token issued meanwhile for another application follows the
-// tenant's policy. A password change also ends the access tokens
-// (EndSessions): of every application at once when none of the user's
-// applications keeps its tokens, of each revoked application otherwise.
+// tenant's policy. A password change also ends access tokens where it
+// revokes refresh tokens (endAccessTokens).
 func (s *Service) RevokeByPolicy(ctx context.Context, tx *store.Tx, tenant *model.TenantConfig, actor kit.Actor, userID, label, why string) (int, error) {
 	sn := s.tenancy.Configs.Current() // before the reads that may fill it
 	apps, err := tx.RefreshTokenApplications(ctx, userID)
@@ -63,18 +62,56 @@ func (s *Service) RevokeByPolicy(ctx context.Context, tx *store.Tx, tenant *mode
 	if err != nil {
 		return 0, err
 	}
+	if why == RevokedPasswordChanged {
+		if err := s.endAccessTokens(ctx, tx, sn, tenant, userID, byTenant); err != nil {
+			return 0, err
+		}
+	}
 	switch {
 	case byTenant && len(differ) == 0:
-		return s.RevokeUserTokens(ctx, tx, actor, userID, label, why)
+		return s.revokeAll(ctx, tx, actor, userID, label, why)
 	case byTenant:
-		f := store.RefreshTokenFilter{UserID: userID, ExcludeApplicationIDs: differ}
-		revoked := slices.DeleteFunc(apps, func(id string) bool { return slices.Contains(differ, id) })
-		return s.revokeApplications(ctx, tx, actor, f, revoked, label, why)
+		return s.revokeApplications(ctx, tx, actor, store.RefreshTokenFilter{UserID: userID, ExcludeApplicationIDs: differ}, label, why)
 	case len(differ) == 0:
 		return 0, nil
 	default:
-		return s.revokeApplications(ctx, tx, actor, store.RefreshTokenFilter{UserID: userID, ApplicationIDs: differ}, differ, label, why)
+		return s.revokeApplications(ctx, tx, actor, store.RefreshTokenFilter{UserID: userID, ApplicationIDs: differ}, label, why)
 	}
+}
+
+// endAccessTokens ends, on a password change, the user's access tokens
+// wherever the change revokes refresh tokens: of every application of the
+// tenant whose policy in force says so, and of no application when the
+// tenant's does; all at once (one cut-off) when that is everywhere. Every
+// application of the tenant counts, not only those of the user's refresh
+// tokens: an access token needs no refresh token.
+func (s *Service) endAccessTokens(ctx context.Context, tx *store.Tx, sn *tenancy.ConfigSnapshot, tenant *model.TenantConfig, userID string, byTenant bool) error {
+	rows, err := tx.ListApplications(ctx, store.ApplicationQuery{TenantIDs: []string{tenant.ID}, OrderBy: "id"})
+	if err != nil {
+		return fmt.Errorf("applications of tenant: %w", err)
+	}
+	var ended []string
+	for _, r := range rows {
+		app, err := s.tenancy.LoginApplicationConfigIn(ctx, tx, sn, r.ID)
+		if err != nil && !errors.Is(err, model.ErrNotFound) {
+			return err
+		}
+		if revokes(revocationPolicy(tenant, app), RevokedPasswordChanged) {
+			ended = append(ended, r.ID)
+		}
+	}
+	if byTenant && len(ended) == len(rows) {
+		return s.EndSessions(ctx, tx, userID, "")
+	}
+	if byTenant {
+		ended = append(ended, store.NoApplication)
+	}
+	for _, id := range ended {
+		if err := s.EndSessions(ctx, tx, userID, id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // differFromTenant is those of apps whose policy in force, for why, says
@@ -94,17 +131,9 @@ func (s *Service) differFromTenant(ctx context.Context, tx *store.Tx, sn *tenanc
 	return differ, nil
 }
 
-// revokeApplications revokes the user's tokens f selects, of the
-// applications apps, and audits them; on a password change it first ends
-// the access tokens of those applications.
-func (s *Service) revokeApplications(ctx context.Context, tx *store.Tx, actor kit.Actor, f store.RefreshTokenFilter, apps []string, label, why string) (int, error) {
-	if why == RevokedPasswordChanged {
-		for _, id := range apps {
-			if err := s.EndSessions(ctx, tx, f.UserID, id); err != nil {
-				return 0, err
-			}
-		}
-	}
+// revokeApplications revokes the user's refresh tokens f selects and
+// audits them, by application.
+func (s *Service) revokeApplications(ctx context.Context, tx *store.Tx, actor kit.Actor, f store.RefreshTokenFilter, label, why string) (int, error) {
 	revoked, err := tx.RevokeRefreshTokens(ctx, f)
 	if err != nil {
 		return 0, fmt.Errorf("revoke refresh tokens: %w", err)

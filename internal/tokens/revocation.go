@@ -42,6 +42,11 @@ func (s *Service) RevokeUserTokens(ctx context.Context, tx *store.Tx, actor kit.
 			return 0, err
 		}
 	}
+	return s.revokeAll(ctx, tx, actor, userID, label, why)
+}
+
+// revokeAll revokes every refresh token of a user in tx and audits how many.
+func (s *Service) revokeAll(ctx context.Context, tx *store.Tx, actor kit.Actor, userID, label, why string) (int, error) {
 	revoked, err := tx.RevokeRefreshTokens(ctx, store.RefreshTokenFilter{UserID: userID})
 	if err != nil {
 		return 0, fmt.Errorf("revoke refresh tokens: %w", err)
@@ -61,8 +66,9 @@ func (s *Service) RevokeOnPasswordChange(ctx context.Context, tx *store.Tx, cfg 
 	return err
 }
 
-// EndSessions records in tx that the user's tokens (for one application, or
-// all when applicationID is "") issued until now are ended. Validation and
+// EndSessions records in tx that the user's tokens (for one application,
+// all when applicationID is "", or those of no application when it is
+// store.NoApplication) issued until now are ended. Validation and
 // refresh read the cut-off from the database, so it holds on every node and
 // survives reactivation or a new registration. Access tokens carry iat in
 // whole seconds: one issued in the same second as the cut-off is ended too.
