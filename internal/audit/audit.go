@@ -21,7 +21,6 @@ type Log struct {
 	clock  kit.Clock
 	log    *slog.Logger
 	outbox Outbox
-	emits  emitGroup
 }
 
 // Outbox takes the events of audited changes, in the change's transaction
@@ -136,7 +135,7 @@ func (l *Log) Emit(ctx context.Context, actor kit.Actor, evs ...model.Event) err
 	if !want {
 		return nil
 	}
-	return l.emits.commit(ctx, l, emitCall{actor: actor, evs: evs})
+	return l.store.InTx(ctx, func(tx *store.Tx) error { return l.enqueue(ctx, tx, actor, evs) })
 }
 
 // withEntryEvent adds audit-log.create (FusionAuth's AuditLogCreateEvent,

@@ -93,7 +93,9 @@ func (d *Dispatcher) Run(ctx context.Context, pollEvery time.Duration) {
 			if err != nil && ctx.Err() == nil {
 				d.s.log.WarnContext(ctx, "event delivery round failed", "err", err)
 			}
-			if n < claimBatch || err != nil || ctx.Err() != nil {
+			// Go on while rows come: a delivered row makes the next one of
+			// its user (or other object) claimable, and nothing kicks for it.
+			if n == 0 || err != nil || ctx.Err() != nil {
 				break
 			}
 		}
