@@ -3,47 +3,19 @@ package identity_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/latchid/latch/internal/kit"
-	"github.com/latchid/latch/internal/secrets"
-	"github.com/latchid/latch/internal/services"
-	"github.com/latchid/latch/internal/store"
 	"github.com/latchid/latch/internal/testutil"
 )
-
-func newService(t *testing.T, b testutil.Backend) *services.Set {
-	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, b.DatabaseURL, filepath.Join(t.TempDir(), "latch.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	mk, err := secrets.NewMasterKey(make([]byte, secrets.KeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := services.New(st, testutil.NewFakeClock(), mk, slog.New(slog.NewTextHandler(io.Discard, nil)), services.Options{})
-	if err := svc.Tenancy.Bootstrap(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return svc
-}
 
 // The typed views later features read: defaults for a bootstrapped tenant,
 // and an application's OAuth client with its secret, which never prints.
 func TestTypedViews(t *testing.T) {
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		ctx := context.Background()
-		svc := newService(t, b)
+		svc := testutil.Services(t, b)
 		actor := kit.Actor{Type: kit.ActorSystem}
 		tenants, err := svc.Tenancy.Tenants(ctx, kit.AllTenants)
 		if err != nil || len(tenants) != 1 {

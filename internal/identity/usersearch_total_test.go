@@ -20,7 +20,7 @@ import (
 func TestUserSearchTotal(t *testing.T) {
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		ctx := context.Background()
-		svc := newService(t, b)
+		svc := testutil.Services(t, b)
 		st := svc.Store()
 		var tenantID string
 		var existing int

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"sync"
 	"testing"
 
@@ -89,15 +88,7 @@ func TestEnsureDefaultSigningKeyRace(t *testing.T) {
 // silent logger: what services.New takes.
 func openStore(t *testing.T, b testutil.Backend) (*store.Store, *secrets.MasterKey, *slog.Logger) {
 	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, b.DatabaseURL, filepath.Join(t.TempDir(), "latch.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := testutil.OpenStore(t, b)
 	mk, err := secrets.ParseMasterKey(testutil.TestMasterKey)
 	if err != nil {
 		t.Fatal(err)

@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -19,37 +16,11 @@ import (
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/password"
-	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/services"
-	"github.com/latchid/latch/internal/store"
 	"github.com/latchid/latch/internal/testutil"
 )
 
 var actor = kit.Actor{Type: kit.ActorSystem}
-
-// newSet is the rules packages on a fresh, migrated and bootstrapped
-// database of the backend.
-func newSet(t *testing.T, b testutil.Backend) *services.Set {
-	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, b.DatabaseURL, filepath.Join(t.TempDir(), "latch.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	mk, err := secrets.NewMasterKey(make([]byte, secrets.KeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := services.New(st, testutil.NewFakeClock(), mk, slog.New(slog.NewTextHandler(io.Discard, nil)), services.Options{})
-	if err := svc.Tenancy.Bootstrap(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return svc
-}
 
 // fixture is what imports refer to: the default tenant, an application of
 // it with a role, a group of it, and a group of a second tenant.
@@ -61,7 +32,7 @@ type fixture struct {
 func newFixture(t *testing.T, b testutil.Backend) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	f := &fixture{svc: newSet(t, b)}
+	f := &fixture{svc: testutil.Services(t, b)}
 	ts, err := f.svc.Tenancy.Tenants(ctx, kit.AllTenants)
 	if err != nil || len(ts) != 1 {
 		t.Fatalf("tenants: %v %v", ts, err)
