@@ -493,7 +493,8 @@ func TestWebhookPasswordResetAndImportEvents(t *testing.T) {
 	if r := s.Do(t, "POST", "/api/user/change-password/"+fp.ChangePasswordID, "", `{"password":"a brand new password"}`); r.Status != 200 {
 		t.Fatalf("change password: %d %s", r.Status, r.Body)
 	}
-	if r := s.Do(t, "POST", "/api/user/import", key, `{"users":[{"email":"imported1@example.com"},{"email":"imported2@example.com"}]}`); r.Status != 200 {
+	app := createApp(t, s, key, "Import events app")
+	if r := s.Do(t, "POST", "/api/user/import", key, `{"users":[{"email":"imported1@example.com","registrations":[{"applicationId":"`+app+`"}]},{"email":"imported2@example.com"}]}`); r.Status != 200 {
 		t.Fatalf("import: %d %s", r.Status, r.Body)
 	}
 	got := rc.waitFor(t, 3)
@@ -517,8 +518,15 @@ func TestWebhookPasswordResetAndImportEvents(t *testing.T) {
 	if bulk == nil {
 		t.Fatal("no user.bulk.create")
 	}
-	if users, _ := bulk.Event["users"].([]any); len(users) != 2 {
+	// The users as FusionAuth's events carry them: with their registrations.
+	users, _ := bulk.Event["users"].([]any)
+	if len(users) != 2 {
 		t.Fatalf("bulk create: %s", bulk.Body)
+	}
+	for i, u := range users {
+		if registeredWith(u.(map[string]any), app) != (i == 0) {
+			t.Errorf("bulk create user %d: %v", i, u)
+		}
 	}
 }
 

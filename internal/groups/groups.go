@@ -450,6 +450,10 @@ func memberUserIDs(members []*store.GroupMemberRow) []string {
 // memberOf is FusionAuth's GroupMember of a stored row, with its userId when
 // withUserID (a user's memberships have none). The row's data goes in the
 // member's bag, as stored.
+// MemberObject is a stored membership in the user's shape (no userId), as
+// the user API and the user events answer it.
+func MemberObject(m *store.GroupMemberRow) (model.GroupMember, error) { return memberOf(m, false) }
+
 func memberOf(m *store.GroupMemberRow, withUserID bool) (model.GroupMember, error) {
 	data, err := kit.ParseObject(m.Data)
 	if err != nil {

@@ -53,22 +53,15 @@ func UserEventsOf(user *model.User, row *store.UserRow, more map[string]any, typ
 	return evs
 }
 
-// BulkEvent is one event with every user (user.bulk.create), built only
-// when a webhook wants it.
-func BulkEvent(userObject UserObjectFunc, rows []*store.UserRow, typ string) []model.Event {
+// BulkEvent is one event with every user of rows (user.bulk.create), the
+// users made by users only when a webhook wants it.
+func BulkEvent(rows []*store.UserRow, typ string, users func() ([]*model.User, error)) []model.Event {
 	if len(rows) == 0 {
 		return nil
 	}
 	return []model.Event{{Type: typ, TenantID: rows[0].TenantID, Build: func() (map[string]any, error) {
-		users := make([]*model.User, 0, len(rows))
-		for _, r := range rows {
-			u, err := userObject(r, nil, nil)
-			if err != nil {
-				return nil, err
-			}
-			users = append(users, u)
-		}
-		return map[string]any{"users": users}, nil
+		list, err := users()
+		return map[string]any{"users": list}, err
 	}}}
 }
 

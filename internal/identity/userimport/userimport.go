@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/latchid/latch/internal/audit"
+	"github.com/latchid/latch/internal/groups"
 	"github.com/latchid/latch/internal/identity"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
@@ -1003,7 +1004,29 @@ func (im *importer) write(ctx context.Context, tx *store.Tx, actor kit.Actor) er
 	if len(rows) == 1 {
 		msg = "Imported 1 user " + kit.UserLabel(rows[0])
 	}
-	return im.s.audit.Write(ctx, tx, actor, audit.Change{Message: msg, Data: data, Events: kit.BulkEvent(im.s.users.UserObject, rows, model.EventUserBulkCreate)})
+	return im.s.audit.Write(ctx, tx, actor, audit.Change{Message: msg, Data: data, Events: kit.BulkEvent(rows, model.EventUserBulkCreate, im.eventUsers)})
+}
+
+// eventUsers are the imported users as user.bulk.create carries them: as
+// the user API answers them, with their registrations and memberships.
+func (im *importer) eventUsers() ([]*model.User, error) {
+	out := make([]*model.User, 0, len(im.users))
+	for _, u := range im.users {
+		members := make([]model.GroupMember, 0, len(u.members))
+		for _, m := range u.members {
+			o, err := groups.MemberObject(m)
+			if err != nil {
+				return nil, err
+			}
+			members = append(members, o)
+		}
+		o, err := im.s.users.UserObject(u.row, u.regs, members)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, nil
 }
 
 // importWriteError classifies a failed insert: a unique violation is a
