@@ -58,7 +58,7 @@ func (s *Service) RevokeByPolicy(ctx context.Context, tx *store.Tx, tenant *mode
 		return 0, fmt.Errorf("applications of refresh tokens: %w", err)
 	}
 	byTenant := revokes(tenant.JWTConfiguration.RefreshTokenRevocationPolicy, why)
-	differ, err := s.differFromTenant(ctx, tx, sn, tenant, apps, why, byTenant)
+	differ, err := s.differing(ctx, tx, sn, tenant, apps, why, byTenant)
 	if err != nil {
 		return 0, err
 	}
@@ -90,19 +90,18 @@ func (s *Service) endAccessTokens(ctx context.Context, tx *store.Tx, sn *tenancy
 	if err != nil {
 		return fmt.Errorf("applications of tenant: %w", err)
 	}
-	var ended []string
-	for _, r := range rows {
-		app, err := s.tenancy.LoginApplicationConfigIn(ctx, tx, sn, r.ID)
-		if err != nil && !errors.Is(err, model.ErrNotFound) {
-			return err
-		}
-		if revokes(revocationPolicy(tenant, app), RevokedPasswordChanged) {
-			ended = append(ended, r.ID)
-		}
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
 	}
-	if byTenant && len(ended) == len(rows) {
+	kept, err := s.differing(ctx, tx, sn, tenant, ids, RevokedPasswordChanged, true)
+	if err != nil {
+		return err
+	}
+	if byTenant && len(kept) == 0 {
 		return s.EndSessions(ctx, tx, userID, "")
 	}
+	ended := slices.DeleteFunc(ids, func(id string) bool { return slices.Contains(kept, id) })
 	if byTenant {
 		ended = append(ended, store.NoApplication)
 	}
@@ -114,17 +113,17 @@ func (s *Service) endAccessTokens(ctx context.Context, tx *store.Tx, sn *tenancy
 	return nil
 }
 
-// differFromTenant is those of apps whose policy in force, for why, says
-// otherwise than the tenant's (byTenant). An application deleted meanwhile
+// differing is those of apps whose policy in force, for why, says
+// otherwise than than (the tenant's, say). An application deleted meanwhile
 // (its tokens go with it) counts as the tenant's.
-func (s *Service) differFromTenant(ctx context.Context, tx *store.Tx, sn *tenancy.ConfigSnapshot, tenant *model.TenantConfig, apps []string, why string, byTenant bool) ([]string, error) {
+func (s *Service) differing(ctx context.Context, tx *store.Tx, sn *tenancy.ConfigSnapshot, tenant *model.TenantConfig, apps []string, why string, than bool) ([]string, error) {
 	var differ []string
 	for _, id := range apps {
 		app, err := s.tenancy.LoginApplicationConfigIn(ctx, tx, sn, id)
 		if err != nil && !errors.Is(err, model.ErrNotFound) {
 			return nil, err
 		}
-		if revokes(revocationPolicy(tenant, app), why) != byTenant {
+		if revokes(revocationPolicy(tenant, app), why) != than {
 			differ = append(differ, id)
 		}
 	}
