@@ -23,7 +23,10 @@ func TestTenantPages(t *testing.T) {
 		br := e.browser()
 		br.signIn("tenants@example.com", testPassword)
 		form := br.get("/admin/tenants/new")
-		created := br.submit(form, "/admin/tenants", "name", "Acme", "issuer", "https://acme.test")
+		if p := br.submit(form, "/admin/tenants", "name", "Acme", "ttl", "soon"); p.status != 400 || !strings.Contains(p.body, "number of seconds") {
+			t.Fatalf("bad ttl on create: %d", p.status)
+		}
+		created := br.submit(form, "/admin/tenants", "name", "Acme", "issuer", "https://acme.test", "ttl", "600")
 		m := tenantLink.FindStringSubmatch(created.url.Path)
 		if created.status != 200 || m == nil || !strings.Contains(created.body, "The tenant was saved") {
 			t.Fatalf("create: %d at %s: %s", created.status, created.url, created.body)
@@ -33,13 +36,15 @@ func TestTenantPages(t *testing.T) {
 			t.Error("a tenant_manager is offered deletion")
 		}
 		page := br.get("/admin/tenants/" + id)
-		if p := br.submit(page, "/admin/tenants/"+id, "name", "Acme", "ttl", "soon"); p.status != 400 || !strings.Contains(p.body, "number of seconds") {
-			t.Fatalf("bad ttl: %d", p.status)
+		// On edit the lifetimes are shown, and changed on the tokens page only.
+		if strings.Contains(page.body, `name="ttl"`) || strings.Contains(page.body, `name="refreshTTL"`) ||
+			!strings.Contains(page.body, "Tokens live 600 seconds") || !strings.Contains(page.body, `href="/admin/tenants/`+id+`/tokens"`) {
+			t.Fatalf("edit page offers the lifetimes or hides them: %s", page.body)
 		}
-		if p := br.submit(page, "/admin/tenants/"+id, "name", "Acme", "ttl", "0"); p.status != 400 || !strings.Contains(p.body, "Nothing was changed") {
-			t.Fatalf("ttl 0: %d", p.status)
+		if p := br.submit(page, "/admin/tenants/"+id, "name", "", "ttl", "0"); p.status != 400 || !strings.Contains(p.body, "Tokens live 600 seconds") {
+			t.Fatalf("refused edit: %d, want 400 still showing the stored lifetime", p.status)
 		}
-		saved := br.submit(page, "/admin/tenants/"+id, "name", "Acme Inc", "issuer", "https://acme.test", "accessTokenKeyId", key.Key.ID, "ttl", "600")
+		saved := br.submit(page, "/admin/tenants/"+id, "name", "Acme Inc", "issuer", "https://acme.test", "accessTokenKeyId", key.Key.ID, "ttl", "5")
 		if saved.status != 200 || !strings.Contains(saved.body, "The tenant was saved") {
 			t.Fatalf("save: %d %s", saved.status, saved.body)
 		}
@@ -141,7 +146,7 @@ func TestTenantSettings(t *testing.T) {
 		if page.status != 200 || !strings.Contains(page.body, "No password is stored") {
 			t.Fatalf("tenant page: %d", page.status)
 		}
-		fields := []string{"name", "Acme", "issuer", "https://acme.test", "ttl", "900", "refreshTTL", "1440", "sessionIdle", "1800",
+		fields := []string{"name", "Acme", "issuer", "https://acme.test", "sessionIdle", "1800",
 			"minLength", "12", "maxLength", "64", "requireMixedCase", "on", "requireNumber", "on",
 			"tooManyAttempts", "3", "resetCountInSeconds", "120", "actionDuration", "10", "actionDurationUnit", "HOURS", "unlockOnPasswordReset", "on",
 			"smtpHost", "smtp.acme.test", "smtpPort", "587", "smtpSecurity", "TLS", "smtpUsername", "mailer", "smtpPassword", smtpSecret,
@@ -189,7 +194,7 @@ func TestTenantSettings(t *testing.T) {
 		}
 		got := load().Tenant
 		pv, fa, ec := got.PasswordValidationRules, got.FailedAuthenticationConfiguration, got.EmailConfiguration
-		if got.Issuer != "https://acme.test" || got.JWTConfiguration.TimeToLiveInSeconds != 900 || got.JWTConfiguration.RefreshTokenTimeToLiveInMinutes != 1440 ||
+		if got.Issuer != "https://acme.test" || got.JWTConfiguration != before.Tenant.JWTConfiguration ||
 			got.HTTPSessionMaxInactiveInterval != 1800 || pv.MinLength != 12 || pv.MaxLength != 64 || !pv.RequireMixedCase || pv.RequireNonAlpha || !pv.RequireNumber ||
 			fa.TooManyAttempts != 3 || fa.ResetCountInSeconds != 120 || fa.ActionDuration != 10 || fa.ActionDurationUnit != "HOURS" || !fa.ActionCancelPolicy.OnPasswordReset ||
 			ec.Host != "smtp.acme.test" || ec.Port != 587 || ec.Security != "TLS" || ec.Username != "mailer" || ec.DefaultFromEmail != "noreply@acme.test" || ec.DefaultFromName != "Acme" {

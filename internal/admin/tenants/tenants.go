@@ -61,7 +61,8 @@ func (p *Pages) List(w http.ResponseWriter, r *http.Request, s *pagekit.Session)
 type form struct {
 	Name, Issuer, AccessTokenKey, IDTokenKey string
 	// Lifetimes: access token (seconds), refresh token (minutes), SSO
-	// session idle time (seconds).
+	// session idle time (seconds). The token lifetimes are set here only
+	// on create, and shown on edit: the tokens page owns them.
 	TTL, RefreshTTL, SessionIdle string
 	// Password rules.
 	MinLength, MaxLength              string
@@ -125,8 +126,11 @@ func (f *form) patch(settings bool) (kit.Object, []string) {
 	if f.IDTokenKey != "" {
 		jwt["idTokenKeyId"] = f.IDTokenKey
 	}
-	nums := []number{{&f.TTL, jwt, "timeToLiveInSeconds", "The access token lifetime must be a whole number of seconds."}}
-	if settings {
+	var nums []number
+	if !settings {
+		// A new tenant's one lifetime; later the tokens page sets them all.
+		nums = append(nums, number{&f.TTL, jwt, "timeToLiveInSeconds", "The access token lifetime must be a whole number of seconds."})
+	} else {
 		pv := kit.Object{"requireMixedCase": f.MixedCase, "requireNonAlpha": f.NonAlpha, "requireNumber": f.Number}
 		fa := kit.Object{"actionCancelPolicy": kit.Object{"onPasswordReset": f.UnlockOnReset}}
 		ec := kit.Object{"host": f.SMTPHost, "username": f.SMTPUsername, "defaultFromEmail": f.FromEmail, "defaultFromName": f.FromName}
@@ -147,7 +151,6 @@ func (f *form) patch(settings bool) (kit.Object, []string) {
 		}
 		t["passwordValidationRules"], t["failedAuthenticationConfiguration"], t["emailConfiguration"] = pv, fa, ec
 		nums = append(nums,
-			number{&f.RefreshTTL, jwt, "refreshTokenTimeToLiveInMinutes", "The refresh token lifetime must be a whole number of minutes."},
 			number{&f.SessionIdle, t, "httpSessionMaxInactiveInterval", "The sign-in session timeout must be a whole number of seconds."},
 			number{&f.MinLength, pv, "minLength", "The minimum password length must be a whole number."},
 			number{&f.MaxLength, pv, "maxLength", "The maximum password length must be a whole number."},
@@ -238,7 +241,12 @@ func (p *Pages) Save(w http.ResponseWriter, r *http.Request, s *pagekit.Session)
 			return
 		}
 	}
+	stored := d.Form
 	d.Form = readForm(r)
+	if d.ID != "" {
+		// The lifetimes are the tokens page's; this page shows them only.
+		d.Form.TTL, d.Form.RefreshTTL = stored.TTL, stored.RefreshTTL
+	}
 	fields, msgs := d.Form.patch(d.ID != "")
 	if len(msgs) > 0 {
 		d.Errors = msgs
