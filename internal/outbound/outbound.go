@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"sync"
 	"syscall"
 	"time"
 
@@ -83,7 +84,9 @@ func Client(connectTimeout, readTimeout time.Duration, allowPrivate bool) *http.
 // newClient checks every address it dials with check (nil: none), in the
 // dialer's Control, that is after DNS resolution and for each redirect's
 // connection too. It uses no proxy from the environment (a proxy would dial
-// for us, past the check) and keeps no idle connections between deliveries.
+// for us, past the check). A connection it keeps alive was checked when it
+// was dialled, and is reused only by this client, for the same host and
+// port.
 func newClient(connectTimeout, readTimeout time.Duration, check func(netip.AddrPort) error) *http.Client {
 	d := &net.Dialer{Timeout: connectTimeout}
 	if check != nil {
@@ -100,8 +103,12 @@ func newClient(connectTimeout, readTimeout time.Duration, check func(netip.AddrP
 		DialContext:            d.DialContext,
 		TLSHandshakeTimeout:    connectTimeout + time.Second,
 		ResponseHeaderTimeout:  readTimeout,
-		DisableKeepAlives:      true,
 		MaxResponseHeaderBytes: 64 << 10,
+		// A dispatcher round sends up to a batch at once; idle connections
+		// go before common servers' own keep-alive timeouts (Node's is 5 s)
+		// so that a delivery rarely meets a connection closed under it.
+		MaxIdleConnsPerHost: 32,
+		IdleConnTimeout:     4 * time.Second,
 	}
 	return &http.Client{
 		Transport: tr,
@@ -118,15 +125,50 @@ func newClient(connectTimeout, readTimeout time.Duration, check func(netip.AddrP
 	}
 }
 
-// Sender delivers webhook events.
+// Sender delivers webhook events. It keeps a client per webhook setting
+// (timeouts, allowPrivateNetworks), so that a busy webhook's deliveries
+// reuse connections instead of dialling one per event. Clients are never
+// shared across settings: a connection dialled for a webhook that may reach
+// private networks is never used for one that may not.
 type Sender struct {
 	keys  func() *keys.Set
 	clock kit.Clock
+
+	mu      sync.Mutex
+	clients map[clientKey]*http.Client
 }
+
+type clientKey struct {
+	connect, read time.Duration
+	allowPrivate  bool
+}
+
+// maxClients bounds the clients kept; past it (timeouts edited over and
+// over) they are all dropped and made again as used.
+const maxClients = 64
 
 // NewSender makes a Sender signing with the keys of the signing cache.
 func NewSender(signingKeys func() *keys.Set, clock kit.Clock) *Sender {
-	return &Sender{keys: signingKeys, clock: clock}
+	return &Sender{keys: signingKeys, clock: clock, clients: map[clientKey]*http.Client{}}
+}
+
+// client is the client of a webhook's settings.
+func (s *Sender) client(hook *model.Webhook) *http.Client {
+	k := clientKey{time.Duration(hook.ConnectTimeout) * time.Millisecond, time.Duration(hook.ReadTimeout) * time.Millisecond, hook.AllowPrivateNetworks}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.clients[k]; ok {
+		return c
+	}
+	if len(s.clients) >= maxClients {
+		for _, c := range s.clients {
+			c.CloseIdleConnections()
+		}
+		clear(s.clients)
+	}
+	c := Client(k.connect, k.read, k.allowPrivate)
+	s.clients[k] = c
+	return c
 }
 
 var _ events.Sender = (*Sender)(nil)
@@ -157,8 +199,7 @@ func (s *Sender) Send(ctx context.Context, hook *model.Webhook, body []byte) eve
 		}
 		req.Header.Set("X-FusionAuth-Signature-JWT", jwt)
 	}
-	c := Client(time.Duration(hook.ConnectTimeout)*time.Millisecond, time.Duration(hook.ReadTimeout)*time.Millisecond, hook.AllowPrivateNetworks)
-	resp, err := c.Do(req)
+	resp, err := s.client(hook).Do(req)
 	if err != nil {
 		res.Err = err
 		return res

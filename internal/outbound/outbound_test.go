@@ -137,3 +137,35 @@ func TestSendReadTimeout(t *testing.T) {
 		t.Fatalf("a receiver that never answers: %+v", res)
 	}
 }
+
+// One sender delivers a webhook's events over one kept-alive connection,
+// and never lends a connection dialled for a webhook that may reach private
+// networks to one that may not: that one is still refused at dial time.
+func TestSendReusesConnectionsOnlyWithinASetting(t *testing.T) {
+	var conns, hits atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	s := NewSender(keys.EmptySet, kit.SystemClock{})
+	allowed := &model.Webhook{URL: srv.URL, ConnectTimeout: 2000, ReadTimeout: 2000, AllowPrivateNetworks: true}
+	for range 3 {
+		if res := s.Send(context.Background(), allowed, []byte(`{}`)); !res.OK() {
+			t.Fatalf("allowed delivery: %+v", res)
+		}
+	}
+	if hits.Load() != 3 || conns.Load() != 1 {
+		t.Fatalf("%d deliveries over %d connections, want 3 over 1", hits.Load(), conns.Load())
+	}
+	refused := &model.Webhook{URL: srv.URL, ConnectTimeout: 2000, ReadTimeout: 2000}
+	if res := s.Send(context.Background(), refused, []byte(`{}`)); !errors.Is(res.Err, ErrRefusedAddress) {
+		t.Fatalf("a webhook without allowPrivateNetworks: %+v, want a refused address", res)
+	}
+	if hits.Load() != 3 {
+		t.Fatalf("the refused webhook's request arrived over a kept connection")
+	}
+}
