@@ -24,6 +24,9 @@ const (
 	// written to the event log.
 	MaxAttempts = 8
 	claimBatch  = 32
+	// chainMax bounds the rows of one webhook and order key in a batch,
+	// so that one busy user leaves room for others.
+	chainMax = 16
 	// leaseMargin is how much longer than its longest request a node keeps
 	// a claimed batch: time for the bookkeeping after the requests. A node
 	// killed mid-delivery holds its rows no longer than that, then another
@@ -114,6 +117,11 @@ func (d *Dispatcher) Run(ctx context.Context, pollEvery time.Duration) {
 }
 
 // Round claims and delivers one batch; it returns how many rows it claimed.
+// A batch is chains: the earliest due row of each webhook and order key
+// (one user's events, say) and the rows right behind it, up to chainMax.
+// Chains go out at once, each in order, one request after another; a chain
+// stops at its first failure, and the rows behind that are given back
+// unsent, so one user's events still arrive in order.
 func (d *Dispatcher) Round(ctx context.Context) (int, error) {
 	box := d.s.sender.Load()
 	if box == nil {
@@ -124,48 +132,83 @@ func (d *Dispatcher) Round(ctx context.Context) (int, error) {
 	if n, err := d.s.store.Read().DueDeliveries(ctx, now.UnixMilli()); err != nil || n == 0 {
 		return 0, err
 	}
-	var batch []*store.Delivery
+	var chains [][]*store.Delivery
+	claimed := 0
 	err := d.s.store.InTx(ctx, func(tx *store.Tx) error {
-		var err error
-		batch, err = tx.ClaimDeliveries(ctx, d.owner, now.UnixMilli(), now.Add(d.s.leaseFor()).UnixMilli(), claimBatch)
-		return err
+		chains, claimed = nil, 0
+		at, until := now.UnixMilli(), now.Add(d.s.leaseFor()).UnixMilli()
+		heads, err := tx.ClaimDeliveries(ctx, d.owner, at, until, claimBatch)
+		if err != nil {
+			return err
+		}
+		claimed = len(heads)
+		for _, h := range heads {
+			chain := []*store.Delivery{h}
+			if room := min(claimBatch-claimed, chainMax-1); room > 0 {
+				more, err := tx.ClaimFollowers(ctx, d.owner, h, at, until, room)
+				if err != nil {
+					return err
+				}
+				chain = append(chain, more...)
+				claimed += len(more)
+			}
+			chains = append(chains, chain)
+		}
+		return nil
 	})
 	if err != nil {
 		return 0, err
 	}
-	// Rows of one batch never share a webhook and order key (only the
-	// earliest of each is claimable), so they can go out at once. What
-	// became of them is written in one transaction for the batch: one
-	// commit rather than one per event.
-	sent := make([]sentDelivery, len(batch))
+	// What became of every row is written in one transaction for the
+	// batch: one commit rather than one per event.
+	sent := make([][]sentDelivery, len(chains))
 	var wg sync.WaitGroup
-	for i, dl := range batch {
+	for i, chain := range chains {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sent[i] = d.send(context.WithoutCancel(ctx), box.s, dl)
+			for _, dl := range chain {
+				sd := d.send(context.WithoutCancel(ctx), box.s, dl)
+				sent[i] = append(sent[i], sd)
+				if sd.hook == nil || !sd.res.OK() {
+					return
+				}
+			}
 		}()
 	}
 	wg.Wait()
-	err = d.s.store.InTx(context.WithoutCancel(ctx), func(tx *store.Tx) error {
-		for _, sd := range sent {
+	settle := func(tx *store.Tx, i int) error {
+		for _, sd := range sent[i] {
 			if err := d.record(ctx, tx, sd); err != nil {
+				return err
+			}
+		}
+		for _, dl := range chains[i][len(sent[i]):] {
+			if err := tx.ReleaseDelivery(ctx, dl, d.owner); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	err = d.s.store.InTx(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+		for i := range chains {
+			if err := settle(tx, i); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		// One row's failure (its event swept meanwhile, say) must not undo
-		// the others': each on its own. A row whose bookkeeping fails stays
-		// leased and is sent again when the lease runs out.
-		for _, sd := range sent {
-			if err := d.s.store.InTx(context.WithoutCancel(ctx), func(tx *store.Tx) error { return d.record(ctx, tx, sd) }); err != nil {
-				d.s.log.WarnContext(ctx, "event delivery bookkeeping failed", "event", sd.dl.EventID, "webhook", sd.dl.WebhookID, "err", err)
+		// One chain's failure (its event swept meanwhile, say) must not
+		// undo the others': each on its own. A row whose bookkeeping fails
+		// stays leased and is sent again when the lease runs out.
+		for i := range chains {
+			if err := d.s.store.InTx(context.WithoutCancel(ctx), func(tx *store.Tx) error { return settle(tx, i) }); err != nil {
+				d.s.log.WarnContext(ctx, "event delivery bookkeeping failed", "event", chains[i][0].EventID, "webhook", chains[i][0].WebhookID, "err", err)
 			}
 		}
 	}
-	return len(batch), nil
+	return claimed, nil
 }
 
 // sentDelivery is one claimed row and what its request came to (hook nil:

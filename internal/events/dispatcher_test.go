@@ -3,6 +3,7 @@ package events_test
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -10,88 +11,171 @@ import (
 	"github.com/latchid/latch/internal/events"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/services"
 	"github.com/latchid/latch/internal/store"
 	"github.com/latchid/latch/internal/testutil"
 )
 
-// recorder is a Sender that accepts every event and keeps its body.
+// recorder is a Sender that keeps the seq member of every event it is sent
+// and accepts it unless refuse says otherwise.
 type recorder struct {
 	mu     sync.Mutex
-	bodies [][]byte
+	seqs   []int
+	refuse func(seq int) bool
 	notify chan struct{}
 }
 
 func (r *recorder) Send(_ context.Context, _ *model.Webhook, body []byte) events.SendResult {
+	var ev struct{ Event struct{ Seq int } }
+	if err := json.Unmarshal(body, &ev); err != nil {
+		return events.SendResult{Err: err}
+	}
 	r.mu.Lock()
-	r.bodies = append(r.bodies, body)
+	r.seqs = append(r.seqs, ev.Event.Seq)
+	refused := r.refuse != nil && r.refuse(ev.Event.Seq)
 	r.mu.Unlock()
 	select {
 	case r.notify <- struct{}{}:
 	default:
 	}
+	if refused {
+		return events.SendResult{StatusCode: 500}
+	}
 	return events.SendResult{StatusCode: 200}
 }
 
-func (r *recorder) count() int { r.mu.Lock(); defer r.mu.Unlock(); return len(r.bodies) }
+func (r *recorder) sent() []int { r.mu.Lock(); defer r.mu.Unlock(); return slices.Clone(r.seqs) }
+
+// waitSent waits until the recorder was sent n events. Not a speed bound:
+// the dispatcher polls once an hour here, so events that wait for a poll
+// do not come.
+func (r *recorder) waitSent(t *testing.T, n int) []int {
+	t.Helper()
+	deadline := time.After(time.Minute)
+	for len(r.sent()) < n {
+		select {
+		case <-r.notify:
+		case <-deadline:
+			t.Fatalf("%d of %d events sent: %v; the rest wait for the next poll", len(r.sent()), n, r.sent())
+		}
+	}
+	return r.sent()
+}
+
+// outbox is a store, the services on it with a webhook taking user.update,
+// and a recorder as the sender.
+func outbox(t *testing.T, b testutil.Backend) (*store.Store, *testutil.FakeClock, *services.Set, *recorder) {
+	ctx := context.Background()
+	st, clock := testutil.OpenStore(t, b), testutil.NewFakeClock()
+	svc := testutil.ServicesOn(t, st, clock)
+	rec := &recorder{notify: make(chan struct{}, 1)}
+	svc.Events.UseSender(rec)
+	if _, err := svc.Events.CreateWebhook(ctx, kit.Actor{Type: kit.ActorSystem}, "", &model.Webhook{URL: "https://hooks.example/latch", Global: true,
+		EventsEnabled: map[string]bool{model.EventUserUpdate: true}}); err != nil {
+		t.Fatal(err)
+	}
+	svc.Events.Refresh(ctx)
+	return st, clock, svc, rec
+}
+
+// enqueue writes n user.update events of one user, seq 0 … n-1, in one commit.
+func enqueue(t *testing.T, st *store.Store, svc *services.Set, n int) {
+	ctx := context.Background()
+	err := st.InTx(ctx, func(tx *store.Tx) error {
+		for i := range n {
+			ev := model.Event{Type: model.EventUserUpdate, UserID: "6f9f1c3e-5d2a-4b8e-9c1f-2a3b4c5d6e7f", Body: map[string]any{"seq": i}}
+			if err := svc.Events.Enqueue(ctx, tx, kit.Actor{Type: kit.ActorSystem}, []model.Event{ev}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// run runs a dispatcher polling once an hour until the test ends.
+func run(t *testing.T, svc *services.Set) *events.Dispatcher {
+	ctx, stop := context.WithCancel(context.Background())
+	d := svc.Events.NewDispatcher()
+	done := make(chan struct{})
+	go func() { d.Run(ctx, time.Hour); close(done) }()
+	t.Cleanup(func() { stop(); <-done })
+	return d
+}
 
 // TestDispatcherDrainsABacklog: one commit of many events of one user wakes
-// the dispatcher once, and a round delivers at most one row of a user (the
-// next becomes due when the one before it is delivered). The dispatcher
-// keeps going while rounds find rows, so the whole backlog arrives, in
-// order, long before its next poll.
+// the dispatcher once, and a round sends a user's events only as far as a
+// chain goes (the rest become due as those before them are delivered). The
+// dispatcher keeps going while rounds find rows, so the whole backlog
+// arrives, in order, long before its next poll.
 func TestDispatcherDrainsABacklog(t *testing.T) {
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
-		ctx := context.Background()
-		st := testutil.OpenStore(t, b)
-		svc := testutil.ServicesOn(t, st)
-		rec := &recorder{notify: make(chan struct{}, 1)}
-		svc.Events.UseSender(rec)
-		actor := kit.Actor{Type: kit.ActorSystem}
-		if _, err := svc.Events.CreateWebhook(ctx, actor, "", &model.Webhook{URL: "https://hooks.example/latch", Global: true,
-			EventsEnabled: map[string]bool{model.EventUserUpdate: true}}); err != nil {
-			t.Fatal(err)
-		}
-		svc.Events.Refresh(ctx)
-
-		const n = 40 // more than a batch, all of one user
-		user := "6f9f1c3e-5d2a-4b8e-9c1f-2a3b4c5d6e7f"
-		err := st.InTx(ctx, func(tx *store.Tx) error {
-			for i := range n {
-				ev := model.Event{Type: model.EventUserUpdate, UserID: user, Body: map[string]any{"seq": i}}
-				if err := svc.Events.Enqueue(ctx, tx, actor, []model.Event{ev}); err != nil {
-					return err
-				}
+		st, _, svc, rec := outbox(t, b)
+		const n = 100 // several batches, all of one user
+		enqueue(t, st, svc, n)
+		run(t, svc)
+		got := rec.waitSent(t, n)
+		for i, seq := range got {
+			if seq != i {
+				t.Fatalf("sent %v, want 0 … %d in order", got, n-1)
 			}
-			return nil
-		})
+		}
+	})
+}
+
+// TestDispatcherStopsAChainAtAFailure: a user's events go out one after
+// another in a round; when one is refused, those behind it are not sent
+// (they are given back, not counted as attempts) until it is delivered on
+// its retry, so the receiver still sees them in order.
+func TestDispatcherStopsAChainAtAFailure(t *testing.T) {
+	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
+		st, clock, svc, rec := outbox(t, b)
+		refused := false
+		rec.refuse = func(seq int) bool {
+			if seq == 2 && !refused {
+				refused = true
+				return true
+			}
+			return false
+		}
+		enqueue(t, st, svc, 6)
+		d := run(t, svc)
+		if got := rec.waitSent(t, 3); !slices.Equal(got, []int{0, 1, 2}) {
+			t.Fatalf("sent %v, want 0 1 2 and a stop at the refusal", got)
+		}
+		clock.Advance(time.Minute) // past the retry's backoff
+		d.Kick()
+		if got := rec.waitSent(t, 7); !slices.Equal(got, []int{0, 1, 2, 2, 3, 4, 5}) {
+			t.Fatalf("sent %v, want the refused event again, then the rest in order", got)
+		}
+		// One attempt recorded per request: the refused one failed once.
+		// (The last round's bookkeeping commits after its requests.)
+		var rows []*store.WebhookEventRow
+		for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
+			var err error
+			rows, _, err = st.Read().SearchWebhookEvents(context.Background(), store.WebhookEventFilter{EventResult: "Running"}, 0, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rows) == 0 || time.Now().After(deadline) {
+				break
+			}
+		}
+		rows, _, err := st.Read().SearchWebhookEvents(context.Background(), store.WebhookEventFilter{}, 0, 100)
 		if err != nil {
 			t.Fatal(err)
 		}
-
-		runCtx, stop := context.WithCancel(ctx)
-		done := make(chan struct{})
-		go func() { svc.Events.NewDispatcher().Run(runCtx, time.Hour); close(done) }()
-		defer func() { stop(); <-done }()
-		// Not a speed bound: without the loop, two rows arrive (the first
-		// pass and the commit's wake-up) and the rest wait an hour.
-		deadline := time.After(time.Minute)
-		for rec.count() < n {
-			select {
-			case <-rec.notify:
-			case <-deadline:
-				t.Fatalf("%d of %d events delivered; the rest wait for the next poll", rec.count(), n)
+		failed, succeeded := 0, 0
+		for _, r := range rows {
+			failed, succeeded = failed+r.FailedAttempts, succeeded+r.SuccessfulAttempts
+			if r.EventResult != "Succeeded" {
+				t.Errorf("event %s: %s", r.ID, r.EventResult)
 			}
 		}
-		rec.mu.Lock()
-		defer rec.mu.Unlock()
-		for i, body := range rec.bodies {
-			var got struct{ Event struct{ Seq int } }
-			if err := json.Unmarshal(body, &got); err != nil || got.Event.Seq != i {
-				t.Fatalf("delivery %d: %s, want seq %d (in order)", i, body, i)
-			}
-		}
-		if len(rec.bodies) != n {
-			t.Fatalf("%d deliveries, want %d", len(rec.bodies), n)
+		if len(rows) != 6 || failed != 1 || succeeded != 6 {
+			t.Fatalf("%d events, %d failed and %d successful attempts; want 6, 1, 6", len(rows), failed, succeeded)
 		}
 	})
 }

@@ -17,6 +17,7 @@ type Storage interface {
 	AttemptsOfEvent(ctx context.Context, eventSeq int64) ([]*store.AttemptRow, error)
 	CacheVersion(ctx context.Context, name string) (int64, error)
 	ClaimDeliveries(ctx context.Context, owner string, now, leaseUntil int64, limit int) ([]*store.Delivery, error)
+	ClaimFollowers(ctx context.Context, owner string, head *store.Delivery, now, leaseUntil int64, limit int) ([]*store.Delivery, error)
 	DeleteEventLogsBefore(ctx context.Context, before int64) (int64, error)
 	DeleteWebhook(ctx context.Context, id string) error
 	DueDeliveries(ctx context.Context, now int64) (int, error)
@@ -25,6 +26,7 @@ type Storage interface {
 	InsertWebhook(ctx context.Context, w *store.WebhookRow) error
 	InsertWebhookEvent(ctx context.Context, e *store.WebhookEventRow, webhookIDs []string, orderKey string) error
 	RecordAttempt(ctx context.Context, a *store.AttemptRow) error
+	ReleaseDelivery(ctx context.Context, d *store.Delivery, owner string) error
 	RetryDelivery(ctx context.Context, d *store.Delivery, owner string, next int64) error
 	SearchEventLogs(ctx context.Context, f store.EventLogFilter, offset, limit int) ([]*store.EventLogRow, int, error)
 	SearchWebhookEvents(ctx context.Context, f store.WebhookEventFilter, offset, limit int) ([]*store.WebhookEventRow, int, error)

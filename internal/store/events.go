@@ -1,9 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -163,6 +165,7 @@ type Delivery struct {
 	EventSeq  int64
 	EventID   string
 	WebhookID string
+	OrderKey  string
 	Attempts  int // including this one
 	Body      string
 }
@@ -180,14 +183,14 @@ func (tx *Tx) ClaimDeliveries(ctx context.Context, owner string, now, leaseUntil
 				WHERE e.webhook_id = d.webhook_id AND e.order_key = d.order_key AND e.seq < d.seq)
 			ORDER BY d.seq LIMIT $4)
 		AND lease_until < $3
-		RETURNING seq, event_seq, webhook_id, attempts`, owner, leaseUntil, now, limit)
+		RETURNING seq, event_seq, webhook_id, order_key, attempts`, owner, leaseUntil, now, limit)
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
 	var out []*Delivery
 	for rows.Next() {
 		var d Delivery
-		if err := rows.Scan(&d.Seq, &d.EventSeq, &d.WebhookID, &d.Attempts); err != nil {
+		if err := rows.Scan(&d.Seq, &d.EventSeq, &d.WebhookID, &d.OrderKey, &d.Attempts); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -197,12 +200,75 @@ func (tx *Tx) ClaimDeliveries(ctx context.Context, owner string, now, leaseUntil
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	for _, d := range out {
+	return out, tx.readClaimedEvents(ctx, out)
+}
+
+func (tx *Tx) readClaimedEvents(ctx context.Context, ds []*Delivery) error {
+	for _, d := range ds {
 		if err := tx.q.QueryRowContext(ctx, "SELECT id, body FROM webhook_events WHERE seq = $1", d.EventSeq).Scan(&d.EventID, &d.Body); err != nil {
-			return nil, fmt.Errorf("read claimed event: %w", err)
+			return fmt.Errorf("read claimed event: %w", err)
 		}
 	}
-	return out, nil
+	return nil
+}
+
+// ClaimFollowers leases, for the node holding head, up to limit rows right
+// behind it (same webhook and order key), in order and without a gap: the
+// run stops at the first row that is not due or is leased. The node sends
+// them after head, one after another, so that one user's events need not
+// wait a round each. Only head's holder can claim them (no other node
+// claims a row with an earlier row of its order key still in the outbox).
+func (tx *Tx) ClaimFollowers(ctx context.Context, owner string, head *Delivery, now, leaseUntil int64, limit int) ([]*Delivery, error) {
+	rows, err := tx.q.QueryContext(ctx, `SELECT seq, next_attempt, lease_until FROM webhook_deliveries
+		WHERE webhook_id = $1 AND order_key = $2 AND seq > $3 ORDER BY seq LIMIT $4`, head.WebhookID, head.OrderKey, head.Seq, limit)
+	if err != nil {
+		return nil, fmt.Errorf("find followers: %w", err)
+	}
+	last := int64(0)
+	for rows.Next() {
+		var seq, next, lease int64
+		if err := rows.Scan(&seq, &next, &lease); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if next > now || lease >= now {
+			break
+		}
+		last = seq
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || last == 0 {
+		return nil, err
+	}
+	rows, err = tx.q.QueryContext(ctx, `UPDATE webhook_deliveries SET lease_owner = $1, lease_until = $2, attempts = attempts + 1
+		WHERE webhook_id = $3 AND order_key = $4 AND seq > $5 AND seq <= $6 AND lease_until < $7
+		RETURNING seq, event_seq, attempts`, owner, leaseUntil, head.WebhookID, head.OrderKey, head.Seq, last, now)
+	if err != nil {
+		return nil, fmt.Errorf("claim followers: %w", err)
+	}
+	var out []*Delivery
+	for rows.Next() {
+		d := Delivery{WebhookID: head.WebhookID, OrderKey: head.OrderKey}
+		if err := rows.Scan(&d.Seq, &d.EventSeq, &d.Attempts); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, &d)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b *Delivery) int { return cmp.Compare(a.Seq, b.Seq) })
+	return out, tx.readClaimedEvents(ctx, out)
+}
+
+// ReleaseDelivery gives back a row owner claimed but did not send (a row
+// behind one that failed), as if never claimed.
+func (tx *Tx) ReleaseDelivery(ctx context.Context, d *Delivery, owner string) error {
+	_, err := tx.q.ExecContext(ctx, `UPDATE webhook_deliveries SET lease_owner = '', lease_until = 0, attempts = attempts - 1
+		WHERE seq = $1 AND lease_owner = $2`, d.Seq, owner)
+	return err
 }
 
 // AttemptRow is one delivery attempt.

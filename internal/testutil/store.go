@@ -33,17 +33,17 @@ func OpenStore(t testing.TB, b Backend) *store.Store {
 // silent logger.
 func Services(t testing.TB, b Backend) *services.Set {
 	t.Helper()
-	return ServicesOn(t, OpenStore(t, b))
+	return ServicesOn(t, OpenStore(t, b), NewFakeClock())
 }
 
-// ServicesOn is Services on a store the test also uses directly.
-func ServicesOn(t testing.TB, st *store.Store) *services.Set {
+// ServicesOn is Services on a store and clock the test also uses directly.
+func ServicesOn(t testing.TB, st *store.Store, clock *FakeClock) *services.Set {
 	t.Helper()
 	mk, err := secrets.ParseMasterKey(TestMasterKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := services.New(st, NewFakeClock(), mk, slog.New(slog.NewTextHandler(io.Discard, nil)), services.Options{})
+	svc := services.New(st, clock, mk, slog.New(slog.NewTextHandler(io.Discard, nil)), services.Options{})
 	if err := svc.Tenancy.Bootstrap(context.Background()); err != nil {
 		t.Fatal(err)
 	}

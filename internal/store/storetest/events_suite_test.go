@@ -264,6 +264,57 @@ func Events(t *testing.T, st *store.Store) {
 		return err
 	}))
 
+	// Followers: the rows right behind a held head, in order, as far as the
+	// limit or the first row not due or leased; a row given back is as if
+	// never claimed.
+	var chain []*store.WebhookEventRow
+	for i := range 5 {
+		chain = append(chain, event("user.update", "f1", now+700+int64(i), h2.ID))
+	}
+	var head *store.Delivery
+	for _, d := range claim("n", now+800, 20) {
+		if d.OrderKey == "f1" {
+			head = d
+		}
+	}
+	if head == nil || head.EventID != chain[0].ID {
+		t.Fatalf("head of the chain: %+v", head)
+	}
+	follow := func(owner string, limit int) []*store.Delivery {
+		t.Helper()
+		var got []*store.Delivery
+		mustWrite(t, st, func(s S) (err error) {
+			got, err = s.ClaimFollowers(ctx, owner, head, now+801, now+900, limit)
+			return err
+		})
+		return got
+	}
+	events := func(ds []*store.Delivery) string {
+		var out []string
+		for _, d := range ds {
+			i := slices.IndexFunc(chain, func(e *store.WebhookEventRow) bool { return e.ID == d.EventID })
+			out = append(out, fmt.Sprintf("c%d#%d", i, d.Attempts))
+		}
+		return strings.Join(out, ",")
+	}
+	two := follow("n", 2)
+	if events(two) != "c1#1,c2#1" || two[0].Body != chain[1].Body || two[0].OrderKey != "f1" || two[0].WebhookID != h2.ID {
+		t.Errorf("two followers: %s", events(two))
+	}
+	if got := follow("n", 10); len(got) != 0 {
+		t.Errorf("followers past a leased row: %s", events(got))
+	}
+	mustWrite(t, st, func(s S) error { return s.ReleaseDelivery(ctx, two[0], "someone-else") })
+	if got := follow("n", 10); len(got) != 0 {
+		t.Errorf("a row given back by a node not holding it: %s", events(got))
+	}
+	mustWrite(t, st, func(s S) error {
+		return errors.Join(s.ReleaseDelivery(ctx, two[0], "n"), s.ReleaseDelivery(ctx, two[1], "n"))
+	})
+	if got := follow("n", 10); events(got) != "c1#1,c2#1,c3#1,c4#1" {
+		t.Errorf("followers after giving two back: %s", events(got))
+	}
+
 	// Attempts count on their event.
 	attempt := func(result string, start int64) *store.AttemptRow {
 		return &store.AttemptRow{ID: uuid.NewString(), EventSeq: e3.Seq, WebhookID: h1.ID, StartInstant: start, EndInstant: start + 5,
