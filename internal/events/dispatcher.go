@@ -191,12 +191,26 @@ func (d *Dispatcher) Round(ctx context.Context) (int, error) {
 		return nil
 	}
 	err = d.s.store.InTx(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+		// The accepted rows (nearly all) are settled together; the others,
+		// and the rows given back, one by one.
+		var ok []*store.Delivery
+		var attempts []*store.AttemptRow
 		for i := range chains {
-			if err := settle(tx, i); err != nil {
-				return err
+			for _, sd := range sent[i] {
+				if sd.hook != nil && sd.res.OK() {
+					ok = append(ok, sd.dl)
+					attempts = append(attempts, attemptRow(sd.dl.EventSeq, sd.hook.ID, sd.start, sd.end, sd.res))
+				} else if err := d.record(ctx, tx, sd); err != nil {
+					return err
+				}
+			}
+			for _, dl := range chains[i][len(sent[i]):] {
+				if err := tx.ReleaseDelivery(ctx, dl, d.owner); err != nil {
+					return err
+				}
 			}
 		}
-		return nil
+		return tx.FinishDelivered(ctx, d.owner, ok, attempts)
 	})
 	if err != nil {
 		// One chain's failure (its event swept meanwhile, say) must not

@@ -22,6 +22,7 @@ type Storage interface {
 	DeleteWebhook(ctx context.Context, id string) error
 	DueDeliveries(ctx context.Context, now int64) (int, error)
 	EventLogByID(ctx context.Context, id int64) (*store.EventLogRow, error)
+	FinishDelivered(ctx context.Context, owner string, ds []*store.Delivery, attempts []*store.AttemptRow) error
 	FinishDelivery(ctx context.Context, d *store.Delivery, owner string, failed bool, now int64) (bool, error)
 	InsertWebhook(ctx context.Context, w *store.WebhookRow) error
 	InsertWebhookEvent(ctx context.Context, e *store.WebhookEventRow, webhookIDs []string, orderKey string) error

@@ -203,11 +203,42 @@ func (tx *Tx) ClaimDeliveries(ctx context.Context, owner string, now, leaseUntil
 	return out, tx.readClaimedEvents(ctx, out)
 }
 
+// readClaimedEvents fills in the claimed rows' event ids and bodies, in one
+// statement.
 func (tx *Tx) readClaimedEvents(ctx context.Context, ds []*Delivery) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	byEvent := map[int64][]*Delivery{}
+	var seqs []any
 	for _, d := range ds {
-		if err := tx.q.QueryRowContext(ctx, "SELECT id, body FROM webhook_events WHERE seq = $1", d.EventSeq).Scan(&d.EventID, &d.Body); err != nil {
-			return fmt.Errorf("read claimed event: %w", err)
+		if byEvent[d.EventSeq] == nil {
+			seqs = append(seqs, d.EventSeq)
 		}
+		byEvent[d.EventSeq] = append(byEvent[d.EventSeq], d)
+	}
+	rows, err := tx.q.QueryContext(ctx, "SELECT seq, id, body FROM webhook_events WHERE seq IN ("+placeholders(1, len(seqs))+")", seqs...)
+	if err != nil {
+		return fmt.Errorf("read claimed events: %w", err)
+	}
+	defer rows.Close()
+	found := 0
+	for rows.Next() {
+		var seq int64
+		var id, body string
+		if err := rows.Scan(&seq, &id, &body); err != nil {
+			return err
+		}
+		for _, d := range byEvent[seq] {
+			d.EventID, d.Body = id, body
+		}
+		found++
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if found != len(seqs) {
+		return fmt.Errorf("read claimed events: %d of %d found", found, len(seqs))
 	}
 	return nil
 }
@@ -296,6 +327,87 @@ func (tx *Tx) RecordAttempt(ctx context.Context, a *AttemptRow) error {
 	}
 	_, err := tx.q.ExecContext(ctx, "UPDATE webhook_events SET "+col+" = "+col+` + 1, last_attempt_instant = $2,
 		last_update_instant = $2 WHERE seq = $1`, a.EventSeq, a.EndInstant)
+	return err
+}
+
+// FinishDelivered settles deliveries their receivers accepted, in four
+// statements however many there are: attempts[i] (ds[i]'s attempt, a
+// Success) logged and counted on its event, the rows owner still holds
+// removed, and each of their events Succeeded once no delivery of it is
+// left. One by one it is RecordAttempt and FinishDelivery.
+func (tx *Tx) FinishDelivered(ctx context.Context, owner string, ds []*Delivery, attempts []*AttemptRow) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	if len(attempts) != len(ds) {
+		return fmt.Errorf("finish delivered: %d attempts for %d deliveries", len(attempts), len(ds))
+	}
+	var values []string
+	var args []any
+	for _, a := range attempts {
+		values = append(values, "("+placeholders(len(args)+1, 8)+")")
+		args = append(args, a.ID, a.EventSeq, a.WebhookID, a.StartInstant, a.EndInstant, a.AttemptResult, a.StatusCode, nullString(a.Data))
+	}
+	if _, err := tx.q.ExecContext(ctx, `INSERT INTO webhook_attempts (id, event_seq, webhook_id, start_instant, end_instant,
+		attempt_result, status_code, data) VALUES `+strings.Join(values, ", "), args...); err != nil {
+		return fmt.Errorf("record attempts: %w", err)
+	}
+	// An event may be here more than once (one row per webhook): its count
+	// grows by its rows, its last attempt is the latest of them.
+	count, last := map[int64]int{}, map[int64]int64{}
+	var events []int64
+	for _, a := range attempts {
+		if count[a.EventSeq] == 0 {
+			events = append(events, a.EventSeq)
+		}
+		count[a.EventSeq]++
+		last[a.EventSeq] = max(last[a.EventSeq], a.EndInstant)
+	}
+	args = nil
+	var adds, instants []string
+	for _, seq := range events {
+		args = append(args, seq, count[seq], last[seq])
+		n := len(args)
+		adds = append(adds, fmt.Sprintf("WHEN $%d THEN CAST($%d AS INTEGER)", n-2, n-1))
+		instants = append(instants, fmt.Sprintf("WHEN $%d THEN CAST($%d AS BIGINT)", n-2, n))
+	}
+	in := make([]string, len(events))
+	for i := range events {
+		in[i] = fmt.Sprintf("$%d", 3*i+1)
+	}
+	instant := "CASE seq " + strings.Join(instants, " ") + " END"
+	if _, err := tx.q.ExecContext(ctx, "UPDATE webhook_events SET successful_attempts = successful_attempts + CASE seq "+strings.Join(adds, " ")+
+		" END, last_attempt_instant = "+instant+", last_update_instant = "+instant+" WHERE seq IN ("+strings.Join(in, ", ")+")", args...); err != nil {
+		return fmt.Errorf("count attempts: %w", err)
+	}
+	args = []any{owner}
+	for _, d := range ds {
+		args = append(args, d.Seq)
+	}
+	rows, err := tx.q.QueryContext(ctx, "DELETE FROM webhook_deliveries WHERE lease_owner = $1 AND seq IN ("+placeholders(2, len(ds))+") RETURNING event_seq", args...)
+	if err != nil {
+		return fmt.Errorf("finish deliveries: %w", err)
+	}
+	args = nil
+	seen := map[int64]bool{}
+	for rows.Next() {
+		var seq int64
+		if err := rows.Scan(&seq); err != nil {
+			rows.Close()
+			return err
+		}
+		if !seen[seq] {
+			seen[seq] = true
+			args = append(args, seq)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(args) == 0 {
+		return err // every lease lost: another node settles those rows
+	}
+	_, err = tx.q.ExecContext(ctx, `UPDATE webhook_events SET event_result = 'Succeeded'
+		WHERE seq IN (`+placeholders(1, len(args))+`) AND event_result = 'Running'
+		AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_seq = webhook_events.seq)`, args...)
 	return err
 }
 

@@ -315,6 +315,66 @@ func Events(t *testing.T, st *store.Store) {
 		t.Errorf("followers after giving two back: %s", events(got))
 	}
 
+	// Accepted rows settled together: each attempt logged and counted on its
+	// event (twice for an event sent to two webhooks), the rows still held
+	// removed, an event Succeeded once none of its rows is left; a row whose
+	// lease went to another node stays, and so its event runs on.
+	h3 := hook("https://c.example/x", "third", 30)
+	mustWrite(t, st, func(s S) error { return s.InsertWebhook(ctx, h3) })
+	both := event("user.create", "g1", now+1000, h2.ID, h3.ID)
+	lost := event("user.create", "g2", now+1000, h2.ID)
+	var settled []*store.Delivery
+	for _, d := range claim("z", now+1001, 20) {
+		if d.EventID == both.ID || d.EventID == lost.ID {
+			settled = append(settled, d)
+		}
+	}
+	if len(settled) != 3 {
+		t.Fatalf("claimed %d of the 3 rows", len(settled))
+	}
+	var accepted []*store.AttemptRow
+	for i, d := range settled {
+		accepted = append(accepted, &store.AttemptRow{ID: uuid.NewString(), EventSeq: d.EventSeq, WebhookID: d.WebhookID,
+			StartInstant: now + 1002, EndInstant: now + 1003 + int64(i), AttemptResult: "Success", StatusCode: 200, Data: `{"url":"u"}`})
+		if d.EventID == lost.ID {
+			sqlExec(t, st, "UPDATE webhook_deliveries SET lease_owner = 'y' WHERE seq = $1", d.Seq)
+		}
+	}
+	mustWrite(t, st, func(s S) error { return s.FinishDelivered(ctx, "z", settled, accepted) })
+	for _, c := range []struct {
+		e      *store.WebhookEventRow
+		result string
+		n      int
+	}{{both, "Succeeded", 2}, {lost, "Running", 1}} {
+		got, err := read[S](st).WebhookEventByID(ctx, c.e.ID)
+		var latest int64
+		for i, d := range settled {
+			if d.EventSeq == c.e.Seq {
+				latest = max(latest, accepted[i].EndInstant)
+			}
+		}
+		if err != nil || got.EventResult != c.result || got.SuccessfulAttempts != c.n || got.FailedAttempts != 0 ||
+			got.LastAttemptInstant != latest || got.LastUpdateInstant != latest {
+			t.Errorf("settled event: %+v %v, want %s after %d attempts, the last at %d", got, err, c.result, c.n, latest)
+		}
+		if as, err := read[S](st).AttemptsOfEvent(ctx, c.e.Seq); err != nil || len(as) != c.n || as[0].AttemptResult != "Success" {
+			t.Errorf("settled event's attempts: %+v %v", as, err)
+		}
+	}
+	var again []string
+	for _, d := range claim("w", now+2000, 20) {
+		if d.EventID == both.ID || d.EventID == lost.ID {
+			again = append(again, d.EventID)
+		}
+	}
+	if !slices.Equal(again, []string{lost.ID}) {
+		t.Errorf("rows left after settling: %v, want only the one whose lease was lost", again)
+	}
+	mustWrite(t, st, func(s S) error { return s.FinishDelivered(ctx, "z", nil, nil) })
+	if err := write(st, func(s S) error { return s.FinishDelivered(ctx, "z", settled, accepted[:1]) }); err == nil {
+		t.Error("deliveries without their attempts were settled")
+	}
+
 	// Attempts count on their event.
 	attempt := func(result string, start int64) *store.AttemptRow {
 		return &store.AttemptRow{ID: uuid.NewString(), EventSeq: e3.Seq, WebhookID: h1.ID, StartInstant: start, EndInstant: start + 5,
