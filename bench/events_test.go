@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -126,8 +127,10 @@ func BenchmarkOutboxDelivery(b *testing.B) {
 // BenchmarkOutboxOverhead compares a login (POST /api/login) and a user
 // create (POST /api/user, with a password) with webhooks off and with a
 // webhook taking user.login.success and user.create, side by side: the two
-// modes alternate in rounds of 64 requests (a client per core), so that a
-// change in the machine's load weighs on both alike. In the "on" rounds the
+// modes alternate in rounds of 64 requests, so that a change in the
+// machine's load weighs on both alike; from one client per core (a request
+// waiting on the database leaves its core idle) and from 4 per core (as
+// BenchmarkLogin: the waits overlap with other requests). In the "on" rounds the
 // dispatcher delivers meanwhile, on the same cores; the round waits for
 // the last delivery untimed, so that none spills into an "off" round.
 // "on/off" is the ratio of wall time per request (goal ≤ 1.1).
@@ -145,10 +148,14 @@ func BenchmarkOutboxOverhead(b *testing.B) {
 				"email": fmt.Sprintf("overhead-%d@example.com", seq.Add(1)), "password": benchPassword}}, map[string]string{"Authorization": f.root}, nil)
 		},
 	}
-	for _, name := range []string{"login", "create"} {
-		op := ops[name]
+	for _, c := range []struct {
+		name    string
+		perCore int
+	}{{"login", 1}, {"create", 1}, {"login", 4}, {"create", 4}} {
+		op, name := ops[c.name], c.name
 		event := map[string]string{"login": "user.login.success", "create": "user.create"}[name]
-		b.Run(name, func(b *testing.B) {
+		clients := c.perCore * runtime.GOMAXPROCS(0)
+		b.Run(fmt.Sprintf("%s/clients-per-core=%d", name, c.perCore), func(b *testing.B) {
 			b.StopTimer()
 			const round = 64
 			var off, on time.Duration
@@ -157,7 +164,7 @@ func BenchmarkOutboxOverhead(b *testing.B) {
 					f.enable(b, hook, event, enabled)
 					before := sink.n.Load()
 					b.StartTimer()
-					t, _ := inParallel(round, func() {
+					t, _ := inParallelBy(clients, round, func() {
 						if status, err := op(); err != nil || status != 200 {
 							b.Errorf("%s: %d %v", name, status, err)
 						}

@@ -259,7 +259,11 @@ func parallelChecks(h password.Hash, n int) (time.Duration, time.Duration) {
 // inParallel runs op n times on GOMAXPROCS goroutines and returns the wall
 // time and the CPU time this process used meanwhile.
 func inParallel(n int, op func()) (time.Duration, time.Duration) {
-	workers := runtime.GOMAXPROCS(0)
+	return inParallelBy(runtime.GOMAXPROCS(0), n, op)
+}
+
+// inParallelBy is inParallel from the given number of clients.
+func inParallelBy(workers, n int, op func()) (time.Duration, time.Duration) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	start, startCPU := time.Now(), cpuTimeUsed()
