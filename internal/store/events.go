@@ -183,10 +183,18 @@ func (tx *Tx) ClaimDeliveries(ctx context.Context, owner string, now, leaseUntil
 				WHERE e.webhook_id = d.webhook_id AND e.order_key = d.order_key AND e.seq < d.seq)
 			ORDER BY d.seq LIMIT $4)
 		AND lease_until < $3
-		RETURNING seq, event_seq, webhook_id, order_key, attempts`, owner, leaseUntil, now, limit)
+		RETURNING `+claimedColumns, owner, leaseUntil, now, limit)
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
+	return tx.claimed(ctx, rows)
+}
+
+const claimedColumns = "seq, event_seq, webhook_id, order_key, attempts"
+
+// claimed reads the rows an UPDATE … RETURNING claimedColumns leased, in
+// order, with their events.
+func (tx *Tx) claimed(ctx context.Context, rows *sql.Rows) ([]*Delivery, error) {
 	var out []*Delivery
 	for rows.Next() {
 		var d Delivery
@@ -200,6 +208,7 @@ func (tx *Tx) ClaimDeliveries(ctx context.Context, owner string, now, leaseUntil
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	slices.SortFunc(out, func(a, b *Delivery) int { return cmp.Compare(a.Seq, b.Seq) })
 	return out, tx.readClaimedEvents(ctx, out)
 }
 
@@ -273,25 +282,11 @@ func (tx *Tx) ClaimFollowers(ctx context.Context, owner string, head *Delivery, 
 	}
 	rows, err = tx.q.QueryContext(ctx, `UPDATE webhook_deliveries SET lease_owner = $1, lease_until = $2, attempts = attempts + 1
 		WHERE webhook_id = $3 AND order_key = $4 AND seq > $5 AND seq <= $6 AND lease_until < $7
-		RETURNING seq, event_seq, attempts`, owner, leaseUntil, head.WebhookID, head.OrderKey, head.Seq, last, now)
+		RETURNING `+claimedColumns, owner, leaseUntil, head.WebhookID, head.OrderKey, head.Seq, last, now)
 	if err != nil {
 		return nil, fmt.Errorf("claim followers: %w", err)
 	}
-	var out []*Delivery
-	for rows.Next() {
-		d := Delivery{WebhookID: head.WebhookID, OrderKey: head.OrderKey}
-		if err := rows.Scan(&d.Seq, &d.EventSeq, &d.Attempts); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		out = append(out, &d)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	slices.SortFunc(out, func(a, b *Delivery) int { return cmp.Compare(a.Seq, b.Seq) })
-	return out, tx.readClaimedEvents(ctx, out)
+	return tx.claimed(ctx, rows)
 }
 
 // ReleaseDelivery gives back a row owner claimed but did not send (a row
