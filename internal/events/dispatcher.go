@@ -132,6 +132,32 @@ func (d *Dispatcher) Round(ctx context.Context) (int, error) {
 	if n, err := d.s.store.Read().DueDeliveries(ctx, now.UnixMilli()); err != nil || n == 0 {
 		return 0, err
 	}
+	chains, claimed, err := d.claim(ctx, now)
+	if err != nil {
+		return 0, err
+	}
+	sent := make([][]sentDelivery, len(chains))
+	var wg sync.WaitGroup
+	for i, chain := range chains {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, dl := range chain {
+				sd := d.send(context.WithoutCancel(ctx), box.s, dl)
+				sent[i] = append(sent[i], sd)
+				if sd.hook == nil || !sd.res.OK() {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	d.settle(context.WithoutCancel(ctx), chains, sent)
+	return claimed, nil
+}
+
+// claim leases a batch of chains, and says how many rows they hold.
+func (d *Dispatcher) claim(ctx context.Context, now time.Time) ([][]*store.Delivery, int, error) {
 	var chains [][]*store.Delivery
 	claimed := 0
 	err := d.s.store.InTx(ctx, func(tx *store.Tx) error {
@@ -156,30 +182,23 @@ func (d *Dispatcher) Round(ctx context.Context) (int, error) {
 		}
 		return nil
 	})
-	if err != nil {
-		return 0, err
-	}
-	// What became of every row is written in one transaction for the
-	// batch: one commit rather than one per event.
-	sent := make([][]sentDelivery, len(chains))
-	var wg sync.WaitGroup
-	for i, chain := range chains {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for _, dl := range chain {
-				sd := d.send(context.WithoutCancel(ctx), box.s, dl)
-				sent[i] = append(sent[i], sd)
-				if sd.hook == nil || !sd.res.OK() {
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	settle := func(tx *store.Tx, i int) error {
+	return chains, claimed, err
+}
+
+// settle writes what became of a batch in one transaction: the accepted
+// rows (nearly all) together, the others one by one, and the rows a chain
+// did not send given back. If that fails (an event swept meanwhile, say),
+// each chain is settled on its own, so that one does not undo the others;
+// a row whose bookkeeping fails stays leased and is sent again when the
+// lease runs out.
+func (d *Dispatcher) settle(ctx context.Context, chains [][]*store.Delivery, sent [][]sentDelivery) {
+	// chain settles chain i; accepted rows go to ok when it is not nil.
+	chain := func(tx *store.Tx, i int, ok *accepted) error {
 		for _, sd := range sent[i] {
-			if err := d.record(ctx, tx, sd); err != nil {
+			if ok != nil && sd.hook != nil && sd.res.OK() {
+				ok.rows = append(ok.rows, sd.dl)
+				ok.attempts = append(ok.attempts, attemptRow(sd.dl.EventSeq, sd.hook.ID, sd.start, sd.end, sd.res))
+			} else if err := d.record(ctx, tx, sd); err != nil {
 				return err
 			}
 		}
@@ -190,39 +209,30 @@ func (d *Dispatcher) Round(ctx context.Context) (int, error) {
 		}
 		return nil
 	}
-	err = d.s.store.InTx(context.WithoutCancel(ctx), func(tx *store.Tx) error {
-		// The accepted rows (nearly all) are settled together; the others,
-		// and the rows given back, one by one.
-		var ok []*store.Delivery
-		var attempts []*store.AttemptRow
+	err := d.s.store.InTx(ctx, func(tx *store.Tx) error {
+		var ok accepted
 		for i := range chains {
-			for _, sd := range sent[i] {
-				if sd.hook != nil && sd.res.OK() {
-					ok = append(ok, sd.dl)
-					attempts = append(attempts, attemptRow(sd.dl.EventSeq, sd.hook.ID, sd.start, sd.end, sd.res))
-				} else if err := d.record(ctx, tx, sd); err != nil {
-					return err
-				}
-			}
-			for _, dl := range chains[i][len(sent[i]):] {
-				if err := tx.ReleaseDelivery(ctx, dl, d.owner); err != nil {
-					return err
-				}
+			if err := chain(tx, i, &ok); err != nil {
+				return err
 			}
 		}
-		return tx.FinishDelivered(ctx, d.owner, ok, attempts)
+		return tx.FinishDelivered(ctx, d.owner, ok.rows, ok.attempts)
 	})
-	if err != nil {
-		// One chain's failure (its event swept meanwhile, say) must not
-		// undo the others': each on its own. A row whose bookkeeping fails
-		// stays leased and is sent again when the lease runs out.
-		for i := range chains {
-			if err := d.s.store.InTx(context.WithoutCancel(ctx), func(tx *store.Tx) error { return settle(tx, i) }); err != nil {
-				d.s.log.WarnContext(ctx, "event delivery bookkeeping failed", "event", chains[i][0].EventID, "webhook", chains[i][0].WebhookID, "err", err)
-			}
+	if err == nil {
+		return
+	}
+	for i := range chains {
+		if err := d.s.store.InTx(ctx, func(tx *store.Tx) error { return chain(tx, i, nil) }); err != nil {
+			d.s.log.WarnContext(ctx, "event delivery bookkeeping failed", "event", chains[i][0].EventID, "webhook", chains[i][0].WebhookID, "err", err)
 		}
 	}
-	return claimed, nil
+}
+
+// accepted is a batch's rows whose receivers accepted them, and their
+// attempts.
+type accepted struct {
+	rows     []*store.Delivery
+	attempts []*store.AttemptRow
 }
 
 // sentDelivery is one claimed row and what its request came to (hook nil:

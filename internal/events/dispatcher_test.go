@@ -95,6 +95,21 @@ func enqueue(t *testing.T, st *store.Store, svc *services.Set, n int) {
 	}
 }
 
+// waitEvents waits (a minute at most) until the stored events satisfy done,
+// and returns them.
+func waitEvents(t *testing.T, st *store.Store, done func([]*store.WebhookEventRow) bool) []*store.WebhookEventRow {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
+		rows, _, err := st.Read().SearchWebhookEvents(context.Background(), store.WebhookEventFilter{}, 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if done(rows) || time.Now().After(deadline) {
+			return rows
+		}
+	}
+}
+
 // run runs a dispatcher polling once an hour until the test ends.
 func run(t *testing.T, svc *services.Set) *events.Dispatcher {
 	ctx, stop := context.WithCancel(context.Background())
@@ -145,28 +160,21 @@ func TestDispatcherStopsAChainAtAFailure(t *testing.T) {
 		if got := rec.waitSent(t, 3); !slices.Equal(got, []int{0, 1, 2}) {
 			t.Fatalf("sent %v, want 0 1 2 and a stop at the refusal", got)
 		}
-		clock.Advance(time.Minute) // past the retry's backoff
+		// Once the refusal is written (its retry due after a backoff from
+		// the time it was answered), past the backoff.
+		waitEvents(t, st, func(rows []*store.WebhookEventRow) bool {
+			return slices.ContainsFunc(rows, func(r *store.WebhookEventRow) bool { return r.FailedAttempts == 1 })
+		})
+		clock.Advance(time.Minute)
 		d.Kick()
 		if got := rec.waitSent(t, 7); !slices.Equal(got, []int{0, 1, 2, 2, 3, 4, 5}) {
 			t.Fatalf("sent %v, want the refused event again, then the rest in order", got)
 		}
 		// One attempt recorded per request: the refused one failed once.
 		// (The last round's bookkeeping commits after its requests.)
-		var rows []*store.WebhookEventRow
-		for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
-			var err error
-			rows, _, err = st.Read().SearchWebhookEvents(context.Background(), store.WebhookEventFilter{EventResult: "Running"}, 0, 100)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(rows) == 0 || time.Now().After(deadline) {
-				break
-			}
-		}
-		rows, _, err := st.Read().SearchWebhookEvents(context.Background(), store.WebhookEventFilter{}, 0, 100)
-		if err != nil {
-			t.Fatal(err)
-		}
+		rows := waitEvents(t, st, func(rows []*store.WebhookEventRow) bool {
+			return !slices.ContainsFunc(rows, func(r *store.WebhookEventRow) bool { return r.EventResult == "Running" })
+		})
 		failed, succeeded := 0, 0
 		for _, r := range rows {
 			failed, succeeded = failed+r.FailedAttempts, succeeded+r.SuccessfulAttempts
