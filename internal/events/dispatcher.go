@@ -136,13 +136,21 @@ func (d *Dispatcher) Round(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	// The lease covers one request of the longest a webhook allows, plus
+	// leaseMargin. A chain's next request starts only while one more fits
+	// with half the margin left for the bookkeeping; the rest of a chain of
+	// slow requests is given back, never sent past its lease.
+	nextBy := now.Add(leaseMargin / 2)
 	sent := make([][]sentDelivery, len(chains))
 	var wg sync.WaitGroup
 	for i, chain := range chains {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for _, dl := range chain {
+			for j, dl := range chain {
+				if j > 0 && d.s.clock.Now().After(nextBy) {
+					return
+				}
 				sd := d.send(context.WithoutCancel(ctx), box.s, dl)
 				sent[i] = append(sent[i], sd)
 				if sd.hook == nil || !sd.res.OK() {

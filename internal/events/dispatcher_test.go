@@ -22,6 +22,7 @@ type recorder struct {
 	mu     sync.Mutex
 	seqs   []int
 	refuse func(seq int) bool
+	during func() // runs in every request
 	notify chan struct{}
 }
 
@@ -33,6 +34,9 @@ func (r *recorder) Send(_ context.Context, _ *model.Webhook, body []byte) events
 	r.mu.Lock()
 	r.seqs = append(r.seqs, ev.Event.Seq)
 	refused := r.refuse != nil && r.refuse(ev.Event.Seq)
+	if r.during != nil {
+		r.during()
+	}
 	r.mu.Unlock()
 	select {
 	case r.notify <- struct{}{}:
@@ -184,6 +188,33 @@ func TestDispatcherStopsAChainAtAFailure(t *testing.T) {
 		}
 		if len(rows) != 6 || failed != 1 || succeeded != 6 {
 			t.Fatalf("%d events, %d failed and %d successful attempts; want 6, 1, 6", len(rows), failed, succeeded)
+		}
+	})
+}
+
+// TestDispatcherCutsAChainPastItsLease: a chain's requests run under one
+// lease, made for one request of the longest a webhook allows; once a chain
+// has run for half the lease's margin, the rest of it is given back (each
+// row later goes out in a round of its own) rather than sent when another
+// node may already have taken it.
+func TestDispatcherCutsAChainPastItsLease(t *testing.T) {
+	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
+		st, clock, svc, rec := outbox(t, b)
+		rec.during = func() { clock.Advance(6 * time.Second) } // a slow receiver
+		enqueue(t, st, svc, 3)
+		d := svc.Events.NewDispatcher()
+		ctx := context.Background()
+		for round, want := range [][]int{{0}, {0, 1}, {0, 1, 2}} {
+			n, err := d.Round(ctx)
+			if err != nil || n != 3-round || !slices.Equal(rec.sent(), want) {
+				t.Fatalf("round %d: claimed %d (%v), sent %v; want %d claimed, %v sent", round, n, err, rec.sent(), 3-round, want)
+			}
+		}
+		rows := waitEvents(t, st, func([]*store.WebhookEventRow) bool { return true })
+		for _, r := range rows {
+			if r.EventResult != "Succeeded" || r.SuccessfulAttempts != 1 || r.FailedAttempts != 0 {
+				t.Errorf("event %s: %s after %d and %d attempts", r.ID, r.EventResult, r.SuccessfulAttempts, r.FailedAttempts)
+			}
 		}
 	})
 }
