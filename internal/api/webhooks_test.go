@@ -318,6 +318,7 @@ func TestWebhookDeliversSignedUserEventsInOrder(t *testing.T) {
 			t.Fatalf("event log search: %d %s", r.Status, r.Body)
 		}
 		evID := fmt.Sprint(got[0].Event["id"])
+		waitAttempts(t, s, key, evID, 1) // written after the round's requests
 		var one struct{ WebhookEventLog model.WebhookEventLog }
 		r = s.Do(t, "GET", "/api/system/webhook-event-log/"+evID, key, nil)
 		r.JSON(t, &one)
