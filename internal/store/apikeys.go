@@ -22,7 +22,7 @@ type APIKeyRow struct {
 const apiKeyColumns = `id, key_hash, key_sealed, name, key_manager, permissions, tenant_ids, ip_acl_id,
 	meta_data, expiration_instant, retrievable, insert_instant, last_update_instant, last_used_instant, use_count`
 
-func scanAPIKey(row interface{ Scan(...any) error }) (*APIKeyRow, error) {
+func scanAPIKey(row scanner) (*APIKeyRow, error) {
 	var (
 		k                       APIKeyRow
 		sealed, name, acl, meta sql.NullString
@@ -172,35 +172,14 @@ func (tx *Tx) ListAPIKeys(ctx context.Context, f APIKeyFilter, offset, limit int
 	if err != nil {
 		return nil, 0, err
 	}
-	defer rows.Close()
-	var out []*APIKeyRow
-	for rows.Next() {
-		k, err := scanAPIKey(rows)
-		if err != nil {
-			return nil, 0, err
-		}
-		out = append(out, k)
-	}
-	return out, total, rows.Err()
+	out, err := scanAll(scanAPIKey)(rows, nil)
+	return out, total, err
 }
 
 // AllAPIKeys returns every key; used to warm the authentication cache and to
 // evaluate the last-key guard.
 func (tx *Tx) AllAPIKeys(ctx context.Context) ([]*APIKeyRow, error) {
-	rows, err := tx.q.QueryContext(ctx, "SELECT "+apiKeyColumns+" FROM api_keys ORDER BY insert_instant, id")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*APIKeyRow
-	for rows.Next() {
-		k, err := scanAPIKey(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, k)
-	}
-	return out, rows.Err()
+	return scanAll(scanAPIKey)(tx.q.QueryContext(ctx, "SELECT "+apiKeyColumns+" FROM api_keys ORDER BY insert_instant, id"))
 }
 
 // CountAPIKeys counts stored keys.

@@ -26,7 +26,7 @@ type ApplicationRow struct {
 
 const applicationColumns = "id, tenant_id, name, active, data, secrets_sealed, insert_instant, last_update_instant"
 
-func scanApplication(row interface{ Scan(...any) error }) (*ApplicationRow, error) {
+func scanApplication(row scanner) (*ApplicationRow, error) {
 	var a ApplicationRow
 	var sealed sql.NullString
 	if err := row.Scan(&a.ID, &a.TenantID, &a.Name, &a.Active, &a.Data, &sealed, &a.InsertInstant, &a.LastUpdateInstant); err != nil {
@@ -34,22 +34,6 @@ func scanApplication(row interface{ Scan(...any) error }) (*ApplicationRow, erro
 	}
 	a.SecretsSealed = sealed.String
 	return &a, nil
-}
-
-func scanApplications(rows *sql.Rows, err error) ([]*ApplicationRow, error) {
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*ApplicationRow
-	for rows.Next() {
-		a, err := scanApplication(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
 }
 
 // InsertApplicationRow stores a new application (roles are inserted apart).
@@ -158,7 +142,7 @@ func (tx *Tx) ListApplications(ctx context.Context, q ApplicationQuery) ([]*Appl
 		return nil, nil
 	}
 	dir := sortDirection(q.Descending)
-	return scanApplications(tx.q.QueryContext(ctx, fmt.Sprintf("SELECT %s FROM applications WHERE %s ORDER BY %s %s, id %s",
+	return scanAll(scanApplication)(tx.q.QueryContext(ctx, fmt.Sprintf("SELECT %s FROM applications WHERE %s ORDER BY %s %s, id %s",
 		applicationColumns, cond, col, dir, dir), args...))
 }
 
@@ -178,14 +162,14 @@ func (tx *Tx) SearchApplications(ctx context.Context, q ApplicationQuery, offset
 	}
 	dir := sortDirection(q.Descending)
 	args = append(args, limit, offset)
-	out, err := scanApplications(tx.q.QueryContext(ctx, fmt.Sprintf("SELECT %s FROM applications WHERE %s ORDER BY %s %s, id %s LIMIT $%d OFFSET $%d",
+	out, err := scanAll(scanApplication)(tx.q.QueryContext(ctx, fmt.Sprintf("SELECT %s FROM applications WHERE %s ORDER BY %s %s, id %s LIMIT $%d OFFSET $%d",
 		applicationColumns, cond, col, dir, dir, len(args)-1, len(args)), args...))
 	return out, total, err
 }
 
 const roleColumns = "id, application_id, name, description, is_default, is_super_role, insert_instant, last_update_instant"
 
-func scanRole(row interface{ Scan(...any) error }) (string, *model.ApplicationRole, error) {
+func scanRole(row scanner) (string, *model.ApplicationRole, error) {
 	var r model.ApplicationRole
 	var appID string
 	if err := row.Scan(&r.ID, &appID, &r.Name, &r.Description, &r.IsDefault, &r.IsSuperRole, &r.InsertInstant, &r.LastUpdateInstant); err != nil {

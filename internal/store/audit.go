@@ -32,7 +32,7 @@ func rawOrNil(b []byte) any {
 const auditColumns = `id, insert_instant, insert_user, message, reason, data, old_value, new_value,
 	actor_type, actor_id, method, path, target_id, ip_address, severity`
 
-func scanAudit(row interface{ Scan(...any) error }) (*model.AuditLog, error) {
+func scanAudit(row scanner) (*model.AuditLog, error) {
 	var a model.AuditLog
 	var reason, data, oldV, newV sql.NullString
 	if err := row.Scan(&a.ID, &a.InsertInstant, &a.InsertUser, &a.Message, &reason, &data, &oldV, &newV,
@@ -141,14 +141,6 @@ func (tx *Tx) SearchAudit(ctx context.Context, f AuditFilter, offset, limit int)
 	if err != nil {
 		return nil, 0, err
 	}
-	defer rows.Close()
-	var out []*model.AuditLog
-	for rows.Next() {
-		a, err := scanAudit(rows)
-		if err != nil {
-			return nil, 0, err
-		}
-		out = append(out, a)
-	}
-	return out, total, rows.Err()
+	out, err := scanAll(scanAudit)(rows, nil)
+	return out, total, err
 }

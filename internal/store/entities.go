@@ -59,20 +59,9 @@ type GrantRow struct {
 
 const entityTypeColumns = "id, name, data, insert_instant, last_update_instant"
 
-func scanEntityTypes(rows *sql.Rows, err error) ([]*EntityTypeRow, error) {
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*EntityTypeRow
-	for rows.Next() {
-		var r EntityTypeRow
-		if err := rows.Scan(&r.ID, &r.Name, &r.Data, &r.InsertInstant, &r.LastUpdateInstant); err != nil {
-			return nil, err
-		}
-		out = append(out, &r)
-	}
-	return out, rows.Err()
+func scanEntityType(row scanner) (*EntityTypeRow, error) {
+	var r EntityTypeRow
+	return &r, row.Scan(&r.ID, &r.Name, &r.Data, &r.InsertInstant, &r.LastUpdateInstant)
 }
 
 // InsertEntityType stores a new entity type (permissions apart).
@@ -100,7 +89,7 @@ func (tx *Tx) TouchEntityType(ctx context.Context, id string, now int64) error {
 
 // EntityTypeByID finds a type; ErrNoRows when absent.
 func (tx *Tx) EntityTypeByID(ctx context.Context, id string) (*EntityTypeRow, error) {
-	rows, err := scanEntityTypes(tx.q.QueryContext(ctx, "SELECT "+entityTypeColumns+" FROM entity_types WHERE id = $1", id))
+	rows, err := scanAll(scanEntityType)(tx.q.QueryContext(ctx, "SELECT "+entityTypeColumns+" FROM entity_types WHERE id = $1", id))
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +104,7 @@ func (tx *Tx) EntityTypesByIDs(ctx context.Context, ids []string) (map[string]*E
 	out := map[string]*EntityTypeRow{}
 	for start := 0; start < len(ids); start += inBatch {
 		in, args := idInList(1, ids[start:min(start+inBatch, len(ids))])
-		rows, err := scanEntityTypes(tx.q.QueryContext(ctx, "SELECT "+entityTypeColumns+" FROM entity_types WHERE id IN ("+in+")", args...))
+		rows, err := scanAll(scanEntityType)(tx.q.QueryContext(ctx, "SELECT "+entityTypeColumns+" FROM entity_types WHERE id IN ("+in+")", args...))
 		if err != nil {
 			return nil, err
 		}
@@ -175,7 +164,7 @@ func (tx *Tx) SearchEntityTypes(ctx context.Context, q EntityTypeQuery, offset, 
 		args = append(args, containsPattern(q.Name))
 		cond = `name_lower LIKE $1 ESCAPE '\'`
 	}
-	return searchRows(ctx, tx, "entity_types", entityTypeColumns, cond, col, q.Descending, args, offset, limit, scanEntityTypes)
+	return searchRows(ctx, tx, "entity_types", entityTypeColumns, cond, col, q.Descending, args, offset, limit, scanAll(scanEntityType))
 }
 
 // searchRows runs a paged search: the count, then the page in order (id
@@ -201,22 +190,12 @@ func searchRows[T any](ctx context.Context, tx *Tx, table, columns, cond, col st
 
 const permissionColumns = "id, entity_type_id, name, description, is_default, data, insert_instant, last_update_instant"
 
-func scanPermissions(rows *sql.Rows, err error) ([]*PermissionRow, error) {
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*PermissionRow
-	for rows.Next() {
-		var p PermissionRow
-		var desc sql.NullString
-		if err := rows.Scan(&p.ID, &p.TypeID, &p.Name, &desc, &p.IsDefault, &p.Data, &p.InsertInstant, &p.LastUpdateInstant); err != nil {
-			return nil, err
-		}
-		p.Description = desc.String
-		out = append(out, &p)
-	}
-	return out, rows.Err()
+func scanPermission(row scanner) (*PermissionRow, error) {
+	var p PermissionRow
+	var desc sql.NullString
+	err := row.Scan(&p.ID, &p.TypeID, &p.Name, &desc, &p.IsDefault, &p.Data, &p.InsertInstant, &p.LastUpdateInstant)
+	p.Description = desc.String
+	return &p, err
 }
 
 // PermissionsOfTypes returns each type's permissions ordered by name. Types
@@ -225,7 +204,7 @@ func (tx *Tx) PermissionsOfTypes(ctx context.Context, typeIDs []string) (map[str
 	out := map[string][]*PermissionRow{}
 	for start := 0; start < len(typeIDs); start += inBatch {
 		in, args := idInList(1, typeIDs[start:min(start+inBatch, len(typeIDs))])
-		rows, err := scanPermissions(tx.q.QueryContext(ctx, "SELECT "+permissionColumns+
+		rows, err := scanAll(scanPermission)(tx.q.QueryContext(ctx, "SELECT "+permissionColumns+
 			" FROM entity_type_permissions WHERE entity_type_id IN ("+in+") ORDER BY name_lower, id", args...))
 		if err != nil {
 			return nil, err
@@ -280,23 +259,13 @@ func PermissionUniqueField(err error) string {
 const entityColumns = `id, tenant_id, type_id, name, client_id, client_secret_sealed, client_secret_mac, parent_id, data,
 	insert_instant, last_update_instant`
 
-func scanEntities(rows *sql.Rows, err error) ([]*EntityRow, error) {
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*EntityRow
-	for rows.Next() {
-		var e EntityRow
-		var parent sql.NullString
-		if err := rows.Scan(&e.ID, &e.TenantID, &e.TypeID, &e.Name, &e.ClientID, &e.SecretSealed, &e.SecretMAC, &parent, &e.Data,
-			&e.InsertInstant, &e.LastUpdateInstant); err != nil {
-			return nil, err
-		}
-		e.ParentID = parent.String
-		out = append(out, &e)
-	}
-	return out, rows.Err()
+func scanEntity(row scanner) (*EntityRow, error) {
+	var e EntityRow
+	var parent sql.NullString
+	err := row.Scan(&e.ID, &e.TenantID, &e.TypeID, &e.Name, &e.ClientID, &e.SecretSealed, &e.SecretMAC, &parent, &e.Data,
+		&e.InsertInstant, &e.LastUpdateInstant)
+	e.ParentID = parent.String
+	return &e, err
 }
 
 func oneEntity(rows []*EntityRow, err error) (*EntityRow, error) {
@@ -333,7 +302,7 @@ func (tx *Tx) UpdateEntity(ctx context.Context, e *EntityRow) error {
 
 // EntityByID finds an entity; ErrNoRows when absent.
 func (tx *Tx) EntityByID(ctx context.Context, id string) (*EntityRow, error) {
-	return oneEntity(scanEntities(tx.q.QueryContext(ctx, "SELECT "+entityColumns+" FROM entities WHERE id = $1", id)))
+	return oneEntity(scanAll(scanEntity)(tx.q.QueryContext(ctx, "SELECT "+entityColumns+" FROM entities WHERE id = $1", id)))
 }
 
 // EntityTenant is the tenant of an entity (one indexed column, the
@@ -350,7 +319,7 @@ func (tx *Tx) EntitiesByIDs(ctx context.Context, ids []string) (map[string]*Enti
 	out := map[string]*EntityRow{}
 	for start := 0; start < len(ids); start += inBatch {
 		in, args := idInList(1, ids[start:min(start+inBatch, len(ids))])
-		rows, err := scanEntities(tx.q.QueryContext(ctx, "SELECT "+entityColumns+" FROM entities WHERE id IN ("+in+")", args...))
+		rows, err := scanAll(scanEntity)(tx.q.QueryContext(ctx, "SELECT "+entityColumns+" FROM entities WHERE id IN ("+in+")", args...))
 		if err != nil {
 			return nil, err
 		}
@@ -434,27 +403,17 @@ func (tx *Tx) SearchEntities(ctx context.Context, q EntityQuery, offset, limit i
 		args = append(args, pattern)
 		where = append(where, fmt.Sprintf(`name_lower LIKE $%d ESCAPE '\'`, len(args)))
 	}
-	return searchRows(ctx, tx, "entities", entityColumns, strings.Join(where, " AND "), col, q.Descending, args, offset, limit, scanEntities)
+	return searchRows(ctx, tx, "entities", entityColumns, strings.Join(where, " AND "), col, q.Descending, args, offset, limit, scanAll(scanEntity))
 }
 
 const grantColumns = "id, entity_id, user_id, recipient_entity_id, data, insert_instant, last_update_instant"
 
-func scanGrants(rows *sql.Rows, err error) ([]*GrantRow, error) {
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*GrantRow
-	for rows.Next() {
-		var g GrantRow
-		var user, recipient sql.NullString
-		if err := rows.Scan(&g.ID, &g.EntityID, &user, &recipient, &g.Data, &g.InsertInstant, &g.LastUpdateInstant); err != nil {
-			return nil, err
-		}
-		g.UserID, g.RecipientEntityID = user.String, recipient.String
-		out = append(out, &g)
-	}
-	return out, rows.Err()
+func scanGrant(row scanner) (*GrantRow, error) {
+	var g GrantRow
+	var user, recipient sql.NullString
+	err := row.Scan(&g.ID, &g.EntityID, &user, &recipient, &g.Data, &g.InsertInstant, &g.LastUpdateInstant)
+	g.UserID, g.RecipientEntityID = user.String, recipient.String
+	return &g, err
 }
 
 // GrantOf finds the grant on entityID to the user or the recipient entity
@@ -464,7 +423,7 @@ func (tx *Tx) GrantOf(ctx context.Context, entityID, userID, recipientEntityID s
 	if userID == "" {
 		col, who = "recipient_entity_id", recipientEntityID
 	}
-	rows, err := scanGrants(tx.q.QueryContext(ctx, "SELECT "+grantColumns+" FROM entity_grants WHERE entity_id = $1 AND "+col+" = $2",
+	rows, err := scanAll(scanGrant)(tx.q.QueryContext(ctx, "SELECT "+grantColumns+" FROM entity_grants WHERE entity_id = $1 AND "+col+" = $2",
 		entityID, who))
 	if err != nil {
 		return nil, err
@@ -596,7 +555,7 @@ func (tx *Tx) SearchGrants(ctx context.Context, q GrantQuery, offset, limit int)
 	if len(sub) > 0 {
 		where = append(where, "entity_id IN (SELECT e.id FROM entities e WHERE "+strings.Join(sub, " AND ")+")")
 	}
-	return searchRows(ctx, tx, "entity_grants", grantColumns, strings.Join(where, " AND "), col, q.Desc, args, offset, limit, scanGrants)
+	return searchRows(ctx, tx, "entity_grants", grantColumns, strings.Join(where, " AND "), col, q.Desc, args, offset, limit, scanAll(scanGrant))
 }
 
 // EntityClient finds an entity by its client id with its type's data, in

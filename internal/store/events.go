@@ -29,7 +29,7 @@ type WebhookRow struct {
 
 const webhookColumns = "id, url, description, body, sealed_password, insert_instant, last_update_instant"
 
-func scanWebhook(row interface{ Scan(...any) error }) (*WebhookRow, error) {
+func scanWebhook(row scanner) (*WebhookRow, error) {
 	var w WebhookRow
 	err := row.Scan(&w.ID, &w.URL, &w.Description, &w.Body, &w.SealedPassword, &w.InsertInstant, &w.LastUpdateInstant)
 	return &w, err
@@ -92,20 +92,7 @@ func (tx *Tx) SearchWebhooks(ctx context.Context, description, url string) ([]*W
 }
 
 func (tx *Tx) queryWebhooks(ctx context.Context, q string, args ...any) ([]*WebhookRow, error) {
-	rows, err := tx.q.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*WebhookRow
-	for rows.Next() {
-		w, err := scanWebhook(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, w)
-	}
-	return out, rows.Err()
+	return scanAll(scanWebhook)(tx.q.QueryContext(ctx, q, args...))
 }
 
 // WebhookEventRow is an event as written to the outbox.
@@ -127,7 +114,7 @@ type WebhookEventRow struct {
 const webhookEventColumns = `seq, id, event_type, tenant_id, linked_object_id, body, event_result, failed_attempts,
 	successful_attempts, insert_instant, last_attempt_instant, last_update_instant`
 
-func scanWebhookEvent(row interface{ Scan(...any) error }) (*WebhookEventRow, error) {
+func scanWebhookEvent(row scanner) (*WebhookEventRow, error) {
 	var e WebhookEventRow
 	err := row.Scan(&e.Seq, &e.ID, &e.EventType, &e.TenantID, &e.LinkedObjectID, &e.Body, &e.EventResult,
 		&e.FailedAttempts, &e.SuccessfulAttempts, &e.InsertInstant, &e.LastAttemptInstant, &e.LastUpdateInstant)
@@ -184,29 +171,20 @@ func (tx *Tx) ClaimDeliveries(ctx context.Context, owner string, now, leaseUntil
 			ORDER BY d.seq LIMIT $4)
 		AND lease_until < $3
 		RETURNING `+claimedColumns, owner, leaseUntil, now, limit)
-	if err != nil {
-		return nil, fmt.Errorf("claim deliveries: %w", err)
-	}
-	return tx.claimed(ctx, rows)
+	return tx.claimed(ctx, rows, err)
 }
 
 const claimedColumns = "seq, event_seq, webhook_id, order_key, attempts"
 
 // claimed reads the rows an UPDATE … RETURNING claimedColumns leased, in
 // order, with their events.
-func (tx *Tx) claimed(ctx context.Context, rows *sql.Rows) ([]*Delivery, error) {
-	var out []*Delivery
-	for rows.Next() {
+func (tx *Tx) claimed(ctx context.Context, rows *sql.Rows, err error) ([]*Delivery, error) {
+	out, err := scanAll(func(row scanner) (*Delivery, error) {
 		var d Delivery
-		if err := rows.Scan(&d.Seq, &d.EventSeq, &d.WebhookID, &d.OrderKey, &d.Attempts); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		out = append(out, &d)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
+		return &d, row.Scan(&d.Seq, &d.EventSeq, &d.WebhookID, &d.OrderKey, &d.Attempts)
+	})(rows, err)
+	if err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
 	slices.SortFunc(out, func(a, b *Delivery) int { return cmp.Compare(a.Seq, b.Seq) })
 	return out, tx.readClaimedEvents(ctx, out)
@@ -283,10 +261,7 @@ func (tx *Tx) ClaimFollowers(ctx context.Context, owner string, head *Delivery, 
 	rows, err = tx.q.QueryContext(ctx, `UPDATE webhook_deliveries SET lease_owner = $1, lease_until = $2, attempts = attempts + 1
 		WHERE webhook_id = $3 AND order_key = $4 AND seq > $5 AND seq <= $6 AND lease_until < $7
 		RETURNING `+claimedColumns, owner, leaseUntil, head.WebhookID, head.OrderKey, head.Seq, last, now)
-	if err != nil {
-		return nil, fmt.Errorf("claim followers: %w", err)
-	}
-	return tx.claimed(ctx, rows)
+	return tx.claimed(ctx, rows, err)
 }
 
 // ReleaseDelivery gives back a row owner claimed but did not send (a row
@@ -490,21 +465,13 @@ func (tx *Tx) SearchWebhookEvents(ctx context.Context, f WebhookEventFilter, off
 	if err != nil {
 		return nil, 0, err
 	}
-	defer rows.Close()
-	var out []*WebhookEventRow
-	for rows.Next() {
-		e, err := scanWebhookEvent(rows)
-		if err != nil {
-			return nil, 0, err
-		}
-		out = append(out, e)
-	}
-	return out, total, rows.Err()
+	out, err := scanAll(scanWebhookEvent)(rows, nil)
+	return out, total, err
 }
 
 const attemptColumns = "id, event_seq, webhook_id, start_instant, end_instant, attempt_result, status_code, data"
 
-func scanAttempt(row interface{ Scan(...any) error }) (*AttemptRow, error) {
+func scanAttempt(row scanner) (*AttemptRow, error) {
 	var a AttemptRow
 	var data sql.NullString
 	err := row.Scan(&a.ID, &a.EventSeq, &a.WebhookID, &a.StartInstant, &a.EndInstant, &a.AttemptResult, &a.StatusCode, &data)
@@ -514,20 +481,7 @@ func scanAttempt(row interface{ Scan(...any) error }) (*AttemptRow, error) {
 
 // AttemptsOfEvent reads an event's attempts, oldest first.
 func (tx *Tx) AttemptsOfEvent(ctx context.Context, eventSeq int64) ([]*AttemptRow, error) {
-	rows, err := tx.q.QueryContext(ctx, "SELECT "+attemptColumns+" FROM webhook_attempts WHERE event_seq = $1 ORDER BY start_instant, id", eventSeq)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*AttemptRow
-	for rows.Next() {
-		a, err := scanAttempt(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return scanAll(scanAttempt)(tx.q.QueryContext(ctx, "SELECT "+attemptColumns+" FROM webhook_attempts WHERE event_seq = $1 ORDER BY start_instant, id", eventSeq))
 }
 
 // AttemptByID reads one attempt and its event's id; ErrNoRows when absent.
@@ -602,19 +556,11 @@ func (tx *Tx) SearchEventLogs(ctx context.Context, f EventLogFilter, offset, lim
 	args = append(args, limit, offset)
 	rows, err := tx.q.QueryContext(ctx, fmt.Sprintf("SELECT id, insert_instant, log_type, message FROM event_logs WHERE %s ORDER BY id %s LIMIT $%d OFFSET $%d",
 		cond, order, len(args)-1, len(args)), args...)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer rows.Close()
-	var out []*EventLogRow
-	for rows.Next() {
+	out, err := scanAll(func(row scanner) (*EventLogRow, error) {
 		var e EventLogRow
-		if err := rows.Scan(&e.ID, &e.InsertInstant, &e.Type, &e.Message); err != nil {
-			return nil, 0, err
-		}
-		out = append(out, &e)
-	}
-	return out, total, rows.Err()
+		return &e, row.Scan(&e.ID, &e.InsertInstant, &e.Type, &e.Message)
+	})(rows, err)
+	return out, total, err
 }
 
 // DeleteEventLogsBefore applies retention: event log entries and settled
@@ -657,7 +603,7 @@ type EmailTemplateRow struct {
 	LastUpdateInstant int64
 }
 
-func scanEmailTemplate(row interface{ Scan(...any) error }) (*EmailTemplateRow, error) {
+func scanEmailTemplate(row scanner) (*EmailTemplateRow, error) {
 	var r EmailTemplateRow
 	err := row.Scan(&r.ID, &r.Name, &r.Body, &r.InsertInstant, &r.LastUpdateInstant)
 	return &r, err
@@ -703,16 +649,7 @@ func (tx *Tx) SearchEmailTemplates(ctx context.Context, name string) ([]*EmailTe
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []*EmailTemplateRow
-	for rows.Next() {
-		r, err := scanEmailTemplate(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return scanAll(scanEmailTemplate)(rows, nil)
 }
 
 // QueuedEmail is a claimed email_outbox row.
@@ -737,19 +674,10 @@ func (tx *Tx) ClaimEmails(ctx context.Context, owner string, now, leaseUntil int
 		WHERE seq IN (SELECT seq FROM email_outbox WHERE next_attempt <= $3 AND lease_until < $3 ORDER BY seq LIMIT $4)
 		AND lease_until < $3
 		RETURNING seq, tenant_id, message, attempts`, owner, leaseUntil, now, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*QueuedEmail
-	for rows.Next() {
+	return scanAll(func(row scanner) (*QueuedEmail, error) {
 		var q QueuedEmail
-		if err := rows.Scan(&q.Seq, &q.TenantID, &q.Message, &q.Attempts); err != nil {
-			return nil, err
-		}
-		out = append(out, &q)
-	}
-	return out, rows.Err()
+		return &q, row.Scan(&q.Seq, &q.TenantID, &q.Message, &q.Attempts)
+	})(rows, err)
 }
 
 // DueEmails reports whether a message is due at now.

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 
@@ -23,28 +22,12 @@ type GroupRow struct {
 
 const groupColumns = "id, tenant_id, name, data, insert_instant, last_update_instant"
 
-func scanGroup(row interface{ Scan(...any) error }) (*GroupRow, error) {
+func scanGroup(row scanner) (*GroupRow, error) {
 	var g GroupRow
 	if err := row.Scan(&g.ID, &g.TenantID, &g.Name, &g.Data, &g.InsertInstant, &g.LastUpdateInstant); err != nil {
 		return nil, err
 	}
 	return &g, nil
-}
-
-func scanGroups(rows *sql.Rows, err error) ([]*GroupRow, error) {
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*GroupRow
-	for rows.Next() {
-		g, err := scanGroup(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, g)
-	}
-	return out, rows.Err()
 }
 
 // InsertGroupRow stores a new group (roles are set apart).
@@ -76,7 +59,7 @@ func (tx *Tx) GroupsByIDs(ctx context.Context, ids []string) (map[string]*GroupR
 	for start := 0; start < len(ids); start += inBatch {
 		part := ids[start:min(start+inBatch, len(ids))]
 		in, args := idInList(1, part)
-		rows, err := scanGroups(tx.q.QueryContext(ctx, "SELECT "+groupColumns+" FROM groups WHERE id IN ("+in+")", args...))
+		rows, err := scanAll(scanGroup)(tx.q.QueryContext(ctx, "SELECT "+groupColumns+" FROM groups WHERE id IN ("+in+")", args...))
 		if err != nil {
 			return nil, err
 		}
@@ -177,7 +160,7 @@ func (tx *Tx) searchGroups(ctx context.Context, q GroupQuery, offset, limit int)
 		args = append(args, limit, offset)
 		query += fmt.Sprintf(" LIMIT $%d OFFSET $%d", len(args)-1, len(args))
 	}
-	out, err := scanGroups(tx.q.QueryContext(ctx, query, args...))
+	out, err := scanAll(scanGroup)(tx.q.QueryContext(ctx, query, args...))
 	if limit < 0 {
 		total = len(out)
 	}
@@ -280,28 +263,12 @@ type GroupMemberRow struct {
 
 const memberColumns = "id, group_id, user_id, data, insert_instant"
 
-func scanMember(row interface{ Scan(...any) error }) (*GroupMemberRow, error) {
+func scanMember(row scanner) (*GroupMemberRow, error) {
 	var m GroupMemberRow
 	if err := row.Scan(&m.ID, &m.GroupID, &m.UserID, &m.Data, &m.InsertInstant); err != nil {
 		return nil, err
 	}
 	return &m, nil
-}
-
-func scanMembers(rows *sql.Rows, err error) ([]*GroupMemberRow, error) {
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*GroupMemberRow
-	for rows.Next() {
-		m, err := scanMember(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
 }
 
 // InsertGroupMember stores a membership.
@@ -330,7 +297,7 @@ func (tx *Tx) MembersByIDs(ctx context.Context, ids []string) (map[string]*Group
 	for start := 0; start < len(ids); start += inBatch {
 		part := ids[start:min(start+inBatch, len(ids))]
 		in, args := idInList(1, part)
-		rows, err := scanMembers(tx.q.QueryContext(ctx, "SELECT "+memberColumns+" FROM group_members WHERE id IN ("+in+")", args...))
+		rows, err := scanAll(scanMember)(tx.q.QueryContext(ctx, "SELECT "+memberColumns+" FROM group_members WHERE id IN ("+in+")", args...))
 		if err != nil {
 			return nil, err
 		}
@@ -343,7 +310,7 @@ func (tx *Tx) MembersByIDs(ctx context.Context, ids []string) (map[string]*Group
 
 // MembersOfGroup returns the memberships of a group, oldest first.
 func (tx *Tx) MembersOfGroup(ctx context.Context, groupID string) ([]*GroupMemberRow, error) {
-	return scanMembers(tx.q.QueryContext(ctx, "SELECT "+memberColumns+
+	return scanAll(scanMember)(tx.q.QueryContext(ctx, "SELECT "+memberColumns+
 		" FROM group_members WHERE group_id = $1 ORDER BY insert_instant, id", groupID))
 }
 
@@ -354,7 +321,7 @@ func (tx *Tx) MembershipsOfUsers(ctx context.Context, userIDs []string) (map[str
 	for start := 0; start < len(userIDs); start += inBatch {
 		ids := userIDs[start:min(start+inBatch, len(userIDs))]
 		in, args := idInList(1, ids)
-		rows, err := scanMembers(tx.q.QueryContext(ctx, "SELECT "+memberColumns+
+		rows, err := scanAll(scanMember)(tx.q.QueryContext(ctx, "SELECT "+memberColumns+
 			" FROM group_members WHERE user_id IN ("+in+") ORDER BY insert_instant, id", args...))
 		if err != nil {
 			return nil, err
@@ -427,7 +394,7 @@ func (tx *Tx) SearchGroupMembers(ctx context.Context, q MemberQuery, offset, lim
 	}
 	dir := sortDirection(q.Descending)
 	args = append(args, limit, offset)
-	out, err := scanMembers(tx.q.QueryContext(ctx, fmt.Sprintf(
+	out, err := scanAll(scanMember)(tx.q.QueryContext(ctx, fmt.Sprintf(
 		"SELECT m.id, m.group_id, m.user_id, m.data, m.insert_instant FROM %s WHERE %s ORDER BY %s %s, m.id %s LIMIT $%d OFFSET $%d",
 		from, cond, col, dir, dir, len(args)-1, len(args)), args...))
 	return out, total, err

@@ -11,7 +11,7 @@ import (
 
 const ipACLColumns = "id, name, entries, insert_instant, last_update_instant"
 
-func scanIPACL(row interface{ Scan(...any) error }) (*model.IPAccessControlList, error) {
+func scanIPACL(row scanner) (*model.IPAccessControlList, error) {
 	var a model.IPAccessControlList
 	var entries string
 	if err := row.Scan(&a.ID, &a.Name, &entries, &a.InsertInstant, &a.LastUpdateInstant); err != nil {
@@ -105,16 +105,8 @@ func (tx *Tx) SearchIPACLsOrdered(ctx context.Context, q IPACLQuery, offset, lim
 	if err != nil {
 		return nil, 0, err
 	}
-	defer rows.Close()
-	var out []*model.IPAccessControlList
-	for rows.Next() {
-		a, err := scanIPACL(rows)
-		if err != nil {
-			return nil, 0, err
-		}
-		out = append(out, a)
-	}
-	return out, total, rows.Err()
+	out, err := scanAll(scanIPACL)(rows, nil)
+	return out, total, err
 }
 
 // IPACLNameTaken reports whether another list (not exceptID) has this name,

@@ -39,7 +39,7 @@ const refreshTokenColumns = `id, token_hash, family_id, user_id, application_id,
 	expires_instant, revoked, rotated_instant, last_accessed_instant, last_accessed_address, data, insert_instant,
 	successor_id, sealed_value`
 
-func scanRefreshToken(row interface{ Scan(...any) error }) (*RefreshTokenRow, error) {
+func scanRefreshToken(row scanner) (*RefreshTokenRow, error) {
 	var r RefreshTokenRow
 	var rotated, accessed sql.NullInt64
 	var successor, sealed sql.NullString
@@ -56,22 +56,6 @@ func scanRefreshToken(row interface{ Scan(...any) error }) (*RefreshTokenRow, er
 		r.LastAccessedInstant = &accessed.Int64
 	}
 	return &r, nil
-}
-
-func scanRefreshTokens(rows *sql.Rows, err error) ([]*RefreshTokenRow, error) {
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*RefreshTokenRow
-	for rows.Next() {
-		r, err := scanRefreshToken(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
 }
 
 // InsertRefreshToken stores a new refresh token.
@@ -187,7 +171,7 @@ func (tx *Tx) RevokeRefreshTokens(ctx context.Context, f RefreshTokenFilter) ([]
 	// tokens issued meanwhile (new logins) could keep this going: bounded.
 	var out []*RefreshTokenRow
 	for range 16 {
-		rows, err := scanRefreshTokens(tx.q.QueryContext(ctx, text, b.args...))
+		rows, err := scanAll(scanRefreshToken)(tx.q.QueryContext(ctx, text, b.args...))
 		if err != nil || len(rows) == 0 {
 			return out, err
 		}
@@ -224,7 +208,7 @@ func (tx *Tx) ActiveRefreshTokens(ctx context.Context, f RefreshTokenFilter, now
 	where := f.where(b)
 	text := "SELECT " + refreshTokenColumns + " FROM refresh_tokens WHERE " + where +
 		" AND revoked = FALSE AND rotated_instant IS NULL AND expires_instant > " + b.arg(now) + " ORDER BY insert_instant, id"
-	return scanRefreshTokens(tx.q.QueryContext(ctx, text, b.args...))
+	return scanAll(scanRefreshToken)(tx.q.QueryContext(ctx, text, b.args...))
 }
 
 // DeleteExpiredRefreshTokens removes a user's tokens that expired before now

@@ -27,7 +27,7 @@ type RegistrationRow struct {
 const registrationColumns = `id, user_id, application_id, roles, data, verified, verified_instant, last_login_instant,
 	authentication_token_hash, insert_instant, last_update_instant`
 
-func scanRegistration(row interface{ Scan(...any) error }) (*RegistrationRow, error) {
+func scanRegistration(row scanner) (*RegistrationRow, error) {
 	var r RegistrationRow
 	var roles string
 	var verifiedAt, lastLogin sql.NullInt64
@@ -45,22 +45,6 @@ func scanRegistration(row interface{ Scan(...any) error }) (*RegistrationRow, er
 	}
 	r.AuthTokenHash = hash.String
 	return &r, nil
-}
-
-func scanRegistrations(rows *sql.Rows, err error) ([]*RegistrationRow, error) {
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*RegistrationRow
-	for rows.Next() {
-		r, err := scanRegistration(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
 }
 
 func rolesJSON(roles []string) string {
@@ -122,7 +106,7 @@ func (tx *Tx) RegistrationsOfUsers(ctx context.Context, userIDs []string) (map[s
 	for start := 0; start < len(userIDs); start += inBatch {
 		ids := userIDs[start:min(start+inBatch, len(userIDs))]
 		in, args := idInList(1, ids)
-		rows, err := scanRegistrations(tx.q.QueryContext(ctx, "SELECT "+registrationColumns+
+		rows, err := scanAll(scanRegistration)(tx.q.QueryContext(ctx, "SELECT "+registrationColumns+
 			" FROM registrations WHERE user_id IN ("+in+") ORDER BY insert_instant, id", args...))
 		if err != nil {
 			return nil, err
@@ -152,7 +136,7 @@ func (tx *Tx) RegistrationsWithRole(ctx context.Context, applicationID, role str
 	if err != nil {
 		return nil, err
 	}
-	rows, err := scanRegistrations(tx.q.QueryContext(ctx, "SELECT "+registrationColumns+
+	rows, err := scanAll(scanRegistration)(tx.q.QueryContext(ctx, "SELECT "+registrationColumns+
 		` FROM registrations WHERE application_id = $1 AND roles LIKE $2 ESCAPE '\' ORDER BY id`,
 		applicationID, "%"+escapeLike(string(enc))+"%"))
 	if err != nil {

@@ -32,7 +32,7 @@ type SigningKeyRow struct {
 const signingKeyColumns = `id, name, algorithm, type, length, kid, public_key, certificate, private_sealed, issuer,
 	expiration_instant, insert_instant, last_update_instant`
 
-func scanSigningKey(row interface{ Scan(...any) error }) (*SigningKeyRow, error) {
+func scanSigningKey(row scanner) (*SigningKeyRow, error) {
 	var k SigningKeyRow
 	var pub, cert, sealed, issuer sql.NullString
 	var exp sql.NullInt64
@@ -43,22 +43,6 @@ func scanSigningKey(row interface{ Scan(...any) error }) (*SigningKeyRow, error)
 	k.PublicKey, k.Certificate, k.PrivateSealed, k.Issuer = pub.String, cert.String, sealed.String, issuer.String
 	k.ExpirationInstant = exp.Int64
 	return &k, nil
-}
-
-func scanSigningKeys(rows *sql.Rows, err error) ([]*SigningKeyRow, error) {
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*SigningKeyRow
-	for rows.Next() {
-		k, err := scanSigningKey(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, k)
-	}
-	return out, rows.Err()
 }
 
 // InsertSigningKey stores a new key. A taken id, name or kid is a unique
@@ -117,7 +101,7 @@ func (tx *Tx) SigningKeyByID(ctx context.Context, id string) (*SigningKeyRow, er
 
 // AllSigningKeys returns every key, oldest first.
 func (tx *Tx) AllSigningKeys(ctx context.Context) ([]*SigningKeyRow, error) {
-	return scanSigningKeys(tx.q.QueryContext(ctx, "SELECT "+signingKeyColumns+" FROM signing_keys ORDER BY insert_instant, id"))
+	return scanAll(scanSigningKey)(tx.q.QueryContext(ctx, "SELECT "+signingKeyColumns+" FROM signing_keys ORDER BY insert_instant, id"))
 }
 
 // SigningKeyNameTaken reports whether another key (not exceptID) has this name,
@@ -211,7 +195,7 @@ func (tx *Tx) SearchSigningKeys(ctx context.Context, q SigningKeyQuery, offset, 
 		return nil, 0, err
 	}
 	args = append(args, limit, offset)
-	out, err := scanSigningKeys(tx.q.QueryContext(ctx, fmt.Sprintf(
+	out, err := scanAll(scanSigningKey)(tx.q.QueryContext(ctx, fmt.Sprintf(
 		"SELECT %s FROM signing_keys WHERE %s ORDER BY %s %s, id %s LIMIT $%d OFFSET $%d",
 		signingKeyColumns, cond, col, dir, dir, len(args)-1, len(args)), args...))
 	return out, total, err

@@ -22,7 +22,7 @@ type TenantRow struct {
 
 const tenantColumns = "id, name, data, secrets_sealed, insert_instant, last_update_instant"
 
-func scanTenant(row interface{ Scan(...any) error }) (*TenantRow, error) {
+func scanTenant(row scanner) (*TenantRow, error) {
 	var t TenantRow
 	var sealed sql.NullString
 	if err := row.Scan(&t.ID, &t.Name, &t.Data, &sealed, &t.InsertInstant, &t.LastUpdateInstant); err != nil {
@@ -30,22 +30,6 @@ func scanTenant(row interface{ Scan(...any) error }) (*TenantRow, error) {
 	}
 	t.SecretsSealed = sealed.String
 	return &t, nil
-}
-
-func scanTenants(rows *sql.Rows, err error) ([]*TenantRow, error) {
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*TenantRow
-	for rows.Next() {
-		t, err := scanTenant(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
 }
 
 // InsertTenantRow stores a new tenant.
@@ -82,13 +66,13 @@ func (tx *Tx) TenantByID(ctx context.Context, id string) (*TenantRow, error) {
 // nil), ordered by name.
 func (tx *Tx) ListTenants(ctx context.Context, ids []string) ([]*TenantRow, error) {
 	if ids == nil {
-		return scanTenants(tx.q.QueryContext(ctx, "SELECT "+tenantColumns+" FROM tenants ORDER BY name_lower, id"))
+		return scanAll(scanTenant)(tx.q.QueryContext(ctx, "SELECT "+tenantColumns+" FROM tenants ORDER BY name_lower, id"))
 	}
 	if len(ids) == 0 {
 		return nil, nil
 	}
 	in, args := idInList(1, ids)
-	return scanTenants(tx.q.QueryContext(ctx, "SELECT "+tenantColumns+" FROM tenants WHERE id IN ("+in+") ORDER BY name_lower, id", args...))
+	return scanAll(scanTenant)(tx.q.QueryContext(ctx, "SELECT "+tenantColumns+" FROM tenants WHERE id IN ("+in+") ORDER BY name_lower, id", args...))
 }
 
 // CountTenants counts tenants.
@@ -155,7 +139,7 @@ func (tx *Tx) SearchTenants(ctx context.Context, q TenantQuery, offset, limit in
 	args = append(args, limit, offset)
 	rows, err := tx.q.QueryContext(ctx, fmt.Sprintf("SELECT %s FROM tenants WHERE %s ORDER BY %s %s, id %s LIMIT $%d OFFSET $%d",
 		tenantColumns, cond, col, dir, dir, len(args)-1, len(args)), args...)
-	out, err := scanTenants(rows, err)
+	out, err := scanAll(scanTenant)(rows, err)
 	return out, total, err
 }
 

@@ -44,7 +44,7 @@ type UserRow struct {
 const userColumns = `id, tenant_id, email, username, full_name, password_hash, password_change_required, active,
 	verified, data, secrets_sealed, insert_instant, last_update_instant, last_login_instant, password_last_update_instant`
 
-func scanUser(row interface{ Scan(...any) error }) (*UserRow, error) {
+func scanUser(row scanner) (*UserRow, error) {
 	var u UserRow
 	var email, username, sealed sql.NullString
 	var lastLogin sql.NullInt64
@@ -58,22 +58,6 @@ func scanUser(row interface{ Scan(...any) error }) (*UserRow, error) {
 		u.LastLoginInstant = &lastLogin.Int64
 	}
 	return &u, nil
-}
-
-func scanUsers(rows *sql.Rows, err error) ([]*UserRow, error) {
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*UserRow
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
 }
 
 // SearchKey is how a name, email or username is kept for search: trimmed and
@@ -313,7 +297,7 @@ func (tx *Tx) UserRowsByIDs(ctx context.Context, ids, tenantIDs []string) ([]*Us
 			q += " AND tenant_id IN (" + tin + ")"
 			args = append(args, targs...)
 		}
-		rows, err := scanUsers(tx.q.QueryContext(ctx, q, args...))
+		rows, err := scanAll(scanUser)(tx.q.QueryContext(ctx, q, args...))
 		if err != nil {
 			return nil, err
 		}
@@ -671,7 +655,7 @@ func (tx *Tx) SearchUsers(ctx context.Context, q UserQuery, offset, limit, count
 		text := fmt.Sprintf(`SELECT %s FROM (SELECT %s, email_key, username_key, full_name_key, first_name_key, last_name_key
 			FROM users WHERE %s ORDER BY %s LIMIT %s) t WHERE %s ORDER BY %s LIMIT %s OFFSET %s`,
 			userColumns, userColumns, and(base), orderBy, b.arg(budget), and(c.text), orderBy, b.arg(limit), b.arg(offset))
-		rows, err := scanUsers(tx.q.QueryContext(ctx, text, b.args...))
+		rows, err := scanAll(scanUser)(tx.q.QueryContext(ctx, text, b.args...))
 		if err != nil {
 			return nil, 0, err
 		}
@@ -684,7 +668,7 @@ func (tx *Tx) SearchUsers(ctx context.Context, q UserQuery, offset, limit, count
 	}
 	text := fmt.Sprintf("SELECT %s FROM users WHERE %s ORDER BY %s LIMIT %s OFFSET %s",
 		userColumns, and(append(base, c.text...)), orderBy, b.arg(limit), b.arg(offset))
-	rows, err := scanUsers(tx.q.QueryContext(ctx, text, b.args...))
+	rows, err := scanAll(scanUser)(tx.q.QueryContext(ctx, text, b.args...))
 	return rows, total, err
 }
 
@@ -833,7 +817,7 @@ type OneTimeCode struct {
 
 const oneTimeCodeColumns = "code_hash, kind, user_id, tenant_id, data, expires_instant, insert_instant"
 
-func scanOneTimeCode(row interface{ Scan(...any) error }) (*OneTimeCode, error) {
+func scanOneTimeCode(row scanner) (*OneTimeCode, error) {
 	var c OneTimeCode
 	if err := row.Scan(&c.Hash, &c.Kind, &c.UserID, &c.TenantID, &c.Data, &c.ExpiresInstant, &c.InsertInstant); err != nil {
 		return nil, err
