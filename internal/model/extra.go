@@ -242,11 +242,11 @@ func (x Extra) TreeUnchanged(cur any) (map[string]any, bool) {
 
 // EncodeWithExtra is the body of a typed object's MarshalJSON.
 func EncodeWithExtra(x Extra, tree func() (map[string]any, error)) ([]byte, error) {
-	cur, err := tree()
+	t, err := treeWithExtra(x, tree)
 	if err != nil {
 		return nil, err
 	}
-	return EncodeTree(x.Join(cur))
+	return EncodeTree(t)
 }
 
 func (f *Fields) hasCaseVariants(doc any) bool {

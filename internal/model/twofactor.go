@@ -98,11 +98,7 @@ func (t *UserTwoFactor) UnmarshalTree(sent map[string]any) error {
 
 // UnmarshalJSON reads a twoFactor object; see UnmarshalTree.
 func (t *UserTwoFactor) UnmarshalJSON(data []byte) error {
-	sent, err := parseObject(data, (*userTwoFactorShape)(t))
-	if err != nil || sent == nil {
-		return err
-	}
-	return t.UnmarshalTree(sent)
+	return unmarshalObject(data, (*userTwoFactorShape)(t), t.UnmarshalTree)
 }
 
 func (t *UserTwoFactor) tree() (map[string]any, error) {
@@ -121,13 +117,7 @@ func (t *UserTwoFactor) tree() (map[string]any, error) {
 func (t UserTwoFactor) MarshalJSON() ([]byte, error) { return EncodeWithExtra(t.Extra, t.tree) }
 
 // Tree is the twoFactor member as a document tree (for storage).
-func (t *UserTwoFactor) Tree() (map[string]any, error) {
-	cur, err := t.tree()
-	if err != nil {
-		return nil, err
-	}
-	return t.Extra.Join(cur), nil
-}
+func (t *UserTwoFactor) Tree() (map[string]any, error) { return treeWithExtra(t.Extra, t.tree) }
 
 // UnmarshalTree reads a method's document tree, which the bag keeps.
 func (m *TwoFactorMethod) UnmarshalTree(sent map[string]any) error {
@@ -142,11 +132,7 @@ func (m *TwoFactorMethod) UnmarshalTree(sent map[string]any) error {
 
 // UnmarshalJSON reads a method; see UnmarshalTree.
 func (m *TwoFactorMethod) UnmarshalJSON(data []byte) error {
-	sent, err := parseObject(data, (*twoFactorMethodShape)(m))
-	if err != nil || sent == nil {
-		return err
-	}
-	return m.UnmarshalTree(sent)
+	return unmarshalObject(data, (*twoFactorMethodShape)(m), m.UnmarshalTree)
 }
 
 // setMember sets a typed field from a member of its type; anything else
@@ -222,13 +208,7 @@ func (m *TwoFactorMethod) tree() (map[string]any, error) {
 func (m TwoFactorMethod) MarshalJSON() ([]byte, error) { return EncodeWithExtra(m.Extra, m.tree) }
 
 // Tree is the method as a document tree.
-func (m *TwoFactorMethod) Tree() (map[string]any, error) {
-	cur, err := m.tree()
-	if err != nil {
-		return nil, err
-	}
-	return m.Extra.Join(cur), nil
-}
+func (m *TwoFactorMethod) Tree() (map[string]any, error) { return treeWithExtra(m.Extra, m.tree) }
 
 // View is the method as answers and events show it: without its secret,
 // however it was stored.

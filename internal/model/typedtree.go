@@ -57,6 +57,26 @@ func parseObject(data []byte, shape any) (map[string]any, error) {
 	return sent, nil
 }
 
+// unmarshalObject is the body of UnmarshalJSON for an object read through
+// its tree: data parsed (null leaves the object as it is) and handed to
+// fromTree.
+func unmarshalObject(data []byte, shape any, fromTree func(map[string]any) error) error {
+	sent, err := parseObject(data, shape)
+	if err != nil || sent == nil {
+		return err
+	}
+	return fromTree(sent)
+}
+
+// treeWithExtra is a typed object's tree joined with its raw bag.
+func treeWithExtra(x Extra, tree func() (map[string]any, error)) (map[string]any, error) {
+	cur, err := tree()
+	if err != nil {
+		return nil, err
+	}
+	return x.Join(cur), nil
+}
+
 // joinedTree is the object's tree with its bag: the object as sent while
 // the typed fields are unchanged (shared: the caller must not modify it).
 func joinedTree(o treeObject, x Extra, cur any) (map[string]any, error) {
