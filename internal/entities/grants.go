@@ -99,25 +99,7 @@ func (s *Service) grantObjects(ctx context.Context, tx *store.Tx, rows []*store.
 // grantee reads who a grant is for: exactly one of a user id and a recipient
 // entity id. prefix names the fields in errors ("grant." or "").
 func grantee(userID, recipientID any, prefix string, verrs *model.Errors) (user, recipient string) {
-	read := func(v any, field string) string {
-		switch t := v.(type) {
-		case nil:
-			return ""
-		case string:
-			if strings.TrimSpace(t) == "" {
-				return ""
-			}
-			id, ok := kit.CanonicalID(t)
-			if !ok {
-				verrs.Field(field, "invalid", "["+field+"] must be a UUID.")
-			}
-			return id
-		default:
-			verrs.Field(field, "invalid", "["+field+"] must be a UUID.")
-			return ""
-		}
-	}
-	user, recipient = read(userID, prefix+"userId"), read(recipientID, prefix+"recipientEntityId")
+	user, recipient = kit.OptionalIDValue(userID, prefix+"userId", verrs), kit.OptionalIDValue(recipientID, prefix+"recipientEntityId", verrs)
 	if !verrs.Empty() {
 		return "", ""
 	}

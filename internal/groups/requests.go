@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
@@ -292,14 +291,7 @@ func optionalID(s string, idType bool, field string, verrs *model.Errors) string
 		verrs.Field(field, "invalid", "["+field+"] must be a UUID.")
 		return ""
 	}
-	if strings.TrimSpace(s) == "" {
-		return ""
-	}
-	id, ok := kit.CanonicalID(s)
-	if !ok {
-		verrs.Field(field, "invalid", "["+field+"] must be a UUID.")
-	}
-	return id
+	return kit.OptionalIDValue(s, field, verrs)
 }
 
 // Memberships are a user request's user.memberships ([{groupId, id?,

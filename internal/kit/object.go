@@ -135,7 +135,12 @@ func OptionalID(body Object, name string, verrs *model.Errors) string {
 // form ("" when absent, blank or invalid); field is its path in errors
 // ("registration.id").
 func OptionalIDAt(o Object, name, field string, verrs *model.Errors) string {
-	switch v := o[name].(type) {
+	return OptionalIDValue(o[name], field, verrs)
+}
+
+// OptionalIDValue is OptionalIDAt for a member already read.
+func OptionalIDValue(v any, field string, verrs *model.Errors) string {
+	switch v := v.(type) {
 	case nil:
 		return ""
 	case string:
