@@ -28,19 +28,7 @@ func (tx *Tx) TenantExists(ctx context.Context, id string) (bool, error) {
 // TenantIDs lists every tenant id, oldest first.
 func (tx *Tx) TenantIDs(ctx context.Context) ([]string, error) {
 	rows, err := tx.q.QueryContext(ctx, "SELECT id FROM tenants ORDER BY insert_instant, id")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return scanAll(scanString)(rows, err)
 }
 
 // InsertApplication stores an application and its roles.

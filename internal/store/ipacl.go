@@ -121,17 +121,5 @@ func (tx *Tx) IPACLNameTaken(ctx context.Context, name, exceptID string) (bool, 
 // APIKeysUsingIPACL returns the ids of the keys that reference a list, at most limit.
 func (tx *Tx) APIKeysUsingIPACL(ctx context.Context, id string, limit int) ([]string, error) {
 	rows, err := tx.q.QueryContext(ctx, "SELECT id FROM api_keys WHERE ip_acl_id = $1 ORDER BY insert_instant, id LIMIT $2", id, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
-			return nil, err
-		}
-		out = append(out, k)
-	}
-	return out, rows.Err()
+	return scanAll(scanString)(rows, err)
 }

@@ -241,19 +241,7 @@ func (tx *Tx) tables(ctx context.Context) ([]string, error) {
 			AND table_type = 'BASE TABLE' ORDER BY table_name`
 	}
 	rows, err := tx.q.QueryContext(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		out = append(out, n)
-	}
-	return out, rows.Err()
+	return scanAll(scanString)(rows, err)
 }
 
 // CopyInto replaces the rows of dst, a migrated SQLite database, with the rows

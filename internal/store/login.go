@@ -186,19 +186,7 @@ func (tx *Tx) RevokeRefreshTokens(ctx context.Context, f RefreshTokenFilter) ([]
 func (tx *Tx) RefreshTokenApplications(ctx context.Context, userID string) ([]string, error) {
 	rows, err := tx.q.QueryContext(ctx, `SELECT DISTINCT application_id FROM refresh_tokens
 		WHERE user_id = $1 AND revoked = FALSE ORDER BY application_id`, userID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return scanAll(scanString)(rows, err)
 }
 
 // ActiveRefreshTokens lists the usable tokens the filter selects at now,

@@ -199,19 +199,7 @@ func (tx *Tx) GroupRoleNames(ctx context.Context, userID, applicationID string) 
 		JOIN group_roles gr ON gr.group_id = m.group_id
 		JOIN application_roles r ON r.id = gr.role_id
 		WHERE m.user_id = $1 AND r.application_id = $2 ORDER BY r.name`, userID, applicationID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			return nil, err
-		}
-		out = append(out, name)
-	}
-	return out, rows.Err()
+	return scanAll(scanString)(rows, err)
 }
 
 // inBatch bounds the ids of one IN list, under every driver's parameter limit.

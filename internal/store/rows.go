@@ -24,3 +24,9 @@ func scanAll[T any](scan func(scanner) (T, error)) func(*sql.Rows, error) ([]T, 
 		return out, rows.Err()
 	}
 }
+
+// scanString reads a row of one text column.
+func scanString(row scanner) (string, error) {
+	var s string
+	return s, row.Scan(&s)
+}

@@ -787,19 +787,7 @@ func (tx *Tx) AddPasswordHistory(ctx context.Context, userID, hash string, now i
 // PasswordHistory returns up to n former password hashes of a user, newest first.
 func (tx *Tx) PasswordHistory(ctx context.Context, userID string, n int) ([]string, error) {
 	rows, err := tx.q.QueryContext(ctx, "SELECT password_hash FROM user_password_history WHERE user_id = $1 ORDER BY id DESC LIMIT $2", userID, n)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var h string
-		if err := rows.Scan(&h); err != nil {
-			return nil, err
-		}
-		out = append(out, h)
-	}
-	return out, rows.Err()
+	return scanAll(scanString)(rows, err)
 }
 
 // One-time codes.
