@@ -113,9 +113,9 @@ func (s *Service) endAccessTokens(ctx context.Context, tx *store.Tx, sn *tenancy
 	return nil
 }
 
-// differing is those of apps whose policy in force, for why, says
-// otherwise than than (the tenant's, say). An application deleted meanwhile
-// (its tokens go with it) counts as the tenant's.
+// differing is those of apps whose policy in force decides, for why, other
+// than the verdict than (the tenant's, say). An application deleted
+// meanwhile (its tokens go with it) counts as the tenant's.
 func (s *Service) differing(ctx context.Context, tx *store.Tx, sn *tenancy.ConfigSnapshot, tenant *model.TenantConfig, apps []string, why string, than bool) ([]string, error) {
 	var differ []string
 	for _, id := range apps {
