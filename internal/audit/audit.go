@@ -31,6 +31,9 @@ type Outbox interface {
 	// type and tenant; when none does, nothing is written.
 	Wants(eventType, tenantID string) bool
 	Enqueue(ctx context.Context, tx *store.Tx, actor kit.Actor, evs []model.Event) error
+	// Append writes events of something that writes nothing else, in a
+	// transaction of their own.
+	Append(ctx context.Context, actor kit.Actor, evs []model.Event) error
 }
 
 // UseOutbox makes Write emit events through o. Call it while wiring, before
@@ -99,10 +102,19 @@ func (l *Log) Write(ctx context.Context, tx *store.Tx, actor kit.Actor, c Change
 }
 
 func (l *Log) enqueue(ctx context.Context, tx *store.Tx, actor kit.Actor, evs []model.Event) error {
-	if l.outbox == nil || len(evs) == 0 {
-		return nil
+	wanted, err := l.wanted(evs)
+	if err != nil || len(wanted) == 0 {
+		return err
 	}
-	wanted := evs[:0:0]
+	return l.outbox.Enqueue(ctx, tx, actor, wanted)
+}
+
+// wanted is the events of evs some webhook takes, their bodies built.
+func (l *Log) wanted(evs []model.Event) ([]model.Event, error) {
+	if l.outbox == nil {
+		return nil, nil
+	}
+	var wanted []model.Event
 	for _, ev := range evs {
 		if !l.outbox.Wants(ev.Type, ev.TenantID) {
 			continue
@@ -110,32 +122,23 @@ func (l *Log) enqueue(ctx context.Context, tx *store.Tx, actor kit.Actor, evs []
 		if ev.Build != nil {
 			body, err := ev.Build()
 			if err != nil {
-				return fmt.Errorf("build event %s: %w", ev.Type, err)
+				return nil, fmt.Errorf("build event %s: %w", ev.Type, err)
 			}
 			ev.Body, ev.Build = body, nil
 		}
 		wanted = append(wanted, ev)
 	}
-	if len(wanted) == 0 {
-		return nil
-	}
-	return l.outbox.Enqueue(ctx, tx, actor, wanted)
+	return wanted, nil
 }
 
 // Emit writes events of something that writes no audit entry (a login) in
 // a transaction of their own; when no webhook wants them it writes nothing.
 func (l *Log) Emit(ctx context.Context, actor kit.Actor, evs ...model.Event) error {
-	if l.outbox == nil {
-		return nil
+	wanted, err := l.wanted(evs)
+	if err != nil || len(wanted) == 0 {
+		return err
 	}
-	want := false
-	for _, ev := range evs {
-		want = want || l.outbox.Wants(ev.Type, ev.TenantID)
-	}
-	if !want {
-		return nil
-	}
-	return l.store.InTx(ctx, func(tx *store.Tx) error { return l.enqueue(ctx, tx, actor, evs) })
+	return l.outbox.Append(ctx, actor, wanted)
 }
 
 // withEntryEvent adds audit-log.create (FusionAuth's AuditLogCreateEvent,

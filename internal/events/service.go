@@ -147,7 +147,64 @@ const ErrWebhookVeto = "WebhookTransactionException"
 // sent now, before commit, and the change is refused unless enough webhooks
 // accept it.
 func (s *Service) Enqueue(ctx context.Context, tx *store.Tx, actor kit.Actor, evs []model.Event) error {
-	queued := false
+	planned, err := s.plan(ctx, actor, evs)
+	if err != nil {
+		return err
+	}
+	return s.write(ctx, tx, planned)
+}
+
+// Append implements audit.Outbox: the events of something that writes
+// nothing else (a login), in a transaction of their own. Without a
+// transactional one among them they are written in one round trip.
+func (s *Service) Append(ctx context.Context, actor kit.Actor, evs []model.Event) error {
+	planned, err := s.plan(ctx, actor, evs)
+	if err != nil || len(planned) == 0 {
+		return err
+	}
+	rows := make([]store.NewWebhookEvent, 0, len(planned))
+	for _, p := range planned {
+		if p.txType != model.TransactionNone {
+			return s.store.InTx(ctx, func(tx *store.Tx) error { return s.write(ctx, tx, planned) })
+		}
+		rows = append(rows, store.NewWebhookEvent{Row: p.row, WebhookIDs: p.hookIDs(), OrderKey: p.orderKey()})
+	}
+	if err := s.store.AppendWebhookEvents(ctx, rows); err != nil {
+		return err
+	}
+	s.wake()
+	return nil
+}
+
+// plannedEvent is an event some webhook takes: its row as sent, those
+// webhooks and the tenant's transaction type for it.
+type plannedEvent struct {
+	row    *store.WebhookEventRow
+	body   []byte
+	hooks  []*model.Webhook
+	txType string
+}
+
+func (p plannedEvent) hookIDs() []string {
+	ids := make([]string, len(p.hooks))
+	for i, h := range p.hooks {
+		ids[i] = h.ID
+	}
+	return ids
+}
+
+// orderKey keeps one user's (or object's) events in order per webhook.
+func (p plannedEvent) orderKey() string {
+	if p.row.LinkedObjectID != "" {
+		return p.row.LinkedObjectID
+	}
+	return p.row.ID
+}
+
+// plan keeps the events some webhook takes and the tenant has not turned
+// off, built as they will be sent.
+func (s *Service) plan(ctx context.Context, actor kit.Actor, evs []model.Event) ([]plannedEvent, error) {
+	var planned []plannedEvent
 	for _, ev := range evs {
 		var hooks []*model.Webhook
 		for _, h := range s.hooks.Load().hooks {
@@ -162,7 +219,7 @@ func (s *Service) Enqueue(ctx context.Context, tx *store.Tx, actor kit.Actor, ev
 		if ev.TenantID != "" {
 			cfg, err := s.tenancy.LoginTenantConfig(ctx, ev.TenantID)
 			if err != nil && !errors.Is(err, model.ErrNotFound) {
-				return err
+				return nil, err
 			}
 			if cfg != nil {
 				c, ok := cfg.EventConfiguration.Events[ev.Type]
@@ -176,28 +233,30 @@ func (s *Service) Enqueue(ctx context.Context, tx *store.Tx, actor kit.Actor, ev
 		}
 		row, body, err := s.eventRow(actor, ev)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if txType == model.TransactionNone {
-			ids := make([]string, len(hooks))
-			for i, h := range hooks {
-				ids[i] = h.ID
-			}
-			orderKey := row.LinkedObjectID
-			if orderKey == "" {
-				orderKey = row.ID
-			}
-			if err := tx.InsertWebhookEvent(ctx, row, ids, orderKey); err != nil {
+		planned = append(planned, plannedEvent{row: row, body: body, hooks: hooks, txType: txType})
+	}
+	return planned, nil
+}
+
+// write puts planned events in the outbox in tx, or sends the transactional
+// ones now.
+func (s *Service) write(ctx context.Context, tx *store.Tx, planned []plannedEvent) error {
+	queued := false
+	for _, p := range planned {
+		if p.txType != model.TransactionNone {
+			if err := s.sendTransactional(ctx, tx, p.row, p.body, p.hooks, p.txType); err != nil {
 				return err
-			}
-			if !queued {
-				queued = true
-				tx.AfterCommit(s.wake) // delivered now, not at the next poll
 			}
 			continue
 		}
-		if err := s.sendTransactional(ctx, tx, row, body, hooks, txType); err != nil {
+		if err := tx.InsertWebhookEvent(ctx, p.row, p.hookIDs(), p.orderKey()); err != nil {
 			return err
+		}
+		if !queued {
+			queued = true
+			tx.AfterCommit(s.wake) // delivered now, not at the next poll
 		}
 	}
 	return nil

@@ -126,24 +126,58 @@ func scanWebhookEvent(row scanner) (*WebhookEventRow, error) {
 // With no webhook ids the event is recorded as delivered (a transactional
 // event sent before commit).
 func (tx *Tx) InsertWebhookEvent(ctx context.Context, e *WebhookEventRow, webhookIDs []string, orderKey string) error {
-	if e.EventResult == "" {
-		e.EventResult = "Running"
-	}
-	err := tx.q.QueryRowContext(ctx, `INSERT INTO webhook_events (id, event_type, tenant_id, linked_object_id, body,
-		event_result, failed_attempts, successful_attempts, insert_instant, last_attempt_instant, last_update_instant)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $9) RETURNING seq`,
-		e.ID, e.EventType, e.TenantID, e.LinkedObjectID, e.Body, e.EventResult, e.FailedAttempts, e.SuccessfulAttempts,
-		e.InsertInstant, e.LastAttemptInstant).Scan(&e.Seq)
-	if err != nil {
+	first, rest := webhookEventStmts(e, webhookIDs, orderKey)
+	if err := tx.q.QueryRowContext(ctx, first.sql, first.args...).Scan(&e.Seq); err != nil {
 		return fmt.Errorf("insert event: %w", err)
 	}
-	for _, id := range webhookIDs {
-		if _, err := tx.q.ExecContext(ctx, `INSERT INTO webhook_deliveries (event_seq, webhook_id, order_key, next_attempt)
-			VALUES ($1, $2, $3, $4)`, e.Seq, id, orderKey, e.InsertInstant); err != nil {
+	for _, st := range rest {
+		if _, err := tx.q.ExecContext(ctx, st.sql, st.args...); err != nil {
 			return fmt.Errorf("insert delivery: %w", err)
 		}
 	}
 	return nil
+}
+
+// NewWebhookEvent is an event for AppendWebhookEvents: the row and the
+// webhooks it goes to (at least one), in order of orderKey.
+type NewWebhookEvent struct {
+	Row        *WebhookEventRow
+	WebhookIDs []string
+	OrderKey   string
+}
+
+// AppendWebhookEvents writes events of something that writes nothing else
+// (a login) in a transaction of their own: on PostgreSQL in one round trip.
+// Their Seq stays unset.
+func (s *Store) AppendWebhookEvents(ctx context.Context, evs []NewWebhookEvent) error {
+	var stmts []stmt
+	for _, ev := range evs {
+		first, rest := webhookEventStmts(ev.Row, ev.WebhookIDs, ev.OrderKey)
+		stmts = append(append(stmts, first), rest...)
+	}
+	if err := s.writeAll(ctx, stmts); err != nil {
+		return fmt.Errorf("insert events: %w", err)
+	}
+	return nil
+}
+
+// webhookEventStmts are the writes of one event (first, returning its seq)
+// and of its outbox rows, which find the event by id and so need no result
+// of the first.
+func webhookEventStmts(e *WebhookEventRow, webhookIDs []string, orderKey string) (first stmt, rest []stmt) {
+	if e.EventResult == "" {
+		e.EventResult = "Running"
+	}
+	first = stmt{`INSERT INTO webhook_events (id, event_type, tenant_id, linked_object_id, body,
+		event_result, failed_attempts, successful_attempts, insert_instant, last_attempt_instant, last_update_instant)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $9) RETURNING seq`,
+		[]any{e.ID, e.EventType, e.TenantID, e.LinkedObjectID, e.Body, e.EventResult, e.FailedAttempts,
+			e.SuccessfulAttempts, e.InsertInstant, e.LastAttemptInstant}}
+	for _, id := range webhookIDs {
+		rest = append(rest, stmt{`INSERT INTO webhook_deliveries (event_seq, webhook_id, order_key, next_attempt)
+			SELECT seq, $2, $3, $4 FROM webhook_events WHERE id = $1`, []any{e.ID, id, orderKey, e.InsertInstant}})
+	}
+	return first, rest
 }
 
 // Delivery is a claimed outbox row with its event.

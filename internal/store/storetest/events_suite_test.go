@@ -375,6 +375,36 @@ func Events(t *testing.T, st *store.Store) {
 		t.Error("deliveries without their attempts were settled")
 	}
 
+	// Events of something that writes nothing else, appended in a
+	// transaction of their own: one row per webhook, in order behind the
+	// same user's; all or nothing.
+	appendEvent := func(id string) store.NewWebhookEvent {
+		row := &store.WebhookEventRow{ID: id, EventType: "user.login.success", TenantID: "t", LinkedObjectID: "a1",
+			Body: `{"event":{}}`, InsertInstant: now + 3000}
+		return store.NewWebhookEvent{Row: row, WebhookIDs: []string{h2.ID, h3.ID}, OrderKey: "a1"}
+	}
+	appended := []store.NewWebhookEvent{appendEvent(uuid.NewString()), appendEvent(uuid.NewString())}
+	ok(t, "append events", st.AppendWebhookEvents(ctx, appended))
+	var heads []string
+	for _, d := range claim("v", now+3001, 50) {
+		if d.OrderKey == "a1" {
+			heads = append(heads, d.EventID+">"+d.WebhookID)
+		}
+	}
+	slices.Sort(heads)
+	if want := []string{appended[0].Row.ID + ">" + h2.ID, appended[0].Row.ID + ">" + h3.ID}; !slices.Equal(heads, slices.Sorted(slices.Values(want))) {
+		t.Errorf("appended events claimed: %v, want the first one's two rows", heads)
+	}
+	if got, err := read[S](st).WebhookEventByID(ctx, appended[1].Row.ID); err != nil || got.EventResult != "Running" || got.InsertInstant != now+3000 {
+		t.Errorf("appended event: %+v %v", got, err)
+	}
+	half := []store.NewWebhookEvent{appendEvent(uuid.NewString()), appendEvent(appended[0].Row.ID)}
+	if err := st.AppendWebhookEvents(ctx, half); !store.IsUnique(err) {
+		t.Errorf("appending an event id twice: %v", err)
+	}
+	_, err = read[S](st).WebhookEventByID(ctx, half[0].Row.ID)
+	noRows(t, "the event appended with a refused one", err)
+
 	// Attempts count on their event.
 	attempt := func(result string, start int64) *store.AttemptRow {
 		return &store.AttemptRow{ID: uuid.NewString(), EventSeq: e3.Seq, WebhookID: h1.ID, StartInstant: start, EndInstant: start + 5,
