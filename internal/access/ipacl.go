@@ -2,7 +2,6 @@ package access
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -113,33 +112,11 @@ func (s *Service) UpdateIPACL(ctx context.Context, actor kit.Actor, id string, i
 // then validates the result exactly as an update.
 func (s *Service) PatchIPACL(ctx context.Context, actor kit.Actor, id string, form model.PatchForm, body []byte) (*model.IPAccessControlList, error) {
 	return s.changeIPACL(ctx, actor, id, func(cur *model.IPAccessControlList) (*model.IPAccessControlList, error) {
-		doc, err := json.Marshal(map[string]any{ipaclField: cur})
+		list, err := model.PatchAs[model.IPAccessControlList](cur, ipaclField, "IP access control list", form, body)
 		if err != nil {
 			return nil, err
 		}
-		tree, err := model.DecodeJSONValue(doc)
-		if err != nil {
-			return nil, err
-		}
-		patched, err := model.ApplyPatch(form, tree, body)
-		if err != nil {
-			return nil, err
-		}
-		out, err := json.Marshal(patched)
-		if err != nil {
-			return nil, err
-		}
-		var req struct {
-			IPAccessControlList *model.IPAccessControlList `json:"ipAccessControlList"`
-		}
-		if err := model.UnmarshalExact(out, &req, ""); err != nil {
-			var verrs *model.Errors
-			if errors.As(err, &verrs) {
-				return nil, err
-			}
-			return nil, model.GeneralError(model.CodeInvalidJSON, "The patched IP access control list is not valid: "+err.Error())
-		}
-		return cloneIPACL(req.IPAccessControlList), nil
+		return cloneIPACL(list), nil
 	})
 }
 

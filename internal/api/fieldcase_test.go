@@ -30,6 +30,12 @@ func TestCaseVariantFieldsRefused(t *testing.T) {
 		e.ok("registration", e.do("POST", "/api/user/registration/"+user, e.root,
 			map[string]any{"registration": map[string]any{"applicationId": app}}), "registration")
 		_, keyID := e.scopedKey(tenant)
+		hook := e.ok("webhook", e.do("POST", "/api/webhook", e.root, map[string]any{"webhook": map[string]any{
+			"url": "https://hooks.example.com/in", "httpAuthenticationUsername": "u", "httpAuthenticationPassword": "case-hook-password"}}), "webhook")["id"].(string)
+		template := e.ok("email template", e.do("POST", "/api/email/template", e.root, map[string]any{"emailTemplate": map[string]any{
+			"name": "Case template", "defaultSubject": "Hi", "defaultFromName": "Latch", "defaultTextTemplate": "Hello", "defaultHtmlTemplate": "<p>Hello</p>"}}),
+			"emailTemplate")["id"].(string)
+		acl := e.ok("ip acl", e.do("POST", "/api/ip-acl", e.root, aclWith("Case list", aclAllowAll)), "ipAccessControlList")["id"].(string)
 
 		const (
 			plain = "application/json"
@@ -74,6 +80,11 @@ func TestCaseVariantFieldsRefused(t *testing.T) {
 			{"api key patch", "PATCH", "/api/api-key/" + keyID, merge, `{"apiKey":{"KEY":"%s-0123456789abcdef"}}`, "apiKey.KEY"},
 			{"signing key secret", "POST", "/api/key/import", plain, `{"key":{"algorithm":"HS256","name":"case","Secret":"%s"}}`, "key.Secret"},
 			{"two-factor secret", "POST", "/api/user/two-factor/" + user, plain, `{"method":"authenticator","code":"123456","Secret":"%s"}`, "Secret"},
+			{"webhook password", "POST", "/api/webhook", plain, `{"webhook":{"url":"https://hooks.example.com/2","HTTPAuthenticationPassword":"%s"}}`, "webhook.HTTPAuthenticationPassword"},
+			{"webhook patch password", "PATCH", "/api/webhook/" + hook, plain, `{"webhook":{"HttpAuthenticationPassword":"%s"}}`, "webhook.HttpAuthenticationPassword"},
+			{"webhook merge-patch password", "PATCH", "/api/webhook/" + hook, merge, `{"webhook":{"httpauthenticationpassword":"%s"}}`, "webhook.httpauthenticationpassword"},
+			{"email template patch", "PATCH", "/api/email/template/" + template, plain, `{"emailTemplate":{"DefaultTextTemplate":"%s"}}`, "emailTemplate.DefaultTextTemplate"},
+			{"ip acl patch", "PATCH", "/api/ip-acl/" + acl, merge, `{"ipAccessControlList":{"Name":"%s"}}`, "ipAccessControlList.Name"},
 			{"login password", "POST", "/api/login", plain, `{"loginId":"case@example.com","Password":"case-password-1","x":"%s"}`, "Password"},
 			{"search", "POST", "/api/user/search", plain, `{"search":{"QueryString":"%s"}}`, "search.QueryString"},
 		}
@@ -104,11 +115,13 @@ func TestCaseVariantFieldsRefused(t *testing.T) {
 			e.do("GET", "/api/application", e.root, nil),
 			e.do("GET", "/api/api-key/"+keyID, e.root, nil),
 			e.do("GET", "/api/key", e.root, nil),
+			e.do("GET", "/api/webhook", e.root, nil),
+			e.do("GET", "/api/email/template", e.root, nil),
 			e.do("GET", "/api/system/audit-log/search?numberOfResults=1000", e.root, nil),
 		} {
 			answers = append(answers, r.Body...)
 		}
-		for _, k := range []string{`"Password"`, `"PASSWORD"`, `"pAssword"`, `"Salt"`, `"Secret"`, `"ClientSecret"`, `"EmailConfiguration"`} {
+		for _, k := range []string{`"Password"`, `"PASSWORD"`, `"pAssword"`, `"Salt"`, `"Secret"`, `"ClientSecret"`, `"EmailConfiguration"`, `"HTTPAuthenticationPassword"`, `"DefaultTextTemplate"`} {
 			if bytes.Contains(answers, []byte(k)) {
 				t.Errorf("an answer holds the member %s", k)
 			}

@@ -217,29 +217,7 @@ func (s *Service) UpdateTemplate(ctx context.Context, actor kit.Actor, id string
 // PatchTemplate applies a PATCH in any of FusionAuth's forms.
 func (s *Service) PatchTemplate(ctx context.Context, actor kit.Actor, id string, form model.PatchForm, body []byte) (*model.EmailTemplate, error) {
 	return s.changeTemplate(ctx, actor, id, func(cur *model.EmailTemplate) (*model.EmailTemplate, error) {
-		doc, err := json.Marshal(map[string]any{templateField: cur})
-		if err != nil {
-			return nil, err
-		}
-		tree, err := model.DecodeJSONValue(doc)
-		if err != nil {
-			return nil, err
-		}
-		patched, err := model.ApplyPatch(form, tree, body)
-		if err != nil {
-			return nil, err
-		}
-		out, err := json.Marshal(patched)
-		if err != nil {
-			return nil, err
-		}
-		var req struct {
-			EmailTemplate *model.EmailTemplate `json:"emailTemplate"`
-		}
-		if err := json.Unmarshal(out, &req); err != nil || req.EmailTemplate == nil {
-			return nil, model.GeneralError(model.CodeInvalidJSON, "The patched email template is not valid.")
-		}
-		return req.EmailTemplate, nil
+		return model.PatchAs[model.EmailTemplate](cur, templateField, "email template", form, body)
 	})
 }
 

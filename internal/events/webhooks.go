@@ -255,29 +255,7 @@ func (s *Service) UpdateWebhook(ctx context.Context, actor kit.Actor, id string,
 // {"webhook":{…}}, then validates the result as an update.
 func (s *Service) PatchWebhook(ctx context.Context, actor kit.Actor, id string, form model.PatchForm, body []byte) (*model.Webhook, error) {
 	return s.changeWebhook(ctx, actor, id, func(cur *model.Webhook) (*model.Webhook, error) {
-		doc, err := json.Marshal(map[string]any{webhookField: cur})
-		if err != nil {
-			return nil, err
-		}
-		tree, err := model.DecodeJSONValue(doc)
-		if err != nil {
-			return nil, err
-		}
-		patched, err := model.ApplyPatch(form, tree, body)
-		if err != nil {
-			return nil, err
-		}
-		out, err := json.Marshal(patched)
-		if err != nil {
-			return nil, err
-		}
-		var req struct {
-			Webhook *model.Webhook `json:"webhook"`
-		}
-		if err := json.Unmarshal(out, &req); err != nil || req.Webhook == nil {
-			return nil, model.GeneralError(model.CodeInvalidJSON, "The patched webhook is not valid.")
-		}
-		return req.Webhook, nil
+		return model.PatchAs[model.Webhook](cur, webhookField, "webhook", form, body)
 	})
 }
 

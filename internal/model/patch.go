@@ -566,3 +566,45 @@ func pointerReplace(doc any, toks []string, v any) (any, error) {
 		}
 	})
 }
+
+// PatchAs applies a PATCH in any of FusionAuth's forms to cur in request
+// form, {field: cur}, and reads the result back into a T as a request body
+// is read (UnmarshalExact): a member that differs from a field of T only in
+// letter case is a 400, never a field set by folding. what names the object
+// in the error of a result that is not one.
+func PatchAs[T any](cur any, field, what string, form PatchForm, body []byte) (*T, error) {
+	doc, err := json.Marshal(map[string]any{field: cur})
+	if err != nil {
+		return nil, err
+	}
+	tree, err := DecodeJSONValue(doc)
+	if err != nil {
+		return nil, err
+	}
+	patched, err := ApplyPatch(form, tree, body)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := patched.(map[string]any)
+	if !ok || m[field] == nil {
+		return nil, FieldError(field, "missing", "The patched request has no "+what+" object.")
+	}
+	for k := range m {
+		if k != field && foldName(k) == foldName(field) {
+			return nil, FieldError(k, "invalid", fmt.Sprintf("[%s] differs from the field [%s] only in letter case; field names are case-sensitive.", k, field))
+		}
+	}
+	out, err := json.Marshal(m[field])
+	if err != nil {
+		return nil, err
+	}
+	var v T
+	if err := UnmarshalExact(out, &v, field); err != nil {
+		var verrs *Errors
+		if errors.As(err, &verrs) {
+			return nil, err
+		}
+		return nil, GeneralError(CodeInvalidJSON, "The patched "+what+" is not valid: "+err.Error())
+	}
+	return &v, nil
+}
