@@ -98,6 +98,28 @@ func TestTwoFactorEnrolmentNeedsRecentAuthentication(t *testing.T) {
 		fourth, _ := e.tfSecret(e.root)
 		e.want("key adds a method", e.do("POST", "/api/user/two-factor/"+uid, e.root, map[string]any{"method": "authenticator", "secret": fourth,
 			"code": tfCode([]byte(fourth), e.clock.Now())}), 200)
+
+		// A locked user's password is not checked: the right one is answered
+		// as a wrong one, nothing is added, and no hash is computed.
+		for range 5 {
+			e.do("POST", "/api/login", e.root, map[string]any{"loginId": email, "password": "not the password", "applicationId": app})
+		}
+		e.want("login while locked", e.do("POST", "/api/login", e.root, map[string]any{"loginId": email, "password": lgPassword, "applicationId": app}), 409)
+		e.clock.Advance(30 * time.Second)
+		fifth, _ := e.tfSecret("", bearer...)
+		hold.take()
+		for _, pw := range []string{lgPassword, "not the password"} {
+			r := enable(map[string]any{"secret": fifth, "code": tfCode([]byte(fifth), e.clock.Now()), "currentPassword": pw})
+			if r.Status != 421 {
+				t.Errorf("enrolment while locked with password %q: %d %s, want 421 whatever the password", pw, r.Status, r.Body)
+			}
+		}
+		if jobs := hold.take(); len(jobs) != 0 {
+			t.Errorf("enrolment while locked checked the password: %+v", jobs)
+		}
+		if user := e.want("user", e.do("GET", "/api/user/"+uid, e.root, nil), 200)["user"].(map[string]any); len(user["twoFactor"].(map[string]any)["methods"].([]any)) != 4 {
+			t.Errorf("methods after the refused enrolments: %v", user["twoFactor"])
+		}
 	})
 }
 

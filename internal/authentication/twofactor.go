@@ -498,7 +498,13 @@ func (s *Service) EnableTwoFactor(ctx context.Context, actor kit.Actor, scope ki
 	// before the transaction. An API key (an administrator) is not asked.
 	selfService := actor.Type == kit.ActorUser
 	passwordOK := false
-	if selfService && req.CurrentPassword != "" {
+	locked, err := s.store.Read().LockedUntil(ctx, cur.ID, s.now())
+	if err != nil {
+		return nil, err
+	}
+	// A locked user's password is not checked at all (recentAuthentication
+	// refuses them): answering it would make an oracle that ignores the lock.
+	if selfService && req.CurrentPassword != "" && locked == 0 {
 		// Through the hash pool at the tenant's cost, as a login: a
 		// direct check would let a token holder burn cores unthrottled.
 		h, derr := password.Decode(cur.PasswordHash)
@@ -510,8 +516,8 @@ func (s *Service) EnableTwoFactor(ctx context.Context, actor kit.Actor, scope ki
 	}
 	res := &TwoFactorResponse{}
 	err = s.changeTwoFactor(ctx, scope, userID, func(tx *store.Tx, row *store.UserRow, u *userTwoFactor, now int64) (bool, error) {
-		if selfService && u.has() && !passwordOK {
-			if err := s.recentAuthentication(ctx, tx, row, u, req, now); err != nil {
+		if selfService && u.has() {
+			if err := s.recentAuthentication(ctx, tx, row, u, req, passwordOK, now); err != nil {
 				return false, err
 			}
 		}
@@ -580,10 +586,11 @@ func (s *Service) EnableTwoFactor(ctx context.Context, actor kit.Actor, scope ki
 
 // recentAuthentication checks the proof a self-service enrolment gives
 // besides its token when a method exists already: a current code of an
-// existing method (claimed, so it works once), the password having been
-// checked by the caller. Nothing given is a 400; a wrong proof is a wrong
-// code (421), counted toward the lockout by the caller.
-func (s *Service) recentAuthentication(ctx context.Context, tx *store.Tx, row *store.UserRow, u *userTwoFactor, req TwoFactorRequest, now int64) error {
+// existing method (claimed, so it works once), or the password, which the
+// caller checked (passwordOK). Nothing given is a 400; a wrong proof, or
+// any proof of a locked user, is a wrong code (421), counted toward the
+// lockout by the caller.
+func (s *Service) recentAuthentication(ctx context.Context, tx *store.Tx, row *store.UserRow, u *userTwoFactor, req TwoFactorRequest, passwordOK bool, now int64) error {
 	code := strings.TrimSpace(req.CurrentCode)
 	if code == "" && req.CurrentPassword == "" {
 		return model.FieldError("currentPassword", "blank",
@@ -591,6 +598,9 @@ func (s *Service) recentAuthentication(ctx context.Context, tx *store.Tx, row *s
 	}
 	if until, err := tx.LockedUntil(ctx, row.ID, now); err != nil || until > 0 {
 		return cmp.Or(err, ErrTwoFactorCodeInvalid)
+	}
+	if passwordOK {
+		return nil
 	}
 	if code == "" {
 		return ErrTwoFactorCodeInvalid // the password was wrong
