@@ -239,6 +239,10 @@ func TestWebhookValidation(t *testing.T) {
 		{"unsigned key", map[string]any{"url": "https://example.com/", "signatureConfiguration": map[string]any{"enabled": true}}, "[blank]webhook.signatureConfiguration.signingKeyId"},
 		{"username only", map[string]any{"url": "https://example.com/", "httpAuthenticationUsername": "u"}, "[blank]webhook.httpAuthenticationPassword"},
 		{"header injection", map[string]any{"url": "https://example.com/", "headers": map[string]string{"X-A": "a\r\nX-B: b"}}, "[invalid]webhook.headers"},
+		{"header name with a space", map[string]any{"url": "https://example.com/", "headers": map[string]string{"Bad Name": "v"}}, "[invalid]webhook.headers"},
+		{"header value with a control", map[string]any{"url": "https://example.com/", "headers": map[string]string{"X-Ctl": "a\u0001b"}}, "[invalid]webhook.headers"},
+		{"unknown signing key", map[string]any{"url": "https://example.com/", "signatureConfiguration": map[string]any{"enabled": true,
+			"signingKeyId": "7a0d3a0c-1111-4ad6-9e6f-5b1cf4b07fa8"}}, "[invalid]webhook.signatureConfiguration.signingKeyId"},
 		{"timeout", map[string]any{"url": "https://example.com/", "readTimeout": -1}, "[invalid]webhook.readTimeout"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -268,6 +272,11 @@ func TestWebhookDeliversSignedUserEventsInOrder(t *testing.T) {
 			"httpAuthenticationUsername": "hook-user", "httpAuthenticationPassword": "hook-pass",
 			"signatureConfiguration": map[string]any{"enabled": true, "signingKeyId": k.Key.ID},
 		})
+		// The key signs this webhook's requests: it cannot be deleted.
+		if r := s.Do(t, "DELETE", "/api/key/"+k.Key.ID, key, nil); r.Status != 400 || !slices.Contains(errorCodes(t, r), "[KeyInUse]") ||
+			!strings.Contains(string(r.Body), hook.ID) {
+			t.Fatalf("delete the webhook's signing key: %d %s, want 400 [KeyInUse] naming the webhook", r.Status, r.Body)
+		}
 		id := createTestUser(t, s, key, "events@example.com")
 		if r := s.Do(t, "PATCH", "/api/user/"+id, key, `{"user":{"firstName":"Eve"}}`); r.Status != 200 {
 			t.Fatalf("patch user: %d %s", r.Status, r.Body)

@@ -31,6 +31,7 @@ type Storage interface {
 	InsertEntityType(ctx context.Context, r *store.EntityTypeRow) error
 	InsertGrant(ctx context.Context, g *store.GrantRow) error
 	InsertPermission(ctx context.Context, p *store.PermissionRow) error
+	LockSigningKey(ctx context.Context, id string) (bool, error)
 	PermissionNamesOfGrants(ctx context.Context, grantIDs []string) (map[string][]string, error)
 	PermissionsOfTypes(ctx context.Context, typeIDs []string) (map[string][]*store.PermissionRow, error)
 	SearchEntities(ctx context.Context, q store.EntityQuery, offset, limit int) ([]*store.EntityRow, int, error)

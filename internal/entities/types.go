@@ -167,6 +167,11 @@ func checkTypeKey(ctx context.Context, tx *store.Tx, cfg *JWTConfig) error {
 		return nil
 	}
 	const f = typeField + ".jwtConfiguration.accessTokenKeyId"
+	// Locked for the transaction: a deletion of the key either commits
+	// first or sees this type among its uses (KeyInUse).
+	if _, err := tx.LockSigningKey(ctx, cfg.AccessTokenKeyID); err != nil {
+		return err
+	}
 	k, err := tx.SigningKeyByID(ctx, cfg.AccessTokenKeyID)
 	if errors.Is(err, store.ErrNoRows) {
 		return model.FieldError(f, "invalid", fmt.Sprintf("No signing key with id [%s] exists.", cfg.AccessTokenKeyID))

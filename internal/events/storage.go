@@ -26,6 +26,7 @@ type Storage interface {
 	FinishDelivery(ctx context.Context, d *store.Delivery, owner string, failed bool, now int64) (bool, error)
 	InsertWebhook(ctx context.Context, w *store.WebhookRow) error
 	InsertWebhookEvent(ctx context.Context, e *store.WebhookEventRow, webhookIDs []string, orderKey string) error
+	LockSigningKey(ctx context.Context, id string) (bool, error)
 	RecordAttempt(ctx context.Context, a *store.AttemptRow) error
 	ReleaseDelivery(ctx context.Context, d *store.Delivery, owner string) error
 	RetryDelivery(ctx context.Context, d *store.Delivery, owner string, next int64) error

@@ -103,8 +103,8 @@ func (s *Service) normalizeWebhook(ctx context.Context, tx *store.Tx, w *model.W
 			verrs.Field(webhookField+".eventsEnabled", "invalid", fmt.Sprintf("The event type [%s] is not one of the event types.", t))
 		}
 	}
-	for name := range w.Headers {
-		if strings.TrimSpace(name) == "" || strings.ContainsAny(name, ":\r\n") || strings.ContainsAny(w.Headers[name], "\r\n") {
+	for name, value := range w.Headers {
+		if !isToken(name) || !isFieldValue(value) {
 			verrs.Field(webhookField+".headers", "invalid", "Header names must be tokens and values must be one line.")
 			break
 		}
@@ -134,13 +134,54 @@ func (s *Service) normalizeWebhook(ctx context.Context, tx *store.Tx, w *model.W
 	if sc := &w.SignatureConfiguration; sc.Enabled {
 		if sc.SigningKeyID == "" {
 			verrs.Field(webhookField+".signatureConfiguration.signingKeyId", "blank", "A signed webhook needs a [signingKeyId].")
-		} else if _, err := tx.SigningKeyByID(ctx, sc.SigningKeyID); errors.Is(err, store.ErrNoRows) {
-			verrs.Field(webhookField+".signatureConfiguration.signingKeyId", "invalid", "The signing key does not exist.")
-		} else if err != nil {
+		} else if why, err := signingKeyUnusable(ctx, tx, sc.SigningKeyID); err != nil {
 			return err
+		} else if why != "" {
+			verrs.Field(webhookField+".signatureConfiguration.signingKeyId", "invalid", why)
 		}
 	}
 	return verrs.Err()
+}
+
+// isToken reports whether s is an HTTP token (RFC 9110 §5.6.2), as a header
+// name must be: a name that is not one fails every delivery.
+func isToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// isFieldValue reports whether s may be a header's value: one line without
+// control characters other than tab (RFC 9110 §5.5).
+func isFieldValue(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// signingKeyUnusable says why the key cannot sign a webhook's requests (""
+// when it can), and locks it for the transaction: a deletion of the key
+// either commits first or sees this webhook among its uses (KeyInUse).
+func signingKeyUnusable(ctx context.Context, tx *store.Tx, id string) (string, error) {
+	exists, err := tx.LockSigningKey(ctx, id)
+	if err != nil || !exists {
+		return "The signing key does not exist.", err
+	}
+	k, err := tx.SigningKeyByID(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	if k.PrivateSealed == "" {
+		return "The signing key holds no private or secret key: it cannot sign.", nil
+	}
+	return "", nil
 }
 
 func webhookLabel(w *model.Webhook) string { return fmt.Sprintf("[%s] (%s)", w.URL, w.ID) }

@@ -216,9 +216,10 @@ type KeyHolder struct {
 func (tx *Tx) SigningKeyHolders(ctx context.Context, id string) ([]KeyHolder, error) {
 	pattern := `%"` + escapeLike(id) + `"%`
 	var out []KeyHolder
-	for _, q := range []struct{ kind, table string }{{"tenant", "tenants"}, {"application", "applications"},
-		{"entity type", "entity_types"}} {
-		rows, err := tx.q.QueryContext(ctx, `SELECT id, name, data FROM `+q.table+` WHERE data LIKE $1 ESCAPE '\'
+	for _, q := range []struct{ kind, table, name, data string }{{"tenant", "tenants", "name", "data"},
+		{"application", "applications", "name", "data"}, {"entity type", "entity_types", "name", "data"},
+		{"webhook", "webhooks", "url", "body"}} {
+		rows, err := tx.q.QueryContext(ctx, `SELECT id, `+q.name+`, `+q.data+` FROM `+q.table+` WHERE `+q.data+` LIKE $1 ESCAPE '\'
 			ORDER BY insert_instant, id`, pattern)
 		if err != nil {
 			return nil, err
