@@ -460,7 +460,8 @@ func TestWebhookGivesUpIntoTheEventLog(t *testing.T) {
 
 func TestWebhookLoginEvents(t *testing.T) {
 	t.Parallel()
-	s, key := startWithKey(t, testutil.Backend{Name: "sqlite"})
+	clock := testutil.NewFakeClock()
+	s, key := startWithKey(t, testutil.Backend{Name: "sqlite"}, testutil.WithClock(clock))
 	rc := newReceiver(t)
 	createWebhook(t, s, key, map[string]any{"url": rc.URL, "global": true, "allowPrivateNetworks": true,
 		"eventsEnabled": map[string]bool{"user.login.success": true, "user.login.failed": true}})
@@ -484,6 +485,28 @@ func TestWebhookLoginEvents(t *testing.T) {
 		if u, _ := g.Event["user"].(map[string]any); u["id"] != id || g.Event["authenticationType"] != "PASSWORD" || !registeredWith(u, app) {
 			t.Fatalf("login event: %s", g.Body)
 		}
+	}
+
+	// A login that passes a second factor is a login too: its success comes
+	// when the code is accepted, not at the password step (242).
+	secret := []byte("twenty bytes secret!")
+	if r := s.Do(t, "POST", "/api/user/two-factor/"+id, key, map[string]any{"method": "authenticator", "secret": string(secret),
+		"code": tfCode(secret, clock.Now())}); r.Status != 200 {
+		t.Fatalf("enable two-factor: %d %s", r.Status, r.Body)
+	}
+	clock.Advance(30 * time.Second)
+	r := s.Do(t, "POST", "/api/login", key, `{"loginId":"login-events@example.com","password":"correct horse battery","applicationId":"`+app+`"}`)
+	var pending struct{ TwoFactorID string }
+	r.JSON(t, &pending)
+	if r.Status != 242 || pending.TwoFactorID == "" {
+		t.Fatalf("password step: %d %s", r.Status, r.Body)
+	}
+	if r := s.Do(t, "POST", "/api/two-factor/login", key, map[string]any{"twoFactorId": pending.TwoFactorID, "code": tfCode(secret, clock.Now())}); r.Status != 200 {
+		t.Fatalf("second factor: %d %s", r.Status, r.Body)
+	}
+	got = rc.waitFor(t, 3)
+	if last := got[2]; len(got) != 3 || last.Event["type"] != "user.login.success" || last.Event["applicationId"] != app {
+		t.Fatalf("event of the two-factor login: %s", last.Body)
 	}
 }
 

@@ -949,5 +949,9 @@ func (s *Service) TwoFactorLogin(ctx context.Context, caller LoginCaller, req Tw
 		res.Response.TrustToken, res.Response.State = trust, p.State
 		res.Response.TwoFactorTrustID = computerTrust
 	}
+	if err == nil && res.Outcome == Success {
+		// The login completes here; its password step (242) emitted nothing.
+		s.emitLogin(ctx, model.EventUserLoginSuccess, lt, row, nil, ip, authType)
+	}
 	return res, err
 }
