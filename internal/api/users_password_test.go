@@ -391,3 +391,40 @@ func TestPasswordsNeverLeak(t *testing.T) {
 		}
 	})
 }
+
+// Ending a user's sessions (a password change, here) ends the tokens issued
+// before it for good, and only those: a sign-in right after the change, in
+// the same second of the clock, gets tokens that live, although access
+// tokens know their issue time to the second only.
+func TestTokensIssuedRightAfterAPasswordChangeLive(t *testing.T) {
+	t.Parallel()
+	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
+		e := usStart(t, b)
+		e.create(map[string]any{"email": "same-second@example.com", "password": "first password"})
+		login := func(pw string) string {
+			t.Helper()
+			r := e.do("POST", "/api/login", e.root, map[string]any{"loginId": "same-second@example.com", "password": pw})
+			var body struct{ Token string }
+			r.JSON(t, &body)
+			if r.Status != 200 || body.Token == "" {
+				t.Fatalf("login: %d %s", r.Status, r.Body)
+			}
+			return body.Token
+		}
+		validate := func(token string) int {
+			return e.do("GET", "/api/jwt/validate", "", nil, "Authorization", "Bearer "+token).Status
+		}
+		e.clock.Set(time.Date(2026, 1, 2, 3, 4, 5, 400*int(time.Millisecond), time.UTC))
+		before := login("first password")
+		if r := e.changeByLogin(e.root, "same-second@example.com", "first password", "second password"); r.Status != 200 {
+			t.Fatalf("change password: %d %s", r.Status, r.Body)
+		}
+		after := login("second password")
+		if got := validate(before); got != 401 {
+			t.Errorf("a token from before the change: %d, want 401", got)
+		}
+		if got := validate(after); got != 200 {
+			t.Errorf("a token from right after the change: %d, want 200", got)
+		}
+	})
+}

@@ -26,6 +26,18 @@ type SystemClock struct{}
 // Now returns the current time.
 func (SystemClock) Now() time.Time { return time.Now() }
 
+// SleepUntil waits until c reads t or later. A clock that can wait itself
+// (a test's fake clock moves on instead) does.
+func SleepUntil(c Clock, t time.Time) {
+	if w, ok := c.(interface{ SleepUntil(time.Time) }); ok {
+		w.SleepUntil(t)
+		return
+	}
+	if d := t.Sub(c.Now()); d > 0 {
+		time.Sleep(d)
+	}
+}
+
 // Every runs fn every interval until ctx ends (the background loops: cache
 // polls, flushes, the sweeper).
 func Every(ctx context.Context, interval time.Duration, fn func()) {

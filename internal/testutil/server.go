@@ -61,6 +61,16 @@ func (c *FakeClock) Tick(step time.Duration) { c.mu.Lock(); c.step = step; c.mu.
 // Advance moves the clock forward.
 func (c *FakeClock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
+// SleepUntil moves the clock on to t unless it is there already: what
+// waits for the clock (kit.SleepUntil) waits no real time.
+func (c *FakeClock) SleepUntil(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.now.Before(t) {
+		c.now = t
+	}
+}
+
 // Set moves the clock to t.
 func (c *FakeClock) Set(t time.Time) { c.mu.Lock(); c.now = t; c.mu.Unlock() }
 

@@ -3,6 +3,7 @@ package tokens
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/latchid/latch/internal/audit"
 	"github.com/latchid/latch/internal/kit"
@@ -72,10 +73,15 @@ func (s *Service) RevokeOnPasswordChange(ctx context.Context, tx *store.Tx, cfg 
 // refresh read the cut-off from the database, so it holds on every node and
 // survives reactivation or a new registration. Access tokens carry iat in
 // whole seconds: one issued in the same second as the cut-off is ended too.
+// So the change answers only once that second is over (after commit, never
+// holding the transaction): whatever its caller does next, such as signing
+// in with the new password, gets tokens that live.
 func (s *Service) EndSessions(ctx context.Context, tx *store.Tx, userID, applicationID string) error {
-	if err := tx.SetTokenCutoff(ctx, userID, applicationID, s.now()); err != nil {
+	now := s.now()
+	if err := tx.SetTokenCutoff(ctx, userID, applicationID, now); err != nil {
 		return fmt.Errorf("end sessions: %w", err)
 	}
+	tx.AfterCommit(func() { kit.SleepUntil(s.clock, time.UnixMilli((now/1000+1)*1000)) })
 	return nil
 }
 
