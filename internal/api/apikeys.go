@@ -35,6 +35,7 @@ func keyCaller(r *http.Request) access.KeyCaller {
 // is "authenticated but not permitted".
 func (s *Server) keyError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, access.ErrKeyAuthority) {
+		s.denied(r, PrincipalFrom(r.Context()), r.Method+" "+r.URL.Path, "the key does not cover the key it would make or change")
 		httpx.WriteStatus(w, s.cfg.ForbiddenStatus)
 		return
 	}

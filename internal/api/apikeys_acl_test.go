@@ -2,6 +2,8 @@ package api_test
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/latchid/latch/internal/model"
@@ -55,6 +57,19 @@ func TestAPIKeyIPACLIsAuthority(t *testing.T) {
 		}
 		for _, c := range refused {
 			wantEmpty(t, c.name, e.do(c.method, c.path, bound, c.body, c.headers...), 401)
+		}
+		// Each refusal is a denial where operators look: what a leaked key
+		// bound to a list tries first.
+		var denied []string
+		for _, a := range e.audits(boundID) {
+			if strings.HasPrefix(a.Message, "Denied ") {
+				denied = append(denied, a.Message)
+			}
+		}
+		for _, c := range refused {
+			if !slices.ContainsFunc(denied, func(m string) bool { return strings.Contains(m, c.method+" "+c.path+" ") }) {
+				t.Errorf("%s: no denial in the audit log (%d denials: %q)", c.name, len(denied), denied)
+			}
 		}
 		if got := e.get(boundID); got.IPAccessControlListID != loopback {
 			t.Errorf("the bound manager's list is now %q", got.IPAccessControlListID)

@@ -43,6 +43,7 @@ func (s *Server) ownList(w http.ResponseWriter, r *http.Request) bool {
 	if p.Key == nil || p.Key.IPAccessControlListID == "" || !strings.EqualFold(p.Key.IPAccessControlListID, r.PathValue("id")) {
 		return false
 	}
+	s.denied(r, p, r.Method+" "+r.URL.Path, "a key may not change the IP access control list it is bound to")
 	httpx.WriteStatus(w, s.cfg.ForbiddenStatus)
 	return true
 }
