@@ -23,6 +23,8 @@ func TestLifetimesBounded(t *testing.T) {
 	tenantFields := []field{
 		{"jwtConfiguration.timeToLiveInSeconds", "31536000", "", false},
 		{"jwtConfiguration.refreshTokenTimeToLiveInMinutes", "5256000", "", false},
+		// Bounded while unused too: it applies once the policy changes.
+		{"jwtConfiguration.refreshTokenSlidingWindowConfiguration.maximumTimeToLiveInMinutes", "5256000", `"jwtConfiguration":{"refreshTokenExpirationPolicy":"Fixed"}`, true},
 		{"jwtConfiguration.refreshTokenSlidingWindowConfiguration.maximumTimeToLiveInMinutes", "5256000", `"jwtConfiguration":{"refreshTokenExpirationPolicy":"SlidingWindowWithMaximumLifetime","refreshTokenSlidingWindowConfiguration":{"maximumTimeToLiveInMinutes":5256000}}`, false},
 		{"jwtConfiguration.refreshTokenOneTimeUseConfiguration.gracePeriodInSeconds", "86400", "", true},
 		{"externalIdentifierConfiguration.twoFactorIdTimeToLiveInSeconds", "31536000", "", false},
@@ -33,6 +35,10 @@ func TestLifetimesBounded(t *testing.T) {
 		{"failedAuthenticationConfiguration.resetCountInSeconds", "31536000", "", false},
 		{"failedAuthenticationConfiguration.actionDuration", "10", `"failedAuthenticationConfiguration":{"actionDurationUnit":"YEARS"}`, false},
 		{"httpSessionMaxInactiveInterval", "31536000", "", false},
+		{"maximumPasswordAge.days", "3650", "", false},
+		{"minimumPasswordAge.seconds", "31536000", "", true},
+		{"failedAuthenticationConfiguration.tooManyAttempts", "10000", "", false},
+		{"passwordValidationRules.rememberPreviousPasswords.count", "100", `"passwordValidationRules":{"rememberPreviousPasswords":{"enabled":true}}`, false},
 	}
 	appFields := []field{
 		{"jwtConfiguration.timeToLiveInSeconds", "31536000", `"jwtConfiguration":{"enabled":true}`, false},

@@ -176,8 +176,12 @@ func checkTenantConfig(c *model.TenantConfig, limits password.Limits, verrs *mod
 		verrs.Field(f("passwordValidationRules.maxLength"), "invalid", "[tenant.passwordValidationRules.maxLength] must not be less than minLength.")
 	}
 	if pv.RememberPreviousPasswords.Enabled {
-		kit.Positive(verrs, f("passwordValidationRules.rememberPreviousPasswords.count"), int64(pv.RememberPreviousPasswords.Count))
+		kit.Between(verrs, f("passwordValidationRules.rememberPreviousPasswords.count"), int64(pv.RememberPreviousPasswords.Count), 1, MaxRememberedPasswords)
 	}
+	// Ages are bounded whether enabled or not: they apply once enabled, and
+	// a day count far out overflows the instant it is compared with.
+	kit.Between(verrs, f("maximumPasswordAge.days"), int64(c.MaximumPasswordAge.Days), 1, MaxPasswordAgeDays)
+	kit.Between(verrs, f("minimumPasswordAge.seconds"), int64(c.MinimumPasswordAge.Seconds), 0, MaxSeconds)
 	pe := c.PasswordEncryptionConfiguration
 	if !slices.Contains(PasswordSchemes, pe.EncryptionScheme) {
 		verrs.Field(f("passwordEncryptionConfiguration.encryptionScheme"), "invalid",
@@ -196,7 +200,7 @@ func checkTenantConfig(c *model.TenantConfig, limits password.Limits, verrs *mod
 	checkEventConfiguration(&c.EventConfiguration, f("eventConfiguration.events"), verrs)
 
 	fa := c.FailedAuthenticationConfiguration
-	kit.Positive(verrs, f("failedAuthenticationConfiguration.tooManyAttempts"), int64(fa.TooManyAttempts))
+	kit.Between(verrs, f("failedAuthenticationConfiguration.tooManyAttempts"), int64(fa.TooManyAttempts), 1, MaxFailedAttempts)
 	kit.Between(verrs, f("failedAuthenticationConfiguration.resetCountInSeconds"), int64(fa.ResetCountInSeconds), 1, MaxSeconds)
 	kit.Between(verrs, f("failedAuthenticationConfiguration.actionDuration"), fa.ActionDuration, 1, maxActionDuration(fa.ActionDurationUnit))
 	kit.OneOf(verrs, f("failedAuthenticationConfiguration.actionDurationUnit"), fa.ActionDurationUnit,
@@ -300,6 +304,12 @@ const (
 	MaxRefreshMinutes = 10 * 365 * 24 * 60
 	// MaxGraceSeconds bounds a one-time refresh token's grace period (a day).
 	MaxGraceSeconds = 24 * 3600
+	// MaxPasswordAgeDays bounds maximumPasswordAge (ten years).
+	MaxPasswordAgeDays = 10 * 365
+	// MaxFailedAttempts bounds failedAuthenticationConfiguration.tooManyAttempts.
+	MaxFailedAttempts = 10_000
+	// MaxRememberedPasswords bounds the password history a tenant keeps per user.
+	MaxRememberedPasswords = 100
 )
 
 // maxActionDuration bounds a lockout's duration to ten years in its unit.
@@ -335,10 +345,13 @@ func checkJWTConfiguration(j *model.JWTConfiguration, field string, always bool,
 	// A day at most: a grace period reopens a used one-time token (0: none).
 	kit.Between(verrs, field+".refreshTokenOneTimeUseConfiguration.gracePeriodInSeconds",
 		int64(j.RefreshTokenOneTimeUseConfiguration.GracePeriodInSeconds), 0, MaxGraceSeconds)
+	m := j.RefreshTokenSlidingWindowConfiguration.MaximumTimeToLiveInMinutes
 	if j.RefreshTokenExpirationPolicy != "SlidingWindowWithMaximumLifetime" {
+		// Unused, but bounded: it applies once the policy changes.
+		kit.Between(verrs, field+".refreshTokenSlidingWindowConfiguration.maximumTimeToLiveInMinutes", int64(m), 0, MaxRefreshMinutes)
 		return
 	}
-	if m := j.RefreshTokenSlidingWindowConfiguration.MaximumTimeToLiveInMinutes; m > MaxRefreshMinutes {
+	if m > MaxRefreshMinutes {
 		kit.Between(verrs, field+".refreshTokenSlidingWindowConfiguration.maximumTimeToLiveInMinutes", int64(m), 1, MaxRefreshMinutes)
 	} else if m < j.RefreshTokenTimeToLiveInMinutes {
 		verrs.Field(field+".refreshTokenSlidingWindowConfiguration.maximumTimeToLiveInMinutes", "invalid",
