@@ -37,14 +37,16 @@ const maxRedirects = 3
 // blocked are the ranges beside what netip classifies (loopback, private,
 // link-local, multicast, unspecified) that no webhook reaches by default.
 var blocked = []netip.Prefix{
-	netip.MustParsePrefix("0.0.0.0/8"),      // "this network"
-	netip.MustParsePrefix("100.64.0.0/10"),  // carrier-grade NAT
-	netip.MustParsePrefix("192.0.0.0/24"),   // IETF protocol assignments
-	netip.MustParsePrefix("198.18.0.0/15"),  // benchmarking
-	netip.MustParsePrefix("240.0.0.0/4"),    // reserved, broadcast
-	netip.MustParsePrefix("64:ff9b::/96"),   // NAT64: may map to any IPv4
-	netip.MustParsePrefix("64:ff9b:1::/48"), // local-use NAT64
-	netip.MustParsePrefix("2002::/16"),      // 6to4: embeds an IPv4
+	netip.MustParsePrefix("0.0.0.0/8"),       // "this network"
+	netip.MustParsePrefix("100.64.0.0/10"),   // carrier-grade NAT
+	netip.MustParsePrefix("192.0.0.0/24"),    // IETF protocol assignments
+	netip.MustParsePrefix("198.18.0.0/15"),   // benchmarking
+	netip.MustParsePrefix("240.0.0.0/4"),     // reserved, broadcast
+	netip.MustParsePrefix("64:ff9b::/96"),    // NAT64: may map to any IPv4
+	netip.MustParsePrefix("64:ff9b:1::/48"),  // local-use NAT64
+	netip.MustParsePrefix("2002::/16"),       // 6to4: embeds an IPv4
+	netip.MustParsePrefix("::/96"),           // IPv4-compatible (deprecated): embeds an IPv4
+	netip.MustParsePrefix("::ffff:0:0:0/96"), // IPv4-translated (SIIT): embeds an IPv4
 }
 
 // Refused reports whether an address is one a webhook may reach only with
@@ -70,6 +72,10 @@ func checkAddr(ap netip.AddrPort) error {
 	}
 	return nil
 }
+
+// forwardedHeaders are the headers of a delivery a redirect to another host
+// keeps (canonical names).
+var forwardedHeaders = map[string]bool{"Content-Type": true, "User-Agent": true, "X-Fusionauth-Signature-Jwt": true}
 
 // Client returns an HTTP client for one webhook's settings: its timeouts,
 // and the SSRF check unless allowPrivate.
@@ -119,6 +125,20 @@ func newClient(connectTimeout, readTimeout time.Duration, check func(netip.AddrP
 			}
 			if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
 				return fmt.Errorf("redirect to a %s URL refused", req.URL.Scheme)
+			}
+			// 301, 302 and 303 turn the POST into a GET without the event:
+			// the redirect is the answer, a failure to deliver.
+			if req.Method != via[0].Method {
+				return http.ErrUseLastResponse
+			}
+			// Another host gets the event and its signature, not the
+			// webhook's own headers, which may be credentials.
+			if req.URL.Host != via[0].URL.Host {
+				for name := range req.Header {
+					if !forwardedHeaders[name] {
+						req.Header.Del(name)
+					}
+				}
 			}
 			return nil // the new connection's dial is checked again
 		},

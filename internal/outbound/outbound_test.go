@@ -3,10 +3,12 @@ package outbound
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -26,6 +28,7 @@ func TestRefused(t *testing.T) {
 		{"10.0.0.1", true}, {"10.255.255.255", true}, {"172.16.0.1", true}, {"192.168.1.1", true}, {"fd00::1", true},
 		{"0.0.0.0", true}, {"::", true}, {"100.64.0.1", true}, {"224.0.0.1", true}, {"::ffff:127.0.0.1", true},
 		{"::ffff:10.0.0.1", true}, {"64:ff9b::a00:1", true}, {"255.255.255.255", true},
+		{"::7f00:1", true}, {"::a00:1", true}, {"::ffff:0:7f00:1", true}, // IPv4-compatible and -translated forms
 		{"93.184.216.34", false}, {"8.8.8.8", false}, {"2606:4700:4700::1111", false}, {"172.32.0.1", false},
 	} {
 		if got := Refused(netip.MustParseAddr(tc.addr)); got != tc.refused {
@@ -124,6 +127,69 @@ func TestRedirectToLoopbackRefused(t *testing.T) {
 	resp.Body.Close()
 	if hits.Load() != 1 {
 		t.Fatalf("allowed redirect: %d hits", hits.Load())
+	}
+}
+
+// A redirect that would turn the POST into a bodiless GET (301, 302, 303)
+// is not followed: the delivery is a failure, not a success that lost the
+// event. A 307 or 308 keeps method and body and is followed; to another
+// host, without the webhook's own headers, which may be secrets.
+func TestRedirectsKeepTheEvent(t *testing.T) {
+	type hit struct {
+		method, body, secret string
+	}
+	hits := make(chan hit, 8)
+	record := func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		hits <- hit{r.Method, string(b), r.Header.Get("X-Secret")}
+	}
+	other := httptest.NewServer(http.HandlerFunc(record))
+	t.Cleanup(other.Close)
+	same := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/landing":
+			record(w, r)
+		case "/elsewhere":
+			http.Redirect(w, r, strings.Replace(other.URL, "127.0.0.1", "localhost", 1)+"/in", http.StatusTemporaryRedirect)
+		default:
+			code, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/"))
+			http.Redirect(w, r, "/landing", code)
+		}
+	}))
+	t.Cleanup(same.Close)
+	c := newClient(2*time.Second, 2*time.Second, nil)
+	for _, tc := range []struct {
+		path   string
+		status int
+		want   *hit
+	}{
+		{"/301", 301, nil},
+		{"/302", 302, nil},
+		{"/303", 303, nil},
+		{"/307", 200, &hit{"POST", `{"event":{}}`, "s3cret"}},
+		{"/308", 200, &hit{"POST", `{"event":{}}`, "s3cret"}},
+		{"/elsewhere", 200, &hit{"POST", `{"event":{}}`, ""}},
+	} {
+		req, _ := http.NewRequest("POST", same.URL+tc.path, strings.NewReader(`{"event":{}}`))
+		req.Header.Set("X-Secret", "s3cret")
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.path, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.status {
+			t.Errorf("%s: status %d, want %d", tc.path, resp.StatusCode, tc.status)
+		}
+		select {
+		case h := <-hits:
+			if tc.want == nil || h != *tc.want {
+				t.Errorf("%s: the target got %+v, want %+v", tc.path, h, tc.want)
+			}
+		default:
+			if tc.want != nil {
+				t.Errorf("%s: the target got nothing", tc.path)
+			}
+		}
 	}
 }
 
