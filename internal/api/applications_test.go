@@ -74,6 +74,26 @@ func TestApplicationCRUD(t *testing.T) {
 			"oauthConfiguration": map[string]any{"enabledGrants": []any{"client_magic"}}}}), "[invalid]application.oauthConfiguration.enabledGrants")
 		want400(t, "bad redirect", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "X",
 			"oauthConfiguration": map[string]any{"authorizedRedirectURLs": []any{"not a url"}}}}), "[invalid]application.oauthConfiguration.authorizedRedirectURLs")
+		for _, target := range []struct{ field, url string }{
+			{"authorizedRedirectURLs", "javascript:alert(document.domain)//"},
+			{"authorizedRedirectURLs", "JavaScript:alert(1)"},
+			{"authorizedRedirectURLs", "data:text/html,<script>alert(1)</script>"},
+			{"authorizedOriginURLs", "vbscript:msgbox"},
+			{"logoutURL", "file:///etc/passwd"},
+		} {
+			var value any = []any{target.url}
+			if target.field == "logoutURL" {
+				value = target.url
+			}
+			want400(t, "script scheme in "+target.field, e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "X",
+				"oauthConfiguration": map[string]any{target.field: value}}}), "[invalid]application.oauthConfiguration."+target.field)
+		}
+		// An app's own scheme (RFC 8252 §7.1) is a redirect target.
+		native := e.ok("a private-use scheme", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "Native",
+			"oauthConfiguration": map[string]any{"authorizedRedirectURLs": []any{"com.example.app:/oauth2/callback"}}}}), "application")
+		if r := e.do("DELETE", "/api/application/"+native["id"].(string)+"?hardDelete=true", e.root, nil); r.Status != 200 {
+			t.Fatalf("delete the native app: %d %s", r.Status, r.Body)
+		}
 		want400(t, "bad secret type", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "X",
 			"oauthConfiguration": map[string]any{"clientSecret": 5}}}), "[invalid]application.oauthConfiguration.clientSecret")
 		want400(t, "bad login configuration", e.do("POST", "/api/application", e.root, map[string]any{"application": map[string]any{"name": "X",

@@ -187,14 +187,14 @@ func checkApplicationConfig(c *model.ApplicationConfig, verrs *model.Errors) {
 		"oauthConfiguration.authorizedOriginURLs":   oc.AuthorizedOriginURLs,
 	} {
 		for _, u := range urls {
-			if parsed, err := url.Parse(u); err != nil || parsed.Scheme == "" {
-				verrs.Field(f(field), "invalid", fmt.Sprintf("[%s] is not a valid URL.", u))
+			if why := badTargetURL(u); why != "" {
+				verrs.Field(f(field), "invalid", fmt.Sprintf("[%s] %s", u, why))
 			}
 		}
 	}
 	if u := oc.LogoutURL; u != "" {
-		if parsed, err := url.Parse(u); err != nil || parsed.Scheme == "" {
-			verrs.Field(f("oauthConfiguration.logoutURL"), "invalid", "[application.oauthConfiguration.logoutURL] is not a valid URL.")
+		if why := badTargetURL(u); why != "" {
+			verrs.Field(f("oauthConfiguration.logoutURL"), "invalid", "[application.oauthConfiguration.logoutURL] "+why)
 		}
 	}
 	if slices.Contains(oc.EnabledGrants, model.GrantDeviceCode) && oc.DeviceVerificationURL == "" {
@@ -209,6 +209,24 @@ func checkApplicationConfig(c *model.ApplicationConfig, verrs *model.Errors) {
 	kit.OneOf(verrs, f("oauthConfiguration.consentMode"), oc.ConsentMode, "AlwaysPrompt", "RememberDecision", "NeverPrompt")
 	kit.OneOf(verrs, f("oauthConfiguration.scopeHandlingPolicy"), oc.ScopeHandlingPolicy, "Compatibility", "Strict")
 	kit.OneOf(verrs, f("oauthConfiguration.unknownScopePolicy"), oc.UnknownScopePolicy, "Allow", "Remove", "Reject")
+}
+
+// scriptSchemes are URL schemes that run or embed content where they are
+// opened: never a place to send a browser with a code or a token.
+var scriptSchemes = []string{"javascript", "data", "vbscript", "file", "blob", "about"}
+
+// badTargetURL says why u cannot be where the provider sends a browser (""
+// when it can): it must parse and have a scheme, which may be an app's own
+// (RFC 8252 §7.1), but not one of scriptSchemes.
+func badTargetURL(u string) string {
+	parsed, err := url.Parse(u)
+	if err != nil || parsed.Scheme == "" {
+		return "is not a valid URL."
+	}
+	if slices.Contains(scriptSchemes, strings.ToLower(parsed.Scheme)) {
+		return fmt.Sprintf("uses the %s scheme, which cannot be a redirect target.", strings.ToLower(parsed.Scheme))
+	}
+	return ""
 }
 
 // normalizeNewRoles reads the roles of an application being created.
