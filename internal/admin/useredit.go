@@ -42,7 +42,7 @@ func (a *Admin) loadEditable(w http.ResponseWriter, r *http.Request, s *pagekit.
 	u := viewUser(o, nil)
 	if u.isAdministrator() && !pagekit.Allowed(s.Roles, pagekit.ManageAdmins) {
 		a.Message(w, r, s, http.StatusForbidden, "Not allowed",
-			"This user is an administrator: only an admin with the admin role may change their profile or two-factor methods, deactivate or delete them.")
+			"This user is an administrator: only an admin with the admin role may change their profile or two-factor methods, require a password change, end their sessions, deactivate or delete them.")
 		return userView{}, false
 	}
 	return u, true

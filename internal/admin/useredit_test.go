@@ -12,6 +12,7 @@ import (
 type userOut struct {
 	User struct {
 		ID, Email, FirstName, LastName string
+		PasswordChangeRequired         bool
 		TwoFactor                      struct {
 			Methods []struct{ ID, Method string }
 		}
@@ -114,6 +115,15 @@ func TestUserEditing(t *testing.T) {
 		e.api("GET", "/api/user?email=admin%40example.com", nil, 200).JSON(t, &first)
 		if p := br.post("/admin/users/"+first.User.ID+"/edit", url.Values{"csrf_token": {csrf}, "email": {"mine@example.com"}}); p.status != 403 {
 			t.Fatalf("a user_manager changed an administrator's email: %d", p.status)
+		}
+		// Nor force an administrator to a new password or sign them out.
+		for _, action := range []string{"require-password-change", "end-sessions"} {
+			if p := br.post("/admin/users/"+first.User.ID+"/"+action, url.Values{"csrf_token": {csrf}}); p.status != 403 {
+				t.Fatalf("a user_manager could %s an administrator: %d", action, p.status)
+			}
+		}
+		if e.user(first.User.ID).User.PasswordChangeRequired {
+			t.Fatal("the administrator must change their password now")
 		}
 		if regs := e.user(support).User.Registrations; strings.Join(regs[0].Roles, ",") != "user_manager" {
 			t.Fatalf("roles changed: %+v", regs)

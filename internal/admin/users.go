@@ -364,6 +364,11 @@ func (a *Admin) reactivateUser(w http.ResponseWriter, r *http.Request, s *pageki
 }
 
 func (a *Admin) requirePasswordChange(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
+	// Forcing an administrator to a new password, or signing them out, is
+	// for admins only: another role could lock the admins out.
+	if _, ok := a.loadEditable(w, r, s); !ok {
+		return
+	}
 	a.userAction(w, r, s, "password", func(id string) error {
 		_, err := a.Svc.Identity.PatchUser(r.Context(), a.Actor(r, s), kit.TenantScope{}, id, model.PatchMerge,
 			[]byte(`{"user":{"passwordChangeRequired":true}}`))
@@ -372,6 +377,9 @@ func (a *Admin) requirePasswordChange(w http.ResponseWriter, r *http.Request, s 
 }
 
 func (a *Admin) endUserSessions(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
+	if _, ok := a.loadEditable(w, r, s); !ok {
+		return
+	}
 	a.userAction(w, r, s, "sessions", func(id string) error {
 		if _, ok := kit.CanonicalID(id); !ok {
 			return model.NotFoundf("user %q", id)
