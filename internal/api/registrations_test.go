@@ -153,11 +153,12 @@ func TestRegistrationCRUD(t *testing.T) {
 		wantEmpty(t, "delete with an event body", e.do("DELETE", "/api/user/registration/"+u3+"/"+otherApp, e.root,
 			map[string]any{"eventInfo": map[string]any{"ipAddress": "10.0.0.1"}}), 200)
 
-		// Every change is audited against the registration.
-		msgs := e.auditMessages(regID)
+		// Every change is audited against the user, on the trail of
+		// everything done to them.
+		msgs := e.auditMessages(uid)
 		for _, want := range []string{"Created registration", "Updated registration", "Deleted registration"} {
 			if !rgHasPrefix(msgs, want) {
-				t.Errorf("audit of %s lacks %q: %v", regID, want, msgs)
+				t.Errorf("audit of %s lacks %q: %v", uid, want, msgs)
 			}
 		}
 	})
@@ -298,11 +299,19 @@ func TestRegistrationVerificationAndToken(t *testing.T) {
 		if row, _ := e.st.Read().RegistrationOf(context.Background(), u1, plain); row.AuthTokenHash != secrets.HashToken("chosen-token") {
 			t.Errorf("token lost by an update")
 		}
-		// Audit entries never carry the token.
-		for _, a := range e.audits(reg["id"].(string)) {
+		// Audit entries (on the user's trail) never carry the token.
+		regEntries := 0
+		for _, a := range e.audits(u1) {
+			if !strings.Contains(a.Message, "registration") {
+				continue
+			}
+			regEntries++
 			if strings.Contains(string(a.NewValue)+string(a.OldValue), token) || strings.Contains(string(a.NewValue), "chosen-token") {
 				t.Errorf("audit entry %q carries the token", a.Message)
 			}
+		}
+		if regEntries < 3 {
+			t.Errorf("%d registration entries on the user's audit trail, want at least 3", regEntries)
 		}
 	})
 }

@@ -426,7 +426,7 @@ func (s *Service) insertRegistration(ctx context.Context, tx *store.Tx, actor ki
 		return nil, err
 	}
 	if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: "Created registration " + registrationLabel(userID, app.ID),
-		TargetID: id, New: snapshot, Data: map[string]any{"userId": userID, "applicationId": app.ID}, Events: kit.RegistrationEvent(ctx, tx, s.FullUserObject, model.EventUserRegistrationCreate, userID, userTenant, app.ID, snapshot, nil)}); err != nil {
+		TargetID: userID, New: snapshot, Data: map[string]any{"userId": userID, "applicationId": app.ID, "registrationId": id}, Events: kit.RegistrationEvent(ctx, tx, s.FullUserObject, model.EventUserRegistrationCreate, userID, userTenant, app.ID, snapshot, nil)}); err != nil {
 		return nil, err
 	}
 	if !row.Verified && s.mail != nil {
@@ -601,7 +601,7 @@ func (s *Service) changeRegistration(ctx context.Context, actor kit.Actor, scope
 			return err
 		}
 		if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: "Updated registration " + registrationLabel(uid, appID),
-			TargetID: cur.ID, Old: curObj, New: snapshot, Data: map[string]any{"userId": uid, "applicationId": appID}, Events: kit.RegistrationEvent(ctx, tx, s.FullUserObject, model.EventUserRegistrationUpdate, uid, tenant, appID, snapshot, curObj)}); err != nil {
+			TargetID: uid, Old: curObj, New: snapshot, Data: map[string]any{"userId": uid, "applicationId": appID, "registrationId": cur.ID}, Events: kit.RegistrationEvent(ctx, tx, s.FullUserObject, model.EventUserRegistrationUpdate, uid, tenant, appID, snapshot, curObj)}); err != nil {
 			return err
 		}
 		out = &RegistrationResult{Registration: withToken(snapshot, p.token)}
@@ -645,6 +645,6 @@ func (s *Service) DeleteRegistration(ctx context.Context, actor kit.Actor, scope
 			return err
 		}
 		return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Deleted registration " + registrationLabel(uid, appID),
-			TargetID: cur.ID, Old: snapshot, Data: map[string]any{"userId": uid, "applicationId": appID}, Events: kit.RegistrationEvent(ctx, tx, s.FullUserObject, model.EventUserRegistrationDelete, uid, tenant, appID, snapshot, nil)})
+			TargetID: uid, Old: snapshot, Data: map[string]any{"userId": uid, "applicationId": appID, "registrationId": cur.ID}, Events: kit.RegistrationEvent(ctx, tx, s.FullUserObject, model.EventUserRegistrationDelete, uid, tenant, appID, snapshot, nil)})
 	})
 }
