@@ -31,6 +31,7 @@ type keysData struct {
 	Keys       []keyRow
 	Total      int
 	Prev, Next string
+	Notice     string
 }
 
 func description(k *model.APIKey) string {
@@ -92,6 +93,12 @@ func (a *Admin) apiKeys(w http.ResponseWriter, r *http.Request, s *pagekit.Sessi
 		return
 	}
 	d := keysData{Total: total}
+	switch q := r.URL.Query(); {
+	case q.Get("deleted") != "":
+		d.Notice = "The API key was deleted."
+	case q.Get("updated") != "":
+		d.Notice = "The API key was saved."
+	}
 	for _, k := range keys {
 		d.Keys = append(d.Keys, keyRow{APIKey: k, Description: description(k), Scope: scopeOf(k, names), Access: accessOf(k)})
 	}

@@ -133,7 +133,7 @@ func TestLastKeyGuardInTheUI(t *testing.T) {
 		t.Fatalf("after re-authentication: at %s (%d)", back.url, back.status)
 	}
 	done := br.post(del, url.Values{"csrf_token": {back.csrf(t)}, "force": {"on"}})
-	if done.status != 200 || done.url.Path != "/admin/api-keys" || strings.Contains(done.body, initial.ID) {
+	if done.status != 200 || done.url.Path != "/admin/api-keys" || strings.Contains(done.body, initial.ID) || !strings.Contains(done.body, "The API key was deleted") {
 		t.Fatalf("forced delete: %d at %s", done.status, done.url)
 	}
 	if r := e.s.Do(t, "GET", "/api/api-key", e.key, nil); r.Status != 401 {

@@ -75,6 +75,15 @@ func (a *Admin) createSigningKey(w http.ResponseWriter, r *http.Request, s *page
 		Algorithm: f.Get("algorithm"), Length: strings.TrimSpace(f.Get("length")), Issuer: strings.TrimSpace(f.Get("issuer")),
 		Certificate: f.Get("certificate"), PublicKey: f.Get("publicKey"), Kid: strings.TrimSpace(f.Get("kid"))}
 	in := &signing.KeyInput{Name: p.Name, Algorithm: p.Algorithm, Issuer: p.Issuer}
+	// The field is for RSA keys, 2048 bits unless given, as its label says;
+	// other algorithms have one length and ignore it.
+	rsa := strings.HasPrefix(p.Algorithm, "RS") || strings.HasPrefix(p.Algorithm, "PS")
+	switch {
+	case !p.Import && rsa && p.Length == "":
+		in.Length = signing.KeyLength(2048)
+	case !p.Import && !rsa:
+		p.Length = ""
+	}
 	if p.Length != "" {
 		n, err := strconv.Atoi(p.Length)
 		if err != nil {

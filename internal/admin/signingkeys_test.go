@@ -73,6 +73,19 @@ func TestSigningKeyPages(t *testing.T) {
 		if p := br.submit(form, "/admin/signing-keys", "name", "Ed key", "algorithm", "Ed25519"); p.status != 400 || !strings.Contains(p.body, "already exists") {
 			t.Fatalf("a taken name: %d", p.status)
 		}
+		// The length is for RSA, 2048 unless given, as the field says; other
+		// algorithms ignore it.
+		for _, c := range []struct{ name, alg, length, want string }{
+			{"RSA default", "RS256", "", "RS256"},
+			{"EC with a length typed", "ES256", "2048", "ES256"},
+		} {
+			if p := br.submit(form, "/admin/signing-keys", "name", c.name, "algorithm", c.alg, "length", c.length); p.status != 200 {
+				t.Fatalf("%s: %d %s", c.name, p.status, p.body)
+			}
+			if k := e.signingKeys()[c.name]; k.Algorithm != c.want {
+				t.Fatalf("%s: %+v", c.name, k)
+			}
+		}
 
 		// Import a public key (verify only); a bad private key is refused
 		// and not echoed back.

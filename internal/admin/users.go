@@ -119,12 +119,16 @@ type usersData struct {
 	Error      string
 	Prev, Next string
 	CanManage  bool
+	Notice     string
 }
 
 func (a *Admin) users(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	pg := pagekit.PageParam(r)
 	d := usersData{Query: q, CanManage: pagekit.Allowed(s.Roles, pagekit.ManageUsers)}
+	if r.URL.Query().Get("deleted") != "" {
+		d.Notice = "The user was deleted."
+	}
 	qs := q
 	if qs == "" {
 		qs = "*"

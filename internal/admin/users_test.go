@@ -84,7 +84,8 @@ func TestUsersPages(t *testing.T) {
 			t.Fatalf("delete without the typed email: %d", p.status)
 		}
 		e.api("GET", "/api/user/"+id, nil, 200)
-		if p := br.post("/admin/users/"+id+"/delete", url.Values{"csrf_token": {csrf}, "confirm": {"jane@example.com"}}); p.status != 200 || p.url.Path != "/admin/users" {
+		if p := br.post("/admin/users/"+id+"/delete", url.Values{"csrf_token": {csrf}, "confirm": {"jane@example.com"}}); p.status != 200 || p.url.Path != "/admin/users" ||
+			!strings.Contains(p.body, "The user was deleted") {
 			t.Fatalf("delete: %d at %s", p.status, p.url)
 		}
 		e.api("GET", "/api/user/"+id, nil, 404)

@@ -57,11 +57,24 @@ func New(svc *services.Set, log *slog.Logger, assets *ui.UI, clientIP func(*http
 	return k
 }
 
+// Count is n and the noun for n of them: "1 user", "3 users" (the plural
+// is the noun plus "s" unless given).
+func Count(n int, noun string, plural ...string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	if len(plural) > 0 {
+		return fmt.Sprintf("%d %s", n, plural[0])
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
 func (k *Kit) parse(areas []fs.FS) (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
 		"asset":   func(name string) (string, error) { return k.UI.AssetURL(name) },
 		"instant": FormatInstant,
 		"ago":     func(ms int64) string { return Ago(k.Now(), ms) },
+		"count":   Count,
 		"deref": func(p *int64) int64 {
 			if p == nil {
 				return 0
