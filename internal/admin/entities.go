@@ -242,16 +242,27 @@ func (a *Admin) createEntityType(w http.ResponseWriter, r *http.Request, s *page
 }
 
 func (a *Admin) entityType(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
+	a.showEntityType(w, r, s, http.StatusOK, entityTypePage{})
+}
+
+// entityTypePage is the type's page; after a refused permission, the
+// reasons and what was typed, to correct.
+type entityTypePage struct {
+	Type                  entityTypeView
+	CanManage             bool
+	Errors                []string
+	PermName, Description string
+	IsDefault             bool
+}
+
+func (a *Admin) showEntityType(w http.ResponseWriter, r *http.Request, s *pagekit.Session, status int, p entityTypePage) {
 	o, err := a.Svc.Entities.Type(r.Context(), r.PathValue("id"))
 	if err != nil {
 		a.entityFailed(w, r, s, "load entity type", err)
 		return
 	}
-	t := viewEntityType(o)
-	a.Render(w, r, s, http.StatusOK, "entitytype", "Entity type "+t.Name, "entities", struct {
-		Type      entityTypeView
-		CanManage bool
-	}{t, pagekit.Allowed(s.Roles, pagekit.ManageEntities)})
+	p.Type, p.CanManage = viewEntityType(o), pagekit.Allowed(s.Roles, pagekit.ManageEntities)
+	a.Render(w, r, s, status, "entitytype", "Entity type "+p.Type.Name, "entities", p)
 }
 
 func (a *Admin) addPermission(w http.ResponseWriter, r *http.Request, s *pagekit.Session) {
@@ -263,7 +274,16 @@ func (a *Admin) addPermission(w http.ResponseWriter, r *http.Request, s *pagekit
 		perm["isDefault"] = true
 	}
 	if _, err := a.Svc.Entities.CreatePermission(r.Context(), a.Actor(r, s), r.PathValue("id"), "", kit.Object{"permission": perm}); err != nil {
-		a.entityFailed(w, r, s, "add permission", err)
+		if errors.Is(err, model.ErrNotFound) {
+			a.entityFailed(w, r, s, "add permission", err)
+			return
+		}
+		msgs, ok := a.Refusal(w, r, s, "add permission", err)
+		if !ok {
+			return
+		}
+		a.showEntityType(w, r, s, http.StatusBadRequest, entityTypePage{Errors: msgs, PermName: strings.TrimSpace(r.PostForm.Get("name")),
+			Description: strings.TrimSpace(r.PostForm.Get("description")), IsDefault: r.PostForm.Get("isDefault") == "on"})
 		return
 	}
 	http.Redirect(w, r, "/admin/entity-types/"+r.PathValue("id"), http.StatusSeeOther)

@@ -122,6 +122,9 @@ type groupPage struct {
 	CanChange bool
 	Notice    string
 	Errors    []string
+	// LoginID is the member asked for when adding them failed, kept in
+	// the field to correct.
+	LoginID string
 }
 
 func (a *Admin) loadGroup(w http.ResponseWriter, r *http.Request, s *pagekit.Session) (groupView, bool) {
@@ -138,6 +141,9 @@ func (a *Admin) loadGroup(w http.ResponseWriter, r *http.Request, s *pagekit.Ses
 
 func (a *Admin) showGroup(w http.ResponseWriter, r *http.Request, s *pagekit.Session, status int, g groupView, notice string, errs []string) {
 	p := groupPage{Group: g, CanManage: pagekit.Allowed(s.Roles, pagekit.ManageGroups), CanDelete: pagekit.Allowed(s.Roles, pagekit.DeleteGroups), Notice: notice, Errors: errs}
+	if len(errs) > 0 {
+		p.LoginID = strings.TrimSpace(r.PostForm.Get("loginId"))
+	}
 	p.CanChange = p.CanManage && (!g.AdminRoles || pagekit.Allowed(s.Roles, pagekit.ManageAdmins))
 	apps, err := a.AllApplications(r)
 	if err != nil {

@@ -78,7 +78,8 @@ func TestGroupPages(t *testing.T) {
 		if got := e.groupRoles(id); strings.Join(got, ",") != "seller" {
 			t.Fatalf("stored roles: %v", got)
 		}
-		if p := br.post("/admin/groups/"+id+"/members", url.Values{"csrf_token": {csrf}, "loginId": {"nobody@example.com"}}); p.status != 400 {
+		if p := br.post("/admin/groups/"+id+"/members", url.Values{"csrf_token": {csrf}, "loginId": {"nobody@example.com"}}); p.status != 400 ||
+			!strings.Contains(p.body, `value="nobody@example.com" aria-invalid="true"`) {
 			t.Fatalf("an unknown member: %d", p.status)
 		}
 		added := br.post("/admin/groups/"+id+"/members", url.Values{"csrf_token": {csrf}, "loginId": {"member@example.com"}})
