@@ -30,12 +30,11 @@ func TestEntityPages(t *testing.T) {
 		typeID := m[1]
 		if p := br.post("/admin/entity-types/"+typeID+"/permissions", url.Values{"csrf_token": {csrf}, "name": {"print"}, "isDefault": {"on"}}); p.status != 200 || !strings.Contains(p.body, "<strong>print</strong>") {
 			t.Fatalf("add permission: %d %s", p.status, p.body)
-		}		// A name taken already: refused on the type's page, the form as typed.
+		} // A name taken already: refused on the type's page, the form as typed.
 		if p := br.post("/admin/entity-types/"+typeID+"/permissions", url.Values{"csrf_token": {csrf}, "name": {"print"}, "description": {"Print again"}}); p.status != 400 ||
 			!strings.Contains(p.body, `value="print" aria-invalid="true"`) || !strings.Contains(p.body, `value="Print again"`) || !strings.Contains(p.body, "Add permission") {
 			t.Fatalf("a duplicate permission: %d %s", p.status, p.body)
 		}
-
 
 		// The secret is shown once, when the entity is made.
 		created := br.post("/admin/entities", url.Values{"csrf_token": {csrf}, "name": {"Lobby printer"}, "typeId": {typeID}})
