@@ -24,6 +24,7 @@ import (
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/oauth"
 	"github.com/latchid/latch/internal/oauth/clientcreds"
+	"github.com/latchid/latch/internal/oauth/device"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/services"
 	"github.com/latchid/latch/internal/store"
@@ -648,53 +649,63 @@ func (a *oauthAdapter) MarkCodeReplayed(ctx context.Context, codeHash string) (*
 	return codeOf(c), nil
 }
 
-func deviceOf(d *store.OAuthDeviceCode) *oauth.DeviceGrant {
-	return &oauth.DeviceGrant{UserCode: d.UserCode, ClientID: d.ClientID, TenantID: d.TenantID, Scope: d.Scope,
-		IntervalSeconds: d.IntervalSeconds, ExpiresInstant: d.ExpiresInstant, UserID: d.UserID, SessionID: d.SessionID,
-		AuthInstant: d.AuthInstant, AuthType: d.AuthType}
-}
+// The device.Store implementation (oauth.State embeds it).
 
-func (a *oauthAdapter) CreateDeviceGrant(ctx context.Context, hash string, d *oauth.DeviceGrant, now int64) error {
-	err := a.st().InsertOAuthDeviceCode(ctx, &store.OAuthDeviceCode{DeviceCodeHash: hash, UserCode: d.UserCode, ClientID: d.ClientID,
-		TenantID: d.TenantID, Scope: d.Scope, IntervalSeconds: d.IntervalSeconds, ExpiresInstant: d.ExpiresInstant, InsertInstant: now})
-	if store.IsUnique(err) {
-		return oauth.ErrConflict
+// deviceNotFound maps a missing row to device.ErrNotFound.
+func deviceNotFound(err error) error {
+	if errors.Is(err, store.ErrNoRows) {
+		return device.ErrNotFound
 	}
 	return err
 }
 
-func (a *oauthAdapter) PendingDeviceGrant(ctx context.Context, userCode string, now int64) (*oauth.DeviceGrant, error) {
+func deviceOf(d *store.OAuthDeviceCode) *device.Grant {
+	return &device.Grant{UserCode: d.UserCode, ClientID: d.ClientID, TenantID: d.TenantID, Scope: d.Scope,
+		IntervalSeconds: d.IntervalSeconds, ExpiresInstant: d.ExpiresInstant, UserID: d.UserID, SessionID: d.SessionID,
+		AuthInstant: d.AuthInstant, AuthType: d.AuthType}
+}
+
+func (a *oauthAdapter) CreateDeviceGrant(ctx context.Context, hash string, d *device.Grant, now int64) error {
+	err := a.st().InsertOAuthDeviceCode(ctx, &store.OAuthDeviceCode{DeviceCodeHash: hash, UserCode: d.UserCode, ClientID: d.ClientID,
+		TenantID: d.TenantID, Scope: d.Scope, IntervalSeconds: d.IntervalSeconds, ExpiresInstant: d.ExpiresInstant, InsertInstant: now})
+	if store.IsUnique(err) {
+		return device.ErrConflict
+	}
+	return err
+}
+
+func (a *oauthAdapter) PendingDeviceGrant(ctx context.Context, userCode string, now int64) (*device.Grant, error) {
 	d, err := a.st().PendingOAuthDeviceCode(ctx, userCode, now)
 	if err != nil {
-		return nil, notFound(err)
+		return nil, deviceNotFound(err)
 	}
 	return deviceOf(d), nil
 }
 
-func (a *oauthAdapter) ApproveDeviceGrant(ctx context.Context, userCode string, s *oauth.Session, now int64) (bool, error) {
-	return a.st().ApproveOAuthDeviceCode(ctx, userCode, s.UserID, s.ID, s.AuthType, s.AuthInstant, now)
+func (a *oauthAdapter) ApproveDeviceGrant(ctx context.Context, userCode string, ap device.Approval, now int64) (bool, error) {
+	return a.st().ApproveOAuthDeviceCode(ctx, userCode, ap.UserID, ap.SessionID, ap.AuthType, ap.AuthInstant, now)
 }
 
-func (a *oauthAdapter) TakeApprovedDeviceGrant(ctx context.Context, hash string, now int64) (*oauth.DeviceGrant, error) {
+func (a *oauthAdapter) TakeApprovedDeviceGrant(ctx context.Context, hash string, now int64) (*device.Grant, error) {
 	d, err := a.st().TakeApprovedOAuthDeviceCode(ctx, hash, now)
 	if err != nil {
-		return nil, notFound(err)
+		return nil, deviceNotFound(err)
 	}
 	return deviceOf(d), nil
 }
 
-func (a *oauthAdapter) PollDeviceGrant(ctx context.Context, hash string, now int64) (*oauth.DeviceGrant, error) {
+func (a *oauthAdapter) PollDeviceGrant(ctx context.Context, hash string, now int64) (*device.Grant, error) {
 	d, err := a.st().PollOAuthDeviceCode(ctx, hash, now)
 	if err != nil {
-		return nil, notFound(err)
+		return nil, deviceNotFound(err)
 	}
 	return deviceOf(d), nil
 }
 
-func (a *oauthAdapter) DeviceGrantByHash(ctx context.Context, hash string) (*oauth.DeviceGrant, error) {
+func (a *oauthAdapter) DeviceGrantByHash(ctx context.Context, hash string) (*device.Grant, error) {
 	d, err := a.st().OAuthDeviceCodeByHash(ctx, hash)
 	if err != nil {
-		return nil, notFound(err)
+		return nil, deviceNotFound(err)
 	}
 	return deviceOf(d), nil
 }

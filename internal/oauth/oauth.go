@@ -17,6 +17,7 @@ import (
 
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/oauth/clientcreds"
+	"github.com/latchid/latch/internal/oauth/device"
 	"github.com/latchid/latch/internal/secrets"
 )
 
@@ -28,9 +29,6 @@ type Client struct {
 
 // ErrNotFound: no such client, user, session or code.
 var ErrNotFound = errors.New("not found")
-
-// ErrConflict: a value that must be unique is taken.
-var ErrConflict = errors.New("conflict")
 
 // Clients looks applications (OAuth clients) and tenants up.
 type Clients interface {
@@ -270,35 +268,10 @@ type Code struct {
 	RefreshTokenID string
 }
 
-// DeviceGrant is a device authorization grant (RFC 8628).
-type DeviceGrant struct {
-	UserCode        string
-	ClientID        string
-	TenantID        string
-	Scope           string
-	IntervalSeconds int
-	ExpiresInstant  int64
-	UserID          string // "" until approved
-	SessionID       string
-	AuthInstant     int64
-	AuthType        string
-}
-
 // State stores SSO sessions, authorization codes and device grants by the
 // hashes of their secret values.
 type State interface {
-	// CreateDeviceGrant stores a grant; ErrConflict when the user code is taken.
-	CreateDeviceGrant(ctx context.Context, deviceCodeHash string, d *DeviceGrant, now int64) error
-	// PendingDeviceGrant reads an unexpired, unapproved grant by user code; ErrNotFound.
-	PendingDeviceGrant(ctx context.Context, userCode string, now int64) (*DeviceGrant, error)
-	// ApproveDeviceGrant approves a pending grant once; false when it was not pending.
-	ApproveDeviceGrant(ctx context.Context, userCode string, s *Session, now int64) (bool, error)
-	// TakeApprovedDeviceGrant consumes an approved grant atomically; ErrNotFound.
-	TakeApprovedDeviceGrant(ctx context.Context, deviceCodeHash string, now int64) (*DeviceGrant, error)
-	// PollDeviceGrant records a poll that respects the interval; ErrNotFound
-	// when unknown, expired or too fast (DeviceGrantByHash tells them apart).
-	PollDeviceGrant(ctx context.Context, deviceCodeHash string, now int64) (*DeviceGrant, error)
-	DeviceGrantByHash(ctx context.Context, deviceCodeHash string) (*DeviceGrant, error)
+	device.Store
 
 	CreateSession(ctx context.Context, tokenHash string, s *Session) error
 	SessionByHash(ctx context.Context, tokenHash string, now int64) (*Session, error) // ErrNotFound
@@ -380,12 +353,14 @@ type Provider struct {
 	Deps
 	discoveryDocs sync.Map // tenant id ("" the Default) → *discoveryDoc
 	entities      *clientcreds.Handler
+	devices       *device.Handler
 }
 
 // New builds a provider.
 func New(d Deps) *Provider {
 	p := &Provider{Deps: d}
 	p.entities = &clientcreds.Handler{Entities: d.Entities, Issuer: p.issuerOf, Proof: p.dpopProof, OfferNonce: p.offerDPoPNonce, Fail: p.serverError}
+	p.devices = &device.Handler{Store: d.State, Now: p.now, PublicURL: d.PublicURL, Fail: p.serverError}
 	return p
 }
 
@@ -433,7 +408,7 @@ func (p *Provider) Routes() []Route {
 		{Pattern: "POST /oauth2/register", Access: Anonymous, Handler: p.register},
 		{Pattern: "POST /oauth2/token", Access: ClientAuthenticated, Handler: p.token},
 		{Pattern: "POST /oauth2/device_authorize", Access: ClientAuthenticated, Handler: p.deviceAuthorize},
-		{Pattern: "GET /oauth2/device/validate", Access: Anonymous, Handler: p.deviceValidate},
+		{Pattern: "GET /oauth2/device/validate", Access: Anonymous, Handler: p.devices.Validate},
 		{Pattern: "GET /oauth2/device/user-code", Access: ClientAuthenticated, Handler: p.deviceUserCode},
 		{Pattern: "POST /oauth2/device/user-code", Access: ClientAuthenticated, Handler: p.deviceUserCode},
 		{Pattern: "POST /oauth2/device/approve", Access: ClientAuthenticated, Handler: p.deviceApprove},
