@@ -369,11 +369,14 @@ func (a *oauthAdapter) IssueTokens(ctx context.Context, g oauth.Grant) (*oauth.T
 }
 
 // RefreshTokens implements oauth.TokenIssuer.
-func (a *oauthAdapter) RefreshTokens(ctx context.Context, refreshToken, clientID, issuer, ip, jkt string) (*oauth.Tokens, error) {
-	t, err := a.svc.Tokens.ExchangeOAuthRefreshToken(ctx, refreshToken, clientID, issuer, ip, jkt)
+func (a *oauthAdapter) RefreshTokens(ctx context.Context, refreshToken, clientID, issuer, ip, jkt, scope string) (*oauth.Tokens, error) {
+	t, err := a.svc.Tokens.ExchangeOAuthRefreshToken(ctx, refreshToken, clientID, issuer, ip, jkt, scope)
 	var verrs *model.Errors
 	if errors.As(err, &verrs) {
 		return nil, oauth.ErrGrantRefused
+	}
+	if errors.Is(err, tokens.ErrOAuthScopeWidened) {
+		return nil, oauth.ErrScopeWidened
 	}
 	if err != nil {
 		return nil, err

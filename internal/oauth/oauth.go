@@ -164,6 +164,9 @@ type Tokens struct {
 // ErrGrantRefused: the user or refresh token may not get tokens (invalid_grant).
 var ErrGrantRefused = errors.New("grant refused")
 
+// ErrScopeWidened: a refresh asked for a scope not granted (invalid_scope).
+var ErrScopeWidened = errors.New("scope wider than granted")
+
 // ErrCodeReplayed: the code was used meanwhile by another exchange of it;
 // nothing was issued (invalid_grant).
 var ErrCodeReplayed = errors.New("authorization code replayed")
@@ -192,8 +195,10 @@ type TokenIssuer interface {
 	// RefreshTokens exchanges the client's own refresh token under the
 	// application's rotation and reuse rules; ErrGrantRefused when it cannot
 	// be used (a token bound to a DPoP key other than jkt among them). A
-	// non-empty jkt binds the new access token to that key.
-	RefreshTokens(ctx context.Context, refreshToken, clientID, issuer, ip, jkt string) (*Tokens, error)
+	// non-empty jkt binds the new access token to that key. A non-empty
+	// scope narrows the new tokens' (not the refresh token's);
+	// ErrScopeWidened, with nothing changed, when it is not within it.
+	RefreshTokens(ctx context.Context, refreshToken, clientID, issuer, ip, jkt, scope string) (*Tokens, error)
 	RevokeRefreshToken(ctx context.Context, refreshToken, clientID string) error
 	RevokeRefreshTokenID(ctx context.Context, id string) error
 	// VerifyAccessToken checks an access token's signature, expiry and

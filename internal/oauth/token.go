@@ -307,24 +307,18 @@ func (p *Provider) refreshGrant(w http.ResponseWriter, r *http.Request, ca *clie
 		writeError(w, http.StatusBadRequest, errInvalidRequest("missing_refresh_token", "The request has no refresh_token."))
 		return
 	}
-	t, err := p.Tokens.RefreshTokens(r.Context(), rt, ca.client.App.ID, p.issuer(ca.client.Tenant), p.clientIP(r), ca.dpopJKT)
-	if errors.Is(err, ErrGrantRefused) {
+	scope := clientcheck.NormalizeScope(r.PostForm.Get("scope"))
+	t, err := p.Tokens.RefreshTokens(r.Context(), rt, ca.client.App.ID, p.issuer(ca.client.Tenant), p.clientIP(r), ca.dpopJKT, scope)
+	switch {
+	case errors.Is(err, ErrGrantRefused):
 		writeError(w, http.StatusBadRequest, invalidGrant("refresh_token_not_found", "The refresh token is unknown, expired, revoked or not this client's."))
-		return
-	}
-	if err != nil {
+	case errors.Is(err, ErrScopeWidened):
+		writeError(w, http.StatusBadRequest, &oauthError{Code: "invalid_scope", Reason: "unknown_scope", Description: "A refresh cannot widen the granted scope."})
+	case err != nil:
 		p.serverError(w, r, "refresh", err)
-		return
+	default:
+		p.writeTokens(w, r, ca.client, t, "", t.SessionID)
 	}
-	if s := r.PostForm.Get("scope"); s != "" {
-		for _, f := range strings.Fields(s) {
-			if !clientcheck.HasScope(t.Scope, f) {
-				writeError(w, http.StatusBadRequest, &oauthError{Code: "invalid_scope", Reason: "unknown_scope", Description: "A refresh cannot widen the granted scope."})
-				return
-			}
-		}
-	}
-	p.writeTokens(w, r, ca.client, t, "", t.SessionID)
 }
 
 // passwordGrant is the resource owner password credentials grant, only

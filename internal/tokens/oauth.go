@@ -153,23 +153,50 @@ func useCode(ctx context.Context, tx *store.Tx, codeHash, refreshTokenID string,
 	return err
 }
 
+// ErrOAuthScopeWidened: a refresh asked for a scope its refresh token was
+// not granted; nothing was changed.
+var ErrOAuthScopeWidened = errors.New("scope wider than granted")
+
 // ExchangeOAuthRefreshToken is the refresh_token grant: the refresh token
 // must be the client's own, the application must enable the grant, and the
 // application's rotation and reuse rules apply as on /api/jwt/refresh. A
 // token that cannot be used is model.Errors (invalid_grant to the client).
 // jkt is the key of the request's DPoP proof ("" without one): it binds
 // the new access token, and must be the key a bound refresh token names.
-func (s *Service) ExchangeOAuthRefreshToken(ctx context.Context, value, clientID, issuer, ip, jkt string) (*OAuthTokens, error) {
+// scope ("" for all the token holds) narrows the new access token's scope
+// (RFC 6749 6), never the refresh token's; ErrOAuthScopeWidened when it
+// asks for more.
+func (s *Service) ExchangeOAuthRefreshToken(ctx context.Context, value, clientID, issuer, ip, jkt, scope string) (*OAuthTokens, error) {
 	if clientID == "" {
 		return nil, tokenNotUsable()
 	}
-	res, cur, err := s.exchangeRefresh(ctx, RefreshRequest{RefreshToken: value}, ip, refreshUse{clientID: clientID, issuer: issuer, dpopJKT: jkt})
+	use := refreshUse{clientID: clientID, issuer: issuer, dpopJKT: jkt, scope: scope}
+	res, cur, err := s.exchangeRefresh(ctx, RefreshRequest{RefreshToken: value}, ip, use)
 	if err != nil {
 		return nil, err
 	}
 	return &OAuthTokens{AccessToken: res.Token, ExpiresIn: res.TokenTTL, RefreshToken: res.RefreshToken,
-		RefreshTokenID: res.RefreshTokenID, UserID: cur.UserID, TenantID: cur.TenantID, Scope: refreshScope(cur.Data),
+		RefreshTokenID: res.RefreshTokenID, UserID: cur.UserID, TenantID: cur.TenantID, Scope: res.Scope,
 		AuthInstant: cur.AuthInstant, SessionID: refreshSession(cur.Data), DPoPJKT: jkt}, nil
+}
+
+// narrowScope is the scope a refresh asks for within the one granted (all
+// of it when it asks for none); ok is false when it asks for one not granted.
+func narrowScope(granted, asked string) (string, bool) {
+	if strings.TrimSpace(asked) == "" {
+		return granted, true
+	}
+	have := strings.Fields(granted)
+	var out []string
+	for _, sc := range strings.Fields(asked) {
+		if !slices.Contains(have, sc) {
+			return "", false
+		}
+		if !slices.Contains(out, sc) {
+			out = append(out, sc)
+		}
+	}
+	return strings.Join(out, " "), true
 }
 
 // RevokeOAuthRefreshToken revokes a refresh token (and its family) if it is
