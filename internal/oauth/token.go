@@ -373,6 +373,19 @@ func (p *Provider) passwordGrant(w http.ResponseWriter, r *http.Request, ca *cli
 		writeError(w, http.StatusBadRequest, invalidGrant("invalid_user_credentials", "Invalid user credentials."))
 		return
 	}
+	if ca.client.App.OAuthConfiguration.RequireRegistration {
+		u := out.User
+		if u == nil {
+			if u, err = p.Users.User(r.Context(), out.UserID, ca.client.App.ID); err != nil {
+				p.serverError(w, r, "load user", err)
+				return
+			}
+		}
+		if !u.Registered { // as the hosted pages and the device approval refuse
+			writeError(w, http.StatusBadRequest, &oauthError{Code: "access_denied", Reason: "registration_required", Description: "The user is not registered for this application."})
+			return
+		}
+	}
 	scope := clientcheck.NormalizeScope(r.PostForm.Get("scope"))
 	t, err := p.Tokens.IssueTokens(r.Context(), ca.bind(Grant{UserID: out.UserID, ClientID: ca.client.App.ID, AuthType: "PASSWORD",
 		AuthInstant: p.now(), Scope: scope, Refresh: p.wantsRefresh(ca.client, scope), IP: p.clientIP(r), Issuer: p.issuer(ca.client.Tenant)}))
