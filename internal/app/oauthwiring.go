@@ -525,6 +525,12 @@ func (a *oauthAdapter) User(ctx context.Context, userID, applicationID string) (
 	return u, nil
 }
 
+// SignInsEndedBefore implements oauth.Users: the user's token cut-off for
+// the application (tokens.Service.EndSessions).
+func (a *oauthAdapter) SignInsEndedBefore(ctx context.Context, userID, applicationID string) (int64, error) {
+	return a.st().TokenCutoff(ctx, userID, applicationID)
+}
+
 // oauthUser is the provider's view of a user row: the profile claims.
 func oauthUser(row *store.UserRow) (*oauth.User, error) {
 	var profile struct {

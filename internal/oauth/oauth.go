@@ -243,6 +243,10 @@ type User struct {
 type Users interface {
 	// User loads a user with its roles in the application; ErrNotFound when gone.
 	User(ctx context.Context, userID, applicationID string) (*User, error)
+	// SignInsEndedBefore is the instant (epoch ms) before which the user's
+	// sign-ins no longer count for the application: a deactivation, a
+	// deleted registration or a password change ended them (0: none did).
+	SignInsEndedBefore(ctx context.Context, userID, applicationID string) (int64, error)
 }
 
 // Session is an SSO session.

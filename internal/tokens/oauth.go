@@ -95,6 +95,17 @@ func (s *Service) IssueOAuthTokens(ctx context.Context, g OAuthGrant) (*OAuthTok
 	if exp := kit.UserExpiry(row); !row.Active || row.TenantID != app.TenantID || (exp != 0 && exp <= now) {
 		return nil, ErrOAuthGrantRefused
 	}
+	// A sign-in from before the user's sessions for the application were
+	// ended (deactivation, a deleted registration, a password change) grants
+	// nothing: a code or device grant it left is refused, as its refresh
+	// token would be.
+	cutoff, err := s.store.Read().TokenCutoff(ctx, row.ID, app.ID)
+	if err != nil {
+		return nil, err
+	}
+	if endedBefore(g.AuthInstant, cutoff, false) {
+		return nil, ErrOAuthGrantRefused
+	}
 	roles, registered, err := kit.EffectiveRoles(ctx, s.store.Read(), row.ID, app.ID)
 	if err != nil {
 		return nil, err
