@@ -35,10 +35,11 @@ func TestDeviceGrant(t *testing.T) {
 		if err != nil || da.UserCode == "" || !strings.HasPrefix(da.VerificationURIComplete, e.s.URL+"/oauth2/device?user_code=") {
 			t.Fatalf("device authorization: %+v %v", da, err)
 		}
-		if got := poll(da.DeviceCode, dc.id); got["error"] != "authorization_pending" {
+		// Every error carries FusionAuth's error_reason, these two too.
+		if got := poll(da.DeviceCode, dc.id); got["error"] != "authorization_pending" || got["error_reason"] == nil {
 			t.Fatalf("first poll: %v", got)
 		}
-		if got := poll(da.DeviceCode, dc.id); got["error"] != "slow_down" {
+		if got := poll(da.DeviceCode, dc.id); got["error"] != "slow_down" || got["error_reason"] == nil {
 			t.Fatalf("fast poll: %v", got)
 		}
 		e.clock.Advance(6 * time.Second)

@@ -28,7 +28,7 @@ type OAuthGrant struct {
 	AuthType      string // FusionAuth's authenticationType
 	AuthInstant   int64  // epoch ms of the sign-in
 	Scope         string // space-separated, as granted
-	SessionID     string // the SSO session (the token's sid when no refresh token)
+	SessionID     string // the SSO session (kept with the refresh token for ID tokens)
 	Issuer        string // the provider's issuer for the tenant (its discovery's)
 	Refresh       bool   // issue a refresh token too
 	IP            string
@@ -112,7 +112,7 @@ func (s *Service) IssueOAuthTokens(ctx context.Context, g OAuthGrant) (*OAuthTok
 	}
 	out := &OAuthTokens{UserID: row.ID, TenantID: row.TenantID, Scope: g.Scope, AuthInstant: g.AuthInstant,
 		SessionID: g.SessionID, ExpiresIn: ts.TTLSeconds, DPoPJKT: g.DPoPJKT}
-	sid := g.SessionID
+	sid := "" // the refresh token's session: none without a refresh token
 	if g.Refresh && registered {
 		value := NewRefreshTokenValue()
 		start, expires := ts.RefreshWindow(now, g.AuthInstant, 0, 0)

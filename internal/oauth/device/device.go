@@ -260,7 +260,8 @@ func (h *Handler) Poll(w http.ResponseWriter, r *http.Request, clientID string, 
 			reply.Fail(w, http.StatusBadRequest, mismatch)
 			return
 		}
-		reply.Fail(w, http.StatusBadRequest, &reply.Error{Code: "authorization_pending", Description: "The user has not approved the device yet."})
+		// error_reason as on every error; FusionAuth's list has none more precise.
+		reply.Fail(w, http.StatusBadRequest, &reply.Error{Code: "authorization_pending", Reason: "unknown", Description: "The user has not approved the device yet."})
 		return
 	} else if !errors.Is(err, ErrNotFound) {
 		h.Fail(w, r, "poll device grant", err)
@@ -277,6 +278,6 @@ func (h *Handler) Poll(w http.ResponseWriter, r *http.Request, clientID string, 
 	case d.ExpiresInstant <= now:
 		reply.Fail(w, http.StatusBadRequest, &reply.Error{Code: "expired_token", Reason: "invalid_device_code", Description: "The device code has expired."})
 	default:
-		reply.Fail(w, http.StatusBadRequest, &reply.Error{Code: "slow_down", Description: "Poll no more often than the interval."})
+		reply.Fail(w, http.StatusBadRequest, &reply.Error{Code: "slow_down", Reason: "unknown", Description: "Poll no more often than the interval."})
 	}
 }
