@@ -390,9 +390,9 @@ func (a *oauthAdapter) RevokeRefreshToken(ctx context.Context, refreshToken, cli
 	return err
 }
 
-// RevokeRefreshTokenID implements oauth.TokenIssuer.
-func (a *oauthAdapter) RevokeRefreshTokenID(ctx context.Context, id string) error {
-	return a.svc.Tokens.RevokeOAuthRefreshTokenID(ctx, id)
+// RevokeCodeExchange implements oauth.TokenIssuer.
+func (a *oauthAdapter) RevokeCodeExchange(ctx context.Context, codeHash, clientID, refreshTokenID string) error {
+	return a.svc.Tokens.RevokeCodeExchange(ctx, codeHash, clientID, refreshTokenID)
 }
 
 // VerifyAccessToken implements oauth.TokenIssuer.

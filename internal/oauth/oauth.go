@@ -200,7 +200,11 @@ type TokenIssuer interface {
 	// ErrScopeWidened, with nothing changed, when it is not within it.
 	RefreshTokens(ctx context.Context, refreshToken, clientID, issuer, ip, jkt, scope string) (*Tokens, error)
 	RevokeRefreshToken(ctx context.Context, refreshToken, clientID string) error
-	RevokeRefreshTokenID(ctx context.Context, id string) error
+	// RevokeCodeExchange revokes, on every node, what the exchange of an
+	// authorization code (by its hash) issued: the refresh token
+	// refreshTokenID ("" for none) with its family, and the access tokens
+	// of the exchange and of that family.
+	RevokeCodeExchange(ctx context.Context, codeHash, clientID, refreshTokenID string) error
 	// VerifyAccessToken checks an access token's signature, expiry and
 	// subject; ErrNotFound when it does not pass.
 	VerifyAccessToken(ctx context.Context, token string) (*AccessToken, error)

@@ -278,16 +278,20 @@ func (p *Provider) spendCode(ctx context.Context, h string) {
 }
 
 // codeReplayed handles a code presented after its use: the code is
-// flagged and the refresh token of its first exchange revoked.
+// flagged and what its first exchange issued revoked, refresh and access
+// tokens alike (RFC 6749 4.1.2).
 func (p *Provider) codeReplayed(ctx context.Context, h string) {
 	first, err := p.State.MarkCodeReplayed(ctx, h)
-	if err != nil || first.RefreshTokenID == "" {
+	if err != nil {
+		if !errors.Is(err, ErrNotFound) {
+			p.Log.ErrorContext(ctx, "oauth: flag replayed code", "err", err)
+		}
 		return
 	}
-	if err := p.Tokens.RevokeRefreshTokenID(ctx, first.RefreshTokenID); err != nil {
+	if err := p.Tokens.RevokeCodeExchange(ctx, h, first.ClientID, first.RefreshTokenID); err != nil {
 		p.Log.ErrorContext(ctx, "oauth: revoke after code replay", "err", err)
 	}
-	p.Log.WarnContext(ctx, "oauth: authorization code replayed; its refresh token revoked", "client", first.ClientID, "user", first.UserID)
+	p.Log.WarnContext(ctx, "oauth: authorization code replayed; what its exchange issued is revoked", "client", first.ClientID, "user", first.UserID)
 }
 
 // wantsRefresh: a refresh token comes with offline_access when the

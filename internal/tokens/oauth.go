@@ -145,6 +145,9 @@ func (s *Service) IssueOAuthTokens(ctx context.Context, g OAuthGrant) (*OAuthTok
 	}
 	c := UserClaims(row, ts, app.ID, registered, roles, g.AuthType, g.AuthInstant, now, sid)
 	c.Scope, c.Cnf = g.Scope, confirmation(g.DPoPJKT)
+	if g.CodeHash != "" {
+		c.Jti = codeTokenID(g.CodeHash) // a replay of the code revokes it by this id
+	}
 	if out.AccessToken, err = s.SignClaims(ts, c); err != nil {
 		return nil, err
 	}
@@ -227,24 +230,8 @@ func (s *Service) RevokeOAuthRefreshToken(ctx context.Context, value, clientID s
 	if cur.ApplicationID != clientID {
 		return false, nil
 	}
-	return true, s.RevokeOAuthRefreshTokenID(ctx, cur.ID)
-}
-
-// RevokeOAuthRefreshTokenID revokes a refresh token by id, with its family
-// (a replayed authorization code revokes what its first exchange issued).
-func (s *Service) RevokeOAuthRefreshTokenID(ctx context.Context, id string) error {
-	if id == "" {
-		return nil
-	}
-	cur, err := s.store.Read().RefreshTokenByID(ctx, id)
-	if errors.Is(err, store.ErrNoRows) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
 	_, err = s.store.Read().RevokeRefreshTokens(ctx, store.RefreshTokenFilter{FamilyID: cur.FamilyID})
-	return err
+	return true, err
 }
 
 // refreshScope is the scope kept in a refresh token's data.
