@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -455,14 +456,33 @@ func (p *Provider) Routes() []Route {
 	}
 }
 
-// Mount registers the routes on mux, and a JSON 404/405 for the rest of
-// /oauth2/ (never a page meant for people, never a 500).
+// Mount registers the routes on mux; another method on a route's path is
+// a JSON 405 with the methods it answers (RFC 9110 15.5.6), and the rest
+// of /oauth2/ and /app/ a JSON 404 (never a page meant for people, never
+// a 500).
 func (p *Provider) Mount(mux *http.ServeMux) {
+	var paths []string
+	methods := map[string][]string{}
 	for _, rt := range p.Routes() {
 		if rt.Access == 0 {
 			panic("oauth: route without an access rule: " + rt.Pattern)
 		}
 		mux.HandleFunc(rt.Pattern, rt.Handler)
+		method, path, _ := strings.Cut(rt.Pattern, " ")
+		if methods[path] == nil {
+			paths = append(paths, path)
+		}
+		methods[path] = append(methods[path], method)
+		if method == http.MethodGet { // the mux answers HEAD with GET's handler
+			methods[path] = append(methods[path], http.MethodHead)
+		}
+	}
+	for _, path := range paths {
+		allow := strings.Join(methods[path], ", ")
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			writeError(w, http.StatusMethodNotAllowed, &oauthError{Code: "invalid_request", Reason: "unknown", Description: "This endpoint does not answer this method; Allow lists those it does."})
+		})
 	}
 	mux.HandleFunc("/oauth2/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, &oauthError{Code: "invalid_request", Description: "There is no OAuth endpoint at this address or for this method.", Reason: "unknown"})
