@@ -88,10 +88,36 @@ func (p *Provider) devicePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if sess, user := p.currentSession(r, ar.client); sess != nil {
-		p.completeAuthorization(w, r, ar, sess, user)
+		// RFC 8628 5.4: a user signed in already is shown which application
+		// the device asks for, and lets it in or not, before anything is
+		// approved (the sign-in form names it to a user who signs in).
+		switch r.PostForm.Get("decision") {
+		case "allow":
+			p.completeAuthorization(w, r, ar, sess, user)
+		case "deny":
+			p.showDevice(w, r, ar.client.Tenant, "", "The device was not connected. Enter its code again if you meant to connect it.")
+		default:
+			p.confirmDevice(w, r, ar, user)
+		}
 		return
 	}
 	p.showLogin(w, r, ar, http.StatusOK, "", "")
+}
+
+// confirmDevice asks a signed-in user whether to connect the device: the
+// application, the code, what it asks for and the account it will use.
+func (p *Provider) confirmDevice(w http.ResponseWriter, r *http.Request, ar *authRequest, user *User) {
+	if ar.client.App.OAuthConfiguration.RequireRegistration && !user.Registered {
+		p.showDevice(w, r, ar.client.Tenant, "", "You are not registered for this application.")
+		return
+	}
+	account := user.Email
+	if account == "" {
+		account = user.Username
+	}
+	data := consentPage{formPage: formPage{Action: "/oauth2/device", Step: "device-confirm", Hidden: p.hidden(ar), CSRF: p.csrfToken(w, r),
+		AppName: appName(ar.client), LoginID: account, UserCode: ar.userCode}, Scopes: scopeList(ar.scope)}
+	p.Pages.Page(w, r, http.StatusOK, "oauth_device_confirm", "Connect a device", ar.client.Tenant, data, "")
 }
 
 // approveDevice approves the grant of a signed-in user.

@@ -82,14 +82,18 @@ func TestDeviceGrant(t *testing.T) {
 			t.Fatalf("poll after the tokens: %v", got)
 		}
 
-		// Signed in already: the code alone approves the next device.
+		// Signed in already: the code and a confirmation naming the
+		// application approve the next device (TestDeviceConfirmation).
 		da2, err := dr.conf.DeviceAuth(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		p = br.submit(br.get("/oauth2/device"), "user_code", da2.UserCode)
-		if !strings.Contains(p.body, "Device connected") {
+		if !strings.Contains(p.body, "Connect a device?") {
 			t.Fatalf("second device with SSO: %s", p.body)
+		}
+		if p = br.submit(p, "decision", "allow"); !strings.Contains(p.body, "Device connected") {
+			t.Fatalf("second device, confirmed: %s", p.body)
 		}
 		// Used codes cannot be entered again.
 		if again := br.submit(br.get("/oauth2/device"), "user_code", da2.UserCode); !strings.Contains(again.body, `role="alert"`) {

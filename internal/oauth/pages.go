@@ -71,7 +71,8 @@ type formPage struct {
 	// Passwordless is the sign-in page's link to "email me a sign-in link"
 	// ("": not offered).
 	Passwordless string
-	TrustDays    int // how long "trust this device" skips the two-factor step
+	TrustDays    int    // how long "trust this device" skips the two-factor step
+	UserCode     string // the device code the device page asks to confirm
 }
 
 // trustDays is the tenant's two-factor trust lifetime in whole days.
