@@ -24,6 +24,7 @@ import (
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/oauth"
 	"github.com/latchid/latch/internal/oauth/clientcreds"
+	"github.com/latchid/latch/internal/oauth/device"
 	"github.com/latchid/latch/internal/secrets"
 	"github.com/latchid/latch/internal/services"
 	"github.com/latchid/latch/internal/store"
@@ -368,11 +369,14 @@ func (a *oauthAdapter) IssueTokens(ctx context.Context, g oauth.Grant) (*oauth.T
 }
 
 // RefreshTokens implements oauth.TokenIssuer.
-func (a *oauthAdapter) RefreshTokens(ctx context.Context, refreshToken, clientID, issuer, ip, jkt string) (*oauth.Tokens, error) {
-	t, err := a.svc.Tokens.ExchangeOAuthRefreshToken(ctx, refreshToken, clientID, issuer, ip, jkt)
+func (a *oauthAdapter) RefreshTokens(ctx context.Context, refreshToken, clientID, issuer, ip, jkt, scope string) (*oauth.Tokens, error) {
+	t, err := a.svc.Tokens.ExchangeOAuthRefreshToken(ctx, refreshToken, clientID, issuer, ip, jkt, scope)
 	var verrs *model.Errors
 	if errors.As(err, &verrs) {
 		return nil, oauth.ErrGrantRefused
+	}
+	if errors.Is(err, tokens.ErrOAuthScopeWidened) {
+		return nil, oauth.ErrScopeWidened
 	}
 	if err != nil {
 		return nil, err
@@ -386,9 +390,9 @@ func (a *oauthAdapter) RevokeRefreshToken(ctx context.Context, refreshToken, cli
 	return err
 }
 
-// RevokeRefreshTokenID implements oauth.TokenIssuer.
-func (a *oauthAdapter) RevokeRefreshTokenID(ctx context.Context, id string) error {
-	return a.svc.Tokens.RevokeOAuthRefreshTokenID(ctx, id)
+// RevokeCodeExchange implements oauth.TokenIssuer.
+func (a *oauthAdapter) RevokeCodeExchange(ctx context.Context, codeHash, clientID, refreshTokenID string) error {
+	return a.svc.Tokens.RevokeCodeExchange(ctx, codeHash, clientID, refreshTokenID)
 }
 
 // VerifyAccessToken implements oauth.TokenIssuer.
@@ -521,6 +525,12 @@ func (a *oauthAdapter) User(ctx context.Context, userID, applicationID string) (
 	return u, nil
 }
 
+// SignInsEndedBefore implements oauth.Users: the user's token cut-off for
+// the application (tokens.Service.EndSessions).
+func (a *oauthAdapter) SignInsEndedBefore(ctx context.Context, userID, applicationID string) (int64, error) {
+	return a.st().TokenCutoff(ctx, userID, applicationID)
+}
+
 // oauthUser is the provider's view of a user row: the profile claims.
 func oauthUser(row *store.UserRow) (*oauth.User, error) {
 	var profile struct {
@@ -648,53 +658,63 @@ func (a *oauthAdapter) MarkCodeReplayed(ctx context.Context, codeHash string) (*
 	return codeOf(c), nil
 }
 
-func deviceOf(d *store.OAuthDeviceCode) *oauth.DeviceGrant {
-	return &oauth.DeviceGrant{UserCode: d.UserCode, ClientID: d.ClientID, TenantID: d.TenantID, Scope: d.Scope,
-		IntervalSeconds: d.IntervalSeconds, ExpiresInstant: d.ExpiresInstant, UserID: d.UserID, SessionID: d.SessionID,
-		AuthInstant: d.AuthInstant, AuthType: d.AuthType}
-}
+// The device.Store implementation (oauth.State embeds it).
 
-func (a *oauthAdapter) CreateDeviceGrant(ctx context.Context, hash string, d *oauth.DeviceGrant, now int64) error {
-	err := a.st().InsertOAuthDeviceCode(ctx, &store.OAuthDeviceCode{DeviceCodeHash: hash, UserCode: d.UserCode, ClientID: d.ClientID,
-		TenantID: d.TenantID, Scope: d.Scope, IntervalSeconds: d.IntervalSeconds, ExpiresInstant: d.ExpiresInstant, InsertInstant: now})
-	if store.IsUnique(err) {
-		return oauth.ErrConflict
+// deviceNotFound maps a missing row to device.ErrNotFound.
+func deviceNotFound(err error) error {
+	if errors.Is(err, store.ErrNoRows) {
+		return device.ErrNotFound
 	}
 	return err
 }
 
-func (a *oauthAdapter) PendingDeviceGrant(ctx context.Context, userCode string, now int64) (*oauth.DeviceGrant, error) {
+func deviceOf(d *store.OAuthDeviceCode) *device.Grant {
+	return &device.Grant{UserCode: d.UserCode, ClientID: d.ClientID, TenantID: d.TenantID, Scope: d.Scope,
+		IntervalSeconds: d.IntervalSeconds, ExpiresInstant: d.ExpiresInstant, UserID: d.UserID, SessionID: d.SessionID,
+		AuthInstant: d.AuthInstant, AuthType: d.AuthType}
+}
+
+func (a *oauthAdapter) CreateDeviceGrant(ctx context.Context, hash string, d *device.Grant, now int64) error {
+	err := a.st().InsertOAuthDeviceCode(ctx, &store.OAuthDeviceCode{DeviceCodeHash: hash, UserCode: d.UserCode, ClientID: d.ClientID,
+		TenantID: d.TenantID, Scope: d.Scope, IntervalSeconds: d.IntervalSeconds, ExpiresInstant: d.ExpiresInstant, InsertInstant: now})
+	if store.IsUnique(err) {
+		return device.ErrConflict
+	}
+	return err
+}
+
+func (a *oauthAdapter) PendingDeviceGrant(ctx context.Context, userCode string, now int64) (*device.Grant, error) {
 	d, err := a.st().PendingOAuthDeviceCode(ctx, userCode, now)
 	if err != nil {
-		return nil, notFound(err)
+		return nil, deviceNotFound(err)
 	}
 	return deviceOf(d), nil
 }
 
-func (a *oauthAdapter) ApproveDeviceGrant(ctx context.Context, userCode string, s *oauth.Session, now int64) (bool, error) {
-	return a.st().ApproveOAuthDeviceCode(ctx, userCode, s.UserID, s.ID, s.AuthType, s.AuthInstant, now)
+func (a *oauthAdapter) ApproveDeviceGrant(ctx context.Context, userCode string, ap device.Approval, now int64) (bool, error) {
+	return a.st().ApproveOAuthDeviceCode(ctx, userCode, ap.UserID, ap.SessionID, ap.AuthType, ap.AuthInstant, now)
 }
 
-func (a *oauthAdapter) TakeApprovedDeviceGrant(ctx context.Context, hash string, now int64) (*oauth.DeviceGrant, error) {
+func (a *oauthAdapter) TakeApprovedDeviceGrant(ctx context.Context, hash string, now int64) (*device.Grant, error) {
 	d, err := a.st().TakeApprovedOAuthDeviceCode(ctx, hash, now)
 	if err != nil {
-		return nil, notFound(err)
+		return nil, deviceNotFound(err)
 	}
 	return deviceOf(d), nil
 }
 
-func (a *oauthAdapter) PollDeviceGrant(ctx context.Context, hash string, now int64) (*oauth.DeviceGrant, error) {
+func (a *oauthAdapter) PollDeviceGrant(ctx context.Context, hash string, now int64) (*device.Grant, error) {
 	d, err := a.st().PollOAuthDeviceCode(ctx, hash, now)
 	if err != nil {
-		return nil, notFound(err)
+		return nil, deviceNotFound(err)
 	}
 	return deviceOf(d), nil
 }
 
-func (a *oauthAdapter) DeviceGrantByHash(ctx context.Context, hash string) (*oauth.DeviceGrant, error) {
+func (a *oauthAdapter) DeviceGrantByHash(ctx context.Context, hash string) (*device.Grant, error) {
 	d, err := a.st().OAuthDeviceCodeByHash(ctx, hash)
 	if err != nil {
-		return nil, notFound(err)
+		return nil, deviceNotFound(err)
 	}
 	return deviceOf(d), nil
 }

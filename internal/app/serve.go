@@ -78,6 +78,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	svc.Configs.Refresh(ctx)
 	svc.Events.Refresh(ctx)
 	svc.System.Refresh(ctx)
+	svc.Tokens.RefreshRevocations(ctx)
 
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	cacheDone := make(chan struct{})
@@ -92,6 +93,8 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	go func() { svc.System.Run(bg, keyPollEvery); close(systemDone) }()
 	hooksDone := make(chan struct{})
 	go func() { svc.Events.Run(bg, keyPollEvery); close(hooksDone) }()
+	revocationsDone := make(chan struct{})
+	go func() { svc.Tokens.RunRevocations(bg, keyPollEvery); close(revocationsDone) }()
 	// The outbox dispatcher: in-flight deliveries finish before the
 	// database closes; what is left is delivered by any node later.
 	dispatchDone := make(chan struct{})
@@ -119,6 +122,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		<-sweepDone
 		<-hooksDone
 		<-systemDone
+		<-revocationsDone
 		<-dispatchDone
 		<-eventSweepDone
 		<-mailDone

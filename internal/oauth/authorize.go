@@ -11,6 +11,7 @@ import (
 
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/oauth/clientcheck"
+	"github.com/latchid/latch/internal/oauth/discovery"
 )
 
 // authParams are the authorization request's parameters, carried through
@@ -83,7 +84,9 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sess, user := p.currentSession(r, ar.client)
-	needLogin := sess == nil || ar.prompt("login")
+	// select_account: a browser holds one session, so the sign-in page is
+	// where the user picks the account.
+	needLogin := sess == nil || ar.prompt("login") || ar.prompt("select_account")
 	if sess != nil && ar.maxAge >= 0 && p.now()-sess.AuthInstant > ar.maxAge*1000 {
 		needLogin = true
 	}
@@ -205,7 +208,7 @@ func (p *Provider) parseAuthRequest(ctx context.Context, form url.Values) (ar *a
 	if v := ar.params.Get("prompt"); v != "" {
 		ar.prompts = strings.Fields(v)
 		for _, pr := range ar.prompts {
-			if !slices.Contains([]string{"none", "login", "consent", "select_account"}, pr) {
+			if !discovery.SupportsPrompt(pr) {
 				return ar, nil, errInvalidRequest("invalid_prompt", "prompt must be none, login, consent or select_account.")
 			}
 		}

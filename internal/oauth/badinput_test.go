@@ -42,7 +42,7 @@ func TestBadInputNeverFails(t *testing.T) {
 			{"POST", "/oauth2/passwordless/nope", "application/x-www-form-urlencoded", "%%%", "", 404},
 			{"POST", "/oauth2/passwordless/nope", "text/plain", long[:9000], "", 404},
 			{"POST", "/oauth2/change-password", "text/plain", "x", "", 403},
-			{"PUT", "/oauth2/authorize", "", "", "", 404},
+			{"PUT", "/oauth2/authorize", "", "", "", 405},
 			{"POST", "/oauth2/token", "", "", "", 400},
 			{"POST", "/oauth2/token", "application/json", `{"grant_type":"password"}`, "", 400},
 			{"POST", "/oauth2/token", "application/x-www-form-urlencoded", "grant_type=implicit", "", 400},
@@ -56,7 +56,7 @@ func TestBadInputNeverFails(t *testing.T) {
 			{"POST", "/oauth2/token", "application/x-www-form-urlencoded", "grant_type=refresh_token", basic(c), 400},
 			{"POST", "/oauth2/token", "application/x-www-form-urlencoded", "grant_type=password", basic(c), 400},
 			{"POST", "/oauth2/token", "application/x-www-form-urlencoded", long, basic(c), 400},
-			{"GET", "/oauth2/token", "", "", "", 404},
+			{"GET", "/oauth2/token", "", "", "", 405},
 			{"GET", "/oauth2/userinfo", "", "", "", 401},
 			{"GET", "/oauth2/userinfo", "", "", "Bearer", 401},
 			{"GET", "/oauth2/userinfo", "", "", "Bearer not.a.jwt", 401},
@@ -92,13 +92,13 @@ func TestBadInputNeverFails(t *testing.T) {
 			{"POST", "/app/refresh/not-a-uuid", "text/plain", "", "", 400},
 			{"GET", "/app/me/", "", "", "Bearer x", 401},
 			{"GET", "/app/logout/?client_id=" + long[:3000], "", "", "", 400},
-			{"DELETE", "/app/me", "", "", "", 404},
+			{"DELETE", "/app/me", "", "", "", 405},
 			{"GET", "/oauth2/register", "", "", "", 400},
 			{"GET", "/oauth2/register?client_id=%ZZ", "", "", "", 400},
 			{"POST", "/oauth2/register", "application/x-www-form-urlencoded", "%%%", "", 400},
 			{"POST", "/oauth2/register", "application/x-www-form-urlencoded", "email=a@b.c&password=x", "", 403},
 			{"POST", "/oauth2/consent", "application/x-www-form-urlencoded", "decision=allow", "", 403},
-			{"OPTIONS", "/oauth2/token", "", "", "", 404},
+			{"OPTIONS", "/oauth2/token", "", "", "", 405},
 		} {
 			req, _ := http.NewRequest(tc.method, e.s.URL+tc.path, strings.NewReader(tc.body))
 			if tc.ctype != "" {

@@ -67,15 +67,22 @@ func covers(given, want string) bool {
 // showConsent renders the consent page for a signed-in user.
 func (p *Provider) showConsent(w http.ResponseWriter, r *http.Request, ar *authRequest) {
 	data := consentPage{formPage: formPage{Action: "/oauth2/consent", Step: "consent", Hidden: p.hidden(ar), CSRF: p.csrfToken(w, r),
-		AppName: appName(ar.client)}}
-	for _, s := range strings.Fields(ar.scope) {
+		AppName: appName(ar.client)}, Scopes: scopeList(ar.scope)}
+	p.Pages.Page(w, r, http.StatusOK, "oauth_consent", "Allow access", ar.client.Tenant, data, p.redirectOrigins(ar)...)
+}
+
+// scopeList says, for people, what each scope of a request lets an
+// application do.
+func scopeList(scope string) []string {
+	var out []string
+	for _, s := range strings.Fields(scope) {
 		if d, ok := scopeDescriptions[s]; ok {
-			data.Scopes = append(data.Scopes, d)
+			out = append(out, d)
 		} else {
-			data.Scopes = append(data.Scopes, s)
+			out = append(out, s)
 		}
 	}
-	p.Pages.Page(w, r, http.StatusOK, "oauth_consent", "Allow access", ar.client.Tenant, data, p.redirectOrigins(ar)...)
+	return out
 }
 
 // consentStep is the consent form's POST: allow completes the

@@ -35,10 +35,11 @@ func TestDeviceGrant(t *testing.T) {
 		if err != nil || da.UserCode == "" || !strings.HasPrefix(da.VerificationURIComplete, e.s.URL+"/oauth2/device?user_code=") {
 			t.Fatalf("device authorization: %+v %v", da, err)
 		}
-		if got := poll(da.DeviceCode, dc.id); got["error"] != "authorization_pending" {
+		// Every error carries FusionAuth's error_reason, these two too.
+		if got := poll(da.DeviceCode, dc.id); got["error"] != "authorization_pending" || got["error_reason"] == nil {
 			t.Fatalf("first poll: %v", got)
 		}
-		if got := poll(da.DeviceCode, dc.id); got["error"] != "slow_down" {
+		if got := poll(da.DeviceCode, dc.id); got["error"] != "slow_down" || got["error_reason"] == nil {
 			t.Fatalf("fast poll: %v", got)
 		}
 		e.clock.Advance(6 * time.Second)
@@ -81,14 +82,18 @@ func TestDeviceGrant(t *testing.T) {
 			t.Fatalf("poll after the tokens: %v", got)
 		}
 
-		// Signed in already: the code alone approves the next device.
+		// Signed in already: the code and a confirmation naming the
+		// application approve the next device (TestDeviceConfirmation).
 		da2, err := dr.conf.DeviceAuth(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		p = br.submit(br.get("/oauth2/device"), "user_code", da2.UserCode)
-		if !strings.Contains(p.body, "Device connected") {
+		if !strings.Contains(p.body, "Connect a device?") {
 			t.Fatalf("second device with SSO: %s", p.body)
+		}
+		if p = br.submit(p, "decision", "allow"); !strings.Contains(p.body, "Device connected") {
+			t.Fatalf("second device, confirmed: %s", p.body)
 		}
 		// Used codes cannot be entered again.
 		if again := br.submit(br.get("/oauth2/device"), "user_code", da2.UserCode); !strings.Contains(again.body, `role="alert"`) {

@@ -3,9 +3,12 @@ package oauth
 import (
 	"errors"
 	"net/http"
+
+	"github.com/latchid/latch/internal/oauth/device"
 )
 
-// FusionAuth's APIs for a client that builds its own code-entry page:
+// FusionAuth's APIs for a client that builds its own code-entry page
+// (the grant's other calls are internal/oauth/device):
 // /oauth2/device/user-code describes a pending grant, and
 // /oauth2/device/approve approves it for the user of an access token the
 // client obtained itself. Both need the client's own authentication; the
@@ -32,43 +35,18 @@ func (p *Provider) deviceClient(w http.ResponseWriter, r *http.Request) (*client
 	return ca, true
 }
 
-// pendingGrantOf reads the client's own pending grant by user code; an
-// unknown, expired, used or another client's code answers invalid_user_code.
-func (p *Provider) pendingGrantOf(w http.ResponseWriter, r *http.Request, ca *clientAuth) (*DeviceGrant, bool) {
-	raw := r.PostForm.Get("user_code")
-	if raw == "" {
-		writeError(w, http.StatusBadRequest, errInvalidRequest("missing_user_code", "The request has no user_code."))
-		return nil, false
+// deviceAuthorize is POST /oauth2/device_authorize.
+func (p *Provider) deviceAuthorize(w http.ResponseWriter, r *http.Request) {
+	if ca, ok := p.deviceClient(w, r); ok {
+		p.devices.Authorize(w, r, ca.client.App, ca.client.Tenant)
 	}
-	uc := normalizeUserCode(raw)
-	var d *DeviceGrant
-	var err error
-	if uc != "" {
-		d, err = p.State.PendingDeviceGrant(r.Context(), uc, p.now())
-	}
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		p.serverError(w, r, "read device grant", err)
-		return nil, false
-	}
-	if uc == "" || err != nil || d.ClientID != ca.client.App.ID {
-		writeError(w, http.StatusBadRequest, errInvalidRequest("invalid_user_code", "The user code is unknown, expired, used or another client's."))
-		return nil, false
-	}
-	return d, true
 }
 
 // deviceUserCode is GET|POST /oauth2/device/user-code.
 func (p *Provider) deviceUserCode(w http.ResponseWriter, r *http.Request) {
-	ca, ok := p.deviceClient(w, r)
-	if !ok {
-		return
+	if ca, ok := p.deviceClient(w, r); ok {
+		p.devices.UserCode(w, r, ca.client.App.ID)
 	}
-	d, ok := p.pendingGrantOf(w, r, ca)
-	if !ok {
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"client_id": d.ClientID, "expires_in": max(0, (d.ExpiresInstant-p.now())/1000),
-		"scope": d.Scope, "tenantId": d.TenantID, "user_code": d.UserCode})
 }
 
 // deviceApprove is POST /oauth2/device/approve: token is an access token
@@ -83,7 +61,7 @@ func (p *Provider) deviceApprove(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, errInvalidRequest("missing_token", "The request has no token (the user's access token)."))
 		return
 	}
-	d, ok := p.pendingGrantOf(w, r, ca)
+	d, ok := p.devices.PendingOf(w, r, ca.client.App.ID)
 	if !ok {
 		return
 	}
@@ -125,7 +103,7 @@ func (p *Provider) deviceApprove(w http.ResponseWriter, r *http.Request) {
 	if t, ok := at.Claims["auth_time"].(float64); ok && t > 0 {
 		authInstant = int64(t) * 1000
 	}
-	approved, err := p.State.ApproveDeviceGrant(r.Context(), d.UserCode, &Session{UserID: u.ID, TenantID: d.TenantID, AuthInstant: authInstant, AuthType: authType}, p.now())
+	approved, err := p.State.ApproveDeviceGrant(r.Context(), d.UserCode, device.Approval{UserID: u.ID, AuthInstant: authInstant, AuthType: authType}, p.now())
 	if err != nil {
 		p.serverError(w, r, "approve device grant", err)
 		return

@@ -14,10 +14,17 @@ import (
 
 // bearerToken reads an access token from Authorization: Bearer or DPoP
 // (RFC 9449 7.1; dpop reports which), or from a form body's access_token
-// (RFC 6750 2.2); never from the query string.
+// (RFC 6750 2.2), one way only (RFC 6750 2); never from the query string.
 func bearerToken(r *http.Request) (tok string, dpop bool, e *oauthError) {
+	inBody := ""
+	if r.Method == http.MethodPost && readForm(r) == nil {
+		inBody = r.PostForm.Get("access_token")
+	}
 	h := r.Header.Get("Authorization")
 	if h != "" {
+		if inBody != "" {
+			return "", false, errInvalidRequest("multiple_access_tokens", "Send the access token one way: in the Authorization header or in the body, not both.")
+		}
 		scheme, tok, ok := strings.Cut(h, " ")
 		dpop = strings.EqualFold(scheme, "DPoP")
 		if !ok || !(dpop || strings.EqualFold(scheme, "Bearer")) || strings.TrimSpace(tok) == "" {
@@ -25,12 +32,8 @@ func bearerToken(r *http.Request) (tok string, dpop bool, e *oauthError) {
 		}
 		return strings.TrimSpace(tok), dpop, nil
 	}
-	if r.Method == http.MethodPost {
-		if e := readForm(r); e == nil {
-			if t := r.PostForm.Get("access_token"); t != "" {
-				return t, false, nil
-			}
-		}
+	if inBody != "" {
+		return inBody, false, nil
 	}
 	return "", false, &oauthError{Code: "invalid_request", Reason: "access_token_required", Description: "The request has no access token."}
 }

@@ -251,7 +251,7 @@ func (p *Provider) appRefresh(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, &oauthError{Code: "unauthorized_client", Reason: "grant_type_disabled", Description: "The application does not enable the refresh_token grant."})
 		return
 	}
-	t, err := p.Tokens.RefreshTokens(r.Context(), ck.Value, c.App.ID, p.issuer(c.Tenant), p.clientIP(r), "")
+	t, err := p.Tokens.RefreshTokens(r.Context(), ck.Value, c.App.ID, p.issuer(c.Tenant), p.clientIP(r), "", "")
 	if errors.Is(err, ErrGrantRefused) {
 		p.clearAppCookies(w)
 		writeError(w, http.StatusBadRequest, invalidGrant("refresh_token_not_found", "The refresh token is unknown, expired or revoked; sign in again."))

@@ -12,11 +12,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/oauth/clientcreds"
+	"github.com/latchid/latch/internal/oauth/device"
 	"github.com/latchid/latch/internal/secrets"
 )
 
@@ -28,9 +30,6 @@ type Client struct {
 
 // ErrNotFound: no such client, user, session or code.
 var ErrNotFound = errors.New("not found")
-
-// ErrConflict: a value that must be unique is taken.
-var ErrConflict = errors.New("conflict")
 
 // Clients looks applications (OAuth clients) and tenants up.
 type Clients interface {
@@ -166,6 +165,9 @@ type Tokens struct {
 // ErrGrantRefused: the user or refresh token may not get tokens (invalid_grant).
 var ErrGrantRefused = errors.New("grant refused")
 
+// ErrScopeWidened: a refresh asked for a scope not granted (invalid_scope).
+var ErrScopeWidened = errors.New("scope wider than granted")
+
 // ErrCodeReplayed: the code was used meanwhile by another exchange of it;
 // nothing was issued (invalid_grant).
 var ErrCodeReplayed = errors.New("authorization code replayed")
@@ -194,10 +196,16 @@ type TokenIssuer interface {
 	// RefreshTokens exchanges the client's own refresh token under the
 	// application's rotation and reuse rules; ErrGrantRefused when it cannot
 	// be used (a token bound to a DPoP key other than jkt among them). A
-	// non-empty jkt binds the new access token to that key.
-	RefreshTokens(ctx context.Context, refreshToken, clientID, issuer, ip, jkt string) (*Tokens, error)
+	// non-empty jkt binds the new access token to that key. A non-empty
+	// scope narrows the new tokens' (not the refresh token's);
+	// ErrScopeWidened, with nothing changed, when it is not within it.
+	RefreshTokens(ctx context.Context, refreshToken, clientID, issuer, ip, jkt, scope string) (*Tokens, error)
 	RevokeRefreshToken(ctx context.Context, refreshToken, clientID string) error
-	RevokeRefreshTokenID(ctx context.Context, id string) error
+	// RevokeCodeExchange revokes, on every node, what the exchange of an
+	// authorization code (by its hash) issued: the refresh token
+	// refreshTokenID ("" for none) with its family, and the access tokens
+	// of the exchange and of that family.
+	RevokeCodeExchange(ctx context.Context, codeHash, clientID, refreshTokenID string) error
 	// VerifyAccessToken checks an access token's signature, expiry and
 	// subject; ErrNotFound when it does not pass.
 	VerifyAccessToken(ctx context.Context, token string) (*AccessToken, error)
@@ -240,6 +248,10 @@ type User struct {
 type Users interface {
 	// User loads a user with its roles in the application; ErrNotFound when gone.
 	User(ctx context.Context, userID, applicationID string) (*User, error)
+	// SignInsEndedBefore is the instant (epoch ms) before which the user's
+	// sign-ins no longer count for the application: a deactivation, a
+	// deleted registration or a password change ended them (0: none did).
+	SignInsEndedBefore(ctx context.Context, userID, applicationID string) (int64, error)
 }
 
 // Session is an SSO session.
@@ -270,35 +282,10 @@ type Code struct {
 	RefreshTokenID string
 }
 
-// DeviceGrant is a device authorization grant (RFC 8628).
-type DeviceGrant struct {
-	UserCode        string
-	ClientID        string
-	TenantID        string
-	Scope           string
-	IntervalSeconds int
-	ExpiresInstant  int64
-	UserID          string // "" until approved
-	SessionID       string
-	AuthInstant     int64
-	AuthType        string
-}
-
 // State stores SSO sessions, authorization codes and device grants by the
 // hashes of their secret values.
 type State interface {
-	// CreateDeviceGrant stores a grant; ErrConflict when the user code is taken.
-	CreateDeviceGrant(ctx context.Context, deviceCodeHash string, d *DeviceGrant, now int64) error
-	// PendingDeviceGrant reads an unexpired, unapproved grant by user code; ErrNotFound.
-	PendingDeviceGrant(ctx context.Context, userCode string, now int64) (*DeviceGrant, error)
-	// ApproveDeviceGrant approves a pending grant once; false when it was not pending.
-	ApproveDeviceGrant(ctx context.Context, userCode string, s *Session, now int64) (bool, error)
-	// TakeApprovedDeviceGrant consumes an approved grant atomically; ErrNotFound.
-	TakeApprovedDeviceGrant(ctx context.Context, deviceCodeHash string, now int64) (*DeviceGrant, error)
-	// PollDeviceGrant records a poll that respects the interval; ErrNotFound
-	// when unknown, expired or too fast (DeviceGrantByHash tells them apart).
-	PollDeviceGrant(ctx context.Context, deviceCodeHash string, now int64) (*DeviceGrant, error)
-	DeviceGrantByHash(ctx context.Context, deviceCodeHash string) (*DeviceGrant, error)
+	device.Store
 
 	CreateSession(ctx context.Context, tokenHash string, s *Session) error
 	SessionByHash(ctx context.Context, tokenHash string, now int64) (*Session, error) // ErrNotFound
@@ -380,12 +367,14 @@ type Provider struct {
 	Deps
 	discoveryDocs sync.Map // tenant id ("" the Default) → *discoveryDoc
 	entities      *clientcreds.Handler
+	devices       *device.Handler
 }
 
 // New builds a provider.
 func New(d Deps) *Provider {
 	p := &Provider{Deps: d}
 	p.entities = &clientcreds.Handler{Entities: d.Entities, Issuer: p.issuerOf, Proof: p.dpopProof, OfferNonce: p.offerDPoPNonce, Fail: p.serverError}
+	p.devices = &device.Handler{Store: d.State, Now: p.now, PublicURL: d.PublicURL, Fail: p.serverError}
 	return p
 }
 
@@ -433,7 +422,7 @@ func (p *Provider) Routes() []Route {
 		{Pattern: "POST /oauth2/register", Access: Anonymous, Handler: p.register},
 		{Pattern: "POST /oauth2/token", Access: ClientAuthenticated, Handler: p.token},
 		{Pattern: "POST /oauth2/device_authorize", Access: ClientAuthenticated, Handler: p.deviceAuthorize},
-		{Pattern: "GET /oauth2/device/validate", Access: Anonymous, Handler: p.deviceValidate},
+		{Pattern: "GET /oauth2/device/validate", Access: Anonymous, Handler: p.devices.Validate},
 		{Pattern: "GET /oauth2/device/user-code", Access: ClientAuthenticated, Handler: p.deviceUserCode},
 		{Pattern: "POST /oauth2/device/user-code", Access: ClientAuthenticated, Handler: p.deviceUserCode},
 		{Pattern: "POST /oauth2/device/approve", Access: ClientAuthenticated, Handler: p.deviceApprove},
@@ -467,14 +456,33 @@ func (p *Provider) Routes() []Route {
 	}
 }
 
-// Mount registers the routes on mux, and a JSON 404/405 for the rest of
-// /oauth2/ (never a page meant for people, never a 500).
+// Mount registers the routes on mux; another method on a route's path is
+// a JSON 405 with the methods it answers (RFC 9110 15.5.6), and the rest
+// of /oauth2/ and /app/ a JSON 404 (never a page meant for people, never
+// a 500).
 func (p *Provider) Mount(mux *http.ServeMux) {
+	var paths []string
+	methods := map[string][]string{}
 	for _, rt := range p.Routes() {
 		if rt.Access == 0 {
 			panic("oauth: route without an access rule: " + rt.Pattern)
 		}
 		mux.HandleFunc(rt.Pattern, rt.Handler)
+		method, path, _ := strings.Cut(rt.Pattern, " ")
+		if methods[path] == nil {
+			paths = append(paths, path)
+		}
+		methods[path] = append(methods[path], method)
+		if method == http.MethodGet { // the mux answers HEAD with GET's handler
+			methods[path] = append(methods[path], http.MethodHead)
+		}
+	}
+	for _, path := range paths {
+		allow := strings.Join(methods[path], ", ")
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			writeError(w, http.StatusMethodNotAllowed, &oauthError{Code: "invalid_request", Reason: "unknown", Description: "This endpoint does not answer this method; Allow lists those it does."})
+		})
 	}
 	mux.HandleFunc("/oauth2/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, &oauthError{Code: "invalid_request", Description: "There is no OAuth endpoint at this address or for this method.", Reason: "unknown"})

@@ -71,7 +71,8 @@ type formPage struct {
 	// Passwordless is the sign-in page's link to "email me a sign-in link"
 	// ("": not offered).
 	Passwordless string
-	TrustDays    int // how long "trust this device" skips the two-factor step
+	TrustDays    int    // how long "trust this device" skips the two-factor step
+	UserCode     string // the device code the device page asks to confirm
 }
 
 // trustDays is the tenant's two-factor trust lifetime in whole days.
@@ -506,7 +507,9 @@ func (p *Provider) signedIn(w http.ResponseWriter, r *http.Request, ar *authRequ
 }
 
 // currentSession is the browser's SSO session when it is usable for the
-// client: same tenant, user still active, password unchanged since.
+// client: same tenant, user still active, password unchanged since, and
+// the user's sessions for the application not ended since (a code from it
+// would be refused).
 func (p *Provider) currentSession(r *http.Request, c *Client) (*Session, *User) {
 	ck, err := r.Cookie(sessionCookie)
 	if err != nil || ck.Value == "" || len(ck.Value) > 128 {
@@ -525,6 +528,9 @@ func (p *Provider) currentSession(r *http.Request, c *Client) (*Session, *User) 
 	}
 	u, err := p.Users.User(r.Context(), s.UserID, c.App.ID)
 	if err != nil || !u.Active || u.PasswordLastUpdateInstant > s.AuthInstant {
+		return nil, nil
+	}
+	if ended, err := p.Users.SignInsEndedBefore(r.Context(), s.UserID, c.App.ID); err != nil || s.AuthInstant < ended {
 		return nil, nil
 	}
 	if !s.KeepSignedIn {

@@ -278,16 +278,20 @@ func (p *Provider) spendCode(ctx context.Context, h string) {
 }
 
 // codeReplayed handles a code presented after its use: the code is
-// flagged and the refresh token of its first exchange revoked.
+// flagged and what its first exchange issued revoked, refresh and access
+// tokens alike (RFC 6749 4.1.2).
 func (p *Provider) codeReplayed(ctx context.Context, h string) {
 	first, err := p.State.MarkCodeReplayed(ctx, h)
-	if err != nil || first.RefreshTokenID == "" {
+	if err != nil {
+		if !errors.Is(err, ErrNotFound) {
+			p.Log.ErrorContext(ctx, "oauth: flag replayed code", "err", err)
+		}
 		return
 	}
-	if err := p.Tokens.RevokeRefreshTokenID(ctx, first.RefreshTokenID); err != nil {
+	if err := p.Tokens.RevokeCodeExchange(ctx, h, first.ClientID, first.RefreshTokenID); err != nil {
 		p.Log.ErrorContext(ctx, "oauth: revoke after code replay", "err", err)
 	}
-	p.Log.WarnContext(ctx, "oauth: authorization code replayed; its refresh token revoked", "client", first.ClientID, "user", first.UserID)
+	p.Log.WarnContext(ctx, "oauth: authorization code replayed; what its exchange issued is revoked", "client", first.ClientID, "user", first.UserID)
 }
 
 // wantsRefresh: a refresh token comes with offline_access when the
@@ -307,24 +311,18 @@ func (p *Provider) refreshGrant(w http.ResponseWriter, r *http.Request, ca *clie
 		writeError(w, http.StatusBadRequest, errInvalidRequest("missing_refresh_token", "The request has no refresh_token."))
 		return
 	}
-	t, err := p.Tokens.RefreshTokens(r.Context(), rt, ca.client.App.ID, p.issuer(ca.client.Tenant), p.clientIP(r), ca.dpopJKT)
-	if errors.Is(err, ErrGrantRefused) {
+	scope := clientcheck.NormalizeScope(r.PostForm.Get("scope"))
+	t, err := p.Tokens.RefreshTokens(r.Context(), rt, ca.client.App.ID, p.issuer(ca.client.Tenant), p.clientIP(r), ca.dpopJKT, scope)
+	switch {
+	case errors.Is(err, ErrGrantRefused):
 		writeError(w, http.StatusBadRequest, invalidGrant("refresh_token_not_found", "The refresh token is unknown, expired, revoked or not this client's."))
-		return
-	}
-	if err != nil {
+	case errors.Is(err, ErrScopeWidened):
+		writeError(w, http.StatusBadRequest, &oauthError{Code: "invalid_scope", Reason: "unknown_scope", Description: "A refresh cannot widen the granted scope."})
+	case err != nil:
 		p.serverError(w, r, "refresh", err)
-		return
+	default:
+		p.writeTokens(w, r, ca.client, t, "", t.SessionID)
 	}
-	if s := r.PostForm.Get("scope"); s != "" {
-		for _, f := range strings.Fields(s) {
-			if !clientcheck.HasScope(t.Scope, f) {
-				writeError(w, http.StatusBadRequest, &oauthError{Code: "invalid_scope", Reason: "unknown_scope", Description: "A refresh cannot widen the granted scope."})
-				return
-			}
-		}
-	}
-	p.writeTokens(w, r, ca.client, t, "", t.SessionID)
 }
 
 // passwordGrant is the resource owner password credentials grant, only
@@ -378,6 +376,19 @@ func (p *Provider) passwordGrant(w http.ResponseWriter, r *http.Request, ca *cli
 	default:
 		writeError(w, http.StatusBadRequest, invalidGrant("invalid_user_credentials", "Invalid user credentials."))
 		return
+	}
+	if ca.client.App.OAuthConfiguration.RequireRegistration {
+		u := out.User
+		if u == nil {
+			if u, err = p.Users.User(r.Context(), out.UserID, ca.client.App.ID); err != nil {
+				p.serverError(w, r, "load user", err)
+				return
+			}
+		}
+		if !u.Registered { // as the hosted pages and the device approval refuse
+			writeError(w, http.StatusBadRequest, &oauthError{Code: "access_denied", Reason: "registration_required", Description: "The user is not registered for this application."})
+			return
+		}
 	}
 	scope := clientcheck.NormalizeScope(r.PostForm.Get("scope"))
 	t, err := p.Tokens.IssueTokens(r.Context(), ca.bind(Grant{UserID: out.UserID, ClientID: ca.client.App.ID, AuthType: "PASSWORD",

@@ -390,3 +390,48 @@ func (tx *Tx) TokenCutoff(ctx context.Context, userID, applicationID string) (in
 		WHERE user_id = $1 AND application_id IN ('', $2)`, userID, applicationID).Scan(&at)
 	return at, err
 }
+
+// CacheTokenRevocations is the cache_versions row of token_revocations.
+const CacheTokenRevocations = "token_revocations"
+
+// RevokeAccessTokens records that the access tokens whose sid or jti is one
+// of ids are revoked until expires; when a row is new it bumps the
+// token_revocations cache version, so that every node reloads them.
+func (tx *Tx) RevokeAccessTokens(ctx context.Context, ids []string, expires int64) error {
+	var added int64
+	for _, id := range ids {
+		res, err := tx.q.ExecContext(ctx, "INSERT INTO token_revocations (id, expires_instant) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING", id, expires)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		added += n
+	}
+	if added == 0 {
+		return nil
+	}
+	return tx.BumpCacheVersion(ctx, CacheTokenRevocations)
+}
+
+// TokenRevocations are the ids of revoked access tokens (RevokeAccessTokens)
+// that have not expired by now, with their expiry.
+func (tx *Tx) TokenRevocations(ctx context.Context, now int64) (map[string]int64, error) {
+	rows, err := tx.q.QueryContext(ctx, "SELECT id, expires_instant FROM token_revocations WHERE expires_instant > $1", now)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var id string
+		var expires int64
+		if err := rows.Scan(&id, &expires); err != nil {
+			return nil, err
+		}
+		out[id] = expires
+	}
+	return out, rows.Err()
+}

@@ -7,14 +7,14 @@ import "context"
 // ones too: past expiry a reuse fails anyway) and one-time codes past
 // theirs, the OAuth provider's SSO sessions, authorization codes and
 // device codes past theirs, DPoP proofs past their window, rate-limit
-// counters whose window ended, and admin UI sessions past their inactivity
-// expiry.
+// counters whose window ended, admin UI sessions past their inactivity
+// expiry, and access token revocations past the tokens' expiry.
 // Small batches keep each write transaction short. It returns how many
 // rows went.
 func (tx *Tx) SweepExpired(ctx context.Context, now int64, limit int) (int64, error) {
 	var total int64
 	for _, table := range []string{"refresh_tokens", "one_time_codes", "oauth_sessions", "oauth_codes", "oauth_device_codes",
-		"rate_limits", "admin_sessions", "dpop_proofs"} {
+		"rate_limits", "admin_sessions", "dpop_proofs", "token_revocations"} {
 		key := "id"
 		switch table {
 		case "one_time_codes", "oauth_codes":

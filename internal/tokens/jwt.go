@@ -224,8 +224,8 @@ type JWT struct {
 
 // tokenClaims are the claims validation reads; each is checked for its type.
 type tokenClaims struct {
-	Exp, Nbf, Iat, AuthTime                      json.RawMessage
-	Sub, Tid, ApplicationID, Sid, Authentication json.RawMessage
+	Exp, Nbf, Iat, AuthTime                           json.RawMessage
+	Sub, Tid, ApplicationID, Sid, Jti, Authentication json.RawMessage
 }
 
 // ValidateJWT checks an access token: its signature (by the keys package:
@@ -265,7 +265,7 @@ func (s *Service) checkJWT(ctx context.Context, token string) (*JWT, error) {
 		return nil, errors.New("the payload is not a JSON object")
 	}
 	c := tokenClaims{Exp: m["exp"], Nbf: m["nbf"], Iat: m["iat"], AuthTime: m["auth_time"], Sub: m["sub"], Tid: m["tid"],
-		ApplicationID: m["applicationId"], Sid: m["sid"], Authentication: m["authenticationType"]}
+		ApplicationID: m["applicationId"], Sid: m["sid"], Jti: m["jti"], Authentication: m["authenticationType"]}
 	j := &JWT{Claims: json.RawMessage(v.Payload)}
 	exp, ok := numberClaim(c.Exp)
 	if !ok || c.Exp == nil {
@@ -292,6 +292,9 @@ func (s *Service) checkJWT(ctx context.Context, token string) (*JWT, error) {
 	}
 	if c.Nbf != nil && now < nbf*1000 {
 		return nil, errors.New("not valid yet")
+	}
+	if s.accessRevoked(j.SessionID, c.Jti) {
+		return nil, errors.New("revoked (a replayed authorization code)")
 	}
 	j.Expires, j.AuthTime = exp, authTime
 	if c.Sub != nil {

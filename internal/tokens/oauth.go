@@ -28,7 +28,7 @@ type OAuthGrant struct {
 	AuthType      string // FusionAuth's authenticationType
 	AuthInstant   int64  // epoch ms of the sign-in
 	Scope         string // space-separated, as granted
-	SessionID     string // the SSO session (the token's sid when no refresh token)
+	SessionID     string // the SSO session (kept with the refresh token for ID tokens)
 	Issuer        string // the provider's issuer for the tenant (its discovery's)
 	Refresh       bool   // issue a refresh token too
 	IP            string
@@ -95,13 +95,24 @@ func (s *Service) IssueOAuthTokens(ctx context.Context, g OAuthGrant) (*OAuthTok
 	if exp := kit.UserExpiry(row); !row.Active || row.TenantID != app.TenantID || (exp != 0 && exp <= now) {
 		return nil, ErrOAuthGrantRefused
 	}
+	// A sign-in from before the user's sessions for the application were
+	// ended (deactivation, a deleted registration, a password change) grants
+	// nothing: a code or device grant it left is refused, as its refresh
+	// token would be.
+	cutoff, err := s.store.Read().TokenCutoff(ctx, row.ID, app.ID)
+	if err != nil {
+		return nil, err
+	}
+	if endedBefore(g.AuthInstant, cutoff, false) {
+		return nil, ErrOAuthGrantRefused
+	}
 	roles, registered, err := kit.EffectiveRoles(ctx, s.store.Read(), row.ID, app.ID)
 	if err != nil {
 		return nil, err
 	}
 	out := &OAuthTokens{UserID: row.ID, TenantID: row.TenantID, Scope: g.Scope, AuthInstant: g.AuthInstant,
 		SessionID: g.SessionID, ExpiresIn: ts.TTLSeconds, DPoPJKT: g.DPoPJKT}
-	sid := g.SessionID
+	sid := "" // the refresh token's session: none without a refresh token
 	if g.Refresh && registered {
 		value := NewRefreshTokenValue()
 		start, expires := ts.RefreshWindow(now, g.AuthInstant, 0, 0)
@@ -134,6 +145,9 @@ func (s *Service) IssueOAuthTokens(ctx context.Context, g OAuthGrant) (*OAuthTok
 	}
 	c := UserClaims(row, ts, app.ID, registered, roles, g.AuthType, g.AuthInstant, now, sid)
 	c.Scope, c.Cnf = g.Scope, confirmation(g.DPoPJKT)
+	if g.CodeHash != "" {
+		c.Jti = codeTokenID(g.CodeHash) // a replay of the code revokes it by this id
+	}
 	if out.AccessToken, err = s.SignClaims(ts, c); err != nil {
 		return nil, err
 	}
@@ -153,23 +167,50 @@ func useCode(ctx context.Context, tx *store.Tx, codeHash, refreshTokenID string,
 	return err
 }
 
+// ErrOAuthScopeWidened: a refresh asked for a scope its refresh token was
+// not granted; nothing was changed.
+var ErrOAuthScopeWidened = errors.New("scope wider than granted")
+
 // ExchangeOAuthRefreshToken is the refresh_token grant: the refresh token
 // must be the client's own, the application must enable the grant, and the
 // application's rotation and reuse rules apply as on /api/jwt/refresh. A
 // token that cannot be used is model.Errors (invalid_grant to the client).
 // jkt is the key of the request's DPoP proof ("" without one): it binds
 // the new access token, and must be the key a bound refresh token names.
-func (s *Service) ExchangeOAuthRefreshToken(ctx context.Context, value, clientID, issuer, ip, jkt string) (*OAuthTokens, error) {
+// scope ("" for all the token holds) narrows the new access token's scope
+// (RFC 6749 6), never the refresh token's; ErrOAuthScopeWidened when it
+// asks for more.
+func (s *Service) ExchangeOAuthRefreshToken(ctx context.Context, value, clientID, issuer, ip, jkt, scope string) (*OAuthTokens, error) {
 	if clientID == "" {
 		return nil, tokenNotUsable()
 	}
-	res, cur, err := s.exchangeRefresh(ctx, RefreshRequest{RefreshToken: value}, ip, refreshUse{clientID: clientID, issuer: issuer, dpopJKT: jkt})
+	use := refreshUse{clientID: clientID, issuer: issuer, dpopJKT: jkt, scope: scope}
+	res, cur, err := s.exchangeRefresh(ctx, RefreshRequest{RefreshToken: value}, ip, use)
 	if err != nil {
 		return nil, err
 	}
 	return &OAuthTokens{AccessToken: res.Token, ExpiresIn: res.TokenTTL, RefreshToken: res.RefreshToken,
-		RefreshTokenID: res.RefreshTokenID, UserID: cur.UserID, TenantID: cur.TenantID, Scope: refreshScope(cur.Data),
+		RefreshTokenID: res.RefreshTokenID, UserID: cur.UserID, TenantID: cur.TenantID, Scope: res.Scope,
 		AuthInstant: cur.AuthInstant, SessionID: refreshSession(cur.Data), DPoPJKT: jkt}, nil
+}
+
+// narrowScope is the scope a refresh asks for within the one granted (all
+// of it when it asks for none); ok is false when it asks for one not granted.
+func narrowScope(granted, asked string) (string, bool) {
+	if strings.TrimSpace(asked) == "" {
+		return granted, true
+	}
+	have := strings.Fields(granted)
+	var out []string
+	for _, sc := range strings.Fields(asked) {
+		if !slices.Contains(have, sc) {
+			return "", false
+		}
+		if !slices.Contains(out, sc) {
+			out = append(out, sc)
+		}
+	}
+	return strings.Join(out, " "), true
 }
 
 // RevokeOAuthRefreshToken revokes a refresh token (and its family) if it is
@@ -189,24 +230,8 @@ func (s *Service) RevokeOAuthRefreshToken(ctx context.Context, value, clientID s
 	if cur.ApplicationID != clientID {
 		return false, nil
 	}
-	return true, s.RevokeOAuthRefreshTokenID(ctx, cur.ID)
-}
-
-// RevokeOAuthRefreshTokenID revokes a refresh token by id, with its family
-// (a replayed authorization code revokes what its first exchange issued).
-func (s *Service) RevokeOAuthRefreshTokenID(ctx context.Context, id string) error {
-	if id == "" {
-		return nil
-	}
-	cur, err := s.store.Read().RefreshTokenByID(ctx, id)
-	if errors.Is(err, store.ErrNoRows) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
 	_, err = s.store.Read().RevokeRefreshTokens(ctx, store.RefreshTokenFilter{FamilyID: cur.FamilyID})
-	return err
+	return true, err
 }
 
 // refreshScope is the scope kept in a refresh token's data.

@@ -102,6 +102,7 @@ type RefreshResult struct {
 	RefreshTokenID string `json:"refreshTokenId,omitempty"`
 	TokenTTL       int64  `json:"-"`
 	RefreshTTL     int64  `json:"-"`
+	Scope          string `json:"-"` // the access token's scope (OAuth exchanges)
 }
 
 // tokenNotUsable is the answer to a refresh token that is unknown, expired,
@@ -127,6 +128,7 @@ type refreshUse struct {
 	clientID string
 	issuer   string // the provider's issuer for the tenant (OAuth only)
 	dpopJKT  string // the key the request proved with DPoP (OAuth only)
+	scope    string // the scope asked for, "" for all the token holds (OAuth only)
 }
 
 // loadRefresh reads a refresh token and checks that it, its application and
@@ -285,7 +287,13 @@ func (s *Service) exchangeRefresh(ctx context.Context, req RefreshRequest, ip st
 	}
 	claims := UserClaims(rc.user, ts, rc.app.ID, true, rc.roles, AuthTypeRefreshToken, cur.AuthInstant, now, cur.FamilyID)
 	if use.clientID != "" {
-		claims.Scope, claims.Cnf = refreshScope(cur.Data), confirmation(use.dpopJKT)
+		// Checked before anything is written: a refused request neither
+		// rotates nor touches the token.
+		scope, ok := narrowScope(refreshScope(cur.Data), use.scope)
+		if !ok {
+			return nil, nil, ErrOAuthScopeWidened
+		}
+		claims.Scope, claims.Cnf = scope, confirmation(use.dpopJKT)
 	}
 	ttl := ts.TTLSeconds
 	if t := int64(req.TimeToLiveInSeconds); t > 0 && t < ttl {
@@ -296,7 +304,7 @@ func (s *Service) exchangeRefresh(ctx context.Context, req RefreshRequest, ip st
 	if err != nil {
 		return nil, nil, err
 	}
-	res := &RefreshResult{Token: token, TokenTTL: ttl}
+	res := &RefreshResult{Token: token, TokenTTL: ttl, Scope: claims.Scope}
 	start, expires := ts.RefreshWindow(now, cur.AuthInstant, cur.StartInstant, cur.ExpiresInstant)
 	hash := secrets.HashToken(req.RefreshToken)
 

@@ -27,11 +27,16 @@ type Service struct {
 	tenancy     *tenancy.Service
 	signingKeys *signing.Cache
 	metrics     kit.Metrics
+	revoked     *revokedIDs // revoked access tokens (revoked.go)
 }
 
-// New wires a Service.
+// New wires a Service, and hooks its revoked access tokens to the store's
+// commits.
 func New(st *store.Store, clock kit.Clock, master *secrets.MasterKey, log *slog.Logger, audit *audit.Log, tenancy *tenancy.Service, signingKeys *signing.Cache) *Service {
-	return &Service{store: st, clock: clock, master: master, log: log, audit: audit, tenancy: tenancy, signingKeys: signingKeys, metrics: kit.NoMetrics{}}
+	s := &Service{store: st, clock: clock, master: master, log: log, audit: audit, tenancy: tenancy, signingKeys: signingKeys,
+		metrics: kit.NoMetrics{}, revoked: newRevokedIDs()}
+	st.OnCacheBump(s.onRevocationBump)
+	return s
 }
 
 // SetMetrics names where reuse detections are counted; call it at wiring,

@@ -15,6 +15,7 @@ type Storage interface {
 	RefreshTokenStorage
 	SessionStorage
 	CodeStorage
+	RevocationStorage
 	ApplicationTenantID(ctx context.Context, id string) (string, error)
 	ListApplications(ctx context.Context, q store.ApplicationQuery) ([]*store.ApplicationRow, error)
 	UserActiveByID(ctx context.Context, id string) (exists, active bool, err error)
@@ -54,6 +55,16 @@ type SessionStorage interface {
 // any nodes exactly one gets true.
 type CodeStorage interface {
 	UseOAuthCode(ctx context.Context, hash, refreshTokenID string, now int64) (bool, error)
+}
+
+// RevocationStorage keeps the ids (sid or jti) of access tokens revoked
+// before they expire. Recording an id is one INSERT that keeps the first
+// row; a new one bumps the token_revocations cache version every node
+// polls.
+type RevocationStorage interface {
+	RevokeAccessTokens(ctx context.Context, ids []string, expires int64) error
+	TokenRevocations(ctx context.Context, now int64) (map[string]int64, error)
+	CacheVersion(ctx context.Context, name string) (int64, error)
 }
 
 var _ Storage = (*store.Tx)(nil)

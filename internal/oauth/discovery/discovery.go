@@ -4,6 +4,7 @@ package discovery
 
 import (
 	"encoding/json"
+	"slices"
 
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/oauth/clientcheck"
@@ -35,6 +36,13 @@ func grantTypes(clientCredentials bool) []string {
 	return gts
 }
 
+// promptValues are the prompt values /oauth2/authorize accepts, and acts
+// on (OpenID Connect Core 3.1.2.1).
+var promptValues = []string{"none", "login", "consent", "select_account"}
+
+// SupportsPrompt reports whether /oauth2/authorize accepts a prompt value.
+func SupportsPrompt(v string) bool { return slices.Contains(promptValues, v) }
+
 // Document is the discovery document of a tenant whose issuer is issuer,
 // served at base (Latch's public URL), with the ID token algorithms algs.
 func Document(base, issuer string, algs []string, clientCredentials bool) []byte {
@@ -60,7 +68,7 @@ func Document(base, issuer string, algs []string, clientCredentials bool) []byte
 		"introspection_endpoint_auth_methods_supported":  authMethods,
 		"revocation_endpoint_auth_methods_supported":     authMethods,
 		"code_challenge_methods_supported":               []string{"S256"},
-		"prompt_values_supported":                        []string{"none", "login"},
+		"prompt_values_supported":                        promptValues,
 		"claims_parameter_supported":                     false,
 		"request_parameter_supported":                    false,
 		"request_uri_parameter_supported":                false,

@@ -24,6 +24,7 @@ func Suites() []Suite {
 		{"RefreshTokens", RefreshTokens},
 		{"SSOSessions", SSOSessions},
 		{"AuthorizationCodes", AuthorizationCodes},
+		{"TokenRevocations", TokenRevocations},
 		{"OneTimeCodes", OneTimeCodes},
 		{"APIKeys", APIKeys},
 		{"IPACLs", IPACLs},
