@@ -62,10 +62,10 @@ func TestTenantIdentifiers(t *testing.T) {
 			says string
 		}{
 			{"not a number", url.Values{"trustTokenTimeToLiveInSeconds": {"soon"}}, "Trust token, time to live: enter a whole number"},
-			{"a zero lifetime", url.Values{"trustTokenTimeToLiveInSeconds": {"0"}}, "[tenant.externalIdentifierConfiguration.trustTokenTimeToLiveInSeconds] must be between 1 and"},
-			{"a lifetime past a year", url.Values{"passwordlessLoginTimeToLiveInSeconds": {"40000000"}}, "passwordlessLoginTimeToLiveInSeconds] must be between"},
-			{"a zero length", url.Values{"changePasswordIdGenerator.length": {"0"}}, "changePasswordIdGenerator.length] must be greater than 0"},
-			{"an unknown kind", url.Values{"changePasswordIdGenerator.type": {"randomEmoji"}}, "changePasswordIdGenerator.type] must be one of"},
+			{"a zero lifetime", url.Values{"trustTokenTimeToLiveInSeconds": {"0"}}, "Trust token time to live in seconds must be between 1 and"},
+			{"a lifetime past a year", url.Values{"passwordlessLoginTimeToLiveInSeconds": {"40000000"}}, "Passwordless login time to live in seconds must be between"},
+			{"a zero length", url.Values{"changePasswordIdGenerator.length": {"0"}}, "Length must be greater than 0"},
+			{"an unknown kind", url.Values{"changePasswordIdGenerator.type": {"randomEmoji"}}, "Type must be one of"},
 		} {
 			before := raw()
 			c.form.Set("csrf_token", csrf)

@@ -167,7 +167,7 @@ func TestTenantSettings(t *testing.T) {
 			{"minLength not a number", "minLength", "twelve", "minimum password length must be a whole number"},
 			{"port not a number", "smtpPort", "25a", "SMTP port must be a whole number"},
 			{"max below min", "maxLength", "6", "maxLength"},
-			{"unknown security", "smtpSecurity", "STARTTLS", "security"},
+			{"unknown security", "smtpSecurity", "STARTTLS", "Security must be one of"},
 			{"unknown lockout unit", "actionDurationUnit", "FORTNIGHTS", "actionDurationUnit"},
 			{"zero attempts", "tooManyAttempts", "0", "tooManyAttempts"},
 		} {

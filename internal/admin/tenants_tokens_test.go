@@ -76,13 +76,13 @@ func TestTenantTokens(t *testing.T) {
 			name, input, value, says string
 		}{
 			{"not a number", "timeToLiveInSeconds", "soon", "The access token lifetime must be a whole number of seconds."},
-			{"a zero lifetime", "timeToLiveInSeconds", "0", "[tenant.jwtConfiguration.timeToLiveInSeconds] must be between 1 and"},
+			{"a zero lifetime", "timeToLiveInSeconds", "0", "Time to live in seconds must be between 1 and"},
 			{"a grace period over a day", "gracePeriodInSeconds", "86401",
-				"[tenant.jwtConfiguration.refreshTokenOneTimeUseConfiguration.gracePeriodInSeconds] must be between 0 and 86400."},
-			{"a negative grace period", "gracePeriodInSeconds", "-1", "gracePeriodInSeconds] must be between 0 and 86400."},
+				"Grace period in seconds must be between 0 and 86400."},
+			{"a negative grace period", "gracePeriodInSeconds", "-1", "Grace period in seconds must be between 0 and 86400."},
 			{"a maximum below the lifetime", "maximumTimeToLiveInMinutes", "60",
-				"[tenant.jwtConfiguration.refreshTokenSlidingWindowConfiguration.maximumTimeToLiveInMinutes] must not be less than refreshTokenTimeToLiveInMinutes."},
-			{"an unknown use", "refreshTokenUsagePolicy", "Forever", "[tenant.jwtConfiguration.refreshTokenUsagePolicy] must be one of"},
+				"Maximum time to live in minutes must not be less than refreshTokenTimeToLiveInMinutes."},
+			{"an unknown use", "refreshTokenUsagePolicy", "Forever", "Refresh token usage policy must be one of"},
 		} {
 			before := raw()
 			p := br.post(path, form(c.input, c.value))

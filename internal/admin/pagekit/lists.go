@@ -3,9 +3,11 @@ package pagekit
 import (
 	"errors"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
@@ -129,7 +131,7 @@ func ErrorMessages(err error) (msgs []string, guard string, ok bool) {
 			guard = plainGuard(g.Message)
 			continue
 		}
-		msgs = append(msgs, g.Message)
+		msgs = append(msgs, Plain(g.Message))
 	}
 	fields := make([]string, 0, len(verrs.FieldErrors))
 	for f := range verrs.FieldErrors {
@@ -138,10 +140,51 @@ func ErrorMessages(err error) (msgs []string, guard string, ok bool) {
 	slices.Sort(fields)
 	for _, f := range fields {
 		for _, e := range verrs.FieldErrors[f] {
-			msgs = append(msgs, e.Message)
+			msgs = append(msgs, Plain(e.Message))
 		}
 	}
 	return msgs, guard, true
+}
+
+// apiField is a field's path as API messages name it: [tenant.jwtConfiguration.timeToLiveInSeconds].
+var apiField = regexp.MustCompile(`\[([A-Za-z][A-Za-z0-9]*(?:\.[A-Za-z][A-Za-z0-9]*|\[\d+\])+)\]`)
+
+// Plain words an API message for a page, where the field is beside it:
+// "[tenant.jwtConfiguration.timeToLiveInSeconds] must be…" reads "Time to
+// live in seconds must be…".
+func Plain(msg string) string {
+	return apiField.ReplaceAllStringFunc(msg, func(m string) string {
+		path := strings.TrimSuffix(strings.TrimPrefix(m, "["), "]")
+		last := path[strings.LastIndexAny(path, ".[")+1:]
+		if strings.HasSuffix(last, "]") { // an index: name the list
+			trimmed := strings.TrimSuffix(path, "["+last)
+			last = trimmed[strings.LastIndex(trimmed, ".")+1:]
+		}
+		label := words(last)
+		if strings.HasPrefix(msg, m) {
+			return strings.ToUpper(label[:1]) + label[1:]
+		}
+		return label
+	})
+}
+
+// words splits a camelCase name: timeToLiveInSeconds → time to live in
+// seconds; runs of capitals stay (deviceVerificationURL → device
+// verification URL).
+func words(name string) string {
+	var b strings.Builder
+	rs := []rune(name)
+	for i, r := range rs {
+		upper := unicode.IsUpper(r)
+		if i > 0 && upper && (!unicode.IsUpper(rs[i-1]) || i+1 < len(rs) && unicode.IsLower(rs[i+1])) {
+			b.WriteByte(' ')
+		}
+		if upper && (i+1 >= len(rs) || !unicode.IsUpper(rs[i+1])) && (i == 0 || !unicode.IsUpper(rs[i-1])) {
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // plainGuard words the last-key guard's refusal for this page rather than
