@@ -16,6 +16,7 @@ type Storage interface {
 	SessionStorage
 	CodeStorage
 	RevocationStorage
+	AfterCommit(fn func())
 	ApplicationTenantID(ctx context.Context, id string) (string, error)
 	ListApplications(ctx context.Context, q store.ApplicationQuery) ([]*store.ApplicationRow, error)
 	UserActiveByID(ctx context.Context, id string) (exists, active bool, err error)
