@@ -179,8 +179,9 @@ func TestCaseVariantFieldsRefused(t *testing.T) {
 }
 
 // Rows written before case variants and look-alike names were refused may
-// still hold one in their stored object. Reads never return it (GET, search, login), and the next
-// write of the object drops it.
+// still hold one in their stored object, and a two-factor method may hold the
+// secretBase32Encoded earlier releases did not read. Reads never return them
+// (GET, search, login), and the next write of the object drops them.
 func TestStoredCaseVariantsNotReturned(t *testing.T) {
 	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
@@ -197,7 +198,8 @@ func TestStoredCaseVariantsNotReturned(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			u.Data = `{"Password":"` + leak + `-1","pass\u200bword":"` + leak + `-5","password ":"` + leak + `-6","Salt":"x","twoFactor":{"methods":[{"id":"ABCD","method":"email","email":"legacy@example.com","Secret":"` + leak + `-2"}]},"data":{"Password":"kept"}}`
+			u.Data = `{"Password":"` + leak + `-1","pass\u200bword":"` + leak + `-5","password ":"` + leak + `-6","Salt":"x","twoFactor":{"methods":[{"id":"ABCD","method":"email","email":"legacy@example.com","Secret":"` + leak + `-2",` +
+				`"secretBase32Encoded":"` + leak + `-7"}]},"data":{"Password":"kept"}}`
 			if err := tx.UpdateUserRow(ctx, u); err != nil {
 				return err
 			}
