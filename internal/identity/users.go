@@ -109,10 +109,21 @@ type preparedUser struct {
 	memberships               *groups.Memberships // user.memberships as sent (the group API stores them)
 }
 
-// normalizeUser checks a user object as sent and prepares it in place. prev
-// holds the sealed secrets of the stored user (nil on create): a two-factor
-// method that keeps its id keeps its secret.
-func normalizeUser(o kit.Object, prev map[string]string) (*preparedUser, *model.Errors) {
+// storedUser is what an update keeps of the user it changes: its opened
+// secrets (a two-factor method that keeps its id keeps its secret) and its
+// login ids (a value already stored is not checked again by the character
+// rules of new ones, which came after it).
+type storedUser struct {
+	secrets         map[string]string
+	email, username string
+}
+
+// normalizeUser checks a user object as sent and prepares it in place. was
+// is the stored user an update changes (nil on create).
+func normalizeUser(o kit.Object, was *storedUser) (*preparedUser, *model.Errors) {
+	if was == nil {
+		was = &storedUser{}
+	}
 	verrs := &model.Errors{}
 	f := func(s string) string { return userField + "." + s }
 	if !UserFields.Check(o, userField, verrs) {
@@ -138,6 +149,8 @@ func normalizeUser(o kit.Object, prev map[string]string) (*preparedUser, *model.
 		verrs.Field(f("email"), "tooLong", fmt.Sprintf("[user.email] must be at most %d characters.", maxEmailLength))
 	case p.email != "" && (!kit.IsEmail(p.email) || strings.IndexFunc(p.email, unicode.IsControl) >= 0):
 		verrs.Field(f("email"), "notEmail", "[user.email] is not a valid email address.")
+	case p.email != "" && p.email != was.email:
+		checkLoginIDInvisible(f("email"), p.email, verrs)
 	}
 	switch {
 	case p.username == "":
@@ -145,6 +158,8 @@ func normalizeUser(o kit.Object, prev map[string]string) (*preparedUser, *model.
 		verrs.Field(f("username"), "tooLong", fmt.Sprintf("[user.username] must be at most %d characters.", maxUsernameLength))
 	case strings.IndexFunc(p.username, unicode.IsControl) >= 0:
 		verrs.Field(f("username"), "invalid", "[user.username] must not contain control characters.")
+	case p.username != was.username:
+		checkUsername(f("username"), p.username, verrs)
 	}
 	for name, val := range map[string]string{"fullName": v.FullName, "firstName": v.FirstName, "middleName": v.MiddleName, "lastName": v.LastName} {
 		switch {
@@ -187,7 +202,7 @@ func normalizeUser(o kit.Object, prev map[string]string) (*preparedUser, *model.
 	for _, k := range userOwnedFields {
 		delete(o, k)
 	}
-	p.secrets = prepareTwoFactor(o, prev, verrs)
+	p.secrets = prepareTwoFactor(o, was.secrets, verrs)
 	p.data = o
 	return p, verrs
 }
@@ -1008,7 +1023,7 @@ func (s *Service) tryChangeUser(ctx context.Context, actor kit.Actor, scope kit.
 	if err != nil {
 		return nil, err
 	}
-	p, verrs := normalizeUser(o, prev)
+	p, verrs := normalizeUser(o, &storedUser{secrets: prev, email: cur.Email, username: cur.Username})
 	if p != nil && p.password != "" {
 		pol.check(userField+".password", p.password, verrs)
 		if verrs.Empty() {
