@@ -16,9 +16,10 @@ import (
 )
 
 // Field names are matched exactly, everywhere: a member whose name differs
-// from a field only in letter case ({"Password":…}) is a 400 naming it, on
-// every body decoder and every PATCH form, and nothing of it is written, so a
-// secret sent that way is never stored, audited or returned.
+// from a field only in letter case ({"Password":…}) or in spaces, control and
+// format characters ({"password ":…}, {"pas\u200bsword":…}) is a 400 naming
+// it, on every body decoder and every PATCH form, and nothing of it is
+// written, so a secret sent that way is never stored, audited or returned.
 func TestCaseVariantFieldsRefused(t *testing.T) {
 	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
@@ -87,6 +88,36 @@ func TestCaseVariantFieldsRefused(t *testing.T) {
 			{"ip acl patch", "PATCH", "/api/ip-acl/" + acl, merge, `{"ipAccessControlList":{"Name":"%s"}}`, "ipAccessControlList.Name"},
 			{"login password", "POST", "/api/login", plain, `{"loginId":"case@example.com","Password":"case-password-1","x":"%s"}`, "Password"},
 			{"search", "POST", "/api/user/search", plain, `{"search":{"QueryString":"%s"}}`, "search.QueryString"},
+			// Spaces, control and format characters in a name are refused as
+			// letter case is: the name is read as nothing, and kept as sent.
+			{"create user trailing space", "POST", "/api/user", plain, `{"user":{"email":"l1@example.com","password ":"%s"}}`, "user.password "},
+			{"create user inner NUL", "POST", "/api/user", plain, `{"user":{"email":"l2@example.com","pass\u0000word":"%s"}}`, "user.pass\x00word"},
+			{"create user trailing NUL", "POST", "/api/user", plain, `{"user":{"email":"l3@example.com","password\u0000":"%s"}}`, "user.password\x00"},
+			{"create user zero-width space", "POST", "/api/user", plain, `{"user":{"email":"l4@example.com","pas\u200bsword":"%s"}}`, "user.pas\u200bsword"},
+			{"create user case and tab", "POST", "/api/user", plain, `{"user":{"email":"l5@example.com","Pass\tword":"%s"}}`, "user.Pass\tword"},
+			{"create user two-factor secret look-alike", "POST", "/api/user", plain,
+				`{"user":{"email":"l6@example.com","twoFactor":{"methods":[{"method":"email","email":"l6@example.com","secret\u2060":"%s"}]}}}`,
+				"user.twoFactor.methods[0].secret\u2060"},
+			{"create user wrapper look-alike", "POST", "/api/user", plain, `{"user ":{"email":"l7@example.com","password":"%s"}}`, "user "},
+			{"register new user look-alike", "POST", "/api/user/registration", plain,
+				`{"user":{"email":"l8@example.com","\ufeffpassword":"%s"},"registration":{"applicationId":"` + app + `"}}`, "user.\ufeffpassword"},
+			{"update user look-alike", "PUT", "/api/user/" + user, plain, `{"user":{"email":"case@example.com","password\u00ad":"%s"}}`, "user.password\u00ad"},
+			{"patch user look-alike", "PATCH", "/api/user/" + user, plain, `{"user":{" password":"%s"}}`, "user. password"},
+			{"merge-patch user look-alike", "PATCH", "/api/user/" + user, merge, `{"user":{"pass\u200dword":"%s"}}`, "user.pass\u200dword"},
+			{"json-patch user look-alike", "PATCH", "/api/user/" + user, patch, `[{"op":"add","path":"/user/password\u200b","value":"%s"}]`, "user.password\u200b"},
+			{"import look-alike", "POST", "/api/user/import", plain, `{"users":[{"email":"l9@example.com","password\r\n":"%s"}]}`, "users[0].password\r\n"},
+			{"tenant smtp look-alike", "POST", "/api/tenant", plain, `{"tenant":{"name":"Case 3","emailConfiguration":{"pass\u00a0word":"%s"}}}`,
+				"tenant.emailConfiguration.pass\u00a0word"},
+			{"application secret look-alike", "POST", "/api/application", plain,
+				`{"application":{"name":"Case 4","tenantId":"` + tenant + `","oauthConfiguration":{"client Secret":"%s"}}}`, "application.oauthConfiguration.client Secret"},
+			{"api key look-alike", "POST", "/api/api-key", plain, `{"apiKey":{"name":"case","key\u200b":"%s-0123456789abcdef"}}`, "apiKey.key\u200b"},
+			{"signing key look-alike", "POST", "/api/key/import", plain, `{"key":{"algorithm":"HS256","name":"case","secret\u0000":"%s"}}`, "key.secret\x00"},
+			{"two-factor secret look-alike", "POST", "/api/user/two-factor/" + user, plain, `{"method":"authenticator","code":"123456","secret ":"%s"}`, "secret "},
+			{"webhook password look-alike", "POST", "/api/webhook", plain,
+				`{"webhook":{"url":"https://hooks.example.com/3","httpAuthenticationPassword\u200b":"%s"}}`, "webhook.httpAuthenticationPassword\u200b"},
+			{"webhook merge-patch look-alike", "PATCH", "/api/webhook/" + hook, merge, `{"webhook":{"httpAuthentication Password":"%s"}}`,
+				"webhook.httpAuthentication Password"},
+			{"login password look-alike", "POST", "/api/login", plain, `{"loginId":"case@example.com","password\u0000":"case-password-1","x":"%s"}`, "password\x00"},
 		}
 		secrets := map[string]string{}
 		for i, c := range cases {
@@ -147,9 +178,10 @@ func TestCaseVariantFieldsRefused(t *testing.T) {
 	})
 }
 
-// Rows written before case variants were refused may still hold one in their
-// stored object. Reads never return it (GET, search, login), and the next
-// write of the object drops it.
+// Rows written before case variants and look-alike names were refused may
+// still hold one in their stored object, and a two-factor method may hold the
+// secretBase32Encoded earlier releases did not read. Reads never return them
+// (GET, search, login), and the next write of the object drops them.
 func TestStoredCaseVariantsNotReturned(t *testing.T) {
 	t.Parallel()
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
@@ -166,7 +198,8 @@ func TestStoredCaseVariantsNotReturned(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			u.Data = `{"Password":"` + leak + `-1","Salt":"x","twoFactor":{"methods":[{"id":"ABCD","method":"email","email":"legacy@example.com","Secret":"` + leak + `-2"}]},"data":{"Password":"kept"}}`
+			u.Data = `{"Password":"` + leak + `-1","pass\u200bword":"` + leak + `-5","password ":"` + leak + `-6","Salt":"x","twoFactor":{"methods":[{"id":"ABCD","method":"email","email":"legacy@example.com","Secret":"` + leak + `-2",` +
+				`"secretBase32Encoded":"` + leak + `-7"}]},"data":{"Password":"kept"}}`
 			if err := tx.UpdateUserRow(ctx, u); err != nil {
 				return err
 			}

@@ -18,7 +18,6 @@ import (
 	"hash"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/latchid/latch/internal/audit"
 	"github.com/latchid/latch/internal/identity"
@@ -215,15 +214,6 @@ func totpMatch(key []byte, code string, now int64, p totpParams) (int64, bool) {
 // totpKey is the key of a sealed secret.
 func totpKey(secret string) []byte { return identity.TwoFactorKey(secret) }
 
-// decodeBase32Secret reads a base32 secret as authenticator apps show it
-// (any case, spaces, with or without padding).
-func decodeBase32Secret(s string) ([]byte, bool) {
-	s = strings.ToUpper(strings.NewReplacer(" ", "", "-", "").Replace(s))
-	s = strings.TrimRight(s, "=")
-	b, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(s)
-	return b, err == nil && len(b) > 0
-}
-
 // Recovery codes.
 
 // recoveryCodeHash is how a recovery code is stored: with its user, so that
@@ -287,7 +277,7 @@ type userTwoFactor struct {
 
 // storedTwoFactor reads a user's stored document and its twoFactor member.
 func storedTwoFactor(row *store.UserRow) (kit.Object, model.UserTwoFactor, error) {
-	data, err := kit.StoredObject(row.Data, identity.UserFields)
+	data, err := identity.StoredUserData(row.Data)
 	if err != nil {
 		return nil, model.UserTwoFactor{}, fmt.Errorf("user %s data: %w", row.ID, err)
 	}
@@ -460,14 +450,9 @@ func (s *Service) EnableTwoFactor(ctx context.Context, actor kit.Actor, scope ki
 		case secret == "" && strings.TrimSpace(req.SecretBase32Encoded) == "":
 			verrs.Field("secret", "blank", "A secret or secretBase32Encoded is required.")
 		case secret == "":
-			key, ok := decodeBase32Secret(req.SecretBase32Encoded)
-			switch {
-			case !ok:
+			var ok bool
+			if secret, ok = identity.SecretFromBase32(req.SecretBase32Encoded); !ok {
 				verrs.Field("secretBase32Encoded", "invalid", "[secretBase32Encoded] is not base32.")
-			case utf8.Valid(key) && !strings.HasPrefix(string(key), identity.SecretBase32Prefix):
-				secret = string(key)
-			default:
-				secret = identity.SecretBase32Prefix + base32.StdEncoding.EncodeToString(key)
 			}
 		case len(secret) > 256:
 			verrs.Field("secret", "tooLong", "[secret] must be at most 256 characters.")

@@ -32,7 +32,7 @@ var ErrTrustTokenRequired = model.GeneralError("TrustTokenRequired",
 
 // TwoFactorOn reports whether a user has at least one two-factor method.
 func TwoFactorOn(row *store.UserRow) (bool, error) {
-	data, err := kit.StoredObject(row.Data, UserFields)
+	data, err := StoredUserData(row.Data)
 	if err != nil {
 		return false, fmt.Errorf("user %s data: %w", row.ID, err)
 	}

@@ -49,7 +49,8 @@ var userOwnedFields = []string{
 // typed view's, the owned ones, and the two-factor members Latch reads or
 // cuts out.
 var UserFields = model.FieldsOf(userView{}, append(slices.Clone(userOwnedFields),
-	"twoFactor.methods[].id", "twoFactor.methods[].method", "twoFactor.methods[].secret", "twoFactor.recoveryCodes")...)
+	"twoFactor.methods[].id", "twoFactor.methods[].method", "twoFactor.methods[].secret", "twoFactor.methods[].secretBase32Encoded",
+	"twoFactor.recoveryCodes")...)
 
 // userRequestFields are the members of FusionAuth's UserRequest.
 var userRequestFields = model.FieldsOf(nil, userField, "applicationId", "currentPassword", "disableDomainBlock", "eventInfo",
@@ -108,10 +109,21 @@ type preparedUser struct {
 	memberships               *groups.Memberships // user.memberships as sent (the group API stores them)
 }
 
-// normalizeUser checks a user object as sent and prepares it in place. prev
-// holds the sealed secrets of the stored user (nil on create): a two-factor
-// method that keeps its id keeps its secret.
-func normalizeUser(o kit.Object, prev map[string]string) (*preparedUser, *model.Errors) {
+// storedUser is what an update keeps of the user it changes: its opened
+// secrets (a two-factor method that keeps its id keeps its secret) and its
+// login ids (a value already stored is not checked again by the character
+// rules of new ones, which came after it).
+type storedUser struct {
+	secrets         map[string]string
+	email, username string
+}
+
+// normalizeUser checks a user object as sent and prepares it in place. was
+// is the stored user an update changes (nil on create).
+func normalizeUser(o kit.Object, was *storedUser) (*preparedUser, *model.Errors) {
+	if was == nil {
+		was = &storedUser{}
+	}
 	verrs := &model.Errors{}
 	f := func(s string) string { return userField + "." + s }
 	if !UserFields.Check(o, userField, verrs) {
@@ -137,6 +149,8 @@ func normalizeUser(o kit.Object, prev map[string]string) (*preparedUser, *model.
 		verrs.Field(f("email"), "tooLong", fmt.Sprintf("[user.email] must be at most %d characters.", maxEmailLength))
 	case p.email != "" && (!kit.IsEmail(p.email) || strings.IndexFunc(p.email, unicode.IsControl) >= 0):
 		verrs.Field(f("email"), "notEmail", "[user.email] is not a valid email address.")
+	case p.email != "" && p.email != was.email:
+		checkLoginIDInvisible(f("email"), p.email, verrs)
 	}
 	switch {
 	case p.username == "":
@@ -144,6 +158,8 @@ func normalizeUser(o kit.Object, prev map[string]string) (*preparedUser, *model.
 		verrs.Field(f("username"), "tooLong", fmt.Sprintf("[user.username] must be at most %d characters.", maxUsernameLength))
 	case strings.IndexFunc(p.username, unicode.IsControl) >= 0:
 		verrs.Field(f("username"), "invalid", "[user.username] must not contain control characters.")
+	case p.username != was.username:
+		checkUsername(f("username"), p.username, verrs)
 	}
 	for name, val := range map[string]string{"fullName": v.FullName, "firstName": v.FirstName, "middleName": v.MiddleName, "lastName": v.LastName} {
 		switch {
@@ -186,7 +202,7 @@ func normalizeUser(o kit.Object, prev map[string]string) (*preparedUser, *model.
 	for _, k := range userOwnedFields {
 		delete(o, k)
 	}
-	p.secrets = prepareTwoFactor(o, prev, verrs)
+	p.secrets = prepareTwoFactor(o, was.secrets, verrs)
 	p.data = o
 	return p, verrs
 }
@@ -212,9 +228,29 @@ func TwoFactorKey(secret string) []byte {
 	return []byte(secret)
 }
 
+// SecretFromBase32 reads a secret given as secretBase32Encoded, as
+// authenticator apps show it (any case, spaces or dashes, with or without
+// padding), into the form it is stored in: the key as text when it is text,
+// else SecretBase32Prefix and the key in base32. ok is false when s is not
+// base32 or holds nothing.
+func SecretFromBase32(s string) (secret string, ok bool) {
+	s = strings.ToUpper(strings.NewReplacer(" ", "", "-", "").Replace(s))
+	s = strings.TrimRight(s, "=")
+	key, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(s)
+	if err != nil || len(key) == 0 {
+		return "", false
+	}
+	if utf8.Valid(key) && !strings.HasPrefix(string(key), SecretBase32Prefix) {
+		return string(key), true
+	}
+	return SecretBase32Prefix + base32.StdEncoding.EncodeToString(key), true
+}
+
 // prepareTwoFactor gives every two-factor method an id (as FusionAuth does)
-// and cuts its secret out of the object. A method without a secret keeps the
-// one stored for its id.
+// and cuts its secret out of the object: secret, or secretBase32Encoded as
+// the enable API takes it. A method without one keeps the secret stored for
+// its id; an authenticator method with none is refused (it could never be
+// used).
 func prepareTwoFactor(o kit.Object, prev map[string]string, verrs *model.Errors) map[string]string {
 	out := map[string]string{}
 	tf, ok := o["twoFactor"].(kit.Object)
@@ -256,23 +292,64 @@ func prepareTwoFactor(o kit.Object, prev map[string]string, verrs *model.Errors)
 			continue
 		}
 		seen[id] = true
-		switch s := m["secret"].(type) {
-		case string:
-			if s != "" && method == "authenticator" && len(TwoFactorKey(s)) < MinTwoFactorSecretBytes {
-				verrs.Field(field+".secret", "tooShort", fmt.Sprintf("[%s.secret] must hold at least %d bytes (160 bits).", field, MinTwoFactorSecretBytes))
-			} else if s != "" {
-				out[TwoFactorSecretKey(id)] = s
-			}
-		case nil:
-			if old, ok := prev[TwoFactorSecretKey(id)]; ok {
-				out[TwoFactorSecretKey(id)] = old
-			}
-		default:
-			verrs.Field(field+".secret", "invalid", "["+field+".secret] must be a string.")
-		}
+		secret, from, ok := methodSecret(m, field, verrs)
 		delete(m, "secret")
+		delete(m, "secretBase32Encoded")
+		old, kept := prev[TwoFactorSecretKey(id)]
+		switch {
+		case !ok:
+		case secret != "" && method == "authenticator" && len(TwoFactorKey(secret)) < MinTwoFactorSecretBytes:
+			verrs.Field(field+"."+from, "tooShort", fmt.Sprintf("[%s.%s] must hold at least %d bytes (160 bits).", field, from, MinTwoFactorSecretBytes))
+		case secret != "":
+			out[TwoFactorSecretKey(id)] = secret
+		case kept:
+			out[TwoFactorSecretKey(id)] = old
+		case method == "authenticator":
+			verrs.Field(field+".secret", "blank", "["+field+".secret] is required: an authenticator method needs its secret (secret or secretBase32Encoded).")
+		}
 	}
 	return out
+}
+
+// methodSecret reads the secret a method was sent with ("" for none: absent,
+// null or blank) and the member it came from. secretBase32Encoded is the key
+// in base32; sent with secret, it must name the same key. ok is false when
+// either is not a usable value (the error is added).
+func methodSecret(m kit.Object, field string, verrs *model.Errors) (secret, from string, ok bool) {
+	text, ok1 := optionalString(m, "secret", field, verrs)
+	b32, ok2 := optionalString(m, "secretBase32Encoded", field, verrs)
+	if !ok1 || !ok2 {
+		return "", "", false
+	}
+	if strings.TrimSpace(b32) == "" {
+		return text, "secret", true
+	}
+	fromB32, ok := SecretFromBase32(b32)
+	switch {
+	case !ok:
+		verrs.Field(field+".secretBase32Encoded", "invalid", "["+field+".secretBase32Encoded] is not base32.")
+		return "", "", false
+	case text == "":
+		return fromB32, "secretBase32Encoded", true
+	case !slices.Equal(TwoFactorKey(text), TwoFactorKey(fromB32)):
+		verrs.Field(field+".secretBase32Encoded", "invalid", "["+field+".secretBase32Encoded] is another key than ["+field+".secret]; send one of them.")
+		return "", "", false
+	}
+	return text, "secret", true
+}
+
+// optionalString reads member k of a method: a string, or "" when absent or
+// null; anything else is an error.
+func optionalString(m kit.Object, k, field string, verrs *model.Errors) (string, bool) {
+	switch v := m[k].(type) {
+	case nil:
+		return "", true
+	case string:
+		return v, true
+	default:
+		verrs.Field(field+"."+k, "invalid", "["+field+"."+k+"] must be a string.")
+		return "", false
+	}
 }
 
 func TwoFactorSecretKey(methodID string) string { return "twoFactor.methods." + methodID + ".secret" }
@@ -292,11 +369,34 @@ func NewTwoFactorID() string {
 
 func UserSecretAD(id string) string { return "user:" + id }
 
+// StoredUserData reads a user's stored document (its data column) as every
+// reader takes it: without members that only look like a field (see
+// model.Fields.Drop), and without any secret a two-factor method still holds
+// there. Latch cuts secret and secretBase32Encoded out before storing, but
+// releases that did not read secretBase32Encoded kept it as sent; it is
+// never shown, nor taken for a secret.
+func StoredUserData(text string) (kit.Object, error) {
+	o, err := kit.StoredObject(text, UserFields)
+	if err != nil {
+		return nil, err
+	}
+	if tf, ok := o["twoFactor"].(kit.Object); ok {
+		list, _ := tf["methods"].([]any)
+		for _, m := range list {
+			if m, ok := m.(kit.Object); ok {
+				delete(m, "secret")
+				delete(m, "secretBase32Encoded")
+			}
+		}
+	}
+	return o, nil
+}
+
 // UserObject builds the typed user a client sees from a stored row. regs and
 // members are the user's registrations and group memberships (nil when not
 // expanded or none).
 func (s *Service) UserObject(row *store.UserRow, regs []*store.RegistrationRow, members []model.GroupMember) (*model.User, error) {
-	o, err := kit.StoredObject(row.Data, UserFields)
+	o, err := StoredUserData(row.Data)
 	if err != nil {
 		return nil, fmt.Errorf("user %s data: %w", row.ID, err)
 	}
@@ -923,7 +1023,7 @@ func (s *Service) tryChangeUser(ctx context.Context, actor kit.Actor, scope kit.
 	if err != nil {
 		return nil, err
 	}
-	p, verrs := normalizeUser(o, prev)
+	p, verrs := normalizeUser(o, &storedUser{secrets: prev, email: cur.Email, username: cur.Username})
 	if p != nil && p.password != "" {
 		pol.check(userField+".password", p.password, verrs)
 		if verrs.Empty() {

@@ -342,7 +342,8 @@ func decodeKey(v any, where string) (*access.KickstartKey, error) {
 
 // strictDecode re-reads a decoded object into a typed struct, naming the
 // member whose type is wrong. Names match exactly, as in the API: a member
-// that differs from a field only in letter case is refused.
+// that differs from a field only in letter case or invisible characters is
+// refused.
 func strictDecode(obj map[string]any, into any) error {
 	b, err := encodeJSON(obj)
 	if err != nil {

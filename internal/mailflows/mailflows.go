@@ -49,9 +49,10 @@ func New(st *store.Store, clock kit.Clock, log *slog.Logger, a *audit.Log, t *te
 func (s *Service) now() int64 { return s.clock.Now().UnixMilli() }
 
 // userData is the user as templates see it ({{.user.firstName}}): the
-// stored object with the columns Latch keeps apart, no secrets.
+// stored object as every reader takes it (identity.StoredUserData) with the
+// columns Latch keeps apart, no secrets.
 func userData(row *store.UserRow) (map[string]any, string, error) {
-	u, err := kit.ParseObject(row.Data)
+	u, err := identity.StoredUserData(row.Data)
 	if err != nil {
 		return nil, "", err
 	}

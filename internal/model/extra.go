@@ -270,11 +270,13 @@ func jsonKindOf(v any) string {
 	}
 }
 
-// Without is a copy of the bag without member k at the top level (for a
-// view that leaves a member out however it was sent).
-func (x Extra) Without(k string) Extra {
+// Without is a copy of the bag without the members keys at the top level
+// (for a view that leaves members out however they were sent).
+func (x Extra) Without(keys ...string) Extra {
 	out := x.Clone()
-	delete(out.m, k)
-	out.orig = nil // the object as sent holds k
+	for _, k := range keys {
+		delete(out.m, k)
+	}
+	out.orig = nil // the object as sent holds them
 	return out
 }

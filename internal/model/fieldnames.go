@@ -14,8 +14,11 @@ import (
 // Go's encoding/json matches struct fields regardless of letter case, while
 // objects kept whole (users, tenants…) cut their owned and secret members by
 // exact name: without one rule, {"Password":…} would be read as the password
-// and also kept verbatim in the stored object. So a member whose name differs
-// from a known field only in letter case is refused where a request is read
+// and also kept verbatim in the stored object. A name that only looks like a
+// field ("password " with a space, "pass\u200bword" with a zero-width space)
+// is not read as the field, but would be kept verbatim all the same. So a
+// member whose name differs from a known field only in letter case and
+// invisible characters (Invisible) is refused where a request is read
 // (Fields.Check, UnmarshalExact) and dropped where a stored object is read
 // (Fields.Drop). With no such member left, encoding/json matches exactly.
 
@@ -155,14 +158,24 @@ func (f *Fields) add(names []string) {
 
 // Check adds a field error "[invalid]<prefix>.<name>" for every member of doc
 // (a tree as DecodeJSONValue makes it) whose name differs from a known one
-// only in letter case. It reports whether there was none.
+// only in letter case and invisible characters. It reports whether there was
+// none.
 func (f *Fields) Check(doc any, prefix string, verrs *Errors) bool {
 	ok := true
-	f.walk(doc, prefix, func(_ map[string]any, _, path, want string) {
-		verrs.Field(path, "invalid", fmt.Sprintf("[%s] differs from the field [%s] only in letter case; field names are case-sensitive.", path, want))
+	f.walk(doc, prefix, func(_ map[string]any, name, path, want string) {
+		verrs.Field(path, "invalid", variantMessage(name, path, want))
 		ok = false
 	})
 	return ok
+}
+
+// variantMessage explains the error of a member name (at path) that stands
+// for the field at want.
+func variantMessage(name, path, want string) string {
+	if strings.IndexFunc(name, Invisible) < 0 {
+		return fmt.Sprintf("[%s] differs from the field [%s] only in letter case; field names are case-sensitive.", path, want)
+	}
+	return fmt.Sprintf("[%s] differs from the field [%s] only in letter case, spaces or invisible characters; field names are matched exactly.", path, want)
 }
 
 // Drop removes from doc every member Check would report.
@@ -209,16 +222,23 @@ func joinField(path, name string) string {
 
 // foldName maps names that encoding/json matches to one another to the same
 // string, folding as it does (bytes.EqualFold): "K" (U+212A KELVIN SIGN)
-// and "ſ" (U+017F) count as k and s there, and so here.
+// and "ſ" (U+017F) count as k and s there, and so here. Invisible characters
+// are left out: "password\u0000" and "pass word" read as "password" does.
 func foldName(name string) string {
 	var b strings.Builder
 	b.Grow(len(name))
 	for _, r := range name {
 		if r < utf8.RuneSelf {
-			if 'a' <= r && r <= 'z' {
+			switch {
+			case r <= ' ' || r == 0x7f: // ASCII controls and space
+				continue
+			case 'a' <= r && r <= 'z':
 				r -= 'a' - 'A'
 			}
 			b.WriteRune(r)
+			continue
+		}
+		if Invisible(r) {
 			continue
 		}
 		// The smallest rune of the fold set, as encoding/json's foldRune.
@@ -235,9 +255,21 @@ func foldName(name string) string {
 	return b.String()
 }
 
+// Invisible reports whether r shows nothing of its own where it is written:
+// white space, control (Cc) and format (Cf: zero-width space and joiners,
+// bidirectional marks, soft hyphen…) characters, variation selectors and
+// Unicode's other default-ignorable code points (Hangul fillers, the
+// combining grapheme joiner).
+func Invisible(r rune) bool {
+	if r < utf8.RuneSelf {
+		return r <= ' ' || r == 0x7f
+	}
+	return unicode.In(r, unicode.White_Space, unicode.Cc, unicode.Cf, unicode.Variation_Selector, unicode.Other_Default_Ignorable_Code_Point)
+}
+
 // UnmarshalExact decodes data into v as json.Unmarshal does, with v's field
 // names matched exactly: a member whose name differs from one only in letter
-// case is a field error under prefix (an *Errors), and v must not be used.
+// case and invisible characters is a field error under prefix (an *Errors), and v must not be used.
 // Syntax and type errors are json.Unmarshal's.
 func UnmarshalExact(data []byte, v any, prefix string) error {
 	if err := json.Unmarshal(data, v); err != nil {

@@ -570,8 +570,8 @@ func pointerReplace(doc any, toks []string, v any) (any, error) {
 // PatchAs applies a PATCH in any of FusionAuth's forms to cur in request
 // form, {field: cur}, and reads the result back into a T as a request body
 // is read (UnmarshalExact): a member that differs from a field of T only in
-// letter case is a 400, never a field set by folding. what names the object
-// in the error of a result that is not one.
+// letter case and invisible characters is a 400, never a field set by
+// folding. what names the object in the error of a result that is not one.
 func PatchAs[T any](cur any, field, what string, form PatchForm, body []byte) (*T, error) {
 	doc, err := json.Marshal(map[string]any{field: cur})
 	if err != nil {
@@ -591,7 +591,7 @@ func PatchAs[T any](cur any, field, what string, form PatchForm, body []byte) (*
 	}
 	for k := range m {
 		if k != field && foldName(k) == foldName(field) {
-			return nil, FieldError(k, "invalid", fmt.Sprintf("[%s] differs from the field [%s] only in letter case; field names are case-sensitive.", k, field))
+			return nil, FieldError(k, "invalid", variantMessage(k, k, field))
 		}
 	}
 	out, err := json.Marshal(m[field])

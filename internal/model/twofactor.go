@@ -3,8 +3,9 @@ package model
 // A user's two-factor methods (FusionAuth's UserTwoFactorConfiguration and
 // TwoFactorMethod), typed with a raw bag like the user that holds them.
 //
-// The user API checks only a method's id, method and secret before storing
-// it; every other member is stored as the client sent it. Reading a stored
+// The user API checks only a method's id, method and secret (secret or
+// secretBase32Encoded) before storing it; every other member is stored as
+// the client sent it. Reading a stored
 // method must therefore never fail: a member of a type the struct does not
 // take is left at its zero value (a TOTP setting then takes its default) and
 // rides in the bag, written back exactly as stored.
@@ -211,10 +212,11 @@ func (m TwoFactorMethod) MarshalJSON() ([]byte, error) { return EncodeWithExtra(
 func (m *TwoFactorMethod) Tree() (map[string]any, error) { return treeWithExtra(m.Extra, m.tree) }
 
 // View is the method as answers and events show it: without its secret,
-// however it was stored.
+// however it was stored (secretBase32Encoded is the secret too: releases
+// that did not read it kept it in the bag).
 func (m *TwoFactorMethod) View() TwoFactorMethod {
 	v := *m
 	v.Secret = ""
-	v.Extra = m.Extra.Without("secret")
+	v.Extra = m.Extra.Without("secret", "secretBase32Encoded")
 	return v
 }

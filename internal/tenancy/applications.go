@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -28,11 +29,21 @@ const applicationField = "application"
 // applicationSecretPath is where the client secret sits in the object.
 var applicationSecretPath = kit.SecretPath{"oauthConfiguration", "clientSecret"}
 
+// applicationKeptSecretPaths are the credentials of FusionAuth settings Latch
+// keeps without acting on them (CleanSpeak's API key): sealed with the client
+// secret, never in the data column or an audit entry, returned as sent.
+var applicationKeptSecretPaths = []kit.SecretPath{{"cleanSpeakConfiguration", "apiKey"}}
+
+// applicationSecretPaths are every secret an application holds.
+var applicationSecretPaths = append([]kit.SecretPath{applicationSecretPath}, applicationKeptSecretPaths...)
+
 var applicationOwnedFields = []string{"id", "tenantId", "name", "active", "state", "insertInstant", "lastUpdateInstant", "roles"}
 
 // ApplicationFields are the member names of an application object, matched
-// exactly: the typed view's (the client secret among them), the owned ones.
-var ApplicationFields = model.FieldsOf(model.ApplicationConfig{}, append(slices.Clone(applicationOwnedFields), "data")...)
+// exactly: the typed view's (the client secret among them), the owned ones
+// and the kept secrets.
+var ApplicationFields = model.FieldsOf(model.ApplicationConfig{},
+	slices.Concat(applicationOwnedFields, []string{"data"}, kit.SecretPathNames(applicationKeptSecretPaths))...)
 
 // applicationRequestFields are the members of FusionAuth's ApplicationRequest
 // (roles are sent in one too).
@@ -113,7 +124,8 @@ type ApplicationSearch struct {
 type preparedApplication struct {
 	app    *model.ApplicationConfig // as stored: without the fields Latch owns and the secret
 	name   string
-	secret string // "" when the request gave none
+	secret string            // "" when the request gave none
+	kept   map[string]string // applicationKeptSecretPaths' values by path
 	roles  []model.ApplicationRole
 }
 
@@ -146,6 +158,17 @@ func normalizeApplication(o kit.Object, create bool) (*preparedApplication, *mod
 		}
 		delete(oauth, "clientSecret")
 		delete(oauth, "clientId")
+	}
+	p.kept = kit.CutSecrets(o, applicationKeptSecretPaths)
+	for _, sp := range applicationKeptSecretPaths {
+		// CutSecrets leaves what is not a string: never stored in the clear.
+		parent := o
+		for _, k := range sp[:len(sp)-1] {
+			parent, _ = parent[k].(kit.Object)
+		}
+		if parent[sp[len(sp)-1]] != nil {
+			verrs.Field(applicationField+"."+sp.String(), "invalid", "["+applicationField+"."+sp.String()+"] must be a string.")
+		}
 	}
 	kit.FillDefaults(o, applicationDefaults)
 	if v, ok := o["data"]; ok && v != nil {
@@ -332,21 +355,30 @@ func (s *Service) applicationObject(row *store.ApplicationRow, roles []model.App
 	if oauth, ok := kit.ObjectMember(o, "oauthConfiguration"); ok {
 		oauth["clientId"] = row.ID
 	}
+	// Releases before the kept secrets were sealed stored them in the clear:
+	// they show only where secrets do, until the next write seals them.
+	legacy := kit.CutSecrets(o, applicationKeptSecretPaths)
 	if withSecrets {
 		sec, err := kit.OpenSecrets(s.master, row.SecretsSealed, applicationSecretAD(row.ID))
 		if err != nil {
 			return nil, err
 		}
-		kit.PutSecrets(o, []kit.SecretPath{applicationSecretPath}, sec)
+		maps.Copy(legacy, sec)
+		kit.PutSecrets(o, applicationSecretPaths, legacy)
 	}
 	return kit.StoredConfig[model.ApplicationConfig](o, applicationField, "application "+row.ID)
 }
 
 func applicationSecretAD(id string) string { return "application:" + id }
 
-// applicationRow prepares a normalized application for storage with its secret.
+// applicationRow prepares a normalized application for storage with its secrets.
 func (s *Service) applicationRow(id, tenantID string, active bool, p *preparedApplication, insert, update int64) (*store.ApplicationRow, error) {
-	sealed, err := kit.SealSecrets(s.master, map[string]string{applicationSecretPath.String(): p.secret}, applicationSecretAD(id))
+	sec := maps.Clone(p.kept)
+	if sec == nil {
+		sec = map[string]string{}
+	}
+	sec[applicationSecretPath.String()] = p.secret
+	sealed, err := kit.SealSecrets(s.master, sec, applicationSecretAD(id))
 	if err != nil {
 		return nil, err
 	}

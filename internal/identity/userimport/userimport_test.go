@@ -178,7 +178,7 @@ func TestImportValidation(t *testing.T) {
 				map[string][]string{"users[2].email": {"[duplicate]users[2].email"}}, "users[2].email", "[users[2].email] is also the email of users[0]."},
 			{"an email that is another's username", users(`{"username":"a@example.com"}`, `{"email":"a@example.com"}`),
 				map[string][]string{"users[1].email": {"[duplicate]users[1].email"}}, "users[1].email", "[users[1].email] is also the username of users[0]."},
-			{"a username that looks like another's", users(`{"username":"paypal"}`, `{"username":"pаypal"}`),
+			{"a username that looks like another's", users(`{"username":"paypal"}`, `{"username":"p\u0251yp\u0251l"}`),
 				map[string][]string{"users[1].username": {"[duplicate]users[1].username"}}, "users[1].username",
 				"[users[1].username] looks like the username of users[0] in other letters."},
 			{"a user's own email as username", users(`{"email":"a@example.com","username":"a@example.com"}`), nil, "", ""},
