@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/latchid/latch/internal/audit"
 	"github.com/latchid/latch/internal/identity"
@@ -142,30 +143,41 @@ func (s *Service) EmailPasswordlessLink(ctx context.Context, actor kit.Actor, ca
 	if lt.tenant.EmailConfiguration.PasswordlessEmailTemplateID == "" {
 		return ErrPasswordlessUnavailable
 	}
-	var notMailed *model.Errors
+	// Whether the login id exists shows neither in the answer nor in its
+	// time: as for an anonymous forgot-password call, the answer comes no
+	// sooner than a fixed floor after this point, the known user's work
+	// (a code, a rendering, writes) done within it.
+	defer kit.WaitUntil(ctx, time.Now().Add(anonymousLinkAnswer))
+	var notBuilt *model.MailNotBuilt
+	var userID string
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
 		row, err := s.findLoginUserIn(ctx, tx, lt.tenant.ID, loginID, nil)
 		if err != nil || row == nil || row.Email == "" {
 			return err
 		}
+		userID = row.ID
 		code, err := s.insertPasswordlessCode(ctx, tx, actor, lt, row, req.State)
 		if err != nil {
 			return err
 		}
 		err = s.passwordlessMail.Passwordless(ctx, tx, row, code, lt.appID(), req.State)
-		if errors.As(err, &notMailed) {
+		if errors.As(err, &notBuilt) {
 			return errNotMailed // rolled back; answered as for anyone else
 		}
 		return err
 	})
 	if errors.Is(err, errNotMailed) {
-		// A settings fault (a template that is gone) shows only for
-		// existing users: logged, not told.
-		s.log.WarnContext(ctx, "passwordless link not mailed", "tenant", lt.tenant.ID, "err", notMailed)
+		// A settings fault (a template that is gone or does not render)
+		// shows only for existing users: logged, not told.
+		s.audit.MailNotBuilt(ctx, "passwordless login", userID, notBuilt)
 		return nil
 	}
 	return err
 }
+
+// anonymousLinkAnswer is the least time the hosted page's "email me a
+// sign-in link" takes, known login id or not.
+const anonymousLinkAnswer = 200 * time.Millisecond
 
 var errNotMailed = errors.New("passwordless link not mailed")
 
@@ -233,7 +245,11 @@ func (s *Service) SendPasswordless(ctx context.Context, actor kit.Actor, req Pas
 	if s.passwordlessMail == nil {
 		return fmt.Errorf("passwordless email: not wired")
 	}
-	return s.store.InTx(ctx, func(tx *store.Tx) error {
+	// The caller is anonymous: an email that cannot be built is the
+	// operator's to read (log, event log), and answered as sent.
+	var notBuilt *model.MailNotBuilt
+	var userID string
+	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		c, data, err := s.passwordlessCode(ctx, tx, req.Code)
 		if err != nil {
 			return err
@@ -248,11 +264,20 @@ func (s *Service) SendPasswordless(ctx context.Context, actor kit.Actor, req Pas
 		appID, _ := data["applicationId"].(string)
 		state, _ := data["state"].(map[string]any)
 		if err := s.passwordlessMail.Passwordless(ctx, tx, row, req.Code, appID, state); err != nil {
+			if errors.As(err, &notBuilt) {
+				userID = row.ID
+				return errNotMailed
+			}
 			return err
 		}
 		return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Queued the passwordless login email of user " + kit.UserLabel(row),
 			TargetID: row.ID, Data: map[string]any{"applicationId": appID}})
 	})
+	if errors.Is(err, errNotMailed) {
+		s.audit.MailNotBuilt(ctx, "passwordless login", userID, notBuilt)
+		return nil
+	}
+	return err
 }
 
 // PasswordlessLoginRequest is FusionAuth's PasswordlessLoginRequest.

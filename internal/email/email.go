@@ -6,7 +6,6 @@
 package email
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -25,9 +24,6 @@ import (
 )
 
 const templateField = "emailTemplate"
-
-// maxRendered bounds one rendered part.
-const maxRendered = 1 << 20
 
 // Service owns email templates and queues mail.
 type Service struct {
@@ -274,60 +270,6 @@ func (s *Service) DeleteTemplate(ctx context.Context, actor kit.Actor, id string
 	})
 }
 
-// render fills a template's parts for one locale (empty: the defaults).
-func render(t *model.EmailTemplate, locale string, data map[string]any) (subject, text, html string, err error) {
-	pick := func(localized map[string]string, def string) string {
-		if v, ok := localized[locale]; ok && locale != "" {
-			return v
-		}
-		return def
-	}
-	var buf bytes.Buffer
-	exec := func(name, src string, isHTML bool) (string, error) {
-		if src == "" {
-			return "", nil
-		}
-		buf.Reset()
-		var err error
-		if isHTML {
-			var tp *htmltemplate.Template
-			if tp, err = htmltemplate.New(name).Option("missingkey=zero").Parse(src); err == nil {
-				err = tp.Execute(&limitWriter{w: &buf, n: maxRendered}, data)
-			}
-		} else {
-			var tp *template.Template
-			if tp, err = template.New(name).Option("missingkey=zero").Parse(src); err == nil {
-				err = tp.Execute(&limitWriter{w: &buf, n: maxRendered}, data)
-			}
-		}
-		if err != nil {
-			return "", model.FieldError(templateField+"."+name, "invalid", "The template does not render: "+err.Error())
-		}
-		return strings.ReplaceAll(buf.String(), "<no value>", ""), nil
-	}
-	if subject, err = exec("defaultSubject", pick(t.LocalizedSubjects, t.DefaultSubject), false); err != nil {
-		return
-	}
-	subject = strings.Join(strings.Fields(subject), " ") // one header line
-	if text, err = exec("defaultTextTemplate", pick(t.LocalizedTextTemplates, t.DefaultTextTemplate), false); err != nil {
-		return
-	}
-	html, err = exec("defaultHtmlTemplate", pick(t.LocalizedHTMLTemplates, t.DefaultHTMLTemplate), true)
-	return
-}
-
-type limitWriter struct {
-	w *bytes.Buffer
-	n int
-}
-
-func (l *limitWriter) Write(p []byte) (int, error) {
-	if l.w.Len()+len(p) > l.n {
-		return 0, errors.New("rendered template too large")
-	}
-	return l.w.Write(p)
-}
-
 // Preview renders a template (not necessarily stored) with example data, as
 // FusionAuth's preview does.
 func (s *Service) Preview(ctx context.Context, t *model.EmailTemplate, locale string) (*model.Email, error) {
@@ -344,11 +286,15 @@ func (s *Service) Preview(ctx context.Context, t *model.EmailTemplate, locale st
 		"code":                    "123456",
 		"baseURL":                 s.BaseURL(),
 	}
-	subject, text, html, err := render(t, locale, data)
+	r, err := render(ctx, t, localeOf(t, []string{locale}), data)
+	var rerr *renderError
+	if errors.As(err, &rerr) {
+		return nil, rerr.fieldError()
+	}
 	if err != nil {
 		return nil, err
 	}
-	return &model.Email{From: model.EmailAddress{Address: t.FromEmail, Display: t.DefaultFromName}, Subject: subject, Text: text, HTML: html}, nil
+	return &model.Email{From: model.EmailAddress{Address: t.FromEmail, Display: t.DefaultFromName}, Subject: r.subject, Text: r.text, HTML: r.html}, nil
 }
 
 func auditSend(t *model.EmailTemplate, n int) audit.Change {
