@@ -141,7 +141,7 @@ func (s *Service) ForgotPassword(ctx context.Context, actor kit.Actor, scope kit
 	if err != nil {
 		return "", err
 	}
-	tenantID, err := s.RequestTenant(ctx, rd, scope, appTenant, "applicationId")
+	tenantID, err := s.RequestTenant(ctx, rd, scope, appTenant, "tenantId")
 	if err != nil {
 		return "", err
 	}
@@ -396,7 +396,7 @@ func (s *Service) ChangePasswordByLoginID(ctx context.Context, actor kit.Actor, 
 	if err != nil {
 		return err
 	}
-	tenantID, err := s.RequestTenant(ctx, rd, scope, appTenant, "applicationId")
+	tenantID, err := s.RequestTenant(ctx, rd, scope, appTenant, "tenantId")
 	if err != nil {
 		return err
 	}
