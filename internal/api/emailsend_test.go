@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -127,6 +128,36 @@ func TestForgotPasswordEventOrder(t *testing.T) {
 				if info, _ := g.Event["info"].(map[string]any); info["ipAddress"] != "127.0.0.1" {
 					t.Fatalf("key %q: %s without the caller's address: %s", key, g.Event["type"], g.Body)
 				}
+			}
+		}
+	})
+}
+
+// The From and To headers parse back as sent through a real SMTP server:
+// display names with commas, parentheses, colons, at signs and letters
+// beyond ASCII. Seen failing before: `From: ACME, Inc. (Support) <…>` and
+// `To: Doe, John <…>` were written unquoted, and read as other mailboxes.
+func TestAddressHeadersThroughMailpit(t *testing.T) {
+	t.Parallel()
+	mp := testutil.StartMailpit(t)
+	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
+		e := lgStart(t, b)
+		e.useMailpit(mp, nil)
+		for i, c := range []struct{ from, to string }{
+			{"ACME, Inc. (Support)", "Doe, John"},
+			{"Müller: Support@Home", "Zoë (née Smith), Esq."},
+			{`The "Team"`, "日本語"},
+		} {
+			tpl := e.want("template", e.do("POST", "/api/email/template", e.root, map[string]any{"emailTemplate": map[string]any{
+				"name": fmt.Sprintf("Names %d", i), "defaultSubject": "Names", "defaultTextTemplate": "x", "fromEmail": "noreply@example.com",
+				"defaultFromName": c.from}}), 200)
+			to := fmt.Sprintf("names-%d-%s@example.com", i, b.Name)
+			before := len(mp.Messages(t))
+			e.want("send", e.do("POST", "/api/email/send/"+lgStr(tpl["emailTemplate"].(map[string]any)["id"]), e.root,
+				map[string]any{"toAddresses": []map[string]string{{"address": to, "display": c.to}}}), 200)
+			m := mp.WaitMessages(t, before+1)[0] // this test's Mailpit: the newest is this message
+			if m.From.Name != c.from || m.From.Address != "noreply@example.com" || len(m.To) != 1 || m.To[0].Name != c.to {
+				t.Fatalf("%d: from %+v to %+v", i, m.From, m.To)
 			}
 		}
 	})

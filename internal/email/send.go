@@ -10,6 +10,7 @@ import (
 	"mime/multipart"
 	"mime/quotedprintable"
 	"net"
+	"net/mail"
 	"net/smtp"
 	"net/textproto"
 	"strconv"
@@ -429,11 +430,12 @@ func sendSMTP(ctx context.Context, c *model.EmailConfiguration, msg *model.Email
 	return cl.Quit()
 }
 
+// formatAddress writes an address header's mailbox as RFC 5322 wants it:
+// net/mail quotes a display name with specials ("Doe, John" <…>), and
+// encodes one that is not printable ASCII in an encoded-word whose
+// characters a display name may hold (RFC 2047 §5(3)).
 func formatAddress(a model.EmailAddress) string {
-	if a.Display == "" {
-		return "<" + a.Address + ">"
-	}
-	return mime.QEncoding.Encode("utf-8", a.Display) + " <" + a.Address + ">"
+	return (&mail.Address{Name: a.Display, Address: a.Address}).String()
 }
 
 // writeMIME writes a multipart/alternative message (text and HTML) with the
