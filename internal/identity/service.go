@@ -42,6 +42,9 @@ type Service struct {
 // built is a *model.MailNotBuilt.
 type Mail interface {
 	UserCreated(ctx context.Context, tx *store.Tx, row *store.UserRow, sendSetPasswordEmail bool) error
+	// EmailChanged sends a new verification email to a user whose address
+	// changed and is no longer verified (verifyEmailWhenChanged).
+	EmailChanged(ctx context.Context, tx *store.Tx, row *store.UserRow) error
 	// ForgotPassword renders the forgot-password email before the flow's
 	// transaction; the flow queues it there.
 	ForgotPassword(ctx context.Context, row *store.UserRow, changePasswordID, applicationID string, state map[string]any) (QueuedMail, error)
