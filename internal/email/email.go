@@ -12,6 +12,8 @@ import (
 	"fmt"
 	htmltemplate "html/template"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"text/template"
@@ -263,11 +265,78 @@ func (s *Service) DeleteTemplate(ctx context.Context, actor kit.Actor, id string
 		if err != nil {
 			return err
 		}
+		if _, err := tx.LockEmailTemplate(ctx, id); err != nil {
+			return err
+		}
+		uses, err := templateUses(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if len(uses) > 0 {
+			more := ""
+			if len(uses) > maxUsesNamed {
+				more = fmt.Sprintf(" and %d more", len(uses)-maxUsesNamed)
+				uses = uses[:maxUsesNamed]
+			}
+			return model.GeneralError("EmailTemplateInUse", "The email template is in use by "+strings.Join(uses, "; ")+more+
+				". Name another template there before deleting this one.")
+		}
 		if err := tx.DeleteEmailTemplate(ctx, id); err != nil {
 			return err
 		}
 		return s.audit.Write(ctx, tx, actor, audit.Change{Message: fmt.Sprintf("Deleted email template [%s] (%s)", r.Name, id), TargetID: id})
 	})
+}
+
+// maxUsesNamed bounds the uses an EmailTemplateInUse answer lists.
+const maxUsesNamed = 10
+
+// templateUses lists where tenants and applications name the template: any
+// setting named templateId or ending in TemplateId
+// (emailConfiguration.forgotPasswordEmailTemplateId, an application's
+// verificationEmailTemplateId, multiFactorConfiguration.email.templateId)
+// holding its id.
+func templateUses(ctx context.Context, tx *store.Tx, id string) ([]string, error) {
+	holders, err := tx.Holders(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	var uses []string
+	for _, h := range holders {
+		var doc any
+		if json.Unmarshal([]byte(h.Data), &doc) != nil {
+			continue // not ours to judge; the owner's reads report it
+		}
+		for _, path := range templateIDPaths(doc, "", id) {
+			uses = append(uses, fmt.Sprintf("%s [%s] (%s) as %s", h.Kind, h.Name, h.ID, path))
+		}
+	}
+	return uses, nil
+}
+
+func templateIDPaths(v any, prefix, id string) []string {
+	var out []string
+	switch t := v.(type) {
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(t)) {
+			path := k
+			if prefix != "" {
+				path = prefix + "." + k
+			}
+			if sv, ok := t[k].(string); ok {
+				if (k == "templateId" || strings.HasSuffix(k, "TemplateId")) && strings.EqualFold(strings.TrimSpace(sv), id) {
+					out = append(out, path)
+				}
+				continue
+			}
+			out = append(out, templateIDPaths(t[k], path, id)...)
+		}
+	case []any:
+		for i, e := range t {
+			out = append(out, templateIDPaths(e, fmt.Sprintf("%s[%d]", prefix, i), id)...)
+		}
+	}
+	return out
 }
 
 // Preview renders a template (not necessarily stored) with example data, as
