@@ -162,3 +162,35 @@ func TestAddressHeadersThroughMailpit(t *testing.T) {
 		}
 	})
 }
+
+// The template's fromEmail and defaultFromName each win over the tenant's,
+// one without the other too. Seen failing before: a template's
+// defaultFromName without a fromEmail was replaced by the tenant's name.
+func TestTemplateFromWinsOverTenant(t *testing.T) {
+	t.Parallel()
+	mp := testutil.StartMailpit(t)
+	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
+		e := lgStart(t, b)
+		e.useMailpit(mp, map[string]any{"defaultFromEmail": "tenant@example.com", "defaultFromName": "Tenant"})
+		for i, c := range []struct{ fromEmail, fromName, wantEmail, wantName string }{
+			{"", "Support", "tenant@example.com", "Support"},
+			{"template@example.com", "", "template@example.com", "Tenant"},
+			{"template@example.com", "Support", "template@example.com", "Support"},
+			{"", "", "tenant@example.com", "Tenant"},
+		} {
+			tpl := map[string]any{"name": fmt.Sprintf("From %d", i), "defaultSubject": "From", "defaultTextTemplate": "x"}
+			if c.fromEmail != "" {
+				tpl["fromEmail"] = c.fromEmail
+			}
+			if c.fromName != "" {
+				tpl["defaultFromName"] = c.fromName
+			}
+			id := lgStr(e.want("template", e.do("POST", "/api/email/template", e.root, map[string]any{"emailTemplate": tpl}), 200)["emailTemplate"].(map[string]any)["id"])
+			before := len(mp.Messages(t))
+			e.want("send", e.do("POST", "/api/email/send/"+id, e.root, map[string]any{"toAddresses": []map[string]string{{"address": "from@example.com"}}}), 200)
+			if m := mp.WaitMessages(t, before+1)[0]; m.From.Address != c.wantEmail || m.From.Name != c.wantName {
+				t.Errorf("%d: from %+v, want %s <%s>", i, m.From, c.wantName, c.wantEmail)
+			}
+		}
+	})
+}

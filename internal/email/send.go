@@ -400,10 +400,12 @@ func sendSMTP(ctx context.Context, c *model.EmailConfiguration, msg *model.Email
 			return fmt.Errorf("SMTP authentication: %w", err)
 		}
 	}
+	// The template's address and name each win over the tenant's, apart.
 	from := msg.From
 	if from.Address == "" {
-		from = model.EmailAddress{Address: c.DefaultFromEmail, Display: c.DefaultFromName}
-	} else if from.Display == "" {
+		from.Address = c.DefaultFromEmail
+	}
+	if from.Display == "" {
 		from.Display = c.DefaultFromName
 	}
 	if from.Address == "" {
