@@ -40,7 +40,7 @@ const (
 
 	stepFunc = "_step"
 	callFunc = "_call"
-	pathFunc = "_path"
+	pathFunc = "lookup"
 )
 
 // renderError is a part that did not render: Field names it as the
@@ -122,10 +122,17 @@ func (b *budget) funcs() map[string]any {
 	}
 }
 
-// lookupPath follows names through maps from v, as a field chain would; a
-// missing or null member is an empty object, so that the chain's next
-// field is missing too rather than an error.
-func lookupPath(v any, names ...string) (any, error) {
+// lookupPath follows path through maps from v, as a field chain would, and
+// answers the receiver of the chain's last field, last: a missing or null
+// member on the way is an empty object, so that the last field is missing
+// too rather than an error. A receiver that cannot have the last field (a
+// string's .domain) is the error text/template would give, raised here so
+// that it names the field.
+func lookupPath(v any, path ...string) (any, error) {
+	if len(path) == 0 {
+		return v, nil
+	}
+	names, last := path[:len(path)-1], path[len(path)-1]
 	for _, name := range names {
 		if v == nil {
 			return map[string]any{}, nil
@@ -146,6 +153,10 @@ func lookupPath(v any, names ...string) (any, error) {
 	}
 	if v == nil {
 		return map[string]any{}, nil
+	}
+	rv := reflect.ValueOf(v)
+	if k := reflect.Indirect(rv).Kind(); k != reflect.Map && k != reflect.Struct && !rv.MethodByName(last).IsValid() {
+		return nil, fmt.Errorf("can't evaluate field %s in type %T", last, v)
 	}
 	return v, nil
 }
@@ -211,9 +222,10 @@ func walkPipe(p *parse.PipeNode) {
 	}
 }
 
-// rewriteArg turns .a.b.c into (_path . "a" "b").c, $x.a.b into
-// (_path $x "a").b and (p).a.b into (_path (p) "a").b: the last field is
-// looked up as before (missingkey=zero), the ones before it by lookupPath.
+// rewriteArg turns .a.b.c into (lookup . "a" "b" "c").c, $x.a.b into
+// (lookup $x "a" "b").b and (p).a.b into (lookup (p) "a" "b").b: the last
+// field is looked up as before (missingkey=zero), the ones before it by
+// lookupPath.
 func rewriteArg(n parse.Node) parse.Node {
 	switch n := n.(type) {
 	case *parse.PipeNode:
@@ -238,7 +250,7 @@ func rewriteArg(n parse.Node) parse.Node {
 
 func chain(base parse.Node, fields []string, pos parse.Pos) *parse.ChainNode {
 	args := []parse.Node{ident(pathFunc, pos), base}
-	for _, f := range fields[:len(fields)-1] {
+	for _, f := range fields {
 		args = append(args, &parse.StringNode{NodeType: parse.NodeString, Pos: pos, Quoted: strconv.Quote(f), Text: f})
 	}
 	pipe := &parse.PipeNode{NodeType: parse.NodePipe, Pos: pos, Cmds: []*parse.CommandNode{{NodeType: parse.NodeCommand, Pos: pos, Args: args}}}

@@ -61,6 +61,17 @@ func TestMissingValuesRenderEmpty(t *testing.T) {
 	}
 }
 
+// A field of a value that cannot have fields is still an error, which
+// names the field.
+func TestFieldOfScalarIsAnError(t *testing.T) {
+	tpl := &model.EmailTemplate{DefaultSubject: "s", DefaultTextTemplate: "Hi {{.user.email.domain}}"}
+	_, err := render(context.Background(), tpl, "", userWithout(t))
+	var rerr *renderError
+	if !errors.As(err, &rerr) || rerr.Limit || !strings.Contains(rerr.Message, "can't evaluate field domain in type string") {
+		t.Fatalf("error %v", err)
+	}
+}
+
 // A template's run is bounded: loops by steps, template calls by count,
 // output and built strings by size, time by a deadline and the caller's
 // context; each stop is a limit error naming the part. A template within
