@@ -168,7 +168,7 @@ func (a *oauthAdapter) Register(ctx context.Context, c *oauth.Client, in oauth.R
 	if errors.As(err, &notBuilt) {
 		// A template's fault is the operator's to read (log, event log),
 		// not the visitor's.
-		a.svc.Audit.MailNotBuilt(ctx, "registration", "", notBuilt)
+		a.svc.Audit.MailNotBuilt(ctx, "verification", "", notBuilt)
 		return "", model.GeneralError("RegistrationNotCompleted", "The registration could not be completed. Please try again later.")
 	}
 	if err != nil {
