@@ -44,11 +44,13 @@ const (
 )
 
 // renderError is a part that did not render: Field names it as the
-// template's member (defaultSubject, localizedTextTemplates.de); Limit says
-// it ran past its budget, which no other recipient's values would change.
+// template's member (defaultSubject, localizedTextTemplates.de); Parse says
+// it does not parse; Limit says it ran past its budget, which no other
+// recipient's values would change.
 type renderError struct {
 	Field   string
 	Message string
+	Parse   bool
 	Limit   bool
 }
 
@@ -331,7 +333,7 @@ func render(ctx context.Context, t *model.EmailTemplate, locale string, data map
 		}
 		exec, err := b.parsePart(name, src, isHTML)
 		if err != nil {
-			return "", &renderError{Field: name, Message: "The template does not parse: " + err.Error()}
+			return "", &renderError{Field: name, Parse: true, Message: "The template does not parse: " + err.Error()}
 		}
 		buf.Reset()
 		if err := exec(&buf, data); err != nil {

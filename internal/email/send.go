@@ -106,6 +106,8 @@ func (s *Service) Send(ctx context.Context, actor kit.Actor, scope kit.TenantSco
 		switch {
 		case errors.As(err, &rerr) && rerr.Limit:
 			return RecipientResult{}, rerr.fieldError()
+		case errors.As(err, &rerr) && rerr.Parse:
+			return RecipientResult{ParseErrors: map[string]string{rerr.Field: rerr.Message}}, nil
 		case errors.As(err, &rerr):
 			return RecipientResult{RenderErrors: map[string]string{rerr.Field: rerr.Message}}, nil
 		case err != nil:
