@@ -391,10 +391,20 @@ func TestPasswordlessTemplateGone(t *testing.T) {
 		r := e.rp(c)
 		authURL := r.conf.AuthCodeURL("st4te", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))
 		br := e.browser()
-		known := br.emailLink(authURL, "template-gone@example.com")
-		unknown := br.emailLink(authURL, "nobody@example.com")
+		// Both answers also take at least the same floor (200 ms), longer
+		// than a known address's work.
+		timed := func(address string) (*page, time.Duration) {
+			start := time.Now()
+			p := br.emailLink(authURL, address)
+			return p, time.Since(start)
+		}
+		known, tk := timed("template-gone@example.com")
+		unknown, tu := timed("nobody@example.com")
 		if known.status != 200 || known.body != unknown.body || !strings.Contains(known.body, "Check your email") {
 			t.Fatalf("template gone: %d / %d\n%s", known.status, unknown.status, known.body)
+		}
+		if tk < 200*time.Millisecond || tu < 200*time.Millisecond {
+			t.Errorf("answered after %v (known) and %v (unknown), want at least 200ms each", tk, tu)
 		}
 		logs := e.want("event log", e.api("POST", "/api/system/event-log/search", map[string]any{"search": map[string]any{"message": tplID}}), 200)
 		if !strings.Contains(string(logs.Body), "The passwordless login email of user [") {
