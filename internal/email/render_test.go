@@ -160,3 +160,18 @@ func TestLocaleOf(t *testing.T) {
 		}
 	}
 }
+
+// A flow's error never carries its secret values, which text/template
+// quotes in some errors.
+func TestRedactValues(t *testing.T) {
+	data := map[string]any{"changePasswordId": "s3cret-id-value", "code": "123456", "baseURL": "https://latch.example"}
+	tpl := &model.EmailTemplate{DefaultSubject: "s", DefaultTextTemplate: "{{range .changePasswordId}}{{end}}"}
+	_, err := render(context.Background(), tpl, "", data)
+	var rerr *renderError
+	if !errors.As(err, &rerr) || !strings.Contains(rerr.Message, "s3cret-id-value") {
+		t.Fatalf("the case this guards against no longer happens: %v", err)
+	}
+	if got := redactValues(rerr.Message, data); strings.Contains(got, "s3cret-id-value") || !strings.Contains(got, "[redacted]") {
+		t.Fatalf("redacted: %q", got)
+	}
+}

@@ -242,10 +242,25 @@ func (s *Service) build(ctx context.Context, templateID string, r *store.EmailTe
 	p, err := s.prepare(ctx, t, langs, tenantID, to, data)
 	var rerr *renderError
 	if errors.As(err, &rerr) {
-		body, _ := rerr.fieldError().(*model.Errors)
+		r := *rerr
+		r.Message = redactValues(r.Message, data)
+		body, _ := r.fieldError().(*model.Errors)
 		return nil, &model.MailNotBuilt{TemplateID: templateID, Body: body}
 	}
 	return p, err
+}
+
+// redactValues removes a flow's own values (a changePasswordId, a code)
+// from a rendering error: text/template quotes some values it fails on
+// ("range can't iterate over …"), and the error is logged and written to
+// the event log.
+func redactValues(msg string, data map[string]any) string {
+	for k, v := range data {
+		if s, ok := v.(string); ok && k != "baseURL" && len(s) >= 4 {
+			msg = strings.ReplaceAll(msg, s, "[redacted]")
+		}
+	}
+	return msg
 }
 
 // prepare renders t for one recipient in the first of langs the template
