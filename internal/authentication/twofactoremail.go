@@ -31,6 +31,9 @@ type TwoFactorMail interface {
 // UseTwoFactorMail sets what mails two-factor codes; call it while wiring.
 func (s *Service) UseTwoFactorMail(m TwoFactorMail) { s.twoFactorMail = m }
 
+// errNotMailed rolls back a code whose email could not be built.
+var errNotMailed = errors.New("two-factor code not mailed")
+
 // enrolKey binds an enrolment code to the user and the address it went to.
 func enrolKey(userID, address string) string {
 	return "enrol:" + userID + ":" + strings.ToLower(strings.TrimSpace(address))

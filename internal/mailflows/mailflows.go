@@ -340,23 +340,32 @@ func (s *Service) useVerificationID(ctx context.Context, tx *store.Tx, id, oneTi
 	return row, nil
 }
 
-// Passwordless queues the passwordless login email of a started code
-// (authentication.PasswordlessMail): the tenant's passwordlessEmailTemplateId
-// with {{.code}}, {{.application}} and {{.state}}.
-func (s *Service) Passwordless(ctx context.Context, tx *store.Tx, row *store.UserRow, code, applicationID string, state map[string]any) error {
+// Passwordless renders the passwordless login email of a code
+// (authentication.PasswordlessMail) before the flow's transaction: the
+// tenant's passwordlessEmailTemplateId with {{.code}}, {{.application}} and
+// {{.state}}; what it returns queues it there.
+func (s *Service) Passwordless(ctx context.Context, row *store.UserRow, code, applicationID string, state map[string]any) (identity.QueuedMail, error) {
 	cfg, err := s.tenancy.TenantConfig(ctx, row.TenantID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	tplID := cfg.EmailConfiguration.PasswordlessEmailTemplateID
 	if tplID == "" {
-		return model.GeneralError("PasswordlessTemplateMissing", "The tenant has no passwordless email template (emailConfiguration.passwordlessEmailTemplateId).")
+		return nil, model.GeneralError("PasswordlessTemplateMissing", "The tenant has no passwordless email template (emailConfiguration.passwordlessEmailTemplateId).")
 	}
 	data := map[string]any{"code": code, "state": state}
 	if applicationID != "" {
 		data["application"] = s.application(ctx, applicationID)
 	}
-	return s.queue(ctx, tx, tplID, cfg, row, data)
+	langs, err := templateData(cfg, row, data)
+	if err != nil {
+		return nil, err
+	}
+	msg, err := s.email.Build(ctx, tplID, langs, row.TenantID, model.EmailAddress{Address: row.Email, Display: row.FullName}, data)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, tx *store.Tx, _ kit.Actor) error { return s.email.Enqueue(ctx, tx, msg) }, nil
 }
 
 // TwoFactorCode queues a two-factor code to an address
