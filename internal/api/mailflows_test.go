@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"fmt"
 	"net/url"
 	"regexp"
 	"strings"
@@ -250,5 +251,48 @@ func TestAccountPagesTwoFactor(t *testing.T) {
 			t.Fatalf("change with the kept trust token: %d %s", r.Status, r.Body)
 		}
 		e.want("new password", e.login(e.root, map[string]any{"loginId": email, "password": "one new password"}), 242)
+	})
+}
+
+// verifyEmailWhenChanged: a verified user whose address changes (PUT or
+// PATCH) is unverified (login 212) and the verification email goes to the
+// new address, whose id verifies it; without the setting the user stays
+// verified and nothing is sent. Seen failing before: the user was
+// unverified but no email was sent.
+func TestVerifyEmailWhenChanged(t *testing.T) {
+	t.Parallel()
+	mp := testutil.StartMailpit(t)
+	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
+		e := lgStart(t, b)
+		for _, c := range []struct {
+			method   string
+			reverify bool
+		}{{"PUT", true}, {"PATCH", true}, {"PATCH", false}} {
+			e.useMailpit(mp, map[string]any{"verifyEmail": true, "verifyEmailWhenChanged": c.reverify})
+			what := fmt.Sprintf("%s reverify=%v", c.method, c.reverify)
+			uid := e.user(lgEmail("changed-"+b.Name), lgPassword, map[string]any{"firstName": "Chan"})
+			changed := lgEmail("new-" + b.Name)
+			user := map[string]any{"email": changed}
+			if c.method == "PUT" {
+				user = map[string]any{"email": changed, "firstName": "Chan"}
+			}
+			before := len(mp.Messages(t))
+			e.want(what, e.do(c.method, "/api/user/"+uid, e.root, map[string]any{"user": user}), 200)
+			if !c.reverify {
+				e.want(what+": login", e.login(e.root, map[string]any{"loginId": changed, "password": lgPassword}), 200)
+				time.Sleep(300 * time.Millisecond) // the mailer's poll
+				if n := len(mp.Messages(t)); n != before {
+					t.Fatalf("%s: %d messages sent", what, n-before)
+				}
+				continue
+			}
+			e.want(what+": unverified login", e.login(e.root, map[string]any{"loginId": changed, "password": lgPassword}), 212)
+			msg := mailTo(t, mp, before, changed)
+			if msg.Subject != "Verify your email address" || !strings.Contains(msg.Text, "Hi Chan") {
+				t.Fatalf("%s: verification email %+v", what, msg)
+			}
+			e.want(what+": verify", e.do("POST", "/api/user/verify-email", "", map[string]any{"verificationId": verifyLink.FindStringSubmatch(msg.Text)[1]}), 200)
+			e.want(what+": verified login", e.login(e.root, map[string]any{"loginId": changed, "password": lgPassword}), 200)
+		}
 	})
 }

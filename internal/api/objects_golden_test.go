@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -155,6 +156,13 @@ func TestObjectsGolden(t *testing.T) {
 		for _, id := range []string{"025233ca-d4f3-2aa4-eca9-7e4200e9b472", "092dbedc-30af-4149-9c61-b578f2c72f59"} {
 			if r := e.do("POST", "/api/key/generate/"+id, e.root, `{"key":{"algorithm":"HS256","name":"golden `+id+`"}}`); r.Status != 200 {
 				t.Fatalf("generate key %s: %d %s", id, r.Status, r.Body)
+			}
+		}
+		// and these email templates.
+		for _, c := range cases {
+			var req struct{ Tenant map[string]any }
+			if c.kind == "tenant" && json.Unmarshal([]byte(c.body), &req) == nil {
+				e.exampleKeys(req.Tenant)
 			}
 		}
 		for _, c := range cases {

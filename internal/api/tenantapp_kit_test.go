@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/latchid/latch/internal/model"
@@ -83,10 +84,26 @@ func taExample(t *testing.T, name string) map[string]any {
 	return v.(map[string]any)
 }
 
-// exampleKeys generates the signing keys an example's jwtConfiguration names,
-// with those ids: a tenant or application may only name keys that exist.
+// exampleKeys generates the signing keys an example's jwtConfiguration names
+// and the email templates its emailConfiguration names, with those ids: a
+// tenant or application may only name keys and templates that exist.
 func (e *taEnv) exampleKeys(o map[string]any) {
 	e.t.Helper()
+	ec, _ := o["emailConfiguration"].(map[string]any)
+	for f, v := range ec {
+		id, _ := v.(string)
+		if !strings.HasSuffix(f, "EmailTemplateId") || id == "" {
+			continue
+		}
+		if r := e.do("GET", "/api/email/template/"+id, e.root, nil); r.Status == 200 {
+			continue
+		}
+		r := e.do("POST", "/api/email/template/"+id, e.root, map[string]any{"emailTemplate": map[string]any{"name": "example " + f + " " + id,
+			"defaultSubject": "Example", "defaultTextTemplate": "Example"}})
+		if r.Status != 200 {
+			e.t.Fatalf("create example template %s: %d %s", id, r.Status, r.Body)
+		}
+	}
 	jwt, _ := o["jwtConfiguration"].(map[string]any)
 	for _, f := range []string{"accessTokenKeyId", "idTokenKeyId"} {
 		id, _ := jwt[f].(string)

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"slices"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/latchid/latch/internal/email"
 	"github.com/latchid/latch/internal/model"
+	"github.com/latchid/latch/internal/store"
 	"github.com/latchid/latch/internal/testutil"
 )
 
@@ -176,7 +178,17 @@ func TestForgotAndChangePasswordByID(t *testing.T) {
 		if r := e.changeByID("my-chosen-id", "chosen id password"); r.Status != 200 {
 			t.Errorf("use the chosen id: %d %s", r.Status, r.Body)
 		}
-		e.patchTenant(e.defaultTenant(), map[string]any{"emailConfiguration": map[string]any{"forgotPasswordEmailTemplateId": "0b0c9e8e-7a0e-4a4e-9a6a-0d1e2f3a4b5c"}})
+		// A tenant cannot name a template that does not exist, nor can a
+		// named one be deleted through the API; one gone below it is a 400.
+		gone := "0b0c9e8e-7a0e-4a4e-9a6a-0d1e2f3a4b5c"
+		if r := e.do("POST", "/api/email/template/"+gone, e.root, map[string]any{"emailTemplate": map[string]any{"name": "Gone",
+			"defaultSubject": "s", "defaultTextTemplate": "t"}}); r.Status != 200 {
+			t.Fatalf("template: %d %s", r.Status, r.Body)
+		}
+		e.patchTenant(e.defaultTenant(), map[string]any{"emailConfiguration": map[string]any{"forgotPasswordEmailTemplateId": gone}})
+		if err := e.st.InTx(context.Background(), func(tx *store.Tx) error { return tx.DeleteEmailTemplate(context.Background(), gone) }); err != nil {
+			t.Fatal(err)
+		}
 		if r := e.do("POST", "/api/user/forgot-password", e.root, map[string]any{"loginId": "forgot@example.com"}); r.Status != 400 ||
 			!strings.Contains(string(r.Body), "[EmailTemplateMissing]") {
 			t.Errorf("forgot password with a missing template: %d %s", r.Status, r.Body)

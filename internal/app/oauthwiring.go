@@ -165,6 +165,13 @@ func (a *oauthAdapter) Register(ctx context.Context, c *oauth.Client, in oauth.R
 	}
 	res, err := a.svc.Identity.Register(ctx, kit.Actor{Type: kit.ActorSystem, Name: "hosted registration page", IP: by.IP},
 		kit.TenantScope{Tenants: []string{c.Tenant.ID}}, "", c.App.ID, kit.Object{"user": user, "registration": kit.Object{"applicationId": c.App.ID}})
+	var notBuilt *model.MailNotBuilt
+	if errors.As(err, &notBuilt) {
+		// A template's fault is the operator's to read (log, event log),
+		// not the visitor's.
+		a.svc.Audit.MailNotBuilt(ctx, "verification", "", notBuilt)
+		return "", model.GeneralError("RegistrationNotCompleted", "The registration could not be completed. Please try again later.")
+	}
 	if err != nil {
 		return "", err
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/latchid/latch/internal/audit"
 	"github.com/latchid/latch/internal/identity"
@@ -26,9 +27,11 @@ const CodePasswordless = "passwordless"
 // AuthTypePasswordless is FusionAuth's authenticationType of such a login.
 const AuthTypePasswordless = "PASSWORDLESS"
 
-// PasswordlessMail queues the passwordless email in tx (internal/mailflows).
+// PasswordlessMail renders the passwordless email before the flow's
+// transaction; the flow queues it there (internal/mailflows). One that
+// cannot be built is a *model.MailNotBuilt.
 type PasswordlessMail interface {
-	Passwordless(ctx context.Context, tx *store.Tx, row *store.UserRow, code, applicationID string, state map[string]any) error
+	Passwordless(ctx context.Context, row *store.UserRow, code, applicationID string, state map[string]any) (identity.QueuedMail, error)
 }
 
 // UsePasswordlessMail sets what mails passwordless codes; call it while wiring.
@@ -81,8 +84,8 @@ func (s *Service) StartPasswordless(ctx context.Context, actor kit.Actor, caller
 		if row == nil {
 			return model.NotFoundf("user with login id")
 		}
-		code, err = s.insertPasswordlessCode(ctx, tx, actor, lt, row, req.State)
-		return err
+		code = kit.GenerateCode(lt.tenant.ExternalIdentifierConfiguration.PasswordlessLoginGenerator)
+		return s.insertPasswordlessCode(ctx, tx, actor, lt, row, code, req.State)
 	})
 	if err != nil {
 		return nil, err
@@ -90,21 +93,21 @@ func (s *Service) StartPasswordless(ctx context.Context, actor kit.Actor, caller
 	return &PasswordlessStartResult{Code: code}, nil
 }
 
-// insertPasswordlessCode stores a new code of row for the login target,
-// with the caller's state, and its audit entry.
-func (s *Service) insertPasswordlessCode(ctx context.Context, tx *store.Tx, actor kit.Actor, lt *loginTarget, row *store.UserRow, st map[string]any) (string, error) {
+// insertPasswordlessCode stores code (of the tenant's
+// passwordlessLoginGenerator) for row and the login target, with the
+// caller's state, and its audit entry.
+func (s *Service) insertPasswordlessCode(ctx context.Context, tx *store.Tx, actor kit.Actor, lt *loginTarget, row *store.UserRow, code string, st map[string]any) error {
 	state, err := kit.EncodeObject(kit.Object{"applicationId": lt.appID(), "state": st})
 	if err != nil {
-		return "", model.FieldError("state", "invalid", "The [state] cannot be stored.")
+		return model.FieldError("state", "invalid", "The [state] cannot be stored.")
 	}
 	ei := lt.tenant.ExternalIdentifierConfiguration
-	code := kit.GenerateCode(ei.PasswordlessLoginGenerator)
 	now := s.now()
 	if err := tx.InsertOneTimeCode(ctx, &store.OneTimeCode{Hash: identity.CodeHash(code), Kind: CodePasswordless, UserID: row.ID,
 		TenantID: row.TenantID, Data: state, ExpiresInstant: now + int64(ei.PasswordlessLoginTimeToLiveInSeconds)*1000, InsertInstant: now}); err != nil {
-		return "", fmt.Errorf("store passwordless code: %w", err)
+		return fmt.Errorf("store passwordless code: %w", err)
 	}
-	return code, s.audit.Write(ctx, tx, actor, audit.Change{Message: "Started a passwordless login for user " + kit.UserLabel(row),
+	return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Started a passwordless login for user " + kit.UserLabel(row),
 		TargetID: row.ID, Data: map[string]any{"applicationId": lt.appID()}})
 }
 
@@ -142,32 +145,40 @@ func (s *Service) EmailPasswordlessLink(ctx context.Context, actor kit.Actor, ca
 	if lt.tenant.EmailConfiguration.PasswordlessEmailTemplateID == "" {
 		return ErrPasswordlessUnavailable
 	}
-	var notMailed *model.Errors
-	err = s.store.InTx(ctx, func(tx *store.Tx) error {
-		row, err := s.findLoginUserIn(ctx, tx, lt.tenant.ID, loginID, nil)
-		if err != nil || row == nil || row.Email == "" {
-			return err
-		}
-		code, err := s.insertPasswordlessCode(ctx, tx, actor, lt, row, req.State)
-		if err != nil {
-			return err
-		}
-		err = s.passwordlessMail.Passwordless(ctx, tx, row, code, lt.appID(), req.State)
-		if errors.As(err, &notMailed) {
-			return errNotMailed // rolled back; answered as for anyone else
-		}
+	// Whether the login id exists shows neither in the answer nor in its
+	// time: as for an anonymous forgot-password call, the answer comes no
+	// sooner than a fixed floor after this point, the known user's work
+	// (a code, a rendering, writes) done within it.
+	defer kit.WaitUntil(ctx, time.Now().Add(anonymousLinkAnswer))
+	row, err := s.findLoginUserIn(ctx, s.store.Read(), lt.tenant.ID, loginID, nil)
+	if err != nil || row == nil || row.Email == "" {
 		return err
-	})
-	if errors.Is(err, errNotMailed) {
-		// A settings fault (a template that is gone) shows only for
-		// existing users: logged, not told.
-		s.log.WarnContext(ctx, "passwordless link not mailed", "tenant", lt.tenant.ID, "err", notMailed)
+	}
+	// The email is rendered before the transaction: a template's run never
+	// holds the write lock.
+	code := kit.GenerateCode(lt.tenant.ExternalIdentifierConfiguration.PasswordlessLoginGenerator)
+	mail, err := s.passwordlessMail.Passwordless(ctx, row, code, lt.appID(), req.State)
+	var notBuilt *model.MailNotBuilt
+	if errors.As(err, &notBuilt) {
+		// A settings fault (a template that is gone or does not render)
+		// shows only for existing users: logged, not told.
+		s.audit.MailNotBuilt(ctx, "passwordless login", row.ID, notBuilt)
 		return nil
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	return s.store.InTx(ctx, func(tx *store.Tx) error {
+		if err := s.insertPasswordlessCode(ctx, tx, actor, lt, row, code, req.State); err != nil {
+			return err
+		}
+		return mail(ctx, tx, actor)
+	})
 }
 
-var errNotMailed = errors.New("passwordless link not mailed")
+// anonymousLinkAnswer is the least time the hosted page's "email me a
+// sign-in link" takes, known login id or not.
+const anonymousLinkAnswer = 200 * time.Millisecond
 
 // PasswordlessCodeInfo is what a live code was started for.
 type PasswordlessCodeInfo struct {
@@ -233,21 +244,38 @@ func (s *Service) SendPasswordless(ctx context.Context, actor kit.Actor, req Pas
 	if s.passwordlessMail == nil {
 		return fmt.Errorf("passwordless email: not wired")
 	}
+	// The email is rendered before the transaction (a template's run never
+	// holds the write lock), which checks again that the code is live.
+	rd := s.store.Read()
+	c, data, err := s.passwordlessCode(ctx, rd, req.Code)
+	if err != nil {
+		return err
+	}
+	row, err := rd.UserRowByID(ctx, c.UserID)
+	if err != nil {
+		return err
+	}
+	if row.Email == "" {
+		return model.FieldError("code", "invalid", "The user of this code has no email address.")
+	}
+	appID, _ := data["applicationId"].(string)
+	state, _ := data["state"].(map[string]any)
+	mail, err := s.passwordlessMail.Passwordless(ctx, row, req.Code, appID, state)
+	var notBuilt *model.MailNotBuilt
+	if errors.As(err, &notBuilt) {
+		// The caller is anonymous: an email that cannot be built is the
+		// operator's to read (log, event log), and answered as sent.
+		s.audit.MailNotBuilt(ctx, "passwordless login", row.ID, notBuilt)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
 	return s.store.InTx(ctx, func(tx *store.Tx) error {
-		c, data, err := s.passwordlessCode(ctx, tx, req.Code)
-		if err != nil {
+		if _, _, err := s.passwordlessCode(ctx, tx, req.Code); err != nil {
 			return err
 		}
-		row, err := tx.UserRowByID(ctx, c.UserID)
-		if err != nil {
-			return err
-		}
-		if row.Email == "" {
-			return model.FieldError("code", "invalid", "The user of this code has no email address.")
-		}
-		appID, _ := data["applicationId"].(string)
-		state, _ := data["state"].(map[string]any)
-		if err := s.passwordlessMail.Passwordless(ctx, tx, row, req.Code, appID, state); err != nil {
+		if err := mail(ctx, tx, actor); err != nil {
 			return err
 		}
 		return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Queued the passwordless login email of user " + kit.UserLabel(row),

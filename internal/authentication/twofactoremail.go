@@ -31,6 +31,9 @@ type TwoFactorMail interface {
 // UseTwoFactorMail sets what mails two-factor codes; call it while wiring.
 func (s *Service) UseTwoFactorMail(m TwoFactorMail) { s.twoFactorMail = m }
 
+// errNotMailed rolls back a code whose email could not be built.
+var errNotMailed = errors.New("two-factor code not mailed")
+
 // enrolKey binds an enrolment code to the user and the address it went to.
 func enrolKey(userID, address string) string {
 	return "enrol:" + userID + ":" + strings.ToLower(strings.TrimSpace(address))
@@ -86,7 +89,9 @@ func (s *Service) SendTwoFactorCode(ctx context.Context, actor kit.Actor, keySco
 	if req.Method == "sms" || (req.MobilePhone != "" && req.Email == "") {
 		return model.FieldError("method", "invalid", "Latch sends no text messages: two-factor codes go by email only.")
 	}
-	return s.store.InTx(ctx, func(tx *store.Tx) error {
+	var notBuilt *model.MailNotBuilt
+	var userID string
+	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		now := s.now()
 		var row *store.UserRow
 		var key, address string
@@ -156,8 +161,20 @@ func (s *Service) SendTwoFactorCode(ctx context.Context, actor kit.Actor, keySco
 			}
 			key = enrolKey(row.ID, address)
 		}
-		return s.mailCode(ctx, tx, actor, row, key, address, map[string]any{"login": twoFactorID != ""})
+		err := s.mailCode(ctx, tx, actor, row, key, address, map[string]any{"login": twoFactorID != ""})
+		if errors.As(err, &notBuilt) && twoFactorID != "" {
+			userID = row.ID
+			return errNotMailed
+		}
+		return err
 	})
+	if errors.Is(err, errNotMailed) {
+		// The holder of a twoFactorId is anonymous: the template's fault
+		// is the operator's to read (log, event log), and answered as sent.
+		s.audit.MailNotBuilt(ctx, "two-factor code", userID, notBuilt)
+		return nil
+	}
+	return err
 }
 
 // mailCode stores a new code bound to key and mails it to address, with

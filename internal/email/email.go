@@ -6,13 +6,14 @@
 package email
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	htmltemplate "html/template"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"text/template"
@@ -25,9 +26,6 @@ import (
 )
 
 const templateField = "emailTemplate"
-
-// maxRendered bounds one rendered part.
-const maxRendered = 1 << 20
 
 // Service owns email templates and queues mail.
 type Service struct {
@@ -267,6 +265,22 @@ func (s *Service) DeleteTemplate(ctx context.Context, actor kit.Actor, id string
 		if err != nil {
 			return err
 		}
+		if _, err := tx.LockEmailTemplate(ctx, id); err != nil {
+			return err
+		}
+		uses, err := templateUses(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if len(uses) > 0 {
+			more := ""
+			if len(uses) > maxUsesNamed {
+				more = fmt.Sprintf(" and %d more", len(uses)-maxUsesNamed)
+				uses = uses[:maxUsesNamed]
+			}
+			return model.GeneralError("EmailTemplateInUse", "The email template is in use by "+strings.Join(uses, "; ")+more+
+				". Name another template there before deleting this one.")
+		}
 		if err := tx.DeleteEmailTemplate(ctx, id); err != nil {
 			return err
 		}
@@ -274,58 +288,55 @@ func (s *Service) DeleteTemplate(ctx context.Context, actor kit.Actor, id string
 	})
 }
 
-// render fills a template's parts for one locale (empty: the defaults).
-func render(t *model.EmailTemplate, locale string, data map[string]any) (subject, text, html string, err error) {
-	pick := func(localized map[string]string, def string) string {
-		if v, ok := localized[locale]; ok && locale != "" {
-			return v
-		}
-		return def
+// maxUsesNamed bounds the uses an EmailTemplateInUse answer lists.
+const maxUsesNamed = 10
+
+// templateUses lists where tenants and applications name the template: any
+// setting named templateId or ending in TemplateId
+// (emailConfiguration.forgotPasswordEmailTemplateId, an application's
+// verificationEmailTemplateId, multiFactorConfiguration.email.templateId)
+// holding its id.
+func templateUses(ctx context.Context, tx *store.Tx, id string) ([]string, error) {
+	holders, err := tx.Holders(ctx, id)
+	if err != nil {
+		return nil, err
 	}
-	var buf bytes.Buffer
-	exec := func(name, src string, isHTML bool) (string, error) {
-		if src == "" {
-			return "", nil
+	var uses []string
+	for _, h := range holders {
+		var doc any
+		if json.Unmarshal([]byte(h.Data), &doc) != nil {
+			continue // not ours to judge; the owner's reads report it
 		}
-		buf.Reset()
-		var err error
-		if isHTML {
-			var tp *htmltemplate.Template
-			if tp, err = htmltemplate.New(name).Option("missingkey=zero").Parse(src); err == nil {
-				err = tp.Execute(&limitWriter{w: &buf, n: maxRendered}, data)
-			}
-		} else {
-			var tp *template.Template
-			if tp, err = template.New(name).Option("missingkey=zero").Parse(src); err == nil {
-				err = tp.Execute(&limitWriter{w: &buf, n: maxRendered}, data)
-			}
+		for _, path := range templateIDPaths(doc, "", id) {
+			uses = append(uses, fmt.Sprintf("%s [%s] (%s) as %s", h.Kind, h.Name, h.ID, path))
 		}
-		if err != nil {
-			return "", model.FieldError(templateField+"."+name, "invalid", "The template does not render: "+err.Error())
-		}
-		return strings.ReplaceAll(buf.String(), "<no value>", ""), nil
 	}
-	if subject, err = exec("defaultSubject", pick(t.LocalizedSubjects, t.DefaultSubject), false); err != nil {
-		return
-	}
-	subject = strings.Join(strings.Fields(subject), " ") // one header line
-	if text, err = exec("defaultTextTemplate", pick(t.LocalizedTextTemplates, t.DefaultTextTemplate), false); err != nil {
-		return
-	}
-	html, err = exec("defaultHtmlTemplate", pick(t.LocalizedHTMLTemplates, t.DefaultHTMLTemplate), true)
-	return
+	return uses, nil
 }
 
-type limitWriter struct {
-	w *bytes.Buffer
-	n int
-}
-
-func (l *limitWriter) Write(p []byte) (int, error) {
-	if l.w.Len()+len(p) > l.n {
-		return 0, errors.New("rendered template too large")
+func templateIDPaths(v any, prefix, id string) []string {
+	var out []string
+	switch t := v.(type) {
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(t)) {
+			path := k
+			if prefix != "" {
+				path = prefix + "." + k
+			}
+			if sv, ok := t[k].(string); ok {
+				if (k == "templateId" || strings.HasSuffix(k, "TemplateId")) && strings.EqualFold(strings.TrimSpace(sv), id) {
+					out = append(out, path)
+				}
+				continue
+			}
+			out = append(out, templateIDPaths(t[k], path, id)...)
+		}
+	case []any:
+		for i, e := range t {
+			out = append(out, templateIDPaths(e, fmt.Sprintf("%s[%d]", prefix, i), id)...)
+		}
 	}
-	return l.w.Write(p)
+	return out
 }
 
 // Preview renders a template (not necessarily stored) with example data, as
@@ -344,11 +355,15 @@ func (s *Service) Preview(ctx context.Context, t *model.EmailTemplate, locale st
 		"code":                    "123456",
 		"baseURL":                 s.BaseURL(),
 	}
-	subject, text, html, err := render(t, locale, data)
+	r, err := render(ctx, t, localeOf(t, []string{locale}), data)
+	var rerr *renderError
+	if errors.As(err, &rerr) {
+		return nil, rerr.fieldError()
+	}
 	if err != nil {
 		return nil, err
 	}
-	return &model.Email{From: model.EmailAddress{Address: t.FromEmail, Display: t.DefaultFromName}, Subject: subject, Text: text, HTML: html}, nil
+	return &model.Email{From: model.EmailAddress{Address: t.FromEmail, Display: t.DefaultFromName}, Subject: r.subject, Text: r.text, HTML: r.html}, nil
 }
 
 func auditSend(t *model.EmailTemplate, n int) audit.Change {

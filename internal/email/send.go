@@ -10,6 +10,7 @@ import (
 	"mime/multipart"
 	"mime/quotedprintable"
 	"net"
+	"net/mail"
 	"net/smtp"
 	"net/textproto"
 	"strconv"
@@ -19,82 +20,147 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/latchid/latch/internal/identity"
 	"github.com/latchid/latch/internal/kit"
 	"github.com/latchid/latch/internal/model"
 	"github.com/latchid/latch/internal/store"
 )
 
-// SendRequest is FusionAuth's SendRequest (the members Latch reads).
+// SendRequest is FusionAuth's SendRequest.
 type SendRequest struct {
-	UserIDs       []string             `json:"userIds"`
-	ToAddresses   []model.EmailAddress `json:"toAddresses"`
-	RequestData   map[string]any       `json:"requestData"`
-	ApplicationID string               `json:"applicationId"`
-	Locales       []string             `json:"locales"`
+	ApplicationID      string               `json:"applicationId"`
+	BCCAddresses       []string             `json:"bccAddresses"`
+	CCAddresses        []string             `json:"ccAddresses"`
+	PreferredLanguages []string             `json:"preferredLanguages"`
+	RequestData        map[string]any       `json:"requestData"`
+	ToAddresses        []model.EmailAddress `json:"toAddresses"`
+	UserIDs            []string             `json:"userIds"`
 }
 
-// SendResult is FusionAuth's SendResponse.
+// SendResult is FusionAuth's SendResponse: per recipient (user id, or
+// address of toAddresses), an empty object when the message was queued, or
+// FusionAuth's EmailTemplateErrors saying why it was not.
 type SendResult struct {
-	AnonymousResults map[string]map[string]any `json:"anonymousResults"`
-	Results          map[string]map[string]any `json:"results"`
+	AnonymousResults map[string]RecipientResult `json:"anonymousResults"`
+	Results          map[string]RecipientResult `json:"results"`
 }
 
-// Send renders a stored template for each user (and address) and queues the
-// mail in one transaction; the Mailer sends it.
+// RecipientResult is FusionAuth's SendResponse.EmailTemplateErrors.
+type RecipientResult struct {
+	ParseErrors  map[string]string `json:"parseErrors,omitempty"`
+	RenderErrors map[string]string `json:"renderErrors,omitempty"`
+}
+
+// Send renders a stored template for each user (in their preferred
+// languages) and each address of toAddresses (in the request's), outside
+// any transaction, then queues what rendered in one; the Mailer sends it.
+// A recipient whose message does not render is answered in its result and
+// the others are sent; a template that runs past its limits is refused
+// (400): it would for the next recipient too.
 func (s *Service) Send(ctx context.Context, actor kit.Actor, scope kit.TenantScope, templateID string, req SendRequest) (*SendResult, error) {
 	t, err := s.Template(ctx, templateID)
 	if err != nil {
 		return nil, err
 	}
+	var verrs model.Errors
 	if len(req.UserIDs) == 0 && len(req.ToAddresses) == 0 {
-		return nil, model.FieldError("userIds", "blank", "You must specify at least one [userIds] or [toAddresses].")
+		verrs.Field("userIds", "blank", "You must specify at least one [userIds] or [toAddresses].")
 	}
-	locale := ""
-	if len(req.Locales) > 0 {
-		locale = req.Locales[0]
+	if len(req.CCAddresses) > 0 || len(req.BCCAddresses) > 0 {
+		verrs.Field("ccAddresses", "invalid", "Latch does not send copies yet: leave out [ccAddresses] and [bccAddresses].")
 	}
-	out := &SendResult{AnonymousResults: map[string]map[string]any{}, Results: map[string]map[string]any{}}
-	err = s.store.InTx(ctx, func(tx *store.Tx) error {
-		for _, id := range req.UserIDs {
-			row, err := kit.LoadUser(ctx, tx, scope, id)
-			if err != nil {
-				return model.FieldError("userIds", "invalid", fmt.Sprintf("The user [%s] does not exist.", id))
+	for _, to := range req.ToAddresses {
+		if !kit.IsEmail(to.Address) {
+			verrs.Field("toAddresses", "invalid", fmt.Sprintf("[%s] is not an email address.", to.Address))
+		}
+	}
+	if err := verrs.Err(); err != nil {
+		return nil, err
+	}
+	rd := s.store.Read()
+	base := map[string]any{"requestData": req.RequestData}
+	appTenant := ""
+	if strings.TrimSpace(req.ApplicationID) != "" {
+		app, err := s.tenancy.Application(ctx, scope, req.ApplicationID)
+		if err != nil {
+			return nil, model.FieldError("applicationId", "invalid", "The application does not exist.")
+		}
+		appTenant = app.TenantID
+		base["application"] = map[string]any{"id": app.ID, "name": app.Name, "tenantId": app.TenantID}
+	}
+	dataFor := func(user map[string]any) map[string]any {
+		d := make(map[string]any, len(base)+1)
+		for k, v := range base {
+			d[k] = v
+		}
+		if user != nil {
+			d["user"] = user
+		}
+		return d
+	}
+	out := &SendResult{AnonymousResults: map[string]RecipientResult{}, Results: map[string]RecipientResult{}}
+	var queue []*Prepared
+	// add renders one recipient's message; a limit stops the whole request.
+	add := func(tenantID string, langs []string, to model.EmailAddress, data map[string]any) (RecipientResult, error) {
+		p, err := s.prepare(ctx, t, langs, tenantID, to, data)
+		var rerr *renderError
+		switch {
+		case errors.As(err, &rerr) && rerr.Limit:
+			return RecipientResult{}, rerr.fieldError()
+		case errors.As(err, &rerr) && rerr.Parse:
+			return RecipientResult{ParseErrors: map[string]string{rerr.Field: rerr.Message}}, nil
+		case errors.As(err, &rerr):
+			return RecipientResult{RenderErrors: map[string]string{rerr.Field: rerr.Message}}, nil
+		case err != nil:
+			return RecipientResult{}, err
+		}
+		queue = append(queue, p)
+		return RecipientResult{}, nil
+	}
+	for _, id := range req.UserIDs {
+		row, err := kit.LoadUser(ctx, rd, scope, id)
+		if err != nil {
+			return nil, model.FieldError("userIds", "invalid", fmt.Sprintf("The user [%s] does not exist.", id))
+		}
+		if row.Email == "" {
+			out.Results[row.ID] = RecipientResult{ParseErrors: map[string]string{"user.email": "The user has no email address."}}
+			continue
+		}
+		user, langs, err := UserData(row)
+		if err != nil {
+			return nil, err
+		}
+		if out.Results[row.ID], err = add(row.TenantID, append(langs, req.PreferredLanguages...),
+			model.EmailAddress{Address: row.Email, Display: row.FullName}, dataFor(user)); err != nil {
+			return nil, err
+		}
+	}
+	if len(req.ToAddresses) > 0 {
+		tenantID := appTenant
+		if tenantID == "" {
+			tenantID = scope.Tenant()
+		}
+		if tenantID == "" {
+			if tenantID, err = rd.SoleTenantID(ctx); err != nil {
+				return nil, err
 			}
-			if row.Email == "" {
-				out.Results[row.ID] = map[string]any{"parseErrors": map[string]string{"user.email": "The user has no email address."}}
-				continue
+			if tenantID == "" {
+				return nil, model.GeneralError("TenantIdRequired", "Send the X-FusionAuth-TenantId header or an [applicationId]: the tenant's SMTP settings send mail to [toAddresses].")
 			}
-			user, err := kit.ParseObject(row.Data)
-			if err != nil {
-				return err
-			}
-			user["id"], user["email"], user["tenantId"] = row.ID, row.Email, row.TenantID
-			if err := s.queue(ctx, tx, t, locale, row.TenantID, model.EmailAddress{Address: row.Email},
-				map[string]any{"user": user, "requestData": req.RequestData}); err != nil {
-				return err
-			}
-			out.Results[row.ID] = map[string]any{}
 		}
 		for _, to := range req.ToAddresses {
-			if !kit.IsEmail(to.Address) {
-				return model.FieldError("toAddresses", "invalid", fmt.Sprintf("[%s] is not an email address.", to.Address))
+			if out.AnonymousResults[to.Address], err = add(tenantID, req.PreferredLanguages, to, dataFor(nil)); err != nil {
+				return nil, err
 			}
-			tenantID := scope.Tenant()
-			if tenantID == "" {
-				var err error
-				if tenantID, err = tx.SoleTenantID(ctx); err != nil {
-					return err
-				}
-				if tenantID == "" {
-					return model.GeneralError("TenantIdRequired", "Send the X-FusionAuth-TenantId header: the tenant's SMTP settings send mail to [toAddresses].")
-				}
-			}
-			if err := s.queue(ctx, tx, t, locale, tenantID, to, map[string]any{"requestData": req.RequestData}); err != nil {
+		}
+	}
+	err = s.store.InTx(ctx, func(tx *store.Tx) error {
+		for _, p := range queue {
+			if err := s.Enqueue(ctx, tx, p); err != nil {
 				return err
 			}
-			out.AnonymousResults[to.Address] = map[string]any{}
 		}
-		return s.audit.Write(ctx, tx, actor, auditSend(t, len(req.UserIDs)+len(req.ToAddresses)))
+		return s.audit.Write(ctx, tx, actor, auditSend(t, len(queue)))
 	})
 	if err != nil {
 		return nil, err
@@ -102,40 +168,122 @@ func (s *Service) Send(ctx context.Context, actor kit.Actor, scope kit.TenantSco
 	return out, nil
 }
 
-// Queue renders a template for one recipient and queues it in tx: the way
-// the flows (forgot password, verification) send mail inside their change.
-func (s *Service) Queue(ctx context.Context, tx *store.Tx, templateID, locale, tenantID string, to model.EmailAddress, data map[string]any) error {
+// UserData is a user as templates see it ({{.user.firstName}}): the stored
+// object as every reader takes it (identity.StoredUserData: no secrets)
+// with the columns Latch keeps apart; and the user's preferred languages.
+func UserData(row *store.UserRow) (map[string]any, []string, error) {
+	u, err := identity.StoredUserData(row.Data)
+	if err != nil {
+		return nil, nil, err
+	}
+	u["id"], u["email"], u["tenantId"], u["verified"] = row.ID, row.Email, row.TenantID, row.Verified
+	if row.Username != "" {
+		u["username"] = row.Username
+	}
+	for k, v := range map[string]string{"firstName": row.FirstName, "lastName": row.LastName, "fullName": row.FullName} {
+		if v != "" {
+			u[k] = v
+		}
+	}
+	var langs []string
+	if list, ok := u["preferredLanguages"].([]any); ok {
+		for _, l := range list {
+			if s, ok := l.(string); ok {
+				langs = append(langs, s)
+			}
+		}
+	}
+	return u, langs, nil
+}
+
+// Prepared is a message rendered for one recipient, queued by Enqueue in
+// the transaction of the change that sends it.
+type Prepared struct {
+	tenantID, message string
+}
+
+// Build renders a stored template for one recipient of a flow, outside any
+// transaction (a template's run never holds a write lock). A template that
+// is gone or does not render is a *model.MailNotBuilt.
+func (s *Service) Build(ctx context.Context, templateID string, langs []string, tenantID string, to model.EmailAddress, data map[string]any) (*Prepared, error) {
+	r, err := s.store.Read().EmailTemplateByID(ctx, templateID)
+	return s.build(ctx, templateID, r, err, langs, tenantID, to, data)
+}
+
+// Queue renders a template for one recipient and queues it in tx: the
+// flows whose mail is decided inside their change (a new user's
+// verification email).
+func (s *Service) Queue(ctx context.Context, tx *store.Tx, templateID string, langs []string, tenantID string, to model.EmailAddress, data map[string]any) error {
 	r, err := tx.EmailTemplateByID(ctx, templateID)
+	p, err := s.build(ctx, templateID, r, err, langs, tenantID, to, data)
+	if err != nil {
+		return err
+	}
+	return s.Enqueue(ctx, tx, p)
+}
+
+// Enqueue puts a prepared message in the outbox, in tx.
+func (s *Service) Enqueue(ctx context.Context, tx *store.Tx, p *Prepared) error {
+	return tx.InsertQueuedEmail(ctx, p.tenantID, p.message, s.now())
+}
+
+func (s *Service) build(ctx context.Context, templateID string, r *store.EmailTemplateRow, err error, langs []string, tenantID string,
+	to model.EmailAddress, data map[string]any) (*Prepared, error) {
 	if errors.Is(err, store.ErrNoRows) {
-		return model.GeneralError("EmailTemplateMissing", fmt.Sprintf("The email template [%s] the tenant names does not exist.", templateID))
+		return nil, &model.MailNotBuilt{TemplateID: templateID, Body: new(model.Errors).General("EmailTemplateMissing",
+			fmt.Sprintf("The email template [%s] the tenant names does not exist.", templateID))}
 	}
 	if err != nil {
-		return fmt.Errorf("email template %s: %w", templateID, err)
+		return nil, fmt.Errorf("email template %s: %w", templateID, err)
 	}
 	t, err := fromRow(r)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return s.queue(ctx, tx, t, locale, tenantID, to, data)
+	p, err := s.prepare(ctx, t, langs, tenantID, to, data)
+	var rerr *renderError
+	if errors.As(err, &rerr) {
+		r := *rerr
+		r.Message = redactValues(r.Message, data)
+		body, _ := r.fieldError().(*model.Errors)
+		return nil, &model.MailNotBuilt{TemplateID: templateID, Body: body}
+	}
+	return p, err
 }
 
-func (s *Service) queue(ctx context.Context, tx *store.Tx, t *model.EmailTemplate, locale, tenantID string, to model.EmailAddress, data map[string]any) error {
+// redactValues removes a flow's own values (a changePasswordId, a code)
+// from a rendering error: text/template quotes some values it fails on
+// ("range can't iterate over …"), and the error is logged and written to
+// the event log.
+func redactValues(msg string, data map[string]any) string {
+	for k, v := range data {
+		if s, ok := v.(string); ok && k != "baseURL" && len(s) >= 4 {
+			msg = strings.ReplaceAll(msg, s, "[redacted]")
+		}
+	}
+	return msg
+}
+
+// prepare renders t for one recipient in the first of langs the template
+// is localized for.
+func (s *Service) prepare(ctx context.Context, t *model.EmailTemplate, langs []string, tenantID string, to model.EmailAddress, data map[string]any) (*Prepared, error) {
 	if _, ok := data["baseURL"]; !ok {
 		data["baseURL"] = s.BaseURL()
 	}
-	subject, text, html, err := render(t, locale, data)
+	locale := localeOf(t, langs)
+	r, err := render(ctx, t, locale, data)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	from := model.EmailAddress{Address: t.FromEmail, Display: t.DefaultFromName}
 	if n, ok := t.LocalizedFromNames[locale]; ok && locale != "" {
 		from.Display = n
 	}
-	msg, err := json.Marshal(model.Email{From: from, To: []model.EmailAddress{to}, Subject: subject, Text: text, HTML: html})
+	msg, err := json.Marshal(model.Email{From: from, To: []model.EmailAddress{to}, Subject: r.subject, Text: r.text, HTML: r.html})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return tx.InsertQueuedEmail(ctx, tenantID, string(msg), s.now())
+	return &Prepared{tenantID: tenantID, message: string(msg)}, nil
 }
 
 // Mailer sends queued mail from one node.
@@ -270,10 +418,12 @@ func sendSMTP(ctx context.Context, c *model.EmailConfiguration, msg *model.Email
 			return fmt.Errorf("SMTP authentication: %w", err)
 		}
 	}
+	// The template's address and name each win over the tenant's, apart.
 	from := msg.From
 	if from.Address == "" {
-		from = model.EmailAddress{Address: c.DefaultFromEmail, Display: c.DefaultFromName}
-	} else if from.Display == "" {
+		from.Address = c.DefaultFromEmail
+	}
+	if from.Display == "" {
 		from.Display = c.DefaultFromName
 	}
 	if from.Address == "" {
@@ -300,11 +450,12 @@ func sendSMTP(ctx context.Context, c *model.EmailConfiguration, msg *model.Email
 	return cl.Quit()
 }
 
+// formatAddress writes an address header's mailbox as RFC 5322 wants it:
+// net/mail quotes a display name with specials ("Doe, John" <…>), and
+// encodes one that is not printable ASCII in an encoded-word whose
+// characters a display name may hold (RFC 2047 §5(3)).
 func formatAddress(a model.EmailAddress) string {
-	if a.Display == "" {
-		return "<" + a.Address + ">"
-	}
-	return mime.QEncoding.Encode("utf-8", a.Display) + " <" + a.Address + ">"
+	return (&mail.Address{Name: a.Display, Address: a.Address}).String()
 }
 
 // writeMIME writes a multipart/alternative message (text and HTML) with the

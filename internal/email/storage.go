@@ -17,9 +17,11 @@ type Storage interface {
 	DueEmails(ctx context.Context, now int64) (int, error)
 	EmailTemplateByID(ctx context.Context, id string) (*store.EmailTemplateRow, error)
 	FinishEmail(ctx context.Context, seq int64, owner string) error
+	Holders(ctx context.Context, id string) ([]store.Holder, error)
 	InsertEmailTemplate(ctx context.Context, r *store.EmailTemplateRow) error
 	InsertQueuedEmail(ctx context.Context, tenantID, message string, now int64) error
 	InsertSetting(ctx context.Context, name, value string) error
+	LockEmailTemplate(ctx context.Context, id string) (bool, error)
 	RetryEmail(ctx context.Context, seq int64, owner string, next int64) error
 	SearchEmailTemplates(ctx context.Context, name string) ([]*store.EmailTemplateRow, error)
 	Setting(ctx context.Context, name string) (value string, ok bool, err error)

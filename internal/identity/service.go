@@ -38,12 +38,22 @@ type Service struct {
 }
 
 // Mail queues the mail of user flows in the change's transaction
-// (internal/mailflows); without one no mail is sent.
+// (internal/mailflows); without one no mail is sent. A mail that cannot be
+// built is a *model.MailNotBuilt.
 type Mail interface {
 	UserCreated(ctx context.Context, tx *store.Tx, row *store.UserRow, sendSetPasswordEmail bool) error
-	ForgotPassword(ctx context.Context, tx *store.Tx, row *store.UserRow, changePasswordID, applicationID string, state map[string]any) error
+	// EmailChanged sends a new verification email to a user whose address
+	// changed and is no longer verified (verifyEmailWhenChanged).
+	EmailChanged(ctx context.Context, tx *store.Tx, row *store.UserRow) error
+	// ForgotPassword renders the forgot-password email before the flow's
+	// transaction; the flow queues it there.
+	ForgotPassword(ctx context.Context, row *store.UserRow, changePasswordID, applicationID string, state map[string]any) (QueuedMail, error)
 	RegistrationCreated(ctx context.Context, tx *store.Tx, app *store.ApplicationRow, reg *store.RegistrationRow) error // unverified ones only
 }
+
+// QueuedMail queues a rendered email in the transaction of the change that
+// sends it, with its audit entry and events (after the change's own).
+type QueuedMail func(ctx context.Context, tx *store.Tx, actor kit.Actor) error
 
 // UseMail sets what sends the flows' mail; call it before serving.
 func (s *Service) UseMail(m Mail) { s.mail = m }

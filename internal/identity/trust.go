@@ -162,7 +162,7 @@ func (s *Service) RequestUser(ctx context.Context, scope kit.TenantScope, applic
 		}
 	} else {
 		var tenantID string
-		if tenantID, err = s.RequestTenant(ctx, rd, scope, appTenant, "applicationId"); err != nil {
+		if tenantID, err = s.RequestTenant(ctx, rd, scope, appTenant, "tenantId"); err != nil {
 			return nil, "", err
 		}
 		row, err = lookupUser(ctx, rd, tenantID, LookupLoginID, loginID)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/latchid/latch/internal/audit"
@@ -89,12 +90,31 @@ func resolveApplication(ctx context.Context, tx *store.Tx, scope kit.TenantScope
 	return id, tenantID, nil
 }
 
+// anonymousForgotAnswer is how long an anonymous forgot-password call takes
+// at least, whether or not the address has an account: see ForgotPassword.
+const anonymousForgotAnswer = 200 * time.Millisecond
+
 // ForgotPassword starts FusionAuth's forgot-password flow for an API caller:
 // it issues a change-password id for the user and returns it. Sending the
 // email (sendForgotPasswordEmail, true unless false) needs a forgot-password
 // template on the tenant; without one the feature is disabled (403), as in
 // FusionAuth. Deactivated users, like unknown ones, are 404.
+//
+// An anonymous call (req.Anonymous) answers the same for every address: no
+// id, nothing for unknown, deactivated or address-less users, and an email
+// that cannot be built is logged and written to the event log, not told.
+// Its answer also takes the same time: a known address costs writes and a
+// rendering (about 10 ms) that an unknown one does not, so every anonymous
+// call answers no sooner than anonymousForgotAnswer after it started. The
+// work is done before the answer rather than after it, so that what the
+// call changed is committed when it answers; doing comparable work for
+// unknown addresses instead would have to imitate writes that cannot be
+// made. A known address whose work outlasts the floor (a stalled database)
+// still answers later; the floor is wall time, not the service's clock.
 func (s *Service) ForgotPassword(ctx context.Context, actor kit.Actor, scope kit.TenantScope, req ForgotPasswordRequest) (string, error) {
+	if req.Anonymous {
+		defer kit.WaitUntil(ctx, time.Now().Add(anonymousForgotAnswer))
+	}
 	loginID := strings.TrimSpace(req.LoginID)
 	if loginID == "" {
 		loginID = strings.TrimSpace(req.Email)
@@ -121,7 +141,7 @@ func (s *Service) ForgotPassword(ctx context.Context, actor kit.Actor, scope kit
 	if err != nil {
 		return "", err
 	}
-	tenantID, err := s.RequestTenant(ctx, rd, scope, appTenant, "applicationId")
+	tenantID, err := s.RequestTenant(ctx, rd, scope, appTenant, "tenantId")
 	if err != nil {
 		return "", err
 	}
@@ -163,6 +183,18 @@ func (s *Service) ForgotPassword(ctx context.Context, actor kit.Actor, scope kit
 	if err != nil {
 		return "", err
 	}
+	var mail QueuedMail
+	if send && s.mail != nil {
+		mail, err = s.mail.ForgotPassword(ctx, row, code, appID, req.State)
+		var notBuilt *model.MailNotBuilt
+		if errors.As(err, &notBuilt) && req.Anonymous {
+			s.audit.MailNotBuilt(ctx, "forgot password", row.ID, notBuilt)
+			return "", nil // the same answer as for a user the email went to
+		}
+		if err != nil {
+			return "", err
+		}
+	}
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
 		now := s.now()
 		// A new id replaces the user's earlier ones; expired codes of anyone
@@ -180,13 +212,15 @@ func (s *Service) ForgotPassword(ctx context.Context, actor kit.Actor, scope kit
 			}
 			return fmt.Errorf("store change-password id: %w", err)
 		}
-		if send && s.mail != nil {
-			if err := s.mail.ForgotPassword(ctx, tx, row, code, appID, req.State); err != nil {
-				return err
-			}
+		if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: "Started the forgot password flow of user " + kit.UserLabel(row),
+			TargetID: row.ID, Data: map[string]any{"sendForgotPasswordEmail": send, "expiresInstant": now + ttl},
+			Events: []model.Event{kit.LazyUserEvent(ctx, tx, model.EventUserPasswordResetStart, s.FullUserObject, row, nil)}}); err != nil {
+			return err
 		}
-		return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Started the forgot password flow of user " + kit.UserLabel(row),
-			TargetID: row.ID, Data: map[string]any{"sendForgotPasswordEmail": send, "expiresInstant": now + ttl}, Events: []model.Event{kit.LazyUserEvent(ctx, tx, model.EventUserPasswordResetStart, s.FullUserObject, row, nil)}})
+		if mail == nil {
+			return nil
+		}
+		return mail(ctx, tx, actor) // user.password.reset.send follows .start
 	})
 	if err != nil {
 		return "", err
@@ -362,7 +396,7 @@ func (s *Service) ChangePasswordByLoginID(ctx context.Context, actor kit.Actor, 
 	if err != nil {
 		return err
 	}
-	tenantID, err := s.RequestTenant(ctx, rd, scope, appTenant, "applicationId")
+	tenantID, err := s.RequestTenant(ctx, rd, scope, appTenant, "tenantId")
 	if err != nil {
 		return err
 	}

@@ -1074,13 +1074,14 @@ func (s *Service) tryChangeUser(ctx context.Context, actor kit.Actor, scope kit.
 		row.FirstName, row.LastName = p.firstName, p.lastName
 		row.PasswordChangeRequired = p.passwordChangeRequired
 		row.LastUpdateInstant = now
+		reverify := false
 		if !strings.EqualFold(cur.Email, p.email) {
 			switch {
 			case p.email == "":
 			case skipVerification:
 				row.Verified = true
 			case pol.verifyMail.VerifyEmail && pol.verifyMail.VerifyEmailWhenChanged:
-				row.Verified = false
+				row.Verified, reverify = false, true
 			}
 		}
 		if hash != "" {
@@ -1108,6 +1109,13 @@ func (s *Service) tryChangeUser(ctx context.Context, actor kit.Actor, scope kit.
 		if err := s.audit.Write(ctx, tx, actor, audit.Change{Message: "Updated user " + kit.UserLabel(&row), TargetID: row.ID,
 			Old: original, New: out, Data: data, Events: kit.UserUpdateEvents(out, original, &row, cur.Email, hash != "")}); err != nil {
 			return err
+		}
+		if reverify && s.mail != nil {
+			// The new address is verified as a new user's is: FusionAuth
+			// mails it a verification id.
+			if err := s.mail.EmailChanged(ctx, tx, &row); err != nil {
+				return err
+			}
 		}
 		if hash != "" {
 			return s.tokens.RevokeOnPasswordChange(ctx, tx, tenantCfg, actor, &row)

@@ -53,6 +53,22 @@ func Every(ctx context.Context, interval time.Duration, fn func()) {
 	}
 }
 
+// WaitUntil returns at t (wall time) or when ctx ends: the floor under the
+// answer time of anonymous calls whose work depends on whether an account
+// exists.
+func WaitUntil(ctx context.Context, t time.Time) {
+	d := time.Until(t)
+	if d <= 0 {
+		return
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+	case <-timer.C:
+	}
+}
+
 // Actor is who made a change, and through which request. Every change is
 // attributed to one.
 type Actor struct {

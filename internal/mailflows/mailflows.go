@@ -48,60 +48,77 @@ func New(st *store.Store, clock kit.Clock, log *slog.Logger, a *audit.Log, t *te
 
 func (s *Service) now() int64 { return s.clock.Now().UnixMilli() }
 
-// userData is the user as templates see it ({{.user.firstName}}): the
-// stored object as every reader takes it (identity.StoredUserData) with the
-// columns Latch keeps apart, no secrets.
-func userData(row *store.UserRow) (map[string]any, string, error) {
-	u, err := identity.StoredUserData(row.Data)
+// templateData is what every flow's template sees of the user and tenant,
+// with the flow's own values (data), and the user's preferred languages.
+func templateData(cfg *model.TenantConfig, row *store.UserRow, data map[string]any) ([]string, error) {
+	u, langs, err := email.UserData(row)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	u["id"], u["email"], u["tenantId"], u["verified"] = row.ID, row.Email, row.TenantID, row.Verified
-	if row.Username != "" {
-		u["username"] = row.Username
-	}
-	for k, v := range map[string]string{"firstName": row.FirstName, "lastName": row.LastName, "fullName": row.FullName} {
-		if v != "" {
-			u[k] = v
-		}
-	}
-	locale := ""
-	if langs, ok := u["preferredLanguages"].([]any); ok && len(langs) > 0 {
-		locale, _ = langs[0].(string)
-	}
-	return u, locale, nil
+	data["user"] = u
+	data["tenant"] = map[string]any{"id": cfg.ID, "name": cfg.Name}
+	return langs, nil
 }
 
 // queue renders a template for the user and queues it in tx.
 func (s *Service) queue(ctx context.Context, tx *store.Tx, templateID string, cfg *model.TenantConfig, row *store.UserRow, data map[string]any) error {
-	u, locale, err := userData(row)
+	langs, err := templateData(cfg, row, data)
 	if err != nil {
 		return err
 	}
-	data["user"] = u
-	data["tenant"] = map[string]any{"id": cfg.ID, "name": cfg.Name}
-	if err := s.email.Queue(ctx, tx, templateID, locale, row.TenantID, model.EmailAddress{Address: row.Email, Display: row.FullName}, data); err != nil {
-		return fmt.Errorf("queue email: %w", err)
-	}
-	return nil
+	return s.email.Queue(ctx, tx, templateID, langs, row.TenantID, model.EmailAddress{Address: row.Email, Display: row.FullName}, data)
 }
 
-// ForgotPassword queues the forgot-password email (identity.Mail), with its
-// user.password.reset.send event.
-func (s *Service) ForgotPassword(ctx context.Context, tx *store.Tx, row *store.UserRow, code, applicationID string, state map[string]any) error {
+// application is what templates see of the flow's application.
+func (s *Service) application(ctx context.Context, id string) map[string]any {
+	app := map[string]any{"id": id}
+	if cfg, err := s.tenancy.LoginApplicationConfig(ctx, id); err == nil {
+		app["name"] = cfg.Name
+	}
+	return app
+}
+
+// ForgotPassword renders the forgot-password email (identity.Mail) before
+// the flow's transaction; what it returns queues it there, with its
+// user.password.reset.send event (after the flow's .start) from the
+// flow's actor.
+func (s *Service) ForgotPassword(ctx context.Context, row *store.UserRow, code, applicationID string, state map[string]any) (identity.QueuedMail, error) {
+	cfg, err := s.tenancy.TenantConfig(ctx, row.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	data := map[string]any{"changePasswordId": code, "state": state}
+	if applicationID != "" {
+		data["application"] = s.application(ctx, applicationID)
+	}
+	langs, err := templateData(cfg, row, data)
+	if err != nil {
+		return nil, err
+	}
+	msg, err := s.email.Build(ctx, cfg.EmailConfiguration.ForgotPasswordEmailTemplateID, langs, row.TenantID,
+		model.EmailAddress{Address: row.Email, Display: row.FullName}, data)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, tx *store.Tx, actor kit.Actor) error {
+		if err := s.email.Enqueue(ctx, tx, msg); err != nil {
+			return err
+		}
+		return s.audit.Write(ctx, tx, actor, audit.Change{Message: "Queued the forgot password email of user " + kit.UserLabel(row),
+			TargetID: row.ID, Events: []model.Event{kit.LazyUserEvent(ctx, tx, model.EventUserPasswordResetSend, s.identity.FullUserObject, row, nil)}})
+	}, nil
+}
+
+// EmailChanged sends the verification email to a user's new address
+// (identity.Mail), which the update left unverified under the tenant's
+// verifyEmailWhenChanged; earlier verification ids stop working.
+func (s *Service) EmailChanged(ctx context.Context, tx *store.Tx, row *store.UserRow) error {
 	cfg, err := s.tenancy.TenantConfig(ctx, row.TenantID)
 	if err != nil {
 		return err
 	}
-	data := map[string]any{"changePasswordId": code, "state": state}
-	if applicationID != "" {
-		data["application"] = map[string]any{"id": applicationID}
-	}
-	if err := s.queue(ctx, tx, cfg.EmailConfiguration.ForgotPasswordEmailTemplateID, cfg, row, data); err != nil {
-		return err
-	}
-	return s.audit.Write(ctx, tx, kit.Actor{Type: kit.ActorSystem}, audit.Change{Message: "Queued the forgot password email of user " + kit.UserLabel(row),
-		TargetID: row.ID, Events: []model.Event{kit.LazyUserEvent(ctx, tx, model.EventUserPasswordResetSend, s.identity.FullUserObject, row, nil)}})
+	_, err = s.startVerification(ctx, tx, cfg, row, true)
+	return err
 }
 
 // UserCreated queues a new user's mail (identity.Mail): the verification
@@ -323,23 +340,32 @@ func (s *Service) useVerificationID(ctx context.Context, tx *store.Tx, id, oneTi
 	return row, nil
 }
 
-// Passwordless queues the passwordless login email of a started code
-// (authentication.PasswordlessMail): the tenant's passwordlessEmailTemplateId
-// with {{.code}}, {{.application}} and {{.state}}.
-func (s *Service) Passwordless(ctx context.Context, tx *store.Tx, row *store.UserRow, code, applicationID string, state map[string]any) error {
+// Passwordless renders the passwordless login email of a code
+// (authentication.PasswordlessMail) before the flow's transaction: the
+// tenant's passwordlessEmailTemplateId with {{.code}}, {{.application}} and
+// {{.state}}; what it returns queues it there.
+func (s *Service) Passwordless(ctx context.Context, row *store.UserRow, code, applicationID string, state map[string]any) (identity.QueuedMail, error) {
 	cfg, err := s.tenancy.TenantConfig(ctx, row.TenantID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	tplID := cfg.EmailConfiguration.PasswordlessEmailTemplateID
 	if tplID == "" {
-		return model.GeneralError("PasswordlessTemplateMissing", "The tenant has no passwordless email template (emailConfiguration.passwordlessEmailTemplateId).")
+		return nil, model.GeneralError("PasswordlessTemplateMissing", "The tenant has no passwordless email template (emailConfiguration.passwordlessEmailTemplateId).")
 	}
 	data := map[string]any{"code": code, "state": state}
 	if applicationID != "" {
-		data["application"] = map[string]any{"id": applicationID}
+		data["application"] = s.application(ctx, applicationID)
 	}
-	return s.queue(ctx, tx, tplID, cfg, row, data)
+	langs, err := templateData(cfg, row, data)
+	if err != nil {
+		return nil, err
+	}
+	msg, err := s.email.Build(ctx, tplID, langs, row.TenantID, model.EmailAddress{Address: row.Email, Display: row.FullName}, data)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, tx *store.Tx, _ kit.Actor) error { return s.email.Enqueue(ctx, tx, msg) }, nil
 }
 
 // TwoFactorCode queues a two-factor code to an address
@@ -350,15 +376,12 @@ func (s *Service) TwoFactorCode(ctx context.Context, tx *store.Tx, row *store.Us
 	if err != nil {
 		return err
 	}
-	u, locale, err := userData(row)
+	data := map[string]any{"code": code}
+	langs, err := templateData(cfg, row, data)
 	if err != nil {
 		return err
 	}
-	data := map[string]any{"code": code, "user": u, "tenant": map[string]any{"id": cfg.ID, "name": cfg.Name}}
-	if err := s.email.Queue(ctx, tx, email.DefaultTwoFactorTemplateID, locale, row.TenantID, model.EmailAddress{Address: address, Display: row.FullName}, data); err != nil {
-		return fmt.Errorf("queue email: %w", err)
-	}
-	return nil
+	return s.email.Queue(ctx, tx, email.DefaultTwoFactorTemplateID, langs, row.TenantID, model.EmailAddress{Address: address, Display: row.FullName}, data)
 }
 
 // VerificationTenant is the tenant of a live email or registration

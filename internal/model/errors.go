@@ -101,6 +101,22 @@ type StatusError struct {
 
 func (e *StatusError) Error() string { return fmt.Sprintf("status %d: %v", e.Status, e.Body) }
 
+// MailNotBuilt is a flow's email that could not be built: its template is
+// gone, or did not render with the recipient's values or within its limits.
+// A caller with an API key is answered Body (a 400). An anonymous caller
+// never sees it: the flow answers as it would have, and the failure is
+// logged and written to the event log (audit.Log.MailNotBuilt), so that an
+// address's answer does not tell whether it has an account.
+type MailNotBuilt struct {
+	TemplateID string
+	Body       *Errors
+}
+
+func (e *MailNotBuilt) Error() string {
+	return fmt.Sprintf("email of template %s not built: %v", e.TemplateID, e.Body)
+}
+func (e *MailNotBuilt) Unwrap() error { return e.Body }
+
 // Sentinel errors the surfaces map to status codes. Wrap them with %w to add
 // detail for the log; the client only ever sees the status.
 var (

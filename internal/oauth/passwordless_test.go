@@ -1,8 +1,10 @@
 package oauth_test
 
 import (
+	"context"
 	"html"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -10,6 +12,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/latchid/latch/internal/store"
 	"github.com/latchid/latch/internal/testutil"
 )
 
@@ -357,9 +360,11 @@ func TestPasswordlessWithoutTemplate(t *testing.T) {
 	})
 }
 
-// A template the tenant names but that is gone is a settings fault seen
-// only for existing users: the start still answers "check your email" for
-// everyone (and logs it), so the fault tells nobody which accounts exist.
+// A template the tenant names but that is gone (the API refuses to delete
+// it; here it went below the API) is a settings fault seen only for
+// existing users: the start still answers "check your email" for everyone
+// and the fault goes to the event log, so it tells nobody which accounts
+// exist.
 func TestPasswordlessTemplateGone(t *testing.T) {
 	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
 		e := start(t, b)
@@ -373,14 +378,37 @@ func TestPasswordlessTemplateGone(t *testing.T) {
 			} `json:"tenant"`
 		}
 		e.want("tenant", e.api("GET", "/api/tenant/"+e.tenant, nil), 200).decode(&ten)
-		e.want("delete the template", e.api("DELETE", "/api/email/template/"+ten.Tenant.EmailConfiguration.PasswordlessEmailTemplateID, nil), 200)
+		tplID := ten.Tenant.EmailConfiguration.PasswordlessEmailTemplateID
+		e.want("delete the template the tenant names", e.api("DELETE", "/api/email/template/"+tplID, nil), 400)
+		st, err := store.Open(context.Background(), e.s.Env["LATCH_DATABASE_URL"], filepath.Join(e.s.DataDir, "latch.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		if err := st.InTx(context.Background(), func(tx *store.Tx) error { return tx.DeleteEmailTemplate(context.Background(), tplID) }); err != nil {
+			t.Fatal(err)
+		}
 		r := e.rp(c)
 		authURL := r.conf.AuthCodeURL("st4te", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))
 		br := e.browser()
-		known := br.emailLink(authURL, "template-gone@example.com")
-		unknown := br.emailLink(authURL, "nobody@example.com")
+		// Both answers also take at least the same floor (200 ms), longer
+		// than a known address's work.
+		timed := func(address string) (*page, time.Duration) {
+			start := time.Now()
+			p := br.emailLink(authURL, address)
+			return p, time.Since(start)
+		}
+		known, tk := timed("template-gone@example.com")
+		unknown, tu := timed("nobody@example.com")
 		if known.status != 200 || known.body != unknown.body || !strings.Contains(known.body, "Check your email") {
 			t.Fatalf("template gone: %d / %d\n%s", known.status, unknown.status, known.body)
+		}
+		if tk < 200*time.Millisecond || tu < 200*time.Millisecond {
+			t.Errorf("answered after %v (known) and %v (unknown), want at least 200ms each", tk, tu)
+		}
+		logs := e.want("event log", e.api("POST", "/api/system/event-log/search", map[string]any{"search": map[string]any{"message": tplID}}), 200)
+		if !strings.Contains(string(logs.Body), "The passwordless login email of user [") {
+			t.Fatalf("event log: %s", logs.Body)
 		}
 	})
 }

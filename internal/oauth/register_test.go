@@ -97,3 +97,34 @@ func TestSelfServiceRegistration(t *testing.T) {
 		})
 	})
 }
+
+// A registration whose verification email cannot be built (the tenant's
+// template does not render) is refused with a message that does not show
+// the template's error; the failure is in the event log. Seen failing
+// before: the page showed the template's error text.
+func TestRegistrationHidesTemplateErrors(t *testing.T) {
+	testutil.EachBackend(t, func(t *testing.T, b testutil.Backend) {
+		e := start(t, b)
+		open := e.app(appOpts{name: "Open"})
+		e.want("enable registration", e.api("PATCH", "/api/application/"+open.id, map[string]any{"application": map[string]any{
+			"registrationConfiguration": map[string]any{"enabled": true, "type": "basic"}}}), 200)
+		tpl := e.want("template", e.api("POST", "/api/email/template", map[string]any{"emailTemplate": map[string]any{"name": "Broken",
+			"defaultSubject": "Verify", "defaultTextTemplate": "{{.verificationId}} {{.user.email.domain}}"}}), 200).obj()
+		id := tpl["emailTemplate"].(map[string]any)["id"].(string)
+		e.want("tenant", e.api("PATCH", "/api/tenant/"+e.tenant, map[string]any{"tenant": map[string]any{"emailConfiguration": map[string]any{
+			"verifyEmail": true, "verificationEmailTemplateId": id}}}), 200)
+		r := e.rp(open)
+		u, _ := url.Parse(r.conf.AuthCodeURL("st4te", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+		br := e.browser()
+		p := br.get("/oauth2/register?" + u.RawQuery)
+		got := br.submit(p, "email", "new@example.com", "password", "a long enough password", "passwordConfirm", "a long enough password")
+		if got.status != 200 || !strings.Contains(got.body, "could not be completed") || strings.Contains(got.body, "render") ||
+			strings.Contains(got.body, "domain") {
+			t.Fatalf("registration: %d %s", got.status, got.body)
+		}
+		logs := e.want("event log", e.api("POST", "/api/system/event-log/search", map[string]any{"search": map[string]any{"message": id}}), 200)
+		if !strings.Contains(string(logs.Body), "The verification email of a new user was not sent") {
+			t.Fatalf("event log: %s", logs.Body)
+		}
+	})
+}

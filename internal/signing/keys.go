@@ -471,7 +471,7 @@ func (s *Service) Uses(ctx context.Context, id string) ([]KeyUse, error) {
 }
 
 func keyUses(ctx context.Context, tx *store.Tx, id string) ([]KeyUse, error) {
-	holders, err := tx.SigningKeyHolders(ctx, id)
+	holders, err := tx.Holders(ctx, id)
 	if err != nil {
 		return nil, err
 	}

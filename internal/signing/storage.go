@@ -35,7 +35,7 @@ type KeyStorage interface {
 	RenameSigningKey(ctx context.Context, id, name string, now int64) error
 	SearchSigningKeys(ctx context.Context, q store.SigningKeyQuery, offset, limit int) ([]*store.SigningKeyRow, int, error)
 	SigningKeyByID(ctx context.Context, id string) (*store.SigningKeyRow, error)
-	SigningKeyHolders(ctx context.Context, id string) ([]store.KeyHolder, error)
+	Holders(ctx context.Context, id string) ([]store.Holder, error)
 	SigningKeyKidTaken(ctx context.Context, kid string) (bool, error)
 	SigningKeyNameTaken(ctx context.Context, name, exceptID string) (bool, error)
 }

@@ -669,6 +669,18 @@ func (tx *Tx) DeleteEmailTemplate(ctx context.Context, id string) error {
 	return expectOne(res)
 }
 
+// LockEmailTemplate takes the template's row lock for the rest of the
+// transaction and reports whether it exists (as LockSigningKey): a tenant
+// write naming a template and the template's deletion both take it first.
+func (tx *Tx) LockEmailTemplate(ctx context.Context, id string) (bool, error) {
+	res, err := tx.q.ExecContext(ctx, "UPDATE email_templates SET last_update_instant = last_update_instant WHERE id = $1", id)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
 // EmailTemplateByID reads one template; ErrNoRows when absent.
 func (tx *Tx) EmailTemplateByID(ctx context.Context, id string) (*EmailTemplateRow, error) {
 	return scanEmailTemplate(tx.q.QueryRowContext(ctx,

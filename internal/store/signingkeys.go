@@ -201,21 +201,21 @@ func (tx *Tx) SearchSigningKeys(ctx context.Context, q SigningKeyQuery, offset, 
 	return out, total, err
 }
 
-// KeyHolder is a tenant, application or entity type whose data may name a
-// signing key.
-type KeyHolder struct {
-	Kind string // "tenant" or "application"
+// Holder is a tenant, application, entity type or webhook whose stored
+// JSON may name another object by id (a signing key, an email template).
+type Holder struct {
+	Kind string // "tenant", "application", "entity type" or "webhook"
 	ID   string
 	Name string
 	Data string
 }
 
-// SigningKeyHolders returns the tenants, applications and entity types whose stored JSON
-// mentions id as a string value. The caller decodes Data to see where: a
-// mention is a candidate, not yet a use.
-func (tx *Tx) SigningKeyHolders(ctx context.Context, id string) ([]KeyHolder, error) {
+// Holders returns the tenants, applications, entity types and webhooks whose
+// stored JSON mentions id as a string value. The caller decodes Data to see
+// where: a mention is a candidate, not yet a use.
+func (tx *Tx) Holders(ctx context.Context, id string) ([]Holder, error) {
 	pattern := `%"` + escapeLike(id) + `"%`
-	var out []KeyHolder
+	var out []Holder
 	for _, q := range []struct{ kind, table, name, data string }{{"tenant", "tenants", "name", "data"},
 		{"application", "applications", "name", "data"}, {"entity type", "entity_types", "name", "data"},
 		{"webhook", "webhooks", "url", "body"}} {
@@ -225,7 +225,7 @@ func (tx *Tx) SigningKeyHolders(ctx context.Context, id string) ([]KeyHolder, er
 			return nil, err
 		}
 		for rows.Next() {
-			h := KeyHolder{Kind: q.kind}
+			h := Holder{Kind: q.kind}
 			if err := rows.Scan(&h.ID, &h.Name, &h.Data); err != nil {
 				rows.Close()
 				return nil, err

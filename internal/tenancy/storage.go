@@ -33,6 +33,7 @@ type Storage interface {
 	ListApplications(ctx context.Context, q store.ApplicationQuery) ([]*store.ApplicationRow, error)
 	ListTenants(ctx context.Context, ids []string) ([]*store.TenantRow, error)
 	LockAPIKeys(ctx context.Context) error
+	LockEmailTemplate(ctx context.Context, id string) (bool, error)
 	LockSigningKey(ctx context.Context, id string) (bool, error)
 	RegistrationsWithRole(ctx context.Context, applicationID, role string) ([]*store.RegistrationRow, error)
 	RoleByID(ctx context.Context, appID, roleID string) (*model.ApplicationRole, error)

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/latchid/latch/internal/audit"
@@ -251,6 +254,16 @@ func checkTenantConfig(c *model.TenantConfig, limits password.Limits, verrs *mod
 	}
 	kit.OneOf(verrs, f("emailConfiguration.security"), c.EmailConfiguration.Security, "NONE", "SSL", "TLS")
 	kit.OneOf(verrs, f("emailConfiguration.unverified.behavior"), c.EmailConfiguration.Unverified.Behavior, "Allow", "Gated")
+	ec := c.EmailConfiguration
+	if ec.DefaultFromEmail != "" && !kit.IsEmail(ec.DefaultFromEmail) {
+		verrs.Field(f("emailConfiguration.defaultFromEmail"), "invalid", "[tenant.emailConfiguration.defaultFromEmail] must be an email address.")
+	}
+	if strings.ContainsFunc(ec.DefaultFromName, unicode.IsControl) {
+		verrs.Field(f("emailConfiguration.defaultFromName"), "invalid", "[tenant.emailConfiguration.defaultFromName] must be one line without control characters.")
+	}
+	if len(ec.Host) > 253 || strings.ContainsFunc(ec.Host, func(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) }) {
+		verrs.Field(f("emailConfiguration.host"), "invalid", "[tenant.emailConfiguration.host] must be a host name or address, without spaces or control characters.")
+	}
 	for _, h := range c.EmailConfiguration.AdditionalHeaders {
 		if !model.ValidMailHeader(h.Name, h.Value) {
 			verrs.Field(f("emailConfiguration.additionalHeaders"), "invalid",
@@ -514,6 +527,9 @@ func (s *Service) CreateTenant(ctx context.Context, actor kit.Actor, id string, 
 		if err := checkSigningKeyRefs(ctx, tx, tenantField+".jwtConfiguration", &cfg.JWTConfiguration); err != nil {
 			return err
 		}
+		if err := checkEmailTemplateRefs(ctx, tx, o, nil); err != nil {
+			return err
+		}
 		if _, err := tx.TenantByID(ctx, id); err == nil {
 			return model.FieldError(tenantField+".id", "duplicate", "A tenant with this id already exists.")
 		} else if !errors.Is(err, store.ErrNoRows) {
@@ -662,6 +678,9 @@ func (s *Service) changeTenantIn(ctx context.Context, tx *store.Tx, actor kit.Ac
 		if err := checkSigningKeyRefs(ctx, tx, tenantField+".jwtConfiguration", &cfg.JWTConfiguration); err != nil {
 			return err
 		}
+		if err := checkEmailTemplateRefs(ctx, tx, o, curObj); err != nil {
+			return err
+		}
 		if err := checkTenantName(ctx, tx, name, id); err != nil {
 			return err
 		}
@@ -808,6 +827,47 @@ func tenantWriteError(err error) error {
 		return model.FieldError(tenantField+".id", "duplicate", "A tenant with this id already exists.")
 	}
 	return err
+}
+
+// checkEmailTemplateRefs refuses an emailConfiguration whose
+// *EmailTemplateId members (those Latch uses and FusionAuth's others alike)
+// are not the id of an email template, as FusionAuth does. Only members the
+// write sets or changes are checked (cur is the stored tenant, nil for a new
+// one): a reference stored before is not this write's to answer for, and
+// must not keep the tenant from other changes (a key rotation). The
+// template rows stay locked until the transaction ends, so a template
+// cannot be deleted under the write (email.Service.DeleteTemplate locks it
+// too).
+func checkEmailTemplateRefs(ctx context.Context, tx *store.Tx, o, cur kit.Object) error {
+	ec, _ := o["emailConfiguration"].(kit.Object)
+	stored, _ := cur["emailConfiguration"].(kit.Object)
+	verrs := &model.Errors{}
+	for _, name := range slices.Sorted(maps.Keys(ec)) {
+		if !strings.HasSuffix(name, "EmailTemplateId") || ec[name] == nil {
+			continue
+		}
+		if old, ok := stored[name]; ok && reflect.DeepEqual(old, ec[name]) {
+			continue
+		}
+		field := tenantField + ".emailConfiguration." + name
+		raw, isString := ec[name].(string)
+		if isString && strings.TrimSpace(raw) == "" {
+			continue
+		}
+		id, ok := kit.CanonicalID(raw)
+		if !isString || !ok {
+			verrs.Field(field, "invalid", "["+field+"] must be the id of an email template.")
+			continue
+		}
+		exists, err := tx.LockEmailTemplate(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !exists {
+			verrs.Field(field, "invalid", "["+field+"] names no email template: no template with id "+id+" exists.")
+		}
+	}
+	return verrs.Err()
 }
 
 // checkSigningKeyRefs refuses a jwtConfiguration naming a signing key that

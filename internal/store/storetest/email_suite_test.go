@@ -64,6 +64,17 @@ func Email(t *testing.T, st *store.Store) {
 	if got, err := read[S](st).EmailTemplateByID(ctx, welcome.ID); err != nil || !reflect.DeepEqual(got, &upd) {
 		t.Errorf("after update: %+v %v", got, err)
 	}
+	// The lock reports whether the template exists and changes nothing.
+	for id, want := range map[string]bool{reset.ID: true, uuid.NewString(): false} {
+		var exists bool
+		mustWrite(t, st, func(s S) error { var err error; exists, err = s.LockEmailTemplate(ctx, id); return err })
+		if exists != want {
+			t.Errorf("lock template %s: %v, want %v", id, exists, want)
+		}
+	}
+	if got, err := read[S](st).EmailTemplateByID(ctx, reset.ID); err != nil || !reflect.DeepEqual(got, reset) {
+		t.Errorf("template after the lock: %+v %v", got, err)
+	}
 	mustWrite(t, st, func(s S) error { return s.DeleteEmailTemplate(ctx, pct.ID) })
 	for name, change := range map[string]func(s S) error{
 		"update": func(s S) error { r := upd; r.ID = "nope"; return s.UpdateEmailTemplate(ctx, &r) },

@@ -146,12 +146,12 @@ func Signing(t *testing.T, st *store.Store) {
 	}
 	_, _, err = read[S](st).ApplicationAndTenantData(ctx, "nope")
 	noRows(t, "data of an unknown application", err)
-	holders, err := read[S](st).SigningKeyHolders(ctx, a.ID)
+	holders, err := read[S](st).Holders(ctx, a.ID)
 	ok(t, "holders", err)
 	if len(holders) != 1 || holders[0].Kind != "tenant" || holders[0].ID != f.Tenant || holders[0].Data != names2 {
 		t.Errorf("holders of a: %+v", holders)
 	}
-	if holders, err := read[S](st).SigningKeyHolders(ctx, b.ID); err != nil || len(holders) != 0 {
+	if holders, err := read[S](st).Holders(ctx, b.ID); err != nil || len(holders) != 0 {
 		t.Errorf("holders of b: %+v, %v", holders, err)
 	}
 
@@ -226,7 +226,7 @@ func Signing(t *testing.T, st *store.Store) {
 			if i == 0 { // the tenant
 				return s.SetTenantData(ctx, f.Tenant, `{"jwtConfiguration":{"idTokenKeyId":"`+k.ID+`"}}`, 31)
 			}
-			holders, err := s.SigningKeyHolders(ctx, k.ID)
+			holders, err := s.Holders(ctx, k.ID)
 			if err != nil {
 				return err
 			}

@@ -1,4 +1,4 @@
-package mailflows
+package email
 
 import (
 	"encoding/json"
@@ -18,7 +18,7 @@ func TestUserDataLeavesOutWhatReadersNeverShow(t *testing.T) {
 		{"method secret", `{"twoFactor":{"methods":[{"id":"A","method":"email","secret":"leak-5"}]}}`, "leak-5"},
 	}
 	for _, tc := range tests {
-		u, _, err := userData(&store.UserRow{ID: "u1", Data: tc.data})
+		u, _, err := UserData(&store.UserRow{ID: "u1", Data: tc.data})
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
