@@ -157,15 +157,8 @@ func (s *Service) EmailPasswordlessLink(ctx context.Context, actor kit.Actor, ca
 	// The email is rendered before the transaction: a template's run never
 	// holds the write lock.
 	code := kit.GenerateCode(lt.tenant.ExternalIdentifierConfiguration.PasswordlessLoginGenerator)
-	mail, err := s.passwordlessMail.Passwordless(ctx, row, code, lt.appID(), req.State)
-	var notBuilt *model.MailNotBuilt
-	if errors.As(err, &notBuilt) {
-		// A settings fault (a template that is gone or does not render)
-		// shows only for existing users: logged, not told.
-		s.audit.MailNotBuilt(ctx, "passwordless login", row.ID, notBuilt)
-		return nil
-	}
-	if err != nil {
+	mail, err := s.renderPasswordlessMail(ctx, row, code, lt.appID(), req.State)
+	if err != nil || mail == nil {
 		return err
 	}
 	return s.store.InTx(ctx, func(tx *store.Tx) error {
@@ -260,15 +253,8 @@ func (s *Service) SendPasswordless(ctx context.Context, actor kit.Actor, req Pas
 	}
 	appID, _ := data["applicationId"].(string)
 	state, _ := data["state"].(map[string]any)
-	mail, err := s.passwordlessMail.Passwordless(ctx, row, req.Code, appID, state)
-	var notBuilt *model.MailNotBuilt
-	if errors.As(err, &notBuilt) {
-		// The caller is anonymous: an email that cannot be built is the
-		// operator's to read (log, event log), and answered as sent.
-		s.audit.MailNotBuilt(ctx, "passwordless login", row.ID, notBuilt)
-		return nil
-	}
-	if err != nil {
+	mail, err := s.renderPasswordlessMail(ctx, row, req.Code, appID, state)
+	if err != nil || mail == nil {
 		return err
 	}
 	return s.store.InTx(ctx, func(tx *store.Tx) error {
@@ -340,4 +326,19 @@ func (s *Service) PasswordlessLogin(ctx context.Context, caller LoginCaller, req
 		s.emitLogin(ctx, model.EventUserLoginSuccess, lt, row, nil, ip, AuthTypePasswordless)
 	}
 	return res, err
+}
+
+// renderPasswordlessMail renders a code's email before any transaction (a
+// template's run never holds the write lock). An email that cannot be built
+// (a template gone or failing) is the operator's to read, in the log and
+// the event log; the caller, anonymous, is answered as if it was sent: nil
+// mail and nil error, whether the user exists or not.
+func (s *Service) renderPasswordlessMail(ctx context.Context, row *store.UserRow, code, appID string, state map[string]any) (identity.QueuedMail, error) {
+	mail, err := s.passwordlessMail.Passwordless(ctx, row, code, appID, state)
+	var notBuilt *model.MailNotBuilt
+	if errors.As(err, &notBuilt) {
+		s.audit.MailNotBuilt(ctx, "passwordless login", row.ID, notBuilt)
+		return nil, nil
+	}
+	return mail, err
 }

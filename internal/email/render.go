@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	htmltemplate "html/template"
+	"io"
 	"reflect"
 	"strconv"
 	"strings"
@@ -266,23 +267,32 @@ func (b *budget) parsePart(name, src string, isHTML bool) (func(*bytes.Buffer, a
 		if err != nil {
 			return nil, err
 		}
+		var trees []*parse.Tree
 		for _, t := range tp.Templates() {
-			if t.Tree != nil {
-				instrument(t.Tree.Root)
-			}
+			trees = append(trees, t.Tree)
 		}
-		return func(w *bytes.Buffer, data any) error { return tp.Execute(&limitWriter{w: w, n: maxRendered}, data) }, nil
+		return instrumented(trees, tp), nil
 	}
 	tp, err := template.New(name).Option("missingkey=zero").Funcs(b.funcs()).Parse(src)
 	if err != nil {
 		return nil, err
 	}
+	var trees []*parse.Tree
 	for _, t := range tp.Templates() {
-		if t.Tree != nil {
-			instrument(t.Tree.Root)
+		trees = append(trees, t.Tree)
+	}
+	return instrumented(trees, tp), nil
+}
+
+// instrumented counts the steps of every tree of a parsed template and runs
+// it with its output bounded.
+func instrumented(trees []*parse.Tree, tp interface{ Execute(io.Writer, any) error }) func(*bytes.Buffer, any) error {
+	for _, t := range trees {
+		if t != nil {
+			instrument(t.Root)
 		}
 	}
-	return func(w *bytes.Buffer, data any) error { return tp.Execute(&limitWriter{w: w, n: maxRendered}, data) }, nil
+	return func(w *bytes.Buffer, data any) error { return tp.Execute(&limitWriter{w: w, n: maxRendered}, data) }
 }
 
 // rendered is a message's parts.
