@@ -395,7 +395,7 @@ describe('admin UI in Chromium', () => {
     const grace = page.getByLabel('Reuse grace period in seconds', { exact: true });
     await grace.fill('86401');
     await page.getByRole('button', { name: 'Save token settings' }).click();
-    assert.match(await page.getByRole('alert').innerText(), /gracePeriodInSeconds\] must be between 0 and 86400/);
+    assert.match(await page.getByRole('alert').innerText(), /Grace period in seconds must be between 0 and 86400/);
     assert.equal(await grace.getAttribute('aria-invalid'), 'true');
     assert.equal(await grace.inputValue(), '86401');
     await accessible(page, 'tenant-tokens-error');

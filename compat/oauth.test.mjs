@@ -370,6 +370,9 @@ describe('OAuth provider with browser-side clients', () => {
     const again = await failure(anon.exchangeOAuthCodeForAccessTokenUsingPKCE(code, app.id, secret, redirect, verifier));
     assert.equal(again.statusCode, 400);
     assert.equal(again.exception.error, 'invalid_grant');
+    // The replay revoked what the first exchange issued, access token included.
+    const revoked = (await anon.introspectAccessToken(app.id, byCode.access_token)).response;
+    assert.equal(revoked.active, false);
 
     // Password grant, refresh, userinfo, introspection.
     const byPassword = (await anon.exchangeUserCredentialsForAccessToken(email, PASSWORD, app.id, secret, 'openid offline_access email', null)).response;
@@ -398,7 +401,7 @@ describe('OAuth provider with browser-side clients', () => {
     const looked = await anon.retrieveUserCodeWithRequest({ client_id: app.id, client_secret: secret, user_code: device.user_code });
     assert.equal(looked.statusCode, 200);
     assert.equal(looked.response.client_id, app.id);
-    const approved = (await anon.approveDevice(app.id, secret, byCode.access_token, device.user_code)).response;
+    const approved = (await anon.approveDevice(app.id, secret, refreshed.access_token, device.user_code)).response;
     assert.equal(approved.deviceGrantStatus, 'Approved');
     assert.equal(approved.userId, byCode.userId);
     const poll = await fetch(`${latch.url}/oauth2/token`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
